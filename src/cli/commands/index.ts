@@ -1,4 +1,8 @@
 import type { Command } from '../command.js';
+import { serveCommand } from './serve.js';
+import { migrateCommand } from './migrate.js';
+import { adminCreateCommand } from './admin-create.js';
+import { demoCommand } from './demo.js';
 
 /** Every `cityhub` command; add a new one here. */
-export const commands: Command[] = [];
+export const commands: Command[] = [serveCommand, migrateCommand, adminCreateCommand, demoCommand];

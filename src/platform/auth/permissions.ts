@@ -1,0 +1,40 @@
+import { Problem } from '../errors/problem.js';
+import type { Actor, Role } from './roles.js';
+
+/**
+ * The policy: who may do what, one line each. `admin` may do everything. Modules add their lines here, so the
+ * whole policy can be read (and tested as a matrix) in one place. Finer rules (own organisation, own ticket)
+ * are checked by the services after this gate.
+ */
+export const permissions = {
+  // any logged-in user or key
+  'session.self': ['citizen', 'agent', 'handler', 'supervisor', 'leader', 'dept_data_owner', 'data_admin', 'operator'],
+  'auth.org.read': ['agent', 'handler', 'supervisor', 'leader', 'dept_data_owner', 'data_admin', 'operator'],
+  'auth.org.manage': [],
+  'auth.user.read': ['supervisor'],
+  'auth.user.manage': [],
+  'auth.key.manage': [],
+  'ledger.read': ['supervisor', 'leader', 'data_admin', 'dept_data_owner', 'operator', 'agent', 'handler', 'citizen'],
+  'ops.metrics.read': [],
+} as const satisfies Record<string, readonly Role[]>;
+
+export type Permission = keyof typeof permissions;
+
+/** Whether the actor holds a role that grants the permission. Deny by default: unknown permissions are refused. */
+export const can = (actor: Actor, permission: Permission): boolean => {
+  if (actor.roles.includes('admin')) return true;
+  const allowed = permissions[permission] as readonly Role[] | undefined;
+  return !!allowed && actor.roles.some((r) => allowed.includes(r));
+};
+
+/**
+ * The one authorization check every route and service goes through: 401 for nobody, 403 for the wrong role.
+ *
+ * @example assertCan(actor, 'auth.key.manage');
+ */
+export const assertCan = (actor: Actor, permission: Permission): void => {
+  if (actor.kind === 'anonymous') throw new Problem('UNAUTHENTICATED');
+  if (!can(actor, permission)) {
+    throw new Problem('FORBIDDEN', { detail: `this needs the permission "${permission}"`, extra: { permission } });
+  }
+};

@@ -1,0 +1,128 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Type, type Static, type TSchema } from 'typebox';
+import { Value } from 'typebox/value';
+
+/**
+ * Every setting CityHub reads, with its default. Environment variables (and the matching CLI flags) set the
+ * deployment basics; a JSON file named by CITYHUB_CONFIG_FILE can set any key, including the module sections
+ * (deadlines, weights, thresholds). docs/configuration.md is the reference.
+ */
+export const ConfigSchema = Type.Object({
+  port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
+  host: Type.String({ default: '0.0.0.0' }),
+  dataDir: Type.String({ default: './data' }),
+  databaseUrl: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
+  logLevel: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info' }),
+  /** Largest accepted request body in bytes. */
+  bodyLimit: Type.Integer({ minimum: 1024, default: 1_048_576 }),
+  /** Seed the generated demo city when the database is empty at `serve`. */
+  demoOnEmpty: Type.Boolean({ default: true }),
+  auth: Type.Object(
+    {
+      sessionTtlHours: Type.Number({ minimum: 0.01, default: 12 }),
+      /** Failed logins allowed per username and per address within the window. */
+      loginMaxAttempts: Type.Integer({ minimum: 1, default: 10 }),
+      loginWindowSeconds: Type.Integer({ minimum: 1, default: 300 }),
+      secureCookies: Type.Boolean({ default: false }),
+    },
+    { default: {} },
+  ),
+  ledger: Type.Object(
+    {
+      /** PEM of an Ed25519 private key; when unset the key file in the data folder is used (created if missing). */
+      signingKeyPem: Type.Optional(Type.String()),
+      checkpointIntervalSeconds: Type.Integer({ minimum: 1, default: 60 }),
+    },
+    { default: {} },
+  ),
+  /** Module sections (hotline, context, catalog…) are validated by their modules. */
+  modules: Type.Record(Type.String(), Type.Unknown(), { default: {} }),
+});
+
+export type Config = Static<typeof ConfigSchema>;
+
+/** Environment variable → config key (dotted paths for nested keys). */
+const envKeys: Record<string, string> = {
+  PORT: 'port',
+  HOST: 'host',
+  CITYHUB_DATA_DIR: 'dataDir',
+  DATABASE_URL: 'databaseUrl',
+  LOG_LEVEL: 'logLevel',
+  CITYHUB_BODY_LIMIT: 'bodyLimit',
+  CITYHUB_DEMO: 'demoOnEmpty',
+  CITYHUB_SESSION_TTL_HOURS: 'auth.sessionTtlHours',
+  CITYHUB_SECURE_COOKIES: 'auth.secureCookies',
+  CITYHUB_LEDGER_KEY: 'ledger.signingKeyPem',
+};
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const setPath = (target: Record<string, unknown>, dotted: string, value: unknown): void => {
+  const keys = dotted.split('.');
+  let node = target;
+  for (const key of keys.slice(0, -1)) {
+    node[key] = (node[key] as Record<string, unknown> | undefined) ?? {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[keys.at(-1)!] = value;
+};
+
+const readConfigFile = (file: string): Record<string, unknown> => {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+  } catch (err) {
+    throw new ConfigError([`CITYHUB_CONFIG_FILE ${file}: ${(err as Error).message}`]);
+  }
+};
+
+/** One line per bad key (TypeBox may report a key more than once). */
+const describeErrors = (schema: TSchema, value: unknown, prefix: string): string[] => {
+  const lines = [...Value.Errors(schema, value)].map(
+    (e) => `${prefix}${e.instancePath.slice(1).replaceAll('/', '.') || '(root)'}: ${e.message}`,
+  );
+  return [...new Set(lines)];
+};
+
+/**
+ * Reads the configuration once: defaults ← config file ← environment ← CLI flags. Fails listing every bad key.
+ *
+ * @example const config = loadConfig(process.env, { PORT: '9000' });
+ */
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  overrides: Record<string, string | undefined> = {},
+): Config {
+  const merged = { ...env, ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) };
+  const raw: Record<string, unknown> = merged.CITYHUB_CONFIG_FILE ? readConfigFile(merged.CITYHUB_CONFIG_FILE) : {};
+  for (const [name, key] of Object.entries(envKeys)) {
+    const value = merged[name];
+    if (value !== undefined && value !== '') setPath(raw, key, value);
+  }
+  const converted = Value.Convert(ConfigSchema, Value.Default(ConfigSchema, raw));
+  const problems = describeErrors(ConfigSchema, converted, '');
+  if (problems.length > 0) throw new ConfigError(problems);
+  const config = converted as Config;
+  return { ...config, dataDir: path.resolve(config.dataDir) };
+}
+
+/**
+ * Reads a module's section (`modules.<name>`) against its schema, filling defaults; fails naming the bad keys.
+ *
+ * @example const hotline = moduleConfig(config, 'hotline', HotlineConfigSchema);
+ */
+export function moduleConfig<S extends TSchema>(
+  config: Config,
+  name: string,
+  schema: S,
+): Static<S> {
+  const value = Value.Convert(schema, Value.Default(schema, structuredClone(config.modules[name] ?? {})));
+  const problems = describeErrors(schema, value, `modules.${name}.`);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return value as Static<S>;
+}

@@ -1,0 +1,147 @@
+import { mkdirSync, openSync, closeSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import { Kysely, PostgresDialect } from 'kysely';
+import type { Database } from './schema.js';
+
+export type Db = Kysely<Database>;
+export type Engine = 'pglite' | 'postgres';
+
+// int8 (counts, sums, bigserial) as JS numbers: CityHub's counts stay far below 2^53.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+// numeric as numbers too (rates, averages); exact decimals are not needed for these.
+pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => Number(v));
+
+/** The slice of pg.Pool the platform calls (metrics read the counters). */
+export interface PoolLike {
+  query: pg.Pool['query'];
+  connect: pg.Pool['connect'];
+  end: pg.Pool['end'];
+  readonly totalCount: number;
+  readonly idleCount: number;
+  readonly waitingCount: number;
+}
+
+export interface DatabaseHandle {
+  engine: Engine;
+  pool: PoolLike;
+  db: Db;
+  close(): Promise<void>;
+}
+
+export interface OpenDatabaseOptions {
+  /** PostgreSQL connection string; when absent the embedded PGlite is used. */
+  databaseUrl?: string;
+  /** Folder for PGlite's files; when absent (tests) PGlite runs in memory. */
+  dataDir?: string;
+  /** PostgreSQL only: the schema to use (tests give each file its own). */
+  searchPath?: string;
+  poolMax?: number;
+}
+
+export class DataDirLockedError extends Error {
+  constructor(readonly lockFile: string, readonly pid: number) {
+    super(
+      `the data folder is in use by another CityHub process (pid ${pid}); stop it first, ` +
+        `or remove ${lockFile} if that process no longer exists`,
+    );
+    this.name = 'DataDirLockedError';
+  }
+}
+
+const processAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/**
+ * PGlite is single-process: two processes writing one folder would corrupt it. A lock file holding our pid
+ * makes the second one refuse cleanly; a lock left by a dead process is taken over.
+ */
+const acquireLock = (lockFile: string): (() => void) => {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(lockFile, 'wx');
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return () => {
+        try {
+          unlinkSync(lockFile);
+        } catch {
+          // already gone
+        }
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const pid = Number(readFileSync(lockFile, 'utf8').trim());
+      if (pid && processAlive(pid)) throw new DataDirLockedError(lockFile, pid);
+      unlinkSync(lockFile);
+    }
+  }
+  throw new Error(`could not take the lock ${lockFile}`);
+};
+
+async function openPglite(dataDir: string | undefined): Promise<DatabaseHandle> {
+  const { PGlite } = await import('@electric-sql/pglite');
+  const { createPgConfig } = await import('@electric-sql/pglite/node-postgres');
+  let release = (): void => {};
+  let pglite;
+  if (dataDir) {
+    mkdirSync(dataDir, { recursive: true });
+    release = acquireLock(path.join(dataDir, 'pglite.lock'));
+    try {
+      pglite = await PGlite.create({ dataDir: path.join(dataDir, 'pgdata') });
+    } catch (err) {
+      release();
+      throw err;
+    }
+  } else {
+    pglite = await PGlite.create();
+  }
+  // PGlite has one connection; the pool keeps it open for the life of the process (no idle reaping).
+  const pool = new pg.Pool({ ...createPgConfig(pglite), max: 1, idleTimeoutMillis: 0 } as pg.PoolConfig);
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    engine: 'pglite',
+    pool,
+    db,
+    async close() {
+      await db.destroy();
+      await pglite.close();
+      release();
+    },
+  };
+}
+
+function openPostgres(url: string, searchPath: string | undefined, max: number): DatabaseHandle {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max,
+    ...(searchPath ? { options: `-c search_path=${searchPath}` } : {}),
+  });
+  // An idle client's network error must not crash the process; the pool replaces the client.
+  pool.on('error', () => {});
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    engine: 'postgres',
+    pool,
+    db,
+    async close() {
+      await db.destroy();
+    },
+  };
+}
+
+/**
+ * Opens the one pool the whole app uses: PostgreSQL when a URL is given, the embedded PGlite otherwise.
+ *
+ * @example const { db, close } = await openDatabase({ dataDir: './data' });
+ */
+export async function openDatabase(options: OpenDatabaseOptions): Promise<DatabaseHandle> {
+  if (options.databaseUrl) return openPostgres(options.databaseUrl, options.searchPath, options.poolMax ?? 10);
+  return openPglite(options.dataDir);
+}

@@ -1,0 +1,36 @@
+/**
+ * The registry of every error CityHub returns. Each code is stable (clients branch on it), has an HTTP status
+ * and an English and a Chinese title. docs/errors.md lists them all; a test fails when one is undocumented.
+ * Modules add their own codes here, grouped under their prefix.
+ */
+export const problemCodes = {
+  // platform
+  BAD_REQUEST: { status: 400, title: 'Bad request', zh: '请求有误' },
+  VALIDATION_FAILED: { status: 400, title: 'Request validation failed', zh: '请求参数校验失败' },
+  MALFORMED_JSON: { status: 400, title: 'Malformed JSON body', zh: '请求体不是合法的 JSON' },
+  UNAUTHENTICATED: { status: 401, title: 'Login required', zh: '需要登录' },
+  INVALID_CREDENTIALS: { status: 401, title: 'Wrong username or password', zh: '用户名或密码错误' },
+  FORBIDDEN: { status: 403, title: 'Not allowed', zh: '无权执行此操作' },
+  NOT_FOUND: { status: 404, title: 'Not found', zh: '未找到' },
+  ROUTE_NOT_FOUND: { status: 404, title: 'No such route', zh: '接口不存在' },
+  METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed', zh: '不支持该请求方法' },
+  NOT_ACCEPTABLE: { status: 406, title: 'Not acceptable', zh: '无法提供所请求的格式' },
+  CONFLICT: { status: 409, title: 'Conflict', zh: '与当前状态冲突' },
+  PAYLOAD_TOO_LARGE: { status: 413, title: 'Request body too large', zh: '请求体过大' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported content type', zh: '不支持的内容类型' },
+  TOO_MANY_REQUESTS: { status: 429, title: 'Too many requests', zh: '请求过于频繁' },
+  INTERNAL: { status: 500, title: 'Internal error', zh: '服务器内部错误' },
+  SERVICE_UNAVAILABLE: { status: 503, title: 'Service unavailable', zh: '服务暂不可用' },
+  // identity and access
+  AUTH_USERNAME_TAKEN: { status: 409, title: 'Username already exists', zh: '用户名已存在' },
+  AUTH_ORG_NOT_FOUND: { status: 404, title: 'Organisation not found', zh: '机构不存在' },
+  AUTH_USER_NOT_FOUND: { status: 404, title: 'User not found', zh: '用户不存在' },
+  AUTH_KEY_NOT_FOUND: { status: 404, title: 'API key not found', zh: 'API 密钥不存在' },
+  AUTH_LOGIN_RATE_LIMITED: { status: 429, title: 'Too many login attempts', zh: '登录尝试过多，请稍后再试' },
+  AUTH_WEAK_PASSWORD: { status: 400, title: 'Password too weak', zh: '密码强度不足' },
+  // ledger
+  LEDGER_ENTRY_NOT_FOUND: { status: 404, title: 'Ledger entry not found', zh: '存证记录不存在' },
+  LEDGER_BAD_RANGE: { status: 400, title: 'Invalid tree sizes for a proof', zh: '证明区间无效' },
+} as const satisfies Record<string, { status: number; title: string; zh: string }>;
+
+export type ProblemCode = keyof typeof problemCodes;

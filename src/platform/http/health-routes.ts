@@ -1,0 +1,37 @@
+import { sql } from 'kysely';
+import { Type } from 'typebox';
+import type { FastifyInstance } from 'fastify';
+import type { DatabaseHandle } from '../db/database.js';
+import type { HttpMetrics } from './metrics.js';
+
+/** Liveness, readiness (database reachable), Prometheus metrics and the OpenAPI document. */
+export async function healthRoutes(app: FastifyInstance, opts: { database: DatabaseHandle; metrics: HttpMetrics }) {
+  app.get('/healthz', {
+    config: { access: 'public' },
+    schema: { hide: true, response: { 200: Type.Object({ status: Type.String() }) } },
+  }, async () => ({ status: 'ok' }));
+
+  app.get('/readyz', {
+    config: { access: 'public' },
+    schema: {
+      hide: true,
+      response: { 200: Type.Object({ status: Type.String(), engine: Type.String() }), 503: Type.Unknown() },
+    },
+  }, async (request, reply) => {
+    try {
+      await sql`select 1`.execute(opts.database.db);
+      return { status: 'ready', engine: opts.database.engine };
+    } catch (err) {
+      request.log.warn({ err }, 'database not reachable');
+      return reply.code(503).type('application/problem+json').send({
+        type: 'https://cityhub.dev/problems/service-unavailable', title: 'Database not reachable', status: 503, code: 'SERVICE_UNAVAILABLE',
+      });
+    }
+  });
+
+  app.get('/metrics', { config: { access: 'public' }, schema: { hide: true } }, async (_request, reply) =>
+    reply.type('text/plain; version=0.0.4; charset=utf-8').send(opts.metrics.render(opts.database.pool)),
+  );
+
+  app.get('/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger());
+}

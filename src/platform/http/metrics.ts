@@ -1,0 +1,66 @@
+import type { FastifyInstance } from 'fastify';
+import type { PoolLike } from '../db/database.js';
+
+const buckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+interface Series {
+  count: number;
+  sum: number;
+  buckets: number[];
+}
+
+const escapeLabel = (v: string): string => v.replaceAll('\\', '\\\\').replaceAll('"', '\\"').replaceAll('\n', '\\n');
+
+/** Request counts and latencies by route, in the Prometheus text format (version 0.0.4). */
+export class HttpMetrics {
+  private readonly requests = new Map<string, number>();
+  private readonly durations = new Map<string, Series>();
+
+  observe(method: string, route: string, status: number, seconds: number): void {
+    const countKey = `method="${escapeLabel(method)}",route="${escapeLabel(route)}",status="${status}"`;
+    this.requests.set(countKey, (this.requests.get(countKey) ?? 0) + 1);
+    const durationKey = `method="${escapeLabel(method)}",route="${escapeLabel(route)}"`;
+    const series = this.durations.get(durationKey) ?? { count: 0, sum: 0, buckets: buckets.map(() => 0) };
+    series.count += 1;
+    series.sum += seconds;
+    buckets.forEach((le, i) => {
+      if (seconds <= le) series.buckets[i] += 1;
+    });
+    this.durations.set(durationKey, series);
+  }
+
+  render(pool: PoolLike): string {
+    const lines: string[] = [
+      '# HELP cityhub_http_requests_total HTTP requests by route and status.',
+      '# TYPE cityhub_http_requests_total counter',
+      ...[...this.requests].map(([labels, n]) => `cityhub_http_requests_total{${labels}} ${n}`),
+      '# HELP cityhub_http_request_duration_seconds HTTP request latency by route.',
+      '# TYPE cityhub_http_request_duration_seconds histogram',
+    ];
+    for (const [labels, s] of this.durations) {
+      buckets.forEach((le, i) => lines.push(`cityhub_http_request_duration_seconds_bucket{${labels},le="${le}"} ${s.buckets[i]}`));
+      lines.push(`cityhub_http_request_duration_seconds_bucket{${labels},le="+Inf"} ${s.count}`);
+      lines.push(`cityhub_http_request_duration_seconds_sum{${labels}} ${s.sum}`);
+      lines.push(`cityhub_http_request_duration_seconds_count{${labels}} ${s.count}`);
+    }
+    lines.push(
+      '# HELP cityhub_db_pool_connections Database pool connections by state.',
+      '# TYPE cityhub_db_pool_connections gauge',
+      `cityhub_db_pool_connections{state="total"} ${pool.totalCount}`,
+      `cityhub_db_pool_connections{state="idle"} ${pool.idleCount}`,
+      `cityhub_db_pool_connections{state="waiting"} ${pool.waitingCount}`,
+      '# HELP cityhub_process_resident_memory_bytes Resident memory of the process.',
+      '# TYPE cityhub_process_resident_memory_bytes gauge',
+      `cityhub_process_resident_memory_bytes ${process.memoryUsage().rss}`,
+    );
+    return `${lines.join('\n')}\n`;
+  }
+
+  /** Times every request; the route is the registered pattern, so ids do not explode the label set. */
+  register(app: FastifyInstance): void {
+    app.addHook('onResponse', async (request, reply) => {
+      const route = request.routeOptions.url ?? 'unmatched';
+      this.observe(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
+    });
+  }
+}

@@ -1,0 +1,59 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Problem, isProblem, type FieldError } from '../errors/problem.js';
+
+const PROBLEM_TYPE = 'application/problem+json; charset=utf-8';
+
+export const sendProblem = (reply: FastifyReply, request: FastifyRequest, problem: Problem): FastifyReply => {
+  for (const [name, value] of Object.entries(problem.headers ?? {})) reply.header(name, value);
+  return reply.code(problem.status).type(PROBLEM_TYPE).send(problem.toJSON(request.url.split('?')[0]));
+};
+
+/** Fastify's validation errors as JSON Pointers into the request: `/body/title`, `/query/limit`. */
+const fieldErrors = (error: FastifyError): FieldError[] =>
+  (error.validation ?? []).map((v) => {
+    const missing = (v.params as { missingProperty?: string }).missingProperty;
+    const base = `/${error.validationContext ?? 'body'}${v.instancePath}`;
+    return { field: missing ? `${base}/${missing}` : base, message: v.message ?? 'invalid' };
+  });
+
+/** Maps whatever was thrown to a problem a client can act on; unknown errors become a bare 500. */
+export const toProblem = (error: FastifyError): Problem => {
+  if (isProblem(error)) return error;
+  if (error.validation) return new Problem('VALIDATION_FAILED', { errors: fieldErrors(error) });
+  switch (error.code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new Problem('MALFORMED_JSON', { detail: error.message });
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new Problem('PAYLOAD_TOO_LARGE', { detail: error.message });
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new Problem('UNSUPPORTED_MEDIA_TYPE', { detail: error.message });
+    default:
+      break;
+  }
+  if (error instanceof SyntaxError && error.statusCode === 400) return new Problem('MALFORMED_JSON', { detail: error.message });
+  if (error.statusCode === 413) return new Problem('PAYLOAD_TOO_LARGE');
+  if (error.statusCode === 415) return new Problem('UNSUPPORTED_MEDIA_TYPE', { detail: error.message });
+  if (error.statusCode === 406) return new Problem('NOT_ACCEPTABLE', { detail: error.message });
+  if (error.statusCode === 429) return new Problem('TOO_MANY_REQUESTS');
+  if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
+    return new Problem('BAD_REQUEST', { detail: error.message });
+  }
+  return new Problem('INTERNAL');
+};
+
+/** One door for errors: RFC 9457 problem+json, and never a stack trace to the client. */
+export function registerProblemHandler(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const problem = toProblem(error);
+    if (problem.status >= 500) {
+      request.log.error({ err: error }, 'request failed');
+      return sendProblem(reply, request, new Problem('INTERNAL', { extra: { requestId: request.id } }));
+    }
+    return sendProblem(reply, request, problem);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(reply, request, new Problem('ROUTE_NOT_FOUND', { detail: `${request.method} ${request.url.split('?')[0]}` })),
+  );
+}

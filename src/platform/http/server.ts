@@ -1,0 +1,89 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import cookie from '@fastify/cookie';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Config } from '../config/config.js';
+import { registerProblemHandler } from './problem-handler.js';
+import { registerAccessControl, SESSION_COOKIE, type ActorResolver } from './access.js';
+import type { HttpMetrics } from './metrics.js';
+
+export type App = FastifyInstance;
+
+export interface HttpServerOptions {
+  config: Pick<Config, 'bodyLimit' | 'logLevel'>;
+  resolver: ActorResolver;
+  metrics: HttpMetrics;
+  /** false in tests: keep the output readable. */
+  logger?: boolean;
+}
+
+let requestCounter = 0;
+
+export interface RouteEntry {
+  method: string;
+  url: string;
+  access?: string;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    routeTable: RouteEntry[];
+  }
+}
+
+/**
+ * The Fastify instance with the platform's plugins: problem+json errors, the access gate, cookies, metrics and
+ * the OpenAPI 3.1 document with its offline UI at /docs. Modules register their routes on it afterwards.
+ */
+export async function createHttpServer(options: HttpServerOptions): Promise<App> {
+  const app = Fastify({
+    logger: options.logger === false ? false : { level: options.config.logLevel },
+    bodyLimit: options.config.bodyLimit,
+    genReqId: (req) => (req.headers['x-request-id'] as string | undefined)?.slice(0, 64) ?? `req-${Date.now().toString(36)}-${(++requestCounter).toString(36)}`,
+    requestIdHeader: false,
+    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: true } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // Every route with its declared access, for the deny-by-default test and the authorization matrix.
+  const routeTable: RouteEntry[] = [];
+  app.decorate('routeTable', routeTable);
+  app.addHook('onRoute', (route) => {
+    // Read access lazily: hooks of inner scopes (docs, static files) may set it after this one runs.
+    for (const method of [route.method].flat()) {
+      routeTable.push({ method, url: route.url, get access() { return (route.config as { access?: string } | undefined)?.access; } });
+    }
+  });
+
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  registerProblemHandler(app);
+  await app.register(cookie);
+  options.metrics.register(app);
+  registerAccessControl(app, options.resolver);
+
+  // The docs UI's own routes are public.
+  app.addHook('onRoute', (route) => {
+    if (route.url.startsWith('/docs')) route.config = { ...(route.config as object), access: 'public' } as typeof route.config;
+  });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'CityHub (城枢) API',
+        version: '0.1.0',
+        description: 'City data hub and 12345 hotline platform. Errors are RFC 9457 application/problem+json.',
+      },
+      components: {
+        securitySchemes: {
+          session: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE },
+          apiKey: { type: 'http', scheme: 'bearer' },
+        },
+      },
+      security: [{ session: [] }, { apiKey: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } });
+  return app as unknown as App;
+}

@@ -1,0 +1,19 @@
+import type { Db } from '../db/database.js';
+import type { Actor } from '../auth/roles.js';
+
+/** Facts recorded with an entry: ids, counts, hashes — never personal data in clear. */
+export type LedgerFacts = Record<string, string | number | boolean | null | string[] | number[]>;
+
+export interface AppendOptions {
+  /** The caller's transaction, so a state change and its ledger entry commit together. */
+  trx?: Db;
+}
+
+/**
+ * The audit ledger (存证): an append-only RFC 6962 Merkle log.
+ *
+ * @example await ledger.append('auth.login', actor, `user:${id}`, { ok: true }, { trx });
+ */
+export interface Ledger {
+  append(kind: string, actor: Actor, subject: string, facts: LedgerFacts, options?: AppendOptions): Promise<{ index: number }>;
+}

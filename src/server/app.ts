@@ -1,0 +1,87 @@
+import type { FastifyInstance } from 'fastify';
+import type { Config } from '../platform/config/config.js';
+import { openDatabase, type DatabaseHandle } from '../platform/db/database.js';
+import { migrateToLatest, type Migrations } from '../platform/db/migrate.js';
+import { systemClock, type Clock } from '../platform/clock/clock.js';
+import { createHttpServer } from '../platform/http/server.js';
+import { HttpMetrics } from '../platform/http/metrics.js';
+import { healthRoutes } from '../platform/http/health-routes.js';
+import { AuthService } from '../platform/auth/service.js';
+import { authMigrations } from '../platform/auth/migrations.js';
+import { authRoutes } from '../platform/auth/routes.js';
+import { createLedger, ledgerMigrations, ledgerRoutes, type LedgerService } from '../platform/ledger/index.js';
+import { serveWebApp } from './web-app.js';
+
+/** Every migration of every module, applied in name order. */
+export const allMigrations: Migrations = {
+  ...authMigrations,
+  ...ledgerMigrations,
+};
+
+/** The services of every module, wired once at start; modules reach each other only through these. */
+export interface Services {
+  clock: Clock;
+  ledger: LedgerService;
+  auth: AuthService;
+}
+
+export interface CityHub {
+  config: Config;
+  database: DatabaseHandle;
+  services: Services;
+  http: FastifyInstance;
+  /** Starts background work (checkpoints, deadline jobs). */
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface CreateCityHubOptions {
+  config: Config;
+  /** An open database (tests); otherwise one is opened from the config. */
+  database?: DatabaseHandle;
+  clock?: Clock;
+  logger?: boolean;
+}
+
+/** Opens the database, brings its schema up to date and wires every module. */
+export async function createCityHub(options: CreateCityHubOptions): Promise<CityHub> {
+  const { config } = options;
+  const clock = options.clock ?? systemClock;
+  const database = options.database ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
+  try {
+    await migrateToLatest(database.db, allMigrations);
+    const ledger = await createLedger(database.db, {
+      dataDir: options.database ? undefined : config.dataDir,
+      signingKeyPem: config.ledger.signingKeyPem,
+      checkpointIntervalSeconds: config.ledger.checkpointIntervalSeconds,
+      clock,
+    });
+    const auth = new AuthService(database.db, ledger, config.auth, clock);
+    const services: Services = { clock, ledger, auth };
+
+    const metrics = new HttpMetrics();
+    const http = await createHttpServer({ config, resolver: auth, metrics, logger: options.logger });
+    await http.register(healthRoutes, { database, metrics });
+    await http.register(authRoutes, { prefix: '/api', auth, secureCookies: config.auth.secureCookies });
+    await http.register(ledgerRoutes, { prefix: '/api/ledger', ledger });
+    await serveWebApp(http);
+
+    return {
+      config,
+      database,
+      services,
+      http,
+      async start() {
+        ledger.start();
+      },
+      async close() {
+        ledger.stop();
+        await http.close();
+        if (!options.database) await database.close();
+      },
+    };
+  } catch (err) {
+    if (!options.database) await database.close();
+    throw err;
+  }
+}

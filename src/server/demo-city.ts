@@ -1,0 +1,94 @@
+import type { Actor, Role } from '../platform/auth/roles.js';
+import { roles } from '../platform/auth/roles.js';
+import type { CityHub } from './app.js';
+
+/** The password every demo user has (docs/demo.md); the demo is for trying CityHub, never for production. */
+export const DEMO_PASSWORD = 'CityHub@2026';
+
+const system: Actor = { kind: 'anonymous', id: 'demo-seed', username: 'demo-seed', roles: ['admin'] };
+
+/** The generated city: names are invented, not taken from any real place. */
+export const demoCityPlan = {
+  city: '云川市',
+  districts: [
+    { name: '临江区', streets: ['滨江街道', '望湖街道', '东港街道', '柳岸街道'] },
+    { name: '青山区', streets: ['翠屏街道', '松林街道', '石门街道', '云岭街道'] },
+    { name: '新湖区', streets: ['湖心街道', '新桥街道', '花溪街道', '明珠街道'] },
+    { name: '白塔区', streets: ['塔前街道', '古城街道', '南关街道', '北苑街道'] },
+    { name: '高新区', streets: ['科创街道', '智谷街道', '星河街道'] },
+  ],
+  departments: [
+    '市住房和城乡建设局', '市城市管理局', '市生态环境局', '市交通运输局', '市教育局', '市人力资源和社会保障局',
+    '市卫生健康委员会', '市市场监督管理局', '市商务局', '市文化广电旅游局', '市公安局', '市水务局', '市数据局',
+  ],
+  operator: '云川数据运营有限公司',
+};
+
+export interface DemoContext {
+  hub: CityHub;
+  actor: Actor;
+  /** org ids by name */
+  orgs: Map<string, string>;
+  /** user ids by username */
+  users: Map<string, string>;
+  log(message: string): void;
+}
+
+/** A module's part of the demo; runs after the platform part, in the order listed in `demoSeeders`. */
+export type DemoSeeder = (ctx: DemoContext) => Promise<void>;
+
+/** Which organisation each demo user belongs to. */
+const demoUserOrg: Record<Role, string> = {
+  citizen: '',
+  agent: '云川市12345热线中心',
+  handler: '市城市管理局',
+  supervisor: '云川市12345热线中心',
+  leader: '云川市人民政府',
+  dept_data_owner: '市住房和城乡建设局',
+  data_admin: '市数据局',
+  operator: demoCityPlan.operator,
+  admin: '市数据局',
+};
+
+async function seedPlatform(ctx: DemoContext): Promise<void> {
+  const { auth } = ctx.hub.services;
+  const add = async (name: string, kind: string, parentId: string | null = null) => {
+    const org = await auth.insertOrg(ctx.actor, { name, kind, parentId });
+    ctx.orgs.set(name, org.id);
+    return org.id;
+  };
+  const government = await add('云川市人民政府', 'government');
+  await add('云川市12345热线中心', 'department', government);
+  for (const name of demoCityPlan.departments) await add(name, 'department', government);
+  for (const district of demoCityPlan.districts) {
+    const districtId = await add(district.name, 'district', government);
+    for (const street of district.streets) await add(`${district.name}${street}`, 'street', districtId);
+  }
+  await add(demoCityPlan.operator, 'operator');
+  for (const role of roles) {
+    const orgName = demoUserOrg[role];
+    const user = await auth.insertUser(ctx.actor, {
+      username: role,
+      password: DEMO_PASSWORD,
+      displayName: `演示用户 ${role}`,
+      orgId: orgName ? ctx.orgs.get(orgName) : null,
+      roles: [role],
+    });
+    ctx.users.set(role, user.id);
+  }
+  ctx.log(`platform: ${ctx.orgs.size} organisations, ${ctx.users.size} users`);
+}
+
+/** Every module's demo part, in order. */
+export const demoSeeders: DemoSeeder[] = [seedPlatform];
+
+/**
+ * Seeds the demo city into an empty database. Returns false (and does nothing) when users already exist, so
+ * a restart never seeds twice.
+ */
+export async function seedDemoCity(hub: CityHub, log: (message: string) => void = console.log): Promise<boolean> {
+  if ((await hub.services.auth.userCount()) > 0) return false;
+  const ctx: DemoContext = { hub, actor: system, orgs: new Map(), users: new Map(), log };
+  for (const seeder of demoSeeders) await seeder(ctx);
+  return true;
+}

@@ -1,0 +1,36 @@
+import { loadConfig, type Config } from '../../src/platform/config/config.js';
+import type { Engine } from '../../src/platform/db/database.js';
+import { createCityHub, type CityHub } from '../../src/server/app.js';
+import type { Clock } from '../../src/platform/clock/clock.js';
+import type { Role } from '../../src/platform/auth/roles.js';
+import { openTestDatabase } from './engines.js';
+
+export interface TestHub extends CityHub {
+  /** Logs in a new user with these roles and returns the session cookie header. */
+  loginAs(roles: Role[], orgId?: string | null): Promise<{ cookie: string; userId: string; username: string }>;
+}
+
+let userCounter = 0;
+
+/** A whole CityHub on a fresh database of the engine, for `app.inject()` tests. */
+export async function createTestHub(engine: Engine, options: { clock?: Clock; config?: Partial<Config> } = {}): Promise<TestHub> {
+  const database = await openTestDatabase(engine);
+  const config = { ...loadConfig({ LOG_LEVEL: 'silent' }), ...options.config };
+  const hub = await createCityHub({ config, database, clock: options.clock, logger: false });
+  const setup = { kind: 'anonymous' as const, id: 'test', roles: ['admin' as const] };
+  return {
+    ...hub,
+    async close() {
+      await hub.close();
+      await database.close();
+    },
+    async loginAs(roles, orgId = null) {
+      const username = `user${++userCounter}_${roles.join('_')}`;
+      const user = await hub.services.auth.insertUser(setup, { username, password: 'test-password-1', roles, orgId });
+      const res = await hub.http.inject({ method: 'POST', url: '/api/auth/login', payload: { username, password: 'test-password-1' } });
+      if (res.statusCode !== 200) throw new Error(`login failed: ${res.body}`);
+      const cookie = res.cookies.map((c) => `${c.name}=${c.value}`).join('; ');
+      return { cookie, userId: user.id, username };
+    },
+  };
+}
