@@ -10,12 +10,14 @@ import { AuthService } from '../platform/auth/service.js';
 import { authMigrations } from '../platform/auth/migrations.js';
 import { authRoutes } from '../platform/auth/routes.js';
 import { createLedger, ledgerMigrations, ledgerRoutes, type LedgerService } from '../platform/ledger/index.js';
+import { hotlineMigrations } from '../hotline/migrations.js';
 import { serveWebApp } from './web-app.js';
 
 /** Every migration of every module, applied in name order. */
 export const allMigrations: Migrations = {
   ...authMigrations,
   ...ledgerMigrations,
+  ...hotlineMigrations,
 };
 
 /** The services of every module, wired once at start; modules reach each other only through these. */

@@ -1,0 +1,120 @@
+import { sql, type Kysely, type Migration } from 'kysely';
+
+export const hotlineMigrations: Record<string, Migration> = {
+  '20261126-10-hotline-core': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('hotline_area')
+        .addColumn('id', 'uuid', (c) => c.primaryKey().defaultTo(sql`gen_random_uuid()`))
+        .addColumn('parent_id', 'uuid', (c) => c.references('hotline_area.id'))
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('level', 'text', (c) => c.notNull())
+        .addColumn('org_id', 'uuid', (c) => c.references('org.id'))
+        .addColumn('center_lon', 'double precision')
+        .addColumn('center_lat', 'double precision')
+        .execute();
+      await db.schema
+        .createTable('hotline_category')
+        .addColumn('id', 'uuid', (c) => c.primaryKey().defaultTo(sql`gen_random_uuid()`))
+        .addColumn('code', 'text', (c) => c.notNull().unique())
+        .addColumn('level1', 'text', (c) => c.notNull())
+        .addColumn('level2', 'text')
+        .addColumn('level3', 'text')
+        .addColumn('active', 'boolean', (c) => c.notNull().defaultTo(true))
+        .execute();
+      await db.schema
+        .createTable('hotline_ticket')
+        .addColumn('id', 'uuid', (c) => c.primaryKey().defaultTo(sql`gen_random_uuid()`))
+        .addColumn('number', 'text', (c) => c.notNull().unique())
+        .addColumn('channel', 'text', (c) => c.notNull())
+        .addColumn('citizen_name', 'text')
+        .addColumn('citizen_phone', 'text')
+        .addColumn('citizen_user_id', 'uuid')
+        .addColumn('title', 'text', (c) => c.notNull())
+        .addColumn('content', 'text', (c) => c.notNull())
+        .addColumn('address', 'text')
+        .addColumn('lon', 'double precision')
+        .addColumn('lat', 'double precision')
+        .addColumn('area_id', 'uuid', (c) => c.references('hotline_area.id'))
+        .addColumn('district_id', 'uuid', (c) => c.references('hotline_area.id'))
+        .addColumn('category_id', 'uuid', (c) => c.references('hotline_category.id'))
+        .addColumn('urgency', 'text', (c) => c.notNull())
+        .addColumn('tags', sql`text[]`, (c) => c.notNull().defaultTo(sql`'{}'`))
+        .addColumn('attachments', 'jsonb', (c) => c.notNull().defaultTo(sql`'[]'::jsonb`))
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('unit_id', 'uuid', (c) => c.references('org.id'))
+        .addColumn('main_ticket_id', 'uuid', (c) => c.references('hotline_ticket.id'))
+        .addColumn('supervised', 'boolean', (c) => c.notNull().defaultTo(false))
+        .addColumn('sign_overdue', 'boolean', (c) => c.notNull().defaultTo(false))
+        .addColumn('overdue', 'boolean', (c) => c.notNull().defaultTo(false))
+        .addColumn('deadline_warning', 'boolean', (c) => c.notNull().defaultTo(false))
+        .addColumn('return_count', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('reopen_count', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('reply_text', 'text')
+        .addColumn('result', 'text')
+        .addColumn('visit_contacted', 'boolean')
+        .addColumn('visit_solved', 'boolean')
+        .addColumn('satisfaction', 'text')
+        .addColumn('likes', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('source', 'text')
+        .addColumn('external_id', 'text')
+        .addColumn('open311_token', 'text', (c) => c.unique())
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addColumn('dispatched_at', 'timestamptz')
+        .addColumn('sign_due_at', 'timestamptz')
+        .addColumn('accepted_at', 'timestamptz')
+        .addColumn('due_at', 'timestamptz')
+        .addColumn('answered_at', 'timestamptz')
+        .addColumn('visited_at', 'timestamptz')
+        .addColumn('closed_at', 'timestamptz')
+        .addUniqueConstraint('hotline_ticket_source_external_id', ['source', 'external_id'])
+        .execute();
+      // KPI by unit / district / category over a period of return visits; queues by unit and status.
+      await db.schema.createIndex('hotline_ticket_unit_visited').on('hotline_ticket').columns(['unit_id', 'visited_at']).execute();
+      await db.schema.createIndex('hotline_ticket_district_visited').on('hotline_ticket').columns(['district_id', 'visited_at']).execute();
+      await db.schema.createIndex('hotline_ticket_category_visited').on('hotline_ticket').columns(['category_id', 'visited_at']).execute();
+      await db.schema.createIndex('hotline_ticket_status_unit').on('hotline_ticket').columns(['status', 'unit_id']).execute();
+      await db.schema.createIndex('hotline_ticket_created').on('hotline_ticket').column('created_at').execute();
+      await db.schema.createIndex('hotline_ticket_main').on('hotline_ticket').column('main_ticket_id').execute();
+      await db.schema
+        .createTable('hotline_ticket_event')
+        .addColumn('id', 'bigserial', (c) => c.primaryKey())
+        .addColumn('ticket_id', 'uuid', (c) => c.notNull().references('hotline_ticket.id').onDelete('cascade'))
+        .addColumn('at', 'timestamptz', (c) => c.notNull())
+        .addColumn('actor', 'text', (c) => c.notNull())
+        .addColumn('actor_org_id', 'uuid')
+        .addColumn('action', 'text', (c) => c.notNull())
+        .addColumn('from_status', 'text')
+        .addColumn('to_status', 'text')
+        .addColumn('details', 'jsonb', (c) => c.notNull().defaultTo(sql`'{}'::jsonb`))
+        .execute();
+      await db.schema.createIndex('hotline_ticket_event_ticket').on('hotline_ticket_event').columns(['ticket_id', 'id']).execute();
+      await db.schema
+        .createTable('hotline_routing_rule')
+        .addColumn('id', 'uuid', (c) => c.primaryKey().defaultTo(sql`gen_random_uuid()`))
+        .addColumn('category_id', 'uuid', (c) => c.references('hotline_category.id'))
+        .addColumn('area_id', 'uuid', (c) => c.references('hotline_area.id'))
+        .addColumn('unit_id', 'uuid', (c) => c.notNull().references('org.id'))
+        .addColumn('priority', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .execute();
+      await db.schema
+        .createTable('hotline_ticket_counter')
+        .addColumn('day', 'text', (c) => c.primaryKey())
+        .addColumn('last', 'integer', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('hotline_import_run')
+        .addColumn('id', 'uuid', (c) => c.primaryKey().defaultTo(sql`gen_random_uuid()`))
+        .addColumn('file_sha256', 'text', (c) => c.notNull())
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('rows_done', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('rows_imported', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('rows_bad', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('finished_at', 'timestamptz')
+        .addColumn('started_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .execute();
+    },
+  },
+};

@@ -1,0 +1,147 @@
+import type { ColumnType, Generated, JSONColumnType } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+
+/** Where a ticket happened: district → street, linked to the organisation that governs it (首接负责). */
+export interface HotlineAreaTable {
+  id: Generated<string>;
+  parent_id: string | null;
+  name: string;
+  /** district | street */
+  level: string;
+  /** the district government / street office that answers for the area */
+  org_id: string | null;
+  /** bounding data for maps: [lon, lat] of the area's centre */
+  center_lon: number | null;
+  center_lat: number | null;
+}
+
+/** The three-level category taxonomy; `code` is the Open311 service_code. */
+export interface HotlineCategoryTable {
+  id: Generated<string>;
+  code: string;
+  level1: string;
+  level2: string | null;
+  level3: string | null;
+  active: Generated<boolean>;
+}
+
+export type TicketStatus =
+  | 'received' // 受理
+  | 'dispatched' // 派单
+  | 'returned' // 退单 (back to the dispatcher)
+  | 'accepted' // 签收
+  | 'in_progress' // 办理
+  | 'answered' // 反馈
+  | 'visited' // 回访
+  | 'closed' // 办结
+  | 'merged'; // a duplicate under its main ticket
+
+export interface HotlineTicketTable {
+  id: Generated<string>;
+  /** human-readable number, e.g. 20261124-000123 */
+  number: string;
+  channel: string;
+  /** personal information: masked for anyone who does not handle the ticket */
+  citizen_name: string | null;
+  citizen_phone: string | null;
+  citizen_user_id: string | null;
+  title: string;
+  content: string;
+  address: string | null;
+  lon: number | null;
+  lat: number | null;
+  area_id: string | null;
+  /** the district of area_id, kept for fast KPI grouping */
+  district_id: string | null;
+  category_id: string | null;
+  urgency: string;
+  tags: string[];
+  attachments: JSONColumnType<{ name: string; type: string; size: number; url?: string }[]>;
+  status: string;
+  /** the handling unit (承办单位) the ticket is dispatched to */
+  unit_id: string | null;
+  main_ticket_id: string | null;
+  supervised: Generated<boolean>;
+  sign_overdue: Generated<boolean>;
+  overdue: Generated<boolean>;
+  deadline_warning: Generated<boolean>;
+  return_count: Generated<number>;
+  reopen_count: Generated<number>;
+  reply_text: string | null;
+  /** solved | unsolved | explained */
+  result: string | null;
+  visit_contacted: boolean | null;
+  visit_solved: boolean | null;
+  /** satisfied | basically_satisfied | unsatisfied */
+  satisfaction: string | null;
+  likes: Generated<number>;
+  /** where an imported ticket came from, e.g. `teddycup`, and its id there: together unique (idempotent import) */
+  source: string | null;
+  external_id: string | null;
+  /** Open311 token handed back by POST requests */
+  open311_token: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  dispatched_at: NullableTimestamp;
+  sign_due_at: NullableTimestamp;
+  accepted_at: NullableTimestamp;
+  due_at: NullableTimestamp;
+  answered_at: NullableTimestamp;
+  visited_at: NullableTimestamp;
+  closed_at: NullableTimestamp;
+}
+
+/** The ticket's timeline: every transition with who did it and why. */
+export interface HotlineTicketEventTable {
+  id: Generated<number>;
+  ticket_id: string;
+  at: Timestamp;
+  actor: string;
+  actor_org_id: string | null;
+  action: string;
+  from_status: string | null;
+  to_status: string | null;
+  details: JSONColumnType<Record<string, unknown>>;
+}
+
+/** category × area → unit; null matches any. The most specific, then the highest priority, wins. */
+export interface HotlineRoutingRuleTable {
+  id: Generated<string>;
+  category_id: string | null;
+  area_id: string | null;
+  unit_id: string;
+  priority: Generated<number>;
+  created_at: Generated<Date>;
+}
+
+/** Per-day counters for human-readable ticket numbers. */
+export interface HotlineTicketCounterTable {
+  day: string;
+  last: number;
+}
+
+/** Progress of an import, so a killed import resumes where it stopped. */
+export interface HotlineImportRunTable {
+  id: Generated<string>;
+  file_sha256: string;
+  source: string;
+  rows_done: number;
+  rows_imported: number;
+  rows_bad: number;
+  finished_at: NullableTimestamp;
+  started_at: Generated<Date>;
+}
+
+declare module '../platform/db/schema.js' {
+  interface Database {
+    hotline_area: HotlineAreaTable;
+    hotline_category: HotlineCategoryTable;
+    hotline_ticket: HotlineTicketTable;
+    hotline_ticket_event: HotlineTicketEventTable;
+    hotline_routing_rule: HotlineRoutingRuleTable;
+    hotline_ticket_counter: HotlineTicketCounterTable;
+    hotline_import_run: HotlineImportRunTable;
+  }
+}
