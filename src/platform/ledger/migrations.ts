@@ -1,0 +1,39 @@
+import { sql, type Kysely, type Migration } from 'kysely';
+
+// Migrations see the database untyped: they must keep working after the types move on.
+export const ledgerMigrations: Record<string, Migration> = {
+  '20261126-02-ledger-merkle-log': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('ledger_entry')
+        .addColumn('idx', 'bigint', (c) => c.primaryKey().check(sql`idx >= 0`))
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('actor', 'text', (c) => c.notNull())
+        .addColumn('subject', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull())
+        .addColumn('body', 'text', (c) => c.notNull())
+        .addColumn('leaf_hash', 'text', (c) => c.notNull())
+        .addColumn('root_hash', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('ledger_entry_subject').on('ledger_entry').columns(['subject', 'idx']).execute();
+      await db.schema.createIndex('ledger_entry_kind').on('ledger_entry').columns(['kind', 'idx']).execute();
+      await db.schema
+        .createTable('ledger_head')
+        .addColumn('id', 'integer', (c) => c.primaryKey().check(sql`id = 1`))
+        .addColumn('size', 'bigint', (c) => c.notNull())
+        .addColumn('peaks', 'text', (c) => c.notNull())
+        .execute();
+      // The one head row exists from the start, so every append can lock it (SELECT … FOR UPDATE) and never
+      // has to race to create it.
+      await sql`insert into ledger_head (id, size, peaks) values (1, 0, '[]')`.execute(db);
+      await db.schema
+        .createTable('ledger_checkpoint')
+        .addColumn('size', 'bigint', (c) => c.primaryKey().check(sql`size >= 0`))
+        .addColumn('root_hash', 'text', (c) => c.notNull())
+        .addColumn('signed_at', 'timestamptz', (c) => c.notNull())
+        .addColumn('signature', 'text', (c) => c.notNull())
+        .addColumn('key_id', 'text', (c) => c.notNull())
+        .execute();
+    },
+  },
+};

@@ -1,0 +1,103 @@
+import { Type } from 'typebox';
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { LedgerService } from './service.js';
+
+const Hex = Type.String({ pattern: '^[0-9a-f]{64}$', description: 'SHA-256, hex' });
+
+/** RFC 9457 problem document, as the platform's error handler writes it (extra members pass through). */
+const ProblemView = Type.Object(
+  {
+    type: Type.String(),
+    title: Type.String(),
+    status: Type.Integer(),
+    code: Type.String(),
+    title_zh: Type.Optional(Type.String()),
+    detail: Type.Optional(Type.String()),
+    instance: Type.Optional(Type.String()),
+    errors: Type.Optional(Type.Array(Type.Object({ field: Type.String(), message: Type.String() }))),
+  },
+  { additionalProperties: true },
+);
+
+const CheckpointView = Type.Object({
+  size: Type.Integer({ minimum: 0, description: 'tree size: the number of entries the checkpoint covers' }),
+  rootHash: Hex,
+  time: Type.String({ format: 'date-time' }),
+  signature: Type.String({ description: 'base64 Ed25519 signature of signedText' }),
+  keyId: Type.String(),
+  publicKey: Type.String({ description: 'PEM (SPKI) of the Ed25519 public key' }),
+  signedText: Type.String({ description: 'cityhub-ledger/v1\\n<size>\\n<root base64>\\n<time>\\n' }),
+});
+
+const EntryView = Type.Object({
+  index: Type.Integer({ minimum: 0 }),
+  kind: Type.String(),
+  actor: Type.String(),
+  subject: Type.String(),
+  time: Type.String({ format: 'date-time' }),
+  facts: Type.Record(Type.String(), Type.Unknown()),
+  body: Type.String({ description: 'the hashed bytes: leafHash = SHA-256(0x00 || body)' }),
+  leafHash: Hex,
+  treeSize: Type.Integer({ minimum: 1 }),
+  rootHash: Hex,
+  inclusionProof: Type.Array(Hex, { description: 'RFC 6962 audit path, from the leaf up' }),
+});
+
+const ConsistencyView = Type.Object({
+  from: Type.Integer({ minimum: 0 }),
+  to: Type.Integer({ minimum: 0 }),
+  fromRoot: Hex,
+  toRoot: Hex,
+  proof: Type.Array(Hex, { description: 'RFC 6962 consistency proof' }),
+});
+
+const PublicKeyView = Type.Object({
+  algorithm: Type.Literal('Ed25519'),
+  keyId: Type.String(),
+  publicKey: Type.String({ description: 'PEM (SPKI)' }),
+});
+
+const TreeIndex = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
+
+/** The audit ledger's read API, under /api/ledger: checkpoints, entries with inclusion proofs, consistency proofs. */
+export async function ledgerRoutes(app: FastifyInstance, opts: { ledger: LedgerService }) {
+  const { ledger } = opts;
+  const r = app.withTypeProvider<TypeBoxTypeProvider>();
+  const tags = ['ledger'];
+
+  r.get('/checkpoint', {
+    config: { access: 'ledger.read' },
+    schema: {
+      tags,
+      summary: 'The newest signed checkpoint (tree size, root hash, time), signing a new one if the log has grown',
+      response: { 200: CheckpointView },
+    },
+  }, () => ledger.checkpoint());
+
+  r.get('/entries/:index', {
+    config: { access: 'ledger.read' },
+    schema: {
+      tags,
+      summary: 'One entry with its RFC 6962 inclusion proof against the newest checkpoint or ?treeSize=',
+      params: Type.Object({ index: TreeIndex }),
+      querystring: Type.Object({ treeSize: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })) }),
+      response: { 200: EntryView, 400: ProblemView, 404: ProblemView },
+    },
+  }, (request) => ledger.entry(request.params.index, request.query.treeSize));
+
+  r.get('/consistency', {
+    config: { access: 'ledger.read' },
+    schema: {
+      tags,
+      summary: 'RFC 6962 consistency proof between the trees of `from` and `to` entries (default to: newest checkpoint)',
+      querystring: Type.Object({ from: TreeIndex, to: Type.Optional(TreeIndex) }),
+      response: { 200: ConsistencyView, 400: ProblemView },
+    },
+  }, (request) => ledger.consistency(request.query.from, request.query.to));
+
+  r.get('/public-key', {
+    config: { access: 'public' },
+    schema: { tags, summary: 'The Ed25519 public key that signs checkpoints', response: { 200: PublicKeyView } },
+  }, () => ledger.publicKey());
+}

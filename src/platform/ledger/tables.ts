@@ -1,0 +1,51 @@
+import type { ColumnType } from 'kysely';
+
+export type Timestamp = ColumnType<Date, Date | string, Date | string>;
+
+/**
+ * One ledger entry. `body` is the exact text that was hashed (canonical JSON of index, kind, actor, subject,
+ * facts and time); the other columns repeat parts of it for queries, and `ledger verify` checks they agree.
+ */
+export interface LedgerEntryTable {
+  /** Position in the log, from 0, contiguous. */
+  idx: number;
+  /** What happened, dotted: `auth.login`, `auth.key.created`, `catalog.share.approved`. */
+  kind: string;
+  /** A non-personal reference to who did it (`user:<uuid>`, `api_key:<uuid>`, `anonymous`). */
+  actor: string;
+  /** What it was done to (`user:<uuid>`, `ticket:<id>`); ids or hashes, never names. */
+  subject: string;
+  created_at: Timestamp;
+  body: string;
+  /** hex SHA-256(0x00 || body) */
+  leaf_hash: string;
+  /** hex MTH of entries 0..idx: the tree root right after this entry was appended. */
+  root_hash: string;
+}
+
+/** The single row every append locks: the log's size and the peaks needed to extend its root in O(log n). */
+export interface LedgerHeadTable {
+  id: number;
+  size: number;
+  /** JSON array of hex peak hashes, largest subtree first. */
+  peaks: string;
+}
+
+/** A signed statement of the tree size and root at one moment. */
+export interface LedgerCheckpointTable {
+  size: number;
+  /** hex */
+  root_hash: string;
+  signed_at: Timestamp;
+  /** base64 Ed25519 signature of the checkpoint text (see checkpoint-text in signing.ts). */
+  signature: string;
+  key_id: string;
+}
+
+declare module '../db/schema.js' {
+  interface Database {
+    ledger_entry: LedgerEntryTable;
+    ledger_head: LedgerHeadTable;
+    ledger_checkpoint: LedgerCheckpointTable;
+  }
+}

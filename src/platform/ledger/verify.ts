@@ -1,0 +1,241 @@
+import type { KeyObject } from 'node:crypto';
+import { parseEntryBody } from './entry-body.js';
+import { appendToPeaks, leafHash, rootFromPeaks, type Hash } from './merkle.js';
+import { keyIdOf, verifyCheckpointSignature } from './signing.js';
+
+/** A ledger_entry row as stored (any of it may have been tampered with). */
+export interface StoredEntry {
+  idx: number | string;
+  kind: string;
+  actor: string;
+  subject: string;
+  created_at: Date | string;
+  body: string;
+  leaf_hash: string;
+  root_hash: string;
+}
+
+/** A ledger_checkpoint row as stored. */
+export interface StoredCheckpoint {
+  size: number | string;
+  root_hash: string;
+  signed_at: Date | string;
+  signature: string;
+  key_id: string;
+}
+
+/** The ledger_head row as stored. */
+export interface StoredHead {
+  size: number | string;
+  peaks: string;
+}
+
+/**
+ * What went wrong first. `modified`: an entry's bytes changed (body or a column); `missing`: an entry was
+ * deleted; `reordered`: an entry sits at another index than the one it was hashed with; `inserted`: an entry
+ * that was never appended; `checkpoint`: a signed checkpoint does not hold (bad signature, unknown key, or the
+ * entries below it were rewritten together with their hashes).
+ */
+export type LedgerFaultKind = 'modified' | 'missing' | 'reordered' | 'inserted' | 'checkpoint';
+
+export interface LedgerFault {
+  /** The first bad index (for a rewritten prefix: the first index the checkpoints cannot vouch for). */
+  index: number | null;
+  kind: LedgerFaultKind;
+  message: string;
+}
+
+export interface LedgerVerification {
+  ok: boolean;
+  /** Entries checked before the first fault (all of them when ok). */
+  entries: number;
+  /** Checkpoints checked before the first fault. */
+  checkpoints: number;
+  /** hex root over the entries checked. */
+  root: string;
+  /** Whether checkpoint signatures were checked (false when no public key was given). */
+  signaturesChecked: boolean;
+  fault?: LedgerFault;
+}
+
+const toNumber = (v: number | string): number => (typeof v === 'number' ? v : Number(v));
+
+const isoOf = (v: Date | string): string | undefined => {
+  const d = v instanceof Date ? v : new Date(v);
+  return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
+};
+
+/**
+ * Recomputes a ledger offline, row by row, and stops at the first fault. Feed it the entries in idx order
+ * (as `ORDER BY idx` returns them, gaps and all), then call {@link finish}. Memory is O(log n), so a log of any
+ * length can be streamed through it page by page.
+ *
+ * @example
+ * const v = new LedgerVerifier(checkpoints, publicKey, { head });
+ * for (const row of rows) if (v.add(row)) break;
+ * const result = v.finish();
+ */
+export class LedgerVerifier {
+  private readonly checkpoints: StoredCheckpoint[];
+  private readonly keys: Map<string, KeyObject> | undefined;
+  private peaks: Hash[] = [];
+  private count = 0;
+  private nextCheckpoint = 0;
+  /** The largest size a valid checkpoint vouched for: entries below it are known good. */
+  private vouched = 0;
+  private fault: LedgerFault | undefined;
+
+  constructor(
+    checkpoints: readonly StoredCheckpoint[],
+    publicKeys: KeyObject | readonly KeyObject[] | null,
+    private readonly options: { head?: StoredHead } = {},
+  ) {
+    this.checkpoints = [...checkpoints].sort((a, b) => toNumber(a.size) - toNumber(b.size));
+    this.keys = publicKeys ? new Map([publicKeys].flat().map((k) => [keyIdOf(k), k])) : undefined;
+    this.checkCheckpoints();
+  }
+
+  /** Entries accepted so far. */
+  get checked(): number {
+    return this.count;
+  }
+
+  get failed(): LedgerFault | undefined {
+    return this.fault;
+  }
+
+  /** Checks the next stored row; returns the fault when this row (or a checkpoint it completes) is bad. */
+  add(row: StoredEntry): LedgerFault | undefined {
+    if (this.fault) return this.fault;
+    const i = this.count;
+    const idx = toNumber(row.idx);
+    const body = parseEntryBody(row.body);
+    if (!Number.isSafeInteger(idx)) return this.fail(i, 'modified', `entry ${i} was modified: its idx column is not an integer`);
+    if (idx < i) return this.fail(idx, 'inserted', `entry ${idx} was inserted: the index appears twice`);
+    if (idx > i) {
+      if (body?.index === i) return this.fail(i, 'reordered', `entry ${i} is out of order: its row was moved to idx ${idx}`);
+      const range = idx - i > 1 ? ` (entries ${i}..${idx - 1} are gone)` : '';
+      return this.fail(i, 'missing', `entry ${i} is missing (deleted)${range}`);
+    }
+    if (!body) return this.fail(i, 'modified', `entry ${i} was modified: its body is no longer a valid entry`);
+    const leaf = leafHash(row.body);
+    if (leaf.toString('hex') !== row.leaf_hash) {
+      return this.fail(i, 'modified', `entry ${i} was modified: its body does not hash to its stored leaf hash`);
+    }
+    if (body.index > i) {
+      return this.fail(i, 'reordered', `entry ${i} is out of order: row ${i} holds entry ${body.index} (entries swapped, moved or one removed)`);
+    }
+    if (body.index < i) {
+      return this.fail(i, 'inserted', `entry ${i} is out of order/inserted: row ${i} holds a copy of entry ${body.index}`);
+    }
+    for (const column of ['kind', 'actor', 'subject'] as const) {
+      if (row[column] !== body[column]) return this.fail(i, 'modified', `entry ${i} was modified: its ${column} column differs from its hashed body`);
+    }
+    if (isoOf(row.created_at) !== body.time) {
+      return this.fail(i, 'modified', `entry ${i} was modified: its created_at column differs from its hashed body`);
+    }
+    this.peaks = appendToPeaks(this.peaks, i, leaf);
+    if (rootFromPeaks(this.peaks).toString('hex') !== row.root_hash) {
+      return this.fail(
+        i,
+        'modified',
+        `entry ${i} does not chain: its stored root hash differs from the root recomputed over entries 0..${i} ` +
+          `(this entry was modified or inserted, or its root hash column changed)`,
+      );
+    }
+    this.count++;
+    return this.checkCheckpoints();
+  }
+
+  /** Ends the walk: checkpoints and the head must not claim more entries than were found. */
+  finish(): LedgerVerification {
+    if (!this.fault) {
+      const n = this.count;
+      const beyond = this.checkpoints[this.nextCheckpoint];
+      const head = this.options.head;
+      if (beyond) {
+        this.fail(n, 'missing', `entry ${n} is missing (deleted): the signed checkpoint at size ${toNumber(beyond.size)} covers it`);
+      } else if (head && toNumber(head.size) > n) {
+        this.fail(n, 'missing', `entry ${n} is missing (deleted): the ledger head records ${toNumber(head.size)} entries`);
+      } else if (head && toNumber(head.size) < n) {
+        const hs = toNumber(head.size);
+        this.fail(hs, 'inserted', `entry ${hs} was inserted: the ledger head records only ${hs} entries`);
+      } else if (head && !this.samePeaks(head.peaks)) {
+        this.fail(null, 'modified', 'the ledger head was modified: its peaks differ from the recomputed tree');
+      }
+    }
+    return {
+      ok: !this.fault,
+      entries: this.count,
+      checkpoints: this.nextCheckpoint,
+      root: rootFromPeaks(this.peaks).toString('hex'),
+      signaturesChecked: !!this.keys,
+      ...(this.fault ? { fault: this.fault } : {}),
+    };
+  }
+
+  private samePeaks(stored: string): boolean {
+    try {
+      const peaks = JSON.parse(stored) as unknown;
+      return (
+        Array.isArray(peaks) && peaks.length === this.peaks.length && peaks.every((p, i) => p === this.peaks[i].toString('hex'))
+      );
+    } catch {
+      return false;
+    }
+  }
+
+  /** Checks every checkpoint whose size the walk has just reached. */
+  private checkCheckpoints(): LedgerFault | undefined {
+    while (this.nextCheckpoint < this.checkpoints.length && toNumber(this.checkpoints[this.nextCheckpoint].size) === this.count) {
+      const cp = this.checkpoints[this.nextCheckpoint];
+      const size = this.count;
+      const signedAt = cp.signed_at instanceof Date ? cp.signed_at : new Date(cp.signed_at);
+      if (this.keys) {
+        const key = this.keys.get(cp.key_id);
+        if (!key) {
+          return this.fail(null, 'checkpoint', `the checkpoint at size ${size} is signed by an unknown key ${cp.key_id} (known: ${[...this.keys.keys()].join(', ')})`);
+        }
+        if (!verifyCheckpointSignature(key, size, cp.root_hash, signedAt, cp.signature)) {
+          return this.fail(null, 'checkpoint', `the checkpoint at size ${size} has an invalid signature (the checkpoint was altered)`);
+        }
+      }
+      if (rootFromPeaks(this.peaks).toString('hex') !== cp.root_hash) {
+        return this.fail(
+          this.vouched,
+          'checkpoint',
+          `entries 0..${size - 1} do not match the signed checkpoint at size ${size}: an entry at or after index ` +
+            `${this.vouched} was rewritten together with its hashes (or inserted/deleted)`,
+        );
+      }
+      this.vouched = size;
+      this.nextCheckpoint++;
+    }
+    return undefined;
+  }
+
+  private fail(index: number | null, kind: LedgerFaultKind, message: string): LedgerFault {
+    this.fault = { index, kind, message };
+    return this.fault;
+  }
+}
+
+/**
+ * Recomputes the whole ledger from its stored rows and names the first fault, if any. Pure: no database, no
+ * clock; the public key must come from outside the database (config, key file, or the published key).
+ *
+ * @example
+ * const result = verifyLedger(rows, checkpoints, readPublicKey(pem));
+ * if (!result.ok) console.error(result.fault.message); // "entry 5 was modified: …"
+ */
+export function verifyLedger(
+  rows: Iterable<StoredEntry>,
+  checkpoints: readonly StoredCheckpoint[],
+  publicKey: KeyObject | readonly KeyObject[] | null,
+  options: { head?: StoredHead } = {},
+): LedgerVerification {
+  const verifier = new LedgerVerifier(checkpoints, publicKey, options);
+  const sorted = [...rows].sort((a, b) => toNumber(a.idx) - toNumber(b.idx));
+  for (const row of sorted) if (verifier.add(row)) break;
+  return verifier.finish();
+}
