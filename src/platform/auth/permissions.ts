@@ -16,6 +16,12 @@ export const permissions = {
   'auth.key.manage': [],
   'ledger.read': ['supervisor', 'leader', 'data_admin', 'dept_data_owner', 'operator', 'agent', 'handler', 'citizen'],
   'ops.metrics.read': [],
+  // hotline: finer rules (own unit, own ticket, the workflow's roles per action) are in src/hotline/ticket-workflow.ts
+  'hotline.ticket.create': ['citizen', 'agent', 'supervisor'],
+  'hotline.ticket.read': ['citizen', 'agent', 'handler', 'supervisor', 'leader'],
+  'hotline.ticket.act': ['citizen', 'agent', 'handler', 'supervisor'],
+  'hotline.reference.read': ['citizen', 'agent', 'handler', 'supervisor', 'leader', 'data_admin'],
+  'hotline.reference.manage': [],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof permissions;

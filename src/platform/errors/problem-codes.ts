@@ -31,6 +31,17 @@ export const problemCodes = {
   // ledger
   LEDGER_ENTRY_NOT_FOUND: { status: 404, title: 'Ledger entry not found', zh: '存证记录不存在' },
   LEDGER_BAD_RANGE: { status: 400, title: 'Invalid tree sizes for a proof', zh: '证明区间无效' },
+  // hotline (tickets, workflow, routing)
+  HOTLINE_TICKET_NOT_FOUND: { status: 404, title: 'Ticket not found', zh: '工单不存在' },
+  HOTLINE_TRANSITION_NOT_ALLOWED: { status: 409, title: 'This ticket action is not allowed now', zh: '当前状态或身份不允许此工单操作' },
+  HOTLINE_NO_UNIT: { status: 409, title: 'No handling unit for this ticket; choose one', zh: '未匹配到承办单位，请指定' },
+  HOTLINE_UNIT_NOT_FOUND: { status: 404, title: 'Handling unit not found', zh: '承办单位不存在' },
+  HOTLINE_MERGE_INVALID: { status: 409, title: 'These tickets cannot be merged', zh: '工单无法合并' },
+  HOTLINE_AREA_NOT_FOUND: { status: 404, title: 'Area not found', zh: '区域不存在' },
+  HOTLINE_AREA_EXISTS: { status: 409, title: 'An area with this name already exists there', zh: '同级区域名称已存在' },
+  HOTLINE_CATEGORY_NOT_FOUND: { status: 404, title: 'Category not found', zh: '诉求分类不存在' },
+  HOTLINE_CATEGORY_EXISTS: { status: 409, title: 'This category already exists', zh: '诉求分类已存在' },
+  HOTLINE_RULE_NOT_FOUND: { status: 404, title: 'Routing rule not found', zh: '派单规则不存在' },
 } as const satisfies Record<string, { status: number; title: string; zh: string }>;
 
 export type ProblemCode = keyof typeof problemCodes;
