@@ -3,6 +3,7 @@ import { serveCommand } from './serve.js';
 import { migrateCommand } from './migrate.js';
 import { adminCreateCommand } from './admin-create.js';
 import { demoCommand } from './demo.js';
+import { ledgerVerifyCommand } from './ledger-verify.js';
 
 /** Every `cityhub` command; add a new one here. */
-export const commands: Command[] = [serveCommand, migrateCommand, adminCreateCommand, demoCommand];
+export const commands: Command[] = [serveCommand, migrateCommand, adminCreateCommand, demoCommand, ledgerVerifyCommand];
