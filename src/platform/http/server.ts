@@ -5,6 +5,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Config } from '../config/config.js';
 import { registerProblemHandler } from './problem-handler.js';
+import { registerValidators } from './validators.js';
 import { registerAccessControl, SESSION_COOKIE, type ActorResolver } from './access.js';
 import type { HttpMetrics } from './metrics.js';
 
@@ -42,7 +43,6 @@ export async function createHttpServer(options: HttpServerOptions): Promise<App>
     bodyLimit: options.config.bodyLimit,
     genReqId: (req) => (req.headers['x-request-id'] as string | undefined)?.slice(0, 64) ?? `req-${Date.now().toString(36)}-${(++requestCounter).toString(36)}`,
     requestIdHeader: false,
-    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // Every route with its declared access, for the deny-by-default test and the authorization matrix.
@@ -59,6 +59,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<App>
     reply.header('x-request-id', request.id);
   });
   registerProblemHandler(app);
+  registerValidators(app);
   await app.register(cookie);
   options.metrics.register(app);
   registerAccessControl(app, options.resolver);
