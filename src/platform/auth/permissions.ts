@@ -22,6 +22,9 @@ export const permissions = {
   'hotline.ticket.act': ['citizen', 'agent', 'handler', 'supervisor'],
   'hotline.reference.read': ['citizen', 'agent', 'handler', 'supervisor', 'leader', 'data_admin'],
   'hotline.reference.manage': [],
+  // the three rates: a handler sees its own unit only (src/hotline/kpi/kpi-service.ts); .all = the whole city
+  'hotline.kpi.read': ['agent', 'handler', 'supervisor', 'leader'],
+  'hotline.kpi.read.all': ['agent', 'supervisor', 'leader'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof permissions;
