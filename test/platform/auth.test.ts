@@ -1,0 +1,121 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { testEngines } from '../support/engines.js';
+import { createTestHub, type TestHub } from '../support/test-hub.js';
+import { validCreditCode } from '../../src/platform/auth/service.js';
+import { can, permissions, type Permission } from '../../src/platform/auth/permissions.js';
+import { roles } from '../../src/platform/auth/roles.js';
+
+const ledgerKinds = async (hub: TestHub): Promise<string[]> =>
+  (await sql<{ kind: string }>`select kind from ledger_entry order by idx`.execute(hub.database.db)).rows.map((r) => r.kind);
+
+describe.each(testEngines)('identity and access [%s]', (engine) => {
+  let hub: TestHub;
+  let admin: { cookie: string; userId: string };
+
+  beforeAll(async () => {
+    hub = await createTestHub(engine, { config: { auth: { sessionTtlHours: 1, loginMaxAttempts: 3, loginWindowSeconds: 60, secureCookies: false } } });
+    admin = await hub.loginAs(['admin']);
+  });
+  afterAll(async () => hub?.close());
+
+  it('logs in with a password, sets an httpOnly cookie and ledgers the login without the username', async () => {
+    const { username } = await hub.loginAs(['agent']);
+    const res = await hub.http.inject({ method: 'POST', url: '/api/auth/login', payload: { username, password: 'test-password-1' } });
+    expect(res.statusCode).toBe(200);
+    const cookie = res.cookies.find((c) => c.name === 'cityhub_session');
+    expect(cookie?.httpOnly).toBe(true);
+    expect(res.json().roles).toEqual(['agent']);
+    const me = await hub.http.inject({ url: '/api/auth/me', headers: { cookie: `cityhub_session=${cookie!.value}` } });
+    expect(me.json().username).toBe(username);
+    expect(await ledgerKinds(hub)).toContain('auth.login');
+    const bodies = (await sql<{ body: string }>`select body from ledger_entry`.execute(hub.database.db)).rows.map((r) => r.body);
+    expect(bodies.join('\n')).not.toContain(username);
+  });
+
+  it('refuses a wrong password with 401 and rate-limits repeated failures with 429', async () => {
+    const { username } = await hub.loginAs(['handler']);
+    const attempt = () =>
+      hub.http.inject({ method: 'POST', url: '/api/auth/login', payload: { username, password: 'wrong-password' }, remoteAddress: '10.9.9.9' });
+    for (let i = 0; i < 3; i++) expect((await attempt()).statusCode).toBe(401);
+    const limited = await attempt();
+    expect(limited.statusCode).toBe(429);
+    expect(limited.json().code).toBe('AUTH_LOGIN_RATE_LIMITED');
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+    expect(await ledgerKinds(hub)).toContain('auth.login.failed');
+  });
+
+  it('logs out: the session no longer works', async () => {
+    const { cookie } = await hub.loginAs(['leader']);
+    expect((await hub.http.inject({ url: '/api/auth/me', headers: { cookie } })).statusCode).toBe(200);
+    await hub.http.inject({ method: 'POST', url: '/api/auth/logout', headers: { cookie } });
+    expect((await hub.http.inject({ url: '/api/auth/me', headers: { cookie } })).statusCode).toBe(401);
+  });
+
+  it('creates an API key once, stores only its hash, accepts it as Bearer and refuses it after revocation', async () => {
+    const org = await hub.http.inject({
+      method: 'POST', url: '/api/orgs', headers: { cookie: admin.cookie }, payload: { name: '市城市管理局', kind: 'department' },
+    });
+    expect(org.statusCode).toBe(201);
+    const created = await hub.http.inject({
+      method: 'POST', url: '/api/keys', headers: { cookie: admin.cookie },
+      payload: { name: 'sensor gateway', orgId: org.json().id, roles: ['agent'] },
+    });
+    expect(created.statusCode).toBe(201);
+    const { key, id } = created.json();
+    expect(key).toMatch(/^chk_/);
+    const stored = await sql<{ key_hash: string }>`select key_hash from api_key where id = ${id}`.execute(hub.database.db);
+    expect(stored.rows[0].key_hash).not.toContain(key);
+    const list = await hub.http.inject({ url: '/api/keys', headers: { cookie: admin.cookie } });
+    expect(JSON.stringify(list.json())).not.toContain(key);
+
+    const me = await hub.http.inject({ url: '/api/auth/me', headers: { authorization: `Bearer ${key}` } });
+    expect(me.statusCode).toBe(200);
+    expect(me.json()).toMatchObject({ kind: 'api_key', roles: ['agent'], org: { name: '市城市管理局' } });
+    // the key holds agent, not admin: managing keys is forbidden
+    expect((await hub.http.inject({ url: '/api/keys', headers: { authorization: `Bearer ${key}` } })).statusCode).toBe(403);
+
+    expect((await hub.http.inject({ method: 'DELETE', url: `/api/keys/${id}`, headers: { cookie: admin.cookie } })).statusCode).toBe(204);
+    const revoked = await hub.http.inject({ url: '/api/auth/me', headers: { authorization: `Bearer ${key}` } });
+    expect(revoked.statusCode).toBe(401);
+    expect(await ledgerKinds(hub)).toEqual(expect.arrayContaining(['auth.key.created', 'auth.key.revoked']));
+  });
+
+  it('ledgers permission changes', async () => {
+    const { userId } = await hub.loginAs(['citizen']);
+    const res = await hub.http.inject({
+      method: 'PATCH', url: `/api/users/${userId}`, headers: { cookie: admin.cookie }, payload: { roles: ['citizen', 'agent'] },
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().roles).toEqual(['citizen', 'agent']);
+    expect(await ledgerKinds(hub)).toContain('auth.user.permissions_changed');
+  });
+
+  it('validates the 统一社会信用代码 check character', async () => {
+    const bad = await hub.http.inject({
+      method: 'POST', url: '/api/orgs', headers: { cookie: admin.cookie },
+      payload: { name: '某公司', kind: 'enterprise', creditCode: '91350100M000100Y44' },
+    });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().errors[0].field).toBe('/body/creditCode');
+  });
+});
+
+describe('permissions policy', () => {
+  it('denies unknown permissions and anonymous actors, and lets admin do everything', () => {
+    const anon = { kind: 'anonymous' as const, roles: [] };
+    for (const p of Object.keys(permissions) as Permission[]) {
+      expect(can(anon, p)).toBe(false);
+      expect(can({ kind: 'user', id: 'a', roles: ['admin'] }, p)).toBe(true);
+    }
+    expect(can({ kind: 'user', id: 'c', roles: ['citizen'] }, 'no.such.permission' as Permission)).toBe(false);
+    expect(roles).toContain('dept_data_owner');
+  });
+
+  it('checks credit codes against GB 32100 check characters', () => {
+    // computed by hand: weights 1,3,9,27,19,26,16,17,20,29,25,13,8,24,10,30,28 over 91350100M000100Y4 → check 3
+    expect(validCreditCode('91350100M000100Y43')).toBe(true);
+    expect(validCreditCode('91350100M000100Y44')).toBe(false);
+    expect(validCreditCode('short')).toBe(false);
+  });
+});
