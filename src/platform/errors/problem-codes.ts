@@ -58,6 +58,14 @@ export const problemCodes = {
   CONTEXT_UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported NGSI-LD content type', zh: '不支持的 NGSI-LD 内容类型' },
   CONTEXT_NOT_ACCEPTABLE: { status: 406, title: 'Cannot produce the requested NGSI-LD format', zh: '无法提供所请求的 NGSI-LD 格式' },
   CONTEXT_FORBIDDEN: { status: 403, title: 'Entity type or attribute not allowed for your organisation', zh: '本机构无权访问该实体类型或属性' },
+  // hotline: Open311 GeoReport v2 (rendered as Open311 errors under /open311/v2) and import
+  HOTLINE_OPEN311_API_KEY: { status: 403, title: 'Missing or invalid api_key, or the key may not file requests', zh: 'api_key 缺失、无效或无权提交诉求' },
+  HOTLINE_OPEN311_BAD_ARGUMENT: { status: 400, title: 'Invalid or missing Open311 argument', zh: 'Open311 参数缺失或无效' },
+  HOTLINE_OPEN311_SERVICE_NOT_FOUND: { status: 404, title: 'service_code not found', zh: '服务类型（诉求分类）不存在' },
+  HOTLINE_OPEN311_REQUEST_NOT_FOUND: { status: 404, title: 'service_request_id not found', zh: '诉求不存在' },
+  HOTLINE_OPEN311_TOKEN_NOT_FOUND: { status: 404, title: 'Token not found', zh: '凭证不存在' },
+  HOTLINE_OPEN311_JURISDICTION_NOT_FOUND: { status: 404, title: 'jurisdiction_id not found', zh: '辖区不存在' },
+  HOTLINE_IMPORT_MAPPING_INVALID: { status: 400, title: 'Invalid import mapping', zh: '导入映射文件有误' },
 } as const satisfies Record<string, { status: number; title: string; zh: string }>;
 
 export type ProblemCode = keyof typeof problemCodes;
