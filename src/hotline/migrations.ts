@@ -117,4 +117,18 @@ export const hotlineMigrations: Record<string, Migration> = {
         .execute();
     },
   },
+  // Workflow, routing and deadlines (issue 3): added columns and indexes; the first migration is never edited.
+  '20261126-11-hotline-workflow': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('hotline_ticket').addColumn('return_reason', 'text').execute();
+      // One node per path, so `cityhub taxonomy import` can upsert (nulls would not collide in a plain unique index).
+      await sql`create unique index hotline_category_path on hotline_category (level1, coalesce(level2, ''), coalesce(level3, ''))`.execute(db);
+      await sql`create unique index hotline_area_parent_name on hotline_area (coalesce(parent_id, '00000000-0000-0000-0000-000000000000'::uuid), name)`.execute(db);
+      await db.schema.createIndex('hotline_routing_rule_match').on('hotline_routing_rule').columns(['category_id', 'area_id']).execute();
+      await db.schema.createIndex('hotline_ticket_citizen').on('hotline_ticket').column('citizen_user_id').execute();
+      // The deadline job's three updates read only open tickets; partial indexes keep that cheap at millions of rows.
+      await sql`create index hotline_ticket_sign_due on hotline_ticket (sign_due_at) where status = 'dispatched'`.execute(db);
+      await sql`create index hotline_ticket_due on hotline_ticket (due_at) where status in ('accepted', 'in_progress')`.execute(db);
+    },
+  },
 };

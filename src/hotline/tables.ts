@@ -77,6 +77,8 @@ export interface HotlineTicketTable {
   /** satisfied | basically_satisfied | unsatisfied */
   satisfaction: string | null;
   likes: Generated<number>;
+  /** the reason of the last return (退单), added by 20261126-11 */
+  return_reason: string | null;
   /** where an imported ticket came from, e.g. `teddycup`, and its id there: together unique (idempotent import) */
   source: string | null;
   external_id: string | null;

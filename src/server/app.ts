@@ -11,6 +11,9 @@ import { authMigrations } from '../platform/auth/migrations.js';
 import { authRoutes } from '../platform/auth/routes.js';
 import { createLedger, ledgerMigrations, ledgerRoutes, type LedgerService } from '../platform/ledger/index.js';
 import { hotlineMigrations } from '../hotline/migrations.js';
+import { TicketService } from '../hotline/ticket-service.js';
+import { hotlineConfig } from '../hotline/hotline-config.js';
+import { DeadlineJob } from '../hotline/deadline-job.js';
 import { serveWebApp } from './web-app.js';
 
 /** Every migration of every module, applied in name order. */
@@ -25,6 +28,8 @@ export interface Services {
   clock: Clock;
   ledger: LedgerService;
   auth: AuthService;
+  /** Hotline tickets: create, read (masked), workflow, timeline, routing, deadlines. */
+  hotline: TicketService;
 }
 
 export interface CityHub {
@@ -59,7 +64,10 @@ export async function createCityHub(options: CreateCityHubOptions): Promise<City
       clock,
     });
     const auth = new AuthService(database.db, ledger, config.auth, clock);
-    const services: Services = { clock, ledger, auth };
+    const hotlineSettings = hotlineConfig(config);
+    const hotline = new TicketService(database.db, ledger, hotlineSettings, clock);
+    const deadlineJob = new DeadlineJob(() => hotline.refreshDeadlines(clock()), hotlineSettings.deadlineJobIntervalSeconds);
+    const services: Services = { clock, ledger, auth, hotline };
 
     const metrics = new HttpMetrics();
     const http = await createHttpServer({ config, resolver: auth, metrics, logger: options.logger });
@@ -75,9 +83,11 @@ export async function createCityHub(options: CreateCityHubOptions): Promise<City
       http,
       async start() {
         ledger.start();
+        deadlineJob.start();
       },
       async close() {
         ledger.stop();
+        deadlineJob.stop();
         await http.close();
         if (!options.database) await database.close();
       },

@@ -1,0 +1,50 @@
+import { Type, type Static } from 'typebox';
+import { moduleConfig, type Config } from '../platform/config/config.js';
+
+/**
+ * `modules.hotline` in the configuration file: deadlines and the deadline job. Every deadline comes from the
+ * city's rules, so it is configuration, never a constant in code (docs/hotline.md, docs/configuration.md).
+ */
+export const HotlineConfigSchema = Type.Object({
+  /** The city's time zone: ticket numbers (`20261126-000123`) use the local date. */
+  timeZone: Type.String({ default: 'Asia/Shanghai' }),
+  deadlines: Type.Object(
+    {
+      /** Hours to answer, counted from signing (签收), per urgency. */
+      emergencyHours: Type.Number({ exclusiveMinimum: 0, default: 2 }),
+      urgentHours: Type.Number({ exclusiveMinimum: 0, default: 24 }),
+      normalHours: Type.Number({ exclusiveMinimum: 0, default: 7 * 24 }),
+      complexHours: Type.Number({ exclusiveMinimum: 0, default: 15 * 24 }),
+      /** Hours a unit has to sign for (签收) a dispatched ticket. */
+      signHours: Type.Number({ exclusiveMinimum: 0, default: 2 }),
+      /** Share of the answer time after which a ticket carries a deadline warning (预警). */
+      warningFraction: Type.Number({ exclusiveMinimum: 0, maximum: 1, default: 0.8 }),
+    },
+    { default: {} },
+  ),
+  /** How often the deadline job refreshes the sign_overdue / overdue / deadline_warning flags; 0 turns it off. */
+  deadlineJobIntervalSeconds: Type.Integer({ minimum: 0, default: 60 }),
+});
+
+export type HotlineConfig = Static<typeof HotlineConfigSchema>;
+export type HotlineDeadlines = HotlineConfig['deadlines'];
+
+/** The hotline section of the configuration with its defaults filled in. */
+export const hotlineConfig = (config: Config): HotlineConfig => moduleConfig(config, 'hotline', HotlineConfigSchema);
+
+export const urgencies = ['emergency', 'urgent', 'normal', 'complex'] as const;
+export type Urgency = (typeof urgencies)[number];
+
+/** Hours to answer a ticket of this urgency. */
+export const answerHours = (deadlines: HotlineDeadlines, urgency: string): number => {
+  switch (urgency) {
+    case 'emergency':
+      return deadlines.emergencyHours;
+    case 'urgent':
+      return deadlines.urgentHours;
+    case 'complex':
+      return deadlines.complexHours;
+    default:
+      return deadlines.normalHours;
+  }
+};

@@ -1,0 +1,152 @@
+import { sql, type Insertable, type Selectable, type Updateable } from 'kysely';
+import type { Db } from '../platform/db/database.js';
+import type { HotlineTicketEventTable, HotlineTicketTable } from './tables.js';
+import './tables.js';
+
+export type TicketRow = Selectable<HotlineTicketTable>;
+export type NewTicketRow = Insertable<HotlineTicketTable>;
+export type TicketPatch = Updateable<HotlineTicketTable>;
+export type TicketEventRow = Selectable<HotlineTicketEventTable>;
+
+/**
+ * The next number of the day, taken in the caller's transaction: the upsert locks the day's counter row, so
+ * concurrent creators (several nodes) never share a number, and a rolled-back create does not burn one.
+ */
+export const nextTicketSequence = async (trx: Db, day: string): Promise<number> => {
+  const row = await trx
+    .insertInto('hotline_ticket_counter')
+    .values({ day, last: 1 })
+    .onConflict((oc) => oc.column('day').doUpdateSet({ last: sql<number>`hotline_ticket_counter.last + 1` }))
+    .returning('last')
+    .executeTakeFirstOrThrow();
+  return Number(row.last);
+};
+
+export const insertTicket = (trx: Db, row: NewTicketRow) =>
+  trx.insertInto('hotline_ticket').values(row).returningAll().executeTakeFirstOrThrow();
+
+export const findTicket = (db: Db, id: string) =>
+  db.selectFrom('hotline_ticket').selectAll().where('id', '=', id).executeTakeFirst();
+
+export const findTicketByNumber = (db: Db, number: string) =>
+  db.selectFrom('hotline_ticket').selectAll().where('number', '=', number).executeTakeFirst();
+
+/** The ticket, locked for the rest of the transaction so two transitions on one ticket run one after the other. */
+export const lockTicket = (trx: Db, id: string) =>
+  trx.selectFrom('hotline_ticket').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+
+export const updateTicket = (trx: Db, id: string, patch: TicketPatch) =>
+  trx.updateTable('hotline_ticket').set(patch).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+
+/** Tickets merged under this main ticket that are still waiting for it. */
+export const findMergedChildren = (trx: Db, mainId: string) =>
+  trx.selectFrom('hotline_ticket').selectAll().where('main_ticket_id', '=', mainId).where('status', '=', 'merged').execute();
+
+/** Re-points the children of a ticket that is itself being merged, so merges never nest. */
+export const repointChildren = (trx: Db, fromMainId: string, toMainId: string) =>
+  trx.updateTable('hotline_ticket').set({ main_ticket_id: toMainId }).where('main_ticket_id', '=', fromMainId).execute();
+
+export const insertTicketEvent = (trx: Db, event: Insertable<HotlineTicketEventTable>) =>
+  trx.insertInto('hotline_ticket_event').values(event).returningAll().executeTakeFirstOrThrow();
+
+export const listTicketEvents = (db: Db, ticketId: string) =>
+  db.selectFrom('hotline_ticket_event').selectAll().where('ticket_id', '=', ticketId).orderBy('id').execute();
+
+export interface TicketFilter {
+  status?: string[];
+  unitId?: string;
+  /** matches the ticket's area or its district */
+  areaId?: string;
+  categoryId?: string;
+  overdue?: boolean;
+  supervised?: boolean;
+  /** substring of number, title or content */
+  text?: string;
+  /** only this citizen's tickets */
+  citizenUserId?: string;
+  mainTicketId?: string;
+}
+
+/** `%`, `_` and `\` are LIKE wildcards / escape (PostgreSQL's default escape is `\`); a search text is literal. */
+const likePattern = (text: string): string => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+const filtered = (db: Db, f: TicketFilter) => {
+  let q = db.selectFrom('hotline_ticket');
+  if (f.status?.length) q = q.where('status', 'in', f.status);
+  if (f.unitId) q = q.where('unit_id', '=', f.unitId);
+  if (f.areaId) q = q.where((eb) => eb.or([eb('area_id', '=', f.areaId!), eb('district_id', '=', f.areaId!)]));
+  if (f.categoryId) q = q.where('category_id', '=', f.categoryId);
+  if (f.overdue !== undefined) q = q.where('overdue', '=', f.overdue);
+  if (f.supervised !== undefined) q = q.where('supervised', '=', f.supervised);
+  if (f.citizenUserId) q = q.where('citizen_user_id', '=', f.citizenUserId);
+  if (f.mainTicketId) q = q.where('main_ticket_id', '=', f.mainTicketId);
+  if (f.text) {
+    const pattern = likePattern(f.text);
+    q = q.where((eb) => eb.or([eb('number', 'like', pattern), eb('title', 'ilike', pattern), eb('content', 'ilike', pattern)]));
+  }
+  return q;
+};
+
+/** One page of tickets, newest first, and the total that match. */
+export const listTickets = async (db: Db, f: TicketFilter, offset: number, limit: number) => {
+  const [rows, total] = await Promise.all([
+    filtered(db, f).selectAll().orderBy('created_at', 'desc').orderBy('id').offset(offset).limit(limit).execute(),
+    filtered(db, f).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+  ]);
+  return { rows, total: Number(total.n) };
+};
+
+/**
+ * Deadline flags, one idempotent UPDATE each: every statement only touches rows whose flag is wrong for `now`,
+ * so running it twice, or on several nodes at once, gives the same table (docs/hotline.md, "Deadlines").
+ */
+export const markSignOverdue = async (db: Db, now: Date): Promise<number> => {
+  const r = await db
+    .updateTable('hotline_ticket')
+    .set({ sign_overdue: true })
+    .where('status', '=', 'dispatched')
+    .where('sign_due_at', '<=', now)
+    .where('sign_overdue', '=', false)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows);
+};
+
+export const markOverdue = async (db: Db, now: Date): Promise<number> => {
+  const r = await db
+    .updateTable('hotline_ticket')
+    .set({ overdue: true, deadline_warning: false })
+    .where('status', 'in', ['accepted', 'in_progress'])
+    .where('due_at', '<=', now)
+    .where('overdue', '=', false)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows);
+};
+
+export const markDeadlineWarning = async (db: Db, now: Date, fraction: number): Promise<number> => {
+  const r = await db
+    .updateTable('hotline_ticket')
+    .set({ deadline_warning: true })
+    .where('status', 'in', ['accepted', 'in_progress'])
+    .where('due_at', '>', now)
+    .where('overdue', '=', false)
+    .where('deadline_warning', '=', false)
+    // accepted_at + fraction × (due_at − accepted_at) ≤ now: interval arithmetic, same on PostgreSQL 15 and PGlite
+    .where(sql<boolean>`accepted_at + (due_at - accepted_at) * ${fraction}::float8 <= ${now}`)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows);
+};
+
+/** Bulk insert for the demo seeder and similar trusted generators (multi-row INSERT). */
+export const insertTicketsBulk = (trx: Db, rows: NewTicketRow[]) =>
+  trx.insertInto('hotline_ticket').values(rows).execute();
+
+export const insertTicketEventsBulk = (trx: Db, rows: Insertable<HotlineTicketEventTable>[]) =>
+  trx.insertInto('hotline_ticket_event').values(rows).execute();
+
+/** Sets the day's counter to at least `last` (after a bulk insert that numbered its own tickets). */
+export const raiseTicketCounter = (trx: Db, day: string, last: number) =>
+  trx
+    .insertInto('hotline_ticket_counter')
+    .values({ day, last })
+    .onConflict((oc) => oc.column('day').doUpdateSet({ last: sql<number>`greatest(hotline_ticket_counter.last, excluded.last)` }))
+    .execute();
