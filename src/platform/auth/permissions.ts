@@ -16,6 +16,11 @@ export const permissions = {
   'auth.key.manage': [],
   'ledger.read': ['supervisor', 'leader', 'data_admin', 'dept_data_owner', 'operator', 'agent', 'handler', 'citizen'],
   'ops.metrics.read': [],
+  // context layer (NGSI-LD); organisations can be narrowed further by type/attribute rules (context_access_rule)
+  'context.entity.read': ['agent', 'handler', 'supervisor', 'leader', 'dept_data_owner', 'data_admin', 'operator'],
+  'context.entity.write': ['dept_data_owner', 'data_admin'],
+  'context.subscription.manage': ['dept_data_owner', 'data_admin', 'operator'],
+  'context.access.manage': ['data_admin'],
   // hotline: finer rules (own unit, own ticket, the workflow's roles per action) are in src/hotline/ticket-workflow.ts
   'hotline.ticket.create': ['citizen', 'agent', 'supervisor'],
   'hotline.ticket.read': ['citizen', 'agent', 'handler', 'supervisor', 'leader'],
