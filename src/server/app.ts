@@ -14,6 +14,8 @@ import { hotlineMigrations } from '../hotline/migrations.js';
 import { TicketService } from '../hotline/ticket-service.js';
 import { hotlineConfig } from '../hotline/hotline-config.js';
 import { DeadlineJob } from '../hotline/deadline-job.js';
+import { HotlineReferenceService } from '../hotline/reference-service.js';
+import { hotlineRoutes } from '../hotline/routes.js';
 import { serveWebApp } from './web-app.js';
 
 /** Every migration of every module, applied in name order. */
@@ -30,6 +32,8 @@ export interface Services {
   auth: AuthService;
   /** Hotline tickets: create, read (masked), workflow, timeline, routing, deadlines. */
   hotline: TicketService;
+  /** Hotline reference data: areas, categories (Open311 services), routing rules. */
+  hotlineReference: HotlineReferenceService;
 }
 
 export interface CityHub {
@@ -66,14 +70,16 @@ export async function createCityHub(options: CreateCityHubOptions): Promise<City
     const auth = new AuthService(database.db, ledger, config.auth, clock);
     const hotlineSettings = hotlineConfig(config);
     const hotline = new TicketService(database.db, ledger, hotlineSettings, clock);
+    const hotlineReference = new HotlineReferenceService(database.db, ledger);
     const deadlineJob = new DeadlineJob(() => hotline.refreshDeadlines(clock()), hotlineSettings.deadlineJobIntervalSeconds);
-    const services: Services = { clock, ledger, auth, hotline };
+    const services: Services = { clock, ledger, auth, hotline, hotlineReference };
 
     const metrics = new HttpMetrics();
     const http = await createHttpServer({ config, resolver: auth, metrics, logger: options.logger });
     await http.register(healthRoutes, { database, metrics });
     await http.register(authRoutes, { prefix: '/api', auth, secureCookies: config.auth.secureCookies });
     await http.register(ledgerRoutes, { prefix: '/api/ledger', ledger });
+    await http.register(hotlineRoutes, { prefix: '/api/hotline', hotline, reference: hotlineReference });
     await serveWebApp(http);
 
     return {
