@@ -16,6 +16,7 @@ import { hotlineConfig } from '../hotline/hotline-config.js';
 import { DeadlineJob } from '../hotline/deadline-job.js';
 import { HotlineReferenceService } from '../hotline/reference-service.js';
 import { hotlineRoutes } from '../hotline/routes.js';
+import { KpiService, kpiMigrations, kpiRoutes, readKpiConfig } from '../hotline/kpi/index.js';
 import { serveWebApp } from './web-app.js';
 
 /** Every migration of every module, applied in name order. */
@@ -23,6 +24,7 @@ export const allMigrations: Migrations = {
   ...authMigrations,
   ...ledgerMigrations,
   ...hotlineMigrations,
+  ...kpiMigrations,
 };
 
 /** The services of every module, wired once at start; modules reach each other only through these. */
@@ -34,6 +36,8 @@ export interface Services {
   hotline: TicketService;
   /** Hotline reference data: areas, categories (Open311 services), routing rules. */
   hotlineReference: HotlineReferenceService;
+  /** The three rates (三率) per unit, district, category and period; rankings and exports. */
+  kpi: KpiService;
 }
 
 export interface CityHub {
@@ -72,13 +76,15 @@ export async function createCityHub(options: CreateCityHubOptions): Promise<City
     const hotline = new TicketService(database.db, ledger, hotlineSettings, clock);
     const hotlineReference = new HotlineReferenceService(database.db, ledger);
     const deadlineJob = new DeadlineJob(() => hotline.refreshDeadlines(clock()), hotlineSettings.deadlineJobIntervalSeconds);
-    const services: Services = { clock, ledger, auth, hotline, hotlineReference };
+    const kpi = new KpiService(database.db, readKpiConfig(config), clock, auth);
+    const services: Services = { clock, ledger, auth, hotline, hotlineReference, kpi };
 
     const metrics = new HttpMetrics();
     const http = await createHttpServer({ config, resolver: auth, metrics, logger: options.logger });
     await http.register(healthRoutes, { database, metrics });
     await http.register(authRoutes, { prefix: '/api', auth, secureCookies: config.auth.secureCookies });
     await http.register(ledgerRoutes, { prefix: '/api/ledger', ledger });
+    await http.register(kpiRoutes, { prefix: '/api/hotline/kpi', kpi });
     await http.register(hotlineRoutes, { prefix: '/api/hotline', hotline, reference: hotlineReference });
     await serveWebApp(http);
 

@@ -1,0 +1,44 @@
+import { Type, type Static } from 'typebox';
+import { moduleConfig, type Config } from '../../platform/config/config.js';
+
+const Weight = (value: number, description: string) => Type.Number({ minimum: 0, maximum: 1, default: value, description });
+
+/**
+ * `modules.kpi`: the formulas of the three rates (三率) and their composite. Defaults are DESIGN.md's:
+ * 满意率 scores 满意 as 1 and 基本满意 as 0.9; composite = 0.1 × 响应率 + 0.5 × 解决率 + 0.4 × 满意率.
+ * A city whose rules differ changes these numbers, not code.
+ */
+export const KpiConfigSchema = Type.Object(
+  {
+    /** Periods (day, week, month) and bare dates in requests are counted in this IANA time zone. */
+    timeZone: Type.String({ default: 'Asia/Shanghai', minLength: 1 }),
+    /** Weights of the composite score (综合得分). They need not sum to 1; the default set does. */
+    weights: Type.Object(
+      {
+        response: Weight(0.1, '响应率 weight'),
+        solution: Weight(0.5, '解决率 weight'),
+        satisfaction: Weight(0.4, '满意率 weight'),
+      },
+      { default: {} },
+    ),
+    /** How much each satisfaction grade counts in 满意率 (a fraction of one satisfied citizen). */
+    satisfactionScores: Type.Object(
+      {
+        satisfied: Weight(1, '满意'),
+        basicallySatisfied: Weight(0.9, '基本满意'),
+        unsatisfied: Weight(0, '不满意'),
+      },
+      { default: {} },
+    ),
+    /** A group with fewer valid return visits than this in the period is listed but not ranked. */
+    rankMinVisited: Type.Integer({ minimum: 1, default: 1 }),
+    /** Longest range one request may cover, in days (a day-by-day split over years is refused). */
+    maxRangeDays: Type.Integer({ minimum: 1, default: 1100 }),
+  },
+  { default: {} },
+);
+
+export type KpiConfig = Static<typeof KpiConfigSchema>;
+
+/** Reads and validates `modules.kpi`; boot fails naming each bad key. */
+export const readKpiConfig = (config: Config): KpiConfig => moduleConfig(config, 'kpi', KpiConfigSchema);

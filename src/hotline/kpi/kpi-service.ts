@@ -1,0 +1,227 @@
+import type { Db } from '../../platform/db/database.js';
+import type { Clock } from '../../platform/clock/clock.js';
+import type { Actor } from '../../platform/auth/roles.js';
+import { assertCan, can } from '../../platform/auth/permissions.js';
+import { Problem } from '../../platform/errors/problem.js';
+import type { KpiConfig } from './kpi-config.js';
+import { kpiCounts, type KpiCountRow, type KpiGroupBy } from './kpi-store.js';
+import { addCounts, computeRates, rankByComposite, zeroCounts, type KpiCounts, type KpiFormula, type KpiRates } from './three-rates.js';
+import { nextPeriodStart, parseWhen, periodLabel, periodStart, periodStarts, validTimeZone, type Period } from './kpi-periods.js';
+import { kpiCsv, kpiXlsx } from './kpi-export.js';
+
+/** The part of the auth service the KPI needs: unit names. */
+export interface OrgDirectory {
+  listOrgs(actor: Actor): Promise<{ id: string; name: string }[]>;
+}
+
+export interface KpiRequest {
+  groupBy?: Exclude<KpiGroupBy, 'city'>;
+  period?: Period;
+  /** bare dates are local to the configured time zone; `to` is exclusive */
+  from?: string;
+  to?: string;
+  unitId?: string;
+  districtId?: string;
+  level1?: string;
+}
+
+export interface KpiRow {
+  /** 1 = best composite in its period; null when not ranked (no or too few valid visits) */
+  rank: number | null;
+  key: string | null;
+  name: string;
+  periodStart: Date | null;
+  periodLabel: string | null;
+  counts: KpiCounts;
+  rates: KpiRates;
+}
+
+export interface KpiTable {
+  groupBy: Exclude<KpiGroupBy, 'city'>;
+  period: Period | null;
+  from: Date;
+  to: Date;
+  timeZone: string;
+  formula: KpiFormula;
+  /** the unit a handler is limited to, else null (the whole city) */
+  scopeUnitId: string | null;
+  rows: KpiRow[];
+  /** all rows added up (the city, or the handler's unit) */
+  total: { counts: KpiCounts; rates: KpiRates };
+}
+
+export interface KpiTrend {
+  period: Period;
+  from: Date;
+  to: Date;
+  timeZone: string;
+  filter: { unitId: string | null; districtId: string | null; level1: string | null };
+  series: { periodStart: Date; periodLabel: string; counts: KpiCounts; rates: KpiRates }[];
+}
+
+const unnamed: Record<Exclude<KpiGroupBy, 'city'>, string> = {
+  unit: '(未派单 not dispatched)',
+  district: '(无区域 no district)',
+  category: '(未分类 no category)',
+};
+
+const invalid = (field: string, message: string) => new Problem('VALIDATION_FAILED', { errors: [{ field: `/query/${field}`, message }] });
+
+/**
+ * The three rates (三率) and their companions, per unit, district, category and period, with rankings.
+ * Counting is one SQL query (kpi-store.ts); the formulas are three-rates.ts, applied here to the counts.
+ * Leaders, supervisors and agents see the whole city; a handler sees its own unit only.
+ */
+export class KpiService {
+  private readonly formula: KpiFormula;
+
+  constructor(
+    private readonly db: Db,
+    private readonly config: KpiConfig,
+    private readonly clock: Clock,
+    private readonly orgs: OrgDirectory,
+  ) {
+    if (!validTimeZone(config.timeZone)) throw new Error(`modules.kpi.timeZone: unknown time zone "${config.timeZone}"`);
+    this.formula = { weights: config.weights, satisfactionScores: config.satisfactionScores };
+  }
+
+  /** Rates per group (and per period when `period` is set), ranked by composite. */
+  async table(actor: Actor, request: KpiRequest): Promise<KpiTable> {
+    const scopeUnitId = this.scope(actor, request.unitId);
+    const groupBy = request.groupBy ?? 'unit';
+    const { from, to } = this.range(request, request.period ?? 'month', 1);
+    const tz = this.config.timeZone;
+    const counted = await kpiCounts(this.db, {
+      groupBy, from, to, period: request.period, timeZone: tz,
+      unitId: scopeUnitId ?? request.unitId, districtId: request.districtId, level1: request.level1,
+    });
+    const names = groupBy === 'unit' ? await this.unitNames(actor) : new Map<string, string>();
+    const rows: KpiRow[] = counted.map((r) => ({
+      rank: null,
+      key: r.key,
+      name: (groupBy === 'unit' ? (r.key ? names.get(r.key) : undefined) : r.name) ?? (r.key ?? unnamed[groupBy]),
+      periodStart: r.periodStart,
+      periodLabel: r.periodStart && request.period ? periodLabel(r.periodStart, request.period, tz) : null,
+      counts: countsOf(r),
+      rates: computeRates(r, this.formula),
+    }));
+    // Rank within each period (the whole range is one period when none is asked for).
+    const byPeriod = new Map<string, KpiRow[]>();
+    for (const row of rows) {
+      const k = row.periodStart?.toISOString() ?? '';
+      byPeriod.set(k, [...(byPeriod.get(k) ?? []), row]);
+    }
+    for (const group of byPeriod.values()) {
+      const ranks = rankByComposite(group.map((g) => ({ composite: g.rates.composite, visited: g.counts.visited })), this.config.rankMinVisited);
+      group.forEach((row, i) => (row.rank = ranks[i]));
+    }
+    rows.sort(
+      (a, b) =>
+        (a.periodStart?.getTime() ?? 0) - (b.periodStart?.getTime() ?? 0) ||
+        (a.rank ?? Infinity) - (b.rank ?? Infinity) ||
+        b.counts.visited - a.counts.visited ||
+        a.name.localeCompare(b.name, 'zh-CN'),
+    );
+    const totalCounts = counted.reduce<KpiCounts>((acc, r) => addCounts(acc, countsOf(r)), zeroCounts());
+    return {
+      groupBy, period: request.period ?? null, from, to, timeZone: tz, formula: this.formula, scopeUnitId, rows,
+      total: { counts: totalCounts, rates: computeRates(totalCounts, this.formula) },
+    };
+  }
+
+  /** One point per period (month by default, the last 12), every period present even when empty: the cockpit's line. */
+  async trend(actor: Actor, request: Omit<KpiRequest, 'groupBy'>): Promise<KpiTrend> {
+    const scopeUnitId = this.scope(actor, request.unitId);
+    const period = request.period ?? 'month';
+    const { from, to } = this.range(request, period, 12);
+    const tz = this.config.timeZone;
+    const unitId = scopeUnitId ?? request.unitId;
+    const counted = await kpiCounts(this.db, {
+      groupBy: 'city', from, to, period, timeZone: tz, unitId, districtId: request.districtId, level1: request.level1,
+    });
+    const byStart = new Map(counted.map((r) => [r.periodStart!.getTime(), countsOf(r)]));
+    const series = periodStarts(from, to, period, tz).map((start) => {
+      const counts = byStart.get(start.getTime()) ?? zeroCounts();
+      return { periodStart: start, periodLabel: periodLabel(start, period, tz), counts, rates: computeRates(counts, this.formula) };
+    });
+    return {
+      period, from, to, timeZone: tz,
+      filter: { unitId: unitId ?? null, districtId: request.districtId ?? null, level1: request.level1 ?? null },
+      series,
+    };
+  }
+
+  /** The table as CSV (UTF-8 with BOM, so Excel shows the Chinese) and its file name. */
+  async exportCsv(actor: Actor, request: KpiRequest): Promise<{ filename: string; body: string }> {
+    const table = await this.table(actor, request);
+    return { filename: `${exportName(table)}.csv`, body: kpiCsv(table) };
+  }
+
+  /** The table as an XLSX workbook and its file name. */
+  async exportXlsx(actor: Actor, request: KpiRequest): Promise<{ filename: string; body: Buffer }> {
+    const table = await this.table(actor, request);
+    return { filename: `${exportName(table)}.xlsx`, body: await kpiXlsx(table) };
+  }
+
+  /**
+   * Who sees what: `hotline.kpi.read` to see any rate; `hotline.kpi.read.all` for the whole city. Anyone else
+   * (a handler) is held to its own unit. Returns the unit the query must be limited to, or null.
+   */
+  private scope(actor: Actor, unitId: string | undefined): string | null {
+    assertCan(actor, 'hotline.kpi.read');
+    if (can(actor, 'hotline.kpi.read.all')) return null;
+    if (!actor.orgId) throw new Problem('FORBIDDEN', { detail: 'a handling unit sees its own rates; this account belongs to no unit / 账号未归属承办单位' });
+    if (unitId !== undefined && unitId !== actor.orgId) {
+      throw new Problem('FORBIDDEN', { detail: 'a handling unit sees its own rates only / 承办单位只能查看本单位数据' });
+    }
+    return actor.orgId;
+  }
+
+  /**
+   * [from, to) from the request: bare dates are local days; without `from`, the `count` periods ending with the
+   * current one; without `to`, the `count` periods starting with the one holding `from`.
+   */
+  private range(request: { from?: string; to?: string }, period: Period, count: number): { from: Date; to: Date } {
+    const tz = this.config.timeZone;
+    const parse = (field: 'from' | 'to') => {
+      const text = request[field];
+      if (text === undefined) return undefined;
+      const when = parseWhen(text, tz);
+      if (!when) throw invalid(field, 'a date (2026-11-01), a local date-time (2026-11-01T08:00) or an ISO 8601 instant / 日期格式不正确');
+      return when;
+    };
+    let from = parse('from');
+    let to = parse('to');
+    const step = (start: Date, n: number) => {
+      let s = start;
+      for (let i = 0; i < n; i++) s = nextPeriodStart(s, period, tz);
+      return s;
+    };
+    if (!from) {
+      const end = to ?? nextPeriodStart(periodStart(this.clock(), period, tz), period, tz);
+      from = periodStart(new Date(end.getTime() - 1), period, tz);
+      for (let i = 1; i < count; i++) from = periodStart(new Date(from.getTime() - 1), period, tz);
+    }
+    to ??= step(periodStart(from, period, tz), count);
+    if (to <= from) throw invalid('to', 'must be after from / 结束时间须晚于开始时间');
+    if (to.getTime() - from.getTime() > this.config.maxRangeDays * 86_400_000) {
+      throw invalid('to', `the range may span at most ${this.config.maxRangeDays} days / 时间跨度过大`);
+    }
+    return { from, to };
+  }
+
+  private async unitNames(actor: Actor): Promise<Map<string, string>> {
+    return new Map((await this.orgs.listOrgs(actor)).map((o) => [o.id, o.name]));
+  }
+}
+
+const countsOf = (r: KpiCountRow): KpiCounts => {
+  const { key: _k, name: _n, periodStart: _p, ...counts } = r;
+  return counts;
+};
+
+/** `kpi-unit-month-2026-11-01_2026-11-30`: local first and last day of the range. */
+const exportName = (t: KpiTable): string => {
+  const day = (d: Date) => periodLabel(d, 'day', t.timeZone);
+  return `kpi-${t.groupBy}${t.period ? `-${t.period}` : ''}-${day(t.from)}_${day(new Date(t.to.getTime() - 1))}`;
+};
