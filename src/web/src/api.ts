@@ -1,0 +1,113 @@
+import { useCallback, useEffect, useRef, useState } from 'react';
+
+/** A failed API call, carrying the RFC 9457 problem document the server sent (title_zh, detail, field errors). */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly title: string,
+    readonly titleZh: string | null,
+    readonly detail: string | null,
+    readonly code: string | null,
+    readonly errors: { field: string; message: string }[] = [],
+    readonly body: Record<string, unknown> = {},
+  ) {
+    super(detail ?? title);
+    this.name = 'ApiError';
+  }
+}
+
+/** status 0: the request never got an answer (offline, server down). */
+const networkError = (err: unknown) =>
+  new ApiError(0, 'Network error', '无法连接服务器', err instanceof Error ? err.message : String(err), 'NETWORK');
+
+/**
+ * Calls the CityHub API with the session cookie; JSON in, JSON out; any non-2xx becomes an ApiError built from the
+ * problem+json body (or from the status line when the body is not a problem).
+ *
+ * @example const me = await api<Me>('GET', '/api/auth/me');
+ */
+export async function api<T>(method: string, url: string, body?: unknown): Promise<T> {
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      method,
+      credentials: 'same-origin',
+      headers: body === undefined ? { accept: 'application/json' } : { 'content-type': 'application/json', accept: 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (err) {
+    throw networkError(err);
+  }
+  if (response.status === 204) return undefined as T;
+  const text = await response.text();
+  let json: unknown = undefined;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  if (!response.ok) {
+    const p = (json && typeof json === 'object' ? json : {}) as Record<string, unknown>;
+    throw new ApiError(
+      response.status,
+      typeof p.title === 'string' ? p.title : `${response.status} ${response.statusText}`,
+      typeof p.title_zh === 'string' ? p.title_zh : null,
+      typeof p.detail === 'string' ? p.detail : null,
+      typeof p.code === 'string' ? p.code : null,
+      Array.isArray(p.errors) ? (p.errors as { field: string; message: string }[]) : [],
+      p,
+    );
+  }
+  return json as T;
+}
+
+/** Builds `path?query` leaving out empty values. */
+export function withQuery(path: string, query: Record<string, string | number | boolean | null | undefined>): string {
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== null && v !== '') params.set(k, String(v));
+  const s = params.toString();
+  return s ? `${path}?${s}` : path;
+}
+
+export interface Loaded<T> {
+  data: T | undefined;
+  error: ApiError | null;
+  loading: boolean;
+  reload(): void;
+}
+
+/**
+ * Loads data for a screen and keeps its loading and error state; a stale answer (deps changed meanwhile) is dropped.
+ * `null` as the loader means "nothing to load".
+ */
+export function useLoad<T>(loader: (() => Promise<T>) | null, deps: unknown[]): Loaded<T> {
+  const [data, setData] = useState<T | undefined>(undefined);
+  const [error, setError] = useState<ApiError | null>(null);
+  const [loading, setLoading] = useState<boolean>(loader !== null);
+  const [tick, setTick] = useState(0);
+  const seq = useRef(0);
+  useEffect(() => {
+    if (!loader) {
+      setLoading(false);
+      return;
+    }
+    const mine = ++seq.current;
+    setLoading(true);
+    loader().then(
+      (value) => {
+        if (mine !== seq.current) return;
+        setData(value);
+        setError(null);
+        setLoading(false);
+      },
+      (err: unknown) => {
+        if (mine !== seq.current) return;
+        setError(err instanceof ApiError ? err : new ApiError(0, 'Error', null, String(err), null));
+        setLoading(false);
+      },
+    );
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [...deps, tick]);
+  const reload = useCallback(() => setTick((n) => n + 1), []);
+  return { data, error, loading, reload };
+}

@@ -1,0 +1,394 @@
+import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
+import { ApiError, useLoad } from '../api.js';
+import { useI18n } from '../i18n.js';
+import { useAuth } from '../auth.js';
+import { Login } from '../app.js';
+import { categoryLabel, hotline, type Assist, type Category, type Ticket, type TicketEvent } from '../hotline-api.js';
+import { href, navigate, useRoute } from '../router.js';
+import { EChart, DEMO_CITY_MAP, districtAt, type ChartOption } from '../ui/echart.js';
+import { ErrorBox, Loading } from '../ui/status.js';
+import { fmtTime, StatusBadge, Timeline } from '../ui/ticket-bits.js';
+
+const toError = (err: unknown): ApiError => (err instanceof ApiError ? err : new ApiError(0, 'Error', null, String(err), null));
+
+/** 市民 portal: file an appeal, track it by number and phone, read the reply, rate it. Works on a phone. */
+export function Portal() {
+  const { t } = useI18n();
+  const route = useRoute();
+  const sub = route.path.split('/')[2] ?? 'new';
+  const tabs = [
+    { id: 'new', label: t('portal_new') },
+    { id: 'track', label: t('portal_track') },
+    { id: 'mine', label: t('portal_mine') },
+  ];
+  return (
+    <section className="portal" aria-labelledby="portal-title">
+      <h1 id="portal-title">{t('portal_title')}</h1>
+      <p className="muted">{t('portal_intro')}</p>
+      <nav className="tabs" aria-label={t('portal_title')}>
+        {tabs.map((tab) => (
+          <a key={tab.id} href={`#/portal/${tab.id}`} aria-current={sub === tab.id ? 'page' : undefined}>{tab.label}</a>
+        ))}
+      </nav>
+      {sub === 'track' ? <Track /> : sub === 'mine' ? <Mine /> : <FileAppeal />}
+    </section>
+  );
+}
+
+interface Draft {
+  title: string;
+  content: string;
+  categoryId: string;
+  address: string;
+  district: string;
+  lon: number | null;
+  lat: number | null;
+  name: string;
+  phone: string;
+  consent: boolean;
+}
+
+const emptyDraft: Draft = { title: '', content: '', categoryId: '', address: '', district: '', lon: null, lat: null, name: '', phone: '', consent: false };
+
+function FileAppeal() {
+  const { t } = useI18n();
+  const { me, checking } = useAuth();
+  const [draft, setDraft] = useState<Draft>(emptyDraft);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ApiError | null>(null);
+  const [filed, setFiled] = useState<Ticket | null>(null);
+  const categories = useLoad(() => hotline.categories(), []);
+  const areas = useLoad(() => hotline.areas(), []);
+  const suggestion = useAssist(draft.title, draft.content, draft.address);
+  const set = (patch: Partial<Draft>) => setDraft((d) => ({ ...d, ...patch }));
+
+  if (checking) return <Loading />;
+  if (!me) return <Login message={t('login_to_file')} />;
+  if (filed) {
+    return (
+      <div className="ok" role="status" data-testid="filed">
+        <h2>{t('filed_title')}</h2>
+        <p>{t('filed_number')}: <span className="ticket-number" data-testid="ticket-number">{filed.number}</span></p>
+        <p>{t('filed_keep')}</p>
+        <p>
+          <a className="button primary" href={href('/portal/track', { number: filed.number, phone: draft.phone })}>{t('portal_track')}</a>{' '}
+          <button type="button" onClick={() => { setFiled(null); setDraft(emptyDraft); }}>{t('portal_new')}</button>
+        </p>
+      </div>
+    );
+  }
+
+  const districtAreas = (areas.data ?? []).filter((a) => a.level === 'district');
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const area = districtAreas.find((a) => a.name === draft.district);
+      const ticket = await hotline.createTicket({
+        title: draft.title.trim(),
+        content: draft.content.trim(),
+        channel: 'web',
+        categoryId: draft.categoryId || undefined,
+        address: draft.address.trim() || undefined,
+        areaId: area?.id,
+        lon: draft.lon ?? undefined,
+        lat: draft.lat ?? undefined,
+        citizenName: draft.name.trim() || undefined,
+        citizenPhone: draft.phone.trim() || undefined,
+      });
+      setFiled(ticket);
+    } catch (err) {
+      setError(toError(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form className="form" onSubmit={submit} aria-label={t('portal_new')} noValidate={false}>
+      <div className="field">
+        <label htmlFor="f-title">{t('f_title')}</label>
+        <input id="f-title" value={draft.title} onChange={(e) => set({ title: e.target.value })} required maxLength={200} aria-describedby="f-title-hint" />
+        <span id="f-title-hint" className="hint">{t('f_title_hint')}</span>
+      </div>
+      <div className="field">
+        <label htmlFor="f-content">{t('f_content')}</label>
+        <textarea id="f-content" value={draft.content} onChange={(e) => set({ content: e.target.value })} required maxLength={5000} aria-describedby="f-content-hint" />
+        <span id="f-content-hint" className="hint">{t('f_content_hint')}</span>
+      </div>
+      <div className="field">
+        <label htmlFor="f-category">{t('f_category')}</label>
+        {categories.error ? <ErrorBox error={categories.error} onRetry={categories.reload} compact /> : (
+          <CategorySelect id="f-category" categories={categories.data ?? []} value={draft.categoryId} onChange={(v) => set({ categoryId: v })} />
+        )}
+        <SuggestionChips assist={suggestion} categories={categories.data ?? []} onPick={(id) => set({ categoryId: id })} chosen={draft.categoryId} />
+      </div>
+      <div className="row">
+        <div className="field">
+          <label htmlFor="f-district">{t('f_district')}</label>
+          <select id="f-district" value={draft.district} onChange={(e) => set({ district: e.target.value })}>
+            <option value="">—</option>
+            {(districtAreas.length ? districtAreas.map((a) => a.name) : ['临江区', '青山区', '新湖区', '白塔区', '高新区']).map((n) => (
+              <option key={n} value={n}>{n}</option>
+            ))}
+          </select>
+        </div>
+        <div className="field" style={{ flexGrow: 3 }}>
+          <label htmlFor="f-address">{t('f_address')}</label>
+          <input id="f-address" value={draft.address} onChange={(e) => set({ address: e.target.value })} maxLength={300} placeholder={t('f_address_hint')} />
+        </div>
+      </div>
+      <MapPick lon={draft.lon} lat={draft.lat} onPick={(lon, lat) => set({ lon, lat, district: districtAt(lon, lat) ?? draft.district })} />
+      <div className="row">
+        <div className="field">
+          <label htmlFor="f-name">{t('f_name')}</label>
+          <input id="f-name" value={draft.name} onChange={(e) => set({ name: e.target.value })} autoComplete="name" maxLength={50} />
+        </div>
+        <div className="field">
+          <label htmlFor="f-phone">{t('f_phone')}</label>
+          <input id="f-phone" type="tel" inputMode="tel" value={draft.phone} onChange={(e) => set({ phone: e.target.value })} autoComplete="tel" required pattern="[0-9+\- ]{7,20}" aria-describedby="f-phone-hint" />
+          <span id="f-phone-hint" className="hint">{t('f_phone_hint')}</span>
+        </div>
+      </div>
+      <div className="consent" id="consent-text">
+        <strong>{t('consent_title')}</strong>
+        <p>{t('consent_text')}</p>
+        <label>
+          <input type="checkbox" checked={draft.consent} onChange={(e) => set({ consent: e.target.checked })} required aria-describedby="consent-text" /> {t('consent_agree')}
+        </label>
+      </div>
+      {error && <ErrorBox error={error} compact />}
+      <div>
+        <button type="submit" className="primary" disabled={busy || !draft.consent}>{busy ? t('submitting') : t('submit')}</button>
+      </div>
+    </form>
+  );
+}
+
+export function CategorySelect({ id, categories, value, onChange }: { id: string; categories: Category[]; value: string; onChange(v: string): void }) {
+  const { t } = useI18n();
+  const groups = useMemo(() => {
+    const m = new Map<string, Category[]>();
+    for (const c of categories) m.set(c.level1, [...(m.get(c.level1) ?? []), c]);
+    return [...m.entries()];
+  }, [categories]);
+  return (
+    <select id={id} value={value} onChange={(e) => onChange(e.target.value)}>
+      <option value="">{t('f_category_pick')}</option>
+      {groups.map(([level1, list]) => (
+        <optgroup key={level1} label={level1}>
+          {list.map((c) => <option key={c.id} value={c.id}>{categoryLabel(c)}</option>)}
+        </optgroup>
+      ))}
+    </select>
+  );
+}
+
+/**
+ * The classifier's suggestion as the citizen types: `POST /api/hotline/assist`, debounced; silent when the
+ * API is missing (the picker still works), shown as chips the citizen can take.
+ */
+export function useAssist(title: string, content: string, address: string): { assist: Assist | null; state: 'idle' | 'wait' | 'ok' | 'off' } {
+  const [assist, setAssist] = useState<Assist | null>(null);
+  const [state, setState] = useState<'idle' | 'wait' | 'ok' | 'off'>('idle');
+  const seq = useRef(0);
+  useEffect(() => {
+    const text = `${title}${content}`.trim();
+    if (text.length < 4 || state === 'off') return;
+    const mine = ++seq.current;
+    setState('wait');
+    const timer = setTimeout(() => {
+      hotline.assist({ title, content, address: address || undefined }).then(
+        (a) => { if (mine === seq.current) { setAssist(a); setState('ok'); } },
+        (err: unknown) => { if (mine === seq.current) setState(err instanceof ApiError && (err.status === 404 || err.status === 403) ? 'off' : 'idle'); },
+      );
+    }, 450);
+    return () => clearTimeout(timer);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [title, content, address]);
+  return { assist, state };
+}
+
+export function SuggestionChips({ assist, categories, onPick, chosen }: {
+  assist: { assist: Assist | null; state: string }; categories: Category[]; onPick(id: string): void; chosen: string;
+}) {
+  const { t } = useI18n();
+  if (assist.state === 'off') return null;
+  const top = (assist.assist?.categories ?? []).filter((c) => c.categoryId).slice(0, 3);
+  return (
+    <div className="suggest" aria-live="polite" data-testid="category-suggestions">
+      <span className="muted">{t('f_suggested')}:</span>
+      {top.length === 0 ? (
+        <span className="muted">{assist.state === 'ok' ? t('f_suggest_none') : t('f_suggest_wait')}</span>
+      ) : top.map((c) => {
+        const cat = categories.find((x) => x.id === c.categoryId);
+        return (
+          <button key={c.categoryId} type="button" className="chip" aria-pressed={chosen === c.categoryId} onClick={() => onPick(c.categoryId!)}>
+            {cat ? categoryLabel(cat) : c.label} <span className="conf">{Math.round(c.confidence * 100)}%</span>
+          </button>
+        );
+      })}
+    </div>
+  );
+}
+
+function MapPick({ lon, lat, onPick }: { lon: number | null; lat: number | null; onPick(lon: number, lat: number): void }) {
+  const { t } = useI18n();
+  const option = useMemo<ChartOption>(() => ({
+    geo: {
+      map: DEMO_CITY_MAP, roam: false, selectedMode: false,
+      label: { show: true, color: '#243b53' },
+      itemStyle: { areaColor: '#e3edf5', borderColor: '#7a93ab' },
+      emphasis: { itemStyle: { areaColor: '#cfe0ee' }, label: { color: '#102a43' } },
+    },
+    series: lon !== null && lat !== null
+      ? [{ type: 'scatter', coordinateSystem: 'geo', data: [[lon, lat]], symbolSize: 16, itemStyle: { color: '#c62828' } }]
+      : [],
+  }), [lon, lat]);
+  return (
+    <div className="field">
+      <span id="map-pick-label">{t('f_map_pick')}</span>
+      <EChart label={t('f_map_pick')} option={option} height={240} onPick={([x, y]) => onPick(Math.round(x * 1e5) / 1e5, Math.round(y * 1e5) / 1e5)} />
+      {lon !== null && lat !== null && (
+        <span className="hint" data-testid="picked">{t('f_map_picked')}: {lon.toFixed(4)}, {lat.toFixed(4)} {districtAt(lon, lat) ?? ''}</span>
+      )}
+    </div>
+  );
+}
+
+function Track() {
+  const { t } = useI18n();
+  const route = useRoute();
+  const [number, setNumber] = useState(route.query.get('number') ?? '');
+  const [phone, setPhone] = useState(route.query.get('phone') ?? '');
+  const asked = route.query.get('number');
+  const askedPhone = route.query.get('phone') ?? '';
+  const found = useLoad(asked ? () => lookUp(asked, askedPhone) : null, [asked, askedPhone]);
+  return (
+    <div>
+      <form className="form" onSubmit={(e) => { e.preventDefault(); navigate('/portal/track', { number: number.trim(), phone: phone.trim() }); }} aria-label={t('portal_track')}>
+        <div className="row">
+          <div className="field">
+            <label htmlFor="tr-number">{t('track_number')}</label>
+            <input id="tr-number" value={number} onChange={(e) => setNumber(e.target.value)} required placeholder="20261126-000001" />
+          </div>
+          <div className="field">
+            <label htmlFor="tr-phone">{t('track_phone')}</label>
+            <input id="tr-phone" type="tel" value={phone} onChange={(e) => setPhone(e.target.value)} required />
+          </div>
+        </div>
+        <div><button type="submit" className="primary">{t('track_go')}</button></div>
+      </form>
+      {asked && (found.loading ? <Loading /> : found.error ? <ErrorBox error={found.error} onRetry={found.reload} /> : found.data ? (
+        <TicketCard ticket={found.data.ticket} timeline={found.data.timeline} onChanged={found.reload} />
+      ) : null)}
+    </div>
+  );
+}
+
+/**
+ * By number + phone through the public lookup when the server has one; otherwise (ROUTE_NOT_FOUND) the logged-in
+ * citizen's own tickets are searched for the number.
+ */
+async function lookUp(number: string, phone: string): Promise<{ ticket: Ticket; timeline: TicketEvent[] }> {
+  try {
+    return await hotline.track(number, phone);
+  } catch (err) {
+    if (!(err instanceof ApiError) || err.code !== 'ROUTE_NOT_FOUND') throw err;
+  }
+  const page = await hotline.listTickets({ text: number, pageSize: 5 });
+  const hit = page.items.find((x) => x.number === number);
+  if (!hit) throw new ApiError(404, 'Ticket not found', '工单不存在', `no ticket ${number} with this phone`, 'HOTLINE_TICKET_NOT_FOUND');
+  const [ticket, timeline] = await Promise.all([hotline.getTicket(hit.id), hotline.timeline(hit.id)]);
+  return { ticket, timeline };
+}
+
+function TicketCard({ ticket, timeline, onChanged }: { ticket: Ticket; timeline: TicketEvent[]; onChanged(): void }) {
+  const { t, lang } = useI18n();
+  return (
+    <article className="form" aria-labelledby={`tk-${ticket.id}`} data-testid="tracked">
+      <h2 id={`tk-${ticket.id}`}>
+        <span className="ticket-number">{ticket.number}</span> {ticket.title}
+      </h2>
+      <p><StatusBadge ticket={ticket} /> <span className="muted">{t('t_created')} {fmtTime(ticket.createdAt, lang)}</span></p>
+      <h3>{t('reply')}</h3>
+      {ticket.replyText ? (
+        <div className="reply" data-testid="reply">
+          {ticket.result && <strong>{t(`result_${ticket.result}`)}：</strong>}
+          {ticket.replyText}
+        </div>
+      ) : <p className="muted">{t('no_reply_yet')}</p>}
+      {ticket.satisfaction && <p data-testid="rated">{t('t_satisfaction')}: {t(`sat_${ticket.satisfaction}`)}</p>}
+      {ticket.status === 'answered' && (ticket.allowed ?? ['visit']).includes('visit') && <Rate ticket={ticket} onDone={onChanged} />}
+      <h3>{t('timeline')}</h3>
+      <Timeline events={timeline} />
+    </article>
+  );
+}
+
+function Rate({ ticket, onDone }: { ticket: Ticket; onDone(): void }) {
+  const { t } = useI18n();
+  const [contacted, setContacted] = useState<boolean | null>(null);
+  const [solved, setSolved] = useState<boolean | null>(null);
+  const [satisfaction, setSatisfaction] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<ApiError | null>(null);
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      await hotline.act(ticket.id, 'visit', { contacted: contacted ?? false, solved: solved ?? false, satisfaction });
+      onDone();
+    } catch (err) {
+      setError(toError(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const yesNo = (name: string, value: boolean | null, set: (v: boolean) => void, legend: string) => (
+    <fieldset>
+      <legend>{legend}</legend>
+      <label><input type="radio" name={name} checked={value === true} onChange={() => set(true)} required /> {t('yes')}</label>
+      <label><input type="radio" name={name} checked={value === false} onChange={() => set(false)} /> {t('no')}</label>
+    </fieldset>
+  );
+  return (
+    <form onSubmit={submit} aria-label={t('rate_title')} className="rate" data-testid="rate-form">
+      <h3>{t('rate_title')}</h3>
+      {yesNo('contacted', contacted, setContacted, t('rate_contacted'))}
+      {yesNo('solved', solved, setSolved, t('rate_solved'))}
+      <fieldset>
+        <legend>{t('rate_satisfaction')}</legend>
+        {['satisfied', 'basically_satisfied', 'unsatisfied'].map((s) => (
+          <label key={s}><input type="radio" name="satisfaction" value={s} checked={satisfaction === s} onChange={() => setSatisfaction(s)} required /> {t(`sat_${s}`)}</label>
+        ))}
+      </fieldset>
+      {error && <ErrorBox error={error} compact />}
+      <p><button type="submit" className="primary" disabled={busy || !satisfaction || contacted === null || solved === null}>{t('rate_send')}</button></p>
+    </form>
+  );
+}
+
+function Mine() {
+  const { t, lang } = useI18n();
+  const { me, checking } = useAuth();
+  const list = useLoad(me ? () => hotline.listTickets({ pageSize: 50 }) : null, [me?.id]);
+  if (checking) return <Loading />;
+  if (!me) return <Login message={t('need_login')} />;
+  if (list.loading) return <Loading />;
+  if (list.error) return <ErrorBox error={list.error} onRetry={list.reload} />;
+  const items = list.data?.items ?? [];
+  if (items.length === 0) return <p className="muted">{t('no_tickets')}</p>;
+  return (
+    <ul className="mine" data-testid="mine">
+      {items.map((x) => (
+        <li key={x.id}>
+          <a href={href('/portal/track', { number: x.number, phone: x.citizenPhone ?? '' })}>{x.number}</a> {x.title} <StatusBadge ticket={x} />{' '}
+          <span className="muted">{fmtTime(x.createdAt, lang)}</span>
+        </li>
+      ))}
+    </ul>
+  );
+}

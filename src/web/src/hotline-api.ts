@@ -1,0 +1,212 @@
+import { api, withQuery } from './api.js';
+
+/**
+ * The hotline API the screens call, typed after `/openapi.json` (src/hotline routes). All URLs live here, so a
+ * change of the API is one edit.
+ */
+export interface Ticket {
+  id: string;
+  number: string;
+  channel: string;
+  citizenName: string | null;
+  citizenPhone: string | null;
+  masked: boolean;
+  title: string;
+  content: string;
+  address: string | null;
+  lon: number | null;
+  lat: number | null;
+  areaId: string | null;
+  districtId: string | null;
+  categoryId: string | null;
+  urgency: string;
+  tags: string[];
+  status: string;
+  unitId: string | null;
+  mainTicketId: string | null;
+  supervised: boolean;
+  signOverdue: boolean;
+  overdue: boolean;
+  deadlineWarning: boolean;
+  returnCount: number;
+  reopenCount: number;
+  returnReason: string | null;
+  replyText: string | null;
+  result: string | null;
+  visitContacted: boolean | null;
+  visitSolved: boolean | null;
+  satisfaction: string | null;
+  createdAt: string;
+  updatedAt: string;
+  dispatchedAt: string | null;
+  signDueAt: string | null;
+  acceptedAt: string | null;
+  dueAt: string | null;
+  answeredAt: string | null;
+  visitedAt: string | null;
+  closedAt: string | null;
+  /** the actions the reader may take now (detail only) */
+  allowed?: string[];
+}
+
+export interface TicketEvent {
+  id: number;
+  at: string;
+  actor: string;
+  actorOrgId: string | null;
+  action: string;
+  fromStatus: string | null;
+  toStatus: string | null;
+  details: Record<string, unknown>;
+}
+
+export interface TicketPage {
+  items: Ticket[];
+  total: number;
+  page: number;
+  pageSize: number;
+}
+
+export interface Category {
+  id: string;
+  code: string;
+  level1: string;
+  level2: string | null;
+  level3: string | null;
+}
+
+export interface Area {
+  id: string;
+  parentId: string | null;
+  name: string;
+  level: string;
+  orgId: string | null;
+  centerLon?: number | null;
+  centerLat?: number | null;
+}
+
+export interface Org {
+  id: string;
+  name: string;
+  kind: string;
+  parentId: string | null;
+}
+
+export interface TicketFilter {
+  status?: string;
+  unitId?: string;
+  areaId?: string;
+  categoryId?: string;
+  overdue?: boolean;
+  supervised?: boolean;
+  text?: string;
+  page?: number;
+  pageSize?: number;
+}
+
+export interface NewTicket {
+  title: string;
+  content: string;
+  channel?: string;
+  citizenName?: string;
+  citizenPhone?: string;
+  address?: string;
+  lon?: number;
+  lat?: number;
+  areaId?: string;
+  categoryId?: string;
+  urgency?: string;
+}
+
+export interface ActionPayload {
+  unitId?: string;
+  reason?: string;
+  replyText?: string;
+  result?: string;
+  contacted?: boolean;
+  solved?: boolean;
+  satisfaction?: string;
+  mainTicketId?: string;
+  note?: string;
+}
+
+export interface Assist {
+  categories: { categoryId: string | null; code?: string | null; label: string; confidence: number }[];
+  unit?: { unitId: string | null; name?: string | null; confidence?: number | null } | null;
+  duplicates?: { ticketId: string; number: string; title: string; score: number }[];
+  similar?: { ticketId?: string; number?: string; title: string; reply?: string | null; score: number }[];
+  summary?: string | null;
+  method?: string;
+}
+
+export interface KpiCounts {
+  visited: number;
+  contacted: number;
+  solved: number;
+  satisfied: number;
+  basicallySatisfied: number;
+  unsatisfied: number;
+  answered: number;
+  dispatched: number;
+  [k: string]: number;
+}
+
+export interface KpiRates {
+  responseRate: number | null;
+  solutionRate: number | null;
+  satisfactionRate: number | null;
+  composite: number | null;
+  onTimeRate: number | null;
+  avgSignHours?: number | null;
+  avgAnswerHours?: number | null;
+  returnRate?: number | null;
+  reopenRate?: number | null;
+}
+
+export interface KpiRow {
+  rank: number | null;
+  key: string | null;
+  name: string;
+  periodLabel: string | null;
+  counts: KpiCounts;
+  rates: KpiRates;
+}
+
+export interface KpiTable {
+  groupBy: string;
+  period: string | null;
+  from: string;
+  to: string;
+  rows: KpiRow[];
+  total: { counts: KpiCounts; rates: KpiRates };
+}
+
+export interface KpiTrend {
+  period: string;
+  series: { periodStart: string; periodLabel: string; counts: KpiCounts; rates: KpiRates }[];
+}
+
+const H = '/api/hotline';
+
+export const hotline = {
+  listTickets: (f: TicketFilter) => api<TicketPage>('GET', withQuery(`${H}/tickets`, { ...f })),
+  getTicket: (id: string) => api<Ticket>('GET', `${H}/tickets/${encodeURIComponent(id)}`),
+  timeline: (id: string) => api<TicketEvent[]>('GET', `${H}/tickets/${encodeURIComponent(id)}/timeline`),
+  createTicket: (t: NewTicket) => api<Ticket>('POST', `${H}/tickets`, t),
+  act: (id: string, action: string, payload: ActionPayload = {}) =>
+    api<Ticket>('POST', `${H}/tickets/${encodeURIComponent(id)}/${action}`, payload),
+  categories: () => api<Category[]>('GET', `${H}/categories`),
+  areas: () => api<Area[]>('GET', `${H}/areas`),
+  units: () => api<Org[]>('GET', '/api/orgs'),
+  assist: (body: { title: string; content: string; address?: string }) => api<Assist>('POST', `${H}/assist`, body),
+  kpi: (q: { groupBy: string; period?: string; from?: string; to?: string }) => api<KpiTable>('GET', withQuery(`${H}/kpi`, q)),
+  kpiTrend: (q: { period?: string; from?: string; to?: string }) => api<KpiTrend>('GET', withQuery(`${H}/kpi/trend`, q)),
+  /** A citizen's lookup by number + phone: the public view of the ticket and its timeline. */
+  track: (number: string, phone: string) =>
+    api<{ ticket: Ticket; timeline: TicketEvent[] }>('GET', withQuery(`${H}/track`, { number, phone })),
+};
+
+export const categoryLabel = (c: Category | undefined): string =>
+  c ? [c.level1, c.level2, c.level3].filter(Boolean).join(' / ') : '';
+
+export const pct = (v: number | null | undefined): string => (v === null || v === undefined ? '—' : `${(v * 100).toFixed(1)}%`);

@@ -1,0 +1,82 @@
+import { Component, type ErrorInfo, type ReactNode } from 'react';
+import type { ApiError } from '../api.js';
+import { translate, useI18n } from '../i18n.js';
+
+/** A loading line that screen readers announce. */
+export function Loading({ label }: { label?: string }) {
+  const { t } = useI18n();
+  return (
+    <p className="loading" role="status" aria-live="polite">
+      <span className="spinner" aria-hidden="true" /> {label ?? t('loading')}
+    </p>
+  );
+}
+
+/**
+ * What went wrong, in the words the server used: problem+json `title_zh` (or `title` in English), the `detail`,
+ * and each field error, plus a retry button when one makes sense.
+ */
+export function ErrorBox({ error, onRetry, compact }: { error: ApiError; onRetry?: () => void; compact?: boolean }) {
+  const { t, lang } = useI18n();
+  const title = error.status === 0 ? t('error_network') : lang === 'zh' && error.titleZh ? error.titleZh : error.title;
+  const detail = error.status === 0 ? `${t('error_network_detail')} (${error.detail ?? ''})` : error.detail;
+  return (
+    <div className={compact ? 'error compact' : 'error'} role="alert">
+      <strong>
+        {title}
+        {error.status > 0 && <span className="muted"> · {error.status}{error.code ? ` ${error.code}` : ''}</span>}
+      </strong>
+      {lang === 'zh' && error.titleZh && error.title && <span className="muted"> {error.title}</span>}
+      {detail && <p>{detail}</p>}
+      {error.errors.length > 0 && (
+        <ul>
+          {error.errors.map((e) => (
+            <li key={e.field + e.message}>
+              <code>{e.field}</code> {e.message}
+            </li>
+          ))}
+        </ul>
+      )}
+      {onRetry && (
+        <button type="button" onClick={onRetry}>
+          {t('retry')}
+        </button>
+      )}
+    </div>
+  );
+}
+
+/** A message that a part of the screen waits for an API that this server does not offer yet. */
+export function NotYet({ what }: { what: string }) {
+  const { t } = useI18n();
+  return (
+    <p className="notyet" role="note">
+      {what}: {t('not_available_yet')}
+    </p>
+  );
+}
+
+/** Catches a render error so the user sees what happened instead of a blank page. */
+export class ErrorBoundary extends Component<{ children: ReactNode; lang: 'zh' | 'en' }, { error: Error | null }> {
+  override state: { error: Error | null } = { error: null };
+  static getDerivedStateFromError(error: Error) {
+    return { error };
+  }
+  override componentDidCatch(error: Error, info: ErrorInfo) {
+    console.error('render error', error, info.componentStack);
+  }
+  override render() {
+    if (this.state.error) {
+      return (
+        <div className="error" role="alert">
+          <strong>{translate(this.props.lang, 'error_unexpected')}</strong>
+          <p>{this.state.error.message}</p>
+          <button type="button" onClick={() => this.setState({ error: null })}>
+            {translate(this.props.lang, 'retry')}
+          </button>
+        </div>
+      );
+    }
+    return this.props.children;
+  }
+}
