@@ -1,3 +1,4 @@
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { globalOptions, type Command } from './command.js';
 import { commands } from './commands/index.js';
@@ -68,4 +69,9 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`cityhub ${command.name}: ${(err as Error).message}`);
     return 1;
   }
+}
+
+// Run directly (`node --import tsx src/cli/main.ts …` in development); bin/cityhub.js calls main itself.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  process.exitCode = await main(process.argv.slice(2));
 }
