@@ -1,0 +1,25 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { problemCodes } from '../../src/platform/errors/problem-codes.js';
+import { Problem } from '../../src/platform/errors/problem.js';
+
+describe('error registry', () => {
+  it('documents every code in docs/errors.md (run scripts/errors-doc.ts after adding one)', () => {
+    const doc = readFileSync(new URL('../../docs/errors.md', import.meta.url), 'utf8');
+    const missing = Object.keys(problemCodes).filter((code) => !doc.includes(`| \`${code}\` |`));
+    expect(missing).toEqual([]);
+  });
+
+  it('gives every code a 4xx/5xx status and a Chinese title', () => {
+    for (const [code, entry] of Object.entries(problemCodes)) {
+      expect(entry.status, code).toBeGreaterThanOrEqual(400);
+      expect(entry.status, code).toBeLessThan(600);
+      expect(entry.zh.length, code).toBeGreaterThan(0);
+    }
+  });
+
+  it('renders a problem document with the field at fault', () => {
+    const doc = new Problem('VALIDATION_FAILED', { errors: [{ field: '/body/x', message: 'bad' }] }).toJSON('/api/x');
+    expect(doc).toMatchObject({ status: 400, code: 'VALIDATION_FAILED', instance: '/api/x', errors: [{ field: '/body/x' }] });
+  });
+});
