@@ -11,20 +11,24 @@ export const serveCommand: Command = {
   async run(values) {
     const config = loadConfig(process.env, configOverrides(values));
     const hub = await createCityHub({ config });
-    if (config.demoOnEmpty && !values['no-demo']) {
-      const seeded = await seedDemoCity(hub, (m) => hub.http.log.info(`demo: ${m}`));
-      if (seeded) hub.http.log.info('demo city seeded; log in as admin / CityHub@2026 (see docs/demo.md)');
-    }
+    const log = hub.http.log;
     await hub.start();
     await hub.http.listen({ port: config.port, host: config.host });
     const engine = hub.database.engine === 'pglite' ? `embedded PGlite in ${config.dataDir}` : 'PostgreSQL';
-    hub.http.log.info(`CityHub on http://localhost:${config.port} (${engine})`);
+    log.info(`CityHub on http://localhost:${config.port} (${engine})`);
+    // Seeding runs after listen so a first start answers at once; the demo users come first, the bulk after.
+    const seeding =
+      config.demoOnEmpty && !values['no-demo']
+        ? seedDemoCity(hub, (m) => log.info(`demo: ${m}`))
+            .then((seeded) => seeded && log.info('demo city seeded; log in as admin / CityHub@2026 (docs/demo.md)'))
+            .catch((err: unknown) => log.error({ err }, 'demo seeding failed'))
+        : Promise.resolve();
     await new Promise<void>((resolve) => {
-      const stop = () => resolve();
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
     });
-    hub.http.log.info('stopping');
+    log.info('stopping');
+    await seeding;
     await hub.close();
     return 0;
   },
