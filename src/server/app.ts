@@ -17,6 +17,7 @@ import { DeadlineJob } from '../hotline/deadline-job.js';
 import { HotlineReferenceService } from '../hotline/reference-service.js';
 import { hotlineRoutes } from '../hotline/routes.js';
 import { KpiService, kpiMigrations, kpiRoutes, readKpiConfig } from '../hotline/kpi/index.js';
+import { createCatalog, catalogMigrations, catalogRoutes, shareRoutes, type CatalogModule } from '../catalog/index.js';
 import { serveWebApp } from './web-app.js';
 
 /** Every migration of every module, applied in name order. */
@@ -24,6 +25,7 @@ export const allMigrations: Migrations = {
   ...authMigrations,
   ...ledgerMigrations,
   ...hotlineMigrations,
+  ...catalogMigrations,
   ...kpiMigrations,
 };
 
@@ -32,6 +34,8 @@ export interface Services {
   clock: Clock;
   ledger: LedgerService;
   auth: AuthService;
+  /** Catalog and sharing: datasets, grading, data loads, sharing requests, the masking gateway, who used my data. */
+  catalog: CatalogModule;
   /** Hotline tickets: create, read (masked), workflow, timeline, routing, deadlines. */
   hotline: TicketService;
   /** Hotline reference data: areas, categories (Open311 services), routing rules. */
@@ -77,13 +81,16 @@ export async function createCityHub(options: CreateCityHubOptions): Promise<City
     const hotlineReference = new HotlineReferenceService(database.db, ledger);
     const deadlineJob = new DeadlineJob(() => hotline.refreshDeadlines(clock()), hotlineSettings.deadlineJobIntervalSeconds);
     const kpi = new KpiService(database.db, readKpiConfig(config), clock, auth);
-    const services: Services = { clock, ledger, auth, hotline, hotlineReference, kpi };
+    const catalog = createCatalog(database.db, { config, ledger, clock, orgs: auth });
+    const services: Services = { clock, ledger, auth, hotline, hotlineReference, kpi, catalog };
 
     const metrics = new HttpMetrics();
     const http = await createHttpServer({ config, resolver: auth, metrics, logger: options.logger });
     await http.register(healthRoutes, { database, metrics });
     await http.register(authRoutes, { prefix: '/api', auth, secureCookies: config.auth.secureCookies });
     await http.register(ledgerRoutes, { prefix: '/api/ledger', ledger });
+    await http.register(catalogRoutes, { prefix: '/api/catalog', catalog });
+    await http.register(shareRoutes, { prefix: '/api/share', catalog });
     await http.register(kpiRoutes, { prefix: '/api/hotline/kpi', kpi });
     await http.register(hotlineRoutes, { prefix: '/api/hotline', hotline, reference: hotlineReference });
     await serveWebApp(http);

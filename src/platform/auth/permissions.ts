@@ -30,6 +30,18 @@ export const permissions = {
   // the three rates: a handler sees its own unit only (src/hotline/kpi/kpi-service.ts); .all = the whole city
   'hotline.kpi.read': ['agent', 'handler', 'supervisor', 'leader'],
   'hotline.kpi.read.all': ['agent', 'supervisor', 'leader'],
+  // catalog and sharing: finer rules (own organisation's datasets, the grant's consumer) are in src/catalog/*-service.ts
+  'catalog.read': ['agent', 'handler', 'supervisor', 'leader', 'dept_data_owner', 'data_admin', 'operator'],
+  'catalog.manage': ['dept_data_owner', 'data_admin'],
+  'catalog.data.load': ['dept_data_owner', 'data_admin'],
+  'catalog.identity.link': ['data_admin'],
+  'share.request.create': ['handler', 'dept_data_owner', 'data_admin'],
+  'share.request.read': ['handler', 'supervisor', 'leader', 'dept_data_owner', 'data_admin'],
+  'share.request.decide': ['dept_data_owner'],
+  'share.grant.revoke': ['dept_data_owner', 'data_admin'],
+  'share.overdue.read': ['data_admin'],
+  'share.gateway.use': ['agent', 'handler', 'supervisor', 'leader', 'dept_data_owner', 'data_admin'],
+  'share.usage.self': ['citizen'],
 } as const satisfies Record<string, readonly Role[]>;
 
 export type Permission = keyof typeof permissions;

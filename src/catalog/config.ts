@@ -1,0 +1,56 @@
+import { Type, type Static } from 'typebox';
+
+const Category = Type.Object({
+  code: Type.String({ minLength: 1 }),
+  name: Type.String({ minLength: 1 }),
+  nameEn: Type.Optional(Type.String()),
+  /** Code of the parent category; absent for top-level ones. */
+  parent: Type.Optional(Type.String()),
+});
+
+/**
+ * `modules.catalog`: the classification tree, the grading vocabulary, sharing deadlines and the gateway's limits.
+ * Every threshold taken from rules is here, with a default, never in code.
+ */
+export const CatalogConfigSchema = Type.Object({
+  /** The classification tree (分类), flat with parent codes. The default follows GB/T 43697-2024 Annex-style groups. */
+  categories: Type.Array(Category, {
+    default: [
+      { code: 'personal', name: '个人信息', nameEn: 'Personal information' },
+      { code: 'personal.identity', name: '身份信息', nameEn: 'Identity', parent: 'personal' },
+      { code: 'personal.contact', name: '联系方式', nameEn: 'Contact', parent: 'personal' },
+      { code: 'personal.location', name: '位置与住址', nameEn: 'Location and address', parent: 'personal' },
+      { code: 'personal.health', name: '健康生理', nameEn: 'Health', parent: 'personal' },
+      { code: 'personal.finance', name: '财产与社保', nameEn: 'Assets and social security', parent: 'personal' },
+      { code: 'personal.profile', name: '基本属性', nameEn: 'Basic attributes', parent: 'personal' },
+      { code: 'organisation', name: '组织信息', nameEn: 'Organisation information' },
+      { code: 'organisation.registration', name: '登记注册', nameEn: 'Registration', parent: 'organisation' },
+      { code: 'organisation.operation', name: '经营状况', nameEn: 'Operation', parent: 'organisation' },
+      { code: 'public', name: '公共数据', nameEn: 'Public data' },
+      { code: 'public.service', name: '公共服务', nameEn: 'Public services', parent: 'public' },
+      { code: 'public.infrastructure', name: '基础设施', nameEn: 'Infrastructure', parent: 'public' },
+      { code: 'public.administration', name: '行政管理', nameEn: 'Administration', parent: 'public' },
+    ],
+  }),
+  /** Sub-levels of general data (一般数据), least sensitive first (GB/T 43697 lets sectors refine "general"). */
+  generalLevels: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, default: ['1', '2', '3', '4'] }),
+  /** Hours the owner has to decide a conditional request before it is flagged to the data bureau. */
+  decisionDeadlineHours: Type.Number({ minimum: 1, default: 240 }),
+  /** Longest term a grant may have. */
+  maxGrantDays: Type.Integer({ minimum: 1, default: 365 }),
+  /** Minimum distinct subjects per group in aggregate answers. */
+  k: Type.Integer({ minimum: 2, default: 10 }),
+  /** Default quota and rate limit of a new grant (the owner may set others). */
+  defaultMaxRowsPerDay: Type.Integer({ minimum: 1, default: 100_000_000 }),
+  defaultMaxCallsPerMinute: Type.Integer({ minimum: 1, default: 600 }),
+  /** Largest page the gateway returns. */
+  maxPageSize: Type.Integer({ minimum: 1, default: 10_000 }),
+  /** Largest upload accepted, in bytes. */
+  uploadMaxBytes: Type.Integer({ minimum: 1024, default: 64 * 1024 * 1024 }),
+  /** Age bands' lower bounds for the age → band mask. */
+  ageBands: Type.Array(Type.Integer({ minimum: 0 }), { minItems: 1, default: [0, 18, 30, 40, 50, 60, 70, 80] }),
+  /** Errors listed per failed load (the count of bad rows is always given). */
+  maxReportedErrors: Type.Integer({ minimum: 1, default: 100 }),
+});
+
+export type CatalogConfig = Static<typeof CatalogConfigSchema>;

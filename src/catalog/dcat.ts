@@ -1,0 +1,100 @@
+import type { DcatMetadata, OpenAttribute } from './tables.js';
+
+export interface DcatDatasetInput {
+  id: string;
+  identifier: string;
+  title: string;
+  description: string;
+  keywords: string[];
+  themes: string[];
+  publisher: string;
+  publisherId: string;
+  metadata: DcatMetadata;
+  updateCycle: string;
+  openAttr: OpenAttribute;
+  issued: Date;
+  modified: Date;
+}
+
+/** Update cycles (更新周期) → the EU frequency vocabulary DCAT-AP 3 names for dct:accrualPeriodicity. */
+const FREQUENCY: Record<string, string> = {
+  realtime: 'CONT', daily: 'DAILY', weekly: 'WEEKLY', monthly: 'MONTHLY', quarterly: 'QUARTERLY', yearly: 'ANNUAL', irregular: 'IRREG',
+};
+const EU = 'http://publications.europa.eu/resource/authority';
+
+/** Themes given as EU data-theme codes (SOCI, ECON…) become their URIs; others stay as labelled concepts. */
+const theme = (t: string) => (/^[A-Z]{4}$/.test(t) ? { '@id': `${EU}/data-theme/${t}` } : { '@type': 'skos:Concept', 'skos:prefLabel': { '@language': 'zh', '@value': t } });
+const zh = (value: string) => ({ '@language': 'zh', '@value': value });
+const date = (d: Date) => ({ '@type': 'xsd:dateTime', '@value': d.toISOString() });
+
+/**
+ * A DCAT-AP 3 catalogue in JSON-LD (https://semiceu.github.io/DCAT-AP/releases/3.0.0/): mandatory dct:title,
+ * dct:description of each dataset, recommended publisher, contact point, keyword, theme, distributions.
+ */
+export function dcatCatalog(baseUrl: string, datasets: DcatDatasetInput[], now: Date): Record<string, unknown> {
+  const base = baseUrl.replace(/\/$/, '');
+  return {
+    '@context': {
+      dcat: 'http://www.w3.org/ns/dcat#',
+      dct: 'http://purl.org/dc/terms/',
+      foaf: 'http://xmlns.com/foaf/0.1/',
+      vcard: 'http://www.w3.org/2006/vcard/ns#',
+      skos: 'http://www.w3.org/2004/02/skos/core#',
+      xsd: 'http://www.w3.org/2001/XMLSchema#',
+      adms: 'http://www.w3.org/ns/adms#',
+    },
+    '@id': `${base}/api/catalog/dcat`,
+    '@type': 'dcat:Catalog',
+    'dct:title': zh('城枢公共数据目录'),
+    'dct:description': zh('CityHub public data catalogue (开放及有条件开放的数据资源)'),
+    'dct:modified': date(now),
+    'dcat:dataset': datasets.map((d) => {
+      const m = d.metadata;
+      const node: Record<string, unknown> = {
+        '@id': `${base}/api/catalog/datasets/${d.identifier}`,
+        '@type': 'dcat:Dataset',
+        'dct:identifier': d.identifier,
+        'dct:title': zh(d.title),
+        'dct:description': zh(d.description),
+        'dct:publisher': { '@id': `${base}/api/orgs/${d.publisherId}`, '@type': 'foaf:Agent', 'foaf:name': zh(d.publisher) },
+        'dct:issued': date(d.issued),
+        'dct:modified': date(d.modified),
+        'dcat:keyword': d.keywords.map(zh),
+        'dcat:theme': d.themes.map(theme),
+        'dct:accessRights': { '@id': `${EU}/access-right/${d.openAttr === 'open' ? 'PUBLIC' : 'RESTRICTED'}` },
+        'dcat:distribution': (m.distributions ?? []).map((x, i) => ({
+          '@id': `${base}/api/catalog/datasets/${d.identifier}#distribution-${i + 1}`,
+          '@type': 'dcat:Distribution',
+          'dct:title': zh(x.title),
+          ...(x.description ? { 'dct:description': zh(x.description) } : {}),
+          'dct:format': { '@id': `${EU}/file-type/${x.format.toUpperCase()}` },
+          ...(x.mediaType ? { 'dcat:mediaType': { '@id': `https://www.iana.org/assignments/media-types/${x.mediaType}` } } : {}),
+          'dcat:accessURL': { '@id': x.accessUrl ?? `${base}/api/share/${d.identifier}/rows` },
+          ...(m.licence ? { 'dct:license': { '@id': m.licence } } : {}),
+        })),
+      };
+      const frequency = FREQUENCY[d.updateCycle];
+      if (frequency) node['dct:accrualPeriodicity'] = { '@id': `${EU}/frequency/${frequency}` };
+      if (m.contact) {
+        node['dcat:contactPoint'] = {
+          '@type': 'vcard:Kind',
+          'vcard:fn': m.contact.name,
+          ...(m.contact.email ? { 'vcard:hasEmail': { '@id': `mailto:${m.contact.email}` } } : {}),
+          ...(m.contact.phone ? { 'vcard:hasTelephone': { '@id': `tel:${m.contact.phone}` } } : {}),
+        };
+      }
+      if (m.licence) node['dct:license'] = { '@id': m.licence };
+      if (m.temporal && (m.temporal.start || m.temporal.end)) {
+        node['dct:temporal'] = {
+          '@type': 'dct:PeriodOfTime',
+          ...(m.temporal.start ? { 'dcat:startDate': { '@type': 'xsd:date', '@value': m.temporal.start } } : {}),
+          ...(m.temporal.end ? { 'dcat:endDate': { '@type': 'xsd:date', '@value': m.temporal.end } } : {}),
+        };
+      }
+      if (m.spatial) node['dct:spatial'] = { '@type': 'dct:Location', 'skos:prefLabel': zh(m.spatial) };
+      if (m.landingPage) node['dcat:landingPage'] = { '@id': m.landingPage };
+      if (m.language) node['dct:language'] = { '@id': `${EU}/language/${m.language.toUpperCase()}` };
+      return node;
+    }),
+  };
+}

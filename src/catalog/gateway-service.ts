@@ -1,0 +1,237 @@
+import { createHash } from 'node:crypto';
+import type { Selectable } from 'kysely';
+import type { Db } from '../platform/db/database.js';
+import type { Clock } from '../platform/clock/clock.js';
+import type { Ledger } from '../platform/ledger/ledger.js';
+import { actorRef, type Actor } from '../platform/auth/roles.js';
+import { assertCan } from '../platform/auth/permissions.js';
+import { Problem } from '../platform/errors/problem.js';
+import type { CatalogConfig } from './config.js';
+import type { CatalogService, DatasetRow, FieldRow } from './catalog-service.js';
+import { compileMask, type MaskSpec, type Masker } from './masking.js';
+import type { ShareGrantTable } from './tables.js';
+import * as store from './store.js';
+
+type GrantRow = Selectable<ShareGrantTable>;
+
+export interface RowsQuery {
+  /** Keyset pagination: rows with an id after this one. */
+  after?: number;
+  limit?: number;
+  /** A subset of the granted fields. */
+  fields?: string[];
+  /** Which of the consumer's grants to use (the newest live row grant otherwise). */
+  grant?: string;
+  format?: 'json' | 'csv';
+}
+
+export interface RowsAnswer {
+  body: string;
+  contentType: string;
+  rows: number;
+  next: number | null;
+  grantId: string;
+  responseHash: string;
+}
+
+export interface AggregateQuery {
+  groupBy: string[];
+  sum?: string[];
+  grant?: string;
+}
+
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+const csvCell = (v: unknown): string => {
+  if (v === null || v === undefined) return '';
+  const s = typeof v === 'string' ? v : String(v);
+  return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+};
+
+/**
+ * The sharing gateway: deny by default, only granted fields, the grant's row filters, masking per field and
+ * consumer, k-anonymous aggregates, quotas and rate limits per grant; every call ledgered and logged per subject.
+ */
+export class GatewayService {
+  /** Call times per grant within the last minute (per node: a cluster allows up to nodes × the limit). */
+  private readonly calls = new Map<string, number[]>();
+
+  constructor(
+    private readonly db: Db,
+    private readonly ledger: Ledger,
+    private readonly config: CatalogConfig,
+    private readonly clock: Clock,
+    private readonly catalog: CatalogService,
+  ) {}
+
+  /** The consumer's live grant for this dataset, or a refusal: no grant, expired, revoked all deny. */
+  private async grantFor(actor: Actor, dataset: DatasetRow, grantId: string | undefined, wantRows: boolean): Promise<GrantRow> {
+    if (!actor.orgId) throw new Problem('SHARE_NO_GRANT', { detail: 'no grant: gateway access is per organisation' });
+    const now = this.clock();
+    if (grantId) {
+      const grant = await store.findGrant(this.db, grantId);
+      if (!grant || grant.consumer_org_id !== actor.orgId || grant.dataset_id !== dataset.id) throw new Problem('SHARE_NO_GRANT');
+      if (grant.revoked_at) throw new Problem('SHARE_GRANT_REVOKED');
+      if (new Date(grant.expires_at) <= now) throw new Problem('SHARE_GRANT_EXPIRED');
+      if (wantRows && grant.aggregate_only) throw new Problem('SHARE_AGGREGATE_ONLY');
+      return grant;
+    }
+    const live = await store.findLiveGrants(this.db, actor.orgId, dataset.id, now);
+    if (live.length === 0) throw new Problem('SHARE_NO_GRANT', { detail: 'your organisation holds no live grant for this dataset' });
+    const grant = wantRows ? live.find((g) => !g.aggregate_only) : live[0];
+    if (!grant) throw new Problem('SHARE_AGGREGATE_ONLY');
+    return grant;
+  }
+
+  private rateLimit(grant: GrantRow): void {
+    const now = this.clock().getTime();
+    const recent = (this.calls.get(grant.id) ?? []).filter((t) => t > now - 60_000);
+    if (recent.length >= grant.max_calls_per_minute) {
+      const retry = Math.max(1, Math.ceil((recent[0]! + 60_000 - now) / 1000));
+      throw new Problem('SHARE_RATE_LIMITED', { headers: { 'retry-after': String(retry) }, extra: { limitPerMinute: grant.max_calls_per_minute } });
+    }
+    recent.push(now);
+    this.calls.set(grant.id, recent);
+  }
+
+  /** The quota day, in China Standard Time (UTC+8) so it turns at local midnight. */
+  private day(): string {
+    return new Date(this.clock().getTime() + 8 * 3_600_000).toISOString().slice(0, 10);
+  }
+
+  private async remainingRows(grant: GrantRow): Promise<number> {
+    const usage = await store.findUsage(this.db, grant.id, this.day());
+    const left = grant.max_rows_per_day - (usage?.rows ?? 0);
+    if (left <= 0) throw new Problem('SHARE_QUOTA_EXCEEDED', { extra: { maxRowsPerDay: grant.max_rows_per_day } });
+    return left;
+  }
+
+  private outputFields(schema: FieldRow[], grant: GrantRow, asked: string[] | undefined): FieldRow[] {
+    if (asked && asked.some((f) => !grant.fields.includes(f))) {
+      // The message names no field: a field not granted never appears in answers, errors included.
+      throw new Problem('SHARE_FIELD_NOT_GRANTED', { detail: 'a requested field is not in your grant' });
+    }
+    const wanted = asked ?? grant.fields;
+    return schema.filter((f) => grant.fields.includes(f.name) && wanted.includes(f.name));
+  }
+
+  private async maskers(grant: GrantRow, fields: FieldRow[]): Promise<Masker[]> {
+    const ctx = { consumerKey: await this.catalog.secrets.consumerKey(grant.consumer_org_id), ageBands: this.config.ageBands };
+    const masks = grant.masks as Record<string, MaskSpec>;
+    return fields.map((f) => compileMask(masks[f.name] ?? (f.default_mask as MaskSpec), ctx));
+  }
+
+  /** A page of masked rows, as JSON or CSV text; ledgered with a hash of exactly the bytes returned. */
+  async rows(actor: Actor, ref: string, q: RowsQuery): Promise<RowsAnswer> {
+    assertCan(actor, 'share.gateway.use');
+    const dataset = await this.catalog.requireDataset(ref);
+    const grant = await this.grantFor(actor, dataset, q.grant, true);
+    const schema = await this.catalog.fields(dataset.id);
+    const fields = this.outputFields(schema, grant, q.fields);
+    this.rateLimit(grant);
+    const remaining = await this.remainingRows(grant);
+    const limit = Math.min(q.limit ?? 1000, this.config.maxPageSize, remaining);
+    const maskers = await this.maskers(grant, fields);
+    const names = fields.map((f) => f.name);
+    const hasSubjects = schema.some((f) => f.subject_id);
+    const format = q.format ?? 'json';
+
+    return this.db.transaction().execute(async (trx) => {
+      const page = await store.pageRows(trx, dataset.id, q.after ?? 0, limit, grant.row_filters);
+      const next = page.length === limit ? Number(page[page.length - 1]!.id) : null;
+      const subjects = new Set<string>();
+      let body: string;
+      if (format === 'csv') {
+        const lines = [names.map(csvCell).join(',')];
+        for (const row of page) {
+          if (row.subject_key) subjects.add(row.subject_key);
+          const data = row.data;
+          let line = '';
+          for (let i = 0; i < names.length; i++) line += (i ? ',' : '') + csvCell(maskers[i]!(data[names[i]!]));
+          lines.push(line);
+        }
+        body = `${lines.join('\r\n')}\r\n`;
+      } else {
+        const out = new Array(page.length);
+        for (let r = 0; r < page.length; r++) {
+          const row = page[r]!;
+          if (row.subject_key) subjects.add(row.subject_key);
+          const data = row.data;
+          const o: Record<string, unknown> = {};
+          for (let i = 0; i < names.length; i++) o[names[i]!] = maskers[i]!(data[names[i]!]);
+          out[r] = o;
+        }
+        body = JSON.stringify({ dataset: dataset.identifier, grant: grant.id, fields: names, rows: out, next });
+      }
+      const responseHash = sha256(body);
+      await store.addUsage(trx, grant.id, this.day(), page.length);
+      const { index } = await this.ledger.append('share.gateway.rows', actor, `share_grant:${grant.id}`, {
+        dataset: dataset.id, consumerOrg: grant.consumer_org_id, request: grant.request_id, purposeHash: sha256(grant.purpose),
+        fields: names, rows: page.length, responseHash, format,
+      }, { trx });
+      if (hasSubjects) {
+        await store.insertAccess(trx, {
+          grant_id: grant.id, dataset_id: dataset.id, consumer_org_id: grant.consumer_org_id, actor: actorRef(actor),
+          purpose: grant.purpose, kind: 'rows', row_count: page.length, response_hash: responseHash,
+          subject_keys: [...subjects], ledger_index: index, accessed_at: this.clock(),
+        });
+      }
+      return {
+        body, contentType: format === 'csv' ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8',
+        rows: page.length, next, grantId: grant.id, responseHash,
+      };
+    });
+  }
+
+  /**
+   * Counts (and sums of unmasked numeric fields) per group of masked group-by values; a group with fewer than k
+   * distinct subjects is left out entirely (only the number of such groups is told).
+   */
+  async aggregate(actor: Actor, ref: string, q: AggregateQuery) {
+    assertCan(actor, 'share.gateway.use');
+    const dataset = await this.catalog.requireDataset(ref);
+    const grant = await this.grantFor(actor, dataset, q.grant, false);
+    const schema = await this.catalog.fields(dataset.id);
+    const sum = q.sum ?? [];
+    const groupFields = this.outputFields(schema, grant, q.groupBy);
+    const sumFields = this.outputFields(schema, grant, sum);
+    const masks = grant.masks as Record<string, MaskSpec>;
+    for (const f of sumFields) {
+      const mask = masks[f.name] ?? (f.default_mask as MaskSpec);
+      if (!['integer', 'number'].includes(f.type) || mask.fn !== 'none') {
+        throw new Problem('SHARE_AGGREGATE_NOT_SUMMABLE', { detail: 'sums are allowed on unmasked numeric fields only' });
+      }
+    }
+    this.rateLimit(grant);
+    await this.remainingRows(grant);
+    const maskers = await this.maskers(grant, groupFields);
+    const rows = await store.selectForAggregate(this.db, dataset.id, grant.row_filters, [...groupFields, ...sumFields].map((f) => f.name));
+    const groups = new Map<string, { key: Record<string, unknown>; count: number; subjects: Set<string>; sums: number[] }>();
+    for (const row of rows) {
+      const key: Record<string, unknown> = {};
+      groupFields.forEach((f, i) => { key[f.name] = maskers[i]!(row.data[f.name]); });
+      const id = JSON.stringify(groupFields.map((f) => key[f.name]));
+      let g = groups.get(id);
+      if (!g) groups.set(id, (g = { key, count: 0, subjects: new Set(), sums: sumFields.map(() => 0) }));
+      g.count += 1;
+      g.subjects.add(row.subject_key ?? `row:${row.id}`);
+      sumFields.forEach((f, i) => { const v = row.data[f.name]; if (typeof v === 'number') g!.sums[i]! += v; });
+    }
+    const kept = [...groups.values()].filter((g) => g.subjects.size >= grant.k);
+    const answer = {
+      dataset: dataset.identifier, grant: grant.id, k: grant.k, groupBy: groupFields.map((f) => f.name),
+      groups: kept.map((g) => ({ key: g.key, count: g.count, sums: Object.fromEntries(sumFields.map((f, i) => [f.name, g.sums[i]!])) })),
+      suppressedGroups: groups.size - kept.length,
+    };
+    const responseHash = sha256(JSON.stringify(answer));
+    await this.db.transaction().execute(async (trx) => {
+      await store.addUsage(trx, grant.id, this.day(), 0);
+      await this.ledger.append('share.gateway.aggregate', actor, `share_grant:${grant.id}`, {
+        dataset: dataset.id, consumerOrg: grant.consumer_org_id, request: grant.request_id, purposeHash: sha256(grant.purpose),
+        fields: [...answer.groupBy, ...sumFields.map((f) => f.name)], rows: rows.length, groups: kept.length,
+        suppressedGroups: answer.suppressedGroups, responseHash,
+      }, { trx });
+    });
+    return answer;
+  }
+}

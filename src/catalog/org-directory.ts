@@ -1,0 +1,21 @@
+import type { Actor } from '../platform/auth/roles.js';
+
+/** The slice of the identity service the catalog needs: organisation names for publishers and consumers. */
+export interface OrgSource {
+  listOrgs(actor: Actor): Promise<Array<{ id: string; name: string; kind: string }>>;
+}
+
+/** The catalog reads organisations as itself, not as the caller (a citizen may see which unit used their data). */
+const catalogSystem: Actor = Object.freeze({ kind: 'user', id: 'system:catalog', username: 'system:catalog', roles: ['admin'] }) as Actor;
+
+export class OrgDirectory {
+  constructor(private readonly source: OrgSource) {}
+
+  async names(): Promise<Map<string, string>> {
+    return new Map((await this.source.listOrgs(catalogSystem)).map((o) => [o.id, o.name]));
+  }
+
+  async exists(id: string): Promise<boolean> {
+    return (await this.names()).has(id);
+  }
+}
