@@ -18,6 +18,7 @@ import { HotlineReferenceService } from '../hotline/reference-service.js';
 import { hotlineRoutes } from '../hotline/routes.js';
 import { KpiService, kpiMigrations, kpiRoutes, readKpiConfig } from '../hotline/kpi/index.js';
 import { createCatalog, catalogMigrations, catalogRoutes, shareRoutes, type CatalogModule } from '../catalog/index.js';
+import { contextMigrations, contextRoutes, createContextService, type ContextService } from '../context/index.js';
 import { serveWebApp } from './web-app.js';
 
 /** Every migration of every module, applied in name order. */
@@ -25,6 +26,7 @@ export const allMigrations: Migrations = {
   ...authMigrations,
   ...ledgerMigrations,
   ...hotlineMigrations,
+  ...contextMigrations,
   ...catalogMigrations,
   ...kpiMigrations,
 };
@@ -34,6 +36,8 @@ export interface Services {
   clock: Clock;
   ledger: LedgerService;
   auth: AuthService;
+  /** Context layer (NGSI-LD): entities, queries, temporal history, subscriptions, MQTT ingestion. */
+  context: ContextService;
   /** Catalog and sharing: datasets, grading, data loads, sharing requests, the masking gateway, who used my data. */
   catalog: CatalogModule;
   /** Hotline tickets: create, read (masked), workflow, timeline, routing, deadlines. */
@@ -82,7 +86,8 @@ export async function createCityHub(options: CreateCityHubOptions): Promise<City
     const deadlineJob = new DeadlineJob(() => hotline.refreshDeadlines(clock()), hotlineSettings.deadlineJobIntervalSeconds);
     const kpi = new KpiService(database.db, readKpiConfig(config), clock, auth);
     const catalog = createCatalog(database.db, { config, ledger, clock, orgs: auth });
-    const services: Services = { clock, ledger, auth, hotline, hotlineReference, kpi, catalog };
+    const context = createContextService(database.db, config, clock);
+    const services: Services = { clock, ledger, auth, hotline, hotlineReference, kpi, catalog, context };
 
     const metrics = new HttpMetrics();
     const http = await createHttpServer({ config, resolver: auth, metrics, logger: options.logger });
@@ -93,6 +98,7 @@ export async function createCityHub(options: CreateCityHubOptions): Promise<City
     await http.register(shareRoutes, { prefix: '/api/share', catalog });
     await http.register(kpiRoutes, { prefix: '/api/hotline/kpi', kpi });
     await http.register(hotlineRoutes, { prefix: '/api/hotline', hotline, reference: hotlineReference });
+    await http.register(contextRoutes, { prefix: '/ngsi-ld/v1', context });
     await serveWebApp(http);
 
     return {
@@ -101,10 +107,12 @@ export async function createCityHub(options: CreateCityHubOptions): Promise<City
       services,
       http,
       async start() {
+        await context.start();
         ledger.start();
         deadlineJob.start();
       },
       async close() {
+        await context.stop();
         ledger.stop();
         deadlineJob.stop();
         await http.close();

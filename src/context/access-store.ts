@@ -1,0 +1,24 @@
+import type { Db } from '../platform/db/database.js';
+import './tables.js';
+
+export interface AccessRuleRow {
+  id: string;
+  org_id: string;
+  tenant: string;
+  entity_type: string;
+  attributes: string[] | null;
+  can_write: boolean;
+  created_at: Date;
+}
+
+export const rulesForOrg = (db: Db, orgId: string, tenant: string): Promise<AccessRuleRow[]> =>
+  db.selectFrom('context_access_rule').selectAll().where('org_id', '=', orgId).where('tenant', '=', tenant).execute();
+
+export const listRules = (db: Db, tenant: string): Promise<AccessRuleRow[]> =>
+  db.selectFrom('context_access_rule').selectAll().where('tenant', '=', tenant).orderBy('created_at').execute();
+
+export const insertRule = (db: Db, rule: { org_id: string; tenant: string; entity_type: string; attributes: string[] | null; can_write: boolean }) =>
+  db.insertInto('context_access_rule').values(rule).returningAll().executeTakeFirstOrThrow();
+
+export const deleteRule = async (db: Db, tenant: string, id: string): Promise<boolean> =>
+  Number((await db.deleteFrom('context_access_rule').where('tenant', '=', tenant).where('id', '=', id).executeTakeFirst()).numDeletedRows) > 0;

@@ -1,0 +1,87 @@
+import { Type, type Static } from 'typebox';
+
+/** `modules.context` in the configuration (docs/context.md lists every key). */
+export const ContextConfigSchema = Type.Object({
+  /** Most entities one /entityOperations/* call may carry; more answer 413 naming this limit. */
+  batchMax: Type.Integer({ minimum: 1, default: 1000 }),
+  /** Default and largest page size of entity queries (larger `limit` answers 403 TooManyResults). */
+  defaultLimit: Type.Integer({ minimum: 1, default: 20 }),
+  maxLimit: Type.Integer({ minimum: 1, default: 1000 }),
+  /** Most candidates a geo-query checks exactly after the bounding-box pre-filter. */
+  geoCandidateMax: Type.Integer({ minimum: 1, default: 200_000 }),
+  /** Extra JSON-LD contexts known locally: URL → { term: IRI }. */
+  contexts: Type.Record(Type.String(), Type.Record(Type.String(), Type.String()), { default: {} }),
+  /** Fetch unknown remote @context URLs (with the timeout); off by default: no network at request time. */
+  fetchRemoteContexts: Type.Boolean({ default: false }),
+  remoteContextTimeoutMs: Type.Integer({ minimum: 100, default: 2000 }),
+  temporal: Type.Object(
+    {
+      /** History older than this many days is deleted by the retention job; 0 keeps everything. */
+      retentionDays: Type.Number({ minimum: 0, default: 0 }),
+      retentionIntervalSeconds: Type.Integer({ minimum: 1, default: 3600 }),
+      /** Largest lastN and most instances returned per attribute. */
+      maxInstances: Type.Integer({ minimum: 1, default: 10_000 }),
+    },
+    { default: {} },
+  ),
+  notifications: Type.Object(
+    {
+      pollMs: Type.Integer({ minimum: 10, default: 500 }),
+      /** A claimed notification is retried by any node after this lease if its sender died. */
+      leaseSeconds: Type.Number({ minimum: 0.1, default: 30 }),
+      timeoutMs: Type.Integer({ minimum: 100, default: 5000 }),
+      /** Deliveries in flight at once, over all endpoints. */
+      concurrency: Type.Integer({ minimum: 1, default: 16 }),
+      maxAttempts: Type.Integer({ minimum: 1, default: 8 }),
+      /** Wait before retry n (seconds); the last value repeats. */
+      backoffSeconds: Type.Array(Type.Number({ minimum: 0 }), { default: [1, 5, 30, 120, 600] }),
+    },
+    { default: {} },
+  ),
+  mqtt: Type.Object(
+    {
+      /** Listen to devices over MQTT. */
+      ingest: Type.Boolean({ default: true }),
+      /** Broker to subscribe to (production: mqtt://127.0.0.1:1883, Mosquitto); unset: the embedded broker. */
+      url: Type.Optional(Type.String({ pattern: '^mqtts?://' })),
+      /** Port of the embedded (aedes) broker; 1884 so it does not clash with Mosquitto on 1883. */
+      embeddedPort: Type.Integer({ minimum: 0, maximum: 65535, default: 1884 }),
+      embeddedHost: Type.String({ default: '127.0.0.1' }),
+      /**
+       * Topic → attribute mappings. `topic` is an MQTT filter; `{1}`, `{2}`… in entityId/entityType/attribute are
+       * the topic levels matched by the 1st, 2nd… wildcard. A payload is a JSON value, a number or a string; with
+       * no `attribute` it must be a JSON object of attribute → value.
+       */
+      mappings: Type.Array(
+        Type.Object({
+          topic: Type.String(),
+          entityId: Type.String(),
+          entityType: Type.String(),
+          attribute: Type.Optional(Type.String()),
+          unitCode: Type.Optional(Type.String()),
+          tenant: Type.Optional(Type.String()),
+          /** The JSON-LD context the names are in; the CityHub (Smart Data Models) context by default. */
+          context: Type.Optional(Type.String()),
+        }),
+        {
+          default: [
+            { topic: 'cityhub/+/+/attrs', entityId: 'urn:ngsi-ld:{1}:{2}', entityType: '{1}' },
+            { topic: 'cityhub/+/+/attrs/+', entityId: 'urn:ngsi-ld:{1}:{2}', entityType: '{1}', attribute: '{3}' },
+          ],
+        },
+      ),
+    },
+    { default: {} },
+  ),
+  simulator: Type.Object(
+    {
+      /** Keep the demo entities changing (only entities the demo seeded are touched). */
+      enabled: Type.Boolean({ default: true }),
+      intervalSeconds: Type.Number({ minimum: 0.05, default: 10 }),
+      perTick: Type.Integer({ minimum: 1, default: 200 }),
+    },
+    { default: {} },
+  ),
+});
+
+export type ContextConfig = Static<typeof ContextConfigSchema>;

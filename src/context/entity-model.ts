@@ -1,0 +1,334 @@
+import { ngsiProblem } from './ngsi-errors.js';
+import { attributeMembers, compactIri, entityMembers, expandTerm, type LdContext } from './jsonld-context.js';
+import { assertGeometry, bbox, geometryError, type BBox, type Geometry } from './geo.js';
+
+/**
+ * The NGSI-LD information model as CityHub stores it: attribute names and types expanded to IRIs, each
+ * attribute a list of instances (one per datasetId; the default instance has none), sub-attributes inline under
+ * their expanded names. Inputs in normalized or concise form are checked and turned into this; outputs are
+ * rendered from it as normalized, concise, keyValues or GeoJSON.
+ */
+
+export type Instance = Record<string, unknown> & { type: AttrType };
+export type AttrType = 'Property' | 'Relationship' | 'GeoProperty' | 'LanguageProperty';
+export type Attrs = Record<string, Instance[]>;
+
+export interface StoredEntity {
+  id: string;
+  types: string[];
+  attrs: Attrs;
+  scope?: string[];
+  createdAt: string;
+  modifiedAt: string;
+}
+
+export const LOCATION = 'https://uri.etsi.org/ngsi-ld/location';
+const attrTypes = new Set<AttrType>(['Property', 'Relationship', 'GeoProperty', 'LanguageProperty']);
+const NGSI = 'https://uri.etsi.org/ngsi-ld/';
+
+/** NGSI-LD ids are URIs (§4.6.2): a scheme, a colon, no spaces. */
+export const isUri = (s: unknown): s is string => typeof s === 'string' && /^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>"{}|\\^`]+$/.test(s) && s.length <= 1024;
+/** Attribute names must not contain the characters the spec forbids (§4.6.2). */
+const validName = (s: string) => s.length > 0 && s.length <= 512 && !/[<>"'=;()\s\\]/.test(s);
+const isDateTime = (s: unknown): s is string => typeof s === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/.test(s) && !Number.isNaN(Date.parse(s));
+
+export const datasetKey = (i: Record<string, unknown>): string => (typeof i.datasetId === 'string' ? i.datasetId : '');
+
+const bad = (detail: string, field?: string) =>
+  ngsiProblem('BadRequestData', detail, field ? { errors: [{ field, message: detail }] } : {});
+
+/** The entity id and types of a request body, checked. */
+export function entityHead(ctx: LdContext, body: Record<string, unknown>): { id: string; types: string[] } {
+  const id = body.id ?? body['@id'];
+  if (!isUri(id)) throw bad(`entity id must be a URI, got ${JSON.stringify(id)?.slice(0, 80)}`, '/body/id');
+  const types = entityTypes(ctx, body.type ?? body['@type']);
+  return { id, types };
+}
+
+export function entityTypes(ctx: LdContext, raw: unknown): string[] {
+  const list = Array.isArray(raw) ? raw : [raw];
+  if (list.length === 0 || !list.every((t) => typeof t === 'string' && validName(t))) {
+    throw bad('entity type must be a name or a list of names', '/body/type');
+  }
+  return (list as string[]).map((t) => expandTerm(ctx, t));
+}
+
+function normalizeInstance(ctx: LdContext, name: string, raw: unknown, now: string, field: string, top: boolean): Instance {
+  let src: Record<string, unknown>;
+  if (raw === null || raw === undefined) throw bad(`attribute ${name} has no value`, field);
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    src = { type: 'Property', value: raw }; // concise: a bare value is a Property
+  } else {
+    src = raw as Record<string, unknown>;
+  }
+  let type = src.type as string | undefined;
+  if (typeof type === 'string' && type.startsWith(NGSI)) type = type.slice(NGSI.length);
+  if (type === undefined) {
+    // Concise representation (§4.5.7): infer the kind from the members present.
+    if ('object' in src) type = 'Relationship';
+    else if ('languageMap' in src) type = 'LanguageProperty';
+    else if ('value' in src) type = geometryError(src.value) === undefined ? 'GeoProperty' : 'Property';
+    else if (geometryError(src) === undefined && 'coordinates' in src) {
+      src = { value: src };
+      type = 'GeoProperty';
+    } else {
+      src = { value: src };
+      type = 'Property';
+    }
+  }
+  if (!attrTypes.has(type as AttrType)) throw bad(`attribute ${name} has type "${type}", not Property, Relationship, GeoProperty or LanguageProperty`, `${field}/type`);
+  const out: Instance = { type: type as AttrType };
+  switch (type) {
+    case 'Property':
+      if (src.value === undefined || src.value === null) throw bad(`Property ${name} needs a value`, `${field}/value`);
+      out.value = src.value;
+      break;
+    case 'Relationship': {
+      const obj = src.object;
+      if (!(isUri(obj) || (Array.isArray(obj) && obj.length > 0 && obj.every(isUri)))) {
+        throw bad(`Relationship ${name} needs an object that is a URI`, `${field}/object`);
+      }
+      out.object = obj;
+      if (typeof src.objectType === 'string') out.objectType = expandTerm(ctx, src.objectType);
+      break;
+    }
+    case 'GeoProperty':
+      out.value = assertGeometry(src.value, `GeoProperty ${name}`);
+      break;
+    case 'LanguageProperty': {
+      const map = src.languageMap;
+      if (!map || typeof map !== 'object' || Array.isArray(map) || !Object.values(map).every((v) => typeof v === 'string' || (Array.isArray(v) && v.every((x) => typeof x === 'string')))) {
+        throw bad(`LanguageProperty ${name} needs a languageMap of language tag → string`, `${field}/languageMap`);
+      }
+      out.languageMap = map;
+      break;
+    }
+  }
+  if (src.observedAt !== undefined) {
+    if (!isDateTime(src.observedAt)) throw bad(`observedAt of ${name} must be an ISO 8601 date-time`, `${field}/observedAt`);
+    out.observedAt = new Date(src.observedAt).toISOString();
+  }
+  if (src.unitCode !== undefined) {
+    if (typeof src.unitCode !== 'string' || !src.unitCode) throw bad(`unitCode of ${name} must be a string`, `${field}/unitCode`);
+    out.unitCode = src.unitCode;
+  }
+  if (src.datasetId !== undefined) {
+    if (!top) throw bad(`sub-attribute ${name} cannot have a datasetId`, `${field}/datasetId`);
+    if (!isUri(src.datasetId)) throw bad(`datasetId of ${name} must be a URI`, `${field}/datasetId`);
+    out.datasetId = src.datasetId;
+  }
+  for (const [key, sub] of Object.entries(src)) {
+    if (attributeMembers.has(key) || key === '@context') continue;
+    if (!validName(key)) throw bad(`sub-attribute name "${key}" has forbidden characters`, `${field}/${key}`);
+    out[expandTerm(ctx, key)] = normalizeInstance(ctx, key, sub, now, `${field}/${key}`, false);
+  }
+  out.createdAt = now;
+  out.modifiedAt = now;
+  return out;
+}
+
+/** One attribute of a request (a value, an instance or a list of instances) as stored instances. */
+export function normalizeAttribute(ctx: LdContext, name: string, raw: unknown, now: string, field = `/body/${name}`): { iri: string; instances: Instance[] } {
+  if (!validName(name)) throw bad(`attribute name "${name}" has forbidden characters`, field);
+  const list = Array.isArray(raw) && raw.length > 0 && raw.every((r) => r && typeof r === 'object' && !Array.isArray(r)) && raw.some((r) => 'type' in r || 'value' in r || 'object' in r || 'languageMap' in r)
+    ? raw
+    : [raw];
+  const instances = list.map((r, i) => normalizeInstance(ctx, name, r, now, list.length > 1 ? `${field}/${i}` : field, true));
+  const seen = new Set<string>();
+  for (const inst of instances) {
+    const key = datasetKey(inst);
+    if (seen.has(key)) throw bad(`attribute ${name} has two instances with the same datasetId "${key || '(default)'}"`, field);
+    seen.add(key);
+  }
+  return { iri: expandTerm(ctx, name), instances };
+}
+
+/** All attributes of a request body (entity members skipped). */
+export function normalizeAttributes(ctx: LdContext, body: Record<string, unknown>, now: string): Attrs {
+  const attrs: Attrs = {};
+  for (const [name, raw] of Object.entries(body)) {
+    if (entityMembers.has(name)) continue;
+    const { iri, instances } = normalizeAttribute(ctx, name, raw, now);
+    attrs[iri] = instances;
+  }
+  return attrs;
+}
+
+/** Keeps createdAt of instances that already existed (same attribute, same datasetId). */
+function keepCreated(old: Instance[] | undefined, next: Instance[]): Instance[] {
+  if (!old) return next;
+  return next.map((n) => {
+    const prev = old.find((o) => datasetKey(o) === datasetKey(n));
+    return prev ? { ...n, createdAt: prev.createdAt } : n;
+  });
+}
+
+/**
+ * Merges new attributes into an entity: each new instance replaces the one with the same datasetId, others stay.
+ * With `noOverwrite` existing instances win. Returns the merged attrs and the attribute IRIs that changed.
+ */
+export function mergeAttrs(current: Attrs, incoming: Attrs, noOverwrite = false): { attrs: Attrs; changed: string[]; skipped: string[] } {
+  const attrs: Attrs = { ...current };
+  const changed: string[] = [];
+  const skipped: string[] = [];
+  for (const [iri, instances] of Object.entries(incoming)) {
+    const old = current[iri] ?? [];
+    const merged = [...old];
+    let touched = false;
+    for (const inst of instances) {
+      const at = merged.findIndex((o) => datasetKey(o) === datasetKey(inst));
+      if (at >= 0) {
+        if (noOverwrite) continue;
+        merged[at] = { ...inst, createdAt: merged[at].createdAt };
+      } else {
+        merged.push(inst);
+      }
+      touched = true;
+    }
+    if (touched) {
+      attrs[iri] = merged.sort((a, b) => (datasetKey(a) === '' ? -1 : datasetKey(b) === '' ? 1 : 0));
+      changed.push(iri);
+    } else {
+      skipped.push(iri);
+    }
+  }
+  return { attrs, changed, skipped };
+}
+
+/** Replaces whole attributes (PUT of an entity keeps createdAt of attributes that existed). */
+export function replaceAttrs(current: Attrs, incoming: Attrs): Attrs {
+  const out: Attrs = {};
+  for (const [iri, instances] of Object.entries(incoming)) out[iri] = keepCreated(current[iri], instances);
+  return out;
+}
+
+/**
+ * A partial update of one attribute instance (PATCH …/attrs/{attrId}, §5.6.4): members given replace those
+ * stored, sub-attributes given are merged, the rest stays.
+ */
+export function patchInstance(old: Instance, patch: Instance, now: string): Instance {
+  const out: Instance = { ...old };
+  for (const [k, v] of Object.entries(patch)) {
+    if (k === 'createdAt') continue;
+    if (k === 'type' && v !== old.type) continue;
+    out[k] = v;
+  }
+  if (patch.type !== old.type) {
+    // The kind of an attribute cannot change by a partial update (§5.6.4): keep the stored kind's member.
+    if (old.type === 'Relationship' && patch.value !== undefined) throw bad('cannot give a value to a Relationship; use object');
+  }
+  out.modifiedAt = now;
+  return out;
+}
+
+/** The bounding box of the entity's `location`, for the database's geo pre-filter. */
+export function locationBox(attrs: Attrs): BBox | undefined {
+  const loc = attrs[LOCATION]?.[0];
+  if (!loc || loc.type !== 'GeoProperty') return undefined;
+  return bbox(loc.value as Geometry);
+}
+
+export type Format = 'normalized' | 'keyValues' | 'concise';
+
+export interface RenderOptions {
+  format: Format;
+  sysAttrs: boolean;
+  /** Expanded attribute IRIs to include (attrs/pick); undefined: all. */
+  only?: Set<string>;
+  /** Expanded attribute IRIs to leave out (omit). */
+  omit?: Set<string>;
+  /** Whether `id` and `type` are picked (pick/omit can drop them). */
+  includeId?: boolean;
+  includeType?: boolean;
+  /** LanguageProperty: render the value in this language (keyValues and `lang`). */
+  lang?: string;
+}
+
+const pickLang = (map: Record<string, unknown>, lang: string | undefined): unknown => {
+  if (!lang) return map;
+  return map[lang] ?? map['@none'] ?? map[Object.keys(map)[0]];
+};
+
+export function renderInstance(ctx: LdContext, inst: Instance, o: RenderOptions): unknown {
+  if (o.format === 'keyValues') {
+    if (inst.type === 'Relationship') return inst.object;
+    if (inst.type === 'LanguageProperty') return pickLang(inst.languageMap as Record<string, unknown>, o.lang ?? '@none');
+    return inst.value;
+  }
+  const out: Record<string, unknown> = {};
+  let subs = 0;
+  for (const [k, v] of Object.entries(inst)) {
+    if (k === 'createdAt' || k === 'modifiedAt') {
+      if (o.sysAttrs) out[k] = v;
+      continue;
+    }
+    if (k === 'objectType') {
+      out[k] = compactIri(ctx, v as string);
+      continue;
+    }
+    if (k === 'languageMap' && o.lang) {
+      out.type = 'Property';
+      out.value = pickLang(v as Record<string, unknown>, o.lang);
+      out.lang = o.lang;
+      continue;
+    }
+    if (attributeMembers.has(k)) {
+      out[k] = v;
+      continue;
+    }
+    subs++;
+    out[compactIri(ctx, k)] = renderInstance(ctx, v as Instance, { ...o, only: undefined, omit: undefined });
+  }
+  if (o.format === 'concise') {
+    delete out.type;
+    const keys = Object.keys(out);
+    if (inst.type !== 'Relationship' && inst.type !== 'LanguageProperty' && subs === 0 && keys.length === 1 && keys[0] === 'value' && inst.type === 'Property') {
+      return out.value;
+    }
+  }
+  return out;
+}
+
+/** An entity in the requested representation with names compacted by the request's context. */
+export function renderEntity(ctx: LdContext, e: StoredEntity, o: RenderOptions): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (o.includeId !== false) out.id = e.id;
+  if (o.includeType !== false) {
+    const types = e.types.map((t) => compactIri(ctx, t));
+    out.type = types.length === 1 ? types[0] : types;
+  }
+  if (e.scope && o.format !== 'keyValues') out.scope = e.scope.length === 1 ? e.scope[0] : e.scope;
+  if (o.sysAttrs && o.format !== 'keyValues') {
+    out.createdAt = e.createdAt;
+    out.modifiedAt = e.modifiedAt;
+  }
+  for (const [iri, instances] of Object.entries(e.attrs)) {
+    if (o.only && !o.only.has(iri)) continue;
+    if (o.omit?.has(iri)) continue;
+    const name = compactIri(ctx, iri);
+    if (o.format === 'keyValues') {
+      const main = instances.find((i) => datasetKey(i) === '') ?? instances[0];
+      out[name] = renderInstance(ctx, main, o);
+    } else {
+      const rendered = instances.map((i) => renderInstance(ctx, i, o));
+      out[name] = rendered.length === 1 ? rendered[0] : rendered;
+    }
+  }
+  return out;
+}
+
+/** A GeoJSON Feature (§6.3.15): the geometry of the chosen GeoProperty, everything else under properties. */
+export function renderFeature(ctx: LdContext, e: StoredEntity, o: RenderOptions, geoproperty: string): Record<string, unknown> {
+  const props = renderEntity(ctx, e, o);
+  delete props.id;
+  const geo = e.attrs[geoproperty]?.find((i) => i.type === 'GeoProperty');
+  return { id: e.id, type: 'Feature', geometry: geo ? geo.value : null, properties: props };
+}
+
+/** A list of candidate attribute names (attrs=, pick=, omit=, watchedAttributes) expanded. */
+export function expandList(ctx: LdContext, list: string | undefined): string[] | undefined {
+  if (list === undefined) return undefined;
+  const names = list.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const n of names) if (!validName(n)) throw bad(`"${n}" is not a valid attribute name`);
+  return names.map((n) => expandTerm(ctx, n));
+}

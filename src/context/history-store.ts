@@ -1,0 +1,120 @@
+import { sql } from 'kysely';
+import type { Db } from '../platform/db/database.js';
+import './tables.js';
+
+export interface HistoryWrite {
+  entity_id: string;
+  attr: string;
+  dataset_id: string;
+  observed_at: string;
+  recorded_at: string;
+  instance: Record<string, unknown>;
+  num: number | null;
+  deleted?: boolean;
+}
+
+/** Appends attribute instances to the history in one statement (one jsonb parameter, as for entities). */
+export async function appendHistory(db: Db, tenant: string, rows: HistoryWrite[]): Promise<void> {
+  if (rows.length === 0) return;
+  const payload = JSON.stringify(rows.map((r) => ({ ...r, deleted: r.deleted ?? false })));
+  await sql`
+    insert into context_history (tenant, entity_id, attr, dataset_id, observed_at, recorded_at, instance, num, deleted)
+    select ${tenant}, x.entity_id, x.attr, x.dataset_id, x.observed_at, x.recorded_at, x.instance, x.num, x.deleted
+    from jsonb_to_recordset(${payload}::jsonb) as x(entity_id text, attr text, dataset_id text, observed_at timestamptz,
+      recorded_at timestamptz, instance jsonb, num float8, deleted boolean)`.execute(db);
+}
+
+export interface HistoryFilter {
+  tenant: string;
+  entityIds: string[];
+  /** Expanded attribute IRIs; undefined: all. */
+  attrs?: string[];
+  from?: string;
+  /** Exclusive upper bound. */
+  until?: string;
+  /** Newest N per attribute instance series. */
+  lastN?: number;
+  /** Upper bound on rows per attribute series (config maxInstances). */
+  cap: number;
+}
+
+export interface HistoryRow {
+  entity_id: string;
+  attr: string;
+  dataset_id: string;
+  observed_at: Date;
+  instance: Record<string, unknown>;
+  deleted: boolean;
+}
+
+const window = (f: HistoryFilter) => sql`
+  tenant = ${f.tenant} and entity_id = any(${f.entityIds}::text[])
+  ${f.attrs ? sql`and attr = any(${f.attrs}::text[])` : sql``}
+  ${f.from ? sql`and observed_at >= ${f.from}::timestamptz` : sql``}
+  ${f.until ? sql`and observed_at < ${f.until}::timestamptz` : sql``}`;
+
+/**
+ * The instances of the entities' attributes in the window, oldest first; with lastN only the newest N of each
+ * (entity, attribute, datasetId) series. Raw SQL for the window function.
+ */
+export async function queryHistory(db: Db, f: HistoryFilter): Promise<HistoryRow[]> {
+  if (f.entityIds.length === 0) return [];
+  const n = Math.min(f.lastN ?? f.cap, f.cap);
+  const r = await sql<HistoryRow>`
+    select entity_id, attr, dataset_id, observed_at, instance, deleted from (
+      select entity_id, attr, dataset_id, observed_at, instance, deleted, id,
+        row_number() over (partition by entity_id, attr, dataset_id order by observed_at desc, id desc) as rn
+      from context_history where ${window(f)}
+    ) h where rn <= ${n}
+    order by entity_id, attr, dataset_id, observed_at, id`.execute(db);
+  return r.rows;
+}
+
+export type AggrMethod = 'totalCount' | 'distinctCount' | 'sum' | 'avg' | 'min' | 'max' | 'stddev' | 'sumsq';
+
+export interface AggregateRow {
+  entity_id: string;
+  attr: string;
+  dataset_id: string;
+  bucket: Date;
+  [method: string]: unknown;
+}
+
+const aggrSql: Record<AggrMethod, ReturnType<typeof sql>> = {
+  totalCount: sql`count(*)::float8`,
+  distinctCount: sql`count(distinct instance->'value')::float8`,
+  sum: sql`sum(num)`,
+  avg: sql`avg(num)`,
+  min: sql`min(num)`,
+  max: sql`max(num)`,
+  stddev: sql`stddev_samp(num)`,
+  sumsq: sql`sum(num * num)`,
+};
+
+/**
+ * Aggregates per period (§4.5.19): buckets of `period` starting at `origin` (date_bin, PostgreSQL 14+), the
+ * numeric value of each instance in `num`. Deleted markers are not counted.
+ */
+export async function aggregateHistory(db: Db, f: HistoryFilter, methods: AggrMethod[], period: string, origin: string): Promise<AggregateRow[]> {
+  if (f.entityIds.length === 0) return [];
+  const cols = sql.join(methods.map((m) => sql`${aggrSql[m]} as ${sql.ref(m)}`));
+  const r = await sql<AggregateRow>`
+    select entity_id, attr, dataset_id, date_bin(${period}::interval, observed_at, ${origin}::timestamptz) as bucket, ${cols}
+    from context_history where ${window(f)} and not deleted
+    group by entity_id, attr, dataset_id, bucket
+    order by entity_id, attr, dataset_id, bucket`.execute(db);
+  return r.rows;
+}
+
+export async function deleteHistory(db: Db, tenant: string, entityId: string, attr?: string): Promise<number> {
+  let q = db.deleteFrom('context_history').where('tenant', '=', tenant).where('entity_id', '=', entityId);
+  if (attr) q = q.where('attr', '=', attr);
+  const r = await q.executeTakeFirst();
+  return Number(r.numDeletedRows);
+}
+
+/** Retention: removes history recorded before the cut-off. */
+export async function purgeHistoryBefore(db: Db, cutoff: Date): Promise<number> {
+  const r = await db.deleteFrom('context_history').where('recorded_at', '<', cutoff).executeTakeFirst();
+  return Number(r.numDeletedRows);
+}

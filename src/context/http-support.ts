@@ -1,0 +1,117 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Problem, isProblem } from '../platform/errors/problem.js';
+import { sendProblem, toProblem } from '../platform/http/problem-handler.js';
+import { ngsiProblem, ngsiTypeOf } from './ngsi-errors.js';
+import { contextFromLink, linkHeader, type ContextResolver, type LdContext } from './jsonld-context.js';
+import type { RequestScope } from './entity-service.js';
+
+/**
+ * HTTP conventions of NGSI-LD (§6.3): JSON and JSON-LD bodies, the @context from a Link header or the body,
+ * Accept negotiation, the NGSILD-Tenant header, and problems typed with the NGSI-LD error types.
+ */
+
+export type Representation = 'json' | 'ld' | 'geo';
+
+/** JSON-LD and merge-patch bodies are JSON; Fastify parses only application/json by itself. */
+export function registerNgsiParsers(app: FastifyInstance): void {
+  app.addContentTypeParser(['application/ld+json', 'application/merge-patch+json', 'application/geo+json'], { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, JSON.parse(body as string));
+    } catch (err) {
+      done(ngsiProblem('InvalidRequest', `the body is not valid JSON: ${(err as Error).message}`));
+    }
+  });
+}
+
+/** Problems of this plugin carry NGSI-LD types; platform ones (401, JSON errors, validation) are re-typed. */
+export function registerNgsiErrors(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (isProblem(error)) return sendProblem(reply, request, withNgsiType(error));
+    // PostgreSQL: invalid regular expression (idPattern) — bad input, not a server fault.
+    if ((error as { code?: string }).code === '2201B') return sendProblem(reply, request, ngsiProblem('BadRequestData', `invalid regular expression: ${error.message}`));
+    const problem = toProblem(error);
+    if (problem.status >= 500) {
+      request.log.error({ err: error }, 'request failed');
+      return sendProblem(reply, request, new Problem('INTERNAL', { extra: { requestId: request.id, type: 'https://uri.etsi.org/ngsi-ld/errors/InternalError' } }));
+    }
+    return sendProblem(reply, request, withNgsiType(problem));
+  });
+}
+
+const withNgsiType = (p: Problem): Problem => {
+  if (typeof p.extra?.type === 'string') return p;
+  switch (p.code) {
+    case 'MALFORMED_JSON':
+      return ngsiProblem('InvalidRequest', p.detail ?? 'the body is not valid JSON');
+    case 'VALIDATION_FAILED':
+      return ngsiProblem('BadRequestData', p.errors?.map((e) => `${e.field}: ${e.message}`).join('; ') ?? 'invalid request', { errors: p.errors });
+    case 'UNSUPPORTED_MEDIA_TYPE':
+      return ngsiProblem('UnsupportedMediaType', p.detail ?? 'use application/json or application/ld+json');
+    case 'PAYLOAD_TOO_LARGE':
+      return new Problem('PAYLOAD_TOO_LARGE', { detail: p.detail, extra: { type: 'https://uri.etsi.org/ngsi-ld/errors/BadRequestData' } });
+    default:
+      return new Problem(p.code, { detail: p.detail, errors: p.errors, headers: p.headers, extra: { ...p.extra, type: ngsiTypeOf(p) } });
+  }
+};
+
+/** Which representation the client accepts (§6.3.6); 406 when none of ours. */
+export function negotiate(request: FastifyRequest, allowGeo = true): Representation {
+  const accept = request.headers.accept;
+  if (!accept) return 'json';
+  const types = accept.split(',').map((part) => {
+    const [type, ...params] = part.trim().split(';');
+    const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
+    return { type: type.trim().toLowerCase(), q: q ? Number(q.slice(2)) : 1 };
+  }).filter((t) => t.q > 0).sort((a, b) => b.q - a.q);
+  for (const { type } of types) {
+    if (type === 'application/json' || type === '*/*' || type === 'application/*') return 'json';
+    if (type === 'application/ld+json') return 'ld';
+    if (type === 'application/geo+json' && allowGeo) return 'geo';
+  }
+  throw ngsiProblem('NotAcceptable', `cannot answer in ${accept}; use application/json, application/ld+json${allowGeo ? ' or application/geo+json' : ''}`);
+}
+
+/** The tenant header (NGSILD-Tenant), undefined for the default tenant. */
+export const tenantOf = (request: FastifyRequest): string | undefined => {
+  const t = request.headers['ngsild-tenant'];
+  return typeof t === 'string' && t !== '' ? t : undefined;
+};
+
+/**
+ * The request's @context (§6.3.5): for JSON bodies only from the Link header; for JSON-LD bodies only from the
+ * body's @context, which must be there.
+ */
+export async function requestContext(request: FastifyRequest, resolver: ContextResolver, body?: unknown): Promise<LdContext> {
+  const link = contextFromLink(request.headers.link as string | undefined);
+  const contentType = (request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+  if (body !== undefined && request.method !== 'GET' && request.method !== 'DELETE') {
+    const items = Array.isArray(body) ? body : [body];
+    const inline = items.filter((b) => b && typeof b === 'object' && '@context' in (b as object));
+    if (contentType === 'application/ld+json') {
+      if (link) throw ngsiProblem('BadRequestData', 'with Content-Type application/ld+json the @context goes in the body, not in a Link header');
+      if (inline.length !== items.length || items.length === 0) throw ngsiProblem('BadRequestData', 'Content-Type application/ld+json needs an @context in the body');
+      return resolver.resolve((inline[0] as Record<string, unknown>)['@context']);
+    }
+    if (inline.length > 0) throw ngsiProblem('BadRequestData', 'a body with @context must be sent as application/ld+json');
+  }
+  return resolver.resolve(link);
+}
+
+/** Builds the request scope: actor, tenant, context. */
+export async function scopeOf(request: FastifyRequest, resolver: ContextResolver, body?: unknown): Promise<RequestScope> {
+  return { actor: request.actor, tenant: tenantOf(request) ?? '', ctx: await requestContext(request, resolver, body) };
+}
+
+/** Sends a JSON, JSON-LD or GeoJSON body with the context where NGSI-LD wants it (§6.3.5). */
+export function sendNgsi(reply: FastifyReply, status: number, body: unknown, ctx: LdContext, rep: Representation, tenant?: string): FastifyReply {
+  if (tenant) reply.header('NGSILD-Tenant', tenant);
+  if (rep === 'ld') {
+    const withCtx = Array.isArray(body)
+      ? body.map((e) => (e && typeof e === 'object' ? { ...(e as object), '@context': ctx.source } : e))
+      : body && typeof body === 'object' ? { ...(body as object), '@context': ctx.source } : body;
+    return reply.code(status).type('application/ld+json').send(JSON.stringify(withCtx));
+  }
+  reply.header('Link', linkHeader(ctx.linkUrl));
+  if (rep === 'geo') return reply.code(status).type('application/geo+json').send(JSON.stringify(body));
+  return reply.code(status).type('application/json').send(JSON.stringify(body));
+}

@@ -1,0 +1,367 @@
+import { ngsiProblem } from './ngsi-errors.js';
+
+/**
+ * The NGSI-LD query language `q` (ETSI GS CIM 009 §4.9): a hand-written recursive-descent parser that reports
+ * the position of the first error, an evaluator over stored entities (subscriptions), and a compiler to one
+ * SQL/JSON path predicate whose values travel as a separate jsonb parameter — no input is spliced into SQL.
+ *
+ * Grammar (AND binds tighter than OR):
+ *   query   = and *("|" and)
+ *   and     = factor *(";" factor)
+ *   factor  = "(" query ")" / term
+ *   term    = attr [op value]
+ *   attr    = name *("." name) *("[" name "]")      ; dots: sub-attributes (or observedAt, unitCode…), brackets: keys of a structured value
+ *   op      = "==" / "!=" / ">=" / ">" / "<=" / "<" / "~=" / "!~="
+ *   value   = scalar [".." scalar] / scalar *("," scalar)   ; range or list
+ *   scalar  = "quoted" / number / true / false / unquoted (dateTime, URI)
+ */
+
+export type Scalar = string | number | boolean;
+export type QValue =
+  | { kind: 'single'; value: Scalar }
+  | { kind: 'range'; from: Scalar; to: Scalar }
+  | { kind: 'list'; values: Scalar[] }
+  | { kind: 'regex'; pattern: string };
+export type QOp = '==' | '!=' | '>' | '>=' | '<' | '<=' | '~=' | '!~=';
+
+export interface QTerm {
+  kind: 'term';
+  attr: string;
+  /** Sub-attribute names (or one of the members below) after the attribute. */
+  path: string[];
+  /** Keys into a structured (JSON object) value. */
+  keys: string[];
+  op?: QOp;
+  value?: QValue;
+  position: number;
+}
+export type QExpr = QTerm | { kind: 'and' | 'or'; items: QExpr[] };
+
+/** Members of an attribute that `a.member` reaches instead of a sub-attribute. */
+export const qMembers = new Set(['observedAt', 'unitCode', 'datasetId', 'createdAt', 'modifiedAt']);
+
+export class QSyntaxError extends Error {
+  constructor(message: string, readonly position: number) {
+    super(`${message} at position ${position}`);
+  }
+}
+
+const MAX_TERMS = 64;
+const NAME_STOP = new Set(['=', '!', '<', '>', '~', ';', '|', '(', ')', '[', ']', '.', ' ', ',', '"']);
+
+class Parser {
+  private pos = 0;
+  terms = 0;
+  constructor(private readonly src: string) {}
+
+  parse(): QExpr {
+    if (this.src.trim() === '') throw new QSyntaxError('empty query', 0);
+    const expr = this.or();
+    if (this.pos < this.src.length) throw new QSyntaxError(`unexpected "${this.src[this.pos]}"`, this.pos);
+    return expr;
+  }
+
+  private peek(): string | undefined {
+    return this.src[this.pos];
+  }
+
+  private or(): QExpr {
+    const items = [this.and()];
+    while (this.peek() === '|') {
+      this.pos++;
+      items.push(this.and());
+    }
+    return items.length === 1 ? items[0] : { kind: 'or', items };
+  }
+
+  private and(): QExpr {
+    const items = [this.factor()];
+    while (this.peek() === ';') {
+      this.pos++;
+      items.push(this.factor());
+    }
+    return items.length === 1 ? items[0] : { kind: 'and', items };
+  }
+
+  private factor(): QExpr {
+    if (this.peek() === '(') {
+      const open = this.pos;
+      this.pos++;
+      const inner = this.or();
+      if (this.peek() !== ')') throw new QSyntaxError(`missing ")" for "(" at position ${open}`, this.pos);
+      this.pos++;
+      return inner;
+    }
+    return this.term();
+  }
+
+  private name(): string {
+    const start = this.pos;
+    // A full IRI attribute name keeps its dots and slashes.
+    if (/^https?:\/\//.test(this.src.slice(this.pos))) {
+      while (this.pos < this.src.length && !/[=!<>~;|()[\]]/.test(this.src[this.pos])) this.pos++;
+    } else {
+      while (this.pos < this.src.length && !NAME_STOP.has(this.src[this.pos])) this.pos++;
+    }
+    const name = this.src.slice(start, this.pos);
+    if (!name) {
+      const c = this.peek();
+      throw new QSyntaxError(c === undefined ? 'expected an attribute name, found the end' : `expected an attribute name, found "${c}"`, start);
+    }
+    return name;
+  }
+
+  private term(): QTerm {
+    const position = this.pos;
+    if (++this.terms > MAX_TERMS) throw new QSyntaxError(`more than ${MAX_TERMS} terms`, position);
+    const attr = this.name();
+    const path: string[] = [];
+    const keys: string[] = [];
+    while (this.peek() === '.') {
+      this.pos++;
+      path.push(this.name());
+    }
+    while (this.peek() === '[') {
+      this.pos++;
+      keys.push(this.name());
+      if (this.peek() !== ']') throw new QSyntaxError('expected "]"', this.pos);
+      this.pos++;
+    }
+    const op = this.op();
+    if (!op) return { kind: 'term', attr, path, keys, position };
+    if (op === '~=' || op === '!~=') return { kind: 'term', attr, path, keys, op, value: this.regex(), position };
+    return { kind: 'term', attr, path, keys, op, value: this.value(op), position };
+  }
+
+  private op(): QOp | undefined {
+    const rest = this.src.slice(this.pos);
+    for (const op of ['!~=', '==', '!=', '>=', '<=', '~=', '>', '<'] as const) {
+      if (rest.startsWith(op)) {
+        this.pos += op.length;
+        return op;
+      }
+    }
+    const c = this.peek();
+    if (c === undefined || c === ';' || c === '|' || c === ')') return undefined;
+    throw new QSyntaxError(`expected an operator (==, !=, >, >=, <, <=, ~=, !~=), found "${c}"`, this.pos);
+  }
+
+  private regex(): QValue {
+    const start = this.pos;
+    const raw = this.peek() === '"' ? this.quoted() : this.unquoted(true);
+    if (raw === '') throw new QSyntaxError('expected a pattern', start);
+    try {
+      new RegExp(raw);
+    } catch (err) {
+      throw new QSyntaxError(`invalid pattern: ${(err as Error).message}`, start);
+    }
+    return { kind: 'regex', pattern: raw };
+  }
+
+  private value(op: QOp): QValue {
+    const first = this.scalar();
+    if (this.src.startsWith('..', this.pos)) {
+      if (op !== '==' && op !== '!=') throw new QSyntaxError('a range needs == or !=', this.pos);
+      this.pos += 2;
+      return { kind: 'range', from: first, to: this.scalar() };
+    }
+    if (this.peek() === ',') {
+      if (op !== '==' && op !== '!=') throw new QSyntaxError('a list needs == or !=', this.pos);
+      const values = [first];
+      while (this.peek() === ',') {
+        this.pos++;
+        values.push(this.scalar());
+      }
+      return { kind: 'list', values };
+    }
+    return { kind: 'single', value: first };
+  }
+
+  private quoted(): string {
+    const start = this.pos;
+    this.pos++;
+    let out = '';
+    while (this.pos < this.src.length && this.src[this.pos] !== '"') {
+      if (this.src[this.pos] === '\\' && this.pos + 1 < this.src.length) this.pos++;
+      out += this.src[this.pos++];
+    }
+    if (this.peek() !== '"') throw new QSyntaxError('unterminated string', start);
+    this.pos++;
+    return out;
+  }
+
+  private unquoted(regex = false): string {
+    const start = this.pos;
+    while (this.pos < this.src.length) {
+      const c = this.src[this.pos];
+      if (c === ';' || c === '|' || (c === ')' && !regex)) break;
+      if (!regex && (c === ',' || this.src.startsWith('..', this.pos))) break;
+      if (!regex && (c === '(' || c === '"')) throw new QSyntaxError(`unexpected "${c}" in a value`, this.pos);
+      this.pos++;
+    }
+    return this.src.slice(start, this.pos);
+  }
+
+  private scalar(): Scalar {
+    const start = this.pos;
+    if (this.peek() === '"') return this.quoted();
+    const raw = this.unquoted();
+    if (raw === '') {
+      const c = this.peek();
+      throw new QSyntaxError(c === undefined ? 'expected a value, found the end' : `expected a value, found "${c}"`, start);
+    }
+    if (raw === 'true') return true;
+    if (raw === 'false') return false;
+    if (/^-?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(raw)) return Number(raw);
+    // Unquoted values are dateTimes, dates, times or URIs; anything else must be quoted.
+    if (!/^[A-Za-z0-9:._\-+/#%@~]+$/.test(raw)) throw new QSyntaxError(`"${raw}" must be quoted`, start);
+    return raw;
+  }
+}
+
+/**
+ * Parses a `q` string; a syntax error becomes 400 BadRequestData naming the position.
+ *
+ * @example parseQ('temperature>20;(status=="on"|brightness==50..80)')
+ */
+export function parseQ(q: string): QExpr {
+  try {
+    return new Parser(q).parse();
+  } catch (err) {
+    if (err instanceof QSyntaxError) {
+      throw ngsiProblem(err.message.startsWith('more than') ? 'TooComplexQuery' : 'BadRequestData', `q: ${err.message}`, {
+        errors: [{ field: '/query/q', message: err.message }],
+        extra: { position: err.position },
+      });
+    }
+    throw err;
+  }
+}
+
+/** Every term of an expression (to expand attribute names once). */
+export function qTerms(expr: QExpr): QTerm[] {
+  return expr.kind === 'term' ? [expr] : expr.items.flatMap(qTerms);
+}
+
+type Expand = (term: string) => string;
+type Instance = Record<string, unknown>;
+
+const sameType = (a: unknown, b: Scalar) => typeof a === typeof b;
+const compare = (op: QOp, actual: unknown, v: QValue): boolean => {
+  if (Array.isArray(actual)) return actual.some((a) => compare(op, a, v));
+  switch (v.kind) {
+    case 'regex': {
+      if (typeof actual !== 'string') return false;
+      const m = new RegExp(v.pattern).test(actual);
+      return op === '~=' ? m : !m;
+    }
+    case 'range': {
+      if (!sameType(actual, v.from) || !sameType(actual, v.to)) return false;
+      const inside = (actual as Scalar) >= v.from && (actual as Scalar) <= v.to;
+      return op === '==' ? inside : !inside;
+    }
+    case 'list': {
+      const typed = v.values.filter((x) => sameType(actual, x));
+      if (typed.length === 0) return false;
+      const hit = typed.includes(actual as Scalar);
+      return op === '==' ? hit : !hit;
+    }
+    case 'single': {
+      if (!sameType(actual, v.value)) return false;
+      const a = actual as Scalar, b = v.value;
+      switch (op) {
+        case '==': return a === b;
+        case '!=': return a !== b;
+        case '>': return a > b;
+        case '>=': return a >= b;
+        case '<': return a < b;
+        case '<=': return a <= b;
+        default: return false;
+      }
+    }
+  }
+};
+
+function termTargets(term: QTerm, attrs: Record<string, Instance[]>, expand: Expand): { values: unknown[]; member: boolean } {
+  let current: Instance[] = attrs[expand(term.attr)] ?? [];
+  for (const seg of term.path) {
+    if (qMembers.has(seg)) return { values: current.map((i) => i[seg]).filter((v) => v !== undefined), member: true };
+    const key = expand(seg);
+    current = current.map((i) => i[key] as Instance | undefined).filter((i): i is Instance => !!i && typeof i === 'object');
+  }
+  const values = current.map((i) => {
+    let v: unknown = i.value ?? i.object ?? i.languageMap;
+    for (const k of term.keys) v = v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined;
+    return v;
+  }).filter((v) => v !== undefined);
+  return { values, member: false };
+}
+
+/** Whether a stored entity's attributes (expanded names → instances) satisfy the query. */
+export function evaluateQ(expr: QExpr, attrs: Record<string, Instance[]>, expand: Expand): boolean {
+  if (expr.kind !== 'term') {
+    return expr.kind === 'and' ? expr.items.every((e) => evaluateQ(e, attrs, expand)) : expr.items.some((e) => evaluateQ(e, attrs, expand));
+  }
+  const { values } = termTargets(expr, attrs, expand);
+  if (!expr.op) return values.length > 0;
+  return values.some((v) => compare(expr.op!, v, expr.value!));
+}
+
+/** A string literal inside an SQL/JSON path (the path itself is a bound parameter, never SQL text). */
+const pathString = (s: string) => `"${s.replace(/[\\"]/g, (c) => `\\${c}`).replace(/\n/g, '\\n')}"`;
+
+/**
+ * Compiles to an SQL/JSON path predicate for `jsonb_path_match(attrs, $path, $vars)`. Values go into `vars`
+ * ($v0, $v1…); regex patterns must be literals in SQL/JSON paths, so they are escaped string literals inside
+ * the path — which is itself a bound parameter.
+ */
+export function compileQ(expr: QExpr, expand: Expand): { path: string; vars: Record<string, Scalar> } {
+  const vars: Record<string, Scalar> = {};
+  let n = 0;
+  const bind = (v: Scalar) => {
+    const name = `v${n++}`;
+    vars[name] = v;
+    return `$${name}`;
+  };
+  const cmp = (lhs: string, op: QOp, v: QValue): string => {
+    switch (v.kind) {
+      case 'regex': {
+        const m = `${lhs} like_regex ${pathString(v.pattern)}`;
+        return op === '~=' ? `(${m})` : `(${lhs}.type() == "string" && !(${m}))`;
+      }
+      case 'range': {
+        const inside = `(${lhs} >= ${bind(v.from)} && ${lhs} <= ${bind(v.to)})`;
+        return op === '==' ? inside : `(${lhs}.type() == ${typeName(v.from)} && !${inside})`;
+      }
+      case 'list': {
+        const any = `(${v.values.map((x) => `${lhs} == ${bind(x)}`).join(' || ')})`;
+        return op === '==' ? any : `(${lhs}.type() == ${typeName(v.values[0])} && !${any})`;
+      }
+      case 'single': {
+        const sym = op === '==' ? '==' : op;
+        return `${lhs} ${sym} ${bind(v.value)}`;
+      }
+    }
+  };
+  const term = (t: QTerm): string => {
+    let path = `$.${pathString(expand(t.attr))}[*]`;
+    let member: string | undefined;
+    for (const seg of t.path) {
+      if (qMembers.has(seg)) {
+        member = seg;
+        break;
+      }
+      path += `.${pathString(expand(seg))}`;
+    }
+    const keys = t.keys.map((k) => `.${pathString(k)}`).join('');
+    if (!t.op) return `exists(${path}${member ? `.${pathString(member)}` : ''}${keys ? `.value${keys}` : ''})`;
+    if (member) return `exists(${path} ? (${cmp(`@.${pathString(member)}`, t.op, t.value!)}))`;
+    if (keys) return `exists(${path} ? (${cmp(`@.value${keys}`, t.op, t.value!)}))`;
+    return `exists(${path} ? (${cmp('@.value', t.op, t.value!)} || ${cmp('@.object', t.op, t.value!)}))`;
+  };
+  const walk = (e: QExpr): string =>
+    e.kind === 'term' ? term(e) : `(${e.items.map(walk).join(e.kind === 'and' ? ' && ' : ' || ')})`;
+  return { path: walk(expr), vars };
+}
+
+const typeName = (v: Scalar) => (typeof v === 'number' ? '"number"' : typeof v === 'boolean' ? '"boolean"' : '"string"');

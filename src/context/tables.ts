@@ -1,0 +1,105 @@
+import type { ColumnType, Generated } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type Json<T = unknown> = ColumnType<T, string, string>;
+
+/** A tenant of the context layer (NGSILD-Tenant), created on first write. The default tenant is ''. */
+export interface ContextTenantTable {
+  name: string;
+  created_at: Generated<Date>;
+}
+
+/** The current state of each entity; attributes as expanded IRIs → instance lists (entity-model.ts). */
+export interface ContextEntityTable {
+  tenant: string;
+  id: string;
+  /** Expanded type IRIs. */
+  types: string[];
+  attrs: Json<Record<string, unknown>>;
+  scope: string[] | null;
+  created_at: Timestamp;
+  modified_at: Timestamp;
+  /** Bounding box of the `location` GeoProperty: the indexable geo pre-filter (no PostGIS). */
+  min_lon: number | null;
+  min_lat: number | null;
+  max_lon: number | null;
+  max_lat: number | null;
+}
+
+/** Every attribute instance ever written (temporal representation); `num` holds numeric values for aggregation. */
+export interface ContextHistoryTable {
+  id: Generated<number>;
+  tenant: string;
+  entity_id: string;
+  attr: string;
+  /** '' for the default instance. */
+  dataset_id: string;
+  /** observedAt of the instance, or the time it was written when it has none. */
+  observed_at: Timestamp;
+  recorded_at: Timestamp;
+  instance: Json<Record<string, unknown>>;
+  num: number | null;
+  deleted: Generated<boolean>;
+}
+
+export interface ContextSubscriptionTable {
+  tenant: string;
+  id: string;
+  /** The subscription as stored: names expanded, the request's @context in `context`. */
+  body: Json<Record<string, unknown>>;
+  active: boolean;
+  expires_at: Timestamp | null;
+  throttling: number;
+  times_sent: Generated<number>;
+  times_failed: Generated<number>;
+  last_notification: Timestamp | null;
+  last_success: Timestamp | null;
+  last_failure: Timestamp | null;
+  created_at: Timestamp;
+  modified_at: Timestamp;
+}
+
+/** Notifications waiting for delivery, written in the transaction of the change that caused them. */
+export interface ContextOutboxTable {
+  id: Generated<number>;
+  tenant: string;
+  subscription_id: string;
+  endpoint: string;
+  accept: string;
+  /** Extra headers/metadata of the endpoint (receiverInfo). */
+  headers: Json<Record<string, string>>;
+  payload: Json<Record<string, unknown>>;
+  attempts: Generated<number>;
+  due_at: Timestamp;
+  created_at: Timestamp;
+  delivered_at: Timestamp | null;
+  failed_at: Timestamp | null;
+  last_error: string | null;
+}
+
+/**
+ * Per-organisation access to entity types and attributes. An organisation with rules in a tenant sees and
+ * writes only the listed types, and of those only the listed attributes (null: all attributes).
+ */
+export interface ContextAccessRuleTable {
+  id: Generated<string>;
+  org_id: string;
+  tenant: string;
+  /** Expanded type IRI. */
+  entity_type: string;
+  /** Expanded attribute IRIs, null for all. */
+  attributes: string[] | null;
+  can_write: boolean;
+  created_at: Generated<Date>;
+}
+
+declare module '../platform/db/schema.js' {
+  interface Database {
+    context_tenant: ContextTenantTable;
+    context_entity: ContextEntityTable;
+    context_history: ContextHistoryTable;
+    context_subscription: ContextSubscriptionTable;
+    context_outbox: ContextOutboxTable;
+    context_access_rule: ContextAccessRuleTable;
+  }
+}
