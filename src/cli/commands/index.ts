@@ -4,6 +4,7 @@ import { migrateCommand } from './migrate.js';
 import { adminCreateCommand } from './admin-create.js';
 import { demoCommand } from './demo.js';
 import { ledgerVerifyCommand } from './ledger-verify.js';
+import { hotlineEvalCommand } from './hotline-eval.js';
 
 /** Every `cityhub` command; add a new one here. */
-export const commands: Command[] = [serveCommand, migrateCommand, adminCreateCommand, demoCommand, ledgerVerifyCommand];
+export const commands: Command[] = [serveCommand, migrateCommand, adminCreateCommand, demoCommand, ledgerVerifyCommand, hotlineEvalCommand];

@@ -1,0 +1,399 @@
+import { CompactFeatureMap } from './compact-features.js';
+import type { SparseVector } from './feature-hashing.js';
+import { trainLinearSvm } from './linear-svm.js';
+import { Segmenter } from './segment.js';
+import { fitTemperature, softmax } from './softmax-calibration.js';
+import {
+  TextFeaturizer,
+  defaultTextFeatureConfig,
+  prepareText,
+  type PreparedText,
+  type SerializedTextFeaturizer,
+  type TextFeatureConfig,
+} from './text-features.js';
+
+/** A labelled message; either field may be missing. */
+export interface LabeledText {
+  title?: string;
+  detail?: string;
+  label: string;
+}
+
+export interface UnlabeledText {
+  title?: string;
+  detail?: string;
+}
+
+/** One linear model of the ensemble: its feature set and its regularisation. */
+export interface MemberSpec {
+  name: string;
+  features: Partial<TextFeatureConfig>;
+  /** SVM C. */
+  C: number;
+  /** Weight of this member's margins in the ensemble sum. */
+  weight: number;
+}
+
+export interface TextClassifierOptions {
+  members: MemberSpec[];
+  /** Hash buckets used by fewer training texts are dropped (noise, and model size). */
+  minCount: number;
+  /** Share of the training examples held out to fit the softmax temperature (0 = T fixed at 1). */
+  calibrationFraction: number;
+  /**
+   * Self-training on unlabelled messages: those predicted with at least `threshold` probability join the
+   * training set with weight `weight`. Off when no unlabelled messages are given.
+   */
+  selfTraining: { threshold: number; weight: number } | false;
+  seed: number;
+  maxEpochs: number;
+}
+
+export const defaultMembers: MemberSpec[] = [
+  { name: 'words', features: { charMax: 0, wordMin: 1, wordMax: 2 }, C: 0.3, weight: 1 },
+  { name: 'chars', features: { wordMax: 0, charMin: 1, charMax: 3 }, C: 0.3, weight: 1 },
+];
+
+export const defaultTextClassifierOptions: TextClassifierOptions = {
+  members: defaultMembers,
+  minCount: 2,
+  calibrationFraction: 0.1,
+  selfTraining: { threshold: 0.9, weight: 0.5 },
+  seed: 1,
+  maxEpochs: 20,
+};
+
+export interface TrainInput {
+  examples: readonly LabeledText[];
+  /** Unlabelled messages: used for document frequencies and, if enabled, self-training. */
+  unlabeled?: readonly UnlabeledText[];
+  options?: Partial<TextClassifierOptions>;
+  /** Extra user-dictionary words for the segmenter (place and unit names); saved with the model. */
+  userWords?: readonly string[];
+  /** Progress messages (for a CLI's stderr). */
+  onProgress?: (message: string) => void;
+}
+
+export interface LabelProbability {
+  label: string;
+  probability: number;
+}
+
+export interface Prediction {
+  label: string;
+  /** Calibrated probability of `label`. */
+  confidence: number;
+  /** The three most probable labels, best first. */
+  top3: LabelProbability[];
+  /** Every label's calibrated probability. */
+  probabilities: Record<string, number>;
+}
+
+/** What the model was trained on and how it scored, stored with it (e.g. a row in the model table). */
+export interface ModelSummary {
+  trainedAt: string;
+  examples: number;
+  pseudoLabeled: number;
+  trainSeconds: number;
+  temperature: number;
+  /** Negative log-likelihood per item on the calibration fold after fitting T. */
+  calibrationNll: number | null;
+  calibrationAccuracy: number | null;
+  /** Set by whoever evaluated the model (e.g. `hotline eval`): accuracy, macro-F1 and on what. */
+  evaluation?: Record<string, unknown>;
+}
+
+export const MODEL_FORMAT = 'cityhub.hotline.text-classifier';
+export const MODEL_VERSION = 1;
+
+export interface SerializedTextClassifier {
+  format: typeof MODEL_FORMAT;
+  version: number;
+  labels: string[];
+  temperature: number;
+  userWords: string[];
+  summary: ModelSummary;
+  members: SerializedMember[];
+}
+
+interface SerializedMember {
+  spec: MemberSpec;
+  featurizer: SerializedTextFeaturizer;
+  /** base64 Int32: hash bucket of each compact feature. */
+  buckets: string;
+  /** base64 Int16 weights, row-major features × classes, scaled by `scale[c]`. */
+  weights: string;
+  scale: number[];
+  bias: number[];
+}
+
+/** A trained linear member, weights interleaved by feature so a prediction touches one cache line per feature. */
+class Member {
+  constructor(
+    readonly spec: MemberSpec,
+    readonly featurizer: TextFeaturizer,
+    readonly map: CompactFeatureMap,
+    /** features × classes. */
+    readonly w: Float32Array,
+    readonly bias: Float32Array,
+  ) {}
+
+  private lookup?: Int32Array;
+
+  addScores(doc: PreparedText, out: Float64Array): void {
+    const k = this.bias.length;
+    const x = this.featurizer.transform(doc);
+    this.lookup ??= buildLookup(this.map.buckets, this.featurizer.dim);
+    const lookup = this.lookup;
+    const w = this.w;
+    const wt = this.spec.weight;
+    const s = new Float64Array(k);
+    for (let c = 0; c < k; c++) s[c] = this.bias[c];
+    for (let t = 0; t < x.idx.length; t++) {
+      const j = lookup[x.idx[t]];
+      if (j < 0) continue;
+      const v = x.val[t];
+      const base = j * k;
+      for (let c = 0; c < k; c++) s[c] += v * w[base + c];
+    }
+    for (let c = 0; c < k; c++) out[c] += wt * s[c];
+  }
+
+  toJSON(): SerializedMember {
+    const k = this.bias.length;
+    const n = this.map.size;
+    const scale: number[] = [];
+    const q = new Int16Array(n * k);
+    for (let c = 0; c < k; c++) {
+      let max = 0;
+      for (let j = 0; j < n; j++) max = Math.max(max, Math.abs(this.w[j * k + c]));
+      const s = max > 0 ? max / 32767 : 1;
+      scale.push(s);
+      for (let j = 0; j < n; j++) q[j * k + c] = Math.round(this.w[j * k + c] / s);
+    }
+    return {
+      spec: this.spec,
+      featurizer: this.featurizer.toJSON(),
+      buckets: toBase64(this.map.buckets),
+      weights: toBase64(q),
+      scale,
+      bias: [...this.bias],
+    };
+  }
+
+  static fromJSON(json: SerializedMember): Member {
+    const featurizer = TextFeaturizer.fromJSON(json.featurizer);
+    const buckets = new Int32Array(fromBase64(json.buckets));
+    const q = new Int16Array(fromBase64(json.weights));
+    const k = json.bias.length;
+    const w = new Float32Array(q.length);
+    for (let i = 0; i < q.length; i++) w[i] = q[i] * json.scale[i % k];
+    return new Member(json.spec, featurizer, new CompactFeatureMap(buckets, featurizer.dim), w, Float32Array.from(json.bias));
+  }
+}
+
+function buildLookup(buckets: Int32Array, dim: number): Int32Array {
+  const t = new Int32Array(dim).fill(-1);
+  for (let j = 0; j < buckets.length; j++) t[buckets[j]] = j;
+  return t;
+}
+
+const toBase64 = (a: ArrayBufferView): string => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
+const fromBase64 = (s: string): ArrayBuffer => {
+  const b = Buffer.from(s, 'base64');
+  return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
+};
+
+/** Deterministic pseudo-random number in [0, 1) from a string, for reproducible hold-outs. */
+function unitHash(s: string, seed: number): number {
+  let h = (0x811c9dc5 ^ seed) >>> 0;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  h ^= h >>> 15;
+  h = Math.imul(h, 0x2c1b3c6d);
+  h ^= h >>> 12;
+  return (h >>> 0) / 4294967296;
+}
+
+interface Prepared {
+  doc: PreparedText;
+  label: number;
+  weight: number;
+}
+
+/** Trains every member on `items`; document frequencies come from `dfDocs`. */
+function trainMembers(
+  specs: MemberSpec[],
+  items: Prepared[],
+  dfDocs: PreparedText[],
+  classes: number,
+  opt: TextClassifierOptions,
+  progress: (m: string) => void,
+): Member[] {
+  const weights = Float32Array.from(items, (i) => i.weight);
+  const hasWeights = items.some((i) => i.weight !== 1);
+  return specs.map((spec) => {
+    const t0 = performance.now();
+    const featurizer = new TextFeaturizer({ ...defaultTextFeatureConfig, ...spec.features });
+    featurizer.fit(dfDocs);
+    const hashed: SparseVector[] = items.map((i) => featurizer.transform(i.doc));
+    const map = CompactFeatureMap.fromVectors(hashed, featurizer.dim, opt.minCount);
+    const X = hashed.map((x) => map.map(x));
+    const y = Int32Array.from(items, (i) => i.label);
+    const model = trainLinearSvm(X, y, classes, map.size, {
+      C: spec.C,
+      maxEpochs: opt.maxEpochs,
+      seed: opt.seed,
+      exampleWeight: hasWeights ? weights : undefined,
+    });
+    // Interleave: features × classes.
+    const w = new Float32Array(map.size * classes);
+    for (let c = 0; c < classes; c++) for (let j = 0; j < map.size; j++) w[j * classes + c] = model.w[c * map.size + j];
+    progress(`  member ${spec.name}: ${map.size} features, ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    return new Member(spec, featurizer, map, w, model.b);
+  });
+}
+
+/**
+ * The hotline category classifier: an ensemble of one-vs-rest linear SVMs over hashed TF-IDF features
+ * (jieba word 1–2-grams and character 1–3-grams, with title, body and joint blocks), margins summed and turned
+ * into probabilities by a softmax whose temperature is fitted on a held-out fold.
+ *
+ * @example
+ * const clf = TextClassifier.train({ examples: [{ title: '小区噪音扰民', label: '环境保护' }, …] });
+ * clf.predict({ title: '工地夜间施工噪音', detail: '…' }).top3;
+ * const restored = TextClassifier.fromJSON(JSON.parse(JSON.stringify(clf.toJSON())));
+ */
+export class TextClassifier {
+  private constructor(
+    readonly labels: string[],
+    private readonly members: Member[],
+    readonly temperature: number,
+    private readonly segmenter: Segmenter,
+    private readonly userWords: string[],
+    public summary: ModelSummary,
+  ) {}
+
+  static train(input: TrainInput): TextClassifier {
+    const started = performance.now();
+    const opt: TextClassifierOptions = { ...defaultTextClassifierOptions, ...input.options };
+    const progress = input.onProgress ?? (() => {});
+    const userWords = [...(input.userWords ?? [])];
+    const segmenter = new Segmenter({ userWords });
+    const examples = input.examples.filter((e) => e.label && (e.title || e.detail));
+    if (examples.length === 0) throw new Error('no training examples with a label and a title or detail');
+    const labels = [...new Set(examples.map((e) => e.label))].sort();
+    const labelIndex = new Map(labels.map((l, i) => [l, i]));
+    progress(`segmenting ${examples.length} examples…`);
+    const items: Prepared[] = examples.map((e) => ({ doc: prepareText(segmenter, e), label: labelIndex.get(e.label)!, weight: 1 }));
+    const unlabeled = (input.unlabeled ?? []).filter((u) => u.title || u.detail).map((u) => prepareText(segmenter, u));
+    const dfDocs = [...items.map((i) => i.doc), ...unlabeled];
+    const k = labels.length;
+
+    // Temperature: train on all but a hashed hold-out, fit T on the hold-out's summed margins.
+    let temperature = 1;
+    let calibrationNll: number | null = null;
+    let calibrationAccuracy: number | null = null;
+    if (opt.calibrationFraction > 0 && k > 1) {
+      const hold = examples.map((e) => unitHash(`${e.title ?? ''}\u0002${e.detail ?? ''}`, opt.seed) < opt.calibrationFraction);
+      const fitItems = items.filter((_, i) => !hold[i]);
+      const calItems = items.filter((_, i) => hold[i]);
+      if (calItems.length >= 10 && new Set(fitItems.map((i) => i.label)).size === k) {
+        progress(`calibration: training on ${fitItems.length}, holding out ${calItems.length}…`);
+        const members = trainMembers(opt.members, fitItems, dfDocs, k, opt, progress);
+        const margins = calItems.map((it) => {
+          const out = new Float64Array(k);
+          for (const m of members) m.addScores(it.doc, out);
+          return out;
+        });
+        const fit = fitTemperature(margins, calItems.map((i) => i.label));
+        temperature = fit.temperature;
+        calibrationNll = fit.nll;
+        calibrationAccuracy = margins.filter((m, i) => argmax(m) === calItems[i].label).length / calItems.length;
+        progress(`  temperature ${temperature.toFixed(3)}, hold-out accuracy ${calibrationAccuracy.toFixed(4)}`);
+      }
+    }
+
+    progress(`training ${opt.members.length} members on ${items.length} examples…`);
+    let members = trainMembers(opt.members, items, dfDocs, k, opt, progress);
+    let pseudoLabeled = 0;
+    if (opt.selfTraining && unlabeled.length > 0) {
+      const { threshold, weight } = opt.selfTraining;
+      const extra: Prepared[] = [];
+      for (const doc of unlabeled) {
+        const out = new Float64Array(k);
+        for (const m of members) m.addScores(doc, out);
+        const p = softmax(out, temperature);
+        const best = argmax(p);
+        if (p[best] >= threshold) extra.push({ doc, label: best, weight });
+      }
+      pseudoLabeled = extra.length;
+      progress(`self-training: ${extra.length} of ${unlabeled.length} unlabelled messages pseudo-labelled, retraining…`);
+      members = trainMembers(opt.members, [...items, ...extra], dfDocs, k, opt, progress);
+    }
+    const summary: ModelSummary = {
+      trainedAt: new Date().toISOString(),
+      examples: items.length,
+      pseudoLabeled,
+      trainSeconds: (performance.now() - started) / 1000,
+      temperature,
+      calibrationNll,
+      calibrationAccuracy,
+    };
+    return new TextClassifier(labels, members, temperature, segmenter, userWords, summary);
+  }
+
+  /** Summed member margins (before the softmax). */
+  margins(x: UnlabeledText): Float64Array {
+    const doc = prepareText(this.segmenter, x);
+    const out = new Float64Array(this.labels.length);
+    for (const m of this.members) m.addScores(doc, out);
+    return out;
+  }
+
+  predict(x: UnlabeledText): Prediction {
+    const p = softmax(this.margins(x), this.temperature);
+    const order = [...p.keys()].sort((a, b) => p[b] - p[a]);
+    const probabilities: Record<string, number> = {};
+    this.labels.forEach((l, i) => (probabilities[l] = p[i]));
+    return {
+      label: this.labels[order[0]],
+      confidence: p[order[0]],
+      top3: order.slice(0, 3).map((i) => ({ label: this.labels[i], probability: p[i] })),
+      probabilities,
+    };
+  }
+
+  toJSON(): SerializedTextClassifier {
+    return {
+      format: MODEL_FORMAT,
+      version: MODEL_VERSION,
+      labels: this.labels,
+      temperature: this.temperature,
+      userWords: this.userWords,
+      summary: this.summary,
+      members: this.members.map((m) => m.toJSON()),
+    };
+  }
+
+  static fromJSON(json: SerializedTextClassifier): TextClassifier {
+    if (json.format !== MODEL_FORMAT) throw new Error(`not a text classifier model (format ${String(json.format)})`);
+    if (json.version !== MODEL_VERSION) {
+      throw new Error(`text classifier model version ${json.version} is not supported (expected ${MODEL_VERSION}); retrain it`);
+    }
+    const segmenter = new Segmenter({ userWords: json.userWords });
+    return new TextClassifier(
+      json.labels,
+      json.members.map((m) => Member.fromJSON(m)),
+      json.temperature,
+      segmenter,
+      json.userWords,
+      json.summary,
+    );
+  }
+}
+
+function argmax(a: ArrayLike<number>): number {
+  let b = 0;
+  for (let i = 1; i < a.length; i++) if (a[i] > a[b]) b = i;
+  return b;
+}
