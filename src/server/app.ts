@@ -17,6 +17,7 @@ import { DeadlineJob } from '../hotline/deadline-job.js';
 import { HotlineReferenceService } from '../hotline/reference-service.js';
 import { hotlineRoutes } from '../hotline/routes.js';
 import { KpiService, kpiMigrations, kpiRoutes, readKpiConfig } from '../hotline/kpi/index.js';
+import { Open311Service, open311Config, open311Routes } from '../hotline/open311/index.js';
 import { createCatalog, catalogMigrations, catalogRoutes, shareRoutes, type CatalogModule } from '../catalog/index.js';
 import { contextMigrations, contextRoutes, createContextService, type ContextService } from '../context/index.js';
 import { serveWebApp } from './web-app.js';
@@ -98,6 +99,32 @@ export async function createCityHub(options: CreateCityHubOptions): Promise<City
     await http.register(shareRoutes, { prefix: '/api/share', catalog });
     await http.register(kpiRoutes, { prefix: '/api/hotline/kpi', kpi });
     await http.register(hotlineRoutes, { prefix: '/api/hotline', hotline, reference: hotlineReference });
+    const open311 = new Open311Service({
+      db: database.db,
+      clock,
+      config: open311Config(config),
+      tickets: {
+        fileOpen311Ticket: (actor, t) =>
+          hotline.create(actor, {
+            channel: 'open311',
+            title: t.title,
+            content: t.content,
+            categoryId: t.categoryId,
+            address: t.address,
+            lat: t.lat,
+            lon: t.lon,
+            citizenName: t.citizenName,
+            citizenPhone: t.citizenPhone,
+            attachments: t.mediaUrl ? [{ name: 'media_url', type: 'url', size: 0, url: t.mediaUrl }] : [],
+            open311Token: t.token,
+          }),
+      },
+      actorForApiKey: (key) => auth.actorForApiKey(key),
+      // Unit names are public (agency_responsible); read as the facade itself with the narrowest reading role.
+      unitNames: async () =>
+        new Map((await auth.listOrgs({ kind: 'api_key', id: 'open311-facade', username: 'open311', roles: ['agent'] })).map((o) => [o.id, o.name])),
+    });
+    await http.register(open311Routes, { prefix: '/open311/v2', open311 });
     await http.register(contextRoutes, { prefix: '/ngsi-ld/v1', context });
     await serveWebApp(http);
 

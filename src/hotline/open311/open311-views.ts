@@ -1,0 +1,155 @@
+import type { XmlObject } from './open311-xml.js';
+
+/**
+ * Presenters: the fields Open311 shows, listed one by one. Nothing about the citizen (name, phone, user id,
+ * e-mail) is ever read into these views, and free text is passed through `redactPersonalData`.
+ */
+
+/** GeoReport v2 knows two statuses; every CityHub status maps onto one of them. */
+export type Open311Status = 'open' | 'closed';
+
+/** `closed` and `merged` (a duplicate that follows its main ticket) are closed; every other state is open. */
+export const closedStatuses = ['closed', 'merged'] as const;
+
+export const open311Status = (status: string): Open311Status =>
+  (closedStatuses as readonly string[]).includes(status) ? 'closed' : 'open';
+
+const statusNotes: Record<string, string> = {
+  received: '已受理 Received',
+  dispatched: '已派单至承办单位 Dispatched to the handling unit',
+  returned: '退回重新派单 Being re-dispatched',
+  accepted: '承办单位已签收 Accepted by the handling unit',
+  in_progress: '办理中 In progress',
+  answered: '已反馈办理结果 The handling unit has answered',
+  visited: '已回访 Return visit done',
+  closed: '已办结 Closed',
+};
+
+/** Status notes in zh-CN with English; a merged duplicate names the request it follows. */
+export const open311StatusNotes = (status: string, mainNumber: string | null): string =>
+  status === 'merged'
+    ? `已合并至 ${mainNumber ?? '主工单'} 一并办理 Merged as a duplicate into request ${mainNumber ?? '(main)'}`
+    : (statusNotes[status] ?? status);
+
+const MOBILE = /(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)/g;
+const ID_CARD = /(?<![\dXx])(\d{6})\d{8}(\d{3}[\dXx])(?![\dXx])/g;
+const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g;
+
+/**
+ * Masks what looks like personal data a citizen typed into free text: mainland mobile numbers, resident ID
+ * numbers and e-mail addresses. Open311 output is public, so this runs on every description.
+ *
+ * @example redactPersonalData('请回电 13812345678') // '请回电 138****5678'
+ */
+export const redactPersonalData = (text: string): string =>
+  text.replace(ID_CARD, '$1********$2').replace(MOBILE, '$1****$2').replace(EMAIL, '***@***');
+
+/** W3C-DTF with a zone, seconds precision: `2010-01-01T00:00:00Z` (spec "Date/time format"). */
+export const w3cDate = (d: Date | null | undefined): string | null => (d ? d.toISOString().replace(/\.\d{3}Z$/, 'Z') : null);
+
+/** Descriptions are limited to 4,000 characters (spec). */
+const MAX_DESCRIPTION = 4000;
+
+export interface CategoryRow {
+  id: string;
+  code: string;
+  level1: string;
+  level2: string | null;
+  level3: string | null;
+}
+
+export interface ServiceView extends XmlObject {
+  service_code: string;
+  service_name: string;
+  description: string;
+  metadata: boolean;
+  type: 'realtime' | 'batch' | 'blackbox';
+  keywords: string;
+  group: string;
+}
+
+/** A category as an Open311 service: the deepest level is its name, level 1 its group. */
+export const serviceView = (c: CategoryRow): ServiceView => {
+  const path = [c.level1, c.level2, c.level3].filter((x): x is string => !!x);
+  return {
+    service_code: c.code,
+    service_name: path[path.length - 1],
+    description: path.join(' / '),
+    // No category has attributes yet, so clients need not call GET Service Definition.
+    metadata: false,
+    // The ticket number is known as soon as the request is stored.
+    type: 'realtime',
+    keywords: path.join(', '),
+    group: c.level1,
+  };
+};
+
+/** What the store reads for a request: ticket columns without any personal field. */
+export interface RequestRow {
+  number: string;
+  status: string;
+  title: string;
+  content: string;
+  address: string | null;
+  lat: number | null;
+  lon: number | null;
+  created_at: Date;
+  updated_at: Date;
+  closed_at: Date | null;
+  due_at: Date | null;
+  unit_id: string | null;
+  attachments: { name: string; type: string; size: number; url?: string }[] | null;
+  category_code: string | null;
+  category_level1: string | null;
+  category_level2: string | null;
+  category_level3: string | null;
+  main_number: string | null;
+}
+
+export interface RequestView extends XmlObject {
+  service_request_id: string;
+  status: Open311Status;
+  status_notes: string;
+  service_name: string | null;
+  service_code: string | null;
+  description: string;
+  agency_responsible: string | null;
+  service_notice: string | null;
+  requested_datetime: string | null;
+  updated_datetime: string | null;
+  expected_datetime: string | null;
+  address: string | null;
+  address_id: string | null;
+  zipcode: string | null;
+  lat: number | null;
+  long: number | null;
+  media_url: string | null;
+}
+
+/** A ticket as an Open311 service request; `unitName` resolves the handling unit's public name. */
+export const requestView = (t: RequestRow, unitName: (id: string) => string | undefined): RequestView => {
+  const status = open311Status(t.status);
+  const category = [t.category_level1, t.category_level2, t.category_level3].filter((x): x is string => !!x);
+  const text = t.content && t.content !== t.title ? `${t.title}\n${t.content}` : t.title;
+  const media = (t.attachments ?? []).find((a) => typeof a.url === 'string' && /^https?:\/\//.test(a.url));
+  return {
+    service_request_id: t.number,
+    status,
+    status_notes: open311StatusNotes(t.status, t.main_number),
+    service_name: category.length ? category[category.length - 1] : null,
+    service_code: t.category_code,
+    description: redactPersonalData(text).slice(0, MAX_DESCRIPTION),
+    agency_responsible: t.unit_id ? (unitName(t.unit_id) ?? null) : null,
+    service_notice: null,
+    requested_datetime: w3cDate(t.created_at),
+    // "For requests with status=closed, this will be the date the request was closed."
+    updated_datetime: w3cDate(status === 'closed' ? (t.closed_at ?? t.updated_at) : t.updated_at),
+    expected_datetime: w3cDate(t.due_at),
+    address: t.address ? redactPersonalData(t.address) : null,
+    address_id: null,
+    zipcode: null,
+    lat: t.lat,
+    long: t.lon,
+    media_url: media?.url ?? null,
+  };
+};
