@@ -27,6 +27,8 @@ export const permissions = {
   'hotline.ticket.act': ['citizen', 'agent', 'handler', 'supervisor'],
   'hotline.reference.read': ['citizen', 'agent', 'handler', 'supervisor', 'leader', 'data_admin'],
   'hotline.reference.manage': [],
+  // `cityhub import tickets`: bulk history import (admin only; runs from the CLI as the system actor)
+  'hotline.import': [],
   // the three rates: a handler sees its own unit only (src/hotline/kpi/kpi-service.ts); .all = the whole city
   'hotline.kpi.read': ['agent', 'handler', 'supervisor', 'leader'],
   'hotline.kpi.read.all': ['agent', 'supervisor', 'leader'],
