@@ -213,6 +213,8 @@ class Parser {
     if (raw === 'true') return true;
     if (raw === 'false') return false;
     if (/^-?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(raw)) return Number(raw);
+    // DateTimes compare as the normalised ISO strings CityHub stores (observedAt, createdAt…).
+    if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(raw) && !Number.isNaN(Date.parse(raw))) return new Date(raw).toISOString();
     // Unquoted values are dateTimes, dates, times or URIs; anything else must be quoted.
     if (!/^[A-Za-z0-9:._\-+/#%@~]+$/.test(raw)) throw new QSyntaxError(`"${raw}" must be quoted`, start);
     return raw;

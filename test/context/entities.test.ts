@@ -14,8 +14,8 @@ describe.each(testEngines)('context entities [%s]', (engine) => {
   beforeAll(async () => {
     hub = await createTestHub(engine);
     cookie = (await hub.loginAs(['data_admin'])).cookie;
-  });
-  afterAll(async () => hub?.close());
+  }, 240_000);
+  afterAll(async () => hub?.close(), 60_000);
 
   const station = {
     id: 'urn:ngsi-ld:AirQualityObserved:s1',
