@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import { loadConfig } from '../../platform/config/config.js';
-import { openDatabase } from '../../platform/db/database.js';
+import { DataDirLockedError, openDatabase } from '../../platform/db/database.js';
 import { loadSigningKey, readPublicKey, KEY_FILE_NAME } from '../../platform/ledger/signing.js';
 import { verifyStoredLedger } from '../../platform/ledger/read-ledger.js';
 import { configOverrides, type Command } from '../command.js';
@@ -50,7 +50,17 @@ With the embedded database, stop the server first (it holds the data folder).
       );
       return 2;
     }
-    const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+    let database;
+    try {
+      database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+    } catch (err) {
+      // Exit 1 means "tampered"; a database that cannot be opened is a usage problem, not a verdict.
+      if (err instanceof DataDirLockedError) {
+        console.error(`cityhub ledger verify: ${err.message}`);
+        return 2;
+      }
+      throw err;
+    }
     try {
       console.log(`verifying the ledger in ${where}`);
       console.log(found ? `checkpoint signatures checked with ${found.from}` : 'checkpoint signatures NOT checked (--skip-signatures)');

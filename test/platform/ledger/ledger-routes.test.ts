@@ -15,7 +15,7 @@ for (const engine of testEngines) {
       hub = await createTestHub(engine);
       // Creating the user and logging in are ledgered (auth.user.created, auth.login).
       ({ cookie } = await hub.loginAs(['citizen']));
-    });
+    }, 180_000);
     afterAll(async () => hub?.close());
 
     const get = (url: string, withCookie = true) =>
