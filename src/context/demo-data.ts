@@ -1,0 +1,57 @@
+/**
+ * The demo city's sensors and assets: deterministic positions around the demo city's centre (the web map's
+ * generated city uses the same centre), so the seed and the simulator agree on ids without a query.
+ */
+export const DEMO_CENTRE: [number, number] = [112.9, 28.2];
+/** Half-width of the demo area in degrees (~10 km each way: a ~20 km city). */
+export const DEMO_SPREAD = 0.1;
+
+export const demoKinds = [
+  { type: 'AirQualityObserved', count: 60 },
+  { type: 'Streetlight', count: 1500 },
+  { type: 'ParkingSpot', count: 1000 },
+  { type: 'TrafficFlowObserved', count: 200 },
+  { type: 'WasteContainer', count: 240 },
+] as const;
+
+export type DemoKind = (typeof demoKinds)[number]['type'];
+
+export const demoId = (type: string, i: number) => `urn:ngsi-ld:${type}:demo-${String(i).padStart(4, '0')}`;
+
+/** A small seeded generator (mulberry32), so every demo city is the same. */
+export function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Current readings of a demo entity (concise attributes), from a random source. */
+export function demoReadings(type: DemoKind, rnd: () => number, observedAt: string): Record<string, unknown> {
+  const p = (value: unknown, unitCode?: string) => ({ type: 'Property', value, observedAt, ...(unitCode ? { unitCode } : {}) });
+  switch (type) {
+    case 'AirQualityObserved': {
+      const pm25 = Math.round(10 + rnd() * 90);
+      return {
+        pm25: p(pm25, 'GQ'), pm10: p(Math.round(pm25 * (1.2 + rnd() * 0.6)), 'GQ'), no2: p(Math.round(10 + rnd() * 60), 'GQ'),
+        temperature: p(Math.round((8 + rnd() * 20) * 10) / 10, 'CEL'), airQualityIndex: p(Math.round(pm25 * 1.4)),
+      };
+    }
+    case 'Streetlight': {
+      const on = rnd() < 0.8;
+      return { powerState: p(on ? 'on' : 'off'), powerConsumption: p(on ? Math.round(80 + rnd() * 70) : 0, 'WTT') };
+    }
+    case 'ParkingSpot':
+      return { status: p(rnd() < 0.6 ? 'occupied' : 'free') };
+    case 'TrafficFlowObserved': {
+      const intensity = Math.round(rnd() * 1800);
+      return { intensity: p(intensity), averageVehicleSpeed: p(Math.round(15 + rnd() * 50), 'KMH'), congested: p(intensity > 1400) };
+    }
+    case 'WasteContainer':
+      return { fillingLevel: p(Math.round(rnd() * 100) / 100, 'P1') };
+  }
+}

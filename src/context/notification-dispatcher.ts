@@ -1,0 +1,153 @@
+import mqtt, { type MqttClient } from 'mqtt';
+import type { Db } from '../platform/db/database.js';
+import type { Clock } from '../platform/clock/clock.js';
+import { linkHeader, CORE_CONTEXT_URL } from './jsonld-context.js';
+import type { ContextConfig } from './config.js';
+import * as store from './subscription-store.js';
+
+type NotificationConfig = ContextConfig['notifications'];
+
+/**
+ * Delivers the outbox: claims due notifications with a lease, sends each on its own (so a dead endpoint holds
+ * one slot for at most the timeout, never the queue), and records the outcome. A crash between claim and
+ * delivery only delays a notification until its lease ends: at least once, none lost.
+ */
+export class NotificationDispatcher {
+  private timer?: NodeJS.Timeout;
+  private readonly inFlight = new Set<number>();
+  private readonly brokers = new Map<string, Promise<MqttClient>>();
+  private polling = false;
+  private stopped = true;
+
+  constructor(
+    private readonly db: Db,
+    private readonly config: NotificationConfig,
+    private readonly clock: Clock,
+    private readonly log: (msg: string) => void = () => {},
+  ) {}
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    const tick = async () => {
+      if (this.stopped) return;
+      try {
+        await this.poll();
+      } catch (err) {
+        this.log(`notification poll failed: ${(err as Error).message}`);
+      }
+      if (!this.stopped) this.timer = setTimeout(tick, this.config.pollMs);
+    };
+    this.timer = setTimeout(tick, 0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    const deadline = Date.now() + this.config.timeoutMs + 500;
+    while (this.inFlight.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    for (const client of this.brokers.values()) {
+      try {
+        (await client).end(true);
+      } catch {
+        // never connected
+      }
+    }
+    this.brokers.clear();
+  }
+
+  /** Claims what is due and starts delivering it; returns the promises (tests await them). */
+  async poll(): Promise<Promise<void>[]> {
+    if (this.polling) return [];
+    this.polling = true;
+    try {
+      const free = this.config.concurrency - this.inFlight.size;
+      if (free <= 0) return [];
+      const now = this.clock();
+      const lease = new Date(now.getTime() + this.config.leaseSeconds * 1000);
+      const rows = await store.claimDue(this.db, now, lease, free, [...this.inFlight]);
+      return rows.map((row) => {
+        this.inFlight.add(row.id);
+        return this.deliver(row).finally(() => this.inFlight.delete(row.id));
+      });
+    } finally {
+      this.polling = false;
+    }
+  }
+
+  /** Delivers everything due now and waits (for tests and the CLI). */
+  async drain(): Promise<void> {
+    for (let i = 0; i < 100; i++) {
+      const started = await this.poll();
+      if (started.length === 0) return;
+      await Promise.all(started);
+    }
+  }
+
+  private async deliver(row: store.OutboxRow): Promise<void> {
+    let error: string | undefined;
+    try {
+      if (row.endpoint.startsWith('mqtt')) await this.publish(row);
+      else await this.post(row);
+    } catch (err) {
+      error = (err as Error).message || String(err);
+    }
+    const now = this.clock();
+    if (!error) {
+      await store.markDelivered(this.db, row.id, now);
+      await store.recordDelivery(this.db, row.tenant, row.subscription_id, true, now);
+      return;
+    }
+    const backoff = this.config.backoffSeconds;
+    const wait = backoff.length ? backoff[Math.min(row.attempts - 1, backoff.length - 1)] : 1;
+    const retryAt = row.attempts >= this.config.maxAttempts ? null : new Date(now.getTime() + wait * 1000);
+    await store.markFailed(this.db, row.id, error, retryAt, now);
+    await store.recordDelivery(this.db, row.tenant, row.subscription_id, false, now);
+    this.log(`notification ${row.id} to ${row.endpoint} failed (attempt ${row.attempts}): ${error}`);
+  }
+
+  private async post(row: store.OutboxRow): Promise<void> {
+    const ctx = row.payload['@context'];
+    const headers: Record<string, string> = { 'content-type': row.accept, ...row.headers };
+    if (row.tenant) headers['NGSILD-Tenant'] = row.tenant;
+    if (row.accept === 'application/json') headers.link = linkHeader(typeof ctx === 'string' ? ctx : CORE_CONTEXT_URL);
+    const res = await fetch(row.endpoint, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify(row.payload),
+      signal: AbortSignal.timeout(this.config.timeoutMs),
+    });
+    await res.arrayBuffer().catch(() => undefined);
+    if (res.status >= 300) throw new Error(`HTTP ${res.status}`);
+  }
+
+  private broker(url: URL): Promise<MqttClient> {
+    const key = `${url.protocol}//${url.host}`;
+    let client = this.brokers.get(key);
+    if (!client) {
+      client = mqtt.connectAsync(key, {
+        connectTimeout: Math.min(this.config.timeoutMs, 5000),
+        reconnectPeriod: 1000,
+        username: url.username || undefined,
+        password: url.password || undefined,
+        clientId: `cityhub-notify-${process.pid}-${Math.random().toString(16).slice(2, 8)}`,
+      });
+      client.catch(() => this.brokers.delete(key));
+      this.brokers.set(key, client);
+    }
+    return client;
+  }
+
+  /** MQTT notifications (§7.3 binding): the notification as `body` with `metadata` headers, QoS 1. */
+  private async publish(row: store.OutboxRow): Promise<void> {
+    const url = new URL(row.endpoint);
+    const topic = decodeURIComponent(url.pathname.replace(/^\//, ''));
+    if (!topic) throw new Error('the MQTT endpoint has no topic');
+    const client = await this.broker(url);
+    const message = JSON.stringify({ metadata: { 'Content-Type': row.accept, ...row.headers, ...(row.tenant ? { 'NGSILD-Tenant': row.tenant } : {}) }, body: row.payload });
+    await Promise.race([
+      client.publishAsync(topic, message, { qos: 1 }),
+      new Promise((_, reject) => setTimeout(() => reject(new Error('MQTT publish timed out')), this.config.timeoutMs).unref()),
+    ]);
+  }
+}

@@ -1,0 +1,117 @@
+import { sql } from 'kysely';
+import type { Db } from '../platform/db/database.js';
+import './tables.js';
+
+export interface SubscriptionRow {
+  tenant: string;
+  id: string;
+  body: Record<string, unknown>;
+  active: boolean;
+  expires_at: Date | null;
+  throttling: number;
+  times_sent: number;
+  times_failed: number;
+  last_notification: Date | null;
+  last_success: Date | null;
+  last_failure: Date | null;
+  created_at: Date;
+  modified_at: Date;
+}
+
+export const insertSubscription = async (db: Db, row: Omit<SubscriptionRow, 'times_sent' | 'times_failed' | 'last_notification' | 'last_success' | 'last_failure'>): Promise<boolean> => {
+  const r = await db.insertInto('context_subscription')
+    .values({ ...row, body: JSON.stringify(row.body) })
+    .onConflict((oc) => oc.columns(['tenant', 'id']).doNothing())
+    .executeTakeFirst();
+  return Number(r.numInsertedOrUpdatedRows) > 0;
+};
+
+export const updateSubscription = (db: Db, tenant: string, id: string, set: { body: Record<string, unknown>; active: boolean; expires_at: Date | null; throttling: number; modified_at: Date }) =>
+  db.updateTable('context_subscription').set({ ...set, body: JSON.stringify(set.body) }).where('tenant', '=', tenant).where('id', '=', id).execute();
+
+export const findSubscription = async (db: Db, tenant: string, id: string): Promise<SubscriptionRow | undefined> =>
+  (await db.selectFrom('context_subscription').selectAll().where('tenant', '=', tenant).where('id', '=', id).executeTakeFirst()) as SubscriptionRow | undefined;
+
+export const listSubscriptions = async (db: Db, tenant: string, limit: number, offset: number): Promise<SubscriptionRow[]> =>
+  (await db.selectFrom('context_subscription').selectAll().where('tenant', '=', tenant).orderBy('created_at').orderBy('id').limit(limit).offset(offset).execute()) as SubscriptionRow[];
+
+export const deleteSubscription = async (db: Db, tenant: string, id: string): Promise<boolean> =>
+  Number((await db.deleteFrom('context_subscription').where('tenant', '=', tenant).where('id', '=', id).executeTakeFirst()).numDeletedRows) > 0;
+
+/** Subscriptions that may fire now. */
+export const activeSubscriptions = async (db: Db, tenant: string, now: Date): Promise<SubscriptionRow[]> =>
+  (await db.selectFrom('context_subscription').selectAll()
+    .where('tenant', '=', tenant).where('active', '=', true)
+    .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
+    .execute()) as SubscriptionRow[];
+
+export const markNotified = (db: Db, tenant: string, ids: string[], now: Date) =>
+  ids.length === 0 ? Promise.resolve() : db.updateTable('context_subscription').set({ last_notification: now }).where('tenant', '=', tenant).where('id', 'in', ids).execute().then(() => undefined);
+
+export const recordDelivery = (db: Db, tenant: string, id: string, ok: boolean, now: Date) =>
+  db.updateTable('context_subscription')
+    .set((eb) => ok
+      ? { last_success: now, times_sent: eb('times_sent', '+', 1) }
+      : { last_failure: now, times_sent: eb('times_sent', '+', 1), times_failed: eb('times_failed', '+', 1) })
+    .where('tenant', '=', tenant).where('id', '=', id).execute();
+
+export interface OutboxWrite {
+  tenant: string;
+  subscription_id: string;
+  endpoint: string;
+  accept: string;
+  headers: Record<string, string>;
+  payload: Record<string, unknown>;
+  due_at: Date;
+  created_at: Date;
+}
+
+export const enqueueNotifications = async (db: Db, rows: OutboxWrite[]): Promise<void> => {
+  if (rows.length === 0) return;
+  await db.insertInto('context_outbox').values(rows.map((r) => ({ ...r, headers: JSON.stringify(r.headers), payload: JSON.stringify(r.payload) }))).execute();
+};
+
+export interface OutboxRow {
+  id: number;
+  tenant: string;
+  subscription_id: string;
+  endpoint: string;
+  accept: string;
+  headers: Record<string, string>;
+  payload: Record<string, unknown>;
+  attempts: number;
+}
+
+/**
+ * Claims due notifications: pushes their due time out by the lease and counts the attempt, so another node (or
+ * this one after a crash) retries them only when the lease runs out. SKIP LOCKED lets nodes claim in parallel.
+ */
+export async function claimDue(db: Db, now: Date, leaseUntil: Date, limit: number, exclude: number[]): Promise<OutboxRow[]> {
+  const r = await sql<OutboxRow>`
+    update context_outbox set due_at = ${leaseUntil}, attempts = attempts + 1
+    where id in (
+      select id from context_outbox
+      where delivered_at is null and failed_at is null and due_at <= ${now}
+        ${exclude.length ? sql`and id <> all(${exclude}::bigint[])` : sql``}
+      order by due_at, id limit ${limit} for update skip locked)
+    returning id, tenant, subscription_id, endpoint, accept, headers, payload, attempts`.execute(db);
+  return r.rows.map((row) => ({ ...row, id: Number(row.id) }));
+}
+
+export const markDelivered = (db: Db, id: number, now: Date) =>
+  db.updateTable('context_outbox').set({ delivered_at: now, last_error: null }).where('id', '=', id).execute();
+
+export const markFailed = (db: Db, id: number, error: string, retryAt: Date | null, now: Date) =>
+  db.updateTable('context_outbox')
+    .set(retryAt ? { due_at: retryAt, last_error: error.slice(0, 500) } : { failed_at: now, last_error: error.slice(0, 500) })
+    .where('id', '=', id).execute();
+
+export const pendingCount = async (db: Db, subscriptionId?: string): Promise<number> => {
+  let q = db.selectFrom('context_outbox').select((eb) => eb.fn.countAll<number>().as('n')).where('delivered_at', 'is', null).where('failed_at', 'is', null);
+  if (subscriptionId) q = q.where('subscription_id', '=', subscriptionId);
+  return Number((await q.executeTakeFirstOrThrow()).n);
+};
+
+/** Delivered notifications older than the cut-off are removed (the outbox is not an archive). */
+export const purgeDelivered = async (db: Db, before: Date): Promise<number> =>
+  Number((await db.deleteFrom('context_outbox').where('delivered_at', '<', before).executeTakeFirst()).numDeletedRows);
