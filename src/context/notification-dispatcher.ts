@@ -110,7 +110,7 @@ export class NotificationDispatcher {
     const ctx = row.payload['@context'];
     const headers: Record<string, string> = { 'content-type': row.accept, ...row.headers };
     if (row.tenant) headers['NGSILD-Tenant'] = row.tenant;
-    if (row.accept === 'application/json') headers.link = linkHeader(typeof ctx === 'string' ? ctx : CORE_CONTEXT_URL);
+    if (row.accept === 'application/json' && !headers.Link) headers.Link = linkHeader(typeof ctx === 'string' ? ctx : CORE_CONTEXT_URL);
     const res = await fetch(row.endpoint, {
       method: 'POST',
       headers,

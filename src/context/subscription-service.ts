@@ -3,7 +3,7 @@ import type { Db } from '../platform/db/database.js';
 import type { Clock } from '../platform/clock/clock.js';
 import { assertCan } from '../platform/auth/permissions.js';
 import { ngsiProblem } from './ngsi-errors.js';
-import { compactIri, expandTerm, type ContextResolver, type LdContext } from './jsonld-context.js';
+import { compactIri, expandTerm, linkHeader, type ContextResolver, type LdContext } from './jsonld-context.js';
 import { isUri, renderEntity, type Format } from './entity-model.js';
 import { evaluateQ, parseQ, type QExpr } from './q-language.js';
 import { matchGeo, parseGeoQuery, type GeoQuery, type Geometry } from './geo.js';
@@ -261,7 +261,9 @@ export class SubscriptionService implements ChangeListener {
         data,
       };
       if (b.notification.endpoint.accept === 'application/ld+json') payload['@context'] = b.context;
-      const headers = Object.fromEntries((b.notification.endpoint.receiverInfo ?? []).map((r) => [r.key, r.value]));
+      const headers: Record<string, string> = Object.fromEntries((b.notification.endpoint.receiverInfo ?? []).map((r) => [r.key, r.value]));
+      // JSON notifications name the subscription's @context in a Link header (§6.3.5).
+      if (b.notification.endpoint.accept === 'application/json') headers.Link = linkHeader(ctx.linkUrl);
       rows.push({ tenant, subscription_id: sub.id, endpoint: b.notification.endpoint.uri, accept: b.notification.endpoint.accept, headers, payload, due_at: now, created_at: now });
       notified.push(sub.id);
     }
