@@ -1,0 +1,273 @@
+/**
+ * The KPI query (三率 for one month, by unit) over a large ticket table, on PostgreSQL and PGlite.
+ *
+ *   node --import tsx bench/hotline/kpi.bench.ts [--tickets 1000000] [--pglite-tickets 1000000] [--runs 20]
+ *                                                [--engines postgres,pglite] [--database-url postgres://…]
+ *
+ * For each engine: a fresh database (on PostgreSQL a schema of its own, dropped at the end), the auth + hotline +
+ * KPI migrations, N generated tickets over the twelve months of 2026 (server-side `INSERT … SELECT` from
+ * generate_series in batches: the fastest way in, no rows cross the wire), ANALYZE, then
+ * - the KPI query (kpi-store.ts `kpiCounts`, grouped by unit, June 2026 in Beijing time) + the formulas, `runs` times;
+ * - the baseline in the same run: the naive way, fetching every ticket with an event in June and counting in
+ *   JavaScript (what an ORM-style service would do), fewer runs;
+ * and prints p50/p95 and the ratio. Both must give the same counts (checked).
+ */
+import { randomBytes } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { CompiledQuery, Migrator, sql, type Migration } from 'kysely';
+import { openDatabase, type DatabaseHandle, type Db, type Engine } from '../../src/platform/db/database.js';
+import { authMigrations } from '../../src/platform/auth/migrations.js';
+import { hotlineMigrations } from '../../src/hotline/migrations.js';
+import { kpiMigrations } from '../../src/hotline/kpi/kpi-migrations.js';
+import { kpiCounts, kpiCountsSql } from '../../src/hotline/kpi/kpi-store.js';
+import { computeRates, zeroCounts, type KpiCounts } from '../../src/hotline/kpi/three-rates.js';
+import { localToInstant } from '../../src/hotline/kpi/kpi-periods.js';
+
+const { values: args } = parseArgs({
+  options: {
+    tickets: { type: 'string', default: '1000000' },
+    'pglite-tickets': { type: 'string', default: '1000000' },
+    runs: { type: 'string', default: '20' },
+    'baseline-runs': { type: 'string', default: '5' },
+    engines: { type: 'string', default: 'postgres,pglite' },
+    /** development: leave the PostgreSQL schema in place (printed) to EXPLAIN by hand; drop it yourself after */
+    'keep-schema': { type: 'boolean', default: false },
+    'database-url': { type: 'string', default: process.env.CITYHUB_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test' },
+  },
+});
+const runs = Number(args.runs);
+const baselineRuns = Number(args['baseline-runs']);
+const timeZone = 'Asia/Shanghai';
+const formula = { weights: { response: 0.1, solution: 0.5, satisfaction: 0.4 }, satisfactionScores: { satisfied: 1, basicallySatisfied: 0.9, unsatisfied: 0 } };
+const UNITS = 50;
+const DISTRICTS = 16;
+const CATEGORIES = 60;
+const BATCH = 100_000;
+const from = localToInstant({ year: 2026, month: 6, day: 1 }, timeZone);
+const to = localToInstant({ year: 2026, month: 7, day: 1 }, timeZone);
+
+const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
+const stats = (ms: number[]) => {
+  const s = [...ms].sort((a, b) => a - b);
+  return { p50: quantile(s, 0.5), p95: quantile(s, 0.95), min: s[0], max: s.at(-1)!, n: s.length };
+};
+const fmt = (x: number) => x.toFixed(1);
+
+async function openEngine(engine: Engine): Promise<DatabaseHandle> {
+  if (engine === 'pglite') return openDatabase({});
+  const url = args['database-url']!;
+  const schema = `kpi_bench_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`create schema ${schema}`);
+  await admin.end();
+  const handle = await openDatabase({ databaseUrl: url, searchPath: schema, poolMax: 2 });
+  return {
+    ...handle,
+    async close() {
+      await handle.close();
+      if (args['keep-schema']) return void console.log(`  kept schema ${schema}`);
+      const cleanup = new pg.Client({ connectionString: url });
+      await cleanup.connect();
+      await cleanup.query(`drop schema ${schema} cascade`);
+      await cleanup.end();
+    },
+  };
+}
+
+/**
+ * Kysely's Migrator looks for its lock table in every schema it can see, so another process's test schema on the
+ * same server makes it skip creating ours ("kysely_migration_lock does not exist"). Naming the schema avoids it.
+ */
+async function migrate(db: Db, migrations: Record<string, Migration>): Promise<void> {
+  const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations }, migrationTableSchema: rows[0].schema, allowUnorderedMigrations: true });
+  const result = await migrator.migrateToLatest();
+  if (result.error) throw result.error;
+}
+
+/** Units, districts, categories, then `n` tickets spread evenly over 2026 (in creation order, as a city files them). */
+async function generate(db: Db, n: number): Promise<void> {
+  const units: string[] = [];
+  for (let i = 0; i < UNITS; i++) {
+    units.push((await db.insertInto('org').values({ name: `承办单位${i + 1}`, kind: 'department', credit_code: null, parent_id: null }).returning('id').executeTakeFirstOrThrow()).id);
+  }
+  const districts: string[] = [];
+  for (let i = 0; i < DISTRICTS; i++) {
+    districts.push((await db.insertInto('hotline_area').values({ name: `区${i + 1}`, level: 'district', parent_id: null, org_id: null, center_lon: null, center_lat: null }).returning('id').executeTakeFirstOrThrow()).id);
+  }
+  const categories: string[] = [];
+  for (let i = 0; i < CATEGORIES; i++) {
+    categories.push((await db.insertInto('hotline_category').values({ code: `b${i}`, level1: `大类${i % 15}`, level2: `小类${i}`, level3: null }).returning('id').executeTakeFirstOrThrow()).id);
+  }
+  await sql`select setseed(0.42)`.execute(db);
+  const started = performance.now();
+  // Bulk-load practice: drop the secondary indexes (not the constraints), load, build them again once.
+  const indexes = await sql<{ name: string; def: string }>`
+    select i.indexname as name, i.indexdef as def from pg_indexes i
+    where i.tablename = 'hotline_ticket' and i.schemaname = current_schema()
+      and not exists (select 1 from pg_constraint c where c.conname = i.indexname)`.execute(db);
+  for (const index of indexes.rows) await sql`drop index ${sql.id(index.name)}`.execute(db);
+  for (let a = 1; a <= n; a += BATCH) {
+    const b = Math.min(n, a + BATCH - 1);
+    // Stages: 3 % received, 3 % dispatched, 4 % in progress, 5 % answered, 85 % visited; ~30 % answered after
+    // the 7-day deadline; 97 % of visits reach the citizen, 80 % solved, 70/20/10 % satisfied/basically/not.
+    await sql`
+      insert into hotline_ticket (number, channel, title, content, urgency, status, unit_id, district_id, area_id, category_id,
+        created_at, updated_at, dispatched_at, accepted_at, due_at, answered_at, visited_at,
+        visit_contacted, visit_solved, satisfaction, return_count, reopen_count, tags, attachments)
+      select 'B' || lpad(g::text, 9, '0'), 'phone', '夜间施工噪音扰民', '小区旁工地夜间施工，噪音很大，影响休息，请尽快处理。', 'normal',
+        case when stage < 0.03 then 'received' when stage < 0.06 then 'dispatched' when stage < 0.10 then 'in_progress'
+             when stage < 0.15 then 'answered' else 'visited' end,
+        (${units}::uuid[])[1 + (g * 7 % ${UNITS})], d, d, (${categories}::uuid[])[1 + (g * 13 % ${CATEGORIES})],
+        created, created,
+        case when stage >= 0.03 then created + r1 * interval '2 hours' end,
+        case when stage >= 0.06 then created + r1 * interval '2 hours' + r2 * interval '24 hours' end,
+        case when stage >= 0.06 then created + r1 * interval '2 hours' + r2 * interval '24 hours' + interval '7 days' end,
+        case when stage >= 0.10 then created + r1 * interval '2 hours' + r2 * interval '24 hours' + r3 * interval '10 days' end,
+        case when stage >= 0.15 then created + r1 * interval '2 hours' + r2 * interval '24 hours' + r3 * interval '10 days' + interval '1 day' + r4 * interval '2 days' end,
+        case when stage >= 0.15 then r5 < 0.97 end,
+        case when stage >= 0.15 and r5 < 0.97 then r6 < 0.8 end,
+        case when stage >= 0.15 and r5 < 0.97 then (case when r7 < 0.7 then 'satisfied' when r7 < 0.9 then 'basically_satisfied' else 'unsatisfied' end) end,
+        case when stage >= 0.03 and r8 < 0.05 then 1 else 0 end,
+        case when stage >= 0.15 and r8 > 0.97 then 1 else 0 end,
+        '{}', '[]'
+      from (
+        select g, random() as stage, random() as r1, random() as r2, random() as r3, random() as r4, random() as r5,
+          random() as r6, random() as r7, random() as r8,
+          (${districts}::uuid[])[1 + (g * 3 % ${DISTRICTS})] as d,
+          timestamptz '2026-01-01 00:00:00+08' + (g::double precision / ${n}) * interval '365 days' as created
+        from generate_series(${a}::int, ${b}::int) as g
+      ) s`.execute(db);
+    process.stdout.write(`\r  inserted ${b.toLocaleString('en-US')} / ${n.toLocaleString('en-US')}`);
+  }
+  const loaded = performance.now();
+  for (const index of indexes.rows) await sql.raw(index.def).execute(db);
+  const seconds = (performance.now() - started) / 1000;
+  console.log(`  rebuilt ${indexes.rows.length} indexes in ${((performance.now() - loaded) / 1000).toFixed(1)} s`);
+  process.stdout.write(`\r  inserted ${n.toLocaleString('en-US')} tickets in ${seconds.toFixed(1)} s with indexes (${Math.round(n / seconds).toLocaleString('en-US')} rows/s)\n`);
+  // What autovacuum does to a loaded table: statistics for the planner, the visibility map for index-only scans.
+  await sql`vacuum analyze hotline_ticket`.execute(db);
+}
+
+/** The KPI as the product computes it: one grouped query, then the formulas per row. */
+async function kpiQuery(db: Db) {
+  const rows = await kpiCounts(db, { groupBy: 'unit', from, to, timeZone });
+  return rows.map((r) => ({ key: r.key, counts: r as KpiCounts, rates: computeRates(r, formula) }));
+}
+
+/** The baseline: fetch every ticket with an event in the month and count in JavaScript. */
+async function naiveQuery(db: Db) {
+  const rows = await db.selectFrom('hotline_ticket')
+    .select(['unit_id', 'visited_at', 'answered_at', 'accepted_at', 'dispatched_at', 'due_at', 'visit_contacted', 'visit_solved', 'satisfaction', 'return_count', 'reopen_count'])
+    .where('main_ticket_id', 'is', null)
+    .where((eb) => eb.or(['visited_at', 'answered_at', 'accepted_at', 'dispatched_at'].map((c) =>
+      eb.and([eb(c as 'visited_at', '>=', from), eb(c as 'visited_at', '<', to)]))))
+    .execute();
+  const inMonth = (d: Date | null) => d !== null && d >= from && d < to;
+  const byUnit = new Map<string | null, KpiCounts>();
+  for (const t of rows) {
+    let c = byUnit.get(t.unit_id);
+    if (!c) byUnit.set(t.unit_id, (c = zeroCounts()));
+    if (inMonth(t.visited_at)) {
+      c.visited++;
+      if (t.visit_contacted) c.contacted++;
+      if (t.visit_solved) c.solved++;
+      if (t.satisfaction === 'satisfied') c.satisfied++;
+      if (t.satisfaction === 'basically_satisfied') c.basicallySatisfied++;
+      if (t.satisfaction === 'unsatisfied') c.unsatisfied++;
+      if (t.reopen_count > 0) c.reopened++;
+    }
+    if (inMonth(t.answered_at)) {
+      c.answered++;
+      if (t.due_at === null || t.answered_at! <= t.due_at) c.answeredOnTime++;
+      if (t.accepted_at) {
+        c.answerTimed++;
+        c.answerSeconds += (t.answered_at!.getTime() - t.accepted_at.getTime()) / 1000;
+      }
+    }
+    if (inMonth(t.accepted_at) && t.dispatched_at) {
+      c.signed++;
+      c.signSeconds += (t.accepted_at!.getTime() - t.dispatched_at.getTime()) / 1000;
+    }
+    if (inMonth(t.dispatched_at)) {
+      c.dispatched++;
+      if (t.return_count > 0) c.returned++;
+    }
+  }
+  return { fetched: rows.length, units: [...byUnit].map(([key, counts]) => ({ key, counts, rates: computeRates(counts, formula) })) };
+}
+
+async function time<T>(fn: () => Promise<T>): Promise<[number, T]> {
+  const t0 = performance.now();
+  const result = await fn();
+  return [performance.now() - t0, result];
+}
+
+async function benchEngine(engine: Engine, n: number) {
+  console.log(`\n${engine}: ${n.toLocaleString('en-US')} tickets`);
+  const handle = await openEngine(engine);
+  try {
+    const db = handle.db;
+    await migrate(db, { ...authMigrations, ...hotlineMigrations, ...kpiMigrations });
+    await generate(db, n);
+    const [month] = await Promise.all([
+      sql<{ n: number }>`select count(*) as n from hotline_ticket where visited_at >= ${from} and visited_at < ${to}`.execute(db),
+    ]);
+    console.log(`  June 2026 (Beijing time): ${month.rows[0].n.toLocaleString('en-US')} valid return visits`);
+    const compiled = kpiCountsSql({ groupBy: 'unit', from, to, timeZone }).compile(db);
+    const plan = await db.executeQuery<{ 'QUERY PLAN': string }>(CompiledQuery.raw(`explain ${compiled.sql}`, [...compiled.parameters]));
+    const access = [...new Set(plan.rows.map((r) => r['QUERY PLAN'].trim()).filter((l) => /Scan/.test(l)).map((l) => l.replace(/\s+\(cost.*$/, '').replace(/^->\s+/, '')))].join('; ');
+    console.log(`  access path: ${access}`);
+
+    // warm-up, then the measured runs
+    for (let i = 0; i < 2; i++) await kpiQuery(db);
+    const kpiMs: number[] = [];
+    let kpi: Awaited<ReturnType<typeof kpiQuery>> = [];
+    for (let i = 0; i < runs; i++) {
+      const [ms, result] = await time(() => kpiQuery(db));
+      kpiMs.push(ms);
+      kpi = result;
+    }
+    await naiveQuery(db);
+    const naiveMs: number[] = [];
+    let naive: Awaited<ReturnType<typeof naiveQuery>> = { fetched: 0, units: [] };
+    for (let i = 0; i < baselineRuns; i++) {
+      const [ms, result] = await time(() => naiveQuery(db));
+      naiveMs.push(ms);
+      naive = result;
+    }
+
+    // Same answer both ways (seconds are summed in different orders: compare to a millisecond).
+    const naiveByKey = new Map(naive.units.map((u) => [u.key, u.counts]));
+    for (const row of kpi) {
+      const other = naiveByKey.get(row.key);
+      for (const k of Object.keys(row.counts) as (keyof KpiCounts)[]) {
+        if (!['key', 'name', 'periodStart'].includes(k) && Math.abs(row.counts[k] - (other?.[k] ?? 0)) > 1e-3 * (k.endsWith('Seconds') ? 1000 : 1)) {
+          throw new Error(`${engine}: KPI and baseline disagree on ${k} for unit ${row.key}: ${row.counts[k]} vs ${other?.[k]}`);
+        }
+      }
+    }
+    if (kpi.length !== naive.units.length) throw new Error(`${engine}: ${kpi.length} KPI rows vs ${naive.units.length} baseline rows`);
+
+    const k = stats(kpiMs);
+    const b = stats(naiveMs);
+    console.log(`  KPI query (one month, by unit, ${kpi.length} units): p50 ${fmt(k.p50)} ms, p95 ${fmt(k.p95)} ms, min ${fmt(k.min)}, max ${fmt(k.max)} (${k.n} runs)`);
+    console.log(`  baseline (fetch ${naive.fetched.toLocaleString('en-US')} rows, count in JS): p50 ${fmt(b.p50)} ms, p95 ${fmt(b.p95)} ms (${b.n} runs)`);
+    console.log(`  ratio baseline p50 / KPI p50: ${(b.p50 / k.p50).toFixed(1)}×; counts identical`);
+    if (engine === 'postgres') console.log(`  goal p95 < 200 ms on PostgreSQL: ${k.p95 < 200 ? 'met' : 'NOT met'}`);
+    return { engine, n, kpi: k, baseline: b };
+  } finally {
+    await handle.close();
+  }
+}
+
+const results = [];
+for (const engine of args.engines!.split(',') as Engine[]) {
+  results.push(await benchEngine(engine, Number(engine === 'pglite' ? args['pglite-tickets'] : args.tickets)));
+}
+console.log('\nsummary');
+for (const r of results) {
+  console.log(`  ${r.engine.padEnd(8)} ${r.n.toLocaleString('en-US').padStart(9)} tickets  KPI p50 ${fmt(r.kpi.p50)} ms  p95 ${fmt(r.kpi.p95)} ms  baseline p50 ${fmt(r.baseline.p50)} ms  ratio ${(r.baseline.p50 / r.kpi.p50).toFixed(1)}×`);
+}
