@@ -23,7 +23,8 @@ export const ledgerVerifyCommand: Command = {
 
 Reads every ledger entry and checkpoint and recomputes them: each body hashes to its leaf hash, indices run
 from 0 without gaps, each stored root is the RFC 6962 root at that size, and every checkpoint is validly signed
-and matches the recomputed root. Exits 0 when the ledger is intact, 1 naming the first bad index otherwise.
+and matches the recomputed root. Exits 0 when the ledger is intact, 1 naming the first bad index otherwise,
+2 when it cannot run (no database, data folder in use, no public key).
 With the embedded database, stop the server first (it holds the data folder).
 
   --public-key FILE     check checkpoint signatures with this PEM public key (as served by
@@ -77,7 +78,9 @@ With the embedded database, stop the server first (it holds the data folder).
           console.error(`cityhub ledger verify: this database has no ledger (${(err as Error).message}); run \`cityhub migrate\` first`);
           return 2;
         }
-        throw err;
+        // Exit 1 is kept for "tampered": a failure to read is reported as an error, not as a verdict.
+        console.error(`cityhub ledger verify: could not read the ledger: ${(err as Error).message}`);
+        return 2;
       }
       const seconds = ((Date.now() - started) / 1000).toFixed(2);
       if (result.ok) {
