@@ -90,6 +90,8 @@ export class SharingService {
     const now = this.clock();
     const unconditional = dataset.share_attr === 'unconditional';
     const requestedFields = fields.filter((f) => input.fields.includes(f.name)).map((f) => f.name);
+    // Read before the transaction: PGlite has one connection, so nothing may use the pool inside it.
+    const names = await this.orgs.names();
     return this.db.transaction().execute(async (trx) => {
       const request = await store.insertRequest(trx, {
         dataset_id: dataset.id, consumer_org_id: actor.orgId!, requested_by: actorRef(actor), fields: requestedFields,
@@ -107,7 +109,7 @@ export class SharingService {
       if (unconditional) {
         grant = await this.insertGrant(trx, actor, request, dataset, fields, { decision: 'grant' }, until);
       }
-      return { request: this.requestView({ ...request, owner_org_id: dataset.owner_org_id, identifier: dataset.identifier, title: dataset.title }, await this.orgs.names()), grant: grant ? this.grantView(grant, dataset.identifier, now) : null };
+      return { request: this.requestView({ ...request, owner_org_id: dataset.owner_org_id, identifier: dataset.identifier, title: dataset.title }, names), grant: grant ? this.grantView(grant, dataset.identifier, now) : null };
     });
   }
 
@@ -165,6 +167,7 @@ export class SharingService {
       (d.rowFilters ?? []).forEach((f, i) => { if (!fields.some((x) => x.name === f.field)) errors.push({ field: `/body/rowFilters/${i}/field`, message: 'not a field of the dataset' }); });
       if (errors.length > 0) throw new Problem('VALIDATION_FAILED', { errors });
     }
+    const names = await this.orgs.names();
     return this.db.transaction().execute(async (trx) => {
       const decided = await store.decideRequest(trx, request.id, {
         status: d.decision === 'grant' ? 'granted' : 'refused', decided_by: actorRef(actor), decided_at: now,
@@ -176,7 +179,7 @@ export class SharingService {
       }, { trx });
       const grant = d.decision === 'grant' ? await this.insertGrant(trx, actor, decided, dataset, fields, d, until) : undefined;
       return {
-        request: this.requestView({ ...decided, owner_org_id: dataset.owner_org_id, identifier: dataset.identifier, title: dataset.title }, await this.orgs.names()),
+        request: this.requestView({ ...decided, owner_org_id: dataset.owner_org_id, identifier: dataset.identifier, title: dataset.title }, names),
         grant: grant ? this.grantView(grant, dataset.identifier, now) : null,
       };
     });

@@ -1,5 +1,6 @@
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Role } from '../../src/platform/auth/roles.js';
 import { testEngines } from '../support/engines.js';
 import { createTestHub, type TestHub } from '../support/test-hub.js';
 import { populationDataset, populationRows, personId } from './fixtures.js';
@@ -19,14 +20,18 @@ describe.each(testEngines)('catalog [%s]', (engine) => {
     hub = await createTestHub(engine);
     ownerOrg = (await hub.services.auth.insertOrg(setup, { name: '市公安局', kind: 'department' })).id;
     otherOrg = (await hub.services.auth.insertOrg(setup, { name: '市民政局', kind: 'department' })).id;
-    owner = (await hub.loginAs(['dept_data_owner'], ownerOrg)).cookie;
-    foreignOwner = (await hub.loginAs(['dept_data_owner'], otherOrg)).cookie;
-    dataAdmin = (await hub.loginAs(['data_admin'])).cookie;
-    agent = (await hub.loginAs(['agent'], otherOrg)).cookie;
-  });
+    // API keys (no password hashing): the same gate as sessions, and quick on a loaded machine
+    const key = async (roles: Role[], orgId: string | null) =>
+      `authorization=${(await hub.services.auth.createApiKey({ kind: 'user', roles: ['admin'] }, { name: 'k', roles, orgId })).key}`;
+    owner = await key(['dept_data_owner'], ownerOrg);
+    foreignOwner = await key(['dept_data_owner'], otherOrg);
+    dataAdmin = await key(['data_admin'], null);
+    agent = await key(['agent'], otherOrg);
+  }, 180_000);
   afterAll(async () => hub?.close());
 
-  const post = (cookie: string, url: string, payload: unknown) => hub.http.inject({ method: 'POST', url, headers: { cookie }, payload: payload as object });
+  const auth = (k: string) => ({ authorization: `Bearer ${k.slice('authorization='.length)}` });
+  const post = (cookie: string, url: string, payload: unknown) => hub.http.inject({ method: 'POST', url, headers: auth(cookie), payload: payload as object });
 
   it('registers a dataset whose grade is its highest field grade (就高从严), versioned and ledgered', async () => {
     const res = await post(owner, '/api/catalog/datasets', populationDataset());
@@ -34,18 +39,18 @@ describe.each(testEngines)('catalog [%s]', (engine) => {
     const ds = res.json();
     expect(ds).toMatchObject({ identifier: 'population', ownerOrgId: ownerOrg, ownerName: '市公安局', grade: 'important', generalLevel: null, version: 1 });
     expect(ds.fields.find((f: { name: string }) => f.name === 'id_number')).toMatchObject({ sensitive: true, personal: true, subjectId: true });
-    const versions = (await hub.http.inject({ url: '/api/catalog/datasets/population/versions', headers: { cookie: agent } })).json();
+    const versions = (await hub.http.inject({ url: '/api/catalog/datasets/population/versions', headers: auth(agent) })).json();
     expect(versions).toHaveLength(1);
     expect(versions[0].snapshotHash).toMatch(/^[0-9a-f]{64}$/);
   });
 
   it('regrades when the schema changes: a new version, ledgered with the grade change', async () => {
     const fields = populationDataset().fields.map((f) => (f.grade === 'important' ? { ...f, grade: 'general' as const, generalLevel: '4' } : f));
-    const res = await hub.http.inject({ method: 'PATCH', url: '/api/catalog/datasets/population', headers: { cookie: owner }, payload: { fields } });
+    const res = await hub.http.inject({ method: 'PATCH', url: '/api/catalog/datasets/population', headers: auth(owner), payload: { fields } });
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json()).toMatchObject({ grade: 'general', generalLevel: '4', version: 2 });
     const back = populationDataset().fields;
-    const again = await hub.http.inject({ method: 'PATCH', url: '/api/catalog/datasets/population', headers: { cookie: owner }, payload: { fields: back, title: '常住人口' } });
+    const again = await hub.http.inject({ method: 'PATCH', url: '/api/catalog/datasets/population', headers: auth(owner), payload: { fields: back, title: '常住人口' } });
     expect(again.json()).toMatchObject({ grade: 'important', version: 3, title: '常住人口' });
     const { rows } = await hub.database.pool.query(`select kind, body from ledger_entry where kind like 'catalog.dataset.%' order by idx`);
     expect(rows.map((r: { kind: string }) => r.kind)).toEqual(['catalog.dataset.created', 'catalog.dataset.regraded', 'catalog.dataset.regraded']);
@@ -53,7 +58,7 @@ describe.each(testEngines)('catalog [%s]', (engine) => {
   });
 
   it('refuses a foreign owner, a missing legal basis for not_shared, unknown categories and bad sub-levels', async () => {
-    const foreign = await hub.http.inject({ method: 'PATCH', url: '/api/catalog/datasets/population', headers: { cookie: foreignOwner }, payload: { title: 'x' } });
+    const foreign = await hub.http.inject({ method: 'PATCH', url: '/api/catalog/datasets/population', headers: auth(foreignOwner), payload: { title: 'x' } });
     expect(foreign.statusCode).toBe(403);
     expect(foreign.json().code).toBe('CATALOG_NOT_OWNER');
     const noBasis = await post(owner, '/api/catalog/datasets', { ...populationDataset('secret-one'), shareAttr: 'not_shared' });
@@ -74,16 +79,16 @@ describe.each(testEngines)('catalog [%s]', (engine) => {
       shareAttr: 'unconditional', fields: [populationDataset().fields[5]!],
     });
     expect(res.statusCode, res.body).toBe(201);
-    const all = (await hub.http.inject({ url: '/api/catalog/datasets', headers: { cookie: agent } })).json();
+    const all = (await hub.http.inject({ url: '/api/catalog/datasets', headers: auth(agent) })).json();
     expect(all.total).toBe(2);
     expect(all.facets.grade).toEqual(expect.arrayContaining([{ value: 'important', count: 1 }, { value: 'general', count: 1 }]));
     expect(all.facets.theme).toContainEqual({ value: 'SOCI', count: 2 });
     expect(all.facets.owner).toContainEqual({ value: otherOrg, label: '市民政局', count: 1 });
-    const filtered = (await hub.http.inject({ url: `/api/catalog/datasets?theme=GOVE&share=unconditional`, headers: { cookie: agent } })).json();
+    const filtered = (await hub.http.inject({ url: `/api/catalog/datasets?theme=GOVE&share=unconditional`, headers: auth(agent) })).json();
     expect(filtered.items.map((d: { identifier: string }) => d.identifier)).toEqual(['relief']);
-    const text = (await hub.http.inject({ url: `/api/catalog/datasets?q=${encodeURIComponent('低保')}`, headers: { cookie: agent } })).json();
+    const text = (await hub.http.inject({ url: `/api/catalog/datasets?q=${encodeURIComponent('低保')}`, headers: auth(agent) })).json();
     expect(text.total).toBe(1);
-    const byGrade = (await hub.http.inject({ url: `/api/catalog/datasets?grade=important&owner=${ownerOrg}`, headers: { cookie: agent } })).json();
+    const byGrade = (await hub.http.inject({ url: `/api/catalog/datasets?grade=important&owner=${ownerOrg}`, headers: auth(agent) })).json();
     expect(byGrade.items.map((d: { identifier: string }) => d.identifier)).toEqual(['population']);
   });
 
@@ -112,7 +117,7 @@ describe.each(testEngines)('catalog [%s]', (engine) => {
     expect(problem).toMatchObject({ code: 'CATALOG_ROWS_INVALID', badRows: 2, goodRows: 5 });
     expect(problem.errors.map((e: { field: string }) => e.field)).toEqual(['/rows/6/id_number', '/rows/6/age', '/rows/7/name']);
     expect(refused.body).not.toContain('110101198506120000');
-    expect((await hub.http.inject({ url: '/api/catalog/datasets/population', headers: { cookie: owner } })).json().rowCount).toBe(0);
+    expect((await hub.http.inject({ url: '/api/catalog/datasets/population', headers: auth(owner) })).json().rowCount).toBe(0);
 
     const ok = await post(owner, '/api/catalog/datasets/population/rows', { rows });
     expect(ok.statusCode, ok.body).toBe(201);
@@ -128,14 +133,14 @@ describe.each(testEngines)('catalog [%s]', (engine) => {
     const lines = populationRows(3, 100).map((r) => [r.id_number, r.name, r.birth_date, r.age, `"${r.address},近路口"`, r.district, r.income, r.phone].join(','));
     const csv = await hub.http.inject({
       method: 'POST', url: '/api/catalog/datasets/population/upload?mode=replace',
-      headers: { cookie: owner, 'content-type': 'text/csv' }, payload: [header, ...lines].join('\r\n'),
+      headers: { ...auth(owner), 'content-type': 'text/csv' }, payload: [header, ...lines].join('\r\n'),
     });
     expect(csv.statusCode, csv.body).toBe(201);
     expect(csv.json()).toMatchObject({ dataVersion: 2, rows: 3, rowCount: 3, mode: 'replace' });
 
     const badCsv = await hub.http.inject({
       method: 'POST', url: '/api/catalog/datasets/population/upload',
-      headers: { cookie: owner, 'content-type': 'text/csv' }, payload: `${header}\r\n${lines[0]}\r\nnot-an-id,x,1985-13-40,1,a,b,1,2\r\n`,
+      headers: { ...auth(owner), 'content-type': 'text/csv' }, payload: `${header}\r\n${lines[0]}\r\nnot-an-id,x,1985-13-40,1,a,b,1,2\r\n`,
     });
     expect(badCsv.statusCode).toBe(422);
     expect(badCsv.json().errors.map((e: { field: string }) => e.field)).toEqual(['/rows/3/id_number', '/rows/3/birth_date']);
@@ -147,11 +152,11 @@ describe.each(testEngines)('catalog [%s]', (engine) => {
     const buffer = Buffer.from(await workbook.xlsx.writeBuffer());
     const xlsx = await hub.http.inject({
       method: 'POST', url: '/api/catalog/datasets/population/upload',
-      headers: { cookie: owner, 'content-type': 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' }, payload: buffer,
+      headers: { ...auth(owner), 'content-type': 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' }, payload: buffer,
     });
     expect(xlsx.statusCode, xlsx.body).toBe(201);
     expect(xlsx.json()).toMatchObject({ dataVersion: 3, rows: 2, rowCount: 5 });
-    const loads = (await hub.http.inject({ url: '/api/catalog/datasets/population/loads', headers: { cookie: agent } })).json();
+    const loads = (await hub.http.inject({ url: '/api/catalog/datasets/population/loads', headers: auth(agent) })).json();
     expect(loads.map((l: { source: string }) => l.source)).toEqual(['xlsx', 'csv', 'api']);
     expect(personId(1)).toHaveLength(18);
   });
