@@ -196,6 +196,11 @@ export class HotlineReferenceService {
    */
   async importTaxonomy(actor: Actor, rows: CategoryPath[]): Promise<{ rows: number; created: number; existing: number; bad: number }> {
     assertCan(actor, 'hotline.reference.manage');
+    return this.insertTaxonomy(actor, rows);
+  }
+
+  /** importTaxonomy without the permission check: for the CLI (`cityhub taxonomy import`) and other trusted callers. */
+  async insertTaxonomy(actor: Actor, rows: CategoryPath[]): Promise<{ rows: number; created: number; existing: number; bad: number }> {
     const paths = rows.map(cleanPath);
     const good = paths.filter((p): p is CategoryPath => !!p);
     const { created, nodes } = await this.addPaths(actor, good);

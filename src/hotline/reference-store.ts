@@ -41,6 +41,24 @@ export const listCategories = (db: Db, activeOnly: boolean) => {
 export const findCategory = (db: Db, id: string) =>
   db.selectFrom('hotline_category').selectAll().where('id', '=', id).executeTakeFirst();
 
+/** The node and its ancestors (level1, level1/level2) in the taxonomy. */
+export const findCategoryLineage = async (db: Db, id: string): Promise<CategoryRow[]> => {
+  const node = await findCategory(db, id);
+  if (!node) return [];
+  const ancestors = await db
+    .selectFrom('hotline_category')
+    .selectAll()
+    .where('level1', '=', node.level1)
+    .where((eb) =>
+      eb.or([
+        eb.and([eb('level2', 'is', null), eb('level3', 'is', null)]),
+        ...(node.level2 && node.level3 ? [eb.and([eb('level2', '=', node.level2), eb('level3', 'is', null)])] : []),
+      ]),
+    )
+    .execute();
+  return [node, ...ancestors.filter((a) => a.id !== node.id)];
+};
+
 export const findCategoryByCode = (db: Db, code: string) =>
   db.selectFrom('hotline_category').selectAll().where('code', '=', code).executeTakeFirst();
 
@@ -88,13 +106,13 @@ export const deleteRoutingRule = (db: Db, id: string) =>
   db.deleteFrom('hotline_routing_rule').where('id', '=', id).returning('id').executeTakeFirst();
 
 /**
- * Rules that could route this ticket: the category (or any category) in one of the areas (or any area).
+ * Rules that could route this ticket: the category or one of its ancestors (or any category) in one of the areas (or any area).
  * The service ranks them (most specific first); there are few per category, so no ranking in SQL.
  */
-export const findCandidateRules = (db: Db, categoryId: string | null, areaIds: string[]) =>
+export const findCandidateRules = (db: Db, categoryIds: string[], areaIds: string[]) =>
   db
     .selectFrom('hotline_routing_rule')
     .selectAll()
-    .where((eb) => eb.or([eb('category_id', 'is', null), ...(categoryId ? [eb('category_id', '=', categoryId)] : [])]))
+    .where((eb) => eb.or([eb('category_id', 'is', null), ...(categoryIds.length ? [eb('category_id', 'in', categoryIds)] : [])]))
     .where((eb) => eb.or([eb('area_id', 'is', null), ...(areaIds.length ? [eb('area_id', 'in', areaIds)] : [])]))
     .execute();

@@ -228,9 +228,10 @@ export class TicketService {
   }
 
   /**
-   * Routing: rules category × area → unit, most specific first (a category rule beats an any-category rule; a
-   * street beats its district, which beats any area; then the higher priority, then the older rule). No rule →
-   * the government of the ticket's district (首接负责).
+   * Routing: rules category × area → unit, most specific first: a rule on the ticket's own category beats one on
+   * its level-2 parent, which beats its level-1 parent, which beats an any-category rule; among those, a street
+   * beats its district, which beats any area; then the higher priority, then the older rule. No rule → the
+   * government of the ticket's district (首接负责).
    *
    * @example await hotline.suggestUnit(categoryId, streetAreaId) // { unitId, source: 'rule', ruleId }
    */
@@ -238,9 +239,11 @@ export class TicketService {
     const area = areaId ? await reference.findArea(db, areaId) : undefined;
     const district = area?.level === 'district' ? area : area?.parent_id ? await reference.findArea(db, area.parent_id) : undefined;
     const areaIds = [area?.id, district?.id].filter((x): x is string => !!x);
-    const rules = await reference.findCandidateRules(db, categoryId, areaIds);
-    const score = (r: reference.RoutingRuleRow) =>
-      (r.category_id ? 4 : 0) + (r.area_id && r.area_id === area?.id && area?.level !== 'district' ? 2 : r.area_id ? 1 : 0);
+    const lineage = categoryId ? await reference.findCategoryLineage(db, categoryId) : [];
+    const depth = new Map(lineage.map((c) => [c.id, c.level3 ? 3 : c.level2 ? 2 : 1]));
+    const rules = await reference.findCandidateRules(db, lineage.map((c) => c.id), areaIds);
+    const areaScore = (r: reference.RoutingRuleRow) => (!r.area_id ? 0 : r.area_id === district?.id ? 1 : 2);
+    const score = (r: reference.RoutingRuleRow) => (r.category_id ? depth.get(r.category_id) ?? 0 : 0) * 3 + areaScore(r);
     rules.sort(
       (a, b) => score(b) - score(a) || b.priority - a.priority || new Date(a.created_at).getTime() - new Date(b.created_at).getTime(),
     );

@@ -143,10 +143,12 @@ export const insertTicketsBulk = (trx: Db, rows: NewTicketRow[]) =>
 export const insertTicketEventsBulk = (trx: Db, rows: Insertable<HotlineTicketEventTable>[]) =>
   trx.insertInto('hotline_ticket_event').values(rows).execute();
 
-/** Sets the day's counter to at least `last` (after a bulk insert that numbered its own tickets). */
-export const raiseTicketCounter = (trx: Db, day: string, last: number) =>
-  trx
+/** Raises each day's counter to at least `last` (after a bulk insert that numbered its own tickets). */
+export const raiseTicketCounters = async (trx: Db, counters: { day: string; last: number }[]) => {
+  if (counters.length === 0) return;
+  await trx
     .insertInto('hotline_ticket_counter')
-    .values({ day, last })
+    .values(counters)
     .onConflict((oc) => oc.column('day').doUpdateSet({ last: sql<number>`greatest(hotline_ticket_counter.last, excluded.last)` }))
     .execute();
+};

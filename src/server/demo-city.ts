@@ -1,6 +1,9 @@
 import type { Actor, Role } from '../platform/auth/roles.js';
 import { roles } from '../platform/auth/roles.js';
 import type { CityHub } from './app.js';
+import { seedCatalogDemo } from '../catalog/index.js';
+import { seedHotlineDemo } from '../hotline/demo-seed.js';
+import { hotlineConfig } from '../hotline/hotline-config.js';
 
 /** The password every demo user has (docs/demo.md); the demo is for trying CityHub, never for production. */
 export const DEMO_PASSWORD = 'CityHub@2026';
@@ -79,8 +82,16 @@ async function seedPlatform(ctx: DemoContext): Promise<void> {
   ctx.log(`platform: ${ctx.orgs.size} organisations, ${ctx.users.size} users`);
 }
 
+/** The hotline: areas, taxonomy, routing rules and ~3,000 generated tickets of the last 90 days. */
+async function seedHotline(ctx: DemoContext): Promise<void> {
+  await seedHotlineDemo({
+    db: ctx.hub.database.db, settings: hotlineConfig(ctx.hub.config), now: ctx.hub.services.clock(),
+    districts: demoCityPlan.districts, orgs: ctx.orgs, users: ctx.users, log: ctx.log,
+  });
+}
+
 /** Every module's demo part, in order. */
-export const demoSeeders: DemoSeeder[] = [seedPlatform];
+export const demoSeeders: DemoSeeder[] = [seedPlatform, seedHotline, (ctx) => seedCatalogDemo(ctx, demoCityPlan, ctx.hub.services.catalog)];
 
 /**
  * Seeds the demo city into an empty database. Returns false (and does nothing) when users already exist, so

@@ -3,8 +3,9 @@ import { serveCommand } from './serve.js';
 import { migrateCommand } from './migrate.js';
 import { adminCreateCommand } from './admin-create.js';
 import { demoCommand } from './demo.js';
+import { taxonomyImportCommand } from './taxonomy-import.js';
 import { ledgerVerifyCommand } from './ledger-verify.js';
 import { hotlineEvalCommand } from './hotline-eval.js';
 
 /** Every `cityhub` command; add a new one here. */
-export const commands: Command[] = [serveCommand, migrateCommand, adminCreateCommand, demoCommand, ledgerVerifyCommand, hotlineEvalCommand];
+export const commands: Command[] = [serveCommand, migrateCommand, adminCreateCommand, demoCommand, ledgerVerifyCommand, hotlineEvalCommand, taxonomyImportCommand];
