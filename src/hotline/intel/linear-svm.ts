@@ -1,6 +1,9 @@
 import type { SparseVector } from './feature-hashing.js';
 
-/** A linear multi-class scorer: `score[c] = w[c]·x + b[c]`, weights row-major (`classes × dim`). */
+/**
+ * A linear multi-class scorer: `score[c] = w·x + b[c]`, weights interleaved by feature
+ * (`w[j * classes + c]`) so that scoring or updating one feature touches one cache line for all classes.
+ */
 export interface LinearModel {
   classes: number;
   dim: number;
@@ -53,85 +56,110 @@ export function trainLinearSvm(
 ): LinearModel {
   const opt = { ...defaultSvmOptions, ...options };
   const n = X.length;
-  const W = new Float32Array(classes * dim);
-  const B = new Float32Array(classes);
+  const K = classes;
+  // The K binary problems run in lockstep over one shuffled order: each example's features are read once
+  // for all classes, which matters more than the arithmetic (the weights do not fit in cache).
+  const w = new Float64Array(dim * K);
+  const b = new Float64Array(K);
+  const alpha = new Float64Array(n * K);
   const sq = new Float64Array(n);
   for (let i = 0; i < n; i++) {
-    let s = 1; // the bias feature
+    let s2 = 1; // the bias feature
     const v = X[i].val;
-    for (let k = 0; k < v.length; k++) s += v[k] * v[k];
-    sq[i] = s;
+    for (let k = 0; k < v.length; k++) s2 += v[k] * v[k];
+    sq[i] = s2;
   }
-  const counts = new Float64Array(classes);
+  const counts = new Float64Array(K);
   for (let i = 0; i < n; i++) counts[y[i]]++;
-  const rand = mulberry32(opt.seed);
-  const order = new Int32Array(n);
-  const w = new Float64Array(dim);
-  const alpha = new Float64Array(n);
-  const Ci = new Float64Array(n);
-
-  for (let c = 0; c < classes; c++) {
-    w.fill(0);
-    alpha.fill(0);
-    let b = 0;
-    // Balanced weights for the binary problem c vs rest: each side weighs as much as the other.
+  // Balanced weights for each binary problem c vs rest: each side weighs as much as the other.
+  const wPos = new Float64Array(K);
+  const wNeg = new Float64Array(K);
+  for (let c = 0; c < K; c++) {
     const pos = counts[c];
     const neg = n - pos;
-    const wPos = opt.balanced && pos > 0 ? n / (2 * pos) : 1;
-    const wNeg = opt.balanced && neg > 0 ? n / (2 * neg) : 1;
-    for (let i = 0; i < n; i++) {
-      Ci[i] = opt.C * (y[i] === c ? wPos : wNeg) * (opt.exampleWeight ? opt.exampleWeight[i] : 1);
+    wPos[c] = opt.balanced && pos > 0 ? n / (2 * pos) : 1;
+    wNeg[c] = opt.balanced && neg > 0 ? n / (2 * neg) : 1;
+  }
+  const rand = mulberry32(opt.seed);
+  const order = new Int32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  const dot = new Float64Array(K);
+  const delta = new Float64Array(K);
+  const maxPG = new Float64Array(K);
+  const minPG = new Float64Array(K);
+  const done = new Uint8Array(K);
+
+  for (let epoch = 0; epoch < opt.maxEpochs; epoch++) {
+    for (let i = n - 1; i > 0; i--) {
+      const j = Math.floor(rand() * (i + 1));
+      const t = order[i];
+      order[i] = order[j];
+      order[j] = t;
     }
-    for (let i = 0; i < n; i++) order[i] = i;
-    for (let epoch = 0; epoch < opt.maxEpochs; epoch++) {
-      for (let i = n - 1; i > 0; i--) {
-        const j = Math.floor(rand() * (i + 1));
-        const t = order[i];
-        order[i] = order[j];
-        order[j] = t;
+    maxPG.fill(-Infinity);
+    minPG.fill(Infinity);
+    for (let t = 0; t < n; t++) {
+      const i = order[t];
+      const yi = y[i];
+      const { idx, val } = X[i];
+      const nnz = idx.length;
+      for (let c = 0; c < K; c++) dot[c] = b[c];
+      for (let k = 0; k < nnz; k++) {
+        const base = idx[k] * K;
+        const v = val[k];
+        for (let c = 0; c < K; c++) dot[c] += w[base + c] * v;
       }
-      let maxPG = -Infinity;
-      let minPG = Infinity;
-      for (let t = 0; t < n; t++) {
-        const i = order[t];
-        const yi = y[i] === c ? 1 : -1;
-        const { idx, val } = X[i];
-        const D = 0.5 / Ci[i];
-        let dot = b;
-        for (let k = 0; k < idx.length; k++) dot += w[idx[k]] * val[k];
-        const G = yi * dot - 1 + D * alpha[i];
-        const PG = alpha[i] === 0 ? Math.min(G, 0) : G;
-        if (PG > maxPG) maxPG = PG;
-        if (PG < minPG) minPG = PG;
-        if (Math.abs(PG) > 1e-12) {
-          const old = alpha[i];
-          const a = Math.max(old - G / (sq[i] + D), 0);
-          alpha[i] = a;
-          const d = (a - old) * yi;
+      const ew = opt.exampleWeight ? opt.exampleWeight[i] : 1;
+      let any = false;
+      for (let c = 0; c < K; c++) {
+        delta[c] = 0;
+        if (done[c]) continue;
+        const ys = yi === c ? 1 : -1;
+        const Ci = opt.C * ew * (ys > 0 ? wPos[c] : wNeg[c]);
+        const D = 0.5 / Ci;
+        const ai = i * K + c;
+        const a0 = alpha[ai];
+        const G = ys * dot[c] - 1 + D * a0;
+        const PG = a0 === 0 ? Math.min(G, 0) : G;
+        if (PG > maxPG[c]) maxPG[c] = PG;
+        if (PG < minPG[c]) minPG[c] = PG;
+        if (PG > 1e-12 || PG < -1e-12) {
+          const a = Math.max(a0 - G / (sq[i] + D), 0);
+          alpha[ai] = a;
+          const d = (a - a0) * ys;
           if (d !== 0) {
-            for (let k = 0; k < idx.length; k++) w[idx[k]] += d * val[k];
-            b += d;
+            delta[c] = d;
+            b[c] += d;
+            any = true;
           }
         }
       }
-      if (maxPG - minPG < opt.eps) break;
+      if (!any) continue;
+      for (let k = 0; k < nnz; k++) {
+        const base = idx[k] * K;
+        const v = val[k];
+        for (let c = 0; c < K; c++) w[base + c] += delta[c] * v;
+      }
     }
-    const off = c * dim;
-    for (let j = 0; j < dim; j++) W[off + j] = w[j];
-    B[c] = b;
+    let allDone = true;
+    for (let c = 0; c < K; c++) {
+      if (!done[c] && maxPG[c] - minPG[c] < opt.eps) done[c] = 1;
+      if (!done[c]) allDone = false;
+    }
+    if (allDone) break;
   }
-  return { classes, dim, w: W, b: B };
+  return { classes: K, dim, w: Float32Array.from(w), b: Float32Array.from(b) };
 }
 
 /** Writes the class scores of `x` into `out` (length = classes). */
 export function linearScores(model: LinearModel, x: SparseVector, out: Float64Array): Float64Array {
-  const { classes, dim, w, b } = model;
+  const { classes: K, w, b } = model;
   const { idx, val } = x;
-  for (let c = 0; c < classes; c++) {
-    const off = c * dim;
-    let s = b[c];
-    for (let k = 0; k < idx.length; k++) s += val[k] * w[off + idx[k]];
-    out[c] = s;
+  for (let c = 0; c < K; c++) out[c] = b[c];
+  for (let k = 0; k < idx.length; k++) {
+    const base = idx[k] * K;
+    const v = val[k];
+    for (let c = 0; c < K; c++) out[c] += v * w[base + c];
   }
   return out;
 }

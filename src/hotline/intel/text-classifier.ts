@@ -58,9 +58,9 @@ export const defaultTextClassifierOptions: TextClassifierOptions = {
   members: defaultMembers,
   minCount: 2,
   calibrationFraction: 0.1,
-  selfTraining: { threshold: 0.9, weight: 0.5 },
+  selfTraining: { threshold: 0.95, weight: 0.5 },
   seed: 1,
-  maxEpochs: 20,
+  maxEpochs: 10,
 };
 
 export interface TrainInput {
@@ -237,7 +237,7 @@ function trainMembers(
     featurizer.fit(dfDocs);
     const hashed: SparseVector[] = items.map((i) => featurizer.transform(i.doc));
     const map = CompactFeatureMap.fromVectors(hashed, featurizer.dim, opt.minCount);
-    const X = hashed.map((x) => map.map(x));
+    const X = hashed.map((x) => map.mapUnsorted(x));
     const y = Int32Array.from(items, (i) => i.label);
     const model = trainLinearSvm(X, y, classes, map.size, {
       C: spec.C,
@@ -245,11 +245,8 @@ function trainMembers(
       seed: opt.seed,
       exampleWeight: hasWeights ? weights : undefined,
     });
-    // Interleave: features × classes.
-    const w = new Float32Array(map.size * classes);
-    for (let c = 0; c < classes; c++) for (let j = 0; j < map.size; j++) w[j * classes + c] = model.w[c * map.size + j];
     progress(`  member ${spec.name}: ${map.size} features, ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-    return new Member(spec, featurizer, map, w, model.b);
+    return new Member(spec, featurizer, map, model.w, model.b);
   });
 }
 
