@@ -1,0 +1,41 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { demoCityPlan, demoSeeders, type DemoContext } from '../../src/server/demo-city.js';
+import { seedCatalogDemo } from '../../src/catalog/index.js';
+import { testEngines } from '../support/engines.js';
+import { createTestHub, type TestHub } from '../support/test-hub.js';
+
+describe.each(testEngines.slice(0, 1))('catalog demo [%s]', (engine) => {
+  let hub: TestHub;
+  let ctx: DemoContext;
+
+  beforeAll(async () => {
+    hub = await createTestHub(engine);
+    ctx = { hub, actor: { kind: 'anonymous', id: 'demo-seed', roles: ['admin'] }, orgs: new Map(), users: new Map(), log: () => {} };
+    await demoSeeders[0]!(ctx); // the platform part: organisations and demo users
+    await seedCatalogDemo(ctx, demoCityPlan, hub.services.catalog);
+  }, 240_000);
+  afterAll(async () => hub?.close());
+
+  it('seeds graded datasets of several departments with rows, grants and a pending request', async () => {
+    const bureau = { kind: 'user' as const, id: 'x', orgId: ctx.orgs.get('市数据局'), roles: ['data_admin' as const] };
+    const found = await hub.services.catalog.catalog.search(bureau, {});
+    expect(found.total).toBe(6);
+    expect(Object.fromEntries(found.items.map((d) => [d.identifier, d.grade]))).toMatchObject({
+      population: 'important', enterprises: 'general', 'medical-records': 'core', 'hotline-tickets': 'general',
+    });
+    expect(found.items.find((d) => d.identifier === 'population')!.rowCount).toBe(600);
+    const requests = await hub.services.catalog.sharing.listRequests(bureau);
+    expect(requests.filter((r) => r.status === 'granted')).toHaveLength(5);
+    expect(requests.filter((r) => r.status === 'pending')).toHaveLength(1);
+  });
+
+  it('gives the demo citizen entries in "who used my data", and the ledger still verifies', async () => {
+    const citizen = { kind: 'user' as const, id: ctx.users.get('citizen')!, roles: ['citizen' as const] };
+    const usage = await hub.services.catalog.usage.myDataUsage(citizen);
+    expect(usage.linked).toBe(true);
+    expect(new Set(usage.accesses.map((a) => a.unit))).toEqual(new Set(['市人力资源和社会保障局', '市住房和城乡建设局']));
+    expect(usage.accesses.map((a) => a.purpose)).toContain('住房保障家庭资格审核');
+    const verification = await hub.services.ledger.verify();
+    expect(verification.ok, JSON.stringify(verification.fault)).toBe(true);
+  });
+});
