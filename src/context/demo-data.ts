@@ -3,8 +3,21 @@
  * generated city uses the same centre), so the seed and the simulator agree on ids without a query.
  */
 export const DEMO_CENTRE: [number, number] = [112.9, 28.2];
-/** Half-width of the demo area in degrees (~10 km each way: a ~20 km city). */
-export const DEMO_SPREAD = 0.1;
+/** Half-width of the demo area in degrees: the web map's generated city spans 112.7–113.1 E, 28.0–28.4 N. */
+export const DEMO_SPREAD = 0.18;
+
+/** District centres of the web map's generated city (src/web/src/geo/demo-city.json `cp`). */
+export const demoDistricts: { name: string; centre: [number, number] }[] = [
+  { name: '临江区', centre: [112.8, 28.22] },
+  { name: '青山区', centre: [112.84, 28.34] },
+  { name: '新湖区', centre: [112.98, 28.32] },
+  { name: '白塔区', centre: [112.9, 28.08] },
+  { name: '高新区', centre: [113.03, 28.17] },
+];
+
+/** The district whose centre is nearest (the map's districts are convex enough for a demo). */
+export const nearestDistrict = (lon: number, lat: number): string =>
+  demoDistricts.reduce((best, d) => (Math.hypot(d.centre[0] - lon, d.centre[1] - lat) < Math.hypot(best.centre[0] - lon, best.centre[1] - lat) ? d : best)).name;
 
 export const demoKinds = [
   { type: 'AirQualityObserved', count: 60 },

@@ -1,10 +1,9 @@
 import type { Actor } from '../platform/auth/roles.js';
 import { CITYHUB_CONTEXT_URL } from './jsonld-context.js';
-import { DEMO_CENTRE, DEMO_SPREAD, demoId, demoKinds, demoReadings, seeded } from './demo-data.js';
+import { DEMO_CENTRE, DEMO_SPREAD, demoId, demoKinds, demoReadings, nearestDistrict, seeded } from './demo-data.js';
 import type { ContextService } from './index.js';
 
 const seedActor: Actor = { kind: 'api_key', id: 'demo-seed', username: 'demo-seed', roles: ['admin'] };
-const districts = ['临江区', '青山区', '新湖区', '白塔区', '高新区'];
 
 /** The demo city's live layer: a few thousand Smart Data Models entities (docs/context.md). */
 export async function seedContextDemo(context: ContextService, log: (m: string) => void = () => {}): Promise<number> {
@@ -15,12 +14,12 @@ export async function seedContextDemo(context: ContextService, log: (m: string) 
   for (const { type, count } of demoKinds) {
     for (let i = 0; i < count; i++) {
       const lon = Math.round((DEMO_CENTRE[0] + (rnd() * 2 - 1) * DEMO_SPREAD) * 1e6) / 1e6;
-      const lat = Math.round((DEMO_CENTRE[1] + (rnd() * 2 - 1) * DEMO_SPREAD * 0.9) * 1e6) / 1e6;
+      const lat = Math.round((DEMO_CENTRE[1] + (rnd() * 2 - 1) * DEMO_SPREAD) * 1e6) / 1e6;
       all.push({
         id: demoId(type, i),
         type,
         location: { type: 'GeoProperty', value: { type: 'Point', coordinates: [lon, lat] } },
-        address: { type: 'Property', value: { addressLocality: '云川市', district: districts[Math.floor(rnd() * districts.length)] } },
+        address: { type: 'Property', value: { addressLocality: '云川市', district: nearestDistrict(lon, lat) } },
         ...demoReadings(type, rnd, now),
       });
     }

@@ -1,6 +1,9 @@
 import { createServer, type Server } from 'node:net';
 import mqtt, { type MqttClient } from 'mqtt';
-import { createBroker } from 'aedes';
+// aedes is CommonJS: Node's ESM loader cannot see its named exports, so take them from the default export.
+import aedes from 'aedes';
+
+const { createBroker } = aedes;
 import type { Actor } from '../platform/auth/roles.js';
 import { isProblem } from '../platform/errors/problem.js';
 import type { ContextConfig } from './config.js';

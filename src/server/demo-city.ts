@@ -4,6 +4,7 @@ import type { CityHub } from './app.js';
 import { seedCatalogDemo } from '../catalog/index.js';
 import { seedHotlineDemo } from '../hotline/demo-seed.js';
 import { hotlineConfig } from '../hotline/hotline-config.js';
+import { seedContextDemo } from '../context/index.js';
 
 /** The password every demo user has (docs/demo.md); the demo is for trying CityHub, never for production. */
 export const DEMO_PASSWORD = 'CityHub@2026';
@@ -91,7 +92,9 @@ async function seedHotline(ctx: DemoContext): Promise<void> {
 }
 
 /** Every module's demo part, in order. */
-export const demoSeeders: DemoSeeder[] = [seedPlatform, seedHotline, (ctx) => seedCatalogDemo(ctx, demoCityPlan, ctx.hub.services.catalog)];
+export const demoSeeders: DemoSeeder[] = [seedPlatform, seedHotline, (ctx) => seedCatalogDemo(ctx, demoCityPlan, ctx.hub.services.catalog), async (ctx) => {
+  await seedContextDemo(ctx.hub.services.context, ctx.log);
+}];
 
 /**
  * Seeds the demo city into an empty database. Returns false (and does nothing) when users already exist, so
