@@ -1,0 +1,248 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import ExcelJS from 'exceljs';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testEngines } from '../../support/engines.js';
+import { readCsvRecords } from '../../../src/platform/csv/csv-reader.js';
+import { parseMapping, type Mapping } from '../../../src/hotline/import/index.js';
+import { importer as admin, importFixture, type ImportFixture } from './import-fixture.js';
+
+const DATA = path.resolve(__dirname, '../../../../shared/data');
+const MAPPINGS = path.resolve(__dirname, '../../../docs/mappings');
+const BALTIMORE = path.join(DATA, 'baltimore311/baltimore311_sample.csv');
+const TEDDY = path.join(DATA, 'teddycup2020c');
+
+/** The header and the first `n` records of a CSV, as a new file (records may span lines). */
+const headOf = (file: string, n: number): string => {
+  const out = path.join(mkdtempSync(path.join(tmpdir(), 'import-')), path.basename(file));
+  const text = readFileSync(file, 'utf8');
+  let records = -1;
+  let quoted = false;
+  let end = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') quoted = !quoted;
+    else if (c === '\n' && !quoted && ++records === n) {
+      end = i + 1;
+      break;
+    }
+  }
+  writeFileSync(out, text.slice(0, end));
+  return out;
+};
+
+const mapping = (name: string): Mapping => parseMapping(JSON.parse(readFileSync(path.join(MAPPINGS, name), 'utf8')));
+
+/** Counts the rows a mapping should accept, with rules written here, not with the importer's code. */
+async function countValid(file: string, valid: (r: Record<string, string>) => boolean, id: (r: Record<string, string>) => string) {
+  let rows = 0;
+  const ids = new Set<string>();
+  let bad = 0;
+  for await (const { values } of readCsvRecords(file)) {
+    rows++;
+    if (valid(values)) ids.add(id(values));
+    else bad++;
+  }
+  return { rows, bad, unique: ids.size };
+}
+
+const US_DATE = /^\d{2}\/\d{2}\/\d{4} \d{2}:\d{2}:\d{2} [AP]M$/;
+const CN_TIME = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/;
+const baltimoreValid = (r: Record<string, string>) => {
+  const placeholderLat = ['', '39', '39.0'].includes(r.Latitude.trim());
+  const placeholderLon = ['', '-77', '-76', '-77.0', '-76.0'].includes(r.Longitude.trim());
+  return (
+    r.ServiceRequestNum.trim() !== '' && r.SRType.trim() !== '' && US_DATE.test(r.CreatedDate.trim()) &&
+    (r.DueDate.trim() === '' || US_DATE.test(r.DueDate.trim())) && (r.CloseDate.trim() === '' || US_DATE.test(r.CloseDate.trim())) &&
+    placeholderLat === placeholderLon
+  );
+};
+const teddyValid = (r: Record<string, string>) => r.id.trim() !== '' && r.title.trim() !== '' && CN_TIME.test(r.time.trim());
+
+describe.each(testEngines)('ticket import [%s]', (engine) => {
+  let fx: ImportFixture;
+  const count = async (source: string) =>
+    Number((await fx.database.db.selectFrom('hotline_ticket').select((eb) => eb.fn.countAll<number>().as('n')).where('source', '=', source).executeTakeFirstOrThrow()).n);
+
+  beforeAll(async () => {
+    fx = await importFixture(engine, () => new Date('2026-11-26T02:00:00Z'));
+  });
+  afterAll(async () => fx?.close());
+
+  it('imports every valid row of the Baltimore 311 sample once; a second run adds nothing', async () => {
+    // PGlite (WASM) inserts ~5x slower than PostgreSQL: it takes the first 2,500 rows, PostgreSQL the whole file.
+    const file = engine === 'postgres' ? BALTIMORE : headOf(BALTIMORE, 2500);
+    const expected = await countValid(file, baltimoreValid, (r) => r.ServiceRequestNum.trim());
+    const bad: number[] = [];
+    const first = await fx.importer.run(admin, { file, mapping: mapping('baltimore311.json'), onBadRow: (line) => bad.push(line) });
+    expect(first.rowsDone).toBe(expected.rows);
+    expect(first.imported).toBe(expected.unique);
+    expect(first.bad).toBe(expected.bad);
+    expect(await count('baltimore311')).toBe(expected.unique);
+
+    const second = await fx.importer.run(admin, { file, mapping: mapping('baltimore311.json') });
+    expect(second.imported).toBe(0);
+    expect(second.existing).toBe(expected.unique);
+    expect(await count('baltimore311')).toBe(expected.unique);
+
+    // SLA and states mapped: a closed-late ticket is overdue, duplicates are tagged, categories were created.
+    const db = fx.database.db;
+    const onTime = await db.selectFrom('hotline_ticket').select(['number', 'due_at', 'closed_at', 'overdue', 'status', 'tags'])
+      .where('external_id', '=', '14-00293539').executeTakeFirstOrThrow();
+    expect(onTime).toMatchObject({ status: 'closed', overdue: false, tags: [] });
+    expect(onTime.closed_at!.toISOString()).toBe('2014-05-05T15:08:16.000Z'); // 11:08:16 AM EDT
+    expect(onTime.due_at!.toISOString()).toBe('2014-07-21T17:07:39.000Z');
+    const overdue = Number((await db.selectFrom('hotline_ticket').select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('source', '=', 'baltimore311').where('overdue', '=', true).executeTakeFirstOrThrow()).n);
+    // SOURCE.md: 1,567 of the 10,000 closed after their due date, plus open ones past due
+    expect(overdue).toBeGreaterThan(engine === 'postgres' ? 1567 : 300);
+    const duplicates = await db.selectFrom('hotline_ticket').select('external_id').where('source', '=', 'baltimore311')
+      .where(sql<boolean>`'duplicate' = any(tags)`).execute();
+    const sourceDuplicates = await countValid(file, (r) => /\(Duplicate\)/.test(r.SRStatus), (r) => r.ServiceRequestNum);
+    expect(duplicates.length).toBe(sourceDuplicates.unique); // whole file: 207 + 8 + 2 (SOURCE.md)
+    const cats = await fx.reference.listCategories(admin);
+    expect(cats.some((c) => c.level1 === 'Solid Waste' && c.level2 === 'SW-Dirty Alley')).toBe(true);
+    const numbers = await db.selectFrom('hotline_ticket').select('number').where('external_id', '=', '18-00269879').executeTakeFirstOrThrow();
+    expect(numbers.number).toMatch(/^20180412-\d{6}$/); // numbered on the ticket's own (Shanghai) day, same counter
+  }, 120_000);
+
+  it('imports the Teddy Cup message files, each row once', async () => {
+    const files: [string, string, string][] = [
+      ['messages_labeled_sample.csv', 'teddycup-messages-labeled-sample.json', 'teddycup-labeled'],
+      ...(engine === 'postgres'
+        ? ([
+            // The bigger files only on PostgreSQL: ~10,000 rows that PGlite (WASM) would take long to insert.
+            ['messages_replies.csv', 'teddycup-messages-replies.json', 'teddycup-replies'],
+            ['messages_hot.csv', 'teddycup-messages-hot.json', 'teddycup-hot'],
+            ['messages_unlabeled_test.csv', 'teddycup-messages-unlabeled-test.json', 'teddycup-unlabeled'],
+          ] as [string, string, string][])
+        : []),
+    ];
+    for (const [file, map, source] of files) {
+      const expected = await countValid(path.join(TEDDY, file), teddyValid, (r) => r.id.trim());
+      const summary = await fx.importer.run(admin, { file: path.join(TEDDY, file), mapping: mapping(map) });
+      expect(summary.bad, file).toBe(expected.bad);
+      expect(summary.imported, file).toBe(expected.unique);
+      expect(await count(source), file).toBe(expected.unique);
+      const again = await fx.importer.run(admin, { file: path.join(TEDDY, file), mapping: mapping(map) });
+      expect(again.imported, file).toBe(0);
+    }
+    const labeled = await fx.database.db.selectFrom('hotline_ticket as t').innerJoin('hotline_category as c', 'c.id', 't.category_id')
+      .select(['c.level1', 'c.level2']).where('t.source', '=', 'teddycup-labeled').execute();
+    expect(new Set(labeled.map((l) => l.level1))).toEqual(new Set(['城乡建设', '环境保护', '交通运输', '教育文体', '劳动和社会保障', '商贸旅游', '卫生计生']));
+    if (engine !== 'postgres') return;
+    const replied = await fx.database.db.selectFrom('hotline_ticket').select(['reply_text', 'answered_at', 'closed_at'])
+      .where('source', '=', 'teddycup-replies').where('external_id', '=', '2549').executeTakeFirstOrThrow();
+    expect(replied.reply_text).toBeTruthy();
+    expect(replied.answered_at).toEqual(replied.closed_at);
+  }, 120_000);
+
+  it('resumes after a crash mid-file and ends with the same rows as one run', async () => {
+    const m = { ...mapping('teddycup-messages-labeled-sample.json'), source: 'resume-test' };
+    const file = path.join(TEDDY, 'messages_labeled_sample.csv');
+    let batches = 0;
+    await expect(fx.importer.run(admin, {
+      file, mapping: m, batchSize: 100,
+      onProgress: () => {
+        // A crash after the third committed batch (the progress callback runs after each commit).
+        if (++batches === 3) throw new Error('simulated crash');
+      },
+    })).rejects.toThrow('simulated crash');
+    expect(await count('resume-test')).toBe(300 - 1); // one duplicate id in the first 300 rows of the sample
+    const resumed = await fx.importer.run(admin, { file, mapping: m, batchSize: 100 });
+    expect(resumed.resumedFrom).toBe(300);
+    const expected = await countValid(file, teddyValid, (r) => r.id.trim());
+    expect(await count('resume-test')).toBe(expected.unique);
+    expect(resumed.imported).toBe(expected.unique); // counts carry over from the killed run
+    // Same rows as a single run of the same file under another source.
+    const single = await fx.importer.run(admin, { file, mapping: { ...m, source: 'single-run' } });
+    const ids = async (source: string) => (await fx.database.db.selectFrom('hotline_ticket').select('external_id')
+      .where('source', '=', source).orderBy('external_id').execute()).map((r) => r.external_id);
+    expect(await ids('resume-test')).toEqual(await ids('single-run'));
+    expect(single.imported).toBe(expected.unique);
+  }, 60_000);
+
+  it('reports bad rows with their line and reason and imports the rest', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'import-'));
+    const file = path.join(dir, 'bad.csv');
+    writeFileSync(file, [
+      'id,title,time,detail,label',
+      '1,好的,2019-01-02 10:00:00,"两行\n内容",城乡建设', // lines 2-3
+      '2,,2019-01-02 10:00:00,没有标题,城乡建设', // line 4: no title
+      '3,坏时间,2019-13-45 10:00:00,x,城乡建设', // line 5: bad date
+      '4,好的,2019-01-03 08:00:00,y,新分类', // line 6: a category not in the taxonomy → created
+      ',没有编号,2019-01-03 08:00:00,z,城乡建设', // line 7: no id
+      '1,重复,2019-01-03 08:00:00,again,城乡建设', // line 8: duplicate id → already present, not bad
+    ].join('\n'));
+    const bad: [number, string][] = [];
+    const m = { ...mapping('teddycup-messages-labeled-sample.json'), source: 'bad-test' };
+    const summary = await fx.importer.run(admin, { file, mapping: m, onBadRow: (line, reason) => bad.push([line, reason]) });
+    expect(bad).toEqual([
+      [4, 'title is empty'],
+      [5, 'created_at "2019-13-45 10:00:00" does not match the date pattern'],
+      [7, 'external_id is empty'],
+    ]);
+    expect(summary).toMatchObject({ rowsDone: 6, imported: 2, bad: 3, existing: 1 });
+    expect((await fx.reference.listCategories(admin)).some((c) => c.level1 === '新分类')).toBe(true);
+
+    const strict = await fx.importer.run(admin, {
+      file, mapping: { ...m, source: 'bad-strict', unknownCategory: 'bad', fields: { ...m.fields, category_level1: { column: 'label', map: { 新分类: '另一个新分类', '*': null } } } },
+      onBadRow: (line, reason) => bad.push([line, reason]),
+    });
+    expect(bad.at(-1)).toEqual([6, 'category "另一个新分类" is not in the taxonomy']);
+    expect(strict.imported).toBe(1);
+  });
+
+  it('imports xlsx with the same mapping format', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'import-'));
+    const file = path.join(dir, 'tickets.xlsx');
+    const wb = new ExcelJS.Workbook();
+    const ws = wb.addWorksheet('工单');
+    ws.addRow(['编号', '标题', '时间', '内容']);
+    ws.addRow(['X-1', '井盖缺失', '2025-03-01 09:00:00', '人民路口井盖缺失']);
+    ws.addRow(['X-2', '路灯不亮', '2025-03-02 21:30:00', '公园路灯']);
+    ws.addRow(['X-3', '', '2025-03-02 21:30:00', '无标题']);
+    await wb.xlsx.writeFile(file);
+    const bad: number[] = [];
+    const summary = await fx.importer.run(admin, {
+      file,
+      mapping: parseMapping({
+        source: 'xlsx-test', timeZone: '+08:00',
+        fields: { external_id: '编号', title: '标题', content: '内容', created_at: { column: '时间', date: 'YYYY-MM-DD HH:mm:ss' } },
+      }),
+      onBadRow: (line) => bad.push(line),
+    });
+    expect(summary).toMatchObject({ imported: 2, bad: 1 });
+    expect(bad).toEqual([4]);
+    const t = await fx.database.db.selectFrom('hotline_ticket').selectAll().where('external_id', '=', 'X-2').executeTakeFirstOrThrow();
+    expect(t.created_at.toISOString()).toBe('2025-03-02T13:30:00.000Z');
+    expect(t.number).toMatch(/^20250302-\d{6}$/);
+  });
+
+  it('shares the ticket counter with TicketService: numbers never collide', async () => {
+    const t = await fx.tickets.create(admin, { title: '今天的工单', content: '导入之后新建' });
+    const day = t.number.slice(0, 8);
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'import-')), 'today.csv');
+    writeFileSync(file, 'id,title,time\na,一,2026-11-26 09:00:00\nb,二,2026-11-26 10:00:00\n');
+    await fx.importer.run(admin, { file, mapping: parseMapping({ source: 'today', fields: { external_id: 'id', title: 'title', created_at: { column: 'time', date: 'YYYY-MM-DD HH:mm:ss' } } }) });
+    const next = await fx.tickets.create(admin, { title: '再建一个', content: '编号顺延' });
+    const numbers = (await fx.database.db.selectFrom('hotline_ticket').select('number').where('number', 'like', `${day}-%`).orderBy('number').execute()).map((r) => r.number);
+    expect(numbers).toEqual([`${day}-000001`, `${day}-000002`, `${day}-000003`, `${day}-000004`]);
+    expect(next.number).toBe(`${day}-000004`);
+  });
+
+  it('rejects a mapping that does not fit the file or the format', async () => {
+    expect(() => parseMapping({ source: 'x', fields: { external_id: 'id', title: 'title' } })).toThrow(/created_at/);
+    expect(() => parseMapping({ source: 'x', fields: { external_id: 'id', title: 't', created_at: 'time', colour: 'c' } })).toThrow(/unknown field "colour"/);
+    await expect(fx.importer.run(admin, {
+      file: BALTIMORE,
+      mapping: parseMapping({ source: 'x', fields: { external_id: 'id', title: 'title', created_at: { column: 'time', date: 'iso' } } }),
+    })).rejects.toThrow(/no column "id", "title", "time"/);
+    await expect(fx.importer.run(admin, {
+      file: BALTIMORE,
+      mapping: parseMapping({ source: 'x', fields: { external_id: 'SRRecordID', title: 'SRType', created_at: 'CreatedDate' } }),
+    })).rejects.toThrow(/give its "date" pattern/);
+  });
+});
