@@ -136,7 +136,7 @@ export const planTransition = (ticket: WorkflowTicket, actor: Actor, action: Tic
   }
   throw new Problem('HOTLINE_TRANSITION_NOT_ALLOWED', {
     detail: why,
-    extra: { action, status: ticket.status, allowed },
+    extra: { action, ticketStatus: ticket.status, allowed },
   });
 };
 

@@ -106,7 +106,7 @@ describe.each(testEngines)('hotline tickets: workflow, routing, masking, deadlin
     const other = await act('handlerB', t.id, 'accept');
     expect(other.statusCode).toBe(409);
     expect(other.headers['content-type']).toContain('application/problem+json');
-    expect(other.json()).toMatchObject({ code: 'HOTLINE_TRANSITION_NOT_ALLOWED', allowed: [] });
+    expect(other.json()).toMatchObject({ status: 409, code: 'HOTLINE_TRANSITION_NOT_ALLOWED', action: 'accept', ticketStatus: 'dispatched', allowed: [] });
     const wrongStep = await act('handlerA', t.id, 'answer', { replyText: 'x', result: 'solved' });
     expect(wrongStep.statusCode).toBe(409);
     expect(wrongStep.json().allowed.sort()).toEqual(['accept', 'return']);
