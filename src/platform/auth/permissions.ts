@@ -32,6 +32,11 @@ export const permissions = {
   // the three rates: a handler sees its own unit only (src/hotline/kpi/kpi-service.ts); .all = the whole city
   'hotline.kpi.read': ['agent', 'handler', 'supervisor', 'leader'],
   'hotline.kpi.read.all': ['agent', 'supervisor', 'leader'],
+  // hotline intelligence (src/hotline/intel/intel-service.ts): a citizen's assist answer is the category
+  // suggestion only (no duplicates, similar cases, unit or summary: those show other citizens' matters)
+  'hotline.intel.assist': ['citizen', 'agent', 'supervisor'],
+  'hotline.intel.hot.read': ['agent', 'supervisor', 'leader'],
+  'hotline.intel.reply': ['agent', 'handler', 'supervisor'],
   // catalog and sharing: finer rules (own organisation's datasets, the grant's consumer) are in src/catalog/*-service.ts
   'catalog.read': ['agent', 'handler', 'supervisor', 'leader', 'dept_data_owner', 'data_admin', 'operator'],
   'catalog.manage': ['dept_data_owner', 'data_admin'],
