@@ -10,6 +10,7 @@ import type { CatalogConfig } from './config.js';
 import type { CatalogService, DatasetRow, FieldRow } from './catalog-service.js';
 import { compileMask, type MaskSpec, type Masker } from './masking.js';
 import type { ShareGrantTable } from './tables.js';
+import { subjectTag } from './secrets.js';
 import * as store from './store.js';
 
 type GrantRow = Selectable<ShareGrantTable>;
@@ -41,6 +42,16 @@ export interface AggregateQuery {
 }
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+/**
+ * A function building one output row as an object literal with constant keys: every row then shares one hidden
+ * class, which makes building and JSON.stringify 2–3× faster than assigning keys in a loop. Keys are embedded
+ * with JSON.stringify, so no field name can inject code.
+ */
+function compileProjector(names: string[]): (data: Record<string, unknown>, maskers: Masker[]) => Record<string, unknown> {
+  const body = `return {${names.map((n, i) => `${JSON.stringify(n)}: m[${i}](d[${JSON.stringify(n)}])`).join(',')}};`;
+  return new Function('d', 'm', body) as (data: Record<string, unknown>, maskers: Masker[]) => Record<string, unknown>;
+}
 
 const csvCell = (v: unknown): string => {
   if (v === null || v === undefined) return '';
@@ -152,14 +163,12 @@ export class GatewayService {
         }
         body = `${lines.join('\r\n')}\r\n`;
       } else {
+        const project = compileProjector(names);
         const out = new Array(page.length);
         for (let r = 0; r < page.length; r++) {
           const row = page[r]!;
           if (row.subject_key) subjects.add(row.subject_key);
-          const data = row.data;
-          const o: Record<string, unknown> = {};
-          for (let i = 0; i < names.length; i++) o[names[i]!] = maskers[i]!(data[names[i]!]);
-          out[r] = o;
+          out[r] = project(row.data, maskers);
         }
         body = JSON.stringify({ dataset: dataset.identifier, grant: grant.id, fields: names, rows: out, next });
       }
@@ -173,7 +182,7 @@ export class GatewayService {
         await store.insertAccess(trx, {
           grant_id: grant.id, dataset_id: dataset.id, consumer_org_id: grant.consumer_org_id, actor: actorRef(actor),
           purpose: grant.purpose, kind: 'rows', row_count: page.length, response_hash: responseHash,
-          subject_keys: [...subjects], ledger_index: index, accessed_at: this.clock(),
+          subject_tags: [...subjects].map(subjectTag), ledger_index: index, accessed_at: this.clock(),
         });
       }
       return {

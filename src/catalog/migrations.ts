@@ -181,4 +181,14 @@ export const catalogMigrations: Record<string, Migration> = {
       await sql`create index share_access_subjects on share_access using gin (subject_keys)`.execute(db);
     },
   },
+  '20261126-12-catalog-access-tags': {
+    // A GIN index over 64-character text keys costs ~0.5 s per 10,000-row page on PostgreSQL; over 52-bit
+    // integer tags (a prefix of the same keyed hash) it costs ~25 ms. Earlier rows keep no tags (pre-release).
+    async up(db: Kysely<unknown>) {
+      await sql`drop index share_access_subjects`.execute(db);
+      await sql`alter table share_access alter column subject_keys type bigint[] using '{}'::bigint[]`.execute(db);
+      await sql`alter table share_access rename column subject_keys to subject_tags`.execute(db);
+      await sql`create index share_access_subject_tags on share_access using gin (subject_tags)`.execute(db);
+    },
+  },
 };

@@ -38,3 +38,9 @@ export class CatalogSecrets {
 
 export const subjectKeyWith = (key: Buffer, idNumber: string): string =>
   createHmac('sha256', key).update(idNumber.trim().toUpperCase()).digest('hex');
+
+/**
+ * The access log's tag of a subject key: its first 52 bits as a safe integer. A GIN index over integers is ~20×
+ * cheaper to write than over 64-character text, and a false match needs a 2^-52 coincidence.
+ */
+export const subjectTag = (subjectKey: string): number => parseInt(subjectKey.slice(0, 13), 16);

@@ -238,12 +238,12 @@ export const findUsage = (db: Db, grantId: string, day: string) =>
 export const insertAccess = (trx: Db, access: Insertable<ShareAccessTable>) =>
   trx.insertInto('share_access').values(access).returning('id').executeTakeFirstOrThrow();
 
-/** Every gateway call that returned a row carrying this subject key, newest first. */
-export const listAccessForSubject = (db: Db, subjectKey: string, limit: number) =>
+/** Every gateway call that returned a row carrying this subject tag, newest first. */
+export const listAccessForSubject = (db: Db, subjectTag: number, limit: number) =>
   db.selectFrom('share_access').innerJoin('catalog_dataset', 'catalog_dataset.id', 'share_access.dataset_id')
     .select(['share_access.id', 'share_access.consumer_org_id', 'share_access.purpose', 'share_access.kind',
       'share_access.accessed_at', 'share_access.ledger_index', 'share_access.dataset_id',
       'catalog_dataset.title as dataset_title', 'catalog_dataset.owner_org_id'])
     // array containment, served by the GIN index
-    .where(sql<boolean>`share_access.subject_keys @> array[${subjectKey}]::text[]`)
+    .where(sql<boolean>`share_access.subject_tags @> array[${subjectTag}]::bigint[]`)
     .orderBy('share_access.accessed_at', 'desc').limit(limit).execute();

@@ -184,7 +184,7 @@ export interface ShareUsageTable {
   rows: number;
 }
 
-/** One gateway call, with the subject keys of the rows it returned (for "who used my data"). */
+/** One gateway call, with tags of the subject keys of the rows it returned (for "who used my data"). */
 export interface ShareAccessTable {
   id: Generated<number>;
   grant_id: string;
@@ -195,7 +195,8 @@ export interface ShareAccessTable {
   kind: 'rows' | 'aggregate';
   row_count: number;
   response_hash: string;
-  subject_keys: string[];
+  /** The 52-bit tags (see `subjectTag`) of the subject keys of the rows returned. */
+  subject_tags: number[];
   ledger_index: number | null;
   accessed_at: Timestamp;
 }

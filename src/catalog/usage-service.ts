@@ -5,7 +5,7 @@ import type { Actor } from '../platform/auth/roles.js';
 import { assertCan } from '../platform/auth/permissions.js';
 import { Problem } from '../platform/errors/problem.js';
 import type { OrgDirectory } from './org-directory.js';
-import type { CatalogSecrets } from './secrets.js';
+import { subjectTag, type CatalogSecrets } from './secrets.js';
 import { isCitizenId } from './row-validation.js';
 import * as store from './store.js';
 
@@ -49,7 +49,7 @@ export class UsageService {
     const link = await store.findCitizenLink(this.db, actor.id);
     if (!link) return { linked: false, accesses: [] };
     const names = await this.orgs.names();
-    const rows = await store.listAccessForSubject(this.db, link.subject_key, limit);
+    const rows = await store.listAccessForSubject(this.db, subjectTag(link.subject_key), limit);
     return {
       linked: true,
       accesses: rows.map((r) => ({
