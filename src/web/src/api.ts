@@ -62,9 +62,13 @@ export async function api<T>(method: string, url: string, body?: unknown): Promi
 }
 
 /** Builds `path?query` leaving out empty values. */
-export function withQuery(path: string, query: Record<string, string | number | boolean | null | undefined>): string {
+export function withQuery(path: string, query: Record<string, string | number | boolean | string[] | null | undefined>): string {
   const params = new URLSearchParams();
-  for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== null && v !== '') params.set(k, String(v));
+  for (const [k, v] of Object.entries(query)) {
+    // arrays repeat the parameter (`status=a&status=b`), as the API's query schemas expect
+    if (Array.isArray(v)) for (const item of v) params.append(k, item);
+    else if (v !== undefined && v !== null && v !== '') params.set(k, String(v));
+  }
   const s = params.toString();
   return s ? `${path}?${s}` : path;
 }
@@ -111,3 +115,32 @@ export function useLoad<T>(loader: (() => Promise<T>) | null, deps: unknown[]): 
   const reload = useCallback(() => setTick((n) => n + 1), []);
   return { data, error, loading, reload };
 }
+
+let documented: Promise<Set<string>> | null = null;
+
+/**
+ * Whether this server documents `METHOD /path` in its `/openapi.json` (path as written there, e.g.
+ * `/api/hotline/assist`). Optional panels (assist, hot issues, live city) ask first, so the app never calls a
+ * route the server does not have. Fetched once per page load.
+ */
+export async function documentedRoute(method: string, path: string): Promise<boolean> {
+  documented ??= api<{ paths: Record<string, Record<string, unknown>> }>('GET', '/openapi.json').then(
+    (doc) => new Set(Object.entries(doc.paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p.replace(/\/$/, '')}`))),
+    () => new Set<string>(),
+  );
+  return (await documented).has(`${method.toUpperCase()} ${path.replace(/\/$/, '')}`);
+}
+
+/** The first documented `METHOD path` whose path matches, e.g. the hot-issues route of the intelligence module. */
+export async function findDocumentedRoute(method: string, pattern: RegExp): Promise<string | null> {
+  await documentedRoute(method, '/');
+  for (const key of await documented!) {
+    const [m, p] = key.split(' ');
+    if (m === method.toUpperCase() && pattern.test(p) && !p.includes('{')) return p;
+  }
+  return null;
+}
+
+/** The error a panel shows when the server does not document the route it needs. */
+export const notDocumented = (method: string, path: string) =>
+  new ApiError(404, 'No such route', '接口不存在', `${method} ${path}`, 'ROUTE_NOT_FOUND');

@@ -1,4 +1,4 @@
-import { api, withQuery } from './api.js';
+import { api, documentedRoute, notDocumented, withQuery } from './api.js';
 
 /**
  * The hotline API the screens call, typed after `/openapi.json` (src/hotline routes). All URLs live here, so a
@@ -83,7 +83,12 @@ export interface Area {
   orgId: string | null;
   centerLon?: number | null;
   centerLat?: number | null;
+  /** `GET /api/hotline/areas` answers the tree: districts with their streets */
+  children?: Area[];
 }
+
+/** The area tree flattened: districts and streets. */
+export const flattenAreas = (tree: Area[]): Area[] => tree.flatMap((a) => [a, ...(a.children ?? [])]);
 
 export interface Org {
   id: string;
@@ -93,7 +98,7 @@ export interface Org {
 }
 
 export interface TicketFilter {
-  status?: string;
+  status?: string[];
   unitId?: string;
   areaId?: string;
   categoryId?: string;
@@ -195,15 +200,23 @@ export const hotline = {
   createTicket: (t: NewTicket) => api<Ticket>('POST', `${H}/tickets`, t),
   act: (id: string, action: string, payload: ActionPayload = {}) =>
     api<Ticket>('POST', `${H}/tickets/${encodeURIComponent(id)}/${action}`, payload),
+  /** Routing: the unit the rules (category × area, else the district government) give this ticket. */
+  suggestUnit: (categoryId: string | null, areaId: string | null) =>
+    api<{ unitId: string | null; source: string; ruleId: string | null }>('GET', withQuery(`${H}/routing/suggest`, { categoryId, areaId })),
   categories: () => api<Category[]>('GET', `${H}/categories`),
   areas: () => api<Area[]>('GET', `${H}/areas`),
   units: () => api<Org[]>('GET', '/api/orgs'),
-  assist: (body: { title: string; content: string; address?: string }) => api<Assist>('POST', `${H}/assist`, body),
-  kpi: (q: { groupBy: string; period?: string; from?: string; to?: string }) => api<KpiTable>('GET', withQuery(`${H}/kpi`, q)),
+  assist: async (body: { title: string; content: string; address?: string }) => {
+    if (!(await documentedRoute('POST', `${H}/assist`))) throw notDocumented('POST', `${H}/assist`);
+    return api<Assist>('POST', `${H}/assist`, body);
+  },
+  kpi: (q: { groupBy: string; period?: string; from?: string; to?: string }) => api<KpiTable>('GET', withQuery(`${H}/kpi/`, q)),
   kpiTrend: (q: { period?: string; from?: string; to?: string }) => api<KpiTrend>('GET', withQuery(`${H}/kpi/trend`, q)),
   /** A citizen's lookup by number + phone: the public view of the ticket and its timeline. */
-  track: (number: string, phone: string) =>
-    api<{ ticket: Ticket; timeline: TicketEvent[] }>('GET', withQuery(`${H}/track`, { number, phone })),
+  track: async (number: string, phone: string) => {
+    if (!(await documentedRoute('GET', `${H}/track`))) throw notDocumented('GET', `${H}/track`);
+    return api<{ ticket: Ticket; timeline: TicketEvent[] }>('GET', withQuery(`${H}/track`, { number, phone }));
+  },
 };
 
 export const categoryLabel = (c: Category | undefined): string =>

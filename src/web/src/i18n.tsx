@@ -189,6 +189,10 @@ const dict = {
   assist_similar: ['相似案例与参考答复', 'Similar cases and their replies'],
   assist_summary: ['摘要', 'Summary'],
   assist_use: ['采用建议', 'Use suggestion'],
+  routing_suggested: ['路由建议', 'Routing suggests'],
+  routing_rule: ['按分类与区域规则', 'by a category × area rule'],
+  routing_district: ['首接负责：属地区政府', 'first-contact rule: the district government'],
+  routing_none: ['无匹配规则', 'no rule matched'],
   assist_unavailable: ['智能辅助暂不可用', 'The assist is not available'],
   kbd_help: ['快捷键：j/k 上下移动，Enter 打开，x 选择，/ 搜索', 'Keys: j/k move, Enter opens, x selects, / searches'],
   // cockpit

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
-import { api, useLoad, ApiError, withQuery } from '../api.js';
+import { api, documentedRoute, findDocumentedRoute, notDocumented, useLoad, ApiError, withQuery } from '../api.js';
 import { useI18n } from '../i18n.js';
 import { hotline, pct, type Area, type KpiRates, type KpiTable } from '../hotline-api.js';
 import { navigate, useQueryParams, useRoute } from '../router.js';
@@ -46,6 +46,7 @@ export function Cockpit() {
   const districts = useLoad(() => hotline.kpi({ groupBy: 'district', ...rangeOf(period) }), [period, tick]);
   const trend = useLoad(() => hotline.kpiTrend({ period }), [period, tick]);
   const density = useLoad(() => loadDensity(), [tick]);
+  const live = useLoad(() => loadLive(), [tick]);
 
   const toggleWall = useCallback(() => {
     if (!wall) {
@@ -108,7 +109,7 @@ export function Cockpit() {
       <div className="grid">
         <Panel title={t('map_title')} className="map-panel">
           {density.loading && !density.data ? <Loading /> : density.error ? <ErrorBox error={density.error} onRetry={density.reload} compact /> : (
-            <DistrictMap data={density.data ?? []} />
+            <DistrictMap data={density.data ?? []} live={live.data?.entities ?? []} />
           )}
         </Panel>
         <Panel title={t('trend')}>
@@ -127,7 +128,7 @@ export function Cockpit() {
           )}
         </Panel>
         <HotIssues tick={tick} />
-        <LiveCity tick={tick} />
+        <LiveCity live={live} />
       </div>
     </section>
   );
@@ -189,11 +190,13 @@ function Unavailable({ error, what, onRetry }: { error: ApiError; what: string; 
   return <ErrorBox error={error} onRetry={onRetry} compact />;
 }
 
-function DistrictMap({ data }: { data: DistrictCounts[] }) {
+function DistrictMap({ data, live }: { data: DistrictCounts[]; live: NgsiEntity[] }) {
   const { t } = useI18n();
   const option = useMemo<ChartOption>(() => {
     const max = Math.max(1, ...data.map((d) => d.tickets));
+    const points = live.map((e) => ({ e, at: pointOf(e) })).filter((p) => p.at !== null);
     return {
+      geo: { map: DEMO_CITY_MAP, show: false, roam: false, aspectScale: 0.88, layoutCenter: ['50%', '50%'], layoutSize: '95%' },
       tooltip: {
         trigger: 'item',
         formatter: (p: { name: string; data?: { value: number; overdue: number } }) =>
@@ -205,7 +208,7 @@ function DistrictMap({ data }: { data: DistrictCounts[] }) {
       },
       series: [
         {
-          type: 'map', map: DEMO_CITY_MAP, roam: false, selectedMode: false,
+          type: 'map', geoIndex: 0, roam: false, selectedMode: false,
           label: {
             show: true, color: '#102a27', fontSize: 12,
             formatter: (p: { name: string; data?: { value: number; overdue: number } }) =>
@@ -216,9 +219,14 @@ function DistrictMap({ data }: { data: DistrictCounts[] }) {
           emphasis: { label: { color: '#000' }, itemStyle: { areaColor: '#ffd54f' } },
           data: data.map((d) => ({ name: d.name, value: d.tickets, overdue: d.overdue })),
         },
+        {
+          type: 'scatter', coordinateSystem: 'geo', name: t('live_city'), symbolSize: 7, itemStyle: { color: '#e65100', borderColor: '#fff' },
+          tooltip: { formatter: (p: { data: { id: string; text: string } }) => `${p.data.id}<br/>${p.data.text}` },
+          data: points.map((p) => ({ value: p.at!, id: p.e.id, text: summarise(p.e) })),
+        },
       ],
     };
-  }, [data, t]);
+  }, [data, live, t]);
   return (
     <>
       <EChart label={t('map_title')} option={option} height={340} onClick={(p) => {
@@ -298,7 +306,11 @@ interface HotIssue {
 /** Hot issues from the intelligence API (issue 4), when this server has it. */
 function HotIssues({ tick }: { tick: number }) {
   const { t } = useI18n();
-  const hot = useLoad(() => api<{ items?: HotIssue[]; issues?: HotIssue[] } | HotIssue[]>('GET', withQuery('/api/hotline/hot-issues', { limit: 10 })), [tick]);
+  const hot = useLoad(async () => {
+    const path = await findDocumentedRoute('GET', /^\/api\/hotline\/.*hot/);
+    if (!path) throw notDocumented('GET', '/api/hotline/…hot…');
+    return api<{ items?: HotIssue[]; issues?: HotIssue[] } | HotIssue[]>('GET', withQuery(path, { limit: 10 }));
+  }, [tick]);
   const items = Array.isArray(hot.data) ? hot.data : hot.data?.items ?? hot.data?.issues ?? [];
   return (
     <section className="panel" aria-labelledby="panel-hot">
@@ -325,25 +337,49 @@ interface NgsiEntity {
   [attr: string]: unknown;
 }
 
-/** Live city indicators from the context layer (NGSI-LD), when this server has it: a count per entity type. */
-function LiveCity({ tick }: { tick: number }) {
+interface LiveCityData {
+  types: { type: string; count: number }[];
+  entities: NgsiEntity[];
+}
+
+const LIVE_LIMIT = 100;
+
+/**
+ * Live city indicators from the context layer (NGSI-LD): the entity types, how many entities of each, and the
+ * entities that have a location, drawn on the district map.
+ */
+async function loadLive(): Promise<LiveCityData> {
+  if (!(await documentedRoute('GET', '/ngsi-ld/v1/types'))) throw notDocumented('GET', '/ngsi-ld/v1/types');
+  const list = await api<{ typeList?: string[] } | { typeName?: string; id?: string }[]>('GET', '/ngsi-ld/v1/types');
+  const types = Array.isArray(list) ? list.map((x) => x.typeName ?? x.id ?? '').filter(Boolean) : list.typeList ?? [];
+  const per = await Promise.all(
+    types.slice(0, 8).map(async (type) => ({ type, entities: await api<NgsiEntity[]>('GET', withQuery('/ngsi-ld/v1/entities', { type, limit: LIVE_LIMIT })) })),
+  );
+  return { types: per.map((p) => ({ type: p.type, count: p.entities.length })), entities: per.flatMap((p) => p.entities) };
+}
+
+function LiveCity({ live }: { live: { data: LiveCityData | undefined; error: ApiError | null; loading: boolean; reload(): void } }) {
   const { t } = useI18n();
-  const live = useLoad(() => api<NgsiEntity[]>('GET', withQuery('/ngsi-ld/v1/entities', { type: 'AirQualityObserved', limit: 20 })), [tick]);
   return (
-    <section className="panel" aria-labelledby="panel-live">
+    <section className="panel" aria-labelledby="panel-live" data-testid="live-city">
       <h2 id="panel-live">{t('live_city')}</h2>
-      {live.loading && !live.data ? <Loading /> : live.error ? (
-        live.error.status === 404 || live.error.status === 401 || live.error.status === 403 ? <NotYet what={t('live_city')} /> : <ErrorBox error={live.error} onRetry={live.reload} compact />
-      ) : (live.data ?? []).length === 0 ? <p className="muted">{t('no_data')}</p> : (
-        <ul className="live-list">
-          {(live.data ?? []).slice(0, 8).map((e) => (
-            <li key={e.id}><code>{e.id.split(':').slice(-1)[0]}</code> {summarise(e)}</li>
-          ))}
-        </ul>
-      )}
+      {live.loading && !live.data ? <Loading /> : live.error ? <Unavailable error={live.error} what={t('live_city')} onRetry={live.reload} />
+        : (live.data?.types ?? []).length === 0 ? <p className="muted">{t('no_data')}</p> : (
+          <ul className="live-list">
+            {live.data!.types.map((x) => (
+              <li key={x.type}><span>{x.type.split(/[/#:]/).slice(-1)[0]}</span><strong>{x.count >= LIVE_LIMIT ? `${LIVE_LIMIT}+` : x.count}</strong></li>
+            ))}
+          </ul>
+        )}
     </section>
   );
 }
+
+const pointOf = (e: NgsiEntity): [number, number] | null => {
+  const loc = e.location as { value?: { type?: string; coordinates?: number[] }; type?: string; coordinates?: number[] } | undefined;
+  const geo = loc?.value ?? loc;
+  return geo?.type === 'Point' && Array.isArray(geo.coordinates) && geo.coordinates.length >= 2 ? [geo.coordinates[0], geo.coordinates[1]] : null;
+};
 
 const summarise = (e: NgsiEntity): string =>
   Object.entries(e)

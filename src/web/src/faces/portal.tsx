@@ -57,8 +57,9 @@ function FileAppeal() {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
   const [filed, setFiled] = useState<Ticket | null>(null);
-  const categories = useLoad(() => hotline.categories(), []);
-  const areas = useLoad(() => hotline.areas(), []);
+  // reference data needs a session: load once the citizen is logged in
+  const categories = useLoad(me ? () => hotline.categories() : null, [me?.id]);
+  const areas = useLoad(me ? () => hotline.areas() : null, [me?.id]);
   const suggestion = useAssist(draft.title, draft.content, draft.address);
   const set = (patch: Partial<Draft>) => setDraft((d) => ({ ...d, ...patch }));
 
@@ -237,7 +238,7 @@ function MapPick({ lon, lat, onPick }: { lon: number | null; lat: number | null;
   const { t } = useI18n();
   const option = useMemo<ChartOption>(() => ({
     geo: {
-      map: DEMO_CITY_MAP, roam: false, selectedMode: false,
+      map: DEMO_CITY_MAP, roam: false, selectedMode: false, aspectScale: 0.88, layoutCenter: ['50%', '50%'], layoutSize: '96%',
       label: { show: true, color: '#243b53' },
       itemStyle: { areaColor: '#e3edf5', borderColor: '#7a93ab' },
       emphasis: { itemStyle: { areaColor: '#cfe0ee' }, label: { color: '#102a43' } },

@@ -1,0 +1,40 @@
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+
+/** Debian's chromium (CI's .ci/run installs it with fonts-wqy-microhei so Chinese renders). */
+export const chromiumPath = process.env.CITYHUB_CHROMIUM ?? '/usr/bin/chromium';
+
+const args = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage',
+];
+
+/**
+ * A fresh headless chromium; playwright gives it a new temporary profile (user-data-dir) and removes it at close.
+ * Each `newContext()` is a separate person with their own cookies.
+ */
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({ executablePath: chromiumPath, args, headless: true });
+}
+
+export async function newPerson(browser: Browser, viewport = { width: 1366, height: 900 }): Promise<BrowserContext> {
+  return browser.newContext({ viewport, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
+}
+
+/** Console errors and page errors of a page, collected from its start. */
+export function watchConsole(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(`${m.text()} ${m.location().url ?? ''}`); });
+  page.on('pageerror', (e) => errors.push(`${String(e)} at ${page.url()}\n${e.stack ?? ''}`));
+  return errors;
+}
+
+/** Logs in through the login page and waits for the landing face. */
+export async function login(page: Page, baseUrl: string, username: string, password: string): Promise<void> {
+  await page.goto(`${baseUrl}/#/login`);
+  await page.getByLabel('用户名').fill(username);
+  await page.getByLabel('密码').fill(password);
+  await page.getByRole('button', { name: '登录', exact: true }).click();
+  await page.waitForFunction(() => !location.hash.startsWith('#/login'));
+}
+
+export type { Browser, BrowserContext, Page };

@@ -1,0 +1,219 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { AddressInfo } from 'node:net';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { tmpdir } from 'node:os';
+import type { Actor } from '../../src/platform/auth/roles.js';
+import { createTestHub, type TestHub } from '../support/test-hub.js';
+import { ensureWebBuild } from './web-build.js';
+import { launchBrowser, login, newPerson, watchConsole, type Browser, type Page } from './browser.js';
+
+const screenshots = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../docs/screenshots');
+const PASSWORD = 'Flow-test-2026';
+const admin: Actor = { kind: 'user', id: '00000000-0000-4000-8000-000000000001', username: 'test-setup', roles: ['admin'] };
+
+/**
+ * The hotline end to end, in a real chromium against a real CityHub serving the production build:
+ * a citizen files an appeal and tracks it; an agent dispatches it on the suggestion; a handler signs and answers;
+ * the citizen rates it; the cockpit's rates change accordingly. Each step checks what the page shows.
+ */
+describe('web app: the hotline from appeal to cockpit', { timeout: 60_000 }, () => {
+  let hub: TestHub;
+  let base: string;
+  let browser: Browser;
+  const consoleErrors: string[] = [];
+  let ticketNumber = '';
+
+  beforeAll(async () => {
+    await ensureWebBuild();
+    hub = await createTestHub('pglite');
+    const { auth, hotlineReference, hotline } = hub.services;
+    const gov = await auth.insertOrg(admin, { name: '云川市人民政府', kind: 'government' });
+    const centre = await auth.insertOrg(admin, { name: '云川市12345热线中心', kind: 'department', parentId: gov.id });
+    const cityMgmt = await auth.insertOrg(admin, { name: '市城市管理局', kind: 'department', parentId: gov.id });
+    const linjiangGov = await auth.insertOrg(admin, { name: '临江区', kind: 'district', parentId: gov.id });
+    const user = (username: string, role: 'citizen' | 'agent' | 'handler' | 'leader', orgId: string | null) =>
+      auth.insertUser(admin, { username, password: PASSWORD, displayName: `测试 ${username}`, orgId, roles: [role] });
+    await user('citizen1', 'citizen', null);
+    const agent = await user('agent1', 'agent', centre.id);
+    const handler = await user('handler1', 'handler', cityMgmt.id);
+    await user('leader1', 'leader', gov.id);
+    const district = await hotlineReference.createArea(admin, { name: '临江区', orgId: linjiangGov.id, centerLon: 112.8, centerLat: 28.22 });
+    await hotlineReference.createCategory(admin, { level1: '城乡建设', level2: '市政设施', level3: '路灯' });
+    const leaf = (await hotlineReference.listCategories(admin)).find((c) => c.level3 === '路灯')!;
+    await hotlineReference.createRule(admin, { categoryId: leaf.id, unitId: cityMgmt.id });
+
+    // One earlier ticket whose return visit went badly: the cockpit starts at 0 % on one visit.
+    const agentActor: Actor = { kind: 'user', id: agent.id, orgId: centre.id, roles: ['agent'] };
+    const handlerActor: Actor = { kind: 'user', id: handler.id, orgId: cityMgmt.id, roles: ['handler'] };
+    const old = await hotline.create(agentActor, { title: '路灯不亮', content: '滨江路路灯不亮', areaId: district.id, categoryId: leaf.id, citizenPhone: '13900000000' });
+    await hotline.transition(agentActor, old.id, 'dispatch', {});
+    await hotline.transition(handlerActor, old.id, 'accept', {});
+    await hotline.transition(handlerActor, old.id, 'start', {});
+    await hotline.transition(handlerActor, old.id, 'answer', { replyText: '已安排维修', result: 'unsolved' });
+    await hotline.transition(agentActor, old.id, 'visit', { contacted: false, solved: false, satisfaction: 'unsatisfied' });
+
+    await hub.http.listen({ port: 0, host: '127.0.0.1' });
+    base = `http://127.0.0.1:${(hub.http.server.address() as AddressInfo).port}`;
+    browser = await launchBrowser();
+    mkdirSync(screenshots, { recursive: true });
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await hub?.close();
+  });
+
+  let current: Page | null = null;
+  // A failing step leaves a screenshot of what the page showed (path in the log).
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state === 'fail' && current && !current.isClosed()) {
+      const file = path.join(tmpdir(), `cityhub-web-fail-${Date.now()}.png`);
+      await current.screenshot({ path: file, fullPage: true }).catch(() => undefined);
+      console.log(`screenshot of the failing page: ${file}`);
+    }
+  });
+
+  const person = async (viewport?: { width: number; height: number }): Promise<Page> => {
+    const page = await (await newPerson(browser, viewport)).newPage();
+    page.setDefaultTimeout(15_000);
+    current = page;
+    const errors = watchConsole(page);
+    page.on('close', () => consoleErrors.push(...errors));
+    return page;
+  };
+
+  const rates = async (page: Page) => {
+    const cards = page.getByTestId('rates');
+    await cards.getByText('综合得分').waitFor();
+    return {
+      response: await cards.locator('.rate-card', { hasText: '响应率' }).locator('strong').innerText(),
+      solution: await cards.locator('.rate-card', { hasText: '解决率' }).locator('strong').innerText(),
+      satisfaction: await cards.locator('.rate-card', { hasText: '满意率' }).locator('strong').innerText(),
+      composite: await cards.locator('.rate-card', { hasText: '综合得分' }).locator('strong').innerText(),
+      visited: await page.getByTestId('visited').innerText(),
+    };
+  };
+
+  it('the cockpit shows the rates before the new appeal', async () => {
+    const page = await person();
+    await login(page, base, 'leader1', PASSWORD);
+    expect(page.url()).toContain('#/cockpit');
+    expect(await rates(page)).toEqual({ response: '0.0%', solution: '0.0%', satisfaction: '0.0%', composite: '0.0', visited: '1' });
+    await expect.poll(() => page.getByTestId('district-counts').locator('tr', { hasText: '临江区' }).innerText()).toMatch(/临江区\s+1\s+0/);
+    await page.close();
+  });
+
+  it('a citizen files an appeal on a phone and gets a ticket number', async () => {
+    const page = await person({ width: 390, height: 844 });
+    await page.goto(`${base}/#/portal`);
+    await page.getByText('提交诉求前请先登录').waitFor();
+    await page.getByLabel('用户名').fill('citizen1');
+    await page.getByLabel('密码').fill(PASSWORD);
+    await page.getByRole('button', { name: '登录', exact: true }).click();
+    await page.getByLabel('标题').fill('小区门口路灯不亮');
+    await page.getByLabel('诉求内容').fill('临江区滨江街道幸福小区东门路灯连续三晚不亮，夜间出行不便，请尽快维修。');
+    await page.getByLabel('诉求分类').selectOption({ label: '城乡建设 / 市政设施 / 路灯' });
+    await page.getByLabel('地址').fill('滨江街道幸福小区东门');
+    // pick the place on the district map: a click inside 临江区 sets the district
+    const map = page.getByRole('img', { name: '在地图上点选位置（可选）' });
+    await map.scrollIntoViewIfNeeded();
+    const box = (await map.boundingBox())!;
+    await map.click({ position: { x: box.width * 0.35, y: box.height * 0.5 } });
+    await expect.poll(() => page.getByTestId('picked').innerText()).toContain('临江区');
+    expect(await page.getByLabel('所在区').inputValue()).toBe('临江区');
+    await page.getByLabel('称呼').fill('李女士');
+    await page.getByLabel('手机号码').fill('13812345678');
+    const submit = page.getByRole('button', { name: '提交' });
+    expect(await submit.isDisabled()).toBe(true); // consent first
+    await page.getByLabel('我已阅读并同意上述个人信息处理方式').check();
+    await submit.click();
+    await page.getByText('诉求已受理').waitFor();
+    ticketNumber = await page.getByTestId('ticket-number').innerText();
+    expect(ticketNumber).toMatch(/^\d{8}-\d{6}$/);
+    await page.screenshot({ path: path.join(screenshots, 'portal-filed.png') });
+
+    await page.getByTestId('filed').getByRole('link', { name: '进度查询' }).click();
+    const tracked = page.getByTestId('tracked');
+    await tracked.waitFor();
+    expect(await tracked.innerText()).toContain(ticketNumber);
+    expect(await tracked.locator('[data-status]').innerText()).toBe('已受理');
+    expect(await page.getByTestId('timeline').locator('li').count()).toBeGreaterThanOrEqual(1);
+    await page.close();
+  });
+
+  it('an agent dispatches it to the suggested unit', async () => {
+    const page = await person();
+    await login(page, base, 'agent1', PASSWORD);
+    expect(page.url()).toContain('#/work');
+    const row = page.locator('tr', { hasText: ticketNumber });
+    await row.waitFor();
+    await row.getByRole('link', { name: ticketNumber }).click();
+    await page.getByRole('heading', { name: /小区门口路灯不亮/ }).waitFor();
+    // the suggestion (routing rule, or the assist when the server has it) is preselected
+    await expect.poll(() => page.getByTestId('routing-suggestion').innerText()).toContain('市城市管理局');
+    const unitSelect = page.getByLabel('选择承办单位');
+    await expect.poll(async () => (await unitSelect.locator('option:checked').innerText()).trim()).toContain('市城市管理局');
+    await page.locator('form[data-action="dispatch"]').getByRole('button', { name: '派单' }).click();
+    await page.getByText('派单 · 操作成功').waitFor();
+    expect(await page.locator('[data-status]').first().innerText()).toBe('已派单');
+    expect(await page.getByTestId('unit').innerText()).toBe('市城市管理局');
+    await page.close();
+  });
+
+  it('a handler signs for it, handles it and answers within the deadline', async () => {
+    const page = await person();
+    await login(page, base, 'handler1', PASSWORD);
+    const row = page.locator('tr', { hasText: ticketNumber });
+    await row.waitFor();
+    expect(await row.locator('.countdown').innerText()).toMatch(/^剩余/);
+    await page.screenshot({ path: path.join(screenshots, 'workbench.png') });
+    await row.getByRole('link', { name: ticketNumber }).click();
+    await page.locator('form[data-action="accept"]').getByRole('button', { name: '签收' }).click();
+    await page.getByText('签收 · 操作成功').waitFor();
+    expect(await page.locator('[data-status]').first().innerText()).toBe('已签收');
+    await page.locator('form[data-action="start"]').getByRole('button', { name: '开始办理' }).click();
+    await page.getByText('开始办理 · 操作成功').waitFor();
+    await expect.poll(() => page.locator('.countdown').first().innerText()).toMatch(/^剩余/);
+    await page.getByLabel('答复内容').fill('您好，已于当日更换东门路灯灯具，经夜间复查照明恢复正常。感谢您的反映。');
+    await page.getByLabel('办理结果').selectOption('solved');
+    await page.locator('form[data-action="answer"]').getByRole('button', { name: '反馈答复' }).click();
+    await page.getByText('反馈答复 · 操作成功').waitFor();
+    expect(await page.locator('[data-status]').first().innerText()).toBe('已反馈');
+    const timeline = await page.getByTestId('timeline').innerText();
+    for (const step of ['派单', '签收', '开始办理', '反馈答复']) expect(timeline).toContain(step);
+    await page.screenshot({ path: path.join(screenshots, 'workbench-detail.png') });
+    await page.close();
+  });
+
+  it('the citizen reads the reply and rates it', async () => {
+    const page = await person({ width: 390, height: 844 });
+    await login(page, base, 'citizen1', PASSWORD);
+    await page.goto(`${base}/#/portal/track?number=${ticketNumber}&phone=13812345678`);
+    await page.getByTestId('reply').waitFor();
+    expect(await page.getByTestId('reply').innerText()).toContain('更换东门路灯灯具');
+    const form = page.getByTestId('rate-form');
+    await form.getByRole('group', { name: '办理单位是否联系了您？' }).getByLabel('是').check();
+    await form.getByRole('group', { name: '问题是否已解决？' }).getByLabel('是').check();
+    await form.getByLabel('满意', { exact: true }).check();
+    await form.getByRole('button', { name: '提交评价' }).click();
+    await page.getByTestId('rated').waitFor();
+    expect(await page.getByTestId('rated').innerText()).toContain('满意');
+    expect(await page.locator('[data-status]').first().innerText()).toBe('已回访');
+    await page.screenshot({ path: path.join(screenshots, 'portal-track.png'), fullPage: true });
+    await page.close();
+  });
+
+  it('the cockpit rates follow: one good visit of two', async () => {
+    const page = await person();
+    await login(page, base, 'leader1', PASSWORD);
+    await expect.poll(() => rates(page)).toEqual({ response: '50.0%', solution: '50.0%', satisfaction: '50.0%', composite: '50.0', visited: '2' });
+    await expect.poll(() => page.getByTestId('district-counts').locator('tr', { hasText: '临江区' }).innerText()).toMatch(/临江区\s+2\s+0/);
+    await page.close();
+  });
+
+  it('logged no console errors on any page', () => {
+    expect(consoleErrors).toEqual([]);
+  });
+});
