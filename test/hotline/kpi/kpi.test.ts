@@ -310,6 +310,14 @@ describe.each(testEngines)('hotline kpi [%s]', (engine) => {
     expect(csv.body).not.toContain('市水务局');
   });
 
+  it('is in the OpenAPI document with its access rule', async () => {
+    const paths = Object.keys((await hub.http.inject('/openapi.json')).json().paths);
+    expect(paths).toEqual(expect.arrayContaining(['/api/hotline/kpi/trend', '/api/hotline/kpi/export.csv', '/api/hotline/kpi/export.xlsx']));
+    const kpiRoutes = hub.http.routeTable.filter((r) => r.url.startsWith('/api/hotline/kpi'));
+    expect(kpiRoutes.length).toBeGreaterThanOrEqual(4);
+    expect(kpiRoutes.every((r) => r.access === 'hotline.kpi.read' || r.method === 'HEAD')).toBe(true);
+  });
+
   it('answers bad input with 400 naming the field', async () => {
     const badDate = await get('/api/hotline/kpi?from=2026-02-30', cookies.leader);
     expect(badDate.statusCode).toBe(400);
