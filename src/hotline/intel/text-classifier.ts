@@ -50,8 +50,8 @@ export interface TextClassifierOptions {
 }
 
 export const defaultMembers: MemberSpec[] = [
-  { name: 'words', features: { charMax: 0, wordMin: 1, wordMax: 2 }, C: 0.3, weight: 1 },
-  { name: 'chars', features: { wordMax: 0, charMin: 1, charMax: 3 }, C: 0.3, weight: 1 },
+  { name: 'words', features: { charMax: 0, wordMin: 1, wordMax: 2 }, C: 1, weight: 1 },
+  { name: 'chars', features: { wordMax: 0, charMin: 1, charMax: 3 }, C: 1, weight: 1 },
 ];
 
 export const defaultTextClassifierOptions: TextClassifierOptions = {

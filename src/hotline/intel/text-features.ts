@@ -89,6 +89,8 @@ export class TextFeaturizer {
   private readonly mask: number;
   /** Document frequency per bucket (all blocks share the buckets; the seeds keep them apart). */
   private df: Float32Array;
+  /** ln(df + 1) per bucket, precomputed so a prediction takes no logarithms for IDF. */
+  private logDf: Float32Array;
   /** Documents seen per block, for the IDF denominators. */
   private nDocs: Record<Block, number> = { title: 0, body: 0, joint: 0 };
   private readonly acc: FeatureAccumulator;
@@ -99,6 +101,7 @@ export class TextFeaturizer {
     this.dim = 1 << config.bits;
     this.mask = this.dim - 1;
     this.df = new Float32Array(this.dim);
+    this.logDf = new Float32Array(this.dim);
     this.acc = new FeatureAccumulator(this.dim);
     this.out = new FeatureAccumulator(this.dim);
   }
@@ -146,7 +149,7 @@ export class TextFeaturizer {
     if (block === 'title') return doc.titleChars ? [doc.titleChars, doc.titleWords] : undefined;
     if (block === 'body') return doc.bodyChars ? [doc.bodyChars, doc.bodyWords] : undefined;
     if (!doc.titleChars && !doc.bodyChars) return undefined;
-    // The title is the message's summary: repeat it in the joint block so a long body cannot drown it.
+    // Title and body as one text (a separator keeps n-grams from spanning the two).
     return [
       doc.titleChars + '\u0001' + doc.bodyChars,
       doc.titleWords.length ? [...doc.titleWords, '\u0001', ...doc.bodyWords] : doc.bodyWords,
@@ -167,6 +170,11 @@ export class TextFeaturizer {
         for (let k = 0; k < v.idx.length; k++) this.df[v.idx[k]]++;
       }
     }
+    this.updateLogDf();
+  }
+
+  private updateLogDf(): void {
+    for (let i = 0; i < this.dim; i++) this.logDf[i] = Math.log(this.df[i] + 1);
   }
 
   /** The TF-IDF vector of one prepared message; every present block has norm equal to its weight. */
@@ -177,10 +185,10 @@ export class TextFeaturizer {
       if (!inputs) continue;
       this.countBlock(block, inputs[0], inputs[1]);
       const logN = Math.log(this.nDocs[block] + 1);
-      const df = this.df;
+      const logDf = this.logDf;
       this.acc.map((i, tf) => {
-        const w = sublinearTf ? (tf > 0 ? 1 + Math.log(tf) : tf) : tf;
-        return w * (logN - Math.log(df[i] + 1) + 1);
+        const w = sublinearTf && tf > 1 ? 1 + Math.log(tf) : tf;
+        return w * (logN - logDf[i] + 1);
       });
       const norm = Math.sqrt(this.acc.squaredNorm());
       this.acc.drainInto(this.out, norm > 0 ? this.config.blocks[block] / norm : 0);
@@ -200,6 +208,7 @@ export class TextFeaturizer {
     const f = new TextFeaturizer(json.config);
     f.nDocs = { ...json.nDocs };
     f.df = decodeDf(json.df, f.dim);
+    f.updateLogDf();
     return f;
   }
 }

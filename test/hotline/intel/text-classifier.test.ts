@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { TextClassifier, type SerializedTextClassifier } from '../../../src/hotline/intel/text-classifier.js';
+import { TextClassifier, type LabeledText, type SerializedTextClassifier } from '../../../src/hotline/intel/text-classifier.js';
 import { syntheticLabels, syntheticMessages } from './synthetic-messages.js';
 
 describe('TextClassifier', () => {
   const train = syntheticMessages(40, 1);
   // Train on titles-only and bodies-only examples, as the real data comes, and test on full messages.
-  const examples = train.flatMap((m, i) => (i % 2 ? [{ title: m.title, label: m.label }] : [{ detail: m.detail, label: m.label }]));
+  const examples: LabeledText[] = train.map((m, i) => (i % 2 ? { title: m.title, label: m.label } : { detail: m.detail, label: m.label }));
   const model = TextClassifier.train({ examples });
 
   it('learns a small synthetic problem and gets held-out messages right', () => {
