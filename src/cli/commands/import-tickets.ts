@@ -89,7 +89,8 @@ Running it again adds nothing; after a kill it resumes where the last committed 
       bar.done(summary);
       console.log(
         [
-          `imported ${summary.imported - 0} ticket(s) from ${file} as source "${summary.source}"`,
+          `imported ${summary.imported} ticket(s) from ${file} as source "${summary.source}"` +
+            (summary.resumedFrom ? ' (counting the rows of the interrupted run)' : ''),
           `rows ${summary.rowsDone}, bad ${summary.bad}, already present ${summary.existing}` +
             (summary.resumedFrom ? `, resumed after row ${summary.resumedFrom}` : ''),
           `categories created ${summary.categoriesCreated}`,
