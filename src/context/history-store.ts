@@ -13,15 +13,22 @@ export interface HistoryWrite {
   deleted?: boolean;
 }
 
-/** Appends attribute instances to the history in one statement (one jsonb parameter, as for entities). */
+/**
+ * Appends attribute instances to the history in one statement: the rows travel as one jsonb parameter, the
+ * write time (the same for the whole change) as another; createdAt/modifiedAt are left out of the stored
+ * instance since recorded_at holds them.
+ */
 export async function appendHistory(db: Db, tenant: string, rows: HistoryWrite[]): Promise<void> {
   if (rows.length === 0) return;
-  const payload = JSON.stringify(rows.map((r) => ({ ...r, deleted: r.deleted ?? false })));
+  const recordedAt = rows[0].recorded_at;
+  const payload = JSON.stringify(rows.map((r) => {
+    const { createdAt: _c, modifiedAt: _m, ...instance } = r.instance;
+    return { e: r.entity_id, a: r.attr, d: r.dataset_id, o: r.observed_at === recordedAt ? null : r.observed_at, i: instance, n: r.num, x: r.deleted ?? false };
+  }));
   await sql`
     insert into context_history (tenant, entity_id, attr, dataset_id, observed_at, recorded_at, instance, num, deleted)
-    select ${tenant}, x.entity_id, x.attr, x.dataset_id, x.observed_at, x.recorded_at, x.instance, x.num, x.deleted
-    from jsonb_to_recordset(${payload}::jsonb) as x(entity_id text, attr text, dataset_id text, observed_at timestamptz,
-      recorded_at timestamptz, instance jsonb, num float8, deleted boolean)`.execute(db);
+    select ${tenant}, x.e, x.a, x.d, coalesce(x.o, ${recordedAt}::timestamptz), ${recordedAt}::timestamptz, x.i, x.n, x.x
+    from jsonb_to_recordset(${payload}::jsonb) as x(e text, a text, d text, o timestamptz, i jsonb, n float8, x boolean)`.execute(db);
 }
 
 export interface HistoryFilter {
