@@ -20,6 +20,7 @@ import { openDatabase } from '../../src/platform/db/database.js';
 import { loadConfig } from '../../src/platform/config/config.js';
 import { createCityHub } from '../../src/server/app.js';
 import { upsertEntities } from '../../src/context/entity-store.js';
+import { rebuildHourly } from '../../src/context/history-store.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -174,9 +175,14 @@ try {
           generate_series('2026-10-01T00:00:00Z'::timestamptz, '2026-10-01T00:00:00Z'::timestamptz + ${`${days} days`}::interval - interval '1 minute', interval '1 minute') t,
           lateral (select round((30 + 20 * sin(extract(epoch from t) / 3600.0 + e))::numeric, 1)::float8 as v) x`.execute(database.db);
     }
-    await sql`analyze context_history`.execute(database.db);
     const rows = ents * days * 1440;
     console.log(`  loaded ${rows} history rows in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    // The bulk load bypassed the write path, which keeps the hourly rollup; build it once from the raw rows.
+    const t1 = performance.now();
+    await rebuildHourly(database.db, '');
+    await sql`analyze context_history`.execute(database.db);
+    await sql`analyze context_history_hourly`.execute(database.db);
+    console.log(`  hourly rollup built in ${((performance.now() - t1) / 1000).toFixed(1)} s`);
     const window = `timerel=between&timeAt=2026-10-01T00:00:00Z&endTimeAt=${new Date(Date.UTC(2026, 9, 1 + days)).toISOString()}`;
     const one: number[] = [];
     const all: number[] = [];
@@ -194,6 +200,15 @@ try {
         if (i >= 2) all.push(performance.now() - t);
       }
     }
+    const rawOne: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const t = performance.now();
+      const res = await fetch(`${base}/ngsi-ld/v1/temporal/entities/urn:ngsi-ld:AirQualityObserved:h000?attrs=pm25&aggrMethods=avg,totalCount&aggrPeriodDuration=PT1H&${window}`, { headers });
+      if (res.status !== 200) throw new Error(`temporal raw ${res.status}`);
+      await res.json();
+      if (i >= 1) rawOne.push(performance.now() - t);
+    }
+    console.log(`TEMPORAL without the rollup (avg + totalCount read the raw rows), one entity: p50 ${pct(rawOne, 50).toFixed(0)} ms`);
     console.log(`TEMPORAL hourly avg over ${days} days of minute data: one entity (${days * 1440} readings → ${days * 24} averages) p50 ${pct(one, 50).toFixed(0)} ms, p95 ${pct(one, 95).toFixed(0)} ms`);
     console.log(`         all ${ents} entities in one request (${rows} readings → ${ents * days * 24} averages) p50 ${pct(all, 50).toFixed(0)} ms, max ${Math.max(...all).toFixed(0)} ms (goal < 200 ms)`);
   }

@@ -29,6 +29,27 @@ export async function appendHistory(db: Db, tenant: string, rows: HistoryWrite[]
     insert into context_history (tenant, entity_id, attr, dataset_id, observed_at, recorded_at, instance, num, deleted)
     select ${tenant}, x.e, x.a, x.d, coalesce(x.o, ${recordedAt}::timestamptz), ${recordedAt}::timestamptz, x.i, x.n, x.x
     from jsonb_to_recordset(${payload}::jsonb) as x(e text, a text, d text, o timestamptz, i jsonb, n float8, x boolean)`.execute(db);
+  const numeric = rows.filter((r) => r.num !== null && !r.deleted);
+  if (numeric.length === 0) return;
+  const sums = JSON.stringify(numeric.map((r) => ({ e: r.entity_id, a: r.attr, d: r.dataset_id, o: r.observed_at, n: r.num })));
+  await sql`
+    insert into context_history_hourly as h (tenant, entity_id, attr, dataset_id, hour, n, total, lo, hi, sumsq)
+    select ${tenant}, x.e, x.a, x.d, date_trunc('hour', x.o, 'UTC'), count(*), sum(x.n), min(x.n), max(x.n), sum(x.n * x.n)
+    from jsonb_to_recordset(${sums}::jsonb) as x(e text, a text, d text, o timestamptz, n float8)
+    group by 2, 3, 4, 5
+    on conflict (tenant, entity_id, attr, dataset_id, hour) do update set
+      n = h.n + excluded.n, total = h.total + excluded.total, lo = least(h.lo, excluded.lo),
+      hi = greatest(h.hi, excluded.hi), sumsq = h.sumsq + excluded.sumsq`.execute(db);
+}
+
+/** Rebuilds the hourly rollup of a tenant from the raw history (after bulk loads that bypass appendHistory). */
+export async function rebuildHourly(db: Db, tenant: string): Promise<void> {
+  await db.deleteFrom('context_history_hourly').where('tenant', '=', tenant).execute();
+  await sql`
+    insert into context_history_hourly (tenant, entity_id, attr, dataset_id, hour, n, total, lo, hi, sumsq)
+    select tenant, entity_id, attr, dataset_id, date_trunc('hour', observed_at, 'UTC'), count(*), sum(num), min(num), max(num), sum(num * num)
+    from context_history where tenant = ${tenant} and num is not null and not deleted
+    group by 1, 2, 3, 4, 5`.execute(db);
 }
 
 export interface HistoryFilter {
@@ -102,6 +123,35 @@ const aggrSql: Record<AggrMethod, ReturnType<typeof sql>> = {
  * Aggregates per period (§4.5.19): buckets of `period` starting at `origin` (date_bin, PostgreSQL 14+), the
  * numeric value of each instance in `num`. Deleted markers are not counted.
  */
+/** Methods the hourly rollup can answer (totalCount and distinctCount also count non-numeric values). */
+const rollupSql: Partial<Record<AggrMethod, ReturnType<typeof sql>>> = {
+  sum: sql`sum(total)`,
+  avg: sql`sum(total) / nullif(sum(n), 0)`,
+  min: sql`min(lo)`,
+  max: sql`max(hi)`,
+  sumsq: sql`sum(sumsq)`,
+};
+
+/** Whether the rollup can answer: rollup methods only, whole-hour periods, window bounds on the hour. */
+export const rollupAnswers = (methods: AggrMethod[], periodSeconds: number, f: HistoryFilter, origin: string): boolean =>
+  methods.every((m) => m in rollupSql) && periodSeconds % 3600 === 0 &&
+  [f.from, f.until, origin].every((t) => !t || Date.parse(t) % 3_600_000 === 0) && f.lastN === undefined;
+
+export async function aggregateHourly(db: Db, f: HistoryFilter, methods: AggrMethod[], period: string, origin: string): Promise<AggregateRow[]> {
+  if (f.entityIds.length === 0) return [];
+  const cols = sql.join(methods.map((m) => sql`${rollupSql[m]!} as ${sql.ref(m)}`));
+  const r = await sql<AggregateRow>`
+    select entity_id, attr, dataset_id, date_bin(${period}::interval, hour, ${origin}::timestamptz) as bucket, ${cols}
+    from context_history_hourly
+    where tenant = ${f.tenant} and entity_id = any(${f.entityIds}::text[])
+      ${f.attrs ? sql`and attr = any(${f.attrs}::text[])` : sql``}
+      ${f.from ? sql`and hour >= ${f.from}::timestamptz` : sql``}
+      ${f.until ? sql`and hour < ${f.until}::timestamptz` : sql``}
+    group by entity_id, attr, dataset_id, bucket
+    order by entity_id, attr, dataset_id, bucket`.execute(db);
+  return r.rows;
+}
+
 export async function aggregateHistory(db: Db, f: HistoryFilter, methods: AggrMethod[], period: string, origin: string): Promise<AggregateRow[]> {
   if (f.entityIds.length === 0) return [];
   const cols = sql.join(methods.map((m) => sql`${aggrSql[m]} as ${sql.ref(m)}`));
@@ -114,6 +164,9 @@ export async function aggregateHistory(db: Db, f: HistoryFilter, methods: AggrMe
 }
 
 export async function deleteHistory(db: Db, tenant: string, entityId: string, attr?: string): Promise<number> {
+  let h = db.deleteFrom('context_history_hourly').where('tenant', '=', tenant).where('entity_id', '=', entityId);
+  if (attr) h = h.where('attr', '=', attr);
+  await h.execute();
   let q = db.deleteFrom('context_history').where('tenant', '=', tenant).where('entity_id', '=', entityId);
   if (attr) q = q.where('attr', '=', attr);
   const r = await q.executeTakeFirst();
@@ -122,6 +175,7 @@ export async function deleteHistory(db: Db, tenant: string, entityId: string, at
 
 /** Retention: removes history recorded before the cut-off. */
 export async function purgeHistoryBefore(db: Db, cutoff: Date): Promise<number> {
+  await db.deleteFrom('context_history_hourly').where('hour', '<', new Date(Math.floor(cutoff.getTime() / 3_600_000) * 3_600_000)).execute();
   const r = await db.deleteFrom('context_history').where('recorded_at', '<', cutoff).executeTakeFirst();
   return Number(r.numDeletedRows);
 }

@@ -93,11 +93,26 @@ export interface ContextAccessRuleTable {
   created_at: Generated<Date>;
 }
 
+/** Hourly rollup of numeric history (sum, count, min, max, sum of squares) for fast aggregations. */
+export interface ContextHistoryHourlyTable {
+  tenant: string;
+  entity_id: string;
+  attr: string;
+  dataset_id: string;
+  hour: Timestamp;
+  n: number;
+  total: number;
+  lo: number;
+  hi: number;
+  sumsq: number;
+}
+
 declare module '../platform/db/schema.js' {
   interface Database {
     context_tenant: ContextTenantTable;
     context_entity: ContextEntityTable;
     context_history: ContextHistoryTable;
+    context_history_hourly: ContextHistoryHourlyTable;
     context_subscription: ContextSubscriptionTable;
     context_outbox: ContextOutboxTable;
     context_access_rule: ContextAccessRuleTable;

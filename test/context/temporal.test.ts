@@ -50,6 +50,14 @@ describe.each(testEngines)('context temporal and access rules [%s]', (engine) =>
     expect(pm.totalCount.map((x: unknown[]) => x[0])).toEqual([3, 3, 1]);
     expect(pm.distinctCount.map((x: unknown[]) => x[0])).toEqual([3, 3, 1]);
     expect(pm.sum.map((x: unknown[]) => x[0])).toEqual([60, 150, 70]);
+    // Numeric methods over whole hours come from the hourly rollup and must agree with the raw history.
+    const rolled = (await req('GET', `/temporal/entities/${id}?attrs=pm25&aggrMethods=avg,max,min,sum&aggrPeriodDuration=PT1H&timerel=after&timeAt=2026-11-26T00:00:00Z`)).json().pm25;
+    expect(rolled.avg).toEqual(pm.avg);
+    expect(rolled.max).toEqual(pm.max);
+    expect(rolled.min).toEqual(pm.min);
+    expect(rolled.sum).toEqual(pm.sum);
+    const daily = (await req('GET', `/temporal/entities/${id}?attrs=pm25&aggrMethods=avg&aggrPeriodDuration=P1D&timerel=between&timeAt=2026-11-26T00:00:00Z&endTimeAt=2026-11-27T00:00:00Z`)).json().pm25;
+    expect(daily.avg).toEqual([[40, '2026-11-26T00:00:00.000Z', '2026-11-27T00:00:00.000Z']]);
     for (const bad of ['aggrMethods=median', 'aggrMethods=avg&aggrPeriodDuration=P1M', 'aggrMethods=avg&aggrPeriodDuration=1h', 'timerel=between&timeAt=2026-11-26T00:00:00Z', 'timerel=soon&timeAt=2026-11-26T00:00:00Z', 'timerel=after&timeAt=yesterday']) {
       const r = await req('GET', `/temporal/entities/${id}?${bad}`);
       expect(r.statusCode, bad).toBe(400);
