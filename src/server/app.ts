@@ -18,6 +18,9 @@ import { HotlineReferenceService } from '../hotline/reference-service.js';
 import { hotlineRoutes } from '../hotline/routes.js';
 import { KpiService, kpiMigrations, kpiRoutes, readKpiConfig } from '../hotline/kpi/index.js';
 import { Open311Service, open311Config, open311Routes } from '../hotline/open311/index.js';
+import { IntelService } from '../hotline/intel/intel-service.js';
+import { intelConfig } from '../hotline/intel/intel-config.js';
+import { intelRoutes } from '../hotline/intel/intel-routes.js';
 import { createCatalog, catalogMigrations, catalogRoutes, shareRoutes, type CatalogModule } from '../catalog/index.js';
 import { contextMigrations, contextRoutes, createContextService, type ContextService } from '../context/index.js';
 import { serveWebApp } from './web-app.js';
@@ -47,6 +50,8 @@ export interface Services {
   hotlineReference: HotlineReferenceService;
   /** The three rates (三率) per unit, district, category and period; rankings and exports. */
   kpi: KpiService;
+  /** Hotline intelligence: intake assist, similar cases, duplicates, hot issues and alerts, reply drafts and scores. */
+  intel: IntelService;
 }
 
 export interface CityHub {
@@ -88,7 +93,8 @@ export async function createCityHub(options: CreateCityHubOptions): Promise<City
     const kpi = new KpiService(database.db, readKpiConfig(config), clock, auth);
     const catalog = createCatalog(database.db, { config, ledger, clock, orgs: auth });
     const context = createContextService(database.db, config, clock);
-    const services: Services = { clock, ledger, auth, hotline, hotlineReference, kpi, catalog, context };
+    const intel = new IntelService(database.db, hotline, intelConfig(config), clock);
+    const services: Services = { clock, ledger, auth, hotline, hotlineReference, kpi, catalog, context, intel };
 
     const metrics = new HttpMetrics();
     const http = await createHttpServer({ config, resolver: auth, metrics, logger: options.logger });
@@ -97,8 +103,9 @@ export async function createCityHub(options: CreateCityHubOptions): Promise<City
     await http.register(ledgerRoutes, { prefix: '/api/ledger', ledger });
     await http.register(catalogRoutes, { prefix: '/api/catalog', catalog });
     await http.register(shareRoutes, { prefix: '/api/share', catalog });
-    await http.register(kpiRoutes, { prefix: '/api/hotline/kpi', kpi });
     await http.register(hotlineRoutes, { prefix: '/api/hotline', hotline, reference: hotlineReference });
+    await http.register(kpiRoutes, { prefix: '/api/hotline/kpi', kpi });
+    await http.register(intelRoutes, { prefix: '/api/hotline', intel });
     const open311 = new Open311Service({
       db: database.db,
       clock,
@@ -137,11 +144,13 @@ export async function createCityHub(options: CreateCityHubOptions): Promise<City
         await context.start();
         ledger.start();
         deadlineJob.start();
+        await intel.start();
       },
       async close() {
         await context.stop();
         ledger.stop();
         deadlineJob.stop();
+        intel.stop();
         await http.close();
         if (!options.database) await database.close();
       },

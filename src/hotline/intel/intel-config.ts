@@ -1,0 +1,119 @@
+import { Type, type Static } from 'typebox';
+import { moduleConfig, type Config } from '../../platform/config/config.js';
+import { LlmConfigSchema } from './llm-client.js';
+
+const num = (min: number, def: number, max?: number) =>
+  Type.Number(max === undefined ? { minimum: min, default: def } : { minimum: min, maximum: max, default: def });
+
+/**
+ * `modules.intel`: every threshold, window and weight of the hotline intelligence (docs/hotline-intel.md).
+ * Nothing here is a constant in code; a city tunes it to its own history.
+ */
+export const IntelConfigSchema = Type.Object({
+  /** How often the in-memory index reads tickets created or changed since its last refresh (0 = only on demand). */
+  refreshIntervalSeconds: Type.Integer({ minimum: 0, default: 10 }),
+  /** Tickets read per database round trip while loading the index. */
+  loadBatchSize: Type.Integer({ minimum: 100, default: 5000 }),
+  similar: Type.Object(
+    {
+      topK: Type.Integer({ minimum: 1, maximum: 50, default: 5 }),
+      /** BM25 parameters. */
+      k1: num(0, 1.2),
+      b: num(0, 0.75, 1),
+      /** Title words count this many times (a title states the matter). */
+      titleWeight: Type.Integer({ minimum: 1, maximum: 5, default: 2 }),
+      /** BM25 candidates re-scored by cosine (hashed tf-idf vectors) before the top-k is cut. */
+      candidates: Type.Integer({ minimum: 5, maximum: 500, default: 50 }),
+      /** Query words with a document frequency above this share of the index are ignored (no signal, long postings). */
+      maxDfShare: num(0, 0.2, 1),
+      /** Hash buckets of the tf-idf vectors (power of two). */
+      hashBits: Type.Integer({ minimum: 10, maximum: 24, default: 18 }),
+    },
+    { default: {} },
+  ),
+  duplicates: Type.Object(
+    {
+      /** Cosine similarity at or above which two tickets are the same matter. */
+      minSimilarity: num(0, 0.45, 1),
+      /** Same matter without any place to compare needs this much more. */
+      textOnlyMinSimilarity: num(0, 0.7, 1),
+      /** Two points at most this far apart are the same place. */
+      radiusMeters: num(0, 500),
+      /** Tickets this many days apart (either way) are not duplicates. */
+      windowDays: num(0, 7),
+      maxResults: Type.Integer({ minimum: 1, maximum: 20, default: 5 }),
+    },
+    { default: {} },
+  ),
+  hot: Type.Object(
+    {
+      /** Tickets of the last `windowDays` days are clustered. */
+      windowDays: Type.Integer({ minimum: 1, default: 30 }),
+      /** Cosine similarity to join a cluster. */
+      clusterSimilarity: num(0, 0.35, 1),
+      /** Tickets further apart than this (when both have coordinates) are not in one cluster. */
+      clusterRadiusMeters: num(0, 2000),
+      minClusterSize: Type.Integer({ minimum: 1, default: 3 }),
+      topN: Type.Integer({ minimum: 1, maximum: 100, default: 10 }),
+      /** Heat index weights (see docs/hotline-intel.md). */
+      weights: Type.Object(
+        {
+          volume: num(0, 1),
+          citizens: num(0, 1),
+          likes: num(0, 0.5),
+          growth: num(0, 0.5),
+          recency: num(0, 1),
+        },
+        { default: {} },
+      ),
+      /** Growth compares the last `growthDays` days with the `growthDays` before. */
+      growthDays: Type.Integer({ minimum: 1, default: 7 }),
+      /** Recency decays with this half-life (days) from the cluster's last ticket. */
+      recencyHalfLifeDays: num(0.1, 7),
+      /** Seconds a computed hot-issue list is reused. */
+      cacheSeconds: Type.Integer({ minimum: 0, default: 60 }),
+    },
+    { default: {} },
+  ),
+  alerts: Type.Object(
+    {
+      /** Days of history before the current day that form a cluster's baseline. */
+      baselineDays: Type.Integer({ minimum: 3, default: 14 }),
+      /** Floor of the baseline daily rate (a quiet cluster is not infinitely surprising). */
+      minBaselineRate: num(0, 0.2),
+      /** Poisson upper-tail probability below which the day is a burst. */
+      alpha: num(0, 0.001, 1),
+      /** A burst needs at least this many tickets in the day. */
+      minCount: Type.Integer({ minimum: 1, default: 3 }),
+    },
+    { default: {} },
+  ),
+  replies: Type.Object(
+    {
+      /** Reply delays (days) scored 1.0 / 0.7 / 0.4; slower replies score 0.1. */
+      timelyDays: Type.Array(Type.Number({ minimum: 0 }), { minItems: 3, maxItems: 3, default: [7, 15, 30] }),
+      weights: Type.Object(
+        { relevance: num(0, 0.3), completeness: num(0, 0.3), interpretability: num(0, 0.2), timeliness: num(0, 0.2) },
+        { default: {} },
+      ),
+      /** Interpretability counts this many explanation cues as full marks. */
+      interpretCues: Type.Integer({ minimum: 1, default: 2 }),
+    },
+    { default: {} },
+  ),
+  classifier: Type.Object(
+    {
+      /** Train a model from the database's tickets at start when none is loaded. */
+      trainAtStart: Type.Boolean({ default: true }),
+      minTrainingTickets: Type.Integer({ minimum: 2, default: 50 }),
+      maxTrainingTickets: Type.Integer({ minimum: 100, default: 20000 }),
+    },
+    { default: {} },
+  ),
+  llm: LlmConfigSchema,
+});
+
+export type IntelConfig = Static<typeof IntelConfigSchema>;
+
+/** The intel section of the configuration with its defaults filled in. */
+export const intelConfig = (config: Config): IntelConfig => moduleConfig(config, 'intel', IntelConfigSchema);

@@ -1,0 +1,377 @@
+import type { Db } from '../../platform/db/database.js';
+import type { Clock } from '../../platform/clock/clock.js';
+import { assertCan } from '../../platform/auth/permissions.js';
+import type { Actor } from '../../platform/auth/roles.js';
+import type { TicketService, UnitSuggestion } from '../ticket-service.js';
+import type { IntelConfig } from './intel-config.js';
+import * as store from './intel-store.js';
+import { Segmenter } from './segment.js';
+import { SimilarIndex, type SimilarHit, type TicketSource } from './similar-index.js';
+import { findDuplicates, type DuplicateProposal } from './duplicate-detector.js';
+import { clusterItems, emergingAlerts, rankHotIssues, type EmergingAlert, type HotIssue, type HotItem } from './hot-issues.js';
+import { offlineDraft, llmDraft, type ReplyDraft } from './reply-drafter.js';
+import { scoreReply, type ReplyQuality } from './reply-quality.js';
+import { offlineSummary, llmSummary } from './ticket-summary.js';
+import { createLlmClient, withLlmFallback, type AnswerMethod, type ChatCompletionClient } from './llm-client.js';
+import { TextClassifier } from './text-classifier.js';
+
+export interface AssistInput {
+  title: string;
+  content: string;
+  address?: string | null;
+  lon?: number | null;
+  lat?: number | null;
+  areaId?: string | null;
+}
+
+export interface CategoryGuess {
+  categoryId: string | null;
+  label: string;
+  confidence: number;
+}
+
+export interface SimilarCase {
+  ticketId: string;
+  number: string;
+  title: string;
+  similarity: number;
+  status: string;
+  /** the reply given then (参考答复), PII masked */
+  reply: string | null;
+  createdAt: string;
+}
+
+export interface AssistResult {
+  categories: CategoryGuess[] | null;
+  /** why there are no categories (no model yet, training, too few tickets) */
+  classifierReason: string | null;
+  area: { areaId: string; name: string; via: 'given' | 'address' | 'nearest' } | null;
+  unit: (UnitSuggestion & { categoryId: string | null }) | null;
+  duplicates: DuplicateProposal[];
+  similar: SimilarCase[];
+  summary: { text: string; method: AnswerMethod; llmError?: string } | null;
+  /** true when the answer was cut to the category suggestion (a citizen asked) */
+  limited: boolean;
+}
+
+interface AreaInfo {
+  id: string;
+  name: string;
+  level: string;
+  lon: number | null;
+  lat: number | null;
+}
+
+const DAY = 86_400_000;
+/** Re-read this much before the watermark: a transaction that committed late with an earlier updated_at. */
+const OVERLAP_MS = 60_000;
+
+/** Only a citizen (no staff role) gets the limited answer. */
+const citizenOnly = (actor: Actor) => actor.roles.includes('citizen') && !actor.roles.some((r) => r !== 'citizen');
+
+/**
+ * Hotline intelligence from the city's own history: the similar-case index (refreshed from the database, so every
+ * node sees every node's tickets), duplicates, hot issues and emerging alerts, reply drafts and scores, summaries,
+ * and the intake assist that puts them together. The LLM, when configured, writes summaries and drafts; the
+ * offline methods answer otherwise and say so (`method`).
+ */
+export class IntelService {
+  private segmenterValue: Segmenter | undefined;
+  private indexValue: SimilarIndex | undefined;
+  private watermark: { updatedAt: Date; id: string } | null = null;
+  private loading: Promise<void> | undefined;
+  private refreshing: Promise<{ read: number }> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private areas: AreaInfo[] = [];
+  private level1 = new Map<string, string>();
+  private classifier: TextClassifier | undefined;
+  private classifierState: { status: 'none' | 'training' | 'ready' | 'unavailable'; reason: string } = {
+    status: 'none',
+    reason: 'no model trained yet',
+  };
+  private training: Promise<void> | undefined;
+  private hotCache: { at: number; key: string; issues: HotIssue[]; alerts: EmergingAlert[] } | undefined;
+  private readonly llm: ChatCompletionClient | undefined;
+
+  constructor(
+    private readonly db: Db,
+    private readonly tickets: TicketService,
+    readonly config: IntelConfig,
+    private readonly clock: Clock,
+  ) {
+    this.llm = createLlmClient(config.llm);
+  }
+
+  /** The segmenter (jieba's dictionary loads on first use, not when a hub is created). */
+  get segmenter(): Segmenter {
+    return (this.segmenterValue ??= new Segmenter());
+  }
+
+  get index(): SimilarIndex {
+    return (this.indexValue ??= new SimilarIndex(this.segmenter, this.config.similar));
+  }
+
+  /** Loads the index and starts the periodic refresh and, if configured, the background training. */
+  async start(): Promise<void> {
+    await this.refresh();
+    const seconds = this.config.refreshIntervalSeconds;
+    if (seconds > 0 && !this.timer) {
+      this.timer = setInterval(() => void this.refresh().catch(() => {}), seconds * 1000);
+      this.timer.unref();
+    }
+    if (this.config.classifier.trainAtStart) {
+      // Training is CPU work: start it after the server is up, and never let a failure stop the server.
+      setImmediate(() => void this.trainClassifier().catch(() => {}));
+    }
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /**
+   * Reads the tickets created or changed since the last refresh (keyset on updated_at, id) into the index.
+   * Idempotent: a ticket read twice only updates its reply, status and main ticket.
+   */
+  refresh(): Promise<{ read: number }> {
+    this.refreshing ??= this.doRefresh().finally(() => (this.refreshing = undefined));
+    return this.refreshing;
+  }
+
+  private async doRefresh(): Promise<{ read: number }> {
+    if (this.areas.length === 0) {
+      this.areas = (await store.findAreas(this.db)).map((a) => ({ id: a.id, name: a.name, level: a.level, lon: a.center_lon, lat: a.center_lat }));
+      this.level1 = new Map((await store.findLevel1Categories(this.db)).map((c) => [c.level1, c.id]));
+    }
+    let after = this.watermark ? { updatedAt: new Date(this.watermark.updatedAt.getTime() - OVERLAP_MS), id: '00000000-0000-0000-0000-000000000000' } : null;
+    let read = 0;
+    for (;;) {
+      const rows = await store.findIndexRows(this.db, after, this.config.loadBatchSize);
+      for (const r of rows) this.index.add(toSource(r));
+      read += rows.length;
+      if (rows.length === 0) break;
+      const last = rows[rows.length - 1];
+      after = { updatedAt: new Date(last.updated_at), id: last.id };
+      if (!this.watermark || after.updatedAt >= this.watermark.updatedAt) this.watermark = after;
+      if (rows.length < this.config.loadBatchSize) break;
+    }
+    return { read };
+  }
+
+  private async ready(): Promise<void> {
+    if (!this.watermark && this.index.size === 0) {
+      this.loading ??= this.refresh().then(() => undefined);
+      await this.loading;
+    }
+  }
+
+  /** Trains the category model from the database's categorised tickets (level 1), or records why it cannot. */
+  trainClassifier(): Promise<void> {
+    this.training ??= this.doTrain().finally(() => (this.training = undefined));
+    return this.training;
+  }
+
+  private async doTrain(): Promise<void> {
+    this.classifierState = { status: 'training', reason: 'the classifier is being trained from the city’s tickets' };
+    try {
+      const rows = await store.findTrainingRows(this.db, this.config.classifier.maxTrainingTickets);
+      const labels = new Set(rows.map((r) => r.level1));
+      if (rows.length < this.config.classifier.minTrainingTickets || labels.size < 2) {
+        this.classifierState = {
+          status: 'unavailable',
+          reason: `too few categorised tickets to train (${rows.length} tickets, ${labels.size} categories; need ${this.config.classifier.minTrainingTickets} and 2)`,
+        };
+        return;
+      }
+      this.classifier = TextClassifier.train({
+        examples: rows.map((r) => ({ title: r.title, detail: r.content, label: r.level1 })),
+        options: { selfTraining: false },
+      });
+      this.level1 = new Map((await store.findLevel1Categories(this.db)).map((c) => [c.level1, c.id]));
+      this.classifierState = { status: 'ready', reason: '' };
+    } catch (err) {
+      this.classifierState = { status: 'unavailable', reason: `training failed: ${(err as Error).message}` };
+    }
+  }
+
+  /** Uses a model trained elsewhere (e.g. loaded from the model table by the classifier's owner). */
+  useClassifier(model: TextClassifier): void {
+    this.classifier = model;
+    this.classifierState = { status: 'ready', reason: '' };
+  }
+
+  /** The top-k similar past tickets with their replies. */
+  similar(title: string, content: string, k = this.config.similar.topK, excludeId?: string): SimilarHit[] {
+    return this.index.search(this.index.tokenize(title, content), k, excludeId ? (t) => t.id !== excludeId : undefined);
+  }
+
+  /**
+   * Intake assist (POST /api/hotline/assist): category top-3, suggested unit, likely duplicates, similar cases
+   * with replies and a summary. A citizen gets the category suggestion only.
+   */
+  async assist(actor: Actor, input: AssistInput): Promise<AssistResult> {
+    assertCan(actor, 'hotline.intel.assist');
+    await this.ready();
+    let categories: CategoryGuess[] | null = null;
+    let classifierReason: string | null = null;
+    if (this.classifier) {
+      const p = this.classifier.predict({ title: input.title, detail: input.content });
+      categories = p.top3.map((x) => ({ categoryId: this.level1.get(x.label) ?? null, label: x.label, confidence: round(x.probability) }));
+    } else {
+      classifierReason = this.classifierState.reason;
+      if (this.classifierState.status === 'none' && this.config.classifier.trainAtStart) void this.trainClassifier().catch(() => {});
+    }
+    if (citizenOnly(actor)) {
+      return { categories, classifierReason, area: null, unit: null, duplicates: [], similar: [], summary: null, limited: true };
+    }
+    const area = this.resolveArea(input);
+    const topCategory = categories?.[0]?.categoryId ?? null;
+    const unit = topCategory || area ? { ...(await this.tickets.suggestUnit(topCategory, area?.areaId ?? null)), categoryId: topCategory } : null;
+    const tokens = this.index.tokenize(input.title, input.content);
+    const duplicates = findDuplicates(
+      this.index,
+      { tokens, at: this.clock().getTime(), lon: input.lon, lat: input.lat, areaId: area?.areaId ?? null },
+      this.config.duplicates,
+    );
+    const similar = this.index.search(tokens, this.config.similar.topK).map(toCase);
+    const summary = await this.summarize({ ...input, category: categories?.[0]?.label ?? null });
+    return { categories, classifierReason, area, unit, duplicates, similar, summary, limited: false };
+  }
+
+  /** 工单摘要: the LLM when configured and answering, else the offline extractive summary. */
+  async summarize(input: { title: string; content: string; address?: string | null; category?: string | null }) {
+    const r = await withLlmFallback(this.llm, (llm) => llmSummary(llm, input), () => offlineSummary(input));
+    return { text: r.value, method: r.method, ...(r.llmError ? { llmError: r.llmError } : {}) };
+  }
+
+  /** Duplicates of a filed ticket (for the workbench): proposals to merge under the main ticket. */
+  async duplicatesOf(ticket: { id: string; title: string; content: string; createdAt: Date; lon?: number | null; lat?: number | null; areaId?: string | null }) {
+    await this.ready();
+    return findDuplicates(
+      this.index,
+      { tokens: this.index.tokenize(ticket.title, ticket.content), at: ticket.createdAt.getTime(), lon: ticket.lon, lat: ticket.lat, areaId: ticket.areaId, selfId: ticket.id },
+      this.config.duplicates,
+    );
+  }
+
+  private resolveArea(input: AssistInput): AssistResult['area'] {
+    if (input.areaId) {
+      const a = this.areas.find((x) => x.id === input.areaId);
+      return a ? { areaId: a.id, name: a.name, via: 'given' } : null;
+    }
+    const text = `${input.address ?? ''} ${input.title}`;
+    // The longest area name the address mentions: a street beats its district.
+    const named = this.areas.filter((a) => a.name.length >= 2 && text.includes(a.name)).sort((a, b) => b.name.length - a.name.length)[0];
+    if (named) return { areaId: named.id, name: named.name, via: 'address' };
+    if (input.lon != null && input.lat != null) {
+      let best: AreaInfo | undefined;
+      let bestD = Infinity;
+      for (const a of this.areas) {
+        if (a.level !== 'street' || a.lon == null || a.lat == null) continue;
+        const d = (a.lon - input.lon) ** 2 + (a.lat - input.lat) ** 2;
+        if (d < bestD) {
+          bestD = d;
+          best = a;
+        }
+      }
+      if (best) return { areaId: best.id, name: best.name, via: 'nearest' };
+    }
+    return null;
+  }
+
+  /** Hot issues (top-N) and emerging alerts over the last `hot.windowDays` days, cached `hot.cacheSeconds`. */
+  async hotIssues(actor: Actor, topN?: number): Promise<{ issues: HotIssue[]; computedAt: string; tickets: number }> {
+    assertCan(actor, 'hotline.intel.hot.read');
+    const r = await this.computeHot(topN);
+    return { issues: r.issues, computedAt: new Date(r.at).toISOString(), tickets: r.tickets };
+  }
+
+  async alerts(actor: Actor): Promise<{ alerts: EmergingAlert[]; computedAt: string }> {
+    assertCan(actor, 'hotline.intel.hot.read');
+    const r = await this.computeHot();
+    return { alerts: r.alerts, computedAt: new Date(r.at).toISOString() };
+  }
+
+  private async computeHot(topN = this.config.hot.topN) {
+    await this.ready();
+    await this.refresh();
+    const now = this.clock().getTime();
+    const key = String(topN);
+    const cached = this.hotCache;
+    if (cached && cached.key === key && now - cached.at < this.config.hot.cacheSeconds * 1000) {
+      return { ...cached, tickets: -1 };
+    }
+    const { hot, alerts } = this.config;
+    const windowMs = Math.max(hot.windowDays, alerts.baselineDays + 1) * DAY;
+    const items: HotItem[] = [];
+    const all = this.index.all();
+    for (let d = 0; d < all.length; d++) {
+      const t = all[d];
+      if (now - t.createdAt > windowMs || t.createdAt > now) continue;
+      items.push({ ...t, vector: this.index.docVector(d), likes: t.likes });
+    }
+    const clusters = clusterItems(items, hot);
+    const inHotWindow = clusters.filter((c) => c.members.some((m) => now - m.createdAt <= hot.windowDays * DAY));
+    const issues = rankHotIssues(inHotWindow, now, { ...hot, topN });
+    const found = emergingAlerts(clusters, now, alerts);
+    this.hotCache = { at: now, key, issues, alerts: found };
+    return { at: now, key, issues, alerts: found, tickets: items.length };
+  }
+
+  /** A draft reply from similar replied cases and the template; the LLM writes it when configured. */
+  async draftReply(actor: Actor, input: { title: string; content: string; unitName?: string | null }) {
+    assertCan(actor, 'hotline.intel.reply');
+    await this.ready();
+    const similar = this.index.search(this.index.tokenize(input.title, input.content), this.config.similar.topK, (t) => !!t.replyText);
+    const offline = offlineDraft(input, similar);
+    const r = await withLlmFallback<ReplyDraft>(
+      this.llm,
+      async (llm) => ({ ...offline, text: await llmDraft(llm, input, similar) }),
+      () => offline,
+    );
+    return { ...r.value, method: r.method, ...(r.llmError ? { llmError: r.llmError } : {}) };
+  }
+
+  /** The reply-quality score of a reply to a message (rules in docs/hotline-intel.md). */
+  async scoreReply(actor: Actor, input: { message: string; reply: string; delayDays?: number | null }): Promise<ReplyQuality> {
+    assertCan(actor, 'hotline.intel.reply');
+    await this.ready();
+    return scoreReply(this.index, input, this.config.replies);
+  }
+
+  /** What the assist can do now (for health pages and tests). */
+  status() {
+    return { indexed: this.index.size, classifier: this.classifierState.status, classifierReason: this.classifierState.reason || null, llm: !!this.llm };
+  }
+}
+
+const round = (x: number) => Math.round(x * 1000) / 1000;
+
+const toCase = (h: SimilarHit): SimilarCase => ({
+  ticketId: h.ticket.id,
+  number: h.ticket.number,
+  title: h.ticket.title,
+  similarity: round(h.similarity),
+  status: h.ticket.status,
+  reply: h.ticket.replyText,
+  createdAt: new Date(h.ticket.createdAt).toISOString(),
+});
+
+const toSource = (r: store.IndexRow): TicketSource => ({
+  id: r.id,
+  number: r.number,
+  title: r.title,
+  content: r.content,
+  createdAt: new Date(r.created_at).getTime(),
+  areaId: r.area_id,
+  districtId: r.district_id,
+  lon: r.lon,
+  lat: r.lat,
+  replyText: r.reply_text,
+  status: r.status,
+  mainTicketId: r.main_ticket_id,
+  categoryId: r.category_id,
+  likes: r.likes,
+  citizen: r.citizen_user_id ?? r.citizen_phone,
+});

@@ -1,0 +1,47 @@
+import { sql } from 'kysely';
+import type { Db } from '../../platform/db/database.js';
+import '../tables.js';
+
+/**
+ * updated_at cut to milliseconds: PostgreSQL keeps microseconds (a `now()` default) but a JavaScript Date keeps
+ * milliseconds, so keyset paging on the raw column could read the same rows forever. Raw SQL: Kysely has no
+ * date_trunc builder.
+ */
+const updatedMs = sql<Date>`date_trunc('milliseconds', updated_at)`;
+
+/** Ticket columns the intelligence index needs (text, place, time, reply; the citizen only to hash it). */
+export const findIndexRows = (db: Db, after: { updatedAt: Date; id: string } | null, limit: number) => {
+  let q = db
+    .selectFrom('hotline_ticket')
+    .select([
+      'id', 'number', 'title', 'content', 'area_id', 'district_id', 'lon', 'lat', 'created_at', 'updated_at',
+      'reply_text', 'status', 'main_ticket_id', 'category_id', 'likes', 'citizen_user_id', 'citizen_phone',
+    ])
+    .orderBy(updatedMs)
+    .orderBy('id')
+    .limit(limit);
+  // Keyset paging on (updated_at, id): stable while other nodes keep writing.
+  if (after) {
+    q = q.where((eb) => eb.or([eb(updatedMs, '>', after.updatedAt), eb.and([eb(updatedMs, '=', after.updatedAt), eb('id', '>', after.id)])]));
+  }
+  return q.execute();
+};
+
+export type IndexRow = Awaited<ReturnType<typeof findIndexRows>>[number];
+
+/** Level-1 categories: the classifier's labels map to these. */
+export const findLevel1Categories = (db: Db) =>
+  db.selectFrom('hotline_category').select(['id', 'code', 'level1']).where('level2', 'is', null).where('active', '=', true).execute();
+
+/** The newest categorised tickets with their level-1 category name, for training. */
+export const findTrainingRows = (db: Db, limit: number) =>
+  db
+    .selectFrom('hotline_ticket as t')
+    .innerJoin('hotline_category as c', 'c.id', 't.category_id')
+    .select(['t.title', 't.content', 'c.level1'])
+    .orderBy('t.created_at', 'desc')
+    .limit(limit)
+    .execute();
+
+export const findAreas = (db: Db) =>
+  db.selectFrom('hotline_area').select(['id', 'name', 'level', 'parent_id', 'center_lon', 'center_lat']).execute();

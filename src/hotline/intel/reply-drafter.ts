@@ -1,0 +1,85 @@
+import type { ChatCompletionClient, ChatMessage } from './llm-client.js';
+import type { SimilarHit } from './similar-index.js';
+import { normalizeText } from './text-normalize.js';
+
+export interface DraftInput {
+  title: string;
+  content: string;
+  /** the handling unit's name, when known */
+  unitName?: string | null;
+}
+
+export interface ReplyDraft {
+  text: string;
+  /** the standard parts, in order, so an agent can edit one */
+  parts: { greeting: string; acknowledgement: string; handling: string; result: string; contact: string; closing: string };
+  /** the past tickets whose replies the handling/result parts were taken from */
+  basedOn: { ticketId: string; number: string; similarity: number }[];
+}
+
+const OPENING_RE = /^(?:[^。！!]{0,20}(?:您好|你好)[!！,，:：]?\s*)|^(?:网友)[^，,。]{0,20}[，,:：]/;
+const CLOSING_RE = /(感谢[^。！!]*[。！!]?|谢谢[^。！!]*[。！!]?|[^。]*(?:监督|支持)[。！!]?)\s*$/;
+const SENTENCE_RE = /[^。！？!?]+[。！？!?]?/g;
+
+/**
+ * The offline draft: the template's greeting, acknowledgement, contact and closing around the handling and result
+ * sentences of the most similar replied case (its own greeting and closing cut off, PII masked). With no replied
+ * case it falls back to the template's handling sentence.
+ *
+ * @example offlineDraft({ title: '路灯不亮', content: '…' }, similarHits).text
+ */
+export function offlineDraft(input: DraftInput, similar: readonly SimilarHit[], minSimilarity = 0.2): ReplyDraft {
+  const title = normalizeText(input.title).slice(0, 60);
+  const unit = input.unitName ?? '承办单位';
+  const source = similar.find((h) => h.ticket.replyText && h.similarity >= minSimilarity);
+  let handling = `收到您的诉求后，${unit}高度重视，立即安排工作人员进行调查核实。`;
+  let result = '经核实，相关情况正在依法依规处理中，处理结果将及时向您反馈。';
+  if (source?.ticket.replyText) {
+    const body = source.ticket.replyText.replace(OPENING_RE, '').replace(CLOSING_RE, '').trim();
+    const sentences = (body.match(SENTENCE_RE) ?? []).map((s) => s.trim()).filter((s) => s.length > 4);
+    if (sentences.length >= 2) {
+      const cut = Math.max(1, Math.ceil(sentences.length / 2));
+      handling = sentences.slice(0, cut).join('');
+      result = sentences.slice(cut, cut + 4).join('');
+    } else if (sentences.length === 1) {
+      result = sentences[0];
+    }
+  }
+  const parts = {
+    greeting: '您好！',
+    acknowledgement: `您反映的“${title}”问题已收悉。`,
+    handling,
+    result,
+    contact: '如有疑问，请拨打12345政务服务便民热线咨询。',
+    closing: '感谢您对我们工作的理解与支持！',
+  };
+  return {
+    text: Object.values(parts).join(''),
+    parts,
+    basedOn: source ? [{ ticketId: source.ticket.id, number: source.ticket.number, similarity: source.similarity }] : [],
+  };
+}
+
+/** The chat messages for an LLM draft: the message and up to three similar replies as references. */
+export function draftPrompt(input: DraftInput, similar: readonly SimilarHit[]): ChatMessage[] {
+  const refs = similar
+    .filter((h) => h.ticket.replyText)
+    .slice(0, 3)
+    .map((h, i) => `参考答复${i + 1}（相似度${h.similarity.toFixed(2)}）：${h.ticket.replyText!.slice(0, 600)}`)
+    .join('\n');
+  return [
+    {
+      role: 'system',
+      content:
+        '你是12345热线的答复起草助手。按规范起草答复：问候、收悉、调查处理经过、处理结果（有政策依据时写明依据）、联系方式、结束语。只写原文和参考答复能支持的事实，不编造，不输出个人信息。',
+    },
+    {
+      role: 'user',
+      content: `诉求标题：${normalizeText(input.title)}\n诉求内容：${normalizeText(input.content).slice(0, 2000)}\n${input.unitName ? `承办单位：${input.unitName}\n` : ''}${refs}`,
+    },
+  ];
+}
+
+export async function llmDraft(llm: ChatCompletionClient, input: DraftInput, similar: readonly SimilarHit[]): Promise<string> {
+  return normalizeText((await llm.complete(draftPrompt(input, similar))).trim()).slice(0, 4000);
+}

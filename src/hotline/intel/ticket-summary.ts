@@ -1,0 +1,54 @@
+import type { ChatCompletionClient, ChatMessage } from './llm-client.js';
+import { normalizeText } from './text-normalize.js';
+
+export interface SummaryInput {
+  title: string;
+  content: string;
+  address?: string | null;
+  /** the predicted or chosen category (level 1), when known */
+  category?: string | null;
+}
+
+/** Place words: a district/county/street/community/estate/road name ending in one of these. */
+const PLACE_RE = /[\p{Script=Han}A-Za-z0-9]{1,12}?(?:市|区|县|街道|镇|乡|社区|村|小区|花园|新城|苑|路|街|大道)/gu;
+const SENTENCE_RE = /[^。！？!?；;\n]+[。！？!?；;]?/g;
+
+/**
+ * The offline summary (工单摘要): `【category】place：matter`, where the matter is the title, completed by the
+ * content's first sentence when the title is short. Extractive, so it never invents facts; PII is masked.
+ *
+ * @example offlineSummary({ title: '路灯不亮', content: 'A2区丽发新城门口路灯坏了一周。', category: '城乡建设' })
+ * // '【城乡建设】A2区丽发新城：路灯不亮——A2区丽发新城门口路灯坏了一周。'
+ */
+export function offlineSummary(input: SummaryInput, maxLength = 120): string {
+  const title = normalizeText(input.title);
+  const content = normalizeText(input.content);
+  const place = normalizeText(input.address) || (`${title} ${content}`.match(PLACE_RE) ?? []).slice(0, 2).join('');
+  const first = (content.match(SENTENCE_RE) ?? [''])[0].trim();
+  let matter = title;
+  if (first && title.length < 20 && !title.includes(first)) matter = `${title}——${first}`;
+  const head = `${input.category ? `【${input.category}】` : ''}${place ? `${place}：` : ''}`;
+  const text = head + matter;
+  return text.length > maxLength ? `${text.slice(0, maxLength - 1)}…` : text;
+}
+
+/** The chat messages for an LLM summary; the text is normalised first (PII placeholders), as for any outside model. */
+export function summaryPrompt(input: SummaryInput): ChatMessage[] {
+  return [
+    {
+      role: 'system',
+      content:
+        '你是12345政务服务便民热线的工单助手。用一句话（不超过80字）概括市民诉求：地点、问题、诉求。只依据原文，不要编造，不要输出个人信息。',
+    },
+    {
+      role: 'user',
+      content: `标题：${normalizeText(input.title)}\n${input.address ? `地址：${normalizeText(input.address)}\n` : ''}内容：${normalizeText(input.content).slice(0, 3000)}`,
+    },
+  ];
+}
+
+/** A summary from the LLM, trimmed to one line. */
+export async function llmSummary(llm: ChatCompletionClient, input: SummaryInput): Promise<string> {
+  const text = (await llm.complete(summaryPrompt(input))).trim().split('\n')[0].trim();
+  return normalizeText(text).slice(0, 200);
+}
