@@ -24,7 +24,7 @@ export async function newPerson(browser: Browser, viewport = { width: 1366, heig
 export function watchConsole(page: Page): string[] {
   const errors: string[] = [];
   page.on('console', (m) => { if (m.type() === 'error') errors.push(`${m.text()} ${m.location().url ?? ''}`); });
-  page.on('pageerror', (e) => errors.push(`${String(e)} at ${page.url()}\n${e.stack ?? ''}`));
+  page.on('pageerror', (e) => (process.env.CITYHUB_WEB_DEBUG && console.log('PAGEERROR', page.url(), e.stack), errors.push(`${String(e)} at ${page.url()}\n${e.stack ?? ''}`)));
   return errors;
 }
 

@@ -58,7 +58,7 @@ describe('web app: the hotline from appeal to cockpit', { timeout: 60_000 }, () 
     base = `http://127.0.0.1:${(hub.http.server.address() as AddressInfo).port}`;
     browser = await launchBrowser();
     mkdirSync(screenshots, { recursive: true });
-  }, 120_000);
+  }, 300_000);
 
   afterAll(async () => {
     await browser?.close();

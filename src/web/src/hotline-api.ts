@@ -135,13 +135,17 @@ export interface ActionPayload {
   note?: string;
 }
 
+/** `POST /api/hotline/assist` (issue 4); a citizen gets the categories only (`limited`). */
 export interface Assist {
-  categories: { categoryId: string | null; code?: string | null; label: string; confidence: number }[];
-  unit?: { unitId: string | null; name?: string | null; confidence?: number | null } | null;
-  duplicates?: { ticketId: string; number: string; title: string; score: number }[];
-  similar?: { ticketId?: string; number?: string; title: string; reply?: string | null; score: number }[];
-  summary?: string | null;
-  method?: string;
+  /** null when no classifier is trained yet */
+  categories: { categoryId: string | null; label: string; confidence: number }[] | null;
+  classifierReason?: string | null;
+  area?: { areaId: string; name: string; via: string } | null;
+  unit?: { unitId: string | null; source: string; ruleId: string | null; categoryId: string | null } | null;
+  duplicates?: { ticketId: string; number: string; title: string; similarity: number; distanceMeters: number | null; mainTicketId: string }[];
+  similar?: { ticketId: string; number: string; title: string; similarity: number; status: string; reply: string | null }[];
+  summary?: { text: string; method: string } | null;
+  limited?: boolean;
 }
 
 export interface KpiCounts {
@@ -212,6 +216,8 @@ export const hotline = {
   },
   kpi: (q: { groupBy: string; period?: string; from?: string; to?: string }) => api<KpiTable>('GET', withQuery(`${H}/kpi/`, q)),
   kpiTrend: (q: { period?: string; from?: string; to?: string }) => api<KpiTrend>('GET', withQuery(`${H}/kpi/trend`, q)),
+  draftReply: (body: { title: string; content: string; unitName?: string | null }) =>
+    api<{ text: string; method: string }>('POST', `${H}/replies/draft`, body),
   /** A citizen's lookup by number + phone: the public view of the ticket and its timeline. */
   track: async (number: string, phone: string) => {
     if (!(await documentedRoute('GET', `${H}/track`))) throw notDocumented('GET', `${H}/track`);

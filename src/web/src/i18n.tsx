@@ -193,6 +193,8 @@ const dict = {
   routing_rule: ['按分类与区域规则', 'by a category × area rule'],
   routing_district: ['首接负责：属地区政府', 'first-contact rule: the district government'],
   routing_none: ['无匹配规则', 'no rule matched'],
+  draft_reply: ['生成答复草稿', 'Draft a reply'],
+  alert_count: ['件', 'tickets'],
   assist_unavailable: ['智能辅助暂不可用', 'The assist is not available'],
   kbd_help: ['快捷键：j/k 上下移动，Enter 打开，x 选择，/ 搜索', 'Keys: j/k move, Enter opens, x selects, / searches'],
   // cockpit

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
-import { api, documentedRoute, findDocumentedRoute, notDocumented, useLoad, ApiError, withQuery } from '../api.js';
+import { api, documentedRoute, notDocumented, useLoad, ApiError, withQuery } from '../api.js';
 import { useI18n } from '../i18n.js';
 import { hotline, pct, type Area, type KpiRates, type KpiTable } from '../hotline-api.js';
 import { navigate, useQueryParams, useRoute } from '../router.js';
@@ -196,7 +196,7 @@ function DistrictMap({ data, live }: { data: DistrictCounts[]; live: NgsiEntity[
     const max = Math.max(1, ...data.map((d) => d.tickets));
     const points = live.map((e) => ({ e, at: pointOf(e) })).filter((p) => p.at !== null);
     return {
-      geo: { map: DEMO_CITY_MAP, show: false, roam: false, aspectScale: 0.88, layoutCenter: ['50%', '50%'], layoutSize: '95%' },
+      geo: { map: DEMO_CITY_MAP, show: false, roam: false, aspectScale: 0.88, top: 10, bottom: 10 },
       tooltip: {
         trigger: 'item',
         formatter: (p: { name: string; data?: { value: number; overdue: number } }) =>
@@ -296,36 +296,57 @@ function Ranking({ table }: { table: KpiTable }) {
 }
 
 interface HotIssue {
+  id: string;
   title: string;
-  heat?: number;
-  growth?: number | null;
-  count?: number;
-  place?: string | null;
+  heat: number;
+  factors: { growth: number; volume: number };
+  place: string | null;
+  memberIds: string[];
 }
 
-/** Hot issues from the intelligence API (issue 4), when this server has it. */
+interface Alert {
+  issueId: string;
+  title: string;
+  place: string | null;
+  count: number;
+  zScore: number;
+}
+
+/** Hot issues and emerging-issue alerts from the intelligence API (issue 4), when this server documents them. */
 function HotIssues({ tick }: { tick: number }) {
   const { t } = useI18n();
   const hot = useLoad(async () => {
-    const path = await findDocumentedRoute('GET', /^\/api\/hotline\/.*hot/);
-    if (!path) throw notDocumented('GET', '/api/hotline/…hot…');
-    return api<{ items?: HotIssue[]; issues?: HotIssue[] } | HotIssue[]>('GET', withQuery(path, { limit: 10 }));
+    if (!(await documentedRoute('GET', '/api/hotline/hot-issues'))) throw notDocumented('GET', '/api/hotline/hot-issues');
+    return api<{ issues: HotIssue[] }>('GET', withQuery('/api/hotline/hot-issues', { top: 8 }));
   }, [tick]);
-  const items = Array.isArray(hot.data) ? hot.data : hot.data?.items ?? hot.data?.issues ?? [];
+  const alerts = useLoad(async () => {
+    if (!(await documentedRoute('GET', '/api/hotline/alerts'))) throw notDocumented('GET', '/api/hotline/alerts');
+    return api<{ alerts: Alert[] }>('GET', '/api/hotline/alerts');
+  }, [tick]);
   return (
-    <section className="panel" aria-labelledby="panel-hot">
+    <section className="panel" aria-labelledby="panel-hot" data-testid="hot-issues">
       <h2 id="panel-hot">{t('hot_issues')}</h2>
-      {hot.loading && !hot.data ? <Loading /> : hot.error ? <Unavailable error={hot.error} what={t('hot_issues')} onRetry={hot.reload} /> : items.length === 0 ? (
+      {hot.loading && !hot.data ? <Loading /> : hot.error ? <Unavailable error={hot.error} what={t('hot_issues')} onRetry={hot.reload} /> : (hot.data?.issues ?? []).length === 0 ? (
         <p className="muted">{t('no_data')}</p>
       ) : (
         <ol className="hot-list">
-          {items.map((h, i) => (
-            <li key={i}>
-              <span>{h.title}</span>
-              <span className="muted">{h.count ?? ''}{h.growth ? ` ↑${Math.round(h.growth * 100)}%` : ''}</span>
+          {hot.data!.issues.map((h) => (
+            <li key={h.id}>
+              <span>{h.title}{h.place ? ` · ${h.place}` : ''}</span>
+              <span className="muted">{h.memberIds.length} {t('alert_count')}{h.factors.growth > 0 ? ` ↑${Math.round(h.factors.growth * 100)}%` : ''} · {h.heat.toFixed(1)}</span>
             </li>
           ))}
         </ol>
+      )}
+      <h2>{t('emerging')}</h2>
+      {alerts.loading && !alerts.data ? <Loading /> : alerts.error ? <Unavailable error={alerts.error} what={t('emerging')} onRetry={alerts.reload} /> : (alerts.data?.alerts ?? []).length === 0 ? (
+        <p className="muted">{t('no_data')}</p>
+      ) : (
+        <ul className="hot-list">
+          {alerts.data!.alerts.map((a) => (
+            <li key={a.issueId} className="overdue"><span>⚠ {a.title}{a.place ? ` · ${a.place}` : ''}</span><span>{a.count} {t('alert_count')} · z={a.zScore.toFixed(1)}</span></li>
+          ))}
+        </ul>
       )}
     </section>
   );

@@ -216,7 +216,7 @@ export function SuggestionChips({ assist, categories, onPick, chosen }: {
 }) {
   const { t } = useI18n();
   if (assist.state === 'off') return null;
-  const top = (assist.assist?.categories ?? []).filter((c) => c.categoryId).slice(0, 3);
+  const top = (assist.assist?.categories ?? []).filter((c) => c.categoryId && categories.some((x) => x.id === c.categoryId)).slice(0, 3);
   return (
     <div className="suggest" aria-live="polite" data-testid="category-suggestions">
       <span className="muted">{t('f_suggested')}:</span>
@@ -238,7 +238,7 @@ function MapPick({ lon, lat, onPick }: { lon: number | null; lat: number | null;
   const { t } = useI18n();
   const option = useMemo<ChartOption>(() => ({
     geo: {
-      map: DEMO_CITY_MAP, roam: false, selectedMode: false, aspectScale: 0.88, layoutCenter: ['50%', '50%'], layoutSize: '96%',
+      map: DEMO_CITY_MAP, roam: false, selectedMode: false, aspectScale: 0.88, top: 6, bottom: 6,
       label: { show: true, color: '#243b53' },
       itemStyle: { areaColor: '#e3edf5', borderColor: '#7a93ab' },
       emphasis: { itemStyle: { areaColor: '#cfe0ee' }, label: { color: '#102a43' } },

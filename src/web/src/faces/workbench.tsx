@@ -375,6 +375,9 @@ function ActionForm({ action, ticket, orgs, busy, onSubmit }: {
       )}
       {action === 'answer' && (
         <>
+          <button type="button" onClick={() => hotline.draftReply({ title: ticket.title, content: ticket.content }).then((d) => setText(d.text), () => undefined)}>
+            {t('draft_reply')}
+          </button>
           <label htmlFor={`${idp}-result`}>{t('t_result')}</label>
           <select id={`${idp}-result`} value={result} onChange={(e) => setResult(e.target.value)}>
             {['solved', 'unsolved', 'explained'].map((r) => <option key={r} value={r}>{t(`result_${r}`)}</option>)}
@@ -419,19 +422,21 @@ function AssistPanel({ ticket, orgName, categoryName }: { ticket: Ticket; orgNam
         assist.error.code === 'ROUTE_NOT_FOUND' ? <p className="notyet">{t('assist_unavailable')}</p> : <ErrorBox error={assist.error} onRetry={assist.reload} compact />
       ) : assist.data && (
         <>
-          {assist.data.summary && (<><h3>{t('assist_summary')}</h3><p>{assist.data.summary}</p></>)}
+          {assist.data.summary && (<><h3>{t('assist_summary')}</h3><p>{assist.data.summary.text}</p></>)}
           <h3>{t('assist_categories')}</h3>
-          <ol>
-            {assist.data.categories.slice(0, 3).map((c, i) => (
-              <li key={i}>{c.categoryId ? categoryName(c.categoryId) : c.label} <span className="conf">{Math.round(c.confidence * 100)}%</span></li>
-            ))}
-          </ol>
+          {assist.data.categories && assist.data.categories.length > 0 ? (
+            <ol>
+              {assist.data.categories.slice(0, 3).map((c, i) => (
+                <li key={i}>{c.categoryId ? categoryName(c.categoryId) || c.label : c.label} <span className="conf">{Math.round(c.confidence * 100)}%</span></li>
+              ))}
+            </ol>
+          ) : <p className="muted">{assist.data.classifierReason ?? t('no_data')}</p>}
           {assist.data.unit?.unitId && (
             <>
               <h3>{t('assist_unit')}</h3>
               <p>
-                <span data-testid="assist-unit">{assist.data.unit.name ?? orgName(assist.data.unit.unitId)}</span>{' '}
-                {assist.data.unit.confidence != null && <span className="conf">{Math.round(assist.data.unit.confidence * 100)}%</span>}{' '}
+                <span data-testid="assist-unit">{orgName(assist.data.unit.unitId)}</span>{' '}
+                <span className="conf">({t(`routing_${assist.data.unit.source}`)})</span>{' '}
                 <button type="button" onClick={() => window.dispatchEvent(new CustomEvent('cityhub:use-unit', { detail: assist.data!.unit!.unitId }))}>
                   {t('assist_use')}
                 </button>
@@ -441,7 +446,7 @@ function AssistPanel({ ticket, orgName, categoryName }: { ticket: Ticket; orgNam
           {(assist.data.duplicates ?? []).length > 0 && (
             <>
               <h3>{t('assist_duplicates')}</h3>
-              <ul>{assist.data.duplicates!.map((d) => <li key={d.ticketId}><a href={`#/work/t/${d.ticketId}`}>{d.number}</a> {d.title}</li>)}</ul>
+              <ul>{assist.data.duplicates!.map((d) => <li key={d.ticketId}><a href={`#/work/t/${d.ticketId}`}>{d.number}</a> {d.title} <span className="conf">{Math.round(d.similarity * 100)}%</span></li>)}</ul>
             </>
           )}
           {(assist.data.similar ?? []).length > 0 && (

@@ -1,0 +1,89 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestHub, type TestHub } from '../support/test-hub.js';
+import { DEMO_PASSWORD, seedDemoCity } from '../../src/server/demo-city.js';
+import { ensureWebBuild } from './web-build.js';
+import { launchBrowser, login, newPerson, watchConsole, type Browser } from './browser.js';
+
+const screenshots = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../docs/screenshots');
+
+/**
+ * Each face of the production build on the seeded demo city: it shows its data, logs no console error, and
+ * leaves a screenshot in docs/screenshots/ (linked from the README).
+ */
+describe('web app faces on the demo city', { timeout: 60_000 }, () => {
+  let hub: TestHub;
+  let base: string;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    await ensureWebBuild();
+    hub = await createTestHub('pglite');
+    await seedDemoCity(hub, () => undefined);
+    await hub.http.listen({ port: 0, host: '127.0.0.1' });
+    base = `http://127.0.0.1:${(hub.http.server.address() as AddressInfo).port}`;
+    browser = await launchBrowser();
+    mkdirSync(screenshots, { recursive: true });
+  }, 300_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await hub?.close();
+  });
+
+  it('home and portal (phone width), anonymous and logged in', async () => {
+    const page = await (await newPerson(browser, { width: 390, height: 844 })).newPage();
+    const errors = watchConsole(page);
+    await page.goto(`${base}/`);
+    await page.getByRole('link', { name: /市民服务/ }).first().waitFor();
+    await page.goto(`${base}/#/portal`);
+    await page.getByText('提交诉求前请先登录').waitFor();
+    await login(page, base, 'citizen', DEMO_PASSWORD);
+    await page.goto(`${base}/#/portal/new`);
+    await page.getByLabel('诉求分类').locator('option').nth(3).waitFor({ state: 'attached' });
+    await page.getByLabel('标题').fill('小区门口路灯不亮');
+    await page.getByLabel('诉求内容').fill('幸福小区东门路灯连续三晚不亮，夜间出行不便。');
+    await page.screenshot({ path: path.join(screenshots, 'portal.png'), fullPage: true });
+    await page.getByRole('button', { name: 'English' }).click();
+    await page.getByRole('heading', { name: '12345 citizen appeals' }).waitFor();
+    expect(errors).toEqual([]);
+  });
+
+  it('workbench: the supervisor sees the overdue queue with red countdowns', async () => {
+    const page = await (await newPerson(browser)).newPage();
+    const errors = watchConsole(page);
+    await login(page, base, 'supervisor', DEMO_PASSWORD);
+    await page.goto(`${base}/#/work?queue=overdue`);
+    const rows = page.locator('table.tickets tbody tr');
+    await rows.first().waitFor();
+    expect(await rows.count()).toBeGreaterThan(0);
+    expect(await page.locator('table.tickets .badge.red').count()).toBeGreaterThan(0);
+    // keyboard: j moves the cursor, Enter opens the ticket
+    await page.locator('body').press('j');
+    await page.locator('body').press('Enter');
+    await page.getByTestId('timeline').waitFor();
+    await page.goBack();
+    await rows.first().waitFor();
+    await page.screenshot({ path: path.join(screenshots, 'workbench-queue.png') });
+    expect(errors).toEqual([]);
+  });
+
+  it('cockpit: rates, rankings and the district map', async () => {
+    const page = await (await newPerson(browser, { width: 1440, height: 1000 })).newPage();
+    const errors = watchConsole(page);
+    await login(page, base, 'leader', DEMO_PASSWORD);
+    expect(page.url()).toContain('#/cockpit');
+    await page.getByTestId('visited').waitFor();
+    expect(Number(await page.getByTestId('visited').innerText())).toBeGreaterThan(0);
+    expect(await page.getByTestId('rates').innerText()).toMatch(/\d+\.\d%/);
+    await expect.poll(() => page.locator('table.ranking').first().locator('tbody tr').count()).toBeGreaterThan(0);
+    const density = page.getByTestId('district-counts');
+    await expect.poll(() => density.locator('tbody tr').count()).toBe(5);
+    await page.waitForTimeout(300); // the charts' first frame
+    await page.screenshot({ path: path.join(screenshots, 'cockpit.png'), fullPage: true });
+    expect(errors).toEqual([]);
+  });
+});
