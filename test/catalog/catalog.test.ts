@@ -145,6 +145,13 @@ describe.each(testEngines)('catalog [%s]', (engine) => {
     expect(badCsv.statusCode).toBe(422);
     expect(badCsv.json().errors.map((e: { field: string }) => e.field)).toEqual(['/rows/3/id_number', '/rows/3/birth_date']);
 
+    const broken = await hub.http.inject({
+      method: 'POST', url: '/api/catalog/datasets/population/upload',
+      headers: { ...auth(owner), 'content-type': 'text/csv' }, payload: `${header}\r\n"unterminated,x\r\n`,
+    });
+    expect(broken.statusCode).toBe(400);
+    expect(broken.json()).toMatchObject({ code: 'CATALOG_UPLOAD_UNREADABLE', line: 2 });
+
     const workbook = new ExcelJS.Workbook();
     const sheet = workbook.addWorksheet('data');
     sheet.addRow(['id_number', '姓名', 'birth_date', 'age', 'address', 'district', 'income', 'phone']);
