@@ -100,13 +100,21 @@ export async function queryHistory(db: Db, f: HistoryFilter): Promise<HistoryRow
 
 export type AggrMethod = 'totalCount' | 'distinctCount' | 'sum' | 'avg' | 'min' | 'max' | 'stddev' | 'sumsq';
 
+/** One series per entity, attribute and datasetId: per method the list of [value, start, end]. */
 export interface AggregateRow {
   entity_id: string;
   attr: string;
   dataset_id: string;
-  bucket: Date;
   [method: string]: unknown;
 }
+
+const ISO = sql.raw(`'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`);
+/**
+ * The outer query building each series as JSON in the database: one row per series instead of one per bucket,
+ * which matters for month-long answers over many entities.
+ */
+const seriesOf = (methods: AggrMethod[], period: string) => sql`select entity_id, attr, dataset_id, ${sql.join(methods.map((m) =>
+  sql`json_agg(json_build_array(${sql.ref(m)}, to_char(bucket at time zone 'UTC', ${ISO}), to_char((bucket + ${period}::interval) at time zone 'UTC', ${ISO})) order by bucket) as ${sql.ref(m)}`))}`;
 
 const aggrSql: Record<AggrMethod, ReturnType<typeof sql>> = {
   totalCount: sql`count(*)::float8`,
@@ -141,14 +149,15 @@ export async function aggregateHourly(db: Db, f: HistoryFilter, methods: AggrMet
   if (f.entityIds.length === 0) return [];
   const cols = sql.join(methods.map((m) => sql`${rollupSql[m]!} as ${sql.ref(m)}`));
   const r = await sql<AggregateRow>`
+    ${seriesOf(methods, period)} from (
     select entity_id, attr, dataset_id, date_bin(${period}::interval, hour, ${origin}::timestamptz) as bucket, ${cols}
     from context_history_hourly
     where tenant = ${f.tenant} and entity_id = any(${f.entityIds}::text[])
       ${f.attrs ? sql`and attr = any(${f.attrs}::text[])` : sql``}
       ${f.from ? sql`and hour >= ${f.from}::timestamptz` : sql``}
       ${f.until ? sql`and hour < ${f.until}::timestamptz` : sql``}
-    group by entity_id, attr, dataset_id, bucket
-    order by entity_id, attr, dataset_id, bucket`.execute(db);
+    group by entity_id, attr, dataset_id, bucket) b
+    group by entity_id, attr, dataset_id order by entity_id, attr, dataset_id`.execute(db);
   return r.rows;
 }
 
@@ -156,10 +165,11 @@ export async function aggregateHistory(db: Db, f: HistoryFilter, methods: AggrMe
   if (f.entityIds.length === 0) return [];
   const cols = sql.join(methods.map((m) => sql`${aggrSql[m]} as ${sql.ref(m)}`));
   const r = await sql<AggregateRow>`
+    ${seriesOf(methods, period)} from (
     select entity_id, attr, dataset_id, date_bin(${period}::interval, observed_at, ${origin}::timestamptz) as bucket, ${cols}
     from context_history where ${window(f)} and not deleted
-    group by entity_id, attr, dataset_id, bucket
-    order by entity_id, attr, dataset_id, bucket`.execute(db);
+    group by entity_id, attr, dataset_id, bucket) b
+    group by entity_id, attr, dataset_id order by entity_id, attr, dataset_id`.execute(db);
   return r.rows;
 }
 

@@ -134,10 +134,10 @@ export class TemporalService {
         if (!allowed(r.entity_id, r.attr)) continue;
         const e = out.get(r.entity_id)!;
         const name = compactIri(scope.ctx, r.attr);
-        const start = new Date(r.bucket);
-        const end = new Date(start.getTime() + ms);
-        const series = (e[name] ??= { type: 'Property', ...(r.dataset_id ? { datasetId: r.dataset_id } : {}) }) as Record<string, unknown[]>;
-        for (const m of methods) (series[m] ??= []).push([r[m] ?? null, start.toISOString(), end.toISOString()]);
+        const series: Record<string, unknown> = { type: 'Property', ...(r.dataset_id ? { datasetId: r.dataset_id } : {}) };
+        for (const m of methods) series[m] = r[m];
+        const prev = e[name];
+        e[name] = prev === undefined ? series : [...(Array.isArray(prev) ? prev : [prev]), series];
       }
       return [...out.values()];
     }
