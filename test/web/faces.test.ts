@@ -36,6 +36,7 @@ describe('web app faces on the demo city', { timeout: 60_000 }, () => {
 
   it('home and portal (phone width), anonymous and logged in', async () => {
     const page = await (await newPerson(browser, { width: 390, height: 844 })).newPage();
+    page.setDefaultTimeout(20_000);
     const errors = watchConsole(page);
     await page.goto(`${base}/`);
     await page.getByRole('link', { name: /市民服务/ }).first().waitFor();
@@ -47,7 +48,7 @@ describe('web app faces on the demo city', { timeout: 60_000 }, () => {
     await page.getByLabel('标题').fill('小区门口路灯不亮');
     await page.getByLabel('诉求内容').fill('幸福小区东门路灯连续三晚不亮，夜间出行不便。');
     await page.screenshot({ path: path.join(screenshots, 'portal.png'), fullPage: true });
-    await page.getByRole('button', { name: 'English' }).click();
+    await page.getByRole('button', { name: 'English' }).dispatchEvent('click');
     await page.getByRole('heading', { name: '12345 citizen appeals' }).waitFor();
     expect(errors).toEqual([]);
   });

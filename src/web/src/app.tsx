@@ -72,7 +72,7 @@ function Header({ face }: { face: string }) {
         </ul>
       </nav>
       <div className="tools">
-        <button type="button" className="link" onClick={() => setLang(lang === 'zh' ? 'en' : 'zh')} aria-label={t('lang_switch_label')} lang={lang === 'zh' ? 'en' : 'zh-CN'}>
+        <button type="button" className="link" onClick={() => setLang(lang === 'zh' ? 'en' : 'zh')} title={t('lang_switch_label')} lang={lang === 'zh' ? 'en' : 'zh-CN'}>
           {t('lang_switch')}
         </button>
         {me ? (

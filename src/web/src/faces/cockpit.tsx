@@ -190,37 +190,42 @@ function Unavailable({ error, what, onRetry }: { error: ApiError; what: string; 
   return <ErrorBox error={error} onRetry={onRetry} compact />;
 }
 
+const layout = { aspectScale: 0.88, top: 10, bottom: 10 };
+
 function DistrictMap({ data, live }: { data: DistrictCounts[]; live: NgsiEntity[] }) {
   const { t } = useI18n();
   const option = useMemo<ChartOption>(() => {
     const max = Math.max(1, ...data.map((d) => d.tickets));
+    // the scale starts below the quietest district, so districts of similar load still read apart
+    const min = Math.floor(Math.min(max, ...data.map((d) => d.tickets)) * 0.8);
     const points = live.map((e) => ({ e, at: pointOf(e) })).filter((p) => p.at !== null);
     return {
-      geo: { map: DEMO_CITY_MAP, show: false, roam: false, aspectScale: 0.88, top: 10, bottom: 10 },
+      // the map series and the (hidden) geo for the live points share one layout, so both project alike
+      geo: { map: DEMO_CITY_MAP, show: false, roam: false, ...layout },
       tooltip: {
         trigger: 'item',
         formatter: (p: { name: string; data?: { value: number; overdue: number } }) =>
           `${p.name}<br/>${t('map_tickets')}: ${p.data?.value ?? 0}<br/>${t('map_overdue')}: ${p.data?.overdue ?? 0}`,
       },
       visualMap: {
-        min: 0, max, left: 8, bottom: 8, calculable: false, text: [String(max), '0'],
+        min, max, left: 8, bottom: 8, calculable: false, text: [String(max), String(min)],
         inRange: { color: ['#e0f2f1', '#26a69a', '#00574b'] }, textStyle: { color: '#333' },
       },
       series: [
         {
-          type: 'map', geoIndex: 0, roam: false, selectedMode: false,
+          type: 'map', map: DEMO_CITY_MAP, roam: false, selectedMode: false, ...layout,
           label: {
-            show: true, color: '#102a27', fontSize: 12,
+            show: true, color: '#fff', textBorderColor: '#00332c', textBorderWidth: 2, fontSize: 12,
             formatter: (p: { name: string; data?: { value: number; overdue: number } }) =>
               `${p.name}\n${p.data?.value ?? 0}${p.data?.overdue ? ` / {o|${t('map_overdue')} ${p.data.overdue}}` : ''}`,
-            rich: { o: { color: '#b71c1c', fontWeight: 'bold' } },
+            rich: { o: { color: '#ffe082', textBorderColor: '#00332c', textBorderWidth: 2, fontWeight: 'bold' } },
           },
           itemStyle: { borderColor: '#fff', borderWidth: 1.5 },
           emphasis: { label: { color: '#000' }, itemStyle: { areaColor: '#ffd54f' } },
           data: data.map((d) => ({ name: d.name, value: d.tickets, overdue: d.overdue })),
         },
         {
-          type: 'scatter', coordinateSystem: 'geo', name: t('live_city'), symbolSize: 7, itemStyle: { color: '#e65100', borderColor: '#fff' },
+          type: 'scatter', coordinateSystem: 'geo', name: t('live_city'), symbolSize: 4, z: 3, itemStyle: { color: '#e65100', opacity: 0.55 },
           tooltip: { formatter: (p: { data: { id: string; text: string } }) => `${p.data.id}<br/>${p.data.text}` },
           data: points.map((p) => ({ value: p.at!, id: p.e.id, text: summarise(p.e) })),
         },
