@@ -6,8 +6,9 @@
  * 1. Generates a CSV of N tickets (ids, Chinese titles and bodies, times over 2025, 3×4 categories, coordinates,
  *    statuses, channels) in a temporary folder, and a mapping for it.
  * 2. In a PostgreSQL schema of its own with the auth + ledger + hotline migrations, per run:
- *    - baseline: the same N rows, already built in memory, sent as multi-row `INSERT … VALUES` of `--batch` rows
- *      (28 parameters a row: the columns the importer writes) into hotline_ticket, one transaction per batch;
+ *    - baseline: the same N rows, already built in memory (the same ticket numbers too), sent as multi-row
+ *      `INSERT … VALUES` of `--batch` rows (28 parameters a row: the columns the importer writes) into
+ *      hotline_ticket, one transaction per batch;
  *    - importer: TicketImporter over the CSV file — streaming parse, mapping, category lookup, idempotency
  *      check, ticket numbers from the shared counter, progress rows — into the same, emptied table.
  *    The order alternates per run, so neither always gets the warmer cache.
@@ -109,7 +110,17 @@ const COLUMNS = [
 ];
 
 /** The baseline: rows built in memory, multi-row INSERT … VALUES, one transaction per batch. */
-async function rawInsert(pool: pg.Pool, categoryIds: Map<string, string>): Promise<number> {
+async function rawInsert(pool: pg.Pool, categoryIds: Map<string, string>, dayOf: (d: Date) => string): Promise<number> {
+  // The same numbers the importer gives (day of creation + sequence of the day), so both paths write the same
+  // keys into the `number` index: sequential numbers would make the baseline's index inserts unfairly cheap.
+  const perDay = new Map<string, number>();
+  const numbers: string[] = new Array(N);
+  for (let i = 0; i < N; i++) {
+    const day = dayOf(row(i).created);
+    const seq = (perDay.get(day) ?? 0) + 1;
+    perDay.set(day, seq);
+    numbers[i] = `${day}-${String(seq).padStart(6, '0')}`;
+  }
   const client = await pool.connect();
   const started = performance.now();
   try {
@@ -123,7 +134,7 @@ async function rawInsert(pool: pg.Pool, categoryIds: Map<string, string>): Promi
         const base = params.length;
         const iso = r.created.toISOString();
         params.push(
-          `R${String(i).padStart(9, '0')}`, r.channel, null, null, r.title, r.content, null, r.lon, r.lat,
+          numbers[i], r.channel, null, null, r.title, r.content, null, r.lon, r.lat,
           categoryIds.get(`${r.level1}/${r.level2}`), 'normal', '{}', r.status, null, null, null, 0, 'raw', r.id, false,
           iso, iso, null, null, null, null, null, r.status === 'closed' ? iso : null,
         );
@@ -180,7 +191,7 @@ async function main() {
         await empty();
         t = performance.now();
         if (which === 'raw') {
-          const rate = await rawInsert(database.pool as unknown as pg.Pool, categoryIds);
+          const rate = await rawInsert(database.pool as unknown as pg.Pool, categoryIds, (at) => dayFormat.format(at).replaceAll('-', ''));
           raw.push(rate);
         } else {
           const s = await importer.run(admin, { file, mapping, batchSize: BATCH });
