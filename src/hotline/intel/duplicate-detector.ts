@@ -1,4 +1,4 @@
-import { distanceMeters, type IndexedTicket, type SimilarIndex } from './similar-index.js';
+import { distanceMeters, type IndexedTicket, type SimilarHit, type SimilarIndex } from './similar-index.js';
 
 export interface DuplicateRules {
   minSimilarity: number;
@@ -44,11 +44,11 @@ const CLOSED = new Set(['closed']);
  *
  * @example findDuplicates(index, { tokens, at: Date.now(), lon, lat }, rules) // [{ ticketId, mainTicketId, … }]
  */
-export function findDuplicates(index: SimilarIndex, query: DuplicateQuery, rules: DuplicateRules): DuplicateProposal[] {
+export function findDuplicates(index: SimilarIndex, query: DuplicateQuery, rules: DuplicateRules, searched?: readonly SimilarHit[]): DuplicateProposal[] {
   const window = rules.windowDays * DAY;
-  const hits = index.search(query.tokens, Math.max(rules.maxResults * 4, 20), (t) =>
-    t.id !== query.selfId && Math.abs(t.createdAt - query.at) <= window && !CLOSED.has(t.status),
-  );
+  const accept = (t: IndexedTicket) => t.id !== query.selfId && Math.abs(t.createdAt - query.at) <= window && !CLOSED.has(t.status);
+  // `searched`: the candidates of a search already made (the assist's), filtered here instead of searching again.
+  const hits = searched ? searched.filter((h) => accept(h.ticket)) : index.search(query.tokens, Math.max(rules.maxResults * 4, 20), accept);
   const out: DuplicateProposal[] = [];
   const seenMain = new Set<string>();
   for (const h of hits) {

@@ -229,12 +229,15 @@ export class IntelService {
     const topCategory = categories?.[0]?.categoryId ?? null;
     const unit = topCategory || area ? { ...(await this.tickets.suggestUnit(topCategory, area?.areaId ?? null)), categoryId: topCategory } : null;
     const tokens = this.index.tokenize(input.title, input.content);
+    // One search serves both: its candidates, cut to top-k, are the similar cases, and filtered, the duplicates.
+    const hits = this.index.search(tokens, this.config.similar.candidates);
     const duplicates = findDuplicates(
       this.index,
       { tokens, at: this.clock().getTime(), lon: input.lon, lat: input.lat, areaId: area?.areaId ?? null },
       this.config.duplicates,
+      hits,
     );
-    const similar = this.index.search(tokens, this.config.similar.topK).map(toCase);
+    const similar = hits.slice(0, this.config.similar.topK).map(toCase);
     const summary = await this.summarize({ ...input, category: categories?.[0]?.label ?? null });
     return { categories, classifierReason, area, unit, duplicates, similar, summary, limited: false };
   }

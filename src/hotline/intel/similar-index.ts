@@ -81,6 +81,9 @@ export class SimilarIndex {
   private docLen = new Float32Array(1024);
   private totalLen = 0;
   private scores = new Float32Array(1024);
+  /** tf-idf norms per document, computed at `normsAt` documents; refreshed when the index grew by 10 % since */
+  private norms = new Float32Array(0);
+  private normsAt = 0;
   private readonly mask: number;
 
   constructor(private readonly segmenter: Segmenter, options: Partial<SimilarIndexOptions> = {}) {
@@ -273,11 +276,58 @@ export class SimilarIndex {
       }
       best[i] = d;
     }
-    const q = this.vector(tokens);
-    const hits = best.map((d) => ({ ticket: this.docs[d], bm25: scores[d], similarity: cosine(q, this.docVector(d)) }));
+    const q = this.queryWeights(tokens);
+    const hits = best.map((d) => ({ ticket: this.docs[d], bm25: scores[d], similarity: this.cosineTo(q, d) }));
     for (const d of touched) scores[d] = 0;
     hits.sort((x, y) => y.similarity - x.similarity || y.bm25 - x.bm25);
     return hits.slice(0, k);
+  }
+
+  /** Query term id → L2-normalised tf-idf weight (words not in the index add to the norm only). */
+  private queryWeights(tokens: readonly string[]): Map<number, number> {
+    const counts = new Map<string, number>();
+    for (const w of tokens) counts.set(w, (counts.get(w) ?? 0) + 1);
+    const q = new Map<number, number>();
+    let norm2 = 0;
+    for (const [w, c] of counts) {
+      const t = this.termIds.get(w);
+      const x = (1 + Math.log(c)) * this.idf(t === undefined ? 0 : this.postings[t].n);
+      norm2 += x * x;
+      if (t !== undefined) q.set(t, x);
+    }
+    const norm = Math.sqrt(norm2) || 1;
+    for (const [t, x] of q) q.set(t, x / norm);
+    return q;
+  }
+
+  /**
+   * Cosine of the query weights and document `d` over term ids (no vector built). Document norms are cached and
+   * recomputed when the index has grown 10 % (idf drifts slowly), so a similarity may be off by a few thousandths.
+   */
+  private cosineTo(q: Map<number, number>, d: number): number {
+    const n = this.docs.length;
+    if (this.normsAt === 0 || n > this.normsAt * 1.1) {
+      this.norms = new Float32Array(Math.max(n, 1024));
+      this.normsAt = n;
+    }
+    let norm = d < this.normsAt ? this.norms[d] : 0;
+    const terms = this.docTerms[d];
+    const tfs = this.docTf[d];
+    let dot = 0;
+    let norm2 = 0;
+    for (let j = 0; j < terms.length; j++) {
+      const t = terms[j];
+      const qw = q.get(t);
+      if (qw === undefined && norm > 0) continue;
+      const x = (1 + Math.log(tfs[j])) * this.idf(this.postings[t].n);
+      if (qw !== undefined) dot += qw * x;
+      norm2 += x * x;
+    }
+    if (norm === 0) {
+      norm = Math.sqrt(norm2) || 1;
+      if (d < this.norms.length) this.norms[d] = norm;
+    }
+    return Math.min(1, dot / norm);
   }
 
   /** The baseline: the cosine against every indexed ticket (no inverted index), for benchmarks. */
