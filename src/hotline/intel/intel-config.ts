@@ -103,8 +103,11 @@ export const IntelConfigSchema = Type.Object({
   ),
   classifier: Type.Object(
     {
-      /** Train a model from the database's tickets at start when none is loaded. */
-      trainAtStart: Type.Boolean({ default: true }),
+      /**
+       * Train a model from the database's tickets at start when none is loaded. Off by default: training runs on
+       * the main thread and would stall requests for tens of seconds on a small machine (a worker thread is next).
+       */
+      trainAtStart: Type.Boolean({ default: false }),
       minTrainingTickets: Type.Integer({ minimum: 2, default: 50 }),
       maxTrainingTickets: Type.Integer({ minimum: 100, default: 20000 }),
     },
