@@ -79,8 +79,9 @@ const Submit = Type.Object({
   api_key: Type.Optional(Type.String()),
   jurisdiction_id: Type.Optional(Type.String()),
   service_code: Type.Optional(Type.String()),
-  lat: Type.Optional(Type.String()),
-  long: Type.Optional(Type.String()),
+  // Form fields are text; a JSON body may send numbers (bodies are not coerced).
+  lat: Type.Optional(Type.Union([Type.Number(), Type.String()])),
+  long: Type.Optional(Type.Union([Type.Number(), Type.String()])),
   address_string: Type.Optional(Type.String()),
   address_id: Type.Optional(Type.String()),
   email: Type.Optional(Type.String()),

@@ -170,7 +170,7 @@ describe.each(testEngines)('Open311 GeoReport v2 [%s]', (engine) => {
     now = new Date('2026-11-21T09:30:00Z');
     const res = await hub.http.inject({
       method: 'POST', url: `${BASE}/requests.json`,
-      payload: { api_key: citizenKey, service_code: noiseCode, address_string: '望湖街道 5 栋', description: '夜间施工噪音' },
+      payload: { api_key: citizenKey, service_code: noiseCode, lat: 30.58, long: 114.3, address_string: '望湖街道 5 栋', description: '夜间施工噪音' },
     });
     expect(res.statusCode).toBe(200);
     const [r] = res.json();
