@@ -3,17 +3,11 @@ import type { DemoContext } from '../server/demo-city.js';
 import type { DatasetInput, FieldInput } from './catalog-service.js';
 import { citizenIdCheck } from './row-validation.js';
 import type { CatalogModule } from './index.js';
+import { mulberry32 } from '../platform/random/seeded-random.js';
 
-/** A small deterministic generator (mulberry32), so the demo city is the same on every start. */
+/** A seeded generator with helpers, so the demo city is the same on every start. */
 function random(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(seed);
   return {
     next,
     int: (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1)),

@@ -31,17 +31,6 @@ export type DemoKind = (typeof demoKinds)[number]['type'];
 
 export const demoId = (type: string, i: number) => `urn:ngsi-ld:${type}:demo-${String(i).padStart(4, '0')}`;
 
-/** A small seeded generator (mulberry32), so every demo city is the same. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Current readings of a demo entity (concise attributes), from a random source. */
 export function demoReadings(type: DemoKind, rnd: () => number, observedAt: string): Record<string, unknown> {

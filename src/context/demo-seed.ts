@@ -1,6 +1,7 @@
 import type { Actor } from '../platform/auth/roles.js';
 import { CITYHUB_CONTEXT_URL } from './jsonld-context.js';
-import { DEMO_CENTRE, DEMO_SPREAD, demoId, demoKinds, demoReadings, nearestDistrict, seeded } from './demo-data.js';
+import { DEMO_CENTRE, DEMO_SPREAD, demoId, demoKinds, demoReadings, nearestDistrict } from './demo-data.js';
+import { mulberry32 as seeded } from '../platform/random/seeded-random.js';
 import type { ContextService } from './index.js';
 
 const seedActor: Actor = { kind: 'api_key', id: 'demo-seed', username: 'demo-seed', roles: ['admin'] };

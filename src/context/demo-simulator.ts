@@ -3,7 +3,8 @@ import type { Clock } from '../platform/clock/clock.js';
 import type { ContextConfig } from './config.js';
 import { CITYHUB_CONTEXT_URL, type ContextResolver } from './jsonld-context.js';
 import type { EntityService } from './entity-service.js';
-import { demoId, demoKinds, demoReadings, seeded } from './demo-data.js';
+import { demoId, demoKinds, demoReadings } from './demo-data.js';
+import { mulberry32 as seeded } from '../platform/random/seeded-random.js';
 
 const simActor: Actor = { kind: 'api_key', id: 'demo-simulator', username: 'demo-simulator', roles: ['admin'] };
 

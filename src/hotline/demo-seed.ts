@@ -4,6 +4,7 @@ import { answerHours, type HotlineConfig } from './hotline-config.js';
 import * as reference from './reference-store.js';
 import * as tickets from './ticket-store.js';
 import type { HotlineTicketEventTable } from './tables.js';
+import { mulberry32 } from '../platform/random/seeded-random.js';
 
 /**
  * The hotline part of the generated demo city: areas from the demo districts and streets, a small taxonomy
@@ -133,13 +134,6 @@ const replies: Record<string, string[]> = {
   unsolved: ['该问题涉及多个部门，正在协调推进，暂未解决。', '因客观条件限制，近期无法解决，已纳入年度计划。'],
 };
 
-/** mulberry32: a tiny seeded generator, so the demo city is the same every time. */
-const seeded = (seed: number) => () => {
-  seed = (seed + 0x6d2b79f5) | 0;
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-};
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -147,7 +141,7 @@ const DAY = 24 * HOUR;
 export async function seedHotlineDemo(input: HotlineDemoInput): Promise<{ areas: number; categories: number; rules: number; tickets: number; events: number }> {
   const { db, now, orgs, users, settings } = input;
   const log = input.log ?? (() => {});
-  const rand = seeded(20261126);
+  const rand = mulberry32(20261126);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
   const chance = (p: number) => rand() < p;
   const between = (a: number, b: number) => a + rand() * (b - a);

@@ -1,4 +1,5 @@
 import type { SparseVector } from './feature-hashing.js';
+import { mulberry32 } from '../../platform/random/seeded-random.js';
 
 /**
  * A linear multi-class scorer: `score[c] = w·x + b[c]`, weights interleaved by feature
@@ -27,17 +28,6 @@ export interface SvmOptions {
 
 export const defaultSvmOptions: SvmOptions = { C: 0.5, maxEpochs: 40, eps: 0.1, balanced: true, seed: 1 };
 
-/** A small seeded PRNG (mulberry32) so training is reproducible. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * One-vs-rest L2-regularised L2-loss linear SVM trained by dual coordinate descent

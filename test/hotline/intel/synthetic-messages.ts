@@ -1,4 +1,4 @@
-import { mulberry32 } from '../../../src/hotline/intel/linear-svm.js';
+import { mulberry32 } from '../../../src/platform/random/seeded-random.js';
 
 /** A small synthetic three-class hotline problem: each class has its own vocabulary plus shared filler. */
 const vocab: Record<string, string[]> = {
