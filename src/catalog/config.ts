@@ -36,6 +36,11 @@ export const CatalogConfigSchema = Type.Object({
   generalLevels: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, default: ['1', '2', '3', '4'] }),
   /** Hours the owner has to decide a conditional request before it is flagged to the data bureau. */
   decisionDeadlineHours: Type.Number({ minimum: 1, default: 240 }),
+  /**
+   * How often the background job started by `hub.start()` flags pending requests past their deadline to the data
+   * bureau (ledgered once each, `share.request.overdue`); 0 turns the job off (the bureau's overdue list still flags).
+   */
+  overdueJobIntervalSeconds: Type.Integer({ minimum: 0, default: 300 }),
   /** Longest term a grant may have. */
   maxGrantDays: Type.Integer({ minimum: 1, default: 365 }),
   /** Minimum distinct subjects per group in aggregate answers. */

@@ -10,6 +10,7 @@ import { GatewayService } from './gateway-service.js';
 import { UsageService } from './usage-service.js';
 import { OrgDirectory, type OrgSource } from './org-directory.js';
 import { CatalogSecrets } from './secrets.js';
+import { PeriodicJob } from '../platform/jobs/periodic-job.js';
 
 export { catalogMigrations } from './migrations.js';
 export { catalogRoutes, shareRoutes } from './routes.js';
@@ -29,6 +30,9 @@ export interface CatalogModule {
   sharing: SharingService;
   gateway: GatewayService;
   usage: UsageService;
+  /** Starts the background job that flags overdue sharing requests (every `overdueJobIntervalSeconds`). */
+  start(): void;
+  stop(): void;
 }
 
 /**
@@ -41,12 +45,17 @@ export function createCatalog(db: Db, deps: { config: Config; ledger: Ledger; cl
   const orgs = new OrgDirectory(deps.orgs);
   const secrets = new CatalogSecrets(db);
   const catalog = new CatalogService(db, deps.ledger, config, deps.clock, orgs, secrets);
+  const sharing = new SharingService(db, deps.ledger, config, deps.clock, catalog, orgs);
+  const overdueJob = new PeriodicJob(() => sharing.flagOverdue(), config.overdueJobIntervalSeconds,
+    (err) => console.error('catalog: flagging overdue sharing requests failed:', err));
   return {
     config,
     catalog,
     data: new DataService(db, deps.ledger, config, deps.clock, catalog),
-    sharing: new SharingService(db, deps.ledger, config, deps.clock, catalog, orgs),
+    sharing,
     gateway: new GatewayService(db, deps.ledger, config, deps.clock, catalog),
     usage: new UsageService(db, deps.ledger, deps.clock, orgs, secrets),
+    start: () => overdueJob.start(),
+    stop: () => overdueJob.stop(),
   };
 }

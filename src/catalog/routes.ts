@@ -262,10 +262,15 @@ export async function shareRoutes(app: FastifyInstance, opts: { catalog: Catalog
   app.get('/requests', {
     config: { access: 'share.request.read' },
     schema: {
-      tags: ['sharing'], querystring: Type.Object({ status: Type.Optional(Type.Union([Type.Literal('pending'), Type.Literal('granted'), Type.Literal('refused')])) }),
+      tags: ['sharing'],
+      summary: 'Sharing requests the caller\'s organisation made or received (the data bureau: all); each says whether it is overdue',
+      querystring: Type.Object({
+        status: Type.Optional(Type.Union([Type.Literal('pending'), Type.Literal('granted'), Type.Literal('refused')])),
+        overdue: Type.Optional(Type.Boolean({ description: 'true: only pending requests past their decision deadline' })),
+      }),
       response: { 200: Type.Array(RequestView) },
     },
-  }, (req) => sharing.listRequests(req.actor, (req.query as { status?: string }).status));
+  }, (req) => sharing.listRequests(req.actor, req.query as { status?: string; overdue?: boolean }));
 
   app.get('/requests/overdue', {
     config: { access: 'share.overdue.read' },

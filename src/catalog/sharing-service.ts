@@ -41,6 +41,8 @@ type GrantRow = Selectable<ShareGrantTable>;
 
 const iso = (d: Date | string | null): string | null => (d === null ? null : new Date(d).toISOString());
 const isStaffAdmin = (actor: Actor) => actor.roles.includes('admin') || actor.roles.includes('data_admin');
+/** Who flags overdue requests when the background job does (ledgered as `user:system:catalog-overdue`). */
+const overdueJobActor: Actor = Object.freeze({ kind: 'user', id: 'system:catalog-overdue', username: 'system:catalog-overdue', roles: ['admin'] }) as Actor;
 
 /** Sharing requests (共享申请), the owner's decision within the deadline, and grants that expire or are revoked. */
 export class SharingService {
@@ -203,11 +205,14 @@ export class SharingService {
     });
   }
 
-  /** The requests the actor's organisation made or received; the data bureau sees all. */
-  async listRequests(actor: Actor, status?: string) {
+  /**
+   * The requests the actor's organisation made or received; the data bureau sees all. `overdue`: only pending
+   * requests past their decision deadline (true) or only the others (false).
+   */
+  async listRequests(actor: Actor, filter: { status?: string; overdue?: boolean } = {}) {
     assertCan(actor, 'share.request.read');
     const orgId = isStaffAdmin(actor) ? undefined : actor.orgId ?? '00000000-0000-0000-0000-000000000000';
-    const rows = await store.listRequests(this.db, { orgId, status });
+    const rows = await store.listRequests(this.db, { orgId, status: filter.status, overdue: filter.overdue, now: this.clock() });
     const names = await this.orgs.names();
     return rows.map((r) => this.requestView(r, names));
   }
@@ -231,25 +236,32 @@ export class SharingService {
   }
 
   /**
-   * Pending requests past their deadline, for the data bureau (督办). Newly overdue ones are flagged once and
-   * ledgered, so the flag time is provable.
+   * Flags pending requests past their deadline to the data bureau (督办): each newly overdue one gets
+   * `overdue_flagged_at` once and a ledger entry, so the flag time is provable. Run by the module's background job
+   * (`start()`) and whenever the bureau reads its overdue list; idempotent, so nodes racing flag each request once.
+   * Returns the number newly flagged.
    */
+  async flagOverdue(by: Actor = overdueJobActor, now: Date = this.clock()): Promise<number> {
+    const rows = await store.listOverdueRequests(this.db, now, { unflaggedOnly: true });
+    if (rows.length === 0) return 0;
+    return this.db.transaction().execute(async (trx) => {
+      const flagged = await store.markOverdueFlagged(trx, rows.map((r) => r.id), now);
+      for (const { id } of flagged) {
+        const r = rows.find((x) => x.id === id)!;
+        await this.ledger.append('share.request.overdue', by, `share_request:${id}`, { dataset: r.dataset_id, ownerOrg: r.owner_org_id, dueAt: iso(r.due_at)! }, { trx });
+      }
+      return flagged.length;
+    });
+  }
+
+  /** Pending requests past their deadline, for the data bureau; any not yet flagged are flagged first. */
   async overdue(actor: Actor) {
     assertCan(actor, 'share.overdue.read');
     const now = this.clock();
+    await this.flagOverdue(actor, now);
     const rows = await store.listOverdueRequests(this.db, now);
-    const fresh = rows.filter((r) => !r.overdue_flagged_at).map((r) => r.id);
-    if (fresh.length > 0) {
-      await this.db.transaction().execute(async (trx) => {
-        const flagged = await store.markOverdueFlagged(trx, fresh, now);
-        for (const { id } of flagged) {
-          const r = rows.find((x) => x.id === id)!;
-          await this.ledger.append('share.request.overdue', actor, `share_request:${id}`, { dataset: r.dataset_id, ownerOrg: r.owner_org_id, dueAt: iso(r.due_at)! }, { trx });
-        }
-      });
-    }
     const names = await this.orgs.names();
-    return rows.map((r) => this.requestView({ ...r, overdue_flagged_at: r.overdue_flagged_at ?? now }, names));
+    return rows.map((r) => this.requestView(r, names));
   }
 
   requestView(r: RequestRow, names: Map<string, string>) {

@@ -175,6 +175,9 @@ export interface RequestListFilter {
   /** requests made by this organisation or for its datasets */
   orgId?: string;
   status?: string;
+  /** pending and past the deadline at `now` (true), or not (false) */
+  overdue?: boolean;
+  now: Date;
 }
 
 export const listRequests = (db: Db, f: RequestListFilter) => {
@@ -185,15 +188,19 @@ export const listRequests = (db: Db, f: RequestListFilter) => {
     query = query.where((eb) => eb.or([eb('share_request.consumer_org_id', '=', orgId), eb('catalog_dataset.owner_org_id', '=', orgId)]));
   }
   if (f.status) query = query.where('share_request.status', '=', f.status as never);
+  if (f.overdue === true) query = query.where('share_request.status', '=', 'pending').where('share_request.due_at', '<', f.now);
+  if (f.overdue === false) query = query.where((eb) => eb.or([eb('share_request.status', '!=', 'pending'), eb('share_request.due_at', '>=', f.now)]));
   return query.orderBy('share_request.created_at', 'desc').limit(1000).execute();
 };
 
-/** Pending requests past their decision deadline. */
-export const listOverdueRequests = (db: Db, now: Date) =>
-  db.selectFrom('share_request').innerJoin('catalog_dataset', 'catalog_dataset.id', 'share_request.dataset_id')
+/** Pending requests past their decision deadline (only those not yet flagged, when asked). */
+export const listOverdueRequests = (db: Db, now: Date, opts: { unflaggedOnly?: boolean } = {}) => {
+  let query = db.selectFrom('share_request').innerJoin('catalog_dataset', 'catalog_dataset.id', 'share_request.dataset_id')
     .selectAll('share_request').select(['catalog_dataset.owner_org_id', 'catalog_dataset.identifier', 'catalog_dataset.title'])
-    .where('share_request.status', '=', 'pending').where('share_request.due_at', '<', now)
-    .orderBy('share_request.due_at').execute();
+    .where('share_request.status', '=', 'pending').where('share_request.due_at', '<', now);
+  if (opts.unflaggedOnly) query = query.where('share_request.overdue_flagged_at', 'is', null);
+  return query.orderBy('share_request.due_at').execute();
+};
 
 export const markOverdueFlagged = (trx: Db, ids: string[], at: Date) =>
   ids.length === 0 ? Promise.resolve([]) :

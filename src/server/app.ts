@@ -13,7 +13,6 @@ import { createLedger, ledgerMigrations, ledgerRoutes, type LedgerService } from
 import { hotlineMigrations } from '../hotline/migrations.js';
 import { TicketService } from '../hotline/ticket-service.js';
 import { hotlineConfig } from '../hotline/hotline-config.js';
-import { DeadlineJob } from '../hotline/deadline-job.js';
 import { HotlineReferenceService } from '../hotline/reference-service.js';
 import { hotlineRoutes } from '../hotline/routes.js';
 import { KpiService, kpiMigrations, kpiRoutes, readKpiConfig } from '../hotline/kpi/index.js';
@@ -23,6 +22,7 @@ import { intelConfig } from '../hotline/intel/intel-config.js';
 import { intelRoutes } from '../hotline/intel/intel-routes.js';
 import { createCatalog, catalogMigrations, catalogRoutes, shareRoutes, type CatalogModule } from '../catalog/index.js';
 import { contextMigrations, contextRoutes, createContextService, type ContextService } from '../context/index.js';
+import { PeriodicJob } from '../platform/jobs/periodic-job.js';
 import { serveWebApp } from './web-app.js';
 
 /** Every migration of every module, applied in name order. */
@@ -89,7 +89,7 @@ export async function createCityHub(options: CreateCityHubOptions): Promise<City
     const hotlineSettings = hotlineConfig(config);
     const hotline = new TicketService(database.db, ledger, hotlineSettings, clock);
     const hotlineReference = new HotlineReferenceService(database.db, ledger);
-    const deadlineJob = new DeadlineJob(() => hotline.refreshDeadlines(clock()), hotlineSettings.deadlineJobIntervalSeconds);
+    const deadlineJob = new PeriodicJob(() => hotline.refreshDeadlines(clock()), hotlineSettings.deadlineJobIntervalSeconds);
     const kpi = new KpiService(database.db, readKpiConfig(config), clock, auth);
     const catalog = createCatalog(database.db, { config, ledger, clock, orgs: auth });
     const context = createContextService(database.db, config, clock);
@@ -144,12 +144,14 @@ export async function createCityHub(options: CreateCityHubOptions): Promise<City
         await context.start();
         ledger.start();
         deadlineJob.start();
+        catalog.start();
         await intel.start();
       },
       async close() {
         await context.stop();
         ledger.stop();
         deadlineJob.stop();
+        catalog.stop();
         intel.stop();
         await http.close();
         if (!options.database) await database.close();

@@ -1,9 +1,12 @@
 /**
- * The deadline job: a small in-process scheduler that refreshes the sign_overdue / overdue / deadline_warning
- * flags every `intervalSeconds`. Its work is one idempotent UPDATE per flag, so every CityHub node may run it
- * against the same PostgreSQL without coordination: two nodes racing set the same flags to the same values.
+ * A small in-process scheduler for a module's background work (the hotline's deadline flags, the catalog's
+ * overdue sharing requests): runs `work` at start and then every `intervalSeconds` (0 turns it off). The work
+ * must be idempotent, so every CityHub node may run it against the same PostgreSQL without coordination: two
+ * nodes racing set the same flags to the same values.
+ *
+ * @example const job = new PeriodicJob(() => hotline.refreshDeadlines(clock()), 60); job.start();
  */
-export class DeadlineJob {
+export class PeriodicJob {
   private timer: NodeJS.Timeout | undefined;
   private running = false;
 
