@@ -24,6 +24,17 @@ export const HotlineConfigSchema = Type.Object({
   ),
   /** How often the deadline job refreshes the sign_overdue / overdue / deadline_warning flags; 0 turns it off. */
   deadlineJobIntervalSeconds: Type.Integer({ minimum: 0, default: 60 }),
+  /**
+   * The public lookup by ticket number + phone (`GET /api/hotline/track`): after `maxFailures` misses (unknown
+   * number or wrong phone) within `windowSeconds`, from one client address or on one number, it answers 429.
+   */
+  track: Type.Object(
+    {
+      maxFailures: Type.Integer({ minimum: 1, default: 10 }),
+      windowSeconds: Type.Integer({ minimum: 1, default: 900 }),
+    },
+    { default: {} },
+  ),
 });
 
 export type HotlineConfig = Static<typeof HotlineConfigSchema>;

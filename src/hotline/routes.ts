@@ -82,9 +82,25 @@ const ListQuery = Type.Object({
   mainTicketId: Type.Optional(Uuid),
   overdue: Type.Optional(Type.Boolean()),
   supervised: Type.Optional(Type.Boolean()),
+  satisfaction: Type.Optional(Type.Array(Type.Enum([...satisfactions]), { description: 'the return visit\'s rating (满意度)' })),
   text: Type.Optional(Type.String({ maxLength: 100 })),
   page: Type.Optional(Type.Integer({ minimum: 1, default: 1 })),
   pageSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 20 })),
+});
+
+const PublicTicket = Type.Object({
+  id: Type.String(), number: Type.String(), title: Type.String(), status: Type.String(), categoryId: NStr,
+  overdue: Type.Boolean(), signOverdue: Type.Boolean(), replyText: NStr, result: NStr,
+  visitContacted: NBool, visitSolved: NBool, satisfaction: NStr,
+  createdAt: Type.String(), updatedAt: Type.String(), dispatchedAt: NStr, dueAt: NStr, answeredAt: NStr, visitedAt: NStr, closedAt: NStr,
+  allowed: Type.Array(Type.String()),
+});
+const PublicEvent = Type.Object({ id: Type.Integer(), at: Type.String(), action: Type.String(), fromStatus: NStr, toStatus: NStr });
+const DistrictCountsView = Type.Object({
+  from: Type.String(), to: Type.String(),
+  districts: Type.Array(Type.Object({
+    areaId: Type.String(), name: Type.String(), tickets: Type.Integer(), open: Type.Integer(), overdue: Type.Integer(), signOverdue: Type.Integer(),
+  })),
 });
 
 const IdParams = Type.Object({ id: Uuid });
@@ -107,6 +123,33 @@ export async function hotlineRoutes(app: FastifyInstance, opts: { hotline: Ticke
       response: { 200: Type.Object({ items: Type.Array(TicketView), total: Type.Integer(), page: Type.Integer(), pageSize: Type.Integer() }) },
     },
   }, (request) => hotline.list(request.actor, request.query as TicketQuery));
+
+  app.get('/track', {
+    config: { access: 'public' },
+    schema: {
+      tags,
+      summary: 'Track a ticket by its number and the phone given when filing (查询进度): status, timeline, reply',
+      description: 'An unknown number and a wrong phone are the same 404; too many misses from one address or on one number: 429 HOTLINE_TRACK_RATE_LIMITED.',
+      querystring: Type.Object({
+        number: Type.String({ minLength: 1, maxLength: 40 }),
+        phone: Type.String({ minLength: 1, maxLength: 30 }),
+      }),
+      response: { 200: Type.Object({ ticket: PublicTicket, timeline: Type.Array(PublicEvent) }) },
+    },
+  }, (request) => {
+    const { number, phone } = request.query as { number: string; phone: string };
+    return hotline.track(request.actor, number, phone, request.ip);
+  });
+
+  app.get('/district-counts', {
+    config: { access: 'hotline.kpi.read.all' },
+    schema: {
+      tags,
+      summary: 'Tickets, open, overdue and sign-overdue tickets per district (the cockpit map); default: the last 365 days',
+      querystring: Type.Object({ from: Type.Optional(Type.String({ format: 'date-time' })), to: Type.Optional(Type.String({ format: 'date-time' })) }),
+      response: { 200: DistrictCountsView },
+    },
+  }, (request) => hotline.districtCounts(request.actor, request.query as { from?: string; to?: string }));
 
   app.get('/tickets/:id', {
     config: { access: 'hotline.ticket.read' },

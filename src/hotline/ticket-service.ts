@@ -8,8 +8,12 @@ import { Problem } from '../platform/errors/problem.js';
 import { answerHours, type HotlineConfig } from './hotline-config.js';
 import * as tickets from './ticket-store.js';
 import * as reference from './reference-store.js';
-import { allowedActions, planTransition, type TicketAction, type WorkflowTicket } from './ticket-workflow.js';
-import { handlesTicket, isOwnTicket, toEventView, toTicketView, type TicketEventView, type TicketView } from './ticket-view.js';
+import { LoginThrottle } from '../platform/auth/login-throttle.js';
+import { allowedActions, openStatuses, planTransition, type TicketAction, type WorkflowTicket } from './ticket-workflow.js';
+import {
+  handlesTicket, isOwnTicket, toEventView, toPublicEventView, toPublicTicketView, toTicketView,
+  type PublicTicketEventView, type PublicTicketView, type TicketEventView, type TicketView,
+} from './ticket-view.js';
 import type { TicketPatch, TicketRow } from './ticket-store.js';
 
 export const ticketChannels = ['phone', 'web', 'app', 'open311', 'wechat', 'other'] as const;
@@ -67,6 +71,8 @@ export interface TicketQuery {
   categoryId?: string;
   overdue?: boolean;
   supervised?: boolean;
+  /** the return visit's rating, e.g. `['unsatisfied']` */
+  satisfaction?: string[];
   text?: string;
   mainTicketId?: string;
   /** 1-based */
@@ -79,6 +85,13 @@ export interface TicketPage {
   total: number;
   page: number;
   pageSize: number;
+}
+
+/** Tickets per district for the cockpit's map (`GET /api/hotline/district-counts`). */
+export interface DistrictCounts {
+  from: string;
+  to: string;
+  districts: { areaId: string; name: string; tickets: number; open: number; overdue: number; signOverdue: number }[];
 }
 
 export interface UnitSuggestion {
@@ -116,6 +129,8 @@ const citizenOnly = (actor: Actor) =>
  */
 export class TicketService {
   private readonly dayFormat: Intl.DateTimeFormat;
+  /** Misses of the public lookup per client address and per number (in-process: the limit is per node). */
+  private readonly trackThrottle: LoginThrottle;
 
   constructor(
     private readonly db: Db,
@@ -124,6 +139,7 @@ export class TicketService {
     private readonly clock: Clock,
   ) {
     this.dayFormat = new Intl.DateTimeFormat('en-CA', { timeZone: settings.timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+    this.trackThrottle = new LoginThrottle(settings.track.maxFailures, settings.track.windowSeconds * 1000);
   }
 
   /** `20261126` for the city's local date of `at`. */
@@ -210,6 +226,7 @@ export class TicketService {
         categoryId: query.categoryId,
         overdue: query.overdue,
         supervised: query.supervised,
+        satisfaction: query.satisfaction,
         text: query.text?.trim() || undefined,
         mainTicketId: query.mainTicketId,
         citizenUserId: citizenOnly(actor) ? (actor.id ?? '00000000-0000-0000-0000-000000000000') : undefined,
@@ -218,6 +235,46 @@ export class TicketService {
       pageSize,
     );
     return { items: rows.map((r) => toTicketView(r, actor)), total, page, pageSize };
+  }
+
+  /**
+   * The public lookup (查询进度): anyone holding the ticket number and the phone given when filing sees its status,
+   * timeline and reply — nothing else personal. An unknown number and a wrong phone are the same 404, and misses
+   * are counted per client address and per number: past `track.maxFailures` in `track.windowSeconds`, 429.
+   *
+   * @example await hotline.track(anonymous, '20261126-000001', '13800001234', request.ip)
+   */
+  async track(actor: Actor, number: string, phone: string, clientAddress: string): Promise<{ ticket: PublicTicketView; timeline: PublicTicketEventView[] }> {
+    const now = this.clock().getTime();
+    const keys = [`a:${clientAddress}`, `n:${number.trim()}`];
+    const wait = Math.max(...keys.map((k) => this.trackThrottle.retryAfter(k, now)));
+    if (wait > 0) throw new Problem('HOTLINE_TRACK_RATE_LIMITED', { detail: `try again in ${wait} s`, headers: { 'retry-after': String(wait) } });
+    const row = await tickets.findTicketByNumber(this.db, number.trim());
+    if (!row || !samePhone(row.citizen_phone, phone)) {
+      keys.forEach((k) => this.trackThrottle.recordFailure(k, now));
+      // the same answer for both, so the lookup does not tell which numbers exist
+      throw new Problem('HOTLINE_TICKET_NOT_FOUND', { detail: 'no ticket with this number and phone' });
+    }
+    const allowed = isOwnTicket(actor, row) ? allowedActions(workflowTicket(row), actor) : [];
+    const events = await tickets.listTicketEvents(this.db, row.id);
+    return { ticket: toPublicTicketView(row, allowed), timeline: events.map(toPublicEventView) };
+  }
+
+  /** Tickets, open, overdue and sign-overdue tickets per district, filed in [from, to) (default: the last 365 days). */
+  async districtCounts(actor: Actor, range: { from?: string; to?: string } = {}): Promise<DistrictCounts> {
+    assertCan(actor, 'hotline.kpi.read.all');
+    const to = range.to ? new Date(range.to) : this.clock();
+    const from = range.from ? new Date(range.from) : new Date(to.getTime() - 365 * 24 * HOUR);
+    if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime()) || from >= to) {
+      throw new Problem('VALIDATION_FAILED', { errors: [{ field: '/querystring/from', message: 'from must be a date before to' }] });
+    }
+    const rows = await tickets.countTicketsByDistrict(this.db, from, to, openStatuses);
+    return {
+      from: from.toISOString(), to: to.toISOString(),
+      districts: rows.map((r) => ({
+        areaId: r.id, name: r.name, tickets: Number(r.tickets), open: Number(r.open), overdue: Number(r.overdue), signOverdue: Number(r.sign_overdue),
+      })),
+    };
   }
 
   /** The ticket's timeline, oldest first. */
@@ -418,6 +475,14 @@ export class TicketService {
     await this.ledger.append(`hotline.ticket.${action}`, actor, `ticket:${ticket.id}`, facts, { trx });
   }
 }
+
+/** Phone numbers compared by their digits, a leading country code 86 ignored (138-0000-1234 = +86 13800001234). */
+const phoneDigits = (phone: string): string => {
+  const digits = phone.replace(/\D/g, '');
+  return digits.length === 13 && digits.startsWith('86') ? digits.slice(2) : digits;
+};
+const samePhone = (stored: string | null, given: string): boolean =>
+  !!stored && phoneDigits(stored).length >= 5 && phoneDigits(stored) === phoneDigits(given);
 
 const notFound = (id: string) => new Problem('HOTLINE_TICKET_NOT_FOUND', { detail: `ticket ${id} does not exist` });
 

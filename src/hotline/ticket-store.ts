@@ -60,6 +60,8 @@ export interface TicketFilter {
   categoryId?: string;
   overdue?: boolean;
   supervised?: boolean;
+  /** the citizen's rating on the return visit */
+  satisfaction?: string[];
   /** substring of number, title or content */
   text?: string;
   /** only this citizen's tickets */
@@ -78,6 +80,7 @@ const filtered = (db: Db, f: TicketFilter) => {
   if (f.categoryId) q = q.where('category_id', '=', f.categoryId);
   if (f.overdue !== undefined) q = q.where('overdue', '=', f.overdue);
   if (f.supervised !== undefined) q = q.where('supervised', '=', f.supervised);
+  if (f.satisfaction?.length) q = q.where('satisfaction', 'in', f.satisfaction);
   if (f.citizenUserId) q = q.where('citizen_user_id', '=', f.citizenUserId);
   if (f.mainTicketId) q = q.where('main_ticket_id', '=', f.mainTicketId);
   if (f.text) {
@@ -95,6 +98,29 @@ export const listTickets = async (db: Db, f: TicketFilter, offset: number, limit
   ]);
   return { rows, total: Number(total.n) };
 };
+
+/**
+ * Per district (areas of level `district`): tickets filed in [from, to) and how many of them are still open, overdue
+ * or overdue for signing; merged duplicates are left out. Districts without tickets come back with zeros.
+ */
+export const countTicketsByDistrict = (db: Db, from: Date, to: Date, openStatuses: readonly string[]) =>
+  db.selectFrom('hotline_area')
+    .leftJoin('hotline_ticket', (join) => join
+      .onRef('hotline_ticket.district_id', '=', 'hotline_area.id')
+      .on('hotline_ticket.status', '!=', 'merged')
+      .on('hotline_ticket.created_at', '>=', from)
+      .on('hotline_ticket.created_at', '<', to))
+    .where('hotline_area.level', '=', 'district')
+    .select((eb) => [
+      'hotline_area.id', 'hotline_area.name',
+      eb.fn.count<string>('hotline_ticket.id').as('tickets'),
+      eb.fn.count<string>('hotline_ticket.id').filterWhere('hotline_ticket.status', 'in', [...openStatuses]).as('open'),
+      eb.fn.count<string>('hotline_ticket.id').filterWhere('hotline_ticket.overdue', '=', true).as('overdue'),
+      eb.fn.count<string>('hotline_ticket.id').filterWhere('hotline_ticket.sign_overdue', '=', true).as('sign_overdue'),
+    ])
+    .groupBy(['hotline_area.id', 'hotline_area.name'])
+    .orderBy('hotline_area.name')
+    .execute();
 
 /**
  * Deadline flags, one idempotent UPDATE each: every statement only touches rows whose flag is wrong for `now`,

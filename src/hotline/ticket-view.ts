@@ -54,6 +54,43 @@ export interface TicketView {
   closedAt: string | null;
 }
 
+/**
+ * What the public lookup by number + phone shows (`GET /api/hotline/track`): where the matter stands, the reply
+ * and the rating; nothing that names or locates anyone (no name, phone, content, address, units, staff).
+ */
+export interface PublicTicketView {
+  id: string;
+  number: string;
+  title: string;
+  status: string;
+  categoryId: string | null;
+  overdue: boolean;
+  signOverdue: boolean;
+  replyText: string | null;
+  result: string | null;
+  visitContacted: boolean | null;
+  visitSolved: boolean | null;
+  satisfaction: string | null;
+  createdAt: string;
+  updatedAt: string;
+  dispatchedAt: string | null;
+  dueAt: string | null;
+  answeredAt: string | null;
+  visitedAt: string | null;
+  closedAt: string | null;
+  /** the actions the caller may take now: `visit` (rate) for the logged-in citizen who filed it, else none */
+  allowed: string[];
+}
+
+/** A timeline step as the public lookup shows it: what happened and when, not who or why. */
+export interface PublicTicketEventView {
+  id: number;
+  at: string;
+  action: string;
+  fromStatus: string | null;
+  toStatus: string | null;
+}
+
 export interface TicketEventView {
   id: number;
   at: string;
@@ -142,6 +179,33 @@ export const toTicketView = (row: TicketRow, actor: Actor): TicketView => {
     closedAt: iso(row.closed_at),
   };
 };
+
+export const toPublicTicketView = (row: TicketRow, allowed: string[]): PublicTicketView => ({
+  id: row.id,
+  number: row.number,
+  title: row.title,
+  status: row.status,
+  categoryId: row.category_id,
+  overdue: row.overdue,
+  signOverdue: row.sign_overdue,
+  replyText: row.reply_text,
+  result: row.result,
+  visitContacted: row.visit_contacted,
+  visitSolved: row.visit_solved,
+  satisfaction: row.satisfaction,
+  createdAt: iso(row.created_at)!,
+  updatedAt: iso(row.updated_at)!,
+  dispatchedAt: iso(row.dispatched_at),
+  dueAt: iso(row.due_at),
+  answeredAt: iso(row.answered_at),
+  visitedAt: iso(row.visited_at),
+  closedAt: iso(row.closed_at),
+  allowed,
+});
+
+export const toPublicEventView = (e: TicketEventRow): PublicTicketEventView => ({
+  id: Number(e.id), at: iso(e.at)!, action: e.action, fromStatus: e.from_status, toStatus: e.to_status,
+});
 
 export const toEventView = (e: TicketEventRow): TicketEventView => ({
   id: Number(e.id),

@@ -33,6 +33,7 @@ export const problemCodes = {
   LEDGER_BAD_RANGE: { status: 400, title: 'Invalid tree sizes for a proof', zh: '证明区间无效' },
   // hotline (tickets, workflow, routing)
   HOTLINE_TICKET_NOT_FOUND: { status: 404, title: 'Ticket not found', zh: '工单不存在' },
+  HOTLINE_TRACK_RATE_LIMITED: { status: 429, title: 'Too many ticket lookups that found nothing; try again later', zh: '查询失败次数过多，请稍后再试' },
   HOTLINE_TRANSITION_NOT_ALLOWED: { status: 409, title: 'This ticket action is not allowed now', zh: '当前状态或身份不允许此工单操作' },
   HOTLINE_NO_UNIT: { status: 409, title: 'No handling unit for this ticket; choose one', zh: '未匹配到承办单位，请指定' },
   HOTLINE_UNIT_NOT_FOUND: { status: 404, title: 'Handling unit not found', zh: '承办单位不存在' },
