@@ -90,7 +90,9 @@ export async function createCityHub(options: CreateCityHubOptions): Promise<City
     const hotline = new TicketService(database.db, ledger, hotlineSettings, clock);
     const hotlineReference = new HotlineReferenceService(database.db, ledger);
     const deadlineJob = new PeriodicJob(() => hotline.refreshDeadlines(clock()), hotlineSettings.deadlineJobIntervalSeconds);
-    const kpi = new KpiService(database.db, readKpiConfig(config), clock, auth);
+    const kpiSettings = readKpiConfig(config);
+    const kpi = new KpiService(database.db, kpiSettings, clock, auth);
+    const kpiRollupJob = new PeriodicJob(() => kpi.refreshRollup(), kpiSettings.rollupJobIntervalSeconds);
     const catalog = createCatalog(database.db, { config, ledger, clock, orgs: auth });
     const context = createContextService(database.db, config, clock);
     const intel = new IntelService(database.db, hotline, intelConfig(config), clock);
@@ -144,6 +146,7 @@ export async function createCityHub(options: CreateCityHubOptions): Promise<City
         await context.start();
         ledger.start();
         deadlineJob.start();
+        kpiRollupJob.start();
         catalog.start();
         await intel.start();
       },
@@ -151,6 +154,7 @@ export async function createCityHub(options: CreateCityHubOptions): Promise<City
         await context.stop();
         ledger.stop();
         deadlineJob.stop();
+        kpiRollupJob.stop();
         catalog.stop();
         intel.stop();
         await http.close();

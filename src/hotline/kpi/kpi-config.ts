@@ -34,6 +34,11 @@ export const KpiConfigSchema = Type.Object(
     rankMinVisited: Type.Integer({ minimum: 1, default: 1 }),
     /** Longest range one request may cover, in days (a day-by-day split over years is refused). */
     maxRangeDays: Type.Integer({ minimum: 1, default: 1100 }),
+    /**
+     * How often the daily roll-up (docs/kpi.md) folds changed past days back in, in seconds; 0 turns the job off
+     * (the rates stay exact, counted from the tickets for every day not rolled up, only slower).
+     */
+    rollupJobIntervalSeconds: Type.Integer({ minimum: 0, default: 300 }),
   },
   { default: {} },
 );

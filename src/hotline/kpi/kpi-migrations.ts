@@ -17,6 +17,64 @@ const indexes: Record<string, string> = {
     'on hotline_ticket (dispatched_at) include (unit_id, district_id, category_id, return_count) where main_ticket_id is null and dispatched_at is not null',
 };
 
+/** Every ticket column a KPI count reads (kpi-store.ts): a change to any of them makes its days stale. */
+const countedColumns = [
+  'main_ticket_id', 'unit_id', 'district_id', 'category_id', 'visited_at', 'answered_at', 'accepted_at', 'dispatched_at',
+  'due_at', 'visit_contacted', 'visit_solved', 'satisfaction', 'reopen_count', 'return_count',
+];
+const events = (alias: string) => ['visited_at', 'answered_at', 'accepted_at', 'dispatched_at'].map((c) => `(${alias}.${c})`).join(', ');
+const row = (alias: string) => `(${countedColumns.map((c) => `${alias}.${c}`).join(', ')})`;
+
+/**
+ * The roll-up's bookkeeping in the database itself, so no writer can forget it (the ticket service, the
+ * importer, the demo seeder, a hand-run UPDATE): statement-level triggers mark the local day of every event
+ * time a statement touches (old and new values) as dirty; the KPI query counts dirty days from the tickets and
+ * reads the roll-up only for clean ones. Transition tables (PostgreSQL 10+, PGlite too) make it one INSERT per
+ * statement, not per row, so a 1,000-row import batch pays one small insert. An UPDATE that touches no counted
+ * column (the deadline job's flags, supervision) marks nothing. plpgsql plans each branch at first use, so the
+ * branch naming another event's transition table never runs on the wrong trigger.
+ */
+const markDirtyFunction = `
+create or replace function hotline_kpi_mark_dirty() returns trigger language plpgsql as $$
+declare
+  tz text;
+begin
+  select time_zone into tz from hotline_kpi_rollup_state where id = 1;
+  if tz is null then
+    return null; -- no roll-up yet: nothing can be stale
+  end if;
+  if tg_op = 'INSERT' then
+    insert into hotline_kpi_dirty_day (day)
+      select distinct (e.ts at time zone tz)::date
+      from kpi_new n cross join lateral (values ${events('n')}) as e(ts)
+      where e.ts is not null
+      on conflict (day) do nothing;
+  elsif tg_op = 'DELETE' then
+    insert into hotline_kpi_dirty_day (day)
+      select distinct (e.ts at time zone tz)::date
+      from kpi_old o cross join lateral (values ${events('o')}) as e(ts)
+      where e.ts is not null
+      on conflict (day) do nothing;
+  else
+    insert into hotline_kpi_dirty_day (day)
+      select distinct (e.ts at time zone tz)::date
+      from kpi_old o join kpi_new n on n.id = o.id
+        cross join lateral (values ${events('o')}, ${events('n')}) as e(ts)
+      where e.ts is not null and ${row('o')} is distinct from ${row('n')}
+      on conflict (day) do nothing;
+  end if;
+  return null;
+end $$`;
+
+/** TRUNCATE fires no row events: the roll-up goes with the tickets. */
+const truncatedFunction = `
+create or replace function hotline_kpi_truncated() returns trigger language plpgsql as $$
+begin
+  delete from hotline_kpi_daily;
+  delete from hotline_kpi_dirty_day;
+  return null;
+end $$`;
+
 export const kpiMigrations: Record<string, Migration> = {
   '20261126-20-hotline-kpi-indexes': {
     async up(db: Kysely<unknown>) {
@@ -26,6 +84,43 @@ export const kpiMigrations: Record<string, Migration> = {
     },
     async down(db: Kysely<unknown>) {
       for (const name of Object.keys(indexes)) await sql`drop index if exists ${sql.id(name)}`.execute(db);
+    },
+  },
+  /**
+   * The daily roll-up (kpi-rollup-store.ts). Raw SQL: Kysely has no builder for functions, triggers with
+   * transition tables or a date column default. No foreign keys: the roll-up is derived data, rebuilt from the
+   * tickets, and must not stop an organisation, area or category from being removed.
+   */
+  '20261126-21-hotline-kpi-rollup': {
+    async up(db: Kysely<unknown>) {
+      await sql`create table hotline_kpi_daily (
+        day date not null, unit_id uuid, district_id uuid, category_id uuid,
+        visited integer not null, contacted integer not null, solved integer not null, satisfied integer not null,
+        basically_satisfied integer not null, unsatisfied integer not null, reopened integer not null,
+        answered integer not null, answered_on_time integer not null, answer_timed integer not null,
+        answer_seconds double precision not null, signed integer not null, sign_seconds double precision not null,
+        dispatched integer not null, returned integer not null)`.execute(db);
+      await sql`create index hotline_kpi_daily_day on hotline_kpi_daily (day)`.execute(db);
+      await sql`create table hotline_kpi_dirty_day (day date primary key)`.execute(db);
+      await sql`create table hotline_kpi_rollup_state (id integer primary key check (id = 1), time_zone text not null)`.execute(db);
+      await sql.raw(markDirtyFunction).execute(db);
+      await sql.raw(truncatedFunction).execute(db);
+      await sql`create trigger hotline_kpi_dirty_insert after insert on hotline_ticket
+        referencing new table as kpi_new for each statement execute function hotline_kpi_mark_dirty()`.execute(db);
+      await sql`create trigger hotline_kpi_dirty_update after update on hotline_ticket
+        referencing old table as kpi_old new table as kpi_new for each statement execute function hotline_kpi_mark_dirty()`.execute(db);
+      await sql`create trigger hotline_kpi_dirty_delete after delete on hotline_ticket
+        referencing old table as kpi_old for each statement execute function hotline_kpi_mark_dirty()`.execute(db);
+      await sql`create trigger hotline_kpi_truncate after truncate on hotline_ticket
+        for each statement execute function hotline_kpi_truncated()`.execute(db);
+    },
+    async down(db: Kysely<unknown>) {
+      for (const t of ['hotline_kpi_dirty_insert', 'hotline_kpi_dirty_update', 'hotline_kpi_dirty_delete', 'hotline_kpi_truncate']) {
+        await sql`drop trigger if exists ${sql.id(t)} on hotline_ticket`.execute(db);
+      }
+      await sql`drop function if exists hotline_kpi_mark_dirty()`.execute(db);
+      await sql`drop function if exists hotline_kpi_truncated()`.execute(db);
+      for (const t of ['hotline_kpi_daily', 'hotline_kpi_dirty_day', 'hotline_kpi_rollup_state']) await sql`drop table if exists ${sql.id(t)}`.execute(db);
     },
   },
 };

@@ -5,6 +5,7 @@ import { assertCan, can } from '../../platform/auth/permissions.js';
 import { Problem } from '../../platform/errors/problem.js';
 import type { KpiConfig } from './kpi-config.js';
 import { kpiCounts, type KpiCountRow, type KpiGroupBy } from './kpi-store.js';
+import { refreshRollup, setUpRollup } from './kpi-rollup-store.js';
 import { addCounts, computeRates, rankByComposite, zeroCounts, type KpiCounts, type KpiFormula, type KpiRates } from './three-rates.js';
 import { nextPeriodStart, parseWhen, periodLabel, periodStart, periodStarts, validTimeZone, type Period } from './kpi-periods.js';
 import { kpiCsv, kpiXlsx } from './kpi-export.js';
@@ -74,6 +75,7 @@ const invalid = (field: string, message: string) => new Problem('VALIDATION_FAIL
  */
 export class KpiService {
   private readonly formula: KpiFormula;
+  private rollupReady: Promise<unknown> | undefined;
 
   constructor(
     private readonly db: Db,
@@ -91,6 +93,7 @@ export class KpiService {
     const groupBy = request.groupBy ?? 'unit';
     const { from, to } = this.range(request, request.period ?? 'month', 1);
     const tz = this.config.timeZone;
+    await this.ensureRollup();
     const counted = await kpiCounts(this.db, {
       groupBy, from, to, period: request.period, timeZone: tz,
       unitId: scopeUnitId ?? request.unitId, districtId: request.districtId, level1: request.level1,
@@ -136,6 +139,7 @@ export class KpiService {
     const { from, to } = this.range(request, period, 12);
     const tz = this.config.timeZone;
     const unitId = scopeUnitId ?? request.unitId;
+    await this.ensureRollup();
     const counted = await kpiCounts(this.db, {
       groupBy: 'city', from, to, period, timeZone: tz, unitId, districtId: request.districtId, level1: request.level1,
     });
@@ -149,6 +153,19 @@ export class KpiService {
       filter: { unitId: unitId ?? null, districtId: request.districtId ?? null, level1: request.level1 ?? null },
       series,
     };
+  }
+
+  /**
+   * Folds every changed day before today (in the configured zone) into the daily roll-up; returns the number of
+   * days rolled. The background job calls it every `rollupJobIntervalSeconds`; the rates are exact whether it
+   * ran or not (docs/kpi.md), it only makes them cheaper to count.
+   *
+   * @example await kpi.refreshRollup() // → 1 (yesterday) on a normal day, every past day after a time zone change
+   */
+  async refreshRollup(): Promise<number> {
+    await this.ensureRollup();
+    const tz = this.config.timeZone;
+    return refreshRollup(this.db, tz, periodLabel(periodStart(this.clock(), 'day', tz), 'day', tz));
   }
 
   /** The table as CSV (UTF-8 with BOM, so Excel shows the Chinese) and its file name. */
@@ -208,6 +225,15 @@ export class KpiService {
       throw invalid('to', `the range may span at most ${this.config.maxRangeDays} days / 时间跨度过大`);
     }
     return { from, to };
+  }
+
+  /** Sets the roll-up up for the configured zone once per process (a no-op when it already is). */
+  private async ensureRollup(): Promise<void> {
+    this.rollupReady ??= setUpRollup(this.db, this.config.timeZone).catch((err: unknown) => {
+      this.rollupReady = undefined; // try again next time
+      throw err;
+    });
+    await this.rollupReady;
   }
 
   private async unitNames(actor: Actor): Promise<Map<string, string>> {

@@ -1,7 +1,8 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../../platform/db/database.js';
 import type { KpiCounts } from './three-rates.js';
-import type { Period } from './kpi-periods.js';
+import { nextPeriodStart, periodLabel, periodStart, type Period } from './kpi-periods.js';
+import './kpi-tables.js';
 
 /** What a KPI row is grouped by; `city` puts every ticket in one group (trend lines, totals). */
 export type KpiGroupBy = 'unit' | 'district' | 'category' | 'city';
@@ -29,12 +30,12 @@ export interface KpiCountRow extends KpiCounts {
 }
 
 /** One kind of event: the column that dates it and the counts it feeds (SQL aggregates over its tickets). */
-interface EventBranch {
+export interface EventBranch {
   column: 'visited_at' | 'answered_at' | 'accepted_at' | 'dispatched_at';
   counts: Partial<Record<CountColumn, string>>;
 }
 
-type CountColumn =
+export type CountColumn =
   | 'visited' | 'contacted' | 'solved' | 'satisfied' | 'basically_satisfied' | 'unsatisfied' | 'reopened'
   | 'answered' | 'answered_on_time' | 'answer_timed' | 'answer_seconds' | 'signed' | 'sign_seconds'
   | 'dispatched' | 'returned';
@@ -100,19 +101,46 @@ const outer: Record<KpiGroupBy, { key: string; name: string; join: string }> = {
   city: { key: 'null::text', name: 'null::text', join: '' },
 };
 
+/** The fifteen count columns of one branch, in `countColumns` order (0 for the counts it does not feed). */
+export const branchCounts = (b: EventBranch): RawBuilder<unknown> =>
+  sql.join(countColumns.map((c) => sql`${sql.raw(b.counts[c] ?? '0')} as ${sql.ref(c)}`));
+
+/** The branches, for the roll-up's refresh (kpi-rollup-store.ts), which counts them per local day. */
+export const eventBranches: readonly EventBranch[] = branches;
+export { countColumns };
+
+/** The request's filters on alias `t` (a ticket, or a roll-up row: both have unit, district and category ids). */
+const filtersOf = (q: KpiCountsQuery): RawBuilder<unknown> => {
+  const filters: RawBuilder<unknown>[] = [];
+  if (q.unitId !== undefined) filters.push(sql`and t.unit_id = ${q.unitId}`);
+  if (q.districtId !== undefined) filters.push(sql`and t.district_id = ${q.districtId}`);
+  if (q.level1 !== undefined) filters.push(sql`and t.category_id in (select id from hotline_category where level1 = ${q.level1})`);
+  return filters.length > 0 ? sql.join(filters, sql` `) : sql``;
+};
+
+/** Sums the grouped branches, names the groups and orders the rows. */
+const outerQuery = (q: KpiCountsQuery, parts: RawBuilder<unknown>[], cte: RawBuilder<unknown> = sql``) => {
+  const o = outer[q.groupBy];
+  const sums = countColumns.map((c) => sql`sum(x.${sql.ref(c)}) as ${sql.ref(c)}`);
+  return sql<Record<string, unknown>>`${cte}
+    select ${sql.raw(o.key)} as key, ${sql.raw(o.name)} as name, x.p as period_start, ${sql.join(sums)}
+    from (${sql.join(parts, sql` union all `)}) as x
+    ${sql.raw(o.join)}
+    group by 1, 3
+    order by 3, 1`;
+};
+
 /**
- * The counts behind every rate, for each group (and period), in one grouped query.
+ * The counts behind every rate, for each group (and period), read from the daily roll-up for whole local days
+ * it holds and counted from the tickets for the rest — the same numbers as `kpiLiveCounts`, in one statement
+ * (so one snapshot: a day is either clean in the roll-up or counted live, never both or neither).
  *
- * One branch per kind of event (visit, answer, signing, dispatch) counts the tickets whose own event falls in
- * [from, to), grouped by the raw key (and the period of that event); UNION ALL and an outer sum put the four
- * together. So a ticket dispatched in October and visited in November adds to October's 退单率 denominator
- * and November's 三率. Each branch is a range scan of one covering index with a few aggregates, which keeps a
- * city-wide month over a million tickets well under the 200 ms goal (bench/hotline/kpi.bench.ts); fanning every
- * ticket out into four events and filtering fifteen aggregates per row was several times slower.
- * Merged duplicates are skipped: their main ticket counts once.
- *
- * Raw SQL because Kysely has no builder for `FILTER` or the three-argument `date_trunc(unit, timestamptz, zone)`
- * (PostgreSQL 12+, so PostgreSQL 15 and PGlite both run it).
+ * - Whole local days of [from, to) that are not dirty: summed from `hotline_kpi_daily` (a month of a city is a
+ *   few tens of thousands of small rows instead of four index ranges over every ticket of the month).
+ * - Dirty days (today, and any day a write touched since its last roll-up; see kpi-migrations.ts) and the
+ *   partial days at either end of a range that does not start or end at local midnight: counted from the
+ *   tickets, each as its own index range (a nested loop over the `live` ranges).
+ * - When the roll-up is not set up in this time zone, the whole range is one live range.
  *
  * @example
  * await kpiCounts(db, { groupBy: 'unit', from, to, timeZone: 'Asia/Shanghai' })
@@ -123,30 +151,90 @@ export async function kpiCounts(db: Db, q: KpiCountsQuery): Promise<KpiCountRow[
   return result.rows.map(toCountRow);
 }
 
+/**
+ * The whole local days of [from, to) the roll-up may answer (`firstDay` to `endDay`, exclusive) and the
+ * partial-day edges around them that must be counted live. A range shorter than a day has no whole day.
+ */
+export function rollupSpan(from: Date, to: Date, timeZone: string): { firstDay: string; endDay: string; edges: [Date, Date][] } {
+  let first = periodStart(from, 'day', timeZone);
+  if (first < from) first = nextPeriodStart(first, 'day', timeZone);
+  const end = periodStart(to, 'day', timeZone);
+  const day = (d: Date) => periodLabel(d, 'day', timeZone);
+  if (first >= end) return { firstDay: day(first), endDay: day(first), edges: [[from, to]] };
+  const edges: [Date, Date][] = [];
+  if (from < first) edges.push([from, first]);
+  if (end < to) edges.push([end, to]);
+  return { firstDay: day(first), endDay: day(end), edges };
+}
+
 /** The statement kpiCounts runs (exported so the benchmark can EXPLAIN it). */
 export function kpiCountsSql(q: KpiCountsQuery): RawBuilder<Record<string, unknown>> {
-  const filters: RawBuilder<unknown>[] = [];
-  if (q.unitId !== undefined) filters.push(sql`and t.unit_id = ${q.unitId}`);
-  if (q.districtId !== undefined) filters.push(sql`and t.district_id = ${q.districtId}`);
-  if (q.level1 !== undefined) filters.push(sql`and t.category_id in (select id from hotline_category where level1 = ${q.level1})`);
-  const filter = filters.length > 0 ? sql.join(filters, sql` `) : sql``;
+  const filter = filtersOf(q);
+  const tz = q.timeZone;
+  const span = rollupSpan(q.from, q.to, tz);
+  const edges = span.edges.length
+    ? sql`union all select e.lo, e.hi from (values ${sql.join(span.edges.map(([lo, hi]) => sql`(${lo}::timestamptz, ${hi}::timestamptz)`))}) as e(lo, hi)
+        where (select ok from rollup_ok)`
+    : sql``;
+  // `live`: the instants counted from the tickets. Without a roll-up in this zone, all of [from, to).
+  const cte = sql`with rollup_ok as (
+      select exists (select 1 from hotline_kpi_rollup_state where id = 1 and time_zone = ${tz}) as ok
+    ), live (lo, hi) as (
+      select ${q.from}::timestamptz, ${q.to}::timestamptz where not (select ok from rollup_ok)
+      ${edges}
+      union all
+      select d.day::timestamp at time zone ${tz}, (d.day + 1)::timestamp at time zone ${tz}
+      from hotline_kpi_dirty_day d
+      where d.day >= ${span.firstDay}::date and d.day < ${span.endDay}::date and (select ok from rollup_ok)
+    )`;
+  // A local day lies wholly inside one day, week or month of the same zone, so a roll-up row's bucket is its day's.
+  const dayBucket = q.period ? sql`date_trunc(${q.period}, t.day::timestamp) at time zone ${tz}` : sql`null::timestamptz`;
+  const sums = countColumns.map((c) => sql`sum(t.${sql.ref(c)}) as ${sql.ref(c)}`);
+  const rolled = sql`select ${sql.raw(rawKey[q.groupBy])} as k, ${dayBucket} as p, ${sql.join(sums)}
+    from hotline_kpi_daily t
+    where t.day >= ${span.firstDay}::date and t.day < ${span.endDay}::date and (select ok from rollup_ok)
+      and not exists (select 1 from hotline_kpi_dirty_day d where d.day = t.day) ${filter}
+    group by 1, 2`;
+  const live = branches.map((b) => {
+    const at = sql.ref(`t.${b.column}`);
+    const bucket = q.period ? sql`date_trunc(${q.period}, ${at}, ${tz})` : sql`null::timestamptz`;
+    return sql`select ${sql.raw(rawKey[q.groupBy])} as k, ${bucket} as p, ${branchCounts(b)}
+      from live join hotline_ticket t on ${at} >= live.lo and ${at} < live.hi
+      where t.main_ticket_id is null ${filter}
+      group by 1, 2`;
+  });
+  return outerQuery(q, [rolled, ...live], cte);
+}
+
+/**
+ * The same counts straight from the tickets, ignoring the roll-up: one branch per kind of event (visit,
+ * answer, signing, dispatch) counts the tickets whose own event falls in [from, to), grouped by the raw key (and
+ * the period of that event); UNION ALL and an outer sum put the four together. So a ticket dispatched in
+ * October and visited in November adds to October's 退单率 denominator and November's 三率. Each branch is a
+ * range scan of one covering index with a few aggregates; fanning every ticket out into four events and
+ * filtering fifteen aggregates per row was several times slower. Merged duplicates are skipped: their main
+ * ticket counts once. The reference the roll-up is tested and benchmarked against.
+ *
+ * Raw SQL because Kysely has no builder for `FILTER` or the three-argument `date_trunc(unit, timestamptz, zone)`
+ * (PostgreSQL 12+, so PostgreSQL 15 and PGlite both run it).
+ */
+export async function kpiLiveCounts(db: Db, q: KpiCountsQuery): Promise<KpiCountRow[]> {
+  const result = await kpiLiveCountsSql(q).execute(db);
+  return result.rows.map(toCountRow);
+}
+
+/** The statement kpiLiveCounts runs. */
+export function kpiLiveCountsSql(q: KpiCountsQuery): RawBuilder<Record<string, unknown>> {
+  const filter = filtersOf(q);
   const parts = branches.map((b) => {
     const at = sql.ref(`t.${b.column}`);
     const bucket = q.period ? sql`date_trunc(${q.period}, ${at}, ${q.timeZone})` : sql`null::timestamptz`;
-    const counts = countColumns.map((c) => sql`${sql.raw(b.counts[c] ?? '0')} as ${sql.ref(c)}`);
-    return sql`select ${sql.raw(rawKey[q.groupBy])} as k, ${bucket} as p, ${sql.join(counts)}
+    return sql`select ${sql.raw(rawKey[q.groupBy])} as k, ${bucket} as p, ${branchCounts(b)}
       from hotline_ticket t
       where t.main_ticket_id is null and ${at} >= ${q.from} and ${at} < ${q.to} ${filter}
       group by 1, 2`;
   });
-  const o = outer[q.groupBy];
-  const sums = countColumns.map((c) => sql`sum(x.${sql.ref(c)}) as ${sql.ref(c)}`);
-  return sql<Record<string, unknown>>`
-    select ${sql.raw(o.key)} as key, ${sql.raw(o.name)} as name, x.p as period_start, ${sql.join(sums)}
-    from (${sql.join(parts, sql` union all `)}) as x
-    ${sql.raw(o.join)}
-    group by 1, 3
-    order by 3, 1`;
+  return outerQuery(q, parts);
 }
 
 const toCountRow = (r: Record<string, unknown>): KpiCountRow => ({

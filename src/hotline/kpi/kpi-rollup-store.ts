@@ -1,0 +1,99 @@
+import { sql } from 'kysely';
+import type { Db } from '../../platform/db/database.js';
+import { branchCounts, countColumns, eventBranches } from './kpi-store.js';
+import './kpi-tables.js';
+
+/**
+ * The daily KPI roll-up: `hotline_kpi_daily` holds, per local day × unit × district × category, the fifteen
+ * counts of kpi-store.ts for days nothing has changed since. Correctness never depends on the refresh running:
+ * triggers on hotline_ticket (kpi-migrations.ts) mark every day a write touches as dirty, in the writer's own
+ * transaction, and the KPI query counts dirty days from the tickets. The refresh only makes clean days out of
+ * dirty ones, so queries get cheaper.
+ *
+ * Concurrency: setup and refresh take `SHARE ROW EXCLUSIVE` on hotline_ticket, which waits for every writer in
+ * flight and holds new writers back for the moment it runs (readers are never blocked). So the tickets a refresh
+ * counts and the dirty marks it clears belong to the same committed state: a write that lands after the refresh
+ * marks its day dirty again. It also makes two nodes' refreshes take turns.
+ */
+
+/** The zone the roll-up's days are in, or undefined when it is not set up. */
+export const findRollupZone = async (db: Db): Promise<string | undefined> =>
+  (await db.selectFrom('hotline_kpi_rollup_state').select('time_zone').where('id', '=', 1).executeTakeFirst())?.time_zone;
+
+/**
+ * Sets the roll-up up for `timeZone` unless it already is: empties it, records the zone and marks every local day
+ * holding an event of any ticket dirty (so until the refresh runs, the KPI counts exactly as before). Run once per
+ * process; a changed `modules.kpi.timeZone` starts over. Returns whether it (re)started the roll-up.
+ */
+export async function setUpRollup(db: Db, timeZone: string): Promise<boolean> {
+  if ((await findRollupZone(db)) === timeZone) return false;
+  return db.transaction().execute(async (trx) => {
+    // Raw SQL: Kysely has no LOCK TABLE. See the module comment for why this mode.
+    await sql`lock table hotline_ticket in share row exclusive mode`.execute(trx);
+    if ((await findRollupZone(trx)) === timeZone) return false;
+    await trx.deleteFrom('hotline_kpi_daily').execute();
+    await trx.deleteFrom('hotline_kpi_dirty_day').execute();
+    await trx
+      .insertInto('hotline_kpi_rollup_state')
+      .values({ id: 1, time_zone: timeZone })
+      .onConflict((oc) => oc.column('id').doUpdateSet({ time_zone: timeZone }))
+      .execute();
+    // Raw SQL: the lateral VALUES that turns a ticket's four event times into rows has no Kysely builder.
+    await sql`insert into hotline_kpi_dirty_day (day)
+      select distinct (e.ts at time zone ${timeZone})::date
+      from hotline_ticket t cross join lateral (values (t.visited_at), (t.answered_at), (t.accepted_at), (t.dispatched_at)) as e(ts)
+      where e.ts is not null and t.main_ticket_id is null
+      on conflict (day) do nothing`.execute(trx);
+    return true;
+  });
+}
+
+/**
+ * Rolls up dirty days before `beforeDay` (a local date, `2026-11-26`: today is left dirty, it still changes),
+ * oldest first, `chunkDays` days per transaction so writers are held back only briefly. Returns the days rolled.
+ * Does nothing when the roll-up is set up for another zone (another node with other settings started it).
+ *
+ * @example await refreshRollup(db, 'Asia/Shanghai', '2026-11-26') // → 1 (yesterday)
+ */
+export async function refreshRollup(db: Db, timeZone: string, beforeDay: string, chunkDays = 7): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const rolled = await db.transaction().execute(async (trx) => {
+      await sql`lock table hotline_ticket in share row exclusive mode`.execute(trx);
+      if ((await findRollupZone(trx)) !== timeZone) return 0;
+      const taken = await sql<{ day: string }>`
+        delete from hotline_kpi_dirty_day
+        where day in (select day from hotline_kpi_dirty_day where day < ${beforeDay}::date order by day limit ${chunkDays})
+        returning day::text as day`.execute(trx);
+      const days = taken.rows.map((r) => r.day);
+      if (days.length === 0) return 0;
+      await sql`delete from hotline_kpi_daily where day = any(${days}::date[])`.execute(trx);
+      await rollUpDays(trx, timeZone, days);
+      return days.length;
+    });
+    if (rolled === 0) return total;
+    total += rolled;
+  }
+}
+
+/**
+ * Counts the days from the tickets into roll-up rows: per branch, one index range per day (the day's local
+ * midnight to the next), grouped by day and the three keys, then the branches summed. Raw SQL for the same
+ * reasons as kpi-store.ts (FILTER aggregates, time zone arithmetic).
+ */
+async function rollUpDays(trx: Db, timeZone: string, days: string[]): Promise<void> {
+  const parts = eventBranches.map((b) => {
+    const at = sql.ref(`t.${b.column}`);
+    return sql`select d.day, t.unit_id, t.district_id, t.category_id, ${branchCounts(b)}
+      from unnest(${days}::date[]) as d(day)
+        join hotline_ticket t on ${at} >= d.day::timestamp at time zone ${timeZone} and ${at} < (d.day + 1)::timestamp at time zone ${timeZone}
+      where t.main_ticket_id is null
+      group by 1, 2, 3, 4`;
+  });
+  const columns = countColumns.map((c) => sql.ref(c));
+  const sums = countColumns.map((c) => sql`sum(x.${sql.ref(c)})`);
+  await sql`insert into hotline_kpi_daily (day, unit_id, district_id, category_id, ${sql.join(columns)})
+    select x.day, x.unit_id, x.district_id, x.category_id, ${sql.join(sums)}
+    from (${sql.join(parts, sql` union all `)}) as x
+    group by 1, 2, 3, 4`.execute(trx);
+}

@@ -1,0 +1,221 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { testEngines } from '../../support/engines.js';
+import { createTestHub, type TestHub } from '../../support/test-hub.js';
+import { kpiCounts, kpiLiveCounts, rollupSpan, type KpiCountsQuery, type KpiGroupBy } from '../../../src/hotline/kpi/kpi-store.js';
+import { refreshRollup, setUpRollup } from '../../../src/hotline/kpi/kpi-rollup-store.js';
+import type { Period } from '../../../src/hotline/kpi/kpi-periods.js';
+import type { Actor } from '../../../src/platform/auth/roles.js';
+import type { Db } from '../../../src/platform/db/database.js';
+
+/**
+ * The daily roll-up must give exactly the counts of the live query, whatever happened since it was built. Times
+ * are Beijing time (the default modules.kpi.timeZone): `bj(month, day, hour, minute)`.
+ */
+const bj = (month: number, day: number, hour: number, minute = 0): Date => new Date(Date.UTC(2026, month - 1, day, hour - 8, minute));
+const tz = 'Asia/Shanghai';
+const setup: Actor = { kind: 'anonymous', id: 'test', roles: ['admin'] };
+const leader: Actor = { kind: 'user', id: '00000000-0000-4000-8000-000000000002', username: 'leader', roles: ['leader'] };
+
+interface Fixture {
+  unit: 'A' | 'B';
+  district: 'D1' | 'D2';
+  category: 'c1' | 'c2';
+  dispatched?: Date;
+  accepted?: Date;
+  due?: Date;
+  answered?: Date;
+  visited?: Date;
+  solved?: boolean;
+  satisfaction?: 'satisfied' | 'basically_satisfied' | 'unsatisfied';
+  returns?: number;
+  mergedInto?: number;
+}
+
+// Events on both sides of local midnight (t2 visited 23:50, t3 dispatched 00:10), across a week and a month
+// boundary (Sunday 1 November / Monday 2 November, 30 November / 1 December), a merged duplicate (t6), a
+// dispatched-only ticket (t5) and an unsatisfied visit (t4) the supervisor can re-open.
+const fixtures: Fixture[] = [
+  /* t1 */ { unit: 'A', district: 'D1', category: 'c1', dispatched: bj(11, 2, 9), accepted: bj(11, 2, 11), due: bj(11, 9, 11), answered: bj(11, 5, 11), visited: bj(11, 6, 10), solved: true, satisfaction: 'satisfied' },
+  /* t2 */ { unit: 'A', district: 'D2', category: 'c2', dispatched: bj(11, 1, 9), accepted: bj(11, 1, 10), due: bj(11, 3, 10), answered: bj(11, 5, 10), visited: bj(11, 7, 23, 50), solved: false, satisfaction: 'basically_satisfied', returns: 1 },
+  /* t3 */ { unit: 'B', district: 'D2', category: 'c1', dispatched: bj(11, 8, 0, 10), accepted: bj(11, 8, 2), due: bj(11, 15, 2), answered: bj(11, 30, 23), visited: bj(12, 1, 0, 10), solved: true, satisfaction: 'satisfied' },
+  /* t4 */ { unit: 'B', district: 'D1', category: 'c2', dispatched: bj(11, 10, 9), accepted: bj(11, 10, 12), due: bj(11, 17, 12), answered: bj(11, 12, 12), visited: bj(11, 13, 10), solved: false, satisfaction: 'unsatisfied' },
+  /* t5 */ { unit: 'A', district: 'D1', category: 'c1', dispatched: bj(11, 28, 9) },
+  /* t6 */ { unit: 'B', district: 'D2', category: 'c2', dispatched: bj(11, 10, 8), accepted: bj(11, 10, 9), due: bj(11, 17, 9), answered: bj(11, 12, 9), visited: bj(11, 13, 11), solved: true, satisfaction: 'satisfied', mergedInto: 4 },
+  /* t7 */ { unit: 'A', district: 'D2', category: 'c1', dispatched: bj(10, 30, 9), accepted: bj(10, 31, 23), due: bj(11, 7, 23), answered: bj(11, 1, 0, 30), visited: bj(11, 2, 10), solved: true, satisfaction: 'satisfied' },
+];
+
+describe.each(testEngines)('hotline kpi daily roll-up [%s]', (engine) => {
+  let hub: TestHub;
+  let db: Db;
+  let now = bj(12, 10, 12); // "today" is 10 December in Beijing
+  const ids = { A: '', B: '', D1: '', D2: '', c1: '', c2: '' };
+  const tickets: string[] = [];
+
+  const insertTicket = async (t: Fixture, i: number) =>
+    (await db.insertInto('hotline_ticket').values({
+      number: `20261101-rollup${i}`, channel: 'phone', citizen_name: null, citizen_phone: null, citizen_user_id: null,
+      title: `t${i}`, content: 'rollup fixture', address: null, lon: null, lat: null, area_id: ids[t.district],
+      district_id: ids[t.district], category_id: ids[t.category], urgency: 'normal', tags: [], attachments: JSON.stringify([]),
+      status: t.mergedInto ? 'merged' : t.visited ? 'visited' : 'dispatched', unit_id: ids[t.unit],
+      main_ticket_id: t.mergedInto ? tickets[t.mergedInto - 1] : null, return_count: t.returns ?? 0, reopen_count: 0,
+      reply_text: null, result: null, visit_contacted: t.visited ? true : null, visit_solved: t.solved ?? null,
+      satisfaction: t.satisfaction ?? null, source: null, external_id: null, open311_token: null,
+      created_at: t.dispatched ?? bj(11, 1, 0), updated_at: bj(11, 1, 0), dispatched_at: t.dispatched ?? null, sign_due_at: null,
+      accepted_at: t.accepted ?? null, due_at: t.due ?? null, answered_at: t.answered ?? null, visited_at: t.visited ?? null, closed_at: null,
+    }).returning('id').executeTakeFirstOrThrow()).id;
+
+  const dirtyDays = async () =>
+    (await sql<{ day: string }>`select day::text as day from hotline_kpi_dirty_day order by day`.execute(db)).rows.map((r) => r.day);
+
+  const queries = (): KpiCountsQuery[] => {
+    const out: KpiCountsQuery[] = [];
+    const ranges: [Date, Date][] = [
+      [bj(11, 1, 0), bj(12, 1, 0)], // November, whole local days
+      [bj(10, 26, 0), bj(12, 14, 0)], // several weeks, today included
+      [bj(11, 2, 8, 30), bj(11, 13, 10, 30)], // partial days at both ends
+      [bj(11, 7, 12), bj(11, 8, 12)], // shorter than two days: no whole day inside
+      [bj(11, 5, 10), bj(11, 5, 11)], // one hour
+    ];
+    for (const [from, to] of ranges) {
+      for (const groupBy of ['unit', 'district', 'category', 'city'] as KpiGroupBy[]) {
+        for (const period of [undefined, 'day', 'week', 'month'] as (Period | undefined)[]) {
+          out.push({ groupBy, from, to, period, timeZone: tz });
+        }
+      }
+      out.push({ groupBy: 'unit', from, to, timeZone: tz, unitId: ids.A });
+      out.push({ groupBy: 'category', from, to, timeZone: tz, districtId: ids.D2, level1: '城乡建设' });
+    }
+    return out;
+  };
+
+  /** Every query through the roll-up equals the live count (seconds are whole here, so sums are exact). */
+  const expectSameAsLive = async () => {
+    for (const q of queries()) {
+      const [rolled, live] = await Promise.all([kpiCounts(db, q), kpiLiveCounts(db, q)]);
+      expect(rolled, JSON.stringify({ ...q, from: q.from.toISOString(), to: q.to.toISOString() })).toEqual(live);
+    }
+  };
+
+  const unitRow = async (unit: 'A' | 'B') =>
+    (await kpiCounts(db, { groupBy: 'unit', from: bj(11, 1, 0), to: bj(12, 1, 0), timeZone: tz })).find((r) => r.key === ids[unit]);
+
+  beforeAll(async () => {
+    hub = await createTestHub(engine, { clock: () => now });
+    db = hub.database.db;
+    ids.A = (await hub.services.auth.insertOrg(setup, { name: '东城区住建委', kind: 'department' })).id;
+    ids.B = (await hub.services.auth.insertOrg(setup, { name: '市水务局', kind: 'department' })).id;
+    for (const [key, name] of [['D1', '东城区'], ['D2', '西城区']] as const) {
+      ids[key] = (await db.insertInto('hotline_area').values({ name, level: 'district', parent_id: null, org_id: null, center_lon: null, center_lat: null }).returning('id').executeTakeFirstOrThrow()).id;
+    }
+    for (const [key, code, level1] of [['c1', 'rollup-c1', '城乡建设'], ['c2', 'rollup-c2', '环境保护']] as const) {
+      ids[key] = (await db.insertInto('hotline_category').values({ code, level1, level2: null, level3: null }).returning('id').executeTakeFirstOrThrow()).id;
+    }
+    for (const [i, t] of fixtures.entries()) tickets.push(await insertTicket(t, i + 1));
+  });
+  afterAll(async () => hub?.close());
+
+  it('splits a range into whole local days and live edges', () => {
+    expect(rollupSpan(bj(11, 1, 0), bj(12, 1, 0), tz)).toEqual({ firstDay: '2026-11-01', endDay: '2026-12-01', edges: [] });
+    expect(rollupSpan(bj(11, 2, 8, 30), bj(11, 13, 10, 30), tz)).toEqual({
+      firstDay: '2026-11-03', endDay: '2026-11-13', edges: [[bj(11, 2, 8, 30), bj(11, 3, 0)], [bj(11, 13, 0), bj(11, 13, 10, 30)]],
+    });
+    expect(rollupSpan(bj(11, 7, 12), bj(11, 8, 12), tz).edges).toEqual([[bj(11, 7, 12), bj(11, 8, 12)]]);
+  });
+
+  it('marks nothing before it is set up, then every day with an event; counts are exact before any refresh', async () => {
+    expect(await dirtyDays()).toEqual([]);
+    await hub.services.kpi.table(leader, { from: '2026-11-01', to: '2026-12-01' }); // the service sets it up
+    expect(await dirtyDays()).toEqual([
+      '2026-10-30', '2026-10-31', '2026-11-01', '2026-11-02', '2026-11-05', '2026-11-06', '2026-11-07', '2026-11-08',
+      '2026-11-10', '2026-11-12', '2026-11-13', '2026-11-28', '2026-11-30', '2026-12-01',
+    ]);
+    await expectSameAsLive();
+  });
+
+  it('rolls up every dirty day before today and then answers from the roll-up, equal to the live count', async () => {
+    expect(await hub.services.kpi.refreshRollup()).toBe(14);
+    expect(await dirtyDays()).toEqual([]);
+    const rows = Number((await sql<{ n: number }>`select count(*) as n from hotline_kpi_daily`.execute(db)).rows[0].n);
+    expect(rows).toBeGreaterThan(0);
+    await expectSameAsLive();
+    // By hand, unit A in November: visits t1 (6th), t2 (7th 23:50), t7 (2nd) → 3; t2 solved no → solved 2;
+    // dispatched t1, t2, t5 → 3 (t7 was dispatched in October), returned t2 → 1.
+    expect(await unitRow('A')).toMatchObject({ visited: 3, solved: 2, satisfied: 2, basicallySatisfied: 1, dispatched: 3, returned: 1 });
+  });
+
+  it('really reads the roll-up for clean days (a doctored roll-up row shows), and not for dirty ones', async () => {
+    const day = '2026-11-06'; // t1's visit, unit A
+    await sql`update hotline_kpi_daily set visited = visited + 100 where day = ${day}::date and unit_id = ${ids.A}`.execute(db);
+    expect((await unitRow('A'))!.visited).toBe(103);
+    await sql`insert into hotline_kpi_dirty_day (day) values (${day}::date)`.execute(db);
+    expect((await unitRow('A'))!.visited).toBe(3); // a dirty day is counted from the tickets
+    expect(await hub.services.kpi.refreshRollup()).toBe(1);
+    expect((await unitRow('A'))!.visited).toBe(3);
+    await expectSameAsLive();
+  });
+
+  it('stays exact when tickets change on rolled-up days: workflow actions, a direct UPDATE, an import, a delete', async () => {
+    const supervisor: Actor = { kind: 'user', id: '00000000-0000-4000-8000-000000000001', username: 'sup', roles: ['supervisor'] };
+    // Re-open t4 (visited unsatisfied on 13 November): a fresh round clears its signing of 10 November and
+    // moves its dispatch to today. Every day of a changed ticket's events is marked, old and new.
+    await hub.services.hotline.transition(supervisor, tickets[3], 'reopen', { note: 'citizen unsatisfied' });
+    expect(await dirtyDays()).toEqual(['2026-11-10', '2026-11-12', '2026-11-13', '2026-12-10']);
+    await expectSameAsLive();
+    expect((await unitRow('B'))).toMatchObject({ signed: 1, dispatched: 1 }); // t3 only (t4 re-dispatched today)
+
+    // Merge t2 (rolled-up days 1, 5 and 7 November) under t1: it stops counting.
+    await hub.services.hotline.transition(supervisor, tickets[1], 'merge', { mainTicketId: tickets[0] });
+    expect(await dirtyDays()).toEqual(['2026-11-01', '2026-11-05', '2026-11-07', '2026-11-10', '2026-11-12', '2026-11-13', '2026-12-10']);
+    await expectSameAsLive();
+    expect(await unitRow('A')).toMatchObject({ visited: 2, returned: 0, dispatched: 2 });
+
+    // Any writer is caught, not only the service: a hand-run UPDATE of a satisfaction on 6 November.
+    await sql`update hotline_ticket set satisfaction = 'unsatisfied' where id = ${tickets[0]}`.execute(db);
+    expect(await dirtyDays()).toContain('2026-11-06');
+    await expectSameAsLive();
+    expect(await unitRow('A')).toMatchObject({ satisfied: 1, unsatisfied: 1 });
+
+    // A flag the KPI does not count (the deadline job, supervision) marks nothing.
+    await hub.services.kpi.refreshRollup();
+    expect(await dirtyDays()).toEqual(['2026-12-10']);
+    await sql`update hotline_ticket set overdue = true, supervised = true`.execute(db);
+    expect(await dirtyDays()).toEqual(['2026-12-10']);
+
+    // An imported ticket from history lands on rolled-up days; a deleted one leaves them.
+    tickets.push(await insertTicket({ unit: 'B', district: 'D1', category: 'c1', dispatched: bj(11, 20, 9), accepted: bj(11, 20, 10), due: bj(11, 27, 10), answered: bj(11, 21, 10), visited: bj(11, 22, 10), solved: true, satisfaction: 'satisfied' }, 8));
+    await db.deleteFrom('hotline_ticket').where('id', '=', tickets[4]).execute(); // t5, dispatched 28 November
+    expect(await dirtyDays()).toEqual(['2026-11-20', '2026-11-21', '2026-11-22', '2026-11-28', '2026-12-10']);
+    await expectSameAsLive();
+    await hub.services.kpi.refreshRollup();
+    expect(await dirtyDays()).toEqual(['2026-12-10']);
+    await expectSameAsLive();
+    expect(await unitRow('B')).toMatchObject({ visited: 2, satisfied: 1, unsatisfied: 1 });
+  });
+
+  it('rolls a day only once it is over: tomorrow the refresh takes today', async () => {
+    now = bj(12, 11, 0, 5);
+    expect(await hub.services.kpi.refreshRollup()).toBe(1);
+    expect(await dirtyDays()).toEqual([]);
+    await expectSameAsLive();
+  });
+
+  it('counts live in a zone the roll-up is not in, and starts over when the zone changes', async () => {
+    const utc = (q: KpiCountsQuery) => ({ ...q, timeZone: 'UTC' });
+    for (const q of queries().map(utc)) expect(await kpiCounts(db, q)).toEqual(await kpiLiveCounts(db, q));
+    expect(await setUpRollup(db, 'UTC')).toBe(true);
+    expect(await setUpRollup(db, 'UTC')).toBe(false);
+    expect(await refreshRollup(db, 'UTC', '2026-12-11')).toBeGreaterThan(0);
+    for (const q of queries().map(utc)) expect(await kpiCounts(db, q)).toEqual(await kpiLiveCounts(db, q));
+    // A refresh for the old zone leaves the new roll-up alone; Beijing queries fall back to live counting.
+    expect(await refreshRollup(db, tz, '2026-12-11')).toBe(0);
+    await expectSameAsLive();
+  });
+
+  it('empties the roll-up with the tickets (TRUNCATE fires no row triggers)', async () => {
+    await sql`truncate hotline_ticket cascade`.execute(db);
+    const n = Number((await sql<{ n: number }>`select count(*) as n from hotline_kpi_daily`.execute(db)).rows[0].n);
+    expect(n).toBe(0);
+    expect(await kpiCounts(db, { groupBy: 'city', from: bj(11, 1, 0), to: bj(12, 1, 0), timeZone: 'UTC' })).toEqual([]);
+  });
+});
