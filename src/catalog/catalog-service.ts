@@ -364,6 +364,37 @@ export class CatalogService {
   /** Search with filters and facets (owner, theme, grade, share attribute) over the filtered set. */
   async search(actor: Actor, q: SearchQuery) {
     assertCan(actor, 'catalog.read');
+    const { total, rows, facets, names } = await this.facetedSearch({ ...q, openOnly: false });
+    const items = rows.map((d) => ({
+      id: d.id, identifier: d.identifier, title: d.title, description: d.description, ownerOrgId: d.owner_org_id,
+      ownerName: names.get(d.owner_org_id) ?? null, themes: d.themes, keywords: d.keywords, grade: d.grade,
+      generalLevel: d.general_level, shareAttr: d.share_attr, openAttr: d.open_attr, updateCycle: d.update_cycle,
+      version: d.version, rowCount: d.row_count, updatedAt: new Date(d.updated_at).toISOString(),
+    }));
+    return { total, items, facets: { owner: facets.owner, theme: facets.theme, grade: facets.grade, share: facets.share } };
+  }
+
+  /**
+   * The public part of the catalogue for anyone (the portal's 数据目录): open and conditionally open datasets with
+   * what the DCAT-AP export shows — metadata and distributions, no field schema, grading, sharing or rows.
+   */
+  async publicSearch(q: Omit<SearchQuery, 'grade' | 'share'>) {
+    const { total, rows, facets, names } = await this.facetedSearch({ q: q.q, owner: q.owner, theme: q.theme, limit: q.limit, offset: q.offset, openOnly: true });
+    const items = rows.map((d) => {
+      const meta: DcatMetadata = d.metadata ?? {};
+      return {
+        id: d.id, identifier: d.identifier, title: d.title, description: d.description, ownerName: names.get(d.owner_org_id) ?? null,
+        ownerOrgId: d.owner_org_id, themes: d.themes, keywords: d.keywords, openAttr: d.open_attr, updateCycle: d.update_cycle,
+        licence: meta.licence ?? null, contactName: meta.contact?.name ?? null,
+        distributions: (meta.distributions ?? []).map((x) => ({ title: x.title, format: x.format })),
+        updatedAt: new Date(d.updated_at).toISOString(),
+      };
+    });
+    return { total, items, facets: { owner: facets.owner, theme: facets.theme, open: facets.open } };
+  }
+
+  /** Filters, counts the facets over the whole filtered set, and loads one page of datasets. */
+  private async facetedSearch(q: SearchQuery & { openOnly: boolean }) {
     const rows = await store.listDatasetFacetRows(this.db, q);
     const names = await this.orgs.names();
     const count = (values: string[]) => {
@@ -376,20 +407,12 @@ export class CatalogService {
       theme: count(rows.flatMap((r) => r.themes)),
       grade: count(rows.map((r) => r.grade)),
       share: count(rows.map((r) => r.share_attr)),
+      open: count(rows.map((r) => r.open_attr)),
     };
     const offset = q.offset ?? 0;
     const page = rows.slice(offset, offset + (q.limit ?? 50)).map((r) => r.id);
     const datasets = new Map((await store.listDatasetsByIds(this.db, page)).map((d) => [d.id, d]));
-    const items = page.map((id) => {
-      const d = datasets.get(id)!;
-      return {
-        id: d.id, identifier: d.identifier, title: d.title, description: d.description, ownerOrgId: d.owner_org_id,
-        ownerName: names.get(d.owner_org_id) ?? null, themes: d.themes, keywords: d.keywords, grade: d.grade,
-        generalLevel: d.general_level, shareAttr: d.share_attr, openAttr: d.open_attr, updateCycle: d.update_cycle,
-        version: d.version, rowCount: d.row_count, updatedAt: new Date(d.updated_at).toISOString(),
-      };
-    });
-    return { total: rows.length, items, facets };
+    return { total: rows.length, rows: page.map((id) => datasets.get(id)!), facets, names };
   }
 
   async versions(actor: Actor, ref: string) {

@@ -210,6 +210,8 @@ export async function seedCatalogDemo(ctx: DemoContext, plan: { districts: Array
   const social = await ask('市住房和城乡建设局', 'social-security', ['id_number', 'status', 'district'], '保障房申请家庭参保核验', '《公共租赁住房管理办法》第七条');
   await grant('市人力资源和社会保障局', social.request.id, { rowFilters: [{ field: 'status', op: 'eq', value: '正常参保' }] });
   await ask('市教育局', 'population', ['id_number', 'age', 'district', 'street'], '义务教育入学资格审核', '《中华人民共和国义务教育法》第十二条');
+  // waiting for the demo data owner (user `dept_data_owner`, 市住建局) to decide in the workbench
+  await ask('市卫生健康委员会', 'housing-security', ['id_number', 'household_size', 'qualification', 'district'], '困难家庭医疗救助资格核验', '《社会救助暂行办法》第二十八条');
 
   // The demo citizen is person 0; two units' gateway calls return their rows.
   const citizenId = ctx.users.get('citizen');
@@ -218,5 +220,5 @@ export async function seedCatalogDemo(ctx: DemoContext, plan: { districts: Array
   await catalog.gateway.rows(actorFor(org('市住房和城乡建设局'), 'handler'), 'population', { limit: 20 });
   await catalog.gateway.rows(actorFor(org('市住房和城乡建设局'), 'handler'), 'social-security', { limit: 20 });
   await catalog.gateway.aggregate(actorFor(org('市数据局'), 'handler'), 'housing-security', { groupBy: ['district'], sum: ['subsidy'] });
-  ctx.log(`catalog: 6 datasets, ${people.length} people, 5 grants, 1 pending request`);
+  ctx.log(`catalog: 6 datasets, ${people.length} people, 5 grants, 2 pending requests`);
 }

@@ -90,6 +90,16 @@ const SearchResult = Type.Object({
   })),
   facets: Type.Object({ owner: FacetList, theme: FacetList, grade: FacetList, share: FacetList }),
 });
+const PublicSearchResult = Type.Object({
+  total: Type.Integer(),
+  items: Type.Array(Type.Object({
+    id: Type.String(), identifier: Type.String(), title: Type.String(), description: Type.String(), ownerOrgId: Type.String(),
+    ownerName: Nullable(Type.String()), themes: Type.Array(Type.String()), keywords: Type.Array(Type.String()), openAttr: Type.String(),
+    updateCycle: Type.String(), licence: Nullable(Type.String()), contactName: Nullable(Type.String()),
+    distributions: Type.Array(Type.Object({ title: Type.String(), format: Type.String() })), updatedAt: Type.String(),
+  })),
+  facets: Type.Object({ owner: FacetList, theme: FacetList, open: FacetList }),
+});
 const LoadResult = Type.Object({ dataVersion: Type.Integer(), mode: Type.String(), rows: Type.Integer(), rowCount: Type.Integer(), contentHash: Type.String() });
 const RowFilterSchema = Type.Object({
   field: Type.String({ minLength: 1, maxLength: 64 }),
@@ -147,6 +157,19 @@ export async function catalogRoutes(app: FastifyInstance, opts: { catalog: Catal
       response: { 200: SearchResult },
     },
   }, (req) => catalog.search(req.actor, req.query as never));
+
+  app.get('/public/datasets', {
+    config: { access: 'public' },
+    schema: {
+      tags: ['catalog'],
+      summary: 'Search the public part of the catalogue (open and conditionally open datasets) with facets; no schemas, grading or rows',
+      querystring: Type.Object({
+        q: Type.Optional(Type.String({ maxLength: 200 })), owner: Type.Optional(Uuid), theme: Type.Optional(Type.String({ maxLength: 50 })),
+        limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })), offset: Type.Optional(Type.Integer({ minimum: 0 })),
+      }),
+      response: { 200: PublicSearchResult },
+    },
+  }, (req) => catalog.publicSearch(req.query as never));
 
   app.post('/datasets', {
     config: { access: 'catalog.manage' },

@@ -35,11 +35,14 @@ export interface DatasetSearch {
   theme?: string;
   grade?: Grade;
   share?: ShareAttribute;
+  /** only the public part of the catalogue (开放属性 open or conditionally open) */
+  openOnly?: boolean;
 }
 
 /** The facet columns of every dataset matching the filters (the catalogue is small enough to facet in memory). */
 export const listDatasetFacetRows = (db: Db, s: DatasetSearch) => {
-  let query = db.selectFrom('catalog_dataset').select(['id', 'owner_org_id', 'themes', 'grade', 'share_attr', 'updated_at']);
+  let query = db.selectFrom('catalog_dataset').select(['id', 'owner_org_id', 'themes', 'grade', 'share_attr', 'open_attr', 'updated_at']);
+  if (s.openOnly) query = query.where('open_attr', '<>', 'not_open');
   if (s.owner) query = query.where('owner_org_id', '=', s.owner);
   if (s.grade) query = query.where('grade', '=', s.grade);
   if (s.share) query = query.where('share_attr', '=', s.share);

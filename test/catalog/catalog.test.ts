@@ -108,6 +108,21 @@ describe.each(testEngines)('catalog [%s]', (engine) => {
     expect(res.body).not.toContain('id_number');
   });
 
+  it('searches the public part for anyone, with facets, and shows no schema, grading or sharing', async () => {
+    const res = await hub.http.inject('/api/catalog/public/datasets');
+    expect(res.statusCode, res.body).toBe(200);
+    const body = res.json();
+    expect(body.total).toBe(1);
+    expect(body.items[0]).toMatchObject({ identifier: 'relief', title: '低保救助名单', ownerName: '市民政局', openAttr: 'open' });
+    expect(body.facets.owner).toEqual([{ value: otherOrg, label: '市民政局', count: 1 }]);
+    expect(body.facets.open).toEqual([{ value: 'open', count: 1 }]);
+    for (const hidden of ['population', 'id_number', 'grade', 'shareAttr', 'rowCount', 'fields']) expect(res.body).not.toContain(hidden);
+    expect((await hub.http.inject(`/api/catalog/public/datasets?q=${encodeURIComponent('低保')}`)).json().total).toBe(1);
+    expect((await hub.http.inject(`/api/catalog/public/datasets?q=${encodeURIComponent('常住人口基础信息')}`)).json().total).toBe(0);
+    expect((await hub.http.inject(`/api/catalog/public/datasets?owner=${ownerOrg}`)).json().items).toEqual([]);
+    expect((await hub.http.inject('/api/catalog/datasets')).statusCode).toBe(401);
+  });
+
   it('loads pushed rows, all or nothing, reporting bad rows by line without echoing values', async () => {
     const rows = populationRows(5);
     const bad = [...rows, { ...rows[0], id_number: '110101198506120000', age: 'old' }, { ...rows[1], name: '' }];
