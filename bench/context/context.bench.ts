@@ -165,19 +165,21 @@ try {
       attrs: { 'https://smartdatamodels.org/dataModel.Environment/pm25': [{ type: 'Property', value: 1, createdAt: now, modifiedAt: now }] as never },
       created_at: now, modified_at: now,
     })), 'insert');
-    // Server-side generation: a reading a minute per entity for the month (no rows cross the wire).
+    // Server-side generation: a reading a minute per entity for the month (no rows cross the wire), one history
+    // row per reading as the write path stores it. Marked rolled up: rebuildHourly below builds the rollup once.
     for (let e = 0; e < ents; e += 10) {
       await sql`
-        insert into context_history (tenant, entity_id, attr, dataset_id, observed_at, recorded_at, instance, num)
-        select '', 'urn:ngsi-ld:AirQualityObserved:h' || lpad(e::text, 3, '0'), 'https://smartdatamodels.org/dataModel.Environment/pm25', '',
-          t, t, jsonb_build_object('type', 'Property', 'value', v), v
+        insert into context_history (tenant, entity_id, recorded_at, obs_min, obs_max, attrs, rolled)
+        select '', 'urn:ngsi-ld:AirQualityObserved:h' || lpad(e::text, 3, '0'), t, t, t,
+          jsonb_build_object('https://smartdatamodels.org/dataModel.Environment/pm25', jsonb_build_array(jsonb_build_object('type', 'Property', 'value', v,
+            'observedAt', to_char(t at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')))), true
         from generate_series(${e}::int, ${Math.min(e + 9, ents - 1)}::int) e,
           generate_series('2026-10-01T00:00:00Z'::timestamptz, '2026-10-01T00:00:00Z'::timestamptz + ${`${days} days`}::interval - interval '1 minute', interval '1 minute') t,
           lateral (select round((30 + 20 * sin(extract(epoch from t) / 3600.0 + e))::numeric, 1)::float8 as v) x`.execute(database.db);
     }
     const rows = ents * days * 1440;
     console.log(`  loaded ${rows} history rows in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-    // The bulk load bypassed the write path, which keeps the hourly rollup; build it once from the raw rows.
+    // The bulk load bypassed the write path; build the hourly rollup once from the raw rows.
     const t1 = performance.now();
     await rebuildHourly(database.db, '');
     await sql`analyze context_history`.execute(database.db);

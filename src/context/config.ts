@@ -19,6 +19,8 @@ export const ContextConfigSchema = Type.Object({
       /** History older than this many days is deleted by the retention job; 0 keeps everything. */
       retentionDays: Type.Number({ minimum: 0, default: 0 }),
       retentionIntervalSeconds: Type.Integer({ minimum: 1, default: 3600 }),
+      /** How often history written since is folded into the hourly rollup (queries are exact either way). */
+      rollupIntervalSeconds: Type.Number({ minimum: 0.05, default: 5 }),
       /** Largest lastN and most instances returned per attribute. */
       maxInstances: Type.Integer({ minimum: 1, default: 10_000 }),
     },

@@ -8,7 +8,7 @@ import { compactIri, expandTerm, type LdContext } from './jsonld-context.js';
 import {
   datasetKey, entityHead, entityTypes, expandList, isUri, locationBox, mergeAttrs, normalizeAttribute, normalizeAttributes,
   renderEntity, renderFeature, renderInstance, replaceAttrs, LOCATION,
-  type Attrs, type Format, type Instance, type RenderOptions, type StoredEntity,
+  type Attrs, type Format, type RenderOptions, type StoredEntity,
 } from './entity-model.js';
 import { compileQ, parseQ, type QExpr } from './q-language.js';
 import { matchGeo, parseGeoQuery, prefilterBox, type GeoQuery, type Geometry } from './geo.js';
@@ -155,7 +155,7 @@ export class EntityService {
     const applied = changes.filter((c) => !c.after || ok.has(c.id));
     const deletedIds = applied.filter((c) => !c.after).map((c) => c.id);
     if (deletedIds.length) await store.deleteEntities(trx, tenant, deletedIds);
-    await appendHistory(trx, tenant, applied.flatMap((c) => historyRows(c, now.toISOString())));
+    await appendHistory(trx, tenant, now.toISOString(), applied.map((c) => historyRow(c)));
     if (this.listener && applied.length) await this.listener.onChanges(trx, tenant, applied, now);
     return written;
   }
@@ -621,25 +621,14 @@ export class EntityService {
   }
 }
 
-/** History rows of a change: every instance written, and a marker for each attribute deleted. */
-function historyRows(c: EntityChange, now: string): HistoryWrite[] {
-  const rows: HistoryWrite[] = [];
+/** The history row of a change: every instance written (untouched instances of multi-instance attributes left out), every attribute deleted. */
+function historyRow(c: EntityChange): HistoryWrite {
+  const attrs: HistoryWrite['attrs'] = {};
   if (c.after) {
     for (const attr of c.written) {
-      for (const inst of c.after.attrs[attr] ?? []) {
-        if (inst.modifiedAt !== c.after.modifiedAt) continue; // untouched instance of a multi-instance attribute
-        rows.push({
-          entity_id: c.id, attr, dataset_id: datasetKey(inst),
-          observed_at: (inst.observedAt as string | undefined) ?? now, recorded_at: now,
-          instance: inst, num: numeric(inst),
-        });
-      }
+      const written = (c.after.attrs[attr] ?? []).filter((inst) => inst.modifiedAt === c.after!.modifiedAt);
+      if (written.length) attrs[attr] = written;
     }
   }
-  for (const attr of c.deleted) {
-    rows.push({ entity_id: c.id, attr, dataset_id: '', observed_at: now, recorded_at: now, instance: { deletedAt: now }, num: null, deleted: true });
-  }
-  return rows;
+  return { entity_id: c.id, attrs, deleted: c.deleted };
 }
-
-const numeric = (inst: Instance): number | null => (typeof inst.value === 'number' && Number.isFinite(inst.value) ? inst.value : null);

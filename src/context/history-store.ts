@@ -1,55 +1,106 @@
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../platform/db/database.js';
 import './tables.js';
 
+/** What one entity change adds to the history: the instances it wrote per attribute, the attributes it deleted. */
 export interface HistoryWrite {
   entity_id: string;
-  attr: string;
-  dataset_id: string;
-  observed_at: string;
-  recorded_at: string;
-  instance: Record<string, unknown>;
-  num: number | null;
-  deleted?: boolean;
+  /** Attribute IRI → the instances written (createdAt/modifiedAt are dropped: recorded_at holds them). */
+  attrs: Record<string, Record<string, unknown>[]>;
+  deleted: string[];
+}
+
+/** observedAt of an instance, else the write time: the time the history orders and windows by. */
+const observedOf = (inst: Record<string, unknown>, recordedAt: string) => (typeof inst.observedAt === 'string' ? inst.observedAt : recordedAt);
+
+/**
+ * Appends one history row per entity change (all attributes it wrote as one jsonb, the deleted ones as a list)
+ * in one statement: a 100-entity batch of 10 attributes is 100 rows, not 1,000. The rows travel as one jsonb
+ * parameter; obs_min/obs_max bound the observation times inside the row so windows can skip it. The hourly
+ * rollup is not kept here but by rollUpHistory (off the write path); queries add the rows not yet rolled up.
+ */
+export async function appendHistory(db: Db, tenant: string, recordedAt: string, rows: HistoryWrite[]): Promise<void> {
+  const kept = rows.filter((r) => r.deleted.length > 0 || Object.keys(r.attrs).length > 0);
+  if (kept.length === 0) return;
+  const payload = JSON.stringify(kept.map((r) => {
+    const attrs: Record<string, Record<string, unknown>[]> = {};
+    let lo = r.deleted.length ? recordedAt : undefined;
+    let hi = lo;
+    for (const [attr, instances] of Object.entries(r.attrs)) {
+      attrs[attr] = instances.map(({ createdAt: _c, modifiedAt: _m, ...instance }) => {
+        const at = observedOf(instance, recordedAt);
+        if (lo === undefined || at < lo) lo = at;
+        if (hi === undefined || at > hi) hi = at;
+        return instance;
+      });
+    }
+    return { e: r.entity_id, a: attrs, d: r.deleted, lo, hi };
+  }));
+  await sql`
+    insert into context_history (tenant, entity_id, recorded_at, obs_min, obs_max, attrs, deleted)
+    select ${tenant}, x.e, ${recordedAt}::timestamptz, x.lo, x.hi, x.a, x.d
+    from jsonb_to_recordset(${payload}::jsonb) as x(e text, a jsonb, d text[], lo timestamptz, hi timestamptz)`.execute(db);
 }
 
 /**
- * Appends attribute instances to the history in one statement: the rows travel as one jsonb parameter, the
- * write time (the same for the whole change) as another; createdAt/modifiedAt are left out of the stored
- * instance since recorded_at holds them.
+ * The history rows as one row per attribute instance (the shape queries work on). `rows` selects the stored
+ * rows (a WHERE over context_history h); observed_at is the instance's observedAt, else the write time; num the
+ * value when it is a JSON number. Deleted attributes appear as markers (deleted = true).
  */
-export async function appendHistory(db: Db, tenant: string, rows: HistoryWrite[]): Promise<void> {
-  if (rows.length === 0) return;
-  const recordedAt = rows[0].recorded_at;
-  const payload = JSON.stringify(rows.map((r) => {
-    const { createdAt: _c, modifiedAt: _m, ...instance } = r.instance;
-    return { e: r.entity_id, a: r.attr, d: r.dataset_id, o: r.observed_at === recordedAt ? null : r.observed_at, i: instance, n: r.num, x: r.deleted ?? false };
-  }));
-  await sql`
-    insert into context_history (tenant, entity_id, attr, dataset_id, observed_at, recorded_at, instance, num, deleted)
-    select ${tenant}, x.e, x.a, x.d, coalesce(x.o, ${recordedAt}::timestamptz), ${recordedAt}::timestamptz, x.i, x.n, x.x
-    from jsonb_to_recordset(${payload}::jsonb) as x(e text, a text, d text, o timestamptz, i jsonb, n float8, x boolean)`.execute(db);
-  const numeric = rows.filter((r) => r.num !== null && !r.deleted);
-  if (numeric.length === 0) return;
-  const sums = JSON.stringify(numeric.map((r) => ({ e: r.entity_id, a: r.attr, d: r.dataset_id, o: r.observed_at, n: r.num })));
-  await sql`
-    insert into context_history_hourly as h (tenant, entity_id, attr, dataset_id, hour, n, total, lo, hi, sumsq)
-    select ${tenant}, x.e, x.a, x.d, date_trunc('hour', x.o, 'UTC'), count(*), sum(x.n), min(x.n), max(x.n), sum(x.n * x.n)
-    from jsonb_to_recordset(${sums}::jsonb) as x(e text, a text, d text, o timestamptz, n float8)
-    group by 2, 3, 4, 5
-    on conflict (tenant, entity_id, attr, dataset_id, hour) do update set
-      n = h.n + excluded.n, total = h.total + excluded.total, lo = least(h.lo, excluded.lo),
-      hi = greatest(h.hi, excluded.hi), sumsq = h.sumsq + excluded.sumsq`.execute(db);
+const instancesOf = (rows: RawBuilder<unknown>, attrs?: string[]) => sql`
+  select h.id, h.entity_id, a.key as attr, coalesce(i.value->>'datasetId', '') as dataset_id,
+    coalesce((i.value->>'observedAt')::timestamptz, h.recorded_at) as observed_at, i.value as instance, false as deleted,
+    case when jsonb_typeof(i.value->'value') = 'number' then (i.value->>'value')::float8 end as num, h.rolled
+  from context_history h cross join lateral jsonb_each(h.attrs) a cross join lateral jsonb_array_elements(a.value) i
+  where ${rows} ${attrs ? sql`and a.key = any(${attrs}::text[])` : sql``}
+  union all
+  select h.id, h.entity_id, d.attr, '', h.recorded_at, '{}'::jsonb, true, null::float8, h.rolled
+  from context_history h cross join lateral unnest(h.deleted) as d(attr)
+  where ${rows} ${attrs ? sql`and d.attr = any(${attrs}::text[])` : sql``}`;
+
+/**
+ * Folds up to `limit` history rows not yet in the hourly rollup into it and marks them, in one statement
+ * (several nodes may run it: SKIP LOCKED). Returns how many rows it took; 0 when all are rolled up.
+ */
+export async function rollUpHistory(db: Db, limit = 5000): Promise<number> {
+  const r = await sql<{ n: number }>`
+    with taken as (
+      update context_history h set rolled = true
+      where h.id in (select id from context_history where not rolled limit ${limit} for update skip locked)
+      returning h.id, h.tenant, h.entity_id, h.recorded_at, h.attrs
+    ), vals as (
+      select t.tenant, t.entity_id, a.key as attr, coalesce(i.value->>'datasetId', '') as dataset_id,
+        date_trunc('hour', coalesce((i.value->>'observedAt')::timestamptz, t.recorded_at), 'UTC') as hour, (i.value->>'value')::float8 as num
+      from taken t cross join lateral jsonb_each(t.attrs) a cross join lateral jsonb_array_elements(a.value) i
+      where jsonb_typeof(i.value->'value') = 'number'
+    ), folded as (
+      insert into context_history_hourly as r (tenant, entity_id, attr, dataset_id, hour, n, total, lo, hi, sumsq)
+      select tenant, entity_id, attr, dataset_id, hour, count(*), sum(num), min(num), max(num), sum(num * num)
+      from vals group by 1, 2, 3, 4, 5
+      on conflict (tenant, entity_id, attr, dataset_id, hour) do update set
+        n = r.n + excluded.n, total = r.total + excluded.total, lo = least(r.lo, excluded.lo),
+        hi = greatest(r.hi, excluded.hi), sumsq = r.sumsq + excluded.sumsq
+      returning 1
+    )
+    select (select count(*) from taken)::int as n, (select count(*) from folded)::int as f`.execute(db);
+  return r.rows[0]?.n ?? 0;
 }
 
-/** Rebuilds the hourly rollup of a tenant from the raw history (after bulk loads that bypass appendHistory). */
+/**
+ * Rebuilds the hourly rollup of a tenant from the raw history (after bulk loads or repairs), marking every row
+ * rolled up; one statement, so the rollup and the marks come from one snapshot. Do not run it beside
+ * rollUpHistory on the same tenant.
+ */
 export async function rebuildHourly(db: Db, tenant: string): Promise<void> {
-  await db.deleteFrom('context_history_hourly').where('tenant', '=', tenant).execute();
-  await sql`
-    insert into context_history_hourly (tenant, entity_id, attr, dataset_id, hour, n, total, lo, hi, sumsq)
-    select tenant, entity_id, attr, dataset_id, date_trunc('hour', observed_at, 'UTC'), count(*), sum(num), min(num), max(num), sum(num * num)
-    from context_history where tenant = ${tenant} and num is not null and not deleted
-    group by 1, 2, 3, 4, 5`.execute(db);
+  await db.transaction().execute(async (trx) => {
+    await trx.deleteFrom('context_history_hourly').where('tenant', '=', tenant).execute();
+    await sql`
+      with marked as (update context_history set rolled = true where tenant = ${tenant} and not rolled returning 1)
+      insert into context_history_hourly (tenant, entity_id, attr, dataset_id, hour, n, total, lo, hi, sumsq)
+      select ${tenant}, entity_id, attr, dataset_id, date_trunc('hour', observed_at, 'UTC'), count(*), sum(num), min(num), max(num), sum(num * num)
+      from (${instancesOf(sql`h.tenant = ${tenant}`)}) x where not deleted and num is not null
+      group by 1, 2, 3, 4, 5`.execute(trx);
+  });
 }
 
 export interface HistoryFilter {
@@ -75,15 +126,20 @@ export interface HistoryRow {
   deleted: boolean;
 }
 
-const window = (f: HistoryFilter) => sql`
-  tenant = ${f.tenant} and entity_id = any(${f.entityIds}::text[])
-  ${f.attrs ? sql`and attr = any(${f.attrs}::text[])` : sql``}
+/** The stored rows that may hold instances of the filter's window (obs_min/obs_max bound each row). */
+const rowsOf = (f: HistoryFilter) => sql`
+  h.tenant = ${f.tenant} and h.entity_id = any(${f.entityIds}::text[])
+  ${f.from ? sql`and h.obs_max >= ${f.from}::timestamptz` : sql``}
+  ${f.until ? sql`and h.obs_min < ${f.until}::timestamptz` : sql``}`;
+
+/** The instances of the filter's window (the rows of rowsOf may also hold instances outside it). */
+const windowOf = (f: HistoryFilter) => sql`true
   ${f.from ? sql`and observed_at >= ${f.from}::timestamptz` : sql``}
   ${f.until ? sql`and observed_at < ${f.until}::timestamptz` : sql``}`;
 
 /**
  * The instances of the entities' attributes in the window, oldest first; with lastN only the newest N of each
- * (entity, attribute, datasetId) series. Raw SQL for the window function.
+ * (entity, attribute, datasetId) series. Raw SQL for the lateral expansion and the window function.
  */
 export async function queryHistory(db: Db, f: HistoryFilter): Promise<HistoryRow[]> {
   if (f.entityIds.length === 0) return [];
@@ -92,7 +148,7 @@ export async function queryHistory(db: Db, f: HistoryFilter): Promise<HistoryRow
     select entity_id, attr, dataset_id, observed_at, instance, deleted from (
       select entity_id, attr, dataset_id, observed_at, instance, deleted, id,
         row_number() over (partition by entity_id, attr, dataset_id order by observed_at desc, id desc) as rn
-      from context_history where ${window(f)}
+      from (${instancesOf(rowsOf(f), f.attrs)}) x where ${windowOf(f)}
     ) h where rn <= ${n}
     order by entity_id, attr, dataset_id, observed_at, id`.execute(db);
   return r.rows;
@@ -116,7 +172,7 @@ const ISO = sql.raw(`'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'`);
 const seriesOf = (methods: AggrMethod[], period: string) => sql`select entity_id, attr, dataset_id, ${sql.join(methods.map((m) =>
   sql`json_agg(json_build_array(${sql.ref(m)}, to_char(bucket at time zone 'UTC', ${ISO}), to_char((bucket + ${period}::interval) at time zone 'UTC', ${ISO})) order by bucket) as ${sql.ref(m)}`))}`;
 
-const aggrSql: Record<AggrMethod, ReturnType<typeof sql>> = {
+const aggrSql: Record<AggrMethod, RawBuilder<unknown>> = {
   totalCount: sql`count(*)::float8`,
   distinctCount: sql`count(distinct instance->'value')::float8`,
   sum: sql`sum(num)`,
@@ -127,12 +183,8 @@ const aggrSql: Record<AggrMethod, ReturnType<typeof sql>> = {
   sumsq: sql`sum(num * num)`,
 };
 
-/**
- * Aggregates per period (§4.5.19): buckets of `period` starting at `origin` (date_bin, PostgreSQL 14+), the
- * numeric value of each instance in `num`. Deleted markers are not counted.
- */
 /** Methods the hourly rollup can answer (totalCount and distinctCount also count non-numeric values). */
-const rollupSql: Partial<Record<AggrMethod, ReturnType<typeof sql>>> = {
+const rollupSql: Partial<Record<AggrMethod, RawBuilder<unknown>>> = {
   sum: sql`sum(total)`,
   avg: sql`sum(total) / nullif(sum(n), 0)`,
   min: sql`min(lo)`,
@@ -145,42 +197,67 @@ export const rollupAnswers = (methods: AggrMethod[], periodSeconds: number, f: H
   methods.every((m) => m in rollupSql) && periodSeconds % 3600 === 0 &&
   [f.from, f.until, origin].every((t) => !t || Date.parse(t) % 3_600_000 === 0) && f.lastN === undefined;
 
+/**
+ * Aggregates per period from the hourly rollup plus the history rows not yet rolled up (folded into hours the
+ * same way in the query), so the answer is exact whether or not rollUpHistory has run. Buckets of `period`
+ * start at `origin` (date_bin, PostgreSQL 14+).
+ */
 export async function aggregateHourly(db: Db, f: HistoryFilter, methods: AggrMethod[], period: string, origin: string): Promise<AggregateRow[]> {
   if (f.entityIds.length === 0) return [];
   const cols = sql.join(methods.map((m) => sql`${rollupSql[m]!} as ${sql.ref(m)}`));
+  const pending = instancesOf(sql`${rowsOf(f)} and not h.rolled`, f.attrs);
   const r = await sql<AggregateRow>`
     ${seriesOf(methods, period)} from (
     select entity_id, attr, dataset_id, date_bin(${period}::interval, hour, ${origin}::timestamptz) as bucket, ${cols}
-    from context_history_hourly
-    where tenant = ${f.tenant} and entity_id = any(${f.entityIds}::text[])
-      ${f.attrs ? sql`and attr = any(${f.attrs}::text[])` : sql``}
-      ${f.from ? sql`and hour >= ${f.from}::timestamptz` : sql``}
-      ${f.until ? sql`and hour < ${f.until}::timestamptz` : sql``}
+    from (
+      select entity_id, attr, dataset_id, hour, n, total, lo, hi, sumsq from context_history_hourly
+      where tenant = ${f.tenant} and entity_id = any(${f.entityIds}::text[])
+        ${f.attrs ? sql`and attr = any(${f.attrs}::text[])` : sql``}
+        ${f.from ? sql`and hour >= ${f.from}::timestamptz` : sql``}
+        ${f.until ? sql`and hour < ${f.until}::timestamptz` : sql``}
+      union all
+      select entity_id, attr, dataset_id, date_trunc('hour', observed_at, 'UTC'), count(*)::int, sum(num), min(num), max(num), sum(num * num)
+      from (${pending}) p where not deleted and num is not null and ${windowOf(f)}
+      group by 1, 2, 3, 4
+    ) hours
     group by entity_id, attr, dataset_id, bucket) b
     group by entity_id, attr, dataset_id order by entity_id, attr, dataset_id`.execute(db);
   return r.rows;
 }
 
+/** Aggregates per period from the raw history (§4.5.19); deleted markers are not counted. */
 export async function aggregateHistory(db: Db, f: HistoryFilter, methods: AggrMethod[], period: string, origin: string): Promise<AggregateRow[]> {
   if (f.entityIds.length === 0) return [];
   const cols = sql.join(methods.map((m) => sql`${aggrSql[m]} as ${sql.ref(m)}`));
   const r = await sql<AggregateRow>`
     ${seriesOf(methods, period)} from (
     select entity_id, attr, dataset_id, date_bin(${period}::interval, observed_at, ${origin}::timestamptz) as bucket, ${cols}
-    from context_history where ${window(f)} and not deleted
+    from (${instancesOf(rowsOf(f), f.attrs)}) x where ${windowOf(f)} and not deleted
     group by entity_id, attr, dataset_id, bucket) b
     group by entity_id, attr, dataset_id order by entity_id, attr, dataset_id`.execute(db);
   return r.rows;
 }
 
+/**
+ * Deletes an entity's history, or one attribute's: removed from every row (rows left empty go) and from the
+ * rollup. Returns how many rows held it.
+ */
 export async function deleteHistory(db: Db, tenant: string, entityId: string, attr?: string): Promise<number> {
   let h = db.deleteFrom('context_history_hourly').where('tenant', '=', tenant).where('entity_id', '=', entityId);
   if (attr) h = h.where('attr', '=', attr);
   await h.execute();
-  let q = db.deleteFrom('context_history').where('tenant', '=', tenant).where('entity_id', '=', entityId);
-  if (attr) q = q.where('attr', '=', attr);
-  const r = await q.executeTakeFirst();
-  return Number(r.numDeletedRows);
+  if (!attr) {
+    const r = await db.deleteFrom('context_history').where('tenant', '=', tenant).where('entity_id', '=', entityId).executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+  const held = sql<boolean>`(attrs ? ${attr} or ${attr} = any(deleted))`;
+  const r = await db.updateTable('context_history')
+    .set({ attrs: sql`attrs - ${attr}::text`, deleted: sql`array_remove(deleted, ${attr}::text)` })
+    .where('tenant', '=', tenant).where('entity_id', '=', entityId).where(held)
+    .executeTakeFirst();
+  await db.deleteFrom('context_history').where('tenant', '=', tenant).where('entity_id', '=', entityId)
+    .where(sql<boolean>`attrs = '{}'::jsonb and cardinality(deleted) = 0`).execute();
+  return Number(r.numUpdatedRows);
 }
 
 /** Retention: removes history recorded before the cut-off. */

@@ -9,7 +9,7 @@ import { TemporalService } from './temporal-service.js';
 import { SubscriptionService } from './subscription-service.js';
 import { NotificationDispatcher } from './notification-dispatcher.js';
 import { MqttIngest } from './mqtt-ingest.js';
-import { purgeHistoryBefore } from './history-store.js';
+import { purgeHistoryBefore, rollUpHistory } from './history-store.js';
 import { purgeDelivered } from './subscription-store.js';
 import { DemoSimulator } from './demo-simulator.js';
 import { entityRoutes } from './routes.js';
@@ -55,6 +55,8 @@ export function createContextService(db: Db, config: Config, clock: Clock, optio
   const simulator = new DemoSimulator(entities, contexts, cfg.simulator, clock, log);
   const accessRules = new AccessRuleService(db, entities, contexts);
   let retention: NodeJS.Timeout | undefined;
+  let rollup: NodeJS.Timeout | undefined;
+  let rolling: Promise<void> | undefined;
   return {
     config: cfg, contexts, entities, temporal, subscriptions, accessRules, dispatcher, ingest, simulator,
     async start() {
@@ -72,9 +74,25 @@ export function createContextService(db: Db, config: Config, clock: Clock, optio
       };
       retention = setInterval(() => void purge().catch((err) => log(`retention failed: ${(err as Error).message}`)), cfg.temporal.retentionIntervalSeconds * 1000);
       retention.unref();
+      // History is written without touching the hourly rollup (cheaper writes); this folds it in behind.
+      const rollUp = async () => {
+        while (rollup && (await rollUpHistory(db)) > 0);
+      };
+      const tickRollup = () => {
+        rollup = setTimeout(() => {
+          rolling = rollUp().catch((err) => log(`history rollup failed: ${(err as Error).message}`)).finally(() => {
+            if (rollup) tickRollup();
+          });
+        }, cfg.temporal.rollupIntervalSeconds * 1000);
+        rollup.unref();
+      };
+      tickRollup();
     },
     async stop() {
       if (retention) clearInterval(retention);
+      if (rollup) clearTimeout(rollup);
+      rollup = undefined;
+      await rolling;
       simulator.stop();
       await ingest.stop();
       await dispatcher.stop();

@@ -109,4 +109,47 @@ export const contextMigrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '20261126-12-context-history-per-change': {
+    async up(db: Kysely<unknown>) {
+      // One history row per entity change instead of one per attribute instance: a 100-entity × 10-attribute
+      // batch writes 100 rows, not 1,000 (and no rollup upsert: that moved off the write path, see `rolled`).
+      await sql`alter table context_history rename to context_history_v1`.execute(db);
+      await sql`drop index context_history_lookup`.execute(db);
+      await sql`drop index context_history_recorded`.execute(db);
+      await db.schema
+        .createTable('context_history')
+        .addColumn('id', 'bigserial', (c) => c.primaryKey())
+        .addColumn('tenant', 'text', (c) => c.notNull())
+        .addColumn('entity_id', 'text', (c) => c.notNull())
+        .addColumn('recorded_at', 'timestamptz', (c) => c.notNull())
+        .addColumn('obs_min', 'timestamptz', (c) => c.notNull())
+        .addColumn('obs_max', 'timestamptz', (c) => c.notNull())
+        .addColumn('attrs', 'jsonb', (c) => c.notNull())
+        .addColumn('deleted', sql`text[]`, (c) => c.notNull().defaultTo(sql`'{}'`))
+        .addColumn('rolled', 'boolean', (c) => c.notNull().defaultTo(false))
+        .execute();
+      await db.schema.createIndex('context_history_entity').on('context_history').columns(['tenant', 'entity_id', 'obs_min']).execute();
+      // Rows still to fold into the hourly rollup: few at any time, so a small partial index.
+      await sql`create index context_history_unrolled on context_history (tenant, entity_id) where not rolled`.execute(db);
+      // Retention deletes by write time, which grows with insertion order: BRIN costs next to nothing to keep.
+      await sql`create index context_history_recorded on context_history using brin (recorded_at)`.execute(db);
+      // Existing history: the rows of one change (same entity and write time) become one row. The old write
+      // path kept the rollup up to date, so they count as rolled up.
+      await sql`
+        insert into context_history (tenant, entity_id, recorded_at, obs_min, obs_max, attrs, deleted, rolled)
+        select tenant, entity_id, recorded_at, min(lo), max(hi),
+          coalesce(jsonb_object_agg(attr, insts) filter (where insts is not null), '{}'::jsonb),
+          coalesce(array_agg(attr) filter (where del), '{}'::text[]), true
+        from (
+          select tenant, entity_id, recorded_at, attr, min(observed_at) as lo, max(observed_at) as hi,
+            jsonb_agg(instance order by id) filter (where not deleted) as insts, bool_or(deleted) as del
+          from context_history_v1 group by tenant, entity_id, recorded_at, attr
+        ) a
+        group by tenant, entity_id, recorded_at`.execute(db);
+      await sql`drop table context_history_v1`.execute(db);
+      // Room on each page for the next version of a row: an update that changes attributes but not the type or
+      // the location box stays on its page (HOT) and writes no index entry.
+      await sql`alter table context_entity set (fillfactor = 70)`.execute(db);
+    },
+  },
 };

@@ -26,20 +26,22 @@ export interface ContextEntityTable {
   max_lat: number | null;
 }
 
-/** Every attribute instance ever written (temporal representation); `num` holds numeric values for aggregation. */
+/**
+ * The temporal history: one row per entity change, holding every attribute instance the change wrote
+ * (attribute IRI → instances, createdAt/modifiedAt left out) and the attributes it deleted.
+ */
 export interface ContextHistoryTable {
   id: Generated<number>;
   tenant: string;
   entity_id: string;
-  attr: string;
-  /** '' for the default instance. */
-  dataset_id: string;
-  /** observedAt of the instance, or the time it was written when it has none. */
-  observed_at: Timestamp;
   recorded_at: Timestamp;
-  instance: Json<Record<string, unknown>>;
-  num: number | null;
-  deleted: Generated<boolean>;
+  /** Earliest and latest observation time in the row (observedAt, else recorded_at): windows skip rows by them. */
+  obs_min: Timestamp;
+  obs_max: Timestamp;
+  attrs: Json<Record<string, Record<string, unknown>[]>>;
+  deleted: ColumnType<string[], string[] | undefined, string[]>;
+  /** Folded into context_history_hourly (rollUpHistory); queries add the rows not yet folded. */
+  rolled: Generated<boolean>;
 }
 
 export interface ContextSubscriptionTable {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testEngines } from '../support/engines.js';
 import { createTestHub, type TestHub } from '../support/test-hub.js';
+import { rollUpHistory } from '../../src/context/history-store.js';
 
 const SDM = 'https://smartdatamodels.org/context.jsonld';
 const link = `<${SDM}>; rel="http://www.w3.org/ns/json-ld#context"; type="application/ld+json"`;
@@ -56,8 +57,22 @@ describe.each(testEngines)('context temporal and access rules [%s]', (engine) =>
     expect(rolled.max).toEqual(pm.max);
     expect(rolled.min).toEqual(pm.min);
     expect(rolled.sum).toEqual(pm.sum);
+    // The same once the background job folded the history into the rollup, and with rows written after that.
+    expect(await rollUpHistory(hub.database.db)).toBeGreaterThan(0);
+    expect(await rollUpHistory(hub.database.db)).toBe(0);
+    const hourly = `/temporal/entities/${id}?attrs=pm25&aggrMethods=avg,max,min,sum&aggrPeriodDuration=PT1H&timerel=after&timeAt=2026-11-26T00:00:00Z`;
+    const folded = (await req('GET', hourly)).json().pm25;
+    expect(folded).toEqual(rolled);
+    const late = await req('PATCH', `/entities/${id}/attrs`, { pm25: { type: 'Property', value: 80, observedAt: '2026-11-26T02:30:00Z' } });
+    expect(late.statusCode, late.body).toBe(204);
+    const mixed = (await req('GET', hourly)).json().pm25;
+    expect(mixed.avg.at(-1)).toEqual([75, '2026-11-26T02:00:00.000Z', '2026-11-26T03:00:00.000Z']);
+    expect(mixed.max.at(-1)[0]).toBe(80);
+    expect(mixed.sum.map((x: unknown[]) => x[0])).toEqual([60, 150, 150]);
+    await rollUpHistory(hub.database.db);
+    expect((await req('GET', hourly)).json().pm25).toEqual(mixed);
     const daily = (await req('GET', `/temporal/entities/${id}?attrs=pm25&aggrMethods=avg&aggrPeriodDuration=P1D&timerel=between&timeAt=2026-11-26T00:00:00Z&endTimeAt=2026-11-27T00:00:00Z`)).json().pm25;
-    expect(daily.avg).toEqual([[40, '2026-11-26T00:00:00.000Z', '2026-11-27T00:00:00.000Z']]);
+    expect(daily.avg).toEqual([[45, '2026-11-26T00:00:00.000Z', '2026-11-27T00:00:00.000Z']]);
     for (const bad of ['aggrMethods=median', 'aggrMethods=avg&aggrPeriodDuration=P1M', 'aggrMethods=avg&aggrPeriodDuration=1h', 'timerel=between&timeAt=2026-11-26T00:00:00Z', 'timerel=soon&timeAt=2026-11-26T00:00:00Z', 'timerel=after&timeAt=yesterday']) {
       const r = await req('GET', `/temporal/entities/${id}?${bad}`);
       expect(r.statusCode, bad).toBe(400);
@@ -75,7 +90,7 @@ describe.each(testEngines)('context temporal and access rules [%s]', (engine) =>
     expect(rule.statusCode, rule.body).toBe(201);
     expect((await req('GET', '/entities?type=Streetlight', undefined, {}, owner)).json()).toHaveLength(0);
     const seen = (await req('GET', `/entities/${id}?options=keyValues`, undefined, {}, owner)).json();
-    expect(seen).toEqual({ id, type: 'AirQualityObserved', pm25: 70 });
+    expect(seen).toEqual({ id, type: 'AirQualityObserved', pm25: 80 });
     const history = (await req('GET', `/temporal/entities/${id}?lastN=1`, undefined, {}, owner)).json();
     expect(Object.keys(history).sort()).toEqual(['id', 'pm25', 'type']);
     const write = await req('PATCH', `/entities/${id}/attrs`, { pm25: 1 }, {}, owner);
@@ -90,6 +105,13 @@ describe.each(testEngines)('context temporal and access rules [%s]', (engine) =>
   });
 
   it('deletes the temporal history', async () => {
+    // One attribute first: the rest of the history (the same changes wrote pm25 and status) stays.
+    expect((await req('GET', `/temporal/entities/${id}?attrs=status`)).json().status).toHaveLength(1);
+    expect((await req('DELETE', `/temporal/entities/${id}/attrs/status`)).statusCode).toBe(204);
+    const left = (await req('GET', `/temporal/entities/${id}`)).json();
+    expect(left.status).toBeUndefined();
+    expect(left.pm25.map((i: { value: number }) => i.value)).toEqual([10, 20, 30, 40, 50, 60, 70, 80]);
+    expect((await req('DELETE', `/temporal/entities/${id}/attrs/status`)).statusCode).toBe(404);
     expect((await req('DELETE', `/temporal/entities/${id}`)).statusCode).toBe(204);
     expect((await req('GET', `/temporal/entities/${id}`)).json()).toEqual({ id, type: 'AirQualityObserved' });
     expect((await req('DELETE', `/temporal/entities/${id}`)).statusCode).toBe(404);

@@ -56,7 +56,7 @@ export const insertApiKey = (db: Db, key: Insertable<ApiKeyTable>) =>
 export const findActiveApiKey = (db: Db, keyHash: string) =>
   db
     .selectFrom('api_key')
-    .select(['id', 'name', 'org_id', 'roles'])
+    .select(['id', 'name', 'org_id', 'roles', 'last_used_at'])
     .where('key_hash', '=', keyHash)
     .where('revoked_at', 'is', null)
     .executeTakeFirst();
