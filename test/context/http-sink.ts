@@ -5,6 +5,8 @@ export interface Sink {
   url: string;
   received: { body: Record<string, unknown>; headers: IncomingHttpHeaders; at: number }[];
   hang: boolean;
+  /** Requests taken while hanging and not answered. */
+  readonly pending: number;
   status: number;
   waitFor(n: number, timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
@@ -17,6 +19,9 @@ export async function startSink(): Promise<Sink> {
     received: [],
     hang: false,
     status: 204,
+    get pending() {
+      return hung.length;
+    },
     async waitFor(n, timeoutMs = 10_000) {
       const end = Date.now() + timeoutMs;
       while (sink.received.length < n) {
