@@ -136,6 +136,67 @@ export interface HotlineImportRunTable {
   started_at: Generated<Date>;
 }
 
+/** A trained category model (issue 4): versioned, with its evaluation on the hash-selected hold-out. */
+export interface HotlineClassifierModelTable {
+  version: Generated<number>;
+  created_at: Generated<Date>;
+  /** actor reference (`user:…`, `system:scheduler`) */
+  trained_by: string;
+  /** manual | scheduled | start */
+  trigger: string;
+  /** examples the model was trained on (the hold-out excluded) */
+  examples: number;
+  /** examples held out for the evaluation */
+  held_out: number;
+  /** categorised or labelled tickets in the database when it was trained (for the "new since" count) */
+  labelled_tickets: number;
+  /** agents' labels among them */
+  agent_labels: number;
+  labels: string[];
+  /** accuracy, macro-F1, per class, and the active model's figures on the same hold-out (ModelEvaluation) */
+  evaluation: JSONColumnType<Record<string, unknown>>;
+  train_seconds: number;
+  /** TextClassifier.toJSON() as JSON text */
+  model: string;
+  /** active | candidate | retired */
+  status: string;
+  activated_at: NullableTimestamp;
+}
+
+/** A training run (API, CLI, scheduler or start); `running` rows are the cluster-wide claim. */
+export interface HotlineClassifierJobTable {
+  id: Generated<string>;
+  trigger: string;
+  requested_by: string;
+  /** running | succeeded | failed */
+  status: string;
+  started_at: Timestamp;
+  heartbeat_at: Timestamp;
+  finished_at: NullableTimestamp;
+  progress: string | null;
+  model_version: number | null;
+  activated: boolean | null;
+  error: string | null;
+}
+
+/** An agent's category for a ticket (数据标注): overrides the ticket's own category at the next training. */
+export interface HotlineClassifierLabelTable {
+  id: Generated<number>;
+  ticket_id: string;
+  category_id: string;
+  /** the level-1 category name the classifier learns */
+  label: string;
+  /** title and content as the agent saw them, PII masked */
+  text: string;
+  /** the active model's top label for the ticket when it was labelled (null without a model) */
+  suggested: string | null;
+  model_version: number | null;
+  /** agent (more sources may come: review, import) */
+  source: string;
+  actor: string;
+  created_at: Timestamp;
+}
+
 declare module '../platform/db/schema.js' {
   interface Database {
     hotline_area: HotlineAreaTable;
@@ -145,5 +206,8 @@ declare module '../platform/db/schema.js' {
     hotline_routing_rule: HotlineRoutingRuleTable;
     hotline_ticket_counter: HotlineTicketCounterTable;
     hotline_import_run: HotlineImportRunTable;
+    hotline_classifier_model: HotlineClassifierModelTable;
+    hotline_classifier_job: HotlineClassifierJobTable;
+    hotline_classifier_label: HotlineClassifierLabelTable;
   }
 }

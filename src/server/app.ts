@@ -95,7 +95,7 @@ export async function createCityHub(options: CreateCityHubOptions): Promise<City
     const kpiRollupJob = new PeriodicJob(() => kpi.refreshRollup(), kpiSettings.rollupJobIntervalSeconds);
     const catalog = createCatalog(database.db, { config, ledger, clock, orgs: auth });
     const context = createContextService(database.db, config, clock);
-    const intel = new IntelService(database.db, hotline, intelConfig(config), clock);
+    const intel = new IntelService(database.db, hotline, intelConfig(config), clock, ledger);
     const services: Services = { clock, ledger, auth, hotline, hotlineReference, kpi, catalog, context, intel };
 
     const metrics = new HttpMetrics();

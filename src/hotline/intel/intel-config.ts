@@ -104,12 +104,31 @@ export const IntelConfigSchema = Type.Object({
   classifier: Type.Object(
     {
       /**
-       * Train a model from the database's tickets at start when none is loaded. Off by default: training runs on
-       * the main thread and would stall requests for tens of seconds on a small machine (a worker thread is next).
+       * Train a model from the database's tickets at start when the database holds no active model (one node
+       * trains, in a worker thread; the others load the model on their refresh).
        */
       trainAtStart: Type.Boolean({ default: false }),
       minTrainingTickets: Type.Integer({ minimum: 2, default: 50 }),
       maxTrainingTickets: Type.Integer({ minimum: 100, default: 20000 }),
+      /** Train in a `node:worker_threads` worker (false: on the main thread, which stalls requests meanwhile). */
+      worker: Type.Boolean({ default: true }),
+      /** Share of the examples held out (by a hash of the text) to evaluate each version; the model never trains on them. */
+      holdoutFraction: num(0, 0.1, 0.5),
+      /** Scheduled retraining: at most once per this many hours (0 = off). */
+      retrainIntervalHours: num(0, 24),
+      /** …and only when at least this many new categorised tickets and agents' labels arrived since the last model. */
+      retrainMinNewExamples: Type.Integer({ minimum: 0, default: 20 }),
+      /** How often each node checks whether a scheduled retraining is due. */
+      retrainCheckSeconds: Type.Integer({ minimum: 1, default: 300 }),
+      /**
+       * A new model (scheduled, or manual without `activate`) becomes active only if its hold-out macro-F1 is at
+       * most this much below the active model's on the same hold-out; otherwise it is kept as a candidate.
+       */
+      activationMargin: num(0, 0.01, 1),
+      /** A running training whose node has not reported for this long is taken as dead and frees the slot. */
+      jobStaleMinutes: num(1, 15),
+      /** How often a training node reports that it is alive (and its progress). */
+      heartbeatSeconds: Type.Integer({ minimum: 1, default: 30 }),
     },
     { default: {} },
   ),

@@ -69,9 +69,48 @@ const Score = Type.Object({
   parts: Type.Record(Type.String(), Type.Boolean()), missing: Type.Array(Type.String()),
 });
 
+const Score4 = { accuracy: Type.Number(), macroF1: Type.Number() };
+const Evaluation = Type.Object({
+  method: Type.String(),
+  holdoutFraction: Type.Number(),
+  heldOut: Type.Integer(),
+  accuracy: Type.Optional(Type.Number()),
+  macroF1: Type.Optional(Type.Number()),
+  perClass: Type.Optional(Type.Array(Type.Object({
+    label: Type.String(), precision: Type.Number(), recall: Type.Number(), f1: Type.Number(), support: Type.Integer(),
+  }))),
+  baseline: Nullable(Type.Object({ version: Type.Integer(), ...Score4 })),
+});
+const ModelView = Type.Object({
+  version: Type.Integer(), createdAt: Type.String(), trainedBy: Type.String(), trigger: Type.String(), examples: Type.Integer(),
+  heldOut: Type.Integer(), labels: Type.Array(Type.String()), evaluation: Evaluation, trainSeconds: Type.Number(),
+  status: Type.Enum(['active', 'candidate', 'retired']), activatedAt: NStr,
+});
+const JobView = Type.Object({
+  id: Type.String(), trigger: Type.String(), requestedBy: Type.String(), status: Type.Enum(['running', 'succeeded', 'failed']),
+  startedAt: Type.String(), heartbeatAt: Type.String(), finishedAt: NStr, progress: NStr, modelVersion: Nullable(Type.Integer()),
+  activated: Nullable(Type.Boolean()), error: NStr,
+});
+const ModelList = Type.Object({
+  activeVersion: Nullable(Type.Integer()),
+  loadedVersion: Nullable(Type.Integer()),
+  newSinceLastModel: Type.Object({ since: NStr, labels: Type.Integer(), examples: Type.Integer() }),
+  running: Nullable(JobView),
+  models: Type.Array(ModelView),
+  jobs: Type.Array(JobView),
+});
+const LabelBody = Type.Object({ ticketId: Type.String({ format: 'uuid' }), categoryId: Type.String({ format: 'uuid' }) }, { additionalProperties: false });
+const LabelView = Type.Object({
+  id: Type.Integer(), ticketId: Type.String(), categoryId: Type.String(), label: Type.String(), suggested: NStr,
+  agrees: Nullable(Type.Boolean()), modelVersion: Nullable(Type.Integer()), source: Type.String(), createdAt: Type.String(),
+});
+
 const tags = ['hotline-intel'];
 
-/** Intake assist, hot issues, emerging alerts, reply drafts and scores under /api/hotline. */
+/**
+ * Intake assist, hot issues, emerging alerts, reply drafts and scores, classifier models and agents' labels
+ * under /api/hotline.
+ */
 export async function intelRoutes(app: FastifyInstance, opts: { intel: IntelService }) {
   const { intel } = opts;
 
@@ -110,4 +149,48 @@ export async function intelRoutes(app: FastifyInstance, opts: { intel: IntelServ
     config: { access: 'hotline.intel.reply' },
     schema: { tags, summary: 'Reply-quality score (relevance, completeness, interpretability, timeliness)', body: ScoreBody, response: { 200: Score } },
   }, (request) => intel.scoreReply(request.actor, request.body as { message: string; reply: string; delayDays?: number | null }));
+
+  app.get('/intel/models', {
+    config: { access: 'hotline.intel.model.read' },
+    schema: {
+      tags, summary: 'Classifier model versions with their hold-out evaluation, recent training jobs, labels since the last model',
+      response: { 200: ModelList },
+    },
+  }, (request) => intel.models.list(request.actor));
+
+  app.post('/intel/models/train', {
+    config: { access: 'hotline.intel.model.manage' },
+    schema: {
+      tags, summary: 'Train a new model version in the background (202 with the job; poll /intel/models/jobs/{id})',
+      description: '`activate`: true activates the new version whatever its evaluation, false keeps it as a candidate; '
+        + 'absent, it becomes active unless its hold-out macro-F1 is below the active model’s by more than `activationMargin`.',
+      body: Type.Optional(Type.Object({ activate: Type.Optional(Type.Boolean()) }, { additionalProperties: false })),
+      response: { 202: Type.Object({ job: JobView }) },
+    },
+  }, async (request, reply) => {
+    const body = (request.body ?? {}) as { activate?: boolean };
+    const started = await intel.models.startTraining(request.actor, { trigger: 'manual', activate: body.activate });
+    return reply.code(202).send({ job: started!.job });
+  });
+
+  app.get('/intel/models/jobs/:id', {
+    config: { access: 'hotline.intel.model.read' },
+    schema: { tags, summary: 'A training job: running, succeeded (with the model version) or failed', params: Type.Object({ id: Type.String({ format: 'uuid' }) }), response: { 200: JobView } },
+  }, (request) => intel.models.job(request.actor, (request.params as { id: string }).id));
+
+  app.post('/intel/models/:version/activate', {
+    config: { access: 'hotline.intel.model.manage' },
+    schema: {
+      tags, summary: 'Make a stored version the active model (roll back or forward); ledgered',
+      params: Type.Object({ version: Type.Integer({ minimum: 1 }) }), response: { 200: ModelView },
+    },
+  }, (request) => intel.models.activate(request.actor, (request.params as { version: number }).version));
+
+  app.post('/intel/labels', {
+    config: { access: 'hotline.intel.label' },
+    schema: {
+      tags, summary: 'An agent’s category for a ticket (数据标注): used instead of the ticket’s category at the next training',
+      body: LabelBody, response: { 201: LabelView },
+    },
+  }, async (request, reply) => reply.code(201).send(await intel.models.addLabel(request.actor, request.body as { ticketId: string; categoryId: string })));
 }

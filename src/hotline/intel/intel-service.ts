@@ -1,5 +1,8 @@
 import type { Db } from '../../platform/db/database.js';
 import type { Clock } from '../../platform/clock/clock.js';
+import type { Ledger } from '../../platform/ledger/ledger.js';
+import { Problem } from '../../platform/errors/problem.js';
+import { PeriodicJob } from '../../platform/jobs/periodic-job.js';
 import { assertCan } from '../../platform/auth/permissions.js';
 import type { Actor } from '../../platform/auth/roles.js';
 import type { TicketService, UnitSuggestion } from '../ticket-service.js';
@@ -14,6 +17,7 @@ import { scoreReply, type ReplyQuality } from './reply-quality.js';
 import { offlineSummary, llmSummary } from './ticket-summary.js';
 import { createLlmClient, withLlmFallback, type AnswerMethod, type ChatCompletionClient } from './llm-client.js';
 import { TextClassifier } from './text-classifier.js';
+import { ClassifierModels, systemActor } from './classifier-models.js';
 
 export interface AssistInput {
   title: string;
@@ -92,14 +96,35 @@ export class IntelService {
   private training: Promise<void> | undefined;
   private hotCache: { at: number; key: string; issues: HotIssue[]; alerts: EmergingAlert[] } | undefined;
   private readonly llm: ChatCompletionClient | undefined;
+  /** Classifier versions in the database, training jobs, activation, scheduled retraining and agents' labels. */
+  readonly models: ClassifierModels;
+  private readonly retrainJob: PeriodicJob;
 
   constructor(
     private readonly db: Db,
     private readonly tickets: TicketService,
     readonly config: IntelConfig,
     private readonly clock: Clock,
+    ledger?: Ledger,
   ) {
     this.llm = createLlmClient(config.llm);
+    this.models = new ClassifierModels({
+      db,
+      ledger,
+      config: config.classifier,
+      clock,
+      onLoad: (model) => {
+        this.useClassifier(model);
+        // New categories may have come with the model: map its labels to category ids again.
+        void this.loadLevel1().catch(() => {});
+      },
+      suggest: (title, content) => this.classifier?.predict({ title, detail: content }).label ?? null,
+    });
+    this.retrainJob = new PeriodicJob(() => this.models.retrainIfDue(), config.classifier.retrainIntervalHours > 0 ? config.classifier.retrainCheckSeconds : 0);
+  }
+
+  private async loadLevel1(): Promise<void> {
+    this.level1 = new Map((await store.findLevel1Categories(this.db)).map((c) => [c.level1, c.id]));
   }
 
   /** The segmenter (jieba's dictionary loads on first use, not when a hub is created). */
@@ -111,16 +136,21 @@ export class IntelService {
     return (this.indexValue ??= new SimilarIndex(this.segmenter, this.config.similar));
   }
 
-  /** Loads the index and starts the periodic refresh and, if configured, the background training. */
+  /**
+   * Loads the active classifier model and the index, and starts the periodic refresh (which also picks up a newly
+   * activated model), the scheduled retraining and, if configured and no model is active, the start-up training.
+   */
   async start(): Promise<void> {
+    await this.models.syncActive().catch(() => false);
     await this.refresh();
     const seconds = this.config.refreshIntervalSeconds;
     if (seconds > 0 && !this.timer) {
       this.timer = setInterval(() => void this.refresh().catch(() => {}), seconds * 1000);
       this.timer.unref();
     }
-    if (this.config.classifier.trainAtStart) {
-      // Training is CPU work: start it after the server is up, and never let a failure stop the server.
+    this.retrainJob.start();
+    if (this.config.classifier.trainAtStart && this.models.loaded === null) {
+      // Training runs in a worker thread; never let a failure stop the server.
       setImmediate(() => void this.trainClassifier().catch(() => {}));
     }
   }
@@ -128,6 +158,7 @@ export class IntelService {
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    this.retrainJob.stop();
   }
 
   /**
@@ -156,6 +187,8 @@ export class IntelService {
       if (!this.watermark || after.updatedAt >= this.watermark.updatedAt) this.watermark = after;
       if (rows.length < this.config.loadBatchSize) break;
     }
+    // Another node may have trained or activated a model: switch to the database's active version.
+    await this.models.syncActive().catch(() => false);
     return { read };
   }
 
@@ -166,32 +199,30 @@ export class IntelService {
     }
   }
 
-  /** Trains the category model from the database's categorised tickets (level 1), or records why it cannot. */
+  /**
+   * Trains a model version from the database's categorised tickets and agents' labels (level 1) as the system
+   * (trigger `start`), stores it and, by the activation rule, uses it; or records why it cannot.
+   */
   trainClassifier(): Promise<void> {
     this.training ??= this.doTrain().finally(() => (this.training = undefined));
     return this.training;
   }
 
   private async doTrain(): Promise<void> {
+    const before = this.classifierState;
     this.classifierState = { status: 'training', reason: 'the classifier is being trained from the city’s tickets' };
     try {
-      const rows = await store.findTrainingRows(this.db, this.config.classifier.maxTrainingTickets);
-      const labels = new Set(rows.map((r) => r.level1));
-      if (rows.length < this.config.classifier.minTrainingTickets || labels.size < 2) {
-        this.classifierState = {
-          status: 'unavailable',
-          reason: `too few categorised tickets to train (${rows.length} tickets, ${labels.size} categories; need ${this.config.classifier.minTrainingTickets} and 2)`,
-        };
-        return;
-      }
-      this.classifier = TextClassifier.train({
-        examples: rows.map((r) => ({ title: r.title, detail: r.content, label: r.level1 })),
-        options: { selfTraining: false },
-      });
-      this.level1 = new Map((await store.findLevel1Categories(this.db)).map((c) => [c.level1, c.id]));
-      this.classifierState = { status: 'ready', reason: '' };
+      const started = await this.models.startTraining(systemActor('start'), { trigger: 'start' });
+      await started?.done;
+      this.classifierState = this.classifier ? { status: 'ready', reason: '' } : before;
     } catch (err) {
-      this.classifierState = { status: 'unavailable', reason: `training failed: ${(err as Error).message}` };
+      const reason =
+        err instanceof Problem && err.code === 'HOTLINE_INTEL_TRAINING_RUNNING'
+          ? 'another node is training the classifier; its model loads on the next refresh'
+          : err instanceof Problem && err.code === 'HOTLINE_INTEL_TOO_FEW_EXAMPLES'
+            ? `too few categorised tickets to train (${err.detail})`
+            : `training failed: ${(err as Error).message}`;
+      this.classifierState = this.classifier ? { status: 'ready', reason: '' } : { status: 'unavailable', reason };
     }
   }
 
@@ -345,7 +376,13 @@ export class IntelService {
 
   /** What the assist can do now (for health pages and tests). */
   status() {
-    return { indexed: this.index.size, classifier: this.classifierState.status, classifierReason: this.classifierState.reason || null, llm: !!this.llm };
+    return {
+      indexed: this.index.size,
+      classifier: this.classifierState.status,
+      classifierReason: this.classifierState.reason || null,
+      modelVersion: this.models.loaded,
+      llm: !!this.llm,
+    };
   }
 }
 

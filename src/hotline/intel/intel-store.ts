@@ -33,15 +33,5 @@ export type IndexRow = Awaited<ReturnType<typeof findIndexRows>>[number];
 export const findLevel1Categories = (db: Db) =>
   db.selectFrom('hotline_category').select(['id', 'code', 'level1']).where('level2', 'is', null).where('active', '=', true).execute();
 
-/** The newest categorised tickets with their level-1 category name, for training. */
-export const findTrainingRows = (db: Db, limit: number) =>
-  db
-    .selectFrom('hotline_ticket as t')
-    .innerJoin('hotline_category as c', 'c.id', 't.category_id')
-    .select(['t.title', 't.content', 'c.level1'])
-    .orderBy('t.created_at', 'desc')
-    .limit(limit)
-    .execute();
-
 export const findAreas = (db: Db) =>
   db.selectFrom('hotline_area').select(['id', 'name', 'level', 'parent_id', 'center_lon', 'center_lat']).execute();

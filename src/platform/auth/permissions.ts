@@ -37,6 +37,11 @@ export const permissions = {
   'hotline.intel.assist': ['citizen', 'agent', 'supervisor'],
   'hotline.intel.hot.read': ['agent', 'supervisor', 'leader'],
   'hotline.intel.reply': ['agent', 'handler', 'supervisor'],
+  // the category model: agents' corrections become training labels (数据标注); versions and their evaluation are
+  // read by supervisors and the data bureau, which trains and activates (rolls back) models
+  'hotline.intel.label': ['agent', 'supervisor'],
+  'hotline.intel.model.read': ['supervisor', 'data_admin'],
+  'hotline.intel.model.manage': ['data_admin'],
   // catalog and sharing: finer rules (own organisation's datasets, the grant's consumer) are in src/catalog/*-service.ts
   'catalog.read': ['agent', 'handler', 'supervisor', 'leader', 'dept_data_owner', 'data_admin', 'operator'],
   'catalog.manage': ['dept_data_owner', 'data_admin'],

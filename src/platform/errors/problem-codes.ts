@@ -67,6 +67,11 @@ export const problemCodes = {
   HOTLINE_OPEN311_TOKEN_NOT_FOUND: { status: 404, title: 'Token not found', zh: '凭证不存在' },
   HOTLINE_OPEN311_JURISDICTION_NOT_FOUND: { status: 404, title: 'jurisdiction_id not found', zh: '辖区不存在' },
   HOTLINE_IMPORT_MAPPING_INVALID: { status: 400, title: 'Invalid import mapping', zh: '导入映射文件有误' },
+  // hotline intelligence: classifier models and labels
+  HOTLINE_INTEL_MODEL_NOT_FOUND: { status: 404, title: 'Classifier model version not found', zh: '分类模型版本不存在' },
+  HOTLINE_INTEL_TRAINING_RUNNING: { status: 409, title: 'A classifier training is already running', zh: '已有分类模型训练正在进行' },
+  HOTLINE_INTEL_TOO_FEW_EXAMPLES: { status: 422, title: 'Too few categorised tickets to train a classifier', zh: '已分类工单过少，无法训练分类模型' },
+  HOTLINE_INTEL_JOB_NOT_FOUND: { status: 404, title: 'Training job not found', zh: '训练任务不存在' },
   // catalog and sharing
   CATALOG_DATASET_NOT_FOUND: { status: 404, title: 'Dataset not found', zh: '数据资源不存在' },
   CATALOG_IDENTIFIER_TAKEN: { status: 409, title: 'Dataset identifier already used', zh: '数据资源标识已被使用' },

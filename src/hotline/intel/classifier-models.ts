@@ -1,0 +1,383 @@
+import type { Db } from '../../platform/db/database.js';
+import type { Clock } from '../../platform/clock/clock.js';
+import type { Ledger } from '../../platform/ledger/ledger.js';
+import { assertCan } from '../../platform/auth/permissions.js';
+import { actorRef, type Actor } from '../../platform/auth/roles.js';
+import { Problem } from '../../platform/errors/problem.js';
+import { findTicket } from '../ticket-store.js';
+import { findCategory } from '../reference-store.js';
+import type { IntelConfig } from './intel-config.js';
+import * as store from './model-store.js';
+import { trainAndEvaluate, trainInWorker, type ModelEvaluation, type TrainingInput, type TrainingResult } from './model-training.js';
+import { TextClassifier } from './text-classifier.js';
+import { normalizeText } from './text-normalize.js';
+
+export type TrainTrigger = 'manual' | 'scheduled' | 'start';
+
+export interface ModelView {
+  version: number;
+  createdAt: string;
+  trainedBy: string;
+  trigger: string;
+  examples: number;
+  heldOut: number;
+  labels: string[];
+  evaluation: ModelEvaluation;
+  trainSeconds: number;
+  /** active | candidate | retired */
+  status: string;
+  activatedAt: string | null;
+}
+
+export interface JobView {
+  id: string;
+  trigger: string;
+  requestedBy: string;
+  /** running | succeeded | failed */
+  status: string;
+  startedAt: string;
+  heartbeatAt: string;
+  finishedAt: string | null;
+  progress: string | null;
+  modelVersion: number | null;
+  activated: boolean | null;
+  error: string | null;
+}
+
+export interface LabelView {
+  id: number;
+  ticketId: string;
+  categoryId: string;
+  label: string;
+  /** the active model's top label for the ticket when it was labelled */
+  suggested: string | null;
+  /** whether the agent agreed with the suggestion (null without a model) */
+  agrees: boolean | null;
+  modelVersion: number | null;
+  source: string;
+  createdAt: string;
+}
+
+export interface TrainOptions {
+  trigger: TrainTrigger;
+  /** true: activate whatever the evaluation; false: keep as a candidate; absent: the activation rule decides */
+  activate?: boolean;
+  onProgress?: (message: string) => void;
+}
+
+export interface TrainOutcome {
+  job: JobView;
+  model: ModelView;
+  activated: boolean;
+  /** why it was (not) activated */
+  reason: string;
+}
+
+/** What `ClassifierModels` needs from its host (IntelService). */
+export interface ClassifierModelsDeps {
+  db: Db;
+  ledger: Ledger | undefined;
+  config: IntelConfig['classifier'];
+  clock: Clock;
+  /** A model became active on this node (trained here, activated here, or found on a refresh). */
+  onLoad(model: TextClassifier, version: number): void;
+  /** The current model's top label for a text (null when none is loaded). */
+  suggest(title: string, content: string): string | null;
+}
+
+/** The scheduler and the start-up training act as the system with the admin role, like the CLI. */
+export const systemActor = (name: string): Actor => Object.freeze({ kind: 'user', id: `system:${name}`, username: name, roles: ['admin'] }) as Actor;
+
+const iso = (d: Date | string) => new Date(d).toISOString();
+const isoOrNull = (d: Date | string | null) => (d === null ? null : iso(d));
+
+const toModelView = (r: store.ModelRow): ModelView => ({
+  version: r.version,
+  createdAt: iso(r.created_at),
+  trainedBy: r.trained_by,
+  trigger: r.trigger,
+  examples: r.examples,
+  heldOut: r.held_out,
+  labels: r.labels,
+  evaluation: r.evaluation as unknown as ModelEvaluation,
+  trainSeconds: r.train_seconds,
+  status: r.status,
+  activatedAt: isoOrNull(r.activated_at),
+});
+
+const toJobView = (r: store.JobRow): JobView => ({
+  id: r.id,
+  trigger: r.trigger,
+  requestedBy: r.requested_by,
+  status: r.status,
+  startedAt: iso(r.started_at),
+  heartbeatAt: iso(r.heartbeat_at),
+  finishedAt: isoOrNull(r.finished_at),
+  progress: r.progress,
+  modelVersion: r.model_version,
+  activated: r.activated,
+  error: r.error,
+});
+
+const HOUR = 3_600_000;
+
+/**
+ * Classifier models in the database (issue 4): training runs (in a worker thread, one at a time in the whole
+ * cluster), versions with their hold-out evaluation, activation (roll back / forward, ledgered), the scheduled
+ * retraining, and agents' labels (数据标注) that override a ticket's category at the next training. Every node
+ * loads the active model at start and whenever its periodic refresh finds another one active.
+ */
+export class ClassifierModels {
+  private loadedVersion: number | null = null;
+  private syncing: Promise<boolean> | undefined;
+
+  constructor(private readonly deps: ClassifierModelsDeps) {}
+
+  private get db(): Db {
+    return this.deps.db;
+  }
+
+  private get config(): IntelConfig['classifier'] {
+    return this.deps.config;
+  }
+
+  /** The model version this node uses (null: none loaded from the database). */
+  get loaded(): number | null {
+    return this.loadedVersion;
+  }
+
+  /** Versions with their evaluation, the active one, this node's, recent jobs and what changed since the last model. */
+  async list(actor: Actor) {
+    assertCan(actor, 'hotline.intel.model.read');
+    const [models, jobs, activeVersion, newSinceLastModel] = await Promise.all([
+      store.listModels(this.db, 100),
+      store.listJobs(this.db, 10),
+      store.findActiveVersion(this.db),
+      this.newSinceLastModel(),
+    ]);
+    return {
+      activeVersion,
+      loadedVersion: this.loadedVersion,
+      newSinceLastModel,
+      running: jobs.filter((j) => j.status === 'running').map(toJobView)[0] ?? null,
+      models: models.map(toModelView),
+      jobs: jobs.map(toJobView),
+    };
+  }
+
+  async job(actor: Actor, id: string): Promise<JobView> {
+    assertCan(actor, 'hotline.intel.model.read');
+    const row = await store.findJob(this.db, id);
+    if (!row) throw new Problem('HOTLINE_INTEL_JOB_NOT_FOUND', { detail: `training job ${id} does not exist` });
+    return toJobView(row);
+  }
+
+  /**
+   * New categorised tickets and agents' labels since the newest model (any status): tickets that can train now
+   * minus those that could when it was trained, plus the labels given after it (a label on a ticket that already
+   * had a category counts once, as a label).
+   */
+  async newSinceLastModel(): Promise<{ since: string | null; labels: number; examples: number }> {
+    const latest = await store.findLatestModel(this.db);
+    const since = latest ? new Date(latest.created_at) : null;
+    const [labels, tickets] = await Promise.all([store.countLabels(this.db, since), store.countLabelledTickets(this.db)]);
+    const examples = latest ? Math.max(0, tickets - latest.labelled_tickets) + labels : tickets;
+    return { since: since?.toISOString() ?? null, labels, examples };
+  }
+
+  /**
+   * Starts a training run: claims the cluster's one training slot (409 HOTLINE_INTEL_TRAINING_RUNNING when taken;
+   * for the scheduler, null when not due or taken) and returns the job at once; `done` settles when the model is
+   * stored (and activated or kept as a candidate).
+   */
+  async startTraining(actor: Actor, options: TrainOptions): Promise<{ job: JobView; done: Promise<TrainOutcome> } | null> {
+    assertCan(actor, 'hotline.intel.model.manage');
+    const rows = await store.findTrainingExamples(this.db, this.config.maxTrainingTickets);
+    const categories = new Set(rows.map((r) => r.label));
+    if (rows.length < this.config.minTrainingTickets || categories.size < 2) {
+      throw new Problem('HOTLINE_INTEL_TOO_FEW_EXAMPLES', {
+        detail: `${rows.length} categorised tickets in ${categories.size} categories; training needs ${this.config.minTrainingTickets} and 2`,
+        extra: { examples: rows.length, categories: categories.size },
+      });
+    }
+    const now = this.deps.clock();
+    await store.failStaleJobs(this.db, now, new Date(now.getTime() - this.config.jobStaleMinutes * 60_000));
+    const job =
+      options.trigger === 'scheduled'
+        ? await store.claimScheduledJob(this.db, now, new Date(now.getTime() - this.config.retrainIntervalHours * HOUR))
+        : await store.insertRunningJob(this.db, { trigger: options.trigger, requested_by: actorRef(actor), now });
+    if (!job) {
+      if (options.trigger === 'scheduled') return null;
+      const running = await store.findRunningJob(this.db);
+      throw new Problem('HOTLINE_INTEL_TRAINING_RUNNING', {
+        detail: running ? `job ${running.id} started at ${iso(running.started_at)} is still running` : undefined,
+        extra: { jobId: running?.id ?? null },
+      });
+    }
+    const examples = rows.map((r) => ({ title: r.title || undefined, detail: r.content || undefined, label: r.label }));
+    const agentLabels = rows.filter((r) => r.labelled).length;
+    const done = this.run(actor, job, examples, agentLabels, options);
+    // The caller may not wait (the API answers 202); the outcome is in the job row either way.
+    done.catch(() => {});
+    return { job: toJobView(job), done };
+  }
+
+  private async run(
+    actor: Actor, job: store.JobRow, examples: TrainingInput['examples'], agentLabels: number, options: TrainOptions,
+  ): Promise<TrainOutcome> {
+    let progress: string | null = null;
+    const onProgress = (m: string) => {
+      progress = m;
+      options.onProgress?.(m);
+    };
+    const beat = setInterval(() => {
+      void store.updateJob(this.db, job.id, { heartbeat_at: this.deps.clock(), ...(progress ? { progress } : {}) }).catch(() => {});
+    }, this.config.heartbeatSeconds * 1000);
+    beat.unref();
+    try {
+      const activeVersion = await store.findActiveVersion(this.db);
+      const activeJson = activeVersion === null ? null : await store.findModelJson(this.db, activeVersion);
+      const input: TrainingInput = {
+        examples,
+        holdoutFraction: this.config.holdoutFraction,
+        baseline: activeVersion !== null && activeJson ? { version: activeVersion, model: activeJson } : null,
+      };
+      const result = this.config.worker ? await trainInWorker(input, onProgress) : trainAndEvaluate(input, onProgress);
+      const labelledTickets = await store.countLabelledTickets(this.db);
+      const { activate, reason } = this.decide(result, activeVersion, options.activate);
+      const now = this.deps.clock();
+      const version = await this.db.transaction().execute(async (trx) => {
+        const { version } = await store.insertModel(trx, {
+          created_at: now, trained_by: actorRef(actor), trigger: options.trigger, examples: result.examples,
+          held_out: result.evaluation.heldOut, labelled_tickets: labelledTickets, agent_labels: agentLabels, labels: result.labels,
+          evaluation: result.evaluation as unknown as Record<string, unknown>, train_seconds: result.trainSeconds, model: result.model,
+        });
+        if (activate) await this.activateIn(trx, actor, version, now, reason);
+        await store.updateJob(trx, job.id, {
+          status: 'succeeded', finished_at: now, heartbeat_at: now, model_version: version, activated: activate,
+          progress: `v${version} ${activate ? 'activated' : 'kept as a candidate'}: ${reason}`,
+        });
+        return version;
+      });
+      if (activate) this.load(TextClassifier.fromJSON(JSON.parse(result.model)), version);
+      onProgress(`stored as version ${version}, ${activate ? 'active' : 'candidate'} (${reason})`);
+      const [model, jobRow] = await Promise.all([store.findModel(this.db, version), store.findJob(this.db, job.id)]);
+      return { job: toJobView(jobRow!), model: toModelView(model!), activated: activate, reason };
+    } catch (err) {
+      const now = this.deps.clock();
+      await store.updateJob(this.db, job.id, { status: 'failed', finished_at: now, heartbeat_at: now, error: (err as Error).message }).catch(() => {});
+      throw err;
+    } finally {
+      clearInterval(beat);
+    }
+  }
+
+  /** The activation rule (docs/hotline-intel.md): not worse than the active model on the same hold-out by more than the margin. */
+  private decide(result: TrainingResult, activeVersion: number | null, forced: boolean | undefined): { activate: boolean; reason: string } {
+    if (forced === true) return { activate: true, reason: 'activation requested' };
+    if (forced === false) return { activate: false, reason: 'kept as a candidate on request' };
+    if (activeVersion === null) return { activate: true, reason: 'no active model' };
+    const f1 = result.evaluation.macroF1;
+    const base = result.evaluation.baseline?.macroF1;
+    if (f1 === undefined) return { activate: false, reason: 'no hold-out to evaluate on' };
+    if (base === undefined) return { activate: true, reason: `the active model v${activeVersion} could not be scored` };
+    const margin = this.config.activationMargin;
+    return f1 >= base - margin
+      ? { activate: true, reason: `macro-F1 ${f1} vs ${base} of v${activeVersion} (margin ${margin})` }
+      : { activate: false, reason: `macro-F1 ${f1} is below ${base} of v${activeVersion} by more than ${margin}` };
+  }
+
+  private async activateIn(trx: Db, actor: Actor, version: number, at: Date, reason: string): Promise<void> {
+    const { previous } = await store.activateModel(trx, version, at);
+    await this.deps.ledger?.append('hotline.intel.model.activate', actor, `classifier-model:${version}`, { version, previous, reason }, { trx });
+  }
+
+  /** Makes a stored version the active one (roll back or forward); ledgered; this node switches at once, others on refresh. */
+  async activate(actor: Actor, version: number): Promise<ModelView> {
+    assertCan(actor, 'hotline.intel.model.manage');
+    if (!(await store.findModel(this.db, version))) {
+      throw new Problem('HOTLINE_INTEL_MODEL_NOT_FOUND', { detail: `classifier model version ${version} does not exist` });
+    }
+    await this.db.transaction().execute((trx) => this.activateIn(trx, actor, version, this.deps.clock(), 'activated by hand'));
+    await this.syncActive();
+    return toModelView((await store.findModel(this.db, version))!);
+  }
+
+  /** Loads the active model if it is not the one this node uses; true when it switched. */
+  syncActive(): Promise<boolean> {
+    this.syncing ??= this.doSync().finally(() => (this.syncing = undefined));
+    return this.syncing;
+  }
+
+  private async doSync(): Promise<boolean> {
+    const version = await store.findActiveVersion(this.db);
+    if (version === null || version === this.loadedVersion) return false;
+    const json = await store.findModelJson(this.db, version);
+    if (!json) return false;
+    this.load(TextClassifier.fromJSON(JSON.parse(json)), version);
+    return true;
+  }
+
+  private load(model: TextClassifier, version: number): void {
+    this.loadedVersion = version;
+    this.deps.onLoad(model, version);
+  }
+
+  /**
+   * The scheduled retraining (every node calls it every `retrainCheckSeconds`): trains when it is on, enough new
+   * examples arrived since the last model and neither a model nor a scheduled attempt is younger than the
+   * interval; the claim lets one node through. Resolves when that training is done.
+   */
+  async retrainIfDue(): Promise<{ trained: boolean; reason: string; outcome?: TrainOutcome }> {
+    if (this.config.retrainIntervalHours <= 0) return { trained: false, reason: 'scheduled retraining is off' };
+    const fresh = await this.newSinceLastModel();
+    if (fresh.since && fresh.examples < this.config.retrainMinNewExamples) {
+      return { trained: false, reason: `${fresh.examples} new examples since the last model (need ${this.config.retrainMinNewExamples})` };
+    }
+    let started;
+    try {
+      started = await this.startTraining(systemActor('scheduler'), { trigger: 'scheduled' });
+    } catch (err) {
+      if (err instanceof Problem && err.code === 'HOTLINE_INTEL_TOO_FEW_EXAMPLES') return { trained: false, reason: err.detail ?? err.title };
+      throw err;
+    }
+    if (!started) return { trained: false, reason: 'not due, or another node is training' };
+    const outcome = await started.done;
+    return { trained: true, reason: outcome.reason, outcome };
+  }
+
+  /**
+   * An agent's category for a ticket (数据标注): stored as a label with the model's suggestion at that moment; the
+   * next training learns the label instead of the ticket's own category.
+   */
+  async addLabel(actor: Actor, input: { ticketId: string; categoryId: string }): Promise<LabelView> {
+    assertCan(actor, 'hotline.intel.label');
+    const ticket = await findTicket(this.db, input.ticketId);
+    if (!ticket) throw new Problem('HOTLINE_TICKET_NOT_FOUND', { detail: `ticket ${input.ticketId} does not exist` });
+    const category = await findCategory(this.db, input.categoryId);
+    if (!category) throw new Problem('HOTLINE_CATEGORY_NOT_FOUND', { errors: [{ field: '/body/categoryId', message: 'no such category' }] });
+    const suggested = this.deps.suggest(ticket.title, ticket.content);
+    const row = await store.insertLabel(this.db, {
+      ticket_id: ticket.id,
+      category_id: category.id,
+      label: category.level1,
+      text: normalizeText(`${ticket.title}\n${ticket.content}`),
+      suggested,
+      model_version: suggested === null ? null : this.loadedVersion,
+      source: 'agent',
+      actor: actorRef(actor),
+      created_at: this.deps.clock(),
+    });
+    return {
+      id: row.id,
+      ticketId: row.ticket_id,
+      categoryId: row.category_id,
+      label: row.label,
+      suggested: row.suggested,
+      agrees: row.suggested === null ? null : row.suggested === row.label,
+      modelVersion: row.model_version,
+      source: row.source,
+      createdAt: iso(row.created_at),
+    };
+  }
+}

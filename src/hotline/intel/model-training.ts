@@ -1,0 +1,147 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { classificationReport, type ClassMetrics } from './classification-metrics.js';
+import { TextClassifier, type LabeledText } from './text-classifier.js';
+
+/** What one training run needs: plain data, so it can cross to a worker thread. */
+export interface TrainingInput {
+  examples: LabeledText[];
+  /** Share of the examples held out for the evaluation (by a hash of the text: the same texts every time). */
+  holdoutFraction: number;
+  /** The active model (JSON text), scored on the same hold-out so the two are compared on equal terms. */
+  baseline?: { version: number; model: string } | null;
+  userWords?: string[];
+}
+
+/** Accuracy and macro-F1 of one model on the hold-out. */
+export interface HoldoutScore {
+  accuracy: number;
+  macroF1: number;
+}
+
+/** Stored with every model version (the `evaluation` column). */
+export interface ModelEvaluation extends Partial<HoldoutScore> {
+  /** how the hold-out is chosen, for whoever reads the figures later */
+  method: 'holdout-sha1';
+  holdoutFraction: number;
+  heldOut: number;
+  perClass?: ClassMetrics[];
+  /** the model that was active at training time, scored on the same hold-out */
+  baseline: ({ version: number } & HoldoutScore) | null;
+}
+
+export interface TrainingResult {
+  /** TextClassifier.toJSON() as JSON text */
+  model: string;
+  labels: string[];
+  /** examples trained on (hold-out excluded) */
+  examples: number;
+  trainSeconds: number;
+  evaluation: ModelEvaluation;
+}
+
+/**
+ * Whether an example belongs to the evaluation hold-out: the first 32 bits of SHA-1 over its title and body,
+ * as a fraction of 2^32, below `fraction`. Depends on the text only, so the hold-out is the same texts for every
+ * version (two versions are compared on texts neither was trained on) and identical texts fall on one side.
+ */
+export function inHoldout(e: { title?: string; detail?: string }, fraction: number): boolean {
+  if (fraction <= 0) return false;
+  const h = createHash('sha1').update(`${e.title ?? ''}\u0002${e.detail ?? ''}`).digest();
+  return h.readUInt32BE(0) / 2 ** 32 < fraction;
+}
+
+const round4 = (x: number) => Math.round(x * 10_000) / 10_000;
+
+function score(model: TextClassifier, test: LabeledText[], labels: string[]) {
+  const report = classificationReport(
+    test.map((e) => e.label),
+    test.map((e) => model.predict({ title: e.title, detail: e.detail }).label),
+    labels,
+  );
+  return report;
+}
+
+/**
+ * Trains on every example outside the hold-out and evaluates on the hold-out (the stored model is this one: it
+ * never saw its test texts). CPU-bound: call it in a worker thread (`trainInWorker`) on a server.
+ */
+export function trainAndEvaluate(input: TrainingInput, onProgress: (message: string) => void = () => {}): TrainingResult {
+  const started = performance.now();
+  const train: LabeledText[] = [];
+  const test: LabeledText[] = [];
+  for (const e of input.examples) (inHoldout(e, input.holdoutFraction) ? test : train).push(e);
+  if (new Set(train.map((e) => e.label)).size < 2) throw new Error('the training share holds fewer than two categories');
+  onProgress(`training on ${train.length} examples, ${test.length} held out for the evaluation…`);
+  const model = TextClassifier.train({ examples: train, userWords: input.userWords, onProgress });
+  const trainSeconds = (performance.now() - started) / 1000;
+  const evaluation: ModelEvaluation = { method: 'holdout-sha1', holdoutFraction: input.holdoutFraction, heldOut: test.length, baseline: null };
+  if (test.length > 0) {
+    const r = score(model, test, model.labels);
+    evaluation.accuracy = round4(r.accuracy);
+    evaluation.macroF1 = round4(r.macroF1);
+    evaluation.perClass = r.perClass.map((m) => ({ ...m, precision: round4(m.precision), recall: round4(m.recall), f1: round4(m.f1) }));
+    onProgress(`hold-out: accuracy ${r.accuracy.toFixed(4)}, macro-F1 ${r.macroF1.toFixed(4)} on ${test.length} examples`);
+    if (input.baseline) {
+      const active = TextClassifier.fromJSON(JSON.parse(input.baseline.model));
+      const b = score(active, test, model.labels);
+      evaluation.baseline = { version: input.baseline.version, accuracy: round4(b.accuracy), macroF1: round4(b.macroF1) };
+      onProgress(`active model v${input.baseline.version} on the same hold-out: accuracy ${b.accuracy.toFixed(4)}, macro-F1 ${b.macroF1.toFixed(4)}`);
+    }
+  }
+  model.summary.evaluation = { ...evaluation, perClass: undefined };
+  return { model: JSON.stringify(model.toJSON()), labels: model.labels, examples: train.length, trainSeconds, evaluation };
+}
+
+/** Messages between `trainInWorker` and `classifier-worker.ts`. */
+export type WorkerMessage =
+  | { type: 'progress'; message: string }
+  | { type: 'done'; result: TrainingResult }
+  | { type: 'error'; message: string };
+
+/** tsx's ESM API file (the package's `import` export: require.resolve would give the CommonJS one). */
+function tsxEsmApi(): string {
+  const pkgFile = createRequire(import.meta.url).resolve('tsx/package.json');
+  const pkg = JSON.parse(readFileSync(pkgFile, 'utf8')) as { exports: Record<string, { import: { default: string } }> };
+  return path.join(path.dirname(pkgFile), pkg.exports['./esm/api'].import.default);
+}
+
+/**
+ * The worker module: the compiled `.js` next to this file in dist/, or the `.ts` source under tsx/vitest, where
+ * a small bootstrap registers tsx's loader in the worker first (Node 20 workers ignore `--import` in execArgv).
+ */
+function startWorker(workerData: TrainingInput): Worker {
+  const fromSource = import.meta.url.endsWith('.ts');
+  const url = new URL(fromSource ? './classifier-worker.ts' : './classifier-worker.js', import.meta.url);
+  if (!fromSource) return new Worker(url, { workerData });
+  const tsx = pathToFileURL(tsxEsmApi()).href;
+  const bootstrap = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); });`;
+  return new Worker(bootstrap, { eval: true, workerData });
+}
+
+/**
+ * `trainAndEvaluate` in a `node:worker_threads` worker, so the server keeps answering while a model trains.
+ * Progress messages arrive through `onProgress`; the promise settles when the worker is done.
+ */
+export function trainInWorker(input: TrainingInput, onProgress: (message: string) => void = () => {}): Promise<TrainingResult> {
+  return new Promise((resolve, reject) => {
+    const worker = startWorker(input);
+    let settled = false;
+    const settle = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      fn();
+    };
+    worker.on('message', (m: WorkerMessage) => {
+      if (m.type === 'progress') onProgress(m.message);
+      else if (m.type === 'done') settle(() => resolve(m.result));
+      else settle(() => reject(new Error(m.message)));
+    });
+    worker.once('error', (err) => settle(() => reject(err)));
+    worker.once('exit', (code) => settle(() => reject(new Error(`the training worker exited with code ${code} before finishing`))));
+  });
+}
