@@ -12,7 +12,7 @@ const Cockpit = lazy(() => import('./faces/cockpit.js').then((m) => ({ default: 
 
 /** Who may open which face (the API checks again on every call). */
 export const faceRoles = {
-  work: ['agent', 'handler', 'supervisor'],
+  work: ['agent', 'handler', 'supervisor', 'dept_data_owner', 'data_admin'],
   cockpit: ['leader', 'supervisor'],
 } as const;
 
@@ -155,11 +155,11 @@ function Home() {
   );
 }
 
-const demoRoles = ['citizen', 'agent', 'handler', 'supervisor', 'leader'];
+const demoRoles = ['citizen', 'agent', 'handler', 'supervisor', 'leader', 'dept_data_owner', 'data_admin'];
 
 /** After login, each role lands on its face unless the link asked for a page. */
 const landing = (roles: string[]): string => {
-  if (roles.some((r) => r === 'agent' || r === 'handler' || r === 'supervisor' || r === 'admin')) return '/work';
+  if (roles.some((r) => ['agent', 'handler', 'supervisor', 'admin', 'dept_data_owner', 'data_admin'].includes(r))) return '/work';
   if (roles.includes('leader')) return '/cockpit';
   return '/portal';
 };

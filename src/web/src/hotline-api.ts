@@ -1,64 +1,25 @@
 import { api, documentedRoute, notDocumented, withQuery } from './api.js';
+// Types only (erased by the build): the screens read the very shapes the server's routes whitelist.
+import type { PublicTicketEventView, PublicTicketView, TicketEventView, TicketView } from '../../hotline/ticket-view.js';
+import type { DistrictCounts } from '../../hotline/ticket-service.js';
+
+export type { DistrictCounts };
 
 /**
  * The hotline API the screens call, typed after `/openapi.json` (src/hotline routes). All URLs live here, so a
  * change of the API is one edit.
  */
-export interface Ticket {
-  id: string;
-  number: string;
-  channel: string;
-  citizenName: string | null;
-  citizenPhone: string | null;
-  masked: boolean;
-  title: string;
-  content: string;
-  address: string | null;
-  lon: number | null;
-  lat: number | null;
-  areaId: string | null;
-  districtId: string | null;
-  categoryId: string | null;
-  urgency: string;
-  tags: string[];
-  status: string;
-  unitId: string | null;
-  mainTicketId: string | null;
-  supervised: boolean;
-  signOverdue: boolean;
-  overdue: boolean;
-  deadlineWarning: boolean;
-  returnCount: number;
-  reopenCount: number;
-  returnReason: string | null;
-  replyText: string | null;
-  result: string | null;
-  visitContacted: boolean | null;
-  visitSolved: boolean | null;
-  satisfaction: string | null;
-  createdAt: string;
-  updatedAt: string;
-  dispatchedAt: string | null;
-  signDueAt: string | null;
-  acceptedAt: string | null;
-  dueAt: string | null;
-  answeredAt: string | null;
-  visitedAt: string | null;
-  closedAt: string | null;
+/** The server's ticket as `GET /api/hotline/tickets/:id` hands it out, plus `allowed` on the detail. */
+export type Ticket = TicketView & {
   /** the actions the reader may take now (detail only) */
   allowed?: string[];
-}
+};
 
-export interface TicketEvent {
-  id: number;
-  at: string;
-  actor: string;
-  actorOrgId: string | null;
-  action: string;
-  fromStatus: string | null;
-  toStatus: string | null;
-  details: Record<string, unknown>;
-}
+export type TicketEvent = TicketEventView;
+
+/** `GET /api/hotline/track`: the public lookup by number + phone (status, reply, rating; nothing personal). */
+export type PublicTicket = PublicTicketView;
+export type PublicTicketEvent = PublicTicketEventView;
 
 export interface TicketPage {
   items: Ticket[];
@@ -104,6 +65,8 @@ export interface TicketFilter {
   categoryId?: string;
   overdue?: boolean;
   supervised?: boolean;
+  /** the return visit's rating: satisfied | basically_satisfied | unsatisfied */
+  satisfaction?: string[];
   text?: string;
   page?: number;
   pageSize?: number;
@@ -218,11 +181,11 @@ export const hotline = {
   kpiTrend: (q: { period?: string; from?: string; to?: string }) => api<KpiTrend>('GET', withQuery(`${H}/kpi/trend`, q)),
   draftReply: (body: { title: string; content: string; unitName?: string | null }) =>
     api<{ text: string; method: string }>('POST', `${H}/replies/draft`, body),
-  /** A citizen's lookup by number + phone: the public view of the ticket and its timeline. */
-  track: async (number: string, phone: string) => {
-    if (!(await documentedRoute('GET', `${H}/track`))) throw notDocumented('GET', `${H}/track`);
-    return api<{ ticket: Ticket; timeline: TicketEvent[] }>('GET', withQuery(`${H}/track`, { number, phone }));
-  },
+  /** A citizen's lookup by number + phone (no login): the public view of the ticket and its timeline. */
+  track: (number: string, phone: string) =>
+    api<{ ticket: PublicTicket; timeline: PublicTicketEvent[] }>('GET', withQuery(`${H}/track`, { number, phone })),
+  /** Tickets, open and overdue tickets per district (the cockpit map). */
+  districtCounts: (q: { from?: string; to?: string } = {}) => api<DistrictCounts>('GET', withQuery(`${H}/district-counts`, q)),
 };
 
 export const categoryLabel = (c: Category | undefined): string =>

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { api, documentedRoute, notDocumented, useLoad, ApiError, withQuery } from '../api.js';
 import { useI18n } from '../i18n.js';
-import { hotline, pct, type Area, type KpiRates, type KpiTable } from '../hotline-api.js';
+import { hotline, pct, type KpiRates, type KpiTable } from '../hotline-api.js';
 import { navigate, useQueryParams, useRoute } from '../router.js';
 import { EChart, DEMO_CITY_MAP, demoCityGeo, type ChartOption } from '../ui/echart.js';
 import { ErrorBox, Loading, NotYet } from '../ui/status.js';
@@ -147,21 +147,16 @@ function rangeOf(period: string): { period?: string; from?: string; to?: string 
   return { from: day(new Date(now.getFullYear(), now.getMonth(), 1)), to: day(tomorrow) };
 }
 
-/** Tickets and overdue tickets per district: the ticket list's `total`, asked per district (two small calls each). */
+/**
+ * Tickets and overdue tickets per district of the map (`GET /api/hotline/district-counts`, one call, the last 365
+ * days); a district of the map the server does not know shows zeros.
+ */
 async function loadDensity(): Promise<DistrictCounts[]> {
-  const areas = await hotline.areas();
-  const districts = areas.filter((a: Area) => a.level === 'district');
-  return Promise.all(
-    demoCityGeo.features.map(async (f) => {
-      const area = districts.find((d) => d.name === f.properties.name) ?? null;
-      if (!area) return { name: f.properties.name, areaId: null, tickets: 0, overdue: 0 };
-      const [all, overdue] = await Promise.all([
-        hotline.listTickets({ areaId: area.id, pageSize: 1 }),
-        hotline.listTickets({ areaId: area.id, overdue: true, pageSize: 1 }),
-      ]);
-      return { name: area.name, areaId: area.id, tickets: all.total, overdue: overdue.total };
-    }),
-  );
+  const counts = await hotline.districtCounts();
+  return demoCityGeo.features.map((f) => {
+    const d = counts.districts.find((x) => x.name === f.properties.name);
+    return d ? { name: d.name, areaId: d.areaId, tickets: d.tickets, overdue: d.overdue } : { name: f.properties.name, areaId: null, tickets: 0, overdue: 0 };
+  });
 }
 
 function RateCard({ label, value, composite }: { label: string; value: number | null; composite?: boolean }) {

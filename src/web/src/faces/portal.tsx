@@ -3,15 +3,19 @@ import { ApiError, useLoad } from '../api.js';
 import { useI18n } from '../i18n.js';
 import { useAuth } from '../auth.js';
 import { Login } from '../app.js';
-import { categoryLabel, hotline, type Assist, type Category, type Ticket, type TicketEvent } from '../hotline-api.js';
+import { categoryLabel, hotline, type Assist, type Category, type PublicTicket, type PublicTicketEvent, type Ticket } from '../hotline-api.js';
 import { href, navigate, useRoute } from '../router.js';
 import { EChart, DEMO_CITY_MAP, districtAt, type ChartOption } from '../ui/echart.js';
 import { ErrorBox, Loading } from '../ui/status.js';
 import { fmtTime, StatusBadge, Timeline } from '../ui/ticket-bits.js';
+import { DataCatalog, MyDataUsage } from './portal-data.js';
 
 const toError = (err: unknown): ApiError => (err instanceof ApiError ? err : new ApiError(0, 'Error', null, String(err), null));
 
-/** 市民 portal: file an appeal, track it by number and phone, read the reply, rate it. Works on a phone. */
+/**
+ * 市民 portal: file an appeal, track it by number and phone, read the reply, rate it; browse the open data catalog
+ * and see who used my data. Works on a phone.
+ */
 export function Portal() {
   const { t } = useI18n();
   const route = useRoute();
@@ -20,6 +24,8 @@ export function Portal() {
     { id: 'new', label: t('portal_new') },
     { id: 'track', label: t('portal_track') },
     { id: 'mine', label: t('portal_mine') },
+    { id: 'data', label: t('portal_data') },
+    { id: 'usage', label: t('portal_usage') },
   ];
   return (
     <section className="portal" aria-labelledby="portal-title">
@@ -30,7 +36,7 @@ export function Portal() {
           <a key={tab.id} href={`#/portal/${tab.id}`} aria-current={sub === tab.id ? 'page' : undefined}>{tab.label}</a>
         ))}
       </nav>
-      {sub === 'track' ? <Track /> : sub === 'mine' ? <Mine /> : <FileAppeal />}
+      {sub === 'track' ? <Track /> : sub === 'mine' ? <Mine /> : sub === 'data' ? <DataCatalog /> : sub === 'usage' ? <MyDataUsage /> : <FileAppeal />}
     </section>
   );
 }
@@ -265,7 +271,7 @@ function Track() {
   const [phone, setPhone] = useState(route.query.get('phone') ?? '');
   const asked = route.query.get('number');
   const askedPhone = route.query.get('phone') ?? '';
-  const found = useLoad(asked ? () => lookUp(asked, askedPhone) : null, [asked, askedPhone]);
+  const found = useLoad(asked ? () => hotline.track(asked, askedPhone) : null, [asked, askedPhone]);
   return (
     <div>
       <form className="form" onSubmit={(e) => { e.preventDefault(); navigate('/portal/track', { number: number.trim(), phone: phone.trim() }); }} aria-label={t('portal_track')}>
@@ -288,25 +294,9 @@ function Track() {
   );
 }
 
-/**
- * By number + phone through the public lookup when the server has one; otherwise (ROUTE_NOT_FOUND) the logged-in
- * citizen's own tickets are searched for the number.
- */
-async function lookUp(number: string, phone: string): Promise<{ ticket: Ticket; timeline: TicketEvent[] }> {
-  try {
-    return await hotline.track(number, phone);
-  } catch (err) {
-    if (!(err instanceof ApiError) || err.code !== 'ROUTE_NOT_FOUND') throw err;
-  }
-  const page = await hotline.listTickets({ text: number, pageSize: 5 });
-  const hit = page.items.find((x) => x.number === number);
-  if (!hit) throw new ApiError(404, 'Ticket not found', '工单不存在', `no ticket ${number} with this phone`, 'HOTLINE_TICKET_NOT_FOUND');
-  const [ticket, timeline] = await Promise.all([hotline.getTicket(hit.id), hotline.timeline(hit.id)]);
-  return { ticket, timeline };
-}
-
-function TicketCard({ ticket, timeline, onChanged }: { ticket: Ticket; timeline: TicketEvent[]; onChanged(): void }) {
+function TicketCard({ ticket, timeline, onChanged }: { ticket: PublicTicket; timeline: PublicTicketEvent[]; onChanged(): void }) {
   const { t, lang } = useI18n();
+  const { me } = useAuth();
   return (
     <article className="form" aria-labelledby={`tk-${ticket.id}`} data-testid="tracked">
       <h2 id={`tk-${ticket.id}`}>
@@ -321,14 +311,19 @@ function TicketCard({ ticket, timeline, onChanged }: { ticket: Ticket; timeline:
         </div>
       ) : <p className="muted">{t('no_reply_yet')}</p>}
       {ticket.satisfaction && <p data-testid="rated">{t('t_satisfaction')}: {t(`sat_${ticket.satisfaction}`)}</p>}
-      {ticket.status === 'answered' && (ticket.allowed ?? ['visit']).includes('visit') && <Rate ticket={ticket} onDone={onChanged} />}
+      {ticket.status === 'answered' && ticket.allowed.includes('visit') && <Rate ticket={ticket} onDone={onChanged} />}
+      {ticket.status === 'answered' && !ticket.allowed.includes('visit') && !me && (
+        <p className="muted" data-testid="login-to-rate">
+          <a href={href('/login', { next: location.hash.slice(1) })}>{t('login')}</a> · {t('track_login_to_rate')}
+        </p>
+      )}
       <h3>{t('timeline')}</h3>
       <Timeline events={timeline} />
     </article>
   );
 }
 
-function Rate({ ticket, onDone }: { ticket: Ticket; onDone(): void }) {
+function Rate({ ticket, onDone }: { ticket: Pick<Ticket, 'id'>; onDone(): void }) {
   const { t } = useI18n();
   const [contacted, setContacted] = useState<boolean | null>(null);
   const [solved, setSolved] = useState<boolean | null>(null);

@@ -7,6 +7,8 @@ import { href, navigate, useQueryParams, useRoute } from '../router.js';
 import { ErrorBox, Loading } from '../ui/status.js';
 import { Countdown, fmtTime, StatusBadge, Timeline } from '../ui/ticket-bits.js';
 import { CategorySelect, SuggestionChips, useAssist } from './portal.js';
+import { ShareInbox } from './share-inbox.js';
+import { shareRoles } from '../catalog-api.js';
 
 const toError = (err: unknown): ApiError => (err instanceof ApiError ? err : new ApiError(0, 'Error', null, String(err), null));
 
@@ -14,8 +16,6 @@ interface Queue {
   id: string;
   label: string;
   filter: TicketFilter;
-  /** a rule the list API cannot express yet, applied to the page shown */
-  keep?: (t: Ticket) => boolean;
 }
 
 /** The queues each role works from; filters go to the list API and into the URL. */
@@ -38,7 +38,7 @@ function queuesFor(roles: string[], t: (k: string) => string): Queue[] {
   if (admin || roles.includes('supervisor')) {
     q.push(
       { id: 'supervised', label: t('q_supervised'), filter: { supervised: true } },
-      { id: 'unsatisfied', label: t('q_unsatisfied'), filter: { status: ['visited', 'closed'] }, keep: (x) => x.satisfaction === 'unsatisfied' },
+      { id: 'unsatisfied', label: t('q_unsatisfied'), filter: { satisfaction: ['unsatisfied'] } },
     );
     if (!q.some((x) => x.id === 'intake')) q.push({ id: 'intake', label: t('q_intake'), filter: { status: ['received'] } });
   }
@@ -47,12 +47,20 @@ function queuesFor(roles: string[], t: (k: string) => string): Queue[] {
   return q;
 }
 
-/** 工作台: a queue per role, ticket detail with the timeline and the actions allowed now, bulk actions, keys. */
+/** Roles that work tickets; the data owner and the data bureau work sharing requests only. */
+const ticketRoles = ['agent', 'handler', 'supervisor', 'admin'];
+
+/**
+ * 工作台: a queue per role, ticket detail with the timeline and the actions allowed now, bulk actions, keys; the
+ * sharing-request inbox (共享申请) for data owners, the data bureau and units that asked for data.
+ */
 export function Workbench() {
   const route = useRoute();
+  const { hasRole } = useAuth();
   const segments = route.path.split('/').filter(Boolean);
   if (segments[1] === 't' && segments[2]) return <TicketDetail id={segments[2]} />;
   if (segments[1] === 'new') return <NewCall />;
+  if (segments[1] === 'share' || !hasRole(...ticketRoles)) return <ShareInbox />;
   return <QueueView />;
 }
 
@@ -83,7 +91,7 @@ function QueueView() {
   const dir = useDirectory();
   const filter: TicketFilter = { ...queue.filter, text: text || undefined, page, pageSize: 20, areaId };
   const list = useLoad(() => hotline.listTickets(filter), [JSON.stringify(filter)]);
-  const items = (list.data?.items ?? []).filter(queue.keep ?? (() => true));
+  const items = list.data?.items ?? [];
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [cursor, setCursor] = useState(0);
   const [bulkResult, setBulkResult] = useState<{ ok: number; failed: { number: string; error: ApiError }[] } | null>(null);
@@ -152,6 +160,9 @@ function QueueView() {
         </ul>
         {(me?.roles.includes('agent') || me?.roles.includes('admin')) && (
           <p><a className="button" href="#/work/new">{t('q_new_call')}</a></p>
+        )}
+        {me?.roles.some((r) => (shareRoles as readonly string[]).includes(r)) && (
+          <p><a href="#/work/share" data-testid="share-link">{t('share_inbox')}</a></p>
         )}
         <p className="kbd">{t('kbd_help')}</p>
       </nav>

@@ -1,11 +1,11 @@
 import { useEffect, useState } from 'react';
 import { useI18n } from '../i18n.js';
-import type { Ticket, TicketEvent } from '../hotline-api.js';
+import type { PublicTicketEvent, Ticket } from '../hotline-api.js';
 
 export const fmtTime = (iso: string | null | undefined, lang: 'zh' | 'en'): string =>
   iso ? new Date(iso).toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-GB', { dateStyle: 'short', timeStyle: 'short' }) : '—';
 
-export function StatusBadge({ ticket }: { ticket: Pick<Ticket, 'status' | 'overdue' | 'signOverdue' | 'supervised' | 'deadlineWarning'> }) {
+export function StatusBadge({ ticket }: { ticket: Pick<Ticket, 'status' | 'overdue' | 'signOverdue'> & Partial<Pick<Ticket, 'supervised'>> }) {
   const { t } = useI18n();
   return (
     <span className="badges">
@@ -41,7 +41,7 @@ export function Countdown({ ticket }: { ticket: Ticket }) {
 }
 
 /** The ticket's timeline: who did what and when; the citizen sees the actions, staff also the notes. */
-export function Timeline({ events }: { events: TicketEvent[] }) {
+export function Timeline({ events }: { events: (PublicTicketEvent & { details?: Record<string, unknown> })[] }) {
   const { t, lang } = useI18n();
   return (
     <ol className="timeline" data-testid="timeline">
@@ -50,15 +50,15 @@ export function Timeline({ events }: { events: TicketEvent[] }) {
           <time dateTime={e.at}>{fmtTime(e.at, lang)}</time>
           <strong>{eventLabel(e, t)}</strong>
           {e.toStatus && e.toStatus !== e.fromStatus && <span className="muted"> → {t(`status_${e.toStatus}`)}</span>}
-          {typeof e.details.reason === 'string' && <div>{t('reason')}: {e.details.reason}</div>}
-          {typeof e.details.note === 'string' && <div>{t('note')}: {e.details.note}</div>}
+          {typeof e.details?.reason === 'string' && <div>{t('reason')}: {e.details.reason}</div>}
+          {typeof e.details?.note === 'string' && <div>{t('note')}: {e.details.note}</div>}
         </li>
       ))}
     </ol>
   );
 }
 
-const eventLabel = (e: TicketEvent, t: (k: string) => string): string => {
+const eventLabel = (e: Pick<PublicTicketEvent, 'action'>, t: (k: string) => string): string => {
   const key = `action_${e.action}`;
   const label = t(key);
   if (label !== key) return label;
