@@ -128,8 +128,8 @@ export class TemporalService {
       const origin = from ?? '1970-01-01T00:00:00.000Z';
       // Whole-hour periods of numeric methods come from the hourly rollup (60× fewer rows for minute data).
       const rows = rollupAnswers(methods, ms / 1000, f, origin)
-        ? await aggregateHourly(this.db, f, methods, `${ms / 1000} seconds`, origin)
-        : await aggregateHistory(this.db, f, methods, `${ms / 1000} seconds`, origin);
+        ? await aggregateHourly(this.db, f, methods, ms / 1000, origin)
+        : await aggregateHistory(this.db, f, methods, ms / 1000, origin);
       for (const r of rows) {
         if (!allowed(r.entity_id, r.attr)) continue;
         const e = out.get(r.entity_id)!;
