@@ -1,14 +1,9 @@
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestHub, type TestHub } from '../support/test-hub.js';
-import { DEMO_PASSWORD, seedDemoCity } from '../../src/server/demo-city.js';
-import { ensureWebBuild } from './web-build.js';
+import type { TestHub } from '../support/test-hub.js';
+import { DEMO_PASSWORD } from '../../src/server/demo-city.js';
+import { screenshots, serveDemoCity } from './web-hub.js';
 import { launchBrowser, login, newPerson, watchConsole, type Browser, type Page } from './browser.js';
-
-const screenshots = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../docs/screenshots');
 const DAY = 86_400_000;
 
 /**
@@ -23,13 +18,8 @@ describe('web app: data catalog, sharing requests, who used my data', { timeout:
   let now = new Date();
 
   beforeAll(async () => {
-    await ensureWebBuild();
-    hub = await createTestHub('pglite', { clock: () => now });
-    await seedDemoCity(hub, () => undefined);
-    await hub.http.listen({ port: 0, host: '127.0.0.1' });
-    base = `http://127.0.0.1:${(hub.http.server.address() as AddressInfo).port}`;
+    ({ hub, base } = await serveDemoCity({ clock: () => now }));
     browser = await launchBrowser();
-    mkdirSync(screenshots, { recursive: true });
   }, 300_000);
 
   afterAll(async () => {

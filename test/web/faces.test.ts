@@ -1,14 +1,9 @@
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestHub, type TestHub } from '../support/test-hub.js';
-import { DEMO_PASSWORD, seedDemoCity } from '../../src/server/demo-city.js';
-import { ensureWebBuild } from './web-build.js';
+import type { TestHub } from '../support/test-hub.js';
+import { DEMO_PASSWORD } from '../../src/server/demo-city.js';
+import { screenshots, serveDemoCity } from './web-hub.js';
 import { launchBrowser, login, newPerson, watchConsole, type Browser } from './browser.js';
-
-const screenshots = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../docs/screenshots');
 
 /**
  * Each face of the production build on the seeded demo city: it shows its data, logs no console error, and
@@ -20,13 +15,8 @@ describe('web app faces on the demo city', { timeout: 60_000 }, () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    await ensureWebBuild();
-    hub = await createTestHub('pglite');
-    await seedDemoCity(hub, () => undefined);
-    await hub.http.listen({ port: 0, host: '127.0.0.1' });
-    base = `http://127.0.0.1:${(hub.http.server.address() as AddressInfo).port}`;
+    ({ hub, base } = await serveDemoCity());
     browser = await launchBrowser();
-    mkdirSync(screenshots, { recursive: true });
   }, 300_000);
 
   afterAll(async () => {

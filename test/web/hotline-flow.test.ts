@@ -1,15 +1,11 @@
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { tmpdir } from 'node:os';
 import type { Actor } from '../../src/platform/auth/roles.js';
 import { createTestHub, type TestHub } from '../support/test-hub.js';
 import { ensureWebBuild } from './web-build.js';
 import { launchBrowser, login, newPerson, watchConsole, type Browser, type Page } from './browser.js';
-
-const screenshots = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../docs/screenshots');
+import { screenshots, serveHub } from './web-hub.js';
 const PASSWORD = 'Flow-test-2026';
 const admin: Actor = { kind: 'user', id: '00000000-0000-4000-8000-000000000001', username: 'test-setup', roles: ['admin'] };
 
@@ -54,10 +50,8 @@ describe('web app: the hotline from appeal to cockpit', { timeout: 60_000 }, () 
     await hotline.transition(handlerActor, old.id, 'answer', { replyText: '已安排维修', result: 'unsolved' });
     await hotline.transition(agentActor, old.id, 'visit', { contacted: false, solved: false, satisfaction: 'unsatisfied' });
 
-    await hub.http.listen({ port: 0, host: '127.0.0.1' });
-    base = `http://127.0.0.1:${(hub.http.server.address() as AddressInfo).port}`;
+    base = await serveHub(hub);
     browser = await launchBrowser();
-    mkdirSync(screenshots, { recursive: true });
   }, 300_000);
 
   afterAll(async () => {
