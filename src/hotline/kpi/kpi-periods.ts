@@ -108,3 +108,9 @@ export const periodStarts = (from: Date, to: Date, period: Period, timeZone: str
   for (let s = periodStart(from, period, timeZone); s < to; s = nextPeriodStart(s, period, timeZone)) out.push(s);
   return out;
 };
+
+/** The instant a local date (`2026-06-15`) starts, or the start of the day `plusDays` later. */
+export const localDayStart = (day: string, timeZone: string, plusDays = 0): Date => {
+  const [year, month, date] = day.split('-').map(Number);
+  return localToInstant({ year, month, day: date + plusDays }, timeZone);
+};

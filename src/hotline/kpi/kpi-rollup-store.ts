@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../../platform/db/database.js';
 import { branchCounts, countColumns, eventBranches } from './kpi-store.js';
+import { localDayStart } from './kpi-periods.js';
 import './kpi-tables.js';
 
 /**
@@ -77,18 +78,23 @@ export async function refreshRollup(db: Db, timeZone: string, beforeDay: string,
 }
 
 /**
- * Counts the days from the tickets into roll-up rows: per branch, one index range per day (the day's local
- * midnight to the next), grouped by day and the three keys, then the branches summed. Raw SQL for the same
- * reasons as kpi-store.ts (FILTER aggregates, time zone arithmetic).
+ * Counts the days from the tickets into roll-up rows: per branch and run of consecutive days, one index range
+ * (the run's first local midnight to the one after its last day) grouped by local day and the three keys; then
+ * the branches summed. The bounds are constants so the planner sees the range (a join against a list of days
+ * planned a scan of the whole table per branch). Raw SQL for the same reasons as kpi-store.ts (FILTER
+ * aggregates, time zone arithmetic).
  */
 async function rollUpDays(trx: Db, timeZone: string, days: string[]): Promise<void> {
-  const parts = eventBranches.map((b) => {
-    const at = sql.ref(`t.${b.column}`);
-    return sql`select d.day, t.unit_id, t.district_id, t.category_id, ${branchCounts(b)}
-      from unnest(${days}::date[]) as d(day)
-        join hotline_ticket t on ${at} >= d.day::timestamp at time zone ${timeZone} and ${at} < (d.day + 1)::timestamp at time zone ${timeZone}
-      where t.main_ticket_id is null
-      group by 1, 2, 3, 4`;
+  const parts = dayRuns(days).flatMap(([first, last]) => {
+    const lo = localDayStart(first, timeZone);
+    const hi = localDayStart(last, timeZone, 1);
+    return eventBranches.map((b) => {
+      const at = sql.ref(`t.${b.column}`);
+      return sql`select (${at} at time zone ${timeZone})::date as day, t.unit_id, t.district_id, t.category_id, ${branchCounts(b)}
+        from hotline_ticket t
+        where t.main_ticket_id is null and ${at} >= ${lo} and ${at} < ${hi}
+        group by 1, 2, 3, 4`;
+    });
   });
   const columns = countColumns.map((c) => sql.ref(c));
   const sums = countColumns.map((c) => sql`sum(x.${sql.ref(c)})`);
@@ -97,3 +103,15 @@ async function rollUpDays(trx: Db, timeZone: string, days: string[]): Promise<vo
     from (${sql.join(parts, sql` union all `)}) as x
     group by 1, 2, 3, 4`.execute(trx);
 }
+
+/** Sorted days as runs of consecutive days: ['06-01', '06-02', '06-05'] → [['06-01', '06-02'], ['06-05', '06-05']]. */
+const dayRuns = (days: string[]): [string, string][] => {
+  const runs: [string, string][] = [];
+  const next = (d: string) => new Date(Date.parse(`${d}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+  for (const day of [...days].sort()) {
+    const run = runs.at(-1);
+    if (run && next(run[1]) === day) run[1] = day;
+    else runs.push([day, day]);
+  }
+  return runs;
+};
