@@ -56,6 +56,8 @@ export interface QueryParams {
   limit?: number;
   offset?: number;
   count?: boolean;
+  /** `a,!b`: sort by attribute a ascending, then b descending (then id); `id` sorts by the entity id. */
+  orderBy?: string;
   options?: string;
   format?: string;
   lang?: string;
@@ -559,6 +561,19 @@ export class EntityService {
     return { filter, q, geo };
   }
 
+  /** `orderBy=a,!b`: attribute names (expanded with the @context), `!` for descending, `id` for the entity id. */
+  private parseOrderBy(ctx: LdContext, raw: string | undefined): store.EntityFilter['orderBy'] {
+    if (raw === undefined) return undefined;
+    const keys = raw.split(',').map((s) => s.trim());
+    if (keys.length > 8 || keys.some((k) => !/^!?[^\s!<>"'=;()\\,]+$/.test(k))) {
+      throw ngsiProblem('BadRequestData', `orderBy "${raw.slice(0, 80)}" must be up to 8 comma-separated attribute names, each optionally preceded by ! (descending)`);
+    }
+    return keys.map((k) => {
+      const name = k.replace(/^!/, '');
+      return { attr: name === 'id' ? 'id' : expandTerm(ctx, name), desc: k.startsWith('!') };
+    });
+  }
+
   /** GET /entities (§5.7.2). */
   async queryEntities(scope: RequestScope, p: QueryParams, o: OutputOptions): Promise<{ entities: Record<string, unknown>[]; count?: number }> {
     const policy = await this.canRead(scope);
@@ -571,6 +586,7 @@ export class EntityService {
     const ro = this.renderOptions(scope.ctx, o);
     const { filter, geo } = this.parseFilter(scope, p);
     filter.allowedTypes = policy.readableTypes();
+    filter.orderBy = this.parseOrderBy(scope.ctx, p.orderBy);
     let rows: store.EntityRow[];
     let count: number | undefined;
     if (geo) {
@@ -586,7 +602,8 @@ export class EntityService {
         const m = matchGeo(geo, g.value as Geometry);
         if (m.match) matched.push({ row, d: m.distance ?? 0 });
       }
-      if (geo.relation === 'near') matched.sort((a, b) => a.d - b.d || (a.row.id < b.row.id ? -1 : 1));
+      // near answers nearest first unless orderBy says otherwise (the candidates come in orderBy order).
+      if (geo.relation === 'near' && !filter.orderBy) matched.sort((a, b) => a.d - b.d || (a.row.id < b.row.id ? -1 : 1));
       count = matched.length;
       rows = matched.slice(offset, offset + limit).map((m) => m.row);
     } else {

@@ -22,6 +22,8 @@ export interface EntityFilter {
   allowedTypes?: string[];
   limit?: number;
   offset?: number;
+  /** Sort keys before the id (queryEntities only): an attribute's value (`id` for the entity id). */
+  orderBy?: { attr: string; desc: boolean }[];
 }
 
 export interface EntityRow {
@@ -133,9 +135,21 @@ function filtered(db: Db, f: EntityFilter) {
   return query;
 }
 
-/** Entities matching the filter, ordered by id; limit/offset applied when given. */
+/**
+ * The sort value of an attribute: the value (or Relationship object, LanguageProperty map) of its default
+ * instance, compared as jsonb (numbers numerically, strings by text, across types in jsonb's fixed order).
+ * Entities without it sort last either way.
+ */
+const sortValue = (attr: string) => sql`coalesce(attrs #> array[${attr}, '0', 'value'], attrs #> array[${attr}, '0', 'object'], attrs #> array[${attr}, '0', 'languageMap'])`;
+
+/** Entities matching the filter, in orderBy order then by id; limit/offset applied when given. */
 export async function queryEntities(db: Db, f: EntityFilter): Promise<EntityRow[]> {
-  let query = filtered(db, f).select(['tenant', 'id', 'types', 'attrs', 'scope', 'created_at', 'modified_at']).orderBy('id');
+  let query = filtered(db, f).select(['tenant', 'id', 'types', 'attrs', 'scope', 'created_at', 'modified_at']);
+  for (const o of f.orderBy ?? []) {
+    if (o.attr === 'id') query = query.orderBy('id', o.desc ? 'desc' : 'asc');
+    else query = query.orderBy(sql`${sortValue(o.attr)} ${sql.raw(o.desc ? 'desc' : 'asc')} nulls last`);
+  }
+  query = query.orderBy('id');
   if (f.limit !== undefined) query = query.limit(f.limit);
   if (f.offset) query = query.offset(f.offset);
   return (await query.execute()) as unknown as EntityRow[];

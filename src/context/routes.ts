@@ -42,6 +42,7 @@ const QueryString = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 0 })),
   offset: Type.Optional(Type.Integer({ minimum: 0 })),
   count: Type.Optional(Type.Boolean()),
+  orderBy: Type.Optional(Type.String()),
 });
 
 type Query = Record<string, string | number | boolean | undefined>;

@@ -117,6 +117,25 @@ describe.each(testEngines)('context query and batch [%s]', (engine) => {
     }
   });
 
+  it('orders by attribute values with orderBy', async () => {
+    const spot = (...n: number[]) => n.map((i) => `urn:ngsi-ld:ParkingSpot:p${i}`);
+    expect(await ids('/entities?type=ParkingSpot&orderBy=!width')).toEqual(spot(9, 8, 7, 6, 5, 4, 3, 2, 1, 0));
+    expect(await ids('/entities?type=ParkingSpot&orderBy=status,!width')).toEqual(spot(8, 6, 4, 2, 0, 9, 7, 5, 3, 1));
+    // Entities without the attribute come last, then by id; paging follows the order.
+    const lights = [0, 1, 2].map((i) => `urn:ngsi-ld:Streetlight:l${i}`);
+    expect(await ids('/entities?type=ParkingSpot,Streetlight&orderBy=width&limit=20')).toEqual([...spot(0, 1, 2, 3, 4, 5, 6, 7, 8, 9), ...lights]);
+    expect(await ids('/entities?type=ParkingSpot,Streetlight&orderBy=!width&limit=3&offset=8')).toEqual([...spot(1, 0), lights[0]]);
+    expect(await ids('/entities?type=ParkingSpot&orderBy=!id&limit=2')).toEqual(spot(9, 8));
+    // With near, orderBy replaces the nearest-first order.
+    const near = `georel=near;maxDistance==250&geometry=Point&coordinates=${encodeURIComponent('[112.9,28.2]')}`;
+    expect(await ids(`/entities?type=ParkingSpot&${near}&orderBy=!width`)).toEqual(spot(2, 1, 0));
+    for (const bad of ['width;status', '!', 'width,,status', '!!width']) {
+      const res = await req('GET', `/entities?type=ParkingSpot&orderBy=${encodeURIComponent(bad)}`);
+      expect(res.statusCode, bad).toBe(400);
+      expect(res.json().type).toBe('https://uri.etsi.org/ngsi-ld/errors/BadRequestData');
+    }
+  });
+
   it('pages with limit/offset and counts', async () => {
     const page = await req('GET', '/entities?type=ParkingSpot&limit=3&offset=3&count=true');
     expect(page.headers['ngsild-results-count']).toBe('10');
