@@ -1,5 +1,5 @@
 import { loadConfig, type Config } from '../../src/platform/config/config.js';
-import type { Engine } from '../../src/platform/db/database.js';
+import type { DatabaseHandle, Engine } from '../../src/platform/db/database.js';
 import { createCityHub, type CityHub } from '../../src/server/app.js';
 import type { Clock } from '../../src/platform/clock/clock.js';
 import type { Role } from '../../src/platform/auth/roles.js';
@@ -13,8 +13,11 @@ export interface TestHub extends CityHub {
 let userCounter = 0;
 
 /** A whole CityHub on a fresh database of the engine, for `app.inject()` tests. */
-export async function createTestHub(engine: Engine, options: { clock?: Clock; config?: Partial<Config> } = {}): Promise<TestHub> {
-  const database = await openTestDatabase(engine);
+export async function createTestHub(
+  engine: Engine,
+  options: { clock?: Clock; config?: Partial<Config>; /** share a database between hubs (nodes); the caller closes it */ database?: DatabaseHandle } = {},
+): Promise<TestHub> {
+  const database = options.database ?? (await openTestDatabase(engine));
   const config = { ...loadConfig({ LOG_LEVEL: 'silent' }), ...options.config };
   const hub = await createCityHub({ config, database, clock: options.clock, logger: false });
   const setup = { kind: 'anonymous' as const, id: 'test', roles: ['admin' as const] };
@@ -22,7 +25,7 @@ export async function createTestHub(engine: Engine, options: { clock?: Clock; co
     ...hub,
     async close() {
       await hub.close();
-      await database.close();
+      if (!options.database) await database.close();
     },
     async loginAs(roles, orgId = null) {
       const username = `user${++userCounter}_${roles.join('_')}`;

@@ -204,7 +204,7 @@ export class ClassifierModels {
     await store.failStaleJobs(this.db, now, new Date(now.getTime() - this.config.jobStaleMinutes * 60_000));
     const job =
       options.trigger === 'scheduled'
-        ? await store.claimScheduledJob(this.db, now, new Date(now.getTime() - this.config.retrainIntervalHours * HOUR))
+        ? await store.claimScheduledJob(this.db, actorRef(actor), now, new Date(now.getTime() - this.config.retrainIntervalHours * HOUR))
         : await store.insertRunningJob(this.db, { trigger: options.trigger, requested_by: actorRef(actor), now });
     if (!job) {
       if (options.trigger === 'scheduled') return null;

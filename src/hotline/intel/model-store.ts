@@ -140,11 +140,11 @@ export async function insertRunningJob(db: Db, job: { trigger: string; requested
  * after `since`, in one statement, so of two nodes checking at once one inserts and the other finds the row
  * (or collides on the running-job index).
  */
-export async function claimScheduledJob(db: Db, now: Date, since: Date) {
+export async function claimScheduledJob(db: Db, requestedBy: string, now: Date, since: Date) {
   try {
     const r = await sql<{ id: string }>`
       insert into hotline_classifier_job (trigger, requested_by, status, started_at, heartbeat_at)
-      select 'scheduled', 'system:scheduler', 'running', ${now}, ${now}
+      select 'scheduled', ${requestedBy}, 'running', ${now}, ${now}
       where not exists (select 1 from hotline_classifier_job where trigger = 'scheduled' and started_at > ${since})
         and not exists (select 1 from hotline_classifier_model where created_at > ${since})
       returning id`.execute(db);
