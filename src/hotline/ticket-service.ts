@@ -101,6 +101,14 @@ export interface UnitSuggestion {
   ruleId: string | null;
 }
 
+/**
+ * A ticket's human-readable number: the local day it was filed and its sequence that day, six digits. The one
+ * place the format lives (TicketService.create and the importer both use it).
+ *
+ * @example formatTicketNumber('20261126', 123) // → '20261126-000123'
+ */
+export const formatTicketNumber = (day: string, seq: number): string => `${day}-${String(seq).padStart(6, '0')}`;
+
 const HOUR = 3_600_000;
 const addHours = (d: Date, hours: number) => new Date(d.getTime() + hours * HOUR);
 
@@ -176,7 +184,7 @@ export class TicketService {
     const row = await this.db.transaction().execute(async (trx) => {
       const seq = await tickets.nextTicketSequence(trx, day);
       const created = await tickets.insertTicket(trx, {
-        number: `${day}-${String(seq).padStart(6, '0')}`,
+        number: formatTicketNumber(day, seq),
         channel,
         citizen_name: input.citizenName ?? null,
         citizen_phone: input.citizenPhone ?? null,

@@ -68,6 +68,10 @@ Running it again adds nothing; after a kill it resumes where the last committed 
         clock: hub.services.clock,
         categories: hub.services.hotlineReference,
         dayOf: (at) => hub.services.hotline.dayOf(at),
+        routing: {
+          suggestUnit: (categoryId, areaId) => hub.services.hotline.suggestUnit(categoryId, areaId),
+          signHours: hotlineConfig(config).deadlines.signHours,
+        },
       });
       const summary = await importer.run(cliActor, {
         file,

@@ -59,6 +59,9 @@ export const importTargets = {
   satisfaction: 'text',
   citizen_name: 'text',
   citizen_phone: 'text',
+  area: 'text',
+  district: 'text',
+  street: 'text',
   dispatched_at: 'date',
   accepted_at: 'date',
   due_at: 'date',
@@ -84,6 +87,12 @@ export const MappingSchema = Type.Object(
     categorySeparator: Type.Optional(Type.String({ minLength: 1 })),
     /** A category not in the taxonomy: create it (default), report the row as bad, or import without category. */
     unknownCategory: Type.Optional(Type.Union([Type.Literal('create'), Type.Literal('bad'), Type.Literal('none')])),
+    /** Splits `area` into district / street (default "/"). */
+    areaSeparator: Type.Optional(Type.String({ minLength: 1 })),
+    /** An area name not in the area tree: import without area (default) or report the row as bad. */
+    unknownArea: Type.Optional(Type.Union([Type.Literal('none'), Type.Literal('bad')])),
+    /** Route open tickets without a unit by the routing rules (default true); see docs/import.md. */
+    route: Type.Optional(Type.Boolean()),
     fields: Type.Record(Type.String(), FieldSpec),
   },
   { additionalProperties: false },
@@ -118,6 +127,8 @@ export interface MappedRow {
   satisfaction: string | null;
   citizenName: string | null;
   citizenPhone: string | null;
+  /** area names: [district], [district, street], or [null, street] (a street name alone) */
+  areaPath: [string | null, string | null] | null;
   dispatchedAt: Date | null;
   acceptedAt: Date | null;
   dueAt: Date | null;
@@ -254,6 +265,7 @@ export function compileMapping(mapping: Mapping, defaultZone: string): (row: Rec
     }
   }
   const sep = mapping.categorySeparator ?? '/';
+  const areaSep = mapping.areaSeparator ?? '/';
   const get = (name: ImportTarget, row: Record<string, string>) => (g[name] ? g[name]!(row) : null);
   const str = (name: ImportTarget, row: Record<string, string>) => text(get(name, row));
   const required = (name: ImportTarget, row: Record<string, string>): string => {
@@ -314,6 +326,16 @@ export function compileMapping(mapping: Mapping, defaultZone: string): (row: Rec
     const lon = num('lon', row, -180, 180);
     if ((lat === null) !== (lon === null)) throw new BadRow('lat and lon must both be present or both be empty');
     const tagText = str('tags', row);
+    let areaPath: [string | null, string | null] | null = null;
+    const areaText = str('area', row);
+    if (areaText !== null) {
+      const parts = areaText.split(areaSep).map((s) => s.trim()).filter(Boolean);
+      if (parts.length) areaPath = [parts[0], parts[1] ?? null];
+    } else {
+      const district = str('district', row);
+      const street = str('street', row);
+      if (district !== null || street !== null) areaPath = [district, street];
+    }
     return {
       externalId,
       title,
@@ -334,6 +356,7 @@ export function compileMapping(mapping: Mapping, defaultZone: string): (row: Rec
       satisfaction: oneOf('satisfaction', row, satisfactions, null),
       citizenName: str('citizen_name', row),
       citizenPhone: str('citizen_phone', row),
+      areaPath,
       dispatchedAt: date('dispatched_at', row),
       acceptedAt: date('accepted_at', row),
       dueAt: date('due_at', row),

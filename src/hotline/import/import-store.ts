@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../../platform/db/database.js';
+import { actorRef, type Actor } from '../../platform/auth/roles.js';
 import '../tables.js';
 
 /** An import run that has not finished for this file content and source: a re-run resumes it. */
@@ -39,6 +40,10 @@ export const updateRunProgress = (
 
 export const findRun = (db: Db, id: string) => db.selectFrom('hotline_import_run').selectAll().where('id', '=', id).executeTakeFirst();
 
+/** Whether any ticket came from this source already (the source+external_id index answers it). */
+export const sourceHasTickets = async (db: Db, source: string): Promise<boolean> =>
+  (await db.selectFrom('hotline_ticket').select('id').where('source', '=', source).limit(1).executeTakeFirst()) !== undefined;
+
 /** Which of these external ids of the source are already tickets (the unique index source+external_id serves it). */
 export const findExistingExternalIds = async (trx: Db, source: string, externalIds: string[]): Promise<Set<string>> => {
   if (externalIds.length === 0) return new Set();
@@ -51,10 +56,22 @@ export const findExistingExternalIds = async (trx: Db, source: string, externalI
   return new Set(rows.map((r) => r.external_id!));
 };
 
-/** The last number given per day; the caller has locked these rows (see TicketImporter). */
-export const readTicketCounters = async (trx: Db, days: string[]): Promise<Map<string, number>> => {
-  const rows = await trx.selectFrom('hotline_ticket_counter').select(['day', 'last']).where('day', 'in', days).execute();
-  return new Map(rows.map((r) => [r.day, Number(r.last)]));
+/**
+ * Reserves `n` ticket numbers on each day in ONE statement and returns the first of each day's block: the upsert
+ * adds n to the day's counter (creating it at n) and returns the new value, so the block is [last − n + 1, last].
+ * The counter rows stay locked until the caller commits, and they are taken in the order given (sort the days),
+ * so two imports cannot deadlock; TicketService.create (`nextTicketSequence`) adds 1 the same way, so numbers
+ * never collide. Raw SQL: Kysely's insert builder has no `unnest` source.
+ */
+export const reserveTicketNumbers = async (trx: Db, counts: { day: string; n: number }[]): Promise<Map<string, number>> => {
+  if (counts.length === 0) return new Map();
+  const n = new Map(counts.map((c) => [c.day, c.n]));
+  const result = await sql<{ day: string; last: number }>`
+    insert into hotline_ticket_counter (day, last)
+    select u.day, u.n from unnest(${counts.map((c) => c.day)}::text[], ${counts.map((c) => c.n)}::int4[]) as u(day, n)
+    on conflict (day) do update set last = hotline_ticket_counter.last + excluded.last
+    returning day, last`.execute(trx);
+  return new Map(result.rows.map((r) => [r.day, Number(r.last) - n.get(r.day)! + 1]));
 };
 
 /** A ticket row as the importer writes it (columns in the order of `insertImportedTickets`). */
@@ -69,6 +86,9 @@ export interface ImportedTicket {
   lon: number | null;
   lat: number | null;
   category_id: string | null;
+  area_id: string | null;
+  district_id: string | null;
+  unit_id: string | null;
   urgency: string;
   tags: string[];
   status: string;
@@ -82,6 +102,7 @@ export interface ImportedTicket {
   created_at: Date;
   updated_at: Date;
   dispatched_at: Date | null;
+  sign_due_at: Date | null;
   accepted_at: Date | null;
   due_at: Date | null;
   answered_at: Date | null;
@@ -90,7 +111,7 @@ export interface ImportedTicket {
 }
 
 const TEXT = ['number', 'channel', 'citizen_name', 'citizen_phone', 'title', 'content', 'address'] as const;
-const TIMES = ['created_at', 'updated_at', 'dispatched_at', 'accepted_at', 'due_at', 'answered_at', 'visited_at', 'closed_at'] as const;
+const TIMES = ['created_at', 'updated_at', 'dispatched_at', 'sign_due_at', 'accepted_at', 'due_at', 'answered_at', 'visited_at', 'closed_at'] as const;
 
 /** `{"a","b \"c\""}`: a PostgreSQL array literal, so a whole batch's tag lists travel as one text[] parameter. */
 const arrayLiteral = (items: string[]): string =>
@@ -99,44 +120,81 @@ const arrayLiteral = (items: string[]): string =>
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 
 /**
- * Inserts a batch in ONE statement and returns how many rows went in; rows whose source+external_id exist
- * already are skipped (ON CONFLICT DO NOTHING on that unique constraint: the import is idempotent even when
- * two runs race).
+ * Inserts a batch in ONE statement and returns how many rows went in (or, with `returnIds`, their external ids);
+ * rows whose source+external_id exist already are skipped (ON CONFLICT DO NOTHING on that unique constraint:
+ * the import is idempotent even when two runs race).
  *
  * Raw SQL on purpose: one array parameter per column, expanded by `unnest`, instead of a VALUES list with
- * ~28 parameters per row — the statement stays small whatever the batch size (PostgreSQL allows 65,535
+ * ~30 parameters per row — the statement stays small whatever the batch size (PostgreSQL allows 65,535
  * parameters per statement) and parses and plans once. Runs on PostgreSQL 15 and PGlite alike.
  */
-export const insertImportedTickets = async (trx: Db, rows: ImportedTicket[]): Promise<number> => {
-  if (rows.length === 0) return 0;
+export async function insertImportedTickets(trx: Db, rows: ImportedTicket[]): Promise<number>;
+export async function insertImportedTickets(trx: Db, rows: ImportedTicket[], returnIds: boolean): Promise<number | Set<string>>;
+export async function insertImportedTickets(trx: Db, rows: ImportedTicket[], returnIds = false): Promise<number | Set<string>> {
+  if (rows.length === 0) return returnIds ? new Set<string>() : 0;
   const col = <K extends keyof ImportedTicket>(k: K) => rows.map((r) => r[k]);
   const text = TEXT.map((k) => col(k));
   const times = TIMES.map((k) => rows.map((r) => iso(r[k])));
-  const result = await sql`
+  const result = await sql<{ external_id: string }>`
     insert into hotline_ticket (
       number, channel, citizen_name, citizen_phone, title, content, address,
-      lon, lat, category_id, urgency, tags, status, reply_text, result, satisfaction, likes, source, external_id, overdue,
-      created_at, updated_at, dispatched_at, accepted_at, due_at, answered_at, visited_at, closed_at
+      lon, lat, category_id, area_id, district_id, unit_id, urgency, tags, status, reply_text, result, satisfaction, likes,
+      source, external_id, overdue,
+      created_at, updated_at, dispatched_at, sign_due_at, accepted_at, due_at, answered_at, visited_at, closed_at
     )
     select
       u.number, u.channel, u.citizen_name, u.citizen_phone, u.title, u.content, u.address,
-      u.lon, u.lat, u.category_id, u.urgency, u.tags::text[], u.status, u.reply_text, u.result, u.satisfaction, u.likes,
-      u.source, u.external_id, u.overdue,
-      u.created_at, u.updated_at, u.dispatched_at, u.accepted_at, u.due_at, u.answered_at, u.visited_at, u.closed_at
+      u.lon, u.lat, u.category_id, u.area_id, u.district_id, u.unit_id, u.urgency, u.tags::text[], u.status, u.reply_text,
+      u.result, u.satisfaction, u.likes, u.source, u.external_id, u.overdue,
+      u.created_at, u.updated_at, u.dispatched_at, u.sign_due_at, u.accepted_at, u.due_at, u.answered_at, u.visited_at, u.closed_at
     from unnest(
       ${text[0]}::text[], ${text[1]}::text[], ${text[2]}::text[], ${text[3]}::text[], ${text[4]}::text[], ${text[5]}::text[], ${text[6]}::text[],
-      ${col('lon')}::float8[], ${col('lat')}::float8[], ${col('category_id')}::uuid[], ${col('urgency')}::text[],
+      ${col('lon')}::float8[], ${col('lat')}::float8[], ${col('category_id')}::uuid[], ${col('area_id')}::uuid[],
+      ${col('district_id')}::uuid[], ${col('unit_id')}::uuid[], ${col('urgency')}::text[],
       ${rows.map((r) => arrayLiteral(r.tags))}::text[], ${col('status')}::text[], ${col('reply_text')}::text[],
       ${col('result')}::text[], ${col('satisfaction')}::text[], ${col('likes')}::int4[], ${col('source')}::text[],
       ${col('external_id')}::text[], ${col('overdue')}::bool[],
       ${times[0]}::timestamptz[], ${times[1]}::timestamptz[], ${times[2]}::timestamptz[], ${times[3]}::timestamptz[],
-      ${times[4]}::timestamptz[], ${times[5]}::timestamptz[], ${times[6]}::timestamptz[], ${times[7]}::timestamptz[]
+      ${times[4]}::timestamptz[], ${times[5]}::timestamptz[], ${times[6]}::timestamptz[], ${times[7]}::timestamptz[],
+      ${times[8]}::timestamptz[]
     ) as u(
       number, channel, citizen_name, citizen_phone, title, content, address,
-      lon, lat, category_id, urgency, tags, status, reply_text, result, satisfaction, likes, source, external_id, overdue,
-      created_at, updated_at, dispatched_at, accepted_at, due_at, answered_at, visited_at, closed_at
+      lon, lat, category_id, area_id, district_id, unit_id, urgency, tags, status, reply_text, result, satisfaction, likes,
+      source, external_id, overdue,
+      created_at, updated_at, dispatched_at, sign_due_at, accepted_at, due_at, answered_at, visited_at, closed_at
     )
     on conflict (source, external_id) do nothing
+    ${returnIds ? sql`returning external_id` : sql``}
   `.execute(trx);
-  return Number(result.numAffectedRows ?? 0);
+  return returnIds ? new Set(result.rows.map((r) => r.external_id)) : Number(result.numAffectedRows ?? 0);
+}
+
+/** An imported open ticket the routing rules gave a unit, as its timeline will show it. */
+export interface RoutedTicket {
+  externalId: string;
+  at: Date;
+  from: string;
+  to: string;
+  unitId: string;
+  /** `rule` or `district` (TicketService.suggestUnit) */
+  routing: string;
+  ruleId: string | null;
+}
+
+/**
+ * The `dispatch` timeline events of routed imported tickets, in one statement: the tickets are found by their
+ * source + external id (the unique index), so the batch need not return its generated ids.
+ */
+export const insertRoutedEvents = async (trx: Db, source: string, actor: Actor, runId: string, events: RoutedTicket[]): Promise<void> => {
+  if (events.length === 0) return;
+  const details = events.map((e) =>
+    JSON.stringify({ unit: e.unitId, suggestedUnit: e.unitId, routing: e.routing, ruleId: e.ruleId, override: false, importRunId: runId }),
+  );
+  // Raw SQL: an INSERT … SELECT over unnest of arrays has no Kysely builder.
+  await sql`
+    insert into hotline_ticket_event (ticket_id, at, actor, actor_org_id, action, from_status, to_status, details)
+    select t.id, u.at, ${actorRef(actor)}, ${actor.orgId ?? null}::uuid, 'dispatch', u.from_status, u.to_status, u.details::jsonb
+    from unnest(${events.map((e) => e.externalId)}::text[], ${events.map((e) => e.at.toISOString())}::timestamptz[],
+      ${events.map((e) => e.from)}::text[], ${events.map((e) => e.to)}::text[], ${details}::text[]) as u(external_id, at, from_status, to_status, details)
+    join hotline_ticket t on t.source = ${source} and t.external_id = u.external_id`.execute(trx);
 };

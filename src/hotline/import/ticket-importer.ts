@@ -4,22 +4,34 @@ import type { Ledger } from '../../platform/ledger/ledger.js';
 import { assertCan } from '../../platform/auth/permissions.js';
 import type { Actor } from '../../platform/auth/roles.js';
 import { Problem } from '../../platform/errors/problem.js';
-import { raiseTicketCounters } from '../ticket-store.js';
+import { formatTicketNumber } from '../ticket-service.js';
 import { BadRow, compileMapping, mappingColumns, type MappedRow, type Mapping } from './import-mapping.js';
 import { openSource, scanFile } from './import-source.js';
 import * as store from './import-store.js';
 
-/** The taxonomy part of the hotline reference service the importer uses (created categories get its codes). */
-export interface CategoryDirectory {
+/** The part of the hotline reference service the importer uses: the taxonomy (created categories get its codes) and the area tree. */
+export interface ReferenceDirectory {
   listCategories(actor: Actor, options?: { includeInactive?: boolean }): Promise<{ id: string; code: string; level1: string; level2: string | null; level3: string | null }[]>;
   importTaxonomy(actor: Actor, rows: { level1: string; level2?: string | null; level3?: string | null }[]): Promise<unknown>;
+  /** districts with their streets */
+  areaTree(actor: Actor): Promise<{ id: string; name: string; children: { id: string; name: string }[] }[]>;
+}
+
+/** The ticket service's routing, for open tickets that come without a unit. */
+export interface ImportRouting {
+  /** rules category × area → unit, else the district government (TicketService.suggestUnit) */
+  suggestUnit(categoryId: string | null, areaId: string | null): Promise<{ unitId: string | null; source: string; ruleId: string | null }>;
+  /** hours a unit has to sign for a dispatched ticket (modules.hotline.deadlines.signHours) */
+  signHours: number;
 }
 
 export interface TicketImporterDeps {
   db: Db;
   ledger: Ledger;
   clock: Clock;
-  categories: CategoryDirectory;
+  categories: ReferenceDirectory;
+  /** without it, open tickets are imported without a unit */
+  routing?: ImportRouting;
   /** The ticket service's local day of an instant (`20190412`), so imported numbers follow the same counter. */
   dayOf(at: Date): string;
 }
@@ -32,6 +44,10 @@ export interface ImportProgress {
   existing: number;
   /** rows skipped because an earlier, killed run had already done them */
   resumedFrom: number;
+  /** open tickets given a unit by the routing rules (received ones are dispatched to it) */
+  routed: number;
+  /** rows whose area names are not all in the area tree (imported with what matched, or bad: `unknownArea`) */
+  areasUnmatched: number;
   elapsedMs: number;
   /** an upper bound of the data rows (CSV line breaks), for a progress bar; null when unknown */
   estimatedRows: number | null;
@@ -60,8 +76,32 @@ export interface ImportSummary extends ImportProgress {
 
 const pathKey = (p: (string | null)[]): string => p.map((x) => x ?? '').join('\u0000');
 
-/** `20190412-000123`, the same shape TicketService.create gives (day of the city's time zone, 6-digit sequence). */
-const ticketNumber = (day: string, seq: number): string => `${day}-${String(seq).padStart(6, '0')}`;
+/** Area names → ids, from the area tree: district by name, street by name within its district or alone if unique. */
+class AreaNames {
+  private readonly districts = new Map<string, { id: string; streets: Map<string, string> }>();
+  private readonly streets = new Map<string, { id: string; districtId: string }[]>();
+
+  constructor(tree: { id: string; name: string; children: { id: string; name: string }[] }[]) {
+    for (const d of tree) {
+      this.districts.set(d.name, { id: d.id, streets: new Map(d.children.map((c) => [c.name, c.id])) });
+      for (const c of d.children) this.streets.set(c.name, [...(this.streets.get(c.name) ?? []), { id: c.id, districtId: d.id }]);
+    }
+  }
+
+  /** The area (the street, else the district) and its district; `complete` when every given name was found. */
+  resolve([district, street]: [string | null, string | null]): { areaId: string | null; districtId: string | null; complete: boolean } {
+    if (district !== null) {
+      const d = this.districts.get(district);
+      if (!d) return { areaId: null, districtId: null, complete: false };
+      if (street === null) return { areaId: d.id, districtId: d.id, complete: true };
+      const s = d.streets.get(street);
+      return s ? { areaId: s, districtId: d.id, complete: true } : { areaId: d.id, districtId: d.id, complete: false };
+    }
+    const matches = street === null ? [] : (this.streets.get(street) ?? []);
+    // A street name shared by two districts says nothing about which one.
+    return matches.length === 1 ? { areaId: matches[0].id, districtId: matches[0].districtId, complete: true } : { areaId: null, districtId: null, complete: false };
+  }
+}
 
 /**
  * `cityhub import tickets`: streams a CSV or xlsx file through a column mapping into hotline tickets.
@@ -121,14 +161,41 @@ export class TicketImporter {
     };
     await loadCategories();
     const policy = mapping.unknownCategory ?? 'create';
+    const areaPolicy = mapping.unknownArea ?? 'none';
+    const usesAreas = ['area', 'district', 'street'].some((f) => f in mapping.fields);
+    const areas = usesAreas ? new AreaNames(await this.deps.categories.areaTree(actor)) : undefined;
+    const routing = mapping.route === false ? undefined : this.deps.routing;
+    // One suggestion per category × area for the whole run: a city has few of those, an import many rows.
+    const suggestions = new Map<string, ReturnType<ImportRouting['suggestUnit']>>();
+    const suggest = (categoryId: string | null, areaId: string | null) => {
+      const key = `${categoryId}|${areaId}`;
+      let s = suggestions.get(key);
+      if (!s) suggestions.set(key, (s = routing!.suggestUnit(categoryId, areaId)));
+      return s;
+    };
+    let routed = 0;
+    let areasUnmatched = 0;
 
-    const progress = (): ImportProgress => ({ rowsDone, imported, bad, existing, resumedFrom, elapsedMs: Date.now() - started, estimatedRows });
+    const progress = (): ImportProgress => ({
+      rowsDone, imported, bad, existing, resumedFrom, routed, areasUnmatched, elapsedMs: Date.now() - started, estimatedRows,
+    });
 
-    let batch: { line: number; row: MappedRow }[] = [];
-    let batchBad = 0;
-    let batchRows = 0;
+    // The existence check costs an index probe per row, growing with the table: only pay it when this source
+    // has tickets already (a re-run, a resumed run, another file of the same source). Otherwise ON CONFLICT still
+    // keeps the import idempotent; a row repeated within the file then only skips a number.
+    const mayExist = resumedFrom > 0 || (await store.sourceHasTickets(db, source));
 
-    const flush = async (finish: boolean) => {
+    /** Rows read since the last flush; a flush takes the batch it is given, so reading goes on meanwhile. */
+    interface Batch {
+      items: { line: number; row: MappedRow }[];
+      bad: number;
+      rows: number;
+    }
+    const flush = async (b: Batch, finish: boolean) => {
+      const batch = b.items;
+      let batchBad = b.bad;
+      let batchUnmatched = 0;
+      const batchRows = b.rows;
       // Categories first (their own transaction: creating one twice is a no-op, so a kill here is harmless).
       const unknown = new Map<string, string[]>();
       for (const { row } of batch) {
@@ -165,21 +232,50 @@ export class TicketImporter {
             continue;
           }
         }
+        let area: { areaId: string | null; districtId: string | null } = { areaId: null, districtId: null };
+        if (areas && row.areaPath) {
+          const found = areas.resolve(row.areaPath);
+          if (!found.complete) {
+            if (areaPolicy === 'bad') {
+              batchBad++;
+              options.onBadRow?.(line, `area "${row.areaPath.filter((x) => x !== null).join(' / ')}" is not in the area tree`);
+              continue;
+            }
+            batchUnmatched++;
+          }
+          area = found;
+        }
         if (seen.has(row.externalId)) {
           existing++;
           continue;
         }
         seen.add(row.externalId);
-        rows.push(toImported(row, source, categoryId, now));
+        rows.push(toImported(row, source, categoryId, area, now));
+      }
+      // Open tickets into a unit's queue: the routing rules pick the unit, as TicketService does on dispatch.
+      const routedRows = new Map<string, store.RoutedTicket>();
+      if (routing) {
+        for (const r of rows) {
+          if (r.status === 'closed' || r.unit_id) continue;
+          const s = await suggest(r.category_id, r.area_id);
+          if (!s.unitId) continue; // nothing found: a received ticket waits for an agent, as it would
+          const from = r.status;
+          r.unit_id = s.unitId;
+          if (r.status === 'received') {
+            r.status = 'dispatched';
+            r.dispatched_at = now;
+            r.sign_due_at = new Date(now.getTime() + routing.signHours * 3_600_000);
+            r.updated_at = r.updated_at > now ? r.updated_at : now;
+          }
+          routedRows.set(r.external_id, { externalId: r.external_id, at: now, from, to: r.status, unitId: s.unitId, routing: s.source, ruleId: s.ruleId });
+        }
       }
       await db.transaction().execute(async (trx) => {
-        const present = await store.findExistingExternalIds(trx, source, rows.map((r) => r.external_id));
+        const present = mayExist ? await store.findExistingExternalIds(trx, source, rows.map((r) => r.external_id)) : new Set<string>();
         const fresh = rows.filter((r) => !present.has(r.external_id));
         existing += rows.length - fresh.length;
-        // Numbers from TicketService's counter (hotline_ticket_counter), reserved for the whole batch in three
-        // statements whatever the number of days: (1) make sure every day's row exists — the upsert also locks
-        // those rows until commit, in day order so two imports cannot deadlock; (2) read their values;
-        // (3) raise them by the rows of each day. Nobody else can take a number of these days meanwhile.
+        // Numbers from TicketService's counter (hotline_ticket_counter), reserved for the whole batch in one
+        // statement whatever the number of days (see reserveTicketNumbers).
         const perDay = new Map<string, store.ImportedTicket[]>();
         for (const r of fresh) {
           const day = this.deps.dayOf(r.created_at);
@@ -188,15 +284,18 @@ export class TicketImporter {
           else perDay.set(day, [r]);
         }
         const days = [...perDay.keys()].sort();
-        if (days.length) {
-          await raiseTicketCounters(trx, days.map((day) => ({ day, last: 0 })));
-          const last = await store.readTicketCounters(trx, days);
-          await raiseTicketCounters(trx, days.map((day) => ({ day, last: last.get(day)! + perDay.get(day)!.length })));
-          for (const day of days) perDay.get(day)!.forEach((r, i) => (r.number = ticketNumber(day, last.get(day)! + 1 + i)));
+        const first = await store.reserveTicketNumbers(trx, days.map((day) => ({ day, n: perDay.get(day)!.length })));
+        for (const day of days) perDay.get(day)!.forEach((r, i) => (r.number = formatTicketNumber(day, first.get(day)! + i)));
+        const inserted = await store.insertImportedTickets(trx, fresh, routedRows.size > 0);
+        const insertedCount = typeof inserted === 'number' ? inserted : inserted.size;
+        if (typeof inserted !== 'number') {
+          const events = [...routedRows.values()].filter((e) => inserted.has(e.externalId));
+          await store.insertRoutedEvents(trx, source, actor, run.id, events);
+          routed += events.length;
         }
-        const inserted = await store.insertImportedTickets(trx, fresh);
-        existing += fresh.length - inserted;
-        imported += inserted;
+        existing += fresh.length - insertedCount;
+        imported += insertedCount;
+        areasUnmatched += batchUnmatched;
         bad += batchBad;
         rowsDone += batchRows;
         const finishedAt = finish ? clock() : undefined;
@@ -207,27 +306,46 @@ export class TicketImporter {
           }, { trx });
         }
       });
-      batch = [];
-      batchBad = 0;
-      batchRows = 0;
       options.onProgress?.(progress());
     };
 
+    // One flush in flight while the next batch is read and mapped: parsing (Node) and inserting (the database)
+    // overlap on two cores instead of taking turns. Flushes still run one after the other, in file order, so
+    // the run's progress and a resume after a kill are exactly as before.
+    let pending: Promise<void> = Promise.resolve();
+    let failure: { error: unknown } | undefined;
+    const settle = async () => {
+      await pending;
+      if (failure) throw failure.error;
+    };
+    const startFlush = async (b: Batch, finish: boolean) => {
+      await settle();
+      pending = flush(b, finish).catch((error: unknown) => void (failure = { error }));
+    };
+    let batch: Batch = { items: [], bad: 0, rows: 0 };
     let index = 0;
-    for await (const record of file.records) {
-      index++;
-      if (index <= resumedFrom) continue; // done by the killed run
-      batchRows++;
-      try {
-        batch.push({ line: record.line, row: toTicket(record.values) });
-      } catch (err) {
-        if (!(err instanceof BadRow)) throw err;
-        batchBad++;
-        options.onBadRow?.(record.line, err.message);
+    try {
+      for await (const record of file.records) {
+        index++;
+        if (index <= resumedFrom) continue; // done by the killed run
+        batch.rows++;
+        try {
+          batch.items.push({ line: record.line, row: toTicket(record.values) });
+        } catch (err) {
+          if (!(err instanceof BadRow)) throw err;
+          batch.bad++;
+          options.onBadRow?.(record.line, err.message);
+        }
+        if (batch.rows >= batchSize) {
+          await startFlush(batch, false);
+          batch = { items: [], bad: 0, rows: 0 };
+        }
       }
-      if (batchRows >= batchSize) await flush(false);
+      await startFlush(batch, true);
+    } finally {
+      await pending; // never leave a flush running behind a failed run
     }
-    await flush(true);
+    await settle();
     return { ...progress(), runId: run.id, fileSha256: sha, source, categoriesCreated, seconds: (Date.now() - started) / 1000 };
   }
 }
@@ -240,7 +358,9 @@ const latest = (dates: (Date | null)[]): Date | null =>
  * overdue flag is computed from the deadline and the close (or answer) time, or now for open tickets, so
  * imported history shows its real SLA (docs/import.md).
  */
-const toImported = (r: MappedRow, source: string, categoryId: string | null, now: Date): store.ImportedTicket => {
+const toImported = (
+  r: MappedRow, source: string, categoryId: string | null, area: { areaId: string | null; districtId: string | null }, now: Date,
+): store.ImportedTicket => {
   const last = latest([r.createdAt, r.dispatchedAt, r.acceptedAt, r.answeredAt, r.visitedAt, r.closedAt])!;
   const closedAt = r.closedAt ?? (r.status === 'closed' ? last : null);
   const doneAt = closedAt ?? r.answeredAt;
@@ -256,6 +376,9 @@ const toImported = (r: MappedRow, source: string, categoryId: string | null, now
     lon: r.lon,
     lat: r.lat,
     category_id: categoryId,
+    area_id: area.areaId,
+    district_id: area.districtId,
+    unit_id: null,
     urgency: r.urgency,
     tags: r.tags,
     status: r.status,
@@ -269,6 +392,7 @@ const toImported = (r: MappedRow, source: string, categoryId: string | null, now
     created_at: r.createdAt,
     updated_at: last,
     dispatched_at: r.dispatchedAt,
+    sign_due_at: null,
     accepted_at: r.acceptedAt,
     due_at: r.dueAt,
     answered_at: r.answeredAt,

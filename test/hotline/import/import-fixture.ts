@@ -6,7 +6,7 @@ import { createLedger, ledgerMigrations, type LedgerService } from '../../../src
 import { hotlineMigrations } from '../../../src/hotline/migrations.js';
 import { HotlineReferenceService } from '../../../src/hotline/reference-service.js';
 import { TicketService } from '../../../src/hotline/ticket-service.js';
-import { HotlineConfigSchema } from '../../../src/hotline/hotline-config.js';
+import { HotlineConfigSchema, type HotlineConfig } from '../../../src/hotline/hotline-config.js';
 import { Value } from 'typebox/value';
 import type { Actor } from '../../../src/platform/auth/roles.js';
 import { TicketImporter } from '../../../src/hotline/import/index.js';
@@ -31,14 +31,15 @@ export async function importFixture(engine: Engine, now: () => Date = () => new 
   await migrateToLatest(database.db, { ...authMigrations, ...ledgerMigrations, ...hotlineMigrations });
   const ledger = await createLedger(database.db, { clock: now, checkpointIntervalSeconds: 3600 });
   const reference = new HotlineReferenceService(database.db, ledger);
-  const settings = Value.Default(HotlineConfigSchema, {}) as ReturnType<typeof Value.Default> & { timeZone: string };
-  const tickets = new TicketService(database.db, ledger, settings as never, now);
+  const settings = Value.Default(HotlineConfigSchema, {}) as HotlineConfig;
+  const tickets = new TicketService(database.db, ledger, settings, now);
   const ticketImporter = new TicketImporter({
     db: database.db,
     ledger,
     clock: now,
     categories: reference,
     dayOf: (at) => tickets.dayOf(at),
+    routing: { suggestUnit: (categoryId, areaId) => tickets.suggestUnit(categoryId, areaId), signHours: settings.deadlines.signHours },
   });
   return { database, ledger, reference, tickets, importer: ticketImporter, close: () => database.close() };
 }
