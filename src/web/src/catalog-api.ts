@@ -1,64 +1,18 @@
 import { api, withQuery } from './api.js';
+// Types only (erased by the build): the screens read the shapes the server's services return and its routes whitelist.
+import type { CatalogService, SharingService, UsageService } from '../../catalog/index.js';
 
 /**
  * The catalog and sharing API the screens call (src/catalog routes, `/openapi.json`): the public catalogue search,
  * sharing requests and decisions, and "who used my data". All URLs live here.
  */
-export interface Facet {
-  value: string;
-  label?: string;
-  count: number;
-}
+export type PublicSearch = Awaited<ReturnType<CatalogService['publicSearch']>>;
+export type PublicDataset = PublicSearch['items'][number];
+/** a facet value and its count; publishers also carry their name as `label` */
+export type Facet = PublicSearch['facets']['theme'][number] & { label?: string };
 
-export interface PublicDataset {
-  id: string;
-  identifier: string;
-  title: string;
-  description: string;
-  ownerOrgId: string;
-  ownerName: string | null;
-  themes: string[];
-  keywords: string[];
-  openAttr: string;
-  updateCycle: string;
-  licence: string | null;
-  contactName: string | null;
-  distributions: { title: string; format: string }[];
-  updatedAt: string;
-}
-
-export interface PublicSearch {
-  total: number;
-  items: PublicDataset[];
-  facets: { owner: Facet[]; theme: Facet[]; open: Facet[] };
-}
-
-/** A sharing request as `GET /api/share/requests` lists it. */
-export interface ShareRequest {
-  id: string;
-  datasetId: string;
-  datasetIdentifier: string;
-  datasetTitle: string;
-  ownerOrgId: string;
-  ownerName: string | null;
-  consumerOrgId: string;
-  consumerName: string | null;
-  fields: string[];
-  purpose: string;
-  legalBasis: string;
-  aggregateOnly: boolean;
-  requestedUntil: string;
-  status: 'pending' | 'granted' | 'refused' | string;
-  dueAt: string;
-  /** pending and past the owner's decision deadline */
-  overdue: boolean;
-  /** when the overdue request was flagged to the data bureau */
-  overdueFlaggedAt: string | null;
-  decidedAt: string | null;
-  decidedBy: string | null;
-  reason: string | null;
-  createdAt: string;
-}
+/** A sharing request as `GET /api/share/requests` lists it (`overdue`: pending past the owner's deadline). */
+export type ShareRequest = ReturnType<SharingService['requestView']>;
 
 export interface Decision {
   decision: 'grant' | 'refuse';
@@ -67,20 +21,8 @@ export interface Decision {
   fields?: string[];
 }
 
-export interface DataUsage {
-  linked: boolean;
-  accesses: {
-    id: number;
-    unitId: string;
-    unit: string | null;
-    purpose: string;
-    kind: string;
-    dataset: string;
-    datasetOwner: string | null;
-    accessedAt: string;
-    ledgerIndex: number | null;
-  }[];
-}
+/** `GET /api/share/my-data-usage` */
+export type DataUsage = Awaited<ReturnType<UsageService['myDataUsage']>>;
 
 export const catalogApi = {
   /** The public part of the catalogue, for anyone. */
