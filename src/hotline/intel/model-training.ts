@@ -57,14 +57,15 @@ export function inHoldout(e: { title?: string; detail?: string }, fraction: numb
 
 const round4 = (x: number) => Math.round(x * 10_000) / 10_000;
 
-function score(model: TextClassifier, test: LabeledText[], labels: string[]) {
-  const report = classificationReport(
+/**
+ * Scores on the classes seen in the hold-out (gold or predicted), as scikit-learn does without `labels`: a class
+ * with no held-out example would otherwise count with F1 = 0 and sink the macro average of a small hold-out.
+ */
+const score = (model: TextClassifier, test: LabeledText[]) =>
+  classificationReport(
     test.map((e) => e.label),
     test.map((e) => model.predict({ title: e.title, detail: e.detail }).label),
-    labels,
   );
-  return report;
-}
 
 /**
  * Trains on every example outside the hold-out and evaluates on the hold-out (the stored model is this one: it
@@ -81,14 +82,14 @@ export function trainAndEvaluate(input: TrainingInput, onProgress: (message: str
   const trainSeconds = (performance.now() - started) / 1000;
   const evaluation: ModelEvaluation = { method: 'holdout-sha1', holdoutFraction: input.holdoutFraction, heldOut: test.length, baseline: null };
   if (test.length > 0) {
-    const r = score(model, test, model.labels);
+    const r = score(model, test);
     evaluation.accuracy = round4(r.accuracy);
     evaluation.macroF1 = round4(r.macroF1);
     evaluation.perClass = r.perClass.map((m) => ({ ...m, precision: round4(m.precision), recall: round4(m.recall), f1: round4(m.f1) }));
     onProgress(`hold-out: accuracy ${r.accuracy.toFixed(4)}, macro-F1 ${r.macroF1.toFixed(4)} on ${test.length} examples`);
     if (input.baseline) {
       const active = TextClassifier.fromJSON(JSON.parse(input.baseline.model));
-      const b = score(active, test, model.labels);
+      const b = score(active, test);
       evaluation.baseline = { version: input.baseline.version, accuracy: round4(b.accuracy), macroF1: round4(b.macroF1) };
       onProgress(`active model v${input.baseline.version} on the same hold-out: accuracy ${b.accuracy.toFixed(4)}, macro-F1 ${b.macroF1.toFixed(4)}`);
     }

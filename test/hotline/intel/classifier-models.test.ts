@@ -1,9 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { testEngines, openTestDatabase } from '../../support/engines.js';
 import { createTestHub, type TestHub } from '../../support/test-hub.js';
 import type { DatabaseHandle } from '../../../src/platform/db/database.js';
 import type { Actor } from '../../../src/platform/auth/roles.js';
-import type { Config } from '../../../src/platform/config/config.js';
+import { loadConfig, type Config } from '../../../src/platform/config/config.js';
+import { createCityHub } from '../../../src/server/app.js';
+import { commands } from '../../../src/cli/commands/index.js';
 import { findTrainingExamples } from '../../../src/hotline/intel/model-store.js';
 import { inHoldout, trainAndEvaluate, trainInWorker, type TrainingInput } from '../../../src/hotline/intel/model-training.js';
 import { TextClassifier } from '../../../src/hotline/intel/text-classifier.js';
@@ -251,5 +256,51 @@ describe('training in a worker thread', () => {
 
   it('reports an error from the worker as a rejection', async () => {
     await expect(trainInWorker({ examples: examplesOf().filter((e) => e.label === '城乡建设'), holdoutFraction: 0.1 })).rejects.toThrow(/fewer than two categories/);
+  });
+});
+
+describe('cityhub hotline train', () => {
+  it('trains from the data directory’s database, prints the version and evaluation; --candidate keeps it inactive', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'hotline-train-'));
+    try {
+      const seed = await createCityHub({ config: loadConfig({ CITYHUB_DATA_DIR: dir, LOG_LEVEL: 'silent' }), logger: false });
+      try {
+        const ids: Record<string, string> = {};
+        for (const level1 of Object.keys(topics)) ids[level1] = (await seed.services.hotlineReference.createCategory(admin, { level1 })).id;
+        // 72 tickets: above the default minTrainingTickets (50)
+        for (const suffix of ['', '，请尽快处理']) {
+          for (const e of examplesOf()) await seed.services.hotline.create(admin, { title: e.title, content: e.detail + suffix, categoryId: ids[e.label] });
+        }
+      } finally {
+        await seed.close();
+      }
+      const command = commands.find((c) => c.name === 'hotline train')!;
+      const run = async (flags: Record<string, boolean>) => {
+        const out: string[] = [];
+        const progress: string[] = [];
+        const logSpy = vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => void out.push(args.join(' ')));
+        const errSpy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => (progress.push(String(chunk)), true));
+        try {
+          const code = await command.run({ 'data-dir': dir, json: true, ...flags }, []);
+          return { code, out, progress };
+        } finally {
+          logSpy.mockRestore();
+          errSpy.mockRestore();
+        }
+      };
+      const first = await run({});
+      expect(first.code).toBe(0);
+      expect(first.out[0]).toMatch(/^version 1 ACTIVE/);
+      expect(first.progress.join('')).toContain('held out for the evaluation');
+      const json = JSON.parse(first.out.at(-1)!);
+      expect(json).toMatchObject({ version: 1, status: 'active', activated: true, evaluation: { method: 'holdout-sha1' } });
+      expect(json.evaluation.heldOut + json.examples).toBe(72);
+      const second = await run({ candidate: true });
+      expect(second.code).toBe(0);
+      expect(JSON.parse(second.out.at(-1)!)).toMatchObject({ version: 2, status: 'candidate', activated: false, evaluation: { baseline: { version: 1 } } });
+      expect(await command.run({ 'data-dir': dir, activate: true, candidate: true }, [])).toBe(2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
