@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { Db } from '../platform/db/database.js';
+import type { Ledger } from '../platform/ledger/ledger.js';
 import { assertCan } from '../platform/auth/permissions.js';
 import { ngsiProblem } from './ngsi-errors.js';
 import { compactIri, expandTerm, type ContextResolver } from './jsonld-context.js';
@@ -17,17 +18,33 @@ export interface AccessRuleInput {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** Per-organisation type/attribute rules of the context layer (access-policy.ts applies them). */
+/**
+ * Per-organisation type/attribute rules of the context layer (access-policy.ts applies them). A rule decides who
+ * may read what, so each grant and revocation is a ledger entry, written in the change's transaction.
+ */
 export class AccessRuleService {
-  constructor(private readonly db: Db, private readonly entities: EntityService, private readonly contexts: ContextResolver) {}
+  constructor(
+    private readonly db: Db,
+    private readonly entities: EntityService,
+    private readonly contexts: ContextResolver,
+    private readonly ledger?: Ledger,
+  ) {}
+
+  private facts(r: AccessRuleRow) {
+    return { orgId: r.org_id, tenant: r.tenant, entityType: r.entity_type, attributes: r.attributes, canWrite: r.can_write };
+  }
 
   async add(scope: RequestScope, input: AccessRuleInput): Promise<Record<string, unknown>> {
     assertCan(scope.actor, 'context.access.manage');
     const tenant = await this.entities.tenant(scope.tenant, true);
     if (!UUID.test(input.orgId)) throw ngsiProblem('BadRequestData', 'orgId must be an organisation id (UUID)');
-    const row = await insertRule(this.db, {
-      org_id: input.orgId, tenant, entity_type: expandTerm(scope.ctx, input.entityType),
-      attributes: input.attributes ? input.attributes.map((a) => expandTerm(scope.ctx, a)) : null, can_write: input.canWrite ?? false,
+    const row = await this.db.transaction().execute(async (trx) => {
+      const r = await insertRule(trx, {
+        org_id: input.orgId, tenant, entity_type: expandTerm(scope.ctx, input.entityType),
+        attributes: input.attributes ? input.attributes.map((a) => expandTerm(scope.ctx, a)) : null, can_write: input.canWrite ?? false,
+      });
+      await this.ledger?.append('context.access.granted', scope.actor, `context-access-rule:${r.id}`, this.facts(r), { trx });
+      return r;
     });
     return this.view(scope, row);
   }
@@ -41,7 +58,12 @@ export class AccessRuleService {
   async remove(scope: RequestScope, id: string): Promise<void> {
     assertCan(scope.actor, 'context.access.manage');
     const tenant = await this.entities.tenant(scope.tenant, false);
-    if (!UUID.test(id) || !(await deleteRule(this.db, tenant, id))) throw ngsiProblem('ResourceNotFound', `access rule ${id} does not exist`);
+    if (!UUID.test(id)) throw ngsiProblem('ResourceNotFound', `access rule ${id} does not exist`);
+    await this.db.transaction().execute(async (trx) => {
+      const r = await deleteRule(trx, tenant, id);
+      if (!r) throw ngsiProblem('ResourceNotFound', `access rule ${id} does not exist`);
+      await this.ledger?.append('context.access.revoked', scope.actor, `context-access-rule:${r.id}`, this.facts(r), { trx });
+    });
   }
 
   private view(scope: RequestScope, r: AccessRuleRow): Record<string, unknown> {

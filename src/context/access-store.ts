@@ -20,5 +20,6 @@ export const listRules = (db: Db, tenant: string): Promise<AccessRuleRow[]> =>
 export const insertRule = (db: Db, rule: { org_id: string; tenant: string; entity_type: string; attributes: string[] | null; can_write: boolean }) =>
   db.insertInto('context_access_rule').values(rule).returningAll().executeTakeFirstOrThrow();
 
-export const deleteRule = async (db: Db, tenant: string, id: string): Promise<boolean> =>
-  Number((await db.deleteFrom('context_access_rule').where('tenant', '=', tenant).where('id', '=', id).executeTakeFirst()).numDeletedRows) > 0;
+/** Deletes a rule and returns it (undefined when there was none). */
+export const deleteRule = (db: Db, tenant: string, id: string): Promise<AccessRuleRow | undefined> =>
+  db.deleteFrom('context_access_rule').where('tenant', '=', tenant).where('id', '=', id).returningAll().executeTakeFirst();

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Db } from '../platform/db/database.js';
 import type { Clock } from '../platform/clock/clock.js';
+import type { Ledger } from '../platform/ledger/ledger.js';
 import { moduleConfig, type Config } from '../platform/config/config.js';
 import { ContextConfigSchema, type ContextConfig } from './config.js';
 import { ContextResolver } from './jsonld-context.js';
@@ -40,6 +41,8 @@ export interface ContextService {
 
 export interface ContextServiceOptions {
   log?: (message: string) => void;
+  /** Records access-rule grants and revocations. */
+  ledger?: Ledger;
 }
 
 export function createContextService(db: Db, config: Config, clock: Clock, options: ContextServiceOptions = {}): ContextService {
@@ -53,7 +56,7 @@ export function createContextService(db: Db, config: Config, clock: Clock, optio
   const dispatcher = new NotificationDispatcher(db, cfg.notifications, clock, log);
   const ingest = new MqttIngest(cfg.mqtt, entities, contexts, log);
   const simulator = new DemoSimulator(entities, contexts, cfg.simulator, clock, log);
-  const accessRules = new AccessRuleService(db, entities, contexts);
+  const accessRules = new AccessRuleService(db, entities, contexts, options.ledger);
   let retention: NodeJS.Timeout | undefined;
   let rollup: NodeJS.Timeout | undefined;
   let rolling: Promise<void> | undefined;

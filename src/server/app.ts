@@ -94,7 +94,7 @@ export async function createCityHub(options: CreateCityHubOptions): Promise<City
     const kpi = new KpiService(database.db, kpiSettings, clock, auth);
     const kpiRollupJob = new PeriodicJob(() => kpi.refreshRollup(), kpiSettings.rollupJobIntervalSeconds);
     const catalog = createCatalog(database.db, { config, ledger, clock, orgs: auth });
-    const context = createContextService(database.db, config, clock);
+    const context = createContextService(database.db, config, clock, { ledger });
     const intel = new IntelService(database.db, hotline, intelConfig(config), clock, ledger);
     const services: Services = { clock, ledger, auth, hotline, hotlineReference, kpi, catalog, context, intel };
 

@@ -101,6 +101,13 @@ describe.each(testEngines)('context temporal and access rules [%s]', (engine) =>
     const rules = (await req('GET', '/cityhub/accessRules')).json();
     expect(rules).toHaveLength(1);
     expect((await req('DELETE', `/cityhub/accessRules/${rules[0].id}`)).statusCode).toBe(204);
+    expect((await req('DELETE', `/cityhub/accessRules/${rules[0].id}`)).statusCode).toBe(404);
+    // Grants and revocations are in the ledger (ids and names only).
+    const { rows } = await hub.database.pool.query(`select kind, subject, body from ledger_entry where kind like 'context.access.%' order by idx`);
+    expect(rows.map((r: { kind: string; subject: string }) => [r.kind, r.subject])).toEqual([
+      ['context.access.granted', `context-access-rule:${rules[0].id}`], ['context.access.revoked', `context-access-rule:${rules[0].id}`],
+    ]);
+    expect(JSON.parse(rows[0].body).facts).toEqual({ orgId: org.id, tenant: '', entityType: 'https://smartdatamodels.org/dataModel.Environment/AirQualityObserved', attributes: ['https://smartdatamodels.org/dataModel.Environment/pm25'], canWrite: false });
     expect((await req('GET', '/entities?type=Streetlight', undefined, {}, owner)).json()).toHaveLength(1);
   });
 
