@@ -25,6 +25,13 @@ const countedColumns = [
 const events = (alias: string) => ['visited_at', 'answered_at', 'accepted_at', 'dispatched_at'].map((c) => `(${alias}.${c})`).join(', ');
 const row = (alias: string) => `(${countedColumns.map((c) => `${alias}.${c}`).join(', ')})`;
 
+/** Marks the local days of the event times `times` of the rows `from` that pass `where` as dirty. */
+const markDays = (from: string, times: string, where: string) => `insert into hotline_kpi_dirty_day (day)
+      select distinct (e.ts at time zone tz)::date
+      from ${from} cross join lateral (values ${times}) as e(ts)
+      where e.ts is not null and ${where}
+      on conflict (day) do nothing;`;
+
 /**
  * The roll-up's bookkeeping in the database itself, so no writer can forget it (the ticket service, the
  * importer, the demo seeder, a hand-run UPDATE): statement-level triggers mark the local day of every event
@@ -44,24 +51,11 @@ begin
     return null; -- no roll-up yet: nothing can be stale
   end if;
   if tg_op = 'INSERT' then
-    insert into hotline_kpi_dirty_day (day)
-      select distinct (e.ts at time zone tz)::date
-      from kpi_new n cross join lateral (values ${events('n')}) as e(ts)
-      where e.ts is not null
-      on conflict (day) do nothing;
+    ${markDays('kpi_new n', events('n'), 'true')}
   elsif tg_op = 'DELETE' then
-    insert into hotline_kpi_dirty_day (day)
-      select distinct (e.ts at time zone tz)::date
-      from kpi_old o cross join lateral (values ${events('o')}) as e(ts)
-      where e.ts is not null
-      on conflict (day) do nothing;
+    ${markDays('kpi_old o', events('o'), 'true')}
   else
-    insert into hotline_kpi_dirty_day (day)
-      select distinct (e.ts at time zone tz)::date
-      from kpi_old o join kpi_new n on n.id = o.id
-        cross join lateral (values ${events('o')}, ${events('n')}) as e(ts)
-      where e.ts is not null and ${row('o')} is distinct from ${row('n')}
-      on conflict (day) do nothing;
+    ${markDays('kpi_old o join kpi_new n on n.id = o.id', `${events('o')}, ${events('n')}`, `${row('o')} is distinct from ${row('n')}`)}
   end if;
   return null;
 end $$`;

@@ -7,30 +7,17 @@ import { refreshRollup, setUpRollup } from '../../../src/hotline/kpi/kpi-rollup-
 import type { Period } from '../../../src/hotline/kpi/kpi-periods.js';
 import type { Actor } from '../../../src/platform/auth/roles.js';
 import type { Db } from '../../../src/platform/db/database.js';
+import { bj, insertKpiTicket, type KpiFixture } from './kpi-fixture.js';
 
 /**
  * The daily roll-up must give exactly the counts of the live query, whatever happened since it was built. Times
  * are Beijing time (the default modules.kpi.timeZone): `bj(month, day, hour, minute)`.
  */
-const bj = (month: number, day: number, hour: number, minute = 0): Date => new Date(Date.UTC(2026, month - 1, day, hour - 8, minute));
 const tz = 'Asia/Shanghai';
 const setup: Actor = { kind: 'anonymous', id: 'test', roles: ['admin'] };
 const leader: Actor = { kind: 'user', id: '00000000-0000-4000-8000-000000000002', username: 'leader', roles: ['leader'] };
 
-interface Fixture {
-  unit: 'A' | 'B';
-  district: 'D1' | 'D2';
-  category: 'c1' | 'c2';
-  dispatched?: Date;
-  accepted?: Date;
-  due?: Date;
-  answered?: Date;
-  visited?: Date;
-  solved?: boolean;
-  satisfaction?: 'satisfied' | 'basically_satisfied' | 'unsatisfied';
-  returns?: number;
-  mergedInto?: number;
-}
+type Fixture = KpiFixture<'A' | 'B' | 'D1' | 'D2' | 'c1' | 'c2'>;
 
 // Events on both sides of local midnight (t2 visited 23:50, t3 dispatched 00:10), across a week and a month
 // boundary (Sunday 1 November / Monday 2 November, 30 November / 1 December), a merged duplicate (t6), a
@@ -52,18 +39,7 @@ describe.each(testEngines)('hotline kpi daily roll-up [%s]', (engine) => {
   const ids = { A: '', B: '', D1: '', D2: '', c1: '', c2: '' };
   const tickets: string[] = [];
 
-  const insertTicket = async (t: Fixture, i: number) =>
-    (await db.insertInto('hotline_ticket').values({
-      number: `20261101-rollup${i}`, channel: 'phone', citizen_name: null, citizen_phone: null, citizen_user_id: null,
-      title: `t${i}`, content: 'rollup fixture', address: null, lon: null, lat: null, area_id: ids[t.district],
-      district_id: ids[t.district], category_id: ids[t.category], urgency: 'normal', tags: [], attachments: JSON.stringify([]),
-      status: t.mergedInto ? 'merged' : t.visited ? 'visited' : 'dispatched', unit_id: ids[t.unit],
-      main_ticket_id: t.mergedInto ? tickets[t.mergedInto - 1] : null, return_count: t.returns ?? 0, reopen_count: 0,
-      reply_text: null, result: null, visit_contacted: t.visited ? true : null, visit_solved: t.solved ?? null,
-      satisfaction: t.satisfaction ?? null, source: null, external_id: null, open311_token: null,
-      created_at: t.dispatched ?? bj(11, 1, 0), updated_at: bj(11, 1, 0), dispatched_at: t.dispatched ?? null, sign_due_at: null,
-      accepted_at: t.accepted ?? null, due_at: t.due ?? null, answered_at: t.answered ?? null, visited_at: t.visited ?? null, closed_at: null,
-    }).returning('id').executeTakeFirstOrThrow()).id;
+  const insertTicket = (t: Fixture, i: number) => insertKpiTicket(db, `20261101-rollup${i}`, { contacted: t.visited ? true : undefined, ...t }, ids, tickets);
 
   const dirtyDays = async () =>
     (await sql<{ day: string }>`select day::text as day from hotline_kpi_dirty_day order by day`.execute(db)).rows.map((r) => r.day);

@@ -4,31 +4,14 @@ import { testEngines } from '../../support/engines.js';
 import { createTestHub, type TestHub } from '../../support/test-hub.js';
 import { KpiService, readKpiConfig } from '../../../src/hotline/kpi/index.js';
 import type { Actor } from '../../../src/platform/auth/roles.js';
+import { bj, insertKpiTicket, type KpiFixture } from './kpi-fixture.js';
 
 /**
  * Eleven hand-built tickets whose rates are worked out by hand below. Times are Beijing time (UTC+8), the
- * default modules.kpi.timeZone, written `bj(day, hour)` for 2026-11-<day> <hour>:00 (+08:00).
+ * default modules.kpi.timeZone, written `bj(month, day, hour)`; `nov(day, hour)` for 2026-11-<day> <hour>:00.
  */
-const bj = (month: number, day: number, hour: number, minute = 0): Date =>
-  new Date(Date.UTC(2026, month - 1, day, hour - 8, minute));
 const nov = (day: number, hour: number, minute = 0) => bj(11, day, hour, minute);
-
-interface Fixture {
-  unit: 'A' | 'B';
-  district: 'D1' | 'D2';
-  category: 'c1' | 'c2';
-  dispatched?: Date;
-  accepted?: Date;
-  due?: Date;
-  answered?: Date;
-  visited?: Date;
-  contacted?: boolean;
-  solved?: boolean;
-  satisfaction?: 'satisfied' | 'basically_satisfied' | 'unsatisfied';
-  returns?: number;
-  reopens?: number;
-  mergedInto?: number;
-}
+type Fixture = KpiFixture<'A' | 'B' | 'D1' | 'D2' | 'c1' | 'c2'>;
 
 // c1 = 城乡建设, c2 = 环境保护; D1 = 东城区, D2 = 西城区; A = 东城区住建委, B = 市水务局.
 const tickets: Fixture[] = [
@@ -73,19 +56,7 @@ describe.each(testEngines)('hotline kpi [%s]', (engine) => {
     }
     const inserted: string[] = [];
     for (const [i, t] of tickets.entries()) {
-      const row = await db.insertInto('hotline_ticket').values({
-        number: `20261101-kpi${String(i + 1).padStart(3, '0')}`, channel: 'phone', citizen_name: null, citizen_phone: null,
-        citizen_user_id: null, title: `t${i + 1}`, content: 'kpi fixture', address: null, lon: null, lat: null,
-        area_id: ids[t.district], district_id: ids[t.district], category_id: ids[t.category], urgency: 'normal',
-        tags: [], attachments: JSON.stringify([]), status: t.mergedInto ? 'merged' : t.visited ? 'visited' : t.dispatched ? 'dispatched' : 'received',
-        unit_id: ids[t.unit], main_ticket_id: t.mergedInto ? inserted[t.mergedInto - 1] : null,
-        return_count: t.returns ?? 0, reopen_count: t.reopens ?? 0, reply_text: null, result: null,
-        visit_contacted: t.contacted ?? null, visit_solved: t.solved ?? null, satisfaction: t.satisfaction ?? null,
-        source: null, external_id: null, open311_token: null, created_at: t.dispatched ?? nov(1, 0),
-        updated_at: nov(1, 0), dispatched_at: t.dispatched ?? null, sign_due_at: null, accepted_at: t.accepted ?? null,
-        due_at: t.due ?? null, answered_at: t.answered ?? null, visited_at: t.visited ?? null, closed_at: null,
-      }).returning('id').executeTakeFirstOrThrow();
-      inserted.push(row.id);
+      inserted.push(await insertKpiTicket(db, `20261101-kpi${String(i + 1).padStart(3, '0')}`, t, ids, inserted));
     }
     cookies.leader = (await hub.loginAs(['leader'])).cookie;
     cookies.supervisor = (await hub.loginAs(['supervisor'])).cookie;
