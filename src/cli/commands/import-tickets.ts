@@ -97,7 +97,7 @@ Running it again adds nothing; after a kill it resumes where the last committed 
             (summary.resumedFrom ? ' (counting the rows of the interrupted run)' : ''),
           `rows ${summary.rowsDone}, bad ${summary.bad}, already present ${summary.existing}` +
             (summary.resumedFrom ? `, resumed after row ${summary.resumedFrom}` : ''),
-          `categories created ${summary.categoriesCreated}`,
+          `categories created ${summary.categoriesCreated}, open tickets routed to a unit ${summary.routed}, rows with an area not in the tree ${summary.areasUnmatched}`,
           `${Math.round(rowsPerSecond(summary))} rows/s in ${summary.seconds.toFixed(1)} s; run ${summary.runId}`,
         ].join('\n'),
       );
