@@ -187,4 +187,12 @@ export const hotlineMigrations: Record<string, Migration> = {
       await db.schema.createIndex('hotline_classifier_label_created').on('hotline_classifier_label').column('created_at').execute();
     },
   },
+  // The serialized model gzipped by the training worker, stored without TOAST compression: PGlite compresses and
+  // writes on the main thread, and a 40 MB JSON text stalled requests for seconds.
+  '20261126-31-hotline-intel-model-gzip': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('hotline_classifier_model').addColumn('model_gzip', 'bytea').execute();
+      await sql`alter table hotline_classifier_model alter column model drop not null, alter column model_gzip set storage external`.execute(db);
+    },
+  },
 };

@@ -156,8 +156,10 @@ export interface HotlineClassifierModelTable {
   /** accuracy, macro-F1, per class, and the active model's figures on the same hold-out (ModelEvaluation) */
   evaluation: JSONColumnType<Record<string, unknown>>;
   train_seconds: number;
-  /** TextClassifier.toJSON() as JSON text */
-  model: string;
+  /** TextClassifier.toJSON() as JSON text (versions stored before 20261126-31; null since) */
+  model: string | null;
+  /** TextClassifier.toJSON() as gzipped JSON (20261126-31) */
+  model_gzip: Buffer | null;
   /** active | candidate | retired */
   status: string;
   activated_at: NullableTimestamp;

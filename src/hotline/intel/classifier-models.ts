@@ -8,7 +8,7 @@ import { findTicket } from '../ticket-store.js';
 import { findCategory } from '../reference-store.js';
 import type { IntelConfig } from './intel-config.js';
 import * as store from './model-store.js';
-import { trainAndEvaluate, trainInWorker, type ModelEvaluation, type TrainingInput, type TrainingResult } from './model-training.js';
+import { modelFromGzip, trainAndEvaluate, trainInWorker, type ModelEvaluation, type TrainingInput, type TrainingResult } from './model-training.js';
 import { TextClassifier } from './text-classifier.js';
 import { normalizeText } from './text-normalize.js';
 
@@ -236,21 +236,23 @@ export class ClassifierModels {
     beat.unref();
     try {
       const activeVersion = await store.findActiveVersion(this.db);
-      const activeJson = activeVersion === null ? null : await store.findModelJson(this.db, activeVersion);
+      const activeModel = activeVersion === null ? null : await store.findModelGzip(this.db, activeVersion);
       const input: TrainingInput = {
         examples,
         holdoutFraction: this.config.holdoutFraction,
-        baseline: activeVersion !== null && activeJson ? { version: activeVersion, model: activeJson } : null,
+        baseline: activeVersion !== null && activeModel ? { version: activeVersion, modelGzip: activeModel } : null,
       };
       const result = this.config.worker ? await trainInWorker(input, onProgress) : trainAndEvaluate(input, onProgress);
       const labelledTickets = await store.countLabelledTickets(this.db);
       const { activate, reason } = this.decide(result, activeVersion, options.activate);
+      // Decoded before the commit, so this node uses the model as soon as the job reads `succeeded`.
+      const decoded = activate ? await modelFromGzip(result.modelGzip) : null;
       const now = this.deps.clock();
       const version = await this.db.transaction().execute(async (trx) => {
         const { version } = await store.insertModel(trx, {
           created_at: now, trained_by: actorRef(actor), trigger: options.trigger, examples: result.examples,
           held_out: result.evaluation.heldOut, labelled_tickets: labelledTickets, agent_labels: agentLabels, labels: result.labels,
-          evaluation: result.evaluation as unknown as Record<string, unknown>, train_seconds: result.trainSeconds, model: result.model,
+          evaluation: result.evaluation as unknown as Record<string, unknown>, train_seconds: result.trainSeconds, model_gzip: result.modelGzip,
         });
         if (activate) await this.activateIn(trx, actor, version, now, reason);
         await store.updateJob(trx, job.id, {
@@ -259,7 +261,7 @@ export class ClassifierModels {
         });
         return version;
       });
-      if (activate) this.load(TextClassifier.fromJSON(JSON.parse(result.model)), version);
+      if (decoded) this.load(decoded, version);
       onProgress(`stored as version ${version}, ${activate ? 'active' : 'candidate'} (${reason})`);
       const [model, jobRow] = await Promise.all([store.findModel(this.db, version), store.findJob(this.db, job.id)]);
       return { job: toJobView(jobRow!), model: toModelView(model!), activated: activate, reason };
@@ -312,9 +314,9 @@ export class ClassifierModels {
   private async doSync(): Promise<boolean> {
     const version = await store.findActiveVersion(this.db);
     if (version === null || version === this.loadedVersion) return false;
-    const json = await store.findModelJson(this.db, version);
-    if (!json) return false;
-    this.load(TextClassifier.fromJSON(JSON.parse(json)), version);
+    const bytes = await store.findModelGzip(this.db, version);
+    if (!bytes) return false;
+    this.load(await modelFromGzip(bytes), version);
     return true;
   }
 

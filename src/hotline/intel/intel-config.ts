@@ -105,9 +105,10 @@ export const IntelConfigSchema = Type.Object({
     {
       /**
        * Train a model from the database's tickets at start when the database holds no active model (one node
-       * trains, in a worker thread; the others load the model on their refresh).
+       * trains, in a worker thread; the others load the model on their refresh). On by default: in the worker the
+       * server keeps answering (bench/hotline/intel-train-responsiveness.bench.ts, docs/hotline-intel.md).
        */
-      trainAtStart: Type.Boolean({ default: false }),
+      trainAtStart: Type.Boolean({ default: true }),
       minTrainingTickets: Type.Integer({ minimum: 2, default: 50 }),
       maxTrainingTickets: Type.Integer({ minimum: 100, default: 20000 }),
       /** Train in a `node:worker_threads` worker (false: on the main thread, which stalls requests meanwhile). */

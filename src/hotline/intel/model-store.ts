@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { sql } from 'kysely';
 import type { Db } from '../../platform/db/database.js';
 import '../tables.js';
@@ -19,8 +20,11 @@ export const findModel = (db: Db, version: number) =>
 export const findActiveVersion = async (db: Db): Promise<number | null> =>
   (await db.selectFrom('hotline_classifier_model').select('version').where('status', '=', 'active').executeTakeFirst())?.version ?? null;
 
-export const findModelJson = async (db: Db, version: number): Promise<string | null> =>
-  (await db.selectFrom('hotline_classifier_model').select('model').where('version', '=', version).executeTakeFirst())?.model ?? null;
+/** The serialized model as gzipped JSON (versions stored as JSON text before 20261126-31 are gzipped here). */
+export const findModelGzip = async (db: Db, version: number): Promise<Uint8Array | null> => {
+  const r = await db.selectFrom('hotline_classifier_model').select(['model_gzip', 'model']).where('version', '=', version).executeTakeFirst();
+  return r?.model_gzip ?? (r?.model ? gzipSync(r.model) : null);
+};
 
 export const findLatestModel = (db: Db) =>
   db.selectFrom('hotline_classifier_model').select(modelColumns).orderBy('version', 'desc').limit(1).executeTakeFirst();
@@ -29,12 +33,12 @@ export const insertModel = (
   db: Db,
   row: {
     created_at: Date; trained_by: string; trigger: string; examples: number; held_out: number; labelled_tickets: number;
-    agent_labels: number; labels: string[]; evaluation: Record<string, unknown>; train_seconds: number; model: string;
+    agent_labels: number; labels: string[]; evaluation: Record<string, unknown>; train_seconds: number; model_gzip: Uint8Array;
   },
 ) =>
   db
     .insertInto('hotline_classifier_model')
-    .values({ ...row, evaluation: JSON.stringify(row.evaluation), status: 'candidate' })
+    .values({ ...row, model_gzip: Buffer.from(row.model_gzip.buffer, row.model_gzip.byteOffset, row.model_gzip.byteLength), evaluation: JSON.stringify(row.evaluation), status: 'candidate' })
     .returning('version')
     .executeTakeFirstOrThrow();
 

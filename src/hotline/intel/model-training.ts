@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
+import { gunzip, gunzipSync, gzipSync } from 'node:zlib';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
@@ -12,8 +14,8 @@ export interface TrainingInput {
   examples: LabeledText[];
   /** Share of the examples held out for the evaluation (by a hash of the text: the same texts every time). */
   holdoutFraction: number;
-  /** The active model (JSON text), scored on the same hold-out so the two are compared on equal terms. */
-  baseline?: { version: number; model: string } | null;
+  /** The active model (gzipped JSON), scored on the same hold-out so the two are compared on equal terms. */
+  baseline?: { version: number; modelGzip: Uint8Array } | null;
   userWords?: string[];
 }
 
@@ -35,8 +37,8 @@ export interface ModelEvaluation extends Partial<HoldoutScore> {
 }
 
 export interface TrainingResult {
-  /** TextClassifier.toJSON() as JSON text */
-  model: string;
+  /** TextClassifier.toJSON() as gzipped JSON (compressed in the worker: the main thread only stores the bytes) */
+  modelGzip: Uint8Array;
   labels: string[];
   /** examples trained on (hold-out excluded) */
   examples: number;
@@ -88,14 +90,22 @@ export function trainAndEvaluate(input: TrainingInput, onProgress: (message: str
     evaluation.perClass = r.perClass.map((m) => ({ ...m, precision: round4(m.precision), recall: round4(m.recall), f1: round4(m.f1) }));
     onProgress(`hold-out: accuracy ${r.accuracy.toFixed(4)}, macro-F1 ${r.macroF1.toFixed(4)} on ${test.length} examples`);
     if (input.baseline) {
-      const active = TextClassifier.fromJSON(JSON.parse(input.baseline.model));
+      const active = TextClassifier.fromJSON(JSON.parse(gunzipSync(input.baseline.modelGzip).toString('utf8')));
       const b = score(active, test);
       evaluation.baseline = { version: input.baseline.version, accuracy: round4(b.accuracy), macroF1: round4(b.macroF1) };
       onProgress(`active model v${input.baseline.version} on the same hold-out: accuracy ${b.accuracy.toFixed(4)}, macro-F1 ${b.macroF1.toFixed(4)}`);
     }
   }
   model.summary.evaluation = { ...evaluation, perClass: undefined };
-  return { model: JSON.stringify(model.toJSON()), labels: model.labels, examples: train.length, trainSeconds, evaluation };
+  const modelGzip = gzipSync(JSON.stringify(model.toJSON()), { level: 6 });
+  return { modelGzip, labels: model.labels, examples: train.length, trainSeconds, evaluation };
+}
+
+const gunzipAsync = promisify(gunzip);
+
+/** A stored model back as a classifier (the inflation runs in libuv's thread pool, not on the event loop). */
+export async function modelFromGzip(bytes: Uint8Array): Promise<TextClassifier> {
+  return TextClassifier.fromJSON(JSON.parse((await gunzipAsync(bytes)).toString('utf8')));
 }
 
 /** Messages between `trainInWorker` and `classifier-worker.ts`. */

@@ -10,8 +10,7 @@ import { loadConfig, type Config } from '../../../src/platform/config/config.js'
 import { createCityHub } from '../../../src/server/app.js';
 import { commands } from '../../../src/cli/commands/index.js';
 import { findTrainingExamples } from '../../../src/hotline/intel/model-store.js';
-import { inHoldout, trainAndEvaluate, trainInWorker, type TrainingInput } from '../../../src/hotline/intel/model-training.js';
-import { TextClassifier } from '../../../src/hotline/intel/text-classifier.js';
+import { inHoldout, modelFromGzip, trainAndEvaluate, trainInWorker, type TrainingInput } from '../../../src/hotline/intel/model-training.js';
 
 const admin: Actor = { kind: 'user', id: 'admin', roles: ['admin'] };
 
@@ -243,8 +242,8 @@ describe('training in a worker thread', () => {
     expect(there.labels).toEqual(here.labels);
     expect(there.examples).toBe(here.examples);
     expect(there.evaluation.accuracy).toBe(here.evaluation.accuracy);
-    const a = TextClassifier.fromJSON(JSON.parse(here.model));
-    const b = TextClassifier.fromJSON(JSON.parse(there.model));
+    const a = await modelFromGzip(here.modelGzip);
+    const b = await modelFromGzip(there.modelGzip);
     const probes = [...examplesOf().slice(0, 6), { title: '小区噪音', detail: '晚上施工太吵' }, { title: '学位', detail: '孩子上学难' }];
     for (const p of probes) {
       const pa = a.predict(p);
