@@ -188,7 +188,7 @@ export const hotlineMigrations: Record<string, Migration> = {
     },
   },
   // The serialized model gzipped by the training worker, stored without TOAST compression: PGlite compresses and
-  // writes on the main thread, and a 40 MB JSON text stalled requests for seconds.
+  // writes on the main thread, and the JSON text stalled requests for seconds.
   '20261126-31-hotline-intel-model-gzip': {
     async up(db: Kysely<unknown>) {
       await db.schema.alterTable('hotline_classifier_model').addColumn('model_gzip', 'bytea').execute();
