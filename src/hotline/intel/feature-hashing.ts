@@ -94,6 +94,16 @@ export class FeatureAccumulator {
     this.n = 0;
   }
 
+  /** Calls `fn(index, value * scale)` for every entry (in no particular order) and clears. */
+  drainEach(fn: (index: number, value: number) => void, scale = 1): void {
+    for (let k = 0; k < this.n; k++) {
+      const i = this.touched[k];
+      fn(i, this.dense[i] * scale);
+      this.dense[i] = 0;
+    }
+    this.n = 0;
+  }
+
   /** Returns the collected entries sorted by index, and clears. */
   take(): SparseVector {
     const idx = this.touched.slice(0, this.n).sort();

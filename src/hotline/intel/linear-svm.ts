@@ -24,6 +24,22 @@ export interface SvmOptions {
   /** Per-example multiplier of C (e.g. a lower weight for pseudo-labelled examples). */
   exampleWeight?: Float32Array;
   seed: number;
+  /**
+   * Continue from an earlier training whose examples are the first ones of `X` (same order, same features):
+   * the new examples start at alpha 0, so a few passes finish the job instead of a whole training.
+   */
+  warmStart?: SvmState;
+}
+
+/** The dual variables and the weights they imply (w = Σ alpha·y·x), to continue a training. */
+export interface SvmState {
+  alpha: Float64Array;
+  w: Float64Array;
+  b: Float64Array;
+}
+
+export interface TrainedSvm extends LinearModel {
+  state: SvmState;
 }
 
 export const defaultSvmOptions: SvmOptions = { C: 0.5, maxEpochs: 40, eps: 0.1, balanced: true, seed: 1 };
@@ -43,7 +59,7 @@ export function trainLinearSvm(
   classes: number,
   dim: number,
   options: Partial<SvmOptions> = {},
-): LinearModel {
+): TrainedSvm {
   const opt = { ...defaultSvmOptions, ...options };
   const n = X.length;
   const K = classes;
@@ -52,6 +68,11 @@ export function trainLinearSvm(
   const w = new Float64Array(dim * K);
   const b = new Float64Array(K);
   const alpha = new Float64Array(n * K);
+  if (opt.warmStart) {
+    w.set(opt.warmStart.w);
+    b.set(opt.warmStart.b);
+    alpha.set(opt.warmStart.alpha);
+  }
   const sq = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     let s2 = 1; // the bias feature
@@ -77,7 +98,14 @@ export function trainLinearSvm(
   const delta = new Float64Array(K);
   const maxPG = new Float64Array(K);
   const minPG = new Float64Array(K);
+  // Shrinking (liblinear): a pair (example, class) whose alpha sits at 0 with a gradient above last epoch's
+  // largest projected gradient is unlikely to move; it is skipped until convergence is checked on everything.
+  // An example whose classes are all shrunk costs nothing in an epoch.
+  const shrunk = new Uint8Array(n * K);
+  const activeClasses = new Int32Array(n).fill(K);
+  const oldMaxPG = new Float64Array(K).fill(Infinity);
   const done = new Uint8Array(K);
+  let shrinking = false;
 
   for (let epoch = 0; epoch < opt.maxEpochs; epoch++) {
     for (let i = n - 1; i > 0; i--) {
@@ -90,6 +118,7 @@ export function trainLinearSvm(
     minPG.fill(Infinity);
     for (let t = 0; t < n; t++) {
       const i = order[t];
+      if (activeClasses[i] === 0) continue;
       const yi = y[i];
       const { idx, val } = X[i];
       const nnz = idx.length;
@@ -103,14 +132,22 @@ export function trainLinearSvm(
       let any = false;
       for (let c = 0; c < K; c++) {
         delta[c] = 0;
-        if (done[c]) continue;
+        const ai = i * K + c;
+        if (done[c] || shrunk[ai]) continue;
         const ys = yi === c ? 1 : -1;
         const Ci = opt.C * ew * (ys > 0 ? wPos[c] : wNeg[c]);
         const D = 0.5 / Ci;
-        const ai = i * K + c;
         const a0 = alpha[ai];
         const G = ys * dot[c] - 1 + D * a0;
-        const PG = a0 === 0 ? Math.min(G, 0) : G;
+        let PG = G;
+        if (a0 === 0) {
+          if (G > oldMaxPG[c]) {
+            shrunk[ai] = 1;
+            activeClasses[i]--;
+            continue;
+          }
+          if (G > 0) PG = 0;
+        }
         if (PG > maxPG[c]) maxPG[c] = PG;
         if (PG < minPG[c]) minPG[c] = PG;
         if (PG > 1e-12 || PG < -1e-12) {
@@ -133,12 +170,27 @@ export function trainLinearSvm(
     }
     let allDone = true;
     for (let c = 0; c < K; c++) {
-      if (!done[c] && maxPG[c] - minPG[c] < opt.eps) done[c] = 1;
-      if (!done[c]) allDone = false;
+      if (done[c]) continue;
+      if (maxPG[c] - minPG[c] < opt.eps) {
+        done[c] = 1;
+      } else {
+        allDone = false;
+        oldMaxPG[c] = maxPG[c] <= 0 ? Infinity : maxPG[c];
+      }
     }
-    if (allDone) break;
+    if (allDone) {
+      // Converged on the active set: check once more on everything before stopping (as liblinear does).
+      if (!shrinking) break;
+      shrinking = false;
+      shrunk.fill(0);
+      activeClasses.fill(K);
+      done.fill(0);
+      oldMaxPG.fill(Infinity);
+      continue;
+    }
+    shrinking = true;
   }
-  return { classes: K, dim, w: Float32Array.from(w), b: Float32Array.from(b) };
+  return { classes: K, dim, w: Float32Array.from(w), b: Float32Array.from(b), state: { alpha, w, b } };
 }
 
 /** Writes the class scores of `x` into `out` (length = classes). */

@@ -1,6 +1,6 @@
 import { CompactFeatureMap } from './compact-features.js';
 import type { SparseVector } from './feature-hashing.js';
-import { trainLinearSvm } from './linear-svm.js';
+import { linearScores, trainLinearSvm, type SvmState, type TrainedSvm } from './linear-svm.js';
 import { Segmenter } from './segment.js';
 import { fitTemperature, softmax } from './softmax-calibration.js';
 import {
@@ -139,23 +139,22 @@ class Member {
   ) {}
 
   private lookup?: Int32Array;
+  private scratchScores?: Float64Array;
 
   addScores(doc: PreparedText, out: Float64Array): void {
     const k = this.bias.length;
-    const x = this.featurizer.transform(doc);
     this.lookup ??= buildLookup(this.map.buckets, this.featurizer.dim);
     const lookup = this.lookup;
     const w = this.w;
-    const wt = this.spec.weight;
-    const s = new Float64Array(k);
+    const s = (this.scratchScores ??= new Float64Array(k));
     for (let c = 0; c < k; c++) s[c] = this.bias[c];
-    for (let t = 0; t < x.idx.length; t++) {
-      const j = lookup[x.idx[t]];
-      if (j < 0) continue;
-      const v = x.val[t];
+    this.featurizer.forEachFeature(doc, (bucket, v) => {
+      const j = lookup[bucket];
+      if (j < 0) return;
       const base = j * k;
       for (let c = 0; c < k; c++) s[c] += v * w[base + c];
-    }
+    });
+    const wt = this.spec.weight;
     for (let c = 0; c < k; c++) out[c] += wt * s[c];
   }
 
@@ -220,34 +219,60 @@ interface Prepared {
   weight: number;
 }
 
-/** Trains every member on `items`; document frequencies come from `dfDocs`. */
-function trainMembers(
-  specs: MemberSpec[],
-  items: Prepared[],
-  dfDocs: PreparedText[],
-  classes: number,
-  opt: TextClassifierOptions,
-  progress: (m: string) => void,
-): Member[] {
-  const weights = Float32Array.from(items, (i) => i.weight);
-  const hasWeights = items.some((i) => i.weight !== 1);
-  return specs.map((spec) => {
-    const t0 = performance.now();
-    const featurizer = new TextFeaturizer({ ...defaultTextFeatureConfig, ...spec.features });
-    featurizer.fit(dfDocs);
-    const hashed: SparseVector[] = items.map((i) => featurizer.transform(i.doc));
-    const map = CompactFeatureMap.fromVectors(hashed, featurizer.dim, opt.minCount);
-    const X = hashed.map((x) => map.mapUnsorted(x));
-    const y = Int32Array.from(items, (i) => i.label);
-    const model = trainLinearSvm(X, y, classes, map.size, {
-      C: spec.C,
-      maxEpochs: opt.maxEpochs,
-      seed: opt.seed,
-      exampleWeight: hasWeights ? weights : undefined,
+/**
+ * One member while it trains: the featurizer (document frequencies from every message given), the compact
+ * feature map and vectors of the labelled examples, and the SVM state, so that training can go on with more
+ * examples (the calibration hold-out, then pseudo-labelled messages) from where it stopped instead of anew.
+ */
+class MemberTrainer {
+  private readonly featurizer: TextFeaturizer;
+  private readonly map: CompactFeatureMap;
+  private readonly X: SparseVector[];
+  private state: SvmState | undefined;
+  private model: TrainedSvm | undefined;
+
+  constructor(
+    readonly spec: MemberSpec,
+    items: readonly Prepared[],
+    dfDocs: readonly PreparedText[],
+    private readonly classes: number,
+    private readonly opt: TextClassifierOptions,
+  ) {
+    this.featurizer = new TextFeaturizer({ ...defaultTextFeatureConfig, ...spec.features });
+    this.featurizer.fit(dfDocs);
+    const hashed = items.map((i) => this.featurizer.transform(i.doc));
+    this.map = CompactFeatureMap.fromVectors(hashed, this.featurizer.dim, opt.minCount);
+    this.X = hashed.map((x) => this.map.mapUnsorted(x));
+  }
+
+  get features(): number {
+    return this.map.size;
+  }
+
+  /** Trains (or goes on training) on the first `n` examples plus `extra` ones; earlier examples keep their place. */
+  train(items: readonly Prepared[], n: number, extra: readonly Prepared[] = []): void {
+    const X = [...this.X.slice(0, n), ...extra.map((e) => this.map.mapUnsorted(this.featurizer.transform(e.doc)))];
+    const all = [...items.slice(0, n), ...extra];
+    const weighted = all.some((i) => i.weight !== 1);
+    this.model = trainLinearSvm(X, Int32Array.from(all, (i) => i.label), this.classes, this.map.size, {
+      C: this.spec.C,
+      maxEpochs: this.opt.maxEpochs,
+      seed: this.opt.seed,
+      exampleWeight: weighted ? Float32Array.from(all, (i) => i.weight) : undefined,
+      warmStart: this.state,
     });
-    progress(`  member ${spec.name}: ${map.size} features, ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-    return new Member(spec, featurizer, map, model.w, model.b);
-  });
+    this.state = this.model.state;
+  }
+
+  /** Adds this member's weighted margins for labelled example `i` to `out`. */
+  addMargins(i: number, out: Float64Array): void {
+    const scores = linearScores(this.model!, this.X[i], new Float64Array(this.classes));
+    for (let c = 0; c < this.classes; c++) out[c] += this.spec.weight * scores[c];
+  }
+
+  toMember(): Member {
+    return new Member(this.spec, this.featurizer, this.map, this.model!.w, this.model!.b);
+  }
 }
 
 /**
@@ -286,32 +311,38 @@ export class TextClassifier {
     const dfDocs = [...items.map((i) => i.doc), ...unlabeled];
     const k = labels.length;
 
-    // Temperature: train on all but a hashed hold-out, fit T on the hold-out's summed margins.
+    // Temperature: train on all but a hashed hold-out (put last), fit T on the hold-out's summed margins, then
+    // go on training with the hold-out included (a warm start costs a few passes, not a second training).
+    const hold = items.map((it, i) => opt.calibrationFraction > 0 && unitHash(`${examples[i].title ?? ''}\u0002${examples[i].detail ?? ''}`, opt.seed) < opt.calibrationFraction);
+    const ordered = [...items.filter((_, i) => !hold[i]), ...items.filter((_, i) => hold[i])];
+    const nFit = items.length - hold.filter(Boolean).length;
+    const calibrate = k > 1 && items.length - nFit >= 10 && new Set(ordered.slice(0, nFit).map((i) => i.label)).size === k;
+    progress(`featurising ${opt.members.length} members…`);
+    const trainers = opt.members.map((spec) => new MemberTrainer(spec, ordered, dfDocs, k, opt));
     let temperature = 1;
     let calibrationNll: number | null = null;
     let calibrationAccuracy: number | null = null;
-    if (opt.calibrationFraction > 0 && k > 1) {
-      const hold = examples.map((e) => unitHash(`${e.title ?? ''}\u0002${e.detail ?? ''}`, opt.seed) < opt.calibrationFraction);
-      const fitItems = items.filter((_, i) => !hold[i]);
-      const calItems = items.filter((_, i) => hold[i]);
-      if (calItems.length >= 10 && new Set(fitItems.map((i) => i.label)).size === k) {
-        progress(`calibration: training on ${fitItems.length}, holding out ${calItems.length}…`);
-        const members = trainMembers(opt.members, fitItems, dfDocs, k, opt, progress);
-        const margins = calItems.map((it) => {
-          const out = new Float64Array(k);
-          for (const m of members) m.addScores(it.doc, out);
-          return out;
-        });
-        const fit = fitTemperature(margins, calItems.map((i) => i.label));
-        temperature = fit.temperature;
-        calibrationNll = fit.nll;
-        calibrationAccuracy = margins.filter((m, i) => argmax(m) === calItems[i].label).length / calItems.length;
-        progress(`  temperature ${temperature.toFixed(3)}, hold-out accuracy ${calibrationAccuracy.toFixed(4)}`);
-      }
+    if (calibrate) {
+      progress(`calibration: training on ${nFit}, holding out ${items.length - nFit}…`);
+      for (const t of trainers) t.train(ordered, nFit);
+      const margins = ordered.slice(nFit).map((_, h) => {
+        const out = new Float64Array(k);
+        for (const t of trainers) t.addMargins(nFit + h, out);
+        return out;
+      });
+      const calLabels = ordered.slice(nFit).map((i) => i.label);
+      const fit = fitTemperature(margins, calLabels);
+      temperature = fit.temperature;
+      calibrationNll = fit.nll;
+      calibrationAccuracy = margins.filter((m, i) => argmax(m) === calLabels[i]).length / calLabels.length;
+      progress(`  temperature ${temperature.toFixed(3)}, hold-out accuracy ${calibrationAccuracy.toFixed(4)}`);
     }
-
-    progress(`training ${opt.members.length} members on ${items.length} examples…`);
-    let members = trainMembers(opt.members, items, dfDocs, k, opt, progress);
+    progress(`training ${trainers.length} members on ${items.length} examples…`);
+    for (const t of trainers) {
+      t.train(ordered, ordered.length);
+      progress(`  member ${t.spec.name}: ${t.features} features`);
+    }
+    let members = trainers.map((t) => t.toMember());
     let pseudoLabeled = 0;
     if (opt.selfTraining && unlabeled.length > 0) {
       const { threshold, weight } = opt.selfTraining;
@@ -324,8 +355,9 @@ export class TextClassifier {
         if (p[best] >= threshold) extra.push({ doc, label: best, weight });
       }
       pseudoLabeled = extra.length;
-      progress(`self-training: ${extra.length} of ${unlabeled.length} unlabelled messages pseudo-labelled, retraining…`);
-      members = trainMembers(opt.members, [...items, ...extra], dfDocs, k, opt, progress);
+      progress(`self-training: ${extra.length} of ${unlabeled.length} unlabelled messages pseudo-labelled, training on…`);
+      for (const t of trainers) t.train(ordered, ordered.length, extra);
+      members = trainers.map((t) => t.toMember());
     }
     const summary: ModelSummary = {
       trainedAt: new Date().toISOString(),

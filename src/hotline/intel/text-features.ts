@@ -24,13 +24,13 @@ export interface TextFeatureConfig {
 }
 
 export const defaultTextFeatureConfig: TextFeatureConfig = {
-  bits: 20,
+  bits: 18,
   charMin: 1,
   charMax: 3,
   wordMin: 1,
   wordMax: 2,
   wordWeight: 1,
-  blocks: { title: 1, body: 1, joint: 1 },
+  blocks: { title: 1, body: 1, joint: 0 },
   sublinearTf: true,
 };
 
@@ -177,23 +177,37 @@ export class TextFeaturizer {
     for (let i = 0; i < this.dim; i++) this.logDf[i] = Math.log(this.df[i] + 1);
   }
 
+  /** Counts one block into `this.acc` and turns the counts into TF-IDF weights; returns the block's scale (weight / norm). */
+  private weighBlock(block: Block, chars: string, words: string[]): number {
+    this.countBlock(block, chars, words);
+    const logN = Math.log(this.nDocs[block] + 1);
+    const logDf = this.logDf;
+    const sublinear = this.config.sublinearTf;
+    this.acc.map((i, tf) => (sublinear && tf > 1 ? 1 + Math.log(tf) : tf) * (logN - logDf[i] + 1));
+    const norm = Math.sqrt(this.acc.squaredNorm());
+    return norm > 0 ? this.config.blocks[block] / norm : 0;
+  }
+
   /** The TF-IDF vector of one prepared message; every present block has norm equal to its weight. */
   transform(doc: PreparedText): SparseVector {
-    const { sublinearTf } = this.config;
     for (const block of BLOCKS) {
       const inputs = this.blockInputs(doc, block);
       if (!inputs) continue;
-      this.countBlock(block, inputs[0], inputs[1]);
-      const logN = Math.log(this.nDocs[block] + 1);
-      const logDf = this.logDf;
-      this.acc.map((i, tf) => {
-        const w = sublinearTf && tf > 1 ? 1 + Math.log(tf) : tf;
-        return w * (logN - logDf[i] + 1);
-      });
-      const norm = Math.sqrt(this.acc.squaredNorm());
-      this.acc.drainInto(this.out, norm > 0 ? this.config.blocks[block] / norm : 0);
+      this.acc.drainInto(this.out, this.weighBlock(block, inputs[0], inputs[1]));
     }
     return this.out.take();
+  }
+
+  /**
+   * Calls `emit(bucket, value)` for the features of `transform(doc)`, block by block and unsorted (a bucket in
+   * two blocks comes twice, which a dot product does not mind): prediction needs no sorted, allocated vector.
+   */
+  forEachFeature(doc: PreparedText, emit: (bucket: number, value: number) => void): void {
+    for (const block of BLOCKS) {
+      const inputs = this.blockInputs(doc, block);
+      if (!inputs) continue;
+      this.acc.drainEach(emit, this.weighBlock(block, inputs[0], inputs[1]));
+    }
   }
 
   toJSON(): SerializedTextFeaturizer {
