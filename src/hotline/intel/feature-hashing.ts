@@ -35,31 +35,60 @@ export function combineHashes(a: number, b: number): number {
 }
 
 /**
- * Collects weighted feature indices into a dense scratch array and hands them back as a sorted sparse
- * vector. Reused across documents so featurising allocates only the output.
+ * Collects weighted feature indices and hands them back as a sparse vector. A small open-addressing table
+ * (grown as needed) rather than a dense array over every bucket: one document touches a few thousand buckets,
+ * and a table that size stays in cache where a dense array of 2^18+ doubles does not. Reused across documents
+ * so featurising allocates only the output.
  */
 export class FeatureAccumulator {
-  private readonly dense: Float64Array;
-  private touched: Int32Array;
+  private keys: Int32Array;
+  private vals: Float64Array;
+  /** Occupied slots in insertion order. */
+  private slots: Int32Array;
   private n = 0;
+  private mask: number;
 
+  /** `dim`: indices are in [0, dim). */
   constructor(readonly dim: number) {
-    this.dense = new Float64Array(dim);
-    this.touched = new Int32Array(1024);
+    this.keys = new Int32Array(4096).fill(-1);
+    this.vals = new Float64Array(4096);
+    this.slots = new Int32Array(2048);
+    this.mask = 4095;
+  }
+
+  private slotOf(index: number): number {
+    const keys = this.keys;
+    let s = Math.imul(index, 0x9e3779b1) >>> 0 & this.mask;
+    while (keys[s] !== index && keys[s] !== -1) s = (s + 1) & this.mask;
+    return s;
   }
 
   add(index: number, weight = 1): void {
-    if (this.dense[index] === 0) {
-      if (this.n === this.touched.length) {
-        const grown = new Int32Array(this.touched.length * 2);
-        grown.set(this.touched);
-        this.touched = grown;
+    let s = this.slotOf(index);
+    if (this.keys[s] === -1) {
+      if (this.n >= this.slots.length) {
+        this.grow();
+        s = this.slotOf(index);
       }
-      this.touched[this.n++] = index;
+      this.keys[s] = index;
+      this.slots[this.n++] = s;
     }
-    this.dense[index] += weight;
-    // A sum that lands exactly on 0 would be re-registered; nudge it so the index stays touched once.
-    if (this.dense[index] === 0) this.dense[index] = Number.MIN_VALUE;
+    this.vals[s] += weight;
+  }
+
+  /** Doubles the table (kept at most half full) and re-inserts what it holds. */
+  private grow(): void {
+    const { keys, vals, slots, n } = this;
+    this.keys = new Int32Array(keys.length * 2).fill(-1);
+    this.vals = new Float64Array(keys.length * 2);
+    this.slots = new Int32Array(slots.length * 2);
+    this.mask = this.keys.length - 1;
+    for (let k = 0; k < n; k++) {
+      const s = this.slotOf(keys[slots[k]]);
+      this.keys[s] = keys[slots[k]];
+      this.vals[s] = vals[slots[k]];
+      this.slots[k] = s;
+    }
   }
 
   get size(): number {
@@ -69,56 +98,53 @@ export class FeatureAccumulator {
   /** Applies `fn(index, value)` to every collected entry, replacing its value. */
   map(fn: (index: number, value: number) => number): void {
     for (let k = 0; k < this.n; k++) {
-      const i = this.touched[k];
-      this.dense[i] = fn(i, this.dense[i]) || Number.MIN_VALUE;
+      const s = this.slots[k];
+      this.vals[s] = fn(this.keys[s], this.vals[s]);
     }
   }
 
   /** Sum of squared values. */
   squaredNorm(): number {
-    let s = 0;
+    let sum = 0;
     for (let k = 0; k < this.n; k++) {
-      const v = this.dense[this.touched[k]];
-      s += v * v;
+      const v = this.vals[this.slots[k]];
+      sum += v * v;
     }
-    return s;
-  }
-
-  /** Emits every entry scaled by `scale` into `target` and clears this accumulator. */
-  drainInto(target: FeatureAccumulator, scale = 1): void {
-    for (let k = 0; k < this.n; k++) {
-      const i = this.touched[k];
-      target.add(i, this.dense[i] * scale);
-      this.dense[i] = 0;
-    }
-    this.n = 0;
+    return sum;
   }
 
   /** Calls `fn(index, value * scale)` for every entry (in no particular order) and clears. */
   drainEach(fn: (index: number, value: number) => void, scale = 1): void {
     for (let k = 0; k < this.n; k++) {
-      const i = this.touched[k];
-      fn(i, this.dense[i] * scale);
-      this.dense[i] = 0;
+      const s = this.slots[k];
+      fn(this.keys[s], this.vals[s] * scale);
     }
-    this.n = 0;
+    this.clear();
+  }
+
+  /** Emits every entry scaled by `scale` into `target` and clears this accumulator. */
+  drainInto(target: FeatureAccumulator, scale = 1): void {
+    this.drainEach((i, v) => target.add(i, v), scale);
   }
 
   /** Returns the collected entries sorted by index, and clears. */
   take(): SparseVector {
-    const idx = this.touched.slice(0, this.n).sort();
+    const idx = new Int32Array(this.n);
+    for (let k = 0; k < this.n; k++) idx[k] = this.keys[this.slots[k]];
+    idx.sort();
     const val = new Float32Array(this.n);
-    for (let k = 0; k < idx.length; k++) {
-      val[k] = this.dense[idx[k]];
-      this.dense[idx[k]] = 0;
-    }
-    this.n = 0;
+    for (let k = 0; k < idx.length; k++) val[k] = this.vals[this.slotOf(idx[k])];
+    this.clear();
     return { idx, val };
   }
 
   /** Clears without emitting. */
   clear(): void {
-    for (let k = 0; k < this.n; k++) this.dense[this.touched[k]] = 0;
+    for (let k = 0; k < this.n; k++) {
+      const s = this.slots[k];
+      this.keys[s] = -1;
+      this.vals[s] = 0;
+    }
     this.n = 0;
   }
 }
