@@ -13,6 +13,33 @@ export interface HistoryWrite {
 /** observedAt of an instance, else the write time: the time the history orders and windows by. */
 const observedOf = (inst: Record<string, unknown>, recordedAt: string) => (typeof inst.observedAt === 'string' ? inst.observedAt : recordedAt);
 
+/** A history row's attributes as stored (createdAt/modifiedAt dropped) and the range of its observation times. */
+export interface HistoryRecord {
+  a: Record<string, Record<string, unknown>[]>;
+  lo?: string;
+  hi?: string;
+}
+
+/**
+ * Shapes the instances one change wrote for its history row: write times dropped (recorded_at holds them),
+ * obs_min/obs_max the earliest and latest observation (observedAt, else the write time; a deletion counts as
+ * observed at the write time).
+ */
+export function historyRecord(written: Record<string, Record<string, unknown>[]>, recordedAt: string, deletes = false): HistoryRecord {
+  const a: HistoryRecord['a'] = {};
+  let lo = deletes ? recordedAt : undefined;
+  let hi = lo;
+  for (const [attr, instances] of Object.entries(written)) {
+    a[attr] = instances.map(({ createdAt: _c, modifiedAt: _m, ...instance }) => {
+      const at = observedOf(instance, recordedAt);
+      if (lo === undefined || at < lo) lo = at;
+      if (hi === undefined || at > hi) hi = at;
+      return instance;
+    });
+  }
+  return { a, lo, hi };
+}
+
 /**
  * Appends one history row per entity change (all attributes it wrote as one jsonb, the deleted ones as a list)
  * in one statement: a 100-entity batch of 10 attributes is 100 rows, not 1,000. The rows travel as one jsonb
@@ -22,20 +49,7 @@ const observedOf = (inst: Record<string, unknown>, recordedAt: string) => (typeo
 export async function appendHistory(db: Db, tenant: string, recordedAt: string, rows: HistoryWrite[]): Promise<void> {
   const kept = rows.filter((r) => r.deleted.length > 0 || Object.keys(r.attrs).length > 0);
   if (kept.length === 0) return;
-  const payload = JSON.stringify(kept.map((r) => {
-    const attrs: Record<string, Record<string, unknown>[]> = {};
-    let lo = r.deleted.length ? recordedAt : undefined;
-    let hi = lo;
-    for (const [attr, instances] of Object.entries(r.attrs)) {
-      attrs[attr] = instances.map(({ createdAt: _c, modifiedAt: _m, ...instance }) => {
-        const at = observedOf(instance, recordedAt);
-        if (lo === undefined || at < lo) lo = at;
-        if (hi === undefined || at > hi) hi = at;
-        return instance;
-      });
-    }
-    return { e: r.entity_id, a: attrs, d: r.deleted, lo, hi };
-  }));
+  const payload = JSON.stringify(kept.map((r) => ({ e: r.entity_id, d: r.deleted, ...historyRecord(r.attrs, recordedAt, r.deleted.length > 0) })));
   await sql`
     insert into context_history (tenant, entity_id, recorded_at, obs_min, obs_max, attrs, deleted)
     select ${tenant}, x.e, ${recordedAt}::timestamptz, x.lo, x.hi, x.a, x.d
