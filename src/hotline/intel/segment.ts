@@ -92,6 +92,12 @@ export class Segmenter {
   words(text: string): string[] {
     const out: string[] = [];
     for (const w of this.cut(text)) {
+      // Most tokens start with a CJK ideograph, so cannot be all punctuation: skip the Unicode regex.
+      const c = w.charCodeAt(0);
+      if (c >= 0x4e00 && c <= 0x9fff) {
+        out.push(w.toLowerCase());
+        continue;
+      }
       if (PUNCT_RE.test(w)) continue;
       out.push(w.charCodeAt(0) === 60 /* < */ ? w : w.toLowerCase());
     }

@@ -30,7 +30,7 @@ export const defaultTextFeatureConfig: TextFeatureConfig = {
   wordMin: 1,
   wordMax: 2,
   wordWeight: 1,
-  blocks: { title: 1, body: 1, joint: 0 },
+  blocks: { title: 1.5, body: 1, joint: 0 },
   sublinearTf: true,
 };
 
