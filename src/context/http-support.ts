@@ -102,16 +102,23 @@ export async function scopeOf(request: FastifyRequest, resolver: ContextResolver
   return { actor: request.actor, tenant: tenantOf(request) ?? '', ctx: await requestContext(request, resolver, body) };
 }
 
-/** Sends a JSON, JSON-LD or GeoJSON body with the context where NGSI-LD wants it (§6.3.5). */
-export function sendNgsi(reply: FastifyReply, status: number, body: unknown, ctx: LdContext, rep: Representation, tenant?: string): FastifyReply {
+/**
+ * Sends a JSON, JSON-LD or GeoJSON body with the context where NGSI-LD wants it (§6.3.5). Bodies with RawJson
+ * parts (temporal aggregations) pass `stringify: stringifyJson`; the others keep the plain, faster
+ * JSON.stringify.
+ */
+export function sendNgsi(
+  reply: FastifyReply, status: number, body: unknown, ctx: LdContext, rep: Representation, tenant?: string,
+  stringify: (value: unknown) => string = JSON.stringify,
+): FastifyReply {
   if (tenant) reply.header('NGSILD-Tenant', tenant);
   if (rep === 'ld') {
     const withCtx = Array.isArray(body)
       ? body.map((e) => (e && typeof e === 'object' ? { ...(e as object), '@context': ctx.source } : e))
       : body && typeof body === 'object' ? { ...(body as object), '@context': ctx.source } : body;
-    return reply.code(status).type('application/ld+json').send(JSON.stringify(withCtx));
+    return reply.code(status).type('application/ld+json').send(stringify(withCtx));
   }
   reply.header('Link', linkHeader(ctx.linkUrl));
-  if (rep === 'geo') return reply.code(status).type('application/geo+json').send(JSON.stringify(body));
-  return reply.code(status).type('application/json').send(JSON.stringify(body));
+  if (rep === 'geo') return reply.code(status).type('application/geo+json').send(stringify(body));
+  return reply.code(status).type('application/json').send(stringify(body));
 }

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { negotiate, registerNgsiErrors, registerNgsiParsers, scopeOf, sendNgsi } from './http-support.js';
 import type { ContextResolver } from './jsonld-context.js';
+import { stringifyJson } from './raw-json.js';
 import type { TemporalParams, TemporalService } from './temporal-service.js';
 
 const Problem = Type.Object({ type: Type.String(), title: Type.String(), status: Type.Integer() }, { additionalProperties: true });
@@ -30,6 +31,9 @@ const Query = Type.Object({
   offset: Type.Optional(Type.Integer({ minimum: 0 })),
 });
 
+/** Aggregated series come as RawJson (history-store seriesRows); the rest is serialised plainly. */
+const stringifierOf = (q: TemporalParams) => (q.aggrMethods !== undefined ? stringifyJson : JSON.stringify);
+
 /** Temporal representation of entities (§6.18–6.22) under /ngsi-ld/v1/temporal. */
 export async function temporalRoutes(app: FastifyInstance, opts: { temporal: TemporalService; contexts: ContextResolver }): Promise<void> {
   const { temporal, contexts } = opts;
@@ -38,14 +42,16 @@ export async function temporalRoutes(app: FastifyInstance, opts: { temporal: Tem
   app.get('/temporal/entities', { config: { access: 'context.entity.read' }, schema: { querystring: Query, response: { 200: Type.Array(Type.Object({}, { additionalProperties: true })), ...problems } } }, async (req, reply) => {
     const rep = negotiate(req, false);
     const scope = await scopeOf(req, contexts);
-    const r = await temporal.query(scope, req.query as TemporalParams);
-    return sendNgsi(reply, 200, r.entities, scope.ctx, rep);
+    const q = req.query as TemporalParams;
+    const r = await temporal.query(scope, q);
+    return sendNgsi(reply, 200, r.entities, scope.ctx, rep, undefined, stringifierOf(q));
   });
   app.get('/temporal/entities/:entityId', { config: { access: 'context.entity.read' }, schema: { params: Type.Object({ entityId: Type.String() }), querystring: Type.Object(Temporal), response: { 200: Type.Object({}, { additionalProperties: true }), ...problems } } }, async (req, reply) => {
     const rep = negotiate(req, false);
     const scope = await scopeOf(req, contexts);
-    const r = await temporal.get(scope, (req.params as { entityId: string }).entityId, req.query as TemporalParams);
-    return sendNgsi(reply, 200, r, scope.ctx, rep);
+    const q = req.query as TemporalParams;
+    const r = await temporal.get(scope, (req.params as { entityId: string }).entityId, q);
+    return sendNgsi(reply, 200, r, scope.ctx, rep, undefined, stringifierOf(q));
   });
   app.delete('/temporal/entities/:entityId', { config: { access: 'context.entity.write' }, schema: { params: Type.Object({ entityId: Type.String() }), response: { 204: Type.Null(), ...problems } } }, async (req, reply) => {
     await temporal.delete(await scopeOf(req, contexts), (req.params as { entityId: string }).entityId);
