@@ -7,6 +7,7 @@ import {
   TextFeaturizer,
   defaultTextFeatureConfig,
   prepareText,
+  usesWords,
   type PreparedText,
   type SerializedTextFeaturizer,
   type TextFeatureConfig,
@@ -49,10 +50,12 @@ export interface TextClassifierOptions {
   maxEpochs: number;
 }
 
-export const defaultMembers: MemberSpec[] = [
-  { name: 'words', features: { charMax: 0, wordMin: 1, wordMax: 2 }, C: 1, weight: 1 },
-  { name: 'chars', features: { wordMax: 0, charMin: 1, charMax: 3 }, C: 1, weight: 1 },
-];
+/**
+ * Character 1–3-grams alone: macro-F1 0.8692 pooled over 5 folds against 0.8701 for words + characters (one
+ * message in 455), at about twice the speed, since a prediction then needs no segmentation. A word member is
+ * `{ name: 'words', features: { charMax: 0, wordMin: 1, wordMax: 2 }, C: 1, weight: 1 }`.
+ */
+export const defaultMembers: MemberSpec[] = [{ name: 'chars', features: { wordMax: 0, charMin: 1, charMax: 3 }, C: 1, weight: 1 }];
 
 export const defaultTextClassifierOptions: TextClassifierOptions = {
   members: defaultMembers,
@@ -299,7 +302,11 @@ export class TextClassifier {
     private readonly segmenter: Segmenter,
     private readonly userWords: string[],
     public summary: ModelSummary,
-  ) {}
+  ) {
+    this.needsWords = members.some((m) => usesWords(m.spec.features));
+  }
+
+  private readonly needsWords: boolean;
 
   static train(input: TrainInput): TextClassifier {
     const started = performance.now();
@@ -312,8 +319,9 @@ export class TextClassifier {
     const labels = [...new Set(examples.map((e) => e.label))].sort();
     const labelIndex = new Map(labels.map((l, i) => [l, i]));
     progress(`segmenting ${examples.length} examples…`);
-    const items: Prepared[] = examples.map((e) => ({ doc: prepareText(segmenter, e), label: labelIndex.get(e.label)!, weight: 1 }));
-    const unlabeled = (input.unlabeled ?? []).filter((u) => u.title || u.detail).map((u) => prepareText(segmenter, u));
+    const words = opt.members.some((m) => usesWords(m.features)) ? segmenter : undefined;
+    const items: Prepared[] = examples.map((e) => ({ doc: prepareText(words, e), label: labelIndex.get(e.label)!, weight: 1 }));
+    const unlabeled = (input.unlabeled ?? []).filter((u) => u.title || u.detail).map((u) => prepareText(words, u));
     const dfDocs = [...items.map((i) => i.doc), ...unlabeled];
     const k = labels.length;
 
@@ -379,7 +387,7 @@ export class TextClassifier {
 
   /** Summed member margins (before the softmax). */
   margins(x: UnlabeledText): Float64Array {
-    const doc = prepareText(this.segmenter, x);
+    const doc = prepareText(this.needsWords ? this.segmenter : undefined, x);
     const out = new Float64Array(this.labels.length);
     for (const m of this.members) m.addScores(doc, out);
     return out;

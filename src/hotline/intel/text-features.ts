@@ -68,17 +68,24 @@ export function compactChars(normalized: string): string {
     .toLowerCase();
 }
 
-/** Normalises and segments a message's title and detail once, so several feature sets can share the work. */
-export function prepareText(segmenter: Segmenter, raw: RawText): PreparedText {
+/**
+ * Normalises and segments a message's title and detail once, so several feature sets can share the work.
+ * Without a segmenter the words stay empty (a model of character features alone needs no jieba).
+ */
+export function prepareText(segmenter: Segmenter | undefined, raw: RawText): PreparedText {
   const title = normalizeText(raw.title);
   const body = normalizeText(raw.detail);
   return {
     titleChars: compactChars(title),
     bodyChars: compactChars(body),
-    titleWords: title ? segmenter.words(title) : [],
-    bodyWords: body ? segmenter.words(body) : [],
+    titleWords: title && segmenter ? segmenter.words(title) : [],
+    bodyWords: body && segmenter ? segmenter.words(body) : [],
   };
 }
+
+/** Whether a feature configuration reads words (and so needs the segmenter). */
+export const usesWords = (config: Partial<TextFeatureConfig>): boolean =>
+  (config.wordMax ?? defaultTextFeatureConfig.wordMax) > 0 && (config.wordWeight ?? defaultTextFeatureConfig.wordWeight) > 0;
 
 /**
  * Turns prepared messages into L2-normalised TF-IDF vectors over hashed character and word n-grams,
