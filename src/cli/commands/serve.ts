@@ -20,7 +20,12 @@ export const serveCommand: Command = {
     const seeding =
       config.demoOnEmpty && !values['no-demo']
         ? seedDemoCity(hub, (m) => log.info(`demo: ${m}`))
-            .then((seeded) => seeded && log.info('demo city seeded; log in as admin / CityHub@2026 (docs/demo.md)'))
+            .then(async (seeded) => {
+              if (!seeded) return;
+              log.info('demo city seeded; log in as admin / CityHub@2026 (docs/demo.md)');
+              // The start-up training ran before the demo tickets existed: train on them now (in a worker).
+              if (hub.services.intel.config.classifier.trainAtStart) await hub.services.intel.trainClassifier();
+            })
             .catch((err: unknown) => log.error({ err }, 'demo seeding failed'))
         : Promise.resolve();
     await new Promise<void>((resolve) => {
