@@ -9,14 +9,14 @@ export class CompactFeatureMap {
   /** `buckets[j]` is the hash bucket of compact feature j. */
   readonly buckets: Int32Array;
   private readonly lookup: Map<number, number> | Int32Array;
+  /** A dense copy of `lookup` when that is a Map (very large spaces), made on first `denseLookup()`. */
+  private dense?: Int32Array;
 
-  constructor(buckets: Int32Array, dim: number) {
+  constructor(buckets: Int32Array, private readonly dim: number) {
     this.buckets = buckets;
     // A dense table is the fastest lookup; it costs 4 bytes per bucket, so only when the space is moderate.
     if (dim <= 1 << 22) {
-      const t = new Int32Array(dim).fill(-1);
-      for (let j = 0; j < buckets.length; j++) t[buckets[j]] = j;
-      this.lookup = t;
+      this.lookup = denseTable(buckets, dim);
     } else {
       const m = new Map<number, number>();
       for (let j = 0; j < buckets.length; j++) m.set(buckets[j], j);
@@ -26,6 +26,12 @@ export class CompactFeatureMap {
 
   get size(): number {
     return this.buckets.length;
+  }
+
+  /** The bucket → feature table as a dense array (-1 = unused), for prediction's hot loop; built once if needed. */
+  denseLookup(): Int32Array {
+    if (this.lookup instanceof Int32Array) return this.lookup;
+    return (this.dense ??= denseTable(this.buckets, this.dim));
   }
 
   /** Builds the map from training vectors, keeping buckets used by at least `minCount` of them. */
@@ -74,4 +80,10 @@ export class CompactFeatureMap {
     }
     return { idx: idx.subarray(0, n), val: val.subarray(0, n) };
   }
+}
+
+function denseTable(buckets: Int32Array, dim: number): Int32Array {
+  const t = new Int32Array(dim).fill(-1);
+  for (let j = 0; j < buckets.length; j++) t[buckets[j]] = j;
+  return t;
 }

@@ -166,8 +166,7 @@ class Member {
 
   addScores(doc: PreparedText, out: Float64Array): void {
     const k = this.bias.length;
-    this.lookup ??= buildLookup(this.map.buckets, this.featurizer.dim);
-    const lookup = this.lookup;
+    const lookup = (this.lookup ??= this.map.denseLookup());
     const q = this.q;
     const s = (this.scratchScores ??= new Float64Array(k));
     s.fill(0);
@@ -198,12 +197,6 @@ class Member {
     const map = new CompactFeatureMap(buckets, featurizer.dim);
     return new Member(json.spec, featurizer, map, new Int16Array(fromBase64(json.weights)), Float64Array.from(json.scale), Float64Array.from(json.bias));
   }
-}
-
-function buildLookup(buckets: Int32Array, dim: number): Int32Array {
-  const t = new Int32Array(dim).fill(-1);
-  for (let j = 0; j < buckets.length; j++) t[buckets[j]] = j;
-  return t;
 }
 
 const toBase64 = (a: ArrayBufferView): string => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
@@ -327,7 +320,7 @@ export class TextClassifier {
 
     // Temperature: train on all but a hashed hold-out (put last), fit T on the hold-out's summed margins, then
     // go on training with the hold-out included (a warm start costs a few passes, not a second training).
-    const hold = items.map((it, i) => opt.calibrationFraction > 0 && unitHash(`${examples[i].title ?? ''}\u0002${examples[i].detail ?? ''}`, opt.seed) < opt.calibrationFraction);
+    const hold = examples.map((e) => opt.calibrationFraction > 0 && unitHash(`${e.title ?? ''}\u0002${e.detail ?? ''}`, opt.seed) < opt.calibrationFraction);
     const ordered = [...items.filter((_, i) => !hold[i]), ...items.filter((_, i) => hold[i])];
     const nFit = items.length - hold.filter(Boolean).length;
     const calibrate = k > 1 && items.length - nFit >= 10 && new Set(ordered.slice(0, nFit).map((i) => i.label)).size === k;
