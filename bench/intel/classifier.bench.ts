@@ -11,7 +11,7 @@
  */
 import { parseArgs } from 'node:util';
 import { classificationReport, formatClassificationReport } from '../../src/hotline/intel/classification-metrics.js';
-import { MultinomialNaiveBayes } from '../../src/hotline/intel/naive-bayes.js';
+import { MultinomialNaiveBayes, defaultNaiveBayesOptions } from '../../src/hotline/intel/naive-bayes.js';
 import { TextClassifier } from '../../src/hotline/intel/text-classifier.js';
 import { loadTeddyData, makeSplit } from './teddycup-split.js';
 
@@ -107,7 +107,7 @@ const result = {
   split: onlyFold === undefined ? `${folds}-fold, pooled` : `fold ${onlyFold} of ${folds}`,
   testItems: gold.length,
   baseline: {
-    name: 'multinomial NB, char 1-3-grams',
+    name: `multinomial NB, char 1-3-grams, alpha ${defaultNaiveBayesOptions.alpha}`,
     macroF1: nbReport.macroF1,
     accuracy: nbReport.accuracy,
     trainSeconds: mean(nbTrain),

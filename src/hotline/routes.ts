@@ -71,6 +71,7 @@ const TransitionBody = Type.Object({
   solved: Type.Optional(Type.Boolean()),
   satisfaction: Type.Optional(Type.Enum([...satisfactions])),
   mainTicketId: Type.Optional(Uuid),
+  categoryId: Type.Optional(Uuid),
   note: Type.Optional(Type.String({ maxLength: 2000 })),
 }, { additionalProperties: false });
 

@@ -60,6 +60,8 @@ export interface TransitionPayload {
   satisfaction?: (typeof satisfactions)[number];
   /** merge: the main ticket (required) */
   mainTicketId?: string;
+  /** recategorize: the ticket's new category (required) */
+  categoryId?: string;
   /** any action: a remark kept in the timeline */
   note?: string;
 }
@@ -123,6 +125,21 @@ const workflowTicket = (row: TicketRow): WorkflowTicket => ({
   satisfaction: row.satisfaction,
 });
 
+/** One workflow action as seen by a hook, inside the action's transaction. */
+export interface TicketChange {
+  actor: Actor;
+  action: TicketAction;
+  before: TicketRow;
+  after: TicketRow;
+  at: Date;
+}
+
+/**
+ * Runs inside the transaction of every workflow action, after its timeline event: what another module keeps about
+ * the change (the classifier's training label of a 改类) commits or rolls back with it.
+ */
+export type TicketChangeHook = (trx: Db, change: TicketChange) => Promise<void>;
+
 /** Only a citizen (no staff role) is limited to their own tickets. */
 const citizenOnly = (actor: Actor) =>
   actor.roles.includes('citizen') && !actor.roles.some((r) => r !== 'citizen');
@@ -139,6 +156,7 @@ export class TicketService {
   private readonly dayFormat: Intl.DateTimeFormat;
   /** Misses of the public lookup per client address and per number (in-process: the limit is per node). */
   private readonly trackThrottle: LoginThrottle;
+  private readonly changeHooks: TicketChangeHook[] = [];
 
   constructor(
     private readonly db: Db,
@@ -148,6 +166,11 @@ export class TicketService {
   ) {
     this.dayFormat = new Intl.DateTimeFormat('en-CA', { timeZone: settings.timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
     this.trackThrottle = new LoginThrottle(settings.track.maxFailures, settings.track.windowSeconds * 1000);
+  }
+
+  /** Adds a hook run in the transaction of every workflow action (see TicketChangeHook). */
+  onChange(hook: TicketChangeHook): void {
+    this.changeHooks.push(hook);
   }
 
   /** `20261126` for the city's local date of `at`. */
@@ -335,6 +358,7 @@ export class TicketService {
         const updated = await tickets.updateTicket(trx, id, { ...patch, status: to, updated_at: now });
         await this.record(trx, actor, updated, action, ticket.status, to, { ...details, ...(payload.note ? { note: payload.note } : {}) }, now);
         if (action === 'close') await this.closeChildren(trx, actor, updated, now);
+        for (const hook of this.changeHooks) await hook(trx, { actor, action, before: ticket, after: updated, at: now });
         return updated;
       });
       return toTicketView(row, actor);
@@ -441,6 +465,14 @@ export class TicketService {
         };
       case 'supervise':
         return { patch: { supervised: true }, details: { unit: ticket.unit_id } };
+      case 'recategorize': {
+        if (!p.categoryId) throw fieldError('categoryId', 'the new category (改类)');
+        if (p.categoryId === ticket.category_id) throw fieldError('categoryId', 'the ticket is already in this category');
+        if (!(await reference.findCategory(trx, p.categoryId))) {
+          throw new Problem('HOTLINE_CATEGORY_NOT_FOUND', { errors: [{ field: '/body/categoryId', message: 'no such category' }] });
+        }
+        return { patch: { category_id: p.categoryId }, details: { unit: ticket.unit_id, fromCategory: ticket.category_id, category: p.categoryId } };
+      }
       case 'merge': {
         if (!p.mainTicketId) throw fieldError('mainTicketId', 'the main ticket to merge into');
         if (p.mainTicketId === ticket.id) throw new Problem('HOTLINE_MERGE_INVALID', { detail: 'a ticket cannot be merged into itself' });

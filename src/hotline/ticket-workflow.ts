@@ -14,6 +14,7 @@ import type { TicketStatus } from './tables.js';
  *     │                      ▼  │                                                             ▼
  *  (dispatch) ◀──────────  returned          closed ◀──close── visited ◀──────────────────────┘
  *  supervise: any open ticket (status unchanged) · merge: any open ticket → merged (follows its main ticket)
+ *  recategorize: any open ticket (status unchanged; the new category also becomes a training label)
  * ```
  */
 
@@ -22,7 +23,7 @@ export const ticketStatuses: readonly TicketStatus[] = [
 ];
 
 export const ticketActions = [
-  'dispatch', 'return', 'accept', 'start', 'answer', 'visit', 'close', 'reopen', 'supervise', 'merge',
+  'dispatch', 'return', 'accept', 'start', 'answer', 'visit', 'close', 'reopen', 'supervise', 'merge', 'recategorize',
 ] as const;
 export type TicketAction = (typeof ticketActions)[number];
 
@@ -42,7 +43,7 @@ export type OrgRule = 'centre' | 'unit' | 'own_online';
 export interface TransitionRule {
   action: TicketAction;
   from: readonly TicketStatus[];
-  /** `null`: the status does not change (supervise). */
+  /** `null`: the status does not change (supervise, recategorize). */
   to: TicketStatus | null;
   who: ReadonlyArray<{ role: Role; rule: OrgRule }>;
   /** A condition on the ticket beyond its status, with the reason shown when it fails. */
@@ -71,6 +72,7 @@ export const transitionRules: readonly TransitionRule[] = [
   },
   { action: 'supervise', from: openStatuses, to: null, who: centre('supervisor'), zh: '督办' },
   { action: 'merge', from: openStatuses, to: 'merged', who: centre('agent', 'supervisor'), zh: '合并' },
+  { action: 'recategorize', from: openStatuses, to: null, who: centre('agent', 'supervisor'), zh: '改类' },
 ];
 
 /** What the workflow needs to know about a ticket. */

@@ -193,7 +193,7 @@ describe.each(testEngines)('hotline tickets: workflow, routing, masking, deadlin
     await act('agent', t.id, 'visit', { contacted: true, solved: false, satisfaction: 'unsatisfied' });
     const byAgent = await act('agent', t.id, 'reopen');
     expect(byAgent.statusCode).toBe(409);
-    expect(byAgent.json().allowed.sort()).toEqual(['close', 'merge']);
+    expect(byAgent.json().allowed.sort()).toEqual(['close', 'merge', 'recategorize']);
     const reopened = await act('supervisor', t.id, 'reopen', { note: '市民不满意，重办' });
     expect(reopened.json()).toMatchObject({ status: 'dispatched', unitId: ids.unitA, reopenCount: 1, acceptedAt: null, dueAt: null });
     const supervised = await act('supervisor', t.id, 'supervise', { note: '请加快办理' });
@@ -203,6 +203,26 @@ describe.each(testEngines)('hotline tickets: workflow, routing, masking, deadlin
     await act('handlerA', t.id, 'accept');
     expect((await api('agent', 'GET', `/tickets/${t.id}/timeline`)).json().map((e: { action: string }) => e.action))
       .toEqual(['create', 'dispatch', 'accept', 'start', 'answer', 'visit', 'reopen', 'supervise', 'accept']);
+  });
+
+  it('re-categorises an open ticket (改类) for the centre only, with the change in the timeline', async () => {
+    const t = await newTicket();
+    await act('agent', t.id, 'dispatch');
+    expect((await act('handlerA', t.id, 'recategorize', { categoryId: cats.noise })).statusCode).toBe(409);
+    const missing = await act('agent', t.id, 'recategorize', {});
+    expect(missing.statusCode).toBe(400);
+    expect(missing.json().errors[0].field).toBe('/body/categoryId');
+    const same = await act('agent', t.id, 'recategorize', { categoryId: cats.roads });
+    expect(same.statusCode).toBe(400);
+    const unknown = await act('agent', t.id, 'recategorize', { categoryId: '00000000-0000-4000-8000-000000000000' });
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.json().code).toBe('HOTLINE_CATEGORY_NOT_FOUND');
+    const moved = await act('agent', t.id, 'recategorize', { categoryId: cats.noise, note: '噪声投诉，非道路' });
+    expect(moved.statusCode).toBe(200);
+    expect(moved.json()).toMatchObject({ status: 'dispatched', categoryId: cats.noise, unitId: ids.unitA });
+    const last = (await api('agent', 'GET', `/tickets/${t.id}/timeline`)).json().at(-1);
+    expect(last).toMatchObject({ action: 'recategorize', fromStatus: 'dispatched', toStatus: 'dispatched' });
+    expect(last.details).toMatchObject({ fromCategory: cats.roads, category: cats.noise, note: '噪声投诉，非道路' });
   });
 
   it('merges duplicates under a main ticket; they close when it closes', async () => {

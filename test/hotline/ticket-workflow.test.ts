@@ -26,18 +26,18 @@ type Case = { status: string; satisfaction?: string; channel?: string; expect: P
  * Every other (status × actor × action) must be refused with 409 and this list as `allowed`.
  */
 const cases: Case[] = [
-  { status: 'received', expect: { agent: ['dispatch', 'merge'], supervisor: ['dispatch', 'supervise', 'merge'] } },
-  { status: 'dispatched', expect: { agent: ['merge'], supervisor: ['supervise', 'merge'], handlerOwn: ['accept', 'return'] } },
-  { status: 'returned', expect: { agent: ['dispatch', 'merge'], supervisor: ['dispatch', 'supervise', 'merge'] } },
-  { status: 'accepted', expect: { agent: ['merge'], supervisor: ['supervise', 'merge'], handlerOwn: ['start'] } },
-  { status: 'in_progress', expect: { agent: ['merge'], supervisor: ['supervise', 'merge'], handlerOwn: ['answer'] } },
-  { status: 'answered', expect: { agent: ['visit', 'merge'], supervisor: ['visit', 'supervise', 'merge'], citizenOwn: ['visit'] } },
+  { status: 'received', expect: { agent: ['dispatch', 'merge', 'recategorize'], supervisor: ['dispatch', 'supervise', 'merge', 'recategorize'] } },
+  { status: 'dispatched', expect: { agent: ['merge', 'recategorize'], supervisor: ['supervise', 'merge', 'recategorize'], handlerOwn: ['accept', 'return'] } },
+  { status: 'returned', expect: { agent: ['dispatch', 'merge', 'recategorize'], supervisor: ['dispatch', 'supervise', 'merge', 'recategorize'] } },
+  { status: 'accepted', expect: { agent: ['merge', 'recategorize'], supervisor: ['supervise', 'merge', 'recategorize'], handlerOwn: ['start'] } },
+  { status: 'in_progress', expect: { agent: ['merge', 'recategorize'], supervisor: ['supervise', 'merge', 'recategorize'], handlerOwn: ['answer'] } },
+  { status: 'answered', expect: { agent: ['visit', 'merge', 'recategorize'], supervisor: ['visit', 'supervise', 'merge', 'recategorize'], citizenOwn: ['visit'] } },
   // a citizen rates only tickets filed online (web / app); a phone ticket is visited by the centre
-  { status: 'answered', channel: 'phone', expect: { agent: ['visit', 'merge'], supervisor: ['visit', 'supervise', 'merge'] } },
-  { status: 'visited', satisfaction: 'satisfied', expect: { agent: ['close', 'merge'], supervisor: ['close', 'supervise', 'merge'] } },
+  { status: 'answered', channel: 'phone', expect: { agent: ['visit', 'merge', 'recategorize'], supervisor: ['visit', 'supervise', 'merge', 'recategorize'] } },
+  { status: 'visited', satisfaction: 'satisfied', expect: { agent: ['close', 'merge', 'recategorize'], supervisor: ['close', 'supervise', 'merge', 'recategorize'] } },
   {
     status: 'visited', satisfaction: 'unsatisfied',
-    expect: { agent: ['close', 'merge'], supervisor: ['close', 'reopen', 'supervise', 'merge'] },
+    expect: { agent: ['close', 'merge', 'recategorize'], supervisor: ['close', 'reopen', 'supervise', 'merge', 'recategorize'] },
   },
   { status: 'closed', satisfaction: 'unsatisfied', expect: { supervisor: ['reopen'] } },
   { status: 'closed', satisfaction: 'satisfied', expect: {} },
@@ -79,7 +79,7 @@ describe('ticket workflow (pure state machine)', () => {
   it('lets an administrator take any action the status allows', () => {
     const admin: Actor = { kind: 'user', id: 'admin', roles: ['admin'] };
     expect(allowedActions({ status: 'dispatched', unitId: UNIT, citizenUserId: null, channel: 'phone', satisfaction: null }, admin).sort())
-      .toEqual(['accept', 'merge', 'return', 'supervise']);
+      .toEqual(['accept', 'merge', 'recategorize', 'return', 'supervise']);
   });
 
   it('has one rule per action and a Chinese name for each', () => {

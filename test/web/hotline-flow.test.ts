@@ -20,6 +20,7 @@ describe('web app: the hotline from appeal to cockpit', { timeout: 60_000 }, () 
   let browser: Browser;
   const consoleErrors: string[] = [];
   let ticketNumber = '';
+  let agentActor: Actor;
 
   beforeAll(async () => {
     await ensureWebBuild();
@@ -39,9 +40,10 @@ describe('web app: the hotline from appeal to cockpit', { timeout: 60_000 }, () 
     await hotlineReference.createCategory(admin, { level1: '城乡建设', level2: '市政设施', level3: '路灯' });
     const leaf = (await hotlineReference.listCategories(admin)).find((c) => c.level3 === '路灯')!;
     await hotlineReference.createRule(admin, { categoryId: leaf.id, unitId: cityMgmt.id });
+    await hotlineReference.createCategory(admin, { level1: '环境保护', level2: '噪声污染', level3: '施工噪声' });
 
     // One earlier ticket whose return visit went badly: the cockpit starts at 0 % on one visit.
-    const agentActor: Actor = { kind: 'user', id: agent.id, orgId: centre.id, roles: ['agent'] };
+    agentActor = { kind: 'user', id: agent.id, orgId: centre.id, roles: ['agent'] };
     const handlerActor: Actor = { kind: 'user', id: handler.id, orgId: cityMgmt.id, roles: ['handler'] };
     const old = await hotline.create(agentActor, { title: '路灯不亮', content: '滨江路路灯不亮', areaId: district.id, categoryId: leaf.id, citizenPhone: '13900000000' });
     await hotline.transition(agentActor, old.id, 'dispatch', {});
@@ -151,7 +153,7 @@ describe('web app: the hotline from appeal to cockpit', { timeout: 60_000 }, () 
     await expect.poll(async () => (await unitSelect.locator('option:checked').innerText()).trim()).toContain('市城市管理局');
     await page.locator('form[data-action="dispatch"]').getByRole('button', { name: '派单' }).click();
     await page.getByText('派单 · 操作成功').waitFor();
-    expect(await page.locator('[data-status]').first().innerText()).toBe('已派单');
+    await expect.poll(() => page.locator('[data-status]').first().innerText()).toBe('已派单');
     expect(await page.getByTestId('unit').innerText()).toBe('市城市管理局');
     await page.close();
   });
@@ -166,7 +168,7 @@ describe('web app: the hotline from appeal to cockpit', { timeout: 60_000 }, () 
     await row.getByRole('link', { name: ticketNumber }).click();
     await page.locator('form[data-action="accept"]').getByRole('button', { name: '签收' }).click();
     await page.getByText('签收 · 操作成功').waitFor();
-    expect(await page.locator('[data-status]').first().innerText()).toBe('已签收');
+    await expect.poll(() => page.locator('[data-status]').first().innerText()).toBe('已签收');
     await page.locator('form[data-action="start"]').getByRole('button', { name: '开始办理' }).click();
     await page.getByText('开始办理 · 操作成功').waitFor();
     await expect.poll(() => page.locator('.countdown').first().innerText()).toMatch(/^剩余/);
@@ -174,9 +176,8 @@ describe('web app: the hotline from appeal to cockpit', { timeout: 60_000 }, () 
     await page.getByLabel('办理结果').selectOption('solved');
     await page.locator('form[data-action="answer"]').getByRole('button', { name: '反馈答复' }).click();
     await page.getByText('反馈答复 · 操作成功').waitFor();
-    expect(await page.locator('[data-status]').first().innerText()).toBe('已反馈');
-    const timeline = await page.getByTestId('timeline').innerText();
-    for (const step of ['派单', '签收', '开始办理', '反馈答复']) expect(timeline).toContain(step);
+    await expect.poll(() => page.locator('[data-status]').first().innerText()).toBe('已反馈');
+    for (const step of ['派单', '签收', '开始办理', '反馈答复']) await expect.poll(() => page.getByTestId('timeline').innerText()).toContain(step);
     await page.screenshot({ path: path.join(screenshots, 'workbench-detail.png') });
     await page.close();
   });
@@ -194,7 +195,7 @@ describe('web app: the hotline from appeal to cockpit', { timeout: 60_000 }, () 
     await form.getByRole('button', { name: '提交评价' }).click();
     await page.getByTestId('rated').waitFor();
     expect(await page.getByTestId('rated').innerText()).toContain('满意');
-    expect(await page.locator('[data-status]').first().innerText()).toBe('已回访');
+    await expect.poll(() => page.locator('[data-status]').first().innerText()).toBe('已回访');
     await page.screenshot({ path: path.join(screenshots, 'portal-track.png'), fullPage: true });
     await page.close();
   });
@@ -204,6 +205,23 @@ describe('web app: the hotline from appeal to cockpit', { timeout: 60_000 }, () 
     await login(page, base, 'leader1', PASSWORD);
     await expect.poll(() => rates(page)).toEqual({ response: '50.0%', solution: '50.0%', satisfaction: '50.0%', composite: '50.0', visited: '2' });
     await expect.poll(() => page.getByTestId('district-counts').locator('tr', { hasText: '临江区' }).innerText()).toMatch(/临江区\s+2\s+0/);
+    await page.close();
+  });
+
+  it('an agent corrects a ticket\'s category (改类) and it becomes a training label', async () => {
+    const filed = await hub.services.hotline.create(agentActor, { title: '工地夜间施工', content: '滨江路工地每晚十二点后还在施工，噪音很大' });
+    const page = await person();
+    await login(page, base, 'agent1', PASSWORD);
+    await page.goto(`${base}/#/work/t/${filed.id}`);
+    const form = page.locator('form[data-action="recategorize"]');
+    const submit = form.getByRole('button', { name: '改类' });
+    expect(await submit.isDisabled()).toBe(true); // no category picked yet
+    await form.getByRole('combobox').selectOption({ label: '环境保护 / 噪声污染 / 施工噪声' });
+    await submit.click();
+    await page.getByText('改类 · 操作成功').waitFor();
+    await expect.poll(() => page.getByTestId('timeline').innerText()).toContain('改类');
+    expect(await page.locator('dd', { hasText: '施工噪声' }).count()).toBe(1);
+    expect(await hub.services.intel.models.newSinceLastModel()).toMatchObject({ labels: 1 });
     await page.close();
   });
 

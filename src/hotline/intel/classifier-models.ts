@@ -5,6 +5,7 @@ import { assertCan } from '../../platform/auth/permissions.js';
 import { actorRef, type Actor } from '../../platform/auth/roles.js';
 import { Problem } from '../../platform/errors/problem.js';
 import { findTicket } from '../ticket-store.js';
+import type { TicketChangeHook } from '../ticket-service.js';
 import { findCategory } from '../reference-store.js';
 import type { IntelConfig } from './intel-config.js';
 import * as store from './model-store.js';
@@ -358,18 +359,7 @@ export class ClassifierModels {
     if (!ticket) throw new Problem('HOTLINE_TICKET_NOT_FOUND', { detail: `ticket ${input.ticketId} does not exist` });
     const category = await findCategory(this.db, input.categoryId);
     if (!category) throw new Problem('HOTLINE_CATEGORY_NOT_FOUND', { errors: [{ field: '/body/categoryId', message: 'no such category' }] });
-    const suggested = this.deps.suggest(ticket.title, ticket.content);
-    const row = await store.insertLabel(this.db, {
-      ticket_id: ticket.id,
-      category_id: category.id,
-      label: category.level1,
-      text: normalizeText(`${ticket.title}\n${ticket.content}`),
-      suggested,
-      model_version: suggested === null ? null : this.loadedVersion,
-      source: 'agent',
-      actor: actorRef(actor),
-      created_at: this.deps.clock(),
-    });
+    const row = await this.recordLabel(this.db, actor, ticket, category, this.deps.clock());
     return {
       id: row.id,
       ticketId: row.ticket_id,
@@ -381,5 +371,31 @@ export class ClassifierModels {
       source: row.source,
       createdAt: iso(row.created_at),
     };
+  }
+
+  /**
+   * A ticket's 改类 by an agent, in the workflow action's own transaction (TicketService.onChange): the new
+   * category is a correction of whatever the ticket had, so it counts as a label towards the next training.
+   */
+  readonly labelRecategorized: TicketChangeHook = async (trx, change) => {
+    if (change.action !== 'recategorize' || !change.after.category_id) return;
+    const category = await findCategory(trx, change.after.category_id);
+    if (category) await this.recordLabel(trx, change.actor, change.after, category, change.at);
+  };
+
+  /** Stores the label with the model's suggestion for the same text (how often agents agree with it). */
+  private recordLabel(db: Db, actor: Actor, ticket: { id: string; title: string; content: string }, category: { id: string; level1: string }, at: Date) {
+    const suggested = this.deps.suggest(ticket.title, ticket.content);
+    return store.insertLabel(db, {
+      ticket_id: ticket.id,
+      category_id: category.id,
+      label: category.level1,
+      text: normalizeText(`${ticket.title}\n${ticket.content}`),
+      suggested,
+      model_version: suggested === null ? null : this.loadedVersion,
+      source: 'agent',
+      actor: actorRef(actor),
+      created_at: at,
+    });
   }
 }

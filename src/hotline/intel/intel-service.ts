@@ -120,6 +120,7 @@ export class IntelService {
       },
       suggest: (title, content) => this.classifier?.predict({ title, detail: content }).label ?? null,
     });
+    tickets.onChange(this.models.labelRecategorized);
     this.retrainJob = new PeriodicJob(() => this.models.retrainIfDue(), config.classifier.retrainIntervalHours > 0 ? config.classifier.retrainCheckSeconds : 0);
   }
 

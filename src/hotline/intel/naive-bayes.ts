@@ -12,7 +12,11 @@ export interface NaiveBayesOptions {
   bits: number;
 }
 
-export const defaultNaiveBayesOptions: NaiveBayesOptions = { ngramMin: 1, ngramMax: 3, alpha: 1, bits: 20 };
+/**
+ * alpha 0.1: over 2^20 buckets add-one smoothing drowns the rare n-grams that carry the class (pooled over the
+ * bench's 5 folds: alpha 1 → macro-F1 0.7517, 0.3 → 0.8309, 0.1 → 0.8386; the published figure is ≈ 0.83).
+ */
+export const defaultNaiveBayesOptions: NaiveBayesOptions = { ngramMin: 1, ngramMax: 3, alpha: 0.1, bits: 20 };
 
 /**
  * Multinomial naive Bayes over hashed character n-gram counts of title + body: the published baseline

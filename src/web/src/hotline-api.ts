@@ -95,6 +95,8 @@ export interface ActionPayload {
   solved?: boolean;
   satisfaction?: string;
   mainTicketId?: string;
+  /** recategorize (改类) */
+  categoryId?: string;
   note?: string;
 }
 

@@ -68,6 +68,8 @@ const dict = {
   action_reopen: ['重办', 'Re-open'],
   action_supervise: ['督办', 'Supervise'],
   action_merge: ['合并', 'Merge'],
+  action_recategorize: ['改类', 'Re-categorise'],
+  recategorize_to: ['改为类别（将作为模型训练标注）', 'New category (kept as a training label)'],
   // urgency
   urgency_emergency: ['紧急（2小时）', 'Emergency'],
   urgency_urgent: ['加急', 'Urgent'],

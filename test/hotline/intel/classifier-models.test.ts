@@ -147,6 +147,13 @@ describe.each(testEngines)('classifier models in the database [%s]', (engine) =>
 
     const list = (await api(hubA, 'supervisor', 'GET', '/intel/models')).json();
     expect(list.newSinceLastModel).toMatchObject({ labels: 2, examples: 2 });
+
+    // 改类 in the ticket workflow is a label too, written in the action's own transaction
+    const moved = await api(hubA, 'agent', 'POST', `/tickets/${ticketIds[1]}/recategorize`, { categoryId: categories.环境保护 });
+    expect(moved.statusCode, moved.body).toBe(200);
+    const label = await database.db.selectFrom('hotline_classifier_label').selectAll().where('ticket_id', '=', ticketIds[1]).executeTakeFirstOrThrow();
+    expect(label).toMatchObject({ label: '环境保护', suggested: '城乡建设', model_version: 1, source: 'agent' });
+    expect((await api(hubA, 'supervisor', 'GET', '/intel/models')).json().newSinceLastModel).toMatchObject({ labels: 3, examples: 3 });
   });
 
   it('trains v2, rolls back to v1 and forward again; every node follows on its refresh', async () => {

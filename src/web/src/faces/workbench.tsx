@@ -2,7 +2,7 @@ import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent } fro
 import { ApiError, useLoad } from '../api.js';
 import { useI18n } from '../i18n.js';
 import { useAuth } from '../auth.js';
-import { categoryLabel, flattenAreas, hotline, type ActionPayload, type Assist, type Org, type Ticket, type TicketFilter } from '../hotline-api.js';
+import { categoryLabel, flattenAreas, hotline, type ActionPayload, type Assist, type Category, type Org, type Ticket, type TicketFilter } from '../hotline-api.js';
 import { href, navigate, useQueryParams, useRoute } from '../router.js';
 import { ErrorBox, Loading } from '../ui/status.js';
 import { Countdown, fmtTime, StatusBadge, Timeline } from '../ui/ticket-bits.js';
@@ -288,7 +288,7 @@ function TicketDetail({ id }: { id: string }) {
           {timeline.error ? <ErrorBox error={timeline.error} onRetry={timeline.reload} compact /> : timeline.data ? <Timeline events={timeline.data} /> : <Loading />}
         </div>
         <aside className="actions" aria-label={t('detail')}>
-          <Actions ticket={x} orgs={dir.orgs} onDone={(action) => { setFlash(`${t(`action_${action}`)} · ${t('done')}`); reload(); }} />
+          <Actions ticket={x} orgs={dir.orgs} categories={dir.categories} onDone={(action) => { setFlash(`${t(`action_${action}`)} · ${t('done')}`); reload(); }} />
           {(x.allowed ?? []).includes('dispatch') && <AssistPanel ticket={x} orgName={dir.orgName} categoryName={dir.categoryName} />}
         </aside>
       </div>
@@ -297,7 +297,7 @@ function TicketDetail({ id }: { id: string }) {
 }
 
 /** One small form per action the reader may take now (the API's `allowed` list). */
-function Actions({ ticket, orgs, onDone }: { ticket: Ticket; orgs: Org[]; onDone(action: string): void }) {
+function Actions({ ticket, orgs, categories, onDone }: { ticket: Ticket; orgs: Org[]; categories: Category[]; onDone(action: string): void }) {
   const { t } = useI18n();
   const allowed = ticket.allowed ?? [];
   const [error, setError] = useState<ApiError | null>(null);
@@ -319,14 +319,14 @@ function Actions({ ticket, orgs, onDone }: { ticket: Ticket; orgs: Org[]; onDone
     <div className="panel actions" data-testid="actions">
       {error && <ErrorBox error={error} compact />}
       {allowed.map((action) => (
-        <ActionForm key={action} action={action} ticket={ticket} orgs={orgs} busy={busy} onSubmit={(p) => run(action, p)} />
+        <ActionForm key={action} action={action} ticket={ticket} orgs={orgs} categories={categories} busy={busy} onSubmit={(p) => run(action, p)} />
       ))}
     </div>
   );
 }
 
-function ActionForm({ action, ticket, orgs, busy, onSubmit }: {
-  action: string; ticket: Ticket; orgs: Org[]; busy: boolean; onSubmit(p: ActionPayload): void;
+function ActionForm({ action, ticket, orgs, categories, busy, onSubmit }: {
+  action: string; ticket: Ticket; orgs: Org[]; categories: Category[]; busy: boolean; onSubmit(p: ActionPayload): void;
 }) {
   const { t } = useI18n();
   const [unitId, setUnitId] = useState('');
@@ -335,6 +335,7 @@ function ActionForm({ action, ticket, orgs, busy, onSubmit }: {
   const [contacted, setContacted] = useState(true);
   const [solved, setSolved] = useState(true);
   const [satisfaction, setSatisfaction] = useState('satisfied');
+  const [categoryId, setCategoryId] = useState('');
   // Dispatch starts on the routing rules' unit; the assist panel's "use suggestion" replaces it.
   const [routed, setRouted] = useState<{ unitId: string | null; source: string } | null>(null);
   useEffect(() => {
@@ -348,9 +349,14 @@ function ActionForm({ action, ticket, orgs, busy, onSubmit }: {
     return () => { live = false; };
   }, [action, ticket.categoryId, ticket.areaId]);
   useEffect(() => {
-    const on = (e: Event) => setUnitId((e as CustomEvent<string>).detail);
-    window.addEventListener('cityhub:use-unit', on);
-    return () => window.removeEventListener('cityhub:use-unit', on);
+    const onUnit = (e: Event) => setUnitId((e as CustomEvent<string>).detail);
+    const onCategory = (e: Event) => setCategoryId((e as CustomEvent<string>).detail);
+    window.addEventListener('cityhub:use-unit', onUnit);
+    window.addEventListener('cityhub:use-category', onCategory);
+    return () => {
+      window.removeEventListener('cityhub:use-unit', onUnit);
+      window.removeEventListener('cityhub:use-category', onCategory);
+    };
   }, []);
   const idp = `act-${action}`;
   const submit = (e: FormEvent) => {
@@ -362,6 +368,7 @@ function ActionForm({ action, ticket, orgs, busy, onSubmit }: {
       case 'answer': return onSubmit({ replyText: text.trim(), result });
       case 'visit': return onSubmit({ contacted, solved, satisfaction, note });
       case 'merge': return onSubmit({ mainTicketId: text.trim() });
+      case 'recategorize': return onSubmit({ categoryId, note });
       default: return onSubmit({ note });
     }
   };
@@ -411,13 +418,19 @@ function ActionForm({ action, ticket, orgs, busy, onSubmit }: {
           <input id={`${idp}-main`} value={text} onChange={(e) => setText(e.target.value)} required />
         </>
       )}
-      {['dispatch', 'supervise', 'visit', 'reopen', 'close', 'accept', 'start'].includes(action) && (
+      {action === 'recategorize' && (
+        <>
+          <label htmlFor={`${idp}-category`}>{t('recategorize_to')}</label>
+          <CategorySelect id={`${idp}-category`} categories={categories.filter((c) => c.id !== ticket.categoryId)} value={categoryId} onChange={setCategoryId} />
+        </>
+      )}
+      {['dispatch', 'supervise', 'visit', 'reopen', 'close', 'accept', 'start', 'recategorize'].includes(action) && (
         <>
           <label htmlFor={`${idp}-note`} className="sr-only">{t('note')}</label>
           <input id={`${idp}-note`} value={text} onChange={(e) => setText(e.target.value)} placeholder={t('note')} />
         </>
       )}
-      <button type="submit" className={action === 'return' ? 'danger' : 'primary'} disabled={busy}>{t(`action_${action}`)}</button>
+      <button type="submit" className={action === 'return' ? 'danger' : 'primary'} disabled={busy || (action === 'recategorize' && !categoryId)}>{t(`action_${action}`)}</button>
     </form>
   );
 }
@@ -438,7 +451,13 @@ function AssistPanel({ ticket, orgName, categoryName }: { ticket: Ticket; orgNam
           {assist.data.categories && assist.data.categories.length > 0 ? (
             <ol>
               {assist.data.categories.slice(0, 3).map((c, i) => (
-                <li key={i}>{c.categoryId ? categoryName(c.categoryId) || c.label : c.label} <span className="conf">{Math.round(c.confidence * 100)}%</span></li>
+                <li key={i}>
+                  {c.categoryId ? categoryName(c.categoryId) || c.label : c.label} <span className="conf">{Math.round(c.confidence * 100)}%</span>
+                  {/* 改类 to the suggestion: fills the recategorize form; the agent confirms (it becomes a training label) */}
+                  {c.categoryId && c.categoryId !== ticket.categoryId && (ticket.allowed ?? []).includes('recategorize') && (
+                    <> <button type="button" onClick={() => window.dispatchEvent(new CustomEvent('cityhub:use-category', { detail: c.categoryId }))}>{t('assist_use')}</button></>
+                  )}
+                </li>
               ))}
             </ol>
           ) : <p className="muted">{assist.data.classifierReason ?? t('no_data')}</p>}
