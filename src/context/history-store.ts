@@ -1,6 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../platform/db/database.js';
-import { RawJson } from './raw-json.js';
+import { JsonPart } from './raw-json.js';
 import './tables.js';
 
 /** What one entity change adds to the history: the instances it wrote per attribute, the attributes it deleted. */
@@ -171,7 +171,7 @@ export async function queryHistory(db: Db, f: HistoryFilter): Promise<HistoryRow
 
 export type AggrMethod = 'totalCount' | 'distinctCount' | 'sum' | 'avg' | 'min' | 'max' | 'stddev' | 'sumsq';
 
-/** One series per entity, attribute and datasetId: per method the list of [value, start, end] as JSON text (RawJson). */
+/** One series per entity, attribute and datasetId: per method the list of [value, start, end] as JSON (TripleSeries, a JsonPart). */
 export interface AggregateRow {
   entity_id: string;
   attr: string;
@@ -191,7 +191,7 @@ const seriesOf = (methods: AggrMethod[]) => sql`select entity_id, attr, dataset_
   ${sql.join(methods.map((m) => sql`json_agg(${sql.ref(m)} order by bucket)::text as ${sql.ref(m)}`))}`;
 
 /** A series as the queries return it: JSON arrays as text (buckets: epoch seconds; per method the values). */
-interface SeriesRow {
+export interface SeriesRow {
   entity_id: string;
   attr: string;
   dataset_id: string;
@@ -211,53 +211,101 @@ function jsonAggItems(text: string): string[] {
   return items;
 }
 
+/** Writes the characters `from`..`to` of an ASCII string (JSON numbers) into `out` at `o`; returns the new end. */
+function writeAscii(out: Buffer, o: number, s: string, from: number, to: number): number {
+  for (let p = from; p < to; p++) out[o++] = s.charCodeAt(p);
+  return o;
+}
+
 /**
- * The series as the API gives them: per method the JSON text of its [value, start, end] triples (RawJson,
- * spliced into the response as is), ascending by start. The tail `,"start","end"]` of each triple is built once
- * per distinct bucket and shared: a month of hours over 100 entities is 72,000 triples and 720 tails. Rows whose
- * buckets are not ascending (aggregates without ORDER BY) are put in order here.
+ * One series' [value, start, end] triples as JSON, written into the answer's buffer: `values` is the json_agg
+ * text of the values in the buckets' order, `tails[k]` the bytes `,"start","end"]` of the k-th bucket of the
+ * answer and `order[k]` (when the buckets did not come ascending) the index of its value. In order the values
+ * are copied straight from the text, one pass and no string per value; json_agg writes NaN and ±Infinity as
+ * strings, they become null as JSON.stringify writes them.
  */
-function seriesRows(rows: SeriesRow[], methods: AggrMethod[], periodSeconds: number): AggregateRow[] {
-  const tails = new Map<number, string>();
+class TripleSeries extends JsonPart {
+  readonly maxBytes: number;
+
+  constructor(private readonly values: string, private readonly tails: Buffer[], private readonly order: number[] | undefined, tailBytes: number) {
+    super();
+    // The text's ", " separators become "," and each triple adds "[" and ","; null is shorter than "NaN".
+    this.maxBytes = values.length + 2 * tails.length + 2 + tailBytes;
+  }
+
+  writeTo(out: Buffer, at: number): number {
+    const { values, tails, order } = this;
+    let o = at;
+    out[o++] = 0x5b; // [
+    const items = order ? jsonAggItems(values) : undefined;
+    let i = 1; // after json_agg's "["
+    for (let k = 0; k < tails.length; k++) {
+      if (k) out[o++] = 0x2c; // ,
+      out[o++] = 0x5b;
+      if (items) {
+        const item = items[order![k]];
+        o = writeAscii(out, o, item, 0, item.length);
+      } else {
+        let j = values.indexOf(', ', i);
+        if (j < 0) j = values.length - 1;
+        o = values.charCodeAt(i) === 34 ? o + out.write('null', o, 'latin1') : writeAscii(out, o, values, i, j);
+        i = j + 2;
+      }
+      out.set(tails[k], o);
+      o += tails[k].length;
+    }
+    out[o++] = 0x5d; // ]
+    return o;
+  }
+}
+
+/**
+ * The series as the API gives them: per method its [value, start, end] triples (TripleSeries, written into
+ * the response's bytes by serializeJson), ascending by start. The tail `,"start","end"]` of each triple is
+ * built once per distinct bucket and shared; series with the same buckets as the one before (every entity of
+ * a month of hours) share the list of tails too, so the buckets are parsed once. Rows whose buckets are not
+ * ascending (aggregates without ORDER BY) are put in order here.
+ */
+export function seriesRows(rows: SeriesRow[], methods: AggrMethod[], periodSeconds: number): AggregateRow[] {
+  const tails = new Map<number, Buffer>();
   const tail = (s: number) => {
     let t = tails.get(s);
-    if (t === undefined) tails.set(s, (t = `,"${new Date(s * 1000).toISOString()}","${new Date((s + periodSeconds) * 1000).toISOString()}"]`));
+    if (t === undefined) tails.set(s, (t = Buffer.from(`,"${new Date(s * 1000).toISOString()}","${new Date((s + periodSeconds) * 1000).toISOString()}"]`, 'latin1')));
     return t;
   };
+  let buckets: string | undefined;
+  let listed: Buffer[] = [];
+  let listedBytes = 0;
+  let order: number[] | undefined;
   return rows.map((r) => {
-    const starts = jsonAggItems(r.buckets).map(Number);
-    let order: number[] | undefined;
-    for (let i = 1; i < starts.length; i++) {
-      if (starts[i] < starts[i - 1]) {
-        order = starts.map((_, k) => k).sort((x, y) => starts[x] - starts[y]);
-        break;
+    if (r.buckets !== buckets) {
+      buckets = r.buckets;
+      const starts = jsonAggItems(r.buckets).map(Number);
+      order = undefined;
+      for (let i = 1; i < starts.length; i++) {
+        if (starts[i] < starts[i - 1]) {
+          order = starts.map((_, k) => k).sort((x, y) => starts[x] - starts[y]);
+          break;
+        }
       }
+      listed = order ? order.map((i) => tail(starts[i])) : starts.map(tail);
+      listedBytes = listed.reduce((n, t) => n + t.length, 0);
     }
     const out: AggregateRow = { entity_id: r.entity_id, attr: r.attr, dataset_id: r.dataset_id };
-    for (const m of methods) {
-      const values = jsonAggItems(r[m] as string);
-      // Pieces joined once: no intermediate string per triple (72,000 of them make work for the collector).
-      const pieces: string[] = new Array(starts.length * 3 + 1);
-      for (let k = 0; k < starts.length; k++) {
-        const i = order ? order[k] : k;
-        pieces[k * 3] = k ? ',[' : '[[';
-        pieces[k * 3 + 1] = values[i];
-        pieces[k * 3 + 2] = tail(starts[i]);
-      }
-      pieces[starts.length * 3] = ']';
-      out[m] = new RawJson(starts.length ? pieces.join('') : '[]');
-    }
+    for (const m of methods) out[m] = new TripleSeries(r[m] as string, listed, order, listedBytes);
     return out;
   });
 }
 
 /**
- * Runs an aggregation with enough sort memory for month-long answers over many series: the default 4 MB makes
- * PostgreSQL spill the grouping and the sort to disk. SET LOCAL ends with the transaction.
+ * Runs an aggregation with enough sort memory for month-long answers over many series (the default 4 MB makes
+ * PostgreSQL spill the grouping and the sort to disk) and without JIT: the planner prices the per-entity scans
+ * of a month over 100 entities above jit_above_cost and PostgreSQL spent ~12 ms compiling each of them (the
+ * query runs in less than 100 ms). set_config(…, true) ends with the transaction; one round trip for both.
  */
-async function withSortMemory<T>(db: Db, run: (trx: Db) => Promise<T>): Promise<T> {
+async function withAggregateSettings<T>(db: Db, run: (trx: Db) => Promise<T>): Promise<T> {
   return db.transaction().execute(async (trx) => {
-    await sql`set local work_mem = '64MB'`.execute(trx);
+    await sql`select set_config('work_mem', '64MB', true), set_config('jit', 'off', true)`.execute(trx);
     return run(trx);
   });
 }
@@ -309,41 +357,43 @@ export async function aggregateHourly(db: Db, f: HistoryFilter, methods: AggrMet
     ${f.attrs ? sql`and attr = any(${f.attrs}::text[])` : sql``}
     ${f.from ? sql`and hour >= ${f.from}::timestamptz` : sql``}
     ${f.until ? sql`and hour < ${f.until}::timestamptz` : sql``}`;
-  if (periodSeconds === 3600) {
-    const { rows } = await sql<{ pending: boolean }>`select exists (select 1 from context_history h where ${unrolled}) as pending`.execute(db);
-    if (!rows[0].pending) {
-      // Hourly periods with everything rolled up: the buckets are the rollup's rows, read per entity along the
-      // primary key (tenant, entity_id, attr, dataset_id, hour) and grouped as they come, without regrouping
-      // or sorting: the aggregates have no ORDER BY (seriesRows orders a series should the rows come out of
-      // order) and the bucket starts are whole seconds (int8 formats faster than float8).
-      const perHour = sql.join(methods.map((m) => sql`json_agg(${hourSql[m]!})::text as ${sql.ref(m)}`));
-      const r = await sql<SeriesRow>`
-        select e.id as entity_id, s.* from unnest(${f.entityIds}::text[]) e(id) cross join lateral (
-          select attr, dataset_id, json_agg(date_part('epoch', hour)::int8)::text as buckets, ${perHour}
-          from context_history_hourly
-          where tenant = ${f.tenant} and entity_id = e.id
-            ${f.attrs ? sql`and attr = any(${f.attrs}::text[])` : sql``}
-            ${f.from ? sql`and hour >= ${f.from}::timestamptz` : sql``}
-            ${f.until ? sql`and hour < ${f.until}::timestamptz` : sql``}
-          group by attr, dataset_id) s`.execute(db);
-      return seriesRows(r.rows, methods, periodSeconds);
-    }
-  }
   const cols = sql.join(methods.map((m) => sql`${rollupSql[m]!} as ${sql.ref(m)}`));
   const pending = instancesOf(unrolled, f.attrs);
-  const r = await withSortMemory(db, (trx) => sql<SeriesRow>`
-    ${seriesOf(methods)} from (
-    select entity_id, attr, dataset_id, date_bin(${period}::interval, hour, ${origin}::timestamptz) as bucket, ${cols}
-    from (
-      select entity_id, attr, dataset_id, hour, n, total, lo, hi, sumsq from context_history_hourly where ${hourly}
-      union all
-      select entity_id, attr, dataset_id, date_trunc('hour', observed_at, 'UTC'), count(*)::int, sum(num), min(num), max(num), sum(num * num)
-      from (${pending}) p where not deleted and num is not null and ${windowOf(f)}
-      group by 1, 2, 3, 4
-    ) hours
-    group by entity_id, attr, dataset_id, bucket) b
-    group by entity_id, attr, dataset_id order by entity_id, attr, dataset_id`.execute(trx));
-  return seriesRows(r.rows, methods, periodSeconds);
+  return withAggregateSettings(db, async (trx) => {
+    if (periodSeconds === 3600) {
+      const { rows } = await sql<{ pending: boolean }>`select exists (select 1 from context_history h where ${unrolled}) as pending`.execute(trx);
+      if (!rows[0].pending) {
+        // Hourly periods with everything rolled up: the buckets are the rollup's rows, read per entity along the
+        // primary key (tenant, entity_id, attr, dataset_id, hour) and grouped as they come, without regrouping
+        // or sorting: the aggregates have no ORDER BY (seriesRows orders a series should the rows come out of
+        // order) and the bucket starts are whole seconds (int8 formats faster than float8).
+        const perHour = sql.join(methods.map((m) => sql`json_agg(${hourSql[m]!})::text as ${sql.ref(m)}`));
+        const r = await sql<SeriesRow>`
+          select e.id as entity_id, s.* from unnest(${f.entityIds}::text[]) e(id) cross join lateral (
+            select attr, dataset_id, json_agg(date_part('epoch', hour)::int8)::text as buckets, ${perHour}
+            from context_history_hourly
+            where tenant = ${f.tenant} and entity_id = e.id
+              ${f.attrs ? sql`and attr = any(${f.attrs}::text[])` : sql``}
+              ${f.from ? sql`and hour >= ${f.from}::timestamptz` : sql``}
+              ${f.until ? sql`and hour < ${f.until}::timestamptz` : sql``}
+            group by attr, dataset_id) s`.execute(trx);
+        return seriesRows(r.rows, methods, periodSeconds);
+      }
+    }
+    const r = await sql<SeriesRow>`
+      ${seriesOf(methods)} from (
+      select entity_id, attr, dataset_id, date_bin(${period}::interval, hour, ${origin}::timestamptz) as bucket, ${cols}
+      from (
+        select entity_id, attr, dataset_id, hour, n, total, lo, hi, sumsq from context_history_hourly where ${hourly}
+        union all
+        select entity_id, attr, dataset_id, date_trunc('hour', observed_at, 'UTC'), count(*)::int, sum(num), min(num), max(num), sum(num * num)
+        from (${pending}) p where not deleted and num is not null and ${windowOf(f)}
+        group by 1, 2, 3, 4
+      ) hours
+      group by entity_id, attr, dataset_id, bucket) b
+      group by entity_id, attr, dataset_id order by entity_id, attr, dataset_id`.execute(trx);
+    return seriesRows(r.rows, methods, periodSeconds);
+  });
 }
 
 /** Aggregates per period from the raw history (§4.5.19); deleted markers are not counted. */
@@ -351,7 +401,7 @@ export async function aggregateHistory(db: Db, f: HistoryFilter, methods: AggrMe
   if (f.entityIds.length === 0) return [];
   const period = `${periodSeconds} seconds`;
   const cols = sql.join(methods.map((m) => sql`${aggrSql[m]} as ${sql.ref(m)}`));
-  const r = await withSortMemory(db, (trx) => sql<SeriesRow>`
+  const r = await withAggregateSettings(db, (trx) => sql<SeriesRow>`
     ${seriesOf(methods)} from (
     select entity_id, attr, dataset_id, date_bin(${period}::interval, observed_at, ${origin}::timestamptz) as bucket, ${cols}
     from (${instancesOf(rowsOf(f), f.attrs)}) x where ${windowOf(f)} and not deleted

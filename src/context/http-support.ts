@@ -103,13 +103,13 @@ export async function scopeOf(request: FastifyRequest, resolver: ContextResolver
 }
 
 /**
- * Sends a JSON, JSON-LD or GeoJSON body with the context where NGSI-LD wants it (§6.3.5). Bodies with RawJson
- * parts (temporal aggregations) pass `stringify: stringifyJson`; the others keep the plain, faster
- * JSON.stringify.
+ * Sends a JSON, JSON-LD or GeoJSON body with the context where NGSI-LD wants it (§6.3.5). Bodies with JsonPart
+ * parts (temporal aggregations) pass `stringify: serializeJson` (bytes, sent as they are); the others keep the
+ * plain, faster JSON.stringify.
  */
 export function sendNgsi(
   reply: FastifyReply, status: number, body: unknown, ctx: LdContext, rep: Representation, tenant?: string,
-  stringify: (value: unknown) => string = JSON.stringify,
+  stringify: (value: unknown) => string | Buffer = JSON.stringify,
 ): FastifyReply {
   if (tenant) reply.header('NGSILD-Tenant', tenant);
   if (rep === 'ld') {

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { negotiate, registerNgsiErrors, registerNgsiParsers, scopeOf, sendNgsi } from './http-support.js';
 import type { ContextResolver } from './jsonld-context.js';
-import { stringifyJson } from './raw-json.js';
+import { serializeJson } from './raw-json.js';
 import type { TemporalParams, TemporalService } from './temporal-service.js';
 
 const Problem = Type.Object({ type: Type.String(), title: Type.String(), status: Type.Integer() }, { additionalProperties: true });
@@ -31,8 +31,8 @@ const Query = Type.Object({
   offset: Type.Optional(Type.Integer({ minimum: 0 })),
 });
 
-/** Aggregated series come as RawJson (history-store seriesRows); the rest is serialised plainly. */
-const stringifierOf = (q: TemporalParams) => (q.aggrMethods !== undefined ? stringifyJson : JSON.stringify);
+/** Aggregated series come as JsonPart (history-store seriesRows), written into the bytes; the rest is serialised plainly. */
+const stringifierOf = (q: TemporalParams) => (q.aggrMethods !== undefined ? serializeJson : JSON.stringify);
 
 /** Temporal representation of entities (§6.18–6.22) under /ngsi-ld/v1/temporal. */
 export async function temporalRoutes(app: FastifyInstance, opts: { temporal: TemporalService; contexts: ContextResolver }): Promise<void> {

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testEngines } from '../support/engines.js';
 import { createTestHub, type TestHub } from '../support/test-hub.js';
-import { rollUpHistory } from '../../src/context/history-store.js';
-import { RawJson, stringifyJson } from '../../src/context/raw-json.js';
+import { rollUpHistory, seriesRows } from '../../src/context/history-store.js';
+import { RawJson, serializeJson, stringifyJson } from '../../src/context/raw-json.js';
 
 const SDM = 'https://smartdatamodels.org/context.jsonld';
 const link = `<${SDM}>; rel="http://www.w3.org/ns/json-ld#context"; type="application/ld+json"`;
@@ -14,6 +14,29 @@ describe('stringifyJson', () => {
     // A string that looks like a placeholder of another call stays a string.
     const looksLike = `${'0'.repeat(8)}-0000-0000-0000-${'0'.repeat(12)}:0`;
     expect(JSON.parse(stringifyJson({ s: looksLike, r: new RawJson('{"k":true}') }))).toEqual({ s: looksLike, r: { k: true } });
+  });
+
+  it('writes the bytes of text around the parts (non-ASCII too)', () => {
+    const value = { id: 'urn:ngsi-ld:站点:1', a: new RawJson('["温度"]'), b: [1, new RawJson('2')] };
+    expect(serializeJson(value).toString()).toBe(JSON.stringify({ id: 'urn:ngsi-ld:站点:1', a: ['温度'], b: [1, 2] }));
+  });
+
+  it('turns json_agg text into [value, start, end] triples, in bucket order, NaN and infinities as null', () => {
+    const h = (k: number) => Date.UTC(2026, 10, 26, k) / 1000;
+    const iso = (k: number) => new Date(h(k) * 1000).toISOString();
+    const rows = [
+      { entity_id: 'e1', attr: 'a', dataset_id: '', buckets: `[${h(0)}, ${h(1)}, ${h(2)}]`, avg: '[1.5, "NaN", -2e-7]' },
+      { entity_id: 'e2', attr: 'a', dataset_id: '', buckets: `[${h(0)}, ${h(1)}, ${h(2)}]`, avg: '[null, 3, "Infinity"]' },
+      { entity_id: 'e3', attr: 'a', dataset_id: '', buckets: `[${h(2)}, ${h(0)}]`, avg: '[7, 8]' },
+      { entity_id: 'e4', attr: 'a', dataset_id: '', buckets: '[]', avg: '[]' },
+    ];
+    const out = seriesRows(rows, ['avg'], 3600).map((r) => JSON.parse(stringifyJson(r.avg)));
+    expect(out).toEqual([
+      [[1.5, iso(0), iso(1)], [null, iso(1), iso(2)], [-2e-7, iso(2), iso(3)]],
+      [[null, iso(0), iso(1)], [3, iso(1), iso(2)], [null, iso(2), iso(3)]],
+      [[8, iso(0), iso(1)], [7, iso(2), iso(3)]],
+      [],
+    ]);
   });
 });
 
