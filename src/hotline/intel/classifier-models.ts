@@ -9,8 +9,8 @@ import type { TicketChangeHook } from '../ticket-service.js';
 import { findCategory } from '../reference-store.js';
 import type { IntelConfig } from './intel-config.js';
 import * as store from './model-store.js';
-import { modelFromGzip, trainAndEvaluate, trainInWorker, type ModelEvaluation, type TrainingInput, type TrainingResult } from './model-training.js';
-import { TextClassifier } from './text-classifier.js';
+import { modelFromGzip, storedModelVersion, trainAndEvaluate, trainInWorker, type ModelEvaluation, type TrainingInput, type TrainingResult } from './model-training.js';
+import { MODEL_VERSION, TextClassifier } from './text-classifier.js';
 import { normalizeText } from './text-normalize.js';
 
 export type TrainTrigger = 'manual' | 'scheduled' | 'start';
@@ -74,6 +74,15 @@ export interface TrainOutcome {
   reason: string;
 }
 
+/** An active model whose serialisation format this release cannot read. */
+export interface UnreadableModel {
+  version: number;
+  /** its TextClassifier serialisation version (null: not a classifier model at all) */
+  format: number | null;
+  /** true: written by an older release, so this node's training replaces it */
+  olderFormat: boolean;
+}
+
 /** What `ClassifierModels` needs from its host (IntelService). */
 export interface ClassifierModelsDeps {
   db: Db;
@@ -84,6 +93,8 @@ export interface ClassifierModelsDeps {
   onLoad(model: TextClassifier, version: number): void;
   /** The current model's top label for a text (null when none is loaded). */
   suggest(title: string, content: string): string | null;
+  /** The active model cannot be read by this release (the node keeps the model it has, if any). */
+  onUnreadable?(model: UnreadableModel): void;
 }
 
 /** The scheduler and the start-up training act as the system with the admin role, like the CLI. */
@@ -130,6 +141,8 @@ const HOUR = 3_600_000;
  */
 export class ClassifierModels {
   private loadedVersion: number | null = null;
+  /** The active version when this release cannot read its serialisation format. */
+  private unreadable: UnreadableModel | null = null;
   private syncing: Promise<boolean> | undefined;
 
   constructor(private readonly deps: ClassifierModelsDeps) {}
@@ -238,14 +251,16 @@ export class ClassifierModels {
     try {
       const activeVersion = await store.findActiveVersion(this.db);
       const activeModel = activeVersion === null ? null : await store.findModelGzip(this.db, activeVersion);
+      // A model of another serialisation version cannot be scored here (a format change between releases).
+      const activeFormat = activeModel ? await storedModelVersion(activeModel) : null;
       const input: TrainingInput = {
         examples,
         holdoutFraction: this.config.holdoutFraction,
-        baseline: activeVersion !== null && activeModel ? { version: activeVersion, modelGzip: activeModel } : null,
+        baseline: activeVersion !== null && activeModel && activeFormat === MODEL_VERSION ? { version: activeVersion, modelGzip: activeModel } : null,
       };
       const result = this.config.worker ? await trainInWorker(input, onProgress) : trainAndEvaluate(input, onProgress);
       const labelledTickets = await store.countLabelledTickets(this.db);
-      const { activate, reason } = this.decide(result, activeVersion, options.activate);
+      const { activate, reason } = this.decide(result, activeVersion, activeFormat, options.activate);
       // Decoded before the commit, so this node uses the model as soon as the job reads `succeeded`.
       const decoded = activate ? await modelFromGzip(result.modelGzip) : null;
       const now = this.deps.clock();
@@ -276,10 +291,17 @@ export class ClassifierModels {
   }
 
   /** The activation rule (docs/hotline-intel.md): not worse than the active model on the same hold-out by more than the margin. */
-  private decide(result: TrainingResult, activeVersion: number | null, forced: boolean | undefined): { activate: boolean; reason: string } {
+  private decide(
+    result: TrainingResult, activeVersion: number | null, activeFormat: number | null, forced: boolean | undefined,
+  ): { activate: boolean; reason: string } {
     if (forced === true) return { activate: true, reason: 'activation requested' };
     if (forced === false) return { activate: false, reason: 'kept as a candidate on request' };
     if (activeVersion === null) return { activate: true, reason: 'no active model' };
+    // During a rolling upgrade an older node must not replace what newer nodes wrote, and newer nodes replace old formats.
+    if (activeFormat !== null && activeFormat > MODEL_VERSION) {
+      return { activate: false, reason: `the active model v${activeVersion} has a newer format (${activeFormat} > ${MODEL_VERSION}): upgrade this node` };
+    }
+    if (activeFormat !== MODEL_VERSION) return { activate: true, reason: `the active model v${activeVersion} has an older format this release cannot read` };
     const f1 = result.evaluation.macroF1;
     const base = result.evaluation.baseline?.macroF1;
     if (f1 === undefined) return { activate: false, reason: 'no hold-out to evaluate on' };
@@ -298,8 +320,14 @@ export class ClassifierModels {
   /** Makes a stored version the active one (roll back or forward); ledgered; this node switches at once, others on refresh. */
   async activate(actor: Actor, version: number): Promise<ModelView> {
     assertCan(actor, 'hotline.intel.model.manage');
-    if (!(await store.findModel(this.db, version))) {
-      throw new Problem('HOTLINE_INTEL_MODEL_NOT_FOUND', { detail: `classifier model version ${version} does not exist` });
+    const bytes = await store.findModelGzip(this.db, version);
+    if (!bytes) throw new Problem('HOTLINE_INTEL_MODEL_NOT_FOUND', { detail: `classifier model version ${version} does not exist` });
+    const format = await storedModelVersion(bytes);
+    if (format !== MODEL_VERSION) {
+      throw new Problem('HOTLINE_INTEL_MODEL_FORMAT', {
+        detail: `version ${version} is stored in model format ${format ?? 'unknown'}; this release reads format ${MODEL_VERSION}: train a new version instead`,
+        extra: { format, supported: MODEL_VERSION },
+      });
     }
     await this.db.transaction().execute((trx) => this.activateIn(trx, actor, version, this.deps.clock(), 'activated by hand'));
     await this.syncActive();
@@ -314,9 +342,17 @@ export class ClassifierModels {
 
   private async doSync(): Promise<boolean> {
     const version = await store.findActiveVersion(this.db);
-    if (version === null || version === this.loadedVersion) return false;
+    if (version === null || version === this.loadedVersion || version === this.unreadable?.version) return false;
     const bytes = await store.findModelGzip(this.db, version);
     if (!bytes) return false;
+    const format = await storedModelVersion(bytes);
+    if (format !== MODEL_VERSION) {
+      // Keep the model this node has (if any); an older format is replaced by the next training (docs/hotline-intel.md).
+      this.unreadable = { version, format, olderFormat: format === null || format < MODEL_VERSION };
+      this.deps.onUnreadable?.(this.unreadable);
+      return false;
+    }
+    this.unreadable = null;
     this.load(await modelFromGzip(bytes), version);
     return true;
   }
@@ -334,7 +370,9 @@ export class ClassifierModels {
   async retrainIfDue(): Promise<{ trained: boolean; reason: string; outcome?: TrainOutcome }> {
     if (this.config.retrainIntervalHours <= 0) return { trained: false, reason: 'scheduled retraining is off' };
     const fresh = await this.newSinceLastModel();
-    if (fresh.since && fresh.examples < this.config.retrainMinNewExamples) {
+    // A node left without a model by a format change trains whatever the count of new examples.
+    const replacing = this.loadedVersion === null && this.unreadable?.olderFormat === true;
+    if (!replacing && fresh.since && fresh.examples < this.config.retrainMinNewExamples) {
       return { trained: false, reason: `${fresh.examples} new examples since the last model (need ${this.config.retrainMinNewExamples})` };
     }
     let started;

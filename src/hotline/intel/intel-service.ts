@@ -119,6 +119,12 @@ export class IntelService {
         void this.loadLevel1().catch(() => {});
       },
       suggest: (title, content) => this.classifier?.predict({ title, detail: content }).label ?? null,
+      onUnreadable: (m) => {
+        if (this.classifier) return;
+        const what = m.format === null ? 'is not a classifier model' : `is in model format ${m.format}`;
+        const next = m.olderFormat ? 'a new model is trained at start or by the scheduled retraining' : 'upgrade this node';
+        this.classifierState = { status: 'unavailable', reason: `the active model v${m.version} ${what}, which this release cannot read: ${next}` };
+      },
     });
     tickets.onChange(this.models.labelRecategorized);
     this.retrainJob = new PeriodicJob(() => this.models.retrainIfDue(), config.classifier.retrainIntervalHours > 0 ? config.classifier.retrainCheckSeconds : 0);

@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { classificationReport, type ClassMetrics } from './classification-metrics.js';
-import { TextClassifier, type LabeledText } from './text-classifier.js';
+import { MODEL_FORMAT, TextClassifier, type LabeledText } from './text-classifier.js';
 
 /** What one training run needs: plain data, so it can cross to a worker thread. */
 export interface TrainingInput {
@@ -102,6 +102,15 @@ export function trainAndEvaluate(input: TrainingInput, onProgress: (message: str
 }
 
 const gunzipAsync = promisify(gunzip);
+
+/**
+ * The serialisation version of a stored model (TextClassifier.toJSON's `version`), read without building the model:
+ * a node compares it with its own MODEL_VERSION before using or replacing a model written by other code.
+ */
+export async function storedModelVersion(bytes: Uint8Array): Promise<number | null> {
+  const json = JSON.parse((await gunzipAsync(bytes)).toString('utf8')) as { format?: unknown; version?: unknown };
+  return json.format === MODEL_FORMAT && typeof json.version === 'number' ? json.version : null;
+}
 
 /** A stored model back as a classifier (the inflation runs in libuv's thread pool, not on the event loop). */
 export async function modelFromGzip(bytes: Uint8Array): Promise<TextClassifier> {

@@ -69,6 +69,7 @@ export const problemCodes = {
   HOTLINE_IMPORT_MAPPING_INVALID: { status: 400, title: 'Invalid import mapping', zh: '导入映射文件有误' },
   // hotline intelligence: classifier models and labels
   HOTLINE_INTEL_MODEL_NOT_FOUND: { status: 404, title: 'Classifier model version not found', zh: '分类模型版本不存在' },
+  HOTLINE_INTEL_MODEL_FORMAT: { status: 409, title: 'Classifier model stored in a format this release cannot read', zh: '分类模型格式与当前版本不兼容' },
   HOTLINE_INTEL_TRAINING_RUNNING: { status: 409, title: 'A classifier training is already running', zh: '已有分类模型训练正在进行' },
   HOTLINE_INTEL_TOO_FEW_EXAMPLES: { status: 422, title: 'Too few categorised tickets to train a classifier', zh: '已分类工单过少，无法训练分类模型' },
   HOTLINE_INTEL_JOB_NOT_FOUND: { status: 404, title: 'Training job not found', zh: '训练任务不存在' },

@@ -1,5 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { gzipSync } from 'node:zlib';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { testEngines, openTestDatabase } from '../../support/engines.js';
@@ -9,7 +10,8 @@ import type { Actor } from '../../../src/platform/auth/roles.js';
 import { loadConfig, type Config } from '../../../src/platform/config/config.js';
 import { createCityHub } from '../../../src/server/app.js';
 import { commands } from '../../../src/cli/commands/index.js';
-import { findTrainingExamples } from '../../../src/hotline/intel/model-store.js';
+import { activateModel, findTrainingExamples, insertModel } from '../../../src/hotline/intel/model-store.js';
+import { MODEL_FORMAT, MODEL_VERSION } from '../../../src/hotline/intel/text-classifier.js';
 import { inHoldout, modelFromGzip, trainAndEvaluate, trainInWorker, type TrainingInput } from '../../../src/hotline/intel/model-training.js';
 
 const admin: Actor = { kind: 'user', id: 'admin', roles: ['admin'] };
@@ -238,6 +240,54 @@ describe.each(testEngines)('classifier models in the database [%s]', (engine) =>
     // a training on the main thread would hold the event loop for its whole length (≈ a second here)
     expect(latencies.length).toBeGreaterThanOrEqual(3);
     expect(Math.max(...latencies)).toBeLessThan(1000);
+  });
+
+  it('a model format change: an older format is refused for activation and replaced by the start-up training; a newer one is not replaced', async () => {
+    clockMs += 25 * 3_600_000;
+    const storeModel = async (format: number) => {
+      const json = { format: MODEL_FORMAT, version: format, labels: ['城乡建设'], members: [] };
+      const { version } = await insertModel(database.db, {
+        created_at: clock(), trained_by: 'user:old-release', trigger: 'manual', examples: 1, held_out: 0, labelled_tickets: 0,
+        agent_labels: 0, labels: ['城乡建设'], evaluation: {}, train_seconds: 0, model_gzip: gzipSync(JSON.stringify(json)),
+      });
+      return version;
+    };
+    const old = await storeModel(MODEL_VERSION - 1);
+    // (the sessions expired with the clock's jump: through the services)
+    await expect(hubA.services.intel.models.activate(admin, old)).rejects.toMatchObject({
+      code: 'HOTLINE_INTEL_MODEL_FORMAT', status: 409, extra: { format: MODEL_VERSION - 1, supported: MODEL_VERSION },
+    });
+    // as an older release would have left it: active in the table
+    await database.db.transaction().execute((trx) => activateModel(trx, old, clock()));
+
+    const hubC = await createTestHub(engine, { database, clock, config });
+    try {
+      await hubC.services.intel.refresh();
+      expect(hubC.services.intel.status()).toMatchObject({ modelVersion: null, classifier: 'unavailable' });
+      expect(hubC.services.intel.status().classifierReason).toMatch(new RegExp(`v${old} is in model format ${MODEL_VERSION - 1}, which this release cannot read`));
+      await hubC.services.intel.start(); // trainAtStart (default): no usable model on this node
+      await vi.waitFor(() => expect(hubC.services.intel.status().modelVersion).toBeGreaterThan(old), { timeout: 60_000, interval: 100 });
+      const replaced = await hubC.services.intel.models.list(admin);
+      expect(replaced.jobs[0]).toMatchObject({ trigger: 'start', status: 'succeeded', activated: true });
+      expect(replaced.jobs[0].progress).toMatch(/older format/);
+      const assist = await hubC.services.intel.assist(admin, { title: '路灯不亮', content: '人民路路灯坏了很久' });
+      // (the tickets include the margin test's mislabelled copies, so only that it answers is checked)
+      expect(assist.categories?.length).toBeGreaterThan(0);
+      expect(assist.classifierReason).toBeNull();
+
+      // a newer release's model is active: this node keeps its own model and its trainings stay candidates
+      const loaded = hubC.services.intel.status().modelVersion;
+      const newer = await storeModel(MODEL_VERSION + 1);
+      await database.db.transaction().execute((trx) => activateModel(trx, newer, clock()));
+      await hubC.services.intel.refresh();
+      expect(hubC.services.intel.status()).toMatchObject({ modelVersion: loaded, classifier: 'ready' });
+      const outcome = await (await hubC.services.intel.models.startTraining(admin, { trigger: 'manual' }))!.done;
+      expect(outcome).toMatchObject({ activated: false, model: { status: 'candidate' } });
+      expect(outcome.reason).toMatch(/newer format/);
+    } finally {
+      hubC.services.intel.stop();
+      await hubC.close();
+    }
   });
 });
 
