@@ -8,7 +8,7 @@ import { Problem } from '../platform/errors/problem.js';
 import { answerHours, type HotlineConfig } from './hotline-config.js';
 import * as tickets from './ticket-store.js';
 import * as reference from './reference-store.js';
-import { LoginThrottle } from '../platform/auth/login-throttle.js';
+import { FailureThrottle } from '../platform/throttle/failure-throttle.js';
 import { allowedActions, openStatuses, planTransition, type TicketAction, type WorkflowTicket } from './ticket-workflow.js';
 import {
   handlesTicket, isOwnTicket, toEventView, toPublicEventView, toPublicTicketView, toTicketView,
@@ -154,8 +154,8 @@ const citizenOnly = (actor: Actor) =>
  */
 export class TicketService {
   private readonly dayFormat: Intl.DateTimeFormat;
-  /** Misses of the public lookup per client address and per number (in-process: the limit is per node). */
-  private readonly trackThrottle: LoginThrottle;
+  /** Misses of the public lookup per client address and per number (in the database: one limit for all nodes). */
+  private readonly trackThrottle: FailureThrottle;
   private readonly changeHooks: TicketChangeHook[] = [];
 
   constructor(
@@ -165,7 +165,7 @@ export class TicketService {
     private readonly clock: Clock,
   ) {
     this.dayFormat = new Intl.DateTimeFormat('en-CA', { timeZone: settings.timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
-    this.trackThrottle = new LoginThrottle(settings.track.maxFailures, settings.track.windowSeconds * 1000);
+    this.trackThrottle = new FailureThrottle(db, 'hotline.track', settings.track);
   }
 
   /** Adds a hook run in the transaction of every workflow action (see TicketChangeHook). */
@@ -276,13 +276,13 @@ export class TicketService {
    * @example await hotline.track(anonymous, '20261126-000001', '13800001234', request.ip)
    */
   async track(actor: Actor, number: string, phone: string, clientAddress: string): Promise<{ ticket: PublicTicketView; timeline: PublicTicketEventView[] }> {
-    const now = this.clock().getTime();
+    const now = this.clock();
     const keys = [`a:${clientAddress}`, `n:${number.trim()}`];
-    const wait = Math.max(...keys.map((k) => this.trackThrottle.retryAfter(k, now)));
+    const wait = await this.trackThrottle.retryAfter(keys, now);
     if (wait > 0) throw new Problem('HOTLINE_TRACK_RATE_LIMITED', { detail: `try again in ${wait} s`, headers: { 'retry-after': String(wait) } });
     const row = await tickets.findTicketByNumber(this.db, number.trim());
     if (!row || !samePhone(row.citizen_phone, phone)) {
-      keys.forEach((k) => this.trackThrottle.recordFailure(k, now));
+      await this.trackThrottle.recordFailure(keys, now);
       // the same answer for both, so the lookup does not tell which numbers exist
       throw new Problem('HOTLINE_TICKET_NOT_FOUND', { detail: 'no ticket with this number and phone' });
     }

@@ -8,6 +8,7 @@ import { HttpMetrics } from '../platform/http/metrics.js';
 import { healthRoutes } from '../platform/http/health-routes.js';
 import { AuthService } from '../platform/auth/service.js';
 import { authMigrations } from '../platform/auth/migrations.js';
+import { throttleMigrations } from '../platform/throttle/migrations.js';
 import { authRoutes } from '../platform/auth/routes.js';
 import { createLedger, ledgerMigrations, ledgerRoutes, type LedgerService } from '../platform/ledger/index.js';
 import { hotlineMigrations } from '../hotline/migrations.js';
@@ -28,6 +29,7 @@ import { serveWebApp } from './web-app.js';
 /** Every migration of every module, applied in name order. */
 export const allMigrations: Migrations = {
   ...authMigrations,
+  ...throttleMigrations,
   ...ledgerMigrations,
   ...hotlineMigrations,
   ...contextMigrations,

@@ -43,6 +43,19 @@ describe.each(testEngines)('identity and access [%s]', (engine) => {
     expect(limited.json().code).toBe('AUTH_LOGIN_RATE_LIMITED');
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
     expect(await ledgerKinds(hub)).toContain('auth.login.failed');
+
+    // the count is in the database: another node refuses the same username too, from another address
+    const nodeB = await createTestHub(engine, { database: hub.database, config: { auth: { sessionTtlHours: 1, loginMaxAttempts: 3, loginWindowSeconds: 60, secureCookies: false } } });
+    try {
+      const elsewhere = await nodeB.http.inject({ method: 'POST', url: '/api/auth/login', payload: { username, password: 'test-password-1' }, remoteAddress: '10.7.7.7' });
+      expect(elsewhere.statusCode).toBe(429);
+    } finally {
+      await nodeB.close();
+    }
+    const stored = (await sql<{ key_hash: string }>`select key_hash from throttle_failure`.execute(hub.database.db)).rows.map((r) => r.key_hash);
+    expect(stored.length).toBeGreaterThanOrEqual(6);
+    expect(stored.join('\n')).not.toContain(username); // hashes only
+    expect(stored.join('\n')).not.toContain('10.9.9.9');
   });
 
   it('logs out: the session no longer works', async () => {

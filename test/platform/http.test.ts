@@ -80,9 +80,15 @@ describe.each(testEngines)('platform http [%s]', (engine) => {
     expect(res.json().code).toBe('PAYLOAD_TOO_LARGE');
   });
 
-  it('exposes Prometheus metrics with request counts by route and pool usage', async () => {
+  it('exposes Prometheus metrics with request counts by route and pool usage, to operators only', async () => {
     await hub.http.inject('/healthz');
-    const res = await hub.http.inject('/metrics');
+    expect((await hub.http.inject('/metrics')).statusCode).toBe(401);
+    expect((await hub.http.inject({ url: '/metrics', headers: { cookie: citizenCookie } })).statusCode).toBe(403);
+    // Prometheus scrapes with an operator's API key
+    const key = await hub.http.inject({ method: 'POST', url: '/api/keys', headers: { cookie: adminCookie }, payload: { name: 'prometheus', roles: ['operator'] } });
+    expect(key.statusCode, key.body).toBe(201);
+    const res = await hub.http.inject({ url: '/metrics', headers: { authorization: `Bearer ${key.json().key}` } });
+    expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toContain('text/plain');
     expect(res.body).toMatch(/cityhub_http_requests_total\{method="GET",route="\/healthz",status="200"\} \d+/);
     expect(res.body).toMatch(/cityhub_db_pool_connections\{state="total"\} \d+/);

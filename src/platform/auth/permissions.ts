@@ -15,7 +15,7 @@ export const permissions = {
   'auth.user.manage': [],
   'auth.key.manage': [],
   'ledger.read': ['supervisor', 'leader', 'data_admin', 'dept_data_owner', 'operator', 'agent', 'handler', 'citizen'],
-  'ops.metrics.read': [],
+  'ops.metrics.read': ['operator'],
   // context layer (NGSI-LD); organisations can be narrowed further by type/attribute rules (context_access_rule)
   'context.entity.read': ['agent', 'handler', 'supervisor', 'leader', 'dept_data_owner', 'data_admin', 'operator'],
   'context.entity.write': ['dept_data_owner', 'data_admin'],

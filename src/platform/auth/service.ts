@@ -5,7 +5,7 @@ import type { Clock } from '../clock/clock.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { assertCan } from './permissions.js';
 import { hashPassword, verifyPassword } from './password.js';
-import { LoginThrottle } from './login-throttle.js';
+import { FailureThrottle } from '../throttle/failure-throttle.js';
 import { isRole, type Actor, type Role } from './roles.js';
 import * as store from './store.js';
 
@@ -55,7 +55,7 @@ const validatePassword = (password: string): void => {
 
 /** Identity and access: organisations, users, sessions and API keys. */
 export class AuthService {
-  private readonly throttle: LoginThrottle;
+  private readonly throttle: FailureThrottle;
 
   constructor(
     private readonly db: Db,
@@ -63,14 +63,14 @@ export class AuthService {
     private readonly settings: AuthSettings,
     private readonly clock: Clock,
   ) {
-    this.throttle = new LoginThrottle(settings.loginMaxAttempts, settings.loginWindowSeconds * 1000);
+    this.throttle = new FailureThrottle(db, 'login', { maxFailures: settings.loginMaxAttempts, windowSeconds: settings.loginWindowSeconds });
   }
 
   /** Checks a password and opens a session; every attempt is ledgered (the username only as a hash). */
   async login(username: string, password: string, clientAddress: string): Promise<{ token: string; actor: Actor; expiresAt: Date }> {
     const now = this.clock();
     const keys = [`u:${username}`, `a:${clientAddress}`];
-    const wait = Math.max(...keys.map((k) => this.throttle.retryAfter(k, now.getTime())));
+    const wait = await this.throttle.retryAfter(keys, now);
     if (wait > 0) {
       throw new Problem('AUTH_LOGIN_RATE_LIMITED', { detail: `try again in ${wait} s`, headers: { 'retry-after': String(wait) } });
     }
@@ -78,11 +78,13 @@ export class AuthService {
     const ok = !!user && !user.disabled && (await verifyPassword(password, user.password_hash));
     const subject = user ? `user:${user.id}` : `username-sha256:${sha256(username)}`;
     if (!ok || !user) {
-      keys.forEach((k) => this.throttle.recordFailure(k, now.getTime()));
+      await this.throttle.recordFailure(keys, now);
       await this.ledger.append('auth.login.failed', { kind: 'anonymous', roles: [] }, subject, {});
       throw new Problem('INVALID_CREDENTIALS');
     }
-    keys.forEach((k) => this.throttle.reset(k));
+    // The username's count only: an address's failures run out with the window, so logging in to one's own
+    // account between guesses at others does not reset it.
+    await this.throttle.reset([keys[0]]);
     const token = randomBytes(32).toString('base64url');
     const expiresAt = new Date(now.getTime() + this.settings.sessionTtlHours * 3_600_000);
     const actor: Actor = { kind: 'user', id: user.id, username: user.username, orgId: user.org_id, roles: toRoles(user.roles) };

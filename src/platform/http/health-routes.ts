@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { DatabaseHandle } from '../db/database.js';
 import type { HttpMetrics } from './metrics.js';
 
-/** Liveness, readiness (database reachable), Prometheus metrics and the OpenAPI document. */
+/** Liveness, readiness (database reachable), Prometheus metrics (operators) and the OpenAPI document. */
 export async function healthRoutes(app: FastifyInstance, opts: { database: DatabaseHandle; metrics: HttpMetrics }) {
   app.get('/healthz', {
     config: { access: 'public' },
@@ -29,7 +29,9 @@ export async function healthRoutes(app: FastifyInstance, opts: { database: Datab
     }
   });
 
-  app.get('/metrics', { config: { access: 'public' }, schema: { hide: true } }, async (_request, reply) =>
+  // Route names, counts and pool sizes say how the city's services are used: operators only (Prometheus scrapes
+  // with an operator API key as a bearer token).
+  app.get('/metrics', { config: { access: 'ops.metrics.read' }, schema: { hide: true } }, async (_request, reply) =>
     reply.type('text/plain; version=0.0.4; charset=utf-8').send(opts.metrics.render(opts.database.pool)),
   );
 

@@ -1,0 +1,58 @@
+import { createHash } from 'node:crypto';
+import type { Db } from '../db/database.js';
+import * as store from './throttle-store.js';
+
+export interface ThrottleLimits {
+  /** failures allowed per key within the window; the next attempt waits */
+  maxFailures: number;
+  windowSeconds: number;
+}
+
+/** Expired rows of a scope are deleted after every this many recorded failures (on the recording node). */
+const PRUNE_EVERY = 200;
+
+const hashKey = (key: string): string => createHash('sha256').update(key).digest('hex');
+
+/**
+ * Counts failed attempts (logins, public ticket lookups) per key in a sliding window, in the database, so every
+ * node sees the same count: with several nodes behind a load balancer the limit stays the configured one.
+ * Keys are stored as SHA-256 only.
+ *
+ * @example
+ * const wait = await throttle.retryAfter([`u:${username}`, `a:${address}`], now); // seconds, 0 = may try
+ * if (!ok) await throttle.recordFailure([`u:${username}`, `a:${address}`], now);
+ */
+export class FailureThrottle {
+  private recorded = 0;
+
+  constructor(
+    private readonly db: Db,
+    readonly scope: string,
+    private readonly limits: ThrottleLimits,
+  ) {}
+
+  private get windowMs(): number {
+    return this.limits.windowSeconds * 1000;
+  }
+
+  /** Seconds until every one of the keys may try again (0: now). */
+  async retryAfter(keys: string[], now: Date): Promise<number> {
+    const rows = await store.countFailures(this.db, this.scope, keys.map(hashKey), new Date(now.getTime() - this.windowMs));
+    let wait = 0;
+    for (const r of rows) {
+      if (Number(r.n) < this.limits.maxFailures) continue;
+      wait = Math.max(wait, Math.ceil((new Date(r.oldest as Date).getTime() + this.windowMs - now.getTime()) / 1000));
+    }
+    return Math.max(0, wait);
+  }
+
+  async recordFailure(keys: string[], now: Date): Promise<void> {
+    await store.insertFailures(this.db, this.scope, keys.map(hashKey), now);
+    if (++this.recorded % PRUNE_EVERY === 0) await store.deleteFailuresBefore(this.db, this.scope, new Date(now.getTime() - this.windowMs));
+  }
+
+  /** Forgets the keys' failures (a successful login clears its username). */
+  async reset(keys: string[]): Promise<void> {
+    await store.deleteFailures(this.db, this.scope, keys.map(hashKey));
+  }
+}

@@ -1,0 +1,22 @@
+import type { Db } from '../db/database.js';
+import './tables.js';
+
+/** Per key: failures since `since` and the oldest of them. */
+export const countFailures = (db: Db, scope: string, keyHashes: string[], since: Date) =>
+  db
+    .selectFrom('throttle_failure')
+    .select((eb) => ['key_hash', eb.fn.countAll<number>().as('n'), eb.fn.min('at').as('oldest')])
+    .where('scope', '=', scope)
+    .where('key_hash', 'in', keyHashes)
+    .where('at', '>', since)
+    .groupBy('key_hash')
+    .execute();
+
+export const insertFailures = (db: Db, scope: string, keyHashes: string[], at: Date) =>
+  db.insertInto('throttle_failure').values(keyHashes.map((key_hash) => ({ scope, key_hash, at }))).execute();
+
+export const deleteFailures = (db: Db, scope: string, keyHashes: string[]) =>
+  db.deleteFrom('throttle_failure').where('scope', '=', scope).where('key_hash', 'in', keyHashes).execute();
+
+export const deleteFailuresBefore = (db: Db, scope: string, before: Date) =>
+  db.deleteFrom('throttle_failure').where('scope', '=', scope).where('at', '<=', before).execute();
