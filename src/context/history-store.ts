@@ -190,12 +190,18 @@ const seriesOf = (methods: AggrMethod[]) => sql`select entity_id, attr, dataset_
   json_agg(extract(epoch from bucket)::float8 order by bucket)::text as buckets,
   ${sql.join(methods.map((m) => sql`json_agg(${sql.ref(m)} order by bucket)::text as ${sql.ref(m)}`))}`;
 
-/** A series as the queries return it: JSON arrays as text (buckets: epoch seconds; per method the values). */
+/**
+ * A series as the queries return it: JSON arrays as text, per method the values and `buckets` their starts
+ * (epoch seconds); or, when the buckets are the `n` consecutive periods from `first` (epoch seconds),
+ * `buckets` null.
+ */
 export interface SeriesRow {
   entity_id: string;
   attr: string;
   dataset_id: string;
-  buckets: string;
+  buckets: string | null;
+  first?: number | null;
+  n?: number | null;
   [method: string]: unknown;
 }
 
@@ -278,9 +284,10 @@ export function seriesRows(rows: SeriesRow[], methods: AggrMethod[], periodSecon
   let listedBytes = 0;
   let order: number[] | undefined;
   return rows.map((r) => {
-    if (r.buckets !== buckets) {
-      buckets = r.buckets;
-      const starts = jsonAggItems(r.buckets).map(Number);
+    const key = r.buckets ?? `${r.first}+${r.n}`;
+    if (key !== buckets) {
+      buckets = key;
+      const starts = r.buckets !== null ? jsonAggItems(r.buckets).map(Number) : Array.from({ length: r.n! }, (_, k) => r.first! + k * periodSeconds);
       order = undefined;
       for (let i = 1; i < starts.length; i++) {
         if (starts[i] < starts[i - 1]) {
@@ -365,17 +372,24 @@ export async function aggregateHourly(db: Db, f: HistoryFilter, methods: AggrMet
       if (!rows[0].pending) {
         // Hourly periods with everything rolled up: the buckets are the rollup's rows, read per entity along the
         // primary key (tenant, entity_id, attr, dataset_id, hour) and grouped as they come, without regrouping
-        // or sorting: the aggregates have no ORDER BY (seriesRows orders a series should the rows come out of
-        // order) and the bucket starts are whole seconds (int8 formats faster than float8).
-        const perHour = sql.join(methods.map((m) => sql`json_agg(${hourSql[m]!})::text as ${sql.ref(m)}`));
+        // (the ORDER BY of the aggregates sorts rows that come in order). A series whose hours have no gap (count = span) needs no list of bucket starts: its first hour and
+        // count say them, and formatting 720 starts per series cost as much as the values. Only a series with
+        // gaps reads its hours again for the list (a subquery in CASE runs only when that branch is taken).
+        const perHour = sql.join(methods.map((m) => sql`json_agg(${hourSql[m]!} order by hour)::text as ${sql.ref(m)}`));
+        const inWindow = sql`${f.from ? sql`and hour >= ${f.from}::timestamptz` : sql``} ${f.until ? sql`and hour < ${f.until}::timestamptz` : sql``}`;
         const r = await sql<SeriesRow>`
-          select e.id as entity_id, s.* from unnest(${f.entityIds}::text[]) e(id) cross join lateral (
-            select attr, dataset_id, json_agg(date_part('epoch', hour)::int8)::text as buckets, ${perHour}
+          select e.id as entity_id, s.attr, s.dataset_id, s.n, s.first,
+            case when s.n = (s.last - s.first) / 3600 + 1 then null else (
+              select json_agg(date_part('epoch', g.hour)::int8 order by g.hour)::text from context_history_hourly g
+              where g.tenant = ${f.tenant} and g.entity_id = e.id and g.attr = s.attr and g.dataset_id = s.dataset_id ${inWindow}
+            ) end as buckets,
+            ${sql.join(methods.map((m) => sql.ref(`s.${m}`)))}
+          from unnest(${f.entityIds}::text[]) e(id) cross join lateral (
+            select attr, dataset_id, count(*)::int as n, date_part('epoch', min(hour))::int8 as first,
+              date_part('epoch', max(hour))::int8 as last, ${perHour}
             from context_history_hourly
             where tenant = ${f.tenant} and entity_id = e.id
-              ${f.attrs ? sql`and attr = any(${f.attrs}::text[])` : sql``}
-              ${f.from ? sql`and hour >= ${f.from}::timestamptz` : sql``}
-              ${f.until ? sql`and hour < ${f.until}::timestamptz` : sql``}
+              ${f.attrs ? sql`and attr = any(${f.attrs}::text[])` : sql``} ${inWindow}
             group by attr, dataset_id) s`.execute(trx);
         return seriesRows(r.rows, methods, periodSeconds);
       }
