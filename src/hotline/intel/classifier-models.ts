@@ -7,6 +7,7 @@ import { Problem } from '../../platform/errors/problem.js';
 import { findTicket } from '../ticket-store.js';
 import type { TicketChangeHook } from '../ticket-service.js';
 import { findCategory } from '../reference-store.js';
+import { agreesWith, categoryPath, collapseRareLabels, type CategoryLevels } from './category-labels.js';
 import type { IntelConfig } from './intel-config.js';
 import * as store from './model-store.js';
 import { modelFromGzip, storedModelVersion, trainAndEvaluate, trainInWorker, type ModelEvaluation, type TrainingInput, type TrainingResult } from './model-training.js';
@@ -207,7 +208,7 @@ export class ClassifierModels {
   async startTraining(actor: Actor, options: TrainOptions): Promise<{ job: JobView; done: Promise<TrainOutcome> } | null> {
     assertCan(actor, 'hotline.intel.model.manage');
     const rows = await store.findTrainingExamples(this.db, this.config.maxTrainingTickets);
-    const categories = new Set(rows.map((r) => r.label));
+    const categories = new Set(rows.map((r) => r.level1));
     if (rows.length < this.config.minTrainingTickets || categories.size < 2) {
       throw new Problem('HOTLINE_INTEL_TOO_FEW_EXAMPLES', {
         detail: `${rows.length} categorised tickets in ${categories.size} categories; training needs ${this.config.minTrainingTickets} and 2`,
@@ -228,7 +229,9 @@ export class ClassifierModels {
         extra: { jobId: running?.id ?? null },
       });
     }
-    const examples = rows.map((r) => ({ title: r.title || undefined, detail: r.content || undefined, label: r.label }));
+    // Levels 2–3 where the history has enough tickets of them, level 1 elsewhere (category-labels.ts).
+    const labels = collapseRareLabels(rows.map((r) => categoryPath(r, this.config.maxCategoryLevel)), this.config.minExamplesPerCategory);
+    const examples = rows.map((r, i) => ({ title: r.title || undefined, detail: r.content || undefined, label: labels[i] }));
     const agentLabels = rows.filter((r) => r.labelled).length;
     const done = this.run(actor, job, examples, agentLabels, options);
     // The caller may not wait (the API answers 202); the outcome is in the job row either way.
@@ -302,7 +305,8 @@ export class ClassifierModels {
       return { activate: false, reason: `the active model v${activeVersion} has a newer format (${activeFormat} > ${MODEL_VERSION}): upgrade this node` };
     }
     if (activeFormat !== MODEL_VERSION) return { activate: true, reason: `the active model v${activeVersion} has an older format this release cannot read` };
-    const f1 = result.evaluation.macroF1;
+    // At level 1: the two models may predict to different depths (a new category level learnt since).
+    const f1 = result.evaluation.level1?.macroF1;
     const base = result.evaluation.baseline?.macroF1;
     if (f1 === undefined) return { activate: false, reason: 'no hold-out to evaluate on' };
     if (base === undefined) return { activate: true, reason: `the active model v${activeVersion} could not be scored` };
@@ -404,7 +408,7 @@ export class ClassifierModels {
       categoryId: row.category_id,
       label: row.label,
       suggested: row.suggested,
-      agrees: row.suggested === null ? null : row.suggested === row.label,
+      agrees: row.suggested === null ? null : agreesWith(row.suggested, row.label),
       modelVersion: row.model_version,
       source: row.source,
       createdAt: iso(row.created_at),
@@ -422,12 +426,12 @@ export class ClassifierModels {
   };
 
   /** Stores the label with the model's suggestion for the same text (how often agents agree with it). */
-  private recordLabel(db: Db, actor: Actor, ticket: { id: string; title: string; content: string }, category: { id: string; level1: string }, at: Date) {
+  private recordLabel(db: Db, actor: Actor, ticket: { id: string; title: string; content: string }, category: CategoryLevels & { id: string }, at: Date) {
     const suggested = this.deps.suggest(ticket.title, ticket.content);
     return store.insertLabel(db, {
       ticket_id: ticket.id,
       category_id: category.id,
-      label: category.level1,
+      label: categoryPath(category),
       text: normalizeText(`${ticket.title}\n${ticket.content}`),
       suggested,
       model_version: suggested === null ? null : this.loadedVersion,

@@ -110,6 +110,10 @@ export const IntelConfigSchema = Type.Object({
        */
       trainAtStart: Type.Boolean({ default: true }),
       minTrainingTickets: Type.Integer({ minimum: 2, default: 50 }),
+      /** Deepest taxonomy level the model predicts (1–3); the city's categories below it count as their ancestor. */
+      maxCategoryLevel: Type.Integer({ minimum: 1, maximum: 3, default: 3 }),
+      /** A level-2 or level-3 category with fewer training tickets than this is learnt as its parent. */
+      minExamplesPerCategory: Type.Integer({ minimum: 1, default: 20 }),
       maxTrainingTickets: Type.Integer({ minimum: 100, default: 20000 }),
       /** Train in a `node:worker_threads` worker (false: on the main thread, which stalls requests meanwhile). */
       worker: Type.Boolean({ default: true }),

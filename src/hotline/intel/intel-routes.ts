@@ -26,7 +26,7 @@ const SimilarCase = Type.Object({
 });
 const Summary = Type.Object({ text: Type.String(), method: Method, llmError: Type.Optional(Type.String()) });
 const AssistResult = Type.Object({
-  categories: Nullable(Type.Array(Type.Object({ categoryId: NStr, label: Type.String(), confidence: Type.Number() }))),
+  categories: Nullable(Type.Array(Type.Object({ categoryId: NStr, label: Type.String(), level1: Type.String(), confidence: Type.Number() }))),
   classifierReason: NStr,
   area: Nullable(Type.Object({ areaId: Type.String(), name: Type.String(), via: Type.String() })),
   unit: Nullable(Type.Object({ unitId: NStr, source: Type.String(), ruleId: NStr, categoryId: NStr })),

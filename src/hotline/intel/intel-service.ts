@@ -8,6 +8,7 @@ import type { Actor } from '../../platform/auth/roles.js';
 import type { TicketService, UnitSuggestion } from '../ticket-service.js';
 import type { IntelConfig } from './intel-config.js';
 import * as store from './intel-store.js';
+import { categoryPath, level1Of } from './category-labels.js';
 import { Segmenter } from './segment.js';
 import { SimilarIndex, type SimilarHit, type TicketSource } from './similar-index.js';
 import { findDuplicates, type DuplicateProposal } from './duplicate-detector.js';
@@ -30,7 +31,9 @@ export interface AssistInput {
 
 export interface CategoryGuess {
   categoryId: string | null;
+  /** the category's path, `城乡建设/市政设施/路灯` (levels 2–3 where the model learnt them) */
   label: string;
+  level1: string;
   confidence: number;
 }
 
@@ -87,7 +90,8 @@ export class IntelService {
   private refreshing: Promise<{ read: number }> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private areas: AreaInfo[] = [];
-  private level1 = new Map<string, string>();
+  /** Category path (the classifier's labels, category-labels.ts) → category id. */
+  private categoryIds = new Map<string, string>();
   private classifier: TextClassifier | undefined;
   private classifierState: { status: 'none' | 'training' | 'ready' | 'unavailable'; reason: string } = {
     status: 'none',
@@ -116,7 +120,7 @@ export class IntelService {
       onLoad: (model) => {
         this.useClassifier(model);
         // New categories may have come with the model: map its labels to category ids again.
-        void this.loadLevel1().catch(() => {});
+        void this.loadCategories().catch(() => {});
       },
       suggest: (title, content) => this.classifier?.predict({ title, detail: content }).label ?? null,
       onUnreadable: (m) => {
@@ -126,12 +130,11 @@ export class IntelService {
         this.classifierState = { status: 'unavailable', reason: `the active model v${m.version} ${what}, which this release cannot read: ${next}` };
       },
     });
-    tickets.onChange(this.models.labelRecategorized);
     this.retrainJob = new PeriodicJob(() => this.models.retrainIfDue(), config.classifier.retrainIntervalHours > 0 ? config.classifier.retrainCheckSeconds : 0);
   }
 
-  private async loadLevel1(): Promise<void> {
-    this.level1 = new Map((await store.findLevel1Categories(this.db)).map((c) => [c.level1, c.id]));
+  private async loadCategories(): Promise<void> {
+    this.categoryIds = new Map((await store.findActiveCategories(this.db)).map((c) => [categoryPath(c), c.id]));
   }
 
   /** The segmenter (jieba's dictionary loads on first use, not when a hub is created). */
@@ -180,7 +183,7 @@ export class IntelService {
   private async doRefresh(): Promise<{ read: number }> {
     if (this.areas.length === 0) {
       this.areas = (await store.findAreas(this.db)).map((a) => ({ id: a.id, name: a.name, level: a.level, lon: a.center_lon, lat: a.center_lat }));
-      this.level1 = new Map((await store.findLevel1Categories(this.db)).map((c) => [c.level1, c.id]));
+      await this.loadCategories();
     }
     let after = this.watermark ? { updatedAt: new Date(this.watermark.updatedAt.getTime() - OVERLAP_MS), id: '00000000-0000-0000-0000-000000000000' } : null;
     let read = 0;
@@ -255,7 +258,9 @@ export class IntelService {
     let classifierReason: string | null = null;
     if (this.classifier) {
       const p = this.classifier.predict({ title: input.title, detail: input.content });
-      categories = p.top3.map((x) => ({ categoryId: this.level1.get(x.label) ?? null, label: x.label, confidence: round(x.probability) }));
+      categories = p.top3.map((x) => ({
+        categoryId: this.categoryIds.get(x.label) ?? null, label: x.label, level1: level1Of(x.label), confidence: round(x.probability),
+      }));
     } else {
       classifierReason = this.classifierState.reason;
       if (this.classifierState.status === 'none' && this.config.classifier.trainAtStart) void this.trainClassifier().catch(() => {});

@@ -29,9 +29,9 @@ export const findIndexRows = (db: Db, after: { updatedAt: Date; id: string } | n
 
 export type IndexRow = Awaited<ReturnType<typeof findIndexRows>>[number];
 
-/** Level-1 categories: the classifier's labels map to these. */
-export const findLevel1Categories = (db: Db) =>
-  db.selectFrom('hotline_category').select(['id', 'code', 'level1']).where('level2', 'is', null).where('active', '=', true).execute();
+/** Active categories with their levels: the classifier's labels (category paths) map to these. */
+export const findActiveCategories = (db: Db) =>
+  db.selectFrom('hotline_category').select(['id', 'level1', 'level2', 'level3']).where('active', '=', true).execute();
 
 export const findAreas = (db: Db) =>
   db.selectFrom('hotline_area').select(['id', 'name', 'level', 'parent_id', 'center_lon', 'center_lat']).execute();

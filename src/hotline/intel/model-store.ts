@@ -61,21 +61,30 @@ export async function activateModel(trx: Db, version: number, at: Date): Promise
 const latestLabel = (db: Db) =>
   db
     .selectFrom('hotline_classifier_label as l')
-    .select(['l.ticket_id', 'l.label'])
+    .select(['l.ticket_id', 'l.label', 'l.category_id'])
     .distinctOn('l.ticket_id')
     .orderBy('l.ticket_id')
     .orderBy('l.id', 'desc');
 
 /**
- * Training examples: categorised tickets with their level-1 category, the agent's label overriding it, plus
+ * Training examples: categorised tickets with their category's levels, the agent's label overriding it, plus
  * labelled tickets that have no category. Labelled tickets first, then the newest, at most `limit`.
+ * (The label's own category gives the levels; `label` is its level-1 name, kept for labels of deleted categories.)
  */
 export const findTrainingExamples = (db: Db, limit: number) =>
   db
     .selectFrom('hotline_ticket as t')
     .leftJoin('hotline_category as c', 'c.id', 't.category_id')
     .leftJoin(latestLabel(db).as('l'), 'l.ticket_id', 't.id')
-    .select(['t.title', 't.content', sql<string>`coalesce(l.label, c.level1)`.as('label'), sql<boolean>`l.label is not null`.as('labelled')])
+    .leftJoin('hotline_category as lc', 'lc.id', 'l.category_id')
+    .select([
+      't.title',
+      't.content',
+      sql<string>`case when l.label is not null then coalesce(lc.level1, l.label) else c.level1 end`.as('level1'),
+      sql<string | null>`case when l.label is not null then lc.level2 else c.level2 end`.as('level2'),
+      sql<string | null>`case when l.label is not null then lc.level3 else c.level3 end`.as('level3'),
+      sql<boolean>`l.label is not null`.as('labelled'),
+    ])
     .where((eb) => eb.or([eb('t.category_id', 'is not', null), eb('l.label', 'is not', null)]))
     .orderBy(sql`l.label is not null`, 'desc')
     .orderBy('t.created_at', 'desc')

@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { classificationReport, type ClassMetrics } from './classification-metrics.js';
+import { level1Of } from './category-labels.js';
 import { MODEL_FORMAT, TextClassifier, type LabeledText } from './text-classifier.js';
 
 /** What one training run needs: plain data, so it can cross to a worker thread. */
@@ -25,14 +26,16 @@ export interface HoldoutScore {
   macroF1: number;
 }
 
-/** Stored with every model version (the `evaluation` column). */
+/** Stored with every model version (the `evaluation` column). Scores are over the model's own labels (category paths). */
 export interface ModelEvaluation extends Partial<HoldoutScore> {
+  /** the same hold-out scored at level 1 (gold and predicted paths cut to their level-1 name) */
+  level1?: HoldoutScore;
   /** how the hold-out is chosen, for whoever reads the figures later */
   method: 'holdout-sha1';
   holdoutFraction: number;
   heldOut: number;
   perClass?: ClassMetrics[];
-  /** the model that was active at training time, scored on the same hold-out */
+  /** the model that was active at training time, scored on the same hold-out (at level 1: models may differ in depth) */
   baseline: ({ version: number } & HoldoutScore) | null;
 }
 
@@ -63,10 +66,10 @@ const round4 = (x: number) => Math.round(x * 10_000) / 10_000;
  * Scores on the classes seen in the hold-out (gold or predicted), as scikit-learn does without `labels`: a class
  * with no held-out example would otherwise count with F1 = 0 and sink the macro average of a small hold-out.
  */
-const score = (model: TextClassifier, test: LabeledText[]) =>
+const score = (model: TextClassifier, test: LabeledText[], cut: (label: string) => string = (l) => l) =>
   classificationReport(
-    test.map((e) => e.label),
-    test.map((e) => model.predict({ title: e.title, detail: e.detail }).label),
+    test.map((e) => cut(e.label)),
+    test.map((e) => cut(model.predict({ title: e.title, detail: e.detail }).label)),
   );
 
 /**
@@ -89,9 +92,11 @@ export function trainAndEvaluate(input: TrainingInput, onProgress: (message: str
     evaluation.macroF1 = round4(r.macroF1);
     evaluation.perClass = r.perClass.map((m) => ({ ...m, precision: round4(m.precision), recall: round4(m.recall), f1: round4(m.f1) }));
     onProgress(`hold-out: accuracy ${r.accuracy.toFixed(4)}, macro-F1 ${r.macroF1.toFixed(4)} on ${test.length} examples`);
+    const l1 = score(model, test, level1Of);
+    evaluation.level1 = { accuracy: round4(l1.accuracy), macroF1: round4(l1.macroF1) };
     if (input.baseline) {
       const active = TextClassifier.fromJSON(JSON.parse(gunzipSync(input.baseline.modelGzip).toString('utf8')));
-      const b = score(active, test);
+      const b = score(active, test, level1Of);
       evaluation.baseline = { version: input.baseline.version, accuracy: round4(b.accuracy), macroF1: round4(b.macroF1) };
       onProgress(`active model v${input.baseline.version} on the same hold-out: accuracy ${b.accuracy.toFixed(4)}, macro-F1 ${b.macroF1.toFixed(4)}`);
     }

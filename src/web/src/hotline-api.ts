@@ -103,7 +103,7 @@ export interface ActionPayload {
 /** `POST /api/hotline/assist` (issue 4); a citizen gets the categories only (`limited`). */
 export interface Assist {
   /** null when no classifier is trained yet */
-  categories: { categoryId: string | null; label: string; confidence: number }[] | null;
+  categories: { categoryId: string | null; label: string; level1: string; confidence: number }[] | null;
   classifierReason?: string | null;
   area?: { areaId: string; name: string; via: string } | null;
   unit?: { unitId: string | null; source: string; ruleId: string | null; categoryId: string | null } | null;

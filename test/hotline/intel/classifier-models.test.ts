@@ -139,12 +139,12 @@ describe.each(testEngines)('classifier models in the database [%s]', (engine) =>
 
     const title = '望湖路路灯不亮';
     let rows = await findTrainingExamples(database.db, 1000);
-    expect(rows.find((r) => r.title === title)).toMatchObject({ label: '环境保护', labelled: true });
+    expect(rows.find((r) => r.title === title)).toMatchObject({ level1: '环境保护', level2: null, labelled: true });
     expect(rows).toHaveLength(36);
     // a correction of the correction: the newest label wins
     await api(hubA, 'agent', 'POST', '/intel/labels', { ticketId, categoryId: categories.教育文体 });
     rows = await findTrainingExamples(database.db, 1000);
-    expect(rows.find((r) => r.title === title)?.label).toBe('教育文体');
+    expect(rows.find((r) => r.title === title)?.level1).toBe('教育文体');
     expect(rows[0].title).toBe(title); // labelled tickets come first (kept under maxTrainingTickets)
 
     const list = (await api(hubA, 'supervisor', 'GET', '/intel/models')).json();
