@@ -7,6 +7,8 @@
  * 1. Upserts/s through POST /ngsi-ld/v1/entityOperations/upsert over real HTTP (100 entities × 10 attributes a
  *    call, one client, sequential) against the baseline in the same run: raw multi-row INSERTs of the same
  *    entities (same JSON) into a plain table of the same PostgreSQL, 100 rows a statement. Medians of the runs.
+ *    Then the same with `--concurrency` calls in flight (as device gateways send) against raw INSERTs on as
+ *    many connections at once; the sequential ratio stays the headline.
  * 2. p50/p95 of `type` + `q` + `near` over N entities (GET /entities over HTTP, random centres in the city).
  * 3. Temporal: hourly averages over a month of minute data (100 entities × 43,200 readings), one entity per
  *    request and all 100 in one request.
@@ -26,6 +28,7 @@ const { values: args } = parseArgs({
   options: {
     'database-url': { type: 'string', default: process.env.CITYHUB_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test' },
     calls: { type: 'string', default: '30' },
+    concurrency: { type: 'string', default: '4' },
     runs: { type: 'string', default: '5' },
     entities: { type: 'string', default: '100000' },
     queries: { type: 'string', default: '200' },
@@ -107,6 +110,42 @@ try {
     console.log(`UPSERT  HTTP batch upsert (100 entities × 10 attrs, with history): median ${h.toFixed(0)} entities/s = ${(h * 10).toFixed(0)} attribute updates/s`);
     console.log(`        raw multi-row INSERT of the same rows:                    median ${r.toFixed(0)} rows/s`);
     console.log(`        ratio ${(h / r * 100).toFixed(1)} % of raw (goal ≥ 50 %); first run (all creates): ${http[0].toFixed(0)} vs ${raw[0].toFixed(0)}`);
+    // The same calls with several in flight (each call its own entities), and the raw baseline with as many
+    // connections inserting at once: what a server with concurrent device gateways sees. Updates only.
+    const inFlight = Number(args.concurrency);
+    if (inFlight > 1) {
+      const all = async (jobs: (() => Promise<void>)[]) => {
+        let next = 0;
+        await Promise.all(Array.from({ length: inFlight }, async () => {
+          while (next < jobs.length) await jobs[next++]();
+        }));
+      };
+      const httpC: number[] = [];
+      const rawC: number[] = [];
+      for (let run = 0; run < runs; run++) {
+        const batches = Array.from({ length: calls }, (_, c) => makeBatch(c, runs + run));
+        let t = performance.now();
+        await all(batches.map((b) => async () => {
+          const res = await fetch(`${base}/ngsi-ld/v1/entityOperations/upsert`, { method: 'POST', headers, body: JSON.stringify(b) });
+          if (res.status !== 201 && res.status !== 204) throw new Error(`upsert ${res.status}: ${await res.text()}`);
+        }));
+        httpC.push((calls * 100) / ((performance.now() - t) / 1000));
+        await sql`truncate bench_raw`.execute(database.db);
+        t = performance.now();
+        await all(batches.map((b) => async () => {
+          const params: unknown[] = [];
+          const values = b.map((e, i) => {
+            params.push(e.id, e.type, JSON.stringify(e));
+            return `($${i * 3 + 1}, $${i * 3 + 2}, $${i * 3 + 3}::jsonb)`;
+          });
+          await database.pool.query(`insert into bench_raw (id, type, attrs) values ${values.join(',')}`, params);
+        }));
+        rawC.push((calls * 100) / ((performance.now() - t) / 1000));
+        console.log(`  run ${run + 1}/${runs} (${inFlight} in flight): HTTP batch upsert ${httpC[run].toFixed(0)} entities/s, raw INSERT on ${inFlight} connections ${rawC[run].toFixed(0)} rows/s`);
+      }
+      const hc = median(httpC), rc = median(rawC);
+      console.log(`        with ${inFlight} calls in flight: median ${hc.toFixed(0)} entities/s vs raw INSERT on ${inFlight} connections ${rc.toFixed(0)} rows/s = ${(hc / rc * 100).toFixed(1)} % (the sequential ratio above is the headline)`);
+    }
     // The hourly rollup is folded in behind the writes (the server's background job); what that costs:
     const t = performance.now();
     let folded = 0;

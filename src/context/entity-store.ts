@@ -137,11 +137,11 @@ const sameDataset = (a: RawBuilder<unknown>, b: RawBuilder<unknown>) => sql`coal
 
 /**
  * The jsonb expressions of upsertMerging, over `a` (one given attribute: key, value = its instances without
- * createdAt/modifiedAt), `ol` (the stored instances of that attribute, null when none) and `now` (the write
+ * createdAt/modifiedAt), `ol.v` (the stored instances of that attribute, null when none) and `now` (the write
  * time as a jsonb string). Most attributes have one instance on either side: those take the branches without
  * subqueries.
  */
-const ol = sql`o.attrs->a.key`;
+const ol = sql`ol.v`;
 /** A given instance as stored: the createdAt of the stored instance with its datasetId (else now), modifiedAt now. */
 const stamped = (v: RawBuilder<unknown>, created: RawBuilder<unknown>) =>
   sql`${v} || jsonb_build_object('createdAt', coalesce(${created}, now.t), 'modifiedAt', now.t)`;
@@ -165,7 +165,11 @@ const mergedList = sql`case when ${ol} is null or (jsonb_array_length(${ol}) = 1
     from jsonb_array_elements(a.value) with ordinality n(v, ord)
     where not exists (select 1 from jsonb_array_elements(${ol}) oi(v) where ${sameDataset(sql`oi.v`, sql`n.v`)})
   ) s) end`;
-const eachGiven = (list: RawBuilder<unknown>) => sql`coalesce((select jsonb_object_agg(a.key, ${list}) from jsonb_each(x.h) a), '{}'::jsonb)`;
+// The stored instances of each given attribute are looked up once (a lateral column): the expressions use them
+// up to four times, and each lookup searched and copied them out of the whole stored attrs (about 2 ms of a
+// 100 × 10 batch).
+const eachGiven = (list: RawBuilder<unknown>) => sql`coalesce((select jsonb_object_agg(a.key, ${list})
+  from jsonb_each(x.h) a cross join lateral (select o.attrs->a.key) ol(v)), '{}'::jsonb)`;
 
 /**
  * Batch upsert (§5.6.8) as one statement, so a 100-entity call is one round trip: the stored rows are locked

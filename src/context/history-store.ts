@@ -30,8 +30,11 @@ export function historyRecord(written: Record<string, Record<string, unknown>[]>
   const a: HistoryRecord['a'] = {};
   let lo = deletes ? recordedAt : undefined;
   let hi = lo;
-  for (const [attr, instances] of Object.entries(written)) {
-    a[attr] = instances.map(({ createdAt: _c, modifiedAt: _m, ...instance }) => {
+  for (const attr in written) {
+    a[attr] = written[attr].map((stored) => {
+      // A copy without the write times (a loop: an object rest pattern is several times slower in V8).
+      const instance: Record<string, unknown> = {};
+      for (const k in stored) if (k !== 'createdAt' && k !== 'modifiedAt') instance[k] = stored[k];
       const at = observedOf(instance, recordedAt);
       if (lo === undefined || at < lo) lo = at;
       if (hi === undefined || at > hi) hi = at;
