@@ -76,6 +76,7 @@ const Evaluation = Type.Object({
   heldOut: Type.Integer(),
   accuracy: Type.Optional(Type.Number()),
   macroF1: Type.Optional(Type.Number()),
+  level1: Type.Optional(Type.Object(Score4, { description: 'the same hold-out at level 1 (labels are category paths)' })),
   perClass: Type.Optional(Type.Array(Type.Object({
     label: Type.String(), precision: Type.Number(), recall: Type.Number(), f1: Type.Number(), support: Type.Integer(),
   }))),

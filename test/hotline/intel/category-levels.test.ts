@@ -70,6 +70,9 @@ describe.each(testEngines)('the classifier learns levels 2–3 where the tickets
     const { models } = await hub.services.intel.models.list(admin);
     expect(models[0].labels).toEqual(['城乡建设/市政设施/路灯', '城乡建设/市政设施/道路维修', '环境保护', '环境保护/噪声污染/施工噪声']);
     expect(models[0].evaluation.level1).toMatchObject({ accuracy: expect.any(Number), macroF1: expect.any(Number) });
+    const { cookie } = await hub.loginAs(['data_admin']);
+    const listed = await hub.http.inject({ url: '/api/hotline/intel/models', headers: { cookie } });
+    expect(listed.json().models[0].evaluation.level1).toEqual(models[0].evaluation.level1);
   });
 
   it('the assist proposes the leaf category, its level 1 and the unit its routing rule names', async () => {
