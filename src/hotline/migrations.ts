@@ -195,4 +195,16 @@ export const hotlineMigrations: Record<string, Migration> = {
       await sql`alter table hotline_classifier_model alter column model drop not null, alter column model_gzip set storage external`.execute(db);
     },
   },
+  // The segmenter's user dictionary that administrators extend (place names, unit names, terms, stop words).
+  '20261126-32-hotline-intel-dictionary': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('hotline_intel_word')
+        .addColumn('word', 'text', (c) => c.primaryKey())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('added_by', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull())
+        .execute();
+    },
+  },
 };

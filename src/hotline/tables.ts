@@ -199,8 +199,18 @@ export interface HotlineClassifierLabelTable {
   created_at: Timestamp;
 }
 
+/** A word of the segmenter's user dictionary (hotline intelligence), added by an administrator. */
+export interface HotlineIntelWordTable {
+  word: string;
+  /** place | unit | term (kept whole by the segmenter) | stop (dropped from word features and the index) */
+  kind: string;
+  added_by: string;
+  created_at: Timestamp;
+}
+
 declare module '../platform/db/schema.js' {
   interface Database {
+    hotline_intel_word: HotlineIntelWordTable;
     hotline_area: HotlineAreaTable;
     hotline_category: HotlineCategoryTable;
     hotline_ticket: HotlineTicketTable;

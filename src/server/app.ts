@@ -97,7 +97,7 @@ export async function createCityHub(options: CreateCityHubOptions): Promise<City
     const kpiRollupJob = new PeriodicJob(() => kpi.refreshRollup(), kpiSettings.rollupJobIntervalSeconds);
     const catalog = createCatalog(database.db, { config, ledger, clock, orgs: auth });
     const context = createContextService(database.db, config, clock, { ledger });
-    const intel = new IntelService(database.db, hotline, intelConfig(config), clock, ledger);
+    const intel = new IntelService(database.db, hotline, intelConfig(config), clock, ledger, auth);
     // An agent's 改类 is a training label, stored in the workflow action's own transaction.
     hotline.onChange(intel.models.labelRecategorized);
     const services: Services = { clock, ledger, auth, hotline, hotlineReference, kpi, catalog, context, intel };

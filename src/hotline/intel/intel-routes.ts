@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
 import type { FastifyInstance } from 'fastify';
 import type { AssistInput, IntelService } from './intel-service.js';
+import { wordKinds, type WordKind } from './user-dictionary.js';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 const NStr = Nullable(Type.String());
@@ -70,6 +71,8 @@ const Score = Type.Object({
 });
 
 const Score4 = { accuracy: Type.Number(), macroF1: Type.Number() };
+const WordView = Type.Object({ word: Type.String(), kind: Type.String(), addedBy: Type.String(), createdAt: Type.String() });
+
 const Evaluation = Type.Object({
   method: Type.String(),
   holdoutFraction: Type.Number(),
@@ -186,6 +189,39 @@ export async function intelRoutes(app: FastifyInstance, opts: { intel: IntelServ
       params: Type.Object({ version: Type.Integer({ minimum: 1 }) }), response: { 200: ModelView },
     },
   }, (request) => intel.models.activate(request.actor, (request.params as { version: number }).version));
+
+  app.get('/intel/dictionary', {
+    config: { access: 'hotline.intel.dictionary.read' },
+    schema: {
+      tags, summary: 'The segmenter’s user dictionary (用户词典): words administrators added (area and organisation names are added by themselves)',
+      response: { 200: Type.Object({ words: Type.Array(WordView) }) },
+    },
+  }, (request) => intel.dictionary.list(request.actor));
+
+  app.post('/intel/dictionary', {
+    config: { access: 'hotline.intel.dictionary.manage' },
+    schema: {
+      tags, summary: 'Add words: place and unit names, terms (kept whole), stop words (dropped); every node rebuilds its index',
+      body: Type.Object({ words: Type.Array(Type.Object({
+        word: Type.String({ minLength: 1, maxLength: 30 }),
+        kind: Type.Enum([...wordKinds]),
+      }, { additionalProperties: false }), { minItems: 1, maxItems: 1000 }) }, { additionalProperties: false }),
+      response: { 201: Type.Object({ added: Type.Array(WordView), existing: Type.Array(Type.String()) }) },
+    },
+  }, async (request, reply) => {
+    const result = await intel.dictionary.add(request.actor, (request.body as { words: { word: string; kind: WordKind }[] }).words);
+    void intel.refresh().catch(() => {}); // this node at once; the others on their next refresh
+    return reply.code(201).send(result);
+  });
+
+  app.delete('/intel/dictionary/:word', {
+    config: { access: 'hotline.intel.dictionary.manage' },
+    schema: { tags, summary: 'Remove a word from the user dictionary', params: Type.Object({ word: Type.String({ minLength: 1, maxLength: 30 }) }) },
+  }, async (request, reply) => {
+    await intel.dictionary.remove(request.actor, (request.params as { word: string }).word);
+    void intel.refresh().catch(() => {});
+    return reply.code(204).send();
+  });
 
   app.post('/intel/labels', {
     config: { access: 'hotline.intel.label' },

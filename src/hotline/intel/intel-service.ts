@@ -10,6 +10,8 @@ import type { IntelConfig } from './intel-config.js';
 import * as store from './intel-store.js';
 import { categoryPath, level1Of } from './category-labels.js';
 import { Segmenter } from './segment.js';
+import { STOP_WORDS_ZH } from './stopwords-zh.js';
+import { UserDictionary } from './user-dictionary.js';
 import { SimilarIndex, type SimilarHit, type TicketSource } from './similar-index.js';
 import { findDuplicates, type DuplicateProposal } from './duplicate-detector.js';
 import { clusterItems, emergingAlerts, rankHotIssues, type EmergingAlert, type HotIssue, type HotItem } from './hot-issues.js';
@@ -85,7 +87,7 @@ const citizenOnly = (actor: Actor) => actor.roles.includes('citizen') && !actor.
 export class IntelService {
   private segmenterValue: Segmenter | undefined;
   private indexValue: SimilarIndex | undefined;
-  private watermark: { updatedAt: Date; id: string } | null = null;
+  private watermark: Watermark | null = null;
   private loading: Promise<void> | undefined;
   private refreshing: Promise<{ read: number }> | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -104,14 +106,23 @@ export class IntelService {
   readonly models: ClassifierModels;
   private readonly retrainJob: PeriodicJob;
 
+  /** The segmenter's user dictionary (place and unit names, terms, stop words) that administrators extend. */
+  readonly dictionary: UserDictionary;
+  /** The dictionary signature the current segmenter and index were built with (null: not built yet). */
+  private builtWith: string | null = null;
+
   constructor(
     private readonly db: Db,
     private readonly tickets: TicketService,
     readonly config: IntelConfig,
     private readonly clock: Clock,
     ledger?: Ledger,
+    /** the platform's organisations: their names join the dictionary as unit names */
+    orgs?: { listOrgs(actor: Actor): Promise<{ name: string }[]> },
   ) {
     this.llm = createLlmClient(config.llm);
+    const unitNames = async () => (orgs ? (await orgs.listOrgs(systemActor('intel'))).map((o) => o.name) : []);
+    this.dictionary = new UserDictionary(db, clock, ledger, unitNames);
     this.models = new ClassifierModels({
       db,
       ledger,
@@ -185,21 +196,48 @@ export class IntelService {
       this.areas = (await store.findAreas(this.db)).map((a) => ({ id: a.id, name: a.name, level: a.level, lon: a.center_lon, lat: a.center_lat }));
       await this.loadCategories();
     }
-    let after = this.watermark ? { updatedAt: new Date(this.watermark.updatedAt.getTime() - OVERLAP_MS), id: '00000000-0000-0000-0000-000000000000' } : null;
+    let read = 0;
+    if ((await this.dictionary.signature()) !== this.builtWith) read += await this.rebuildIndex();
+    const loaded = await this.readInto(this.index, this.watermark);
+    this.watermark = loaded.watermark;
+    read += loaded.read;
+    // Another node may have trained or activated a model: switch to the database's active version.
+    await this.models.syncActive().catch(() => false);
+    return { read };
+  }
+
+  /**
+   * A new segmenter from the user dictionary and a new index of every ticket, swapped in when complete (the old
+   * ones answer meanwhile): words change how every text splits, so old and new tokens must not mix.
+   */
+  private async rebuildIndex(): Promise<number> {
+    const content = await this.dictionary.content();
+    const segmenter = new Segmenter({ userWords: content.words, stopWords: [...STOP_WORDS_ZH, ...content.stopWords] });
+    const index = new SimilarIndex(segmenter, this.config.similar);
+    const loaded = await this.readInto(index, null);
+    this.segmenterValue = segmenter;
+    this.indexValue = index;
+    this.watermark = loaded.watermark;
+    this.builtWith = content.signature;
+    this.hotCache = undefined;
+    return loaded.read;
+  }
+
+  /** Reads tickets changed after the watermark (keyset on updated_at, id; a minute of overlap) into `index`. */
+  private async readInto(index: SimilarIndex, watermark: Watermark | null): Promise<{ read: number; watermark: Watermark | null }> {
+    let after = watermark ? { updatedAt: new Date(watermark.updatedAt.getTime() - OVERLAP_MS), id: '00000000-0000-0000-0000-000000000000' } : null;
     let read = 0;
     for (;;) {
       const rows = await store.findIndexRows(this.db, after, this.config.loadBatchSize);
-      for (const r of rows) this.index.add(toSource(r));
+      for (const r of rows) index.add(toSource(r));
       read += rows.length;
       if (rows.length === 0) break;
       const last = rows[rows.length - 1];
       after = { updatedAt: new Date(last.updated_at), id: last.id };
-      if (!this.watermark || after.updatedAt >= this.watermark.updatedAt) this.watermark = after;
+      if (!watermark || after.updatedAt >= watermark.updatedAt) watermark = after;
       if (rows.length < this.config.loadBatchSize) break;
     }
-    // Another node may have trained or activated a model: switch to the database's active version.
-    await this.models.syncActive().catch(() => false);
-    return { read };
+    return { read, watermark };
   }
 
   private async ready(): Promise<void> {
@@ -399,6 +437,12 @@ export class IntelService {
 }
 
 const round = (x: number) => Math.round(x * 1000) / 1000;
+
+/** The newest ticket change the index has read. */
+interface Watermark {
+  updatedAt: Date;
+  id: string;
+}
 
 const toCase = (h: SimilarHit): SimilarCase => ({
   ticketId: h.ticket.id,

@@ -42,6 +42,9 @@ export const permissions = {
   'hotline.intel.label': ['agent', 'supervisor'],
   'hotline.intel.model.read': ['supervisor', 'data_admin'],
   'hotline.intel.model.manage': ['data_admin'],
+  // the segmenter's user dictionary (place and unit names, terms, stop words)
+  'hotline.intel.dictionary.read': ['agent', 'supervisor', 'data_admin'],
+  'hotline.intel.dictionary.manage': ['supervisor', 'data_admin'],
   // catalog and sharing: finer rules (own organisation's datasets, the grant's consumer) are in src/catalog/*-service.ts
   'catalog.read': ['agent', 'handler', 'supervisor', 'leader', 'dept_data_owner', 'data_admin', 'operator'],
   'catalog.manage': ['dept_data_owner', 'data_admin'],

@@ -73,6 +73,7 @@ export const problemCodes = {
   HOTLINE_INTEL_TRAINING_RUNNING: { status: 409, title: 'A classifier training is already running', zh: '已有分类模型训练正在进行' },
   HOTLINE_INTEL_TOO_FEW_EXAMPLES: { status: 422, title: 'Too few categorised tickets to train a classifier', zh: '已分类工单过少，无法训练分类模型' },
   HOTLINE_INTEL_JOB_NOT_FOUND: { status: 404, title: 'Training job not found', zh: '训练任务不存在' },
+  HOTLINE_INTEL_WORD_NOT_FOUND: { status: 404, title: 'Word not in the user dictionary', zh: '用户词典中没有该词' },
   // catalog and sharing
   CATALOG_DATASET_NOT_FOUND: { status: 404, title: 'Dataset not found', zh: '数据资源不存在' },
   CATALOG_IDENTIFIER_TAKEN: { status: 409, title: 'Dataset identifier already used', zh: '数据资源标识已被使用' },
