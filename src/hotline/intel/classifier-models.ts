@@ -312,8 +312,8 @@ export class ClassifierModels {
     if (base === undefined) return { activate: true, reason: `the active model v${activeVersion} could not be scored` };
     const margin = this.config.activationMargin;
     return f1 >= base - margin
-      ? { activate: true, reason: `macro-F1 ${f1} vs ${base} of v${activeVersion} (margin ${margin})` }
-      : { activate: false, reason: `macro-F1 ${f1} is below ${base} of v${activeVersion} by more than ${margin}` };
+      ? { activate: true, reason: `level-1 macro-F1 ${f1} vs ${base} of v${activeVersion} (margin ${margin})` }
+      : { activate: false, reason: `level-1 macro-F1 ${f1} is below ${base} of v${activeVersion} by more than ${margin}` };
   }
 
   private async activateIn(trx: Db, actor: Actor, version: number, at: Date, reason: string): Promise<void> {

@@ -37,6 +37,7 @@ export function ShareInbox() {
     <section className="share-inbox" aria-labelledby="share-title">
       <h1 id="share-title">{t('share_inbox')}</h1>
       <p className="muted">{bureau ? t('share_bureau_hint') : hasRole('dept_data_owner') ? t('share_owner_hint') : ''}</p>
+      {bureau && <p><a href="#/work/intel" data-testid="intel-link">{t('intel_admin')}</a></p>}
       <nav className="tabs" aria-label={t('share_inbox')}>
         {boxes.map((b) => (
           <a key={b.id} href={href('/work/share', { box: b.id })} aria-current={b.id === box ? 'page' : undefined}

@@ -8,6 +8,7 @@ import { ErrorBox, Loading } from '../ui/status.js';
 import { Countdown, fmtTime, StatusBadge, Timeline } from '../ui/ticket-bits.js';
 import { CategorySelect, SuggestionChips, useAssist } from './portal.js';
 import { ShareInbox } from './share-inbox.js';
+import { IntelAdmin } from './intel-admin.js';
 import { shareRoles } from '../catalog-api.js';
 
 const toError = (err: unknown): ApiError => (err instanceof ApiError ? err : new ApiError(0, 'Error', null, String(err), null));
@@ -49,6 +50,8 @@ function queuesFor(roles: string[], t: (k: string) => string): Queue[] {
 
 /** Roles that work tickets; the data owner and the data bureau work sharing requests only. */
 const ticketRoles = ['agent', 'handler', 'supervisor', 'admin'];
+/** Roles that see the classifier's versions and the dictionary (hotline.intel.model.read). */
+const intelRoles = ['supervisor', 'data_admin', 'admin'];
 
 /**
  * 工作台: a queue per role, ticket detail with the timeline and the actions allowed now, bulk actions, keys; the
@@ -60,6 +63,7 @@ export function Workbench() {
   const segments = route.path.split('/').filter(Boolean);
   if (segments[1] === 't' && segments[2]) return <TicketDetail id={segments[2]} />;
   if (segments[1] === 'new') return <NewCall />;
+  if (segments[1] === 'intel' && hasRole(...intelRoles)) return <IntelAdmin />;
   if (segments[1] === 'share' || !hasRole(...ticketRoles)) return <ShareInbox />;
   return <QueueView />;
 }
@@ -164,6 +168,7 @@ function QueueView() {
         {me?.roles.some((r) => (shareRoles as readonly string[]).includes(r)) && (
           <p><a href="#/work/share" data-testid="share-link">{t('share_inbox')}</a></p>
         )}
+        {me?.roles.some((r) => intelRoles.includes(r)) && <p><a href="#/work/intel" data-testid="intel-link">{t('intel_admin')}</a></p>}
         <p className="kbd">{t('kbd_help')}</p>
       </nav>
       <div>
