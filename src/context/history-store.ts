@@ -272,8 +272,8 @@ class TripleSeries extends JsonPart {
  * The series as the API gives them: per method its [value, start, end] triples (TripleSeries, written into
  * the response's bytes by serializeJson), ascending by start. The tail `,"start","end"]` of each triple is
  * built once per distinct bucket and shared; series with the same buckets as the one before (every entity of
- * a month of hours) share the list of tails too, so the buckets are parsed once. Rows whose buckets are not
- * ascending (aggregates without ORDER BY) are put in order here.
+ * a month of hours) share the list of tails too, so the buckets are parsed once. A series whose buckets come
+ * out of order (the queries order them; this only guards the answer) is put in order here.
  */
 export function seriesRows(rows: SeriesRow[], methods: AggrMethod[], periodSeconds: number): AggregateRow[] {
   const tails = new Map<number, Buffer>();
