@@ -16,6 +16,30 @@ export class ApiError extends Error {
   }
 }
 
+/** Anything a failed call threw, as an ApiError for the error box. */
+export const toError = (err: unknown): ApiError => (err instanceof ApiError ? err : new ApiError(0, 'Error', null, String(err), null));
+
+/**
+ * The error of a screen's user actions: `run` clears it, runs the action and keeps what it threw; resolves
+ * whether the action succeeded.
+ *
+ * @example const [error, run] = useActionError(); … onClick={() => run(() => intelApi.activate(2)).then((ok) => ok && list.reload())}
+ */
+export function useActionError(): [ApiError | null, (action: () => Promise<unknown>) => Promise<boolean>] {
+  const [error, setError] = useState<ApiError | null>(null);
+  const run = useCallback(async (action: () => Promise<unknown>) => {
+    setError(null);
+    try {
+      await action();
+      return true;
+    } catch (err) {
+      setError(toError(err));
+      return false;
+    }
+  }, []);
+  return [error, run];
+}
+
 /** status 0: the request never got an answer (offline, server down). */
 const networkError = (err: unknown) =>
   new ApiError(0, 'Network error', '无法连接服务器', err instanceof Error ? err.message : String(err), 'NETWORK');

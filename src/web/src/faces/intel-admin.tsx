@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
-import { ApiError, useLoad } from '../api.js';
+import { useActionError, useLoad } from '../api.js';
 import { useI18n } from '../i18n.js';
 import { useAuth } from '../auth.js';
 import { intelApi, type JobView, type ModelView, type WordKind } from '../intel-api.js';
@@ -7,7 +7,6 @@ import { EChart, type ChartOption } from '../ui/echart.js';
 import { ErrorBox, Loading } from '../ui/status.js';
 import { fmtTime } from '../ui/ticket-bits.js';
 
-const toError = (err: unknown): ApiError => (err instanceof ApiError ? err : new ApiError(0, 'Error', null, String(err), null));
 const pct1 = (v: number | undefined): string => (v === undefined ? '—' : `${(v * 100).toFixed(1)}%`);
 
 /**
@@ -31,14 +30,18 @@ function Models() {
   const manage = hasRole('data_admin');
   const list = useLoad(() => intelApi.models(), []);
   const [job, setJob] = useState<JobView | null>(null);
-  const [error, setError] = useState<ApiError | null>(null);
+  const [error, run] = useActionError();
 
   // A running job is polled until it ends; then the versions reload.
   useEffect(() => {
     if (!job || job.status !== 'running') return;
-    const timer = setTimeout(() => intelApi.job(job.id).then((j) => { setJob(j); if (j.status !== 'running') list.reload(); }, (e) => setError(toError(e))), 1000);
+    const timer = setTimeout(() => void run(async () => {
+      const j = await intelApi.job(job.id);
+      setJob(j);
+      if (j.status !== 'running') list.reload();
+    }), 1000);
     return () => clearTimeout(timer);
-  }, [job, list]);
+  }, [job, list, run]);
 
   const models = list.data?.models ?? [];
   const option = useMemo<ChartOption>(() => {
@@ -59,23 +62,8 @@ function Models() {
     };
   }, [models, t]);
 
-  const train = async () => {
-    setError(null);
-    try {
-      setJob((await intelApi.train()).job);
-    } catch (err) {
-      setError(toError(err));
-    }
-  };
-  const activate = async (version: number) => {
-    setError(null);
-    try {
-      await intelApi.activate(version);
-      list.reload();
-    } catch (err) {
-      setError(toError(err));
-    }
-  };
+  const train = () => run(async () => setJob((await intelApi.train()).job));
+  const activate = (version: number) => run(() => intelApi.activate(version)).then((ok) => ok && list.reload());
   const running = job?.status === 'running' ? job : list.data?.running ?? null;
 
   return (
@@ -136,30 +124,20 @@ function Dictionary() {
   const list = useLoad(() => intelApi.words(), []);
   const [word, setWord] = useState('');
   const [kind, setKind] = useState<WordKind>('place');
-  const [error, setError] = useState<ApiError | null>(null);
+  const [error, run] = useActionError();
   const [note, setNote] = useState<string | null>(null);
 
-  const add = async (e: FormEvent) => {
+  const add = (e: FormEvent) => {
     e.preventDefault();
-    setError(null);
-    try {
-      const r = await intelApi.addWords([{ word: word.trim(), kind }]);
-      setNote(r.added.length ? `${t('intel_word_added')}: ${word.trim()}` : `${t('intel_word_exists')}: ${word.trim()}`);
+    const w = word.trim();
+    void run(async () => {
+      const r = await intelApi.addWords([{ word: w, kind }]);
+      setNote(`${t(r.added.length ? 'intel_word_added' : 'intel_word_exists')}: ${w}`);
       setWord('');
       list.reload();
-    } catch (err) {
-      setError(toError(err));
-    }
+    });
   };
-  const remove = async (w: string) => {
-    setError(null);
-    try {
-      await intelApi.removeWord(w);
-      list.reload();
-    } catch (err) {
-      setError(toError(err));
-    }
-  };
+  const remove = (w: string) => run(() => intelApi.removeWord(w)).then((ok) => ok && list.reload());
 
   return (
     <section className="panel" aria-labelledby="dict-title" data-testid="dictionary">

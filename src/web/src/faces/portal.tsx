@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
-import { ApiError, useLoad } from '../api.js';
+import { ApiError, useLoad, toError } from '../api.js';
 import { useI18n } from '../i18n.js';
 import { useAuth } from '../auth.js';
 import { Login } from '../app.js';
@@ -10,7 +10,6 @@ import { ErrorBox, Loading } from '../ui/status.js';
 import { fmtTime, StatusBadge, Timeline } from '../ui/ticket-bits.js';
 import { DataCatalog, MyDataUsage } from './portal-data.js';
 
-const toError = (err: unknown): ApiError => (err instanceof ApiError ? err : new ApiError(0, 'Error', null, String(err), null));
 
 /**
  * 市民 portal: file an appeal, track it by number and phone, read the reply, rate it; browse the open data catalog

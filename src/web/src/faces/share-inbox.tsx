@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from 'react';
-import { ApiError, useLoad } from '../api.js';
+import { ApiError, useLoad, toError } from '../api.js';
 import { useI18n } from '../i18n.js';
 import { useAuth } from '../auth.js';
 import { catalogApi, type ShareRequest } from '../catalog-api.js';
@@ -7,7 +7,6 @@ import { href, useQueryParams, useRoute } from '../router.js';
 import { ErrorBox, Loading } from '../ui/status.js';
 import { fmtTime } from '../ui/ticket-bits.js';
 
-const toError = (err: unknown): ApiError => (err instanceof ApiError ? err : new ApiError(0, 'Error', null, String(err), null));
 
 type Box = 'pending' | 'overdue' | 'all';
 

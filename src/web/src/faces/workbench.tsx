@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
-import { ApiError, useLoad } from '../api.js';
+import { ApiError, useLoad, toError } from '../api.js';
 import { useI18n } from '../i18n.js';
 import { useAuth } from '../auth.js';
 import { categoryLabel, flattenAreas, hotline, type ActionPayload, type Assist, type Category, type Org, type Ticket, type TicketFilter } from '../hotline-api.js';
@@ -11,7 +11,6 @@ import { ShareInbox } from './share-inbox.js';
 import { IntelAdmin } from './intel-admin.js';
 import { shareRoles } from '../catalog-api.js';
 
-const toError = (err: unknown): ApiError => (err instanceof ApiError ? err : new ApiError(0, 'Error', null, String(err), null));
 
 interface Queue {
   id: string;
