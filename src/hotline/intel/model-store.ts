@@ -69,7 +69,7 @@ const latestLabel = (db: Db) =>
 /**
  * Training examples: categorised tickets with their category's levels, the agent's label overriding it, plus
  * labelled tickets that have no category. Labelled tickets first, then the newest, at most `limit`.
- * (The label's own category gives the levels; `label` is its level-1 name, kept for labels of deleted categories.)
+ * (A label's category gives its levels: labels reference categories, which cannot be deleted under them.)
  */
 export const findTrainingExamples = (db: Db, limit: number) =>
   db
@@ -80,7 +80,7 @@ export const findTrainingExamples = (db: Db, limit: number) =>
     .select([
       't.title',
       't.content',
-      sql<string>`case when l.label is not null then coalesce(lc.level1, l.label) else c.level1 end`.as('level1'),
+      sql<string>`case when l.label is not null then lc.level1 else c.level1 end`.as('level1'),
       sql<string | null>`case when l.label is not null then lc.level2 else c.level2 end`.as('level2'),
       sql<string | null>`case when l.label is not null then lc.level3 else c.level3 end`.as('level3'),
       sql<boolean>`l.label is not null`.as('labelled'),
