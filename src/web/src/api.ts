@@ -16,6 +16,9 @@ export class ApiError extends Error {
   }
 }
 
+/** A server type as it arrives in JSON: dates become ISO strings. */
+export type Wire<T> = T extends Date ? string : T extends (infer U)[] ? Wire<U>[] : T extends object ? { [K in keyof T]: Wire<T[K]> } : T;
+
 /** Anything a failed call threw, as an ApiError for the error box. */
 export const toError = (err: unknown): ApiError => (err instanceof ApiError ? err : new ApiError(0, 'Error', null, String(err), null));
 

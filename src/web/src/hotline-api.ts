@@ -2,6 +2,10 @@ import { api, documentedRoute, notDocumented, withQuery } from './api.js';
 // Types only (erased by the build): the screens read the very shapes the server's routes whitelist.
 import type { PublicTicketEventView, PublicTicketView, TicketEventView, TicketView } from '../../hotline/ticket-view.js';
 import type { DistrictCounts } from '../../hotline/ticket-service.js';
+import type { AreaView, CategoryView } from '../../hotline/reference-service.js';
+import type { KpiRow as ServerKpiRow, KpiTable as ServerKpiTable, KpiTrend as ServerKpiTrend } from '../../hotline/kpi/kpi-service.js';
+import type { KpiCounts as ServerKpiCounts, KpiRates as ServerKpiRates } from '../../hotline/kpi/three-rates.js';
+import type { Wire } from './api.js';
 
 export type { DistrictCounts };
 
@@ -28,25 +32,10 @@ export interface TicketPage {
   pageSize: number;
 }
 
-export interface Category {
-  id: string;
-  code: string;
-  level1: string;
-  level2: string | null;
-  level3: string | null;
-}
+export type Category = CategoryView;
 
-export interface Area {
-  id: string;
-  parentId: string | null;
-  name: string;
-  level: string;
-  orgId: string | null;
-  centerLon?: number | null;
-  centerLat?: number | null;
-  /** `GET /api/hotline/areas` answers the tree: districts with their streets */
-  children?: Area[];
-}
+/** `GET /api/hotline/areas` answers the tree: districts with their streets. */
+export type Area = AreaView & { children?: AreaView[] };
 
 /** The area tree flattened: districts and streets. */
 export const flattenAreas = (tree: Area[]): Area[] => tree.flatMap((a) => [a, ...(a.children ?? [])]);
@@ -113,52 +102,12 @@ export interface Assist {
   limited?: boolean;
 }
 
-export interface KpiCounts {
-  visited: number;
-  contacted: number;
-  solved: number;
-  satisfied: number;
-  basicallySatisfied: number;
-  unsatisfied: number;
-  answered: number;
-  dispatched: number;
-  [k: string]: number;
-}
-
-export interface KpiRates {
-  responseRate: number | null;
-  solutionRate: number | null;
-  satisfactionRate: number | null;
-  composite: number | null;
-  onTimeRate: number | null;
-  avgSignHours?: number | null;
-  avgAnswerHours?: number | null;
-  returnRate?: number | null;
-  reopenRate?: number | null;
-}
-
-export interface KpiRow {
-  rank: number | null;
-  key: string | null;
-  name: string;
-  periodLabel: string | null;
-  counts: KpiCounts;
-  rates: KpiRates;
-}
-
-export interface KpiTable {
-  groupBy: string;
-  period: string | null;
-  from: string;
-  to: string;
-  rows: KpiRow[];
-  total: { counts: KpiCounts; rates: KpiRates };
-}
-
-export interface KpiTrend {
-  period: string;
-  series: { periodStart: string; periodLabel: string; counts: KpiCounts; rates: KpiRates }[];
-}
+/** The KPI answers as they arrive: the server's types with dates as ISO strings. */
+export type KpiCounts = ServerKpiCounts;
+export type KpiRates = ServerKpiRates;
+export type KpiRow = Wire<ServerKpiRow>;
+export type KpiTable = Wire<ServerKpiTable>;
+export type KpiTrend = Wire<ServerKpiTrend>;
 
 const H = '/api/hotline';
 
