@@ -85,25 +85,33 @@ try {
     await sql`create table bench_raw (id text primary key, type text not null, attrs jsonb not null)`.execute(database.db);
     const http: number[] = [];
     const raw: number[] = [];
+    type Batch = ReturnType<typeof makeBatch>;
+    const upsertCall = async (b: Batch) => {
+      const res = await fetch(`${base}/ngsi-ld/v1/entityOperations/upsert`, { method: 'POST', headers, body: JSON.stringify(b) });
+      if (res.status !== 201 && res.status !== 204) throw new Error(`upsert ${res.status}: ${await res.text()}`);
+    };
+    const rawInsert = async (b: Batch) => {
+      const params: unknown[] = [];
+      const values = b.map((e, i) => {
+        params.push(e.id, e.type, JSON.stringify(e));
+        return `($${i * 3 + 1}, $${i * 3 + 2}, $${i * 3 + 3}::jsonb)`;
+      });
+      await database.pool.query(`insert into bench_raw (id, type, attrs) values ${values.join(',')}`, params);
+    };
+    /** Entities (rows) per second of the calls, `inFlight` at a time (1: one after the other). */
+    const rate = async (batches: Batch[], inFlight: number, call: (b: Batch) => Promise<void>) => {
+      const t = performance.now();
+      let next = 0;
+      await Promise.all(Array.from({ length: inFlight }, async () => {
+        while (next < batches.length) await call(batches[next++]);
+      }));
+      return (batches.length * 100) / ((performance.now() - t) / 1000);
+    };
     for (let run = 0; run < runs; run++) {
       const batches = Array.from({ length: calls }, (_, c) => makeBatch(c, run));
-      let t = performance.now();
-      for (const b of batches) {
-        const res = await fetch(`${base}/ngsi-ld/v1/entityOperations/upsert`, { method: 'POST', headers, body: JSON.stringify(b) });
-        if (res.status !== 201 && res.status !== 204) throw new Error(`upsert ${res.status}: ${await res.text()}`);
-      }
-      http.push((calls * 100) / ((performance.now() - t) / 1000));
+      http.push(await rate(batches, 1, upsertCall));
       await sql`truncate bench_raw`.execute(database.db);
-      t = performance.now();
-      for (const b of batches) {
-        const params: unknown[] = [];
-        const values = b.map((e, i) => {
-          params.push(e.id, e.type, JSON.stringify(e));
-          return `($${i * 3 + 1}, $${i * 3 + 2}, $${i * 3 + 3}::jsonb)`;
-        });
-        await database.pool.query(`insert into bench_raw (id, type, attrs) values ${values.join(',')}`, params);
-      }
-      raw.push((calls * 100) / ((performance.now() - t) / 1000));
+      raw.push(await rate(batches, 1, rawInsert));
       console.log(`  run ${run + 1}/${runs} (${run === 0 ? 'creates' : 'updates'}): HTTP batch upsert ${http[run].toFixed(0)} entities/s, raw INSERT ${raw[run].toFixed(0)} rows/s`);
     }
     const h = median(http.slice(1)), r = median(raw.slice(1));
@@ -114,33 +122,13 @@ try {
     // connections inserting at once: what a server with concurrent device gateways sees. Updates only.
     const inFlight = Number(args.concurrency);
     if (inFlight > 1) {
-      const all = async (jobs: (() => Promise<void>)[]) => {
-        let next = 0;
-        await Promise.all(Array.from({ length: inFlight }, async () => {
-          while (next < jobs.length) await jobs[next++]();
-        }));
-      };
       const httpC: number[] = [];
       const rawC: number[] = [];
       for (let run = 0; run < runs; run++) {
         const batches = Array.from({ length: calls }, (_, c) => makeBatch(c, runs + run));
-        let t = performance.now();
-        await all(batches.map((b) => async () => {
-          const res = await fetch(`${base}/ngsi-ld/v1/entityOperations/upsert`, { method: 'POST', headers, body: JSON.stringify(b) });
-          if (res.status !== 201 && res.status !== 204) throw new Error(`upsert ${res.status}: ${await res.text()}`);
-        }));
-        httpC.push((calls * 100) / ((performance.now() - t) / 1000));
+        httpC.push(await rate(batches, inFlight, upsertCall));
         await sql`truncate bench_raw`.execute(database.db);
-        t = performance.now();
-        await all(batches.map((b) => async () => {
-          const params: unknown[] = [];
-          const values = b.map((e, i) => {
-            params.push(e.id, e.type, JSON.stringify(e));
-            return `($${i * 3 + 1}, $${i * 3 + 2}, $${i * 3 + 3}::jsonb)`;
-          });
-          await database.pool.query(`insert into bench_raw (id, type, attrs) values ${values.join(',')}`, params);
-        }));
-        rawC.push((calls * 100) / ((performance.now() - t) / 1000));
+        rawC.push(await rate(batches, inFlight, rawInsert));
         console.log(`  run ${run + 1}/${runs} (${inFlight} in flight): HTTP batch upsert ${httpC[run].toFixed(0)} entities/s, raw INSERT on ${inFlight} connections ${rawC[run].toFixed(0)} rows/s`);
       }
       const hc = median(httpC), rc = median(rawC);
