@@ -140,6 +140,16 @@ export interface TicketChange {
  */
 export type TicketChangeHook = (trx: Db, change: TicketChange) => Promise<void>;
 
+/** A category the classifier is sure enough of, for a ticket filed without one. */
+export interface AutoCategory {
+  categoryId: string;
+  confidence: number;
+  modelVersion: number | null;
+}
+
+/** Returns null when not sure enough: the ticket then waits for an agent to categorise it. */
+export type AutoCategorizer = (title: string, content: string) => AutoCategory | null;
+
 /** Only a citizen (no staff role) is limited to their own tickets. */
 const citizenOnly = (actor: Actor) =>
   actor.roles.includes('citizen') && !actor.roles.some((r) => r !== 'citizen');
@@ -157,6 +167,7 @@ export class TicketService {
   /** Misses of the public lookup per client address and per number (in the database: one limit for all nodes). */
   private readonly trackThrottle: FailureThrottle;
   private readonly changeHooks: TicketChangeHook[] = [];
+  private autoCategorizer: AutoCategorizer | undefined;
 
   constructor(
     private readonly db: Db,
@@ -171,6 +182,11 @@ export class TicketService {
   /** Adds a hook run in the transaction of every workflow action (see TicketChangeHook). */
   onChange(hook: TicketChangeHook): void {
     this.changeHooks.push(hook);
+  }
+
+  /** Files tickets that come without a category under the classifier's, when it is confident (set by the intel module). */
+  useAutoCategorizer(categorizer: AutoCategorizer): void {
+    this.autoCategorizer = categorizer;
   }
 
   /** `20261126` for the city's local date of `at`. */
@@ -202,6 +218,8 @@ export class TicketService {
     if (input.categoryId && !(await reference.findCategory(this.db, input.categoryId))) {
       throw new Problem('HOTLINE_CATEGORY_NOT_FOUND', { errors: [{ field: '/body/categoryId', message: 'no such category' }] });
     }
+    // 置信度高的自动分类: only for a ticket that names no category; below the threshold a person decides.
+    const auto = input.categoryId ? null : (this.autoCategorizer?.(input.title, input.content) ?? null);
     const token = input.open311Token === true ? randomBytes(12).toString('hex') : (input.open311Token ?? null);
     const day = this.dayOf(now);
     const row = await this.db.transaction().execute(async (trx) => {
@@ -219,7 +237,7 @@ export class TicketService {
         lat: input.lat ?? null,
         area_id: input.areaId ?? null,
         district_id: districtId,
-        category_id: input.categoryId ?? null,
+        category_id: input.categoryId ?? auto?.categoryId ?? null,
         urgency,
         tags: input.tags ?? [],
         attachments: JSON.stringify(input.attachments ?? []),
@@ -230,7 +248,8 @@ export class TicketService {
         created_at: now,
         updated_at: now,
       });
-      await this.record(trx, actor, created, 'create', null, 'received', { channel, number: created.number }, now);
+      const details = { channel, number: created.number, ...(auto ? { autoCategory: { category: auto.categoryId, confidence: auto.confidence, model: auto.modelVersion } } : {}) };
+      await this.record(trx, actor, created, 'create', null, 'received', details, now);
       return created;
     });
     return toTicketView(row, actor);

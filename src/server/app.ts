@@ -100,6 +100,8 @@ export async function createCityHub(options: CreateCityHubOptions): Promise<City
     const intel = new IntelService(database.db, hotline, intelConfig(config), clock, ledger, auth);
     // An agent's 改类 is a training label, stored in the workflow action's own transaction.
     hotline.onChange(intel.models.labelRecategorized);
+    // A ticket filed without a category gets the classifier's when it is confident; otherwise a person decides.
+    hotline.useAutoCategorizer((title, content) => intel.autoCategory(title, content));
     const services: Services = { clock, ledger, auth, hotline, hotlineReference, kpi, catalog, context, intel };
 
     const metrics = new HttpMetrics();

@@ -259,6 +259,7 @@ export class ClassifierModels {
       const input: TrainingInput = {
         examples,
         holdoutFraction: this.config.holdoutFraction,
+        autoCategorizeConfidence: this.config.autoCategorize.minConfidence,
         baseline: activeVersion !== null && activeModel && activeFormat === MODEL_VERSION ? { version: activeVersion, modelGzip: activeModel } : null,
       };
       const result = this.config.worker ? await trainInWorker(input, onProgress) : trainAndEvaluate(input, onProgress);

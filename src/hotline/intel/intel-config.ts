@@ -114,6 +114,14 @@ export const IntelConfigSchema = Type.Object({
       maxCategoryLevel: Type.Integer({ minimum: 1, maximum: 3, default: 3 }),
       /** A level-2 or level-3 category with fewer training tickets than this is learnt as its parent. */
       minExamplesPerCategory: Type.Integer({ minimum: 1, default: 20 }),
+      /**
+       * A ticket filed without a category gets the model's top category when its calibrated probability is at least
+       * `minConfidence`; below it, an agent decides (the hold-out evaluation reports the share and accuracy above it).
+       */
+      autoCategorize: Type.Object(
+        { enabled: Type.Boolean({ default: true }), minConfidence: num(0.5, 0.9, 1) },
+        { default: {} },
+      ),
       maxTrainingTickets: Type.Integer({ minimum: 100, default: 20000 }),
       /** Train in a `node:worker_threads` worker (false: on the main thread, which stalls requests meanwhile). */
       worker: Type.Boolean({ default: true }),

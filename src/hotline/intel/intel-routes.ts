@@ -80,6 +80,9 @@ const Evaluation = Type.Object({
   accuracy: Type.Optional(Type.Number()),
   macroF1: Type.Optional(Type.Number()),
   level1: Type.Optional(Type.Object(Score4, { description: 'the same hold-out at level 1 (labels are category paths)' })),
+  confident: Type.Optional(Type.Object({ minConfidence: Type.Number(), share: Type.Number(), accuracy: Nullable(Type.Number()) }, {
+    description: 'share of the hold-out at or above the auto-categorisation threshold, and the accuracy there',
+  })),
   perClass: Type.Optional(Type.Array(Type.Object({
     label: Type.String(), precision: Type.Number(), recall: Type.Number(), f1: Type.Number(), support: Type.Integer(),
   }))),

@@ -5,7 +5,7 @@ import { Problem } from '../../platform/errors/problem.js';
 import { PeriodicJob } from '../../platform/jobs/periodic-job.js';
 import { assertCan } from '../../platform/auth/permissions.js';
 import type { Actor } from '../../platform/auth/roles.js';
-import type { TicketService, UnitSuggestion } from '../ticket-service.js';
+import type { AutoCategory, TicketService, UnitSuggestion } from '../ticket-service.js';
 import type { IntelConfig } from './intel-config.js';
 import * as store from './intel-store.js';
 import { categoryPath, level1Of } from './category-labels.js';
@@ -278,6 +278,19 @@ export class IntelService {
   useClassifier(model: TextClassifier): void {
     this.classifier = model;
     this.classifierState = { status: 'ready', reason: '' };
+  }
+
+  /**
+   * The category for a ticket filed without one, when the model's calibrated probability reaches
+   * `classifier.autoCategorize.minConfidence`; null otherwise (no model, not sure enough, or a label with no category).
+   */
+  autoCategory(title: string, content: string): AutoCategory | null {
+    const { enabled, minConfidence } = this.config.classifier.autoCategorize;
+    if (!enabled || !this.classifier) return null;
+    const p = this.classifier.predict({ title, detail: content });
+    const categoryId = this.categoryIds.get(p.label);
+    if (p.confidence < minConfidence || !categoryId) return null;
+    return { categoryId, confidence: round(p.confidence), modelVersion: this.models.loaded };
   }
 
   /** The top-k similar past tickets with their replies. */

@@ -8,16 +8,26 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { classificationReport, type ClassMetrics } from './classification-metrics.js';
 import { level1Of } from './category-labels.js';
-import { MODEL_FORMAT, TextClassifier, type LabeledText } from './text-classifier.js';
+import { MODEL_FORMAT, TextClassifier, type LabeledText, type Prediction } from './text-classifier.js';
 
 /** What one training run needs: plain data, so it can cross to a worker thread. */
 export interface TrainingInput {
   examples: LabeledText[];
   /** Share of the examples held out for the evaluation (by a hash of the text: the same texts every time). */
   holdoutFraction: number;
+  /** The auto-categorisation threshold: the evaluation reports the share and accuracy of predictions above it. */
+  autoCategorizeConfidence?: number;
   /** The active model (gzipped JSON), scored on the same hold-out so the two are compared on equal terms. */
   baseline?: { version: number; modelGzip: Uint8Array } | null;
   userWords?: string[];
+}
+
+export interface ConfidentShare {
+  minConfidence: number;
+  /** share of the hold-out predicted at or above `minConfidence` */
+  share: number;
+  /** accuracy of those predictions (null when there are none) */
+  accuracy: number | null;
 }
 
 /** Accuracy and macro-F1 of one model on the hold-out. */
@@ -30,6 +40,8 @@ export interface HoldoutScore {
 export interface ModelEvaluation extends Partial<HoldoutScore> {
   /** the same hold-out scored at level 1 (gold and predicted paths cut to their level-1 name) */
   level1?: HoldoutScore;
+  /** the predictions confident enough to categorise a ticket by themselves (classifier.autoCategorize) */
+  confident?: ConfidentShare;
   /** how the hold-out is chosen, for whoever reads the figures later */
   method: 'holdout-sha1';
   holdoutFraction: number;
@@ -66,11 +78,22 @@ const round4 = (x: number) => Math.round(x * 10_000) / 10_000;
  * Scores on the classes seen in the hold-out (gold or predicted), as scikit-learn does without `labels`: a class
  * with no held-out example would otherwise count with F1 = 0 and sink the macro average of a small hold-out.
  */
-const score = (model: TextClassifier, test: LabeledText[], cut: (label: string) => string = (l) => l) =>
-  classificationReport(
-    test.map((e) => cut(e.label)),
-    test.map((e) => cut(model.predict({ title: e.title, detail: e.detail }).label)),
-  );
+const predictAll = (model: TextClassifier, test: LabeledText[]) => test.map((e) => model.predict({ title: e.title, detail: e.detail }));
+
+const score = (test: LabeledText[], predicted: Prediction[], cut: (label: string) => string = (l) => l) =>
+  classificationReport(test.map((e) => cut(e.label)), predicted.map((p) => cut(p.label)));
+
+/** Share of the hold-out predicted with at least `minConfidence`, and how often those predictions are right. */
+export function confidentShare(test: readonly LabeledText[], predicted: readonly Prediction[], minConfidence: number): ConfidentShare {
+  let n = 0;
+  let right = 0;
+  predicted.forEach((p, i) => {
+    if (p.confidence < minConfidence) return;
+    n++;
+    if (p.label === test[i].label) right++;
+  });
+  return { minConfidence, share: round4(n / Math.max(1, test.length)), accuracy: n ? round4(right / n) : null };
+}
 
 /**
  * Trains on every example outside the hold-out and evaluates on the hold-out (the stored model is this one: it
@@ -87,16 +110,18 @@ export function trainAndEvaluate(input: TrainingInput, onProgress: (message: str
   const trainSeconds = (performance.now() - started) / 1000;
   const evaluation: ModelEvaluation = { method: 'holdout-sha1', holdoutFraction: input.holdoutFraction, heldOut: test.length, baseline: null };
   if (test.length > 0) {
-    const r = score(model, test);
+    const predicted = predictAll(model, test);
+    const r = score(test, predicted);
     evaluation.accuracy = round4(r.accuracy);
     evaluation.macroF1 = round4(r.macroF1);
     evaluation.perClass = r.perClass.map((m) => ({ ...m, precision: round4(m.precision), recall: round4(m.recall), f1: round4(m.f1) }));
     onProgress(`hold-out: accuracy ${r.accuracy.toFixed(4)}, macro-F1 ${r.macroF1.toFixed(4)} on ${test.length} examples`);
-    const l1 = score(model, test, level1Of);
+    const l1 = score(test, predicted, level1Of);
     evaluation.level1 = { accuracy: round4(l1.accuracy), macroF1: round4(l1.macroF1) };
+    if (input.autoCategorizeConfidence !== undefined) evaluation.confident = confidentShare(test, predicted, input.autoCategorizeConfidence);
     if (input.baseline) {
       const active = TextClassifier.fromJSON(JSON.parse(gunzipSync(input.baseline.modelGzip).toString('utf8')));
-      const b = score(active, test, level1Of);
+      const b = score(test, predictAll(active, test), level1Of);
       evaluation.baseline = { version: input.baseline.version, accuracy: round4(b.accuracy), macroF1: round4(b.macroF1) };
       onProgress(`active model v${input.baseline.version} on the same hold-out: accuracy ${b.accuracy.toFixed(4)}, macro-F1 ${b.macroF1.toFixed(4)}`);
     }

@@ -44,7 +44,9 @@ describe.each(testEngines)('the classifier learns levels 2–3 where the tickets
   const ids: Record<string, string> = {};
 
   beforeAll(async () => {
-    const config = { modules: { intel: { refreshIntervalSeconds: 0, classifier: { minTrainingTickets: 20, minExamplesPerCategory: 8 } } } } as unknown as Partial<Config>;
+    const config = {
+      modules: { intel: { refreshIntervalSeconds: 0, classifier: { minTrainingTickets: 20, minExamplesPerCategory: 8, autoCategorize: { minConfidence: 0.6 } } } },
+    } as unknown as Partial<Config>;
     hub = await createTestHub(engine, { config });
     const { auth, hotlineReference: ref, hotline } = hub.services;
     const gov = (await auth.insertOrg(admin, { name: '市政府', kind: 'government', parentId: null })).id;
@@ -82,6 +84,25 @@ describe.each(testEngines)('the classifier learns levels 2–3 where the tickets
     const fumes = await hub.services.intel.assist(admin, { title: '油烟扰民', content: '东风路餐馆油烟直排' });
     const guess = fumes.categories?.find((c) => c.level1 === '环境保护');
     expect(guess?.label).toMatch(/^环境保护/);
+  });
+
+  it('files a ticket without a category under the model\'s when it is confident, and leaves the rest to a person', async () => {
+    const sure = await hub.services.hotline.create(admin, { title: '五一路路灯不亮', content: '五一路路灯坏了很久，晚上出行不安全' });
+    expect(sure.categoryId).toBe(ids.lights);
+    const [created] = await hub.services.hotline.timeline(admin, sure.id);
+    const version = hub.services.intel.status().modelVersion;
+    expect(created.details).toMatchObject({ autoCategory: { category: ids.lights, model: version } });
+    expect((created.details as { autoCategory: { confidence: number } }).autoCategory.confidence).toBeGreaterThanOrEqual(0.6);
+    // a category given by the caller is kept
+    const given = await hub.services.hotline.create(admin, { title: '五一路路灯不亮', content: '路灯坏了', categoryId: ids.roads });
+    expect(given.categoryId).toBe(ids.roads);
+    // unsure: the ticket waits for an agent (what the model would say is below the threshold)
+    const vague = { title: '咨询一下', content: '请问这个事情找哪个部门' };
+    const guess = (await hub.services.intel.assist(admin, vague)).categories![0];
+    const unsure = await hub.services.hotline.create(admin, vague);
+    expect(unsure.categoryId).toBe(guess.confidence >= 0.6 ? guess.categoryId : null);
+    const { models } = await hub.services.intel.models.list(admin);
+    expect(models[0].evaluation.confident).toMatchObject({ minConfidence: 0.6, share: expect.any(Number) });
   });
 
   it('an agent\'s 改类 to a leaf is stored as that leaf\'s path', async () => {
