@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { classificationReport, formatClassificationReport } from '../../src/hotline/intel/classification-metrics.js';
 import { MultinomialNaiveBayes, defaultNaiveBayesOptions } from '../../src/hotline/intel/naive-bayes.js';
 import { TextClassifier } from '../../src/hotline/intel/text-classifier.js';
+import { confidentShare } from '../../src/hotline/intel/model-training.js';
 import { loadTeddyData, makeSplit } from './teddycup-split.js';
 
 const { values } = parseArgs({
@@ -47,6 +48,7 @@ log(
 const gold: string[] = [];
 const nbPred: string[] = [];
 const modelPred: string[] = [];
+const modelConfidence: number[] = [];
 const nbTrain: number[] = [];
 const modelTrain: number[] = [];
 const modelTrainCpu: number[] = [];
@@ -78,7 +80,9 @@ for (let f = 0; f < folds; f++) {
   for (const m of split.test) {
     gold.push(m.label);
     nbPred.push(nb.predict(m));
-    modelPred.push(model.predict(m).label);
+    const p = model.predict(m);
+    modelPred.push(p.label);
+    modelConfidence.push(p.confidence);
   }
   // Prediction throughput: the test messages, several runs, median.
   for (let r = 0; r < timingRuns; r++) {
@@ -124,6 +128,9 @@ const result = {
     unlabeled: values.unlabeled,
   },
   ratio: modelReport.macroF1 / nbReport.macroF1,
+  /** What auto-categorisation (classifier.autoCategorize) would do at each threshold: share decided, accuracy there. */
+  confident: [0.5, 0.7, 0.8, 0.9, 0.95].map((minConfidence) =>
+    confidentShare(gold.map((label) => ({ label })), modelPred.map((label, i) => ({ label, confidence: modelConfidence[i] })), minConfidence)),
 };
 
 console.log('== multinomial naive Bayes, char 1-3-grams (baseline) ==');
@@ -137,4 +144,7 @@ model macro-F1        ${result.model.macroF1.toFixed(4)}   (accuracy ${result.mo
 ratio model/baseline  ${result.ratio.toFixed(3)}
 train seconds         baseline ${result.baseline.trainSeconds.toFixed(1)}, model ${result.model.trainSeconds.toFixed(1)} (${result.model.trainCpuSeconds.toFixed(1)} CPU) per fold
 predictions/s         baseline ${result.baseline.predictPerSecond.toFixed(0)}, model ${result.model.predictPerSecond.toFixed(0)} (median of ${timingRuns} runs per fold; ${result.model.predictPerCpuSecond.toFixed(0)} per CPU second)`);
+for (const c of result.confident) {
+  console.log(`confidence ≥ ${c.minConfidence.toFixed(2)}      ${(c.share * 100).toFixed(1)} % of messages, accuracy ${c.accuracy === null ? '—' : c.accuracy.toFixed(4)} (the rest go to a person)`);
+}
 if (values.json) console.log(JSON.stringify(result));

@@ -84,7 +84,7 @@ const score = (test: LabeledText[], predicted: Prediction[], cut: (label: string
   classificationReport(test.map((e) => cut(e.label)), predicted.map((p) => cut(p.label)));
 
 /** Share of the hold-out predicted with at least `minConfidence`, and how often those predictions are right. */
-export function confidentShare(test: readonly LabeledText[], predicted: readonly Prediction[], minConfidence: number): ConfidentShare {
+export function confidentShare(test: readonly Pick<LabeledText, 'label'>[], predicted: readonly Pick<Prediction, 'label' | 'confidence'>[], minConfidence: number): ConfidentShare {
   let n = 0;
   let right = 0;
   predicted.forEach((p, i) => {
