@@ -103,6 +103,19 @@ for (let f = 0; f < folds; f++) {
   );
 }
 
+function expectedCalibrationError(confidence: number[], right: boolean[], bins = 10): number {
+  const n = new Array<number>(bins).fill(0);
+  const conf = new Array<number>(bins).fill(0);
+  const hits = new Array<number>(bins).fill(0);
+  confidence.forEach((c, i) => {
+    const b = Math.min(bins - 1, Math.floor(c * bins));
+    n[b]++;
+    conf[b] += c;
+    if (right[i]) hits[b]++;
+  });
+  return n.reduce((e, nb, b) => (nb ? e + (nb / confidence.length) * Math.abs(hits[b] / nb - conf[b] / nb) : e), 0);
+}
+
 const labels = lastModel?.labels ?? [];
 const nbReport = classificationReport(gold, nbPred, labels);
 const modelReport = classificationReport(gold, modelPred, labels);
@@ -128,6 +141,9 @@ const result = {
     unlabeled: values.unlabeled,
   },
   ratio: modelReport.macroF1 / nbReport.macroF1,
+  /** Expected calibration error over 10 equal-width confidence bins (0 = confidence says how often it is right). */
+  ece: expectedCalibrationError(modelConfidence, modelPred.map((p, i) => p === gold[i])),
+  meanConfidence: modelConfidence.reduce((a, b) => a + b, 0) / Math.max(1, modelConfidence.length),
   /** What auto-categorisation (classifier.autoCategorize) would do at each threshold: share decided, accuracy there. */
   confident: [0.5, 0.7, 0.8, 0.9, 0.95].map((minConfidence) =>
     confidentShare(gold.map((label) => ({ label })), modelPred.map((label, i) => ({ label, confidence: modelConfidence[i] })), minConfidence)),
@@ -144,6 +160,7 @@ model macro-F1        ${result.model.macroF1.toFixed(4)}   (accuracy ${result.mo
 ratio model/baseline  ${result.ratio.toFixed(3)}
 train seconds         baseline ${result.baseline.trainSeconds.toFixed(1)}, model ${result.model.trainSeconds.toFixed(1)} (${result.model.trainCpuSeconds.toFixed(1)} CPU) per fold
 predictions/s         baseline ${result.baseline.predictPerSecond.toFixed(0)}, model ${result.model.predictPerSecond.toFixed(0)} (median of ${timingRuns} runs per fold; ${result.model.predictPerCpuSecond.toFixed(0)} per CPU second)`);
+console.log(`calibration           expected calibration error ${result.ece.toFixed(4)} (10 bins), mean confidence ${result.meanConfidence.toFixed(4)} vs accuracy ${modelReport.accuracy.toFixed(4)}`);
 for (const c of result.confident) {
   console.log(`confidence ≥ ${c.minConfidence.toFixed(2)}      ${(c.share * 100).toFixed(1)} % of messages, accuracy ${c.accuracy === null ? '—' : c.accuracy.toFixed(4)} (the rest go to a person)`);
 }

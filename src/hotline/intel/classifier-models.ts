@@ -142,6 +142,8 @@ const HOUR = 3_600_000;
  */
 export class ClassifierModels {
   private loadedVersion: number | null = null;
+  /** Models loaded so far: a sync that started before the latest load must not replace it with what it read. */
+  private loads = 0;
   /** The active version when this release cannot read its serialisation format. */
   private unreadable: UnreadableModel | null = null;
   private syncing: Promise<boolean> | undefined;
@@ -335,6 +337,8 @@ export class ClassifierModels {
       });
     }
     await this.db.transaction().execute((trx) => this.activateIn(trx, actor, version, this.deps.clock(), 'activated by hand'));
+    // A sync already under way may have read the version active before this one: let it end, then sync again.
+    await this.syncing?.catch(() => false);
     await this.syncActive();
     return toModelView((await store.findModel(this.db, version))!);
   }
@@ -346,6 +350,7 @@ export class ClassifierModels {
   }
 
   private async doSync(): Promise<boolean> {
+    const epoch = this.loads;
     const version = await store.findActiveVersion(this.db);
     if (version === null || version === this.loadedVersion || version === this.unreadable?.version) return false;
     const bytes = await store.findModelGzip(this.db, version);
@@ -358,11 +363,15 @@ export class ClassifierModels {
       return false;
     }
     this.unreadable = null;
-    this.load(await modelFromGzip(bytes), version);
+    const model = await modelFromGzip(bytes);
+    // A model trained or activated on this node while this one was read is newer than what this sync saw.
+    if (epoch !== this.loads) return false;
+    this.load(model, version);
     return true;
   }
 
   private load(model: TextClassifier, version: number): void {
+    this.loads++;
     this.loadedVersion = version;
     this.deps.onLoad(model, version);
   }

@@ -221,6 +221,36 @@ interface Prepared {
   weight: number;
 }
 
+/** Fewest full messages (real or paired) to fit the temperature on; with fewer, the hold-out as it is. */
+const MIN_FULL_CALIBRATION = 30;
+
+const isFull = (doc: PreparedText): boolean => doc.titleChars.length > 0 && doc.bodyChars.length > 0;
+
+/**
+ * What the temperature is fitted on. The messages a model is asked about have a title and a body, and the two
+ * blocks' margins add up; training texts may carry one field only (titles and bodies given apart), which would fit
+ * a temperature too low for full messages (over-confidence). So: the hold-out's full messages as they are, plus each
+ * held-out title paired with a held-out body of the same label (one message's shape, if not its matter).
+ */
+function calibrationMessages(held: readonly Prepared[]): Prepared[] {
+  const full = held.filter((h) => isFull(h.doc));
+  const titles = new Map<number, Prepared[]>();
+  const bodies = new Map<number, Prepared[]>();
+  for (const h of held) {
+    if (isFull(h.doc)) continue;
+    const side = h.doc.titleChars ? titles : bodies;
+    side.set(h.label, [...(side.get(h.label) ?? []), h]);
+  }
+  for (const [label, ts] of titles) {
+    const bs = bodies.get(label) ?? [];
+    for (let i = 0; i < Math.min(ts.length, bs.length); i++) {
+      const [t, b] = [ts[i].doc, bs[i].doc];
+      full.push({ label, weight: 1, doc: { titleChars: t.titleChars, titleWords: t.titleWords, bodyChars: b.bodyChars, bodyWords: b.bodyWords } });
+    }
+  }
+  return full.length >= MIN_FULL_CALIBRATION ? full : [...held];
+}
+
 /**
  * One member while it trains: the featurizer (document frequencies from every message given), the compact
  * feature map and vectors of the labelled examples, and the SVM state, so that training can go on with more
@@ -266,9 +296,9 @@ class MemberTrainer {
     this.state = this.model.state;
   }
 
-  /** Adds this member's weighted margins for labelled example `i` to `out`. */
-  addMargins(i: number, out: Float64Array): void {
-    const scores = linearScores(this.model!, this.X[i], new Float64Array(this.classes));
+  /** Adds this member's weighted margins for a message to `out`. */
+  addMargins(doc: PreparedText, out: Float64Array): void {
+    const scores = linearScores(this.model!, this.map.mapUnsorted(this.featurizer.transform(doc)), new Float64Array(this.classes));
     for (let c = 0; c < this.classes; c++) out[c] += this.spec.weight * scores[c];
   }
 
@@ -332,12 +362,13 @@ export class TextClassifier {
     if (calibrate) {
       progress(`calibration: training on ${nFit}, holding out ${items.length - nFit}…`);
       for (const t of trainers) t.train(ordered, nFit);
-      const margins = ordered.slice(nFit).map((_, h) => {
+      const calibration = calibrationMessages(ordered.slice(nFit));
+      const margins = calibration.map((item) => {
         const out = new Float64Array(k);
-        for (const t of trainers) t.addMargins(nFit + h, out);
+        for (const t of trainers) t.addMargins(item.doc, out);
         return out;
       });
-      const calLabels = ordered.slice(nFit).map((i) => i.label);
+      const calLabels = calibration.map((i) => i.label);
       const fit = fitTemperature(margins, calLabels);
       temperature = fit.temperature;
       calibrationNll = fit.nll;
