@@ -103,7 +103,8 @@ describe.each(testEngines)('sharing and gateway [%s]', (engine) => {
       expect(['临江区', '青山区']).toContain(row.district);
     }
     expect(res.body).not.toContain('income');
-    expect(res.body).not.toContain('3000');
+    // no income anywhere (3000 + i); pseudonyms and ids are hex and may hold such digits by chance, so they are left out
+    expect(res.body.replace(/"[0-9a-f-]{36,64}"/g, '""')).not.toMatch(/30\d\d/);
     let after = body.next;
     let total = body.rows.length;
     while (after) {
