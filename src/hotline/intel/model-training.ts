@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
-import { gunzip, gunzipSync, gzipSync } from 'node:zlib';
+import { createGunzip, gunzip, gunzipSync, gzipSync } from 'node:zlib';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
@@ -134,12 +134,30 @@ export function trainAndEvaluate(input: TrainingInput, onProgress: (message: str
 const gunzipAsync = promisify(gunzip);
 
 /**
- * The serialisation version of a stored model (TextClassifier.toJSON's `version`), read without building the model:
- * a node compares it with its own MODEL_VERSION before using or replacing a model written by other code.
+ * The serialisation version of a stored model (TextClassifier.toJSON's `version`, written right after `format`),
+ * read from the first inflated bytes only: a node compares it with its own MODEL_VERSION before using or replacing
+ * a model written by other code, without inflating and parsing the whole model on its event loop.
  */
 export async function storedModelVersion(bytes: Uint8Array): Promise<number | null> {
-  const json = JSON.parse((await gunzipAsync(bytes)).toString('utf8')) as { format?: unknown; version?: unknown };
-  return json.format === MODEL_FORMAT && typeof json.version === 'number' ? json.version : null;
+  const m = /^\{"format":"([^"]*)","version":(\d+)[,}]/.exec(await gunzipHead(bytes, 256));
+  return m && m[1] === MODEL_FORMAT ? Number(m[2]) : null;
+}
+
+/** At least the first `length` characters of gzipped text (all of it when shorter); stops inflating there. */
+function gunzipHead(bytes: Uint8Array, length: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const inflate = createGunzip();
+    let head = '';
+    inflate.on('data', (chunk: Buffer) => {
+      head += chunk.toString('utf8');
+      if (head.length < length) return;
+      inflate.destroy();
+      resolve(head);
+    });
+    inflate.on('end', () => resolve(head));
+    inflate.on('error', reject);
+    inflate.end(bytes);
+  });
 }
 
 /** A stored model back as a classifier (the inflation runs in libuv's thread pool, not on the event loop). */

@@ -239,7 +239,9 @@ function calibrationMessages(held: readonly Prepared[]): Prepared[] {
   for (const h of held) {
     if (isFull(h.doc)) continue;
     const side = h.doc.titleChars ? titles : bodies;
-    side.set(h.label, [...(side.get(h.label) ?? []), h]);
+    const list = side.get(h.label);
+    if (list) list.push(h);
+    else side.set(h.label, [h]);
   }
   for (const [label, ts] of titles) {
     const bs = bodies.get(label) ?? [];

@@ -87,9 +87,9 @@ export class UserDictionary {
 
   /** Everything the segmenter needs, with the signature it was read at. */
   async content(): Promise<DictionaryContent> {
-    const [signature, rows, places, units] = await Promise.all([
-      this.signature(), store.listWords(this.db), store.findAreaNames(this.db), this.unitNames(),
-    ]);
+    // The signature first: a word added while the rest is read then only causes one more rebuild, never a miss.
+    const signature = await this.signature();
+    const [rows, places, units] = await Promise.all([store.listWords(this.db), store.findAreaNames(this.db), this.unitNames()]);
     const words = [
       ...places.map((word) => ({ word, tag: 'ns' })),
       ...units.map((word) => ({ word, tag: 'nt' })),
