@@ -15,6 +15,8 @@ export interface HotItem {
 
 export interface ClusterRules {
   clusterSimilarity: number;
+  /** Clusters whose centroids are at least this alike (and at the same place) are merged after the first pass. */
+  mergeSimilarity: number;
   clusterRadiusMeters: number;
 }
 
@@ -72,9 +74,14 @@ const DAY = 86_400_000;
  * Clusters items (in time order) incrementally: each joins the cluster whose centroid is most similar (cosine ≥
  * `clusterSimilarity`), provided the places agree (both points within `clusterRadiusMeters` of the cluster's first
  * point, or the same area); otherwise it starts a cluster. Candidate clusters come from an inverted index over the
- * centroids' hashed words, so the cost follows shared words, not the number of clusters.
+ * centroids' hashed words, so the cost follows shared words, not the number of clusters. Then clusters of the same
+ * matter that one pass split — their first tickets worded it differently — are merged (`mergeClusters`).
  */
 export function clusterItems(items: readonly HotItem[], rules: ClusterRules): Cluster[] {
+  return mergeClusters(firstPass(items, rules), rules);
+}
+
+function firstPass(items: readonly HotItem[], rules: ClusterRules): Cluster[] {
   const sorted = [...items].sort((a, b) => a.createdAt - b.createdAt);
   const clusters: { members: HotItem[]; sum: Map<number, number>; norm2: number }[] = [];
   const postings = new Map<number, number[]>();
@@ -123,6 +130,44 @@ export function clusterItems(items: readonly HotItem[], rules: ClusterRules): Cl
     for (const [k, v] of c.sum) centroid.set(k, v / norm);
     return { members: c.members, centroid };
   });
+}
+
+/**
+ * Merges clusters of two or more tickets whose centroids have cosine ≥ `mergeSimilarity` and whose first tickets
+ * are at the same place, transitively (union–find); a merged cluster keeps the earliest cluster's first ticket
+ * (its id) and lists its members in time order. Candidates come from an inverted index over the centroids.
+ */
+export function mergeClusters(clusters: readonly Cluster[], rules: ClusterRules): Cluster[] {
+  const multi = clusters.map((c, i) => i).filter((i) => clusters[i].members.length > 1);
+  const parent = clusters.map((_, i) => i);
+  const root = (i: number): number => (parent[i] === i ? i : (parent[i] = root(parent[i])));
+  const postings = new Map<number, number[]>();
+  const dots = new Map<number, number>();
+  for (const i of multi) {
+    dots.clear();
+    for (const [bucket, w] of clusters[i].centroid) {
+      for (const j of postings.get(bucket) ?? []) dots.set(j, (dots.get(j) ?? 0) + w * clusters[j].centroid.get(bucket)!);
+      (postings.get(bucket) ?? postings.set(bucket, []).get(bucket)!).push(i);
+    }
+    for (const [j, sim] of dots) {
+      if (sim >= rules.mergeSimilarity && samePlace(clusters[j].members[0], clusters[i].members[0], rules.clusterRadiusMeters)) {
+        parent[root(i)] = root(j);
+      }
+    }
+  }
+  const groups = new Map<number, number[]>();
+  clusters.forEach((_, i) => (groups.get(root(i)) ?? groups.set(root(i), []).get(root(i))!).push(i));
+  return [...groups.values()].map((ids) => (ids.length === 1 ? clusters[ids[0]] : unite(ids.map((i) => clusters[i]))));
+}
+
+/** One cluster of several: members in time order, the centroid the normalised sum of the members' centroids by size. */
+function unite(parts: readonly Cluster[]): Cluster {
+  const members = parts.flatMap((p) => p.members).sort((a, b) => a.createdAt - b.createdAt);
+  const sum: HashedVector = new Map();
+  for (const p of parts) for (const [k, v] of p.centroid) sum.set(k, (sum.get(k) ?? 0) + v * p.members.length);
+  const norm = Math.sqrt([...sum.values()].reduce((s, v) => s + v * v, 0)) || 1;
+  for (const [k, v] of sum) sum.set(k, v / norm);
+  return { members, centroid: sum };
 }
 
 function samePlace(a: HotItem, b: HotItem, radius: number): boolean {

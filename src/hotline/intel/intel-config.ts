@@ -51,6 +51,8 @@ export const IntelConfigSchema = Type.Object({
       windowDays: Type.Integer({ minimum: 1, default: 30 }),
       /** Cosine similarity to join a cluster. */
       clusterSimilarity: num(0, 0.35, 1),
+      /** Cosine similarity of two clusters' centroids to merge them (a matter first worded two ways). */
+      mergeSimilarity: num(0, 0.6, 1),
       /** Tickets further apart than this (when both have coordinates) are not in one cluster. */
       clusterRadiusMeters: num(0, 2000),
       minClusterSize: Type.Integer({ minimum: 1, default: 3 }),

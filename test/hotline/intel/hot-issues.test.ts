@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { Segmenter } from '../../../src/hotline/intel/segment.js';
 import { SimilarIndex } from '../../../src/hotline/intel/similar-index.js';
-import { clusterItems, emergingAlerts, poissonUpperTail, rankHotIssues, type HotItem } from '../../../src/hotline/intel/hot-issues.js';
+import { clusterItems, emergingAlerts, mergeClusters, poissonUpperTail, rankHotIssues, type Cluster, type HotItem } from '../../../src/hotline/intel/hot-issues.js';
 
 const seg = new Segmenter();
 const DAY = 86_400_000;
 const now = Date.UTC(2026, 10, 26, 12);
 const alertRules = { baselineDays: 14, minBaselineRate: 0.2, alpha: 0.001, minCount: 3 };
-const clusterRules = { clusterSimilarity: 0.35, clusterRadiusMeters: 2000 };
+const clusterRules = { clusterSimilarity: 0.35, mergeSimilarity: 0.6, clusterRadiusMeters: 2000 };
 const heatRules = {
   minClusterSize: 3, topN: 5, growthDays: 7, recencyHalfLifeDays: 7,
   weights: { volume: 1, citizens: 1, likes: 0.5, growth: 0.5, recency: 1 },
@@ -63,6 +63,28 @@ describe('hot issues and emerging alerts', () => {
     expect(top.map((t) => t.title)).toEqual(['望湖路积水', '伊景园捆绑车位', '丽发新城搅拌站噪音']);
     expect(top[0].memberIds).toHaveLength(10);
     expect(top[0].place).toBe('望湖路');
+  });
+
+  it('merges clusters of one matter that the first pass split, only at the same place', () => {
+    const item = (id: string, minutes: number, lon: number): HotItem =>
+      ({ id, title: id, createdAt: now + minutes * 60_000, vector: new Map(), lon, lat: 28.2 });
+    const cluster = (members: HotItem[], centroid: [number, number][]): Cluster => ({ members, centroid: new Map(centroid) });
+    const a = cluster([item('a1', 5, 112.9), item('a2', 9, 112.9)], [[1, 0.8], [2, 0.6]]);
+    const b = cluster([item('b1', 1, 112.9), item('b2', 7, 112.9), item('b3', 20, 112.9)], [[1, 0.6], [2, 0.8]]); // cosine 0.96
+    const far = cluster([item('f1', 2, 113.0), item('f2', 3, 113.0)], [[1, 0.8], [2, 0.6]]); // same words, ~10 km away
+    const other = cluster([item('o1', 4, 112.9), item('o2', 6, 112.9)], [[1, 0.5], [3, 0.866]]); // cosine 0.4 with a
+    const single = cluster([item('s1', 8, 112.9)], [[1, 0.8], [2, 0.6]]);
+    const merged = mergeClusters([a, b, far, other, single], clusterRules);
+    expect(merged).toHaveLength(4);
+    const ab = merged.find((c) => c.members.length === 5)!;
+    expect(ab.members.map((m) => m.id)).toEqual(['b1', 'a1', 'b2', 'a2', 'b3']);
+    const norm = Math.hypot(...ab.centroid.values());
+    expect(norm).toBeCloseTo(1, 10);
+    expect(ab.centroid.get(2)! / ab.centroid.get(1)!).toBeCloseTo((2 * 0.6 + 3 * 0.8) / (2 * 0.8 + 3 * 0.6), 10);
+    expect(merged).toContain(far);
+    expect(merged).toContain(other);
+    expect(merged).toContain(single);
+    expect(mergeClusters([a, b], { ...clusterRules, mergeSimilarity: 0.97 })).toHaveLength(2);
   });
 
   it('Poisson tail', () => {
