@@ -7,8 +7,9 @@
  * "now" = the last message's time; prints the top 5 and how many match an issue of the weak reference
  * hot_issues_reference_top5.csv (a match: at least 20 % of the reference issue's messages, or 50 % of ours, shared).
  * Reply quality: every reply of 附件4 scored (reply-quality.ts) and compared with the team labels in
- * reply_quality_labels.csv: per label column, the accuracy of our part score thresholded at 0.5, the share of
- * positive labels (the majority-class accuracy to beat), and the point-biserial correlation.
+ * reply_quality_labels.csv: per label column, the accuracy of our part score thresholded at 0.5 (also on the odd ids
+ * alone, the half not used to choose `replies.substanceChars`), the share of positive labels (the majority-class
+ * accuracy to beat), Cohen's κ and the point-biserial correlation.
  */
 import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
@@ -104,6 +105,15 @@ const pointBiserial = (xs: number[], ys: number[]) => {
   }
   return sxx && syy ? sxy / Math.sqrt(sxx * syy) : NaN;
 };
+/** Cohen's κ of two 0/1 ratings: agreement beyond what the two rates of positives give by chance. */
+const cohenKappa = (a: number[], b: number[]) => {
+  const n = a.length;
+  const observed = a.filter((v, i) => v === b[i]).length / n;
+  const pa = a.reduce((s, v) => s + v, 0) / n;
+  const pb = b.reduce((s, v) => s + v, 0) / n;
+  const chance = pa * pb + (1 - pa) * (1 - pb);
+  return chance === 1 ? NaN : (observed - chance) / (1 - chance);
+};
 const columns: [string, 'completeness' | 'interpretability'][] = [
   ['complete_rollbear', 'completeness'],
   ['interpretable_rollbear', 'interpretability'],
@@ -114,10 +124,14 @@ for (const [col, part] of columns) {
   const y = pairs.map((s) => Number(labels.get(s.id)![col]));
   const x = pairs.map((s) => s.q[part]);
   const total = pairs.map((s) => s.q.score);
-  const acc = pairs.filter((s, i) => (x[i] >= 0.5 ? 1 : 0) === y[i]).length / pairs.length;
+  const said = x.map((v) => (v >= 0.5 ? 1 : 0));
+  const acc = said.filter((v, i) => v === y[i]).length / pairs.length;
+  // replies.substanceChars was chosen on the even ids of interpretable_syu: the odd ids are the held-out half.
+  const odd = pairs.map((s, i) => i).filter((i) => Number(pairs[i].id) % 2 === 1);
+  const oddAcc = odd.filter((i) => said[i] === y[i]).length / odd.length;
   const pos = y.reduce((a, b) => a + b, 0) / y.length;
   console.log(
-    `  ${col.padEnd(24)} n=${pairs.length} positives ${(pos * 100).toFixed(1)}% | our ${part} ≥ 0.5: accuracy ${(acc * 100).toFixed(1)}% (majority ${(Math.max(pos, 1 - pos) * 100).toFixed(1)}%)` +
-      ` | r(${part}) ${pointBiserial(x, y).toFixed(3)} | r(score) ${pointBiserial(total, y).toFixed(3)}`,
+    `  ${col.padEnd(24)} n=${pairs.length} positives ${(pos * 100).toFixed(1)}% | our ${part} ≥ 0.5: accuracy ${(acc * 100).toFixed(1)}% (odd ids ${(oddAcc * 100).toFixed(1)}%; majority ${(Math.max(pos, 1 - pos) * 100).toFixed(1)}%)` +
+      ` | κ ${cohenKappa(said, y).toFixed(3)} | r(${part}) ${pointBiserial(x, y).toFixed(3)} | r(score) ${pointBiserial(total, y).toFixed(3)}`,
   );
 }

@@ -100,6 +100,8 @@ export const IntelConfigSchema = Type.Object({
       ),
       /** Interpretability counts this many explanation cues as full marks. */
       interpretCues: Type.Integer({ minimum: 1, default: 2 }),
+      /** Characters of substance (beyond greeting, receipt, closing, date) a reply needs to explain anything. */
+      substanceChars: Type.Integer({ minimum: 1, default: 40 }),
     },
     { default: {} },
   ),

@@ -20,10 +20,35 @@ export const INTERPRET_CUES: RegExp[] = [
   /因为|由于|原因|所以|因此|鉴于/g,
 ];
 
+/** A sentence that is only form (greeting, receipt, closing, a date): no part of what the reply says. */
+const FORM_SENTENCE = [
+  /^(网友|尊敬的)?[^，,]{0,24}(您好|你好)$/,
+  /^(网友|尊敬的[^，,]{0,12})(“[^”]{0,20}”)?$/,
+  /^(您的)?(留言|来信|诉求|问政|信件)[^，,]{0,12}(收悉|已收到)$/,
+  /^(已收悉|收悉)$/,
+  /^现?将?(有关|相关)?情况(回复|答复|说明)如下$/,
+  /^(感谢|谢谢)[^，,]{0,30}(支持|理解|监督|关心|关注)[^，,]{0,10}$/,
+  /^\d{4}年\d{1,2}月(\d{1,2}日)?$/,
+];
+const SENTENCE_SPLIT = /[。！？!?；;\n：:]+/;
+
+/** Characters (letters and digits) of the reply's sentences that are not only form. */
+export function substanceChars(reply: string): number {
+  let n = 0;
+  for (const raw of reply.split(SENTENCE_SPLIT)) {
+    const sentence = raw.replace(/[\s\u3000]+/g, '');
+    if (!sentence || FORM_SENTENCE.some((re) => re.test(sentence))) continue;
+    n += sentence.replace(/[\p{P}\p{S}]/gu, '').length;
+  }
+  return n;
+}
+
 export interface ReplyQualityRules {
   timelyDays: number[];
   weights: { relevance: number; completeness: number; interpretability: number; timeliness: number };
   interpretCues: number;
+  /** Characters of substance (beyond greeting, receipt, closing and date) for a reply to explain anything. */
+  substanceChars: number;
 }
 
 export interface ReplyQualityInput {
@@ -65,7 +90,9 @@ export function scoreReply(index: SimilarIndex, input: ReplyQualityInput, rules:
   const completeness = (6 - missing.length) / 6;
   let cues = 0;
   for (const re of INTERPRET_CUES) cues += input.reply.match(re)?.length ?? 0;
-  const interpretability = Math.min(1, cues / rules.interpretCues);
+  // A reply explains only if it says something beyond its form; a reason or a basis given makes it explain fully.
+  const substance = Math.min(1, substanceChars(input.reply) / rules.substanceChars);
+  const interpretability = substance * (0.5 + 0.5 * Math.min(1, cues / rules.interpretCues));
   const timeliness = input.delayDays == null ? null : timelinessOf(input.delayDays, rules.timelyDays);
   const w = rules.weights;
   const parts4: [number, number][] = [
