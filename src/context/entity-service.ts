@@ -384,85 +384,99 @@ export class EntityService {
         fail(rawId, err);
       }
     });
-    if (op === 'upsert' && new Set(parsed.map((e) => e.id)).size === parsed.length) {
-      await this.db.transaction().execute((trx) => this.commitUpserts(trx, tenant, parsed, now, options.replace !== false, result));
-      return result;
-    }
     await this.db.transaction().execute(async (trx) => {
-      const ids = [...new Set(parsed.map((e) => e.id))];
-      const existing = new Map((op === 'create' ? [] : await store.findEntitiesForUpdate(trx, tenant, ids)).map((r) => [r.id, store.rowToEntity(r)]));
-      const state = new Map<string, EntityChange>();
-      for (const e of parsed) {
-        const prev = state.get(e.id);
-        const current = prev ? prev.after : existing.get(e.id);
-        if (op === 'create') {
-          if (prev) {
-            fail(e.id, ngsiProblem('AlreadyExists', `entity ${e.id} appears twice in the batch`));
-            continue;
-          }
-          state.set(e.id, { id: e.id, after: e, written: Object.keys(e.attrs), deleted: [] });
-        } else if (op === 'update') {
-          if (!current) {
-            fail(e.id, ngsiProblem('ResourceNotFound', `entity ${e.id} does not exist`));
-            continue;
-          }
-          const { attrs, changed } = mergeAttrs(current.attrs, e.attrs, options.noOverwrite);
-          state.set(e.id, { id: e.id, before: prev?.before ?? current, after: { ...current, attrs, modifiedAt: now }, written: [...new Set([...(prev?.written ?? []), ...changed])], deleted: [] });
-        } else if (!current) {
-          state.set(e.id, { id: e.id, after: e, written: Object.keys(e.attrs), deleted: [] });
-        } else if (options.replace !== false) {
-          const attrs = replaceAttrs(current.attrs, e.attrs);
-          state.set(e.id, {
-            id: e.id, before: prev?.before ?? current, after: { ...current, types: e.types, attrs, scope: e.scope, modifiedAt: now },
-            written: Object.keys(attrs), deleted: Object.keys(current.attrs).filter((a) => !(a in attrs)),
-          });
-        } else {
-          const { attrs, changed } = mergeAttrs(current.attrs, e.attrs);
-          state.set(e.id, { id: e.id, before: prev?.before ?? current, after: { ...current, types: [...new Set([...current.types, ...e.types])], attrs, modifiedAt: now }, written: [...new Set([...(prev?.written ?? []), ...changed])], deleted: [] });
-        }
-      }
-      // In a batch, each entity's history records only the instances the batch wrote.
-      const changes = [...state.values()];
-      const written = new Set(await this.commit(trx, tenant, changes, op === 'create' ? 'insert' : 'upsert'));
-      for (const c of changes) {
-        if (written.has(c.id)) {
-          result.success.push(c.id);
-          if (!c.before) result.created.push(c.id);
-        } else {
-          fail(c.id, ngsiProblem('AlreadyExists', `entity ${c.id} already exists`));
-        }
-      }
+      const rest = op === 'upsert' ? await this.upsertFast(trx, tenant, parsed, now, options.replace !== false, result) : parsed;
+      if (rest.length) await this.mergeBatch(trx, tenant, op, rest, now, options, result, fail);
     });
+    // Each path reports its own entities: back to the order of the request.
+    const first = new Map<string, number>();
+    parsed.forEach((e, i) => first.has(e.id) || first.set(e.id, i));
+    const byRequest = (x: string, y: string) => first.get(x)! - first.get(y)!;
+    result.success.sort(byRequest);
+    result.created.sort(byRequest);
     return result;
   }
 
   /**
-   * Batch upsert of entities with distinct ids: merged with the stored state and written with their history in
-   * one statement (entity-store upsertMerging) rather than read here, merged and written back — the same
-   * result as the general path of batchWrite, one round trip. Subscriptions get the new state the statement
-   * returns when the tenant has any.
+   * The general batch write: the stored entities read and locked, merged here, written back with their history
+   * (commit). Batch create and update, and the upserts the fast path leaves.
    */
-  private async commitUpserts(trx: Db, tenant: string, entities: StoredEntity[], now: string, replace: boolean, result: BatchResult): Promise<void> {
-    const rows = await store.upsertMerging(trx, tenant, now, entities.map((e) => ({
-      id: e.id, types: e.types, scope: e.scope ?? null, box: locationBox(e.attrs),
-      defaultLocation: !!e.attrs[LOCATION]?.some((i) => datasetKey(i) === ''),
-      history: historyRecord(e.attrs, now),
+  private async mergeBatch(
+    trx: Db, tenant: string, op: 'create' | 'upsert' | 'update', parsed: StoredEntity[], now: string,
+    options: { replace?: boolean; noOverwrite?: boolean }, result: BatchResult, fail: (entityId: string, err: unknown) => void,
+  ): Promise<void> {
+    const ids = [...new Set(parsed.map((e) => e.id))];
+    const existing = new Map((op === 'create' ? [] : await store.findEntitiesForUpdate(trx, tenant, ids)).map((r) => [r.id, store.rowToEntity(r)]));
+    const state = new Map<string, EntityChange>();
+    for (const e of parsed) {
+      const prev = state.get(e.id);
+      const current = prev ? prev.after : existing.get(e.id);
+      if (op === 'create') {
+        if (prev) {
+          fail(e.id, ngsiProblem('AlreadyExists', `entity ${e.id} appears twice in the batch`));
+          continue;
+        }
+        state.set(e.id, { id: e.id, after: e, written: Object.keys(e.attrs), deleted: [] });
+      } else if (op === 'update') {
+        if (!current) {
+          fail(e.id, ngsiProblem('ResourceNotFound', `entity ${e.id} does not exist`));
+          continue;
+        }
+        const { attrs, changed } = mergeAttrs(current.attrs, e.attrs, options.noOverwrite);
+        state.set(e.id, { id: e.id, before: prev?.before ?? current, after: { ...current, attrs, modifiedAt: now }, written: [...new Set([...(prev?.written ?? []), ...changed])], deleted: [] });
+      } else if (!current) {
+        state.set(e.id, { id: e.id, after: e, written: Object.keys(e.attrs), deleted: [] });
+      } else if (options.replace !== false) {
+        const attrs = replaceAttrs(current.attrs, e.attrs);
+        state.set(e.id, {
+          id: e.id, before: prev?.before ?? current, after: { ...current, types: e.types, attrs, scope: e.scope, modifiedAt: now },
+          written: Object.keys(attrs), deleted: Object.keys(current.attrs).filter((a) => !(a in attrs)),
+        });
+      } else {
+        const { attrs, changed } = mergeAttrs(current.attrs, e.attrs);
+        state.set(e.id, { id: e.id, before: prev?.before ?? current, after: { ...current, types: [...new Set([...current.types, ...e.types])], attrs, modifiedAt: now }, written: [...new Set([...(prev?.written ?? []), ...changed])], deleted: [] });
+      }
+    }
+    // In a batch, each entity's history records only the instances the batch wrote.
+    const changes = [...state.values()];
+    const written = new Set(await this.commit(trx, tenant, changes, op === 'create' ? 'insert' : 'upsert'));
+    for (const c of changes) {
+      if (written.has(c.id)) {
+        result.success.push(c.id);
+        if (!c.before) result.created.push(c.id);
+      } else {
+        fail(c.id, ngsiProblem('AlreadyExists', `entity ${c.id} already exists`));
+      }
+    }
+  }
+
+  /**
+   * Batch upsert's fast path (entity-store upsertFast): of a batch with distinct ids, the entities whose
+   * attributes are each one default instance are written in one statement that reads nothing back, with their
+   * history. Returns the entities left to mergeBatch (other shapes; stored with other attributes). Subscriptions
+   * get the new state when the tenant has any.
+   */
+  private async upsertFast(trx: Db, tenant: string, entities: StoredEntity[], now: string, replace: boolean, result: BatchResult): Promise<StoredEntity[]> {
+    if (new Set(entities.map((e) => e.id)).size !== entities.length) return entities;
+    const fast = entities.filter((e) => Object.values(e.attrs).every((list) => list.length === 1 && datasetKey(list[0]) === ''));
+    if (fast.length === 0) return entities;
+    const records = new Map(fast.map((e) => [e.id, historyRecord(e.attrs, now)]));
+    const rows = await store.upsertFast(trx, tenant, now, fast.map((e) => ({
+      id: e.id, types: e.types, scope: e.scope ?? null, box: locationBox(e.attrs), history: records.get(e.id)!,
     })), replace);
-    const order = new Map(entities.map((e, i) => [e.id, i]));
-    rows.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
     for (const r of rows) {
       result.success.push(r.id);
       if (r.created) result.created.push(r.id);
     }
-    if (!this.listener || !rows[0]?.subscribed) return;
-    // The given attributes are the written ones; with replace, the stored ones not given are the deleted ones.
-    const changes: EntityChange[] = rows.map((r) => ({
-      id: r.id,
-      after: store.rowToEntity({ tenant, id: r.id, types: r.types!, attrs: r.attrs!, scope: r.scope, created_at: r.created_at ?? new Date(now), modified_at: new Date(now) }),
-      written: Object.keys(entities[order.get(r.id)!].attrs),
-      deleted: r.deleted,
-    }));
-    await this.listener.onChanges(trx, tenant, changes, new Date(now));
+    if (this.listener && rows[0]?.subscribed) {
+      const changes: EntityChange[] = rows.map((r) => {
+        const attrs = records.get(r.id)!.a as Attrs;
+        return { id: r.id, after: store.rowToEntity({ ...r, tenant, attrs, modified_at: new Date(now) }), written: Object.keys(attrs), deleted: [] };
+      });
+      await this.listener.onChanges(trx, tenant, changes, new Date(now));
+    }
+    const done = new Set(rows.map((r) => r.id));
+    return entities.filter((e) => !done.has(e.id));
   }
 
   /** /entityOperations/delete (§5.6.10). */

@@ -1,6 +1,7 @@
+import { createHash } from 'node:crypto';
 import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../platform/db/database.js';
-import { LOCATION, type Attrs, type StoredEntity } from './entity-model.js';
+import { datasetKey, type Attrs, type Instance, type StoredEntity } from './entity-model.js';
 import type { HistoryRecord } from './history-store.js';
 import type { BBox } from './geo.js';
 import './tables.js';
@@ -13,7 +14,7 @@ export interface EntityFilter {
   types?: string[];
   idPattern?: string;
   /** An SQL/JSON path predicate over attrs with its variables (q-language.ts). */
-  q?: { path: string; vars: Record<string, unknown> };
+  q?: { path: string; vars: Record<string, unknown>; sysAttrs?: boolean };
   /** Entities that have at least one of these attributes. */
   anyAttrs?: string[];
   box?: BBox;
@@ -32,19 +33,74 @@ export interface EntityRow {
   id: string;
   types: string[];
   attrs: Attrs;
+  attr_created: Record<string, string> | null;
   scope: string[] | null;
   created_at: Date;
   modified_at: Date;
 }
 
-export const rowToEntity = (r: EntityRow): StoredEntity => ({
-  id: r.id,
-  types: r.types,
-  attrs: r.attrs,
-  ...(r.scope ? { scope: r.scope } : {}),
-  createdAt: new Date(r.created_at).toISOString(),
-  modifiedAt: new Date(r.modified_at).toISOString(),
-});
+const ENTITY_COLUMNS = ['tenant', 'id', 'types', 'attrs', 'attr_created', 'scope', 'created_at', 'modified_at'] as const;
+
+/**
+ * How attribute timestamps are stored. An instance's modifiedAt is left out when it is the entity's
+ * modified_at; a default instance's createdAt is left out when it is the entity's created_at, else kept in
+ * `attr_created` (attribute IRI → createdAt); a datasetId instance keeps its own unless it is the entity's.
+ * So the instances a batch writes are stored exactly as the history stores them, and a batch upsert replaces
+ * them without reading the stored ones (upsertFast); rows written before this form (timestamps in every
+ * instance) read the same (withSysAttrs: a stored timestamp wins). `attr_sig` names the attributes when each
+ * is one default instance: the fast upsert's condition.
+ */
+export function storedForm(e: Pick<StoredEntity, 'attrs' | 'createdAt' | 'modifiedAt'>): { attrs: Attrs; attr_created: Record<string, string> | null; attr_sig: string | null } {
+  const attrs: Attrs = {};
+  let created: Record<string, string> | null = null;
+  let single = true;
+  for (const iri in e.attrs) {
+    const list = e.attrs[iri];
+    if (list.length !== 1 || datasetKey(list[0]) !== '') single = false;
+    attrs[iri] = list.map((inst) => {
+      const out: Instance = { type: inst.type };
+      for (const k in inst) if (k !== 'createdAt' && k !== 'modifiedAt') out[k] = inst[k];
+      if (inst.modifiedAt !== undefined && inst.modifiedAt !== e.modifiedAt) out.modifiedAt = inst.modifiedAt;
+      if (inst.createdAt === undefined || inst.createdAt === e.createdAt) return out;
+      if (datasetKey(inst) === '') (created ??= {})[iri] = inst.createdAt as string;
+      else out.createdAt = inst.createdAt;
+      return out;
+    });
+  }
+  return { attrs, attr_created: created, attr_sig: single ? attrSignature(Object.keys(attrs)) : null };
+}
+
+/**
+ * The attribute names of an entity whose attributes are each one default instance, as a digest of the sorted
+ * names (a 100-entity batch would otherwise send and store tens of kilobytes of names for the comparison).
+ */
+const attrSignature = (names: string[]): string => createHash('sha256').update(JSON.stringify([...names].sort())).digest('base64');
+
+/** Stored attributes with every instance's createdAt/modifiedAt filled in (the inverse of storedForm). */
+export function withSysAttrs(attrs: Attrs, attrCreated: Record<string, string> | null, createdAt: string, modifiedAt: string): Attrs {
+  const out: Attrs = {};
+  for (const iri in attrs) {
+    out[iri] = attrs[iri].map((inst) => {
+      if (inst.createdAt !== undefined && inst.modifiedAt !== undefined) return inst;
+      const created = (datasetKey(inst) === '' ? attrCreated?.[iri] : undefined) ?? createdAt;
+      return { ...inst, createdAt: inst.createdAt ?? created, modifiedAt: inst.modifiedAt ?? modifiedAt };
+    });
+  }
+  return out;
+}
+
+export const rowToEntity = (r: EntityRow): StoredEntity => {
+  const createdAt = new Date(r.created_at).toISOString();
+  const modifiedAt = new Date(r.modified_at).toISOString();
+  return {
+    id: r.id,
+    types: r.types,
+    attrs: withSysAttrs(r.attrs, r.attr_created, createdAt, modifiedAt),
+    ...(r.scope ? { scope: r.scope } : {}),
+    createdAt,
+    modifiedAt,
+  };
+};
 
 export const tenantExists = async (db: Db, name: string): Promise<boolean> =>
   !!(await db.selectFrom('context_tenant').select('name').where('name', '=', name).executeTakeFirst());
@@ -58,7 +114,7 @@ export const listTenants = (db: Db) => db.selectFrom('context_tenant').select(['
 export async function findEntitiesForUpdate(db: Db, tenant: string, ids: string[]): Promise<EntityRow[]> {
   if (ids.length === 0) return [];
   return (await db.selectFrom('context_entity')
-    .select(['tenant', 'id', 'types', 'attrs', 'scope', 'created_at', 'modified_at'])
+    .select(ENTITY_COLUMNS)
     .where('tenant', '=', tenant).where('id', 'in', ids)
     .forUpdate()
     .execute()) as unknown as EntityRow[];
@@ -66,7 +122,7 @@ export async function findEntitiesForUpdate(db: Db, tenant: string, ids: string[
 
 export async function findEntity(db: Db, tenant: string, id: string): Promise<EntityRow | undefined> {
   return (await db.selectFrom('context_entity')
-    .select(['tenant', 'id', 'types', 'attrs', 'scope', 'created_at', 'modified_at'])
+    .select(ENTITY_COLUMNS)
     .where('tenant', '=', tenant).where('id', '=', id)
     .executeTakeFirst()) as unknown as EntityRow | undefined;
 }
@@ -89,151 +145,86 @@ export interface EntityWrite {
 export async function upsertEntities(db: Db, tenant: string, rows: EntityWrite[], mode: 'insert' | 'upsert'): Promise<string[]> {
   if (rows.length === 0) return [];
   const payload = JSON.stringify(rows.map((r) => ({
-    id: r.id, types: r.types, attrs: r.attrs, scope: r.scope ?? null, created_at: r.created_at, modified_at: r.modified_at,
+    id: r.id, types: r.types, ...storedForm({ attrs: r.attrs, createdAt: r.created_at, modifiedAt: r.modified_at }),
+    scope: r.scope ?? null, created_at: r.created_at, modified_at: r.modified_at,
     min_lon: r.box?.minLon ?? null, min_lat: r.box?.minLat ?? null, max_lon: r.box?.maxLon ?? null, max_lat: r.box?.maxLat ?? null,
   })));
   const conflict = mode === 'insert'
     ? sql`on conflict (tenant, id) do nothing`
-    : sql`on conflict (tenant, id) do update set types = excluded.types, attrs = excluded.attrs, scope = excluded.scope,
-        modified_at = excluded.modified_at, min_lon = excluded.min_lon, min_lat = excluded.min_lat,
+    : sql`on conflict (tenant, id) do update set types = excluded.types, attrs = excluded.attrs, attr_created = excluded.attr_created,
+        attr_sig = excluded.attr_sig, scope = excluded.scope, modified_at = excluded.modified_at, min_lon = excluded.min_lon, min_lat = excluded.min_lat,
         max_lon = excluded.max_lon, max_lat = excluded.max_lat`;
   const result = await sql<{ id: string }>`
-    insert into context_entity (tenant, id, types, attrs, scope, created_at, modified_at, min_lon, min_lat, max_lon, max_lat)
-    select ${tenant}, x.id, x.types, x.attrs, x.scope, x.created_at, x.modified_at, x.min_lon, x.min_lat, x.max_lon, x.max_lat
-    from jsonb_to_recordset(${payload}::jsonb) as x(id text, types text[], attrs jsonb, scope text[], created_at timestamptz,
+    insert into context_entity (tenant, id, types, attrs, attr_created, attr_sig, scope, created_at, modified_at, min_lon, min_lat, max_lon, max_lat)
+    select ${tenant}, x.id, x.types, x.attrs, x.attr_created, x.attr_sig, x.scope, x.created_at, x.modified_at, x.min_lon, x.min_lat, x.max_lon, x.max_lat
+    from jsonb_to_recordset(${payload}::jsonb) as x(id text, types text[], attrs jsonb, attr_created jsonb, attr_sig text, scope text[], created_at timestamptz,
       modified_at timestamptz, min_lon float8, min_lat float8, max_lon float8, max_lat float8)
     ${conflict}
     returning id`.execute(db);
   return result.rows.map((r) => r.id);
 }
 
-export interface UpsertInput {
+/** One entity of a fast batch upsert: every attribute a single default instance. */
+export interface FastUpsert {
   id: string;
   types: string[];
   scope?: string[] | null;
-  /** Bounding box of the given `location`. */
   box?: BBox;
-  /** Whether the given `location` has a default instance (then its box is the entity's after a merge). */
-  defaultLocation: boolean;
-  /** The given attributes as the history stores them (history-store historyRecord): the only copy sent. */
+  /** The given attributes as the history stores them (history-store historyRecord): also their stored form. */
   history: HistoryRecord;
 }
 
-/** What an upsert did to one entity; the new state only when the tenant has active subscriptions. */
-export interface UpsertedRow {
+/** An entity the fast upsert wrote, with what subscriptions need of its new state. */
+export interface FastUpserted {
   id: string;
   created: boolean;
-  /** Attributes the replace removed (they were stored, not given). */
-  deleted: string[];
-  /** Whether the tenant has an active subscription (then the state below is filled). */
+  /** Whether the tenant has an active subscription. */
   subscribed: boolean;
-  types: string[] | null;
-  attrs: Attrs | null;
+  types: string[];
   scope: string[] | null;
-  created_at: Date | null;
+  created_at: Date;
+  attr_created: Record<string, string> | null;
 }
 
-const sameDataset = (a: RawBuilder<unknown>, b: RawBuilder<unknown>) => sql`coalesce(${a}->>'datasetId', '') = coalesce(${b}->>'datasetId', '')`;
-
 /**
- * The jsonb expressions of upsertMerging, over `a` (one given attribute: key, value = its instances without
- * createdAt/modifiedAt), `ol.v` (the stored instances of that attribute, null when none) and `now` (the write
- * time as a jsonb string). Most attributes have one instance on either side: those take the branches without
- * subqueries.
+ * Batch upsert (§5.6.8) of entities whose attributes are each one default instance, as one statement that
+ * reads nothing back: new entities are inserted, stored ones whose attributes are the same names, each one
+ * default instance (same `attr_sig`), have their instances replaced wholesale — their createdAt stays in
+ * `attr_created`/`created_at` (storedForm), so no stored instance needs to be looked at — and the given
+ * instances are the history row as they are. `replace` (the default) sets the types and scope; otherwise
+ * (`options=update`) types are added and the scope kept. Entities with other stored attributes are left
+ * untouched (the conflict's WHERE; the row stays locked) and not returned: the caller merges them in TypeScript.
+ * Ids must be distinct and the caller in a transaction. Raw SQL: Kysely has no builder for record-set sources.
  */
-const ol = sql`ol.v`;
-/** A given instance as stored: the createdAt of the stored instance with its datasetId (else now), modifiedAt now. */
-const stamped = (v: RawBuilder<unknown>, created: RawBuilder<unknown>) =>
-  sql`${v} || jsonb_build_object('createdAt', coalesce(${created}, now.t), 'modifiedAt', now.t)`;
-const storedCreated = (v: RawBuilder<unknown>) => sql`case when ${sameDataset(sql`${ol}->0`, v)} then ${ol}->0->'createdAt'
-  else (select oi.v->'createdAt' from jsonb_array_elements(${ol}) oi(v) where ${sameDataset(sql`oi.v`, v)} limit 1) end`;
-/** replaceAttrs of one attribute: the given instances, in order, keeping createdAt. */
-const replacedList = sql`case when jsonb_array_length(a.value) = 1 then jsonb_build_array(${stamped(sql`(a.value->0)`, storedCreated(sql`(a.value->0)`))})
-  else (select jsonb_agg(${stamped(sql`n.v`, storedCreated(sql`n.v`))} order by n.ord) from jsonb_array_elements(a.value) with ordinality n(v, ord)) end`;
-/**
- * mergeAttrs of one attribute: each given instance replaces the stored one with its datasetId (keeping its
- * createdAt) in its place or is appended; the default instance first.
- */
-const mergedList = sql`case when ${ol} is null or (jsonb_array_length(${ol}) = 1 and jsonb_array_length(a.value) = 1 and ${sameDataset(sql`${ol}->0`, sql`a.value->0`)})
-  then ${replacedList}
-  else (select jsonb_agg(s.v order by s.dk <> '', s.pos) from (
-    select case when n.v is null then oi.v else ${stamped(sql`n.v`, sql`oi.v->'createdAt'`)} end as v, coalesce(oi.v->>'datasetId', '') as dk, oi.ord as pos
-    from jsonb_array_elements(${ol}) with ordinality oi(v, ord)
-    left join jsonb_array_elements(a.value) n(v) on ${sameDataset(sql`n.v`, sql`oi.v`)}
-    union all
-    select ${stamped(sql`n.v`, sql`null`)}, coalesce(n.v->>'datasetId', ''), 1000000 + n.ord
-    from jsonb_array_elements(a.value) with ordinality n(v, ord)
-    where not exists (select 1 from jsonb_array_elements(${ol}) oi(v) where ${sameDataset(sql`oi.v`, sql`n.v`)})
-  ) s) end`;
-// The stored instances of each given attribute are looked up once (a lateral column): the expressions use them
-// up to four times, and each lookup searched and copied them out of the whole stored attrs (about 2 ms of a
-// 100 × 10 batch).
-const eachGiven = (list: RawBuilder<unknown>) => sql`coalesce((select jsonb_object_agg(a.key, ${list})
-  from jsonb_each(x.h) a cross join lateral (select o.attrs->a.key) ol(v)), '{}'::jsonb)`;
-
-/**
- * Batch upsert (§5.6.8) as one statement, so a 100-entity call is one round trip: the stored rows are locked
- * (FOR UPDATE sees the latest committed version, as a separate read would) and merged with the given
- * attributes in SQL — replaced (`replace`, the default: replaceAttrs) or merged (`options=update`: mergeAttrs)
- * — then written with INSERT … ON CONFLICT and, from the same rows, their history rows (data-modifying CTEs).
- * The given attributes travel once, as the history stores them; the stored instances are those plus
- * createdAt/modifiedAt. Nothing is read back unless the tenant has an active subscription, whose matching needs
- * the new state. The entities must have distinct ids (one statement cannot change a row twice) and the caller
- * must be in a transaction. Raw SQL: Kysely has no builder for record-set sources, locking CTEs or jsonb merges.
- */
-export async function upsertMerging(db: Db, tenant: string, now: string, rows: UpsertInput[], replace: boolean): Promise<UpsertedRow[]> {
+export async function upsertFast(db: Db, tenant: string, now: string, rows: FastUpsert[], replace: boolean): Promise<FastUpserted[]> {
   if (rows.length === 0) return [];
   const payload = JSON.stringify(rows.map((r) => ({
-    id: r.id, types: r.types, scope: r.scope ?? null, loc: r.defaultLocation,
+    id: r.id, types: r.types, scope: r.scope ?? null, sig: attrSignature(Object.keys(r.history.a)), a: r.history.a, lo: r.history.lo ?? null, hi: r.history.hi ?? null,
     min_lon: r.box?.minLon ?? null, min_lat: r.box?.minLat ?? null, max_lon: r.box?.maxLon ?? null, max_lat: r.box?.maxLat ?? null,
-    h: r.history.a, lo: r.history.lo ?? null, hi: r.history.hi ?? null,
   })));
-  const replacing = sql.lit(replace);
-  // Which box after a merge: the stored one when the entity keeps a stored location the given one does not replace.
-  const keepBox = replace ? sql`false` : sql`o.attrs ? ${LOCATION} and not x.loc`;
-  const box = (c: string) => sql`case when ${keepBox} then ${sql.ref(`o.${c}`)} else ${sql.ref(`x.${c}`)} end`;
-  // The planner prices the jsonb subqueries by its default function estimates (100 rows each) and would
-  // JIT-compile the statement for about a second on PostgreSQL; it runs in milliseconds without.
-  await sql`set local jit = off`.execute(db);
-  const result = await sql<UpsertedRow>`
-    with now as materialized (select to_jsonb(${now}::text) as t),
-    x as materialized (
-      select * from jsonb_to_recordset(${payload}::jsonb) as x(id text, types text[], scope text[], loc boolean,
-        min_lon float8, min_lat float8, max_lon float8, max_lat float8, h jsonb, lo timestamptz, hi timestamptz)
-    ), o as materialized (
-      select id, types, attrs, scope, created_at, min_lon, min_lat, max_lon, max_lat from context_entity
-      where tenant = ${tenant} and id in (select id from x)
-      for update
-    ), m as materialized (
-      select x.id, o.id is null as created, o.created_at,
-        ${replace ? eachGiven(replacedList) : sql`coalesce(o.attrs, '{}'::jsonb) || ${eachGiven(mergedList)}`} as attrs,
-        case when o.id is null or ${replacing} then x.types else o.types || array(select t from unnest(x.types) t where t <> all(o.types)) end as types,
-        case when o.id is null or ${replacing} then x.scope else o.scope end as scope,
-        case when o.id is not null and ${replacing} then array(select k from jsonb_object_keys(o.attrs) k where not x.h ? k) else '{}'::text[] end as deleted,
-        ${box('min_lon')} as min_lon, ${box('min_lat')} as min_lat, ${box('max_lon')} as max_lon, ${box('max_lat')} as max_lat,
-        x.h, x.lo, x.hi
-      from x cross join now left join o on o.id = x.id
+  const merged = replace
+    ? sql`types = excluded.types, scope = excluded.scope`
+    : sql`types = e.types || array(select t from unnest(excluded.types) t where t <> all(e.types))`;
+  const result = await sql<FastUpserted>`
+    with x as materialized (
+      select * from jsonb_to_recordset(${payload}::jsonb) as x(id text, types text[], scope text[], sig text, a jsonb,
+        lo timestamptz, hi timestamptz, min_lon float8, min_lat float8, max_lon float8, max_lat float8)
     ), up as (
-      insert into context_entity (tenant, id, types, attrs, scope, created_at, modified_at, min_lon, min_lat, max_lon, max_lat)
-      select ${tenant}, id, types, attrs, scope, ${now}::timestamptz, ${now}::timestamptz, min_lon, min_lat, max_lon, max_lat from m
-      on conflict (tenant, id) do update set types = excluded.types, attrs = excluded.attrs, scope = excluded.scope,
-        modified_at = excluded.modified_at, min_lon = excluded.min_lon, min_lat = excluded.min_lat,
-        max_lon = excluded.max_lon, max_lat = excluded.max_lat
-      returning id
+      insert into context_entity as e (tenant, id, types, attrs, attr_sig, scope, created_at, modified_at, min_lon, min_lat, max_lon, max_lat)
+      select ${tenant}, id, types, a, sig, scope, ${now}::timestamptz, ${now}::timestamptz, min_lon, min_lat, max_lon, max_lat from x
+      on conflict (tenant, id) do update set attrs = excluded.attrs, modified_at = excluded.modified_at, ${merged},
+        min_lon = excluded.min_lon, min_lat = excluded.min_lat, max_lon = excluded.max_lon, max_lat = excluded.max_lat
+      where e.attr_sig = excluded.attr_sig
+      returning e.id, e.xmax::text = '0' as created, e.types, e.scope, e.created_at, e.attr_created
     ), h as (
       insert into context_history (tenant, entity_id, recorded_at, obs_min, obs_max, attrs, deleted)
-      select ${tenant}, id, ${now}::timestamptz, least(lo, case when cardinality(deleted) > 0 then ${now}::timestamptz end),
-        greatest(hi, case when cardinality(deleted) > 0 then ${now}::timestamptz end), h, deleted
-      from m where h <> '{}'::jsonb or cardinality(deleted) > 0
+      select ${tenant}, x.id, ${now}::timestamptz, x.lo, x.hi, x.a, '{}' from x join up on up.id = x.id where x.a <> '{}'::jsonb
     ), s as materialized (
       -- Same condition as activeSubscriptions (subscription-store.ts).
       select exists (select 1 from context_subscription where tenant = ${tenant} and active
         and (expires_at is null or expires_at > ${now}::timestamptz)) as subscribed
     )
-    select m.id, m.created, m.deleted, s.subscribed,
-      case when s.subscribed then m.types end as types, case when s.subscribed then m.attrs end as attrs,
-      case when s.subscribed then m.scope end as scope, case when s.subscribed then m.created_at end as created_at
-    from m cross join s`.execute(db);
+    select up.*, s.subscribed from up cross join s`.execute(db);
   return result.rows;
 }
 
@@ -242,6 +233,14 @@ export async function deleteEntities(db: Db, tenant: string, ids: string[]): Pro
   const rows = await db.deleteFrom('context_entity').where('tenant', '=', tenant).where('id', 'in', ids).returning('id').execute();
   return rows.map((r) => r.id);
 }
+
+const iso = (t: RawBuilder<unknown>) => sql`to_jsonb(to_char(${t} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))`;
+/** The stored attrs with each instance's createdAt/modifiedAt filled in (withSysAttrs in SQL), for q terms on them. */
+const attrsWithSysAttrs = sql`(select coalesce(jsonb_object_agg(a.key, (
+    select jsonb_agg(jsonb_build_object('createdAt', coalesce(case when coalesce(i.v->>'datasetId', '') = '' then attr_created->a.key end, ${iso(sql`created_at`)}),
+      'modifiedAt', ${iso(sql`modified_at`)}) || i.v order by i.ord)
+    from jsonb_array_elements(a.value) with ordinality i(v, ord))), '{}'::jsonb)
+  from jsonb_each(attrs) a)`;
 
 function filtered(db: Db, f: EntityFilter) {
   let query = db.selectFrom('context_entity').where('tenant', '=', f.tenant);
@@ -256,7 +255,7 @@ function filtered(db: Db, f: EntityFilter) {
   if (f.idPattern !== undefined) query = query.where(sql<boolean>`id ~ ${f.idPattern}`);
   if (f.anyAttrs?.length) query = query.where(sql<boolean>`attrs ?| ${f.anyAttrs}::text[]`);
   // The q predicate is an SQL/JSON path passed as a parameter; `silent` turns type errors into "no match".
-  if (f.q) query = query.where(sql<boolean>`jsonb_path_match(attrs, ${f.q.path}::jsonpath, ${JSON.stringify(f.q.vars)}::jsonb, true)`);
+  if (f.q) query = query.where(sql<boolean>`jsonb_path_match(${f.q.sysAttrs ? attrsWithSysAttrs : sql`attrs`}, ${f.q.path}::jsonpath, ${JSON.stringify(f.q.vars)}::jsonb, true)`);
   if (f.box) {
     // Same expression as the GiST index context_entity_box, so the planner can use it.
     query = query.where('min_lon', 'is not', null).where(sql<boolean>`box(point(min_lon, min_lat), point(max_lon, max_lat)) && box(point(${f.box.minLon}, ${f.box.minLat}), point(${f.box.maxLon}, ${f.box.maxLat}))`);
@@ -275,7 +274,7 @@ const sortValue = (attr: string) => sql`coalesce(attrs #> array[${attr}, '0', 'v
 
 /** Entities matching the filter, in orderBy order then by id; limit/offset applied when given. */
 export async function queryEntities(db: Db, f: EntityFilter): Promise<EntityRow[]> {
-  let query = filtered(db, f).select(['tenant', 'id', 'types', 'attrs', 'scope', 'created_at', 'modified_at']);
+  let query = filtered(db, f).select(ENTITY_COLUMNS);
   for (const o of f.orderBy ?? []) {
     if (o.attr === 'id') query = query.orderBy('id', o.desc ? 'desc' : 'asc');
     else query = query.orderBy(sql`${sortValue(o.attr)} ${sql.raw(o.desc ? 'desc' : 'asc')} nulls last`);

@@ -152,4 +152,13 @@ export const contextMigrations: Record<string, Migration> = {
       await sql`alter table context_entity set (fillfactor = 70)`.execute(db);
     },
   },
+  '20261126-13-context-attr-timestamps': {
+    async up(db: Kysely<unknown>) {
+      // Attribute timestamps move out of the instances where the entity's own hold them (entity-store storedForm),
+      // so a batch upsert can replace instances without reading them. Stored rows need no conversion: a
+      // timestamp kept in an instance wins when read, and the next write stores the row in the new form
+      // (attr_sig stays null until then, so the fast upsert leaves those rows to the merging path).
+      await sql`alter table context_entity add column attr_created jsonb, add column attr_sig text`.execute(db);
+    },
+  },
 };

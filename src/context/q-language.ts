@@ -315,9 +315,10 @@ const pathString = (s: string) => `"${s.replace(/[\\"]/g, (c) => `\\${c}`).repla
 /**
  * Compiles to an SQL/JSON path predicate for `jsonb_path_match(attrs, $path, $vars)`. Values go into `vars`
  * ($v0, $v1…); regex patterns must be literals in SQL/JSON paths, so they are escaped string literals inside
- * the path — which is itself a bound parameter.
+ * the path — which is itself a bound parameter. `sysAttrs`: the predicate reads createdAt/modifiedAt, which
+ * the stored attributes mostly leave out (entity-store storedForm).
  */
-export function compileQ(expr: QExpr, expand: Expand): { path: string; vars: Record<string, Scalar> } {
+export function compileQ(expr: QExpr, expand: Expand): { path: string; vars: Record<string, Scalar>; sysAttrs: boolean } {
   const vars: Record<string, Scalar> = {};
   let n = 0;
   const bind = (v: Scalar) => {
@@ -363,7 +364,8 @@ export function compileQ(expr: QExpr, expand: Expand): { path: string; vars: Rec
   };
   const walk = (e: QExpr): string =>
     e.kind === 'term' ? term(e) : `(${e.items.map(walk).join(e.kind === 'and' ? ' && ' : ' || ')})`;
-  return { path: walk(expr), vars };
+  const sysAttrs = qTerms(expr).some((t) => t.path.some((seg) => seg === 'createdAt' || seg === 'modifiedAt'));
+  return { path: walk(expr), vars, sysAttrs };
 }
 
 const typeName = (v: Scalar) => (typeof v === 'number' ? '"number"' : typeof v === 'boolean' ? '"boolean"' : '"string"');

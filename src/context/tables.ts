@@ -15,7 +15,12 @@ export interface ContextEntityTable {
   id: string;
   /** Expanded type IRIs. */
   types: string[];
+  /** Instances with their createdAt/modifiedAt left out where the entity's hold them (entity-store storedForm). */
   attrs: Json<Record<string, unknown>>;
+  /** Attribute IRI → createdAt of its default instance, where that is not the entity's created_at. */
+  attr_created: ColumnType<Record<string, string> | null, string | null, string | null>;
+  /** The attribute names when each attribute is one default instance (the fast batch upsert's condition). */
+  attr_sig: string | null;
   scope: string[] | null;
   created_at: Timestamp;
   modified_at: Timestamp;

@@ -7,8 +7,9 @@ const SDM = 'https://smartdatamodels.org/context.jsonld';
 const link = `<${SDM}>; rel="http://www.w3.org/ns/json-ld#context"; type="application/ld+json"`;
 
 /**
- * Batch upsert merges in SQL (entity-store upsertMerging); the single-entity operations merge in TypeScript
- * (mergeAttrs, replaceAttrs). Each case applies the same change both ways to two identical entities and
+ * Batch upsert writes entities whose attributes are each one default instance in one statement without reading
+ * them (entity-store upsertFast) and merges the others in TypeScript (mergeAttrs, replaceAttrs), as the
+ * single-entity operations do. Each case applies the same change both ways to two identical entities and
  * expects the same state, sysAttrs and history.
  */
 describe.each(testEngines)('context batch upsert [%s]', (engine) => {
@@ -163,5 +164,102 @@ describe.each(testEngines)('context batch upsert [%s]', (engine) => {
     ]);
     expect((await req('GET', '/entities/urn:ngsi-ld:Bench:1?options=keyValues')).json()).toEqual({ id: 'urn:ngsi-ld:Bench:1', type: 'Bench', status: 'ok' });
     expect((await req('GET', '/entities/urn:ngsi-ld:Bench:2')).statusCode).toBe(404);
+  });
+
+  it('gives the same state, createdAt and history on the fast path as the single-entity operations', async () => {
+    const C = 'urn:ngsi-ld:Device:viaSingle';
+    const D = 'urn:ngsi-ld:Device:viaFast';
+    const stored = (id: string) => hub.database.db.selectFrom('context_entity').select(['attr_sig', 'attr_created']).where('id', '=', id).executeTakeFirstOrThrow();
+    const both = async (single: () => Promise<{ statusCode: number; body: string }>, batch: unknown[], options = '') => {
+      const one = await single();
+      expect(one.statusCode, one.body).toBeLessThan(300);
+      const res = await req('POST', `/entityOperations/upsert${options}`, batch);
+      expect(res.statusCode, res.body).toBeLessThan(300);
+      const after = await state(D);
+      expect(after).toEqual(await state(C));
+      return { res, after };
+    };
+    const t0 = tick().toISOString();
+    const first = { type: 'Device', temperature: { type: 'Property', value: 20, observedAt: '2026-11-26T07:59:00Z' }, status: 'ok' };
+    let { res, after } = await both(() => req('POST', '/entities', { id: C, ...first }), [{ id: D, ...first }]);
+    expect(res.statusCode).toBe(201);
+    expect(res.json()).toEqual([D]);
+    expect((await stored(D)).attr_sig).not.toBeNull();
+
+    // The same attributes: instances replaced, each keeping its createdAt.
+    const t1 = tick().toISOString();
+    const second = { type: 'Device', temperature: 21, status: 'ok' };
+    ({ res, after } = await both(() => req('PUT', `/entities/${C}`, second), [{ id: D, ...second }]));
+    expect(res.statusCode).toBe(204);
+    expect(after.temperature).toMatchObject({ value: 21, createdAt: t0, modifiedAt: t1 });
+
+    // A new attribute takes the merging path: it is created now, the others keep their createdAt.
+    const t2 = tick().toISOString();
+    const third = { ...second, humidity: 40 };
+    ({ after } = await both(() => req('PUT', `/entities/${C}`, third), [{ id: D, ...third }]));
+    expect(after.humidity).toMatchObject({ createdAt: t2, modifiedAt: t2 });
+    expect(after.temperature).toMatchObject({ createdAt: t0, modifiedAt: t2 });
+
+    // The same attributes again: the fast path, with the added attribute's createdAt kept outside its instance.
+    const t3 = tick().toISOString();
+    const fourth = { ...third, humidity: 41 };
+    ({ after } = await both(() => req('PUT', `/entities/${C}`, fourth), [{ id: D, ...fourth }]));
+    expect(after.humidity).toMatchObject({ value: 41, createdAt: t2, modifiedAt: t3 });
+    expect(after).toMatchObject({ createdAt: t0, modifiedAt: t3 });
+    expect(Object.values((await stored(D)).attr_created ?? {})).toEqual([t2]);
+
+    // options=update on the fast path: types are added.
+    tick();
+    const fifth = { type: ['Device', 'Sensor'], temperature: 22, status: 'ok', humidity: 42 };
+    ({ after } = await both(() => req('POST', `/entities/${C}/attrs`, fifth), [{ id: D, ...fifth }], '?options=update'));
+    expect(after.type).toEqual(['Device', 'Sensor']);
+    expect(after.humidity).toMatchObject({ value: 42, createdAt: t2 });
+
+    // q on createdAt/modifiedAt reads the timestamps kept outside the instances.
+    const found = async (q: string) => ((await req('GET', `/entities?type=Device&q=${encodeURIComponent(q)}`)).json() as { id: string }[]).map((e) => e.id).sort();
+    expect(await found(`humidity.createdAt==${t2}`)).toEqual([D, C].sort());
+    expect(await found(`temperature.createdAt>${t0}`)).toEqual([]);
+    expect(await found(`temperature.modifiedAt>${t3}`)).toEqual([D, C].sort());
+
+    expect(await history(D)).toEqual(await history(C));
+  });
+
+  it('reads rows stored with timestamps in every instance and moves them to the fast path on the next write', async () => {
+    const E = 'urn:ngsi-ld:Device:stored';
+    expect((await req('POST', '/entityOperations/upsert', [{ id: E, type: 'Device', level: 1 }])).statusCode).toBe(201);
+    // The form before migration 20261126-13: createdAt/modifiedAt in each instance, no attr_sig.
+    const row = await hub.database.db.selectFrom('context_entity').select(['attrs']).where('id', '=', E).executeTakeFirstOrThrow();
+    const old = Object.fromEntries(Object.entries(row.attrs as Record<string, object[]>).map(([k, list]) =>
+      [k, list.map((i) => ({ ...i, createdAt: '2026-11-01T00:00:00.000Z', modifiedAt: '2026-11-02T00:00:00.000Z' }))]));
+    await hub.database.db.updateTable('context_entity').set({
+      attrs: JSON.stringify(old), attr_sig: null, attr_created: null, created_at: '2026-11-01T00:00:00Z', modified_at: '2026-11-02T00:00:00Z',
+    }).where('id', '=', E).execute();
+    expect((await state(E)).level).toMatchObject({ value: 1, createdAt: '2026-11-01T00:00:00.000Z', modifiedAt: '2026-11-02T00:00:00.000Z' });
+    for (const value of [2, 3]) {
+      const t = tick().toISOString();
+      expect((await req('POST', '/entityOperations/upsert', [{ id: E, type: 'Device', level: value }])).statusCode).toBe(204);
+      expect(await state(E)).toMatchObject({ createdAt: '2026-11-01T00:00:00.000Z', modifiedAt: t, level: { value, createdAt: '2026-11-01T00:00:00.000Z', modifiedAt: t } });
+      const stored = await hub.database.db.selectFrom('context_entity').select(['attr_sig', 'attrs']).where('id', '=', E).executeTakeFirstOrThrow();
+      expect(stored.attr_sig).not.toBeNull();
+      expect(JSON.stringify(stored.attrs)).not.toContain('createdAt');
+    }
+  });
+
+  it('notifies subscriptions from the fast path', async () => {
+    const sub = await req('POST', '/subscriptions', {
+      type: 'Subscription', entities: [{ type: 'Meter' }], watchedAttributes: ['reading'],
+      notification: { format: 'keyValues', endpoint: { uri: sink.url } },
+    });
+    expect(sub.statusCode, sub.body).toBe(201);
+    const M = 'urn:ngsi-ld:Meter:1';
+    const seen = sink.received.length;
+    for (const [reading, status] of [[1, 201], [2, 204], [2, 204]]) {
+      tick();
+      expect((await req('POST', '/entityOperations/upsert', [{ id: M, type: 'Meter', reading }])).statusCode).toBe(status);
+    }
+    await hub.services.context.dispatcher.drain();
+    expect((await hub.database.db.selectFrom('context_entity').select('attr_sig').where('id', '=', M).executeTakeFirstOrThrow()).attr_sig).not.toBeNull();
+    // Every write of a watched attribute notifies, an unchanged value too (as the merging path does).
+    expect(sink.received.slice(seen).map((n) => n.body.data)).toEqual([1, 2, 2].map((reading) => [{ id: M, type: 'Meter', reading }]));
   });
 });
