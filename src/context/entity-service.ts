@@ -385,7 +385,7 @@ export class EntityService {
       }
     });
     await this.db.transaction().execute(async (trx) => {
-      const rest = op === 'upsert' ? await this.upsertFast(trx, tenant, parsed, now, options.replace !== false, result) : parsed;
+      const rest = op === 'upsert' ? await this.upsertInSql(trx, tenant, parsed, now, options.replace !== false, result) : parsed;
       if (rest.length) await this.mergeBatch(trx, tenant, op, rest, now, options, result, fail);
     });
     // Each path reports its own entities: back to the order of the request.
@@ -399,7 +399,7 @@ export class EntityService {
 
   /**
    * The general batch write: the stored entities read and locked, merged here, written back with their history
-   * (commit). Batch create and update, and the upserts the fast path leaves.
+   * (commit). Batch create and update, and the upserts upsertInSql leaves.
    */
   private async mergeBatch(
     trx: Db, tenant: string, op: 'create' | 'upsert' | 'update', parsed: StoredEntity[], now: string,
@@ -451,31 +451,47 @@ export class EntityService {
   }
 
   /**
-   * Batch upsert's fast path (entity-store upsertFast): of a batch with distinct ids, the entities whose
-   * attributes are each one default instance are written in one statement that reads nothing back, with their
-   * history. Returns the entities left to mergeBatch (other shapes; stored with other attributes). Subscriptions
-   * get the new state when the tenant has any.
+   * Batch upsert of entities with distinct ids in SQL, without reading them here: those whose attributes are
+   * each one default instance by upsertFast (one statement, nothing read), the others (datasetIds) merged with
+   * the stored state by upsertMerging. Returns the entities left to mergeBatch: those upsertFast found stored
+   * with other attributes (mergeBatch stores them in the form the fast path takes next time). Subscriptions get
+   * the new state when the tenant has any.
    */
-  private async upsertFast(trx: Db, tenant: string, entities: StoredEntity[], now: string, replace: boolean, result: BatchResult): Promise<StoredEntity[]> {
+  private async upsertInSql(trx: Db, tenant: string, entities: StoredEntity[], now: string, replace: boolean, result: BatchResult): Promise<StoredEntity[]> {
     if (new Set(entities.map((e) => e.id)).size !== entities.length) return entities;
-    const fast = entities.filter((e) => Object.values(e.attrs).every((list) => list.length === 1 && datasetKey(list[0]) === ''));
-    if (fast.length === 0) return entities;
-    const records = new Map(fast.map((e) => [e.id, historyRecord(e.attrs, now)]));
-    const rows = await store.upsertFast(trx, tenant, now, fast.map((e) => ({
-      id: e.id, types: e.types, scope: e.scope ?? null, box: locationBox(e.attrs), history: records.get(e.id)!,
-    })), replace);
-    for (const r of rows) {
+    const fast: StoredEntity[] = [];
+    const merging: StoredEntity[] = [];
+    for (const e of entities) (Object.values(e.attrs).every((list) => list.length === 1 && datasetKey(list[0]) === '') ? fast : merging).push(e);
+    const records = new Map(entities.map((e) => [e.id, historyRecord(e.attrs, now)]));
+    const changes: EntityChange[] = [];
+    const report = (r: { id: string; created: boolean }) => {
       result.success.push(r.id);
       if (r.created) result.created.push(r.id);
+    };
+    const fastRows = await store.upsertFast(trx, tenant, now, fast.map((e) => ({
+      id: e.id, types: e.types, scope: e.scope ?? null, box: locationBox(e.attrs), history: records.get(e.id)!,
+    })), replace);
+    for (const r of fastRows) {
+      report(r);
+      if (!r.subscribed) continue;
+      const attrs = records.get(r.id)!.a as Attrs;
+      changes.push({ id: r.id, after: store.rowToEntity({ ...r, tenant, attrs, modified_at: new Date(now) }), written: Object.keys(attrs), deleted: [] });
     }
-    if (this.listener && rows[0]?.subscribed) {
-      const changes: EntityChange[] = rows.map((r) => {
-        const attrs = records.get(r.id)!.a as Attrs;
-        return { id: r.id, after: store.rowToEntity({ ...r, tenant, attrs, modified_at: new Date(now) }), written: Object.keys(attrs), deleted: [] };
-      });
-      await this.listener.onChanges(trx, tenant, changes, new Date(now));
+    const mergedRows = await store.upsertMerging(trx, tenant, now, merging.map((e) => ({
+      id: e.id, types: e.types, scope: e.scope ?? null, box: locationBox(e.attrs),
+      defaultLocation: !!e.attrs[LOCATION]?.some((i) => datasetKey(i) === ''),
+      history: records.get(e.id)!,
+    })), replace);
+    const given = new Map(merging.map((e) => [e.id, e]));
+    for (const r of mergedRows) {
+      report(r);
+      if (!r.subscribed) continue;
+      // The given attributes are the written ones; with replace, the stored ones not given are the deleted ones.
+      const after = store.rowToEntity({ tenant, id: r.id, types: r.types!, attrs: r.attrs!, attr_created: null, scope: r.scope, created_at: r.created_at ?? new Date(now), modified_at: new Date(now) });
+      changes.push({ id: r.id, after, written: Object.keys(given.get(r.id)!.attrs), deleted: r.deleted });
     }
-    const done = new Set(rows.map((r) => r.id));
+    if (this.listener && changes.length) await this.listener.onChanges(trx, tenant, changes, new Date(now));
+    const done = new Set([...fastRows, ...mergedRows].map((r) => r.id));
     return entities.filter((e) => !done.has(e.id));
   }
 
