@@ -9,12 +9,16 @@ import { answerHours, type HotlineConfig } from './hotline-config.js';
 import * as tickets from './ticket-store.js';
 import * as reference from './reference-store.js';
 import { FailureThrottle } from '../platform/throttle/failure-throttle.js';
+import type { EventBus } from '../platform/events/index.js';
 import { allowedActions, openStatuses, planTransition, type TicketAction, type WorkflowTicket } from './ticket-workflow.js';
 import {
   handlesTicket, isOwnTicket, toEventView, toPublicEventView, toPublicTicketView, toTicketView,
   type PublicTicketEventView, type PublicTicketView, type TicketEventView, type TicketView,
 } from './ticket-view.js';
 import type { TicketPatch, TicketRow } from './ticket-store.js';
+
+/** Bus subject of committed ticket changes; the data is `{ ids: string[] }`. */
+export const TICKETS_CHANGED = 'hotline.tickets.changed';
 
 export const ticketChannels = ['phone', 'web', 'app', 'open311', 'wechat', 'other'] as const;
 export type TicketChannel = (typeof ticketChannels)[number];
@@ -167,6 +171,7 @@ export class TicketService {
   /** Misses of the public lookup per client address and per number (in the database: one limit for all nodes). */
   private readonly trackThrottle: FailureThrottle;
   private readonly changeHooks: TicketChangeHook[] = [];
+  private events: EventBus | undefined;
   private autoCategorizer: AutoCategorizer | undefined;
 
   constructor(
@@ -182,6 +187,11 @@ export class TicketService {
   /** Adds a hook run in the transaction of every workflow action (see TicketChangeHook). */
   onChange(hook: TicketChangeHook): void {
     this.changeHooks.push(hook);
+  }
+
+  /** Announces every committed create and workflow action on the bus (`TICKETS_CHANGED`, `{ ids }`). */
+  useEvents(events: EventBus): void {
+    this.events = events;
   }
 
   /** Files tickets that come without a category under the classifier's, when it is confident (set by the intel module). */
@@ -252,6 +262,7 @@ export class TicketService {
       await this.record(trx, actor, created, 'create', null, 'received', details, now);
       return created;
     });
+    this.events?.publish(TICKETS_CHANGED, { ids: [row.id] });
     return toTicketView(row, actor);
   }
 
@@ -380,6 +391,7 @@ export class TicketService {
         for (const hook of this.changeHooks) await hook(trx, { actor, action, before: ticket, after: updated, at: now });
         return updated;
       });
+      this.events?.publish(TICKETS_CHANGED, { ids: [id] });
       return toTicketView(row, actor);
     } catch (err) {
       // The unit is an organisation id; the foreign key is the one check that cannot race with a deleted org.

@@ -24,6 +24,7 @@ import { intelRoutes } from '../hotline/intel/intel-routes.js';
 import { createCatalog, catalogMigrations, catalogRoutes, shareRoutes, type CatalogModule } from '../catalog/index.js';
 import { contextMigrations, contextRoutes, createContextService, type ContextService } from '../context/index.js';
 import { PeriodicJob } from '../platform/jobs/periodic-job.js';
+import { createEventBus, type EventBus, type EventErrorSink } from '../platform/events/index.js';
 import { serveWebApp } from './web-app.js';
 
 /** Every migration of every module, applied in name order. */
@@ -41,6 +42,8 @@ export const allMigrations: Migrations = {
 export interface Services {
   clock: Clock;
   ledger: LedgerService;
+  /** Change events between modules and nodes (NATS JetStream when configured, else in process). */
+  events: EventBus;
   auth: AuthService;
   /** Context layer (NGSI-LD): entities, queries, temporal history, subscriptions, MQTT ingestion. */
   context: ContextService;
@@ -79,7 +82,11 @@ export async function createCityHub(options: CreateCityHubOptions): Promise<City
   const { config } = options;
   const clock = options.clock ?? systemClock;
   const database = options.database ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
+  // Until the HTTP server's logger exists, the bus's errors go to stderr.
+  let warn: EventErrorSink = (message, err) => void process.stderr.write(`${message}: ${(err as Error)?.message ?? String(err)}\n`);
+  let events: EventBus | undefined;
   try {
+    events = await createEventBus(config.events, (message, err) => warn(message, err));
     await migrateToLatest(database.db, allMigrations);
     const ledger = await createLedger(database.db, {
       dataDir: options.database ? undefined : config.dataDir,
@@ -102,10 +109,14 @@ export async function createCityHub(options: CreateCityHubOptions): Promise<City
     hotline.onChange(intel.models.labelRecategorized);
     // A ticket filed without a category gets the classifier's when it is confident; otherwise a person decides.
     hotline.useAutoCategorizer((title, content) => intel.autoCategory(title, content));
-    const services: Services = { clock, ledger, auth, hotline, hotlineReference, kpi, catalog, context, intel };
+    // Tickets filed on any node reach every node's index at once (duplicates within seconds of each other).
+    hotline.useEvents(events);
+    intel.useEvents(events);
+    const services: Services = { clock, ledger, events, auth, hotline, hotlineReference, kpi, catalog, context, intel };
 
     const metrics = new HttpMetrics();
     const http = await createHttpServer({ config, resolver: auth, metrics, logger: options.logger });
+    warn = (message, err) => void http.log.warn({ err }, message);
     await http.register(healthRoutes, { database, metrics });
     await http.register(authRoutes, { prefix: '/api', auth, secureCookies: config.auth.secureCookies });
     await http.register(ledgerRoutes, { prefix: '/api/ledger', ledger });
@@ -143,6 +154,7 @@ export async function createCityHub(options: CreateCityHubOptions): Promise<City
     await http.register(contextRoutes, { prefix: '/ngsi-ld/v1', context });
     await serveWebApp(http);
 
+    const bus = events;
     return {
       config,
       database,
@@ -164,10 +176,12 @@ export async function createCityHub(options: CreateCityHubOptions): Promise<City
         catalog.stop();
         intel.stop();
         await http.close();
+        await bus.close();
         if (!options.database) await database.close();
       },
     };
   } catch (err) {
+    await events?.close();
     if (!options.database) await database.close();
     throw err;
   }

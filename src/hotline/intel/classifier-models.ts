@@ -96,6 +96,8 @@ export interface ClassifierModelsDeps {
   suggest(title: string, content: string): string | null;
   /** The active model cannot be read by this release (the node keeps the model it has, if any). */
   onUnreadable?(model: UnreadableModel): void;
+  /** This node committed another active version (trained and activated, or activated by hand). */
+  onActivated?(version: number): void;
 }
 
 /** The scheduler and the start-up training act as the system with the admin role, like the CLI. */
@@ -284,6 +286,7 @@ export class ClassifierModels {
         return version;
       });
       if (decoded) this.load(decoded, version);
+      if (activate) this.deps.onActivated?.(version);
       onProgress(`stored as version ${version}, ${activate ? 'active' : 'candidate'} (${reason})`);
       const [model, jobRow] = await Promise.all([store.findModel(this.db, version), store.findJob(this.db, job.id)]);
       return { job: toJobView(jobRow!), model: toModelView(model!), activated: activate, reason };
@@ -337,6 +340,7 @@ export class ClassifierModels {
       });
     }
     await this.db.transaction().execute((trx) => this.activateIn(trx, actor, version, this.deps.clock(), 'activated by hand'));
+    this.deps.onActivated?.(version);
     // A sync already under way may have read the version active before this one: let it end, then sync again.
     await this.syncing?.catch(() => false);
     await this.syncActive();

@@ -12,6 +12,11 @@ const num = (min: number, def: number, max?: number) =>
 export const IntelConfigSchema = Type.Object({
   /** How often the in-memory index reads tickets created or changed since its last refresh (0 = only on demand). */
   refreshIntervalSeconds: Type.Integer({ minimum: 0, default: 10 }),
+  /**
+   * Tickets reported changed on the event bus (by this node or another) within this many milliseconds are read
+   * into the index together, at once rather than at the next refresh.
+   */
+  eventBatchMs: Type.Integer({ minimum: 0, default: 50 }),
   /** Tickets read per database round trip while loading the index. */
   loadBatchSize: Type.Integer({ minimum: 100, default: 5000 }),
   similar: Type.Object(

@@ -5,7 +5,8 @@ import { Problem } from '../../platform/errors/problem.js';
 import { PeriodicJob } from '../../platform/jobs/periodic-job.js';
 import { assertCan } from '../../platform/auth/permissions.js';
 import type { Actor } from '../../platform/auth/roles.js';
-import type { AutoCategory, TicketService, UnitSuggestion } from '../ticket-service.js';
+import { TICKETS_CHANGED, type AutoCategory, type TicketService, type UnitSuggestion } from '../ticket-service.js';
+import type { EventBus } from '../../platform/events/index.js';
 import type { IntelConfig } from './intel-config.js';
 import * as store from './intel-store.js';
 import { categoryPath, level1Of } from './category-labels.js';
@@ -71,6 +72,9 @@ interface AreaInfo {
   lat: number | null;
 }
 
+/** Bus subject: this node changed the active model or the user dictionary (the database has the change). */
+export const INTEL_CHANGED = 'hotline.intel.changed';
+
 const DAY = 86_400_000;
 /** Re-read this much before the watermark: a transaction that committed late with an earlier updated_at. */
 const OVERLAP_MS = 60_000;
@@ -110,6 +114,14 @@ export class IntelService {
   readonly dictionary: UserDictionary;
   /** The dictionary signature the current segmenter and index were built with (null: not built yet). */
   private builtWith: string | null = null;
+  private events: EventBus | undefined;
+  private unsubscribe: (() => void)[] = [];
+  /** Tickets the bus reported changed, not read yet. */
+  private readonly changedIds = new Set<string>();
+  /** A full read of the tickets has completed (the index may still be empty: a city with no tickets yet). */
+  private loadedOnce = false;
+  private changedTimer: NodeJS.Timeout | undefined;
+  private readingChanged: Promise<void> | undefined;
 
   constructor(
     private readonly db: Db,
@@ -122,7 +134,7 @@ export class IntelService {
   ) {
     this.llm = createLlmClient(config.llm);
     const unitNames = async () => (orgs ? (await orgs.listOrgs(systemActor('intel'))).map((o) => o.name) : []);
-    this.dictionary = new UserDictionary(db, clock, ledger, unitNames);
+    this.dictionary = new UserDictionary(db, clock, ledger, unitNames, () => this.events?.publish(INTEL_CHANGED));
     this.models = new ClassifierModels({
       db,
       ledger,
@@ -140,6 +152,7 @@ export class IntelService {
         const next = m.olderFormat ? 'a new model is trained at start or by the scheduled retraining' : 'upgrade this node';
         this.classifierState = { status: 'unavailable', reason: `the active model v${m.version} ${what}, which this release cannot read: ${next}` };
       },
+      onActivated: () => this.events?.publish(INTEL_CHANGED),
     });
     this.retrainJob = new PeriodicJob(() => this.models.retrainIfDue(), config.classifier.retrainIntervalHours > 0 ? config.classifier.retrainCheckSeconds : 0);
   }
@@ -180,6 +193,59 @@ export class IntelService {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
     this.retrainJob.stop();
+    for (const off of this.unsubscribe) off();
+    this.unsubscribe = [];
+    clearTimeout(this.changedTimer);
+    this.changedTimer = undefined;
+  }
+
+  /**
+   * Joins the event bus: tickets that this node or another reports changed are read into the index within
+   * `eventBatchMs` (a duplicate filed seconds after the first call is found), and a model or dictionary changed
+   * elsewhere is picked up by a refresh at once. The periodic refresh stays, for whatever an event missed.
+   */
+  useEvents(events: EventBus): void {
+    this.events = events;
+    this.unsubscribe.push(
+      events.subscribe(TICKETS_CHANGED, (data) => this.ticketsChanged(data.ids)),
+      events.subscribe(INTEL_CHANGED, () => void this.refreshAfterCurrent().catch(() => {})),
+    );
+  }
+
+  private ticketsChanged(ids: unknown): void {
+    if (!Array.isArray(ids)) return;
+    for (const id of ids) if (typeof id === 'string') this.changedIds.add(id);
+    this.scheduleChangedRead();
+  }
+
+  private scheduleChangedRead(): void {
+    if (this.changedTimer || this.readingChanged || this.changedIds.size === 0) return;
+    this.changedTimer = setTimeout(() => {
+      this.changedTimer = undefined;
+      this.readingChanged = this.readChanged()
+        .catch(() => {})
+        .finally(() => {
+          this.readingChanged = undefined;
+          this.scheduleChangedRead();
+        });
+    }, this.config.eventBatchMs);
+  }
+
+  private async readChanged(): Promise<void> {
+    // Before the first full read there is nothing to add to: that read takes every ticket.
+    if (!this.loadedOnce) return this.changedIds.clear();
+    const index = this.index;
+    while (this.changedIds.size > 0) {
+      const ids = [...this.changedIds].slice(0, this.config.loadBatchSize);
+      for (const id of ids) this.changedIds.delete(id);
+      for (const r of await store.findIndexRowsByIds(this.db, ids)) index.add(toSource(r));
+    }
+  }
+
+  /** A refresh that starts after the one under way (which may have read the state before the change). */
+  private async refreshAfterCurrent(): Promise<void> {
+    await this.refreshing?.catch(() => {});
+    await this.refresh();
   }
 
   /**
@@ -203,6 +269,7 @@ export class IntelService {
     read += loaded.read;
     // Another node may have trained or activated a model: switch to the database's active version.
     await this.models.syncActive().catch(() => false);
+    this.loadedOnce = true;
     return { read };
   }
 

@@ -10,13 +10,15 @@ import '../tables.js';
 const updatedMs = sql<Date>`date_trunc('milliseconds', updated_at)`;
 
 /** Ticket columns the intelligence index needs (text, place, time, reply; the citizen only to hash it). */
+const indexColumns = [
+  'id', 'number', 'title', 'content', 'area_id', 'district_id', 'lon', 'lat', 'created_at', 'updated_at',
+  'reply_text', 'status', 'main_ticket_id', 'category_id', 'likes', 'citizen_user_id', 'citizen_phone',
+] as const;
+
 export const findIndexRows = (db: Db, after: { updatedAt: Date; id: string } | null, limit: number) => {
   let q = db
     .selectFrom('hotline_ticket')
-    .select([
-      'id', 'number', 'title', 'content', 'area_id', 'district_id', 'lon', 'lat', 'created_at', 'updated_at',
-      'reply_text', 'status', 'main_ticket_id', 'category_id', 'likes', 'citizen_user_id', 'citizen_phone',
-    ])
+    .select(indexColumns)
     .orderBy(updatedMs)
     .orderBy('id')
     .limit(limit);
@@ -28,6 +30,10 @@ export const findIndexRows = (db: Db, after: { updatedAt: Date; id: string } | n
 };
 
 export type IndexRow = Awaited<ReturnType<typeof findIndexRows>>[number];
+
+/** The index rows of the given tickets (those another part or node just said it changed). */
+export const findIndexRowsByIds = (db: Db, ids: readonly string[]): Promise<IndexRow[]> =>
+  ids.length === 0 ? Promise.resolve([]) : db.selectFrom('hotline_ticket').select(indexColumns).where('id', 'in', ids).execute();
 
 /** Active categories with their levels: the classifier's labels (category paths) map to these. */
 export const findActiveCategories = (db: Db) =>

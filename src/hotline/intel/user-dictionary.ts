@@ -41,6 +41,8 @@ export class UserDictionary {
     private readonly ledger: Ledger | undefined,
     /** organisation names (unit names), from the platform's identity service */
     private readonly unitNames: () => Promise<string[]> = async () => [],
+    /** after a committed change (other nodes rebuild their segmenter sooner than their next refresh) */
+    private readonly onChange: () => void = () => {},
   ) {}
 
   async list(actor: Actor): Promise<{ words: WordView[] }> {
@@ -68,6 +70,7 @@ export class UserDictionary {
       }
       return rows;
     });
+    if (added.length > 0) this.onChange();
     const addedWords = new Set(added.map((r) => r.word));
     return { added: added.map(toView), existing: unique.filter((w) => !addedWords.has(w.word)).map((w) => w.word) };
   }
@@ -79,6 +82,7 @@ export class UserDictionary {
       if (!row) throw new Problem('HOTLINE_INTEL_WORD_NOT_FOUND', { detail: `"${word}" is not in the user dictionary` });
       await this.ledger?.append('hotline.intel.dictionary.remove', actor, 'intel-dictionary', { words: 1 }, { trx });
     });
+    this.onChange();
   }
 
   signature(): Promise<string> {

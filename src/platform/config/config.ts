@@ -36,6 +36,20 @@ export const ConfigSchema = Type.Object({
     },
     { default: {} },
   ),
+  /**
+   * Change events between nodes: NATS JetStream when `natsUrl` is set (several nodes on one PostgreSQL), else in
+   * process. Events only hasten what polling would find (docs/architecture.md).
+   */
+  events: Type.Object(
+    {
+      natsUrl: Type.Optional(Type.String({ pattern: '^(nats|tls)://' })),
+      stream: Type.String({ pattern: '^[A-Za-z0-9_-]+$', default: 'CITYHUB_EVENTS' }),
+      subjectPrefix: Type.String({ pattern: '^[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*$', default: 'cityhub' }),
+      maxAgeSeconds: Type.Integer({ minimum: 1, default: 3600 }),
+      connectTimeoutSeconds: Type.Number({ minimum: 0.1, default: 5 }),
+    },
+    { default: {} },
+  ),
   /** Module sections (hotline, context, catalog…) are validated by their modules. */
   modules: Type.Record(Type.String(), Type.Unknown(), { default: {} }),
 });
@@ -54,6 +68,7 @@ const envKeys: Record<string, string> = {
   CITYHUB_SESSION_TTL_HOURS: 'auth.sessionTtlHours',
   CITYHUB_SECURE_COOKIES: 'auth.secureCookies',
   CITYHUB_LEDGER_KEY: 'ledger.signingKeyPem',
+  CITYHUB_NATS_URL: 'events.natsUrl',
 };
 
 export class ConfigError extends Error {
