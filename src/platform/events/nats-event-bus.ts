@@ -33,6 +33,7 @@ export class NatsEventBus implements EventBus {
   readonly kind: EventBus['kind'] = 'nats';
   private readonly origin = randomUUID();
   private lastErrorAt = 0;
+  private closing = false;
 
   private constructor(
     private readonly nc: NatsConnection,
@@ -77,6 +78,7 @@ export class NatsEventBus implements EventBus {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     await this.messages.close().catch(() => {});
     await this.nc.drain().catch(() => {});
     await this.local.close();
@@ -94,6 +96,8 @@ export class NatsEventBus implements EventBus {
       }
       if (envelope.origin !== this.origin) this.local.deliver(m.subject.slice(start), envelope.data ?? {});
     }
+    // The client re-creates an ordered consumer across server restarts; if it ever gives up, say so.
+    if (!this.closing) this.onError('events from other nodes no longer arrive (polling only)', new Error('the NATS consumer stopped'));
   }
 
   private report(message: string, err: unknown): void {
