@@ -59,7 +59,7 @@ export class NatsEventBus implements EventBus {
       const consumer = await js.consumers.get(options.stream, { deliver_policy: DeliverPolicy.New });
       const messages = await consumer.consume();
       const bus = new NatsEventBus(nc, js, messages, new InProcessEventBus(onError), options.subjectPrefix, onError);
-      void bus.read();
+      void bus.read().catch((err: unknown) => onError('events from other nodes no longer arrive (polling only)', err));
       return bus;
     } catch (err) {
       await nc.close().catch(() => {});
