@@ -197,6 +197,7 @@ export class IntelService {
     this.unsubscribe = [];
     clearTimeout(this.changedTimer);
     this.changedTimer = undefined;
+    this.changedIds.clear();
   }
 
   /**
