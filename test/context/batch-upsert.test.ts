@@ -2,9 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testEngines } from '../support/engines.js';
 import { createTestHub, type TestHub } from '../support/test-hub.js';
 import { startSink, type Sink } from './http-sink.js';
+import { ngsiRequester } from './ngsi-support.js';
 
-const SDM = 'https://smartdatamodels.org/context.jsonld';
-const link = `<${SDM}>; rel="http://www.w3.org/ns/json-ld#context"; type="application/ld+json"`;
 
 /**
  * Batch upsert writes entities whose attributes are each one default instance in one statement without reading
@@ -17,8 +16,7 @@ describe.each(testEngines)('context batch upsert [%s]', (engine) => {
   let cookie: string;
   let sink: Sink;
   let now = new Date('2026-11-26T08:00:00Z');
-  const req = (method: string, url: string, payload?: unknown, headers: Record<string, string> = {}) =>
-    hub.http.inject({ method: method as 'GET', url: `/ngsi-ld/v1${url}`, payload: payload as object, headers: { cookie, link, ...headers } });
+  const req = ngsiRequester(() => hub, () => cookie);
   const tick = () => (now = new Date(now.getTime() + 60_000));
   const A = 'urn:ngsi-ld:Streetlight:viaSingle';
   const B = 'urn:ngsi-ld:Streetlight:viaBatch';

@@ -9,6 +9,7 @@ import pg from 'pg';
 import { testEngines } from '../support/engines.js';
 import { runCli, spawnCli } from '../support/cli.js';
 import { startSink, type Sink } from './http-sink.js';
+import { SDM_LINK } from './ngsi-support.js';
 
 /**
  * End to end on the real Mosquitto (127.0.0.1:1883) against a real `cityhub serve` process: a device publishes,
@@ -18,7 +19,6 @@ import { startSink, type Sink } from './http-sink.js';
  * delivers it: at least once, none lost.
  */
 const BROKER = 'mqtt://127.0.0.1:1883';
-const SDM_LINK = '<https://smartdatamodels.org/context.jsonld>; rel="http://www.w3.org/ns/json-ld#context"; type="application/ld+json"';
 const ENTITY = 'urn:ngsi-ld:AirQualityObserved:e2e';
 
 const until = async (cond: () => boolean | Promise<boolean>, ms = 30_000, what = 'condition') => {

@@ -1,15 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testEngines } from '../support/engines.js';
 import { createTestHub, type TestHub } from '../support/test-hub.js';
-
-const SDM = 'https://smartdatamodels.org/context.jsonld';
-const link = (url: string) => `<${url}>; rel="http://www.w3.org/ns/json-ld#context"; type="application/ld+json"`;
+import { SDM, contextLink as link, ngsiRequester } from './ngsi-support.js';
 
 describe.each(testEngines)('context entities [%s]', (engine) => {
   let hub: TestHub;
   let cookie: string;
-  const req = (method: string, url: string, payload?: unknown, headers: Record<string, string> = {}) =>
-    hub.http.inject({ method: method as 'GET', url: `/ngsi-ld/v1${url}`, payload: payload as object, headers: { cookie, ...headers } });
+  const req = ngsiRequester(() => hub, () => cookie, {});
 
   beforeAll(async () => {
     hub = await createTestHub(engine);

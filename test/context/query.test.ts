@@ -1,15 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testEngines } from '../support/engines.js';
 import { createTestHub, type TestHub } from '../support/test-hub.js';
+import { ngsiRequester } from './ngsi-support.js';
 
-const SDM = 'https://smartdatamodels.org/context.jsonld';
-const link = `<${SDM}>; rel="http://www.w3.org/ns/json-ld#context"; type="application/ld+json"`;
 
 describe.each(testEngines)('context query and batch [%s]', (engine) => {
   let hub: TestHub;
   let cookie: string;
-  const req = (method: string, url: string, payload?: unknown, headers: Record<string, string> = {}) =>
-    hub.http.inject({ method: method as 'GET', url: `/ngsi-ld/v1${url}`, payload: payload as object, headers: { cookie, link, ...headers } });
+  const req = ngsiRequester(() => hub, () => cookie);
   const ids = async (url: string) => {
     const res = await req('GET', url);
     expect(res.statusCode, res.body).toBe(200);

@@ -2,17 +2,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testEngines } from '../support/engines.js';
 import { createTestHub, type TestHub } from '../support/test-hub.js';
 import { startSink, type Sink } from './http-sink.js';
+import { SDM, ngsiRequester } from './ngsi-support.js';
 
-const SDM = 'https://smartdatamodels.org/context.jsonld';
-const link = `<${SDM}>; rel="http://www.w3.org/ns/json-ld#context"; type="application/ld+json"`;
 
 describe.each(testEngines)('context subscriptions [%s]', (engine) => {
   let hub: TestHub;
   let cookie: string;
   let sink: Sink;
   let now = new Date('2026-11-26T08:00:00Z');
-  const req = (method: string, url: string, payload?: unknown, headers: Record<string, string> = {}) =>
-    hub.http.inject({ method: method as 'GET', url: `/ngsi-ld/v1${url}`, payload: payload as object, headers: { cookie, link, ...headers } });
+  const req = ngsiRequester(() => hub, () => cookie);
   const drain = () => hub.services.context.dispatcher.drain();
 
   beforeAll(async () => {

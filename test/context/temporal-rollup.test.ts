@@ -3,9 +3,8 @@ import { testEngines } from '../support/engines.js';
 import { createTestHub, type TestHub } from '../support/test-hub.js';
 import { rollUpHistory, seriesRows } from '../../src/context/history-store.js';
 import { RawJson, serializeJson, stringifyJson } from '../../src/context/raw-json.js';
+import { ngsiRequester } from './ngsi-support.js';
 
-const SDM = 'https://smartdatamodels.org/context.jsonld';
-const link = `<${SDM}>; rel="http://www.w3.org/ns/json-ld#context"; type="application/ld+json"`;
 
 describe('stringifyJson', () => {
   it('inserts RawJson parts as they are and leaves strings alone', () => {
@@ -48,8 +47,7 @@ describe('stringifyJson', () => {
 describe.each(testEngines)('context temporal rollup answers [%s]', (engine) => {
   let hub: TestHub;
   let cookie: string;
-  const req = (method: string, url: string, payload?: unknown, headers: Record<string, string> = {}) =>
-    hub.http.inject({ method: method as 'GET', url: `/ngsi-ld/v1${url}`, payload: payload as object, headers: { cookie, link, ...headers } });
+  const req = ngsiRequester(() => hub, () => cookie);
   const window = 'timerel=between&timeAt=2026-11-26T00:00:00Z&endTimeAt=2026-11-26T05:00:00Z';
 
   beforeAll(async () => {

@@ -2,15 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testEngines } from '../support/engines.js';
 import { createTestHub, type TestHub } from '../support/test-hub.js';
 import { rollUpHistory } from '../../src/context/history-store.js';
+import { ngsiRequester } from './ngsi-support.js';
 
-const SDM = 'https://smartdatamodels.org/context.jsonld';
-const link = `<${SDM}>; rel="http://www.w3.org/ns/json-ld#context"; type="application/ld+json"`;
 
 describe.each(testEngines)('context temporal and access rules [%s]', (engine) => {
   let hub: TestHub;
   let cookie: string;
-  const req = (method: string, url: string, payload?: unknown, headers: Record<string, string> = {}, c = cookie) =>
-    hub.http.inject({ method: method as 'GET', url: `/ngsi-ld/v1${url}`, payload: payload as object, headers: { cookie: c, link, ...headers } });
+  const req = ngsiRequester(() => hub, () => cookie);
   const id = 'urn:ngsi-ld:AirQualityObserved:t1';
 
   beforeAll(async () => {
