@@ -34,6 +34,10 @@ const isDateTime = (s: unknown): s is string => typeof s === 'string' && /^\d{4}
 
 export const datasetKey = (i: Record<string, unknown>): string => (typeof i.datasetId === 'string' ? i.datasetId : '');
 
+/** Every attribute is one default instance (no datasetIds): the shape the fast batch upsert takes. */
+export const eachOneDefaultInstance = (attrs: Attrs): boolean =>
+  Object.values(attrs).every((list) => list.length === 1 && datasetKey(list[0]) === '');
+
 const bad = (detail: string, field?: string) =>
   ngsiProblem('BadRequestData', detail, field ? { errors: [{ field, message: detail }] } : {});
 

@@ -6,7 +6,7 @@ import { isProblem, type Problem } from '../platform/errors/problem.js';
 import { ngsiProblem, problemDetails } from './ngsi-errors.js';
 import { compactIri, expandTerm, type LdContext } from './jsonld-context.js';
 import {
-  datasetKey, entityHead, entityTypes, expandList, isUri, locationBox, mergeAttrs, normalizeAttribute, normalizeAttributes,
+  datasetKey, eachOneDefaultInstance, entityHead, entityTypes, expandList, isUri, locationBox, mergeAttrs, normalizeAttribute, normalizeAttributes,
   renderEntity, renderFeature, renderInstance, replaceAttrs, LOCATION,
   type Attrs, type Format, type RenderOptions, type StoredEntity,
 } from './entity-model.js';
@@ -461,7 +461,7 @@ export class EntityService {
     if (new Set(entities.map((e) => e.id)).size !== entities.length) return entities;
     const fast: StoredEntity[] = [];
     const merging: StoredEntity[] = [];
-    for (const e of entities) (Object.values(e.attrs).every((list) => list.length === 1 && datasetKey(list[0]) === '') ? fast : merging).push(e);
+    for (const e of entities) (eachOneDefaultInstance(e.attrs) ? fast : merging).push(e);
     const records = new Map(entities.map((e) => [e.id, historyRecord(e.attrs, now)]));
     const changes: EntityChange[] = [];
     const report = (r: { id: string; created: boolean }) => {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../platform/db/database.js';
-import { datasetKey, LOCATION, type Attrs, type Instance, type StoredEntity } from './entity-model.js';
+import { datasetKey, eachOneDefaultInstance, LOCATION, type Attrs, type Instance, type StoredEntity } from './entity-model.js';
 import type { HistoryRecord } from './history-store.js';
 import type { BBox } from './geo.js';
 import './tables.js';
@@ -53,11 +53,8 @@ const ENTITY_COLUMNS = ['tenant', 'id', 'types', 'attrs', 'attr_created', 'scope
 export function storedForm(e: Pick<StoredEntity, 'attrs' | 'createdAt' | 'modifiedAt'>): { attrs: Attrs; attr_created: Record<string, string> | null; attr_sig: string | null } {
   const attrs: Attrs = {};
   let created: Record<string, string> | null = null;
-  let single = true;
   for (const iri in e.attrs) {
-    const list = e.attrs[iri];
-    if (list.length !== 1 || datasetKey(list[0]) !== '') single = false;
-    attrs[iri] = list.map((inst) => {
+    attrs[iri] = e.attrs[iri].map((inst) => {
       const out: Instance = { type: inst.type };
       for (const k in inst) if (k !== 'createdAt' && k !== 'modifiedAt') out[k] = inst[k];
       if (inst.modifiedAt !== undefined && inst.modifiedAt !== e.modifiedAt) out.modifiedAt = inst.modifiedAt;
@@ -67,7 +64,7 @@ export function storedForm(e: Pick<StoredEntity, 'attrs' | 'createdAt' | 'modifi
       return out;
     });
   }
-  return { attrs, attr_created: created, attr_sig: single ? attrSignature(Object.keys(attrs)) : null };
+  return { attrs, attr_created: created, attr_sig: eachOneDefaultInstance(e.attrs) ? attrSignature(Object.keys(attrs)) : null };
 }
 
 /**
