@@ -76,14 +76,14 @@ interface Neighbourhood {
   purity: number;
 }
 
-function neighbourhoods(train: readonly LabeledText[], test: readonly LabeledText[], unlabeledDocs: number): Neighbourhood[] {
+function neighbourhoods(train: readonly LabeledText[], test: readonly LabeledText[]): Neighbourhood[] {
   const featurizer = new TextFeaturizer({ ...defaultTextFeatureConfig, wordMax: 0, blocks: { title: 0, body: 0, joint: 1 } });
   const docs = train.map((t) => prepareText(undefined, t));
   featurizer.fit(docs);
   const X = docs.map((d) => featurizer.transform(d));
   const norms = X.map(norm);
   const dense = new Float32Array(featurizer.dim);
-  log(`  ${train.length} training texts, ${test.length} held-out messages (${unlabeledDocs} unlabelled not used)`);
+  log(`  ${train.length} training texts, ${test.length} held-out messages`);
   return test.map((m) => {
     const q = featurizer.transform(prepareText(undefined, m));
     for (let i = 0; i < q.idx.length; i++) dense[q.idx[i]] = q.val[i];
@@ -118,7 +118,7 @@ const predicted: string[] = [];
 for (let f = 0; f < folds; f++) {
   const split = makeSplit(data, f, folds);
   log(`fold ${f}`);
-  hoods.push(...neighbourhoods(split.train, split.test, split.unlabeled.length));
+  hoods.push(...neighbourhoods(split.train, split.test));
   const model = TextClassifier.train({ examples: split.train });
   for (const m of split.test) predicted.push(model.predict(m).label);
 }
