@@ -46,4 +46,13 @@ export const authMigrations: Record<string, Migration> = {
         .execute();
     },
   },
+  // `operator` meant both the market operator of public data and the metrics reader: split, keeping each holder's access.
+  '20261206-01-auth-split-operator-role': {
+    async up(db: Kysely<unknown>) {
+      for (const table of ['app_user', 'api_key']) {
+        await sql`update ${sql.table(table)} set roles = array_remove(roles, 'operator') || array['market_operator', 'ops']::text[]
+                  where 'operator' = any(roles)`.execute(db);
+      }
+    },
+  },
 };

@@ -7,7 +7,10 @@ export const roles = [
   'leader',
   'dept_data_owner',
   'data_admin',
-  'operator',
+  /** 授权运营机构: a market operator of public data under a licence */
+  'market_operator',
+  /** 运维: reads the service's metrics and health */
+  'ops',
   'admin',
 ] as const;
 
@@ -17,7 +20,8 @@ export const isRole = (value: string): value is Role => (roles as readonly strin
 
 /** Who is asking. Every service call receives one; `anonymous` holds no roles. */
 export interface Actor {
-  kind: 'user' | 'api_key' | 'anonymous';
+  /** `system`: the product itself acting (jobs, ingestion, the CLI, the demo seed); see `systemActor`. */
+  kind: 'user' | 'api_key' | 'system' | 'anonymous';
   /** user id or API key id */
   id?: string;
   username?: string;
@@ -29,3 +33,12 @@ export const anonymous: Actor = Object.freeze({ kind: 'anonymous', roles: [] }) 
 
 /** A stable, non-personal reference to an actor for ledgers and timelines, e.g. `user:9b1…`. */
 export const actorRef = (actor: Actor): string => (actor.kind === 'anonymous' ? 'anonymous' : `${actor.kind}:${actor.id}`);
+
+/**
+ * The product itself acting, named after what acts (`demo-seed`, `mqtt-ingest`, `cli`): ledgers and timelines
+ * show `system:<name>`. It holds the roles given, the administrator's by default; give the narrowest that works.
+ *
+ * @example const ingest = systemActor('mqtt-ingest', ['dept_data_owner']);
+ */
+export const systemActor = (name: string, roles: Role[] = ['admin']): Actor =>
+  Object.freeze({ kind: 'system', id: name, username: name, orgId: null, roles: Object.freeze([...roles]) as Role[] }) as Actor;

@@ -16,6 +16,14 @@ export const ConfigSchema = Type.Object({
   logLevel: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info' }),
   /** Largest accepted request body in bytes. */
   bodyLimit: Type.Integer({ minimum: 1024, default: 1_048_576 }),
+  /** The city itself: one time zone for ticket numbers, deadlines' local days, the three rates' periods and quotas. */
+  city: Type.Object(
+    {
+      /** An IANA time zone; periods, bare dates and daily quotas turn at this zone's midnight. */
+      timeZone: Type.String({ default: 'Asia/Shanghai', minLength: 1 }),
+    },
+    { default: {} },
+  ),
   /** Seed the generated demo city when the database is empty at `serve`. */
   demoOnEmpty: Type.Boolean({ default: true }),
   auth: Type.Object(
@@ -50,7 +58,7 @@ export const ConfigSchema = Type.Object({
     },
     { default: {} },
   ),
-  /** Module sections (hotline, context, catalog…) are validated by their modules. */
+  /** Module sections (hotline, context, catalog…), each checked at boot against its module's schema (`readModuleSections`). */
   modules: Type.Record(Type.String(), Type.Unknown(), { default: {} }),
 });
 
@@ -69,6 +77,7 @@ const envKeys: Record<string, string> = {
   CITYHUB_SECURE_COOKIES: 'auth.secureCookies',
   CITYHUB_LEDGER_KEY: 'ledger.signingKeyPem',
   CITYHUB_NATS_URL: 'events.natsUrl',
+  CITYHUB_TIME_ZONE: 'city.timeZone',
 };
 
 export class ConfigError extends Error {
@@ -120,24 +129,71 @@ export function loadConfig(
     if (value !== undefined && value !== '') setPath(raw, key, value);
   }
   const converted = Value.Convert(ConfigSchema, Value.Default(ConfigSchema, raw));
-  const problems = describeErrors(ConfigSchema, converted, '');
+  const problems = [...describeErrors(ConfigSchema, converted, ''), ...unknownKeys(ConfigSchema, raw, '')];
+  const timeZone = (converted as Config).city?.timeZone;
+  if (typeof timeZone === 'string' && !isTimeZone(timeZone)) problems.push(`city.timeZone: "${timeZone}" is not an IANA time zone (e.g. Asia/Shanghai)`);
   if (problems.length > 0) throw new ConfigError(problems);
   const config = converted as Config;
   return { ...config, dataDir: path.resolve(config.dataDir) };
 }
 
 /**
- * Reads a module's section (`modules.<name>`) against its schema, filling defaults; fails naming the bad keys.
+ * Reads every module's section (`modules.<name>`) against its schema at once, filling defaults. Boot fails
+ * listing every bad or unknown key of every module, each with its path and the nearest valid key, and every
+ * section that names no module.
  *
- * @example const hotline = moduleConfig(config, 'hotline', HotlineConfigSchema);
+ * @example const sections = readModuleSections(config, { hotline: HotlineConfigSchema, kpi: KpiConfigSchema });
  */
-export function moduleConfig<S extends TSchema>(
-  config: Config,
-  name: string,
-  schema: S,
-): Static<S> {
-  const value = Value.Convert(schema, Value.Default(schema, structuredClone(config.modules[name] ?? {})));
-  const problems = describeErrors(schema, value, `modules.${name}.`);
+export function readModuleSections(config: Config, schemas: Record<string, TSchema>): Record<string, unknown> {
+  const problems: string[] = [];
+  const sections: Record<string, unknown> = {};
+  for (const name of Object.keys(config.modules)) {
+    if (!(name in schemas)) problems.push(`modules.${name}: no such module${suggestion(name, Object.keys(schemas))}`);
+  }
+  for (const [name, schema] of Object.entries(schemas)) {
+    const given = structuredClone(config.modules[name] ?? {});
+    const value = Value.Convert(schema, Value.Default(schema, structuredClone(given)));
+    problems.push(...describeErrors(schema, value, `modules.${name}.`), ...unknownKeys(schema, given, `modules.${name}.`));
+    sections[name] = value;
+  }
   if (problems.length > 0) throw new ConfigError(problems);
-  return value as Static<S>;
+  return sections;
 }
+
+/** The keys of `value` that its object schema does not declare, recursively, each with the nearest valid key. */
+function unknownKeys(schema: TSchema, value: unknown, prefix: string): string[] {
+  const properties = (schema as { properties?: Record<string, TSchema> }).properties;
+  if (!properties || value === null || typeof value !== 'object' || Array.isArray(value)) return [];
+  const known = Object.keys(properties);
+  return Object.entries(value as Record<string, unknown>).flatMap(([key, child]) =>
+    key in properties
+      ? unknownKeys(properties[key], child, `${prefix}${key}.`)
+      : [`${prefix}${key}: unknown key${suggestion(key, known)}`],
+  );
+}
+
+const suggestion = (key: string, known: string[]): string => {
+  const ranked = known.map((k) => ({ k, d: editDistance(key.toLowerCase(), k.toLowerCase()) })).sort((a, b) => a.d - b.d);
+  const best = ranked[0];
+  return best && best.d <= Math.max(2, Math.floor(key.length / 3)) ? ` (did you mean "${best.k}"?)` : ` (valid: ${known.join(', ')})`;
+};
+
+/** Levenshtein distance: how many one-letter edits turn `a` into `b`. */
+const editDistance = (a: string, b: string): number => {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j] + 1, next[j - 1] + 1, row[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    row = next;
+  }
+  return row[b.length];
+};
+
+const isTimeZone = (zone: string): boolean => {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+};

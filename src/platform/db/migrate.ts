@@ -3,6 +3,35 @@ import type { Db } from './database.js';
 
 export type Migrations = Record<string, Migration>;
 
+/** A module's (or a platform part's) migrations, under the name of their owner. */
+export interface OwnedMigrations {
+  owner: string;
+  migrations: Migrations;
+}
+
+const NAME = /^\d{8}-\d{2}-[a-z0-9]+(-[a-z0-9]+)*$/;
+
+/**
+ * Every owner's migrations in one set. A name must read `YYYYMMDD-NN-…-<owner>-what` (the owner's name is one
+ * of its words) and may be used once: a collision would silently drop one migration, so it fails naming both.
+ */
+export function gatherMigrations(sets: OwnedMigrations[]): Migrations {
+  const owners = new Map<string, string>();
+  const problems: string[] = [];
+  for (const { owner, migrations } of sets) {
+    for (const name of Object.keys(migrations)) {
+      if (!NAME.test(name) || !name.split('-').slice(2).includes(owner)) {
+        problems.push(`migration "${name}" of ${owner}: name it YYYYMMDD-NN-${owner}-what`);
+      }
+      const other = owners.get(name);
+      if (other) problems.push(`migration "${name}" is declared by both ${other} and ${owner}`);
+      owners.set(name, owner);
+    }
+  }
+  if (problems.length > 0) throw new Error(`migrations:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  return Object.fromEntries(sets.flatMap((s) => Object.entries(s.migrations)));
+}
+
 /**
  * Brings the schema to the latest version. Migration names are `YYYYMMDD-NN-module-what`, so the order is
  * by date across modules; on PostgreSQL Kysely holds an advisory lock, so nodes starting together are safe.

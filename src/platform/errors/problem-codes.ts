@@ -1,10 +1,47 @@
 /**
  * The registry of every error CityHub returns. Each code is stable (clients branch on it), has an HTTP status
- * and an English and a Chinese title. docs/errors.md lists them all; a test fails when one is undocumented.
- * Modules add their own codes here, grouped under their prefix.
+ * and an English and a Chinese title. The platform's codes are here; each module declares its own in its
+ * `problems.ts` with `defineProblems` and adds them to `ProblemCodes` (declaration merging), so a service
+ * names only codes that exist. docs/errors.md lists them all; a test fails when one is undocumented.
  */
-export const problemCodes = {
-  // platform
+export interface ProblemEntry {
+  status: number;
+  title: string;
+  zh: string;
+}
+
+/** Every registered code → its entry; modules extend it with `declare module` (see `defineProblems`). */
+// eslint-disable-next-line @typescript-eslint/no-empty-interface
+export interface ProblemCodes extends PlatformProblemCodes {}
+
+export type ProblemCode = keyof ProblemCodes;
+
+const registry = new Map<string, ProblemEntry>();
+
+/**
+ * Registers a set of problem codes; a code registered twice with another meaning fails at once (two modules
+ * must not share a code). Returns the set, so a module can also list it in its definition.
+ *
+ * @example export const hotlineProblems = defineProblems({ HOTLINE_TICKET_NOT_FOUND: { status: 404, title: 'Ticket not found', zh: '工单不存在' } });
+ */
+export function defineProblems<const T extends Record<string, ProblemEntry>>(codes: T): T {
+  for (const [code, entry] of Object.entries(codes)) {
+    const known = registry.get(code);
+    if (known && known !== entry && JSON.stringify(known) !== JSON.stringify(entry)) {
+      throw new Error(`problem code ${code} is declared twice with different meanings`);
+    }
+    registry.set(code, entry);
+  }
+  return codes;
+}
+
+/** The entry of a registered code, or undefined (a code no loaded module declared). */
+export const problemEntry = (code: string): ProblemEntry | undefined => registry.get(code);
+
+/** Every registered code, for docs/errors.md and its test. */
+export const registeredProblems = (): ReadonlyMap<string, ProblemEntry> => registry;
+
+export const platformProblems = defineProblems({
   BAD_REQUEST: { status: 400, title: 'Bad request', zh: '请求有误' },
   VALIDATION_FAILED: { status: 400, title: 'Request validation failed', zh: '请求参数校验失败' },
   MALFORMED_JSON: { status: 400, title: 'Malformed JSON body', zh: '请求体不是合法的 JSON' },
@@ -31,70 +68,6 @@ export const problemCodes = {
   // ledger
   LEDGER_ENTRY_NOT_FOUND: { status: 404, title: 'Ledger entry not found', zh: '存证记录不存在' },
   LEDGER_BAD_RANGE: { status: 400, title: 'Invalid tree sizes for a proof', zh: '证明区间无效' },
-  // hotline (tickets, workflow, routing)
-  HOTLINE_TICKET_NOT_FOUND: { status: 404, title: 'Ticket not found', zh: '工单不存在' },
-  HOTLINE_TRACK_RATE_LIMITED: { status: 429, title: 'Too many ticket lookups that found nothing; try again later', zh: '查询失败次数过多，请稍后再试' },
-  HOTLINE_TRANSITION_NOT_ALLOWED: { status: 409, title: 'This ticket action is not allowed now', zh: '当前状态或身份不允许此工单操作' },
-  HOTLINE_NO_UNIT: { status: 409, title: 'No handling unit for this ticket; choose one', zh: '未匹配到承办单位，请指定' },
-  HOTLINE_UNIT_NOT_FOUND: { status: 404, title: 'Handling unit not found', zh: '承办单位不存在' },
-  HOTLINE_MERGE_INVALID: { status: 409, title: 'These tickets cannot be merged', zh: '工单无法合并' },
-  HOTLINE_AREA_NOT_FOUND: { status: 404, title: 'Area not found', zh: '区域不存在' },
-  HOTLINE_AREA_EXISTS: { status: 409, title: 'An area with this name already exists there', zh: '同级区域名称已存在' },
-  HOTLINE_CATEGORY_NOT_FOUND: { status: 404, title: 'Category not found', zh: '诉求分类不存在' },
-  HOTLINE_CATEGORY_EXISTS: { status: 409, title: 'This category already exists', zh: '诉求分类已存在' },
-  HOTLINE_RULE_NOT_FOUND: { status: 404, title: 'Routing rule not found', zh: '派单规则不存在' },
-  // context layer (NGSI-LD); the problem's `type` is the NGSI-LD error type URI
-  CONTEXT_INVALID_REQUEST: { status: 400, title: 'Invalid NGSI-LD request', zh: 'NGSI-LD 请求无效' },
-  CONTEXT_BAD_REQUEST_DATA: { status: 400, title: 'Bad NGSI-LD request data', zh: 'NGSI-LD 请求数据有误' },
-  CONTEXT_ALREADY_EXISTS: { status: 409, title: 'Entity or subscription already exists', zh: '实体或订阅已存在' },
-  CONTEXT_OPERATION_NOT_SUPPORTED: { status: 422, title: 'Operation not supported', zh: '不支持该操作' },
-  CONTEXT_RESOURCE_NOT_FOUND: { status: 404, title: 'NGSI-LD resource not found', zh: '实体、属性或订阅不存在' },
-  CONTEXT_INTERNAL_ERROR: { status: 500, title: 'Context broker internal error', zh: '数据底座内部错误' },
-  CONTEXT_TOO_COMPLEX_QUERY: { status: 403, title: 'Query too complex', zh: '查询过于复杂' },
-  CONTEXT_TOO_MANY_RESULTS: { status: 403, title: 'Too many results requested', zh: '请求的结果数过多' },
-  CONTEXT_LD_CONTEXT_NOT_AVAILABLE: { status: 503, title: 'JSON-LD @context not available', zh: '无法获取 JSON-LD @context' },
-  CONTEXT_NO_MULTI_TENANT_SUPPORT: { status: 501, title: 'Multi-tenancy not supported', zh: '不支持多租户' },
-  CONTEXT_NONEXISTENT_TENANT: { status: 404, title: 'Tenant does not exist', zh: '租户不存在' },
-  CONTEXT_TOO_MANY_ENTITIES: { status: 413, title: 'Too many entities in one batch', zh: '批量操作的实体数超过上限' },
-  CONTEXT_UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported NGSI-LD content type', zh: '不支持的 NGSI-LD 内容类型' },
-  CONTEXT_NOT_ACCEPTABLE: { status: 406, title: 'Cannot produce the requested NGSI-LD format', zh: '无法提供所请求的 NGSI-LD 格式' },
-  CONTEXT_FORBIDDEN: { status: 403, title: 'Entity type or attribute not allowed for your organisation', zh: '本机构无权访问该实体类型或属性' },
-  // hotline: Open311 GeoReport v2 (rendered as Open311 errors under /open311/v2) and import
-  HOTLINE_OPEN311_API_KEY: { status: 403, title: 'Missing or invalid api_key, or the key may not file requests', zh: 'api_key 缺失、无效或无权提交诉求' },
-  HOTLINE_OPEN311_BAD_ARGUMENT: { status: 400, title: 'Invalid or missing Open311 argument', zh: 'Open311 参数缺失或无效' },
-  HOTLINE_OPEN311_SERVICE_NOT_FOUND: { status: 404, title: 'service_code not found', zh: '服务类型（诉求分类）不存在' },
-  HOTLINE_OPEN311_REQUEST_NOT_FOUND: { status: 404, title: 'service_request_id not found', zh: '诉求不存在' },
-  HOTLINE_OPEN311_TOKEN_NOT_FOUND: { status: 404, title: 'Token not found', zh: '凭证不存在' },
-  HOTLINE_OPEN311_JURISDICTION_NOT_FOUND: { status: 404, title: 'jurisdiction_id not found', zh: '辖区不存在' },
-  HOTLINE_IMPORT_MAPPING_INVALID: { status: 400, title: 'Invalid import mapping', zh: '导入映射文件有误' },
-  // hotline intelligence: classifier models and labels
-  HOTLINE_INTEL_MODEL_NOT_FOUND: { status: 404, title: 'Classifier model version not found', zh: '分类模型版本不存在' },
-  HOTLINE_INTEL_MODEL_FORMAT: { status: 409, title: 'Classifier model stored in a format this release cannot read', zh: '分类模型格式与当前版本不兼容' },
-  HOTLINE_INTEL_TRAINING_RUNNING: { status: 409, title: 'A classifier training is already running', zh: '已有分类模型训练正在进行' },
-  HOTLINE_INTEL_TOO_FEW_EXAMPLES: { status: 422, title: 'Too few categorised tickets to train a classifier', zh: '已分类工单过少，无法训练分类模型' },
-  HOTLINE_INTEL_JOB_NOT_FOUND: { status: 404, title: 'Training job not found', zh: '训练任务不存在' },
-  HOTLINE_INTEL_WORD_NOT_FOUND: { status: 404, title: 'Word not in the user dictionary', zh: '用户词典中没有该词' },
-  // catalog and sharing
-  CATALOG_DATASET_NOT_FOUND: { status: 404, title: 'Dataset not found', zh: '数据资源不存在' },
-  CATALOG_IDENTIFIER_TAKEN: { status: 409, title: 'Dataset identifier already used', zh: '数据资源标识已被使用' },
-  CATALOG_NOT_OWNER: { status: 403, title: 'Not the owner of this dataset', zh: '非该数据资源的提供单位' },
-  CATALOG_SHARE_BASIS_REQUIRED: { status: 400, title: 'A dataset not shared needs its legal basis', zh: '不予共享的数据资源须注明依据' },
-  CATALOG_ROWS_INVALID: { status: 422, title: 'Rows do not match the dataset schema; nothing was loaded', zh: '数据不符合数据结构，未导入' },
-  CATALOG_UPLOAD_UNREADABLE: { status: 400, title: 'The uploaded file cannot be read', zh: '上传的文件无法读取' },
-  SHARE_NO_ORGANISATION: { status: 403, title: 'Sharing needs an organisation', zh: '共享申请须以单位名义提出' },
-  SHARE_NOT_SHARED: { status: 409, title: 'This dataset is not shared', zh: '该数据资源不予共享' },
-  SHARE_REQUEST_NOT_FOUND: { status: 404, title: 'Sharing request not found', zh: '共享申请不存在' },
-  SHARE_REQUEST_DECIDED: { status: 409, title: 'The request is already decided', zh: '该申请已办理' },
-  SHARE_REASON_REQUIRED: { status: 400, title: 'A refusal needs a reason', zh: '拒绝须说明理由' },
-  SHARE_GRANT_NOT_FOUND: { status: 404, title: 'Grant not found', zh: '授权不存在' },
-  SHARE_GRANT_REVOKED: { status: 403, title: 'The grant is revoked', zh: '授权已撤销' },
-  SHARE_GRANT_EXPIRED: { status: 403, title: 'The grant has expired', zh: '授权已过期' },
-  SHARE_NO_GRANT: { status: 403, title: 'No grant for this dataset', zh: '无该数据资源的共享授权' },
-  SHARE_AGGREGATE_ONLY: { status: 403, title: 'The grant allows aggregates only', zh: '授权仅限统计查询' },
-  SHARE_FIELD_NOT_GRANTED: { status: 403, title: 'A requested field is not granted', zh: '所请求的字段未获授权' },
-  SHARE_AGGREGATE_NOT_SUMMABLE: { status: 400, title: 'Sums need an unmasked numeric field', zh: '仅可对未脱敏的数值字段求和' },
-  SHARE_RATE_LIMITED: { status: 429, title: 'Too many calls for this grant', zh: '该授权调用过于频繁' },
-  SHARE_QUOTA_EXCEEDED: { status: 429, title: 'The grant\'s daily quota is used up', zh: '该授权当日额度已用尽' },
-} as const satisfies Record<string, { status: number; title: string; zh: string }>;
+});
 
-export type ProblemCode = keyof typeof problemCodes;
+type PlatformProblemCodes = typeof platformProblems;

@@ -1,4 +1,5 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { App } from './server.js';
+import type { FastifyRequest } from 'fastify';
 import { Problem } from '../errors/problem.js';
 import { assertCan, type Permission } from '../auth/permissions.js';
 import { anonymous, type Actor } from '../auth/roles.js';
@@ -34,7 +35,7 @@ const bearer = (request: FastifyRequest): string | undefined => {
  * The gate every route passes: find who is asking (session cookie or API key), then check the route's declared
  * access. A route that declares nothing is refused (deny by default), so a forgotten declaration fails closed.
  */
-export function registerAccessControl(app: FastifyInstance, resolver: ActorResolver): void {
+export function registerAccessControl(app: App, resolver: ActorResolver): void {
   app.decorateRequest('actor', null as unknown as Actor);
   app.addHook('onRequest', async (request) => {
     request.actor = anonymous;

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { App } from './server.js';
 import type { PoolLike } from '../db/database.js';
 
 const buckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -57,7 +57,7 @@ export class HttpMetrics {
   }
 
   /** Times every request; the route is the registered pattern, so ids do not explode the label set. */
-  register(app: FastifyInstance): void {
+  register(app: App): void {
     app.addHook('onResponse', async (request, reply) => {
       const route = request.routeOptions.url ?? 'unmatched';
       this.observe(request.method, route, reply.statusCode, reply.elapsedTime / 1000);

@@ -1,18 +1,46 @@
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { App } from './server.js';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { Problem, isProblem, type FieldError } from '../errors/problem.js';
 
 const PROBLEM_TYPE = 'application/problem+json; charset=utf-8';
 
-export const sendProblem = (reply: FastifyReply, request: FastifyRequest, problem: Problem): FastifyReply => {
-  for (const [name, value] of Object.entries(problem.headers ?? {})) reply.header(name, value);
-  return reply.code(problem.status).type(PROBLEM_TYPE).send(problem.toJSON(request.url.split('?')[0]));
+/** Where a request carries its parts, as the one spelling of field pointers clients see. */
+const PARTS: Record<string, string> = { body: 'body', querystring: 'query', query: 'query', params: 'params', headers: 'headers' };
+
+const schemaProperties = (request: FastifyRequest, part: string): Record<string, unknown> | undefined => {
+  const schema = request.routeOptions?.schema as Record<string, { properties?: Record<string, unknown> } | undefined> | undefined;
+  return schema?.[part]?.properties;
 };
 
-/** Fastify's validation errors as JSON Pointers into the request: `/body/title`, `/query/limit`. */
+/**
+ * A field as a JSON Pointer into the request. A service names a field of its input (`title`, `items/0/name`):
+ * it lives where the route's schema declares it (body, query or path), else in the query of a read and the
+ * body of a write. A pointer already rooted in a part keeps it, spelled the one way (`/querystring/` → `/query/`).
+ */
+export const fieldPointer = (request: FastifyRequest, field: string): string => {
+  const rooted = /^\/(body|querystring|query|params|headers)(\/.*)?$/.exec(field);
+  if (rooted) return `/${PARTS[rooted[1]]}${rooted[2] ?? ''}`;
+  const path = field.replace(/^\//, '').replaceAll('.', '/');
+  const first = path.split('/')[0];
+  const part =
+    (['params', 'querystring', 'body'] as const).find((p) => schemaProperties(request, p)?.[first] !== undefined) ??
+    (['GET', 'HEAD', 'DELETE'].includes(request.method) ? 'querystring' : 'body');
+  return `/${PARTS[part]}/${path}`;
+};
+
+export const sendProblem = (reply: FastifyReply, request: FastifyRequest, problem: Problem): FastifyReply => {
+  for (const [name, value] of Object.entries(problem.headers ?? {})) reply.header(name, value);
+  if (problem.retryAfterSeconds !== undefined) reply.header('retry-after', String(Math.max(1, Math.ceil(problem.retryAfterSeconds))));
+  const body = problem.toJSON(request.url.split('?')[0]);
+  if (problem.errors) body.errors = problem.errors.map((e) => ({ ...e, field: fieldPointer(request, e.field) }));
+  return reply.code(problem.status).type(PROBLEM_TYPE).send(body);
+};
+
+/** Fastify's validation errors as fields rooted in their part (`/body/title`, `/query/limit`). */
 const fieldErrors = (error: FastifyError): FieldError[] =>
   (error.validation ?? []).map((v) => {
     const missing = (v.params as { missingProperty?: string }).missingProperty;
-    const base = `/${error.validationContext ?? 'body'}${v.instancePath}`;
+    const base = `/${PARTS[error.validationContext ?? 'body'] ?? 'body'}${v.instancePath}`;
     return { field: missing ? `${base}/${missing}` : base, message: v.message ?? 'invalid' };
   });
 
@@ -44,7 +72,7 @@ export const toProblem = (error: FastifyError): Problem => {
 };
 
 /** One door for errors: RFC 9457 problem+json, and never a stack trace to the client. */
-export function registerProblemHandler(app: FastifyInstance): void {
+export function registerProblemHandler(app: App): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const problem = toProblem(error);
     if (problem.status >= 500) {

@@ -1,6 +1,6 @@
+import type { App } from './server.js';
 import { Ajv, type Options } from 'ajv';
 import addFormats from 'ajv-formats';
-import type { FastifyInstance } from 'fastify';
 
 const base: Options = { removeAdditional: false, useDefaults: true, allErrors: true, strict: false };
 
@@ -14,7 +14,7 @@ const make = (coerceTypes: Options['coerceTypes']): Ajv => {
  * Query strings, params and headers are text, so they are coerced to the schema's types; JSON bodies are typed
  * already and are validated strictly, so `"roles": "admin"` is a 400, not silently `["admin"]`.
  */
-export function registerValidators(app: FastifyInstance): void {
+export function registerValidators(app: App): void {
   const strict = make(false);
   const coercing = make('array');
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(schema));

@@ -4,7 +4,7 @@
  * must be idempotent, so every CityHub node may run it against the same PostgreSQL without coordination: two
  * nodes racing set the same flags to the same values.
  *
- * @example const job = new PeriodicJob(() => hotline.refreshDeadlines(clock()), 60); job.start();
+ * @example const job = new PeriodicJob(() => tickets.refreshDeadlines(clock()), 60, (err) => log.error({ err }, "deadlines failed")); job.start();
  */
 export class PeriodicJob {
   private timer: NodeJS.Timeout | undefined;
@@ -13,7 +13,8 @@ export class PeriodicJob {
   constructor(
     private readonly work: () => Promise<unknown>,
     private readonly intervalSeconds: number,
-    private readonly onError: (err: unknown) => void = () => {},
+    /** Where a failed run is reported (a job's error must never vanish). */
+    private readonly onError: (err: unknown) => void,
   ) {}
 
   start(): void {

@@ -1,0 +1,22 @@
+import { defineProblems } from '../platform/errors/problem-codes.js';
+
+/** The hotline's problem codes: tickets, workflow, routing and reference data, and the history import. */
+export const hotlineProblems = defineProblems({
+  HOTLINE_TICKET_NOT_FOUND: { status: 404, title: 'Ticket not found', zh: '工单不存在' },
+  HOTLINE_TRACK_RATE_LIMITED: { status: 429, title: 'Too many ticket lookups that found nothing; try again later', zh: '查询失败次数过多，请稍后再试' },
+  HOTLINE_TRANSITION_NOT_ALLOWED: { status: 409, title: 'This ticket action is not allowed now', zh: '当前状态或身份不允许此工单操作' },
+  HOTLINE_NO_UNIT: { status: 409, title: 'No handling unit for this ticket; choose one', zh: '未匹配到承办单位，请指定' },
+  HOTLINE_UNIT_NOT_FOUND: { status: 404, title: 'Handling unit not found', zh: '承办单位不存在' },
+  HOTLINE_MERGE_INVALID: { status: 409, title: 'These tickets cannot be merged', zh: '工单无法合并' },
+  HOTLINE_AREA_NOT_FOUND: { status: 404, title: 'Area not found', zh: '区域不存在' },
+  HOTLINE_AREA_EXISTS: { status: 409, title: 'An area with this name already exists there', zh: '同级区域名称已存在' },
+  HOTLINE_CATEGORY_NOT_FOUND: { status: 404, title: 'Category not found', zh: '诉求分类不存在' },
+  HOTLINE_CATEGORY_EXISTS: { status: 409, title: 'This category already exists', zh: '诉求分类已存在' },
+  HOTLINE_RULE_NOT_FOUND: { status: 404, title: 'Routing rule not found', zh: '派单规则不存在' },
+  HOTLINE_IMPORT_MAPPING_INVALID: { status: 400, title: 'Invalid import mapping', zh: '导入映射文件有误' },
+});
+
+declare module '../platform/errors/problem-codes.js' {
+  interface ProblemCodes extends Codes {}
+}
+type Codes = typeof hotlineProblems;
