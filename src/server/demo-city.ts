@@ -1,5 +1,4 @@
-import type { Actor, Role } from '../platform/auth/roles.js';
-import { roles } from '../platform/auth/roles.js';
+import { roles, systemActor, type Actor, type Role } from '../platform/auth/roles.js';
 import type { CityHub } from './app.js';
 import { seedCatalogDemo } from '../catalog/index.js';
 import { seedHotlineDemo } from '../hotline/demo-seed.js';
@@ -9,7 +8,7 @@ import { seedContextDemo } from '../context/index.js';
 /** The password every demo user has (docs/demo.md); the demo is for trying CityHub, never for production. */
 export const DEMO_PASSWORD = 'CityHub@2026';
 
-const system: Actor = { kind: 'anonymous', id: 'demo-seed', username: 'demo-seed', roles: ['admin'] };
+const system = systemActor('demo-seed');
 
 /** The generated city: names are invented, not taken from any real place. */
 export const demoCityPlan = {
@@ -50,7 +49,8 @@ const demoUserOrg: Record<Role, string> = {
   leader: '云川市人民政府',
   dept_data_owner: '市住房和城乡建设局',
   data_admin: '市数据局',
-  operator: demoCityPlan.operator,
+  market_operator: demoCityPlan.operator,
+  ops: '市数据局',
   admin: '市数据局',
 };
 

@@ -1,44 +1,8 @@
 import { Type } from 'typebox';
-import type { FastifyInstance } from 'fastify';
+import type { RoutePlugin } from '../http/server.js';
 import { SESSION_COOKIE } from '../http/access.js';
-import { roles } from './roles.js';
 import type { AuthService } from './service.js';
-
-const RoleSchema = Type.Enum([...roles]);
-const Uuid = Type.String({ format: 'uuid' });
-const OrgView = Type.Object({
-  id: Type.String(),
-  name: Type.String(),
-  kind: Type.String(),
-  creditCode: Type.Union([Type.String(), Type.Null()]),
-  parentId: Type.Union([Type.String(), Type.Null()]),
-});
-const UserView = Type.Object({
-  id: Type.String(),
-  username: Type.String(),
-  displayName: Type.String(),
-  orgId: Type.Union([Type.String(), Type.Null()]),
-  roles: Type.Array(Type.String()),
-  disabled: Type.Boolean(),
-});
-const MeView = Type.Object({
-  kind: Type.String(),
-  id: Type.Union([Type.String(), Type.Null()]),
-  username: Type.Union([Type.String(), Type.Null()]),
-  displayName: Type.Union([Type.String(), Type.Null()]),
-  roles: Type.Array(Type.String()),
-  org: Type.Union([Type.Object({ id: Type.String(), name: Type.String(), kind: Type.String() }), Type.Null()]),
-});
-const KeyView = Type.Object({
-  id: Type.String(),
-  name: Type.String(),
-  prefix: Type.String(),
-  orgId: Type.Union([Type.String(), Type.Null()]),
-  roles: Type.Array(Type.String()),
-  createdAt: Type.String(),
-  revokedAt: Type.Union([Type.String(), Type.Null()]),
-  lastUsedAt: Type.Union([Type.String(), Type.Null()]),
-});
+import { IdParams, KeyView, LoginBody, MeView, NewKey, NewKeyView, NewOrg, NewUser, OrgView, UserPatch, UserView } from './schemas.js';
 
 const orgView = (o: { id: string; name: string; kind: string; credit_code: string | null; parent_id: string | null }) => ({
   id: o.id, name: o.name, kind: o.kind, creditCode: o.credit_code, parentId: o.parent_id,
@@ -49,7 +13,7 @@ const userView = (u: { id: string; username: string; display_name: string; org_i
 const iso = (d: Date | string | null): string | null => (d === null ? null : new Date(d).toISOString());
 
 /** Login, sessions, organisations, users and API keys under /api. */
-export async function authRoutes(app: FastifyInstance, opts: { auth: AuthService; secureCookies: boolean }) {
+export const authRoutes: RoutePlugin<{ auth: AuthService; secureCookies: boolean }> = async (app, opts) => {
   const { auth } = opts;
 
   app.post('/auth/login', {
@@ -57,11 +21,11 @@ export async function authRoutes(app: FastifyInstance, opts: { auth: AuthService
     schema: {
       tags: ['identity'],
       summary: 'Log in with username and password (sets an httpOnly session cookie)',
-      body: Type.Object({ username: Type.String({ minLength: 1, maxLength: 100 }), password: Type.String({ minLength: 1, maxLength: 200 }) }),
+      body: LoginBody,
       response: { 200: MeView },
     },
   }, async (request, reply) => {
-    const { username, password } = request.body as { username: string; password: string };
+    const { username, password } = request.body;
     const session = await auth.login(username, password, request.ip);
     reply.setCookie(SESSION_COOKIE, session.token, {
       httpOnly: true, sameSite: 'lax', path: '/', secure: opts.secureCookies, expires: session.expiresAt,
@@ -76,7 +40,7 @@ export async function authRoutes(app: FastifyInstance, opts: { auth: AuthService
     const token = request.cookies[SESSION_COOKIE];
     if (token) await auth.logout(token);
     reply.clearCookie(SESSION_COOKIE, { path: '/' });
-    return reply.code(204).send();
+    return reply.code(204).send(null);
   });
 
   app.get('/auth/me', {
@@ -93,15 +57,10 @@ export async function authRoutes(app: FastifyInstance, opts: { auth: AuthService
     config: { access: 'auth.org.manage' },
     schema: {
       tags: ['identity'],
-      body: Type.Object({
-        name: Type.String({ minLength: 1, maxLength: 200 }),
-        kind: Type.Enum(['department', 'district', 'street', 'government', 'operator', 'enterprise', 'other']),
-        creditCode: Type.Optional(Type.String({ minLength: 18, maxLength: 18 })),
-        parentId: Type.Optional(Uuid),
-      }),
+      body: NewOrg,
       response: { 201: OrgView },
     },
-  }, async (request, reply) => reply.code(201).send(orgView(await auth.createOrg(request.actor, request.body as never))));
+  }, async (request, reply) => reply.code(201).send(orgView(await auth.createOrg(request.actor, request.body))));
 
   app.get('/users', {
     config: { access: 'auth.user.read' },
@@ -112,32 +71,22 @@ export async function authRoutes(app: FastifyInstance, opts: { auth: AuthService
     config: { access: 'auth.user.manage' },
     schema: {
       tags: ['identity'],
-      body: Type.Object({
-        username: Type.String({ minLength: 2, maxLength: 64, pattern: '^[A-Za-z0-9_.-]+$' }),
-        password: Type.String({ minLength: 8, maxLength: 200 }),
-        displayName: Type.Optional(Type.String({ maxLength: 100 })),
-        orgId: Type.Optional(Uuid),
-        roles: Type.Array(RoleSchema, { minItems: 1, uniqueItems: true }),
-      }),
+      body: NewUser,
       response: { 201: UserView },
     },
-  }, async (request, reply) => reply.code(201).send(userView(await auth.createUser(request.actor, request.body as never))));
+  }, async (request, reply) => reply.code(201).send(userView(await auth.createUser(request.actor, request.body))));
 
   app.patch('/users/:id', {
     config: { access: 'auth.user.manage' },
     schema: {
       tags: ['identity'],
-      params: Type.Object({ id: Uuid }),
-      body: Type.Object({
-        roles: Type.Optional(Type.Array(RoleSchema, { uniqueItems: true })),
-        orgId: Type.Optional(Type.Union([Uuid, Type.Null()])),
-        disabled: Type.Optional(Type.Boolean()),
-      }),
+      params: IdParams,
+      body: UserPatch,
       response: { 200: UserView },
     },
   }, async (request) => {
-    const { id } = request.params as { id: string };
-    return userView(await auth.updateUser(request.actor, id, request.body as never));
+    const { id } = request.params;
+    return userView(await auth.updateUser(request.actor, id, request.body));
   });
 
   app.get('/keys', {
@@ -154,22 +103,18 @@ export async function authRoutes(app: FastifyInstance, opts: { auth: AuthService
     schema: {
       tags: ['identity'],
       summary: 'Create an API key; the key is shown once',
-      body: Type.Object({
-        name: Type.String({ minLength: 1, maxLength: 100 }),
-        orgId: Type.Optional(Uuid),
-        roles: Type.Array(RoleSchema, { minItems: 1, uniqueItems: true }),
-      }),
+      body: NewKey,
       response: {
-        201: Type.Object({ id: Type.String(), key: Type.String(), prefix: Type.String(), name: Type.String(), roles: Type.Array(Type.String()), orgId: Type.Union([Type.String(), Type.Null()]) }),
+        201: NewKeyView,
       },
     },
-  }, async (request, reply) => reply.code(201).send(await auth.createApiKey(request.actor, request.body as never)));
+  }, async (request, reply) => reply.code(201).send(await auth.createApiKey(request.actor, request.body)));
 
   app.delete('/keys/:id', {
     config: { access: 'auth.key.manage' },
-    schema: { tags: ['identity'], params: Type.Object({ id: Uuid }), response: { 204: Type.Null() } },
+    schema: { tags: ['identity'], params: IdParams, response: { 204: Type.Null() } },
   }, async (request, reply) => {
-    await auth.revokeApiKey(request.actor, (request.params as { id: string }).id);
-    return reply.code(204).send();
+    await auth.revokeApiKey(request.actor, request.params.id);
+    return reply.code(204).send(null);
   });
-}
+};

@@ -8,6 +8,7 @@ import { hashPassword, verifyPassword } from './password.js';
 import { FailureThrottle } from '../throttle/failure-throttle.js';
 import { isRole, type Actor, type Role } from './roles.js';
 import * as store from './store.js';
+import type { NewKey, NewOrg, NewUser, UserPatch } from './schemas.js';
 
 export interface AuthSettings {
   sessionTtlHours: number;
@@ -15,20 +16,7 @@ export interface AuthSettings {
   loginWindowSeconds: number;
 }
 
-export interface NewOrg {
-  name: string;
-  kind: string;
-  creditCode?: string | null;
-  parentId?: string | null;
-}
-
-export interface NewUser {
-  username: string;
-  password: string;
-  displayName?: string;
-  orgId?: string | null;
-  roles: Role[];
-}
+export type { NewOrg, NewUser } from './schemas.js';
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
@@ -48,7 +36,7 @@ const toRoles = (values: string[]): Role[] => values.filter(isRole);
 const validatePassword = (password: string): void => {
   if (password.length < 8) {
     throw new Problem('AUTH_WEAK_PASSWORD', {
-      errors: [{ field: '/body/password', message: 'at least 8 characters / 至少 8 个字符' }],
+      errors: [{ field: 'password', message: 'at least 8 characters / 至少 8 个字符' }],
     });
   }
 };
@@ -72,7 +60,7 @@ export class AuthService {
     const keys = [`u:${username}`, `a:${clientAddress}`];
     const wait = await this.throttle.retryAfter(keys, now);
     if (wait > 0) {
-      throw new Problem('AUTH_LOGIN_RATE_LIMITED', { detail: `try again in ${wait} s`, headers: { 'retry-after': String(wait) } });
+      throw new Problem('AUTH_LOGIN_RATE_LIMITED', { detail: `try again in ${wait} s`, retryAfterSeconds: wait });
     }
     const user = await store.findUserByUsername(this.db, username);
     const ok = !!user && !user.disabled && (await verifyPassword(password, user.password_hash));
@@ -140,11 +128,11 @@ export class AuthService {
   async insertOrg(actor: Actor, input: NewOrg) {
     if (input.creditCode && !validCreditCode(input.creditCode)) {
       throw new Problem('VALIDATION_FAILED', {
-        errors: [{ field: '/body/creditCode', message: 'not a valid 统一社会信用代码 (check character wrong?)' }],
+        errors: [{ field: 'creditCode', message: 'not a valid 统一社会信用代码 (check character wrong?)' }],
       });
     }
     if (input.parentId && !(await store.findOrg(this.db, input.parentId))) {
-      throw new Problem('AUTH_ORG_NOT_FOUND', { errors: [{ field: '/body/parentId', message: 'no such organisation' }] });
+      throw new Problem('AUTH_ORG_NOT_FOUND', { errors: [{ field: 'parentId', message: 'no such organisation' }] });
     }
     return this.db.transaction().execute(async (trx) => {
       const org = await store.insertOrg(trx, {
@@ -172,10 +160,10 @@ export class AuthService {
   async insertUser(actor: Actor, input: NewUser) {
     validatePassword(input.password);
     if (await store.findUserByUsername(this.db, input.username)) {
-      throw new Problem('AUTH_USERNAME_TAKEN', { errors: [{ field: '/body/username', message: 'already exists' }] });
+      throw new Problem('AUTH_USERNAME_TAKEN', { errors: [{ field: 'username', message: 'already exists' }] });
     }
     if (input.orgId && !(await store.findOrg(this.db, input.orgId))) {
-      throw new Problem('AUTH_ORG_NOT_FOUND', { errors: [{ field: '/body/orgId', message: 'no such organisation' }] });
+      throw new Problem('AUTH_ORG_NOT_FOUND', { errors: [{ field: 'orgId', message: 'no such organisation' }] });
     }
     const passwordHash = await hashPassword(input.password);
     return this.db.transaction().execute(async (trx) => {
@@ -197,7 +185,7 @@ export class AuthService {
   }
 
   /** Changes a user's roles or organisation (a permission change, so ledgered). */
-  async updateUser(actor: Actor, id: string, patch: { roles?: Role[]; orgId?: string | null; disabled?: boolean }) {
+  async updateUser(actor: Actor, id: string, patch: UserPatch) {
     assertCan(actor, 'auth.user.manage');
     return this.db.transaction().execute(async (trx) => {
       const user = await store.updateUser(trx, id, {
@@ -216,10 +204,10 @@ export class AuthService {
   }
 
   /** Makes an API key; the key is returned once and only its hash is kept. */
-  async createApiKey(actor: Actor, input: { name: string; orgId?: string | null; roles: Role[] }) {
+  async createApiKey(actor: Actor, input: NewKey) {
     assertCan(actor, 'auth.key.manage');
     if (input.orgId && !(await store.findOrg(this.db, input.orgId))) {
-      throw new Problem('AUTH_ORG_NOT_FOUND', { errors: [{ field: '/body/orgId', message: 'no such organisation' }] });
+      throw new Problem('AUTH_ORG_NOT_FOUND', { errors: [{ field: 'orgId', message: 'no such organisation' }] });
     }
     const key = `chk_${randomBytes(24).toString('base64url')}`;
     return this.db.transaction().execute(async (trx) => {

@@ -62,6 +62,7 @@ export class NatsEventBus implements EventBus {
       void bus.read().catch((err: unknown) => onError('events from other nodes no longer arrive (polling only)', err));
       return bus;
     } catch (err) {
+      // The connection is abandoned either way; the error worth reporting is the one thrown below.
       await nc.close().catch(() => {});
       throw new Error(`NATS JetStream at ${options.url} (stream ${options.stream}): ${(err as Error).message}`);
     }
@@ -79,6 +80,7 @@ export class NatsEventBus implements EventBus {
 
   async close(): Promise<void> {
     this.closing = true;
+    // Shutting down: a connection already lost has nothing left to close or drain.
     await this.messages.close().catch(() => {});
     await this.nc.drain().catch(() => {});
     await this.local.close();

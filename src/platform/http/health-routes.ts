@@ -1,11 +1,11 @@
 import { sql } from 'kysely';
 import { Type } from 'typebox';
-import type { FastifyInstance } from 'fastify';
+import type { RoutePlugin } from './server.js';
 import type { DatabaseHandle } from '../db/database.js';
 import type { HttpMetrics } from './metrics.js';
 
 /** Liveness, readiness (database reachable), Prometheus metrics (operators) and the OpenAPI document. */
-export async function healthRoutes(app: FastifyInstance, opts: { database: DatabaseHandle; metrics: HttpMetrics }) {
+export const healthRoutes: RoutePlugin<{ database: DatabaseHandle; metrics: HttpMetrics }> = async (app, opts) => {
   app.get('/healthz', {
     config: { access: 'public' },
     schema: { hide: true, response: { 200: Type.Object({ status: Type.String() }) } },
@@ -36,4 +36,4 @@ export async function healthRoutes(app: FastifyInstance, opts: { database: Datab
   );
 
   app.get('/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger());
-}
+};

@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RawReplyDefaultExpression, type RawRequestDefaultExpression, type RawServerDefault } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyPluginOptions, type FastifyInstance, type RawReplyDefaultExpression, type RawRequestDefaultExpression, type RawServerDefault } from 'fastify';
 import type { Logger } from 'pino';
 import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
@@ -19,7 +19,7 @@ export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression,
  *
  * @example export const ticketRoutes = (tickets: TicketService): RoutePlugin => async (app) => { app.get('/tickets', { schema }, …) };
  */
-export type RoutePlugin = FastifyPluginAsyncTypebox;
+export type RoutePlugin<Options extends FastifyPluginOptions = Record<never, never>> = FastifyPluginAsyncTypebox<Options>;
 
 export interface HttpServerOptions {
   config: Pick<Config, 'bodyLimit' | 'logLevel'>;

@@ -1,6 +1,5 @@
 import { Type } from 'typebox';
-import type { FastifyInstance } from 'fastify';
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { RoutePlugin } from '../http/server.js';
 import type { LedgerService } from './service.js';
 
 const Hex = Type.String({ pattern: '^[0-9a-f]{64}$', description: 'SHA-256, hex' });
@@ -61,12 +60,11 @@ const PublicKeyView = Type.Object({
 const TreeIndex = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
 
 /** The audit ledger's read API, under /api/ledger: checkpoints, entries with inclusion proofs, consistency proofs. */
-export async function ledgerRoutes(app: FastifyInstance, opts: { ledger: LedgerService }) {
+export const ledgerRoutes: RoutePlugin<{ ledger: LedgerService }> = async (app, opts) => {
   const { ledger } = opts;
-  const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['ledger'];
 
-  r.get('/checkpoint', {
+  app.get('/checkpoint', {
     config: { access: 'ledger.read' },
     schema: {
       tags,
@@ -75,7 +73,7 @@ export async function ledgerRoutes(app: FastifyInstance, opts: { ledger: LedgerS
     },
   }, () => ledger.checkpoint());
 
-  r.get('/entries/:index', {
+  app.get('/entries/:index', {
     config: { access: 'ledger.read' },
     schema: {
       tags,
@@ -86,7 +84,7 @@ export async function ledgerRoutes(app: FastifyInstance, opts: { ledger: LedgerS
     },
   }, (request) => ledger.entry(request.params.index, request.query.treeSize));
 
-  r.get('/consistency', {
+  app.get('/consistency', {
     config: { access: 'ledger.read' },
     schema: {
       tags,
@@ -96,8 +94,8 @@ export async function ledgerRoutes(app: FastifyInstance, opts: { ledger: LedgerS
     },
   }, (request) => ledger.consistency(request.query.from, request.query.to));
 
-  r.get('/public-key', {
+  app.get('/public-key', {
     config: { access: 'public' },
     schema: { tags, summary: 'The Ed25519 public key that signs checkpoints', response: { 200: PublicKeyView } },
   }, () => ledger.publicKey());
-}
+};

@@ -165,7 +165,7 @@ export class LedgerService implements Ledger {
     if (!Number.isSafeInteger(size) || size <= index || size > head.size) {
       throw new Problem('LEDGER_BAD_RANGE', {
         detail: `treeSize must be greater than the index ${index} and at most the ledger size ${head.size}`,
-        errors: [{ field: '/query/treeSize', message: `must be in ${index + 1}..${head.size}` }],
+        errors: [{ field: 'treeSize', message: `must be in ${index + 1}..${head.size}` }],
       });
     }
     const row = await store.findEntry(this.db, index);
@@ -263,6 +263,7 @@ export class LedgerService implements Ledger {
       }
       return this.tree;
     });
+    // The caller gets the failure through `next`; the queue only orders the next read after this one.
     this.treeQueue = next.catch(() => undefined);
     return next;
   }
