@@ -6,12 +6,10 @@
  *
  *   node --import tsx bench/hotline/intel-train-responsiveness.bench.ts [--tickets 1500] [--idle-seconds 5]
  *
- * Tickets: labelled messages of ../shared/data/teddycup2020c/messages_details_labeled.csv (label_conflict rows
+ * Tickets: labelled messages of teddycup2020c/messages_details_labeled.csv in CITYHUB_SHARED_DATA (label_conflict rows
  * skipped) inserted into an in-memory PGlite. Prints p50 / p95 / max latency per phase and the ratios.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { AddressInfo } from 'node:net';
 import { openDatabase } from '../../src/platform/db/database.js';
@@ -19,13 +17,13 @@ import { loadConfig, type Config } from '../../src/platform/config/config.js';
 import { readCsvRecords } from '../../src/platform/csv/csv-reader.js';
 import type { Actor } from '../../src/platform/auth/roles.js';
 import { createCityHub } from '../../src/server/app.js';
+import { requireSharedData } from '../../test/support/shared-data.js';
 
 const { values: args } = parseArgs({
   options: { tickets: { type: 'string', default: '1500' }, 'idle-seconds': { type: 'string', default: '5' } },
 });
 const maxTickets = Number(args.tickets);
-const file = path.resolve(import.meta.dirname, '../../../shared/data/teddycup2020c/messages_details_labeled.csv');
-if (!existsSync(file)) throw new Error(`missing ${file}`);
+const file = requireSharedData('teddycup2020c', 'messages_details_labeled.csv');
 const admin: Actor = { kind: 'user', id: 'bench', roles: ['admin'] };
 
 const config = (worker: boolean): Config => {

@@ -1,7 +1,8 @@
 /**
  * Intake assist and similar-case latency at 100,000 tickets.
  *
- *   node --import tsx bench/intel/assist.bench.ts [--tickets 100000] [--queries 300] [--brute 30] [--runs 3]
+ *   node --import tsx bench/intel/assist.bench.ts [--tickets 100000] [--queries 300] [--brute 30] [--runs 3] [--data <folder>]
+ *   (--data default: teddycup2020c in CITYHUB_SHARED_DATA)
  *
  * A whole CityHub on an embedded PGlite (reference data: one district, one street, the categories and a rule), its
  * IntelService's index filled with N generated tickets (the shared Teddy Cup messages, each with a random place
@@ -23,6 +24,7 @@ import { createCityHub } from '../../src/server/app.js';
 import { readCsvRecords } from '../../src/platform/csv/csv-reader.js';
 import { TextClassifier } from '../../src/hotline/intel/text-classifier.js';
 import type { Actor } from '../../src/platform/auth/roles.js';
+import { requireSharedData } from '../../test/support/shared-data.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -30,17 +32,18 @@ const { values: args } = parseArgs({
     queries: { type: 'string', default: '300' },
     brute: { type: 'string', default: '30' },
     runs: { type: 'string', default: '3' },
-    data: { type: 'string', default: '../shared/data/teddycup2020c' },
+    data: { type: 'string' },
   },
 });
 const N = Number(args.tickets);
 const Q = Number(args.queries);
 const B = Number(args.brute);
 const RUNS = Number(args.runs);
+const teddyDir = args.data ?? requireSharedData('teddycup2020c');
 
 const read = async (file: string) => {
   const out: Record<string, string>[] = [];
-  for await (const r of readCsvRecords(createReadStream(join(args.data!, file)))) out.push(r.values);
+  for await (const r of readCsvRecords(createReadStream(join(teddyDir, file)))) out.push(r.values);
   return out;
 };
 

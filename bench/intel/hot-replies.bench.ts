@@ -1,7 +1,7 @@
 /**
  * Hot issues on messages_hot.csv and reply-quality agreement on messages_replies.csv (shared Teddy Cup data).
  *
- *   node --import tsx bench/intel/hot-replies.bench.ts [--data ../shared/data/teddycup2020c]
+ *   node --import tsx bench/intel/hot-replies.bench.ts [--data <folder>]   (default: teddycup2020c in CITYHUB_SHARED_DATA)
  *
  * Hot issues: every message of 附件3 clustered (hot-issues.ts, default config) and ranked by the heat index with
  * "now" = the last message's time; prints the top 5 and how many match an issue of the weak reference
@@ -21,11 +21,13 @@ import { SimilarIndex } from '../../src/hotline/intel/similar-index.js';
 import { clusterItems, rankHotIssues, type HotItem } from '../../src/hotline/intel/hot-issues.js';
 import { scoreReply } from '../../src/hotline/intel/reply-quality.js';
 import { IntelConfigSchema, type IntelConfig } from '../../src/hotline/intel/intel-config.js';
+import { requireSharedData } from '../../test/support/shared-data.js';
 
-const { values: args } = parseArgs({ options: { data: { type: 'string', default: '../shared/data/teddycup2020c' } } });
+const { values: args } = parseArgs({ options: { data: { type: 'string' } } });
+const dataDir = args.data ?? requireSharedData('teddycup2020c');
 const read = async (file: string) => {
   const out: Record<string, string>[] = [];
-  for await (const r of readCsvRecords(createReadStream(join(args.data!, file)))) out.push(r.values);
+  for await (const r of readCsvRecords(createReadStream(join(dataDir, file)))) out.push(r.values);
   return out;
 };
 const config = Value.Default(IntelConfigSchema, {}) as IntelConfig;

@@ -1,5 +1,5 @@
 /**
- * A leakage-free evaluation split of the Teddy Cup 2020 C messages (shared/data/teddycup2020c).
+ * A leakage-free evaluation split of the Teddy Cup 2020 C messages (teddycup2020c in CITYHUB_SHARED_DATA, default ../shared/data).
  *
  * Held-out items are labelled messages that have BOTH a title and a body (the case the issue's goal is about):
  * the union of messages_labeled_sample.csv and the rows of messages_details_labeled.csv that carry a title,
@@ -10,14 +10,13 @@
  * the test messages' titles or bodies with their labels.
  */
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { readCsvRecords } from '../../src/platform/csv/csv-reader.js';
+import { requireSharedData } from '../../test/support/shared-data.js';
 import { hashString } from '../../src/hotline/intel/feature-hashing.js';
 import type { LabeledText } from '../../src/hotline/intel/text-classifier.js';
 import type { UnlabeledText } from '../../src/hotline/intel/text-classifier.js';
 
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const teddyDir = path.resolve(repoRoot, '../shared/data/teddycup2020c');
+export const teddyDir = requireSharedData('teddycup2020c');
 
 /** Comparison key: letters and digits only (drops punctuation, spaces, width differences). */
 export const textKey = (s: string | undefined): string =>

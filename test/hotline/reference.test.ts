@@ -1,12 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { testEngines } from '../support/engines.js';
+import { itWithSharedData, sharedDataPath } from '../support/shared-data.js';
 import { createTestHub, type TestHub } from '../support/test-hub.js';
 import { parseCsv, readTaxonomyCsv } from '../../src/hotline/taxonomy-csv.js';
 import type { Actor } from '../../src/platform/auth/roles.js';
 
-const taxonomyFile = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared/data/teddycup2020c/taxonomy.csv');
+const taxonomyFile = sharedDataPath('teddycup2020c', 'taxonomy.csv');
+/** Written by hand in the same layout (level1,level2,level3), with level-1 names not in the Teddy Cup taxonomy. */
+const fixtureTaxonomy = path.join(__dirname, 'fixtures', 'taxonomy.csv');
 
 describe('taxonomy CSV', () => {
   it('parses quoted fields, CRLF and a BOM', () => {
@@ -29,7 +31,7 @@ describe.each(testEngines)('hotline reference data: areas, taxonomy, routing rul
   }, 120_000);
   afterAll(async () => hub?.close());
 
-  it('imports the Teddy Cup taxonomy (every node and its parents) and adds nothing the second time', async () => {
+  itWithSharedData('teddycup2020c', 'taxonomy.csv')('imports the Teddy Cup taxonomy (every node and its parents) and adds nothing the second time', async () => {
     const rows = await readTaxonomyCsv(taxonomyFile);
     expect(rows.length).toBe(517);
     const first = await hub.services.hotlineReference.insertTaxonomy(cli, rows);
@@ -45,6 +47,22 @@ describe.each(testEngines)('hotline reference data: areas, taxonomy, routing rul
     expect(cats.length).toBe(level1 + level2 + level3);
     expect(new Set(cats.map((c) => c.code)).size).toBe(cats.length);
     expect(cats.map((c) => c.path)).toContain('城乡建设 / 安全生产 / 安全隐患');
+  });
+
+  it('imports a taxonomy fixture: every node and its parents once, a bad row counted, nothing added the second time', async () => {
+    const list = async () => (await hub.http.inject({ url: '/api/hotline/categories', headers: { cookie: agentCookie } })).json() as { code: string; path: string }[];
+    const before = (await list()).length; // the Teddy Cup taxonomy too when the test above ran
+    const rows = await readTaxonomyCsv(fixtureTaxonomy);
+    expect(rows.length).toBe(9);
+    expect(rows[5]).toEqual({ level1: '公用事业', level2: '燃气', level3: '燃气泄漏, 异味' }); // quoted, with a comma
+    // 3 level-1 + 4 level-2 + 6 level-3 nodes; a repeated row adds nothing; level3 without level2 is bad.
+    const first = await hub.services.hotlineReference.insertTaxonomy(cli, rows);
+    expect(first).toEqual({ rows: 9, created: 13, existing: 0, bad: 1 });
+    expect(await hub.services.hotlineReference.insertTaxonomy(cli, rows)).toEqual({ rows: 9, created: 0, existing: 13, bad: 1 });
+    const cats = await list();
+    expect(cats.length).toBe(before + 13);
+    expect(new Set(cats.map((c) => c.code)).size).toBe(cats.length);
+    expect(cats.map((c) => c.path)).toEqual(expect.arrayContaining(['应急管理', '公用事业 / 供水', '公用事业 / 燃气 / 燃气泄漏, 异味']));
   });
 
   it('builds the area tree and lets only administrators change areas and rules', async () => {

@@ -4,12 +4,13 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { readCsvRecords } from '../../../src/platform/csv/csv-reader.js';
+import { itWithSharedData, sharedDataPath } from '../../support/shared-data.js';
 
 const url = process.env.CITYHUB_TEST_DATABASE_URL;
 const ROOT = path.resolve(__dirname, '../../..');
-const FILE = path.resolve(ROOT, '../shared/data/baltimore311/baltimore311_sample.csv');
+const FILE = sharedDataPath('baltimore311', 'baltimore311_sample.csv');
 const MAPPING = path.join(ROOT, 'docs/mappings/baltimore311.json');
 
 /**
@@ -53,7 +54,7 @@ describe.skipIf(!url)('import killed halfway and re-run [postgres]', () => {
     await client.end();
   });
 
-  it('resumes after SIGKILL and ends with the same rows as one run', async () => {
+  itWithSharedData('baltimore311', 'baltimore311_sample.csv')('resumes after SIGKILL and ends with the same rows as one run', async () => {
     const ids = new Set<string>();
     for await (const { values } of readCsvRecords(FILE)) ids.add(values.ServiceRequestNum.trim());
 

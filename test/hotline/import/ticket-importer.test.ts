@@ -8,11 +8,13 @@ import { testEngines } from '../../support/engines.js';
 import { readCsvRecords } from '../../../src/platform/csv/csv-reader.js';
 import { parseMapping, type Mapping } from '../../../src/hotline/import/index.js';
 import { importer as admin, importFixture, type ImportFixture } from './import-fixture.js';
+import { itWithSharedData, sharedDataPath } from '../../support/shared-data.js';
 
-const DATA = path.resolve(__dirname, '../../../../shared/data');
 const MAPPINGS = path.resolve(__dirname, '../../../docs/mappings');
-const BALTIMORE = path.join(DATA, 'baltimore311/baltimore311_sample.csv');
-const TEDDY = path.join(DATA, 'teddycup2020c');
+const BALTIMORE = sharedDataPath('baltimore311', 'baltimore311_sample.csv');
+const TEDDY = sharedDataPath('teddycup2020c');
+/** Hand-written files in the same column layouts (fixtures/README.md), so every path below runs without the shared data. */
+const fixture = (name: string) => path.join(__dirname, 'fixtures', name);
 
 /** The header and the first `n` records of a CSV, as a new file (records may span lines). */
 const headOf = (file: string, n: number): string => {
@@ -71,98 +73,163 @@ describe.each(testEngines)('ticket import [%s]', (engine) => {
   });
   afterAll(async () => fx?.close());
 
-  it('imports every valid row of the Baltimore 311 sample once; a second run adds nothing', async () => {
-    // PGlite (WASM) inserts ~5x slower than PostgreSQL: it takes the first 2,500 rows, PostgreSQL the whole file.
-    const file = engine === 'postgres' ? BALTIMORE : headOf(BALTIMORE, 2500);
+  const countWhere = async (source: string, where: 'overdue' | 'duplicate') =>
+    Number((await fx.database.db.selectFrom('hotline_ticket').select((eb) => eb.fn.countAll<number>().as('n')).where('source', '=', source)
+      .where(where === 'overdue' ? sql<boolean>`overdue` : sql<boolean>`'duplicate' = any(tags)`).executeTakeFirstOrThrow()).n);
+  const ticket = (source: string, externalId: string) => fx.database.db.selectFrom('hotline_ticket').selectAll()
+    .where('source', '=', source).where('external_id', '=', externalId).executeTakeFirstOrThrow();
+
+  /** Baltimore 311 rows under `source`: every valid row once, a second run adds nothing, duplicates tagged. */
+  async function importBaltimoreTwice(file: string, source: string) {
+    const m = { ...mapping('baltimore311.json'), source };
     const expected = await countValid(file, baltimoreValid, (r) => r.ServiceRequestNum.trim());
-    const bad: number[] = [];
-    const first = await fx.importer.run(admin, { file, mapping: mapping('baltimore311.json'), onBadRow: (line) => bad.push(line) });
+    const first = await fx.importer.run(admin, { file, mapping: m });
     expect(first.rowsDone).toBe(expected.rows);
     expect(first.imported).toBe(expected.unique);
     expect(first.bad).toBe(expected.bad);
-    expect(await count('baltimore311')).toBe(expected.unique);
+    expect(await count(source)).toBe(expected.unique);
 
-    const second = await fx.importer.run(admin, { file, mapping: mapping('baltimore311.json') });
+    const second = await fx.importer.run(admin, { file, mapping: m });
     expect(second.imported).toBe(0);
-    expect(second.existing).toBe(expected.unique);
-    expect(await count('baltimore311')).toBe(expected.unique);
+    expect(second.existing).toBe(expected.rows - expected.bad); // every valid row is there, a repeated id too
+    expect(await count(source)).toBe(expected.unique);
+    const sourceDuplicates = await countValid(file, (r) => /\(Duplicate\)/.test(r.SRStatus), (r) => r.ServiceRequestNum);
+    expect(await countWhere(source, 'duplicate')).toBe(sourceDuplicates.unique);
+    return { first, expected };
+  }
 
-    // SLA and states mapped: a closed-late ticket is overdue, duplicates are tagged, categories were created.
-    const db = fx.database.db;
-    const onTime = await db.selectFrom('hotline_ticket').select(['number', 'due_at', 'closed_at', 'overdue', 'status', 'tags'])
-      .where('external_id', '=', '14-00293539').executeTakeFirstOrThrow();
+  itWithSharedData('baltimore311', 'baltimore311_sample.csv')('imports every valid row of the Baltimore 311 sample once; a second run adds nothing', async () => {
+    // PGlite (WASM) inserts ~5x slower than PostgreSQL: it takes the first 2,500 rows, PostgreSQL the whole file.
+    const file = engine === 'postgres' ? BALTIMORE : headOf(BALTIMORE, 2500);
+    await importBaltimoreTwice(file, 'baltimore311'); // duplicates, whole file: 207 + 8 + 2 (SOURCE.md)
+
+    // SLA and states mapped: a closed-late ticket is overdue, categories were created.
+    const onTime = await ticket('baltimore311', '14-00293539');
     expect(onTime).toMatchObject({ status: 'closed', overdue: false, tags: [] });
     expect(onTime.closed_at!.toISOString()).toBe('2014-05-05T15:08:16.000Z'); // 11:08:16 AM EDT
     expect(onTime.due_at!.toISOString()).toBe('2014-07-21T17:07:39.000Z');
-    const overdue = Number((await db.selectFrom('hotline_ticket').select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('source', '=', 'baltimore311').where('overdue', '=', true).executeTakeFirstOrThrow()).n);
     // SOURCE.md: 1,567 of the 10,000 closed after their due date, plus open ones past due
-    expect(overdue).toBeGreaterThan(engine === 'postgres' ? 1567 : 300);
-    const duplicates = await db.selectFrom('hotline_ticket').select('external_id').where('source', '=', 'baltimore311')
-      .where(sql<boolean>`'duplicate' = any(tags)`).execute();
-    const sourceDuplicates = await countValid(file, (r) => /\(Duplicate\)/.test(r.SRStatus), (r) => r.ServiceRequestNum);
-    expect(duplicates.length).toBe(sourceDuplicates.unique); // whole file: 207 + 8 + 2 (SOURCE.md)
+    expect(await countWhere('baltimore311', 'overdue')).toBeGreaterThan(engine === 'postgres' ? 1567 : 300);
     const cats = await fx.reference.listCategories(admin);
     expect(cats.some((c) => c.level1 === 'Solid Waste' && c.level2 === 'SW-Dirty Alley')).toBe(true);
-    const numbers = await db.selectFrom('hotline_ticket').select('number').where('external_id', '=', '18-00269879').executeTakeFirstOrThrow();
-    expect(numbers.number).toMatch(/^20180412-\d{6}$/); // numbered on the ticket's own (Shanghai) day, same counter
+    expect((await ticket('baltimore311', '18-00269879')).number).toMatch(/^20180412-\d{6}$/); // numbered on the ticket's own (Shanghai) day, same counter
   }, 120_000);
 
-  it('imports the Teddy Cup message files, each row once', async () => {
-    const files: [string, string, string][] = [
-      ['messages_labeled_sample.csv', 'teddycup-messages-labeled-sample.json', 'teddycup-labeled'],
-      ...(engine === 'postgres'
-        ? ([
-            // The bigger files only on PostgreSQL: ~10,000 rows that PGlite (WASM) would take long to insert.
-            ['messages_replies.csv', 'teddycup-messages-replies.json', 'teddycup-replies'],
-            ['messages_hot.csv', 'teddycup-messages-hot.json', 'teddycup-hot'],
-            ['messages_unlabeled_test.csv', 'teddycup-messages-unlabeled-test.json', 'teddycup-unlabeled'],
-          ] as [string, string, string][])
-        : []),
-    ];
+  it('imports a Baltimore 311 fixture: SLA across daylight saving, states, tags, channels, placeholder coordinates', async () => {
+    const source = 'fixture-baltimore311';
+    const { first } = await importBaltimoreTwice(fixture('baltimore311.csv'), source);
+    // 8 rows: a bad date, an empty SRType, one id twice.
+    expect(first).toMatchObject({ rowsDone: 8, imported: 5, bad: 2, existing: 1 });
+
+    const onTime = await ticket(source, '21-90000001');
+    expect(onTime).toMatchObject({ status: 'closed', overdue: false, tags: [], channel: 'phone' });
+    expect(onTime.created_at.toISOString()).toBe('2021-03-10T14:15:00.000Z'); // 09:15 AM EST
+    expect(onTime.closed_at!.toISOString()).toBe('2021-03-12T21:30:00.000Z'); // 04:30 PM EST
+    expect(onTime.due_at!.toISOString()).toBe('2021-03-17T13:15:00.000Z'); // 09:15 AM EDT, after the change of 14 March
+    expect(onTime.number).toMatch(/^20210310-\d{6}$/);
+    expect(onTime.lat).toBeCloseTo(39.295);
+
+    const late = await ticket(source, '21-90000002'); // closed two days after its due date; (39, -77) is a placeholder
+    expect(late).toMatchObject({ status: 'closed', overdue: true, channel: 'web', lat: null, lon: null });
+    const duplicate = await ticket(source, '21-90000003'); // 11:20 PM EDT is already the next day in Shanghai
+    expect(duplicate).toMatchObject({ status: 'closed', overdue: false, tags: ['duplicate'], channel: 'open311' });
+    expect(duplicate.number).toMatch(/^20210603-\d{6}$/);
+    expect(await ticket(source, '22-90000004')).toMatchObject({ status: 'received', overdue: true, tags: ['source-open'], closed_at: null }); // open, past due now
+    expect(await ticket(source, '21-90000007')).toMatchObject({ status: 'closed', tags: ['transferred'] });
+    expect(await countWhere(source, 'overdue')).toBe(2);
+    const cats = await fx.reference.listCategories(admin);
+    expect(cats.some((c) => c.level1 === 'Solid Waste' && c.level2 === 'SW-Bulk Trash')).toBe(true);
+    expect(cats.some((c) => c.level1 === 'Housing' && c.level2 === 'HCD-Illegal Dumping')).toBe(true);
+  });
+
+  /** Teddy Cup message files, each with its mapping under `source`: every valid row once, a second run adds nothing. */
+  async function importTeddyFiles(files: [file: string, mapping: string, source: string][]) {
     for (const [file, map, source] of files) {
-      const expected = await countValid(path.join(TEDDY, file), teddyValid, (r) => r.id.trim());
-      const summary = await fx.importer.run(admin, { file: path.join(TEDDY, file), mapping: mapping(map) });
+      const m = { ...mapping(map), source };
+      const expected = await countValid(file, teddyValid, (r) => r.id.trim());
+      const summary = await fx.importer.run(admin, { file, mapping: m });
       expect(summary.bad, file).toBe(expected.bad);
       expect(summary.imported, file).toBe(expected.unique);
       expect(await count(source), file).toBe(expected.unique);
-      const again = await fx.importer.run(admin, { file: path.join(TEDDY, file), mapping: mapping(map) });
+      const again = await fx.importer.run(admin, { file, mapping: m });
       expect(again.imported, file).toBe(0);
     }
-    const labeled = await fx.database.db.selectFrom('hotline_ticket as t').innerJoin('hotline_category as c', 'c.id', 't.category_id')
-      .select(['c.level1', 'c.level2']).where('t.source', '=', 'teddycup-labeled').execute();
-    expect(new Set(labeled.map((l) => l.level1))).toEqual(new Set(['城乡建设', '环境保护', '交通运输', '教育文体', '劳动和社会保障', '商贸旅游', '卫生计生']));
+  }
+  const level1Of = async (source: string) => new Set((await fx.database.db.selectFrom('hotline_ticket as t')
+    .innerJoin('hotline_category as c', 'c.id', 't.category_id').select('c.level1').where('t.source', '=', source).execute()).map((l) => l.level1));
+
+  itWithSharedData('teddycup2020c')('imports the Teddy Cup message files, each row once', async () => {
+    await importTeddyFiles([
+      [path.join(TEDDY, 'messages_labeled_sample.csv'), 'teddycup-messages-labeled-sample.json', 'teddycup-labeled'],
+      ...(engine === 'postgres'
+        ? ([
+            // The bigger files only on PostgreSQL: ~10,000 rows that PGlite (WASM) would take long to insert.
+            [path.join(TEDDY, 'messages_replies.csv'), 'teddycup-messages-replies.json', 'teddycup-replies'],
+            [path.join(TEDDY, 'messages_hot.csv'), 'teddycup-messages-hot.json', 'teddycup-hot'],
+            [path.join(TEDDY, 'messages_unlabeled_test.csv'), 'teddycup-messages-unlabeled-test.json', 'teddycup-unlabeled'],
+          ] as [string, string, string][])
+        : []),
+    ]);
+    expect(await level1Of('teddycup-labeled')).toEqual(new Set(['城乡建设', '环境保护', '交通运输', '教育文体', '劳动和社会保障', '商贸旅游', '卫生计生']));
     if (engine !== 'postgres') return;
-    const replied = await fx.database.db.selectFrom('hotline_ticket').select(['reply_text', 'answered_at', 'closed_at'])
-      .where('source', '=', 'teddycup-replies').where('external_id', '=', '2549').executeTakeFirstOrThrow();
+    const replied = await ticket('teddycup-replies', '2549');
     expect(replied.reply_text).toBeTruthy();
     expect(replied.answered_at).toEqual(replied.closed_at);
   }, 120_000);
 
-  it('resumes after a crash mid-file and ends with the same rows as one run', async () => {
-    const m = { ...mapping('teddycup-messages-labeled-sample.json'), source: 'resume-test' };
-    const file = path.join(TEDDY, 'messages_labeled_sample.csv');
+  it('imports Teddy Cup fixtures (labelled, replies, likes, unlabelled), each row once', async () => {
+    await importTeddyFiles([
+      [fixture('teddycup-labeled.csv'), 'teddycup-messages-labeled-sample.json', 'fixture-labeled'],
+      [fixture('teddycup-replies.csv'), 'teddycup-messages-replies.json', 'fixture-replies'],
+      [fixture('teddycup-hot.csv'), 'teddycup-messages-hot.json', 'fixture-hot'],
+      [fixture('teddycup-unlabeled.csv'), 'teddycup-messages-unlabeled-test.json', 'fixture-unlabeled'],
+    ]);
+    expect(await count('fixture-labeled')).toBe(5); // 8 rows: no title, a bad time, one id twice
+    expect(await level1Of('fixture-labeled')).toEqual(new Set(['城乡建设', '环境保护', '交通运输', '教育文体', '劳动和社会保障']));
+    const body = await ticket('fixture-labeled', '900002');
+    expect(body.content).toBe('清水河东岸每天清晨都有人倾倒生活垃圾，\n气味很大，希望有关部门处理。'); // the first row of that id, line break kept
+    expect(body.created_at.toISOString()).toBe('2019-03-04T23:40:12.000Z');
+    const replied = await ticket('fixture-replies', '910002'); // reply_time without a time: midnight in Shanghai
+    expect(replied.reply_text).toBe('您好，已安排疏通排水管道。');
+    expect(replied.answered_at!.toISOString()).toBe('2019-06-02T16:00:00.000Z');
+    expect(replied.answered_at).toEqual(replied.closed_at);
+    expect((await ticket('fixture-replies', '910003')).reply_text).toContain('\n');
+    expect((await ticket('fixture-hot', '920001')).likes).toBe(305);
+    expect(await ticket('fixture-unlabeled', '930002')).toMatchObject({ status: 'closed', category_id: null });
+  });
+
+  /** A crash after `crashAfter` committed batches, then a re-run: it resumes and ends with the rows of one clean run. */
+  async function crashAndResume(file: string, batchSize: number, crashAfter: number, rowsAfterCrash: number) {
+    const m = { ...mapping('teddycup-messages-labeled-sample.json'), source: `resume-${path.basename(file)}` };
     let batches = 0;
     await expect(fx.importer.run(admin, {
-      file, mapping: m, batchSize: 100,
+      file, mapping: m, batchSize,
       onProgress: () => {
-        // A crash after the third committed batch (the progress callback runs after each commit).
-        if (++batches === 3) throw new Error('simulated crash');
+        // The progress callback runs after each commit.
+        if (++batches === crashAfter) throw new Error('simulated crash');
       },
     })).rejects.toThrow('simulated crash');
-    expect(await count('resume-test')).toBe(300 - 1); // one duplicate id in the first 300 rows of the sample
-    const resumed = await fx.importer.run(admin, { file, mapping: m, batchSize: 100 });
-    expect(resumed.resumedFrom).toBe(300);
+    expect(await count(m.source)).toBe(rowsAfterCrash);
+    const resumed = await fx.importer.run(admin, { file, mapping: m, batchSize });
+    expect(resumed.resumedFrom).toBe(batchSize * crashAfter);
     const expected = await countValid(file, teddyValid, (r) => r.id.trim());
-    expect(await count('resume-test')).toBe(expected.unique);
+    expect(await count(m.source)).toBe(expected.unique);
     expect(resumed.imported).toBe(expected.unique); // counts carry over from the killed run
     // Same rows as a single run of the same file under another source.
-    const single = await fx.importer.run(admin, { file, mapping: { ...m, source: 'single-run' } });
+    const single = await fx.importer.run(admin, { file, mapping: { ...m, source: `single-${path.basename(file)}` } });
     const ids = async (source: string) => (await fx.database.db.selectFrom('hotline_ticket').select('external_id')
       .where('source', '=', source).orderBy('external_id').execute()).map((r) => r.external_id);
-    expect(await ids('resume-test')).toEqual(await ids('single-run'));
+    expect(await ids(m.source)).toEqual(await ids(`single-${path.basename(file)}`));
     expect(single.imported).toBe(expected.unique);
+  }
+
+  itWithSharedData('teddycup2020c', 'messages_labeled_sample.csv')('resumes after a crash mid-file and ends with the same rows as one run', async () => {
+    await crashAndResume(path.join(TEDDY, 'messages_labeled_sample.csv'), 100, 3, 300 - 1); // one duplicate id in the first 300 rows of the sample
   }, 60_000);
+
+  it('resumes after a crash mid-file (fixture) and ends with the same rows as one run', async () => {
+    await crashAndResume(fixture('teddycup-labeled.csv'), 2, 2, 4 - 1); // one duplicate id in the first 4 rows
+  });
 
   it('reports bad rows with their line and reason and imports the rest', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'import-'));
@@ -236,12 +303,13 @@ describe.each(testEngines)('ticket import [%s]', (engine) => {
   it('rejects a mapping that does not fit the file or the format', async () => {
     expect(() => parseMapping({ source: 'x', fields: { external_id: 'id', title: 'title' } })).toThrow(/created_at/);
     expect(() => parseMapping({ source: 'x', fields: { external_id: 'id', title: 't', created_at: 'time', colour: 'c' } })).toThrow(/unknown field "colour"/);
+    // Only the header matters here: the fixture has the Baltimore sample's columns.
     await expect(fx.importer.run(admin, {
-      file: BALTIMORE,
+      file: fixture('baltimore311.csv'),
       mapping: parseMapping({ source: 'x', fields: { external_id: 'id', title: 'title', created_at: { column: 'time', date: 'iso' } } }),
     })).rejects.toThrow(/no column "id", "title", "time"/);
     await expect(fx.importer.run(admin, {
-      file: BALTIMORE,
+      file: fixture('baltimore311.csv'),
       mapping: parseMapping({ source: 'x', fields: { external_id: 'SRRecordID', title: 'SRType', created_at: 'CreatedDate' } }),
     })).rejects.toThrow(/give its "date" pattern/);
   });
