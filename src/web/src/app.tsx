@@ -1,14 +1,14 @@
-import { lazy, Suspense, useState, type FormEvent, type ReactNode } from 'react';
+import { lazy, Suspense, type ReactNode } from 'react';
 import { I18nProvider, useI18n } from './i18n.js';
 import { AuthProvider, useAuth } from './auth.js';
 import { href, navigate, useRoute } from './router.js';
-import { ApiError } from './api.js';
-import { ErrorBoundary, ErrorBox, Loading } from './ui/status.js';
+import { ErrorBoundary, Loading } from './ui/status.js';
+import { Login } from './ui/login.js';
 
 // Each face is its own chunk: a citizen on a phone never downloads the cockpit's charts.
-const Portal = lazy(() => import('./faces/portal.js').then((m) => ({ default: m.Portal })));
-const Workbench = lazy(() => import('./faces/workbench.js').then((m) => ({ default: m.Workbench })));
-const Cockpit = lazy(() => import('./faces/cockpit.js').then((m) => ({ default: m.Cockpit })));
+const Portal = lazy(() => import('./faces/portal/portal.js').then((m) => ({ default: m.Portal })));
+const Workbench = lazy(() => import('./faces/workbench/workbench.js').then((m) => ({ default: m.Workbench })));
+const Cockpit = lazy(() => import('./faces/cockpit/cockpit.js').then((m) => ({ default: m.Cockpit })));
 
 /** Who may open which face (the API checks again on every call). */
 export const faceRoles = {
@@ -151,61 +151,6 @@ function Home() {
       <p className="muted">
         <a href="/docs">API 文档 · API docs</a>
       </p>
-    </section>
-  );
-}
-
-const demoRoles = ['citizen', 'agent', 'handler', 'supervisor', 'leader', 'dept_data_owner', 'data_admin'];
-
-/** After login, each role lands on its face unless the link asked for a page. */
-const landing = (roles: string[]): string => {
-  if (roles.some((r) => ['agent', 'handler', 'supervisor', 'admin', 'dept_data_owner', 'data_admin'].includes(r))) return '/work';
-  if (roles.includes('leader')) return '/cockpit';
-  return '/portal';
-};
-
-export function Login({ message }: { message?: string }) {
-  const { t } = useI18n();
-  const { login } = useAuth();
-  const route = useRoute();
-  const [username, setUsername] = useState('');
-  const [password, setPassword] = useState('');
-  const [error, setError] = useState<ApiError | null>(null);
-  const [busy, setBusy] = useState(false);
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      const me = await login(username, password);
-      const next = route.path === '/login' ? route.query.get('next') : null;
-      if (route.path === '/login') location.hash = next && next !== '/' && !next.startsWith('/login') ? next : landing(me.roles);
-    } catch (err) {
-      setError(err instanceof ApiError ? err : new ApiError(0, 'Error', null, String(err), null));
-    } finally {
-      setBusy(false);
-    }
-  };
-  return (
-    <section className="login">
-      <h1>{t('login_title')}</h1>
-      {message && <p role="status">{message}</p>}
-      <form onSubmit={submit} aria-label={t('login')}>
-        <label htmlFor="login-username">{t('username')}</label>
-        <input id="login-username" name="username" value={username} onChange={(e) => setUsername(e.target.value)} autoComplete="username" required />
-        <label htmlFor="login-password">{t('password')}</label>
-        <input id="login-password" name="password" type="password" value={password} onChange={(e) => setPassword(e.target.value)} autoComplete="current-password" required />
-        <button type="submit" className="primary" disabled={busy}>{busy ? t('loading') : t('login')}</button>
-        {error && <ErrorBox error={error} compact />}
-      </form>
-      <p className="muted">{t('login_demo_hint')}</p>
-      <div className="chips" role="group" aria-label={t('login_as')}>
-        {demoRoles.map((r) => (
-          <button key={r} type="button" className="chip" onClick={() => { setUsername(r); setPassword('CityHub@2026'); }}>
-            {t(`role_${r}`)}
-          </button>
-        ))}
-      </div>
     </section>
   );
 }

@@ -141,5 +141,3 @@ export const hotline = {
 
 export const categoryLabel = (c: Category | undefined): string =>
   c ? [c.level1, c.level2, c.level3].filter(Boolean).join(' / ') : '';
-
-export const pct = (v: number | null | undefined): string => (v === null || v === undefined ? '—' : `${(v * 100).toFixed(1)}%`);

@@ -1,10 +1,9 @@
 import { useEffect, useState } from 'react';
 import { useI18n } from '../i18n.js';
 import type { PublicTicketEvent, Ticket } from '../hotline-api.js';
+import { fmtTime } from './format.js';
 
-export const fmtTime = (iso: string | null | undefined, lang: 'zh' | 'en'): string =>
-  iso ? new Date(iso).toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-GB', { dateStyle: 'short', timeStyle: 'short' }) : '—';
-
+/** The ticket's status, and red/amber badges when it is overdue or supervised. */
 export function StatusBadge({ ticket }: { ticket: Pick<Ticket, 'status' | 'overdue' | 'signOverdue'> & Partial<Pick<Ticket, 'supervised'>> }) {
   const { t } = useI18n();
   return (

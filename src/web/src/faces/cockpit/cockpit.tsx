@@ -1,10 +1,11 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
-import { api, documentedRoute, notDocumented, useLoad, ApiError, withQuery } from '../api.js';
-import { useI18n } from '../i18n.js';
-import { hotline, pct, type KpiRates, type KpiTable } from '../hotline-api.js';
-import { navigate, useQueryParams, useRoute } from '../router.js';
-import { EChart, DEMO_CITY_MAP, demoCityGeo, type ChartOption } from '../ui/echart.js';
-import { ErrorBox, Loading, NotYet } from '../ui/status.js';
+import { api, documentedRoute, notDocumented, useLoad, ApiError, withQuery } from '../../api.js';
+import { useI18n } from '../../i18n.js';
+import { hotline, type KpiRates, type KpiTable } from '../../hotline-api.js';
+import { navigate, useQueryParams, useRoute } from '../../router.js';
+import { EChart, DEMO_CITY_MAP, demoCityGeo, type ChartOption } from '../../ui/echart.js';
+import { pct } from '../../ui/format.js';
+import { ErrorBox, Loading, NotYet } from '../../ui/status.js';
 
 const REFRESH_SECONDS = 60;
 const rateKeys = [

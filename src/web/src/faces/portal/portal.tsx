@@ -1,15 +1,17 @@
-import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
-import { ApiError, useLoad, toError } from '../api.js';
-import { useI18n } from '../i18n.js';
-import { useAuth } from '../auth.js';
-import { Login } from '../app.js';
-import { categoryLabel, hotline, type Assist, type Category, type PublicTicket, type PublicTicketEvent, type Ticket } from '../hotline-api.js';
-import { href, navigate, useRoute } from '../router.js';
-import { EChart, DEMO_CITY_MAP, districtAt, type ChartOption } from '../ui/echart.js';
-import { ErrorBox, Loading } from '../ui/status.js';
-import { fmtTime, StatusBadge, Timeline } from '../ui/ticket-bits.js';
-import { DataCatalog, MyDataUsage } from './portal-data.js';
-
+import { useMemo, useState, type FormEvent } from 'react';
+import { ApiError, useLoad, toError } from '../../api.js';
+import { useI18n } from '../../i18n.js';
+import { useAuth } from '../../auth.js';
+import { hotline, type PublicTicket, type PublicTicketEvent, type Ticket } from '../../hotline-api.js';
+import { href, navigate, useRoute } from '../../router.js';
+import { CategorySelect, SuggestionChips, useAssist } from '../../ui/category-picker.js';
+import { EChart, DEMO_CITY_MAP, districtAt, type ChartOption } from '../../ui/echart.js';
+import { fmtTime } from '../../ui/format.js';
+import { Login } from '../../ui/login.js';
+import { ErrorBox, Loading } from '../../ui/status.js';
+import { StatusBadge, Timeline } from '../../ui/ticket-status.js';
+import { DataCatalog } from './data-catalog.js';
+import { MyDataUsage } from './data-usage.js';
 
 /**
  * 市民 portal: file an appeal, track it by number and phone, read the reply, rate it; browse the open data catalog
@@ -169,73 +171,6 @@ function FileAppeal() {
         <button type="submit" className="primary" disabled={busy || !draft.consent}>{busy ? t('submitting') : t('submit')}</button>
       </div>
     </form>
-  );
-}
-
-export function CategorySelect({ id, categories, value, onChange }: { id: string; categories: Category[]; value: string; onChange(v: string): void }) {
-  const { t } = useI18n();
-  const groups = useMemo(() => {
-    const m = new Map<string, Category[]>();
-    for (const c of categories) m.set(c.level1, [...(m.get(c.level1) ?? []), c]);
-    return [...m.entries()];
-  }, [categories]);
-  return (
-    <select id={id} value={value} onChange={(e) => onChange(e.target.value)}>
-      <option value="">{t('f_category_pick')}</option>
-      {groups.map(([level1, list]) => (
-        <optgroup key={level1} label={level1}>
-          {list.map((c) => <option key={c.id} value={c.id}>{categoryLabel(c)}</option>)}
-        </optgroup>
-      ))}
-    </select>
-  );
-}
-
-/**
- * The classifier's suggestion as the citizen types: `POST /api/hotline/assist`, debounced; silent when the
- * API is missing (the picker still works), shown as chips the citizen can take.
- */
-export function useAssist(title: string, content: string, address: string): { assist: Assist | null; state: 'idle' | 'wait' | 'ok' | 'off' } {
-  const [assist, setAssist] = useState<Assist | null>(null);
-  const [state, setState] = useState<'idle' | 'wait' | 'ok' | 'off'>('idle');
-  const seq = useRef(0);
-  useEffect(() => {
-    const text = `${title}${content}`.trim();
-    if (text.length < 4 || state === 'off') return;
-    const mine = ++seq.current;
-    setState('wait');
-    const timer = setTimeout(() => {
-      hotline.assist({ title, content, address: address || undefined }).then(
-        (a) => { if (mine === seq.current) { setAssist(a); setState('ok'); } },
-        (err: unknown) => { if (mine === seq.current) setState(err instanceof ApiError && (err.status === 404 || err.status === 403) ? 'off' : 'idle'); },
-      );
-    }, 450);
-    return () => clearTimeout(timer);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [title, content, address]);
-  return { assist, state };
-}
-
-export function SuggestionChips({ assist, categories, onPick, chosen }: {
-  assist: { assist: Assist | null; state: string }; categories: Category[]; onPick(id: string): void; chosen: string;
-}) {
-  const { t } = useI18n();
-  if (assist.state === 'off') return null;
-  const top = (assist.assist?.categories ?? []).filter((c) => c.categoryId && categories.some((x) => x.id === c.categoryId)).slice(0, 3);
-  return (
-    <div className="suggest" aria-live="polite" data-testid="category-suggestions">
-      <span className="muted">{t('f_suggested')}:</span>
-      {top.length === 0 ? (
-        <span className="muted">{assist.state === 'ok' ? t('f_suggest_none') : t('f_suggest_wait')}</span>
-      ) : top.map((c) => {
-        const cat = categories.find((x) => x.id === c.categoryId);
-        return (
-          <button key={c.categoryId} type="button" className="chip" aria-pressed={chosen === c.categoryId} onClick={() => onPick(c.categoryId!)}>
-            {cat ? categoryLabel(cat) : c.label} <span className="conf">{Math.round(c.confidence * 100)}%</span>
-          </button>
-        );
-      })}
-    </div>
   );
 }
 

@@ -1,11 +1,11 @@
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
-import { useActionError, useLoad } from '../api.js';
-import { useI18n } from '../i18n.js';
-import { useAuth } from '../auth.js';
-import { intelApi, type JobView, type ModelView, type WordKind } from '../intel-api.js';
-import { EChart, type ChartOption } from '../ui/echart.js';
-import { ErrorBox, Loading } from '../ui/status.js';
-import { fmtTime } from '../ui/ticket-bits.js';
+import { useActionError, useLoad } from '../../api.js';
+import { useI18n } from '../../i18n.js';
+import { useAuth } from '../../auth.js';
+import { intelApi, type JobView, type ModelView, type WordKind } from '../../intel-api.js';
+import { EChart, type ChartOption } from '../../ui/echart.js';
+import { ErrorBox, Loading } from '../../ui/status.js';
+import { fmtTime } from '../../ui/format.js';
 
 const pct1 = (v: number | undefined): string => (v === undefined ? '—' : `${(v * 100).toFixed(1)}%`);
 

@@ -1,11 +1,11 @@
 import { useState, type FormEvent } from 'react';
-import { ApiError, useLoad, toError } from '../api.js';
-import { useI18n } from '../i18n.js';
-import { useAuth } from '../auth.js';
-import { catalogApi, type ShareRequest } from '../catalog-api.js';
-import { href, useQueryParams, useRoute } from '../router.js';
-import { ErrorBox, Loading } from '../ui/status.js';
-import { fmtTime } from '../ui/ticket-bits.js';
+import { ApiError, useLoad, toError } from '../../api.js';
+import { useI18n } from '../../i18n.js';
+import { useAuth } from '../../auth.js';
+import { catalogApi, type ShareRequest } from '../../catalog-api.js';
+import { href, useQueryParams, useRoute } from '../../router.js';
+import { ErrorBox, Loading } from '../../ui/status.js';
+import { fmtTime } from '../../ui/format.js';
 
 
 type Box = 'pending' | 'overdue' | 'all';
