@@ -1,3 +1,4 @@
+import type { NewOrg } from '../platform/auth/schemas.js';
 import { roles, systemActor, type Actor, type Role } from '../platform/auth/roles.js';
 import type { CityHub } from './app.js';
 import { seedCatalogDemo } from '../catalog/index.js';
@@ -56,7 +57,7 @@ const demoUserOrg: Record<Role, string> = {
 
 async function seedPlatform(ctx: DemoContext): Promise<void> {
   const { auth } = ctx.hub.services;
-  const add = async (name: string, kind: string, parentId: string | null = null) => {
+  const add = async (name: string, kind: NewOrg['kind'], parentId: string | null = null) => {
     const org = await auth.insertOrg(ctx.actor, { name, kind, parentId });
     ctx.orgs.set(name, org.id);
     return org.id;

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { testEngines } from '../support/engines.js';
 import { createTestHub, type TestHub } from '../support/test-hub.js';
-import { validCreditCode } from '../../src/platform/auth/service.js';
+import { validCreditCode } from '../../src/platform/auth/auth-service.js';
 import { can, registeredPermissions, type Permission } from '../../src/platform/auth/permissions.js';
 import { roles } from '../../src/platform/auth/roles.js';
 

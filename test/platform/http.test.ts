@@ -85,7 +85,7 @@ describe.each(testEngines)('platform http [%s]', (engine) => {
     expect((await hub.http.inject('/metrics')).statusCode).toBe(401);
     expect((await hub.http.inject({ url: '/metrics', headers: { cookie: citizenCookie } })).statusCode).toBe(403);
     // Prometheus scrapes with an operator's API key
-    const key = await hub.http.inject({ method: 'POST', url: '/api/keys', headers: { cookie: adminCookie }, payload: { name: 'prometheus', roles: ['operator'] } });
+    const key = await hub.http.inject({ method: 'POST', url: '/api/keys', headers: { cookie: adminCookie }, payload: { name: 'prometheus', roles: ['ops'] } });
     expect(key.statusCode, key.body).toBe(201);
     const res = await hub.http.inject({ url: '/metrics', headers: { authorization: `Bearer ${key.json().key}` } });
     expect(res.statusCode).toBe(200);

@@ -1,3 +1,4 @@
+import { systemActor } from '../../platform/auth/roles.js';
 import { loadConfig } from '../../platform/config/config.js';
 import { createCityHub } from '../../server/app.js';
 import { configOverrides, type Command } from '../command.js';
@@ -17,7 +18,7 @@ export const adminCreateCommand: Command = {
     const config = loadConfig(process.env, configOverrides(values));
     const hub = await createCityHub({ config, logger: false });
     try {
-      const actor = { kind: 'anonymous' as const, id: 'cli', username: 'cli', roles: ['admin' as const] };
+      const actor = systemActor('cli');
       const user = await hub.services.auth.insertUser(actor, {
         username,
         password,

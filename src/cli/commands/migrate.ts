@@ -12,7 +12,7 @@ export const migrateCommand: Command = {
     const config = loadConfig(process.env, configOverrides(values));
     const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
     try {
-      const result = await migrateToLatest(database.db, allMigrations);
+      const result = await migrateToLatest(database.db, allMigrations());
       const applied = result.results ?? [];
       for (const r of applied) console.log(`${r.status === 'Success' ? 'applied' : r.status}: ${r.migrationName}`);
       console.log(applied.length ? `${applied.length} migration(s) applied` : 'schema already up to date');

@@ -1,3 +1,4 @@
+import { systemActor } from '../../platform/auth/roles.js';
 import { loadConfig } from '../../platform/config/config.js';
 import { createCityHub } from '../../server/app.js';
 import { readTaxonomyCsv, TaxonomyFileError } from '../../hotline/taxonomy-csv.js';
@@ -24,7 +25,7 @@ export const taxonomyImportCommand: Command = {
     const config = loadConfig(process.env, configOverrides(values));
     const hub = await createCityHub({ config, logger: false });
     try {
-      const actor = { kind: 'anonymous' as const, id: 'cli', username: 'cli', roles: ['admin' as const] };
+      const actor = systemActor('cli');
       const r = await hub.services.hotlineReference.insertTaxonomy(actor, rows);
       console.log(`${r.rows} rows: ${r.created} categories added, ${r.existing} already there, ${r.bad} rows skipped (level1 missing, or level3 without level2)`);
       return 0;

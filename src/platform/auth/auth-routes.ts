@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 import type { RoutePlugin } from '../http/server.js';
 import { SESSION_COOKIE } from '../http/access.js';
-import type { AuthService } from './service.js';
+import type { AuthService } from './auth-service.js';
 import { IdParams, KeyView, LoginBody, MeView, NewKey, NewKeyView, NewOrg, NewUser, OrgView, UserPatch, UserView } from './schemas.js';
 
 const orgView = (o: { id: string; name: string; kind: string; credit_code: string | null; parent_id: string | null }) => ({

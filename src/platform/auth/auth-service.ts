@@ -7,7 +7,7 @@ import { assertCan } from './permissions.js';
 import { hashPassword, verifyPassword } from './password.js';
 import { FailureThrottle } from '../throttle/failure-throttle.js';
 import { isRole, type Actor, type Role } from './roles.js';
-import * as store from './store.js';
+import * as store from './auth-store.js';
 import type { NewKey, NewOrg, NewUser, UserPatch } from './schemas.js';
 
 export interface AuthSettings {

@@ -1,12 +1,12 @@
 import type { Db } from '../db/database.js';
 import type { Clock } from '../clock/clock.js';
-import { LedgerService } from './service.js';
+import { LedgerService } from './ledger-service.js';
 import { loadSigningKey } from './signing.js';
 
 export type { Ledger, LedgerFacts, AppendOptions } from './ledger.js';
-export { LedgerService, type CheckpointView, type EntryView, type ConsistencyView, type PublicKeyView } from './service.js';
+export { LedgerService, type CheckpointView, type EntryView, type ConsistencyView, type PublicKeyView } from './ledger-service.js';
 export { ledgerMigrations } from './migrations.js';
-export { ledgerRoutes } from './routes.js';
+export { ledgerRoutes } from './ledger-routes.js';
 export { verifyLedger, LedgerVerifier, type LedgerVerification, type LedgerFault, type StoredEntry, type StoredCheckpoint } from './verify.js';
 export { verifyStoredLedger } from './read-ledger.js';
 export { loadSigningKey, readPublicKey, KEY_FILE_NAME } from './signing.js';

@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import type { RoutePlugin } from '../http/server.js';
-import type { LedgerService } from './service.js';
+import type { LedgerService } from './ledger-service.js';
 
 const Hex = Type.String({ pattern: '^[0-9a-f]{64}$', description: 'SHA-256, hex' });
 

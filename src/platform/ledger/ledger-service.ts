@@ -8,7 +8,7 @@ import { appendToPeaks, consistencyProof, inclusionProof, leafHash, MerkleTree, 
 import { checkpointText, signCheckpoint, type SigningKey } from './signing.js';
 import { verifyStoredLedger, type VerifyStoredOptions } from './read-ledger.js';
 import type { LedgerVerification } from './verify.js';
-import * as store from './store.js';
+import * as store from './ledger-store.js';
 
 /** A signed checkpoint as published. Hashes are hex; the signature is base64 over `signedText`. */
 export interface CheckpointView {

@@ -1,6 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import type { Db } from '../db/database.js';
-import * as store from './store.js';
+import * as store from './ledger-store.js';
 import { LedgerVerifier, type LedgerVerification } from './verify.js';
 
 export interface VerifyStoredOptions {

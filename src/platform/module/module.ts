@@ -5,9 +5,9 @@ import type { Config } from '../config/config.js';
 import type { Db, DatabaseHandle } from '../db/database.js';
 import type { Migrations } from '../db/migrate.js';
 import type { Clock } from '../clock/clock.js';
-import type { LedgerService } from '../ledger/service.js';
+import type { LedgerService } from '../ledger/ledger-service.js';
 import type { EventBus } from '../events/event-bus.js';
-import type { AuthService } from '../auth/service.js';
+import type { AuthService } from '../auth/auth-service.js';
 import type { ProblemEntry } from '../errors/problem-codes.js';
 import type { PermissionTable } from '../auth/permissions.js';
 
