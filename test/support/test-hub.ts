@@ -2,7 +2,7 @@ import { loadConfig, type Config } from '../../src/platform/config/config.js';
 import type { DatabaseHandle, Engine } from '../../src/platform/db/database.js';
 import { createCityHub, type CityHub } from '../../src/server/app.js';
 import type { Clock } from '../../src/platform/clock/clock.js';
-import type { Role } from '../../src/platform/auth/roles.js';
+import { systemActor, type Role } from '../../src/platform/auth/roles.js';
 import { openTestDatabase } from './engines.js';
 
 export interface TestHub extends CityHub {
@@ -20,7 +20,7 @@ export async function createTestHub(
   const database = options.database ?? (await openTestDatabase(engine));
   const config = { ...loadConfig({ LOG_LEVEL: 'silent' }), ...options.config };
   const hub = await createCityHub({ config, database, clock: options.clock, logger: false });
-  const setup = { kind: 'anonymous' as const, id: 'test', roles: ['admin' as const] };
+  const setup = systemActor('test-setup');
   return {
     ...hub,
     async close() {
