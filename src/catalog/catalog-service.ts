@@ -77,9 +77,9 @@ export interface DatasetView {
   description: string;
   keywords: string[];
   themes: string[];
-  contact: DcatMetadata['contact'] | null;
+  contact: NonNullable<DcatMetadata['contact']> | null;
   licence: string | null;
-  temporal: DcatMetadata['temporal'] | null;
+  temporal: NonNullable<DcatMetadata['temporal']> | null;
   spatial: string | null;
   landingPage: string | null;
   language: string | null;

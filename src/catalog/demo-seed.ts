@@ -2,7 +2,7 @@ import type { Actor, Role } from '../platform/auth/roles.js';
 import type { DemoContext } from '../server/demo-city.js';
 import type { DatasetInput, FieldInput } from './catalog-service.js';
 import { citizenIdCheck } from './row-validation.js';
-import type { CatalogModule } from './index.js';
+import type { CatalogServices } from './index.js';
 import { mulberry32 } from '../platform/random/seeded-random.js';
 
 /** A seeded generator with helpers, so the demo city is the same on every start. */
@@ -153,7 +153,7 @@ const actorFor = (orgId: string, role: Role): Actor => ({ kind: 'user', id: 'dem
  * generated rows, some grants and a pending request, and gateway calls that the demo citizen sees in
  * "who used my data".
  */
-export async function seedCatalogDemo(ctx: DemoContext, plan: { districts: Array<{ name: string; streets: string[] }> }, catalog: CatalogModule): Promise<void> {
+export async function seedCatalogDemo(ctx: DemoContext, plan: { districts: Array<{ name: string; streets: string[] }> }, catalog: CatalogServices): Promise<void> {
   const org = (name: string) => {
     const id = ctx.orgs.get(name);
     if (!id) throw new Error(`demo: no organisation ${name}`);

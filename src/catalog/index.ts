@@ -1,19 +1,18 @@
-import type { Db } from '../platform/db/database.js';
-import type { Clock } from '../platform/clock/clock.js';
-import type { Ledger } from '../platform/ledger/ledger.js';
-import { moduleConfig, type Config } from '../platform/config/config.js';
+import { defineModule } from '../platform/module/module.js';
 import { CatalogConfigSchema, type CatalogConfig } from './config.js';
+import { catalogMigrations } from './migrations.js';
+import { catalogProblems } from './problems.js';
+import { catalogPermissions } from './permissions.js';
 import { CatalogService } from './catalog-service.js';
 import { DataService } from './data-service.js';
 import { SharingService } from './sharing-service.js';
 import { GatewayService } from './gateway-service.js';
 import { UsageService } from './usage-service.js';
-import { OrgDirectory, type OrgSource } from './org-directory.js';
+import { OrgDirectory } from './org-directory.js';
 import { CatalogSecrets } from './secrets.js';
-import { PeriodicJob } from '../platform/jobs/periodic-job.js';
+import { catalogRoutes, shareRoutes } from './routes.js';
 
 export { catalogMigrations } from './migrations.js';
-export { catalogRoutes, shareRoutes } from './routes.js';
 export { seedCatalogDemo } from './demo-seed.js';
 export type { CatalogService, DatasetInput, DatasetView, FieldInput } from './catalog-service.js';
 export type { DataService } from './data-service.js';
@@ -22,40 +21,54 @@ export type { GatewayService } from './gateway-service.js';
 export type { UsageService } from './usage-service.js';
 export type { CatalogConfig } from './config.js';
 
-/** The catalog module's services, as wired into `Services.catalog`. */
-export interface CatalogModule {
+/** The catalog module's services (`hub.services.catalog`). */
+export interface CatalogServices {
   config: CatalogConfig;
   catalog: CatalogService;
   data: DataService;
   sharing: SharingService;
   gateway: GatewayService;
   usage: UsageService;
-  /** Starts the background job that flags overdue sharing requests (every `overdueJobIntervalSeconds`). */
-  start(): void;
-  stop(): void;
+}
+
+declare module '../platform/module/module.js' {
+  interface ModuleServices {
+    catalog: CatalogServices;
+  }
 }
 
 /**
- * Wires the catalog module.
- *
- * @example const catalog = createCatalog(db, { config, ledger, clock, orgs: auth });
+ * The catalogue and data sharing: datasets with their graded field schema and rows (`/api/catalog`), sharing
+ * requests, grants and the gateway (`/api/share`), and a job flagging requests past their decision deadline.
  */
-export function createCatalog(db: Db, deps: { config: Config; ledger: Ledger; clock: Clock; orgs: OrgSource }): CatalogModule {
-  const config = moduleConfig(deps.config, 'catalog', CatalogConfigSchema);
-  const orgs = new OrgDirectory(deps.orgs);
-  const secrets = new CatalogSecrets(db);
-  const catalog = new CatalogService(db, deps.ledger, config, deps.clock, orgs, secrets);
-  const sharing = new SharingService(db, deps.ledger, config, deps.clock, catalog, orgs);
-  const overdueJob = new PeriodicJob(() => sharing.flagOverdue(), config.overdueJobIntervalSeconds,
-    (err) => console.error('catalog: flagging overdue sharing requests failed:', err));
-  return {
-    config,
-    catalog,
-    data: new DataService(db, deps.ledger, config, deps.clock, catalog),
-    sharing,
-    gateway: new GatewayService(db, deps.ledger, config, deps.clock, catalog),
-    usage: new UsageService(db, deps.ledger, deps.clock, orgs, secrets),
-    start: () => overdueJob.start(),
-    stop: () => overdueJob.stop(),
-  };
-}
+export const catalogModule = defineModule({
+  name: 'catalog',
+  config: CatalogConfigSchema,
+  migrations: catalogMigrations,
+  problems: catalogProblems,
+  permissions: catalogPermissions,
+  requires: [],
+  create(platform, config) {
+    const { db, ledger, clock } = platform;
+    const orgs = new OrgDirectory(platform.auth);
+    const secrets = new CatalogSecrets(db);
+    const catalog = new CatalogService(db, ledger, config, clock, orgs, secrets);
+    const sharing = new SharingService(db, ledger, config, clock, catalog, orgs);
+    const services: CatalogServices = {
+      config,
+      catalog,
+      data: new DataService(db, ledger, config, clock, catalog),
+      sharing,
+      gateway: new GatewayService(db, ledger, config, clock, catalog),
+      usage: new UsageService(db, ledger, clock, orgs, secrets),
+    };
+    return {
+      services,
+      routes: [
+        { prefix: '/api/catalog', plugin: catalogRoutes(services) },
+        { prefix: '/api/share', plugin: shareRoutes(services) },
+      ],
+      jobs: [{ name: 'flag-overdue-requests', intervalSeconds: config.overdueJobIntervalSeconds, run: () => sharing.flagOverdue() }],
+    };
+  },
+});

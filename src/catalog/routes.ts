@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
-import type { FastifyInstance } from 'fastify';
-import type { CatalogModule } from './index.js';
+import type { RoutePlugin } from '../platform/http/server.js';
+import type { CatalogServices } from './index.js';
 import { MaskSpecSchema } from './masking.js';
 import { csvRecords, xlsxRecords } from './data-service.js';
 import type { DatasetInput, DatasetPatch } from './catalog-service.js';
@@ -126,8 +126,8 @@ const RequestOutcome = Type.Object({ request: RequestView, grant: Nullable(Grant
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
 /** The catalogue under /api/catalog: datasets, grading vocabulary, versions, loads, DCAT-AP export. */
-export async function catalogRoutes(app: FastifyInstance, opts: { catalog: CatalogModule }) {
-  const { catalog, data, usage, config } = opts.catalog;
+export const catalogRoutes = (services: CatalogServices): RoutePlugin => async (app) => {
+  const { catalog, data, usage, config } = services;
 
   // Uploads arrive as the raw file; these parsers live only in this plugin's scope.
   app.addContentTypeParser(['text/csv', XLSX, 'application/octet-stream'], { parseAs: 'buffer', bodyLimit: config.uploadMaxBytes },
@@ -247,7 +247,7 @@ export async function catalogRoutes(app: FastifyInstance, opts: { catalog: Catal
     schema: { tags: ['catalog'], summary: 'The public catalogue as DCAT-AP 3 JSON-LD', response: { 200: Type.Record(Type.String(), Type.Unknown()) } },
   }, async (req, reply) => {
     const doc = await catalog.exportDcat(`${req.protocol}://${req.host}`);
-    return reply.type('application/ld+json; charset=utf-8').send(JSON.stringify(doc));
+    return reply.type('application/ld+json; charset=utf-8').send(doc);
   });
 
   app.put('/citizens/:userId/identity', {
@@ -259,13 +259,13 @@ export async function catalogRoutes(app: FastifyInstance, opts: { catalog: Catal
     },
   }, async (req, reply) => {
     await usage.linkCitizen(req.actor, (req.params as { userId: string }).userId, (req.body as { idNumber: string }).idNumber);
-    return reply.code(204).send();
+    return reply.code(204).send(null);
   });
-}
+};
 
 /** Sharing under /api/share: requests, decisions, grants, the gateway and "who used my data". */
-export async function shareRoutes(app: FastifyInstance, opts: { catalog: CatalogModule }) {
-  const { sharing, gateway, usage } = opts.catalog;
+export const shareRoutes = (services: CatalogServices): RoutePlugin => async (app) => {
+  const { sharing, gateway, usage } = services;
   const Id = Type.Object({ id: Uuid });
 
   app.post('/requests', {
@@ -360,10 +360,13 @@ export async function shareRoutes(app: FastifyInstance, opts: { catalog: Catalog
         format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('csv')])),
       }),
       response: {
-        200: Type.Object({
-          dataset: Type.String(), grant: Type.String(), fields: Type.Array(Type.String()),
-          rows: Type.Array(Type.Record(Type.String(), Type.Unknown())), next: Nullable(Type.Integer()),
-        }),
+        200: { content: {
+          'application/json': { schema: Type.Object({
+            dataset: Type.String(), grant: Type.String(), fields: Type.Array(Type.String()),
+            rows: Type.Array(Type.Record(Type.String(), Type.Unknown())), next: Nullable(Type.Integer()),
+          }) },
+          'text/csv': { schema: Type.String() },
+        } },
       },
     },
   }, async (req, reply) => {
@@ -396,4 +399,4 @@ export async function shareRoutes(app: FastifyInstance, opts: { catalog: Catalog
     const list = (s: string | undefined) => (s ? s.split(',').map((x) => x.trim()).filter(Boolean) : []);
     return gateway.aggregate(req.actor, (req.params as { dataset: string }).dataset, { groupBy: list(q.groupBy), sum: list(q.sum), grant: q.grant });
   });
-}
+};

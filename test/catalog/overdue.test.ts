@@ -57,14 +57,10 @@ describe.each(testEngines)('overdue sharing requests [%s]', (engine) => {
     // the owner decides one in time; the other is left waiting
     expect((await call('owner', `/api/share/requests/${decided}/decision`, 'POST', { decision: 'refuse', reason: '用途不明确' })).statusCode).toBe(200);
     now = new Date(now.getTime() + 2 * HOUR); // 25 h after the requests
-    hub.services.catalog.start();
-    try {
-      await vi.waitFor(async () => expect(await overdueLedger()).toHaveLength(1), { timeout: 10_000, interval: 200 });
-      // the job keeps running: later ticks must not flag it again
-      await new Promise((r) => setTimeout(r, 1500));
-    } finally {
-      hub.services.catalog.stop();
-    }
+    await hub.start(); // the module's jobs, the overdue flagging among them, run until the hub closes
+    await vi.waitFor(async () => expect(await overdueLedger()).toHaveLength(1), { timeout: 10_000, interval: 200 });
+    // the job keeps running: later ticks must not flag it again
+    await new Promise((r) => setTimeout(r, 1500));
     const entries = await overdueLedger();
     expect(entries).toEqual([{ actor: 'user:system:catalog-overdue', subject: `share_request:${late}` }]);
 
