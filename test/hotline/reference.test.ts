@@ -31,7 +31,7 @@ describe.each(testEngines)('hotline reference data: areas, taxonomy, routing rul
   }, 120_000);
   afterAll(async () => hub?.close());
 
-  itWithSharedData('teddycup2020c', 'taxonomy.csv')('imports the Teddy Cup taxonomy (every node and its parents) and adds nothing the second time', async () => {
+  itWithSharedData('teddycup2020c')('imports the Teddy Cup taxonomy (every node and its parents) and adds nothing the second time', async () => {
     const rows = await readTaxonomyCsv(taxonomyFile);
     expect(rows.length).toBe(517);
     const first = await hub.services.hotlineReference.insertTaxonomy(cli, rows);

@@ -54,7 +54,7 @@ describe.skipIf(!url)('import killed halfway and re-run [postgres]', () => {
     await client.end();
   });
 
-  itWithSharedData('baltimore311', 'baltimore311_sample.csv')('resumes after SIGKILL and ends with the same rows as one run', async () => {
+  itWithSharedData('baltimore311')('resumes after SIGKILL and ends with the same rows as one run', async () => {
     const ids = new Set<string>();
     for await (const { values } of readCsvRecords(FILE)) ids.add(values.ServiceRequestNum.trim());
 

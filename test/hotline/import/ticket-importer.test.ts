@@ -98,7 +98,7 @@ describe.each(testEngines)('ticket import [%s]', (engine) => {
     return { first, expected };
   }
 
-  itWithSharedData('baltimore311', 'baltimore311_sample.csv')('imports every valid row of the Baltimore 311 sample once; a second run adds nothing', async () => {
+  itWithSharedData('baltimore311')('imports every valid row of the Baltimore 311 sample once; a second run adds nothing', async () => {
     // PGlite (WASM) inserts ~5x slower than PostgreSQL: it takes the first 2,500 rows, PostgreSQL the whole file.
     const file = engine === 'postgres' ? BALTIMORE : headOf(BALTIMORE, 2500);
     await importBaltimoreTwice(file, 'baltimore311'); // duplicates, whole file: 207 + 8 + 2 (SOURCE.md)
@@ -223,7 +223,7 @@ describe.each(testEngines)('ticket import [%s]', (engine) => {
     expect(single.imported).toBe(expected.unique);
   }
 
-  itWithSharedData('teddycup2020c', 'messages_labeled_sample.csv')('resumes after a crash mid-file and ends with the same rows as one run', async () => {
+  itWithSharedData('teddycup2020c')('resumes after a crash mid-file and ends with the same rows as one run', async () => {
     await crashAndResume(path.join(TEDDY, 'messages_labeled_sample.csv'), 100, 3, 300 - 1); // one duplicate id in the first 300 rows of the sample
   }, 60_000);
 
