@@ -1,5 +1,4 @@
-import type { Actor, Role } from '../platform/auth/roles.js';
-import type { DemoContext } from '../server/demo-city.js';
+import { systemActor, type Actor, type Role } from '../platform/auth/roles.js';
 import type { DatasetInput, FieldInput } from './catalog-service.js';
 import { citizenIdCheck } from './row-validation.js';
 import type { CatalogServices } from './index.js';
@@ -34,8 +33,28 @@ interface Person {
   address: string;
 }
 
+/** A district of the demo city and its streets. */
+export interface DemoDistrict {
+  name: string;
+  streets: readonly string[];
+}
+
+/**
+ * What the demo city hands the catalog's part: the organisations and users its platform part made, the districts
+ * and the time. The catalog names what it needs here instead of reading the composition root's demo context.
+ */
+export interface CatalogDemoCity {
+  /** organisation ids by name; the six departments owning datasets and their consumers must be there */
+  orgs: ReadonlyMap<string, string>;
+  /** user ids by username; the user `citizen`, when there, is linked to person 0 of the generated population */
+  users: ReadonlyMap<string, string>;
+  districts: readonly DemoDistrict[];
+  now: Date;
+  log(message: string): void;
+}
+
 /** The demo citizen (user `citizen`) is person 0 of the generated population. */
-export function demoPeople(districts: Array<{ name: string; streets: string[] }>, count: number, today: Date): Person[] {
+export function demoPeople(districts: readonly DemoDistrict[], count: number, today: Date): Person[] {
   const r = random(20261126);
   return Array.from({ length: count }, (_, i) => {
     const d = i === 0 ? 0 : r.int(0, districts.length - 1);
@@ -146,24 +165,25 @@ function datasets(owner: (name: string) => string): Array<DatasetInput & { owner
   ];
 }
 
-const actorFor = (orgId: string, role: Role): Actor => ({ kind: 'user', id: 'demo-seed', username: 'demo-seed', orgId, roles: [role] });
+/** The demo seed acting for a department with one role (ledgered as `system:demo-seed`). */
+const actorFor = (orgId: string, role: Role): Actor => ({ ...systemActor('demo-seed', [role]), orgId });
 
 /**
  * The catalog's part of the demo city: six departments' datasets (one not shared, with its legal basis) with
  * generated rows, some grants and a pending request, and gateway calls that the demo citizen sees in
  * "who used my data".
  */
-export async function seedCatalogDemo(ctx: DemoContext, plan: { districts: Array<{ name: string; streets: string[] }> }, catalog: CatalogServices): Promise<void> {
+export async function seedCatalogDemo(city: CatalogDemoCity, catalog: CatalogServices): Promise<void> {
   const org = (name: string) => {
-    const id = ctx.orgs.get(name);
+    const id = city.orgs.get(name);
     if (!id) throw new Error(`demo: no organisation ${name}`);
     return id;
   };
   const bureau = actorFor(org('市数据局'), 'data_admin');
-  const now = ctx.hub.services.clock();
+  const now = city.now;
   for (const input of datasets(org)) await catalog.catalog.createDataset(bureau, input);
 
-  const people = demoPeople(plan.districts, 600, now);
+  const people = demoPeople(city.districts, 600, now);
   const r = random(7);
   const load = (ref: string, rows: Array<Record<string, string | number | null>>) =>
     catalog.data.load(bureau, ref, rows.map((values, i) => ({ line: i + 1, values })), { mode: 'replace', source: 'demo' });
@@ -182,10 +202,10 @@ export async function seedCatalogDemo(ctx: DemoContext, plan: { districts: Array
   await load('enterprises', Array.from({ length: 200 }, (_, i) => ({
     credit_code: `91990100MA${String(100000 + i).padStart(7, '0')}X`.slice(0, 18), name: `云川${r.pick(['恒通', '瑞丰', '宏达', '金桥', '创新', '安居', '绿源'])}${r.pick(['科技', '商贸', '建设', '餐饮', '物流'])}有限公司${i}`,
     legal_rep: r.pick(SURNAMES) + r.pick(GIVEN) + r.pick(GIVEN), industry: r.pick(INDUSTRIES), capital: r.int(10, 5000),
-    established: `${r.int(1995, 2025)}-${String(r.int(1, 12)).padStart(2, '0')}-15`, district: r.pick(plan.districts).name,
+    established: `${r.int(1995, 2025)}-${String(r.int(1, 12)).padStart(2, '0')}-15`, district: r.pick(city.districts).name,
   })));
   await load('hotline-tickets', Array.from({ length: 300 }, (_, i) => {
-    const d = r.pick(plan.districts);
+    const d = r.pick(city.districts);
     return {
       ticket_no: `YC2026${String(i + 1).padStart(6, '0')}`, category: r.pick(TICKET_CATEGORIES), district: d.name, street: r.pick(d.streets),
       received: `2026-${String(r.int(8, 11)).padStart(2, '0')}-${String(r.int(1, 28)).padStart(2, '0')}`,
@@ -214,11 +234,11 @@ export async function seedCatalogDemo(ctx: DemoContext, plan: { districts: Array
   await ask('市卫生健康委员会', 'housing-security', ['id_number', 'household_size', 'qualification', 'district'], '困难家庭医疗救助资格核验', '《社会救助暂行办法》第二十八条');
 
   // The demo citizen is person 0; two units' gateway calls return their rows.
-  const citizenId = ctx.users.get('citizen');
-  if (citizenId) await catalog.usage.insertLink(bureau, citizenId, people[0]!.idNumber);
+  const citizenId = city.users.get('citizen');
+  if (citizenId) await catalog.usage.linkCitizen(bureau, citizenId, people[0]!.idNumber);
   await catalog.gateway.rows(actorFor(org('市人力资源和社会保障局'), 'handler'), 'population', { limit: 50 });
   await catalog.gateway.rows(actorFor(org('市住房和城乡建设局'), 'handler'), 'population', { limit: 20 });
   await catalog.gateway.rows(actorFor(org('市住房和城乡建设局'), 'handler'), 'social-security', { limit: 20 });
   await catalog.gateway.aggregate(actorFor(org('市数据局'), 'handler'), 'housing-security', { groupBy: ['district'], sum: ['subsidy'] });
-  ctx.log(`catalog: 6 datasets, ${people.length} people, 5 grants, 2 pending requests`);
+  city.log(`catalog: 6 datasets, ${people.length} people, 5 grants, 2 pending requests`);
 }

@@ -13,7 +13,7 @@ import { CatalogSecrets } from './secrets.js';
 import { catalogRoutes, shareRoutes } from './routes.js';
 
 export { catalogMigrations } from './migrations.js';
-export { seedCatalogDemo } from './demo-seed.js';
+export { seedCatalogDemo, type CatalogDemoCity } from './demo-seed.js';
 export type { CatalogService, DatasetInput, DatasetView, FieldInput } from './catalog-service.js';
 export type { DataService } from './data-service.js';
 export type { SharingService } from './sharing-service.js';

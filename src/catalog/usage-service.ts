@@ -28,11 +28,6 @@ export class UsageService {
    */
   async linkCitizen(actor: Actor, userId: string, idNumber: string): Promise<void> {
     assertCan(actor, 'catalog.identity.link');
-    await this.insertLink(actor, userId, idNumber);
-  }
-
-  /** The same without the permission check, for the demo seed and other trusted callers. */
-  async insertLink(actor: Actor, userId: string, idNumber: string): Promise<void> {
     if (!isCitizenId(idNumber.trim().toUpperCase())) {
       throw new Problem('VALIDATION_FAILED', { errors: [{ field: '/body/idNumber', message: 'not a valid ID number / 身份证号码无效' }] });
     }

@@ -93,7 +93,7 @@ async function seedHotline(ctx: DemoContext): Promise<void> {
 }
 
 /** Every module's demo part, in order. */
-export const demoSeeders: DemoSeeder[] = [seedPlatform, seedHotline, (ctx) => seedCatalogDemo(ctx, demoCityPlan, ctx.hub.services.catalog), async (ctx) => {
+export const demoSeeders: DemoSeeder[] = [seedPlatform, seedHotline, (ctx) => seedCatalogDemo({ ...ctx, districts: demoCityPlan.districts, now: ctx.hub.services.clock() }, ctx.hub.services.catalog), async (ctx) => {
   await seedContextDemo(ctx.hub.services.context, ctx.log);
 }];
 

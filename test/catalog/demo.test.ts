@@ -12,7 +12,7 @@ describe.each(testEngines.slice(0, 1))('catalog demo [%s]', (engine) => {
     hub = await createTestHub(engine);
     ctx = { hub, actor: { kind: 'anonymous', id: 'demo-seed', roles: ['admin'] }, orgs: new Map(), users: new Map(), log: () => {} };
     await demoSeeders[0]!(ctx); // the platform part: organisations and demo users
-    await seedCatalogDemo(ctx, demoCityPlan, hub.services.catalog);
+    await seedCatalogDemo({ ...ctx, districts: demoCityPlan.districts, now: hub.services.clock() }, hub.services.catalog);
   }, 240_000);
   afterAll(async () => hub?.close());
 
