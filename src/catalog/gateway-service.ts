@@ -11,6 +11,7 @@ import type { CatalogService, DatasetRow, FieldRow } from './catalog-service.js'
 import { compileMask, type MaskSpec, type Masker } from './masking.js';
 import type { ShareGrantTable } from './tables.js';
 import { subjectTag } from './secrets.js';
+import { localDate } from './city-time.js';
 import * as store from './store.js';
 
 type GrantRow = Selectable<ShareGrantTable>;
@@ -73,6 +74,8 @@ export class GatewayService {
     private readonly config: CatalogConfig,
     private readonly clock: Clock,
     private readonly catalog: CatalogService,
+    /** The city's IANA time zone: the quota day turns at local midnight. */
+    private readonly timeZone: string,
   ) {}
 
   /** The consumer's live grant for this dataset, or a refusal: no grant, expired, revoked all deny. */
@@ -105,9 +108,9 @@ export class GatewayService {
     this.calls.set(grant.id, recent);
   }
 
-  /** The quota day, in China Standard Time (UTC+8) so it turns at local midnight. */
+  /** The quota day: the city's local date, so it turns at local midnight. */
   private day(): string {
-    return new Date(this.clock().getTime() + 8 * 3_600_000).toISOString().slice(0, 10);
+    return localDate(this.clock(), this.timeZone);
   }
 
   private async remainingRows(grant: GrantRow): Promise<number> {

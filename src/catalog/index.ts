@@ -53,13 +53,13 @@ export const catalogModule = defineModule({
     const orgs = new OrgDirectory(platform.auth);
     const secrets = new CatalogSecrets(db);
     const catalog = new CatalogService(db, ledger, config, clock, orgs, secrets);
-    const sharing = new SharingService(db, ledger, config, clock, catalog, orgs);
+    const sharing = new SharingService(db, ledger, config, clock, catalog, orgs, platform.city.timeZone);
     const services: CatalogServices = {
       config,
       catalog,
       data: new DataService(db, ledger, config, clock, catalog),
       sharing,
-      gateway: new GatewayService(db, ledger, config, clock, catalog),
+      gateway: new GatewayService(db, ledger, config, clock, catalog, platform.city.timeZone),
       usage: new UsageService(db, ledger, clock, orgs, secrets),
     };
     return {

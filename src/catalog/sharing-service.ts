@@ -10,6 +10,7 @@ import type { CatalogService, DatasetRow, FieldRow } from './catalog-service.js'
 import type { MaskSpec } from './masking.js';
 import type { OrgDirectory } from './org-directory.js';
 import type { RowFilter, ShareGrantTable, ShareRequestTable } from './tables.js';
+import { endOfLocalDay } from './city-time.js';
 import * as store from './store.js';
 
 export interface ShareRequestInput {
@@ -53,10 +54,12 @@ export class SharingService {
     private readonly clock: Clock,
     private readonly catalog: CatalogService,
     private readonly orgs: OrgDirectory,
+    /** The city's IANA time zone: a term given as a date lasts to the end of that local day. */
+    private readonly timeZone: string,
   ) {}
 
   private parseUntil(value: string, pointer: string): Date {
-    const until = new Date(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T23:59:59.999+08:00` : value);
+    const until = /^\d{4}-\d{2}-\d{2}$/.test(value) ? endOfLocalDay(value, this.timeZone) : new Date(value);
     const now = this.clock();
     const errors: FieldError[] = [];
     if (Number.isNaN(until.getTime())) errors.push({ field: pointer, message: 'not a date' });
