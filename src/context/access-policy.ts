@@ -1,6 +1,7 @@
 import type { Actor } from '../platform/auth/roles.js';
 import { ngsiProblem } from './ngsi-errors.js';
 import type { AccessRuleRow } from './access-store.js';
+import type { StoredEntity } from './entity-model.js';
 
 /**
  * Per-organisation access to entity types and attributes, on top of the role permissions. An organisation
@@ -32,6 +33,13 @@ export class AccessPolicy {
     const matching = this.rules.filter((r) => types.includes(r.entity_type));
     if (matching.some((r) => r.attributes === null)) return undefined;
     return new Set(matching.flatMap((r) => r.attributes ?? []));
+  }
+
+  /** The entity with only the attributes the actor may read. */
+  project(e: StoredEntity): StoredEntity {
+    const readable = this.readableAttrs(e.types);
+    if (!readable) return e;
+    return { ...e, attrs: Object.fromEntries(Object.entries(e.attrs).filter(([a]) => readable.has(a))) };
   }
 
   canReadEntity(types: string[]): boolean {

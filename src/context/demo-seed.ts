@@ -1,13 +1,14 @@
-import type { Actor } from '../platform/auth/roles.js';
+import { systemActor } from '../platform/auth/roles.js';
 import { CITYHUB_CONTEXT_URL } from './jsonld-context.js';
 import { DEMO_CENTRE, DEMO_SPREAD, demoId, demoKinds, demoReadings, nearestDistrict } from './demo-data.js';
 import { mulberry32 as seeded } from '../platform/random/seeded-random.js';
-import type { ContextService } from './index.js';
+import type { ContextServices } from './index.js';
 
-const seedActor: Actor = { kind: 'api_key', id: 'demo-seed', username: 'demo-seed', roles: ['admin'] };
+/** The demo seed writes as a data owner (the narrowest role that writes entities), of no organisation. */
+const seedActor = systemActor('demo-seed', ['dept_data_owner']);
 
 /** The demo city's live layer: a few thousand Smart Data Models entities (docs/context.md). */
-export async function seedContextDemo(context: ContextService, log: (m: string) => void = () => {}): Promise<number> {
+export async function seedContextDemo(context: ContextServices, log: (m: string) => void = () => {}): Promise<number> {
   const rnd = seeded(20261126);
   const ctx = await context.contexts.resolve(CITYHUB_CONTEXT_URL);
   const now = new Date().toISOString();
@@ -27,7 +28,7 @@ export async function seedContextDemo(context: ContextService, log: (m: string) 
   }
   const batch = Math.min(500, context.config.batchMax);
   for (let i = 0; i < all.length; i += batch) {
-    await context.entities.batchWrite({ actor: seedActor, tenant: '', ctx }, 'upsert', all.slice(i, i + batch), { replace: true });
+    await context.batches.batchWrite({ actor: seedActor, tenant: '', ctx }, 'upsert', all.slice(i, i + batch), { replace: true });
   }
   log(`context: ${all.length} entities (${demoKinds.map((k) => `${k.count} ${k.type}`).join(', ')})`);
   return all.length;

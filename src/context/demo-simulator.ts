@@ -1,12 +1,15 @@
-import type { Actor } from '../platform/auth/roles.js';
+import type { Logger } from 'pino';
+import { systemActor } from '../platform/auth/roles.js';
 import type { Clock } from '../platform/clock/clock.js';
 import type { ContextConfig } from './config.js';
 import { CITYHUB_CONTEXT_URL, type ContextResolver } from './jsonld-context.js';
-import type { EntityService } from './entity-service.js';
+import type { EntityBatchService } from './entity-batch-service.js';
+import type { EntityQueryService } from './entity-query-service.js';
 import { demoId, demoKinds, demoReadings } from './demo-data.js';
 import { mulberry32 as seeded } from '../platform/random/seeded-random.js';
 
-const simActor: Actor = { kind: 'api_key', id: 'demo-simulator', username: 'demo-simulator', roles: ['admin'] };
+/** The simulator writes as a data owner (the narrowest role that writes entities), of no organisation. */
+const simActor = systemActor('demo-simulator', ['dept_data_owner']);
 
 /**
  * Keeps the demo city's entities changing: every interval a random sample gets new readings (through the normal
@@ -21,16 +24,17 @@ export class DemoSimulator {
   updates = 0;
 
   constructor(
-    private readonly entities: EntityService,
+    private readonly queries: EntityQueryService,
+    private readonly batches: EntityBatchService,
     private readonly contexts: ContextResolver,
     private readonly config: ContextConfig['simulator'],
     private readonly clock: Clock,
-    private readonly log: (m: string) => void,
+    private readonly log: Logger,
   ) {}
 
   start(): void {
     if (!this.config.enabled || this.timer) return;
-    this.timer = setInterval(() => void this.tick().catch((err) => this.log(`simulator: ${(err as Error).message}`)), this.config.intervalSeconds * 1000);
+    this.timer = setInterval(() => void this.tick().catch((err: unknown) => this.log.warn({ err }, 'demo simulator tick failed')), this.config.intervalSeconds * 1000);
     this.timer.unref();
   }
 
@@ -43,7 +47,7 @@ export class DemoSimulator {
   async tick(): Promise<number> {
     // Re-check every 30 ticks whether the demo exists (it may be seeded after start).
     if (this.seeded === undefined || (!this.seeded && this.ticks % 30 === 0)) {
-      this.seeded = (await this.entities.findStored('', [demoId('Streetlight', 0)])).length > 0;
+      this.seeded = (await this.queries.findStored('', [demoId('Streetlight', 0)])).length > 0;
     }
     this.ticks++;
     if (!this.seeded) return 0;
@@ -60,7 +64,7 @@ export class DemoSimulator {
       throw new Error('unreachable');
     });
     const ctx = await this.contexts.resolve(CITYHUB_CONTEXT_URL);
-    const r = await this.entities.batchWrite({ actor: simActor, tenant: '', ctx }, 'update', batch, {});
+    const r = await this.batches.batchWrite({ actor: simActor, tenant: '', ctx }, 'update', batch, {});
     this.updates += r.success.length;
     return r.success.length;
   }

@@ -44,7 +44,7 @@ const bad = (detail: string, field?: string) =>
 /** The entity id and types of a request body, checked. */
 export function entityHead(ctx: LdContext, body: Record<string, unknown>): { id: string; types: string[] } {
   const id = body.id ?? body['@id'];
-  if (!isUri(id)) throw bad(`entity id must be a URI, got ${JSON.stringify(id)?.slice(0, 80)}`, '/body/id');
+  if (!isUri(id)) throw bad(`entity id must be a URI, got ${JSON.stringify(id)?.slice(0, 80)}`, 'id');
   const types = entityTypes(ctx, body.type ?? body['@type']);
   return { id, types };
 }
@@ -52,7 +52,7 @@ export function entityHead(ctx: LdContext, body: Record<string, unknown>): { id:
 export function entityTypes(ctx: LdContext, raw: unknown): string[] {
   const list = Array.isArray(raw) ? raw : [raw];
   if (list.length === 0 || !list.every((t) => typeof t === 'string' && validName(t))) {
-    throw bad('entity type must be a name or a list of names', '/body/type');
+    throw bad('entity type must be a name or a list of names', 'type');
   }
   return (list as string[]).map((t) => expandTerm(ctx, t));
 }
@@ -145,7 +145,7 @@ function normalizeInstance(ctx: LdContext, name: string, raw: unknown, now: stri
 }
 
 /** One attribute of a request (a value, an instance or a list of instances) as stored instances. */
-export function normalizeAttribute(ctx: LdContext, name: string, raw: unknown, now: string, field = `/body/${name}`): { iri: string; instances: Instance[] } {
+export function normalizeAttribute(ctx: LdContext, name: string, raw: unknown, now: string, field = name): { iri: string; instances: Instance[] } {
   if (!validName(name)) throw bad(`attribute name "${name}" has forbidden characters`, field);
   const list = Array.isArray(raw) && raw.length > 0 && raw.every((r) => r && typeof r === 'object' && !Array.isArray(r)) && raw.some((r) => 'type' in r || 'value' in r || 'object' in r || 'languageMap' in r)
     ? raw
@@ -171,6 +171,19 @@ export function normalizeAttributes(ctx: LdContext, body: Record<string, unknown
     attrs[iri] = instances;
   }
   return attrs;
+}
+
+/**
+ * An entity of a request body as stored: id and types checked (the path's id instead of the body's with
+ * `idOverride`, PUT /entities/{id}), scope paths checked, every attribute normalized with `now` as its time.
+ */
+export function entityFromBody(ctx: LdContext, body: unknown, now: string, idOverride?: string): StoredEntity {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw bad('an entity must be a JSON object');
+  const b = body as Record<string, unknown>;
+  const head = idOverride ? { id: idOverride, types: entityTypes(ctx, b.type ?? b['@type']) } : entityHead(ctx, b);
+  const scopes = b.scope === undefined ? undefined : Array.isArray(b.scope) ? b.scope : [b.scope];
+  if (scopes && !scopes.every((s) => typeof s === 'string' && /^\/[\w/-]*$/.test(s))) throw bad('scope must be paths like /Madrid/Gardens');
+  return { id: head.id, types: head.types, attrs: normalizeAttributes(ctx, b, now), ...(scopes ? { scope: scopes as string[] } : {}), createdAt: now, modifiedAt: now };
 }
 
 /** Keeps createdAt of instances that already existed (same attribute, same datasetId). */

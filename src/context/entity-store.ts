@@ -3,6 +3,7 @@ import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../platform/db/database.js';
 import { datasetKey, eachOneDefaultInstance, LOCATION, type Attrs, type Instance, type StoredEntity } from './entity-model.js';
 import type { HistoryRecord } from './history-store.js';
+import { tenantHasActiveSubscription } from './subscription-store.js';
 import type { BBox } from './geo.js';
 import './tables.js';
 
@@ -228,9 +229,7 @@ export async function upsertFast(db: Db, tenant: string, now: string, rows: Fast
       insert into context_history (tenant, entity_id, recorded_at, obs_min, obs_max, attrs, deleted)
       select ${tenant}, x.id, ${now}::timestamptz, x.lo, x.hi, x.a, '{}' from x join up on up.id = x.id where x.a <> '{}'::jsonb
     ), s as materialized (
-      -- Same condition as activeSubscriptions (subscription-store.ts).
-      select exists (select 1 from context_subscription where tenant = ${tenant} and active
-        and (expires_at is null or expires_at > ${now}::timestamptz)) as subscribed
+      select ${tenantHasActiveSubscription(tenant, now)} as subscribed
     )
     select up.*, s.subscribed from up cross join s`.execute(db);
   return result.rows;
@@ -357,9 +356,7 @@ export async function upsertMerging(db: Db, tenant: string, now: string, rows: U
         greatest(hi, case when cardinality(deleted) > 0 then ${now}::timestamptz end), h, deleted
       from m where h <> '{}'::jsonb or cardinality(deleted) > 0
     ), s as materialized (
-      -- Same condition as activeSubscriptions (subscription-store.ts).
-      select exists (select 1 from context_subscription where tenant = ${tenant} and active
-        and (expires_at is null or expires_at > ${now}::timestamptz)) as subscribed
+      select ${tenantHasActiveSubscription(tenant, now)} as subscribed
     )
     select m.id, m.created, m.deleted, s.subscribed,
       case when s.subscribed then m.types end as types, case when s.subscribed then m.attrs end as attrs,

@@ -1,9 +1,10 @@
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { App } from '../platform/http/server.js';
 import { Problem, isProblem } from '../platform/errors/problem.js';
 import { sendProblem, toProblem } from '../platform/http/problem-handler.js';
 import { ngsiProblem, ngsiTypeOf } from './ngsi-errors.js';
 import { contextFromLink, linkHeader, type ContextResolver, type LdContext } from './jsonld-context.js';
-import type { RequestScope } from './entity-service.js';
+import type { RequestScope } from './request-scope.js';
 
 /**
  * HTTP conventions of NGSI-LD (§6.3): JSON and JSON-LD bodies, the @context from a Link header or the body,
@@ -13,7 +14,7 @@ import type { RequestScope } from './entity-service.js';
 export type Representation = 'json' | 'ld' | 'geo';
 
 /** JSON-LD and merge-patch bodies are JSON; Fastify parses only application/json by itself. */
-export function registerNgsiParsers(app: FastifyInstance): void {
+export function registerNgsiParsers(app: App): void {
   app.addContentTypeParser(['application/ld+json', 'application/merge-patch+json', 'application/geo+json'], { parseAs: 'string' }, (_req, body, done) => {
     try {
       done(null, JSON.parse(body as string));
@@ -24,7 +25,7 @@ export function registerNgsiParsers(app: FastifyInstance): void {
 }
 
 /** Problems of this plugin carry NGSI-LD types; platform ones (401, JSON errors, validation) are re-typed. */
-export function registerNgsiErrors(app: FastifyInstance): void {
+export function registerNgsiErrors(app: App): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (isProblem(error)) return sendProblem(reply, request, withNgsiType(error));
     // PostgreSQL: invalid regular expression (idPattern) — bad input, not a server fault.

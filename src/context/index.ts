@@ -1,113 +1,147 @@
-import type { FastifyInstance } from 'fastify';
-import type { Db } from '../platform/db/database.js';
-import type { Clock } from '../platform/clock/clock.js';
-import type { Ledger } from '../platform/ledger/ledger.js';
-import { moduleConfig, type Config } from '../platform/config/config.js';
+import { defineModule, type JobSpec } from '../platform/module/module.js';
+import type { RoutePlugin } from '../platform/http/server.js';
 import { ContextConfigSchema, type ContextConfig } from './config.js';
+import { contextMigrations } from './migrations.js';
+import { contextProblems } from './problems.js';
+import { contextPermissions } from './permissions.js';
 import { ContextResolver } from './jsonld-context.js';
+import { TenantService } from './tenant-service.js';
+import { AccessRuleService } from './access-service.js';
+import { EntityWriter } from './entity-writer.js';
 import { EntityService } from './entity-service.js';
+import { AttributeService } from './attribute-service.js';
+import { EntityQueryService } from './entity-query-service.js';
+import { EntityBatchService } from './entity-batch-service.js';
 import { TemporalService } from './temporal-service.js';
 import { SubscriptionService } from './subscription-service.js';
 import { NotificationDispatcher } from './notification-dispatcher.js';
 import { MqttIngest } from './mqtt-ingest.js';
+import { DemoSimulator } from './demo-simulator.js';
 import { purgeHistoryBefore, rollUpHistory } from './history-store.js';
 import { purgeDelivered } from './subscription-store.js';
-import { DemoSimulator } from './demo-simulator.js';
-import { entityRoutes } from './routes.js';
+import { registerNgsiErrors, registerNgsiParsers } from './http-support.js';
+import { entityRoutes } from './entity-routes.js';
 import { temporalRoutes } from './temporal-routes.js';
 import { subscriptionRoutes } from './subscription-routes.js';
-import { accessRoutes, AccessRuleService } from './access-rules.js';
+import { accessRoutes } from './access-routes.js';
 
-export { contextMigrations } from './migrations.js';
 export type { ContextConfig } from './config.js';
-export { EntityService } from './entity-service.js';
 export { seedContextDemo } from './demo-seed.js';
 
-/** The context layer's services, wired once (see `Services.context`). */
-export interface ContextService {
+/** The context layer's services (`hub.services.context`), wired once by `contextModule`. */
+export interface ContextServices {
   config: ContextConfig;
+  /** JSON-LD @context resolution (known contexts, optionally remote ones). */
   contexts: ContextResolver;
+  tenants: TenantService;
+  /** Whole entities: create, replace, merge, delete. */
   entities: EntityService;
+  /** The attributes of one entity. */
+  attributes: AttributeService;
+  /** Reading entities: one, queries, types and attributes. */
+  queries: EntityQueryService;
+  /** /entityOperations/*: batch create, upsert, update, delete. */
+  batches: EntityBatchService;
   temporal: TemporalService;
   subscriptions: SubscriptionService;
+  /** Per-organisation access rules and the policy they give. */
   accessRules: AccessRuleService;
+  /** Delivers the notifications subscriptions queue (running between start and stop). */
   dispatcher: NotificationDispatcher;
+  /** MQTT ingestion (running between start and stop). */
   ingest: MqttIngest;
+  /** Keeps the demo city's entities changing (running between start and stop when enabled). */
   simulator: DemoSimulator;
-  /** Background work: notification delivery, MQTT ingestion, retention, the demo simulator. */
-  start(): Promise<void>;
-  stop(): Promise<void>;
 }
 
-export interface ContextServiceOptions {
-  log?: (message: string) => void;
-  /** Records access-rule grants and revocations. */
-  ledger?: Ledger;
+declare module '../platform/module/module.js' {
+  interface ModuleServices {
+    context: ContextServices;
+  }
 }
 
-export function createContextService(db: Db, config: Config, clock: Clock, options: ContextServiceOptions = {}): ContextService {
-  const cfg = moduleConfig(config, 'context', ContextConfigSchema);
-  const log = options.log ?? ((m: string) => console.log(`[context] ${m}`));
-  const contexts = new ContextResolver({ extra: cfg.contexts, fetchRemote: cfg.fetchRemoteContexts, fetchTimeoutMs: cfg.remoteContextTimeoutMs });
-  const entities = new EntityService(db, cfg, clock);
-  const subscriptions = new SubscriptionService(db, clock, contexts, entities);
-  entities.setListener(subscriptions);
-  const temporal = new TemporalService(db, cfg, entities);
-  const dispatcher = new NotificationDispatcher(db, cfg.notifications, clock, log);
-  const ingest = new MqttIngest(cfg.mqtt, entities, contexts, log);
-  const simulator = new DemoSimulator(entities, contexts, cfg.simulator, clock, log);
-  const accessRules = new AccessRuleService(db, entities, contexts, options.ledger);
-  let retention: NodeJS.Timeout | undefined;
-  let rollup: NodeJS.Timeout | undefined;
-  let rolling: Promise<void> | undefined;
-  return {
-    config: cfg, contexts, entities, temporal, subscriptions, accessRules, dispatcher, ingest, simulator,
-    async start() {
-      dispatcher.start();
-      try {
-        await ingest.start();
-      } catch (err) {
-        log(`MQTT ingestion not started: ${(err as Error).message}`);
-      }
-      simulator.start();
-      const purge = async () => {
-        const now = clock();
-        if (cfg.temporal.retentionDays > 0) await purgeHistoryBefore(db, new Date(now.getTime() - cfg.temporal.retentionDays * 86_400_000));
-        await purgeDelivered(db, new Date(now.getTime() - 86_400_000));
-      };
-      retention = setInterval(() => void purge().catch((err) => log(`retention failed: ${(err as Error).message}`)), cfg.temporal.retentionIntervalSeconds * 1000);
-      retention.unref();
-      // History is written without touching the hourly rollup (cheaper writes); this folds it in behind.
-      const rollUp = async () => {
-        while (rollup && (await rollUpHistory(db)) > 0);
-      };
-      const tickRollup = () => {
-        rollup = setTimeout(() => {
-          rolling = rollUp().catch((err) => log(`history rollup failed: ${(err as Error).message}`)).finally(() => {
-            if (rollup) tickRollup();
-          });
-        }, cfg.temporal.rollupIntervalSeconds * 1000);
-        rollup.unref();
-      };
-      tickRollup();
-    },
-    async stop() {
-      if (retention) clearInterval(retention);
-      if (rollup) clearTimeout(rollup);
-      rollup = undefined;
-      await rolling;
-      simulator.stop();
-      await ingest.stop();
-      await dispatcher.stop();
-    },
-  };
-}
+/**
+ * The context layer (NGSI-LD, docs/context.md) under /ngsi-ld/v1: entities, temporal history, subscriptions
+ * with their notifications, MQTT ingestion and per-organisation access rules.
+ */
+export const contextModule = defineModule({
+  name: 'context',
+  config: ContextConfigSchema,
+  migrations: contextMigrations,
+  problems: contextProblems,
+  permissions: contextPermissions,
+  requires: [],
+  create(platform, config) {
+    const { db, clock, ledger, log } = platform;
+    const contexts = new ContextResolver({ extra: config.contexts, fetchRemote: config.fetchRemoteContexts, fetchTimeoutMs: config.remoteContextTimeoutMs });
+    const tenants = new TenantService(db);
+    const accessRules = new AccessRuleService(db, tenants, ledger);
+    const writer = new EntityWriter(db, clock, tenants, accessRules);
+    const entities = new EntityService(db, clock, tenants, accessRules, writer);
+    const attributes = new AttributeService(clock, writer);
+    const queries = new EntityQueryService(db, config, tenants, accessRules);
+    const batches = new EntityBatchService(db, config, clock, tenants, accessRules, writer);
+    const subscriptions = new SubscriptionService(db, clock, contexts, tenants);
+    writer.setListener(subscriptions);
+    const temporal = new TemporalService(db, config, tenants, accessRules, queries);
+    const dispatcher = new NotificationDispatcher(db, config.notifications, clock, log);
+    const ingest = new MqttIngest(config.mqtt, batches, contexts, log);
+    const simulator = new DemoSimulator(queries, batches, contexts, config.simulator, clock, log);
 
-/** Every NGSI-LD route, registered under /ngsi-ld/v1. */
-export async function contextRoutes(app: FastifyInstance, opts: { context: ContextService }): Promise<void> {
-  const { context } = opts;
-  await app.register(entityRoutes, { entities: context.entities, contexts: context.contexts });
-  await app.register(temporalRoutes, { temporal: context.temporal, contexts: context.contexts });
-  await app.register(subscriptionRoutes, { subscriptions: context.subscriptions, contexts: context.contexts });
-  await app.register(accessRoutes, { rules: context.accessRules, contexts: context.contexts });
-}
+    // History is written without touching the hourly rollup (cheaper writes); this folds it in behind, until
+    // nothing is left (or the module stops).
+    let stopped = false;
+    let rolling: Promise<void> | undefined;
+    const rollUp = async () => {
+      while (!stopped && (await rollUpHistory(db)) > 0);
+    };
+    const jobs: JobSpec[] = [
+      {
+        name: 'retention',
+        intervalSeconds: config.temporal.retentionIntervalSeconds,
+        async run() {
+          const now = clock();
+          if (config.temporal.retentionDays > 0) await purgeHistoryBefore(db, new Date(now.getTime() - config.temporal.retentionDays * 86_400_000));
+          await purgeDelivered(db, new Date(now.getTime() - 86_400_000));
+        },
+      },
+      { name: 'history-rollup', intervalSeconds: config.temporal.rollupIntervalSeconds, run: () => (rolling = rollUp()) },
+    ];
+
+    // One plugin for the whole API: NGSI-LD's body types and problem types apply to every route under it.
+    const ngsiRoutes: RoutePlugin = async (app) => {
+      registerNgsiParsers(app);
+      registerNgsiErrors(app);
+      await app.register(entityRoutes({ entities, attributes, queries, batches, contexts }));
+      await app.register(temporalRoutes(temporal, contexts));
+      await app.register(subscriptionRoutes(subscriptions, contexts));
+      await app.register(accessRoutes(accessRules, contexts));
+    };
+
+    return {
+      services: { config, contexts, tenants, entities, attributes, queries, batches, temporal, subscriptions, accessRules, dispatcher, ingest, simulator },
+      routes: [{ prefix: '/ngsi-ld/v1', plugin: ngsiRoutes }],
+      jobs,
+      async start() {
+        stopped = false;
+        dispatcher.start();
+        try {
+          await ingest.start();
+        } catch (err) {
+          log.warn({ err }, 'MQTT ingestion not started');
+        }
+        simulator.start();
+      },
+      async stop() {
+        stopped = true;
+        // A rollup still running ends after its current step; its failure was reported by the job runner.
+        await rolling?.catch(() => undefined);
+        simulator.stop();
+        await ingest.stop();
+        await dispatcher.stop();
+      },
+    };
+  },
+});
+
+export { contextMigrations };

@@ -4,17 +4,21 @@ import mqtt, { type MqttClient } from 'mqtt';
 import aedes from 'aedes';
 
 const { createBroker } = aedes;
-import type { Actor } from '../platform/auth/roles.js';
+import type { Logger } from 'pino';
+import { systemActor } from '../platform/auth/roles.js';
 import { isProblem } from '../platform/errors/problem.js';
 import type { ContextConfig } from './config.js';
 import { CITYHUB_CONTEXT_URL, type ContextResolver } from './jsonld-context.js';
-import type { EntityService } from './entity-service.js';
+import type { EntityBatchService } from './entity-batch-service.js';
 
 type MqttConfig = ContextConfig['mqtt'];
 type Mapping = MqttConfig['mappings'][number];
 
-/** The actor MQTT ingestion writes as: devices are authenticated by the broker, not by CityHub. */
-const ingestActor: Actor = { kind: 'api_key', id: 'mqtt-ingest', username: 'mqtt-ingest', roles: ['admin'] };
+/**
+ * The actor MQTT ingestion writes as: devices are authenticated by the broker, not by CityHub. A data owner's
+ * role is the narrowest that writes entities; of no organisation, so no organisation's access rules narrow it.
+ */
+const ingestActor = systemActor('mqtt-ingest', ['dept_data_owner']);
 
 /** Matches an MQTT topic against a filter (`+` one level, `#` the rest); returns the wildcard levels. */
 export function matchTopic(filter: string, topic: string): string[] | undefined {
@@ -72,9 +76,9 @@ export class MqttIngest {
 
   constructor(
     private readonly config: MqttConfig,
-    private readonly entities: EntityService,
+    private readonly batches: EntityBatchService,
     private readonly contexts: ContextResolver,
-    private readonly log: (msg: string) => void = () => {},
+    private readonly log: Logger,
   ) {}
 
   async start(): Promise<void> {
@@ -89,7 +93,7 @@ export class MqttIngest {
     this.client = await mqtt.connectAsync(url, { clientId: `cityhub-ingest-${process.pid}-${Math.random().toString(16).slice(2, 8)}`, reconnectPeriod: 2000, connectTimeout: 5000 });
     this.client.on('message', (topic, payload) => void this.handle(topic, payload));
     await this.client.subscribeAsync(this.config.mappings.map((m) => m.topic), { qos: 1 });
-    this.log(`MQTT ingestion listening on ${url} (${this.config.mappings.length} mappings)`);
+    this.log.info({ url, mappings: this.config.mappings.length }, 'MQTT ingestion listening');
   }
 
   private async startEmbedded(): Promise<string | undefined> {
@@ -102,7 +106,7 @@ export class MqttIngest {
       });
     } catch (err) {
       broker.close();
-      this.log(`embedded MQTT broker not started on port ${this.config.embeddedPort}: ${(err as Error).message}`);
+      this.log.warn({ err, port: this.config.embeddedPort }, 'embedded MQTT broker not started');
       return undefined;
     }
     this.broker = broker;
@@ -121,20 +125,20 @@ export class MqttIngest {
       try {
         const entity = messageToEntity(mapping, levels, payload);
         const ctx = await this.contexts.resolve(mapping.context ?? CITYHUB_CONTEXT_URL);
-        const result = await this.entities.batchWrite({ actor: ingestActor, tenant: mapping.tenant ?? '', ctx }, 'upsert', [entity], { replace: false });
+        const result = await this.batches.batchWrite({ actor: ingestActor, tenant: mapping.tenant ?? '', ctx }, 'upsert', [entity], { replace: false });
         if (result.errors.length) throw new Error(result.errors[0].error.detail ?? result.errors[0].error.title);
         this.stats.applied++;
       } catch (err) {
         this.stats.failed++;
         this.stats.lastError = `${topic}: ${isProblem(err) ? err.detail ?? err.title : (err as Error).message}`;
-        this.log(`MQTT message on ${topic} not applied: ${this.stats.lastError}`);
+        this.log.warn({ topic, error: this.stats.lastError }, 'MQTT message not applied');
       }
       return;
     }
   }
 
   async stop(): Promise<void> {
-    await this.client?.endAsync(true).catch(() => undefined);
+    await this.client?.endAsync(true).catch((err: unknown) => this.log.warn({ err }, 'MQTT ingestion client did not close cleanly'));
     this.client = undefined;
     if (this.server) await new Promise<void>((r) => this.server!.close(() => r()));
     if (this.broker) await new Promise<void>((r) => this.broker!.close(() => r()));

@@ -1,5 +1,6 @@
 import { Problem, type FieldError } from '../platform/errors/problem.js';
 import type { ProblemCode } from '../platform/errors/problem-codes.js';
+import type { NgsiProblemDetails } from './schemas.js';
 
 /** The error types of ETSI GS CIM 009 (NGSI-LD API) §5.5.2, the `type` member of every context-layer problem. */
 export const ngsiErrorTypes = {
@@ -55,6 +56,6 @@ export function ngsiTypeOf(problem: Problem): string {
 }
 
 /** The body of a problem as reported inside a 207 batch result or a notification status. */
-export function problemDetails(problem: Problem): { type: string; title: string; status: number; detail?: string } {
+export function problemDetails(problem: Problem): NgsiProblemDetails {
   return { type: ngsiTypeOf(problem), title: problem.title, status: problem.status, ...(problem.detail ? { detail: problem.detail } : {}) };
 }

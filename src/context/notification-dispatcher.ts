@@ -1,4 +1,5 @@
 import mqtt, { type MqttClient } from 'mqtt';
+import type { Logger } from 'pino';
 import type { Db } from '../platform/db/database.js';
 import type { Clock } from '../platform/clock/clock.js';
 import { linkHeader, CORE_CONTEXT_URL } from './jsonld-context.js';
@@ -23,7 +24,7 @@ export class NotificationDispatcher {
     private readonly db: Db,
     private readonly config: NotificationConfig,
     private readonly clock: Clock,
-    private readonly log: (msg: string) => void = () => {},
+    private readonly log: Logger,
   ) {}
 
   start(): void {
@@ -34,7 +35,7 @@ export class NotificationDispatcher {
       try {
         await this.poll();
       } catch (err) {
-        this.log(`notification poll failed: ${(err as Error).message}`);
+        this.log.error({ err }, 'notification poll failed');
       }
       if (!this.stopped) this.timer = setTimeout(tick, this.config.pollMs);
     };
@@ -103,7 +104,7 @@ export class NotificationDispatcher {
     const retryAt = row.attempts >= this.config.maxAttempts ? null : new Date(now.getTime() + wait * 1000);
     await store.markFailed(this.db, row.id, error, retryAt, now);
     await store.recordDelivery(this.db, row.tenant, row.subscription_id, false, now);
-    this.log(`notification ${row.id} to ${row.endpoint} failed (attempt ${row.attempts}): ${error}`);
+    this.log.warn({ notification: row.id, endpoint: row.endpoint, attempt: row.attempts, error }, 'notification delivery failed');
   }
 
   private async post(row: store.OutboxRow): Promise<void> {
@@ -117,6 +118,7 @@ export class NotificationDispatcher {
       body: JSON.stringify(row.payload),
       signal: AbortSignal.timeout(this.config.timeoutMs),
     });
+    // The answer's body is read only to free the connection; the status alone decides, so a body that breaks off is no failure.
     await res.arrayBuffer().catch(() => undefined);
     if (res.status >= 300) throw new Error(`HTTP ${res.status}`);
   }
@@ -132,6 +134,8 @@ export class NotificationDispatcher {
         password: url.password || undefined,
         clientId: `cityhub-notify-${process.pid}-${Math.random().toString(16).slice(2, 8)}`,
       });
+      // A failed connection is forgotten so the next notification tries again; the failure itself is reported by
+      // the delivery that awaits this promise (recorded on the notification and logged).
       client.catch(() => this.brokers.delete(key));
       this.brokers.set(key, client);
     }

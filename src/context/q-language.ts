@@ -232,7 +232,7 @@ export function parseQ(q: string): QExpr {
   } catch (err) {
     if (err instanceof QSyntaxError) {
       throw ngsiProblem(err.message.startsWith('more than') ? 'TooComplexQuery' : 'BadRequestData', `q: ${err.message}`, {
-        errors: [{ field: '/query/q', message: err.message }],
+        errors: [{ field: 'q', message: err.message }],
         extra: { position: err.position },
       });
     }

@@ -7,7 +7,10 @@ import { compactIri, expandTerm, linkHeader, type ContextResolver, type LdContex
 import { isUri, renderEntity, type Format } from './entity-model.js';
 import { evaluateQ, parseQ, type QExpr } from './q-language.js';
 import { matchGeo, parseGeoQuery, type GeoQuery, type Geometry } from './geo.js';
-import type { ChangeListener, EntityChange, EntityService, RequestScope } from './entity-service.js';
+import type { ChangeListener, EntityChange } from './entity-writer.js';
+import type { TenantService } from './tenant-service.js';
+import type { RequestScope } from './request-scope.js';
+import type { JsonObjectBody } from './schemas.js';
 import { rulesForOrg } from './access-store.js';
 import { AccessPolicy } from './access-policy.js';
 import * as store from './subscription-store.js';
@@ -40,7 +43,7 @@ export class SubscriptionService implements ChangeListener {
     private readonly db: Db,
     private readonly clock: Clock,
     private readonly contexts: ContextResolver,
-    private readonly entities: EntityService,
+    private readonly tenants: TenantService,
   ) {}
 
   private parse(ctx: LdContext, body: Record<string, unknown>, partial: boolean): Partial<StoredSubscription> & { expiresAt?: Date | null; throttling?: number; isActive?: boolean } {
@@ -114,9 +117,9 @@ export class SubscriptionService implements ChangeListener {
     return out;
   }
 
-  async create(scope: RequestScope, body: Record<string, unknown>): Promise<string> {
+  async create(scope: RequestScope, body: JsonObjectBody): Promise<string> {
     assertCan(scope.actor, 'context.subscription.manage');
-    const tenant = await this.entities.tenant(scope.tenant, true);
+    const tenant = await this.tenants.resolve(scope.tenant, true);
     const id = body.id === undefined ? `urn:ngsi-ld:Subscription:${randomUUID()}` : body.id;
     if (!isUri(id)) throw bad('subscription id must be a URI');
     const p = this.parse(scope.ctx, body, false);
@@ -133,9 +136,9 @@ export class SubscriptionService implements ChangeListener {
     return id;
   }
 
-  async update(scope: RequestScope, id: string, body: Record<string, unknown>): Promise<void> {
+  async update(scope: RequestScope, id: string, body: JsonObjectBody): Promise<void> {
     assertCan(scope.actor, 'context.subscription.manage');
-    const tenant = await this.entities.tenant(scope.tenant, false);
+    const tenant = await this.tenants.resolve(scope.tenant, false);
     const row = await store.findSubscription(this.db, tenant, id);
     if (!row) throw ngsiProblem('ResourceNotFound', `subscription ${id} does not exist`);
     if (body.id !== undefined && body.id !== id) throw bad('the id cannot change');
@@ -150,13 +153,13 @@ export class SubscriptionService implements ChangeListener {
 
   async delete(scope: RequestScope, id: string): Promise<void> {
     assertCan(scope.actor, 'context.subscription.manage');
-    const tenant = await this.entities.tenant(scope.tenant, false);
+    const tenant = await this.tenants.resolve(scope.tenant, false);
     if (!(await store.deleteSubscription(this.db, tenant, id))) throw ngsiProblem('ResourceNotFound', `subscription ${id} does not exist`);
   }
 
   async get(scope: RequestScope, id: string): Promise<Record<string, unknown>> {
     assertCan(scope.actor, 'context.subscription.manage');
-    const tenant = await this.entities.tenant(scope.tenant, false);
+    const tenant = await this.tenants.resolve(scope.tenant, false);
     const row = await store.findSubscription(this.db, tenant, id);
     if (!row) throw ngsiProblem('ResourceNotFound', `subscription ${id} does not exist`);
     return this.render(scope.ctx, row);
@@ -164,7 +167,7 @@ export class SubscriptionService implements ChangeListener {
 
   async list(scope: RequestScope, limit: number, offset: number): Promise<Record<string, unknown>[]> {
     assertCan(scope.actor, 'context.subscription.manage');
-    const tenant = await this.entities.tenant(scope.tenant, false);
+    const tenant = await this.tenants.resolve(scope.tenant, false);
     return (await store.listSubscriptions(this.db, tenant, limit, offset)).map((r) => this.render(scope.ctx, r));
   }
 

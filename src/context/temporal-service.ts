@@ -2,20 +2,16 @@ import type { Db } from '../platform/db/database.js';
 import { assertCan } from '../platform/auth/permissions.js';
 import { ngsiProblem } from './ngsi-errors.js';
 import { compactIri, expandTerm } from './jsonld-context.js';
-import type { EntityService, QueryParams, RequestScope } from './entity-service.js';
+import type { EntityQueryService } from './entity-query-service.js';
+import type { AccessRuleService } from './access-service.js';
+import type { AccessPolicy } from './access-policy.js';
+import type { TenantService } from './tenant-service.js';
+import type { RequestScope } from './request-scope.js';
+import type { TemporalEntityQuery, TemporalQuery } from './schemas.js';
 import { queryEntities } from './entity-store.js';
 import { aggregateHistory, aggregateHourly, deleteHistory, queryHistory, rollupAnswers, type AggrMethod, type HistoryFilter } from './history-store.js';
 import type { ContextConfig } from './config.js';
 import { isUri } from './entity-model.js';
-
-export interface TemporalParams extends QueryParams {
-  timerel?: string;
-  timeAt?: string;
-  endTimeAt?: string;
-  lastN?: number;
-  aggrMethods?: string;
-  aggrPeriodDuration?: string;
-}
 
 const METHODS: AggrMethod[] = ['totalCount', 'distinctCount', 'sum', 'avg', 'min', 'max', 'stddev', 'sumsq'];
 const DURATION = /^P(?!$)(?:(\d+)W)?(?:(\d+)D)?(?:T(?=\d)(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/;
@@ -43,10 +39,12 @@ export class TemporalService {
   constructor(
     private readonly db: Db,
     private readonly config: ContextConfig,
-    private readonly entities: EntityService,
+    private readonly tenants: TenantService,
+    private readonly access: AccessRuleService,
+    private readonly queries: EntityQueryService,
   ) {}
 
-  private window(p: TemporalParams): { from?: string; until?: string } {
+  private window(p: TemporalEntityQuery): { from?: string; until?: string } {
     const timeAt = isoTime('timeAt', p.timeAt);
     const endTimeAt = isoTime('endTimeAt', p.endTimeAt);
     switch (p.timerel) {
@@ -68,12 +66,12 @@ export class TemporalService {
     }
   }
 
-  async query(scope: RequestScope, p: TemporalParams): Promise<{ entities: Record<string, unknown>[]; count?: number }> {
+  async query(scope: RequestScope, p: TemporalQuery): Promise<{ entities: Record<string, unknown>[]; count?: number }> {
     assertCan(scope.actor, 'context.entity.read');
-    const tenant = await this.entities.tenant(scope.tenant, false);
-    const policy = await this.entities.policy(scope.actor, tenant);
+    const tenant = await this.tenants.resolve(scope.tenant, false);
+    const policy = await this.access.policy(scope.actor, tenant);
     if (p.georel) throw ngsiProblem('OperationNotSupported', 'geo-queries are not supported on temporal entities yet');
-    const { filter } = this.entities.parseFilter({ ...scope, tenant }, { ...p, attrs: undefined });
+    const { filter } = this.queries.parseFilter({ ...scope, tenant }, { ...p, attrs: undefined });
     filter.allowedTypes = policy.readableTypes();
     const limit = p.limit ?? this.config.defaultLimit;
     if (limit > this.config.maxLimit) throw ngsiProblem('TooManyResults', `limit ${limit} is above the maximum ${this.config.maxLimit}`);
@@ -81,12 +79,12 @@ export class TemporalService {
     return { entities: await this.render(scope, tenant, rows.map((r) => ({ id: r.id, types: r.types })), p, policy) };
   }
 
-  async get(scope: RequestScope, id: string, p: TemporalParams): Promise<Record<string, unknown>> {
+  async get(scope: RequestScope, id: string, p: TemporalEntityQuery): Promise<Record<string, unknown>> {
     assertCan(scope.actor, 'context.entity.read');
-    const tenant = await this.entities.tenant(scope.tenant, false);
+    const tenant = await this.tenants.resolve(scope.tenant, false);
     if (!isUri(id)) throw ngsiProblem('BadRequestData', 'entity id must be a URI');
-    const policy = await this.entities.policy(scope.actor, tenant);
-    const [e] = await this.entities.findStored(tenant, [id]);
+    const policy = await this.access.policy(scope.actor, tenant);
+    const [e] = await this.queries.findStored(tenant, [id]);
     if (!e || !policy.canReadEntity(e.types)) throw ngsiProblem('ResourceNotFound', `entity ${id} does not exist`);
     const [out] = await this.render(scope, tenant, [{ id: e.id, types: e.types }], p, policy);
     return out;
@@ -94,7 +92,7 @@ export class TemporalService {
 
   async delete(scope: RequestScope, id: string, attr?: string): Promise<void> {
     assertCan(scope.actor, 'context.entity.write');
-    const tenant = await this.entities.tenant(scope.tenant, false);
+    const tenant = await this.tenants.resolve(scope.tenant, false);
     const n = await deleteHistory(this.db, tenant, id, attr ? expandTerm(scope.ctx, attr) : undefined);
     if (n === 0) throw ngsiProblem('ResourceNotFound', `no temporal history for ${id}${attr ? ` attribute ${attr}` : ''}`);
   }
@@ -103,8 +101,8 @@ export class TemporalService {
     scope: RequestScope,
     tenant: string,
     list: { id: string; types: string[] }[],
-    p: TemporalParams,
-    policy: Awaited<ReturnType<EntityService['policy']>>,
+    p: TemporalEntityQuery,
+    policy: AccessPolicy,
   ): Promise<Record<string, unknown>[]> {
     const options = (p.options ?? '').split(',').filter(Boolean);
     const aggregated = options.includes('aggregatedValues') || p.format === 'aggregatedValues' || p.aggrMethods !== undefined;

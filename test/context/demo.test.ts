@@ -14,12 +14,12 @@ describe('context demo city [pglite]', () => {
     const n = await seedContextDemo(hub.services.context);
     expect(n).toBe(3000);
     const admin = { actor: { kind: 'api_key' as const, id: 't', roles: ['admin' as const] }, tenant: '', ctx: await hub.services.context.contexts.resolve('https://smartdatamodels.org/context.jsonld') };
-    const { count } = await hub.services.context.entities.queryEntities(admin, {
+    const { count } = await hub.services.context.queries.queryEntities(admin, {
       type: 'Streetlight', count: true, limit: 0, georel: 'within', geometry: 'Polygon',
       coordinates: '[[[112.7,28.0],[113.1,28.0],[113.1,28.4],[112.7,28.4],[112.7,28.0]]]',
     }, {});
     expect(count).toBe(1500);
-    const types = await hub.services.context.entities.entityTypes(admin);
+    const types = await hub.services.context.queries.entityTypes(admin);
     expect(types.map((t) => t.type).sort()).toEqual(['AirQualityObserved', 'ParkingSpot', 'Streetlight', 'TrafficFlowObserved', 'WasteContainer']);
     expect(await hub.services.context.simulator.tick()).toBe(50);
   });

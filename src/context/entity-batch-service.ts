@@ -1,0 +1,223 @@
+import type { Db } from '../platform/db/database.js';
+import type { Clock } from '../platform/clock/clock.js';
+import { isProblem, type Problem } from '../platform/errors/problem.js';
+import { ngsiProblem, problemDetails } from './ngsi-errors.js';
+import type { LdContext } from './jsonld-context.js';
+import { datasetKey, eachOneDefaultInstance, entityFromBody, isUri, locationBox, mergeAttrs, replaceAttrs, LOCATION, type Attrs, type StoredEntity } from './entity-model.js';
+import * as store from './entity-store.js';
+import { historyRecord } from './history-store.js';
+import type { AccessRuleService } from './access-service.js';
+import type { TenantService } from './tenant-service.js';
+import type { EntityChange, EntityWriter } from './entity-writer.js';
+import type { RequestScope } from './request-scope.js';
+import type { ContextConfig } from './config.js';
+import type { BatchResult } from './schemas.js';
+
+/** The batch writes (/entityOperations/create|upsert|update). */
+export type BatchWrite = 'create' | 'upsert' | 'update';
+
+/** How a batch writes: `replace` (upsert, the default) or merge (`options=update`); `noOverwrite` keeps stored attributes; each entity's own @context (JSON-LD bodies). */
+export interface BatchOptions {
+  replace?: boolean;
+  noOverwrite?: boolean;
+  contexts?: (LdContext | undefined)[];
+}
+
+/**
+ * The NGSI-LD batch operations (ETSI GS CIM 009 §5.6.7–5.6.10): create, upsert, update and delete of many
+ * entities, each succeeding or failing on its own, the good ones written in one transaction. Upserts of
+ * device-shaped entities go through SQL without being read here (entity-store upsertFast/upsertMerging).
+ */
+export class EntityBatchService {
+  constructor(
+    private readonly db: Db,
+    private readonly config: ContextConfig,
+    private readonly clock: Clock,
+    private readonly tenants: TenantService,
+    private readonly access: AccessRuleService,
+    private readonly writer: EntityWriter,
+  ) {}
+
+  /** A batch larger than `batchMax` is refused whole (413), before anything is parsed. */
+  private assertSize(items: unknown[]): void {
+    if (items.length > this.config.batchMax) {
+      throw ngsiProblem('RequestEntityTooLarge', `a batch may hold at most ${this.config.batchMax} entities; this one has ${items.length}`, {
+        extra: { limit: this.config.batchMax, received: items.length },
+      });
+    }
+  }
+
+  /**
+   * /entityOperations/create|upsert|update (§5.6.7–5.6.9): each entity succeeds or fails on its own; the
+   * good ones are written in one transaction with one statement each for entities, history and notifications.
+   */
+  async batchWrite(
+    scope: RequestScope,
+    op: BatchWrite,
+    list: unknown[],
+    options: BatchOptions,
+  ): Promise<BatchResult> {
+    this.assertSize(list);
+    const policy = await this.access.forWriting(scope);
+    const tenant = await this.tenants.resolve(scope.tenant, true);
+    const now = this.clock().toISOString();
+    const result: BatchResult = { success: [], errors: [], created: [] };
+    const fail = (entityId: string, err: unknown) => {
+      if (!isProblem(err)) throw err;
+      result.errors.push({ entityId, error: problemDetails(err as Problem) });
+    };
+    const parsed: StoredEntity[] = [];
+    list.forEach((body, i) => {
+      const ctx = options.contexts?.[i] ?? scope.ctx;
+      const rawId = body && typeof body === 'object' ? String((body as Record<string, unknown>).id ?? (body as Record<string, unknown>)['@id'] ?? '') : '';
+      try {
+        const e = entityFromBody(ctx, body, now);
+        policy.assertWrite(e.types, Object.keys(e.attrs));
+        parsed.push(e);
+      } catch (err) {
+        fail(rawId, err);
+      }
+    });
+    await this.db.transaction().execute(async (trx) => {
+      const rest = op === 'upsert' ? await this.upsertInSql(trx, tenant, parsed, now, options.replace !== false, result) : parsed;
+      if (rest.length) await this.mergeBatch(trx, tenant, op, rest, now, options, result, fail);
+    });
+    // Each path reports its own entities: back to the order of the request.
+    const first = new Map<string, number>();
+    parsed.forEach((e, i) => first.has(e.id) || first.set(e.id, i));
+    const byRequest = (x: string, y: string) => first.get(x)! - first.get(y)!;
+    result.success.sort(byRequest);
+    result.created.sort(byRequest);
+    return result;
+  }
+
+  /**
+   * The general batch write: the stored entities read and locked, merged here, written back with their history
+   * (commit). Batch create and update, and the upserts upsertInSql leaves.
+   */
+  private async mergeBatch(
+    trx: Db, tenant: string, op: BatchWrite, parsed: StoredEntity[], now: string,
+    options: { replace?: boolean; noOverwrite?: boolean }, result: BatchResult, fail: (entityId: string, err: unknown) => void,
+  ): Promise<void> {
+    const ids = [...new Set(parsed.map((e) => e.id))];
+    const existing = new Map((op === 'create' ? [] : await store.findEntitiesForUpdate(trx, tenant, ids)).map((r) => [r.id, store.rowToEntity(r)]));
+    const state = new Map<string, EntityChange>();
+    for (const e of parsed) {
+      const prev = state.get(e.id);
+      const current = prev ? prev.after : existing.get(e.id);
+      if (op === 'create') {
+        if (prev) {
+          fail(e.id, ngsiProblem('AlreadyExists', `entity ${e.id} appears twice in the batch`));
+          continue;
+        }
+        state.set(e.id, { id: e.id, after: e, written: Object.keys(e.attrs), deleted: [] });
+      } else if (op === 'update') {
+        if (!current) {
+          fail(e.id, ngsiProblem('ResourceNotFound', `entity ${e.id} does not exist`));
+          continue;
+        }
+        const { attrs, changed } = mergeAttrs(current.attrs, e.attrs, options.noOverwrite);
+        state.set(e.id, { id: e.id, before: prev?.before ?? current, after: { ...current, attrs, modifiedAt: now }, written: [...new Set([...(prev?.written ?? []), ...changed])], deleted: [] });
+      } else if (!current) {
+        state.set(e.id, { id: e.id, after: e, written: Object.keys(e.attrs), deleted: [] });
+      } else if (options.replace !== false) {
+        const attrs = replaceAttrs(current.attrs, e.attrs);
+        state.set(e.id, {
+          id: e.id, before: prev?.before ?? current, after: { ...current, types: e.types, attrs, scope: e.scope, modifiedAt: now },
+          written: Object.keys(attrs), deleted: Object.keys(current.attrs).filter((a) => !(a in attrs)),
+        });
+      } else {
+        const { attrs, changed } = mergeAttrs(current.attrs, e.attrs);
+        state.set(e.id, { id: e.id, before: prev?.before ?? current, after: { ...current, types: [...new Set([...current.types, ...e.types])], attrs, modifiedAt: now }, written: [...new Set([...(prev?.written ?? []), ...changed])], deleted: [] });
+      }
+    }
+    // In a batch, each entity's history records only the instances the batch wrote.
+    const changes = [...state.values()];
+    const written = new Set(await this.writer.commit(trx, tenant, changes, op === 'create' ? 'insert' : 'upsert'));
+    for (const c of changes) {
+      if (written.has(c.id)) {
+        result.success.push(c.id);
+        if (!c.before) result.created.push(c.id);
+      } else {
+        fail(c.id, ngsiProblem('AlreadyExists', `entity ${c.id} already exists`));
+      }
+    }
+  }
+
+  /**
+   * Batch upsert of entities with distinct ids in SQL, without reading them here: those whose attributes are
+   * each one default instance by upsertFast (one statement, nothing read), the others (datasetIds) merged with
+   * the stored state by upsertMerging. Returns the entities left to mergeBatch: those upsertFast found stored
+   * with other attributes (mergeBatch stores them in the form the fast path takes next time). Subscriptions get
+   * the new state when the tenant has any.
+   */
+  private async upsertInSql(trx: Db, tenant: string, entities: StoredEntity[], now: string, replace: boolean, result: BatchResult): Promise<StoredEntity[]> {
+    if (new Set(entities.map((e) => e.id)).size !== entities.length) return entities;
+    const fast: StoredEntity[] = [];
+    const merging: StoredEntity[] = [];
+    for (const e of entities) (eachOneDefaultInstance(e.attrs) ? fast : merging).push(e);
+    const records = new Map(entities.map((e) => [e.id, historyRecord(e.attrs, now)]));
+    const changes: EntityChange[] = [];
+    const report = (r: { id: string; created: boolean }) => {
+      result.success.push(r.id);
+      if (r.created) result.created.push(r.id);
+    };
+    const fastRows = await store.upsertFast(trx, tenant, now, fast.map((e) => ({
+      id: e.id, types: e.types, scope: e.scope ?? null, box: locationBox(e.attrs), history: records.get(e.id)!,
+    })), replace);
+    for (const r of fastRows) {
+      report(r);
+      if (!r.subscribed) continue;
+      const attrs = records.get(r.id)!.a as Attrs;
+      changes.push({ id: r.id, after: store.rowToEntity({ ...r, tenant, attrs, modified_at: new Date(now) }), written: Object.keys(attrs), deleted: [] });
+    }
+    const mergedRows = await store.upsertMerging(trx, tenant, now, merging.map((e) => ({
+      id: e.id, types: e.types, scope: e.scope ?? null, box: locationBox(e.attrs),
+      defaultLocation: !!e.attrs[LOCATION]?.some((i) => datasetKey(i) === ''),
+      history: records.get(e.id)!,
+    })), replace);
+    const given = new Map(merging.map((e) => [e.id, e]));
+    for (const r of mergedRows) {
+      report(r);
+      if (!r.subscribed) continue;
+      // The given attributes are the written ones; with replace, the stored ones not given are the deleted ones.
+      const after = store.rowToEntity({ tenant, id: r.id, types: r.types!, attrs: r.attrs!, attr_created: null, scope: r.scope, created_at: r.created_at ?? new Date(now), modified_at: new Date(now) });
+      changes.push({ id: r.id, after, written: Object.keys(given.get(r.id)!.attrs), deleted: r.deleted });
+    }
+    await this.writer.notify(trx, tenant, changes, new Date(now));
+    const done = new Set([...fastRows, ...mergedRows].map((r) => r.id));
+    return entities.filter((e) => !done.has(e.id));
+  }
+
+  /** /entityOperations/delete (§5.6.10). */
+  async batchDelete(scope: RequestScope, list: unknown[]): Promise<BatchResult> {
+    this.assertSize(list);
+    const policy = await this.access.forWriting(scope);
+    const tenant = await this.tenants.resolve(scope.tenant, false);
+    const result: BatchResult = { success: [], errors: [], created: [] };
+    const valid = [...new Set(list.filter((id): id is string => isUri(id)))];
+    for (const id of list) if (!isUri(id)) result.errors.push({ entityId: String(id), error: problemDetails(ngsiProblem('BadRequestData', 'entity id must be a URI')) });
+    await this.db.transaction().execute(async (trx) => {
+      const rows = new Map((await store.findEntitiesForUpdate(trx, tenant, valid)).map((r) => [r.id, store.rowToEntity(r)]));
+      const changes: EntityChange[] = [];
+      for (const id of valid) {
+        const current = rows.get(id);
+        if (!current || !policy.canReadEntity(current.types)) {
+          result.errors.push({ entityId: id, error: problemDetails(ngsiProblem('ResourceNotFound', `entity ${id} does not exist`)) });
+          continue;
+        }
+        try {
+          policy.assertWrite(current.types, Object.keys(current.attrs));
+        } catch (err) {
+          result.errors.push({ entityId: id, error: problemDetails(err as Problem) });
+          continue;
+        }
+        changes.push({ id, before: current, after: undefined, written: [], deleted: Object.keys(current.attrs) });
+        result.success.push(id);
+      }
+      await this.writer.commit(trx, tenant, changes, 'upsert');
+    });
+    return result;
+  }
+
+}

@@ -1,0 +1,197 @@
+import type { Db } from '../platform/db/database.js';
+import { ngsiProblem } from './ngsi-errors.js';
+import { compactIri, expandTerm, type LdContext } from './jsonld-context.js';
+import { expandList, isUri, renderEntity, renderFeature, LOCATION, type Format, type RenderOptions, type StoredEntity } from './entity-model.js';
+import { compileQ, parseQ, type QExpr } from './q-language.js';
+import { matchGeo, parseGeoQuery, prefilterBox, type GeoQuery, type Geometry } from './geo.js';
+import * as store from './entity-store.js';
+import type { AccessRuleService } from './access-service.js';
+import type { TenantService } from './tenant-service.js';
+import type { RequestScope } from './request-scope.js';
+import type { ContextConfig } from './config.js';
+import type { EntityQueryParams, OutputOptions } from './schemas.js';
+
+const OPTIONS = ['keyValues', 'concise', 'normalized', 'sysAttrs', 'noOverwrite', 'replace', 'update', 'temporalValues', 'count'];
+
+/**
+ * How to render entities, from the output options of a request (§6.3.7 options, §4.5 formats, attrs, pick/omit,
+ * lang).
+ */
+export function renderOptions(ctx: LdContext, o: OutputOptions): RenderOptions {
+  const opts = (o.options ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const x of opts) if (!OPTIONS.includes(x)) throw ngsiProblem('BadRequestData', `unknown option "${x}"`);
+  let format: Format = 'normalized';
+  const f = o.format ?? (opts.includes('keyValues') ? 'keyValues' : opts.includes('concise') ? 'concise' : 'normalized');
+  if (f === 'keyValues' || f === 'simplified') format = 'keyValues';
+  else if (f === 'concise') format = 'concise';
+  else if (f !== 'normalized') throw ngsiProblem('BadRequestData', `format must be normalized, concise or keyValues, not "${f}"`);
+  const attrs = expandList(ctx, o.attrs);
+  const pickRaw = o.pick?.split(',').map((s) => s.trim()).filter(Boolean);
+  const omitRaw = o.omit?.split(',').map((s) => s.trim()).filter(Boolean);
+  if (pickRaw && omitRaw) throw ngsiProblem('BadRequestData', 'pick and omit cannot be used together');
+  const pick = pickRaw?.filter((p) => p !== 'id' && p !== 'type').map((p) => expandTerm(ctx, p));
+  const only = attrs || pick ? new Set([...(attrs ?? []), ...(pick ?? [])]) : undefined;
+  return {
+    format,
+    sysAttrs: opts.includes('sysAttrs'),
+    only,
+    omit: omitRaw ? new Set(omitRaw.filter((p) => p !== 'id' && p !== 'type').map((p) => expandTerm(ctx, p))) : undefined,
+    includeId: pickRaw ? pickRaw.includes('id') : !omitRaw?.includes('id'),
+    includeType: pickRaw ? pickRaw.includes('type') : !omitRaw?.includes('type'),
+    lang: o.lang,
+  };
+}
+
+/** `orderBy=a,!b`: attribute names (expanded with the @context), `!` for descending, `id` for the entity id. */
+function parseOrderBy(ctx: LdContext, raw: string | undefined): store.EntityFilter['orderBy'] {
+  if (raw === undefined) return undefined;
+  const keys = raw.split(',').map((s) => s.trim());
+  if (keys.length > 8 || keys.some((k) => !/^!?[^\s!<>"'=;()\\,]+$/.test(k))) {
+    throw ngsiProblem('BadRequestData', `orderBy "${raw.slice(0, 80)}" must be up to 8 comma-separated attribute names, each optionally preceded by ! (descending)`);
+  }
+  return keys.map((k) => {
+    const name = k.replace(/^!/, '');
+    return { attr: name === 'id' ? 'id' : expandTerm(ctx, name), desc: k.startsWith('!') };
+  });
+}
+
+/**
+ * Reading entities (ETSI GS CIM 009 §5.7.1, §5.7.2, §5.7.5–5.7.9): one entity, queries with q, geo-queries,
+ * order and count, the types and attributes present. What an organisation's access rules hide is filtered out
+ * here, before rendering.
+ */
+export class EntityQueryService {
+  constructor(
+    private readonly db: Db,
+    private readonly config: ContextConfig,
+    private readonly tenants: TenantService,
+    private readonly access: AccessRuleService,
+  ) {}
+
+  private output(scope: RequestScope, e: StoredEntity, ro: RenderOptions, o: OutputOptions): Record<string, unknown> {
+    return o.geoJson
+      ? renderFeature(scope.ctx, e, ro, o.geometryProperty ? expandTerm(scope.ctx, o.geometryProperty) : LOCATION)
+      : renderEntity(scope.ctx, e, ro);
+  }
+
+  /** GET /entities/{id} (§5.7.1). */
+  async getEntity(scope: RequestScope, id: string, o: OutputOptions): Promise<Record<string, unknown>> {
+    const policy = await this.access.forReading(scope);
+    const tenant = await this.tenants.resolve(scope.tenant, false);
+    if (!isUri(id)) throw ngsiProblem('BadRequestData', `entity id must be a URI, got ${String(id).slice(0, 80)}`);
+    const ro = renderOptions(scope.ctx, o);
+    const row = await store.findEntity(this.db, tenant, id);
+    if (!row || !policy.canReadEntity(row.types)) throw ngsiProblem('ResourceNotFound', `entity ${id} does not exist`);
+    const e = policy.project(store.rowToEntity(row));
+    if (ro.only && o.attrs && !Object.keys(e.attrs).some((a) => ro.only!.has(a))) {
+      throw ngsiProblem('ResourceNotFound', `entity ${id} has none of the attributes ${o.attrs}`);
+    }
+    return this.output(scope, e, ro, o);
+  }
+
+  /** Stored state of entities (for temporal queries and the demo simulator): no access check, no rendering. */
+  async findStored(tenant: string, ids: string[]): Promise<StoredEntity[]> {
+    return (await store.queryEntities(this.db, { tenant, ids })).map(store.rowToEntity);
+  }
+
+  /** Parses the filter part of a query (shared with temporal queries). */
+  parseFilter(scope: RequestScope, p: EntityQueryParams): { filter: store.EntityFilter; q?: QExpr; geo?: GeoQuery } {
+    const ctx = scope.ctx;
+    const ids = p.id?.split(',').map((s) => s.trim()).filter(Boolean);
+    if (ids && !ids.every(isUri)) throw ngsiProblem('BadRequestData', 'id must be a comma-separated list of URIs');
+    let types: string[] | undefined;
+    if (p.type !== undefined) {
+      if (/[;()]/.test(p.type)) throw ngsiProblem('BadRequestData', 'type: only lists ("A,B") and alternatives ("A|B") are supported');
+      const names = p.type.split(/[,|]/).map((s) => s.trim());
+      if (names.some((n) => !n || /[<>"'=\s]/.test(n))) throw ngsiProblem('BadRequestData', `type "${p.type}" is not a list of type names`);
+      types = names.map((n) => expandTerm(ctx, n));
+    }
+    if (p.idPattern !== undefined) {
+      try {
+        new RegExp(p.idPattern);
+      } catch (err) {
+        throw ngsiProblem('BadRequestData', `idPattern is not a valid regular expression: ${(err as Error).message}`);
+      }
+    }
+    const q = p.q !== undefined ? parseQ(p.q) : undefined;
+    const expand = (t: string) => expandTerm(ctx, t);
+    const geoproperty = p.geoproperty ? expandTerm(ctx, p.geoproperty) : LOCATION;
+    const geo = parseGeoQuery(p.georel, p.geometry, p.coordinates, geoproperty);
+    const filter: store.EntityFilter = {
+      tenant: scope.tenant, ids, types, idPattern: p.idPattern,
+      q: q ? compileQ(q, expand) : undefined,
+      anyAttrs: expandList(ctx, p.attrs),
+    };
+    if (geo && geoproperty === LOCATION) {
+      const box = prefilterBox(geo);
+      if (box) filter.box = box;
+      else filter.hasLocation = true;
+    }
+    return { filter, q, geo };
+  }
+
+  /** GET /entities (§5.7.2), POST /entityOperations/query (§5.7.2 too, the query in the body). */
+  async queryEntities(scope: RequestScope, p: EntityQueryParams, o: OutputOptions): Promise<{ entities: Record<string, unknown>[]; count?: number }> {
+    const policy = await this.access.forReading(scope);
+    await this.tenants.resolve(scope.tenant, false);
+    const limit = p.limit ?? this.config.defaultLimit;
+    if (limit > this.config.maxLimit) {
+      throw ngsiProblem('TooManyResults', `limit ${limit} is above the maximum page size ${this.config.maxLimit}`, { extra: { maxLimit: this.config.maxLimit } });
+    }
+    const offset = p.offset ?? 0;
+    const ro = renderOptions(scope.ctx, o);
+    const { filter, geo } = this.parseFilter(scope, p);
+    filter.allowedTypes = policy.readableTypes();
+    filter.orderBy = parseOrderBy(scope.ctx, p.orderBy);
+    let rows: store.EntityRow[];
+    let count: number | undefined;
+    if (geo) {
+      // Exact geo predicates run here on the candidates of the bounding-box pre-filter.
+      const candidates = await store.queryEntities(this.db, { ...filter, limit: this.config.geoCandidateMax + 1 });
+      if (candidates.length > this.config.geoCandidateMax) {
+        throw ngsiProblem('TooComplexQuery', `the geo-query matches more than ${this.config.geoCandidateMax} candidates; narrow it with type, q or a smaller area`);
+      }
+      const matched: { row: store.EntityRow; d: number }[] = [];
+      for (const row of candidates) {
+        const g = row.attrs[geo.geoproperty]?.find((i) => i.type === 'GeoProperty');
+        if (!g) continue;
+        const m = matchGeo(geo, g.value as Geometry);
+        if (m.match) matched.push({ row, d: m.distance ?? 0 });
+      }
+      // near answers nearest first unless orderBy says otherwise (the candidates come in orderBy order).
+      if (geo.relation === 'near' && !filter.orderBy) matched.sort((a, b) => a.d - b.d || (a.row.id < b.row.id ? -1 : 1));
+      count = matched.length;
+      rows = matched.slice(offset, offset + limit).map((m) => m.row);
+    } else {
+      rows = limit === 0 ? [] : await store.queryEntities(this.db, { ...filter, limit, offset });
+      if (p.count) count = await store.countEntities(this.db, filter);
+    }
+    const entities = rows.map((r) => this.output(scope, policy.project(store.rowToEntity(r)), ro, o));
+    return { entities, count: p.count ? count : undefined };
+  }
+
+  /** The entity types present, with their counts (GET /types, §5.7.5). */
+  async entityTypes(scope: RequestScope): Promise<{ type: string; count: number }[]> {
+    const policy = await this.access.forReading(scope);
+    const tenant = await this.tenants.resolve(scope.tenant, false);
+    const allowed = policy.readableTypes();
+    return (await store.entityTypeCounts(this.db, tenant))
+      .filter((t) => !allowed || allowed.includes(t.type))
+      .map((t) => ({ type: compactIri(scope.ctx, t.type), count: t.n }));
+  }
+
+  /** The attribute names present per type (GET /types/{type}, GET /attributes, §5.7.6–5.7.9). */
+  async attributesOfTypes(scope: RequestScope, type?: string): Promise<{ type: string; attrs: string[] }[]> {
+    const policy = await this.access.forReading(scope);
+    const tenant = await this.tenants.resolve(scope.tenant, false);
+    const rows = await store.attributeNames(this.db, tenant, type ? expandTerm(scope.ctx, type) : undefined);
+    const byType = new Map<string, string[]>();
+    for (const r of rows) {
+      if (!policy.canReadEntity([r.type])) continue;
+      const readable = policy.readableAttrs([r.type]);
+      if (readable && !readable.has(r.attr)) continue;
+      byType.set(r.type, [...(byType.get(r.type) ?? []), compactIri(scope.ctx, r.attr)]);
+    }
+    return [...byType.entries()].map(([t, attrs]) => ({ type: compactIri(scope.ctx, t), attrs }));
+  }
+}

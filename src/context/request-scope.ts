@@ -1,0 +1,9 @@
+import type { Actor } from '../platform/auth/roles.js';
+import type { LdContext } from './jsonld-context.js';
+
+/** Who asks, in which tenant (NGSILD-Tenant, '' for the default), with which JSON-LD @context. */
+export interface RequestScope {
+  actor: Actor;
+  tenant: string;
+  ctx: LdContext;
+}

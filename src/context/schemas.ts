@@ -1,0 +1,217 @@
+import { Type, type Static } from 'typebox';
+
+/**
+ * The request and response schemas of the NGSI-LD API (/ngsi-ld/v1) and CityHub's access-rule extension, with
+ * the types derived from them. NGSI-LD entities, attributes and subscriptions are free-form JSON-LD (compact
+ * names, normalized or concise values, an optional @context): their schemas only say "a JSON object" and the
+ * services check the shape the standard gives (entity-model.ts, subscription-service.ts), answering
+ * BadRequestData naming the fault, one entity at a time in batches. A leaf: imports nothing but typebox.
+ */
+
+// ---- problems ---------------------------------------------------------------------------------------------
+
+/** A problem as NGSI-LD reports it (§5.5.2): `type` is the NGSI-LD error type URI; CityHub's members follow. */
+export const NgsiProblem = Type.Object(
+  { type: Type.String(), title: Type.String(), status: Type.Integer(), detail: Type.Optional(Type.String()) },
+  { additionalProperties: true },
+);
+/** A problem inside a 207 batch report or a notification status: the NGSI-LD members only. */
+export const NgsiProblemDetails = Type.Object({ type: Type.String(), title: Type.String(), status: Type.Integer(), detail: Type.Optional(Type.String()) });
+export type NgsiProblemDetails = Static<typeof NgsiProblemDetails>;
+
+/** 201/204 answers without a body (`reply.send()`: NGSI-LD's 201 carries only a Location header). */
+export const NoContent = Type.Unsafe<undefined>(Type.Null());
+
+/** The error statuses NGSI-LD routes answer with. */
+export const ngsiProblems = {
+  400: NgsiProblem, 401: NgsiProblem, 403: NgsiProblem, 404: NgsiProblem, 406: NgsiProblem, 409: NgsiProblem,
+  413: NgsiProblem, 415: NgsiProblem, 422: NgsiProblem, 503: NgsiProblem,
+};
+
+// ---- entities ---------------------------------------------------------------------------------------------
+
+/**
+ * An entity as answered (normalized, concise or keyValues; `pick`/`omit` may leave out even id and type).
+ * Answers are written by the routes themselves (JSON, JSON-LD or GeoJSON), so this documents, it does not filter.
+ */
+export const NgsiEntity = Type.Object(
+  { id: Type.Optional(Type.String()), type: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String())])) },
+  { additionalProperties: true },
+);
+export type NgsiEntity = Static<typeof NgsiEntity>;
+export const NgsiEntityList = Type.Array(NgsiEntity);
+/** The ids a batch create (or an upsert that created some) answers with (201). */
+export const EntityIdList = Type.Array(Type.String());
+
+/** A JSON-LD object body (an entity, a fragment of attributes, a subscription): its members are checked by the service. */
+export const JsonObjectBody = Type.Record(Type.String(), Type.Unknown());
+export type JsonObjectBody = Static<typeof JsonObjectBody>;
+/** One attribute (PUT …/attrs/{attrId}): an instance, a concise value or a list of instances. */
+export const AttributeBody = Type.Unknown();
+/** The entities of a batch: each is checked on its own, so one bad entity fails alone (207), not the batch. */
+export const EntityBatchBody = Type.Array(Type.Unknown());
+/** The ids of a batch delete: each is checked on its own, like the entities of a batch write. */
+export const EntityIdBatchBody = Type.Array(Type.Unknown());
+
+export const EntityIdParams = Type.Object({ entityId: Type.String() });
+export type EntityIdParams = Static<typeof EntityIdParams>;
+export const AttributeParams = Type.Object({ entityId: Type.String(), attrId: Type.String() });
+export type AttributeParams = Static<typeof AttributeParams>;
+export const TypeNameParams = Type.Object({ type: Type.String() });
+
+/** How an entity is rendered (§6.3.7 options, §4.5 formats, pick/omit/attrs, language, GeoJSON's geometry). */
+const outputMembers = {
+  options: Type.Optional(Type.String()),
+  format: Type.Optional(Type.String()),
+  attrs: Type.Optional(Type.String()),
+  pick: Type.Optional(Type.String()),
+  omit: Type.Optional(Type.String()),
+  lang: Type.Optional(Type.String()),
+  geometryProperty: Type.Optional(Type.String()),
+};
+export const OutputQuery = Type.Object(outputMembers);
+/** What a rendered entity shows; `geoJson` when the client asked for application/geo+json. */
+export type OutputOptions = Static<typeof OutputQuery> & { geoJson?: boolean };
+
+/** Which entities (§4.9 q, §4.10 geo-queries, type lists, id patterns). */
+const filterMembers = {
+  id: Type.Optional(Type.String()),
+  type: Type.Optional(Type.String()),
+  idPattern: Type.Optional(Type.String()),
+  q: Type.Optional(Type.String()),
+  georel: Type.Optional(Type.String()),
+  geometry: Type.Optional(Type.String()),
+  /** A JSON array as text (in a query string). */
+  coordinates: Type.Optional(Type.String()),
+  geoproperty: Type.Optional(Type.String()),
+};
+const pageMembers = {
+  limit: Type.Optional(Type.Integer({ minimum: 0 })),
+  offset: Type.Optional(Type.Integer({ minimum: 0 })),
+};
+
+/** GET /entities (§6.4.3.1). */
+export const EntityQuery = Type.Object({
+  ...outputMembers,
+  ...filterMembers,
+  ...pageMembers,
+  count: Type.Optional(Type.Boolean()),
+  /** `a,!b`: sort by attribute a ascending, then b descending (then id); `id` sorts by the entity id. */
+  orderBy: Type.Optional(Type.String()),
+});
+export type EntityQuery = Static<typeof EntityQuery>;
+/**
+ * What an entity query asks, from GET /entities' query string or POST /entityOperations/query's body (whose
+ * geoQ coordinates are JSON, not text).
+ */
+export type EntityQueryParams = Omit<EntityQuery, 'coordinates'> & { coordinates?: unknown };
+
+/** POST /entities/{id}/attrs (`options=noOverwrite`), the batch writes (`options=update|noOverwrite`). */
+export const OptionsQuery = Type.Object({ options: Type.Optional(Type.String()) });
+/** DELETE /entities/{id}/attrs/{attrId}: one instance by datasetId, or all. */
+export const DeleteAttributeQuery = Type.Object({ datasetId: Type.Optional(Type.String()), deleteAll: Type.Optional(Type.Boolean()) });
+export type DeleteAttributeQuery = Static<typeof DeleteAttributeQuery>;
+
+/** POST /entityOperations/query (§6.23): the query in the body, paging in the query string. */
+export const QueryBody = Type.Object(
+  {
+    type: Type.Optional(Type.String()),
+    entities: Type.Optional(Type.Array(Type.Object(
+      { id: Type.Optional(Type.String()), type: Type.Optional(Type.String()), idPattern: Type.Optional(Type.String()) },
+      { additionalProperties: true },
+    ))),
+    attrs: Type.Optional(Type.Array(Type.String())),
+    q: Type.Optional(Type.String()),
+    geoQ: Type.Optional(Type.Object(
+      { georel: Type.Optional(Type.String()), geometry: Type.Optional(Type.String()), coordinates: Type.Optional(Type.Unknown()), geoproperty: Type.Optional(Type.String()) },
+      { additionalProperties: true },
+    )),
+  },
+  { additionalProperties: true },
+);
+export type QueryBody = Static<typeof QueryBody>;
+export const QueryPageQuery = Type.Object({ ...pageMembers, count: Type.Optional(Type.Boolean()) });
+
+/** 207 of PATCH/POST …/attrs (§5.2.18 UpdateResult). */
+export const AttrUpdateResult = Type.Object({
+  updated: Type.Array(Type.String()),
+  notUpdated: Type.Array(Type.Object({ attributeName: Type.String(), reason: Type.String() })),
+});
+export type AttrUpdateResult = Static<typeof AttrUpdateResult>;
+
+/** 207 of a batch operation (§5.2.16 BatchOperationResult). */
+export const BatchReport = Type.Object({
+  success: Type.Array(Type.String()),
+  errors: Type.Array(Type.Object({ entityId: Type.String(), error: NgsiProblemDetails })),
+});
+export type BatchReport = Static<typeof BatchReport>;
+/** A batch's outcome: the report, and which entities it created (an upsert answers 201 with them). */
+export type BatchResult = BatchReport & { created: string[] };
+
+/** GET /types, /types/{type}, /attributes (§5.2.24–5.2.27): written by the route. */
+export const TypeListAnswer = Type.Unknown();
+
+// ---- temporal ---------------------------------------------------------------------------------------------
+
+const temporalMembers = {
+  options: Type.Optional(Type.String()),
+  format: Type.Optional(Type.String()),
+  attrs: Type.Optional(Type.String()),
+  timerel: Type.Optional(Type.String()),
+  timeAt: Type.Optional(Type.String()),
+  endTimeAt: Type.Optional(Type.String()),
+  lastN: Type.Optional(Type.Integer({ minimum: 1 })),
+  aggrMethods: Type.Optional(Type.String()),
+  aggrPeriodDuration: Type.Optional(Type.String()),
+};
+/** GET /temporal/entities/{id} (§6.19). */
+export const TemporalEntityQuery = Type.Object(temporalMembers);
+export type TemporalEntityQuery = Static<typeof TemporalEntityQuery>;
+/** GET /temporal/entities (§6.18): the temporal members with the entity filter and paging. */
+export const TemporalQuery = Type.Object({
+  ...temporalMembers,
+  id: Type.Optional(Type.String()),
+  type: Type.Optional(Type.String()),
+  idPattern: Type.Optional(Type.String()),
+  q: Type.Optional(Type.String()),
+  georel: Type.Optional(Type.String()),
+  geometry: Type.Optional(Type.String()),
+  coordinates: Type.Optional(Type.String()),
+  ...pageMembers,
+});
+export type TemporalQuery = Static<typeof TemporalQuery>;
+/** An entity's temporal representation (§5.2.37, aggregated §5.2.39): written by the route. */
+export const TemporalEntity = Type.Object({}, { additionalProperties: true });
+export const TemporalEntityList = Type.Array(TemporalEntity);
+
+// ---- subscriptions ----------------------------------------------------------------------------------------
+
+export const SubscriptionIdParams = Type.Object({ subscriptionId: Type.String() });
+export const SubscriptionListQuery = Type.Object({
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+  offset: Type.Optional(Type.Integer({ minimum: 0 })),
+});
+/** A subscription as answered (§5.2.12), with its status members: written by the route. */
+export const NgsiSubscription = Type.Object({}, { additionalProperties: true });
+export const NgsiSubscriptionList = Type.Array(NgsiSubscription);
+
+// ---- access rules (CityHub's extension) -------------------------------------------------------------------
+
+export const NewAccessRule = Type.Object({
+  orgId: Type.String(),
+  entityType: Type.String(),
+  attributes: Type.Optional(Type.Array(Type.String())),
+  canWrite: Type.Optional(Type.Boolean()),
+});
+export type NewAccessRule = Static<typeof NewAccessRule>;
+
+export const AccessRule = Type.Object({
+  id: Type.String(),
+  orgId: Type.String(),
+  entityType: Type.String(),
+  attributes: Type.Union([Type.Array(Type.String()), Type.Null()]),
+  canWrite: Type.Boolean(),
+});
+export type AccessRule = Static<typeof AccessRule>;
+export const AccessRuleList = Type.Array(AccessRule);
+export const AccessRuleIdParams = Type.Object({ ruleId: Type.String() });
