@@ -28,7 +28,7 @@ import { migrateToLatest } from '../../src/platform/db/migrate.js';
 import { authMigrations } from '../../src/platform/auth/migrations.js';
 import { createLedger, ledgerMigrations } from '../../src/platform/ledger/index.js';
 import { hotlineMigrations } from '../../src/hotline/migrations.js';
-import { kpiMigrations } from '../../src/hotline/kpi/kpi-migrations.js';
+import { kpiMigrations } from '../../src/hotline/kpi/migrations.js';
 import { setUpRollup } from '../../src/hotline/kpi/kpi-rollup-store.js';
 import { formatTicketNumber } from '../../src/hotline/ticket-service.js';
 import { HotlineReferenceService } from '../../src/hotline/reference-service.js';

@@ -25,7 +25,7 @@ import { CompiledQuery, Migrator, sql, type Migration } from 'kysely';
 import { openDatabase, type DatabaseHandle, type Db, type Engine } from '../../src/platform/db/database.js';
 import { authMigrations } from '../../src/platform/auth/migrations.js';
 import { hotlineMigrations } from '../../src/hotline/migrations.js';
-import { kpiMigrations } from '../../src/hotline/kpi/kpi-migrations.js';
+import { kpiMigrations } from '../../src/hotline/kpi/migrations.js';
 import { kpiCounts, kpiCountsSql, kpiLiveCounts, type KpiCountRow } from '../../src/hotline/kpi/kpi-store.js';
 import { refreshRollup, setUpRollup } from '../../src/hotline/kpi/kpi-rollup-store.js';
 import { computeRates, zeroCounts, type KpiCounts } from '../../src/hotline/kpi/three-rates.js';

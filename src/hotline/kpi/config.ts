@@ -1,17 +1,15 @@
 import { Type, type Static } from 'typebox';
-import { moduleConfig, type Config } from '../../platform/config/config.js';
 
 const Weight = (value: number, description: string) => Type.Number({ minimum: 0, maximum: 1, default: value, description });
 
 /**
  * `modules.kpi`: the formulas of the three rates (三率) and their composite. Defaults are DESIGN.md's:
  * 满意率 scores 满意 as 1 and 基本满意 as 0.9; composite = 0.1 × 响应率 + 0.5 × 解决率 + 0.4 × 满意率.
- * A city whose rules differ changes these numbers, not code.
+ * A city whose rules differ changes these numbers, not code. Periods and bare dates are counted in the city's
+ * time zone (`city.timeZone`).
  */
 export const KpiConfigSchema = Type.Object(
   {
-    /** Periods (day, week, month) and bare dates in requests are counted in this IANA time zone. */
-    timeZone: Type.String({ default: 'Asia/Shanghai', minLength: 1 }),
     /** Weights of the composite score (综合得分). They need not sum to 1; the default set does. */
     weights: Type.Object(
       {
@@ -44,6 +42,3 @@ export const KpiConfigSchema = Type.Object(
 );
 
 export type KpiConfig = Static<typeof KpiConfigSchema>;
-
-/** Reads and validates `modules.kpi`; boot fails naming each bad key. */
-export const readKpiConfig = (config: Config): KpiConfig => moduleConfig(config, 'kpi', KpiConfigSchema);

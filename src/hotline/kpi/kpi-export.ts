@@ -1,5 +1,5 @@
 import ExcelJS from 'exceljs';
-import type { KpiTable, KpiRow } from './kpi-service.js';
+import type { KpiTable, KpiRow } from './schemas.js';
 import { periodLabel } from './kpi-periods.js';
 
 type Kind = 'rank' | 'text' | 'count' | 'rate' | 'hours';
@@ -74,7 +74,7 @@ export async function kpiXlsx(table: KpiTable): Promise<Buffer> {
   const s = table.formula.satisfactionScores;
   about.columns = [{ width: 24 }, { width: 80 }];
   about.addRows([
-    ['范围 Range', `${day(table.from)} – ${day(new Date(table.to.getTime() - 1))} (${table.timeZone})`],
+    ['范围 Range', `${day(new Date(table.from))} – ${day(new Date(Date.parse(table.to) - 1))} (${table.timeZone})`],
     ['分组 Grouped by', groupTitle[table.groupBy]],
     ['响应率 Response rate', '已联系 contacted ÷ 有效回访 valid visits'],
     ['解决率 Solution rate', '已解决 solved ÷ 有效回访 valid visits'],

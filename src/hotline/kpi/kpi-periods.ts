@@ -3,8 +3,8 @@
  * and period boundaries are local; PostgreSQL buckets with `date_trunc(unit, at, zone)` the same way.
  * Weeks start on Monday (ISO 8601, as PostgreSQL's date_trunc('week')).
  */
-export type Period = 'day' | 'week' | 'month';
-export const periods: readonly Period[] = ['day', 'week', 'month'];
+export const periods = ['day', 'week', 'month'] as const;
+export type Period = (typeof periods)[number];
 
 interface LocalParts {
   year: number;

@@ -2,12 +2,13 @@ import { sql } from 'kysely';
 import type { Db } from '../../platform/db/database.js';
 import { branchCounts, countColumns, eventBranches } from './kpi-store.js';
 import { localDayStart } from './kpi-periods.js';
-import './kpi-tables.js';
+import { kpiEvents } from './counted-columns.js';
+import './tables.js';
 
 /**
  * The daily KPI roll-up: `hotline_kpi_daily` holds, per local day × unit × district × category, the fifteen
  * counts of kpi-store.ts for days nothing has changed since. Correctness never depends on the refresh running:
- * triggers on hotline_ticket (kpi-migrations.ts) mark every day a write touches as dirty, in the writer's own
+ * triggers on hotline_ticket (migrations.ts) mark every day a write touches as dirty, in the writer's own
  * transaction, and the KPI query counts dirty days from the tickets. The refresh only makes clean days out of
  * dirty ones, so queries get cheaper.
  *
@@ -24,7 +25,7 @@ export const findRollupZone = async (db: Db): Promise<string | undefined> =>
 /**
  * Sets the roll-up up for `timeZone` unless it already is: empties it, records the zone and marks every local day
  * holding an event of any ticket dirty (so until the refresh runs, the KPI counts exactly as before). Run once per
- * process; a changed `modules.kpi.timeZone` starts over. Returns whether it (re)started the roll-up.
+ * process; a changed `city.timeZone` starts over. Returns whether it (re)started the roll-up.
  */
 export async function setUpRollup(db: Db, timeZone: string): Promise<boolean> {
   if ((await findRollupZone(db)) === timeZone) return false;
@@ -40,9 +41,10 @@ export async function setUpRollup(db: Db, timeZone: string): Promise<boolean> {
       .onConflict((oc) => oc.column('id').doUpdateSet({ time_zone: timeZone }))
       .execute();
     // Raw SQL: the lateral VALUES that turns a ticket's four event times into rows has no Kysely builder.
+    const times = sql.join(kpiEvents.map((e) => sql`(${sql.ref(`t.${e}`)})`));
     await sql`insert into hotline_kpi_dirty_day (day)
       select distinct (e.ts at time zone ${timeZone})::date
-      from hotline_ticket t cross join lateral (values (t.visited_at), (t.answered_at), (t.accepted_at), (t.dispatched_at)) as e(ts)
+      from hotline_ticket t cross join lateral (values ${times}) as e(ts)
       where e.ts is not null and t.main_ticket_id is null
       on conflict (day) do nothing`.execute(trx);
     return true;

@@ -1,89 +1,15 @@
 import { Type } from 'typebox';
-import type { FastifyInstance } from 'fastify';
-import type { KpiRequest, KpiService, KpiTable, KpiTrend } from './kpi-service.js';
-
-const Rate = Type.Union([Type.Number(), Type.Null()]);
-const Count = Type.Integer({ minimum: 0 });
-const Counts = Type.Object({
-  visited: Count, contacted: Count, solved: Count, satisfied: Count, basicallySatisfied: Count, unsatisfied: Count,
-  reopened: Count, answered: Count, answeredOnTime: Count, answerTimed: Count, answerSeconds: Type.Number(),
-  signed: Count, signSeconds: Type.Number(), dispatched: Count, returned: Count,
-});
-const Rates = Type.Object({
-  responseRate: Rate, solutionRate: Rate, satisfactionRate: Rate, composite: Rate, onTimeRate: Rate,
-  avgSignHours: Rate, avgAnswerHours: Rate, returnRate: Rate, reopenRate: Rate,
-});
-const Formula = Type.Object({
-  weights: Type.Object({ response: Type.Number(), solution: Type.Number(), satisfaction: Type.Number() }),
-  satisfactionScores: Type.Object({ satisfied: Type.Number(), basicallySatisfied: Type.Number(), unsatisfied: Type.Number() }),
-});
-const NullableString = Type.Union([Type.String(), Type.Null()]);
-
-const KpiTableView = Type.Object({
-  groupBy: Type.String(),
-  period: NullableString,
-  from: Type.String(),
-  to: Type.String(),
-  timeZone: Type.String(),
-  formula: Formula,
-  scopeUnitId: NullableString,
-  rows: Type.Array(Type.Object({
-    rank: Type.Union([Type.Integer(), Type.Null()]),
-    key: NullableString,
-    name: Type.String(),
-    periodStart: NullableString,
-    periodLabel: NullableString,
-    counts: Counts,
-    rates: Rates,
-  })),
-  total: Type.Object({ counts: Counts, rates: Rates }),
-});
-
-const KpiTrendView = Type.Object({
-  period: Type.String(),
-  from: Type.String(),
-  to: Type.String(),
-  timeZone: Type.String(),
-  filter: Type.Object({ unitId: NullableString, districtId: NullableString, level1: NullableString }),
-  series: Type.Array(Type.Object({ periodStart: Type.String(), periodLabel: Type.String(), counts: Counts, rates: Rates })),
-});
-
-const When = Type.String({ minLength: 10, maxLength: 40, description: '2026-11-01 (local), 2026-11-01T08:00 (local) or an ISO 8601 instant' });
-const Uuid = Type.String({ format: 'uuid' });
-const Filters = {
-  period: Type.Optional(Type.Enum(['day', 'week', 'month'])),
-  from: Type.Optional(When),
-  to: Type.Optional({ ...When, description: 'exclusive' }),
-  unitId: Type.Optional(Uuid),
-  districtId: Type.Optional(Uuid),
-  level1: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: '一级分类 first-level category' })),
-};
-const TableQuery = Type.Object(
-  { groupBy: Type.Optional(Type.Enum(['unit', 'district', 'category'], { default: 'unit' })), ...Filters },
-  { additionalProperties: false },
-);
-const TrendQuery = Type.Object(Filters, { additionalProperties: false });
-
-const iso = (d: Date | null) => (d === null ? null : d.toISOString());
-const tableView = (t: KpiTable) => ({
-  ...t,
-  from: t.from.toISOString(),
-  to: t.to.toISOString(),
-  rows: t.rows.map((r) => ({ ...r, periodStart: iso(r.periodStart) })),
-});
-const trendView = (t: KpiTrend) => ({
-  ...t,
-  from: t.from.toISOString(),
-  to: t.to.toISOString(),
-  series: t.series.map((p) => ({ ...p, periodStart: p.periodStart.toISOString() })),
-});
+import type { RoutePlugin } from '../../platform/http/server.js';
+import type { KpiService } from './kpi-service.js';
+import { DistrictCounts, DistrictCountsQuery, KpiTable, KpiTableQuery, KpiTrend, KpiTrendQuery } from './schemas.js';
 
 // RFC 6266: an ASCII fallback plus the UTF-8 form.
 const attachment = (filename: string) => `attachment; filename="${filename}"; filename*=UTF-8''${encodeURIComponent(filename)}`;
 
+const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+
 /** The three rates under /api/hotline/kpi: the ranked table, the trend line and the exports. */
-export async function kpiRoutes(app: FastifyInstance, opts: { kpi: KpiService }) {
-  const { kpi } = opts;
+export const kpiRoutes = (kpi: KpiService): RoutePlugin => async (app) => {
   const tags = ['hotline kpi'];
 
   app.get('/', {
@@ -91,31 +17,31 @@ export async function kpiRoutes(app: FastifyInstance, opts: { kpi: KpiService })
     schema: {
       tags,
       summary: '三率 per unit, district or category (and per day/week/month), ranked by composite',
-      querystring: TableQuery,
-      response: { 200: KpiTableView },
+      querystring: KpiTableQuery,
+      response: { 200: KpiTable },
     },
-  }, async (request) => tableView(await kpi.table(request.actor, request.query as KpiRequest)));
+  }, (request) => kpi.table(request.actor, request.query));
 
   app.get('/trend', {
     config: { access: 'hotline.kpi.read' },
     schema: {
       tags,
       summary: 'One point per period (default: the last 12 months) for the cockpit chart',
-      querystring: TrendQuery,
-      response: { 200: KpiTrendView },
+      querystring: KpiTrendQuery,
+      response: { 200: KpiTrend },
     },
-  }, async (request) => trendView(await kpi.trend(request.actor, request.query as KpiRequest)));
+  }, (request) => kpi.trend(request.actor, request.query));
 
   app.get('/export.csv', {
     config: { access: 'hotline.kpi.read' },
     schema: {
       tags,
       summary: 'The ranked table as CSV (UTF-8 with BOM)',
-      querystring: TableQuery,
+      querystring: KpiTableQuery,
       response: { 200: Type.String({ description: 'text/csv' }) },
     },
   }, async (request, reply) => {
-    const file = await kpi.exportCsv(request.actor, request.query as KpiRequest);
+    const file = await kpi.exportCsv(request.actor, request.query);
     return reply.type('text/csv; charset=utf-8').header('content-disposition', attachment(file.filename)).send(file.body);
   });
 
@@ -124,14 +50,25 @@ export async function kpiRoutes(app: FastifyInstance, opts: { kpi: KpiService })
     schema: {
       tags,
       summary: 'The ranked table as an Excel workbook',
-      querystring: TableQuery,
-      response: { 200: Type.String({ description: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', format: 'binary' }) },
+      querystring: KpiTableQuery,
+      // A Buffer on the wire: declared as binary text for the OpenAPI document, typed as what the handler sends.
+      response: { 200: Type.Unsafe<Buffer>(Type.String({ description: XLSX, format: 'binary' })) },
     },
   }, async (request, reply) => {
-    const file = await kpi.exportXlsx(request.actor, request.query as KpiRequest);
-    return reply
-      .type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
-      .header('content-disposition', attachment(file.filename))
-      .send(file.body);
+    const file = await kpi.exportXlsx(request.actor, request.query);
+    return reply.type(XLSX).header('content-disposition', attachment(file.filename)).send(file.body);
   });
-}
+};
+
+/** The cockpit map's tickets per district, at `/api/hotline/district-counts` (where the web app has always read it). */
+export const districtCountRoutes = (kpi: KpiService): RoutePlugin => async (app) => {
+  app.get('/district-counts', {
+    config: { access: 'hotline.kpi.read.all' },
+    schema: {
+      tags: ['hotline kpi'],
+      summary: 'Tickets, open, overdue and sign-overdue tickets per district (the cockpit map); default: the last 365 days',
+      querystring: DistrictCountsQuery,
+      response: { 200: DistrictCounts },
+    },
+  }, (request) => kpi.districtCounts(request.actor, request.query));
+};

@@ -2,76 +2,36 @@ import type { Db } from '../../platform/db/database.js';
 import type { Clock } from '../../platform/clock/clock.js';
 import type { Actor } from '../../platform/auth/roles.js';
 import { assertCan, can } from '../../platform/auth/permissions.js';
-import { Problem } from '../../platform/errors/problem.js';
-import type { KpiConfig } from './kpi-config.js';
-import { kpiCounts, type KpiCountRow, type KpiGroupBy } from './kpi-store.js';
+import { Problem, invalidField } from '../../platform/errors/problem.js';
+import { openStatuses } from '../ticket-workflow.js';
+import type { KpiConfig } from './config.js';
+import { countTicketsByDistrict, kpiCounts, type KpiCountRow } from './kpi-store.js';
 import { refreshRollup, setUpRollup } from './kpi-rollup-store.js';
-import { addCounts, computeRates, rankByComposite, zeroCounts, type KpiCounts, type KpiFormula, type KpiRates } from './three-rates.js';
+import { addCounts, computeRates, rankByComposite, zeroCounts } from './three-rates.js';
 import { nextPeriodStart, parseWhen, periodLabel, periodStart, periodStarts, validTimeZone, type Period } from './kpi-periods.js';
 import { kpiCsv, kpiXlsx } from './kpi-export.js';
+import type {
+  DistrictCounts, DistrictCountsQuery, GroupBy, KpiCounts, KpiFormula, KpiRow, KpiTable, KpiTableQuery, KpiTrend, KpiTrendQuery,
+} from './schemas.js';
 
 /** The part of the auth service the KPI needs: unit names. */
 export interface OrgDirectory {
   listOrgs(actor: Actor): Promise<{ id: string; name: string }[]>;
 }
 
-export interface KpiRequest {
-  groupBy?: Exclude<KpiGroupBy, 'city'>;
-  period?: Period;
-  /** bare dates are local to the configured time zone; `to` is exclusive */
-  from?: string;
-  to?: string;
-  unitId?: string;
-  districtId?: string;
-  level1?: string;
-}
-
-export interface KpiRow {
-  /** 1 = best composite in its period; null when not ranked (no or too few valid visits) */
-  rank: number | null;
-  key: string | null;
-  name: string;
-  periodStart: Date | null;
-  periodLabel: string | null;
-  counts: KpiCounts;
-  rates: KpiRates;
-}
-
-export interface KpiTable {
-  groupBy: Exclude<KpiGroupBy, 'city'>;
-  period: Period | null;
-  from: Date;
-  to: Date;
-  timeZone: string;
-  formula: KpiFormula;
-  /** the unit a handler is limited to, else null (the whole city) */
-  scopeUnitId: string | null;
-  rows: KpiRow[];
-  /** all rows added up (the city, or the handler's unit) */
-  total: { counts: KpiCounts; rates: KpiRates };
-}
-
-export interface KpiTrend {
-  period: Period;
-  from: Date;
-  to: Date;
-  timeZone: string;
-  filter: { unitId: string | null; districtId: string | null; level1: string | null };
-  series: { periodStart: Date; periodLabel: string; counts: KpiCounts; rates: KpiRates }[];
-}
-
-const unnamed: Record<Exclude<KpiGroupBy, 'city'>, string> = {
+const unnamed: Record<GroupBy, string> = {
   unit: '(未派单 not dispatched)',
   district: '(无区域 no district)',
   category: '(未分类 no category)',
 };
 
-const invalid = (field: string, message: string) => new Problem('VALIDATION_FAILED', { errors: [{ field: `/query/${field}`, message }] });
+const DAY_MS = 86_400_000;
 
 /**
- * The three rates (三率) and their companions, per unit, district, category and period, with rankings.
- * Counting is one SQL query (kpi-store.ts); the formulas are three-rates.ts, applied here to the counts.
- * Leaders, supervisors and agents see the whole city; a handler sees its own unit only.
+ * The three rates (三率) and their companions, per unit, district, category and period, with rankings; and the
+ * cockpit's tickets per district. Counting is one SQL query (kpi-store.ts); the formulas are three-rates.ts,
+ * applied here to the counts. Leaders, supervisors and agents see the whole city; a handler sees its own unit only.
+ * Periods and bare dates are in the city's time zone (`city.timeZone`).
  */
 export class KpiService {
   private readonly formula: KpiFormula;
@@ -80,26 +40,28 @@ export class KpiService {
   constructor(
     private readonly db: Db,
     private readonly config: KpiConfig,
+    /** the city's IANA time zone */
+    private readonly timeZone: string,
     private readonly clock: Clock,
     private readonly orgs: OrgDirectory,
   ) {
-    if (!validTimeZone(config.timeZone)) throw new Error(`modules.kpi.timeZone: unknown time zone "${config.timeZone}"`);
+    if (!validTimeZone(timeZone)) throw new Error(`city.timeZone: unknown time zone "${timeZone}"`);
     this.formula = { weights: config.weights, satisfactionScores: config.satisfactionScores };
   }
 
   /** Rates per group (and per period when `period` is set), ranked by composite. */
-  async table(actor: Actor, request: KpiRequest): Promise<KpiTable> {
+  async table(actor: Actor, request: KpiTableQuery): Promise<KpiTable> {
     const scopeUnitId = this.scope(actor, request.unitId);
     const groupBy = request.groupBy ?? 'unit';
     const { from, to } = this.range(request, request.period ?? 'month', 1);
-    const tz = this.config.timeZone;
+    const tz = this.timeZone;
     await this.ensureRollup();
     const counted = await kpiCounts(this.db, {
       groupBy, from, to, period: request.period, timeZone: tz,
       unitId: scopeUnitId ?? request.unitId, districtId: request.districtId, level1: request.level1,
     });
     const names = groupBy === 'unit' ? await this.unitNames(actor) : new Map<string, string>();
-    const rows: KpiRow[] = counted.map((r) => ({
+    const rows = counted.map((r): Omit<KpiRow, 'periodStart'> & { periodStart: Date | null } => ({
       rank: null,
       key: r.key,
       name: (groupBy === 'unit' ? (r.key ? names.get(r.key) : undefined) : r.name) ?? (r.key ?? unnamed[groupBy]),
@@ -109,9 +71,9 @@ export class KpiService {
       rates: computeRates(r, this.formula),
     }));
     // Rank within each period (the whole range is one period when none is asked for).
-    const byPeriod = new Map<string, KpiRow[]>();
+    const byPeriod = new Map<number, typeof rows>();
     for (const row of rows) {
-      const k = row.periodStart?.toISOString() ?? '';
+      const k = row.periodStart?.getTime() ?? 0;
       byPeriod.set(k, [...(byPeriod.get(k) ?? []), row]);
     }
     for (const group of byPeriod.values()) {
@@ -127,17 +89,19 @@ export class KpiService {
     );
     const totalCounts = counted.reduce<KpiCounts>((acc, r) => addCounts(acc, countsOf(r)), zeroCounts());
     return {
-      groupBy, period: request.period ?? null, from, to, timeZone: tz, formula: this.formula, scopeUnitId, rows,
+      groupBy, period: request.period ?? null, from: from.toISOString(), to: to.toISOString(), timeZone: tz,
+      formula: this.formula, scopeUnitId,
+      rows: rows.map((r): KpiRow => ({ ...r, periodStart: r.periodStart?.toISOString() ?? null })),
       total: { counts: totalCounts, rates: computeRates(totalCounts, this.formula) },
     };
   }
 
   /** One point per period (month by default, the last 12), every period present even when empty: the cockpit's line. */
-  async trend(actor: Actor, request: Omit<KpiRequest, 'groupBy'>): Promise<KpiTrend> {
+  async trend(actor: Actor, request: KpiTrendQuery): Promise<KpiTrend> {
     const scopeUnitId = this.scope(actor, request.unitId);
     const period = request.period ?? 'month';
     const { from, to } = this.range(request, period, 12);
-    const tz = this.config.timeZone;
+    const tz = this.timeZone;
     const unitId = scopeUnitId ?? request.unitId;
     await this.ensureRollup();
     const counted = await kpiCounts(this.db, {
@@ -146,17 +110,17 @@ export class KpiService {
     const byStart = new Map(counted.map((r) => [r.periodStart!.getTime(), countsOf(r)]));
     const series = periodStarts(from, to, period, tz).map((start) => {
       const counts = byStart.get(start.getTime()) ?? zeroCounts();
-      return { periodStart: start, periodLabel: periodLabel(start, period, tz), counts, rates: computeRates(counts, this.formula) };
+      return { periodStart: start.toISOString(), periodLabel: periodLabel(start, period, tz), counts, rates: computeRates(counts, this.formula) };
     });
     return {
-      period, from, to, timeZone: tz,
+      period, from: from.toISOString(), to: to.toISOString(), timeZone: tz,
       filter: { unitId: unitId ?? null, districtId: request.districtId ?? null, level1: request.level1 ?? null },
       series,
     };
   }
 
   /**
-   * Folds every changed day before today (in the configured zone) into the daily roll-up; returns the number of
+   * Folds every changed day before today (in the city's zone) into the daily roll-up; returns the number of
    * days rolled. The background job calls it every `rollupJobIntervalSeconds`; the rates are exact whether it
    * ran or not (docs/kpi.md), it only makes them cheaper to count.
    *
@@ -164,20 +128,40 @@ export class KpiService {
    */
   async refreshRollup(): Promise<number> {
     await this.ensureRollup();
-    const tz = this.config.timeZone;
+    const tz = this.timeZone;
     return refreshRollup(this.db, tz, periodLabel(periodStart(this.clock(), 'day', tz), 'day', tz));
   }
 
   /** The table as CSV (UTF-8 with BOM, so Excel shows the Chinese) and its file name. */
-  async exportCsv(actor: Actor, request: KpiRequest): Promise<{ filename: string; body: string }> {
+  async exportCsv(actor: Actor, request: KpiTableQuery): Promise<{ filename: string; body: string }> {
     const table = await this.table(actor, request);
     return { filename: `${exportName(table)}.csv`, body: kpiCsv(table) };
   }
 
   /** The table as an XLSX workbook and its file name. */
-  async exportXlsx(actor: Actor, request: KpiRequest): Promise<{ filename: string; body: Buffer }> {
+  async exportXlsx(actor: Actor, request: KpiTableQuery): Promise<{ filename: string; body: Buffer }> {
     const table = await this.table(actor, request);
     return { filename: `${exportName(table)}.xlsx`, body: await kpiXlsx(table) };
+  }
+
+  /**
+   * Tickets, open, overdue and sign-overdue tickets per district, filed in [from, to) (default: the last 365
+   * days): the cockpit's map. The whole city only (`hotline.kpi.read.all`).
+   *
+   * @example await kpi.districtCounts(leader) // { from, to, districts: [{ areaId, name: '临江区', tickets: 12, open: 3, … }] }
+   */
+  async districtCounts(actor: Actor, range: DistrictCountsQuery = {}): Promise<DistrictCounts> {
+    assertCan(actor, 'hotline.kpi.read.all');
+    const to = range.to ? new Date(range.to) : this.clock();
+    const from = range.from ? new Date(range.from) : new Date(to.getTime() - 365 * DAY_MS);
+    if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime()) || from >= to) throw invalidField('from', 'from must be a date before to');
+    const rows = await countTicketsByDistrict(this.db, from, to, openStatuses);
+    return {
+      from: from.toISOString(), to: to.toISOString(),
+      districts: rows.map((r) => ({
+        areaId: r.id, name: r.name, tickets: Number(r.tickets), open: Number(r.open), overdue: Number(r.overdue), signOverdue: Number(r.sign_overdue),
+      })),
+    };
   }
 
   /**
@@ -199,12 +183,12 @@ export class KpiService {
    * current one; without `to`, the `count` periods starting with the one holding `from`.
    */
   private range(request: { from?: string; to?: string }, period: Period, count: number): { from: Date; to: Date } {
-    const tz = this.config.timeZone;
+    const tz = this.timeZone;
     const parse = (field: 'from' | 'to') => {
       const text = request[field];
       if (text === undefined) return undefined;
       const when = parseWhen(text, tz);
-      if (!when) throw invalid(field, 'a date (2026-11-01), a local date-time (2026-11-01T08:00) or an ISO 8601 instant / 日期格式不正确');
+      if (!when) throw invalidField(field, 'a date (2026-11-01), a local date-time (2026-11-01T08:00) or an ISO 8601 instant / 日期格式不正确');
       return when;
     };
     let from = parse('from');
@@ -220,16 +204,16 @@ export class KpiService {
       for (let i = 1; i < count; i++) from = periodStart(new Date(from.getTime() - 1), period, tz);
     }
     to ??= step(periodStart(from, period, tz), count);
-    if (to <= from) throw invalid('to', 'must be after from / 结束时间须晚于开始时间');
-    if (to.getTime() - from.getTime() > this.config.maxRangeDays * 86_400_000) {
-      throw invalid('to', `the range may span at most ${this.config.maxRangeDays} days / 时间跨度过大`);
+    if (to <= from) throw invalidField('to', 'must be after from / 结束时间须晚于开始时间');
+    if (to.getTime() - from.getTime() > this.config.maxRangeDays * DAY_MS) {
+      throw invalidField('to', `the range may span at most ${this.config.maxRangeDays} days / 时间跨度过大`);
     }
     return { from, to };
   }
 
-  /** Sets the roll-up up for the configured zone once per process (a no-op when it already is). */
+  /** Sets the roll-up up for the city's zone once per process (a no-op when it already is). */
   private async ensureRollup(): Promise<void> {
-    this.rollupReady ??= setUpRollup(this.db, this.config.timeZone).catch((err: unknown) => {
+    this.rollupReady ??= setUpRollup(this.db, this.timeZone).catch((err: unknown) => {
       this.rollupReady = undefined; // try again next time
       throw err;
     });
@@ -249,5 +233,5 @@ const countsOf = (r: KpiCountRow): KpiCounts => {
 /** `kpi-unit-month-2026-11-01_2026-11-30`: local first and last day of the range. */
 const exportName = (t: KpiTable): string => {
   const day = (d: Date) => periodLabel(d, 'day', t.timeZone);
-  return `kpi-${t.groupBy}${t.period ? `-${t.period}` : ''}-${day(t.from)}_${day(new Date(t.to.getTime() - 1))}`;
+  return `kpi-${t.groupBy}${t.period ? `-${t.period}` : ''}-${day(new Date(t.from))}_${day(new Date(Date.parse(t.to) - 1))}`;
 };

@@ -2,7 +2,9 @@ import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../../platform/db/database.js';
 import type { KpiCounts } from './three-rates.js';
 import { localDayStart, nextPeriodStart, periodLabel, periodStart, type Period } from './kpi-periods.js';
-import './kpi-tables.js';
+import { eventColumns, kpiEvents, type EventColumn, type KpiEvent } from './counted-columns.js';
+import './tables.js';
+import '../tables.js';
 
 /** What a KPI row is grouped by; `city` puts every ticket in one group (trend lines, totals). */
 export type KpiGroupBy = 'unit' | 'district' | 'category' | 'city';
@@ -31,7 +33,7 @@ export interface KpiCountRow extends KpiCounts {
 
 /** One kind of event: the column that dates it and the counts it feeds (SQL aggregates over its tickets). */
 export interface EventBranch {
-  column: 'visited_at' | 'answered_at' | 'accepted_at' | 'dispatched_at';
+  column: KpiEvent;
   counts: Partial<Record<CountColumn, string>>;
 }
 
@@ -45,46 +47,45 @@ const countColumns: CountColumn[] = [
   'answered', 'answered_on_time', 'answer_timed', 'answer_seconds', 'signed', 'sign_seconds', 'dispatched', 'returned',
 ];
 
+/**
+ * An event's branch: `counts` receives `t.<column>` for the columns counted-columns.ts lets the event read (its
+ * time, the group columns, its declared columns) and no other, so a count reading an undeclared column — one the
+ * covering index and the dirty-day trigger would not know — does not typecheck.
+ */
+const branch = <E extends KpiEvent>(event: E, counts: (t: Record<EventColumn<E>, string>) => EventBranch['counts']): EventBranch => {
+  const t = Object.fromEntries(eventColumns(event).map((c) => [c, `t.${c}`])) as Record<EventColumn<E>, string>;
+  return { column: event, counts: counts(t) };
+};
+
 // Fixed SQL, never built from input. Each branch reads only the columns its covering index holds
-// (kpi-migrations.ts), so PostgreSQL answers it with an index-only scan.
-const branches: EventBranch[] = [
-  {
-    column: 'visited_at',
-    counts: {
-      visited: 'count(*)',
-      contacted: 'count(*) filter (where t.visit_contacted)',
-      solved: 'count(*) filter (where t.visit_solved)',
-      satisfied: "count(*) filter (where t.satisfaction = 'satisfied')",
-      basically_satisfied: "count(*) filter (where t.satisfaction = 'basically_satisfied')",
-      unsatisfied: "count(*) filter (where t.satisfaction = 'unsatisfied')",
-      reopened: 'count(*) filter (where t.reopen_count > 0)',
-    },
-  },
-  {
-    column: 'answered_at',
-    counts: {
-      answered: 'count(*)',
-      // no deadline (an old imported ticket) counts as on time: nothing was missed
-      answered_on_time: 'count(*) filter (where t.due_at is null or t.answered_at <= t.due_at)',
-      answer_timed: 'count(*) filter (where t.accepted_at is not null)',
-      answer_seconds: "coalesce(sum(date_part('epoch', t.answered_at - t.accepted_at)), 0)",
-    },
-  },
-  {
-    column: 'accepted_at',
-    counts: {
-      signed: 'count(*) filter (where t.dispatched_at is not null)',
-      sign_seconds: "coalesce(sum(date_part('epoch', t.accepted_at - t.dispatched_at)), 0)",
-    },
-  },
-  {
-    column: 'dispatched_at',
-    counts: {
-      dispatched: 'count(*)',
-      returned: 'count(*) filter (where t.return_count > 0)',
-    },
-  },
-];
+// (migrations.ts), so PostgreSQL answers it with an index-only scan.
+const branchOf: { [E in KpiEvent]: EventBranch } = {
+  visited_at: branch('visited_at', (t) => ({
+    visited: 'count(*)',
+    contacted: `count(*) filter (where ${t.visit_contacted})`,
+    solved: `count(*) filter (where ${t.visit_solved})`,
+    satisfied: `count(*) filter (where ${t.satisfaction} = 'satisfied')`,
+    basically_satisfied: `count(*) filter (where ${t.satisfaction} = 'basically_satisfied')`,
+    unsatisfied: `count(*) filter (where ${t.satisfaction} = 'unsatisfied')`,
+    reopened: `count(*) filter (where ${t.reopen_count} > 0)`,
+  })),
+  answered_at: branch('answered_at', (t) => ({
+    answered: 'count(*)',
+    // no deadline (an old imported ticket) counts as on time: nothing was missed
+    answered_on_time: `count(*) filter (where ${t.due_at} is null or ${t.answered_at} <= ${t.due_at})`,
+    answer_timed: `count(*) filter (where ${t.accepted_at} is not null)`,
+    answer_seconds: `coalesce(sum(date_part('epoch', ${t.answered_at} - ${t.accepted_at})), 0)`,
+  })),
+  accepted_at: branch('accepted_at', (t) => ({
+    signed: `count(*) filter (where ${t.dispatched_at} is not null)`,
+    sign_seconds: `coalesce(sum(date_part('epoch', ${t.accepted_at} - ${t.dispatched_at})), 0)`,
+  })),
+  dispatched_at: branch('dispatched_at', (t) => ({
+    dispatched: 'count(*)',
+    returned: `count(*) filter (where ${t.return_count} > 0)`,
+  })),
+};
+const branches: EventBranch[] = kpiEvents.map((e) => branchOf[e]);
 
 const rawKey: Record<KpiGroupBy, string> = {
   unit: 't.unit_id',
@@ -136,7 +137,7 @@ const outerQuery = (q: KpiCountsQuery, parts: RawBuilder<unknown>[]) => {
  *
  * - Whole local days of [from, to) that are not dirty: summed from `hotline_kpi_daily` (a month of a city is a
  *   few tens of thousands of small rows instead of four index ranges over every ticket of the month).
- * - Dirty days (today, and any day a write touched since its last roll-up; see kpi-migrations.ts) and the
+ * - Dirty days (today, and any day a write touched since its last roll-up; see migrations.ts) and the
  *   partial days at either end of a range that does not start or end at local midnight: counted from the
  *   tickets, as a few contiguous ranges, each an index range.
  * - When the roll-up is not set up in this zone, or the range is cut into too many pieces, all of it is live.
@@ -276,3 +277,26 @@ const toCountRow = (r: Record<string, unknown>): KpiCountRow => ({
   dispatched: Number(r.dispatched),
   returned: Number(r.returned),
 });
+
+/**
+ * Per district (areas of level `district`): tickets filed in [from, to) and how many of them are still open, overdue
+ * or overdue for signing; merged duplicates are left out. Districts without tickets come back with zeros.
+ */
+export const countTicketsByDistrict = (db: Db, from: Date, to: Date, openStatuses: readonly string[]) =>
+  db.selectFrom('hotline_area')
+    .leftJoin('hotline_ticket', (join) => join
+      .onRef('hotline_ticket.district_id', '=', 'hotline_area.id')
+      .on('hotline_ticket.status', '!=', 'merged')
+      .on('hotline_ticket.created_at', '>=', from)
+      .on('hotline_ticket.created_at', '<', to))
+    .where('hotline_area.level', '=', 'district')
+    .select((eb) => [
+      'hotline_area.id', 'hotline_area.name',
+      eb.fn.count<string>('hotline_ticket.id').as('tickets'),
+      eb.fn.count<string>('hotline_ticket.id').filterWhere('hotline_ticket.status', 'in', [...openStatuses]).as('open'),
+      eb.fn.count<string>('hotline_ticket.id').filterWhere('hotline_ticket.overdue', '=', true).as('overdue'),
+      eb.fn.count<string>('hotline_ticket.id').filterWhere('hotline_ticket.sign_overdue', '=', true).as('sign_overdue'),
+    ])
+    .groupBy(['hotline_area.id', 'hotline_area.name'])
+    .orderBy('hotline_area.name')
+    .execute();

@@ -1,5 +1,13 @@
 import { sql, type Kysely, type Migration } from 'kysely';
 
+/*
+ * Applied history: the migrations below ran on every database as they read here and must keep their text. The
+ * columns they index and compare are declared once in counted-columns.ts, which the store derives from;
+ * test/hotline/kpi/kpi-rollup.test.ts reads the indexes and the trigger function back from the database and checks
+ * them against that declaration. A column added there needs a new migration here: one that recreates the function
+ * with `markDirtyFunctionSql(kpiCountedColumns, kpiEvents)` and the index of the event.
+ */
+
 /**
  * Covering indexes for the KPI query (kpi-store.ts): one per kind of event, holding exactly the columns that
  * event's counts read, so a month of a whole city is four index-only range scans, not a walk over the tickets.
@@ -17,13 +25,12 @@ const indexes: Record<string, string> = {
     'on hotline_ticket (dispatched_at) include (unit_id, district_id, category_id, return_count) where main_ticket_id is null and dispatched_at is not null',
 };
 
-/** Every ticket column a KPI count reads (kpi-store.ts): a change to any of them makes its days stale. */
-const countedColumns = [
+/** The counted columns and events as migration `20261126-21-hotline-kpi-rollup` applied them (in its order). */
+const countedColumnsOf20261126 = [
   'main_ticket_id', 'unit_id', 'district_id', 'category_id', 'visited_at', 'answered_at', 'accepted_at', 'dispatched_at',
   'due_at', 'visit_contacted', 'visit_solved', 'satisfaction', 'reopen_count', 'return_count',
 ];
-const events = (alias: string) => ['visited_at', 'answered_at', 'accepted_at', 'dispatched_at'].map((c) => `(${alias}.${c})`).join(', ');
-const row = (alias: string) => `(${countedColumns.map((c) => `${alias}.${c}`).join(', ')})`;
+const eventsOf20261126 = ['visited_at', 'answered_at', 'accepted_at', 'dispatched_at'];
 
 /** Marks the local days of the event times `times` of the rows `from` that pass `where` as dirty. */
 const markDays = (from: string, times: string, where: string) => `insert into hotline_kpi_dirty_day (day)
@@ -37,11 +44,14 @@ const markDays = (from: string, times: string, where: string) => `insert into ho
  * importer, the demo seeder, a hand-run UPDATE): statement-level triggers mark the local day of every event
  * time a statement touches (old and new values) as dirty; the KPI query counts dirty days from the tickets and
  * reads the roll-up only for clean ones. Transition tables (PostgreSQL 10+, PGlite too) make it one INSERT per
- * statement, not per row, so a 1,000-row import batch pays one small insert. An UPDATE that touches no counted
- * column (the deadline job's flags, supervision) marks nothing. plpgsql plans each branch at first use, so the
+ * statement, not per row, so a 1,000-row import batch pays one small INSERT. An UPDATE that touches none of
+ * `counted` (the deadline job's flags, supervision) marks nothing. plpgsql plans each branch at first use, so the
  * branch naming another event's transition table never runs on the wrong trigger.
  */
-const markDirtyFunction = `
+export const markDirtyFunctionSql = (counted: readonly string[], events: readonly string[]): string => {
+  const times = (alias: string) => events.map((c) => `(${alias}.${c})`).join(', ');
+  const row = (alias: string) => `(${counted.map((c) => `${alias}.${c}`).join(', ')})`;
+  return `
 create or replace function hotline_kpi_mark_dirty() returns trigger language plpgsql as $$
 declare
   tz text;
@@ -51,14 +61,15 @@ begin
     return null; -- no roll-up yet: nothing can be stale
   end if;
   if tg_op = 'INSERT' then
-    ${markDays('kpi_new n', events('n'), 'true')}
+    ${markDays('kpi_new n', times('n'), 'true')}
   elsif tg_op = 'DELETE' then
-    ${markDays('kpi_old o', events('o'), 'true')}
+    ${markDays('kpi_old o', times('o'), 'true')}
   else
-    ${markDays('kpi_old o join kpi_new n on n.id = o.id', `${events('o')}, ${events('n')}`, `${row('o')} is distinct from ${row('n')}`)}
+    ${markDays('kpi_old o join kpi_new n on n.id = o.id', `${times('o')}, ${times('n')}`, `${row('o')} is distinct from ${row('n')}`)}
   end if;
   return null;
 end $$`;
+};
 
 /** TRUNCATE fires no row events: the roll-up goes with the tickets. */
 const truncatedFunction = `
@@ -97,7 +108,7 @@ export const kpiMigrations: Record<string, Migration> = {
       await sql`create index hotline_kpi_daily_day on hotline_kpi_daily (day)`.execute(db);
       await sql`create table hotline_kpi_dirty_day (day date primary key)`.execute(db);
       await sql`create table hotline_kpi_rollup_state (id integer primary key check (id = 1), time_zone text not null)`.execute(db);
-      await sql.raw(markDirtyFunction).execute(db);
+      await sql.raw(markDirtyFunctionSql(countedColumnsOf20261126, eventsOf20261126)).execute(db);
       await sql.raw(truncatedFunction).execute(db);
       await sql`create trigger hotline_kpi_dirty_insert after insert on hotline_ticket
         referencing new table as kpi_new for each statement execute function hotline_kpi_mark_dirty()`.execute(db);

@@ -1,61 +1,6 @@
-/**
- * The counts one grouped SQL query returns for a group (unit, district or category) and period. Each is
- * counted over the tickets whose own event fell in the period:
- * - visit counts over tickets whose return visit (回访, `visited_at`) is in the period;
- * - answer counts over tickets answered (反馈, `answered_at`) in the period;
- * - sign counts over tickets signed for (签收, `accepted_at`) in the period;
- * - dispatch counts over tickets dispatched (派单, `dispatched_at`) in the period.
- * Merged duplicates are never counted: their main ticket is.
- */
-export interface KpiCounts {
-  visited: number;
-  contacted: number;
-  solved: number;
-  satisfied: number;
-  basicallySatisfied: number;
-  unsatisfied: number;
-  /** visited tickets that were re-opened at least once */
-  reopened: number;
-  answered: number;
-  /** answered by due_at (or without a deadline) */
-  answeredOnTime: number;
-  /** answered tickets that were also signed for, and the seconds from signing to answer, summed */
-  answerTimed: number;
-  answerSeconds: number;
-  /** signed-for tickets that had a dispatch time, and the seconds from dispatch to signing, summed */
-  signed: number;
-  signSeconds: number;
-  dispatched: number;
-  /** dispatched tickets returned (退单) at least once */
-  returned: number;
-}
+import type { KpiCounts, KpiFormula, KpiRates } from './schemas.js';
 
-export interface KpiFormula {
-  weights: { response: number; solution: number; satisfaction: number };
-  satisfactionScores: { satisfied: number; basicallySatisfied: number; unsatisfied: number };
-}
-
-/** Rates are fractions in [0, 1]; null when their denominator is zero (nothing to rate, not 0 %). */
-export interface KpiRates {
-  /** 响应率 = contacted ÷ visited */
-  responseRate: number | null;
-  /** 解决率 = solved ÷ visited */
-  solutionRate: number | null;
-  /** 满意率 = (satisfied × 1 + basically satisfied × 0.9 + unsatisfied × 0) ÷ visited */
-  satisfactionRate: number | null;
-  /** 综合得分 = 0.1 × 响应率 + 0.5 × 解决率 + 0.4 × 满意率 */
-  composite: number | null;
-  /** 按时办结率 = answered on time ÷ answered */
-  onTimeRate: number | null;
-  /** 平均签收时长 in hours = Σ(accepted_at − dispatched_at) ÷ signed */
-  avgSignHours: number | null;
-  /** 平均办理时长 in hours = Σ(answered_at − accepted_at) ÷ answered (with a signing time) */
-  avgAnswerHours: number | null;
-  /** 退单率 = dispatched tickets returned at least once ÷ dispatched */
-  returnRate: number | null;
-  /** 重办率 = visited tickets re-opened at least once ÷ visited */
-  reopenRate: number | null;
-}
+export type { KpiCounts, KpiFormula, KpiRates };
 
 const ratio = (part: number, whole: number): number | null => (whole > 0 ? part / whole : null);
 

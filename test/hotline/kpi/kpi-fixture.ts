@@ -1,6 +1,6 @@
 import type { Db } from '../../../src/platform/db/database.js';
 
-/** An instant given in Beijing time (UTC+8, the default modules.kpi.timeZone): 2026-<month>-<day> <hour>:<minute>. */
+/** An instant given in Beijing time (UTC+8, the default city.timeZone): 2026-<month>-<day> <hour>:<minute>. */
 export const bj = (month: number, day: number, hour: number, minute = 0): Date =>
   new Date(Date.UTC(2026, month - 1, day, hour - 8, minute));
 

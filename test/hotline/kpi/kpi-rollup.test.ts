@@ -4,17 +4,18 @@ import { testEngines } from '../../support/engines.js';
 import { createTestHub, type TestHub } from '../../support/test-hub.js';
 import { kpiCounts, kpiLiveCounts, rollupSpan, type KpiCountsQuery, type KpiGroupBy } from '../../../src/hotline/kpi/kpi-store.js';
 import { refreshRollup, setUpRollup } from '../../../src/hotline/kpi/kpi-rollup-store.js';
+import { eventColumns, kpiCountedColumns, kpiEvents } from '../../../src/hotline/kpi/counted-columns.js';
 import type { Period } from '../../../src/hotline/kpi/kpi-periods.js';
-import type { Actor } from '../../../src/platform/auth/roles.js';
+import { systemActor, type Actor } from '../../../src/platform/auth/roles.js';
 import type { Db } from '../../../src/platform/db/database.js';
 import { bj, insertKpiTicket, type KpiFixture } from './kpi-fixture.js';
 
 /**
  * The daily roll-up must give exactly the counts of the live query, whatever happened since it was built. Times
- * are Beijing time (the default modules.kpi.timeZone): `bj(month, day, hour, minute)`.
+ * are Beijing time (the default city.timeZone): `bj(month, day, hour, minute)`.
  */
 const tz = 'Asia/Shanghai';
-const setup: Actor = { kind: 'anonymous', id: 'test', roles: ['admin'] };
+const setup = systemActor('test-setup');
 const leader: Actor = { kind: 'user', id: '00000000-0000-4000-8000-000000000002', username: 'leader', roles: ['leader'] };
 
 type Fixture = KpiFixture<'A' | 'B' | 'D1' | 'D2' | 'c1' | 'c2'>;
@@ -99,6 +100,25 @@ describe.each(testEngines)('hotline kpi daily roll-up [%s]', (engine) => {
     expect(rollupSpan(bj(11, 7, 12), bj(11, 8, 12), tz).edges).toEqual([[bj(11, 7, 12), bj(11, 8, 12)]]);
   });
 
+  it('finds the declared counted columns in the trigger and the covering indexes the migrations created', async () => {
+    // The migrations keep the text they were applied with; counted-columns.ts is what the store reads. A column
+    // declared there and not yet migrated (or migrated and not declared) fails here, on the database itself.
+    const fn = await sql<{ src: string }>`select p.prosrc as src from pg_proc p join pg_namespace s on s.oid = p.pronamespace
+      where p.proname = 'hotline_kpi_mark_dirty' and s.nspname = current_schema()`.execute(db);
+    const src = fn.rows[0].src;
+    const compared = /\(([^()]*)\) is distinct from/.exec(src)![1].split(',').map((c) => c.trim().replace(/^o\./, ''));
+    expect([...compared].sort()).toEqual([...kpiCountedColumns].sort());
+    const inserted = /from kpi_new n cross join lateral \(values (.*)\) as e\(ts\)/.exec(src)![1];
+    expect(inserted.match(/n\.\w+/g)!.map((c) => c.slice(2))).toEqual([...kpiEvents]);
+    const indexes = await sql<{ def: string }>`select indexdef as def from pg_indexes
+      where schemaname = current_schema() and tablename = 'hotline_ticket' and indexname like 'hotline_ticket_kpi_%'`.execute(db);
+    const covered = Object.fromEntries(indexes.rows.map((r) => {
+      const [, key, include] = /\((\w+)\) INCLUDE \(([^)]*)\)/.exec(r.def)!;
+      return [key, include.split(', ')];
+    }));
+    expect(covered).toEqual(Object.fromEntries(kpiEvents.map((e) => [e, eventColumns(e).filter((c) => c !== e)])));
+  });
+
   it('marks nothing before it is set up, then every day with an event; counts are exact before any refresh', async () => {
     expect(await dirtyDays()).toEqual([]);
     await hub.services.kpi.table(leader, { from: '2026-11-01', to: '2026-12-01' }); // the service sets it up
@@ -135,13 +155,13 @@ describe.each(testEngines)('hotline kpi daily roll-up [%s]', (engine) => {
     const supervisor: Actor = { kind: 'user', id: '00000000-0000-4000-8000-000000000001', username: 'sup', roles: ['supervisor'] };
     // Re-open t4 (visited unsatisfied on 13 November): a fresh round clears its signing of 10 November and
     // moves its dispatch to today. Every day of a changed ticket's events is marked, old and new.
-    await hub.services.hotline.transition(supervisor, tickets[3], 'reopen', { note: 'citizen unsatisfied' });
+    await hub.services.hotline.workflow.transition(supervisor, tickets[3], 'reopen', { note: 'citizen unsatisfied' });
     expect(await dirtyDays()).toEqual(['2026-11-10', '2026-11-12', '2026-11-13', '2026-12-10']);
     await expectSameAsLive();
     expect((await unitRow('B'))).toMatchObject({ signed: 1, dispatched: 1 }); // t3 only (t4 re-dispatched today)
 
     // Merge t2 (rolled-up days 1, 5 and 7 November) under t1: it stops counting.
-    await hub.services.hotline.transition(supervisor, tickets[1], 'merge', { mainTicketId: tickets[0] });
+    await hub.services.hotline.workflow.transition(supervisor, tickets[1], 'merge', { mainTicketId: tickets[0] });
     expect(await dirtyDays()).toEqual(['2026-11-01', '2026-11-05', '2026-11-07', '2026-11-10', '2026-11-12', '2026-11-13', '2026-12-10']);
     await expectSameAsLive();
     expect(await unitRow('A')).toMatchObject({ visited: 2, returned: 0, dispatched: 2 });

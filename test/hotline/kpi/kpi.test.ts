@@ -2,8 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import ExcelJS from 'exceljs';
 import { testEngines } from '../../support/engines.js';
 import { createTestHub, type TestHub } from '../../support/test-hub.js';
-import { KpiService, readKpiConfig } from '../../../src/hotline/kpi/index.js';
-import type { Actor } from '../../../src/platform/auth/roles.js';
+import { KpiConfigSchema, KpiService, type KpiConfig } from '../../../src/hotline/kpi/index.js';
+import { readModuleSections, type Config } from '../../../src/platform/config/config.js';
+import { systemActor, type Actor } from '../../../src/platform/auth/roles.js';
 import { bj, insertKpiTicket, type KpiFixture } from './kpi-fixture.js';
 
 /**
@@ -34,7 +35,7 @@ const tickets: Fixture[] = [
   /* t11 */ { unit: 'A', district: 'D1', category: 'c1', dispatched: bj(10, 20, 9), accepted: bj(10, 20, 10), due: bj(10, 27, 10), answered: bj(10, 25, 10), visited: bj(10, 31, 23, 50), contacted: true, solved: true, satisfaction: 'satisfied' },
 ];
 
-const setup: Actor = { kind: 'anonymous', id: 'test', roles: ['admin'] };
+const setup = systemActor('test-setup');
 
 describe.each(testEngines)('hotline kpi [%s]', (engine) => {
   let hub: TestHub;
@@ -206,12 +207,13 @@ describe.each(testEngines)('hotline kpi [%s]', (engine) => {
   });
 
   it('applies custom weights and satisfaction scores from config', async () => {
+    const readKpiConfig = (config: Config) => readModuleSections(config, { kpi: KpiConfigSchema }).kpi as KpiConfig;
     const config = readKpiConfig({
       ...hub.config,
       modules: { kpi: { weights: { response: 0.2, solution: 0.3, satisfaction: 0.5 }, satisfactionScores: { basicallySatisfied: 0.8 } } },
     });
     expect(config.satisfactionScores).toEqual({ satisfied: 1, basicallySatisfied: 0.8, unsatisfied: 0 });
-    const kpi = new KpiService(hub.database.db, config, hub.services.clock, hub.services.auth);
+    const kpi = new KpiService(hub.database.db, config, hub.config.city.timeZone, hub.services.clock, hub.services.auth);
     const leader: Actor = { kind: 'user', id: 'l', roles: ['leader'] };
     const table = await kpi.table(leader, { groupBy: 'unit', from: '2026-11-01', to: '2026-12-01' });
     const a = table.rows.find((r) => r.key === ids.A)!;
