@@ -85,7 +85,7 @@ export async function createCityHub(options: CreateCityHubOptions): Promise<City
     const auth = new AuthService(database.db, ledger, config.auth, clock);
     const services: Record<string, unknown> = { clock, ledger, events, auth };
     const platformFor = (name: string): Platform => ({
-      db: database.db, database, clock, ledger, events: events!, auth, city: config.city, dataDir: config.dataDir, log: log.child({ module: name }),
+      db: database.db, database, clock, ledger, events: events!, auth, city: config.city, outbound: config.outbound, dataDir: config.dataDir, log: log.child({ module: name }),
     });
     for (const definition of modules) {
       const missing = definition.requires.filter((r: string) => !(r in services));

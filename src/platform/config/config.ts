@@ -58,6 +58,16 @@ export const ConfigSchema = Type.Object({
     },
     { default: {} },
   ),
+  /**
+   * Calls CityHub makes on someone's behalf (notifications, remote contexts) never reach loopback, private,
+   * link-local or metadata addresses unless listed here: exact host names or networks (`10.20.0.0/16`).
+   */
+  outbound: Type.Object(
+    {
+      allow: Type.Array(Type.String({ minLength: 1 }), { default: [] }),
+    },
+    { default: {} },
+  ),
   /** Module sections (hotline, context, catalog…), each checked at boot against its module's schema (`readModuleSections`). */
   modules: Type.Record(Type.String(), Type.Unknown(), { default: {} }),
 });

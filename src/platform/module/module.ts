@@ -10,6 +10,7 @@ import type { EventBus } from '../events/event-bus.js';
 import type { AuthService } from '../auth/auth-service.js';
 import type { ProblemEntry } from '../errors/problem-codes.js';
 import type { PermissionTable } from '../auth/permissions.js';
+import type { OutboundPolicy } from '../net/outbound.js';
 
 /**
  * The services of every module by name. Each module adds its own entry by declaration merging in its
@@ -33,6 +34,8 @@ export interface Platform {
   auth: AuthService;
   /** The city's settings every module shares (one time zone). */
   city: Config['city'];
+  /** The guard for URLs called on someone's behalf (src/platform/net/outbound.ts). */
+  outbound: OutboundPolicy;
   /** The data folder (embedded database, key files). */
   dataDir: string;
   /** This module's logger (`module` is set on every line). */
