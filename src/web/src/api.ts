@@ -16,9 +16,6 @@ export class ApiError extends Error {
   }
 }
 
-/** A server type as it arrives in JSON: dates become ISO strings. */
-export type Wire<T> = T extends Date ? string : T extends (infer U)[] ? Wire<U>[] : T extends object ? { [K in keyof T]: Wire<T[K]> } : T;
-
 /** Anything a failed call threw, as an ApiError for the error box. */
 export const toError = (err: unknown): ApiError => (err instanceof ApiError ? err : new ApiError(0, 'Error', null, String(err), null));
 
@@ -51,7 +48,7 @@ const networkError = (err: unknown) =>
  * Calls the CityHub API with the session cookie; JSON in, JSON out; any non-2xx becomes an ApiError built from the
  * problem+json body (or from the status line when the body is not a problem).
  *
- * @example const me = await api<Me>('GET', '/api/auth/me');
+ * @example const me = await api<MeView>('GET', '/api/auth/me');
  */
 export async function api<T>(method: string, url: string, body?: unknown): Promise<T> {
   let response: Response;

@@ -1,21 +1,13 @@
 import { createContext, useCallback, useContext, useEffect, useState, type ReactNode } from 'react';
 import { api, ApiError } from './api.js';
-
-/** `GET /api/auth/me` */
-export interface Me {
-  kind: string;
-  id: string | null;
-  username: string | null;
-  displayName: string | null;
-  roles: string[];
-  org: { id: string; name: string; kind: string } | null;
-}
+// Type only: the session's answer as the server's auth routes whitelist it.
+import type { MeView } from '../../platform/auth/schemas.js';
 
 interface Auth {
-  me: Me | null;
+  me: MeView | null;
   /** true until the first /api/auth/me answered */
   checking: boolean;
-  login(username: string, password: string): Promise<Me>;
+  login(username: string, password: string): Promise<MeView>;
   logout(): Promise<void>;
   hasRole(...roles: string[]): boolean;
 }
@@ -23,7 +15,7 @@ interface Auth {
 const AuthContext = createContext<Auth | null>(null);
 
 export function AuthProvider({ children }: { children: ReactNode }) {
-  const [me, setMe] = useState<Me | null>(null);
+  const [me, setMe] = useState<MeView | null>(null);
   const [checking, setChecking] = useState(true);
   useEffect(() => {
     // The session cookie is httpOnly, so the page cannot see it; a flag remembers that this browser logged in, and
@@ -32,7 +24,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       setChecking(false);
       return;
     }
-    api<Me>('GET', '/api/auth/me')
+    api<MeView>('GET', '/api/auth/me')
       .then((m) => setMe(m.kind === 'anonymous' ? null : m))
       .catch((err: unknown) => {
         // 401: the session ended; anything else is shown by the screens that need the API
@@ -42,7 +34,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       .finally(() => setChecking(false));
   }, []);
   const login = useCallback(async (username: string, password: string) => {
-    const m = await api<Me>('POST', '/api/auth/login', { username, password });
+    const m = await api<MeView>('POST', '/api/auth/login', { username, password });
     hint(true);
     setMe(m);
     return m;

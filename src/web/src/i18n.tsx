@@ -45,7 +45,8 @@ const dict = {
   role_leader: ['领导', 'Leader'],
   role_dept_data_owner: ['部门数据负责人', 'Data owner'],
   role_data_admin: ['数据局', 'Data bureau'],
-  role_operator: ['授权运营机构', 'Market operator'],
+  role_market_operator: ['授权运营机构', 'Market operator'],
+  role_ops: ['运维', 'Operations'],
   role_admin: ['系统管理员', 'Administrator'],
   // ticket statuses
   status_received: ['已受理', 'Received'],

@@ -1,13 +1,13 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { ApiError } from '../api.js';
 import { useI18n } from '../i18n.js';
-import { categoryLabel, hotline, type Assist, type Category } from '../hotline-api.js';
+import { categoryLabel, hotline, type AssistResult, type CategoryView } from '../hotline-api.js';
 
 /** The category picker, grouped by level-1 category. */
-export function CategorySelect({ id, categories, value, onChange }: { id: string; categories: Category[]; value: string; onChange(v: string): void }) {
+export function CategorySelect({ id, categories, value, onChange }: { id: string; categories: CategoryView[]; value: string; onChange(v: string): void }) {
   const { t } = useI18n();
   const groups = useMemo(() => {
-    const m = new Map<string, Category[]>();
+    const m = new Map<string, CategoryView[]>();
     for (const c of categories) m.set(c.level1, [...(m.get(c.level1) ?? []), c]);
     return [...m.entries()];
   }, [categories]);
@@ -27,8 +27,8 @@ export function CategorySelect({ id, categories, value, onChange }: { id: string
  * The classifier's suggestion as the citizen types: `POST /api/hotline/assist`, debounced; silent when the
  * API is missing (the picker still works), shown as chips the citizen can take.
  */
-export function useAssist(title: string, content: string, address: string): { assist: Assist | null; state: 'idle' | 'wait' | 'ok' | 'off' } {
-  const [assist, setAssist] = useState<Assist | null>(null);
+export function useAssist(title: string, content: string, address: string): { assist: AssistResult | null; state: 'idle' | 'wait' | 'ok' | 'off' } {
+  const [assist, setAssist] = useState<AssistResult | null>(null);
   const [state, setState] = useState<'idle' | 'wait' | 'ok' | 'off'>('idle');
   const seq = useRef(0);
   useEffect(() => {
@@ -50,7 +50,7 @@ export function useAssist(title: string, content: string, address: string): { as
 
 /** The classifier's top three categories (those the picker offers) as chips; nothing when the assist is off. */
 export function SuggestionChips({ assist, categories, onPick, chosen }: {
-  assist: { assist: Assist | null; state: string }; categories: Category[]; onPick(id: string): void; chosen: string;
+  assist: { assist: AssistResult | null; state: string }; categories: CategoryView[]; onPick(id: string): void; chosen: string;
 }) {
   const { t } = useI18n();
   if (assist.state === 'off') return null;

@@ -1,10 +1,10 @@
 import { useEffect, useState } from 'react';
 import { useI18n } from '../i18n.js';
-import type { PublicTicketEvent, Ticket } from '../hotline-api.js';
+import type { PublicTicketEventView, TicketView } from '../hotline-api.js';
 import { fmtTime } from './format.js';
 
 /** The ticket's status, and red/amber badges when it is overdue or supervised. */
-export function StatusBadge({ ticket }: { ticket: Pick<Ticket, 'status' | 'overdue' | 'signOverdue'> & Partial<Pick<Ticket, 'supervised'>> }) {
+export function StatusBadge({ ticket }: { ticket: Pick<TicketView, 'status' | 'overdue' | 'signOverdue'> & Partial<Pick<TicketView, 'supervised'>> }) {
   const { t } = useI18n();
   return (
     <span className="badges">
@@ -16,7 +16,7 @@ export function StatusBadge({ ticket }: { ticket: Pick<Ticket, 'status' | 'overd
 }
 
 /** Time left to the deadline that matters now (sign-for while dispatched, answer while handled); red once past. */
-export function Countdown({ ticket }: { ticket: Ticket }) {
+export function Countdown({ ticket }: { ticket: TicketView }) {
   const { t } = useI18n();
   const [now, setNow] = useState(() => Date.now());
   useEffect(() => {
@@ -40,7 +40,7 @@ export function Countdown({ ticket }: { ticket: Ticket }) {
 }
 
 /** The ticket's timeline: who did what and when; the citizen sees the actions, staff also the notes. */
-export function Timeline({ events }: { events: (PublicTicketEvent & { details?: Record<string, unknown> })[] }) {
+export function Timeline({ events }: { events: (PublicTicketEventView & { details?: Record<string, unknown> })[] }) {
   const { t, lang } = useI18n();
   return (
     <ol className="timeline" data-testid="timeline">
@@ -57,7 +57,7 @@ export function Timeline({ events }: { events: (PublicTicketEvent & { details?: 
   );
 }
 
-const eventLabel = (e: Pick<PublicTicketEvent, 'action'>, t: (k: string) => string): string => {
+const eventLabel = (e: Pick<PublicTicketEventView, 'action'>, t: (k: string) => string): string => {
   const key = `action_${e.action}`;
   const label = t(key);
   if (label !== key) return label;

@@ -1,13 +1,18 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
-import { api, documentedRoute, notDocumented, useLoad, ApiError, withQuery } from '../../api.js';
+import { useLoad, ApiError } from '../../api.js';
+import { contextApi, type NgsiEntity } from '../../context-api.js';
 import { useI18n } from '../../i18n.js';
-import { hotline, type KpiRates, type KpiTable } from '../../hotline-api.js';
+import { intelApi } from '../../intel-api.js';
+import { hotline, type KpiPeriod, type KpiRates, type KpiTable, type KpiTableQuery } from '../../hotline-api.js';
 import { navigate, useQueryParams, useRoute } from '../../router.js';
 import { EChart, DEMO_CITY_MAP, demoCityGeo, type ChartOption } from '../../ui/echart.js';
 import { pct } from '../../ui/format.js';
 import { ErrorBox, Loading, NotYet } from '../../ui/status.js';
 
 const REFRESH_SECONDS = 60;
+/** The periods the cockpit offers (the KPI API's), the month by default, also for a period the URL misspells. */
+const periods = ['day', 'week', 'month'] as const satisfies readonly KpiPeriod[];
+const periodOf = (value: string | null): KpiPeriod => periods.find((p) => p === value) ?? 'month';
 const rateKeys = [
   ['responseRate', 'rate_response'],
   ['solutionRate', 'rate_solve'],
@@ -31,7 +36,7 @@ export function Cockpit() {
   const { t, lang } = useI18n();
   const route = useRoute();
   const [query, setQuery] = useQueryParams(route);
-  const period = query.get('period') ?? 'month';
+  const period = periodOf(query.get('period'));
   const wall = query.get('wall') === '1';
   const [auto, setAuto] = useState(true);
   const [tick, setTick] = useState(0);
@@ -76,9 +81,7 @@ export function Cockpit() {
           <label>
             {t('period')}{' '}
             <select value={period} onChange={(e) => setQuery({ period: e.target.value })}>
-              <option value="day">{t('period_day')}</option>
-              <option value="week">{t('period_week')}</option>
-              <option value="month">{t('period_month')}</option>
+              {periods.map((p) => <option key={p} value={p}>{t(`period_${p}`)}</option>)}
             </select>
           </label>
           <label>
@@ -136,7 +139,7 @@ export function Cockpit() {
 }
 
 /** Bare local dates of the current period (the KPI API reads bare dates in the city's time zone). */
-function rangeOf(period: string): { period?: string; from?: string; to?: string } {
+function rangeOf(period: KpiPeriod): Pick<KpiTableQuery, 'from' | 'to'> {
   const now = new Date();
   const day = (d: Date) => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
   const tomorrow = new Date(now.getFullYear(), now.getMonth(), now.getDate() + 1);
@@ -296,34 +299,11 @@ function Ranking({ table }: { table: KpiTable }) {
   );
 }
 
-interface HotIssue {
-  id: string;
-  title: string;
-  heat: number;
-  factors: { growth: number; volume: number };
-  place: string | null;
-  memberIds: string[];
-}
-
-interface Alert {
-  issueId: string;
-  title: string;
-  place: string | null;
-  count: number;
-  zScore: number;
-}
-
 /** Hot issues and emerging-issue alerts from the intelligence API (issue 4), when this server documents them. */
 function HotIssues({ tick }: { tick: number }) {
   const { t } = useI18n();
-  const hot = useLoad(async () => {
-    if (!(await documentedRoute('GET', '/api/hotline/hot-issues'))) throw notDocumented('GET', '/api/hotline/hot-issues');
-    return api<{ issues: HotIssue[] }>('GET', withQuery('/api/hotline/hot-issues', { top: 8 }));
-  }, [tick]);
-  const alerts = useLoad(async () => {
-    if (!(await documentedRoute('GET', '/api/hotline/alerts'))) throw notDocumented('GET', '/api/hotline/alerts');
-    return api<{ alerts: Alert[] }>('GET', '/api/hotline/alerts');
-  }, [tick]);
+  const hot = useLoad(() => intelApi.hotIssues({ top: 8 }), [tick]);
+  const alerts = useLoad(() => intelApi.alerts(), [tick]);
   return (
     <section className="panel" aria-labelledby="panel-hot" data-testid="hot-issues">
       <h2 id="panel-hot">{t('hot_issues')}</h2>
@@ -353,12 +333,6 @@ function HotIssues({ tick }: { tick: number }) {
   );
 }
 
-interface NgsiEntity {
-  id: string;
-  type: string;
-  [attr: string]: unknown;
-}
-
 interface LiveCityData {
   types: { type: string; count: number }[];
   entities: NgsiEntity[];
@@ -371,12 +345,8 @@ const LIVE_LIMIT = 100;
  * entities that have a location, drawn on the district map.
  */
 async function loadLive(): Promise<LiveCityData> {
-  if (!(await documentedRoute('GET', '/ngsi-ld/v1/types'))) throw notDocumented('GET', '/ngsi-ld/v1/types');
-  const list = await api<{ typeList?: string[] } | { typeName?: string; id?: string }[]>('GET', '/ngsi-ld/v1/types');
-  const types = Array.isArray(list) ? list.map((x) => x.typeName ?? x.id ?? '').filter(Boolean) : list.typeList ?? [];
-  const per = await Promise.all(
-    types.slice(0, 8).map(async (type) => ({ type, entities: await api<NgsiEntity[]>('GET', withQuery('/ngsi-ld/v1/entities', { type, limit: LIVE_LIMIT })) })),
-  );
+  const types = await contextApi.types();
+  const per = await Promise.all(types.slice(0, 8).map(async (type) => ({ type, entities: await contextApi.entities(type, LIVE_LIMIT) })));
   return { types: per.map((p) => ({ type: p.type, count: p.entities.length })), entities: per.flatMap((p) => p.entities) };
 }
 

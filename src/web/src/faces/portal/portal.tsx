@@ -2,7 +2,7 @@ import { useMemo, useState, type FormEvent } from 'react';
 import { ApiError, useLoad, toError } from '../../api.js';
 import { useI18n } from '../../i18n.js';
 import { useAuth } from '../../auth.js';
-import { hotline, type PublicTicket, type PublicTicketEvent, type Ticket } from '../../hotline-api.js';
+import { hotline, satisfactions, type PublicTicketEventView, type PublicTicketView, type Satisfaction, type TicketView } from '../../hotline-api.js';
 import { href, navigate, useRoute } from '../../router.js';
 import { CategorySelect, SuggestionChips, useAssist } from '../../ui/category-picker.js';
 import { EChart, DEMO_CITY_MAP, districtAt, type ChartOption } from '../../ui/echart.js';
@@ -63,7 +63,7 @@ function FileAppeal() {
   const [draft, setDraft] = useState<Draft>(emptyDraft);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
-  const [filed, setFiled] = useState<Ticket | null>(null);
+  const [filed, setFiled] = useState<TicketView | null>(null);
   // reference data needs a session: load once the citizen is logged in
   const categories = useLoad(me ? () => hotline.categories() : null, [me?.id]);
   const areas = useLoad(me ? () => hotline.areas() : null, [me?.id]);
@@ -228,7 +228,7 @@ function Track() {
   );
 }
 
-function TicketCard({ ticket, timeline, onChanged }: { ticket: PublicTicket; timeline: PublicTicketEvent[]; onChanged(): void }) {
+function TicketCard({ ticket, timeline, onChanged }: { ticket: PublicTicketView; timeline: PublicTicketEventView[]; onChanged(): void }) {
   const { t, lang } = useI18n();
   const { me } = useAuth();
   return (
@@ -257,11 +257,11 @@ function TicketCard({ ticket, timeline, onChanged }: { ticket: PublicTicket; tim
   );
 }
 
-function Rate({ ticket, onDone }: { ticket: Pick<Ticket, 'id'>; onDone(): void }) {
+function Rate({ ticket, onDone }: { ticket: Pick<TicketView, 'id'>; onDone(): void }) {
   const { t } = useI18n();
   const [contacted, setContacted] = useState<boolean | null>(null);
   const [solved, setSolved] = useState<boolean | null>(null);
-  const [satisfaction, setSatisfaction] = useState('');
+  const [satisfaction, setSatisfaction] = useState<Satisfaction | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
   const submit = async (event: FormEvent) => {
@@ -269,7 +269,7 @@ function Rate({ ticket, onDone }: { ticket: Pick<Ticket, 'id'>; onDone(): void }
     setBusy(true);
     setError(null);
     try {
-      await hotline.act(ticket.id, 'visit', { contacted: contacted ?? false, solved: solved ?? false, satisfaction });
+      await hotline.act(ticket.id, 'visit', { contacted: contacted ?? false, solved: solved ?? false, satisfaction: satisfaction ?? undefined });
       onDone();
     } catch (err) {
       setError(toError(err));
@@ -291,7 +291,7 @@ function Rate({ ticket, onDone }: { ticket: Pick<Ticket, 'id'>; onDone(): void }
       {yesNo('solved', solved, setSolved, t('rate_solved'))}
       <fieldset>
         <legend>{t('rate_satisfaction')}</legend>
-        {['satisfied', 'basically_satisfied', 'unsatisfied'].map((s) => (
+        {satisfactions.map((s) => (
           <label key={s}><input type="radio" name="satisfaction" value={s} checked={satisfaction === s} onChange={() => setSatisfaction(s)} required /> {t(`sat_${s}`)}</label>
         ))}
       </fieldset>

@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { ApiError, useLoad, toError } from '../../api.js';
 import { useI18n } from '../../i18n.js';
-import { hotline } from '../../hotline-api.js';
+import { hotline, urgencies, type Urgency } from '../../hotline-api.js';
 import { navigate } from '../../router.js';
 import { CategorySelect, SuggestionChips, useAssist } from '../../ui/category-picker.js';
 import { ErrorBox } from '../../ui/status.js';
@@ -15,7 +15,7 @@ export function NewCall() {
   const [name, setName] = useState('');
   const [phone, setPhone] = useState('');
   const [categoryId, setCategoryId] = useState('');
-  const [urgency, setUrgency] = useState('normal');
+  const [urgency, setUrgency] = useState<Urgency>('normal');
   const [error, setError] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState(false);
   const categories = useLoad(() => hotline.categories(), []);
@@ -52,8 +52,8 @@ export function NewCall() {
           <div className="field"><label htmlFor="nc-address">{t('f_address')}</label><input id="nc-address" value={address} onChange={(e) => setAddress(e.target.value)} /></div>
           <div className="field">
             <label htmlFor="nc-urgency">{t('f_urgency')}</label>
-            <select id="nc-urgency" value={urgency} onChange={(e) => setUrgency(e.target.value)}>
-              {['emergency', 'urgent', 'normal', 'complex'].map((u) => <option key={u} value={u}>{t(`urgency_${u}`)}</option>)}
+            <select id="nc-urgency" value={urgency} onChange={(e) => setUrgency(e.target.value as Urgency)}>
+              {urgencies.map((u) => <option key={u} value={u}>{t(`urgency_${u}`)}</option>)}
             </select>
           </div>
         </div>

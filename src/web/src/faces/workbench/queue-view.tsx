@@ -3,7 +3,7 @@ import { ApiError, useLoad, toError } from '../../api.js';
 import { useI18n } from '../../i18n.js';
 import { useAuth } from '../../auth.js';
 import { shareRoles } from '../../catalog-api.js';
-import { hotline, type TicketFilter } from '../../hotline-api.js';
+import { hotline, type TicketAction, type TicketQuery } from '../../hotline-api.js';
 import { href, navigate, useQueryParams, useRoute } from '../../router.js';
 import { fmtTime } from '../../ui/format.js';
 import { ErrorBox, Loading } from '../../ui/status.js';
@@ -14,7 +14,7 @@ import { intelRoles } from './roles.js';
 interface Queue {
   id: string;
   label: string;
-  filter: TicketFilter;
+  filter: TicketQuery;
 }
 
 /** The queues each role works from; filters go to the list API and into the URL. */
@@ -58,7 +58,7 @@ export function QueueView() {
   const page = Number(query.get('page') ?? '1') || 1;
   const areaId = query.get('areaId') ?? undefined;
   const dir = useDirectory();
-  const filter: TicketFilter = { ...queue.filter, text: text || undefined, page, pageSize: 20, areaId };
+  const filter: TicketQuery = { ...queue.filter, text: text || undefined, page, pageSize: 20, areaId };
   const list = useLoad(() => hotline.listTickets(filter), [JSON.stringify(filter)]);
   const items = list.data?.items ?? [];
   const [selected, setSelected] = useState<Set<string>>(new Set());
@@ -95,7 +95,7 @@ export function QueueView() {
   });
 
   const bulkActions = bulkActionsFor(me?.roles ?? [], queue.id);
-  const runBulk = async (action: string) => {
+  const runBulk = async (action: TicketAction) => {
     setBusy(true);
     setBulkResult(null);
     const failed: { number: string; error: ApiError }[] = [];
@@ -209,8 +209,8 @@ export function QueueView() {
 }
 
 /** Actions that need no input, so they can be applied to many tickets at once. */
-function bulkActionsFor(roles: string[], queue: string): string[] {
-  const out: string[] = [];
+function bulkActionsFor(roles: string[], queue: string): TicketAction[] {
+  const out: TicketAction[] = [];
   const has = (r: string) => roles.includes(r) || roles.includes('admin');
   if (has('agent') && (queue === 'intake' || queue === 'returned')) out.push('dispatch');
   if (has('handler') && queue === 'to_sign') out.push('accept');

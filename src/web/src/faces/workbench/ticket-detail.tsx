@@ -1,7 +1,10 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { ApiError, useLoad, toError } from '../../api.js';
 import { useI18n } from '../../i18n.js';
-import { hotline, type ActionPayload, type Assist, type Category, type Org, type Ticket } from '../../hotline-api.js';
+import {
+  hotline, isTicketAction, satisfactions, ticketResults, type AssistResult, type CategoryView, type OrgView, type Satisfaction,
+  type TicketAction, type TicketDetail as Ticket, type TicketResult, type TransitionPayload,
+} from '../../hotline-api.js';
 import { navigate } from '../../router.js';
 import { CategorySelect } from '../../ui/category-picker.js';
 import { fmtTime } from '../../ui/format.js';
@@ -50,7 +53,7 @@ export function TicketDetail({ id }: { id: string }) {
         </div>
         <aside className="actions" aria-label={t('detail')}>
           <Actions ticket={x} orgs={dir.orgs} categories={dir.categories} onDone={(action) => { setFlash(`${t(`action_${action}`)} · ${t('done')}`); reload(); }} />
-          {(x.allowed ?? []).includes('dispatch') && <AssistPanel ticket={x} orgName={dir.orgName} categoryName={dir.categoryName} />}
+          {x.allowed.includes('dispatch') && <AssistPanel ticket={x} orgName={dir.orgName} categoryName={dir.categoryName} />}
         </aside>
       </div>
     </section>
@@ -58,11 +61,11 @@ export function TicketDetail({ id }: { id: string }) {
 }
 
 /** One small form per action the reader may take now (the API's `allowed` list). */
-function Actions({ ticket, orgs, categories, onDone }: { ticket: Ticket; orgs: Org[]; categories: Category[]; onDone(action: string): void }) {
-  const allowed = ticket.allowed ?? [];
+function Actions({ ticket, orgs, categories, onDone }: { ticket: Ticket; orgs: OrgView[]; categories: CategoryView[]; onDone(action: TicketAction): void }) {
+  const allowed = ticket.allowed.filter(isTicketAction);
   const [error, setError] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState(false);
-  const run = async (action: string, payload: ActionPayload) => {
+  const run = async (action: TicketAction, payload: TransitionPayload) => {
     setBusy(true);
     setError(null);
     try {
@@ -86,15 +89,15 @@ function Actions({ ticket, orgs, categories, onDone }: { ticket: Ticket; orgs: O
 }
 
 function ActionForm({ action, ticket, orgs, categories, busy, onSubmit }: {
-  action: string; ticket: Ticket; orgs: Org[]; categories: Category[]; busy: boolean; onSubmit(p: ActionPayload): void;
+  action: TicketAction; ticket: Ticket; orgs: OrgView[]; categories: CategoryView[]; busy: boolean; onSubmit(p: TransitionPayload): void;
 }) {
   const { t } = useI18n();
   const [unitId, setUnitId] = useState('');
   const [text, setText] = useState('');
-  const [result, setResult] = useState('solved');
+  const [result, setResult] = useState<TicketResult>('solved');
   const [contacted, setContacted] = useState(true);
   const [solved, setSolved] = useState(true);
-  const [satisfaction, setSatisfaction] = useState('satisfied');
+  const [satisfaction, setSatisfaction] = useState<Satisfaction>('satisfied');
   const [categoryId, setCategoryId] = useState('');
   // Dispatch starts on the routing rules' unit; the assist panel's "use suggestion" replaces it.
   const [routed, setRouted] = useState<{ unitId: string | null; source: string } | null>(null);
@@ -157,8 +160,8 @@ function ActionForm({ action, ticket, orgs, categories, busy, onSubmit }: {
             {t('draft_reply')}
           </button>
           <label htmlFor={`${idp}-result`}>{t('t_result')}</label>
-          <select id={`${idp}-result`} value={result} onChange={(e) => setResult(e.target.value)}>
-            {['solved', 'unsolved', 'explained'].map((r) => <option key={r} value={r}>{t(`result_${r}`)}</option>)}
+          <select id={`${idp}-result`} value={result} onChange={(e) => setResult(e.target.value as TicketResult)}>
+            {ticketResults.map((r) => <option key={r} value={r}>{t(`result_${r}`)}</option>)}
           </select>
         </>
       )}
@@ -167,8 +170,8 @@ function ActionForm({ action, ticket, orgs, categories, busy, onSubmit }: {
           <label><input type="checkbox" checked={contacted} onChange={(e) => setContacted(e.target.checked)} /> {t('rate_contacted')}</label>
           <label><input type="checkbox" checked={solved} onChange={(e) => setSolved(e.target.checked)} /> {t('rate_solved')}</label>
           <label htmlFor={`${idp}-sat`}>{t('rate_satisfaction')}</label>
-          <select id={`${idp}-sat`} value={satisfaction} onChange={(e) => setSatisfaction(e.target.value)}>
-            {['satisfied', 'basically_satisfied', 'unsatisfied'].map((s) => <option key={s} value={s}>{t(`sat_${s}`)}</option>)}
+          <select id={`${idp}-sat`} value={satisfaction} onChange={(e) => setSatisfaction(e.target.value as Satisfaction)}>
+            {satisfactions.map((s) => <option key={s} value={s}>{t(`sat_${s}`)}</option>)}
           </select>
         </>
       )}
@@ -198,7 +201,7 @@ function ActionForm({ action, ticket, orgs, categories, busy, onSubmit }: {
 /** The assist for the agent (issue 4): category top-3, unit, duplicates, similar cases with replies, summary. */
 function AssistPanel({ ticket, orgName, categoryName }: { ticket: Ticket; orgName(id: string | null): string; categoryName(id: string | null): string }) {
   const { t } = useI18n();
-  const assist = useLoad<Assist>(() => hotline.assist({ title: ticket.title, content: ticket.content, address: ticket.address ?? undefined }), [ticket.id]);
+  const assist = useLoad<AssistResult>(() => hotline.assist({ title: ticket.title, content: ticket.content, address: ticket.address ?? undefined }), [ticket.id]);
   return (
     <section className="panel assist-panel" aria-labelledby="assist-title" data-testid="assist">
       <h2 id="assist-title">{t('assist')}</h2>
@@ -214,7 +217,7 @@ function AssistPanel({ ticket, orgName, categoryName }: { ticket: Ticket; orgNam
                 <li key={i}>
                   {c.categoryId ? categoryName(c.categoryId) || c.label : c.label} <span className="conf">{Math.round(c.confidence * 100)}%</span>
                   {/* 改类 to the suggestion: fills the recategorize form; the agent confirms (it becomes a training label) */}
-                  {c.categoryId && c.categoryId !== ticket.categoryId && (ticket.allowed ?? []).includes('recategorize') && (
+                  {c.categoryId && c.categoryId !== ticket.categoryId && ticket.allowed.includes('recategorize') && (
                     <> <button type="button" onClick={() => window.dispatchEvent(new CustomEvent('cityhub:use-category', { detail: c.categoryId }))}>{t('assist_use')}</button></>
                   )}
                 </li>
