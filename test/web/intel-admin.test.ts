@@ -66,7 +66,7 @@ describe('web app: classifier versions and the user dictionary', { timeout: 120_
     await dict.getByRole('button', { name: '加入词典' }).click();
     await dict.getByText('已加入: 丽发新城').waitFor();
     await expect.poll(() => dict.getByTestId('word-table').innerText()).toMatch(/丽发新城\s+地名/);
-    await expect.poll(() => hub.services.intel.segmenter.tokens('丽发新城旁的市场')).toContain('丽发新城');
+    await expect.poll(() => hub.services.intel.index.segmenter.tokens('丽发新城旁的市场')).toContain('丽发新城');
     await dict.getByRole('button', { name: '删除 丽发新城' }).click();
     await dict.getByText('词典中尚无人工添加的词语').waitFor();
     expect(errors).toEqual([]);

@@ -24,7 +24,7 @@ export const serveCommand: Command = {
               if (!seeded) return;
               log.info('demo city seeded; log in as admin / CityHub@2026 (docs/demo.md)');
               // The start-up training ran before the demo tickets existed: train on them now (in a worker).
-              if (hub.services.intel.config.classifier.trainAtStart) await hub.services.intel.trainClassifier();
+              await hub.services.intel.classifier.trainIfConfigured();
             })
             .catch((err: unknown) => log.error({ err }, 'demo seeding failed'))
         : Promise.resolve();

@@ -1,12 +1,4 @@
-/** Precision, recall and F1 of one class. */
-export interface ClassMetrics {
-  label: string;
-  precision: number;
-  recall: number;
-  f1: number;
-  /** Number of gold items of this class. */
-  support: number;
-}
+import type { ClassMetrics } from './schemas.js';
 
 export interface ClassificationReport {
   n: number;

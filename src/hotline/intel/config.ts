@@ -1,5 +1,4 @@
 import { Type, type Static } from 'typebox';
-import { moduleConfig, type Config } from '../../platform/config/config.js';
 import { LlmConfigSchema } from './llm-client.js';
 
 const num = (min: number, def: number, max?: number) =>
@@ -158,6 +157,3 @@ export const IntelConfigSchema = Type.Object({
 });
 
 export type IntelConfig = Static<typeof IntelConfigSchema>;
-
-/** The intel section of the configuration with its defaults filled in. */
-export const intelConfig = (config: Config): IntelConfig => moduleConfig(config, 'intel', IntelConfigSchema);

@@ -5,16 +5,7 @@ import { assertCan } from '../../platform/auth/permissions.js';
 import { actorRef, type Actor } from '../../platform/auth/roles.js';
 import { Problem } from '../../platform/errors/problem.js';
 import * as store from './dictionary-store.js';
-
-export const wordKinds = ['place', 'unit', 'term', 'stop'] as const;
-export type WordKind = (typeof wordKinds)[number];
-
-export interface WordView {
-  word: string;
-  kind: string;
-  addedBy: string;
-  createdAt: string;
-}
+import type { NewWord, WordList, WordsAdded, WordView } from './schemas.js';
 
 /** What the segmenter is built from: the administrators' words and the names the city already knows. */
 export interface DictionaryContent {
@@ -34,7 +25,7 @@ const tagOf: Record<string, string> = { place: 'ns', unit: 'nt', term: 'n' };
  * government terms stay whole, and stop words they want dropped. Area and organisation names are added without
  * anyone asking. Every change is ledgered; every node rebuilds its segmenter and index when the signature changes.
  */
-export class UserDictionary {
+export class DictionaryService {
   constructor(
     private readonly db: Db,
     private readonly clock: Clock,
@@ -45,19 +36,19 @@ export class UserDictionary {
     private readonly onChange: () => void = () => {},
   ) {}
 
-  async list(actor: Actor): Promise<{ words: WordView[] }> {
+  async list(actor: Actor): Promise<WordList> {
     assertCan(actor, 'hotline.intel.dictionary.read');
     return { words: (await store.listWords(this.db)).map(toView) };
   }
 
   /** Adds words (those already there are reported, not changed); one ledger entry for the batch. */
-  async add(actor: Actor, words: { word: string; kind: WordKind }[]): Promise<{ added: WordView[]; existing: string[] }> {
+  async add(actor: Actor, words: NewWord[]): Promise<WordsAdded> {
     assertCan(actor, 'hotline.intel.dictionary.manage');
     const clean = words.map((w, i) => {
       const word = w.word.normalize('NFKC').trim();
       // jieba's dictionary lines are `word freq tag`: a word cannot hold white space.
       if (!word || /\s/.test(word)) {
-        throw new Problem('VALIDATION_FAILED', { errors: [{ field: `/body/words/${i}/word`, message: 'a word without spaces' }] });
+        throw new Problem('VALIDATION_FAILED', { errors: [{ field: `words/${i}/word`, message: 'a word without spaces' }] });
       }
       return { word, kind: w.kind };
     });

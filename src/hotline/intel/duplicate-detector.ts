@@ -1,4 +1,5 @@
 import { distanceMeters, type IndexedTicket, type SimilarHit, type SimilarIndex } from './similar-index.js';
+import type { DuplicateProposal } from './schemas.js';
 
 export interface DuplicateRules {
   minSimilarity: number;
@@ -17,21 +18,6 @@ export interface DuplicateQuery {
   areaId?: string | null;
   /** the ticket itself, when it is already filed */
   selfId?: string;
-}
-
-export interface DuplicateProposal {
-  ticketId: string;
-  number: string;
-  title: string;
-  similarity: number;
-  /** metres between the two points, when both have coordinates */
-  distanceMeters: number | null;
-  /** how the place matched: `distance` (≤ radius), `area` (same street/district) or `text` (no place to compare) */
-  placeMatch: 'distance' | 'area' | 'text';
-  /** the ticket to merge under: the candidate's own main ticket when it is already merged */
-  mainTicketId: string;
-  /** the assist only proposes; the merge is the workflow's `merge` action */
-  proposal: 'merge';
 }
 
 const DAY = 86_400_000;

@@ -1,4 +1,5 @@
 import { cosine, distanceMeters, type HashedVector } from './similar-index.js';
+import type { EmergingAlert, HotIssue } from './schemas.js';
 
 /** A ticket as the clustering sees it: its tf-idf vector, place, time, likes and (hashed) citizen. */
 export interface HotItem {
@@ -38,34 +39,6 @@ export interface AlertRules {
 export interface Cluster {
   members: HotItem[];
   centroid: HashedVector;
-}
-
-export interface HotIssue {
-  /** stable within one computation: the id of the cluster's first ticket */
-  id: string;
-  heat: number;
-  /** the terms of the heat index, before weighting */
-  factors: { volume: number; citizens: number; likes: number; growth: number; recency: number };
-  title: string;
-  place: string | null;
-  areaId: string | null;
-  from: string;
-  to: string;
-  memberIds: string[];
-}
-
-export interface EmergingAlert {
-  issueId: string;
-  title: string;
-  place: string | null;
-  /** tickets in the last 24 hours */
-  count: number;
-  /** mean daily tickets over the baseline days (before the floor) */
-  baselineRate: number;
-  /** Poisson upper tail P(X ≥ count | baseline) */
-  pValue: number;
-  zScore: number;
-  memberIds: string[];
 }
 
 const DAY = 86_400_000;

@@ -1,4 +1,5 @@
 import { Type, type Static } from 'typebox';
+import type { AnswerMethod } from './schemas.js';
 
 /**
  * `modules.intel.llm`: an OpenAI-compatible chat-completions endpoint (a locally served Qwen or DeepSeek, say).
@@ -102,8 +103,6 @@ async function readStream(response: Response, onDelta: (piece: string) => void):
   return text;
 }
 
-/** Which method produced an answer, so the response can say so. */
-export type AnswerMethod = 'llm' | 'offline';
 
 export interface WithFallbackResult<T> {
   value: T;

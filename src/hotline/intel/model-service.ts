@@ -1,64 +1,18 @@
+import type { Logger } from 'pino';
 import type { Db } from '../../platform/db/database.js';
 import type { Clock } from '../../platform/clock/clock.js';
 import type { Ledger } from '../../platform/ledger/ledger.js';
 import { assertCan } from '../../platform/auth/permissions.js';
-import { actorRef, type Actor } from '../../platform/auth/roles.js';
+import { actorRef, systemActor, type Actor } from '../../platform/auth/roles.js';
 import { Problem } from '../../platform/errors/problem.js';
-import { findTicket } from '../ticket-store.js';
-import type { TicketChangeHook } from '../ticket-service.js';
-import { findCategory } from '../reference-store.js';
+import type { TicketChangeHook } from '../index.js';
 import { agreesWith, categoryPath, collapseRareLabels, type CategoryLevels } from './category-labels.js';
-import type { IntelConfig } from './intel-config.js';
+import type { IntelConfig } from './config.js';
 import * as store from './model-store.js';
-import { modelFromGzip, storedModelVersion, trainAndEvaluate, trainInWorker, type ModelEvaluation, type TrainingInput, type TrainingResult } from './model-training.js';
+import { modelFromGzip, storedModelVersion, trainAndEvaluate, trainInWorker, type TrainingInput, type TrainingResult } from './model-training.js';
+import type { JobView, LabelInput, LabelView, ModelEvaluation, ModelList, ModelView, NewSinceLastModel, TrainTrigger } from './schemas.js';
 import { MODEL_VERSION, TextClassifier } from './text-classifier.js';
 import { normalizeText } from './text-normalize.js';
-
-export type TrainTrigger = 'manual' | 'scheduled' | 'start';
-
-export interface ModelView {
-  version: number;
-  createdAt: string;
-  trainedBy: string;
-  trigger: string;
-  examples: number;
-  heldOut: number;
-  labels: string[];
-  evaluation: ModelEvaluation;
-  trainSeconds: number;
-  /** active | candidate | retired */
-  status: string;
-  activatedAt: string | null;
-}
-
-export interface JobView {
-  id: string;
-  trigger: string;
-  requestedBy: string;
-  /** running | succeeded | failed */
-  status: string;
-  startedAt: string;
-  heartbeatAt: string;
-  finishedAt: string | null;
-  progress: string | null;
-  modelVersion: number | null;
-  activated: boolean | null;
-  error: string | null;
-}
-
-export interface LabelView {
-  id: number;
-  ticketId: string;
-  categoryId: string;
-  label: string;
-  /** the active model's top label for the ticket when it was labelled */
-  suggested: string | null;
-  /** whether the agent agreed with the suggestion (null without a model) */
-  agrees: boolean | null;
-  modelVersion: number | null;
-  source: string;
-  createdAt: string;
-}
 
 export interface TrainOptions {
   trigger: TrainTrigger;
@@ -84,12 +38,13 @@ export interface UnreadableModel {
   olderFormat: boolean;
 }
 
-/** What `ClassifierModels` needs from its host (IntelService). */
-export interface ClassifierModelsDeps {
+/** What `ModelService` needs: storage, the ledger, time, a logger, and the hooks to the node's classifier. */
+export interface ModelServiceDeps {
   db: Db;
   ledger: Ledger | undefined;
   config: IntelConfig['classifier'];
   clock: Clock;
+  log: Logger;
   /** A model became active on this node (trained here, activated here, or found on a refresh). */
   onLoad(model: TextClassifier, version: number): void;
   /** The current model's top label for a text (null when none is loaded). */
@@ -100,12 +55,13 @@ export interface ClassifierModelsDeps {
   onActivated?(version: number): void;
 }
 
-/** The scheduler and the start-up training act as the system with the admin role, like the CLI. */
-export const systemActor = (name: string): Actor => Object.freeze({ kind: 'user', id: `system:${name}`, username: name, roles: ['admin'] }) as Actor;
+/** The scheduled retraining acts as the system with the data bureau's role (it trains and activates models). */
+const scheduler = systemActor('scheduler', ['data_admin']);
 
 const iso = (d: Date | string) => new Date(d).toISOString();
 const isoOrNull = (d: Date | string | null) => (d === null ? null : iso(d));
 
+// The status columns hold only the values the schemas list (this service writes them).
 const toModelView = (r: store.ModelRow): ModelView => ({
   version: r.version,
   createdAt: iso(r.created_at),
@@ -114,9 +70,9 @@ const toModelView = (r: store.ModelRow): ModelView => ({
   examples: r.examples,
   heldOut: r.held_out,
   labels: r.labels,
-  evaluation: r.evaluation as unknown as ModelEvaluation,
+  evaluation: r.evaluation as ModelEvaluation,
   trainSeconds: r.train_seconds,
-  status: r.status,
+  status: r.status as ModelView['status'],
   activatedAt: isoOrNull(r.activated_at),
 });
 
@@ -124,7 +80,7 @@ const toJobView = (r: store.JobRow): JobView => ({
   id: r.id,
   trigger: r.trigger,
   requestedBy: r.requested_by,
-  status: r.status,
+  status: r.status as JobView['status'],
   startedAt: iso(r.started_at),
   heartbeatAt: iso(r.heartbeat_at),
   finishedAt: isoOrNull(r.finished_at),
@@ -142,7 +98,7 @@ const HOUR = 3_600_000;
  * retraining, and agents' labels (数据标注) that override a ticket's category at the next training. Every node
  * loads the active model at start and whenever its periodic refresh finds another one active.
  */
-export class ClassifierModels {
+export class ModelService {
   private loadedVersion: number | null = null;
   /** Models loaded so far: a sync that started before the latest load must not replace it with what it read. */
   private loads = 0;
@@ -150,7 +106,7 @@ export class ClassifierModels {
   private unreadable: UnreadableModel | null = null;
   private syncing: Promise<boolean> | undefined;
 
-  constructor(private readonly deps: ClassifierModelsDeps) {}
+  constructor(private readonly deps: ModelServiceDeps) {}
 
   private get db(): Db {
     return this.deps.db;
@@ -166,7 +122,7 @@ export class ClassifierModels {
   }
 
   /** Versions with their evaluation, the active one, this node's, recent jobs and what changed since the last model. */
-  async list(actor: Actor) {
+  async list(actor: Actor): Promise<ModelList> {
     assertCan(actor, 'hotline.intel.model.read');
     const [models, jobs, activeVersion, newSinceLastModel] = await Promise.all([
       store.listModels(this.db, 100),
@@ -196,7 +152,7 @@ export class ClassifierModels {
    * minus those that could when it was trained, plus the labels given after it (a label on a ticket that already
    * had a category counts once, as a label).
    */
-  async newSinceLastModel(): Promise<{ since: string | null; labels: number; examples: number }> {
+  async newSinceLastModel(): Promise<NewSinceLastModel> {
     const latest = await store.findLatestModel(this.db);
     const since = latest ? new Date(latest.created_at) : null;
     const [labels, tickets] = await Promise.all([store.countLabels(this.db, since), store.countLabelledTickets(this.db)]);
@@ -238,8 +194,8 @@ export class ClassifierModels {
     const examples = rows.map((r, i) => ({ title: r.title || undefined, detail: r.content || undefined, label: labels[i] }));
     const agentLabels = rows.filter((r) => r.labelled).length;
     const done = this.run(actor, job, examples, agentLabels, options);
-    // The caller may not wait (the API answers 202); the outcome is in the job row either way.
-    done.catch(() => {});
+    // The caller may not wait (the API answers 202): the failure is in the job row and the log either way.
+    done.catch((err: unknown) => this.deps.log.warn({ err, jobId: job.id, trigger: options.trigger }, 'classifier training failed'));
     return { job: toJobView(job), done };
   }
 
@@ -252,7 +208,9 @@ export class ClassifierModels {
       options.onProgress?.(m);
     };
     const beat = setInterval(() => {
-      void store.updateJob(this.db, job.id, { heartbeat_at: this.deps.clock(), ...(progress ? { progress } : {}) }).catch(() => {});
+      // A missed beat is only late: the next one (or the end of the run) writes the row; a lasting failure shows.
+      void store.updateJob(this.db, job.id, { heartbeat_at: this.deps.clock(), ...(progress ? { progress } : {}) })
+        .catch((err: unknown) => this.deps.log.warn({ err, jobId: job.id }, 'classifier training heartbeat not written'));
     }, this.config.heartbeatSeconds * 1000);
     beat.unref();
     try {
@@ -292,7 +250,9 @@ export class ClassifierModels {
       return { job: toJobView(jobRow!), model: toModelView(model!), activated: activate, reason };
     } catch (err) {
       const now = this.deps.clock();
-      await store.updateJob(this.db, job.id, { status: 'failed', finished_at: now, heartbeat_at: now, error: (err as Error).message }).catch(() => {});
+      // The training's own error is the one to report; a job row left `running` is freed as stale (jobStaleMinutes).
+      await store.updateJob(this.db, job.id, { status: 'failed', finished_at: now, heartbeat_at: now, error: (err as Error).message })
+        .catch((writeErr: unknown) => this.deps.log.error({ err: writeErr, jobId: job.id }, 'a failed classifier training could not be recorded'));
       throw err;
     } finally {
       clearInterval(beat);
@@ -341,7 +301,8 @@ export class ClassifierModels {
     }
     await this.db.transaction().execute((trx) => this.activateIn(trx, actor, version, this.deps.clock(), 'activated by hand'));
     this.deps.onActivated?.(version);
-    // A sync already under way may have read the version active before this one: let it end, then sync again.
+    // A sync already under way may have read the version active before this one: let it end (its failure is
+    // its caller's to report), then sync again.
     await this.syncing?.catch(() => false);
     await this.syncActive();
     return toModelView((await store.findModel(this.db, version))!);
@@ -395,7 +356,7 @@ export class ClassifierModels {
     }
     let started;
     try {
-      started = await this.startTraining(systemActor('scheduler'), { trigger: 'scheduled' });
+      started = await this.startTraining(scheduler, { trigger: 'scheduled' });
     } catch (err) {
       if (err instanceof Problem && err.code === 'HOTLINE_INTEL_TOO_FEW_EXAMPLES') return { trained: false, reason: err.detail ?? err.title };
       throw err;
@@ -409,12 +370,12 @@ export class ClassifierModels {
    * An agent's category for a ticket (数据标注): stored as a label with the model's suggestion at that moment; the
    * next training learns the label instead of the ticket's own category.
    */
-  async addLabel(actor: Actor, input: { ticketId: string; categoryId: string }): Promise<LabelView> {
+  async addLabel(actor: Actor, input: LabelInput): Promise<LabelView> {
     assertCan(actor, 'hotline.intel.label');
-    const ticket = await findTicket(this.db, input.ticketId);
+    const ticket = await store.findLabelledTicket(this.db, input.ticketId);
     if (!ticket) throw new Problem('HOTLINE_TICKET_NOT_FOUND', { detail: `ticket ${input.ticketId} does not exist` });
-    const category = await findCategory(this.db, input.categoryId);
-    if (!category) throw new Problem('HOTLINE_CATEGORY_NOT_FOUND', { errors: [{ field: '/body/categoryId', message: 'no such category' }] });
+    const category = await store.findCategoryLevels(this.db, input.categoryId);
+    if (!category) throw new Problem('HOTLINE_CATEGORY_NOT_FOUND', { errors: [{ field: 'categoryId', message: 'no such category' }] });
     const row = await this.recordLabel(this.db, actor, ticket, category, this.deps.clock());
     return {
       id: row.id,
@@ -435,7 +396,7 @@ export class ClassifierModels {
    */
   readonly labelRecategorized: TicketChangeHook = async (trx, change) => {
     if (change.action !== 'recategorize' || !change.after.category_id) return;
-    const category = await findCategory(trx, change.after.category_id);
+    const category = await store.findCategoryLevels(trx, change.after.category_id);
     if (category) await this.recordLabel(trx, change.actor, change.after, category, change.at);
   };
 

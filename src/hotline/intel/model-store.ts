@@ -121,6 +121,14 @@ export const insertLabel = (
 
 export type LabelRow = Awaited<ReturnType<typeof insertLabel>>;
 
+/** The text an agent labels: the ticket's title and content. */
+export const findLabelledTicket = (db: Db, id: string) =>
+  db.selectFrom('hotline_ticket').select(['id', 'title', 'content']).where('id', '=', id).executeTakeFirst();
+
+/** A category with its levels (its path is the label). */
+export const findCategoryLevels = (db: Db, id: string) =>
+  db.selectFrom('hotline_category').select(['id', 'level1', 'level2', 'level3']).where('id', '=', id).executeTakeFirst();
+
 // ── jobs ────────────────────────────────────────────────────────────────────────────────────────────────────
 
 const isUniqueViolation = (err: unknown) => (err as { code?: string }).code === '23505';

@@ -6,7 +6,8 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { classificationReport, type ClassMetrics } from './classification-metrics.js';
+import { classificationReport } from './classification-metrics.js';
+import type { ConfidentShare, ModelEvaluation } from './schemas.js';
 import { level1Of } from './category-labels.js';
 import { MODEL_FORMAT, TextClassifier, type LabeledText, type Prediction } from './text-classifier.js';
 
@@ -20,35 +21,6 @@ export interface TrainingInput {
   /** The active model (gzipped JSON), scored on the same hold-out so the two are compared on equal terms. */
   baseline?: { version: number; modelGzip: Uint8Array } | null;
   userWords?: string[];
-}
-
-export interface ConfidentShare {
-  minConfidence: number;
-  /** share of the hold-out predicted at or above `minConfidence` */
-  share: number;
-  /** accuracy of those predictions (null when there are none) */
-  accuracy: number | null;
-}
-
-/** Accuracy and macro-F1 of one model on the hold-out. */
-export interface HoldoutScore {
-  accuracy: number;
-  macroF1: number;
-}
-
-/** Stored with every model version (the `evaluation` column). Scores are over the model's own labels (category paths). */
-export interface ModelEvaluation extends Partial<HoldoutScore> {
-  /** the same hold-out scored at level 1 (gold and predicted paths cut to their level-1 name) */
-  level1?: HoldoutScore;
-  /** the predictions confident enough to categorise a ticket by themselves (classifier.autoCategorize) */
-  confident?: ConfidentShare;
-  /** how the hold-out is chosen, for whoever reads the figures later */
-  method: 'holdout-sha1';
-  holdoutFraction: number;
-  heldOut: number;
-  perClass?: ClassMetrics[];
-  /** the model that was active at training time, scored on the same hold-out (at level 1: models may differ in depth) */
-  baseline: ({ version: number } & HoldoutScore) | null;
 }
 
 export interface TrainingResult {

@@ -1,21 +1,7 @@
 import type { ChatCompletionClient, ChatMessage } from './llm-client.js';
 import type { SimilarHit } from './similar-index.js';
 import { normalizeText } from './text-normalize.js';
-
-export interface DraftInput {
-  title: string;
-  content: string;
-  /** the handling unit's name, when known */
-  unitName?: string | null;
-}
-
-export interface ReplyDraft {
-  text: string;
-  /** the standard parts, in order, so an agent can edit one */
-  parts: { greeting: string; acknowledgement: string; handling: string; result: string; contact: string; closing: string };
-  /** the past tickets whose replies the handling/result parts were taken from */
-  basedOn: { ticketId: string; number: string; similarity: number }[];
-}
+import type { DraftInput, ReplyDraft } from './schemas.js';
 
 const OPENING_RE = /^(?:[^。！!]{0,20}(?:您好|你好)[!！,，:：]?\s*)|^(?:网友)[^，,。]{0,20}[，,:：]/;
 const CLOSING_RE = /(感谢[^。！!]*[。！!]?|谢谢[^。！!]*[。！!]?|[^。]*(?:监督|支持)[。！!]?)\s*$/;

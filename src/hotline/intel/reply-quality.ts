@@ -1,4 +1,5 @@
 import { cosine, type SimilarIndex } from './similar-index.js';
+import type { ReplyPart, ReplyQuality, ReplyQualityInput } from './schemas.js';
 
 /** The standard parts of a reply (答复规范) and the cues that show each one. */
 export const REPLY_PARTS = {
@@ -8,9 +9,7 @@ export const REPLY_PARTS = {
   result: /已经?|目前|现已|将于|将在|完成|解决|处理|整改|答复如下|回复如下|情况如下/,
   contact: /电话|联系方式|咨询|热线|12345|\d{4}-?\d{7,8}|<PHONE>/,
   closing: /感谢|谢谢|理解|支持|监督|关心|关注/,
-} as const;
-
-export type ReplyPart = keyof typeof REPLY_PARTS;
+} as const satisfies Record<ReplyPart, RegExp>;
 
 /** Explanation cues (interpretability): a legal or policy basis, or a reason given. */
 export const INTERPRET_CUES: RegExp[] = [
@@ -49,25 +48,6 @@ export interface ReplyQualityRules {
   interpretCues: number;
   /** Characters of substance (beyond greeting, receipt, closing and date) for a reply to explain anything. */
   substanceChars: number;
-}
-
-export interface ReplyQualityInput {
-  message: string;
-  reply: string;
-  /** days between the message and the reply, when known */
-  delayDays?: number | null;
-}
-
-export interface ReplyQuality {
-  /** 0..100 */
-  score: number;
-  relevance: number;
-  completeness: number;
-  interpretability: number;
-  /** null when the delay is unknown (its weight is then spread over the others) */
-  timeliness: number | null;
-  parts: Record<ReplyPart, boolean>;
-  missing: ReplyPart[];
 }
 
 /**

@@ -1,5 +1,6 @@
-import type { ChatCompletionClient, ChatMessage } from './llm-client.js';
+import { withLlmFallback, type ChatCompletionClient, type ChatMessage } from './llm-client.js';
 import { normalizeText } from './text-normalize.js';
+import type { TicketSummary } from './schemas.js';
 
 export interface SummaryInput {
   title: string;
@@ -51,4 +52,15 @@ export function summaryPrompt(input: SummaryInput): ChatMessage[] {
 export async function llmSummary(llm: ChatCompletionClient, input: SummaryInput): Promise<string> {
   const text = (await llm.complete(summaryPrompt(input))).trim().split('\n')[0].trim();
   return normalizeText(text).slice(0, 200);
+}
+
+/**
+ * 工单摘要: the LLM's when one is configured and answers, else the offline extractive summary; says which
+ * (`method`) and, when the LLM failed, why (`llmError`).
+ *
+ * @example await summarizeTicket(undefined, { title: '路灯不亮', content: '…' }) // { text: '…', method: 'offline' }
+ */
+export async function summarizeTicket(llm: ChatCompletionClient | undefined, input: SummaryInput): Promise<TicketSummary> {
+  const r = await withLlmFallback(llm, (client) => llmSummary(client, input), () => offlineSummary(input));
+  return { text: r.value, method: r.method, ...(r.llmError ? { llmError: r.llmError } : {}) };
 }

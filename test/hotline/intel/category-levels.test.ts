@@ -48,7 +48,7 @@ describe.each(testEngines)('the classifier learns levels 2–3 where the tickets
       modules: { intel: { refreshIntervalSeconds: 0, classifier: { minTrainingTickets: 20, minExamplesPerCategory: 8, autoCategorize: { minConfidence: 0.6 } } } },
     } as unknown as Partial<Config>;
     hub = await createTestHub(engine, { config });
-    const { auth, hotlineReference: ref, hotline } = hub.services;
+    const { auth, hotline: { reference: ref, intake: hotline } } = hub.services;
     const gov = (await auth.insertOrg(admin, { name: '市政府', kind: 'government', parentId: null })).id;
     ids.lightsUnit = (await auth.insertOrg(admin, { name: '市城市管理局', kind: 'department', parentId: gov })).id;
     await ref.createCategory(admin, { level1: '城乡建设' });
@@ -62,13 +62,13 @@ describe.each(testEngines)('the classifier learns levels 2–3 where the tickets
       const [title, content] = texts[key];
       for (let i = 0; i < count; i++) await hotline.create(admin, { title: `${places[i]}${title}`, content: `${places[i]}${content}`, categoryId: ids[key] });
     }
-    await hub.services.intel.refresh();
+    await hub.services.intel.index.refresh();
   }, 120_000);
 
   afterAll(async () => hub?.close());
 
   it('trains on leaf categories with enough tickets and on level 1 for the rest, scored at both', async () => {
-    await hub.services.intel.trainClassifier();
+    await hub.services.intel.classifier.train();
     const { models } = await hub.services.intel.models.list(admin);
     expect(models[0].labels).toEqual(['城乡建设/市政设施/路灯', '城乡建设/市政设施/道路维修', '环境保护', '环境保护/噪声污染/施工噪声']);
     expect(models[0].evaluation.level1).toMatchObject({ accuracy: expect.any(Number), macroF1: expect.any(Number) });
@@ -78,28 +78,28 @@ describe.each(testEngines)('the classifier learns levels 2–3 where the tickets
   });
 
   it('the assist proposes the leaf category, its level 1 and the unit its routing rule names', async () => {
-    const res = await hub.services.intel.assist(admin, { title: '路灯坏了', content: '麓山路的路灯坏了很久，晚上出行不安全' });
+    const res = await hub.services.intel.intake.assist(admin, { title: '路灯坏了', content: '麓山路的路灯坏了很久，晚上出行不安全' });
     expect(res.categories?.[0]).toMatchObject({ label: '城乡建设/市政设施/路灯', level1: '城乡建设', categoryId: ids.lights });
     expect(res.unit).toMatchObject({ unitId: ids.lightsUnit, source: 'rule', categoryId: ids.lights });
-    const fumes = await hub.services.intel.assist(admin, { title: '油烟扰民', content: '东风路餐馆油烟直排' });
+    const fumes = await hub.services.intel.intake.assist(admin, { title: '油烟扰民', content: '东风路餐馆油烟直排' });
     const guess = fumes.categories?.find((c) => c.level1 === '环境保护');
     expect(guess?.label).toMatch(/^环境保护/);
   });
 
   it('files a ticket without a category under the model\'s when it is confident, and leaves the rest to a person', async () => {
-    const sure = await hub.services.hotline.create(admin, { title: '五一路路灯不亮', content: '五一路路灯坏了很久，晚上出行不安全' });
+    const sure = await hub.services.hotline.intake.create(admin, { title: '五一路路灯不亮', content: '五一路路灯坏了很久，晚上出行不安全' });
     expect(sure.categoryId).toBe(ids.lights);
-    const [created] = await hub.services.hotline.timeline(admin, sure.id);
+    const [created] = await hub.services.hotline.tickets.timeline(admin, sure.id);
     const version = hub.services.intel.status().modelVersion;
     expect(created.details).toMatchObject({ autoCategory: { category: ids.lights, model: version } });
     expect((created.details as { autoCategory: { confidence: number } }).autoCategory.confidence).toBeGreaterThanOrEqual(0.6);
     // a category given by the caller is kept
-    const given = await hub.services.hotline.create(admin, { title: '五一路路灯不亮', content: '路灯坏了', categoryId: ids.roads });
+    const given = await hub.services.hotline.intake.create(admin, { title: '五一路路灯不亮', content: '路灯坏了', categoryId: ids.roads });
     expect(given.categoryId).toBe(ids.roads);
     // unsure: the ticket waits for an agent (what the model would say is below the threshold)
     const vague = { title: '咨询一下', content: '请问这个事情找哪个部门' };
-    const guess = (await hub.services.intel.assist(admin, vague)).categories![0];
-    const unsure = await hub.services.hotline.create(admin, vague);
+    const guess = (await hub.services.intel.intake.assist(admin, vague)).categories![0];
+    const unsure = await hub.services.hotline.intake.create(admin, vague);
     expect(unsure.categoryId).toBe(guess.confidence >= 0.6 ? guess.categoryId : null);
     const { models } = await hub.services.intel.models.list(admin);
     expect(models[0].evaluation.confident).toMatchObject({ minConfidence: 0.6, share: expect.any(Number) });
@@ -108,8 +108,8 @@ describe.each(testEngines)('the classifier learns levels 2–3 where the tickets
   it('an agent\'s 改类 to a leaf is stored as that leaf\'s path', async () => {
     const agentOrg = (await hub.services.auth.insertOrg(admin, { name: '12345热线中心', kind: 'department', parentId: null })).id;
     const agent: Actor = { kind: 'user', id: '00000000-0000-4000-8000-00000000000a', roles: ['agent'], orgId: agentOrg };
-    const t = await hub.services.hotline.create(agent, { title: '桐梓坡路灯不亮', content: '桐梓坡路路灯坏了', categoryId: ids.roads });
-    await hub.services.hotline.transition(agent, t.id, 'recategorize', { categoryId: ids.lights });
+    const t = await hub.services.hotline.intake.create(agent, { title: '桐梓坡路灯不亮', content: '桐梓坡路路灯坏了', categoryId: ids.roads });
+    await hub.services.hotline.workflow.transition(agent, t.id, 'recategorize', { categoryId: ids.lights });
     const row = await hub.database.db.selectFrom('hotline_classifier_label').selectAll().where('ticket_id', '=', t.id).executeTakeFirstOrThrow();
     expect(row).toMatchObject({ label: '城乡建设/市政设施/路灯', suggested: '城乡建设/市政设施/路灯' });
   });

@@ -58,10 +58,10 @@ describe.each(testEngines)('classifier models in the database [%s]', (engine) =>
   beforeAll(async () => {
     database = await openTestDatabase(engine);
     hubA = await createTestHub(engine, { database, clock, config });
-    const ref = hubA.services.hotlineReference;
+    const ref = hubA.services.hotline.reference;
     for (const level1 of Object.keys(topics)) categories[level1] = (await ref.createCategory(admin, { level1 })).id;
     for (const e of examplesOf()) {
-      ticketIds.push((await hubA.services.hotline.create(admin, { title: e.title, content: e.detail, categoryId: categories[e.label] })).id);
+      ticketIds.push((await hubA.services.hotline.intake.create(admin, { title: e.title, content: e.detail, categoryId: categories[e.label] })).id);
     }
     cookies.dataAdmin = (await hubA.loginAs(['data_admin'])).cookie;
     cookies.supervisor = (await hubA.loginAs(['supervisor'])).cookie;
@@ -122,7 +122,7 @@ describe.each(testEngines)('classifier models in the database [%s]', (engine) =>
   it('a new hub (node) on the same database loads the active model', async () => {
     hubB = await createTestHub(engine, { database, clock, config });
     expect(hubB.services.intel.status().modelVersion).toBeNull();
-    await hubB.services.intel.refresh();
+    await hubB.services.intel.index.refresh();
     expect(hubB.services.intel.status()).toMatchObject({ modelVersion: 1, classifier: 'ready' });
     const assist = await api(hubB, 'agent', 'POST', '/assist', { title: '夜间施工噪音', content: '解放路工地夜间施工噪音扰民' });
     expect(assist.json().categories[0].label).toBe('环境保护');
@@ -169,7 +169,7 @@ describe.each(testEngines)('classifier models in the database [%s]', (engine) =>
     expect(back.statusCode, back.body).toBe(200);
     expect(back.json()).toMatchObject({ version: 1, status: 'active' });
     expect(hubA.services.intel.status().modelVersion).toBe(1);
-    await hubB!.services.intel.refresh();
+    await hubB!.services.intel.index.refresh();
     expect(hubB!.services.intel.status().modelVersion).toBe(1);
     const list = (await api(hubB!, 'supervisor', 'GET', '/intel/models')).json();
     expect(list.models.map((m: { version: number; status: string }) => [m.version, m.status])).toEqual([[2, 'retired'], [1, 'active']]);
@@ -177,7 +177,7 @@ describe.each(testEngines)('classifier models in the database [%s]', (engine) =>
     expect((await api(hubB!, 'dataAdmin', 'POST', '/intel/models/9/activate')).statusCode).toBe(404);
     expect((await api(hubB!, 'dataAdmin', 'POST', '/intel/models/2/activate')).statusCode).toBe(200);
     expect(hubB!.services.intel.status().modelVersion).toBe(2);
-    await hubA.services.intel.refresh();
+    await hubA.services.intel.index.refresh();
     expect(hubA.services.intel.status().modelVersion).toBe(2);
     const kinds = await database.db.selectFrom('ledger_entry').select('subject').where('kind', '=', 'hotline.intel.model.activate').orderBy('idx').execute();
     expect(kinds.map((k) => k.subject)).toEqual(['classifier-model:1', 'classifier-model:2', 'classifier-model:1', 'classifier-model:2']);
@@ -190,7 +190,7 @@ describe.each(testEngines)('classifier models in the database [%s]', (engine) =>
       for (const suffix of ['。', '！', '，请处理', '，谢谢']) {
         const copy = { title: e.title, detail: `${e.detail}${suffix}` };
         if (inHoldout(copy, 0.1)) continue;
-        await hubA.services.hotline.create(admin, { title: copy.title, content: copy.detail, categoryId: categories[wrong] });
+        await hubA.services.hotline.intake.create(admin, { title: copy.title, content: copy.detail, categoryId: categories[wrong] });
       }
     }
     const started = await hubA.services.intel.models.startTraining(admin, { trigger: 'manual' });
@@ -217,7 +217,7 @@ describe.each(testEngines)('classifier models in the database [%s]', (engine) =>
     expect([ra.trained, rb.trained].filter(Boolean)).toHaveLength(1);
     const jobs = await database.db.selectFrom('hotline_classifier_job').selectAll().where('trigger', '=', 'scheduled').execute();
     expect(jobs).toHaveLength(1);
-    expect(jobs[0]).toMatchObject({ status: 'succeeded', requested_by: 'user:system:scheduler' });
+    expect(jobs[0]).toMatchObject({ status: 'succeeded', requested_by: 'system:scheduler' });
     // right after it, neither node trains again
     const again = await Promise.all([a.retrainIfDue(), b.retrainIfDue()]);
     expect(again.map((r) => r.trained)).toEqual([false, false]);
@@ -262,15 +262,15 @@ describe.each(testEngines)('classifier models in the database [%s]', (engine) =>
 
     const hubC = await createTestHub(engine, { database, clock, config });
     try {
-      await hubC.services.intel.refresh();
+      await hubC.services.intel.index.refresh();
       expect(hubC.services.intel.status()).toMatchObject({ modelVersion: null, classifier: 'unavailable' });
       expect(hubC.services.intel.status().classifierReason).toMatch(new RegExp(`v${old} is in model format ${MODEL_VERSION - 1}, which this release cannot read`));
-      await hubC.services.intel.start(); // trainAtStart (default): no usable model on this node
+      await hubC.start(); // trainAtStart (default): no usable model on this node
       await vi.waitFor(() => expect(hubC.services.intel.status().modelVersion).toBeGreaterThan(old), { timeout: 60_000, interval: 100 });
       const replaced = await hubC.services.intel.models.list(admin);
       expect(replaced.jobs[0]).toMatchObject({ trigger: 'start', status: 'succeeded', activated: true });
       expect(replaced.jobs[0].progress).toMatch(/older format/);
-      const assist = await hubC.services.intel.assist(admin, { title: '路灯不亮', content: '人民路路灯坏了很久' });
+      const assist = await hubC.services.intel.intake.assist(admin, { title: '路灯不亮', content: '人民路路灯坏了很久' });
       // (the tickets include the margin test's mislabelled copies, so only that it answers is checked)
       expect(assist.categories?.length).toBeGreaterThan(0);
       expect(assist.classifierReason).toBeNull();
@@ -279,13 +279,12 @@ describe.each(testEngines)('classifier models in the database [%s]', (engine) =>
       const loaded = hubC.services.intel.status().modelVersion;
       const newer = await storeModel(MODEL_VERSION + 1);
       await database.db.transaction().execute((trx) => activateModel(trx, newer, clock()));
-      await hubC.services.intel.refresh();
+      await hubC.services.intel.index.refresh();
       expect(hubC.services.intel.status()).toMatchObject({ modelVersion: loaded, classifier: 'ready' });
       const outcome = await (await hubC.services.intel.models.startTraining(admin, { trigger: 'manual' }))!.done;
       expect(outcome).toMatchObject({ activated: false, model: { status: 'candidate' } });
       expect(outcome.reason).toMatch(/newer format/);
     } finally {
-      hubC.services.intel.stop();
       await hubC.close();
     }
   });
@@ -322,10 +321,10 @@ describe('cityhub hotline train', () => {
       const seed = await createCityHub({ config: loadConfig({ CITYHUB_DATA_DIR: dir, LOG_LEVEL: 'silent' }), logger: false });
       try {
         const ids: Record<string, string> = {};
-        for (const level1 of Object.keys(topics)) ids[level1] = (await seed.services.hotlineReference.createCategory(admin, { level1 })).id;
+        for (const level1 of Object.keys(topics)) ids[level1] = (await seed.services.hotline.reference.createCategory(admin, { level1 })).id;
         // 72 tickets: above the default minTrainingTickets (50)
         for (const suffix of ['', '，请尽快处理']) {
-          for (const e of examplesOf()) await seed.services.hotline.create(admin, { title: e.title, content: e.detail + suffix, categoryId: ids[e.label] });
+          for (const e of examplesOf()) await seed.services.hotline.intake.create(admin, { title: e.title, content: e.detail + suffix, categoryId: ids[e.label] });
         }
       } finally {
         await seed.close();

@@ -26,8 +26,8 @@ describe.each(testEngines)('tickets reach every node\'s index by the event bus [
     single = await createTestHub(engine, { config: { modules: { intel } } as unknown as Partial<Config> });
     // One older ticket each, so the indexes are loaded (an empty index reads the database on every question).
     const older = { title: '芙蓉路绿化带杂草丛生', content: '芙蓉路中段绿化带杂草丛生无人修剪', lon: 112.97, lat: 28.21 };
-    for (const hub of [nodeA, single]) await hub.services.hotline.create(admin, older);
-    for (const hub of [nodeA, nodeB, single]) await hub.services.intel.refresh();
+    for (const hub of [nodeA, single]) await hub.services.hotline.intake.create(admin, older);
+    for (const hub of [nodeA, nodeB, single]) await hub.services.intel.index.refresh();
   });
   afterAll(async () => {
     await nodeB?.close();
@@ -37,18 +37,18 @@ describe.each(testEngines)('tickets reach every node\'s index by the event bus [
   });
 
   it('a ticket filed on node A is a likely duplicate on node B within moments, not at the next refresh', async () => {
-    const first = await nodeA.services.hotline.create(admin, burst);
-    const duplicatesOnB = async () => (await nodeB.services.intel.assist(admin, again)).duplicates.map((d) => d.ticketId);
+    const first = await nodeA.services.hotline.intake.create(admin, burst);
+    const duplicatesOnB = async () => (await nodeB.services.intel.intake.assist(admin, again)).duplicates.map((d) => d.ticketId);
     await expect.poll(duplicatesOnB, poll).toContain(first.id);
-    await expect.poll(async () => (await nodeA.services.intel.assist(admin, again)).duplicates.map((d) => d.ticketId), poll).toContain(first.id);
+    await expect.poll(async () => (await nodeA.services.intel.intake.assist(admin, again)).duplicates.map((d) => d.ticketId), poll).toContain(first.id);
   });
 
   it('a workflow action on node B reaches node A\'s index: a merged ticket is no longer proposed as a duplicate', async () => {
-    const main = await nodeB.services.hotline.create(admin, { title: '韶山路路灯不亮', content: '韶山路88号路灯不亮已经一周', lon: 112.99, lat: 28.19 });
-    const copy = await nodeB.services.hotline.create(admin, { title: '韶山路88号路灯坏了', content: '韶山路88号的路灯不亮一周了', lon: 112.99, lat: 28.19 });
-    const hitsOnA = () => nodeA.services.intel.similar('韶山路88号路灯不亮', '').map((h) => `${h.ticket.id}:${h.ticket.status}`);
+    const main = await nodeB.services.hotline.intake.create(admin, { title: '韶山路路灯不亮', content: '韶山路88号路灯不亮已经一周', lon: 112.99, lat: 28.19 });
+    const copy = await nodeB.services.hotline.intake.create(admin, { title: '韶山路88号路灯坏了', content: '韶山路88号的路灯不亮一周了', lon: 112.99, lat: 28.19 });
+    const hitsOnA = () => nodeA.services.intel.index.similar('韶山路88号路灯不亮', '').map((h) => `${h.ticket.id}:${h.ticket.status}`);
     await expect.poll(hitsOnA, poll).toEqual(expect.arrayContaining([`${main.id}:received`, `${copy.id}:received`]));
-    await nodeB.services.hotline.transition(agent, copy.id, 'merge', { mainTicketId: main.id });
+    await nodeB.services.hotline.workflow.transition(agent, copy.id, 'merge', { mainTicketId: main.id });
     await expect.poll(hitsOnA, poll).toContain(`${copy.id}:merged`);
   });
 
@@ -60,19 +60,19 @@ describe.each(testEngines)('tickets reach every node\'s index by the event bus [
   });
 
   it('on one node with the in-process bus, the index takes a new ticket at once too', async () => {
-    const first = await single.services.hotline.create(admin, burst);
-    await expect.poll(async () => (await single.services.intel.assist(admin, again)).duplicates.map((d) => d.ticketId), poll).toContain(first.id);
+    const first = await single.services.hotline.intake.create(admin, burst);
+    await expect.poll(async () => (await single.services.intel.intake.assist(admin, again)).duplicates.map((d) => d.ticketId), poll).toContain(first.id);
   });
 
   it('without the bus the same ticket waits for a refresh (what the bus saves)', async () => {
     const unwired = await createTestHub(engine, { database: nodeA.database, config: { modules: { intel } } as unknown as Partial<Config> });
     try {
-      await unwired.services.intel.refresh();
-      const late = await nodeA.services.hotline.create(admin, { title: '芙蓉路井盖缺失', content: '芙蓉路66号人行道井盖缺失', lon: 112.97, lat: 28.21 });
-      await expect.poll(() => nodeB.services.intel.similar('芙蓉路井盖缺失', '')[0]?.ticket.id, poll).toBe(late.id);
-      expect(unwired.services.intel.similar('芙蓉路井盖缺失', '')[0]?.ticket.id).not.toBe(late.id);
-      await unwired.services.intel.refresh();
-      expect(unwired.services.intel.similar('芙蓉路井盖缺失', '')[0]?.ticket.id).toBe(late.id);
+      await unwired.services.intel.index.refresh();
+      const late = await nodeA.services.hotline.intake.create(admin, { title: '芙蓉路井盖缺失', content: '芙蓉路66号人行道井盖缺失', lon: 112.97, lat: 28.21 });
+      await expect.poll(() => nodeB.services.intel.index.similar('芙蓉路井盖缺失', '')[0]?.ticket.id, poll).toBe(late.id);
+      expect(unwired.services.intel.index.similar('芙蓉路井盖缺失', '')[0]?.ticket.id).not.toBe(late.id);
+      await unwired.services.intel.index.refresh();
+      expect(unwired.services.intel.index.similar('芙蓉路井盖缺失', '')[0]?.ticket.id).toBe(late.id);
     } finally {
       await unwired.close();
     }

@@ -3,8 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testEngines } from '../../support/engines.js';
 import { createTestHub, type TestHub } from '../../support/test-hub.js';
-import { IntelService } from '../../../src/hotline/intel/intel-service.js';
-import { IntelConfigSchema } from '../../../src/hotline/intel/intel-config.js';
+import { createLlmClient, LlmConfigSchema, type LlmConfig } from '../../../src/hotline/intel/llm-client.js';
+import { summarizeTicket, type SummaryInput } from '../../../src/hotline/intel/ticket-summary.js';
 import { Value } from 'typebox/value';
 import type { Actor } from '../../../src/platform/auth/roles.js';
 
@@ -34,7 +34,7 @@ describe.each(testEngines)('hotline intelligence [%s]', (engine) => {
 
   beforeAll(async () => {
     hub = await createTestHub(engine, { config: { modules: { intel: { classifier: { minTrainingTickets: 20 } } } } });
-    const { auth, hotlineReference: ref, hotline } = hub.services;
+    const { auth, hotline: { reference: ref, intake: hotline } } = hub.services;
     const gov = (await auth.insertOrg(admin, { name: '市政府', kind: 'government', parentId: null })).id;
     ids.unit = (await auth.insertOrg(admin, { name: '市城市管理局', kind: 'department', parentId: gov })).id;
     ids.districtOrg = (await auth.insertOrg(admin, { name: '临江区', kind: 'district', parentId: gov })).id;
@@ -60,8 +60,8 @@ describe.each(testEngines)('hotline intelligence [%s]', (engine) => {
       title: '小区门口污水管道破裂', content: '滨江街道望湖路12号小区门口污水管道破裂，污水横流，气味难闻', lon: 112.98, lat: 28.2, areaId: ids.street,
     });
     ids.planted = planted.id;
-    await hub.services.intel.refresh();
-    await hub.services.intel.trainClassifier();
+    await hub.services.intel.index.refresh();
+    await hub.services.intel.classifier.train();
     agent = (await hub.loginAs(['agent'])).cookie;
     citizen = (await hub.loginAs(['citizen'])).cookie;
     leader = (await hub.loginAs(['leader'])).cookie;
@@ -92,11 +92,11 @@ describe.each(testEngines)('hotline intelligence [%s]', (engine) => {
 
   it('the index picks up tickets filed after the load (incremental refresh) and never holds phone numbers', async () => {
     const before = hub.services.intel.status().indexed;
-    await hub.services.hotline.create(admin, { title: '电梯故障', content: '芙蓉小区3栋电梯频繁故障困人，联系电话13700001111' });
-    const { read } = await hub.services.intel.refresh();
+    await hub.services.hotline.intake.create(admin, { title: '电梯故障', content: '芙蓉小区3栋电梯频繁故障困人，联系电话13700001111' });
+    const { read } = await hub.services.intel.index.refresh();
     expect(read).toBeGreaterThan(0);
     expect(hub.services.intel.status().indexed).toBe(before + 1);
-    for (const term of hub.services.intel.index.terms()) expect(term).not.toMatch(/\d{7,}/);
+    for (const term of hub.services.intel.index.current.terms()) expect(term).not.toMatch(/\d{7,}/);
   });
 
   it('a citizen gets the category suggestion only; hot issues are for staff', async () => {
@@ -146,22 +146,22 @@ describe('summaries: the LLM when configured, the offline method when not or fai
   });
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-  const service = (llm: Record<string, unknown>) =>
-    new IntelService(undefined as never, undefined as never, Value.Default(IntelConfigSchema, { llm }) as never, () => new Date());
+  const summarize = (llm: Record<string, unknown>, input: SummaryInput) =>
+    summarizeTicket(createLlmClient(Value.Default(LlmConfigSchema, llm) as LlmConfig), input);
   const input = { title: '污水管破裂', content: '望湖路12号小区门口污水管道破裂，我的电话13912345678，身份证43010219900101123X' };
 
   it('uses the LLM and sends no personal data', async () => {
-    const r = await service({ baseUrl }).summarize(input);
+    const r = await summarize({ baseUrl }, input);
     expect(r).toEqual({ text: '望湖路小区污水管破裂,请求维修。', method: 'llm' });
     expect(prompts.at(-1)).toContain('<PHONE>');
     expect(prompts.at(-1)).not.toMatch(/13912345678|43010219900101123X/);
   });
 
   it('falls back to the offline summary when the LLM fails, and says so', async () => {
-    const r = await service({ baseUrl: `${baseUrl}/broken` }).summarize(input);
+    const r = await summarize({ baseUrl: `${baseUrl}/broken` }, input);
     expect(r.method).toBe('offline');
     expect(r.llmError).toMatch(/503/);
     expect(r.text).toContain('污水管破裂');
-    expect((await service({}).summarize(input)).method).toBe('offline');
+    expect((await summarize({}, input)).method).toBe('offline');
   });
 });

@@ -18,10 +18,10 @@ describe.each(testEngines)('the segmenter\'s user dictionary (用户词典) [%s]
   beforeAll(async () => {
     hub = await createTestHub(engine, { config });
     nodeB = await createTestHub(engine, { database: hub.database, config });
-    await hub.services.hotlineReference.createArea(admin, { name: '桐梓坡街道' });
+    await hub.services.hotline.reference.createArea(admin, { name: '桐梓坡街道' });
     await hub.services.auth.insertOrg(admin, { name: '望城区住建局', kind: 'department' });
     for (const role of ['agent', 'citizen', 'data_admin'] as const) cookies[role] = (await hub.loginAs([role])).cookie;
-    await hub.services.intel.refresh();
+    await hub.services.intel.index.refresh();
   });
   afterAll(async () => {
     await nodeB?.close();
@@ -58,29 +58,29 @@ describe.each(testEngines)('the segmenter\'s user dictionary (用户词典) [%s]
     expect(res.statusCode, res.body).toBe(201);
     expect(res.json().added.map((w: { word: string }) => w.word).sort()).toEqual(['丽发新城', '投诉']);
     expect((await call('data_admin', 'POST', '', { words: [{ word: '丽发新城', kind: 'place' }] })).json()).toEqual({ added: [], existing: ['丽发新城'] });
-    await hub.services.intel.refresh();
+    await hub.services.intel.index.refresh();
     expect(tokens(hub, '丽发新城旁的市场')).toContain('丽发新城');
     expect(tokens(hub, '我要投诉噪音')).not.toContain('投诉');
     expect(tokens(nodeB, '丽发新城旁的市场')).not.toContain('丽发新城'); // until its refresh
-    await nodeB.services.intel.refresh();
+    await nodeB.services.intel.index.refresh();
     expect(tokens(nodeB, '丽发新城旁的市场')).toContain('丽发新城');
     const listed = (await call('agent', 'GET', '')).json().words;
     expect(listed.map((w: { word: string; kind: string }) => `${w.kind}:${w.word}`)).toEqual(['place:丽发新城', 'stop:投诉']);
   });
 
   it('the index is rebuilt with the new words: a ticket filed before them is found by them', async () => {
-    const t = await hub.services.hotline.create(admin, { title: '雅塘村水管爆裂', content: '雅塘村村口水管爆裂，水流满地' });
-    await hub.services.intel.refresh();
+    const t = await hub.services.hotline.intake.create(admin, { title: '雅塘村水管爆裂', content: '雅塘村村口水管爆裂，水流满地' });
+    await hub.services.intel.index.refresh();
     await call('data_admin', 'POST', '', { words: [{ word: '雅塘村', kind: 'place' }] });
-    await hub.services.intel.refresh();
-    expect(hub.services.intel.index.terms()).toContain('雅塘村');
-    expect(hub.services.intel.similar('雅塘村停水', '')[0]?.ticket.id).toBe(t.id);
+    await hub.services.intel.index.refresh();
+    expect(hub.services.intel.index.current.terms()).toContain('雅塘村');
+    expect(hub.services.intel.index.similar('雅塘村停水', '')[0]?.ticket.id).toBe(t.id);
   });
 
   it('removes a word (404 for one that is not there) and ledgers every change', async () => {
     expect((await call('data_admin', 'DELETE', `/${encodeURIComponent('丽发新城')}`)).statusCode).toBe(204);
     expect((await call('data_admin', 'DELETE', `/${encodeURIComponent('丽发新城')}`)).json().code).toBe('HOTLINE_INTEL_WORD_NOT_FOUND');
-    await hub.services.intel.refresh();
+    await hub.services.intel.index.refresh();
     expect(tokens(hub, '丽发新城旁的市场')).not.toContain('丽发新城');
     const kinds = await hub.database.db.selectFrom('ledger_entry').select('kind').where('kind', 'like', 'hotline.intel.dictionary.%').execute();
     expect(kinds.map((k) => k.kind)).toEqual(['hotline.intel.dictionary.add', 'hotline.intel.dictionary.add', 'hotline.intel.dictionary.remove']);

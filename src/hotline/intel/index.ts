@@ -1,0 +1,163 @@
+import { systemActor } from '../../platform/auth/roles.js';
+import { defineModule } from '../../platform/module/module.js';
+import { TICKETS_CHANGED } from '../index.js';
+import { IntelConfigSchema } from './config.js';
+import { intelMigrations } from './migrations.js';
+import { intelPermissions } from './permissions.js';
+import { intelProblems } from './problems.js';
+import { intelRoutes } from './intel-routes.js';
+import { CategoryClassifier, type ClassifierStatus } from './category-classifier.js';
+import { CityReference } from './city-reference.js';
+import { DictionaryService } from './dictionary-service.js';
+import { HotIssueService } from './hot-issue-service.js';
+import { IntakeService } from './intake-service.js';
+import { createLlmClient } from './llm-client.js';
+import { ModelService } from './model-service.js';
+import { ReplyService } from './reply-service.js';
+import { TicketIndex } from './ticket-index.js';
+
+export { IntelConfigSchema, type IntelConfig } from './config.js';
+
+/** Bus subject: this node changed the active model or the user dictionary (the database has the change). */
+export const INTEL_CHANGED = 'hotline.intel.changed';
+
+/** What the intelligence can do now (health pages, tests). */
+export interface IntelStatus {
+  /** tickets in this node's index */
+  indexed: number;
+  classifier: ClassifierStatus;
+  /** why there is no usable classifier (null when there is one) */
+  classifierReason: string | null;
+  /** the model version this node uses */
+  modelVersion: number | null;
+  /** an LLM is configured for summaries and drafts */
+  llm: boolean;
+}
+
+/** Hotline intelligence from the city's own history (`hub.services.intel`). */
+export interface IntelServices {
+  /** Intake assist: category top-3, area and unit, likely duplicates, similar cases with replies, a summary. */
+  intake: IntakeService;
+  /** Hot issues and emerging alerts. */
+  hot: HotIssueService;
+  /** Reply drafts and reply-quality scores. */
+  replies: ReplyService;
+  /** This node's similar-case index of the tickets: `refresh()`, `similar()`, `tokenize()`. */
+  index: TicketIndex;
+  /** The category model this node uses, and the start-up training (`train()`). */
+  classifier: CategoryClassifier;
+  /** Classifier versions in the database, training jobs, activation, scheduled retraining and agents' labels. */
+  models: ModelService;
+  /** The segmenter's user dictionary (place and unit names, terms, stop words) that administrators extend. */
+  dictionary: DictionaryService;
+  status(): IntelStatus;
+}
+
+declare module '../../platform/module/module.js' {
+  interface ModuleServices {
+    intel: IntelServices;
+  }
+}
+
+// The system acts with the data bureau's role: it reads the organisations' names (dictionary) and trains models.
+const dictionaryReader = systemActor('intel-dictionary', ['data_admin']);
+const startupTrainer = systemActor('start', ['data_admin']);
+
+/**
+ * Hotline intelligence (docs/hotline-intel.md): the similar-case index refreshed from the database (every node
+ * sees every node's tickets, and the bus brings new ones within `eventBatchMs`), duplicates, hot issues and
+ * emerging alerts, reply drafts and scores, summaries, the category classifier with its versions, training and
+ * agents' labels, and the segmenter's user dictionary. The LLM, when configured, writes summaries and drafts;
+ * the offline methods answer otherwise and say so (`method`). It categorises tickets filed without a category
+ * and learns from agents' 改类 through the hotline's hooks.
+ */
+export const intelModule = defineModule({
+  name: 'intel',
+  config: IntelConfigSchema,
+  migrations: intelMigrations,
+  problems: intelProblems,
+  permissions: intelPermissions,
+  requires: ['hotline'],
+  create(platform, config, { hotline }) {
+    const { db, clock, ledger, events, auth, log } = platform;
+    const llm = createLlmClient(config.llm);
+    const reference = new CityReference(db);
+    const dictionary = new DictionaryService(
+      db, clock, ledger,
+      async () => (await auth.listOrgs(dictionaryReader)).map((o) => o.name),
+      () => {
+        events.publish(INTEL_CHANGED);
+        // This node at once (a bus may not echo its own events); the others when the event or their refresh comes.
+        index.refreshAfterCurrent().catch((err: unknown) => log.warn({ err }, 'refreshing the index after a dictionary change failed'));
+      },
+    );
+    const classifier: CategoryClassifier = new CategoryClassifier(config.classifier, reference, () => models.startTraining(startupTrainer, { trigger: 'start' }), log);
+    const models: ModelService = new ModelService({
+      db, ledger, config: config.classifier, clock, log,
+      onLoad: (model, version) => {
+        classifier.use(model, version);
+        // New categories may have come with the model: map its labels to category ids again.
+        reference.loadCategories().catch((err: unknown) => log.warn({ err }, 'reading the categories for a new model failed'));
+      },
+      suggest: (title, content) => classifier.suggest(title, content),
+      onUnreadable: (m) => classifier.unreadable(m),
+      onActivated: () => events.publish(INTEL_CHANGED),
+    });
+    const index = new TicketIndex({ db, config, dictionary, reference, syncModel: () => models.syncActive(), log });
+    const intake = new IntakeService({
+      config, clock, index, classifier, reference, llm,
+      suggestUnit: (categoryId, areaId) => hotline.routing.suggestUnit(categoryId, areaId),
+    });
+    const services: IntelServices = {
+      intake,
+      hot: new HotIssueService(config, clock, index),
+      replies: new ReplyService(config, index, llm),
+      index,
+      classifier,
+      models,
+      dictionary,
+      status: () => {
+        const c = classifier.status;
+        return { indexed: index.size, classifier: c.status, classifierReason: c.reason || null, modelVersion: models.loaded, llm: !!llm };
+      },
+    };
+
+    // An agent's 改类 is a training label, stored in the workflow action's own transaction.
+    hotline.workflow.onChange(models.labelRecategorized);
+    // A ticket filed without a category gets the classifier's when it is confident; otherwise a person decides.
+    hotline.intake.useAutoCategorizer((title, content) => classifier.autoCategory(title, content));
+    // Tickets filed on any node reach every node's index at once (duplicates within seconds of each other); a model
+    // or dictionary changed elsewhere is picked up by a refresh at once (the bus reports a failed refresh).
+    const unsubscribe = [
+      events.subscribe(TICKETS_CHANGED, (data) => index.ticketsChanged(data.ids)),
+      events.subscribe(INTEL_CHANGED, async () => void (await index.refreshAfterCurrent())),
+    ];
+
+    return {
+      services,
+      routes: [{ prefix: '/api/hotline', plugin: intelRoutes(services) }],
+      jobs: [
+        // What an event missed: the tickets changed since the last refresh, and another node's new model.
+        { name: 'refresh', intervalSeconds: config.refreshIntervalSeconds, run: () => index.refresh() },
+        {
+          name: 'retrain',
+          intervalSeconds: config.classifier.retrainIntervalHours > 0 ? config.classifier.retrainCheckSeconds : 0,
+          run: () => models.retrainIfDue(),
+        },
+      ],
+      /**
+       * Loads the active model and the index and, when configured and no model is active, starts the start-up
+       * training (in a worker thread; the server answers meanwhile).
+       */
+      async start() {
+        await models.syncActive().catch((err: unknown) => log.warn({ err }, 'loading the active classifier model failed'));
+        await index.refresh();
+        if (config.classifier.trainAtStart && models.loaded === null) setImmediate(() => classifier.trainInBackground());
+      },
+      stop() {
+        for (const off of unsubscribe) off();
+        index.stop();
+      },
+    };
+  },
+});
