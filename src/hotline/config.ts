@@ -1,13 +1,11 @@
 import { Type, type Static } from 'typebox';
-import { moduleConfig, type Config } from '../platform/config/config.js';
 
 /**
  * `modules.hotline` in the configuration file: deadlines and the deadline job. Every deadline comes from the
- * city's rules, so it is configuration, never a constant in code (docs/hotline.md, docs/configuration.md).
+ * city's rules, so it is configuration, never a constant in code (docs/hotline.md, docs/configuration.md). Ticket
+ * numbers (`20261126-000123`) use the local date of the city's one time zone, `city.timeZone`.
  */
 export const HotlineConfigSchema = Type.Object({
-  /** The city's time zone: ticket numbers (`20261126-000123`) use the local date. */
-  timeZone: Type.String({ default: 'Asia/Shanghai' }),
   deadlines: Type.Object(
     {
       /** Hours to answer, counted from signing (签收), per urgency. */
@@ -40,22 +38,3 @@ export const HotlineConfigSchema = Type.Object({
 export type HotlineConfig = Static<typeof HotlineConfigSchema>;
 export type HotlineDeadlines = HotlineConfig['deadlines'];
 
-/** The hotline section of the configuration with its defaults filled in. */
-export const hotlineConfig = (config: Config): HotlineConfig => moduleConfig(config, 'hotline', HotlineConfigSchema);
-
-export const urgencies = ['emergency', 'urgent', 'normal', 'complex'] as const;
-export type Urgency = (typeof urgencies)[number];
-
-/** Hours to answer a ticket of this urgency. */
-export const answerHours = (deadlines: HotlineDeadlines, urgency: string): number => {
-  switch (urgency) {
-    case 'emergency':
-      return deadlines.emergencyHours;
-    case 'urgent':
-      return deadlines.urgentHours;
-    case 'complex':
-      return deadlines.complexHours;
-    default:
-      return deadlines.normalHours;
-  }
-};

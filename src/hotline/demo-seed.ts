@@ -1,6 +1,9 @@
 import type { Insertable } from 'kysely';
 import type { Db } from '../platform/db/database.js';
-import { answerHours, type HotlineConfig } from './hotline-config.js';
+import { actorRef, systemActor } from '../platform/auth/roles.js';
+import type { HotlineDeadlines } from './config.js';
+import { answerHours } from './deadline-service.js';
+import { formatTicketNumber, ticketDay } from './ticket-number.js';
 import * as reference from './reference-store.js';
 import * as tickets from './ticket-store.js';
 import type { HotlineTicketEventTable } from './tables.js';
@@ -18,7 +21,10 @@ import { mulberry32 } from '../platform/random/seeded-random.js';
 
 export interface HotlineDemoInput {
   db: Db;
-  settings: HotlineConfig;
+  /** `modules.hotline.deadlines` (hub.services.hotline.deadlines.settings) */
+  deadlines: HotlineDeadlines;
+  /** the city's time zone (`city.timeZone`): ticket numbers carry the local day */
+  timeZone: string;
   now: Date;
   districts: { name: string; streets: string[] }[];
   /** org ids by name (departments, `<district>`, `<district><street>`) */
@@ -139,7 +145,7 @@ const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
 export async function seedHotlineDemo(input: HotlineDemoInput): Promise<{ areas: number; categories: number; rules: number; tickets: number; events: number }> {
-  const { db, now, orgs, users, settings } = input;
+  const { db, now, orgs, users, deadlines } = input;
   const log = input.log ?? (() => {});
   const rand = mulberry32(20261126);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
@@ -182,7 +188,7 @@ export async function seedHotlineDemo(input: HotlineDemoInput): Promise<{ areas:
   for (const d of districtRows) if (d.org_id) rules.push({ category_id: catId('城乡建设', '城市管理', '占道经营'), area_id: d.id, unit_id: d.org_id, priority: 0 });
   await reference.insertRoutingRulesBulk(db, rules);
 
-  // in-memory routing with the same precedence as TicketService.suggestUnit, for speed
+  // in-memory routing with the same precedence as RoutingService.suggestUnit, for speed
   const unitFor = (leaf: { l1: string; l2: string; l3: string }, street: reference.AreaRow): string | null => {
     const district = districtById.get(street.parent_id!)!;
     if (leaf.l3 === '占道经营' && district.org_id) return district.org_id;
@@ -194,11 +200,13 @@ export async function seedHotlineDemo(input: HotlineDemoInput): Promise<{ areas:
 
   // ── tickets ───────────────────────────────────────────────────────────────────────────────────────────
   const count = input.ticketCount ?? 3000;
-  const agent = users.get('agent') ? `user:${users.get('agent')}` : 'demo-seed';
-  const supervisor = users.get('supervisor') ? `user:${users.get('supervisor')}` : 'demo-seed';
+  // Steps of people the demo has no user for are the seed's own (`system:demo-seed`).
+  const seed = actorRef(systemActor('demo-seed'));
+  const agent = users.get('agent') ? `user:${users.get('agent')}` : seed;
+  const supervisor = users.get('supervisor') ? `user:${users.get('supervisor')}` : seed;
   const citizenId = users.get('citizen') ?? null;
-  const dayFormat = new Intl.DateTimeFormat('en-CA', { timeZone: settings.timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
-  const signHours = settings.deadlines.signHours;
+  const dayOf = ticketDay(input.timeZone);
+  const signHours = deadlines.signHours;
 
   type Row = tickets.NewTicketRow & { id: string; created_at: Date };
   const created = Array.from({ length: count }, () => new Date(now.getTime() - Math.pow(rand(), 1.15) * 90 * DAY))
@@ -218,12 +226,12 @@ export async function seedHotlineDemo(input: HotlineDemoInput): Promise<{ areas:
     const urgency = chance(0.04) ? 'emergency' : chance(0.15) ? 'urgent' : chance(0.1) ? 'complex' : 'normal';
     const byCitizenUser = citizenId && chance(0.006);
     const channel = byCitizenUser ? 'web' : pick(['phone', 'phone', 'phone', 'phone', 'phone', 'web', 'web', 'app', 'app', 'wechat', 'open311']);
-    const day = dayFormat.format(createdAt).replaceAll('-', '');
+    const day = dayOf(createdAt);
     const seq = (perDay.get(day) ?? 0) + 1;
     perDay.set(day, seq);
     const unit = unitFor(leaf, street);
     // the demo handler belongs to 市城市管理局; other units' steps are attributed to the seed
-    const handler = unit && unit === orgs.get('市城市管理局') && users.get('handler') ? `user:${users.get('handler')}` : 'demo-seed';
+    const handler = unit && unit === orgs.get('市城市管理局') && users.get('handler') ? `user:${users.get('handler')}` : seed;
     const ev = (at: Date, actor: string, action: string, from: string | null, to: string, details: Record<string, unknown> = {}) =>
       events.push({
         ticket_id: id, at, actor, actor_org_id: actor === handler ? unit : null, action, from_status: from, to_status: to,
@@ -231,7 +239,7 @@ export async function seedHotlineDemo(input: HotlineDemoInput): Promise<{ areas:
       });
 
     const row: Row = {
-      id, number: `${day}-${String(seq).padStart(6, '0')}`, channel,
+      id, number: formatTicketNumber(day, seq), channel,
       citizen_name: pick(surnames) + pick(given), citizen_phone: `1${pick(['3', '5', '7', '8', '9'])}${String(Math.floor(rand() * 1e9)).padStart(9, '0')}`,
       citizen_user_id: byCitizenUser ? citizenId : null,
       title: `${street.name}${place}${leaf.l3}问题`,
@@ -305,7 +313,7 @@ export async function seedHotlineDemo(input: HotlineDemoInput): Promise<{ areas:
       row.status = 'accepted';
       row.accepted_at = at();
       row.sign_overdue = signDelay > signHours;
-      const limit = answerHours(settings.deadlines, urgency);
+      const limit = answerHours(deadlines, urgency);
       row.due_at = new Date(t + limit * HOUR);
       ev(at(), handler, 'accept', 'dispatched', 'accepted', { dueAt: row.due_at.toISOString() });
       if (halt === 'accepted') break;
@@ -359,7 +367,7 @@ export async function seedHotlineDemo(input: HotlineDemoInput): Promise<{ areas:
     if (row.status === 'dispatched' && row.sign_due_at && new Date(row.sign_due_at).getTime() <= nowMs) row.sign_overdue = true;
     if ((row.status === 'accepted' || row.status === 'in_progress') && dueMs) {
       if (dueMs <= nowMs) row.overdue = true;
-      else if (new Date(row.accepted_at!).getTime() + (dueMs - new Date(row.accepted_at!).getTime()) * settings.deadlines.warningFraction <= nowMs) row.deadline_warning = true;
+      else if (new Date(row.accepted_at!).getTime() + (dueMs - new Date(row.accepted_at!).getTime()) * deadlines.warningFraction <= nowMs) row.deadline_warning = true;
     }
     const open = !['closed', 'merged'].includes(row.status);
     if (open && (row.overdue ? chance(0.6) : chance(0.03))) {

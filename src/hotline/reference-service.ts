@@ -2,40 +2,13 @@ import type { Db } from '../platform/db/database.js';
 import type { Ledger } from '../platform/ledger/ledger.js';
 import { assertCan } from '../platform/auth/permissions.js';
 import type { Actor } from '../platform/auth/roles.js';
-import { Problem } from '../platform/errors/problem.js';
+import { invalidField, Problem } from '../platform/errors/problem.js';
 import * as store from './reference-store.js';
 import type { AreaRow, CategoryRow, RoutingRuleRow } from './reference-store.js';
-
-export interface AreaView {
-  id: string;
-  parentId: string | null;
-  name: string;
-  level: string;
-  orgId: string | null;
-  centerLon: number | null;
-  centerLat: number | null;
-}
-export interface AreaNode extends AreaView {
-  children: AreaView[];
-}
-export interface CategoryView {
-  id: string;
-  code: string;
-  level1: string;
-  level2: string | null;
-  level3: string | null;
-  /** `城乡建设 / 安全生产 / 安全隐患` */
-  path: string;
-  active: boolean;
-}
-export interface RoutingRuleView {
-  id: string;
-  categoryId: string | null;
-  areaId: string | null;
-  unitId: string;
-  priority: number;
-  createdAt: string;
-}
+import type {
+  AreaNode, AreaPatch, AreaView, CategoryListQuery, CategoryPath, CategoryView, NewArea, NewRoutingRule, RoutingRulePatch, RoutingRuleView,
+  TaxonomyImportResult,
+} from './schemas.js';
 
 export const areaView = (a: AreaRow): AreaView => ({
   id: a.id, parentId: a.parent_id, name: a.name, level: a.level, orgId: a.org_id, centerLon: a.center_lon, centerLat: a.center_lat,
@@ -48,13 +21,6 @@ export const ruleView = (r: RoutingRuleRow): RoutingRuleView => ({
   id: r.id, categoryId: r.category_id, areaId: r.area_id, unitId: r.unit_id, priority: r.priority,
   createdAt: new Date(r.created_at).toISOString(),
 });
-
-/** One taxonomy node path; a CSV row level1,level2,level3 yields its three prefixes. */
-export interface CategoryPath {
-  level1: string;
-  level2?: string | null;
-  level3?: string | null;
-}
 
 const pathKey = (p: CategoryPath) => `${p.level1}\u0000${p.level2 ?? ''}\u0000${p.level3 ?? ''}`;
 
@@ -96,17 +62,14 @@ export class HotlineReferenceService {
   }
 
   /** A district (no parent) or a street (parent: a district). */
-  async createArea(
-    actor: Actor,
-    input: { name: string; parentId?: string | null; orgId?: string | null; centerLon?: number | null; centerLat?: number | null },
-  ): Promise<AreaView> {
+  async createArea(actor: Actor, input: NewArea): Promise<AreaView> {
     assertCan(actor, 'hotline.reference.manage');
     let level = 'district';
     if (input.parentId) {
       const parent = await store.findArea(this.db, input.parentId);
-      if (!parent) throw new Problem('HOTLINE_AREA_NOT_FOUND', { errors: [{ field: '/body/parentId', message: 'no such area' }] });
+      if (!parent) throw new Problem('HOTLINE_AREA_NOT_FOUND', { errors: [{ field: 'parentId', message: 'no such area' }] });
       if (parent.level !== 'district') {
-        throw new Problem('VALIDATION_FAILED', { errors: [{ field: '/body/parentId', message: 'streets belong to a district; the tree has two levels' }] });
+        throw invalidField('parentId', 'streets belong to a district; the tree has two levels');
       }
       level = 'street';
     }
@@ -120,13 +83,13 @@ export class HotlineReferenceService {
         return areaView(area);
       });
     } catch (err) {
-      if (isUniqueViolation(err)) throw new Problem('HOTLINE_AREA_EXISTS', { errors: [{ field: '/body/name', message: 'already used at this level' }] });
-      if (isFkViolation(err)) throw new Problem('AUTH_ORG_NOT_FOUND', { errors: [{ field: '/body/orgId', message: 'no such organisation' }] });
+      if (isUniqueViolation(err)) throw new Problem('HOTLINE_AREA_EXISTS', { errors: [{ field: 'name', message: 'already used at this level' }] });
+      if (isFkViolation(err)) throw new Problem('AUTH_ORG_NOT_FOUND', { errors: [{ field: 'orgId', message: 'no such organisation' }] });
       throw err;
     }
   }
 
-  async updateArea(actor: Actor, id: string, patch: { name?: string; orgId?: string | null; centerLon?: number | null; centerLat?: number | null }) {
+  async updateArea(actor: Actor, id: string, patch: AreaPatch): Promise<AreaView> {
     assertCan(actor, 'hotline.reference.manage');
     try {
       return await this.db.transaction().execute(async (trx) => {
@@ -141,15 +104,15 @@ export class HotlineReferenceService {
         return areaView(area);
       });
     } catch (err) {
-      if (isUniqueViolation(err)) throw new Problem('HOTLINE_AREA_EXISTS', { errors: [{ field: '/body/name', message: 'already used at this level' }] });
-      if (isFkViolation(err)) throw new Problem('AUTH_ORG_NOT_FOUND', { errors: [{ field: '/body/orgId', message: 'no such organisation' }] });
+      if (isUniqueViolation(err)) throw new Problem('HOTLINE_AREA_EXISTS', { errors: [{ field: 'name', message: 'already used at this level' }] });
+      if (isFkViolation(err)) throw new Problem('AUTH_ORG_NOT_FOUND', { errors: [{ field: 'orgId', message: 'no such organisation' }] });
       throw err;
     }
   }
 
   // ── categories ────────────────────────────────────────────────────────────────────────────────────────
 
-  async listCategories(actor: Actor, options: { includeInactive?: boolean } = {}): Promise<CategoryView[]> {
+  async listCategories(actor: Actor, options: CategoryListQuery = {}): Promise<CategoryView[]> {
     assertCan(actor, 'hotline.reference.read');
     return (await store.listCategories(this.db, !options.includeInactive)).map(categoryView);
   }
@@ -170,7 +133,7 @@ export class HotlineReferenceService {
   async createCategory(actor: Actor, input: CategoryPath): Promise<CategoryView> {
     assertCan(actor, 'hotline.reference.manage');
     const path = cleanPath(input);
-    if (!path) throw new Problem('VALIDATION_FAILED', { errors: [{ field: '/body/level2', message: 'level3 needs level2; level1 is required' }] });
+    if (!path) throw invalidField('level2', 'level3 needs level2; level1 is required');
     const result = await this.addPaths(actor, [path]);
     if (result.created === 0) throw new Problem('HOTLINE_CATEGORY_EXISTS', { detail: pathKey(path).replaceAll('\u0000', ' / ') });
     const all = await store.listCategories(this.db, false);
@@ -194,13 +157,13 @@ export class HotlineReferenceService {
    *
    * @example await reference.importTaxonomy(admin, [{ level1: '城乡建设', level2: '安全生产', level3: '安全隐患' }])
    */
-  async importTaxonomy(actor: Actor, rows: CategoryPath[]): Promise<{ rows: number; created: number; existing: number; bad: number }> {
+  async importTaxonomy(actor: Actor, rows: CategoryPath[]): Promise<TaxonomyImportResult> {
     assertCan(actor, 'hotline.reference.manage');
     return this.insertTaxonomy(actor, rows);
   }
 
   /** importTaxonomy without the permission check: for the CLI (`cityhub taxonomy import`) and other trusted callers. */
-  async insertTaxonomy(actor: Actor, rows: CategoryPath[]): Promise<{ rows: number; created: number; existing: number; bad: number }> {
+  async insertTaxonomy(actor: Actor, rows: CategoryPath[]): Promise<TaxonomyImportResult> {
     const paths = rows.map(cleanPath);
     const good = paths.filter((p): p is CategoryPath => !!p);
     const { created, nodes } = await this.addPaths(actor, good);
@@ -234,7 +197,7 @@ export class HotlineReferenceService {
     return (await store.listRoutingRules(this.db)).map(ruleView);
   }
 
-  async createRule(actor: Actor, input: { categoryId?: string | null; areaId?: string | null; unitId: string; priority?: number }) {
+  async createRule(actor: Actor, input: NewRoutingRule): Promise<RoutingRuleView> {
     assertCan(actor, 'hotline.reference.manage');
     try {
       return await this.db.transaction().execute(async (trx) => {
@@ -249,7 +212,7 @@ export class HotlineReferenceService {
     }
   }
 
-  async updateRule(actor: Actor, id: string, patch: { categoryId?: string | null; areaId?: string | null; unitId?: string; priority?: number }) {
+  async updateRule(actor: Actor, id: string, patch: RoutingRulePatch): Promise<RoutingRuleView> {
     assertCan(actor, 'hotline.reference.manage');
     try {
       return await this.db.transaction().execute(async (trx) => {
@@ -284,9 +247,9 @@ const ruleFacts = (r: RoutingRuleRow) => ({ category: r.category_id, area: r.are
 const ruleReferenceProblem = (err: unknown): unknown => {
   if (!isFkViolation(err)) return err;
   const constraint = String((err as { constraint?: string }).constraint ?? '');
-  if (constraint.includes('category')) return new Problem('HOTLINE_CATEGORY_NOT_FOUND', { errors: [{ field: '/body/categoryId', message: 'no such category' }] });
-  if (constraint.includes('area')) return new Problem('HOTLINE_AREA_NOT_FOUND', { errors: [{ field: '/body/areaId', message: 'no such area' }] });
-  return new Problem('HOTLINE_UNIT_NOT_FOUND', { errors: [{ field: '/body/unitId', message: 'no such organisation' }] });
+  if (constraint.includes('category')) return new Problem('HOTLINE_CATEGORY_NOT_FOUND', { errors: [{ field: 'categoryId', message: 'no such category' }] });
+  if (constraint.includes('area')) return new Problem('HOTLINE_AREA_NOT_FOUND', { errors: [{ field: 'areaId', message: 'no such area' }] });
+  return new Problem('HOTLINE_UNIT_NOT_FOUND', { errors: [{ field: 'unitId', message: 'no such organisation' }] });
 };
 
 /** Trimmed path, or null when it has a hole (level3 without level2) or no level1. */

@@ -27,17 +27,6 @@ export interface HotlineCategoryTable {
   active: Generated<boolean>;
 }
 
-export type TicketStatus =
-  | 'received' // 受理
-  | 'dispatched' // 派单
-  | 'returned' // 退单 (back to the dispatcher)
-  | 'accepted' // 签收
-  | 'in_progress' // 办理
-  | 'answered' // 反馈
-  | 'visited' // 回访
-  | 'closed' // 办结
-  | 'merged'; // a duplicate under its main ticket
-
 export interface HotlineTicketTable {
   id: Generated<string>;
   /** human-readable number, e.g. 20261124-000123 */
@@ -59,6 +48,7 @@ export interface HotlineTicketTable {
   urgency: string;
   tags: string[];
   attachments: JSONColumnType<{ name: string; type: string; size: number; url?: string }[]>;
+  /** a TicketStatus (ticket-enums.ts) */
   status: string;
   /** the handling unit (承办单位) the ticket is dispatched to */
   unit_id: string | null;

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import type { CategoryPath } from './reference-service.js';
+import type { CategoryPath } from './schemas.js';
 
 /** Thrown for a taxonomy file that cannot be used at all (no header, wrong columns, broken quoting). */
 export class TaxonomyFileError extends Error {

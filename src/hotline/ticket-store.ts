@@ -1,6 +1,7 @@
 import { sql, type Insertable, type Selectable, type Updateable } from 'kysely';
 import type { Db } from '../platform/db/database.js';
 import type { HotlineTicketEventTable, HotlineTicketTable } from './tables.js';
+import type { TicketFilter } from './schemas.js';
 import './tables.js';
 
 export type TicketRow = Selectable<HotlineTicketTable>;
@@ -52,27 +53,16 @@ export const insertTicketEvent = (trx: Db, event: Insertable<HotlineTicketEventT
 export const listTicketEvents = (db: Db, ticketId: string) =>
   db.selectFrom('hotline_ticket_event').selectAll().where('ticket_id', '=', ticketId).orderBy('id').execute();
 
-export interface TicketFilter {
-  status?: string[];
-  unitId?: string;
-  /** matches the ticket's area or its district */
-  areaId?: string;
-  categoryId?: string;
-  overdue?: boolean;
-  supervised?: boolean;
-  /** the citizen's rating on the return visit */
-  satisfaction?: string[];
-  /** substring of number, title or content */
-  text?: string;
+/** The ticket filter of the listing (schemas.ts), and the one condition only the service sets. */
+export type TicketRowFilter = TicketFilter & {
   /** only this citizen's tickets */
   citizenUserId?: string;
-  mainTicketId?: string;
-}
+};
 
 /** `%`, `_` and `\` are LIKE wildcards / escape (PostgreSQL's default escape is `\`); a search text is literal. */
 const likePattern = (text: string): string => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
-const filtered = (db: Db, f: TicketFilter) => {
+const filtered = (db: Db, f: TicketRowFilter) => {
   let q = db.selectFrom('hotline_ticket');
   if (f.status?.length) q = q.where('status', 'in', f.status);
   if (f.unitId) q = q.where('unit_id', '=', f.unitId);
@@ -91,36 +81,13 @@ const filtered = (db: Db, f: TicketFilter) => {
 };
 
 /** One page of tickets, newest first, and the total that match. */
-export const listTickets = async (db: Db, f: TicketFilter, offset: number, limit: number) => {
+export const listTickets = async (db: Db, f: TicketRowFilter, offset: number, limit: number) => {
   const [rows, total] = await Promise.all([
     filtered(db, f).selectAll().orderBy('created_at', 'desc').orderBy('id').offset(offset).limit(limit).execute(),
     filtered(db, f).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
   ]);
   return { rows, total: Number(total.n) };
 };
-
-/**
- * Per district (areas of level `district`): tickets filed in [from, to) and how many of them are still open, overdue
- * or overdue for signing; merged duplicates are left out. Districts without tickets come back with zeros.
- */
-export const countTicketsByDistrict = (db: Db, from: Date, to: Date, openStatuses: readonly string[]) =>
-  db.selectFrom('hotline_area')
-    .leftJoin('hotline_ticket', (join) => join
-      .onRef('hotline_ticket.district_id', '=', 'hotline_area.id')
-      .on('hotline_ticket.status', '!=', 'merged')
-      .on('hotline_ticket.created_at', '>=', from)
-      .on('hotline_ticket.created_at', '<', to))
-    .where('hotline_area.level', '=', 'district')
-    .select((eb) => [
-      'hotline_area.id', 'hotline_area.name',
-      eb.fn.count<string>('hotline_ticket.id').as('tickets'),
-      eb.fn.count<string>('hotline_ticket.id').filterWhere('hotline_ticket.status', 'in', [...openStatuses]).as('open'),
-      eb.fn.count<string>('hotline_ticket.id').filterWhere('hotline_ticket.overdue', '=', true).as('overdue'),
-      eb.fn.count<string>('hotline_ticket.id').filterWhere('hotline_ticket.sign_overdue', '=', true).as('sign_overdue'),
-    ])
-    .groupBy(['hotline_area.id', 'hotline_area.name'])
-    .orderBy('hotline_area.name')
-    .execute();
 
 /**
  * Deadline flags, one idempotent UPDATE each: every statement only touches rows whose flag is wrong for `now`,

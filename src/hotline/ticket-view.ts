@@ -1,106 +1,12 @@
 import type { Actor } from '../platform/auth/roles.js';
 import type { TicketEventRow, TicketRow } from './ticket-store.js';
+import { handlesTicket, isOwnTicket } from './ticket-access.js';
+import type { PublicTicketEventView, PublicTicketView, TicketEventView, TicketView } from './schemas.js';
 
 /**
- * A ticket as services and routes hand it out: camelCase, ISO timestamps, and the citizen's name and phone
- * masked unless the reader handles the ticket (or is the citizen who filed it).
+ * Tickets as services hand them out (the shapes are in schemas.ts): camelCase, ISO timestamps, and the
+ * citizen's name and phone masked unless the reader handles the ticket or filed it.
  */
-export interface TicketView {
-  id: string;
-  number: string;
-  channel: string;
-  citizenName: string | null;
-  citizenPhone: string | null;
-  /** true when citizenName / citizenPhone are masked for this reader */
-  masked: boolean;
-  title: string;
-  content: string;
-  address: string | null;
-  lon: number | null;
-  lat: number | null;
-  areaId: string | null;
-  districtId: string | null;
-  categoryId: string | null;
-  urgency: string;
-  tags: string[];
-  attachments: { name: string; type: string; size: number; url?: string }[];
-  status: string;
-  unitId: string | null;
-  mainTicketId: string | null;
-  supervised: boolean;
-  signOverdue: boolean;
-  overdue: boolean;
-  deadlineWarning: boolean;
-  returnCount: number;
-  reopenCount: number;
-  returnReason: string | null;
-  replyText: string | null;
-  result: string | null;
-  visitContacted: boolean | null;
-  visitSolved: boolean | null;
-  satisfaction: string | null;
-  likes: number;
-  source: string | null;
-  externalId: string | null;
-  open311Token: string | null;
-  createdAt: string;
-  updatedAt: string;
-  dispatchedAt: string | null;
-  signDueAt: string | null;
-  acceptedAt: string | null;
-  dueAt: string | null;
-  answeredAt: string | null;
-  visitedAt: string | null;
-  closedAt: string | null;
-}
-
-/**
- * What the public lookup by number + phone shows (`GET /api/hotline/track`): where the matter stands, the reply
- * and the rating; nothing that names or locates anyone (no name, phone, content, address, units, staff).
- */
-export interface PublicTicketView {
-  id: string;
-  number: string;
-  title: string;
-  status: string;
-  categoryId: string | null;
-  overdue: boolean;
-  signOverdue: boolean;
-  replyText: string | null;
-  result: string | null;
-  visitContacted: boolean | null;
-  visitSolved: boolean | null;
-  satisfaction: string | null;
-  createdAt: string;
-  updatedAt: string;
-  dispatchedAt: string | null;
-  dueAt: string | null;
-  answeredAt: string | null;
-  visitedAt: string | null;
-  closedAt: string | null;
-  /** the actions the caller may take now: `visit` (rate) for the logged-in citizen who filed it, else none */
-  allowed: string[];
-}
-
-/** A timeline step as the public lookup shows it: what happened and when, not who or why. */
-export interface PublicTicketEventView {
-  id: number;
-  at: string;
-  action: string;
-  fromStatus: string | null;
-  toStatus: string | null;
-}
-
-export interface TicketEventView {
-  id: number;
-  at: string;
-  actor: string;
-  actorOrgId: string | null;
-  action: string;
-  fromStatus: string | null;
-  toStatus: string | null;
-  details: Record<string, unknown>;
-}
 
 /** 张三 → 张*, 欧阳娜娜 → 欧***: the first character stays so a caller can still be addressed. */
 export const maskName = (name: string | null): string | null => {
@@ -118,14 +24,6 @@ export const maskPhone = (phone: string | null): string | null => {
   if (digits.length >= 7) return `${digits.slice(0, 2)}${'*'.repeat(digits.length - 4)}${digits.slice(-2)}`;
   return '*'.repeat(digits.length);
 };
-
-/** The hotline centre (agents, supervisors) handles every ticket; a handler only those of their own unit. */
-export const handlesTicket = (actor: Actor, ticket: Pick<TicketRow, 'unit_id'>): boolean =>
-  actor.roles.some((r) => r === 'admin' || r === 'agent' || r === 'supervisor') ||
-  (actor.roles.includes('handler') && !!actor.orgId && actor.orgId === ticket.unit_id);
-
-export const isOwnTicket = (actor: Actor, ticket: Pick<TicketRow, 'citizen_user_id'>): boolean =>
-  actor.kind === 'user' && !!actor.id && actor.id === ticket.citizen_user_id;
 
 const iso = (d: Date | string | null): string | null => (d === null ? null : new Date(d).toISOString());
 

@@ -1,6 +1,7 @@
 import { Problem } from '../platform/errors/problem.js';
 import type { Actor, Role } from '../platform/auth/roles.js';
-import type { TicketStatus } from './tables.js';
+import { ticketStatuses, type TicketAction, type TicketStatus } from './ticket-enums.js';
+import type { TicketRow } from './ticket-store.js';
 
 /**
  * The ticket workflow (接诉即办) as an explicit, pure state machine: which action moves a ticket from which status
@@ -18,19 +19,8 @@ import type { TicketStatus } from './tables.js';
  * ```
  */
 
-export const ticketStatuses: readonly TicketStatus[] = [
-  'received', 'dispatched', 'returned', 'accepted', 'in_progress', 'answered', 'visited', 'closed', 'merged',
-];
-
-export const ticketActions = [
-  'dispatch', 'return', 'accept', 'start', 'answer', 'visit', 'close', 'reopen', 'supervise', 'merge', 'recategorize',
-] as const;
-export type TicketAction = (typeof ticketActions)[number];
-
-export const isTicketAction = (value: string): value is TicketAction => (ticketActions as readonly string[]).includes(value);
-
 /** Statuses in which a ticket is still being worked on (supervision and merging apply). */
-export const openStatuses: readonly TicketStatus[] = ['received', 'dispatched', 'returned', 'accepted', 'in_progress', 'answered', 'visited'];
+export const openStatuses: readonly TicketStatus[] = ticketStatuses.filter((s) => s !== 'closed' && s !== 'merged');
 
 /**
  * The organisation rule that goes with a role:
@@ -83,6 +73,14 @@ export interface WorkflowTicket {
   channel: string;
   satisfaction: string | null;
 }
+
+export const workflowTicket = (row: TicketRow): WorkflowTicket => ({
+  status: row.status,
+  unitId: row.unit_id,
+  citizenUserId: row.citizen_user_id,
+  channel: row.channel,
+  satisfaction: row.satisfaction,
+});
 
 const onlineChannels = new Set(['web', 'app']);
 

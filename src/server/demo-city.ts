@@ -3,7 +3,6 @@ import { roles, systemActor, type Actor, type Role } from '../platform/auth/role
 import type { CityHub } from './app.js';
 import { seedCatalogDemo } from '../catalog/index.js';
 import { seedHotlineDemo } from '../hotline/demo-seed.js';
-import { hotlineConfig } from '../hotline/hotline-config.js';
 import { seedContextDemo } from '../context/index.js';
 
 /** The password every demo user has (docs/demo.md); the demo is for trying CityHub, never for production. */
@@ -87,7 +86,7 @@ async function seedPlatform(ctx: DemoContext): Promise<void> {
 /** The hotline: areas, taxonomy, routing rules and ~3,000 generated tickets of the last 90 days. */
 async function seedHotline(ctx: DemoContext): Promise<void> {
   await seedHotlineDemo({
-    db: ctx.hub.database.db, settings: hotlineConfig(ctx.hub.config), now: ctx.hub.services.clock(),
+    db: ctx.hub.database.db, deadlines: ctx.hub.services.hotline.deadlines.settings, timeZone: ctx.hub.config.city.timeZone, now: ctx.hub.services.clock(),
     districts: demoCityPlan.districts, orgs: ctx.orgs, users: ctx.users, log: ctx.log,
   });
 }

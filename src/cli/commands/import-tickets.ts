@@ -2,15 +2,15 @@ import { createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { loadConfig } from '../../platform/config/config.js';
 import { isProblem } from '../../platform/errors/problem.js';
-import type { Actor } from '../../platform/auth/roles.js';
+import { systemActor } from '../../platform/auth/roles.js';
 import { createCityHub } from '../../server/app.js';
-import { hotlineConfig } from '../../hotline/hotline-config.js';
+import { ticketDay } from '../../hotline/ticket-number.js';
 import { parseMapping, TicketImporter } from '../../hotline/import/index.js';
 import { progressReporter, rowsPerSecond } from '../../hotline/import/progress-bar.js';
 import { configOverrides, type Command } from '../command.js';
 
-/** The CLI acts as the system with the admin role; the ledger records it as `user:system:cli-import`. */
-const cliActor: Actor = Object.freeze({ kind: 'user', id: 'system:cli-import', username: 'cli:import', roles: ['admin'] }) as Actor;
+/** The CLI acts as the system; `hotline.import` is the administrator's alone. The ledger records `system:cli-import`. */
+const cliActor = systemActor('cli-import', ['admin']);
 
 /** Bad rows printed on stderr; all of them go to --bad-rows FILE when given. */
 const MAX_PRINTED_BAD_ROWS = 200;
@@ -62,15 +62,16 @@ Running it again adds nothing; after a kill it resumes where the last committed 
     const bar = progressReporter(process.stderr);
     let printed = 0;
     try {
+      const { reference, routing, deadlines } = hub.services.hotline;
       const importer = new TicketImporter({
         db: hub.database.db,
         ledger: hub.services.ledger,
         clock: hub.services.clock,
-        categories: hub.services.hotlineReference,
-        dayOf: (at) => hub.services.hotline.dayOf(at),
+        categories: reference,
+        dayOf: ticketDay(config.city.timeZone),
         routing: {
-          suggestUnit: (categoryId, areaId) => hub.services.hotline.suggestUnit(categoryId, areaId),
-          signHours: hotlineConfig(config).deadlines.signHours,
+          suggestUnit: (categoryId, areaId) => routing.suggestUnit(categoryId, areaId),
+          signHours: deadlines.settings.signHours,
         },
       });
       const summary = await importer.run(cliActor, {
@@ -78,7 +79,7 @@ Running it again adds nothing; after a kill it resumes where the last committed 
         mapping,
         source: values.source as string | undefined,
         batchSize,
-        defaultTimeZone: hotlineConfig(config).timeZone,
+        defaultTimeZone: config.city.timeZone,
         onProgress: (p) => bar.update(p),
         onBadRow: (line, reason) => {
           badOut?.write(`${line},${csvCell(reason)}\n`);

@@ -26,7 +26,7 @@ export const taxonomyImportCommand: Command = {
     const hub = await createCityHub({ config, logger: false });
     try {
       const actor = systemActor('cli');
-      const r = await hub.services.hotlineReference.insertTaxonomy(actor, rows);
+      const r = await hub.services.hotline.reference.insertTaxonomy(actor, rows);
       console.log(`${r.rows} rows: ${r.created} categories added, ${r.existing} already there, ${r.bad} rows skipped (level1 missing, or level3 without level2)`);
       return 0;
     } finally {

@@ -3,6 +3,7 @@ import { Type, type Static } from 'typebox';
 import { Value } from 'typebox/value';
 import { Problem } from '../../platform/errors/problem.js';
 import { compileDateParser, type DateParser } from './date-format.js';
+import { satisfactions, ticketChannels, ticketResults, ticketStatuses, urgencies } from '../ticket-enums.js';
 
 /**
  * The column mapping of `cityhub import tickets` (docs/import.md): for each ticket field, where its value comes
@@ -99,11 +100,8 @@ export const MappingSchema = Type.Object(
 );
 export type Mapping = Static<typeof MappingSchema>;
 
-const statuses = ['received', 'dispatched', 'returned', 'accepted', 'in_progress', 'answered', 'visited', 'closed'] as const;
-const channels = ['phone', 'web', 'app', 'open311', 'wechat', 'other'] as const;
-const urgencyValues = ['emergency', 'urgent', 'normal', 'complex'] as const;
-const results = ['solved', 'unsolved', 'explained'] as const;
-const satisfactions = ['satisfied', 'basically_satisfied', 'unsatisfied'] as const;
+/** An imported ticket may be in any status but `merged` (a merge needs its main ticket, which an import does not name). */
+const statuses = ticketStatuses.filter((s) => s !== 'merged');
 
 /** One source row turned into ticket values, before categories and numbers are resolved. */
 export interface MappedRow {
@@ -344,15 +342,15 @@ export function compileMapping(mapping: Mapping, defaultZone: string): (row: Rec
       status: oneOf('status', row, statuses, 'closed')!,
       categoryPath,
       categoryCode: str('category_code', row),
-      channel: oneOf('channel', row, channels, 'other')!,
-      urgency: oneOf('urgency', row, urgencyValues, 'normal')!,
+      channel: oneOf('channel', row, ticketChannels, 'other')!,
+      urgency: oneOf('urgency', row, urgencies, 'normal')!,
       address: str('address', row),
       lat,
       lon,
       likes: Math.trunc(num('likes', row, 0, 2 ** 31 - 1) ?? 0),
       tags: tagText ? [...new Set(tagText.split(listSep).map((t) => t.trim()).filter(Boolean))] : [],
       replyText: str('reply_text', row),
-      result: oneOf('result', row, results, null),
+      result: oneOf('result', row, ticketResults, null),
       satisfaction: oneOf('satisfaction', row, satisfactions, null),
       citizenName: str('citizen_name', row),
       citizenPhone: str('citizen_phone', row),

@@ -60,7 +60,7 @@ export const findExistingExternalIds = async (trx: Db, source: string, externalI
  * Reserves `n` ticket numbers on each day in ONE statement and returns the first of each day's block: the upsert
  * adds n to the day's counter (creating it at n) and returns the new value, so the block is [last − n + 1, last].
  * The counter rows stay locked until the caller commits, and they are taken in the order given (sort the days),
- * so two imports cannot deadlock; TicketService.create (`nextTicketSequence`) adds 1 the same way, so numbers
+ * so two imports cannot deadlock; TicketIntakeService.create (`nextTicketSequence`) adds 1 the same way, so numbers
  * never collide. Raw SQL: Kysely's insert builder has no `unnest` source.
  */
 export const reserveTicketNumbers = async (trx: Db, counts: { day: string; n: number }[]): Promise<Map<string, number>> => {
@@ -176,7 +176,7 @@ export interface RoutedTicket {
   from: string;
   to: string;
   unitId: string;
-  /** `rule` or `district` (TicketService.suggestUnit) */
+  /** `rule` or `district` (RoutingService.suggestUnit) */
   routing: string;
   ruleId: string | null;
 }

@@ -4,7 +4,7 @@ import type { Ledger } from '../../platform/ledger/ledger.js';
 import { assertCan } from '../../platform/auth/permissions.js';
 import type { Actor } from '../../platform/auth/roles.js';
 import { Problem } from '../../platform/errors/problem.js';
-import { formatTicketNumber } from '../ticket-service.js';
+import { formatTicketNumber } from '../ticket-number.js';
 import { BadRow, compileMapping, mappingColumns, type MappedRow, type Mapping } from './import-mapping.js';
 import { openSource, scanFile } from './import-source.js';
 import * as store from './import-store.js';
@@ -17,9 +17,9 @@ export interface ReferenceDirectory {
   areaTree(actor: Actor): Promise<{ id: string; name: string; children: { id: string; name: string }[] }[]>;
 }
 
-/** The ticket service's routing, for open tickets that come without a unit. */
+/** The hotline's routing and sign deadline, for open tickets that come without a unit. */
 export interface ImportRouting {
-  /** rules category × area → unit, else the district government (TicketService.suggestUnit) */
+  /** rules category × area → unit, else the district government (RoutingService.suggestUnit) */
   suggestUnit(categoryId: string | null, areaId: string | null): Promise<{ unitId: string | null; source: string; ruleId: string | null }>;
   /** hours a unit has to sign for a dispatched ticket (modules.hotline.deadlines.signHours) */
   signHours: number;
@@ -32,7 +32,7 @@ export interface TicketImporterDeps {
   categories: ReferenceDirectory;
   /** without it, open tickets are imported without a unit */
   routing?: ImportRouting;
-  /** The ticket service's local day of an instant (`20190412`), so imported numbers follow the same counter. */
+  /** The city's local day of an instant (`20190412`, `ticketDay(city.timeZone)`), so imported numbers follow intake's counter. */
   dayOf(at: Date): string;
 }
 
@@ -252,7 +252,7 @@ export class TicketImporter {
         seen.add(row.externalId);
         rows.push(toImported(row, source, categoryId, area, now));
       }
-      // Open tickets into a unit's queue: the routing rules pick the unit, as TicketService does on dispatch.
+      // Open tickets into a unit's queue: the routing rules pick the unit, as the workflow does on dispatch.
       const routedRows = new Map<string, store.RoutedTicket>();
       if (routing) {
         for (const r of rows) {
@@ -274,7 +274,7 @@ export class TicketImporter {
         const present = mayExist ? await store.findExistingExternalIds(trx, source, rows.map((r) => r.external_id)) : new Set<string>();
         const fresh = rows.filter((r) => !present.has(r.external_id));
         existing += rows.length - fresh.length;
-        // Numbers from TicketService's counter (hotline_ticket_counter), reserved for the whole batch in one
+        // Numbers from intake's counter (hotline_ticket_counter), reserved for the whole batch in one
         // statement whatever the number of days (see reserveTicketNumbers).
         const perDay = new Map<string, store.ImportedTicket[]>();
         for (const r of fresh) {

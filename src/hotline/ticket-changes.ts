@@ -1,0 +1,52 @@
+import type { Db } from '../platform/db/database.js';
+import type { Ledger, LedgerFacts } from '../platform/ledger/ledger.js';
+import { actorRef, type Actor } from '../platform/auth/roles.js';
+import type { TicketAction } from './ticket-enums.js';
+import * as tickets from './ticket-store.js';
+import type { TicketRow } from './ticket-store.js';
+
+/**
+ * How a ticket change is kept and told: its timeline event and ledger entry (in the change's transaction), the
+ * hooks other modules add to workflow actions, and the bus subject announcing committed changes.
+ */
+
+/** Bus subject of committed ticket changes (creates and workflow actions); the data is `{ ids: string[] }`. */
+export const TICKETS_CHANGED = 'hotline.tickets.changed';
+
+/** One workflow action as seen by a hook, inside the action's transaction. */
+export interface TicketChange {
+  actor: Actor;
+  action: TicketAction;
+  before: TicketRow;
+  after: TicketRow;
+  at: Date;
+}
+
+/**
+ * Runs inside the transaction of every workflow action, after its timeline event: what another module keeps about
+ * the change (the classifier's training label of a 改类) commits or rolls back with it.
+ */
+export type TicketChangeHook = (trx: Db, change: TicketChange) => Promise<void>;
+
+/** One change of a ticket: its action, the status before (null when filed) and after, and what the timeline keeps. */
+export interface RecordedChange {
+  action: string;
+  from: string | null;
+  to: string;
+  details: Record<string, unknown>;
+  at: Date;
+}
+
+/**
+ * Writes the timeline event and the ledger entry `hotline.ticket.<action>` of one change, in the caller's transaction.
+ * The ledger's facts are ids and statuses only: no reply text, reason or citizen data goes into it.
+ */
+export async function recordTicketChange(trx: Db, ledger: Ledger, actor: Actor, ticket: TicketRow, change: RecordedChange): Promise<void> {
+  const { action, from, to, details, at } = change;
+  await tickets.insertTicketEvent(trx, {
+    ticket_id: ticket.id, at, actor: actorRef(actor), actor_org_id: actor.orgId ?? null, action, from_status: from, to_status: to,
+    details: JSON.stringify(details),
+  });
+  const facts: LedgerFacts = { from, to, unit: ticket.unit_id, number: ticket.number };
+  await ledger.append(`hotline.ticket.${action}`, actor, `ticket:${ticket.id}`, facts, { trx });
+}

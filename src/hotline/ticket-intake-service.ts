@@ -1,0 +1,118 @@
+import { randomBytes } from 'node:crypto';
+import type { Db } from '../platform/db/database.js';
+import type { Clock } from '../platform/clock/clock.js';
+import type { Ledger } from '../platform/ledger/ledger.js';
+import type { EventBus } from '../platform/events/index.js';
+import { assertCan } from '../platform/auth/permissions.js';
+import type { Actor } from '../platform/auth/roles.js';
+import { invalidField, Problem } from '../platform/errors/problem.js';
+import * as tickets from './ticket-store.js';
+import * as reference from './reference-store.js';
+import { citizenOnly } from './ticket-access.js';
+import { recordTicketChange, TICKETS_CHANGED } from './ticket-changes.js';
+import { urgencies, type TicketChannel } from './ticket-enums.js';
+import { formatTicketNumber, ticketDay } from './ticket-number.js';
+import { toTicketView } from './ticket-view.js';
+import type { NewTicket, TicketView } from './schemas.js';
+
+/** A category the classifier is sure enough of, for a ticket filed without one. */
+export interface AutoCategory {
+  categoryId: string;
+  confidence: number;
+  modelVersion: number | null;
+}
+
+/** Returns null when not sure enough: the ticket then waits for an agent to categorise it. */
+export type AutoCategorizer = (title: string, content: string) => AutoCategory | null;
+
+export interface TicketIntakeDeps {
+  db: Db;
+  ledger: Ledger;
+  clock: Clock;
+  /** Committed creates are announced on it (`TICKETS_CHANGED`). */
+  events: EventBus;
+  /** The city's time zone: a ticket's number carries its local day. */
+  timeZone: string;
+}
+
+/**
+ * Intake (受理): files a ticket in status `received` with the next number of the day, its timeline event and
+ * ledger entry in one transaction, and announces it on the bus. The web form, agents, the Open311 facade and
+ * API keys all file through it.
+ *
+ * @example const t = await hotline.intake.create(agent, { title: '路灯不亮', content: '…', areaId, categoryId });
+ */
+export class TicketIntakeService {
+  private readonly dayOf: (at: Date) => string;
+  private autoCategorizer: AutoCategorizer | undefined;
+
+  constructor(private readonly deps: TicketIntakeDeps) {
+    this.dayOf = ticketDay(deps.timeZone);
+  }
+
+  /** Files tickets that come without a category under the classifier's, when it is confident (set by the intel module). */
+  useAutoCategorizer(categorizer: AutoCategorizer): void {
+    this.autoCategorizer = categorizer;
+  }
+
+  /** Files a ticket in status `received` with the next number of the day (e.g. `20261126-000123`). */
+  async create(actor: Actor, input: NewTicket): Promise<TicketView> {
+    assertCan(actor, 'hotline.ticket.create');
+    const { db, ledger, clock, events } = this.deps;
+    const now = clock();
+    const isCitizen = citizenOnly(actor);
+    const channel: TicketChannel = input.channel ?? (actor.kind === 'api_key' ? 'open311' : isCitizen ? 'web' : 'phone');
+    if (isCitizen && actor.kind === 'user' && !['web', 'app'].includes(channel)) {
+      throw invalidField('channel', 'citizens file tickets on the web or the app');
+    }
+    if (!input.title?.trim()) throw invalidField('title', 'a title is required');
+    if (!input.content?.trim()) throw invalidField('content', 'the content is required');
+    const urgency = input.urgency ?? 'normal';
+    if (!(urgencies as readonly string[]).includes(urgency)) throw invalidField('urgency', `one of ${urgencies.join(', ')}`);
+    let districtId: string | null = null;
+    if (input.areaId) {
+      const area = await reference.findArea(db, input.areaId);
+      if (!area) throw new Problem('HOTLINE_AREA_NOT_FOUND', { errors: [{ field: 'areaId', message: 'no such area' }] });
+      districtId = area.level === 'district' ? area.id : area.parent_id;
+    }
+    if (input.categoryId && !(await reference.findCategory(db, input.categoryId))) {
+      throw new Problem('HOTLINE_CATEGORY_NOT_FOUND', { errors: [{ field: 'categoryId', message: 'no such category' }] });
+    }
+    // 置信度高的自动分类: only for a ticket that names no category; below the threshold a person decides.
+    const auto = input.categoryId ? null : (this.autoCategorizer?.(input.title, input.content) ?? null);
+    const token = input.open311Token === true ? randomBytes(12).toString('hex') : (input.open311Token ?? null);
+    const day = this.dayOf(now);
+    const row = await db.transaction().execute(async (trx) => {
+      const seq = await tickets.nextTicketSequence(trx, day);
+      const created = await tickets.insertTicket(trx, {
+        number: formatTicketNumber(day, seq),
+        channel,
+        citizen_name: input.citizenName ?? null,
+        citizen_phone: input.citizenPhone ?? null,
+        citizen_user_id: isCitizen && actor.kind === 'user' ? (actor.id ?? null) : null,
+        title: input.title.trim(),
+        content: input.content.trim(),
+        address: input.address ?? null,
+        lon: input.lon ?? null,
+        lat: input.lat ?? null,
+        area_id: input.areaId ?? null,
+        district_id: districtId,
+        category_id: input.categoryId ?? auto?.categoryId ?? null,
+        urgency,
+        tags: input.tags ?? [],
+        attachments: JSON.stringify(input.attachments ?? []),
+        status: 'received',
+        source: input.source ?? null,
+        external_id: input.externalId ?? null,
+        open311_token: token,
+        created_at: now,
+        updated_at: now,
+      });
+      const details = { channel, number: created.number, ...(auto ? { autoCategory: { category: auto.categoryId, confidence: auto.confidence, model: auto.modelVersion } } : {}) };
+      await recordTicketChange(trx, ledger, actor, created, { action: 'create', from: null, to: 'received', details, at: now });
+      return created;
+    });
+    events.publish(TICKETS_CHANGED, { ids: [row.id] });
+    return toTicketView(row, actor);
+  }
+}

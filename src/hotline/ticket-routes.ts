@@ -1,0 +1,79 @@
+import { Type } from 'typebox';
+import type { RoutePlugin } from '../platform/http/server.js';
+import type { TicketIntakeService } from './ticket-intake-service.js';
+import type { TicketQueryService } from './ticket-query-service.js';
+import type { TicketTrackingService } from './ticket-tracking-service.js';
+import type { TicketWorkflowService } from './ticket-workflow-service.js';
+import type { RoutingService } from './routing-service.js';
+import {
+  IdParams, NewTicketBody, SuggestQuery, TicketDetail, TicketEventView, TicketPage, TicketQuery,
+  TicketView, TrackQuery, TrackResult, TransitionParams, TransitionPayload, UnitSuggestion,
+} from './schemas.js';
+
+const tags = ['hotline'];
+
+/** Tickets, the public lookup, the workflow's actions and routing suggestions under /api/hotline. */
+export const ticketRoutes = (services: {
+  intake: TicketIntakeService;
+  tickets: TicketQueryService;
+  tracking: TicketTrackingService;
+  workflow: TicketWorkflowService;
+  routing: RoutingService;
+}): RoutePlugin => async (app) => {
+  const { intake, tickets, tracking, workflow, routing } = services;
+
+  app.post('/tickets', {
+    config: { access: 'hotline.ticket.create' },
+    schema: { tags, summary: 'File a ticket (受理)', body: NewTicketBody, response: { 201: TicketView } },
+  }, async (request, reply) => reply.code(201).send(await intake.create(request.actor, request.body)));
+
+  app.get('/tickets', {
+    config: { access: 'hotline.ticket.read' },
+    schema: {
+      tags, summary: 'List tickets (personal fields masked on tickets you do not handle)', querystring: TicketQuery,
+      response: { 200: TicketPage },
+    },
+  }, (request) => tickets.list(request.actor, request.query));
+
+  app.get('/track', {
+    config: { access: 'public' },
+    schema: {
+      tags,
+      summary: 'Track a ticket by its number and the phone given when filing (查询进度): status, timeline, reply',
+      description: 'An unknown number and a wrong phone are the same 404; too many misses from one address or on one number: 429 HOTLINE_TRACK_RATE_LIMITED.',
+      querystring: TrackQuery,
+      response: { 200: TrackResult },
+    },
+  }, (request) => tracking.track(request.actor, request.query.number, request.query.phone, request.ip));
+
+  app.get('/tickets/:id', {
+    config: { access: 'hotline.ticket.read' },
+    schema: { tags, params: IdParams, response: { 200: TicketDetail } },
+  }, (request) => tickets.get(request.actor, request.params.id));
+
+  app.get('/tickets/:id/timeline', {
+    config: { access: 'hotline.ticket.read' },
+    schema: { tags, summary: 'The ticket timeline (every transition, who, when, why)', params: IdParams, response: { 200: Type.Array(TicketEventView) } },
+  }, (request) => tickets.timeline(request.actor, request.params.id));
+
+  app.post('/tickets/:id/:action', {
+    config: { access: 'hotline.ticket.act' },
+    schema: {
+      tags,
+      summary: 'Take a workflow action: dispatch, accept, return, start, answer, visit, close, reopen, supervise, merge, recategorize',
+      description: 'A forbidden action is 409 HOTLINE_TRANSITION_NOT_ALLOWED with `allowed`: the actions you may take now.',
+      params: TransitionParams,
+      body: Type.Optional(TransitionPayload),
+      response: { 200: TicketView },
+    },
+  }, (request) => workflow.transition(request.actor, request.params.id, request.params.action, request.body ?? {}));
+
+  app.get('/routing/suggest', {
+    config: { access: 'hotline.ticket.act' },
+    schema: {
+      tags, summary: 'The unit routing proposes for a category and an area (rule, else the district: 首接负责)',
+      querystring: SuggestQuery,
+      response: { 200: UnitSuggestion },
+    },
+  }, (request) => routing.suggestUnit(request.query.categoryId ?? null, request.query.areaId ?? null));
+};
