@@ -1,5 +1,4 @@
 import { Type, type Static } from 'typebox';
-import { moduleConfig, type Config } from '../../platform/config/config.js';
 
 /**
  * `modules.open311` in the configuration file. The defaults follow GeoReport v2: a 90-day window and at most
@@ -23,5 +22,3 @@ export const Open311ConfigSchema = Type.Object({
 });
 
 export type Open311Config = Static<typeof Open311ConfigSchema>;
-
-export const open311Config = (config: Config): Open311Config => moduleConfig(config, 'open311', Open311ConfigSchema);

@@ -1,123 +1,26 @@
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { Type, type Static } from 'typebox';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import type { RoutePlugin } from '../../platform/http/server.js';
 import { toProblem } from '../../platform/http/problem-handler.js';
 import type { Open311Service } from './open311-service.js';
 import { xmlDocument, type XmlValue } from './open311-xml.js';
+import {
+  Discovery, Errors, FormatParams, JurisdictionQuery, RequestIdParams, RequestView, RequestsQuery, ServiceCodeParams, ServiceDefinition,
+  ServiceView, SubmitInput, SubmitResult, TokenParams, TokenResult, type Format,
+} from './schemas.js';
 
-const Format = Type.Union([Type.Literal('json'), Type.Literal('xml')], { description: 'json or xml' });
-const FormatParams = Type.Object({ format: Format });
-const Jurisdiction = { jurisdiction_id: Type.Optional(Type.String({ description: 'ignored unless configured (single jurisdiction)' })) };
-const JurisdictionQuery = Type.Object(Jurisdiction);
-
-const Nullable = <T extends ReturnType<typeof Type.String> | ReturnType<typeof Type.Number>>(t: T) => Type.Union([t, Type.Null()]);
-
-/** The Open311 error document: an array of {code, description} (spec, "Errors"). */
-const Errors = Type.Array(Type.Object({ code: Type.Integer(), description: Type.String() }));
 const errorResponses = { 400: Errors, 403: Errors, 404: Errors };
-
-const Discovery = Type.Object({
-  changeset: Type.String(),
-  contact: Type.String(),
-  key_service: Type.String(),
-  endpoints: Type.Array(
-    Type.Object({
-      specification: Type.String(),
-      url: Type.String(),
-      changeset: Type.String(),
-      type: Type.String(),
-      formats: Type.Array(Type.String()),
-    }),
-  ),
-});
-
-const Service = Type.Object({
-  service_code: Type.String(),
-  service_name: Type.String(),
-  description: Type.String(),
-  metadata: Type.Boolean(),
-  type: Type.String(),
-  keywords: Type.String(),
-  group: Type.String(),
-});
-
-const ServiceDefinition = Type.Object({
-  service_code: Type.String(),
-  attributes: Type.Array(Type.Object({})),
-});
-
-const Request = Type.Object({
-  service_request_id: Type.String(),
-  status: Type.Union([Type.Literal('open'), Type.Literal('closed')]),
-  status_notes: Nullable(Type.String()),
-  service_name: Nullable(Type.String()),
-  service_code: Nullable(Type.String()),
-  description: Nullable(Type.String()),
-  agency_responsible: Nullable(Type.String()),
-  service_notice: Nullable(Type.String()),
-  requested_datetime: Nullable(Type.String()),
-  updated_datetime: Nullable(Type.String()),
-  expected_datetime: Nullable(Type.String()),
-  address: Nullable(Type.String()),
-  address_id: Nullable(Type.String()),
-  zipcode: Nullable(Type.String()),
-  lat: Nullable(Type.Number()),
-  long: Nullable(Type.Number()),
-  media_url: Nullable(Type.String()),
-});
-
-const RequestsQuery = Type.Object({
-  ...Jurisdiction,
-  service_request_id: Type.Optional(Type.String({ description: 'comma-delimited; overrides all other arguments' })),
-  service_code: Type.Optional(Type.String({ description: 'comma-delimited' })),
-  start_date: Type.Optional(Type.String({ description: 'w3 date-time with zone, e.g. 2010-01-01T00:00:00Z' })),
-  end_date: Type.Optional(Type.String({ description: 'w3 date-time with zone' })),
-  status: Type.Optional(Type.String({ description: 'open, closed, or both comma-delimited' })),
-});
-
-const Submit = Type.Object({
-  api_key: Type.Optional(Type.String()),
-  jurisdiction_id: Type.Optional(Type.String()),
-  service_code: Type.Optional(Type.String()),
-  // Form fields are text; a JSON body may send numbers (bodies are not coerced).
-  lat: Type.Optional(Type.Union([Type.Number(), Type.String()])),
-  long: Type.Optional(Type.Union([Type.Number(), Type.String()])),
-  address_string: Type.Optional(Type.String()),
-  address_id: Type.Optional(Type.String()),
-  email: Type.Optional(Type.String()),
-  device_id: Type.Optional(Type.String()),
-  account_id: Type.Optional(Type.String()),
-  first_name: Type.Optional(Type.String()),
-  last_name: Type.Optional(Type.String()),
-  phone: Type.Optional(Type.String()),
-  description: Type.Optional(Type.String()),
-  media_url: Type.Optional(Type.String()),
-  attribute: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
-});
-
-const SubmitResponse = Type.Array(
-  Type.Object({
-    service_request_id: Type.String(),
-    token: Type.String(),
-    service_notice: Type.String(),
-    account_id: Nullable(Type.String()),
-  }),
-);
-
-const TokenResponse = Type.Array(Type.Object({ service_request_id: Type.String(), token: Type.String() }));
-
-type Fmt = Static<typeof Format>;
 
 const XML_TYPE = 'text/xml; charset=utf-8';
 const JSON_TYPE = 'application/json; charset=utf-8';
 
 /** Sends JSON through the response schema, or the same (already whitelisted) value as XML. */
-const send = (reply: FastifyReply, format: Fmt, root: string, value: unknown, xml: XmlValue) => {
+const send = (reply: FastifyReply, format: Format, root: string, value: unknown, xml: XmlValue) => {
   if (format === 'xml') return reply.type(XML_TYPE).send(xmlDocument(root, xml));
   return reply.type(JSON_TYPE).send(value);
 };
 
-const formatOf = (request: FastifyRequest): Fmt => (/\.xml$/i.test(request.url.split('?')[0]) ? 'xml' : 'json');
+const formatOf = (request: FastifyRequest): Format => (/\.xml$/i.test(request.url.split('?')[0]) ? 'xml' : 'json');
 
 /** Open311 renders errors its own way; the status comes from CityHub's problem registry (400 / 403 / 404). */
 const sendErrors = (reply: FastifyReply, request: FastifyRequest, status: number, descriptions: string[]) => {
@@ -151,10 +54,7 @@ export const parseForm = (body: string): Record<string, unknown> => {
  * and POST), one request, tokens; each in `.json` and `.xml`. GETs are public as in the spec; POST checks its
  * api_key itself, so the route is public too.
  */
-export async function open311Routes(fastify: FastifyInstance, opts: { open311: Open311Service }): Promise<void> {
-  const { open311 } = opts;
-  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
-
+export const open311Routes = (open311: Open311Service): RoutePlugin => async (app) => {
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
     try {
       done(null, parseForm(body as string));
@@ -201,7 +101,7 @@ export async function open311Routes(fastify: FastifyInstance, opts: { open311: O
 
   app.get('/services.:format', {
     config: { access: 'public' },
-    schema: { tags: ['open311'], params: FormatParams, querystring: JurisdictionQuery, response: { 200: Type.Array(Service), ...errorResponses } },
+    schema: { tags: ['open311'], params: FormatParams, querystring: JurisdictionQuery, response: { 200: Type.Array(ServiceView), ...errorResponses } },
   }, async (req, reply) => {
     open311.checkJurisdiction(req.query.jurisdiction_id);
     const services = await open311.services();
@@ -212,7 +112,7 @@ export async function open311Routes(fastify: FastifyInstance, opts: { open311: O
     config: { access: 'public' },
     schema: {
       tags: ['open311'],
-      params: Type.Object({ service_code: Type.String(), format: Format }),
+      params: ServiceCodeParams,
       querystring: JurisdictionQuery,
       response: { 200: ServiceDefinition, ...errorResponses },
     },
@@ -224,7 +124,7 @@ export async function open311Routes(fastify: FastifyInstance, opts: { open311: O
 
   app.get('/requests.:format', {
     config: { access: 'public' },
-    schema: { tags: ['open311'], params: FormatParams, querystring: RequestsQuery, response: { 200: Type.Array(Request), ...errorResponses } },
+    schema: { tags: ['open311'], params: FormatParams, querystring: RequestsQuery, response: { 200: Type.Array(RequestView), ...errorResponses } },
   }, async (req, reply) => {
     open311.checkJurisdiction(req.query.jurisdiction_id);
     const requests = await open311.requests(req.query);
@@ -234,7 +134,7 @@ export async function open311Routes(fastify: FastifyInstance, opts: { open311: O
   app.post('/requests.:format', {
     // Public at the gate: the spec puts the api_key in the form, and the service checks it (403 when wrong).
     config: { access: 'public' },
-    schema: { tags: ['open311'], params: FormatParams, body: Submit, response: { 200: SubmitResponse, ...errorResponses } },
+    schema: { tags: ['open311'], params: FormatParams, body: SubmitInput, response: { 200: Type.Array(SubmitResult), ...errorResponses } },
   }, async (req, reply) => {
     const result = await open311.submit(req.body ?? {}, req.actor);
     return send(reply, req.params.format, 'service_requests', [result], { item: 'request', values: [{ ...result }] });
@@ -244,9 +144,9 @@ export async function open311Routes(fastify: FastifyInstance, opts: { open311: O
     config: { access: 'public' },
     schema: {
       tags: ['open311'],
-      params: Type.Object({ service_request_id: Type.String(), format: Format }),
+      params: RequestIdParams,
       querystring: JurisdictionQuery,
-      response: { 200: Type.Array(Request), ...errorResponses },
+      response: { 200: Type.Array(RequestView), ...errorResponses },
     },
   }, async (req, reply) => {
     open311.checkJurisdiction(req.query.jurisdiction_id);
@@ -258,13 +158,13 @@ export async function open311Routes(fastify: FastifyInstance, opts: { open311: O
     config: { access: 'public' },
     schema: {
       tags: ['open311'],
-      params: Type.Object({ token: Type.String(), format: Format }),
+      params: TokenParams,
       querystring: JurisdictionQuery,
-      response: { 200: TokenResponse, ...errorResponses },
+      response: { 200: Type.Array(TokenResult), ...errorResponses },
     },
   }, async (req, reply) => {
     open311.checkJurisdiction(req.query.jurisdiction_id);
     const t = await open311.token(req.params.token);
     return send(reply, req.params.format, 'service_requests', [t], { item: 'request', values: [t] });
   });
-}
+};

@@ -4,9 +4,10 @@ import type { Clock } from '../../platform/clock/clock.js';
 import type { Actor } from '../../platform/auth/roles.js';
 import { can } from '../../platform/auth/permissions.js';
 import { Problem } from '../../platform/errors/problem.js';
-import type { Open311Config } from './open311-config.js';
+import type { Open311Config } from './config.js';
 import * as store from './open311-store.js';
-import { requestView, serviceView, type RequestView, type ServiceView } from './open311-views.js';
+import { requestView, serviceView } from './open311-views.js';
+import type { Discovery, RequestView, RequestsQuery, ServiceDefinition, ServiceView, SubmitInput, SubmitResult, TokenResult } from './schemas.js';
 
 /** What Open311 needs from the ticket service: file a ticket as the API key's actor. */
 export interface Open311TicketFiler {
@@ -40,49 +41,13 @@ export interface Open311ServiceDeps {
   unitNames: UnitNames;
 }
 
-/** GET Service Requests arguments as received (all optional, comma-delimited lists). */
-export interface RequestQuery {
-  jurisdiction_id?: string;
-  service_request_id?: string;
-  service_code?: string;
-  start_date?: string;
-  end_date?: string;
-  status?: string;
-}
-
-/** POST Service Request arguments (form fields; `attribute[code]` entries arrive as `attribute`). */
-export interface SubmitInput {
-  api_key?: string;
-  jurisdiction_id?: string;
-  service_code?: string;
-  lat?: string | number;
-  long?: string | number;
-  address_string?: string;
-  address_id?: string;
-  email?: string;
-  device_id?: string;
-  account_id?: string;
-  first_name?: string;
-  last_name?: string;
-  phone?: string;
-  description?: string;
-  media_url?: string;
-  attribute?: Record<string, unknown>;
-}
-
-export interface SubmitResult {
-  service_request_id: string;
-  token: string;
-  service_notice: string;
-  account_id: string | null;
-}
-
 const DAY_MS = 86_400_000;
 
 /** W3C-DTF (the w3 note): a date, or a date and time with a zone (`Z` or `±hh:mm`); the spec requires the zone. */
 const W3C = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/;
 
-const bad = (field: string, message: string): Problem =>
+/** A bad argument, named as the spec names it (`start_date`, `lat`): Open311 errors read `field: message`. */
+const bad = (field: keyof RequestsQuery | keyof SubmitInput, message: string): Problem =>
   new Problem('HOTLINE_OPEN311_BAD_ARGUMENT', { detail: `${field}: ${message}`, errors: [{ field, message }] });
 
 /** "Optional" arguments: an empty parameter is the same as an absent one (spec, "Optional Arguments"). */
@@ -91,13 +56,13 @@ const present = (v: string | number | undefined | null): v is string | number =>
 const list = (v: string | undefined): string[] =>
   present(v) ? [...new Set(v.split(',').map((s) => s.trim()).filter(Boolean))] : [];
 
-const parseDate = (field: string, v: string): Date => {
+const parseDate = (field: 'start_date' | 'end_date', v: string): Date => {
   const d = new Date(v);
   if (!W3C.test(v) || Number.isNaN(d.getTime())) throw bad(field, 'must be a w3 date-time with a time zone, e.g. 2010-01-01T00:00:00Z');
   return d;
 };
 
-const parseCoordinate = (field: string, v: string | number, limit: number): number => {
+const parseCoordinate = (field: 'lat' | 'long', v: string | number, limit: number): number => {
   const n = typeof v === 'number' ? v : Number(String(v).trim());
   if (!Number.isFinite(n) || Math.abs(n) > limit) throw bad(field, `must be a WGS84 number between -${limit} and ${limit}`);
   return n;
@@ -120,7 +85,7 @@ export class Open311Service {
     }
   }
 
-  discovery() {
+  discovery(): Discovery {
     const { config } = this.deps;
     return {
       changeset: '2026-11-26 00:00',
@@ -143,10 +108,10 @@ export class Open311Service {
   }
 
   /** A service definition: CityHub categories carry no extra attributes (yet), so the list is empty. */
-  async serviceDefinition(code: string) {
+  async serviceDefinition(code: string): Promise<ServiceDefinition> {
     const category = await store.findActiveCategoryByCode(this.deps.db, code);
     if (!category) throw new Problem('HOTLINE_OPEN311_SERVICE_NOT_FOUND', { detail: `service_code ${code} was not found` });
-    return { service_code: category.code, attributes: [] as never[] };
+    return { service_code: category.code, attributes: [] };
   }
 
   async request(id: string): Promise<RequestView> {
@@ -156,7 +121,7 @@ export class Open311Service {
     return requestView(rows[0], (u) => names.get(u));
   }
 
-  async token(token: string): Promise<{ service_request_id: string; token: string }> {
+  async token(token: string): Promise<TokenResult> {
     const number = await store.findNumberByToken(this.deps.db, token);
     if (!number) throw new Problem('HOTLINE_OPEN311_TOKEN_NOT_FOUND', { detail: `token ${token} was not found` });
     return { service_request_id: number, token };
@@ -167,7 +132,7 @@ export class Open311Service {
    * recent `windowDays` (90) days unless given, may not span more than that, and at most `maxRequests` (1,000)
    * requests come back, newest first (spec, "Response Volume").
    */
-  async requests(q: RequestQuery): Promise<RequestView[]> {
+  async requests(q: RequestsQuery): Promise<RequestView[]> {
     const { db, config } = this.deps;
     const limit = config.maxRequests;
     const names = await this.unitNameMap();
@@ -177,15 +142,15 @@ export class Open311Service {
     if (ids.length) return view(await store.findRequestsByNumbers(db, ids.slice(0, limit), limit));
 
     const window = config.windowDays * DAY_MS;
-    const start = present(q.start_date) ? parseDate('/query/start_date', q.start_date) : undefined;
-    const end = present(q.end_date) ? parseDate('/query/end_date', q.end_date) : undefined;
+    const start = present(q.start_date) ? parseDate('start_date', q.start_date) : undefined;
+    const end = present(q.end_date) ? parseDate('end_date', q.end_date) : undefined;
     const to = end ?? (start ? new Date(start.getTime() + window) : this.deps.clock());
     const from = start ?? new Date(to.getTime() - window);
-    if (from > to) throw bad('/query/start_date', 'must not be after end_date');
-    if (to.getTime() - from.getTime() > window) throw bad('/query/end_date', `the range may not span more than ${config.windowDays} days`);
+    if (from > to) throw bad('start_date', 'must not be after end_date');
+    if (to.getTime() - from.getTime() > window) throw bad('end_date', `the range may not span more than ${config.windowDays} days`);
 
     const statuses = list(q.status);
-    for (const s of statuses) if (s !== 'open' && s !== 'closed') throw bad('/query/status', 'must be open, closed or both, comma-delimited');
+    for (const s of statuses) if (s !== 'open' && s !== 'closed') throw bad('status', 'must be open, closed or both, comma-delimited');
     const status = statuses.length === 1 ? (statuses[0] as 'open' | 'closed') : undefined;
 
     let categoryIds: string[] | undefined;
@@ -207,18 +172,18 @@ export class Open311Service {
       throw new Problem('HOTLINE_OPEN311_API_KEY', { detail: 'this api_key may not file service requests' });
     }
     this.checkJurisdiction(input.jurisdiction_id);
-    if (!present(input.service_code)) throw bad('/body/service_code', 'service_code was not provided');
+    if (!present(input.service_code)) throw bad('service_code', 'service_code was not provided');
     const hasLat = present(input.lat);
     const hasLong = present(input.long);
-    if (hasLat !== hasLong) throw bad(hasLat ? '/body/long' : '/body/lat', 'lat and long must both be sent');
-    const lat = hasLat ? parseCoordinate('/body/lat', input.lat!, 90) : null;
-    const lon = hasLong ? parseCoordinate('/body/long', input.long!, 180) : null;
+    if (hasLat !== hasLong) throw bad(hasLat ? 'long' : 'lat', 'lat and long must both be sent');
+    const lat = hasLat ? parseCoordinate('lat', input.lat!, 90) : null;
+    const lon = hasLong ? parseCoordinate('long', input.long!, 180) : null;
     if (lat === null && !present(input.address_string) && !present(input.address_id)) {
-      throw bad('/body/lat', 'a location is required: lat & long, address_string or address_id');
+      throw bad('lat', 'a location is required: lat & long, address_string or address_id');
     }
     const description = present(input.description) ? String(input.description).trim() : '';
-    if (description.length > 4000) throw bad('/body/description', 'is limited to 4,000 characters');
-    if (present(input.media_url) && !/^https?:\/\/\S+$/.test(input.media_url)) throw bad('/body/media_url', 'must be an http(s) URL');
+    if (description.length > 4000) throw bad('description', 'is limited to 4,000 characters');
+    if (present(input.media_url) && !/^https?:\/\/\S+$/.test(input.media_url)) throw bad('media_url', 'must be an http(s) URL');
 
     const category = await store.findActiveCategoryByCode(this.deps.db, String(input.service_code));
     if (!category) throw new Problem('HOTLINE_OPEN311_SERVICE_NOT_FOUND', { detail: `service_code ${input.service_code} was not found` });

@@ -1,12 +1,9 @@
-import type { XmlObject } from './open311-xml.js';
+import type { Open311Status, RequestView, ServiceView } from './schemas.js';
 
 /**
  * Presenters: the fields Open311 shows, listed one by one. Nothing about the citizen (name, phone, user id,
  * e-mail) is ever read into these views, and free text is passed through `redactPersonalData`.
  */
-
-/** GeoReport v2 knows two statuses; every CityHub status maps onto one of them. */
-export type Open311Status = 'open' | 'closed';
 
 /** `closed` and `merged` (a duplicate that follows its main ticket) are closed; every other state is open. */
 export const closedStatuses = ['closed', 'merged'] as const;
@@ -58,16 +55,6 @@ export interface CategoryRow {
   level3: string | null;
 }
 
-export interface ServiceView extends XmlObject {
-  service_code: string;
-  service_name: string;
-  description: string;
-  metadata: boolean;
-  type: 'realtime' | 'batch' | 'blackbox';
-  keywords: string;
-  group: string;
-}
-
 /** A category as an Open311 service: the deepest level is its name, level 1 its group. */
 export const serviceView = (c: CategoryRow): ServiceView => {
   const path = [c.level1, c.level2, c.level3].filter((x): x is string => !!x);
@@ -104,26 +91,6 @@ export interface RequestRow {
   category_level2: string | null;
   category_level3: string | null;
   main_number: string | null;
-}
-
-export interface RequestView extends XmlObject {
-  service_request_id: string;
-  status: Open311Status;
-  status_notes: string;
-  service_name: string | null;
-  service_code: string | null;
-  description: string;
-  agency_responsible: string | null;
-  service_notice: string | null;
-  requested_datetime: string | null;
-  updated_datetime: string | null;
-  expected_datetime: string | null;
-  address: string | null;
-  address_id: string | null;
-  zipcode: string | null;
-  lat: number | null;
-  long: number | null;
-  media_url: string | null;
 }
 
 /** A ticket as an Open311 service request; `unitName` resolves the handling unit's public name. */

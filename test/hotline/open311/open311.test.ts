@@ -60,11 +60,11 @@ describe.each(testEngines)('Open311 GeoReport v2 [%s]', (engine) => {
   beforeAll(async () => {
     hub = await createTestHub(engine, { clock: () => now });
     admin = { kind: 'user', id: (await hub.loginAs(['admin'])).userId, roles: ['admin'] };
-    await hub.services.hotlineReference.importTaxonomy(admin, [
+    await hub.services.hotline.reference.importTaxonomy(admin, [
       { level1: '城乡建设', level2: '市政设施', level3: '路灯照明' },
       { level1: '环境保护', level2: '噪声污染' },
     ]);
-    const cats = await hub.services.hotlineReference.listCategories(admin);
+    const cats = await hub.services.hotline.reference.listCategories(admin);
     lightCode = cats.find((c) => c.level3 === '路灯照明')!.code;
     noiseCode = cats.find((c) => c.level2 === '噪声污染' && !c.level3)!.code;
     unitId = (await hub.services.auth.createOrg(admin, { name: '市城市管理局', kind: 'department' })).id;
@@ -187,9 +187,9 @@ describe.each(testEngines)('Open311 GeoReport v2 [%s]', (engine) => {
   it('lists requests with each filter, in JSON and XML', async () => {
     // An old closed ticket (outside the default 90-day window) and a closed one inside it.
     now = new Date('2026-06-01T00:00:00Z');
-    const old = await hub.services.hotline.create(admin, { title: '旧诉求', content: '很久以前', categoryId: null });
+    const old = await hub.services.hotline.intake.create(admin, { title: '旧诉求', content: '很久以前', categoryId: null });
     now = new Date('2026-11-22T00:00:00Z');
-    const closed = await hub.services.hotline.create(admin, { title: '已办结', content: '处理完毕' });
+    const closed = await hub.services.hotline.intake.create(admin, { title: '已办结', content: '处理完毕' });
     await hub.database.db.updateTable('hotline_ticket').set({ status: 'closed', closed_at: new Date('2026-11-22T06:00:00Z') })
       .where('number', 'in', [closed.number, old.number]).execute();
     await hub.database.db.updateTable('hotline_ticket').set({ unit_id: unitId }).where('number', '=', closed.number).execute();
