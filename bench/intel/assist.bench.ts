@@ -5,7 +5,7 @@
  *   (--data default: teddycup2020c in CITYHUB_SHARED_DATA)
  *
  * A whole CityHub on an embedded PGlite (reference data: one district, one street, the categories and a rule), its
- * IntelService's index filled with N generated tickets (the shared Teddy Cup messages, each with a random place
+ * the intelligence's ticket index filled with N generated tickets (the shared Teddy Cup messages, each with a random place
  * prefix and a random tail from another message, so texts differ), a classifier trained on the labelled
  * messages; then, per run:
  * - similar cases: `index.search` (BM25 over the inverted index + cosine re-rank) for `queries` held-out messages;
@@ -74,7 +74,7 @@ const hub = await createCityHub({ config: { ...loadConfig({ LOG_LEVEL: 'silent',
 const admin: Actor = { kind: 'user', id: 'bench', roles: ['admin'] };
 const agent: Actor = { kind: 'user', id: 'agent', roles: ['agent'] };
 try {
-  const { intel, hotlineReference: ref, auth } = hub.services;
+  const { intel, hotline: { reference: ref }, auth } = hub.services;
   const gov = (await auth.insertOrg(admin, { name: '市政府', kind: 'government', parentId: null })).id;
   const district = (await ref.createArea(admin, { name: 'A2区', orgId: gov, centerLon: 112.98, centerLat: 28.2 })).id;
   await ref.createArea(admin, { name: '暮云街道', parentId: district, orgId: gov, centerLon: 112.98, centerLat: 28.1 });
@@ -82,11 +82,11 @@ try {
   const cats = new Map<string, string>();
   for (const l of labels) cats.set(l, (await ref.createCategory(admin, { level1: l })).id);
   await ref.createRule(admin, { categoryId: cats.get(labels[0])!, areaId: district, unitId: gov });
-  await intel.refresh(); // empty table: loads the areas and categories
+  await intel.index.refresh(); // empty table: loads the areas and categories
 
   let t = performance.now();
   const trainRows = labelled.slice(Q).slice(0, 1500);
-  intel.useClassifier(TextClassifier.train({ examples: trainRows.map((r) => ({ title: r.title, detail: r.detail, label: r.label })), options: { selfTraining: false } }));
+  intel.classifier.use(TextClassifier.train({ examples: trainRows.map((r) => ({ title: r.title, detail: r.detail, label: r.label })), options: { selfTraining: false } }));
   const trainSeconds = (performance.now() - t) / 1000;
 
   t = performance.now();
@@ -94,7 +94,7 @@ try {
   for (let i = 0; i < N; i++) {
     const a = pick(texts);
     const b = pick(texts);
-    intel.index.add({
+    intel.index.current.add({
       id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
       number: `B-${i}`,
       title: `${pick(places)}${a.title}`,
@@ -123,20 +123,20 @@ try {
     const sim: number[] = [];
     for (const q of tokenized) {
       const s = performance.now();
-      intel.index.search(q, 5);
+      intel.index.current.search(q, 5);
       sim.push(performance.now() - s);
     }
     const brute: number[] = [];
     for (let i = 0; i < B; i++) {
       const s = performance.now();
-      const bf = intel.index.bruteForce(tokenized[i], 5);
+      const bf = intel.index.current.bruteForce(tokenized[i], 5);
       brute.push(performance.now() - s);
-      if (r === 0 && bf[0]?.ticket.id === intel.index.search(tokenized[i], 5)[0]?.ticket.id) agree++;
+      if (r === 0 && bf[0]?.ticket.id === intel.index.current.search(tokenized[i], 5)[0]?.ticket.id) agree++;
     }
     const assist: number[] = [];
     for (const q of queries) {
       const s = performance.now();
-      await intel.assist(agent, { title: q.title, content: q.detail, lon: 112.95, lat: 28.15, address: 'A2区暮云街道' });
+      await intel.intake.assist(agent, { title: q.title, content: q.detail, lon: 112.95, lat: 28.15, address: 'A2区暮云街道' });
       assist.push(performance.now() - s);
     }
     const row = { simP50: median(sim), simP95: pct(sim, 0.95), bruteP50: median(brute), bruteP95: pct(brute, 0.95), assistP50: median(assist), assistP95: pct(assist, 0.95) };

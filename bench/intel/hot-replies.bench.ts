@@ -20,7 +20,7 @@ import { Segmenter } from '../../src/hotline/intel/segment.js';
 import { SimilarIndex } from '../../src/hotline/intel/similar-index.js';
 import { clusterItems, rankHotIssues, type HotItem } from '../../src/hotline/intel/hot-issues.js';
 import { scoreReply } from '../../src/hotline/intel/reply-quality.js';
-import { IntelConfigSchema, type IntelConfig } from '../../src/hotline/intel/intel-config.js';
+import { IntelConfigSchema, type IntelConfig } from '../../src/hotline/intel/config.js';
 import { requireSharedData } from '../../test/support/shared-data.js';
 
 const { values: args } = parseArgs({ options: { data: { type: 'string' } } });

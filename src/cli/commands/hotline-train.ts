@@ -1,11 +1,11 @@
 import { loadConfig } from '../../platform/config/config.js';
 import { isProblem } from '../../platform/errors/problem.js';
-import type { Actor } from '../../platform/auth/roles.js';
+import { systemActor } from '../../platform/auth/roles.js';
 import { createCityHub } from '../../server/app.js';
 import { configOverrides, type Command } from '../command.js';
 
-/** The CLI acts as the system with the admin role; the ledger records it as `user:system:cli-train`. */
-const cliActor: Actor = Object.freeze({ kind: 'user', id: 'system:cli-train', username: 'cli:train', roles: ['admin'] }) as Actor;
+/** The CLI trains as the system with the data bureau's role (it trains and activates models); ledgered as `system:cli-train`. */
+const cliActor = systemActor('cli-train', ['data_admin']);
 
 const usage = `[--activate | --candidate] [--json]
 
