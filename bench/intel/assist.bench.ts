@@ -5,7 +5,7 @@
  *   (--data default: teddycup2020c in CITYHUB_SHARED_DATA)
  *
  * A whole CityHub on an embedded PGlite (reference data: one district, one street, the categories and a rule), its
- * the intelligence's ticket index filled with N generated tickets (the shared Teddy Cup messages, each with a random place
+ * ticket index (hub.services.intel.index) filled with N generated tickets (the shared Teddy Cup messages, each with a random place
  * prefix and a random tail from another message, so texts differ), a classifier trained on the labelled
  * messages; then, per run:
  * - similar cases: `index.search` (BM25 over the inverted index + cosine re-rank) for `queries` held-out messages;
