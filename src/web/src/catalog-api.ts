@@ -1,35 +1,23 @@
 import { api, withQuery } from './api.js';
-// Types only (erased by the build): the screens read the shapes the server's services return and its routes whitelist.
-import type { CatalogService, SharingService, UsageService } from '../../catalog/index.js';
+// Types only (erased by the build): the shapes the catalog's routes take and whitelist (src/catalog/schemas.ts).
+import type {
+  DataUsage, GrantDecision, PublicDatasetQuery, PublicSearchResult, RequestListQuery, RequestOutcome, RequestView,
+} from '../../catalog/schemas.js';
+
+export type { DataUsage, Facet, GrantDecision, RequestView } from '../../catalog/schemas.js';
+/** One dataset of the public catalogue as the search lists it. */
+export type PublicDataset = PublicSearchResult['items'][number];
 
 /**
  * The catalog and sharing API the screens call (src/catalog routes, `/openapi.json`): the public catalogue search,
  * sharing requests and decisions, and "who used my data". All URLs live here.
  */
-export type PublicSearch = Awaited<ReturnType<CatalogService['publicSearch']>>;
-export type PublicDataset = PublicSearch['items'][number];
-/** a facet value and its count; publishers also carry their name as `label` */
-export type Facet = PublicSearch['facets']['theme'][number] & { label?: string };
-
-/** A sharing request as `GET /api/share/requests` lists it (`overdue`: pending past the owner's deadline). */
-export type ShareRequest = ReturnType<SharingService['requestView']>;
-
-export interface Decision {
-  decision: 'grant' | 'refuse';
-  reason?: string;
-  /** a subset of the requested fields (a narrower grant) */
-  fields?: string[];
-}
-
-/** `GET /api/share/my-data-usage` */
-export type DataUsage = Awaited<ReturnType<UsageService['myDataUsage']>>;
-
 export const catalogApi = {
   /** The public part of the catalogue, for anyone. */
-  searchPublic: (q: { q?: string; owner?: string; theme?: string; limit?: number; offset?: number }) =>
-    api<PublicSearch>('GET', withQuery('/api/catalog/public/datasets', q)),
-  requests: (q: { status?: string; overdue?: boolean } = {}) => api<ShareRequest[]>('GET', withQuery('/api/share/requests', q)),
-  decide: (id: string, d: Decision) => api<{ request: ShareRequest }>('POST', `/api/share/requests/${encodeURIComponent(id)}/decision`, d),
+  searchPublic: (q: PublicDatasetQuery) => api<PublicSearchResult>('GET', withQuery('/api/catalog/public/datasets', q)),
+  /** Sharing requests as `GET /api/share/requests` lists them (`overdue`: pending past the owner's deadline). */
+  requests: (q: RequestListQuery = {}) => api<RequestView[]>('GET', withQuery('/api/share/requests', q)),
+  decide: (id: string, d: GrantDecision) => api<RequestOutcome>('POST', `/api/share/requests/${encodeURIComponent(id)}/decision`, d),
   myDataUsage: () => api<DataUsage>('GET', '/api/share/my-data-usage'),
 };
 

@@ -2,7 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { ApiError, useLoad, toError } from '../../api.js';
 import { useI18n } from '../../i18n.js';
 import { useAuth } from '../../auth.js';
-import { catalogApi, type ShareRequest } from '../../catalog-api.js';
+import { catalogApi, type RequestView } from '../../catalog-api.js';
 import { href, useQueryParams, useRoute } from '../../router.js';
 import { ErrorBox, Loading } from '../../ui/status.js';
 import { fmtTime } from '../../ui/format.js';
@@ -56,7 +56,7 @@ export function ShareInbox() {
   );
 }
 
-function RequestCard({ request: r, canDecide, onDecided }: { request: ShareRequest; canDecide: boolean; onDecided(): void }) {
+function RequestCard({ request: r, canDecide, onDecided }: { request: RequestView; canDecide: boolean; onDecided(): void }) {
   const { t, lang } = useI18n();
   return (
     <li className={`request${r.overdue ? ' late' : ''}`} data-request={r.id} aria-labelledby={`rq-${r.id}`}>
@@ -81,7 +81,7 @@ function RequestCard({ request: r, canDecide, onDecided }: { request: ShareReque
   );
 }
 
-function DecisionForm({ request: r, onDone }: { request: ShareRequest; onDone(): void }) {
+function DecisionForm({ request: r, onDone }: { request: RequestView; onDone(): void }) {
   const { t } = useI18n();
   const [fields, setFields] = useState<Set<string>>(() => new Set(r.fields));
   const [reason, setReason] = useState('');
