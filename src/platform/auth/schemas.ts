@@ -55,6 +55,7 @@ export const NewKeyView = Type.Object({
 });
 
 export const LoginBody = Type.Object({ username: Type.String({ minLength: 1, maxLength: 100 }), password: Type.String({ minLength: 1, maxLength: 200 }) });
+export type LoginBody = Static<typeof LoginBody>;
 
 export const NewOrg = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 200 }),

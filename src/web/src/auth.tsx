@@ -1,7 +1,7 @@
 import { createContext, useCallback, useContext, useEffect, useState, type ReactNode } from 'react';
 import { api, ApiError } from './api.js';
 // Type only: the session's answer as the server's auth routes whitelist it.
-import type { MeView } from '../../platform/auth/schemas.js';
+import type { LoginBody, MeView } from '../../platform/auth/schemas.js';
 
 interface Auth {
   me: MeView | null;
@@ -34,7 +34,8 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       .finally(() => setChecking(false));
   }, []);
   const login = useCallback(async (username: string, password: string) => {
-    const m = await api<MeView>('POST', '/api/auth/login', { username, password });
+    const body: LoginBody = { username, password };
+    const m = await api<MeView>('POST', '/api/auth/login', body);
     hint(true);
     setMe(m);
     return m;

@@ -3,7 +3,7 @@ import { useLoad, ApiError } from '../../api.js';
 import { contextApi, type NgsiEntity } from '../../context-api.js';
 import { useI18n } from '../../i18n.js';
 import { intelApi } from '../../intel-api.js';
-import { hotline, type KpiPeriod, type KpiRates, type KpiTable, type KpiTableQuery } from '../../hotline-api.js';
+import { hotline, type DistrictCounts, type KpiPeriod, type KpiRates, type KpiTable, type KpiTableQuery } from '../../hotline-api.js';
 import { navigate, useQueryParams, useRoute } from '../../router.js';
 import { EChart, DEMO_CITY_MAP, demoCityGeo, type ChartOption } from '../../ui/echart.js';
 import { pct } from '../../ui/format.js';
@@ -20,12 +20,8 @@ const rateKeys = [
   ['composite', 'rate_composite'],
 ] as const;
 
-interface DistrictCounts {
-  name: string;
-  areaId: string | null;
-  tickets: number;
-  overdue: number;
-}
+/** A district of the map with its counts; `areaId` null for a district of the map the server does not know. */
+type MapDistrict = Pick<DistrictCounts['districts'][number], 'name' | 'tickets' | 'overdue'> & { areaId: string | null };
 
 /**
  * 驾驶舱: the three rates and the composite with their trend, unit and district rankings, a district map of
@@ -155,7 +151,7 @@ function rangeOf(period: KpiPeriod): Pick<KpiTableQuery, 'from' | 'to'> {
  * Tickets and overdue tickets per district of the map (`GET /api/hotline/district-counts`, one call, the last 365
  * days); a district of the map the server does not know shows zeros.
  */
-async function loadDensity(): Promise<DistrictCounts[]> {
+async function loadDensity(): Promise<MapDistrict[]> {
   const counts = await hotline.districtCounts();
   return demoCityGeo.features.map((f) => {
     const d = counts.districts.find((x) => x.name === f.properties.name);
@@ -191,7 +187,7 @@ function Unavailable({ error, what, onRetry }: { error: ApiError; what: string; 
 
 const layout = { aspectScale: 0.88, top: 10, bottom: 10 };
 
-function DistrictMap({ data, live }: { data: DistrictCounts[]; live: NgsiEntity[] }) {
+function DistrictMap({ data, live }: { data: MapDistrict[]; live: NgsiEntity[] }) {
   const { t } = useI18n();
   const option = useMemo<ChartOption>(() => {
     const max = Math.max(1, ...data.map((d) => d.tickets));
