@@ -30,7 +30,7 @@ import { createLedger, ledgerMigrations } from '../../src/platform/ledger/index.
 import { hotlineMigrations } from '../../src/hotline/migrations.js';
 import { kpiMigrations } from '../../src/hotline/kpi/migrations.js';
 import { setUpRollup } from '../../src/hotline/kpi/kpi-rollup-store.js';
-import { formatTicketNumber } from '../../src/hotline/ticket-service.js';
+import { formatTicketNumber } from '../../src/hotline/ticket-number.js';
 import { HotlineReferenceService } from '../../src/hotline/reference-service.js';
 import { TicketImporter, parseMapping } from '../../src/hotline/import/index.js';
 import type { Actor } from '../../src/platform/auth/roles.js';

@@ -51,7 +51,7 @@ for (let i = 0; picked.length < maxTickets && i < rows.length; i++) {
   for (const list of byLabel.values()) if (list[i] && picked.length < maxTickets) picked.push(list[i]);
 }
 const categories = new Map<string, string>();
-for (const label of byLabel.keys()) categories.set(label, (await inThread.services.hotlineReference.createCategory(admin, { level1: label })).id);
+for (const label of byLabel.keys()) categories.set(label, (await inThread.services.hotline.reference.createCategory(admin, { level1: label })).id);
 for (let i = 0; i < picked.length; i += 500) {
   await database.db
     .insertInto('hotline_ticket')

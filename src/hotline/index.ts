@@ -54,7 +54,7 @@ export const hotlineModule = defineModule({
     const deadlines = new DeadlineService(db, config.deadlines, clock);
     const services: HotlineServices = {
       intake: new TicketIntakeService({ db, ledger, clock, events, timeZone: platform.city.timeZone }),
-      tickets: new TicketQueryService(db, clock),
+      tickets: new TicketQueryService(db),
       workflow: new TicketWorkflowService({ db, ledger, clock, events, routing, deadlines }),
       tracking: new TicketTrackingService(db, clock, config.track),
       routing,

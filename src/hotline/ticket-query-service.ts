@@ -1,5 +1,4 @@
 import type { Db } from '../platform/db/database.js';
-import type { Clock } from '../platform/clock/clock.js';
 import { assertCan } from '../platform/auth/permissions.js';
 import type { Actor } from '../platform/auth/roles.js';
 import * as tickets from './ticket-store.js';
@@ -20,10 +19,7 @@ const NO_USER = '00000000-0000-0000-0000-000000000000';
  * @example const page = await hotline.tickets.list(agent, { status: ['received'], pageSize: 50 });
  */
 export class TicketQueryService {
-  constructor(
-    private readonly db: Db,
-    private readonly clock: Clock,
-  ) {}
+  constructor(private readonly db: Db) {}
 
   /** One ticket with the actions this actor may take on it now. Citizens see only their own tickets. */
   async get(actor: Actor, id: string): Promise<TicketView & { allowed: TicketAction[] }> {

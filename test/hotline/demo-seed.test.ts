@@ -3,7 +3,6 @@ import { testEngines } from '../support/engines.js';
 import { createTestHub, type TestHub } from '../support/test-hub.js';
 import { demoCityPlan } from '../../src/server/demo-city.js';
 import { seedHotlineDemo } from '../../src/hotline/demo-seed.js';
-import { hotlineConfig } from '../../src/hotline/hotline-config.js';
 import type { Actor } from '../../src/platform/auth/roles.js';
 
 describe.each(testEngines)('hotline demo seed [%s]', (engine) => {
@@ -22,30 +21,30 @@ describe.each(testEngines)('hotline demo seed [%s]', (engine) => {
       for (const s of d.streets) orgs.set(`${d.name}${s}`, (await hub.services.auth.insertOrg(admin, { name: `${d.name}${s}`, kind: 'street', parentId: orgs.get(d.name) })).id);
     }
     const seeded = await seedHotlineDemo({
-      db: hub.database.db, settings: hotlineConfig(hub.config), now, districts: demoCityPlan.districts, orgs, users: new Map(), ticketCount: 1500,
+      db: hub.database.db, deadlines: hub.services.hotline.deadlines.settings, timeZone: hub.config.city.timeZone, now, districts: demoCityPlan.districts, orgs, users: new Map(), ticketCount: 1500,
     });
     expect(seeded.tickets).toBe(1500);
   }, 300_000);
   afterAll(async () => hub?.close());
 
   it('fills every state, the overdue and supervised queues, and the rates’ inputs', async () => {
-    const { hotline } = hub.services;
-    for (const status of ['received', 'dispatched', 'returned', 'accepted', 'in_progress', 'answered', 'visited', 'closed', 'merged']) {
-      expect((await hotline.list(admin, { status: [status], pageSize: 1 })).total, status).toBeGreaterThan(0);
+    const { tickets } = hub.services.hotline;
+    for (const status of ['received', 'dispatched', 'returned', 'accepted', 'in_progress', 'answered', 'visited', 'closed', 'merged'] as const) {
+      expect((await tickets.list(admin, { status: [status], pageSize: 1 })).total, status).toBeGreaterThan(0);
     }
-    expect((await hotline.list(admin, { overdue: true, pageSize: 1 })).total).toBeGreaterThan(0);
-    expect((await hotline.list(admin, { supervised: true, pageSize: 1 })).total).toBeGreaterThan(0);
-    const closed = (await hotline.list(admin, { status: ['closed'], pageSize: 200 })).items;
+    expect((await tickets.list(admin, { overdue: true, pageSize: 1 })).total).toBeGreaterThan(0);
+    expect((await tickets.list(admin, { supervised: true, pageSize: 1 })).total).toBeGreaterThan(0);
+    const closed = (await tickets.list(admin, { status: ['closed'], pageSize: 200 })).items;
     expect([...new Set(closed.map((t) => t.satisfaction))]).toEqual(expect.arrayContaining(['satisfied', 'basically_satisfied', 'unsatisfied']));
     expect(closed.every((t) => t.replyText)).toBe(true);
   });
 
   it('keeps the day counter ahead of the generated numbers, and the tree routes to departments', async () => {
-    const t = await hub.services.hotline.create(admin, { title: '新工单', content: '测试编号不冲突' });
+    const t = await hub.services.hotline.intake.create(admin, { title: '新工单', content: '测试编号不冲突' });
     expect(t.number.startsWith('20261126-')).toBe(true);
-    const areas = await hub.services.hotlineReference.areaTree(admin);
+    const areas = await hub.services.hotline.reference.areaTree(admin);
     expect(areas.map((a) => a.name)).toEqual(expect.arrayContaining(demoCityPlan.districts.map((d) => d.name)));
-    const timeline = await hub.services.hotline.timeline(admin, (await hub.services.hotline.list(admin, { status: ['closed'], pageSize: 1 })).items[0].id);
+    const timeline = await hub.services.hotline.tickets.timeline(admin, (await hub.services.hotline.tickets.list(admin, { status: ['closed'], pageSize: 1 })).items[0].id);
     expect(timeline[0].action).toBe('create');
     expect(timeline.at(-1)!.action).toBe('close');
   });

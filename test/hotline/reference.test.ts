@@ -34,12 +34,12 @@ describe.each(testEngines)('hotline reference data: areas, taxonomy, routing rul
   itWithSharedData('teddycup2020c')('imports the Teddy Cup taxonomy (every node and its parents) and adds nothing the second time', async () => {
     const rows = await readTaxonomyCsv(taxonomyFile);
     expect(rows.length).toBe(517);
-    const first = await hub.services.hotlineReference.insertTaxonomy(cli, rows);
+    const first = await hub.services.hotline.reference.insertTaxonomy(cli, rows);
     const level1 = new Set(rows.map((r) => r.level1)).size;
     const level2 = new Set(rows.map((r) => `${r.level1}/${r.level2}`)).size;
     const level3 = new Set(rows.map((r) => `${r.level1}/${r.level2}/${r.level3}`)).size;
     expect(first).toEqual({ rows: 517, created: level1 + level2 + level3, existing: 0, bad: 0 });
-    const second = await hub.services.hotlineReference.insertTaxonomy(cli, rows);
+    const second = await hub.services.hotline.reference.insertTaxonomy(cli, rows);
     expect(second.created).toBe(0);
     const res = await hub.http.inject({ url: '/api/hotline/categories', headers: { cookie: agentCookie } });
     expect(res.statusCode).toBe(200);
@@ -56,9 +56,9 @@ describe.each(testEngines)('hotline reference data: areas, taxonomy, routing rul
     expect(rows.length).toBe(9);
     expect(rows[5]).toEqual({ level1: '公用事业', level2: '燃气', level3: '燃气泄漏, 异味' }); // quoted, with a comma
     // 3 level-1 + 4 level-2 + 6 level-3 nodes; a repeated row adds nothing; level3 without level2 is bad.
-    const first = await hub.services.hotlineReference.insertTaxonomy(cli, rows);
+    const first = await hub.services.hotline.reference.insertTaxonomy(cli, rows);
     expect(first).toEqual({ rows: 9, created: 13, existing: 0, bad: 1 });
-    expect(await hub.services.hotlineReference.insertTaxonomy(cli, rows)).toEqual({ rows: 9, created: 0, existing: 13, bad: 1 });
+    expect(await hub.services.hotline.reference.insertTaxonomy(cli, rows)).toEqual({ rows: 9, created: 0, existing: 13, bad: 1 });
     const cats = await list();
     expect(cats.length).toBe(before + 13);
     expect(new Set(cats.map((c) => c.code)).size).toBe(cats.length);

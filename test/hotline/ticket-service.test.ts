@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import { testEngines } from '../support/engines.js';
 import { createTestHub, type TestHub } from '../support/test-hub.js';
 import type { Actor } from '../../src/platform/auth/roles.js';
+import type { NewOrg } from '../../src/platform/auth/schemas.js';
 
 const HOUR = 3_600_000;
 
@@ -34,8 +35,8 @@ describe.each(testEngines)('hotline tickets: workflow, routing, masking, deadlin
       clock: () => now,
       config: { auth: { sessionTtlHours: 24 * 30, loginMaxAttempts: 100, loginWindowSeconds: 300, secureCookies: false } },
     });
-    const { auth, hotlineReference: ref } = hub.services;
-    const org = async (name: string, kind: string, parentId: string | null = null) => (await auth.insertOrg(admin, { name, kind, parentId })).id;
+    const { auth, hotline: { reference: ref } } = hub.services;
+    const org = async (name: string, kind: NewOrg['kind'], parentId: string | null = null) => (await auth.insertOrg(admin, { name, kind, parentId })).id;
     ids.gov = await org('市政府', 'government');
     ids.centre = await org('12345热线中心', 'department', ids.gov);
     ids.unitA = await org('市城市管理局', 'department', ids.gov);
@@ -136,19 +137,19 @@ describe.each(testEngines)('hotline tickets: workflow, routing, masking, deadlin
   });
 
   it('falls back to the district government (首接负责) when no rule matches', async () => {
-    const inDistrict = await hub.services.hotline.suggestUnit(cats.noise, areas.street);
+    const inDistrict = await hub.services.hotline.routing.suggestUnit(cats.noise, areas.street);
     expect(inDistrict).toEqual({ unitId: ids.district, source: 'district', ruleId: null });
-    const roadsElsewhere = await hub.services.hotline.suggestUnit(cats.roads, areas.district2);
+    const roadsElsewhere = await hub.services.hotline.routing.suggestUnit(cats.roads, areas.district2);
     expect(roadsElsewhere).toMatchObject({ unitId: ids.district2, source: 'district' });
-    expect(await hub.services.hotline.suggestUnit(cats.noise, null)).toMatchObject({ unitId: null, source: 'none' });
+    expect(await hub.services.hotline.routing.suggestUnit(cats.noise, null)).toMatchObject({ unitId: null, source: 'none' });
     const t = await newTicket({ areaId: null, categoryId: cats.noise });
     const res = await act('agent', t.id, 'dispatch');
     expect(res.statusCode).toBe(409);
     expect(res.json().code).toBe('HOTLINE_NO_UNIT');
     // the most specific rule wins: a street rule beats the district rule
-    const streetRule = await hub.services.hotlineReference.createRule(admin, { categoryId: cats.roads, areaId: areas.street, unitId: ids.street });
-    expect(await hub.services.hotline.suggestUnit(cats.roads, areas.street)).toMatchObject({ unitId: ids.street, ruleId: streetRule.id });
-    await hub.services.hotlineReference.deleteRule(admin, streetRule.id);
+    const streetRule = await hub.services.hotline.reference.createRule(admin, { categoryId: cats.roads, areaId: areas.street, unitId: ids.street });
+    expect(await hub.services.hotline.routing.suggestUnit(cats.roads, areas.street)).toMatchObject({ unitId: ids.street, ruleId: streetRule.id });
+    await hub.services.hotline.reference.deleteRule(admin, streetRule.id);
   });
 
   it('masks name and phone for anyone who does not handle the ticket', async () => {
@@ -273,23 +274,23 @@ describe.each(testEngines)('hotline tickets: workflow, routing, masking, deadlin
     now = new Date(start.getTime() + 1 * HOUR);
     await act('handlerA', t.id, 'accept'); // signed in time: answer due 24 h later
     now = new Date(start.getTime() + 2 * HOUR + 1000);
-    const first = await hotline.refreshDeadlines(now);
+    const first = await hotline.deadlines.refreshDeadlines(now);
     expect(first.signOverdue).toBeGreaterThanOrEqual(1);
-    expect((await hotline.get(admin, late.id)).signOverdue).toBe(true);
-    expect((await hotline.get(admin, t.id)).signOverdue).toBe(false);
-    expect(await hotline.refreshDeadlines(now)).toEqual({ signOverdue: 0, overdue: 0, warning: 0 });
+    expect((await hotline.tickets.get(admin, late.id)).signOverdue).toBe(true);
+    expect((await hotline.tickets.get(admin, t.id)).signOverdue).toBe(false);
+    expect(await hotline.deadlines.refreshDeadlines(now)).toEqual({ signOverdue: 0, overdue: 0, warning: 0 });
 
     // 80 % of 24 h after signing at +1 h → warning from +20.2 h
     now = new Date(start.getTime() + 20 * HOUR);
-    await hotline.refreshDeadlines(now);
-    expect((await hotline.get(admin, t.id)).deadlineWarning).toBe(false);
+    await hotline.deadlines.refreshDeadlines(now);
+    expect((await hotline.tickets.get(admin, t.id)).deadlineWarning).toBe(false);
     now = new Date(start.getTime() + 21 * HOUR);
-    await hotline.refreshDeadlines(now);
-    expect((await hotline.get(admin, t.id))).toMatchObject({ deadlineWarning: true, overdue: false });
+    await hotline.deadlines.refreshDeadlines(now);
+    expect((await hotline.tickets.get(admin, t.id))).toMatchObject({ deadlineWarning: true, overdue: false });
     now = new Date(start.getTime() + 25 * HOUR + 1000);
-    await hotline.refreshDeadlines(now);
-    expect((await hotline.get(admin, t.id))).toMatchObject({ deadlineWarning: false, overdue: true });
-    expect(await hotline.refreshDeadlines(now)).toEqual({ signOverdue: 0, overdue: 0, warning: 0 });
+    await hotline.deadlines.refreshDeadlines(now);
+    expect((await hotline.tickets.get(admin, t.id))).toMatchObject({ deadlineWarning: false, overdue: true });
+    expect(await hotline.deadlines.refreshDeadlines(now)).toEqual({ signOverdue: 0, overdue: 0, warning: 0 });
     const overdueList = (await api('supervisor', 'GET', `/tickets?overdue=true&text=${t.number}`)).json();
     expect(overdueList.total).toBe(1);
 

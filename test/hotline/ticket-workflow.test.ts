@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Actor } from '../../src/platform/auth/roles.js';
 import { Problem } from '../../src/platform/errors/problem.js';
-import {
-  allowedActions, planTransition, ticketActions, transitionRules, type TicketAction, type WorkflowTicket,
-} from '../../src/hotline/ticket-workflow.js';
+import { allowedActions, planTransition, transitionRules, type WorkflowTicket } from '../../src/hotline/ticket-workflow.js';
+import { ticketActions, type TicketAction } from '../../src/hotline/ticket-enums.js';
 
 const UNIT = 'unit-a';
 const CITIZEN = 'citizen-1';

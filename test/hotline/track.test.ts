@@ -37,7 +37,7 @@ describe.each(testEngines)('hotline: public track, satisfaction filter, district
         modules: { hotline: { track: { maxFailures: 3, windowSeconds: 600 } } },
       },
     });
-    const { auth, hotlineReference: ref } = hub.services;
+    const { auth, hotline: { reference: ref } } = hub.services;
     const gov = (await auth.insertOrg(admin, { name: '市政府', kind: 'government' })).id;
     const centre = (await auth.insertOrg(admin, { name: '热线中心', kind: 'department', parentId: gov })).id;
     unit = (await auth.insertOrg(admin, { name: '市城市管理局', kind: 'department', parentId: gov })).id;
@@ -118,7 +118,7 @@ describe.each(testEngines)('hotline: public track, satisfaction filter, district
     await act('agent', phoneTicket.id, 'dispatch', { unitId: unit });
     await act('handler', phoneTicket.id, 'accept');
     now = new Date(now.getTime() + 20 * 24 * HOUR);
-    await hub.services.hotline.refreshDeadlines();
+    await hub.services.hotline.deadlines.refreshDeadlines();
     const res = await api('leader', 'GET', '/district-counts');
     expect(res.statusCode, res.body).toBe(200);
     const byName = (x: { name: string }, y: { name: string }) => (x.name < y.name ? -1 : 1);

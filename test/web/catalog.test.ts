@@ -66,7 +66,7 @@ describe('web app: data catalog, sharing requests, who used my data', { timeout:
 
   it('portal: anyone tracks an answered ticket by number and phone, without seeing who filed it', async () => {
     const admin = { kind: 'user' as const, id: '00000000-0000-4000-8000-000000000000', roles: ['admin' as const] };
-    const answered = (await hub.services.hotline.list(admin, { status: ['answered'], pageSize: 1 })).items[0]!;
+    const answered = (await hub.services.hotline.tickets.list(admin, { status: ['answered'], pageSize: 1 })).items[0]!;
     const [p, errors] = await page({ width: 390, height: 844 });
     await p.goto(`${base}/#/portal/track?number=${answered.number}&phone=${answered.citizenPhone}`);
     const card = p.getByTestId('tracked');

@@ -25,7 +25,7 @@ describe('web app: the hotline from appeal to cockpit', { timeout: 60_000 }, () 
   beforeAll(async () => {
     await ensureWebBuild();
     hub = await createTestHub('pglite');
-    const { auth, hotlineReference, hotline } = hub.services;
+    const { auth, hotline: { reference: hotlineReference, intake, workflow } } = hub.services;
     const gov = await auth.insertOrg(admin, { name: '云川市人民政府', kind: 'government' });
     const centre = await auth.insertOrg(admin, { name: '云川市12345热线中心', kind: 'department', parentId: gov.id });
     const cityMgmt = await auth.insertOrg(admin, { name: '市城市管理局', kind: 'department', parentId: gov.id });
@@ -45,12 +45,12 @@ describe('web app: the hotline from appeal to cockpit', { timeout: 60_000 }, () 
     // One earlier ticket whose return visit went badly: the cockpit starts at 0 % on one visit.
     agentActor = { kind: 'user', id: agent.id, orgId: centre.id, roles: ['agent'] };
     const handlerActor: Actor = { kind: 'user', id: handler.id, orgId: cityMgmt.id, roles: ['handler'] };
-    const old = await hotline.create(agentActor, { title: '路灯不亮', content: '滨江路路灯不亮', areaId: district.id, categoryId: leaf.id, citizenPhone: '13900000000' });
-    await hotline.transition(agentActor, old.id, 'dispatch', {});
-    await hotline.transition(handlerActor, old.id, 'accept', {});
-    await hotline.transition(handlerActor, old.id, 'start', {});
-    await hotline.transition(handlerActor, old.id, 'answer', { replyText: '已安排维修', result: 'unsolved' });
-    await hotline.transition(agentActor, old.id, 'visit', { contacted: false, solved: false, satisfaction: 'unsatisfied' });
+    const old = await intake.create(agentActor, { title: '路灯不亮', content: '滨江路路灯不亮', areaId: district.id, categoryId: leaf.id, citizenPhone: '13900000000' });
+    await workflow.transition(agentActor, old.id, 'dispatch', {});
+    await workflow.transition(handlerActor, old.id, 'accept', {});
+    await workflow.transition(handlerActor, old.id, 'start', {});
+    await workflow.transition(handlerActor, old.id, 'answer', { replyText: '已安排维修', result: 'unsolved' });
+    await workflow.transition(agentActor, old.id, 'visit', { contacted: false, solved: false, satisfaction: 'unsatisfied' });
 
     base = await serveHub(hub);
     browser = await launchBrowser();
@@ -209,7 +209,7 @@ describe('web app: the hotline from appeal to cockpit', { timeout: 60_000 }, () 
   });
 
   it('an agent corrects a ticket\'s category (改类) and it becomes a training label', async () => {
-    const filed = await hub.services.hotline.create(agentActor, { title: '工地夜间施工', content: '滨江路工地每晚十二点后还在施工，噪音很大' });
+    const filed = await hub.services.hotline.intake.create(agentActor, { title: '工地夜间施工', content: '滨江路工地每晚十二点后还在施工，噪音很大' });
     const page = await person();
     await login(page, base, 'agent1', PASSWORD);
     await page.goto(`${base}/#/work/t/${filed.id}`);

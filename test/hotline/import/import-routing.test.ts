@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testEngines } from '../../support/engines.js';
 import { parseMapping } from '../../../src/hotline/import/index.js';
-import { formatTicketNumber } from '../../../src/hotline/ticket-service.js';
+import { formatTicketNumber } from '../../../src/hotline/ticket-number.js';
 import { importer as admin, importFixture, type ImportFixture } from './import-fixture.js';
 
 /**

@@ -289,12 +289,12 @@ describe.each(testEngines)('ticket import [%s]', (engine) => {
   });
 
   it('shares the ticket counter with TicketService: numbers never collide', async () => {
-    const t = await fx.tickets.create(admin, { title: '今天的工单', content: '导入之后新建' });
+    const t = await fx.intake.create(admin, { title: '今天的工单', content: '导入之后新建' });
     const day = t.number.slice(0, 8);
     const file = path.join(mkdtempSync(path.join(tmpdir(), 'import-')), 'today.csv');
     writeFileSync(file, 'id,title,time\na,一,2026-11-26 09:00:00\nb,二,2026-11-26 10:00:00\n');
     await fx.importer.run(admin, { file, mapping: parseMapping({ source: 'today', fields: { external_id: 'id', title: 'title', created_at: { column: 'time', date: 'YYYY-MM-DD HH:mm:ss' } } }) });
-    const next = await fx.tickets.create(admin, { title: '再建一个', content: '编号顺延' });
+    const next = await fx.intake.create(admin, { title: '再建一个', content: '编号顺延' });
     const numbers = (await fx.database.db.selectFrom('hotline_ticket').select('number').where('number', 'like', `${day}-%`).orderBy('number').execute()).map((r) => r.number);
     expect(numbers).toEqual([`${day}-000001`, `${day}-000002`, `${day}-000003`, `${day}-000004`]);
     expect(next.number).toBe(`${day}-000004`);
