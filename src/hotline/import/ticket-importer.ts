@@ -320,6 +320,7 @@ export class TicketImporter {
     };
     const startFlush = async (b: Batch, finish: boolean) => {
       await settle();
+      // Not swallowed: kept, and thrown by the next settle() (the loop's, or the last one's), never unhandled meanwhile.
       pending = flush(b, finish).catch((error: unknown) => void (failure = { error }));
     };
     let batch: Batch = { items: [], bad: 0, rows: 0 };
