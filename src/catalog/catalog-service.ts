@@ -9,114 +9,28 @@ import { Problem } from '../platform/errors/problem.js';
 import type { FieldError } from '../platform/errors/problem.js';
 import type { CatalogConfig } from './config.js';
 import { datasetGrade } from './grading.js';
-import type { MaskSpec } from './masking.js';
 import type { OrgDirectory } from './org-directory.js';
 import type { CatalogSecrets } from './secrets.js';
 import { dcatCatalog, type DcatDatasetInput } from './dcat.js';
-import type {
-  CatalogDatasetTable, CatalogFieldTable, DcatMetadata, FieldType, Grade, OpenAttribute, ShareAttribute,
-} from './tables.js';
-import * as store from './store.js';
+import type { CatalogDatasetTable, CatalogFieldTable } from './tables.js';
+import {
+  grades, openAttributes, shareAttributes,
+  type DatasetInput, type DatasetPatch, type DatasetSearchQuery, type DatasetSearchResult, type DatasetVersionView,
+  type DatasetView, type DcatDocument, type DcatMetadata, type FieldInput, type FieldView, type PublicDatasetQuery,
+  type PublicSearchResult, type ShareAttribute, type Vocabulary,
+} from './schemas.js';
+import * as store from './catalog-store.js';
 import type { Selectable } from 'kysely';
 
 export type DatasetRow = Selectable<CatalogDatasetTable>;
 export type FieldRow = Selectable<CatalogFieldTable>;
-
-export interface FieldInput {
-  name: string;
-  title: string;
-  type: FieldType;
-  required?: boolean;
-  category: string;
-  grade: Grade;
-  generalLevel?: string | null;
-  personal?: boolean;
-  sensitive?: boolean;
-  subjectId?: boolean;
-  defaultMask?: MaskSpec;
-}
-
-export interface DatasetInput extends DcatMetadata {
-  identifier: string;
-  ownerOrgId?: string;
-  title: string;
-  description: string;
-  keywords?: string[];
-  themes?: string[];
-  shareAttr: ShareAttribute;
-  shareBasis?: string | null;
-  shareConditions?: string | null;
-  openAttr: OpenAttribute;
-  updateCycle: string;
-  sourceSystem?: string | null;
-  fields: FieldInput[];
-}
-
-export type DatasetPatch = Partial<Omit<DatasetInput, 'identifier' | 'ownerOrgId'>>;
-
-export interface FieldView {
-  name: string;
-  title: string;
-  type: FieldType;
-  required: boolean;
-  category: string;
-  grade: Grade;
-  generalLevel: string | null;
-  personal: boolean;
-  sensitive: boolean;
-  subjectId: boolean;
-  defaultMask: MaskSpec;
-}
-
-export interface DatasetView {
-  id: string;
-  identifier: string;
-  ownerOrgId: string;
-  ownerName: string | null;
-  title: string;
-  description: string;
-  keywords: string[];
-  themes: string[];
-  contact: NonNullable<DcatMetadata['contact']> | null;
-  licence: string | null;
-  temporal: NonNullable<DcatMetadata['temporal']> | null;
-  spatial: string | null;
-  landingPage: string | null;
-  language: string | null;
-  distributions: NonNullable<DcatMetadata['distributions']>;
-  shareAttr: ShareAttribute;
-  shareBasis: string | null;
-  shareConditions: string | null;
-  openAttr: OpenAttribute;
-  updateCycle: string;
-  sourceSystem: string | null;
-  grade: Grade;
-  generalLevel: string | null;
-  version: number;
-  dataVersion: number;
-  rowCount: number;
-  createdAt: string;
-  updatedAt: string;
-  fields: FieldView[];
-}
-
-export interface SearchQuery extends store.DatasetSearch {
-  limit?: number;
-  offset?: number;
-}
-
-export interface Facet {
-  value: string;
-  label?: string;
-  count: number;
-}
 
 const FIELD_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 
 export const fieldView = (f: FieldRow): FieldView => ({
   name: f.name, title: f.title, type: f.type, required: f.required, category: f.category, grade: f.grade,
   generalLevel: f.general_level, personal: f.personal, sensitive: f.sensitive, subjectId: f.subject_id,
-  defaultMask: f.default_mask as MaskSpec,
+  defaultMask: f.default_mask,
 });
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
@@ -161,17 +75,18 @@ export class CatalogService {
   }
 
   /** The classification tree and grading vocabulary in force. */
-  vocabulary(actor: Actor) {
+  vocabulary(actor: Actor): Vocabulary {
     assertCan(actor, 'catalog.read');
     return {
       categories: this.config.categories.map((c) => ({ code: c.code, name: c.name, nameEn: c.nameEn ?? null, parent: c.parent ?? null })),
-      grades: ['general', 'important', 'core'],
+      grades: [...grades],
       generalLevels: this.config.generalLevels,
-      shareAttributes: ['unconditional', 'conditional', 'not_shared'],
-      openAttributes: ['open', 'conditional_open', 'not_open'],
+      shareAttributes: [...shareAttributes],
+      openAttributes: [...openAttributes],
     };
   }
 
+  /** Checks a field schema against the configured tree and levels; errors name `<input>/<i>/<property>`. */
   private checkFields(fields: FieldInput[], pointer: string): void {
     const errors: FieldError[] = [];
     const codes = new Set(this.config.categories.map((c) => c.code));
@@ -199,7 +114,7 @@ export class CatalogService {
   private checkShare(shareAttr: ShareAttribute, shareBasis: string | null | undefined): void {
     if (shareAttr === 'not_shared' && !shareBasis?.trim()) {
       throw new Problem('CATALOG_SHARE_BASIS_REQUIRED', {
-        errors: [{ field: '/body/shareBasis', message: 'a dataset not shared needs its legal basis / 不予共享须注明依据' }],
+        errors: [{ field: 'shareBasis', message: 'a dataset not shared needs its legal basis / 不予共享须注明依据' }],
       });
     }
   }
@@ -218,7 +133,7 @@ export class CatalogService {
       personal: (f.personal ?? false) || (f.sensitive ?? false),
       sensitive: f.sensitive ?? false,
       subject_id: f.subjectId ?? false,
-      default_mask: JSON.stringify(f.defaultMask ?? { fn: 'none' }) as never,
+      default_mask: JSON.stringify(f.defaultMask ?? { fn: 'none' }),
     }));
   }
 
@@ -232,7 +147,7 @@ export class CatalogService {
     const snapshot = this.snapshot(dataset, fields);
     const snapshotHash = sha256(canonicalJson(snapshot));
     await store.insertVersion(trx, {
-      dataset_id: dataset.id, version: dataset.version, change, snapshot: JSON.stringify(snapshot) as never,
+      dataset_id: dataset.id, version: dataset.version, change, snapshot: JSON.stringify(snapshot),
       snapshot_hash: snapshotHash, changed_by: actorRef(actor), changed_at: this.clock(),
     });
     await this.ledger.append(`catalog.dataset.${change}`, actor, `dataset:${dataset.id}`, {
@@ -267,13 +182,13 @@ export class CatalogService {
   async createDataset(actor: Actor, input: DatasetInput): Promise<DatasetView> {
     assertCan(actor, 'catalog.manage');
     const ownerOrgId = input.ownerOrgId ?? actor.orgId;
-    if (!ownerOrgId) throw new Problem('VALIDATION_FAILED', { errors: [{ field: '/body/ownerOrgId', message: 'required for a user without an organisation' }] });
+    if (!ownerOrgId) throw new Problem('VALIDATION_FAILED', { errors: [{ field: 'ownerOrgId', message: 'required for a user without an organisation' }] });
     this.assertManage(actor, ownerOrgId);
-    if (!(await this.orgs.exists(ownerOrgId))) throw new Problem('AUTH_ORG_NOT_FOUND', { errors: [{ field: '/body/ownerOrgId', message: 'no such organisation' }] });
+    if (!(await this.orgs.exists(ownerOrgId))) throw new Problem('AUTH_ORG_NOT_FOUND', { errors: [{ field: 'ownerOrgId', message: 'no such organisation' }] });
     this.checkShare(input.shareAttr, input.shareBasis);
-    this.checkFields(input.fields, '/body/fields');
+    this.checkFields(input.fields, 'fields');
     if (await store.identifierTaken(this.db, input.identifier)) {
-      throw new Problem('CATALOG_IDENTIFIER_TAKEN', { errors: [{ field: '/body/identifier', message: 'already used by another dataset' }] });
+      throw new Problem('CATALOG_IDENTIFIER_TAKEN', { errors: [{ field: 'identifier', message: 'already used by another dataset' }] });
     }
     const now = this.clock();
     const id = await this.db.transaction().execute(async (trx) => {
@@ -281,7 +196,7 @@ export class CatalogService {
       const { grade, generalLevel } = this.grading(provisional);
       const dataset = await store.insertDataset(trx, {
         identifier: input.identifier, owner_org_id: ownerOrgId, title: input.title, description: input.description,
-        keywords: input.keywords ?? [], themes: input.themes ?? [], metadata: JSON.stringify(this.metadataOf(input)) as never,
+        keywords: input.keywords ?? [], themes: input.themes ?? [], metadata: JSON.stringify(this.metadataOf(input)),
         share_attr: input.shareAttr, share_basis: input.shareBasis ?? null, share_conditions: input.shareConditions ?? null,
         open_attr: input.openAttr, update_cycle: input.updateCycle, source_system: input.sourceSystem ?? null,
         grade, general_level: generalLevel, version: 1, created_at: now, updated_at: now,
@@ -301,7 +216,7 @@ export class CatalogService {
     const shareAttr = patch.shareAttr ?? current.share_attr;
     const shareBasis = patch.shareBasis !== undefined ? patch.shareBasis : current.share_basis;
     this.checkShare(shareAttr, shareBasis);
-    if (patch.fields) this.checkFields(patch.fields, '/body/fields');
+    if (patch.fields) this.checkFields(patch.fields, 'fields');
     await this.db.transaction().execute(async (trx) => {
       const locked = await store.lockDataset(trx, current.id);
       const metadata = { ...locked.metadata, ...this.metadataOf({ ...locked.metadata, ...patch }) };
@@ -316,7 +231,7 @@ export class CatalogService {
         description: patch.description ?? locked.description,
         keywords: patch.keywords ?? locked.keywords,
         themes: patch.themes ?? locked.themes,
-        metadata: JSON.stringify(metadata) as never,
+        metadata: JSON.stringify(metadata),
         share_attr: shareAttr,
         share_basis: shareBasis ?? null,
         share_conditions: patch.shareConditions !== undefined ? patch.shareConditions : locked.share_conditions,
@@ -362,7 +277,7 @@ export class CatalogService {
   }
 
   /** Search with filters and facets (owner, theme, grade, share attribute) over the filtered set. */
-  async search(actor: Actor, q: SearchQuery) {
+  async search(actor: Actor, q: DatasetSearchQuery): Promise<DatasetSearchResult> {
     assertCan(actor, 'catalog.read');
     const { total, rows, facets, names } = await this.facetedSearch({ ...q, openOnly: false });
     const items = rows.map((d) => ({
@@ -378,7 +293,7 @@ export class CatalogService {
    * The public part of the catalogue for anyone (the portal's 数据目录): open and conditionally open datasets with
    * what the DCAT-AP export shows — metadata and distributions, no field schema, grading, sharing or rows.
    */
-  async publicSearch(q: Omit<SearchQuery, 'grade' | 'share'>) {
+  async publicSearch(q: PublicDatasetQuery): Promise<PublicSearchResult> {
     const { total, rows, facets, names } = await this.facetedSearch({ q: q.q, owner: q.owner, theme: q.theme, limit: q.limit, offset: q.offset, openOnly: true });
     const items = rows.map((d) => {
       const meta: DcatMetadata = d.metadata ?? {};
@@ -394,7 +309,7 @@ export class CatalogService {
   }
 
   /** Filters, counts the facets over the whole filtered set, and loads one page of datasets. */
-  private async facetedSearch(q: SearchQuery & { openOnly: boolean }) {
+  private async facetedSearch(q: DatasetSearchQuery & { openOnly: boolean }) {
     const rows = await store.listDatasetFacetRows(this.db, q);
     const names = await this.orgs.names();
     const count = (values: string[]) => {
@@ -415,7 +330,7 @@ export class CatalogService {
     return { total: rows.length, rows: page.map((id) => datasets.get(id)!), facets, names };
   }
 
-  async versions(actor: Actor, ref: string) {
+  async versions(actor: Actor, ref: string): Promise<DatasetVersionView[]> {
     assertCan(actor, 'catalog.read');
     const dataset = await this.requireDataset(ref);
     return (await store.listVersions(this.db, dataset.id)).map((v) => ({
@@ -428,7 +343,7 @@ export class CatalogService {
    * The public part of the catalogue as DCAT-AP 3 JSON-LD: open and conditionally open datasets, their
    * metadata and distributions — never their field schema or rows.
    */
-  async exportDcat(baseUrl: string): Promise<Record<string, unknown>> {
+  async exportDcat(baseUrl: string): Promise<DcatDocument> {
     const datasets = await store.listOpenDatasets(this.db);
     const names = await this.orgs.names();
     const items: DcatDatasetInput[] = datasets.map((d) => ({

@@ -1,90 +1,21 @@
 import { createHash } from 'node:crypto';
-import ExcelJS from 'exceljs';
 import type { Db } from '../platform/db/database.js';
 import type { Clock } from '../platform/clock/clock.js';
 import type { Ledger } from '../platform/ledger/ledger.js';
 import { actorRef, type Actor } from '../platform/auth/roles.js';
 import { assertCan } from '../platform/auth/permissions.js';
 import { Problem } from '../platform/errors/problem.js';
-import { CsvSyntaxError, readCsvRecords } from '../platform/csv/csv-reader.js';
+import { CsvSyntaxError } from '../platform/csv/csv-reader.js';
 import type { CatalogConfig } from './config.js';
 import type { CatalogService, FieldRow } from './catalog-service.js';
-import { validateRecord, type Cell, type RowError } from './row-validation.js';
+import { validateRecord, type RowError } from './row-validation.js';
 import { subjectKeyWith } from './secrets.js';
-import * as store from './store.js';
-
-/** One record to load, keyed by field name, with the line (or row number) it came from. */
-export interface SourceRecord {
-  line: number;
-  values: Record<string, Cell>;
-}
-
-export type RecordSource = AsyncIterable<SourceRecord> | Iterable<SourceRecord>;
-
-export interface LoadResult {
-  dataVersion: number;
-  mode: 'append' | 'replace';
-  rows: number;
-  rowCount: number;
-  contentHash: string;
-}
+import { csvRecords, xlsxRecords, type RecordSource } from './upload-readers.js';
+import type { LoadMode, LoadResult, LoadView, RowsPush } from './schemas.js';
+import * as store from './catalog-store.js';
+import * as rowStore from './row-store.js';
 
 const BATCH = 1000;
-
-/** Maps a header cell (field name or title) to the field name; unknown headers stay as they are (and fail). */
-const headerMap = (fields: FieldRow[]) => {
-  const map = new Map<string, string>();
-  for (const f of fields) {
-    map.set(f.name, f.name);
-    map.set(f.title, f.name);
-  }
-  return (header: string) => map.get(header.trim()) ?? header.trim();
-};
-
-/** CSV (RFC 4180, UTF-8) with a header row of field names or titles. */
-export async function* csvRecords(body: Uint8Array, fields: FieldRow[]): AsyncGenerator<SourceRecord> {
-  const toName = headerMap(fields);
-  for await (const record of readCsvRecords([body])) {
-    const values: Record<string, Cell> = {};
-    for (const [header, value] of Object.entries(record.values)) values[toName(header)] = value;
-    yield { line: record.line, values };
-  }
-}
-
-/** The first worksheet of an XLSX workbook; row 1 holds field names or titles; lines are worksheet row numbers. */
-export async function xlsxRecords(body: Uint8Array, fields: FieldRow[]): Promise<SourceRecord[]> {
-  const workbook = new ExcelJS.Workbook();
-  try {
-    await workbook.xlsx.load(Buffer.from(body) as never);
-  } catch {
-    throw new Problem('CATALOG_UPLOAD_UNREADABLE', { detail: 'the file is not a readable XLSX workbook' });
-  }
-  const sheet = workbook.worksheets[0];
-  if (!sheet) return [];
-  const toName = headerMap(fields);
-  const headers: string[] = [];
-  const records: SourceRecord[] = [];
-  sheet.eachRow({ includeEmpty: false }, (row, rowNumber) => {
-    const cells = (row.values as unknown[]).slice(1);
-    if (headers.length === 0) {
-      for (const c of cells) headers.push(toName(String(c ?? '')));
-      return;
-    }
-    const values: Record<string, Cell> = {};
-    headers.forEach((h, i) => {
-      if (!h) return;
-      let v = cells[i] as unknown;
-      if (v && typeof v === 'object' && !(v instanceof Date)) {
-        // rich text, formulas and hyperlinks: take what the cell shows
-        const o = v as { result?: unknown; text?: unknown; richText?: Array<{ text: string }> };
-        v = o.result ?? o.text ?? o.richText?.map((r) => r.text).join('') ?? null;
-      }
-      values[h] = v as Cell;
-    });
-    records.push({ line: rowNumber, values });
-  });
-  return records;
-}
 
 /** Loads rows into datasets: validated against the field schema, all or nothing, each load a new data version. */
 export class DataService {
@@ -105,12 +36,24 @@ export class DataService {
     return { dataset, fields };
   }
 
+  /** Loads rows pushed as JSON (`source` api); row n (from 1) is reported as line n. */
+  loadRows(actor: Actor, ref: string, push: RowsPush): Promise<LoadResult> {
+    const records = push.rows.map((values, i) => ({ line: i + 1, values }));
+    return this.load(actor, ref, records, { mode: push.mode ?? 'append', source: 'api' });
+  }
+
+  /** Loads an uploaded CSV or XLSX file whose header row holds field names or titles. */
+  loadFile(actor: Actor, ref: string, file: { bytes: Uint8Array; format: 'csv' | 'xlsx' }, mode: LoadMode = 'append'): Promise<LoadResult> {
+    const read = (fields: FieldRow[]) => (file.format === 'xlsx' ? xlsxRecords(file.bytes, fields) : csvRecords(file.bytes, fields));
+    return this.load(actor, ref, read, { mode, source: file.format });
+  }
+
   /**
    * Validates every record and inserts them in one transaction: a single bad row fails the whole load, reporting
-   * each bad row by line (values are never echoed: they may be personal data).
+   * each bad row by line as `rows/<line>/<field>` (values are never echoed: they may be personal data).
    */
   async load(actor: Actor, ref: string, records: RecordSource | ((fields: FieldRow[]) => RecordSource | Promise<RecordSource>),
-    options: { mode: 'append' | 'replace'; source: string }): Promise<LoadResult> {
+    options: { mode: LoadMode; source: string }): Promise<LoadResult> {
     const { dataset, fields } = await this.prepare(actor, ref);
     const source = typeof records === 'function' ? await records(fields) : records;
     const subjectField = fields.find((f) => f.subject_id)?.name;
@@ -120,12 +63,12 @@ export class DataService {
     return this.db.transaction().execute(async (trx) => {
       const locked = await store.lockDataset(trx, dataset.id);
       const version = locked.data_version + 1;
-      if (options.mode === 'replace') await store.closeCurrentRows(trx, dataset.id, version);
+      if (options.mode === 'replace') await rowStore.closeCurrentRows(trx, dataset.id, version);
       const hash = createHash('sha256');
       const errors: RowError[] = [];
       let badRows = 0;
       let rows = 0;
-      let batch: store.NewRow[] = [];
+      let batch: rowStore.NewRow[] = [];
       try {
       for await (const record of source) {
         const result = validateRecord(schema, record.values, record.line);
@@ -141,7 +84,7 @@ export class DataService {
         hash.update(JSON.stringify(result.data)).update('\n');
         batch.push({ subject_key: subjectKey, data: result.data });
         if (batch.length >= BATCH) {
-          await store.insertRows(trx, dataset.id, version, batch);
+          await rowStore.insertRows(trx, dataset.id, version, batch);
           batch = [];
         }
       }
@@ -154,13 +97,13 @@ export class DataService {
       if (badRows > 0) {
         throw new Problem('CATALOG_ROWS_INVALID', {
           detail: `${badRows} row(s) do not match the schema; nothing was loaded / ${badRows} 行不符合数据结构，未导入任何数据`,
-          errors: errors.map((e) => ({ field: `/rows/${e.line}/${e.field}`, message: `line ${e.line}, ${e.field}: ${e.message}` })),
+          errors: errors.map((e) => ({ field: `rows/${e.line}/${e.field}`, message: `line ${e.line}, ${e.field}: ${e.message}` })),
           extra: { badRows, goodRows: rows },
         });
       }
-      await store.insertRows(trx, dataset.id, version, batch);
+      await rowStore.insertRows(trx, dataset.id, version, batch);
       const contentHash = hash.digest('hex');
-      const rowCount = await store.countCurrentRows(trx, dataset.id);
+      const rowCount = await rowStore.countCurrentRows(trx, dataset.id);
       await store.insertLoad(trx, {
         dataset_id: dataset.id, data_version: version, mode: options.mode, source: options.source, row_count: rows,
         content_hash: contentHash, loaded_by: actorRef(actor), loaded_at: this.clock(),
@@ -173,7 +116,7 @@ export class DataService {
     });
   }
 
-  async loads(actor: Actor, ref: string) {
+  async loads(actor: Actor, ref: string): Promise<LoadView[]> {
     assertCan(actor, 'catalog.read');
     const dataset = await this.catalog.requireDataset(ref);
     return (await store.listLoads(this.db, dataset.id)).map((l) => ({

@@ -1,4 +1,4 @@
-import type { DcatMetadata, OpenAttribute } from './tables.js';
+import type { DcatMetadata, OpenAttribute } from './schemas.js';
 
 export interface DcatDatasetInput {
   id: string;

@@ -1,5 +1,5 @@
 import { systemActor, type Actor, type Role } from '../platform/auth/roles.js';
-import type { DatasetInput, FieldInput } from './catalog-service.js';
+import type { DatasetInput, FieldInput } from './schemas.js';
 import { citizenIdCheck } from './row-validation.js';
 import type { CatalogServices } from './index.js';
 import { mulberry32 } from '../platform/random/seeded-random.js';

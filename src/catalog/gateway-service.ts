@@ -8,25 +8,20 @@ import { assertCan } from '../platform/auth/permissions.js';
 import { Problem } from '../platform/errors/problem.js';
 import type { CatalogConfig } from './config.js';
 import type { CatalogService, DatasetRow, FieldRow } from './catalog-service.js';
-import { compileMask, type MaskSpec, type Masker } from './masking.js';
+import { compileMask, type Masker } from './masking.js';
 import type { ShareGrantTable } from './tables.js';
+import type { AggregateAnswer, AggregateRequest, RowsRequest } from './schemas.js';
 import { subjectTag } from './secrets.js';
-import { localDate } from './city-time.js';
-import * as store from './store.js';
+import { endOfLocalDay, localDate } from './city-time.js';
+import { GrantCallLimiter } from './grant-call-limiter.js';
+import { renderRows } from './row-output.js';
+import * as shareStore from './sharing-store.js';
+import * as rowStore from './row-store.js';
+import { insertAccess } from './usage-store.js';
 
 type GrantRow = Selectable<ShareGrantTable>;
 
-export interface RowsQuery {
-  /** Keyset pagination: rows with an id after this one. */
-  after?: number;
-  limit?: number;
-  /** A subset of the granted fields. */
-  fields?: string[];
-  /** Which of the consumer's grants to use (the newest live row grant otherwise). */
-  grant?: string;
-  format?: 'json' | 'csv';
-}
-
+/** A page of rows as sent: the text (hashed into the ledger as it is) and what the route needs to send it. */
 export interface RowsAnswer {
   body: string;
   contentType: string;
@@ -36,37 +31,14 @@ export interface RowsAnswer {
   responseHash: string;
 }
 
-export interface AggregateQuery {
-  groupBy: string[];
-  sum?: string[];
-  grant?: string;
-}
-
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
-
-/**
- * A function building one output row as an object literal with constant keys: every row then shares one hidden
- * class, which makes building and JSON.stringify 2–3× faster than assigning keys in a loop. Keys are embedded
- * with JSON.stringify, so no field name can inject code.
- */
-function compileProjector(names: string[]): (data: Record<string, unknown>, maskers: Masker[]) => Record<string, unknown> {
-  const body = `return {${names.map((n, i) => `${JSON.stringify(n)}: m[${i}](d[${JSON.stringify(n)}])`).join(',')}};`;
-  return new Function('d', 'm', body) as (data: Record<string, unknown>, maskers: Masker[]) => Record<string, unknown>;
-}
-
-const csvCell = (v: unknown): string => {
-  if (v === null || v === undefined) return '';
-  const s = typeof v === 'string' ? v : String(v);
-  return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
-};
 
 /**
  * The sharing gateway: deny by default, only granted fields, the grant's row filters, masking per field and
  * consumer, k-anonymous aggregates, quotas and rate limits per grant; every call ledgered and logged per subject.
  */
 export class GatewayService {
-  /** Call times per grant within the last minute (per node: a cluster allows up to nodes × the limit). */
-  private readonly calls = new Map<string, number[]>();
+  private readonly limiter = new GrantCallLimiter();
 
   constructor(
     private readonly db: Db,
@@ -83,14 +55,14 @@ export class GatewayService {
     if (!actor.orgId) throw new Problem('SHARE_NO_GRANT', { detail: 'no grant: gateway access is per organisation' });
     const now = this.clock();
     if (grantId) {
-      const grant = await store.findGrant(this.db, grantId);
+      const grant = await shareStore.findGrant(this.db, grantId);
       if (!grant || grant.consumer_org_id !== actor.orgId || grant.dataset_id !== dataset.id) throw new Problem('SHARE_NO_GRANT');
       if (grant.revoked_at) throw new Problem('SHARE_GRANT_REVOKED');
       if (new Date(grant.expires_at) <= now) throw new Problem('SHARE_GRANT_EXPIRED');
       if (wantRows && grant.aggregate_only) throw new Problem('SHARE_AGGREGATE_ONLY');
       return grant;
     }
-    const live = await store.findLiveGrants(this.db, actor.orgId, dataset.id, now);
+    const live = await shareStore.findLiveGrants(this.db, actor.orgId, dataset.id, now);
     if (live.length === 0) throw new Problem('SHARE_NO_GRANT', { detail: 'your organisation holds no live grant for this dataset' });
     const grant = wantRows ? live.find((g) => !g.aggregate_only) : live[0];
     if (!grant) throw new Problem('SHARE_AGGREGATE_ONLY');
@@ -98,14 +70,7 @@ export class GatewayService {
   }
 
   private rateLimit(grant: GrantRow): void {
-    const now = this.clock().getTime();
-    const recent = (this.calls.get(grant.id) ?? []).filter((t) => t > now - 60_000);
-    if (recent.length >= grant.max_calls_per_minute) {
-      const retry = Math.max(1, Math.ceil((recent[0]! + 60_000 - now) / 1000));
-      throw new Problem('SHARE_RATE_LIMITED', { headers: { 'retry-after': String(retry) }, extra: { limitPerMinute: grant.max_calls_per_minute } });
-    }
-    recent.push(now);
-    this.calls.set(grant.id, recent);
+    this.limiter.admit(grant.id, grant.max_calls_per_minute, this.clock().getTime());
   }
 
   /** The quota day: the city's local date, so it turns at local midnight. */
@@ -113,10 +78,17 @@ export class GatewayService {
     return localDate(this.clock(), this.timeZone);
   }
 
+  /** Rows left of the grant's quota today, or SHARE_QUOTA_EXCEEDED with the seconds until local midnight. */
   private async remainingRows(grant: GrantRow): Promise<number> {
-    const usage = await store.findUsage(this.db, grant.id, this.day());
+    const day = this.day();
+    const usage = await shareStore.findUsage(this.db, grant.id, day);
     const left = grant.max_rows_per_day - (usage?.rows ?? 0);
-    if (left <= 0) throw new Problem('SHARE_QUOTA_EXCEEDED', { extra: { maxRowsPerDay: grant.max_rows_per_day } });
+    if (left <= 0) {
+      const untilMidnight = endOfLocalDay(day, this.timeZone).getTime() + 1 - this.clock().getTime();
+      throw new Problem('SHARE_QUOTA_EXCEEDED', {
+        retryAfterSeconds: Math.max(1, Math.ceil(untilMidnight / 1000)), extra: { maxRowsPerDay: grant.max_rows_per_day },
+      });
+    }
     return left;
   }
 
@@ -131,12 +103,11 @@ export class GatewayService {
 
   private async maskers(grant: GrantRow, fields: FieldRow[]): Promise<Masker[]> {
     const ctx = { consumerKey: await this.catalog.secrets.consumerKey(grant.consumer_org_id), ageBands: this.config.ageBands };
-    const masks = grant.masks as Record<string, MaskSpec>;
-    return fields.map((f) => compileMask(masks[f.name] ?? (f.default_mask as MaskSpec), ctx));
+    return fields.map((f) => compileMask(grant.masks[f.name] ?? f.default_mask, ctx));
   }
 
   /** A page of masked rows, as JSON or CSV text; ledgered with a hash of exactly the bytes returned. */
-  async rows(actor: Actor, ref: string, q: RowsQuery): Promise<RowsAnswer> {
+  async rows(actor: Actor, ref: string, q: RowsRequest): Promise<RowsAnswer> {
     assertCan(actor, 'share.gateway.use');
     const dataset = await this.catalog.requireDataset(ref);
     const grant = await this.grantFor(actor, dataset, q.grant, true);
@@ -151,38 +122,17 @@ export class GatewayService {
     const format = q.format ?? 'json';
 
     return this.db.transaction().execute(async (trx) => {
-      const page = await store.pageRows(trx, dataset.id, q.after ?? 0, limit, grant.row_filters);
+      const page = await rowStore.pageRows(trx, dataset.id, q.after ?? 0, limit, grant.row_filters);
       const next = page.length === limit ? Number(page[page.length - 1]!.id) : null;
-      const subjects = new Set<string>();
-      let body: string;
-      if (format === 'csv') {
-        const lines = [names.map(csvCell).join(',')];
-        for (const row of page) {
-          if (row.subject_key) subjects.add(row.subject_key);
-          const data = row.data;
-          let line = '';
-          for (let i = 0; i < names.length; i++) line += (i ? ',' : '') + csvCell(maskers[i]!(data[names[i]!]));
-          lines.push(line);
-        }
-        body = `${lines.join('\r\n')}\r\n`;
-      } else {
-        const project = compileProjector(names);
-        const out = new Array(page.length);
-        for (let r = 0; r < page.length; r++) {
-          const row = page[r]!;
-          if (row.subject_key) subjects.add(row.subject_key);
-          out[r] = project(row.data, maskers);
-        }
-        body = JSON.stringify({ dataset: dataset.identifier, grant: grant.id, fields: names, rows: out, next });
-      }
+      const { body, subjects } = renderRows(page, maskers, format, { dataset: dataset.identifier, grant: grant.id, fields: names, next });
       const responseHash = sha256(body);
-      await store.addUsage(trx, grant.id, this.day(), page.length);
+      await shareStore.addUsage(trx, grant.id, this.day(), page.length);
       const { index } = await this.ledger.append('share.gateway.rows', actor, `share_grant:${grant.id}`, {
         dataset: dataset.id, consumerOrg: grant.consumer_org_id, request: grant.request_id, purposeHash: sha256(grant.purpose),
         fields: names, rows: page.length, responseHash, format,
       }, { trx });
       if (hasSubjects) {
-        await store.insertAccess(trx, {
+        await insertAccess(trx, {
           grant_id: grant.id, dataset_id: dataset.id, consumer_org_id: grant.consumer_org_id, actor: actorRef(actor),
           purpose: grant.purpose, kind: 'rows', row_count: page.length, response_hash: responseHash,
           subject_tags: [...subjects].map(subjectTag), ledger_index: index, accessed_at: this.clock(),
@@ -199,7 +149,7 @@ export class GatewayService {
    * Counts (and sums of unmasked numeric fields) per group of masked group-by values; a group with fewer than k
    * distinct subjects is left out entirely (only the number of such groups is told).
    */
-  async aggregate(actor: Actor, ref: string, q: AggregateQuery) {
+  async aggregate(actor: Actor, ref: string, q: AggregateRequest): Promise<AggregateAnswer> {
     assertCan(actor, 'share.gateway.use');
     const dataset = await this.catalog.requireDataset(ref);
     const grant = await this.grantFor(actor, dataset, q.grant, false);
@@ -207,9 +157,8 @@ export class GatewayService {
     const sum = q.sum ?? [];
     const groupFields = this.outputFields(schema, grant, q.groupBy);
     const sumFields = this.outputFields(schema, grant, sum);
-    const masks = grant.masks as Record<string, MaskSpec>;
     for (const f of sumFields) {
-      const mask = masks[f.name] ?? (f.default_mask as MaskSpec);
+      const mask = grant.masks[f.name] ?? f.default_mask;
       if (!['integer', 'number'].includes(f.type) || mask.fn !== 'none') {
         throw new Problem('SHARE_AGGREGATE_NOT_SUMMABLE', { detail: 'sums are allowed on unmasked numeric fields only' });
       }
@@ -217,7 +166,7 @@ export class GatewayService {
     this.rateLimit(grant);
     await this.remainingRows(grant);
     const maskers = await this.maskers(grant, groupFields);
-    const rows = await store.selectForAggregate(this.db, dataset.id, grant.row_filters, [...groupFields, ...sumFields].map((f) => f.name));
+    const rows = await rowStore.selectForAggregate(this.db, dataset.id, grant.row_filters, [...groupFields, ...sumFields].map((f) => f.name));
     const groups = new Map<string, { key: Record<string, unknown>; count: number; subjects: Set<string>; sums: number[] }>();
     for (const row of rows) {
       const key: Record<string, unknown> = {};
@@ -230,14 +179,14 @@ export class GatewayService {
       sumFields.forEach((f, i) => { const v = row.data[f.name]; if (typeof v === 'number') g!.sums[i]! += v; });
     }
     const kept = [...groups.values()].filter((g) => g.subjects.size >= grant.k);
-    const answer = {
+    const answer: AggregateAnswer = {
       dataset: dataset.identifier, grant: grant.id, k: grant.k, groupBy: groupFields.map((f) => f.name),
       groups: kept.map((g) => ({ key: g.key, count: g.count, sums: Object.fromEntries(sumFields.map((f, i) => [f.name, g.sums[i]!])) })),
       suppressedGroups: groups.size - kept.length,
     };
     const responseHash = sha256(JSON.stringify(answer));
     await this.db.transaction().execute(async (trx) => {
-      await store.addUsage(trx, grant.id, this.day(), 0);
+      await shareStore.addUsage(trx, grant.id, this.day(), 0);
       await this.ledger.append('share.gateway.aggregate', actor, `share_grant:${grant.id}`, {
         dataset: dataset.id, consumerOrg: grant.consumer_org_id, request: grant.request_id, purposeHash: sha256(grant.purpose),
         fields: [...answer.groupBy, ...sumFields.map((f) => f.name)], rows: rows.length, groups: kept.length,

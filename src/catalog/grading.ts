@@ -1,4 +1,4 @@
-import type { Grade } from './tables.js';
+import type { Grade } from './schemas.js';
 
 /** GB/T 43697-2024: general < important < core. */
 export const gradeRank: Record<Grade, number> = { general: 0, important: 1, core: 2 };

@@ -1,5 +1,5 @@
 import { defineModule } from '../platform/module/module.js';
-import { CatalogConfigSchema, type CatalogConfig } from './config.js';
+import { CatalogConfigSchema } from './config.js';
 import { catalogMigrations } from './migrations.js';
 import { catalogProblems } from './problems.js';
 import { catalogPermissions } from './permissions.js';
@@ -10,11 +10,13 @@ import { GatewayService } from './gateway-service.js';
 import { UsageService } from './usage-service.js';
 import { OrgDirectory } from './org-directory.js';
 import { CatalogSecrets } from './secrets.js';
-import { catalogRoutes, shareRoutes } from './routes.js';
+import { catalogRoutes } from './catalog-routes.js';
+import { shareRoutes } from './share-routes.js';
 
 export { catalogMigrations } from './migrations.js';
 export { seedCatalogDemo, type CatalogDemoCity } from './demo-seed.js';
-export type { CatalogService, DatasetInput, DatasetView, FieldInput } from './catalog-service.js';
+export type { CatalogService } from './catalog-service.js';
+export type * from './schemas.js';
 export type { DataService } from './data-service.js';
 export type { SharingService } from './sharing-service.js';
 export type { GatewayService } from './gateway-service.js';
@@ -23,7 +25,6 @@ export type { CatalogConfig } from './config.js';
 
 /** The catalog module's services (`hub.services.catalog`). */
 export interface CatalogServices {
-  config: CatalogConfig;
   catalog: CatalogService;
   data: DataService;
   sharing: SharingService;
@@ -55,7 +56,6 @@ export const catalogModule = defineModule({
     const catalog = new CatalogService(db, ledger, config, clock, orgs, secrets);
     const sharing = new SharingService(db, ledger, config, clock, catalog, orgs, platform.city.timeZone);
     const services: CatalogServices = {
-      config,
       catalog,
       data: new DataService(db, ledger, config, clock, catalog),
       sharing,
@@ -65,7 +65,7 @@ export const catalogModule = defineModule({
     return {
       services,
       routes: [
-        { prefix: '/api/catalog', plugin: catalogRoutes(services) },
+        { prefix: '/api/catalog', plugin: catalogRoutes({ ...services, config }) },
         { prefix: '/api/share', plugin: shareRoutes(services) },
       ],
       jobs: [{ name: 'flag-overdue-requests', intervalSeconds: config.overdueJobIntervalSeconds, run: () => sharing.flagOverdue() }],

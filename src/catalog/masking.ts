@@ -1,22 +1,8 @@
 import { createHmac } from 'node:crypto';
-import { Type, type Static } from 'typebox';
+import type { MaskSpec } from './schemas.js';
 
-/** How one field is masked for one consumer. */
-export const MaskSpecSchema = Type.Union([
-  Type.Object({ fn: Type.Literal('none') }),
-  /** The whole value becomes "***" (length is not revealed). */
-  Type.Object({ fn: Type.Literal('redact') }),
-  /** Keep the first and last characters, star the rest: 110101********1234. */
-  Type.Object({ fn: Type.Literal('keep'), first: Type.Integer({ minimum: 0, maximum: 64 }), last: Type.Integer({ minimum: 0, maximum: 64 }) }),
-  Type.Object({ fn: Type.Literal('nullify') }),
-  /** Keyed HMAC-SHA256 with the consumer's own key: links rows within one consumer, not across consumers. */
-  Type.Object({ fn: Type.Literal('hmac') }),
-  Type.Object({ fn: Type.Literal('date'), unit: Type.Union([Type.Literal('year'), Type.Literal('month')]) }),
-  Type.Object({ fn: Type.Literal('age_band') }),
-  /** An address cut after its district (区/县/旗): 云川市临江区. */
-  Type.Object({ fn: Type.Literal('district') }),
-]);
-export type MaskSpec = Static<typeof MaskSpecSchema>;
+export type { MaskSpec };
+
 export type MaskFn = MaskSpec['fn'];
 
 export interface MaskContext {

@@ -1,4 +1,4 @@
-import type { FieldType } from './tables.js';
+import type { FieldType } from './schemas.js';
 
 export interface SchemaField {
   name: string;

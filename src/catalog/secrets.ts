@@ -1,6 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Db } from '../platform/db/database.js';
-import * as store from './store.js';
+import * as store from './secret-store.js';
 
 /**
  * The module's keys, made on first use and kept in the database so every node shares them:

@@ -2,48 +2,26 @@ import type { Selectable } from 'kysely';
 import type { Db } from '../platform/db/database.js';
 import type { Clock } from '../platform/clock/clock.js';
 import type { Ledger } from '../platform/ledger/ledger.js';
-import { actorRef, type Actor } from '../platform/auth/roles.js';
+import { actorRef, systemActor, type Actor } from '../platform/auth/roles.js';
 import { assertCan } from '../platform/auth/permissions.js';
 import { Problem, type FieldError } from '../platform/errors/problem.js';
 import type { CatalogConfig } from './config.js';
 import type { CatalogService, DatasetRow, FieldRow } from './catalog-service.js';
-import type { MaskSpec } from './masking.js';
 import type { OrgDirectory } from './org-directory.js';
-import type { RowFilter, ShareGrantTable, ShareRequestTable } from './tables.js';
+import type { ShareGrantTable, ShareRequestTable } from './tables.js';
+import type {
+  GrantDecision, GrantView, MaskSpec, RequestListQuery, RequestOutcome, RequestView, ShareRequestInput,
+} from './schemas.js';
 import { endOfLocalDay } from './city-time.js';
-import * as store from './store.js';
-
-export interface ShareRequestInput {
-  dataset: string;
-  fields: string[];
-  purpose: string;
-  legalBasis: string;
-  /** End of the term asked for (ISO date or date-time). */
-  until: string;
-  aggregateOnly?: boolean;
-}
-
-export interface GrantDecision {
-  decision: 'grant' | 'refuse';
-  reason?: string;
-  /** A subset of the requested fields (narrower grant). */
-  fields?: string[];
-  until?: string;
-  masks?: Record<string, MaskSpec>;
-  rowFilters?: RowFilter[];
-  aggregateOnly?: boolean;
-  k?: number;
-  maxRowsPerDay?: number;
-  maxCallsPerMinute?: number;
-}
+import * as store from './sharing-store.js';
 
 type RequestRow = Selectable<ShareRequestTable> & { owner_org_id: string; identifier: string; title: string };
 type GrantRow = Selectable<ShareGrantTable>;
 
 const iso = (d: Date | string | null): string | null => (d === null ? null : new Date(d).toISOString());
 const isStaffAdmin = (actor: Actor) => actor.roles.includes('admin') || actor.roles.includes('data_admin');
-/** Who flags overdue requests when the background job does (ledgered as `user:system:catalog-overdue`). */
-const overdueJobActor: Actor = Object.freeze({ kind: 'user', id: 'system:catalog-overdue', username: 'system:catalog-overdue', roles: ['admin'] }) as Actor;
+/** Who flags overdue requests when the background job does (ledgered as `system:catalog-overdue`). */
+const overdueJobActor = systemActor('catalog-overdue', ['data_admin']);
 
 /** Sharing requests (共享申请), the owner's decision within the deadline, and grants that expire or are revoked. */
 export class SharingService {
@@ -58,23 +36,24 @@ export class SharingService {
     private readonly timeZone: string,
   ) {}
 
-  private parseUntil(value: string, pointer: string): Date {
+  /** A term's end (`field` names it in the caller's input): in the future and within `maxGrantDays`. */
+  private parseUntil(value: string, field: string): Date {
     const until = /^\d{4}-\d{2}-\d{2}$/.test(value) ? endOfLocalDay(value, this.timeZone) : new Date(value);
     const now = this.clock();
     const errors: FieldError[] = [];
-    if (Number.isNaN(until.getTime())) errors.push({ field: pointer, message: 'not a date' });
-    else if (until <= now) errors.push({ field: pointer, message: 'must be in the future' });
+    if (Number.isNaN(until.getTime())) errors.push({ field, message: 'not a date' });
+    else if (until <= now) errors.push({ field, message: 'must be in the future' });
     else if (until.getTime() - now.getTime() > this.config.maxGrantDays * 86_400_000) {
-      errors.push({ field: pointer, message: `at most ${this.config.maxGrantDays} days / 期限不得超过 ${this.config.maxGrantDays} 天` });
+      errors.push({ field, message: `at most ${this.config.maxGrantDays} days / 期限不得超过 ${this.config.maxGrantDays} 天` });
     }
     if (errors.length > 0) throw new Problem('VALIDATION_FAILED', { errors });
     return until;
   }
 
   /** Field names must be in the schema; the message never echoes values. */
-  private checkFieldNames(names: string[], fields: FieldRow[], pointer: string): void {
+  private checkFieldNames(names: string[], fields: FieldRow[], field: string): void {
     const known = new Set(fields.map((f) => f.name));
-    const errors = names.flatMap((n, i) => (known.has(n) ? [] : [{ field: `${pointer}/${i}`, message: 'not a field of the dataset' }]));
+    const errors = names.flatMap((n, i) => (known.has(n) ? [] : [{ field: `${field}/${i}`, message: 'not a field of the dataset' }]));
     if (errors.length > 0) throw new Problem('VALIDATION_FAILED', { errors });
   }
 
@@ -82,7 +61,7 @@ export class SharingService {
    * A consumer unit asks for fields of a dataset. Unconditional datasets are granted at once (default masks, the
    * configured quota); conditional ones wait for the owner; not-shared ones cannot be requested.
    */
-  async request(actor: Actor, input: ShareRequestInput) {
+  async request(actor: Actor, input: ShareRequestInput): Promise<RequestOutcome> {
     assertCan(actor, 'share.request.create');
     if (!actor.orgId) throw new Problem('SHARE_NO_ORGANISATION', { detail: 'sharing requests are made on behalf of an organisation' });
     const dataset = await this.catalog.requireDataset(input.dataset);
@@ -90,8 +69,8 @@ export class SharingService {
       throw new Problem('SHARE_NOT_SHARED', { detail: 'this dataset is not shared (不予共享)', extra: { basis: dataset.share_basis } });
     }
     const fields = await this.catalog.fields(dataset.id);
-    this.checkFieldNames(input.fields, fields, '/body/fields');
-    const until = this.parseUntil(input.until, '/body/until');
+    this.checkFieldNames(input.fields, fields, 'fields');
+    const until = this.parseUntil(input.until, 'until');
     const now = this.clock();
     const unconditional = dataset.share_attr === 'unconditional';
     const requestedFields = fields.filter((f) => input.fields.includes(f.name)).map((f) => f.name);
@@ -121,11 +100,11 @@ export class SharingService {
   private async insertGrant(trx: Db, actor: Actor, request: Selectable<ShareRequestTable>, dataset: DatasetRow, fields: FieldRow[], d: GrantDecision, until: Date) {
     const granted = d.fields ?? request.fields;
     const masks: Record<string, MaskSpec> = {};
-    for (const f of fields) if (granted.includes(f.name)) masks[f.name] = d.masks?.[f.name] ?? (f.default_mask as MaskSpec);
+    for (const f of fields) if (granted.includes(f.name)) masks[f.name] = d.masks?.[f.name] ?? f.default_mask;
     const grant = await store.insertGrant(trx, {
       request_id: request.id, dataset_id: dataset.id, consumer_org_id: request.consumer_org_id,
       fields: fields.filter((f) => granted.includes(f.name)).map((f) => f.name),
-      masks: JSON.stringify(masks) as never, row_filters: JSON.stringify(d.rowFilters ?? []) as never,
+      masks: JSON.stringify(masks), row_filters: JSON.stringify(d.rowFilters ?? []),
       aggregate_only: d.aggregateOnly ?? request.aggregate_only, k: d.k ?? this.config.k,
       purpose: request.purpose, legal_basis: request.legal_basis,
       max_rows_per_day: d.maxRowsPerDay ?? this.config.defaultMaxRowsPerDay,
@@ -142,7 +121,7 @@ export class SharingService {
   }
 
   /** The owner grants (possibly narrower: fewer fields, shorter term, stricter masks, row filters) or refuses with a reason. */
-  async decide(actor: Actor, requestId: string, d: GrantDecision) {
+  async decide(actor: Actor, requestId: string, d: GrantDecision): Promise<RequestOutcome> {
     assertCan(actor, 'share.request.decide');
     const request = await store.findRequest(this.db, requestId);
     if (!request) throw new Problem('SHARE_REQUEST_NOT_FOUND');
@@ -155,21 +134,21 @@ export class SharingService {
     const now = this.clock();
     let until = new Date(request.requested_until);
     if (d.decision === 'refuse') {
-      if (!d.reason?.trim()) throw new Problem('SHARE_REASON_REQUIRED', { errors: [{ field: '/body/reason', message: 'a refusal needs a reason / 拒绝须说明理由' }] });
+      if (!d.reason?.trim()) throw new Problem('SHARE_REASON_REQUIRED', { errors: [{ field: 'reason', message: 'a refusal needs a reason / 拒绝须说明理由' }] });
     } else {
       const errors: FieldError[] = [];
       if (d.fields) {
-        d.fields.forEach((f, i) => { if (!request.fields.includes(f)) errors.push({ field: `/body/fields/${i}`, message: 'not among the requested fields (a grant may only be narrower)' }); });
+        d.fields.forEach((f, i) => { if (!request.fields.includes(f)) errors.push({ field: `fields/${i}`, message: 'not among the requested fields (a grant may only be narrower)' }); });
       }
       if (d.until) {
-        until = this.parseUntil(d.until, '/body/until');
-        if (until > new Date(request.requested_until)) errors.push({ field: '/body/until', message: 'later than the term requested' });
+        until = this.parseUntil(d.until, 'until');
+        if (until > new Date(request.requested_until)) errors.push({ field: 'until', message: 'later than the term requested' });
       }
-      if (request.aggregate_only && d.aggregateOnly === false) errors.push({ field: '/body/aggregateOnly', message: 'the request was for aggregates only' });
-      if (d.k !== undefined && d.k < this.config.k) errors.push({ field: '/body/k', message: `at least ${this.config.k}` });
+      if (request.aggregate_only && d.aggregateOnly === false) errors.push({ field: 'aggregateOnly', message: 'the request was for aggregates only' });
+      if (d.k !== undefined && d.k < this.config.k) errors.push({ field: 'k', message: `at least ${this.config.k}` });
       const granted = d.fields ?? request.fields;
-      for (const name of Object.keys(d.masks ?? {})) if (!granted.includes(name)) errors.push({ field: `/body/masks/${name}`, message: 'not a granted field' });
-      (d.rowFilters ?? []).forEach((f, i) => { if (!fields.some((x) => x.name === f.field)) errors.push({ field: `/body/rowFilters/${i}/field`, message: 'not a field of the dataset' }); });
+      for (const name of Object.keys(d.masks ?? {})) if (!granted.includes(name)) errors.push({ field: `masks/${name}`, message: 'not a granted field' });
+      (d.rowFilters ?? []).forEach((f, i) => { if (!fields.some((x) => x.name === f.field)) errors.push({ field: `rowFilters/${i}/field`, message: 'not a field of the dataset' }); });
       if (errors.length > 0) throw new Problem('VALIDATION_FAILED', { errors });
     }
     const names = await this.orgs.names();
@@ -191,7 +170,7 @@ export class SharingService {
   }
 
   /** Revokes a grant at once: the owner or the data bureau, with a reason. */
-  async revoke(actor: Actor, grantId: string, reason: string) {
+  async revoke(actor: Actor, grantId: string, reason: string): Promise<GrantView> {
     assertCan(actor, 'share.grant.revoke');
     const grant = await store.findGrant(this.db, grantId);
     if (!grant) throw new Problem('SHARE_GRANT_NOT_FOUND');
@@ -212,7 +191,7 @@ export class SharingService {
    * The requests the actor's organisation made or received; the data bureau sees all. `overdue`: only pending
    * requests past their decision deadline (true) or only the others (false).
    */
-  async listRequests(actor: Actor, filter: { status?: string; overdue?: boolean } = {}) {
+  async listRequests(actor: Actor, filter: RequestListQuery = {}): Promise<RequestView[]> {
     assertCan(actor, 'share.request.read');
     const orgId = isStaffAdmin(actor) ? undefined : actor.orgId ?? '00000000-0000-0000-0000-000000000000';
     const rows = await store.listRequests(this.db, { orgId, status: filter.status, overdue: filter.overdue, now: this.clock() });
@@ -220,7 +199,7 @@ export class SharingService {
     return rows.map((r) => this.requestView(r, names));
   }
 
-  async getRequest(actor: Actor, id: string) {
+  async getRequest(actor: Actor, id: string): Promise<RequestView> {
     assertCan(actor, 'share.request.read');
     const request = await store.findRequest(this.db, id);
     if (!request) throw new Problem('SHARE_REQUEST_NOT_FOUND');
@@ -231,7 +210,7 @@ export class SharingService {
     return this.requestView({ ...request, owner_org_id: dataset.owner_org_id, identifier: dataset.identifier, title: dataset.title }, await this.orgs.names());
   }
 
-  async listGrants(actor: Actor) {
+  async listGrants(actor: Actor): Promise<GrantView[]> {
     assertCan(actor, 'share.request.read');
     const orgId = isStaffAdmin(actor) ? undefined : actor.orgId ?? '00000000-0000-0000-0000-000000000000';
     const now = this.clock();
@@ -241,7 +220,7 @@ export class SharingService {
   /**
    * Flags pending requests past their deadline to the data bureau (督办): each newly overdue one gets
    * `overdue_flagged_at` once and a ledger entry, so the flag time is provable. Run by the module's background job
-   * (`start()`) and whenever the bureau reads its overdue list; idempotent, so nodes racing flag each request once.
+   * (the job `flag-overdue-requests`) and whenever the bureau reads its overdue list; idempotent, so nodes racing flag each request once.
    * Returns the number newly flagged.
    */
   async flagOverdue(by: Actor = overdueJobActor, now: Date = this.clock()): Promise<number> {
@@ -258,7 +237,7 @@ export class SharingService {
   }
 
   /** Pending requests past their deadline, for the data bureau; any not yet flagged are flagged first. */
-  async overdue(actor: Actor) {
+  async overdue(actor: Actor): Promise<RequestView[]> {
     assertCan(actor, 'share.overdue.read');
     const now = this.clock();
     await this.flagOverdue(actor, now);
@@ -267,7 +246,7 @@ export class SharingService {
     return rows.map((r) => this.requestView(r, names));
   }
 
-  requestView(r: RequestRow, names: Map<string, string>) {
+  requestView(r: RequestRow, names: Map<string, string>): RequestView {
     const now = this.clock();
     return {
       id: r.id, datasetId: r.dataset_id, datasetIdentifier: r.identifier, datasetTitle: r.title,
@@ -280,10 +259,10 @@ export class SharingService {
     };
   }
 
-  grantView(g: GrantRow, identifier: string, now: Date) {
+  grantView(g: GrantRow, identifier: string, now: Date): GrantView {
     return {
       id: g.id, requestId: g.request_id, datasetId: g.dataset_id, datasetIdentifier: identifier, consumerOrgId: g.consumer_org_id,
-      fields: g.fields, masks: g.masks as Record<string, MaskSpec>, rowFilters: g.row_filters, aggregateOnly: g.aggregate_only, k: g.k,
+      fields: g.fields, masks: g.masks, rowFilters: g.row_filters, aggregateOnly: g.aggregate_only, k: g.k,
       purpose: g.purpose, legalBasis: g.legal_basis, maxRowsPerDay: g.max_rows_per_day, maxCallsPerMinute: g.max_calls_per_minute,
       grantedAt: iso(g.granted_at)!, expiresAt: iso(g.expires_at)!, revokedAt: iso(g.revoked_at), revokeReason: g.revoke_reason,
       state: g.revoked_at ? 'revoked' : new Date(g.expires_at) <= now ? 'expired' : 'active',

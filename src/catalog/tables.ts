@@ -1,25 +1,8 @@
 import type { ColumnType, Generated, JSONColumnType } from 'kysely';
+import type { DcatMetadata, FieldType, Grade, LoadMode, MaskSpec, OpenAttribute, RequestStatus, RowFilter, ShareAttribute } from './schemas.js';
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
-
-/** 共享属性 of the government data catalogue. */
-export type ShareAttribute = 'unconditional' | 'conditional' | 'not_shared';
-/** 开放属性. */
-export type OpenAttribute = 'open' | 'conditional_open' | 'not_open';
-/** GB/T 43697-2024 grades, from least to most sensitive. */
-export type Grade = 'general' | 'important' | 'core';
-
-/** The DCAT-AP 3 part of a dataset that has no column of its own. */
-export interface DcatMetadata {
-  contact?: { name: string; email?: string; phone?: string };
-  licence?: string;
-  temporal?: { start?: string; end?: string };
-  spatial?: string;
-  landingPage?: string;
-  language?: string;
-  distributions?: Array<{ title: string; format: string; mediaType?: string; accessUrl?: string; description?: string }>;
-}
 
 /** A dataset (数据资源) owned by one organisation. */
 export interface CatalogDatasetTable {
@@ -53,8 +36,6 @@ export interface CatalogDatasetTable {
   updated_at: Timestamp;
 }
 
-export type FieldType = 'string' | 'integer' | 'number' | 'boolean' | 'date' | 'datetime' | 'cn_id';
-
 /** A field of a dataset's schema with its classification and grade. */
 export interface CatalogFieldTable {
   dataset_id: string;
@@ -73,7 +54,7 @@ export interface CatalogFieldTable {
   /** The field holding the citizen's ID number: its keyed hash becomes the row's subject_key. */
   subject_id: boolean;
   /** The owner's default masking for consumers (a MaskSpec); grants may override it per consumer. */
-  default_mask: JSONColumnType<Record<string, unknown>>;
+  default_mask: JSONColumnType<MaskSpec>;
 }
 
 /** Every metadata or grading change as a full snapshot. */
@@ -92,7 +73,7 @@ export interface CatalogLoadTable {
   id: Generated<string>;
   dataset_id: string;
   data_version: number;
-  mode: 'append' | 'replace';
+  mode: LoadMode;
   source: string;
   row_count: number;
   content_hash: string;
@@ -125,14 +106,6 @@ export interface CatalogCitizenLinkTable {
   linked_at: Timestamp;
 }
 
-export type RequestStatus = 'pending' | 'granted' | 'refused';
-
-export interface RowFilter {
-  field: string;
-  op: 'eq' | 'ne' | 'in' | 'gte' | 'lte';
-  value: string | number | boolean | Array<string | number>;
-}
-
 export interface ShareRequestTable {
   id: Generated<string>;
   dataset_id: string;
@@ -159,7 +132,7 @@ export interface ShareGrantTable {
   consumer_org_id: string;
   fields: string[];
   /** field → MaskSpec for this consumer */
-  masks: JSONColumnType<Record<string, Record<string, unknown>>>;
+  masks: JSONColumnType<Record<string, MaskSpec>>;
   row_filters: JSONColumnType<RowFilter[]>;
   aggregate_only: boolean;
   /** Minimum distinct subjects per group for aggregate answers. */

@@ -7,7 +7,8 @@ import { Problem } from '../platform/errors/problem.js';
 import type { OrgDirectory } from './org-directory.js';
 import { subjectTag, type CatalogSecrets } from './secrets.js';
 import { isCitizenId } from './row-validation.js';
-import * as store from './store.js';
+import type { DataUsage } from './schemas.js';
+import * as store from './usage-store.js';
 
 /**
  * "Who used my data" (like Estonia's Data Tracker): a citizen linked to their ID number sees every gateway call
@@ -29,7 +30,7 @@ export class UsageService {
   async linkCitizen(actor: Actor, userId: string, idNumber: string): Promise<void> {
     assertCan(actor, 'catalog.identity.link');
     if (!isCitizenId(idNumber.trim().toUpperCase())) {
-      throw new Problem('VALIDATION_FAILED', { errors: [{ field: '/body/idNumber', message: 'not a valid ID number / 身份证号码无效' }] });
+      throw new Problem('VALIDATION_FAILED', { errors: [{ field: 'idNumber', message: 'not a valid ID number / 身份证号码无效' }] });
     }
     const subjectKey = await this.secrets.subjectKey(idNumber);
     await this.db.transaction().execute(async (trx) => {
@@ -38,7 +39,7 @@ export class UsageService {
     });
   }
 
-  async myDataUsage(actor: Actor, limit = 200) {
+  async myDataUsage(actor: Actor, limit = 200): Promise<DataUsage> {
     assertCan(actor, 'share.usage.self');
     if (actor.kind !== 'user' || !actor.id) throw new Problem('UNAUTHENTICATED');
     const link = await store.findCitizenLink(this.db, actor.id);

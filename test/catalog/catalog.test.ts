@@ -130,7 +130,7 @@ describe.each(testEngines)('catalog [%s]', (engine) => {
     expect(refused.statusCode).toBe(422);
     const problem = refused.json();
     expect(problem).toMatchObject({ code: 'CATALOG_ROWS_INVALID', badRows: 2, goodRows: 5 });
-    expect(problem.errors.map((e: { field: string }) => e.field)).toEqual(['/rows/6/id_number', '/rows/6/age', '/rows/7/name']);
+    expect(problem.errors.map((e: { field: string }) => e.field)).toEqual(['/body/rows/6/id_number', '/body/rows/6/age', '/body/rows/7/name']);
     expect(refused.body).not.toContain('110101198506120000');
     expect((await hub.http.inject({ url: '/api/catalog/datasets/population', headers: auth(owner) })).json().rowCount).toBe(0);
 
@@ -158,7 +158,7 @@ describe.each(testEngines)('catalog [%s]', (engine) => {
       headers: { ...auth(owner), 'content-type': 'text/csv' }, payload: `${header}\r\n${lines[0]}\r\nnot-an-id,x,1985-13-40,1,a,b,1,2\r\n`,
     });
     expect(badCsv.statusCode).toBe(422);
-    expect(badCsv.json().errors.map((e: { field: string }) => e.field)).toEqual(['/rows/3/id_number', '/rows/3/birth_date']);
+    expect(badCsv.json().errors.map((e: { field: string }) => e.field)).toEqual(['/body/rows/3/id_number', '/body/rows/3/birth_date']);
 
     const broken = await hub.http.inject({
       method: 'POST', url: '/api/catalog/datasets/population/upload',

@@ -9,7 +9,7 @@ const HOUR = 3_600_000;
 
 /**
  * Conditional requests the owner leaves undecided past `decisionDeadlineHours` are flagged to the data bureau by
- * the module's background job (started by `start()`), once each, ledgered, and show as overdue in the bureau's
+ * the module's background job (run from `hub.start()`), once each, ledgered, and show as overdue in the bureau's
  * list of requests.
  */
 describe.each(testEngines)('overdue sharing requests [%s]', (engine) => {
@@ -62,7 +62,7 @@ describe.each(testEngines)('overdue sharing requests [%s]', (engine) => {
     // the job keeps running: later ticks must not flag it again
     await new Promise((r) => setTimeout(r, 1500));
     const entries = await overdueLedger();
-    expect(entries).toEqual([{ actor: 'user:system:catalog-overdue', subject: `share_request:${late}` }]);
+    expect(entries).toEqual([{ actor: 'system:catalog-overdue', subject: `share_request:${late}` }]);
 
     const overdue = (await call('bureau', '/api/share/requests?overdue=true')).json();
     expect(overdue).toHaveLength(1);

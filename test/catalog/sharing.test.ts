@@ -4,6 +4,7 @@ import type { Role } from '../../src/platform/auth/roles.js';
 import { testEngines } from '../support/engines.js';
 import { createTestHub, type TestHub } from '../support/test-hub.js';
 import { personId, populationDataset, populationRows } from './fixtures.js';
+import { endOfLocalDay, localDate } from '../../src/catalog/city-time.js';
 
 const setup = { kind: 'user' as const, roles: ['admin' as const] };
 const DAY = 86_400_000;
@@ -203,10 +204,13 @@ describe.each(testEngines)('sharing and gateway [%s]', (engine) => {
     const third = await call('civil', 'GET', `/api/share/population/rows?grant=${grant}&limit=5`);
     expect(third.statusCode).toBe(429);
     expect(third.json().code).toBe('SHARE_RATE_LIMITED');
+    expect(Number(third.headers['retry-after'])).toBeGreaterThanOrEqual(1);
     now = new Date(now.getTime() + 61_000);
     const quota = await call('civil', 'GET', `/api/share/population/rows?grant=${grant}&limit=5`);
     expect(quota.statusCode).toBe(429);
     expect(quota.json().code).toBe('SHARE_QUOTA_EXCEEDED');
+    // until the quota day turns at midnight in the city's time zone
+    expect(Number(quota.headers['retry-after'])).toBe(Math.ceil((endOfLocalDay(localDate(now, hub.config.city.timeZone), hub.config.city.timeZone).getTime() + 1 - now.getTime()) / 1000));
     now = new Date(now.getTime() + DAY);
     expect((await call('civil', 'GET', `/api/share/population/rows?grant=${grant}&limit=5`)).statusCode).toBe(200);
   });
