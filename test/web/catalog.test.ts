@@ -129,10 +129,9 @@ describe('web app: data catalog, sharing requests, who used my data', { timeout:
 
   it('workbench: past the deadline, the data bureau sees the undecided request flagged overdue', async () => {
     now = new Date(now.getTime() + 11 * DAY); // the default deadline is 240 h
-    hub.services.catalog.start(); // the background job flags it at once
+    await hub.start(); // the modules' jobs: the catalog's flags it at once (they stop when the hub closes)
     await expect.poll(async () => (await hub.services.catalog.sharing.listRequests({ kind: 'user', id: 'x', roles: ['data_admin'] }, { overdue: true }))
       .filter((r) => r.overdueFlaggedAt).length, { timeout: 10_000 }).toBe(1);
-    hub.services.catalog.stop();
     const [p, errors] = await page();
     await login(p, base, 'data_admin', DEMO_PASSWORD);
     const list = p.getByTestId('share-requests');
