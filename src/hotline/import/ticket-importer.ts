@@ -5,22 +5,19 @@ import { assertCan } from '../../platform/auth/permissions.js';
 import type { Actor } from '../../platform/auth/roles.js';
 import { Problem } from '../../platform/errors/problem.js';
 import { formatTicketNumber } from '../ticket-number.js';
+import type { HotlineReferenceService } from '../reference-service.js';
+import type { RoutingService } from '../routing-service.js';
 import { BadRow, compileMapping, mappingColumns, type MappedRow, type Mapping } from './import-mapping.js';
 import { openSource, scanFile } from './import-source.js';
 import * as store from './import-store.js';
 
 /** The part of the hotline reference service the importer uses: the taxonomy (created categories get its codes) and the area tree. */
-export interface ReferenceDirectory {
-  listCategories(actor: Actor, options?: { includeInactive?: boolean }): Promise<{ id: string; code: string; level1: string; level2: string | null; level3: string | null }[]>;
-  importTaxonomy(actor: Actor, rows: { level1: string; level2?: string | null; level3?: string | null }[]): Promise<unknown>;
-  /** districts with their streets */
-  areaTree(actor: Actor): Promise<{ id: string; name: string; children: { id: string; name: string }[] }[]>;
-}
+export type ReferenceDirectory = Pick<HotlineReferenceService, 'listCategories' | 'importTaxonomy' | 'areaTree'>;
 
 /** The hotline's routing and sign deadline, for open tickets that come without a unit. */
 export interface ImportRouting {
   /** rules category × area → unit, else the district government (RoutingService.suggestUnit) */
-  suggestUnit(categoryId: string | null, areaId: string | null): Promise<{ unitId: string | null; source: string; ruleId: string | null }>;
+  suggestUnit: RoutingService['suggestUnit'];
   /** hours a unit has to sign for a dispatched ticket (modules.hotline.deadlines.signHours) */
   signHours: number;
 }
