@@ -2,7 +2,7 @@ import { definePermissions } from '../../platform/auth/permissions.js';
 
 /** Who may use hotline intelligence: the intake assist, hot issues, replies, models and the dictionary. */
 export const intelPermissions = definePermissions({
-  // hotline intelligence (src/hotline/intel/intel-service.ts): a citizen's assist answer is the category
+  // hotline intelligence (src/hotline/intel/intake-service.ts): a citizen's assist answer is the category
   // suggestion only (no duplicates, similar cases, unit or summary: those show other citizens' matters)
   'hotline.intel.assist': ['citizen', 'agent', 'supervisor'],
   'hotline.intel.hot.read': ['agent', 'supervisor', 'leader'],
