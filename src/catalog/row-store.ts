@@ -13,7 +13,7 @@ export interface NewRow {
 export const insertRows = async (trx: Db, datasetId: string, version: number, rows: NewRow[]) => {
   if (rows.length === 0) return;
   await trx.insertInto('catalog_row')
-    .values(rows.map((r) => ({ dataset_id: datasetId, from_version: version, to_version: null, subject_key: r.subject_key, data: JSON.stringify(r.data) as never })))
+    .values(rows.map((r) => ({ dataset_id: datasetId, from_version: version, to_version: null, subject_key: r.subject_key, data: JSON.stringify(r.data) })))
     .execute();
 };
 
