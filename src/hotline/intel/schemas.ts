@@ -288,6 +288,7 @@ export type ModelList = Static<typeof ModelList>;
 
 export const TrainBody = Type.Optional(Type.Object({ activate: Type.Optional(Type.Boolean()) }, { additionalProperties: false }));
 export const TrainStarted = Type.Object({ job: JobView });
+export type TrainStarted = Static<typeof TrainStarted>;
 export const JobParams = Type.Object({ id: Type.String({ format: 'uuid' }) });
 export const VersionParams = Type.Object({ version: Type.Integer({ minimum: 1 }) });
 

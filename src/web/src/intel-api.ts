@@ -1,7 +1,7 @@
 import { api, documentedRoute, notDocumented, withQuery } from './api.js';
 // Types only: the shapes the server's intelligence API answers with (src/hotline/intel/schemas.ts).
 import type {
-  AlertList, HotIssueList, HotIssuesQuery, JobView, ModelList, ModelView, NewWord, WordList, WordsAdded,
+  AlertList, HotIssueList, HotIssuesQuery, JobView, ModelList, ModelView, NewWord, TrainStarted, WordList, WordsAdded,
 } from '../../hotline/intel/schemas.js';
 
 export type { EmergingAlert, HotIssue, JobView, ModelView, WordKind, WordView } from '../../hotline/intel/schemas.js';
@@ -26,7 +26,7 @@ export const intelApi = {
   /** 未诉先办: clusters growing faster than their own baseline. */
   alerts: () => ifDocumented('GET', `${H}/alerts`, () => api<AlertList>('GET', `${H}/alerts`)),
   models: () => api<ModelList>('GET', `${I}/models`),
-  train: () => api<{ job: JobView }>('POST', `${I}/models/train`, {}),
+  train: () => api<TrainStarted>('POST', `${I}/models/train`, {}),
   job: (id: string) => api<JobView>('GET', `${I}/models/jobs/${encodeURIComponent(id)}`),
   activate: (version: number) => api<ModelView>('POST', `${I}/models/${version}/activate`),
   words: () => api<WordList>('GET', `${I}/dictionary`),
