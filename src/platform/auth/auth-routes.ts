@@ -13,8 +13,11 @@ const userView = (u: { id: string; username: string; display_name: string; org_i
 const iso = (d: Date | string | null): string | null => (d === null ? null : new Date(d).toISOString());
 
 /** Login, sessions, organisations, users and API keys under /api. */
-export const authRoutes: RoutePlugin<{ auth: AuthService; secureCookies: boolean }> = async (app, opts) => {
+export const authRoutes: RoutePlugin<{ auth: AuthService; secureCookies: boolean | 'auto' }> = async (app, opts) => {
   const { auth } = opts;
+  // 'auto': Secure when the login came over HTTPS — directly, or through a trusted proxy's X-Forwarded-Proto
+  // (request.protocol believes the header only from `http.trustProxy`), so the cookie never travels in clear.
+  const secure = (protocol: string): boolean => (opts.secureCookies === 'auto' ? protocol === 'https' : opts.secureCookies);
 
   app.post('/auth/login', {
     config: { access: 'public' },
@@ -28,7 +31,7 @@ export const authRoutes: RoutePlugin<{ auth: AuthService; secureCookies: boolean
     const { username, password } = request.body;
     const session = await auth.login(username, password, request.ip);
     reply.setCookie(SESSION_COOKIE, session.token, {
-      httpOnly: true, sameSite: 'lax', path: '/', secure: opts.secureCookies, expires: session.expiresAt,
+      httpOnly: true, sameSite: 'lax', path: '/', secure: secure(request.protocol), expires: session.expiresAt,
     });
     return auth.me(session.actor);
   });
@@ -39,7 +42,7 @@ export const authRoutes: RoutePlugin<{ auth: AuthService; secureCookies: boolean
   }, async (request, reply) => {
     const token = request.cookies[SESSION_COOKIE];
     if (token) await auth.logout(token);
-    reply.clearCookie(SESSION_COOKIE, { path: '/' });
+    reply.clearCookie(SESSION_COOKIE, { path: '/', httpOnly: true, sameSite: 'lax', secure: secure(request.protocol) });
     return reply.code(204).send(null);
   });
 

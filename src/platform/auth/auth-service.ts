@@ -4,7 +4,7 @@ import { Problem } from '../errors/problem.js';
 import type { Clock } from '../clock/clock.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { assertCan } from './permissions.js';
-import { hashPassword, verifyPassword } from './password.js';
+import { dummyPasswordHash, hashPassword, verifyPassword } from './password.js';
 import { FailureThrottle } from '../throttle/failure-throttle.js';
 import { isRole, type Actor, type Role } from './roles.js';
 import * as store from './auth-store.js';
@@ -12,9 +12,15 @@ import type { NewKey, NewOrg, NewUser, UserPatch } from './schemas.js';
 
 export interface AuthSettings {
   sessionTtlHours: number;
+  /** failed logins allowed per (username, address) and per address within the window */
   loginMaxAttempts: number;
+  /** failed logins allowed per username from all addresses together (default 100) */
+  loginMaxAttemptsPerUsername?: number;
   loginWindowSeconds: number;
 }
+
+/** The default of `auth.loginMaxAttemptsPerUsername` (config.ts), for settings built without it. */
+const DEFAULT_MAX_ATTEMPTS_PER_USERNAME = 100;
 
 export type { NewOrg, NewUser } from './schemas.js';
 
@@ -54,25 +60,39 @@ export class AuthService {
     this.throttle = new FailureThrottle(db, 'login', { maxFailures: settings.loginMaxAttempts, windowSeconds: settings.loginWindowSeconds });
   }
 
-  /** Checks a password and opens a session; every attempt is ledgered (the username only as a hash). */
+  /**
+   * Checks a password and opens a session; every attempt is ledgered (the username only as a hash).
+   *
+   * Failures are counted per (username, address) and per address against `loginMaxAttempts`, and per username
+   * alone only against the much higher `loginMaxAttemptsPerUsername`: an attacker guessing from one address is
+   * stopped after a few tries, but cannot lock a user out (their own address has its own count), while guessing
+   * one user's password from many addresses is still bounded. `clientAddress` is the socket's address, or the
+   * client's behind a trusted proxy (`http.trustProxy`).
+   */
   async login(username: string, password: string, clientAddress: string): Promise<{ token: string; actor: Actor; expiresAt: Date }> {
     const now = this.clock();
-    const keys = [`u:${username}`, `a:${clientAddress}`];
+    const perUsername = this.settings.loginMaxAttemptsPerUsername ?? DEFAULT_MAX_ATTEMPTS_PER_USERNAME;
+    const pairKey = `ua:${JSON.stringify([username, clientAddress])}`;
+    const keys = [pairKey, `a:${clientAddress}`, { key: `u:${username}`, maxFailures: perUsername }];
     const wait = await this.throttle.retryAfter(keys, now);
     if (wait > 0) {
       throw new Problem('AUTH_LOGIN_RATE_LIMITED', { detail: `try again in ${wait} s`, retryAfterSeconds: wait });
     }
     const user = await store.findUserByUsername(this.db, username);
-    const ok = !!user && !user.disabled && (await verifyPassword(password, user.password_hash));
+    // Always one scrypt: against the user's hash, or a dummy one for an unknown or disabled user, so the time an
+    // answer takes does not tell which usernames exist.
+    const passwordOk = await verifyPassword(password, user && !user.disabled ? user.password_hash : await dummyPasswordHash());
+    const ok = passwordOk && !!user && !user.disabled;
     const subject = user ? `user:${user.id}` : `username-sha256:${sha256(username)}`;
     if (!ok || !user) {
       await this.throttle.recordFailure(keys, now);
       await this.ledger.append('auth.login.failed', { kind: 'anonymous', roles: [] }, subject, {});
       throw new Problem('INVALID_CREDENTIALS');
     }
-    // The username's count only: an address's failures run out with the window, so logging in to one's own
-    // account between guesses at others does not reset it.
-    await this.throttle.reset([keys[0]]);
+    // The pair's count only: the address's failures run out with the window (logging in to one's own account
+    // between guesses at others does not reset them), and so do the username's (a success between the guesses of
+    // many addresses does not give them a fresh allowance).
+    await this.throttle.reset([pairKey]);
     const token = randomBytes(32).toString('base64url');
     const expiresAt = new Date(now.getTime() + this.settings.sessionTtlHours * 3_600_000);
     const actor: Actor = { kind: 'user', id: user.id, username: user.username, orgId: user.org_id, roles: toRoles(user.roles) };

@@ -25,3 +25,12 @@ export async function verifyPassword(password: string, stored: string): Promise<
   const actual = await derive(password, Buffer.from(salt, 'base64'), Number(N), Number(r), Number(p), expected.length);
   return timingSafeEqual(actual, expected);
 }
+
+let dummy: Promise<string> | undefined;
+
+/**
+ * A hash of a random password nobody knows, made once per process with the current parameters: a login for an
+ * unknown (or disabled) username is checked against it, so it costs the same scrypt as a wrong password for a
+ * real user and its timing does not tell which usernames exist.
+ */
+export const dummyPasswordHash = (): Promise<string> => (dummy ??= hashPassword(randomBytes(32).toString('base64')));

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { Type, type Static, type TSchema } from 'typebox';
 import { Value } from 'typebox/value';
@@ -10,7 +11,11 @@ import { Value } from 'typebox/value';
  */
 export const ConfigSchema = Type.Object({
   port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
-  host: Type.String({ default: '0.0.0.0' }),
+  /**
+   * Listen address. Unset: every interface (0.0.0.0), except with the demo city (`serve --demo`), which binds to
+   * loopback (127.0.0.1) so its known passwords are never reachable from the network unless a host is given.
+   */
+  host: Type.Optional(Type.String({ minLength: 1 })),
   dataDir: Type.String({ default: './data' }),
   databaseUrl: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
   logLevel: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info' }),
@@ -24,15 +29,24 @@ export const ConfigSchema = Type.Object({
     },
     { default: {} },
   ),
-  /** Seed the generated demo city when the database is empty at `serve`. */
-  demoOnEmpty: Type.Boolean({ default: true }),
+  /**
+   * Seed the generated demo city (known passwords, docs/demo.md) when the database is empty at `serve`; the same
+   * as `serve --demo`. Off by default: a production database never gets demo users unless asked.
+   */
+  demoOnEmpty: Type.Boolean({ default: false }),
   auth: Type.Object(
     {
       sessionTtlHours: Type.Number({ minimum: 0.01, default: 12 }),
-      /** Failed logins allowed per username and per address within the window. */
+      /** Failed logins allowed per (username, client address) and per client address within the window. */
       loginMaxAttempts: Type.Integer({ minimum: 1, default: 10 }),
+      /**
+       * Failed logins allowed per username from all addresses together: much higher than `loginMaxAttempts`, so
+       * one attacker cannot lock a user out, while guessing one password from many addresses is still bounded.
+       */
+      loginMaxAttemptsPerUsername: Type.Optional(Type.Integer({ minimum: 1, default: 100 })),
       loginWindowSeconds: Type.Integer({ minimum: 1, default: 300 }),
-      secureCookies: Type.Boolean({ default: false }),
+      /** `Secure` on the session cookie: 'auto' when the request came over HTTPS (directly or via a trusted proxy). */
+      secureCookies: Type.Union([Type.Literal('auto'), Type.Boolean()], { default: 'auto' }),
     },
     { default: {} },
   ),
@@ -68,6 +82,17 @@ export const ConfigSchema = Type.Object({
     },
     { default: {} },
   ),
+  http: Type.Object(
+    {
+      /**
+       * The reverse proxies whose X-Forwarded-For/-Proto/-Host are believed: false (none, the default), or their
+       * addresses or networks (`10.0.0.5`, `10.20.0.0/16`, `::1`). Only then is a request's address the client's
+       * own rather than the proxy's, so throttles key on the real client; a spoofed header from anyone else is ignored.
+       */
+      trustProxy: Type.Union([Type.Literal(false), Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })], { default: false }),
+    },
+    { default: {} },
+  ),
   /** Module sections (hotline, context, catalog…), each checked at boot against its module's schema (`readModuleSections`). */
   modules: Type.Record(Type.String(), Type.Unknown(), { default: {} }),
 });
@@ -85,9 +110,25 @@ const envKeys: Record<string, string> = {
   CITYHUB_DEMO: 'demoOnEmpty',
   CITYHUB_SESSION_TTL_HOURS: 'auth.sessionTtlHours',
   CITYHUB_SECURE_COOKIES: 'auth.secureCookies',
+  CITYHUB_TRUST_PROXY: 'http.trustProxy',
   CITYHUB_LEDGER_KEY: 'ledger.signingKeyPem',
   CITYHUB_NATS_URL: 'events.natsUrl',
   CITYHUB_TIME_ZONE: 'city.timeZone',
+};
+
+/** Keys given in the environment as a comma-separated list (`false` for none). */
+const envLists = new Set(['http.trustProxy']);
+
+const envValue = (key: string, value: string): unknown =>
+  envLists.has(key) ? (value.trim() === 'false' ? false : value.split(',').map((v) => v.trim()).filter(Boolean)) : value;
+
+/** An IP address or a network in CIDR notation (`10.20.0.0/16`, `fd00::/8`). */
+const isAddressOrNetwork = (text: string): boolean => {
+  const [address, bits, ...rest] = text.split('/');
+  const version = isIP(address);
+  if (version === 0 || rest.length > 0) return false;
+  if (bits === undefined) return true;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (version === 4 ? 32 : 128);
 };
 
 export class ConfigError extends Error {
@@ -136,12 +177,18 @@ export function loadConfig(
   const raw: Record<string, unknown> = merged.CITYHUB_CONFIG_FILE ? readConfigFile(merged.CITYHUB_CONFIG_FILE) : {};
   for (const [name, key] of Object.entries(envKeys)) {
     const value = merged[name];
-    if (value !== undefined && value !== '') setPath(raw, key, value);
+    if (value !== undefined && value !== '') setPath(raw, key, envValue(key, value));
   }
   const converted = Value.Convert(ConfigSchema, Value.Default(ConfigSchema, raw));
   const problems = [...describeErrors(ConfigSchema, converted, ''), ...unknownKeys(ConfigSchema, raw, '')];
   const timeZone = (converted as Config).city?.timeZone;
   if (typeof timeZone === 'string' && !isTimeZone(timeZone)) problems.push(`city.timeZone: "${timeZone}" is not an IANA time zone (e.g. Asia/Shanghai)`);
+  const trustProxy = (converted as Config).http?.trustProxy;
+  if (Array.isArray(trustProxy)) {
+    for (const entry of trustProxy) {
+      if (typeof entry === 'string' && !isAddressOrNetwork(entry)) problems.push(`http.trustProxy: "${entry}" is not an IP address or a CIDR network (e.g. 10.0.0.5, 10.20.0.0/16)`);
+    }
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   const config = converted as Config;
   return { ...config, dataDir: path.resolve(config.dataDir) };

@@ -1,4 +1,4 @@
-import { mkdirSync, openSync, closeSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { chmodSync, mkdirSync, openSync, closeSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { Kysely, PostgresDialect } from 'kysely';
@@ -85,15 +85,30 @@ const acquireLock = (lockFile: string): (() => void) => {
   throw new Error(`could not take the lock ${lockFile}`);
 };
 
+/**
+ * A folder only the service user may enter (0700): created so, and tightened when found looser (an older
+ * CityHub, a copy, a umask of 022). The database's files, the ledger key and uploads stay unreadable to other
+ * local users whatever the modes of the files inside.
+ *
+ * @example privateFolder('./data');
+ */
+export function privateFolder(folder: string): void {
+  mkdirSync(folder, { recursive: true, mode: 0o700 });
+  // Windows has no such modes; its folders inherit their ACLs.
+  if (process.platform === 'win32') return;
+  if ((statSync(folder).mode & 0o077) !== 0) chmodSync(folder, 0o700);
+}
+
 async function openPglite(dataDir: string | undefined): Promise<DatabaseHandle> {
   const { PGlite } = await import('@electric-sql/pglite');
   const { createPgConfig } = await import('@electric-sql/pglite/node-postgres');
   let release = (): void => {};
   let pglite;
   if (dataDir) {
-    mkdirSync(dataDir, { recursive: true });
+    privateFolder(dataDir);
     release = acquireLock(path.join(dataDir, 'pglite.lock'));
     try {
+      privateFolder(path.join(dataDir, 'pgdata'));
       pglite = await PGlite.create({ dataDir: path.join(dataDir, 'pgdata') });
     } catch (err) {
       release();

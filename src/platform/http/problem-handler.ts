@@ -44,10 +44,23 @@ const fieldErrors = (error: FastifyError): FieldError[] =>
     return { field: missing ? `${base}/${missing}` : base, message: v.message ?? 'invalid' };
   });
 
+/**
+ * Whether the database refused a value (SQLSTATE class 22, data exception: 22P02 invalid text representation,
+ * 22003 numeric value out of range, 22021 character not in repertoire, 22007/22008 bad date or time, 22P05
+ * untranslatable character…). The value came from the request, so it is the client's 400, not a 500 — the last
+ * line of defence behind the validators, which should have refused it naming the field.
+ */
+export const isDataException = (error: unknown): boolean => {
+  const { code, severity } = (error ?? {}) as { code?: unknown; severity?: unknown };
+  return typeof code === 'string' && /^22[0-9A-Z]{3}$/.test(code) && typeof severity === 'string';
+};
+
 /** Maps whatever was thrown to a problem a client can act on; unknown errors become a bare 500. */
 export const toProblem = (error: FastifyError): Problem => {
   if (isProblem(error)) return error;
   if (error.validation) return new Problem('VALIDATION_FAILED', { errors: fieldErrors(error) });
+  // The database's message names SQL, columns and values: the client gets a fixed sentence, the log the rest.
+  if (isDataException(error)) return new Problem('BAD_REQUEST', { detail: 'a value in the request is malformed or out of range for its field' });
   switch (error.code) {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
@@ -75,6 +88,7 @@ export const toProblem = (error: FastifyError): Problem => {
 export function registerProblemHandler(app: App): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const problem = toProblem(error);
+    if (isDataException(error)) request.log.warn({ err: error }, 'the database refused a value of the request (a validator should have)');
     if (problem.status >= 500) {
       request.log.error({ err: error }, 'request failed');
       return sendProblem(reply, request, new Problem('INTERNAL', { extra: { requestId: request.id } }));

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyPluginOptions, type FastifyInstance, type RawReplyDefaultExpression, type RawRequestDefaultExpression, type RawServerDefault } from 'fastify';
 import type { Logger } from 'pino';
 import cookie from '@fastify/cookie';
@@ -8,6 +9,7 @@ import type { Config } from '../config/config.js';
 import { registerProblemHandler } from './problem-handler.js';
 import { registerValidators } from './validators.js';
 import { registerAccessControl, SESSION_COOKIE, type ActorResolver } from './access.js';
+import { registerSecurityHeaders } from './security-headers.js';
 import type { HttpMetrics } from './metrics.js';
 
 /** The HTTP server with the TypeBox type provider: a route's request parts are typed from its schemas. */
@@ -22,14 +24,12 @@ export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression,
 export type RoutePlugin<Options extends FastifyPluginOptions = Record<never, never>> = FastifyPluginAsyncTypebox<Options>;
 
 export interface HttpServerOptions {
-  config: Pick<Config, 'bodyLimit' | 'logLevel'>;
+  config: Pick<Config, 'bodyLimit' | 'logLevel' | 'http'>;
   resolver: ActorResolver;
   metrics: HttpMetrics;
   /** The process logger (pino); without it the server logs nothing (tests). */
   logger?: Logger;
 }
-
-let requestCounter = 0;
 
 export interface RouteEntry {
   method: string;
@@ -51,9 +51,16 @@ export async function createHttpServer(options: HttpServerOptions): Promise<App>
   const app = Fastify({
     ...(options.logger ? { loggerInstance: options.logger as FastifyBaseLogger } : { logger: false }),
     bodyLimit: options.config.bodyLimit,
-    genReqId: (req) => (req.headers['x-request-id'] as string | undefined)?.slice(0, 64) ?? `req-${Date.now().toString(36)}-${(++requestCounter).toString(36)}`,
+    // The server names every request itself, at random: a client's X-Request-Id is ignored, so nobody can forge
+    // or collide with another request's id in the log, or guess the id of someone else's failure.
+    genReqId: () => randomUUID(),
     requestIdHeader: false,
+    // X-Forwarded-For/-Proto/-Host count only from the listed proxies (request.ip is then the client's address,
+    // request.protocol https behind a TLS-terminating proxy); from anyone else they are ignored.
+    trustProxy: options.config.http.trustProxy || false,
   }).withTypeProvider<TypeBoxTypeProvider>();
+
+  registerSecurityHeaders(app);
 
   // Every route with its declared access, for the deny-by-default test and the authorization matrix.
   const routeTable: RouteEntry[] = [];
@@ -95,6 +102,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<App>
       security: [{ session: [] }, { apiKey: [] }],
     },
   });
+  // Swagger UI loads its scripts as files (no inline script), so it runs under the same CSP as the app; its
+  // validator badge (an image from validator.swagger.io) is off by default (validatorUrl null).
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } });
   return app;
 }

@@ -1,5 +1,5 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 /** The file in the data folder that holds the node's Ed25519 private key when none is configured. */
@@ -55,11 +55,14 @@ export function loadSigningKey(options: { signingKeyPem?: string; dataDir?: stri
   if (options.dataDir) {
     const file = path.join(options.dataDir, KEY_FILE_NAME);
     try {
-      return fromPrivateKey(parsePrivatePem(readFileSync(file, 'utf8'), file), file);
+      const pem = readFileSync(file, 'utf8');
+      // A key file found readable by others (a copy, an older CityHub) is tightened to the service user only.
+      if (process.platform !== 'win32' && (statSync(file).mode & 0o077) !== 0) chmodSync(file, 0o600);
+      return fromPrivateKey(parsePrivatePem(pem, file), file);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || options.create === false) throw err;
     }
-    mkdirSync(options.dataDir, { recursive: true });
+    mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
     const { privateKey } = generateKeyPairSync('ed25519');
     const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
     try {

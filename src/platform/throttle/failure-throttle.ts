@@ -8,6 +8,11 @@ export interface ThrottleLimits {
   windowSeconds: number;
 }
 
+/** A key with the throttle's limit, or with a limit of its own (a username counted from all addresses). */
+export type ThrottleKey = string | { key: string; maxFailures: number };
+
+const keyOf = (k: ThrottleKey): string => (typeof k === 'string' ? k : k.key);
+
 /** Expired rows of a scope are deleted after every this many recorded failures (on the recording node). */
 const PRUNE_EVERY = 200;
 
@@ -16,7 +21,7 @@ const hashKey = (key: string): string => createHash('sha256').update(key).digest
 /**
  * Counts failed attempts (logins, public ticket lookups) per key in a sliding window, in the database, so every
  * node sees the same count: with several nodes behind a load balancer the limit stays the configured one.
- * Keys are stored as SHA-256 only.
+ * Keys are stored as SHA-256 only. A key may carry its own limit (`{ key, maxFailures }`).
  *
  * @example
  * const wait = await throttle.retryAfter([`u:${username}`, `a:${address}`], now); // seconds, 0 = may try
@@ -36,23 +41,24 @@ export class FailureThrottle {
   }
 
   /** Seconds until every one of the keys may try again (0: now). */
-  async retryAfter(keys: string[], now: Date): Promise<number> {
-    const rows = await store.countFailures(this.db, this.scope, keys.map(hashKey), new Date(now.getTime() - this.windowMs));
+  async retryAfter(keys: ThrottleKey[], now: Date): Promise<number> {
+    const limits = new Map(keys.map((k) => [hashKey(keyOf(k)), typeof k === 'string' ? this.limits.maxFailures : k.maxFailures]));
+    const rows = await store.countFailures(this.db, this.scope, [...limits.keys()], new Date(now.getTime() - this.windowMs));
     let wait = 0;
     for (const r of rows) {
-      if (Number(r.n) < this.limits.maxFailures) continue;
+      if (Number(r.n) < (limits.get(r.key_hash) ?? this.limits.maxFailures)) continue;
       wait = Math.max(wait, Math.ceil((new Date(r.oldest as Date).getTime() + this.windowMs - now.getTime()) / 1000));
     }
     return Math.max(0, wait);
   }
 
-  async recordFailure(keys: string[], now: Date): Promise<void> {
-    await store.insertFailures(this.db, this.scope, keys.map(hashKey), now);
+  async recordFailure(keys: ThrottleKey[], now: Date): Promise<void> {
+    await store.insertFailures(this.db, this.scope, keys.map((k) => hashKey(keyOf(k))), now);
     if (++this.recorded % PRUNE_EVERY === 0) await store.deleteFailuresBefore(this.db, this.scope, new Date(now.getTime() - this.windowMs));
   }
 
-  /** Forgets the keys' failures (a successful login clears its username). */
-  async reset(keys: string[]): Promise<void> {
-    await store.deleteFailures(this.db, this.scope, keys.map(hashKey));
+  /** Forgets the keys' failures (a successful login clears its (username, address) pair). */
+  async reset(keys: ThrottleKey[]): Promise<void> {
+    await store.deleteFailures(this.db, this.scope, keys.map((k) => hashKey(keyOf(k))));
   }
 }
