@@ -5,7 +5,7 @@ import type { TicketRow } from './ticket-store.js';
 
 /**
  * The ticket workflow (接诉即办) as an explicit, pure state machine: which action moves a ticket from which status
- * to which, who may do it, and under which organisation rule. No I/O here: TicketService asks this module what is
+ * to which, who may do it, and under which organisation rule. No I/O here: TicketWorkflowService asks this module what is
  * allowed and then writes the change, its timeline event and its ledger entry in one transaction.
  *
  * ```

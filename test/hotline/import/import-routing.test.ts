@@ -9,7 +9,7 @@ import { importer as admin, importFixture, type ImportFixture } from './import-f
 
 /**
  * Imported tickets get their area from the area tree by name, and open ones a unit from the routing rules (the
- * same TicketService.suggestUnit a dispatcher sees), so they land in that unit's queue.
+ * same RoutingService.suggestUnit a dispatcher sees), so they land in that unit's queue.
  */
 const NOW = new Date('2026-11-26T02:00:00Z');
 
