@@ -5,7 +5,7 @@ import { commands } from './commands/index.js';
 
 const globalHelp = `Global options (each overrides its environment variable):
   --port N              PORT             HTTP port (default 8080)
-  --host ADDR           HOST             listen address (default 0.0.0.0)
+  --host ADDR           HOST             listen address (default 0.0.0.0; 127.0.0.1 with serve --demo)
   --data-dir DIR        CITYHUB_DATA_DIR embedded database, keys and uploads (default ./data)
   --database-url URL    DATABASE_URL     use PostgreSQL instead of the embedded database
   --log-level LEVEL     LOG_LEVEL        fatal|error|warn|info|debug|trace (default info)

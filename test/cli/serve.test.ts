@@ -1,11 +1,13 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { networkInterfaces, tmpdir } from 'node:os';
 import path from 'node:path';
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli, spawnCli } from '../support/cli.js';
+import { repoRoot, runCli, spawnCli } from '../support/cli.js';
+import { DEMO_PASSWORD } from '../../src/server/demo-city.js';
 
-const dataDir = mkdtempSync(path.join(tmpdir(), 'cityhub-serve-'));
+const plainDir = mkdtempSync(path.join(tmpdir(), 'cityhub-serve-plain-'));
+const demoDir = mkdtempSync(path.join(tmpdir(), 'cityhub-serve-demo-'));
 const port = 18_000 + Math.floor(Math.random() * 2000);
 const base = `http://127.0.0.1:${port}`;
 const children: ChildProcess[] = [];
@@ -24,10 +26,25 @@ const waitForHealth = async (deadlineMs: number): Promise<number> => {
   throw new Error('server did not become healthy');
 };
 
-const start = (env: Record<string, string> = {}): ChildProcess => {
-  const child = spawnCli(['serve', '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir], env);
+/** A `cityhub serve` child with everything it writes collected in `output()`. */
+const start = (args: string[], env: Record<string, string> = {}) => {
+  // HOST and CITYHUB_DEMO of the outer environment must not decide what is tested here.
+  const child = spawnCli(['serve', '--port', String(port), ...args], { HOST: '', CITYHUB_DEMO: '', ...env });
   children.push(child);
-  return child;
+  let out = '';
+  const waiters: { text: string; resolve: () => void }[] = [];
+  const collect = (d: Buffer) => {
+    out += d;
+    for (const w of waiters.filter((x) => out.includes(x.text))) w.resolve();
+  };
+  child.stdout!.on('data', collect);
+  child.stderr!.on('data', collect);
+  return {
+    child,
+    output: () => out,
+    /** Resolves once the output contains the text. */
+    waitFor: (text: string) => new Promise<void>((resolve) => (out.includes(text) ? resolve() : waiters.push({ text, resolve }))),
+  };
 };
 
 const stop = (child: ChildProcess) =>
@@ -39,59 +56,123 @@ const stop = (child: ChildProcess) =>
 const login = async (username: string, password: string) =>
   fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
 
+/** `cityhub …` from the sources (as spawnCli, whose stdin is closed) with text on its standard input. */
+const runWithInput = (args: string[], input: string) =>
+  new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !['DATABASE_URL', 'PORT'].includes(k)));
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+      cwd: repoRoot, env: { ...env, LOG_LEVEL: 'warn' }, stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    child.stdin.end(input);
+  });
+
+/** The machine's first non-loopback IPv4 address, if it has one. */
+const lanAddress = (): string | undefined =>
+  Object.values(networkInterfaces()).flat().find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
+
+const filesUnder = (dir: string): string[] =>
+  readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+
 afterAll(() => {
   for (const c of children) c.kill('SIGKILL');
-  rmSync(dataDir, { recursive: true, force: true });
+  rmSync(plainDir, { recursive: true, force: true });
+  rmSync(demoDir, { recursive: true, force: true });
 });
 
 describe('cityhub serve on the embedded database [pglite]', () => {
-  it('starts on an empty folder, seeds the demo city and serves /healthz and OpenAPI 3.1', async () => {
-    const first = start({ LOG_LEVEL: 'info' });
-    const seeded = new Promise<void>((resolve) => {
-      let out = '';
-      first.stdout!.on('data', (d) => {
-        out += d;
-        if (out.includes('demo city seeded')) resolve();
-      });
-    });
+  it('finding 1: serve on an empty database seeds no demo city and knows no password; it says how to create the first admin, who gets the password the operator chose', async () => {
+    const server = start(['--host', '127.0.0.1', '--data-dir', plainDir], { LOG_LEVEL: 'info' });
+    await waitForHealth(120_000);
+    await server.waitFor('cityhub admin create');
+    // no demo users, so no known password opens anything
+    expect((await login('admin', DEMO_PASSWORD)).status).toBe(401);
+    expect((await login('citizen', DEMO_PASSWORD)).status).toBe(401);
+    expect(server.output()).not.toContain('demo city seeded');
+    expect(server.output()).not.toContain(DEMO_PASSWORD);
+    // the data folder is the service user's alone (finding 10g)
+    expect(statSync(plainDir).mode & 0o077).toBe(0);
+    expect(await stop(server.child)).toBe(0);
+
+    // the first administrator, with a password of the operator's choosing, read from stdin (not the process list)
+    const weak = await runWithInput(['admin', 'create', '--username', 'root', '--password-stdin', '--data-dir', plainDir], 'short\n');
+    expect(weak.code).toBe(1);
+    expect(weak.stderr).toContain('at least 8 characters');
+    const created = await runWithInput(['admin', 'create', '--username', 'root', '--password-stdin', '--data-dir', plainDir], 'chosen-by-the-operator-7\n');
+    expect(created.code, created.stderr).toBe(0);
+    expect(created.stdout).toContain('admin root created');
+
+    const again = start(['--host', '127.0.0.1', '--data-dir', plainDir], { LOG_LEVEL: 'info' });
+    await waitForHealth(120_000);
+    expect((await login('root', 'chosen-by-the-operator-7')).status).toBe(200);
+    expect((await login('admin', DEMO_PASSWORD)).status).toBe(401);
+    expect(again.output()).not.toContain('cityhub admin create'); // it has an administrator now
+    await stop(again.child);
+  }, 240_000);
+
+  it('finding 1: serve --demo (npm start) seeds the demo city, warns loudly, listens on 127.0.0.1 only and never logs the password', async () => {
+    const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    expect(pkg.scripts.start).toBe('node bin/cityhub.js serve --demo');
+
+    const server = start(['--demo', '--data-dir', demoDir], { LOG_LEVEL: 'info' });
     // The 30 s goal is for a quiet machine; here other test files run beside this one, so the bound is looser.
     const ms = await waitForHealth(120_000);
     console.log(`first start (initdb, migrations, demo seed) healthy after ${ms} ms`);
     const doc = await (await fetch(`${base}/openapi.json`)).json();
     expect(doc.openapi).toBe('3.1.0');
-    // the demo is seeded after the server listens; the log says when it is done
-    await seeded;
-    expect((await login('admin', 'CityHub@2026')).status).toBe(200);
-    const exitCode = await stop(first);
-    expect(exitCode).toBe(0);
-  }, 180_000);
+    await server.waitFor('demo city seeded');
+    expect(server.output()).toContain('DEMO MODE');
+    expect(server.output()).toContain(`CityHub on http://127.0.0.1:${port}`);
+    // not reachable from the network: the machine's own LAN address refuses the connection
+    const lan = lanAddress();
+    if (lan) await expect(fetch(`http://${lan}:${port}/healthz`, { signal: AbortSignal.timeout(5000) })).rejects.toThrow();
+    expect((await login('admin', DEMO_PASSWORD)).status).toBe(200);
+    expect(server.output()).not.toContain(DEMO_PASSWORD);
+    expect(await stop(server.child)).toBe(0);
+  }, 240_000);
+
+  it('finding 1: the login page holds no password', () => {
+    const web = filesUnder(path.join(repoRoot, 'src/web/src')).filter((f) => /\.(tsx?|css|html|json)$/.test(f));
+    expect(web.length).toBeGreaterThan(10);
+    expect(web.filter((f) => readFileSync(f, 'utf8').includes(DEMO_PASSWORD))).toEqual([]);
+    expect(readFileSync(path.join(repoRoot, 'src/web/index.html'), 'utf8')).not.toContain(DEMO_PASSWORD);
+  });
 
   it('keeps the data across a restart and does not seed twice', async () => {
-    const second = start();
+    const second = start(['--demo', '--data-dir', demoDir], { LOG_LEVEL: 'info' });
     await waitForHealth(120_000);
-    const res = await login('admin', 'CityHub@2026');
+    const res = await login('admin', DEMO_PASSWORD);
     expect(res.status).toBe(200);
     const cookie = res.headers.get('set-cookie')!.split(';')[0];
     const users = await (await fetch(`${base}/api/users`, { headers: { cookie } })).json();
     expect(users.filter((u: { username: string }) => u.username === 'admin')).toHaveLength(1);
+    await second.waitFor('nothing seeded');
 
     // a second process on the same folder refuses cleanly instead of corrupting it
-    const clash = await runCli(['migrate', '--data-dir', dataDir]);
+    const clash = await runCli(['migrate', '--data-dir', demoDir]);
     expect(clash.code).toBe(1);
     expect(clash.stderr).toContain('in use by another CityHub process');
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
-    await stop(second);
+    await stop(second.child);
   }, 180_000);
 
   it('creates an admin from the command line, and `migrate` reports an up-to-date schema', async () => {
-    const created = await runCli(['admin', 'create', '--username', 'ops', '--password', 'ops-password-1', '--data-dir', dataDir]);
+    const created = await runCli(['admin', 'create', '--username', 'ops2', '--password', 'ops-password-1', '--data-dir', demoDir]);
     expect(created.code).toBe(0);
-    expect(created.stdout).toContain('admin ops created');
-    const migrated = await runCli(['migrate', '--data-dir', dataDir]);
+    expect(created.stdout).toContain('admin ops2 created');
+    const migrated = await runCli(['migrate', '--data-dir', demoDir]);
     expect(migrated.stdout).toContain('schema already up to date');
     const help = await runCli(['admin', 'create', '--help']);
-    expect(help.stdout).toContain('--username U --password P');
-    const bad = await runCli(['serve', '--port', 'notaport', '--data-dir', dataDir]);
+    expect(help.stdout).toContain('--password-stdin');
+    const serveHelp = await runCli(['serve', '--help']);
+    expect(serveHelp.stdout).toContain('--demo');
+    const both = await runCli(['serve', '--demo', '--no-demo', '--data-dir', demoDir]);
+    expect(both.code).toBe(2);
+    const bad = await runCli(['serve', '--port', 'notaport', '--data-dir', demoDir]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('port');
   }, 180_000);

@@ -5,7 +5,7 @@ import { configOverrides, type Command } from '../command.js';
 
 export const demoCommand: Command = {
   name: 'demo',
-  summary: 'seed the generated demo city into an empty database',
+  summary: 'seed the generated demo city (known passwords: never on real data) into an empty database',
   usage: '',
   async run(values) {
     const config = loadConfig(process.env, configOverrides(values));

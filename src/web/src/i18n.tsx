@@ -20,7 +20,7 @@ const dict = {
   username: ['用户名', 'Username'],
   password: ['密码', 'Password'],
   login_title: ['登录城枢', 'Log in to CityHub'],
-  login_demo_hint: ['演示账号：角色名（citizen、agent、handler、supervisor、leader…），密码 CityHub@2026', 'Demo users: the role name (citizen, agent, handler, supervisor, leader…), password CityHub@2026'],
+  login_demo_hint: ['演示城市（npm start）的账号：角色名（citizen、agent、handler、supervisor、leader…），密码见 docs/demo.md', 'Demo city (npm start) users: the role name (citizen, agent, handler, supervisor, leader…), password in docs/demo.md'],
   login_as: ['快速选择演示角色', 'Pick a demo role'],
   logged_in_as: ['当前用户', 'Signed in as'],
   loading: ['正在加载…', 'Loading…'],

@@ -15,8 +15,9 @@ const landing = (roles: string[]): string => {
 };
 
 /**
- * The login form, with one-click demo users; on `#/login` it then goes to the page the link asked for, else to the
- * user's face. Elsewhere (a face that needs a login) it stays in place and the face re-renders with the session.
+ * The login form, with one-click demo usernames (the page holds no password: the demo's is in docs/demo.md); on
+ * `#/login` it then goes to the page the link asked for, else to the user's face. Elsewhere (a face that needs a
+ * login) it stays in place and the face re-renders with the session.
  */
 export function Login({ message }: { message?: string }) {
   const { t } = useI18n();
@@ -55,7 +56,7 @@ export function Login({ message }: { message?: string }) {
       <p className="muted">{t('login_demo_hint')}</p>
       <div className="chips" role="group" aria-label={t('login_as')}>
         {demoRoles.map((r) => (
-          <button key={r} type="button" className="chip" onClick={() => { setUsername(r); setPassword('CityHub@2026'); }}>
+          <button key={r} type="button" className="chip" onClick={() => { setUsername(r); document.getElementById('login-password')?.focus(); }}>
             {t(`role_${r}`)}
           </button>
         ))}
