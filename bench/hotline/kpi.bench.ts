@@ -29,7 +29,7 @@ import { kpiMigrations } from '../../src/hotline/kpi/migrations.js';
 import { kpiCounts, kpiCountsSql, kpiLiveCounts, type KpiCountRow } from '../../src/hotline/kpi/kpi-store.js';
 import { refreshRollup, setUpRollup } from '../../src/hotline/kpi/kpi-rollup-store.js';
 import { computeRates, zeroCounts, type KpiCounts } from '../../src/hotline/kpi/three-rates.js';
-import { localToInstant } from '../../src/hotline/kpi/kpi-periods.js';
+import { localToInstant } from '../../src/platform/clock/local-time.js';
 
 const { values: args } = parseArgs({
   options: {

@@ -12,7 +12,7 @@ import { compileMask, type Masker } from './masking.js';
 import type { ShareGrantTable } from './tables.js';
 import type { AggregateAnswer, AggregateRequest, RowsRequest } from './schemas.js';
 import { subjectTag } from './secrets.js';
-import { endOfLocalDay, localDate } from './city-time.js';
+import { endOfLocalDay, localDate } from '../platform/clock/local-time.js';
 import { GrantCallLimiter } from './grant-call-limiter.js';
 import { renderRows } from './row-output.js';
 import * as shareStore from './sharing-store.js';

@@ -1,4 +1,5 @@
-import { Type, type Static, type TSchema } from 'typebox';
+import { Type, type Static } from 'typebox';
+import { NStr, Nullable, Uuid } from '../platform/http/common-schemas.js';
 
 /**
  * The catalog's and sharing's request and response schemas (/api/catalog, /api/share), their vocabularies, and
@@ -6,9 +7,6 @@ import { Type, type Static, type TSchema } from 'typebox';
  * only), so the web app imports these types with `import type`.
  */
 
-const Uuid = Type.String({ format: 'uuid' });
-const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
-const NStr = Nullable(Type.String());
 const Text = (max = 2000) => Type.String({ minLength: 1, maxLength: max });
 
 // ── vocabularies ───────────────────────────────────────────────────────────────────────────────────────

@@ -12,7 +12,7 @@ import type { ShareGrantTable, ShareRequestTable } from './tables.js';
 import type {
   GrantDecision, GrantView, MaskSpec, RequestListQuery, RequestOutcome, RequestView, ShareRequestInput,
 } from './schemas.js';
-import { endOfLocalDay } from './city-time.js';
+import { endOfLocalDay } from '../platform/clock/local-time.js';
 import * as store from './sharing-store.js';
 
 type RequestRow = Selectable<ShareRequestTable> & { owner_org_id: string; identifier: string; title: string };

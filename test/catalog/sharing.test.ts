@@ -4,7 +4,7 @@ import type { Role } from '../../src/platform/auth/roles.js';
 import { testEngines } from '../support/engines.js';
 import { createTestHub, type TestHub } from '../support/test-hub.js';
 import { personId, populationDataset, populationRows } from './fixtures.js';
-import { endOfLocalDay, localDate } from '../../src/catalog/city-time.js';
+import { endOfLocalDay, localDate } from '../../src/platform/clock/local-time.js';
 
 const setup = { kind: 'user' as const, roles: ['admin' as const] };
 const DAY = 86_400_000;

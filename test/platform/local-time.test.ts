@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { endOfLocalDay, localDate } from '../../src/catalog/city-time.js';
+import { endOfLocalDay, localDate } from '../../src/platform/clock/local-time.js';
 
 /** The quota day and a term's last moment follow the city's zone, daylight saving time included. */
 describe('city time', () => {

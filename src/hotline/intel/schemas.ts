@@ -1,4 +1,5 @@
 import { Type, type Static, type TSchema } from 'typebox';
+import { NStr, Nullable } from '../../platform/http/common-schemas.js';
 import { UnitSuggestion } from '../schemas.js';
 
 /**
@@ -7,8 +8,6 @@ import { UnitSuggestion } from '../schemas.js';
  * return these types, and the web app imports them (type-only). A leaf: typebox and the hotline's schemas only.
  */
 
-const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
-const NStr = Nullable(Type.String());
 const NNum = Nullable(Type.Number());
 
 /** Which method produced an answer: the configured LLM, or the offline method (no LLM, or it failed). */

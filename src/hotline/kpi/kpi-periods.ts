@@ -1,62 +1,13 @@
 /**
  * Periods in the city's time zone. A leader's "November" is November in Beijing time, not in UTC, so bare dates
  * and period boundaries are local; PostgreSQL buckets with `date_trunc(unit, at, zone)` the same way.
- * Weeks start on Monday (ISO 8601, as PostgreSQL's date_trunc('week')).
+ * Weeks start on Monday (ISO 8601, as PostgreSQL's date_trunc('week')). Wall-clock arithmetic is the platform's
+ * (src/platform/clock/local-time.ts).
  */
+import { localParts, localToInstant } from '../../platform/clock/local-time.js';
+
 export const periods = ['day', 'week', 'month'] as const;
 export type Period = (typeof periods)[number];
-
-interface LocalParts {
-  year: number;
-  month: number; // 1-12
-  day: number;
-  hour: number;
-  minute: number;
-  second: number;
-}
-
-const formatters = new Map<string, Intl.DateTimeFormat>();
-const formatter = (timeZone: string): Intl.DateTimeFormat => {
-  let f = formatters.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
-    });
-    formatters.set(timeZone, f);
-  }
-  return f;
-};
-
-/** Whether the runtime knows the IANA zone (checked at boot with the config). */
-export const validTimeZone = (timeZone: string): boolean => {
-  try {
-    formatter(timeZone);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
-/** The wall-clock reading of an instant in a zone. */
-export const localParts = (instant: Date, timeZone: string): LocalParts => {
-  const parts: Record<string, number> = {};
-  for (const p of formatter(timeZone).formatToParts(instant)) if (p.type !== 'literal') parts[p.type] = Number(p.value);
-  return { year: parts.year, month: parts.month, day: parts.day, hour: parts.hour, minute: parts.minute, second: parts.second };
-};
-
-const offsetMs = (instant: Date, timeZone: string): number => {
-  const p = localParts(instant, timeZone);
-  return Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) - Math.floor(instant.getTime() / 1000) * 1000;
-};
-
-/** The instant a wall-clock time happens in a zone (Date.UTC normalises overflowing days and months). */
-export const localToInstant = (p: Partial<LocalParts> & { year: number; month: number; day: number }, timeZone: string): Date => {
-  const guess = Date.UTC(p.year, p.month - 1, p.day, p.hour ?? 0, p.minute ?? 0, p.second ?? 0);
-  // Two passes so a zone with daylight saving lands on the offset valid at the result.
-  let instant = guess - offsetMs(new Date(guess), timeZone);
-  instant = guess - offsetMs(new Date(instant), timeZone);
-  return new Date(instant);
-};
 
 const bareDate = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?)?$/;
 
@@ -107,10 +58,4 @@ export const periodStarts = (from: Date, to: Date, period: Period, timeZone: str
   const out: Date[] = [];
   for (let s = periodStart(from, period, timeZone); s < to; s = nextPeriodStart(s, period, timeZone)) out.push(s);
   return out;
-};
-
-/** The instant a local date (`2026-06-15`) starts, or the start of the day `plusDays` later. */
-export const localDayStart = (day: string, timeZone: string, plusDays = 0): Date => {
-  const [year, month, date] = day.split('-').map(Number);
-  return localToInstant({ year, month, day: date + plusDays }, timeZone);
 };

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../../platform/db/database.js';
 import { branchCounts, countColumns, eventBranches } from './kpi-store.js';
-import { localDayStart } from './kpi-periods.js';
+import { localDayStart } from '../../platform/clock/local-time.js';
 import { kpiEvents } from './counted-columns.js';
 import './tables.js';
 

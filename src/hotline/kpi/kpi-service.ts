@@ -8,7 +8,7 @@ import type { KpiConfig } from './config.js';
 import { countTicketsByDistrict, kpiCounts, type KpiCountRow } from './kpi-store.js';
 import { refreshRollup, setUpRollup } from './kpi-rollup-store.js';
 import { addCounts, computeRates, rankByComposite, zeroCounts } from './three-rates.js';
-import { nextPeriodStart, parseWhen, periodLabel, periodStart, periodStarts, validTimeZone, type Period } from './kpi-periods.js';
+import { nextPeriodStart, parseWhen, periodLabel, periodStart, periodStarts, type Period } from './kpi-periods.js';
 import { kpiCsv, kpiXlsx } from './kpi-export.js';
 import type {
   DistrictCounts, DistrictCountsQuery, GroupBy, KpiCounts, KpiFormula, KpiRow, KpiTable, KpiTableQuery, KpiTrend, KpiTrendQuery,
@@ -45,7 +45,6 @@ export class KpiService {
     private readonly clock: Clock,
     private readonly orgs: OrgDirectory,
   ) {
-    if (!validTimeZone(timeZone)) throw new Error(`city.timeZone: unknown time zone "${timeZone}"`);
     this.formula = { weights: config.weights, satisfactionScores: config.satisfactionScores };
   }
 

@@ -1,7 +1,8 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../../platform/db/database.js';
 import type { KpiCounts } from './three-rates.js';
-import { localDayStart, nextPeriodStart, periodLabel, periodStart, type Period } from './kpi-periods.js';
+import { localDayStart } from '../../platform/clock/local-time.js';
+import { nextPeriodStart, periodLabel, periodStart, type Period } from './kpi-periods.js';
 import { eventColumns, kpiEvents, type EventColumn, type KpiEvent } from './counted-columns.js';
 import './tables.js';
 import '../tables.js';

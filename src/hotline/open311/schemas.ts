@@ -1,4 +1,5 @@
 import { Type, type Static } from 'typebox';
+import { Nullable } from '../../platform/http/common-schemas.js';
 
 /**
  * The Open311 GeoReport v2 facade's request and response schemas (http://wiki.open311.org/GeoReport_v2) and
@@ -14,7 +15,6 @@ export const FormatParams = Type.Object({ format: Format });
 const Jurisdiction = { jurisdiction_id: Type.Optional(Type.String({ description: 'ignored unless configured (single jurisdiction)' })) };
 export const JurisdictionQuery = Type.Object(Jurisdiction);
 
-const Nullable = <T extends ReturnType<typeof Type.String> | ReturnType<typeof Type.Number>>(t: T) => Type.Union([t, Type.Null()]);
 
 /** The Open311 error document: an array of {code, description} (spec, "Errors"). */
 export const Errors = Type.Array(Type.Object({ code: Type.Integer(), description: Type.String() }));

@@ -1,9 +1,8 @@
 import { Type, type Static } from 'typebox';
+import { Nullable, Uuid } from '../http/common-schemas.js';
 import { roles } from './roles.js';
 
 /** Request and response shapes of identity and access (/api/auth, /api/orgs, /api/users, /api/keys). */
-const Uuid = Type.String({ format: 'uuid' });
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 export const RoleSchema = Type.Enum([...roles]);
 export const orgKinds = ['department', 'district', 'street', 'government', 'operator', 'enterprise', 'other'] as const;
 

@@ -1,7 +1,7 @@
 /**
- * Local calendar days in the city's time zone (`city.timeZone`, an IANA name): the gateway's quota day and the
- * last moment of a sharing term given as a date. Computed with Intl, so daylight saving time and zones whose
- * clocks jump at midnight give the right instants.
+ * Wall-clock time in the city's time zone (`city.timeZone`, an IANA name), for every module: the three rates'
+ * periods, the gateway's quota day, the last moment of a sharing term given as a date. Computed with Intl, so
+ * daylight saving time and zones whose clocks jump at midnight give the right instants.
  */
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
@@ -17,7 +17,17 @@ const formatter = (timeZone: string): Intl.DateTimeFormat => {
   return f;
 };
 
-const localParts = (instant: number, timeZone: string) => {
+export interface LocalParts {
+  year: number;
+  month: number; // 1-12
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+}
+
+/** The wall-clock reading of an instant in a zone. */
+export const localParts = (instant: Date | number, timeZone: string): LocalParts => {
   const p: Record<string, number> = {};
   for (const part of formatter(timeZone).formatToParts(instant)) if (part.type !== 'literal') p[part.type] = Number(part.value);
   return { year: p.year!, month: p.month!, day: p.day!, hour: p.hour!, minute: p.minute!, second: p.second! };
@@ -67,3 +77,18 @@ export function endOfLocalDay(date: string, timeZone: string): Date {
   if (Number.isNaN(utc.getTime()) || utc.toISOString().slice(0, 10) !== date) return new Date(NaN);
   return new Date(startOfLocalDay(year, month, day + 1, timeZone) - 1);
 }
+
+/** The instant a wall-clock time happens in a zone (Date.UTC normalises overflowing days and months). */
+export const localToInstant = (p: Partial<LocalParts> & { year: number; month: number; day: number }, timeZone: string): Date => {
+  const guess = Date.UTC(p.year, p.month - 1, p.day, p.hour ?? 0, p.minute ?? 0, p.second ?? 0);
+  // Two passes so a zone with daylight saving lands on the offset valid at the result.
+  let instant = guess - offsetMs(guess, timeZone);
+  instant = guess - offsetMs(instant, timeZone);
+  return new Date(instant);
+};
+
+/** The instant a local date (`2026-06-15`) starts, or the start of the day `plusDays` later. */
+export const localDayStart = (day: string, timeZone: string, plusDays = 0): Date => {
+  const [year, month, date] = day.split('-').map(Number);
+  return localToInstant({ year, month, day: date + plusDays }, timeZone);
+};

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { addCounts, computeRates, rankByComposite, zeroCounts, type KpiFormula } from '../../../src/hotline/kpi/three-rates.js';
-import { localToInstant, nextPeriodStart, parseWhen, periodLabel, periodStart, periodStarts } from '../../../src/hotline/kpi/kpi-periods.js';
+import { localToInstant } from '../../../src/platform/clock/local-time.js';
+import { nextPeriodStart, parseWhen, periodLabel, periodStart, periodStarts } from '../../../src/hotline/kpi/kpi-periods.js';
 
 const defaults: KpiFormula = {
   weights: { response: 0.1, solution: 0.5, satisfaction: 0.4 },
