@@ -163,10 +163,12 @@ function once(url: URL, policy: OutboundPolicy, request: OutboundRequest): Promi
         let size = 0;
         res.on('data', (chunk: Buffer) => {
           size += chunk.length;
-          if (size > maxBytes) req.destroy(new OutboundUrlError(url.toString(), `answer larger than ${maxBytes} bytes`));
-          else chunks.push(chunk);
+          if (size <= maxBytes) return void chunks.push(chunk);
+          reject(new OutboundUrlError(url.toString(), `answer larger than ${maxBytes} bytes`));
+          res.destroy();
         });
         res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+        // After a refusal above the promise is settled; what destroying the answer raises changes nothing.
         res.on('error', reject);
       },
     );
