@@ -24,10 +24,21 @@ export class AccessRuleService {
     private readonly ledger: Ledger,
   ) {}
 
-  /** The actor's policy in the tenant: `admin` and actors of no organisation are not restricted by rules. */
-  async policy(actor: Actor, tenant: string): Promise<AccessPolicy> {
-    if (actor.roles.includes('admin') || !actor.orgId) return AccessPolicy.unrestricted;
-    return AccessPolicy.for(actor, await rulesForOrg(this.db, actor.orgId, tenant));
+  /**
+   * The actor's policy in the tenant (docs/context.md, "Tenants and access"):
+   * - `admin`, `data_admin` (who manages the rules) and the product's own system actors: not narrowed;
+   * - an actor of no organisation: nothing (deny by default — a key or user must belong to an organisation to
+   *   read or write context data);
+   * - an organisation with rules in this tenant: what they grant; with rules only in other tenants: nothing here
+   *   (a governed organisation is governed in every tenant); with no rule anywhere: its roles only.
+   * `db` is the caller's transaction when inside one (subscriptions are matched in the writing transaction).
+   */
+  async policy(actor: Actor, tenant: string, db: Db = this.db): Promise<AccessPolicy> {
+    if (actor.kind === 'system' || actor.roles.includes('admin') || actor.roles.includes('data_admin')) return AccessPolicy.unrestricted;
+    if (!actor.orgId) return AccessPolicy.none;
+    const rules = await rulesForOrg(db, actor.orgId);
+    if (rules.length === 0) return AccessPolicy.unrestricted;
+    return new AccessPolicy(rules.filter((r) => r.tenant === tenant));
   }
 
   /** Checks the actor may read entities at all, then gives the policy that narrows what. */

@@ -11,8 +11,9 @@ export interface AccessRuleRow {
   created_at: Date;
 }
 
-export const rulesForOrg = (db: Db, orgId: string, tenant: string): Promise<AccessRuleRow[]> =>
-  db.selectFrom('context_access_rule').selectAll().where('org_id', '=', orgId).where('tenant', '=', tenant).execute();
+/** An organisation's rules in every tenant (a governed organisation sees nothing in a tenant it has no rule in). */
+export const rulesForOrg = (db: Db, orgId: string): Promise<AccessRuleRow[]> =>
+  db.selectFrom('context_access_rule').selectAll().where('org_id', '=', orgId).execute();
 
 export const listRules = (db: Db, tenant: string): Promise<AccessRuleRow[]> =>
   db.selectFrom('context_access_rule').selectAll().where('tenant', '=', tenant).orderBy('created_at').execute();

@@ -9,6 +9,11 @@ export const ContextConfigSchema = Type.Object({
   maxLimit: Type.Integer({ minimum: 1, default: 1000 }),
   /** Most candidates a geo-query checks exactly after the bounding-box pre-filter. */
   geoCandidateMax: Type.Integer({ minimum: 1, default: 200_000 }),
+  /**
+   * Longest regular expression in `q` (`~=`, `!~=`) and `idPattern`. Patterns are RE2 syntax and matched in
+   * linear time; this bounds the compiled program too.
+   */
+  patternMaxLength: Type.Integer({ minimum: 1, maximum: 4096, default: 256 }),
   /** Extra JSON-LD contexts known locally: URL → { term: IRI }. */
   contexts: Type.Record(Type.String(), Type.Record(Type.String(), Type.String()), { default: {} }),
   /** Fetch unknown remote @context URLs (with the timeout); off by default: no network at request time. */
@@ -23,6 +28,16 @@ export const ContextConfigSchema = Type.Object({
       rollupIntervalSeconds: Type.Number({ minimum: 0.05, default: 5 }),
       /** Largest lastN and most instances returned per attribute. */
       maxInstances: Type.Integer({ minimum: 1, default: 10_000 }),
+    },
+    { default: {} },
+  ),
+  subscriptions: Type.Object(
+    {
+      /**
+       * Most subscriptions one owner (a user or an API key) holds over all tenants; one more answers 403
+       * naming this limit. Every change is matched against every active subscription of its tenant.
+       */
+      maxPerOwner: Type.Integer({ minimum: 1, default: 100 }),
     },
     { default: {} },
   ),
@@ -49,6 +64,13 @@ export const ContextConfigSchema = Type.Object({
       /** Port of the embedded (aedes) broker; 1884 so it does not clash with Mosquitto on 1883. */
       embeddedPort: Type.Integer({ minimum: 0, maximum: 65535, default: 1884 }),
       embeddedHost: Type.String({ default: '127.0.0.1' }),
+      /**
+       * The embedded broker lets devices publish without an API key (written as the system actor
+       * `mqtt-ingest`). Off by default: a device connects with an API key as its MQTT password and its messages
+       * are written as that key (its roles, organisation and access rules). An external broker (`url`)
+       * authenticates devices itself.
+       */
+      allowAnonymous: Type.Boolean({ default: false }),
       /**
        * Topic → attribute mappings. `topic` is an MQTT filter; `{1}`, `{2}`… in entityId/entityType/attribute are
        * the topic levels matched by the 1st, 2nd… wildcard. A payload is a JSON value, a number or a string; with

@@ -3,10 +3,11 @@ import type { Clock } from '../platform/clock/clock.js';
 import { isProblem, type Problem } from '../platform/errors/problem.js';
 import { ngsiProblem, problemDetails } from './ngsi-errors.js';
 import type { LdContext } from './jsonld-context.js';
-import { datasetKey, eachOneDefaultInstance, entityFromBody, isUri, locationBox, mergeAttrs, replaceAttrs, LOCATION, type Attrs, type StoredEntity } from './entity-model.js';
+import { datasetKey, eachOneDefaultInstance, entityFromBody, isUri, locationBox, mergeAttrs, LOCATION, type Attrs, type StoredEntity } from './entity-model.js';
 import * as store from './entity-store.js';
 import { historyRecord } from './history-store.js';
 import type { AccessRuleService } from './access-service.js';
+import type { AccessPolicy } from './access-policy.js';
 import type { TenantService } from './tenant-service.js';
 import type { EntityChange, EntityWriter } from './entity-writer.js';
 import type { RequestScope } from './request-scope.js';
@@ -79,8 +80,10 @@ export class EntityBatchService {
       }
     });
     await this.db.transaction().execute(async (trx) => {
-      const rest = op === 'upsert' ? await this.upsertInSql(trx, tenant, parsed, now, options.replace !== false, result) : parsed;
-      if (rest.length) await this.mergeBatch(trx, tenant, op, rest, now, options, result, fail);
+      // The SQL upserts do not read the stored entities: a caller narrowed by access rules takes the merging path,
+      // which checks each stored entity's types and keeps the attributes hidden from the caller.
+      const rest = op === 'upsert' && !policy.restricted ? await this.upsertInSql(trx, tenant, parsed, now, options.replace !== false, result) : parsed;
+      if (rest.length) await this.mergeBatch(trx, tenant, op, rest, now, options, policy, result, fail);
     });
     // Each path reports its own entities: back to the order of the request.
     const first = new Map<string, number>();
@@ -97,14 +100,28 @@ export class EntityBatchService {
    */
   private async mergeBatch(
     trx: Db, tenant: string, op: BatchWrite, parsed: StoredEntity[], now: string,
-    options: { replace?: boolean; noOverwrite?: boolean }, result: BatchResult, fail: (entityId: string, err: unknown) => void,
+    options: { replace?: boolean; noOverwrite?: boolean }, policy: AccessPolicy, result: BatchResult, fail: (entityId: string, err: unknown) => void,
   ): Promise<void> {
     const ids = [...new Set(parsed.map((e) => e.id))];
     const existing = new Map((op === 'create' ? [] : await store.findEntitiesForUpdate(trx, tenant, ids)).map((r) => [r.id, store.rowToEntity(r)]));
     const state = new Map<string, EntityChange>();
     for (const e of parsed) {
       const prev = state.get(e.id);
-      const current = prev ? prev.after : existing.get(e.id);
+      const stored = existing.get(e.id);
+      // A stored entity is written under its own types too, not only those the body declares.
+      if (stored && policy.restricted) {
+        if (!policy.canReadEntity(stored.types)) {
+          fail(e.id, op === 'update' ? ngsiProblem('ResourceNotFound', `entity ${e.id} does not exist`) : ngsiProblem('Forbidden', `entity ${e.id} exists and your organisation may not write it`));
+          continue;
+        }
+        try {
+          policy.assertWrite(stored.types, Object.keys(e.attrs));
+        } catch (err) {
+          fail(e.id, err);
+          continue;
+        }
+      }
+      const current = prev ? prev.after : stored;
       if (op === 'create') {
         if (prev) {
           fail(e.id, ngsiProblem('AlreadyExists', `entity ${e.id} appears twice in the batch`));
@@ -121,7 +138,7 @@ export class EntityBatchService {
       } else if (!current) {
         state.set(e.id, { id: e.id, after: e, written: Object.keys(e.attrs), deleted: [] });
       } else if (options.replace !== false) {
-        const attrs = replaceAttrs(current.attrs, e.attrs);
+        const attrs = policy.replaceVisible(current, e.attrs);
         state.set(e.id, {
           id: e.id, before: prev?.before ?? current, after: { ...current, types: e.types, attrs, scope: e.scope, modifiedAt: now },
           written: Object.keys(attrs), deleted: Object.keys(current.attrs).filter((a) => !(a in attrs)),

@@ -3,9 +3,11 @@ import { ngsiProblem } from './ngsi-errors.js';
 import { compactIri, expandTerm, type LdContext } from './jsonld-context.js';
 import { expandList, isUri, renderEntity, renderFeature, LOCATION, type Format, type RenderOptions, type StoredEntity } from './entity-model.js';
 import { compileQ, parseQ, type QExpr } from './q-language.js';
+import { checkIdPattern } from './safe-regex.js';
 import { matchGeo, parseGeoQuery, prefilterBox, type GeoQuery, type Geometry } from './geo.js';
 import * as store from './entity-store.js';
 import type { AccessRuleService } from './access-service.js';
+import type { AccessPolicy } from './access-policy.js';
 import type { TenantService } from './tenant-service.js';
 import type { RequestScope } from './request-scope.js';
 import type { ContextConfig } from './config.js';
@@ -94,8 +96,11 @@ export class EntityQueryService {
     return (await store.queryEntities(this.db, { tenant, ids })).map(store.rowToEntity);
   }
 
-  /** Parses the filter part of a query (shared with temporal queries). */
-  parseFilter(scope: RequestScope, p: EntityQueryParams): { filter: store.EntityFilter; q?: QExpr; geo?: GeoQuery } {
+  /**
+   * Parses the filter part of a query (shared with temporal queries), narrowed to what the policy lets the caller
+   * read: its types, and for `q`, `attrs`, `orderBy` and geo-queries only its attributes (a hidden one is absent).
+   */
+  parseFilter(scope: RequestScope, p: EntityQueryParams, policy: AccessPolicy): { filter: store.EntityFilter; q?: QExpr; geo?: GeoQuery } {
     const ctx = scope.ctx;
     const ids = p.id?.split(',').map((s) => s.trim()).filter(Boolean);
     if (ids && !ids.every(isUri)) throw ngsiProblem('BadRequestData', 'id must be a comma-separated list of URIs');
@@ -106,14 +111,9 @@ export class EntityQueryService {
       if (names.some((n) => !n || /[<>"'=\s]/.test(n))) throw ngsiProblem('BadRequestData', `type "${p.type}" is not a list of type names`);
       types = names.map((n) => expandTerm(ctx, n));
     }
-    if (p.idPattern !== undefined) {
-      try {
-        new RegExp(p.idPattern);
-      } catch (err) {
-        throw ngsiProblem('BadRequestData', `idPattern is not a valid regular expression: ${(err as Error).message}`);
-      }
-    }
-    const q = p.q !== undefined ? parseQ(p.q) : undefined;
+    // The database matches idPattern with its own engine; RE2 refuses first what is not linear-time (safe-regex.ts).
+    if (p.idPattern !== undefined) checkIdPattern(p.idPattern, this.config.patternMaxLength);
+    const q = p.q !== undefined ? parseQ(p.q, this.config.patternMaxLength) : undefined;
     const expand = (t: string) => expandTerm(ctx, t);
     const geoproperty = p.geoproperty ? expandTerm(ctx, p.geoproperty) : LOCATION;
     const geo = parseGeoQuery(p.georel, p.geometry, p.coordinates, geoproperty);
@@ -121,8 +121,12 @@ export class EntityQueryService {
       tenant: scope.tenant, ids, types, idPattern: p.idPattern,
       q: q ? compileQ(q, expand) : undefined,
       anyAttrs: expandList(ctx, p.attrs),
+      allowedTypes: policy.readableTypes(),
+      visible: policy.visibility(),
     };
-    if (geo && geoproperty === LOCATION) {
+    // The location box columns pre-filter only when the caller may read `location` in every type it reads:
+    // otherwise which candidates pass (and how many, TooComplexQuery) would depend on a hidden location.
+    if (geo && geoproperty === LOCATION && policy.readableEverywhere(LOCATION)) {
       const box = prefilterBox(geo);
       if (box) filter.box = box;
       else filter.hasLocation = true;
@@ -140,8 +144,7 @@ export class EntityQueryService {
     }
     const offset = p.offset ?? 0;
     const ro = renderOptions(scope.ctx, o);
-    const { filter, geo } = this.parseFilter(scope, p);
-    filter.allowedTypes = policy.readableTypes();
+    const { filter, geo } = this.parseFilter(scope, p, policy);
     filter.orderBy = parseOrderBy(scope.ctx, p.orderBy);
     let rows: store.EntityRow[];
     let count: number | undefined;
@@ -153,7 +156,7 @@ export class EntityQueryService {
       }
       const matched: { row: store.EntityRow; d: number }[] = [];
       for (const row of candidates) {
-        const g = row.attrs[geo.geoproperty]?.find((i) => i.type === 'GeoProperty');
+        const g = policy.projectAttrs(row.types, row.attrs)[geo.geoproperty]?.find((i) => i.type === 'GeoProperty');
         if (!g) continue;
         const m = matchGeo(geo, g.value as Geometry);
         if (m.match) matched.push({ row, d: m.distance ?? 0 });

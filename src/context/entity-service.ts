@@ -2,7 +2,7 @@ import type { Db } from '../platform/db/database.js';
 import type { Clock } from '../platform/clock/clock.js';
 import { ngsiProblem } from './ngsi-errors.js';
 import { expandTerm } from './jsonld-context.js';
-import { entityFromBody, entityTypes, mergeAttrs, normalizeAttributes, replaceAttrs } from './entity-model.js';
+import { entityFromBody, entityTypes, mergeAttrs, normalizeAttributes } from './entity-model.js';
 import type { AccessRuleService } from './access-service.js';
 import type { TenantService } from './tenant-service.js';
 import type { EntityWriter } from './entity-writer.js';
@@ -51,8 +51,9 @@ export class EntityService {
     const now = this.clock().toISOString();
     const next = entityFromBody(scope.ctx, body, now, id);
     await this.writer.modify(scope, id, (current, policy) => {
+      policy.assertWrite(current.types, Object.keys(next.attrs));
       policy.assertWrite(next.types, Object.keys(next.attrs));
-      const attrs = replaceAttrs(current.attrs, next.attrs);
+      const attrs = policy.replaceVisible(current, next.attrs);
       const deleted = Object.keys(current.attrs).filter((a) => !(a in attrs));
       return { after: { ...current, types: next.types, attrs, scope: next.scope, modifiedAt: now }, written: Object.keys(attrs), deleted };
     });

@@ -5,6 +5,7 @@ import { datasetKey, eachOneDefaultInstance, LOCATION, type Attrs, type Instance
 import type { HistoryRecord } from './history-store.js';
 import { tenantHasActiveSubscription } from './subscription-store.js';
 import type { BBox } from './geo.js';
+import type { AttrVisibility } from './access-policy.js';
 import './tables.js';
 
 /** What an entity query asks of the database; geo is only a bounding-box pre-filter here. */
@@ -23,6 +24,11 @@ export interface EntityFilter {
   hasLocation?: boolean;
   /** Restricts to these types (per-organisation access rules). */
   allowedTypes?: string[];
+  /**
+   * The attributes the caller may read (access rules): `q`, `attrs` and `orderBy` see only these, so a filter
+   * on a hidden attribute matches as if the attribute were absent. Undefined: every attribute.
+   */
+  visible?: AttrVisibility;
   limit?: number;
   offset?: number;
   /** Sort keys before the id (queryEntities only): an attribute's value (`id` for the entity id). */
@@ -88,13 +94,23 @@ export function withSysAttrs(attrs: Attrs, attrCreated: Record<string, string> |
 }
 
 const iso = (t: RawBuilder<unknown>) => sql`to_jsonb(to_char(${t} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))`;
-/** The stored attrs with each instance's createdAt/modifiedAt filled in (withSysAttrs in SQL), for q terms on them. */
-const attrsWithSysAttrs = sql`(select coalesce(jsonb_object_agg(a.key, (
+/** Attributes (`source`, the stored attrs by default) with each instance's createdAt/modifiedAt filled in (withSysAttrs in SQL), for q terms on them. */
+const withSysAttrsSql = (source: RawBuilder<unknown>) => sql`(select coalesce(jsonb_object_agg(a.key, (
     select jsonb_agg(case when i.v ?& array['createdAt', 'modifiedAt'] then i.v
       else jsonb_build_object('createdAt', coalesce(case when coalesce(i.v->>'datasetId', '') = '' then attr_created->a.key end, ${iso(sql`created_at`)}),
         'modifiedAt', ${iso(sql`modified_at`)}) || i.v end order by i.ord)
     from jsonb_array_elements(a.value) with ordinality i(v, ord))), '{}'::jsonb)
-  from jsonb_each(attrs) a)`;
+  from jsonb_each(${source}) a)`;
+const attrsWithSysAttrs = withSysAttrsSql(sql`attrs`);
+
+/**
+ * The attributes of a row the caller may read (AccessPolicy.readableAttrs in SQL): all of them when one of the
+ * row's types is fully granted, else those granted for any of its types. Filters read this instead of `attrs`,
+ * so a hidden attribute is absent for them.
+ */
+const visibleAttrs = (v: AttrVisibility) => sql`(case when types && ${v.full}::text[] then attrs
+  else coalesce((select jsonb_object_agg(a.key, a.value) from jsonb_each(attrs) a
+    where exists (select 1 from unnest(types) t where (${JSON.stringify(v.partial)}::jsonb -> t) ? a.key)), '{}'::jsonb) end)`;
 
 export const rowToEntity = (r: EntityRow): StoredEntity => {
   const createdAt = new Date(r.created_at).toISOString();
@@ -372,6 +388,7 @@ export async function deleteEntities(db: Db, tenant: string, ids: string[]): Pro
 }
 
 function filtered(db: Db, f: EntityFilter) {
+  const attrs = f.visible ? visibleAttrs(f.visible) : sql`attrs`;
   let query = db.selectFrom('context_entity').where('tenant', '=', f.tenant);
   if (f.ids?.length) query = query.where('id', 'in', f.ids);
   if (f.types?.length) {
@@ -382,9 +399,9 @@ function filtered(db: Db, f: EntityFilter) {
   }
   if (f.allowedTypes) query = query.where(sql<boolean>`types && ${f.allowedTypes}::text[]`);
   if (f.idPattern !== undefined) query = query.where(sql<boolean>`id ~ ${f.idPattern}`);
-  if (f.anyAttrs?.length) query = query.where(sql<boolean>`attrs ?| ${f.anyAttrs}::text[]`);
+  if (f.anyAttrs?.length) query = query.where(sql<boolean>`${attrs} ?| ${f.anyAttrs}::text[]`);
   // The q predicate is an SQL/JSON path passed as a parameter; `silent` turns type errors into "no match".
-  if (f.q) query = query.where(sql<boolean>`jsonb_path_match(${f.q.sysAttrs ? attrsWithSysAttrs : sql`attrs`}, ${f.q.path}::jsonpath, ${JSON.stringify(f.q.vars)}::jsonb, true)`);
+  if (f.q) query = query.where(sql<boolean>`jsonb_path_match(${f.q.sysAttrs ? withSysAttrsSql(attrs) : attrs}, ${f.q.path}::jsonpath, ${JSON.stringify(f.q.vars)}::jsonb, true)`);
   if (f.box) {
     // Same expression as the GiST index context_entity_box, so the planner can use it.
     query = query.where('min_lon', 'is not', null).where(sql<boolean>`box(point(min_lon, min_lat), point(max_lon, max_lat)) && box(point(${f.box.minLon}, ${f.box.minLat}), point(${f.box.maxLon}, ${f.box.maxLat}))`);
@@ -399,14 +416,17 @@ function filtered(db: Db, f: EntityFilter) {
  * instance, compared as jsonb (numbers numerically, strings by text, across types in jsonb's fixed order).
  * Entities without it sort last either way.
  */
-const sortValue = (attr: string) => sql`coalesce(attrs #> array[${attr}, '0', 'value'], attrs #> array[${attr}, '0', 'object'], attrs #> array[${attr}, '0', 'languageMap'])`;
+const sortValue = (attrs: RawBuilder<unknown>, attr: string) =>
+  sql`coalesce(${attrs} #> array[${attr}, '0', 'value'], ${attrs} #> array[${attr}, '0', 'object'], ${attrs} #> array[${attr}, '0', 'languageMap'])`;
 
 /** Entities matching the filter, in orderBy order then by id; limit/offset applied when given. */
 export async function queryEntities(db: Db, f: EntityFilter): Promise<EntityRow[]> {
   let query = filtered(db, f).select(ENTITY_COLUMNS);
+  // A hidden attribute sorts as absent (last), so the order says nothing of its value.
+  const attrs = f.visible ? visibleAttrs(f.visible) : sql`attrs`;
   for (const o of f.orderBy ?? []) {
     if (o.attr === 'id') query = query.orderBy('id', o.desc ? 'desc' : 'asc');
-    else query = query.orderBy(sql`${sortValue(o.attr)} ${sql.raw(o.desc ? 'desc' : 'asc')} nulls last`);
+    else query = query.orderBy(sql`${sortValue(attrs, o.attr)} ${sql.raw(o.desc ? 'desc' : 'asc')} nulls last`);
   }
   query = query.orderBy('id');
   if (f.limit !== undefined) query = query.limit(f.limit);

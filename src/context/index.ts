@@ -72,8 +72,8 @@ export const contextModule = defineModule({
   permissions: contextPermissions,
   requires: [],
   create(platform, config) {
-    const { db, clock, ledger, log } = platform;
-    const contexts = new ContextResolver({ extra: config.contexts, fetchRemote: config.fetchRemoteContexts, fetchTimeoutMs: config.remoteContextTimeoutMs });
+    const { db, clock, ledger, log, outbound } = platform;
+    const contexts = new ContextResolver({ extra: config.contexts, fetchRemote: config.fetchRemoteContexts, fetchTimeoutMs: config.remoteContextTimeoutMs, outbound });
     const tenants = new TenantService(db);
     const accessRules = new AccessRuleService(db, tenants, ledger);
     const writer = new EntityWriter(db, clock, tenants, accessRules);
@@ -81,11 +81,11 @@ export const contextModule = defineModule({
     const attributes = new AttributeService(clock, writer);
     const queries = new EntityQueryService(db, config, tenants, accessRules);
     const batches = new EntityBatchService(db, config, clock, tenants, accessRules, writer);
-    const subscriptions = new SubscriptionService(db, clock, contexts, tenants);
+    const subscriptions = new SubscriptionService(db, clock, contexts, tenants, accessRules, config, outbound, log);
     writer.setListener(subscriptions);
     const temporal = new TemporalService(db, config, tenants, accessRules, queries);
-    const dispatcher = new NotificationDispatcher(db, config.notifications, clock, log);
-    const ingest = new MqttIngest(config.mqtt, batches, contexts, log);
+    const dispatcher = new NotificationDispatcher(db, config.notifications, clock, log, outbound);
+    const ingest = new MqttIngest(config.mqtt, batches, contexts, platform.auth, log);
     const simulator = new DemoSimulator(queries, batches, contexts, config.simulator, clock, log);
 
     // History is written without touching the hourly rollup (cheaper writes); this folds it in behind, until

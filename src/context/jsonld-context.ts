@@ -1,8 +1,9 @@
+import { outboundRequest, type OutboundPolicy } from '../platform/net/outbound.js';
 import { ngsiProblem } from './ngsi-errors.js';
 
 /**
  * JSON-LD @context handling for NGSI-LD, kept local: CityHub never fetches a context at request time unless an
- * operator allows it. A context is reduced to what NGSI-LD needs from it — a map from short terms to IRIs —
+ * operator allows it (and then only through the platform's outbound guard). A context is reduced to what NGSI-LD needs from it — a map from short terms to IRIs —
  * which is enough to expand attribute names and entity types on the way in and compact them on the way out.
  */
 
@@ -104,7 +105,12 @@ export interface ContextResolverOptions {
   /** When true, unknown remote contexts are fetched with this timeout; otherwise they answer 503 at once. */
   fetchRemote?: boolean;
   fetchTimeoutMs?: number;
+  /** The platform's outbound guard: a remote context is fetched only from an address it allows (SSRF). */
+  outbound?: OutboundPolicy;
 }
+
+/** Largest remote context read (a context is a term map: kilobytes, not megabytes). */
+const MAX_CONTEXT_BYTES = 1_048_576;
 
 const build = (terms: TermMap, source: unknown, linkUrl: string): LdContext => {
   const all = { ...terms, ...coreTerms }; // the core context comes last and cannot be overridden (§5.5.7)
@@ -162,10 +168,13 @@ export class ContextResolver {
       });
     }
     try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(this.options.fetchTimeoutMs ?? 2000), headers: { accept: 'application/ld+json, application/json' } });
-      if (!res.ok) throw new Error(`HTTP ${res.status}`);
-      const doc = (await res.json()) as { '@context'?: unknown };
-      const ctx = doc['@context'];
+      // Through the outbound guard (checked after DNS and on each redirect), size-limited, with a deadline.
+      const res = await outboundRequest(url, this.options.outbound ?? { allow: [] }, {
+        timeoutMs: this.options.fetchTimeoutMs ?? 2000, maxBytes: MAX_CONTEXT_BYTES, headers: { accept: 'application/ld+json, application/json' },
+      });
+      if (res.status < 200 || res.status >= 300) throw new Error(`HTTP ${res.status}`);
+      const doc = JSON.parse(res.body.toString('utf8')) as { '@context'?: unknown } | null;
+      const ctx = doc && typeof doc === 'object' ? doc['@context'] : undefined;
       const terms: TermMap = {};
       for (const item of Array.isArray(ctx) ? ctx : [ctx]) {
         if (item && typeof item === 'object') Object.assign(terms, inlineTerms(item as Record<string, unknown>, terms));

@@ -161,4 +161,12 @@ export const contextMigrations: Record<string, Migration> = {
       await sql`alter table context_entity add column attr_created jsonb, add column attr_sig text`.execute(db);
     },
   },
+  '20261215-01-context-subscription-owner': {
+    async up(db: Kysely<unknown>) {
+      // Subscriptions belong to the actor that made it (issue 15): only it (and admins) see and change it, its
+      // access rules filter what it is sent, and subscriptions are counted per owner in every tenant.
+      await sql`alter table context_subscription add column owner text`.execute(db);
+      await sql`create index context_subscription_owner on context_subscription (owner)`.execute(db);
+    },
+  },
 };

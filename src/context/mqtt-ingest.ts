@@ -5,7 +5,8 @@ import aedes from 'aedes';
 
 const { createBroker } = aedes;
 import type { Logger } from 'pino';
-import { systemActor } from '../platform/auth/roles.js';
+import { systemActor, type Actor } from '../platform/auth/roles.js';
+import { can } from '../platform/auth/permissions.js';
 import { isProblem } from '../platform/errors/problem.js';
 import type { ContextConfig } from './config.js';
 import { CITYHUB_CONTEXT_URL, type ContextResolver } from './jsonld-context.js';
@@ -15,10 +16,34 @@ type MqttConfig = ContextConfig['mqtt'];
 type Mapping = MqttConfig['mappings'][number];
 
 /**
- * The actor MQTT ingestion writes as: devices are authenticated by the broker, not by CityHub. A data owner's
- * role is the narrowest that writes entities; of no organisation, so no organisation's access rules narrow it.
+ * The actor MQTT ingestion writes as when the publisher is not known to CityHub: messages read from an external
+ * broker (which authenticates devices itself) and, only with `mqtt.allowAnonymous`, anonymous publishes to the
+ * embedded broker. A data owner's role is the narrowest that writes entities. A device that connects to the
+ * embedded broker with an API key is written as that key instead.
  */
 const ingestActor = systemActor('mqtt-ingest', ['dept_data_owner']);
+
+/** Looks up the actor of an API key (the platform's AuthService). */
+export interface ApiKeyLookup {
+  actorForApiKey(key: string): Promise<Actor | undefined>;
+}
+
+/** MQTT CONNACK return codes (3.1.1) aedes sends for a refused login. */
+const BAD_USERNAME_OR_PASSWORD = 4;
+const NOT_AUTHORIZED = 5;
+const authError = (message: string, returnCode: number) => Object.assign(new Error(message), { returnCode });
+
+/** Whether two MQTT topic filters can match one same topic (`+` one level, `#` the rest). */
+export function filtersOverlap(a: string, b: string): boolean {
+  const x = a.split('/');
+  const y = b.split('/');
+  for (let i = 0; i < Math.max(x.length, y.length); i++) {
+    if (x[i] === '#' || y[i] === '#') return true;
+    if (x[i] === undefined || y[i] === undefined) return false;
+    if (x[i] !== '+' && y[i] !== '+' && x[i] !== y[i]) return false;
+  }
+  return true;
+}
 
 /** Matches an MQTT topic against a filter (`+` one level, `#` the rest); returns the wildcard levels. */
 export function matchTopic(filter: string, topic: string): string[] | undefined {
@@ -63,14 +88,24 @@ export function messageToEntity(mapping: Mapping, levels: string[], payload: Buf
 }
 
 /**
- * MQTT ingestion: subscribes to the configured broker (or starts the embedded one) and turns each message into
+ * MQTT ingestion: subscribes to the configured broker, or starts the embedded one, and turns each message into
  * an attribute upsert through the configurable topic → entity mapping.
+ *
+ * The embedded broker (aedes) authenticates: a device connects with an API key as its MQTT password (any user
+ * name) and may publish to the ingestion topics only if the key may write entities; its messages are written as
+ * that key, so its roles, organisation and access rules apply. Without a key it is refused, unless
+ * `mqtt.allowAnonymous` (a demo on one machine) lets it in as `system:mqtt-ingest`. Subscribing to the ingestion
+ * topics (which carry every device's readings, past any access rule) is for admin and data_admin keys only.
+ * An external broker (`mqtt.url`, Mosquitto) authenticates devices itself; its messages are written as
+ * `system:mqtt-ingest`.
  */
 export class MqttIngest {
   private client?: MqttClient;
   private broker?: ReturnType<typeof createBroker>;
   private server?: Server;
-  readonly stats = { received: 0, applied: 0, failed: 0, lastError: '' };
+  /** The actor each client of the embedded broker logged in as. */
+  private readonly actors = new WeakMap<object, Actor>();
+  readonly stats = { received: 0, applied: 0, failed: 0, refused: 0, lastError: '' };
   /** The broker URL in use (after start). */
   url?: string;
 
@@ -78,26 +113,73 @@ export class MqttIngest {
     private readonly config: MqttConfig,
     private readonly batches: EntityBatchService,
     private readonly contexts: ContextResolver,
+    private readonly auth: ApiKeyLookup,
     private readonly log: Logger,
   ) {}
 
   async start(): Promise<void> {
     if (!this.config.ingest) return;
-    let url = this.config.url;
-    if (!url) {
-      const started = await this.startEmbedded();
-      if (!started) return;
-      url = started;
+    if (!this.config.url) {
+      this.url = await this.startEmbedded();
+      if (this.url) this.log.info({ url: this.url, mappings: this.config.mappings.length, allowAnonymous: this.config.allowAnonymous }, 'MQTT ingestion listening (embedded broker)');
+      return;
     }
-    this.url = url;
-    this.client = await mqtt.connectAsync(url, { clientId: `cityhub-ingest-${process.pid}-${Math.random().toString(16).slice(2, 8)}`, reconnectPeriod: 2000, connectTimeout: 5000 });
+    this.url = this.config.url;
+    this.client = await mqtt.connectAsync(this.url, { clientId: `cityhub-ingest-${process.pid}-${Math.random().toString(16).slice(2, 8)}`, reconnectPeriod: 2000, connectTimeout: 5000 });
     this.client.on('message', (topic, payload) => void this.handle(topic, payload));
     await this.client.subscribeAsync(this.config.mappings.map((m) => m.topic), { qos: 1 });
-    this.log.info({ url, mappings: this.config.mappings.length }, 'MQTT ingestion listening');
+    this.log.info({ url: this.url, mappings: this.config.mappings.length }, 'MQTT ingestion listening');
+  }
+
+  private isIngestTopic(topic: string): boolean {
+    return this.config.mappings.some((m) => matchTopic(m.topic, topic) !== undefined);
+  }
+
+  /** The embedded broker's login and topic rules (see the class comment). */
+  private createBroker(): ReturnType<typeof createBroker> {
+    const allowAnonymous = this.config.allowAnonymous;
+    return createBroker({
+      authenticate: (client, _username, password, done) => {
+        if (!password || password.length === 0) {
+          if (allowAnonymous) return done(null, true);
+          return done(authError('an API key is needed as the MQTT password', NOT_AUTHORIZED) as never, false);
+        }
+        this.auth.actorForApiKey(password.toString('utf8')).then(
+          (actor) => {
+            if (!actor) return done(authError('unknown or revoked API key', BAD_USERNAME_OR_PASSWORD) as never, false);
+            this.actors.set(client, actor);
+            done(null, true);
+          },
+          (err: unknown) => {
+            this.log.warn({ err }, 'MQTT login check failed');
+            done(authError('login could not be checked', NOT_AUTHORIZED) as never, false);
+          },
+        );
+      },
+      authorizePublish: (client, packet, callback) => {
+        if (!client || !this.isIngestTopic(packet.topic)) return callback(null);
+        const actor = this.actors.get(client);
+        if (actor ? can(actor, 'context.entity.write') : allowAnonymous) return callback(null);
+        this.stats.refused++;
+        callback(new Error(`publishing to ${packet.topic} needs an API key that may write context entities`));
+      },
+      authorizeSubscribe: (client, subscription, callback) => {
+        const actor = this.actors.get(client);
+        const unrestricted = actor ? actor.roles.includes('admin') || actor.roles.includes('data_admin') : allowAnonymous;
+        if (!unrestricted && this.config.mappings.some((m) => filtersOverlap(m.topic, subscription.topic))) return callback(null, null);
+        callback(null, subscription);
+      },
+    });
   }
 
   private async startEmbedded(): Promise<string | undefined> {
-    const broker = createBroker();
+    const broker = this.createBroker();
+    // Messages published to the embedded broker are ingested as the client that published them.
+    broker.on('publish', (packet, client) => {
+      if (!client || !this.isIngestTopic(packet.topic)) return;
+      const actor = this.actors.get(client) ?? (this.config.allowAnonymous ? ingestActor : undefined);
+      if (actor) void this.handle(packet.topic, Buffer.from(packet.payload), actor);
+    });
     const server = createServer(broker.handle);
     try {
       await new Promise<void>((resolve, reject) => {
@@ -116,8 +198,8 @@ export class MqttIngest {
     return `mqtt://${this.config.embeddedHost}:${port}`;
   }
 
-  /** Applies one message; exported behaviour for tests through `handle`. */
-  async handle(topic: string, payload: Buffer): Promise<void> {
+  /** Applies one message as the actor (the publishing key's, or the system actor for an external broker). */
+  async handle(topic: string, payload: Buffer, actor: Actor = ingestActor): Promise<void> {
     this.stats.received++;
     for (const mapping of this.config.mappings) {
       const levels = matchTopic(mapping.topic, topic);
@@ -125,7 +207,7 @@ export class MqttIngest {
       try {
         const entity = messageToEntity(mapping, levels, payload);
         const ctx = await this.contexts.resolve(mapping.context ?? CITYHUB_CONTEXT_URL);
-        const result = await this.batches.batchWrite({ actor: ingestActor, tenant: mapping.tenant ?? '', ctx }, 'upsert', [entity], { replace: false });
+        const result = await this.batches.batchWrite({ actor, tenant: mapping.tenant ?? '', ctx }, 'upsert', [entity], { replace: false });
         if (result.errors.length) throw new Error(result.errors[0].error.detail ?? result.errors[0].error.title);
         this.stats.applied++;
       } catch (err) {

@@ -2,7 +2,9 @@ import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { Db } from '../platform/db/database.js';
 import type { Clock } from '../platform/clock/clock.js';
+import { outboundRequest, OutboundUrlError, type OutboundPolicy } from '../platform/net/outbound.js';
 import { linkHeader, CORE_CONTEXT_URL } from './jsonld-context.js';
+import { resolveBroker, sendableHeaders } from './notification-endpoint.js';
 import type { ContextConfig } from './config.js';
 import * as store from './subscription-store.js';
 
@@ -25,6 +27,7 @@ export class NotificationDispatcher {
     private readonly config: NotificationConfig,
     private readonly clock: Clock,
     private readonly log: Logger,
+    private readonly outbound: OutboundPolicy,
   ) {}
 
   start(): void {
@@ -87,11 +90,14 @@ export class NotificationDispatcher {
 
   private async deliver(row: store.OutboxRow): Promise<void> {
     let error: string | undefined;
+    let refused = false;
     try {
       if (row.endpoint.startsWith('mqtt')) await this.publish(row);
       else await this.post(row);
     } catch (err) {
       error = (err as Error).message || String(err);
+      // The outbound guard refused the address: trying again would be refused again.
+      refused = err instanceof OutboundUrlError;
     }
     const now = this.clock();
     if (!error) {
@@ -101,39 +107,57 @@ export class NotificationDispatcher {
     }
     const backoff = this.config.backoffSeconds;
     const wait = backoff.length ? backoff[Math.min(row.attempts - 1, backoff.length - 1)] : 1;
-    const retryAt = row.attempts >= this.config.maxAttempts ? null : new Date(now.getTime() + wait * 1000);
+    const retryAt = refused || row.attempts >= this.config.maxAttempts ? null : new Date(now.getTime() + wait * 1000);
     await store.markFailed(this.db, row.id, error, retryAt, now);
     await store.recordDelivery(this.db, row.tenant, row.subscription_id, false, now);
     this.log.warn({ notification: row.id, endpoint: row.endpoint, attempt: row.attempts, error }, 'notification delivery failed');
   }
 
+  /**
+   * HTTP notifications through the platform's outbound guard: the address is checked after DNS, the answer is
+   * size-limited, and redirects are not followed (a notification is posted to its endpoint, nowhere else).
+   */
   private async post(row: store.OutboxRow): Promise<void> {
     const ctx = row.payload['@context'];
-    const headers: Record<string, string> = { 'content-type': row.accept, ...row.headers };
+    // `Link` is the one header the subscription service adds itself (the subscription's @context).
+    const { Link: link, ...receiverInfo } = row.headers;
+    const headers: Record<string, string> = { ...sendableHeaders(receiverInfo), 'content-type': row.accept };
     if (row.tenant) headers['NGSILD-Tenant'] = row.tenant;
-    if (row.accept === 'application/json' && !headers.Link) headers.Link = linkHeader(typeof ctx === 'string' ? ctx : CORE_CONTEXT_URL);
-    const res = await fetch(row.endpoint, {
+    if (row.accept === 'application/json') headers.Link = link ?? linkHeader(typeof ctx === 'string' ? ctx : CORE_CONTEXT_URL);
+    const res = await outboundRequest(row.endpoint, this.outbound, {
       method: 'POST',
       headers,
       body: JSON.stringify(row.payload),
-      signal: AbortSignal.timeout(this.config.timeoutMs),
+      timeoutMs: this.config.timeoutMs,
+      maxRedirects: 0,
+      // The status alone decides; a receiver's answer is not kept.
+      maxBytes: 65_536,
     });
-    // The answer's body is read only to free the connection; the status alone decides, so a body that breaks off is no failure.
-    await res.arrayBuffer().catch(() => undefined);
     if (res.status >= 300) throw new Error(`HTTP ${res.status}`);
   }
 
+  /**
+   * One connection per broker. The broker's name is resolved and checked by the outbound guard and the socket
+   * opened to that address (TLS still checks the certificate against the name), so a name that resolves to a
+   * private address is refused.
+   */
   private broker(url: URL): Promise<MqttClient> {
     const key = `${url.protocol}//${url.host}`;
     let client = this.brokers.get(key);
     if (!client) {
-      client = mqtt.connectAsync(key, {
+      const name = url.hostname.replace(/^\[|\]$/g, '');
+      client = resolveBroker(url, this.outbound).then((address) => mqtt.connectAsync({
+        protocol: url.protocol.replace(':', '') as 'mqtt' | 'mqtts',
+        hostname: address,
+        host: address,
+        port: url.port ? Number(url.port) : url.protocol === 'mqtts:' ? 8883 : 1883,
+        ...(address !== name ? { servername: name } : {}),
         connectTimeout: Math.min(this.config.timeoutMs, 5000),
         reconnectPeriod: 1000,
-        username: url.username || undefined,
-        password: url.password || undefined,
+        username: url.username ? decodeURIComponent(url.username) : undefined,
+        password: url.password ? decodeURIComponent(url.password) : undefined,
         clientId: `cityhub-notify-${process.pid}-${Math.random().toString(16).slice(2, 8)}`,
-      });
+      }));
       // A failed connection is forgotten so the next notification tries again; the failure itself is reported by
       // the delivery that awaits this promise (recorded on the notification and logged).
       client.catch(() => this.brokers.delete(key));
@@ -148,7 +172,8 @@ export class NotificationDispatcher {
     const topic = decodeURIComponent(url.pathname.replace(/^\//, ''));
     if (!topic) throw new Error('the MQTT endpoint has no topic');
     const client = await this.broker(url);
-    const message = JSON.stringify({ metadata: { 'Content-Type': row.accept, ...row.headers, ...(row.tenant ? { 'NGSILD-Tenant': row.tenant } : {}) }, body: row.payload });
+    const { Link: link, ...receiverInfo } = row.headers;
+    const message = JSON.stringify({ metadata: { ...sendableHeaders(receiverInfo), ...(link ? { Link: link } : {}), 'Content-Type': row.accept, ...(row.tenant ? { 'NGSILD-Tenant': row.tenant } : {}) }, body: row.payload });
     await Promise.race([
       client.publishAsync(topic, message, { qos: 1 }),
       new Promise((_, reject) => setTimeout(() => reject(new Error('MQTT publish timed out')), this.config.timeoutMs).unref()),

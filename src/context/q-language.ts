@@ -1,4 +1,5 @@
 import { ngsiProblem } from './ngsi-errors.js';
+import { compilePattern, PatternError, patternTest } from './safe-regex.js';
 
 /**
  * The NGSI-LD query language `q` (ETSI GS CIM 009 §4.9): a hand-written recursive-descent parser that reports
@@ -49,10 +50,16 @@ export class QSyntaxError extends Error {
 const MAX_TERMS = 64;
 const NAME_STOP = new Set(['=', '!', '<', '>', '~', ';', '|', '(', ')', '[', ']', '.', ' ', ',', '"']);
 
+/** Longest `~=` pattern by default (`modules.context.patternMaxLength`). */
+export const DEFAULT_PATTERN_MAX_LENGTH = 256;
+
 class Parser {
   private pos = 0;
   terms = 0;
-  constructor(private readonly src: string) {}
+  constructor(
+    private readonly src: string,
+    private readonly patternMaxLength: number,
+  ) {}
 
   parse(): QExpr {
     if (this.src.trim() === '') throw new QSyntaxError('empty query', 0);
@@ -150,10 +157,12 @@ class Parser {
     const start = this.pos;
     const raw = this.peek() === '"' ? this.quoted() : this.unquoted(true);
     if (raw === '') throw new QSyntaxError('expected a pattern', start);
+    // Linear-time matching (safe-regex.ts): what RE2 cannot match in linear time is refused here.
     try {
-      new RegExp(raw);
+      compilePattern(raw, this.patternMaxLength);
     } catch (err) {
-      throw new QSyntaxError(`invalid pattern: ${(err as Error).message}`, start);
+      if (err instanceof PatternError) throw new QSyntaxError(`invalid pattern: ${err.message}`, start);
+      throw err;
     }
     return { kind: 'regex', pattern: raw };
   }
@@ -212,7 +221,12 @@ class Parser {
     }
     if (raw === 'true') return true;
     if (raw === 'false') return false;
-    if (/^-?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(raw)) return Number(raw);
+    if (/^-?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(raw)) {
+      const n = Number(raw);
+      // 1e400 is Infinity, which JSON (and so the database) cannot carry.
+      if (!Number.isFinite(n)) throw new QSyntaxError(`${raw.slice(0, 40)} is out of range`, start);
+      return n;
+    }
     // DateTimes compare as the normalised ISO strings CityHub stores (observedAt, createdAt…).
     if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(raw) && !Number.isNaN(Date.parse(raw))) return new Date(raw).toISOString();
     // Unquoted values are dateTimes, dates, times or URIs; anything else must be quoted.
@@ -226,9 +240,9 @@ class Parser {
  *
  * @example parseQ('temperature>20;(status=="on"|brightness==50..80)')
  */
-export function parseQ(q: string): QExpr {
+export function parseQ(q: string, patternMaxLength = DEFAULT_PATTERN_MAX_LENGTH): QExpr {
   try {
-    return new Parser(q).parse();
+    return new Parser(q, patternMaxLength).parse();
   } catch (err) {
     if (err instanceof QSyntaxError) {
       throw ngsiProblem(err.message.startsWith('more than') ? 'TooComplexQuery' : 'BadRequestData', `q: ${err.message}`, {
@@ -254,7 +268,8 @@ const compare = (op: QOp, actual: unknown, v: QValue): boolean => {
   switch (v.kind) {
     case 'regex': {
       if (typeof actual !== 'string') return false;
-      const m = new RegExp(v.pattern).test(actual);
+      // The pattern passed parseQ, so its length was checked there.
+      const m = patternTest(v.pattern, actual, Infinity);
       return op === '~=' ? m : !m;
     }
     case 'range': {

@@ -2,18 +2,35 @@ import { randomUUID } from 'node:crypto';
 import type { Db } from '../platform/db/database.js';
 import type { Clock } from '../platform/clock/clock.js';
 import { assertCan } from '../platform/auth/permissions.js';
+import { actorRef, type Actor, type Role } from '../platform/auth/roles.js';
+import { OutboundUrlError, type OutboundPolicy } from '../platform/net/outbound.js';
+import type { Logger } from 'pino';
 import { ngsiProblem } from './ngsi-errors.js';
 import { compactIri, expandTerm, linkHeader, type ContextResolver, type LdContext } from './jsonld-context.js';
 import { isUri, renderEntity, type Format } from './entity-model.js';
 import { evaluateQ, parseQ, type QExpr } from './q-language.js';
 import { matchGeo, parseGeoQuery, type GeoQuery, type Geometry } from './geo.js';
+import { checkIdPattern, patternTest } from './safe-regex.js';
+import { checkEndpoint, receiverInfoError } from './notification-endpoint.js';
 import type { ChangeListener, EntityChange } from './entity-writer.js';
 import type { TenantService } from './tenant-service.js';
 import type { RequestScope } from './request-scope.js';
 import type { JsonObjectBody } from './schemas.js';
-import { rulesForOrg } from './access-store.js';
+import type { ContextConfig } from './config.js';
 import { AccessPolicy } from './access-policy.js';
+import type { AccessRuleService } from './access-service.js';
 import * as store from './subscription-store.js';
+
+/**
+ * Who created a subscription, as its notifications are filtered: the owner's access policy (AccessRuleService)
+ * is applied to every notification, as if the owner read the entity.
+ */
+interface SubscriptionOwner {
+  ref: string;
+  kind: Actor['kind'];
+  orgId: string | null;
+  roles: Role[];
+}
 
 /** A subscription as stored: names expanded, the creator's @context kept to render notifications. */
 interface StoredSubscription {
@@ -26,24 +43,34 @@ interface StoredSubscription {
   geoQ?: { georel: string; geometry: string; coordinates: unknown; geoproperty?: string };
   notification: { attributes?: string[]; format: Format; endpoint: { uri: string; accept: string; receiverInfo?: { key: string; value: string }[] } };
   context: unknown;
+  owner?: SubscriptionOwner;
+  /** Subscriptions stored before owners were kept: the creator's organisation only. */
   ownerOrgId?: string | null;
 }
 
 const ENDPOINT = /^(https?|mqtts?):\/\/[^\s/]+(\/\S*)?$/;
-const bad = (detail: string) => ngsiProblem('BadRequestData', detail);
+const bad = (detail: string, field?: string) => ngsiProblem('BadRequestData', detail, field ? { errors: [{ field, message: detail }] } : {});
+const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+
+/** Who may see and change a subscription besides its owner. */
+const managesAll = (actor: Actor) => actor.roles.includes('admin') || actor.roles.includes('data_admin');
 
 /**
  * Subscriptions (§5.8, §5.11): checked and stored here; on every entity change (inside its transaction) the
  * matching ones put a notification into the durable outbox, which the dispatcher delivers.
  */
 export class SubscriptionService implements ChangeListener {
-  private readonly compiled = new Map<string, { modified: number; ctx: LdContext; q?: QExpr; geo?: GeoQuery }>();
+  private readonly compiled = new Map<string, { modified: number; ctx: LdContext; q?: QExpr; geo?: GeoQuery; broken?: boolean }>();
 
   constructor(
     private readonly db: Db,
     private readonly clock: Clock,
     private readonly contexts: ContextResolver,
     private readonly tenants: TenantService,
+    private readonly access: AccessRuleService,
+    private readonly config: Pick<ContextConfig, 'patternMaxLength' | 'subscriptions'>,
+    private readonly outbound: OutboundPolicy,
+    private readonly log: Logger,
   ) {}
 
   private parse(ctx: LdContext, body: Record<string, unknown>, partial: boolean): Partial<StoredSubscription> & { expiresAt?: Date | null; throttling?: number; isActive?: boolean } {
@@ -54,17 +81,15 @@ export class SubscriptionService implements ChangeListener {
     if (body.description !== undefined) out.description = String(body.description);
     if (body.entities !== undefined) {
       if (!Array.isArray(body.entities) || body.entities.length === 0) throw bad('entities must be a non-empty list');
-      out.entities = body.entities.map((e: Record<string, unknown>) => {
-        if (!e || typeof e.type !== 'string') throw bad('each entities item needs a type');
-        if (e.id !== undefined && !isUri(e.id)) throw bad('entities[].id must be a URI');
+      out.entities = body.entities.map((e: unknown, i: number) => {
+        if (!isObject(e) || typeof e.type !== 'string') throw bad('each entities item needs a type', `entities[${i}].type`);
+        if (e.id !== undefined && !isUri(e.id)) throw bad('entities[].id must be a URI', `entities[${i}].id`);
         if (e.idPattern !== undefined) {
-          try {
-            new RegExp(String(e.idPattern));
-          } catch {
-            throw bad(`entities[].idPattern "${String(e.idPattern)}" is not a valid regular expression`);
-          }
+          if (typeof e.idPattern !== 'string') throw bad('entities[].idPattern must be a string', `entities[${i}].idPattern`);
+          // Matched on every write of the tenant: RE2 only, in linear time (safe-regex.ts).
+          checkIdPattern(e.idPattern, this.config.patternMaxLength, `entities[${i}].idPattern`);
         }
-        return { type: expandTerm(ctx, e.type), ...(e.id ? { id: e.id as string } : {}), ...(e.idPattern ? { idPattern: String(e.idPattern) } : {}) };
+        return { type: expandTerm(ctx, e.type), ...(e.id ? { id: e.id as string } : {}), ...(e.idPattern ? { idPattern: e.idPattern as string } : {}) };
       });
     }
     if (body.watchedAttributes !== undefined) {
@@ -72,25 +97,39 @@ export class SubscriptionService implements ChangeListener {
       out.watchedAttributes = body.watchedAttributes.map((a: string) => expandTerm(ctx, a));
     }
     if (body.q !== undefined) {
-      parseQ(String(body.q));
-      out.q = String(body.q);
+      if (typeof body.q !== 'string') throw bad('q must be a string', 'q');
+      parseQ(body.q, this.config.patternMaxLength);
+      out.q = body.q;
     }
     if (body.geoQ !== undefined) {
-      const g = body.geoQ as Record<string, unknown>;
-      parseGeoQuery(g.georel as string, g.geometry as string, g.coordinates, 'x');
+      const g = body.geoQ;
+      if (!isObject(g) || typeof g.georel !== 'string' || typeof g.geometry !== 'string') throw bad('geoQ must be {georel, geometry, coordinates} with georel and geometry strings', 'geoQ');
+      if (g.geoproperty !== undefined && typeof g.geoproperty !== 'string') throw bad('geoQ.geoproperty must be a name', 'geoQ.geoproperty');
+      parseGeoQuery(g.georel, g.geometry, g.coordinates, 'x');
       out.geoQ = { georel: String(g.georel), geometry: String(g.geometry), coordinates: g.coordinates, ...(g.geoproperty ? { geoproperty: String(g.geoproperty) } : {}) };
     }
     if (body.notification !== undefined) {
-      const n = body.notification as Record<string, unknown>;
-      const ep = n?.endpoint as Record<string, unknown> | undefined;
-      if (!ep || typeof ep.uri !== 'string' || !ENDPOINT.test(ep.uri)) throw bad('notification.endpoint.uri must be an http(s):// or mqtt(s):// URI');
-      const accept = (ep.accept as string | undefined) ?? 'application/json';
-      if (!['application/json', 'application/ld+json'].includes(accept)) throw bad('notification.endpoint.accept must be application/json or application/ld+json');
-      const format = (n.format as string | undefined) ?? 'normalized';
-      if (!['normalized', 'keyValues', 'concise'].includes(format)) throw bad('notification.format must be normalized, keyValues or concise');
+      const n = isObject(body.notification) ? body.notification : {};
+      const ep = isObject(n.endpoint) ? n.endpoint : undefined;
+      if (!ep || typeof ep.uri !== 'string' || !ENDPOINT.test(ep.uri)) throw bad('notification.endpoint.uri must be an http(s):// or mqtt(s):// URI', 'notification.endpoint.uri');
+      // SSRF: no loopback, private, link-local or metadata address unless the city allows it (checked again, after
+      // DNS, on every delivery).
+      try {
+        checkEndpoint(ep.uri, this.outbound);
+      } catch (err) {
+        if (!(err instanceof OutboundUrlError)) throw err;
+        throw bad(`notification.endpoint.uri is refused: ${err.message} (outbound.allow lists what may be called)`, 'notification.endpoint.uri');
+      }
+      const accept = ep.accept ?? 'application/json';
+      if (typeof accept !== 'string' || !['application/json', 'application/ld+json'].includes(accept)) throw bad('notification.endpoint.accept must be application/json or application/ld+json', 'notification.endpoint.accept');
+      const format = n.format ?? 'normalized';
+      if (typeof format !== 'string' || !['normalized', 'keyValues', 'concise'].includes(format)) throw bad('notification.format must be normalized, keyValues or concise', 'notification.format');
       const receiverInfo = ep.receiverInfo as { key: string; value: string }[] | undefined;
-      if (receiverInfo !== undefined && !(Array.isArray(receiverInfo) && receiverInfo.every((r) => typeof r?.key === 'string' && typeof r?.value === 'string'))) throw bad('receiverInfo must be a list of {key, value}');
-      if (n.attributes !== undefined && !(Array.isArray(n.attributes) && n.attributes.every((a) => typeof a === 'string'))) throw bad('notification.attributes must be a list of names');
+      if (receiverInfo !== undefined) {
+        const error = receiverInfoError(receiverInfo);
+        if (error) throw bad(`${error.field} ${error.message}`, error.field);
+      }
+      if (n.attributes !== undefined && !(Array.isArray(n.attributes) && n.attributes.every((a) => typeof a === 'string'))) throw bad('notification.attributes must be a list of names', 'notification.attributes');
       out.notification = {
         format: format as Format,
         endpoint: { uri: ep.uri, accept, ...(receiverInfo ? { receiverInfo } : {}) },
@@ -121,32 +160,52 @@ export class SubscriptionService implements ChangeListener {
     assertCan(scope.actor, 'context.subscription.manage');
     const tenant = await this.tenants.resolve(scope.tenant, true);
     const id = body.id === undefined ? `urn:ngsi-ld:Subscription:${randomUUID()}` : body.id;
-    if (!isUri(id)) throw bad('subscription id must be a URI');
+    if (!isUri(id)) throw bad('subscription id must be a URI', 'id');
     const p = this.parse(scope.ctx, body, false);
-    if (!p.notification) throw bad('a subscription needs notification.endpoint');
-    if (!p.entities && !p.watchedAttributes) throw bad('a subscription needs entities or watchedAttributes');
+    if (!p.notification) throw bad('a subscription needs notification.endpoint', 'notification.endpoint');
+    if (!p.entities && !p.watchedAttributes) throw bad('a subscription needs entities or watchedAttributes', 'entities');
     const { expiresAt, throttling, isActive, ...rest } = p;
-    const stored: StoredSubscription = { ...(rest as StoredSubscription), type: 'Subscription', context: scope.ctx.source, ownerOrgId: scope.actor.orgId ?? null };
+    const owner = ownerOf(scope.actor);
+    const stored: StoredSubscription = { ...(rest as StoredSubscription), type: 'Subscription', context: scope.ctx.source, owner };
     const now = this.clock();
-    const ok = await store.insertSubscription(this.db, {
-      tenant, id, body: stored as unknown as Record<string, unknown>, active: isActive ?? true, expires_at: expiresAt ?? null,
-      throttling: throttling ?? 0, created_at: now, modified_at: now,
+    const max = this.config.subscriptions.maxPerOwner;
+    const ok = await this.db.transaction().execute(async (trx) => {
+      // Counted under a lock per owner, so a burst of creations cannot pass the limit together.
+      const held = await store.countOwnedLocked(trx, owner.ref);
+      if (held >= max) {
+        throw ngsiProblem('TooManySubscriptions', `you hold ${held} subscriptions; at most ${max} per owner (modules.context.subscriptions.maxPerOwner)`, {
+          extra: { limit: max, rule: 'modules.context.subscriptions.maxPerOwner' },
+        });
+      }
+      return store.insertSubscription(trx, {
+        tenant, id, owner: owner.ref, body: stored as unknown as Record<string, unknown>, active: isActive ?? true, expires_at: expiresAt ?? null,
+        throttling: throttling ?? 0, created_at: now, modified_at: now,
+      });
     });
     if (!ok) throw ngsiProblem('AlreadyExists', `subscription ${id} already exists`);
     return id;
   }
 
+  /** A subscription the actor may see: its own, or any for admin and data_admin; others do not exist for it. */
+  private async findOwn(scope: RequestScope, tenant: string, id: string): Promise<store.SubscriptionRow> {
+    const row = await store.findSubscription(this.db, tenant, id);
+    if (!row || !mayManage(scope.actor, row)) throw ngsiProblem('ResourceNotFound', `subscription ${id} does not exist`);
+    return row;
+  }
+
   async update(scope: RequestScope, id: string, body: JsonObjectBody): Promise<void> {
     assertCan(scope.actor, 'context.subscription.manage');
     const tenant = await this.tenants.resolve(scope.tenant, false);
-    const row = await store.findSubscription(this.db, tenant, id);
-    if (!row) throw ngsiProblem('ResourceNotFound', `subscription ${id} does not exist`);
-    if (body.id !== undefined && body.id !== id) throw bad('the id cannot change');
+    const row = await this.findOwn(scope, tenant, id);
+    if (body.id !== undefined && body.id !== id) throw bad('the id cannot change', 'id');
     const p = this.parse(scope.ctx, body, true);
     const { expiresAt, throttling, isActive, ...rest } = p;
-    const merged = { ...row.body, ...rest, context: scope.ctx.source };
+    // The owner stays (an admin's change does not widen what it receives); a subscription stored before owners
+    // were kept is adopted by whoever changes it.
+    const owner = (row.body as unknown as StoredSubscription).owner ?? ownerOf(scope.actor);
+    const merged = { ...row.body, ...rest, context: scope.ctx.source, owner };
     await store.updateSubscription(this.db, tenant, id, {
-      body: merged, active: isActive ?? row.active, expires_at: expiresAt === undefined ? row.expires_at : expiresAt,
+      owner: owner.ref, body: merged, active: isActive ?? row.active, expires_at: expiresAt === undefined ? row.expires_at : expiresAt,
       throttling: throttling ?? row.throttling, modified_at: this.clock(),
     });
   }
@@ -154,21 +213,22 @@ export class SubscriptionService implements ChangeListener {
   async delete(scope: RequestScope, id: string): Promise<void> {
     assertCan(scope.actor, 'context.subscription.manage');
     const tenant = await this.tenants.resolve(scope.tenant, false);
+    await this.findOwn(scope, tenant, id);
     if (!(await store.deleteSubscription(this.db, tenant, id))) throw ngsiProblem('ResourceNotFound', `subscription ${id} does not exist`);
   }
 
   async get(scope: RequestScope, id: string): Promise<Record<string, unknown>> {
     assertCan(scope.actor, 'context.subscription.manage');
     const tenant = await this.tenants.resolve(scope.tenant, false);
-    const row = await store.findSubscription(this.db, tenant, id);
-    if (!row) throw ngsiProblem('ResourceNotFound', `subscription ${id} does not exist`);
-    return this.render(scope.ctx, row);
+    return this.render(scope.ctx, await this.findOwn(scope, tenant, id));
   }
 
+  /** The actor's own subscriptions (all of the tenant's for admin and data_admin). */
   async list(scope: RequestScope, limit: number, offset: number): Promise<Record<string, unknown>[]> {
     assertCan(scope.actor, 'context.subscription.manage');
     const tenant = await this.tenants.resolve(scope.tenant, false);
-    return (await store.listSubscriptions(this.db, tenant, limit, offset)).map((r) => this.render(scope.ctx, r));
+    const owned = managesAll(scope.actor) ? undefined : { ref: actorRef(scope.actor), orgId: scope.actor.orgId ?? null };
+    return (await store.listSubscriptions(this.db, tenant, limit, offset, owned)).map((r) => this.render(scope.ctx, r));
   }
 
   /** The subscription with its status members (§5.2.12, §5.2.15). */
@@ -207,16 +267,28 @@ export class SubscriptionService implements ChangeListener {
     };
   }
 
-  private async compile(row: store.SubscriptionRow): Promise<{ ctx: LdContext; q?: QExpr; geo?: GeoQuery }> {
+  /**
+   * The subscription's @context, q and geo-query, parsed once per version. One that no longer parses (stored
+   * before a rule, such as linear-time patterns, refused it) is marked broken and never matches: a write must
+   * not fail because of someone's subscription.
+   */
+  private async compile(row: store.SubscriptionRow): Promise<{ ctx: LdContext; q?: QExpr; geo?: GeoQuery; broken?: boolean }> {
     const modified = new Date(row.modified_at).getTime();
     const key = `${row.tenant}\n${row.id}`;
     const hit = this.compiled.get(key);
     if (hit && hit.modified === modified) return hit;
     const b = row.body as unknown as StoredSubscription;
-    const ctx = await this.contexts.resolve(b.context);
-    const q = b.q ? parseQ(b.q) : undefined;
-    const geo = b.geoQ ? parseGeoQuery(b.geoQ.georel, b.geoQ.geometry, b.geoQ.coordinates, b.geoQ.geoproperty ? expandTerm(ctx, b.geoQ.geoproperty) : 'https://uri.etsi.org/ngsi-ld/location') : undefined;
-    const entry = { modified, ctx, q, geo };
+    let entry: { modified: number; ctx: LdContext; q?: QExpr; geo?: GeoQuery; broken?: boolean };
+    try {
+      const ctx = await this.contexts.resolve(b.context);
+      const q = b.q ? parseQ(b.q, this.config.patternMaxLength) : undefined;
+      for (const e of b.entities ?? []) if (e.idPattern) checkIdPattern(e.idPattern, this.config.patternMaxLength);
+      const geo = b.geoQ ? parseGeoQuery(b.geoQ.georel, b.geoQ.geometry, b.geoQ.coordinates, b.geoQ.geoproperty ? expandTerm(ctx, b.geoQ.geoproperty) : 'https://uri.etsi.org/ngsi-ld/location') : undefined;
+      entry = { modified, ctx, q, geo };
+    } catch (err) {
+      this.log.warn({ subscription: row.id, tenant: row.tenant, err }, 'subscription cannot be matched; it is skipped until changed');
+      entry = { modified, ctx: this.contexts.core, broken: true };
+    }
     this.compiled.set(key, entry);
     return entry;
   }
@@ -231,19 +303,21 @@ export class SubscriptionService implements ChangeListener {
     for (const sub of subs) {
       const b = sub.body as unknown as StoredSubscription;
       if (sub.throttling > 0 && sub.last_notification && now.getTime() - new Date(sub.last_notification).getTime() < sub.throttling * 1000) continue;
-      const { ctx, q, geo } = await this.compile(sub);
+      const { ctx, q, geo, broken } = await this.compile(sub);
+      if (broken) continue;
       const expand = (t: string) => expandTerm(ctx, t);
-      let policy = AccessPolicy.unrestricted;
-      if (b.ownerOrgId) {
-        policy = policies.get(b.ownerOrgId) ?? AccessPolicy.for({ kind: 'user', roles: [] }, await rulesForOrg(trx, b.ownerOrgId, tenant));
-        policies.set(b.ownerOrgId, policy);
-      }
+      // The owner's access policy, as if it read each entity: what it may not read is absent for q, geoQ,
+      // watchedAttributes and the notification alike.
+      const owner = b.owner ?? legacyOwner(b);
+      let policy = policies.get(owner.ref);
+      if (!policy) policies.set(owner.ref, (policy = await this.access.policy(owner, tenant, trx)));
       const data: Record<string, unknown>[] = [];
       for (const c of changes) {
-        const e = c.after;
-        if (!e || !policy.canReadEntity(e.types)) continue;
-        if (b.entities && !b.entities.some((s) => e.types.includes(s.type) && (!s.id || s.id === e.id) && (!s.idPattern || new RegExp(s.idPattern).test(e.id)))) continue;
-        const readable = policy.readableAttrs(e.types);
+        const after = c.after;
+        if (!after || !policy.canReadEntity(after.types)) continue;
+        if (b.entities && !b.entities.some((s) => after.types.includes(s.type) && (!s.id || s.id === after.id) && (!s.idPattern || patternTest(s.idPattern, after.id, Infinity)))) continue;
+        const e = policy.project(after);
+        const readable = policy.readableAttrs(after.types);
         const touched = [...c.written, ...c.deleted].filter((a) => !readable || readable.has(a));
         if (touched.length === 0) continue;
         if (b.watchedAttributes && !touched.some((a) => b.watchedAttributes!.includes(a))) continue;
@@ -252,7 +326,7 @@ export class SubscriptionService implements ChangeListener {
           const g = e.attrs[geo.geoproperty]?.find((i) => i.type === 'GeoProperty');
           if (!g || !matchGeo(geo, g.value as Geometry).match) continue;
         }
-        const only = b.notification.attributes ? new Set(b.notification.attributes.filter((a) => !readable || readable.has(a))) : readable;
+        const only = b.notification.attributes ? new Set(b.notification.attributes) : undefined;
         data.push(renderEntity(ctx, e, { format: b.notification.format, sysAttrs: false, only }));
       }
       if (data.length === 0) continue;
@@ -265,6 +339,7 @@ export class SubscriptionService implements ChangeListener {
       };
       if (b.notification.endpoint.accept === 'application/ld+json') payload['@context'] = b.context;
       const headers: Record<string, string> = Object.fromEntries((b.notification.endpoint.receiverInfo ?? []).map((r) => [r.key, r.value]));
+      // Stored before the receiverInfo rules? The dispatcher drops forbidden headers again when it sends.
       // JSON notifications name the subscription's @context in a Link header (§6.3.5).
       if (b.notification.endpoint.accept === 'application/json') headers.Link = linkHeader(ctx.linkUrl);
       rows.push({ tenant, subscription_id: sub.id, endpoint: b.notification.endpoint.uri, accept: b.notification.endpoint.accept, headers, payload, due_at: now, created_at: now });
@@ -274,3 +349,22 @@ export class SubscriptionService implements ChangeListener {
     await store.markNotified(trx, tenant, notified, now);
   }
 }
+
+/** The owner of a new subscription: the creating actor, with its organisation and roles as they are now. */
+const ownerOf = (actor: Actor): SubscriptionOwner => ({ ref: actorRef(actor), kind: actor.kind, orgId: actor.orgId ?? null, roles: [...actor.roles] });
+
+/**
+ * The owner of a subscription stored before owners were kept: of its organisation if it had one (as before);
+ * else nobody (deny by default — the actor may have been of no organisation): it notifies again once an admin or
+ * its creator changes it (PATCH adopts it).
+ */
+const legacyOwner = (b: StoredSubscription): SubscriptionOwner =>
+  b.ownerOrgId ? { ref: `org:${b.ownerOrgId}`, kind: 'user', orgId: b.ownerOrgId, roles: [] } : { ref: 'nobody', kind: 'user', orgId: null, roles: [] };
+
+/** Whether the actor may see and change the subscription: its owner, admin and data_admin (legacy rows: their organisation). */
+const mayManage = (actor: Actor, row: store.SubscriptionRow): boolean => {
+  if (managesAll(actor)) return true;
+  if (row.owner) return row.owner === actorRef(actor);
+  const legacyOrg = (row.body as unknown as StoredSubscription).ownerOrgId;
+  return !!legacyOrg && legacyOrg === actor.orgId;
+};

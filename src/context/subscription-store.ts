@@ -5,6 +5,8 @@ import './tables.js';
 export interface SubscriptionRow {
   tenant: string;
   id: string;
+  /** Who created it (`user:<id>`, `api_key:<id>`; actorRef); null for subscriptions stored before owners were kept. */
+  owner: string | null;
   body: Record<string, unknown>;
   active: boolean;
   expires_at: Date | null;
@@ -26,14 +28,37 @@ export const insertSubscription = async (db: Db, row: Omit<SubscriptionRow, 'tim
   return Number(r.numInsertedOrUpdatedRows) > 0;
 };
 
-export const updateSubscription = (db: Db, tenant: string, id: string, set: { body: Record<string, unknown>; active: boolean; expires_at: Date | null; throttling: number; modified_at: Date }) =>
+export const updateSubscription = (db: Db, tenant: string, id: string, set: { owner: string; body: Record<string, unknown>; active: boolean; expires_at: Date | null; throttling: number; modified_at: Date }) =>
   db.updateTable('context_subscription').set({ ...set, body: JSON.stringify(set.body) }).where('tenant', '=', tenant).where('id', '=', id).execute();
 
 export const findSubscription = async (db: Db, tenant: string, id: string): Promise<SubscriptionRow | undefined> =>
   (await db.selectFrom('context_subscription').selectAll().where('tenant', '=', tenant).where('id', '=', id).executeTakeFirst()) as SubscriptionRow | undefined;
 
-export const listSubscriptions = async (db: Db, tenant: string, limit: number, offset: number): Promise<SubscriptionRow[]> =>
-  (await db.selectFrom('context_subscription').selectAll().where('tenant', '=', tenant).orderBy('created_at').orderBy('id').limit(limit).offset(offset).execute()) as SubscriptionRow[];
+/**
+ * A tenant's subscriptions, or only those of one owner (and, of those stored before owners were kept, its
+ * organisation's).
+ */
+export const listSubscriptions = async (db: Db, tenant: string, limit: number, offset: number, owned?: { ref: string; orgId: string | null }): Promise<SubscriptionRow[]> => {
+  let q = db.selectFrom('context_subscription').selectAll().where('tenant', '=', tenant);
+  if (owned) {
+    q = q.where((eb) => eb.or([
+      eb('owner', '=', owned.ref),
+      ...(owned.orgId ? [eb.and([eb('owner', 'is', null), eb(sql`body->>'ownerOrgId'`, '=', owned.orgId)])] : []),
+    ]));
+  }
+  return (await q.orderBy('created_at').orderBy('id').limit(limit).offset(offset).execute()) as SubscriptionRow[];
+};
+
+/**
+ * How many subscriptions an owner holds in every tenant, counted under a transaction-scoped advisory lock on the
+ * owner: concurrent creations by one owner take turns, so none passes the limit beside another. The caller is in
+ * a transaction. Raw SQL for the lock function.
+ */
+export async function countOwnedLocked(db: Db, owner: string): Promise<number> {
+  await sql`select pg_advisory_xact_lock(hashtext(${`context-subscription-owner:${owner}`}))`.execute(db);
+  const row = await db.selectFrom('context_subscription').select((eb) => eb.fn.countAll<number>().as('n')).where('owner', '=', owner).executeTakeFirstOrThrow();
+  return Number(row.n);
+}
 
 export const deleteSubscription = async (db: Db, tenant: string, id: string): Promise<boolean> =>
   Number((await db.deleteFrom('context_subscription').where('tenant', '=', tenant).where('id', '=', id).executeTakeFirst()).numDeletedRows) > 0;

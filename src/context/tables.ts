@@ -52,6 +52,8 @@ export interface ContextHistoryTable {
 export interface ContextSubscriptionTable {
   tenant: string;
   id: string;
+  /** The creating actor (actorRef: `user:<id>`, `api_key:<id>`); null for rows stored before owners were kept. */
+  owner: string | null;
   /** The subscription as stored: names expanded, the request's @context in `context`. */
   body: Json<Record<string, unknown>>;
   active: boolean;

@@ -71,8 +71,7 @@ export class TemporalService {
     const tenant = await this.tenants.resolve(scope.tenant, false);
     const policy = await this.access.policy(scope.actor, tenant);
     if (p.georel) throw ngsiProblem('OperationNotSupported', 'geo-queries are not supported on temporal entities yet');
-    const { filter } = this.queries.parseFilter({ ...scope, tenant }, { ...p, attrs: undefined });
-    filter.allowedTypes = policy.readableTypes();
+    const { filter } = this.queries.parseFilter({ ...scope, tenant }, { ...p, attrs: undefined }, policy);
     const limit = p.limit ?? this.config.defaultLimit;
     if (limit > this.config.maxLimit) throw ngsiProblem('TooManyResults', `limit ${limit} is above the maximum ${this.config.maxLimit}`);
     const rows = await queryEntities(this.db, { ...filter, limit, offset: p.offset ?? 0 });
@@ -93,7 +92,17 @@ export class TemporalService {
   async delete(scope: RequestScope, id: string, attr?: string): Promise<void> {
     assertCan(scope.actor, 'context.entity.write');
     const tenant = await this.tenants.resolve(scope.tenant, false);
-    const n = await deleteHistory(this.db, tenant, id, attr ? expandTerm(scope.ctx, attr) : undefined);
+    const iri = attr ? expandTerm(scope.ctx, attr) : undefined;
+    const policy = await this.access.policy(scope.actor, tenant);
+    if (policy.restricted) {
+      // Only the history of an entity the caller may see, of attributes it may write; the history of a deleted
+      // entity (whose type is gone) only unrestricted callers delete.
+      const [e] = await this.queries.findStored(tenant, [id]);
+      if (!e || !policy.canReadEntity(e.types)) throw ngsiProblem('ResourceNotFound', `no temporal history for ${id}`);
+      policy.assertWrite(e.types, iri ? [iri] : Object.keys(e.attrs));
+      if (!iri && policy.readableAttrs(e.types)) throw ngsiProblem('Forbidden', 'deleting the whole history of an entity needs a rule over all its attributes');
+    }
+    const n = await deleteHistory(this.db, tenant, id, iri);
     if (n === 0) throw ngsiProblem('ResourceNotFound', `no temporal history for ${id}${attr ? ` attribute ${attr}` : ''}`);
   }
 

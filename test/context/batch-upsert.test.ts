@@ -41,7 +41,8 @@ describe.each(testEngines)('context batch upsert [%s]', (engine) => {
   beforeAll(async () => {
     hub = await createTestHub(engine, {
       clock: () => now,
-      config: { modules: { context: { simulator: { enabled: false }, mqtt: { ingest: false } } } } as never,
+      // The test's receiver listens on 127.0.0.1, which the outbound guard refuses unless allowed.
+      config: { outbound: { allow: ['127.0.0.1'] }, modules: { context: { simulator: { enabled: false }, mqtt: { ingest: false } } } } as never,
     });
     cookie = (await hub.loginAs(['data_admin'])).cookie;
     sink = await startSink();

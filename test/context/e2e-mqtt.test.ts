@@ -82,6 +82,8 @@ describe.each(testEngines)('context end to end over MQTT, server killed and rest
       env.DATABASE_URL = `${pgUrl}${pgUrl!.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
     }
     writeFileSync(env.CITYHUB_CONFIG_FILE, JSON.stringify({
+      // The HTTP receiver and the MQTT broker are on 127.0.0.1, which the outbound guard refuses unless allowed.
+      outbound: { allow: ['127.0.0.1'] },
       modules: {
         context: {
           mqtt: { url: BROKER, mappings: [{ topic: `${prefix}/+/+/attrs`, entityId: 'urn:ngsi-ld:{1}:{2}', entityType: '{1}' }] },

@@ -16,7 +16,8 @@ describe.each(testEngines)('context subscriptions [%s]', (engine) => {
   beforeAll(async () => {
     hub = await createTestHub(engine, {
       clock: () => now,
-      config: { modules: { context: { notifications: { timeoutMs: 1500, backoffSeconds: [60] }, simulator: { enabled: false }, mqtt: { ingest: false } } } } as never,
+      // The test's receiver listens on 127.0.0.1, which the outbound guard refuses unless allowed.
+      config: { outbound: { allow: ['127.0.0.1'] }, modules: { context: { notifications: { timeoutMs: 1500, backoffSeconds: [60] }, simulator: { enabled: false }, mqtt: { ingest: false } } } } as never,
     });
     cookie = (await hub.loginAs(['data_admin'])).cookie;
     sink = await startSink();
