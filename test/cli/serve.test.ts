@@ -42,8 +42,13 @@ const start = (args: string[], env: Record<string, string> = {}) => {
   return {
     child,
     output: () => out,
-    /** Resolves once the output contains the text. */
-    waitFor: (text: string) => new Promise<void>((resolve) => (out.includes(text) ? resolve() : waiters.push({ text, resolve }))),
+    /** Resolves once the output contains the text; fails after `ms` naming it. */
+    waitFor: (text: string, ms = 150_000) =>
+      new Promise<void>((resolve, reject) => {
+        if (out.includes(text)) return resolve();
+        const timer = setTimeout(() => reject(new Error(`no "${text}" in the output within ${ms} ms:\n${out.slice(-2000)}`)), ms);
+        waiters.push({ text, resolve: () => (clearTimeout(timer), resolve()) });
+      }),
   };
 };
 
@@ -88,7 +93,7 @@ describe('cityhub serve on the embedded database [pglite]', () => {
   it('finding 1: serve on an empty database seeds no demo city and knows no password; it says how to create the first admin, who gets the password the operator chose', async () => {
     const server = start(['--host', '127.0.0.1', '--data-dir', plainDir], { LOG_LEVEL: 'info' });
     await waitForHealth(120_000);
-    await server.waitFor('cityhub admin create');
+    await server.waitFor('cityhub admin create', 60_000);
     // no demo users, so no known password opens anything
     expect((await login('admin', DEMO_PASSWORD)).status).toBe(401);
     expect((await login('citizen', DEMO_PASSWORD)).status).toBe(401);

@@ -335,15 +335,20 @@ describe.each(testEngines)('finding 8: bad input over HTTP [%s]', (engine) => {
   }, 600_000);
 
   it('finding 8: random JSON bodies and random query integers never get a 5xx or an answer slower than 1 s (1000 cases each)', async () => {
-    const withIntegers = operations.filter((op) => op.method === 'GET' && op.params.some((p) => p.in === 'query' && kindOf(p.schema) === 'integer'));
-    expect(withIntegers.length).toBeGreaterThan(3);
+    // one integer query parameter at a time (the others keep plausible values, so the attacked one is what is judged)
+    const targets = operations
+      .filter((op) => op.method === 'GET')
+      .flatMap((op) => op.params.filter((p) => p.in === 'query' && kindOf(p.schema) === 'integer').map((p) => ({ op, name: p.name })));
+    expect(targets.length).toBeGreaterThan(10);
     const numberText = fc.oneof(
       fc.bigInt().map(String), fc.double().map(String), fc.integer().map(String),
-      fc.constantFrom('1e20', '9223372036854775807', '-0', 'NaN', 'Infinity', '0x10', ' 1', '1.0', ''), fc.string(),
+      fc.constantFrom('1e20', '9223372036854775807', '-9223372036854775809', '-0', 'NaN', 'Infinity', '0x10', ' 1', '1.0', ''), fc.string(),
     );
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...withIntegers), numberText, async (op, value) => {
-        const query = op.params.filter((p) => p.in === 'query' && kindOf(p.schema) === 'integer').map((p) => `${p.name}=${encodeURIComponent(value)}`);
+      fc.asyncProperty(fc.constantFrom(...targets), numberText, async ({ op, name }, value) => {
+        const query = op.params
+          .filter((p) => p.in === 'query' && (p.name === name || p.schema.minimum !== undefined))
+          .map((p) => `${p.name}=${encodeURIComponent(p.name === name ? value : String(sample(p.schema)))}`);
         const url = `${op.path.replace(/\{[^}]+\}/g, 'x')}?${query.join('&')}`;
         const started = performance.now();
         const res = await hub.http.inject({ url, headers: { cookie: adminCookie } });
