@@ -248,6 +248,8 @@ export async function seedHotlineDemo(input: HotlineDemoInput): Promise<{ areas:
       lon: street.center_lon! + between(-0.006, 0.006), lat: street.center_lat! + between(-0.006, 0.006),
       area_id: street.id, district_id: district.id, category_id: leaf.id, urgency,
       tags: chance(0.1) ? ['重复来电'] : [], attachments: '[]', status: 'received', unit_id: null,
+      // what came in through Open311 is in its public feed; everything else is private (issue 15, finding 9)
+      public: channel === 'open311',
       created_at: createdAt, updated_at: createdAt,
     };
     ev(createdAt, agent, 'create', null, 'received', { channel });

@@ -131,4 +131,14 @@ export const hotlineMigrations: Record<string, Migration> = {
       await sql`create index hotline_ticket_due on hotline_ticket (due_at) where status in ('accepted', 'in_progress')`.execute(db);
     },
   },
+  // Issue 15, finding 9: only tickets filed for publication appear in the public Open311 feed. Tickets that came in
+  // through Open311 were filed into a public API, so they are public; every other ticket is private.
+  '20261215-10-hotline-public-requests': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('hotline_ticket').addColumn('public', 'boolean', (c) => c.notNull().defaultTo(false)).execute();
+      await sql`update hotline_ticket set public = true where channel = 'open311'`.execute(db);
+      // The feed reads public tickets by date, newest first.
+      await sql`create index hotline_ticket_public_created on hotline_ticket (created_at) where public`.execute(db);
+    },
+  },
 };

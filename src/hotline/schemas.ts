@@ -1,4 +1,5 @@
-import { Type, type Static, type TSchema } from 'typebox';
+import { Type, type Static } from 'typebox';
+import { NStr, Nullable, Uuid } from '../platform/http/common-schemas.js';
 import { satisfactions, ticketActions, ticketChannels, ticketResults, ticketStatuses, urgencies } from './ticket-enums.js';
 
 /**
@@ -7,9 +8,6 @@ import { satisfactions, ticketActions, ticketChannels, ticketResults, ticketStat
  * lists only), so the web app imports these types with `import type`.
  */
 
-const Uuid = Type.String({ format: 'uuid' });
-const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
-const NStr = Nullable(Type.String());
 const NNum = Nullable(Type.Number());
 const NBool = Nullable(Type.Boolean());
 const Lon = Type.Number({ minimum: -180, maximum: 180 });
@@ -44,6 +42,8 @@ export const TicketView = Type.Object({
   returnCount: Type.Integer(), reopenCount: Type.Integer(), returnReason: NStr,
   replyText: NStr, result: NStr, visitContacted: NBool, visitSolved: NBool, satisfaction: NStr, likes: Type.Integer(),
   source: NStr, externalId: NStr, open311Token: NStr,
+  /** filed for publication: listed (masked) in the public Open311 feed */
+  public: Type.Boolean(),
   createdAt: Type.String(), updatedAt: Type.String(), dispatchedAt: NStr, signDueAt: NStr, acceptedAt: NStr, dueAt: NStr,
   answeredAt: NStr, visitedAt: NStr, closedAt: NStr,
 });
@@ -77,6 +77,11 @@ export const NewTicketBody = Type.Object({
   urgency: Type.Optional(Type.Enum(urgencies)),
   tags: Type.Optional(Type.Array(Type.String({ maxLength: 50 }), { maxItems: 20 })),
   attachments: Type.Optional(Type.Array(Attachment, { maxItems: 20 })),
+  /**
+   * Publish the appeal (masked) in the public Open311 feed; default false — a ticket is private unless the citizen
+   * asks for publication (tickets filed through Open311 are always public).
+   */
+  public: Type.Optional(Type.Boolean()),
 }, { additionalProperties: false });
 export type NewTicketBody = Static<typeof NewTicketBody>;
 
@@ -146,15 +151,20 @@ export type TicketPage = Static<typeof TicketPage>;
 
 // ── the public lookup (查询进度) ───────────────────────────────────────────────────────────────────────────
 
-export const TrackQuery = Type.Object({
+/**
+ * `POST /api/hotline/track`: the ticket number and the phone given when filing. A body, never a query string, so the
+ * phone stays out of URLs, access logs, proxies' logs and the browser's history (issue 15, finding 9).
+ */
+export const TrackBody = Type.Object({
   number: Type.String({ minLength: 1, maxLength: 40 }),
   phone: Type.String({ minLength: 1, maxLength: 30 }),
-});
-export type TrackQuery = Static<typeof TrackQuery>;
+}, { additionalProperties: false });
+export type TrackBody = Static<typeof TrackBody>;
 
 /**
- * What the public lookup by number + phone shows (`GET /api/hotline/track`): where the matter stands, the reply
- * and the rating; nothing that names or locates anyone (no name, phone, content, address, units, staff).
+ * What the public lookup by number + phone shows (`POST /api/hotline/track`): where the matter stands, the reply
+ * and the rating; nothing that names or locates anyone (no name, phone, content, address, units, staff; title and
+ * reply pass through the mask for public text).
  */
 export const PublicTicketView = Type.Object({
   id: Type.String(), number: Type.String(), title: Type.String(), status: Type.String(), categoryId: NStr,

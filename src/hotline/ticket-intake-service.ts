@@ -105,10 +105,12 @@ export class TicketIntakeService {
         source: input.source ?? null,
         external_id: input.externalId ?? null,
         open311_token: token,
+        // private unless the citizen (or Open311, a public API) asks for publication
+        public: input.public === true,
         created_at: now,
         updated_at: now,
       });
-      const details = { channel, number: created.number, ...(auto ? { autoCategory: { category: auto.categoryId, confidence: auto.confidence, model: auto.modelVersion } } : {}) };
+      const details = { channel, number: created.number, ...(created.public ? { public: true } : {}), ...(auto ? { autoCategory: { category: auto.categoryId, confidence: auto.confidence, model: auto.modelVersion } } : {}) };
       await recordTicketChange(trx, ledger, actor, created, { action: 'create', from: null, to: 'received', details, at: now });
       return created;
     });

@@ -3,18 +3,19 @@ import { assertCan } from '../platform/auth/permissions.js';
 import type { Actor } from '../platform/auth/roles.js';
 import * as tickets from './ticket-store.js';
 import type { TicketRow } from './ticket-store.js';
-import { citizenOnly, maySee, ticketNotFound } from './ticket-access.js';
+import { maySee, ticketNotFound, ticketReadScope } from './ticket-access.js';
 import type { TicketAction } from './ticket-enums.js';
 import { allowedActions, workflowTicket } from './ticket-workflow.js';
-import { toEventView, toTicketView } from './ticket-view.js';
+import { readsInClear, toEventView, toTicketView } from './ticket-view.js';
 import type { TicketEventView, TicketPage, TicketQuery, TicketView } from './schemas.js';
 
-/** Matches no ticket: the filter of a citizen account without an id. */
-const NO_USER = '00000000-0000-0000-0000-000000000000';
+/** Matches no ticket: the filter of a citizen account without an id, of a handler without an organisation. */
+const NOBODY = '00000000-0000-0000-0000-000000000000';
 
 /**
- * Reading tickets: one ticket with the actions the reader may take, a filtered page, a ticket's timeline. Personal
- * fields are masked on tickets the reader does not handle; a citizen sees only their own tickets.
+ * Reading tickets: one ticket with the actions the reader may take, a filtered page, a ticket's timeline. Each
+ * reader sees only their scope (ticket-access.ts: a handler their unit's tickets, a citizen their own) and the
+ * tickets they do not handle masked (a leader's city-wide view).
  *
  * @example const page = await hotline.tickets.list(agent, { status: ['received'], pageSize: 50 });
  */
@@ -28,18 +29,24 @@ export class TicketQueryService {
     return { ...toTicketView(row, actor), allowed: allowedActions(workflowTicket(row), actor) };
   }
 
-  /** A page of tickets, newest first; personal fields masked on tickets the actor does not handle. */
+  /**
+   * A page of tickets, newest first, within the reader's scope: a handler lists only the tickets dispatched to
+   * their unit (whatever `unitId` they ask for), a citizen their own; personal fields masked on tickets the actor
+   * does not handle.
+   */
   async list(actor: Actor, query: TicketQuery = {}): Promise<TicketPage> {
     assertCan(actor, 'hotline.ticket.read');
     const { page: askedPage, pageSize: askedSize, text, ...filter } = query;
     const page = Math.max(1, askedPage ?? 1);
     const pageSize = Math.min(200, Math.max(1, askedSize ?? 20));
+    const scope = ticketReadScope(actor);
     const { rows, total } = await tickets.listTickets(
       this.db,
       {
         ...filter,
         text: text?.trim() || undefined,
-        citizenUserId: citizenOnly(actor) ? (actor.id ?? NO_USER) : undefined,
+        citizenUserId: scope.kind === 'own' ? (scope.userId ?? NOBODY) : scope.kind === 'none' ? NOBODY : undefined,
+        scopeUnitId: scope.kind === 'unit' ? (scope.unitId ?? NOBODY) : undefined,
       },
       (page - 1) * pageSize,
       pageSize,
@@ -50,8 +57,9 @@ export class TicketQueryService {
   /** The ticket's timeline, oldest first. */
   async timeline(actor: Actor, id: string): Promise<TicketEventView[]> {
     assertCan(actor, 'hotline.ticket.read');
-    await this.readable(actor, id);
-    return (await tickets.listTicketEvents(this.db, id)).map(toEventView);
+    const row = await this.readable(actor, id);
+    const masked = !readsInClear(actor, row);
+    return (await tickets.listTicketEvents(this.db, id)).map((e) => toEventView(e, masked));
   }
 
   private async readable(actor: Actor, id: string): Promise<TicketRow> {

@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
 import type { RoutePlugin } from '../platform/http/server.js';
+import { Problem } from '../platform/errors/problem.js';
 import type { TicketIntakeService } from './ticket-intake-service.js';
 import type { TicketQueryService } from './ticket-query-service.js';
 import type { TicketTrackingService } from './ticket-tracking-service.js';
@@ -7,7 +8,7 @@ import type { TicketWorkflowService } from './ticket-workflow-service.js';
 import type { RoutingService } from './routing-service.js';
 import {
   IdParams, NewTicketBody, SuggestQuery, TicketDetail, TicketEventView, TicketPage, TicketQuery,
-  TicketView, TrackQuery, TrackResult, TransitionParams, TransitionPayload, UnitSuggestion,
+  TicketView, TrackBody, TrackResult, TransitionParams, TransitionPayload, UnitSuggestion,
 } from './schemas.js';
 
 const tags = ['hotline'];
@@ -35,16 +36,28 @@ export const ticketRoutes = (services: {
     },
   }, (request) => tickets.list(request.actor, request.query));
 
-  app.get('/track', {
+  app.post('/track', {
     config: { access: 'public' },
     schema: {
       tags,
       summary: 'Track a ticket by its number and the phone given when filing (查询进度): status, timeline, reply',
-      description: 'An unknown number and a wrong phone are the same 404; too many misses from one address or on one number: 429 HOTLINE_TRACK_RATE_LIMITED.',
-      querystring: TrackQuery,
+      description: 'The number and phone travel in the body, never in the URL (access logs, proxies, browser history). ' +
+        'An unknown number and a wrong phone are the same 404; too many misses from one address or on one number: 429 HOTLINE_TRACK_RATE_LIMITED.',
+      body: TrackBody,
       response: { 200: TrackResult },
     },
-  }, (request) => tracking.track(request.actor, request.query.number, request.query.phone, request.ip));
+  }, (request) => tracking.track(request.actor, request.body.number, request.body.phone, request.ip));
+
+  // The lookup used to be a GET with the phone in the query string, which put citizens' phone numbers into access
+  // logs and browser history. An old client gets 405 with `Allow: POST` and a problem saying where to go; the query
+  // is never read, and nothing is looked up.
+  app.get('/track', {
+    config: { access: 'public' },
+    schema: { tags, summary: 'Moved: use POST /api/hotline/track {number, phone} (405 HOTLINE_TRACK_USE_POST)', deprecated: true },
+  }, async (_request, reply) => {
+    reply.header('allow', 'POST');
+    throw new Problem('HOTLINE_TRACK_USE_POST', { detail: 'send POST /api/hotline/track with {"number", "phone"} as JSON; the phone must not be part of a URL' });
+  });
 
   app.get('/tickets/:id', {
     config: { access: 'hotline.ticket.read' },

@@ -57,6 +57,8 @@ export const listTicketEvents = (db: Db, ticketId: string) =>
 export type TicketRowFilter = TicketFilter & {
   /** only this citizen's tickets */
   citizenUserId?: string;
+  /** only tickets dispatched to this unit (a handler's scope; `unitId` may narrow it further, never widen it) */
+  scopeUnitId?: string;
 };
 
 /** `%`, `_` and `\` are LIKE wildcards / escape (PostgreSQL's default escape is `\`); a search text is literal. */
@@ -72,6 +74,7 @@ const filtered = (db: Db, f: TicketRowFilter) => {
   if (f.supervised !== undefined) q = q.where('supervised', '=', f.supervised);
   if (f.satisfaction?.length) q = q.where('satisfaction', 'in', f.satisfaction);
   if (f.citizenUserId) q = q.where('citizen_user_id', '=', f.citizenUserId);
+  if (f.scopeUnitId) q = q.where('unit_id', '=', f.scopeUnitId);
   if (f.mainTicketId) q = q.where('main_ticket_id', '=', f.mainTicketId);
   if (f.text) {
     const pattern = likePattern(f.text);

@@ -1,41 +1,56 @@
 import type { Actor } from '../platform/auth/roles.js';
 import type { TicketEventRow, TicketRow } from './ticket-store.js';
 import { handlesTicket, isOwnTicket } from './ticket-access.js';
+import { maskPersonalData, maskPersonalDataDeep } from './personal-data.js';
 import type { PublicTicketEventView, PublicTicketView, TicketEventView, TicketView } from './schemas.js';
 
 /**
- * Tickets as services hand them out (the shapes are in schemas.ts): camelCase, ISO timestamps, and the
- * citizen's name and phone masked unless the reader handles the ticket or filed it.
+ * Tickets as services hand them out (the shapes are in schemas.ts): camelCase, ISO timestamps — in clear for those
+ * who handle the ticket (the hotline centre, handlers of its unit) and the citizen who filed it; masked for every
+ * other reader (leaders' city-wide view): no name or phone, personal data in every free text hidden
+ * (`maskPersonalData`), the place rounded to about 100 m, attachments without their links (issue 15, finding 10).
  */
 
-/** 张三 → 张*, 欧阳娜娜 → 欧***: the first character stays so a caller can still be addressed. */
-export const maskName = (name: string | null): string | null => {
-  if (name === null) return null;
-  const chars = [...name.trim()];
-  if (chars.length === 0) return '';
-  return chars[0] + '*'.repeat(Math.max(1, chars.length - 1));
-};
-
-/** 13812341234 → 138****1234; shorter numbers keep at most their last two digits. */
-export const maskPhone = (phone: string | null): string | null => {
-  if (phone === null) return null;
-  const digits = phone.trim();
-  if (digits.length >= 11) return `${digits.slice(0, 3)}****${digits.slice(-4)}`;
-  if (digits.length >= 7) return `${digits.slice(0, 2)}${'*'.repeat(digits.length - 4)}${digits.slice(-2)}`;
-  return '*'.repeat(digits.length);
-};
+/** Three decimals of a degree: about 100 m, enough for a map of where problems are, not of who lives where. */
+const roughly = (deg: number | null): number | null => (deg === null ? null : Math.round(deg * 1000) / 1000);
 
 const iso = (d: Date | string | null): string | null => (d === null ? null : new Date(d).toISOString());
 
+/** Whether this reader sees the ticket in clear (handles it, or filed it). */
+export const readsInClear = (actor: Actor, row: Pick<TicketRow, 'unit_id' | 'citizen_user_id'>): boolean =>
+  handlesTicket(actor, row) || isOwnTicket(actor, row);
+
 export const toTicketView = (row: TicketRow, actor: Actor): TicketView => {
-  const clear = handlesTicket(actor, row) || isOwnTicket(actor, row);
+  const view = clearTicketView(row);
+  return readsInClear(actor, row) ? view : maskedTicketView(view);
+};
+
+/** The masked view: nothing that names, reaches or locates the citizen. */
+const maskedTicketView = (v: TicketView): TicketView => ({
+  ...v,
+  citizenName: null,
+  citizenPhone: null,
+  masked: true,
+  title: maskPersonalData(v.title),
+  content: maskPersonalData(v.content),
+  address: maskPersonalData(v.address),
+  lon: roughly(v.lon),
+  lat: roughly(v.lat),
+  tags: v.tags.map((t) => maskPersonalData(t)),
+  attachments: v.attachments.map((a) => ({ name: maskPersonalData(a.name), type: a.type, size: a.size })),
+  returnReason: maskPersonalData(v.returnReason),
+  replyText: maskPersonalData(v.replyText),
+  open311Token: null,
+});
+
+const clearTicketView = (row: TicketRow): TicketView => {
   return {
     id: row.id,
     number: row.number,
     channel: row.channel,
-    citizenName: clear ? row.citizen_name : maskName(row.citizen_name),
-    citizenPhone: clear ? row.citizen_phone : maskPhone(row.citizen_phone),
-    masked: !clear,
+    citizenName: row.citizen_name,
+    citizenPhone: row.citizen_phone,
+    masked: false,
     title: row.title,
     content: row.content,
     address: row.address,
@@ -66,6 +81,7 @@ export const toTicketView = (row: TicketRow, actor: Actor): TicketView => {
     source: row.source,
     externalId: row.external_id,
     open311Token: row.open311_token,
+    public: row.public,
     createdAt: iso(row.created_at)!,
     updatedAt: iso(row.updated_at)!,
     dispatchedAt: iso(row.dispatched_at),
@@ -78,15 +94,16 @@ export const toTicketView = (row: TicketRow, actor: Actor): TicketView => {
   };
 };
 
+/** The public lookup's view: title and reply pass the mask for public text (anyone holding number + phone reads it). */
 export const toPublicTicketView = (row: TicketRow, allowed: string[]): PublicTicketView => ({
   id: row.id,
   number: row.number,
-  title: row.title,
+  title: maskPersonalData(row.title),
   status: row.status,
   categoryId: row.category_id,
   overdue: row.overdue,
   signOverdue: row.sign_overdue,
-  replyText: row.reply_text,
+  replyText: maskPersonalData(row.reply_text),
   result: row.result,
   visitContacted: row.visit_contacted,
   visitSolved: row.visit_solved,
@@ -105,7 +122,8 @@ export const toPublicEventView = (e: TicketEventRow): PublicTicketEventView => (
   id: Number(e.id), at: iso(e.at)!, action: e.action, fromStatus: e.from_status, toStatus: e.to_status,
 });
 
-export const toEventView = (e: TicketEventRow): TicketEventView => ({
+/** A timeline step; for a masked reader the free text in its details (reasons, notes) is masked too. */
+export const toEventView = (e: TicketEventRow, masked = false): TicketEventView => ({
   id: Number(e.id),
   at: iso(e.at)!,
   actor: e.actor,
@@ -113,5 +131,5 @@ export const toEventView = (e: TicketEventRow): TicketEventView => ({
   action: e.action,
   fromStatus: e.from_status,
   toStatus: e.to_status,
-  details: e.details ?? {},
+  details: masked ? (maskPersonalDataDeep(e.details ?? {}) as Record<string, unknown>) : (e.details ?? {}),
 });

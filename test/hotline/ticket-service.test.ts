@@ -101,15 +101,16 @@ describe.each(testEngines)('hotline tickets: workflow, routing, masking, deadlin
     for (const r of ledger.rows) expect(r.body).not.toMatch(/张三|13812341234|已安排/);
   });
 
-  it('refuses a handler of another unit (409 listing nothing allowed) and a leader (403)', async () => {
+  it('refuses a handler of another unit (404: not theirs to see), a step out of order (409 listing what is allowed) and a leader (403)', async () => {
     const t = await newTicket();
     await act('agent', t.id, 'dispatch');
     const other = await act('handlerB', t.id, 'accept');
-    expect(other.statusCode).toBe(409);
+    expect(other.statusCode).toBe(404);
     expect(other.headers['content-type']).toContain('application/problem+json');
-    expect(other.json()).toMatchObject({ status: 409, code: 'HOTLINE_TRANSITION_NOT_ALLOWED', action: 'accept', ticketStatus: 'dispatched', allowed: [] });
+    expect(other.json()).toMatchObject({ status: 404, code: 'HOTLINE_TICKET_NOT_FOUND' });
     const wrongStep = await act('handlerA', t.id, 'answer', { replyText: 'x', result: 'solved' });
     expect(wrongStep.statusCode).toBe(409);
+    expect(wrongStep.json()).toMatchObject({ status: 409, code: 'HOTLINE_TRANSITION_NOT_ALLOWED', action: 'answer', ticketStatus: 'dispatched' });
     expect(wrongStep.json().allowed.sort()).toEqual(['accept', 'return']);
     expect((await act('leader', t.id, 'accept')).statusCode).toBe(403);
     expect((await act('agent', t.id, 'fly')).statusCode).toBe(400);
@@ -152,17 +153,17 @@ describe.each(testEngines)('hotline tickets: workflow, routing, masking, deadlin
     await hub.services.hotline.reference.deleteRule(admin, streetRule.id);
   });
 
-  it('masks name and phone for anyone who does not handle the ticket', async () => {
+  it('masks name and phone for anyone who does not handle the ticket, and hides it from other units', async () => {
     const t = await newTicket();
     await act('agent', t.id, 'dispatch');
     const seen = async (who: keyof typeof cookies) => (await api(who, 'GET', `/tickets/${t.id}`)).json();
     expect(await seen('agent')).toMatchObject({ citizenName: '张三', citizenPhone: '13812341234', masked: false });
     expect(await seen('handlerA')).toMatchObject({ citizenName: '张三', masked: false });
-    expect(await seen('handlerB')).toMatchObject({ citizenName: '张*', citizenPhone: '138****1234', masked: true });
-    expect(await seen('leader')).toMatchObject({ citizenName: '张*', citizenPhone: '138****1234', masked: true });
+    expect((await api('handlerB', 'GET', `/tickets/${t.id}`)).statusCode).toBe(404);
+    expect(await seen('leader')).toMatchObject({ citizenName: null, citizenPhone: null, masked: true });
     const list = (await api('leader', 'GET', `/tickets?text=${encodeURIComponent(t.number)}`)).json();
     expect(list.total).toBe(1);
-    expect(list.items[0]).toMatchObject({ citizenName: '张*', citizenPhone: '138****1234' });
+    expect(list.items[0]).toMatchObject({ citizenName: null, citizenPhone: null, masked: true });
     const unitList = (await api('handlerA', 'GET', `/tickets?unitId=${ids.unitA}&status=dispatched`)).json();
     expect(unitList.items.every((i: { citizenName: string }) => !i.citizenName.includes('*'))).toBe(true);
     // a citizen never sees someone else's ticket, not even that it exists

@@ -22,8 +22,8 @@ describe.each(testEngines)('hotline: public track, satisfaction filter, district
 
   const api = (who: string | null, method: 'GET' | 'POST', url: string, payload?: object, ip = '203.0.113.7') =>
     hub.http.inject({ method, url: `/api/hotline${url}`, remoteAddress: ip, headers: who ? { cookie: cookies[who]! } : {}, ...(payload ? { payload } : {}) });
-  const track = (number: string, phone: string, who: string | null = null, ip?: string) =>
-    api(who, 'GET', `/track?number=${encodeURIComponent(number)}&phone=${encodeURIComponent(phone)}`, undefined, ip);
+  // The lookup is a POST: number and phone in the body, never in the URL (issue 15, finding 9).
+  const track = (number: string, phone: string, who: string | null = null, ip?: string) => api(who, 'POST', '/track', { number, phone }, ip);
   const act = async (who: string, id: string, action: string, payload: object = {}) => {
     const res = await api(who, 'POST', `/tickets/${id}/${action}`, payload);
     expect(res.statusCode, res.body).toBe(200);
@@ -74,6 +74,39 @@ describe.each(testEngines)('hotline: public track, satisfaction filter, district
     expect(Object.keys(timeline[0]).sort()).toEqual(['action', 'at', 'fromStatus', 'id', 'toStatus']);
     // +86 and spaces are the same phone
     expect((await track(filed.number, '+86 139 0000 1111')).statusCode).toBe(200);
+  });
+
+  it('finding 9: the lookup by GET with the phone in the URL answers 405 pointing to POST and looks nothing up', async () => {
+    const res = await api(null, 'GET', `/track?number=${encodeURIComponent(filed.number)}&phone=13900001111`, undefined, '198.51.100.77');
+    expect(res.statusCode).toBe(405);
+    expect(res.headers.allow).toBe('POST');
+    expect(res.headers['content-type']).toContain('application/problem+json');
+    expect(res.json()).toMatchObject({ status: 405, code: 'HOTLINE_TRACK_USE_POST' });
+    expect(res.json().detail).toContain('POST /api/hotline/track');
+    // nothing of the ticket comes back, and the answer does not echo the phone
+    expect(res.body).not.toContain('13900001111');
+    expect(res.body).not.toContain('路灯不亮');
+    // the body is checked like any other: extra fields and a missing phone are 400 naming the field
+    const extra = await api(null, 'POST', '/track', { number: filed.number, phone: '13900001111', x: 1 }, '198.51.100.78');
+    expect(extra.statusCode).toBe(400);
+    const noPhone = await api(null, 'POST', '/track', { number: filed.number }, '198.51.100.78');
+    expect(noPhone.statusCode).toBe(400);
+    expect(noPhone.json().errors[0].field).toBe('/body/phone');
+  });
+
+  it('finding 9: the lookup masks personal data the citizen or the unit typed into the title and the reply', async () => {
+    const res = await api('agent', 'POST', '/tickets', {
+      title: '我叫王小明 电话138 1234 5678', content: '住3栋2单元501室', citizenPhone: '13600003333',
+    });
+    const t = res.json();
+    await act('agent', t.id, 'dispatch', { unitId: unit });
+    await act('handler', t.id, 'accept');
+    await act('handler', t.id, 'start');
+    await act('handler', t.id, 'answer', { replyText: '已与王先生（138-1234-5678）电话沟通，3栋2单元501室已修复', result: 'solved' });
+    const tracked = await track(t.number, '13600003333', null, '198.51.100.79');
+    expect(tracked.statusCode, tracked.body).toBe(200);
+    for (const hidden of ['王小明', '王先生', '1234', '5678', '501']) expect(tracked.body).not.toContain(hidden);
+    expect(tracked.json().ticket.title).toBe('我叫【姓名已隐藏】 电话【电话已隐藏】');
   });
 
   it('lets the citizen who filed it rate it from the lookup, and nobody else', async () => {

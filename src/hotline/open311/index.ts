@@ -39,6 +39,8 @@ export const open311Module = defineModule({
         fileOpen311Ticket: (actor, t) =>
           deps.hotline.intake.create(actor, {
             channel: 'open311',
+            // Filed into a public API whose GET requests lists it: published (masked) by the act of filing.
+            public: true,
             title: t.title,
             content: t.content,
             categoryId: t.categoryId,

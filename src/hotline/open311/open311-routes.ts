@@ -36,12 +36,15 @@ const sendErrors = (reply: FastifyReply, request: FastifyRequest, status: number
  * `attribute[code]=v` and `attribute[code][]=v1&attribute[code][]=v2`.
  */
 export const parseForm = (body: string): Record<string, unknown> => {
-  const out: Record<string, unknown> = {};
-  const attribute: Record<string, string | string[]> = {};
+  // Null-prototype objects: a field named __proto__ or constructor stays a field, never a prototype or a method
+  // (`attribute[__proto__][]=x` used to spread Object.prototype and throw).
+  const out: Record<string, unknown> = Object.create(null);
+  const attribute: Record<string, string | string[]> = Object.create(null);
   for (const [key, value] of new URLSearchParams(body)) {
     const m = /^attribute\[([^\]]+)\](\[\])?$/.exec(key);
     if (m) {
-      if (m[2]) attribute[m[1]] = [...((attribute[m[1]] as string[] | undefined) ?? []), value];
+      const before = attribute[m[1]];
+      if (m[2]) attribute[m[1]] = [...(before === undefined ? [] : Array.isArray(before) ? before : [before]), value];
       else attribute[m[1]] = value;
     } else out[key] = value;
   }

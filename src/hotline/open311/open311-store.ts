@@ -22,12 +22,17 @@ export const findActiveCategoryByCode = (db: Db, code: string): Promise<Category
     .where('active', '=', true)
     .executeTakeFirst();
 
-/** The public columns of a ticket with its category and, for a merged duplicate, its main ticket's number. */
+/**
+ * The public columns of a ticket with its category and, for a merged duplicate, its main ticket's number — of
+ * tickets filed for publication only (`public`: filed through Open311, or a citizen who ticked "publish"); every
+ * other ticket does not exist as far as Open311 is concerned (issue 15, finding 9).
+ */
 const requestQuery = (db: Db) =>
   db
     .selectFrom('hotline_ticket as t')
     .leftJoin('hotline_category as c', 'c.id', 't.category_id')
     .leftJoin('hotline_ticket as m', 'm.id', 't.main_ticket_id')
+    .where('t.public', '=', true)
     // Whitelist: no citizen_* column is ever read here.
     .select([
       't.number',
@@ -62,7 +67,7 @@ export interface RequestFilter {
   limit: number;
 }
 
-/** Requests whose requested_datetime (created_at) lies in [from, to], newest first (uses hotline_ticket_created). */
+/** Requests whose requested_datetime (created_at) lies in [from, to], newest first (uses hotline_ticket_public_created). */
 export const listRequests = (db: Db, f: RequestFilter): Promise<RequestRow[]> => {
   let q = requestQuery(db).where('t.created_at', '>=', f.from).where('t.created_at', '<=', f.to);
   if (f.categoryIds) q = q.where('t.category_id', 'in', f.categoryIds.length ? f.categoryIds : ['00000000-0000-0000-0000-000000000000']);
@@ -72,7 +77,7 @@ export const listRequests = (db: Db, f: RequestFilter): Promise<RequestRow[]> =>
 };
 
 export const findNumberByToken = async (db: Db, token: string): Promise<string | undefined> => {
-  const row = await db.selectFrom('hotline_ticket').select('number').where('open311_token', '=', token).executeTakeFirst();
+  const row = await db.selectFrom('hotline_ticket').select('number').where('open311_token', '=', token).where('public', '=', true).executeTakeFirst();
   return row?.number;
 };
 

@@ -1,8 +1,11 @@
+import { maskPersonalData } from '../personal-data.js';
 import type { Open311Status, RequestView, ServiceView } from './schemas.js';
 
 /**
  * Presenters: the fields Open311 shows, listed one by one. Nothing about the citizen (name, phone, user id,
- * e-mail) is ever read into these views, and free text is passed through `redactPersonalData`.
+ * e-mail) is ever read into these views, and free text (description, address) is passed through the hotline's one
+ * mask for public text, `maskPersonalData` (phones however spaced, landlines, QQ/WeChat ids, ID numbers, e-mail
+ * addresses, names after 我叫/本人/市民, building/unit/room numbers).
  */
 
 /** `closed` and `merged` (a duplicate that follows its main ticket) are closed; every other state is open. */
@@ -27,19 +30,6 @@ export const open311StatusNotes = (status: string, mainNumber: string | null): s
   status === 'merged'
     ? `已合并至 ${mainNumber ?? '主工单'} 一并办理 Merged as a duplicate into request ${mainNumber ?? '(main)'}`
     : (statusNotes[status] ?? status);
-
-const MOBILE = /(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)/g;
-const ID_CARD = /(?<![\dXx])(\d{6})\d{8}(\d{3}[\dXx])(?![\dXx])/g;
-const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g;
-
-/**
- * Masks what looks like personal data a citizen typed into free text: mainland mobile numbers, resident ID
- * numbers and e-mail addresses. Open311 output is public, so this runs on every description.
- *
- * @example redactPersonalData('请回电 13812345678') // '请回电 138****5678'
- */
-export const redactPersonalData = (text: string): string =>
-  text.replace(ID_CARD, '$1********$2').replace(MOBILE, '$1****$2').replace(EMAIL, '***@***');
 
 /** W3C-DTF with a zone, seconds precision: `2010-01-01T00:00:00Z` (spec "Date/time format"). */
 export const w3cDate = (d: Date | null | undefined): string | null => (d ? d.toISOString().replace(/\.\d{3}Z$/, 'Z') : null);
@@ -105,14 +95,14 @@ export const requestView = (t: RequestRow, unitName: (id: string) => string | un
     status_notes: open311StatusNotes(t.status, t.main_number),
     service_name: category.length ? category[category.length - 1] : null,
     service_code: t.category_code,
-    description: redactPersonalData(text).slice(0, MAX_DESCRIPTION),
+    description: maskPersonalData(text).slice(0, MAX_DESCRIPTION),
     agency_responsible: t.unit_id ? (unitName(t.unit_id) ?? null) : null,
     service_notice: null,
     requested_datetime: w3cDate(t.created_at),
     // "For requests with status=closed, this will be the date the request was closed."
     updated_datetime: w3cDate(status === 'closed' ? (t.closed_at ?? t.updated_at) : t.updated_at),
     expected_datetime: w3cDate(t.due_at),
-    address: t.address ? redactPersonalData(t.address) : null,
+    address: t.address ? maskPersonalData(t.address) : null,
     address_id: null,
     zipcode: null,
     lat: t.lat,

@@ -149,7 +149,7 @@ describe.each(testEngines)('Open311 GeoReport v2 [%s]', (engine) => {
       address: '滨江路 18 号', lat: 30.5728, long: 114.2793, media_url: 'https://img.example.com/p/1.jpg',
       requested_datetime: '2026-11-20T08:00:00Z',
     });
-    expect(req.description).toContain('139****5678');
+    expect(req.description).toContain('联系电话 【电话已隐藏】');
     const oneX = await getXml(`/requests/${r.service_request_id}.xml`);
     expect(oneX.root.name).toBe('service_requests');
     expect(oneX.root.children[0].children.map((c) => c.name)).toEqual(REQUEST_ELEMENTS);
@@ -187,9 +187,11 @@ describe.each(testEngines)('Open311 GeoReport v2 [%s]', (engine) => {
   it('lists requests with each filter, in JSON and XML', async () => {
     // An old closed ticket (outside the default 90-day window) and a closed one inside it.
     now = new Date('2026-06-01T00:00:00Z');
-    const old = await hub.services.hotline.intake.create(admin, { title: '旧诉求', content: '很久以前', categoryId: null });
+    // Filed for publication (the feed lists nothing else: open311-privacy.test.ts).
+    const old = await hub.services.hotline.intake.create(admin, { title: '旧诉求', content: '很久以前', categoryId: null, public: true });
     now = new Date('2026-11-22T00:00:00Z');
-    const closed = await hub.services.hotline.intake.create(admin, { title: '已办结', content: '处理完毕' });
+    const closed = await hub.services.hotline.intake.create(admin, { title: '已办结', content: '处理完毕', public: true });
+    await hub.services.hotline.intake.create(admin, { title: '私下来电', content: '不公开' });
     await hub.database.db.updateTable('hotline_ticket').set({ status: 'closed', closed_at: new Date('2026-11-22T06:00:00Z') })
       .where('number', 'in', [closed.number, old.number]).execute();
     await hub.database.db.updateTable('hotline_ticket').set({ unit_id: unitId }).where('number', '=', closed.number).execute();
