@@ -35,12 +35,12 @@ export function receiverInfoError(list: unknown): { field: string; message: stri
   if (list.length > MAX_RECEIVER_INFO) return { field: base, message: `at most ${MAX_RECEIVER_INFO} entries` };
   for (const [i, entry] of list.entries()) {
     const { key, value } = (entry ?? {}) as { key?: unknown; value?: unknown };
-    if (typeof key !== 'string' || typeof value !== 'string') return { field: `${base}[${i}]`, message: 'must be {key, value} with two strings' };
-    if (!HEADER_NAME.test(key)) return { field: `${base}[${i}].key`, message: 'must be a header name (letters, digits and !#$%&\'*+-.^_`|~, at most 64)' };
-    if (FORBIDDEN_HEADERS.has(key.toLowerCase())) return { field: `${base}[${i}].key`, message: `${key} cannot be set by a subscription (hop-by-hop, framing or set by CityHub)` };
+    if (typeof key !== 'string' || typeof value !== 'string') return { field: `${base}.${i}`, message: 'must be {key, value} with two strings' };
+    if (!HEADER_NAME.test(key)) return { field: `${base}.${i}.key`, message: 'must be a header name (letters, digits and !#$%&\'*+-.^_`|~, at most 64)' };
+    if (FORBIDDEN_HEADERS.has(key.toLowerCase())) return { field: `${base}.${i}.key`, message: `${key} cannot be set by a subscription (hop-by-hop, framing or set by CityHub)` };
     // eslint-disable-next-line no-control-regex
     if (value.length > MAX_VALUE_LENGTH || /[\u0000-\u0008\u000a-\u001f\u007f]/.test(value)) {
-      return { field: `${base}[${i}].value`, message: `must be at most ${MAX_VALUE_LENGTH} characters without control characters` };
+      return { field: `${base}.${i}.value`, message: `must be at most ${MAX_VALUE_LENGTH} characters without control characters` };
     }
   }
   return undefined;

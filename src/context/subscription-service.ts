@@ -82,12 +82,12 @@ export class SubscriptionService implements ChangeListener {
     if (body.entities !== undefined) {
       if (!Array.isArray(body.entities) || body.entities.length === 0) throw bad('entities must be a non-empty list');
       out.entities = body.entities.map((e: unknown, i: number) => {
-        if (!isObject(e) || typeof e.type !== 'string') throw bad('each entities item needs a type', `entities[${i}].type`);
-        if (e.id !== undefined && !isUri(e.id)) throw bad('entities[].id must be a URI', `entities[${i}].id`);
+        if (!isObject(e) || typeof e.type !== 'string') throw bad('each entities item needs a type', `entities.${i}.type`);
+        if (e.id !== undefined && !isUri(e.id)) throw bad('entities[].id must be a URI', `entities.${i}.id`);
         if (e.idPattern !== undefined) {
-          if (typeof e.idPattern !== 'string') throw bad('entities[].idPattern must be a string', `entities[${i}].idPattern`);
+          if (typeof e.idPattern !== 'string') throw bad('entities[].idPattern must be a string', `entities.${i}.idPattern`);
           // Matched on every write of the tenant: RE2 only, in linear time (safe-regex.ts).
-          checkIdPattern(e.idPattern, this.config.patternMaxLength, `entities[${i}].idPattern`);
+          checkIdPattern(e.idPattern, this.config.patternMaxLength, `entities.${i}.idPattern`);
         }
         return { type: expandTerm(ctx, e.type), ...(e.id ? { id: e.id as string } : {}), ...(e.idPattern ? { idPattern: e.idPattern as string } : {}) };
       });
