@@ -23,7 +23,7 @@ export const HotlineConfigSchema = Type.Object({
   /** How often the deadline job refreshes the sign_overdue / overdue / deadline_warning flags; 0 turns it off. */
   deadlineJobIntervalSeconds: Type.Integer({ minimum: 0, default: 60 }),
   /**
-   * The public lookup by ticket number + phone (`GET /api/hotline/track`): after `maxFailures` misses (unknown
+   * The public lookup by ticket number + phone (`POST /api/hotline/track`): after `maxFailures` misses (unknown
    * number or wrong phone) within `windowSeconds`, from one client address or on one number, it answers 429.
    */
   track: Type.Object(

@@ -133,6 +133,7 @@ describe('web app: the hotline from appeal to cockpit', { timeout: 60_000 }, () 
     await page.getByTestId('filed').getByRole('link', { name: '进度查询' }).click();
     const tracked = page.getByTestId('tracked');
     await tracked.waitFor();
+    expect(page.url()).not.toContain('13812345678'); // the phone goes in a POST body, never the URL (finding 9)
     expect(await tracked.innerText()).toContain(ticketNumber);
     expect(await tracked.locator('[data-status]').innerText()).toBe('已受理');
     expect(await page.getByTestId('timeline').locator('li').count()).toBeGreaterThanOrEqual(1);
@@ -185,8 +186,13 @@ describe('web app: the hotline from appeal to cockpit', { timeout: 60_000 }, () 
   it('the citizen reads the reply and rates it', async () => {
     const page = await person({ width: 390, height: 844 });
     await login(page, base, 'citizen1', PASSWORD);
-    await page.goto(`${base}/#/portal/track?number=${ticketNumber}&phone=13812345678`);
+    // from "my appeals": the link carries the number only, the phone is handed over in memory
+    await page.goto(`${base}/#/portal/mine`);
+    const link = page.getByTestId('mine').getByRole('link', { name: ticketNumber });
+    expect(await link.getAttribute('href')).toBe(`#/portal/track?number=${ticketNumber}`);
+    await link.click();
     await page.getByTestId('reply').waitFor();
+    expect(page.url()).not.toContain('13812345678');
     expect(await page.getByTestId('reply').innerText()).toContain('更换东门路灯灯具');
     const form = page.getByTestId('rate-form');
     await form.getByRole('group', { name: '办理单位是否联系了您？' }).getByLabel('是').check();

@@ -3,7 +3,7 @@ import { api, documentedRoute, notDocumented, withQuery } from './api.js';
 // schemas.ts files; a change of the API's shape fails the typecheck of the screens.
 import type {
   AreaNode, AreaView, CategoryView, NewTicketBody, TicketDetail, TicketEventView, TicketPage, TicketQuery, TicketView,
-  TrackResult, TransitionPayload, UnitSuggestion,
+  TrackBody, TrackResult, TransitionPayload, UnitSuggestion,
 } from '../../hotline/schemas.js';
 import type { DistrictCounts, DistrictCountsQuery, KpiTable, KpiTableQuery, KpiTrend, KpiTrendQuery } from '../../hotline/kpi/schemas.js';
 import type { AssistInput, AssistResult, DraftInput, DraftResult } from '../../hotline/intel/schemas.js';
@@ -58,8 +58,11 @@ export const hotline = {
   kpi: (q: KpiTableQuery) => api<KpiTable>('GET', withQuery(`${H}/kpi/`, q)),
   kpiTrend: (q: KpiTrendQuery) => api<KpiTrend>('GET', withQuery(`${H}/kpi/trend`, q)),
   draftReply: (body: DraftInput) => api<DraftResult>('POST', `${H}/replies/draft`, body),
-  /** A citizen's lookup by number + phone (no login): the public view of the ticket and its timeline. */
-  track: (number: string, phone: string) => api<TrackResult>('GET', withQuery(`${H}/track`, { number, phone })),
+  /**
+   * A citizen's lookup by number + phone (no login): the public view of the ticket and its timeline. A POST with
+   * both in the body: the phone never goes into a URL (server logs, proxies, the browser's history).
+   */
+  track: (number: string, phone: string) => api<TrackResult>('POST', `${H}/track`, { number, phone } satisfies TrackBody),
   /** Tickets, open and overdue tickets per district (the cockpit map). */
   districtCounts: (q: DistrictCountsQuery = {}) => api<DistrictCounts>('GET', withQuery(`${H}/district-counts`, q)),
 };

@@ -113,6 +113,11 @@ const dict = {
     'Your name and phone are used only to handle this appeal and call you back. Only the staff handling it see them in full; everyone else sees them masked; every access is recorded in the audit ledger.',
   ],
   consent_agree: ['我已阅读并同意上述个人信息处理方式', 'I have read and agree to this use of my personal information'],
+  f_public: ['公开此诉求（默认不公开）', 'Publish this appeal (private unless ticked)'],
+  f_public_hint: [
+    '勾选后，诉求内容会在公开诉求接口（Open311）中展示，姓名、电话、证件号、门牌号等个人信息会被隐去。',
+    'When ticked, the appeal appears in the public Open311 feed with names, phone numbers, ID numbers, room numbers and other personal data hidden.',
+  ],
   submit: ['提交', 'Submit'],
   submitting: ['正在提交…', 'Submitting…'],
   filed_title: ['诉求已受理', 'Your appeal is received'],

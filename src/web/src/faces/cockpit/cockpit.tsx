@@ -7,6 +7,7 @@ import { hotline, type DistrictCounts, type KpiPeriod, type KpiRates, type KpiTa
 import { navigate, useQueryParams, useRoute } from '../../router.js';
 import { EChart, DEMO_CITY_MAP, demoCityGeo, type ChartOption } from '../../ui/echart.js';
 import { pct } from '../../ui/format.js';
+import { html } from '../../ui/html.js';
 import { ErrorBox, Loading, NotYet } from '../../ui/status.js';
 
 const REFRESH_SECONDS = 60;
@@ -199,10 +200,13 @@ function DistrictMap({ data, live }: { data: MapDistrict[]; live: NgsiEntity[] }
       geo: { map: DEMO_CITY_MAP, show: false, roam: false, ...layout },
       tooltip: {
         trigger: 'item',
+        // ECharts sets a formatter's string as innerHTML: every value goes through html`` (escaped).
         formatter: (p: { name: string; data?: { value: number; overdue: number } }) =>
-          `${p.name}<br/>${t('map_tickets')}: ${p.data?.value ?? 0}<br/>${t('map_overdue')}: ${p.data?.overdue ?? 0}`,
+          html`${p.name}<br/>${t('map_tickets')}: ${p.data?.value ?? 0}<br/>${t('map_overdue')}: ${p.data?.overdue ?? 0}`,
       },
       visualMap: {
+        // the district map only: the live points keep their own orange
+        seriesIndex: 0,
         min, max, left: 8, bottom: 8, calculable: false, text: [String(max), String(min)],
         inRange: { color: ['#e0f2f1', '#26a69a', '#00574b'] }, textStyle: { color: '#333' },
       },
@@ -221,7 +225,8 @@ function DistrictMap({ data, live }: { data: MapDistrict[]; live: NgsiEntity[] }
         },
         {
           type: 'scatter', coordinateSystem: 'geo', name: t('live_city'), symbolSize: 4, z: 3, itemStyle: { color: '#e65100', opacity: 0.55 },
-          tooltip: { formatter: (p: { data: { id: string; text: string } }) => `${p.data.id}<br/>${p.data.text}` },
+          // Entity ids and attribute values are anyone's text (MQTT publishers, NGSI-LD writers): escaped, never markup.
+          tooltip: { formatter: (p: { data: { id: string; text: string } }) => html`${p.data.id}<br/>${p.data.text}` },
           data: points.map((p) => ({ value: p.at!, id: p.e.id, text: summarise(p.e) })),
         },
       ],

@@ -1,4 +1,4 @@
-import { useMemo, useState, type FormEvent } from 'react';
+import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import { ApiError, useLoad, toError } from '../../api.js';
 import { useI18n } from '../../i18n.js';
 import { useAuth } from '../../auth.js';
@@ -52,10 +52,25 @@ interface Draft {
   lat: number | null;
   name: string;
   phone: string;
+  /** publish the appeal (masked) in the public Open311 feed; off unless the citizen ticks it */
+  publish: boolean;
   consent: boolean;
 }
 
-const emptyDraft: Draft = { title: '', content: '', categoryId: '', address: '', district: '', lon: null, lat: null, name: '', phone: '', consent: false };
+const emptyDraft: Draft = {
+  title: '', content: '', categoryId: '', address: '', district: '', lon: null, lat: null, name: '', phone: '', publish: false, consent: false,
+};
+
+/**
+ * The phone a lookup needs, handed from "filed" or "my appeals" to the lookup screen in memory only. Never in the
+ * URL: a URL ends up in the browser's history, in server and proxy logs and in links people share (issue 15,
+ * finding 9). Gone on reload; the citizen then types it again.
+ */
+let handedPhone: { number: string; phone: string } | null = null;
+const handPhone = (number: string, phone: string | null | undefined) => {
+  handedPhone = phone ? { number, phone } : null;
+};
+const handedFor = (number: string): string | null => (handedPhone && handedPhone.number === number ? handedPhone.phone : null);
 
 function FileAppeal() {
   const { t } = useI18n();
@@ -79,7 +94,7 @@ function FileAppeal() {
         <p>{t('filed_number')}: <span className="ticket-number" data-testid="ticket-number">{filed.number}</span></p>
         <p>{t('filed_keep')}</p>
         <p>
-          <a className="button primary" href={href('/portal/track', { number: filed.number, phone: draft.phone })}>{t('portal_track')}</a>{' '}
+          <a className="button primary" href={href('/portal/track', { number: filed.number })} onClick={() => handPhone(filed.number, draft.phone.trim())}>{t('portal_track')}</a>{' '}
           <button type="button" onClick={() => { setFiled(null); setDraft(emptyDraft); }}>{t('portal_new')}</button>
         </p>
       </div>
@@ -104,6 +119,7 @@ function FileAppeal() {
         lat: draft.lat ?? undefined,
         citizenName: draft.name.trim() || undefined,
         citizenPhone: draft.phone.trim() || undefined,
+        public: draft.publish,
       });
       setFiled(ticket);
     } catch (err) {
@@ -159,6 +175,12 @@ function FileAppeal() {
           <span id="f-phone-hint" className="hint">{t('f_phone_hint')}</span>
         </div>
       </div>
+      <div className="field">
+        <label>
+          <input type="checkbox" checked={draft.publish} onChange={(e) => set({ publish: e.target.checked })} aria-describedby="f-public-hint" data-testid="publish" /> {t('f_public')}
+        </label>
+        <span id="f-public-hint" className="hint">{t('f_public_hint')}</span>
+      </div>
       <div className="consent" id="consent-text">
         <strong>{t('consent_title')}</strong>
         <p>{t('consent_text')}</p>
@@ -201,14 +223,40 @@ function MapPick({ lon, lat, onPick }: { lon: number | null; lat: number | null;
 function Track() {
   const { t } = useI18n();
   const route = useRoute();
-  const [number, setNumber] = useState(route.query.get('number') ?? '');
-  const [phone, setPhone] = useState(route.query.get('phone') ?? '');
-  const asked = route.query.get('number');
-  const askedPhone = route.query.get('phone') ?? '';
-  const found = useLoad(asked ? () => hotline.track(asked, askedPhone) : null, [asked, askedPhone]);
+  const routeNumber = route.query.get('number') ?? '';
+  const [number, setNumber] = useState(routeNumber);
+  const [phone, setPhone] = useState('');
+  // the lookup asked for: number + phone, in memory (a POST body), never in the URL
+  const [asked, setAsked] = useState<{ number: string; phone: string } | null>(null);
+
+  useEffect(() => {
+    // An old link or bookmark with the phone in it: the phone is taken out of the address bar (the history entry is
+    // replaced, which runs this again) and kept in memory only.
+    const legacyPhone = route.query.get('phone');
+    if (legacyPhone !== null) {
+      handPhone(routeNumber, legacyPhone);
+      navigate('/portal/track', { number: routeNumber }, true);
+      return;
+    }
+    const phoneForIt = handedFor(routeNumber);
+    setNumber(routeNumber);
+    setPhone(phoneForIt ?? '');
+    setAsked(routeNumber && phoneForIt ? { number: routeNumber, phone: phoneForIt } : null);
+  }, [route]); // eslint-disable-line react-hooks/exhaustive-deps
+
+  const found = useLoad(asked ? () => hotline.track(asked.number, asked.phone) : null, [asked]);
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    const q = { number: number.trim(), phone: phone.trim() };
+    handPhone(q.number, q.phone);
+    // The number goes into the URL (a link to come back to), the phone never; a new number looks up once the route
+    // has changed (the effect above), the same number at once.
+    if (q.number !== routeNumber) navigate('/portal/track', { number: q.number });
+    else setAsked(q);
+  };
   return (
     <div>
-      <form className="form" onSubmit={(e) => { e.preventDefault(); navigate('/portal/track', { number: number.trim(), phone: phone.trim() }); }} aria-label={t('portal_track')}>
+      <form className="form" onSubmit={submit} aria-label={t('portal_track')}>
         <div className="row">
           <div className="field">
             <label htmlFor="tr-number">{t('track_number')}</label>
@@ -315,7 +363,7 @@ function Mine() {
     <ul className="mine" data-testid="mine">
       {items.map((x) => (
         <li key={x.id}>
-          <a href={href('/portal/track', { number: x.number, phone: x.citizenPhone ?? '' })}>{x.number}</a> {x.title} <StatusBadge ticket={x} />{' '}
+          <a href={href('/portal/track', { number: x.number })} onClick={() => handPhone(x.number, x.citizenPhone)}>{x.number}</a> {x.title} <StatusBadge ticket={x} />{' '}
           <span className="muted">{fmtTime(x.createdAt, lang)}</span>
         </li>
       ))}
