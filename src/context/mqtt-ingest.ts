@@ -222,8 +222,9 @@ export class MqttIngest {
   async stop(): Promise<void> {
     await this.client?.endAsync(true).catch((err: unknown) => this.log.warn({ err }, 'MQTT ingestion client did not close cleanly'));
     this.client = undefined;
-    if (this.server) await new Promise<void>((r) => this.server!.close(() => r()));
+    // The broker first: it disconnects its clients, which the server's close waits for.
     if (this.broker) await new Promise<void>((r) => this.broker!.close(() => r()));
+    if (this.server) await new Promise<void>((r) => this.server!.close(() => r()));
     this.server = undefined;
     this.broker = undefined;
   }
