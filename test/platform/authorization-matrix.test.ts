@@ -50,7 +50,7 @@ describe('authorization matrix (every route × every role and nobody)', () => {
         url: concrete(op.path),
         headers: cookies[caller] ? { cookie: cookies[caller]! } : {},
       });
-      const body = res.headers['content-type']?.includes('json') ? (res.json() as { code?: string; permission?: string }) : {};
+      const body = String(res.headers['content-type'] ?? '').includes('json') ? (res.json() as { code?: string; permission?: string }) : {};
       const deniedByGate = res.statusCode === 401 || (res.statusCode === 403 && body.code === 'FORBIDDEN' && body.permission === op.access);
       if (!deniedByGate) passed.push(caller);
     }
