@@ -43,15 +43,50 @@ export const CatalogConfigSchema = Type.Object({
   overdueJobIntervalSeconds: Type.Integer({ minimum: 0, default: 300 }),
   /** Longest term a grant may have. */
   maxGrantDays: Type.Integer({ minimum: 1, default: 365 }),
-  /** Minimum distinct subjects per group in aggregate answers. */
+  /** Least (noisy) count of a group published in aggregate answers; grants may raise it. */
   k: Type.Integer({ minimum: 2, default: 10 }),
+  /**
+   * Disclosure control of aggregate answers: differential privacy with a budget per grant (docs/catalog.md,
+   * "Aggregates and the privacy budget").
+   */
+  disclosure: Type.Object({
+    /** A new grant's privacy budget ε for aggregates; an owner may grant less. */
+    epsilonPerGrant: Type.Number({ exclusiveMinimum: 0, default: 10 }),
+    /** What one aggregate costs unless the consumer asks for another ε. */
+    epsilonPerQuery: Type.Number({ exclusiveMinimum: 0, default: 1 }),
+    /** The most one aggregate may spend (more ε: less noise, fewer answers). */
+    maxEpsilonPerQuery: Type.Number({ exclusiveMinimum: 0, default: 2 }),
+    /** δ of a grant's whole budget: the chance that a group made by one person is published at all. */
+    deltaPerGrant: Type.Number({ exclusiveMinimum: 0, maximum: 0.001, default: 1e-5 }),
+    /** Rows one person (one row, without a subject field) may add to an aggregate; further rows are left out. */
+    maxRowsPerSubject: Type.Integer({ minimum: 1, maximum: 100, default: 1 }),
+  }, { default: {} }),
   /** Default quota and rate limit of a new grant (the owner may set others). */
   defaultMaxRowsPerDay: Type.Integer({ minimum: 1, default: 100_000_000 }),
   defaultMaxCallsPerMinute: Type.Integer({ minimum: 1, default: 600 }),
   /** Largest page the gateway returns. */
   maxPageSize: Type.Integer({ minimum: 1, default: 10_000 }),
-  /** Largest upload accepted, in bytes. */
+  /** Largest upload accepted, in bytes (as sent: an XLSX workbook compressed). */
   uploadMaxBytes: Type.Integer({ minimum: 1024, default: 64 * 1024 * 1024 }),
+  /** Longest cell of an uploaded CSV or XLSX file, in characters (Excel's own limit is 32,767). */
+  uploadMaxCellChars: Type.Integer({ minimum: 16, default: 32_767 }),
+  /** Most rows of an upload, the header row included. */
+  uploadMaxRows: Type.Integer({ minimum: 1, default: 1_000_000 }),
+  /** Most columns of an upload (a dataset has at most 500 fields). */
+  uploadMaxColumns: Type.Integer({ minimum: 1, default: 500 }),
+  /**
+   * An XLSX workbook's expanded size: the sum of its parts' uncompressed sizes, checked in the ZIP directory
+   * before anything is inflated, and held while inflating (a part inflating past its declared size is refused).
+   */
+  uploadMaxExpandedBytes: Type.Integer({ minimum: 1024 * 1024, default: 512 * 1024 * 1024 }),
+  /** Largest uncompressed ÷ compressed ratio of any workbook part over 1 MiB (a decompression bomb's is ~1000). */
+  uploadMaxCompressionRatio: Type.Number({ minimum: 2, default: 100 }),
+  /** Worker threads reading uploads off the event loop (further uploads wait for one). */
+  uploadWorkers: Type.Integer({ minimum: 1, maximum: 16, default: 1 }),
+  /** Heap of each upload worker in MiB: a file needing more fails with 413, the server carries on. */
+  uploadWorkerMemoryMb: Type.Integer({ minimum: 32, default: 256 }),
+  /** Longest an upload worker may work without producing a batch of rows (500) before it is stopped (413). */
+  uploadBatchTimeoutSeconds: Type.Integer({ minimum: 1, default: 30 }),
   /** Age bands' lower bounds for the age → band mask. */
   ageBands: Type.Array(Type.Integer({ minimum: 0 }), { minItems: 1, default: [0, 18, 30, 40, 50, 60, 70, 80] }),
   /** Errors listed per failed load (the count of bad rows is always given). */

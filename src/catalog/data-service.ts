@@ -5,17 +5,50 @@ import type { Ledger } from '../platform/ledger/ledger.js';
 import { actorRef, type Actor } from '../platform/auth/roles.js';
 import { assertCan } from '../platform/auth/permissions.js';
 import { Problem } from '../platform/errors/problem.js';
-import { CsvSyntaxError } from '../platform/csv/csv-reader.js';
+import { isTableError } from '../platform/csv/table-errors.js';
+import type { TableReaderPool, TableReading } from '../platform/csv/table-reader-pool.js';
 import type { CatalogConfig } from './config.js';
-import type { CatalogService, FieldRow } from './catalog-service.js';
+import type { CatalogService, DatasetRow, FieldRow } from './catalog-service.js';
 import { validateRecord, type RowError } from './row-validation.js';
 import { subjectKeyWith } from './secrets.js';
-import { csvRecords, xlsxRecords, type RecordSource } from './upload-readers.js';
+import { readUpload, uploadProblem, uploadRecords, type RecordSource, type SourceRecord } from './upload-readers.js';
 import type { LoadMode, LoadResult, LoadView, RowsPush } from './schemas.js';
 import * as store from './catalog-store.js';
 import * as rowStore from './row-store.js';
 
 const BATCH = 1000;
+
+/**
+ * The source with its first record already read (a reading error is thrown here, mapped to its problem), and a
+ * `close` that ends the reading whatever happened (a worker waiting for its reader is released).
+ */
+async function primed(source: RecordSource): Promise<{ records: RecordSource; close: () => Promise<void> }> {
+  if (!(Symbol.asyncIterator in source)) return { records: source, close: async () => {} };
+  const iterator = source[Symbol.asyncIterator]();
+  let first: IteratorResult<SourceRecord>;
+  try {
+    first = await iterator.next();
+  } catch (err) {
+    if (isTableError(err)) throw uploadProblem(err);
+    throw err;
+  }
+  // The first record, then the rest straight from the iterator (no extra generator between rows and the writer).
+  let pending: IteratorResult<SourceRecord> | undefined = first;
+  const records: AsyncIterable<SourceRecord> = {
+    [Symbol.asyncIterator]: () => ({
+      next: async () => {
+        if (pending) {
+          const r = pending;
+          pending = undefined;
+          return r;
+        }
+        return iterator.next();
+      },
+      return: async () => (await iterator.return?.()) ?? { done: true, value: undefined },
+    }),
+  };
+  return { records, close: async () => { await iterator.return?.(); } };
+}
 
 /** Loads rows into datasets: validated against the field schema, all or nothing, each load a new data version. */
 export class DataService {
@@ -25,6 +58,8 @@ export class DataService {
     private readonly config: CatalogConfig,
     private readonly clock: Clock,
     private readonly catalog: CatalogService,
+    /** Worker threads that read uploaded files off the event loop. */
+    private readonly tables: TableReaderPool,
   ) {}
 
   /** Checks the caller may load into the dataset, returning it and its fields. */
@@ -42,10 +77,19 @@ export class DataService {
     return this.load(actor, ref, records, { mode: push.mode ?? 'append', source: 'api' });
   }
 
-  /** Loads an uploaded CSV or XLSX file whose header row holds field names or titles. */
-  loadFile(actor: Actor, ref: string, file: { bytes: Uint8Array; format: 'csv' | 'xlsx' }, mode: LoadMode = 'append'): Promise<LoadResult> {
-    const read = (fields: FieldRow[]) => (file.format === 'xlsx' ? xlsxRecords(file.bytes, fields) : csvRecords(file.bytes, fields));
-    return this.load(actor, ref, read, { mode, source: file.format });
+  /**
+   * Loads an uploaded CSV or XLSX file whose header row holds field names or titles. The file is read in a worker
+   * thread within the upload limits; a CSV may be UTF-8 (with or without a byte-order mark), UTF-16 with one, or
+   * GB18030/GBK (decoded, and said in `encoding`); anything else is refused with 400.
+   */
+  async loadFile(actor: Actor, ref: string, file: { bytes: Uint8Array; format: 'csv' | 'xlsx' }, mode: LoadMode = 'append'): Promise<LoadResult> {
+    let reading: TableReading | undefined;
+    const read = (fields: FieldRow[]) => {
+      reading = readUpload(this.tables, file.bytes, file.format, this.config);
+      return uploadRecords(reading, file.format, fields);
+    };
+    const result = await this.load(actor, ref, read, { mode, source: file.format });
+    return reading?.encoding ? { ...result, encoding: reading.encoding } : result;
   }
 
   /**
@@ -55,7 +99,17 @@ export class DataService {
   async load(actor: Actor, ref: string, records: RecordSource | ((fields: FieldRow[]) => RecordSource | Promise<RecordSource>),
     options: { mode: LoadMode; source: string }): Promise<LoadResult> {
     const { dataset, fields } = await this.prepare(actor, ref);
-    const source = typeof records === 'function' ? await records(fields) : records;
+    // The first record (or the file's refusal: a bomb, a foreign encoding) is awaited before the transaction,
+    // so a file refused at once never holds a database connection.
+    const { records: source, close } = await primed(typeof records === 'function' ? await records(fields) : records);
+    try {
+      return await this.write(actor, dataset, fields, source, options);
+    } finally {
+      await close();
+    }
+  }
+
+  private async write(actor: Actor, dataset: DatasetRow, fields: FieldRow[], source: RecordSource, options: { mode: LoadMode; source: string }): Promise<LoadResult> {
     const subjectField = fields.find((f) => f.subject_id)?.name;
     const subjectSecret = subjectField ? await this.catalog.secrets.get('subject') : undefined;
     const schema = fields.map((f) => ({ name: f.name, title: f.title, type: f.type, required: f.required }));
@@ -89,9 +143,7 @@ export class DataService {
         }
       }
       } catch (err) {
-        if (err instanceof CsvSyntaxError) {
-          throw new Problem('CATALOG_UPLOAD_UNREADABLE', { detail: `not valid CSV at line ${err.line}; nothing was loaded`, extra: { line: err.line } });
-        }
+        if (isTableError(err)) throw uploadProblem(err);
         throw err;
       }
       if (badRows > 0) {

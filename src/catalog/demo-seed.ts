@@ -225,7 +225,8 @@ export async function seedCatalogDemo(city: CatalogDemoCity, catalog: CatalogSer
   const housing = await ask('市住房和城乡建设局', 'population', ['id_number', 'name', 'address', 'district'], '住房保障家庭资格审核', '《公共租赁住房管理办法》第七条');
   await grant('市公安局', housing.request.id, { masks: { address: { fn: 'keep', first: 9, last: 0 } } });
   const stats = await ask('市数据局', 'housing-security', ['district', 'household_size', 'subsidy'], '住房保障统计分析', '《云川市公共数据管理办法》（示例）', true);
-  await grant('市住房和城乡建设局', stats.request.id);
+  // Sums in aggregates need bounds each household's value is clipped to (disclosure control): the subsidy's range.
+  await grant('市住房和城乡建设局', stats.request.id, { sumBounds: { subsidy: { min: 0, max: 1500 } } });
   await ask('市商务局', 'enterprises', ['credit_code', 'name', 'industry', 'district'], '招商引资企业画像', '《优化营商环境条例》第五十六条');
   const social = await ask('市住房和城乡建设局', 'social-security', ['id_number', 'status', 'district'], '保障房申请家庭参保核验', '《公共租赁住房管理办法》第七条');
   await grant('市人力资源和社会保障局', social.request.id, { rowFilters: [{ field: 'status', op: 'eq', value: '正常参保' }] });

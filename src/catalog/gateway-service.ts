@@ -5,7 +5,7 @@ import type { Clock } from '../platform/clock/clock.js';
 import type { Ledger } from '../platform/ledger/ledger.js';
 import { actorRef, type Actor } from '../platform/auth/roles.js';
 import { assertCan } from '../platform/auth/permissions.js';
-import { Problem } from '../platform/errors/problem.js';
+import { invalidField, Problem } from '../platform/errors/problem.js';
 import type { CatalogConfig } from './config.js';
 import type { CatalogService, DatasetRow, FieldRow } from './catalog-service.js';
 import { compileMask, type Masker } from './masking.js';
@@ -18,6 +18,8 @@ import { renderRows } from './row-output.js';
 import * as shareStore from './sharing-store.js';
 import * as rowStore from './row-store.js';
 import { insertAccess } from './usage-store.js';
+import type { DisclosureControl } from './disclosure-control.js';
+import { SharingService } from './sharing-service.js';
 
 type GrantRow = Selectable<ShareGrantTable>;
 
@@ -35,7 +37,8 @@ const sha256 = (text: string): string => createHash('sha256').update(text).diges
 
 /**
  * The sharing gateway: deny by default, only granted fields, the grant's row filters, masking per field and
- * consumer, k-anonymous aggregates, quotas and rate limits per grant; every call ledgered and logged per subject.
+ * consumer, differentially private aggregates within a budget per grant, quotas and rate limits per grant; every
+ * call ledgered and logged per subject.
  */
 export class GatewayService {
   private readonly limiter = new GrantCallLimiter();
@@ -48,6 +51,8 @@ export class GatewayService {
     private readonly catalog: CatalogService,
     /** The city's IANA time zone: the quota day turns at local midnight. */
     private readonly timeZone: string,
+    /** Disclosure control of aggregate answers (privacy budgets per grant). */
+    private readonly disclosure: DisclosureControl,
   ) {}
 
   /** The consumer's live grant for this dataset, or a refusal: no grant, expired, revoked all deny. */
@@ -146,8 +151,11 @@ export class GatewayService {
   }
 
   /**
-   * Counts (and sums of unmasked numeric fields) per group of masked group-by values; a group with fewer than k
-   * distinct subjects is left out entirely (only the number of such groups is told).
+   * Counts (and sums of unmasked numeric fields) per group of masked group-by values, over the rows the grant's
+   * filters and the consumer's `where` leave, under disclosure control (`DisclosureControl`): each answer is
+   * differentially private and spends `epsilon` of the grant's budget — charged before any row is read, refused
+   * once spent — so that subtracting answers, narrowing filters to one person or repeating a question tells no
+   * more about any one person than the guarantee allows (docs/catalog.md).
    */
   async aggregate(actor: Actor, ref: string, q: AggregateRequest): Promise<AggregateAnswer> {
     assertCan(actor, 'share.gateway.use');
@@ -155,42 +163,68 @@ export class GatewayService {
     const grant = await this.grantFor(actor, dataset, q.grant, false);
     const schema = await this.catalog.fields(dataset.id);
     const sum = q.sum ?? [];
+    const where = q.where ?? [];
     const groupFields = this.outputFields(schema, grant, q.groupBy);
     const sumFields = this.outputFields(schema, grant, sum);
+    const maskOf = (f: FieldRow) => grant.masks[f.name] ?? f.default_mask;
     for (const f of sumFields) {
-      const mask = grant.masks[f.name] ?? f.default_mask;
-      if (!['integer', 'number'].includes(f.type) || mask.fn !== 'none') {
+      if (!['integer', 'number'].includes(f.type) || maskOf(f).fn !== 'none') {
         throw new Problem('SHARE_AGGREGATE_NOT_SUMMABLE', { detail: 'sums are allowed on unmasked numeric fields only' });
       }
+      if (!grant.sum_bounds[f.name]) {
+        throw new Problem('SHARE_AGGREGATE_NOT_SUMMABLE', { detail: 'the grant sets no bounds (sumBounds) for summing this field' });
+      }
     }
+    // Filters only on granted fields, and only on those granted unmasked: a filter on the raw value of a masked
+    // field would read what the mask hides.
+    this.outputFields(schema, grant, where.map((w) => w.field));
+    where.forEach((w, i) => {
+      const f = schema.find((x) => x.name === w.field)!;
+      if (maskOf(f).fn !== 'none') throw invalidField(`where/${i}/field`, 'filters may use only fields granted unmasked');
+    });
+    const { disclosure: dc } = this.config;
+    const epsilon = q.epsilon ?? Math.min(dc.epsilonPerQuery, dc.maxEpsilonPerQuery);
+    if (epsilon > dc.maxEpsilonPerQuery) throw invalidField('epsilon', `at most ${dc.maxEpsilonPerQuery} per answer`);
     this.rateLimit(grant);
     await this.remainingRows(grant);
     const maskers = await this.maskers(grant, groupFields);
-    const rows = await rowStore.selectForAggregate(this.db, dataset.id, grant.row_filters, [...groupFields, ...sumFields].map((f) => f.name));
-    const groups = new Map<string, { key: Record<string, unknown>; count: number; subjects: Set<string>; sums: number[] }>();
-    for (const row of rows) {
-      const key: Record<string, unknown> = {};
-      groupFields.forEach((f, i) => { key[f.name] = maskers[i]!(row.data[f.name]); });
-      const id = JSON.stringify(groupFields.map((f) => key[f.name]));
-      let g = groups.get(id);
-      if (!g) groups.set(id, (g = { key, count: 0, subjects: new Set(), sums: sumFields.map(() => 0) }));
-      g.count += 1;
-      g.subjects.add(row.subject_key ?? `row:${row.id}`);
-      sumFields.forEach((f, i) => { const v = row.data[f.name]; if (typeof v === 'number') g!.sums[i]! += v; });
-    }
-    const kept = [...groups.values()].filter((g) => g.subjects.size >= grant.k);
+    const keys = new Map<string, Record<string, unknown>>();
+    let rowCount = 0;
+    const release = await this.disclosure.release({
+      holder: SharingService.budgetHolder(grant.id),
+      budget: { epsilon: grant.epsilon ?? dc.epsilonPerGrant, delta: dc.deltaPerGrant },
+      epsilon, minCount: grant.k, sums: sumFields.map((f) => grant.sum_bounds[f.name]!),
+    }, async () => {
+      const rows = await rowStore.selectForAggregate(this.db, dataset.id, [...grant.row_filters, ...where],
+        [...groupFields, ...sumFields].map((f) => f.name));
+      rowCount = rows.length;
+      return rows.map((row) => {
+        const key: Record<string, unknown> = {};
+        groupFields.forEach((f, i) => { key[f.name] = maskers[i]!(row.data[f.name]); });
+        const group = JSON.stringify(groupFields.map((f) => key[f.name]));
+        if (!keys.has(group)) keys.set(group, key);
+        return { unit: row.subject_key ?? `row:${row.id}`, group, values: sumFields.map((f) => row.data[f.name]) };
+      });
+    });
     const answer: AggregateAnswer = {
-      dataset: dataset.identifier, grant: grant.id, k: grant.k, groupBy: groupFields.map((f) => f.name),
-      groups: kept.map((g) => ({ key: g.key, count: g.count, sums: Object.fromEntries(sumFields.map((f, i) => [f.name, g.sums[i]!])) })),
-      suppressedGroups: groups.size - kept.length,
+      dataset: dataset.identifier, grant: grant.id, k: grant.k, groupBy: groupFields.map((f) => f.name), where,
+      groups: release.groups.map((g) => ({
+        key: keys.get(g.group)!, count: g.count, sums: Object.fromEntries(sumFields.map((f, i) => [f.name, g.sums[i]!])),
+      })),
+      privacy: {
+        mechanism: 'discrete_laplace', epsilon: release.epsilon, delta: release.delta, threshold: release.threshold,
+        countScale: release.countScale, sumScales: Object.fromEntries(sumFields.map((f, i) => [f.name, release.sumScales[i]!])),
+        sumBounds: Object.fromEntries(sumFields.map((f) => [f.name, grant.sum_bounds[f.name]!])),
+        maxRowsPerSubject: release.maxRowsPerUnit, budget: release.budget,
+      },
     };
     const responseHash = sha256(JSON.stringify(answer));
     await this.db.transaction().execute(async (trx) => {
       await shareStore.addUsage(trx, grant.id, this.day(), 0);
       await this.ledger.append('share.gateway.aggregate', actor, `share_grant:${grant.id}`, {
         dataset: dataset.id, consumerOrg: grant.consumer_org_id, request: grant.request_id, purposeHash: sha256(grant.purpose),
-        fields: [...answer.groupBy, ...sumFields.map((f) => f.name)], rows: rows.length, groups: kept.length,
-        suppressedGroups: answer.suppressedGroups, responseHash,
+        fields: [...answer.groupBy, ...sumFields.map((f) => f.name)], filters: where.length, rows: rowCount, groups: answer.groups.length,
+        epsilon: release.epsilon, budgetSpent: release.budget.spent, responseHash,
       }, { trx });
     });
     return answer;

@@ -12,6 +12,8 @@ import { OrgDirectory } from './org-directory.js';
 import { CatalogSecrets } from './secrets.js';
 import { catalogRoutes } from './catalog-routes.js';
 import { shareRoutes } from './share-routes.js';
+import { TableReaderPool } from '../platform/csv/table-reader-pool.js';
+import { DisclosureControl } from './disclosure-control.js';
 
 export { catalogMigrations } from './migrations.js';
 export { seedCatalogDemo, type CatalogDemoCity } from './demo-seed.js';
@@ -21,6 +23,7 @@ export type { DataService } from './data-service.js';
 export type { SharingService } from './sharing-service.js';
 export type { GatewayService } from './gateway-service.js';
 export type { UsageService } from './usage-service.js';
+export type { DisclosureControl, PrivacyBudget, Release, ReleaseRow, ReleaseSpec } from './disclosure-control.js';
 export type { CatalogConfig } from './config.js';
 
 /** The catalog module's services (`hub.services.catalog`). */
@@ -30,6 +33,8 @@ export interface CatalogServices {
   sharing: SharingService;
   gateway: GatewayService;
   usage: UsageService;
+  /** Disclosure control for aggregates (privacy budgets), for every product that publishes aggregates. */
+  disclosure: DisclosureControl;
 }
 
 declare module '../platform/module/module.js' {
@@ -54,12 +59,18 @@ export const catalogModule = defineModule({
     const orgs = new OrgDirectory(platform.auth);
     const secrets = new CatalogSecrets(db);
     const catalog = new CatalogService(db, ledger, config, clock, orgs, secrets);
-    const sharing = new SharingService(db, ledger, config, clock, catalog, orgs, platform.city.timeZone);
+    const disclosure = new DisclosureControl(db, clock, { maxRowsPerUnit: config.disclosure.maxRowsPerSubject });
+    const sharing = new SharingService(db, ledger, config, clock, catalog, orgs, platform.city.timeZone, disclosure);
+    // Uploads are parsed in worker threads, so a hostile workbook never stalls the event loop.
+    const tables = new TableReaderPool({
+      workers: config.uploadWorkers, memoryMb: config.uploadWorkerMemoryMb, batchTimeoutMs: config.uploadBatchTimeoutSeconds * 1000,
+    });
     const services: CatalogServices = {
       catalog,
-      data: new DataService(db, ledger, config, clock, catalog),
+      data: new DataService(db, ledger, config, clock, catalog, tables),
       sharing,
-      gateway: new GatewayService(db, ledger, config, clock, catalog, platform.city.timeZone),
+      gateway: new GatewayService(db, ledger, config, clock, catalog, platform.city.timeZone, disclosure),
+      disclosure,
       usage: new UsageService(db, ledger, clock, orgs, secrets),
     };
     return {
@@ -69,6 +80,7 @@ export const catalogModule = defineModule({
         { prefix: '/api/share', plugin: shareRoutes(services) },
       ],
       jobs: [{ name: 'flag-overdue-requests', intervalSeconds: config.overdueJobIntervalSeconds, run: () => sharing.flagOverdue() }],
+      stop: () => tables.close(),
     };
   },
 });

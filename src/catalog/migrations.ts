@@ -191,4 +191,21 @@ export const catalogMigrations: Record<string, Migration> = {
       await sql`create index share_access_subject_tags on share_access using gin (subject_tags)`.execute(db);
     },
   },
+  '20261206-10-catalog-privacy-budget': {
+    // Disclosure control by differential privacy (issue 15, finding 3): a budget per grant, spent by aggregates.
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('catalog_privacy_budget')
+        .addColumn('holder', 'text', (c) => c.primaryKey())
+        .addColumn('epsilon', 'double precision', (c) => c.notNull().check(sql`epsilon > 0`))
+        .addColumn('delta', 'double precision', (c) => c.notNull().check(sql`delta >= 0 and delta < 1`))
+        .addColumn('spent', 'double precision', (c) => c.notNull().defaultTo(0))
+        .addColumn('releases', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('opened_at', 'timestamptz', (c) => c.notNull())
+        .addColumn('updated_at', 'timestamptz', (c) => c.notNull())
+        .execute();
+      await db.schema.alterTable('share_grant').addColumn('epsilon', 'double precision').execute();
+      await db.schema.alterTable('share_grant').addColumn('sum_bounds', 'jsonb', (c) => c.notNull().defaultTo(sql`'{}'::jsonb`)).execute();
+    },
+  },
 };

@@ -1,3 +1,4 @@
+import { csvCell } from '../platform/csv/csv-writer.js';
 import type { Masker } from './masking.js';
 import type { RowsPage } from './schemas.js';
 
@@ -17,16 +18,11 @@ function compileProjector(names: string[]): (data: Record<string, unknown>, mask
   return new Function('d', 'm', body) as (data: Record<string, unknown>, maskers: Masker[]) => Record<string, unknown>;
 }
 
-/** An RFC 4180 cell: quoted when it holds a quote, comma or line break. */
-export const csvCell = (v: unknown): string => {
-  if (v === null || v === undefined) return '';
-  const s = typeof v === 'string' ? v : String(v);
-  return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
-};
-
 /**
  * A page of rows masked field by field and rendered as the exact text sent (and hashed into the ledger): JSON
- * (`RowsPage`) or CSV with a header row. Also returns the subject keys of the rows, for "who used my data".
+ * (`RowsPage`) or CSV with a header row, written by the platform's CSV writer (text a spreadsheet would run as a
+ * formula — `=cmd|…`, `@SUM(…)` — gets a leading apostrophe). Also returns the subject keys of the rows, for "who
+ * used my data".
  */
 export function renderRows(
   rows: StoredRow[], maskers: Masker[], format: 'json' | 'csv', page: Omit<RowsPage, 'rows'>,

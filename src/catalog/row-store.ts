@@ -53,11 +53,11 @@ export const pageRows = (db: Db, datasetId: string, afterId: number, limit: numb
   return query.orderBy('id').limit(limit).execute();
 };
 
-/** Every current row matching the filters, only the named fields, for aggregation. */
+/** Every current row matching the filters, only the named fields, for aggregation; in row order (disclosure control keeps a subject's first rows). */
 export const selectForAggregate = (db: Db, datasetId: string, filters: RowFilter[], fields: string[]) => {
   let query = db.selectFrom('catalog_row')
     .select(['id', 'subject_key', sql<Record<string, unknown>>`jsonb_build_object(${sql.join(fields.flatMap((f) => [sql`${f}::text`, sql`data -> ${f}`]))})`.as('data')])
     .where('dataset_id', '=', datasetId).where('to_version', 'is', null);
   for (const f of filters) query = query.where(filterSql(f));
-  return query.execute();
+  return query.orderBy('id').execute();
 };

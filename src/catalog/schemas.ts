@@ -63,6 +63,10 @@ export const RowFilter = Type.Object({
 });
 export type RowFilter = Static<typeof RowFilter>;
 
+/** Clipping bounds of a summed field in aggregates: each value counts as min ≤ v ≤ max (see disclosure control). */
+export const SumBound = Type.Object({ min: Type.Number({ minimum: -1e12, maximum: 1e12 }), max: Type.Number({ minimum: -1e12, maximum: 1e12 }) });
+export type SumBound = Static<typeof SumBound>;
+
 // ── datasets ───────────────────────────────────────────────────────────────────────────────────────────
 
 /** A dataset by its id or identifier. */
@@ -228,6 +232,8 @@ export type UploadQuery = Static<typeof UploadQuery>;
 
 export const LoadResult = Type.Object({
   dataVersion: Type.Integer(), mode: Type.Enum([...loadModes]), rows: Type.Integer(), rowCount: Type.Integer(), contentHash: Type.String(),
+  /** An uploaded CSV's text encoding as found: `utf-8`, `utf-16le`/`utf-16be` (with a byte-order mark) or `gb18030` (GBK). */
+  encoding: Type.Optional(Type.String()),
 });
 export type LoadResult = Static<typeof LoadResult>;
 
@@ -290,6 +296,10 @@ export const GrantDecision = Type.Object({
   k: Type.Optional(Type.Integer({ minimum: 2 })),
   maxRowsPerDay: Type.Optional(Type.Integer({ minimum: 1 })),
   maxCallsPerMinute: Type.Optional(Type.Integer({ minimum: 1 })),
+  /** The grant's privacy budget ε for aggregates: at most the configured one (a grant may only be narrower). */
+  epsilon: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+  /** Fields the consumer may sum in aggregates, each with the bounds its values are clipped to. */
+  sumBounds: Type.Optional(Type.Record(Type.String(), SumBound)),
 });
 export type GrantDecision = Static<typeof GrantDecision>;
 
@@ -312,6 +322,8 @@ export const GrantView = Type.Object({
   aggregateOnly: Type.Boolean(), k: Type.Integer(), purpose: Type.String(), legalBasis: Type.String(),
   maxRowsPerDay: Type.Integer(), maxCallsPerMinute: Type.Integer(), grantedAt: Type.String(), expiresAt: Type.String(),
   revokedAt: NStr, revokeReason: NStr, state: Type.Enum([...grantStates]),
+  /** The privacy budget ε of the grant's aggregates, and the fields it may sum with their bounds. */
+  epsilon: Type.Number(), sumBounds: Type.Record(Type.String(), SumBound),
 });
 export type GrantView = Static<typeof GrantView>;
 
@@ -346,20 +358,41 @@ export const RowsPage = Type.Object({
 });
 export type RowsPage = Static<typeof RowsPage>;
 
-/** `GET /api/share/{dataset}/aggregate`: comma-separated field lists. */
+/** A consumer's filters of an aggregate: on granted, unmasked fields. */
+export const AggregateFilters = Type.Array(RowFilter, { maxItems: 20 });
+export type AggregateFilters = Static<typeof AggregateFilters>;
+
+/**
+ * `GET /api/share/{dataset}/aggregate`: comma-separated field lists; `where` a JSON array of filters
+ * (`[{"field":"size","op":"gte","value":3}]`); `epsilon` what this answer spends of the grant's privacy budget.
+ */
 export const AggregateQuery = Type.Object({
   groupBy: Type.String({ minLength: 1, maxLength: 500 }), sum: Type.Optional(Type.String({ maxLength: 500 })), grant: Type.Optional(Uuid),
+  where: Type.Optional(Type.String({ maxLength: 20_000 })),
+  epsilon: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 100 })),
 });
 export type AggregateQuery = Static<typeof AggregateQuery>;
-/** The gateway's aggregate request: counts per group of `groupBy` values, and sums of `sum` fields. */
+/** The gateway's aggregate request: counts per group of `groupBy` values, sums of `sum` fields, over rows matching `where`. */
 export const AggregateRequest = Type.Object({
   groupBy: Type.Array(Type.String()), sum: Type.Optional(Type.Array(Type.String())), grant: Type.Optional(Uuid),
+  where: Type.Optional(AggregateFilters), epsilon: Type.Optional(Type.Number()),
 });
 export type AggregateRequest = Static<typeof AggregateRequest>;
 
+/**
+ * Noisy counts and sums per group (differential privacy): `privacy` says what the answer cost, the noise's scale
+ * (discrete Laplace of scale b: standard deviation b·√2) and the noisy count a group needed to be published.
+ */
 export const AggregateAnswer = Type.Object({
   dataset: Type.String(), grant: Type.String(), k: Type.Integer(), groupBy: Type.Array(Type.String()),
+  where: AggregateFilters,
   groups: Type.Array(Type.Object({ key: Type.Record(Type.String(), Type.Unknown()), count: Type.Integer(), sums: Type.Record(Type.String(), Type.Number()) })),
-  suppressedGroups: Type.Integer(),
+  privacy: Type.Object({
+    mechanism: Type.Literal('discrete_laplace'),
+    epsilon: Type.Number(), delta: Type.Number(), threshold: Type.Number(), countScale: Type.Number(),
+    sumScales: Type.Record(Type.String(), Type.Number()), sumBounds: Type.Record(Type.String(), SumBound),
+    maxRowsPerSubject: Type.Integer(),
+    budget: Type.Object({ epsilon: Type.Number(), delta: Type.Number(), spent: Type.Number(), remaining: Type.Number(), releases: Type.Integer() }),
+  }),
 });
 export type AggregateAnswer = Static<typeof AggregateAnswer>;

@@ -1,15 +1,30 @@
 import { Type } from 'typebox';
+import { Value } from 'typebox/value';
 import type { RoutePlugin } from '../platform/http/server.js';
+import { invalidField } from '../platform/errors/problem.js';
 import type { SharingService } from './sharing-service.js';
 import type { GatewayService } from './gateway-service.js';
 import type { UsageService } from './usage-service.js';
 import {
-  AggregateAnswer, AggregateQuery, DataUsage, DatasetParam, GrantDecision, GrantView, IdParams, RequestListQuery,
+  AggregateAnswer, AggregateFilters, AggregateQuery, DataUsage, DatasetParam, GrantDecision, GrantView, IdParams, RequestListQuery,
   RequestOutcome, RequestView, RevokeInput, RowsPage, RowsQuery, ShareRequestInput,
 } from './schemas.js';
 
 /** A comma-separated list of field names, as the gateway's query strings carry them. */
 const fieldList = (s: string | undefined): string[] => (s ? s.split(',').map((x) => x.trim()).filter(Boolean) : []);
+
+/** The aggregate's `where`: a JSON array of row filters in the query string. */
+function whereFilters(text: string | undefined): AggregateFilters | undefined {
+  if (text === undefined || text.trim() === '') return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw invalidField('where', 'not JSON: a JSON array of {field, op, value}');
+  }
+  if (!Value.Check(AggregateFilters, json)) throw invalidField('where', 'a JSON array of at most 20 {field, op: eq|ne|in|gte|lte, value}');
+  return json;
+}
 
 /** Sharing under /api/share: requests, decisions, grants, the gateway and "who used my data". */
 export const shareRoutes = (deps: { sharing: SharingService; gateway: GatewayService; usage: UsageService }): RoutePlugin => async (app) => {
@@ -83,8 +98,12 @@ export const shareRoutes = (deps: { sharing: SharingService; gateway: GatewaySer
   app.get('/:dataset/aggregate', {
     config: { access: 'share.gateway.use' },
     schema: {
-      tags: ['sharing'], summary: 'Counts and sums per group; groups under k distinct subjects are left out',
+      tags: ['sharing'],
+      summary: 'Noisy counts and sums per group (differential privacy): each answer spends epsilon of the grant\'s privacy budget',
       params: DatasetParam, querystring: AggregateQuery, response: { 200: AggregateAnswer },
     },
-  }, (req) => gateway.aggregate(req.actor, req.params.dataset, { groupBy: fieldList(req.query.groupBy), sum: fieldList(req.query.sum), grant: req.query.grant }));
+  }, (req) => gateway.aggregate(req.actor, req.params.dataset, {
+    groupBy: fieldList(req.query.groupBy), sum: fieldList(req.query.sum), grant: req.query.grant,
+    where: whereFilters(req.query.where), epsilon: req.query.epsilon,
+  }));
 };

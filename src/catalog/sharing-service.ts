@@ -13,6 +13,7 @@ import type {
   GrantDecision, GrantView, MaskSpec, RequestListQuery, RequestOutcome, RequestView, ShareRequestInput,
 } from './schemas.js';
 import { endOfLocalDay } from '../platform/clock/local-time.js';
+import type { DisclosureControl } from './disclosure-control.js';
 import * as store from './sharing-store.js';
 
 type RequestRow = Selectable<ShareRequestTable> & { owner_org_id: string; identifier: string; title: string };
@@ -34,7 +35,14 @@ export class SharingService {
     private readonly orgs: OrgDirectory,
     /** The city's IANA time zone: a term given as a date lasts to the end of that local day. */
     private readonly timeZone: string,
+    /** Privacy budgets: each grant's account is opened with the grant. */
+    private readonly disclosure: DisclosureControl,
   ) {}
+
+  /** The account a grant's aggregates are charged to. */
+  static budgetHolder(grantId: string): string {
+    return `share_grant:${grantId}`;
+  }
 
   /** A term's end (`field` names it in the caller's input): in the future and within `maxGrantDays`. */
   private parseUntil(value: string, field: string): Date {
@@ -111,11 +119,15 @@ export class SharingService {
       max_calls_per_minute: d.maxCallsPerMinute ?? this.config.defaultMaxCallsPerMinute,
       granted_by: actorRef(actor), granted_at: this.clock(), expires_at: until,
       revoked_at: null, revoked_by: null, revoke_reason: null,
+      epsilon: d.epsilon ?? null, sum_bounds: JSON.stringify(d.sumBounds ?? {}),
     });
+    const epsilon = d.epsilon ?? this.config.disclosure.epsilonPerGrant;
+    await this.disclosure.open(trx, SharingService.budgetHolder(grant.id), { epsilon, delta: this.config.disclosure.deltaPerGrant });
     await this.ledger.append('share.grant.created', actor, `share_grant:${grant.id}`, {
       request: request.id, dataset: dataset.id, consumerOrg: grant.consumer_org_id, fields: grant.fields,
       masks: Object.entries(masks).map(([f, m]) => `${f}:${m.fn}`), rowFilters: (d.rowFilters ?? []).length,
       aggregateOnly: grant.aggregate_only, k: grant.k, expiresAt: until.toISOString(),
+      epsilon, summable: Object.keys(d.sumBounds ?? {}),
     }, { trx });
     return grant;
   }
@@ -149,6 +161,14 @@ export class SharingService {
       const granted = d.fields ?? request.fields;
       for (const name of Object.keys(d.masks ?? {})) if (!granted.includes(name)) errors.push({ field: `masks/${name}`, message: 'not a granted field' });
       (d.rowFilters ?? []).forEach((f, i) => { if (!fields.some((x) => x.name === f.field)) errors.push({ field: `rowFilters/${i}/field`, message: 'not a field of the dataset' }); });
+      const maxEpsilon = this.config.disclosure.epsilonPerGrant;
+      if (d.epsilon !== undefined && d.epsilon > maxEpsilon) errors.push({ field: 'epsilon', message: `at most ${maxEpsilon} (a grant may only be narrower)` });
+      for (const [name, b] of Object.entries(d.sumBounds ?? {})) {
+        const f = fields.find((x) => x.name === name);
+        if (!f || !granted.includes(name)) errors.push({ field: `sumBounds/${name}`, message: 'not a granted field' });
+        else if (f.type !== 'integer' && f.type !== 'number') errors.push({ field: `sumBounds/${name}`, message: 'not a numeric field' });
+        else if (!(b.min <= b.max)) errors.push({ field: `sumBounds/${name}/max`, message: 'must not be below min' });
+      }
       if (errors.length > 0) throw new Problem('VALIDATION_FAILED', { errors });
     }
     const names = await this.orgs.names();
@@ -266,6 +286,7 @@ export class SharingService {
       purpose: g.purpose, legalBasis: g.legal_basis, maxRowsPerDay: g.max_rows_per_day, maxCallsPerMinute: g.max_calls_per_minute,
       grantedAt: iso(g.granted_at)!, expiresAt: iso(g.expires_at)!, revokedAt: iso(g.revoked_at), revokeReason: g.revoke_reason,
       state: g.revoked_at ? 'revoked' : new Date(g.expires_at) <= now ? 'expired' : 'active',
+      epsilon: g.epsilon ?? this.config.disclosure.epsilonPerGrant, sumBounds: g.sum_bounds ?? {},
     };
   }
 }

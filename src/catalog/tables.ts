@@ -1,5 +1,5 @@
 import type { ColumnType, Generated, JSONColumnType } from 'kysely';
-import type { DcatMetadata, FieldType, Grade, LoadMode, MaskSpec, OpenAttribute, RequestStatus, RowFilter, ShareAttribute } from './schemas.js';
+import type { DcatMetadata, FieldType, Grade, LoadMode, MaskSpec, OpenAttribute, RequestStatus, RowFilter, ShareAttribute, SumBound } from './schemas.js';
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
@@ -147,6 +147,22 @@ export interface ShareGrantTable {
   revoked_at: NullableTimestamp;
   revoked_by: string | null;
   revoke_reason: string | null;
+  /** The grant's privacy budget for aggregates (ε); null: the configured `disclosure.epsilonPerGrant`. */
+  epsilon: ColumnType<number | null, number | null | undefined, number | null>;
+  /** Clipping bounds of each summable field: a sum over a field without bounds is refused. */
+  sum_bounds: ColumnType<Record<string, SumBound>, string | undefined, string>;
+}
+
+/** A privacy budget (disclosure control): what a holder may spend in ε and has spent. */
+export interface CatalogPrivacyBudgetTable {
+  /** Who pays: `share_grant:<id>` (later, authorized-operation products). */
+  holder: string;
+  epsilon: number;
+  delta: number;
+  spent: number;
+  releases: number;
+  opened_at: Timestamp;
+  updated_at: Timestamp;
 }
 
 /** Rows and calls served per grant per day, for the quota. */
@@ -187,5 +203,6 @@ declare module '../platform/db/schema.js' {
     share_grant: ShareGrantTable;
     share_usage: ShareUsageTable;
     share_access: ShareAccessTable;
+    catalog_privacy_budget: CatalogPrivacyBudgetTable;
   }
 }

@@ -1,10 +1,13 @@
-import ExcelJS from 'exceljs';
 import { Problem } from '../platform/errors/problem.js';
-import { readCsvRecords } from '../platform/csv/csv-reader.js';
+import { isTableError, TableLimitError, type TableFormatError } from '../platform/csv/table-errors.js';
+import type { TableFormat, TableLimits } from '../platform/csv/table-reading.js';
+import type { TableReaderPool, TableReading } from '../platform/csv/table-reader-pool.js';
+import type { CatalogConfig } from './config.js';
 import type { FieldRow } from './catalog-service.js';
 import type { Cell } from './row-validation.js';
 
-// Uploaded files read as records keyed by field name: CSV and the first worksheet of an XLSX workbook.
+// Uploaded files read as records keyed by field name: CSV and the first worksheet of an XLSX workbook, parsed in
+// a worker thread (platform/csv's TableReaderPool) within the limits of the module's configuration.
 
 /** One record to load, keyed by field name, with the line (or row number) it came from. */
 export interface SourceRecord {
@@ -13,6 +16,15 @@ export interface SourceRecord {
 }
 
 export type RecordSource = AsyncIterable<SourceRecord> | Iterable<SourceRecord>;
+
+/** The reading limits from `modules.catalog`. */
+export const uploadLimits = (config: CatalogConfig): TableLimits => ({
+  maxCellChars: config.uploadMaxCellChars,
+  maxRows: config.uploadMaxRows,
+  maxColumns: config.uploadMaxColumns,
+  maxExpandedBytes: config.uploadMaxExpandedBytes,
+  maxCompressionRatio: config.uploadMaxCompressionRatio,
+});
 
 /** Maps a header cell (field name or title) to the field name; unknown headers stay as they are (and fail). */
 const headerMap = (fields: FieldRow[]) => {
@@ -24,47 +36,74 @@ const headerMap = (fields: FieldRow[]) => {
   return (header: string) => map.get(header.trim()) ?? header.trim();
 };
 
-/** CSV (RFC 4180, UTF-8) with a header row of field names or titles. */
-export async function* csvRecords(body: Uint8Array, fields: FieldRow[]): AsyncGenerator<SourceRecord> {
+/**
+ * The records of an uploaded file whose first row holds field names or titles. CSV: a short row reads its
+ * missing cells as '', cells past the header are ignored; XLSX: columns with an empty header are ignored and
+ * formulas give the value the cell shows.
+ */
+export async function* uploadRecords(reading: TableReading, format: TableFormat, fields: FieldRow[]): AsyncGenerator<SourceRecord> {
   const toName = headerMap(fields);
-  for await (const record of readCsvRecords([body])) {
-    const values: Record<string, Cell> = {};
-    for (const [header, value] of Object.entries(record.values)) values[toName(header)] = value;
-    yield { line: record.line, values };
+  let header: string[] | undefined;
+  try {
+    for await (const row of reading) {
+      if (!header) {
+        header = row.cells.map((c) => toName(c === null || c === undefined ? '' : String(c)));
+        continue;
+      }
+      const values: Record<string, Cell> = {};
+      for (let i = 0; i < header.length; i++) {
+        const name = header[i]!;
+        if (format === 'xlsx' && !name) continue;
+        values[name] = row.cells[i] ?? (format === 'csv' ? '' : null);
+      }
+      yield { line: row.line, values };
+    }
+  } catch (err) {
+    if (isTableError(err)) throw uploadProblem(err, header);
+    throw err;
   }
 }
 
-/** The first worksheet of an XLSX workbook; row 1 holds field names or titles; lines are worksheet row numbers. */
-export async function xlsxRecords(body: Uint8Array, fields: FieldRow[]): Promise<SourceRecord[]> {
-  const workbook = new ExcelJS.Workbook();
-  try {
-    await workbook.xlsx.load(new Uint8Array(body).buffer);
-  } catch {
-    throw new Problem('CATALOG_UPLOAD_UNREADABLE', { detail: 'the file is not a readable XLSX workbook' });
-  }
-  const sheet = workbook.worksheets[0];
-  if (!sheet) return [];
-  const toName = headerMap(fields);
-  const headers: string[] = [];
-  const records: SourceRecord[] = [];
-  sheet.eachRow({ includeEmpty: false }, (row, rowNumber) => {
-    const cells = (row.values as unknown[]).slice(1);
-    if (headers.length === 0) {
-      for (const c of cells) headers.push(toName(String(c ?? '')));
-      return;
-    }
-    const values: Record<string, Cell> = {};
-    headers.forEach((h, i) => {
-      if (!h) return;
-      let v = cells[i] as unknown;
-      if (v && typeof v === 'object' && !(v instanceof Date)) {
-        // rich text, formulas and hyperlinks: take what the cell shows
-        const o = v as { result?: unknown; text?: unknown; richText?: Array<{ text: string }> };
-        v = o.result ?? o.text ?? o.richText?.map((r) => r.text).join('') ?? null;
-      }
-      values[h] = v as Cell;
+/** Starts reading an upload in the pool (the worker begins at once; rows come as they are asked for). */
+export const readUpload = (pool: TableReaderPool, bytes: Uint8Array, format: TableFormat, config: CatalogConfig): TableReading =>
+  pool.read(bytes, format, uploadLimits(config));
+
+/** The configuration key behind each reader limit, as problems name it. */
+const limitKeys: Record<TableLimitError['limit'], string> = {
+  maxBytes: 'uploadMaxBytes',
+  maxCellChars: 'uploadMaxCellChars',
+  maxRows: 'uploadMaxRows',
+  maxColumns: 'uploadMaxColumns',
+  maxExpandedBytes: 'uploadMaxExpandedBytes',
+  maxCompressionRatio: 'uploadMaxCompressionRatio',
+  maxEntries: 'uploadMaxExpandedBytes',
+  memory: 'uploadWorkerMemoryMb',
+  timeout: 'uploadBatchTimeoutSeconds',
+};
+
+/**
+ * A reader's error as the catalog's problem: a broken limit is 413 naming the configuration key and its value
+ * (and the row and column of a cell); a file in another encoding is 400 saying so; a NUL character or broken
+ * syntax is 400 naming the row and column (the field, when the header names it). Nothing is loaded in any case.
+ */
+export function uploadProblem(err: TableLimitError | TableFormatError, header?: string[]): Problem {
+  const where = { ...(err.line ? { line: err.line } : {}), ...(err.column ? { column: err.column } : {}) };
+  // A cell is named like a bad value of a load, `rows/<line>/<field>`, by its header's field when it has one.
+  const column = err.column ? `/${header?.[err.column - 1] || err.column}` : '';
+  const cell = err.line ? [{ field: `rows/${err.line}${column}`, message: err.message }] : undefined;
+  if (err instanceof TableLimitError) {
+    const limit = `modules.catalog.${limitKeys[err.limit]}`;
+    return new Problem('CATALOG_UPLOAD_TOO_LARGE', {
+      detail: `${err.message}: the limit ${limit} is ${err.max}; nothing was loaded / 超出上传限制 ${limit}，未导入任何数据`,
+      errors: cell, extra: { limit, max: err.max, ...where },
     });
-    records.push({ line: rowNumber, values });
-  });
-  return records;
+  }
+  if (err.reason === 'encoding') {
+    return new Problem('CATALOG_UPLOAD_ENCODING', {
+      detail: `${err.message}; save the file as CSV UTF-8 and upload it again; nothing was loaded / 文件不是 UTF-8 编码，请另存为“CSV UTF-8”后重新上传`,
+      extra: where,
+    });
+  }
+  const what = err.reason === 'nul' ? 'a cell holds a NUL character (U+0000)' : err.message;
+  return new Problem('CATALOG_UPLOAD_UNREADABLE', { detail: `${what}; nothing was loaded`, errors: cell, extra: where });
 }

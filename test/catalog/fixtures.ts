@@ -52,3 +52,32 @@ export function populationRows(n: number, offset = 0) {
     };
   });
 }
+
+let gbkTable: Map<string, number[]> | undefined;
+/**
+ * Text in GBK, as Excel and WPS on Chinese Windows save "CSV" (Node has a GB18030 decoder but no encoder: the
+ * table is built by decoding every two-byte GBK sequence once).
+ */
+export function gbkEncode(text: string): Buffer {
+  if (!gbkTable) {
+    gbkTable = new Map();
+    const decoder = new TextDecoder('gb18030');
+    for (let lead = 0x81; lead <= 0xfe; lead++) {
+      for (let trail = 0x40; trail <= 0xfe; trail++) {
+        if (trail === 0x7f) continue;
+        const ch = decoder.decode(Uint8Array.of(lead, trail));
+        if (ch.length === 1 && ch !== '\ufffd' && !gbkTable.has(ch)) gbkTable.set(ch, [lead, trail]);
+      }
+    }
+  }
+  const bytes: number[] = [];
+  for (const ch of text) {
+    if (ch.charCodeAt(0) < 0x80) bytes.push(ch.charCodeAt(0));
+    else {
+      const code = gbkTable.get(ch);
+      if (!code) throw new Error(`no GBK code for ${ch}`);
+      bytes.push(...code);
+    }
+  }
+  return Buffer.from(bytes);
+}

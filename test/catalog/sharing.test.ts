@@ -151,23 +151,28 @@ describe.each(testEngines)('sharing and gateway [%s]', (engine) => {
     expect(b).not.toBe(a1);
   });
 
-  it('answers aggregate-only grants with groups of at least k subjects only', async () => {
+  it('answers aggregate-only grants with noisy counts of large enough groups only, spending the grant\'s budget', async () => {
     const res = await ask('hrss', { dataset: 'population', fields: ['age', 'district'], aggregateOnly: true });
     const granted = await call('owner', 'POST', `/api/share/requests/${res.json().request.id}/decision`, { decision: 'grant' });
     const grant = granted.json().grant.id;
-    expect(granted.json().grant).toMatchObject({ aggregateOnly: true, k: 10 });
+    expect(granted.json().grant).toMatchObject({ aggregateOnly: true, k: 10, epsilon: 10, sumBounds: {} });
     const rows = await call('hrss', 'GET', `/api/share/population/rows?grant=${grant}`);
     expect(rows.json().code).toBe('SHARE_AGGREGATE_ONLY');
-    const byDistrict = (await call('hrss', 'GET', `/api/share/population/aggregate?groupBy=district&grant=${grant}`)).json();
-    expect(byDistrict.groups.map((g: { key: { district: string }; count: number }) => [g.key.district, g.count]).sort())
-      .toEqual([['临江区', 11], ['新湖区', 10], ['青山区', 11]]);
-    // ages 20…51 → bands 18-29, 30-39, 40-49 hold 10 each; 50-59 holds 2 and is left out
-    const byAge = (await call('hrss', 'GET', `/api/share/population/aggregate?groupBy=age&grant=${grant}`)).json();
-    expect(byAge.groups.map((g: { key: { age: string } }) => g.key.age).sort()).toEqual(['18-29', '30-39', '40-49']);
-    expect(byAge.suppressedGroups).toBe(1);
-    expect(JSON.stringify(byAge)).not.toContain('50-59');
+    // 11, 10 and 11 people per district; ε = 2 puts the threshold at k = 10 and the noise's scale at 0.5
+    const byDistrict = await call('hrss', 'GET', `/api/share/population/aggregate?groupBy=district&grant=${grant}&epsilon=2`);
+    expect(byDistrict.statusCode, byDistrict.body).toBe(200);
+    const answer = byDistrict.json();
+    expect(answer.privacy).toMatchObject({ mechanism: 'discrete_laplace', epsilon: 2, countScale: 0.5, threshold: 10, budget: { epsilon: 10, spent: 2, remaining: 8 } });
+    const truth: Record<string, number> = { 临江区: 11, 新湖区: 10, 青山区: 11 };
+    for (const g of answer.groups as { key: { district: string }; count: number }[]) {
+      expect(Math.abs(g.count - truth[g.key.district]!)).toBeLessThanOrEqual(6);
+      expect(g.count).toBeGreaterThanOrEqual(10);
+    }
+    // age bands × districts hold at most 4 people each: with ε = 1 no group reaches the threshold (≈ 14.8)
     const both = (await call('hrss', 'GET', `/api/share/population/aggregate?groupBy=age,district&grant=${grant}`)).json();
     expect(both.groups).toEqual([]);
+    expect(both.privacy.threshold).toBeGreaterThan(14);
+    expect(JSON.stringify(both)).not.toContain('suppressed');
   });
 
   it('denies without a grant, after revocation and after expiry', async () => {

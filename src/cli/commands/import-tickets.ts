@@ -2,6 +2,7 @@ import { createWriteStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { loadConfig } from '../../platform/config/config.js';
 import { isProblem } from '../../platform/errors/problem.js';
+import { csvCell } from '../../platform/csv/csv-writer.js';
 import { systemActor } from '../../platform/auth/roles.js';
 import { createCityHub } from '../../server/app.js';
 import { ticketDay } from '../../hotline/ticket-number.js';
@@ -14,8 +15,6 @@ const cliActor = systemActor('cli-import', ['admin']);
 
 /** Bad rows printed on stderr; all of them go to --bad-rows FILE when given. */
 const MAX_PRINTED_BAD_ROWS = 200;
-
-const csvCell = (v: string | number) => (/[",\r\n]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v));
 
 export const importTicketsCommand: Command = {
   name: 'import tickets',

@@ -1,6 +1,7 @@
 import ExcelJS from 'exceljs';
 import type { KpiTable, KpiRow } from './schemas.js';
 import { periodLabel } from './kpi-periods.js';
+import { csvCell } from '../../platform/csv/csv-writer.js';
 
 type Kind = 'rank' | 'text' | 'count' | 'rate' | 'hours';
 
@@ -25,12 +26,9 @@ const columns: { header: string; kind: Kind; value: (r: KpiRow) => string | numb
 
 const groupTitle = { unit: '承办单位 unit', district: '区域 district', category: '类别 category' } as const;
 
-// RFC 4180: quote a field holding a comma, quote or line break, doubling the quotes inside. A leading = + - @
-// would make Excel run the cell as a formula (CSV injection), so such text gets a leading apostrophe.
-const csvField = (value: string): string => {
-  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
-  return /[",\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
-};
+// The platform's CSV writer: RFC 4180 quoting, and text a spreadsheet would run as a formula (= + - @ tab CR at
+// the start) neutralised with a leading apostrophe.
+const csvField = (value: string): string => csvCell(value);
 
 const csvValue = (kind: Kind, v: string | number | null): string => {
   if (v === null) return '';

@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
-import { StringDecoder } from 'node:string_decoder';
+import { TableFormatError, TableLimitError } from './table-errors.js';
+import { detectEncoding, type TextEncodingName } from './text-encoding.js';
 
 /** One parsed CSV record: the fields keyed by header name, and the 1-based line where the record starts. */
 export interface CsvRecord {
@@ -20,17 +21,75 @@ export interface CsvReaderOptions {
   delimiter?: string;
   /** Skip rows whose fields are all empty (default true). */
   skipEmptyRows?: boolean;
+  /**
+   * The encoding of byte chunks (default `utf-8`), or `auto`: sniffed from the first 64 KiB (see
+   * `detectEncoding`). Bytes that are not valid in it are refused (`CsvSyntaxError`, reason `encoding`), never
+   * turned into U+FFFD: a file in another encoding would otherwise be stored as mojibake.
+   */
+  encoding?: TextEncodingName | 'auto';
+  /** Longest field, in UTF-16 code units; a longer one throws `TableLimitError('maxCellChars')`. */
+  maxFieldChars?: number;
+  /** Most fields in one row; more throws `TableLimitError('maxColumns')`. */
+  maxFields?: number;
+  /** Most rows (the header row included, blank rows not); more throws `TableLimitError('maxRows')`. */
+  maxRows?: number;
+  /**
+   * Refuse a NUL character (U+0000) in a field (default true): no text column of PostgreSQL can hold it, and no
+   * CSV a person wrote carries one. Throws `CsvSyntaxError` (reason `nul`) with the line and column.
+   */
+  rejectNul?: boolean;
 }
 
-/** Thrown for input that is not RFC 4180 CSV, with the line to look at. */
-export class CsvSyntaxError extends Error {
-  constructor(
-    message: string,
-    readonly line: number,
-  ) {
-    super(`${message} (line ${line})`);
+/** Thrown for input that is not RFC 4180 CSV (or not text in the encoding, or holds NUL), with the line to look at. */
+export class CsvSyntaxError extends TableFormatError {
+  declare readonly line: number;
+  constructor(message: string, line: number, column?: number, reason: 'syntax' | 'encoding' | 'nul' = 'syntax') {
+    super(reason, `${message} (line ${line}${column ? `, column ${column}` : ''})`, line, column);
     this.name = 'CsvSyntaxError';
   }
+}
+
+/** Bytes read before an `auto` encoding is decided. */
+const SNIFF_BYTES = 64 * 1024;
+
+/** Decodes byte chunks strictly; strings pass through. A decoding failure is a `TableFormatError('encoding')`. */
+async function* textChunks(
+  chunks: AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>, encoding: TextEncodingName | 'auto',
+): AsyncGenerator<string> {
+  let decoder = encoding === 'auto' ? undefined : new TextDecoder(encoding, { fatal: true });
+  let held: Uint8Array[] = [];
+  let heldBytes = 0;
+  const decode = (bytes: Uint8Array | undefined, label: string): string => {
+    try {
+      return bytes ? decoder!.decode(bytes, { stream: true }) : decoder!.decode();
+    } catch {
+      throw new TableFormatError('encoding', `the text is not valid ${label}`);
+    }
+  };
+  const decide = (final: boolean): string => {
+    const head = Buffer.concat(held);
+    held = [];
+    const found = detectEncoding(head, final);
+    if (!found) throw new TableFormatError('encoding', 'the text is neither UTF-8 nor GB18030');
+    decoder = new TextDecoder(found, { fatal: true });
+    encoding = found;
+    return decode(head, found);
+  };
+  for await (const chunk of chunks) {
+    if (typeof chunk === 'string') {
+      yield chunk;
+      continue;
+    }
+    if (!decoder) {
+      held.push(chunk);
+      heldBytes += chunk.length;
+      if (heldBytes >= SNIFF_BYTES) yield decide(false);
+      continue;
+    }
+    yield decode(chunk, encoding);
+  }
+  if (!decoder && held.length > 0) yield decide(true);
+  if (decoder) yield decode(undefined, encoding);
 }
 
 type Source = string | AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>;
@@ -42,8 +101,10 @@ const LF = 10;
 /**
  * Streams RFC 4180 rows from a file path or any (async) iterable of text/bytes chunks.
  * Quoted fields may hold separators, doubled quotes and line breaks (CRLF, LF or CR);
- * a UTF-8 byte-order mark at the start is dropped. A quote inside an unquoted field is
+ * a byte-order mark at the start is dropped. A quote inside an unquoted field is
  * kept literally (common in exported data); an unterminated quoted field is an error.
+ * Bytes are decoded strictly (`encoding`); fields, rows and columns are bounded when the
+ * options say so, and a NUL character is refused — each with the line and column.
  *
  * @example
  * for await (const { line, fields } of readCsvRows('tickets.csv')) console.log(line, fields);
@@ -51,9 +112,12 @@ const LF = 10;
 export async function* readCsvRows(source: Source, options: CsvReaderOptions = {}): AsyncGenerator<CsvRow> {
   const delimiter = (options.delimiter ?? ',').charCodeAt(0);
   const skipEmpty = options.skipEmptyRows ?? true;
+  const maxField = options.maxFieldChars ?? Infinity;
+  const maxFields = options.maxFields ?? Infinity;
+  const maxRows = options.maxRows ?? Infinity;
+  const rejectNul = options.rejectNul ?? true;
   const chunks: AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array> =
     typeof source === 'string' ? createReadStream(source) : source;
-  const decoder = new StringDecoder('utf8');
 
   let fields: string[] = [];
   let field = '';
@@ -69,20 +133,41 @@ export async function* readCsvRows(source: Source, options: CsvReaderOptions = {
   let fieldStarted = false;
   /** The previous chunk ended with CR inside quotes (already counted as a line break). */
   let quotedCrAtEnd = false;
+  let rows = 0;
 
-  const endRow = (): CsvRow | undefined => {
+  const tooLong = (): never => {
+    throw new TableLimitError('maxCellChars', maxField, `a field is longer than ${maxField} characters (line ${line}, column ${fields.length + 1})`, line, fields.length + 1);
+  };
+  const pushField = (): void => {
+    if (fields.length >= maxFields) {
+      throw new TableLimitError('maxColumns', maxFields, `a row has more than ${maxFields} fields (line ${rowLine})`, rowLine, fields.length + 1);
+    }
     fields.push(field);
+  };
+  const endRow = (): CsvRow | undefined => {
+    pushField();
     const row = { line: rowLine, fields };
     fields = [];
     field = '';
     afterQuote = false;
     fieldStarted = false;
     if (skipEmpty && row.fields.every((f) => f === '')) return undefined;
+    if (++rows > maxRows) throw new TableLimitError('maxRows', maxRows, `more than ${maxRows} rows (line ${row.line})`, row.line);
     return row;
   };
 
-  for await (const chunk of chunks) {
-    let text = typeof chunk === 'string' ? chunk : decoder.write(chunk as Buffer);
+  const texts = textChunks(chunks, options.encoding ?? 'utf-8');
+  for (;;) {
+    let next: IteratorResult<string>;
+    try {
+      next = await texts.next();
+    } catch (err) {
+      // The decoder knows the bytes, the parser the line: the first bad byte is at or after this line.
+      if (err instanceof TableFormatError && err.reason === 'encoding') throw new CsvSyntaxError(err.message, line, undefined, 'encoding');
+      throw err;
+    }
+    if (next.done) break;
+    let text = next.value;
     if (first && text.length > 0) {
       if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
       first = false;
@@ -106,77 +191,87 @@ export async function* readCsvRows(source: Source, options: CsvReaderOptions = {
       }
     }
     let start = i; // start of the pending literal run inside `field`
-    while (i < n) {
-      const c = text.charCodeAt(i);
-      if (inQuotes) {
-        if (c === QUOTE) {
-          field += text.slice(start, i);
-          if (i + 1 >= n) {
-            pendingQuote = true;
-            i++;
+    try {
+      while (i < n) {
+        const c = text.charCodeAt(i);
+        if (inQuotes) {
+          if (c === QUOTE) {
+            field += text.slice(start, i);
+            if (field.length > maxField) tooLong();
+            if (i + 1 >= n) {
+              pendingQuote = true;
+              i++;
+              start = i;
+              break;
+            }
+            if (text.charCodeAt(i + 1) === QUOTE) {
+              field += '"';
+              i += 2;
+            } else {
+              inQuotes = false;
+              afterQuote = true;
+              i++;
+            }
             start = i;
-            break;
+            continue;
           }
-          if (text.charCodeAt(i + 1) === QUOTE) {
-            field += '"';
-            i += 2;
-          } else {
-            inQuotes = false;
-            afterQuote = true;
-            i++;
-          }
+          if (c === LF) {
+            if (!(i === 0 && quotedCrAtEnd)) line++;
+          } else if (c === CR && text.charCodeAt(i + 1) !== LF) line++;
+          else if (c === 0 && rejectNul) throw new CsvSyntaxError('a field holds a NUL character (U+0000)', line, fields.length + 1, 'nul');
+          i++;
+          continue;
+        }
+        if (c === delimiter) {
+          field += text.slice(start, i);
+          if (field.length > maxField) tooLong();
+          pushField();
+          field = '';
+          afterQuote = false;
+          fieldStarted = true;
+          i++;
           start = i;
           continue;
         }
-        if (c === LF) {
-          if (!(i === 0 && quotedCrAtEnd)) line++;
-        } else if (c === CR && text.charCodeAt(i + 1) !== LF) line++;
-        i++;
-        continue;
-      }
-      if (c === delimiter) {
-        field += text.slice(start, i);
-        fields.push(field);
-        field = '';
-        afterQuote = false;
-        fieldStarted = true;
-        i++;
-        start = i;
-        continue;
-      }
-      if (c === LF || c === CR) {
-        field += text.slice(start, i);
-        const row = endRow();
-        if (row) out.push(row);
-        if (c === CR) {
-          if (i + 1 >= n) pendingCr = true;
-          else if (text.charCodeAt(i + 1) === LF) i++;
+        if (c === LF || c === CR) {
+          field += text.slice(start, i);
+          if (field.length > maxField) tooLong();
+          const row = endRow();
+          if (row) out.push(row);
+          if (c === CR) {
+            if (i + 1 >= n) pendingCr = true;
+            else if (text.charCodeAt(i + 1) === LF) i++;
+          }
+          i++;
+          line++;
+          rowLine = line;
+          start = i;
+          continue;
         }
-        i++;
-        line++;
-        rowLine = line;
-        start = i;
-        continue;
-      }
-      if (c === QUOTE && field === '' && start === i && !afterQuote) {
-        inQuotes = true;
+        if (c === QUOTE && field === '' && start === i && !afterQuote) {
+          inQuotes = true;
+          fieldStarted = true;
+          i++;
+          start = i;
+          continue;
+        }
+        if (afterQuote) {
+          throw new CsvSyntaxError('unexpected character after a closing quote; double a quote inside a quoted field', line);
+        }
+        if (c === 0 && rejectNul) throw new CsvSyntaxError('a field holds a NUL character (U+0000)', line, fields.length + 1, 'nul');
         fieldStarted = true;
         i++;
-        start = i;
-        continue;
       }
-      if (afterQuote) {
-        throw new CsvSyntaxError('unexpected character after a closing quote; double a quote inside a quoted field', line);
-      }
-      fieldStarted = true;
-      i++;
+    } catch (err) {
+      // The rows before the fault are delivered first (their reader learns the header, to name the column).
+      for (const row of out) yield row;
+      throw err;
     }
     field += text.slice(start, i);
     quotedCrAtEnd = inQuotes && n > 0 && text.charCodeAt(n - 1) === CR;
     for (const row of out) yield row;
+    if (field.length > maxField) tooLong();
   }
-  const tail = decoder.end();
-  if (tail) field += tail;
   if (pendingQuote) {
     inQuotes = false;
   }
