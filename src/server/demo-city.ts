@@ -50,6 +50,11 @@ const demoUserOrg: Record<Role, string> = {
   dept_data_owner: '市住房和城乡建设局',
   data_admin: '市数据局',
   market_operator: demoCityPlan.operator,
+  // authorized operation (src/operation): the data bureau is the implementing body; a market user's organisation
+  // comes with the operation demo (docs/operation.md), so the demo user has none yet
+  market_user: '',
+  operation_admin: '市数据局',
+  operation_supervisor: '云川市人民政府',
   ops: '市数据局',
   admin: '市数据局',
 };

@@ -5,9 +5,10 @@ import { open311Module } from '../hotline/open311/index.js';
 import { intelModule } from '../hotline/intel/index.js';
 import { contextModule } from '../context/index.js';
 import { catalogModule } from '../catalog/index.js';
+import { operationModule } from '../operation/index.js';
 
 /**
  * Every capability, in the order they are created: a module's `requires` names modules listed before it.
  * Adding a module is one line here (docs/architecture.md, "Adding a module").
  */
-export const modules: readonly AnyModule[] = [hotlineModule, kpiModule, open311Module, intelModule, contextModule, catalogModule];
+export const modules: readonly AnyModule[] = [hotlineModule, kpiModule, open311Module, intelModule, contextModule, catalogModule, operationModule];

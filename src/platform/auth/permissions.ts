@@ -35,7 +35,7 @@ export const registeredPermissions = (): ReadonlyMap<string, readonly Role[]> =>
 
 export const platformPermissions = definePermissions({
   // any logged-in user or key
-  'session.self': ['citizen', 'agent', 'handler', 'supervisor', 'leader', 'dept_data_owner', 'data_admin', 'market_operator', 'ops'],
+  'session.self': ['citizen', 'agent', 'handler', 'supervisor', 'leader', 'dept_data_owner', 'data_admin', 'market_operator', 'market_user', 'operation_admin', 'operation_supervisor', 'ops'],
   'auth.org.read': ['agent', 'handler', 'supervisor', 'leader', 'dept_data_owner', 'data_admin', 'market_operator'],
   'auth.org.manage': [],
   'auth.user.read': ['supervisor'],

@@ -9,6 +9,12 @@ export const roles = [
   'data_admin',
   /** 授权运营机构: a market operator of public data under a licence */
   'market_operator',
+  /** 数据使用者: a market user of authorized-operation products (their API keys call products) */
+  'market_user',
+  /** 实施机构: staff of the implementing body of authorized operation (registration, licences, approvals, review) */
+  'operation_admin',
+  /** 监管: reads authorized operation (licences, statements, disclosures) and verifies the ledger; changes nothing */
+  'operation_supervisor',
   /** 运维: reads the service's metrics and health */
   'ops',
   'admin',

@@ -1,0 +1,305 @@
+import { performance } from 'node:perf_hooks';
+import { Value } from 'typebox/value';
+import type { TSchema } from 'typebox';
+import type { Db } from '../platform/db/database.js';
+import type { Clock } from '../platform/clock/clock.js';
+import type { Ledger } from '../platform/ledger/ledger.js';
+import type { Actor } from '../platform/auth/roles.js';
+import { assertCan } from '../platform/auth/permissions.js';
+import { isProblem, Problem, type ProblemOptions } from '../platform/errors/problem.js';
+import type { ProblemCode } from '../platform/errors/problem-codes.js';
+import type { OperationConfig } from './config.js';
+import type { CatalogPort, DeliveryNeed } from './catalog-port.js';
+import type { AccessRow } from './access-service.js';
+import type { LicenceRow } from './licence-service.js';
+import type { ProductRow } from './registry-service.js';
+import {
+  KeyInput, SandboxInput, VerificationInput,
+  type BillingUnit, type CallAnswer, type CallInput, type CallResult, type ModelSpec, type Quota, type SandboxResult, type ScoreSpec, type StatisticsRelease,
+  type Use,
+} from './schemas.js';
+import { above, gradeText } from './grading.js';
+import { periodEnd, periodKey } from './periods.js';
+import { SandboxAggregator, inferenceOf, sameValue, scoreOf, sumBoundsOf, verificationMatcher } from './product-runners.js';
+import { unitsOf, withinCap } from './fee-rules.js';
+import { sha256 } from './versions.js';
+import * as licenceStore from './licence-store.js';
+import * as registryStore from './registry-store.js';
+import * as deliveryStore from './delivery-store.js';
+import * as meter from './meter-store.js';
+
+/** What running a product gave: its answer and what it is metered by. */
+interface Outcome {
+  result: CallResult;
+  records: number;
+  outputUnits: number;
+  /** a sandbox query's exact answer, held for review */
+  held?: { query: SandboxInput; result: SandboxResult };
+}
+
+type Scalar = string | number | boolean;
+
+/**
+ * In-domain delivery (域内交付): a market user's key calls a product; the call is checked against the access, the
+ * licence (status, term, purpose, scope and grade as the catalog stands now, fee cap) and the quotas, each refusal
+ * naming its rule; the product runs inside CityHub on rows the catalog delivers, and only its answer leaves —
+ * yes/no, a score, a noisy release, or a sandbox result that waits for output review. Every call is metered
+ * (calls, records, output units, compute time, fee in fen) in the database and ledgered, in one transaction.
+ */
+export class DeliveryService {
+  constructor(
+    private readonly db: Db,
+    private readonly ledger: Ledger,
+    private readonly clock: Clock,
+    private readonly config: OperationConfig,
+    private readonly port: CatalogPort,
+    private readonly timeZone: string,
+  ) {}
+
+  /** Calls a product; a refusal by a rule is ledgered too (`operation.product.refused`, with the rule). */
+  async call(actor: Actor, productId: string, body: CallInput): Promise<CallAnswer> {
+    assertCan(actor, 'operation.product.call');
+    try {
+      return await this.deliver(actor, productId, body);
+    } catch (err) {
+      if (isProblem(err) && err.code.startsWith('OPERATION_')) {
+        await this.ledger.append('operation.product.refused', actor, `operation_product:${productId}`, {
+          code: err.code, rule: typeof err.extra?.rule === 'string' ? err.extra.rule : null,
+          licence: typeof err.extra?.licence === 'string' ? err.extra.licence : null, purpose: body.purpose,
+        });
+      }
+      throw err;
+    }
+  }
+
+  private async deliver(actor: Actor, productId: string, body: CallInput): Promise<CallAnswer> {
+    const access = actor.kind === 'api_key' && actor.id ? await licenceStore.findAccessByKey(this.db, actor.id) : undefined;
+    if (!access) throw refusal('OPERATION_NO_ACCESS', 'access.key', 'this key was not issued for authorized-operation products');
+    if (access.status !== 'active') throw refusal('OPERATION_NO_ACCESS', 'access.status', 'this access is revoked');
+    const product = await registryStore.findProduct(this.db, productId);
+    if (!product || !access.products.includes(productId)) throw refusal('OPERATION_NO_ACCESS', 'access.products', 'this access does not cover the product');
+    const licence = (await licenceStore.findLicence(this.db, product.licence_id))!;
+    const rule = (code: ProblemCode, name: string, detail: string, options: ProblemOptions = {}) =>
+      refusal(code, name, detail, { ...options, extra: { ...options.extra, licence: licence.number } });
+    if (licence.id !== access.licence_id) throw rule('OPERATION_NO_ACCESS', 'access.licence', 'this access is for another licence');
+    if (licence.status !== 'active') throw rule('OPERATION_LICENCE_NOT_ACTIVE', 'licence.status', `licence ${licence.number} is ${licence.status}`);
+    const now = this.clock();
+    if (now < new Date(licence.valid_from) || now > new Date(licence.valid_until)) {
+      throw rule('OPERATION_LICENCE_TERM', 'licence.term',
+        `licence ${licence.number} is in force from ${new Date(licence.valid_from).toISOString()} to ${new Date(licence.valid_until).toISOString()}`);
+    }
+    if (product.status !== 'registered') throw rule('OPERATION_PRODUCT_NOT_AVAILABLE', 'product.status', `product ${product.number ?? product.id} is ${product.status}`);
+
+    const scenario = licence.scenarios.find((s) => s.code === product.scenario);
+    if (!scenario || !scenario.purposes.includes(body.purpose)) {
+      throw rule('OPERATION_PURPOSE_NOT_LICENSED', 'licence.purpose',
+        `purpose "${body.purpose}" is not licensed for scenario "${product.scenario}" of licence ${licence.number} (licensed: ${scenario?.purposes.join(', ') ?? 'none'})`);
+    }
+    if (!access.purposes.includes(body.purpose)) {
+      throw rule('OPERATION_PURPOSE_NOT_LICENSED', 'access.purpose', `purpose "${body.purpose}" is not granted to this market user (granted: ${access.purposes.join(', ')})`);
+    }
+    const scope = licence.scope.find((s) => s.datasetId === product.dataset_id);
+    const outside = product.fields.filter((f) => !scope?.fields.includes(f));
+    if (outside.length > 0) {
+      throw rule('OPERATION_OUTSIDE_SCOPE', 'licence.scope', `field "${outside[0]}" is outside licence ${licence.number}'s scope`, { extra: { fields: outside } });
+    }
+    // The grading as the catalog holds it now: a field regraded above the licence since registration stops here.
+    const dataset = await this.port.dataset(product.dataset_id);
+    const limit = { grade: licence.max_grade, generalLevel: licence.max_grade === 'general' ? licence.max_general_level : null };
+    const levels = this.port.generalLevels();
+    const regraded = dataset.fields.find((f) => product.fields.includes(f.name) && above(f, limit, levels));
+    if (regraded) {
+      throw rule('OPERATION_OUTSIDE_SCOPE', 'licence.grade',
+        `field "${regraded.name}" is now graded ${gradeText(regraded)}; licence ${licence.number} allows ${gradeText(limit)} at most`, { extra: { field: regraded.name, grade: regraded.grade } });
+    }
+    const use: Use = body.use ?? 'commercial';
+    if (use !== 'commercial' && !access.public_uses.includes(use)) {
+      throw rule('OPERATION_PUBLIC_USE_NOT_APPROVED', 'access.public_use', `${use} use is not approved for this market user by the implementing body`);
+    }
+    let price: { unit: BillingUnit; priceFen: number } | null = null;
+    if (use === 'commercial') {
+      const cap = licence.fee_caps[product.id];
+      if (!cap) throw rule('OPERATION_NO_FEE_CAP', 'licence.fee_cap', `licence ${licence.number} sets no fee cap for this product`);
+      if (!product.price) throw rule('OPERATION_PRICE_NOT_SET', 'product.price', 'the operator has set no price for commercial use');
+      if (!withinCap(product.price, cap)) {
+        throw rule('OPERATION_PRICE_ABOVE_CAP', 'licence.fee_cap',
+          `the price ${product.price.priceFen} fen ${product.price.unit} is above the cap of licence ${licence.number} (${cap.capFen} fen ${cap.unit})`,
+          { extra: { priceFen: product.price.priceFen, capFen: cap.capFen, unit: cap.unit } });
+      }
+      price = product.price;
+    }
+    const quotas = this.quotasOf(licence, access, now);
+    for (const q of quotas) await this.precheckQuota(q, licence.number);
+
+    const need: DeliveryNeed = {
+      productId: product.id, datasetId: product.dataset_id, aggregateOnly: product.type === 'statistics', fields: product.fields,
+      sumBounds: product.spec.type === 'statistics' ? sumBoundsOf(product.spec) : {}, until: new Date(licence.valid_until),
+      purpose: `授权运营 ${licence.number} ${product.number ?? ''} ${product.name}（${scenario.name}）`.replace(/\s+/g, ' ').slice(0, 1000),
+      legalBasis: `公共数据资源授权运营协议 ${licence.number}（发改数据规〔2025〕27号）`,
+    };
+    const started = performance.now();
+    const outcome = await this.run(product, need, body.input ?? {}, now);
+    const computeMs = Math.max(0, Math.round(performance.now() - started));
+
+    return this.db.transaction().execute(async (trx) => {
+      for (const q of quotas) {
+        const ok = await meter.addToCounter(trx, q.holder, q.period, outcome.records, { calls: q.quota.calls ?? null, records: q.quota.records ?? null });
+        if (!ok) {
+          // Another call took the last of it meanwhile, or this call's records do not fit: say which.
+          const used = await meter.findCounter(trx, q.holder, q.period);
+          const callsLeft = q.quota.calls == null || (used?.calls ?? 0) + 1 <= q.quota.calls;
+          throw this.quotaProblem(q, licence.number, callsLeft ? 'records' : 'calls');
+        }
+      }
+      const month = periodKey(now, 'month', this.timeZone);
+      const firstInPeriod = price?.unit === 'per_period' ? await meter.claimPeriodCharge(trx, access.id, product.id, month) : false;
+      const units = price ? unitsOf(price.unit, outcome, firstInPeriod) : 0;
+      const feeFen = price ? price.priceFen * units : 0;
+      const responseHash = sha256(JSON.stringify(outcome.held?.result ?? outcome.result));
+      const { id: callId } = await meter.insertCall(trx, {
+        called_at: now, day: periodKey(now, 'day', this.timeZone), month, licence_id: licence.id, product_id: product.id, access_id: access.id,
+        operator_party_id: product.operator_party_id, market_user_party_id: access.market_user_party_id, provider_org_id: dataset.ownerOrgId,
+        purpose: body.purpose, use, billable: use === 'commercial', records: outcome.records, output_units: outcome.outputUnits, compute_ms: computeMs,
+        billing_unit: price?.unit ?? null, unit_price_fen: price?.priceFen ?? 0, units, fee_fen: feeFen, response_hash: responseHash, ledger_index: null,
+      });
+      let result = outcome.result;
+      if (outcome.held) {
+        const run = await deliveryStore.insertSandboxRun(trx, {
+          product_id: product.id, licence_id: licence.id, access_id: access.id, market_user_party_id: access.market_user_party_id, call_id: callId,
+          query: JSON.stringify(outcome.held.query), result: JSON.stringify(outcome.held.result), result_hash: responseHash, status: 'pending',
+          submitted_at: now, reviewed_by: null, reviewed_at: null, reason: null,
+        });
+        result = { kind: 'sandbox_query', runId: run.id, status: 'pending' };
+      }
+      const { index } = await this.ledger.append('operation.product.called', actor, `operation_product:${product.id}`, {
+        call: callId, product: product.number, licence: licence.number, access: access.id, marketUser: access.market_user_party_id,
+        purpose: body.purpose, use, billable: use === 'commercial', records: outcome.records, outputUnits: outcome.outputUnits,
+        unit: price?.unit ?? null, feeFen, responseHash,
+      }, { trx });
+      await meter.setCallLedgerIndex(trx, callId, index);
+      return {
+        callId, product: product.number!, use, result,
+        metered: { records: outcome.records, outputUnits: outcome.outputUnits, computeMs },
+        fee: { billable: use === 'commercial', unit: price?.unit ?? null, unitPriceFen: price?.priceFen ?? 0, units, feeFen },
+      };
+    });
+  }
+
+  private quotasOf(licence: LicenceRow, access: AccessRow, now: Date) {
+    const of = (holder: string, quota: Quota, rule: string) => ({ holder, quota, rule, period: periodKey(now, quota.period, this.timeZone) });
+    return [
+      of(`licence:${licence.id}`, licence.quota, 'licence.quota'),
+      ...(access.quota ? [of(`access:${access.id}`, access.quota, 'access.quota')] : []),
+    ];
+  }
+
+  /** Refuses before running when the period's calls or records are already used up. */
+  private async precheckQuota(q: ReturnType<DeliveryService['quotasOf']>[number], licenceNumber: string): Promise<void> {
+    const used = await meter.findCounter(this.db, q.holder, q.period);
+    if (!used) return;
+    if (q.quota.calls != null && used.calls >= q.quota.calls) throw this.quotaProblem(q, licenceNumber, 'calls');
+    if (q.quota.records != null && used.records >= q.quota.records) throw this.quotaProblem(q, licenceNumber, 'records');
+  }
+
+  private quotaProblem(q: ReturnType<DeliveryService['quotasOf']>[number], licenceNumber: string, what: 'calls' | 'records'): Problem {
+    const limit = what === 'calls' ? q.quota.calls : q.quota.records;
+    const retry = Math.max(1, Math.ceil((periodEnd(q.period, this.timeZone).getTime() + 1 - this.clock().getTime()) / 1000));
+    return refusal('OPERATION_QUOTA_EXCEEDED', `${q.rule}.${what}`,
+      `${q.rule === 'licence.quota' ? `licence ${licenceNumber}` : 'this market user\'s access'} allows ${limit} ${what} per ${q.quota.period}; ${q.period} is used up`,
+      { retryAfterSeconds: retry, extra: { licence: licenceNumber, period: q.period, limit } });
+  }
+
+  /** Runs the product on the rows the catalog delivers; what leaves is only its answer. */
+  private async run(product: ProductRow, need: DeliveryNeed, input: Record<string, unknown>, now: Date): Promise<Outcome> {
+    const spec = product.spec;
+    switch (spec.type) {
+      case 'verification': {
+        const { values } = checked(VerificationInput, input);
+        const missing = spec.match.filter((f) => !(f in values));
+        const extra = Object.keys(values).filter((f) => !spec.match.includes(f));
+        if (missing.length > 0 || extra.length > 0) {
+          throw new Problem('VALIDATION_FAILED', {
+            errors: [...missing.map((f) => ({ field: `input/values/${f}`, message: 'required' })), ...extra.map((f) => ({ field: `input/values/${f}`, message: 'not a field this product verifies' }))],
+          });
+        }
+        const matches = verificationMatcher(spec, values as Record<string, Scalar>);
+        let match = false;
+        await this.port.scan(need, spec.match, (row) => (match = matches(row)));
+        return { result: { kind: 'verification', match }, records: 1, outputUnits: 1 };
+      }
+      case 'score':
+      case 'model_inference': {
+        const { key } = checked(KeyInput, input);
+        const found = await this.findByKey(need, spec, key);
+        if (spec.type === 'score') {
+          return { result: { kind: 'score', found: !!found, score: found ? scoreOf(spec, found) : null }, records: found ? 1 : 0, outputUnits: 1 };
+        }
+        const inferred = found ? inferenceOf(spec, found) : null;
+        return {
+          result: { kind: 'model_inference', found: !!found, probability: inferred?.probability ?? null, label: inferred?.label ?? null },
+          records: found ? 1 : 0, outputUnits: 1,
+        };
+      }
+      case 'statistics': {
+        if (Object.keys(input).length > 0) throw new Problem('VALIDATION_FAILED', { errors: [{ field: 'input', message: 'a statistics product takes no input' }] });
+        const release = await this.release(product, need, now);
+        return { result: { kind: 'statistics', release }, records: 0, outputUnits: release.groups.length };
+      }
+      case 'sandbox_query': {
+        const query = checked(SandboxInput, input);
+        const used = [...query.groupBy, ...(query.sum ?? []), ...(query.where ?? []).map((w) => w.field)];
+        const errors = used.filter((f) => !spec.fields.includes(f)).map((f) => ({ field: 'input', message: `"${f}" is not a field of this sandbox` }));
+        if (errors.length > 0) throw new Problem('VALIDATION_FAILED', { errors });
+        const aggregator = new SandboxAggregator(query);
+        await this.port.scan(need, [...new Set(used.length > 0 ? used : [spec.fields[0]!])], (row) => { aggregator.add(row); });
+        const result = aggregator.result(this.config.sandbox.minGroupSize, this.config.sandbox.maxGroups);
+        return { result: { kind: 'sandbox_query', runId: '', status: 'pending' }, records: result.rows, outputUnits: result.groups.length, held: { query, result } };
+      }
+    }
+  }
+
+  /** The subject's record (the first whose key field equals the key), read in the domain. */
+  private async findByKey(need: DeliveryNeed, spec: ScoreSpec | ModelSpec, key: string | number): Promise<Record<string, unknown> | undefined> {
+    let found: Record<string, unknown> | undefined;
+    await this.port.scan(need, need.fields, (row) => {
+      if (sameValue(row[spec.key], key)) found = row;
+      return !!found;
+    });
+    return found;
+  }
+
+  /**
+   * The statistics release of the current period: made once through the catalog's disclosure control (the
+   * gateway's differentially private aggregate, charged to the product's grant) and served to every call of the
+   * period. Two nodes making the first one at once both pay ε; the first stored is kept for everyone.
+   */
+  private async release(product: ProductRow, need: DeliveryNeed, now: Date): Promise<StatisticsRelease> {
+    if (product.spec.type !== 'statistics') throw new Error('not a statistics product');
+    const spec = product.spec;
+    const period = periodKey(now, spec.refresh, this.timeZone);
+    const stored = await deliveryStore.findRelease(this.db, product.id, period);
+    if (stored) return stored.release;
+    const answer = await this.port.aggregate(need, spec.groupBy, (spec.sum ?? []).map((s) => s.field), spec.epsilon);
+    const release: StatisticsRelease = {
+      period, releasedAt: now.toISOString(), epsilon: answer.privacy.epsilon, threshold: answer.privacy.threshold, groups: answer.groups,
+    };
+    await deliveryStore.insertRelease(this.db, {
+      product_id: product.id, period, release: JSON.stringify(release), share_grant_id: answer.grant, released_at: now,
+    });
+    return (await deliveryStore.findRelease(this.db, product.id, period))!.release;
+  }
+}
+
+/** A refusal naming the rule (`licence.purpose`, `licence.quota.calls` …) in `rule`. */
+function refusal(code: ProblemCode, rule: string, detail: string, options: ProblemOptions = {}): Problem {
+  return new Problem(code, { ...options, detail, extra: { rule, ...options.extra } });
+}
+
+/** The product's input checked against its type's schema; errors name `input/…`. */
+function checked<T extends TSchema>(schema: T, input: unknown): import('typebox').Static<T> {
+  if (Value.Check(schema, input)) return input as import('typebox').Static<T>;
+  const errors = [...Value.Errors(schema, input)].slice(0, 10).map((e) => ({
+    field: `input${(e as { instancePath?: string }).instancePath ?? ''}`, message: e.message,
+  }));
+  throw new Problem('VALIDATION_FAILED', { errors: errors.length > 0 ? errors : [{ field: 'input', message: 'not the input this product takes' }] });
+}

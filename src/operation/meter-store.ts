@@ -1,0 +1,69 @@
+import { sql, type Insertable } from 'kysely';
+import type { Db } from '../platform/db/database.js';
+import type { OperationCallTable } from './tables.js';
+
+// Metering (计量): quota counters, per-period charges and the metered calls every figure is summed from.
+
+export const findCounter = (db: Db, holder: string, period: string) =>
+  db.selectFrom('operation_quota_counter').select(['calls', 'records']).where('holder', '=', holder).where('period', '=', period).executeTakeFirst();
+
+/**
+ * Adds a call and its records to a holder's counter for the period in one statement, only if the limits still
+ * hold after it (null: no limit): nodes racing for the last call cannot both get it. False when refused.
+ */
+export const addToCounter = async (
+  db: Db, holder: string, period: string, records: number, limits: { calls: number | null; records: number | null },
+): Promise<boolean> => {
+  await db.insertInto('operation_quota_counter').values({ holder, period, calls: 0, records: 0 })
+    .onConflict((oc) => oc.columns(['holder', 'period']).doNothing()).execute();
+  let q = db.updateTable('operation_quota_counter')
+    .set({ calls: sql`calls + 1`, records: sql`records + ${records}` })
+    .where('holder', '=', holder).where('period', '=', period);
+  if (limits.calls !== null) q = q.where(sql<boolean>`calls + 1 <= ${limits.calls}`);
+  if (limits.records !== null) q = q.where(sql<boolean>`records + ${records} <= ${limits.records}`);
+  const result = await q.executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+};
+
+/** Whether this is the first charge of the period for the access and product (then it is recorded). */
+export const claimPeriodCharge = async (db: Db, accessId: string, productId: string, period: string): Promise<boolean> => {
+  const row = await db.insertInto('operation_period_charge').values({ access_id: accessId, product_id: productId, period })
+    .onConflict((oc) => oc.columns(['access_id', 'product_id', 'period']).doNothing()).returning('period').executeTakeFirst();
+  return !!row;
+};
+
+export const insertCall = (db: Db, row: Insertable<OperationCallTable>) =>
+  db.insertInto('operation_call').values(row).returning('id').executeTakeFirstOrThrow();
+
+export const setCallLedgerIndex = (db: Db, id: number, index: number) =>
+  db.updateTable('operation_call').set({ ledger_index: index }).where('id', '=', id).execute();
+
+/** Sums of metered calls grouped by the given columns, for months or a year (`month like '2026-%'`). */
+export const sumCalls = (db: Db, filter: { month?: string; year?: number; operatorPartyId?: string; marketUserPartyId?: string }) => {
+  let q = db.selectFrom('operation_call')
+    .select([
+      'product_id', 'licence_id', 'operator_party_id', 'market_user_party_id', 'provider_org_id', 'use', 'billing_unit', 'month',
+      sql<number>`count(*)`.as('calls'),
+      sql<number>`count(*) filter (where billable)`.as('billable_calls'),
+      sql<number>`count(*) filter (where not billable)`.as('public_calls'),
+      sql<number>`coalesce(sum(records), 0)`.as('records'),
+      sql<number>`coalesce(sum(records) filter (where billable), 0)`.as('billable_records'),
+      sql<number>`coalesce(sum(output_units), 0)`.as('output_units'),
+      sql<number>`coalesce(sum(compute_ms), 0)`.as('compute_ms'),
+      sql<number>`coalesce(sum(fee_fen), 0)`.as('fee_fen'),
+    ]);
+  if (filter.month) q = q.where('month', '=', filter.month);
+  if (filter.year !== undefined) q = q.where('month', 'like', `${filter.year}-%`);
+  if (filter.operatorPartyId) q = q.where('operator_party_id', '=', filter.operatorPartyId);
+  if (filter.marketUserPartyId) q = q.where('market_user_party_id', '=', filter.marketUserPartyId);
+  return q.groupBy(['product_id', 'licence_id', 'operator_party_id', 'market_user_party_id', 'provider_org_id', 'use', 'billing_unit', 'month'])
+    .orderBy('product_id').orderBy('month').orderBy('market_user_party_id').orderBy('use')
+    .execute()
+    // count and sum of bigint come back as int8 (numbers by the pool's parser) or, on some paths, strings
+    .then((rows) => rows.map((r) => ({
+      ...r, calls: Number(r.calls), billable_calls: Number(r.billable_calls), public_calls: Number(r.public_calls), records: Number(r.records),
+      billable_records: Number(r.billable_records), output_units: Number(r.output_units), compute_ms: Number(r.compute_ms), fee_fen: Number(r.fee_fen),
+    })));
+};
+
+export type CallSums = Awaited<ReturnType<typeof sumCalls>>[number];
