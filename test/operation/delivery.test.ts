@@ -1,0 +1,253 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testEngines } from '../support/engines.js';
+import { createTestHub, type TestHub } from '../support/test-hub.js';
+import { personId, populationRows } from '../catalog/fixtures.js';
+import { DAY, OperationWorld } from './world.js';
+import { systemActor } from '../../src/platform/auth/roles.js';
+
+const ROWS = 300;
+const people = populationRows(ROWS);
+
+describe.each(testEngines)('authorized operation: in-domain delivery and the rules of a call [%s]', (engine) => {
+  const w = new OperationWorld();
+  let L1: { id: string; number: string };
+  let L2: { id: string; number: string };
+  const p: Record<string, string> = {};
+
+  beforeAll(async () => {
+    await w.start(engine, { rows: ROWS });
+    L1 = await w.licence();
+    L2 = await w.licence({ title: '短期授权', validUntil: '2026-03-10', quota: { period: 'day', calls: 3, records: null } });
+    p.verify = (await w.product(L1.id, { type: 'verification', dataset: 'population', match: ['id_number', 'name'] }, { price: { unit: 'per_call', priceFen: 10 } })).id;
+    p.score = (await w.product(L1.id, {
+      type: 'score', dataset: 'population', key: 'id_number', base: 50,
+      terms: [{ field: 'income', weight: 0.01 }, { field: 'age', weight: 5, when: { op: 'gte', value: 40 } }], min: 0, max: 100,
+    }, { price: { unit: 'per_record', priceFen: 3 } })).id;
+    p.model = (await w.product(L1.id, {
+      type: 'model_inference', dataset: 'population', key: 'id_number', intercept: -3, threshold: 0.5,
+      features: [{ field: 'age', weight: 0.05 }, { field: 'income', weight: 0.0001 }],
+    }, { price: { unit: 'per_call', priceFen: 20 } })).id;
+    p.sandbox = (await w.product(L1.id, { type: 'sandbox_query', dataset: 'population', fields: ['district', 'age', 'income'] }, { price: { unit: 'per_call', priceFen: 500 } })).id;
+    p.byDistrict = (await w.product(L1.id, {
+      type: 'statistics', dataset: 'population', groupBy: ['district'], sum: [{ field: 'income', min: 0, max: 10_000 }], epsilon: 2, refresh: 'month',
+    }, { price: { unit: 'per_period', priceFen: 10_000 }, name: '分区收入统计' })).id;
+    p.byDistrictAge = (await w.product(L1.id, {
+      type: 'statistics', dataset: 'population', groupBy: ['district', 'age'], sum: [{ field: 'income', min: 0, max: 10_000 }], epsilon: 2, refresh: 'month',
+    }, { price: { unit: 'per_call', priceFen: 100 }, name: '分区分年龄收入统计' })).id;
+    p.short = (await w.product(L2.id, { type: 'verification', dataset: 'population', match: ['id_number', 'name'] }, { price: { unit: 'per_call', priceFen: 10 } })).id;
+    await w.access('bank', L1.id, 'bank', [p.verify!, p.score!, p.model!, p.sandbox!, p.byDistrict!, p.byDistrictAge!], ['kyc']);
+    await w.access('insurer', L1.id, 'insurer', [p.verify!, p.sandbox!], ['kyc'], { publicUses: ['public_welfare'] });
+    await w.access('shortUser', L2.id, 'bank', [p.short!], ['kyc']);
+  }, 240_000);
+  afterAll(() => w.close());
+
+  const person = people[7]!;
+
+  it('answers a verification yes or no and never returns the record', async () => {
+    const yes = await w.use('bank', p.verify!, { purpose: 'kyc', input: { values: { id_number: person.id_number, name: person.name } } });
+    expect(yes.statusCode, yes.body).toBe(200);
+    expect(yes.json()).toMatchObject({ result: { kind: 'verification', match: true }, use: 'commercial', fee: { billable: true, unit: 'per_call', unitPriceFen: 10, units: 1, feeFen: 10 } });
+    const no = await w.use('bank', p.verify!, { purpose: 'kyc', input: { values: { id_number: person.id_number, name: '别人' } } });
+    expect(no.json().result).toEqual({ kind: 'verification', match: false });
+    for (const res of [yes, no]) {
+      expect(Object.keys(res.json().result).sort()).toEqual(['kind', 'match']);
+      // nothing of any record: no ID number, name, address, phone or income of anyone
+      for (const someone of people) for (const value of [someone.id_number, someone.address, someone.phone]) expect(res.body).not.toContain(value);
+      expect(res.body).not.toContain('测试');
+      expect(res.body).not.toContain(String(person.income));
+    }
+    const missing = await w.use('bank', p.verify!, { purpose: 'kyc', input: { values: { id_number: person.id_number } } });
+    expect(missing.json()).toMatchObject({ code: 'VALIDATION_FAILED', errors: [{ field: '/body/input/values/name' }] });
+  });
+
+  it('scores and infers inside the domain without echoing the input or the record', async () => {
+    const scored = await w.use('bank', p.score!, { purpose: 'kyc', input: { key: person.id_number } });
+    expect(scored.statusCode, scored.body).toBe(200);
+    const expected = Math.min(100, 50 + person.income * 0.01 + (person.age >= 40 ? 5 : 0));
+    expect(scored.json()).toMatchObject({ result: { kind: 'score', found: true, score: Math.round(expected * 100) / 100 }, metered: { records: 1 }, fee: { unit: 'per_record', feeFen: 3 } });
+    expect(scored.body).not.toContain(person.id_number);
+    const unknown = await w.use('bank', p.score!, { purpose: 'kyc', input: { key: personId(999, '19700101') } });
+    expect(unknown.json()).toMatchObject({ result: { found: false, score: null }, metered: { records: 0 }, fee: { feeFen: 0 } });
+    const inferred = await w.use('bank', p.model!, { purpose: 'kyc', input: { key: person.id_number } });
+    expect(inferred.json().result).toMatchObject({ kind: 'model_inference', found: true, probability: expect.any(Number), label: expect.any(Boolean) });
+    expect(inferred.body).not.toContain(person.id_number);
+  });
+
+  it('refuses a purpose outside the licence or the access, naming the rule, and ledgers the refusal', async () => {
+    const notLicensed = await w.use('bank', p.verify!, { purpose: 'relief_check', input: { values: { id_number: person.id_number, name: person.name } } });
+    expect(notLicensed.statusCode).toBe(403);
+    expect(notLicensed.json()).toMatchObject({ code: 'OPERATION_PURPOSE_NOT_LICENSED', rule: 'licence.purpose', licence: L1.number });
+    const notGranted = await w.use('bank', p.verify!, { purpose: 'loan_review', input: { values: { id_number: person.id_number, name: person.name } } });
+    expect(notGranted.json()).toMatchObject({ code: 'OPERATION_PURPOSE_NOT_LICENSED', rule: 'access.purpose' });
+    const notMine = await w.use('insurer', p.score!, { purpose: 'kyc', input: { key: person.id_number } });
+    expect(notMine.json()).toMatchObject({ code: 'OPERATION_NO_ACCESS', rule: 'access.products' });
+    const { rows } = await w.hub.database.pool.query(`select body from ledger_entry where kind = 'operation.product.refused' order by idx`);
+    expect(rows.map((r: { body: string }) => JSON.parse(r.body).facts.rule)).toEqual(expect.arrayContaining(['licence.purpose', 'access.purpose', 'access.products']));
+  });
+
+  it('meters public-interest use but never bills it; only an approved market user may claim it', async () => {
+    const claimed = await w.use('bank', p.verify!, { purpose: 'kyc', use: 'public_welfare', input: { values: { id_number: person.id_number, name: person.name } } });
+    expect(claimed.json()).toMatchObject({ code: 'OPERATION_PUBLIC_USE_NOT_APPROVED', rule: 'access.public_use' });
+    const free = await w.use('insurer', p.verify!, { purpose: 'kyc', use: 'public_welfare', input: { values: { id_number: person.id_number, name: person.name } } });
+    expect(free.statusCode, free.body).toBe(200);
+    expect(free.json()).toMatchObject({ use: 'public_welfare', fee: { billable: false, feeFen: 0, unit: null }, metered: { records: 1, outputUnits: 1 } });
+    const { rows } = await w.hub.database.pool.query(`select use, billable, fee_fen, records from operation_call where id = $1`, [free.json().callId]);
+    expect(rows[0]).toMatchObject({ use: 'public_welfare', billable: false, records: 1 });
+    expect(Number(rows[0].fee_fen)).toBe(0);
+    // an operator cannot approve free use itself
+    const byOperator = await w.call('operator', 'POST', '/api/operation/accesses', {
+      licence: L1.id, marketUser: w.parties.bank, products: [p.verify], purposes: ['kyc'], publicUses: ['public_governance'],
+    });
+    expect(byOperator.json().code).toBe('OPERATION_NOT_IMPLEMENTING_BODY');
+  });
+
+  it('refuses a call whose price is above the licence\'s cap (the cap lowered after the price was set)', async () => {
+    const lowered = await w.call('admin', 'PUT', `/api/operation/licences/${L1.id}/fee-caps/${p.verify}`, { unit: 'per_call', capFen: 8 });
+    expect(lowered.statusCode).toBe(200);
+    const res = await w.use('bank', p.verify!, { purpose: 'kyc', input: { values: { id_number: person.id_number, name: person.name } } });
+    expect(res.statusCode).toBe(403);
+    expect(res.json()).toMatchObject({ code: 'OPERATION_PRICE_ABOVE_CAP', rule: 'licence.fee_cap', priceFen: 10, capFen: 8 });
+    // public-interest use is free, so no price applies to it
+    const free = await w.use('insurer', p.verify!, { purpose: 'kyc', use: 'public_welfare', input: { values: { id_number: person.id_number, name: person.name } } });
+    expect(free.statusCode).toBe(200);
+    await w.call('admin', 'PUT', `/api/operation/licences/${L1.id}/fee-caps/${p.verify}`, { unit: 'per_call', capFen: 10 });
+  });
+
+  it('refuses a call outside the licence\'s scope once an amendment narrows it', async () => {
+    const narrowed = await w.call('admin', 'PATCH', `/api/operation/licences/${L1.id}`, {
+      scope: [{ dataset: 'population', fields: ['id_number', 'age', 'district', 'income'] }],
+    });
+    expect(narrowed.statusCode, narrowed.body).toBe(200);
+    const res = await w.use('bank', p.verify!, { purpose: 'kyc', input: { values: { id_number: person.id_number, name: person.name } } });
+    expect(res.statusCode).toBe(403);
+    expect(res.json()).toMatchObject({ code: 'OPERATION_OUTSIDE_SCOPE', rule: 'licence.scope', fields: ['name'] });
+    const restored = await w.call('admin', 'PATCH', `/api/operation/licences/${L1.id}`, { scope: w.licenceInput().scope });
+    expect(restored.statusCode).toBe(200);
+    const again = await w.use('bank', p.verify!, { purpose: 'kyc', input: { values: { id_number: person.id_number, name: person.name } } });
+    expect(again.json().result.match).toBe(true);
+  });
+
+  it('refuses calls over the quota until the next period, and outside the term', async () => {
+    const ask = () => w.use('shortUser', p.short!, { purpose: 'kyc', input: { values: { id_number: person.id_number, name: person.name } } });
+    for (let i = 0; i < 3; i++) expect((await ask()).statusCode).toBe(200);
+    const over = await ask();
+    expect(over.statusCode).toBe(429);
+    expect(over.json()).toMatchObject({ code: 'OPERATION_QUOTA_EXCEEDED', rule: 'licence.quota.calls', licence: L2.number, limit: 3, period: '2026-03-02' });
+    expect(Number(over.headers['retry-after'])).toBeGreaterThan(0);
+    const saved = w.now;
+    w.now = new Date(saved.getTime() + DAY);
+    expect((await ask()).statusCode).toBe(200);
+    w.now = new Date('2026-03-11T02:00:00Z');
+    const late = await ask();
+    expect(late.statusCode).toBe(403);
+    expect(late.json()).toMatchObject({ code: 'OPERATION_LICENCE_TERM', rule: 'licence.term', licence: L2.number });
+    w.now = saved;
+  });
+
+  it('holds a sandbox result for output review: it cannot leave before a reviewer approves it', async () => {
+    const run = await w.use('bank', p.sandbox!, { purpose: 'kyc', input: { groupBy: ['district'], sum: ['income'] } });
+    expect(run.statusCode, run.body).toBe(200);
+    expect(run.json().result).toEqual({ kind: 'sandbox_query', runId: expect.any(String), status: 'pending' });
+    expect(run.body).not.toMatch(/"count"|"sums"|临江区/);
+    const id = run.json().result.runId;
+    const early = await w.call('bank', 'GET', `/api/operation/sandbox-runs/${id}`);
+    expect(early.statusCode).toBe(409);
+    expect(early.json().code).toBe('OPERATION_OUTPUT_UNDER_REVIEW');
+    expect(early.body).not.toMatch(/"count"|临江区/);
+    expect((await w.call('insurer', 'GET', `/api/operation/sandbox-runs/${id}`)).statusCode).toBe(404);
+
+    const queue = (await w.call('admin', 'GET', '/api/operation/reviews?status=pending')).json();
+    const held = queue.find((r: { id: string }) => r.id === id);
+    expect(held.result.groups).toHaveLength(3);
+    expect(held.result.groups.reduce((a: number, g: { count: number }) => a + g.count, 0)).toBe(ROWS);
+    expect((await w.call('operator', 'POST', `/api/operation/reviews/${id}/decision`, { decision: 'approve' })).statusCode).toBe(403);
+    const noReason = await w.call('admin', 'POST', `/api/operation/reviews/${id}/decision`, { decision: 'refuse' });
+    expect(noReason.json().code).toBe('OPERATION_REASON_REQUIRED');
+    expect((await w.call('admin', 'POST', `/api/operation/reviews/${id}/decision`, { decision: 'approve' })).json().status).toBe('approved');
+    const out = await w.call('bank', 'GET', `/api/operation/sandbox-runs/${id}`);
+    expect(out.statusCode).toBe(200);
+    expect(out.json().result.groups.map((g: { key: { district: string } }) => g.key.district).sort()).toEqual(['临江区', '新湖区', '青山区']);
+
+    const small = await w.use('bank', p.sandbox!, { purpose: 'kyc', input: { groupBy: ['district', 'age'], where: [{ field: 'age', op: 'gte', value: 60 }] } });
+    const smallId = small.json().result.runId;
+    const refused = await w.call('admin', 'POST', `/api/operation/reviews/${smallId}/decision`, { decision: 'refuse', reason: '分组过细，存在识别风险' });
+    expect(refused.json()).toMatchObject({ status: 'refused', result: { groups: [], withheldGroups: expect.any(Number) } });
+    const denied = await w.call('bank', 'GET', `/api/operation/sandbox-runs/${smallId}`);
+    expect(denied.statusCode).toBe(403);
+    expect(denied.json()).toMatchObject({ code: 'OPERATION_OUTPUT_REFUSED', reason: '分组过细，存在识别风险' });
+  });
+
+  it('publishes statistics only through the disclosure control: one noisy release a period, nothing from subtracting groupings', async () => {
+    const first = await w.use('bank', p.byDistrict!, { purpose: 'kyc' });
+    expect(first.statusCode, first.body).toBe(200);
+    const release = first.json().result.release;
+    expect(release.groups).toHaveLength(3);
+    for (const g of release.groups) expect(Math.abs(g.count - ROWS / 3)).toBeLessThan(40);
+    expect(first.json().fee).toMatchObject({ unit: 'per_period', units: 1, feeFen: 10_000 });
+    // the same question again: the same release (no fresh noise to average away, no budget spent), no second period fee
+    const second = await w.use('bank', p.byDistrict!, { purpose: 'kyc' });
+    expect(second.json().result.release).toEqual(release);
+    expect(second.json().fee).toMatchObject({ units: 0, feeFen: 0 });
+    // #9's differencing attack: district minus (district, age). Every (district, age) cell holds two people here,
+    // so the finer grouping publishes no cell at all, and the difference tells nothing about anyone.
+    const finer = await w.use('bank', p.byDistrictAge!, { purpose: 'kyc' });
+    expect(finer.statusCode, finer.body).toBe(200);
+    expect(finer.json().result.release.groups).toEqual([]);
+    expect(finer.json().result.release.threshold).toBeGreaterThanOrEqual(10);
+    // and the published sums are noisy: none equals the exact sum of its district
+    const exact = new Map<string, number>();
+    for (const row of people) exact.set(row.district, (exact.get(row.district) ?? 0) + row.income);
+    expect(release.groups.every((g: { key: { district: string }; sums: { income: number } }) => g.sums.income !== exact.get(g.key.district))).toBe(true);
+    // the product reads through its own aggregate-only delivery grant: rows are refused there
+    const grants = await w.hub.services.catalog.sharing.listGrants(systemActor('test', ['data_admin']));
+    const delivery = grants.filter((g) => g.purpose.includes(L1.number));
+    expect(delivery.filter((g) => g.aggregateOnly)).toHaveLength(2);
+  });
+
+  it('stops a suspended licence\'s keys at once, on every node, and withdraws its data', async () => {
+    const nodeB: TestHub = await createTestHub(engine, { database: w.hub.database, clock: () => w.now });
+    try {
+      const onB = (who: string) => nodeB.http.inject({
+        method: 'POST', url: `/api/operation/products/${p.verify}/call`, headers: { authorization: `Bearer ${w.keys[who]}` },
+        payload: { purpose: 'kyc', input: { values: { id_number: person.id_number, name: person.name } } },
+      });
+      expect((await onB('bank')).statusCode).toBe(200);
+      const suspended = await w.call('admin', 'POST', `/api/operation/licences/${L1.id}/suspend`, { reason: '安全检查发现违规' });
+      expect(suspended.json()).toMatchObject({ status: 'suspended', statusReason: '安全检查发现违规' });
+      expect((await w.use('bank', p.verify!, { purpose: 'kyc', input: { values: { id_number: person.id_number, name: person.name } } })).statusCode).toBe(401);
+      expect((await onB('bank')).statusCode).toBe(401);
+      expect((await onB('insurer')).statusCode).toBe(401);
+      const products = (await w.call('admin', 'GET', '/api/operation/products')).json();
+      expect(products.filter((x: { licenceId: string }) => x.licenceId === L1.id).every((x: { status: string }) => x.status === 'suspended')).toBe(true);
+      const grants = await w.hub.services.catalog.sharing.listGrants(systemActor('test', ['data_admin']));
+      const delivery = grants.filter((g) => g.purpose.includes(L1.number));
+      expect(delivery.length).toBeGreaterThan(0);
+      expect(delivery.every((g) => g.state === 'revoked')).toBe(true);
+      // the other licence goes on (on a day whose quota is not used up yet)
+      const saved = w.now;
+      w.now = new Date(saved.getTime() + 2 * DAY);
+      expect((await w.use('shortUser', p.short!, { purpose: 'kyc', input: { values: { id_number: person.id_number, name: person.name } } })).statusCode).toBe(200);
+      w.now = saved;
+
+      const resumed = await w.call('admin', 'POST', `/api/operation/licences/${L1.id}/resume`);
+      expect(resumed.json().status).toBe('active');
+      const fresh = await w.access('bank2', L1.id, 'bank', [p.verify!], ['kyc']);
+      expect(fresh).toBeTruthy();
+      expect((await w.use('bank2', p.verify!, { purpose: 'kyc', input: { values: { id_number: person.id_number, name: person.name } } })).json().result.match).toBe(true);
+
+      const terminated = await w.call('admin', 'POST', `/api/operation/licences/${L1.id}/terminate`, { reason: '运营机构申请退出' });
+      expect(terminated.json().status).toBe('terminated');
+      expect((await onB('bank2')).statusCode).toBe(401);
+      const attested = await w.call('operator', 'POST', `/api/operation/licences/${L1.id}/deletion-attestation`, {
+        statement: '已删除授权期间形成的全部中间数据与模型缓存', deletedAt: '2026-03-02', evidenceSha256: 'a'.repeat(64),
+      });
+      expect(attested.statusCode, attested.body).toBe(200);
+      expect(attested.json().deletionAttestation).toMatchObject({ evidenceSha256: 'a'.repeat(64) });
+      const kinds = (await w.hub.database.pool.query(`select kind from ledger_entry where subject = $1 order by idx`, [`operation_licence:${L1.id}`])).rows.map((r: { kind: string }) => r.kind);
+      expect(kinds).toEqual(expect.arrayContaining(['operation.licence.suspended', 'operation.licence.products_suspended', 'operation.licence.resumed',
+        'operation.licence.terminated', 'operation.licence.products_withdrawn', 'operation.licence.deletion_attested']));
+    } finally {
+      await nodeB.close();
+    }
+  });
+});
