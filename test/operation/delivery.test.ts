@@ -144,6 +144,18 @@ describe.each(testEngines)('authorized operation: in-domain delivery and the rul
     w.now = saved;
   });
 
+  it('holds a market user to its own quota of records, naming the access\'s rule', async () => {
+    const access = await w.access('capped', L1.id, 'insurer', [p.score!], ['kyc'], { quota: { period: 'month', records: 2 } });
+    expect(access).toBeTruthy();
+    const score = (key: string) => w.use('capped', p.score!, { purpose: 'kyc', input: { key } });
+    expect((await score(people[1]!.id_number)).statusCode).toBe(200);
+    expect((await score(personId(998, '19700101'))).json().metered.records).toBe(0); // not found: no record touched
+    expect((await score(people[2]!.id_number)).statusCode).toBe(200);
+    const over = await score(people[3]!.id_number);
+    expect(over.statusCode).toBe(429);
+    expect(over.json()).toMatchObject({ code: 'OPERATION_QUOTA_EXCEEDED', rule: 'access.quota.records', period: '2026-03', limit: 2 });
+  });
+
   it('holds a sandbox result for output review: it cannot leave before a reviewer approves it', async () => {
     const run = await w.use('bank', p.sandbox!, { purpose: 'kyc', input: { groupBy: ['district'], sum: ['income'] } });
     expect(run.statusCode, run.body).toBe(200);

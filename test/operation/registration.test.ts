@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testEngines } from '../support/engines.js';
 import { OperationWorld } from './world.js';
+import { populationDataset } from '../catalog/fixtures.js';
 
 describe.each(testEngines)('authorized operation: parties, registration, licences [%s]', (engine) => {
   const w = new OperationWorld();
@@ -109,6 +110,24 @@ describe.each(testEngines)('authorized operation: parties, registration, licence
 
     const cert = (await w.hub.http.inject({ method: 'GET', url: '/api/operation/registrations/YC-DP-2026-000001' })).json();
     expect(cert).toMatchObject({ kind: 'product', type: 'verification', datasets: ['YC-DR-2026-000001'], status: 'registered', version: 4 });
+  });
+
+  it('refuses a row product over a field the catalog delivers masked (an unconditionally shared dataset)', async () => {
+    const open = await w.call('owner', 'POST', '/api/catalog/datasets', { ...populationDataset('open-population'), shareAttr: 'unconditional' });
+    expect(open.statusCode).toBe(201);
+    expect((await w.call('admin', 'POST', '/api/operation/resources', { dataset: 'open-population' })).statusCode).toBe(201);
+    const l = await w.licence({ scope: [{ dataset: 'open-population', fields: ['id_number', 'district', 'age'] }] });
+    const masked = await w.call('operator', 'POST', '/api/operation/products', {
+      licence: l.id, name: 'x', description: 'x', scenario: 'credit', spec: { type: 'verification', dataset: 'open-population', match: ['id_number'] },
+    });
+    expect(masked.statusCode).toBe(422);
+    expect(masked.json()).toMatchObject({ code: 'OPERATION_FIELD_MASKED_IN_DELIVERY' });
+    expect(masked.json().detail).toContain('"id_number"');
+    // grouping by a value as delivered is fine for statistics
+    const stats = await w.call('operator', 'POST', '/api/operation/products', {
+      licence: l.id, name: 'x', description: 'x', scenario: 'credit', spec: { type: 'statistics', dataset: 'open-population', groupBy: ['district'], epsilon: 1, refresh: 'month' },
+    });
+    expect(stats.statusCode, stats.body).toBe(201);
   });
 
   it('refuses a price without a fee cap or above it; the implementing body sets caps', async () => {
