@@ -47,7 +47,8 @@ const DAY = 86_400_000;
  * department's behalf as `system:operation-delivery`; the department sees the grant among its own and may
  * revoke it), aggregates only for statistics (whose answers then pass the catalog's disclosure control, with a
  * privacy budget per product), and never beyond the licence's term. A grant that expires is renewed on the next
- * call; one revoked by the department stops the product until the implementing body registers it again.
+ * call; one revoked by the department stops the product until the implementing body suspends and resumes it (or
+ * registers a changed version), which asks the catalog again.
  */
 export class CatalogPort {
   constructor(
