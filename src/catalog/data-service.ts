@@ -73,6 +73,19 @@ export class DataService {
 
   /** Loads rows pushed as JSON (`source` api); row n (from 1) is reported as line n. */
   loadRows(actor: Actor, ref: string, push: RowsPush): Promise<LoadResult> {
+    // The cell limit of uploads holds for pushed rows too (the JSON body's size is the platform's bodyLimit).
+    const max = this.config.uploadMaxCellChars;
+    push.rows.forEach((values, i) => {
+      for (const [name, v] of Object.entries(values)) {
+        if (typeof v === 'string' && v.length > max) {
+          const limit = 'modules.catalog.uploadMaxCellChars';
+          throw new Problem('CATALOG_UPLOAD_TOO_LARGE', {
+            detail: `row ${i + 1}, ${name}: longer than ${max} characters; nothing was loaded`,
+            errors: [{ field: `rows/${i + 1}/${name}`, message: `longer than ${max} characters` }], extra: { limit, max, line: i + 1 },
+          });
+        }
+      }
+    });
     const records = push.rows.map((values, i) => ({ line: i + 1, values }));
     return this.load(actor, ref, records, { mode: push.mode ?? 'append', source: 'api' });
   }

@@ -189,7 +189,6 @@ export class GatewayService {
     await this.remainingRows(grant);
     const maskers = await this.maskers(grant, groupFields);
     const keys = new Map<string, Record<string, unknown>>();
-    let rowCount = 0;
     const release = await this.disclosure.release({
       holder: SharingService.budgetHolder(grant.id),
       budget: { epsilon: grant.epsilon ?? dc.epsilonPerGrant, delta: dc.deltaPerGrant },
@@ -197,7 +196,6 @@ export class GatewayService {
     }, async () => {
       const rows = await rowStore.selectForAggregate(this.db, dataset.id, [...grant.row_filters, ...where],
         [...groupFields, ...sumFields].map((f) => f.name));
-      rowCount = rows.length;
       return rows.map((row) => {
         const key: Record<string, unknown> = {};
         groupFields.forEach((f, i) => { key[f.name] = maskers[i]!(row.data[f.name]); });
@@ -221,9 +219,11 @@ export class GatewayService {
     const responseHash = sha256(JSON.stringify(answer));
     await this.db.transaction().execute(async (trx) => {
       await shareStore.addUsage(trx, grant.id, this.day(), 0);
+      // No exact count of the rows read: staff and consumers may read ledger entries (ledger.read), and the true
+      // count of a filtered question is exactly what disclosure control withholds.
       await this.ledger.append('share.gateway.aggregate', actor, `share_grant:${grant.id}`, {
         dataset: dataset.id, consumerOrg: grant.consumer_org_id, request: grant.request_id, purposeHash: sha256(grant.purpose),
-        fields: [...answer.groupBy, ...sumFields.map((f) => f.name)], filters: where.length, rows: rowCount, groups: answer.groups.length,
+        fields: [...answer.groupBy, ...sumFields.map((f) => f.name)], filters: where.length, groups: answer.groups.length,
         epsilon: release.epsilon, budgetSpent: release.budget.spent, responseHash,
       }, { trx });
     });

@@ -99,6 +99,12 @@ describe.each(testEngines)('uploads and exports under attack [%s]', (engine) => 
     const csv = await upload('notes', `district,note\n临江区,ok\n青山区,"${'y'.repeat(5000)}"\n`);
     expect(csv.statusCode).toBe(413);
     expect(csv.json()).toMatchObject({ limit: 'modules.catalog.uploadMaxCellChars', line: 3, column: 2 });
+    const pushed = await hub.http.inject({
+      method: 'POST', url: '/api/catalog/datasets/notes/rows', headers: auth('owner'), payload: { rows: [{ district: '临江区', note: 'z'.repeat(1001) }] },
+    });
+    expect(pushed.statusCode).toBe(413);
+    expect(pushed.json()).toMatchObject({ limit: 'modules.catalog.uploadMaxCellChars', line: 1 });
+    expect(pushed.json().errors[0].field).toBe('/body/rows/1/note');
     const wide = await upload('notes', `${Array.from({ length: 21 }, (_, i) => `c${i}`).join(',')}\n`);
     expect(wide.statusCode).toBe(413);
     expect(wide.json()).toMatchObject({ limit: 'modules.catalog.uploadMaxColumns', max: 20 });
