@@ -204,10 +204,13 @@ function inlineTerms(obj: Record<string, unknown>, previous: TermMap): TermMap {
   return out;
 }
 
+/** A term's IRI: own members only, so `toString` or `__proto__` in a request is a term like any other. */
+const own = (terms: TermMap, term: string): string | undefined => (Object.hasOwn(terms, term) ? terms[term] : undefined);
+
 const expandCompactIri = (value: string, terms: TermMap): string => {
   const colon = value.indexOf(':');
   if (colon > 0 && !value.slice(colon + 1).startsWith('//')) {
-    const prefix = terms[value.slice(0, colon)];
+    const prefix = own(terms, value.slice(0, colon));
     if (prefix) return prefix + value.slice(colon + 1);
   }
   return value;
@@ -215,7 +218,7 @@ const expandCompactIri = (value: string, terms: TermMap): string => {
 
 /** A term (attribute name or type) as a full IRI. */
 export function expandTerm(ctx: LdContext, term: string): string {
-  const mapped = ctx.terms[term];
+  const mapped = own(ctx.terms, term);
   if (mapped) return mapped;
   if (term.includes(':')) return expandCompactIri(term, ctx.terms);
   return DEFAULT_VOCAB + term;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { Db } from '../platform/db/database.js';
@@ -142,7 +143,9 @@ export class NotificationDispatcher {
    * private address is refused.
    */
   private broker(url: URL): Promise<MqttClient> {
-    const key = `${url.protocol}//${url.host}`;
+    // One connection per broker and login: a subscription must never publish with another one's credentials.
+    const login = url.username || url.password ? `${url.username}:${createHash('sha256').update(url.password).digest('hex')}@` : '';
+    const key = `${url.protocol}//${login}${url.host}`;
     let client = this.brokers.get(key);
     if (!client) {
       const name = url.hostname.replace(/^\[|\]$/g, '');
