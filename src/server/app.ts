@@ -57,6 +57,14 @@ export interface CreateCityHubOptions {
   modules?: readonly AnyModule[];
 }
 
+/**
+ * What the access log keeps of a request: method, path, host and client, never the query string (a caller may put
+ * a phone number or a key there) and never the body.
+ */
+const requestLine = (req: { method?: string; url?: string; hostname?: string; ip?: string }) => ({
+  method: req.method, url: String(req.url ?? '').split('?')[0], host: req.hostname, remoteAddress: req.ip,
+});
+
 /** Each module's section of the configuration, checked all at once before anything is opened. */
 const moduleSections = (config: Config, modules: readonly AnyModule[]): Record<string, unknown> =>
   readModuleSections(config, Object.fromEntries(modules.map((m) => [m.name, m.config as TSchema])));
@@ -68,7 +76,7 @@ export async function createCityHub(options: CreateCityHubOptions): Promise<City
   const sections = moduleSections(config, modules);
   const migrations = allMigrations(modules);
   const clock = options.clock ?? systemClock;
-  const log: Logger = pino({ level: options.logger === false ? 'silent' : config.logLevel });
+  const log: Logger = pino({ level: options.logger === false ? 'silent' : config.logLevel, serializers: { req: requestLine } });
   const database = options.database ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
   let events: EventBus | undefined;
   const created: { name: string; instance: ModuleInstance<unknown> }[] = [];
