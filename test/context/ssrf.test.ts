@@ -1,9 +1,13 @@
 import { createServer, type Server } from 'node:http';
+import { lookup } from 'node:dns/promises';
+import { hostname } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testEngines } from '../support/engines.js';
 import { createTestHub, type TestHub } from '../support/test-hub.js';
 import { systemActor } from '../../src/platform/auth/roles.js';
+import { addressAllowed } from '../../src/platform/net/outbound.js';
+import { resolveBroker } from '../../src/context/notification-endpoint.js';
 import { startSink, type Sink } from './http-sink.js';
 import { contextLink, ngsiRequester } from './ngsi-support.js';
 
@@ -85,6 +89,21 @@ describe.each(testEngines)('finding 7: outbound calls from the context layer [%s
     expect(rows[0].failed_at).not.toBeNull(); // refused for good, not retried
     expect(rows[0].last_error).toMatch(/refused/);
     await hub.database.pool.query(`delete from context_subscription where id = 'urn:ngsi-ld:Subscription:legacy'`);
+  });
+
+  it('finding 7: an MQTT broker is resolved and checked before its socket opens', async () => {
+    const none = { allow: [] };
+    await expect(resolveBroker(new URL('mqtt://127.0.0.1:1883/t'), none)).rejects.toThrow(/refused/);
+    await expect(resolveBroker(new URL('mqtts://user:pw@[::1]:8883/t'), none)).rejects.toThrow(/refused/);
+    await expect(resolveBroker(new URL('mqtt://localhost/t'), none)).rejects.toThrow(/refused/);
+    expect(await resolveBroker(new URL('mqtt://127.0.0.1:1883/t'), { allow: ['127.0.0.1'] })).toBe('127.0.0.1');
+    // A name (not `localhost`) that resolves to a private address: the machine's own name, where it does.
+    const name = hostname();
+    const addresses = await lookup(name, { all: true }).catch(() => []);
+    if (addresses.length > 0 && addresses.every((a) => !addressAllowed(a.address, none))) {
+      await expect(resolveBroker(new URL(`mqtt://${name}:1883/t`), none)).rejects.toThrow(/resolves to/);
+      expect(await resolveBroker(new URL(`mqtt://${name}:1883/t`), { allow: [name] })).toBe(name);
+    }
   });
 
   it('finding 7: receiverInfo cannot set hop-by-hop, framing or CityHub headers', async () => {
