@@ -174,7 +174,7 @@ describe.each(testEngines)('uploads and exports under attack [%s]', (engine) => 
         if (res.statusCode >= 400) expect(res.headers['content-type']).toContain('application/problem+json');
         expect(performance.now() - started).toBeLessThan(1000);
       },
-    ), { numRuns: engine === 'pglite' ? 1000 : 500 });
+    ), { numRuns: 1000 });
   }, 120_000);
 
   it('finding 10: CSV exports neutralise formulas (=, +, -, @, tab, CR) so a spreadsheet shows them as text', async () => {
