@@ -29,12 +29,17 @@ export class PartyService {
   ) {}
 
   /**
-   * Registers an organisation as a party. The first implementing body may be registered by any operation_admin
-   * (or the administrator); after that, only the implementing body's own staff register parties.
+   * Registers an organisation as a party. The implementing body is registered first, by an operation_admin of
+   * that organisation (or the administrator); after that, only the implementing body's own staff register parties.
    */
   async register(actor: Actor, input: PartyInput): Promise<PartyView> {
     assertCan(actor, 'operation.party.manage');
-    if (!(input.kind === 'implementing_body' && !(await store.findImplementingBody(this.db)))) await this.assertImplementingBody(actor);
+    const first = input.kind === 'implementing_body' && !(await store.findImplementingBody(this.db));
+    if (!first) await this.assertImplementingBody(actor);
+    else if (!isAdmin(actor) && actor.orgId !== input.orgId) {
+      // Bootstrapping: staff register their own organisation as the implementing body, never another one.
+      throw new Problem('OPERATION_NOT_IMPLEMENTING_BODY', { detail: 'register your own organisation as the implementing body', errors: [{ field: 'orgId', message: 'not your organisation' }] });
+    }
     const names = await this.orgs.all();
     const org = names.get(input.orgId);
     if (!org) throw new Problem('AUTH_ORG_NOT_FOUND', { errors: [{ field: 'orgId', message: 'no such organisation' }] });

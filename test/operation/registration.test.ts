@@ -131,7 +131,7 @@ describe.each(testEngines)('authorized operation: parties, registration, licence
   });
 
   it('refuses a price without a fee cap or above it; the implementing body sets caps', async () => {
-    const [product] = (await w.call('operator', 'GET', '/api/operation/products')).json();
+    const product = (await w.call('operator', 'GET', '/api/operation/products')).json().find((x: { number: string }) => x.number === 'YC-DP-2026-000001');
     const noCap = await w.call('operator', 'PUT', `/api/operation/products/${product.id}/price`, { unit: 'per_call', priceFen: 50 });
     expect(noCap.json()).toMatchObject({ code: 'OPERATION_NO_FEE_CAP', rule: 'licence.fee_cap' });
     const capByOperator = await w.call('operator', 'PUT', `/api/operation/licences/${licence.id}/fee-caps/${product.id}`, { unit: 'per_call', capFen: 80 });

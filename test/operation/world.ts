@@ -57,6 +57,9 @@ export class OperationWorld {
     expect((await this.call('owner', 'POST', '/api/catalog/datasets', population)).statusCode).toBe(201);
     expect((await this.call('owner', 'POST', '/api/catalog/datasets/population/rows', { rows: populationRows(options.rows ?? 40) })).statusCode).toBe(201);
 
+    // staff register their own organisation as the implementing body, never another one
+    const other = await this.call('admin', 'POST', '/api/operation/parties', { orgId: this.orgs.police, kind: 'implementing_body' });
+    expect(other.json()).toMatchObject({ code: 'OPERATION_NOT_IMPLEMENTING_BODY', errors: [{ field: '/body/orgId' }] });
     this.parties.body = await this.party('bureau', 'implementing_body');
     this.parties.operator = await this.party('operator', 'operator');
     this.parties.bank = await this.party('bank', 'market_user');
