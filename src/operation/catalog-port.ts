@@ -5,6 +5,7 @@ import { systemActor, type Actor, type Role } from '../platform/auth/roles.js';
 import { isProblem, Problem } from '../platform/errors/problem.js';
 import type { AggregateAnswer, CatalogServices, DatasetView, GrantDecision, RowsPage } from '../catalog/index.js';
 import type { OperationConfig } from './config.js';
+import type { Grade } from './schemas.js';
 import * as store from './delivery-store.js';
 
 /** The slice of identity the port needs: making the in-domain organisation once. */
@@ -65,6 +66,15 @@ export class CatalogPort {
     return this.catalog.catalog.getDataset(reader, ref);
   }
 
+  /**
+   * A dataset's owner and its fields' grades as the catalog holds them now — the two reads a call needs (the
+   * grade check and the providing department), without the dataset's full view.
+   */
+  async grading(datasetId: string): Promise<{ ownerOrgId: string; fields: Array<{ name: string; grade: Grade; generalLevel: string | null }> }> {
+    const [dataset, fields] = await Promise.all([this.catalog.catalog.requireDataset(datasetId), this.catalog.catalog.fields(datasetId)]);
+    return { ownerOrgId: dataset.owner_org_id, fields: fields.map((f) => ({ name: f.name, grade: f.grade, generalLevel: f.general_level })) };
+  }
+
   /** The configured sub-levels of general data, least sensitive first. */
   generalLevels(): string[] {
     return this.catalog.catalog.vocabulary(reader).generalLevels;
@@ -72,20 +82,39 @@ export class CatalogPort {
 
   /** The in-domain organisation holding the delivery grants, made on first use (once, whichever node is first). */
   async deliveryOrg(): Promise<string> {
+    // Set once and never changed, so a node keeps it once read.
+    if (this.orgId) return this.orgId;
     const known = await store.findSetting(this.db, 'delivery_org_id');
-    if (known) return known.value;
+    if (known) return (this.orgId = known.value);
     const org = await this.orgs.insertOrg(deliveryActor([], null), { name: this.config.delivery.orgName, kind: 'other' });
-    return store.claimSetting(this.db, 'delivery_org_id', org.id);
+    return (this.orgId = await store.claimSetting(this.db, 'delivery_org_id', org.id));
   }
 
-  /** The product's live delivery grant, made (or renewed after it expired) when there is none. */
+  private orgId: string | undefined;
+
+  /**
+   * The product's live delivery grant, made (or renewed after it expired) when there is none. A node keeps the
+   * grant it last read until it expires; when the catalog refuses a kept one (revoked meanwhile, on this node or
+   * another), the caller forgets it and reads again (`withGrant`).
+   */
   async grantFor(need: DeliveryNeed): Promise<string> {
     const now = this.clock();
+    const kept = this.kept.get(need.productId);
+    if (kept && kept.expiresAt > now) return kept.shareGrantId;
     const current = await store.findActiveDeliveryGrant(this.db, need.productId);
-    if (current && new Date(current.expires_at) > now) return current.share_grant_id;
+    if (current && new Date(current.expires_at) > now) {
+      this.kept.set(need.productId, { shareGrantId: current.share_grant_id, expiresAt: new Date(current.expires_at) });
+      return current.share_grant_id;
+    }
     if (current) await store.retireDeliveryGrant(this.db, current.id, now);
-    return this.makeGrant(need);
+    const made = await this.makeGrant(need);
+    const recorded = await store.findActiveDeliveryGrant(this.db, need.productId);
+    if (recorded) this.kept.set(need.productId, { shareGrantId: recorded.share_grant_id, expiresAt: new Date(recorded.expires_at) });
+    return made;
   }
+
+  /** The delivery grant this node last read per product. */
+  private readonly kept = new Map<string, { shareGrantId: string; expiresAt: Date }>();
 
   private async makeGrant(need: DeliveryNeed): Promise<string> {
     const now = this.clock();
@@ -143,6 +172,7 @@ export class CatalogPort {
    */
   async withdraw(productIds: string[], reason: string): Promise<number> {
     const now = this.clock();
+    for (const id of productIds) this.kept.delete(id);
     let n = 0;
     for (const g of await store.listActiveDeliveryGrants(this.db, productIds)) {
       await store.retireDeliveryGrant(this.db, g.id, now);
@@ -192,16 +222,21 @@ export class CatalogPort {
   private async withGrant<T>(need: DeliveryNeed, read: (grant: string, actor: Actor) => Promise<T>): Promise<T> {
     const actor = deliveryActor(['handler'], await this.deliveryOrg());
     for (let attempt = 0; ; attempt++) {
+      const wasKept = this.kept.has(need.productId);
       const grant = await this.grantFor(need);
       try {
         return await read(grant, actor);
       } catch (err) {
         if (!isProblem(err)) throw err;
-        if (err.code === 'SHARE_GRANT_EXPIRED' && attempt === 0) {
+        this.kept.delete(need.productId);
+        if (attempt > 0) throw translate(err);
+        if (err.code === 'SHARE_GRANT_EXPIRED') {
           const current = await store.findActiveDeliveryGrant(this.db, need.productId);
           if (current) await store.retireDeliveryGrant(this.db, current.id, this.clock());
           continue;
         }
+        // A kept grant the catalog no longer honours: read the current one from the database and try once more.
+        if (wasKept && (err.code === 'SHARE_GRANT_REVOKED' || err.code === 'SHARE_NO_GRANT')) continue;
         throw translate(err);
       }
     }

@@ -73,17 +73,30 @@ export class DeliveryService {
   }
 
   private async deliver(actor: Actor, productId: string, body: CallInput): Promise<CallAnswer> {
-    const access = actor.kind === 'api_key' && actor.id ? await licenceStore.findAccessByKey(this.db, actor.id) : undefined;
+    // Read side by side (a pool of several connections answers them at once): the access, the product and its
+    // licence; then the catalog's current grading with the quota counters.
+    const [access, product, productLicence] = await Promise.all([
+      actor.kind === 'api_key' && actor.id ? licenceStore.findAccessByKey(this.db, actor.id) : Promise.resolve(undefined),
+      registryStore.findProduct(this.db, productId),
+      licenceStore.findLicenceOfProduct(this.db, productId),
+    ]);
     if (!access) throw refusal('OPERATION_NO_ACCESS', 'access.key', 'this key was not issued for authorized-operation products');
     if (access.status !== 'active') throw refusal('OPERATION_NO_ACCESS', 'access.status', 'this access is revoked');
-    const product = await registryStore.findProduct(this.db, productId);
-    if (!product || !access.products.includes(productId)) throw refusal('OPERATION_NO_ACCESS', 'access.products', 'this access does not cover the product');
-    const licence = (await licenceStore.findLicence(this.db, product.licence_id))!;
+    if (!product || !productLicence || !access.products.includes(productId)) {
+      throw refusal('OPERATION_NO_ACCESS', 'access.products', 'this access does not cover the product');
+    }
+    const licence = productLicence;
+    const now = this.clock();
+    // Started now, awaited in the order of the rules below (a refusal before then leaves them unread).
+    const grading = this.port.grading(product.dataset_id);
+    const quotas = this.quotasOf(licence, access, now);
+    const prechecked = Promise.all(quotas.map((q) => this.precheckQuota(q, licence.number)));
+    grading.catch(() => undefined);
+    prechecked.catch(() => undefined);
     const rule = (code: ProblemCode, name: string, detail: string, options: ProblemOptions = {}) =>
       refusal(code, name, detail, { ...options, extra: { ...options.extra, licence: licence.number } });
     if (licence.id !== access.licence_id) throw rule('OPERATION_NO_ACCESS', 'access.licence', 'this access is for another licence');
     if (licence.status !== 'active') throw rule('OPERATION_LICENCE_NOT_ACTIVE', 'licence.status', `licence ${licence.number} is ${licence.status}`);
-    const now = this.clock();
     if (now < new Date(licence.valid_from) || now > new Date(licence.valid_until)) {
       throw rule('OPERATION_LICENCE_TERM', 'licence.term',
         `licence ${licence.number} is in force from ${new Date(licence.valid_from).toISOString()} to ${new Date(licence.valid_until).toISOString()}`);
@@ -104,7 +117,7 @@ export class DeliveryService {
       throw rule('OPERATION_OUTSIDE_SCOPE', 'licence.scope', `field "${outside[0]}" is outside licence ${licence.number}'s scope`, { extra: { fields: outside } });
     }
     // The grading as the catalog holds it now: a field regraded above the licence since registration stops here.
-    const dataset = await this.port.dataset(product.dataset_id);
+    const dataset = await grading;
     const limit = { grade: licence.max_grade, generalLevel: licence.max_grade === 'general' ? licence.max_general_level : null };
     const levels = this.port.generalLevels();
     const regraded = dataset.fields.find((f) => product.fields.includes(f.name) && above(f, limit, levels));
@@ -128,8 +141,7 @@ export class DeliveryService {
       }
       price = product.price;
     }
-    const quotas = this.quotasOf(licence, access, now);
-    for (const q of quotas) await this.precheckQuota(q, licence.number);
+    await prechecked;
 
     const need: DeliveryNeed = {
       productId: product.id, datasetId: product.dataset_id, aggregateOnly: product.type === 'statistics', fields: product.fields,
@@ -143,7 +155,7 @@ export class DeliveryService {
 
     return this.db.transaction().execute(async (trx) => {
       for (const q of quotas) {
-        const ok = await meter.addToCounter(trx, q.holder, q.period, outcome.records, { calls: q.quota.calls ?? null, records: q.quota.records ?? null });
+        const ok = await meter.countCall(trx, q.holder, q.period, outcome.records, { calls: q.quota.calls ?? null, records: q.quota.records ?? null });
         if (!ok) {
           // Another call took the last of it meanwhile, or this call's records do not fit: say which.
           const used = await meter.findCounter(trx, q.holder, q.period);
@@ -156,11 +168,17 @@ export class DeliveryService {
       const units = price ? unitsOf(price.unit, outcome, firstInPeriod) : 0;
       const feeFen = price ? price.priceFen * units : 0;
       const responseHash = sha256(JSON.stringify(outcome.held?.result ?? outcome.result));
+      // The ledger entry first, so the metered call carries its index (one write less than updating it after).
+      const { index } = await this.ledger.append('operation.product.called', actor, `operation_product:${product.id}`, {
+        product: product.number, licence: licence.number, access: access.id, marketUser: access.market_user_party_id, day: periodKey(now, 'day', this.timeZone),
+        purpose: body.purpose, use, billable: use === 'commercial', records: outcome.records, outputUnits: outcome.outputUnits,
+        unit: price?.unit ?? null, feeFen, responseHash,
+      }, { trx });
       const { id: callId } = await meter.insertCall(trx, {
         called_at: now, day: periodKey(now, 'day', this.timeZone), month, licence_id: licence.id, product_id: product.id, access_id: access.id,
         operator_party_id: product.operator_party_id, market_user_party_id: access.market_user_party_id, provider_org_id: dataset.ownerOrgId,
         purpose: body.purpose, use, billable: use === 'commercial', records: outcome.records, output_units: outcome.outputUnits, compute_ms: computeMs,
-        billing_unit: price?.unit ?? null, unit_price_fen: price?.priceFen ?? 0, units, fee_fen: feeFen, response_hash: responseHash, ledger_index: null,
+        billing_unit: price?.unit ?? null, unit_price_fen: price?.priceFen ?? 0, units, fee_fen: feeFen, response_hash: responseHash, ledger_index: index,
       });
       let result = outcome.result;
       if (outcome.held) {
@@ -171,12 +189,6 @@ export class DeliveryService {
         });
         result = { kind: 'sandbox_query', runId: run.id, status: 'pending' };
       }
-      const { index } = await this.ledger.append('operation.product.called', actor, `operation_product:${product.id}`, {
-        call: callId, product: product.number, licence: licence.number, access: access.id, marketUser: access.market_user_party_id,
-        purpose: body.purpose, use, billable: use === 'commercial', records: outcome.records, outputUnits: outcome.outputUnits,
-        unit: price?.unit ?? null, feeFen, responseHash,
-      }, { trx });
-      await meter.setCallLedgerIndex(trx, callId, index);
       return {
         callId, product: product.number!, use, result,
         metered: { records: outcome.records, outputUnits: outcome.outputUnits, computeMs },
@@ -185,12 +197,13 @@ export class DeliveryService {
     });
   }
 
+  /** The quotas that limit something (a quota without limits needs no counter: the calls are metered anyway). */
   private quotasOf(licence: LicenceRow, access: AccessRow, now: Date) {
     const of = (holder: string, quota: Quota, rule: string) => ({ holder, quota, rule, period: periodKey(now, quota.period, this.timeZone) });
     return [
       of(`licence:${licence.id}`, licence.quota, 'licence.quota'),
       ...(access.quota ? [of(`access:${access.id}`, access.quota, 'access.quota')] : []),
-    ];
+    ].filter((q) => q.quota.calls != null || q.quota.records != null);
   }
 
   /** Refuses before running when the period's calls or records are already used up. */

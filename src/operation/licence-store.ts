@@ -13,6 +13,12 @@ export const updateLicence = (db: Db, id: string, version: number, patch: Update
 
 export const findLicence = (db: Db, id: string) => db.selectFrom('operation_licence').selectAll().where('id', '=', id).executeTakeFirst();
 
+/** The licence a product is registered under, found by the product's id (read together with the product). */
+export const findLicenceOfProduct = (db: Db, productId: string) =>
+  db.selectFrom('operation_licence').selectAll()
+    .where('id', '=', (eb) => eb.selectFrom('operation_product').select('licence_id').where('operation_product.id', '=', productId))
+    .executeTakeFirst();
+
 export const findLicenceByNumber = (db: Db, number: string) =>
   db.selectFrom('operation_licence').selectAll().where('number', '=', number).executeTakeFirst();
 

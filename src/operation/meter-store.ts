@@ -9,20 +9,24 @@ export const findCounter = (db: Db, holder: string, period: string) =>
 
 /**
  * Adds a call and its records to a holder's counter for the period in one statement, only if the limits still
- * hold after it (null: no limit): nodes racing for the last call cannot both get it. False when refused.
+ * hold after it (null: no limit): the first call of a period inserts the row, later ones update it under its row
+ * lock with the limits re-checked, so nodes racing for the last call cannot both get it. False when refused.
  */
-export const addToCounter = async (
+export const countCall = async (
   db: Db, holder: string, period: string, records: number, limits: { calls: number | null; records: number | null },
 ): Promise<boolean> => {
-  await db.insertInto('operation_quota_counter').values({ holder, period, calls: 0, records: 0 })
-    .onConflict((oc) => oc.columns(['holder', 'period']).doNothing()).execute();
-  let q = db.updateTable('operation_quota_counter')
-    .set({ calls: sql`calls + 1`, records: sql`records + ${records}` })
-    .where('holder', '=', holder).where('period', '=', period);
-  if (limits.calls !== null) q = q.where(sql<boolean>`calls + 1 <= ${limits.calls}`);
-  if (limits.records !== null) q = q.where(sql<boolean>`records + ${records} <= ${limits.records}`);
-  const result = await q.executeTakeFirst();
-  return Number(result.numUpdatedRows) === 1;
+  if ((limits.calls !== null && limits.calls < 1) || (limits.records !== null && records > limits.records)) return false;
+  const row = await db.insertInto('operation_quota_counter').values({ holder, period, calls: 1, records })
+    .onConflict((oc) => {
+      let update = oc.columns(['holder', 'period']).doUpdateSet({
+        calls: sql`operation_quota_counter.calls + 1`, records: sql`operation_quota_counter.records + ${records}`,
+      });
+      if (limits.calls !== null) update = update.where(sql<boolean>`operation_quota_counter.calls + 1 <= ${limits.calls}`);
+      if (limits.records !== null) update = update.where(sql<boolean>`operation_quota_counter.records + ${records} <= ${limits.records}`);
+      return update;
+    })
+    .returning('calls').executeTakeFirst();
+  return !!row;
 };
 
 /** Whether this is the first charge of the period for the access and product (then it is recorded). */
@@ -34,9 +38,6 @@ export const claimPeriodCharge = async (db: Db, accessId: string, productId: str
 
 export const insertCall = (db: Db, row: Insertable<OperationCallTable>) =>
   db.insertInto('operation_call').values(row).returning('id').executeTakeFirstOrThrow();
-
-export const setCallLedgerIndex = (db: Db, id: number, index: number) =>
-  db.updateTable('operation_call').set({ ledger_index: index }).where('id', '=', id).execute();
 
 /** Sums of metered calls grouped by the given columns, for months or a year (`month like '2026-%'`). */
 export const sumCalls = (db: Db, filter: { month?: string; year?: number; operatorPartyId?: string; marketUserPartyId?: string }) => {

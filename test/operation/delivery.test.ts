@@ -216,6 +216,23 @@ describe.each(testEngines)('authorized operation: in-domain delivery and the rul
     expect(delivery.filter((g) => g.aggregateOnly)).toHaveLength(2);
   });
 
+  it('stops a product whose data the providing department withdrew, until the implementing body restarts it', async () => {
+    const ask = () => w.use('bank', p.verify!, { purpose: 'kyc', input: { values: { id_number: person.id_number, name: person.name } } });
+    expect((await ask()).statusCode).toBe(200);
+    // the department sees the delivery grant among its own and revokes it
+    const grants = (await w.call('owner', 'GET', '/api/share/grants')).json() as Array<{ id: string; purpose: string; state: string; fields: string[]; aggregateOnly: boolean }>;
+    const grant = grants.find((g) => g.purpose.includes(L1.number) && g.state === 'active' && !g.aggregateOnly && g.fields.join() === 'id_number,name' && g.purpose.includes('verification'));
+    expect(grant, JSON.stringify(grants.map((g) => g.purpose))).toBeTruthy();
+    expect((await w.call('owner', 'POST', `/api/share/grants/${grant!.id}/revoke`, { reason: '数据提供单位暂停供数' })).statusCode).toBe(200);
+    const stopped = await ask();
+    expect(stopped.statusCode).toBe(403);
+    expect(stopped.json()).toMatchObject({ code: 'OPERATION_SUPPLY_WITHDRAWN', rule: 'catalog.grant', catalogCode: 'SHARE_GRANT_REVOKED' });
+    expect((await w.call('admin', 'POST', `/api/operation/products/${p.verify}/suspend`, { reason: '待数据提供单位恢复供数' })).statusCode).toBe(200);
+    expect((await ask()).json()).toMatchObject({ code: 'OPERATION_PRODUCT_NOT_AVAILABLE', rule: 'product.status' });
+    expect((await w.call('admin', 'POST', `/api/operation/products/${p.verify}/resume`)).statusCode).toBe(200);
+    expect((await ask()).json().result.match).toBe(true);
+  });
+
   it('stops a suspended licence\'s keys at once, on every node, and withdraws its data', async () => {
     const nodeB: TestHub = await createTestHub(engine, { database: w.hub.database, clock: () => w.now });
     try {

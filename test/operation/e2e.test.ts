@@ -192,8 +192,14 @@ describe.each(testEngines)('authorized operation end to end over HTTP [%s]', (en
   it('has every call in the ledger, and the ledger verifies', async () => {
     const { rows } = await w.hub.database.pool.query(`select body from ledger_entry where kind = 'operation.product.called' order by idx`);
     expect(rows).toHaveLength(CALLS);
-    const ledgered = new Set(rows.map((r: { body: string }) => JSON.parse(r.body).facts.call as number));
-    expect(callIds.every((id) => ledgered.has(id))).toBe(true);
+    // each metered call points at its ledger entry, which holds the same fee and the hash of the same answer
+    const joined = await w.hub.database.pool.query(
+      `select c.id, c.fee_fen, c.response_hash, e.kind, e.body from operation_call c join ledger_entry e on e.idx = c.ledger_index order by c.id`);
+    expect(joined.rows.map((r: { id: number }) => Number(r.id))).toEqual([...callIds].sort((a, b) => a - b));
+    for (const r of joined.rows as Array<{ fee_fen: string; response_hash: string; kind: string; body: string }>) {
+      const facts = JSON.parse(r.body).facts;
+      expect([r.kind, facts.feeFen, facts.responseHash]).toEqual(['operation.product.called', Number(r.fee_fen), r.response_hash]);
+    }
     const metered = await w.hub.database.pool.query(`select count(*)::int as n, count(ledger_index)::int as l, sum(fee_fen)::bigint as fee from operation_call`);
     expect(metered.rows[0]).toMatchObject({ n: CALLS, l: CALLS });
     expect(Number(metered.rows[0].fee)).toBe(sum(() => true));

@@ -1,0 +1,201 @@
+/**
+ * Metered product calls/s against direct gateway reads of the same rows, in the same run, on PostgreSQL (goal:
+ * licence checks and metering cost under 20 % of throughput), and the p95 of a verification call (goal: under
+ * 20 ms).
+ *
+ *   node --import tsx bench/operation/operation.bench.ts [--rows 1000] [--calls 300] [--runs 3] [--page 10000] [--http] [--json]
+ *
+ * Setup: a schema of its own in BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test), dropped at
+ * the end; a population dataset of `--rows` rows generated in SQL (conditionally shared); the implementing body,
+ * an operator and a market user; a licence, a registered verification product (id_number + name, 10 fen a call,
+ * within its cap) and the market user's access.
+ *
+ * direct:  what the product reads, read straight through the catalog's gateway as the in-domain organisation under
+ *          the product's delivery grant: the product's two fields, page by page until the asked person is found
+ *          (GatewayService.rows: grant check, masking, SHA-256, quota, ledger entry, access log per page).
+ * product: DeliveryService.call for the same people, in the same order — the access, licence, term, purpose,
+ *          scope, grade (read from the catalog), use, fee cap and quota checks, the same gateway reads, the match,
+ *          and the metering transaction (quota counters, the metered call, its ledger entry). `--http` also
+ *          measures POST /api/operation/products/{id}/call with the market user's key.
+ * Runs alternate direct/product; figures are medians; p95 is over every product call of every run.
+ */
+import { parseArgs } from 'node:util';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { sql } from 'kysely';
+import { loadConfig } from '../../src/platform/config/config.js';
+import { openDatabase } from '../../src/platform/db/database.js';
+import { createCityHub } from '../../src/server/app.js';
+import type { Actor } from '../../src/platform/auth/roles.js';
+import type { FieldInput } from '../../src/catalog/index.js';
+
+const { values } = parseArgs({
+  options: {
+    rows: { type: 'string', default: '1000' },
+    calls: { type: 'string', default: '300' },
+    runs: { type: 'string', default: '3' },
+    page: { type: 'string', default: '10000' },
+    http: { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
+  },
+});
+const ROWS = Number(values.rows);
+const CALLS = Number(values.calls);
+const RUNS = Number(values.runs);
+const PAGE = Number(values.page);
+const url = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const log = (m: string): void => void process.stderr.write(`${m}\n`);
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+const percentile = (xs: number[], p: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
+};
+
+const alphabet = '0123456789ABCDEFGHJKLMNPQRTUWXY';
+const weights = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+const creditCode = (first17: string): string =>
+  first17 + alphabet[(31 - (weights.reduce((a, w, i) => a + alphabet.indexOf(first17[i]!) * w, 0) % 31)) % 31];
+
+const schema = `bench_operation_${randomBytes(4).toString('hex')}`;
+const admin = new pg.Client({ connectionString: url });
+await admin.connect();
+await admin.query(`create schema ${schema}`);
+const database = await openDatabase({ databaseUrl: url, searchPath: schema, poolMax: 4 });
+
+try {
+  const hub = await createCityHub({ config: loadConfig({ LOG_LEVEL: 'silent' }), database, logger: false });
+  const { auth, catalog, operation } = hub.services;
+  const setup: Actor = { kind: 'user', roles: ['admin'] };
+  const bureau = await auth.insertOrg(setup, { name: '市数据局', kind: 'department', creditCode: creditCode('11990000MB0000001') });
+  const police = await auth.insertOrg(setup, { name: '市公安局', kind: 'department', creditCode: creditCode('11990000MB0000002') });
+  const operatorOrg = await auth.insertOrg(setup, { name: '云川数据运营有限公司', kind: 'operator', creditCode: creditCode('91990000MA0000001') });
+  const bankOrg = await auth.insertOrg(setup, { name: '云川银行', kind: 'enterprise', creditCode: creditCode('91990000MA0000002') });
+  const body: Actor = { kind: 'user', id: 'bench-body', orgId: bureau.id, roles: ['operation_admin'] };
+  const operatorActor: Actor = { kind: 'user', id: 'bench-operator', orgId: operatorOrg.id, roles: ['market_operator'] };
+  const owner: Actor = { kind: 'user', id: 'bench-owner', orgId: police.id, roles: ['dept_data_owner'] };
+
+  const g = (name: string, type: FieldInput['type'], more: Partial<FieldInput> = {}): FieldInput =>
+    ({ name, title: name, type, category: 'personal.profile', grade: 'general', generalLevel: '2', ...more });
+  const ds = await catalog.catalog.createDataset(owner, {
+    identifier: 'population', title: '常住人口', description: 'bench', shareAttr: 'conditional', openAttr: 'not_open', updateCycle: 'daily',
+    fields: [
+      g('id_number', 'cn_id', { grade: 'important', generalLevel: null, sensitive: true, subjectId: true, category: 'personal.identity', defaultMask: { fn: 'hmac' } }),
+      g('name', 'string', { defaultMask: { fn: 'keep', first: 1, last: 0 } }), g('age', 'integer'), g('district', 'string'), g('income', 'number'),
+    ],
+  });
+  log(`generating ${ROWS} rows in ${schema}…`);
+  await sql`
+    insert into catalog_row (dataset_id, from_version, subject_key, data)
+    select ${ds.id}::uuid, 1, md5(i::text) || md5((i * 7)::text), jsonb_build_object(
+      'id_number', '99010119' || lpad(i::text, 10, '0'), 'name', '测试人员' || i, 'age', 18 + i % 70,
+      'district', (array['临江区','青山区','新湖区'])[1 + i % 3], 'income', 3000 + (i % 2000) * 1.5)
+    from generate_series(1, ${ROWS}::int) as i`.execute(database.db);
+  await sql`analyze catalog_row`.execute(database.db);
+
+  const parties = operation.parties;
+  await parties.register(body, { orgId: bureau.id, kind: 'implementing_body' });
+  const operator = await parties.register(body, { orgId: operatorOrg.id, kind: 'operator' });
+  const bank = await parties.register(body, { orgId: bankOrg.id, kind: 'market_user' });
+  await operation.registry.registerResource(body, { dataset: 'population' });
+  const licence = await operation.licences.apply(operatorActor, {
+    operator: operator.id, title: '基准授权', mode: 'scenario', scope: [{ dataset: 'population', fields: ['id_number', 'name'] }], maxGrade: 'important',
+    scenarios: [{ code: 'credit', name: '信贷风控', purposes: ['kyc'] }], validFrom: new Date(Date.now() - 86_400_000).toISOString(),
+    validUntil: new Date(Date.now() + 300 * 86_400_000).toISOString(), quota: { period: 'month', calls: null, records: null },
+  });
+  await operation.licences.approve(body, licence.id);
+  const product = await operation.registry.submitProduct(operatorActor, {
+    licence: licence.id, name: '实名核验', description: 'bench', scenario: 'credit', spec: { type: 'verification', dataset: 'population', match: ['id_number', 'name'] },
+  });
+  await operation.registry.decideProduct(body, product.id, 'register');
+  await operation.licences.setFeeCap(body, licence.id, product.id, { unit: 'per_call', capFen: 10 });
+  await operation.registry.setPrice(operatorActor, product.id, { unit: 'per_call', priceFen: 10 });
+  const issued = await operation.accesses.issue(operatorActor, { licence: licence.id, marketUser: bank.id, products: [product.id], purposes: ['kyc'] });
+  const marketUser: Actor = { kind: 'api_key', id: issued.access.apiKeyId, orgId: bankOrg.id, roles: ['market_user'] };
+
+  // People asked about: spread over the dataset, the same sequence for both sides.
+  const targets = Array.from({ length: CALLS }, (_, k) => 1 + ((k * 7919) % ROWS));
+  const ask = (i: number) => ({ purpose: 'kyc', input: { values: { id_number: `99010119${String(i).padStart(10, '0')}`, name: `测试人员${i}` } } });
+
+  const first = await operation.delivery.call(marketUser, product.id, ask(targets[0]!)); // makes the delivery grant
+  if (!first.result || (first.result as { match?: boolean }).match !== true) throw new Error('the product did not verify a known person');
+  const { rows: grants } = await database.pool.query('select share_grant_id from operation_delivery_grant where status = $1', ['active']);
+  const { rows: settings } = await database.pool.query('select value from operation_setting where key = $1', ['delivery_org_id']);
+  const grant = grants[0].share_grant_id as string;
+  const inDomain: Actor = { kind: 'system', id: 'bench-direct', orgId: settings[0].value, roles: ['handler'] };
+
+  const direct = async (i: number): Promise<boolean> => {
+    const want = ask(i).input.values;
+    let after: number | undefined;
+    for (;;) {
+      const page = await catalog.gateway.rows(inDomain, 'population', { grant, after, limit: PAGE, fields: ['id_number', 'name'], format: 'json' });
+      const parsed = JSON.parse(page.body) as { rows: Array<{ id_number: string; name: string }>; next: number | null };
+      if (parsed.rows.some((r) => r.id_number === want.id_number && r.name === want.name)) return true;
+      if (parsed.next === null) return false;
+      after = parsed.next;
+    }
+  };
+  const latencies: number[] = [];
+  const viaService = async (i: number): Promise<boolean> => {
+    const t = performance.now();
+    const answer = await operation.delivery.call(marketUser, product.id, ask(i));
+    latencies.push(performance.now() - t);
+    return (answer.result as { match: boolean }).match;
+  };
+  const httpLatencies: number[] = [];
+  const viaHttp = async (i: number): Promise<boolean> => {
+    const t = performance.now();
+    const res = await hub.http.inject({ method: 'POST', url: `/api/operation/products/${product.id}/call`, headers: { authorization: `Bearer ${issued.key}` }, payload: ask(i) });
+    httpLatencies.push(performance.now() - t);
+    if (res.statusCode !== 200) throw new Error(res.body);
+    return res.json().result.match;
+  };
+
+  const measure = async (name: string, fn: (i: number) => Promise<boolean>) => {
+    const cpu = process.cpuUsage();
+    const start = performance.now();
+    for (const i of targets) if (!(await fn(i))) throw new Error(`${name}: person ${i} not found`);
+    const seconds = (performance.now() - start) / 1000;
+    const c = process.cpuUsage(cpu);
+    log(`  ${name.padEnd(8)} ${(CALLS / seconds).toFixed(1).padStart(8)} calls/s  (${seconds.toFixed(2)} s wall, ${((c.user + c.system) / 1e6).toFixed(2)} s CPU)`);
+    return CALLS / seconds;
+  };
+
+  const results: Record<string, number[]> = { direct: [], product: [], http: [] };
+  for (let run = 1; run <= RUNS; run++) {
+    log(`run ${run}/${RUNS}`);
+    results.direct!.push(await measure('direct', direct));
+    results.product!.push(await measure('product', viaService));
+    if (values.http) results.http!.push(await measure('http', viaHttp));
+  }
+  const directRate = median(results.direct!);
+  const productRate = median(results.product!);
+  const summary = {
+    rows: ROWS, calls: CALLS, runs: RUNS, page: PAGE, engine: 'postgres',
+    directCallsPerSecond: Number(directRate.toFixed(1)),
+    productCallsPerSecond: Number(productRate.toFixed(1)),
+    overhead: Number((1 - productRate / directRate).toFixed(3)),
+    p50Ms: Number(percentile(latencies, 50).toFixed(1)),
+    p95Ms: Number(percentile(latencies, 95).toFixed(1)),
+    ...(values.http ? {
+      httpCallsPerSecond: Number(median(results.http!).toFixed(1)), httpOverhead: Number((1 - median(results.http!) / directRate).toFixed(3)),
+      httpP95Ms: Number(percentile(httpLatencies, 95).toFixed(1)),
+    } : {}),
+  };
+  if (values.json) console.log(JSON.stringify(summary));
+  else {
+    console.log(`operation bench: verification over ${ROWS} rows, ${CALLS} calls a run, median of ${RUNS} runs, PostgreSQL`);
+    console.log(`  direct gateway reads of the same rows   ${summary.directCallsPerSecond} calls/s`);
+    console.log(`  metered product calls                    ${summary.productCallsPerSecond} calls/s`);
+    console.log(`  licence checks and metering cost         ${(summary.overhead * 100).toFixed(1)} % of throughput (goal < 20 %)`);
+    console.log(`  verification call p50 / p95              ${summary.p50Ms} / ${summary.p95Ms} ms (goal p95 < 20 ms)`);
+    if (values.http) console.log(`  over HTTP                                ${summary.httpCallsPerSecond} calls/s, p95 ${summary.httpP95Ms} ms`);
+  }
+  await hub.close();
+} finally {
+  await database.close();
+  await admin.query(`drop schema ${schema} cascade`);
+  await admin.end();
+}
