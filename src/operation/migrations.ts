@@ -8,7 +8,7 @@ const emptyArray = sql`'[]'::jsonb`;
 // Migrations see the database untyped: they must keep working after the types move on. Catalog ids (datasets,
 // share grants) are kept without foreign keys: the catalog's tables are the catalog's.
 export const operationMigrations: Record<string, Migration> = {
-  '20261220-01-operation-registry': {
+  '20261206-30-operation-registry': {
     async up(db: Kysely<unknown>) {
       await db.schema
         .createTable('operation_party')
