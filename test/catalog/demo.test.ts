@@ -3,6 +3,7 @@ import { demoCityPlan, demoSeeders, type DemoContext } from '../../src/server/de
 import { seedCatalogDemo } from '../../src/catalog/index.js';
 import { testEngines } from '../support/engines.js';
 import { createTestHub, type TestHub } from '../support/test-hub.js';
+import { systemActor } from '../../src/platform/auth/roles.js';
 
 describe.each(testEngines.slice(0, 1))('catalog demo [%s]', (engine) => {
   let hub: TestHub;
@@ -10,7 +11,7 @@ describe.each(testEngines.slice(0, 1))('catalog demo [%s]', (engine) => {
 
   beforeAll(async () => {
     hub = await createTestHub(engine);
-    ctx = { hub, actor: { kind: 'anonymous', id: 'demo-seed', roles: ['admin'] }, orgs: new Map(), users: new Map(), log: () => {} };
+    ctx = { hub, actor: systemActor('demo-seed'), orgs: new Map(), users: new Map(), log: () => {} };
     await demoSeeders[0]!(ctx); // the platform part: organisations and demo users
     await seedCatalogDemo({ ...ctx, districts: demoCityPlan.districts, now: hub.services.clock() }, hub.services.catalog);
   }, 240_000);

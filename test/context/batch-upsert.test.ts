@@ -3,6 +3,7 @@ import { testEngines } from '../support/engines.js';
 import { createTestHub, type TestHub } from '../support/test-hub.js';
 import { startSink, type Sink } from './http-sink.js';
 import { ngsiRequester } from './ngsi-support.js';
+import { systemActor } from '../../src/platform/auth/roles.js';
 
 
 /**
@@ -146,7 +147,7 @@ describe.each(testEngines)('context batch upsert [%s]', (engine) => {
   });
 
   it('reports bad and forbidden entities per entity (207) and writes the others', async () => {
-    const org = await hub.services.auth.insertOrg({ kind: 'anonymous', id: 't', roles: ['admin'] }, { name: '市城管局', kind: 'department', parentId: null });
+    const org = await hub.services.auth.insertOrg(systemActor('test-setup'), { name: '市城管局', kind: 'department', parentId: null });
     const owner = (await hub.loginAs(['dept_data_owner'], org.id)).cookie;
     const rule = await req('POST', '/cityhub/accessRules', { orgId: org.id, entityType: 'Bench', attributes: ['status'], canWrite: true });
     expect(rule.statusCode, rule.body).toBe(201);

@@ -3,6 +3,7 @@ import { testEngines } from '../support/engines.js';
 import { createTestHub, type TestHub } from '../support/test-hub.js';
 import { rollUpHistory } from '../../src/context/history-store.js';
 import { ngsiRequester } from './ngsi-support.js';
+import { systemActor } from '../../src/platform/auth/roles.js';
 
 
 describe.each(testEngines)('context temporal and access rules [%s]', (engine) => {
@@ -79,7 +80,7 @@ describe.each(testEngines)('context temporal and access rules [%s]', (engine) =>
   });
 
   it('restricts an organisation to allowed types and attributes', async () => {
-    const org = await hub.services.auth.insertOrg({ kind: 'anonymous', id: 't', roles: ['admin'] }, { name: '市生态环境局', kind: 'department', parentId: null });
+    const org = await hub.services.auth.insertOrg(systemActor('test-setup'), { name: '市生态环境局', kind: 'department', parentId: null });
     const owner = (await hub.loginAs(['dept_data_owner'], org.id)).cookie;
     expect((await req('POST', '/entities', { id: 'urn:ngsi-ld:Streetlight:a1', type: 'Streetlight', powerState: 'on' })).statusCode).toBe(201);
     // Without rules the organisation sees everything its roles allow.

@@ -4,7 +4,7 @@ import { testEngines } from '../support/engines.js';
 import { itWithSharedData, sharedDataPath } from '../support/shared-data.js';
 import { createTestHub, type TestHub } from '../support/test-hub.js';
 import { parseCsv, readTaxonomyCsv } from '../../src/hotline/taxonomy-csv.js';
-import type { Actor } from '../../src/platform/auth/roles.js';
+import { systemActor, type Actor } from '../../src/platform/auth/roles.js';
 
 const taxonomyFile = sharedDataPath('teddycup2020c', 'taxonomy.csv');
 /** Written by hand in the same layout (level1,level2,level3), with level-1 names not in the Teddy Cup taxonomy. */
@@ -22,7 +22,7 @@ describe.each(testEngines)('hotline reference data: areas, taxonomy, routing rul
   let hub: TestHub;
   let adminCookie: string;
   let agentCookie: string;
-  const cli: Actor = { kind: 'anonymous', id: 'cli', roles: ['admin'] };
+  const cli: Actor = systemActor('cli');
 
   beforeAll(async () => {
     hub = await createTestHub(engine);
