@@ -26,6 +26,7 @@ import { openDatabase } from '../../src/platform/db/database.js';
 import { createCityHub } from '../../src/server/app.js';
 import type { Actor } from '../../src/platform/auth/roles.js';
 import type { FieldInput } from '../../src/catalog/index.js';
+import { median } from '../stats.js';
 
 const { values } = parseArgs({
   options: {
@@ -41,10 +42,6 @@ const RUNS = Number(values.runs);
 const PAGE = Number(values.page);
 const url = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const log = (m: string): void => void process.stderr.write(`${m}\n`);
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 
 const schema = `bench_gateway_${randomBytes(4).toString('hex')}`;
 const admin = new pg.Client({ connectionString: url });

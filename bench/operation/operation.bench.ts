@@ -28,6 +28,8 @@ import { openDatabase } from '../../src/platform/db/database.js';
 import { createCityHub } from '../../src/server/app.js';
 import type { Actor } from '../../src/platform/auth/roles.js';
 import type { FieldInput } from '../../src/catalog/index.js';
+import { creditCodeCheckCharacter } from '../../src/platform/auth/auth-service.js';
+import { median, percentile } from '../stats.js';
 
 const { values } = parseArgs({
   options: {
@@ -45,19 +47,8 @@ const RUNS = Number(values.runs);
 const PAGE = Number(values.page);
 const url = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const log = (m: string): void => void process.stderr.write(`${m}\n`);
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
-const percentile = (xs: number[], p: number): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
-};
 
-const alphabet = '0123456789ABCDEFGHJKLMNPQRTUWXY';
-const weights = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
-const creditCode = (first17: string): string =>
-  first17 + alphabet[(31 - (weights.reduce((a, w, i) => a + alphabet.indexOf(first17[i]!) * w, 0) % 31)) % 31];
+const creditCode = (first17: string): string => first17 + creditCodeCheckCharacter(first17);
 
 const schema = `bench_operation_${randomBytes(4).toString('hex')}`;
 const admin = new pg.Client({ connectionString: url });

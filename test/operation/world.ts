@@ -6,17 +6,13 @@ import type { Config } from '../../src/platform/config/config.js';
 import { createTestHub, type TestHub } from '../support/test-hub.js';
 import { populationDataset, populationRows } from '../catalog/fixtures.js';
 import type { LicenceInput, ProductSpec } from '../../src/operation/index.js';
+import { creditCodeCheckCharacter } from '../../src/platform/auth/auth-service.js';
 
 const setup = { kind: 'user' as const, roles: ['admin' as const] };
 export const DAY = 86_400_000;
 
-const alphabet = '0123456789ABCDEFGHJKLMNPQRTUWXY';
-const weights = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
 /** A valid 统一社会信用代码 (GB 32100-2015) from 17 characters: the check character is computed. */
-export function creditCode(first17: string): string {
-  const sum = weights.reduce((acc, w, i) => acc + alphabet.indexOf(first17[i]!) * w, 0);
-  return first17 + alphabet[(31 - (sum % 31)) % 31];
-}
+export const creditCode = (first17: string): string => first17 + creditCodeCheckCharacter(first17);
 
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH';
 

@@ -1,3 +1,6 @@
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 /** Debian's chromium (CI's .ci/run installs it with fonts-wqy-microhei so Chinese renders). */
@@ -35,6 +38,22 @@ export async function login(page: Page, baseUrl: string, username: string, passw
   await page.getByLabel('密码').fill(password);
   await page.getByRole('button', { name: '登录', exact: true }).click();
   await page.waitForFunction(() => !location.hash.startsWith('#/login'));
+}
+
+/**
+ * In a describe block: a failing test leaves a screenshot of the page `current()` returns (its path in the log).
+ *
+ * @example let current: Page | null = null; screenshotOnFailure(() => current);
+ */
+export function screenshotOnFailure(current: () => Page | null): void {
+  afterEach(async (ctx) => {
+    const page = current();
+    if (ctx.task.result?.state !== 'fail' || !page || page.isClosed()) return;
+    const file = path.join(tmpdir(), `cityhub-web-fail-${Date.now()}.png`);
+    // The screenshot only helps diagnose the failure already reported; a page that cannot take one adds nothing.
+    await page.screenshot({ path: file, fullPage: true }).catch(() => undefined);
+    console.log(`screenshot of the failing page: ${file}`);
+  });
 }
 
 export type { Browser, BrowserContext, Page };

@@ -1,10 +1,9 @@
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { tmpdir } from 'node:os';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Actor } from '../../src/platform/auth/roles.js';
 import { createTestHub, type TestHub } from '../support/test-hub.js';
 import { ensureWebBuild } from './web-build.js';
-import { launchBrowser, login, newPerson, watchConsole, type Browser, type Page } from './browser.js';
+import { launchBrowser, login, newPerson, watchConsole, type Browser, type Page, screenshotOnFailure } from './browser.js';
 import { screenshots, serveHub } from './web-hub.js';
 const PASSWORD = 'Flow-test-2026';
 const admin: Actor = { kind: 'user', id: '00000000-0000-4000-8000-000000000001', username: 'test-setup', roles: ['admin'] };
@@ -63,13 +62,7 @@ describe('web app: the hotline from appeal to cockpit', { timeout: 60_000 }, () 
 
   let current: Page | null = null;
   // A failing step leaves a screenshot of what the page showed (path in the log).
-  afterEach(async (ctx) => {
-    if (ctx.task.result?.state === 'fail' && current && !current.isClosed()) {
-      const file = path.join(tmpdir(), `cityhub-web-fail-${Date.now()}.png`);
-      await current.screenshot({ path: file, fullPage: true }).catch(() => undefined);
-      console.log(`screenshot of the failing page: ${file}`);
-    }
-  });
+  screenshotOnFailure(() => current);
 
   const person = async (viewport?: { width: number; height: number }): Promise<Page> => {
     const page = await (await newPerson(browser, viewport)).newPage();

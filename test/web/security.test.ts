@@ -1,10 +1,8 @@
-import path from 'node:path';
-import { tmpdir } from 'node:os';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Actor } from '../../src/platform/auth/roles.js';
 import { createTestHub, type TestHub } from '../support/test-hub.js';
 import { ensureWebBuild } from './web-build.js';
-import { launchBrowser, login, newPerson, watchConsole, type Browser, type Page } from './browser.js';
+import { launchBrowser, login, newPerson, watchConsole, type Browser, type Page, screenshotOnFailure } from './browser.js';
 import { serveHub } from './web-hub.js';
 
 const PASSWORD = 'Security-test-2026';
@@ -33,7 +31,7 @@ describe('web app: attacks of issue 15', { timeout: 90_000 }, () => {
     const user = (username: string, role: 'citizen' | 'agent' | 'leader', orgId: string | null) =>
       auth.insertUser(admin, { username, password: PASSWORD, displayName: `测试 ${username}`, orgId, roles: [role] });
     await user('leader1', 'leader', gov.id);
-    const agent = await user('agent1', 'agent', centre.id);
+    await user('agent1', 'agent', centre.id);
     const citizen = await user('citizen1', 'citizen', null);
 
     // An entity anyone who can publish to the broker could plant: its name is markup.
@@ -50,7 +48,6 @@ describe('web app: attacks of issue 15', { timeout: 90_000 }, () => {
     // A ticket whose title and content are markup, filed by a citizen (shown to staff and on the public lookup).
     const citizenActor: Actor = { kind: 'user', id: citizen.id, roles: ['citizen'] };
     ticket = await intake.create(citizenActor, { title: `${SCRIPT}路灯不亮`, content: `${IMG} 小区门口`, channel: 'web', citizenPhone: PHONE });
-    void agent;
 
     base = await serveHub(hub);
     browser = await launchBrowser();
@@ -62,13 +59,8 @@ describe('web app: attacks of issue 15', { timeout: 90_000 }, () => {
   });
 
   let current: Page | null = null;
-  afterEach(async (ctx) => {
-    if (ctx.task.result?.state === 'fail' && current && !current.isClosed()) {
-      const file = path.join(tmpdir(), `cityhub-web-fail-${Date.now()}.png`);
-      await current.screenshot({ path: file, fullPage: true }).catch(() => undefined);
-      console.log(`screenshot of the failing page: ${file}`);
-    }
-  });
+  // A failing step leaves a screenshot of what the page showed (path in the log).
+  screenshotOnFailure(() => current);
 
   /** A page that records every dialog (alert/confirm/prompt) a script opens, and dismisses it. */
   const person = async (viewport?: { width: number; height: number }) => {

@@ -30,12 +30,15 @@ const sha256 = (text: string): string => createHash('sha256').update(text).diges
 const creditCodeAlphabet = '0123456789ABCDEFGHJKLMNPQRTUWXY';
 const creditCodeWeights = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
 
-/** Whether an 统一社会信用代码 is well formed and its check character is right. */
-export const validCreditCode = (code: string): boolean => {
-  if (!/^[0-9A-HJ-NP-RTUWXY]{18}$/.test(code)) return false;
-  const sum = creditCodeWeights.reduce((acc, w, i) => acc + creditCodeAlphabet.indexOf(code[i]) * w, 0);
-  return creditCodeAlphabet[(31 - (sum % 31)) % 31] === code[17];
+/** The check character of an 统一社会信用代码 from its first 17 characters. */
+export const creditCodeCheckCharacter = (first17: string): string => {
+  const sum = creditCodeWeights.reduce((acc, w, i) => acc + creditCodeAlphabet.indexOf(first17[i]) * w, 0);
+  return creditCodeAlphabet[(31 - (sum % 31)) % 31];
 };
+
+/** Whether an 统一社会信用代码 is well formed and its check character is right. */
+export const validCreditCode = (code: string): boolean =>
+  /^[0-9A-HJ-NP-RTUWXY]{18}$/.test(code) && creditCodeCheckCharacter(code.slice(0, 17)) === code[17];
 
 const toRoles = (values: string[]): Role[] => values.filter(isRole);
 
