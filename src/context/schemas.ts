@@ -83,7 +83,6 @@ const filterMembers = {
   geometry: Type.Optional(Type.String()),
   /** A JSON array as text (in a query string). */
   coordinates: Type.Optional(Type.String()),
-  geoproperty: Type.Optional(Type.String()),
 };
 const pageMembers = {
   limit: Type.Optional(Type.Integer({ minimum: 0 })),
@@ -94,6 +93,7 @@ const pageMembers = {
 export const EntityQuery = Type.Object({
   ...outputMembers,
   ...filterMembers,
+  geoproperty: Type.Optional(Type.String()),
   ...pageMembers,
   count: Type.Optional(Type.Boolean()),
   /** `a,!b`: sort by attribute a ascending, then b descending (then id); `id` sorts by the entity id. */
@@ -170,13 +170,7 @@ export type TemporalEntityQuery = Static<typeof TemporalEntityQuery>;
 /** GET /temporal/entities (§6.18): the temporal members with the entity filter and paging. */
 export const TemporalQuery = Type.Object({
   ...temporalMembers,
-  id: Type.Optional(Type.String()),
-  type: Type.Optional(Type.String()),
-  idPattern: Type.Optional(Type.String()),
-  q: Type.Optional(Type.String()),
-  georel: Type.Optional(Type.String()),
-  geometry: Type.Optional(Type.String()),
-  coordinates: Type.Optional(Type.String()),
+  ...filterMembers,
   ...pageMembers,
 });
 export type TemporalQuery = Static<typeof TemporalQuery>;
