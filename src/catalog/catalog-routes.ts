@@ -1,6 +1,8 @@
 import { Type } from 'typebox';
 import type { RoutePlugin } from '../platform/http/server.js';
 import { Problem } from '../platform/errors/problem.js';
+import { registerCors } from '../platform/http/cors.js';
+import { requestOrigin } from '../platform/http/public-url.js';
 import type { CatalogConfig } from './config.js';
 import type { CatalogService } from './catalog-service.js';
 import type { DataService } from './data-service.js';
@@ -16,6 +18,9 @@ const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'
 /** The catalogue under /api/catalog: datasets, grading vocabulary, versions, loads, DCAT-AP export. */
 export const catalogRoutes = (deps: { catalog: CatalogService; data: DataService; usage: UsageService; config: CatalogConfig }): RoutePlugin => async (app) => {
   const { catalog, data, usage, config } = deps;
+  // The public search and the DCAT export may be read by browsers of other sites (modules.catalog.cors); the
+  // other routes need a session or key and never answer across origins.
+  registerCors(app, config.cors, { methods: ['GET'], headers: [] });
 
   // Uploads arrive as the raw file; these parsers live only in this plugin's scope.
   app.addContentTypeParser(['text/csv', XLSX, 'application/octet-stream'], { parseAs: 'buffer', bodyLimit: config.uploadMaxBytes },
@@ -89,7 +94,7 @@ export const catalogRoutes = (deps: { catalog: CatalogService; data: DataService
   app.get('/dcat', {
     config: { access: 'public' },
     schema: { tags: ['catalog'], summary: 'The public catalogue as DCAT-AP 3 JSON-LD', response: { 200: DcatDocument } },
-  }, async (req, reply) => reply.type('application/ld+json; charset=utf-8').send(await catalog.exportDcat(`${req.protocol}://${req.host}`)));
+  }, async (req, reply) => reply.type('application/ld+json; charset=utf-8').send(await catalog.exportDcat(requestOrigin(req))));
 
   app.put('/citizens/:userId/identity', {
     config: { access: 'catalog.identity.link' },

@@ -1,4 +1,5 @@
 import { Type, type Static } from 'typebox';
+import { CorsConfigSchema } from '../platform/http/cors.js';
 
 const Category = Type.Object({
   code: Type.String({ minLength: 1 }),
@@ -91,6 +92,8 @@ export const CatalogConfigSchema = Type.Object({
   ageBands: Type.Array(Type.Integer({ minimum: 0 }), { minItems: 1, default: [0, 18, 30, 40, 50, 60, 70, 80] }),
   /** Errors listed per failed load (the count of bad rows is always given). */
   maxReportedErrors: Type.Integer({ minimum: 1, default: 100 }),
+  /** Browser access from other origins to the public routes (public search, DCAT export); off unless origins are listed. */
+  cors: CorsConfigSchema,
 });
 
 export type CatalogConfig = Static<typeof CatalogConfigSchema>;

@@ -141,4 +141,10 @@ export const hotlineMigrations: Record<string, Migration> = {
       await sql`create index hotline_ticket_public_created on hotline_ticket (created_at) where public`.execute(db);
     },
   },
+  // Issue 18: Open311 echoes the `address_id` a client filed with (GET requests), so it is kept as sent.
+  '20261220-10-hotline-open311-address-id': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('hotline_ticket').addColumn('open311_address_id', 'text').execute();
+    },
+  },
 };

@@ -95,6 +95,13 @@ export type NewTicket = NewTicketBody & {
   externalId?: string | null;
   /** Open311: hand back a token (`POST requests` answers with one); `true` generates it. */
   open311Token?: string | true | null;
+  /** Open311: the client's `address_id`, echoed in GET requests. */
+  open311AddressId?: string | null;
+  /**
+   * Store title and content exactly as given, without trimming: Open311 hands the `description` back byte for
+   * byte as the client sent it (leading spaces, CR LF and all).
+   */
+  keepTextAsSent?: boolean;
 };
 
 /** What the workflow actions take; each action reads only its own fields (TicketWorkflowService.transition). */

@@ -74,6 +74,8 @@ export interface HotlineTicketTable {
   external_id: string | null;
   /** Open311 token handed back by POST requests */
   open311_token: string | null;
+  /** Open311 `address_id` as the client sent it, echoed in GET requests (20261220-10) */
+  open311_address_id: string | null;
   /** filed for publication: listed in the public Open311 feed (masked); false for every other ticket (20261215-10) */
   public: Generated<boolean>;
   created_at: Timestamp;

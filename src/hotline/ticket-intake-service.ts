@@ -90,8 +90,8 @@ export class TicketIntakeService {
         citizen_name: input.citizenName ?? null,
         citizen_phone: input.citizenPhone ?? null,
         citizen_user_id: isCitizen && actor.kind === 'user' ? (actor.id ?? null) : null,
-        title: input.title.trim(),
-        content: input.content.trim(),
+        title: input.keepTextAsSent ? input.title : input.title.trim(),
+        content: input.keepTextAsSent ? input.content : input.content.trim(),
         address: input.address ?? null,
         lon: input.lon ?? null,
         lat: input.lat ?? null,
@@ -105,6 +105,7 @@ export class TicketIntakeService {
         source: input.source ?? null,
         external_id: input.externalId ?? null,
         open311_token: token,
+        open311_address_id: input.open311AddressId ?? null,
         // private unless the citizen (or Open311, a public API) asks for publication
         public: input.public === true,
         created_at: now,

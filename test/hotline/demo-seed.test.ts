@@ -39,6 +39,25 @@ describe.each(testEngines)('hotline demo seed [%s]', (engine) => {
     expect(closed.every((t) => t.replyText)).toBe(true);
   });
 
+  it('gives every ticket its events in time order, none before it was filed or after now (issue 18)', async () => {
+    const { db } = hub.database;
+    const tickets = await db.selectFrom('hotline_ticket').select(['id', 'number', 'created_at', 'updated_at', 'closed_at']).execute();
+    expect(tickets.length).toBe(1500);
+    const events = await db.selectFrom('hotline_ticket_event').select(['ticket_id', 'id', 'at']).orderBy('ticket_id').orderBy('id').execute();
+    const byTicket = new Map<string, Date[]>();
+    for (const e of events) byTicket.set(e.ticket_id, [...(byTicket.get(e.ticket_id) ?? []), new Date(e.at)]);
+    const faults: string[] = [];
+    for (const t of tickets) {
+      const created = new Date(t.created_at).getTime();
+      if (new Date(t.updated_at).getTime() < created) faults.push(`${t.number}: updated before filed`);
+      if (t.closed_at && new Date(t.closed_at).getTime() < created) faults.push(`${t.number}: closed before filed`);
+      const at = (byTicket.get(t.id) ?? []).map((d) => d.getTime());
+      if (at[0] !== created) faults.push(`${t.number}: first event is not the filing`);
+      if (at.some((x, i) => (i > 0 && x < at[i - 1]) || x > now.getTime())) faults.push(`${t.number}: events out of order`);
+    }
+    expect(faults).toEqual([]);
+  });
+
   it('keeps the day counter ahead of the generated numbers, and the tree routes to departments', async () => {
     const t = await hub.services.hotline.intake.create(admin, { title: '新工单', content: '测试编号不冲突' });
     expect(t.number.startsWith('20261126-')).toBe(true);

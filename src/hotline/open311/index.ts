@@ -43,6 +43,9 @@ export const open311Module = defineModule({
             public: true,
             title: t.title,
             content: t.content,
+            // Open311 hands the description back byte for byte: the intake keeps it untrimmed.
+            keepTextAsSent: true,
+            open311AddressId: t.addressId,
             categoryId: t.categoryId,
             address: t.address,
             lat: t.lat,
@@ -56,6 +59,6 @@ export const open311Module = defineModule({
       actorForApiKey: (key) => platform.auth.actorForApiKey(key),
       unitNames: async () => new Map((await platform.auth.listOrgs(facade)).map((o) => [o.id, o.name])),
     });
-    return { services: open311, routes: [{ prefix: '/open311/v2', plugin: open311Routes(open311) }] };
+    return { services: open311, routes: [{ prefix: '/open311/v2', plugin: open311Routes(open311, config) }] };
   },
 });

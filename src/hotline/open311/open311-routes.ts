@@ -2,14 +2,18 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { RoutePlugin } from '../../platform/http/server.js';
 import { toProblem } from '../../platform/http/problem-handler.js';
+import { registerCors } from '../../platform/http/cors.js';
+import { requestOrigin } from '../../platform/http/public-url.js';
+import { Problem } from '../../platform/errors/problem.js';
+import type { Open311Config } from './config.js';
 import type { Open311Service } from './open311-service.js';
 import { xmlDocument, type XmlValue } from './open311-xml.js';
 import {
-  Discovery, Errors, FormatParams, JurisdictionQuery, RequestIdParams, RequestView, RequestsQuery, ServiceCodeParams, ServiceDefinition,
-  ServiceView, SubmitInput, SubmitResult, TokenParams, TokenResult, type Format,
+  Discovery, Errors, FormatParams, JurisdictionQuery, RequestIdParams, RequestUpdate, RequestView, RequestsQuery, ServiceCodeParams, ServiceDefinition,
+  ServiceView, SubmitInput, SubmitResult, TokenParams, TokenResult, UpdatesQuery, type Format,
 } from './schemas.js';
 
-const errorResponses = { 400: Errors, 403: Errors, 404: Errors };
+const errorResponses = { 400: Errors, 403: Errors, 404: Errors, 414: Errors };
 
 const XML_TYPE = 'text/xml; charset=utf-8';
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -20,16 +24,24 @@ const send = (reply: FastifyReply, format: Format, root: string, value: unknown,
   return reply.type(JSON_TYPE).send(value);
 };
 
-const formatOf = (request: FastifyRequest): Format => (/\.xml$/i.test(request.url.split('?')[0]) ? 'xml' : 'json');
+const formatOfPath = (url: string): Format => (/\.xml$/i.test(url.split('?')[0]) ? 'xml' : 'json');
 
-/** Open311 renders errors its own way; the status comes from CityHub's problem registry (400 / 403 / 404). */
-const sendErrors = (reply: FastifyReply, request: FastifyRequest, status: number, descriptions: string[]) => {
+/** The Open311 error document (spec, "Errors"): `[{code, description}]`, or `<errors><error>…` for `.xml`. */
+const errorsDocument = (format: Format, status: number, descriptions: string[]) => {
   const errors = descriptions.map((description) => ({ code: status, description }));
-  const format = formatOf(request);
-  reply.code(status);
-  if (format === 'xml') return reply.type(XML_TYPE).send(xmlDocument('errors', { item: 'error', values: errors }));
-  return reply.type(JSON_TYPE).send(errors);
+  return format === 'xml'
+    ? { type: XML_TYPE, body: xmlDocument('errors', { item: 'error', values: errors }) }
+    : { type: JSON_TYPE, body: errors };
 };
+
+/** Open311 renders errors its own way; the status comes from CityHub's problem registry (400 / 403 / 404 / 414). */
+const sendErrors = (reply: FastifyReply, request: FastifyRequest, status: number, descriptions: string[]) => {
+  const { type, body } = errorsDocument(formatOfPath(request.url), status, descriptions);
+  return reply.code(status).type(type).send(body);
+};
+
+/** Statuses Open311 clients see as they are; every other 4xx is the spec's 400. */
+const OWN_STATUSES = new Set([403, 404, 414, 431]);
 
 /**
  * Form fields of POST Service Request (application/x-www-form-urlencoded, UTF-8), including the spec's
@@ -57,7 +69,20 @@ export const parseForm = (body: string): Record<string, unknown> => {
  * and POST), one request, tokens; each in `.json` and `.xml`. GETs are public as in the spec; POST checks its
  * api_key itself, so the route is public too.
  */
-export const open311Routes = (open311: Open311Service): RoutePlugin => async (app) => {
+export const open311Routes = (open311: Open311Service, config: Pick<Open311Config, 'cors' | 'maxUrlLength'>): RoutePlugin => async (app) => {
+  // A URL over Node's 16 KiB never reaches a route: it is answered as an Open311 errors document all the same.
+  app.clientErrors.register(`${app.prefix}/`, (status, title, path) => {
+    const { type, body } = errorsDocument(formatOfPath(path), status, [`${title}: send fewer service_request_id values or a shorter query`]);
+    return { contentType: type, body: typeof body === 'string' ? body : JSON.stringify(body) };
+  });
+  // A long URL that did reach us: 414 in Open311's format (a list of 1,000 ids fits well within the limit).
+  app.addHook('onRequest', async (request) => {
+    if (request.url.length > config.maxUrlLength) {
+      throw new Problem('HOTLINE_OPEN311_URL_TOO_LONG', { detail: `the request URL is longer than ${config.maxUrlLength} characters` });
+    }
+  });
+  registerCors(app, config.cors, { methods: ['GET', 'POST'], headers: ['content-type', 'authorization'] });
+
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
     try {
       done(null, parseForm(body as string));
@@ -73,7 +98,7 @@ export const open311Routes = (open311: Open311Service): RoutePlugin => async (ap
       return sendErrors(reply, request, 400, ['general service error; please tell the hotline centre']);
     }
     // Missing or invalid credentials are 403 in Open311 (spec, "General Errors").
-    const status = problem.status === 401 ? 403 : problem.status === 404 || problem.status === 403 ? problem.status : 400;
+    const status = problem.status === 401 ? 403 : OWN_STATUSES.has(problem.status) ? problem.status : 400;
     const descriptions = problem.errors?.length
       ? problem.errors.map((e) => `${e.field.replace(/^\/(body|query|params)\//, '')}: ${e.message}`)
       : [problem.detail ?? problem.title];
@@ -91,7 +116,7 @@ export const open311Routes = (open311: Open311Service): RoutePlugin => async (ap
     config: { access: 'public' },
     schema: { tags: ['open311'], params: FormatParams, response: { 200: Discovery, ...errorResponses } },
   }, async (req, reply) => {
-    const d = open311.discovery();
+    const d = open311.discovery(`${requestOrigin(req)}${app.prefix}`);
     const xml = {
       ...d,
       endpoints: {
@@ -141,6 +166,16 @@ export const open311Routes = (open311: Open311Service): RoutePlugin => async (ap
   }, async (req, reply) => {
     const result = await open311.submit(req.body ?? {}, req.actor);
     return send(reply, req.params.format, 'service_requests', [result], { item: 'request', values: [{ ...result }] });
+  });
+
+  // mySociety's extension, as FixMyStreet's client calls it: GET servicerequestupdates.{json,xml}?start_date&end_date
+  app.get('/servicerequestupdates.:format', {
+    config: { access: 'public' },
+    schema: { tags: ['open311'], params: FormatParams, querystring: UpdatesQuery, response: { 200: Type.Array(RequestUpdate), ...errorResponses } },
+  }, async (req, reply) => {
+    open311.checkJurisdiction(req.query.jurisdiction_id);
+    const updates = await open311.updates(req.query);
+    return send(reply, req.params.format, 'service_request_updates', updates, { item: 'request_update', values: updates });
   });
 
   app.get('/requests/:service_request_id.:format', {

@@ -1,5 +1,5 @@
 import type { Db } from '../../platform/db/database.js';
-import type { CategoryRow, RequestRow } from './open311-views.js';
+import type { CategoryRow, RequestRow, StatusChangeRow } from './open311-views.js';
 import { closedStatuses } from './open311-views.js';
 import '../tables.js';
 
@@ -36,6 +36,7 @@ const requestQuery = (db: Db) =>
     // Whitelist: no citizen_* column is ever read here.
     .select([
       't.number',
+      't.channel',
       't.status',
       't.title',
       't.content',
@@ -48,6 +49,8 @@ const requestQuery = (db: Db) =>
       't.due_at',
       't.unit_id',
       't.attachments',
+      't.open311_address_id',
+      't.result',
       'c.code as category_code',
       'c.level1 as category_level1',
       'c.level2 as category_level2',
@@ -85,3 +88,23 @@ export const findNumberByToken = async (db: Db, token: string): Promise<string |
 export const setOpen311Token = async (db: Db, ticketId: string, token: string): Promise<void> => {
   await db.updateTable('hotline_ticket').set({ open311_token: token }).where('id', '=', ticketId).execute();
 };
+
+/**
+ * Status changes of published tickets in [from, to], oldest first: timeline steps that moved the ticket to
+ * another state (supervision and notes, which leave the state as it was, are internal).
+ */
+export const listStatusChanges = (db: Db, f: { from: Date; to: Date; limit: number }): Promise<StatusChangeRow[]> =>
+  db
+    .selectFrom('hotline_ticket_event as e')
+    .innerJoin('hotline_ticket as t', 't.id', 'e.ticket_id')
+    .leftJoin('hotline_ticket as m', 'm.id', 't.main_ticket_id')
+    .where('t.public', '=', true)
+    .where('e.at', '>=', f.from)
+    .where('e.at', '<=', f.to)
+    .where('e.to_status', 'is not', null)
+    .where((eb) => eb.or([eb('e.from_status', 'is', null), eb('e.from_status', '!=', eb.ref('e.to_status'))]))
+    .select(['e.id', 'e.at', 'e.to_status', 'e.details', 't.number', 't.result', 'm.number as main_number'])
+    .orderBy('e.at')
+    .orderBy('e.id')
+    .limit(f.limit)
+    .execute();

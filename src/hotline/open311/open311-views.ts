@@ -1,5 +1,5 @@
 import { maskPersonalData } from '../personal-data.js';
-import type { Open311Status, RequestView, ServiceView } from './schemas.js';
+import type { Open311Status, RequestUpdate, RequestView, ServiceView } from './schemas.js';
 
 /**
  * Presenters: the fields Open311 shows, listed one by one. Nothing about the citizen (name, phone, user id,
@@ -64,6 +64,7 @@ export const serviceView = (c: CategoryRow): ServiceView => {
 /** What the store reads for a request: ticket columns without any personal field. */
 export interface RequestRow {
   number: string;
+  channel: string;
   status: string;
   title: string;
   content: string;
@@ -76,6 +77,8 @@ export interface RequestRow {
   due_at: Date | null;
   unit_id: string | null;
   attachments: { name: string; type: string; size: number; url?: string }[] | null;
+  open311_address_id: string | null;
+  result: string | null;
   category_code: string | null;
   category_level1: string | null;
   category_level2: string | null;
@@ -87,7 +90,11 @@ export interface RequestRow {
 export const requestView = (t: RequestRow, unitName: (id: string) => string | undefined): RequestView => {
   const status = open311Status(t.status);
   const category = [t.category_level1, t.category_level2, t.category_level3].filter((x): x is string => !!x);
-  const text = t.content && t.content !== t.title ? `${t.title}\n${t.content}` : t.title;
+  // A request filed through Open311 keeps its description as sent, in `content` (the title is the workbench's
+  // excerpt of it); a ticket published from another channel has a title and a text of its own.
+  const description = t.channel === 'open311'
+    ? maskPersonalData(t.content)
+    : maskPersonalData(t.content && t.content !== t.title ? `${t.title}\n${t.content}` : t.title).slice(0, MAX_DESCRIPTION);
   const media = (t.attachments ?? []).find((a) => typeof a.url === 'string' && /^https?:\/\//.test(a.url));
   return {
     service_request_id: t.number,
@@ -95,7 +102,7 @@ export const requestView = (t: RequestRow, unitName: (id: string) => string | un
     status_notes: open311StatusNotes(t.status, t.main_number),
     service_name: category.length ? category[category.length - 1] : null,
     service_code: t.category_code,
-    description: maskPersonalData(text).slice(0, MAX_DESCRIPTION),
+    description,
     agency_responsible: t.unit_id ? (unitName(t.unit_id) ?? null) : null,
     service_notice: null,
     requested_datetime: w3cDate(t.created_at),
@@ -103,10 +110,49 @@ export const requestView = (t: RequestRow, unitName: (id: string) => string | un
     updated_datetime: w3cDate(status === 'closed' ? (t.closed_at ?? t.updated_at) : t.updated_at),
     expected_datetime: w3cDate(t.due_at),
     address: t.address ? maskPersonalData(t.address) : null,
-    address_id: null,
+    address_id: t.open311_address_id,
     zipcode: null,
     lat: t.lat,
     long: t.lon,
     media_url: media?.url ?? null,
+  };
+};
+
+/** What the store reads for a status change: the step, its ticket's number and result, a main ticket's number. */
+export interface StatusChangeRow {
+  id: number;
+  at: Date;
+  to_status: string | null;
+  details: Record<string, unknown>;
+  number: string;
+  result: string | null;
+  main_number: string | null;
+}
+
+/**
+ * CityHub states in the words of mySociety's extension (FixMyStreet's statuses): an answered or closed request
+ * is `fixed` when the unit solved it, `no_further_action` when it explained or could not solve it.
+ */
+const updateStatus = (status: string, result: string | null): string => {
+  if (status === 'answered' || status === 'visited' || status === 'closed') {
+    if (result === 'solved') return 'fixed';
+    if (result) return status === 'closed' ? 'closed' : 'no_further_action';
+    return status === 'closed' ? 'closed' : 'in_progress';
+  }
+  return ({ dispatched: 'investigating', accepted: 'action_scheduled', in_progress: 'in_progress', merged: 'duplicate' } as Record<string, string>)[status] ?? 'open';
+};
+
+/** A status change as a mySociety `request_update`; the description is the public status note only. */
+export const updateView = (e: StatusChangeRow): RequestUpdate => {
+  const status = e.to_status ?? 'received';
+  const result = typeof e.details?.result === 'string' ? e.details.result : e.result;
+  const mainNumber = typeof e.details?.mainNumber === 'string' ? e.details.mainNumber : e.main_number;
+  return {
+    update_id: String(e.id),
+    service_request_id: e.number,
+    status: updateStatus(status, result),
+    updated_datetime: w3cDate(e.at)!,
+    description: open311StatusNotes(status, mainNumber),
+    media_url: '',
   };
 };

@@ -30,7 +30,10 @@ export const escapeXml = (text: string): string =>
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')
     .replace(/"/g, '&quot;')
-    .replace(/'/g, '&apos;');
+    .replace(/'/g, '&apos;')
+    // A parser turns a literal CR (and CR LF) into LF (XML 1.0 §2.11); as a reference it survives, so text comes
+    // back byte for byte.
+    .replace(/\r/g, '&#13;');
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
 

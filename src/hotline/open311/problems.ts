@@ -7,6 +7,7 @@ export const open311Problems = defineProblems({
   HOTLINE_OPEN311_SERVICE_NOT_FOUND: { status: 404, title: 'service_code not found', zh: '服务类型（诉求分类）不存在' },
   HOTLINE_OPEN311_REQUEST_NOT_FOUND: { status: 404, title: 'service_request_id not found', zh: '诉求不存在' },
   HOTLINE_OPEN311_TOKEN_NOT_FOUND: { status: 404, title: 'Token not found', zh: '凭证不存在' },
+  HOTLINE_OPEN311_URL_TOO_LONG: { status: 414, title: 'Request URL too long', zh: '请求地址过长' },
   HOTLINE_OPEN311_JURISDICTION_NOT_FOUND: { status: 404, title: 'jurisdiction_id not found', zh: '辖区不存在' },
 });
 

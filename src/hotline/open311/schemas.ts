@@ -12,8 +12,15 @@ export type Format = Static<typeof Format>;
 
 export const FormatParams = Type.Object({ format: Format });
 
-const Jurisdiction = { jurisdiction_id: Type.Optional(Type.String({ description: 'ignored unless configured (single jurisdiction)' })) };
-export const JurisdictionQuery = Type.Object(Jurisdiction);
+/**
+ * A query argument as received: text, or a list when the client repeats it (`status=open&status=closed`). The
+ * service reads a repeated list argument as the comma-delimited one and refuses a repeated single value with an
+ * Open311 error, instead of a schema message (issue 18).
+ */
+const Arg = (description: string) => Type.Optional(Type.Union([Type.String(), Type.Array(Type.String())], { description }));
+export type QueryArg = string | string[] | undefined;
+
+export const JurisdictionQuery = Type.Object({ jurisdiction_id: Arg('ignored unless configured (single jurisdiction)') });
 
 
 /** The Open311 error document: an array of {code, description} (spec, "Errors"). */
@@ -85,14 +92,36 @@ export type RequestView = Static<typeof RequestView>;
 
 /** GET Service Requests arguments as received (all optional, comma-delimited lists). */
 export const RequestsQuery = Type.Object({
-  ...Jurisdiction,
-  service_request_id: Type.Optional(Type.String({ description: 'comma-delimited; overrides all other arguments' })),
-  service_code: Type.Optional(Type.String({ description: 'comma-delimited' })),
-  start_date: Type.Optional(Type.String({ description: 'w3 date-time with zone, e.g. 2010-01-01T00:00:00Z' })),
-  end_date: Type.Optional(Type.String({ description: 'w3 date-time with zone' })),
-  status: Type.Optional(Type.String({ description: 'open, closed, or both comma-delimited' })),
+  jurisdiction_id: Arg('ignored unless configured (single jurisdiction)'),
+  service_request_id: Arg('comma-delimited; overrides all other arguments'),
+  service_code: Arg('comma-delimited'),
+  start_date: Arg('w3 date-time with zone, e.g. 2010-01-01T00:00:00Z'),
+  end_date: Arg('w3 date-time with zone'),
+  status: Arg('open, closed, or both comma-delimited'),
 });
 export type RequestsQuery = Static<typeof RequestsQuery>;
+
+/** GET Service Request Updates (mySociety's extension that FixMyStreet reads): a date range. */
+export const UpdatesQuery = Type.Object({
+  jurisdiction_id: Arg('ignored unless configured (single jurisdiction)'),
+  start_date: Arg('w3 date-time with zone'),
+  end_date: Arg('w3 date-time with zone'),
+});
+export type UpdatesQuery = Static<typeof UpdatesQuery>;
+
+/**
+ * One status change of a published request (mySociety's `request_update`): the status in FixMyStreet's words
+ * (open, investigating, action_scheduled, in_progress, fixed, no_further_action, duplicate, closed).
+ */
+export const RequestUpdate = Type.Object({
+  update_id: Type.String(),
+  service_request_id: Type.String(),
+  status: Type.String(),
+  updated_datetime: Type.String(),
+  description: Type.String(),
+  media_url: Type.String(),
+});
+export type RequestUpdate = Static<typeof RequestUpdate>;
 
 export const RequestIdParams = Type.Object({ service_request_id: Type.String(), format: Format });
 

@@ -54,6 +54,7 @@ export const platformProblems = defineProblems({
   NOT_ACCEPTABLE: { status: 406, title: 'Not acceptable', zh: '无法提供所请求的格式' },
   CONFLICT: { status: 409, title: 'Conflict', zh: '与当前状态冲突' },
   PAYLOAD_TOO_LARGE: { status: 413, title: 'Request body too large', zh: '请求体过大' },
+  REQUEST_HEADERS_TOO_LARGE: { status: 431, title: 'The request line or its headers are too large', zh: '请求行或请求头过大' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported content type', zh: '不支持的内容类型' },
   TOO_MANY_REQUESTS: { status: 429, title: 'Too many requests', zh: '请求过于频繁' },
   INTERNAL: { status: 500, title: 'Internal error', zh: '服务器内部错误' },

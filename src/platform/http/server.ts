@@ -11,6 +11,7 @@ import { registerValidators } from './validators.js';
 import { registerAccessControl, SESSION_COOKIE, type ActorResolver } from './access.js';
 import { registerSecurityHeaders } from './security-headers.js';
 import type { HttpMetrics } from './metrics.js';
+import { ClientErrorResponses } from './client-errors.js';
 
 /** The HTTP server with the TypeBox type provider: a route's request parts are typed from its schemas. */
 export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider>;
@@ -40,6 +41,8 @@ export interface RouteEntry {
 declare module 'fastify' {
   interface FastifyInstance {
     routeTable: RouteEntry[];
+    /** How requests Node's parser refuses (a 16 KB URL) are answered, per path prefix (client-errors.ts). */
+    clientErrors: ClientErrorResponses;
   }
 }
 
@@ -48,7 +51,10 @@ declare module 'fastify' {
  * the OpenAPI 3.1 document with its offline UI at /docs. Modules register their routes on it afterwards.
  */
 export async function createHttpServer(options: HttpServerOptions): Promise<App> {
+  const clientErrors = new ClientErrorResponses();
   const app = Fastify({
+    // A request line or headers over Node's 16 KiB: problem+json (or a module's own format), not Fastify's JSON.
+    clientErrorHandler: clientErrors.handle,
     ...(options.logger ? { loggerInstance: options.logger as FastifyBaseLogger } : { logger: false }),
     bodyLimit: options.config.bodyLimit,
     // The server names every request itself, at random: a client's X-Request-Id is ignored, so nobody can forge
@@ -65,6 +71,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<App>
   // Every route with its declared access, for the deny-by-default test and the authorization matrix.
   const routeTable: RouteEntry[] = [];
   app.decorate('routeTable', routeTable);
+  app.decorate('clientErrors', clientErrors);
   app.addHook('onRoute', (route) => {
     // Read access lazily: hooks of inner scopes (docs, static files) may set it after this one runs.
     for (const method of [route.method].flat()) {
