@@ -3,7 +3,7 @@
  * licence checks and metering cost under 20 % of throughput), and the p95 of a verification call (goal: under
  * 20 ms).
  *
- *   node --import tsx bench/operation/operation.bench.ts [--rows 1000] [--calls 300] [--runs 3] [--page 10000] [--http] [--json]
+ *   node --import tsx bench/operation/operation.bench.ts [--rows 1000] [--calls 300] [--runs 3] [--http] [--json] [--trace]
  *
  * Setup: a schema of its own in BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test), dropped at
  * the end; a population dataset of `--rows` rows generated in SQL (conditionally shared); the implementing body,
@@ -11,12 +11,12 @@
  * within its cap) and the market user's access.
  *
  * direct:  what the product reads, read straight through the catalog's gateway as the in-domain organisation under
- *          the product's delivery grant: the product's two fields, page by page until the asked person is found
- *          (GatewayService.rows: grant check, masking, SHA-256, quota, ledger entry, access log per page).
+ *          the product's delivery grant: the asked person's row by key (GatewayService.lookup: grant check, the
+ *          subject's keyed hash, masking, SHA-256, quota, ledger entry, access log, one transaction).
  * product: DeliveryService.call for the same people, in the same order — the access, licence, term, purpose,
- *          scope, grade (read from the catalog), use, fee cap and quota checks, the same gateway reads, the match,
- *          and the metering transaction (quota counters, the metered call, its ledger entry). `--http` also
- *          measures POST /api/operation/products/{id}/call with the market user's key.
+ *          scope, grade (read from the catalog), use, fee cap and quota checks, the same keyed gateway read, the
+ *          match, and the metering (quota counters, the metered call, its ledger entry) in the read's
+ *          transaction. `--http` also measures POST /api/operation/products/{id}/call with the market user's key.
  * Runs alternate direct/product; figures are medians; p95 is over every product call of every run.
  */
 import { parseArgs } from 'node:util';
@@ -36,15 +36,14 @@ const { values } = parseArgs({
     rows: { type: 'string', default: '1000' },
     calls: { type: 'string', default: '300' },
     runs: { type: 'string', default: '3' },
-    page: { type: 'string', default: '10000' },
     http: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
+    trace: { type: 'boolean', default: false },
   },
 });
 const ROWS = Number(values.rows);
 const CALLS = Number(values.calls);
 const RUNS = Number(values.runs);
-const PAGE = Number(values.page);
 const url = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const log = (m: string): void => void process.stderr.write(`${m}\n`);
 
@@ -78,12 +77,15 @@ try {
     ],
   });
   log(`generating ${ROWS} rows in ${schema}…`);
+  // The subject keys as the catalog makes them on upload (its keyed hash of the ID number), so keyed reads find them.
+  const ids = Array.from({ length: ROWS }, (_, k) => `99010119${String(k + 1).padStart(10, '0')}`);
+  const keys = await Promise.all(ids.map((id) => catalog.catalog.secrets.subjectKey(id)));
   await sql`
     insert into catalog_row (dataset_id, from_version, subject_key, data)
-    select ${ds.id}::uuid, 1, md5(i::text) || md5((i * 7)::text), jsonb_build_object(
+    select ${ds.id}::uuid, 1, k.key, jsonb_build_object(
       'id_number', '99010119' || lpad(i::text, 10, '0'), 'name', '测试人员' || i, 'age', 18 + i % 70,
       'district', (array['临江区','青山区','新湖区'])[1 + i % 3], 'income', 3000 + (i % 2000) * 1.5)
-    from generate_series(1, ${ROWS}::int) as i`.execute(database.db);
+    from unnest(${keys}::text[]) with ordinality as k(key, i)`.execute(database.db);
   await sql`analyze catalog_row`.execute(database.db);
 
   const parties = operation.parties;
@@ -119,14 +121,8 @@ try {
 
   const direct = async (i: number): Promise<boolean> => {
     const want = ask(i).input.values;
-    let after: number | undefined;
-    for (;;) {
-      const page = await catalog.gateway.rows(inDomain, 'population', { grant, after, limit: PAGE, fields: ['id_number', 'name'], format: 'json' });
-      const parsed = JSON.parse(page.body) as { rows: Array<{ id_number: string; name: string }>; next: number | null };
-      if (parsed.rows.some((r) => r.id_number === want.id_number && r.name === want.name)) return true;
-      if (parsed.next === null) return false;
-      after = parsed.next;
-    }
+    return catalog.gateway.lookup(inDomain, 'population', { grant, match: want, fields: ['id_number', 'name'] },
+      async (answer) => answer.rows.some((r) => r.id_number === want.id_number && r.name === want.name));
   };
   const latencies: number[] = [];
   const viaService = async (i: number): Promise<boolean> => {
@@ -154,6 +150,21 @@ try {
     return CALLS / seconds;
   };
 
+  if (values.trace) {
+    // One call of each kind with every SQL statement it sends and its time: where a call's time goes.
+    const pool = database.pool as unknown as { query: (...a: unknown[]) => Promise<unknown>; connect: () => Promise<{ query: (...a: unknown[]) => Promise<unknown> }> };
+    const seen: string[] = [];
+    const wrap = (q: (...a: unknown[]) => Promise<unknown>, self: unknown) => async (...a: unknown[]) => {
+      const t = performance.now(); try { return await q.apply(self, a); } finally { seen.push(`${(performance.now() - t).toFixed(2)} ${String((a[0] as { text?: string })?.text ?? a[0]).slice(0, 90)}`); }
+    };
+    pool.query = wrap(pool.query, pool);
+    const connect = pool.connect.bind(pool);
+    pool.connect = async () => { const c = await connect(); if (!(c as { wrapped?: boolean }).wrapped) { c.query = wrap(c.query, c); (c as { wrapped?: boolean }).wrapped = true; } return c; };
+    for (const [name, fn] of [['direct', direct], ['product', viaService]] as const) {
+      await fn(targets[1]!); seen.length = 0; const t = performance.now(); await fn(targets[2]!);
+      log(`${name}: ${(performance.now() - t).toFixed(1)} ms, ${seen.length} statements\n  ${seen.join('\n  ')}`);
+    }
+  }
   const results: Record<string, number[]> = { direct: [], product: [], http: [] };
   for (let run = 1; run <= RUNS; run++) {
     log(`run ${run}/${RUNS}`);
@@ -164,7 +175,7 @@ try {
   const directRate = median(results.direct!);
   const productRate = median(results.product!);
   const summary = {
-    rows: ROWS, calls: CALLS, runs: RUNS, page: PAGE, engine: 'postgres',
+    rows: ROWS, calls: CALLS, runs: RUNS, engine: 'postgres',
     directCallsPerSecond: Number(directRate.toFixed(1)),
     productCallsPerSecond: Number(productRate.toFixed(1)),
     overhead: Number((1 - productRate / directRate).toFixed(3)),

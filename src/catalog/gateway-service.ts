@@ -10,7 +10,7 @@ import type { CatalogConfig } from './config.js';
 import type { CatalogService, DatasetRow, FieldRow } from './catalog-service.js';
 import { compileMask, type Masker } from './masking.js';
 import type { ShareGrantTable } from './tables.js';
-import type { AggregateAnswer, AggregateRequest, RowsRequest } from './schemas.js';
+import type { AggregateAnswer, AggregateRequest, RowFilter, RowsPage, RowsRequest } from './schemas.js';
 import { subjectTag } from './secrets.js';
 import { endOfLocalDay, localDate } from '../platform/clock/local-time.js';
 import { GrantCallLimiter } from './grant-call-limiter.js';
@@ -31,6 +31,26 @@ export interface RowsAnswer {
   next: number | null;
   grantId: string;
   responseHash: string;
+}
+
+/** A keyed read inside the domain (`GatewayService.lookup`): rows whose fields equal the given values. */
+export interface LookupRequest {
+  grant: string;
+  /** field → the value looked up; every field granted unmasked (a lookup by a masked field would read what the mask hides) */
+  match: Record<string, string | number | boolean>;
+  /** the fields returned, masked as the grant says */
+  fields: string[];
+  /** at most this many rows (default 10) */
+  limit?: number;
+}
+
+/** What a keyed read found, with the dataset's owner and grading as they stand at this read. */
+export interface LookupAnswer {
+  rows: Array<Record<string, unknown>>;
+  grantId: string;
+  ownerOrgId: string;
+  fields: FieldRow[];
+  ledgerIndex: number;
 }
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
@@ -134,7 +154,7 @@ export class GatewayService {
       await shareStore.addUsage(trx, grant.id, this.day(), page.length);
       const { index } = await this.ledger.append('share.gateway.rows', actor, `share_grant:${grant.id}`, {
         dataset: dataset.id, consumerOrg: grant.consumer_org_id, request: grant.request_id, purposeHash: sha256(grant.purpose),
-        fields: names, rows: page.length, responseHash, format,
+        fields: names, rows: page.length, responseHash, format, address: actor.address ?? null,
       }, { trx });
       if (hasSubjects) {
         await insertAccess(trx, {
@@ -147,6 +167,62 @@ export class GatewayService {
         body, contentType: format === 'csv' ? 'text/csv; charset=utf-8' : 'application/json; charset=utf-8',
         rows: page.length, next, grantId: grant.id, responseHash,
       };
+    });
+  }
+
+  /**
+   * A keyed read by value for products computed inside the domain (a verification, a score): the rows whose
+   * looked-up fields equal the given values — the subject field through its keyed hash (trimmed, case-folded, as
+   * stored), other fields as the given value, trimmed, upper- or lower-cased, or the number it spells — with the
+   * same grant check, masking, quota, rate limit, ledger entry and access log as a page of rows, but only the rows
+   * found are read and logged ("who used my data" lists only them). `within` runs in the same transaction as the
+   * read's ledger entry, so a caller's own record of the use (metering) commits with it, once.
+   *
+   * @example await gateway.lookup(actor, 'population', { grant, match: { id_number: id }, fields: ['name'] }, async (a) => a.rows.length > 0);
+   */
+  async lookup<T>(actor: Actor, ref: string, q: LookupRequest, within: (answer: LookupAnswer, trx: Db) => Promise<T>): Promise<T> {
+    assertCan(actor, 'share.gateway.use');
+    const dataset = await this.catalog.requireDataset(ref);
+    const grant = await this.grantFor(actor, dataset, q.grant, true);
+    const schema = await this.catalog.fields(dataset.id);
+    const fields = this.outputFields(schema, grant, q.fields);
+    const matched = Object.keys(q.match);
+    this.outputFields(schema, grant, matched);
+    if (matched.length === 0) throw invalidField('match', 'look up at least one field');
+    const subjectField = schema.find((f) => f.subject_id);
+    const filters: RowFilter[] = [...grant.row_filters];
+    let subjectKey: string | null = null;
+    for (const name of matched) {
+      const f = schema.find((x) => x.name === name)!;
+      if ((grant.masks[name] ?? f.default_mask).fn !== 'none') throw invalidField(`match/${name}`, 'lookups may use only fields granted unmasked');
+      const value = q.match[name]!;
+      if (f === subjectField && typeof value === 'string') subjectKey = await this.catalog.secrets.subjectKey(value);
+      else filters.push(typeof value === 'boolean' ? { field: name, op: 'eq', value } : { field: name, op: 'in', value: spellings(value) });
+    }
+    this.rateLimit(grant);
+    const remaining = await this.remainingRows(grant);
+    const limit = Math.min(q.limit ?? 10, this.config.maxPageSize, remaining);
+    const maskers = await this.maskers(grant, fields);
+    const hasSubjects = !!subjectField;
+    const found = await rowStore.lookupRows(this.db, dataset.id, subjectKey, filters, limit);
+    const names = fields.map((f) => f.name);
+    const { body, subjects } = renderRows(found, maskers, 'json', { dataset: dataset.identifier, grant: grant.id, fields: names, next: null });
+    const responseHash = sha256(body);
+    const rows = (JSON.parse(body) as RowsPage).rows;
+    return this.db.transaction().execute(async (trx) => {
+      await shareStore.addUsage(trx, grant.id, this.day(), found.length);
+      const { index } = await this.ledger.append('share.gateway.lookup', actor, `share_grant:${grant.id}`, {
+        dataset: dataset.id, consumerOrg: grant.consumer_org_id, request: grant.request_id, purposeHash: sha256(grant.purpose),
+        fields: names, matched, rows: found.length, responseHash, address: actor.address ?? null,
+      }, { trx });
+      if (hasSubjects && subjects.size > 0) {
+        await insertAccess(trx, {
+          grant_id: grant.id, dataset_id: dataset.id, consumer_org_id: grant.consumer_org_id, actor: actorRef(actor),
+          purpose: grant.purpose, kind: 'rows', row_count: found.length, response_hash: responseHash,
+          subject_tags: [...subjects].map(subjectTag), ledger_index: index, accessed_at: this.clock(),
+        });
+      }
+      return within({ rows, grantId: grant.id, ownerOrgId: dataset.owner_org_id, fields: schema, ledgerIndex: index }, trx);
     });
   }
 
@@ -229,4 +305,13 @@ export class GatewayService {
     });
     return answer;
   }
+}
+
+/** The stored spellings a looked-up value may have: as given, trimmed, upper- or lower-cased, or as number and text. */
+function spellings(value: string | number): Array<string | number> {
+  if (typeof value === 'number') return [value, String(value)];
+  const t = value.trim();
+  const out = new Set<string | number>([value, t, t.toUpperCase(), t.toLowerCase()]);
+  if (t !== '' && Number.isFinite(Number(t))) out.add(Number(t));
+  return [...out];
 }

@@ -21,7 +21,7 @@ export type { CatalogService } from './catalog-service.js';
 export type * from './schemas.js';
 export type { DataService } from './data-service.js';
 export type { SharingService } from './sharing-service.js';
-export type { GatewayService } from './gateway-service.js';
+export type { GatewayService, LookupAnswer, LookupRequest } from './gateway-service.js';
 export type { UsageService } from './usage-service.js';
 export type { DisclosureControl, PrivacyBudget, Release, ReleaseRow, ReleaseSpec } from './disclosure-control.js';
 export type { CatalogConfig } from './config.js';

@@ -53,6 +53,18 @@ export const pageRows = (db: Db, datasetId: string, afterId: number, limit: numb
   return query.orderBy('id').limit(limit).execute();
 };
 
+/**
+ * Current rows found by value (the gateway's keyed read): by the subject's keyed hash when the caller looks up the
+ * subject field (the `catalog_row_subject` index), and by the filters (the grant's and the looked-up values).
+ */
+export const lookupRows = (db: Db, datasetId: string, subjectKey: string | null, filters: RowFilter[], limit: number) => {
+  let query = db.selectFrom('catalog_row').select(['id', 'subject_key', 'data'])
+    .where('dataset_id', '=', datasetId).where('to_version', 'is', null);
+  if (subjectKey) query = query.where('subject_key', '=', subjectKey);
+  for (const f of filters) query = query.where(filterSql(f));
+  return query.orderBy('id').limit(limit).execute();
+};
+
 /** Every current row matching the filters, only the named fields, for aggregation; in row order (disclosure control keeps a subject's first rows). */
 export const selectForAggregate = (db: Db, datasetId: string, filters: RowFilter[], fields: string[]) => {
   let query = db.selectFrom('catalog_row')

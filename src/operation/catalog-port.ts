@@ -3,7 +3,7 @@ import type { Clock } from '../platform/clock/clock.js';
 import type { Ledger } from '../platform/ledger/ledger.js';
 import { systemActor, type Actor, type Role } from '../platform/auth/roles.js';
 import { isProblem, Problem } from '../platform/errors/problem.js';
-import type { AggregateAnswer, CatalogServices, DatasetView, GrantDecision, RowsPage } from '../catalog/index.js';
+import type { AggregateAnswer, CatalogServices, DatasetView, GrantDecision, LookupAnswer, RowsPage } from '../catalog/index.js';
 import type { OperationConfig } from './config.js';
 import type { Grade } from './schemas.js';
 import * as store from './delivery-store.js';
@@ -213,6 +213,15 @@ export class CatalogPort {
     });
   }
 
+  /**
+   * The rows whose looked-up fields equal the given values, read by key through the gateway (only they are read
+   * and logged for "who used my data"); `within` runs in the gateway's transaction, so the call's metering
+   * commits with the read's ledger entry.
+   */
+  lookup<T>(need: DeliveryNeed, match: Record<string, string | number | boolean>, fields: string[], within: (answer: LookupAnswer, trx: Db) => Promise<T>): Promise<T> {
+    return this.withGrant(need, (grant, actor) => this.catalog.gateway.lookup(actor, need.datasetId, { grant, match, fields, limit: this.config.delivery.lookupLimit }, within));
+  }
+
   /** Noisy counts and sums per group through the catalog's disclosure control, charged to the product's grant. */
   aggregate(need: DeliveryNeed, groupBy: string[], sum: string[], epsilon: number): Promise<AggregateAnswer> {
     return this.withGrant(need, (grant, actor) => this.catalog.gateway.aggregate(actor, need.datasetId, { groupBy, sum, grant, epsilon }));
@@ -227,7 +236,8 @@ export class CatalogPort {
       try {
         return await read(grant, actor);
       } catch (err) {
-        if (!isProblem(err)) throw err;
+        // the module's own refusals (a quota met while metering inside the read's transaction) pass as they are
+        if (!isProblem(err) || err.code.startsWith('OPERATION_')) throw err;
         this.kept.delete(need.productId);
         if (attempt > 0) throw translate(err);
         if (err.code === 'SHARE_GRANT_EXPIRED') {

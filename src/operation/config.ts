@@ -29,12 +29,14 @@ export const OperationConfigSchema = Type.Object({
     orgName: Type.String({ minLength: 1, default: '公共数据授权运营域内计算环境' }),
     /** Term of a delivery grant; must not exceed the catalog's `maxGrantDays`. A grant is renewed when it runs out. */
     grantDays: Type.Integer({ minimum: 1, default: 365 }),
-    /** Rows a delivery grant may read per day (the catalog's quota; verification reads rows in pages). */
+    /** Rows a delivery grant may read per day (the catalog's quota). */
     maxRowsPerDay: Type.Integer({ minimum: 1, default: 1_000_000_000 }),
     /** Calls per minute a delivery grant allows (the catalog's rate limit, per node). */
     maxCallsPerMinute: Type.Integer({ minimum: 1, default: 1_000_000 }),
-    /** Rows per gateway page when a product reads rows in the domain. */
+    /** Rows per gateway page when a sandbox query reads rows in the domain. */
     pageSize: Type.Integer({ minimum: 1, default: 10_000 }),
+    /** Rows a keyed read (verification, score, model inference) reads at most for one subject. */
+    lookupLimit: Type.Integer({ minimum: 1, maximum: 1000, default: 10 }),
   }, { default: {} }),
   /**
    * Statistics products: each publishes one release per period through the catalog's disclosure control

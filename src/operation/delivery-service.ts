@@ -15,7 +15,7 @@ import type { LicenceRow } from './licence-service.js';
 import type { ProductRow } from './registry-service.js';
 import {
   KeyInput, SandboxInput, VerificationInput,
-  type BillingUnit, type CallAnswer, type CallInput, type CallResult, type ModelSpec, type Quota, type SandboxResult, type ScoreSpec, type StatisticsRelease,
+  type BillingUnit, type CallAnswer, type Grade, type ProductSpec, type CallInput, type CallResult, type ModelSpec, type Quota, type SandboxResult, type ScoreSpec, type StatisticsRelease,
   type Use,
 } from './schemas.js';
 import { above, gradeText } from './grading.js';
@@ -29,6 +29,26 @@ import * as deliveryStore from './delivery-store.js';
 import * as meter from './meter-store.js';
 
 /** What running a product gave: its answer and what it is metered by. */
+/** What a call is metered against, checked before the product runs. */
+interface Metering {
+  actor: Actor;
+  access: AccessRow;
+  licence: LicenceRow;
+  product: ProductRow;
+  purpose: string;
+  use: Use;
+  price: { unit: BillingUnit; priceFen: number } | null;
+  quotas: Array<{ holder: string; quota: Quota; rule: string; period: string }>;
+  now: Date;
+}
+
+/** A product that reads its subject's record by key: what it looks up and how it answers from the rows found. */
+interface KeyedRead {
+  match: Record<string, Scalar>;
+  fields: string[];
+  compute(rows: Array<Record<string, unknown>>): Outcome;
+}
+
 interface Outcome {
   result: CallResult;
   records: number;
@@ -38,6 +58,9 @@ interface Outcome {
 }
 
 type Scalar = string | number | boolean;
+
+/** Product types that read their subject's record by key (`keyedRead`). */
+const KEYED: ReadonlySet<ProductSpec['type']> = new Set(['verification', 'score', 'model_inference']);
 
 /**
  * In-domain delivery (域内交付): a market user's key calls a product; the call is checked against the access, the
@@ -88,10 +111,12 @@ export class DeliveryService {
     const licence = productLicence;
     const now = this.clock();
     // Started now, awaited in the order of the rules below (a refusal before then leaves them unread).
-    const grading = this.port.grading(product.dataset_id);
+    // A product read by key gets the grading with its rows (the gateway reads it anyway): one read less per call.
+    const byKey = KEYED.has(product.spec.type);
+    const grading = byKey ? null : this.port.grading(product.dataset_id);
     const quotas = this.quotasOf(licence, access, now);
     const prechecked = Promise.all(quotas.map((q) => this.precheckQuota(q, licence.number)));
-    grading.catch(() => undefined);
+    grading?.catch(() => undefined);
     prechecked.catch(() => undefined);
     const rule = (code: ProblemCode, name: string, detail: string, options: ProblemOptions = {}) =>
       refusal(code, name, detail, { ...options, extra: { ...options.extra, licence: licence.number } });
@@ -116,15 +141,18 @@ export class DeliveryService {
     if (outside.length > 0) {
       throw rule('OPERATION_OUTSIDE_SCOPE', 'licence.scope', `field "${outside[0]}" is outside licence ${licence.number}'s scope`, { extra: { fields: outside } });
     }
-    // The grading as the catalog holds it now: a field regraded above the licence since registration stops here.
-    const dataset = await grading;
-    const limit = { grade: licence.max_grade, generalLevel: licence.max_grade === 'general' ? licence.max_general_level : null };
-    const levels = this.port.generalLevels();
-    const regraded = dataset.fields.find((f) => product.fields.includes(f.name) && above(f, limit, levels));
-    if (regraded) {
-      throw rule('OPERATION_OUTSIDE_SCOPE', 'licence.grade',
-        `field "${regraded.name}" is now graded ${gradeText(regraded)}; licence ${licence.number} allows ${gradeText(limit)} at most`, { extra: { field: regraded.name, grade: regraded.grade } });
-    }
+    // The grading as the catalog holds it now: a field regraded above the licence since registration stops here
+    // (for a product read by key, in the read's transaction before anything is computed or metered).
+    const gradeCheck = (fields: Array<{ name: string; grade: Grade; generalLevel: string | null }>) => {
+      const limit = { grade: licence.max_grade, generalLevel: licence.max_grade === 'general' ? licence.max_general_level : null };
+      const regraded = fields.find((f) => product.fields.includes(f.name) && above(f, limit, this.port.generalLevels()));
+      if (regraded) {
+        throw rule('OPERATION_OUTSIDE_SCOPE', 'licence.grade',
+          `field "${regraded.name}" is now graded ${gradeText(regraded)}; licence ${licence.number} allows ${gradeText(limit)} at most`, { extra: { field: regraded.name, grade: regraded.grade } });
+      }
+    };
+    const dataset = grading ? await grading : null;
+    if (dataset) gradeCheck(dataset.fields);
     const use: Use = body.use ?? 'commercial';
     if (use !== 'commercial' && !access.public_uses.includes(use)) {
       throw rule('OPERATION_PUBLIC_USE_NOT_APPROVED', 'access.public_use', `${use} use is not approved for this market user by the implementing body`);
@@ -149,52 +177,124 @@ export class DeliveryService {
       purpose: `授权运营 ${licence.number} ${product.number ?? ''} ${product.name}（${scenario.name}）`.replace(/\s+/g, ' ').slice(0, 1000),
       legalBasis: `公共数据资源授权运营协议 ${licence.number}（发改数据规〔2025〕27号）`,
     };
-    const started = performance.now();
-    const outcome = await this.run(product, need, body.input ?? {}, now);
-    const computeMs = Math.max(0, Math.round(performance.now() - started));
-
-    return this.db.transaction().execute(async (trx) => {
-      for (const q of quotas) {
-        const ok = await meter.countCall(trx, q.holder, q.period, outcome.records, { calls: q.quota.calls ?? null, records: q.quota.records ?? null });
-        if (!ok) {
-          // Another call took the last of it meanwhile, or this call's records do not fit: say which.
-          const used = await meter.findCounter(trx, q.holder, q.period);
-          const callsLeft = q.quota.calls == null || (used?.calls ?? 0) + 1 <= q.quota.calls;
-          throw this.quotaProblem(q, licence.number, callsLeft ? 'records' : 'calls');
-        }
-      }
-      const month = periodKey(now, 'month', this.timeZone);
-      const firstInPeriod = price?.unit === 'per_period' ? await meter.claimPeriodCharge(trx, access.id, product.id, month) : false;
-      const units = price ? unitsOf(price.unit, outcome, firstInPeriod) : 0;
-      const feeFen = price ? price.priceFen * units : 0;
-      const responseHash = sha256(JSON.stringify(outcome.held?.result ?? outcome.result));
-      // The ledger entry first, so the metered call carries its index (one write less than updating it after).
-      const { index } = await this.ledger.append('operation.product.called', actor, `operation_product:${product.id}`, {
-        product: product.number, licence: licence.number, access: access.id, marketUser: access.market_user_party_id, day: periodKey(now, 'day', this.timeZone),
-        purpose: body.purpose, use, billable: use === 'commercial', records: outcome.records, outputUnits: outcome.outputUnits,
-        unit: price?.unit ?? null, feeFen, responseHash,
-      }, { trx });
-      const { id: callId } = await meter.insertCall(trx, {
-        called_at: now, day: periodKey(now, 'day', this.timeZone), month, licence_id: licence.id, product_id: product.id, access_id: access.id,
-        operator_party_id: product.operator_party_id, market_user_party_id: access.market_user_party_id, provider_org_id: dataset.ownerOrgId,
-        purpose: body.purpose, use, billable: use === 'commercial', records: outcome.records, output_units: outcome.outputUnits, compute_ms: computeMs,
-        billing_unit: price?.unit ?? null, unit_price_fen: price?.priceFen ?? 0, units, fee_fen: feeFen, response_hash: responseHash, ledger_index: index,
+    const call: Metering = { actor, access, licence, product, purpose: body.purpose, use, price, quotas, now };
+    const input = body.input ?? {};
+    const keyed = this.keyedRead(product, input);
+    if (keyed) {
+      // The rows read by key, the answer computed and the call metered in the gateway's transaction: one commit.
+      return this.port.lookup(need, keyed.match, keyed.fields, async (answer, trx) => {
+        gradeCheck(answer.fields.map((f) => ({ name: f.name, grade: f.grade, generalLevel: f.general_level })));
+        const started = performance.now();
+        const outcome = keyed.compute(answer.rows);
+        return this.meter(trx, call, outcome, answer.ownerOrgId, started);
       });
-      let result = outcome.result;
-      if (outcome.held) {
-        const run = await deliveryStore.insertSandboxRun(trx, {
-          product_id: product.id, licence_id: licence.id, access_id: access.id, market_user_party_id: access.market_user_party_id, call_id: callId,
-          query: JSON.stringify(outcome.held.query), result: JSON.stringify(outcome.held.result), result_hash: responseHash, status: 'pending',
-          submitted_at: now, reviewed_by: null, reviewed_at: null, reason: null,
-        });
-        result = { kind: 'sandbox_query', runId: run.id, status: 'pending' };
+    }
+    const started = performance.now();
+    const outcome = await this.run(product, need, input, now);
+    return this.db.transaction().execute((trx) => this.meter(trx, call, outcome, dataset!.ownerOrgId, started));
+  }
+
+  /**
+   * Meters a call in the caller's transaction: the quota counters (refusing a call another took the last of), the
+   * period charge, the ledger entry, the metered row and a held sandbox run.
+   */
+  private async meter(trx: Db, call: Metering, outcome: Outcome, providerOrgId: string, started: number): Promise<CallAnswer> {
+    const { actor, access, licence, product, price, quotas, now, use } = call;
+    const computeMs = Math.max(0, Math.round(performance.now() - started));
+    for (const q of quotas) {
+      const ok = await meter.countCall(trx, q.holder, q.period, outcome.records, { calls: q.quota.calls ?? null, records: q.quota.records ?? null });
+      if (!ok) {
+        // Another call took the last of it meanwhile, or this call's records do not fit: say which.
+        const used = await meter.findCounter(trx, q.holder, q.period);
+        const callsLeft = q.quota.calls == null || (used?.calls ?? 0) + 1 <= q.quota.calls;
+        throw this.quotaProblem(q, licence.number, callsLeft ? 'records' : 'calls');
       }
-      return {
-        callId, product: product.number!, use, result,
-        metered: { records: outcome.records, outputUnits: outcome.outputUnits, computeMs },
-        fee: { billable: use === 'commercial', unit: price?.unit ?? null, unitPriceFen: price?.priceFen ?? 0, units, feeFen },
-      };
+    }
+    const month = periodKey(now, 'month', this.timeZone);
+    const day = periodKey(now, 'day', this.timeZone);
+    const firstInPeriod = price?.unit === 'per_period' ? await meter.claimPeriodCharge(trx, access.id, product.id, month) : false;
+    const units = price ? unitsOf(price.unit, outcome, firstInPeriod) : 0;
+    const feeFen = price ? price.priceFen * units : 0;
+    const responseHash = sha256(JSON.stringify(outcome.held?.result ?? outcome.result));
+    // The ledger entry first, so the metered call carries its index (one write less than updating it after).
+    const { index } = await this.ledger.append('operation.product.called', actor, `operation_product:${product.id}`, {
+      product: product.number, licence: licence.number, access: access.id, marketUser: access.market_user_party_id, day,
+      purpose: call.purpose, use, billable: use === 'commercial', records: outcome.records, outputUnits: outcome.outputUnits,
+      unit: price?.unit ?? null, feeFen, responseHash,
+    }, { trx });
+    const { id: callId } = await meter.insertCall(trx, {
+      called_at: now, day, month, licence_id: licence.id, product_id: product.id, access_id: access.id,
+      operator_party_id: product.operator_party_id, market_user_party_id: access.market_user_party_id, provider_org_id: providerOrgId,
+      purpose: call.purpose, use, billable: use === 'commercial', records: outcome.records, output_units: outcome.outputUnits, compute_ms: computeMs,
+      billing_unit: price?.unit ?? null, unit_price_fen: price?.priceFen ?? 0, units, fee_fen: feeFen, response_hash: responseHash, ledger_index: index,
     });
+    let result = outcome.result;
+    if (outcome.held) {
+      const run = await deliveryStore.insertSandboxRun(trx, {
+        product_id: product.id, licence_id: licence.id, access_id: access.id, market_user_party_id: access.market_user_party_id, call_id: callId,
+        query: JSON.stringify(outcome.held.query), result: JSON.stringify(outcome.held.result), result_hash: responseHash, status: 'pending',
+        submitted_at: now, reviewed_by: null, reviewed_at: null, reason: null,
+      });
+      result = { kind: 'sandbox_query', runId: run.id, status: 'pending' };
+    }
+    return {
+      callId, product: product.number!, use, result,
+      metered: { records: outcome.records, outputUnits: outcome.outputUnits, computeMs },
+      fee: { billable: use === 'commercial', unit: price?.unit ?? null, unitPriceFen: price?.priceFen ?? 0, units, feeFen },
+    };
+  }
+
+  /**
+   * A product that reads its subject's record by key (verification by its matched values, score and model
+   * inference by their key field): what to look up, and how its answer is computed from the rows found. The
+   * input is checked here, before anything is read. Null for statistics and sandbox queries.
+   */
+  private keyedRead(product: ProductRow, input: Record<string, unknown>): KeyedRead | null {
+    const spec = product.spec;
+    switch (spec.type) {
+      case 'verification': {
+        const { values } = checked(VerificationInput, input);
+        const missing = spec.match.filter((f) => !(f in values));
+        const extra = Object.keys(values).filter((f) => !spec.match.includes(f));
+        if (missing.length > 0 || extra.length > 0) {
+          throw new Problem('VALIDATION_FAILED', {
+            errors: [...missing.map((f) => ({ field: `input/values/${f}`, message: 'required' })), ...extra.map((f) => ({ field: `input/values/${f}`, message: 'not a field this product verifies' }))],
+          });
+        }
+        const matches = verificationMatcher(spec, values as Record<string, Scalar>);
+        return {
+          match: values as Record<string, Scalar>, fields: spec.match,
+          compute: (rows) => ({ result: { kind: 'verification', match: rows.some(matches) }, records: 1, outputUnits: 1 }),
+        };
+      }
+      case 'score':
+      case 'model_inference': {
+        const { key } = checked(KeyInput, input);
+        const found = (rows: Array<Record<string, unknown>>) => rows.find((row) => sameValue(row[spec.key], key));
+        if (spec.type === 'score') {
+          return {
+            match: { [spec.key]: key }, fields: product.fields,
+            compute: (rows) => {
+              const row = found(rows);
+              return { result: { kind: 'score', found: !!row, score: row ? scoreOf(spec, row) : null }, records: row ? 1 : 0, outputUnits: 1 };
+            },
+          };
+        }
+        return {
+          match: { [spec.key]: key }, fields: product.fields,
+          compute: (rows) => {
+            const row = found(rows);
+            const inferred = row ? inferenceOf(spec, row) : null;
+            return {
+              result: { kind: 'model_inference', found: !!row, probability: inferred?.probability ?? null, label: inferred?.label ?? null },
+              records: row ? 1 : 0, outputUnits: 1,
+            };
+          },
+        };
+      }
+      default:
+        return null;
+    }
   }
 
   /** The quotas that limit something (a quota without limits needs no counter: the calls are metered anyway). */
@@ -222,37 +322,10 @@ export class DeliveryService {
       { retryAfterSeconds: retry, extra: { licence: licenceNumber, period: q.period, limit } });
   }
 
-  /** Runs the product on the rows the catalog delivers; what leaves is only its answer. */
+  /** Runs a statistics or sandbox product on what the catalog delivers; what leaves is only its answer. */
   private async run(product: ProductRow, need: DeliveryNeed, input: Record<string, unknown>, now: Date): Promise<Outcome> {
     const spec = product.spec;
     switch (spec.type) {
-      case 'verification': {
-        const { values } = checked(VerificationInput, input);
-        const missing = spec.match.filter((f) => !(f in values));
-        const extra = Object.keys(values).filter((f) => !spec.match.includes(f));
-        if (missing.length > 0 || extra.length > 0) {
-          throw new Problem('VALIDATION_FAILED', {
-            errors: [...missing.map((f) => ({ field: `input/values/${f}`, message: 'required' })), ...extra.map((f) => ({ field: `input/values/${f}`, message: 'not a field this product verifies' }))],
-          });
-        }
-        const matches = verificationMatcher(spec, values as Record<string, Scalar>);
-        let match = false;
-        await this.port.scan(need, spec.match, (row) => (match = matches(row)));
-        return { result: { kind: 'verification', match }, records: 1, outputUnits: 1 };
-      }
-      case 'score':
-      case 'model_inference': {
-        const { key } = checked(KeyInput, input);
-        const found = await this.findByKey(need, spec, key);
-        if (spec.type === 'score') {
-          return { result: { kind: 'score', found: !!found, score: found ? scoreOf(spec, found) : null }, records: found ? 1 : 0, outputUnits: 1 };
-        }
-        const inferred = found ? inferenceOf(spec, found) : null;
-        return {
-          result: { kind: 'model_inference', found: !!found, probability: inferred?.probability ?? null, label: inferred?.label ?? null },
-          records: found ? 1 : 0, outputUnits: 1,
-        };
-      }
       case 'statistics': {
         if (Object.keys(input).length > 0) throw new Problem('VALIDATION_FAILED', { errors: [{ field: 'input', message: 'a statistics product takes no input' }] });
         const release = await this.release(product, need, now);
@@ -268,17 +341,9 @@ export class DeliveryService {
         const result = aggregator.result(this.config.sandbox.minGroupSize, this.config.sandbox.maxGroups);
         return { result: { kind: 'sandbox_query', runId: '', status: 'pending' }, records: result.rows, outputUnits: result.groups.length, held: { query, result } };
       }
+      default:
+        throw new Error(`a ${spec.type} product reads by key (keyedRead)`);
     }
-  }
-
-  /** The subject's record (the first whose key field equals the key), read in the domain. */
-  private async findByKey(need: DeliveryNeed, spec: ScoreSpec | ModelSpec, key: string | number): Promise<Record<string, unknown> | undefined> {
-    let found: Record<string, unknown> | undefined;
-    await this.port.scan(need, need.fields, (row) => {
-      if (sameValue(row[spec.key], key)) found = row;
-      return !!found;
-    });
-    return found;
   }
 
   /**

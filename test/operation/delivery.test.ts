@@ -73,6 +73,24 @@ describe.each(testEngines)('authorized operation: in-domain delivery and the rul
     expect(inferred.body).not.toContain(person.id_number);
   });
 
+  it('lists in "who used my data" only the people whose records a product read by key, never everyone on a page', async () => {
+    const asked = people[11]!;
+    const bystander = people[12]!;
+    const linker = systemActor('test-bureau', ['data_admin']);
+    const citizens = await Promise.all([asked, bystander].map(async (someone) => {
+      const { userId } = await w.hub.loginAs(['citizen']);
+      await w.hub.services.catalog.usage.linkCitizen(linker, userId, someone.id_number);
+      return { kind: 'user' as const, id: userId, roles: ['citizen' as const] };
+    }));
+    const verified = await w.use('bank', p.verify!, { purpose: 'kyc', input: { values: { id_number: asked.id_number, name: asked.name } } });
+    expect(verified.json().result).toEqual({ kind: 'verification', match: true });
+    expect((await w.use('bank', p.score!, { purpose: 'kyc', input: { key: asked.id_number } })).statusCode).toBe(200);
+    const [mine, theirs] = await Promise.all(citizens.map((c) => w.hub.services.catalog.usage.myDataUsage(c)));
+    expect(mine.accesses).toHaveLength(2);
+    expect(mine.accesses[0]).toMatchObject({ unit: '公共数据授权运营域内计算环境', kind: 'rows' });
+    expect(theirs).toEqual({ linked: true, accesses: [] });
+  });
+
   it('refuses a purpose outside the licence or the access, naming the rule, and ledgers the refusal', async () => {
     const notLicensed = await w.use('bank', p.verify!, { purpose: 'relief_check', input: { values: { id_number: person.id_number, name: person.name } } });
     expect(notLicensed.statusCode).toBe(403);
