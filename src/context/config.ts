@@ -1,4 +1,5 @@
 import { Type, type Static } from 'typebox';
+import { CsourceConfigSchema } from './csource-config.js';
 
 /** `modules.context` in the configuration (docs/context.md lists every key). */
 export const ContextConfigSchema = Type.Object({
@@ -97,6 +98,8 @@ export const ContextConfigSchema = Type.Object({
     },
     { default: {} },
   ),
+  /** Context-source registrations and distributed operations (csource-config.ts). */
+  csources: CsourceConfigSchema,
   simulator: Type.Object(
     {
       /** Keep the demo entities changing (only entities the demo seeded are touched). */

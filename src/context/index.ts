@@ -24,6 +24,12 @@ import { entityRoutes } from './entity-routes.js';
 import { temporalRoutes } from './temporal-routes.js';
 import { subscriptionRoutes } from './subscription-routes.js';
 import { accessRoutes } from './access-routes.js';
+import { csourceMigrations } from './csource-migrations.js';
+import { csourceProblems } from './csource-problems.js';
+import { csourcePermissions } from './csource-permissions.js';
+import { FederatedAttributeService, FederatedEntityService, FederatedQueryService } from './csource-federation.js';
+import { FederatedSubscriptionService } from './csource-remote-subscriptions.js';
+import { createCsources, type CsourceServices } from './csources.js';
 
 export type { ContextConfig } from './config.js';
 export { seedContextDemo } from './demo-seed.js';
@@ -46,6 +52,8 @@ export interface ContextServices {
   subscriptions: SubscriptionService;
   /** Per-organisation access rules and the policy they give. */
   accessRules: AccessRuleService;
+  /** Context-source registrations, their subscriptions and distributed operations. */
+  csources: CsourceServices;
   /** Delivers the notifications subscriptions queue (running between start and stop). */
   dispatcher: NotificationDispatcher;
   /** MQTT ingestion (running between start and stop). */
@@ -67,9 +75,9 @@ declare module '../platform/module/module.js' {
 export const contextModule = defineModule({
   name: 'context',
   config: ContextConfigSchema,
-  migrations: contextMigrations,
-  problems: contextProblems,
-  permissions: contextPermissions,
+  migrations: { ...contextMigrations, ...csourceMigrations },
+  problems: { ...contextProblems, ...csourceProblems },
+  permissions: { ...contextPermissions, ...csourcePermissions },
   requires: [],
   create(platform, config) {
     const { db, clock, ledger, log, outbound } = platform;
@@ -77,12 +85,13 @@ export const contextModule = defineModule({
     const tenants = new TenantService(db);
     const accessRules = new AccessRuleService(db, tenants, ledger);
     const writer = new EntityWriter(db, clock, tenants, accessRules);
-    const entities = new EntityService(db, clock, tenants, accessRules, writer);
-    const attributes = new AttributeService(clock, writer);
-    const queries = new EntityQueryService(db, config, tenants, accessRules);
+    const entities = new FederatedEntityService(db, clock, tenants, accessRules, writer);
+    const attributes = new FederatedAttributeService(clock, writer);
+    const queries = new FederatedQueryService(db, config, tenants, accessRules);
     const batches = new EntityBatchService(db, config, clock, tenants, accessRules, writer);
-    const subscriptions = new SubscriptionService(db, clock, contexts, tenants, accessRules, config, outbound, log);
+    const subscriptions = new FederatedSubscriptionService(db, clock, contexts, tenants, accessRules, config, outbound, log);
     writer.setListener(subscriptions);
+    const csources = createCsources({ db, clock, config, contexts, tenants, access: accessRules, outbound, log, queries, entities, attributes, subscriptions });
     const temporal = new TemporalService(db, config, tenants, accessRules, queries);
     const dispatcher = new NotificationDispatcher(db, config.notifications, clock, log, outbound);
     const ingest = new MqttIngest(config.mqtt, batches, contexts, platform.auth, log);
@@ -112,14 +121,17 @@ export const contextModule = defineModule({
     const ngsiRoutes: RoutePlugin = async (app) => {
       registerNgsiParsers(app);
       registerNgsiErrors(app);
+      app.addHook('onRequest', csources.track);
+      app.addHook('onSend', csources.warnings);
       await app.register(entityRoutes({ entities, attributes, queries, batches, contexts }));
       await app.register(temporalRoutes(temporal, contexts));
       await app.register(subscriptionRoutes(subscriptions, contexts));
       await app.register(accessRoutes(accessRules, contexts));
+      await app.register(csources.routes);
     };
 
     return {
-      services: { config, contexts, tenants, entities, attributes, queries, batches, temporal, subscriptions, accessRules, dispatcher, ingest, simulator },
+      services: { config, contexts, tenants, entities, attributes, queries, batches, temporal, subscriptions, accessRules, csources, dispatcher, ingest, simulator },
       routes: [{ prefix: '/ngsi-ld/v1', plugin: ngsiRoutes }],
       jobs,
       async start() {

@@ -1,0 +1,137 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { outboundRequest, type OutboundPolicy } from '../platform/net/outbound.js';
+import type { Static } from 'typebox';
+import { linkHeader, type LdContext } from './jsonld-context.js';
+import { isUri } from './entity-model.js';
+import { sendableHeaders } from './notification-endpoint.js';
+import type { StoredRegistration } from './csource-model.js';
+import type { CsourceConfigSchema } from './csource-config.js';
+
+type CsourceConfig = Static<typeof CsourceConfigSchema>;
+
+/**
+ * What a request carries that matters for forwarding but is no part of the RequestScope: the `Via` header it
+ * came with (§6.3.18) and the warnings about sources that failed, sent back as `NGSILD-Warning` (§6.3.17).
+ * Kept per request by an `onRequest` hook of the NGSI-LD plugin (index.ts), read by the forwarder.
+ */
+export interface ForwardingState {
+  via?: string;
+  warnings: string[];
+}
+export const forwardingState = new AsyncLocalStorage<ForwardingState>();
+
+/** What a source answered: the status and the parsed JSON (undefined when not JSON). */
+export interface SourceAnswer {
+  status: number;
+  body: unknown;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+/** A source that failed: why, in one line (the answer is never echoed). */
+export class SourceFailure extends Error {
+  constructor(readonly endpoint: string, reason: string) {
+    super(`context source ${endpoint}: ${reason}`);
+  }
+}
+
+/**
+ * Calls registered context sources (§4.3.6) on a caller's behalf: only through the platform's outbound guard
+ * (so an endpoint on a loopback, private or metadata address is called only when `outbound.allow` lists it, and
+ * its DNS answer is checked when connecting), with a deadline and a size limit, no redirects, the registration's
+ * tenant and `contextSourceInfo` headers, and a `Via` header naming this broker so loops end (§6.3.18).
+ */
+export class CsourceForwarder {
+  readonly brokerId: string;
+
+  constructor(
+    private readonly config: CsourceConfig,
+    private readonly outbound: OutboundPolicy,
+    private readonly log: Logger,
+  ) {
+    this.brokerId = config.brokerId || `cityhub-${randomUUID().slice(0, 8)}`;
+  }
+
+  private hops(): string[] {
+    const via = forwardingState.getStore()?.via;
+    return via ? via.split(',').map((s) => s.trim()).filter(Boolean) : [];
+  }
+
+  /**
+   * Whether this request may be forwarded: not when it has already passed through this broker (a loop) or
+   * through `maxHops` brokers.
+   */
+  mayForward(): boolean {
+    const hops = this.hops();
+    if (hops.length >= this.config.maxHops) return false;
+    return !hops.some((h) => h.split(/\s+/).pop() === this.brokerId);
+  }
+
+  /** Records a failed source for the answer's `NGSILD-Warning` header and the log. */
+  warn(failure: unknown): void {
+    const message = failure instanceof Error ? failure.message : String(failure);
+    this.log.warn({ err: message }, 'context source failed');
+    forwardingState.getStore()?.warnings.push(message.replace(/[\r\n"]/g, ' ').slice(0, 300));
+  }
+
+  /**
+   * One request to a source's NGSI-LD API (`<endpoint>/ngsi-ld/v1<path>`). Bodies go as JSON-LD with the
+   * caller's @context; reads name it in a Link header. Throws SourceFailure on any network fault, refusal by
+   * the guard, oversize or non-JSON answer.
+   *
+   * @example await forwarder.call(reg, 'GET', '/entities', { ctx, query: new URLSearchParams({ type: 'Streetlight' }) });
+   */
+  async call(reg: StoredRegistration, method: string, path: string, o: { ctx: LdContext; query?: URLSearchParams; body?: unknown }): Promise<SourceAnswer> {
+    const qs = o.query && [...o.query.keys()].length ? `?${o.query.toString()}` : '';
+    const url = `${reg.endpoint}/ngsi-ld/v1${path}${qs}`;
+    const hops = this.hops();
+    const headers: Record<string, string> = {
+      ...sendableHeaders(Object.fromEntries((reg.contextSourceInfo ?? []).map((kv) => [kv.key, kv.value]))),
+      accept: 'application/json',
+      via: [...hops, `1.1 ${this.brokerId}`].join(', '),
+    };
+    if (reg.tenant) headers['NGSILD-Tenant'] = reg.tenant;
+    let body: string | undefined;
+    if (o.body !== undefined) {
+      headers['content-type'] = 'application/ld+json';
+      body = JSON.stringify(Array.isArray(o.body) ? o.body.map((b) => ({ ...b, '@context': o.ctx.source })) : { ...(o.body as object), '@context': o.ctx.source });
+    } else headers.link = linkHeader(o.ctx.linkUrl);
+    let res;
+    try {
+      res = await outboundRequest(url, this.outbound, {
+        method, headers, body, timeoutMs: this.config.forwardTimeoutMs, maxRedirects: 0, maxBytes: this.config.maxResponseBytes,
+      });
+    } catch (err) {
+      throw new SourceFailure(reg.endpoint, (err as Error).message);
+    }
+    let parsed: unknown;
+    if (res.body.length > 0) {
+      try {
+        parsed = JSON.parse(res.body.toString('utf8'));
+      } catch {
+        if (res.status < 300) throw new SourceFailure(reg.endpoint, `answered ${res.status} with a body that is not JSON`);
+      }
+    }
+    return { status: res.status, body: parsed, headers: res.headers };
+  }
+
+  /**
+   * Entities from a source's answer, checked: a JSON array (or one object) of objects with a URI `id` and a
+   * `type`, at most `maxEntitiesPerSource` (more are cut, with a warning). Anything else is a failed source.
+   */
+  entitiesOf(reg: StoredRegistration, answer: SourceAnswer, single: boolean): Record<string, unknown>[] {
+    const list = single ? [answer.body] : answer.body;
+    if (!Array.isArray(list)) throw new SourceFailure(reg.endpoint, 'answered something other than a list of entities');
+    const max = this.config.maxEntitiesPerSource;
+    if (list.length > max) this.warn(new SourceFailure(reg.endpoint, `answered ${list.length} entities; the first ${max} are used (csources.maxEntitiesPerSource)`));
+    const out: Record<string, unknown>[] = [];
+    for (const e of list.slice(0, max)) {
+      const ok = !!e && typeof e === 'object' && !Array.isArray(e) && isUri((e as Record<string, unknown>).id)
+        && (typeof (e as Record<string, unknown>).type === 'string' || Array.isArray((e as Record<string, unknown>).type));
+      if (!ok) throw new SourceFailure(reg.endpoint, 'answered an entity without a URI id and a type');
+      out.push(e as Record<string, unknown>);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,43 @@
+import { sql, type Kysely, type Migration } from 'kysely';
+
+// Migrations see the database untyped: they must keep working after the types move on.
+export const csourceMigrations: Record<string, Migration> = {
+  '20261220-01-context-csources': {
+    async up(db: Kysely<unknown>) {
+      // Registrations are few (a city's sources, not its devices): matched in TypeScript from the tenant's list.
+      await db.schema
+        .createTable('context_csource_registration')
+        .addColumn('tenant', 'text', (c) => c.notNull())
+        .addColumn('id', 'text', (c) => c.notNull())
+        .addColumn('owner', 'text', (c) => c.notNull())
+        .addColumn('body', 'jsonb', (c) => c.notNull())
+        .addColumn('expires_at', 'timestamptz')
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull())
+        .addColumn('modified_at', 'timestamptz', (c) => c.notNull())
+        .addPrimaryKeyConstraint('context_csource_registration_pk', ['tenant', 'id'])
+        .execute();
+      await db.schema
+        .createTable('context_csource_subscription')
+        .addColumn('tenant', 'text', (c) => c.notNull())
+        .addColumn('id', 'text', (c) => c.notNull())
+        .addColumn('owner', 'text', (c) => c.notNull())
+        .addColumn('body', 'jsonb', (c) => c.notNull())
+        .addColumn('active', 'boolean', (c) => c.notNull())
+        .addColumn('expires_at', 'timestamptz')
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull())
+        .addColumn('modified_at', 'timestamptz', (c) => c.notNull())
+        .addPrimaryKeyConstraint('context_csource_subscription_pk', ['tenant', 'id'])
+        .execute();
+      await db.schema
+        .createTable('context_remote_subscription')
+        .addColumn('token_hash', 'text', (c) => c.primaryKey())
+        .addColumn('tenant', 'text', (c) => c.notNull())
+        .addColumn('subscription_id', 'text', (c) => c.notNull())
+        .addColumn('registration_id', 'text', (c) => c.notNull())
+        .addColumn('remote_url', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull())
+        .execute();
+      await sql`create index context_remote_subscription_local on context_remote_subscription (tenant, subscription_id)`.execute(db);
+    },
+  },
+};

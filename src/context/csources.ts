@@ -1,0 +1,80 @@
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
+import type { Logger } from 'pino';
+import type { Db } from '../platform/db/database.js';
+import type { Clock } from '../platform/clock/clock.js';
+import type { OutboundPolicy } from '../platform/net/outbound.js';
+import type { RoutePlugin } from '../platform/http/server.js';
+import { CsourceRegistry } from './csource-service.js';
+import { CsourceSubscriptionService } from './csource-subscription-service.js';
+import { CsourceForwarder, forwardingState } from './csource-forwarder.js';
+import { Federation, type FederatedAttributeService, type FederatedEntityService, type FederatedQueryService } from './csource-federation.js';
+import { RemoteSubscriptions, type FederatedSubscriptionService } from './csource-remote-subscriptions.js';
+import { csourceRoutes } from './csource-routes.js';
+import type { ContextResolver } from './jsonld-context.js';
+import type { TenantService } from './tenant-service.js';
+import type { AccessRuleService } from './access-service.js';
+import type { ContextConfig } from './config.js';
+
+/** Context sources and distributed operations (`hub.services.context.csources`). */
+export interface CsourceServices {
+  registry: CsourceRegistry;
+  subscriptions: CsourceSubscriptionService;
+  forwarder: CsourceForwarder;
+  remote: RemoteSubscriptions;
+  /** /csourceRegistrations, /csourceSubscriptions and the sources' notification endpoint. */
+  routes: RoutePlugin;
+  /**
+   * The NGSI-LD plugin's `onRequest` hook: keeps the request's `Via` (and its warnings) for the forwarder.
+   */
+  track(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void;
+  /** The NGSI-LD plugin's `onSend` hook: the failed sources as `NGSILD-Warning` (§6.3.17). */
+  warnings(request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown>;
+}
+
+export interface CsourceDeps {
+  db: Db;
+  clock: Clock;
+  config: ContextConfig;
+  contexts: ContextResolver;
+  tenants: TenantService;
+  access: AccessRuleService;
+  outbound: OutboundPolicy;
+  log: Logger;
+  /** The module's entity services, made as their federated kinds; forwarding is switched on here. */
+  queries: FederatedQueryService;
+  entities: FederatedEntityService;
+  attributes: FederatedAttributeService;
+  subscriptions: FederatedSubscriptionService;
+}
+
+/**
+ * Wires the context-source registry, the forwarder and the federated entity services (index.ts calls this once).
+ *
+ * @example const csources = createCsources({ db, clock, config, contexts, tenants, access, outbound, log, queries, entities, attributes, subscriptions });
+ */
+export function createCsources(d: CsourceDeps): CsourceServices {
+  const registry = new CsourceRegistry(d.db, d.clock, d.tenants, d.access, d.config, d.outbound, d.log);
+  const subscriptions = new CsourceSubscriptionService(d.db, d.clock, d.contexts, d.tenants, d.config, d.outbound);
+  registry.setListener(subscriptions);
+  const forwarder = new CsourceForwarder(d.config.csources, d.outbound, d.log);
+  const federation = new Federation(registry, forwarder, d.access, async (tenant, id) => (await d.queries.findStored(tenant, [id]))[0]?.types);
+  const remote = new RemoteSubscriptions(d.db, d.clock, federation, d.contexts, d.config.csources.selfUrl, d.log);
+  d.queries.federate(federation, d.config);
+  d.entities.federate(federation);
+  d.attributes.federate(federation);
+  d.subscriptions.federate(remote);
+  return {
+    registry, subscriptions, forwarder, remote,
+    routes: csourceRoutes({ registry, csourceSubscriptions: subscriptions, remote, contexts: d.contexts }),
+    track(request, _reply, done) {
+      const via = request.headers.via;
+      forwardingState.run({ via: typeof via === 'string' ? via : undefined, warnings: [] }, done);
+    },
+    async warnings(_request, reply, payload) {
+      // §6.3.17: each failed source as a warning (code 199, this broker as the agent).
+      const warnings = forwardingState.getStore()?.warnings ?? [];
+      if (warnings.length > 0) reply.header('NGSILD-Warning', warnings.map((w) => `199 ${forwarder.brokerId} "${w}"`).join(', '));
+      return payload;
+    },
+  };
+}

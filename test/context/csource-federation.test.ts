@@ -1,0 +1,314 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testEngines } from '../support/engines.js';
+import { createTestHub, type TestHub } from '../support/test-hub.js';
+import { systemActor } from '../../src/platform/auth/roles.js';
+import { startSink, type Sink } from './http-sink.js';
+import { ngsiRequester } from './ngsi-support.js';
+
+/**
+ * Issue 18, cause 1: context-source registrations and distributed operations, between two real CityHub processes'
+ * worth of servers: hub A registers hub B (its own database, its own HTTP port on loopback) as an inclusive
+ * context source; a query on A returns the entities of both, an update on A reaches B, and a subscription on A is
+ * notified of a change made on B (A subscribed at B on its behalf). No mock: B is CityHub.
+ */
+
+/** A free loopback port (A must know its own URL before it starts, to give it to B as the notification endpoint). */
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+const hubConfig = (extra: Record<string, unknown> = {}) => ({
+  outbound: { allow: ['127.0.0.1'] },
+  modules: { context: { simulator: { enabled: false }, mqtt: { ingest: false }, csources: { forwardTimeoutMs: 1500, cacheMs: 0, ...extra } } },
+}) as never;
+
+describe.each(testEngines)('context sources: two CityHubs [%s]', (engine) => {
+  let a: TestHub;
+  let b: TestHub;
+  let aUrl: string;
+  let bUrl: string;
+  let cookieA: string;
+  let cookieB: string;
+  let keyB: string;
+  let sink: Sink;
+  let bad: Server;
+  let badUrl: string;
+  let badMode: 'huge' | 'invalid' | 'noid' | 'hang' | 'many' = 'huge';
+  let badRequests = 0;
+  const reqA = ngsiRequester(() => a, () => cookieA);
+  const reqB = ngsiRequester(() => b, () => cookieB);
+  /** Delivers what both hubs have queued (B notifies A, A notifies the sink). */
+  const drainBoth = async () => {
+    for (let i = 0; i < 3; i++) {
+      await b.services.context.dispatcher.drain();
+      await a.services.context.dispatcher.drain();
+    }
+  };
+
+  beforeAll(async () => {
+    const aPort = await freePort();
+    aUrl = `http://127.0.0.1:${aPort}`;
+    // One after the other: two embedded databases migrating at once hold the event loop past Fastify's plugin timeout.
+    a = await createTestHub(engine, { config: hubConfig({ selfUrl: aUrl, brokerId: 'hub-a', forwardTimeoutMs: 1500, maxResponseBytes: 65_536, maxEntitiesPerSource: 5 }) });
+    b = await createTestHub(engine, { config: hubConfig({ brokerId: 'hub-b' }) });
+    await a.http.listen({ port: aPort, host: '127.0.0.1' });
+    await b.http.listen({ port: 0, host: '127.0.0.1' });
+    bUrl = `http://127.0.0.1:${(b.http.server.address() as AddressInfo).port}`;
+    cookieA = (await a.loginAs(['data_admin'])).cookie;
+    cookieB = (await b.loginAs(['data_admin'])).cookie;
+    // What A uses to speak to B: an API key of B's, given in the registration's contextSourceInfo.
+    keyB = (await b.services.auth.createApiKey(systemActor('test-setup'), { name: 'hub-a', roles: ['data_admin'] })).key;
+    sink = await startSink();
+    // A hostile source: what a registered endpoint could answer.
+    bad = createServer((_req, res) => {
+      badRequests++;
+      res.setHeader('content-type', 'application/json');
+      if (badMode === 'huge') return res.end(`[${Array.from({ length: 2_000 }, (_, i) => `{"id":"urn:x:${i}","type":"Streetlight","pad":"${'x'.repeat(100)}"}`).join(',')}]`);
+      if (badMode === 'invalid') return res.end('[{"id": "urn:x:1", "type": ');
+      if (badMode === 'noid') return res.end('[{"type": "Streetlight", "__proto__": {"polluted": true}}]');
+      if (badMode === 'many') return res.end(JSON.stringify(Array.from({ length: 50 }, (_, i) => ({ id: `urn:ngsi-ld:Streetlight:z${String(i).padStart(2, '0')}`, type: 'Streetlight' }))));
+      // hang: never answers
+    });
+    await new Promise<void>((r) => bad.listen(0, '127.0.0.1', () => r()));
+    badUrl = `http://127.0.0.1:${(bad.address() as AddressInfo).port}`;
+    expect((await reqA('POST', '/entities', { id: 'urn:ngsi-ld:Streetlight:a1', type: 'Streetlight', powerState: 'on' })).statusCode).toBe(201);
+    expect((await reqB('POST', '/entities', { id: 'urn:ngsi-ld:Streetlight:b1', type: 'Streetlight', powerState: 'on' })).statusCode).toBe(201);
+    expect((await reqB('POST', '/entities', { id: 'urn:ngsi-ld:Streetlight:b2', type: 'Streetlight', powerState: 'off' })).statusCode).toBe(201);
+  }, 240_000);
+  afterAll(async () => {
+    await sink?.close();
+    bad?.closeAllConnections();
+    await new Promise<void>((r) => (bad ? bad.close(() => r()) : r()));
+    await Promise.all([a?.close(), b?.close()]);
+  }, 60_000);
+
+  it('§5.9, §4.3.6.2: A registers B as an inclusive source; queries and retrievals on A merge B’s entities', async () => {
+    const reg = await reqA('POST', '/csourceRegistrations', {
+      type: 'ContextSourceRegistration', id: 'urn:ngsi-ld:ContextSourceRegistration:b', registrationName: 'hub B',
+      information: [{ entities: [{ type: 'Streetlight' }] }], endpoint: bUrl, mode: 'inclusive', operations: ['federationOps', 'updateOps'],
+      contextSourceInfo: [{ key: 'Authorization', value: `Bearer ${keyB}` }],
+    });
+    expect(reg.statusCode, reg.body).toBe(201);
+    expect(reg.headers.location).toBe('/ngsi-ld/v1/csourceRegistrations/urn%3Angsi-ld%3AContextSourceRegistration%3Ab');
+
+    const got = await reqA('GET', '/csourceRegistrations/urn:ngsi-ld:ContextSourceRegistration:b');
+    expect(got.statusCode).toBe(200);
+    expect(got.json()).toMatchObject({ id: 'urn:ngsi-ld:ContextSourceRegistration:b', type: 'ContextSourceRegistration', mode: 'inclusive', endpoint: bUrl, information: [{ entities: [{ type: 'Streetlight' }] }] });
+
+    const query = await reqA('GET', '/entities?type=Streetlight&count=true');
+    expect(query.statusCode, query.body).toBe(200);
+    expect(query.json().map((e: { id: string }) => e.id)).toEqual(['urn:ngsi-ld:Streetlight:a1', 'urn:ngsi-ld:Streetlight:b1', 'urn:ngsi-ld:Streetlight:b2']);
+    expect(query.headers['ngsild-results-count']).toBe('3');
+    expect(query.headers['ngsild-warning']).toBeUndefined();
+    // q is answered by each: only entities with powerState "on", from both hubs.
+    const on = await reqA('GET', '/entities?type=Streetlight&q=powerState=="on"&options=keyValues');
+    expect(on.json()).toEqual([{ id: 'urn:ngsi-ld:Streetlight:a1', type: 'Streetlight', powerState: 'on' }, { id: 'urn:ngsi-ld:Streetlight:b1', type: 'Streetlight', powerState: 'on' }]);
+    // A page is cut from the merge.
+    const page = await reqA('GET', '/entities?type=Streetlight&limit=1&offset=1');
+    expect(page.json().map((e: { id: string }) => e.id)).toEqual(['urn:ngsi-ld:Streetlight:b1']);
+
+    const one = await reqA('GET', '/entities/urn:ngsi-ld:Streetlight:b2');
+    expect(one.statusCode, one.body).toBe(200);
+    expect(one.json()).toMatchObject({ id: 'urn:ngsi-ld:Streetlight:b2', type: 'Streetlight', powerState: { type: 'Property', value: 'off' } });
+    expect((await reqA('GET', '/entities/urn:ngsi-ld:Streetlight:nowhere')).statusCode).toBe(404);
+    // B answered for a1? No: B does not have it, A does; nothing is lost either way.
+    expect((await reqA('GET', '/entities/urn:ngsi-ld:Streetlight:a1')).json().powerState.value).toBe('on');
+  });
+
+  it('§4.3.6.3: an update on A of an entity B holds is forwarded to B (updateOps)', async () => {
+    const res = await reqA('PATCH', '/entities/urn:ngsi-ld:Streetlight:b1/attrs', { powerState: 'off' });
+    expect(res.statusCode, res.body).toBe(204);
+    const onB = await reqB('GET', '/entities/urn:ngsi-ld:Streetlight:b1?options=keyValues');
+    expect(onB.json().powerState).toBe('off');
+    // A local entity is still updated here (and B, which does not hold it, is not harmed).
+    expect((await reqA('PATCH', '/entities/urn:ngsi-ld:Streetlight:a1/attrs', { powerState: 'off' })).statusCode).toBe(204);
+    expect((await reqA('GET', '/entities/urn:ngsi-ld:Streetlight:a1?options=keyValues')).json().powerState).toBe('off');
+  });
+
+  it('§4.3.6.2: a subscription on A is notified of a change on B', async () => {
+    const sub = await reqA('POST', '/subscriptions', {
+      type: 'Subscription', entities: [{ type: 'Streetlight' }], watchedAttributes: ['powerState'], notification: { endpoint: { uri: sink.url } },
+    });
+    expect(sub.statusCode, sub.body).toBe(201);
+    const localId = decodeURIComponent(sub.headers.location!.split('/').pop()!);
+    // A subscribed at B on its behalf.
+    const atB = await b.database.pool.query(`select id, body from context_subscription`);
+    expect(atB.rows).toHaveLength(1);
+    expect(atB.rows[0].body.notification.endpoint.uri).toMatch(new RegExp(`^${aUrl}/ngsi-ld/v1/cityhub/csourceNotifications/`));
+
+    expect((await reqB('PATCH', '/entities/urn:ngsi-ld:Streetlight:b2/attrs', { powerState: 'on' })).statusCode).toBe(204);
+    await drainBoth();
+    await sink.waitFor(1);
+    const n = sink.received.at(-1)!.body as { subscriptionId: string; data: { id: string; powerState: { value: string } }[] };
+    expect(n.subscriptionId).toBe(localId);
+    expect(n.data[0]).toMatchObject({ id: 'urn:ngsi-ld:Streetlight:b2', powerState: { value: 'on' } });
+
+    // A forged token is refused and queues nothing.
+    const forged = await a.http.inject({ method: 'POST', url: '/ngsi-ld/v1/cityhub/csourceNotifications/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', payload: { data: [] } });
+    expect(forged.statusCode).toBe(404);
+
+    // Deleting the subscription on A deletes the one at B.
+    expect((await reqA('DELETE', `/subscriptions/${encodeURIComponent(localId)}`)).statusCode).toBe(204);
+    expect((await b.database.pool.query(`select id from context_subscription`)).rows).toHaveLength(0);
+  });
+
+  it('§5.11: a csourceSubscription is notified when a registration appears, changes and goes', async () => {
+    const sub = await reqA('POST', '/csourceSubscriptions', { type: 'Subscription', entities: [{ type: 'ParkingSpot' }], notification: { endpoint: { uri: sink.url } } });
+    expect(sub.statusCode, sub.body).toBe(201);
+    const before = sink.received.length;
+    const reg = await reqA('POST', '/csourceRegistrations', { type: 'ContextSourceRegistration', information: [{ entities: [{ type: 'ParkingSpot' }] }], endpoint: bUrl });
+    expect(reg.statusCode, reg.body).toBe(201);
+    const path = reg.headers.location!.replace('/ngsi-ld/v1', '');
+    expect((await reqA('PATCH', path, { registrationName: 'parking at B' })).statusCode).toBe(204);
+    expect((await reqA('DELETE', path)).statusCode).toBe(204);
+    await drainBoth();
+    await sink.waitFor(before + 3);
+    const reasons = sink.received.slice(before).map((r) => (r.body as { triggerReason: string }).triggerReason);
+    // Delivered in parallel: any order.
+    expect(reasons.sort()).toEqual(['newlyMatching', 'noLongerMatching', 'updated']);
+    expect((sink.received.at(-1)!.body as { data: { endpoint: string }[] }).data[0].endpoint).toBe(bUrl);
+  });
+
+  it('SSRF: a registration endpoint on a loopback, private or metadata address is refused unless outbound.allow lists it', async () => {
+    // A allows 127.0.0.1 only (outbound.allow), as a city lists its own sources' network.
+    for (const endpoint of ['http://169.254.169.254/latest', 'http://[::1]:8080', 'http://localhost:8080', 'http://10.0.0.1', 'http://192.168.1.1', 'http://0.0.0.0', 'file:///etc/passwd', 'gopher://127.0.0.1:6379/']) {
+      const res = await reqA('POST', '/csourceRegistrations', { type: 'ContextSourceRegistration', information: [{ entities: [{ type: 'Streetlight' }] }], endpoint });
+      expect(res.statusCode, endpoint).toBe(400);
+      expect(res.json().errors[0].field, endpoint).toBe('/body/endpoint');
+    }
+    // Nor can a registration be changed to point there.
+    const ok = await reqA('POST', '/csourceRegistrations', { type: 'ContextSourceRegistration', information: [{ entities: [{ type: 'Bench' }] }], endpoint: 'https://source.example.org' });
+    expect(ok.statusCode, ok.body).toBe(201);
+    const path = ok.headers.location!.replace('/ngsi-ld/v1', '');
+    const patched = await reqA('PATCH', path, { endpoint: 'http://169.254.169.254' });
+    expect(patched.statusCode).toBe(400);
+    expect(patched.json().errors[0].field).toBe('/body/endpoint');
+    // A stored endpoint the guard refuses at call time (a row from before a policy change, a name that resolves to a
+    // private address) is never called: the query answers locally, with a warning.
+    await a.database.pool.query(`update context_csource_registration set body = jsonb_set(body, '{endpoint}', '"http://169.254.169.254"') where id = $1`, [decodeURIComponent(path.split('/').pop()!)]);
+    const q = await reqA('GET', '/entities?type=Bench');
+    expect(q.statusCode).toBe(200);
+    expect(q.headers['ngsild-warning']).toMatch(/refused/);
+    expect((await reqA('DELETE', path)).statusCode).toBe(204);
+  });
+
+  it('deny by default: registering a source is the data bureau’s permission; contextSourceInfo (credentials) is shown only to it', async () => {
+    const owner = (await a.loginAs(['dept_data_owner'], (await a.services.auth.insertOrg(systemActor('t'), { name: '住建局', kind: 'department', parentId: null })).id)).cookie;
+    const body = { type: 'ContextSourceRegistration', information: [{ entities: [{ type: 'Streetlight' }] }], endpoint: bUrl };
+    expect((await reqA('POST', '/csourceRegistrations', body, {}, owner)).statusCode).toBe(403);
+    const anonymous = await a.http.inject({ method: 'POST', url: '/ngsi-ld/v1/csourceRegistrations', payload: body });
+    expect(anonymous.statusCode).toBe(401);
+    const reg = await reqA('POST', '/csourceRegistrations', { ...body, contextSourceInfo: [{ key: 'Authorization', value: 'Bearer secret' }] });
+    expect(reg.statusCode).toBe(201);
+    const path = reg.headers.location!.replace('/ngsi-ld/v1', '');
+    const agent = (await a.loginAs(['agent'], (await a.services.auth.insertOrg(systemActor('t'), { name: '热线', kind: 'department', parentId: null })).id)).cookie;
+    const seen = await reqA('GET', path, undefined, {}, agent);
+    expect(seen.statusCode).toBe(200);
+    expect(seen.body).not.toContain('secret');
+    expect((await reqA('GET', path)).json().contextSourceInfo).toEqual([{ key: 'Authorization', value: 'Bearer secret' }]);
+    // contextSourceInfo cannot smuggle framing or CityHub's headers to the source.
+    const smuggle = await reqA('POST', '/csourceRegistrations', { ...body, contextSourceInfo: [{ key: 'Host', value: 'internal' }] });
+    expect(smuggle.statusCode).toBe(400);
+    expect(smuggle.json().errors[0].field).toBe('/body/contextSourceInfo/0/key');
+    expect((await reqA('DELETE', path)).statusCode).toBe(204);
+  });
+
+  it('validation: the registration’s shape, its operations and the mode rules (§5.2.9, §4.3.6.3) answer 400 naming the member; overlapping exclusives 409', async () => {
+    const base = { type: 'ContextSourceRegistration', information: [{ entities: [{ type: 'Streetlight' }] }], endpoint: bUrl };
+    const cases: [Record<string, unknown>, string][] = [
+      [{ ...base, type: 'Registration' }, '/body/type'],
+      [{ ...base, endpoint: undefined }, '/body/endpoint'],
+      [{ ...base, endpoint: 'not a uri' }, '/body/endpoint'],
+      [{ ...base, information: [] }, '/body/information'],
+      [{ ...base, information: [{}] }, '/body/information/0'],
+      [{ ...base, information: [{ entities: [{ id: 'urn:x' }] }] }, '/body/information/0/entities/0/type'],
+      [{ ...base, information: [{ entities: [{ type: 'T', idPattern: '(a)\\1' }] }] }, '/body/information/0/entities/0/idPattern'],
+      [{ ...base, mode: 'sometimes' }, '/body/mode'],
+      [{ ...base, operations: ['teleport'] }, '/body/operations'],
+      [{ ...base, mode: 'auxiliary', operations: ['updateOps'] }, '/body/operations'],
+      [{ ...base, mode: 'exclusive' }, '/body/information/0/entities'],
+      [{ ...base, expiresAt: '2000-01-01T00:00:00Z' }, '/body/expiresAt'],
+      [{ ...base, location: { type: 'Point', coordinates: [500, 0] } }, '/body/location'],
+      [{ ...base, surprise: 1 }, '/body/surprise'],
+    ];
+    for (const [body, field] of cases) {
+      const res = await reqA('POST', '/csourceRegistrations', body);
+      expect(res.statusCode, field).toBe(400);
+      expect(res.json().type).toBe('https://uri.etsi.org/ngsi-ld/errors/BadRequestData');
+      expect(res.json().errors[0].field, JSON.stringify(body)).toBe(field);
+    }
+    const exclusive = { ...base, mode: 'exclusive', information: [{ entities: [{ type: 'Streetlight', id: 'urn:ngsi-ld:Streetlight:x' }], propertyNames: ['powerState'] }] };
+    const first = await reqA('POST', '/csourceRegistrations', exclusive);
+    expect(first.statusCode, first.body).toBe(201);
+    const second = await reqA('POST', '/csourceRegistrations', exclusive);
+    expect(second.statusCode).toBe(409);
+    expect(second.json().type).toBe('https://uri.etsi.org/ngsi-ld/errors/Conflict');
+    expect((await reqA('POST', '/csourceRegistrations', { ...exclusive, id: first.headers.location!.split('/').pop()!.replace(/%3A/g, ':') })).statusCode).toBe(409);
+    // Query by type, attrs and csf on the registration's own members.
+    const found = await reqA('GET', `/csourceRegistrations?type=Streetlight&attrs=powerState&csf=${encodeURIComponent('mode=="exclusive"')}&count=true`);
+    expect(found.statusCode, found.body).toBe(200);
+    expect(found.json()).toHaveLength(1);
+    expect(found.headers['ngsild-results-count']).toBe('1');
+    expect((await reqA('GET', '/csourceRegistrations?type=Nothing')).json()).toEqual([]);
+    expect((await reqA('DELETE', first.headers.location!.replace('/ngsi-ld/v1', ''))).statusCode).toBe(204);
+    expect((await reqA('GET', first.headers.location!.replace('/ngsi-ld/v1', ''))).statusCode).toBe(404);
+  });
+
+  it('loops: A and B register each other; a query ends, answering both, and Via stops the second round (§6.3.18)', async () => {
+    expect((await reqA('DELETE', '/csourceRegistrations/urn:ngsi-ld:ContextSourceRegistration:b')).statusCode).toBe(204);
+    const regA = await reqA('POST', '/csourceRegistrations', { type: 'ContextSourceRegistration', information: [{ entities: [{ type: 'Streetlight' }] }], endpoint: bUrl, contextSourceInfo: [{ key: 'Authorization', value: `Bearer ${(await b.services.auth.createApiKey(systemActor('t'), { name: 'a', roles: ['data_admin'] })).key}` }] });
+    const regB = await reqB('POST', '/csourceRegistrations', { type: 'ContextSourceRegistration', information: [{ entities: [{ type: 'Streetlight' }] }], endpoint: aUrl, contextSourceInfo: [{ key: 'Authorization', value: `Bearer ${(await a.services.auth.createApiKey(systemActor('t'), { name: 'b', roles: ['data_admin'] })).key}` }] });
+    // A also registers itself: the call comes back with A in Via and is answered locally.
+    const self = await reqA('POST', '/csourceRegistrations', { type: 'ContextSourceRegistration', information: [{ entities: [{ type: 'Streetlight' }] }], endpoint: aUrl, contextSourceInfo: [{ key: 'Authorization', value: `Bearer ${(await a.services.auth.createApiKey(systemActor('t'), { name: 'self', roles: ['data_admin'] })).key}` }] });
+    expect([regA.statusCode, regB.statusCode, self.statusCode]).toEqual([201, 201, 201]);
+    const started = performance.now();
+    const q = await reqA('GET', '/entities?type=Streetlight');
+    expect(q.statusCode, q.body).toBe(200);
+    expect(q.json().map((e: { id: string }) => e.id)).toEqual(['urn:ngsi-ld:Streetlight:a1', 'urn:ngsi-ld:Streetlight:b1', 'urn:ngsi-ld:Streetlight:b2']);
+    expect(q.headers['ngsild-warning']).toBeUndefined();
+    expect(performance.now() - started).toBeLessThan(1500);
+    // A request carrying A's own name in Via is answered by A alone.
+    const looped = await reqA('GET', '/entities?type=Streetlight', undefined, { via: '1.1 hub-b, 1.1 hub-a' });
+    expect(looped.json().map((e: { id: string }) => e.id)).toEqual(['urn:ngsi-ld:Streetlight:a1']);
+    // Too many hops: answered locally too.
+    const far = await reqA('GET', '/entities?type=Streetlight', undefined, { via: '1.1 x1, 1.1 x2, 1.1 x3, 1.1 x4' });
+    expect(far.json()).toHaveLength(1);
+    for (const r of [regA, self]) expect((await reqA('DELETE', r.headers.location!.replace('/ngsi-ld/v1', ''))).statusCode).toBe(204);
+    expect((await reqB('DELETE', regB.headers.location!.replace('/ngsi-ld/v1', ''))).statusCode).toBe(204);
+  });
+
+  it('a hostile source: huge, invalid, id-less, endless or hanging answers leave the local answer whole, with NGSILD-Warning', async () => {
+    const reg = await reqA('POST', '/csourceRegistrations', { type: 'ContextSourceRegistration', information: [{ entities: [{ type: 'Streetlight' }] }], endpoint: badUrl, operations: ['federationOps', 'updateOps'] });
+    expect(reg.statusCode).toBe(201);
+    for (const mode of ['huge', 'invalid', 'noid', 'hang'] as const) {
+      badMode = mode;
+      const started = performance.now();
+      const q = await reqA('GET', '/entities?type=Streetlight');
+      expect(q.statusCode, mode).toBe(200);
+      expect(q.json().map((e: { id: string }) => e.id), mode).toEqual(['urn:ngsi-ld:Streetlight:a1']);
+      expect(q.headers['ngsild-warning'], mode).toMatch(new RegExp(`^199 hub-a "context source ${badUrl}`));
+      expect(performance.now() - started, mode).toBeLessThan(3000);
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+      // A retrieval of an entity only the source could have: 404, not 500.
+      expect((await reqA('GET', '/entities/urn:ngsi-ld:Streetlight:elsewhere')).statusCode, mode).toBe(404);
+    }
+    // An update only a failing source could take answers 502 (not 500), naming the source.
+    badMode = 'invalid';
+    const upd = await reqA('PATCH', '/entities/urn:ngsi-ld:Streetlight:elsewhere/attrs', { powerState: 'off' });
+    expect(upd.statusCode).toBe(502);
+    expect(upd.json().code).toBe('CONTEXT_SOURCE_FAILED');
+    // A source answering more entities than allowed is cut to csources.maxEntitiesPerSource.
+    badMode = 'many';
+    const many = await reqA('GET', '/entities?type=Streetlight&limit=100');
+    expect(many.json()).toHaveLength(1 + 5);
+    expect(many.headers['ngsild-warning']).toMatch(/maxEntitiesPerSource/);
+    expect(badRequests).toBeGreaterThan(0);
+    expect((await reqA('DELETE', reg.headers.location!.replace('/ngsi-ld/v1', ''))).statusCode).toBe(204);
+  });
+});
