@@ -33,8 +33,54 @@ export const HotlineConfigSchema = Type.Object({
     },
     { default: {} },
   ),
+  /** The citizen's side (issue 17): photos, nearby appeals, the rating that sends a case back, the base map. */
+  citizen: Type.Object(
+    {
+      /** Largest photo accepted, in bytes (the browser compresses before sending). */
+      photoMaxBytes: Type.Integer({ minimum: 10_000, maximum: 20_000_000, default: 2_000_000 }),
+      /** Largest thumbnail accepted, in bytes. */
+      thumbnailMaxBytes: Type.Integer({ minimum: 1_000, maximum: 1_000_000, default: 100_000 }),
+      /** Largest side of a photo in pixels; bigger images (decompression bombs) are refused from their header. */
+      photoMaxSide: Type.Integer({ minimum: 256, maximum: 20_000, default: 4096 }),
+      /** Photos per ticket. */
+      photosPerTicket: Type.Integer({ minimum: 0, maximum: 20, default: 6 }),
+      /** Radius in metres of "nearby open appeals" shown while a citizen files. */
+      nearbyRadiusMeters: Type.Integer({ minimum: 50, maximum: 20_000, default: 800 }),
+      /**
+       * When the citizen's own rating (回访) says 未解决 or 不满意, the ticket goes back to its unit for redo (重办)
+       * and is flagged for the supervisor (督办). false: the rating is recorded and the supervisor decides.
+       */
+      redoOnUnsatisfied: Type.Boolean({ default: true }),
+    },
+    { default: {} },
+  ),
+  /**
+   * The base map every face draws under its layers (docs/web.md). `offline`: the demo city's own basemap, shipped
+   * with the web app, no network. `xyz`: a tile URL with {z}/{x}/{y} (and {s} for subdomains), e.g. a city's own
+   * tile service or 天地图 (`…/DataServer?T=vec_w&x={x}&y={y}&l={z}&tk=KEY`).
+   */
+  map: Type.Object(
+    {
+      base: Type.Union([Type.Literal('offline'), Type.Literal('xyz')], { default: 'offline' }),
+      tileUrl: Type.String({ maxLength: 500, default: '' }),
+      /** A label layer drawn over the tiles (天地图's cva_w), optional. */
+      labelUrl: Type.String({ maxLength: 500, default: '' }),
+      subdomains: Type.String({ maxLength: 20, default: '' }),
+      attribution: Type.String({ maxLength: 300, default: '' }),
+      /** The tiles' coordinate system: wgs84 (天地图, OSM) or gcj02 (most commercial Chinese maps); data is WGS 84. */
+      coordinateSystem: Type.Union([Type.Literal('wgs84'), Type.Literal('gcj02')], { default: 'wgs84' }),
+      minZoom: Type.Integer({ minimum: 0, maximum: 22, default: 10 }),
+      maxZoom: Type.Integer({ minimum: 0, maximum: 22, default: 18 }),
+      /** The city's centre [lon, lat] and starting zoom. */
+      center: Type.Tuple([Type.Number({ minimum: -180, maximum: 180 }), Type.Number({ minimum: -90, maximum: 90 })], { default: [112.95, 28.2] }),
+      zoom: Type.Integer({ minimum: 0, maximum: 22, default: 11 }),
+    },
+    { default: {} },
+  ),
 });
 
 export type HotlineConfig = Static<typeof HotlineConfigSchema>;
 export type HotlineDeadlines = HotlineConfig['deadlines'];
+export type CitizenConfig = HotlineConfig['citizen'];
+export type MapConfig = HotlineConfig['map'];
 

@@ -141,6 +141,26 @@ const replies: Record<string, string[]> = {
 };
 
 
+/** Where the demo districts lie [lon, lat], in the order of the demo plan (临江区, 青山区, 新湖区, 白塔区, 高新区). */
+const demoDistrictSeeds: [number, number][] = [[112.8, 28.22], [112.84, 28.34], [112.98, 28.32], [112.9, 28.08], [113.03, 28.17]];
+
+/**
+ * The demo areas' centres [lon, lat]: districts on a grid, streets around their district. The offline basemap
+ * (src/web/scripts/generate-demo-city-geo.ts) draws the Voronoi cells of the same centres, so a pin lands in the
+ * district and street the server's locate names.
+ */
+export const demoAreaCentres = (districts: { name: string; streets: string[] }[]) =>
+  districts.map((d, i) => {
+    // the seeds of the map's districts (the context layer's demo sensors use the same); a sixth district and
+    // beyond, should a demo plan add one, continue on a grid to the east
+    const centre: [number, number] = demoDistrictSeeds[i] ?? [113.1 + (i % 3) * 0.08, 28.15 + Math.floor(i / 3) * 0.07];
+    return {
+      name: d.name,
+      centre,
+      streets: d.streets.map((_, j): [number, number] => [centre[0] + (j - 1.5) * 0.02, centre[1] + ((j % 2) - 0.5) * 0.025]),
+    };
+  });
+
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
@@ -153,13 +173,14 @@ export async function seedHotlineDemo(input: HotlineDemoInput): Promise<{ areas:
   const between = (a: number, b: number) => a + rand() * (b - a);
 
   // ── areas: districts and streets, each linked to its government org ──────────────────────────────────
+  const centres = demoAreaCentres(input.districts);
   const districtRows = await reference.insertAreasBulk(db, input.districts.map((d, i) => ({
     name: d.name, level: 'district', parent_id: null, org_id: orgs.get(d.name) ?? null,
-    center_lon: 112.9 + (i % 3) * 0.08, center_lat: 28.15 + Math.floor(i / 3) * 0.07,
+    center_lon: centres[i].centre[0], center_lat: centres[i].centre[1],
   })));
   const streetInputs = input.districts.flatMap((d, i) => d.streets.map((s, j) => ({
     name: s, level: 'street', parent_id: districtRows[i].id, org_id: orgs.get(`${d.name}${s}`) ?? null,
-    center_lon: districtRows[i].center_lon! + (j - 1.5) * 0.015, center_lat: districtRows[i].center_lat! + ((j % 2) - 0.5) * 0.015,
+    center_lon: centres[i].streets[j][0], center_lat: centres[i].streets[j][1],
   })));
   const streetRows = await reference.insertAreasBulk(db, streetInputs);
   const districtById = new Map(districtRows.map((d) => [d.id, d]));

@@ -12,6 +12,11 @@ import { TicketTrackingService } from './ticket-tracking-service.js';
 import { TicketWorkflowService } from './ticket-workflow-service.js';
 import { ticketRoutes } from './ticket-routes.js';
 import { referenceRoutes } from './reference-routes.js';
+import { LocateService } from './locate-service.js';
+import { NearbyService } from './nearby-service.js';
+import { NoticeService } from './notice-service.js';
+import { PhotoService } from './photo-service.js';
+import { citizenRoutes } from './citizen-routes.js';
 
 /** The hotline's services: the ticket services, one per job, and the reference data. */
 export interface HotlineServices {
@@ -29,6 +34,14 @@ export interface HotlineServices {
   deadlines: DeadlineService;
   /** Areas, categories (Open311 services), routing rules. */
   reference: HotlineReferenceService;
+  /** Where a pin is on the area tree (district, street, address). */
+  locate: LocateService;
+  /** Open appeals near a pin and "+1 / 关注"; `useTextSimilarity` is the intel module's port. */
+  nearby: NearbyService;
+  /** Citizens' photos (checked by magic bytes, in the database). */
+  photos: PhotoService;
+  /** Notices to citizens; `useChannel` installs an SMS / WeChat adapter. */
+  notices: NoticeService;
 }
 
 declare module '../platform/module/module.js' {
@@ -52,22 +65,34 @@ export const hotlineModule = defineModule({
     const { db, ledger, clock, events } = platform;
     const routing = new RoutingService(db);
     const deadlines = new DeadlineService(db, config.deadlines, clock);
+    const photos = new PhotoService(db, clock, config.citizen);
+    const notices = new NoticeService(db, clock);
     const services: HotlineServices = {
-      intake: new TicketIntakeService({ db, ledger, clock, events, timeZone: platform.city.timeZone }),
+      intake: new TicketIntakeService({ db, ledger, clock, events, timeZone: platform.city.timeZone, photos }),
       tickets: new TicketQueryService(db),
-      workflow: new TicketWorkflowService({ db, ledger, clock, events, routing, deadlines }),
-      tracking: new TicketTrackingService(db, clock, config.track),
+      workflow: new TicketWorkflowService({ db, ledger, clock, events, routing, deadlines, redoOnUnsatisfied: config.citizen.redoOnUnsatisfied }),
+      tracking: new TicketTrackingService(db, clock, config.track, (id) => platform.auth.orgName(id)),
       routing,
       deadlines,
       reference: new HotlineReferenceService(db, ledger),
+      locate: new LocateService(db),
+      nearby: new NearbyService(db, clock, events, config.citizen),
+      photos,
+      notices,
     };
+    services.workflow.onChange(notices.onTicketChange);
     return {
       services,
       routes: [
         { prefix: '/api/hotline', plugin: ticketRoutes(services) },
         { prefix: '/api/hotline', plugin: referenceRoutes(services.reference) },
+        { prefix: '/api/hotline', plugin: citizenRoutes({ ...services, citizen: config.citizen, map: config.map }) },
       ],
-      jobs: [{ name: 'refreshDeadlines', intervalSeconds: config.deadlineJobIntervalSeconds, run: () => deadlines.refreshDeadlines() }],
+      jobs: [
+        { name: 'refreshDeadlines', intervalSeconds: config.deadlineJobIntervalSeconds, run: () => deadlines.refreshDeadlines() },
+        // the outbox of the SMS / WeChat adapters; nothing to do until a city installs one
+        { name: 'deliverNotices', intervalSeconds: 30, run: () => notices.deliver().then(() => undefined) },
+      ],
     };
   },
 });
@@ -75,4 +100,6 @@ export const hotlineModule = defineModule({
 export { TICKETS_CHANGED, type TicketChange, type TicketChangeHook } from './ticket-changes.js';
 export type { AutoCategorizer, AutoCategory } from './ticket-intake-service.js';
 export type { HotlineConfig } from './config.js';
+export type { NoticeChannel, OutgoingNotice } from './notice-service.js';
+export type { TextSimilarity } from './nearby-service.js';
 export type { NewTicket, TicketView, UnitSuggestion } from './schemas.js';

@@ -147,4 +147,48 @@ export const hotlineMigrations: Record<string, Migration> = {
       await db.schema.alterTable('hotline_ticket').addColumn('open311_address_id', 'text').execute();
     },
   },
+  // Issue 17, the citizen loop: photos stored in the database (any node serves them), "+1 / 关注" once per
+  // citizen, notices to citizens (the in-app list and the outbox of the SMS / WeChat adapters).
+  '20261206-10-hotline-citizen-loop': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('hotline_photo')
+        .addColumn('id', 'uuid', (c) => c.primaryKey().defaultTo(sql`gen_random_uuid()`))
+        .addColumn('uploaded_by', 'uuid', (c) => c.notNull())
+        .addColumn('ticket_id', 'uuid', (c) => c.references('hotline_ticket.id').onDelete('cascade'))
+        .addColumn('mime', 'text', (c) => c.notNull())
+        .addColumn('width', 'integer', (c) => c.notNull())
+        .addColumn('height', 'integer', (c) => c.notNull())
+        .addColumn('size', 'integer', (c) => c.notNull())
+        .addColumn('bytes', 'bytea', (c) => c.notNull())
+        .addColumn('thumb_mime', 'text', (c) => c.notNull())
+        .addColumn('thumb', 'bytea', (c) => c.notNull())
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('hotline_photo_ticket').on('hotline_photo').column('ticket_id').execute();
+      await db.schema
+        .createTable('hotline_ticket_follow')
+        .addColumn('ticket_id', 'uuid', (c) => c.notNull().references('hotline_ticket.id').onDelete('cascade'))
+        .addColumn('user_id', 'uuid', (c) => c.notNull())
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull())
+        .addPrimaryKeyConstraint('hotline_ticket_follow_pk', ['ticket_id', 'user_id'])
+        .execute();
+      await db.schema.createIndex('hotline_ticket_follow_user').on('hotline_ticket_follow').column('user_id').execute();
+      await db.schema
+        .createTable('hotline_notice')
+        .addColumn('id', 'uuid', (c) => c.primaryKey().defaultTo(sql`gen_random_uuid()`))
+        .addColumn('user_id', 'uuid', (c) => c.notNull())
+        .addColumn('ticket_id', 'uuid', (c) => c.notNull().references('hotline_ticket.id').onDelete('cascade'))
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('number', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull())
+        .addColumn('read_at', 'timestamptz')
+        .addColumn('delivered_at', 'timestamptz')
+        .execute();
+      await db.schema.createIndex('hotline_notice_user').on('hotline_notice').columns(['user_id', 'created_at']).execute();
+      // the delivery job reads the undelivered ones only
+      await sql`create index hotline_notice_outbox on hotline_notice (created_at) where delivered_at is null`.execute(db);
+    },
+  },
 };

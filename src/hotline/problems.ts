@@ -14,6 +14,9 @@ export const hotlineProblems = defineProblems({
   HOTLINE_CATEGORY_NOT_FOUND: { status: 404, title: 'Category not found', zh: '诉求分类不存在' },
   HOTLINE_CATEGORY_EXISTS: { status: 409, title: 'This category already exists', zh: '诉求分类已存在' },
   HOTLINE_RULE_NOT_FOUND: { status: 404, title: 'Routing rule not found', zh: '派单规则不存在' },
+  HOTLINE_PHOTO_INVALID: { status: 415, title: 'The photo is not a JPEG, PNG or WebP image', zh: '照片格式不支持，请上传 JPG、PNG 或 WebP 图片' },
+  HOTLINE_PHOTO_TOO_LARGE: { status: 413, title: 'The photo is too large', zh: '照片太大，请换一张较小的照片' },
+  HOTLINE_PHOTO_NOT_FOUND: { status: 404, title: 'Photo not found', zh: '照片不存在' },
   HOTLINE_IMPORT_MAPPING_INVALID: { status: 400, title: 'Invalid import mapping', zh: '导入映射文件有误' },
 });
 

@@ -77,6 +77,8 @@ export const NewTicketBody = Type.Object({
   urgency: Type.Optional(Type.Enum(urgencies)),
   tags: Type.Optional(Type.Array(Type.String({ maxLength: 50 }), { maxItems: 20 })),
   attachments: Type.Optional(Type.Array(Attachment, { maxItems: 20 })),
+  /** photos uploaded before with `POST /api/hotline/photos` (the filer's own, unused) */
+  photoIds: Type.Optional(Type.Array(Uuid, { maxItems: 20 })),
   /**
    * Publish the appeal (masked) in the public Open311 feed; default false — a ticket is private unless the citizen
    * asks for publication (tickets filed through Open311 are always public).
@@ -178,6 +180,10 @@ export const PublicTicketView = Type.Object({
   overdue: Type.Boolean(), signOverdue: Type.Boolean(), replyText: NStr, result: NStr,
   visitContacted: NBool, visitSolved: NBool, satisfaction: NStr,
   createdAt: Type.String(), updatedAt: Type.String(), dispatchedAt: NStr, dueAt: NStr, answeredAt: NStr, visitedAt: NStr, closedAt: NStr,
+  /** the handling unit's name (an organisation, never a person) and its deadlines to sign and to answer (issue 17) */
+  unitName: Type.Optional(NStr), signDueAt: Type.Optional(NStr), acceptedAt: Type.Optional(NStr),
+  /** times the case went back for redo (重办) */
+  reopenCount: Type.Optional(Type.Integer()),
   /** the actions the caller may take now: `visit` (rate) for the logged-in citizen who filed it, else none */
   allowed: Type.Array(Type.String()),
 });

@@ -202,9 +202,57 @@ export interface HotlineIntelWordTable {
   created_at: Timestamp;
 }
 
+/**
+ * A citizen's photo (issue 17), in the database so any node serves it: the image as uploaded (the browser
+ * compressed it) and its thumbnail, both checked by their magic bytes. `ticket_id` is null until a filing uses it;
+ * until then only the uploader may read it.
+ */
+export interface HotlinePhotoTable {
+  id: Generated<string>;
+  uploaded_by: string;
+  ticket_id: string | null;
+  /** image/jpeg | image/png | image/webp, from the magic bytes, never from the client */
+  mime: string;
+  width: number;
+  height: number;
+  size: number;
+  bytes: Buffer;
+  thumb_mime: string;
+  thumb: Buffer;
+  created_at: Timestamp;
+}
+
+/** "+1 / 关注": one row per citizen and ticket, so a citizen counts once. */
+export interface HotlineTicketFollowTable {
+  ticket_id: string;
+  user_id: string;
+  created_at: Timestamp;
+}
+
+/**
+ * A notice to a citizen (issue 17): shown in the app, and handed to the SMS / WeChat adapters when any are
+ * installed (`delivered_at` set once they took it; the outbox the delivery job reads).
+ */
+export interface HotlineNoticeTable {
+  id: Generated<string>;
+  user_id: string;
+  ticket_id: string;
+  /** the workflow action that caused it: dispatch | answer | redo | close | reopen … */
+  kind: string;
+  /** the ticket number and status at the time (no personal data) */
+  number: string;
+  status: string;
+  created_at: Timestamp;
+  read_at: NullableTimestamp;
+  delivered_at: NullableTimestamp;
+}
+
 declare module '../platform/db/schema.js' {
   interface Database {
     hotline_intel_word: HotlineIntelWordTable;
+    hotline_photo: HotlinePhotoTable;
+    hotline_ticket_follow: HotlineTicketFollowTable;
+    hotline_notice: HotlineNoticeTable;
     hotline_area: HotlineAreaTable;
     hotline_category: HotlineCategoryTable;
     hotline_ticket: HotlineTicketTable;

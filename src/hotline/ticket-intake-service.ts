@@ -14,6 +14,7 @@ import { urgencies, type TicketChannel } from './ticket-enums.js';
 import { formatTicketNumber, ticketDay } from './ticket-number.js';
 import { toTicketView } from './ticket-view.js';
 import type { NewTicket, TicketView } from './schemas.js';
+import type { PhotoService } from './photo-service.js';
 
 /** A category the classifier is sure enough of, for a ticket filed without one. */
 export interface AutoCategory {
@@ -33,6 +34,8 @@ export interface TicketIntakeDeps {
   events: EventBus;
   /** The city's time zone: a ticket's number carries its local day. */
   timeZone: string;
+  /** Links the filer's uploaded photos to the new ticket, in its transaction (issue 17). */
+  photos?: Pick<PhotoService, 'attach'>;
 }
 
 /**
@@ -111,9 +114,12 @@ export class TicketIntakeService {
         created_at: now,
         updated_at: now,
       });
-      const details = { channel, number: created.number, ...(created.public ? { public: true } : {}), ...(auto ? { autoCategory: { category: auto.categoryId, confidence: auto.confidence, model: auto.modelVersion } } : {}) };
-      await recordTicketChange(trx, ledger, actor, created, { action: 'create', from: null, to: 'received', details, at: now });
-      return created;
+      const photos = await this.deps.photos?.attach(trx, actor, created.id, input.photoIds ?? []) ?? [];
+      const filed = photos.length === 0 ? created
+        : await tickets.updateTicket(trx, created.id, { attachments: JSON.stringify([...(input.attachments ?? []), ...photos]) });
+      const details = { channel, number: created.number, ...(photos.length ? { photos: photos.length } : {}), ...(created.public ? { public: true } : {}), ...(auto ? { autoCategory: { category: auto.categoryId, confidence: auto.confidence, model: auto.modelVersion } } : {}) };
+      await recordTicketChange(trx, ledger, actor, filed, { action: 'create', from: null, to: 'received', details, at: now });
+      return filed;
     });
     events.publish(TICKETS_CHANGED, { ids: [row.id] });
     return toTicketView(row, actor);

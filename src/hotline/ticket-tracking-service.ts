@@ -30,6 +30,8 @@ export class TicketTrackingService {
     private readonly db: Db,
     private readonly clock: Clock,
     settings: HotlineConfig['track'],
+    /** The handling unit's name (an organisation's, never a person's), shown with the progress. */
+    private readonly unitName: (orgId: string) => Promise<string | null> = async () => null,
   ) {
     this.throttle = new FailureThrottle(db, 'hotline.track', settings);
   }
@@ -54,6 +56,7 @@ export class TicketTrackingService {
     }
     const allowed = isOwnTicket(actor, row) ? allowedActions(workflowTicket(row), actor) : [];
     const events = await tickets.listTicketEvents(this.db, row.id);
-    return { ticket: toPublicTicketView(row, allowed), timeline: events.map(toPublicEventView) };
+    const unit = row.unit_id ? await this.unitName(row.unit_id) : null;
+    return { ticket: toPublicTicketView(row, allowed, unit), timeline: events.map(toPublicEventView) };
   }
 }

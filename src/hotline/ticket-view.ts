@@ -95,7 +95,7 @@ const clearTicketView = (row: TicketRow): TicketView => {
 };
 
 /** The public lookup's view: title and reply pass the mask for public text (anyone holding number + phone reads it). */
-export const toPublicTicketView = (row: TicketRow, allowed: string[]): PublicTicketView => ({
+export const toPublicTicketView = (row: TicketRow, allowed: string[], unitName: string | null = null): PublicTicketView => ({
   id: row.id,
   number: row.number,
   title: maskPersonalData(row.title),
@@ -115,6 +115,10 @@ export const toPublicTicketView = (row: TicketRow, allowed: string[]): PublicTic
   answeredAt: iso(row.answered_at),
   visitedAt: iso(row.visited_at),
   closedAt: iso(row.closed_at),
+  unitName,
+  signDueAt: iso(row.sign_due_at),
+  acceptedAt: iso(row.accepted_at),
+  reopenCount: row.reopen_count,
   allowed,
 });
 

@@ -10,7 +10,7 @@ import * as reference from './reference-store.js';
 import type { TicketPatch, TicketRow } from './ticket-store.js';
 import { isOwnTicket, maySee, ticketNotFound } from './ticket-access.js';
 import { recordTicketChange, TICKETS_CHANGED, type TicketChangeHook } from './ticket-changes.js';
-import { satisfactions, ticketResults, type TicketAction } from './ticket-enums.js';
+import { satisfactions, ticketResults, type TicketAction, type TicketStatus } from './ticket-enums.js';
 import { planTransition, workflowTicket } from './ticket-workflow.js';
 import { toTicketView } from './ticket-view.js';
 import type { RoutingService } from './routing-service.js';
@@ -25,6 +25,11 @@ export interface TicketWorkflowDeps {
   events: EventBus;
   routing: RoutingService;
   deadlines: DeadlineService;
+  /**
+   * Issue 17: a citizen's own rating of 未解决 or 不满意 sends the case back to its unit for redo (重办) and flags it
+   * for the supervisor (督办) (modules.hotline.citizen.redoOnUnsatisfied).
+   */
+  redoOnUnsatisfied?: boolean;
 }
 
 const isUnitFkViolation = (err: unknown) => (err as { code?: string }).code === '23503';
@@ -60,8 +65,8 @@ export class TicketWorkflowService {
         const ticket = await tickets.lockTicket(trx, id);
         if (!ticket || !maySee(actor, ticket)) throw ticketNotFound(id);
         const rule = planTransition(workflowTicket(ticket), actor, action);
-        const to = rule.to ?? ticket.status;
-        const { patch, details } = await this.applyAction(trx, actor, ticket, action, payload, now);
+        const { patch, details, to: redirected } = await this.applyAction(trx, actor, ticket, action, payload, now);
+        const to = redirected ?? rule.to ?? ticket.status;
         const updated = await tickets.updateTicket(trx, id, { ...patch, status: to, updated_at: now });
         await this.record(trx, actor, updated, action, ticket.status, to, { ...details, ...(payload.note ? { note: payload.note } : {}) }, now);
         if (action === 'close') await this.closeChildren(trx, actor, updated, now);
@@ -82,7 +87,7 @@ export class TicketWorkflowService {
   /** The change an action makes beyond the status, and what the timeline keeps about it. */
   private async applyAction(
     trx: Db, actor: Actor, ticket: TicketRow, action: TicketAction, p: TransitionPayload, now: Date,
-  ): Promise<{ patch: TicketPatch; details: Record<string, unknown> }> {
+  ): Promise<{ patch: TicketPatch; details: Record<string, unknown>; to?: TicketStatus }> {
     const { routing, deadlines } = this.deps;
     const freshRound: TicketPatch = {
       dispatched_at: now, sign_due_at: deadlines.signDueAt(now), accepted_at: null, due_at: null,
@@ -136,10 +141,19 @@ export class TicketWorkflowService {
         if (!p.satisfaction || !(satisfactions as readonly string[]).includes(p.satisfaction)) {
           throw invalidField('satisfaction', `one of ${satisfactions.join(', ')}`);
         }
-        return {
-          patch: { visit_contacted: p.contacted, visit_solved: p.solved, satisfaction: p.satisfaction, visited_at: now },
-          details: { unit: ticket.unit_id, contacted: p.contacted, solved: p.solved, satisfaction: p.satisfaction, byCitizen: isOwnTicket(actor, ticket) },
-        };
+        const byCitizen = isOwnTicket(actor, ticket);
+        const rated = { visit_contacted: p.contacted, visit_solved: p.solved, satisfaction: p.satisfaction, visited_at: now };
+        const details = { unit: ticket.unit_id, contacted: p.contacted, solved: p.solved, satisfaction: p.satisfaction, byCitizen };
+        // The citizen says it is not solved or not satisfactory: back to the same unit for a fresh round (重办),
+        // flagged for the supervisor; the rating stays on the ticket and in the timeline.
+        if (byCitizen && this.deps.redoOnUnsatisfied && ticket.unit_id && (!p.solved || p.satisfaction === 'unsatisfied')) {
+          return {
+            patch: { ...rated, ...freshRound, reopen_count: ticket.reopen_count + 1, supervised: true },
+            details: { ...details, redo: true, reopenCount: ticket.reopen_count + 1 },
+            to: 'dispatched',
+          };
+        }
+        return { patch: rated, details };
       }
       case 'close':
         return { patch: { closed_at: now }, details: { unit: ticket.unit_id } };

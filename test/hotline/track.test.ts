@@ -115,7 +115,8 @@ describe.each(testEngines)('hotline: public track, satisfaction filter, district
     expect((await api('other', 'POST', `/tickets/${filed.id}/visit`, { contacted: true, solved: true, satisfaction: 'satisfied' })).statusCode).toBe(404);
     await act('citizen', filed.id, 'visit', { contacted: true, solved: false, satisfaction: 'unsatisfied' });
     const after = (await track(filed.number, '13900001111')).json().ticket;
-    expect(after).toMatchObject({ status: 'visited', satisfaction: 'unsatisfied', visitSolved: false, allowed: [] });
+    // issue 17: 未解决/不满意 from the citizen sends the case back to its unit for redo (modules.hotline.citizen.redoOnUnsatisfied)
+    expect(after).toMatchObject({ status: 'dispatched', satisfaction: 'unsatisfied', visitSolved: false, reopenCount: 1, allowed: [] });
   });
 
   it('answers a wrong phone exactly as an unknown number, and 429 after too many misses', async () => {

@@ -367,11 +367,5 @@ export function cosine(a: HashedVector, b: HashedVector): number {
   return Math.min(1, dot);
 }
 
-/** Great-circle distance in metres (haversine). */
-export function distanceMeters(lon1: number, lat1: number, lon2: number, lat2: number): number {
-  const rad = Math.PI / 180;
-  const dLat = (lat2 - lat1) * rad;
-  const dLon = (lon2 - lon1) * rad;
-  const h = Math.sin(dLat / 2) ** 2 + Math.cos(lat1 * rad) * Math.cos(lat2 * rad) * Math.sin(dLon / 2) ** 2;
-  return 2 * 6_371_000 * Math.asin(Math.min(1, Math.sqrt(h)));
-}
+// The one haversine of the hotline family, shared with the nearby appeals of the citizen's filing.
+export { distanceMeters } from '../geo-distance.js';

@@ -169,6 +169,11 @@ export class AuthService {
     });
   }
 
+  /** An organisation's name, for screens that show which unit handles something (no permission: names are public). */
+  async orgName(id: string): Promise<string | null> {
+    return (await store.findOrg(this.db, id))?.name ?? null;
+  }
+
   async listOrgs(actor: Actor) {
     assertCan(actor, 'auth.org.read');
     return store.listOrgs(this.db);
