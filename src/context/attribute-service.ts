@@ -1,7 +1,7 @@
 import type { Clock } from '../platform/clock/clock.js';
 import { ngsiProblem } from './ngsi-errors.js';
 import { compactIri, expandTerm } from './jsonld-context.js';
-import { datasetKey, entityTypes, mergeAttrs, normalizeAttribute, normalizeAttributes, renderInstance, type Attrs } from './entity-model.js';
+import { applyNulls, datasetKey, entityTypes, isNgsiNull, mergeAttrs, normalizeAttribute, normalizeAttributes, renderInstance, splitNulls, type Attrs } from './entity-model.js';
 import type { EntityWriter } from './entity-writer.js';
 import type { RequestScope } from './request-scope.js';
 import type { AttrUpdateResult, DeleteAttributeQuery, JsonObjectBody } from './schemas.js';
@@ -35,13 +35,14 @@ export class AttributeService {
     return result;
   }
 
-  /** PATCH /entities/{id}/attrs (§5.6.2): only attributes (and datasetIds) that exist are updated. */
+  /** PATCH /entities/{id}/attrs (§5.6.2): only attributes (and datasetIds) that exist are updated; NGSI-LD Null deletes. */
   async updateAttrs(scope: RequestScope, id: string, body: JsonObjectBody): Promise<AttrUpdateResult> {
     const now = this.clock().toISOString();
-    const incoming = normalizeAttributes(scope.ctx, body, now);
+    const { rest, nulls } = splitNulls(scope.ctx, body);
+    const incoming = normalizeAttributes(scope.ctx, rest, now);
     let result: AttrUpdateResult = { updated: [], notUpdated: [] };
     await this.writer.modify(scope, id, (current, policy) => {
-      policy.assertWrite(current.types, Object.keys(incoming));
+      policy.assertWrite(current.types, [...Object.keys(incoming), ...nulls.map((n) => n.iri)]);
       const existing: Attrs = {};
       const notUpdated: AttrUpdateResult['notUpdated'] = [];
       for (const [iri, instances] of Object.entries(incoming)) {
@@ -51,8 +52,10 @@ export class AttributeService {
         if (keep.length < instances.length) notUpdated.push({ attributeName: compactIri(scope.ctx, iri), reason: old ? 'no instance with this datasetId' : 'attribute does not exist' });
       }
       const { attrs, changed } = mergeAttrs(current.attrs, existing);
-      result = { updated: changed.map((a) => compactIri(scope.ctx, a)), notUpdated };
-      return { after: { ...current, attrs, modifiedAt: now }, written: changed, deleted: [] };
+      const removed = applyNulls(attrs, nulls);
+      const written = [...new Set([...changed, ...removed.written])];
+      result = { updated: [...written, ...removed.deleted].map((a) => compactIri(scope.ctx, a)), notUpdated };
+      return { after: { ...current, attrs, modifiedAt: now }, written, deleted: removed.deleted };
     });
     return result;
   }
@@ -71,6 +74,11 @@ export class AttributeService {
       const at = instances?.findIndex((i) => datasetKey(i) === key) ?? -1;
       if (at < 0) throw ngsiProblem('ResourceNotFound', `entity ${id} has no attribute ${attrName}${key ? ` with datasetId ${key}` : ''}`);
       const old = instances[at];
+      if (isNgsiNull(body)) {
+        const attrs = { ...current.attrs };
+        const removed = applyNulls(attrs, [{ iri, datasetId: key }]);
+        return { after: { ...current, attrs, modifiedAt: now }, ...removed };
+      }
       const compact = renderInstance(scope.ctx, old, { format: 'normalized', sysAttrs: false }) as Record<string, unknown>;
       const merged = { ...compact, ...body, type: body.type ?? old.type };
       if (old.type === 'Relationship' && 'value' in body && !('object' in body)) throw ngsiProblem('BadRequestData', `${attrName} is a Relationship: give "object", not "value"`);

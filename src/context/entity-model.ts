@@ -10,7 +10,7 @@ import { assertGeometry, bbox, geometryError, type BBox, type Geometry } from '.
  */
 
 export type Instance = Record<string, unknown> & { type: AttrType };
-export type AttrType = 'Property' | 'Relationship' | 'GeoProperty' | 'LanguageProperty';
+export type AttrType = 'Property' | 'Relationship' | 'GeoProperty' | 'LanguageProperty' | 'JsonProperty' | 'VocabProperty' | 'ListProperty' | 'ListRelationship';
 export type Attrs = Record<string, Instance[]>;
 
 export interface StoredEntity {
@@ -23,7 +23,35 @@ export interface StoredEntity {
 }
 
 export const LOCATION = 'https://uri.etsi.org/ngsi-ld/location';
-const attrTypes = new Set<AttrType>(['Property', 'Relationship', 'GeoProperty', 'LanguageProperty']);
+const attrTypes = new Set<AttrType>(['Property', 'Relationship', 'GeoProperty', 'LanguageProperty', 'JsonProperty', 'VocabProperty', 'ListProperty', 'ListRelationship']);
+/** The GeoJSON geometry types: `{"type": "Point", "coordinates": …}` as an attribute is a concise GeoProperty. */
+const geometryTypes = new Set(['Point', 'MultiPoint', 'LineString', 'MultiLineString', 'Polygon', 'MultiPolygon']);
+
+/** NGSI-LD Null (§4.5.0, v1.8): a value that deletes the attribute instance it is given for. */
+export const NGSI_NULL = 'urn:ngsi-ld:null';
+
+/**
+ * Whether an attribute of a merge or update is NGSI-LD Null in any of its forms (a bare `"urn:ngsi-ld:null"`, or
+ * an instance whose value, object, json, vocab, languageMap, valueList or objectList is it): it deletes that
+ * instance (its datasetId says which).
+ */
+export function isNgsiNull(raw: unknown): boolean {
+  if (raw === NGSI_NULL) return true;
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return false;
+  const r = raw as Record<string, unknown>;
+  const oneNull = (v: unknown) => v === NGSI_NULL || (Array.isArray(v) && v.length === 1 && v[0] === NGSI_NULL);
+  if (oneNull(r.value) || oneNull(r.object) || oneNull(r.json) || oneNull(r.vocab) || oneNull(r.valueList) || oneNull(r.objectList)) return true;
+  const map = r.languageMap;
+  return !!map && typeof map === 'object' && !Array.isArray(map) && (map as Record<string, unknown>)['@none'] === NGSI_NULL;
+}
+
+/**
+ * Names an attribute may not have (§4.6.3): the members of entities and attributes, which JSON-LD would read as
+ * the keyword, not as an attribute. `createdAt`/`modifiedAt`/`deletedAt` of an entity are system members and
+ * are ignored on input instead.
+ */
+const reservedAttrNames = new Set(['id', '@id', 'type', '@type', '@context', 'scope', 'value', 'object', 'languageMap', 'json', 'vocab',
+  'valueList', 'objectList', 'datasetId', 'instanceId', 'observedAt', 'unitCode', 'lang', 'objectType', 'previousValue', '@value', '@graph']);
 const NGSI = 'https://uri.etsi.org/ngsi-ld/';
 
 /** NGSI-LD ids are URIs (§4.6.2): a scheme, a colon, no spaces. */
@@ -83,10 +111,19 @@ function normalizeInstance(ctx: LdContext, name: string, raw: unknown, now: stri
   }
   let type = src.type as string | undefined;
   if (typeof type === 'string' && type.startsWith(NGSI)) type = type.slice(NGSI.length);
+  if (typeof type === 'string' && geometryTypes.has(type) && 'coordinates' in src) {
+    // Concise GeoProperty: the geometry itself ({"type": "Point", "coordinates": […]}).
+    src = { value: src };
+    type = 'GeoProperty';
+  }
   if (type === undefined) {
     // Concise representation (§4.5.7): infer the kind from the members present.
     if ('object' in src) type = 'Relationship';
     else if ('languageMap' in src) type = 'LanguageProperty';
+    else if ('json' in src) type = 'JsonProperty';
+    else if ('vocab' in src) type = 'VocabProperty';
+    else if ('valueList' in src) type = 'ListProperty';
+    else if ('objectList' in src) type = 'ListRelationship';
     else if ('value' in src) type = geometryError(src.value) === undefined ? 'GeoProperty' : 'Property';
     else if (geometryError(src) === undefined && 'coordinates' in src) {
       src = { value: src };
@@ -96,7 +133,7 @@ function normalizeInstance(ctx: LdContext, name: string, raw: unknown, now: stri
       type = 'Property';
     }
   }
-  if (!attrTypes.has(type as AttrType)) throw bad(`attribute ${name} has type "${type}", not Property, Relationship, GeoProperty or LanguageProperty`, `${field}/type`);
+  if (!attrTypes.has(type as AttrType)) throw bad(`attribute ${name} has type "${type}", not one of ${[...attrTypes].join(', ')}`, `${field}/type`);
   const out: Instance = { type: type as AttrType };
   switch (type) {
     case 'Property':
@@ -113,8 +150,32 @@ function normalizeInstance(ctx: LdContext, name: string, raw: unknown, now: stri
       break;
     }
     case 'GeoProperty':
-      out.value = assertGeometry(src.value, `GeoProperty ${name}`);
+      out.value = assertGeometry(geometryValue(src.value), `GeoProperty ${name}`);
       break;
+    case 'JsonProperty':
+      if (src.json === undefined || src.json === null) throw bad(`JsonProperty ${name} needs a json member`, `${field}/json`);
+      out.json = src.json;
+      break;
+    case 'VocabProperty': {
+      const vocab = src.vocab;
+      if (!(typeof vocab === 'string' && vocab) && !(Array.isArray(vocab) && vocab.length > 0 && vocab.every((v) => typeof v === 'string' && v))) {
+        throw bad(`VocabProperty ${name} needs a vocab member (a term or a list of terms)`, `${field}/vocab`);
+      }
+      out.vocab = Array.isArray(vocab) ? vocab.map((v: string) => expandTerm(ctx, v)) : expandTerm(ctx, vocab as string);
+      break;
+    }
+    case 'ListProperty':
+      if (!Array.isArray(src.valueList)) throw bad(`ListProperty ${name} needs a valueList array`, `${field}/valueList`);
+      out.valueList = src.valueList;
+      break;
+    case 'ListRelationship': {
+      // objectList: URIs, or objects {"object": URI} (the normalized form); stored as the URIs.
+      const list = src.objectList;
+      const ids = Array.isArray(list) ? list.map((o) => (o && typeof o === 'object' && !Array.isArray(o) ? (o as Record<string, unknown>).object : o)) : undefined;
+      if (!ids || !ids.every(isUri)) throw bad(`ListRelationship ${name} needs an objectList of URIs`, `${field}/objectList`);
+      out.objectList = ids;
+      break;
+    }
     case 'LanguageProperty': {
       const map = src.languageMap;
       if (!map || typeof map !== 'object' || Array.isArray(map) || !Object.values(map).every((v) => typeof v === 'string' || (Array.isArray(v) && v.every((x) => typeof x === 'string')))) {
@@ -137,6 +198,7 @@ function normalizeInstance(ctx: LdContext, name: string, raw: unknown, now: stri
   for (const key in src) {
     if (attributeMembers.has(key) || key === '@context' || !Object.hasOwn(src, key)) continue;
     if (!validName(key)) throw bad(`sub-attribute name "${key}" has forbidden characters`, `${field}/${key}`);
+    if (reservedAttrNames.has(key)) throw bad(`"${key}" is a reserved name and cannot name a sub-attribute`, `${field}/${key}`);
     out[expandTerm(ctx, key)] = normalizeInstance(ctx, key, src[key], now, `${field}/${key}`, false);
   }
   out.createdAt = now;
@@ -144,10 +206,24 @@ function normalizeInstance(ctx: LdContext, name: string, raw: unknown, now: stri
   return out;
 }
 
+/** A GeoProperty value sent as a string holding the GeoJSON (some clients encode it so) is the geometry. */
+const geometryValue = (v: unknown): unknown => {
+  if (typeof v !== 'string' || !v.trimStart().startsWith('{')) return v;
+  try {
+    return JSON.parse(v);
+  } catch {
+    return v;
+  }
+};
+
+/** Members that make an object an attribute instance (not a structured value) in a list of instances. */
+const instanceKeys = ['type', 'value', 'object', 'languageMap', 'json', 'vocab', 'valueList', 'objectList'];
+
 /** One attribute of a request (a value, an instance or a list of instances) as stored instances. */
 export function normalizeAttribute(ctx: LdContext, name: string, raw: unknown, now: string, field = name): { iri: string; instances: Instance[] } {
   if (!validName(name)) throw bad(`attribute name "${name}" has forbidden characters`, field);
-  const list = Array.isArray(raw) && raw.length > 0 && raw.every((r) => r && typeof r === 'object' && !Array.isArray(r)) && raw.some((r) => 'type' in r || 'value' in r || 'object' in r || 'languageMap' in r)
+  if (reservedAttrNames.has(name)) throw bad(`"${name}" is a reserved name and cannot name an attribute`, field);
+  const list = Array.isArray(raw) && raw.length > 0 && raw.every((r) => r && typeof r === 'object' && !Array.isArray(r)) && raw.some((r) => instanceKeys.some((k) => k in r))
     ? raw
     : [raw];
   const instances = list.map((r, i) => normalizeInstance(ctx, name, r, now, list.length > 1 ? `${field}/${i}` : field, true));
@@ -227,6 +303,51 @@ export function mergeAttrs(current: Attrs, incoming: Attrs, noOverwrite = false)
   return { attrs, changed, skipped };
 }
 
+/** An instance a request deletes with NGSI-LD Null: the attribute IRI and the datasetId ('' the default). */
+export interface NullTarget {
+  iri: string;
+  datasetId: string;
+}
+
+/**
+ * Splits a merge or update body into the attributes it writes and the instances it deletes with NGSI-LD Null
+ * (each instance of a list on its own, so one datasetId can be deleted while another is written).
+ */
+export function splitNulls(ctx: LdContext, body: Record<string, unknown>): { rest: Record<string, unknown>; nulls: NullTarget[] } {
+  const rest: Record<string, unknown> = {};
+  const nulls: NullTarget[] = [];
+  for (const [k, v] of Object.entries(body)) {
+    if (entityMembers.has(k)) {
+      rest[k] = v;
+      continue;
+    }
+    const list = Array.isArray(v) && v.length > 0 && v.every((x) => x && typeof x === 'object' && !Array.isArray(x)) ? v : [v];
+    const kept = list.filter((inst) => {
+      if (!isNgsiNull(inst)) return true;
+      const ds = inst && typeof inst === 'object' ? (inst as Record<string, unknown>).datasetId : undefined;
+      nulls.push({ iri: expandTerm(ctx, k), datasetId: typeof ds === 'string' ? ds : '' });
+      return false;
+    });
+    if (kept.length) rest[k] = kept.length === 1 && !Array.isArray(v) ? kept[0] : kept;
+  }
+  return { rest, nulls };
+}
+
+/** Removes the NGSI-LD Null targets from attrs (in place): returns the IRIs left without instances and those that kept some. */
+export function applyNulls(attrs: Attrs, nulls: NullTarget[]): { deleted: string[]; written: string[] } {
+  const touched = new Set<string>();
+  for (const n of nulls) {
+    const list = attrs[n.iri];
+    if (!list) continue;
+    const left = list.filter((i) => datasetKey(i) !== n.datasetId);
+    if (left.length === list.length) continue;
+    touched.add(n.iri);
+    if (left.length) attrs[n.iri] = left;
+    else delete attrs[n.iri];
+  }
+  return { deleted: [...touched].filter((a) => !(a in attrs)), written: [...touched].filter((a) => a in attrs) };
+}
+
 /** Replaces whole attributes (PUT of an entity keeps createdAt of attributes that existed). */
 export function replaceAttrs(current: Attrs, incoming: Attrs): Attrs {
   const out: Attrs = {};
@@ -276,6 +397,8 @@ export interface RenderOptions {
   lang?: string;
 }
 
+const compactVocab = (ctx: LdContext, v: unknown): unknown => (Array.isArray(v) ? v.map((x) => compactIri(ctx, x as string)) : compactIri(ctx, v as string));
+
 const pickLang = (map: Record<string, unknown>, lang: string | undefined): unknown => {
   if (!lang) return map;
   return map[lang] ?? map['@none'] ?? map[Object.keys(map)[0]];
@@ -285,6 +408,10 @@ export function renderInstance(ctx: LdContext, inst: Instance, o: RenderOptions)
   if (o.format === 'keyValues') {
     if (inst.type === 'Relationship') return inst.object;
     if (inst.type === 'LanguageProperty') return pickLang(inst.languageMap as Record<string, unknown>, o.lang ?? '@none');
+    if (inst.type === 'JsonProperty') return inst.json;
+    if (inst.type === 'VocabProperty') return compactVocab(ctx, inst.vocab);
+    if (inst.type === 'ListProperty') return inst.valueList;
+    if (inst.type === 'ListRelationship') return inst.objectList;
     return inst.value;
   }
   const out: Record<string, unknown> = {};
@@ -296,6 +423,10 @@ export function renderInstance(ctx: LdContext, inst: Instance, o: RenderOptions)
     }
     if (k === 'objectType') {
       out[k] = compactIri(ctx, v as string);
+      continue;
+    }
+    if (k === 'vocab') {
+      out[k] = compactVocab(ctx, v);
       continue;
     }
     if (k === 'languageMap' && o.lang) {

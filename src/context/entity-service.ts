@@ -1,15 +1,12 @@
 import type { Db } from '../platform/db/database.js';
 import type { Clock } from '../platform/clock/clock.js';
 import { ngsiProblem } from './ngsi-errors.js';
-import { expandTerm } from './jsonld-context.js';
-import { entityFromBody, entityTypes, mergeAttrs, normalizeAttributes } from './entity-model.js';
+import { applyNulls, entityFromBody, entityTypes, mergeAttrs, normalizeAttributes, splitNulls } from './entity-model.js';
 import type { AccessRuleService } from './access-service.js';
 import type { TenantService } from './tenant-service.js';
-import type { EntityWriter } from './entity-writer.js';
+import type { EntityEdit, EntityWriter } from './entity-writer.js';
 import type { RequestScope } from './request-scope.js';
 import type { JsonObjectBody } from './schemas.js';
-
-const NULL_URI = 'urn:ngsi-ld:null';
 
 /**
  * The NGSI-LD operations on one whole entity (ETSI GS CIM 009 §5.6.1, §5.6.6, §5.6.17, §5.6.18): create,
@@ -59,25 +56,31 @@ export class EntityService {
     });
   }
 
-  /** PATCH /entities/{id} (§5.6.17 merge): attributes merged, `urn:ngsi-ld:null` deletes one. */
+  /**
+   * PATCH /entities/{id} (§5.6.17 merge): attributes merged, NGSI-LD Null (`urn:ngsi-ld:null` in any attribute
+   * form) deletes the instance it names; scope, when given, replaces the scopes.
+   */
   async mergeEntity(scope: RequestScope, id: string, body: JsonObjectBody): Promise<void> {
     if (body.id !== undefined && body.id !== id) throw ngsiProblem('BadRequestData', 'the id in the body differs from the id in the path');
-    const now = this.clock().toISOString();
-    const toDelete: string[] = [];
-    const rest: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(body)) {
-      if (v === NULL_URI || (v && typeof v === 'object' && ((v as Record<string, unknown>).value === NULL_URI || (v as Record<string, unknown>).object === NULL_URI))) toDelete.push(expandTerm(scope.ctx, k));
-      else rest[k] = v;
-    }
+    const edit = this.mergeEdit(scope, body, this.clock().toISOString());
+    await this.writer.modify(scope, id, edit);
+  }
+
+  /** The read-modify-write of a merge (PATCH /entities/{id} and each entity of /entityOperations/merge). */
+  mergeEdit(scope: RequestScope, body: JsonObjectBody, now: string): EntityEdit {
+    const { rest, nulls } = splitNulls(scope.ctx, body);
     const types = body.type !== undefined ? entityTypes(scope.ctx, body.type) : undefined;
+    const scopes = body.scope !== undefined ? entityFromBody(scope.ctx, { id: 'urn:x:x', type: 'T', scope: body.scope }, now).scope : undefined;
     const incoming = normalizeAttributes(scope.ctx, rest, now);
-    await this.writer.modify(scope, id, (current, policy) => {
+    return (current, policy) => {
       const newTypes = types ? [...new Set([...current.types, ...types])] : current.types;
-      policy.assertWrite(newTypes, [...Object.keys(incoming), ...toDelete]);
+      policy.assertWrite(newTypes, [...Object.keys(incoming), ...nulls.map((n) => n.iri)]);
       const { attrs, changed } = mergeAttrs(current.attrs, incoming);
-      const deleted = toDelete.filter((a) => a in attrs);
-      for (const a of deleted) delete attrs[a];
-      return { after: { ...current, types: newTypes, attrs, modifiedAt: now }, written: changed, deleted };
-    });
+      const removed = applyNulls(attrs, nulls);
+      const written = [...new Set([...changed, ...removed.written])];
+      const retyped = newTypes.length !== current.types.length || (scopes !== undefined && JSON.stringify(scopes) !== JSON.stringify(current.scope));
+      // A change of types or scopes alone is stored too (it writes no attribute).
+      return { after: { ...current, types: newTypes, attrs, ...(scopes ? { scope: scopes } : {}), modifiedAt: now }, written, deleted: removed.deleted, force: retyped };
+    };
   }
 }

@@ -26,7 +26,7 @@ export interface ChangeListener {
 }
 
 /** What a read-modify-write makes of the stored entity: its new state (none: deleted) and the attributes touched. */
-export type EntityEdit = (current: StoredEntity, policy: AccessPolicy) => { after?: StoredEntity; written: string[]; deleted: string[] };
+export type EntityEdit = (current: StoredEntity, policy: AccessPolicy) => { after?: StoredEntity; written: string[]; deleted: string[]; force?: boolean };
 
 /**
  * Where every entity change is stored: the new state, its history row and the notifications it causes, in the
@@ -81,8 +81,8 @@ export class EntityWriter {
       const [row] = await findEntitiesForUpdate(trx, tenant, [id]);
       if (!row || !policy.canReadEntity(row.types)) throw ngsiProblem('ResourceNotFound', `entity ${id} does not exist`);
       const current = rowToEntity(row);
-      const result = edit(current, policy);
-      if (result.written.length === 0 && result.deleted.length === 0 && result.after) return;
+      const { force, ...result } = edit(current, policy);
+      if (!force && result.written.length === 0 && result.deleted.length === 0 && result.after) return;
       await this.commit(trx, tenant, [{ id, before: current, ...result }], 'upsert');
     });
   }

@@ -61,18 +61,28 @@ export async function appendHistory(db: Db, tenant: string, recordedAt: string, 
 }
 
 /**
+ * The instanceId of an instance of history row `h` at position `i.n` (1-based) of its attribute's list: the one
+ * it carries (written by the temporal API, or named before its row was edited), else its place
+ * (temporal-write-store.ts edits instances by it).
+ */
+export const INSTANCE_PREFIX = 'urn:ngsi-ld:Instance:';
+export const instanceIdSql = sql`coalesce(i.value->>'instanceId', ${INSTANCE_PREFIX}::text || h.id::text || '.' || i.n::text)`;
+
+/**
  * The history rows as one row per attribute instance (the shape queries work on). `rows` selects the stored
  * rows (a WHERE over context_history h); observed_at is the instance's observedAt, else the write time; num the
  * value when it is a JSON number. Deleted attributes appear as markers (deleted = true).
  */
-const instancesOf = (rows: RawBuilder<unknown>, attrs?: string[]) => sql`
+const instancesOf = (rows: RawBuilder<unknown>, attrs?: string[], withIds = false) => sql`
   select h.id, h.entity_id, a.key as attr, coalesce(i.value->>'datasetId', '') as dataset_id,
     coalesce((i.value->>'observedAt')::timestamptz, h.recorded_at) as observed_at, i.value as instance, false as deleted,
     case when jsonb_typeof(i.value->'value') = 'number' then (i.value->>'value')::float8 end as num, h.rolled
-  from context_history h cross join lateral jsonb_each(h.attrs) a cross join lateral jsonb_array_elements(a.value) i
+    ${withIds ? sql`, ${instanceIdSql} as instance_id` : sql``}
+  from context_history h cross join lateral jsonb_each(h.attrs) a
+    cross join lateral jsonb_array_elements(a.value) ${withIds ? sql`with ordinality as i(value, n)` : sql`i`}
   where ${rows} ${attrs ? sql`and a.key = any(${attrs}::text[])` : sql``}
   union all
-  select h.id, h.entity_id, d.attr, '', h.recorded_at, '{}'::jsonb, true, null::float8, h.rolled
+  select h.id, h.entity_id, d.attr, '', h.recorded_at, '{}'::jsonb, true, null::float8, h.rolled ${withIds ? sql`, ''` : sql``}
   from context_history h cross join lateral unnest(h.deleted) as d(attr)
   where ${rows} ${attrs ? sql`and d.attr = any(${attrs}::text[])` : sql``}`;
 
@@ -136,6 +146,8 @@ export interface HistoryFilter {
 }
 
 export interface HistoryRow {
+  /** The instance's name for the temporal writes (temporal-write-store.ts). */
+  instance_id: string;
   entity_id: string;
   attr: string;
   dataset_id: string;
@@ -163,10 +175,10 @@ export async function queryHistory(db: Db, f: HistoryFilter): Promise<HistoryRow
   if (f.entityIds.length === 0) return [];
   const n = Math.min(f.lastN ?? f.cap, f.cap);
   const r = await sql<HistoryRow>`
-    select entity_id, attr, dataset_id, observed_at, instance, deleted from (
-      select entity_id, attr, dataset_id, observed_at, instance, deleted, id,
+    select entity_id, attr, dataset_id, observed_at, instance, deleted, instance_id from (
+      select entity_id, attr, dataset_id, observed_at, instance, deleted, id, instance_id,
         row_number() over (partition by entity_id, attr, dataset_id order by observed_at desc, id desc) as rn
-      from (${instancesOf(rowsOf(f), f.attrs)}) x where ${windowOf(f)}
+      from (${instancesOf(rowsOf(f), f.attrs, true)}) x where ${windowOf(f)}
     ) h where rn <= ${n}
     order by entity_id, attr, dataset_id, observed_at, id`.execute(db);
   return r.rows;

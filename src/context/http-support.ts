@@ -13,14 +13,45 @@ import type { RequestScope } from './request-scope.js';
 
 export type Representation = 'json' | 'ld' | 'geo';
 
-/** JSON-LD and merge-patch bodies are JSON; Fastify parses only application/json by itself. */
+/**
+ * JSON, JSON-LD and merge-patch bodies (Fastify's own JSON parser is replaced inside this plugin): malformed JSON
+ * is InvalidRequest; an empty body is no body — a DELETE sent with `Content-Type: application/json` and nothing
+ * else succeeds (§6.3.4), and a write without a body fails on its schema instead.
+ */
 export function registerNgsiParsers(app: App): void {
-  app.addContentTypeParser(['application/ld+json', 'application/merge-patch+json', 'application/geo+json'], { parseAs: 'string' }, (_req, body, done) => {
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser(['application/json', 'application/ld+json', 'application/merge-patch+json', 'application/geo+json'], { parseAs: 'string' }, (_req, body, done) => {
+    const text = body as string;
+    if (text.trim() === '') return done(null, undefined);
     try {
-      done(null, JSON.parse(body as string));
+      done(null, JSON.parse(text));
     } catch (err) {
       done(ngsiProblem('InvalidRequest', `the body is not valid JSON: ${(err as Error).message}`));
     }
+  });
+}
+
+/**
+ * HTTP conventions of the NGSI-LD binding that hold for every route: a write without Content-Length (and not
+ * chunked) answers 411 (§6.3.4); JSON answers carry their media type without a charset parameter, as NGSI-LD
+ * clients compare it (`application/json`, `application/ld+json`, `application/geo+json`); with `fiwareService`
+ * FIWARE's `Fiware-Service` header names the tenant when `NGSILD-Tenant` is absent.
+ */
+export function registerNgsiConventions(app: App, options: { fiwareService: boolean }): void {
+  app.addHook('onRequest', async (request) => {
+    if (options.fiwareService && request.headers['ngsild-tenant'] === undefined) {
+      const service = request.headers['fiware-service'];
+      if (typeof service === 'string' && service !== '') request.headers['ngsild-tenant'] = service;
+    }
+    const m = request.method;
+    if ((m === 'POST' || m === 'PATCH' || m === 'PUT') && request.headers['content-length'] === undefined && request.headers['transfer-encoding'] === undefined) {
+      throw ngsiProblem('LengthRequired', `${m} needs a Content-Length header`);
+    }
+  });
+  app.addHook('onSend', async (_request, reply, payload) => {
+    const type = reply.getHeader('content-type');
+    if (typeof type === 'string' && /^application\/(json|ld\+json|geo\+json); charset=utf-8$/i.test(type)) reply.header('content-type', type.slice(0, type.indexOf(';')));
+    return payload;
   });
 }
 

@@ -13,13 +13,14 @@ import { AttributeService } from './attribute-service.js';
 import { EntityQueryService } from './entity-query-service.js';
 import { EntityBatchService } from './entity-batch-service.js';
 import { TemporalService } from './temporal-service.js';
+import { TemporalWriteService } from './temporal-write-service.js';
 import { SubscriptionService } from './subscription-service.js';
 import { NotificationDispatcher } from './notification-dispatcher.js';
 import { MqttIngest } from './mqtt-ingest.js';
 import { DemoSimulator } from './demo-simulator.js';
 import { purgeHistoryBefore, rollUpHistory } from './history-store.js';
 import { purgeDelivered } from './subscription-store.js';
-import { registerNgsiErrors, registerNgsiParsers } from './http-support.js';
+import { registerNgsiConventions, registerNgsiErrors, registerNgsiParsers } from './http-support.js';
 import { entityRoutes } from './entity-routes.js';
 import { temporalRoutes } from './temporal-routes.js';
 import { subscriptionRoutes } from './subscription-routes.js';
@@ -49,6 +50,8 @@ export interface ContextServices {
   /** /entityOperations/*: batch create, upsert, update, delete. */
   batches: EntityBatchService;
   temporal: TemporalService;
+  /** Temporal writes: attribute instances added to, changed in and removed from the history. */
+  temporalWrites: TemporalWriteService;
   subscriptions: SubscriptionService;
   /** Per-organisation access rules and the policy they give. */
   accessRules: AccessRuleService;
@@ -93,6 +96,7 @@ export const contextModule = defineModule({
     writer.setListener(subscriptions);
     const csources = createCsources({ db, clock, config, contexts, tenants, access: accessRules, outbound, log, queries, entities, attributes, subscriptions });
     const temporal = new TemporalService(db, config, tenants, accessRules, queries);
+    const temporalWrites = new TemporalWriteService(db, clock, tenants, accessRules);
     const dispatcher = new NotificationDispatcher(db, config.notifications, clock, log, outbound);
     const ingest = new MqttIngest(config.mqtt, batches, contexts, platform.auth, log);
     const simulator = new DemoSimulator(queries, batches, contexts, config.simulator, clock, log);
@@ -123,15 +127,16 @@ export const contextModule = defineModule({
       registerNgsiErrors(app);
       app.addHook('onRequest', csources.track);
       app.addHook('onSend', csources.warnings);
+      registerNgsiConventions(app, { fiwareService: config.fiwareServiceAsTenant });
       await app.register(entityRoutes({ entities, attributes, queries, batches, contexts }));
-      await app.register(temporalRoutes(temporal, contexts));
+      await app.register(temporalRoutes(temporal, temporalWrites, contexts));
       await app.register(subscriptionRoutes(subscriptions, contexts));
       await app.register(accessRoutes(accessRules, contexts));
       await app.register(csources.routes);
     };
 
     return {
-      services: { config, contexts, tenants, entities, attributes, queries, batches, temporal, subscriptions, accessRules, csources, dispatcher, ingest, simulator },
+      services: { config, contexts, tenants, entities, attributes, queries, batches, temporal, temporalWrites, subscriptions, accessRules, csources, dispatcher, ingest, simulator },
       routes: [{ prefix: '/ngsi-ld/v1', plugin: ngsiRoutes }],
       jobs,
       async start() {

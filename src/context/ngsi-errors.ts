@@ -20,6 +20,8 @@ export const ngsiErrorTypes = {
   UnsupportedMediaType: 'CONTEXT_UNSUPPORTED_MEDIA_TYPE',
   NotAcceptable: 'CONTEXT_NOT_ACCEPTABLE',
   Forbidden: 'CONTEXT_FORBIDDEN',
+  /** HTTP's 411: a write without Content-Length (§6.3.4). */
+  LengthRequired: 'CONTEXT_LENGTH_REQUIRED',
   /** CityHub's: an owner holds `subscriptions.maxPerOwner` subscriptions already (403). */
   TooManySubscriptions: 'CONTEXT_TOO_MANY_SUBSCRIPTIONS',
 } as const satisfies Record<string, ProblemCode>;

@@ -58,6 +58,8 @@ export type EntityIdParams = Static<typeof EntityIdParams>;
 export const AttributeParams = Type.Object({ entityId: Type.String(), attrId: Type.String() });
 export type AttributeParams = Static<typeof AttributeParams>;
 export const TypeNameParams = Type.Object({ type: Type.String() });
+/** One attribute instance of the temporal representation (§6.22). */
+export const InstanceParams = Type.Object({ entityId: Type.String(), attrId: Type.String(), instanceId: Type.String() });
 
 /** How an entity is rendered (§6.3.7 options, §4.5 formats, pick/omit/attrs, language, GeoJSON's geometry). */
 const outputMembers = {

@@ -3,13 +3,16 @@ import { negotiate, scopeOf, sendNgsi } from './http-support.js';
 import type { ContextResolver } from './jsonld-context.js';
 import { serializeJson } from './raw-json.js';
 import type { TemporalService } from './temporal-service.js';
-import { AttributeParams, EntityIdParams, NoContent, TemporalEntity, TemporalEntityList, TemporalEntityQuery, TemporalQuery, ngsiProblems } from './schemas.js';
+import type { TemporalWriteService } from './temporal-write-service.js';
+import {
+  AttributeParams, EntityIdParams, InstanceParams, JsonObjectBody, NoContent, TemporalEntity, TemporalEntityList, TemporalEntityQuery, TemporalQuery, ngsiProblems,
+} from './schemas.js';
 
 /** Aggregated series come as JsonPart (history-store seriesRows), written into the bytes; the rest is serialised plainly. */
 const stringifierOf = (q: { aggrMethods?: string }) => (q.aggrMethods !== undefined ? serializeJson : JSON.stringify);
 
 /** Temporal representation of entities (§6.18–6.22) under /ngsi-ld/v1/temporal. */
-export const temporalRoutes = (temporal: TemporalService, contexts: ContextResolver): RoutePlugin => async (app) => {
+export const temporalRoutes = (temporal: TemporalService, writes: TemporalWriteService, contexts: ContextResolver): RoutePlugin => async (app) => {
   const read = { access: 'context.entity.read' as const };
   const write = { access: 'context.entity.write' as const };
   app.get('/temporal/entities', { config: read, schema: { querystring: TemporalQuery, response: { 200: TemporalEntityList, ...ngsiProblems } } }, async (req, reply) => {
@@ -30,6 +33,26 @@ export const temporalRoutes = (temporal: TemporalService, contexts: ContextResol
   });
   app.delete('/temporal/entities/:entityId/attrs/:attrId', { config: write, schema: { params: AttributeParams, response: { 204: NoContent, ...ngsiProblems } } }, async (req, reply) => {
     await temporal.delete(await scopeOf(req, contexts), req.params.entityId, req.params.attrId);
+    return reply.code(204).send();
+  });
+
+  // ---- temporal writes (§6.18.3.1, §6.20.3.1, §6.22) ----
+  app.post('/temporal/entities', { config: write, schema: { body: JsonObjectBody, response: { 201: NoContent, 204: NoContent, ...ngsiProblems } } }, async (req, reply) => {
+    const r = await writes.upsert(await scopeOf(req, contexts, req.body), req.body);
+    if (!r.created) return reply.code(204).send();
+    reply.header('Location', `/ngsi-ld/v1/temporal/entities/${encodeURIComponent(r.id)}`);
+    return reply.code(201).send();
+  });
+  app.post('/temporal/entities/:entityId/attrs', { config: write, schema: { params: EntityIdParams, body: JsonObjectBody, response: { 204: NoContent, ...ngsiProblems } } }, async (req, reply) => {
+    await writes.append(await scopeOf(req, contexts, req.body), req.params.entityId, req.body);
+    return reply.code(204).send();
+  });
+  app.patch('/temporal/entities/:entityId/attrs/:attrId/:instanceId', { config: write, schema: { params: InstanceParams, body: JsonObjectBody, response: { 204: NoContent, ...ngsiProblems } } }, async (req, reply) => {
+    await writes.modifyInstance(await scopeOf(req, contexts, req.body), req.params.entityId, req.params.attrId, req.params.instanceId, req.body);
+    return reply.code(204).send();
+  });
+  app.delete('/temporal/entities/:entityId/attrs/:attrId/:instanceId', { config: write, schema: { params: InstanceParams, response: { 204: NoContent, ...ngsiProblems } } }, async (req, reply) => {
+    await writes.deleteInstance(await scopeOf(req, contexts), req.params.entityId, req.params.attrId, req.params.instanceId);
     return reply.code(204).send();
   });
 };

@@ -12,6 +12,7 @@ import { queryEntities } from './entity-store.js';
 import { aggregateHistory, aggregateHourly, deleteHistory, queryHistory, rollupAnswers, type AggrMethod, type HistoryFilter } from './history-store.js';
 import type { ContextConfig } from './config.js';
 import { isUri } from './entity-model.js';
+import { historyExists } from './temporal-write-store.js';
 
 const METHODS: AggrMethod[] = ['totalCount', 'distinctCount', 'sum', 'avg', 'min', 'max', 'stddev', 'sumsq'];
 const DURATION = /^P(?!$)(?:(\d+)W)?(?:(\d+)D)?(?:T(?=\d)(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/;
@@ -86,6 +87,8 @@ export class TemporalService {
     const [e] = await this.queries.findStored(tenant, [id]);
     if (!e || !policy.canReadEntity(e.types)) throw ngsiProblem('ResourceNotFound', `entity ${id} does not exist`);
     const [out] = await this.render(scope, tenant, [{ id: e.id, types: e.types }], p, policy);
+    // A temporal entity exists while it has history (its deletion removed it; the entity may remain).
+    if (Object.keys(out).length <= 2 && !(await historyExists(this.db, tenant, id))) throw ngsiProblem('ResourceNotFound', `no temporal history for ${id}`);
     return out;
   }
 
@@ -170,6 +173,7 @@ export class TemporalService {
           rendered[k.includes(':') ? compactIri(scope.ctx, k) : k] = v;
         }
         rendered.observedAt ??= at;
+        rendered.instanceId = r.instance_id;
         ((e[name] ??= []) as unknown[]).push(rendered);
       }
     }

@@ -81,7 +81,7 @@ describe.each(testEngines)('finding 7: outbound calls from the context layer [%s
       `insert into context_subscription (tenant, id, body, active, throttling, created_at, modified_at) values ('', 'urn:ngsi-ld:Subscription:legacy', $1, true, 0, now(), now())`,
       [JSON.stringify(body)],
     );
-    expect((await req('POST', '/entities', { id: 'urn:ngsi-ld:Sensor:1', type: 'Sensor', value: 1 })).statusCode).toBe(201);
+    expect((await req('POST', '/entities', { id: 'urn:ngsi-ld:Sensor:1', type: 'Sensor', reading: 1 })).statusCode).toBe(201);
     await hub.services.context.dispatcher.drain();
     expect(sink.received).toHaveLength(0);
     const { rows } = await hub.database.pool.query(`select failed_at, last_error, attempts from context_outbox where subscription_id = 'urn:ngsi-ld:Subscription:legacy'`);

@@ -23,8 +23,14 @@ export interface ActorResolver {
   actorForApiKey(key: string): Promise<Actor | undefined>;
 }
 
+/**
+ * The API key of a request: `Authorization: Bearer <key>`, or FIWARE's `X-Auth-Token: <key>` (what NGSI
+ * clients built for FIWARE brokers send); the same keys, the same checks.
+ */
 const bearer = (request: FastifyRequest): string | undefined => {
   const header = request.headers.authorization;
+  const token = request.headers['x-auth-token'];
+  if (!header && typeof token === 'string' && token !== '') return token.trim();
   if (!header) return undefined;
   const match = /^Bearer\s+(\S+)$/i.exec(header);
   if (!match) throw new Problem('UNAUTHENTICATED', { detail: 'Authorization must be "Bearer <api key>"' });

@@ -64,6 +64,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<App>
     // X-Forwarded-For/-Proto/-Host count only from the listed proxies (request.ip is then the client's address,
     // request.protocol https behind a TLS-terminating proxy); from anyone else they are ignored.
     trustProxy: options.config.http.trustProxy || false,
+    // `/a/b/` is `/a/b`: API clients (NGSI-LD conformance tools among them) send both forms.
+    routerOptions: { ignoreTrailingSlash: true },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   registerSecurityHeaders(app);

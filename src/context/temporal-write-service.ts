@@ -1,0 +1,130 @@
+import { randomUUID } from 'node:crypto';
+import type { Db } from '../platform/db/database.js';
+import type { Clock } from '../platform/clock/clock.js';
+import { ngsiProblem } from './ngsi-errors.js';
+import { entityMembers, expandTerm } from './jsonld-context.js';
+import { datasetKey, entityFromBody, isUri, locationBox, normalizeAttribute, type Attrs, type Instance } from './entity-model.js';
+import { findEntitiesForUpdate, rowToEntity, upsertEntities } from './entity-store.js';
+import { appendHistory } from './history-store.js';
+import { rewriteInstance } from './temporal-write-store.js';
+import type { AccessRuleService } from './access-service.js';
+import type { AccessPolicy } from './access-policy.js';
+import type { TenantService } from './tenant-service.js';
+import type { RequestScope } from './request-scope.js';
+import type { JsonObjectBody } from './schemas.js';
+
+/** Each attribute of a temporal body: a list of instances (or one), each normalized on its own and named. */
+function temporalAttrs(scope: RequestScope, body: Record<string, unknown>, now: string): Attrs {
+  const attrs: Attrs = {};
+  for (const [name, raw] of Object.entries(body)) {
+    if (entityMembers.has(name)) continue;
+    const list = Array.isArray(raw) ? raw : [raw];
+    if (list.length === 0) throw ngsiProblem('BadRequestData', `attribute ${name} has no instances`, { errors: [{ field: name, message: 'no instances' }] });
+    const instances: Instance[] = [];
+    for (const [i, inst] of list.entries()) {
+      const { instances: one } = normalizeAttribute(scope.ctx, name, inst, now, `${name}/${i}`);
+      for (const x of one) instances.push({ ...x, instanceId: `urn:ngsi-ld:Instance:${randomUUID()}` });
+    }
+    attrs[expandTerm(scope.ctx, name)] = instances;
+  }
+  return attrs;
+}
+
+/** Of each attribute, the newest instance per datasetId: the state an entity created by the temporal API starts with. */
+function latestOf(attrs: Attrs): Attrs {
+  const out: Attrs = {};
+  const at = (i: Instance) => (typeof i.observedAt === 'string' ? i.observedAt : '');
+  for (const [iri, list] of Object.entries(attrs)) {
+    const newest = new Map<string, Instance>();
+    for (const inst of list) {
+      const prev = newest.get(datasetKey(inst));
+      if (!prev || at(inst) >= at(prev)) newest.set(datasetKey(inst), inst);
+    }
+    out[iri] = [...newest.values()].map(({ instanceId: _, ...rest }) => rest as Instance);
+  }
+  return out;
+}
+
+/**
+ * The temporal writes (GS CIM 009 §5.6.11–5.6.16): attribute instances added to, changed in and removed from
+ * the history. The temporal representation of an entity is the history of an entity of the current state, so
+ * creating one that does not exist creates the entity with the newest instance of each attribute (and no
+ * notification: the temporal API writes the past); for an existing entity only the history grows.
+ */
+export class TemporalWriteService {
+  constructor(
+    private readonly db: Db,
+    private readonly clock: Clock,
+    private readonly tenants: TenantService,
+    private readonly access: AccessRuleService,
+  ) {}
+
+  /** POST /temporal/entities (§5.6.11): true when the entity was created (201), false when its history grew (204). */
+  async upsert(scope: RequestScope, body: JsonObjectBody): Promise<{ id: string; created: boolean }> {
+    const policy = await this.access.forWriting(scope);
+    const now = this.clock().toISOString();
+    const head = entityFromBody(scope.ctx, { id: body.id, type: body.type, ...(body.scope !== undefined ? { scope: body.scope } : {}) }, now);
+    const attrs = temporalAttrs(scope, body, now);
+    policy.assertWrite(head.types, Object.keys(attrs));
+    const tenant = await this.tenants.resolve(scope.tenant, true);
+    return this.db.transaction().execute(async (trx) => {
+      const [row] = await findEntitiesForUpdate(trx, tenant, [head.id]);
+      if (row) {
+        const current = rowToEntity(row);
+        if (!policy.canReadEntity(current.types)) throw ngsiProblem('Forbidden', `entity ${head.id} belongs to a type you may not write`);
+        policy.assertWrite(current.types, Object.keys(attrs));
+      } else {
+        const state = latestOf(attrs);
+        await upsertEntities(trx, tenant, [{ id: head.id, types: head.types, attrs: state, scope: head.scope ?? null, created_at: now, modified_at: now, box: locationBox(state) }], 'insert');
+      }
+      await appendHistory(trx, tenant, now, [{ entity_id: head.id, attrs, deleted: [] }]);
+      return { id: head.id, created: !row };
+    });
+  }
+
+  /** POST /temporal/entities/{id}/attrs (§5.6.12): instances added to the history of an existing entity. */
+  async append(scope: RequestScope, id: string, body: JsonObjectBody): Promise<void> {
+    const now = this.clock().toISOString();
+    const attrs = temporalAttrs(scope, body, now);
+    await this.withEntity(scope, id, Object.keys(attrs), async (trx, tenant) => appendHistory(trx, tenant, now, [{ entity_id: id, attrs, deleted: [] }]));
+  }
+
+  /** PATCH /temporal/entities/{id}/attrs/{attrId}/{instanceId} (§5.6.14): the members given replace the instance's. */
+  async modifyInstance(scope: RequestScope, id: string, attrName: string, instanceId: string, body: JsonObjectBody): Promise<void> {
+    const now = this.clock().toISOString();
+    const iri = expandTerm(scope.ctx, attrName);
+    // The body is an attribute fragment: the instance's members, or the attribute name → the instance.
+    const given = (body[attrName] && typeof body[attrName] === 'object' && !Array.isArray(body[attrName]) ? body[attrName] : body) as Record<string, unknown>;
+    await this.withEntity(scope, id, [iri], async (trx, tenant) => {
+      const found = await rewriteInstance(trx, tenant, id, iri, instanceId, (old) => {
+        const merged = { ...old, ...given, type: given.type ?? old.type };
+        const [next] = normalizeAttribute(scope.ctx, attrName, merged, now).instances;
+        return next;
+      });
+      if (!found) throw ngsiProblem('ResourceNotFound', `attribute ${attrName} of ${id} has no instance ${instanceId}`);
+    });
+  }
+
+  /** DELETE /temporal/entities/{id}/attrs/{attrId}/{instanceId} (§5.6.15). */
+  async deleteInstance(scope: RequestScope, id: string, attrName: string, instanceId: string): Promise<void> {
+    const iri = expandTerm(scope.ctx, attrName);
+    await this.withEntity(scope, id, [iri], async (trx, tenant) => {
+      if (!(await rewriteInstance(trx, tenant, id, iri, instanceId, () => undefined))) {
+        throw ngsiProblem('ResourceNotFound', `attribute ${attrName} of ${id} has no instance ${instanceId}`);
+      }
+    });
+  }
+
+  /** Runs a write on the history of an entity the caller may write these attributes of (404 otherwise), in a transaction. */
+  private async withEntity(scope: RequestScope, id: string, attrs: string[], run: (trx: Db, tenant: string, policy: AccessPolicy) => Promise<unknown>): Promise<void> {
+    const policy = await this.access.forWriting(scope);
+    const tenant = await this.tenants.resolve(scope.tenant, false);
+    if (!isUri(id)) throw ngsiProblem('BadRequestData', `entity id must be a URI, got ${String(id).slice(0, 80)}`);
+    await this.db.transaction().execute(async (trx) => {
+      const [row] = await findEntitiesForUpdate(trx, tenant, [id]);
+      if (!row || !policy.canReadEntity(row.types)) throw ngsiProblem('ResourceNotFound', `entity ${id} does not exist`);
+      policy.assertWrite(row.types, attrs);
+      await run(trx, tenant, policy);
+    });
+  }
+}
