@@ -14,6 +14,7 @@ import * as store from './licence-store.js';
 import * as registry from './registry-store.js';
 
 export type AccessRow = Selectable<OperationAccessTable>;
+type LicenceOf = NonNullable<Awaited<ReturnType<typeof store.findLicence>>>;
 
 /** The slice of identity that makes and revokes API keys. */
 export interface KeyIssuer {
@@ -44,26 +45,51 @@ export class AccessService {
    */
   async issue(actor: Actor, input: AccessInput): Promise<IssuedAccess> {
     assertCan(actor, 'operation.access.manage');
-    const licence = await store.findLicence(this.db, input.licence);
-    if (!licence) throw new Problem('OPERATION_LICENCE_NOT_FOUND', { errors: [{ field: 'licence', message: 'no such licence' }] });
+    const licence = await this.licenceFor(input.licence);
     const as = await this.parties.assertOperatorOrBody(actor, licence.operator_party_id);
-    if (licence.status !== 'active') throw new Problem('OPERATION_LICENCE_STATE', { detail: `licence ${licence.number} is ${licence.status}` });
     const publicUses = input.publicUses ?? [];
     if (publicUses.length > 0 && as !== 'body') {
       throw new Problem('OPERATION_NOT_IMPLEMENTING_BODY', {
         detail: 'only the implementing body may approve public-governance or public-welfare use', errors: [{ field: 'publicUses', message: 'set by the implementing body' }],
       });
     }
-    const user = await this.parties.require(input.marketUser, 'market_user');
-    const products = await registry.listProducts(this.db, { ids: input.products });
+    return this.admit(actor, licence, input, publicUses);
+  }
+
+  /**
+   * Issues the access a market user applied for in the marketplace and its operator accepted (the acceptance is
+   * the decision, ledgered with the application): the key goes to the market user, once. No public-interest use
+   * (only the implementing body approves that, through `issue`).
+   */
+  async issueAccepted(actor: Actor, input: AccessInput): Promise<IssuedAccess> {
+    return this.admit(actor, await this.licenceFor(input.licence), { ...input, publicUses: [] }, []);
+  }
+
+  /** Checks products and purposes against an active licence (the same rules for an application and an access). */
+  async checkTerms(licenceId: string, products: string[], purposes: string[]): Promise<LicenceOf> {
+    const licence = await this.licenceFor(licenceId);
+    const rows = await registry.listProducts(this.db, { ids: products });
     const errors: FieldError[] = [];
-    input.products.forEach((id, i) => {
-      const p = products.find((x) => x.id === id);
+    products.forEach((id, i) => {
+      const p = rows.find((x) => x.id === id);
       if (!p || p.licence_id !== licence.id) errors.push({ field: `products/${i}`, message: 'not a product of this licence' });
     });
-    const purposes = new Set(licence.scenarios.filter((s) => products.some((p) => p.scenario === s.code)).flatMap((s) => s.purposes));
-    input.purposes.forEach((p, i) => { if (!purposes.has(p)) errors.push({ field: `purposes/${i}`, message: 'not a purpose of these products\' scenarios' }); });
+    const allowed = new Set(licence.scenarios.filter((s) => rows.some((p) => p.scenario === s.code)).flatMap((s) => s.purposes));
+    purposes.forEach((p, i) => { if (!allowed.has(p)) errors.push({ field: `purposes/${i}`, message: 'not a purpose of these products\' scenarios' }); });
     if (errors.length > 0) throw new Problem('VALIDATION_FAILED', { errors });
+    return licence;
+  }
+
+  private async licenceFor(id: string): Promise<LicenceOf> {
+    const licence = await store.findLicence(this.db, id);
+    if (!licence) throw new Problem('OPERATION_LICENCE_NOT_FOUND', { errors: [{ field: 'licence', message: 'no such licence' }] });
+    if (licence.status !== 'active') throw new Problem('OPERATION_LICENCE_STATE', { detail: `licence ${licence.number} is ${licence.status}` });
+    return licence;
+  }
+
+  private async admit(actor: Actor, licence: LicenceOf, input: AccessInput, publicUses: AccessInput['publicUses'] & object): Promise<IssuedAccess> {
+    const user = await this.parties.require(input.marketUser, 'market_user');
+    await this.checkTerms(licence.id, input.products, input.purposes);
     const names = await this.parties.orgs.all();
     const key = await this.keys.createApiKey(keyActor, {
       name: input.keyName ?? `${licence.number} ${names.get(user.org_id)?.name ?? user.id}`.slice(0, 100), roles: ['market_user'], orgId: user.org_id,

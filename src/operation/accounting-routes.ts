@@ -2,10 +2,12 @@ import type { RoutePlugin } from '../platform/http/server.js';
 import type { AccountingService } from './accounting-service.js';
 import type { DisclosureService } from './disclosure-service.js';
 import { Type } from 'typebox';
+import { statementXlsx } from './statement-xlsx.js';
 import { Disclosure, DistributionReport, FormatQuery, IncomeReport, LedgerCheck, Statement, StatementQuery, YearParams, YearQuery } from './schemas.js';
 
 const tags = ['operation'];
 const csvType = 'text/csv; charset=utf-8';
+const xlsxType = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
 /** Statements, income, distribution, the annual disclosure and the ledger check, under /api/operation. */
 export const accountingRoutes = (deps: { accounting: AccountingService; disclosures: DisclosureService }): RoutePlugin => async (app) => {
@@ -14,13 +16,14 @@ export const accountingRoutes = (deps: { accounting: AccountingService; disclosu
   app.get('/statements', {
     config: { access: 'operation.statement.read' },
     schema: {
-      tags, summary: 'A month\'s statement of an operator or a market user (JSON or CSV)', querystring: StatementQuery,
-      response: { 200: { content: { 'application/json': { schema: Statement }, 'text/csv': { schema: Type.String() } } } },
+      tags, summary: 'A month\'s statement of an operator or a market user (JSON, CSV or XLSX)', querystring: StatementQuery,
+      response: { 200: { content: { 'application/json': { schema: Statement }, 'text/csv': { schema: Type.String() }, [xlsxType]: { schema: Type.Unsafe<Buffer>(Type.String({ format: 'binary' })) } } } },
     },
   }, async (req, reply) => {
     const { format, ...query } = req.query;
     const statement = await accounting.statement(req.actor, query);
     if (format === 'csv') return reply.type(csvType).header('content-disposition', `attachment; filename="statement-${query.month}.csv"`).send(accounting.statementCsv(statement));
+    if (format === 'xlsx') return reply.type(xlsxType).header('content-disposition', `attachment; filename="statement-${query.month}.xlsx"`).send(await statementXlsx(statement));
     return reply.type('application/json; charset=utf-8').send(statement);
   });
 

@@ -13,10 +13,12 @@ import { DeliveryService } from './delivery-service.js';
 import { ReviewService } from './review-service.js';
 import { AccountingService } from './accounting-service.js';
 import { DisclosureService } from './disclosure-service.js';
+import { MarketService } from './market-service.js';
 import { registryRoutes } from './registry-routes.js';
 import { licenceRoutes } from './licence-routes.js';
 import { deliveryRoutes } from './delivery-routes.js';
 import { accountingRoutes } from './accounting-routes.js';
+import { marketRoutes } from './market-routes.js';
 
 export { operationMigrations } from './migrations.js';
 export type * from './schemas.js';
@@ -29,6 +31,7 @@ export type { DeliveryService } from './delivery-service.js';
 export type { ReviewService } from './review-service.js';
 export type { AccountingService } from './accounting-service.js';
 export type { DisclosureService } from './disclosure-service.js';
+export type { MarketService } from './market-service.js';
 
 /** Authorized operation's services (`hub.services.operation`). */
 export interface OperationServices {
@@ -40,6 +43,7 @@ export interface OperationServices {
   reviews: ReviewService;
   accounting: AccountingService;
   disclosures: DisclosureService;
+  market: MarketService;
 }
 
 declare module '../platform/module/module.js' {
@@ -73,7 +77,8 @@ export const operationModule = defineModule({
     const reviews = new ReviewService(db, ledger, clock, parties);
     const accounting = new AccountingService(db, clock, config, parties, timeZone);
     const disclosures = new DisclosureService(db, ledger, clock, config, parties, accounting, timeZone);
-    const services: OperationServices = { parties, registry, licences, accesses, delivery, reviews, accounting, disclosures };
+    const market = new MarketService(db, ledger, clock, parties, accesses);
+    const services: OperationServices = { parties, registry, licences, accesses, delivery, reviews, accounting, disclosures, market };
     return {
       services,
       routes: [
@@ -81,6 +86,7 @@ export const operationModule = defineModule({
         { prefix: '/api/operation', plugin: licenceRoutes(services) },
         { prefix: '/api/operation', plugin: deliveryRoutes(services) },
         { prefix: '/api/operation', plugin: accountingRoutes(services) },
+        { prefix: '/api/operation', plugin: marketRoutes(services) },
       ],
     };
   },

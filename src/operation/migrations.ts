@@ -245,4 +245,29 @@ export const operationMigrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '20261206-31-operation-marketplace': {
+    // The marketplace (issue 16): a market user applies for products, the licence's operator decides.
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('operation_application')
+        .addColumn('id', 'uuid', (c) => c.primaryKey().defaultTo(uuid))
+        .addColumn('licence_id', 'uuid', (c) => c.notNull().references('operation_licence.id'))
+        .addColumn('operator_party_id', 'uuid', (c) => c.notNull().references('operation_party.id'))
+        .addColumn('market_user_party_id', 'uuid', (c) => c.notNull().references('operation_party.id'))
+        .addColumn('products', sql`uuid[]`, (c) => c.notNull())
+        .addColumn('purposes', sql`text[]`, (c) => c.notNull())
+        .addColumn('quota', 'jsonb')
+        .addColumn('statement', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull().check(sql`status in ('pending','accepted','refused','issued')`))
+        .addColumn('applied_by', 'text', (c) => c.notNull())
+        .addColumn('applied_at', 'timestamptz', (c) => c.notNull())
+        .addColumn('decided_by', 'text')
+        .addColumn('decided_at', 'timestamptz')
+        .addColumn('reason', 'text')
+        .addColumn('access_id', 'uuid')
+        .execute();
+      await db.schema.createIndex('operation_application_user').on('operation_application').column('market_user_party_id').execute();
+      await db.schema.createIndex('operation_application_operator').on('operation_application').columns(['operator_party_id', 'status']).execute();
+    },
+  },
 };

@@ -20,6 +20,10 @@ export const operationPermissions = definePermissions({
   'operation.product.approve': ['operation_admin'],
   'operation.product.price': ['market_operator'],
   'operation.product.call': ['market_user'],
+  // the marketplace: browse products; a market user's person applies and collects its key
+  'operation.market.read': ['operation_admin', 'operation_supervisor', 'market_operator', 'market_user'],
+  'operation.market.apply': ['market_user'],
+  'operation.application.read': ['operation_admin', 'operation_supervisor', 'market_operator', 'market_user'],
   'operation.access.read': ['operation_admin', 'operation_supervisor', 'market_operator'],
   'operation.access.manage': ['operation_admin', 'market_operator'],
   'operation.review.read': ['operation_admin', 'operation_supervisor'],

@@ -309,6 +309,65 @@ export type AccessView = Static<typeof AccessView>;
 export const IssuedAccess = Type.Object({ access: AccessView, key: Type.String() });
 export type IssuedAccess = Static<typeof IssuedAccess>;
 
+// ── marketplace ────────────────────────────────────────────────────────────────────────────────────────
+
+/** A registered product as the marketplace shows it: what it does, for which scenario, its price and provider. */
+export const MarketProduct = Type.Object({
+  id: Type.String(), number: NStr, name: Type.String(), description: Type.String(), type: Enum(productTypes),
+  scenario: Type.Object({ code: Type.String(), name: Type.String(), purposes: Type.Array(Type.String()) }),
+  price: Nullable(Type.Object({ unit: Enum(billingUnits), priceFen: Type.Integer() })),
+  provider: PartyRef, datasetIdentifier: Type.String(), inputFields: Type.Array(Type.String()), disclosureRule: Type.String(),
+  licence: Type.Object({ id: Type.String(), number: Type.String(), status: Type.String(), validUntil: Type.String() }),
+  /** the asking market user's standing for this product: its latest application and whether it holds an active access */
+  mine: Type.Object({ application: Nullable(Type.Object({ id: Type.String(), status: Type.String() })), access: Type.Boolean() }),
+});
+export type MarketProduct = Static<typeof MarketProduct>;
+
+export const applicationStatuses = ['pending', 'accepted', 'refused', 'issued'] as const;
+export type ApplicationStatus = (typeof applicationStatuses)[number];
+
+/** A market user's application for products of one licence (申请使用). */
+export const ApplicationInput = Type.Object({
+  products: Type.Array(Uuid, { minItems: 1, maxItems: 20, uniqueItems: true }),
+  purposes: Type.Array(Code, { minItems: 1, maxItems: 20, uniqueItems: true }),
+  quota: Type.Optional(Nullable(Quota)),
+  /** what the market user will use the products for (shown to the operator, kept for the disclosure's records) */
+  statement: Type.String({ minLength: 1, maxLength: 2000 }),
+});
+export type ApplicationInput = Static<typeof ApplicationInput>;
+
+export const ApplicationDecision = Type.Object({
+  decision: Type.Union([Type.Literal('accept'), Type.Literal('refuse')]),
+  reason: Type.Optional(Type.String({ minLength: 1, maxLength: 1000 })),
+  /** the operator may grant a smaller quota than asked */
+  quota: Type.Optional(Nullable(Quota)),
+});
+export type ApplicationDecision = Static<typeof ApplicationDecision>;
+
+export const ApplicationView = Type.Object({
+  id: Type.String(), licenceId: Type.String(), licenceNumber: Type.String(), marketUser: PartyRef, operator: PartyRef,
+  products: Type.Array(Type.Object({ id: Type.String(), number: NStr, name: Type.String() })),
+  purposes: Type.Array(Type.String()), quota: Nullable(Quota), statement: Type.String(), status: Enum(applicationStatuses),
+  appliedAt: Type.String(), decidedAt: NStr, reason: NStr, accessId: NStr,
+});
+export type ApplicationView = Static<typeof ApplicationView>;
+
+export const ApplicationQuery = Type.Object({ status: Type.Optional(Enum(applicationStatuses)) });
+export type ApplicationQuery = Static<typeof ApplicationQuery>;
+
+/** A market user's calls and spending per month and product (its usage charts). */
+export const MarketUsage = Type.Object({
+  marketUser: PartyRef, year: Type.Integer(),
+  months: Type.Array(Type.Object({
+    month: Type.String(), productId: Type.String(), productName: Type.String(), calls: Type.Integer(), billableCalls: Type.Integer(), feeFen: Type.Integer(),
+  })),
+  totals: Type.Object({ calls: Type.Integer(), feeFen: Type.Integer() }),
+});
+export type MarketUsage = Static<typeof MarketUsage>;
+
+export const MarketUsageQuery = Type.Object({ year: Type.Integer({ minimum: 2000, maximum: 2999 }), party: Type.Optional(Uuid) });
+export type MarketUsageQuery = Static<typeof MarketUsageQuery>;
+
 // ── calls ──────────────────────────────────────────────────────────────────────────────────────────────
 
 export const CallInput = Type.Object({
@@ -380,7 +439,7 @@ export type SandboxRunView = Static<typeof SandboxRunView>;
 export const StatementQuery = Type.Object({
   month: Type.String({ pattern: '^\\d{4}-\\d{2}$' }),
   party: Uuid,
-  format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('csv')])),
+  format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('csv'), Type.Literal('xlsx')])),
 });
 export type StatementQuery = Static<typeof StatementQuery>;
 

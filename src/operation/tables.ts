@@ -138,6 +138,25 @@ export interface OperationAccessTable {
   revoked_reason: string | null;
 }
 
+/** A market user's application in the marketplace for products of one licence, decided by its operator. */
+export interface OperationApplicationTable {
+  id: Generated<string>;
+  licence_id: string;
+  operator_party_id: string;
+  market_user_party_id: string;
+  products: string[];
+  purposes: string[];
+  quota: NullableJson<Quota>;
+  statement: string;
+  status: 'pending' | 'accepted' | 'refused' | 'issued';
+  applied_by: string;
+  applied_at: Timestamp;
+  decided_by: string | null;
+  decided_at: NullableTimestamp;
+  reason: string | null;
+  access_id: string | null;
+}
+
 /** A catalog grant through which a product reads its dataset in the domain. */
 export interface OperationDeliveryGrantTable {
   id: Generated<string>;
@@ -249,6 +268,7 @@ declare module '../platform/db/schema.js' {
     operation_version: OperationVersionTable;
     operation_product: OperationProductTable;
     operation_access: OperationAccessTable;
+    operation_application: OperationApplicationTable;
     operation_delivery_grant: OperationDeliveryGrantTable;
     operation_quota_counter: OperationQuotaCounterTable;
     operation_period_charge: OperationPeriodChargeTable;
