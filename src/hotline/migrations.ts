@@ -141,6 +141,15 @@ export const hotlineMigrations: Record<string, Migration> = {
       await sql`create index hotline_ticket_public_created on hotline_ticket (created_at) where public`.execute(db);
     },
   },
+  // Issue 17: a supervision (督办) has a level and a deadline of its own, shown in the workbench.
+  '20261216-10-hotline-supervision-level': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('hotline_ticket')
+        .addColumn('supervision_level', 'text')
+        .addColumn('supervision_due_at', 'timestamptz')
+        .execute();
+    },
+  },
   // Issue 18: Open311 echoes the `address_id` a client filed with (GET requests), so it is kept as sent.
   '20261220-10-hotline-open311-address-id': {
     async up(db: Kysely<unknown>) {

@@ -1,6 +1,8 @@
 import { Type, type Static } from 'typebox';
 import { NStr, Nullable, Uuid } from '../platform/http/common-schemas.js';
-import { satisfactions, ticketActions, ticketChannels, ticketResults, ticketStatuses, urgencies } from './ticket-enums.js';
+import {
+  satisfactions, supervisionLevels, ticketActions, ticketChannels, ticketResults, ticketSorts, ticketStatuses, urgencies,
+} from './ticket-enums.js';
 
 /**
  * The hotline's request and response schemas (tickets, tracking, routing, reference data), and the types the
@@ -38,7 +40,7 @@ export const TicketView = Type.Object({
   areaId: NStr, districtId: NStr, categoryId: NStr, urgency: Type.String(),
   tags: Type.Array(Type.String()), attachments: Type.Array(Attachment),
   status: Type.String(), unitId: NStr, mainTicketId: NStr,
-  supervised: Type.Boolean(), signOverdue: Type.Boolean(), overdue: Type.Boolean(), deadlineWarning: Type.Boolean(),
+  supervised: Type.Boolean(), supervisionLevel: NStr, supervisionDueAt: NStr, signOverdue: Type.Boolean(), overdue: Type.Boolean(), deadlineWarning: Type.Boolean(),
   returnCount: Type.Integer(), reopenCount: Type.Integer(), returnReason: NStr,
   replyText: NStr, result: NStr, visitContacted: NBool, visitSolved: NBool, satisfaction: NStr, likes: Type.Integer(),
   source: NStr, externalId: NStr, open311Token: NStr,
@@ -123,6 +125,9 @@ export const TransitionPayload = Type.Object({
   mainTicketId: Type.Optional(Uuid),
   /** recategorize: the ticket's new category (required) */
   categoryId: Type.Optional(Uuid),
+  /** supervise: 一般督办 (default), 重点督办 or 挂牌督办, and the date the unit must answer by (optional) */
+  supervisionLevel: Type.Optional(Type.Enum(supervisionLevels)),
+  supervisionDueAt: Type.Optional(Type.String({ format: 'date-time' })),
   /** any action: a remark kept in the timeline */
   note: Type.Optional(Type.String({ maxLength: 2000 })),
 }, { additionalProperties: false });
@@ -144,6 +149,15 @@ export const TicketFilter = Type.Object({
   satisfaction: Type.Optional(Type.Array(Type.Enum(satisfactions), { description: 'the return visit\'s rating (满意度)' })),
   /** a substring of the number, title or content */
   text: Type.Optional(Type.String({ maxLength: 100 })),
+  /** only tickets still being worked on (not closed, not merged): the workbench's action queues */
+  open: Type.Optional(Type.Boolean()),
+  /** filed on or after / before these instants */
+  createdFrom: Type.Optional(Type.String({ format: 'date-time' })),
+  createdTo: Type.Optional(Type.String({ format: 'date-time' })),
+  /** whose answer deadline is before this instant (due soon) */
+  dueBefore: Type.Optional(Type.String({ format: 'date-time' })),
+  /** newest first (default), oldest first, or the nearest deadline first */
+  sort: Type.Optional(Type.Enum(ticketSorts)),
 });
 export type TicketFilter = Static<typeof TicketFilter>;
 

@@ -54,6 +54,9 @@ export interface HotlineTicketTable {
   unit_id: string | null;
   main_ticket_id: string | null;
   supervised: Generated<boolean>;
+  /** 督办 level (ticket-enums supervisionLevels) and the date the supervisor wants an answer by */
+  supervision_level: string | null;
+  supervision_due_at: NullableTimestamp;
   sign_overdue: Generated<boolean>;
   overdue: Generated<boolean>;
   deadline_warning: Generated<boolean>;

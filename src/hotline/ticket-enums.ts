@@ -35,6 +35,14 @@ export type Urgency = (typeof urgencies)[number];
 export const ticketResults = ['solved', 'unsolved', 'explained'] as const;
 export type TicketResult = (typeof ticketResults)[number];
 
+/** Orders of the ticket list: newest, oldest, nearest answer deadline first. */
+export const ticketSorts = ['newest', 'oldest', 'due'] as const;
+export type TicketSort = (typeof ticketSorts)[number];
+
+/** How hard a supervision (督办) presses: 一般督办, 重点督办, 挂牌督办. */
+export const supervisionLevels = ['general', 'key', 'listed'] as const;
+export type SupervisionLevel = (typeof supervisionLevels)[number];
+
 /** The citizen's rating on the return visit (满意度). */
 export const satisfactions = ['satisfied', 'basically_satisfied', 'unsatisfied'] as const;
 export type Satisfaction = (typeof satisfactions)[number];

@@ -36,7 +36,7 @@ export class TicketQueryService {
    */
   async list(actor: Actor, query: TicketQuery = {}): Promise<TicketPage> {
     assertCan(actor, 'hotline.ticket.read');
-    const { page: askedPage, pageSize: askedSize, text, ...filter } = query;
+    const { page: askedPage, pageSize: askedSize, text, sort, ...filter } = query;
     const page = Math.max(1, askedPage ?? 1);
     const pageSize = Math.min(200, Math.max(1, askedSize ?? 20));
     const scope = ticketReadScope(actor);
@@ -50,6 +50,7 @@ export class TicketQueryService {
       },
       (page - 1) * pageSize,
       pageSize,
+      sort,
     );
     return { items: rows.map((r) => toTicketView(r, actor)), total, page, pageSize };
   }

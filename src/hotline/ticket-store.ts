@@ -2,6 +2,7 @@ import { sql, type Insertable, type Selectable, type Updateable } from 'kysely';
 import type { Db } from '../platform/db/database.js';
 import type { HotlineTicketEventTable, HotlineTicketTable } from './tables.js';
 import type { TicketFilter } from './schemas.js';
+import type { TicketSort } from './ticket-enums.js';
 import './tables.js';
 
 export type TicketRow = Selectable<HotlineTicketTable>;
@@ -76,6 +77,10 @@ const filtered = (db: Db, f: TicketRowFilter) => {
   if (f.citizenUserId) q = q.where('citizen_user_id', '=', f.citizenUserId);
   if (f.scopeUnitId) q = q.where('unit_id', '=', f.scopeUnitId);
   if (f.mainTicketId) q = q.where('main_ticket_id', '=', f.mainTicketId);
+  if (f.open) q = q.where('status', 'not in', ['closed', 'merged']);
+  if (f.createdFrom) q = q.where('created_at', '>=', new Date(f.createdFrom));
+  if (f.createdTo) q = q.where('created_at', '<', new Date(f.createdTo));
+  if (f.dueBefore) q = q.where('due_at', '<', new Date(f.dueBefore));
   if (f.text) {
     const pattern = likePattern(f.text);
     q = q.where((eb) => eb.or([eb('number', 'like', pattern), eb('title', 'ilike', pattern), eb('content', 'ilike', pattern)]));
@@ -83,10 +88,14 @@ const filtered = (db: Db, f: TicketRowFilter) => {
   return q;
 };
 
-/** One page of tickets, newest first, and the total that match. */
-export const listTickets = async (db: Db, f: TicketRowFilter, offset: number, limit: number) => {
+/** One page of tickets in the asked order (newest first by default), and the total that match. */
+export const listTickets = async (db: Db, f: TicketRowFilter, offset: number, limit: number, sort: TicketSort = 'newest') => {
+  let ordered = filtered(db, f).selectAll();
+  // Tickets without a deadline yet (not signed) come after those with one; the id keeps pages stable.
+  if (sort === 'due') ordered = ordered.orderBy(sql`due_at asc nulls last`).orderBy('created_at', 'asc');
+  else ordered = ordered.orderBy('created_at', sort === 'oldest' ? 'asc' : 'desc');
   const [rows, total] = await Promise.all([
-    filtered(db, f).selectAll().orderBy('created_at', 'desc').orderBy('id').offset(offset).limit(limit).execute(),
+    ordered.orderBy('id').offset(offset).limit(limit).execute(),
     filtered(db, f).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
   ]);
   return { rows, total: Number(total.n) };

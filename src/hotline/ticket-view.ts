@@ -66,6 +66,8 @@ const clearTicketView = (row: TicketRow): TicketView => {
     unitId: row.unit_id,
     mainTicketId: row.main_ticket_id,
     supervised: row.supervised,
+    supervisionLevel: row.supervision_level ?? null,
+    supervisionDueAt: row.supervision_due_at ? new Date(row.supervision_due_at).toISOString() : null,
     signOverdue: row.sign_overdue,
     overdue: row.overdue,
     deadlineWarning: row.deadline_warning,

@@ -162,8 +162,15 @@ export class TicketWorkflowService {
           patch: { ...freshRound, reopen_count: ticket.reopen_count + 1, closed_at: null },
           details: { unit: ticket.unit_id, reopenCount: ticket.reopen_count + 1 },
         };
-      case 'supervise':
-        return { patch: { supervised: true }, details: { unit: ticket.unit_id } };
+      case 'supervise': {
+        const level = p.supervisionLevel ?? 'general';
+        const due = p.supervisionDueAt ? new Date(p.supervisionDueAt) : null;
+        if (due && due <= now) throw invalidField('supervisionDueAt', 'the supervision deadline must be in the future');
+        return {
+          patch: { supervised: true, supervision_level: level, supervision_due_at: due },
+          details: { unit: ticket.unit_id, level, dueAt: due?.toISOString() ?? null },
+        };
+      }
       case 'recategorize': {
         if (!p.categoryId) throw invalidField('categoryId', 'the new category (改类)');
         if (p.categoryId === ticket.category_id) throw invalidField('categoryId', 'the ticket is already in this category');

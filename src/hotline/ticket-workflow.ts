@@ -60,7 +60,11 @@ export const transitionRules: readonly TransitionRule[] = [
     action: 'reopen', from: ['visited', 'closed'], to: 'dispatched', who: centre('supervisor'), zh: '重办',
     guard: { test: (t) => t.satisfaction === 'unsatisfied' && !!t.unitId, reason: 'only a ticket whose return visit was unsatisfied can be re-opened' },
   },
-  { action: 'supervise', from: openStatuses, to: null, who: centre('supervisor'), zh: '督办' },
+  {
+    action: 'supervise', from: openStatuses, to: null, who: centre('supervisor'), zh: '督办',
+    // One supervision per ticket: a second 督办 would only repeat the pressure on the unit and count twice.
+    guard: { test: (t) => !t.supervised, reason: 'this ticket is already under supervision (已在督办中); it cannot be supervised twice' },
+  },
   { action: 'merge', from: openStatuses, to: 'merged', who: centre('agent', 'supervisor'), zh: '合并' },
   { action: 'recategorize', from: openStatuses, to: null, who: centre('agent', 'supervisor'), zh: '改类' },
 ];
@@ -72,6 +76,7 @@ export interface WorkflowTicket {
   citizenUserId: string | null;
   channel: string;
   satisfaction: string | null;
+  supervised?: boolean;
 }
 
 export const workflowTicket = (row: TicketRow): WorkflowTicket => ({
@@ -80,6 +85,7 @@ export const workflowTicket = (row: TicketRow): WorkflowTicket => ({
   citizenUserId: row.citizen_user_id,
   channel: row.channel,
   satisfaction: row.satisfaction,
+  supervised: row.supervised,
 });
 
 const onlineChannels = new Set(['web', 'app']);
@@ -126,7 +132,7 @@ export const planTransition = (ticket: WorkflowTicket, actor: Actor, action: Tic
   const allowed = allowedActions(ticket, actor);
   let why: string;
   if (!(rule.from as readonly string[]).includes(ticket.status)) {
-    why = `a ticket in status "${ticket.status}" cannot be ${action}ed (${rule.zh}); it needs status ${rule.from.join(' | ')}`;
+    why = statusReason(ticket.status, action, rule);
   } else if (rule.guard && !rule.guard.test(ticket)) {
     why = rule.guard.reason;
   } else if (rule.who.some((w) => actor.roles.includes(w.role))) {
@@ -138,6 +144,19 @@ export const planTransition = (ticket: WorkflowTicket, actor: Actor, action: Tic
     detail: why,
     extra: { action, ticketStatus: ticket.status, allowed },
   });
+};
+
+/** Status names as the workbench shows them, so the reason reads plainly in both languages. */
+const statusZh: Record<string, string> = {
+  received: '已受理', dispatched: '已派单', returned: '已退单', accepted: '已签收', in_progress: '办理中', answered: '已反馈',
+  visited: '已回访', closed: '已办结', merged: '已合并',
+};
+
+/** Why the status forbids the action, e.g. "督办 is not possible: the ticket is closed (已办结)". */
+const statusReason = (status: string, action: TicketAction, rule: TransitionRule): string => {
+  const now = `${status.replace('_', ' ')} (${statusZh[status] ?? status})`;
+  if (status === 'closed' || status === 'merged') return `${rule.zh} (${action}) is not possible: the ticket is already ${now}`;
+  return `${rule.zh} (${action}) is not possible while the ticket is ${now}; it is possible when the ticket is ${rule.from.map((s) => statusZh[s] ?? s).join('、')}`;
 };
 
 const describeWho = (w: { role: Role; rule: OrgRule }): string =>

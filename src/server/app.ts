@@ -16,7 +16,7 @@ import { PeriodicJob } from '../platform/jobs/periodic-job.js';
 import { createEventBus, type EventBus } from '../platform/events/index.js';
 import type { AnyModule, ModuleInstance, ModuleServices, Platform } from '../platform/module/module.js';
 import { modules as defaultModules } from './modules.js';
-import { serveWebApp } from './web-app.js';
+import { compressResponses, serveWebApp } from './web-app.js';
 
 /** The platform's own migrations, each under its owner's name. */
 const platformMigrations = [
@@ -106,13 +106,14 @@ export async function createCityHub(options: CreateCityHubOptions): Promise<City
 
     const metrics = new HttpMetrics();
     const http = await createHttpServer({ config, resolver: auth, metrics, logger: options.logger === false ? undefined : log });
+    await compressResponses(http);
     await http.register(healthRoutes, { database, metrics });
     await http.register(authRoutes, { prefix: '/api', auth, secureCookies: config.auth.secureCookies });
     await http.register(ledgerRoutes, { prefix: '/api/ledger', ledger });
     for (const { instance } of created) {
       for (const route of instance.routes ?? []) await http.register(route.plugin, { prefix: route.prefix });
     }
-    await serveWebApp(http);
+    await serveWebApp(http, { modules: created.map((c) => c.name) });
 
     const jobs = created.flatMap(({ name, instance }) =>
       (instance.jobs ?? []).map((job) => new PeriodicJob(job.run, job.intervalSeconds, (err) => log.error({ err, module: name, job: job.name }, `job ${name}.${job.name} failed`))),

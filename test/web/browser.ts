@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach } from 'vitest';
@@ -54,6 +56,34 @@ export function screenshotOnFailure(current: () => Page | null): void {
     await page.screenshot({ path: file, fullPage: true }).catch(() => undefined);
     console.log(`screenshot of the failing page: ${file}`);
   });
+}
+
+/** An accessibility problem axe-core found: the rule, its impact and where. */
+export interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  targets: string[];
+}
+
+let axeSource: string | null = null;
+
+/**
+ * Runs axe-core (WCAG 2.x A/AA rules) on the page as it is now and returns its violations of the given impacts
+ * (default: serious and critical). axe is evaluated through the DevTools protocol, so the app's Content Security
+ * Policy (no inline scripts) does not stop it and the app ships nothing for it.
+ *
+ * @example expect(await axeViolations(page)).toEqual([]);
+ */
+export async function axeViolations(page: Page, impacts: readonly string[] = ['serious', 'critical']): Promise<AxeViolation[]> {
+  axeSource ??= readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+  await page.evaluate(axeSource);
+  const found = await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run(ctx: Document, opts: object): Promise<{ violations: { id: string; impact: string | null; help: string; nodes: { target: unknown[] }[] }[] }> } }).axe;
+    const result = await axe.run(document, { resultTypes: ['violations'], runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+    return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.slice(0, 5).map((n) => String(n.target.join(' '))) }));
+  });
+  return found.filter((v) => impacts.includes(v.impact ?? ''));
 }
 
 export type { Browser, BrowserContext, Page };

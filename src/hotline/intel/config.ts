@@ -109,6 +109,16 @@ export const IntelConfigSchema = Type.Object({
     },
     { default: {} },
   ),
+  assist: Type.Object(
+    {
+      /**
+       * Category suggestions below this calibrated probability are not shown (a 0 % "suggestion" only invites a
+       * wrong click); the classifier's reason is shown instead when none is left.
+       */
+      minCategoryConfidence: num(0, 0.1, 1),
+    },
+    { default: {} },
+  ),
   classifier: Type.Object(
     {
       /**

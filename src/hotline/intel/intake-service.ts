@@ -13,7 +13,7 @@ import { summarizeTicket, type SummaryInput } from './ticket-summary.js';
 import type { AssistInput, AssistResult, DuplicateProposal, SimilarCase, TicketSummary } from './schemas.js';
 
 export interface IntakeServiceDeps {
-  config: Pick<IntelConfig, 'similar' | 'duplicates'>;
+  config: Pick<IntelConfig, 'similar' | 'duplicates' | 'assist'>;
   clock: Clock;
   index: TicketIndex;
   classifier: CategoryClassifier;
@@ -55,7 +55,11 @@ export class IntakeService {
     assertCan(actor, 'hotline.intel.assist');
     const { config, index: tickets } = this.deps;
     await tickets.ready();
-    const { categories, reason: classifierReason } = this.deps.classifier.guess(input.title, input.content);
+    const guessed = this.deps.classifier.guess(input.title, input.content);
+    const categories = guessed.categories?.filter((c) => c.confidence >= config.assist.minCategoryConfidence) ?? guessed.categories;
+    const classifierReason = guessed.categories?.length && !categories?.length
+      ? `no category reaches ${Math.round(config.assist.minCategoryConfidence * 100)}% confidence (无把握足够的分类建议)`
+      : guessed.reason;
     if (citizenOnly(actor)) {
       return { categories, classifierReason, area: null, unit: null, duplicates: [], similar: [], summary: null, limited: true };
     }
@@ -65,10 +69,11 @@ export class IntakeService {
     const index = tickets.current;
     const tokens = index.tokenize(input.title, input.content);
     // One search serves both: its candidates, cut to top-k, are the similar cases, and filtered, the duplicates.
-    const hits = index.search(tokens, config.similar.candidates);
+    const selfId = input.ticketId ?? undefined;
+    const hits = index.search(tokens, config.similar.candidates + 1).filter((h) => h.ticket.id !== selfId).slice(0, config.similar.candidates);
     const duplicates = findDuplicates(
       index,
-      { tokens, at: this.deps.clock().getTime(), lon: input.lon, lat: input.lat, areaId: area?.areaId ?? null },
+      { tokens, at: this.deps.clock().getTime(), lon: input.lon, lat: input.lat, areaId: area?.areaId ?? null, selfId },
       config.duplicates,
       hits,
     );

@@ -24,6 +24,8 @@ export const AssistInput = Type.Object({
   lon: Type.Optional(Nullable(Type.Number({ minimum: -180, maximum: 180 }))),
   lat: Type.Optional(Nullable(Type.Number({ minimum: -90, maximum: 90 }))),
   areaId: Type.Optional(Nullable(Type.String({ format: 'uuid' }))),
+  /** the filed ticket being assisted: never proposed as its own duplicate or similar case */
+  ticketId: Type.Optional(Nullable(Type.String({ format: 'uuid' }))),
 }, { additionalProperties: false });
 export type AssistInput = Static<typeof AssistInput>;
 

@@ -28,8 +28,11 @@ export const KpiConfigSchema = Type.Object(
       },
       { default: {} },
     ),
-    /** A group with fewer valid return visits than this in the period is listed but not ranked. */
-    rankMinVisited: Type.Integer({ minimum: 1, default: 1 }),
+    /**
+     * A group with fewer valid return visits than this in the period is listed but not ranked: a unit with one
+     * satisfied visit must not lead the cockpit's ranking (issue 17).
+     */
+    rankMinVisited: Type.Integer({ minimum: 1, default: 5 }),
     /** Longest range one request may cover, in days (a day-by-day split over years is refused). */
     maxRangeDays: Type.Integer({ minimum: 1, default: 1100 }),
     /**

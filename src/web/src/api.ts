@@ -140,29 +140,39 @@ export function useLoad<T>(loader: (() => Promise<T>) | null, deps: unknown[]): 
   return { data, error, loading, reload };
 }
 
-let documented: Promise<Set<string>> | null = null;
+let capabilities: Promise<Set<string>> | null = null;
+
+/** The module that serves a path, for the optional panels (the intelligence, the context layer). */
+const moduleOf = (path: string): string => {
+  if (/^\/api\/hotline\/(assist|hot-issues|alerts|intel|replies)(\/|$)/.test(path)) return 'intel';
+  if (/^\/api\/hotline\/kpi(\/|$)/.test(path)) return 'kpi';
+  if (path.startsWith('/ngsi-ld/')) return 'context';
+  const [, first, second] = path.split('/');
+  return first === 'api' ? second ?? '' : first;
+};
 
 /**
- * Whether this server documents `METHOD /path` in its `/openapi.json` (path as written there, e.g.
- * `/api/hotline/assist`). Optional panels (assist, hot issues, live city) ask first, so the app never calls a
- * route the server does not have. Fetched once per page load.
+ * Whether this server serves `METHOD /path` (e.g. `/api/hotline/assist`): whether it runs the module behind it,
+ * from `GET /api/capabilities` (a few bytes, asked once per page load). Optional panels (assist, hot issues, live
+ * city) ask first, so the app never calls a route the server does not have.
  */
-export async function documentedRoute(method: string, path: string): Promise<boolean> {
-  documented ??= api<{ paths: Record<string, Record<string, unknown>> }>('GET', '/openapi.json').then(
-    (doc) => new Set(Object.entries(doc.paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p.replace(/\/$/, '')}`))),
-    () => new Set<string>(),
+export async function documentedRoute(_method: string, path: string): Promise<boolean> {
+  capabilities ??= api<{ modules: string[] }>('GET', '/api/capabilities').then(
+    (c) => new Set(c.modules),
+    () => { capabilities = null; return new Set<string>(); },
   );
-  return (await documented).has(`${method.toUpperCase()} ${path.replace(/\/$/, '')}`);
+  return (await capabilities).has(moduleOf(path));
 }
 
-/** The first documented `METHOD path` whose path matches, e.g. the hot-issues route of the intelligence module. */
-export async function findDocumentedRoute(method: string, pattern: RegExp): Promise<string | null> {
-  await documentedRoute(method, '/');
-  for (const key of await documented!) {
-    const [m, p] = key.split(' ');
-    if (m === method.toUpperCase() && pattern.test(p) && !p.includes('{')) return p;
-  }
-  return null;
+/**
+ * One answer per page load for a lookup that does not change while the app is open (categories, areas, units):
+ * every screen that asks shares it. A failed call is forgotten, so the next screen asks again.
+ *
+ * @example export const categories = cachedLookup(() => api<CategoryView[]>('GET', '/api/hotline/categories'));
+ */
+export function cachedLookup<T>(load: () => Promise<T>): () => Promise<T> {
+  let kept: Promise<T> | null = null;
+  return () => (kept ??= load().catch((err: unknown) => { kept = null; throw err; }));
 }
 
 /** The error a panel shows when the server does not document the route it needs. */

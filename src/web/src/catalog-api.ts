@@ -1,10 +1,10 @@
 import { api, withQuery } from './api.js';
 // Types only (erased by the build): the shapes the catalog's routes take and whitelist (src/catalog/schemas.ts).
 import type {
-  DataUsage, GrantDecision, PublicDatasetQuery, PublicSearchResult, RequestListQuery, RequestOutcome, RequestView,
+  DataUsage, DatasetView, GrantDecision, PublicDatasetQuery, PublicSearchResult, RequestListQuery, RequestOutcome, RequestView,
 } from '../../catalog/schemas.js';
 
-export type { DataUsage, Facet, GrantDecision, RequestView } from '../../catalog/schemas.js';
+export type { DataUsage, DatasetView, Facet, FieldView, GrantDecision, RequestView } from '../../catalog/schemas.js';
 /** One dataset of the public catalogue as the search lists it. */
 export type PublicDataset = PublicSearchResult['items'][number];
 
@@ -19,6 +19,8 @@ export const catalogApi = {
   requests: (q: RequestListQuery = {}) => api<RequestView[]>('GET', withQuery('/api/share/requests', q)),
   decide: (id: string, d: GrantDecision) => api<RequestOutcome>('POST', `/api/share/requests/${encodeURIComponent(id)}/decision`, d),
   myDataUsage: () => api<DataUsage>('GET', '/api/share/my-data-usage'),
+  /** One dataset with its graded fields (staff: `catalog.read`), by id or identifier. */
+  dataset: (ref: string) => api<DatasetView>('GET', `/api/catalog/datasets/${encodeURIComponent(ref)}`),
 };
 
 /** Roles that may read sharing requests (`share.request.read`) and so see the inbox. */

@@ -26,4 +26,16 @@ export const contextApi = {
   },
   /** Up to `limit` entities of one type, normalized. */
   entities: (type: string, limit: number) => api<NgsiEntity[]>('GET', withQuery(`${V1}/entities`, { type, limit })),
+  /**
+   * Up to `limit` entities of one type and how many there are in all (`count=true`: the NGSILD-Results-Count
+   * header), so a screen shows 1,500 streetlights, not "100+".
+   */
+  entityPage: async (type: string, limit: number): Promise<{ entities: NgsiEntity[]; count: number }> => {
+    const url = withQuery(`${V1}/entities`, { type, limit, count: true });
+    const response = await fetch(url, { credentials: 'same-origin', headers: { accept: 'application/json' } }).catch(() => null);
+    // any failure: the same call through api() for its problem+json error
+    if (!response?.ok) return { entities: await api<NgsiEntity[]>('GET', url), count: 0 };
+    const entities = (await response.json()) as NgsiEntity[];
+    return { entities, count: Number(response.headers.get('NGSILD-Results-Count') ?? entities.length) };
+  },
 };

@@ -1,4 +1,4 @@
-import { api, documentedRoute, notDocumented, withQuery } from './api.js';
+import { api, cachedLookup, documentedRoute, notDocumented, withQuery } from './api.js';
 // Types only (erased by the build): the shapes the server's routes take and whitelist, written once in its
 // schemas.ts files; a change of the API's shape fails the typecheck of the screens.
 import type {
@@ -46,10 +46,10 @@ export const hotline = {
   /** Routing: the unit the rules (category × area, else the district government) give this ticket. */
   suggestUnit: (categoryId: string | null, areaId: string | null) =>
     api<UnitSuggestion>('GET', withQuery(`${H}/routing/suggest`, { categoryId, areaId })),
-  categories: () => api<CategoryView[]>('GET', `${H}/categories`),
+  categories: cachedLookup(() => api<CategoryView[]>('GET', `${H}/categories`)),
   /** The area tree: districts with their streets. */
-  areas: () => api<AreaNode[]>('GET', `${H}/areas`),
-  units: () => api<OrgView[]>('GET', '/api/orgs'),
+  areas: cachedLookup(() => api<AreaNode[]>('GET', `${H}/areas`)),
+  units: cachedLookup(() => api<OrgView[]>('GET', '/api/orgs')),
   /** `POST /api/hotline/assist` (issue 4); a citizen gets the categories only (`limited`). */
   assist: async (body: AssistInput) => {
     if (!(await documentedRoute('POST', `${H}/assist`))) throw notDocumented('POST', `${H}/assist`);

@@ -355,8 +355,21 @@ interface I18n {
 
 const I18nContext = createContext<I18n>({ lang: 'zh', setLang: () => {}, t: (k) => translate('zh', k) });
 
+/** Messages a face brings with its own chunk (addMessages), so the shell's dictionary stays small. */
+const added: Record<string, [string, string]> = {};
+
+/**
+ * Adds a face's own messages (zh, en); called once when its chunk loads. A key the shell already has keeps the
+ * shell's wording.
+ *
+ * @example addMessages({ wall_ticker: ['实时预警', 'Live alerts'] });
+ */
+export function addMessages(more: Record<string, [string, string]>): void {
+  for (const [key, entry] of Object.entries(more)) if (!(key in dict)) added[key] = entry;
+}
+
 export function translate(lang: Lang, key: string): string {
-  const entry = (dict as Record<string, [string, string]>)[key];
+  const entry = (dict as Record<string, [string, string]>)[key] ?? added[key];
   if (!entry) return key;
   return lang === 'en' ? entry[1] || entry[0] : entry[0];
 }

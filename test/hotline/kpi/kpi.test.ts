@@ -45,7 +45,8 @@ describe.each(testEngines)('hotline kpi [%s]', (engine) => {
 
   beforeAll(async () => {
     // "now" is 10 December 2026 in Beijing, so the default range is December.
-    hub = await createTestHub(engine, { clock: () => bj(12, 10, 12) });
+    // a handful of visits: every group with one is ranked (the default minimum, 5, is for a city's volumes)
+    hub = await createTestHub(engine, { clock: () => bj(12, 10, 12), config: { modules: { kpi: { rankMinVisited: 1 } } } });
     const db = hub.database.db;
     ids.A = (await hub.services.auth.insertOrg(setup, { name: '东城区住建委', kind: 'department' })).id;
     ids.B = (await hub.services.auth.insertOrg(setup, { name: '市水务局', kind: 'department' })).id;

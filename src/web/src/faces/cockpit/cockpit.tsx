@@ -1,14 +1,15 @@
-import { useCallback, useEffect, useMemo, useState } from 'react';
-import { useLoad, ApiError } from '../../api.js';
-import { contextApi, type NgsiEntity } from '../../context-api.js';
+import { useEffect, useId, useMemo, useState } from 'react';
+import { useLoad } from '../../api.js';
 import { useI18n } from '../../i18n.js';
 import { intelApi } from '../../intel-api.js';
-import { hotline, type DistrictCounts, type KpiPeriod, type KpiRates, type KpiTable, type KpiTableQuery } from '../../hotline-api.js';
-import { navigate, useQueryParams, useRoute } from '../../router.js';
-import { EChart, DEMO_CITY_MAP, demoCityGeo, type ChartOption } from '../../ui/echart.js';
+import { hotline, type KpiPeriod, type KpiTableQuery } from '../../hotline-api.js';
+import { useQueryParams, useRoute } from '../../router.js';
 import { pct } from '../../ui/format.js';
-import { html } from '../../ui/html.js';
 import { ErrorBox, Loading, NotYet } from '../../ui/status.js';
+import { loadLiveCity, splitRanking } from './cockpit-data.js';
+import { DistrictMap, loadDensity } from './district-map.js';
+import { DrillDown, Emerging, HotList, LiveList, RankList, Trend, Wall } from './wall.js';
+import './messages.js';
 
 const REFRESH_SECONDS = 60;
 /** The periods the cockpit offers (the KPI API's), the month by default, also for a period the URL misspells. */
@@ -21,13 +22,10 @@ const rateKeys = [
   ['composite', 'rate_composite'],
 ] as const;
 
-/** A district of the map with its counts; `areaId` null for a district of the map the server does not know. */
-type MapDistrict = Pick<DistrictCounts['districts'][number], 'name' | 'tickets' | 'overdue'> & { areaId: string | null };
-
 /**
- * 驾驶舱: the three rates and the composite with their trend, unit and district rankings, a district map of
- * ticket density and overdue counts, hot issues and live indicators when those APIs exist. Refreshes itself;
- * `?wall=1` hides the chrome for a wall display (and asks the browser for full screen).
+ * 驾驶舱: the three rates and the composite with their trend (periods with data), departments and districts ranked
+ * apart (only units with enough visits), the district map with a read-only drill-down, hot issues with their heat
+ * explained, 未诉先办 alerts and live IoT values. Refreshes itself; `?wall=1` is the wall display (wall.tsx).
  */
 export function Cockpit() {
   const { t, lang } = useI18n();
@@ -38,6 +36,7 @@ export function Cockpit() {
   const [auto, setAuto] = useState(true);
   const [tick, setTick] = useState(0);
   const [updated, setUpdated] = useState(() => new Date());
+  const [drill, setDrill] = useState<string | null>(null);
 
   useEffect(() => {
     if (!auto) return;
@@ -45,29 +44,32 @@ export function Cockpit() {
     return () => clearInterval(timer);
   }, [auto]);
 
-  const units = useLoad(() => hotline.kpi({ groupBy: 'unit', period: undefined, ...rangeOf(period) }), [period, tick]);
+  const units = useLoad(() => hotline.kpi({ groupBy: 'unit', ...rangeOf(period) }), [period, tick]);
   const districts = useLoad(() => hotline.kpi({ groupBy: 'district', ...rangeOf(period) }), [period, tick]);
   const trend = useLoad(() => hotline.kpiTrend({ period }), [period, tick]);
-  const density = useLoad(() => loadDensity(), [tick]);
-  const live = useLoad(() => loadLive(), [tick]);
+  const density = useLoad(() => loadDensity(() => hotline.districtCounts()), [tick]);
+  const live = useLoad(() => loadLiveCity(), [tick]);
+  const orgs = useLoad(() => hotline.units().catch(() => []), []);
+  const hot = useLoad(() => intelApi.hotIssues({ top: 8 }), [tick]);
+  const alerts = useLoad(() => intelApi.alerts(), [tick]);
 
-  const toggleWall = useCallback(() => {
-    if (!wall) {
-      document.documentElement.requestFullscreen?.().catch(() => undefined);
-      setQuery({ wall: '1' });
-    } else {
-      if (document.fullscreenElement) document.exitFullscreen().catch(() => undefined);
-      setQuery({ wall: null });
-    }
-  }, [wall, setQuery]);
-
+  const enterWall = () => {
+    // the browser's own full screen (Fullscreen API) needs the click's user activation: asked here, at once
+    void document.documentElement.requestFullscreen?.().catch(() => undefined);
+    setQuery({ wall: '1' });
+  };
+  const leaveWall = () => {
+    if (document.fullscreenElement) void document.exitFullscreen().catch(() => undefined);
+    setQuery({ wall: null });
+  };
   useEffect(() => {
-    const onKey = (e: KeyboardEvent) => {
-      if (e.key === 'Escape' && wall) setQuery({ wall: null });
-    };
+    const onKey = (e: KeyboardEvent) => { if (e.key === 'Escape' && wall && !document.fullscreenElement) setQuery({ wall: null }); };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
   }, [wall, setQuery]);
+
+  const split = useMemo(() => (units.data ? splitRanking(units.data, orgs.data ?? []) : null), [units.data, orgs.data]);
+  if (wall) return <Wall period={period} units={units} districts={districts} trend={trend} density={density} live={live} tick={tick} updated={updated} onExit={leaveWall} />;
 
   const total = units.data?.total;
   return (
@@ -87,8 +89,7 @@ export function Cockpit() {
           <span className="muted" aria-live="polite">
             {t('updated_at')} {updated.toLocaleTimeString(lang === 'zh' ? 'zh-CN' : 'en-GB')}
           </span>
-          <button type="button" onClick={toggleWall} aria-pressed={wall}>{wall ? t('exit_fullscreen') : t('fullscreen')}</button>
-          {wall && <button type="button" onClick={() => navigate('/')}>{t('app_name')}</button>}
+          <button type="button" onClick={enterWall} data-testid="enter-wall">{t('fullscreen')}</button>
         </div>
       </div>
 
@@ -110,26 +111,33 @@ export function Cockpit() {
       <div className="grid">
         <Panel title={t('map_title')} className="map-panel">
           {density.loading && !density.data ? <Loading /> : density.error ? <ErrorBox error={density.error} onRetry={density.reload} compact /> : (
-            <DistrictMap data={density.data ?? []} live={live.data?.entities ?? []} />
+            <>
+              <p className="muted">{t('drill_hint')}</p>
+              <DistrictMap data={density.data ?? []} live={(live.data ?? []).flatMap((x) => x.entities)} onPick={setDrill} />
+              {drill && <div className="cockpit-drill"><DrillDown name={drill} density={density.data ?? []} districts={districts.data} hot={hot.data?.issues ?? []} onClose={() => setDrill(null)} /></div>}
+            </>
           )}
         </Panel>
         <Panel title={t('trend')}>
-          {trend.loading && !trend.data ? <Loading /> : trend.error ? <Unavailable error={trend.error} what={t('trend')} onRetry={trend.reload} /> : (
-            <EChart label={t('trend')} option={trendOption(trend.data!.series, t)} height={260} />
+          {trend.error ? <ErrorBox error={trend.error} onRetry={trend.reload} compact /> : <div className="dark-chart"><Trend trend={trend.data} /></div>}
+        </Panel>
+        <Panel title={t('rank_departments')} testId="rank-departments">
+          {units.error ? <ErrorBox error={units.error} onRetry={units.reload} compact /> : <RankList rows={split?.departments ?? []} limit={10} />}
+          <p className="muted">{t('rank_min_note_plain')}</p>
+        </Panel>
+        <Panel title={t('rank_district_govs')} testId="rank-districts">
+          {districts.error ? <ErrorBox error={districts.error} onRetry={districts.reload} compact /> : (
+            <RankList rows={(districts.data?.rows ?? []).filter((r) => r.rank !== null)} limit={10} onPick={setDrill} />
           )}
         </Panel>
-        <Panel title={t('rank_units')}>
-          {units.loading && !units.data ? <Loading /> : units.error ? <Unavailable error={units.error} what={t('rank_units')} onRetry={units.reload} /> : (
-            <Ranking table={units.data!} />
-          )}
+        <Panel title={t('hot_issues')} testId="hot-issues">
+          {hot.error ? (hot.error.code === 'ROUTE_NOT_FOUND' ? <NotYet what={t('hot_issues')} /> : <ErrorBox error={hot.error} compact />) : <HotList issues={hot.data?.issues ?? []} />}
+          <h2>{t('emerging')}</h2>
+          {alerts.error ? <ErrorBox error={alerts.error} compact /> : <Emerging alerts={alerts.data?.alerts ?? null} />}
         </Panel>
-        <Panel title={t('rank_districts')}>
-          {districts.loading && !districts.data ? <Loading /> : districts.error ? <Unavailable error={districts.error} what={t('rank_districts')} onRetry={districts.reload} /> : (
-            <Ranking table={districts.data!} />
-          )}
+        <Panel title={t('live_city')} testId="live-city">
+          {live.error ? (live.error.code === 'ROUTE_NOT_FOUND' ? <NotYet what={t('live_city')} /> : <ErrorBox error={live.error} compact />) : <LiveList live={live.data ?? []} />}
         </Panel>
-        <HotIssues tick={tick} />
-        <LiveCity live={live} />
       </div>
     </section>
   );
@@ -148,18 +156,6 @@ function rangeOf(period: KpiPeriod): Pick<KpiTableQuery, 'from' | 'to'> {
   return { from: day(new Date(now.getFullYear(), now.getMonth(), 1)), to: day(tomorrow) };
 }
 
-/**
- * Tickets and overdue tickets per district of the map (`GET /api/hotline/district-counts`, one call, the last 365
- * days); a district of the map the server does not know shows zeros.
- */
-async function loadDensity(): Promise<MapDistrict[]> {
-  const counts = await hotline.districtCounts();
-  return demoCityGeo.features.map((f) => {
-    const d = counts.districts.find((x) => x.name === f.properties.name);
-    return d ? { name: d.name, areaId: d.areaId, tickets: d.tickets, overdue: d.overdue } : { name: f.properties.name, areaId: null, tickets: 0, overdue: 0 };
-  });
-}
-
 function RateCard({ label, value, composite }: { label: string; value: number | null; composite?: boolean }) {
   return (
     <div className={`rate-card${composite ? ' composite' : ''}`}>
@@ -170,213 +166,12 @@ function RateCard({ label, value, composite }: { label: string; value: number | 
   );
 }
 
-function Panel({ title, children, className }: { title: string; children: React.ReactNode; className?: string }) {
-  const id = `panel-${title.replace(/\W+/g, '-')}`;
+function Panel({ title, children, className, testId }: { title: string; children: React.ReactNode; className?: string; testId?: string }) {
+  const id = useId();
   return (
-    <section className={`panel ${className ?? ''}`} aria-labelledby={id}>
+    <section className={`panel ${className ?? ''}`} aria-labelledby={id} data-testid={testId}>
       <h2 id={id}>{title}</h2>
       {children}
     </section>
   );
 }
-
-/** A missing route (the API is not there yet) reads differently from a failing one. */
-function Unavailable({ error, what, onRetry }: { error: ApiError; what: string; onRetry: () => void }) {
-  if (error.code === 'ROUTE_NOT_FOUND') return <NotYet what={what} />;
-  return <ErrorBox error={error} onRetry={onRetry} compact />;
-}
-
-const layout = { aspectScale: 0.88, top: 10, bottom: 10 };
-
-function DistrictMap({ data, live }: { data: MapDistrict[]; live: NgsiEntity[] }) {
-  const { t } = useI18n();
-  const option = useMemo<ChartOption>(() => {
-    const max = Math.max(1, ...data.map((d) => d.tickets));
-    // the scale starts below the quietest district, so districts of similar load still read apart
-    const min = Math.floor(Math.min(max, ...data.map((d) => d.tickets)) * 0.8);
-    const points = live.map((e) => ({ e, at: pointOf(e) })).filter((p) => p.at !== null);
-    return {
-      // the map series and the (hidden) geo for the live points share one layout, so both project alike
-      geo: { map: DEMO_CITY_MAP, show: false, roam: false, ...layout },
-      tooltip: {
-        trigger: 'item',
-        // ECharts sets a formatter's string as innerHTML: every value goes through html`` (escaped).
-        formatter: (p: { name: string; data?: { value: number; overdue: number } }) =>
-          html`${p.name}<br/>${t('map_tickets')}: ${p.data?.value ?? 0}<br/>${t('map_overdue')}: ${p.data?.overdue ?? 0}`,
-      },
-      visualMap: {
-        // the district map only: the live points keep their own orange
-        seriesIndex: 0,
-        min, max, left: 8, bottom: 8, calculable: false, text: [String(max), String(min)],
-        inRange: { color: ['#e0f2f1', '#26a69a', '#00574b'] }, textStyle: { color: '#333' },
-      },
-      series: [
-        {
-          type: 'map', map: DEMO_CITY_MAP, roam: false, selectedMode: false, ...layout,
-          label: {
-            show: true, color: '#fff', textBorderColor: '#00332c', textBorderWidth: 2, fontSize: 12,
-            formatter: (p: { name: string; data?: { value: number; overdue: number } }) =>
-              `${p.name}\n${p.data?.value ?? 0}${p.data?.overdue ? ` / {o|${t('map_overdue')} ${p.data.overdue}}` : ''}`,
-            rich: { o: { color: '#ffe082', textBorderColor: '#00332c', textBorderWidth: 2, fontWeight: 'bold' } },
-          },
-          itemStyle: { borderColor: '#fff', borderWidth: 1.5 },
-          emphasis: { label: { color: '#000' }, itemStyle: { areaColor: '#ffd54f' } },
-          data: data.map((d) => ({ name: d.name, value: d.tickets, overdue: d.overdue })),
-        },
-        {
-          type: 'scatter', coordinateSystem: 'geo', name: t('live_city'), symbolSize: 4, z: 3, itemStyle: { color: '#e65100', opacity: 0.55 },
-          // Entity ids and attribute values are anyone's text (MQTT publishers, NGSI-LD writers): escaped, never markup.
-          tooltip: { formatter: (p: { data: { id: string; text: string } }) => html`${p.data.id}<br/>${p.data.text}` },
-          data: points.map((p) => ({ value: p.at!, id: p.e.id, text: summarise(p.e) })),
-        },
-      ],
-    };
-  }, [data, live, t]);
-  return (
-    <>
-      <EChart label={t('map_title')} option={option} height={340} onClick={(p) => {
-        const d = data.find((x) => x.name === p.name);
-        if (d?.areaId) navigate('/work', { areaId: d.areaId, queue: 'all' });
-      }} />
-      <table className="compact-table" data-testid="district-counts">
-        <caption className="sr-only">{t('map_title')}</caption>
-        <thead><tr><th scope="col">{t('t_district')}</th><th scope="col">{t('map_tickets')}</th><th scope="col">{t('map_overdue')}</th></tr></thead>
-        <tbody>
-          {data.map((d) => (
-            <tr key={d.name}><th scope="row">{d.name}</th><td>{d.tickets}</td><td className={d.overdue ? 'overdue' : ''}>{d.overdue}</td></tr>
-          ))}
-        </tbody>
-      </table>
-    </>
-  );
-}
-
-function trendOption(series: { periodLabel: string; rates: KpiRates }[], t: (k: string) => string): ChartOption {
-  const colors = ['#1565c0', '#2e7d32', '#ef6c00', '#6a1b9a'];
-  return {
-    color: colors,
-    tooltip: { trigger: 'axis', valueFormatter: (v: number | null) => (v === null ? '—' : `${(v * 100).toFixed(1)}%`) },
-    legend: { top: 0 },
-    grid: { left: 44, right: 12, top: 36, bottom: 28 },
-    xAxis: { type: 'category', data: series.map((s) => s.periodLabel) },
-    yAxis: { type: 'value', min: 0, max: 1, axisLabel: { formatter: (v: number) => `${Math.round(v * 100)}%` } },
-    series: rateKeys.map(([key, label]) => ({
-      type: 'line', name: t(label), connectNulls: true, symbolSize: 5,
-      data: series.map((s) => s.rates[key]),
-    })),
-  };
-}
-
-function Ranking({ table }: { table: KpiTable }) {
-  const { t } = useI18n();
-  const rows = table.rows.filter((r) => r.rates.composite !== null).slice(0, 10);
-  if (rows.length === 0) return <p className="muted">{t('no_data')}</p>;
-  return (
-    <table className="ranking">
-      <thead>
-        <tr>
-          <th scope="col">#</th><th scope="col">{table.groupBy === 'unit' ? t('t_unit') : t('t_district')}</th>
-          <th scope="col">{t('rate_composite')}</th><th scope="col">{t('rate_response')}</th>
-          <th scope="col">{t('rate_solve')}</th><th scope="col">{t('rate_satisfy')}</th><th scope="col">{t('visited_count')}</th>
-        </tr>
-      </thead>
-      <tbody>
-        {rows.map((r, i) => (
-          <tr key={r.key ?? r.name}>
-            <td>{r.rank ?? '—'}</td>
-            <th scope="row">{r.name}</th>
-            <td>
-              <span className="bar" style={{ width: `${Math.round((r.rates.composite ?? 0) * 100)}%` }} aria-hidden="true" />
-              {r.rates.composite === null ? '—' : (r.rates.composite * 100).toFixed(1)}
-            </td>
-            <td>{pct(r.rates.responseRate)}</td>
-            <td>{pct(r.rates.solutionRate)}</td>
-            <td>{pct(r.rates.satisfactionRate)}</td>
-            <td>{r.counts.visited}{i < 0 ? '' : ''}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
-  );
-}
-
-/** Hot issues and emerging-issue alerts from the intelligence API (issue 4), when this server documents them. */
-function HotIssues({ tick }: { tick: number }) {
-  const { t } = useI18n();
-  const hot = useLoad(() => intelApi.hotIssues({ top: 8 }), [tick]);
-  const alerts = useLoad(() => intelApi.alerts(), [tick]);
-  return (
-    <section className="panel" aria-labelledby="panel-hot" data-testid="hot-issues">
-      <h2 id="panel-hot">{t('hot_issues')}</h2>
-      {hot.loading && !hot.data ? <Loading /> : hot.error ? <Unavailable error={hot.error} what={t('hot_issues')} onRetry={hot.reload} /> : (hot.data?.issues ?? []).length === 0 ? (
-        <p className="muted">{t('no_data')}</p>
-      ) : (
-        <ol className="hot-list">
-          {hot.data!.issues.map((h) => (
-            <li key={h.id}>
-              <span>{h.title}{h.place ? ` · ${h.place}` : ''}</span>
-              <span className="muted">{h.memberIds.length} {t('alert_count')}{h.factors.growth > 0 ? ` ↑${Math.round(h.factors.growth * 100)}%` : ''} · {h.heat.toFixed(1)}</span>
-            </li>
-          ))}
-        </ol>
-      )}
-      <h2>{t('emerging')}</h2>
-      {alerts.loading && !alerts.data ? <Loading /> : alerts.error ? <Unavailable error={alerts.error} what={t('emerging')} onRetry={alerts.reload} /> : (alerts.data?.alerts ?? []).length === 0 ? (
-        <p className="muted">{t('no_data')}</p>
-      ) : (
-        <ul className="hot-list">
-          {alerts.data!.alerts.map((a) => (
-            <li key={a.issueId} className="overdue"><span>⚠ {a.title}{a.place ? ` · ${a.place}` : ''}</span><span>{a.count} {t('alert_count')} · z={a.zScore.toFixed(1)}</span></li>
-          ))}
-        </ul>
-      )}
-    </section>
-  );
-}
-
-interface LiveCityData {
-  types: { type: string; count: number }[];
-  entities: NgsiEntity[];
-}
-
-const LIVE_LIMIT = 100;
-
-/**
- * Live city indicators from the context layer (NGSI-LD): the entity types, how many entities of each, and the
- * entities that have a location, drawn on the district map.
- */
-async function loadLive(): Promise<LiveCityData> {
-  const types = await contextApi.types();
-  const per = await Promise.all(types.slice(0, 8).map(async (type) => ({ type, entities: await contextApi.entities(type, LIVE_LIMIT) })));
-  return { types: per.map((p) => ({ type: p.type, count: p.entities.length })), entities: per.flatMap((p) => p.entities) };
-}
-
-function LiveCity({ live }: { live: { data: LiveCityData | undefined; error: ApiError | null; loading: boolean; reload(): void } }) {
-  const { t } = useI18n();
-  return (
-    <section className="panel" aria-labelledby="panel-live" data-testid="live-city">
-      <h2 id="panel-live">{t('live_city')}</h2>
-      {live.loading && !live.data ? <Loading /> : live.error ? <Unavailable error={live.error} what={t('live_city')} onRetry={live.reload} />
-        : (live.data?.types ?? []).length === 0 ? <p className="muted">{t('no_data')}</p> : (
-          <ul className="live-list">
-            {live.data!.types.map((x) => (
-              <li key={x.type}><span>{x.type.split(/[/#:]/).slice(-1)[0]}</span><strong>{x.count >= LIVE_LIMIT ? `${LIVE_LIMIT}+` : x.count}</strong></li>
-            ))}
-          </ul>
-        )}
-    </section>
-  );
-}
-
-const pointOf = (e: NgsiEntity): [number, number] | null => {
-  const loc = e.location as { value?: { type?: string; coordinates?: number[] }; type?: string; coordinates?: number[] } | undefined;
-  const geo = loc?.value ?? loc;
-  return geo?.type === 'Point' && Array.isArray(geo.coordinates) && geo.coordinates.length >= 2 ? [geo.coordinates[0], geo.coordinates[1]] : null;
-};
-
-const summarise = (e: NgsiEntity): string =>
-  Object.entries(e)
-    .filter(([k, v]) => !['id', 'type', '@context', 'location'].includes(k) && v && typeof v === 'object' && 'value' in (v as object))
-    .slice(0, 3)
-    .map(([k, v]) => `${k}=${String((v as { value: unknown }).value)}`)
-    .join(' · ');

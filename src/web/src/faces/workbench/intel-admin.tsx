@@ -6,6 +6,8 @@ import { intelApi, type JobView, type ModelView, type WordKind } from '../../int
 import { EChart, type ChartOption } from '../../ui/echart.js';
 import { ErrorBox, Loading } from '../../ui/status.js';
 import { fmtTime } from '../../ui/format.js';
+import './messages.js';
+import './workbench.css';
 
 const pct1 = (v: number | undefined): string => (v === undefined ? '—' : `${(v * 100).toFixed(1)}%`);
 
@@ -87,6 +89,8 @@ function Models() {
               )}
             </p>
           )}
+          <p className="muted" data-testid="holdout-note">{t('wb_holdout_note')}</p>
+          <PerClass model={models.find((m) => m.status === 'active') ?? models[0]} />
           {models.length > 1 && <EChart option={option} label={t('intel_chart')} height={240} />}
           {models.length === 0 ? <p className="muted">{t('intel_no_models')}</p> : (
             <table className="compact-table" data-testid="model-table">
@@ -172,5 +176,28 @@ function Dictionary() {
         </table>
       )}
     </section>
+  );
+}
+
+/** Precision, recall and F1 of each category on the model's hold-out, weakest first (where the model needs help). */
+function PerClass({ model }: { model: ModelView | undefined }) {
+  const { t } = useI18n();
+  const rows = [...(model?.evaluation.perClass ?? [])].sort((a, b) => a.f1 - b.f1 || b.support - a.support);
+  if (!model || rows.length === 0) return null;
+  return (
+    <details className="per-class" data-testid="per-class" open>
+      <summary>{t('wb_per_class')} · v{model.version} · {t('intel_examples')} {model.heldOut}</summary>
+      {model.heldOut < 30 && <p className="muted">{t('wb_holdout_small')}</p>}
+      <div className="table-wrap">
+        <table className="compact-table">
+          <thead><tr><th scope="col">{t('intel_categories')}</th><th scope="col">{t('wb_precision')}</th><th scope="col">{t('wb_recall')}</th><th scope="col">F1</th><th scope="col">{t('wb_support')}</th></tr></thead>
+          <tbody>
+            {rows.map((r) => (
+              <tr key={r.label}><th scope="row">{r.label}</th><td>{pct1(r.precision)}</td><td>{pct1(r.recall)}</td><td>{pct1(r.f1)}</td><td>{r.support}</td></tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </details>
   );
 }

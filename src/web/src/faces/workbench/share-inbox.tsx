@@ -2,10 +2,12 @@ import { useState, type FormEvent } from 'react';
 import { ApiError, useLoad, toError } from '../../api.js';
 import { useI18n } from '../../i18n.js';
 import { useAuth } from '../../auth.js';
-import { catalogApi, type RequestView } from '../../catalog-api.js';
+import { catalogApi, type FieldView, type RequestView } from '../../catalog-api.js';
 import { href, useQueryParams, useRoute } from '../../router.js';
 import { ErrorBox, Loading } from '../../ui/status.js';
 import { fmtTime } from '../../ui/format.js';
+import './messages.js';
+import './workbench.css';
 
 
 type Box = 'pending' | 'overdue' | 'all';
@@ -56,8 +58,32 @@ export function ShareInbox() {
   );
 }
 
+/**
+ * The dataset's graded fields (label, grade, personal or sensitive), so a request reads "身份证号 · 核心数据 ·
+ * 敏感个人信息" rather than `id_number`. A reader without `catalog.read` sees the field names only.
+ */
+function useFieldsOf(datasetId: string): (name: string) => FieldView | undefined {
+  const dataset = useLoad(() => catalogApi.dataset(datasetId).catch(() => null), [datasetId]);
+  return (name) => dataset.data?.fields.find((f) => f.name === name);
+}
+
+/** One requested field: its label, grade and a flag when it is (sensitive) personal information. */
+function FieldLabel({ name, field }: { name: string; field: FieldView | undefined }) {
+  const { t } = useI18n();
+  if (!field) return <code>{name}</code>;
+  const flag = field.sensitive ? 'wb_sensitive' : field.personal ? 'wb_personal' : null;
+  return (
+    <span className={`field-label${field.sensitive ? ' sensitive' : ''}`} data-field={name}>
+      <strong>{field.title || name}</strong> <code>{name}</code>{' '}
+      <span className={`badge ${field.grade === 'core' ? 'red' : field.grade === 'important' ? 'amber' : ''}`}>{t(`wb_grade_${field.grade}`)}</span>
+      {flag && <> <span className="badge red" data-testid="sensitive-flag">⚠ {t(flag)}</span></>}
+    </span>
+  );
+}
+
 function RequestCard({ request: r, canDecide, onDecided }: { request: RequestView; canDecide: boolean; onDecided(): void }) {
   const { t, lang } = useI18n();
+  const fieldOf = useFieldsOf(r.datasetId);
   return (
     <li className={`request${r.overdue ? ' late' : ''}`} data-request={r.id} aria-labelledby={`rq-${r.id}`}>
       <h2 id={`rq-${r.id}`}>
@@ -68,7 +94,11 @@ function RequestCard({ request: r, canDecide, onDecided }: { request: RequestVie
       </h2>
       <dl className="meta">
         <dt>{t('share_from_to')}</dt><dd>{r.consumerName ?? r.consumerOrgId} → {r.ownerName ?? r.ownerOrgId}</dd>
-        <dt>{t('share_fields')}</dt><dd><code>{r.fields.join(', ')}</code>{r.aggregateOnly && <> · {t('share_aggregate_only')}</>}</dd>
+        <dt>{t('share_fields')}</dt>
+        <dd>
+          <ul className="field-list">{r.fields.map((f) => <li key={f}><FieldLabel name={f} field={fieldOf(f)} /></li>)}</ul>
+          {r.aggregateOnly && <>{t('share_aggregate_only')}</>}
+        </dd>
         <dt>{t('share_purpose')}</dt><dd>{r.purpose}</dd>
         <dt>{t('share_basis')}</dt><dd>{r.legalBasis}</dd>
         <dt>{t('share_until')}</dt><dd>{fmtTime(r.requestedUntil, lang)}</dd>
@@ -76,12 +106,12 @@ function RequestCard({ request: r, canDecide, onDecided }: { request: RequestVie
         {r.decidedAt && <><dt>{t('share_decided')}</dt><dd>{fmtTime(r.decidedAt, lang)}</dd></>}
         {r.reason && <><dt>{t('share_reason')}</dt><dd>{r.reason}</dd></>}
       </dl>
-      {canDecide && <DecisionForm request={r} onDone={onDecided} />}
+      {canDecide && <DecisionForm request={r} fieldOf={fieldOf} onDone={onDecided} />}
     </li>
   );
 }
 
-function DecisionForm({ request: r, onDone }: { request: RequestView; onDone(): void }) {
+function DecisionForm({ request: r, fieldOf, onDone }: { request: RequestView; fieldOf(name: string): FieldView | undefined; onDone(): void }) {
   const { t } = useI18n();
   const [fields, setFields] = useState<Set<string>>(() => new Set(r.fields));
   const [reason, setReason] = useState('');
@@ -113,7 +143,7 @@ function DecisionForm({ request: r, onDone }: { request: RequestView; onDone(): 
               if (e.target.checked) n.add(f);
               else n.delete(f);
               return n;
-            })} /> <code>{f}</code>
+            })} /> <FieldLabel name={f} field={fieldOf(f)} />
           </label>
         ))}
       </fieldset>

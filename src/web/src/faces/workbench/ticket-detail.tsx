@@ -11,6 +11,10 @@ import { fmtTime } from '../../ui/format.js';
 import { ErrorBox, Loading } from '../../ui/status.js';
 import { Countdown, StatusBadge, Timeline } from '../../ui/ticket-status.js';
 import { useDirectory } from './directory.js';
+import { nextInQueue } from './queue-nav.js';
+import { supervisionLevels, type SupervisionLevel } from '../../../../hotline/ticket-enums.js';
+import './messages.js';
+import './workbench.css';
 
 /** One ticket: every field, the reply, the timeline, a form per action allowed now, and the assist panel. */
 export function TicketDetail({ id }: { id: string }) {
@@ -27,7 +31,7 @@ export function TicketDetail({ id }: { id: string }) {
     <section aria-labelledby="detail-title">
       <p><a href="#/work" onClick={(e) => { e.preventDefault(); history.length > 1 ? history.back() : navigate('/work'); }}>← {t('back_to_queue')}</a></p>
       <h1 id="detail-title"><span className="ticket-number">{x.number}</span> {x.title}</h1>
-      {flash && <p className="ok" role="status">{flash}</p>}
+      {flash && <p className="ok" role="status">{flash} <NextTicket id={id} /></p>}
       <div className="detail">
         <div className="panel">
           <p><StatusBadge ticket={x} /> <Countdown ticket={x} /></p>
@@ -42,6 +46,9 @@ export function TicketDetail({ id }: { id: string }) {
             <dt>{t('t_created')}</dt><dd>{fmtTime(x.createdAt, lang)}</dd>
             <dt>{t('t_sign_due')}</dt><dd>{fmtTime(x.signDueAt, lang)}</dd>
             <dt>{t('t_due')}</dt><dd className={x.overdue ? 'overdue' : ''}>{fmtTime(x.dueAt, lang)}</dd>
+            {x.supervised && (
+              <><dt>{t('wb_supervised_as')}</dt><dd data-testid="supervision">{t(`wb_level_${x.supervisionLevel ?? 'general'}`)}{x.supervisionDueAt ? ` · ${t('wb_supervise_due')} ${fmtTime(x.supervisionDueAt, lang)}` : ''}</dd></>
+            )}
             {x.returnReason && <><dt>{t('reason')}</dt><dd>{x.returnReason}</dd></>}
             {x.satisfaction && <><dt>{t('t_satisfaction')}</dt><dd>{t(`sat_${x.satisfaction}`)}</dd></>}
           </dl>
@@ -62,6 +69,7 @@ export function TicketDetail({ id }: { id: string }) {
 
 /** One small form per action the reader may take now (the API's `allowed` list). */
 function Actions({ ticket, orgs, categories, onDone }: { ticket: Ticket; orgs: OrgView[]; categories: CategoryView[]; onDone(action: TicketAction): void }) {
+  const { t } = useI18n();
   const allowed = ticket.allowed.filter(isTicketAction);
   const [error, setError] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState(false);
@@ -77,7 +85,7 @@ function Actions({ ticket, orgs, categories, onDone }: { ticket: Ticket; orgs: O
       setBusy(false);
     }
   };
-  if (allowed.length === 0) return <p className="muted">—</p>;
+  if (allowed.length === 0) return <p className="muted panel" data-testid="no-actions">{t('wb_nothing_to_do')} <NextTicket id={ticket.id} /></p>;
   return (
     <div className="panel actions" data-testid="actions">
       {error && <ErrorBox error={error} compact />}
@@ -99,6 +107,9 @@ function ActionForm({ action, ticket, orgs, categories, busy, onSubmit }: {
   const [solved, setSolved] = useState(true);
   const [satisfaction, setSatisfaction] = useState<Satisfaction>('satisfied');
   const [categoryId, setCategoryId] = useState('');
+  const [level, setLevel] = useState<SupervisionLevel>('general');
+  const [superviseDue, setSuperviseDue] = useState('');
+  const [mainId, setMainId] = useState('');
   // Dispatch starts on the routing rules' unit; the assist panel's "use suggestion" replaces it.
   const [routed, setRouted] = useState<{ unitId: string | null; source: string } | null>(null);
   useEffect(() => {
@@ -130,7 +141,8 @@ function ActionForm({ action, ticket, orgs, categories, busy, onSubmit }: {
       case 'return': return onSubmit({ reason: text.trim() });
       case 'answer': return onSubmit({ replyText: text.trim(), result });
       case 'visit': return onSubmit({ contacted, solved, satisfaction, note });
-      case 'merge': return onSubmit({ mainTicketId: text.trim() });
+      case 'merge': return onSubmit({ mainTicketId: mainId });
+      case 'supervise': return onSubmit({ supervisionLevel: level, supervisionDueAt: superviseDue ? new Date(`${superviseDue}T18:00:00`).toISOString() : undefined, note });
       case 'recategorize': return onSubmit({ categoryId, note });
       default: return onSubmit({ note });
     }
@@ -175,10 +187,15 @@ function ActionForm({ action, ticket, orgs, categories, busy, onSubmit }: {
           </select>
         </>
       )}
-      {action === 'merge' && (
+      {action === 'merge' && <MergeSearch ticket={ticket} idp={idp} value={mainId} onPick={setMainId} />}
+      {action === 'supervise' && (
         <>
-          <label htmlFor={`${idp}-main`}>{t('t_number')} (main ticket id)</label>
-          <input id={`${idp}-main`} value={text} onChange={(e) => setText(e.target.value)} required />
+          <label htmlFor={`${idp}-level`}>{t('wb_level')}</label>
+          <select id={`${idp}-level`} value={level} onChange={(e) => setLevel(e.target.value as SupervisionLevel)}>
+            {supervisionLevels.map((l) => <option key={l} value={l}>{t(`wb_level_${l}`)}</option>)}
+          </select>
+          <label htmlFor={`${idp}-due`}>{t('wb_supervise_due')}</label>
+          <input id={`${idp}-due`} type="date" value={superviseDue} min={new Date(Date.now() + 86_400_000).toISOString().slice(0, 10)} onChange={(e) => setSuperviseDue(e.target.value)} />
         </>
       )}
       {action === 'recategorize' && (
@@ -193,7 +210,7 @@ function ActionForm({ action, ticket, orgs, categories, busy, onSubmit }: {
           <input id={`${idp}-note`} value={text} onChange={(e) => setText(e.target.value)} placeholder={t('note')} />
         </>
       )}
-      <button type="submit" className={action === 'return' ? 'danger' : 'primary'} disabled={busy || (action === 'recategorize' && !categoryId)}>{t(`action_${action}`)}</button>
+      <button type="submit" className={action === 'return' ? 'danger' : 'primary'} disabled={busy || (action === 'recategorize' && !categoryId) || (action === 'merge' && !mainId)}>{t(`action_${action}`)}</button>
     </form>
   );
 }
@@ -201,7 +218,7 @@ function ActionForm({ action, ticket, orgs, categories, busy, onSubmit }: {
 /** The assist for the agent (issue 4): category top-3, unit, duplicates, similar cases with replies, summary. */
 function AssistPanel({ ticket, orgName, categoryName }: { ticket: Ticket; orgName(id: string | null): string; categoryName(id: string | null): string }) {
   const { t } = useI18n();
-  const assist = useLoad<AssistResult>(() => hotline.assist({ title: ticket.title, content: ticket.content, address: ticket.address ?? undefined }), [ticket.id]);
+  const assist = useLoad<AssistResult>(() => hotline.assist({ title: ticket.title, content: ticket.content, address: ticket.address ?? undefined, ticketId: ticket.id }), [ticket.id]);
   return (
     <section className="panel assist-panel" aria-labelledby="assist-title" data-testid="assist">
       <h2 id="assist-title">{t('assist')}</h2>
@@ -251,5 +268,41 @@ function AssistPanel({ ticket, orgName, categoryName }: { ticket: Ticket; orgNam
         </>
       )}
     </section>
+  );
+}
+
+/** 下一件: the ticket after this one in the queue it was opened from. */
+function NextTicket({ id }: { id: string }) {
+  const { t } = useI18n();
+  const next = nextInQueue(id);
+  if (!next) return <span className="muted" data-testid="queue-done">{t('wb_queue_done')}</span>;
+  return <a className="button" href={`#/work/t/${next.id}`} data-testid="next-ticket">{t('wb_next')} →</a>;
+}
+
+/** 合并: find the main ticket by number or title among open tickets (never this one), then pick it. */
+function MergeSearch({ ticket, idp, value, onPick }: { ticket: Ticket; idp: string; value: string; onPick(id: string): void }) {
+  const { t } = useI18n();
+  const [text, setText] = useState(ticket.title.slice(0, 12));
+  const [asked, setAsked] = useState(text);
+  useEffect(() => {
+    const timer = setTimeout(() => setAsked(text.trim()), 300);
+    return () => clearTimeout(timer);
+  }, [text]);
+  const found = useLoad(() => (asked ? hotline.listTickets({ text: asked, open: true, pageSize: 8 }) : Promise.resolve(null)), [asked]);
+  const candidates = (found.data?.items ?? []).filter((x) => x.id !== ticket.id && x.status !== 'merged');
+  return (
+    <>
+      <label htmlFor={`${idp}-search`}>{t('wb_merge_search')}</label>
+      <input id={`${idp}-search`} type="search" value={text} onChange={(e) => setText(e.target.value)} />
+      <fieldset className="merge-candidates">
+        <legend>{t('wb_merge_pick')}</legend>
+        {found.loading ? <Loading /> : candidates.length === 0 ? <p className="muted">{t('wb_merge_none')}</p> : candidates.map((x) => (
+          <label key={x.id}>
+            <input type="radio" name={`${idp}-main`} value={x.id} checked={value === x.id} onChange={() => onPick(x.id)} />
+            <span className="ticket-number">{x.number}</span> {x.title}
+          </label>
+        ))}
+      </fieldset>
+    </>
   );
 }
