@@ -278,8 +278,7 @@ export function conflicts(a: StoredRegistration, b: StoredRegistration): boolean
   if (!(a.mode === 'exclusive' && strict(b.mode)) && !(b.mode === 'exclusive' && strict(a.mode))) return false;
   for (const x of a.information) {
     for (const y of b.information) {
-      const ids = (x.entities ?? []).filter((e) => e.id).map((e) => e.id!);
-      const sameEntity = !x.entities || !y.entities || y.entities.some((e) => entityMatches(e, { ids: ids.length ? ids : undefined, types: [e.type] }) && (x.entities ?? []).some((f) => f.type === e.type));
+      const sameEntity = !x.entities || !y.entities || x.entities.some((e) => y.entities!.some((f) => overlap(e, f)));
       if (!sameEntity) continue;
       const ax = infoAttrs(x);
       const ay = infoAttrs(y);
@@ -288,3 +287,13 @@ export function conflicts(a: StoredRegistration, b: StoredRegistration): boolean
   }
   return false;
 }
+
+type EntitySelector = { type: string; id?: string; idPattern?: string };
+/** Whether two entity selectors can name one entity (two patterns are taken to overlap). */
+const overlap = (e: EntitySelector, f: EntitySelector): boolean => {
+  if (e.type !== f.type) return false;
+  if (e.id && f.id) return e.id === f.id;
+  if (e.id && f.idPattern) return patternTest(f.idPattern, e.id, Infinity);
+  if (f.id && e.idPattern) return patternTest(e.idPattern, f.id, Infinity);
+  return true;
+};

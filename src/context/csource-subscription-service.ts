@@ -78,6 +78,8 @@ export class CsourceSubscriptionService implements RegistrationListener {
       parseQ(body.q, this.config.patternMaxLength);
       out.q = body.q;
     }
+    // Registrations carry a location, but a geo-query over it is not matched here: refused rather than ignored.
+    if (body.geoQ !== undefined) throw bad('geoQ', 'is not supported for subscriptions to registrations');
     if (body.notification !== undefined) {
       const n = isObject(body.notification) ? body.notification : {};
       const ep = isObject(n.endpoint) ? n.endpoint : undefined;

@@ -131,6 +131,42 @@ describe.each(testEngines)('context sources: two CityHubs [%s]', (engine) => {
     expect((await reqA('GET', '/entities/urn:ngsi-ld:Streetlight:a1?options=keyValues')).json().powerState).toBe('off');
   });
 
+  it('§4.3.6.3: exclusive attributes are written at the source only; a redirect registration takes creates and deletes away', async () => {
+    // B holds brightness of a1 exclusively (a copy of a1 there carries it).
+    expect((await reqB('POST', '/entities', { id: 'urn:ngsi-ld:Streetlight:a1', type: 'Streetlight', brightness: 1 })).statusCode).toBe(201);
+    const exclusive = await reqA('POST', '/csourceRegistrations', {
+      type: 'ContextSourceRegistration', mode: 'exclusive', endpoint: bUrl, operations: ['updateOps', 'retrieveOps'],
+      information: [{ entities: [{ type: 'Streetlight', id: 'urn:ngsi-ld:Streetlight:a1' }], propertyNames: ['brightness'] }],
+      contextSourceInfo: [{ key: 'Authorization', value: `Bearer ${keyB}` }],
+    });
+    expect(exclusive.statusCode, exclusive.body).toBe(201);
+    expect((await reqA('PATCH', '/entities/urn:ngsi-ld:Streetlight:a1/attrs', { powerState: 'on', brightness: 7 })).statusCode).toBe(204);
+    const localOnly = { via: '1.1 hub-a' }; // A's own name in Via: A answers from its own store only
+    const atA = (await reqA('GET', '/entities/urn:ngsi-ld:Streetlight:a1?options=keyValues', undefined, localOnly)).json();
+    expect(atA).toEqual({ id: 'urn:ngsi-ld:Streetlight:a1', type: 'Streetlight', powerState: 'on' });
+    expect((await reqB('GET', '/entities/urn:ngsi-ld:Streetlight:a1?options=keyValues')).json().brightness).toBe(7);
+    expect((await reqA('GET', '/entities/urn:ngsi-ld:Streetlight:a1?options=keyValues')).json()).toMatchObject({ powerState: 'on', brightness: 7 });
+
+    const redirect = await reqA('POST', '/csourceRegistrations', {
+      type: 'ContextSourceRegistration', mode: 'redirect', endpoint: bUrl, operations: ['redirectionOps'],
+      information: [{ entities: [{ type: 'Streetlight', idPattern: '^urn:ngsi-ld:Streetlight:r' }] }],
+      contextSourceInfo: [{ key: 'Authorization', value: `Bearer ${keyB}` }],
+    });
+    expect(redirect.statusCode, redirect.body).toBe(201);
+    expect((await reqA('POST', '/entities', { id: 'urn:ngsi-ld:Streetlight:r1', type: 'Streetlight', powerState: 'on' })).statusCode).toBe(201);
+    expect((await reqA('GET', '/entities/urn:ngsi-ld:Streetlight:r1', undefined, localOnly)).statusCode).toBe(404);
+    expect((await reqB('GET', '/entities/urn:ngsi-ld:Streetlight:r1')).statusCode).toBe(200);
+    expect((await reqA('GET', '/entities/urn:ngsi-ld:Streetlight:r1?options=keyValues')).json().powerState).toBe('on');
+    expect((await reqA('DELETE', '/entities/urn:ngsi-ld:Streetlight:r1')).statusCode).toBe(204);
+    expect((await reqB('GET', '/entities/urn:ngsi-ld:Streetlight:r1')).statusCode).toBe(404);
+    // A write only the redirect source could take, arriving with A already in Via, is a loop (508).
+    const looped = await reqA('POST', '/entities', { id: 'urn:ngsi-ld:Streetlight:r2', type: 'Streetlight' }, localOnly);
+    expect(looped.statusCode).toBe(508);
+    expect(looped.json().type).toBe('https://uri.etsi.org/ngsi-ld/errors/LoopDetected');
+    for (const r of [exclusive, redirect]) expect((await reqA('DELETE', r.headers.location!.replace('/ngsi-ld/v1', ''))).statusCode).toBe(204);
+    expect((await reqB('DELETE', '/entities/urn:ngsi-ld:Streetlight:a1')).statusCode).toBe(204);
+  });
+
   it('§4.3.6.2: a subscription on A is notified of a change on B', async () => {
     const sub = await reqA('POST', '/subscriptions', {
       type: 'Subscription', entities: [{ type: 'Streetlight' }], watchedAttributes: ['powerState'], notification: { endpoint: { uri: sink.url } },
@@ -159,6 +195,9 @@ describe.each(testEngines)('context sources: two CityHubs [%s]', (engine) => {
   });
 
   it('§5.11: a csourceSubscription is notified when a registration appears, changes and goes', async () => {
+    const geo = await reqA('POST', '/csourceSubscriptions', { type: 'Subscription', entities: [{ type: 'ParkingSpot' }], geoQ: { georel: 'near;maxDistance==10', geometry: 'Point', coordinates: [0, 0] }, notification: { endpoint: { uri: sink.url } } });
+    expect(geo.statusCode).toBe(400);
+    expect(geo.json().errors[0].field).toBe('/body/geoQ');
     const sub = await reqA('POST', '/csourceSubscriptions', { type: 'Subscription', entities: [{ type: 'ParkingSpot' }], notification: { endpoint: { uri: sink.url } } });
     expect(sub.statusCode, sub.body).toBe(201);
     const before = sink.received.length;
