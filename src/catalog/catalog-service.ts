@@ -352,6 +352,6 @@ export class CatalogService {
       metadata: d.metadata ?? {}, updateCycle: d.update_cycle, openAttr: d.open_attr,
       issued: new Date(d.created_at), modified: new Date(d.updated_at),
     }));
-    return dcatCatalog(baseUrl, items, this.clock());
+    return dcatCatalog(baseUrl, items, this.clock(), this.config.dcatPublisher);
   }
 }

@@ -92,6 +92,8 @@ export const CatalogConfigSchema = Type.Object({
   ageBands: Type.Array(Type.Integer({ minimum: 0 }), { minItems: 1, default: [0, 18, 30, 40, 50, 60, 70, 80] }),
   /** Errors listed per failed load (the count of bad rows is always given). */
   maxReportedErrors: Type.Integer({ minimum: 1, default: 100 }),
+  /** The publisher of the DCAT catalogue (dct:publisher, required by DCAT-AP 3): the body that runs the public catalogue. */
+  dcatPublisher: Type.String({ minLength: 1, default: '市数据资源管理局 / City data bureau' }),
   /** Browser access from other origins to the public routes (public search, DCAT export); off unless origins are listed. */
   cors: CorsConfigSchema,
 });
