@@ -4,6 +4,7 @@ import { actorRef, type Actor } from '../platform/auth/roles.js';
 import type { TicketAction } from './ticket-enums.js';
 import * as tickets from './ticket-store.js';
 import type { TicketRow } from './ticket-store.js';
+import { ticketContent } from './ticket-content.js';
 
 /**
  * How a ticket change is kept and told: its timeline event and ledger entry (in the change's transaction), the
@@ -39,7 +40,8 @@ export interface RecordedChange {
 
 /**
  * Writes the timeline event and the ledger entry `hotline.ticket.<action>` of one change, in the caller's transaction.
- * The ledger's facts are ids and statuses only: no reply text, reason or citizen data goes into it.
+ * The ledger's facts are ids and statuses only: no reply text, reason or citizen data goes into it — only digests of
+ * the ticket's parts (ticket-content.ts).
  */
 export async function recordTicketChange(trx: Db, ledger: Ledger, actor: Actor, ticket: TicketRow, change: RecordedChange): Promise<void> {
   const { action, from, to, details, at } = change;
@@ -48,5 +50,7 @@ export async function recordTicketChange(trx: Db, ledger: Ledger, actor: Actor, 
     details: JSON.stringify(details),
   });
   const facts: LedgerFacts = { from, to, unit: ticket.unit_id, number: ticket.number };
-  await ledger.append(`hotline.ticket.${action}`, actor, `ticket:${ticket.id}`, facts, { trx });
+  // The entry carries the digest of the ticket as it is after the change (reply and satisfaction included), so a
+  // row rewritten later behind CityHub's back no longer matches its newest entry (`cityhub ledger verify`).
+  await ledger.append(`hotline.ticket.${action}`, actor, `ticket:${ticket.id}`, facts, { trx, content: ticketContent(ticket) });
 }

@@ -86,6 +86,11 @@ export async function createCityHub(options: CreateCityHubOptions): Promise<City
     const ledger = await createLedger(database.db, {
       dataDir: options.database ? undefined : config.dataDir,
       signingKeyPem: config.ledger.signingKeyPem,
+      signingKeyFile: config.ledger.signingKeyFile,
+      mode: config.ledger.mode,
+      sm2UserId: config.ledger.sm2UserId,
+      witnessFile: config.ledger.witnessFile,
+      witnessDelaySeconds: config.ledger.witnessDelaySeconds,
       checkpointIntervalSeconds: config.ledger.checkpointIntervalSeconds,
       clock,
       onError: (err) => log.error({ err }, 'ledger checkpoint failed'),

@@ -52,9 +52,19 @@ export const ConfigSchema = Type.Object({
   ),
   ledger: Type.Object(
     {
-      /** PEM of an Ed25519 private key; when unset the key file in the data folder is used (created if missing). */
+      /** PEM of an Ed25519 private key (SM2 in 国密 mode); when unset `signingKeyFile`, else the data folder's key file. */
       signingKeyPem: Type.Optional(Type.String()),
+      /** A key file outside the data folder (created with mode 0600 when missing); docs/ledger.md, "The signing key". */
+      signingKeyFile: Type.Optional(Type.String({ minLength: 1 })),
       checkpointIntervalSeconds: Type.Integer({ minimum: 1, default: 60 }),
+      /** `gm` (国密): SM3 hashes and SM2 signatures; chosen before the ledger's first entry, refused after. */
+      mode: Type.Union([Type.Literal('standard'), Type.Literal('gm')], { default: 'standard' }),
+      /** The SM2 user id (ZA, GB/T 32918.2 §5.5) checkpoints are signed with in 国密 mode; GB/T 35276's default. */
+      sm2UserId: Type.String({ minLength: 1, maxLength: 1000, default: '1234567812345678' }),
+      /** A file outside the data folder that receives every checkpoint (the witness); unset: no witness. */
+      witnessFile: Type.Optional(Type.String({ minLength: 1 })),
+      /** Seconds after an append when a checkpoint is signed and witnessed (0: only every checkpointIntervalSeconds). */
+      witnessDelaySeconds: Type.Number({ minimum: 0, maximum: 3600, default: 2 }),
     },
     { default: {} },
   ),
@@ -112,6 +122,9 @@ const envKeys: Record<string, string> = {
   CITYHUB_SECURE_COOKIES: 'auth.secureCookies',
   CITYHUB_TRUST_PROXY: 'http.trustProxy',
   CITYHUB_LEDGER_KEY: 'ledger.signingKeyPem',
+  CITYHUB_LEDGER_KEY_FILE: 'ledger.signingKeyFile',
+  CITYHUB_LEDGER_MODE: 'ledger.mode',
+  CITYHUB_LEDGER_WITNESS: 'ledger.witnessFile',
   CITYHUB_NATS_URL: 'events.natsUrl',
   CITYHUB_TIME_ZONE: 'city.timeZone',
 };

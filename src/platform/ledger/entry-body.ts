@@ -9,6 +9,8 @@ export interface EntryBody {
   facts: LedgerFacts;
   /** ISO 8601 UTC with milliseconds, e.g. 2026-11-26T08:00:00.000Z */
   time: string;
+  /** hex digest per part of the recorded row's content (content.ts); absent when the entry records no row. */
+  content?: Record<string, string>;
 }
 
 type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
@@ -60,6 +62,9 @@ export function assertFacts(facts: LedgerFacts): void {
   }
 }
 
+const isDigestMap = (v: unknown): boolean =>
+  v !== null && typeof v === 'object' && !Array.isArray(v) && Object.values(v as object).every((d) => typeof d === 'string');
+
 /**
  * Reads a stored body back; undefined when it is not a body at all (not JSON, or fields missing or mistyped).
  * The fields are checked, not trusted: this runs on data that may have been tampered with.
@@ -82,7 +87,8 @@ export function parseEntryBody(text: string): EntryBody | undefined {
     typeof b.time !== 'string' ||
     b.facts === null ||
     typeof b.facts !== 'object' ||
-    Array.isArray(b.facts)
+    Array.isArray(b.facts) ||
+    (b.content !== undefined && !isDigestMap(b.content))
   ) {
     return undefined;
   }

@@ -23,9 +23,9 @@ const CheckpointView = Type.Object({
   size: Type.Integer({ minimum: 0, description: 'tree size: the number of entries the checkpoint covers' }),
   rootHash: Hex,
   time: Type.String({ format: 'date-time' }),
-  signature: Type.String({ description: 'base64 Ed25519 signature of signedText' }),
+  signature: Type.String({ description: 'base64 signature of signedText: Ed25519, or SM2 r ‖ s (64 bytes) in 国密 mode' }),
   keyId: Type.String(),
-  publicKey: Type.String({ description: 'PEM (SPKI) of the Ed25519 public key' }),
+  publicKey: Type.String({ description: 'PEM (SPKI) of the Ed25519 (or SM2) public key' }),
   signedText: Type.String({ description: 'cityhub-ledger/v1\\n<size>\\n<root base64>\\n<time>\\n' }),
 });
 
@@ -52,7 +52,7 @@ const ConsistencyView = Type.Object({
 });
 
 const PublicKeyView = Type.Object({
-  algorithm: Type.Literal('Ed25519'),
+  algorithm: Type.Union([Type.Literal('Ed25519'), Type.Literal('SM2')], { description: 'SM2 in 国密 mode (GB/T 32918, user id in the ledger head)' }),
   keyId: Type.String(),
   publicKey: Type.String({ description: 'PEM (SPKI)' }),
 });
@@ -96,6 +96,6 @@ export const ledgerRoutes: RoutePlugin<{ ledger: LedgerService }> = async (app, 
 
   app.get('/public-key', {
     config: { access: 'public' },
-    schema: { tags, summary: 'The Ed25519 public key that signs checkpoints', response: { 200: PublicKeyView } },
+    schema: { tags, summary: 'The public key that signs checkpoints (Ed25519, or SM2 in 国密 mode)', response: { 200: PublicKeyView } },
   }, () => ledger.publicKey());
 };

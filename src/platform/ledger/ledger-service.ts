@@ -1,12 +1,15 @@
+import type { KeyObject } from 'node:crypto';
 import type { Db } from '../db/database.js';
 import type { Clock } from '../clock/clock.js';
 import { actorRef, type Actor } from '../auth/roles.js';
 import { Problem } from '../errors/problem.js';
 import type { AppendOptions, Ledger, LedgerFacts } from './ledger.js';
 import { assertFacts, entryBodyText, parseEntryBody, type EntryBody } from './entry-body.js';
-import { appendToPeaks, consistencyProof, inclusionProof, leafHash, MerkleTree, rootFromPeaks, type Hash } from './merkle.js';
-import { checkpointText, signCheckpoint, type SigningKey } from './signing.js';
+import { appendToPeaks, consistencyProof, inclusionProof, leafHash, MerkleTree, rootFromPeaks, type Hash, type HashAlg } from './merkle.js';
+import { checkpointText, signCheckpoint, type CheckpointSigner, type LedgerMode, type SignatureAlgorithm } from './signing.js';
 import { verifyStoredLedger, type VerifyStoredOptions } from './read-ledger.js';
+import { contentDigest } from './content.js';
+import type { Witness, WitnessedCheckpoint } from './witness.js';
 import type { LedgerVerification } from './verify.js';
 import * as store from './ledger-store.js';
 
@@ -49,7 +52,7 @@ export interface ConsistencyView {
 }
 
 export interface PublicKeyView {
-  algorithm: 'Ed25519';
+  algorithm: SignatureAlgorithm;
   keyId: string;
   publicKey: string;
 }
@@ -57,6 +60,24 @@ export interface PublicKeyView {
 const KIND = /^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$/;
 const hex = (h: Hash): string => h.toString('hex');
 const parsePeaks = (json: string): Hash[] => (JSON.parse(json) as string[]).map((p) => Buffer.from(p, 'hex'));
+
+/** How a ledger hashes, signs and where its checkpoints go besides the database. */
+export interface LedgerServiceOptions {
+  signer: CheckpointSigner;
+  clock: Clock;
+  /** `gm`: SM3 and SM2; fixed at the first entry (createLedger checks it against the head row). */
+  mode?: LedgerMode;
+  sm2UserId?: string;
+  checkpointIntervalSeconds?: number;
+  /** Outside witnesses that receive every checkpoint (see witness.ts). */
+  witnesses?: readonly Witness[];
+  /**
+   * After an append, a checkpoint is signed and witnessed this many seconds later (once per burst), so the
+   * newest entries are outside the database's reach within seconds rather than at the next interval. 0: off.
+   */
+  witnessDelaySeconds?: number;
+  onError?: (err: unknown) => void;
+}
 
 /**
  * The audit ledger (存证): appends entries to an RFC 6962 Merkle log, signs checkpoints, serves inclusion and
@@ -68,18 +89,32 @@ const parsePeaks = (json: string): Hash[] => (JSON.parse(json) as string[]).map(
  */
 export class LedgerService implements Ledger {
   /** Leaf hashes of committed entries, loaded lazily from the database, to serve proofs in O(log² n). */
-  private readonly tree = new MerkleTree();
+  private readonly tree: MerkleTree;
   private treeQueue: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> | undefined;
+  private soon: NodeJS.Timeout | undefined;
+  private readonly key: CheckpointSigner;
+  private readonly clock: Clock;
+  private readonly checkpointIntervalSeconds: number;
+  private readonly onError: (err: unknown) => void;
+  readonly mode: LedgerMode;
+  readonly hashAlg: HashAlg;
+  readonly witnesses: readonly Witness[];
 
   constructor(
     private readonly db: Db,
-    private readonly key: SigningKey,
-    private readonly clock: Clock,
-    private readonly checkpointIntervalSeconds = 60,
-    private readonly onError: (err: unknown) => void = (err) => console.error('ledger checkpoint failed:', err),
-  ) {}
+    private readonly options: LedgerServiceOptions,
+  ) {
+    this.key = options.signer;
+    this.clock = options.clock;
+    this.checkpointIntervalSeconds = options.checkpointIntervalSeconds ?? 60;
+    this.onError = options.onError ?? ((err) => console.error('ledger checkpoint failed:', err));
+    this.mode = options.mode ?? 'standard';
+    this.hashAlg = this.mode === 'gm' ? 'sm3' : 'sha256';
+    this.witnesses = options.witnesses ?? [];
+    this.tree = new MerkleTree(this.hashAlg);
+  }
 
   /**
    * Appends one entry and returns its index. Joins the caller's transaction when given one, so the state change
@@ -94,9 +129,11 @@ export class LedgerService implements Ledger {
       const index = Number(head.size);
       const time = this.clock();
       const body: EntryBody = { index, kind, actor: actorRef(actor), subject, facts, time: time.toISOString() };
+      // The content's digest makes the entry vouch for the row it records (a reply rewritten later no longer matches).
+      if (options.content) body.content = contentDigest(options.content, this.hashAlg);
       const text = entryBodyText(body);
-      const leaf = leafHash(text);
-      const peaks = appendToPeaks(parsePeaks(head.peaks), index, leaf);
+      const leaf = leafHash(text, this.hashAlg);
+      const peaks = appendToPeaks(parsePeaks(head.peaks), index, leaf, this.hashAlg);
       await store.insertEntry(trx, {
         idx: index,
         kind,
@@ -105,19 +142,45 @@ export class LedgerService implements Ledger {
         created_at: time,
         body: text,
         leaf_hash: hex(leaf),
-        root_hash: hex(rootFromPeaks(peaks)),
+        root_hash: hex(rootFromPeaks(peaks, this.hashAlg)),
       });
       await store.updateHead(trx, index + 1, JSON.stringify(peaks.map(hex)));
       return { index };
     };
     const db = options.trx ?? this.db;
-    return db.isTransaction ? write(db) : db.transaction().execute(write);
+    const appended = await (db.isTransaction ? write(db) : db.transaction().execute(write));
+    this.witnessSoon();
+    return appended;
+  }
+
+  /** Schedules one checkpoint `witnessDelaySeconds` after the first append of a burst (only once started). */
+  private witnessSoon(): void {
+    const delay = this.options.witnessDelaySeconds ?? 0;
+    if (!this.timer || delay <= 0 || this.soon) return;
+    this.soon = setTimeout(() => {
+      this.soon = undefined;
+      this.checkpointInBackground();
+    }, delay * 1000);
+    this.soon.unref();
+  }
+
+  private checkpointInBackground(): void {
+    if (this.running) {
+      // A checkpoint is being signed; look again when it is done, so a burst's last entries are not left out.
+      void this.running.then(() => this.witnessSoon());
+      return;
+    }
+    this.running = this.checkpointIfGrown()
+      .catch((err: unknown) => this.onError(err))
+      .finally(() => {
+        this.running = undefined;
+      });
   }
 
   /** The current size and root of the log (committed entries). */
   async head(): Promise<{ size: number; rootHash: string }> {
     const head = await this.readHead();
-    return { size: head.size, rootHash: hex(rootFromPeaks(parsePeaks(head.peaks))) };
+    return { size: head.size, rootHash: hex(rootFromPeaks(parsePeaks(head.peaks), this.hashAlg)) };
   }
 
   /** The newest signed checkpoint, without making one. */
@@ -139,17 +202,44 @@ export class LedgerService implements Ledger {
     const [latest, head] = await Promise.all([store.findLatestCheckpoint(this.db), this.readHead()]);
     if (latest && Number(latest.size) >= head.size) return this.view(latest);
     if (!latest && head.size === 0 && !evenWhenEmpty) return undefined;
-    const rootHash = hex(rootFromPeaks(parsePeaks(head.peaks)));
+    const rootHash = hex(rootFromPeaks(parsePeaks(head.peaks), this.hashAlg));
     const time = this.clock();
     await store.insertCheckpoint(this.db, {
       size: head.size,
       root_hash: rootHash,
       signed_at: time,
-      signature: signCheckpoint(this.key, head.size, rootHash, time),
+      signature: await signCheckpoint(this.key, head.size, rootHash, time, this.mode),
       key_id: this.key.keyId,
     });
-    const stored = await store.findCheckpoint(this.db, head.size);
-    return this.view(stored!);
+    const view = this.view((await store.findCheckpoint(this.db, head.size))!);
+    await this.witness(view);
+    return view;
+  }
+
+  /**
+   * Hands a checkpoint to every witness. A witness that fails is reported, never fatal: the checkpoint is in the
+   * database, and the next one (or `syncWitnesses` at start) carries the witness past it.
+   */
+  private async witness(view: CheckpointView): Promise<void> {
+    const record = this.witnessRecord(view);
+    for (const witness of this.witnesses) {
+      await witness.record(record).catch((err: unknown) => this.onError(new Error(`ledger witness ${witness.name} failed: ${(err as Error).message}`)));
+    }
+  }
+
+  /** Gives each witness the newest checkpoint when it is behind (a node that was down, a witness that failed). */
+  async syncWitnesses(): Promise<void> {
+    const latest = await store.findLatestCheckpoint(this.db);
+    if (!latest) return;
+    const view = this.view(latest);
+    for (const witness of this.witnesses) {
+      const held = await witness.list();
+      if (!held.some((c) => c.size >= view.size)) await witness.record(this.witnessRecord(view));
+    }
+  }
+
+  private witnessRecord(view: CheckpointView): WitnessedCheckpoint {
+    return { size: view.size, rootHash: view.rootHash, time: view.time, signature: view.signature, keyId: view.keyId, mode: this.mode };
   }
 
   /**
@@ -208,33 +298,44 @@ export class LedgerService implements Ledger {
     };
   }
 
-  publicKey(): PublicKeyView {
-    return { algorithm: 'Ed25519', keyId: this.key.keyId, publicKey: this.key.publicKeyPem };
+  /** The public key as a KeyObject, for verifying this node's checkpoints in process. */
+  publicKeyObject(): KeyObject {
+    return this.key.publicKey;
   }
 
-  /** Recomputes the whole stored ledger against this node's key (see `cityhub ledger verify`). */
-  verify(options: VerifyStoredOptions = {}): Promise<LedgerVerification> {
-    return verifyStoredLedger(this.db, [this.key.publicKey], options);
+  publicKey(): PublicKeyView {
+    return { algorithm: this.key.algorithm, keyId: this.key.keyId, publicKey: this.key.publicKeyPem };
+  }
+
+  /** Recomputes the whole stored ledger against this node's key and witnesses (see `cityhub ledger verify`). */
+  async verify(options: VerifyStoredOptions = {}): Promise<LedgerVerification> {
+    const witnessed = options.witnessed ?? (await Promise.all(this.witnesses.map(async (w) => ({ name: w.name, checkpoints: await w.list() }))));
+    return verifyStoredLedger(this.db, [this.key.publicKey], { ...options, witnessed });
   }
 
   /** Starts the periodic checkpoint: every interval, a new signed checkpoint when the log grew. */
   start(): void {
     if (this.timer) return;
     this.timer = setInterval(() => {
-      if (this.running) return;
-      this.running = this.checkpointIfGrown()
+      if (!this.running) this.checkpointInBackground();
+    }, this.checkpointIntervalSeconds * 1000);
+    this.timer.unref();
+    // A witness that missed checkpoints while this node was down gets the newest one now.
+    if (this.witnesses.length > 0) {
+      this.running = this.syncWitnesses()
         .catch((err: unknown) => this.onError(err))
         .finally(() => {
           this.running = undefined;
         });
-    }, this.checkpointIntervalSeconds * 1000);
-    this.timer.unref();
+    }
   }
 
   /** Stops the timer; the returned promise settles when a checkpoint in progress has finished. */
   stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    if (this.soon) clearTimeout(this.soon);
     this.timer = undefined;
+    this.soon = undefined;
     return Promise.resolve(this.running).then(() => undefined);
   }
 
@@ -278,7 +379,7 @@ export class LedgerService implements Ledger {
       signature: row.signature,
       keyId: row.key_id,
       publicKey: this.key.publicKeyPem,
-      signedText: checkpointText(size, row.root_hash, time),
+      signedText: checkpointText(size, row.root_hash, time, this.mode),
     };
   }
 }

@@ -11,7 +11,13 @@ export const lockHead = (trx: Db) =>
   trx.selectFrom('ledger_head').select(['size', 'peaks']).where('id', '=', 1).forUpdate().executeTakeFirstOrThrow();
 
 export const readHead = (db: Db) =>
-  db.selectFrom('ledger_head').select(['size', 'peaks']).where('id', '=', 1).executeTakeFirst();
+  db.selectFrom('ledger_head').select(['size', 'peaks', 'mode', 'sm2_user_id']).where('id', '=', 1).executeTakeFirst();
+
+/** Records the mode of a ledger that has no entry yet (returns false when it already has one). */
+export const setEmptyLedgerMode = async (db: Db, mode: string, sm2UserId: string | null): Promise<boolean> => {
+  const r = await db.updateTable('ledger_head').set({ mode, sm2_user_id: sm2UserId }).where('id', '=', 1).where('size', '=', 0).executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
+};
 
 export const updateHead = (trx: Db, size: number, peaks: string) =>
   trx.updateTable('ledger_head').set({ size, peaks }).where('id', '=', 1).execute();

@@ -1,5 +1,6 @@
 import type { Db } from '../db/database.js';
 import type { Actor } from '../auth/roles.js';
+import type { LedgerContent } from './content.js';
 
 /** Facts recorded with an entry: ids, counts, hashes — never personal data in clear. */
 export type LedgerFacts = Record<string, string | number | boolean | null | string[] | number[]>;
@@ -7,6 +8,11 @@ export type LedgerFacts = Record<string, string | number | boolean | null | stri
 export interface AppendOptions {
   /** The caller's transaction, so a state change and its ledger entry commit together. */
   trx?: Db;
+  /**
+   * The content of the row the entry is about, as its module's registered content source reads it back
+   * (content.ts): the entry stores a digest per part, and `ledger verify` finds the row rewritten or deleted.
+   */
+  content?: LedgerContent;
 }
 
 /**

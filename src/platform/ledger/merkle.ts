@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 
 /**
- * RFC 6962 §2.1 Merkle hash trees (the same trees as RFC 9162 §2.1), over SHA-256:
+ * RFC 6962 §2.1 Merkle hash trees (the same trees as RFC 9162 §2.1), over SHA-256 (or SM3, see HashAlg):
  *
  *   MTH({})      = SHA-256()
  *   MTH({d(0)})  = SHA-256(0x00 || d(0))
@@ -13,8 +13,14 @@ import { createHash } from 'node:crypto';
 
 export type Hash = Buffer;
 
-const sha256 = (...parts: Uint8Array[]): Hash => {
-  const h = createHash('sha256');
+/**
+ * The hash a ledger's tree uses: SHA-256 (RFC 6962) or, in 国密 mode, SM3 (GB/T 32905) in the same tree shape.
+ * Both digests are 32 bytes, so everything below is the same for either.
+ */
+export type HashAlg = 'sha256' | 'sm3';
+
+const digest = (alg: HashAlg, ...parts: Uint8Array[]): Hash => {
+  const h = createHash(alg);
   for (const part of parts) h.update(part);
   return h.digest();
 };
@@ -23,14 +29,14 @@ const LEAF_PREFIX = Buffer.from([0x00]);
 const NODE_PREFIX = Buffer.from([0x01]);
 
 /** SHA-256(0x00 || data): the hash of one leaf. */
-export const leafHash = (data: Uint8Array | string): Hash =>
-  sha256(LEAF_PREFIX, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
+export const leafHash = (data: Uint8Array | string, alg: HashAlg = 'sha256'): Hash =>
+  digest(alg, LEAF_PREFIX, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
 
 /** SHA-256(0x01 || left || right): the hash of an inner node. */
-export const nodeHash = (left: Uint8Array, right: Uint8Array): Hash => sha256(NODE_PREFIX, left, right);
+export const nodeHash = (left: Uint8Array, right: Uint8Array, alg: HashAlg = 'sha256'): Hash => digest(alg, NODE_PREFIX, left, right);
 
 /** The root of the empty tree, SHA-256 of the empty string. */
-export const emptyRoot = (): Hash => sha256();
+export const emptyRoot = (alg: HashAlg = 'sha256'): Hash => digest(alg);
 
 /** The largest power of two strictly less than n (n ≥ 2): where RFC 6962 splits a tree. */
 export const splitPoint = (n: number): number => {
@@ -52,13 +58,13 @@ const isPowerOfTwo = (n: number): boolean => {
  *
  * @example merkleRoot([leafHash('a'), leafHash('b')]).toString('hex')
  */
-export function merkleRoot(leaves: readonly Hash[], start = 0, end = leaves.length): Hash {
+export function merkleRoot(leaves: readonly Hash[], start = 0, end = leaves.length, alg: HashAlg = 'sha256'): Hash {
   const n = end - start;
   if (n < 0 || start < 0 || end > leaves.length) throw new RangeError(`bad range [${start}, ${end}) of ${leaves.length} leaves`);
-  if (n === 0) return emptyRoot();
+  if (n === 0) return emptyRoot(alg);
   if (n === 1) return leaves[start];
   const k = splitPoint(n);
-  return nodeHash(merkleRoot(leaves, start, start + k), merkleRoot(leaves, start + k, end));
+  return nodeHash(merkleRoot(leaves, start, start + k, alg), merkleRoot(leaves, start + k, end, alg), alg);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -81,22 +87,22 @@ export const peakSizes = (n: number): number[] => {
  *
  * @example let peaks: Hash[] = []; peaks = appendToPeaks(peaks, 0, leafHash('a'));
  */
-export function appendToPeaks(peaks: readonly Hash[], size: number, leaf: Hash): Hash[] {
+export function appendToPeaks(peaks: readonly Hash[], size: number, leaf: Hash, alg: HashAlg = 'sha256'): Hash[] {
   const expected = peakSizes(size).length;
   if (peaks.length !== expected) throw new RangeError(`a log of ${size} leaves has ${expected} peaks, got ${peaks.length}`);
   const next = [...peaks];
   let carry = leaf;
   // Each trailing 1-bit of `size` is a peak of the same size as the carry: merge it (left sibling first).
-  for (let s = size; s % 2 === 1; s = Math.floor(s / 2)) carry = nodeHash(next.pop()!, carry);
+  for (let s = size; s % 2 === 1; s = Math.floor(s / 2)) carry = nodeHash(next.pop()!, carry, alg);
   next.push(carry);
   return next;
 }
 
 /** The tree root of a log given its peaks (largest first). */
-export function rootFromPeaks(peaks: readonly Hash[]): Hash {
-  if (peaks.length === 0) return emptyRoot();
+export function rootFromPeaks(peaks: readonly Hash[], alg: HashAlg = 'sha256'): Hash {
+  if (peaks.length === 0) return emptyRoot(alg);
   let root = peaks[peaks.length - 1];
-  for (let i = peaks.length - 2; i >= 0; i--) root = nodeHash(peaks[i], root);
+  for (let i = peaks.length - 2; i >= 0; i--) root = nodeHash(peaks[i], root, alg);
   return root;
 }
 
@@ -171,7 +177,9 @@ const equal = (a: Uint8Array, b: Uint8Array): boolean => Buffer.compare(Buffer.f
  *
  * @example verifyInclusion(leafHash(body), 2, 5, proof, root) // → true
  */
-export function verifyInclusion(leaf: Uint8Array, index: number, treeSize: number, proof: readonly Uint8Array[], root: Uint8Array): boolean {
+export function verifyInclusion(
+  leaf: Uint8Array, index: number, treeSize: number, proof: readonly Uint8Array[], root: Uint8Array, alg: HashAlg = 'sha256',
+): boolean {
   if (!(Number.isInteger(index) && Number.isInteger(treeSize)) || index < 0 || index >= treeSize) return false;
   // fn / sn as numbers, not 32-bit ints: sizes may pass 2^31. Halving is floor(x / 2); LSB is x % 2.
   let fn = index;
@@ -180,7 +188,7 @@ export function verifyInclusion(leaf: Uint8Array, index: number, treeSize: numbe
   for (const p of proof) {
     if (sn === 0) return false;
     if (fn % 2 === 1 || fn === sn) {
-      r = nodeHash(p, r);
+      r = nodeHash(p, r, alg);
       if (fn % 2 === 0) {
         while (fn % 2 === 0 && fn !== 0) {
           fn = Math.floor(fn / 2);
@@ -188,7 +196,7 @@ export function verifyInclusion(leaf: Uint8Array, index: number, treeSize: numbe
         }
       }
     } else {
-      r = nodeHash(r, p);
+      r = nodeHash(r, p, alg);
     }
     fn = Math.floor(fn / 2);
     sn = Math.floor(sn / 2);
@@ -208,6 +216,7 @@ export function verifyConsistency(
   proof: readonly Uint8Array[],
   fromRoot: Uint8Array,
   toRoot: Uint8Array,
+  alg: HashAlg = 'sha256',
 ): boolean {
   if (!(Number.isInteger(from) && Number.isInteger(to)) || from < 0 || from > to) return false;
   if (from === to) return proof.length === 0 && equal(fromRoot, toRoot);
@@ -226,8 +235,8 @@ export function verifyConsistency(
   for (const c of path.slice(1)) {
     if (sn === 0) return false;
     if (fn % 2 === 1 || fn === sn) {
-      fr = nodeHash(c, fr);
-      sr = nodeHash(c, sr);
+      fr = nodeHash(c, fr, alg);
+      sr = nodeHash(c, sr, alg);
       if (fn % 2 === 0) {
         while (fn % 2 === 0 && fn !== 0) {
           fn = Math.floor(fn / 2);
@@ -235,7 +244,7 @@ export function verifyConsistency(
         }
       }
     } else {
-      sr = nodeHash(sr, c);
+      sr = nodeHash(sr, c, alg);
     }
     fn = Math.floor(fn / 2);
     sn = Math.floor(sn / 2);
@@ -281,6 +290,8 @@ export class MerkleTree implements RangeHasher {
   /** levels[h][i] = hash of the perfect subtree of 2^h leaves starting at leaf i·2^h. */
   private readonly levels: HashList[] = [new HashList()];
 
+  constructor(private readonly alg: HashAlg = 'sha256') {}
+
   get size(): number {
     return this.levels[0].length;
   }
@@ -291,7 +302,7 @@ export class MerkleTree implements RangeHasher {
     // Completing a left/right pair at one level completes a node on the next.
     for (let h = 0; this.levels[h].length % 2 === 0; h++) {
       const level = this.levels[h];
-      const parent = nodeHash(level.at(level.length - 2), level.at(level.length - 1));
+      const parent = nodeHash(level.at(level.length - 2), level.at(level.length - 1), this.alg);
       if (!this.levels[h + 1]) this.levels.push(new HashList());
       this.levels[h + 1].push(parent);
     }
@@ -301,7 +312,7 @@ export class MerkleTree implements RangeHasher {
   rangeHash(start: number, end: number): Hash {
     if (start < 0 || end > this.size || start > end) throw new RangeError(`bad range [${start}, ${end}) of ${this.size} leaves`);
     const n = end - start;
-    if (n === 0) return emptyRoot();
+    if (n === 0) return emptyRoot(this.alg);
     // A perfect subtree aligned on its own size is stored.
     if (isPowerOfTwo(n) && start % n === 0) {
       const h = Math.log2(n);
@@ -309,7 +320,7 @@ export class MerkleTree implements RangeHasher {
       if (level && start / n < level.length) return Buffer.from(level.at(start / n));
     }
     const k = splitPoint(n);
-    return nodeHash(this.rangeHash(start, start + k), this.rangeHash(start + k, end));
+    return nodeHash(this.rangeHash(start, start + k), this.rangeHash(start + k, end), this.alg);
   }
 
   /** MTH of the first `size` leaves (default: all). */

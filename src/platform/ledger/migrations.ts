@@ -36,4 +36,12 @@ export const ledgerMigrations: Record<string, Migration> = {
         .execute();
     },
   },
+  // 国密 mode (issue 21): a ledger records how it hashes and signs, so the offline verifier follows it. Existing
+  // ledgers are SHA-256 and Ed25519 ('standard').
+  '20261206-41-ledger-mode': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('ledger_head').addColumn('mode', 'text', (c) => c.notNull().defaultTo('standard').check(sql`mode in ('standard', 'gm')`)).execute();
+      await db.schema.alterTable('ledger_head').addColumn('sm2_user_id', 'text').execute();
+    },
+  },
 };

@@ -29,6 +29,10 @@ export interface LedgerHeadTable {
   size: number;
   /** JSON array of hex peak hashes, largest subtree first. */
   peaks: string;
+  /** `standard` (SHA-256, Ed25519) or `gm` (SM3, SM2): set before the first entry, never changed after. */
+  mode: ColumnType<string, string | undefined, string>;
+  /** The SM2 user id (ZA) checkpoints are signed with in `gm` mode. */
+  sm2_user_id: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** A signed statement of the tree size and root at one moment. */
@@ -37,7 +41,7 @@ export interface LedgerCheckpointTable {
   /** hex */
   root_hash: string;
   signed_at: Timestamp;
-  /** base64 Ed25519 signature of the checkpoint text (see checkpoint-text in signing.ts). */
+  /** base64 signature of the checkpoint text (Ed25519, or SM2 r ‖ s in 国密 mode; see signing.ts). */
   signature: string;
   key_id: string;
 }

@@ -1,7 +1,9 @@
 import type { KeyObject } from 'node:crypto';
 import { parseEntryBody } from './entry-body.js';
-import { appendToPeaks, leafHash, rootFromPeaks, type Hash } from './merkle.js';
-import { keyIdOf, verifyCheckpointSignature } from './signing.js';
+import { appendToPeaks, leafHash, rootFromPeaks, type Hash, type HashAlg } from './merkle.js';
+import { keyIdOf, verifyCheckpointSignature, type LedgerMode } from './signing.js';
+import type { ContentFault, RecordedContent } from './content.js';
+import type { WitnessedCheckpoint } from './witness.js';
 
 /** A ledger_entry row as stored (any of it may have been tampered with). */
 export interface StoredEntry {
@@ -22,21 +24,48 @@ export interface StoredCheckpoint {
   signed_at: Date | string;
   signature: string;
   key_id: string;
+  /** Where the verifier found it: `database` (default) or a witness's name. */
+  source?: string;
 }
 
 /** The ledger_head row as stored. */
 export interface StoredHead {
   size: number | string;
   peaks: string;
+  mode?: string;
+  sm2_user_id?: string | null;
+}
+
+/** The checkpoints one outside witness holds. */
+export interface WitnessRecords {
+  name: string;
+  checkpoints: readonly WitnessedCheckpoint[];
+}
+
+export interface VerifierOptions {
+  head?: StoredHead;
+  /** The ledger's mode; default: the head's, else standard. */
+  mode?: LedgerMode;
+  sm2UserId?: string;
+  /** Checkpoints held outside the database: they must all hold, and none may be missing from the database. */
+  witnessed?: readonly WitnessRecords[];
+  /**
+   * The ledger is a restored backup: witnessed checkpoints beyond its end are entries made after the backup,
+   * reported in `lostAfterBackup`, not as a cut.
+   */
+  restoredBackup?: boolean;
+  /** Keep, per subject, what the newest entry recorded of its content (for reconcileContent). */
+  collectContent?: boolean;
 }
 
 /**
  * What went wrong first. `modified`: an entry's bytes changed (body or a column); `missing`: an entry was
  * deleted; `reordered`: an entry sits at another index than the one it was hashed with; `inserted`: an entry
  * that was never appended; `checkpoint`: a signed checkpoint does not hold (bad signature, unknown key, or the
- * entries below it were rewritten together with their hashes).
+ * entries below it were rewritten together with their hashes); `content`: a row of a covered table was rewritten
+ * or deleted after the entry that records it (content.ts).
  */
-export type LedgerFaultKind = 'modified' | 'missing' | 'reordered' | 'inserted' | 'checkpoint';
+export type LedgerFaultKind = 'modified' | 'missing' | 'reordered' | 'inserted' | 'checkpoint' | 'content';
 
 export interface LedgerFault {
   /** The first bad index (for a rewritten prefix: the first index the checkpoints cannot vouch for). */
@@ -49,13 +78,20 @@ export interface LedgerVerification {
   ok: boolean;
   /** Entries checked before the first fault (all of them when ok). */
   entries: number;
-  /** Checkpoints checked before the first fault. */
+  /** Checkpoints stored in the database checked before the first fault. */
   checkpoints: number;
   /** hex root over the entries checked. */
   root: string;
   /** Whether checkpoint signatures were checked (false when no public key was given). */
   signaturesChecked: boolean;
   fault?: LedgerFault;
+  mode: LedgerMode;
+  /** Checkpoints from outside witnesses that were checked. */
+  witnessedCheckpoints: number;
+  /** With `restoredBackup`: the newest witnessed checkpoint beyond the restored ledger (entries lost since the backup). */
+  lostAfterBackup?: { size: number; time: string; witness: string };
+  /** Rows of covered tables compared with their newest entry (read-ledger.ts fills it in). */
+  content?: { checked: number; uncovered: number; faults: ContentFault[] };
 }
 
 const toNumber = (v: number | string): number => (typeof v === 'number' ? v : Number(v));
@@ -78,6 +114,16 @@ const isoOf = (v: Date | string): string | undefined => {
 export class LedgerVerifier {
   private readonly checkpoints: StoredCheckpoint[];
   private readonly keys: Map<string, KeyObject> | undefined;
+  private readonly mode: LedgerMode;
+  private readonly alg: HashAlg;
+  private readonly sm2UserId: string | undefined;
+  /** Sizes of the checkpoints stored in the database (a witnessed one missing here was deleted). */
+  private readonly storedSizes: Set<number>;
+  private witnessedChecked = 0;
+  private storedChecked = 0;
+  private lost: LedgerVerification['lostAfterBackup'];
+  /** subject → what its newest entry recorded of its content. */
+  readonly recorded = new Map<string, RecordedContent>();
   private peaks: Hash[] = [];
   private count = 0;
   private nextCheckpoint = 0;
@@ -88,10 +134,25 @@ export class LedgerVerifier {
   constructor(
     checkpoints: readonly StoredCheckpoint[],
     publicKeys: KeyObject | readonly KeyObject[] | null,
-    private readonly options: { head?: StoredHead } = {},
+    private readonly options: VerifierOptions = {},
   ) {
-    this.checkpoints = [...checkpoints].sort((a, b) => toNumber(a.size) - toNumber(b.size));
+    const headMode = options.head?.mode;
+    this.mode = options.mode ?? (headMode === 'gm' ? 'gm' : 'standard');
+    this.alg = this.mode === 'gm' ? 'sm3' : 'sha256';
+    this.sm2UserId = options.head?.sm2_user_id ?? options.sm2UserId ?? undefined;
+    this.storedSizes = new Set(checkpoints.map((c) => toNumber(c.size)));
+    const witnessed = (options.witnessed ?? []).flatMap((w) =>
+      w.checkpoints.map((c): StoredCheckpoint & { mode: string } => ({
+        size: c.size, root_hash: c.rootHash, signed_at: c.time, signature: c.signature, key_id: c.keyId, source: w.name, mode: c.mode,
+      })),
+    );
+    this.checkpoints = [...checkpoints.map((c) => ({ ...c, source: c.source ?? 'database' })), ...witnessed].sort((a, b) => toNumber(a.size) - toNumber(b.size));
     this.keys = publicKeys ? new Map([publicKeys].flat().map((k) => [keyIdOf(k), k])) : undefined;
+    const otherMode = witnessed.find((c) => c.mode !== this.mode);
+    if (otherMode) {
+      this.fail(null, 'checkpoint', `the ledger head records ${this.mode} mode, but ${otherMode.source} holds a checkpoint made in ${otherMode.mode} mode: the head row was altered`);
+      return;
+    }
     this.checkCheckpoints();
   }
 
@@ -118,7 +179,7 @@ export class LedgerVerifier {
       return this.fail(i, 'missing', `entry ${i} is missing (deleted)${range}`);
     }
     if (!body) return this.fail(i, 'modified', `entry ${i} was modified: its body is no longer a valid entry`);
-    const leaf = leafHash(row.body);
+    const leaf = leafHash(row.body, this.alg);
     if (leaf.toString('hex') !== row.leaf_hash) {
       return this.fail(i, 'modified', `entry ${i} was modified: its body does not hash to its stored leaf hash`);
     }
@@ -134,8 +195,8 @@ export class LedgerVerifier {
     if (isoOf(row.created_at) !== body.time) {
       return this.fail(i, 'modified', `entry ${i} was modified: its created_at column differs from its hashed body`);
     }
-    this.peaks = appendToPeaks(this.peaks, i, leaf);
-    if (rootFromPeaks(this.peaks).toString('hex') !== row.root_hash) {
+    this.peaks = appendToPeaks(this.peaks, i, leaf, this.alg);
+    if (rootFromPeaks(this.peaks, this.alg).toString('hex') !== row.root_hash) {
       return this.fail(
         i,
         'modified',
@@ -144,17 +205,28 @@ export class LedgerVerifier {
       );
     }
     this.count++;
+    if (this.options.collectContent) this.collect(row.subject, body);
     return this.checkCheckpoints();
+  }
+
+  /** The newest entry about a subject decides what its row must hold; one without content stops the check. */
+  private collect(subject: string, body: NonNullable<ReturnType<typeof parseEntryBody>>): void {
+    if (!body.content) {
+      this.recorded.delete(subject);
+      return;
+    }
+    const label = typeof body.facts.number === 'string' ? body.facts.number : undefined;
+    this.recorded.set(subject, { index: body.index, kind: body.kind, digest: body.content, ...(label ? { label } : {}) });
   }
 
   /** Ends the walk: checkpoints and the head must not claim more entries than were found. */
   finish(): LedgerVerification {
     if (!this.fault) {
       const n = this.count;
-      const beyond = this.checkpoints[this.nextCheckpoint];
+      const beyond = this.beyondEnd();
       const head = this.options.head;
       if (beyond) {
-        this.fail(n, 'missing', `entry ${n} is missing (deleted): the signed checkpoint at size ${toNumber(beyond.size)} covers it`);
+        this.fail(n, 'missing', beyond);
       } else if (head && toNumber(head.size) > n) {
         this.fail(n, 'missing', `entry ${n} is missing (deleted): the ledger head records ${toNumber(head.size)} entries`);
       } else if (head && toNumber(head.size) < n) {
@@ -167,11 +239,51 @@ export class LedgerVerifier {
     return {
       ok: !this.fault,
       entries: this.count,
-      checkpoints: this.nextCheckpoint,
-      root: rootFromPeaks(this.peaks).toString('hex'),
+      checkpoints: this.storedChecked,
+      root: rootFromPeaks(this.peaks, this.alg).toString('hex'),
       signaturesChecked: !!this.keys,
       ...(this.fault ? { fault: this.fault } : {}),
+      mode: this.mode,
+      witnessedCheckpoints: this.witnessedChecked,
+      ...(this.lost ? { lostAfterBackup: this.lost } : {}),
     };
+  }
+
+  /**
+   * The verdict on checkpoints past the last entry found: the tail of the ledger was deleted. A witness's
+   * checkpoint counts only when its signature holds (a forged line cannot accuse); with no database checkpoint
+   * left beyond the end, the checkpoints were deleted along with the entries — only the witness still knew.
+   */
+  private beyondEnd(): string | undefined {
+    const n = this.count;
+    const rest = this.checkpoints.slice(this.nextCheckpoint);
+    if (rest.length === 0) return undefined;
+    for (const cp of rest) {
+      if (cp.source !== 'database' && this.keys && !this.signatureHolds(cp)) {
+        return `${cp.source} holds a checkpoint at size ${toNumber(cp.size)} whose signature does not verify (the witness was altered)`;
+      }
+    }
+    const newest = rest[rest.length - 1];
+    const size = toNumber(newest.size);
+    const time = isoOf(newest.signed_at) ?? String(newest.signed_at);
+    if (this.options.restoredBackup && rest.every((c) => c.source !== 'database')) {
+      this.lost = { size, time, witness: newest.source ?? '' };
+      return undefined;
+    }
+    const range = size - n > 1 ? `entries ${n}..${size - 1}` : `entry ${n}`;
+    if (rest.some((c) => c.source === 'database')) {
+      return `entry ${n} is missing (deleted): the tail of the ledger was cut — ${range} are covered by the signed checkpoint at size ${toNumber(rest.find((c) => c.source === 'database')!.size)} in the database`;
+    }
+    return (
+      `entry ${n} is missing (deleted): the ledger was cut — ${newest.source} holds a checkpoint signed at ${time} for ${size} entries, ` +
+      `but the database has ${n}; ${range} and the database's checkpoint(s) covering them were deleted`
+    );
+  }
+
+  private signatureHolds(cp: StoredCheckpoint): boolean {
+    const key = this.keys?.get(cp.key_id);
+    const signedAt = cp.signed_at instanceof Date ? cp.signed_at : new Date(cp.signed_at);
+    return !!key && verifyCheckpointSignature(key, toNumber(cp.size), cp.root_hash, signedAt, cp.signature, this.mode, this.sm2UserId);
   }
 
   private samePeaks(stored: string): boolean {
@@ -191,22 +303,30 @@ export class LedgerVerifier {
       const cp = this.checkpoints[this.nextCheckpoint];
       const size = this.count;
       const signedAt = cp.signed_at instanceof Date ? cp.signed_at : new Date(cp.signed_at);
+      const where = cp.source === 'database' || !cp.source ? '' : ` held by ${cp.source}`;
       if (this.keys) {
         const key = this.keys.get(cp.key_id);
         if (!key) {
-          return this.fail(null, 'checkpoint', `the checkpoint at size ${size} is signed by an unknown key ${cp.key_id} (known: ${[...this.keys.keys()].join(', ')})`);
+          return this.fail(null, 'checkpoint', `the checkpoint at size ${size}${where} is signed by an unknown key ${cp.key_id} (known: ${[...this.keys.keys()].join(', ')})`);
         }
-        if (!verifyCheckpointSignature(key, size, cp.root_hash, signedAt, cp.signature)) {
-          return this.fail(null, 'checkpoint', `the checkpoint at size ${size} has an invalid signature (the checkpoint was altered)`);
+        if (!verifyCheckpointSignature(key, size, cp.root_hash, signedAt, cp.signature, this.mode, this.sm2UserId)) {
+          return this.fail(null, 'checkpoint', `the checkpoint at size ${size}${where} has an invalid signature (the checkpoint was altered)`);
         }
       }
-      if (rootFromPeaks(this.peaks).toString('hex') !== cp.root_hash) {
+      if (rootFromPeaks(this.peaks, this.alg).toString('hex') !== cp.root_hash) {
         return this.fail(
           this.vouched,
           'checkpoint',
-          `entries 0..${size - 1} do not match the signed checkpoint at size ${size}: an entry at or after index ` +
+          `entries 0..${size - 1} do not match the signed checkpoint at size ${size}${where}: an entry at or after index ` +
             `${this.vouched} was rewritten together with its hashes (or inserted/deleted)`,
         );
+      }
+      if (!where) this.storedChecked++;
+      if (where) {
+        this.witnessedChecked++;
+        if (!this.storedSizes.has(size)) {
+          return this.fail(null, 'checkpoint', `the checkpoint at size ${size}${where} is missing from the database: it was deleted`);
+        }
       }
       this.vouched = size;
       this.nextCheckpoint++;
@@ -232,7 +352,7 @@ export function verifyLedger(
   rows: Iterable<StoredEntry>,
   checkpoints: readonly StoredCheckpoint[],
   publicKey: KeyObject | readonly KeyObject[] | null,
-  options: { head?: StoredHead } = {},
+  options: VerifierOptions = {},
 ): LedgerVerification {
   const verifier = new LedgerVerifier(checkpoints, publicKey, options);
   const sorted = [...rows].sort((a, b) => toNumber(a.idx) - toNumber(b.idx));
