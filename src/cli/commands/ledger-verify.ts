@@ -19,8 +19,11 @@ const publicKeys = (files: string[], config: Config): { keys: KeyObject[]; from:
   if (signingKeyFile && existsSync(signingKeyFile)) {
     return { keys: [loadSigningKey({ signingKeyFile, create: false, mode, sm2UserId }).publicKey], from: signingKeyFile };
   }
-  const file = path.join(config.dataDir, keyFileName(mode));
-  if (existsSync(file)) return { keys: [loadSigningKey({ dataDir: config.dataDir, create: false, mode, sm2UserId }).publicKey], from: file };
+  // The data folder's key file of either mode: the verifier follows the mode the ledger records, not the config.
+  for (const m of [mode, mode === 'gm' ? 'standard' : 'gm'] as const) {
+    const file = path.join(config.dataDir, keyFileName(m));
+    if (existsSync(file)) return { keys: [loadSigningKey({ dataDir: config.dataDir, create: false, mode: m, sm2UserId }).publicKey], from: file };
+  }
   return undefined;
 };
 
