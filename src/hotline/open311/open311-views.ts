@@ -110,7 +110,8 @@ export const requestView = (t: RequestRow, unitName: (id: string) => string | un
     updated_datetime: w3cDate(status === 'closed' ? (t.closed_at ?? t.updated_at) : t.updated_at),
     expected_datetime: w3cDate(t.due_at),
     address: t.address ? maskPersonalData(t.address) : null,
-    address_id: t.open311_address_id,
+    // Echoed as filed, through the same mask as the address: an id is no place to publish a phone number.
+    address_id: t.open311_address_id ? maskPersonalData(t.open311_address_id) : null,
     zipcode: null,
     lat: t.lat,
     long: t.lon,
