@@ -156,6 +156,12 @@ export const hotlineMigrations: Record<string, Migration> = {
       await db.schema.alterTable('hotline_ticket').addColumn('open311_address_id', 'text').execute();
     },
   },
+  // Issue 18: Open311's servicerequestupdates reads timeline steps by time (FixMyStreet polls the last hours).
+  '20261220-11-hotline-event-at': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.createIndex('hotline_ticket_event_at').on('hotline_ticket_event').column('at').execute();
+    },
+  },
   // Issue 17, the citizen loop: photos stored in the database (any node serves them), "+1 / 关注" once per
   // citizen, notices to citizens (the in-app list and the outbox of the SMS / WeChat adapters).
   '20261206-10-hotline-citizen-loop': {
