@@ -50,7 +50,7 @@ export class CsourceRegistry {
     private readonly clock: Clock,
     private readonly tenants: TenantService,
     private readonly access: AccessRuleService,
-    private readonly config: Pick<ContextConfig, 'patternMaxLength' | 'csources'>,
+    private readonly config: Pick<ContextConfig, 'patternMaxLength' | 'csources' | 'defaultLimit'>,
     private readonly outbound: OutboundPolicy,
     private readonly log: Logger,
   ) {}
@@ -125,7 +125,7 @@ export class CsourceRegistry {
   async query(scope: RequestScope, p: CsourceQuery): Promise<{ items: Record<string, unknown>[]; count: number }> {
     assertCan(scope.actor, 'context.csource.read');
     const tenant = await this.tenants.resolve(scope.tenant, false);
-    const limit = p.limit ?? this.config.csources.maxSources * 10;
+    const limit = p.limit ?? this.config.defaultLimit;
     const ids = p.id?.split(',').map((s) => s.trim()).filter(Boolean);
     if (ids && !ids.every(isUri)) throw ngsiProblem('BadRequestData', 'id: must be a comma-separated list of URIs', { errors: [{ field: 'id', message: 'must be a list of URIs' }] });
     if (p.idPattern !== undefined) checkIdPattern(p.idPattern, this.config.patternMaxLength);

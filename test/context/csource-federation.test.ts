@@ -167,6 +167,27 @@ describe.each(testEngines)('context sources: two CityHubs [%s]', (engine) => {
     expect((await reqB('DELETE', '/entities/urn:ngsi-ld:Streetlight:a1')).statusCode).toBe(204);
   });
 
+  it('§4.3.6.3: an auxiliary source answers only when nothing else does; registrations are per tenant and name the tenant at the source', async () => {
+    expect((await reqB('POST', '/entities', { id: 'urn:ngsi-ld:Bench:b1', type: 'Bench', seats: 4 })).statusCode).toBe(201);
+    const aux = await reqA('POST', '/csourceRegistrations', { type: 'ContextSourceRegistration', mode: 'auxiliary', endpoint: bUrl, information: [{ entities: [{ type: 'Bench' }] }], contextSourceInfo: [{ key: 'Authorization', value: `Bearer ${keyB}` }] });
+    expect(aux.statusCode, aux.body).toBe(201);
+    expect((await reqA('GET', '/entities?type=Bench')).json().map((e: { id: string }) => e.id)).toEqual(['urn:ngsi-ld:Bench:b1']);
+    expect((await reqA('POST', '/entities', { id: 'urn:ngsi-ld:Bench:a1', type: 'Bench', seats: 2 })).statusCode).toBe(201);
+    expect((await reqA('GET', '/entities?type=Bench')).json().map((e: { id: string }) => e.id)).toEqual(['urn:ngsi-ld:Bench:a1']);
+    // An auxiliary registration cannot name a write operation (the validation test); none is ever forwarded to it.
+    expect((await reqA('DELETE', aux.headers.location!.replace('/ngsi-ld/v1', ''))).statusCode).toBe(204);
+
+    // Tenant t1 on A registers B's tenant t2: only t1's queries reach it, and they read t2 there.
+    expect((await reqB('POST', '/entities', { id: 'urn:ngsi-ld:Pump:p1', type: 'Pump' }, { 'ngsild-tenant': 't2' })).statusCode).toBe(201);
+    const t1 = { 'ngsild-tenant': 't1' };
+    const reg = await reqA('POST', '/csourceRegistrations', { type: 'ContextSourceRegistration', endpoint: bUrl, tenant: 't2', information: [{ entities: [{ type: 'Pump' }] }], contextSourceInfo: [{ key: 'Authorization', value: `Bearer ${keyB}` }] }, t1);
+    expect(reg.statusCode, reg.body).toBe(201);
+    expect((await reqA('GET', '/entities?type=Pump', undefined, t1)).json().map((e: { id: string }) => e.id)).toEqual(['urn:ngsi-ld:Pump:p1']);
+    expect((await reqA('GET', '/entities?type=Pump')).json()).toEqual([]);
+    expect((await reqA('GET', '/csourceRegistrations?type=Pump')).json()).toEqual([]);
+    expect((await reqA('GET', '/csourceRegistrations?type=Pump', undefined, t1)).json()).toHaveLength(1);
+  });
+
   it('§4.3.6.2: a subscription on A is notified of a change on B', async () => {
     const sub = await reqA('POST', '/subscriptions', {
       type: 'Subscription', entities: [{ type: 'Streetlight' }], watchedAttributes: ['powerState'], notification: { endpoint: { uri: sink.url } },
