@@ -34,7 +34,7 @@ describe('web app faces on the demo city', { timeout: 60_000 }, () => {
     await page.getByText('提交诉求前请先登录').waitFor();
     await login(page, base, 'citizen', DEMO_PASSWORD);
     await page.goto(`${base}/#/portal/new`);
-    await page.getByLabel('诉求分类').locator('option').nth(3).waitFor({ state: 'attached' });
+    await page.getByLabel('大类').locator('option').nth(3).waitFor({ state: 'attached' });
     await page.getByLabel('标题').fill('小区门口路灯不亮');
     await page.getByLabel('诉求内容').fill('幸福小区东门路灯连续三晚不亮，夜间出行不便。');
     await page.screenshot({ path: path.join(screenshots, 'portal.png'), fullPage: true });

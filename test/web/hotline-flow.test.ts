@@ -103,15 +103,15 @@ describe('web app: the hotline from appeal to cockpit', { timeout: 60_000 }, () 
     await page.getByRole('button', { name: '登录', exact: true }).click();
     await page.getByLabel('标题').fill('小区门口路灯不亮');
     await page.getByLabel('诉求内容').fill('临江区滨江街道幸福小区东门路灯连续三晚不亮，夜间出行不便，请尽快维修。');
-    await page.getByLabel('诉求分类').selectOption({ label: '城乡建设 / 市政设施 / 路灯' });
+    // the category cascade: search, then take the match (issue 17)
+    await page.getByLabel('诉求分类').fill('路灯');
+    await page.getByRole('button', { name: '城乡建设 / 市政设施 / 路灯' }).click();
     await page.getByLabel('地址').fill('滨江街道幸福小区东门');
-    // pick the place on the district map: a click inside 临江区 sets the district
-    const map = page.getByRole('img', { name: '在地图上点选位置（可选）' });
-    await map.scrollIntoViewIfNeeded();
-    const box = (await map.boundingBox())!;
-    await map.click({ position: { x: box.width * 0.35, y: box.height * 0.5 } });
-    await expect.poll(() => page.getByTestId('picked').innerText()).toContain('临江区');
-    expect(await page.getByLabel('所在区').inputValue()).toBe('临江区');
+    // tap the map: the pin goes there and the server names the district from the area tree
+    const map = page.getByRole('region', { name: '问题在哪里？' });
+    await map.locator('.map-label-district').first().waitFor();
+    await map.click({ position: { x: 120, y: 120 } });
+    await expect.poll(() => page.getByTestId('located').innerText()).toContain('临江区');
     await page.getByLabel('称呼').fill('李女士');
     await page.getByLabel('手机号码').fill('13812345678');
     const submit = page.getByRole('button', { name: '提交' });

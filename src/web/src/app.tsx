@@ -4,6 +4,7 @@ import { AuthProvider, useAuth } from './auth.js';
 import { href, navigate, useRoute } from './router.js';
 import { ErrorBoundary, Loading } from './ui/status.js';
 import { Login } from './ui/login.js';
+import { term } from './ui/terms.js';
 
 // Each face is its own chunk: a citizen on a phone never downloads the cockpit's charts.
 const Portal = lazy(() => import('./faces/portal/portal.js').then((m) => ({ default: m.Portal })));
@@ -79,7 +80,7 @@ function Header({ face }: { face: string }) {
           <>
             <span className="who" title={me.org?.name ?? ''}>
               <span className="sr-only">{t('logged_in_as')} </span>
-              {me.displayName ?? me.username} · {me.roles.map((r) => t(`role_${r}`)).join('、')}
+              {term(lang, me.displayName ?? me.username)} · {me.roles.map((r) => t(`role_${r}`)).join('、')}
             </span>
             <button type="button" onClick={() => logout().then(() => navigate('/'))}>{t('logout')}</button>
           </>

@@ -13,31 +13,32 @@ export function Loading({ label }: { label?: string }) {
 }
 
 /**
- * What went wrong, in the words the server used: problem+json `title_zh` (or `title` in English), the `detail`,
- * and each field error, plus a retry button when one makes sense.
+ * What went wrong, in plain words: the problem's bilingual title (`title_zh` in Chinese, `title` in English),
+ * never a status or code (issue 17); the fields at fault by name; the server's technical detail folded away for
+ * support. A retry button only where retrying can help (no connection, a server error, too many attempts).
  */
 export function ErrorBox({ error, onRetry, compact }: { error: ApiError; onRetry?: () => void; compact?: boolean }) {
   const { t, lang } = useI18n();
   const title = error.status === 0 ? t('error_network') : lang === 'zh' && error.titleZh ? error.titleZh : error.title;
-  const detail = error.status === 0 ? `${t('error_network_detail')} (${error.detail ?? ''})` : error.detail;
+  const hint = error.status === 0 ? t('error_network_detail') : null;
+  const retryable = error.status === 0 || error.status >= 500 || error.status === 429;
   return (
     <div className={compact ? 'error compact' : 'error'} role="alert">
-      <strong>
-        {title}
-        {error.status > 0 && <span className="muted"> · {error.status}{error.code ? ` ${error.code}` : ''}</span>}
-      </strong>
-      {lang === 'zh' && error.titleZh && error.title && <span className="muted"> {error.title}</span>}
-      {detail && <p>{detail}</p>}
+      <strong>{title}</strong>
+      {hint && <p>{hint}</p>}
       {error.errors.length > 0 && (
         <ul>
           {error.errors.map((e) => (
             <li key={e.field + e.message}>
-              <code>{e.field}</code> {e.message}
+              {t(`field_${e.field.split('/').pop()}`).startsWith('field_') ? e.field.split('/').pop() : t(`field_${e.field.split('/').pop()}`)}: {e.message}
             </li>
           ))}
         </ul>
       )}
-      {onRetry && (
+      {error.detail && error.status !== 0 && (
+        <details className="muted"><summary>{lang === 'zh' ? '详细信息' : 'Details'}</summary>{error.detail}</details>
+      )}
+      {onRetry && retryable && (
         <button type="button" onClick={onRetry}>
           {t('retry')}
         </button>

@@ -48,7 +48,8 @@ export function Timeline({ events }: { events: (PublicTicketEventView & { detail
         <li key={e.id}>
           <time dateTime={e.at}>{fmtTime(e.at, lang)}</time>
           <strong>{eventLabel(e, t)}</strong>
-          {e.toStatus && e.toStatus !== e.fromStatus && <span className="muted"> → {t(`status_${e.toStatus}`)}</span>}
+          {/* no "已受理 → 已受理": the arrow only when it says more than the step's own name */}
+          {e.toStatus && e.toStatus !== e.fromStatus && eventLabel(e, t) !== t(`status_${e.toStatus}`) && <span className="muted"> → {t(`status_${e.toStatus}`)}</span>}
           {typeof e.details?.reason === 'string' && <div>{t('reason')}: {e.details.reason}</div>}
           {typeof e.details?.note === 'string' && <div>{t('note')}: {e.details.note}</div>}
         </li>
