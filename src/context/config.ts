@@ -20,6 +20,8 @@ export const ContextConfigSchema = Type.Object({
   /** Fetch unknown remote @context URLs (with the timeout); off by default: no network at request time. */
   fetchRemoteContexts: Type.Boolean({ default: false }),
   remoteContextTimeoutMs: Type.Integer({ minimum: 100, default: 2000 }),
+  /** How many JSON-LD @contexts CityHub hosts at most (POST /jsonldContexts). */
+  maxHostedContexts: Type.Integer({ minimum: 0, default: 1000 }),
   /** FIWARE compatibility: the `Fiware-Service` header names the tenant when `NGSILD-Tenant` is absent. */
   fiwareServiceAsTenant: Type.Boolean({ default: false }),
   temporal: Type.Object(

@@ -12,7 +12,8 @@ import type { TenantService } from './tenant-service.js';
 import type { EntityChange, EntityWriter } from './entity-writer.js';
 import type { RequestScope } from './request-scope.js';
 import type { ContextConfig } from './config.js';
-import type { BatchResult } from './schemas.js';
+import type { BatchResult, JsonObjectBody } from './schemas.js';
+import { mergeEdit } from './entity-service.js';
 
 /** The batch writes (/entityOperations/create|upsert|update). */
 export type BatchWrite = 'create' | 'upsert' | 'update';
@@ -38,6 +39,11 @@ export class EntityBatchService {
     private readonly access: AccessRuleService,
     private readonly writer: EntityWriter,
   ) {}
+
+  /** Entities per round of a purge: one batch, and one page of a query. */
+  get maxBatch(): number {
+    return Math.min(this.config.batchMax, this.config.maxLimit);
+  }
 
   /** A batch larger than `batchMax` is refused whole (413), before anything is parsed. */
   private assertSize(items: unknown[]): void {
@@ -237,4 +243,43 @@ export class EntityBatchService {
     return result;
   }
 
+  /**
+   * /entityOperations/merge (§5.6.20): each entity merged into the stored one as PATCH /entities/{id} does
+   * (NGSI-LD Null deletes), each succeeding or failing on its own (an entity that does not exist fails).
+   */
+  async batchMerge(scope: RequestScope, list: unknown[]): Promise<BatchResult> {
+    this.assertSize(list);
+    await this.access.forWriting(scope);
+    const result: BatchResult = { success: [], errors: [], created: [] };
+    const now = this.clock().toISOString();
+    for (const item of list) {
+      const id = item && typeof item === 'object' && !Array.isArray(item) ? (item as Record<string, unknown>).id : undefined;
+      try {
+        if (!isUri(id)) throw ngsiProblem('BadRequestData', 'entity id must be a URI');
+        await this.writer.modify(scope, id, mergeEdit(scope, item as JsonObjectBody, now));
+        result.success.push(id);
+      } catch (err) {
+        if (!isProblem(err)) throw err;
+        result.errors.push({ entityId: typeof id === 'string' ? id : String(id), error: problemDetails(err) });
+      }
+    }
+    return result;
+  }
+
+  /**
+   * DELETE /entities?type=…&q=… (purge, §5.6.21): every entity the filter selects that the caller may delete,
+   * in rounds of `batchMax`; what cannot be deleted is reported (207) and ends the rounds.
+   */
+  async purge(scope: RequestScope, ids: (round: number) => Promise<string[]>): Promise<BatchResult> {
+    const result: BatchResult = { success: [], errors: [], created: [] };
+    for (let round = 0; round < 10_000; round++) {
+      const batch = (await ids(round)).filter((id) => !result.errors.some((e) => e.entityId === id));
+      if (batch.length === 0) break;
+      const r = await this.batchDelete(scope, batch);
+      result.success.push(...r.success);
+      result.errors.push(...r.errors);
+      if (r.success.length === 0) break;
+    }
+    return result;
+  }
 }

@@ -249,6 +249,13 @@ export function normalizeAttributes(ctx: LdContext, body: Record<string, unknown
   return attrs;
 }
 
+/** An entity's `scope` member (§4.18): one path or a list of paths like /Madrid/Gardens; undefined when absent. */
+export function parseScopes(raw: unknown): string[] | undefined {
+  const scopes = raw === undefined ? undefined : Array.isArray(raw) ? raw : [raw];
+  if (scopes && !scopes.every((s) => typeof s === 'string' && /^\/[\w/-]*$/.test(s))) throw bad('scope must be paths like /Madrid/Gardens', 'scope');
+  return scopes as string[] | undefined;
+}
+
 /**
  * An entity of a request body as stored: id and types checked (the path's id instead of the body's with
  * `idOverride`, PUT /entities/{id}), scope paths checked, every attribute normalized with `now` as its time.
@@ -257,8 +264,7 @@ export function entityFromBody(ctx: LdContext, body: unknown, now: string, idOve
   if (!body || typeof body !== 'object' || Array.isArray(body)) throw bad('an entity must be a JSON object');
   const b = body as Record<string, unknown>;
   const head = idOverride ? { id: idOverride, types: entityTypes(ctx, b.type ?? b['@type']) } : entityHead(ctx, b);
-  const scopes = b.scope === undefined ? undefined : Array.isArray(b.scope) ? b.scope : [b.scope];
-  if (scopes && !scopes.every((s) => typeof s === 'string' && /^\/[\w/-]*$/.test(s))) throw bad('scope must be paths like /Madrid/Gardens');
+  const scopes = parseScopes(b.scope);
   return { id: head.id, types: head.types, attrs: normalizeAttributes(ctx, b, now), ...(scopes ? { scope: scopes as string[] } : {}), createdAt: now, modifiedAt: now };
 }
 

@@ -31,6 +31,8 @@ export function renderOptions(ctx: LdContext, o: OutputOptions): RenderOptions {
   const pickRaw = o.pick?.split(',').map((s) => s.trim()).filter(Boolean);
   const omitRaw = o.omit?.split(',').map((s) => s.trim()).filter(Boolean);
   if (pickRaw && omitRaw) throw ngsiProblem('BadRequestData', 'pick and omit cannot be used together');
+  // attrs is the older name of pick (v1.8 §4.21): one or the other.
+  if (pickRaw && o.attrs !== undefined) throw ngsiProblem('BadRequestData', 'pick and attrs cannot be used together');
   const pick = pickRaw?.filter((p) => p !== 'id' && p !== 'type').map((p) => expandTerm(ctx, p));
   const only = attrs || pick ? new Set([...(attrs ?? []), ...(pick ?? [])]) : undefined;
   return {

@@ -10,8 +10,9 @@ import type { BatchWrite, EntityBatchService } from './entity-batch-service.js';
 import {
   AttributeBody, AttributeParams, AttrUpdateResult, BatchReport, DeleteAttributeQuery, EntityBatchBody, EntityIdBatchBody, EntityIdList, EntityIdParams,
   EntityQuery, JsonObjectBody, NgsiEntity, NgsiEntityList, NoContent, OptionsQuery, OutputQuery, QueryBody, QueryPageQuery, TypeListAnswer,
-  TypeNameParams, ngsiProblems, type BatchResult, type EntityQueryParams,
+  TypeNameParams, AttributeNameParams, DetailsQuery, ngsiProblems, type BatchResult, type EntityQueryParams,
 } from './schemas.js';
+import { compactIri, expandTerm } from './jsonld-context.js';
 
 export interface EntityRoutesDeps {
   entities: EntityService;
@@ -21,6 +22,11 @@ export interface EntityRoutesDeps {
   contexts: ContextResolver;
 }
 
+/** §5.2.27 Attribute: an attribute name with the types that have it. */
+const attributeDetails = (name: string, all: { type: string; attrs: string[] }[]) => ({
+  id: name, type: 'Attribute', attributeName: name, typeNames: all.filter((t) => t.attrs.includes(name)).map((t) => t.type),
+});
+
 const hasOption = (options: string | undefined, name: string) => (options ?? '').split(',').includes(name);
 
 /** 204 when every attribute was written, else 207 with what was not (§6.6.3.1, §6.7.3.1). */
@@ -28,7 +34,7 @@ const attrReport = (reply: FastifyReply, r: AttrUpdateResult) =>
   r.notUpdated.length === 0 ? reply.code(204).send() : reply.code(207).type('application/json').send(JSON.stringify(r));
 
 /** 207 with the errors; else 201 with the ids a create (or an upsert that created some) made; else 204 (§6.14–6.17). */
-const batchReport = (reply: FastifyReply, r: BatchResult, op: BatchWrite | 'delete') => {
+const batchReport = (reply: FastifyReply, r: BatchResult, op: BatchWrite | 'delete' | 'merge') => {
   if (r.errors.length > 0) return reply.code(207).type('application/json').send(JSON.stringify({ success: r.success, errors: r.errors }));
   if (op === 'create') return reply.code(201).type('application/json').send(JSON.stringify(r.success));
   if (op === 'upsert' && r.created.length > 0) return reply.code(201).type('application/json').send(JSON.stringify(r.created));
@@ -57,6 +63,18 @@ export const entityRoutes = ({ entities, attributes, queries, batches, contexts 
     if (tenant) reply.header('NGSILD-Tenant', tenant);
     reply.header('Location', `/ngsi-ld/v1/entities/${encodeURIComponent(id)}`);
     return reply.code(201).send();
+  });
+
+  // Purge (§6.4.3.3): every entity the filter selects; a filter is required (no "delete everything").
+  app.delete('/entities', { config: write, schema: { querystring: EntityQuery, response: { 204: NoContent, 207: BatchReport, ...ngsiProblems } } }, async (req, reply) => {
+    const scope = await scopeOf(req, contexts);
+    const { type, id, idPattern, q } = req.query;
+    if (type === undefined && id === undefined && idPattern === undefined && q === undefined) {
+      throw ngsiProblem('BadRequestData', 'purging entities needs type, id, idPattern or q');
+    }
+    const page = { type, id, idPattern, q, limit: batches.maxBatch, pick: 'id', options: 'keyValues' };
+    const r = await batches.purge(scope, async () => (await queries.queryEntities(scope, page, page)).entities.map((e) => e.id as string));
+    return batchReport(reply, r, 'delete');
   });
 
   app.get('/entities/:entityId', { config: read, schema: { params: EntityIdParams, querystring: OutputQuery, response: { 200: NgsiEntity, ...ngsiProblems } } }, async (req, reply) => {
@@ -119,6 +137,11 @@ export const entityRoutes = ({ entities, attributes, queries, batches, contexts 
     });
   }
 
+  app.post('/entityOperations/merge', { config: write, schema: { body: EntityBatchBody, response: { 204: NoContent, 207: BatchReport, ...ngsiProblems } } }, async (req, reply) => {
+    const r = await batches.batchMerge(await scopeOf(req, contexts, req.body.length ? req.body : undefined), req.body);
+    return batchReport(reply, r, 'merge');
+  });
+
   app.post('/entityOperations/delete', { config: write, schema: { body: EntityIdBatchBody, response: { 204: NoContent, 207: BatchReport, ...ngsiProblems } } }, async (req, reply) => {
     const r = await batches.batchDelete(await scopeOf(req, contexts), req.body);
     return batchReport(reply, r, 'delete');
@@ -145,10 +168,15 @@ export const entityRoutes = ({ entities, attributes, queries, batches, contexts 
   });
 
   // ---- types and attributes (§6.25–6.28) ----
-  app.get('/types', { config: read, schema: { response: { 200: TypeListAnswer, ...ngsiProblems } } }, async (req, reply) => {
+  app.get('/types', { config: read, schema: { querystring: DetailsQuery, response: { 200: TypeListAnswer, ...ngsiProblems } } }, async (req, reply) => {
     const rep = negotiate(req, false);
     const scope = await scopeOf(req, contexts);
     const types = await queries.entityTypes(scope);
+    if (req.query.details) {
+      // §5.2.25 EntityType: each type with the names of its attributes.
+      const attrs = new Map((await queries.attributesOfTypes(scope)).map((t) => [t.type, t.attrs]));
+      return sendNgsi(reply, 200, types.map((t) => ({ id: t.type, type: 'EntityType', typeName: t.type, attributeNames: attrs.get(t.type) ?? [] })), scope.ctx, rep);
+    }
     return sendNgsi(reply, 200, { id: `urn:ngsi-ld:EntityTypeList:${Date.now()}`, type: 'EntityTypeList', typeList: types.map((t) => t.type) }, scope.ctx, rep);
   });
 
@@ -162,11 +190,23 @@ export const entityRoutes = ({ entities, attributes, queries, batches, contexts 
     return sendNgsi(reply, 200, { id: info.type, type: 'EntityTypeInfo', typeName: info.type, entityCount: count, attributeDetails: info.attrs.map((a) => ({ id: a, type: 'Attribute', attributeName: a })) }, scope.ctx, rep);
   });
 
-  app.get('/attributes', { config: read, schema: { response: { 200: TypeListAnswer, ...ngsiProblems } } }, async (req, reply) => {
+  app.get('/attributes', { config: read, schema: { querystring: DetailsQuery, response: { 200: TypeListAnswer, ...ngsiProblems } } }, async (req, reply) => {
     const rep = negotiate(req, false);
     const scope = await scopeOf(req, contexts);
     const all = await queries.attributesOfTypes(scope);
     const names = [...new Set(all.flatMap((t) => t.attrs))].sort();
-    return sendNgsi(reply, 200, { id: `urn:ngsi-ld:AttributeList:${Date.now()}`, type: 'AttributeList', attributeList: names }, scope.ctx, rep);
+    const body = req.query.details
+      ? names.map((n) => attributeDetails(n, all))
+      : { id: `urn:ngsi-ld:AttributeList:${Date.now()}`, type: 'AttributeList', attributeList: names };
+    return sendNgsi(reply, 200, body, scope.ctx, rep);
+  });
+
+  app.get('/attributes/:attrId', { config: read, schema: { params: AttributeNameParams, response: { 200: TypeListAnswer, ...ngsiProblems } } }, async (req, reply) => {
+    const rep = negotiate(req, false);
+    const scope = await scopeOf(req, contexts);
+    const all = await queries.attributesOfTypes(scope);
+    const name = compactIri(scope.ctx, expandTerm(scope.ctx, req.params.attrId));
+    if (!all.some((t) => t.attrs.includes(name))) throw ngsiProblem('ResourceNotFound', `no entity has an attribute ${req.params.attrId}`);
+    return sendNgsi(reply, 200, attributeDetails(name, all), scope.ctx, rep);
   });
 };

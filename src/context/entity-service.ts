@@ -1,7 +1,7 @@
 import type { Db } from '../platform/db/database.js';
 import type { Clock } from '../platform/clock/clock.js';
 import { ngsiProblem } from './ngsi-errors.js';
-import { applyNulls, entityFromBody, entityTypes, mergeAttrs, normalizeAttributes, splitNulls } from './entity-model.js';
+import { applyNulls, entityFromBody, entityTypes, mergeAttrs, normalizeAttributes, parseScopes, splitNulls } from './entity-model.js';
 import type { AccessRuleService } from './access-service.js';
 import type { TenantService } from './tenant-service.js';
 import type { EntityEdit, EntityWriter } from './entity-writer.js';
@@ -62,25 +62,25 @@ export class EntityService {
    */
   async mergeEntity(scope: RequestScope, id: string, body: JsonObjectBody): Promise<void> {
     if (body.id !== undefined && body.id !== id) throw ngsiProblem('BadRequestData', 'the id in the body differs from the id in the path');
-    const edit = this.mergeEdit(scope, body, this.clock().toISOString());
+    const edit = mergeEdit(scope, body, this.clock().toISOString());
     await this.writer.modify(scope, id, edit);
   }
+}
 
-  /** The read-modify-write of a merge (PATCH /entities/{id} and each entity of /entityOperations/merge). */
-  mergeEdit(scope: RequestScope, body: JsonObjectBody, now: string): EntityEdit {
-    const { rest, nulls } = splitNulls(scope.ctx, body);
-    const types = body.type !== undefined ? entityTypes(scope.ctx, body.type) : undefined;
-    const scopes = body.scope !== undefined ? entityFromBody(scope.ctx, { id: 'urn:x:x', type: 'T', scope: body.scope }, now).scope : undefined;
-    const incoming = normalizeAttributes(scope.ctx, rest, now);
-    return (current, policy) => {
-      const newTypes = types ? [...new Set([...current.types, ...types])] : current.types;
-      policy.assertWrite(newTypes, [...Object.keys(incoming), ...nulls.map((n) => n.iri)]);
-      const { attrs, changed } = mergeAttrs(current.attrs, incoming);
-      const removed = applyNulls(attrs, nulls);
-      const written = [...new Set([...changed, ...removed.written])];
-      const retyped = newTypes.length !== current.types.length || (scopes !== undefined && JSON.stringify(scopes) !== JSON.stringify(current.scope));
-      // A change of types or scopes alone is stored too (it writes no attribute).
-      return { after: { ...current, types: newTypes, attrs, ...(scopes ? { scope: scopes } : {}), modifiedAt: now }, written, deleted: removed.deleted, force: retyped };
-    };
-  }
+/** The read-modify-write of a merge (PATCH /entities/{id} and each entity of /entityOperations/merge, §5.6.17, §5.6.20). */
+export function mergeEdit(scope: RequestScope, body: JsonObjectBody, now: string): EntityEdit {
+  const { rest, nulls } = splitNulls(scope.ctx, body);
+  const types = body.type !== undefined ? entityTypes(scope.ctx, body.type) : undefined;
+  const scopes = parseScopes(body.scope);
+  const incoming = normalizeAttributes(scope.ctx, rest, now);
+  return (current, policy) => {
+    const newTypes = types ? [...new Set([...current.types, ...types])] : current.types;
+    policy.assertWrite(newTypes, [...Object.keys(incoming), ...nulls.map((n) => n.iri)]);
+    const { attrs, changed } = mergeAttrs(current.attrs, incoming);
+    const removed = applyNulls(attrs, nulls);
+    const written = [...new Set([...changed, ...removed.written])];
+    const retyped = newTypes.length !== current.types.length || (scopes !== undefined && JSON.stringify(scopes) !== JSON.stringify(current.scope));
+    // A change of types or scopes alone is stored too (it writes no attribute).
+    return { after: { ...current, types: newTypes, attrs, ...(scopes ? { scope: scopes } : {}), modifiedAt: now }, written, deleted: removed.deleted, force: retyped };
+  };
 }

@@ -25,6 +25,9 @@ import { entityRoutes } from './entity-routes.js';
 import { temporalRoutes } from './temporal-routes.js';
 import { subscriptionRoutes } from './subscription-routes.js';
 import { accessRoutes } from './access-routes.js';
+import { infoRoutes } from './info-routes.js';
+import { JsonldContextService } from './jsonld-context-service.js';
+import { jsonldContextRoutes } from './jsonld-context-routes.js';
 import { csourceMigrations } from './csource-migrations.js';
 import { csourceProblems } from './csource-problems.js';
 import { csourcePermissions } from './csource-permissions.js';
@@ -40,6 +43,8 @@ export interface ContextServices {
   config: ContextConfig;
   /** JSON-LD @context resolution (known contexts, optionally remote ones). */
   contexts: ContextResolver;
+  /** The @context API: hosted and cached contexts. */
+  jsonldContexts: JsonldContextService;
   tenants: TenantService;
   /** Whole entities: create, replace, merge, delete. */
   entities: EntityService;
@@ -85,6 +90,7 @@ export const contextModule = defineModule({
   create(platform, config) {
     const { db, clock, ledger, log, outbound } = platform;
     const contexts = new ContextResolver({ extra: config.contexts, fetchRemote: config.fetchRemoteContexts, fetchTimeoutMs: config.remoteContextTimeoutMs, outbound });
+    const jsonldContexts = new JsonldContextService(db, contexts, config.maxHostedContexts);
     const tenants = new TenantService(db);
     const accessRules = new AccessRuleService(db, tenants, ledger);
     const writer = new EntityWriter(db, clock, tenants, accessRules);
@@ -132,11 +138,13 @@ export const contextModule = defineModule({
       await app.register(temporalRoutes(temporal, temporalWrites, contexts));
       await app.register(subscriptionRoutes(subscriptions, contexts));
       await app.register(accessRoutes(accessRules, contexts));
+      await app.register(jsonldContextRoutes(jsonldContexts));
+      await app.register(infoRoutes(contexts, clock, 'CityHub'));
       await app.register(csources.routes);
     };
 
     return {
-      services: { config, contexts, tenants, entities, attributes, queries, batches, temporal, temporalWrites, subscriptions, accessRules, csources, dispatcher, ingest, simulator },
+      services: { config, contexts, jsonldContexts, tenants, entities, attributes, queries, batches, temporal, temporalWrites, subscriptions, accessRules, csources, dispatcher, ingest, simulator },
       routes: [{ prefix: '/ngsi-ld/v1', plugin: ngsiRoutes }],
       jobs,
       async start() {

@@ -14,7 +14,12 @@ export const CORE_CONTEXT_URLS = [
   'https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.6.jsonld',
   'https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.7.jsonld',
   'https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.8.jsonld',
+  'https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.9.jsonld',
 ];
+/** Where CityHub serves the @contexts it hosts; a context URL with this path is looked up locally, whatever its host. */
+const HOSTED_PATH = /\/ngsi-ld\/v1\/jsonldContexts\/([^/?#]+)$/;
+/** A context listing further contexts is followed this deep at most (a loop ends here too). */
+const MAX_CONTEXT_DEPTH = 8;
 const NGSI = 'https://uri.etsi.org/ngsi-ld/';
 /** Terms no context defines expand under the core context's @vocab. */
 export const DEFAULT_VOCAB = 'https://uri.etsi.org/ngsi-ld/default-context/';
@@ -122,18 +127,58 @@ const build = (terms: TermMap, source: unknown, linkUrl: string): LdContext => {
 /** Resolves the @context of a request (Link header URL, or inline value) to term maps, from local copies only. */
 export class ContextResolver {
   private readonly known = new Map<string, TermMap>();
+  /** Contexts fetched from their URL (the cache /jsonldContexts lists, deletes and reloads), with when. */
+  private readonly fetched = new Map<string, Date>();
+  private readonly builtin = new Set<string>();
+  private hosted?: (id: string) => Promise<unknown>;
   readonly core: LdContext;
 
   constructor(private readonly options: ContextResolverOptions = {}) {
     for (const url of CORE_CONTEXT_URLS) this.known.set(url, {});
     for (const [url, terms] of Object.entries(smartDataModels)) this.known.set(url, terms);
     for (const [url, terms] of Object.entries(options.extra ?? {})) this.known.set(url, terms);
+    for (const url of this.known.keys()) this.builtin.add(url);
     this.core = build({}, CORE_CONTEXT_URL, CORE_CONTEXT_URL);
   }
 
   /** Known context URLs (for docs and tests). */
   knownUrls(): string[] {
     return [...this.known.keys()];
+  }
+
+  /** Where hosted contexts come from (the @context of a document CityHub hosts, by its id). */
+  hostWith(lookup: (id: string) => Promise<unknown>): void {
+    this.hosted = lookup;
+  }
+
+  /** The term map of a known (built-in, configured or cached) context URL; undefined when not known. */
+  termsOf(url: string): TermMap | undefined {
+    return this.known.get(url);
+  }
+
+  /** The contexts kept locally: built in (or configured) and fetched, with when they were fetched. */
+  cached(): { url: string; builtin: boolean; fetchedAt?: Date }[] {
+    return [...this.known.keys()].map((url) => ({ url, builtin: this.builtin.has(url), fetchedAt: this.fetched.get(url) }));
+  }
+
+  /** Drops a fetched context from the cache (the next use fetches it again); false when it is not a fetched one. */
+  forget(url: string): boolean {
+    if (!this.fetched.has(url)) return false;
+    this.known.delete(url);
+    this.fetched.delete(url);
+    return true;
+  }
+
+  /** Fetches a cached context again (reload); its old terms stay if the fetch fails. */
+  async reload(url: string): Promise<void> {
+    const old = this.known.get(url);
+    this.known.delete(url);
+    try {
+      await this.remote(url);
+    } catch (err) {
+      if (old) this.known.set(url, old);
+      throw err;
+    }
   }
 
   /**
@@ -158,35 +203,50 @@ export class ContextResolver {
     return build(terms, list.length === 1 ? list[0] : list, linkUrl || CORE_CONTEXT_URL);
   }
 
-  private async remote(url: string): Promise<TermMap> {
+  private async remote(url: string, depth = 0): Promise<TermMap> {
     const local = this.known.get(url);
     if (local) return local;
     if (!/^https?:\/\//.test(url)) throw ngsiProblem('BadRequestData', `@context "${url}" is not a URL`);
+    if (depth > MAX_CONTEXT_DEPTH) throw ngsiProblem('BadRequestData', `@context ${url}: contexts nest deeper than ${MAX_CONTEXT_DEPTH} (a loop?)`);
+    const hostedId = HOSTED_PATH.exec(new URL(url).pathname)?.[1];
+    const hostedDoc = hostedId && this.hosted ? await this.hosted(decodeURIComponent(hostedId)) : undefined;
+    if (hostedDoc !== undefined) return this.documentTerms(hostedDoc, depth + 1);
     if (!this.options.fetchRemote) {
       throw ngsiProblem('LdContextNotAvailable', `the @context ${url} is not stored locally and remote contexts are not fetched`, {
         extra: { contextUrl: url },
       });
     }
+    let doc: unknown;
     try {
       // Through the outbound guard (checked after DNS and on each redirect), size-limited, with a deadline.
       const res = await outboundRequest(url, this.options.outbound ?? { allow: [] }, {
         timeoutMs: this.options.fetchTimeoutMs ?? 2000, maxBytes: MAX_CONTEXT_BYTES, headers: { accept: 'application/ld+json, application/json' },
       });
       if (res.status < 200 || res.status >= 300) throw new Error(`HTTP ${res.status}`);
-      const doc = JSON.parse(res.body.toString('utf8')) as { '@context'?: unknown } | null;
-      const ctx = doc && typeof doc === 'object' ? doc['@context'] : undefined;
-      const terms: TermMap = {};
-      for (const item of Array.isArray(ctx) ? ctx : [ctx]) {
-        if (item && typeof item === 'object') Object.assign(terms, inlineTerms(item as Record<string, unknown>, terms));
-        else if (typeof item === 'string' && this.known.has(item)) Object.assign(terms, this.known.get(item));
-      }
-      this.known.set(url, terms);
-      return terms;
+      doc = JSON.parse(res.body.toString('utf8')) as unknown;
     } catch (err) {
       throw ngsiProblem('LdContextNotAvailable', `the @context ${url} could not be fetched: ${(err as Error).message}`, {
         extra: { contextUrl: url },
       });
     }
+    // The contexts it lists are followed (each fetched once and cached); one that cannot be had fails the whole.
+    const terms = await this.documentTerms(doc, depth + 1);
+    this.known.set(url, terms);
+    this.fetched.set(url, new Date());
+    return terms;
+  }
+
+  /** The terms of a context document's `@context`: inline definitions, and the URLs it lists resolved in order. */
+  private async documentTerms(doc: unknown, depth: number): Promise<TermMap> {
+    const ctx = doc && typeof doc === 'object' && !Array.isArray(doc) ? (doc as Record<string, unknown>)['@context'] : undefined;
+    if (ctx === undefined) throw ngsiProblem('BadRequestData', 'a JSON-LD context document needs an @context member');
+    const terms: TermMap = {};
+    for (const item of Array.isArray(ctx) ? ctx : [ctx]) {
+      if (typeof item === 'string') Object.assign(terms, await this.remote(item, depth));
+      else if (item && typeof item === 'object' && !Array.isArray(item)) Object.assign(terms, inlineTerms(item as Record<string, unknown>, terms));
+      else throw ngsiProblem('BadRequestData', '@context entries must be URLs or objects');
+    }
+    return terms;
   }
 }
 

@@ -169,4 +169,10 @@ export const contextMigrations: Record<string, Migration> = {
       await sql`create index context_subscription_owner on context_subscription (owner)`.execute(db);
     },
   },
+  '20261206-01-context-jsonld-hosted': {
+    async up(db: Kysely<unknown>) {
+      // @contexts CityHub hosts for its clients (issue 18, NGSI-LD §5.13): global, not per tenant, as the spec has them.
+      await sql`create table context_jsonld (id text primary key, body jsonb not null, created_at timestamptz not null default now())`.execute(db);
+    },
+  },
 };

@@ -58,6 +58,9 @@ export type EntityIdParams = Static<typeof EntityIdParams>;
 export const AttributeParams = Type.Object({ entityId: Type.String(), attrId: Type.String() });
 export type AttributeParams = Static<typeof AttributeParams>;
 export const TypeNameParams = Type.Object({ type: Type.String() });
+export const AttributeNameParams = Type.Object({ attrId: Type.String() });
+/** GET /types, /attributes: `details=true` lists the details of each instead of the names. */
+export const DetailsQuery = Type.Object({ details: Type.Optional(Type.Boolean()) });
 /** One attribute instance of the temporal representation (§6.22). */
 export const InstanceParams = Type.Object({ entityId: Type.String(), attrId: Type.String(), instanceId: Type.String() });
 
@@ -152,6 +155,14 @@ export type BatchResult = BatchReport & { created: string[] };
 
 /** GET /types, /types/{type}, /attributes (§5.2.24–5.2.27): written by the route. */
 export const TypeListAnswer = Type.Unknown();
+
+// ---- @context API (§6.29–6.30) -----------------------------------------------------------------------------
+
+/** A hosted context's local id, or a cached context's URL (percent-encoded in the path). */
+export const ContextIdParams = Type.Object({ contextId: Type.String() });
+export const ContextListQuery = Type.Object({ details: Type.Optional(Type.Boolean()), kind: Type.Optional(Type.String()) });
+/** DELETE /jsonldContexts/{id}: `reload=true` fetches a cached context again instead of dropping it. */
+export const ContextReloadQuery = Type.Object({ reload: Type.Optional(Type.Boolean()) });
 
 // ---- temporal ---------------------------------------------------------------------------------------------
 

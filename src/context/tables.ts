@@ -116,6 +116,14 @@ export interface ContextHistoryHourlyTable {
   sumsq: number;
 }
 
+/** JSON-LD @contexts hosted by CityHub (POST /jsonldContexts, §5.13): served at /ngsi-ld/v1/jsonldContexts/{id}. */
+export interface ContextJsonldTable {
+  id: string;
+  /** The document as given: an object with an `@context` member. */
+  body: Json<Record<string, unknown>>;
+  created_at: Generated<Date>;
+}
+
 declare module '../platform/db/schema.js' {
   interface Database {
     context_tenant: ContextTenantTable;
@@ -125,5 +133,6 @@ declare module '../platform/db/schema.js' {
     context_subscription: ContextSubscriptionTable;
     context_outbox: ContextOutboxTable;
     context_access_rule: ContextAccessRuleTable;
+    context_jsonld: ContextJsonldTable;
   }
 }
