@@ -16,7 +16,7 @@ import { TableReaderPool } from '../platform/csv/table-reader-pool.js';
 import { DisclosureControl } from './disclosure-control.js';
 
 export { catalogMigrations } from './migrations.js';
-export { seedCatalogDemo, type CatalogDemoCity } from './demo-seed.js';
+export { demoPeople, seedCatalogDemo, type CatalogDemoCity } from './demo-seed.js';
 export type { CatalogService } from './catalog-service.js';
 export type * from './schemas.js';
 export type { DataService } from './data-service.js';

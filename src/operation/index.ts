@@ -21,6 +21,7 @@ import { accountingRoutes } from './accounting-routes.js';
 import { marketRoutes } from './market-routes.js';
 
 export { operationMigrations } from './migrations.js';
+export { seedOperationDemo, type OperationDemoCity } from './demo-seed.js';
 export type * from './schemas.js';
 export type { OperationConfig } from './config.js';
 export type { PartyService } from './party-service.js';

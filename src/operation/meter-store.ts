@@ -39,6 +39,11 @@ export const claimPeriodCharge = async (db: Db, accessId: string, productId: str
 export const insertCall = (db: Db, row: Insertable<OperationCallTable>) =>
   db.insertInto('operation_call').values(row).returning('id').executeTakeFirstOrThrow();
 
+/** Many metered calls at once (the demo's history), in statements of 1,000 rows. */
+export const insertCalls = async (db: Db, rows: Array<Insertable<OperationCallTable>>) => {
+  for (let i = 0; i < rows.length; i += 1000) await db.insertInto('operation_call').values(rows.slice(i, i + 1000)).execute();
+};
+
 /** Sums of metered calls grouped by the given columns, for months or a year (`month like '2026-%'`). */
 export const sumCalls = (db: Db, filter: { month?: string; year?: number; operatorPartyId?: string; marketUserPartyId?: string }) => {
   let q = db.selectFrom('operation_call')
