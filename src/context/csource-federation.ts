@@ -51,6 +51,20 @@ export class Federation {
     return regs;
   }
 
+  /**
+   * Whether a query may go to sources for this caller. A source filters (`q`, geo-queries, `count`) on everything
+   * it holds, before this broker drops what the caller may not read; for an organisation whose rules narrow
+   * attributes, or a query over types it was not granted, that would let a hidden attribute or type decide what
+   * matches. Such queries are answered locally, with a warning saying so.
+   */
+  async mayQuerySources(scope: RequestScope, types: string[] | undefined): Promise<boolean> {
+    const policy = await this.access.policy(scope.actor, scope.tenant);
+    if (!policy.restricted) return true;
+    const ok = !!types && types.length > 0 && types.every((t) => policy.canReadEntity([t]) && policy.readableAttrs([t]) === undefined);
+    if (!ok) this.forwarder.warn('context sources not asked: your organisation\'s access rules narrow what it may read, and a source would filter on the rest');
+    return ok;
+  }
+
   /** Drops what the caller's organisation may not read from a source's entities (hidden means absent). */
   async readable(scope: RequestScope, entities: Record<string, unknown>[]): Promise<Record<string, unknown>[]> {
     const policy = await this.access.policy(scope.actor, scope.tenant);
@@ -261,7 +275,7 @@ export class FederatedQueryService extends EntityQueryService {
     const types = p.type?.split(/[,|]/).map((s) => s.trim()).filter(Boolean).map((t) => expandTerm(scope.ctx, t));
     const ids = p.id?.split(',').map((s) => s.trim()).filter(Boolean);
     const regs = await fed.matching(scope, 'queryEntity', { types, ids, attrs: expandList(scope.ctx, p.attrs) });
-    if (regs.length === 0) return super.queryEntities(scope, p, o);
+    if (regs.length === 0 || !(await fed.mayQuerySources(scope, types))) return super.queryEntities(scope, p, o);
     const offset = p.offset ?? 0;
     const window = Math.min(offset + limit, this.maxLimit);
     const local = await super.queryEntities(scope, { ...p, limit: window, offset: 0 }, o);

@@ -131,6 +131,27 @@ describe.each(testEngines)('context sources: two CityHubs [%s]', (engine) => {
     expect((await reqA('GET', '/entities/urn:ngsi-ld:Streetlight:a1?options=keyValues')).json().powerState).toBe('off');
   });
 
+  it('access rules: a source never filters for an organisation whose rules narrow attributes (hidden means absent); a granted type is federated', async () => {
+    const org = async (name: string) => (await a.services.auth.insertOrg(systemActor('t'), { name, kind: 'department', parentId: null })).id;
+    const [narrowOrg, fullOrg] = [await org('城管局'), await org('交通局')];
+    expect((await reqA('POST', '/cityhub/accessRules', { orgId: narrowOrg, entityType: 'Streetlight', attributes: ['powerState'] })).statusCode).toBe(201);
+    expect((await reqA('POST', '/cityhub/accessRules', { orgId: fullOrg, entityType: 'Streetlight' })).statusCode).toBe(201);
+    const narrow = (await a.loginAs(['agent'], narrowOrg)).cookie;
+    const full = (await a.loginAs(['agent'], fullOrg)).cookie;
+    // brightness is hidden from the narrowed organisation: a source filtering on it must not decide what it sees.
+    const q = await reqA('GET', '/entities?type=Streetlight&q=powerState', undefined, {}, narrow);
+    expect(q.json().map((e: { id: string }) => e.id)).toEqual(['urn:ngsi-ld:Streetlight:a1']);
+    expect(q.headers['ngsild-warning']).toMatch(/not asked/);
+    const untyped = await reqA('GET', '/entities?q=powerState', undefined, {}, full);
+    expect(untyped.json().map((e: { id: string }) => e.id)).toEqual(['urn:ngsi-ld:Streetlight:a1']);
+    const granted = await reqA('GET', '/entities?type=Streetlight', undefined, {}, full);
+    expect(granted.json().map((e: { id: string }) => e.id)).toEqual(['urn:ngsi-ld:Streetlight:a1', 'urn:ngsi-ld:Streetlight:b1', 'urn:ngsi-ld:Streetlight:b2']);
+    // What a source answers is narrowed like local data: a retrieval shows only the granted attributes.
+    expect((await reqB('POST', '/entities/urn:ngsi-ld:Streetlight:b2/attrs', { brightness: 3 })).statusCode).toBe(204);
+    const one = await reqA('GET', '/entities/urn:ngsi-ld:Streetlight:b2?options=keyValues', undefined, {}, narrow);
+    expect(one.json()).toEqual({ id: 'urn:ngsi-ld:Streetlight:b2', type: 'Streetlight', powerState: 'off' });
+  });
+
   it('§4.3.6.3: exclusive attributes are written at the source only; a redirect registration takes creates and deletes away', async () => {
     // B holds brightness of a1 exclusively (a copy of a1 there carries it).
     expect((await reqB('POST', '/entities', { id: 'urn:ngsi-ld:Streetlight:a1', type: 'Streetlight', brightness: 1 })).statusCode).toBe(201);
