@@ -1,17 +1,18 @@
 import type { RoutePlugin } from '../platform/http/server.js';
 import type { AccountingService } from './accounting-service.js';
 import type { DisclosureService } from './disclosure-service.js';
+import type { AnomalyService } from './anomaly-service.js';
 import { Type } from 'typebox';
 import { statementXlsx } from './statement-xlsx.js';
-import { Disclosure, DistributionReport, FormatQuery, IncomeReport, LedgerCheck, Statement, StatementQuery, YearParams, YearQuery } from './schemas.js';
+import { Anomaly, AnomalyQuery, Disclosure, DisclosureReminder, DistributionReport, FormatQuery, IncomeReport, LedgerCheck, Statement, StatementQuery, YearParams, YearQuery } from './schemas.js';
 
 const tags = ['operation'];
 const csvType = 'text/csv; charset=utf-8';
 const xlsxType = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
 /** Statements, income, distribution, the annual disclosure and the ledger check, under /api/operation. */
-export const accountingRoutes = (deps: { accounting: AccountingService; disclosures: DisclosureService }): RoutePlugin => async (app) => {
-  const { accounting, disclosures } = deps;
+export const accountingRoutes = (deps: { accounting: AccountingService; disclosures: DisclosureService; anomalies: AnomalyService }): RoutePlugin => async (app) => {
+  const { accounting, disclosures, anomalies } = deps;
 
   app.get('/statements', {
     config: { access: 'operation.statement.read' },
@@ -65,6 +66,16 @@ export const accountingRoutes = (deps: { accounting: AccountingService; disclosu
     if (req.query.format === 'csv') return reply.type(csvType).send(disclosures.csv(doc));
     return reply.type('application/json; charset=utf-8').send(doc);
   });
+
+  app.get('/disclosure-reminder', {
+    config: { access: 'operation.disclosure.read' },
+    schema: { tags, summary: 'Last year\'s disclosure: due by the end of March, published or not', response: { 200: DisclosureReminder } },
+  }, (req) => disclosures.reminder(req.actor));
+
+  app.get('/anomalies', {
+    config: { access: 'operation.anomaly.read' },
+    schema: { tags, summary: 'Months in which a market user\'s calls to a product spiked', querystring: AnomalyQuery, response: { 200: Type.Array(Anomaly) } },
+  }, (req) => anomalies.list(req.actor, req.query.year));
 
   app.get('/ledger/verify', {
     config: { access: 'operation.ledger.verify' },

@@ -66,6 +66,14 @@ export const OperationConfigSchema = Type.Object({
     Type.Object({ method: Type.Literal('income_share'), basisPoints: Type.Integer({ minimum: 0, maximum: 10_000 }) }),
     Type.Object({ method: Type.Literal('per_record'), fenPerRecord: Type.Integer({ minimum: 0 }) }),
   ], { default: { method: 'income_share', basisPoints: 3000 } }),
+  /**
+   * Anomalies on the supervisor's screen: a month whose calls by one market user to one product reach
+   * `spikeFactor` × the median of its other months of the year, and at least `minCalls`.
+   */
+  anomalies: Type.Object({
+    spikeFactor: Type.Number({ exclusiveMinimum: 1, default: 3 }),
+    minCalls: Type.Integer({ minimum: 1, default: 50 }),
+  }, { default: {} }),
   /** The annual disclosure is due by this month and day of the following year (the 2026 notice: end of March). */
   disclosureDue: Type.String({ pattern: '^\\d{2}-\\d{2}$', default: '03-31' }),
 });

@@ -9,7 +9,8 @@ import { csvLine } from '../platform/csv/csv-writer.js';
 import type { OperationConfig } from './config.js';
 import type { PartyService } from './party-service.js';
 import type { AccountingService } from './accounting-service.js';
-import type { Disclosure, LedgerCheck } from './schemas.js';
+import type { Disclosure, DisclosureReminder, LedgerCheck } from './schemas.js';
+import { localDate } from '../platform/clock/local-time.js';
 import { periodEnd } from './periods.js';
 import { iso, sha256 } from './versions.js';
 import * as registry from './registry-store.js';
@@ -104,6 +105,21 @@ export class DisclosureService {
       }, { trx });
     });
     return doc;
+  }
+
+  /**
+   * The reminder on the supervisor's screen: last year's disclosure, due by `disclosureDue` (end of March) of this
+   * year; whether it is published, the days left, overdue.
+   */
+  async reminder(actor: Actor): Promise<DisclosureReminder> {
+    assertCan(actor, 'operation.disclosure.read');
+    const now = this.clock();
+    const thisYear = Number(localDate(now, this.timeZone).slice(0, 4));
+    const year = thisYear - 1;
+    const due = `${thisYear}-${this.config.disclosureDue}`;
+    const published = await store.findDisclosure(this.db, year);
+    const daysLeft = Math.ceil((periodEnd(due, this.timeZone).getTime() - now.getTime()) / 86_400_000);
+    return { year, due, published: !!published, publishedAt: iso(published?.published_at ?? null), daysLeft, overdue: !published && daysLeft < 0 };
   }
 
   /** The published disclosure of a year, for anyone. */

@@ -14,6 +14,7 @@ import { ReviewService } from './review-service.js';
 import { AccountingService } from './accounting-service.js';
 import { DisclosureService } from './disclosure-service.js';
 import { MarketService } from './market-service.js';
+import { AnomalyService } from './anomaly-service.js';
 import { registryRoutes } from './registry-routes.js';
 import { licenceRoutes } from './licence-routes.js';
 import { deliveryRoutes } from './delivery-routes.js';
@@ -33,6 +34,7 @@ export type { ReviewService } from './review-service.js';
 export type { AccountingService } from './accounting-service.js';
 export type { DisclosureService } from './disclosure-service.js';
 export type { MarketService } from './market-service.js';
+export type { AnomalyService } from './anomaly-service.js';
 
 /** Authorized operation's services (`hub.services.operation`). */
 export interface OperationServices {
@@ -45,6 +47,7 @@ export interface OperationServices {
   accounting: AccountingService;
   disclosures: DisclosureService;
   market: MarketService;
+  anomalies: AnomalyService;
 }
 
 declare module '../platform/module/module.js' {
@@ -79,7 +82,8 @@ export const operationModule = defineModule({
     const accounting = new AccountingService(db, clock, config, parties, timeZone);
     const disclosures = new DisclosureService(db, ledger, clock, config, parties, accounting, timeZone);
     const market = new MarketService(db, ledger, clock, parties, accesses);
-    const services: OperationServices = { parties, registry, licences, accesses, delivery, reviews, accounting, disclosures, market };
+    const anomalies = new AnomalyService(db, config, parties);
+    const services: OperationServices = { parties, registry, licences, accesses, delivery, reviews, accounting, disclosures, market, anomalies };
     return {
       services,
       routes: [

@@ -44,6 +44,12 @@ export const insertCalls = async (db: Db, rows: Array<Insertable<OperationCallTa
   for (let i = 0; i < rows.length; i += 1000) await db.insertInto('operation_call').values(rows.slice(i, i + 1000)).execute();
 };
 
+/** Calls per access, product and month of a year (the anomaly screen). */
+export const callsPerAccessMonth = (db: Db, year: number) =>
+  db.selectFrom('operation_call')
+    .select(['access_id', 'product_id', 'market_user_party_id', 'month', sql<number>`count(*)::int`.as('calls')])
+    .where('month', 'like', `${year}-%`).groupBy(['access_id', 'product_id', 'market_user_party_id', 'month']).execute();
+
 /** Sums of metered calls grouped by the given columns, for months or a year (`month like '2026-%'`). */
 export const sumCalls = (db: Db, filter: { month?: string; year?: number; operatorPartyId?: string; marketUserPartyId?: string }) => {
   let q = db.selectFrom('operation_call')

@@ -33,6 +33,7 @@ export const operationPermissions = definePermissions({
   'operation.income.read': ['operation_admin', 'operation_supervisor', 'market_operator'],
   'operation.disclosure.read': ['operation_admin', 'operation_supervisor', 'market_operator'],
   'operation.disclosure.publish': ['operation_admin'],
+  'operation.anomaly.read': ['operation_admin', 'operation_supervisor'],
   'operation.ledger.verify': ['operation_admin', 'operation_supervisor'],
 });
 

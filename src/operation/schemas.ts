@@ -368,6 +368,21 @@ export type MarketUsage = Static<typeof MarketUsage>;
 export const MarketUsageQuery = Type.Object({ year: Type.Integer({ minimum: 2000, maximum: 2999 }), party: Type.Optional(Uuid) });
 export type MarketUsageQuery = Static<typeof MarketUsageQuery>;
 
+/** Last year's disclosure and its due date (the end-of-March reminder). */
+export const DisclosureReminder = Type.Object({
+  year: Type.Integer(), due: Type.String(), published: Type.Boolean(), publishedAt: NStr, daysLeft: Type.Integer(), overdue: Type.Boolean(),
+});
+export type DisclosureReminder = Static<typeof DisclosureReminder>;
+
+/** A month in which a market user's calls to a product jumped far above its usual months (a quota spike). */
+export const Anomaly = Type.Object({
+  kind: Type.Literal('call_spike'), month: Type.String(), accessId: Type.String(), marketUser: PartyRef, productId: Type.String(), productName: Type.String(),
+  calls: Type.Integer(), usualCalls: Type.Number(), ratio: Type.Number(),
+});
+export type Anomaly = Static<typeof Anomaly>;
+export const AnomalyQuery = Type.Object({ year: Type.Integer({ minimum: 2000, maximum: 2999 }) });
+export type AnomalyQuery = Static<typeof AnomalyQuery>;
+
 // ── calls ──────────────────────────────────────────────────────────────────────────────────────────────
 
 export const CallInput = Type.Object({

@@ -3,6 +3,7 @@ import ExcelJS from 'exceljs';
 import { testEngines } from '../support/engines.js';
 import { populationRows } from '../catalog/fixtures.js';
 import { OperationWorld } from './world.js';
+import { insertCalls } from '../../src/operation/meter-store.js';
 
 const people = populationRows(40);
 
@@ -95,5 +96,20 @@ describe.each(testEngines)('authorized operation: the product marketplace and st
     expect(last.getCell(1).value).toBe('合计 Total');
     expect(Math.round(Number(last.getCell(13).value) * 100)).toBe(json.totals.feeFen);
     expect(last.getCell(8).value).toBe(json.totals.calls);
+  });
+
+  it('shows the supervisor a market user\'s spike in calls, and the end-of-March disclosure reminder', async () => {
+    const { rows: [call] } = await w.hub.database.pool.query('select * from operation_call limit 1');
+    const month = (m: number, n: number) => Array.from({ length: n }, (_, k) => ({
+      ...call, id: undefined, month: `2025-${String(m).padStart(2, '0')}`, day: `2025-${String(m).padStart(2, '0')}-10`, called_at: new Date(`2025-${String(m).padStart(2, '0')}-10T02:00:00Z`),
+      response_hash: `h${m}-${k}`,
+    }));
+    await insertCalls(w.hub.database.db, [...month(1, 20), ...month(2, 25), ...month(3, 22), ...month(4, 180)]);
+    const spikes = await w.call('supervisor', 'GET', '/api/operation/anomalies?year=2025');
+    expect(spikes.statusCode, spikes.body).toBe(200);
+    expect(spikes.json()).toEqual([expect.objectContaining({ kind: 'call_spike', month: '2025-04', calls: 180, usualCalls: 22, ratio: 8.2, marketUser: expect.objectContaining({ id: w.parties.bank }) })]);
+    expect((await w.call('operator', 'GET', '/api/operation/anomalies?year=2025')).statusCode).toBe(403);
+    const reminder = await w.call('supervisor', 'GET', '/api/operation/disclosure-reminder');
+    expect(reminder.json()).toEqual({ year: 2025, due: '2026-03-31', published: false, publishedAt: null, daysLeft: 30, overdue: false });
   });
 });
