@@ -5,9 +5,10 @@ import { adminCreateCommand } from './admin-create.js';
 import { demoCommand } from './demo.js';
 import { taxonomyImportCommand } from './taxonomy-import.js';
 import { ledgerVerifyCommand } from './ledger-verify.js';
+import { backupCommand, restoreCommand } from './backup.js';
 import { hotlineEvalCommand } from './hotline-eval.js';
 import { hotlineTrainCommand } from './hotline-train.js';
 import { importTicketsCommand } from './import-tickets.js';
 
 /** Every `cityhub` command; add a new one here. */
-export const commands: Command[] = [serveCommand, migrateCommand, adminCreateCommand, demoCommand, ledgerVerifyCommand, hotlineEvalCommand, hotlineTrainCommand, taxonomyImportCommand, importTicketsCommand];
+export const commands: Command[] = [serveCommand, migrateCommand, adminCreateCommand, demoCommand, ledgerVerifyCommand, backupCommand, restoreCommand, hotlineEvalCommand, hotlineTrainCommand, taxonomyImportCommand, importTicketsCommand];
