@@ -129,6 +129,15 @@ export class FederatedSubscriptionService extends SubscriptionService {
     return id;
   }
 
+  /** A change is passed on by making the subscriptions at the sources again from the changed one. */
+  override async update(scope: RequestScope, id: string, body: JsonObjectBody): Promise<void> {
+    await super.update(scope, id, body);
+    if (!this.remote) return;
+    const changed = await super.get(scope, id);
+    await this.remote.unsubscribe(scope, id);
+    await this.remote.subscribe(scope, id, changed);
+  }
+
   override async delete(scope: RequestScope, id: string): Promise<void> {
     await super.delete(scope, id);
     await this.remote?.unsubscribe(scope, id);

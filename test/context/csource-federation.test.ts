@@ -227,6 +227,12 @@ describe.each(testEngines)('context sources: two CityHubs [%s]', (engine) => {
     expect(n.subscriptionId).toBe(localId);
     expect(n.data[0]).toMatchObject({ id: 'urn:ngsi-ld:Streetlight:b2', powerState: { value: 'on' } });
 
+    // A change of the subscription is passed on: the one at B is made again with it.
+    expect((await reqA('PATCH', `/subscriptions/${encodeURIComponent(localId)}`, { watchedAttributes: ['brightness'] })).statusCode).toBe(204);
+    const changed = await b.database.pool.query(`select body from context_subscription`);
+    expect(changed.rows).toHaveLength(1);
+    expect(changed.rows[0].body.watchedAttributes).toEqual([expect.stringMatching(/brightness$/)]);
+
     // A forged token is refused and queues nothing.
     const forged = await a.http.inject({ method: 'POST', url: '/ngsi-ld/v1/cityhub/csourceNotifications/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', payload: { data: [] } });
     expect(forged.statusCode).toBe(404);
