@@ -125,6 +125,8 @@ export const contextModule = defineModule({
         },
       },
       { name: 'history-rollup', intervalSeconds: config.temporal.rollupIntervalSeconds, run: () => (rolling = rollUp()) },
+      // Periodic (timeInterval) subscriptions: their notifications are due on time, not on change.
+      { name: 'subscription-intervals', intervalSeconds: config.notifications.pollMs / 1000, run: async () => void (await subscriptions.notifyPeriodic(clock())) },
     ];
 
     // One plugin for the whole API: NGSI-LD's body types and problem types apply to every route under it.

@@ -20,6 +20,7 @@ import type { ContextConfig } from './config.js';
 import { AccessPolicy } from './access-policy.js';
 import type { AccessRuleService } from './access-service.js';
 import * as store from './subscription-store.js';
+import { queryEntities as queryStoredEntities, rowToEntity } from './entity-store.js';
 
 /**
  * Who created a subscription, as its notifications are filtered: the owner's access policy (AccessRuleService)
@@ -39,6 +40,8 @@ interface StoredSubscription {
   description?: string;
   entities?: { id?: string; idPattern?: string; type: string }[];
   watchedAttributes?: string[];
+  /** Seconds between periodic notifications (§5.2.12): such a subscription is notified on time, not on change. */
+  timeInterval?: number;
   q?: string;
   geoQ?: { georel: string; geometry: string; coordinates: unknown; geoproperty?: string };
   notification: { attributes?: string[]; format: Format; endpoint: { uri: string; accept: string; receiverInfo?: { key: string; value: string }[] } };
@@ -68,7 +71,7 @@ export class SubscriptionService implements ChangeListener {
     private readonly contexts: ContextResolver,
     private readonly tenants: TenantService,
     private readonly access: AccessRuleService,
-    private readonly config: Pick<ContextConfig, 'patternMaxLength' | 'subscriptions'>,
+    private readonly config: Pick<ContextConfig, 'patternMaxLength' | 'subscriptions' | 'maxLimit'>,
     private readonly outbound: OutboundPolicy,
     private readonly log: Logger,
   ) {}
@@ -95,6 +98,10 @@ export class SubscriptionService implements ChangeListener {
     if (body.watchedAttributes !== undefined) {
       if (!Array.isArray(body.watchedAttributes) || body.watchedAttributes.length === 0 || !body.watchedAttributes.every((a) => typeof a === 'string')) throw bad('watchedAttributes must be a non-empty list of names');
       out.watchedAttributes = body.watchedAttributes.map((a: string) => expandTerm(ctx, a));
+    }
+    if (body.timeInterval !== undefined) {
+      if (typeof body.timeInterval !== 'number' || !(body.timeInterval >= 1)) throw bad('timeInterval must be a number of seconds ≥ 1', 'timeInterval');
+      out.timeInterval = body.timeInterval;
     }
     if (body.q !== undefined) {
       if (typeof body.q !== 'string') throw bad('q must be a string', 'q');
@@ -164,6 +171,8 @@ export class SubscriptionService implements ChangeListener {
     const p = this.parse(scope.ctx, body, false);
     if (!p.notification) throw bad('a subscription needs notification.endpoint', 'notification.endpoint');
     if (!p.entities && !p.watchedAttributes) throw bad('a subscription needs entities or watchedAttributes', 'entities');
+    // §5.8.1: a periodic subscription watches no attributes and is not throttled.
+    if (p.timeInterval !== undefined && (p.watchedAttributes || p.throttling)) throw bad('timeInterval cannot be combined with watchedAttributes or throttling', 'timeInterval');
     const { expiresAt, throttling, isActive, ...rest } = p;
     const owner = ownerOf(scope.actor);
     const stored: StoredSubscription = { ...(rest as StoredSubscription), type: 'Subscription', context: scope.ctx.source, owner };
@@ -245,6 +254,7 @@ export class SubscriptionService implements ChangeListener {
       ...(b.description ? { description: b.description } : {}),
       ...(b.entities ? { entities: b.entities.map((e) => ({ ...e, type: compactIri(ctx, e.type) })) } : {}),
       ...(b.watchedAttributes ? { watchedAttributes: b.watchedAttributes.map((a) => compactIri(ctx, a)) } : {}),
+      ...(b.timeInterval ? { timeInterval: b.timeInterval } : {}),
       ...(b.q ? { q: b.q } : {}),
       ...(b.geoQ ? { geoQ: b.geoQ } : {}),
       notification: {
@@ -295,14 +305,49 @@ export class SubscriptionService implements ChangeListener {
 
   /** Inside the writing transaction: finds the subscriptions the changes trigger and queues their notifications. */
   async onChanges(trx: Db, tenant: string, changes: EntityChange[], now: Date): Promise<void> {
-    const subs = await store.activeSubscriptions(trx, tenant, now);
-    if (subs.length === 0) return;
+    const subs = (await store.activeSubscriptions(trx, tenant, now)).filter((s) => !(s.body as unknown as StoredSubscription).timeInterval);
+    await this.queue(trx, tenant, subs, () => changes, now, false);
+  }
+
+  /**
+   * Periodic notifications (§5.8, timeInterval): every active subscription whose interval has passed since its
+   * last notification is sent the current state of the entities it selects (at most `maxLimit` of them), filtered
+   * by its owner's access as on change. Run by the module's job; one transaction per tenant.
+   */
+  async notifyPeriodic(now: Date): Promise<number> {
+    let sent = 0;
+    for (const tenant of await store.periodicTenants(this.db, now)) {
+      await this.db.transaction().execute(async (trx) => {
+        const due = (await store.activeSubscriptions(trx, tenant, now)).filter((s) => {
+          const every = (s.body as unknown as StoredSubscription).timeInterval;
+          return every && (!s.last_notification || now.getTime() - new Date(s.last_notification).getTime() >= every * 1000);
+        });
+        for (const sub of due) {
+          const b = sub.body as unknown as StoredSubscription;
+          if (!(await store.claimPeriod(trx, tenant, sub.id, now, b.timeInterval!))) continue;
+          const types = [...new Set((b.entities ?? []).map((e) => e.type))];
+          const rows = await queryStoredEntities(trx, { tenant, ...(types.length ? { types } : {}), limit: this.config.maxLimit, offset: 0 });
+          const current = (): EntityChange[] => rows.map((r) => {
+            const after = rowToEntity(r);
+            return { id: after.id, after, written: Object.keys(after.attrs), deleted: [] };
+          });
+          sent += await this.queue(trx, tenant, [sub], current, now, true);
+        }
+      });
+    }
+    return sent;
+  }
+
+  /** Queues the notifications the changes give the subscriptions (the matching on change and on time alike). */
+  private async queue(trx: Db, tenant: string, subs: store.SubscriptionRow[], changesOf: () => EntityChange[], now: Date, periodic: boolean): Promise<number> {
+    if (subs.length === 0) return 0;
+    const changes = changesOf();
     const rows: store.OutboxWrite[] = [];
     const notified: string[] = [];
     const policies = new Map<string, AccessPolicy>();
     for (const sub of subs) {
       const b = sub.body as unknown as StoredSubscription;
-      if (sub.throttling > 0 && sub.last_notification && now.getTime() - new Date(sub.last_notification).getTime() < sub.throttling * 1000) continue;
+      if (!periodic && sub.throttling > 0 && sub.last_notification && now.getTime() - new Date(sub.last_notification).getTime() < sub.throttling * 1000) continue;
       const { ctx, q, geo, broken } = await this.compile(sub);
       if (broken) continue;
       const expand = (t: string) => expandTerm(ctx, t);
@@ -319,7 +364,7 @@ export class SubscriptionService implements ChangeListener {
         const e = policy.project(after);
         const readable = policy.readableAttrs(after.types);
         const touched = [...c.written, ...c.deleted].filter((a) => !readable || readable.has(a));
-        if (touched.length === 0) continue;
+        if (touched.length === 0 && !periodic) continue;
         if (b.watchedAttributes && !touched.some((a) => b.watchedAttributes!.includes(a))) continue;
         if (q && !evaluateQ(q, e.attrs, expand)) continue;
         if (geo) {
@@ -346,7 +391,9 @@ export class SubscriptionService implements ChangeListener {
       notified.push(sub.id);
     }
     await store.enqueueNotifications(trx, rows);
+    // A periodic subscription's period was claimed (claimPeriod); its count of notifications grows as on change.
     await store.markNotified(trx, tenant, notified, now);
+    return rows.length;
   }
 }
 

@@ -79,6 +79,20 @@ export const tenantHasActiveSubscription = (tenant: string, now: Date | string) 
 export const activeSubscriptions = async (db: Db, tenant: string, now: Date): Promise<SubscriptionRow[]> =>
   (await db.selectFrom('context_subscription').selectAll().where(activeSubscription(tenant, now)).execute()) as SubscriptionRow[];
 
+/** The tenants with an active periodic (timeInterval) subscription: the periodic job looks only there. */
+export const periodicTenants = async (db: Db, now: Date): Promise<string[]> =>
+  (await sql<{ tenant: string }>`select distinct tenant from context_subscription
+    where active and body ? 'timeInterval' and (expires_at is null or expires_at > ${now}::timestamptz)`.execute(db)).rows.map((r) => r.tenant);
+
+/**
+ * Claims a periodic subscription's turn: sets its last notification to now if its interval has passed. True for
+ * the one caller (node, job run) that got it, so a period notifies once however many run the job.
+ */
+export const claimPeriod = async (db: Db, tenant: string, id: string, now: Date, seconds: number): Promise<boolean> =>
+  (await sql`update context_subscription set last_notification = ${now}::timestamptz
+    where tenant = ${tenant} and id = ${id} and (last_notification is null or last_notification <= ${new Date(now.getTime() - seconds * 1000)}::timestamptz)
+    returning id`.execute(db)).rows.length > 0;
+
 export const markNotified = (db: Db, tenant: string, ids: string[], now: Date) =>
   ids.length === 0 ? Promise.resolve() : db.updateTable('context_subscription').set({ last_notification: now }).where('tenant', '=', tenant).where('id', 'in', ids).execute().then(() => undefined);
 

@@ -1,0 +1,66 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testEngines } from '../support/engines.js';
+import { createTestHub, type TestHub } from '../support/test-hub.js';
+import { startSink, type Sink } from './http-sink.js';
+import { ngsiRequester } from './ngsi-support.js';
+
+/**
+ * GS CIM 009 §5.8 / §5.2.12 (subscriptions): a timeInterval subscription keeps its interval, is notified on
+ * time with the current state of what it selects (once per period, however many run the job), not on change;
+ * the combinations the spec forbids answer 400.
+ */
+describe.each(testEngines)('NGSI-LD periodic subscriptions [%s]', (engine) => {
+  let hub: TestHub;
+  let cookie: string;
+  let sink: Sink;
+  let now = new Date('2026-12-01T00:00:00Z');
+  const req = ngsiRequester(() => hub, () => cookie, {});
+  const drain = () => hub.services.context.dispatcher.drain();
+
+  beforeAll(async () => {
+    hub = await createTestHub(engine, {
+      clock: () => now,
+      config: { outbound: { allow: ['127.0.0.1'] }, modules: { context: { simulator: { enabled: false }, mqtt: { ingest: false } } } } as never,
+    });
+    cookie = (await hub.loginAs(['data_admin'])).cookie;
+    sink = await startSink();
+  }, 120_000);
+  afterAll(async () => {
+    await sink?.close();
+    await hub?.close();
+  }, 60_000);
+
+  it('keeps timeInterval, notifies on time with the current state, once per period, not on change', async () => {
+    expect((await req('POST', '/entities', { id: 'urn:ngsi-ld:Meter:1', type: 'Meter', reading: 1 })).statusCode).toBe(201);
+    const res = await req('POST', '/subscriptions', { type: 'Subscription', entities: [{ type: 'Meter' }], timeInterval: 60, notification: { format: 'keyValues', endpoint: { uri: sink.url } } });
+    expect(res.statusCode, res.body).toBe(201);
+    const path = (res.headers.location as string).replace('/ngsi-ld/v1', '');
+    expect((await req('GET', path)).json().timeInterval).toBe(60);
+    const periodic = hub.services.context.subscriptions;
+    // Two runs at the same time (two nodes): one notification.
+    await Promise.all([periodic.notifyPeriodic(now), periodic.notifyPeriodic(now)]);
+    await drain();
+    expect(sink.received).toHaveLength(1);
+    expect(sink.received[0].body.data).toEqual([{ id: 'urn:ngsi-ld:Meter:1', type: 'Meter', reading: 1 }]);
+    // A change is not notified; the next period is, with the new state.
+    expect((await req('PATCH', '/entities/urn:ngsi-ld:Meter:1/attrs', { reading: 2 })).statusCode).toBe(204);
+    await periodic.notifyPeriodic(new Date(now.getTime() + 30_000));
+    await drain();
+    expect(sink.received).toHaveLength(1);
+    now = new Date(now.getTime() + 61_000);
+    await periodic.notifyPeriodic(now);
+    await drain();
+    expect(sink.received).toHaveLength(2);
+    expect(sink.received[1].body.data).toEqual([{ id: 'urn:ngsi-ld:Meter:1', type: 'Meter', reading: 2 }]);
+    expect((await req('GET', path)).json().notification.timesSent).toBe(2);
+  });
+
+  it('refuses timeInterval with watchedAttributes or throttling, and a non-positive interval', async () => {
+    const base = { type: 'Subscription', entities: [{ type: 'Meter' }], notification: { endpoint: { uri: sink.url } } };
+    for (const extra of [{ timeInterval: 10, watchedAttributes: ['reading'] }, { timeInterval: 10, throttling: 5 }, { timeInterval: 0 }, { timeInterval: 'PT1M' }]) {
+      const res = await req('POST', '/subscriptions', { ...base, ...extra });
+      expect(res.statusCode, JSON.stringify(extra)).toBe(400);
+      expect(res.json().type).toBe('https://uri.etsi.org/ngsi-ld/errors/BadRequestData');
+    }
+  });
+});
