@@ -63,7 +63,6 @@ export function createCsources(d: CsourceDeps): CsourceServices {
   d.entities.federate(federation);
   d.attributes.federate(federation);
   d.subscriptions.federate(remote);
-  registry.onCreated((scope, reg) => remote.subscribeExisting(scope, reg));
   return {
     registry, subscriptions, forwarder, remote,
     routes: csourceRoutes({ registry, csourceSubscriptions: subscriptions, remote, contexts: d.contexts }),

@@ -69,7 +69,7 @@ export const hotlineModule = defineModule({
     const notices = new NoticeService(db, clock);
     const services: HotlineServices = {
       intake: new TicketIntakeService({ db, ledger, clock, events, timeZone: platform.city.timeZone, photos }),
-      tickets: new TicketQueryService(db),
+      tickets: new TicketQueryService(db, platform.audit),
       workflow: new TicketWorkflowService({ db, ledger, clock, events, routing, deadlines, redoOnUnsatisfied: config.citizen.redoOnUnsatisfied }),
       tracking: new TicketTrackingService(db, clock, config.track, (id) => platform.auth.orgName(id)),
       routing,

@@ -1,6 +1,7 @@
 import type { Db } from '../platform/db/database.js';
 import { assertCan } from '../platform/auth/permissions.js';
 import type { Actor } from '../platform/auth/roles.js';
+import type { AuditService } from '../platform/audit/audit-service.js';
 import * as tickets from './ticket-store.js';
 import type { TicketRow } from './ticket-store.js';
 import { maySee, ticketNotFound, ticketReadScope } from './ticket-access.js';
@@ -20,12 +21,16 @@ const NOBODY = '00000000-0000-0000-0000-000000000000';
  * @example const page = await hotline.tickets.list(agent, { status: ['received'], pageSize: 50 });
  */
 export class TicketQueryService {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: Db, private readonly audit?: Pick<AuditService, 'recordRead'>) {}
 
-  /** One ticket with the actions this actor may take on it now. Citizens see only their own tickets. */
+  /**
+   * One ticket with the actions this actor may take on it now. Citizens see only their own tickets. A read of
+   * someone else's name, phone and address in clear is audited (等保 8.1.4.3; the citizen's own is not).
+   */
   async get(actor: Actor, id: string): Promise<TicketView & { allowed: TicketAction[] }> {
     assertCan(actor, 'hotline.ticket.read');
     const row = await this.readable(actor, id);
+    if (this.audit && readsInClear(actor, row) && row.citizen_user_id !== actor.id) await this.audit.recordRead(actor, 'ticket', `ticket:${id}`);
     return { ...toTicketView(row, actor), allowed: allowedActions(workflowTicket(row), actor) };
   }
 

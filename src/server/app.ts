@@ -13,6 +13,9 @@ import { throttleMigrations } from '../platform/throttle/migrations.js';
 import { authRoutes } from '../platform/auth/auth-routes.js';
 import { createLedger, ledgerMigrations, ledgerRoutes, type LedgerService } from '../platform/ledger/index.js';
 import { PeriodicJob } from '../platform/jobs/periodic-job.js';
+import { AuditService } from '../platform/audit/audit-service.js';
+import { auditRoutes } from '../platform/audit/audit-routes.js';
+import { auditMigrations } from '../platform/audit/migrations.js';
 import { createEventBus, type EventBus } from '../platform/events/index.js';
 import type { AnyModule, ModuleInstance, ModuleServices, Platform } from '../platform/module/module.js';
 import { modules as defaultModules } from './modules.js';
@@ -23,6 +26,7 @@ const platformMigrations = [
   { owner: 'auth', migrations: authMigrations },
   { owner: 'throttle', migrations: throttleMigrations },
   { owner: 'ledger', migrations: ledgerMigrations },
+  { owner: 'audit', migrations: auditMigrations },
 ];
 
 /**
@@ -34,7 +38,7 @@ export const allMigrations = (modules: readonly AnyModule[] = defaultModules): M
   gatherMigrations([...platformMigrations, ...modules.map((m) => ({ owner: m.name, migrations: m.migrations }))]);
 
 /** The platform's services and every module's, by module name; modules reach each other only through these. */
-export type Services = { clock: Clock; ledger: LedgerService; events: EventBus; auth: AuthService } & ModuleServices;
+export type Services = { clock: Clock; ledger: LedgerService; events: EventBus; auth: AuthService; audit: AuditService } & ModuleServices;
 
 export interface CityHub {
   config: Config;
@@ -96,9 +100,11 @@ export async function createCityHub(options: CreateCityHubOptions): Promise<City
       onError: (err) => log.error({ err }, 'ledger checkpoint failed'),
     });
     const auth = new AuthService(database.db, ledger, config.auth, clock);
-    const services: Record<string, unknown> = { clock, ledger, events, auth };
+    const audit = new AuditService(database.db, ledger, clock, config.audit, (err) => log.error({ err }, 'audit record failed'));
+    await audit.recordConfiguration(config);
+    const services: Record<string, unknown> = { clock, ledger, events, auth, audit };
     const platformFor = (name: string): Platform => ({
-      db: database.db, database, clock, ledger, events: events!, auth, city: config.city, outbound: config.outbound, dataDir: config.dataDir, log: log.child({ module: name }),
+      db: database.db, database, clock, ledger, events: events!, auth, audit, city: config.city, outbound: config.outbound, dataDir: config.dataDir, log: log.child({ module: name }),
     });
     for (const definition of modules) {
       const missing = definition.requires.filter((r: string) => !(r in services));
@@ -110,11 +116,12 @@ export async function createCityHub(options: CreateCityHubOptions): Promise<City
     }
 
     const metrics = new HttpMetrics();
-    const http = await createHttpServer({ config, resolver: auth, metrics, logger: options.logger === false ? undefined : log });
+    const http = await createHttpServer({ config, resolver: auth, metrics, logger: options.logger === false ? undefined : log, onDenied: (denied) => audit.recordDenied(denied) });
     await compressResponses(http);
     await http.register(healthRoutes, { database, metrics });
     await http.register(authRoutes, { prefix: '/api', auth, secureCookies: config.auth.secureCookies });
-    await http.register(ledgerRoutes, { prefix: '/api/ledger', ledger });
+    await http.register(ledgerRoutes, { prefix: '/api/ledger', ledger, mayRead: (actor, entry) => audit.mayReadEntry(actor, entry) });
+    await http.register(auditRoutes, { prefix: '/api/audit', audit });
     for (const { instance } of created) {
       for (const route of instance.routes ?? []) await http.register(route.plugin, { prefix: route.prefix });
     }
@@ -139,6 +146,7 @@ export async function createCityHub(options: CreateCityHubOptions): Promise<City
         for (const { instance } of [...created].reverse()) await instance.stop?.();
         ledger.stop();
         await http.close();
+        await audit.flush();
         await bus.close();
         if (!options.database) await database.close();
       },

@@ -56,7 +56,10 @@ const demoUserOrg: Record<Role, string> = {
   operation_admin: '市数据局',
   operation_supervisor: '云川市人民政府',
   ops: '市数据局',
+  // 三员: the system, security and audit administrators (each enrols a second factor at the first login)
   admin: '市数据局',
+  security_admin: '市数据局',
+  audit_admin: '市数据局',
 };
 
 async function seedPlatform(ctx: DemoContext): Promise<void> {

@@ -150,7 +150,8 @@ describe('cityhub serve on the embedded database [pglite]', () => {
   it('keeps the data across a restart and does not seed twice', async () => {
     const second = start(['--demo', '--data-dir', demoDir], { LOG_LEVEL: 'info' });
     await waitForHealth(120_000);
-    const res = await login('admin', DEMO_PASSWORD);
+    // the supervisor lists users (the administrators' first session may only enrol their second factor)
+    const res = await login('supervisor', DEMO_PASSWORD);
     expect(res.status).toBe(200);
     const cookie = res.headers.get('set-cookie')!.split(';')[0];
     const users = await (await fetch(`${base}/api/users`, { headers: { cookie } })).json();

@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import { testEngines } from '../support/engines.js';
 import { createTestHub, type TestHub } from '../support/test-hub.js';
 import { validCreditCode } from '../../src/platform/auth/auth-service.js';
-import { can, registeredPermissions, type Permission } from '../../src/platform/auth/permissions.js';
+import { can, registeredPermissions, separatedPermissions, type Permission } from '../../src/platform/auth/permissions.js';
 import { roles } from '../../src/platform/auth/roles.js';
 
 const authSettings = { sessionTtlHours: 1, loginMaxAttempts: 3, loginMaxAttemptsPerUsername: 8, loginWindowSeconds: 60, secureCookies: false } as const;
@@ -149,10 +149,14 @@ describe.each(testEngines)('identity and access [%s]', (engine) => {
     expect(await ledgerKinds(hub)).toEqual(expect.arrayContaining(['auth.key.created', 'auth.key.revoked']));
   });
 
-  it('ledgers permission changes', async () => {
+  it('ledgers permission changes (made by the security administrator, not the system administrator: 三员分立)', async () => {
     const { userId } = await hub.loginAs(['citizen']);
+    const patch = (cookie: string) => hub.http.inject({
+      method: 'PATCH', url: `/api/users/${userId}`, headers: { cookie }, payload: { roles: ['citizen', 'agent'] },
+    });
+    expect((await patch(admin.cookie)).statusCode).toBe(403);
     const res = await hub.http.inject({
-      method: 'PATCH', url: `/api/users/${userId}`, headers: { cookie: admin.cookie }, payload: { roles: ['citizen', 'agent'] },
+      method: 'PUT', url: `/api/users/${userId}/roles`, headers: { cookie: (await hub.loginAs(['security_admin'])).cookie }, payload: { roles: ['citizen', 'agent'] },
     });
     expect(res.statusCode).toBe(200);
     expect(res.json().roles).toEqual(['citizen', 'agent']);
@@ -170,13 +174,14 @@ describe.each(testEngines)('identity and access [%s]', (engine) => {
 });
 
 describe('permissions policy', () => {
-  it('denies unknown permissions and anonymous actors, and lets admin do everything', () => {
+  it('denies unknown permissions and anonymous actors, and lets admin do everything but grant roles and read the audit trail', () => {
     const anon = { kind: 'anonymous' as const, roles: [] };
     expect(registeredPermissions().size).toBeGreaterThan(30);
     for (const p of registeredPermissions().keys() as Iterable<Permission>) {
       expect(can(anon, p)).toBe(false);
-      expect(can({ kind: 'user', id: 'a', roles: ['admin'] }, p)).toBe(true);
+      expect(can({ kind: 'user', id: 'a', roles: ['admin'] }, p)).toBe(!separatedPermissions.has(p));
     }
+    expect([...separatedPermissions].sort()).toEqual(['audit.alert.read', 'audit.trail.read', 'auth.role.manage', 'ledger.read']);
     expect(can({ kind: 'user', id: 'c', roles: ['citizen'] }, 'no.such.permission' as Permission)).toBe(false);
     expect(roles).toContain('dept_data_owner');
   });

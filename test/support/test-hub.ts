@@ -4,10 +4,14 @@ import { createCityHub, type CityHub } from '../../src/server/app.js';
 import type { Clock } from '../../src/platform/clock/clock.js';
 import { systemActor, type Role } from '../../src/platform/auth/roles.js';
 import { openTestDatabase } from './engines.js';
+import { base32Decode, totp } from '../../src/platform/auth/totp.js';
 
 export interface TestHub extends CityHub {
-  /** Logs in a new user with these roles and returns the session cookie header. */
-  loginAs(roles: Role[], orgId?: string | null): Promise<{ cookie: string; userId: string; username: string }>;
+  /**
+   * Logs in a new user with these roles and returns the session cookie header; a role that needs a second factor
+   * gets one enrolled (its base32 `totpSecret` returned) and the login sends its code.
+   */
+  loginAs(roles: Role[], orgId?: string | null): Promise<{ cookie: string; userId: string; username: string; totpSecret?: string }>;
 }
 
 let userCounter = 0;
@@ -29,11 +33,14 @@ export async function createTestHub(
     },
     async loginAs(roles, orgId = null) {
       const username = `user${++userCounter}_${roles.join('_')}`;
-      const user = await hub.services.auth.insertUser(setup, { username, password: 'test-password-1', roles, orgId });
-      const res = await hub.http.inject({ method: 'POST', url: '/api/auth/login', payload: { username, password: 'test-password-1' } });
+      const { auth, clock } = hub.services;
+      const user = await auth.insertUser(setup, { username, password: 'test-password-1', roles, orgId });
+      const totpSecret = auth.totpRequiredFor(roles) ? await auth.insertTotp(setup, user.id) : undefined;
+      const code = totpSecret ? totp(base32Decode(totpSecret)!, clock()) : undefined;
+      const res = await hub.http.inject({ method: 'POST', url: '/api/auth/login', payload: { username, password: 'test-password-1', ...(code ? { totp: code } : {}) } });
       if (res.statusCode !== 200) throw new Error(`login failed: ${res.body}`);
       const cookie = res.cookies.map((c) => `${c.name}=${c.value}`).join('; ');
-      return { cookie, userId: user.id, username };
+      return { cookie, userId: user.id, username, ...(totpSecret ? { totpSecret } : {}) };
     },
   };
 }

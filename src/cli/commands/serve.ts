@@ -47,6 +47,7 @@ export const serveCommand: Command = {
       log.warn(
         'this database has no users yet: create the first administrator with a password of your choosing, ' +
           '`cityhub admin create --username NAME --password-stdin` (the password is read from standard input), ' +
+          'and the security and audit administrators with `--role security_admin` and `--role audit_admin` (三员分立), ' +
           'then log in. Trying CityHub instead? `cityhub serve --demo` (or `npm start`) seeds the demo city.',
       );
     }

@@ -2,7 +2,7 @@ import { Type } from 'typebox';
 import type { RoutePlugin } from '../http/server.js';
 import { SESSION_COOKIE } from '../http/access.js';
 import type { AuthService } from './auth-service.js';
-import { IdParams, KeyView, LoginBody, MeView, NewKey, NewKeyView, NewOrg, NewUser, OrgView, UserPatch, UserView } from './schemas.js';
+import { IdParams, KeyView, LoginBody, MeView, NewKey, NewKeyView, NewOrg, NewUser, OrgView, PasswordChange, RoleSchema, TotpConfirm, TotpEnrolView, UserPatch, UserView } from './schemas.js';
 
 const orgView = (o: { id: string; name: string; kind: string; credit_code: string | null; parent_id: string | null }) => ({
   id: o.id, name: o.name, kind: o.kind, creditCode: o.credit_code, parentId: o.parent_id,
@@ -28,8 +28,8 @@ export const authRoutes: RoutePlugin<{ auth: AuthService; secureCookies: boolean
       response: { 200: MeView },
     },
   }, async (request, reply) => {
-    const { username, password } = request.body;
-    const session = await auth.login(username, password, request.ip);
+    const { username, password, totp } = request.body;
+    const session = await auth.login(username, password, request.ip, totp);
     reply.setCookie(SESSION_COOKIE, session.token, {
       httpOnly: true, sameSite: 'lax', path: '/', secure: secure(request.protocol), expires: session.expiresAt,
     });
@@ -47,9 +47,38 @@ export const authRoutes: RoutePlugin<{ auth: AuthService; secureCookies: boolean
   });
 
   app.get('/auth/me', {
-    config: { access: 'session.self' },
+    config: { access: 'session.self', pendingOk: true },
     schema: { tags: ['identity'], response: { 200: MeView } },
   }, (request) => auth.me(request.actor));
+
+  app.post('/auth/password', {
+    config: { access: 'session.self', pendingOk: true },
+    schema: {
+      tags: ['identity'],
+      summary: 'Change one\'s own password (policy and history applied; other sessions end)',
+      body: PasswordChange,
+      response: { 200: MeView },
+    },
+  }, async (request) => auth.me(await auth.changePassword(request.actor, request.cookies[SESSION_COOKIE], request.body)));
+
+  app.post('/auth/totp/enrol', {
+    config: { access: 'session.self', pendingOk: true },
+    schema: {
+      tags: ['identity'],
+      summary: 'Start enrolling a TOTP second factor (RFC 6238): the secret and otpauth URI, shown once',
+      response: { 200: TotpEnrolView },
+    },
+  }, (request) => auth.startTotpEnrolment(request.actor));
+
+  app.post('/auth/totp/confirm', {
+    config: { access: 'session.self', pendingOk: true },
+    schema: {
+      tags: ['identity'],
+      summary: 'Confirm the TOTP enrolment with a first code',
+      body: TotpConfirm,
+      response: { 200: MeView },
+    },
+  }, async (request) => auth.me(await auth.confirmTotp(request.actor, request.cookies[SESSION_COOKIE], request.body.code)));
 
   app.get('/orgs', {
     config: { access: 'auth.org.read' },
@@ -90,6 +119,25 @@ export const authRoutes: RoutePlugin<{ auth: AuthService; secureCookies: boolean
   }, async (request) => {
     const { id } = request.params;
     return userView(await auth.updateUser(request.actor, id, request.body));
+  });
+
+  app.put('/users/:id/roles', {
+    config: { access: 'auth.role.manage' },
+    schema: {
+      tags: ['identity'],
+      summary: 'Set a user\'s roles (security administrator; administrator roles are mutually exclusive)',
+      params: IdParams,
+      body: Type.Object({ roles: Type.Array(RoleSchema, { uniqueItems: true }) }),
+      response: { 200: UserView },
+    },
+  }, async (request) => userView(await auth.updateUser(request.actor, request.params.id, { roles: request.body.roles })));
+
+  app.delete('/users/:id/totp', {
+    config: { access: 'auth.role.manage' },
+    schema: { tags: ['identity'], summary: 'Reset a user\'s second factor (security administrator)', params: IdParams, response: { 204: Type.Null() } },
+  }, async (request, reply) => {
+    await auth.resetTotp(request.actor, request.params.id);
+    return reply.code(204).send(null);
   });
 
   app.get('/keys', {

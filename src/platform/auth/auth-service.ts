@@ -4,11 +4,14 @@ import { Problem } from '../errors/problem.js';
 import type { Clock } from '../clock/clock.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { assertCan } from './permissions.js';
+import { can } from './permissions.js';
 import { dummyPasswordHash, hashPassword, verifyPassword } from './password.js';
 import { FailureThrottle } from '../throttle/failure-throttle.js';
-import { isRole, type Actor, type Role } from './roles.js';
+import { heldAdministratorRoles, isRole, type Actor, type Role } from './roles.js';
+import { assertPasswordPolicy, defaultPasswordPolicy, type PasswordPolicy } from './password-policy.js';
+import { base32Decode, matchTotp, newTotpSecret, otpauthUri } from './totp.js';
 import * as store from './auth-store.js';
-import type { NewKey, NewOrg, NewUser, UserPatch } from './schemas.js';
+import type { NewKey, NewOrg, NewUser, PasswordChange, UserPatch } from './schemas.js';
 
 export interface AuthSettings {
   sessionTtlHours: number;
@@ -17,12 +20,27 @@ export interface AuthSettings {
   /** failed logins allowed per username from all addresses together (default 100) */
   loginMaxAttemptsPerUsername?: number;
   loginWindowSeconds: number;
+  /** Idle timeout of a session in minutes (default 30). */
+  sessionIdleMinutes?: number;
+  password?: PasswordPolicy;
+  totp?: { requiredForRoles: string[]; issuer: string; window: number };
 }
+
+/** The defaults of `auth.totp` (config.ts), for settings built without it. */
+const defaultTotp = { requiredForRoles: ['admin', 'security_admin', 'audit_admin'], issuer: 'CityHub', window: 1 };
+const DEFAULT_IDLE_MINUTES = 30;
+/** The idle clock is written at most this often (a busy user does not cost a write per request). */
+const TOUCH_EVERY_MS = 30_000;
+
+type Pending = NonNullable<Actor['pending']>;
 
 /** The default of `auth.loginMaxAttemptsPerUsername` (config.ts), for settings built without it. */
 const DEFAULT_MAX_ATTEMPTS_PER_USERNAME = 100;
 
 export type { NewOrg, NewUser } from './schemas.js';
+
+/** The session machinery itself, ending a user's idle session (`system:session-timeout:<user>` in the ledger). */
+const systemActorFor = (userId: string): Actor => ({ kind: 'system', id: `session-timeout`, username: `session-timeout:${userId}`, roles: [] });
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
@@ -42,13 +60,19 @@ export const validCreditCode = (code: string): boolean =>
 
 const toRoles = (values: string[]): Role[] => values.filter(isRole);
 
-const validatePassword = (password: string): void => {
-  if (password.length < 8) {
-    throw new Problem('AUTH_WEAK_PASSWORD', {
-      errors: [{ field: 'password', message: 'at least 8 characters / 至少 8 个字符' }],
+/** 三员分立: at most one of the administrator roles on one account or key. */
+const assertExclusiveRoles = (held: readonly string[]): void => {
+  const admins = heldAdministratorRoles(held);
+  if (admins.length > 1) {
+    throw new Problem('AUTH_ROLES_EXCLUSIVE', {
+      detail: `${admins.join(', ')} may not be held together (系统、安全、审计管理员不能由同一账号兼任)`,
+      errors: [{ field: 'roles', message: `holds ${admins.join(' and ')}: choose one` }],
     });
   }
 };
+
+/** Roles only people hold: a key cannot sign in with a second factor, so it never holds them. */
+const personOnlyRoles: readonly string[] = ['security_admin', 'audit_admin'];
 
 /** Identity and access: organisations, users, sessions and API keys. */
 export class AuthService {
@@ -72,7 +96,7 @@ export class AuthService {
    * one user's password from many addresses is still bounded. `clientAddress` is the socket's address, or the
    * client's behind a trusted proxy (`http.trustProxy`).
    */
-  async login(username: string, password: string, clientAddress: string): Promise<{ token: string; actor: Actor; expiresAt: Date }> {
+  async login(username: string, password: string, clientAddress: string, totpCode?: string): Promise<{ token: string; actor: Actor; expiresAt: Date }> {
     const now = this.clock();
     const perUsername = this.settings.loginMaxAttemptsPerUsername ?? DEFAULT_MAX_ATTEMPTS_PER_USERNAME;
     const pairKey = `ua:${JSON.stringify([username, clientAddress])}`;
@@ -87,10 +111,18 @@ export class AuthService {
     const passwordOk = await verifyPassword(password, user && !user.disabled ? user.password_hash : await dummyPasswordHash());
     const ok = passwordOk && !!user && !user.disabled;
     const subject = user ? `user:${user.id}` : `username-sha256:${sha256(username)}`;
-    if (!ok || !user) {
+    const fail = async (reason: string, problem: Problem): Promise<never> => {
       await this.throttle.recordFailure(keys, now);
-      await this.ledger.append('auth.login.failed', { kind: 'anonymous', roles: [] }, subject, {});
-      throw new Problem('INVALID_CREDENTIALS');
+      await this.ledger.append('auth.login.failed', { kind: 'anonymous', roles: [] }, subject, { address: clientAddress, reason });
+      throw problem;
+    };
+    if (!ok || !user) return fail('password', new Problem('INVALID_CREDENTIALS'));
+    // The second factor, once enrolled: asked for after the password (the answer says only that a code is due).
+    const second = await store.findTotp(this.db, user.id);
+    const enrolled = !!second?.confirmed_at;
+    if (enrolled) {
+      if (!totpCode) throw new Problem('AUTH_TOTP_REQUIRED');
+      if (!(await this.acceptCode(user.id, second.secret, totpCode))) return fail('totp', new Problem('AUTH_TOTP_INVALID', { errors: [{ field: 'totp', message: 'wrong or already used' }] }));
     }
     // The pair's count only: the address's failures run out with the window (logging in to one's own account
     // between guesses at others does not reset them), and so do the username's (a success between the guesses of
@@ -98,23 +130,162 @@ export class AuthService {
     await this.throttle.reset([pairKey]);
     const token = randomBytes(32).toString('base64url');
     const expiresAt = new Date(now.getTime() + this.settings.sessionTtlHours * 3_600_000);
-    const actor: Actor = { kind: 'user', id: user.id, username: user.username, orgId: user.org_id, roles: toRoles(user.roles) };
+    const pending = this.pendingStep(user, enrolled, now);
+    const actor: Actor = { kind: 'user', id: user.id, username: user.username, orgId: user.org_id, roles: toRoles(user.roles), ...(pending ? { pending } : {}), address: clientAddress };
     await this.db.transaction().execute(async (trx) => {
-      await store.insertSession(trx, sha256(token), user.id, expiresAt);
-      await this.ledger.append('auth.login', actor, subject, {}, { trx });
+      await store.insertSession(trx, sha256(token), user.id, expiresAt, now, pending ?? null);
+      await this.ledger.append('auth.login', actor, subject, { address: clientAddress, secondFactor: enrolled, pending: pending ?? null }, { trx });
     });
     return { token, actor, expiresAt };
+  }
+
+  /** The roles that must sign in with a one-time code (`auth.totp.requiredForRoles`). */
+  totpRequiredFor(roles: readonly string[]): boolean {
+    return roles.some((r) => this.totp.requiredForRoles.includes(r));
+  }
+
+  private get totp() {
+    return this.settings.totp ?? defaultTotp;
+  }
+
+  private get policy(): PasswordPolicy {
+    return this.settings.password ?? defaultPasswordPolicy;
+  }
+
+  /** What a new session must do first: change a password set by someone else or too old, then enrol a second factor its roles require. */
+  private pendingStep(user: { must_change_password: boolean; password_changed_at: Date | string; roles: string[] }, enrolled: boolean, now: Date): Pending | undefined {
+    const maxAge = this.policy.maxAgeDays * 86_400_000;
+    const expired = maxAge > 0 && now.getTime() - new Date(user.password_changed_at).getTime() > maxAge;
+    if (user.must_change_password || expired) return 'password_change';
+    if (!enrolled && this.totpRequiredFor(user.roles)) return 'totp_enrolment';
+    return undefined;
+  }
+
+  /** Whether a code is right now and later than the last one accepted (recorded, so it cannot be used again). */
+  private async acceptCode(userId: string, secret: string, code: string, confirm = false): Promise<boolean> {
+    const step = matchTotp(base32Decode(secret)!, code, this.clock(), { window: this.totp.window });
+    return step !== undefined && store.acceptTotpStep(this.db, userId, step, confirm ? this.clock() : undefined);
+  }
+
+  /**
+   * Changes the caller's own password: the current one checked (failures throttled like logins), the policy and
+   * the history applied; the user's other sessions end, and this one moves on to its next pending step.
+   */
+  async changePassword(actor: Actor, sessionToken: string | undefined, input: PasswordChange): Promise<Actor> {
+    const user = actor.kind === 'user' && actor.id ? await store.findUser(this.db, actor.id) : undefined;
+    if (!user) throw new Problem('FORBIDDEN', { detail: 'only a signed-in user has a password to change' });
+    const now = this.clock();
+    const key = `pw:${user.id}`;
+    const wait = await this.throttle.retryAfter([key], now);
+    if (wait > 0) throw new Problem('AUTH_LOGIN_RATE_LIMITED', { detail: `try again in ${wait} s`, retryAfterSeconds: wait });
+    if (!(await verifyPassword(input.currentPassword, user.password_hash))) {
+      await this.throttle.recordFailure([key], now);
+      throw new Problem('AUTH_WRONG_PASSWORD', { errors: [{ field: 'currentPassword', message: 'wrong password / 当前密码错误' }] });
+    }
+    assertPasswordPolicy(this.policy, input.newPassword, user.username, 'newPassword');
+    await this.assertNotRecent(user.id, user.password_hash, input.newPassword);
+    const hash = await hashPassword(input.newPassword);
+    const second = await store.findTotp(this.db, user.id);
+    const pending = this.pendingStep({ ...user, must_change_password: false, password_changed_at: now }, !!second?.confirmed_at, now);
+    await this.db.transaction().execute(async (trx) => {
+      await store.insertPasswordHistory(trx, user.id, user.password_hash, now);
+      await store.setPassword(trx, user.id, hash, now, false);
+      if (sessionToken) {
+        await store.deleteOtherSessions(trx, user.id, sha256(sessionToken));
+        await store.setSessionPending(trx, sha256(sessionToken), pending ?? null);
+      }
+      await this.ledger.append('auth.password.changed', actor, `user:${user.id}`, { address: actor.address ?? null }, { trx });
+    });
+    const { pending: _old, ...rest } = actor;
+    return pending ? { ...rest, pending } : rest;
+  }
+
+  /** AUTH_PASSWORD_REUSED when the password is the current one or one of the last `history` before it. */
+  private async assertNotRecent(userId: string, currentHash: string, password: string): Promise<void> {
+    if (this.policy.history === 0) return;
+    const earlier = await store.listPasswordHistory(this.db, userId, this.policy.history - 1);
+    for (const hash of [currentHash, ...earlier.map((h) => h.password_hash)]) {
+      if (await verifyPassword(password, hash)) {
+        throw new Problem('AUTH_PASSWORD_REUSED', { errors: [{ field: 'newPassword', message: `must differ from the last ${this.policy.history} passwords / 不能与最近 ${this.policy.history} 次密码相同` }] });
+      }
+    }
+  }
+
+  /** Starts enrolling the caller's second factor: a new secret, shown once, until a first code confirms it. */
+  async startTotpEnrolment(actor: Actor): Promise<{ secret: string; uri: string }> {
+    if (actor.kind !== 'user' || !actor.id) throw new Problem('FORBIDDEN', { detail: 'only a signed-in user enrols a second factor' });
+    if ((await store.findTotp(this.db, actor.id))?.confirmed_at) throw new Problem('AUTH_TOTP_ALREADY_ENROLLED', { detail: 'a security administrator can reset it' });
+    const secret = newTotpSecret();
+    await store.upsertUnconfirmedTotp(this.db, actor.id, secret);
+    return { secret, uri: otpauthUri(this.totp.issuer, actor.username ?? actor.id, secret) };
+  }
+
+  /** Confirms the enrolment with a first code; a session waiting for it may then do everything its roles allow. */
+  async confirmTotp(actor: Actor, sessionToken: string | undefined, code: string): Promise<Actor> {
+    if (actor.kind !== 'user' || !actor.id) throw new Problem('FORBIDDEN', { detail: 'only a signed-in user enrols a second factor' });
+    const row = await store.findTotp(this.db, actor.id);
+    if (!row) throw new Problem('AUTH_TOTP_NOT_STARTED');
+    if (row.confirmed_at) throw new Problem('AUTH_TOTP_ALREADY_ENROLLED');
+    if (!(await this.acceptCode(actor.id, row.secret, code, true))) {
+      throw new Problem('AUTH_TOTP_INVALID', { errors: [{ field: 'code', message: 'wrong or already used' }] });
+    }
+    const { pending, ...rest } = actor;
+    await this.db.transaction().execute(async (trx) => {
+      if (sessionToken && pending === 'totp_enrolment') await store.setSessionPending(trx, sha256(sessionToken), null);
+      await this.ledger.append('auth.totp.enrolled', actor, `user:${actor.id}`, { address: actor.address ?? null }, { trx });
+    });
+    return pending === 'totp_enrolment' ? rest : actor;
+  }
+
+  /** A security administrator removes a user's second factor (a lost phone); the user enrols again at the next login. */
+  async resetTotp(actor: Actor, userId: string): Promise<void> {
+    assertCan(actor, 'auth.role.manage');
+    await this.db.transaction().execute(async (trx) => {
+      if (!(await store.findUser(trx, userId))) throw new Problem('AUTH_USER_NOT_FOUND');
+      await store.deleteTotp(trx, userId);
+      await this.ledger.append('auth.totp.reset', actor, `user:${userId}`, { address: actor.address ?? null }, { trx });
+    });
+  }
+
+  /**
+   * Enrols a confirmed second factor without a permission check and returns its base32 secret: for
+   * `cityhub admin create` (printed once to the operator) and test set-ups.
+   */
+  async insertTotp(actor: Actor, userId: string): Promise<string> {
+    const secret = newTotpSecret();
+    await this.db.transaction().execute(async (trx) => {
+      await store.deleteTotp(trx, userId);
+      await store.upsertUnconfirmedTotp(trx, userId, secret);
+      await trx.updateTable('auth_totp').set({ confirmed_at: this.clock() }).where('user_id', '=', userId).execute();
+      await this.ledger.append('auth.totp.enrolled', actor, `user:${userId}`, {}, { trx });
+    });
+    return secret;
   }
 
   async logout(token: string): Promise<void> {
     await store.deleteSession(this.db, sha256(token));
   }
 
-  /** The actor behind a session cookie, or undefined when the session is unknown or expired. */
+  /**
+   * The actor behind a session cookie, or undefined when the session is unknown, past its absolute lifetime
+   * (`auth.sessionTtlHours`) or idle longer than `auth.sessionIdleMinutes` (then it is ended and ledgered).
+   */
   async actorForSession(token: string): Promise<Actor | undefined> {
-    const user = await store.findSessionUser(this.db, sha256(token), this.clock());
+    const now = this.clock();
+    const hash = sha256(token);
+    const user = await store.findSessionUser(this.db, hash, now);
     if (!user) return undefined;
-    return { kind: 'user', id: user.id, username: user.username, orgId: user.org_id, roles: toRoles(user.roles) };
+    const idle = now.getTime() - new Date(user.last_seen_at).getTime();
+    if (idle > (this.settings.sessionIdleMinutes ?? DEFAULT_IDLE_MINUTES) * 60_000) {
+      await this.db.transaction().execute(async (trx) => {
+        await store.deleteSession(trx, hash);
+        await this.ledger.append('auth.session.idle_expired', systemActorFor(user.id), `user:${user.id}`, { idleSeconds: Math.round(idle / 1000) }, { trx });
+      });
+      return undefined;
+    }
+    if (idle >= TOUCH_EVERY_MS) await store.touchSession(this.db, hash, now);
+    const pending = user.pending === 'password_change' || user.pending === 'totp_enrolment' ? user.pending : undefined;
+    return { kind: 'user', id: user.id, username: user.username, orgId: user.org_id, roles: toRoles(user.roles), ...(pending ? { pending } : {}) };
   }
 
   /** The actor behind an API key, or undefined when the key is unknown or revoked. */
@@ -139,6 +310,7 @@ export class AuthService {
       displayName: user?.display_name ?? actor.username ?? null,
       roles: actor.roles,
       org: org ? { id: org.id, name: org.name, kind: org.kind } : null,
+      pending: actor.pending ?? null,
     };
   }
 
@@ -164,7 +336,7 @@ export class AuthService {
         credit_code: input.creditCode ?? null,
         parent_id: input.parentId ?? null,
       });
-      await this.ledger.append('auth.org.created', actor, `org:${org.id}`, { kind: org.kind }, { trx });
+      await this.ledger.append('auth.org.created', actor, `org:${org.id}`, { kind: org.kind, address: actor.address ?? null }, { trx });
       return org;
     });
   }
@@ -179,14 +351,20 @@ export class AuthService {
     return store.listOrgs(this.db);
   }
 
+  /**
+   * The system administrator creates accounts; an account with an administrator role is a grant of power, so only
+   * the security administrator creates one. Someone else chose the password, so (by default) it must be changed
+   * at the first login.
+   */
   async createUser(actor: Actor, input: NewUser) {
-    assertCan(actor, 'auth.user.manage');
-    return this.insertUser(actor, input);
+    assertCan(actor, heldAdministratorRoles(input.roles).length > 0 ? 'auth.role.manage' : 'auth.user.manage');
+    return this.insertUser(actor, input, { mustChangePassword: this.policy.changeOnFirstLogin });
   }
 
   /** Creates a user without a permission check: for `cityhub admin create` and the demo seed. */
-  async insertUser(actor: Actor, input: NewUser) {
-    validatePassword(input.password);
+  async insertUser(actor: Actor, input: NewUser, options: { mustChangePassword?: boolean } = {}) {
+    assertExclusiveRoles(input.roles);
+    assertPasswordPolicy(this.policy, input.password, input.username);
     if (await store.findUserByUsername(this.db, input.username)) {
       throw new Problem('AUTH_USERNAME_TAKEN', { errors: [{ field: 'username', message: 'already exists' }] });
     }
@@ -201,8 +379,10 @@ export class AuthService {
         password_hash: passwordHash,
         org_id: input.orgId ?? null,
         roles: input.roles,
+        must_change_password: options.mustChangePassword ?? false,
+        password_changed_at: this.clock(),
       });
-      await this.ledger.append('auth.user.created', actor, `user:${user.id}`, { roles: input.roles }, { trx });
+      await this.ledger.append('auth.user.created', actor, `user:${user.id}`, { roles: input.roles, address: actor.address ?? null }, { trx });
       return user;
     });
   }
@@ -212,9 +392,28 @@ export class AuthService {
     return store.listUsers(this.db);
   }
 
-  /** Changes a user's roles or organisation (a permission change, so ledgered). */
+  /**
+   * Changes a user's roles, organisation or whether they may sign in (ledgered). 三员分立: the system
+   * administrator moves and disables accounts, except the security and audit administrators'; roles are the
+   * security administrator's; nobody changes their own roles or disables themselves.
+   */
   async updateUser(actor: Actor, id: string, patch: UserPatch) {
-    assertCan(actor, 'auth.user.manage');
+    if (!can(actor, 'auth.user.manage') && !can(actor, 'auth.role.manage')) assertCan(actor, 'auth.user.manage');
+    const target = await store.findUser(this.db, id);
+    if (!target) throw new Problem('AUTH_USER_NOT_FOUND');
+    if (patch.roles) {
+      assertCan(actor, 'auth.role.manage');
+      assertExclusiveRoles(patch.roles);
+    }
+    if ((patch.orgId !== undefined || patch.disabled !== undefined) && target.roles.some((r) => personOnlyRoles.includes(r))) {
+      // The system administrator cannot silence the security or audit administrator; their powers are taken
+      // away by the security administrator (PUT /api/users/:id/roles).
+      throw new Problem('FORBIDDEN', { detail: 'the security or audit administrator\'s account changes only through its roles' });
+    }
+    if (patch.orgId !== undefined || patch.disabled !== undefined) assertCan(actor, 'auth.user.manage');
+    if (actor.kind === 'user' && actor.id === id && (patch.roles || patch.disabled)) {
+      throw new Problem('AUTH_OWN_ROLES', { errors: [{ field: patch.roles ? 'roles' : 'disabled', message: 'ask another administrator' }] });
+    }
     return this.db.transaction().execute(async (trx) => {
       const user = await store.updateUser(trx, id, {
         ...(patch.roles ? { roles: patch.roles } : {}),
@@ -226,6 +425,7 @@ export class AuthService {
         roles: user.roles,
         org: user.org_id,
         disabled: user.disabled,
+        address: actor.address ?? null,
       }, { trx });
       return user;
     });
@@ -234,6 +434,11 @@ export class AuthService {
   /** Makes an API key; the key is returned once and only its hash is kept. */
   async createApiKey(actor: Actor, input: NewKey) {
     assertCan(actor, 'auth.key.manage');
+    assertExclusiveRoles(input.roles);
+    const personal = input.roles.filter((r) => personOnlyRoles.includes(r));
+    if (personal.length > 0) {
+      throw new Problem('VALIDATION_FAILED', { errors: [{ field: 'roles', message: `${personal.join(', ')}: only people hold it, signing in with a second factor` }] });
+    }
     if (input.orgId && !(await store.findOrg(this.db, input.orgId))) {
       throw new Problem('AUTH_ORG_NOT_FOUND', { errors: [{ field: 'orgId', message: 'no such organisation' }] });
     }
@@ -247,7 +452,7 @@ export class AuthService {
         roles: input.roles,
         created_by: actor.kind === 'user' ? (actor.id ?? null) : null,
       });
-      await this.ledger.append('auth.key.created', actor, `api_key:${row.id}`, { roles: input.roles, org: row.org_id }, { trx });
+      await this.ledger.append('auth.key.created', actor, `api_key:${row.id}`, { roles: input.roles, org: row.org_id, address: actor.address ?? null }, { trx });
       return { id: row.id, key, prefix: row.prefix, name: row.name, roles: toRoles(row.roles), orgId: row.org_id };
     });
   }
@@ -262,7 +467,7 @@ export class AuthService {
     await this.db.transaction().execute(async (trx) => {
       const row = await store.revokeApiKey(trx, id, this.clock());
       if (!row) throw new Problem('AUTH_KEY_NOT_FOUND');
-      await this.ledger.append('auth.key.revoked', actor, `api_key:${id}`, {}, { trx });
+      await this.ledger.append('auth.key.revoked', actor, `api_key:${id}`, { address: actor.address ?? null }, { trx });
     });
   }
 

@@ -30,19 +30,65 @@ export const countUsers = async (db: Db): Promise<number> => {
   return Number(row.n);
 };
 
-export const insertSession = (db: Db, tokenHash: string, userId: string, expiresAt: Date) =>
-  db.insertInto('auth_session').values({ token_hash: tokenHash, user_id: userId, expires_at: expiresAt }).execute();
+export const insertSession = (db: Db, tokenHash: string, userId: string, expiresAt: Date, now: Date, pending: string | null) =>
+  db.insertInto('auth_session').values({ token_hash: tokenHash, user_id: userId, expires_at: expiresAt, last_seen_at: now, pending }).execute();
 
-/** The live session's user, if the session exists, has not expired and its user is enabled. */
+/** The live session's user (with the session's idle clock and pending step), if the session exists, has not expired and its user is enabled. */
 export const findSessionUser = (db: Db, tokenHash: string, now: Date) =>
   db
     .selectFrom('auth_session')
     .innerJoin('app_user', 'app_user.id', 'auth_session.user_id')
-    .select(['app_user.id', 'app_user.username', 'app_user.org_id', 'app_user.roles', 'app_user.display_name'])
+    .select(['app_user.id', 'app_user.username', 'app_user.org_id', 'app_user.roles', 'app_user.display_name', 'auth_session.last_seen_at', 'auth_session.pending'])
     .where('auth_session.token_hash', '=', tokenHash)
     .where('auth_session.expires_at', '>', now)
     .where('app_user.disabled', '=', false)
     .executeTakeFirst();
+
+export const touchSession = (db: Db, tokenHash: string, now: Date) =>
+  db.updateTable('auth_session').set({ last_seen_at: now }).where('token_hash', '=', tokenHash).execute();
+
+export const setSessionPending = (db: Db, tokenHash: string, pending: string | null) =>
+  db.updateTable('auth_session').set({ pending }).where('token_hash', '=', tokenHash).execute();
+
+/** Ends every session of a user but one (after a password change, the other devices must sign in again). */
+export const deleteOtherSessions = (db: Db, userId: string, keepTokenHash: string) =>
+  db.deleteFrom('auth_session').where('user_id', '=', userId).where('token_hash', '!=', keepTokenHash).execute();
+
+export const setPassword = (db: Db, userId: string, passwordHash: string, at: Date, mustChange: boolean) =>
+  db.updateTable('app_user').set({ password_hash: passwordHash, password_changed_at: at, must_change_password: mustChange }).where('id', '=', userId).execute();
+
+export const insertPasswordHistory = (db: Db, userId: string, passwordHash: string, at: Date) =>
+  db.insertInto('auth_password_history').values({ user_id: userId, password_hash: passwordHash, created_at: at }).execute();
+
+/** The user's previous password hashes, newest first. */
+export const listPasswordHistory = (db: Db, userId: string, limit: number) =>
+  db.selectFrom('auth_password_history').select('password_hash').where('user_id', '=', userId).orderBy('created_at', 'desc').limit(limit).execute();
+
+export const findTotp = (db: Db, userId: string) =>
+  db.selectFrom('auth_totp').selectAll().where('user_id', '=', userId).executeTakeFirst();
+
+/** Starts (or restarts) an unconfirmed enrolment; a confirmed one is left alone. */
+export const upsertUnconfirmedTotp = (db: Db, userId: string, secret: string) =>
+  db.insertInto('auth_totp').values({ user_id: userId, secret })
+    .onConflict((oc) => oc.column('user_id').doUpdateSet({ secret, last_step: null }).where('auth_totp.confirmed_at', 'is', null))
+    .execute();
+
+/**
+ * Records an accepted step, only if it is later than the last one: two requests racing with the same code cannot
+ * both win. Returns whether this one did.
+ */
+export const acceptTotpStep = async (db: Db, userId: string, step: number, confirmAt: Date | undefined): Promise<boolean> => {
+  const rows = await db.updateTable('auth_totp')
+    .set({ last_step: step, ...(confirmAt ? { confirmed_at: confirmAt } : {}) })
+    .where('user_id', '=', userId)
+    .where((eb) => eb.or([eb('last_step', 'is', null), eb('last_step', '<', step)]))
+    .returning('user_id')
+    .execute();
+  return rows.length > 0;
+};
+
+export const deleteTotp = (db: Db, userId: string) =>
+  db.deleteFrom('auth_totp').where('user_id', '=', userId).returning('user_id').executeTakeFirst();
 
 export const deleteSession = (db: Db, tokenHash: string) =>
   db.deleteFrom('auth_session').where('token_hash', '=', tokenHash).execute();

@@ -55,4 +55,34 @@ export const authMigrations: Record<string, Migration> = {
       }
     },
   },
+  // 等保 2.0 level 3 identity: forced password change, password history, idle sessions, pending sessions, TOTP.
+  '20261206-21-auth-identity-controls': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('app_user')
+        .addColumn('must_change_password', 'boolean', (c) => c.notNull().defaultTo(false))
+        .execute();
+      await db.schema.alterTable('app_user')
+        .addColumn('password_changed_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .execute();
+      await db.schema.alterTable('auth_session')
+        .addColumn('last_seen_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .execute();
+      await db.schema.alterTable('auth_session').addColumn('pending', 'text').execute();
+      await db.schema
+        .createTable('auth_password_history')
+        .addColumn('user_id', 'uuid', (c) => c.notNull().references('app_user.id').onDelete('cascade'))
+        .addColumn('password_hash', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .execute();
+      await db.schema.createIndex('auth_password_history_user').on('auth_password_history').columns(['user_id', 'created_at']).execute();
+      await db.schema
+        .createTable('auth_totp')
+        .addColumn('user_id', 'uuid', (c) => c.primaryKey().references('app_user.id').onDelete('cascade'))
+        .addColumn('secret', 'text', (c) => c.notNull())
+        .addColumn('confirmed_at', 'timestamptz')
+        .addColumn('last_step', 'bigint')
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .execute();
+    },
+  },
 };

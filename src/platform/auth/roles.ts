@@ -17,12 +17,30 @@ export const roles = [
   'operation_supervisor',
   /** 运维: reads the service's metrics and health */
   'ops',
+  /**
+   * 系统管理员 (三员之一): configuration, organisations, accounts' existence, API keys and every business function;
+   * not roles, policies or the audit trail (see `separatedPermissions`).
+   */
   'admin',
+  /** 安全管理员 (三员之一): assigns roles, resets second factors, sees the security alerts */
+  'security_admin',
+  /** 审计管理员 (三员之一): reads, exports and verifies the audit trail; changes nothing */
+  'audit_admin',
 ] as const;
 
 export type Role = (typeof roles)[number];
 
 export const isRole = (value: string): value is Role => (roles as readonly string[]).includes(value);
+
+/**
+ * The three administrators of 三员分立 (GB/T 22239-2019 8.1.4.2, level 3): no account or key holds two of them,
+ * so no one person configures the system, grants its powers and audits both.
+ */
+export const administratorRoles = ['admin', 'security_admin', 'audit_admin'] as const satisfies readonly Role[];
+
+/** The administrator roles among `held` (more than one is refused wherever roles are set). */
+export const heldAdministratorRoles = (held: readonly string[]): Role[] =>
+  administratorRoles.filter((r) => held.includes(r));
 
 /** Who is asking. Every service call receives one; `anonymous` holds no roles. */
 export interface Actor {
@@ -33,6 +51,13 @@ export interface Actor {
   username?: string;
   orgId?: string | null;
   roles: Role[];
+  /**
+   * A session that may do nothing but finish signing in: change the password (first login, expired) or enrol the
+   * second factor its roles require. The access gate lets it reach only the routes that do that.
+   */
+  pending?: 'password_change' | 'totp_enrolment';
+  /** Where the request came from (the client behind a trusted proxy): set by the access gate, for the audit trail. */
+  address?: string;
 }
 
 export const anonymous: Actor = Object.freeze({ kind: 'anonymous', roles: [] }) as Actor;

@@ -33,6 +33,8 @@ export const MeView = Type.Object({
   displayName: Nullable(Type.String()),
   roles: Type.Array(Type.String()),
   org: Nullable(Type.Object({ id: Type.String(), name: Type.String(), kind: Type.String() })),
+  /** A step the user must finish before anything else: 'password_change' or 'totp_enrolment'. */
+  pending: Type.Optional(Nullable(Type.String())),
 });
 export type MeView = Static<typeof MeView>;
 
@@ -53,7 +55,24 @@ export const NewKeyView = Type.Object({
   id: Type.String(), key: Type.String(), prefix: Type.String(), name: Type.String(), roles: Type.Array(Type.String()), orgId: Nullable(Type.String()),
 });
 
-export const LoginBody = Type.Object({ username: Type.String({ minLength: 1, maxLength: 100 }), password: Type.String({ minLength: 1, maxLength: 200 }) });
+const TotpCode = Type.String({ pattern: '^[0-9]{6}$', description: 'the 6-digit code of the authenticator app (RFC 6238)' });
+
+export const LoginBody = Type.Object({
+  username: Type.String({ minLength: 1, maxLength: 100 }),
+  password: Type.String({ minLength: 1, maxLength: 200 }),
+  /** Required once the user has enrolled a second factor. */
+  totp: Type.Optional(TotpCode),
+});
+
+export const PasswordChange = Type.Object({
+  currentPassword: Type.String({ minLength: 1, maxLength: 200 }),
+  newPassword: Type.String({ minLength: 1, maxLength: 200 }),
+});
+export type PasswordChange = Static<typeof PasswordChange>;
+
+/** The secret is shown here once, to put into an authenticator app. */
+export const TotpEnrolView = Type.Object({ secret: Type.String(), uri: Type.String() });
+export const TotpConfirm = Type.Object({ code: TotpCode });
 export type LoginBody = Static<typeof LoginBody>;
 
 export const NewOrg = Type.Object({

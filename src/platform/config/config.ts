@@ -47,6 +47,63 @@ export const ConfigSchema = Type.Object({
       loginWindowSeconds: Type.Integer({ minimum: 1, default: 300 }),
       /** `Secure` on the session cookie: 'auto' when the request came over HTTPS (directly or via a trusted proxy). */
       secureCookies: Type.Union([Type.Literal('auto'), Type.Boolean()], { default: 'auto' }),
+      /** A session unused this long ends (idle timeout); `sessionTtlHours` is its absolute lifetime. */
+      sessionIdleMinutes: Type.Optional(Type.Number({ minimum: 1, default: 30 })),
+      /** The password policy (GB/T 22239-2019 8.1.4.1 a: 口令复杂度 and periodic change). */
+      password: Type.Optional(Type.Object(
+        {
+          minLength: Type.Integer({ minimum: 8, maximum: 128, default: 8 }),
+          /** How many of lower case, upper case, digits and other characters a password must mix. */
+          minClasses: Type.Integer({ minimum: 1, maximum: 4, default: 3 }),
+          /** Refuse a password that contains the username (case ignored). */
+          forbidUsername: Type.Boolean({ default: true }),
+          /** Refuse passwords from the built-in list of common ones (keyboard walks, runs, decorated common words). */
+          forbidCommon: Type.Boolean({ default: true }),
+          /** A new password may not be any of this many previous ones (0: no history). */
+          history: Type.Integer({ minimum: 0, maximum: 24, default: 5 }),
+          /** Days after which a password must be changed at the next login (0: never). */
+          maxAgeDays: Type.Integer({ minimum: 0, default: 0 }),
+          /** An account created by someone else must change its password at its first login. */
+          changeOnFirstLogin: Type.Boolean({ default: true }),
+        },
+        { default: {} },
+      )),
+      /** The second factor (RFC 6238 TOTP). */
+      totp: Type.Optional(Type.Object(
+        {
+          /** Roles that must sign in with a one-time code; their first session may only enrol one. */
+          requiredForRoles: Type.Array(Type.String(), { default: ['admin', 'security_admin', 'audit_admin'] }),
+          /** The issuer authenticator apps show. */
+          issuer: Type.String({ minLength: 1, default: 'CityHub' }),
+          /** Steps of 30 s accepted either side of now (clock drift). */
+          window: Type.Integer({ minimum: 0, maximum: 4, default: 1 }),
+        },
+        { default: {} },
+      )),
+    },
+    { default: {} },
+  ),
+  /** The audit trail's keeping and watching (GB/T 22239-2019 8.1.4.3). */
+  audit: Type.Object(
+    {
+      /**
+       * The shortest time audit records are kept, in days (at least 180: 6 months, 网络安全法 art. 21). The ledger
+       * is append-only and never pruned, so this is the minimum an operator must keep in backups and exports.
+       */
+      retentionDays: Type.Integer({ minimum: 180, default: 180 }),
+      /** Denied requests written per actor and address per minute; beyond it one burst entry is written. */
+      deniedPerMinute: Type.Integer({ minimum: 1, default: 30 }),
+      alerts: Type.Object(
+        {
+          /** The window alerts look back over. */
+          windowMinutes: Type.Integer({ minimum: 1, default: 15 }),
+          /** Denied requests and failed logins by one actor or address within the window that raise an alert. */
+          deniedThreshold: Type.Integer({ minimum: 1, default: 10 }),
+          /** Reads of personal data or sensitive datasets by one actor within the window that raise an alert. */
+          readThreshold: Type.Integer({ minimum: 1, default: 200 }),
+        },
+        { default: {} },
+      ),
     },
     { default: {} },
   ),
@@ -119,6 +176,7 @@ const envKeys: Record<string, string> = {
   CITYHUB_BODY_LIMIT: 'bodyLimit',
   CITYHUB_DEMO: 'demoOnEmpty',
   CITYHUB_SESSION_TTL_HOURS: 'auth.sessionTtlHours',
+  CITYHUB_SESSION_IDLE_MINUTES: 'auth.sessionIdleMinutes',
   CITYHUB_SECURE_COOKIES: 'auth.secureCookies',
   CITYHUB_TRUST_PROXY: 'http.trustProxy',
   CITYHUB_LEDGER_KEY: 'ledger.signingKeyPem',

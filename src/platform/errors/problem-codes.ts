@@ -66,6 +66,18 @@ export const platformProblems = defineProblems({
   AUTH_KEY_NOT_FOUND: { status: 404, title: 'API key not found', zh: 'API 密钥不存在' },
   AUTH_LOGIN_RATE_LIMITED: { status: 429, title: 'Too many login attempts', zh: '登录尝试过多，请稍后再试' },
   AUTH_WEAK_PASSWORD: { status: 400, title: 'Password too weak', zh: '密码强度不足' },
+  AUTH_WRONG_PASSWORD: { status: 400, title: 'The current password is wrong', zh: '当前密码错误' },
+  AUTH_PASSWORD_REUSED: { status: 400, title: 'Password used recently', zh: '不能使用最近用过的密码' },
+  AUTH_ROLES_EXCLUSIVE: { status: 400, title: 'Administrator roles are mutually exclusive', zh: '系统、安全、审计管理员角色互斥' },
+  AUTH_OWN_ROLES: { status: 403, title: 'Nobody changes their own roles', zh: '不能修改自己的角色' },
+  AUTH_TOTP_REQUIRED: { status: 401, title: 'One-time code required', zh: '需要动态验证码' },
+  AUTH_TOTP_INVALID: { status: 401, title: 'Wrong or used one-time code', zh: '动态验证码错误或已使用' },
+  AUTH_TOTP_ALREADY_ENROLLED: { status: 409, title: 'Second factor already enrolled', zh: '已绑定动态验证码' },
+  AUTH_TOTP_NOT_STARTED: { status: 409, title: 'Start the enrolment first', zh: '请先开始绑定动态验证码' },
+  AUTH_PASSWORD_CHANGE_REQUIRED: { status: 403, title: 'Change your password first', zh: '请先修改密码' },
+  AUTH_TOTP_ENROLMENT_REQUIRED: { status: 403, title: 'Enrol a second factor first', zh: '请先绑定动态验证码' },
+  // audit
+  AUDIT_BAD_RANGE: { status: 400, title: 'Invalid time range', zh: '时间范围无效' },
   // ledger
   LEDGER_ENTRY_NOT_FOUND: { status: 404, title: 'Ledger entry not found', zh: '存证记录不存在' },
   LEDGER_BAD_RANGE: { status: 400, title: 'Invalid tree sizes for a proof', zh: '证明区间无效' },

@@ -8,7 +8,7 @@ import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/ty
 import type { Config } from '../config/config.js';
 import { registerProblemHandler } from './problem-handler.js';
 import { registerValidators } from './validators.js';
-import { registerAccessControl, SESSION_COOKIE, type ActorResolver } from './access.js';
+import { registerAccessControl, SESSION_COOKIE, type ActorResolver, type DeniedRequest } from './access.js';
 import { registerSecurityHeaders } from './security-headers.js';
 import type { HttpMetrics } from './metrics.js';
 import { ClientErrorResponses } from './client-errors.js';
@@ -28,6 +28,8 @@ export interface HttpServerOptions {
   config: Pick<Config, 'bodyLimit' | 'logLevel' | 'http'>;
   resolver: ActorResolver;
   metrics: HttpMetrics;
+  /** Told of every 401 and 403 after it is answered (the audit trail). */
+  onDenied?: (denied: DeniedRequest) => void;
   /** The process logger (pino); without it the server logs nothing (tests). */
   logger?: Logger;
 }
@@ -88,7 +90,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<App>
   registerValidators(app);
   await app.register(cookie);
   options.metrics.register(app);
-  registerAccessControl(app, options.resolver);
+  registerAccessControl(app, options.resolver, options.onDenied);
 
   // The docs UI's own routes are public.
   app.addHook('onRoute', (route) => {

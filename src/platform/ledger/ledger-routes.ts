@@ -1,6 +1,8 @@
 import { Type } from 'typebox';
 import type { RoutePlugin } from '../http/server.js';
 import type { LedgerService } from './ledger-service.js';
+import type { Actor } from '../auth/roles.js';
+import { Problem } from '../errors/problem.js';
 
 const Hex = Type.String({ pattern: '^[0-9a-f]{64}$', description: 'SHA-256, hex' });
 
@@ -60,12 +62,16 @@ const PublicKeyView = Type.Object({
 const TreeIndex = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
 
 /** The audit ledger's read API, under /api/ledger: checkpoints, entries with inclusion proofs, consistency proofs. */
-export const ledgerRoutes: RoutePlugin<{ ledger: LedgerService }> = async (app, opts) => {
-  const { ledger } = opts;
+export const ledgerRoutes: RoutePlugin<{
+  ledger: LedgerService;
+  /** Whether the actor may read this entry (auditors all, each user their own: src/platform/audit); default all. */
+  mayRead?: (actor: Actor, entry: { kind: string; actor: string; subject: string }) => boolean;
+}> = async (app, opts) => {
+  const { ledger, mayRead = () => true } = opts;
   const tags = ['ledger'];
 
   app.get('/checkpoint', {
-    config: { access: 'ledger.read' },
+    config: { access: 'ledger.proof.read' },
     schema: {
       tags,
       summary: 'The newest signed checkpoint (tree size, root hash, time), signing a new one if the log has grown',
@@ -74,18 +80,23 @@ export const ledgerRoutes: RoutePlugin<{ ledger: LedgerService }> = async (app, 
   }, () => ledger.checkpoint());
 
   app.get('/entries/:index', {
-    config: { access: 'ledger.read' },
+    config: { access: 'ledger.proof.read' },
     schema: {
       tags,
-      summary: 'One entry with its RFC 6962 inclusion proof against the newest checkpoint or ?treeSize=',
+      summary: 'One entry with its RFC 6962 inclusion proof against the newest checkpoint or ?treeSize= (auditors: any; others: their own)',
       params: Type.Object({ index: TreeIndex }),
       querystring: Type.Object({ treeSize: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })) }),
       response: { 200: EntryView, 400: ProblemView, 404: ProblemView },
     },
-  }, (request) => ledger.entry(request.params.index, request.query.treeSize));
+  }, async (request) => {
+    const entry = await ledger.entry(request.params.index, request.query.treeSize);
+    // An entry the caller may not read is as absent as one that does not exist.
+    if (!mayRead(request.actor, entry)) throw new Problem('LEDGER_ENTRY_NOT_FOUND');
+    return entry;
+  });
 
   app.get('/consistency', {
-    config: { access: 'ledger.read' },
+    config: { access: 'ledger.proof.read' },
     schema: {
       tags,
       summary: 'RFC 6962 consistency proof between the trees of `from` and `to` entries (default to: newest checkpoint)',

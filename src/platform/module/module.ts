@@ -8,6 +8,7 @@ import type { Clock } from '../clock/clock.js';
 import type { LedgerService } from '../ledger/ledger-service.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { AuthService } from '../auth/auth-service.js';
+import type { AuditService } from '../audit/audit-service.js';
 import type { ProblemEntry } from '../errors/problem-codes.js';
 import type { PermissionTable } from '../auth/permissions.js';
 import type { OutboundPolicy } from '../net/outbound.js';
@@ -32,6 +33,8 @@ export interface Platform {
   events: EventBus;
   /** Identity: organisations, users, API keys (a module reads organisations through it). */
   auth: AuthService;
+  /** The audit trail: a module records reads of personal data or sensitive datasets through it. */
+  audit: AuditService;
   /** The city's settings every module shares (one time zone). */
   city: Config['city'];
   /** The guard for URLs called on someone's behalf (src/platform/net/outbound.ts). */

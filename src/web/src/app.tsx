@@ -10,11 +10,13 @@ import { term } from './ui/terms.js';
 const Portal = lazy(() => import('./faces/portal/portal.js').then((m) => ({ default: m.Portal })));
 const Workbench = lazy(() => import('./faces/workbench/workbench.js').then((m) => ({ default: m.Workbench })));
 const Cockpit = lazy(() => import('./faces/cockpit/cockpit.js').then((m) => ({ default: m.Cockpit })));
+const SecurityDesk = lazy(() => import('./faces/security/security-desk.js').then((m) => ({ default: m.SecurityDesk })));
 
 /** Who may open which face (the API checks again on every call). */
 export const faceRoles = {
   work: ['agent', 'handler', 'supervisor', 'dept_data_owner', 'data_admin'],
   cockpit: ['leader', 'supervisor'],
+  security: ['security_admin', 'audit_admin'],
 } as const;
 
 /** The unified entry (统一入口): one app, three faces (市民服务 · 工作台 · 驾驶舱). */
@@ -57,6 +59,7 @@ function Header({ face }: { face: string }) {
     { id: 'portal', label: t('face_portal'), show: true },
     { id: 'work', label: t('face_work'), show: hasRole(...faceRoles.work) },
     { id: 'cockpit', label: t('face_cockpit'), show: hasRole(...faceRoles.cockpit) },
+    { id: 'security', label: lang === 'zh' ? '安全与审计' : 'Security', show: hasRole(...faceRoles.security) },
   ];
   return (
     <header className="topbar">
@@ -105,6 +108,8 @@ function Page({ path }: { path: string }) {
       return <Guard roles={faceRoles.work}><Workbench /></Guard>;
     case 'cockpit':
       return <Guard roles={faceRoles.cockpit}><Cockpit /></Guard>;
+    case 'security':
+      return <Guard roles={faceRoles.security}><SecurityDesk /></Guard>;
     default:
       return <NotFound />;
   }
@@ -115,7 +120,8 @@ function Guard({ roles, children }: { roles: readonly string[]; children: ReactN
   const { me, checking, hasRole } = useAuth();
   const { t } = useI18n();
   if (checking) return <Loading />;
-  if (!me) return <Login message={t('need_login')} />;
+  // A session still finishing its sign-in (new password, second factor) gets those steps from the login form.
+  if (!me || me.pending) return <Login message={me ? undefined : t('need_login')} />;
   if (!hasRole(...roles)) {
     return (
       <div className="error" role="alert">

@@ -7,12 +7,16 @@ interface Auth {
   me: MeView | null;
   /** true until the first /api/auth/me answered */
   checking: boolean;
-  login(username: string, password: string): Promise<MeView>;
+  /** `totp`: the one-time code, once the server answered AUTH_TOTP_REQUIRED. */
+  login(username: string, password: string, totp?: string): Promise<MeView>;
   logout(): Promise<void>;
+  /** The session after a sign-in step (password changed, second factor enrolled). */
+  update(me: MeView): void;
   hasRole(...roles: string[]): boolean;
 }
 
 const AuthContext = createContext<Auth | null>(null);
+const separated = ['security_admin', 'audit_admin'];
 
 export function AuthProvider({ children }: { children: ReactNode }) {
   const [me, setMe] = useState<MeView | null>(null);
@@ -33,8 +37,8 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       })
       .finally(() => setChecking(false));
   }, []);
-  const login = useCallback(async (username: string, password: string) => {
-    const body: LoginBody = { username, password };
+  const login = useCallback(async (username: string, password: string, totp?: string) => {
+    const body: LoginBody = { username, password, ...(totp ? { totp } : {}) };
     const m = await api<MeView>('POST', '/api/auth/login', body);
     hint(true);
     setMe(m);
@@ -45,8 +49,9 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     hint(false);
     setMe(null);
   }, []);
-  const hasRole = useCallback((...roles: string[]) => !!me && (me.roles.includes('admin') || roles.some((r) => me.roles.includes(r))), [me]);
-  return <AuthContext.Provider value={{ me, checking, login, logout, hasRole }}>{children}</AuthContext.Provider>;
+  // The system administrator's blanket grant stops at the security and audit administrators' work (三员分立).
+  const hasRole = useCallback((...roles: string[]) => !!me && (roles.some((r) => me.roles.includes(r)) || (me.roles.includes('admin') && roles.some((r) => !separated.includes(r)))), [me]);
+  return <AuthContext.Provider value={{ me, checking, login, logout, update: setMe, hasRole }}>{children}</AuthContext.Provider>;
 }
 
 export const useAuth = (): Auth => {

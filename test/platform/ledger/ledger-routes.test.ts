@@ -14,14 +14,14 @@ for (const engine of testEngines) {
     beforeAll(async () => {
       hub = await createTestHub(engine);
       // Creating the user and logging in are ledgered (auth.user.created, auth.login).
-      ({ cookie } = await hub.loginAs(['citizen']));
+      ({ cookie } = await hub.loginAs(['audit_admin']));
     }, 180_000);
     afterAll(async () => hub?.close());
 
     const get = (url: string, withCookie = true) =>
       hub.http.inject({ method: 'GET', url, headers: withCookie ? { cookie } : {} });
 
-    it('publishes the public key to anyone, and keeps the rest behind ledger.read', async () => {
+    it('publishes the public key to anyone, and keeps the rest behind a login (the whole trail: the audit administrator)', async () => {
       const key = await get('/api/ledger/public-key', false);
       expect(key.statusCode).toBe(200);
       expect(key.json()).toMatchObject({ algorithm: 'Ed25519', publicKey: expect.stringContaining('BEGIN PUBLIC KEY') });
