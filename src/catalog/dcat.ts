@@ -53,7 +53,7 @@ const date = (d: Date) => ({ '@type': 'xsd:dateTime', '@value': d.toISOString() 
  * A DCAT-AP 3 catalogue in JSON-LD (https://semiceu.github.io/DCAT-AP/releases/3.0.1/): the catalogue's title,
  * description and publisher; each dataset's mandatory dct:title and dct:description, recommended publisher,
  * contact point, keyword, theme, distributions (each with its mandatory access URL). Validated with the official
- * SHACL shapes in test/catalog/dcat-shacl.test.ts (zero violations on the demo catalogue).
+ * SHACL shapes in test/catalog/demo.test.ts and catalog.test.ts (zero violations on the demo catalogue).
  */
 export function dcatCatalog(baseUrl: string, datasets: DcatDatasetInput[], now: Date, publisher: string): Record<string, unknown> {
   const base = baseUrl.replace(/\/$/, '');

@@ -4,11 +4,12 @@ import type { Db } from '../platform/db/database.js';
 import type { Clock } from '../platform/clock/clock.js';
 import type { Actor } from '../platform/auth/roles.js';
 import { ngsiProblem } from './ngsi-errors.js';
-import { expandTerm, linkHeader, type ContextResolver } from './jsonld-context.js';
+import { compactIri, expandTerm, linkHeader, type ContextResolver } from './jsonld-context.js';
 import { SourceFailure } from './csource-forwarder.js';
 import type { Federation } from './csource-federation.js';
 import { SubscriptionService } from './subscription-service.js';
-import { enqueueNotifications, findSubscription, markNotified } from './subscription-store.js';
+import { activeSubscriptions, enqueueNotifications, findSubscription, markNotified } from './subscription-store.js';
+import { expandOperations, matchingInfos, type StoredRegistration } from './csource-model.js';
 import * as store from './csource-store.js';
 import type { RequestScope } from './request-scope.js';
 import type { JsonObjectBody } from './schemas.js';
@@ -18,6 +19,10 @@ const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v =
 
 /** The members of a local subscription read here (the subscription service owns the full shape). */
 interface LocalSubscription {
+  entities?: { type: string; id?: string; idPattern?: string }[];
+  watchedAttributes?: string[];
+  q?: string;
+  geoQ?: Record<string, unknown>;
   notification: { format?: string; attributes?: string[]; endpoint: { uri: string; accept: string; receiverInfo?: { key: string; value: string }[] } };
   context: unknown;
   owner?: { ref: string; kind: Actor['kind']; orgId: string | null; roles: Actor['roles'] };
@@ -47,33 +52,60 @@ export class RemoteSubscriptions {
     const types = entities?.map((e) => expandTerm(scope.ctx, String(e.type)));
     const watched = Array.isArray(body.watchedAttributes) ? body.watchedAttributes.map((a) => expandTerm(scope.ctx, String(a))) : undefined;
     const regs = (await this.federation.matching(scope, 'createSubscription', { types, attrs: watched })).filter((r) => r.registration.mode !== 'auxiliary');
-    const n = isObject(body.notification) ? body.notification : {};
-    await Promise.all(regs.map(async ({ registration: reg }) => {
-      const token = randomBytes(24).toString('base64url');
-      const remote = {
-        type: 'Subscription',
-        ...(entities ? { entities } : {}),
-        ...(body.watchedAttributes ? { watchedAttributes: body.watchedAttributes } : {}),
-        ...(body.q ? { q: body.q } : {}),
-        ...(body.geoQ ? { geoQ: body.geoQ } : {}),
-        notification: {
-          ...(n.attributes ? { attributes: n.attributes } : {}),
-          ...(n.format ? { format: n.format } : {}),
-          endpoint: { uri: `${this.selfUrl.replace(/\/+$/, '')}/ngsi-ld/v1/cityhub/csourceNotifications/${token}`, accept: 'application/json' },
-        },
+    await Promise.all(regs.map(({ registration }) => this.subscribeAt(scope, registration, localId, body)));
+  }
+
+  /**
+   * A new registration that takes subscriptions: the tenant's active subscriptions it matches subscribe there too
+   * (best effort, like `subscribe`).
+   */
+  async subscribeExisting(scope: RequestScope, reg: StoredRegistration): Promise<void> {
+    if (!this.selfUrl || reg.mode === 'auxiliary' || !expandOperations(reg.operations).has('createSubscription') || !this.federation.forwarder.mayForward()) return;
+    for (const row of await activeSubscriptions(this.db, scope.tenant, this.clock())) {
+      const b = row.body as unknown as LocalSubscription;
+      if (!b.owner) continue;
+      if (matchingInfos(reg, { types: b.entities?.map((e) => e.type), attrs: b.watchedAttributes }).length === 0) continue;
+      const ctx = await this.contexts.resolve(b.context).catch(() => this.contexts.core);
+      // The stored subscription in the compact form its creator used, as `subscribe` receives it.
+      const body: JsonObjectBody = {
+        ...(b.entities ? { entities: b.entities.map((e) => ({ ...e, type: compactIri(ctx, e.type) })) } : {}),
+        ...(b.watchedAttributes ? { watchedAttributes: b.watchedAttributes.map((a) => compactIri(ctx, a)) } : {}),
+        ...(b.q ? { q: b.q } : {}),
+        ...(b.geoQ ? { geoQ: b.geoQ } : {}),
+        notification: { format: b.notification.format, ...(b.notification.attributes ? { attributes: b.notification.attributes.map((a) => compactIri(ctx, a)) } : {}) },
       };
-      try {
-        const answer = await this.federation.forwarder.call(reg, 'POST', '/subscriptions', { ctx: scope.ctx, body: remote });
-        const location = answer.headers.location;
-        if (answer.status !== 201 || typeof location !== 'string') throw new SourceFailure(reg.endpoint, `answered ${answer.status} to a subscription`);
-        await store.insertRemoteSubscription(this.db, {
-          token_hash: sha256(token), tenant: scope.tenant, subscription_id: localId, registration_id: reg.id,
-          remote_url: location.replace(/^.*\/ngsi-ld\/v1/, ''), created_at: this.clock(),
-        });
-      } catch (err) {
-        this.federation.forwarder.warn(err);
-      }
-    }));
+      await this.subscribeAt({ ...scope, ctx }, reg, row.id, body);
+    }
+  }
+
+  /** Subscribes at one source on behalf of a local subscription; a failure is a warning. */
+  private async subscribeAt(scope: RequestScope, reg: StoredRegistration, localId: string, body: JsonObjectBody): Promise<void> {
+    const entities = Array.isArray(body.entities) ? body.entities.filter(isObject) : undefined;
+    const n = isObject(body.notification) ? body.notification : {};
+    const token = randomBytes(24).toString('base64url');
+    const remote = {
+      type: 'Subscription',
+      ...(entities ? { entities } : {}),
+      ...(body.watchedAttributes ? { watchedAttributes: body.watchedAttributes } : {}),
+      ...(body.q ? { q: body.q } : {}),
+      ...(body.geoQ ? { geoQ: body.geoQ } : {}),
+      notification: {
+        ...(n.attributes ? { attributes: n.attributes } : {}),
+        ...(n.format ? { format: n.format } : {}),
+        endpoint: { uri: `${this.selfUrl.replace(/\/+$/, '')}/ngsi-ld/v1/cityhub/csourceNotifications/${token}`, accept: 'application/json' },
+      },
+    };
+    try {
+      const answer = await this.federation.forwarder.call(reg, 'POST', '/subscriptions', { ctx: scope.ctx, body: remote });
+      const location = answer.headers.location;
+      if (answer.status !== 201 || typeof location !== 'string') throw new SourceFailure(reg.endpoint, `answered ${answer.status} to a subscription`);
+      await store.insertRemoteSubscription(this.db, {
+        token_hash: sha256(token), tenant: scope.tenant, subscription_id: localId, registration_id: reg.id,
+        remote_url: location.replace(/^.*\/ngsi-ld\/v1/, ''), created_at: this.clock(),
+      });
+    } catch (err) {
+      this.federation.forwarder.warn(err);
+    }
   }
 
   /** Deletes the subscriptions made at sources for a local one (best effort: a source that is gone is skipped). */

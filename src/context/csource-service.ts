@@ -44,6 +44,7 @@ export interface MatchedRegistration {
 export class CsourceRegistry {
   private readonly cache = new Map<string, { at: number; regs: { reg: StoredRegistration; ops: Set<Operation> }[] }>();
   private listener?: RegistrationListener;
+  private created?: (scope: RequestScope, reg: StoredRegistration) => Promise<void>;
 
   constructor(
     private readonly db: Db,
@@ -57,6 +58,11 @@ export class CsourceRegistry {
 
   setListener(listener: RegistrationListener): void {
     this.listener = listener;
+  }
+
+  /** Called after a registration is stored (subscriptions made at the new source for the existing ones). */
+  onCreated(fn: (scope: RequestScope, reg: StoredRegistration) => Promise<void>): void {
+    this.created = fn;
   }
 
   private parseOptions(scope: RequestScope) {
@@ -82,6 +88,7 @@ export class CsourceRegistry {
       await this.listener?.onRegistrationChange(trx, tenant, undefined, reg, now);
     });
     this.cache.delete(tenant);
+    await this.created?.({ ...scope, tenant }, reg);
     return id;
   }
 

@@ -63,6 +63,7 @@ export function createCsources(d: CsourceDeps): CsourceServices {
   d.entities.federate(federation);
   d.attributes.federate(federation);
   d.subscriptions.federate(remote);
+  registry.onCreated((scope, reg) => remote.subscribeExisting(scope, reg));
   return {
     registry, subscriptions, forwarder, remote,
     routes: csourceRoutes({ registry, csourceSubscriptions: subscriptions, remote, contexts: d.contexts }),

@@ -4,6 +4,7 @@ import type { Role } from '../../src/platform/auth/roles.js';
 import { testEngines } from '../support/engines.js';
 import { createTestHub, type TestHub } from '../support/test-hub.js';
 import { populationDataset, populationRows, personId } from './fixtures.js';
+import { dcatViolations } from './dcat-shacl.js';
 
 const setup = { kind: 'user' as const, id: 'test-setup', roles: ['admin' as const] };
 
@@ -101,12 +102,14 @@ describe.each(testEngines)('catalog [%s]', (engine) => {
     expect(doc['dcat:dataset']).toHaveLength(1);
     const ds = doc['dcat:dataset'][0];
     expect(ds).toMatchObject({ '@type': 'dcat:Dataset', 'dct:identifier': 'relief', 'dct:title': { '@value': '低保救助名单' } });
-    // EU themes are skos:Concepts with their label, as DCAT-AP 3 asks (test/catalog/dcat-shacl.test.ts).
+    // EU themes are skos:Concepts with their label, as DCAT-AP 3 asks (the SHACL check below).
     expect(ds['dcat:theme']).toContainEqual(expect.objectContaining({ '@id': 'http://publications.europa.eu/resource/authority/data-theme/SOCI', '@type': 'skos:Concept' }));
     expect(ds['dct:accrualPeriodicity']['@id']).toMatch(/MONTHLY$/);
     expect(res.body).not.toContain('district');
     expect(res.body).not.toContain('population');
     expect(res.body).not.toContain('id_number');
+    // DCAT-AP 3 conformance on this engine too (the demo catalogue: demo.test.ts).
+    expect(await dcatViolations(doc)).toEqual([]);
   });
 
   it('searches the public part for anyone, with facets, and shows no schema, grading or sharing', async () => {

@@ -4,6 +4,7 @@ import { seedCatalogDemo } from '../../src/catalog/index.js';
 import { testEngines } from '../support/engines.js';
 import { createTestHub, type TestHub } from '../support/test-hub.js';
 import { systemActor } from '../../src/platform/auth/roles.js';
+import { dcatShapes, dcatViolations } from './dcat-shacl.js';
 
 describe.each(testEngines.slice(0, 1))('catalog demo [%s]', (engine) => {
   let hub: TestHub;
@@ -38,5 +39,25 @@ describe.each(testEngines.slice(0, 1))('catalog demo [%s]', (engine) => {
     expect(usage.accesses.map((a) => a.purpose)).toContain('住房保障家庭资格审核');
     const verification = await hub.services.ledger.verify();
     expect(verification.ok, JSON.stringify(verification.fault)).toBe(true);
+  });
+
+  // Issue 18: the demo catalogue's DCAT JSON-LD against SEMIC's official DCAT-AP 3.0.1 SHACL shapes
+  // (fixtures/dcat-ap-3.0.1, dcat-shacl.ts); catalog.test.ts runs the same check on both engines.
+  it('exports a DCAT catalogue with zero DCAT-AP 3 SHACL violations, and the check is real', async () => {
+    const res = await hub.http.inject({ method: 'GET', url: '/api/catalog/dcat', headers: { host: 'data.city.example' } });
+    expect(res.statusCode).toBe(200);
+    const dcat = res.json() as { 'dcat:dataset': Record<string, unknown>[] };
+    expect(dcatShapes.size).toBeGreaterThan(1000);
+    expect(dcat['dcat:dataset'].length).toBeGreaterThan(0);
+    expect(await dcatViolations(dcat)).toEqual([]);
+    // A dataset without its title and a distribution without its access URL are reported.
+    const broken = structuredClone(dcat);
+    delete broken['dcat:dataset'][0]['dct:title'];
+    const distributions = broken['dcat:dataset'].flatMap((d) => (d['dcat:distribution'] as Record<string, unknown>[] | undefined) ?? []);
+    expect(distributions.length).toBeGreaterThan(0);
+    delete distributions[0]['dcat:accessURL'];
+    const found = await dcatViolations(broken);
+    expect(found.some((v) => v.includes('http://purl.org/dc/terms/title'))).toBe(true);
+    expect(found.some((v) => v.includes('http://www.w3.org/ns/dcat#accessURL'))).toBe(true);
   });
 });

@@ -237,9 +237,19 @@ describe.each(testEngines)('context sources: two CityHubs [%s]', (engine) => {
     const forged = await a.http.inject({ method: 'POST', url: '/ngsi-ld/v1/cityhub/csourceNotifications/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', payload: { data: [] } });
     expect(forged.statusCode).toBe(404);
 
-    // Deleting the subscription on A deletes the one at B.
+    // A source registered after the subscription is subscribed at too (here: B again, its tenant `late`).
+    const late = await reqA('POST', '/csourceRegistrations', {
+      type: 'ContextSourceRegistration', endpoint: bUrl, tenant: 'late', information: [{ entities: [{ type: 'Streetlight' }] }],
+      contextSourceInfo: [{ key: 'Authorization', value: `Bearer ${keyB}` }],
+    });
+    expect(late.statusCode, late.body).toBe(201);
+    const atLate = await b.database.pool.query(`select tenant from context_subscription where tenant = 'late'`);
+    expect(atLate.rows).toHaveLength(1);
+
+    // Deleting the subscription on A deletes the ones at B.
     expect((await reqA('DELETE', `/subscriptions/${encodeURIComponent(localId)}`)).statusCode).toBe(204);
     expect((await b.database.pool.query(`select id from context_subscription`)).rows).toHaveLength(0);
+    expect((await reqA('DELETE', late.headers.location!.replace('/ngsi-ld/v1', ''))).statusCode).toBe(204);
   });
 
   it('§5.11: a csourceSubscription is notified when a registration appears, changes and goes', async () => {

@@ -154,4 +154,23 @@ describe('web app: data catalog, sharing requests, who used my data', { timeout:
     await p.screenshot({ path: path.join(screenshots, 'workbench-share-overdue.png'), fullPage: true });
     expect(errors).toEqual([]);
   });
+  it('portal: a catalogue entry opens with its API and, for conditionally open data, the application (issue 17; last: its request would count in the inboxes above)', async () => {
+    const [p, errors] = await page({ width: 390, height: 844 });
+    await p.goto(`${base}/#/portal/data`);
+    const hotlineCard = p.locator('li.dataset', { hasText: '12345 热线工单' });
+    await hotlineCard.getByRole('button', { name: '12345 热线工单' }).click();
+    const detail = hotlineCard.getByTestId('dataset-detail');
+    expect(await detail.innerText()).toMatch(/GET \/api\/share\/[\w-]+\/rows/);
+    await detail.getByTestId('apply-login').getByRole('link', { name: '申请使用' }).waitFor(); // anonymous: log in with an organisation first
+    await login(p, base, 'handler', DEMO_PASSWORD);
+    await p.goto(`${base}/#/portal/data`);
+    await hotlineCard.getByRole('button', { name: '数据详情 · 申请使用' }).click();
+    const form = hotlineCard.getByTestId('apply-form');
+    await form.getByLabel('用途').fill('分析本单位承办诉求的办理时效');
+    await form.getByLabel('依据').fill('《政务数据共享管理办法》第十条');
+    await form.getByRole('button', { name: '申请使用' }).click();
+    await hotlineCard.getByTestId('applied').waitFor();
+    await p.screenshot({ path: path.join(screenshots, 'portal-data-apply.png'), fullPage: true });
+    expect(errors).toEqual([]);
+  });
 });

@@ -70,7 +70,8 @@ describe('web app faces on the demo city', { timeout: 60_000 }, () => {
     await page.getByTestId('visited').waitFor();
     expect(Number(await page.getByTestId('visited').innerText())).toBeGreaterThan(0);
     expect(await page.getByTestId('rates').innerText()).toMatch(/\d+\.\d%/);
-    await expect.poll(() => page.locator('table.ranking').first().locator('tbody tr').count()).toBeGreaterThan(0);
+    await expect.poll(() => page.getByTestId('rank-departments').locator('li').count()).toBeGreaterThan(0);
+    await expect.poll(() => page.getByTestId('rank-districts').locator('li').count()).toBeGreaterThan(0);
     const density = page.getByTestId('district-counts');
     await expect.poll(() => density.locator('tbody tr').count()).toBe(5);
     await page.waitForTimeout(300); // the charts' first frame

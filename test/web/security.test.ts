@@ -112,7 +112,7 @@ describe('web app: attacks of issue 15', { timeout: 90_000 }, () => {
     const { page, dialogs, errors } = await person();
     await login(page, base, 'leader1', PASSWORD);
     expect(page.url()).toContain('#/cockpit');
-    await expect.poll(() => page.getByTestId('live-city').innerText()).toContain('Streetlight');
+    await expect.poll(() => page.getByTestId('live-city').innerText()).toContain('路灯'); // Streetlight, by its name
     let at: { x: number; y: number } | null = null;
     await expect.poll(async () => (at = await livePoint(page)) !== null, { timeout: 20_000 }).toBe(true);
     const tooltip = page.locator('.map-panel div').filter({ hasText: 'xss-1' }).last();

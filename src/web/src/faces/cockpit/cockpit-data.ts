@@ -34,10 +34,12 @@ export function liveValues(entities: NgsiEntity[]): LiveType['values'] {
           : v === 'on' || v === 'occupied' ? { x: 1, kind: 'share' as const }
             : v === 'off' || v === 'free' ? { x: 0, kind: 'share' as const } : null;
       if (!point) continue;
-      const s = sums.get(attr) ?? { sum: 0, n: 0, kind: point.kind };
+      // an attribute of a context the app does not send comes back expanded (`https://…/pm25`): its short name
+      const name = shortType(attr);
+      const s = sums.get(name) ?? { sum: 0, n: 0, kind: point.kind };
       s.sum += point.x;
       s.n++;
-      sums.set(attr, s);
+      sums.set(name, s);
     }
   }
   return [...sums.entries()].map(([attr, s]) => ({ attr, value: s.sum / s.n, kind: s.kind }));

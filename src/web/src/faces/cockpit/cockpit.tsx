@@ -48,10 +48,12 @@ export function Cockpit() {
   const districts = useLoad(() => hotline.kpi({ groupBy: 'district', ...rangeOf(period) }), [period, tick]);
   const trend = useLoad(() => hotline.kpiTrend({ period }), [period, tick]);
   const density = useLoad(() => loadDensity(() => hotline.districtCounts()), [tick]);
-  const live = useLoad(() => loadLiveCity(), [tick]);
   const orgs = useLoad(() => hotline.units().catch(() => []), []);
-  const hot = useLoad(() => intelApi.hotIssues({ top: 8 }), [tick]);
-  const alerts = useLoad(() => intelApi.alerts(), [tick]);
+  // The rates come first on a slow link: the live samples, hot issues and alerts are asked once they are in.
+  const first = !!units.data || !!units.error;
+  const live = useLoad(first ? () => loadLiveCity() : null, [tick, first]);
+  const hot = useLoad(first ? () => intelApi.hotIssues({ top: 8 }) : null, [tick, first]);
+  const alerts = useLoad(first ? () => intelApi.alerts() : null, [tick, first]);
 
   const enterWall = () => {
     // the browser's own full screen (Fullscreen API) needs the click's user activation: asked here, at once
@@ -69,7 +71,7 @@ export function Cockpit() {
   }, [wall, setQuery]);
 
   const split = useMemo(() => (units.data ? splitRanking(units.data, orgs.data ?? []) : null), [units.data, orgs.data]);
-  if (wall) return <Wall period={period} units={units} districts={districts} trend={trend} density={density} live={live} tick={tick} updated={updated} onExit={leaveWall} />;
+  if (wall) return <Wall period={period} units={units} districts={districts} trend={trend} density={density} live={live} hot={hot} alerts={alerts} orgs={orgs} updated={updated} onExit={leaveWall} />;
 
   const total = units.data?.total;
   return (

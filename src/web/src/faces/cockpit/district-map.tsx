@@ -79,7 +79,7 @@ export function DistrictMap({ data, live, height = 340, dark = false, hideTable 
           data: data.map((d) => ({ name: d.name, value: d.tickets, overdue: d.overdue })),
         },
         {
-          type: 'scatter', coordinateSystem: 'geo', name: t('live_city'), symbolSize: 4, z: 3, itemStyle: { color: '#ff8a3d', opacity: 0.6 },
+          type: 'scatter', coordinateSystem: 'geo', name: t('live_city'), symbolSize: 4, z: 3, itemStyle: { color: dark ? '#ff8a3d' : '#e65100', opacity: dark ? 0.7 : 0.55 },
           // Entity ids and attribute values are anyone's text (MQTT publishers, NGSI-LD writers): escaped, never markup.
           tooltip: { formatter: (p: { data: { id: string; type: string; text: string } }) => html`${p.data.type} ${p.data.id}<br/>${p.data.text}` },
           data: points.map((p) => ({ value: p.at!, id: p.e.id, type: shortType(String(p.e.type ?? '')), text: summarise(p.e) })),

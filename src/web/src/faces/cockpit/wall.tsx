@@ -1,8 +1,9 @@
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
-import { useLoad, type Loaded } from '../../api.js';
+import type { Loaded } from '../../api.js';
 import { useI18n } from '../../i18n.js';
-import { intelApi, type EmergingAlert, type HotIssue } from '../../intel-api.js';
-import { hotline, type DistrictCounts, type KpiPeriod, type KpiTable, type KpiTrend } from '../../hotline-api.js';
+import type { EmergingAlert, HotIssue } from '../../intel-api.js';
+import type { DistrictCounts, KpiPeriod, KpiTable, KpiTrend, OrgView } from '../../hotline-api.js';
+import type { AlertList, HotIssueList } from '../../../../hotline/intel/schemas.js';
 import { EChart, type ChartOption } from '../../ui/echart.js';
 import { pct } from '../../ui/format.js';
 import { formatLive, splitRanking, trendWithData, type LiveType } from './cockpit-data.js';
@@ -20,7 +21,9 @@ export interface WallData {
   trend: Loaded<KpiTrend>;
   density: Loaded<MapDistrict[]>;
   live: Loaded<LiveType[]>;
-  tick: number;
+  hot: Loaded<HotIssueList>;
+  alerts: Loaded<AlertList>;
+  orgs: Loaded<OrgView[]>;
   updated: Date;
   onExit(): void;
 }
@@ -35,9 +38,7 @@ export function Wall(data: WallData) {
   const { t, lang } = useI18n();
   const scale = useStageScale();
   const [drill, setDrill] = useState<string | null>(null);
-  const orgs = useLoad(() => hotline.units().catch(() => []), []);
-  const hot = useLoad(() => intelApi.hotIssues({ top: 6 }), [data.tick]);
-  const alerts = useLoad(() => intelApi.alerts(), [data.tick]);
+  const { hot, alerts, orgs } = data;
   const total = data.units.data?.total;
   const split = useMemo(() => (data.units.data ? splitRanking(data.units.data, orgs.data ?? []) : null), [data.units.data, orgs.data]);
   const overdueOpen = (data.density.data ?? []).reduce((n, d) => n + d.overdue, 0);

@@ -5,6 +5,8 @@ import { catalogApi, type Facet, type PublicDataset } from '../../catalog-api.js
 import { useQueryParams, useRoute } from '../../router.js';
 import { fmtTime } from '../../ui/format.js';
 import { ErrorBox, Loading } from '../../ui/status.js';
+import { DatasetDetail } from './dataset-detail.js';
+import { usePortalText } from './portal-text.js';
 
 /** A label for a code that has a dictionary entry (`theme_SOCI`), else the code itself. */
 const labelOr = (t: (k: string) => string, key: string, fallback: string) => {
@@ -81,9 +83,13 @@ export function DataCatalog() {
 
 function DatasetCard({ dataset: d }: { dataset: PublicDataset }) {
   const { t, lang } = useI18n();
+  const p = usePortalText();
+  const [open, setOpen] = useState(false);
   return (
     <li className="dataset" data-identifier={d.identifier}>
-      <h3 id={`ds-${d.id}`}>{d.title}</h3>
+      <h3 id={`ds-${d.id}`}>
+        <button type="button" className="link" aria-expanded={open} onClick={() => setOpen((o) => !o)}>{d.title}</button>
+      </h3>
       <p className="muted">
         {d.ownerName ?? d.ownerOrgId} · <span className="badge blue">{t(`open_${d.openAttr}`)}</span> · {t('ds_update_cycle')} {t(`cycle_${d.updateCycle}`)} · {fmtTime(d.updatedAt, lang)}
       </p>
@@ -95,6 +101,9 @@ function DatasetCard({ dataset: d }: { dataset: PublicDataset }) {
         {d.licence && <><dt>{t('ds_licence')}</dt><dd className="wrap">{d.licence}</dd></>}
         {d.contactName && <><dt>{t('ds_contact')}</dt><dd>{d.contactName}</dd></>}
       </dl>
+      {open ? <DatasetDetail dataset={d} onClose={() => setOpen(false)} /> : (
+        <p><button type="button" onClick={() => setOpen(true)} aria-describedby={`ds-${d.id}`}>{p('dataset_detail')}{d.openAttr === 'conditional_open' ? ` · ${p('apply')}` : ''}</button></p>
+      )}
     </li>
   );
 }

@@ -1,0 +1,66 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../../src/platform/db/database.js';
+import { migrateToLatest } from '../../../src/platform/db/migrate.js';
+import { createLedger } from '../../../src/platform/ledger/index.js';
+import { appendToPeaks } from '../../../src/platform/ledger/merkle.js';
+import { allMigrations } from '../../../src/server/app.js';
+import { runCli } from '../../support/cli.js';
+
+/**
+ * The real commands on an embedded database (issue 21): the key and the witness outside the data folder,
+ * `cityhub backup` / `cityhub restore` into a fresh folder verified by the ledger, and `cityhub ledger verify`
+ * naming a tail cut together with its checkpoints.
+ */
+describe('cityhub backup, restore and ledger verify with a witness [pglite folder]', () => {
+  let root: string;
+  let dataDir: string;
+  const env = () => ({ CITYHUB_LEDGER_KEY_FILE: path.join(root, 'keys', 'ledger.pem'), CITYHUB_LEDGER_WITNESS: path.join(root, 'witness', 'ledger.jsonl'), CITYHUB_LEDGER_KEY: '' });
+
+  beforeAll(async () => {
+    root = mkdtempSync(path.join(tmpdir(), 'cityhub-backup-cli-'));
+    dataDir = path.join(root, 'data');
+    const handle = await openDatabase({ dataDir });
+    try {
+      await migrateToLatest(handle.db, allMigrations());
+      const ledger = await createLedger(handle.db, { dataDir, signingKeyFile: env().CITYHUB_LEDGER_KEY_FILE, witnessFile: env().CITYHUB_LEDGER_WITNESS, clock: () => new Date() });
+      const actor = { kind: 'user' as const, id: 'u-1', roles: [] };
+      for (let i = 0; i < 10; i++) {
+        await ledger.append('test.event', actor, `thing:${i}`, { step: i });
+        if (i === 4 || i === 9) await ledger.checkpoint();
+      }
+    } finally {
+      await handle.close();
+    }
+  }, 120_000);
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  it('backs up, restores into a fresh folder verified against the witness, and names a cut tail', async () => {
+    const file = path.join(root, 'cityhub.backup.gz');
+    const backup = await runCli(['backup', '--data-dir', dataDir, '--out', file], env());
+    expect(backup.stdout, backup.stderr).toMatch(/backup written to .*ledger 10 entries/);
+    expect(backup.code).toBe(0);
+    const restored = await runCli(['restore', file, '--data-dir', path.join(root, 'restored')], env());
+    expect(restored.stdout, restored.stderr).toMatch(/ledger intact: 10 entries, 2 signed checkpoint\(s\) verified and 2 held by the witness/);
+    expect(restored.stdout).not.toMatch(/warning: the signing key lies in the data folder/);
+    expect(restored.code).toBe(0);
+
+    // A database administrator deletes entries 5..9 and the checkpoint at 10, and fixes the head.
+    const handle = await openDatabase({ dataDir });
+    try {
+      const leaves = await handle.db.selectFrom('ledger_entry').select(['idx', 'leaf_hash']).where('idx', '<', 5).orderBy('idx').execute();
+      let peaks: Buffer[] = [];
+      for (const row of leaves) peaks = appendToPeaks(peaks, Number(row.idx), Buffer.from(row.leaf_hash, 'hex'));
+      await handle.db.deleteFrom('ledger_entry').where('idx', '>=', 5).execute();
+      await handle.db.deleteFrom('ledger_checkpoint').where('size', '>', 5).execute();
+      await handle.db.updateTable('ledger_head').set({ size: 5, peaks: JSON.stringify(peaks.map((p) => p.toString('hex'))) }).execute();
+    } finally {
+      await handle.close();
+    }
+    const cut = await runCli(['ledger', 'verify', '--data-dir', dataDir], env());
+    expect(cut.stdout).toMatch(/LEDGER TAMPERED: entry 5 is missing \(deleted\): the ledger was cut — file .*ledger\.jsonl holds a checkpoint signed at \S+ for 10 entries, but the database has 5; entries 5\.\.9 and the database's checkpoint\(s\) covering them were deleted/);
+    expect(cut.code).toBe(1);
+  }, 180_000);
+});
