@@ -101,5 +101,5 @@ export { TICKETS_CHANGED, type TicketChange, type TicketChangeHook } from './tic
 export type { AutoCategorizer, AutoCategory } from './ticket-intake-service.js';
 export type { HotlineConfig } from './config.js';
 export type { NoticeChannel, OutgoingNotice } from './notice-service.js';
-export type { TextSimilarity } from './nearby-service.js';
+export { bigramSimilarity, type TextSimilarity } from './nearby-service.js';
 export type { NewTicket, TicketView, UnitSuggestion } from './schemas.js';

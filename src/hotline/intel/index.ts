@@ -1,6 +1,6 @@
 import { systemActor } from '../../platform/auth/roles.js';
 import { defineModule } from '../../platform/module/module.js';
-import { TICKETS_CHANGED } from '../index.js';
+import { bigramSimilarity, TICKETS_CHANGED } from '../index.js';
 import { IntelConfigSchema } from './config.js';
 import { intelMigrations } from './migrations.js';
 import { intelPermissions } from './permissions.js';
@@ -15,6 +15,7 @@ import { createLlmClient } from './llm-client.js';
 import { ModelService } from './model-service.js';
 import { ReplyService } from './reply-service.js';
 import { TicketIndex } from './ticket-index.js';
+import { cosine } from './similar-index.js';
 
 export { IntelConfigSchema, type IntelConfig } from './config.js';
 
@@ -126,6 +127,17 @@ export const intelModule = defineModule({
     hotline.workflow.onChange(models.labelRecategorized);
     // A ticket filed without a category gets the classifier's when it is confident; otherwise a person decides.
     hotline.intake.useAutoCategorizer((title, content) => classifier.autoCategory(title, content));
+    // The open appeals near a citizen's pin are ranked by this index (BM25 vectors, cosine); a ticket not indexed
+    // yet keeps the hotline's own bigram measure.
+    hotline.nearby.useTextSimilarity((text, list) => {
+      const idx = index.current;
+      const query = idx.vector(index.tokenize(text, ''));
+      const fallback = bigramSimilarity(text, list.filter((t) => idx.docIndex(t.id) === undefined));
+      return new Map(list.map((t) => {
+        const d = idx.docIndex(t.id);
+        return [t.id, d === undefined ? (fallback.get(t.id) ?? 0) : cosine(query, idx.docVector(d))];
+      }));
+    });
     // Tickets filed on any node reach every node's index at once (duplicates within seconds of each other); a model
     // or dictionary changed elsewhere is picked up by a refresh at once (the bus reports a failed refresh).
     const unsubscribe = [

@@ -1,4 +1,4 @@
-import { useI18n } from '../../i18n.js';
+import { textHook } from '../../ui/texts.js';
 
 /** The citizen screens' words added with issue 17 (zh, en). */
 const text = {
@@ -67,7 +67,4 @@ const text = {
 
 export type PortalTextKey = keyof typeof text;
 
-export function usePortalText(): (key: PortalTextKey) => string {
-  const { lang } = useI18n();
-  return (key) => (text[key] ?? [key, key])[lang === 'en' ? 1 : 0];
-}
+export const usePortalText = textHook(text);

@@ -1,4 +1,4 @@
-import { useI18n } from '../../i18n.js';
+import { textHook } from '../texts.js';
 
 /** The map component's words (zh, en); kept here so the component is one folder. */
 const text = {
@@ -15,7 +15,4 @@ const text = {
 
 export type MapTextKey = keyof typeof text;
 
-export function useMapText(): (key: MapTextKey) => string {
-  const { lang } = useI18n();
-  return (key) => text[key][lang === 'en' ? 1 : 0];
-}
+export const useMapText = textHook(text);
