@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { testEngines } from '../support/engines.js';
@@ -63,6 +66,9 @@ describe('password policy', () => {
     expect(config.auth.totp?.requiredForRoles).toEqual(['admin', 'security_admin', 'audit_admin']);
     expect(config.auth.sessionIdleMinutes).toBe(30);
     expect(passwordPolicyFailures({ ...defaultPasswordPolicy, minLength: 16, minClasses: 4 }, 'Cityhub2026x', 'nobody')).toHaveLength(2);
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'cfg-')), 'config.json');
+    writeFileSync(file, JSON.stringify({ auth: { password: { minLength: 6 }, totp: { requiredForRoles: ['admn'] } } }));
+    expect(() => loadConfig({ CITYHUB_CONFIG_FILE: file })).toThrow(/auth\.password\.minLength[\s\S]*"admn" is not a role/);
   });
 });
 

@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 import { Type, type Static, type TSchema } from 'typebox';
 import { Value } from 'typebox/value';
+import { isRole, roles } from '../auth/roles.js';
 
 /**
  * Every setting CityHub reads, with its default. Environment variables (and the matching CLI flags) set the
@@ -259,6 +260,10 @@ export function loadConfig(
     for (const entry of trustProxy) {
       if (typeof entry === 'string' && !isAddressOrNetwork(entry)) problems.push(`http.trustProxy: "${entry}" is not an IP address or a CIDR network (e.g. 10.0.0.5, 10.20.0.0/16)`);
     }
+  }
+  for (const role of (converted as Config).auth?.totp?.requiredForRoles ?? []) {
+    // a misspelt role would silently drop the second factor for the administrators it meant
+    if (typeof role === 'string' && !isRole(role)) problems.push(`auth.totp.requiredForRoles: "${role}" is not a role (${roles.join(', ')})`);
   }
   if (problems.length > 0) throw new ConfigError(problems);
   const config = converted as Config;
