@@ -108,10 +108,20 @@ export async function seedOperationDemo(city: OperationDemoCity, op: OperationSe
   const insurer = await access(L1, L1.as, 1, [verify.id, score.id], ['kyc']);
   const relief = await access(L1, body, 2, [insured.id, verify.id], ['relief_check'], ['public_welfare']);
   const planner = await access(L2, L2.as, 3, [complaints.id, industries.id, sandbox.id], ['urban_planning', 'site_selection']);
-  // the bank's person asked for the governance statistics too: waiting for the second operator
-  await op.market.apply(actorOf(userOrgs[0]!, 'market_user', 'demo-market-user'), {
-    products: [complaints.id], purposes: ['site_selection'], statement: '网点选址参考各区诉求量', quota: { period: 'month', calls: 30, records: null },
-  }).catch(() => undefined);
+  // the insurer's person asked for the default model too: waiting for the first operator (the demo user market_operator)
+  await op.market.apply(actorOf(userOrgs[1]!, 'market_user', 'demo-insurer'), {
+    products: [model.id], purposes: ['kyc'], statement: '车险核保前评估投保人违约风险', quota: { period: 'month', calls: 500, records: null },
+  });
+  // waiting for the implementing body (the demo user operation_admin): a product and a licence
+  await op.registry.submitProduct(L2.as, {
+    licence: L2.id, name: '企业分布沙箱查询', description: '按区与行业在域内分组统计企业数，结果经输出审核后交付。', scenario: 'governance',
+    spec: { type: 'sandbox_query', dataset: 'enterprises', fields: ['industry', 'district'] },
+  });
+  await op.licences.apply(L1.as, {
+    operator: operators[0]!.id, title: '住房保障数据授权运营（租赁市场场景）', mode: 'scenario', maxGrade: 'general', validFrom: from, validUntil: until,
+    scope: [{ dataset: 'hotline-tickets', fields: ['category', 'district'] }], scenarios: [{ code: 'rental', name: '租赁市场分析', purposes: ['market_analysis'] }],
+    quota: { period: 'month', calls: 10_000, records: null }, maxPermittedIncomeFen: 5_000_000,
+  });
 
   // Live calls through the real call path (checked, metered, ledgered), today.
   const keyActor = (issued: { access: { apiKeyId: string; marketUser: { orgId: string } } }): Actor =>
@@ -188,5 +198,5 @@ export async function seedOperationDemo(city: OperationDemoCity, op: OperationSe
     }, { trx });
     await insertCalls(trx, rows.map((row) => ({ ...row, ledger_index: index })));
   });
-  city.log(`operation: 2 operators, 2 licences, 7 products, 4 market users, ${rows.length} metered calls of the past year, 3 sandbox runs (2 awaiting review)`);
+  city.log(`operation: 2 operators, 2 licences, 7 products, 4 market users, ${rows.length} metered calls of the past year, 3 sandbox runs (2 awaiting review), a product, a licence and an application awaiting decision`);
 }

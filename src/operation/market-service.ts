@@ -188,7 +188,7 @@ export class MarketService {
 
   /** The market-user party of a person acting for it (not a product key: keys call products, people apply). */
   private async marketUser(actor: Actor): Promise<PartyRow> {
-    const me = actor.kind === 'user' ? await this.parties.marketUserOf(actor) : undefined;
+    const me = actor.kind !== 'api_key' ? await this.parties.marketUserOf(actor) : undefined;
     if (!me) throw new Problem('OPERATION_NOT_MARKET_USER');
     return me;
   }

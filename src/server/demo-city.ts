@@ -1,14 +1,17 @@
 import type { NewOrg } from '../platform/auth/schemas.js';
 import { roles, systemActor, type Actor, type Role } from '../platform/auth/roles.js';
 import type { CityHub } from './app.js';
-import { seedCatalogDemo } from '../catalog/index.js';
+import { demoPeople, seedCatalogDemo } from '../catalog/index.js';
 import { seedHotlineDemo } from '../hotline/demo-seed.js';
 import { seedContextDemo } from '../context/index.js';
+import { seedOperationDemo } from '../operation/index.js';
+import { creditCodeCheckCharacter } from '../platform/auth/auth-service.js';
 
 /** The password every demo user has (docs/demo.md); the demo is for trying CityHub, never for production. */
 export const DEMO_PASSWORD = 'CityHub@2026';
 
 const system = systemActor('demo-seed');
+const creditCode = (first17: string): string => first17 + creditCodeCheckCharacter(first17);
 
 /** The generated city: names are invented, not taken from any real place. */
 export const demoCityPlan = {
@@ -25,6 +28,13 @@ export const demoCityPlan = {
     '市卫生健康委员会', '市市场监督管理局', '市商务局', '市文化广电旅游局', '市公安局', '市水务局', '市数据局',
   ],
   operator: '云川数据运营有限公司',
+  // authorized operation (src/operation/demo-seed.ts): a second operator and the market users, with invented
+  // 统一社会信用代码 (region 99, check character computed)
+  operators: [{ name: '云川数据运营有限公司', creditCode: creditCode('91990100MA0000001') }, { name: '云川城市数据科技有限公司', creditCode: creditCode('91990100MA0000002') }],
+  marketUsers: [
+    { name: '云川商业银行股份有限公司', creditCode: creditCode('91990100MA0000011') }, { name: '云川财产保险有限公司', creditCode: creditCode('91990100MA0000012') },
+    { name: '云川市社会救助服务中心', creditCode: creditCode('12990100MB0000013') }, { name: '云川城市规划设计研究院', creditCode: creditCode('12990100MB0000014') },
+  ],
 };
 
 export interface DemoContext {
@@ -50,9 +60,8 @@ const demoUserOrg: Record<Role, string> = {
   dept_data_owner: '市住房和城乡建设局',
   data_admin: '市数据局',
   market_operator: demoCityPlan.operator,
-  // authorized operation (src/operation): the data bureau is the implementing body; a market user's organisation
-  // comes with the operation demo (docs/operation.md), so the demo user has none yet
-  market_user: '',
+  // authorized operation (src/operation): the data bureau is the implementing body; the demo market user is a bank's
+  market_user: demoCityPlan.marketUsers[0].name,
   operation_admin: '市数据局',
   operation_supervisor: '云川市人民政府',
   ops: '市数据局',
@@ -64,8 +73,8 @@ const demoUserOrg: Record<Role, string> = {
 
 async function seedPlatform(ctx: DemoContext): Promise<void> {
   const { auth } = ctx.hub.services;
-  const add = async (name: string, kind: NewOrg['kind'], parentId: string | null = null) => {
-    const org = await auth.insertOrg(ctx.actor, { name, kind, parentId });
+  const add = async (name: string, kind: NewOrg['kind'], parentId: string | null = null, code: string | null = null) => {
+    const org = await auth.insertOrg(ctx.actor, { name, kind, parentId, creditCode: code });
     ctx.orgs.set(name, org.id);
     return org.id;
   };
@@ -76,7 +85,8 @@ async function seedPlatform(ctx: DemoContext): Promise<void> {
     const districtId = await add(district.name, 'district', government);
     for (const street of district.streets) await add(`${district.name}${street}`, 'street', districtId);
   }
-  await add(demoCityPlan.operator, 'operator');
+  await add(demoCityPlan.operator, 'operator', null, demoCityPlan.operators[0].creditCode);
+  await add(demoCityPlan.marketUsers[0].name, 'enterprise', null, demoCityPlan.marketUsers[0].creditCode);
   for (const role of roles) {
     const orgName = demoUserOrg[role];
     const user = await auth.insertUser(ctx.actor, {
@@ -99,10 +109,25 @@ async function seedHotline(ctx: DemoContext): Promise<void> {
   });
 }
 
+/** Authorized operation: parties, licences, a product of each type, market users and a year of metered calls. */
+async function seedOperation(ctx: DemoContext): Promise<void> {
+  const now = ctx.hub.services.clock();
+  await seedOperationDemo({
+    orgs: ctx.orgs, operators: demoCityPlan.operators, marketUsers: demoCityPlan.marketUsers,
+    insertOrg: async (name, kind, code) => {
+      const org = await ctx.hub.services.auth.insertOrg(ctx.actor, { name, kind, creditCode: code });
+      ctx.orgs.set(name, org.id);
+      return org.id;
+    },
+    people: demoPeople(demoCityPlan.districts, 40, now), db: ctx.hub.database.db, ledger: ctx.hub.services.ledger,
+    timeZone: ctx.hub.config.city.timeZone, now, log: ctx.log,
+  }, ctx.hub.services.operation);
+}
+
 /** Every module's demo part, in order. */
 export const demoSeeders: DemoSeeder[] = [seedPlatform, seedHotline, (ctx) => seedCatalogDemo({ ...ctx, districts: demoCityPlan.districts, now: ctx.hub.services.clock() }, ctx.hub.services.catalog), async (ctx) => {
   await seedContextDemo(ctx.hub.services.context, ctx.log);
-}];
+}, seedOperation];
 
 /**
  * Seeds the demo city into an empty database. Returns false (and does nothing) when users already exist, so

@@ -10,6 +10,7 @@ import { term } from './ui/terms.js';
 const Portal = lazy(() => import('./faces/portal/portal.js').then((m) => ({ default: m.Portal })));
 const Workbench = lazy(() => import('./faces/workbench/workbench.js').then((m) => ({ default: m.Workbench })));
 const Cockpit = lazy(() => import('./faces/cockpit/cockpit.js').then((m) => ({ default: m.Cockpit })));
+const OperationDesk = lazy(() => import('./faces/operation/operation-desk.js').then((m) => ({ default: m.OperationDesk })));
 const SecurityDesk = lazy(() => import('./faces/security/security-desk.js').then((m) => ({ default: m.SecurityDesk })));
 
 /** Who may open which face (the API checks again on every call). */
@@ -17,6 +18,7 @@ export const faceRoles = {
   work: ['agent', 'handler', 'supervisor', 'dept_data_owner', 'data_admin'],
   cockpit: ['leader', 'supervisor'],
   security: ['security_admin', 'audit_admin'],
+  operation: ['operation_admin', 'operation_supervisor', 'market_operator', 'market_user'],
 } as const;
 
 /** The unified entry (统一入口): one app, three faces (市民服务 · 工作台 · 驾驶舱). */
@@ -60,6 +62,7 @@ function Header({ face }: { face: string }) {
     { id: 'work', label: t('face_work'), show: hasRole(...faceRoles.work) },
     { id: 'cockpit', label: t('face_cockpit'), show: hasRole(...faceRoles.cockpit) },
     { id: 'security', label: lang === 'zh' ? '安全与审计' : 'Security', show: hasRole(...faceRoles.security) },
+    { id: 'operation', label: lang === 'zh' ? '授权运营' : 'Data operation', show: hasRole(...faceRoles.operation) },
   ];
   return (
     <header className="topbar">
@@ -110,6 +113,8 @@ function Page({ path }: { path: string }) {
       return <Guard roles={faceRoles.cockpit}><Cockpit /></Guard>;
     case 'security':
       return <Guard roles={faceRoles.security}><SecurityDesk /></Guard>;
+    case 'operation':
+      return <Guard roles={faceRoles.operation}><OperationDesk /></Guard>;
     default:
       return <NotFound />;
   }

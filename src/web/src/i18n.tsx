@@ -46,6 +46,9 @@ const dict = {
   role_dept_data_owner: ['部门数据负责人', 'Data owner'],
   role_data_admin: ['数据局', 'Data bureau'],
   role_market_operator: ['授权运营机构', 'Market operator'],
+  role_market_user: ['数据使用者', 'Market user'],
+  role_operation_admin: ['授权运营实施机构', 'Operation (implementing body)'],
+  role_operation_supervisor: ['授权运营监管', 'Operation supervisor'],
   role_ops: ['运维', 'Operations'],
   role_admin: ['系统管理员', 'Administrator'],
   // ticket statuses
