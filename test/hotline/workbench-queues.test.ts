@@ -33,7 +33,8 @@ describe.each(testEngines)('hotline: workbench queues, 督办 and assist [%s]', 
   beforeAll(async () => {
     hub = await createTestHub(engine, {
       clock: () => now,
-      config: { auth: { sessionTtlHours: 24 * 60, loginMaxAttempts: 100, loginWindowSeconds: 300, secureCookies: false } },
+      // the clock moves 40 days: sessions must outlive it (absolute and idle)
+      config: { auth: { sessionTtlHours: 24 * 60, sessionIdleMinutes: 60 * 24 * 60, loginMaxAttempts: 100, loginWindowSeconds: 300, secureCookies: false } },
     });
     const { auth } = hub.services;
     const gov = (await auth.insertOrg(admin, { name: '市政府', kind: 'government' })).id;
