@@ -16,6 +16,7 @@ import { PeriodicJob } from '../platform/jobs/periodic-job.js';
 import { AuditService } from '../platform/audit/audit-service.js';
 import { auditRoutes } from '../platform/audit/audit-routes.js';
 import { auditMigrations } from '../platform/audit/migrations.js';
+import { LlmGateway, llmMigrations } from '../platform/llm/index.js';
 import { createEventBus, type EventBus } from '../platform/events/index.js';
 import type { AnyModule, ModuleInstance, ModuleServices, Platform } from '../platform/module/module.js';
 import { modules as defaultModules } from './modules.js';
@@ -27,6 +28,7 @@ const platformMigrations = [
   { owner: 'throttle', migrations: throttleMigrations },
   { owner: 'ledger', migrations: ledgerMigrations },
   { owner: 'audit', migrations: auditMigrations },
+  { owner: 'llm', migrations: llmMigrations },
 ];
 
 /**
@@ -38,7 +40,7 @@ export const allMigrations = (modules: readonly AnyModule[] = defaultModules): M
   gatherMigrations([...platformMigrations, ...modules.map((m) => ({ owner: m.name, migrations: m.migrations }))]);
 
 /** The platform's services and every module's, by module name; modules reach each other only through these. */
-export type Services = { clock: Clock; ledger: LedgerService; events: EventBus; auth: AuthService; audit: AuditService } & ModuleServices;
+export type Services = { clock: Clock; ledger: LedgerService; events: EventBus; auth: AuthService; audit: AuditService; llm: LlmGateway } & ModuleServices;
 
 export interface CityHub {
   config: Config;
@@ -102,9 +104,10 @@ export async function createCityHub(options: CreateCityHubOptions): Promise<City
     const auth = new AuthService(database.db, ledger, config.auth, clock);
     const audit = new AuditService(database.db, ledger, clock, config.audit, (err) => log.error({ err }, 'audit record failed'));
     await audit.recordConfiguration(config);
-    const services: Record<string, unknown> = { clock, ledger, events, auth, audit };
+    const llm = new LlmGateway({ db: database.db, ledger, clock, outbound: config.outbound, onError: (err) => log.error({ err }, 'recording an LLM call failed') }, config.llm);
+    const services: Record<string, unknown> = { clock, ledger, events, auth, audit, llm };
     const platformFor = (name: string): Platform => ({
-      db: database.db, database, clock, ledger, events: events!, auth, audit, city: config.city, outbound: config.outbound, dataDir: config.dataDir, log: log.child({ module: name }),
+      db: database.db, database, clock, ledger, events: events!, auth, audit, llm, city: config.city, outbound: config.outbound, dataDir: config.dataDir, log: log.child({ module: name }),
     });
     for (const definition of modules) {
       const missing = definition.requires.filter((r: string) => !(r in services));

@@ -1,5 +1,4 @@
 import { Type, type Static } from 'typebox';
-import { LlmConfigSchema } from './llm-client.js';
 
 const num = (min: number, def: number, max?: number) =>
   Type.Number(max === undefined ? { minimum: min, default: def } : { minimum: min, maximum: max, default: def });
@@ -163,7 +162,6 @@ export const IntelConfigSchema = Type.Object({
     },
     { default: {} },
   ),
-  llm: LlmConfigSchema,
 });
 
 export type IntelConfig = Static<typeof IntelConfigSchema>;

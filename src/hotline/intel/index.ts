@@ -11,7 +11,6 @@ import { CityReference } from './city-reference.js';
 import { DictionaryService } from './dictionary-service.js';
 import { HotIssueService } from './hot-issue-service.js';
 import { IntakeService } from './intake-service.js';
-import { createLlmClient } from './llm-client.js';
 import { ModelService } from './model-service.js';
 import { ReplyService } from './reply-service.js';
 import { TicketIndex } from './ticket-index.js';
@@ -31,7 +30,7 @@ export interface IntelStatus {
   classifierReason: string | null;
   /** the model version this node uses */
   modelVersion: number | null;
-  /** an LLM is configured for summaries and drafts */
+  /** a language model is on (`llm.enabled`) for summaries and drafts */
   llm: boolean;
 }
 
@@ -80,8 +79,7 @@ export const intelModule = defineModule({
   permissions: intelPermissions,
   requires: ['hotline'],
   create(platform, config, { hotline }) {
-    const { db, clock, ledger, events, auth, log } = platform;
-    const llm = createLlmClient(config.llm);
+    const { db, clock, ledger, events, auth, log, llm } = platform;
     const reference = new CityReference(db);
     const dictionary = new DictionaryService(
       db, clock, ledger,
@@ -119,7 +117,7 @@ export const intelModule = defineModule({
       dictionary,
       status: () => {
         const c = classifier.status;
-        return { indexed: index.size, classifier: c.status, classifierReason: c.reason || null, modelVersion: models.loaded, llm: !!llm };
+        return { indexed: index.size, classifier: c.status, classifierReason: c.reason || null, modelVersion: models.loaded, llm: llm.enabled };
       },
     };
 

@@ -7,7 +7,7 @@ import type { CategoryClassifier } from './category-classifier.js';
 import type { CityReference } from './city-reference.js';
 import type { TicketIndex } from './ticket-index.js';
 import { findDuplicates } from './duplicate-detector.js';
-import type { ChatCompletionClient } from './llm-client.js';
+import type { LlmGateway } from '../../platform/llm/index.js';
 import type { SimilarHit } from './similar-index.js';
 import { summarizeTicket, type SummaryInput } from './ticket-summary.js';
 import type { AssistInput, AssistResult, DuplicateProposal, SimilarCase, TicketSummary } from './schemas.js';
@@ -18,7 +18,8 @@ export interface IntakeServiceDeps {
   index: TicketIndex;
   classifier: CategoryClassifier;
   reference: CityReference;
-  llm: ChatCompletionClient | undefined;
+  /** the platform's model gateway (off: the offline summary) */
+  llm: LlmGateway;
   /** The unit the routing rules would send a category in an area to (the ticket service's suggestion). */
   suggestUnit(categoryId: string | null, areaId: string | null): Promise<UnitSuggestion>;
 }
@@ -78,13 +79,13 @@ export class IntakeService {
       hits,
     );
     const similar = hits.slice(0, config.similar.topK).map(toCase);
-    const summary = await this.summarize({ ...input, category: categories?.[0]?.label ?? null });
+    const summary = await this.summarize(actor, { ...input, category: categories?.[0]?.label ?? null });
     return { categories, classifierReason, area, unit, duplicates, similar, summary, limited: false };
   }
 
   /** 工单摘要: the LLM when configured and answering, else the offline extractive summary. */
-  summarize(input: SummaryInput): Promise<TicketSummary> {
-    return summarizeTicket(this.deps.llm, input);
+  summarize(actor: Actor, input: SummaryInput): Promise<TicketSummary> {
+    return summarizeTicket(this.deps.llm, actor, input);
   }
 
   /** Duplicates of a filed ticket (for the workbench): proposals to merge under the main ticket. */

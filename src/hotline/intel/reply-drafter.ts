@@ -1,4 +1,6 @@
-import type { ChatCompletionClient, ChatMessage } from './llm-client.js';
+import type { Actor } from '../../platform/auth/roles.js';
+import type { LlmGateway } from '../../platform/llm/index.js';
+import { replyDraftPrompt } from './prompts/reply-draft.js';
 import type { SimilarHit } from './similar-index.js';
 import { normalizeText } from './text-normalize.js';
 import type { DraftInput, ReplyDraft } from './schemas.js';
@@ -46,26 +48,8 @@ export function offlineDraft(input: DraftInput, similar: readonly SimilarHit[], 
   };
 }
 
-/** The chat messages for an LLM draft: the message and up to three similar replies as references. */
-export function draftPrompt(input: DraftInput, similar: readonly SimilarHit[]): ChatMessage[] {
-  const refs = similar
-    .filter((h) => h.ticket.replyText)
-    .slice(0, 3)
-    .map((h, i) => `参考答复${i + 1}（相似度${h.similarity.toFixed(2)}）：${h.ticket.replyText!.slice(0, 600)}`)
-    .join('\n');
-  return [
-    {
-      role: 'system',
-      content:
-        '你是12345热线的答复起草助手。按规范起草答复：问候、收悉、调查处理经过、处理结果（有政策依据时写明依据）、联系方式、结束语。只写原文和参考答复能支持的事实，不编造，不输出个人信息。',
-    },
-    {
-      role: 'user',
-      content: `诉求标题：${normalizeText(input.title)}\n诉求内容：${normalizeText(input.content).slice(0, 2000)}\n${input.unitName ? `承办单位：${input.unitName}\n` : ''}${refs}`,
-    },
-  ];
-}
-
-export async function llmDraft(llm: ChatCompletionClient, input: DraftInput, similar: readonly SimilarHit[]): Promise<string> {
-  return normalizeText((await llm.complete(draftPrompt(input, similar))).trim()).slice(0, 4000);
+/** A draft from the model (through the gateway) with the similar replies as references. */
+export async function llmDraft(llm: LlmGateway, actor: Actor, input: DraftInput, similar: readonly SimilarHit[]): Promise<string> {
+  const { text } = await llm.complete({ module: 'intel', actor, prompt: replyDraftPrompt, input: { input, similar } });
+  return normalizeText(text.trim()).slice(0, 4000);
 }

@@ -2,7 +2,7 @@ import { assertCan } from '../../platform/auth/permissions.js';
 import type { Actor } from '../../platform/auth/roles.js';
 import type { IntelConfig } from './config.js';
 import type { TicketIndex } from './ticket-index.js';
-import { withLlmFallback, type ChatCompletionClient } from './llm-client.js';
+import type { LlmGateway } from '../../platform/llm/index.js';
 import { llmDraft, offlineDraft } from './reply-drafter.js';
 import { scoreReply } from './reply-quality.js';
 import type { DraftInput, DraftResult, ReplyDraft, ReplyQuality, ReplyQualityInput } from './schemas.js';
@@ -15,7 +15,7 @@ export class ReplyService {
   constructor(
     private readonly config: Pick<IntelConfig, 'similar' | 'replies'>,
     private readonly index: TicketIndex,
-    private readonly llm: ChatCompletionClient | undefined,
+    private readonly llm: LlmGateway,
   ) {}
 
   /** A draft reply from similar replied cases and the template; the LLM writes it when configured. */
@@ -25,9 +25,8 @@ export class ReplyService {
     const index = this.index.current;
     const similar = index.search(index.tokenize(input.title, input.content), this.config.similar.topK, (t) => !!t.replyText);
     const offline = offlineDraft(input, similar);
-    const r = await withLlmFallback<ReplyDraft>(
-      this.llm,
-      async (llm) => ({ ...offline, text: await llmDraft(llm, input, similar) }),
+    const r = await this.llm.withFallback<ReplyDraft>(
+      async (llm) => ({ ...offline, text: await llmDraft(llm, actor, input, similar) }),
       () => offline,
     );
     return { ...r.value, method: r.method, ...(r.llmError ? { llmError: r.llmError } : {}) };

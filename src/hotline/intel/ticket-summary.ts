@@ -1,4 +1,6 @@
-import { withLlmFallback, type ChatCompletionClient, type ChatMessage } from './llm-client.js';
+import type { Actor } from '../../platform/auth/roles.js';
+import type { LlmGateway } from '../../platform/llm/index.js';
+import { ticketSummaryPrompt } from './prompts/ticket-summary.js';
 import { normalizeText } from './text-normalize.js';
 import type { TicketSummary } from './schemas.js';
 
@@ -33,34 +35,19 @@ export function offlineSummary(input: SummaryInput, maxLength = 120): string {
   return text.length > maxLength ? `${text.slice(0, maxLength - 1)}…` : text;
 }
 
-/** The chat messages for an LLM summary; the text is normalised first (PII placeholders), as for any outside model. */
-export function summaryPrompt(input: SummaryInput): ChatMessage[] {
-  return [
-    {
-      role: 'system',
-      content:
-        '你是12345政务服务便民热线的工单助手。用一句话（不超过80字）概括市民诉求：地点、问题、诉求。只依据原文，不要编造，不要输出个人信息。',
-    },
-    {
-      role: 'user',
-      content: `标题：${normalizeText(input.title)}\n${input.address ? `地址：${normalizeText(input.address)}\n` : ''}内容：${normalizeText(input.content).slice(0, 3000)}`,
-    },
-  ];
-}
-
-/** A summary from the LLM, trimmed to one line. */
-export async function llmSummary(llm: ChatCompletionClient, input: SummaryInput): Promise<string> {
-  const text = (await llm.complete(summaryPrompt(input))).trim().split('\n')[0].trim();
-  return normalizeText(text).slice(0, 200);
+/** A summary from the model (through the gateway: placeholders for personal data), trimmed to one line. */
+export async function llmSummary(llm: LlmGateway, actor: Actor, input: SummaryInput): Promise<string> {
+  const { text } = await llm.complete({ module: 'intel', actor, prompt: ticketSummaryPrompt, input });
+  return normalizeText(text.trim().split('\n')[0].trim()).slice(0, 200);
 }
 
 /**
  * 工单摘要: the LLM's when one is configured and answers, else the offline extractive summary; says which
  * (`method`) and, when the LLM failed, why (`llmError`).
  *
- * @example await summarizeTicket(undefined, { title: '路灯不亮', content: '…' }) // { text: '…', method: 'offline' }
+ * @example await summarizeTicket(llm, actor, { title: '路灯不亮', content: '…' }) // { text: '…', method: 'offline' }
  */
-export async function summarizeTicket(llm: ChatCompletionClient | undefined, input: SummaryInput): Promise<TicketSummary> {
-  const r = await withLlmFallback(llm, (client) => llmSummary(client, input), () => offlineSummary(input));
+export async function summarizeTicket(llm: LlmGateway, actor: Actor, input: SummaryInput): Promise<TicketSummary> {
+  const r = await llm.withFallback((gateway) => llmSummary(gateway, actor, input), () => offlineSummary(input));
   return { text: r.value, method: r.method, ...(r.llmError ? { llmError: r.llmError } : {}) };
 }

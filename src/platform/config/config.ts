@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Type, type Static, type TSchema } from 'typebox';
 import { Value } from 'typebox/value';
 import { isRole, roles } from '../auth/roles.js';
+import { LlmConfigSchema } from '../llm/llm-config.js';
 
 /**
  * Every setting CityHub reads, with its default. Environment variables (and the matching CLI flags) set the
@@ -150,6 +151,8 @@ export const ConfigSchema = Type.Object({
     },
     { default: {} },
   ),
+  /** Language models behind the OpenAI-compatible API, and the switch (docs/hotline-llm.md). */
+  llm: LlmConfigSchema,
   http: Type.Object(
     {
       /**
@@ -186,6 +189,7 @@ const envKeys: Record<string, string> = {
   CITYHUB_LEDGER_WITNESS: 'ledger.witnessFile',
   CITYHUB_NATS_URL: 'events.natsUrl',
   CITYHUB_TIME_ZONE: 'city.timeZone',
+  CITYHUB_LLM_ENABLED: 'llm.enabled',
 };
 
 /** Keys given in the environment as a comma-separated list (`false` for none). */

@@ -12,6 +12,7 @@ import type { AuditService } from '../audit/audit-service.js';
 import type { ProblemEntry } from '../errors/problem-codes.js';
 import type { PermissionTable } from '../auth/permissions.js';
 import type { OutboundPolicy } from '../net/outbound.js';
+import type { LlmGateway } from '../llm/llm-gateway.js';
 
 /**
  * The services of every module by name. Each module adds its own entry by declaration merging in its
@@ -39,6 +40,8 @@ export interface Platform {
   city: Config['city'];
   /** The guard for URLs called on someone's behalf (src/platform/net/outbound.ts). */
   outbound: OutboundPolicy;
+  /** The one way out to a language model: placeholders for personal data, accounting, the record (src/platform/llm/). */
+  llm: LlmGateway;
   /** The data folder (embedded database, key files). */
   dataDir: string;
   /** This module's logger (`module` is set on every line). */

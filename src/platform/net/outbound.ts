@@ -114,6 +114,11 @@ export interface OutboundRequest {
   maxRedirects?: number;
   /** Largest response body read, in bytes (default 1 MiB); more is an error. */
   maxBytes?: number;
+  /**
+   * Receives a successful (2xx) answer's body piece by piece as it arrives (a server-sent event stream) instead
+   * of collecting it; the size limit and the deadline still hold. Other answers are collected as usual.
+   */
+  onChunk?: (chunk: Buffer) => void;
 }
 
 export interface OutboundResponse {
@@ -161,9 +166,19 @@ function once(url: URL, policy: OutboundPolicy, request: OutboundRequest): Promi
       (res) => {
         const chunks: Buffer[] = [];
         let size = 0;
+        const streamed = request.onChunk && (res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 300 ? request.onChunk : undefined;
         res.on('data', (chunk: Buffer) => {
           size += chunk.length;
-          if (size <= maxBytes) return void chunks.push(chunk);
+          if (size <= maxBytes && !streamed) return void chunks.push(chunk);
+          if (size <= maxBytes && streamed) {
+            try {
+              return streamed(chunk);
+            } catch (err) {
+              // A piece the reader refuses (malformed event) ends the call with its error.
+              reject(err);
+              return void res.destroy();
+            }
+          }
           reject(new OutboundUrlError(url.toString(), `answer larger than ${maxBytes} bytes`));
           res.destroy();
         });

@@ -1,11 +1,6 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testEngines } from '../../support/engines.js';
 import { createTestHub, type TestHub } from '../../support/test-hub.js';
-import { createLlmClient, LlmConfigSchema, type LlmConfig } from '../../../src/hotline/intel/llm-client.js';
-import { summarizeTicket, type SummaryInput } from '../../../src/hotline/intel/ticket-summary.js';
-import { Value } from 'typebox/value';
 import type { Actor } from '../../../src/platform/auth/roles.js';
 
 const admin: Actor = { kind: 'user', id: 'admin', roles: ['admin'] };
@@ -124,44 +119,5 @@ describe.each(testEngines)('hotline intelligence [%s]', (engine) => {
     const bare = await api(agent, 'POST', '/replies/score', { message: '芙蓉路路灯坏了两周', reply: '已处理。', delayDays: 40 });
     expect(bare.json().score).toBeLessThan(score.json().score);
     expect(bare.json().missing).toContain('greeting');
-  });
-});
-
-describe('summaries: the LLM when configured, the offline method when not or failing', () => {
-  let server: Server;
-  let baseUrl = '';
-  const prompts: string[] = [];
-  beforeAll(async () => {
-    server = createServer(async (req, res) => {
-      let raw = '';
-      for await (const chunk of req) raw += chunk;
-      const body = JSON.parse(raw) as { messages: { content: string }[] };
-      prompts.push(body.messages.at(-1)!.content);
-      if (req.url?.startsWith('/broken')) return void res.writeHead(503).end('{}');
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ choices: [{ message: { role: 'assistant', content: '望湖路小区污水管破裂，请求维修。' } }] }));
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  });
-  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
-
-  const summarize = (llm: Record<string, unknown>, input: SummaryInput) =>
-    summarizeTicket(createLlmClient(Value.Default(LlmConfigSchema, llm) as LlmConfig), input);
-  const input = { title: '污水管破裂', content: '望湖路12号小区门口污水管道破裂，我的电话13912345678，身份证43010219900101123X' };
-
-  it('uses the LLM and sends no personal data', async () => {
-    const r = await summarize({ baseUrl }, input);
-    expect(r).toEqual({ text: '望湖路小区污水管破裂,请求维修。', method: 'llm' });
-    expect(prompts.at(-1)).toContain('<PHONE>');
-    expect(prompts.at(-1)).not.toMatch(/13912345678|43010219900101123X/);
-  });
-
-  it('falls back to the offline summary when the LLM fails, and says so', async () => {
-    const r = await summarize({ baseUrl: `${baseUrl}/broken` }, input);
-    expect(r.method).toBe('offline');
-    expect(r.llmError).toMatch(/503/);
-    expect(r.text).toContain('污水管破裂');
-    expect((await summarize({}, input)).method).toBe('offline');
   });
 });
