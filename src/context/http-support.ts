@@ -19,15 +19,16 @@ export type Representation = 'json' | 'ld' | 'geo';
  * else succeeds (§6.3.4), and a write without a body fails on its schema instead.
  */
 export function registerNgsiParsers(app: App): void {
+  // Fastify's own JSON parsing, which refuses `__proto__` and `constructor.prototype` keys (prototype poisoning).
+  const secure = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser(['application/json', 'application/ld+json', 'application/merge-patch+json', 'application/geo+json'], { parseAs: 'string' }, (_req, body, done) => {
+  app.addContentTypeParser(['application/json', 'application/ld+json', 'application/merge-patch+json', 'application/geo+json'], { parseAs: 'string' }, (req, body, done) => {
     const text = body as string;
     if (text.trim() === '') return done(null, undefined);
-    try {
-      done(null, JSON.parse(text));
-    } catch (err) {
-      done(ngsiProblem('InvalidRequest', `the body is not valid JSON: ${(err as Error).message}`));
-    }
+    secure(req, text, (err, value) => {
+      if (err) done(ngsiProblem('InvalidRequest', 'the body is not valid JSON (or holds __proto__ or constructor.prototype keys)'));
+      else done(null, value);
+    });
   });
 }
 

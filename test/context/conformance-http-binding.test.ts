@@ -42,6 +42,10 @@ describe.each(testEngines)('NGSI-LD HTTP binding conformance [%s]', (engine) => 
     // A body that is not JSON is InvalidRequest; one that is JSON but not an entity is BadRequestData.
     res = await req('POST', '/entities', '{"id": ', { 'content-type': 'application/json' });
     expect(res.json().type).toBe('https://uri.etsi.org/ngsi-ld/errors/InvalidRequest');
+    // Prototype poisoning is refused in JSON-LD bodies as in JSON ones.
+    res = await req('POST', '/entities', '{"@context": {}, "id": "urn:x:p", "type": "T", "__proto__": {"polluted": 1}}', { 'content-type': 'application/ld+json' });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().type).toBe('https://uri.etsi.org/ngsi-ld/errors/InvalidRequest');
   });
 
   it('names JSON media types without a charset parameter', async () => {
