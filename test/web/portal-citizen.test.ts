@@ -94,13 +94,13 @@ describe('web app: map-first filing and the citizen loop', { timeout: 90_000 }, 
     expect(await page.getByLabel('地址').inputValue()).toBe('临江区东港街道附近');
     const before = Number(await located.getAttribute('data-lon'));
     expect(before).toBeCloseTo(HERE.longitude, 5);
-    // drag the pin 120 px west: the pin moves, the server resolves the new place
+    // drag the pin 60 px (≈500 m) west: the pin moves, the server resolves the new place
     const pin = page.locator('.map-pin');
     const box = (await pin.boundingBox())!;
     await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
     await page.mouse.down();
+    await page.mouse.move(box.x + box.width / 2 - 30, box.y + box.height / 2, { steps: 5 });
     await page.mouse.move(box.x + box.width / 2 - 60, box.y + box.height / 2, { steps: 5 });
-    await page.mouse.move(box.x + box.width / 2 - 120, box.y + box.height / 2, { steps: 5 });
     await page.mouse.up();
     await expect.poll(async () => Number(await located.getAttribute('data-lon'))).toBeLessThan(before - 0.0005);
     await expect.poll(() => located.innerText()).toContain('临江区');

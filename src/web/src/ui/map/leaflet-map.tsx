@@ -177,7 +177,7 @@ export default function LeafletMap(props: CityMapProps) {
         const lat = round(pos.coords.latitude);
         const [x, y] = ready.toMap([lon, lat]);
         // no animation: a pin added while the zoom animates would be placed against the old view
-        ready.map.setView([y, x], Math.max(ready.map.getZoom(), 15), { animate: false });
+        ready.map.setView([y, x], Math.max(ready.map.getZoom(), 14), { animate: false });
         onPinMove.current?.(lon, lat);
         setLocating('idle');
       },
