@@ -271,8 +271,11 @@ export class LedgerVerifier {
       return undefined;
     }
     const range = size - n > 1 ? `entries ${n}..${size - 1}` : `entry ${n}`;
-    if (rest.some((c) => c.source === 'database')) {
-      return `entry ${n} is missing (deleted): the tail of the ledger was cut — ${range} are covered by the signed checkpoint at size ${toNumber(rest.find((c) => c.source === 'database')!.size)} in the database`;
+    const stored = rest.filter((c) => c.source === 'database').at(-1);
+    if (stored) {
+      const storedSize = toNumber(stored.size);
+      const covered = storedSize - n > 1 ? `entries ${n}..${storedSize - 1}` : `entry ${n}`;
+      return `entry ${n} is missing (deleted): the tail of the ledger was cut — ${covered} are covered by the signed checkpoint at size ${storedSize} in the database`;
     }
     return (
       `entry ${n} is missing (deleted): the ledger was cut — ${newest.source} holds a checkpoint signed at ${time} for ${size} entries, ` +
