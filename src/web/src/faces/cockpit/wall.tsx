@@ -7,7 +7,9 @@ import type { AlertList, HotIssueList } from '../../../../hotline/intel/schemas.
 import { EChart, type ChartOption } from '../../ui/echart.js';
 import { pct } from '../../ui/format.js';
 import { formatLive, splitRanking, trendWithData, type LiveType } from './cockpit-data.js';
-import { DistrictMap, type MapDistrict } from './district-map.js';
+import { type MapDistrict } from './district-map.js';
+import { CityMap, type MapLayer } from '../../ui/map/city-map.js';
+import { shortType } from './cockpit-data.js';
 import './messages.js';
 import './wall.css';
 
@@ -95,7 +97,7 @@ export function Wall(data: WallData) {
         <section className="wall-centre" aria-label={t('map_title')}>
           <h2>{t('map_title')} <span className="wall-note">{t('drill_hint')}</span></h2>
           <div className="wall-map">
-            <DistrictMap data={data.density.data ?? []} live={(data.live.data ?? []).flatMap((x) => x.entities)} height={700} dark hideTable onPick={setDrill} />
+            <WallMap density={data.density.data ?? []} live={data.live.data ?? []} onPick={setDrill} />
           </div>
           {drill && <DrillDown name={drill} density={data.density.data ?? []} districts={data.districts.data} hot={hot.data?.issues ?? []} onClose={() => setDrill(null)} />}
         </section>
@@ -296,3 +298,43 @@ function Ticker({ alerts, hot, density }: { alerts: EmergingAlert[]; hot: HotIss
 }
 
 export type { DistrictCounts };
+
+const pointOf = (e: LiveType['entities'][number]): [number, number] | null => {
+  const loc = e.location as { value?: { type?: string; coordinates?: number[] }; type?: string; coordinates?: number[] } | undefined;
+  const geo = loc?.value ?? loc;
+  return geo?.type === 'Point' && Array.isArray(geo.coordinates) && geo.coordinates.length >= 2 ? [geo.coordinates[0], geo.coordinates[1]] : null;
+};
+
+/** Live points per type on the wall's map: a sample of each type, enough to show where they are. */
+const POINTS_PER_TYPE = 30;
+
+/**
+ * The wall's geographic map (ui/map: the configured base layer or the offline demo city): districts filled by their
+ * tickets (a click opens the district's detail), live IoT entities as markers per type, a legend; a screen-reader
+ * table of the counts beside it.
+ */
+function WallMap({ density, live, onPick }: { density: MapDistrict[]; live: LiveType[]; onPick(name: string): void }) {
+  const { t } = useI18n();
+  const colors = ['#ff8a3d', '#8ff0c0', '#ce93d8', '#ffd180', '#80d8ff'];
+  const layers = useMemo<MapLayer[]>(() => [
+    { id: 'districts', kind: 'districts', label: t('map_tickets'), values: Object.fromEntries(density.map((d) => [d.name, d.tickets])), onClick: onPick },
+    ...live.map((x, i): MapLayer => ({
+      id: `iot-${x.name}`, kind: 'points', color: colors[i % colors.length],
+      label: t(`iot_${x.name}`) === `iot_${x.name}` ? x.name : t(`iot_${x.name}`),
+      points: x.entities.slice(0, POINTS_PER_TYPE).flatMap((e) => {
+        const at = pointOf(e);
+        return at ? [{ id: String(e.id), lon: at[0], lat: at[1], label: `${shortType(String(e.type ?? ''))} ${String(e.id)}` }] : [];
+      }),
+    })),
+  ], [density, live, t, onPick]);
+  return (
+    <>
+      <CityMap label={t('map_title')} height={700} theme="dark" legend layers={layers} />
+      <table className="sr-only" data-testid="district-counts">
+        <caption>{t('map_title')}</caption>
+        <thead><tr><th scope="col">{t('t_district')}</th><th scope="col">{t('map_tickets')}</th><th scope="col">{t('map_overdue')}</th></tr></thead>
+        <tbody>{density.map((d) => <tr key={d.name}><th scope="row">{d.name}</th><td>{d.tickets}</td><td>{d.overdue}</td></tr>)}</tbody>
+      </table>
+    </>
+  );
+}
