@@ -74,16 +74,25 @@ export class EntityWriter {
    * stored when it changes nothing. An entity the actor may not read does not exist for them.
    */
   async modify(scope: RequestScope, id: string, edit: EntityEdit): Promise<void> {
+    await this.withLocked(scope, id, async (trx, tenant, current, policy) => {
+      const { force, ...result } = edit(current, policy);
+      if (!force && result.written.length === 0 && result.deleted.length === 0 && result.after) return;
+      await this.commit(trx, tenant, [{ id, before: current, ...result }], 'upsert');
+    });
+  }
+
+  /**
+   * Runs `work` in a transaction holding the entity's row lock, for a writer (404 for an entity the actor may
+   * not read); the read-modify-write above and the temporal writes (which change its history) go through it.
+   */
+  async withLocked(scope: RequestScope, id: string, work: (trx: Db, tenant: string, current: StoredEntity, policy: AccessPolicy) => Promise<void>): Promise<void> {
     const policy = await this.access.forWriting(scope);
     const tenant = await this.tenants.resolve(scope.tenant, false);
     if (!isUri(id)) throw ngsiProblem('BadRequestData', `entity id must be a URI, got ${String(id).slice(0, 80)}`);
     await this.db.transaction().execute(async (trx) => {
       const [row] = await findEntitiesForUpdate(trx, tenant, [id]);
       if (!row || !policy.canReadEntity(row.types)) throw ngsiProblem('ResourceNotFound', `entity ${id} does not exist`);
-      const current = rowToEntity(row);
-      const { force, ...result } = edit(current, policy);
-      if (!force && result.written.length === 0 && result.deleted.length === 0 && result.after) return;
-      await this.commit(trx, tenant, [{ id, before: current, ...result }], 'upsert');
+      await work(trx, tenant, rowToEntity(row), policy);
     });
   }
 }

@@ -102,7 +102,7 @@ export const contextModule = defineModule({
     writer.setListener(subscriptions);
     const csources = createCsources({ db, clock, config, contexts, tenants, access: accessRules, outbound, log, queries, entities, attributes, subscriptions });
     const temporal = new TemporalService(db, config, tenants, accessRules, queries);
-    const temporalWrites = new TemporalWriteService(db, clock, tenants, accessRules);
+    const temporalWrites = new TemporalWriteService(db, clock, tenants, accessRules, writer);
     const dispatcher = new NotificationDispatcher(db, config.notifications, clock, log, outbound);
     const ingest = new MqttIngest(config.mqtt, batches, contexts, platform.auth, log);
     const simulator = new DemoSimulator(queries, batches, contexts, config.simulator, clock, log);

@@ -3,12 +3,12 @@ import type { Db } from '../platform/db/database.js';
 import type { Clock } from '../platform/clock/clock.js';
 import { ngsiProblem } from './ngsi-errors.js';
 import { entityMembers, expandTerm } from './jsonld-context.js';
-import { datasetKey, entityFromBody, isUri, locationBox, normalizeAttribute, type Attrs, type Instance } from './entity-model.js';
+import { datasetKey, entityFromBody, locationBox, normalizeAttribute, type Attrs, type Instance } from './entity-model.js';
 import { findEntitiesForUpdate, rowToEntity, upsertEntities } from './entity-store.js';
 import { appendHistory } from './history-store.js';
 import { rewriteInstance } from './temporal-write-store.js';
 import type { AccessRuleService } from './access-service.js';
-import type { AccessPolicy } from './access-policy.js';
+import type { EntityWriter } from './entity-writer.js';
 import type { TenantService } from './tenant-service.js';
 import type { RequestScope } from './request-scope.js';
 import type { JsonObjectBody } from './schemas.js';
@@ -57,6 +57,7 @@ export class TemporalWriteService {
     private readonly clock: Clock,
     private readonly tenants: TenantService,
     private readonly access: AccessRuleService,
+    private readonly writer: EntityWriter,
   ) {}
 
   /** POST /temporal/entities (§5.6.11): true when the entity was created (201), false when its history grew (204). */
@@ -116,15 +117,10 @@ export class TemporalWriteService {
   }
 
   /** Runs a write on the history of an entity the caller may write these attributes of (404 otherwise), in a transaction. */
-  private async withEntity(scope: RequestScope, id: string, attrs: string[], run: (trx: Db, tenant: string, policy: AccessPolicy) => Promise<unknown>): Promise<void> {
-    const policy = await this.access.forWriting(scope);
-    const tenant = await this.tenants.resolve(scope.tenant, false);
-    if (!isUri(id)) throw ngsiProblem('BadRequestData', `entity id must be a URI, got ${String(id).slice(0, 80)}`);
-    await this.db.transaction().execute(async (trx) => {
-      const [row] = await findEntitiesForUpdate(trx, tenant, [id]);
-      if (!row || !policy.canReadEntity(row.types)) throw ngsiProblem('ResourceNotFound', `entity ${id} does not exist`);
-      policy.assertWrite(row.types, attrs);
-      await run(trx, tenant, policy);
+  private async withEntity(scope: RequestScope, id: string, attrs: string[], run: (trx: Db, tenant: string) => Promise<unknown>): Promise<void> {
+    await this.writer.withLocked(scope, id, async (trx, tenant, current, policy) => {
+      policy.assertWrite(current.types, attrs);
+      await run(trx, tenant);
     });
   }
 }
