@@ -83,7 +83,8 @@ export class ChatClient {
         try {
           return { ...(await this.once(messages, onDelta)), attempts: attempt };
         } catch (err) {
-          const e = err instanceof LlmError ? err : new LlmError((err as Error).message, undefined, !/abort|timeout|no answer/i.test((err as Error).message));
+          // Anything but the server's refusal or a lost connection (a malformed answer, say) is not worth repeating.
+          const e = err instanceof LlmError ? err : new LlmError(`${this.name}: ${(err as Error).message}`);
           if (!e.retryable || attempt > this.config.retries) throw e;
           const backoff = this.config.retryBaseMs * 2 ** (attempt - 1);
           await sleep(Math.min(MAX_RETRY_WAIT_MS, Math.max(backoff, e.retryAfterMs ?? 0)));
@@ -132,7 +133,8 @@ export class ChatClient {
       const message = (err as Error).message;
       if ((err as Error).name === 'OutboundUrlError') throw new LlmError(message);
       if (/abort|timeout|no answer/i.test(message) || (err as Error).name === 'TimeoutError') throw new LlmError(`${this.name}: no answer within ${this.config.timeoutMs} ms`);
-      throw new LlmError(`${this.name}: ${message}`, undefined, true);
+      // A connection lost before any piece arrived is tried again; after, the caller has half an answer already.
+      throw new LlmError(`${this.name}: ${message}`, undefined, text === '');
     }
     if (res.status < 200 || res.status >= 300) {
       const after = Number(res.headers['retry-after']);

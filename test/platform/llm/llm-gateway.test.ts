@@ -95,6 +95,20 @@ describe('the reading parts', () => {
   });
 });
 
+describe('placeholders round trip', () => {
+  it.each([
+    '我叫欧阳娜娜，手机+86 138-1234-5678，座机0571-8888 6666，邮箱 zhang.san@example.com',
+    'QQ:12345678 微信 abc_12345，车牌浙A·12345，住12号楼3单元1101，另一套3-2-501',
+    '身份证号 43010219900101123x，电话021-12340071栋101，李女士和王先生都在',
+    '没有个人信息的诉求：望湖路12号路灯坏了，2026-11-26起，工单20261126-000001',
+  ])('hides and restores %s', (text) => {
+    const p = new Placeholders();
+    const hidden = p.hide(text);
+    expect(hidden.replace(/20\d{6}-\d{6}/g, '')).not.toMatch(/\d{7,}/); // ticket numbers are no personal data
+    expect(p.restore(hidden)).toBe(text);
+  });
+});
+
 describe.each(testEngines)('LLM gateway on %s', (engine) => {
   let hub: TestHub;
   let llm: LlmGateway;
