@@ -52,7 +52,7 @@ export function CategoryCascade({ id, categories, value, onChange, assist }: {
         </p>
       ) : (
         <>
-          <input id={id} type="search" value={query} onChange={(e) => setQuery(e.target.value)} placeholder={p('category_search')} autoComplete="off" aria-controls={`${id}-results`} />
+          <input id={id} type="search" value={query} onChange={(e) => setQuery(e.target.value)} placeholder={p('category_search')} autoComplete="off" aria-controls={query.trim() ? `${id}-results` : undefined} />
           {query.trim() ? (
             <ul id={`${id}-results`} className="cascade-results" aria-label={t('f_category')}>
               {found.length === 0 && <li className="muted">{p('category_none_found')}</li>}

@@ -7,6 +7,7 @@ import {
 } from '../../hotline-api.js';
 import { navigate } from '../../router.js';
 import { CategorySelect } from '../../ui/category-picker.js';
+import { CityMap } from '../../ui/map/city-map.js';
 import { fmtTime } from '../../ui/format.js';
 import { ErrorBox, Loading } from '../../ui/status.js';
 import { Countdown, StatusBadge, Timeline } from '../../ui/ticket-status.js';
@@ -52,6 +53,9 @@ export function TicketDetail({ id }: { id: string }) {
             {x.returnReason && <><dt>{t('reason')}</dt><dd>{x.returnReason}</dd></>}
             {x.satisfaction && <><dt>{t('t_satisfaction')}</dt><dd>{t(`sat_${x.satisfaction}`)}</dd></>}
           </dl>
+          {x.lon !== null && x.lat !== null && (
+            <div data-testid="ticket-pin"><CityMap label={t('t_address')} height={220} pin={{ lon: x.lon, lat: x.lat }} center={[x.lon, x.lat]} zoom={14} /></div>
+          )}
           <h2>{t('t_content')}</h2>
           <p style={{ whiteSpace: 'pre-wrap' }}>{x.content}</p>
           {x.replyText && (<><h2>{t('reply')}</h2><div className="reply" data-testid="reply">{x.result && <strong>{t(`result_${x.result}`)}：</strong>}{x.replyText}</div></>)}
