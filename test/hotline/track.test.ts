@@ -33,8 +33,8 @@ describe.each(testEngines)('hotline: public track, satisfaction filter, district
     hub = await createTestHub(engine, {
       clock: () => now,
       config: {
-        auth: { sessionTtlHours: 24 * 30, loginMaxAttempts: 100, loginWindowSeconds: 300, secureCookies: false },
-        modules: { hotline: { track: { maxFailures: 3, windowSeconds: 600 } } },
+        auth: { sessionTtlHours: 24 * 30, sessionIdleMinutes: 60 * 24 * 30, loginMaxAttempts: 100, loginWindowSeconds: 300, secureCookies: false },
+        modules: { hotline: { track: { maxFailures: 3, windowSeconds: 600 } }, kpi: { mapPointLimit: 2 } },
       },
     });
     const { auth, hotline: { reference: ref } } = hub.services;
@@ -166,5 +166,24 @@ describe.each(testEngines)('hotline: public track, satisfaction filter, district
     expect(none.json().districts.every((d: { tickets: number }) => d.tickets === 0)).toBe(true);
     expect((await api('handler', 'GET', '/district-counts')).statusCode).toBe(403);
     expect((await api('citizen', 'GET', '/district-counts')).statusCode).toBe(403);
+  });
+
+  it('gives the leader the places of tickets for the heat and overdue layers: rounded, newest first, at most the limit', async () => {
+    for (const [lon, lat] of [[112.95123, 28.20456], [112.96049, 28.21051], [112.97777, 28.22222]]) {
+      now = new Date(now.getTime() + 60_000);
+      const res = await api('agent', 'POST', '/tickets', { title: '井盖缺失', content: '路口井盖缺失', channel: 'phone', areaId: areas.a, lon, lat });
+      expect(res.statusCode, res.body).toBe(201);
+    }
+    const res = await api('leader', 'GET', '/ticket-points');
+    expect(res.statusCode, res.body).toBe(200);
+    // modules.kpi.mapPointLimit 2: the two newest of three, each rounded to about 100 m
+    expect(res.json()).toMatchObject({
+      truncated: true,
+      points: [{ lon: 112.978, lat: 28.222, open: true, overdue: false }, { lon: 112.96, lat: 28.211, open: true, overdue: false }],
+    });
+    expect((await api('leader', 'GET', '/ticket-points?from=2026-13-01T00:00:00Z')).statusCode).toBe(400);
+    expect((await api('handler', 'GET', '/ticket-points')).statusCode).toBe(403);
+    expect((await api('citizen', 'GET', '/ticket-points')).statusCode).toBe(403);
+    expect((await api(null, 'GET', '/ticket-points')).statusCode).toBe(401);
   });
 });

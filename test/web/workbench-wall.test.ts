@@ -190,6 +190,10 @@ describe('workbench and wall (issue 17)', { timeout: 90_000 }, () => {
       expect(live).toContain('路灯');
       expect(live).not.toContain('100+');
       expect(live).toMatch(/亮灯 \d+%/); // a live value: the share of streetlights on
+      // the map's layers with a legend: tickets by district, their heat, the overdue open ones, live IoT values on the points
+      const legend = await page.getByTestId('map-legend').innerText();
+      for (const layer of ['工单量', '工单热力', '超期未结工单', '路灯']) expect(legend).toContain(layer);
+      await expect.poll(() => page.locator('.map-value').count()).toBeGreaterThan(0);
       // departments apart from districts
       expect(await page.getByTestId('rank-departments').innerText()).not.toMatch(/区人民政府|区政府/);
       expect(asked).not.toContain('/openapi.json');

@@ -33,6 +33,8 @@ export const KpiConfigSchema = Type.Object(
      * satisfied visit must not lead the cockpit's ranking (issue 17).
      */
     rankMinVisited: Type.Integer({ minimum: 1, default: 5 }),
+    /** Most ticket places one map request returns (the wall's heat and overdue layers); the newest are kept. */
+    mapPointLimit: Type.Integer({ minimum: 1, maximum: 50_000, default: 5000 }),
     /** Longest range one request may cover, in days (a day-by-day split over years is refused). */
     maxRangeDays: Type.Integer({ minimum: 1, default: 1100 }),
     /**

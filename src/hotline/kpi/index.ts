@@ -8,7 +8,7 @@ import { districtCountRoutes, kpiRoutes } from './kpi-routes.js';
 export { KpiService, type OrgDirectory } from './kpi-service.js';
 export { KpiConfigSchema, type KpiConfig } from './config.js';
 export { computeRates, rankByComposite } from './three-rates.js';
-export type { DistrictCounts, KpiCounts, KpiFormula, KpiRates, KpiRow, KpiTable, KpiTableQuery, KpiTrend, KpiTrendQuery } from './schemas.js';
+export type { DistrictCounts, KpiCounts, KpiFormula, KpiRates, KpiRow, KpiTable, KpiTableQuery, KpiTrend, KpiTrendQuery, TicketPoints } from './schemas.js';
 
 declare module '../../platform/module/module.js' {
   interface ModuleServices {

@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 import type { RoutePlugin } from '../../platform/http/server.js';
 import type { KpiService } from './kpi-service.js';
-import { DistrictCounts, DistrictCountsQuery, KpiTable, KpiTableQuery, KpiTrend, KpiTrendQuery } from './schemas.js';
+import { DistrictCounts, DistrictCountsQuery, KpiTable, KpiTableQuery, KpiTrend, KpiTrendQuery, TicketPoints } from './schemas.js';
 
 // RFC 6266: an ASCII fallback plus the UTF-8 form.
 const attachment = (filename: string) => `attachment; filename="${filename}"; filename*=UTF-8''${encodeURIComponent(filename)}`;
@@ -60,7 +60,7 @@ export const kpiRoutes = (kpi: KpiService): RoutePlugin => async (app) => {
   });
 };
 
-/** The cockpit map's tickets per district, at `/api/hotline/district-counts` (where the web app has always read it). */
+/** The cockpit map's tickets per district at `/api/hotline/district-counts` (where the web app has always read it) and their places. */
 export const districtCountRoutes = (kpi: KpiService): RoutePlugin => async (app) => {
   app.get('/district-counts', {
     config: { access: 'hotline.kpi.read.all' },
@@ -71,4 +71,13 @@ export const districtCountRoutes = (kpi: KpiService): RoutePlugin => async (app)
       response: { 200: DistrictCounts },
     },
   }, (request) => kpi.districtCounts(request.actor, request.query));
+  app.get('/ticket-points', {
+    config: { access: 'hotline.kpi.read.all' },
+    schema: {
+      tags: ['hotline kpi'],
+      summary: 'Places of tickets (rounded to about 100 m) with open and overdue flags, for the cockpit\'s heat and overdue layers',
+      querystring: DistrictCountsQuery,
+      response: { 200: TicketPoints },
+    },
+  }, (request) => kpi.ticketPoints(request.actor, request.query));
 };

@@ -5,13 +5,13 @@ import { assertCan, can } from '../../platform/auth/permissions.js';
 import { Problem, invalidField } from '../../platform/errors/problem.js';
 import { openStatuses } from '../ticket-workflow.js';
 import type { KpiConfig } from './config.js';
-import { countTicketsByDistrict, kpiCounts, type KpiCountRow } from './kpi-store.js';
+import { countTicketsByDistrict, kpiCounts, ticketPlaces, type KpiCountRow } from './kpi-store.js';
 import { refreshRollup, setUpRollup } from './kpi-rollup-store.js';
 import { addCounts, computeRates, rankByComposite, zeroCounts } from './three-rates.js';
 import { nextPeriodStart, parseWhen, periodLabel, periodStart, periodStarts, type Period } from './kpi-periods.js';
 import { kpiCsv, kpiXlsx } from './kpi-export.js';
 import type {
-  DistrictCounts, DistrictCountsQuery, GroupBy, KpiCounts, KpiFormula, KpiRow, KpiTable, KpiTableQuery, KpiTrend, KpiTrendQuery,
+  DistrictCounts, DistrictCountsQuery, GroupBy, KpiCounts, KpiFormula, KpiRow, KpiTable, KpiTableQuery, KpiTrend, KpiTrendQuery, TicketPoints,
 } from './schemas.js';
 
 /** The part of the auth service the KPI needs: unit names. */
@@ -151,9 +151,7 @@ export class KpiService {
    */
   async districtCounts(actor: Actor, range: DistrictCountsQuery = {}): Promise<DistrictCounts> {
     assertCan(actor, 'hotline.kpi.read.all');
-    const to = range.to ? new Date(range.to) : this.clock();
-    const from = range.from ? new Date(range.from) : new Date(to.getTime() - 365 * DAY_MS);
-    if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime()) || from >= to) throw invalidField('from', 'from must be a date before to');
+    const { from, to } = this.mapRange(range);
     const rows = await countTicketsByDistrict(this.db, from, to, openStatuses);
     return {
       from: from.toISOString(), to: to.toISOString(),
@@ -161,6 +159,32 @@ export class KpiService {
         areaId: r.id, name: r.name, tickets: Number(r.tickets), open: Number(r.open), overdue: Number(r.overdue), signOverdue: Number(r.sign_overdue),
       })),
     };
+  }
+
+  /**
+   * The places of the tickets filed in the range (default: the last 365 days), for the cockpit's heat and overdue
+   * layers: rounded to 3 decimals (about 100 m), newest first, at most `mapPointLimit`.
+   */
+  async ticketPoints(actor: Actor, range: DistrictCountsQuery = {}): Promise<TicketPoints> {
+    assertCan(actor, 'hotline.kpi.read.all');
+    const { from, to } = this.mapRange(range);
+    const limit = this.config.mapPointLimit;
+    const rows = await ticketPlaces(this.db, from, to, limit + 1);
+    const round = (x: number) => Math.round(x * 1000) / 1000;
+    return {
+      from: from.toISOString(), to: to.toISOString(), truncated: rows.length > limit,
+      points: rows.slice(0, limit).map((r) => ({
+        lon: round(Number(r.lon)), lat: round(Number(r.lat)), open: (openStatuses as readonly string[]).includes(r.status), overdue: r.overdue,
+      })),
+    };
+  }
+
+  /** The maps' range: [from, to) from the request, by default the 365 days up to now (a ticket filed this instant included). */
+  private mapRange(range: DistrictCountsQuery): { from: Date; to: Date } {
+    const to = range.to ? new Date(range.to) : new Date(this.clock().getTime() + 1);
+    const from = range.from ? new Date(range.from) : new Date(to.getTime() - 365 * DAY_MS);
+    if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime()) || from >= to) throw invalidField('from', 'from must be a date before to');
+    return { from, to };
   }
 
   /**

@@ -301,3 +301,16 @@ export const countTicketsByDistrict = (db: Db, from: Date, to: Date, openStatuse
     .groupBy(['hotline_area.id', 'hotline_area.name'])
     .orderBy('hotline_area.name')
     .execute();
+
+/** Places of tickets filed in [from, to) (merged duplicates left out), newest first, at most `limit`. */
+export const ticketPlaces = (db: Db, from: Date, to: Date, limit: number) =>
+  db.selectFrom('hotline_ticket')
+    .where('status', '!=', 'merged')
+    .where('created_at', '>=', from)
+    .where('created_at', '<', to)
+    .where('lon', 'is not', null)
+    .where('lat', 'is not', null)
+    .select(['lon', 'lat', 'status', 'overdue'])
+    .orderBy('created_at', 'desc')
+    .limit(limit)
+    .execute();

@@ -139,3 +139,13 @@ export const DistrictCounts = Type.Object({
   })),
 });
 export type DistrictCounts = Static<typeof DistrictCounts>;
+
+/** Places of tickets for the cockpit's heat and overdue layers, rounded to about 100 m (3 decimals). */
+export const TicketPoints = Type.Object({
+  from: Type.String(),
+  to: Type.String(),
+  /** more tickets had a place than the limit (modules.kpi.mapPointLimit): the newest are listed */
+  truncated: Type.Boolean(),
+  points: Type.Array(Type.Object({ lon: Type.Number(), lat: Type.Number(), open: Type.Boolean(), overdue: Type.Boolean() })),
+});
+export type TicketPoints = Static<typeof TicketPoints>;

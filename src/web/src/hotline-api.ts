@@ -5,7 +5,7 @@ import type {
   AreaNode, AreaView, CategoryView, NewTicketBody, TicketDetail, TicketEventView, TicketPage, TicketQuery, TicketView,
   TrackBody, TrackResult, TransitionPayload, UnitSuggestion,
 } from '../../hotline/schemas.js';
-import type { DistrictCounts, DistrictCountsQuery, KpiTable, KpiTableQuery, KpiTrend, KpiTrendQuery } from '../../hotline/kpi/schemas.js';
+import type { DistrictCounts, DistrictCountsQuery, KpiTable, KpiTableQuery, KpiTrend, KpiTrendQuery, TicketPoints } from '../../hotline/kpi/schemas.js';
 import type { AssistInput, AssistResult, DraftInput, DraftResult } from '../../hotline/intel/schemas.js';
 import type { OrgView } from '../../platform/auth/schemas.js';
 // The coded fields' values for the screens' pickers, from a leaf of the server (lists of strings, no imports).
@@ -65,6 +65,8 @@ export const hotline = {
   track: (number: string, phone: string) => api<TrackResult>('POST', `${H}/track`, { number, phone } satisfies TrackBody),
   /** Tickets, open and overdue tickets per district (the cockpit map). */
   districtCounts: (q: DistrictCountsQuery = {}) => api<DistrictCounts>('GET', withQuery(`${H}/district-counts`, q)),
+  /** Places of tickets (about 100 m) with open and overdue flags: the wall's heat and overdue layers. */
+  ticketPoints: (q: DistrictCountsQuery = {}) => api<TicketPoints>('GET', withQuery(`${H}/ticket-points`, q)),
 };
 
 export const categoryLabel = (c: CategoryView | undefined): string =>

@@ -221,6 +221,8 @@ const dict = {
   map_title: ['各区工单密度与超期', 'Tickets and overdue by district'],
   map_tickets: ['工单量', 'Tickets'],
   map_overdue: ['超期数', 'Overdue'],
+  map_heat: ['工单热力', 'Ticket heat'],
+  map_overdue_open: ['超期未结工单', 'Overdue open tickets'],
   hot_issues: ['热点诉求', 'Hot issues'],
   emerging: ['未诉先办预警', 'Emerging-issue alerts'],
   live_city: ['城市实时指标', 'Live city indicators'],

@@ -1,12 +1,12 @@
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
-import type { Loaded } from '../../api.js';
+import { useLoad, type Loaded } from '../../api.js';
 import { useI18n } from '../../i18n.js';
 import type { EmergingAlert, HotIssue } from '../../intel-api.js';
-import type { DistrictCounts, KpiPeriod, KpiTable, KpiTrend, OrgView } from '../../hotline-api.js';
+import { hotline, type DistrictCounts, type KpiPeriod, type KpiTable, type KpiTrend, type OrgView } from '../../hotline-api.js';
 import type { AlertList, HotIssueList } from '../../../../hotline/intel/schemas.js';
 import { EChart, type ChartOption } from '../../ui/echart.js';
 import { pct } from '../../ui/format.js';
-import { formatLive, splitRanking, trendWithData, type LiveType } from './cockpit-data.js';
+import { formatLive, liveValues, splitRanking, trendWithData, type LiveType } from './cockpit-data.js';
 import { type MapDistrict } from './district-map.js';
 import { CityMap, type MapLayer } from '../../ui/map/city-map.js';
 import { shortType } from './cockpit-data.js';
@@ -307,26 +307,40 @@ const pointOf = (e: LiveType['entities'][number]): [number, number] | null => {
 
 /** Live points per type on the wall's map: a sample of each type, enough to show where they are. */
 const POINTS_PER_TYPE = 30;
+/** Of those, how many carry their live value as a label (more would cover the map). */
+const VALUES_PER_TYPE = 4;
 
 /**
  * The wall's geographic map (ui/map: the configured base layer or the offline demo city): districts filled by their
- * tickets (a click opens the district's detail), live IoT entities as markers per type, a legend; a screen-reader
+ * tickets (a click opens the district's detail), the tickets' heat and the overdue open ones (GET
+ * /api/hotline/ticket-points), live IoT entities per type with their current value, a legend; a screen-reader
  * table of the counts beside it.
  */
 function WallMap({ density, live, onPick }: { density: MapDistrict[]; live: LiveType[]; onPick(name: string): void }) {
   const { t } = useI18n();
+  const places = useLoad(() => hotline.ticketPoints(), []);
   const colors = ['#ff8a3d', '#8ff0c0', '#ce93d8', '#ffd180', '#80d8ff'];
-  const layers = useMemo<MapLayer[]>(() => [
-    { id: 'districts', kind: 'districts', label: t('map_tickets'), values: Object.fromEntries(density.map((d) => [d.name, d.tickets])), onClick: onPick },
-    ...live.map((x, i): MapLayer => ({
-      id: `iot-${x.name}`, kind: 'points', color: colors[i % colors.length],
-      label: t(`iot_${x.name}`) === `iot_${x.name}` ? x.name : t(`iot_${x.name}`),
-      points: x.entities.slice(0, POINTS_PER_TYPE).flatMap((e) => {
-        const at = pointOf(e);
-        return at ? [{ id: String(e.id), lon: at[0], lat: at[1], label: `${shortType(String(e.type ?? ''))} ${String(e.id)}` }] : [];
-      }),
-    })),
-  ], [density, live, t, onPick]);
+  const layers = useMemo<MapLayer[]>(() => {
+    const points = places.data?.points ?? [];
+    return [
+      { id: 'districts', kind: 'districts', label: t('map_tickets'), values: Object.fromEntries(density.map((d) => [d.name, d.tickets])), onClick: onPick },
+      { id: 'heat', kind: 'heat', label: t('map_heat'), points: points.map(({ lon, lat }) => ({ lon, lat })) },
+      {
+        id: 'overdue', kind: 'points', label: t('map_overdue_open'), color: '#ff5252',
+        points: points.filter((p) => p.open && p.overdue).map((p, i) => ({ id: `overdue-${i}`, lon: p.lon, lat: p.lat })),
+      },
+      ...live.map((x, i): MapLayer => ({
+        id: `iot-${x.name}`, kind: 'entities', color: colors[i % colors.length],
+        label: t(`iot_${x.name}`) === `iot_${x.name}` ? x.name : t(`iot_${x.name}`),
+        points: x.entities.slice(0, POINTS_PER_TYPE).flatMap((e, k) => {
+          const at = pointOf(e);
+          // a few live values per type written on the map (the legend's colour names the type); the rest are dots
+          const value = k < VALUES_PER_TYPE ? liveValues([e])[0] : undefined;
+          return at ? [{ id: String(e.id), lon: at[0], lat: at[1], label: `${shortType(String(e.type ?? ''))} ${String(e.id)}`, value: value ? formatLive(value) : undefined }] : [];
+        }),
+      })),
+    ];
+  }, [density, live, places.data, t, onPick]);
   return (
     <>
       <CityMap label={t('map_title')} height={700} theme="dark" legend layers={layers} />
