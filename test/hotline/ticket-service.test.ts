@@ -33,7 +33,7 @@ describe.each(testEngines)('hotline tickets: workflow, routing, masking, deadlin
     // sessions must outlive the fake clock's jumps of a day or two
     hub = await createTestHub(engine, {
       clock: () => now,
-      config: { auth: { sessionTtlHours: 24 * 30, loginMaxAttempts: 100, loginWindowSeconds: 300, secureCookies: false } },
+      config: { auth: { sessionTtlHours: 24 * 30, sessionIdleMinutes: 60 * 24 * 30, loginMaxAttempts: 100, loginWindowSeconds: 300, secureCookies: false } },
     });
     const { auth, hotline: { reference: ref } } = hub.services;
     const org = async (name: string, kind: NewOrg['kind'], parentId: string | null = null) => (await auth.insertOrg(admin, { name, kind, parentId })).id;
@@ -91,8 +91,9 @@ describe.each(testEngines)('hotline tickets: workflow, routing, masking, deadlin
     expect(timeline.map((e) => e.action)).toEqual(['create', 'dispatch', 'accept', 'start', 'answer', 'visit', 'close']);
     expect(timeline[1]).toMatchObject({ fromStatus: 'received', toStatus: 'dispatched', details: { unit: ids.unitA, override: false, routing: 'rule' } });
     const ledger = await sql<{ kind: string; body: string }>`select kind, body from ledger_entry where subject = ${`ticket:${t.id}`} order by idx`.execute(hub.database.db);
+    // the workflow's steps, and (等保 audit, issue 21) the handler's read of the citizen's data in clear
     expect(ledger.rows.map((r) => r.kind)).toEqual([
-      'hotline.ticket.create', 'hotline.ticket.dispatch', 'hotline.ticket.accept', 'hotline.ticket.start',
+      'hotline.ticket.create', 'hotline.ticket.dispatch', 'hotline.ticket.accept', 'audit.personal_data.read', 'hotline.ticket.start',
       'hotline.ticket.answer', 'hotline.ticket.visit', 'hotline.ticket.close',
     ]);
     const facts = JSON.parse(ledger.rows[2].body).facts;
