@@ -103,7 +103,9 @@ describe('web app: data catalog, sharing requests, who used my data', { timeout:
     expect(text).toContain('市住房和城乡建设局');
     expect(text).toContain('住房保障家庭资格审核');
     expect(text).toContain('常住人口基础信息');
-    expect(await rows.count()).toBe(3);
+    // and the in-domain product of authorized operation (issue 16) that verified this citizen in the demo
+    expect(text).toMatch(/授权运营 YC-LA-\d{4}-\d{6}/);
+    expect(await rows.count()).toBe(4);
     await p.screenshot({ path: path.join(screenshots, 'portal-usage.png'), fullPage: true });
     expect(errors).toEqual([]);
   });
