@@ -17,7 +17,8 @@ describe.each(testEngines)('context subscriptions [%s]', (engine) => {
     hub = await createTestHub(engine, {
       clock: () => now,
       // The test's receiver listens on 127.0.0.1, which the outbound guard refuses unless allowed.
-      config: { outbound: { allow: ['127.0.0.1'] }, modules: { context: { notifications: { timeoutMs: 1500, backoffSeconds: [60] }, simulator: { enabled: false }, mqtt: { ingest: false } } } } as never,
+      // Sessions outlive the clock's jumps (the idle timeout, 等保).
+      config: { auth: { sessionTtlHours: 24 * 30, sessionIdleMinutes: 60 * 24 * 30 }, outbound: { allow: ['127.0.0.1'] }, modules: { context: { notifications: { timeoutMs: 1500, backoffSeconds: [60] }, simulator: { enabled: false }, mqtt: { ingest: false } } } } as never,
     });
     cookie = (await hub.loginAs(['data_admin'])).cookie;
     sink = await startSink();

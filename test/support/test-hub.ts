@@ -22,7 +22,9 @@ export async function createTestHub(
   options: { clock?: Clock; config?: Partial<Config>; /** share a database between hubs (nodes); the caller closes it */ database?: DatabaseHandle } = {},
 ): Promise<TestHub> {
   const database = options.database ?? (await openTestDatabase(engine));
-  const config = { ...loadConfig({ LOG_LEVEL: 'silent' }), ...options.config };
+  const defaults = loadConfig({ LOG_LEVEL: 'silent' });
+  // a test's `auth` settings change those keys only; the rest (password policy, TOTP, idle timeout) keep their defaults
+  const config = { ...defaults, ...options.config, auth: { ...defaults.auth, ...options.config?.auth } };
   const hub = await createCityHub({ config, database, clock: options.clock, logger: false });
   const setup = systemActor('test-setup');
   return {
