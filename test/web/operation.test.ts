@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestHub } from '../support/test-hub.js';
 import { DEMO_PASSWORD } from '../../src/server/demo-city.js';
 import { screenshots, serveDemoCity } from './web-hub.js';
-import { launchBrowser, login, newPerson, screenshotOnFailure, watchConsole, type Browser, type Page } from './browser.js';
+import { axeViolations, launchBrowser, login, newPerson, screenshotOnFailure, watchConsole, type Browser, type Page } from './browser.js';
 
 /**
  * Authorized operation in the browser on the demo city: a market user applies in the marketplace, the operator
@@ -34,7 +34,11 @@ describe('web: authorized operation on the demo city', { timeout: 90_000 }, () =
     await login(page, base, username, DEMO_PASSWORD);
     return { page, errors };
   };
-  const shot = (page: Page, name: string) => page.screenshot({ path: path.join(screenshots, `operation-${name}.png`), fullPage: true });
+  // every screen shot is also checked by axe-core: nothing serious or critical (issue 17)
+  const shot = async (page: Page, name: string) => {
+    expect(await axeViolations(page), name).toEqual([]);
+    await page.screenshot({ path: path.join(screenshots, `operation-${name}.png`), fullPage: true });
+  };
 
   it('marketplace: a market user applies, the operator accepts, the market user collects its key and sees its usage', async () => {
     const user = await as('market_user');
