@@ -4,7 +4,7 @@ import type { Actor } from '../../src/platform/auth/roles.js';
 import { createTestHub, type TestHub } from '../support/test-hub.js';
 import { png } from '../support/images.js';
 import { ensureWebBuild } from './web-build.js';
-import { launchBrowser, login, screenshotOnFailure, watchConsole, type Browser, type Page } from './browser.js';
+import { axeViolations, launchBrowser, login, screenshotOnFailure, watchConsole, type Browser, type Page } from './browser.js';
 import { screenshots, serveHub } from './web-hub.js';
 
 const PASSWORD = 'Citizen-loop-2026';
@@ -128,6 +128,7 @@ describe('web app: map-first filing and the citizen loop', { timeout: 90_000 }, 
     await expect.poll(() => thumb.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(320);
 
     await page.getByLabel('我已阅读并同意上述个人信息处理方式').check();
+    expect(await axeViolations(page), 'portal-file-map').toEqual([]);
     await page.screenshot({ path: path.join(screenshots, 'portal-file-map.png'), fullPage: true });
     await page.getByRole('button', { name: '提交' }).click();
     filedNumber = await page.getByTestId('ticket-number').innerText();
@@ -168,6 +169,7 @@ describe('web app: map-first filing and the citizen loop', { timeout: 90_000 }, 
     expect(await stepper.locator('[aria-current="step"]').innerText()).toContain('已派单');
     expect(await stepper.innerText()).toContain('签收期限');
     expect(await page.getByTestId('reply').innerText()).not.toContain('已解决');
+    expect(await axeViolations(page), 'portal-track-redo').toEqual([]);
     await page.screenshot({ path: path.join(screenshots, 'portal-track-redo.png'), fullPage: true });
     const after = await tickets.get(agent, id);
     expect(after).toMatchObject({ status: 'dispatched', supervised: true, reopenCount: 1 });
@@ -175,6 +177,7 @@ describe('web app: map-first filing and the citizen loop', { timeout: 90_000 }, 
     await page.goto(`${base}/#/portal/notices`);
     await expect.poll(() => page.getByTestId('unread-count').innerText()).toMatch(/\d/);
     expect(await page.getByTestId('notices').innerText()).toContain('已退回重新办理');
+    expect(await axeViolations(page), 'portal-notices').toEqual([]);
     await page.screenshot({ path: path.join(screenshots, 'portal-notices.png'), fullPage: true });
 
     // a wrong phone: the problem's plain title, no status, no code, no pointless retry
@@ -202,6 +205,7 @@ describe('web app: map-first filing and the citizen loop', { timeout: 90_000 }, 
     await expect.poll(() => page.getByTestId('located').innerText()).toContain('Linjiang District Donggang Subdistrict');
     await page.getByLabel('Category').fill('light');
     await page.getByRole('button', { name: 'Urban construction / Municipal facilities / Street light out' }).waitFor();
+    expect(await axeViolations(page), 'portal-file-desktop-en').toEqual([]);
     await page.screenshot({ path: path.join(screenshots, 'portal-file-desktop-en.png'), fullPage: true });
     await page.close();
   });
