@@ -1,15 +1,10 @@
 import { Type } from 'typebox';
 import type { RoutePlugin } from '../http/server.js';
+import { EntryRecord } from '../ledger/ledger-routes.js';
 import type { AuditService } from './audit-service.js';
 
-const TrailRecord = Type.Object({
-  index: Type.Integer({ minimum: 0 }),
-  kind: Type.String(),
-  actor: Type.String(),
-  subject: Type.String(),
-  time: Type.String({ format: 'date-time' }),
-  facts: Type.Record(Type.String(), Type.Unknown()),
-});
+/** An audit record is a ledger entry as people read it. */
+const TrailRecord = EntryRecord;
 
 const Page = {
   before: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'entries before this ledger index' })),

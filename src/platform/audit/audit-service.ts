@@ -4,6 +4,7 @@ import type { Clock } from '../clock/clock.js';
 import type { Config } from '../config/config.js';
 import type { Ledger, LedgerFacts } from '../ledger/ledger.js';
 import { parseEntryBody } from '../ledger/entry-body.js';
+import type { EntryRecord } from '../ledger/ledger-service.js';
 import { assertCan, can } from '../auth/permissions.js';
 import { actorRef, systemActor, type Actor } from '../auth/roles.js';
 import type { DeniedRequest } from '../http/access.js';
@@ -13,15 +14,8 @@ import * as store from './audit-store.js';
 
 export type AuditSettings = Config['audit'];
 
-/** One audit record as auditors and users read it. */
-export interface TrailRecord {
-  index: number;
-  kind: string;
-  actor: string;
-  subject: string;
-  time: string;
-  facts: LedgerFacts;
-}
+/** One audit record as auditors and users read it: a ledger entry without its proof material. */
+export type TrailRecord = EntryRecord;
 
 export interface AuditAlert {
   kind: 'repeated_denials' | 'unusual_reads';

@@ -31,13 +31,18 @@ const CheckpointView = Type.Object({
   signedText: Type.String({ description: 'cityhub-ledger/v1\\n<size>\\n<root base64>\\n<time>\\n' }),
 });
 
-const EntryView = Type.Object({
+/** One ledger entry as people read it (the audit trail lists these too). */
+export const EntryRecord = Type.Object({
   index: Type.Integer({ minimum: 0 }),
   kind: Type.String(),
   actor: Type.String(),
   subject: Type.String(),
   time: Type.String({ format: 'date-time' }),
   facts: Type.Record(Type.String(), Type.Unknown()),
+});
+
+const EntryView = Type.Object({
+  ...EntryRecord.properties,
   body: Type.String({ description: 'the hashed bytes: leafHash = SHA-256(0x00 || body)' }),
   leafHash: Hex,
   treeSize: Type.Integer({ minimum: 1 }),

@@ -25,13 +25,17 @@ export interface CheckpointView {
   signedText: string;
 }
 
-export interface EntryView {
+/** One ledger entry as people read it (the audit trail lists these too). */
+export interface EntryRecord {
   index: number;
   kind: string;
   actor: string;
   subject: string;
   time: string;
   facts: LedgerFacts;
+}
+
+export interface EntryView extends EntryRecord {
   /** The hashed bytes (UTF-8): leafHash = SHA-256(0x00 || body). */
   body: string;
   leafHash: string;
