@@ -12,7 +12,7 @@ import type { OrgView } from '../../platform/auth/schemas.js';
 import { ticketActions, type TicketAction } from '../../hotline/ticket-enums.js';
 
 export type {
-  AreaNode, AreaView, AssistResult, CategoryView, DistrictCounts, KpiTable, KpiTableQuery, KpiTrend, OrgView, TicketAction,
+  AreaNode, AreaView, AssistResult, CategoryView, DistrictCounts, KpiTable, KpiTableQuery, KpiTrend, OrgView, TicketAction, TicketPoints,
   TicketDetail, TicketEventView, TicketQuery, TicketView, TransitionPayload,
 };
 export type { KpiRates } from '../../hotline/kpi/schemas.js';

@@ -54,6 +54,8 @@ export function Cockpit() {
   const live = useLoad(first ? () => loadLiveCity() : null, [tick, first]);
   const hot = useLoad(first ? () => intelApi.hotIssues({ top: 8 }) : null, [tick, first]);
   const alerts = useLoad(first ? () => intelApi.alerts() : null, [tick, first]);
+  // the wall's heat and overdue layers: asked only on the wall, refreshed with everything else
+  const places = useLoad(wall && first ? () => hotline.ticketPoints() : null, [tick, wall, first]);
 
   const enterWall = () => {
     // the browser's own full screen (Fullscreen API) needs the click's user activation: asked here, at once
@@ -71,7 +73,7 @@ export function Cockpit() {
   }, [wall, setQuery]);
 
   const split = useMemo(() => (units.data ? splitRanking(units.data, orgs.data ?? []) : null), [units.data, orgs.data]);
-  if (wall) return <Wall period={period} units={units} districts={districts} trend={trend} density={density} live={live} hot={hot} alerts={alerts} orgs={orgs} updated={updated} onExit={leaveWall} />;
+  if (wall) return <Wall period={period} units={units} districts={districts} trend={trend} density={density} places={places} live={live} hot={hot} alerts={alerts} orgs={orgs} updated={updated} onExit={leaveWall} />;
 
   const total = units.data?.total;
   return (

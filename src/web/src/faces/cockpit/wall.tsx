@@ -1,8 +1,8 @@
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
-import { useLoad, type Loaded } from '../../api.js';
+import type { Loaded } from '../../api.js';
 import { useI18n } from '../../i18n.js';
 import type { EmergingAlert, HotIssue } from '../../intel-api.js';
-import { hotline, type DistrictCounts, type KpiPeriod, type KpiTable, type KpiTrend, type OrgView } from '../../hotline-api.js';
+import type { DistrictCounts, KpiPeriod, KpiTable, KpiTrend, OrgView, TicketPoints } from '../../hotline-api.js';
 import type { AlertList, HotIssueList } from '../../../../hotline/intel/schemas.js';
 import { EChart, type ChartOption } from '../../ui/echart.js';
 import { pct } from '../../ui/format.js';
@@ -22,6 +22,8 @@ export interface WallData {
   districts: Loaded<KpiTable>;
   trend: Loaded<KpiTrend>;
   density: Loaded<MapDistrict[]>;
+  /** places of tickets for the map's heat and overdue layers */
+  places: Loaded<TicketPoints>;
   live: Loaded<LiveType[]>;
   hot: Loaded<HotIssueList>;
   alerts: Loaded<AlertList>;
@@ -97,7 +99,7 @@ export function Wall(data: WallData) {
         <section className="wall-centre" aria-label={t('map_title')}>
           <h2>{t('map_title')} <span className="wall-note">{t('drill_hint')}</span></h2>
           <div className="wall-map">
-            <WallMap density={data.density.data ?? []} live={data.live.data ?? []} onPick={setDrill} />
+            <WallMap density={data.density.data ?? []} places={data.places.data?.points ?? []} live={data.live.data ?? []} onPick={setDrill} />
           </div>
           {drill && <DrillDown name={drill} density={data.density.data ?? []} districts={data.districts.data} hot={hot.data?.issues ?? []} onClose={() => setDrill(null)} />}
         </section>
@@ -316,31 +318,29 @@ const VALUES_PER_TYPE = 4;
  * /api/hotline/ticket-points), live IoT entities per type with their current value, a legend; a screen-reader
  * table of the counts beside it.
  */
-function WallMap({ density, live, onPick }: { density: MapDistrict[]; live: LiveType[]; onPick(name: string): void }) {
+function WallMap({ density, places, live, onPick }: {
+  density: MapDistrict[]; places: TicketPoints['points']; live: LiveType[]; onPick(name: string): void;
+}) {
   const { t } = useI18n();
-  const places = useLoad(() => hotline.ticketPoints(), []);
   const colors = ['#ff8a3d', '#8ff0c0', '#ce93d8', '#ffd180', '#80d8ff'];
-  const layers = useMemo<MapLayer[]>(() => {
-    const points = places.data?.points ?? [];
-    return [
-      { id: 'districts', kind: 'districts', label: t('map_tickets'), values: Object.fromEntries(density.map((d) => [d.name, d.tickets])), onClick: onPick },
-      { id: 'heat', kind: 'heat', label: t('map_heat'), points: points.map(({ lon, lat }) => ({ lon, lat })) },
-      {
-        id: 'overdue', kind: 'points', label: t('map_overdue_open'), color: '#ff5252',
-        points: points.filter((p) => p.open && p.overdue).map((p, i) => ({ id: `overdue-${i}`, lon: p.lon, lat: p.lat })),
-      },
-      ...live.map((x, i): MapLayer => ({
-        id: `iot-${x.name}`, kind: 'entities', color: colors[i % colors.length],
-        label: t(`iot_${x.name}`) === `iot_${x.name}` ? x.name : t(`iot_${x.name}`),
-        points: x.entities.slice(0, POINTS_PER_TYPE).flatMap((e, k) => {
-          const at = pointOf(e);
-          // a few live values per type written on the map (the legend's colour names the type); the rest are dots
-          const value = k < VALUES_PER_TYPE ? liveValues([e])[0] : undefined;
-          return at ? [{ id: String(e.id), lon: at[0], lat: at[1], label: `${shortType(String(e.type ?? ''))} ${String(e.id)}`, value: value ? formatLive(value) : undefined }] : [];
-        }),
-      })),
-    ];
-  }, [density, live, places.data, t, onPick]);
+  const layers = useMemo<MapLayer[]>(() => [
+    { id: 'districts', kind: 'districts', label: t('map_tickets'), values: Object.fromEntries(density.map((d) => [d.name, d.tickets])), onClick: onPick },
+    { id: 'heat', kind: 'heat', label: t('map_heat'), points: places.map(({ lon, lat }) => ({ lon, lat })) },
+    {
+      id: 'overdue', kind: 'points', label: t('map_overdue_open'), color: '#ff5252',
+      points: places.filter((p) => p.open && p.overdue).map((p, i) => ({ id: `overdue-${i}`, lon: p.lon, lat: p.lat })),
+    },
+    ...live.map((x, i): MapLayer => ({
+      id: `iot-${x.name}`, kind: 'entities', color: colors[i % colors.length],
+      label: t(`iot_${x.name}`) === `iot_${x.name}` ? x.name : t(`iot_${x.name}`),
+      points: x.entities.slice(0, POINTS_PER_TYPE).flatMap((e, k) => {
+        const at = pointOf(e);
+        // a few live values per type written on the map (the legend's colour names the type); the rest are dots
+        const value = k < VALUES_PER_TYPE ? liveValues([e])[0] : undefined;
+        return at ? [{ id: String(e.id), lon: at[0], lat: at[1], label: `${shortType(String(e.type ?? ''))} ${String(e.id)}`, value: value ? formatLive(value) : undefined }] : [];
+      }),
+    })),
+  ], [density, places, live, t, onPick]);
   return (
     <>
       <CityMap label={t('map_title')} height={700} theme="dark" legend layers={layers} />
