@@ -112,7 +112,9 @@ describe.each(testEngines)('hotline: who reads which tickets [%s]', (engine) => 
     const detail = await api('leader', 'GET', `/tickets/${ticketsOf.A[0].id}`);
     const timeline = await api('leader', 'GET', `/tickets/${ticketsOf.A[0].id}/timeline`);
     expect(timeline.json().find((e: { action: string }) => e.action === 'return').details.reason).toBe('已电话联系 【电话已隐藏】，市民【姓名已隐藏】地址有误');
-    for (const body of [res.body, detail.body, timeline.body]) {
+    // ids are random UUIDs, which may hold a short secret such as '501' by chance: they are left out of the search
+    const uuid = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
+    for (const body of [res.body, detail.body, timeline.body].map((b) => b.replace(uuid, '<id>'))) {
       for (const secret of [PHONE, '张三', '1234 1234', ID_NUMBER, '87654321', '3栋2单元501室', '501', '112.912345']) expect(body).not.toContain(secret);
     }
     // The handler of the ticket still reads it in clear (the name and phone are theirs to call back).
