@@ -164,10 +164,26 @@ export const demoAreaCentres = (districts: { name: string; streets: string[] }[]
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
+/**
+ * The demo's emerging issue (未诉先办): water turning yellow in one estate of one street, a matter none of the
+ * templates above speaks of, rising over the last three days (a share of the tickets filed there and then). The
+ * cockpit's alerts and the wall's 未诉先办 panel have this to show; test/hotline/demo-emerging.test.ts checks it fires.
+ */
+export const demoEmergingIssue = {
+  place: '建设新村',
+  leaf: '水压不足',
+  /** share of the tickets filed 0–1, 1–2 and 2–3 days before now that become the emerging matter */
+  shareByDay: [0.3, 0.08, 0.04],
+  problem: '自来水发黄浑浊，有铁锈味，烧开后壶底有黄色沉淀',
+  ask: '检测水质并尽快处理',
+} as const;
+
 export async function seedHotlineDemo(input: HotlineDemoInput): Promise<{ areas: number; categories: number; rules: number; tickets: number; events: number }> {
   const { db, now, orgs, users, deadlines } = input;
   const log = input.log ?? (() => {});
   const rand = mulberry32(20261126);
+  // A generator of its own for the emerging issue: the rest of the city stays the same ticket for ticket.
+  const emergingRand = mulberry32(20261206);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
   const chance = (p: number) => rand() < p;
   const between = (a: number, b: number) => a + rand() * (b - a);
@@ -237,13 +253,21 @@ export async function seedHotlineDemo(input: HotlineDemoInput): Promise<{ areas:
   const events: Insertable<HotlineTicketEventTable>[] = [];
   const recentByKey = new Map<string, Row>();
 
+  const emergingStreet = streetRows[0];
   for (const createdAt of created) {
     const id = crypto.randomUUID();
-    const street = pick(streetRows);
+    const ageDay = Math.floor((now.getTime() - createdAt.getTime()) / DAY);
+    const emerging = ageDay < demoEmergingIssue.shareByDay.length && emergingRand() < demoEmergingIssue.shareByDay[ageDay];
+    let street = pick(streetRows);
+    let leaf = pick(leaves);
+    let [problem, ask] = pick(issues[leaf.l3]);
+    let place = pick(places);
+    if (emerging) {
+      street = emergingStreet;
+      leaf = leaves.find((l) => l.l3 === demoEmergingIssue.leaf)!;
+      ({ problem, ask, place } = demoEmergingIssue);
+    }
     const district = districtById.get(street.parent_id!)!;
-    const leaf = pick(leaves);
-    const [problem, ask] = pick(issues[leaf.l3]);
-    const place = pick(places);
     const urgency = chance(0.04) ? 'emergency' : chance(0.15) ? 'urgent' : chance(0.1) ? 'complex' : 'normal';
     const byCitizenUser = citizenId && chance(0.006);
     const channel = byCitizenUser ? 'web' : pick(['phone', 'phone', 'phone', 'phone', 'phone', 'web', 'web', 'app', 'app', 'wechat', 'open311']);
@@ -263,7 +287,7 @@ export async function seedHotlineDemo(input: HotlineDemoInput): Promise<{ areas:
       id, number: formatTicketNumber(day, seq), channel,
       citizen_name: pick(surnames) + pick(given), citizen_phone: `1${pick(['3', '5', '7', '8', '9'])}${String(Math.floor(rand() * 1e9)).padStart(9, '0')}`,
       citizen_user_id: byCitizenUser ? citizenId : null,
-      title: `${street.name}${place}${leaf.l3}问题`,
+      title: emerging ? `${street.name}${place}自来水发黄` : `${street.name}${place}${leaf.l3}问题`,
       content: `您好，我是${district.name}${street.name}${place}附近的居民。${problem}，${pick(durations)}，希望有关部门${ask}。`,
       address: `${district.name}${street.name}${place}`,
       lon: street.center_lon! + between(-0.006, 0.006), lat: street.center_lat! + between(-0.006, 0.006),
