@@ -1,14 +1,14 @@
 /**
  * A small in-process scheduler for a module's background work (the hotline's deadline flags, the catalog's
- * overdue sharing requests): runs `work` at start and then every `intervalSeconds` (0 turns it off). The work
- * must be idempotent, so every CityHub node may run it against the same PostgreSQL without coordination: two
- * nodes racing set the same flags to the same values.
+ * overdue sharing requests): runs `work` at start and then every `intervalSeconds` (0 turns it off). Which node
+ * runs a period is decided inside `work` (JobClaims.runOnce, wrapped around it by the composition root); the work
+ * stays idempotent all the same, since a node killed mid-run has its period run again by another.
  *
  * @example const job = new PeriodicJob(() => tickets.refreshDeadlines(clock()), 60, (err) => log.error({ err }, "deadlines failed")); job.start();
  */
 export class PeriodicJob {
   private timer: NodeJS.Timeout | undefined;
-  private running = false;
+  private running: Promise<void> | undefined;
 
   constructor(
     private readonly work: () => Promise<unknown>,
@@ -25,21 +25,19 @@ export class PeriodicJob {
     void this.tick();
   }
 
-  stop(): void {
+  /** Stops the schedule; resolves when a run still going has ended (graceful shutdown finishes its work). */
+  async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    await this.running;
   }
 
   /** One run; skipped while the previous one is still going (a slow database must not pile runs up). */
   async tick(): Promise<void> {
     if (this.running) return;
-    this.running = true;
-    try {
-      await this.work();
-    } catch (err) {
-      this.onError(err);
-    } finally {
-      this.running = false;
-    }
+    this.running = Promise.resolve().then(() => this.work()).then(() => undefined, (err: unknown) => this.onError(err)).finally(() => {
+      this.running = undefined;
+    });
+    await this.running;
   }
 }
