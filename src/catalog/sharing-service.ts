@@ -15,11 +15,11 @@ import type {
 import { endOfLocalDay } from '../platform/clock/local-time.js';
 import type { DisclosureControl } from './disclosure-control.js';
 import * as store from './sharing-store.js';
+import { grantContent, iso } from './grant-content.js';
 
 type RequestRow = Selectable<ShareRequestTable> & { owner_org_id: string; identifier: string; title: string };
 type GrantRow = Selectable<ShareGrantTable>;
 
-const iso = (d: Date | string | null): string | null => (d === null ? null : new Date(d).toISOString());
 const isStaffAdmin = (actor: Actor) => actor.roles.includes('admin') || actor.roles.includes('data_admin');
 /** Who flags overdue requests when the background job does (ledgered as `system:catalog-overdue`). */
 const overdueJobActor = systemActor('catalog-overdue', ['data_admin']);
@@ -128,7 +128,7 @@ export class SharingService {
       masks: Object.entries(masks).map(([f, m]) => `${f}:${m.fn}`), rowFilters: (d.rowFilters ?? []).length,
       aggregateOnly: grant.aggregate_only, k: grant.k, expiresAt: until.toISOString(),
       epsilon, summable: Object.keys(d.sumBounds ?? {}),
-    }, { trx });
+    }, { trx, content: grantContent(grant) });
     return grant;
   }
 
@@ -202,7 +202,7 @@ export class SharingService {
     return this.db.transaction().execute(async (trx) => {
       const revoked = await store.revokeGrant(trx, grant.id, now, actorRef(actor), reason);
       if (!revoked) throw new Problem('SHARE_GRANT_REVOKED');
-      await this.ledger.append('share.grant.revoked', actor, `share_grant:${grant.id}`, { dataset: dataset.id, consumerOrg: grant.consumer_org_id }, { trx });
+      await this.ledger.append('share.grant.revoked', actor, `share_grant:${grant.id}`, { dataset: dataset.id, consumerOrg: grant.consumer_org_id }, { trx, content: grantContent(revoked) });
       return this.grantView(revoked, dataset.identifier, now);
     });
   }

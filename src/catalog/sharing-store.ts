@@ -85,3 +85,11 @@ export const addUsage = (trx: Db, grantId: string, day: string, rows: number) =>
 
 export const findUsage = (db: Db, grantId: string, day: string) =>
   db.selectFrom('share_usage').select(['calls', 'rows']).where('grant_id', '=', grantId).where('day', '=', day).executeTakeFirst();
+
+/** Grants a page at a time in id order, with their dataset's identifier (`ledger verify` reads them back). */
+export const listGrantContentRows = (db: Db, afterId: string | undefined, limit: number) => {
+  let query = db.selectFrom('share_grant').innerJoin('catalog_dataset', 'catalog_dataset.id', 'share_grant.dataset_id')
+    .selectAll('share_grant').select('catalog_dataset.identifier').orderBy('share_grant.id').limit(limit);
+  if (afterId !== undefined) query = query.where('share_grant.id', '>', afterId);
+  return query.execute();
+};

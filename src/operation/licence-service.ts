@@ -16,6 +16,7 @@ import type { OperationLicenceScope, OperationLicenceTable } from './tables.js';
 import type { AttestationInput, FeeCapInput, LicenceInput, LicencePatch, LicenceView, VersionView } from './schemas.js';
 import { iso, recordVersion, sha256, versionsOf } from './versions.js';
 import * as store from './licence-store.js';
+import { licenceContent, licenceSnapshot } from './licence-content.js';
 import * as registry from './registry-store.js';
 
 export type LicenceRow = Selectable<OperationLicenceTable>;
@@ -102,15 +103,6 @@ export class LicenceService {
     return { scope, from, until };
   }
 
-  private snapshot(l: LicenceRow): Record<string, unknown> {
-    return {
-      number: l.number, operator: l.operator_party_id, title: l.title, mode: l.mode, domain: l.domain, scope: l.scope, maxGrade: l.max_grade,
-      maxGeneralLevel: l.max_general_level, scenarios: l.scenarios, validFrom: iso(l.valid_from), validUntil: iso(l.valid_until), quota: l.quota,
-      feeCaps: l.fee_caps, maxPermittedIncomeFen: l.max_permitted_income_fen, distributionBasisPoints: l.distribution_basis_points,
-      securityObligations: l.security_obligations, status: l.status, statusReason: l.status_reason, deletionAttestation: l.deletion_attestation,
-    };
-  }
-
   /** An operator applies for a licence (or the implementing body drafts one for it); it waits for approval. */
   async apply(actor: Actor, input: LicenceInput): Promise<LicenceView> {
     assertCan(actor, 'operation.licence.apply');
@@ -131,7 +123,7 @@ export class LicenceService {
         suspended_at: null, terminated_at: null, status_reason: null, deletion_attestation: null, updated_at: now,
       });
       await recordVersion(trx, this.ledger, actor, now, {
-        kind: 'licence', id: l.id, version: 1, change: 'applied', snapshot: this.snapshot(l),
+        kind: 'licence', id: l.id, version: 1, change: 'applied', snapshot: licenceSnapshot(l), content: licenceContent(l),
         facts: { number, operator: operator.id, mode: l.mode, datasets: scope.map((s) => s.datasetId), maxGrade: l.max_grade },
       });
       return l;
@@ -145,7 +137,7 @@ export class LicenceService {
     return this.db.transaction().execute(async (trx) => {
       const l = await store.updateLicence(trx, licence.id, licence.version, { ...patch, version: licence.version + 1, updated_at: now } as never);
       if (!l) throw new Problem('OPERATION_LICENCE_STATE', { detail: 'the licence changed meanwhile; read it again' });
-      await recordVersion(trx, this.ledger, actor, now, { kind: 'licence', id: l.id, version: l.version, change, snapshot: this.snapshot(l), facts: { number: l.number, ...facts } });
+      await recordVersion(trx, this.ledger, actor, now, { kind: 'licence', id: l.id, version: l.version, change, snapshot: licenceSnapshot(l), content: licenceContent(l), facts: { number: l.number, ...facts } });
       return l;
     });
   }
@@ -243,7 +235,7 @@ export class LicenceService {
       const next = await store.updateLicence(trx, l.id, l.version, { status: 'active', suspended_at: null, status_reason: null, version: l.version + 1, updated_at: now });
       if (!next) throw new Problem('OPERATION_LICENCE_STATE', { detail: 'the licence changed meanwhile; read it again' });
       await recordVersion(trx, this.ledger, actor, now, {
-        kind: 'licence', id, version: next.version, change: 'resumed', snapshot: this.snapshot(next),
+        kind: 'licence', id, version: next.version, change: 'resumed', snapshot: licenceSnapshot(next), content: licenceContent(next),
         facts: { number: l.number, productsResumed: resumed.length },
       });
       return next;

@@ -55,3 +55,10 @@ export const revokeLicenceAccesses = (db: Db, licenceId: string, at: Date, reaso
     .where('licence_id', '=', licenceId).where('status', '=', 'active').returning(['id', 'api_key_id']).execute();
 
 export type AccessPatch = Updateable<OperationAccessTable>;
+
+/** Licences a page at a time in id order (`ledger verify` reads them back). */
+export const listLicencePage = (db: Db, afterId: string | undefined, limit: number) => {
+  let q = db.selectFrom('operation_licence').selectAll().orderBy('id').limit(limit);
+  if (afterId !== undefined) q = q.where('id', '>', afterId);
+  return q.execute();
+};

@@ -37,6 +37,11 @@ export interface LedgerContentSource {
   noun: string;
   /** Rows in id order after `afterId`, at most `limit`. */
   page(db: Db, afterId: string | undefined, limit: number): Promise<ContentRow[]>;
+  /**
+   * Entry kinds about a row that record no change of it (a read through a grant, a step taken on other tables):
+   * they carry no content and leave the check to the entry before them. Any other entry without content ends it.
+   */
+  unchangedBy?: readonly string[];
 }
 
 const sources = new Map<string, LedgerContentSource>();
@@ -53,6 +58,12 @@ export function registerLedgerContent(source: LedgerContentSource): void {
 }
 
 export const ledgerContentSources = (): LedgerContentSource[] => [...sources.values()];
+
+/** Whether an entry of this kind about this subject leaves its covered row as the entry before it recorded. */
+export function leavesRowUnchanged(subject: string, kind: string): boolean {
+  const source = sources.get(subject.slice(0, subject.indexOf(':')));
+  return source?.unchangedBy?.includes(kind) ?? false;
+}
 
 /** What the newest entry about one subject recorded of its content. */
 export interface RecordedContent {

@@ -2,7 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import { parseEntryBody } from './entry-body.js';
 import { appendToPeaks, leafHash, rootFromPeaks, type Hash, type HashAlg } from './merkle.js';
 import { keyIdOf, verifyCheckpointSignature, type LedgerMode } from './signing.js';
-import type { ContentFault, RecordedContent } from './content.js';
+import { leavesRowUnchanged, type ContentFault, type RecordedContent } from './content.js';
 import type { WitnessedCheckpoint } from './witness.js';
 
 /** A ledger_entry row as stored (any of it may have been tampered with). */
@@ -209,10 +209,13 @@ export class LedgerVerifier {
     return this.checkCheckpoints();
   }
 
-  /** The newest entry about a subject decides what its row must hold; one without content stops the check. */
+  /**
+   * The newest entry about a subject decides what its row must hold; one without content stops the check, unless
+   * its source declares the kind as leaving the row unchanged (a read through a grant).
+   */
   private collect(subject: string, body: NonNullable<ReturnType<typeof parseEntryBody>>): void {
     if (!body.content) {
-      this.recorded.delete(subject);
+      if (!leavesRowUnchanged(subject, body.kind)) this.recorded.delete(subject);
       return;
     }
     const label = typeof body.facts.number === 'string' ? body.facts.number : undefined;
