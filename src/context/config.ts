@@ -29,6 +29,11 @@ export const ContextConfigSchema = Type.Object({
       /** History older than this many days is deleted by the retention job; 0 keeps everything. */
       retentionDays: Type.Number({ minimum: 0, default: 0 }),
       retentionIntervalSeconds: Type.Integer({ minimum: 1, default: 3600 }),
+      /**
+       * PostgreSQL: the history is partitioned by month of write time; the retention job also makes the
+       * partitions of the coming months, this many ahead (PGlite keeps one plain table).
+       */
+      partitionMonthsAhead: Type.Integer({ minimum: 1, default: 3 }),
       /** How often history written since is folded into the hourly rollup (queries are exact either way). */
       rollupIntervalSeconds: Type.Number({ minimum: 0.05, default: 5 }),
       /** Largest lastN and most instances returned per attribute. */
@@ -66,6 +71,12 @@ export const ContextConfigSchema = Type.Object({
       ingest: Type.Boolean({ default: true }),
       /** Broker to subscribe to (production: mqtt://127.0.0.1:1883, Mosquitto); unset: the embedded broker. */
       url: Type.Optional(Type.String({ pattern: '^mqtts?://' })),
+      /**
+       * With `url`: the nodes subscribe as members of this MQTT 5 shared subscription (`$share/<group>/<topic>`), so
+       * the broker hands each device message to one node only; '' subscribes plainly (every node ingests every
+       * message: one node only, or a broker without MQTT 5). The embedded broker ignores it.
+       */
+      sharedGroup: Type.String({ pattern: '^[A-Za-z0-9_-]*$', maxLength: 100, default: 'cityhub' }),
       /** Port of the embedded (aedes) broker; 1884 so it does not clash with Mosquitto on 1883. */
       embeddedPort: Type.Integer({ minimum: 0, maximum: 65535, default: 1884 }),
       embeddedHost: Type.String({ default: '127.0.0.1' }),

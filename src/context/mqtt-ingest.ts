@@ -125,10 +125,16 @@ export class MqttIngest {
       return;
     }
     this.url = this.config.url;
-    this.client = await mqtt.connectAsync(this.url, { clientId: `cityhub-ingest-${process.pid}-${Math.random().toString(16).slice(2, 8)}`, reconnectPeriod: 2000, connectTimeout: 5000 });
+    const group = this.config.sharedGroup;
+    this.client = await mqtt.connectAsync(this.url, {
+      clientId: `cityhub-ingest-${process.pid}-${Math.random().toString(16).slice(2, 8)}`, reconnectPeriod: 2000, connectTimeout: 5000,
+      // Shared subscriptions are MQTT 5 (3.1.1 brokers know them only as an extension).
+      ...(group ? { protocolVersion: 5 as const } : {}),
+    });
+    // The message's own topic arrives, not the `$share/…` filter, so the mappings match it as they are.
     this.client.on('message', (topic, payload) => void this.handle(topic, payload));
-    await this.client.subscribeAsync(this.config.mappings.map((m) => m.topic), { qos: 1 });
-    this.log.info({ url: this.url, mappings: this.config.mappings.length }, 'MQTT ingestion listening');
+    await this.client.subscribeAsync(this.config.mappings.map((m) => (group ? `$share/${group}/${m.topic}` : m.topic)), { qos: 1 });
+    this.log.info({ url: this.url, mappings: this.config.mappings.length, sharedGroup: group || null }, 'MQTT ingestion listening');
   }
 
   private isIngestTopic(topic: string): boolean {
