@@ -53,7 +53,13 @@ export const ContextConfigSchema = Type.Object({
   ),
   notifications: Type.Object(
     {
+      /**
+       * The outbox is polled every `pollMs` while it has work; idle, the wait doubles up to `maxPollMs`. A change
+       * that queues a notification wakes every node's dispatcher over the event bus at once, so the longer idle
+       * wait costs no latency; polling stays the fallback (a lost event, a retry coming due).
+       */
       pollMs: Type.Integer({ minimum: 10, default: 500 }),
+      maxPollMs: Type.Integer({ minimum: 10, default: 2000 }),
       /** A claimed notification is retried by any node after this lease if its sender died. */
       leaseSeconds: Type.Number({ minimum: 0.1, default: 30 }),
       timeoutMs: Type.Integer({ minimum: 100, default: 5000 }),

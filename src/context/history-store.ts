@@ -1,5 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../platform/db/database.js';
+import { dropMonthlyPartitionsBefore, ensureMonthlyPartitions } from '../platform/db/partitions.js';
 import { JsonPart } from './raw-json.js';
 import './tables.js';
 
@@ -461,9 +462,18 @@ export async function deleteHistory(db: Db, tenant: string, entityId: string, at
   return Number(r.numUpdatedRows);
 }
 
-/** Retention: removes history recorded before the cut-off. */
-export async function purgeHistoryBefore(db: Db, cutoff: Date): Promise<number> {
+/**
+ * Retention: removes history recorded before the cut-off. On PostgreSQL the months wholly before it go as
+ * partitions (no row-by-row delete, no bloat); the rest of the cut-off's month row by row. Returns the dropped
+ * partitions (with their row counts, for the log) and the rows deleted.
+ */
+export async function purgeHistoryBefore(db: Db, cutoff: Date): Promise<{ dropped: { name: string; rows: number }[]; deleted: number }> {
   await db.deleteFrom('context_history_hourly').where('hour', '<', new Date(Math.floor(cutoff.getTime() / 3_600_000) * 3_600_000)).execute();
+  const dropped = await dropMonthlyPartitionsBefore(db, 'context_history', cutoff);
   const r = await db.deleteFrom('context_history').where('recorded_at', '<', cutoff).executeTakeFirst();
-  return Number(r.numDeletedRows);
+  return { dropped, deleted: Number(r.numDeletedRows) };
 }
+
+/** The history's monthly partitions (PostgreSQL) from this month to `monthsAhead` ahead; returns those created. */
+export const ensureHistoryPartitions = (db: Db, now: Date, monthsAhead: number): Promise<string[]> =>
+  ensureMonthlyPartitions(db, 'context_history', 'recorded_at', now, now, monthsAhead);

@@ -1,4 +1,5 @@
 import { sql, type Kysely, type Migration } from 'kysely';
+import { partitionExistingTable } from '../platform/db/partitions.js';
 
 // Migrations see the database untyped: they must keep working after the types move on.
 export const contextMigrations: Record<string, Migration> = {
@@ -173,6 +174,30 @@ export const contextMigrations: Record<string, Migration> = {
     async up(db: Kysely<unknown>) {
       // @contexts CityHub hosts for its clients (issue 18, NGSI-LD §5.13): global, not per tenant, as the spec has them.
       await sql`create table context_jsonld (id text primary key, body jsonb not null, created_at timestamptz not null default now())`.execute(db);
+    },
+  },
+  '20261206-10-context-history-partitions': {
+    async up(db: Kysely<unknown>) {
+      // A megacity's history grows by billions of rows (issue 20): on PostgreSQL, one partition per month of write
+      // time, so retention drops whole months instead of deleting rows and each month's indexes stay small. The
+      // primary key must hold the partition key; nothing references these ids (the temporal writes find a row by
+      // id, which stays unique: one sequence). PGlite keeps the plain table.
+      await partitionExistingTable(db, {
+        table: 'context_history',
+        column: 'recorded_at',
+        idColumn: 'id',
+        async create(db, sequence) {
+          await sql`create table context_history (
+            id bigint not null default nextval(${sequence}), tenant text not null, entity_id text not null,
+            recorded_at timestamptz not null, obs_min timestamptz not null, obs_max timestamptz not null, attrs jsonb not null,
+            deleted text[] not null default '{}', rolled boolean not null default false,
+            constraint context_history_pkey primary key (id, recorded_at)
+          ) partition by range (recorded_at)`.execute(db);
+          await sql`create index context_history_entity on context_history (tenant, entity_id, obs_min)`.execute(db);
+          await sql`create index context_history_unrolled on context_history (tenant, entity_id) where not rolled`.execute(db);
+          await sql`create index context_history_recorded on context_history using brin (recorded_at)`.execute(db);
+        },
+      });
     },
   },
 };
