@@ -18,7 +18,7 @@ import { SubscriptionService } from './subscription-service.js';
 import { NotificationDispatcher } from './notification-dispatcher.js';
 import { MqttIngest } from './mqtt-ingest.js';
 import { DemoSimulator } from './demo-simulator.js';
-import { purgeHistoryBefore, rollUpHistory } from './history-store.js';
+import { ensureHistoryPartitions, purgeHistoryBefore, rollUpHistory } from './history-store.js';
 import { purgeDelivered } from './subscription-store.js';
 import { registerNgsiConventions, registerNgsiErrors, registerNgsiParsers } from './http-support.js';
 import { entityRoutes } from './entity-routes.js';
@@ -103,7 +103,8 @@ export const contextModule = defineModule({
     const csources = createCsources({ db, clock, config, contexts, tenants, access: accessRules, outbound, log, queries, entities, attributes, subscriptions });
     const temporal = new TemporalService(db, config, tenants, accessRules, queries);
     const temporalWrites = new TemporalWriteService(db, clock, tenants, accessRules, writer);
-    const dispatcher = new NotificationDispatcher(db, config.notifications, clock, log, outbound);
+    const dispatcher = new NotificationDispatcher(db, config.notifications, clock, log, outbound, platform.events);
+    subscriptions.whenQueued(() => dispatcher.signalQueued());
     const ingest = new MqttIngest(config.mqtt, batches, contexts, platform.auth, log);
     const simulator = new DemoSimulator(queries, batches, contexts, config.simulator, clock, log);
 
@@ -120,13 +121,20 @@ export const contextModule = defineModule({
         intervalSeconds: config.temporal.retentionIntervalSeconds,
         async run() {
           const now = clock();
-          if (config.temporal.retentionDays > 0) await purgeHistoryBefore(db, new Date(now.getTime() - config.temporal.retentionDays * 86_400_000));
+          const made = await ensureHistoryPartitions(db, now, config.temporal.partitionMonthsAhead);
+          if (made.length > 0) log.info({ partitions: made }, 'context history: partitions created ahead');
+          if (config.temporal.retentionDays > 0) {
+            const purged = await purgeHistoryBefore(db, new Date(now.getTime() - config.temporal.retentionDays * 86_400_000));
+            // Dropping a month is not undoable: say which and how many rows, every time.
+            if (purged.dropped.length > 0) log.warn({ dropped: purged.dropped, retentionDays: config.temporal.retentionDays }, 'context history: months past retention dropped');
+          }
           await purgeDelivered(db, new Date(now.getTime() - 86_400_000));
         },
       },
       { name: 'history-rollup', intervalSeconds: config.temporal.rollupIntervalSeconds, run: () => (rolling = rollUp()) },
-      // Periodic (timeInterval) subscriptions: their notifications are due on time, not on change.
-      { name: 'subscription-intervals', intervalSeconds: config.notifications.pollMs / 1000, run: async () => void (await subscriptions.notifyPeriodic(clock())) },
+      // Periodic (timeInterval) subscriptions: their notifications are due on time, not on change. Every node
+      // runs it: each subscription's period is claimed on its own row (claimPeriod), finer than one node a tick.
+      { name: 'subscription-intervals', intervalSeconds: config.notifications.pollMs / 1000, everyNode: true, run: async () => void (await subscriptions.notifyPeriodic(clock())) },
     ];
 
     // One plugin for the whole API: NGSI-LD's body types and problem types apply to every route under it.

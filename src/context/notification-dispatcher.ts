@@ -3,6 +3,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { Db } from '../platform/db/database.js';
 import type { Clock } from '../platform/clock/clock.js';
+import type { EventBus } from '../platform/events/index.js';
 import { outboundRequest, OutboundUrlError, type OutboundPolicy } from '../platform/net/outbound.js';
 import { linkHeader, CORE_CONTEXT_URL } from './jsonld-context.js';
 import { resolveBroker, sendableHeaders } from './notification-endpoint.js';
@@ -11,10 +12,14 @@ import * as store from './subscription-store.js';
 
 type NotificationConfig = ContextConfig['notifications'];
 
+/** Published when notifications were queued: every node's dispatcher polls at once. */
+export const OUTBOX_QUEUED = 'context.outbox.queued';
+
 /**
  * Delivers the outbox: claims due notifications with a lease, sends each on its own (so a dead endpoint holds
  * one slot for at most the timeout, never the queue), and records the outcome. A crash between claim and
- * delivery only delays a notification until its lease ends: at least once, none lost.
+ * delivery only delays a notification until its lease ends: at least once, none lost. Woken over the event bus
+ * when any node queues notifications; polls meanwhile, less often while there is nothing to do.
  */
 export class NotificationDispatcher {
   private timer?: NodeJS.Timeout;
@@ -22,6 +27,12 @@ export class NotificationDispatcher {
   private readonly brokers = new Map<string, Promise<MqttClient>>();
   private polling = false;
   private stopped = true;
+  private ticking = false;
+  private wokenWhileTicking = false;
+  private idleMs: number;
+  private lastSignal = 0;
+  private signalTimer?: NodeJS.Timeout;
+  private unsubscribe?: () => void;
 
   constructor(
     private readonly db: Db,
@@ -29,26 +40,69 @@ export class NotificationDispatcher {
     private readonly clock: Clock,
     private readonly log: Logger,
     private readonly outbound: OutboundPolicy,
-  ) {}
+    private readonly events: EventBus,
+  ) {
+    this.idleMs = config.pollMs;
+  }
 
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
-    const tick = async () => {
-      if (this.stopped) return;
-      try {
-        await this.poll();
-      } catch (err) {
-        this.log.error({ err }, 'notification poll failed');
-      }
-      if (!this.stopped) this.timer = setTimeout(tick, this.config.pollMs);
-    };
-    this.timer = setTimeout(tick, 0);
+    this.unsubscribe = this.events.subscribe(OUTBOX_QUEUED, () => this.wake());
+    this.schedule(0);
+  }
+
+  /**
+   * Tells every node's dispatcher (this one included) that notifications were queued. At most one event per
+   * `pollMs`: a burst of changes (MQTT ingestion) makes one wake-up, not one per change.
+   */
+  signalQueued(): void {
+    if (this.signalTimer) return;
+    const wait = Math.max(0, this.lastSignal + this.config.pollMs - Date.now());
+    this.signalTimer = setTimeout(() => {
+      this.signalTimer = undefined;
+      this.lastSignal = Date.now();
+      void this.events.publish(OUTBOX_QUEUED);
+    }, wait);
+    this.signalTimer.unref();
+  }
+
+  /** Polls now and goes back to the short interval (the event may come before its transaction commits). */
+  private wake(): void {
+    if (this.stopped) return;
+    this.idleMs = this.config.pollMs;
+    if (this.ticking) this.wokenWhileTicking = true;
+    else this.schedule(0);
+  }
+
+  private schedule(ms: number): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.tick(), ms);
+  }
+
+  private async tick(): Promise<void> {
+    if (this.stopped) return;
+    this.ticking = true;
+    let started = 0;
+    try {
+      started = (await this.poll()).length;
+    } catch (err) {
+      this.log.error({ err }, 'notification poll failed');
+    }
+    this.ticking = false;
+    if (this.stopped) return;
+    this.idleMs = started > 0 ? this.config.pollMs : Math.min(this.idleMs * 2, Math.max(this.config.maxPollMs, this.config.pollMs));
+    const woken = this.wokenWhileTicking;
+    this.wokenWhileTicking = false;
+    this.schedule(woken ? 0 : this.idleMs);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.unsubscribe?.();
     if (this.timer) clearTimeout(this.timer);
+    if (this.signalTimer) clearTimeout(this.signalTimer);
+    this.signalTimer = undefined;
     const deadline = Date.now() + this.config.timeoutMs + 500;
     while (this.inFlight.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     for (const client of this.brokers.values()) {

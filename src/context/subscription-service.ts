@@ -76,6 +76,13 @@ export class SubscriptionService implements ChangeListener {
     private readonly log: Logger,
   ) {}
 
+  private queuedHook?: () => void;
+
+  /** Called when a change queued notifications (inside its transaction): the dispatchers' wake-up. */
+  whenQueued(hook: () => void): void {
+    this.queuedHook = hook;
+  }
+
   private parse(ctx: LdContext, body: Record<string, unknown>, partial: boolean): Partial<StoredSubscription> & { expiresAt?: Date | null; throttling?: number; isActive?: boolean } {
     const out: Partial<StoredSubscription> & { expiresAt?: Date | null; throttling?: number; isActive?: boolean } = {};
     if (!partial && body.type !== 'Subscription') throw bad('type must be "Subscription"');
@@ -391,6 +398,7 @@ export class SubscriptionService implements ChangeListener {
       notified.push(sub.id);
     }
     await store.enqueueNotifications(trx, rows);
+    if (rows.length > 0) this.queuedHook?.();
     // A periodic subscription's period was claimed (claimPeriod); its count of notifications grows as on change.
     await store.markNotified(trx, tenant, notified, now);
     return rows.length;
