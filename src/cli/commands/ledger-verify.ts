@@ -6,6 +6,7 @@ import { DataDirLockedError, openDatabase, type Db } from '../../platform/db/dat
 import { isInside, keyFileName, loadSigningKey, readPublicKey } from '../../platform/ledger/signing.js';
 import { verifyStoredLedger } from '../../platform/ledger/read-ledger.js';
 import { FileWitness, type Witness } from '../../platform/ledger/witness.js';
+import { PeerWitness } from '../../platform/ledger/peer-witness.js';
 import type { WitnessRecords } from '../../platform/ledger/verify.js';
 // Every module declares the tables its entries vouch for when it is imported (registerLedgerContent).
 import '../../server/modules.js';
@@ -101,9 +102,11 @@ export async function runLedgerVerify(db: Db, run: LedgerVerifyRun): Promise<num
   return 1;
 }
 
-/** The witnesses to check against: given files, else the configured witness file. */
-export const witnessesFor = (files: string[], config: Config): Witness[] =>
-  (files.length > 0 ? files : config.ledger.witnessFile ? [config.ledger.witnessFile] : []).map((f) => new FileWitness(f));
+/** The witnesses to check against: given files, else the configured witness file; and the configured peer nodes. */
+export const witnessesFor = (files: string[], config: Config): Witness[] => [
+  ...(files.length > 0 ? files : config.ledger.witnessFile ? [config.ledger.witnessFile] : []).map((f) => new FileWitness(f)),
+  ...config.ledger.witness.peers.map((p) => new PeerWitness(p)),
+];
 
 export const ledgerVerifyCommand: Command = {
   name: 'ledger verify',

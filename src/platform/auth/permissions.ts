@@ -34,7 +34,7 @@ export function definePermissions<const T extends PermissionTable>(table: T): T 
 export const registeredPermissions = (): ReadonlyMap<string, readonly Role[]> => registry;
 
 /** Every signed-in role: what any user or key may do for themselves. */
-const everyone = ['citizen', 'agent', 'handler', 'supervisor', 'leader', 'dept_data_owner', 'data_admin', 'market_operator', 'market_user', 'operation_admin', 'operation_supervisor', 'ops', 'security_admin', 'audit_admin'] as const;
+const everyone = ['citizen', 'agent', 'handler', 'supervisor', 'leader', 'dept_data_owner', 'data_admin', 'market_operator', 'market_user', 'operation_admin', 'operation_supervisor', 'ops', 'security_admin', 'audit_admin', 'ledger_peer'] as const;
 
 export const platformPermissions = definePermissions({
   // any logged-in user or key
@@ -51,6 +51,8 @@ export const platformPermissions = definePermissions({
   'ledger.proof.read': everyone,
   // the whole trail: 审计管理员; the operation supervisor reads the operation entries (ledger-routes.ts)
   'ledger.read': ['audit_admin', 'operation_supervisor'],
+  // a second node deposits its signed checkpoints here and reads back its own (the witness of its ledger)
+  'ledger.witness.record': ['ledger_peer'],
   'audit.trail.read': ['audit_admin'],
   'audit.alert.read': ['security_admin'],
   // Prometheus metrics: the operations team (运维), not the market operator of public data

@@ -26,6 +26,8 @@ export const roles = [
   'security_admin',
   /** 审计管理员 (三员之一): reads, exports and verifies the audit trail; changes nothing */
   'audit_admin',
+  /** 见证节点: another CityHub node's key that deposits its ledger checkpoints here (docs/ledger.md); nothing else */
+  'ledger_peer',
 ] as const;
 
 export type Role = (typeof roles)[number];

@@ -64,6 +64,7 @@ export const platformProblems = defineProblems({
   AUTH_ORG_NOT_FOUND: { status: 404, title: 'Organisation not found', zh: '机构不存在' },
   AUTH_USER_NOT_FOUND: { status: 404, title: 'User not found', zh: '用户不存在' },
   AUTH_KEY_NOT_FOUND: { status: 404, title: 'API key not found', zh: 'API 密钥不存在' },
+  AUTH_KEY_ADMIN_ROLE: { status: 403, title: 'API keys may not hold administrator roles', zh: 'API 密钥不能持有系统、安全、审计管理员角色' },
   AUTH_LOGIN_RATE_LIMITED: { status: 429, title: 'Too many login attempts', zh: '登录尝试过多，请稍后再试' },
   AUTH_WEAK_PASSWORD: { status: 400, title: 'Password too weak', zh: '密码强度不足' },
   AUTH_WRONG_PASSWORD: { status: 400, title: 'The current password is wrong', zh: '当前密码错误' },
@@ -81,6 +82,7 @@ export const platformProblems = defineProblems({
   // ledger
   LEDGER_ENTRY_NOT_FOUND: { status: 404, title: 'Ledger entry not found', zh: '存证记录不存在' },
   LEDGER_BAD_RANGE: { status: 400, title: 'Invalid tree sizes for a proof', zh: '证明区间无效' },
+  LEDGER_WITNESS_CONFLICT: { status: 409, title: 'This peer already deposited another checkpoint of that size', zh: '该节点已存证同一规模的另一检查点' },
 });
 
 type PlatformProblemCodes = typeof platformProblems;

@@ -4,12 +4,15 @@ import { LedgerService } from './ledger-service.js';
 import { isInside, loadSigningKey, type CheckpointSigner, type LedgerMode } from './signing.js';
 import { readHead, setEmptyLedgerMode } from './ledger-store.js';
 import { FileWitness, type Witness } from './witness.js';
+import { PeerWitness, type PeerConfig } from './peer-witness.js';
 import { SM2_DEFAULT_USER_ID } from '../crypto/sm2.js';
 
 export type { Ledger, LedgerFacts, AppendOptions } from './ledger.js';
 export { LedgerService, type LedgerServiceOptions, type CheckpointView, type EntryView, type ConsistencyView, type PublicKeyView } from './ledger-service.js';
 export { ledgerMigrations } from './migrations.js';
 export { ledgerRoutes } from './ledger-routes.js';
+export { WitnessDesk } from './witness-desk.js';
+export { PeerWitness, type PeerConfig } from './peer-witness.js';
 export { verifyLedger, LedgerVerifier, type WitnessRecords, type LedgerVerification, type LedgerFault, type StoredEntry, type StoredCheckpoint } from './verify.js';
 export { verifyStoredLedger } from './read-ledger.js';
 export { loadSigningKey, readPublicKey, isInside, keyFileName, KEY_FILE_NAME, SM2_KEY_FILE_NAME, type CheckpointSigner, type LedgerMode } from './signing.js';
@@ -30,8 +33,10 @@ export interface CreateLedgerOptions {
   sm2UserId?: string;
   /** Files outside the data folder that receive every checkpoint. */
   witnessFile?: string;
-  /** Other witnesses (a second node, a timestamping service). */
+  /** Other witnesses (a timestamping service). */
   witnesses?: readonly Witness[];
+  /** Other CityHub nodes that witness this ledger (`ledger.witness.peers`). */
+  witnessPeers?: readonly PeerConfig[];
   witnessDelaySeconds?: number;
   clock: Clock;
   /** How often the timer started by `start()` signs a checkpoint when the log grew (default 60). */
@@ -69,7 +74,7 @@ export async function createLedger(db: Db, options: CreateLedgerOptions): Promis
   const signer =
     options.signer ??
     loadSigningKey({ signingKeyPem: options.signingKeyPem, signingKeyFile: options.signingKeyFile, dataDir: options.dataDir, mode, sm2UserId });
-  const witnesses = [...(options.witnesses ?? [])];
+  const witnesses = [...(options.witnesses ?? []), ...(options.witnessPeers ?? []).map((p) => new PeerWitness(p))];
   if (options.witnessFile) {
     if (options.dataDir && isInside(options.witnessFile, options.dataDir)) {
       throw new Error(`ledger.witnessFile ${options.witnessFile} is inside the data folder ${options.dataDir}: a witness there is deleted with the database; put it on another disk or mount`);

@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
 import type { RoutePlugin } from '../http/server.js';
 import type { LedgerService } from './ledger-service.js';
+import type { WitnessDesk } from './witness-desk.js';
 import type { Actor } from '../auth/roles.js';
 import { Problem } from '../errors/problem.js';
 
@@ -64,6 +65,16 @@ const PublicKeyView = Type.Object({
   publicKey: Type.String({ description: 'PEM (SPKI)' }),
 });
 
+/** A checkpoint as another node deposits it here (witness.ts's WitnessedCheckpoint). */
+const WitnessedView = Type.Object({
+  size: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
+  rootHash: Hex,
+  time: Type.String({ format: 'date-time', maxLength: 40 }),
+  signature: Type.String({ minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9+/]+={0,2}$', description: 'base64' }),
+  keyId: Type.String({ minLength: 1, maxLength: 200 }),
+  mode: Type.Union([Type.Literal('standard'), Type.Literal('gm')]),
+}, { additionalProperties: false });
+
 const TreeIndex = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
 
 /** The audit ledger's read API, under /api/ledger: checkpoints, entries with inclusion proofs, consistency proofs. */
@@ -71,8 +82,10 @@ export const ledgerRoutes: RoutePlugin<{
   ledger: LedgerService;
   /** Whether the actor may read this entry (auditors all, each user their own: src/platform/audit); default all. */
   mayRead?: (actor: Actor, entry: { kind: string; actor: string; subject: string }) => boolean;
+  /** This node as the witness of other nodes' ledgers; unset: no witness routes. */
+  desk?: WitnessDesk;
 }> = async (app, opts) => {
-  const { ledger, mayRead = () => true } = opts;
+  const { ledger, mayRead = () => true, desk } = opts;
   const tags = ['ledger'];
 
   app.get('/checkpoint', {
@@ -114,4 +127,28 @@ export const ledgerRoutes: RoutePlugin<{
     config: { access: 'public' },
     schema: { tags, summary: 'The public key that signs checkpoints (Ed25519, or SM2 in 国密 mode)', response: { 200: PublicKeyView } },
   }, () => ledger.publicKey());
+
+  if (!desk) return;
+  app.post('/witness/checkpoints', {
+    config: { access: 'ledger.witness.record' },
+    schema: {
+      tags,
+      summary: "Another node deposits a signed checkpoint of its ledger here (a key with role ledger_peer); kept unchanged, the same size twice with another root refused",
+      body: WitnessedView,
+      response: { 200: Type.Object({ stored: Type.Boolean() }), 201: Type.Object({ stored: Type.Boolean() }), 409: ProblemView },
+    },
+  }, async (request, reply) => {
+    const result = await desk.deposit(request.actor, request.body);
+    return reply.code(result.stored ? 201 : 200).send(result);
+  });
+
+  app.get('/witness/checkpoints', {
+    config: { access: 'ledger.witness.record' },
+    schema: {
+      tags,
+      summary: 'The checkpoints the calling node deposited, smallest first, after the size `after` (its verifier reads them back)',
+      querystring: Type.Object({ after: Type.Optional(Type.Integer({ minimum: -1, maximum: Number.MAX_SAFE_INTEGER })) }),
+      response: { 200: Type.Object({ checkpoints: Type.Array(WitnessedView), next: Type.Union([Type.Integer(), Type.Null()]) }) },
+    },
+  }, (request) => desk.held(request.actor, request.query.after));
 };

@@ -44,4 +44,21 @@ export const ledgerMigrations: Record<string, Migration> = {
       await db.schema.alterTable('ledger_head').addColumn('sm2_user_id', 'text').execute();
     },
   },
+  // A second node's witness (issue 21): the checkpoints other nodes deposit here, per depositing key, never changed.
+  '20261206-42-ledger-witnessed': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('ledger_witnessed')
+        .addColumn('peer', 'text', (c) => c.notNull())
+        .addColumn('size', 'bigint', (c) => c.notNull().check(sql`size >= 0`))
+        .addColumn('root_hash', 'text', (c) => c.notNull())
+        .addColumn('signed_at', 'text', (c) => c.notNull())
+        .addColumn('signature', 'text', (c) => c.notNull())
+        .addColumn('key_id', 'text', (c) => c.notNull())
+        .addColumn('mode', 'text', (c) => c.notNull())
+        .addColumn('received_at', 'timestamptz', (c) => c.notNull())
+        .addPrimaryKeyConstraint('ledger_witnessed_pkey', ['peer', 'size'])
+        .execute();
+    },
+  },
 };

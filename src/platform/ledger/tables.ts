@@ -46,8 +46,24 @@ export interface LedgerCheckpointTable {
   key_id: string;
 }
 
+/** A checkpoint another node deposited here (this node is its witness): kept as signed, never changed. */
+export interface LedgerWitnessedTable {
+  /** The depositing key (`api_key:<uuid>`): a node reads back only its own. */
+  peer: string;
+  size: number;
+  /** hex */
+  root_hash: string;
+  /** ISO 8601 text exactly as signed */
+  signed_at: string;
+  signature: string;
+  key_id: string;
+  mode: string;
+  received_at: Timestamp;
+}
+
 declare module '../db/schema.js' {
   interface Database {
+    ledger_witnessed: LedgerWitnessedTable;
     ledger_entry: LedgerEntryTable;
     ledger_head: LedgerHeadTable;
     ledger_checkpoint: LedgerCheckpointTable;
