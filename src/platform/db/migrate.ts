@@ -34,19 +34,30 @@ export function gatherMigrations(sets: OwnedMigrations[]): Migrations {
 
 /**
  * Brings the schema to the latest version. Migration names are `YYYYMMDD-NN-module-what`, so the order is
- * by date across modules; on PostgreSQL Kysely holds an advisory lock, so nodes starting together are safe.
+ * by date across modules. Nodes starting together (a rolling upgrade, three pods at once) migrate one after the
+ * other: the whole run, the creation of Kysely's own tables included (which can race on PostgreSQL), holds an
+ * advisory lock named for the schema, on the one connection that migrates; the next node then finds nothing to do.
  */
 export async function migrateToLatest(db: Db, migrations: Migrations): Promise<MigrationResultSet> {
-  // Name the schema: without it Kysely looks for its lock table in ANY schema and, finding another schema's
-  // (tests and nodes sharing one PostgreSQL), skips creating its own.
-  const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);
-  const migrator = new Migrator({
-    db,
-    migrationTableSchema: rows[0].schema,
-    provider: { getMigrations: async () => migrations },
-    allowUnorderedMigrations: true,
+  const result = await db.connection().execute(async (conn) => {
+    // Name the schema: without it Kysely looks for its lock table in ANY schema and, finding another schema's
+    // (tests and nodes sharing one PostgreSQL), skips creating its own.
+    const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(conn);
+    const schema = rows[0].schema;
+    // hashtext: the lock is an integer; one per schema, so cities (or test files) sharing a server do not wait on each other
+    await sql`select pg_advisory_lock(hashtext(${`cityhub.migrate.${schema}`}))`.execute(conn);
+    try {
+      const migrator = new Migrator({
+        db: conn,
+        migrationTableSchema: schema,
+        provider: { getMigrations: async () => migrations },
+        allowUnorderedMigrations: true,
+      });
+      return await migrator.migrateToLatest();
+    } finally {
+      await sql`select pg_advisory_unlock(hashtext(${`cityhub.migrate.${schema}`}))`.execute(conn);
+    }
   });
-  const result = await migrator.migrateToLatest();
   if (result.error) {
     const failed = result.results?.find((r) => r.status === 'Error');
     const error = result.error as Error;
