@@ -7,6 +7,7 @@ export const globalOptions = {
   'data-dir': { type: 'string' },
   'database-url': { type: 'string' },
   'log-level': { type: 'string' },
+  'node-id': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies NonNullable<ParseArgsConfig['options']>;
 
@@ -32,4 +33,5 @@ export const configOverrides = (values: OptionValues): Record<string, string | u
   CITYHUB_DATA_DIR: values['data-dir'] as string | undefined,
   DATABASE_URL: values['database-url'] as string | undefined,
   LOG_LEVEL: values['log-level'] as string | undefined,
+  CITYHUB_NODE_ID: values['node-id'] as string | undefined,
 });

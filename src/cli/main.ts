@@ -9,6 +9,7 @@ const globalHelp = `Global options (each overrides its environment variable):
   --data-dir DIR        CITYHUB_DATA_DIR embedded database, keys and uploads (default ./data)
   --database-url URL    DATABASE_URL     use PostgreSQL instead of the embedded database
   --log-level LEVEL     LOG_LEVEL        fatal|error|warn|info|debug|trace (default info)
+  --node-id NAME        CITYHUB_NODE_ID  this node in logs and metrics (default hostname-pid)
   -h, --help            this help`;
 
 const overview = (): string =>

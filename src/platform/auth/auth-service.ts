@@ -7,6 +7,7 @@ import { assertCan } from './permissions.js';
 import { can } from './permissions.js';
 import { dummyPasswordHash, hashPassword, verifyPassword } from './password.js';
 import { FailureThrottle } from '../throttle/failure-throttle.js';
+import { IdentityCache, type CachedKey, type CachedSession } from './identity-cache.js';
 import { heldAdministratorRoles, isRole, type Actor, type Role } from './roles.js';
 import { assertPasswordPolicy, defaultPasswordPolicy, type PasswordPolicy } from './password-policy.js';
 import { base32Decode, matchTotp, newTotpSecret, otpauthUri } from './totp.js';
@@ -22,6 +23,8 @@ export interface AuthSettings {
   loginWindowSeconds: number;
   /** Idle timeout of a session in minutes (default 30). */
   sessionIdleMinutes?: number;
+  /** A session's last-seen time is written at most this often (default 30 s): a busy user costs no write per request. */
+  sessionTouchSeconds?: number;
   password?: PasswordPolicy;
   totp?: { requiredForRoles: string[]; issuer: string; window: number };
 }
@@ -29,8 +32,9 @@ export interface AuthSettings {
 /** The defaults of `auth.totp` (config.ts), for settings built without it. */
 const defaultTotp = { requiredForRoles: ['admin', 'security_admin', 'audit_admin'], issuer: 'CityHub', window: 1 };
 const DEFAULT_IDLE_MINUTES = 30;
-/** The idle clock is written at most this often (a busy user does not cost a write per request). */
-const TOUCH_EVERY_MS = 30_000;
+const DEFAULT_TOUCH_SECONDS = 30;
+/** An API key's last use is kept to the minute: a device calling many times a second costs no write (and WAL flush) per call. */
+const KEY_TOUCH_MS = 60_000;
 
 type Pending = NonNullable<Actor['pending']>;
 
@@ -83,6 +87,8 @@ export class AuthService {
     private readonly ledger: Ledger,
     private readonly settings: AuthSettings,
     private readonly clock: Clock,
+    /** This node's copies of sessions and keys (none by default), forgotten on every node when they change. */
+    private readonly identities = new IdentityCache({ ttlSeconds: 0, maxEntries: 0 }),
   ) {
     this.throttle = new FailureThrottle(db, 'login', { maxFailures: settings.loginMaxAttempts, windowSeconds: settings.loginWindowSeconds });
   }
@@ -196,6 +202,7 @@ export class AuthService {
       }
       await this.ledger.append('auth.password.changed', actor, `user:${user.id}`, { address: actor.address ?? null }, { trx });
     });
+    await this.identities.changed({ userId: user.id });
     const { pending: _old, ...rest } = actor;
     return pending ? { ...rest, pending } : rest;
   }
@@ -234,6 +241,7 @@ export class AuthService {
       if (sessionToken && pending === 'totp_enrolment') await store.setSessionPending(trx, sha256(sessionToken), null);
       await this.ledger.append('auth.totp.enrolled', actor, `user:${actor.id}`, { address: actor.address ?? null }, { trx });
     });
+    if (sessionToken) await this.identities.changed({ sessionHash: sha256(sessionToken) });
     return pending === 'totp_enrolment' ? rest : actor;
   }
 
@@ -264,39 +272,86 @@ export class AuthService {
 
   async logout(token: string): Promise<void> {
     await store.deleteSession(this.db, sha256(token));
+    await this.identities.changed({ sessionHash: sha256(token) });
   }
 
   /**
    * The actor behind a session cookie, or undefined when the session is unknown, past its absolute lifetime
    * (`auth.sessionTtlHours`) or idle longer than `auth.sessionIdleMinutes` (then it is ended and ledgered).
+   * Answered from this node's copy when it has one; a copy that looks idle is checked against the database,
+   * where another node may have recorded a later request.
    */
   async actorForSession(token: string): Promise<Actor | undefined> {
-    const now = this.clock();
+    const now = this.clock().getTime();
     const hash = sha256(token);
-    const user = await store.findSessionUser(this.db, hash, now);
-    if (!user) return undefined;
-    const idle = now.getTime() - new Date(user.last_seen_at).getTime();
-    if (idle > (this.settings.sessionIdleMinutes ?? DEFAULT_IDLE_MINUTES) * 60_000) {
+    let session = this.identities.session(hash, now);
+    if (session && (session.expiresAt <= now || now - session.lastSeen > this.idleMs)) {
+      this.identities.dropSession(hash);
+      session = undefined;
+    }
+    session ??= await this.readSession(hash, now);
+    if (!session) return undefined;
+    session.lastSeen = now;
+    if (now - session.written >= (this.settings.sessionTouchSeconds ?? DEFAULT_TOUCH_SECONDS) * 1000) {
+      session.written = now;
+      await store.touchSession(this.db, hash, new Date(now));
+    }
+    const pending = session.pending === 'password_change' || session.pending === 'totp_enrolment' ? session.pending : undefined;
+    return { kind: 'user', id: session.userId, username: session.username, orgId: session.orgId, roles: toRoles(session.roles), ...(pending ? { pending } : {}) };
+  }
+
+  private get idleMs(): number {
+    return (this.settings.sessionIdleMinutes ?? DEFAULT_IDLE_MINUTES) * 60_000;
+  }
+
+  /** The session from the database (ended and ledgered if idle too long), kept as this node's copy. */
+  private async readSession(hash: string, now: number): Promise<CachedSession | undefined> {
+    const generation = this.identities.generation;
+    const row = await store.findSessionUser(this.db, hash, new Date(now));
+    if (!row) return undefined;
+    const lastSeen = new Date(row.last_seen_at).getTime();
+    const idle = now - lastSeen;
+    if (idle > this.idleMs) {
       await this.db.transaction().execute(async (trx) => {
         await store.deleteSession(trx, hash);
-        await this.ledger.append('auth.session.idle_expired', systemActorFor(user.id), `user:${user.id}`, { idleSeconds: Math.round(idle / 1000) }, { trx });
+        await this.ledger.append('auth.session.idle_expired', systemActorFor(row.id), `user:${row.id}`, { idleSeconds: Math.round(idle / 1000) }, { trx });
       });
+      await this.identities.changed({ sessionHash: hash });
       return undefined;
     }
-    if (idle >= TOUCH_EVERY_MS) await store.touchSession(this.db, hash, now);
-    const pending = user.pending === 'password_change' || user.pending === 'totp_enrolment' ? user.pending : undefined;
-    return { kind: 'user', id: user.id, username: user.username, orgId: user.org_id, roles: toRoles(user.roles), ...(pending ? { pending } : {}) };
+    const session: CachedSession = {
+      userId: row.id, username: row.username, orgId: row.org_id, roles: row.roles, pending: row.pending,
+      expiresAt: new Date(row.expires_at).getTime(), lastSeen, written: lastSeen,
+    };
+    this.identities.keepSession(hash, session, now, generation);
+    return session;
   }
 
   /** The actor behind an API key, or undefined when the key is unknown or revoked. */
   async actorForApiKey(key: string): Promise<Actor | undefined> {
-    const row = await store.findActiveApiKey(this.db, sha256(key));
+    const now = this.clock().getTime();
+    const hash = sha256(key);
+    const row = this.identities.key(hash, now) ?? (await this.readKey(hash, now));
     if (!row) return undefined;
-    // last_used_at to the minute: a device calling many times a second should not pay a write (and a WAL
-    // flush) on every request.
-    const now = this.clock();
-    if (!row.last_used_at || now.getTime() - new Date(row.last_used_at).getTime() >= 60_000) await store.touchApiKey(this.db, row.id, now);
-    return { kind: 'api_key', id: row.id, username: `key:${row.name}`, orgId: row.org_id, roles: toRoles(row.roles) };
+    // A key made before keys were refused the 三员 roles (or written into the table by hand) does nothing.
+    const administrative = heldAdministratorRoles(row.roles);
+    if (administrative.length > 0) {
+      throw new Problem('AUTH_KEY_ADMIN_ROLE', { detail: `this API key holds ${administrative.join(', ')}; administrators sign in in person with a second factor: revoke it and make a key without them` });
+    }
+    if (now - row.written >= KEY_TOUCH_MS) {
+      row.written = now;
+      await store.touchApiKey(this.db, row.id, new Date(now));
+    }
+    return { kind: 'api_key', id: row.id, username: `key:${row.name}`, orgId: row.orgId, roles: toRoles(row.roles) };
+  }
+
+  private async readKey(hash: string, now: number): Promise<CachedKey | undefined> {
+    const generation = this.identities.generation;
+    const row = await store.findActiveApiKey(this.db, hash);
+    if (!row) return undefined;
+    const key: CachedKey = { id: row.id, name: row.name, orgId: row.org_id, roles: row.roles, written: row.last_used_at ? new Date(row.last_used_at).getTime() : 0 };
+    this.identities.keepKey(hash, key, now, generation);
+    return key;
   }
 
   async me(actor: Actor) {
@@ -414,7 +469,7 @@ export class AuthService {
     if (actor.kind === 'user' && actor.id === id && (patch.roles || patch.disabled)) {
       throw new Problem('AUTH_OWN_ROLES', { errors: [{ field: patch.roles ? 'roles' : 'disabled', message: 'ask another administrator' }] });
     }
-    return this.db.transaction().execute(async (trx) => {
+    const updated = await this.db.transaction().execute(async (trx) => {
       const user = await store.updateUser(trx, id, {
         ...(patch.roles ? { roles: patch.roles } : {}),
         ...(patch.orgId !== undefined ? { org_id: patch.orgId } : {}),
@@ -429,15 +484,19 @@ export class AuthService {
       }, { trx });
       return user;
     });
+    await this.identities.changed({ userId: id });
+    return updated;
   }
 
   /** Makes an API key; the key is returned once and only its hash is kept. */
   async createApiKey(actor: Actor, input: NewKey) {
     assertCan(actor, 'auth.key.manage');
     assertExclusiveRoles(input.roles);
-    const personal = input.roles.filter((r) => personOnlyRoles.includes(r));
-    if (personal.length > 0) {
-      throw new Problem('VALIDATION_FAILED', { errors: [{ field: 'roles', message: `${personal.join(', ')}: only people hold it, signing in with a second factor` }] });
+    const administrative = heldAdministratorRoles(input.roles);
+    if (administrative.length > 0) {
+      throw new Problem('VALIDATION_FAILED', {
+        errors: [{ field: 'roles', message: `${administrative.join(', ')}: 三员 roles are held only by people, signing in with a second factor, never by an API key` }],
+      });
     }
     if (input.orgId && !(await store.findOrg(this.db, input.orgId))) {
       throw new Problem('AUTH_ORG_NOT_FOUND', { errors: [{ field: 'orgId', message: 'no such organisation' }] });
@@ -469,6 +528,7 @@ export class AuthService {
       if (!row) throw new Problem('AUTH_KEY_NOT_FOUND');
       await this.ledger.append('auth.key.revoked', actor, `api_key:${id}`, { address: actor.address ?? null }, { trx });
     });
+    await this.identities.changed({ keyId: id });
   }
 
   async userCount(): Promise<number> {

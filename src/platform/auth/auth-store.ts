@@ -33,12 +33,12 @@ export const countUsers = async (db: Db): Promise<number> => {
 export const insertSession = (db: Db, tokenHash: string, userId: string, expiresAt: Date, now: Date, pending: string | null) =>
   db.insertInto('auth_session').values({ token_hash: tokenHash, user_id: userId, expires_at: expiresAt, last_seen_at: now, pending }).execute();
 
-/** The live session's user (with the session's idle clock and pending step), if the session exists, has not expired and its user is enabled. */
+/** The live session's user (with the session's idle clock, absolute end and pending step), if the session exists, has not expired and its user is enabled. */
 export const findSessionUser = (db: Db, tokenHash: string, now: Date) =>
   db
     .selectFrom('auth_session')
     .innerJoin('app_user', 'app_user.id', 'auth_session.user_id')
-    .select(['app_user.id', 'app_user.username', 'app_user.org_id', 'app_user.roles', 'app_user.display_name', 'auth_session.last_seen_at', 'auth_session.pending'])
+    .select(['app_user.id', 'app_user.username', 'app_user.org_id', 'app_user.roles', 'app_user.display_name', 'auth_session.last_seen_at', 'auth_session.expires_at', 'auth_session.pending'])
     .where('auth_session.token_hash', '=', tokenHash)
     .where('auth_session.expires_at', '>', now)
     .where('app_user.disabled', '=', false)

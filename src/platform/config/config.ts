@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Type, type Static, type TSchema } from 'typebox';
 import { Value } from 'typebox/value';
 import { isRole, roles } from '../auth/roles.js';
+import { defaultIdentityCache } from '../auth/identity-cache.js';
 import { LlmConfigSchema } from '../llm/llm-config.js';
 
 /**
@@ -20,7 +21,35 @@ export const ConfigSchema = Type.Object({
   host: Type.Optional(Type.String({ minLength: 1 })),
   dataDir: Type.String({ default: './data' }),
   databaseUrl: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
+  database: Type.Object(
+    {
+      /**
+       * A streaming replica of DATABASE_URL (DATABASE_READ_URL) for reads that may lag a moment: the cockpit, KPI,
+       * catalog search and temporal queries. Everything else, and every write, stays on the primary.
+       */
+      readUrl: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
+    },
+    { default: {} },
+  ),
   logLevel: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info' }),
+  /**
+   * This node's name in every log line and in the /metrics labels (`--node-id`, CITYHUB_NODE_ID); unset: the host
+   * name and process id (`web-3-4711`), different on every node and every restart.
+   */
+  nodeId: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_.:-]{1,100}$' })),
+  /**
+   * The access log, one line per request: `all`, `sampled` (a share `sampleRate` of the successful ones; errors and
+   * slow ones always), `errors-and-slow` (status 500 and up, or 400 and up, or slower than `slowMs`) or `off`. The
+   * audit trail does not depend on it: denials and changes go to the ledger whatever is chosen.
+   */
+  log: Type.Object(
+    {
+      access: Type.Enum(['all', 'sampled', 'errors-and-slow', 'off'], { default: 'errors-and-slow' }),
+      sampleRate: Type.Number({ minimum: 0, maximum: 1, default: 0.01 }),
+      slowMs: Type.Number({ minimum: 0, default: 1000 }),
+    },
+    { default: {} },
+  ),
   /** Largest accepted request body in bytes. */
   bodyLimit: Type.Integer({ minimum: 1024, default: 1_048_576 }),
   /** The city itself: one time zone for ticket numbers, deadlines' local days, the three rates' periods and quotas. */
@@ -51,6 +80,20 @@ export const ConfigSchema = Type.Object({
       secureCookies: Type.Union([Type.Literal('auto'), Type.Boolean()], { default: 'auto' }),
       /** A session unused this long ends (idle timeout); `sessionTtlHours` is its absolute lifetime. */
       sessionIdleMinutes: Type.Optional(Type.Number({ minimum: 1, default: 30 })),
+      /** A session's last-seen time is written at most this often (a busy user costs no write per request). */
+      sessionTouchSeconds: Type.Optional(Type.Number({ minimum: 1, maximum: 60, default: 30 })),
+      /**
+       * Each node's copies of sessions and API keys. A change (revocation, logout, roles, a disabled user) is
+       * forgotten on every node over the event bus; a node that misses the event trusts its copy at most
+       * `ttlSeconds` longer (0: no copies, every request asks the database).
+       */
+      identityCache: Type.Optional(Type.Object(
+        {
+          ttlSeconds: Type.Number({ minimum: 0, maximum: 300, default: defaultIdentityCache.ttlSeconds }),
+          maxEntries: Type.Integer({ minimum: 1, default: defaultIdentityCache.maxEntries }),
+        },
+        { default: {} },
+      )),
       /** The password policy (GB/T 22239-2019 8.1.4.1 a: 口令复杂度 and periodic change). */
       password: Type.Optional(Type.Object(
         {
@@ -124,6 +167,32 @@ export const ConfigSchema = Type.Object({
       witnessFile: Type.Optional(Type.String({ minLength: 1 })),
       /** Seconds after an append when a checkpoint is signed and witnessed (0: only every checkpointIntervalSeconds). */
       witnessDelaySeconds: Type.Number({ minimum: 0, maximum: 3600, default: 2 }),
+      witness: Type.Object(
+        {
+          /** Other CityHub nodes that witness this ledger: each receives every checkpoint (docs/ledger.md). */
+          peers: Type.Array(
+            Type.Object({
+              url: Type.String({ pattern: '^https?://', description: 'the peer node\'s base URL' }),
+              /** A key of the peer holding the role `ledger_peer` (a secret: from the orchestrator). */
+              apiKey: Type.String({ minLength: 1 }),
+            }),
+            { default: [] },
+          ),
+        },
+        { default: {} },
+      ),
+    },
+    { default: {} },
+  ),
+  /** Confidentiality at rest (GB/T 39786-2021 8.4 d): sensitive personal fields encrypted with SM4 (docs/security.md). */
+  security: Type.Object(
+    {
+      /** `auto`: on in 国密 mode (`ledger.mode: gm`), off otherwise; `on` / `off` force it. */
+      fieldEncryption: Type.Union([Type.Literal('auto'), Type.Literal('on'), Type.Literal('off')], { default: 'auto' }),
+      /** The field key ring, newest first: `k2:<base64 of 32 bytes>,k1:<…>`; a secret from the orchestrator. */
+      fieldKeys: Type.Optional(Type.String({ minLength: 1 })),
+      /** A file holding the key ring, outside the data folder (created with one key, mode 0600, when missing). */
+      fieldKeysFile: Type.Optional(Type.String({ minLength: 1 })),
     },
     { default: {} },
   ),
@@ -138,6 +207,16 @@ export const ConfigSchema = Type.Object({
       subjectPrefix: Type.String({ pattern: '^[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*$', default: 'cityhub' }),
       maxAgeSeconds: Type.Integer({ minimum: 1, default: 3600 }),
       connectTimeoutSeconds: Type.Number({ minimum: 0.1, default: 5 }),
+    },
+    { default: {} },
+  ),
+  /** Several nodes on one PostgreSQL (docs/deploy/cluster.md): claimed work and shutdown. */
+  cluster: Type.Object(
+    {
+      /** How long a periodic job's claim outlives a node that stopped renewing it (killed): then another node runs it. */
+      jobLeaseSeconds: Type.Integer({ minimum: 3, maximum: 3600, default: 30 }),
+      /** On SIGTERM: how long in-flight requests and running jobs may take to finish before the process exits. */
+      shutdownSeconds: Type.Number({ minimum: 0, maximum: 600, default: 20 }),
     },
     { default: {} },
   ),
@@ -176,7 +255,10 @@ const envKeys: Record<string, string> = {
   HOST: 'host',
   CITYHUB_DATA_DIR: 'dataDir',
   DATABASE_URL: 'databaseUrl',
+  DATABASE_READ_URL: 'database.readUrl',
   LOG_LEVEL: 'logLevel',
+  CITYHUB_NODE_ID: 'nodeId',
+  CITYHUB_ACCESS_LOG: 'log.access',
   CITYHUB_BODY_LIMIT: 'bodyLimit',
   CITYHUB_DEMO: 'demoOnEmpty',
   CITYHUB_SESSION_TTL_HOURS: 'auth.sessionTtlHours',
@@ -187,6 +269,9 @@ const envKeys: Record<string, string> = {
   CITYHUB_LEDGER_KEY_FILE: 'ledger.signingKeyFile',
   CITYHUB_LEDGER_MODE: 'ledger.mode',
   CITYHUB_LEDGER_WITNESS: 'ledger.witnessFile',
+  CITYHUB_FIELD_ENCRYPTION: 'security.fieldEncryption',
+  CITYHUB_FIELD_KEYS: 'security.fieldKeys',
+  CITYHUB_FIELD_KEYS_FILE: 'security.fieldKeysFile',
   CITYHUB_NATS_URL: 'events.natsUrl',
   CITYHUB_TIME_ZONE: 'city.timeZone',
   CITYHUB_LLM_ENABLED: 'llm.enabled',

@@ -9,8 +9,11 @@ export type EventHandler = (data: EventData) => void | Promise<void>;
 
 export interface EventBus {
   readonly kind: 'in-process' | 'nats';
-  /** Delivers to this node's subscribers soon (not within the call) and to the other nodes'; never throws. */
-  publish(subject: string, data?: EventData): void;
+  /**
+   * Delivers to this node's subscribers soon (not within the call) and to the other nodes'; never rejects. The
+   * promise settles once the event has left this node (NATS: stored by JetStream); most callers need not wait.
+   */
+  publish(subject: string, data?: EventData): Promise<void>;
   /** Handles the events of one subject (exact match); returns the unsubscribe function. */
   subscribe(subject: string, handler: EventHandler): () => void;
   close(): Promise<void>;
@@ -26,7 +29,7 @@ export class InProcessEventBus implements EventBus {
 
   constructor(private readonly onError: EventErrorSink = () => {}) {}
 
-  publish(subject: string, data: EventData = {}): void {
+  async publish(subject: string, data: EventData = {}): Promise<void> {
     // Later, not now: a publisher inside a transaction or a handler must not run the subscribers in its stack.
     setImmediate(() => this.deliver(subject, data));
   }

@@ -68,10 +68,10 @@ export class NatsEventBus implements EventBus {
     }
   }
 
-  publish(subject: string, data: EventData = {}): void {
-    this.local.publish(subject, data);
+  async publish(subject: string, data: EventData = {}): Promise<void> {
+    void this.local.publish(subject, data);
     const envelope: Envelope = { origin: this.origin, data };
-    this.js.publish(`${this.prefix}.${subject}`, JSON.stringify(envelope)).catch((err: unknown) => this.report(`event ${subject} not sent to NATS`, err));
+    await this.js.publish(`${this.prefix}.${subject}`, JSON.stringify(envelope)).then(() => {}, (err: unknown) => this.report(`event ${subject} not sent to NATS`, err));
   }
 
   subscribe(subject: string, handler: EventHandler): () => void {

@@ -41,15 +41,37 @@ export class FailureThrottle {
   }
 
   /** Seconds until every one of the keys may try again (0: now). */
-  async retryAfter(keys: ThrottleKey[], now: Date): Promise<number> {
+  retryAfter(keys: ThrottleKey[], now: Date): Promise<number> {
+    return this.waitIn(this.db, keys, now);
+  }
+
+  private async waitIn(db: Db, keys: ThrottleKey[], now: Date): Promise<number> {
     const limits = new Map(keys.map((k) => [hashKey(keyOf(k)), typeof k === 'string' ? this.limits.maxFailures : k.maxFailures]));
-    const rows = await store.countFailures(this.db, this.scope, [...limits.keys()], new Date(now.getTime() - this.windowMs));
+    const rows = await store.countFailures(db, this.scope, [...limits.keys()], new Date(now.getTime() - this.windowMs));
     let wait = 0;
     for (const r of rows) {
       if (Number(r.n) < (limits.get(r.key_hash) ?? this.limits.maxFailures)) continue;
       wait = Math.max(wait, Math.ceil((new Date(r.oldest as Date).getTime() + this.windowMs - now.getTime()) / 1000));
     }
     return Math.max(0, wait);
+  }
+
+  /**
+   * Counts an attempt for the key unless it is at its limit: 0 when counted, else the seconds to wait. Atomic
+   * across nodes (the key is locked while it is counted), so n nodes together allow the limit, not n times it.
+   *
+   * @example const wait = await calls.admit({ key: grantId, maxFailures: perMinute }, now); // 0: go ahead
+   */
+  async admit(key: ThrottleKey, now: Date): Promise<number> {
+    const hash = hashKey(keyOf(key));
+    const wait = await this.db.transaction().execute(async (trx) => {
+      await store.lockKey(trx, this.scope, hash);
+      const wait = await this.waitIn(trx, [key], now);
+      if (wait === 0) await store.insertFailures(trx, this.scope, [hash], now);
+      return wait;
+    });
+    if (wait === 0 && ++this.recorded % PRUNE_EVERY === 0) await store.deleteFailuresBefore(this.db, this.scope, new Date(now.getTime() - this.windowMs));
+    return wait;
   }
 
   async recordFailure(keys: ThrottleKey[], now: Date): Promise<void> {

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Db } from '../db/database.js';
 import './tables.js';
 
@@ -11,6 +12,13 @@ export const countFailures = (db: Db, scope: string, keyHashes: string[], since:
     .where('at', '>', since)
     .groupBy('key_hash')
     .execute();
+
+/**
+ * Holds a key until the transaction ends, so one node's count-then-insert does not interleave with another's
+ * (raw sql: Kysely has no advisory locks; 64-bit hash of scope and key).
+ */
+export const lockKey = (db: Db, scope: string, keyHash: string) =>
+  sql`select pg_advisory_xact_lock(hashtextextended(${`${scope}:${keyHash}`}, 0))`.execute(db);
 
 export const insertFailures = (db: Db, scope: string, keyHashes: string[], at: Date) =>
   db.insertInto('throttle_failure').values(keyHashes.map((key_hash) => ({ scope, key_hash, at }))).execute();
