@@ -118,6 +118,33 @@ export const IntelConfigSchema = Type.Object({
     },
     { default: {} },
   ),
+  /** The policy knowledge base, grounded drafts and knowledge Q&A (docs/hotline-llm.md). */
+  knowledge: Type.Object(
+    {
+      /** Largest uploaded document. */
+      uploadMaxBytes: Type.Integer({ minimum: 1024, default: 10 * 1024 * 1024 }),
+      /** What a DOCX's parts or a PDF's streams may expand to in all (zip bombs stop here). */
+      maxExpandedBytes: Type.Integer({ minimum: 1024, default: 50 * 1024 * 1024 }),
+      /** Expanded ÷ compressed size of one DOCX part. */
+      maxCompressionRatio: num(1, 100),
+      maxPages: Type.Integer({ minimum: 1, default: 500 }),
+      /** A section longer than this many characters is cut at sentence ends. */
+      maxSectionChars: Type.Integer({ minimum: 100, default: 1200 }),
+      /**
+       * A section is a source only when it holds at least this share of the question's word weight (idf); below
+       * it the Q&A answers 知识库中未找到相关依据.
+       */
+      minRelevance: num(0, 0.35, 1),
+      /** The same for the policy sections a reply draft cites (a whole message is asked, so fewer of its words match). */
+      minDraftRelevance: num(0, 0.25, 1),
+      /** Sections a Q&A answer or a draft cites at most. */
+      maxSections: Type.Integer({ minimum: 1, maximum: 10, default: 3 }),
+      /** Similar closed cases a draft cites at most, and the cosine similarity they need. */
+      maxCases: Type.Integer({ minimum: 1, maximum: 10, default: 3 }),
+      minCaseSimilarity: num(0, 0.2, 1),
+    },
+    { default: {} },
+  ),
   classifier: Type.Object(
     {
       /**

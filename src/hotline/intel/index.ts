@@ -6,6 +6,10 @@ import { intelMigrations } from './migrations.js';
 import { intelPermissions } from './permissions.js';
 import { intelProblems } from './problems.js';
 import { intelRoutes } from './intel-routes.js';
+import { knowledgeRoutes } from './knowledge-routes.js';
+import { knowledgeMigrations } from './knowledge-migrations.js';
+import { KnowledgeService } from './knowledge-service.js';
+import { GroundedDrafter } from './grounding.js';
 import { CategoryClassifier, type ClassifierStatus } from './category-classifier.js';
 import { CityReference } from './city-reference.js';
 import { DictionaryService } from './dictionary-service.js';
@@ -40,8 +44,10 @@ export interface IntelServices {
   intake: IntakeService;
   /** Hot issues and emerging alerts. */
   hot: HotIssueService;
-  /** Reply drafts and reply-quality scores. */
+  /** Reply drafts grounded on closed cases and the knowledge base, and reply-quality scores. */
   replies: ReplyService;
+  /** The policy knowledge base: documents, sections, search and the agents' Q&A. */
+  knowledge: KnowledgeService;
   /** This node's similar-case index of the tickets: `refresh()`, `similar()`, `tokenize()`. */
   index: TicketIndex;
   /** The category model this node uses, and the start-up training (`train()`). */
@@ -74,7 +80,7 @@ const startupTrainer = systemActor('start', ['data_admin']);
 export const intelModule = defineModule({
   name: 'intel',
   config: IntelConfigSchema,
-  migrations: intelMigrations,
+  migrations: { ...intelMigrations, ...knowledgeMigrations },
   problems: intelProblems,
   permissions: intelPermissions,
   requires: ['hotline'],
@@ -107,10 +113,16 @@ export const intelModule = defineModule({
       config, clock, index, classifier, reference, llm,
       suggestUnit: (categoryId, areaId) => hotline.routing.suggestUnit(categoryId, areaId),
     });
+    const knowledge = new KnowledgeService({
+      db, clock, ledger, llm, config: config.knowledge, timeZone: platform.city.timeZone,
+      tokens: (text) => index.tokenize('', text),
+    });
+    const drafter = new GroundedDrafter({ db, index, knowledge, config: config.knowledge });
     const services: IntelServices = {
       intake,
       hot: new HotIssueService(config, clock, index),
-      replies: new ReplyService(config, index, llm),
+      replies: new ReplyService(config, index, llm, drafter),
+      knowledge,
       index,
       classifier,
       models,
@@ -145,10 +157,13 @@ export const intelModule = defineModule({
 
     return {
       services,
-      routes: [{ prefix: '/api/hotline', plugin: intelRoutes(services) }],
+      routes: [
+        { prefix: '/api/hotline', plugin: intelRoutes(services) },
+        { prefix: '/api/hotline/knowledge', plugin: knowledgeRoutes(knowledge, config.knowledge.uploadMaxBytes) },
+      ],
       jobs: [
         // What an event missed: the tickets changed since the last refresh, and another node's new model.
-        { name: 'refresh', intervalSeconds: config.refreshIntervalSeconds, run: () => index.refresh() },
+        { name: 'refresh', intervalSeconds: config.refreshIntervalSeconds, everyNode: true, run: () => index.refresh() },
         {
           name: 'retrain',
           intervalSeconds: config.classifier.retrainIntervalHours > 0 ? config.classifier.retrainCheckSeconds : 0,

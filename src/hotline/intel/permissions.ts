@@ -12,6 +12,10 @@ export const intelPermissions = definePermissions({
   'hotline.intel.label': ['agent', 'supervisor'],
   'hotline.intel.model.read': ['supervisor', 'data_admin'],
   'hotline.intel.model.manage': ['data_admin'],
+  // the policy knowledge base (知识库): the hotline centre's supervisors upload and retire documents; agents and
+  // handlers search it and ask it questions
+  'hotline.intel.knowledge.read': ['agent', 'handler', 'supervisor'],
+  'hotline.intel.knowledge.manage': ['supervisor'],
   // the segmenter's user dictionary (place and unit names, terms, stop words)
   'hotline.intel.dictionary.read': ['agent', 'supervisor', 'data_admin'],
   'hotline.intel.dictionary.manage': ['supervisor', 'data_admin'],

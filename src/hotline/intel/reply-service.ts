@@ -3,33 +3,32 @@ import type { Actor } from '../../platform/auth/roles.js';
 import type { IntelConfig } from './config.js';
 import type { TicketIndex } from './ticket-index.js';
 import type { LlmGateway } from '../../platform/llm/index.js';
-import { llmDraft, offlineDraft } from './reply-drafter.js';
+import { citedRefs, type GroundedDraft, type GroundedDrafter } from './grounding.js';
 import { scoreReply } from './reply-quality.js';
-import type { DraftInput, DraftResult, ReplyDraft, ReplyQuality, ReplyQualityInput } from './schemas.js';
+import type { DraftInput, DraftResult, ReplyQuality, ReplyQualityInput } from './schemas.js';
 
 /**
- * Replies to citizens: a draft from similar replied cases and the template (the LLM writes it when configured),
- * and the reply-quality score supervisors read (rules in docs/hotline-intel.md).
+ * Replies to citizens: a draft grounded on the city's closed cases and the policy knowledge base, citing them
+ * (the LLM writes it when configured), and the reply-quality score supervisors read (docs/hotline-intel.md).
  */
 export class ReplyService {
   constructor(
-    private readonly config: Pick<IntelConfig, 'similar' | 'replies'>,
+    private readonly config: Pick<IntelConfig, 'replies'>,
     private readonly index: TicketIndex,
     private readonly llm: LlmGateway,
+    private readonly drafter: GroundedDrafter,
   ) {}
 
-  /** A draft reply from similar replied cases and the template; the LLM writes it when configured. */
+  /** A draft reply with its sources (cases C1 …, policy sections P1 …) and the markers its text cites. */
   async draft(actor: Actor, input: DraftInput): Promise<DraftResult> {
     assertCan(actor, 'hotline.intel.reply');
-    await this.index.ready();
-    const index = this.index.current;
-    const similar = index.search(index.tokenize(input.title, input.content), this.config.similar.topK, (t) => !!t.replyText);
-    const offline = offlineDraft(input, similar);
-    const r = await this.llm.withFallback<ReplyDraft>(
-      async (llm) => ({ ...offline, text: await llmDraft(llm, actor, input, similar) }),
+    const sources = await this.drafter.sources(input);
+    const offline = this.drafter.offline(input, sources);
+    const r = await this.llm.withFallback<GroundedDraft>(
+      async (llm) => ({ ...offline, text: await this.drafter.viaLlm(llm, actor, input, sources) }),
       () => offline,
     );
-    return { ...r.value, method: r.method, ...(r.llmError ? { llmError: r.llmError } : {}) };
+    return { ...r.value, citations: citedRefs(r.value.text), method: r.method, ...(r.llmError ? { llmError: r.llmError } : {}) };
   }
 
   /** The reply-quality score of a reply to a message. */

@@ -1,6 +1,7 @@
 import { Type, type Static, type TSchema } from 'typebox';
 import { NStr, Nullable } from '../../platform/http/common-schemas.js';
 import { UnitSuggestion } from '../schemas.js';
+import { GroundingSource } from './knowledge-schemas.js';
 
 /**
  * The request and response schemas of hotline intelligence (/api/hotline: assist, hot issues, alerts, replies,
@@ -153,6 +154,12 @@ export const DraftInput = Type.Object({
   content: Type.String({ minLength: 1, maxLength: 10_000 }),
   /** the handling unit's name, when known */
   unitName: Type.Optional(Nullable(Type.String({ maxLength: 200 }))),
+  /** the handler's own findings (办理情况): the draft's handling and result when given */
+  findings: Type.Optional(Nullable(Type.String({ maxLength: 4000 }))),
+  /** the ticket's date (YYYY-MM-DD): only policy sections valid on it are cited (default today) */
+  asOf: Type.Optional(Nullable(Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' }))),
+  /** the ticket drafted for, never cited as its own similar case */
+  ticketId: Type.Optional(Nullable(Type.String({ format: 'uuid' }))),
 }, { additionalProperties: false });
 export type DraftInput = Static<typeof DraftInput>;
 
@@ -166,7 +173,15 @@ export const ReplyDraft = Type.Object({
 export type ReplyDraft = Static<typeof ReplyDraft>;
 
 /** The draft with the method that wrote it. */
-export const DraftResult = Type.Object({ ...ReplyDraft.properties, method: AnswerMethod, llmError: Type.Optional(Type.String()) });
+export const DraftResult = Type.Object({
+  ...ReplyDraft.properties,
+  /** the cases and policy sections the text cites by their markers ([C1], [P1]); the agent inserts or drops them */
+  sources: Type.Array(GroundingSource),
+  /** the markers the text cites, in order */
+  citations: Type.Array(Type.String()),
+  method: AnswerMethod,
+  llmError: Type.Optional(Type.String()),
+});
 export type DraftResult = Static<typeof DraftResult>;
 
 export const ReplyQualityInput = Type.Object({

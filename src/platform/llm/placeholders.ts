@@ -21,9 +21,18 @@ export class Placeholders {
   private readonly byPlaceholder = new Map<string, string>();
   private readonly counts = new Map<string, number>();
 
-  /** The text with every datum the detectors find replaced by its placeholder. */
+  /**
+   * The text with every datum the detectors find replaced by its placeholder, and every other occurrence of a
+   * full name found so far in the call: a name is found by its context (我叫张三) and then written bare
+   * (张三反映的路灯…), which no detector sees.
+   */
   hide(text: string): string {
-    return redactPersonalData(text, (kind, value) => this.placeholder(kind, value));
+    let hidden = redactPersonalData(text, (kind, value) => this.placeholder(kind, value));
+    for (const [key, placeholder] of this.byValue) {
+      const value = key.slice(key.indexOf(':') + 1);
+      if (key.startsWith('name:') && [...value].length >= 2) hidden = hidden.replaceAll(value, placeholder);
+    }
+    return hidden;
   }
 
   /** How many distinct data were hidden so far. */
