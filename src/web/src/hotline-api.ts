@@ -6,7 +6,7 @@ import type {
   TrackBody, TrackResult, TransitionPayload, UnitSuggestion,
 } from '../../hotline/schemas.js';
 import type { DistrictCounts, DistrictCountsQuery, KpiTable, KpiTableQuery, KpiTrend, KpiTrendQuery, TicketPoints } from '../../hotline/kpi/schemas.js';
-import type { AssistInput, AssistResult, DraftInput, DraftResult } from '../../hotline/intel/schemas.js';
+import type { AssistInput, AssistResult } from '../../hotline/intel/schemas.js';
 import type { OrgView } from '../../platform/auth/schemas.js';
 // The coded fields' values for the screens' pickers, from a leaf of the server (lists of strings, no imports).
 import { ticketActions, type TicketAction } from '../../hotline/ticket-enums.js';
@@ -57,7 +57,6 @@ export const hotline = {
   },
   kpi: (q: KpiTableQuery) => api<KpiTable>('GET', withQuery(`${H}/kpi/`, q)),
   kpiTrend: (q: KpiTrendQuery) => api<KpiTrend>('GET', withQuery(`${H}/kpi/trend`, q)),
-  draftReply: (body: DraftInput) => api<DraftResult>('POST', `${H}/replies/draft`, body),
   /**
    * A citizen's lookup by number + phone (no login): the public view of the ticket and its timeline. A POST with
    * both in the body: the phone never goes into a URL (server logs, proxies, the browser's history).

@@ -13,6 +13,7 @@ import { ErrorBox, Loading } from '../../ui/status.js';
 import { Countdown, StatusBadge, Timeline } from '../../ui/ticket-status.js';
 import { useDirectory } from './directory.js';
 import { nextInQueue } from './queue-nav.js';
+import { DraftPanel, KnowledgeAsk } from './draft-panel.js';
 import { supervisionLevels, type SupervisionLevel } from '../../../../hotline/ticket-enums.js';
 import './messages.js';
 import './workbench.css';
@@ -172,9 +173,8 @@ function ActionForm({ action, ticket, orgs, categories, busy, onSubmit }: {
       )}
       {action === 'answer' && (
         <>
-          <button type="button" onClick={() => hotline.draftReply({ title: ticket.title, content: ticket.content }).then((d) => setText(d.text), () => undefined)}>
-            {t('draft_reply')}
-          </button>
+          <DraftPanel ticket={ticket} text={text} setText={setText} />
+          <KnowledgeAsk asOf={ticket.createdAt.slice(0, 10)} />
           <label htmlFor={`${idp}-result`}>{t('t_result')}</label>
           <select id={`${idp}-result`} value={result} onChange={(e) => setResult(e.target.value as TicketResult)}>
             {ticketResults.map((r) => <option key={r} value={r}>{t(`result_${r}`)}</option>)}
