@@ -47,6 +47,8 @@ export class CatalogService {
     private readonly clock: Clock,
     private readonly orgs: OrgDirectory,
     readonly secrets: CatalogSecrets,
+    /** Where searches read (a replica may lag a moment); everything else uses the primary `db`. */
+    private readonly reader: Db = db,
   ) {}
 
   /** Whether the actor may change this dataset: the data bureau any, a department's data owner its own. */
@@ -310,7 +312,7 @@ export class CatalogService {
 
   /** Filters, counts the facets over the whole filtered set, and loads one page of datasets. */
   private async facetedSearch(q: DatasetSearchQuery & { openOnly: boolean }) {
-    const rows = await store.listDatasetFacetRows(this.db, q);
+    const rows = await store.listDatasetFacetRows(this.reader, q);
     const names = await this.orgs.names();
     const count = (values: string[]) => {
       const m = new Map<string, number>();
@@ -326,7 +328,7 @@ export class CatalogService {
     };
     const offset = q.offset ?? 0;
     const page = rows.slice(offset, offset + (q.limit ?? 50)).map((r) => r.id);
-    const datasets = new Map((await store.listDatasetsByIds(this.db, page)).map((d) => [d.id, d]));
+    const datasets = new Map((await store.listDatasetsByIds(this.reader, page)).map((d) => [d.id, d]));
     return { total: rows.length, rows: page.map((id) => datasets.get(id)!), facets, names };
   }
 

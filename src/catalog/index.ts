@@ -58,7 +58,7 @@ export const catalogModule = defineModule({
     const { db, ledger, clock } = platform;
     const orgs = new OrgDirectory(platform.auth);
     const secrets = new CatalogSecrets(db);
-    const catalog = new CatalogService(db, ledger, config, clock, orgs, secrets);
+    const catalog = new CatalogService(db, ledger, config, clock, orgs, secrets, platform.database.reader);
     const disclosure = new DisclosureControl(db, clock, { maxRowsPerUnit: config.disclosure.maxRowsPerSubject });
     const sharing = new SharingService(db, ledger, config, clock, catalog, orgs, platform.city.timeZone, disclosure);
     // Uploads are parsed in worker threads, so a hostile workbook never stalls the event loop.

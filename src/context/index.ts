@@ -19,7 +19,7 @@ import { NotificationDispatcher } from './notification-dispatcher.js';
 import { MqttIngest } from './mqtt-ingest.js';
 import { DemoSimulator } from './demo-simulator.js';
 import { ensureHistoryPartitions, purgeHistoryBefore, rollUpHistory } from './history-store.js';
-import { purgeDelivered } from './subscription-store.js';
+import { outboxLagSeconds, pendingCount, purgeDelivered } from './subscription-store.js';
 import { registerNgsiConventions, registerNgsiErrors, registerNgsiParsers } from './http-support.js';
 import { entityRoutes } from './entity-routes.js';
 import { temporalRoutes } from './temporal-routes.js';
@@ -101,7 +101,7 @@ export const contextModule = defineModule({
     const subscriptions = new FederatedSubscriptionService(db, clock, contexts, tenants, accessRules, config, outbound, log);
     writer.setListener(subscriptions);
     const csources = createCsources({ db, clock, config, contexts, tenants, access: accessRules, outbound, log, queries, entities, attributes, subscriptions });
-    const temporal = new TemporalService(db, config, tenants, accessRules, queries);
+    const temporal = new TemporalService(db, config, tenants, accessRules, queries, platform.database.reader);
     const temporalWrites = new TemporalWriteService(db, clock, tenants, accessRules, writer);
     const dispatcher = new NotificationDispatcher(db, config.notifications, clock, log, outbound, platform.events);
     subscriptions.whenQueued(() => dispatcher.signalQueued());
@@ -157,6 +157,12 @@ export const contextModule = defineModule({
       services: { config, contexts, jsonldContexts, tenants, entities, attributes, queries, batches, temporal, temporalWrites, subscriptions, accessRules, csources, dispatcher, ingest, simulator },
       routes: [{ prefix: '/ngsi-ld/v1', plugin: ngsiRoutes }],
       jobs,
+      gauges: async () => [
+        { name: 'cityhub_context_outbox_pending', help: 'NGSI-LD notifications queued and not yet delivered (all nodes).', value: await pendingCount(db) },
+        { name: 'cityhub_context_outbox_lag_seconds', help: 'How long the oldest notification due has waited.', value: await outboxLagSeconds(db, clock()) },
+        { name: 'cityhub_context_notifications_in_flight', help: 'Notifications this node is sending now.', value: dispatcher.inFlightCount },
+        { name: 'cityhub_context_mqtt_applied', help: 'Device messages this node has ingested since it started.', value: ingest.stats.applied },
+      ],
       async start() {
         stopped = false;
         dispatcher.start();

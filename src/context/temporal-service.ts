@@ -43,6 +43,8 @@ export class TemporalService {
     private readonly tenants: TenantService,
     private readonly access: AccessRuleService,
     private readonly queries: EntityQueryService,
+    /** Where queries read (a replica may lag a moment); deletions go to the primary `db`. */
+    private readonly reader: Db = db,
   ) {}
 
   private window(p: TemporalEntityQuery): { from?: string; until?: string } {
@@ -75,7 +77,7 @@ export class TemporalService {
     const { filter } = this.queries.parseFilter({ ...scope, tenant }, { ...p, attrs: undefined }, policy);
     const limit = p.limit ?? this.config.defaultLimit;
     if (limit > this.config.maxLimit) throw ngsiProblem('TooManyResults', `limit ${limit} is above the maximum ${this.config.maxLimit}`);
-    const rows = await queryEntities(this.db, { ...filter, limit, offset: p.offset ?? 0 });
+    const rows = await queryEntities(this.reader, { ...filter, limit, offset: p.offset ?? 0 });
     return { entities: await this.render(scope, tenant, rows.map((r) => ({ id: r.id, types: r.types })), p, policy) };
   }
 
@@ -88,7 +90,7 @@ export class TemporalService {
     if (!e || !policy.canReadEntity(e.types)) throw ngsiProblem('ResourceNotFound', `entity ${id} does not exist`);
     const [out] = await this.render(scope, tenant, [{ id: e.id, types: e.types }], p, policy);
     // A temporal entity exists while it has history (its deletion removed it; the entity may remain).
-    if (Object.keys(out).length <= 2 && !(await historyExists(this.db, tenant, id))) throw ngsiProblem('ResourceNotFound', `no temporal history for ${id}`);
+    if (Object.keys(out).length <= 2 && !(await historyExists(this.reader, tenant, id))) throw ngsiProblem('ResourceNotFound', `no temporal history for ${id}`);
     return out;
   }
 
@@ -138,8 +140,8 @@ export class TemporalService {
       const origin = from ?? '1970-01-01T00:00:00.000Z';
       // Whole-hour periods of numeric methods come from the hourly rollup (60× fewer rows for minute data).
       const rows = rollupAnswers(methods, ms / 1000, f, origin)
-        ? await aggregateHourly(this.db, f, methods, ms / 1000, origin)
-        : await aggregateHistory(this.db, f, methods, ms / 1000, origin);
+        ? await aggregateHourly(this.reader, f, methods, ms / 1000, origin)
+        : await aggregateHistory(this.reader, f, methods, ms / 1000, origin);
       for (const r of rows) {
         if (!allowed(r.entity_id, r.attr)) continue;
         const e = out.get(r.entity_id)!;
@@ -152,7 +154,7 @@ export class TemporalService {
       return [...out.values()];
     }
 
-    const rows = await queryHistory(this.db, f);
+    const rows = await queryHistory(this.reader, f);
     for (const r of rows) {
       if (r.deleted || !allowed(r.entity_id, r.attr)) continue;
       const e = out.get(r.entity_id)!;

@@ -30,7 +30,7 @@ export const kpiModule = defineModule({
   permissions: kpiPermissions,
   requires: [],
   create(platform, config) {
-    const kpi = new KpiService(platform.db, config, platform.city.timeZone, platform.clock, platform.auth);
+    const kpi = new KpiService(platform.db, config, platform.city.timeZone, platform.clock, platform.auth, platform.database.reader);
     return {
       services: kpi,
       routes: [

@@ -44,6 +44,8 @@ export class KpiService {
     private readonly timeZone: string,
     private readonly clock: Clock,
     private readonly orgs: OrgDirectory,
+    /** Where the counts are read (a replica may lag a moment; the roll-up is kept on the primary `db`). */
+    private readonly reader: Db = db,
   ) {
     this.formula = { weights: config.weights, satisfactionScores: config.satisfactionScores };
   }
@@ -55,7 +57,7 @@ export class KpiService {
     const { from, to } = this.range(request, request.period ?? 'month', 1);
     const tz = this.timeZone;
     await this.ensureRollup();
-    const counted = await kpiCounts(this.db, {
+    const counted = await kpiCounts(this.reader, {
       groupBy, from, to, period: request.period, timeZone: tz,
       unitId: scopeUnitId ?? request.unitId, districtId: request.districtId, level1: request.level1,
     });
@@ -103,7 +105,7 @@ export class KpiService {
     const tz = this.timeZone;
     const unitId = scopeUnitId ?? request.unitId;
     await this.ensureRollup();
-    const counted = await kpiCounts(this.db, {
+    const counted = await kpiCounts(this.reader, {
       groupBy: 'city', from, to, period, timeZone: tz, unitId, districtId: request.districtId, level1: request.level1,
     });
     const byStart = new Map(counted.map((r) => [r.periodStart!.getTime(), countsOf(r)]));
@@ -152,7 +154,7 @@ export class KpiService {
   async districtCounts(actor: Actor, range: DistrictCountsQuery = {}): Promise<DistrictCounts> {
     assertCan(actor, 'hotline.kpi.read.all');
     const { from, to } = this.mapRange(range);
-    const rows = await countTicketsByDistrict(this.db, from, to, openStatuses);
+    const rows = await countTicketsByDistrict(this.reader, from, to, openStatuses);
     return {
       from: from.toISOString(), to: to.toISOString(),
       districts: rows.map((r) => ({
@@ -169,7 +171,7 @@ export class KpiService {
     assertCan(actor, 'hotline.kpi.read.all');
     const { from, to } = this.mapRange(range);
     const limit = this.config.mapPointLimit;
-    const rows = await ticketPlaces(this.db, from, to, limit + 1);
+    const rows = await ticketPlaces(this.reader, from, to, limit + 1);
     const round = (x: number) => Math.round(x * 1000) / 1000;
     return {
       from: from.toISOString(), to: to.toISOString(), truncated: rows.length > limit,

@@ -26,6 +26,12 @@ export interface DatabaseHandle {
   engine: Engine;
   pool: PoolLike;
   db: Db;
+  /**
+   * For reads that may lag the primary by a moment (cockpit, KPI, catalog search, temporal queries): a streaming
+   * replica when `database.readUrl` is set (DATABASE_READ_URL), else the primary's `db` itself. Never write
+   * through it: a replica refuses writes.
+   */
+  reader: Db;
   close(): Promise<void>;
 }
 
@@ -37,6 +43,8 @@ export interface OpenDatabaseOptions {
   /** PostgreSQL only: the schema to use (tests give each file its own). */
   searchPath?: string;
   poolMax?: number;
+  /** PostgreSQL only: a read replica's connection string (the handle's `reader`). */
+  readUrl?: string;
 }
 
 export class DataDirLockedError extends Error {
@@ -124,6 +132,7 @@ async function openPglite(dataDir: string | undefined): Promise<DatabaseHandle> 
     engine: 'pglite',
     pool,
     db,
+    reader: db,
     async close() {
       await db.destroy();
       await pglite.close();
@@ -132,7 +141,8 @@ async function openPglite(dataDir: string | undefined): Promise<DatabaseHandle> 
   };
 }
 
-function openPostgres(url: string, searchPath: string | undefined, max: number): DatabaseHandle {
+/** A pool and its Kysely on one PostgreSQL server. */
+function postgresPool(url: string, searchPath: string | undefined, max: number): { pool: pg.Pool; db: Db } {
   const pool = new pg.Pool({
     connectionString: url,
     max,
@@ -140,23 +150,34 @@ function openPostgres(url: string, searchPath: string | undefined, max: number):
   });
   // An idle client's network error must not crash the process; the pool replaces the client.
   pool.on('error', () => {});
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return { pool, db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }) };
+}
+
+function openPostgres(url: string, searchPath: string | undefined, max: number, readUrl: string | undefined): DatabaseHandle {
+  const { pool, db } = postgresPool(url, searchPath, max);
+  const reader = readUrl ? postgresPool(readUrl, searchPath, max).db : db;
   return {
     engine: 'postgres',
     pool,
     db,
+    reader,
     async close() {
       await db.destroy();
+      if (reader !== db) await reader.destroy();
     },
   };
 }
 
 /**
- * Opens the one pool the whole app uses: PostgreSQL when a URL is given, the embedded PGlite otherwise.
+ * Opens the pool the whole app uses: PostgreSQL when a URL is given, the embedded PGlite otherwise; with
+ * `readUrl`, a second pool on a read replica for the reads that may lag (`reader`).
  *
  * @example const { db, close } = await openDatabase({ dataDir: './data' });
  */
 export async function openDatabase(options: OpenDatabaseOptions): Promise<DatabaseHandle> {
-  if (options.databaseUrl) return openPostgres(options.databaseUrl, options.searchPath, options.poolMax ?? 10);
+  if (options.readUrl && !options.databaseUrl) {
+    throw new Error('database.readUrl (DATABASE_READ_URL) names a PostgreSQL read replica: set DATABASE_URL to its primary too');
+  }
+  if (options.databaseUrl) return openPostgres(options.databaseUrl, options.searchPath, options.poolMax ?? 10, options.readUrl);
   return openPglite(options.dataDir);
 }
