@@ -6,6 +6,7 @@ import type { KnowledgeService } from './knowledge-service.js';
 import { findSatisfaction } from './knowledge-store.js';
 import { groundedReplyPrompt } from './prompts/grounded-reply.js';
 import type { TicketIndex } from './ticket-index.js';
+import type { SimilarHit } from './similar-index.js';
 import { normalizeText } from './text-normalize.js';
 import type { Db } from '../../platform/db/database.js';
 import type { DraftInput, ReplyDraft } from './schemas.js';
@@ -41,6 +42,16 @@ export const keepKnownCitations = (text: string, sources: readonly GroundingSour
 /** The sources a text cites, in the order first cited. */
 export const citedRefs = (text: string): string[] => [...new Set([...text.matchAll(CITATION_RE)].map((m) => m[1]))];
 
+/**
+ * The cases a draft cites, from the similar replied tickets best first: a reply the citizen rated unsatisfied is a
+ * weaker model to follow, so it comes after every other case (bench/intel/retrieval.bench.ts measures this).
+ */
+export const rankCases = (hits: readonly SimilarHit[], satisfactionOf: (ticketId: string) => string | null, max: number) =>
+  hits
+    .map((h) => ({ h, s: satisfactionOf(h.ticket.id) }))
+    .sort((a, b) => Number(a.s === 'unsatisfied') - Number(b.s === 'unsatisfied') || b.h.similarity - a.h.similarity)
+    .slice(0, max);
+
 export interface GroundedDraft extends ReplyDraft {
   sources: GroundingSource[];
 }
@@ -66,11 +77,7 @@ export class GroundedDrafter {
       (t) => !!t.replyText && REPLIED.has(t.status) && t.id !== input.ticketId && t.mainTicketId !== input.ticketId)
       .filter((h) => h.similarity >= config.minCaseSimilarity);
     const satisfaction = await findSatisfaction(this.deps.db, hits.map((h) => h.ticket.id));
-    const cases = hits
-      .map((h) => ({ h, s: satisfaction.get(h.ticket.id) ?? null }))
-      // A reply the citizen rated unsatisfied is a weaker model to follow: after every other case.
-      .sort((a, b) => Number(a.s === 'unsatisfied') - Number(b.s === 'unsatisfied') || b.h.similarity - a.h.similarity)
-      .slice(0, config.maxCases)
+    const cases = rankCases(hits, (id) => satisfaction.get(id) ?? null, config.maxCases)
       .map(({ h, s }, i): GroundingSource => ({
         ref: `C${i + 1}`, kind: 'case', label: `工单${h.ticket.number}${s ? `（${SATISFACTION_ZH[s] ?? s}）` : ''}`,
         excerpt: replyBody(h.ticket.replyText!), score: Math.round(h.similarity * 1000) / 1000,
