@@ -92,7 +92,8 @@ export class GroundedDrafter {
     const title = normalizeText(input.title).slice(0, 60);
     const unit = input.unitName ?? '承办单位';
     const query = this.deps.index.tokenize(input.title, input.content);
-    const findings = input.findings ? normalizeText(input.findings).trim() : '';
+    // The handler's own words, as written (they are shown to the handler, who sends the reply).
+    const findings = input.findings?.trim() ?? '';
     const bestCase = sources.find((s) => s.kind === 'case' && s.satisfaction !== 'unsatisfied');
     const policy = sources.find((s) => s.kind === 'policy');
     // Never a result the case does not support: the handler's findings, else a similar case's cited handling,
@@ -124,7 +125,9 @@ export class GroundedDrafter {
 
 const SATISFACTION_ZH: Record<string, string> = { satisfied: '满意', basically_satisfied: '基本满意', unsatisfied: '不满意' };
 
-const replyBody = (reply: string) => reply.replace(OPENING_RE, '').replace(CLOSING_RE, '').trim().slice(0, 800);
+// The index keeps replies normalised (half-width punctuation): a Chinese reply gets its full-width commas back.
+const replyBody = (reply: string) =>
+  reply.replace(OPENING_RE, '').replace(CLOSING_RE, '').trim().slice(0, 800).replace(/(?<=[\u4e00-\u9fff]),(?=[\u4e00-\u9fff])/g, '，');
 
 const basedOn = (sources: readonly GroundingSource[]) =>
   sources.filter((s) => s.kind === 'case').map((s) => ({ ticketId: s.ticketId!, number: s.number!, similarity: s.score }));
