@@ -79,18 +79,33 @@ export const markNoticesRead = (db: Db, userId: string, ids: string[] | 'all', a
   return q.execute();
 };
 
-/** The delivery job's batch: undelivered notices, oldest first, with the ticket's phone for SMS. */
-export const listUndeliveredNotices = (db: Db, limit: number) =>
-  db.selectFrom('hotline_notice').innerJoin('hotline_ticket', 'hotline_ticket.id', 'hotline_notice.ticket_id')
+/**
+ * The delivery job's batch: undelivered notices nobody holds (or whose holder's lease ended), oldest first,
+ * claimed until `leaseUntil` (SKIP LOCKED: nodes claiming at once take different rows), with the ticket's phone for SMS.
+ */
+export async function claimUndeliveredNotices(db: Db, now: Date, leaseUntil: Date, limit: number) {
+  const claimed = await db.updateTable('hotline_notice').set({ lease_until: leaseUntil })
+    .where('id', 'in', (eb) => eb.selectFrom('hotline_notice').select('id')
+      .where('delivered_at', 'is', null)
+      .where((w) => w.or([w('lease_until', 'is', null), w('lease_until', '<', now)]))
+      .orderBy('created_at').limit(limit).forUpdate().skipLocked())
+    .returning('id').execute();
+  if (claimed.length === 0) return [];
+  return db.selectFrom('hotline_notice').innerJoin('hotline_ticket', 'hotline_ticket.id', 'hotline_notice.ticket_id')
     .select(['hotline_notice.id', 'hotline_notice.user_id', 'hotline_notice.ticket_id', 'hotline_notice.kind', 'hotline_notice.number',
       'hotline_notice.status', 'hotline_notice.created_at', 'hotline_ticket.citizen_phone', 'hotline_ticket.citizen_user_id'])
-    .where('hotline_notice.delivered_at', 'is', null).orderBy('hotline_notice.created_at').limit(limit).execute();
+    .where('hotline_notice.id', 'in', claimed.map((c) => c.id)).orderBy('hotline_notice.created_at').execute();
+}
+
+/** Hands claimed notices back (a channel failed): the next run, on any node, tries them again. */
+export const releaseNotices = (db: Db, ids: string[]) =>
+  ids.length === 0 ? Promise.resolve() : db.updateTable('hotline_notice').set({ lease_until: null }).where('id', 'in', ids).where('delivered_at', 'is', null).execute().then(() => undefined);
 
 export const markNoticeDelivered = (db: Db, id: string, at: Date) =>
   db.updateTable('hotline_notice').set({ delivered_at: at }).where('id', '=', id).where('delivered_at', 'is', null).execute();
 
 /** The name and phone of the user's latest filing that gave them (to prefill the next one). */
 export const findLatestContact = (db: Db, userId: string) =>
-  db.selectFrom('hotline_ticket').select(['citizen_name', 'citizen_phone'])
+  db.selectFrom('hotline_ticket').select(['number', 'citizen_name', 'citizen_phone'])
     .where('citizen_user_id', '=', userId).where('citizen_phone', 'is not', null)
     .orderBy('created_at', 'desc').limit(1).executeTakeFirst();

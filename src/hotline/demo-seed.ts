@@ -5,6 +5,7 @@ import type { HotlineDeadlines } from './config.js';
 import { answerHours } from './deadline-service.js';
 import { formatTicketNumber, ticketDay } from './ticket-number.js';
 import * as reference from './reference-store.js';
+import { TicketPersonalFields } from './ticket-personal-fields.js';
 import * as tickets from './ticket-store.js';
 import type { HotlineTicketEventTable } from './tables.js';
 import { mulberry32 } from '../platform/random/seeded-random.js';
@@ -33,6 +34,8 @@ export interface HotlineDemoInput {
   users: Map<string, string>;
   ticketCount?: number;
   log?: (message: string) => void;
+  /** Seals the citizens' names, phones and addresses when field encryption is on (hub.services.hotline.personal). */
+  personal?: TicketPersonalFields;
 }
 
 /** level1 → level2 → [level3…, with the department that handles the level-2 class] */
@@ -431,7 +434,8 @@ export async function seedHotlineDemo(input: HotlineDemoInput): Promise<{ areas:
 
   // Multi-row INSERTs in chunks that stay far below PostgreSQL's 65,535 parameters per statement.
   await db.transaction().execute(async (trx) => {
-    for (let i = 0; i < rows.length; i += 500) await tickets.insertTicketsBulk(trx, rows.slice(i, i + 500));
+    const personal = input.personal ?? new TicketPersonalFields();
+    for (let i = 0; i < rows.length; i += 500) await tickets.insertTicketsBulk(trx, rows.slice(i, i + 500).map((r) => personal.seal(r)));
     for (let i = 0; i < events.length; i += 2000) await tickets.insertTicketEventsBulk(trx, events.slice(i, i + 2000));
     await tickets.raiseTicketCounters(trx, [...perDay].map(([day, last]) => ({ day, last })));
   });

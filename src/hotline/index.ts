@@ -17,6 +17,7 @@ import { NearbyService } from './nearby-service.js';
 import { NoticeService } from './notice-service.js';
 import { PhotoService } from './photo-service.js';
 import { citizenRoutes } from './citizen-routes.js';
+import { TicketPersonalFields } from './ticket-personal-fields.js';
 
 /** The hotline's services: the ticket services, one per job, and the reference data. */
 export interface HotlineServices {
@@ -42,6 +43,8 @@ export interface HotlineServices {
   photos: PhotoService;
   /** Notices to citizens; `useChannel` installs an SMS / WeChat adapter. */
   notices: NoticeService;
+  /** Seals and opens the citizen's name, phone and address (field encryption), for the sub-modules and the importer. */
+  personal: TicketPersonalFields;
 }
 
 declare module '../platform/module/module.js' {
@@ -61,17 +64,21 @@ export const hotlineModule = defineModule({
   problems: hotlineProblems,
   permissions: hotlinePermissions,
   requires: [],
-  create(platform, config) {
+  async create(platform, config) {
     const { db, ledger, clock, events } = platform;
+    // the citizen's name, phone and address sealed at rest when field encryption is on; a wrong key stops the boot
+    const personal = new TicketPersonalFields(platform.fields);
+    await personal.checkKeys(db);
     const routing = new RoutingService(db);
     const deadlines = new DeadlineService(db, config.deadlines, clock);
     const photos = new PhotoService(db, clock, config.citizen);
-    const notices = new NoticeService(db, clock);
+    const notices = new NoticeService(db, clock, config.citizen.noticeLeaseSeconds, personal);
     const services: HotlineServices = {
-      intake: new TicketIntakeService({ db, ledger, clock, events, timeZone: platform.city.timeZone, photos }),
-      tickets: new TicketQueryService(db, platform.audit),
-      workflow: new TicketWorkflowService({ db, ledger, clock, events, routing, deadlines, redoOnUnsatisfied: config.citizen.redoOnUnsatisfied }),
-      tracking: new TicketTrackingService(db, clock, config.track, (id) => platform.auth.orgName(id)),
+      intake: new TicketIntakeService({ db, ledger, clock, events, timeZone: platform.city.timeZone, photos, personal }),
+      tickets: new TicketQueryService(db, platform.audit, personal),
+      workflow: new TicketWorkflowService({ db, ledger, clock, events, routing, deadlines, redoOnUnsatisfied: config.citizen.redoOnUnsatisfied, personal }),
+      tracking: new TicketTrackingService(db, clock, config.track, (id) => platform.auth.orgName(id), personal),
+      personal,
       routing,
       deadlines,
       reference: new HotlineReferenceService(db, ledger),
@@ -90,8 +97,9 @@ export const hotlineModule = defineModule({
       ],
       jobs: [
         { name: 'refreshDeadlines', intervalSeconds: config.deadlineJobIntervalSeconds, run: () => deadlines.refreshDeadlines() },
-        // the outbox of the SMS / WeChat adapters; nothing to do until a city installs one
-        { name: 'deliverNotices', intervalSeconds: 30, run: () => notices.deliver().then(() => undefined) },
+        // the outbox of the SMS / WeChat adapters; nothing to do until a city installs one. Every node runs it: each
+        // notice is claimed on its own row with a lease, so two nodes never send one notice twice.
+        { name: 'deliverNotices', intervalSeconds: 30, everyNode: true, run: () => notices.deliver().then(() => undefined) },
       ],
     };
   },

@@ -156,6 +156,14 @@ export const hotlineMigrations: Record<string, Migration> = {
       await db.schema.alterTable('hotline_ticket').addColumn('open311_address_id', 'text').execute();
     },
   },
+  // Issue 21: the citizen's phone may be encrypted at rest (random IV: equal phones differ), so a keyed hash of
+  // its digits stands beside it for duplicates and lookups (src/hotline/ticket-personal-fields.ts).
+  '20261221-10-hotline-citizen-phone-hash': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('hotline_ticket').addColumn('citizen_phone_hash', 'text').execute();
+      await db.schema.createIndex('hotline_ticket_citizen_phone_hash').on('hotline_ticket').column('citizen_phone_hash').execute();
+    },
+  },
   // Issue 18: Open311's servicerequestupdates reads timeline steps by time (FixMyStreet polls the last hours).
   '20261220-11-hotline-event-at': {
     async up(db: Kysely<unknown>) {
@@ -204,6 +212,12 @@ export const hotlineMigrations: Record<string, Migration> = {
       await db.schema.createIndex('hotline_notice_user').on('hotline_notice').columns(['user_id', 'created_at']).execute();
       // the delivery job reads the undelivered ones only
       await sql`create index hotline_notice_outbox on hotline_notice (created_at) where delivered_at is null`.execute(db);
+    },
+  },
+  // Issue 20: a node claims the notices it sends (until the lease ends), so two nodes never send one twice.
+  '20261206-61-hotline-notice-lease': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('hotline_notice').addColumn('lease_until', 'timestamptz').execute();
     },
   },
 };

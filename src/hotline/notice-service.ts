@@ -2,6 +2,7 @@ import type { Db } from '../platform/db/database.js';
 import type { Clock } from '../platform/clock/clock.js';
 import type { Actor } from '../platform/auth/roles.js';
 import { assertCan } from '../platform/auth/permissions.js';
+import { TicketPersonalFields } from './ticket-personal-fields.js';
 import * as store from './citizen-store.js';
 import type { TicketChange } from './ticket-changes.js';
 import type { MyContact, NoticeList } from './citizen-schemas.js';
@@ -42,7 +43,14 @@ export interface NoticeChannel {
 export class NoticeService {
   private readonly channels: NoticeChannel[] = [];
 
-  constructor(private readonly db: Db, private readonly clock: Clock) {}
+  /** `leaseSeconds`: how long a node may take to send a claimed notice before another node may send it. */
+  constructor(
+    private readonly db: Db,
+    private readonly clock: Clock,
+    private readonly leaseSeconds: number,
+    /** Opens the sealed name and phone (field encryption). */
+    private readonly personal = new TicketPersonalFields(),
+  ) {}
 
   useChannel(channel: NoticeChannel): void {
     this.channels.push(channel);
@@ -87,18 +95,35 @@ export class NoticeService {
   async myContact(actor: Actor): Promise<MyContact> {
     assertCan(actor, 'hotline.citizen.self');
     const row = actor.kind === 'user' && actor.id ? await store.findLatestContact(this.db, actor.id) : undefined;
-    return { name: row?.citizen_name ?? null, phone: row?.citizen_phone ?? null };
+    const contact = row ? this.personal.open(row) : undefined;
+    return { name: contact?.citizen_name ?? null, phone: contact?.citizen_phone ?? null };
   }
 
-  /** The delivery job: hands undelivered notices to every channel; without channels there is nothing to do. */
+  /**
+   * The delivery job: claims undelivered notices and hands each to every channel; without channels there is
+   * nothing to do. Each node runs it; a claimed notice is this node's alone until its lease ends (a node killed
+   * mid-send leaves it to another then: at least once). A failing channel hands the rest of the batch back.
+   */
   async deliver(batch = 100): Promise<number> {
     if (this.channels.length === 0) return 0;
+    const now = this.clock();
+    const claimed = await store.claimUndeliveredNotices(this.db, now, new Date(now.getTime() + this.leaseSeconds * 1000), batch);
+    try {
+      return await this.send(claimed);
+    } catch (err) {
+      // the ones already sent are marked delivered and stay so; the rest go back at once
+      await store.releaseNotices(this.db, claimed.map((n) => n.id));
+      throw err;
+    }
+  }
+
+  private async send(claimed: Awaited<ReturnType<typeof store.claimUndeliveredNotices>>): Promise<number> {
     let delivered = 0;
-    for (const n of await store.listUndeliveredNotices(this.db, batch)) {
+    for (const n of claimed) {
       const outgoing: OutgoingNotice = {
         id: n.id, userId: n.user_id, ticketId: n.ticket_id, number: n.number, kind: n.kind, status: n.status,
         // the phone is the filer's; followers are reached in the app only
-        phone: n.user_id === n.citizen_user_id ? n.citizen_phone : null, createdAt: new Date(n.created_at),
+        phone: n.user_id === n.citizen_user_id ? this.personal.open({ number: n.number, citizen_phone: n.citizen_phone }).citizen_phone ?? null : null, createdAt: new Date(n.created_at),
       };
       for (const channel of this.channels) await channel.send(outgoing);
       await store.markNoticeDelivered(this.db, n.id, this.clock());

@@ -32,9 +32,14 @@ export interface HotlineTicketTable {
   /** human-readable number, e.g. 20261124-000123 */
   number: string;
   channel: string;
-  /** personal information: masked for anyone who does not handle the ticket */
+  /**
+   * personal information: masked for anyone who does not handle the ticket; with field encryption on, name, phone
+   * and address are SM4 ciphertext (`sm4$<key>$…`, ticket-personal-fields.ts)
+   */
   citizen_name: string | null;
   citizen_phone: string | null;
+  /** keyed hash (HMAC-SM3 / HMAC-SHA256) of the phone's digits, `<key>:<base64url>`; null without field keys */
+  citizen_phone_hash: Generated<string | null>;
   citizen_user_id: string | null;
   title: string;
   content: string;
@@ -248,6 +253,8 @@ export interface HotlineNoticeTable {
   created_at: Timestamp;
   read_at: NullableTimestamp;
   delivered_at: NullableTimestamp;
+  /** while a node hands the notice to the channels; after it, any node may claim it again */
+  lease_until: NullableTimestamp;
 }
 
 declare module '../platform/db/schema.js' {

@@ -15,6 +15,7 @@ import { formatTicketNumber, ticketDay } from './ticket-number.js';
 import { toTicketView } from './ticket-view.js';
 import type { NewTicket, TicketView } from './schemas.js';
 import type { PhotoService } from './photo-service.js';
+import { TicketPersonalFields } from './ticket-personal-fields.js';
 
 /** A category the classifier is sure enough of, for a ticket filed without one. */
 export interface AutoCategory {
@@ -36,6 +37,8 @@ export interface TicketIntakeDeps {
   timeZone: string;
   /** Links the filer's uploaded photos to the new ticket, in its transaction (issue 17). */
   photos?: Pick<PhotoService, 'attach'>;
+  /** Seals the citizen's name, phone and address at rest (field encryption); plain when not given. */
+  personal?: TicketPersonalFields;
 }
 
 /**
@@ -48,9 +51,11 @@ export interface TicketIntakeDeps {
 export class TicketIntakeService {
   private readonly dayOf: (at: Date) => string;
   private autoCategorizer: AutoCategorizer | undefined;
+  private readonly personal: TicketPersonalFields;
 
   constructor(private readonly deps: TicketIntakeDeps) {
     this.dayOf = ticketDay(deps.timeZone);
+    this.personal = deps.personal ?? new TicketPersonalFields();
   }
 
   /** Files tickets that come without a category under the classifier's, when it is confident (set by the intel module). */
@@ -87,7 +92,7 @@ export class TicketIntakeService {
     const day = this.dayOf(now);
     const row = await db.transaction().execute(async (trx) => {
       const seq = await tickets.nextTicketSequence(trx, day);
-      const created = await tickets.insertTicket(trx, {
+      const created = await tickets.insertTicket(trx, this.personal.seal({
         number: formatTicketNumber(day, seq),
         channel,
         citizen_name: input.citizenName ?? null,
@@ -113,13 +118,13 @@ export class TicketIntakeService {
         public: input.public === true,
         created_at: now,
         updated_at: now,
-      });
+      }));
       const photos = await this.deps.photos?.attach(trx, actor, created.id, input.photoIds ?? []) ?? [];
       const filed = photos.length === 0 ? created
         : await tickets.updateTicket(trx, created.id, { attachments: JSON.stringify([...(input.attachments ?? []), ...photos]) });
       const details = { channel, number: created.number, ...(photos.length ? { photos: photos.length } : {}), ...(created.public ? { public: true } : {}), ...(auto ? { autoCategory: { category: auto.categoryId, confidence: auto.confidence, model: auto.modelVersion } } : {}) };
       await recordTicketChange(trx, ledger, actor, filed, { action: 'create', from: null, to: 'received', details, at: now });
-      return filed;
+      return this.personal.open(filed);
     });
     events.publish(TICKETS_CHANGED, { ids: [row.id] });
     return toTicketView(row, actor);

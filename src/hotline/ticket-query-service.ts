@@ -9,6 +9,7 @@ import type { TicketAction } from './ticket-enums.js';
 import { allowedActions, workflowTicket } from './ticket-workflow.js';
 import { readsInClear, toEventView, toTicketView } from './ticket-view.js';
 import type { TicketEventView, TicketPage, TicketQuery, TicketView } from './schemas.js';
+import { TicketPersonalFields } from './ticket-personal-fields.js';
 
 /** Matches no ticket: the filter of a citizen account without an id, of a handler without an organisation. */
 const NOBODY = '00000000-0000-0000-0000-000000000000';
@@ -21,7 +22,12 @@ const NOBODY = '00000000-0000-0000-0000-000000000000';
  * @example const page = await hotline.tickets.list(agent, { status: ['received'], pageSize: 50 });
  */
 export class TicketQueryService {
-  constructor(private readonly db: Db, private readonly audit?: Pick<AuditService, 'recordRead'>) {}
+  constructor(
+    private readonly db: Db,
+    private readonly audit?: Pick<AuditService, 'recordRead'>,
+    /** Opens the citizen's sealed name, phone and address (field encryption). */
+    private readonly personal = new TicketPersonalFields(),
+  ) {}
 
   /**
    * One ticket with the actions this actor may take on it now. Citizens see only their own tickets. A read of
@@ -57,7 +63,7 @@ export class TicketQueryService {
       pageSize,
       sort,
     );
-    return { items: rows.map((r) => toTicketView(r, actor)), total, page, pageSize };
+    return { items: this.personal.openAll(rows).map((r) => toTicketView(r, actor)), total, page, pageSize };
   }
 
   /** The ticket's timeline, oldest first. */
@@ -71,6 +77,6 @@ export class TicketQueryService {
   private async readable(actor: Actor, id: string): Promise<TicketRow> {
     const row = await tickets.findTicket(this.db, id);
     if (!row || !maySee(actor, row)) throw ticketNotFound(id);
-    return row;
+    return this.personal.open(row);
   }
 }

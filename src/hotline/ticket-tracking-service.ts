@@ -9,14 +9,8 @@ import { isOwnTicket } from './ticket-access.js';
 import { allowedActions, workflowTicket } from './ticket-workflow.js';
 import { toPublicEventView, toPublicTicketView } from './ticket-view.js';
 import type { TrackResult } from './schemas.js';
+import { TicketPersonalFields } from './ticket-personal-fields.js';
 
-/** Phone numbers compared by their digits, a leading country code 86 ignored (138-0000-1234 = +86 13800001234). */
-const phoneDigits = (phone: string): string => {
-  const digits = phone.replace(/\D/g, '');
-  return digits.length === 13 && digits.startsWith('86') ? digits.slice(2) : digits;
-};
-const samePhone = (stored: string | null, given: string): boolean =>
-  !!stored && phoneDigits(stored).length >= 5 && phoneDigits(stored) === phoneDigits(given);
 
 /**
  * The public lookup (查询进度): anyone holding the ticket number and the phone given when filing sees its status,
@@ -32,6 +26,8 @@ export class TicketTrackingService {
     settings: HotlineConfig['track'],
     /** The handling unit's name (an organisation's, never a person's), shown with the progress. */
     private readonly unitName: (orgId: string) => Promise<string | null> = async () => null,
+    /** Opens the sealed phone to compare it (field encryption). */
+    private readonly personal = new TicketPersonalFields(),
   ) {
     this.throttle = new FailureThrottle(db, 'hotline.track', settings);
   }
@@ -48,8 +44,9 @@ export class TicketTrackingService {
     const keys = [`a:${clientAddress}`, `n:${number.trim()}`];
     const wait = await this.throttle.retryAfter(keys, now);
     if (wait > 0) throw new Problem('HOTLINE_TRACK_RATE_LIMITED', { detail: `try again in ${wait} s`, retryAfterSeconds: wait });
-    const row = await tickets.findTicketByNumber(this.db, number.trim());
-    if (!row || !samePhone(row.citizen_phone, phone)) {
+    const found = await tickets.findTicketByNumber(this.db, number.trim());
+    const row = found && this.personal.open(found);
+    if (!row || !this.personal.samePhone(row.citizen_phone, phone)) {
       await this.throttle.recordFailure(keys, now);
       // the same answer for both, so the lookup does not tell which numbers exist
       throw new Problem('HOTLINE_TICKET_NOT_FOUND', { detail: 'no ticket with this number and phone' });

@@ -16,6 +16,7 @@ import { toTicketView } from './ticket-view.js';
 import type { RoutingService } from './routing-service.js';
 import type { DeadlineService } from './deadline-service.js';
 import type { TicketView, TransitionPayload } from './schemas.js';
+import { TicketPersonalFields } from './ticket-personal-fields.js';
 
 export interface TicketWorkflowDeps {
   db: Db;
@@ -30,6 +31,8 @@ export interface TicketWorkflowDeps {
    * for the supervisor (督办) (modules.hotline.citizen.redoOnUnsatisfied).
    */
   redoOnUnsatisfied?: boolean;
+  /** Opens the citizen's sealed name, phone and address (field encryption); plain when not given. */
+  personal?: TicketPersonalFields;
 }
 
 const isUnitFkViolation = (err: unknown) => (err as { code?: string }).code === '23503';
@@ -44,7 +47,11 @@ const isUnitFkViolation = (err: unknown) => (err as { code?: string }).code === 
 export class TicketWorkflowService {
   private readonly changeHooks: TicketChangeHook[] = [];
 
-  constructor(private readonly deps: TicketWorkflowDeps) {}
+  private readonly personal: TicketPersonalFields;
+
+  constructor(private readonly deps: TicketWorkflowDeps) {
+    this.personal = deps.personal ?? new TicketPersonalFields();
+  }
 
   /** Adds a hook run in the transaction of every workflow action (see TicketChangeHook). */
   onChange(hook: TicketChangeHook): void {
@@ -62,12 +69,13 @@ export class TicketWorkflowService {
     const now = clock();
     try {
       const row = await db.transaction().execute(async (trx) => {
-        const ticket = await tickets.lockTicket(trx, id);
-        if (!ticket || !maySee(actor, ticket)) throw ticketNotFound(id);
+        const locked = await tickets.lockTicket(trx, id);
+        if (!locked || !maySee(actor, locked)) throw ticketNotFound(id);
+        const ticket = this.personal.open(locked);
         const rule = planTransition(workflowTicket(ticket), actor, action);
         const { patch, details, to: redirected } = await this.applyAction(trx, actor, ticket, action, payload, now);
         const to = redirected ?? rule.to ?? ticket.status;
-        const updated = await tickets.updateTicket(trx, id, { ...patch, status: to, updated_at: now });
+        const updated = this.personal.open(await tickets.updateTicket(trx, id, { ...patch, status: to, updated_at: now }));
         await this.record(trx, actor, updated, action, ticket.status, to, { ...details, ...(payload.note ? { note: payload.note } : {}) }, now);
         if (action === 'close') await this.closeChildren(trx, actor, updated, now);
         for (const hook of this.changeHooks) await hook(trx, { actor, action, before: ticket, after: updated, at: now });

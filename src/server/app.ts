@@ -7,15 +7,23 @@ import { systemClock, type Clock } from '../platform/clock/clock.js';
 import { createHttpServer, type App } from '../platform/http/server.js';
 import { HttpMetrics } from '../platform/http/metrics.js';
 import { healthRoutes } from '../platform/http/health-routes.js';
+import { NodeStatus } from '../platform/http/node-status.js';
 import { AuthService } from '../platform/auth/auth-service.js';
+import { IdentityCache, defaultIdentityCache } from '../platform/auth/identity-cache.js';
 import { authMigrations } from '../platform/auth/migrations.js';
 import { throttleMigrations } from '../platform/throttle/migrations.js';
 import { authRoutes } from '../platform/auth/auth-routes.js';
-import { createLedger, ledgerMigrations, ledgerRoutes, type LedgerService } from '../platform/ledger/index.js';
+import { createLedger, ledgerMigrations, ledgerRoutes, WitnessDesk, type LedgerService } from '../platform/ledger/index.js';
+import { loadFieldProtection } from '../platform/crypto/field-protection.js';
 import { PeriodicJob } from '../platform/jobs/periodic-job.js';
+import { JobClaims, defaultNodeId } from '../platform/jobs/job-claims.js';
+import { jobMigrations } from '../platform/jobs/migrations.js';
 import { AuditService } from '../platform/audit/audit-service.js';
 import { auditRoutes } from '../platform/audit/audit-routes.js';
 import { auditMigrations } from '../platform/audit/migrations.js';
+import { policyMigrations } from '../platform/policy/migrations.js';
+import { SecurityPolicyService } from '../platform/policy/policy-service.js';
+import { policyRoutes } from '../platform/policy/policy-routes.js';
 import { LlmGateway, llmMigrations } from '../platform/llm/index.js';
 import { createEventBus, type EventBus } from '../platform/events/index.js';
 import type { AnyModule, ModuleInstance, ModuleServices, Platform } from '../platform/module/module.js';
@@ -28,7 +36,9 @@ const platformMigrations = [
   { owner: 'throttle', migrations: throttleMigrations },
   { owner: 'ledger', migrations: ledgerMigrations },
   { owner: 'audit', migrations: auditMigrations },
+  { owner: 'policy', migrations: policyMigrations },
   { owner: 'llm', migrations: llmMigrations },
+  { owner: 'jobs', migrations: jobMigrations },
 ];
 
 /**
@@ -47,6 +57,10 @@ export interface CityHub {
   database: DatabaseHandle;
   services: Services;
   http: App;
+  /** This node's claims on the cluster's periodic jobs (metrics, tests). */
+  jobClaims: JobClaims;
+  /** Readiness (`draining` withdraws it) and the gauges of shared work on /metrics. */
+  status: NodeStatus;
   /** Starts background work (checkpoints, jobs, ingestion). */
   start(): Promise<void>;
   close(): Promise<void>;
@@ -82,8 +96,10 @@ export async function createCityHub(options: CreateCityHubOptions): Promise<City
   const sections = moduleSections(config, modules);
   const migrations = allMigrations(modules);
   const clock = options.clock ?? systemClock;
-  const log: Logger = pino({ level: options.logger === false ? 'silent' : config.logLevel, serializers: { req: requestLine } });
-  const database = options.database ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
+  const nodeId = config.nodeId ?? defaultNodeId();
+  // `node` on every line instead of pino's pid and hostname: the nodes' logs are read together.
+  const log: Logger = pino({ level: options.logger === false ? 'silent' : config.logLevel, base: { node: nodeId }, serializers: { req: requestLine } });
+  const database = options.database ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, readUrl: config.database.readUrl }));
   let events: EventBus | undefined;
   const created: { name: string; instance: ModuleInstance<unknown> }[] = [];
   try {
@@ -96,18 +112,22 @@ export async function createCityHub(options: CreateCityHubOptions): Promise<City
       mode: config.ledger.mode,
       sm2UserId: config.ledger.sm2UserId,
       witnessFile: config.ledger.witnessFile,
+      witnessPeers: config.ledger.witness.peers,
       witnessDelaySeconds: config.ledger.witnessDelaySeconds,
       checkpointIntervalSeconds: config.ledger.checkpointIntervalSeconds,
       clock,
       onError: (err) => log.error({ err }, 'ledger checkpoint failed'),
     });
-    const auth = new AuthService(database.db, ledger, config.auth, clock);
-    const audit = new AuditService(database.db, ledger, clock, config.audit, (err) => log.error({ err }, 'audit record failed'));
+    const fields = loadFieldProtection(config.security, config.ledger.mode, config.dataDir);
+    const policies = new SecurityPolicyService(database.db, ledger, clock, config, (err) => log.error({ err }, 'reading the security policy failed'));
+    await policies.refresh();
+    const auth = new AuthService(database.db, ledger, policies.auth, clock, new IdentityCache(config.auth.identityCache ?? defaultIdentityCache, events));
+    const audit = new AuditService(database.db, ledger, clock, policies.audit, (err) => log.error({ err }, 'audit record failed'));
     await audit.recordConfiguration(config);
     const llm = new LlmGateway({ db: database.db, ledger, clock, outbound: config.outbound, onError: (err) => log.error({ err }, 'recording an LLM call failed') }, config.llm);
     const services: Record<string, unknown> = { clock, ledger, events, auth, audit, llm };
     const platformFor = (name: string): Platform => ({
-      db: database.db, database, clock, ledger, events: events!, auth, audit, llm, city: config.city, outbound: config.outbound, dataDir: config.dataDir, log: log.child({ module: name }),
+      db: database.db, database, clock, ledger, events: events!, auth, audit, llm, city: config.city, outbound: config.outbound, fields, dataDir: config.dataDir, log: log.child({ module: name }),
     });
     for (const definition of modules) {
       const missing = definition.requires.filter((r: string) => !(r in services));
@@ -118,20 +138,33 @@ export async function createCityHub(options: CreateCityHubOptions): Promise<City
       created.push({ name: definition.name, instance });
     }
 
-    const metrics = new HttpMetrics();
+    const jobClaims = new JobClaims({
+      db: database.db, clock, nodeId, leaseSeconds: config.cluster.jobLeaseSeconds,
+      onError: (err) => log.warn({ err }, 'renewing a job claim failed'),
+    });
+    const status = new NodeStatus(nodeId, [
+      async () => [{ name: 'cityhub_job_claims_held', help: 'Periodic jobs this node is running for the cluster now.', value: jobClaims.heldCount }],
+      ...created.flatMap(({ instance }) => (instance.gauges ? [instance.gauges] : [])),
+    ]);
+    const metrics = new HttpMetrics(nodeId);
     const http = await createHttpServer({ config, resolver: auth, metrics, logger: options.logger === false ? undefined : log, onDenied: (denied) => audit.recordDenied(denied) });
     await compressResponses(http);
-    await http.register(healthRoutes, { database, metrics });
+    await http.register(healthRoutes, { database, metrics, status });
     await http.register(authRoutes, { prefix: '/api', auth, secureCookies: config.auth.secureCookies });
-    await http.register(ledgerRoutes, { prefix: '/api/ledger', ledger, mayRead: (actor, entry) => audit.mayReadEntry(actor, entry) });
+    await http.register(ledgerRoutes, { prefix: '/api/ledger', ledger, mayRead: (actor, entry) => audit.mayReadEntry(actor, entry), desk: new WitnessDesk(database.db, clock) });
     await http.register(auditRoutes, { prefix: '/api/audit', audit });
+    await http.register(policyRoutes, { prefix: '/api/security', policies });
     for (const { instance } of created) {
       for (const route of instance.routes ?? []) await http.register(route.plugin, { prefix: route.prefix });
     }
     await serveWebApp(http, { modules: created.map((c) => c.name) });
 
     const jobs = created.flatMap(({ name, instance }) =>
-      (instance.jobs ?? []).map((job) => new PeriodicJob(job.run, job.intervalSeconds, (err) => log.error({ err, module: name, job: job.name }, `job ${name}.${job.name} failed`))),
+      (instance.jobs ?? []).map((job) => {
+        const key = `${name}.${job.name}`;
+        const run = job.everyNode ? job.run : () => jobClaims.runOnce(key, job.intervalSeconds, job.run);
+        return new PeriodicJob(run, job.intervalSeconds, (err) => log.error({ err, module: name, job: job.name }, `job ${key} failed`));
+      }),
     );
     const bus = events;
     return {
@@ -139,16 +172,24 @@ export async function createCityHub(options: CreateCityHubOptions): Promise<City
       database,
       services: services as unknown as Services,
       http,
+      jobClaims,
+      status,
       async start() {
         ledger.start();
+        policies.start();
         for (const { instance } of created) await instance.start?.();
         for (const job of jobs) job.start();
       },
       async close() {
-        for (const job of jobs) job.stop();
+        // No new requests (readiness withdrawn, the listener closed), the ones in flight answered; then the runs
+        // going on finish and what is still claimed is handed back, so another node takes it at once.
+        status.draining = true;
+        await http.close();
+        await Promise.all(jobs.map((job) => job.stop()));
+        await jobClaims.releaseAll().catch((err: unknown) => log.warn({ err }, 'handing back job claims failed'));
         for (const { instance } of [...created].reverse()) await instance.stop?.();
         ledger.stop();
-        await http.close();
+        policies.stop();
         await audit.flush();
         await bus.close();
         if (!options.database) await database.close();

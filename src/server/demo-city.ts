@@ -69,6 +69,7 @@ const demoUserOrg: Record<Role, string> = {
   admin: '市数据局',
   security_admin: '市数据局',
   audit_admin: '市数据局',
+  ledger_peer: '',
 };
 
 async function seedPlatform(ctx: DemoContext): Promise<void> {
@@ -105,7 +106,7 @@ async function seedPlatform(ctx: DemoContext): Promise<void> {
 async function seedHotline(ctx: DemoContext): Promise<void> {
   await seedHotlineDemo({
     db: ctx.hub.database.db, deadlines: ctx.hub.services.hotline.deadlines.settings, timeZone: ctx.hub.config.city.timeZone, now: ctx.hub.services.clock(),
-    districts: demoCityPlan.districts, orgs: ctx.orgs, users: ctx.users, log: ctx.log,
+    districts: demoCityPlan.districts, orgs: ctx.orgs, users: ctx.users, log: ctx.log, personal: ctx.hub.services.hotline.personal,
   });
 }
 

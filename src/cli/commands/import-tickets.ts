@@ -68,6 +68,7 @@ Running it again adds nothing; after a kill it resumes where the last committed 
         clock: hub.services.clock,
         categories: reference,
         dayOf: ticketDay(config.city.timeZone),
+        personal: hub.services.hotline.personal,
         routing: {
           suggestUnit: (categoryId, areaId) => routing.suggestUnit(categoryId, areaId),
           signHours: deadlines.settings.signHours,

@@ -9,6 +9,7 @@ import { backupCommand, restoreCommand } from './backup.js';
 import { hotlineEvalCommand } from './hotline-eval.js';
 import { hotlineTrainCommand } from './hotline-train.js';
 import { importTicketsCommand } from './import-tickets.js';
+import { keysRotateCommand } from './keys-rotate.js';
 
 /** Every `cityhub` command; add a new one here. */
-export const commands: Command[] = [serveCommand, migrateCommand, adminCreateCommand, demoCommand, ledgerVerifyCommand, backupCommand, restoreCommand, hotlineEvalCommand, hotlineTrainCommand, taxonomyImportCommand, importTicketsCommand];
+export const commands: Command[] = [serveCommand, migrateCommand, adminCreateCommand, demoCommand, ledgerVerifyCommand, backupCommand, restoreCommand, hotlineEvalCommand, hotlineTrainCommand, taxonomyImportCommand, importTicketsCommand, keysRotateCommand];

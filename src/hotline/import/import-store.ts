@@ -80,6 +80,8 @@ export interface ImportedTicket {
   channel: string;
   citizen_name: string | null;
   citizen_phone: string | null;
+  /** the phone's lookup hash (ticket-personal-fields.ts), when field keys are configured */
+  citizen_phone_hash?: string | null;
   title: string;
   content: string;
   address: string | null;
@@ -110,7 +112,7 @@ export interface ImportedTicket {
   closed_at: Date | null;
 }
 
-const TEXT = ['number', 'channel', 'citizen_name', 'citizen_phone', 'title', 'content', 'address'] as const;
+const TEXT = ['number', 'channel', 'citizen_name', 'citizen_phone', 'title', 'content', 'address', 'citizen_phone_hash'] as const;
 const TIMES = ['created_at', 'updated_at', 'dispatched_at', 'sign_due_at', 'accepted_at', 'due_at', 'answered_at', 'visited_at', 'closed_at'] as const;
 
 /** `{"a","b \"c\""}`: a PostgreSQL array literal, so a whole batch's tag lists travel as one text[] parameter. */
@@ -132,23 +134,23 @@ export async function insertImportedTickets(trx: Db, rows: ImportedTicket[]): Pr
 export async function insertImportedTickets(trx: Db, rows: ImportedTicket[], returnIds: boolean): Promise<number | Set<string>>;
 export async function insertImportedTickets(trx: Db, rows: ImportedTicket[], returnIds = false): Promise<number | Set<string>> {
   if (rows.length === 0) return returnIds ? new Set<string>() : 0;
-  const col = <K extends keyof ImportedTicket>(k: K) => rows.map((r) => r[k]);
+  const col = <K extends keyof ImportedTicket>(k: K) => rows.map((r) => r[k] ?? null);
   const text = TEXT.map((k) => col(k));
   const times = TIMES.map((k) => rows.map((r) => iso(r[k])));
   const result = await sql<{ external_id: string }>`
     insert into hotline_ticket (
-      number, channel, citizen_name, citizen_phone, title, content, address,
+      number, channel, citizen_name, citizen_phone, title, content, address, citizen_phone_hash,
       lon, lat, category_id, area_id, district_id, unit_id, urgency, tags, status, reply_text, result, satisfaction, likes,
       source, external_id, overdue,
       created_at, updated_at, dispatched_at, sign_due_at, accepted_at, due_at, answered_at, visited_at, closed_at
     )
     select
-      u.number, u.channel, u.citizen_name, u.citizen_phone, u.title, u.content, u.address,
+      u.number, u.channel, u.citizen_name, u.citizen_phone, u.title, u.content, u.address, u.citizen_phone_hash,
       u.lon, u.lat, u.category_id, u.area_id, u.district_id, u.unit_id, u.urgency, u.tags::text[], u.status, u.reply_text,
       u.result, u.satisfaction, u.likes, u.source, u.external_id, u.overdue,
       u.created_at, u.updated_at, u.dispatched_at, u.sign_due_at, u.accepted_at, u.due_at, u.answered_at, u.visited_at, u.closed_at
     from unnest(
-      ${text[0]}::text[], ${text[1]}::text[], ${text[2]}::text[], ${text[3]}::text[], ${text[4]}::text[], ${text[5]}::text[], ${text[6]}::text[],
+      ${text[0]}::text[], ${text[1]}::text[], ${text[2]}::text[], ${text[3]}::text[], ${text[4]}::text[], ${text[5]}::text[], ${text[6]}::text[], ${text[7]}::text[],
       ${col('lon')}::float8[], ${col('lat')}::float8[], ${col('category_id')}::uuid[], ${col('area_id')}::uuid[],
       ${col('district_id')}::uuid[], ${col('unit_id')}::uuid[], ${col('urgency')}::text[],
       ${rows.map((r) => arrayLiteral(r.tags))}::text[], ${col('status')}::text[], ${col('reply_text')}::text[],
@@ -158,7 +160,7 @@ export async function insertImportedTickets(trx: Db, rows: ImportedTicket[], ret
       ${times[4]}::timestamptz[], ${times[5]}::timestamptz[], ${times[6]}::timestamptz[], ${times[7]}::timestamptz[],
       ${times[8]}::timestamptz[]
     ) as u(
-      number, channel, citizen_name, citizen_phone, title, content, address,
+      number, channel, citizen_name, citizen_phone, title, content, address, citizen_phone_hash,
       lon, lat, category_id, area_id, district_id, unit_id, urgency, tags, status, reply_text, result, satisfaction, likes,
       source, external_id, overdue,
       created_at, updated_at, dispatched_at, sign_due_at, accepted_at, due_at, answered_at, visited_at, closed_at

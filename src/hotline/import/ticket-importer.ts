@@ -5,6 +5,7 @@ import { assertCan } from '../../platform/auth/permissions.js';
 import type { Actor } from '../../platform/auth/roles.js';
 import { Problem } from '../../platform/errors/problem.js';
 import { formatTicketNumber } from '../ticket-number.js';
+import { TicketPersonalFields } from '../ticket-personal-fields.js';
 import type { HotlineReferenceService } from '../reference-service.js';
 import type { RoutingService } from '../routing-service.js';
 import { BadRow, compileMapping, mappingColumns, type MappedRow, type Mapping } from './import-mapping.js';
@@ -31,6 +32,8 @@ export interface TicketImporterDeps {
   routing?: ImportRouting;
   /** The city's local day of an instant (`20190412`, `ticketDay(city.timeZone)`), so imported numbers follow intake's counter. */
   dayOf(at: Date): string;
+  /** Seals the citizen's name, phone and address as intake does (field encryption); plain when not given. */
+  personal?: TicketPersonalFields;
 }
 
 export interface ImportProgress {
@@ -283,7 +286,9 @@ export class TicketImporter {
         const days = [...perDay.keys()].sort();
         const first = await store.reserveTicketNumbers(trx, days.map((day) => ({ day, n: perDay.get(day)!.length })));
         for (const day of days) perDay.get(day)!.forEach((r, i) => (r.number = formatTicketNumber(day, first.get(day)! + i)));
-        const inserted = await store.insertImportedTickets(trx, fresh, routedRows.size > 0);
+        // sealed once numbered: each value is bound to its ticket's number
+        const personal = this.deps.personal ?? new TicketPersonalFields();
+        const inserted = await store.insertImportedTickets(trx, fresh.map((r) => personal.seal(r)), routedRows.size > 0);
         const insertedCount = typeof inserted === 'number' ? inserted : inserted.size;
         if (typeof inserted !== 'number') {
           const events = [...routedRows.values()].filter((e) => inserted.has(e.externalId));

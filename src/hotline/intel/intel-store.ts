@@ -12,7 +12,7 @@ const updatedMs = sql<Date>`date_trunc('milliseconds', updated_at)`;
 /** Ticket columns the intelligence index needs (text, place, time, reply; the citizen only to hash it). */
 const indexColumns = [
   'id', 'number', 'title', 'content', 'area_id', 'district_id', 'lon', 'lat', 'created_at', 'updated_at',
-  'reply_text', 'status', 'main_ticket_id', 'category_id', 'likes', 'citizen_user_id', 'citizen_phone',
+  'reply_text', 'status', 'main_ticket_id', 'category_id', 'likes', 'citizen_user_id', 'citizen_phone', 'citizen_phone_hash',
 ] as const;
 
 export const findIndexRows = (db: Db, after: { updatedAt: Date; id: string } | null, limit: number) => {

@@ -186,5 +186,6 @@ const toSource = (r: store.IndexRow): TicketSource => ({
   mainTicketId: r.main_ticket_id,
   categoryId: r.category_id,
   likes: r.likes,
-  citizen: r.citizen_user_id ?? r.citizen_phone,
+  // the phone's keyed hash, never the phone: with field encryption the phone is ciphertext, different in every row
+  citizen: r.citizen_user_id ?? r.citizen_phone_hash ?? r.citizen_phone,
 });

@@ -58,6 +58,7 @@ export const open311Module = defineModule({
       },
       actorForApiKey: (key) => platform.auth.actorForApiKey(key),
       unitNames: async () => new Map((await platform.auth.listOrgs(facade)).map((o) => [o.id, o.name])),
+      personal: deps.hotline.personal,
     });
     return { services: open311, routes: [{ prefix: '/open311/v2', plugin: open311Routes(open311, config) }] };
   },

@@ -5,6 +5,7 @@ import type { Actor } from '../../platform/auth/roles.js';
 import { can } from '../../platform/auth/permissions.js';
 import { Problem } from '../../platform/errors/problem.js';
 import type { Open311Config } from './config.js';
+import type { TicketPersonalFields } from '../ticket-personal-fields.js';
 import * as store from './open311-store.js';
 import { requestView, serviceView, updateView } from './open311-views.js';
 import type {
@@ -43,6 +44,8 @@ export interface Open311ServiceDeps {
   tickets: Open311TicketFiler;
   actorForApiKey(key: string): Promise<Actor | undefined>;
   unitNames: UnitNames;
+  /** Opens the address sealed at rest (field encryption) before it is masked for the feed. */
+  personal?: Pick<TicketPersonalFields, 'openAll'>;
 }
 
 const DAY_MS = 86_400_000;
@@ -153,6 +156,10 @@ export class Open311Service {
 
   constructor(private readonly deps: Open311ServiceDeps) {}
 
+  private opened<T extends { number: string; address: string | null }>(rows: T[]): T[] {
+    return this.deps.personal ? this.deps.personal.openAll(rows) : rows;
+  }
+
   /** The spec lets a single-jurisdiction endpoint ignore jurisdiction_id; a configured one is checked. */
   checkJurisdiction(jurisdictionIdArg: QueryArg): void {
     const own = this.deps.config.jurisdictionId;
@@ -196,7 +203,7 @@ export class Open311Service {
   }
 
   async request(id: string): Promise<RequestView> {
-    const rows = await store.findRequestsByNumbers(this.deps.db, [id], 1);
+    const rows = this.opened(await store.findRequestsByNumbers(this.deps.db, [id], 1));
     if (rows.length === 0) throw new Problem('HOTLINE_OPEN311_REQUEST_NOT_FOUND', { detail: `service_request_id ${id} was not found` });
     const names = await this.unitNameMap();
     return requestView(rows[0], (u) => names.get(u));
@@ -217,7 +224,7 @@ export class Open311Service {
     const { db, config } = this.deps;
     const limit = config.maxRequests;
     const names = await this.unitNameMap();
-    const view = (rows: Awaited<ReturnType<typeof store.listRequests>>) => rows.map((r) => requestView(r, (u) => names.get(u)));
+    const view = (rows: Awaited<ReturnType<typeof store.listRequests>>) => this.opened(rows).map((r) => requestView(r, (u) => names.get(u)));
 
     const ids = list(q.service_request_id);
     if (ids.length) return view(await store.findRequestsByNumbers(db, ids.slice(0, limit), limit));

@@ -40,16 +40,24 @@ export class FieldCipherError extends Error {
  * cipher.decrypt(stored, `hotline_ticket.citizen_phone:${id}`); // '13800138000'
  */
 export class FieldCipher {
-  private readonly keys = new Map<string, { enc: Buffer; mac: Buffer }>();
+  private readonly keys = new Map<string, { enc: Buffer; mac: Buffer; lookup: Buffer }>();
   private readonly current: string;
 
-  constructor(keys: readonly FieldKey[]) {
+  /**
+   * `lookupAlgorithm` keys the lookup hashes (HMAC-SM3 in 国密 mode, HMAC-SHA256 otherwise); encryption is SM4 and
+   * HMAC-SM3 either way.
+   */
+  constructor(keys: readonly FieldKey[], private readonly lookupAlgorithm: 'sm3' | 'sha256' = 'sm3') {
     if (keys.length === 0) throw new FieldCipherError('a field cipher needs at least one key');
     for (const key of keys) {
       if (!ID.test(key.id)) throw new FieldCipherError(`field key id "${key.id}" must be 1–32 letters, digits, - or _`);
       if (key.secret.length !== 32) throw new FieldCipherError(`field key ${key.id} must be 32 bytes (base64 of 32 random bytes)`);
       if (this.keys.has(key.id)) throw new FieldCipherError(`field key ${key.id} is given twice`);
-      this.keys.set(key.id, { enc: derive(key.secret, 'cityhub-field-sm4').subarray(0, 16), mac: derive(key.secret, 'cityhub-field-hmac-sm3') });
+      this.keys.set(key.id, {
+        enc: derive(key.secret, 'cityhub-field-sm4').subarray(0, 16),
+        mac: derive(key.secret, 'cityhub-field-hmac-sm3'),
+        lookup: derive(key.secret, 'cityhub-field-lookup'),
+      });
     }
     this.current = keys[0].id;
   }
@@ -77,10 +85,26 @@ export class FieldCipher {
     const body = raw.subarray(0, raw.length - 32);
     const tag = raw.subarray(raw.length - 32);
     if (!timingSafeEqual(tag, this.mac(key.mac, keyId, associatedData, body))) {
-      throw new FieldCipherError('the encrypted value does not authenticate: altered, or moved from another row or column');
+      throw new FieldCipherError('the encrypted value does not authenticate: the key with its id is not the one it was encrypted with, or the value was altered or moved from another row or column');
     }
     const decipher = createDecipheriv('sm4-cbc', key.enc, body.subarray(0, 16));
     return Buffer.concat([decipher.update(body.subarray(16)), decipher.final()]).toString('utf8');
+  }
+
+  /**
+   * A keyed hash to find a value without decrypting every row (a blind index): `<key id>:<base64url>` under the
+   * current key. Equal inputs give equal hashes, so normalise first (the phone's digits). Without the key the hash
+   * of an 11-digit phone cannot be brute-forced, unlike a plain SHA-256.
+   */
+  lookupHash(normalized: string, keyId = this.current): string {
+    const key = this.keys.get(keyId);
+    if (!key) throw new FieldCipherError(`key ${keyId} is not in the key ring`);
+    return `${keyId}:${createHmac(this.lookupAlgorithm, key.lookup).update(`${this.lookupAlgorithm}\0${normalized}`, 'utf8').digest('base64url')}`;
+  }
+
+  /** The lookup hash under every key of the ring: a search matches rows not yet rotated to the current key. */
+  lookupHashes(normalized: string): string[] {
+    return [...this.keys.keys()].map((id) => this.lookupHash(normalized, id));
   }
 
   /** Whether a stored value is encrypted at all (a column being migrated holds both kinds for a while). */

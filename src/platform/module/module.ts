@@ -13,6 +13,8 @@ import type { ProblemEntry } from '../errors/problem-codes.js';
 import type { PermissionTable } from '../auth/permissions.js';
 import type { OutboundPolicy } from '../net/outbound.js';
 import type { LlmGateway } from '../llm/llm-gateway.js';
+import type { GaugeSource } from '../http/node-status.js';
+import type { FieldProtection } from '../crypto/field-protection.js';
 
 /**
  * The services of every module by name. Each module adds its own entry by declaration merging in its
@@ -42,6 +44,8 @@ export interface Platform {
   outbound: OutboundPolicy;
   /** The one way out to a language model: placeholders for personal data, accounting, the record (src/platform/llm/). */
   llm: LlmGateway;
+  /** Sealing of sensitive personal fields at rest (SM4), and their lookup hashes (src/platform/crypto/field-protection.ts). */
+  fields: FieldProtection;
   /** The data folder (embedded database, key files). */
   dataDir: string;
   /** This module's logger (`module` is set on every line). */
@@ -55,12 +59,18 @@ export interface RouteMount {
 }
 
 /**
- * Background work run at start and then every `intervalSeconds` (0 turns it off). It must be idempotent: every
- * node runs it. A failure is logged with the job's name and the next run goes on.
+ * Background work run at start and then every `intervalSeconds` (0 turns it off). Each period is run by one node of
+ * the cluster (the first to claim it, src/platform/jobs/job-claims.ts), again by another if that node dies mid-run,
+ * so it must be idempotent. A failure is logged with the job's name and the period is handed back.
  */
 export interface JobSpec {
   name: string;
   intervalSeconds: number;
+  /**
+   * Run on every node, unclaimed: work on the node's own memory (a search index), or work that claims its own
+   * rows (FOR UPDATE SKIP LOCKED) and so is shared out finer than one node per period.
+   */
+  everyNode?: boolean;
   run(): Promise<unknown>;
 }
 
@@ -73,6 +83,8 @@ export interface ModuleInstance<S> {
   start?(): Promise<void> | void;
   /** Stops what `start` started; modules stop in reverse order. */
   stop?(): Promise<void> | void;
+  /** The module's queue depths and lags, read when /metrics is scraped (operators watch them per node). */
+  gauges?: GaugeSource;
 }
 
 /**
