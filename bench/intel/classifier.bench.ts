@@ -10,7 +10,7 @@
  * Times: wall-clock and CPU seconds (the machine may be shared; CPU seconds are the steadier figure).
  */
 import { parseArgs } from 'node:util';
-import { classificationReport, formatClassificationReport } from '../../src/hotline/intel/classification-metrics.js';
+import { calibrationReport, classificationReport, formatClassificationReport } from '../../src/hotline/intel/classification-metrics.js';
 import { MultinomialNaiveBayes, defaultNaiveBayesOptions } from '../../src/hotline/intel/naive-bayes.js';
 import { TextClassifier } from '../../src/hotline/intel/text-classifier.js';
 import { confidentShare } from '../../src/hotline/intel/model-training.js';
@@ -103,19 +103,6 @@ for (let f = 0; f < folds; f++) {
   );
 }
 
-function expectedCalibrationError(confidence: number[], right: boolean[], bins = 10): number {
-  const n = new Array<number>(bins).fill(0);
-  const conf = new Array<number>(bins).fill(0);
-  const hits = new Array<number>(bins).fill(0);
-  confidence.forEach((c, i) => {
-    const b = Math.min(bins - 1, Math.floor(c * bins));
-    n[b]++;
-    conf[b] += c;
-    if (right[i]) hits[b]++;
-  });
-  return n.reduce((e, nb, b) => (nb ? e + (nb / confidence.length) * Math.abs(hits[b] / nb - conf[b] / nb) : e), 0);
-}
-
 const labels = lastModel?.labels ?? [];
 const nbReport = classificationReport(gold, nbPred, labels);
 const modelReport = classificationReport(gold, modelPred, labels);
@@ -142,7 +129,7 @@ const result = {
   },
   ratio: modelReport.macroF1 / nbReport.macroF1,
   /** Expected calibration error over 10 equal-width confidence bins (0 = confidence says how often it is right). */
-  ece: expectedCalibrationError(modelConfidence, modelPred.map((p, i) => p === gold[i])),
+  ece: calibrationReport(modelConfidence, modelPred.map((p, i) => p === gold[i])).ece,
   meanConfidence: modelConfidence.reduce((a, b) => a + b, 0) / Math.max(1, modelConfidence.length),
   /** What auto-categorisation (classifier.autoCategorize) would do at each threshold: share decided, accuracy there. */
   confident: [0.5, 0.7, 0.8, 0.9, 0.95].map((minConfidence) =>

@@ -13,14 +13,14 @@ import path from 'node:path';
 import { readCsvRecords } from '../../src/platform/csv/csv-reader.js';
 import { requireSharedData } from '../../test/support/shared-data.js';
 import { hashString } from '../../src/hotline/intel/feature-hashing.js';
+import { comparisonKey } from '../../src/hotline/intel/text-normalize.js';
 import type { LabeledText } from '../../src/hotline/intel/text-classifier.js';
 import type { UnlabeledText } from '../../src/hotline/intel/text-classifier.js';
 
 export const teddyDir = requireSharedData('teddycup2020c');
 
 /** Comparison key: letters and digits only (drops punctuation, spaces, width differences). */
-export const textKey = (s: string | undefined): string =>
-  (s ?? '').normalize('NFKC').replace(/[\s\p{P}\p{S}]+/gu, '').toLowerCase();
+export const textKey = comparisonKey;
 
 async function readAll(file: string): Promise<Record<string, string>[]> {
   const rows: Record<string, string>[] = [];

@@ -1,12 +1,18 @@
 import type { Command, OptionValues } from '../command.js';
 import { readCsvRecords } from '../../platform/csv/csv-reader.js';
-import { classificationReport, formatClassificationReport } from '../../hotline/intel/classification-metrics.js';
+import {
+  calibrationReport,
+  classificationReport,
+  formatCalibrationReport,
+  formatClassificationReport,
+} from '../../hotline/intel/classification-metrics.js';
 import { TextClassifier, type LabeledText, type UnlabeledText } from '../../hotline/intel/text-classifier.js';
 
 const usage = `--train A.csv [--train B.csv …] --test T.csv [--unlabeled U.csv …] [--json]
 
 Trains the hotline category classifier on the --train files only, predicts every row of --test and prints
-accuracy, macro-F1, per-class precision/recall/F1 and the confusion matrix. Progress goes to stderr.
+accuracy, macro-F1, per-class precision/recall/F1, the confusion matrix and how well the model's confidence is
+calibrated (expected calibration error over 10 bins, with the reliability table). Progress goes to stderr.
 
 Each CSV (RFC 4180, UTF-8, optional BOM) needs a "label" column and a "title" and/or a "detail" column;
 either text may be empty in a row, other columns are ignored. Rows without a label or without any text are
@@ -103,17 +109,22 @@ export const hotlineEvalCommand: Command = {
     // Steady-state throughput: the first calls pay for the JIT and the lookup tables, once per process.
     for (const r of train.slice(0, 50)) model.predict({ title: r.title, detail: r.detail });
     const p0 = performance.now();
-    const pred = test.map((r) => model.predict({ title: r.title, detail: r.detail }).label);
+    const predictions = test.map((r) => model.predict({ title: r.title, detail: r.detail }));
     const predictSeconds = (performance.now() - p0) / 1000;
     const predictPerSecond = test.length / Math.max(predictSeconds, 1e-9);
     log(`predicted ${test.length} rows in ${predictSeconds.toFixed(2)} s (${predictPerSecond.toFixed(0)}/s, after 50 warm-up predictions of training rows)`);
 
     const report = classificationReport(
       test.map((r) => r.label),
-      pred,
+      predictions.map((p) => p.label),
       model.labels,
     );
+    const calibration = calibrationReport(
+      predictions.map((p) => p.confidence),
+      predictions.map((p, i) => p.label === test[i].label),
+    );
     console.log(formatClassificationReport(report));
+    console.log(`\n${formatCalibrationReport(calibration)}`);
     console.log(`\ntrain ${trainSeconds.toFixed(1)} s on ${train.length} rows; ${predictPerSecond.toFixed(0)} predictions/s`);
     if (values.json) {
       console.log(
@@ -129,6 +140,7 @@ export const hotlineEvalCommand: Command = {
           labels: report.labels,
           perClass: report.perClass,
           confusion: report.confusion,
+          calibration: { ece: calibration.ece, maxGap: calibration.maxGap, meanConfidence: calibration.meanConfidence, bins: calibration.bins },
           model: { temperature: model.temperature, pseudoLabeled: model.summary.pseudoLabeled },
         }),
       );

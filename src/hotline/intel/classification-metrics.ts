@@ -94,3 +94,67 @@ export function formatClassificationReport(r: ClassificationReport): string {
   });
   return lines.join('\n');
 }
+
+/** One confidence bin of a reliability diagram. */
+export interface CalibrationBin {
+  /** Lower edge of the bin (confidence in [from, from + 1/bins)). */
+  from: number;
+  n: number;
+  meanConfidence: number;
+  accuracy: number;
+}
+
+export interface CalibrationReport {
+  n: number;
+  /** Expected calibration error: bin-weighted mean of |accuracy − mean confidence| (0 = confidence says how often it is right). */
+  ece: number;
+  /** The largest gap over non-empty bins. */
+  maxGap: number;
+  meanConfidence: number;
+  accuracy: number;
+  bins: CalibrationBin[];
+}
+
+/**
+ * How well the top-1 confidence matches how often the top-1 label is right, over `bins` equal-width bins
+ * (Guo et al. 2017, the usual ECE with 10 or 15 bins).
+ *
+ * @example calibrationReport([0.9, 0.9], [true, false]).ece // 0.4
+ */
+export function calibrationReport(confidence: readonly number[], right: readonly boolean[], bins = 10): CalibrationReport {
+  if (confidence.length !== right.length) throw new Error(`confidence has ${confidence.length} items but right has ${right.length}`);
+  const n = new Array<number>(bins).fill(0);
+  const conf = new Array<number>(bins).fill(0);
+  const hits = new Array<number>(bins).fill(0);
+  confidence.forEach((c, i) => {
+    const b = Math.min(bins - 1, Math.max(0, Math.floor(c * bins)));
+    n[b]++;
+    conf[b] += c;
+    if (right[i]) hits[b]++;
+  });
+  const total = confidence.length;
+  const out: CalibrationBin[] = n.map((nb, b) => ({ from: b / bins, n: nb, meanConfidence: nb ? conf[b] / nb : 0, accuracy: nb ? hits[b] / nb : 0 }));
+  const gaps = out.filter((b) => b.n > 0).map((b) => ({ w: b.n / total, gap: Math.abs(b.accuracy - b.meanConfidence) }));
+  return {
+    n: total,
+    ece: gaps.reduce((e, g) => e + g.w * g.gap, 0),
+    maxGap: Math.max(0, ...gaps.map((g) => g.gap)),
+    meanConfidence: total ? conf.reduce((a, b) => a + b, 0) / total : 0,
+    accuracy: total ? hits.reduce((a, b) => a + b, 0) / total : 0,
+    bins: out,
+  };
+}
+
+/** A plain-text reliability table: each non-empty bin's count, mean confidence and accuracy. */
+export function formatCalibrationReport(r: CalibrationReport): string {
+  const f = (x: number): string => x.toFixed(4);
+  const width = 1 / Math.max(1, r.bins.length);
+  return [
+    `calibration: expected calibration error ${f(r.ece)} (${r.bins.length} bins), largest gap ${f(r.maxGap)}, ` +
+      `mean confidence ${f(r.meanConfidence)} vs accuracy ${f(r.accuracy)}`,
+    'confidence      items  mean conf  accuracy',
+    ...r.bins
+      .filter((b) => b.n > 0)
+      .map((b) => `${b.from.toFixed(2)}–${(b.from + width).toFixed(2)}  ${String(b.n).padStart(9)}  ${f(b.meanConfidence).padStart(9)}  ${f(b.accuracy).padStart(8)}`),
+  ].join('\n');
+}

@@ -80,3 +80,12 @@ export function normalizeText(text: string | null | undefined): string {
   if (!text) return '';
   return collapseWhitespace(maskPii(toHalfWidth(text)));
 }
+
+/**
+ * The key under which two texts count as the same message: letters and digits only (punctuation, symbols,
+ * spaces and width differences dropped), lower case. Used to keep a re-posted message out of its own hold-out.
+ *
+ * @example comparisonKey('路灯 坏了！') === comparisonKey('路灯坏了') // true
+ */
+export const comparisonKey = (s: string | undefined): string =>
+  (s ?? '').normalize('NFKC').replace(/[\s\p{P}\p{S}]+/gu, '').toLowerCase();

@@ -41,6 +41,12 @@ describe('cityhub hotline eval', () => {
     expect(result.testRows).toBe(test.length);
     expect(result.trainRows).toBe(train.length * 2);
     expect(out.join('\n')).toContain('confusion matrix');
+    // the calibration of the confidence shown to agents, with its reliability table
+    const calibration = result.calibration as { ece: number; bins: Array<{ n: number }> };
+    expect(calibration.ece).toBeGreaterThanOrEqual(0);
+    expect(calibration.ece).toBeLessThan(1);
+    expect(calibration.bins.reduce((n, b) => n + b.n, 0)).toBe(test.length);
+    expect(out.join('\n')).toContain(`expected calibration error ${calibration.ece.toFixed(4)}`);
   });
 
   it('exits with a usage error without --test', async () => {
