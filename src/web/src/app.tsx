@@ -10,6 +10,8 @@ import { term } from './ui/terms.js';
 const Portal = lazy(() => import('./faces/portal/portal.js').then((m) => ({ default: m.Portal })));
 const Workbench = lazy(() => import('./faces/workbench/workbench.js').then((m) => ({ default: m.Workbench })));
 const Cockpit = lazy(() => import('./faces/cockpit/cockpit.js').then((m) => ({ default: m.Cockpit })));
+const Governance = lazy(() => import('./faces/cockpit/governance.js').then((m) => ({ default: m.Governance })));
+const MonthlyReportPage = lazy(() => import('./faces/cockpit/monthly-report.js').then((m) => ({ default: m.MonthlyReportPage })));
 const OperationDesk = lazy(() => import('./faces/operation/operation-desk.js').then((m) => ({ default: m.OperationDesk })));
 const SecurityDesk = lazy(() => import('./faces/security/security-desk.js').then((m) => ({ default: m.SecurityDesk })));
 
@@ -110,7 +112,12 @@ function Page({ path }: { path: string }) {
     case 'work':
       return <Guard roles={faceRoles.work}><Workbench /></Guard>;
     case 'cockpit':
-      return <Guard roles={faceRoles.cockpit}><Cockpit /></Guard>;
+      // 每月一题 and the monthly report are the cockpit's pages (separate components: each keeps its own hooks)
+      return (
+        <Guard roles={faceRoles.cockpit}>
+          {segments[1] === 'governance' ? <Governance /> : segments[1] === 'report' ? <MonthlyReportPage /> : <Cockpit />}
+        </Guard>
+      );
     case 'security':
       return <Guard roles={faceRoles.security}><SecurityDesk /></Guard>;
     case 'operation':

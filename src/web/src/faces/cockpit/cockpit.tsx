@@ -3,7 +3,7 @@ import { useLoad } from '../../api.js';
 import { useI18n } from '../../i18n.js';
 import { intelApi } from '../../intel-api.js';
 import { hotline, type KpiPeriod, type KpiTableQuery } from '../../hotline-api.js';
-import { useQueryParams, useRoute } from '../../router.js';
+import { href, useQueryParams, useRoute } from '../../router.js';
 import { pct } from '../../ui/format.js';
 import { ErrorBox, Loading, NotYet } from '../../ui/status.js';
 import { loadLiveCity, splitRanking } from './cockpit-data.js';
@@ -94,6 +94,8 @@ export function Cockpit() {
             {t('updated_at')} {updated.toLocaleTimeString(lang === 'zh' ? 'zh-CN' : 'en-GB')}
           </span>
           <button type="button" onClick={enterWall} data-testid="enter-wall">{t('fullscreen')}</button>
+          <a href={href('/cockpit/governance')}>{lang === 'zh' ? '每月一题与质检' : 'Topic of the month'}</a>
+          <a href={href('/cockpit/report')}>{lang === 'zh' ? '月度通报' : 'Monthly report'}</a>
         </div>
       </div>
 
