@@ -8,6 +8,8 @@ export const ContextConfigSchema = Type.Object({
   /** Default and largest page size of entity queries (larger `limit` answers 403 TooManyResults). */
   defaultLimit: Type.Integer({ minimum: 1, default: 20 }),
   maxLimit: Type.Integer({ minimum: 1, default: 1000 }),
+  /** Deepest `joinLevel` of linked entity retrieval (`join=inline|flat`); each level fetches at most maxLimit entities. */
+  joinMaxLevel: Type.Integer({ minimum: 1, maximum: 10, default: 3 }),
   /** Most candidates a geo-query checks exactly after the bounding-box pre-filter. */
   geoCandidateMax: Type.Integer({ minimum: 1, default: 200_000 }),
   /**

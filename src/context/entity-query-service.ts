@@ -4,6 +4,8 @@ import { compactIri, expandTerm, type LdContext } from './jsonld-context.js';
 import { expandList, isUri, renderEntity, renderFeature, LOCATION, type Format, type RenderOptions, type StoredEntity } from './entity-model.js';
 import { compileQ, parseQ, type QExpr } from './q-language.js';
 import { checkIdPattern } from './safe-regex.js';
+import { parseScopeQ } from './scope-query.js';
+import { joinLinked, parseJoin, type Join } from './entity-join.js';
 import { matchGeo, parseGeoQuery, prefilterBox, type GeoQuery, type Geometry } from './geo.js';
 import * as store from './entity-store.js';
 import type { AccessRuleService } from './access-service.js';
@@ -119,9 +121,11 @@ export class EntityQueryService {
     const expand = (t: string) => expandTerm(ctx, t);
     const geoproperty = p.geoproperty ? expandTerm(ctx, p.geoproperty) : LOCATION;
     const geo = parseGeoQuery(p.georel, p.geometry, p.coordinates, geoproperty);
+    const expandValues = expandList(ctx, p.expandValues);
     const filter: store.EntityFilter = {
       tenant: scope.tenant, ids, types, idPattern: p.idPattern,
-      q: q ? compileQ(q, expand) : undefined,
+      q: q ? compileQ(q, expand, expandValues && new Set(expandValues)) : undefined,
+      scopeQ: parseScopeQ(p.scopeQ, this.config.patternMaxLength),
       anyAttrs: expandList(ctx, p.attrs),
       allowedTypes: policy.readableTypes(),
       visible: policy.visibility(),
@@ -173,6 +177,36 @@ export class EntityQueryService {
     }
     const entities = rows.map((r) => this.output(scope, policy.project(store.rowToEntity(r)), ro, o));
     return { entities, count: p.count ? count : undefined };
+  }
+
+  /** The `join`/`joinLevel` of a request (v1.8 §4.5.23), checked before anything is read. */
+  joinOf(scope: RequestScope, o: OutputOptions): Join | undefined {
+    return parseJoin(o.join, o.joinLevel, { keyValues: renderOptions(scope.ctx, o).format === 'keyValues', geoJson: !!o.geoJson }, this.config.joinMaxLevel);
+  }
+
+  /**
+   * The entities `roots` link to (entity-join.ts), read by queries of the caller (its access rules, the context
+   * sources) and rendered as the roots are: inline ones are put in place, flat ones returned in the order met.
+   */
+  async linked(scope: RequestScope, roots: Record<string, unknown>[], join: Join, o: OutputOptions): Promise<Record<string, unknown>[]> {
+    const plain: OutputOptions = { options: o.options, format: o.format, attrs: o.attrs, pick: o.pick, omit: o.omit, lang: o.lang };
+    const fetch = (out: OutputOptions) => async (ids: string[]) => {
+      // An id holding a comma cannot be asked for in an id list; such a link is left unjoined.
+      const asked = ids.filter((id) => !id.includes(','));
+      const found: Record<string, unknown>[] = [];
+      for (let i = 0; i < asked.length; i += this.config.maxLimit) {
+        const page = asked.slice(i, i + this.config.maxLimit);
+        found.push(...(await this.queryEntities(scope, { id: page.join(','), limit: page.length }, out)).entities);
+      }
+      return found;
+    };
+    if (renderOptions(scope.ctx, o).format !== 'keyValues') return joinLinked(roots, join, this.config.maxLimit, fetch(plain));
+    // keyValues hides which members are relationships (flat only, parseJoin): the links are followed in the
+    // normalized form, then the entities found are read as asked.
+    const normalized = { ...plain, format: 'normalized', options: (o.options ?? '').split(',').filter((x) => x.trim() !== 'keyValues').join(',') };
+    const found = await joinLinked(await fetch(normalized)(roots.map((e) => e.id as string)), join, this.config.maxLimit, fetch(normalized));
+    const byId = new Map((await fetch(plain)(found.map((e) => e.id as string))).map((e) => [e.id, e]));
+    return found.map((e) => byId.get(e.id)).filter((e): e is Record<string, unknown> => e !== undefined);
   }
 
   /** The entity types present, with their counts (GET /types, §5.7.5). */

@@ -1,7 +1,8 @@
-import type { FastifyReply } from 'fastify';
 import type { RoutePlugin } from '../platform/http/server.js';
 import { ngsiProblem } from './ngsi-errors.js';
-import { negotiate, scopeOf, sendNgsi, tenantOf } from './http-support.js';
+import { negotiate, preferredReturn, scopeOf, sendNgsi, tenantOf } from './http-support.js';
+import type { RequestScope } from './request-scope.js';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ContextResolver } from './jsonld-context.js';
 import type { EntityService } from './entity-service.js';
 import type { AttributeService } from './attribute-service.js';
@@ -10,7 +11,7 @@ import type { BatchWrite, EntityBatchService } from './entity-batch-service.js';
 import {
   AttributeBody, AttributeParams, AttrUpdateResult, BatchReport, DeleteAttributeQuery, EntityBatchBody, EntityIdBatchBody, EntityIdList, EntityIdParams,
   EntityQuery, JsonObjectBody, NgsiEntity, NgsiEntityList, NoContent, OptionsQuery, OutputQuery, QueryBody, QueryPageQuery, TypeListAnswer,
-  TypeNameParams, AttributeNameParams, DetailsQuery, ngsiProblems, type BatchResult, type EntityQueryParams,
+  TypeNameParams, AttributeNameParams, DetailsQuery, EntityOrNothing, NgsiEntityOrList, ngsiProblems, type BatchResult, type EntityQueryParams,
 } from './schemas.js';
 import { compactIri, expandTerm } from './jsonld-context.js';
 
@@ -46,42 +47,66 @@ export const entityRoutes = ({ entities, attributes, queries, batches, contexts 
   const read = { access: 'context.entity.read' as const };
   const write = { access: 'context.entity.write' as const };
 
+  /** A write's `Prefer: return=…`, the representation it asks for checked before the write is made (406 first). */
+  const preferenceOf = (req: FastifyRequest) => {
+    const preference = preferredReturn(req);
+    return { preference, rep: preference === 'representation' ? negotiate(req, false) : undefined };
+  };
+  type Preference = ReturnType<typeof preferenceOf>;
+  /**
+   * The answer of a successful write of one entity: `status` with no body, or with `Prefer: return=representation`
+   * the entity as it now is (201 for a create, else 200) and `Preference-Applied` naming what was applied.
+   */
+  const written = async (reply: FastifyReply, p: Preference, scope: RequestScope, id: string, status: 201 | 204) => {
+    if (p.preference) reply.header('Preference-Applied', `return=${p.preference}`);
+    if (!p.rep) return reply.code(status).send();
+    return sendNgsi(reply, status === 201 ? 201 : 200, await queries.getEntity(scope, id, {}), scope.ctx, p.rep);
+  };
+
   // ---- entities (§6.4, §6.5) ----
   app.get('/entities', { config: read, schema: { querystring: EntityQuery, response: { 200: NgsiEntityList, ...ngsiProblems } } }, async (req, reply) => {
     const rep = negotiate(req);
     const scope = await scopeOf(req, contexts);
-    const result = await queries.queryEntities(scope, req.query, { ...req.query, geoJson: rep === 'geo' });
+    const o = { ...req.query, geoJson: rep === 'geo' };
+    const join = queries.joinOf(scope, o);
+    const result = await queries.queryEntities(scope, req.query, o);
     if (result.count !== undefined) reply.header('NGSILD-Results-Count', String(result.count));
-    const body = rep === 'geo' ? { type: 'FeatureCollection', features: result.entities } : result.entities;
+    const linked = join ? await queries.linked(scope, result.entities, join, o) : [];
+    const body = rep === 'geo' ? { type: 'FeatureCollection', features: result.entities } : [...result.entities, ...linked];
     return sendNgsi(reply, 200, body, scope.ctx, rep);
   });
 
-  app.post('/entities', { config: write, schema: { body: JsonObjectBody, response: { 201: NoContent, ...ngsiProblems } } }, async (req, reply) => {
+  app.post('/entities', { config: write, schema: { body: JsonObjectBody, response: { 201: EntityOrNothing, ...ngsiProblems } } }, async (req, reply) => {
+    const pref = preferenceOf(req);
     const scope = await scopeOf(req, contexts, req.body);
     const id = await entities.createEntity(scope, req.body);
     const tenant = tenantOf(req);
     if (tenant) reply.header('NGSILD-Tenant', tenant);
     reply.header('Location', `/ngsi-ld/v1/entities/${encodeURIComponent(id)}`);
-    return reply.code(201).send();
+    return written(reply, pref, scope, id, 201);
   });
 
   // Purge (§6.4.3.3): every entity the filter selects; a filter is required (no "delete everything").
   app.delete('/entities', { config: write, schema: { querystring: EntityQuery, response: { 204: NoContent, 207: BatchReport, ...ngsiProblems } } }, async (req, reply) => {
     const scope = await scopeOf(req, contexts);
-    const { type, id, idPattern, q } = req.query;
-    if (type === undefined && id === undefined && idPattern === undefined && q === undefined) {
-      throw ngsiProblem('BadRequestData', 'purging entities needs type, id, idPattern or q');
+    const { type, id, idPattern, q, scopeQ } = req.query;
+    if (type === undefined && id === undefined && idPattern === undefined && q === undefined && scopeQ === undefined) {
+      throw ngsiProblem('BadRequestData', 'purging entities needs type, id, idPattern, q or scopeQ');
     }
-    const page = { type, id, idPattern, q, limit: batches.maxBatch, pick: 'id', options: 'keyValues' };
+    const page = { type, id, idPattern, q, scopeQ, expandValues: req.query.expandValues, limit: batches.maxBatch, pick: 'id', options: 'keyValues' };
     const r = await batches.purge(scope, async () => (await queries.queryEntities(scope, page, page)).entities.map((e) => e.id as string));
     return batchReport(reply, r, 'delete');
   });
 
-  app.get('/entities/:entityId', { config: read, schema: { params: EntityIdParams, querystring: OutputQuery, response: { 200: NgsiEntity, ...ngsiProblems } } }, async (req, reply) => {
+  app.get('/entities/:entityId', { config: read, schema: { params: EntityIdParams, querystring: OutputQuery, response: { 200: NgsiEntityOrList, ...ngsiProblems } } }, async (req, reply) => {
     const rep = negotiate(req);
     const scope = await scopeOf(req, contexts);
-    const body = await queries.getEntity(scope, req.params.entityId, { ...req.query, geoJson: rep === 'geo' });
-    return sendNgsi(reply, 200, body, scope.ctx, rep);
+    const o = { ...req.query, geoJson: rep === 'geo' };
+    const join = queries.joinOf(scope, o);
+    const body = await queries.getEntity(scope, req.params.entityId, o);
+    // join=flat answers a list: the entity, then those it links to.
+    const linked = join ? await queries.linked(scope, [body], join, o) : [];
+    return sendNgsi(reply, 200, join?.mode === 'flat' ? [body, ...linked] : body, scope.ctx, rep);
   });
 
   app.delete('/entities/:entityId', { config: write, schema: { params: EntityIdParams, response: { 204: NoContent, ...ngsiProblems } } }, async (req, reply) => {
@@ -89,25 +114,33 @@ export const entityRoutes = ({ entities, attributes, queries, batches, contexts 
     return reply.code(204).send();
   });
 
-  app.put('/entities/:entityId', { config: write, schema: { params: EntityIdParams, body: JsonObjectBody, response: { 204: NoContent, ...ngsiProblems } } }, async (req, reply) => {
-    await entities.replaceEntity(await scopeOf(req, contexts, req.body), req.params.entityId, req.body);
-    return reply.code(204).send();
+  app.put('/entities/:entityId', { config: write, schema: { params: EntityIdParams, body: JsonObjectBody, response: { 200: NgsiEntity, 204: NoContent, ...ngsiProblems } } }, async (req, reply) => {
+    const pref = preferenceOf(req);
+    const scope = await scopeOf(req, contexts, req.body);
+    await entities.replaceEntity(scope, req.params.entityId, req.body);
+    return written(reply, pref, scope, req.params.entityId, 204);
   });
 
-  app.patch('/entities/:entityId', { config: write, schema: { params: EntityIdParams, body: JsonObjectBody, response: { 204: NoContent, ...ngsiProblems } } }, async (req, reply) => {
-    await entities.mergeEntity(await scopeOf(req, contexts, req.body), req.params.entityId, req.body);
-    return reply.code(204).send();
+  app.patch('/entities/:entityId', { config: write, schema: { params: EntityIdParams, body: JsonObjectBody, response: { 200: NgsiEntity, 204: NoContent, ...ngsiProblems } } }, async (req, reply) => {
+    const pref = preferenceOf(req);
+    const scope = await scopeOf(req, contexts, req.body);
+    await entities.mergeEntity(scope, req.params.entityId, req.body);
+    return written(reply, pref, scope, req.params.entityId, 204);
   });
 
   // ---- attributes (§6.6–6.8) ----
-  app.post('/entities/:entityId/attrs', { config: write, schema: { params: EntityIdParams, querystring: OptionsQuery, body: JsonObjectBody, response: { 204: NoContent, 207: AttrUpdateResult, ...ngsiProblems } } }, async (req, reply) => {
-    const r = await attributes.appendAttrs(await scopeOf(req, contexts, req.body), req.params.entityId, req.body, hasOption(req.query.options, 'noOverwrite'));
-    return attrReport(reply, r);
+  app.post('/entities/:entityId/attrs', { config: write, schema: { params: EntityIdParams, querystring: OptionsQuery, body: JsonObjectBody, response: { 200: NgsiEntity, 204: NoContent, 207: AttrUpdateResult, ...ngsiProblems } } }, async (req, reply) => {
+    const pref = preferenceOf(req);
+    const scope = await scopeOf(req, contexts, req.body);
+    const r = await attributes.appendAttrs(scope, req.params.entityId, req.body, hasOption(req.query.options, 'noOverwrite'));
+    return r.notUpdated.length === 0 ? written(reply, pref, scope, req.params.entityId, 204) : attrReport(reply, r);
   });
 
-  app.patch('/entities/:entityId/attrs', { config: write, schema: { params: EntityIdParams, body: JsonObjectBody, response: { 204: NoContent, 207: AttrUpdateResult, ...ngsiProblems } } }, async (req, reply) => {
-    const r = await attributes.updateAttrs(await scopeOf(req, contexts, req.body), req.params.entityId, req.body);
-    return attrReport(reply, r);
+  app.patch('/entities/:entityId/attrs', { config: write, schema: { params: EntityIdParams, body: JsonObjectBody, response: { 200: NgsiEntity, 204: NoContent, 207: AttrUpdateResult, ...ngsiProblems } } }, async (req, reply) => {
+    const pref = preferenceOf(req);
+    const scope = await scopeOf(req, contexts, req.body);
+    const r = await attributes.updateAttrs(scope, req.params.entityId, req.body);
+    return r.notUpdated.length === 0 ? written(reply, pref, scope, req.params.entityId, 204) : attrReport(reply, r);
   });
 
   app.patch('/entities/:entityId/attrs/:attrId', { config: write, schema: { params: AttributeParams, body: JsonObjectBody, response: { 204: NoContent, ...ngsiProblems } } }, async (req, reply) => {
@@ -159,6 +192,7 @@ export const entityRoutes = ({ entities, attributes, queries, batches, contexts 
       idPattern: ents.find((e) => e.idPattern)?.idPattern,
       attrs: body.attrs?.join(','),
       q: body.q,
+      scopeQ: body.scopeQ,
       georel: geoQ.georel, geometry: geoQ.geometry, coordinates: geoQ.coordinates, geoproperty: geoQ.geoproperty,
       limit: req.query.limit, offset: req.query.offset, count: req.query.count,
     };

@@ -6,6 +6,7 @@ import type { HistoryRecord } from './history-store.js';
 import { tenantHasActiveSubscription } from './subscription-store.js';
 import type { BBox } from './geo.js';
 import type { AttrVisibility } from './access-policy.js';
+import { scopeQSql, type ScopeQuery } from './scope-query.js';
 import './tables.js';
 
 /** What an entity query asks of the database; geo is only a bounding-box pre-filter here. */
@@ -19,6 +20,8 @@ export interface EntityFilter {
   q?: { path: string; vars: Record<string, unknown>; sysAttrs?: boolean };
   /** Entities that have at least one of these attributes. */
   anyAttrs?: string[];
+  /** §4.19 scopeQ (scope-query.ts). */
+  scopeQ?: ScopeQuery;
   box?: BBox;
   /** Only entities with a location (geo-queries without a box). */
   hasLocation?: boolean;
@@ -400,6 +403,7 @@ function filtered(db: Db, f: EntityFilter) {
   if (f.allowedTypes) query = query.where(sql<boolean>`types && ${f.allowedTypes}::text[]`);
   if (f.idPattern !== undefined) query = query.where(sql<boolean>`id ~ ${f.idPattern}`);
   if (f.anyAttrs?.length) query = query.where(sql<boolean>`${attrs} ?| ${f.anyAttrs}::text[]`);
+  if (f.scopeQ) query = query.where(scopeQSql(f.scopeQ));
   // The q predicate is an SQL/JSON path passed as a parameter; `silent` turns type errors into "no match".
   if (f.q) query = query.where(sql<boolean>`jsonb_path_match(${f.q.sysAttrs ? withSysAttrsSql(attrs) : attrs}, ${f.q.path}::jsonpath, ${JSON.stringify(f.q.vars)}::jsonb, true)`);
   if (f.box) {

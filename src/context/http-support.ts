@@ -104,6 +104,16 @@ export function negotiate(request: FastifyRequest, allowGeo = true): Representat
   throw ngsiProblem('NotAcceptable', `cannot answer in ${accept}; use application/json, application/ld+json${allowGeo ? ' or application/geo+json' : ''}`);
 }
 
+/**
+ * RFC 7240 `Prefer: return=minimal | return=representation` of a write, as NGSI-LD clients send it;
+ * other preferences are ignored, as RFC 7240 allows, and are not named in `Preference-Applied`.
+ */
+export function preferredReturn(request: FastifyRequest): 'minimal' | 'representation' | undefined {
+  const raw = request.headers.prefer;
+  const prefs = (Array.isArray(raw) ? raw.join(',') : raw ?? '').split(',').map((p) => p.split(';')[0].trim().toLowerCase().replace(/\s*=\s*/, '='));
+  return prefs.includes('return=representation') ? 'representation' : prefs.includes('return=minimal') ? 'minimal' : undefined;
+}
+
 /** The tenant header (NGSILD-Tenant), undefined for the default tenant. */
 export const tenantOf = (request: FastifyRequest): string | undefined => {
   const t = request.headers['ngsild-tenant'];

@@ -333,7 +333,7 @@ const pathString = (s: string) => `"${s.replace(/[\\"]/g, (c) => `\\${c}`).repla
  * the path — which is itself a bound parameter. `sysAttrs`: the predicate reads createdAt/modifiedAt, which
  * the stored attributes mostly leave out (entity-store storedForm).
  */
-export function compileQ(expr: QExpr, expand: Expand): { path: string; vars: Record<string, Scalar>; sysAttrs: boolean } {
+export function compileQ(expr: QExpr, expand: Expand, expandValues?: ReadonlySet<string>): { path: string; vars: Record<string, Scalar>; sysAttrs: boolean } {
   const vars: Record<string, Scalar> = {};
   let n = 0;
   const bind = (v: Scalar) => {
@@ -375,6 +375,12 @@ export function compileQ(expr: QExpr, expand: Expand): { path: string; vars: Rec
     if (!t.op) return `exists(${path}${member ? `.${pathString(member)}` : ''}${keys ? `.value${keys}` : ''})`;
     if (member) return `exists(${path} ? (${cmp(`@.${pathString(member)}`, t.op, t.value!)}))`;
     if (keys) return `exists(${path} ? (${cmp(`@.value${keys}`, t.op, t.value!)}))`;
+    // expandValues (v1.8): the attribute's string values are terms of the @context, compared expanded, as a
+    // VocabProperty's vocab is stored.
+    if (expandValues?.has(expand(t.attr))) {
+      const v = expandedValue(t.value!, expand);
+      return `exists(${path} ? (${cmp('@.vocab', t.op, v)} || ${cmp('@.value', t.op, v)}))`;
+    }
     return `exists(${path} ? (${cmp('@.value', t.op, t.value!)} || ${cmp('@.object', t.op, t.value!)}))`;
   };
   const walk = (e: QExpr): string =>
@@ -382,5 +388,12 @@ export function compileQ(expr: QExpr, expand: Expand): { path: string; vars: Rec
   const sysAttrs = qTerms(expr).some((t) => t.path.some((seg) => seg === 'createdAt' || seg === 'modifiedAt'));
   return { path: walk(expr), vars, sysAttrs };
 }
+
+const expandedValue = (v: QValue, expand: Expand): QValue => {
+  const x = (s: Scalar) => (typeof s === 'string' ? expand(s) : s);
+  if (v.kind === 'single') return { kind: 'single', value: x(v.value) };
+  if (v.kind === 'list') return { kind: 'list', values: v.values.map(x) };
+  return v;
+};
 
 const typeName = (v: Scalar) => (typeof v === 'number' ? '"number"' : typeof v === 'boolean' ? '"boolean"' : '"string"');

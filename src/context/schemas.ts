@@ -38,8 +38,12 @@ export const NgsiEntity = Type.Object(
   { id: Type.Optional(Type.String()), type: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String())])) },
   { additionalProperties: true },
 );
+/** What a create answers: nothing, or with `Prefer: return=representation` the entity as it now is. */
+export const EntityOrNothing = Type.Union([NoContent, NgsiEntity]);
 export type NgsiEntity = Static<typeof NgsiEntity>;
 export const NgsiEntityList = Type.Array(NgsiEntity);
+/** GET /entities/{id}: the entity, or with join=flat the entity and those it links to. */
+export const NgsiEntityOrList = Type.Union([NgsiEntity, NgsiEntityList]);
 /** The ids a batch create (or an upsert that created some) answers with (201). */
 export const EntityIdList = Type.Array(Type.String());
 
@@ -74,7 +78,12 @@ const outputMembers = {
   lang: Type.Optional(Type.String()),
   geometryProperty: Type.Optional(Type.String()),
 };
-export const OutputQuery = Type.Object(outputMembers);
+/** v1.8 §4.5.23 linked entity retrieval (entity-join.ts). */
+const joinMembers = {
+  join: Type.Optional(Type.String()),
+  joinLevel: Type.Optional(Type.Integer()),
+};
+export const OutputQuery = Type.Object({ ...outputMembers, ...joinMembers });
 /** What a rendered entity shows; `geoJson` when the client asked for application/geo+json. */
 export type OutputOptions = Static<typeof OutputQuery> & { geoJson?: boolean };
 
@@ -84,6 +93,10 @@ const filterMembers = {
   type: Type.Optional(Type.String()),
   idPattern: Type.Optional(Type.String()),
   q: Type.Optional(Type.String()),
+  /** §4.19 scope query: `/A/B`, `/A/#`, `/A/+`, `;` AND, `,` OR. */
+  scopeQ: Type.Optional(Type.String()),
+  /** v1.8: attributes whose string values in q are expanded with the @context (VocabProperty terms). */
+  expandValues: Type.Optional(Type.String()),
   georel: Type.Optional(Type.String()),
   geometry: Type.Optional(Type.String()),
   /** A JSON array as text (in a query string). */
@@ -97,6 +110,7 @@ const pageMembers = {
 /** GET /entities (§6.4.3.1). */
 export const EntityQuery = Type.Object({
   ...outputMembers,
+  ...joinMembers,
   ...filterMembers,
   geoproperty: Type.Optional(Type.String()),
   ...pageMembers,
@@ -127,6 +141,7 @@ export const QueryBody = Type.Object(
     ))),
     attrs: Type.Optional(Type.Array(Type.String())),
     q: Type.Optional(Type.String()),
+    scopeQ: Type.Optional(Type.String()),
     geoQ: Type.Optional(Type.Object(
       { georel: Type.Optional(Type.String()), geometry: Type.Optional(Type.String()), coordinates: Type.Optional(Type.Unknown()), geoproperty: Type.Optional(Type.String()) },
       { additionalProperties: true },
