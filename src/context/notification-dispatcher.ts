@@ -115,6 +115,11 @@ export class NotificationDispatcher {
     this.brokers.clear();
   }
 
+  /** Notifications this node is sending now (metrics). */
+  get inFlightCount(): number {
+    return this.inFlight.size;
+  }
+
   /** Claims what is due and starts delivering it; returns the promises (tests await them). */
   async poll(): Promise<Promise<void>[]> {
     if (this.polling) return [];

@@ -160,6 +160,13 @@ export const pendingCount = async (db: Db, subscriptionId?: string): Promise<num
   return Number((await q.executeTakeFirstOrThrow()).n);
 };
 
+/** How long the oldest notification due now has waited, in seconds (0: none waiting): the outbox's lag. */
+export const outboxLagSeconds = async (db: Db, now: Date): Promise<number> => {
+  const row = await db.selectFrom('context_outbox').select((eb) => eb.fn.min('due_at').as('oldest'))
+    .where('delivered_at', 'is', null).where('failed_at', 'is', null).where('due_at', '<=', now).executeTakeFirst();
+  return row?.oldest ? Math.max(0, (now.getTime() - new Date(row.oldest as Date).getTime()) / 1000) : 0;
+};
+
 /** Delivered notifications older than the cut-off are removed (the outbox is not an archive). */
 export const purgeDelivered = async (db: Db, before: Date): Promise<number> =>
   Number((await db.deleteFrom('context_outbox').where('delivered_at', '<', before).executeTakeFirst()).numDeletedRows);

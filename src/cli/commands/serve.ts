@@ -70,9 +70,17 @@ export const serveCommand: Command = {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);
     });
-    log.info('stopping');
+    // Graceful: readiness withdrawn, the listener closed, requests in flight answered, running jobs finished and
+    // claims handed back (hub.close); a shutdown that hangs past cluster.shutdownSeconds ends the process anyway.
+    log.info({ within: config.cluster.shutdownSeconds }, 'stopping: finishing requests and jobs in flight');
+    const deadline = setTimeout(() => {
+      log.error(`shutdown took longer than ${config.cluster.shutdownSeconds} s; exiting`);
+      process.exit(1);
+    }, config.cluster.shutdownSeconds * 1000);
+    deadline.unref();
     await seeding;
     await hub.close();
+    log.info('stopped');
     return 0;
   },
 };
