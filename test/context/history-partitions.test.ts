@@ -10,6 +10,10 @@ import {
   type HistoryFilter,
 } from '../../src/context/history-store.js';
 import { stringifyJson } from '../../src/context/raw-json.js';
+import { restoreBackup, writeBackup } from '../../src/platform/backup/backup.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 
 /**
  * Issue 20: on PostgreSQL the context history is partitioned by month of write time (PGlite keeps the plain
@@ -121,6 +125,28 @@ describe.each(testEngines)('context history partitions [%s]', (engine) => {
       select (select count(*) from context_history_pdefault)::int as d, (select count(*) from context_history_p203105)::int as m`.execute(handle.db);
     expect(rows[0]).toEqual({ d: 0, m: 1 });
   });
+
+  it('backs up the partitioned history once (through its parent) and restores it into either engine', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'cityhub-partitions-'));
+    try {
+      const file = path.join(dir, 'backup.gz');
+      const manifest = await writeBackup(handle.db, file, engine, new Date());
+      expect(manifest.tables.filter((t) => t.name.startsWith('context_history_p'))).toEqual([]);
+      const rows = await historyRows(handle);
+      for (const target of testEngines) {
+        const copy = await openTestDatabase(target);
+        try {
+          await migrateToLatest(copy.db, allMigrations());
+          await restoreBackup(copy.db, file);
+          expect(await historyRows(copy), `restored into ${target}`).toEqual(rows);
+        } finally {
+          await copy.close();
+        }
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 
   it('retention drops the months wholly before the cut-off and deletes the rest of its month row by row', async () => {
     const cutoff = new Date('2026-12-10T00:00:00Z');

@@ -13,8 +13,11 @@ export const MIGRATION_TABLES = ['kysely_migration', 'kysely_migration_lock'];
 
 export const listTables = async (db: Db): Promise<string[]> =>
   (await sql<{ name: string }>`
-    select table_name as name from information_schema.tables
-    where table_schema = current_schema() and table_type = 'BASE TABLE' order by table_name`.execute(db)).rows
+    select t.table_name as name from information_schema.tables t
+    where t.table_schema = current_schema() and t.table_type = 'BASE TABLE'
+      -- A partition's rows are read and written through its parent (the target may partition otherwise, or not at all).
+      and not exists (select 1 from pg_class c where c.relname = t.table_name and c.relnamespace = current_schema()::regnamespace and c.relispartition)
+    order by t.table_name`.execute(db)).rows
     .map((r) => r.name)
     .filter((name) => !MIGRATION_TABLES.includes(name));
 
@@ -58,9 +61,12 @@ export const listSequenceColumns = async (db: Db) =>
 export const countRows = async (db: Db, table: string): Promise<number> =>
   Number((await sql<{ n: string }>`select count(*) as n from ${sql.table(table)}`.execute(db)).rows[0].n);
 
-/** One page of rows as JSON text, in physical order (stable within the backup's snapshot). */
+/**
+ * One page of rows as JSON text, in physical order (stable within the backup's snapshot); by partition first, as
+ * a partitioned table's partitions each have their own ctids.
+ */
 export const pageRows = async (db: Db, table: string, offset: number, limit: number): Promise<string[]> =>
-  (await sql<{ j: string }>`select row_to_json(t)::text as j from ${sql.table(table)} as t order by t.ctid limit ${limit} offset ${offset}`.execute(db)).rows
+  (await sql<{ j: string }>`select row_to_json(t)::text as j from ${sql.table(table)} as t order by t.tableoid, t.ctid limit ${limit} offset ${offset}`.execute(db)).rows
     .map((r) => r.j);
 
 /** Inserts rows given as JSON objects; OVERRIDING SYSTEM VALUE keeps identity columns' values as backed up. */
