@@ -90,8 +90,8 @@ describe.each(testEngines)('platform http [%s]', (engine) => {
     const res = await hub.http.inject({ url: '/metrics', headers: { authorization: `Bearer ${key.json().key}` } });
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toContain('text/plain');
-    expect(res.body).toMatch(/cityhub_http_requests_total\{method="GET",route="\/healthz",status="200"\} \d+/);
-    expect(res.body).toMatch(/cityhub_db_pool_connections\{state="total"\} \d+/);
+    expect(res.body).toMatch(/cityhub_http_requests_total\{node="[^"]+",method="GET",route="\/healthz",status="200"\} \d+/);
+    expect(res.body).toMatch(/cityhub_db_pool_connections\{node="[^"]+",state="total"\} \d+/);
     expect(res.body).toContain('cityhub_http_request_duration_seconds_bucket');
   });
 

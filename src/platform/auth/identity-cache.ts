@@ -127,10 +127,13 @@ export class IdentityCache {
     this.sessions.delete(hash);
   }
 
-  /** Forgets the copies here at once and tells the other nodes; resolves once the event has left this node. */
+  /**
+   * Forgets the copies here at once and on every node that answers the broadcast, and resolves when they have:
+   * the request that made the change is answered only then, so the next request anywhere sees it.
+   */
   async changed(change: IdentityChange): Promise<void> {
     this.forget(change);
-    await this.events?.publish(IDENTITY_CHANGED, { ...change });
+    await this.events?.broadcast(IDENTITY_CHANGED, { ...change });
   }
 
   private forget(change: IdentityChange): void {

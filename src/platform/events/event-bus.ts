@@ -9,11 +9,14 @@ export type EventHandler = (data: EventData) => void | Promise<void>;
 
 export interface EventBus {
   readonly kind: 'in-process' | 'nats';
+  /** Delivers to this node's subscribers soon (not within the call) and to the other nodes'; never throws. */
+  publish(subject: string, data?: EventData): void;
   /**
-   * Delivers to this node's subscribers soon (not within the call) and to the other nodes'; never rejects. The
-   * promise settles once the event has left this node (NATS: stored by JetStream); most callers need not wait.
+   * Runs the subject's handlers on every node now and resolves once they have run, with the number of nodes
+   * that answered; never rejects. For what must not wait for the next poll (a revoked key): NATS asks every
+   * node and waits until the answers stop coming; a node that does not answer must catch up by other means.
    */
-  publish(subject: string, data?: EventData): Promise<void>;
+  broadcast(subject: string, data?: EventData): Promise<number>;
   /** Handles the events of one subject (exact match); returns the unsubscribe function. */
   subscribe(subject: string, handler: EventHandler): () => void;
   close(): Promise<void>;
@@ -29,21 +32,26 @@ export class InProcessEventBus implements EventBus {
 
   constructor(private readonly onError: EventErrorSink = () => {}) {}
 
-  async publish(subject: string, data: EventData = {}): Promise<void> {
+  publish(subject: string, data: EventData = {}): void {
     // Later, not now: a publisher inside a transaction or a handler must not run the subscribers in its stack.
-    setImmediate(() => this.deliver(subject, data));
+    setImmediate(() => void this.deliver(subject, data));
   }
 
-  /** Runs the subject's handlers now (for a bus that receives events from elsewhere). */
-  deliver(subject: string, data: EventData): void {
-    for (const handler of this.handlers.get(subject) ?? []) {
+  async broadcast(subject: string, data: EventData = {}): Promise<number> {
+    await this.deliver(subject, data);
+    return 1;
+  }
+
+  /** Runs the subject's handlers now (for a bus that receives events from elsewhere); resolves when they are done. */
+  async deliver(subject: string, data: EventData): Promise<void> {
+    const runs = [...(this.handlers.get(subject) ?? [])].map(async (handler) => {
       try {
-        const done = handler(data);
-        if (done instanceof Promise) done.catch((err: unknown) => this.onError(`event ${subject}: handler failed`, err));
+        await handler(data);
       } catch (err) {
         this.onError(`event ${subject}: handler failed`, err);
       }
-    }
+    });
+    await Promise.all(runs);
   }
 
   subscribe(subject: string, handler: EventHandler): () => void {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JetStreamClient } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { connect, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { InProcessEventBus, type EventBus, type EventData, type EventErrorSink, type EventHandler } from './event-bus.js';
 
 export interface NatsEventBusOptions {
@@ -23,6 +23,12 @@ interface Envelope {
 
 /** Errors of a lasting outage are reported once a minute, not once an event. */
 const ERROR_REPORT_MS = 60_000;
+/** A broadcast waits this long for the first node's answer, and ends when no other answers for `BROADCAST_STALL_MS`. */
+const BROADCAST_WAIT_MS = 2000;
+const BROADCAST_STALL_MS = 50;
+
+/** Broadcasts go over core NATS request-reply, outside the stream's `<prefix>.>` (JetStream would answer too). */
+const broadcastSubject = (prefix: string): string => `_broadcast.${prefix}`;
 
 /**
  * The bus between nodes: events go to a JetStream stream, and every node reads the new ones through an ordered
@@ -39,6 +45,7 @@ export class NatsEventBus implements EventBus {
     private readonly nc: NatsConnection,
     private readonly js: JetStreamClient,
     private readonly messages: ConsumerMessages,
+    private readonly broadcasts: Subscription,
     private readonly local: InProcessEventBus,
     private readonly prefix: string,
     private readonly onError: EventErrorSink,
@@ -58,7 +65,22 @@ export class NatsEventBus implements EventBus {
       const js = jetstream(nc);
       const consumer = await js.consumers.get(options.stream, { deliver_policy: DeliverPolicy.New });
       const messages = await consumer.consume();
-      const bus = new NatsEventBus(nc, js, messages, new InProcessEventBus(onError), options.subjectPrefix, onError);
+      const local = new InProcessEventBus(onError);
+      // Every node (this one too) runs a broadcast's handlers, then answers, so the sender knows they have run.
+      const broadcasts = nc.subscribe(broadcastSubject(options.subjectPrefix), {
+        callback: (err, m) => {
+          if (err) return onError('broadcasts from other nodes no longer arrive', err);
+          let message: { subject: string; data: EventData };
+          try {
+            message = m.json();
+          } catch (e) {
+            return onError(`broadcast ${m.subject}: not JSON`, e);
+          }
+          void local.deliver(message.subject, message.data ?? {}).then(() => m.respond());
+        },
+      });
+      await nc.flush();
+      const bus = new NatsEventBus(nc, js, messages, broadcasts, local, options.subjectPrefix, onError);
       void bus.read().catch((err: unknown) => onError('events from other nodes no longer arrive (polling only)', err));
       return bus;
     } catch (err) {
@@ -68,10 +90,23 @@ export class NatsEventBus implements EventBus {
     }
   }
 
-  async publish(subject: string, data: EventData = {}): Promise<void> {
-    void this.local.publish(subject, data);
+  publish(subject: string, data: EventData = {}): void {
+    this.local.publish(subject, data);
     const envelope: Envelope = { origin: this.origin, data };
-    await this.js.publish(`${this.prefix}.${subject}`, JSON.stringify(envelope)).then(() => {}, (err: unknown) => this.report(`event ${subject} not sent to NATS`, err));
+    this.js.publish(`${this.prefix}.${subject}`, JSON.stringify(envelope)).catch((err: unknown) => this.report(`event ${subject} not sent to NATS`, err));
+  }
+
+  async broadcast(subject: string, data: EventData = {}): Promise<number> {
+    let answers = 0;
+    try {
+      const replies = await this.nc.requestMany(broadcastSubject(this.prefix), JSON.stringify({ subject, data }), { strategy: 'stall', maxWait: BROADCAST_WAIT_MS, stall: BROADCAST_STALL_MS });
+      for await (const _ of replies) answers += 1;
+    } catch (err) {
+      this.report(`broadcast ${subject} not sent to NATS`, err);
+    }
+    // This node at least, even when NATS is away.
+    if (answers === 0) await this.local.deliver(subject, data);
+    return Math.max(answers, 1);
   }
 
   subscribe(subject: string, handler: EventHandler): () => void {
@@ -82,6 +117,7 @@ export class NatsEventBus implements EventBus {
     this.closing = true;
     // Shutting down: a connection already lost has nothing left to close or drain.
     await this.messages.close().catch(() => {});
+    this.broadcasts.unsubscribe();
     await this.nc.drain().catch(() => {});
     await this.local.close();
   }
@@ -96,7 +132,7 @@ export class NatsEventBus implements EventBus {
         this.report(`event ${m.subject}: not JSON`, err);
         continue;
       }
-      if (envelope.origin !== this.origin) this.local.deliver(m.subject.slice(start), envelope.data ?? {});
+      if (envelope.origin !== this.origin) void this.local.deliver(m.subject.slice(start), envelope.data ?? {});
     }
     // The client re-creates an ordered consumer across server restarts; if it ever gives up, say so.
     if (!this.closing) this.onError('events from other nodes no longer arrive (polling only)', new Error('the NATS consumer stopped'));

@@ -11,15 +11,23 @@ interface Series {
 
 const escapeLabel = (v: string): string => v.replaceAll('\\', '\\\\').replaceAll('"', '\\"').replaceAll('\n', '\\n');
 
-/** Request counts and latencies by route, in the Prometheus text format (version 0.0.4). */
+/**
+ * Request counts and latencies by route, in the Prometheus text format (version 0.0.4). Every series carries
+ * the node's name (`node="…"`), so the nodes behind one load balancer can be told apart and summed.
+ */
 export class HttpMetrics {
   private readonly requests = new Map<string, number>();
   private readonly durations = new Map<string, Series>();
+  private readonly node: string;
+
+  constructor(nodeId: string) {
+    this.node = `node="${escapeLabel(nodeId)}"`;
+  }
 
   observe(method: string, route: string, status: number, seconds: number): void {
-    const countKey = `method="${escapeLabel(method)}",route="${escapeLabel(route)}",status="${status}"`;
+    const countKey = `${this.node},method="${escapeLabel(method)}",route="${escapeLabel(route)}",status="${status}"`;
     this.requests.set(countKey, (this.requests.get(countKey) ?? 0) + 1);
-    const durationKey = `method="${escapeLabel(method)}",route="${escapeLabel(route)}"`;
+    const durationKey = `${this.node},method="${escapeLabel(method)}",route="${escapeLabel(route)}"`;
     const series = this.durations.get(durationKey) ?? { count: 0, sum: 0, buckets: buckets.map(() => 0) };
     series.count += 1;
     series.sum += seconds;
@@ -46,12 +54,12 @@ export class HttpMetrics {
     lines.push(
       '# HELP cityhub_db_pool_connections Database pool connections by state.',
       '# TYPE cityhub_db_pool_connections gauge',
-      `cityhub_db_pool_connections{state="total"} ${pool.totalCount}`,
-      `cityhub_db_pool_connections{state="idle"} ${pool.idleCount}`,
-      `cityhub_db_pool_connections{state="waiting"} ${pool.waitingCount}`,
+      `cityhub_db_pool_connections{${this.node},state="total"} ${pool.totalCount}`,
+      `cityhub_db_pool_connections{${this.node},state="idle"} ${pool.idleCount}`,
+      `cityhub_db_pool_connections{${this.node},state="waiting"} ${pool.waitingCount}`,
       '# HELP cityhub_process_resident_memory_bytes Resident memory of the process.',
       '# TYPE cityhub_process_resident_memory_bytes gauge',
-      `cityhub_process_resident_memory_bytes ${process.memoryUsage().rss}`,
+      `cityhub_process_resident_memory_bytes{${this.node}} ${process.memoryUsage().rss}`,
     );
     return `${lines.join('\n')}\n`;
   }
