@@ -55,6 +55,9 @@ export const platformPermissions = definePermissions({
   'ledger.witness.record': ['ledger_peer'],
   'audit.trail.read': ['audit_admin'],
   'audit.alert.read': ['security_admin'],
+  // 安全管理员 sets the security policy (password, sessions, second factor, alerts); the auditor reads it
+  'security.policy.read': ['security_admin', 'audit_admin'],
+  'security.policy.manage': ['security_admin'],
   // Prometheus metrics: the operations team (运维), not the market operator of public data
   'ops.metrics.read': ['ops'],
 });
@@ -64,7 +67,7 @@ export const platformPermissions = definePermissions({
  * security administrator and reading the trail to the audit administrator, so the one who runs the system can
  * neither give themselves more nor read or judge their own traces.
  */
-export const separatedPermissions: ReadonlySet<string> = new Set(['auth.role.manage', 'ledger.read', 'audit.trail.read', 'audit.alert.read']);
+export const separatedPermissions: ReadonlySet<string> = new Set(['auth.role.manage', 'ledger.read', 'audit.trail.read', 'audit.alert.read', 'security.policy.manage']);
 
 type PlatformPermissions = typeof platformPermissions;
 
