@@ -35,5 +35,8 @@ addMessages({
   report_cases: ['典型案例', 'Notable cases'],
   report_unit: ['单位', 'Unit'],
   report_visited: ['回访量', 'Visited'],
+  report_replies: ['质检量', 'Inspected'],
+  report_score: ['平均分', 'Mean score'],
+  report_failed: ['未达标', 'Failed'],
   report_trend: ['近六个月综合得分', 'Composite, last six months'],
 });

@@ -121,8 +121,8 @@ export const fill = (text: string, vars: Record<string, string | number>) => tex
 
 const seriesOption = (ps: TopicProposal[]) => ({
   tooltip: { trigger: 'axis' },
-  legend: { type: 'scroll', data: ps.map((p) => p.title) },
-  grid: { left: 40, right: 20, top: 40, bottom: 30 },
+  legend: { type: 'scroll', bottom: 0, data: ps.map((p) => p.title) },
+  grid: { left: 40, right: 20, top: 20, bottom: 60 },
   xAxis: { type: 'category', data: ps[0]?.series.map((s) => s.month) ?? [] },
   yAxis: { type: 'value', minInterval: 1 },
   series: ps.map((p) => ({ name: p.title, type: 'line', data: p.series.map((s) => s.count) })),

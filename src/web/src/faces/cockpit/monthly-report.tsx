@@ -80,7 +80,7 @@ function Report({ id, r }: { id: string; r: MonthlyReport }) {
         <>
           <p>{fill(t('gov_inspection_total'), { n: r.inspection.replies, score: r.inspection.score ?? '—', failed: r.inspection.failed })}</p>
           <table>
-            <thead><tr><th scope="col">{t('report_unit')}</th><th scope="col">n</th><th scope="col">分</th><th scope="col">×</th></tr></thead>
+            <thead><tr><th scope="col">{t('report_unit')}</th><th scope="col">{t('report_replies')}</th><th scope="col">{t('report_score')}</th><th scope="col">{t('report_failed')}</th></tr></thead>
             <tbody>{r.inspection.units.map((u) => <tr key={u.name}><td>{u.name}</td><td>{u.replies}</td><td>{u.score}</td><td>{u.failed}</td></tr>)}</tbody>
           </table>
         </>

@@ -1,0 +1,85 @@
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TestHub } from '../support/test-hub.js';
+import { DEMO_PASSWORD } from '../../src/server/demo-city.js';
+import { systemActor } from '../../src/platform/auth/roles.js';
+import { screenshots, serveDemoCity } from './web-hub.js';
+import { axeViolations, launchBrowser, login, newPerson, screenshotOnFailure, watchConsole, type Browser, type Page } from './browser.js';
+
+/**
+ * Issue 19 items 4–6 in Chromium on the demo city: a month's replies inspected, 每月一题 proposed from the recurring
+ * problems and adopted by the supervisor (tasks, progress, before/after chart, scores per unit), and the leader's
+ * monthly report with its charts, print layout (A4, no app chrome) and Word download; axe-core finds nothing
+ * serious or critical. Screenshots: docs/screenshots/governance.png, monthly-report.png.
+ */
+describe('每月一题 and the monthly report (issue 19)', { timeout: 120_000 }, () => {
+  let hub: TestHub;
+  let base: string;
+  let browser: Browser;
+  let current: Page | null = null;
+  screenshotOnFailure(() => current);
+  const month = new Date().toISOString().slice(0, 7);
+
+  beforeAll(async () => {
+    ({ hub, base } = await serveDemoCity());
+    browser = await launchBrowser();
+    const supervisor = systemActor('test', ['supervisor']);
+    const { inspection } = hub.services.governance;
+    let run = await inspection.startRun(supervisor, { month });
+    while (run.status === 'running') {
+      await new Promise((r) => setTimeout(r, 200));
+      run = await inspection.run(supervisor, run.id);
+    }
+    expect(run.status).toBe('done');
+  }, 300_000);
+  afterAll(async () => {
+    await browser?.close();
+    await hub?.close();
+  });
+
+  const open = async (user: string) => {
+    const page = await (await newPerson(browser, { width: 1366, height: 900 })).newPage();
+    page.setDefaultTimeout(20_000);
+    current = page;
+    const errors = watchConsole(page);
+    await login(page, base, user, DEMO_PASSWORD);
+    return { page, errors };
+  };
+
+  it('the supervisor adopts a recurring problem as the month’s topic and sees tasks, effect and unit scores', async () => {
+    const { page, errors } = await open('supervisor');
+    await page.goto(`${base}/#/cockpit/governance?month=${month}`);
+    const adopt = page.getByTestId('gov-proposals').getByRole('button').first();
+    await adopt.waitFor();
+    const title = (await page.getByTestId('gov-proposals').locator('li strong').first().innerText()).trim();
+    await adopt.click();
+    await page.getByTestId('gov-topics').locator('article h3', { hasText: title }).waitFor();
+    await page.getByTestId('gov-topics').locator('canvas').first().waitFor();
+    await page.getByTestId('gov-inspection').locator('canvas').waitFor();
+    expect(await page.getByTestId('gov-inspection').innerText()).toMatch(/质检 \d+ 件/);
+    expect(await axeViolations(page)).toEqual([]);
+    await page.screenshot({ path: path.join(screenshots, 'governance.png'), fullPage: true });
+    expect(errors).toEqual([]);
+  });
+
+  it('the leader reads the monthly report, prints it on A4 without the app’s chrome and downloads it as Word', async () => {
+    const { page, errors } = await open('leader');
+    await page.goto(`${base}/#/cockpit/report?month=${month}`);
+    const report = page.getByTestId('monthly-report');
+    await report.locator('h1').waitFor();
+    const [year, m] = month.split('-').map(Number);
+    expect(await report.locator('h1').innerText()).toBe(`12345热线${year}年${m}月接诉即办工作通报`);
+    await report.locator('canvas').first().waitFor();
+    expect(await report.innerText()).toContain('每月一题进展');
+    expect(await axeViolations(page)).toEqual([]);
+    await page.screenshot({ path: path.join(screenshots, 'monthly-report.png'), fullPage: true });
+    await page.emulateMedia({ media: 'print' });
+    expect(await page.locator('.topbar').isVisible()).toBe(false);
+    expect(await page.getByRole('button', { name: /打印/ }).isVisible()).toBe(false);
+    await page.emulateMedia({ media: 'screen' });
+    const docx = await page.request.get(`${base}/api/hotline/report.docx?month=${month}`);
+    expect(docx.status()).toBe(200);
+    expect((await docx.body()).subarray(0, 2).toString()).toBe('PK');
+    expect(errors).toEqual([]);
+  });
+});
