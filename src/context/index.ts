@@ -98,7 +98,7 @@ export const contextModule = defineModule({
     const attributes = new FederatedAttributeService(clock, writer);
     const queries = new FederatedQueryService(db, config, tenants, accessRules);
     const batches = new EntityBatchService(db, config, clock, tenants, accessRules, writer);
-    const subscriptions = new FederatedSubscriptionService(db, clock, contexts, tenants, accessRules, config, outbound, log);
+    const subscriptions = new FederatedSubscriptionService(db, clock, contexts, tenants, accessRules, config, outbound, log, ledger);
     writer.setListener(subscriptions);
     const csources = createCsources({ db, clock, config, contexts, tenants, access: accessRules, outbound, log, queries, entities, attributes, subscriptions });
     const temporal = new TemporalService(db, config, tenants, accessRules, queries, platform.database.reader);

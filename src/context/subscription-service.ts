@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../platform/db/database.js';
 import type { Clock } from '../platform/clock/clock.js';
+import type { Ledger } from '../platform/ledger/ledger.js';
 import { assertCan } from '../platform/auth/permissions.js';
 import { actorRef, type Actor, type Role } from '../platform/auth/roles.js';
 import { OutboundUrlError, type OutboundPolicy } from '../platform/net/outbound.js';
@@ -74,7 +75,18 @@ export class SubscriptionService implements ChangeListener {
     private readonly config: Pick<ContextConfig, 'patternMaxLength' | 'subscriptions' | 'maxLimit'>,
     private readonly outbound: OutboundPolicy,
     private readonly log: Logger,
+    private readonly ledger: Ledger,
   ) {}
+
+  /**
+   * Records a subscription made, changed or removed (等保 8.1.4.3: who, what, when, from where) in the change's
+   * transaction. The endpoint is not in it (a URL may carry a token); the subscription's id and tenant are.
+   */
+  private record(trx: Db, scope: RequestScope, change: 'created' | 'updated' | 'deleted', tenant: string, id: string, active: boolean | null): Promise<unknown> {
+    return this.ledger.append(`context.subscription.${change}`, scope.actor, `context_subscription:${tenant}/${id}`, {
+      tenant, id, active, address: scope.actor.address ?? null,
+    }, { trx });
+  }
 
   private queuedHook?: () => void;
 
@@ -193,10 +205,12 @@ export class SubscriptionService implements ChangeListener {
           extra: { limit: max, rule: 'modules.context.subscriptions.maxPerOwner' },
         });
       }
-      return store.insertSubscription(trx, {
+      const inserted = await store.insertSubscription(trx, {
         tenant, id, owner: owner.ref, body: stored as unknown as Record<string, unknown>, active: isActive ?? true, expires_at: expiresAt ?? null,
         throttling: throttling ?? 0, created_at: now, modified_at: now,
       });
+      if (inserted) await this.record(trx, scope, 'created', tenant, id, isActive ?? true);
+      return inserted;
     });
     if (!ok) throw ngsiProblem('AlreadyExists', `subscription ${id} already exists`);
     return id;
@@ -220,9 +234,12 @@ export class SubscriptionService implements ChangeListener {
     // were kept is adopted by whoever changes it.
     const owner = (row.body as unknown as StoredSubscription).owner ?? ownerOf(scope.actor);
     const merged = { ...row.body, ...rest, context: scope.ctx.source, owner };
-    await store.updateSubscription(this.db, tenant, id, {
-      owner: owner.ref, body: merged, active: isActive ?? row.active, expires_at: expiresAt === undefined ? row.expires_at : expiresAt,
-      throttling: throttling ?? row.throttling, modified_at: this.clock(),
+    await this.db.transaction().execute(async (trx) => {
+      await store.updateSubscription(trx, tenant, id, {
+        owner: owner.ref, body: merged, active: isActive ?? row.active, expires_at: expiresAt === undefined ? row.expires_at : expiresAt,
+        throttling: throttling ?? row.throttling, modified_at: this.clock(),
+      });
+      await this.record(trx, scope, 'updated', tenant, id, isActive ?? row.active);
     });
   }
 
@@ -230,7 +247,10 @@ export class SubscriptionService implements ChangeListener {
     assertCan(scope.actor, 'context.subscription.manage');
     const tenant = await this.tenants.resolve(scope.tenant, false);
     await this.findOwn(scope, tenant, id);
-    if (!(await store.deleteSubscription(this.db, tenant, id))) throw ngsiProblem('ResourceNotFound', `subscription ${id} does not exist`);
+    await this.db.transaction().execute(async (trx) => {
+      if (!(await store.deleteSubscription(trx, tenant, id))) throw ngsiProblem('ResourceNotFound', `subscription ${id} does not exist`);
+      await this.record(trx, scope, 'deleted', tenant, id, null);
+    });
   }
 
   async get(scope: RequestScope, id: string): Promise<Record<string, unknown>> {

@@ -123,4 +123,16 @@ describe.each(testEngines)('context subscriptions [%s]', (engine) => {
     expect((await req('GET', `/subscriptions/${deadId}`)).json().notification.status).toBe('ok');
     await dead.close();
   });
+  it('records each subscription made, changed and removed in the ledger, with who, when and from where (issue 21)', async () => {
+    const id = await subscribe({ entities: [{ type: 'AuditedThing' }], notification: { endpoint: { uri: `${sink.url}?token=secret-in-url` } } });
+    expect((await req('PATCH', `/subscriptions/${encodeURIComponent(id)}`, { isActive: false })).statusCode).toBe(204);
+    expect((await req('DELETE', `/subscriptions/${encodeURIComponent(id)}`)).statusCode).toBe(204);
+    // a refused removal leaves no entry
+    expect((await req('DELETE', `/subscriptions/${encodeURIComponent(id)}`)).statusCode).toBe(404);
+    const rows = await hub.database.db.selectFrom('ledger_entry').select(['kind', 'actor', 'body']).where('subject', 'like', `context_subscription:%/${id}`).orderBy('idx').execute();
+    expect(rows.map((r) => r.kind)).toEqual(['context.subscription.created', 'context.subscription.updated', 'context.subscription.deleted']);
+    expect(rows.every((r) => r.actor.startsWith('user:'))).toBe(true);
+    expect(JSON.parse(rows[1]!.body).facts).toMatchObject({ id, active: false, address: expect.any(String) });
+    for (const r of rows) expect(r.body).not.toContain('secret-in-url');
+  });
 });
