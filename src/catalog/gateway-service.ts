@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Selectable } from 'kysely';
 import type { Db } from '../platform/db/database.js';
 import type { Clock } from '../platform/clock/clock.js';
-import type { Ledger } from '../platform/ledger/ledger.js';
+import type { Ledger, LedgerBatch } from '../platform/ledger/ledger.js';
 import { actorRef, type Actor } from '../platform/auth/roles.js';
 import { assertCan } from '../platform/auth/permissions.js';
 import { invalidField, Problem } from '../platform/errors/problem.js';
@@ -51,6 +51,8 @@ export interface LookupAnswer {
   ownerOrgId: string;
   fields: FieldRow[];
   ledgerIndex: number;
+  /** The read's ledger batch: entries the caller adds are written with the read's own, under one head lock. */
+  ledger: LedgerBatch;
 }
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
@@ -211,10 +213,11 @@ export class GatewayService {
     const rows = (JSON.parse(body) as RowsPage).rows;
     return this.db.transaction().execute(async (trx) => {
       await shareStore.addUsage(trx, grant.id, this.day(), found.length);
-      const { index } = await this.ledger.append('share.gateway.lookup', actor, `share_grant:${grant.id}`, {
+      const ledger = await this.ledger.batch(trx);
+      const { index } = ledger.add('share.gateway.lookup', actor, `share_grant:${grant.id}`, {
         dataset: dataset.id, consumerOrg: grant.consumer_org_id, request: grant.request_id, purposeHash: sha256(grant.purpose),
         fields: names, matched, rows: found.length, responseHash, address: actor.address ?? null,
-      }, { trx });
+      });
       if (hasSubjects && subjects.size > 0) {
         await insertAccess(trx, {
           grant_id: grant.id, dataset_id: dataset.id, consumer_org_id: grant.consumer_org_id, actor: actorRef(actor),
@@ -222,7 +225,9 @@ export class GatewayService {
           subject_tags: [...subjects].map(subjectTag), ledger_index: index, accessed_at: this.clock(),
         });
       }
-      return within({ rows, grantId: grant.id, ownerOrgId: dataset.owner_org_id, fields: schema, ledgerIndex: index }, trx);
+      const result = await within({ rows, grantId: grant.id, ownerOrgId: dataset.owner_org_id, fields: schema, ledgerIndex: index, ledger }, trx);
+      await ledger.write();
+      return result;
     });
   }
 

@@ -3,7 +3,7 @@ import { Value } from 'typebox/value';
 import type { TSchema } from 'typebox';
 import type { Db } from '../platform/db/database.js';
 import type { Clock } from '../platform/clock/clock.js';
-import type { Ledger } from '../platform/ledger/ledger.js';
+import type { Ledger, LedgerBatch } from '../platform/ledger/ledger.js';
 import type { Actor } from '../platform/auth/roles.js';
 import { assertCan } from '../platform/auth/permissions.js';
 import { isProblem, Problem, type ProblemOptions } from '../platform/errors/problem.js';
@@ -186,19 +186,24 @@ export class DeliveryService {
         gradeCheck(answer.fields.map((f) => ({ name: f.name, grade: f.grade, generalLevel: f.general_level })));
         const started = performance.now();
         const outcome = keyed.compute(answer.rows);
-        return this.meter(trx, call, outcome, answer.ownerOrgId, started);
+        return this.meter(trx, answer.ledger, call, outcome, answer.ownerOrgId, started);
       });
     }
     const started = performance.now();
     const outcome = await this.run(product, need, input, now);
-    return this.db.transaction().execute((trx) => this.meter(trx, call, outcome, dataset!.ownerOrgId, started));
+    return this.db.transaction().execute(async (trx) => {
+      const ledger = await this.ledger.batch(trx);
+      const answer = await this.meter(trx, ledger, call, outcome, dataset!.ownerOrgId, started);
+      await ledger.write();
+      return answer;
+    });
   }
 
   /**
    * Meters a call in the caller's transaction: the quota counters (refusing a call another took the last of), the
    * period charge, the ledger entry, the metered row and a held sandbox run.
    */
-  private async meter(trx: Db, call: Metering, outcome: Outcome, providerOrgId: string, started: number): Promise<CallAnswer> {
+  private async meter(trx: Db, ledger: LedgerBatch, call: Metering, outcome: Outcome, providerOrgId: string, started: number): Promise<CallAnswer> {
     const { actor, access, licence, product, price, quotas, now, use } = call;
     const computeMs = Math.max(0, Math.round(performance.now() - started));
     for (const q of quotas) {
@@ -217,11 +222,11 @@ export class DeliveryService {
     const feeFen = price ? price.priceFen * units : 0;
     const responseHash = sha256(JSON.stringify(outcome.held?.result ?? outcome.result));
     // The ledger entry first, so the metered call carries its index (one write less than updating it after).
-    const { index } = await this.ledger.append('operation.product.called', actor, `operation_product:${product.id}`, {
+    const { index } = ledger.add('operation.product.called', actor, `operation_product:${product.id}`, {
       product: product.number, licence: licence.number, access: access.id, marketUser: access.market_user_party_id, day,
       purpose: call.purpose, use, billable: use === 'commercial', records: outcome.records, outputUnits: outcome.outputUnits,
       unit: price?.unit ?? null, feeFen, responseHash,
-    }, { trx });
+    });
     const { id: callId } = await meter.insertCall(trx, {
       called_at: now, day, month, licence_id: licence.id, product_id: product.id, access_id: access.id,
       operator_party_id: product.operator_party_id, market_user_party_id: access.market_user_party_id, provider_org_id: providerOrgId,

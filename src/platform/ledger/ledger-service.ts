@@ -3,7 +3,9 @@ import type { Db } from '../db/database.js';
 import type { Clock } from '../clock/clock.js';
 import { actorRef, type Actor } from '../auth/roles.js';
 import { Problem } from '../errors/problem.js';
-import type { AppendOptions, Ledger, LedgerFacts } from './ledger.js';
+import type { Insertable } from 'kysely';
+import type { AppendOptions, Ledger, LedgerBatch, LedgerFacts } from './ledger.js';
+import type { LedgerEntryTable } from './tables.js';
 import { assertFacts, entryBodyText, parseEntryBody, type EntryBody } from './entry-body.js';
 import { appendToPeaks, consistencyProof, inclusionProof, leafHash, MerkleTree, rootFromPeaks, type Hash, type HashAlg } from './merkle.js';
 import { checkpointText, signCheckpoint, type CheckpointSigner, type LedgerMode, type SignatureAlgorithm } from './signing.js';
@@ -125,36 +127,45 @@ export class LedgerService implements Ledger {
    * and its entry commit or roll back together; otherwise runs in its own.
    */
   async append(kind: string, actor: Actor, subject: string, facts: LedgerFacts, options: AppendOptions = {}): Promise<{ index: number }> {
-    if (!KIND.test(kind)) throw new TypeError(`ledger kind "${kind}" must be dotted lower case, like auth.login`);
-    if (typeof subject !== 'string' || subject.length === 0) throw new TypeError('a ledger entry needs a subject');
-    assertFacts(facts);
     const write = async (trx: Db): Promise<{ index: number }> => {
-      const head = await store.lockHead(trx);
-      const index = Number(head.size);
-      const time = this.clock();
-      const body: EntryBody = { index, kind, actor: actorRef(actor), subject, facts, time: time.toISOString() };
-      // The content's digest makes the entry vouch for the row it records (a reply rewritten later no longer matches).
-      if (options.content) body.content = contentDigest(options.content, this.hashAlg);
-      const text = entryBodyText(body);
-      const leaf = leafHash(text, this.hashAlg);
-      const peaks = appendToPeaks(parsePeaks(head.peaks), index, leaf, this.hashAlg);
-      await store.insertEntry(trx, {
-        idx: index,
-        kind,
-        actor: body.actor,
-        subject,
-        created_at: time,
-        body: text,
-        leaf_hash: hex(leaf),
-        root_hash: hex(rootFromPeaks(peaks, this.hashAlg)),
-      });
-      await store.updateHead(trx, index + 1, JSON.stringify(peaks.map(hex)));
-      return { index };
+      const batch = await this.batch(trx);
+      const appended = batch.add(kind, actor, subject, facts, options);
+      await batch.write();
+      return appended;
     };
     const db = options.trx ?? this.db;
-    const appended = await (db.isTransaction ? write(db) : db.transaction().execute(write));
-    this.witnessSoon();
-    return appended;
+    return db.isTransaction ? write(db) : db.transaction().execute(write);
+  }
+
+  async batch(trx: Db): Promise<LedgerBatch> {
+    if (!trx.isTransaction) throw new TypeError('a ledger batch needs a transaction');
+    const head = await store.lockHead(trx);
+    let size = Number(head.size);
+    let peaks = parsePeaks(head.peaks);
+    const rows: Array<Insertable<LedgerEntryTable>> = [];
+    return {
+      add: (kind, actor, subject, facts, options = {}) => {
+        if (!KIND.test(kind)) throw new TypeError(`ledger kind "${kind}" must be dotted lower case, like auth.login`);
+        if (typeof subject !== 'string' || subject.length === 0) throw new TypeError('a ledger entry needs a subject');
+        assertFacts(facts);
+        const index = size++;
+        const time = this.clock();
+        const body: EntryBody = { index, kind, actor: actorRef(actor), subject, facts, time: time.toISOString() };
+        // The content's digest makes the entry vouch for the row it records (a reply rewritten later no longer matches).
+        if (options.content) body.content = contentDigest(options.content, this.hashAlg);
+        const text = entryBodyText(body);
+        const leaf = leafHash(text, this.hashAlg);
+        peaks = appendToPeaks(peaks, index, leaf, this.hashAlg);
+        rows.push({ idx: index, kind, actor: body.actor, subject, created_at: time, body: text, leaf_hash: hex(leaf), root_hash: hex(rootFromPeaks(peaks, this.hashAlg)) });
+        return { index };
+      },
+      write: async () => {
+        if (rows.length === 0) return;
+        await store.insertEntries(trx, rows.splice(0));
+        await store.updateHead(trx, size, JSON.stringify(peaks.map(hex)));
+        this.witnessSoon();
+      },
+    };
   }
 
   /** Schedules one checkpoint `witnessDelaySeconds` after the first append of a burst (only once started). */

@@ -22,7 +22,7 @@ export const setEmptyLedgerMode = async (db: Db, mode: string, sm2UserId: string
 export const updateHead = (trx: Db, size: number, peaks: string) =>
   trx.updateTable('ledger_head').set({ size, peaks }).where('id', '=', 1).execute();
 
-export const insertEntry = (trx: Db, entry: Insertable<LedgerEntryTable>) => trx.insertInto('ledger_entry').values(entry).execute();
+export const insertEntries = (trx: Db, entries: Array<Insertable<LedgerEntryTable>>) => trx.insertInto('ledger_entry').values(entries).execute();
 
 export const findEntry = (db: Db, idx: number) =>
   db.selectFrom('ledger_entry').selectAll().where('idx', '=', idx).executeTakeFirst();

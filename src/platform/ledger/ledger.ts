@@ -22,4 +22,17 @@ export interface AppendOptions {
  */
 export interface Ledger {
   append(kind: string, actor: Actor, subject: string, facts: LedgerFacts, options?: AppendOptions): Promise<{ index: number }>;
+  /**
+   * Opens a batch in the caller's transaction: the head is locked once, each entry added gets its index at once,
+   * and `write()` stores them all with one insert and one head update (a call that records two facts, such as a
+   * gateway read and the product call it serves, pays for one lock, not two).
+   */
+  batch(trx: Db): Promise<LedgerBatch>;
+}
+
+/** Entries added in one transaction under one head lock (see `Ledger.batch`). */
+export interface LedgerBatch {
+  add(kind: string, actor: Actor, subject: string, facts: LedgerFacts, options?: Pick<AppendOptions, 'content'>): { index: number };
+  /** Writes the entries added so far (nothing when none); call it before the transaction commits. */
+  write(): Promise<void>;
 }
