@@ -56,4 +56,26 @@ export const knowledgeRoutes = (knowledge: KnowledgeService, uploadMaxBytes: num
       body: KnowledgeQuestion, response: { 200: KnowledgeAnswer },
     },
   }, (request) => knowledge.ask(request.actor, request.body));
+
+  app.post('/ask/stream', {
+    config: { access: 'hotline.intel.knowledge.read' },
+    schema: {
+      tags, summary: 'The knowledge Q&A streamed as server-sent events: `delta` events as the model writes, then one `answer` event',
+      description: 'The `answer` event carries the same object as POST /ask (citations checked); without a model only the `answer` event comes.',
+      body: KnowledgeQuestion,
+    },
+  }, async (request, reply) => {
+    // Headers go out with the first event: a refusal of access or input before it is an ordinary problem answer.
+    const send = (event: string, data: unknown) => {
+      if (!reply.sent) {
+        reply.hijack();
+        reply.raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
+      }
+      reply.raw.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    };
+    const answer = await knowledge.ask(request.actor, request.body, (delta) => send('delta', { delta }));
+    send('answer', answer);
+    reply.raw.end();
+    return reply;
+  });
 };

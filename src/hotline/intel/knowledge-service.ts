@@ -110,15 +110,17 @@ export class KnowledgeService {
   /**
    * Answers a question from the sections valid on `asOf` with their citations ([P1] …): the model writes it
    * when on, else the sections' best sentences; refused without asking anyone when no section is relevant.
+   * `onDelta` receives the model's answer as it streams (personal data restored; the final answer is the one
+   * whose citations were checked).
    */
-  async ask(actor: Actor, question: KnowledgeQuestion): Promise<KnowledgeAnswer> {
+  async ask(actor: Actor, question: KnowledgeQuestion, onDelta?: (piece: string) => void): Promise<KnowledgeAnswer> {
     assertCan(actor, 'hotline.intel.knowledge.read');
     const sources = await this.sources(question.question, question.asOf);
     if (sources.length === 0) return { answer: NOT_FOUND_ANSWER, refused: true, sources: [], method: 'offline' };
     const offline = () => sources.map((s) => `${bestSentences(s.excerpt, this.deps.tokens(question.question), 2)}[${s.ref}]`).join('\n');
     const r = await this.deps.llm.withFallback(
       async (llm) => {
-        const { text } = await llm.complete({ module: 'intel', actor, prompt: knowledgeAnswerPrompt, input: { question: question.question, sources } });
+        const { text } = await llm.complete({ module: 'intel', actor, prompt: knowledgeAnswerPrompt, input: { question: question.question, sources }, onDelta });
         return keepKnownCitations(text.trim(), sources);
       },
       offline,

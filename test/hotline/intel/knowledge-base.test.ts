@@ -252,16 +252,30 @@ describe.each(testEngines)('knowledge base, grounded drafts and Q&A [%s]', (engi
       const refused = await withModel.http.inject({ method: 'POST', url: '/api/hotline/knowledge/ask', headers: { cookie }, payload: { question: '公积金贷款额度怎么计算？' } });
       expect(refused.json()).toMatchObject({ refused: true, method: 'offline' });
 
-      expect(received).toHaveLength(2);
-      expect(received.map((r) => r.body.messages[1].content)).toEqual([expect.stringContaining('[C1] 工单'), expect.stringContaining('[P1] 《')]);
+      // streamed: the model is asked to stream, the pieces arrive as delta events, then the checked answer
+      const streamed = await withModel.http.inject({ method: 'POST', url: '/api/hotline/knowledge/ask/stream', headers: { cookie }, payload: { question: '路灯坏了多久内要修好？' } });
+      expect(streamed.statusCode).toBe(200);
+      expect(streamed.headers['content-type']).toContain('text/event-stream');
+      const events = streamed.body.trim().split('\n\n').map((e) => ({ event: /^event: (\w+)/.exec(e)![1], data: JSON.parse(e.slice(e.indexOf('data: ') + 6)) }));
+      const deltas = events.filter((e) => e.event === 'delta').map((e) => e.data.delta as string);
+      expect(deltas.length).toBeGreaterThan(3);
+      expect(deltas.join('')).toContain('[P1]');
+      expect(events.at(-1)).toMatchObject({ event: 'answer', data: { method: 'llm', refused: false } });
+      expect(events.at(-1)!.data.answer).not.toContain('[P9]');
+      expect(received.at(-1)!.body.stream).toBe(true);
+      expect((await withModel.http.inject({ method: 'POST', url: '/api/hotline/knowledge/ask/stream', headers: { cookie: citizen }, payload: { question: '路灯坏了多久内要修好？' } })).statusCode).toBe(403);
+
+      expect(received).toHaveLength(3);
+      expect(received.map((r) => r.body.messages[1].content)).toEqual([expect.stringContaining('[C1] 工单'), expect.stringContaining('[P1] 《'), expect.stringContaining('[P1] 《')]);
       const sent = JSON.stringify(received.map((r) => r.body.messages));
       for (const secret of secrets) expect(sent).not.toContain(secret);
       expect(sent).toContain('第五条');
       const usage = (await withModel.services.llm.usage('module', since)).find((u) => u.key === 'intel')!;
       const expected = received.reduce((sum, r) => sum + [...r.body.messages.at(-1)!.content].length, 0);
-      expect(usage).toMatchObject({ calls: 2, promptTokens: expected });
+      // the streamed call's usage (in its last chunk) is counted like the others
+      expect(usage).toMatchObject({ calls: 3, promptTokens: expected });
       const prompts = await hub.database.db.selectFrom('llm_call').select(['prompt_name', 'prompt_version']).where('at', '>=', since).execute();
-      expect(prompts.map((p) => p.prompt_name).sort()).toEqual(['intel.grounded-reply', 'intel.knowledge-answer']);
+      expect(prompts.map((p) => p.prompt_name).sort()).toEqual(['intel.grounded-reply', 'intel.knowledge-answer', 'intel.knowledge-answer']);
     } finally {
       await withModel.close();
     }
