@@ -1,0 +1,158 @@
+/**
+ * Mixed-load throughput of 1, 2 and 3 `cityhub serve` nodes on one PostgreSQL, in one run (issue 20). The nodes are
+ * real processes on loopback ports against a database of the bench's own (dropped at the end), with the NATS bus;
+ * the load goes round-robin over the first n nodes: ticket intake, NGSI-LD upserts, ticket list and entity query
+ * reads. Each phase is bounded in time and count. Printed: requests/s, p50 and p99, errors, and the ratio to one
+ * node; afterwards every acknowledged ticket and entity is checked to be in the database (no work lost).
+ *
+ *   CITYHUB_BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test node --import tsx bench/cluster/cluster.bench.ts [--seconds 10] [--connections 12] [--max 5000]
+ *
+ * On a 2-core machine the point is that adding nodes loses no work and does not slow the system, not a linear
+ * speed-up: the nodes share the cores with PostgreSQL and the load generator.
+ */
+import { parseArgs } from 'node:util';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import http from 'node:http';
+import type { ChildProcess } from 'node:child_process';
+import pg from 'pg';
+import { runCli, spawnCli } from '../../test/support/cli.js';
+import { percentile } from '../stats.js';
+
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, connections: { type: 'string', default: '12' }, max: { type: 'string', default: '5000' } } });
+const seconds = Number(values.seconds);
+const connections = Number(values.connections);
+const maxRequests = Number(values.max);
+const serverUrl = process.env.CITYHUB_BENCH_DATABASE_URL ?? process.env.CITYHUB_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const LINK = '<https://smartdatamodels.org/context.jsonld>; rel="http://www.w3.org/ns/json-ld#context"; type="application/ld+json"';
+
+const tag = randomBytes(4).toString('hex');
+const dbName = `cityhub_bench_cluster_${tag}`;
+const dbUrl = (() => { const u = new URL(serverUrl); u.pathname = `/${dbName}`; return u.toString(); })();
+const dir = mkdtempSync(path.join(tmpdir(), 'cityhub-bench-cluster-'));
+const basePort = 24_000 + Math.floor(Math.random() * 3000);
+const children: ChildProcess[] = [];
+
+const admin = async (query: string) => {
+  const c = new pg.Client({ connectionString: serverUrl });
+  await c.connect();
+  try {
+    await c.query(query);
+  } finally {
+    await c.end();
+  }
+};
+
+const startNode = async (i: number): Promise<string> => {
+  const base = `http://127.0.0.1:${basePort + i}`;
+  const child = spawnCli(['serve', '--no-demo', '--port', String(basePort + i), '--host', '127.0.0.1', '--data-dir', path.join(dir, `n${i}`)], { ...env, CITYHUB_NODE_ID: `bench-${i}` });
+  children.push(child);
+  const end = Date.now() + 180_000;
+  while ((await fetch(`${base}/readyz`).catch(() => undefined))?.ok !== true) {
+    if (Date.now() > end || child.exitCode !== null) throw new Error(`node ${i} did not become ready`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return base;
+};
+
+interface Phase { nodes: number; requests: number; rate: number; p50: number; p99: number; errors: number }
+
+/** One phase: `connections` loops, each sending the next request of the mix to the next node, until time or count runs out. */
+async function phase(bases: string[], cookie: string, label: string, acked: { tickets: string[]; entities: string[] }): Promise<Phase> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
+  const latencies: number[] = [];
+  let sent = 0;
+  let errors = 0;
+  const started = performance.now();
+  const deadline = started + seconds * 1000;
+  const send = (base: string, method: string, url: string, body?: unknown, headers: Record<string, string> = {}) =>
+    new Promise<number>((resolve) => {
+      const payload = body === undefined ? undefined : JSON.stringify(body);
+      const req = http.request(`${base}${url}`, { method, agent, headers: { cookie, ...(payload ? { 'content-type': 'application/json' } : {}), ...headers } }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      req.on('error', () => resolve(0));
+      req.end(payload);
+    });
+  const worker = async () => {
+    while (performance.now() < deadline && sent < maxRequests) {
+      const k = sent++;
+      const base = bases[k % bases.length];
+      const name = `${label}-${k}`;
+      const t0 = performance.now();
+      let status: number;
+      switch (k % 4) {
+        case 0:
+          status = await send(base, 'POST', '/api/hotline/tickets', { title: `压测 ${name}`, content: `第 ${name} 件：路灯不亮` });
+          if (status === 201) acked.tickets.push(`压测 ${name}`);
+          break;
+        case 1: {
+          const id = `urn:ngsi-ld:BenchSensor:${name}`;
+          status = await send(base, 'POST', '/ngsi-ld/v1/entityOperations/upsert', [{ id, type: 'BenchSensor', reading: { type: 'Property', value: k } }], { link: LINK });
+          if (status >= 200 && status < 300) acked.entities.push(id);
+          break;
+        }
+        case 2:
+          status = await send(base, 'GET', '/api/hotline/tickets?limit=10');
+          break;
+        default:
+          status = await send(base, 'GET', '/ngsi-ld/v1/entities?type=BenchSensor&limit=10', undefined, { link: LINK });
+      }
+      latencies.push(performance.now() - t0);
+      if (status < 200 || status >= 300) errors++;
+    }
+  };
+  await Promise.all(Array.from({ length: connections }, worker));
+  const elapsed = (performance.now() - started) / 1000;
+  agent.destroy();
+  return { nodes: bases.length, requests: latencies.length, rate: latencies.length / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99), errors };
+}
+
+let env: Record<string, string>;
+try {
+  await admin(`create database ${dbName}`);
+  env = { CITYHUB_DEMO: 'false', DATABASE_URL: dbUrl, CITYHUB_CONFIG_FILE: path.join(dir, 'config.json'), LOG_LEVEL: 'warn' };
+  const events = { natsUrl: process.env.CITYHUB_TEST_NATS_URL ?? 'nats://127.0.0.1:4222', stream: `BENCH_${tag}`, subjectPrefix: `bench${tag}`, maxAgeSeconds: 300 };
+  writeFileSync(env.CITYHUB_CONFIG_FILE, JSON.stringify({
+    auth: { totp: { requiredForRoles: [] } },
+    ledger: { signingKeyFile: path.join(dir, 'ledger-key.pem') },
+    log: { access: 'off' },
+    events,
+    modules: { intel: { classifier: { trainAtStart: false } }, context: { simulator: { enabled: false }, mqtt: { ingest: false } } },
+  }));
+  const created = await runCli(['admin', 'create', '--username', 'bench', '--password', 'mixed-load-secret-7', '--data-dir', path.join(dir, 'cli')], env);
+  if (created.code !== 0) throw new Error(created.stderr);
+  const bases = await Promise.all([0, 1, 2].map(startNode));
+  const login = await fetch(`${bases[0]}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'bench', password: 'mixed-load-secret-7' }) });
+  if (login.status !== 200) throw new Error(`login: ${login.status}`);
+  const cookie = login.headers.get('set-cookie')!.split(';')[0];
+
+  const acked = { tickets: [] as string[], entities: [] as string[] };
+  await phase(bases, cookie, 'warm', acked); // warm-up on every node (JIT, pools, caches), not reported
+  const results: Phase[] = [];
+  for (const n of [1, 2, 3]) results.push(await phase(bases.slice(0, n), cookie, `n${n}`, acked));
+
+  const db = new pg.Client({ connectionString: dbUrl });
+  await db.connect();
+  const tickets = Number((await db.query(`select count(*) as n from hotline_ticket where title = any($1)`, [acked.tickets])).rows[0].n);
+  const entities = Number((await db.query(`select count(*) as n from context_entity where id = any($1)`, [acked.entities])).rows[0].n);
+  await db.end();
+
+  const one = results[0];
+  console.log(`cluster mixed load on one PostgreSQL, ${connections} connections, ${seconds} s per phase (max ${maxRequests} requests)`);
+  console.log('nodes  requests   req/s    p50 ms   p99 ms  errors  req/s vs 1 node  p99 vs 1 node');
+  for (const r of results) {
+    console.log(`${String(r.nodes).padStart(5)}  ${String(r.requests).padStart(8)}  ${r.rate.toFixed(1).padStart(6)}  ${r.p50.toFixed(1).padStart(8)}  ${r.p99.toFixed(1).padStart(7)}  ${String(r.errors).padStart(6)}  ${(r.rate / one.rate).toFixed(2).padStart(15)}  ${(r.p99 / one.p99).toFixed(2).padStart(13)}`);
+  }
+  console.log(`acknowledged and stored: tickets ${tickets}/${acked.tickets.length}, entities ${entities}/${acked.entities.length}`);
+  if (tickets !== acked.tickets.length || entities !== acked.entities.length) process.exitCode = 1;
+} finally {
+  for (const c of children) c.kill('SIGTERM');
+  await new Promise((r) => setTimeout(r, 3000));
+  for (const c of children) c.kill('SIGKILL');
+  await admin(`drop database if exists ${dbName} with (force)`).catch(() => {});
+  rmSync(dir, { recursive: true, force: true });
+}
