@@ -86,6 +86,14 @@ describe('the reading parts', () => {
     expect(events).toEqual([{ done: false, data: '{"a":1}' }, { done: false, data: 'x\ny' }, { done: true }]);
   });
 
+  it('hides a name found by its context where the call writes it bare later, and restores it', () => {
+    const p = new Placeholders();
+    const hidden = p.hide('我叫欧阳娜娜，路灯坏了。欧阳娜娜说已经两周了。');
+    expect(hidden).not.toContain('欧阳娜娜');
+    expect(p.hide('办理情况：欧阳娜娜反映的路灯已修复。')).toBe('办理情况：〔姓名1〕反映的路灯已修复。');
+    expect(p.restore(hidden)).toBe('我叫欧阳娜娜，路灯坏了。欧阳娜娜说已经两周了。');
+  });
+
   it('gives one value one placeholder and restores a stream cut inside a placeholder', () => {
     const p = new Placeholders();
     expect(p.hide('张先生电话13912345678，再说一遍13912345678')).toBe('〔姓名1〕先生电话〔电话1〕，再说一遍〔电话1〕');
