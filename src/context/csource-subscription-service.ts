@@ -4,7 +4,9 @@ import type { Clock } from '../platform/clock/clock.js';
 import { assertCan } from '../platform/auth/permissions.js';
 import { actorRef, type Actor } from '../platform/auth/roles.js';
 import { OutboundUrlError, type OutboundPolicy } from '../platform/net/outbound.js';
+import { isProblem } from '../platform/errors/problem.js';
 import { ngsiProblem } from './ngsi-errors.js';
+import { matchGeo, parseGeoQuery } from './geo.js';
 import { compactIri, expandTerm, linkHeader, type ContextResolver, type LdContext } from './jsonld-context.js';
 import { isUri } from './entity-model.js';
 import { evaluateQ, parseQ } from './q-language.js';
@@ -27,6 +29,8 @@ interface StoredCsourceSubscription {
   entities?: { type: string; id?: string; idPattern?: string }[];
   watchedAttributes?: string[];
   q?: string;
+  /** §5.2.12 geoQ over the registrations' `location`, as given (coordinates as JSON). */
+  geoQ?: { georel: string; geometry: string; coordinates: unknown };
   endpoint: { uri: string; accept: string; receiverInfo?: { key: string; value: string }[] };
   context: unknown;
 }
@@ -78,8 +82,7 @@ export class CsourceSubscriptionService implements RegistrationListener {
       parseQ(body.q, this.config.patternMaxLength);
       out.q = body.q;
     }
-    // Registrations carry a location, but a geo-query over it is not matched here: refused rather than ignored.
-    if (body.geoQ !== undefined) throw bad('geoQ', 'is not supported for subscriptions to registrations');
+    if (body.geoQ !== undefined) out.geoQ = parseRegistrationGeoQ(body.geoQ);
     if (body.notification !== undefined) {
       const n = isObject(body.notification) ? body.notification : {};
       const ep = isObject(n.endpoint) ? n.endpoint : undefined;
@@ -199,7 +202,23 @@ function matches(s: StoredCsourceSubscription, r: StoredRegistration, maxPattern
   if (!entityOk) return false;
   if (s.watchedAttributes && !r.information.some((info) => { const a = infoAttrs(info); return !a || a.some((n) => s.watchedAttributes!.includes(n)); })) return false;
   if (s.q && !evaluateQ(parseQ(s.q, maxPattern), memberAttrs(r), (t) => t)) return false;
+  // A registration without a location is not within any area (as GET /csourceRegistrations answers).
+  if (s.geoQ && (!r.location || !matchGeo(parseGeoQuery(s.geoQ.georel, s.geoQ.geometry, s.geoQ.coordinates, 'location')!, r.location).match)) return false;
   return true;
+}
+
+/** A subscription's geoQ (§5.2.12) over registrations: georel, geometry and coordinates; the property is `location`. */
+function parseRegistrationGeoQ(raw: unknown): StoredCsourceSubscription['geoQ'] {
+  if (!isObject(raw) || typeof raw.georel !== 'string' || typeof raw.geometry !== 'string' || raw.coordinates === undefined) {
+    throw bad('geoQ', 'must be {georel, geometry, coordinates}');
+  }
+  if (raw.geoproperty !== undefined && raw.geoproperty !== 'location') throw bad('geoQ.geoproperty', 'a registration is located by its location only');
+  try {
+    parseGeoQuery(raw.georel, raw.geometry, raw.coordinates, 'location');
+  } catch (err) {
+    throw bad('geoQ', isProblem(err) ? err.detail ?? 'is not a geo-query' : 'is not a geo-query');
+  }
+  return { georel: raw.georel, geometry: raw.geometry, coordinates: raw.coordinates };
 }
 
 function render(ctx: LdContext, row: store.CsourceSubscriptionRow): Record<string, unknown> {
@@ -211,6 +230,7 @@ function render(ctx: LdContext, row: store.CsourceSubscriptionRow): Record<strin
     ...(b.entities ? { entities: b.entities.map((e) => ({ ...e, type: compactIri(ctx, e.type) })) } : {}),
     ...(b.watchedAttributes ? { watchedAttributes: b.watchedAttributes.map((a) => compactIri(ctx, a)) } : {}),
     ...(b.q ? { q: b.q } : {}),
+    ...(b.geoQ ? { geoQ: b.geoQ } : {}),
     notification: { endpoint: b.endpoint },
     ...(row.expires_at ? { expiresAt: new Date(row.expires_at).toISOString() } : {}),
     isActive: row.active,

@@ -253,9 +253,16 @@ describe.each(testEngines)('context sources: two CityHubs [%s]', (engine) => {
   });
 
   it('§5.11: a csourceSubscription is notified when a registration appears, changes and goes', async () => {
-    const geo = await reqA('POST', '/csourceSubscriptions', { type: 'Subscription', entities: [{ type: 'ParkingSpot' }], geoQ: { georel: 'near;maxDistance==10', geometry: 'Point', coordinates: [0, 0] }, notification: { endpoint: { uri: sink.url } } });
-    expect(geo.statusCode).toBe(400);
-    expect(geo.json().errors[0].field).toBe('/body/geoQ');
+    for (const geoQ of [{ georel: 'near;maxDistance==10', geometry: 'Point' }, { georel: 'near;maxDistance==10', geometry: 'Point', coordinates: [500, 0] }, { georel: 'within', geometry: 'Point', coordinates: [0, 0], geoproperty: 'area' }]) {
+      const bad = await reqA('POST', '/csourceSubscriptions', { type: 'Subscription', entities: [{ type: 'ParkingSpot' }], geoQ, notification: { endpoint: { uri: sink.url } } });
+      expect(bad.statusCode, JSON.stringify(geoQ)).toBe(400);
+      expect(bad.json().errors[0].field).toMatch(/^\/body\/geoQ/);
+    }
+    // A geoQ subscription: only registrations located within 1 km of the point match.
+    const geo = await reqA('POST', '/csourceSubscriptions', { type: 'Subscription', entities: [{ type: 'ParkingSpot' }], geoQ: { georel: 'near;maxDistance==1000', geometry: 'Point', coordinates: [116.4, 39.9] }, notification: { endpoint: { uri: sink.url } } });
+    expect(geo.statusCode, geo.body).toBe(201);
+    const geoPath = geo.headers.location!.replace('/ngsi-ld/v1', '');
+    expect((await reqA('GET', geoPath)).json().geoQ).toEqual({ georel: 'near;maxDistance==1000', geometry: 'Point', coordinates: [116.4, 39.9] });
     const sub = await reqA('POST', '/csourceSubscriptions', { type: 'Subscription', entities: [{ type: 'ParkingSpot' }], notification: { endpoint: { uri: sink.url } } });
     expect(sub.statusCode, sub.body).toBe(201);
     const before = sink.received.length;
@@ -264,12 +271,26 @@ describe.each(testEngines)('context sources: two CityHubs [%s]', (engine) => {
     const path = reg.headers.location!.replace('/ngsi-ld/v1', '');
     expect((await reqA('PATCH', path, { registrationName: 'parking at B' })).statusCode).toBe(204);
     expect((await reqA('DELETE', path)).statusCode).toBe(204);
+    // Located 100 m from the point (the geoQ subscription's), then moved 50 km away (no longer matching it).
+    const near = await reqA('POST', '/csourceRegistrations', { type: 'ContextSourceRegistration', information: [{ entities: [{ type: 'ParkingSpot' }] }], endpoint: bUrl, location: { type: 'Point', coordinates: [116.401, 39.9] } });
+    expect(near.statusCode, near.body).toBe(201);
+    const nearPath = near.headers.location!.replace('/ngsi-ld/v1', '');
+    expect((await reqA('PATCH', nearPath, { location: { type: 'Point', coordinates: [117, 39.9] } })).statusCode).toBe(204);
+    expect((await reqA('DELETE', nearPath)).statusCode).toBe(204);
     await drainBoth();
-    await sink.waitFor(before + 3);
-    const reasons = sink.received.slice(before).map((r) => (r.body as { triggerReason: string }).triggerReason);
+    await sink.waitFor(before + 8);
+    const got = sink.received.slice(before).map((r) => r.body as { subscriptionId: string; triggerReason: string; data: { id: string; endpoint: string }[] });
+    const reasons = (subId: string, regPath: string) => got.filter((n) => n.subscriptionId === subId && regPath.endsWith(encodeURIComponent(n.data[0].id))).map((n) => n.triggerReason).sort();
+    const subId = decodeURIComponent(sub.headers.location!.split('/').pop()!);
+    const geoId = decodeURIComponent(geoPath.split('/').pop()!);
     // Delivered in parallel: any order.
-    expect(reasons.sort()).toEqual(['newlyMatching', 'noLongerMatching', 'updated']);
-    expect((sink.received.at(-1)!.body as { data: { endpoint: string }[] }).data[0].endpoint).toBe(bUrl);
+    expect(reasons(subId, path)).toEqual(['newlyMatching', 'noLongerMatching', 'updated']);
+    expect(reasons(subId, nearPath)).toEqual(['newlyMatching', 'noLongerMatching', 'updated']);
+    expect(reasons(geoId, path)).toEqual([]);
+    expect(reasons(geoId, nearPath)).toEqual(['newlyMatching', 'noLongerMatching']);
+    expect(got[0].data[0].endpoint).toBe(bUrl);
+    expect((await reqA('DELETE', geoPath)).statusCode).toBe(204);
+    expect((await reqA('DELETE', sub.headers.location!.replace('/ngsi-ld/v1', ''))).statusCode).toBe(204);
   });
 
   it('SSRF: a registration endpoint on a loopback, private or metadata address is refused unless outbound.allow lists it', async () => {
