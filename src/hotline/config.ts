@@ -51,6 +51,8 @@ export const HotlineConfigSchema = Type.Object({
        * and is flagged for the supervisor (督办). false: the rating is recorded and the supervisor decides.
        */
       redoOnUnsatisfied: Type.Boolean({ default: true }),
+      /** How long a node may take to send a notice it claimed (SMS, WeChat) before another node may send it. */
+      noticeLeaseSeconds: Type.Integer({ minimum: 5, maximum: 3600, default: 120 }),
     },
     { default: {} },
   ),
