@@ -90,6 +90,20 @@ describe.skipIf(!testEngines.includes('postgres'))('read replica [postgres]', ()
     }
   });
 
+  it('DATABASE_READ_URL opens a second pool on the replica, in the same schema, closed with the primary', async () => {
+    const { rows } = await sql<{ s: string }>`select current_schema() as s`.execute(primary.db);
+    const url = process.env.CITYHUB_TEST_DATABASE_URL!;
+    const both = await openDatabase({ databaseUrl: url, readUrl: `${url}${url.includes('?') ? '&' : '?'}application_name=cityhub_reader`, searchPath: rows[0].s, poolMax: 2 });
+    try {
+      expect(both.reader).not.toBe(both.db);
+      const seen = await sql<{ app: string; s: string }>`select current_setting('application_name') as app, current_schema() as s`.execute(both.reader);
+      expect(seen.rows[0]).toEqual({ app: 'cityhub_reader', s: rows[0].s });
+    } finally {
+      await both.close();
+    }
+    await expect(sql`select 1`.execute(both.reader)).rejects.toThrow();
+  });
+
   it('a read replica needs a primary: DATABASE_READ_URL alone is refused at boot', async () => {
     await expect(openDatabase({ readUrl: process.env.CITYHUB_TEST_DATABASE_URL })).rejects.toThrow(/set DATABASE_URL/);
   });
