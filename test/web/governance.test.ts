@@ -62,6 +62,25 @@ describe('每月一题 and the monthly report (issue 19)', { timeout: 120_000 },
     expect(errors).toEqual([]);
   });
 
+  it('a handler inspects a reply on the answer form: the citizen\'s phone is a blocking warning, the unanswered request named', async () => {
+    const admin = systemActor('test', ['admin']);
+    const unit = (await hub.services.auth.listOrgs(admin)).find((o) => o.name === '市城市管理局')!;
+    const ticket = (await hub.services.hotline.tickets.list(admin, { status: ['in_progress'], pageSize: 100 })).items.find((x) => x.unitId === unit.id)!;
+    const { page, errors } = await open('handler');
+    await page.goto(`${base}/#/work/t/${ticket.id}`);
+    await page.getByLabel('答复内容').fill('您好！已处理。请联系13812345678。');
+    const panel = page.getByTestId('reply-inspection');
+    await panel.getByRole('button', { name: '答复质检' }).click();
+    await expect.poll(() => panel.innerText()).toContain('发出前必须修改');
+    const text = await panel.innerText();
+    expect(text).toContain('未回应诉求');
+    expect(text).toContain('未达标');
+    expect(text).not.toContain('13812345678');
+    expect(await axeViolations(page)).toEqual([]);
+    await panel.screenshot({ path: path.join(screenshots, 'workbench-reply-inspection.png') });
+    expect(errors).toEqual([]);
+  });
+
   it('the leader reads the monthly report, prints it on A4 without the app’s chrome and downloads it as Word', async () => {
     const { page, errors } = await open('leader');
     await page.goto(`${base}/#/cockpit/report?month=${month}`);

@@ -1,13 +1,15 @@
 import { api, withQuery } from './api.js';
 // Types only: the shapes the governance API answers with (src/hotline/governance/schemas.ts).
-import type { MonthlyReport, ProposalList, TopicInput, TopicList, TopicView, UnitScores } from '../../hotline/governance/schemas.js';
+import type { InspectInput, InspectionResult, MonthlyReport, ProposalList, TopicInput, TopicList, TopicView, UnitScores } from '../../hotline/governance/schemas.js';
 
-export type { MonthlyReport, TopicProposal, TopicView, UnitScore } from '../../hotline/governance/schemas.js';
+export type { InspectionResult, MonthlyReport, TopicProposal, TopicView, UnitScore } from '../../hotline/governance/schemas.js';
 
 const H = '/api/hotline';
 
 /** Quality inspection, 每月一题 and the monthly report (docs/hotline-governance.md). */
 export const governanceApi = {
+  /** 智能质检 of a reply before it goes out. */
+  check: (input: InspectInput) => api<InspectionResult>('POST', `${H}/inspection/check`, input),
   unitScores: (month: string) => api<UnitScores>('GET', withQuery(`${H}/inspection/units`, { month })),
   proposals: (month: string) => api<ProposalList>('GET', withQuery(`${H}/governance/proposals`, { month })),
   topics: (month?: string) => api<TopicList>('GET', withQuery(`${H}/governance/topics`, { month })),

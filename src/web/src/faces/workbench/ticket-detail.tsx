@@ -14,6 +14,7 @@ import { Countdown, StatusBadge, Timeline } from '../../ui/ticket-status.js';
 import { useDirectory } from './directory.js';
 import { nextInQueue } from './queue-nav.js';
 import { DraftPanel, KnowledgeAsk } from './draft-panel.js';
+import { ReplyInspection } from './reply-inspection.js';
 import { supervisionLevels, type SupervisionLevel } from '../../../../hotline/ticket-enums.js';
 import './messages.js';
 import './workbench.css';
@@ -175,6 +176,7 @@ function ActionForm({ action, ticket, orgs, categories, busy, onSubmit }: {
         <>
           <DraftPanel ticket={ticket} text={text} setText={setText} />
           <KnowledgeAsk asOf={ticket.createdAt.slice(0, 10)} />
+          <ReplyInspection appeal={ticket.content} reply={text} />
           <label htmlFor={`${idp}-result`}>{t('t_result')}</label>
           <select id={`${idp}-result`} value={result} onChange={(e) => setResult(e.target.value as TicketResult)}>
             {ticketResults.map((r) => <option key={r} value={r}>{t(`result_${r}`)}</option>)}
