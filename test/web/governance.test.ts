@@ -83,6 +83,9 @@ describe('每月一题 and the monthly report (issue 19)', { timeout: 120_000 },
 
   it('the leader reads the monthly report, prints it on A4 without the app’s chrome and downloads it as Word', async () => {
     const { page, errors } = await open('leader');
+    await page.goto(`${base}/#/cockpit`);
+    // the inspection's mean score beside the three rates
+    expect(await page.getByTestId('inspection-score').innerText()).toMatch(/答复质检均分\s+[\d.]+\s+质检 \d+ 件/);
     await page.goto(`${base}/#/cockpit/report?month=${month}`);
     const report = page.getByTestId('monthly-report');
     await report.locator('h1').waitFor();

@@ -2,6 +2,7 @@ import { useEffect, useId, useMemo, useState } from 'react';
 import { useLoad } from '../../api.js';
 import { useI18n } from '../../i18n.js';
 import { intelApi } from '../../intel-api.js';
+import { governanceApi, thisMonth } from '../../governance-api.js';
 import { hotline, type KpiPeriod, type KpiTableQuery } from '../../hotline-api.js';
 import { href, useQueryParams, useRoute } from '../../router.js';
 import { pct } from '../../ui/format.js';
@@ -54,6 +55,8 @@ export function Cockpit() {
   const live = useLoad(first ? () => loadLiveCity() : null, [tick, first]);
   const hot = useLoad(first ? () => intelApi.hotIssues({ top: 8 }) : null, [tick, first]);
   const alerts = useLoad(first ? () => intelApi.alerts() : null, [tick, first]);
+  // 智能质检 beside the three rates: this month's mean score (docs/hotline-governance.md)
+  const inspected = useLoad(first ? () => governanceApi.unitScores(thisMonth()) : null, [tick, first]);
   // the wall's heat and overdue layers: asked only on the wall, refreshed with everything else
   const places = useLoad(wall && first ? () => hotline.ticketPoints() : null, [tick, wall, first]);
 
@@ -111,6 +114,13 @@ export function Cockpit() {
             <strong data-testid="visited">{total.counts.visited}</strong>
             <span className="muted">{t('rate_ontime')} {pct(total.rates.onTimeRate)}</span>
           </div>
+        )}
+        {inspected.data && (
+          <a className="rate-card minor" href={href('/cockpit/governance')} data-testid="inspection-score">
+            <span>{lang === 'zh' ? '答复质检均分' : 'Reply inspection'}</span>
+            <strong>{inspected.data.total.score ?? '—'}</strong>
+            <span className="muted">{lang === 'zh' ? `质检 ${inspected.data.total.replies} 件，未达标 ${inspected.data.total.failed} 件` : `${inspected.data.total.replies} inspected, ${inspected.data.total.failed} failed`}</span>
+          </a>
         )}
       </div>
 
