@@ -121,7 +121,8 @@ export async function createCityHub(options: CreateCityHubOptions): Promise<City
     const fields = loadFieldProtection(config.security, config.ledger.mode, config.dataDir);
     const policies = new SecurityPolicyService(database.db, ledger, clock, config, (err) => log.error({ err }, 'reading the security policy failed'));
     await policies.refresh();
-    const auth = new AuthService(database.db, ledger, policies.auth, clock, new IdentityCache(config.auth.identityCache ?? defaultIdentityCache, events));
+    const auth = new AuthService(database.db, ledger, policies.auth, clock, new IdentityCache(config.auth.identityCache ?? defaultIdentityCache, events), fields,
+      (userId, err) => log.error({ err, userId }, 'a sealed second-factor secret does not open: altered, or the wrong field keys'));
     const audit = new AuditService(database.db, ledger, clock, policies.audit, (err) => log.error({ err }, 'audit record failed'));
     await audit.recordConfiguration(config);
     const llm = new LlmGateway({ db: database.db, ledger, clock, outbound: config.outbound, onError: (err) => log.error({ err }, 'recording an LLM call failed') }, config.llm);

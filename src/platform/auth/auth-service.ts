@@ -1,6 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Db } from '../db/database.js';
 import { Problem } from '../errors/problem.js';
+import { FieldProtection } from '../crypto/field-protection.js';
+import { FieldCipherError } from '../crypto/field-cipher.js';
+import { totpSecretPlace } from './totp-secrets.js';
 import type { Clock } from '../clock/clock.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { assertCan } from './permissions.js';
@@ -89,6 +92,10 @@ export class AuthService {
     private readonly clock: Clock,
     /** This node's copies of sessions and keys (none by default), forgotten on every node when they change. */
     private readonly identities = new IdentityCache({ ttlSeconds: 0, maxEntries: 0 }),
+    /** Seals second-factor secrets at rest when field encryption is on (totp-secrets.ts). */
+    private readonly fields = FieldProtection.off,
+    /** Told when a sealed second-factor secret does not open (the login is refused). */
+    private readonly onSealedSecretError?: (userId: string, err: Error) => void,
   ) {
     this.throttle = new FailureThrottle(db, 'login', { maxFailures: settings.loginMaxAttempts, windowSeconds: settings.loginWindowSeconds });
   }
@@ -128,7 +135,7 @@ export class AuthService {
     const enrolled = !!second?.confirmed_at;
     if (enrolled) {
       if (!totpCode) throw new Problem('AUTH_TOTP_REQUIRED');
-      if (!(await this.acceptCode(user.id, second.secret, totpCode))) return fail('totp', new Problem('AUTH_TOTP_INVALID', { errors: [{ field: 'totp', message: 'wrong or already used' }] }));
+      if (!(await this.acceptCode(user.id, this.totpSecret(user.id, second.secret), totpCode))) return fail('totp', new Problem('AUTH_TOTP_INVALID', { errors: [{ field: 'totp', message: 'wrong or already used' }] }));
     }
     // The pair's count only: the address's failures run out with the window (logging in to one's own account
     // between guesses at others does not reset them), and so do the username's (a success between the guesses of
@@ -168,7 +175,8 @@ export class AuthService {
   }
 
   /** Whether a code is right now and later than the last one accepted (recorded, so it cannot be used again). */
-  private async acceptCode(userId: string, secret: string, code: string, confirm = false): Promise<boolean> {
+  private async acceptCode(userId: string, secret: string | undefined, code: string, confirm = false): Promise<boolean> {
+    if (secret === undefined) return false;
     const step = matchTotp(base32Decode(secret)!, code, this.clock(), { window: this.totp.window });
     return step !== undefined && store.acceptTotpStep(this.db, userId, step, confirm ? this.clock() : undefined);
   }
@@ -223,8 +231,22 @@ export class AuthService {
     if (actor.kind !== 'user' || !actor.id) throw new Problem('FORBIDDEN', { detail: 'only a signed-in user enrols a second factor' });
     if ((await store.findTotp(this.db, actor.id))?.confirmed_at) throw new Problem('AUTH_TOTP_ALREADY_ENROLLED', { detail: 'a security administrator can reset it' });
     const secret = newTotpSecret();
-    await store.upsertUnconfirmedTotp(this.db, actor.id, secret);
+    await store.upsertUnconfirmedTotp(this.db, actor.id, this.fields.seal(secret, totpSecretPlace(actor.id))!);
     return { secret, uri: otpauthUri(this.totp.issuer, actor.username ?? actor.id, secret) };
+  }
+
+  /**
+   * The base32 secret of a stored second factor, opened when it is sealed; undefined when the sealed value does
+   * not open (altered, or copied from another user's row): no code is accepted then, and it is said in the log.
+   */
+  private totpSecret(userId: string, stored: string): string | undefined {
+    try {
+      return this.fields.open(stored, totpSecretPlace(userId))!;
+    } catch (err) {
+      if (!(err instanceof FieldCipherError)) throw err;
+      this.onSealedSecretError?.(userId, err);
+      return undefined;
+    }
   }
 
   /** Confirms the enrolment with a first code; a session waiting for it may then do everything its roles allow. */
@@ -233,7 +255,7 @@ export class AuthService {
     const row = await store.findTotp(this.db, actor.id);
     if (!row) throw new Problem('AUTH_TOTP_NOT_STARTED');
     if (row.confirmed_at) throw new Problem('AUTH_TOTP_ALREADY_ENROLLED');
-    if (!(await this.acceptCode(actor.id, row.secret, code, true))) {
+    if (!(await this.acceptCode(actor.id, this.totpSecret(actor.id, row.secret), code, true))) {
       throw new Problem('AUTH_TOTP_INVALID', { errors: [{ field: 'code', message: 'wrong or already used' }] });
     }
     const { pending, ...rest } = actor;
@@ -263,7 +285,7 @@ export class AuthService {
     const secret = newTotpSecret();
     await this.db.transaction().execute(async (trx) => {
       await store.deleteTotp(trx, userId);
-      await store.upsertUnconfirmedTotp(trx, userId, secret);
+      await store.upsertUnconfirmedTotp(trx, userId, this.fields.seal(secret, totpSecretPlace(userId))!);
       await trx.updateTable('auth_totp').set({ confirmed_at: this.clock() }).where('user_id', '=', userId).execute();
       await this.ledger.append('auth.totp.enrolled', actor, `user:${userId}`, {}, { trx });
     });
