@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyPluginOptions, type FastifyInstance, type RawReplyDefaultExpression, type RawRequestDefaultExpression, type RawServerDefault } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyPluginOptions, type FastifyInstance, type RawReplyDefaultExpression, type RawRequestDefaultExpression, type RawServerDefault } from 'fastify';
 import type { Logger } from 'pino';
 import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
@@ -60,7 +60,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<App>
     clientErrorHandler: clientErrors.handle,
     ...(options.logger ? { loggerInstance: options.logger as FastifyBaseLogger } : { logger: false }),
     // registerAccessLog writes one line per request, as `log.access` says, instead of Fastify's two.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.config.bodyLimit,
     // The server names every request itself, at random: a client's X-Request-Id is ignored, so nobody can forge
     // or collide with another request's id in the log, or guess the id of someone else's failure.
