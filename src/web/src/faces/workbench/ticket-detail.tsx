@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { ApiError, useLoad, toError } from '../../api.js';
 import { useI18n } from '../../i18n.js';
+import { useAuth } from '../../auth.js';
 import {
   hotline, isTicketAction, satisfactions, ticketResults, type AssistResult, type CategoryView, type OrgView, type Satisfaction,
   type TicketAction, type TicketDetail as Ticket, type TicketResult, type TransitionPayload,
@@ -25,6 +26,7 @@ export function TicketDetail({ id }: { id: string }) {
   const ticket = useLoad(() => hotline.getTicket(id), [id]);
   const timeline = useLoad(() => hotline.timeline(id), [id]);
   const dir = useDirectory();
+  const { hasRole } = useAuth();
   const [flash, setFlash] = useState<string | null>(null);
   const reload = useCallback(() => { ticket.reload(); timeline.reload(); }, [ticket, timeline]);
   if (ticket.loading && !ticket.data) return <Loading />;
@@ -67,6 +69,7 @@ export function TicketDetail({ id }: { id: string }) {
         <aside className="actions" aria-label={t('detail')}>
           <Actions ticket={x} orgs={dir.orgs} categories={dir.categories} onDone={(action) => { setFlash(`${t(`action_${action}`)} · ${t('done')}`); reload(); }} />
           {x.allowed.includes('dispatch') && <AssistPanel ticket={x} orgName={dir.orgName} categoryName={dir.categoryName} />}
+          {hasRole('agent', 'handler', 'supervisor') && <div className="panel"><KnowledgeAsk asOf={x.createdAt.slice(0, 10)} /></div>}
         </aside>
       </div>
     </section>
@@ -175,7 +178,6 @@ function ActionForm({ action, ticket, orgs, categories, busy, onSubmit }: {
       {action === 'answer' && (
         <>
           <DraftPanel ticket={ticket} text={text} setText={setText} />
-          <KnowledgeAsk asOf={ticket.createdAt.slice(0, 10)} />
           <ReplyInspection appeal={ticket.content} reply={text} />
           <label htmlFor={`${idp}-result`}>{t('t_result')}</label>
           <select id={`${idp}-result`} value={result} onChange={(e) => setResult(e.target.value as TicketResult)}>
