@@ -14,6 +14,7 @@ export const CsourceQuery = Type.Object({
   attrs: Type.Optional(Type.String({ maxLength: 4096 })),
   q: Type.Optional(Type.String({ maxLength: 4096 })),
   csf: Type.Optional(Type.String({ maxLength: 4096 })),
+  scopeQ: Type.Optional(Type.String({ maxLength: 4096 })),
   georel: Type.Optional(Type.String({ maxLength: 128 })),
   geometry: Type.Optional(Type.String({ maxLength: 64 })),
   coordinates: Type.Optional(Type.String({ maxLength: 65536 })),

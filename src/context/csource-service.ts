@@ -11,6 +11,7 @@ import { expandTerm } from './jsonld-context.js';
 import { expandList, isUri } from './entity-model.js';
 import { evaluateQ, parseQ } from './q-language.js';
 import { matchGeo, parseGeoQuery } from './geo.js';
+import { matchesScopeQ, parseScopeQ } from './scope-query.js';
 import { checkIdPattern, patternTest } from './safe-regex.js';
 import {
   checkModeRules, conflicts, expandOperations, matchingInfos, parseRegistration, renderRegistration,
@@ -140,6 +141,7 @@ export class CsourceRegistry {
     const attrs = expandList(scope.ctx, p.attrs);
     const filters = [p.q, p.csf].filter((x): x is string => x !== undefined).map((x) => parseQ(x, this.config.patternMaxLength));
     const geo = p.georel !== undefined || p.geometry !== undefined ? parseGeoQuery(p.georel, p.geometry, p.coordinates, 'location') : undefined;
+    const scopeQ = parseScopeQ(p.scopeQ, this.config.patternMaxLength);
     const readable = await this.readable(scope, tenant);
     const secrets = can(scope.actor, 'context.csource.manage');
     const matched = (await store.liveRegistrations(this.db, tenant, this.clock())).filter((row) => {
@@ -148,6 +150,7 @@ export class CsourceRegistry {
       if ((types || attrs || ids || p.idPattern) && !r.information.some((info) => matchesQuery(info, types, attrs, ids, p.idPattern))) return false;
       if (filters.some((f) => !evaluateQ(f, memberAttrs(r), (t) => t))) return false;
       if (geo && (!r.location || !matchGeo(geo, r.location).match)) return false;
+      if (scopeQ && !matchesScopeQ(scopeQ, r.scope === undefined ? [] : [r.scope].flat())) return false;
       return true;
     });
     const page = matched.slice(p.offset ?? 0, (p.offset ?? 0) + limit);

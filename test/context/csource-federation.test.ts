@@ -361,7 +361,7 @@ describe.each(testEngines)('context sources: two CityHubs [%s]', (engine) => {
       expect(res.json().type).toBe('https://uri.etsi.org/ngsi-ld/errors/BadRequestData');
       expect(res.json().errors[0].field, JSON.stringify(body)).toBe(field);
     }
-    const exclusive = { ...base, mode: 'exclusive', information: [{ entities: [{ type: 'Streetlight', id: 'urn:ngsi-ld:Streetlight:x' }], propertyNames: ['powerState'] }] };
+    const exclusive = { ...base, mode: 'exclusive', scope: ['/District/North', '/Lighting'], information: [{ entities: [{ type: 'Streetlight', id: 'urn:ngsi-ld:Streetlight:x' }], propertyNames: ['powerState'] }] };
     const first = await reqA('POST', '/csourceRegistrations', exclusive);
     expect(first.statusCode, first.body).toBe(201);
     const second = await reqA('POST', '/csourceRegistrations', exclusive);
@@ -374,6 +374,13 @@ describe.each(testEngines)('context sources: two CityHubs [%s]', (engine) => {
     expect(found.json()).toHaveLength(1);
     expect(found.headers['ngsild-results-count']).toBe('1');
     expect((await reqA('GET', '/csourceRegistrations?type=Nothing')).json()).toEqual([]);
+    // §4.19 scopeQ over the registration's scope.
+    expect((await reqA('GET', '/csourceRegistrations?type=Streetlight&scopeQ=/District/%23;/Lighting')).json()).toHaveLength(1);
+    expect((await reqA('GET', '/csourceRegistrations?type=Streetlight&scopeQ=/District/%2B')).json()).toHaveLength(1);
+    expect((await reqA('GET', '/csourceRegistrations?type=Streetlight&scopeQ=/District')).json()).toEqual([]);
+    const badScope = await reqA('GET', '/csourceRegistrations?scopeQ=District.*');
+    expect(badScope.statusCode).toBe(400);
+    expect(badScope.json().detail).toContain('scopeQ');
     expect((await reqA('DELETE', first.headers.location!.replace('/ngsi-ld/v1', ''))).statusCode).toBe(204);
     expect((await reqA('GET', first.headers.location!.replace('/ngsi-ld/v1', ''))).statusCode).toBe(404);
   });
