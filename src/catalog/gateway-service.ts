@@ -63,7 +63,7 @@ const sha256 = (text: string): string => createHash('sha256').update(text).diges
  * call ledgered and logged per subject.
  */
 export class GatewayService {
-  private readonly limiter = new GrantCallLimiter();
+  private readonly limiter: GrantCallLimiter;
 
   constructor(
     private readonly db: Db,
@@ -75,7 +75,9 @@ export class GatewayService {
     private readonly timeZone: string,
     /** Disclosure control of aggregate answers (privacy budgets per grant). */
     private readonly disclosure: DisclosureControl,
-  ) {}
+  ) {
+    this.limiter = new GrantCallLimiter(db);
+  }
 
   /** The consumer's live grant for this dataset, or a refusal: no grant, expired, revoked all deny. */
   private async grantFor(actor: Actor, dataset: DatasetRow, grantId: string | undefined, wantRows: boolean): Promise<GrantRow> {
@@ -96,8 +98,8 @@ export class GatewayService {
     return grant;
   }
 
-  private rateLimit(grant: GrantRow): void {
-    this.limiter.admit(grant.id, grant.max_calls_per_minute, this.clock().getTime());
+  private rateLimit(grant: GrantRow): Promise<void> {
+    return this.limiter.admit(grant.id, grant.max_calls_per_minute, this.clock());
   }
 
   /** The quota day: the city's local date, so it turns at local midnight. */
@@ -140,7 +142,7 @@ export class GatewayService {
     const grant = await this.grantFor(actor, dataset, q.grant, true);
     const schema = await this.catalog.fields(dataset.id);
     const fields = this.outputFields(schema, grant, q.fields);
-    this.rateLimit(grant);
+    await this.rateLimit(grant);
     const remaining = await this.remainingRows(grant);
     const limit = Math.min(q.limit ?? 1000, this.config.maxPageSize, remaining);
     const maskers = await this.maskers(grant, fields);
@@ -201,7 +203,7 @@ export class GatewayService {
       if (f === subjectField && typeof value === 'string') subjectKey = await this.catalog.secrets.subjectKey(value);
       else filters.push(typeof value === 'boolean' ? { field: name, op: 'eq', value } : { field: name, op: 'in', value: spellings(value) });
     }
-    this.rateLimit(grant);
+    await this.rateLimit(grant);
     const remaining = await this.remainingRows(grant);
     const limit = Math.min(q.limit ?? 10, this.config.maxPageSize, remaining);
     const maskers = await this.maskers(grant, fields);
@@ -266,7 +268,7 @@ export class GatewayService {
     const { disclosure: dc } = this.config;
     const epsilon = q.epsilon ?? Math.min(dc.epsilonPerQuery, dc.maxEpsilonPerQuery);
     if (epsilon > dc.maxEpsilonPerQuery) throw invalidField('epsilon', `at most ${dc.maxEpsilonPerQuery} per answer`);
-    this.rateLimit(grant);
+    await this.rateLimit(grant);
     await this.remainingRows(grant);
     const maskers = await this.maskers(grant, groupFields);
     const keys = new Map<string, Record<string, unknown>>();

@@ -1,29 +1,27 @@
+import type { Db } from '../platform/db/database.js';
 import { Problem } from '../platform/errors/problem.js';
+import { FailureThrottle } from '../platform/throttle/failure-throttle.js';
 
 /**
- * The per-minute call limit of each grant, counted in this node's memory over a sliding minute (a cluster of n
- * nodes allows up to n × the limit: the limit guards a node's load, the daily quota in the database guards the data).
+ * The per-minute call limit of each grant over a sliding minute, counted in the database (issue 20): every node
+ * sees the same count, so a cluster allows the grant's limit, not n nodes × the limit.
  */
 export class GrantCallLimiter {
-  /** Call times (ms) per grant within the last minute. */
-  private readonly calls = new Map<string, number[]>();
+  /** The limit is each grant's own (`maxFailures` per key); this one is never used. */
+  private readonly calls: FailureThrottle;
+
+  constructor(db: Db) {
+    this.calls = new FailureThrottle(db, 'catalog.grant-call', { maxFailures: 1, windowSeconds: 60 });
+  }
 
   /**
-   * Counts a call at `now` (ms), or refuses it with SHARE_RATE_LIMITED and the seconds until the oldest call of
-   * the minute leaves it.
+   * Counts a call at `now`, or refuses it with SHARE_RATE_LIMITED and the seconds until the oldest call of the
+   * minute leaves it.
    *
-   * @example limiter.admit(grant.id, grant.max_calls_per_minute, clock().getTime());
+   * @example await limiter.admit(grant.id, grant.max_calls_per_minute, clock());
    */
-  admit(grantId: string, limitPerMinute: number, now: number): void {
-    const recent = (this.calls.get(grantId) ?? []).filter((t) => t > now - 60_000);
-    if (recent.length >= limitPerMinute) {
-      this.calls.set(grantId, recent);
-      throw new Problem('SHARE_RATE_LIMITED', {
-        retryAfterSeconds: Math.max(1, Math.ceil((recent[0]! + 60_000 - now) / 1000)),
-        extra: { limitPerMinute },
-      });
-    }
-    recent.push(now);
-    this.calls.set(grantId, recent);
+  async admit(grantId: string, limitPerMinute: number, now: Date): Promise<void> {
+    const wait = await this.calls.admit({ key: grantId, maxFailures: limitPerMinute }, now);
+    if (wait > 0) throw new Problem('SHARE_RATE_LIMITED', { retryAfterSeconds: Math.max(1, wait), extra: { limitPerMinute } });
   }
 }
