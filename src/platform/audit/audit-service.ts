@@ -51,8 +51,6 @@ const toRecord = (row: { idx: number | string; kind: string; actor: string; subj
  * to the security administrator. Records go into the ledger, so they are as tamper-evident as the rest.
  */
 export class AuditService {
-  /** Denials written per actor and address in the current minute (per node: a bound on the ledger's growth). */
-  private readonly deniedThisMinute = new Map<string, { minute: number; count: number }>();
   private pendingWrites = new Set<Promise<unknown>>();
 
   constructor(
@@ -65,24 +63,28 @@ export class AuditService {
 
   /**
    * Records a refused request: who (the actor, or `anonymous` and the address), what (method and route pattern,
-   * status, problem code), when, from where. Past `deniedPerMinute` for one actor and address, one
-   * `audit.access.denied_burst` entry stands for the rest of that minute.
+   * status, problem code), when, from where. Past `deniedPerMinute` for one actor and address — counted in the
+   * database, so on all nodes together — one `audit.access.denied_burst` entry stands for the rest of that minute.
    */
   recordDenied(denied: DeniedRequest): void {
-    const now = this.clock();
-    const minute = Math.floor(now.getTime() / 60_000);
-    const key = `${actorRef(denied.actor)}|${denied.address}`;
-    const seen = this.deniedThisMinute.get(key);
-    const count = seen && seen.minute === minute ? seen.count + 1 : 1;
-    if (this.deniedThisMinute.size > 10_000) this.deniedThisMinute.clear();
-    this.deniedThisMinute.set(key, { minute, count });
-    if (count > this.settings.deniedPerMinute + 1) return;
-    const write = count > this.settings.deniedPerMinute
-      ? this.ledger.append('audit.access.denied_burst', denied.actor, `address:${denied.address}`, { address: denied.address, limitPerMinute: this.settings.deniedPerMinute })
-      : this.ledger.append('audit.access.denied', denied.actor, `route:${denied.method} ${denied.route}`, {
-        method: denied.method, route: denied.route, status: denied.status, code: denied.code ?? null, address: denied.address,
-      });
-    this.track(write);
+    const minute = Math.floor(this.clock().getTime() / 60_000);
+    const limit = this.settings.deniedPerMinute;
+    this.track(store.countDenial(this.db, `${actorRef(denied.actor)}|${denied.address}`, minute).then((count) => {
+      if (count > limit + 1) return undefined;
+      return count > limit
+        ? this.ledger.append('audit.access.denied_burst', denied.actor, `address:${denied.address}`, { address: denied.address, limitPerMinute: limit })
+        : this.ledger.append('audit.access.denied', denied.actor, `route:${denied.method} ${denied.route}`, {
+          method: denied.method, route: denied.route, status: denied.status, code: denied.code ?? null, address: denied.address,
+        });
+    }));
+  }
+
+  /**
+   * Drops denial counts older than a day: they only bound the current minute. Ledger entries are never pruned —
+   * deleting one would break every root and checkpoint after it (docs/security.md, retention).
+   */
+  async pruneDenialCounts(): Promise<number> {
+    return store.pruneDenialCounts(this.db, Math.floor(this.clock().getTime() / 60_000) - DAY_MS / 60_000);
   }
 
   /**

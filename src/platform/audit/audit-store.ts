@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/database.js';
 import '../ledger/tables.js';
+import './tables.js';
 
 /**
  * Reads of the ledger for the audit trail (the ledger owns the table and its writes; these only select). Indexes
@@ -77,3 +78,15 @@ export const oldestEntryTime = async (db: Db): Promise<Date | undefined> => {
   const row = await db.selectFrom('ledger_entry').select('created_at').orderBy('idx').limit(1).executeTakeFirst();
   return row ? new Date(row.created_at) : undefined;
 };
+
+/** Counts one more denial for an actor and address in a minute, on every node together; returns the new count. */
+export const countDenial = async (db: Db, key: string, minute: number): Promise<number> => {
+  const row = await db.insertInto('audit_denial_count').values({ key, minute, count: 1 })
+    .onConflict((oc) => oc.columns(['key', 'minute']).doUpdateSet((eb) => ({ count: eb('audit_denial_count.count', '+', 1) })))
+    .returning('count').executeTakeFirstOrThrow();
+  return Number(row.count);
+};
+
+/** Drops denial counts of minutes before `beforeMinute` (they only bound the current minute's writes). */
+export const pruneDenialCounts = async (db: Db, beforeMinute: number): Promise<number> =>
+  Number((await db.deleteFrom('audit_denial_count').where('minute', '<', beforeMinute).executeTakeFirst()).numDeletedRows);
