@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testEngines } from '../support/engines.js';
 import { createTestHub, type TestHub } from '../support/test-hub.js';
+import { dropTestStream, testEventsConfig } from '../support/nats.js';
 import { personId, populationRows } from '../catalog/fixtures.js';
 import { DAY, OperationWorld } from './world.js';
 import { systemActor } from '../../src/platform/auth/roles.js';
@@ -10,12 +11,14 @@ const people = populationRows(ROWS);
 
 describe.each(testEngines)('authorized operation: in-domain delivery and the rules of a call [%s]', (engine) => {
   const w = new OperationWorld();
+  // Nodes of one city share a bus (NATS), as deployed: a revoked key is dropped from every node's identity cache.
+  const events = testEventsConfig();
   let L1: { id: string; number: string };
   let L2: { id: string; number: string };
   const p: Record<string, string> = {};
 
   beforeAll(async () => {
-    await w.start(engine, { rows: ROWS });
+    await w.start(engine, { rows: ROWS, config: { events } });
     L1 = await w.licence();
     L2 = await w.licence({ title: '短期授权', validUntil: '2026-03-10', quota: { period: 'day', calls: 3, records: null } });
     p.verify = (await w.product(L1.id, { type: 'verification', dataset: 'population', match: ['id_number', 'name'] }, { price: { unit: 'per_call', priceFen: 10 } })).id;
@@ -39,7 +42,10 @@ describe.each(testEngines)('authorized operation: in-domain delivery and the rul
     await w.access('insurer', L1.id, 'insurer', [p.verify!, p.sandbox!], ['kyc'], { publicUses: ['public_welfare'] });
     await w.access('shortUser', L2.id, 'bank', [p.short!], ['kyc']);
   }, 240_000);
-  afterAll(() => w.close());
+  afterAll(async () => {
+    await w.close();
+    await dropTestStream(events.stream);
+  });
 
   const person = people[7]!;
 
@@ -252,7 +258,7 @@ describe.each(testEngines)('authorized operation: in-domain delivery and the rul
   });
 
   it('stops a suspended licence\'s keys at once, on every node, and withdraws its data', async () => {
-    const nodeB: TestHub = await createTestHub(engine, { database: w.hub.database, clock: () => w.now });
+    const nodeB: TestHub = await createTestHub(engine, { database: w.hub.database, clock: () => w.now, config: { events } });
     try {
       const onB = (who: string) => nodeB.http.inject({
         method: 'POST', url: `/api/operation/products/${p.verify}/call`, headers: { authorization: `Bearer ${w.keys[who]}` },

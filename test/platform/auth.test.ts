@@ -174,14 +174,14 @@ describe.each(testEngines)('identity and access [%s]', (engine) => {
 });
 
 describe('permissions policy', () => {
-  it('denies unknown permissions and anonymous actors, and lets admin do everything but grant roles and read the audit trail', () => {
+  it('denies unknown permissions and anonymous actors, and lets admin do everything but grant roles, set the security policy and read the audit trail', () => {
     const anon = { kind: 'anonymous' as const, roles: [] };
     expect(registeredPermissions().size).toBeGreaterThan(30);
     for (const p of registeredPermissions().keys() as Iterable<Permission>) {
       expect(can(anon, p)).toBe(false);
       expect(can({ kind: 'user', id: 'a', roles: ['admin'] }, p)).toBe(!separatedPermissions.has(p));
     }
-    expect([...separatedPermissions].sort()).toEqual(['audit.alert.read', 'audit.trail.read', 'auth.role.manage', 'ledger.read']);
+    expect([...separatedPermissions].sort()).toEqual(['audit.alert.read', 'audit.trail.read', 'auth.role.manage', 'ledger.read', 'security.policy.manage']);
     expect(can({ kind: 'user', id: 'c', roles: ['citizen'] }, 'no.such.permission' as Permission)).toBe(false);
     expect(roles).toContain('dept_data_owner');
   });
