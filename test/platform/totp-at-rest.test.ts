@@ -21,9 +21,13 @@ describe.each(testEngines)('TOTP secrets encrypted at rest [%s]', (engine) => {
   let database: DatabaseHandle;
   let hub: TestHub;
   let admin: { username: string; userId: string; totpSecret?: string };
-  const hubWith = (fieldKeys: string) => createTestHub(engine, { database, config: { security: { fieldEncryption: 'on', fieldKeys } } });
-  const login = (h: TestHub, username: string, secret: string) =>
-    h.http.inject({ method: 'POST', url: '/api/auth/login', payload: { username, password: 'test-password-1', totp: totp(base32Decode(secret)!, new Date(Date.now() + 30_000)) } });
+  // The hubs' clock, moved a time step on before each login: a code is accepted once, and only after the last one.
+  let now = new Date();
+  const hubWith = (fieldKeys: string) => createTestHub(engine, { database, clock: () => now, config: { security: { fieldEncryption: 'on', fieldKeys } } });
+  const login = (h: TestHub, username: string, secret: string) => {
+    now = new Date(now.getTime() + 30_000);
+    return h.http.inject({ method: 'POST', url: '/api/auth/login', payload: { username, password: 'test-password-1', totp: totp(base32Decode(secret)!, now) } });
+  };
   const stored = async (userId: string) =>
     (await database.db.selectFrom('auth_totp').select('secret').where('user_id', '=', userId).executeTakeFirstOrThrow()).secret;
 
