@@ -85,6 +85,19 @@ describe.each(testEngines)('hotline intelligence [%s]', (engine) => {
     expect(road.json().area).toMatchObject({ areaId: ids.street, via: 'address' });
   });
 
+  it('assist for a filed ticket never proposes the ticket itself as its duplicate or a similar case', async () => {
+    const planted = { title: '小区门口污水管道破裂', content: '滨江街道望湖路12号小区门口污水管道破裂，污水横流，气味难闻', lon: 112.98, lat: 28.2 };
+    // the same text without the ticket's id: the planted ticket is its own best match (the control)
+    const control = (await api(agent, 'POST', '/assist', planted)).json();
+    expect(control.duplicates.map((d: { ticketId: string }) => d.ticketId)).toContain(ids.planted);
+    const res = await api(agent, 'POST', '/assist', { ...planted, ticketId: ids.planted });
+    expect(res.statusCode, res.body).toBe(200);
+    const body = res.json();
+    const proposed = [...body.duplicates.map((d: { ticketId: string; mainTicketId?: string }) => [d.ticketId, d.mainTicketId]).flat(), ...body.similar.map((h: { ticketId: string }) => h.ticketId)];
+    expect(proposed).not.toContain(ids.planted);
+    expect(body.similar.length).toBeGreaterThan(0);
+  });
+
   it('the index picks up tickets filed after the load (incremental refresh) and never holds phone numbers', async () => {
     const before = hub.services.intel.status().indexed;
     await hub.services.hotline.intake.create(admin, { title: '电梯故障', content: '芙蓉小区3栋电梯频繁故障困人，联系电话13700001111' });
