@@ -43,7 +43,8 @@ describe('web app: classifier versions and the user dictionary', { timeout: 120_
     await models.getByTestId('training-result').waitFor();
     expect(await models.getByTestId('training-result').innerText()).toMatch(/v2/);
     await models.locator('tr[data-version="2"]').waitFor();
-    expect(await models.locator('canvas').count()).toBeGreaterThan(0); // the chart, now that there are two versions
+    // the chart, now that there are two versions (ECharts is loaded on demand, so it may come a moment later)
+    await expect.poll(() => models.locator('canvas').count()).toBeGreaterThan(0);
 
     await models.locator('tr[data-version="1"]').getByRole('button', { name: '设为当前' }).click();
     await expect.poll(() => models.getByTestId('active-version').innerText()).toBe('v1');
