@@ -17,15 +17,15 @@
  * and the hourly rollup must give the raw rows' averages (checked).
  */
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import { sql } from 'kysely';
-import { openDatabase, type DatabaseHandle, type Db } from '../../src/platform/db/database.js';
+import type { Db } from '../../src/platform/db/database.js';
 import { migrateToLatest } from '../../src/platform/db/migrate.js';
 import { contextMigrations } from '../../src/context/migrations.js';
 import { aggregateHistory, aggregateHourly, queryHistory, type HistoryFilter } from '../../src/context/history-store.js';
 import { stringifyJson } from '../../src/context/raw-json.js';
 import { ensureMonthlyPartitions, listMonthlyPartitions } from '../../src/platform/db/partitions.js';
 import { median, percentile } from '../stats.js';
+import { benchDatabase } from '../bench-database.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -48,37 +48,10 @@ const SPAN_DAYS = 122; // September to December
 const PARTITIONING = '20261206-10-context-history-partitions';
 
 const adminUrl = args['database-url']!;
-const benchUrl = (() => {
-  const u = new URL(adminUrl);
-  u.pathname = `/${DATABASE}`;
-  return u.toString();
-})();
 const fmt = (x: number) => x.toFixed(1);
 const count = (n: number) => n.toLocaleString('en-US');
 
-async function admin(statement: string): Promise<void> {
-  const c = new pg.Client({ connectionString: adminUrl });
-  await c.connect();
-  try {
-    await c.query(statement);
-  } finally {
-    await c.end();
-  }
-}
-
-const handles: DatabaseHandle[] = [];
-async function dropAll(): Promise<void> {
-  for (const h of handles.splice(0)) await h.close().catch(() => undefined);
-  await admin(`drop database if exists ${DATABASE} with (force)`);
-}
-process.on('SIGINT', () => void dropAll().then(() => process.exit(130)));
-
-async function open(schema: string): Promise<Db> {
-  const h = await openDatabase({ databaseUrl: benchUrl, searchPath: schema, poolMax: 2 });
-  handles.push(h);
-  await sql`create schema if not exists ${sql.id(schema)}`.execute(h.db);
-  return h.db;
-}
+const { admin, dropAll, open } = benchDatabase(adminUrl, DATABASE);
 
 /** The rows: entity g % 10,000 writes at START + g/ROWS of the span, one pm25 reading observed then. */
 async function generate(db: Db): Promise<void> {

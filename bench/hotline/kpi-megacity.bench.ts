@@ -13,9 +13,8 @@
  * ranges), June 2026 in Beijing time, and prints p50/p95 and the ratios part/plain. The answers must be equal.
  */
 import { parseArgs } from 'node:util';
-import pg from 'pg';
 import { sql } from 'kysely';
-import { openDatabase, type DatabaseHandle, type Db } from '../../src/platform/db/database.js';
+import type { Db } from '../../src/platform/db/database.js';
 import { migrateToLatest } from '../../src/platform/db/migrate.js';
 import { authMigrations } from '../../src/platform/auth/migrations.js';
 import { hotlineMigrations } from '../../src/hotline/migrations.js';
@@ -26,6 +25,7 @@ import { ensureMonthlyPartitions, listMonthlyPartitions } from '../../src/platfo
 import { localToInstant } from '../../src/platform/clock/local-time.js';
 import { generate } from './ticket-volume.js';
 import { median, percentile } from '../stats.js';
+import { benchDatabase } from '../bench-database.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -41,31 +41,9 @@ const timeZone = 'Asia/Shanghai';
 const from = localToInstant({ year: 2026, month: 6, day: 1 }, timeZone);
 const to = localToInstant({ year: 2026, month: 7, day: 1 }, timeZone);
 const adminUrl = args['database-url']!;
-const benchUrl = Object.assign(new URL(adminUrl), { pathname: `/${DATABASE}` }).toString();
 const fmt = (x: number) => x.toFixed(1);
 
-async function admin(statement: string): Promise<void> {
-  const c = new pg.Client({ connectionString: adminUrl });
-  await c.connect();
-  try {
-    await c.query(statement);
-  } finally {
-    await c.end();
-  }
-}
-const handles: DatabaseHandle[] = [];
-async function dropAll(): Promise<void> {
-  for (const h of handles.splice(0)) await h.close().catch(() => undefined);
-  await admin(`drop database if exists ${DATABASE} with (force)`);
-}
-process.on('SIGINT', () => void dropAll().then(() => process.exit(130)));
-
-async function open(schema: string): Promise<Db> {
-  const h = await openDatabase({ databaseUrl: benchUrl, searchPath: schema, poolMax: 2 });
-  handles.push(h);
-  await sql`create schema if not exists ${sql.id(schema)}`.execute(h.db);
-  return h.db;
-}
+const { admin, dropAll, open } = benchDatabase(adminUrl, DATABASE);
 
 /**
  * `part`: the tickets partitioned by month of filing. The ticket table's shape (not its keys: a partitioned
