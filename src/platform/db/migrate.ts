@@ -1,4 +1,4 @@
-import { Migrator, sql, type Migration, type MigrationResultSet } from 'kysely';
+import { Migrator, sql, type DatabaseIntrospector, type Kysely, type Migration, type MigrationResultSet } from 'kysely';
 import type { Db } from './database.js';
 
 export type Migrations = Record<string, Migration>;
@@ -48,7 +48,7 @@ export async function migrateToLatest(db: Db, migrations: Migrations): Promise<M
     await sql`select pg_advisory_lock(hashtext(${`cityhub.migrate.${schema}`}))`.execute(conn);
     try {
       const migrator = new Migrator({
-        db: conn,
+        db: withOwnSchemaIntrospection(conn, schema),
         migrationTableSchema: schema,
         provider: { getMigrations: async () => migrations },
         allowUnorderedMigrations: true,
@@ -64,4 +64,31 @@ export async function migrateToLatest(db: Db, migrations: Migrations): Promise<M
     throw new Error(`migration ${failed?.migrationName ?? '?'} failed: ${error.message}`, { cause: error });
   }
   return result;
+}
+
+/**
+ * Kysely's migrator asks whether its tables exist by listing every table of every schema, with functions that
+ * fail ("schema … does not exist") when another schema is dropped meanwhile, as tests and cities sharing one
+ * PostgreSQL do. It only needs its own schema, so it is given an introspection that looks there alone.
+ */
+function withOwnSchemaIntrospection<DB>(db: Kysely<DB>, schema: string): Kysely<DB> {
+  const introspection: DatabaseIntrospector = {
+    getSchemas: async () => {
+      const { rows } = await sql<{ name: string }>`select nspname as name from pg_catalog.pg_namespace where nspname = ${schema}`.execute(db);
+      return rows;
+    },
+    getTables: async () => {
+      const { rows } = await sql<{ name: string }>`select c.relname as name from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace where n.nspname = ${schema} and c.relkind in ('r', 'p')`.execute(db);
+      return rows.map(({ name }) => ({ name, schema, isView: false, columns: [] }));
+    },
+    getMetadata: async () => ({ tables: await introspection.getTables() }),
+  };
+  return new Proxy(db, {
+    get(target, key) {
+      if (key === 'introspection') return introspection;
+      const value: unknown = Reflect.get(target, key, target);
+      // Kysely keeps its state in private fields, reachable only with the real instance as `this`
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
 }

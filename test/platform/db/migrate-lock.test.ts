@@ -61,4 +61,28 @@ describe.skipIf(!url)('migrations once under an advisory lock [postgres]', () =>
     await migrating;
     expect(done).toBe(true);
   }, 60_000);
+
+  it('migrates while another schema on the server is being dropped (tests and cities share one PostgreSQL)', async () => {
+    const fresh = `t_mchurn_${randomBytes(5).toString('hex')}`;
+    const other = `t_mgone_${randomBytes(5).toString('hex')}`;
+    await admin((c) => c.query(`create schema ${fresh}; create schema ${other}; create table ${other}.t (id serial primary key)`));
+    // Kysely's own introspection looked at every schema's tables and one CI run failed ("schema … does not exist")
+    // when a test's schema was dropped mid-query; that instant cannot be reproduced at will, this drop is the nearest
+    const dropper = new pg.Client({ connectionString: url });
+    await dropper.connect();
+    try {
+      await dropper.query(`begin; drop schema ${other} cascade`);
+      const h = await openDatabase({ databaseUrl: url, searchPath: fresh, poolMax: 2 });
+      handles.push(h);
+      const migrating = migrateToLatest(h.db, allMigrations());
+      await new Promise((r) => setTimeout(r, 500));
+      await dropper.query('commit');
+      await migrating;
+      const { rows } = await sql<{ n: string }>`select count(*) as n from kysely_migration`.execute(h.db);
+      expect(Number(rows[0].n)).toBe(Object.keys(allMigrations()).length);
+    } finally {
+      await dropper.end();
+      await admin((c) => c.query(`drop schema if exists ${fresh} cascade; drop schema if exists ${other} cascade`));
+    }
+  }, 180_000);
 });
