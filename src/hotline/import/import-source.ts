@@ -60,11 +60,27 @@ const cellText = (v: ExcelJS.CellValue): string => {
 };
 
 /**
+ * exceljs 4 parses a worksheet as soon as the shared strings and the workbook's relationships are read, and fails
+ * (`reading 'sheets'`) if `xl/workbook.xml`, which names the sheets, comes later in the archive: ZIP writers order
+ * entries as they please (exceljs's own writer did so on one CI run). Until the workbook part is read, its
+ * relationships read as absent, so exceljs keeps such sheets aside and parses them at the end, names known.
+ */
+function holdSheetsUntilWorkbook(reader: ExcelJS.stream.xlsx.WorkbookReader): void {
+  const internals = reader as unknown as { model?: unknown; workbookRels?: unknown };
+  let rels: unknown;
+  Object.defineProperty(internals, 'workbookRels', {
+    get: () => (internals.model ? rels : undefined),
+    set: (value: unknown) => void (rels = value),
+  });
+}
+
+/**
  * Opens an xlsx sheet with exceljs's streaming reader; the first row is the header, row numbers are the sheet's.
  * Date cells become ISO 8601 text in UTC (map them with `"date": "iso"`).
  */
 async function openXlsx(path: string, sheet: string | number | undefined): Promise<SourceFile> {
   const reader = new ExcelJS.stream.xlsx.WorkbookReader(path, { sharedStrings: 'cache', styles: 'cache', hyperlinks: 'ignore', worksheets: 'emit' });
+  holdSheetsUntilWorkbook(reader);
   let header: string[] = [];
   const iterator = (async function* (): AsyncGenerator<SourceRecord> {
     let index = 0;

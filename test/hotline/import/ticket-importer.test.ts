@@ -6,6 +6,8 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testEngines } from '../../support/engines.js';
 import { readCsvRecords } from '../../../src/platform/csv/csv-reader.js';
+import { inflateEntry, readZipDirectory } from '../../../src/platform/csv/zip-reader.js';
+import { writeZip } from '../../../src/platform/csv/zip-writer.js';
 import { parseMapping, type Mapping } from '../../../src/hotline/import/index.js';
 import { importer as admin, importFixture, type ImportFixture } from './import-fixture.js';
 import { itWithSharedData, sharedDataPath } from '../../support/shared-data.js';
@@ -286,6 +288,36 @@ describe.each(testEngines)('ticket import [%s]', (engine) => {
     const t = await fx.database.db.selectFrom('hotline_ticket').selectAll().where('external_id', '=', 'X-2').executeTakeFirstOrThrow();
     expect(t.created_at.toISOString()).toBe('2025-03-02T13:30:00.000Z');
     expect(t.number).toMatch(/^20250302-\d{6}$/);
+  });
+
+  it('reads an xlsx whose archive puts the sheets before the workbook part that names them', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'import-'));
+    const wb = new ExcelJS.Workbook();
+    wb.addWorksheet('说明').addRow(['这一页不是工单']);
+    const ws = wb.addWorksheet('工单');
+    ws.addRow(['编号', '标题', '时间']);
+    ws.addRow(['Z-1', '噪音扰民', '2025-04-01 22:00:00']);
+    const written = Buffer.from(await wb.xlsx.writeBuffer());
+    // ZIP writers order entries as they please (exceljs's own did so once on CI): the workbook part goes last here
+    const entries = [...readZipDirectory(written, { maxExpandedBytes: 1 << 24, maxCompressionRatio: 1000 }).values()];
+    const budget = { remaining: 1 << 24, max: 1 << 24 };
+    const parts = await Promise.all(entries.map(async (e) => {
+      const chunks: Buffer[] = [];
+      for await (const c of inflateEntry(written, e, budget)) chunks.push(c);
+      return { name: e.name, data: Buffer.concat(chunks) };
+    }));
+    const order = ['xl/_rels/workbook.xml.rels', 'xl/sharedStrings.xml', 'xl/worksheets/', 'xl/workbook.xml'];
+    const rank = (n: string) => order.findIndex((o) => n.startsWith(o));
+    const file = path.join(dir, 'reordered.xlsx');
+    writeFileSync(file, writeZip(parts.sort((a, b) => rank(a.name) - rank(b.name))));
+    const summary = await fx.importer.run(admin, {
+      file,
+      mapping: parseMapping({
+        source: 'xlsx-reordered', timeZone: '+08:00', sheet: '工单',
+        fields: { external_id: '编号', title: '标题', created_at: { column: '时间', date: 'YYYY-MM-DD HH:mm:ss' } },
+      }),
+    });
+    expect(summary).toMatchObject({ imported: 1, bad: 0 });
   });
 
   it('shares the ticket counter with TicketService: numbers never collide', async () => {
