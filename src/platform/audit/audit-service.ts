@@ -11,6 +11,7 @@ import type { DeniedRequest } from '../http/access.js';
 import { Problem } from '../errors/problem.js';
 import { csvLine } from '../csv/csv-writer.js';
 import * as store from './audit-store.js';
+import { AlertFeed, type AlertSnapshot } from './alert-feed.js';
 
 export type AuditSettings = Config['audit'];
 
@@ -52,6 +53,7 @@ const toRecord = (row: { idx: number | string; kind: string; actor: string; subj
  */
 export class AuditService {
   private pendingWrites = new Set<Promise<unknown>>();
+  private readonly feed: AlertFeed;
 
   constructor(
     private readonly db: Db,
@@ -59,7 +61,9 @@ export class AuditService {
     private readonly clock: Clock,
     private readonly settings: AuditSettings,
     private readonly onError: (err: unknown) => void,
-  ) {}
+  ) {
+    this.feed = new AlertFeed(() => this.computeAlerts(), () => this.settings.alertCheckSeconds, onError);
+  }
 
   /**
    * Records a refused request: who (the actor, or `anonymous` and the address), what (method and route pattern,
@@ -164,6 +168,26 @@ export class AuditService {
    */
   async alerts(actor: Actor): Promise<AuditAlert[]> {
     assertCan(actor, 'audit.alert.read');
+    return this.computeAlerts();
+  }
+
+  /**
+   * The alerts pushed to the security administrator's screen by long polling: at once when they differ from the
+   * version the caller holds (`since`), else as soon as they change within `waitSeconds`, else the same version.
+   *
+   * @example let v; for (;;) { const next = await audit.nextAlerts(actor, v, 25); v = next.version; show(next.alerts); }
+   */
+  async nextAlerts(actor: Actor, since: string | undefined, waitSeconds: number): Promise<AlertSnapshot> {
+    assertCan(actor, 'audit.alert.read');
+    return this.feed.next(since, waitSeconds);
+  }
+
+  /** Answers the long polls still waiting (shutdown). */
+  stopAlertFeed(): void {
+    this.feed.stop();
+  }
+
+  private async computeAlerts(): Promise<AuditAlert[]> {
     const { windowMinutes, deniedThreshold, readThreshold } = this.settings.alerts;
     const since = new Date(this.clock().getTime() - windowMinutes * 60_000);
     const [denials, reads] = await Promise.all([store.countDenials(this.db, since, deniedThreshold), store.countReads(this.db, since, readThreshold)]);

@@ -138,6 +138,8 @@ export const ConfigSchema = Type.Object({
       retentionDays: Type.Integer({ minimum: 180, default: 180 }),
       /** Denied requests written per actor and address per minute; beyond it one burst entry is written. */
       deniedPerMinute: Type.Integer({ minimum: 1, default: 30 }),
+      /** How often a node recomputes the alerts while a security administrator's screen waits for them (long poll). */
+      alertCheckSeconds: Type.Integer({ minimum: 1, maximum: 300, default: 5 }),
       alerts: Type.Object(
         {
           /** The window alerts look back over. */
