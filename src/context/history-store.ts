@@ -387,22 +387,20 @@ export async function aggregateHourly(db: Db, f: HistoryFilter, methods: AggrMet
       const { rows } = await sql<{ pending: boolean }>`select exists (select 1 from context_history h where ${unrolled}) as pending`.execute(trx);
       if (!rows[0].pending) {
         // Hourly periods with everything rolled up: the buckets are the rollup's rows, read per entity along the
-        // primary key (tenant, entity_id, attr, dataset_id, hour) and grouped as they come, without regrouping
+        // primary key (tenant, entity_id, attr, dataset_id, hour; the values included: an index-only scan) and grouped as they come, without regrouping
         // (the ORDER BY of the aggregates sorts rows that come in order). A series whose hours have no gap (count = span) needs no list of bucket starts: its first hour and
-        // count say them, and formatting 720 starts per series cost as much as the values. Only a series with
-        // gaps reads its hours again for the list (a subquery in CASE runs only when that branch is taken).
+        // count say them, and formatting 720 starts per series cost as much as the values. The hours are
+        // gathered as integers in the same pass and formatted only for a series with gaps (reading its hours
+        // again in a subquery cost a third of the query when every series had gaps).
         const perHour = sql.join(methods.map((m) => sql`json_agg(${hourSql[m]!} order by hour)::text as ${sql.ref(m)}`));
         const inWindow = sql`${f.from ? sql`and hour >= ${f.from}::timestamptz` : sql``} ${f.until ? sql`and hour < ${f.until}::timestamptz` : sql``}`;
         const r = await sql<SeriesRow>`
           select e.id as entity_id, s.attr, s.dataset_id, s.n, s.first,
-            case when s.n = (s.last - s.first) / 3600 + 1 then null else (
-              select json_agg(date_part('epoch', g.hour)::int8 order by g.hour)::text from context_history_hourly g
-              where g.tenant = ${f.tenant} and g.entity_id = e.id and g.attr = s.attr and g.dataset_id = s.dataset_id ${inWindow}
-            ) end as buckets,
+            case when s.n = (s.last - s.first) / 3600 + 1 then null else '[' || array_to_string(s.hours, ', ') || ']' end as buckets,
             ${sql.join(methods.map((m) => sql.ref(`s.${m}`)))}
           from unnest(${f.entityIds}::text[]) e(id) cross join lateral (
             select attr, dataset_id, count(*)::int as n, date_part('epoch', min(hour))::int8 as first,
-              date_part('epoch', max(hour))::int8 as last, ${perHour}
+              date_part('epoch', max(hour))::int8 as last, array_agg(date_part('epoch', hour)::int8 order by hour) as hours, ${perHour}
             from context_history_hourly
             where tenant = ${f.tenant} and entity_id = e.id
               ${f.attrs ? sql`and attr = any(${f.attrs}::text[])` : sql``} ${inWindow}

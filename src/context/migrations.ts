@@ -200,4 +200,14 @@ export const contextMigrations: Record<string, Migration> = {
       });
     },
   },
+  '20261207-01-context-hourly-covering-key': {
+    async up(db: Kysely<unknown>) {
+      // The rollup's values in its primary key's leaves (INCLUDE): a month of hours for an entity is read from a
+      // few adjacent index pages (an index-only scan) instead of one heap page per hour, since the rollup job
+      // writes each hour's rows of every entity together (issue 20: 4× faster over a 20 M-row history).
+      await sql`alter table context_history_hourly drop constraint context_history_hourly_pk`.execute(db);
+      await sql`alter table context_history_hourly add constraint context_history_hourly_pk
+        primary key (tenant, entity_id, attr, dataset_id, hour) include (n, total, lo, hi, sumsq)`.execute(db);
+    },
+  },
 };
