@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../platform/db/database.js';
-import { FieldProtection, registerSealedColumns } from '../platform/crypto/field-protection.js';
+import { FieldProtection, registerSealedColumns, resealRow } from '../platform/crypto/field-protection.js';
 import './tables.js';
 
 /**
@@ -83,21 +83,24 @@ const sealedPage = (db: Db, afterId: string | null, limit: number) => {
 
 registerSealedColumns({
   name: 'hotline_ticket (工单: 姓名, 电话, 地址)',
-  async rotateBatch(db, fields, afterKey, limit) {
+  async rotateBatch(db, fields, afterKey, limit, onBad) {
     const rows = await sealedPage(db, afterKey, limit);
     const personal = new TicketPersonalFields(fields);
     let rewritten = 0;
     for (const row of rows) {
-      const patch: Partial<Record<SealedColumn | 'citizen_phone_hash', string | null>> = {};
-      for (const column of SEALED_TICKET_COLUMNS) {
-        const next = fields.reseal(row[column], place(column, row.number));
-        if (next !== undefined) patch[column] = next;
-      }
-      if (fields.staleHash(row.citizen_phone_hash) || (row.citizen_phone_hash === null && row.citizen_phone !== null)) {
-        const hash = personal.phoneHash(fields.open(row.citizen_phone, place('citizen_phone', row.number)));
-        if (hash !== row.citizen_phone_hash) patch.citizen_phone_hash = hash;
-      }
-      if (Object.keys(patch).length === 0) continue;
+      const patch = resealRow(`ticket ${row.number}`, onBad, () => {
+        const next: Partial<Record<SealedColumn | 'citizen_phone_hash', string | null>> = {};
+        for (const column of SEALED_TICKET_COLUMNS) {
+          const value = fields.reseal(row[column], place(column, row.number));
+          if (value !== undefined) next[column] = value;
+        }
+        if (fields.staleHash(row.citizen_phone_hash) || (row.citizen_phone_hash === null && row.citizen_phone !== null)) {
+          const hash = personal.phoneHash(fields.open(row.citizen_phone, place('citizen_phone', row.number)));
+          if (hash !== row.citizen_phone_hash) next.citizen_phone_hash = hash;
+        }
+        return next;
+      });
+      if (!patch || Object.keys(patch).length === 0) continue;
       // Only if the row still holds what was read: a ticket changed meanwhile is sealed by its writer already.
       const done = await db.updateTable('hotline_ticket').set(patch).where('id', '=', row.id)
         .where((eb) => eb.and(SEALED_TICKET_COLUMNS.map((c) => (row[c] === null ? eb(c, 'is', null) : eb(c, '=', row[c])))))

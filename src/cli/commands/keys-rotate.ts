@@ -16,7 +16,9 @@ With --new-key, adds a new key in front of security.fieldKeysFile (CITYHUB_FIELD
 Then re-encrypts every sealed value (the tickets' citizen name, phone and address, the second factors' secrets)
 under the ring's first key, N rows per short transaction (500), and reports per table what it rewrote and what
 still uses another key. Run it again after every node has restarted with the new ring; drop an old key from the
-file only when it reports 0 remaining everywhere. Also run it after turning security.fieldEncryption on (it
+file only when it reports 0 remaining everywhere. A row with a value that does not open (altered, copied from
+another row, under a key no longer in the ring) is named and left as it is; the others are rotated past it
+(exit 1 while any remain). Also run it after turning security.fieldEncryption on (it
 encrypts the values stored in clear) or off (it decrypts them). With the embedded database, stop the server first.`,
   options: { 'new-key': { type: 'boolean' }, batch: { type: 'string' } },
   async run(values) {
@@ -49,9 +51,12 @@ encrypts the values stored in clear) or off (it decrypts them). With the embedde
     try {
       await migrateToLatest(database.db, allMigrations());
       const reports = await rotateSealedFields(database.db, fields, batch);
-      for (const r of reports) console.log(`${r.name}: ${r.rewritten} rewritten, ${r.remaining} still under another key`);
+      for (const r of reports) {
+        console.log(`${r.name}: ${r.rewritten} rewritten, ${r.remaining} still under another key${r.bad.length > 0 ? `, ${r.bad.length} that do not open (left as they are)` : ''}`);
+        for (const b of r.bad) console.error(`  ${b.row}: ${b.problem}`);
+      }
       console.log(fields.encrypting ? `sealed values are under key ${fields.currentKeyId}` : 'field encryption is off: sealed values were opened');
-      return reports.some((r) => r.remaining > 0) ? 1 : 0;
+      return reports.some((r) => r.remaining > 0 || r.bad.length > 0) ? 1 : 0;
     } finally {
       await database.close();
     }

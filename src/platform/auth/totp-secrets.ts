@@ -1,5 +1,5 @@
 import type { Db } from '../db/database.js';
-import { registerSealedColumns } from '../crypto/field-protection.js';
+import { registerSealedColumns, resealRow } from '../crypto/field-protection.js';
 import './tables.js';
 
 /**
@@ -11,13 +11,13 @@ export const totpSecretPlace = (userId: string): string => `auth_totp.secret:${u
 
 registerSealedColumns({
   name: 'auth_totp (动态验证码密钥)',
-  async rotateBatch(db: Db, fields, afterKey, limit) {
+  async rotateBatch(db: Db, fields, afterKey, limit, onBad) {
     let q = db.selectFrom('auth_totp').select(['user_id', 'secret']).orderBy('user_id').limit(limit);
     if (afterKey) q = q.where('user_id', '>', afterKey);
     const rows = await q.execute();
     let rewritten = 0;
     for (const row of rows) {
-      const next = fields.reseal(row.secret, totpSecretPlace(row.user_id));
+      const next = resealRow(`user ${row.user_id}`, onBad, () => fields.reseal(row.secret, totpSecretPlace(row.user_id)));
       if (next === undefined || next === null) continue;
       // only if unchanged meanwhile (an enrolment restarted since writes its own, sealed)
       const done = await db.updateTable('auth_totp').set({ secret: next }).where('user_id', '=', row.user_id).where('secret', '=', row.secret).executeTakeFirst();

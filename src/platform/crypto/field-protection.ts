@@ -149,11 +149,32 @@ export interface SealedColumns {
   name: string;
   /**
    * Re-seals up to `limit` rows after `afterKey` (its own keyset order) under the current key and returns how many
-   * it rewrote and the last key it looked at (null when done).
+   * it rewrote and the last key it looked at (null when done). A row with a value that does not open goes to
+   * `onBad` and is left as it is (each row through `resealRow`).
    */
-  rotateBatch(db: Db, fields: FieldProtection, afterKey: string | null, limit: number): Promise<{ rewritten: number; lastKey: string | null }>;
+  rotateBatch(db: Db, fields: FieldProtection, afterKey: string | null, limit: number, onBad: OnBadSealedValue): Promise<{ rewritten: number; lastKey: string | null }>;
   /** How many rows still hold a value or hash under another key than the current one (0 once rotation is done). */
   countStale(db: Db, fields: FieldProtection): Promise<number>;
+}
+
+/** Told of a row whose sealed value does not open: which row (as its module names it) and why. */
+export type OnBadSealedValue = (row: string, err: FieldCipherError) => void;
+
+/**
+ * Re-seals one row as a whole or not at all: a value that does not open (altered, moved from another row, under a
+ * key the ring lacks) is reported to `onBad` and the row is skipped, so rotation goes on past it and never writes
+ * a row with some values under the new key and some not. Other errors propagate (and end the batch's transaction).
+ *
+ * @example const patch = resealRow(`ticket ${row.number}`, onBad, () => ({ secret: fields.reseal(row.secret, place) }));
+ */
+export function resealRow<T>(row: string, onBad: OnBadSealedValue, work: () => T): T | undefined {
+  try {
+    return work();
+  } catch (err) {
+    if (!(err instanceof FieldCipherError)) throw err;
+    onBad(row, err);
+    return undefined;
+  }
 }
 
 const sealedColumns: SealedColumns[] = [];
