@@ -20,6 +20,8 @@ import { JobClaims, defaultNodeId } from '../platform/jobs/job-claims.js';
 import { jobMigrations } from '../platform/jobs/migrations.js';
 import { AuditService } from '../platform/audit/audit-service.js';
 import { auditRoutes } from '../platform/audit/audit-routes.js';
+import { auditActivityRoutes } from '../platform/audit/audit-activity-routes.js';
+import { AuditActivity } from '../platform/audit/audit-activity.js';
 import { auditMigrations } from '../platform/audit/migrations.js';
 import { policyMigrations } from '../platform/policy/migrations.js';
 import { SecurityPolicyService } from '../platform/policy/policy-service.js';
@@ -154,6 +156,7 @@ export async function createCityHub(options: CreateCityHubOptions): Promise<City
     await http.register(authRoutes, { prefix: '/api', auth, secureCookies: config.auth.secureCookies });
     await http.register(ledgerRoutes, { prefix: '/api/ledger', ledger, mayRead: (actor, entry) => audit.mayReadEntry(actor, entry), desk: new WitnessDesk(database.db, clock) });
     await http.register(auditRoutes, { prefix: '/api/audit', audit });
+    await http.register(auditActivityRoutes, { prefix: '/api/audit', activity: new AuditActivity(database.db, clock, config.city.timeZone) });
     await http.register(policyRoutes, { prefix: '/api/security', policies });
     for (const { instance } of created) {
       for (const route of instance.routes ?? []) await http.register(route.plugin, { prefix: route.prefix });

@@ -4,6 +4,7 @@ import type { LedgerService } from './ledger-service.js';
 import type { WitnessDesk } from './witness-desk.js';
 import type { Actor } from '../auth/roles.js';
 import { Problem } from '../errors/problem.js';
+import { EntryRecord } from './ledger-schemas.js';
 
 const Hex = Type.String({ pattern: '^[0-9a-f]{64}$', description: 'SHA-256, hex' });
 
@@ -30,16 +31,6 @@ const CheckpointView = Type.Object({
   keyId: Type.String(),
   publicKey: Type.String({ description: 'PEM (SPKI) of the Ed25519 (or SM2) public key' }),
   signedText: Type.String({ description: 'cityhub-ledger/v1\\n<size>\\n<root base64>\\n<time>\\n' }),
-});
-
-/** One ledger entry as people read it (the audit trail lists these too). */
-export const EntryRecord = Type.Object({
-  index: Type.Integer({ minimum: 0 }),
-  kind: Type.String(),
-  actor: Type.String(),
-  subject: Type.String(),
-  time: Type.String({ format: 'date-time' }),
-  facts: Type.Record(Type.String(), Type.Unknown()),
 });
 
 const EntryView = Type.Object({
