@@ -29,6 +29,10 @@ export const CsourceConfigSchema = Type.Object(
     selfUrl: Type.String({ default: '' }),
     /** How long a node keeps a tenant's registrations in memory before reading them again (other nodes' changes). */
     cacheMs: Type.Integer({ minimum: 0, default: 1000 }),
+    /** How long an entity map (/entityMaps, §5.14) lives when its creator suggests no `expiresAt`, and at most. */
+    entityMapSeconds: Type.Integer({ minimum: 1, default: 3600 }),
+    /** Most entity ids one entity map holds (a query selecting more answers 403 TooManyResults). */
+    entityMapMaxEntities: Type.Integer({ minimum: 1, default: 10_000 }),
   },
   { default: {} },
 );

@@ -242,6 +242,11 @@ export class FederatedQueryService extends EntityQueryService {
     this.defaultLimit = limits.defaultLimit;
   }
 
+  /** A query answered here only (purge, entity maps: the sources are asked on their own terms). */
+  queryHere(scope: RequestScope, p: EntityQueryParams, o: OutputOptions): Promise<{ entities: Record<string, unknown>[]; count?: number }> {
+    return super.queryEntities(scope, p, o);
+  }
+
   override async getEntity(scope: RequestScope, id: string, o: OutputOptions): Promise<Record<string, unknown>> {
     const fed = this.federation;
     if (!fed || o.geoJson) return super.getEntity(scope, id, o);

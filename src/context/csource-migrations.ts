@@ -40,4 +40,21 @@ export const csourceMigrations: Record<string, Migration> = {
       await sql`create index context_remote_subscription_local on context_remote_subscription (tenant, subscription_id)`.execute(db);
     },
   },
+  '20261206-01-context-entity-maps': {
+    async up(db: Kysely<unknown>) {
+      // Entity maps (§5.14, v1.9): the ids a query selected, here ("@none") and per registration, kept until
+      // they expire so clients page through one stable list.
+      await db.schema
+        .createTable('context_entity_map')
+        .addColumn('tenant', 'text', (c) => c.notNull())
+        .addColumn('id', 'text', (c) => c.notNull())
+        .addColumn('owner', 'text', (c) => c.notNull())
+        .addColumn('body', 'jsonb', (c) => c.notNull())
+        .addColumn('expires_at', 'timestamptz', (c) => c.notNull())
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull())
+        .addPrimaryKeyConstraint('context_entity_map_pk', ['tenant', 'id'])
+        .execute();
+      await sql`create index context_entity_map_expiry on context_entity_map (expires_at)`.execute(db);
+    },
+  },
 };

@@ -48,3 +48,20 @@ declare module '../platform/db/schema.js' {
     context_remote_subscription: ContextRemoteSubscriptionTable;
   }
 }
+
+/** An entity map (§5.2.39, v1.9): `body` holds `entityMap` (entity id → "@none" and/or registration ids) and `linkedMaps`. */
+export interface ContextEntityMapTable {
+  tenant: string;
+  id: string;
+  /** The creating actor (actorRef): only it and the data bureau see the map. */
+  owner: string;
+  body: Json<Record<string, unknown>>;
+  expires_at: Timestamp;
+  created_at: Timestamp;
+}
+
+declare module '../platform/db/schema.js' {
+  interface Database {
+    context_entity_map: ContextEntityMapTable;
+  }
+}

@@ -10,6 +10,8 @@ import { CsourceForwarder, forwardingState } from './csource-forwarder.js';
 import { Federation, type FederatedAttributeService, type FederatedEntityService, type FederatedQueryService } from './csource-federation.js';
 import { RemoteSubscriptions, type FederatedSubscriptionService } from './csource-remote-subscriptions.js';
 import { csourceRoutes } from './csource-routes.js';
+import { EntityMapService } from './entity-map-service.js';
+import { entityMapRoutes } from './entity-map-routes.js';
 import type { ContextResolver } from './jsonld-context.js';
 import type { TenantService } from './tenant-service.js';
 import type { AccessRuleService } from './access-service.js';
@@ -21,7 +23,9 @@ export interface CsourceServices {
   subscriptions: CsourceSubscriptionService;
   forwarder: CsourceForwarder;
   remote: RemoteSubscriptions;
-  /** /csourceRegistrations, /csourceSubscriptions and the sources' notification endpoint. */
+  /** Entity maps (§5.14): a query's ids here and at the sources, kept for paging. */
+  entityMaps: EntityMapService;
+  /** /csourceRegistrations, /csourceSubscriptions, the sources' notification endpoint and /entityMaps. */
   routes: RoutePlugin;
   /**
    * The NGSI-LD plugin's `onRequest` hook: keeps the request's `Via` (and its warnings) for the forwarder.
@@ -63,10 +67,15 @@ export function createCsources(d: CsourceDeps): CsourceServices {
   d.entities.federate(federation);
   d.attributes.federate(federation);
   d.subscriptions.federate(remote);
+  const entityMaps = new EntityMapService(d.db, d.clock, d.tenants, d.queries, d.config);
+  entityMaps.federate(federation);
   registry.onCreated((scope, reg) => remote.subscribeExisting(scope, reg));
   return {
-    registry, subscriptions, forwarder, remote,
-    routes: csourceRoutes({ registry, csourceSubscriptions: subscriptions, remote, contexts: d.contexts }),
+    registry, subscriptions, forwarder, remote, entityMaps,
+    async routes(app) {
+      await app.register(csourceRoutes({ registry, csourceSubscriptions: subscriptions, remote, contexts: d.contexts }));
+      await app.register(entityMapRoutes(entityMaps, d.contexts));
+    },
     track(request, _reply, done) {
       const via = request.headers.via;
       forwardingState.run({ via: typeof via === 'string' ? via : undefined, warnings: [] }, done);

@@ -8,6 +8,7 @@ import type { EntityService } from './entity-service.js';
 import type { AttributeService } from './attribute-service.js';
 import type { EntityQueryService } from './entity-query-service.js';
 import type { BatchWrite, EntityBatchService } from './entity-batch-service.js';
+import type { EntityMapService } from './entity-map-service.js';
 import {
   AttributeBody, AttributeParams, AttrUpdateResult, BatchReport, DeleteAttributeQuery, EntityBatchBody, EntityIdBatchBody, EntityIdList, EntityIdParams,
   EntityQuery, JsonObjectBody, NgsiEntity, NgsiEntityList, NoContent, OptionsQuery, OutputQuery, QueryBody, QueryPageQuery, TypeListAnswer,
@@ -21,6 +22,8 @@ export interface EntityRoutesDeps {
   queries: EntityQueryService;
   batches: EntityBatchService;
   contexts: ContextResolver;
+  /** GET /entities with `entityMap=true` or an `NGSILD-EntityMap` header pages through an entity map (§5.14). */
+  entityMaps?: EntityMapService;
 }
 
 /** §5.2.27 Attribute: an attribute name with the types that have it. */
@@ -42,8 +45,23 @@ const batchReport = (reply: FastifyReply, r: BatchResult, op: BatchWrite | 'dele
   return reply.code(204).send();
 };
 
+/** A Query body (§5.2.23: `entities`, `attrs`, `q`, `scopeQ`, `geoQ`) as the parameters of GET /entities. */
+export function paramsOfQueryBody(body: QueryBody): EntityQueryParams {
+  const ents = body.entities ?? [];
+  const geoQ = body.geoQ ?? {};
+  return {
+    id: ents.map((e) => e.id).filter(Boolean).join(',') || undefined,
+    type: ents.map((e) => e.type).filter(Boolean).join(',') || undefined,
+    idPattern: ents.find((e) => e.idPattern)?.idPattern,
+    attrs: body.attrs?.join(','),
+    q: body.q,
+    scopeQ: body.scopeQ,
+    georel: geoQ.georel, geometry: geoQ.geometry, coordinates: geoQ.coordinates, geoproperty: geoQ.geoproperty,
+  };
+}
+
 /** NGSI-LD entities, attributes, batch operations and types (§6.4–6.8, §6.14–6.17, §6.23, §6.25–6.28) under /ngsi-ld/v1. */
-export const entityRoutes = ({ entities, attributes, queries, batches, contexts }: EntityRoutesDeps): RoutePlugin => async (app) => {
+export const entityRoutes = ({ entities, attributes, queries, batches, contexts, entityMaps }: EntityRoutesDeps): RoutePlugin => async (app) => {
   const read = { access: 'context.entity.read' as const };
   const write = { access: 'context.entity.write' as const };
 
@@ -69,7 +87,10 @@ export const entityRoutes = ({ entities, attributes, queries, batches, contexts 
     const scope = await scopeOf(req, contexts);
     const o = { ...req.query, geoJson: rep === 'geo' };
     const join = queries.joinOf(scope, o);
-    const result = await queries.queryEntities(scope, req.query, o);
+    const header = req.headers['ngsild-entitymap'];
+    const mapped = await entityMaps?.query(scope, req.query, o, typeof header === 'string' ? header : undefined);
+    if (mapped) reply.header('NGSILD-EntityMap', mapped.location);
+    const result = mapped ? { entities: mapped.entities, count: req.query.count ? mapped.count : undefined } : await queries.queryEntities(scope, req.query, o);
     if (result.count !== undefined) reply.header('NGSILD-Results-Count', String(result.count));
     const linked = join ? await queries.linked(scope, result.entities, join, o) : [];
     const body = rep === 'geo' ? { type: 'FeatureCollection', features: result.entities } : [...result.entities, ...linked];
@@ -182,20 +203,8 @@ export const entityRoutes = ({ entities, attributes, queries, batches, contexts 
 
   app.post('/entityOperations/query', { config: read, schema: { querystring: QueryPageQuery, body: QueryBody, response: { 200: NgsiEntityList, ...ngsiProblems } } }, async (req, reply) => {
     const rep = negotiate(req, false);
-    const body = req.body;
-    const scope = await scopeOf(req, contexts, body);
-    const ents = body.entities ?? [];
-    const geoQ = body.geoQ ?? {};
-    const params: EntityQueryParams = {
-      id: ents.map((e) => e.id).filter(Boolean).join(',') || undefined,
-      type: ents.map((e) => e.type).filter(Boolean).join(',') || undefined,
-      idPattern: ents.find((e) => e.idPattern)?.idPattern,
-      attrs: body.attrs?.join(','),
-      q: body.q,
-      scopeQ: body.scopeQ,
-      georel: geoQ.georel, geometry: geoQ.geometry, coordinates: geoQ.coordinates, geoproperty: geoQ.geoproperty,
-      limit: req.query.limit, offset: req.query.offset, count: req.query.count,
-    };
+    const scope = await scopeOf(req, contexts, req.body);
+    const params: EntityQueryParams = { ...paramsOfQueryBody(req.body), limit: req.query.limit, offset: req.query.offset, count: req.query.count };
     const result = await queries.queryEntities(scope, params, { attrs: params.attrs });
     if (result.count !== undefined) reply.header('NGSILD-Results-Count', String(result.count));
     return sendNgsi(reply, 200, result.entities, scope.ctx, rep);

@@ -144,7 +144,7 @@ export const contextModule = defineModule({
       app.addHook('onRequest', csources.track);
       app.addHook('onSend', csources.warnings);
       registerNgsiConventions(app, { fiwareService: config.fiwareServiceAsTenant });
-      await app.register(entityRoutes({ entities, attributes, queries, batches, contexts }));
+      await app.register(entityRoutes({ entities, attributes, queries, batches, contexts, entityMaps: csources.entityMaps }));
       await app.register(temporalRoutes(temporal, temporalWrites, contexts));
       await app.register(subscriptionRoutes(subscriptions, contexts));
       await app.register(accessRoutes(accessRules, contexts));

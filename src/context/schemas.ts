@@ -117,6 +117,8 @@ export const EntityQuery = Type.Object({
   count: Type.Optional(Type.Boolean()),
   /** `a,!b`: sort by attribute a ascending, then b descending (then id); `id` sorts by the entity id. */
   orderBy: Type.Optional(Type.String()),
+  /** v1.9 §5.14: page through an entity map made from this query (its path comes back in NGSILD-EntityMap). */
+  entityMap: Type.Optional(Type.Boolean()),
 });
 export type EntityQuery = Static<typeof EntityQuery>;
 /**

@@ -1,0 +1,230 @@
+import { randomUUID } from 'node:crypto';
+import type { Db } from '../platform/db/database.js';
+import type { Clock } from '../platform/clock/clock.js';
+import { assertCan } from '../platform/auth/permissions.js';
+import { actorRef, type Actor } from '../platform/auth/roles.js';
+import { ngsiProblem } from './ngsi-errors.js';
+import { expandTerm } from './jsonld-context.js';
+import { expandList, isUri } from './entity-model.js';
+import { SourceFailure } from './csource-forwarder.js';
+import type { Federation, FederatedQueryService } from './csource-federation.js';
+import type { StoredRegistration } from './csource-model.js';
+import type { TenantService } from './tenant-service.js';
+import type { RequestScope } from './request-scope.js';
+import type { ContextConfig } from './config.js';
+import type { EntityQueryParams, JsonObjectBody, OutputOptions } from './schemas.js';
+import * as store from './entity-map-store.js';
+
+/** The map member that marks an entity held here (§5.2.39). */
+export const LOCAL = '@none';
+/** System attributes do not make a query narrow enough (§5.14.4.4 b, c). */
+const SYSTEM = new Set(['createdAt', 'modifiedAt', 'deletedAt', 'observedAt']);
+/** What an Update EntityMap body may hold: `expiresAt`; the rest is output-only and ignored (§5.14.2.4). */
+const MEMBERS = new Set(['id', 'type', 'expiresAt', 'entityMap', 'linkedMaps', '@context']);
+
+/** What creating an entity map takes besides the query: `local=true` (§5.5.13) and a suggested expiry. */
+export interface EntityMapOptions {
+  local?: boolean;
+  expiresAt?: string;
+}
+
+/** GET /entities through an entity map: the page and the map's resource path (NGSILD-EntityMap). */
+export interface MappedPage {
+  entities: Record<string, unknown>[];
+  count: number;
+  location: string;
+}
+
+const managesAll = (actor: Actor) => actor.roles.includes('admin') || actor.roles.includes('data_admin');
+export const entityMapPath = (id: string) => `/ngsi-ld/v1/entityMaps/${encodeURIComponent(id)}`;
+
+/**
+ * Entity maps (ETSI GS CIM 009 v1.9 §5.14, §6.32, §6.34): a query's matching entity ids — those held here under
+ * `"@none"`, those of each registered source that supports `createEntityMapQueryEntity` under the registration's
+ * id, with the source's own map in `linkedMaps` — kept until `expiresAt`, so a client pages through one stable
+ * list (GET /entities with the `NGSILD-EntityMap` header). A map belongs to its creator (and the data bureau):
+ * it lists ids that the creator's access rules let it see, which another organisation may not.
+ */
+export class EntityMapService {
+  private federation?: Federation;
+
+  constructor(
+    private readonly db: Db,
+    private readonly clock: Clock,
+    private readonly tenants: TenantService,
+    private readonly queries: FederatedQueryService,
+    private readonly config: Pick<ContextConfig, 'maxLimit' | 'defaultLimit' | 'csources'>,
+  ) {}
+
+  /** Set once at wiring (csources.ts): maps then include the sources' entities. */
+  federate(federation: Federation): void {
+    this.federation = federation;
+  }
+
+  /**
+   * Create EntityMap for Query Entities (§5.14.4): the query runs here and at the matching sources; the map is
+   * stored and returned with its path.
+   *
+   * @example const { map, location } = await maps.create(scope, { type: 'Streetlight', q: 'powerState=="on"' }, {});
+   */
+  async create(scope: RequestScope, p: EntityQueryParams, o: EntityMapOptions): Promise<{ map: Record<string, unknown>; location: string }> {
+    assertCan(scope.actor, 'context.entity.read');
+    this.assertNarrow(p, o);
+    const now = this.clock();
+    const expiresAt = this.expiryOf(o.expiresAt, now);
+    const tenant = await this.tenants.resolve(scope.tenant, false);
+    const body: store.EntityMapBody = { entityMap: {}, linkedMaps: {} };
+    for (const id of await this.localIds(scope, p)) body.entityMap[id] = [LOCAL];
+    if (!o.local) await this.addSources(scope, p, o, body);
+    if (Object.keys(body.entityMap).length > this.config.csources.entityMapMaxEntities) {
+      throw ngsiProblem('TooManyResults', `the query selects more than ${this.config.csources.entityMapMaxEntities} entities (csources.entityMapMaxEntities); narrow it`);
+    }
+    const id = `urn:ngsi-ld:EntityMap:${randomUUID()}`;
+    await store.purgeExpiredEntityMaps(this.db, now);
+    await store.insertEntityMap(this.db, { tenant, id, owner: actorRef(scope.actor), body, expires_at: expiresAt, created_at: now });
+    return { map: render(id, expiresAt, body), location: entityMapPath(id) };
+  }
+
+  /** Retrieve EntityMap (§5.14.1). */
+  async get(scope: RequestScope, id: string): Promise<Record<string, unknown>> {
+    const row = await this.find(scope, id);
+    return render(row.id, row.expires_at, row.body);
+  }
+
+  /** Update EntityMap (§5.14.2): `expiresAt` changes; output-only members are ignored; anything else is 400. */
+  async update(scope: RequestScope, id: string, body: JsonObjectBody): Promise<void> {
+    const row = await this.find(scope, id);
+    for (const k of Object.keys(body)) {
+      if (!MEMBERS.has(k)) throw ngsiProblem('BadRequestData', `an EntityMap has no member ${k} that can be updated (only expiresAt)`, { errors: [{ field: `/body/${k}`, message: 'not an updatable EntityMap member' }] });
+    }
+    if (body.type !== undefined && body.type !== 'EntityMap') throw ngsiProblem('BadRequestData', 'type must be EntityMap', { errors: [{ field: '/body/type', message: 'must be EntityMap' }] });
+    if (body.expiresAt === undefined) return;
+    if (typeof body.expiresAt !== 'string') throw ngsiProblem('BadRequestData', 'expiresAt must be a date-time', { errors: [{ field: '/body/expiresAt', message: 'must be a date-time' }] });
+    await store.setEntityMapExpiry(this.db, row.tenant, row.id, this.expiryOf(body.expiresAt, this.clock(), '/body/expiresAt'));
+  }
+
+  /** Delete EntityMap (§5.14.3). */
+  async delete(scope: RequestScope, id: string): Promise<void> {
+    const row = await this.find(scope, id);
+    await store.deleteEntityMap(this.db, row.tenant, row.id);
+  }
+
+  /**
+   * GET /entities with `entityMap=true` or an `NGSILD-EntityMap` header (§5.7.2): the page is cut from the map's
+   * ids (in the map's order) and those entities are read again with the query's filters, so paging is stable
+   * while entities come and go. A header naming a map that is gone (or expired, or another's) makes a new one,
+   * as `entityMap=true` does. Undefined when the request asks for neither.
+   */
+  async query(scope: RequestScope, p: EntityQueryParams & { entityMap?: boolean }, o: OutputOptions, header: string | undefined): Promise<MappedPage | undefined> {
+    if (!p.entityMap && !header) return undefined;
+    let row = header ? await this.findOwn(scope, idOfHeader(header)) : undefined;
+    if (!row) {
+      const { map } = await this.create(scope, p, {});
+      row = await this.findOwn(scope, map.id as string);
+      if (!row) throw ngsiProblem('InternalError', 'the entity map just made is gone');
+    }
+    const ids = Object.keys(row.body.entityMap);
+    const offset = p.offset ?? 0;
+    const page = ids.slice(offset, offset + (p.limit ?? this.config.defaultLimit));
+    const location = entityMapPath(row.id);
+    if (page.length === 0) return { entities: [], count: ids.length, location };
+    const { entities } = await this.queries.queryEntities(scope, { ...p, id: page.join(','), idPattern: undefined, limit: page.length, offset: 0, count: false }, o);
+    const byId = new Map(entities.map((e) => [e.id, e]));
+    return { entities: page.map((id) => byId.get(id)).filter((e): e is Record<string, unknown> => e !== undefined), count: ids.length, location };
+  }
+
+  /** §5.14.4.4: a type, a non-system attribute (in attrs or q), a geo-query or local scope; else the query is too wide. */
+  private assertNarrow(p: EntityQueryParams, o: EntityMapOptions): void {
+    const named = (list: string | undefined) => (list ?? '').split(',').map((s) => s.trim()).filter((a) => a && !SYSTEM.has(a));
+    // Each term of q starts with its attribute (`a.b[c]==v`): the names before the operators.
+    const qAttr = (p.q ?? '').split(/[;|()]/).map((t) => /^\s*!?\s*([^=!<>~\s.[]+)/.exec(t)?.[1]).some((a) => a !== undefined && !SYSTEM.has(a));
+    if (p.type || named(p.attrs).length > 0 || qAttr || p.georel || o.local) return;
+    throw ngsiProblem('BadRequestData', 'an entity map needs a type, a non-system attribute (attrs or q), a geo-query or local=true (the query is too wide)');
+  }
+
+  /** A suggested expiry, at most `entityMapSeconds` ahead; none: that long. */
+  private expiryOf(given: string | undefined, now: Date, field = '/query/expiresAt'): Date {
+    const max = new Date(now.getTime() + this.config.csources.entityMapSeconds * 1000);
+    if (given === undefined) return max;
+    const t = Date.parse(given);
+    if (!/^\d{4}-\d{2}-\d{2}T/.test(given) || Number.isNaN(t)) throw ngsiProblem('BadRequestData', `expiresAt ${given} is not a date-time`, { errors: [{ field, message: 'must be an ISO 8601 date-time' }] });
+    if (t <= now.getTime()) throw ngsiProblem('BadRequestData', 'expiresAt must be in the future', { errors: [{ field, message: 'must be in the future' }] });
+    return t < max.getTime() ? new Date(t) : max;
+  }
+
+  /** The ids held here that the query selects, page by page (the caller's access rules apply as to any query). */
+  private async localIds(scope: RequestScope, p: EntityQueryParams): Promise<string[]> {
+    const out: string[] = [];
+    const limit = this.config.maxLimit;
+    const cap = this.config.csources.entityMapMaxEntities;
+    // `pick` is refused with `attrs` (attrs also selects: an entity needs one of them), so ids come keyValues.
+    const shape = p.attrs ? { options: 'keyValues' } : { pick: 'id', options: 'keyValues' };
+    for (let offset = 0; out.length <= cap; offset += limit) {
+      const query = { ...p, ...shape, limit, offset, count: false, join: undefined, joinLevel: undefined };
+      const { entities } = await this.queries.queryHere(scope, query, query);
+      out.push(...entities.map((e) => String(e.id)));
+      if (entities.length < limit) break;
+    }
+    return out;
+  }
+
+  /** Each matching source makes its own map (§5.14.4.4); its ids are added under the registration's id. */
+  private async addSources(scope: RequestScope, p: EntityQueryParams, o: EntityMapOptions, body: store.EntityMapBody): Promise<void> {
+    const fed = this.federation;
+    if (!fed) return;
+    const types = p.type?.split(/[,|]/).map((s) => s.trim()).filter(Boolean).map((t) => expandTerm(scope.ctx, t));
+    const ids = p.id?.split(',').map((s) => s.trim()).filter(Boolean);
+    const regs = await fed.matching(scope, 'createEntityMapQueryEntity', { types, ids, attrs: expandList(scope.ctx, p.attrs) });
+    if (regs.length === 0 || !(await fed.mayQuerySources(scope, types))) return;
+    const ask = async (reg: StoredRegistration) => {
+      const qs = new URLSearchParams();
+      for (const k of ['type', 'id', 'idPattern', 'attrs', 'q', 'scopeQ', 'georel', 'geometry', 'coordinates', 'geoproperty', 'expandValues'] as const) {
+        const v = p[k];
+        if (v !== undefined) qs.set(k, typeof v === 'string' ? v : JSON.stringify(v));
+      }
+      if (o.expiresAt) qs.set('expiresAt', o.expiresAt);
+      const a = await fed.forwarder.call(reg, 'GET', '/entityMaps', { ctx: scope.ctx, query: qs });
+      const map = a.body as { id?: unknown; entityMap?: unknown } | undefined;
+      if (a.status !== 201 || !map || !isUri(map.id) || !map.entityMap || typeof map.entityMap !== 'object') throw new SourceFailure(reg.endpoint, `answered ${a.status} without an EntityMap`);
+      const located = a.headers['ngsild-entitymap'];
+      body.linkedMaps[reg.id] = typeof located === 'string' && located.startsWith('/') ? `${reg.endpoint}${located}` : `${reg.endpoint}${entityMapPath(map.id)}`;
+      for (const id of Object.keys(map.entityMap as object).slice(0, this.config.csources.maxEntitiesPerSource)) {
+        if (!isUri(id)) continue;
+        body.entityMap[id] = [...(body.entityMap[id] ?? []), reg.id];
+      }
+      return [];
+    };
+    await fed.gather(regs.filter((r) => r.registration.mode !== 'auxiliary'), ask);
+  }
+
+  /** The caller's live map, or 404 (a map of another's is as absent as one that never was). */
+  private async find(scope: RequestScope, id: string): Promise<store.EntityMapRow> {
+    assertCan(scope.actor, 'context.entity.read');
+    if (!isUri(id)) throw ngsiProblem('BadRequestData', 'entity map id must be a URI', { errors: [{ field: '/params/entityMapId', message: 'must be a URI' }] });
+    const row = await this.findOwn(scope, id);
+    if (!row) throw ngsiProblem('ResourceNotFound', `entity map ${id} does not exist`);
+    return row;
+  }
+
+  private async findOwn(scope: RequestScope, id: string): Promise<store.EntityMapRow | undefined> {
+    if (!isUri(id)) return undefined;
+    const tenant = await this.tenants.resolve(scope.tenant, false);
+    const row = await store.findEntityMap(this.db, tenant, id, this.clock());
+    return row && (row.owner === actorRef(scope.actor) || managesAll(scope.actor)) ? row : undefined;
+  }
+}
+
+/** §5.2.39 EntityMap. */
+const render = (id: string, expiresAt: Date, body: store.EntityMapBody): Record<string, unknown> => ({
+  id, type: 'EntityMap', expiresAt: expiresAt.toISOString(), entityMap: body.entityMap, linkedMaps: body.linkedMaps,
+});
+
+/** The header names the map by its id or by its path (`/ngsi-ld/v1/entityMaps/<id>`), either form. */
+const idOfHeader = (header: string): string => {
+  const last = header.trim().split('/').pop() ?? '';
+  try {
+    return decodeURIComponent(last);
+  } catch {
+    return last;
+  }
+};
