@@ -22,6 +22,7 @@ interface LocalSubscription {
   entities?: { type: string; id?: string; idPattern?: string }[];
   watchedAttributes?: string[];
   q?: string;
+  scopeQ?: string;
   geoQ?: Record<string, unknown>;
   notification: { format?: string; attributes?: string[]; endpoint: { uri: string; accept: string; receiverInfo?: { key: string; value: string }[] } };
   context: unknown;
@@ -71,6 +72,7 @@ export class RemoteSubscriptions {
         ...(b.entities ? { entities: b.entities.map((e) => ({ ...e, type: compactIri(ctx, e.type) })) } : {}),
         ...(b.watchedAttributes ? { watchedAttributes: b.watchedAttributes.map((a) => compactIri(ctx, a)) } : {}),
         ...(b.q ? { q: b.q } : {}),
+        ...(b.scopeQ ? { scopeQ: b.scopeQ } : {}),
         ...(b.geoQ ? { geoQ: b.geoQ } : {}),
         notification: { format: b.notification.format, ...(b.notification.attributes ? { attributes: b.notification.attributes.map((a) => compactIri(ctx, a)) } : {}) },
       };
@@ -88,6 +90,7 @@ export class RemoteSubscriptions {
       ...(entities ? { entities } : {}),
       ...(body.watchedAttributes ? { watchedAttributes: body.watchedAttributes } : {}),
       ...(body.q ? { q: body.q } : {}),
+      ...(body.scopeQ ? { scopeQ: body.scopeQ } : {}),
       ...(body.geoQ ? { geoQ: body.geoQ } : {}),
       notification: {
         ...(n.attributes ? { attributes: n.attributes } : {}),

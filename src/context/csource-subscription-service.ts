@@ -11,6 +11,7 @@ import { compactIri, expandTerm, linkHeader, type ContextResolver, type LdContex
 import { isUri } from './entity-model.js';
 import { evaluateQ, parseQ } from './q-language.js';
 import { checkIdPattern, patternTest } from './safe-regex.js';
+import { matchesScopeQ, parseScopeQ } from './scope-query.js';
 import { checkEndpoint, receiverInfoError } from './notification-endpoint.js';
 import { infoAttrs, renderRegistration, type StoredRegistration } from './csource-model.js';
 import { memberAttrs, type RegistrationListener } from './csource-service.js';
@@ -29,6 +30,8 @@ interface StoredCsourceSubscription {
   entities?: { type: string; id?: string; idPattern?: string }[];
   watchedAttributes?: string[];
   q?: string;
+  /** §4.19 scope query over the registrations' `scope`. */
+  scopeQ?: string;
   /** §5.2.12 geoQ over the registrations' `location`, as given (coordinates as JSON). */
   geoQ?: { georel: string; geometry: string; coordinates: unknown };
   endpoint: { uri: string; accept: string; receiverInfo?: { key: string; value: string }[] };
@@ -81,6 +84,11 @@ export class CsourceSubscriptionService implements RegistrationListener {
       if (typeof body.q !== 'string') throw bad('q', 'must be a string');
       parseQ(body.q, this.config.patternMaxLength);
       out.q = body.q;
+    }
+    if (body.scopeQ !== undefined) {
+      if (typeof body.scopeQ !== 'string') throw bad('scopeQ', 'must be a string');
+      parseScopeQ(body.scopeQ, this.config.patternMaxLength);
+      out.scopeQ = body.scopeQ;
     }
     if (body.geoQ !== undefined) out.geoQ = parseRegistrationGeoQ(body.geoQ);
     if (body.notification !== undefined) {
@@ -202,6 +210,7 @@ function matches(s: StoredCsourceSubscription, r: StoredRegistration, maxPattern
   if (!entityOk) return false;
   if (s.watchedAttributes && !r.information.some((info) => { const a = infoAttrs(info); return !a || a.some((n) => s.watchedAttributes!.includes(n)); })) return false;
   if (s.q && !evaluateQ(parseQ(s.q, maxPattern), memberAttrs(r), (t) => t)) return false;
+  if (s.scopeQ && !matchesScopeQ(parseScopeQ(s.scopeQ, maxPattern)!, r.scope === undefined ? [] : [r.scope].flat())) return false;
   // A registration without a location is not within any area (as GET /csourceRegistrations answers).
   if (s.geoQ && (!r.location || !matchGeo(parseGeoQuery(s.geoQ.georel, s.geoQ.geometry, s.geoQ.coordinates, 'location')!, r.location).match)) return false;
   return true;
@@ -230,6 +239,7 @@ function render(ctx: LdContext, row: store.CsourceSubscriptionRow): Record<strin
     ...(b.entities ? { entities: b.entities.map((e) => ({ ...e, type: compactIri(ctx, e.type) })) } : {}),
     ...(b.watchedAttributes ? { watchedAttributes: b.watchedAttributes.map((a) => compactIri(ctx, a)) } : {}),
     ...(b.q ? { q: b.q } : {}),
+    ...(b.scopeQ ? { scopeQ: b.scopeQ } : {}),
     ...(b.geoQ ? { geoQ: b.geoQ } : {}),
     notification: { endpoint: b.endpoint },
     ...(row.expires_at ? { expiresAt: new Date(row.expires_at).toISOString() } : {}),

@@ -12,6 +12,7 @@ import { isUri, renderEntity, type Format } from './entity-model.js';
 import { evaluateQ, parseQ, type QExpr } from './q-language.js';
 import { matchGeo, parseGeoQuery, type GeoQuery, type Geometry } from './geo.js';
 import { checkIdPattern, patternTest } from './safe-regex.js';
+import { matchesScopeQ, parseScopeQ, type ScopeQuery } from './scope-query.js';
 import { checkEndpoint, receiverInfoError } from './notification-endpoint.js';
 import type { ChangeListener, EntityChange } from './entity-writer.js';
 import type { TenantService } from './tenant-service.js';
@@ -44,6 +45,8 @@ interface StoredSubscription {
   /** Seconds between periodic notifications (§5.2.12): such a subscription is notified on time, not on change. */
   timeInterval?: number;
   q?: string;
+  /** §4.19 scope query over the entity's scopes, as given. */
+  scopeQ?: string;
   geoQ?: { georel: string; geometry: string; coordinates: unknown; geoproperty?: string };
   notification: { attributes?: string[]; format: Format; endpoint: { uri: string; accept: string; receiverInfo?: { key: string; value: string }[] } };
   context: unknown;
@@ -64,7 +67,7 @@ const managesAll = (actor: Actor) => actor.roles.includes('admin') || actor.role
  * matching ones put a notification into the durable outbox, which the dispatcher delivers.
  */
 export class SubscriptionService implements ChangeListener {
-  private readonly compiled = new Map<string, { modified: number; ctx: LdContext; q?: QExpr; geo?: GeoQuery; broken?: boolean }>();
+  private readonly compiled = new Map<string, { modified: number; ctx: LdContext; q?: QExpr; scopeQ?: ScopeQuery; geo?: GeoQuery; broken?: boolean }>();
 
   constructor(
     private readonly db: Db,
@@ -126,6 +129,11 @@ export class SubscriptionService implements ChangeListener {
       if (typeof body.q !== 'string') throw bad('q must be a string', 'q');
       parseQ(body.q, this.config.patternMaxLength);
       out.q = body.q;
+    }
+    if (body.scopeQ !== undefined) {
+      if (typeof body.scopeQ !== 'string') throw bad('scopeQ must be a string', 'scopeQ');
+      parseScopeQ(body.scopeQ, this.config.patternMaxLength);
+      out.scopeQ = body.scopeQ;
     }
     if (body.geoQ !== undefined) {
       const g = body.geoQ;
@@ -283,6 +291,7 @@ export class SubscriptionService implements ChangeListener {
       ...(b.watchedAttributes ? { watchedAttributes: b.watchedAttributes.map((a) => compactIri(ctx, a)) } : {}),
       ...(b.timeInterval ? { timeInterval: b.timeInterval } : {}),
       ...(b.q ? { q: b.q } : {}),
+      ...(b.scopeQ ? { scopeQ: b.scopeQ } : {}),
       ...(b.geoQ ? { geoQ: b.geoQ } : {}),
       notification: {
         ...(b.notification.attributes ? { attributes: b.notification.attributes.map((a) => compactIri(ctx, a)) } : {}),
@@ -309,19 +318,20 @@ export class SubscriptionService implements ChangeListener {
    * before a rule, such as linear-time patterns, refused it) is marked broken and never matches: a write must
    * not fail because of someone's subscription.
    */
-  private async compile(row: store.SubscriptionRow): Promise<{ ctx: LdContext; q?: QExpr; geo?: GeoQuery; broken?: boolean }> {
+  private async compile(row: store.SubscriptionRow): Promise<{ ctx: LdContext; q?: QExpr; scopeQ?: ScopeQuery; geo?: GeoQuery; broken?: boolean }> {
     const modified = new Date(row.modified_at).getTime();
     const key = `${row.tenant}\n${row.id}`;
     const hit = this.compiled.get(key);
     if (hit && hit.modified === modified) return hit;
     const b = row.body as unknown as StoredSubscription;
-    let entry: { modified: number; ctx: LdContext; q?: QExpr; geo?: GeoQuery; broken?: boolean };
+    let entry: { modified: number; ctx: LdContext; q?: QExpr; scopeQ?: ScopeQuery; geo?: GeoQuery; broken?: boolean };
     try {
       const ctx = await this.contexts.resolve(b.context);
       const q = b.q ? parseQ(b.q, this.config.patternMaxLength) : undefined;
+      const scopeQ = parseScopeQ(b.scopeQ, this.config.patternMaxLength);
       for (const e of b.entities ?? []) if (e.idPattern) checkIdPattern(e.idPattern, this.config.patternMaxLength);
       const geo = b.geoQ ? parseGeoQuery(b.geoQ.georel, b.geoQ.geometry, b.geoQ.coordinates, b.geoQ.geoproperty ? expandTerm(ctx, b.geoQ.geoproperty) : 'https://uri.etsi.org/ngsi-ld/location') : undefined;
-      entry = { modified, ctx, q, geo };
+      entry = { modified, ctx, q, scopeQ, geo };
     } catch (err) {
       this.log.warn({ subscription: row.id, tenant: row.tenant, err }, 'subscription cannot be matched; it is skipped until changed');
       entry = { modified, ctx: this.contexts.core, broken: true };
@@ -353,7 +363,10 @@ export class SubscriptionService implements ChangeListener {
           const b = sub.body as unknown as StoredSubscription;
           if (!(await store.claimPeriod(trx, tenant, sub.id, now, b.timeInterval!))) continue;
           const types = [...new Set((b.entities ?? []).map((e) => e.type))];
-          const rows = await queryStoredEntities(trx, { tenant, ...(types.length ? { types } : {}), limit: this.config.maxLimit, offset: 0 });
+          // The scope query narrows in SQL, so the `maxLimit` entities sent are ones that match.
+          const { scopeQ, broken } = await this.compile(sub);
+          if (broken) continue;
+          const rows = await queryStoredEntities(trx, { tenant, ...(types.length ? { types } : {}), ...(scopeQ ? { scopeQ } : {}), limit: this.config.maxLimit, offset: 0 });
           const current = (): EntityChange[] => rows.map((r) => {
             const after = rowToEntity(r);
             return { id: after.id, after, written: Object.keys(after.attrs), deleted: [] };
@@ -375,7 +388,7 @@ export class SubscriptionService implements ChangeListener {
     for (const sub of subs) {
       const b = sub.body as unknown as StoredSubscription;
       if (!periodic && sub.throttling > 0 && sub.last_notification && now.getTime() - new Date(sub.last_notification).getTime() < sub.throttling * 1000) continue;
-      const { ctx, q, geo, broken } = await this.compile(sub);
+      const { ctx, q, scopeQ, geo, broken } = await this.compile(sub);
       if (broken) continue;
       const expand = (t: string) => expandTerm(ctx, t);
       // The owner's access policy, as if it read each entity: what it may not read is absent for q, geoQ,
@@ -394,6 +407,7 @@ export class SubscriptionService implements ChangeListener {
         if (touched.length === 0 && !periodic) continue;
         if (b.watchedAttributes && !touched.some((a) => b.watchedAttributes!.includes(a))) continue;
         if (q && !evaluateQ(q, e.attrs, expand)) continue;
+        if (scopeQ && !matchesScopeQ(scopeQ, after.scope ?? [])) continue;
         if (geo) {
           const g = e.attrs[geo.geoproperty]?.find((i) => i.type === 'GeoProperty');
           if (!g || !matchGeo(geo, g.value as Geometry).match) continue;

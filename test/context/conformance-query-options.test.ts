@@ -46,8 +46,21 @@ describe.each(testEngines)('NGSI-LD scopeQ, expandValues, Prefer [%s]', (engine)
     expect(res.json().map((e: { id: string }) => e.id).sort()).toEqual(['urn:ngsi-ld:Park:2', 'urn:ngsi-ld:Park:3']);
   });
 
+  it('the full grammar: | as OR, AND binding tighter than OR, parentheses to group (GET, POST query)', async () => {
+    expect(await ids('/entities?type=Park&scopeQ=/Madrider%7C/Madrid/Gardens')).toEqual(['urn:ngsi-ld:Park:2', 'urn:ngsi-ld:Park:4']);
+    // Without parentheses: /Madrider OR (/Madrid/Gardens/# AND /Public).
+    expect(await ids('/entities?type=Park&scopeQ=/Madrider%7C/Madrid/Gardens/%23;/Public')).toEqual(['urn:ngsi-ld:Park:3', 'urn:ngsi-ld:Park:4']);
+    // With them: (/Madrider OR /Madrid/Gardens/#) AND /Public.
+    expect(await ids('/entities?type=Park&scopeQ=(/Madrider%7C/Madrid/Gardens/%23);/Public')).toEqual(['urn:ngsi-ld:Park:3']);
+    expect(await ids('/entities?type=Park&scopeQ=((/Madrid%7C/Madrider),(/Public))')).toEqual(['urn:ngsi-ld:Park:1', 'urn:ngsi-ld:Park:3', 'urn:ngsi-ld:Park:4']);
+    expect(await ids('/entities?type=Park&scopeQ=/%2B/%2B/North;(/Public%7C/Nowhere)')).toEqual(['urn:ngsi-ld:Park:3']);
+    const res = await req('POST', '/entityOperations/query', { type: 'Query', entities: [{ type: 'Park' }], scopeQ: '(/Madrid|/Madrider);/#' });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json().map((e: { id: string }) => e.id).sort()).toEqual(['urn:ngsi-ld:Park:1', 'urn:ngsi-ld:Park:4']);
+  });
+
   it('refuses a malformed scopeQ with 400 naming scopeQ', async () => {
-    for (const bad of ['Madrid', '/Mad.*', '/Madrid/%23/x', '/', '/Madrid//x', "/x')%20or%20true--", '(/Madrid)']) {
+    for (const bad of ['Madrid', '/Mad.*', '/Madrid/%23/x', '/', '/Madrid//x', "/x')%20or%20true--", '(/Madrid', '/Madrid)', '()', '/a;;/b', '/a%7C', '%7C/a', '/a(/b)', `${'('.repeat(17)}/a${')'.repeat(17)}`]) {
       const res = await req('GET', `/entities?type=Park&scopeQ=${bad}`);
       expect(res.statusCode, bad).toBe(400);
       expect(res.json().type).toBe('https://uri.etsi.org/ngsi-ld/errors/BadRequestData');

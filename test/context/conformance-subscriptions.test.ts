@@ -55,6 +55,40 @@ describe.each(testEngines)('NGSI-LD periodic subscriptions [%s]', (engine) => {
     expect((await req('GET', path)).json().notification.timesSent).toBe(2);
   });
 
+  it('§4.19 scopeQ on a subscription: notified on change and on time only for entities in scope; kept and shown', async () => {
+    sink.received.length = 0;
+    const res = await req('POST', '/subscriptions', { type: 'Subscription', entities: [{ type: 'Bin' }], scopeQ: '(/City/North/#|/City/East);/Public', notification: { format: 'keyValues', endpoint: { uri: sink.url } } });
+    expect(res.statusCode, res.body).toBe(201);
+    const path = (res.headers.location as string).replace('/ngsi-ld/v1', '');
+    expect((await req('GET', path)).json().scopeQ).toBe('(/City/North/#|/City/East);/Public');
+    for (const [n, scope] of [[1, ['/City/North/A', '/Public']], [2, ['/City/North/A']], [3, ['/City/East', '/Public']], [4, ['/City/West', '/Public']], [5, undefined]] as const) {
+      expect((await req('POST', '/entities', { id: `urn:ngsi-ld:Bin:${n}`, type: 'Bin', fill: n, ...(scope ? { scope } : {}) })).statusCode).toBe(201);
+    }
+    await drain();
+    const notified = () => sink.received.flatMap((r) => (r.body.data as { id: string }[]).map((e) => e.id)).filter((id) => id.includes(':Bin:')).sort();
+    expect(notified()).toEqual(['urn:ngsi-ld:Bin:1', 'urn:ngsi-ld:Bin:3']);
+    // A periodic one with a scopeQ sends the entities in scope only.
+    sink.received.length = 0;
+    const periodic = await req('POST', '/subscriptions', { type: 'Subscription', entities: [{ type: 'Bin' }], scopeQ: '/City/West|/City/North/+', timeInterval: 30, notification: { format: 'keyValues', endpoint: { uri: sink.url } } });
+    expect(periodic.statusCode, periodic.body).toBe(201);
+    await hub.services.context.subscriptions.notifyPeriodic(now);
+    await drain();
+    expect(notified()).toEqual(['urn:ngsi-ld:Bin:1', 'urn:ngsi-ld:Bin:2', 'urn:ngsi-ld:Bin:4']);
+    // Changing the scopeQ (PATCH) changes what matches; a malformed one is refused naming scopeQ.
+    sink.received.length = 0;
+    now = new Date(now.getTime() + 1000);
+    expect((await req('PATCH', path, { scopeQ: '/City/West' })).statusCode).toBe(204);
+    expect((await req('PATCH', '/entities/urn:ngsi-ld:Bin:4/attrs', { fill: 40 })).statusCode).toBe(204);
+    expect((await req('PATCH', '/entities/urn:ngsi-ld:Bin:1/attrs', { fill: 10 })).statusCode).toBe(204);
+    await drain();
+    expect(notified()).toEqual(['urn:ngsi-ld:Bin:4']);
+    for (const scopeQ of ['(/City', 'City', 7]) {
+      const bad = await req('POST', '/subscriptions', { type: 'Subscription', entities: [{ type: 'Bin' }], scopeQ, notification: { endpoint: { uri: sink.url } } });
+      expect(bad.statusCode, String(scopeQ)).toBe(400);
+      expect(bad.json().errors?.[0]?.field).toBe('/body/scopeQ');
+    }
+  });
+
   it('refuses timeInterval with watchedAttributes or throttling, and a non-positive interval', async () => {
     const base = { type: 'Subscription', entities: [{ type: 'Meter' }], notification: { endpoint: { uri: sink.url } } };
     for (const extra of [{ timeInterval: 10, watchedAttributes: ['reading'] }, { timeInterval: 10, throttling: 5 }, { timeInterval: 0 }, { timeInterval: 'PT1M' }]) {
