@@ -6,6 +6,7 @@ import { isProblem, Problem } from '../platform/errors/problem.js';
 import type { AggregateAnswer, CatalogServices, DatasetView, GrantDecision, LookupAnswer, RowsPage } from '../catalog/index.js';
 import type { OperationConfig } from './config.js';
 import type { Grade } from './schemas.js';
+import { StaleTerms } from './call-terms.js';
 import * as store from './delivery-store.js';
 
 /** The slice of identity the port needs: making the in-domain organisation once. */
@@ -24,6 +25,11 @@ export interface DeliveryNeed {
   sumBounds: Record<string, { min: number; max: number }>;
   /** the licence's end: a grant never outlives it */
   until: Date;
+  /**
+   * Decided on a node's copy of the call terms: such a call reads through a live grant only and never makes one
+   * (a suspended product's grant is gone; a copy that still says "registered" must not ask the catalog again).
+   */
+  onCopy: boolean;
   /** shown to the providing department and, through "who used my data", to citizens */
   purpose: string;
   legalBasis: string;
@@ -106,6 +112,7 @@ export class CatalogPort {
       this.kept.set(need.productId, { shareGrantId: current.share_grant_id, expiresAt: new Date(current.expires_at) });
       return current.share_grant_id;
     }
+    if (need.onCopy) throw new StaleTerms();
     if (current) await store.retireDeliveryGrant(this.db, current.id, now);
     const made = await this.makeGrant(need);
     const recorded = await store.findActiveDeliveryGrant(this.db, need.productId);

@@ -37,6 +37,11 @@ export const OperationConfigSchema = Type.Object({
     pageSize: Type.Integer({ minimum: 1, default: 10_000 }),
     /** Rows a keyed read (verification, score, model inference) reads at most for one subject. */
     lookupLimit: Type.Integer({ minimum: 1, maximum: 1000, default: 10 }),
+    /**
+     * Call terms (a key's access, the product, its licence) each node keeps, so a call does not read them every
+     * time; they are checked against the database when the call is metered, in its transaction (0: read always).
+     */
+    termsCacheEntries: Type.Integer({ minimum: 0, default: 10_000 }),
   }, { default: {} }),
   /**
    * Statistics products: each publishes one release per period through the catalog's disclosure control

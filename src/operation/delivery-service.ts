@@ -23,8 +23,7 @@ import { periodEnd, periodKey } from './periods.js';
 import { SandboxAggregator, inferenceOf, sameValue, scoreOf, sumBoundsOf, verificationMatcher } from './product-runners.js';
 import { unitsOf, withinCap } from './fee-rules.js';
 import { sha256 } from './versions.js';
-import * as licenceStore from './licence-store.js';
-import * as registryStore from './registry-store.js';
+import { CallTermsCache, readCallTerms, StaleTerms, type CallTerms } from './call-terms.js';
 import * as deliveryStore from './delivery-store.js';
 import * as meter from './meter-store.js';
 
@@ -77,13 +76,18 @@ export class DeliveryService {
     private readonly config: OperationConfig,
     private readonly port: CatalogPort,
     private readonly timeZone: string,
-  ) {}
+  ) {
+    this.terms = new CallTermsCache(config.delivery.termsCacheEntries);
+  }
+
+  /** This node's copies of call terms (`CallTermsCache`: never the authority, checked when the call is metered). */
+  private readonly terms: CallTermsCache;
 
   /** Calls a product; a refusal by a rule is ledgered too (`operation.product.refused`, with the rule). */
   async call(actor: Actor, productId: string, body: CallInput): Promise<CallAnswer> {
     assertCan(actor, 'operation.product.call');
     try {
-      return await this.deliver(actor, productId, body);
+      return await this.decide(actor, productId, body);
     } catch (err) {
       if (isProblem(err) && err.code.startsWith('OPERATION_')) {
         await this.ledger.append('operation.product.refused', actor, `operation_product:${productId}`, {
@@ -95,17 +99,45 @@ export class DeliveryService {
     }
   }
 
-  private async deliver(actor: Actor, productId: string, body: CallInput): Promise<CallAnswer> {
-    // Read side by side (a pool of several connections answers them at once): the access, the product and its
-    // licence; then the catalog's current grading with the quota counters.
-    const [access, product, productLicence] = await Promise.all([
-      actor.kind === 'api_key' && actor.id ? licenceStore.findAccessByKey(this.db, actor.id) : Promise.resolve(undefined),
-      registryStore.findProduct(this.db, productId),
-      licenceStore.findLicenceOfProduct(this.db, productId),
-    ]);
+  /**
+   * Decides a call on this node's copy of its terms when there is one, else on terms read now. Whatever the copy
+   * leads to that the database might not — a refusal by a rule, or terms that changed by the time the call is
+   * metered (`StaleTerms`) — is decided again on fresh terms; only the catalog's own refusals stand as they are.
+   * Fresh terms that change while the call runs are read again, twice at most.
+   */
+  private async decide(actor: Actor, productId: string, body: CallInput): Promise<CallAnswer> {
+    const keyId = actor.kind === 'api_key' ? actor.id : undefined;
+    const copy = keyId ? this.terms.get(keyId, productId) : undefined;
+    if (copy) {
+      try {
+        return await this.deliver(actor, body, copy, true);
+      } catch (err) {
+        this.terms.drop(keyId!, productId);
+        const catalogs = isProblem(err) && String(err.extra?.rule ?? '').startsWith('catalog.');
+        if (!(err instanceof StaleTerms) && !(isProblem(err) && !catalogs)) throw err;
+      }
+    }
+    for (let attempt = 1; ; attempt++) {
+      const terms = await readCallTerms(this.db, keyId, productId);
+      try {
+        const answer = await this.deliver(actor, body, terms, false);
+        if (keyId) this.terms.keep(keyId, productId, terms);
+        return answer;
+      } catch (err) {
+        if (!(err instanceof StaleTerms)) throw err;
+        if (attempt >= 3) {
+          throw refusal('OPERATION_LICENCE_STATE', 'licence.version', 'the licence, the product or the access changed while the call ran; call again');
+        }
+      }
+    }
+  }
+
+  /** Checks a call against its terms, runs the product and meters it; `onCopy`: the terms are this node's copy. */
+  private async deliver(actor: Actor, body: CallInput, terms: CallTerms, onCopy: boolean): Promise<CallAnswer> {
+    const { access, product, licence: productLicence } = terms;
     if (!access) throw refusal('OPERATION_NO_ACCESS', 'access.key', 'this key was not issued for authorized-operation products');
     if (access.status !== 'active') throw refusal('OPERATION_NO_ACCESS', 'access.status', 'this access is revoked');
-    if (!product || !productLicence || !access.products.includes(productId)) {
+    if (!product || !productLicence || !access.products.includes(product.id)) {
       throw refusal('OPERATION_NO_ACCESS', 'access.products', 'this access does not cover the product');
     }
     const licence = productLicence;
@@ -174,6 +206,7 @@ export class DeliveryService {
     const need: DeliveryNeed = {
       productId: product.id, datasetId: product.dataset_id, aggregateOnly: product.type === 'statistics', fields: product.fields,
       sumBounds: product.spec.type === 'statistics' ? sumBoundsOf(product.spec) : {}, until: new Date(licence.valid_until),
+      onCopy,
       purpose: `授权运营 ${licence.number} ${product.number ?? ''} ${product.name}（${scenario.name}）`.replace(/\s+/g, ' ').slice(0, 1000),
       legalBasis: `公共数据资源授权运营协议 ${licence.number}（发改数据规〔2025〕27号）`,
     };
@@ -227,12 +260,15 @@ export class DeliveryService {
       purpose: call.purpose, use, billable: use === 'commercial', records: outcome.records, outputUnits: outcome.outputUnits,
       unit: price?.unit ?? null, feeFen, responseHash,
     });
-    const { id: callId } = await meter.insertCall(trx, {
+    const inserted = await meter.insertCallIfCurrent(trx, {
       called_at: now, day, month, licence_id: licence.id, product_id: product.id, access_id: access.id,
       operator_party_id: product.operator_party_id, market_user_party_id: access.market_user_party_id, provider_org_id: providerOrgId,
       purpose: call.purpose, use, billable: use === 'commercial', records: outcome.records, output_units: outcome.outputUnits, compute_ms: computeMs,
       billing_unit: price?.unit ?? null, unit_price_fen: price?.priceFen ?? 0, units, fee_fen: feeFen, response_hash: responseHash, ledger_index: index,
-    });
+    }, { licenceId: licence.id, licenceVersion: licence.version, productId: product.id, productVersion: product.version, accessId: access.id });
+    // Something it was decided on changed (on any node) since it was read: roll back, decide again.
+    if (!inserted) throw new StaleTerms();
+    const callId = inserted.id;
     let result = outcome.result;
     if (outcome.held) {
       const run = await deliveryStore.insertSandboxRun(trx, {

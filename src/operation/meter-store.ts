@@ -36,8 +36,36 @@ export const claimPeriodCharge = async (db: Db, accessId: string, productId: str
   return !!row;
 };
 
-export const insertCall = (db: Db, row: Insertable<OperationCallTable>) =>
-  db.insertInto('operation_call').values(row).returning('id').executeTakeFirstOrThrow();
+/** The versions and ids a call was decided on (see `insertCallIfCurrent`). */
+export interface DecidedOn {
+  licenceId: string;
+  licenceVersion: number;
+  productId: string;
+  productVersion: number;
+  accessId: string;
+}
+
+/**
+ * Inserts a metered call only if what it was decided on still stands in the database: the licence and product
+ * at the versions read, the product registered, the licence and the access active. One statement (an
+ * `insert … select … where exists`), so a node deciding on its copy of the terms pays no read for the check;
+ * undefined when something changed (the caller rolls back). Both engines type the select's parameters by
+ * the insert's columns.
+ */
+export const insertCallIfCurrent = async (db: Db, row: Insertable<OperationCallTable>, on: DecidedOn) => {
+  const columns = Object.keys(row) as Array<keyof OperationCallTable & string>;
+  const values = db.selectNoFrom((eb) => columns.map((c) => eb.val(row[c]).as(c)))
+    .where(({ exists, selectFrom }) => exists(
+      selectFrom('operation_licence as l')
+        .innerJoin('operation_product as p', 'p.licence_id', 'l.id')
+        .innerJoin('operation_access as a', 'a.licence_id', 'l.id')
+        .select(sql<number>`1`.as('one'))
+        .where('l.id', '=', on.licenceId).where('l.version', '=', on.licenceVersion).where('l.status', '=', 'active')
+        .where('p.id', '=', on.productId).where('p.version', '=', on.productVersion).where('p.status', '=', 'registered')
+        .where('a.id', '=', on.accessId).where('a.status', '=', 'active'),
+    ));
+  return db.insertInto('operation_call').columns(columns).expression(values).returning('id').executeTakeFirst();
+};
 
 /** Many metered calls at once (the demo's history), in statements of 1,000 rows. */
 export const insertCalls = async (db: Db, rows: Array<Insertable<OperationCallTable>>) => {

@@ -257,6 +257,42 @@ describe.each(testEngines)('authorized operation: in-domain delivery and the rul
     expect((await ask()).json().result.match).toBe(true);
   });
 
+  it('decides each call on the terms in force on every node, even one that hears nothing of the change (its copy is checked when metering)', async () => {
+    // Node B shares the database only, no bus: what it keeps of the call terms must not outlive a change made on A.
+    const nodeB: TestHub = await createTestHub(engine, { database: w.hub.database, clock: () => w.now });
+    const calls = async () => Number((await w.hub.database.pool.query(`select count(*) as n from operation_call where product_id = $1`, [p.verify])).rows[0].n);
+    try {
+      const onB = () => nodeB.http.inject({
+        method: 'POST', url: `/api/operation/products/${p.verify}/call`, headers: { authorization: `Bearer ${w.keys.bank}` },
+        payload: { purpose: 'kyc', input: { values: { id_number: person.id_number, name: person.name } } },
+      });
+      const before = await calls();
+      expect((await onB()).json().fee).toMatchObject({ unitPriceFen: 10, feeFen: 10 });
+      expect((await onB()).json().fee).toMatchObject({ unitPriceFen: 10, feeFen: 10 });
+      // a new price within the cap: billed from the next call on B
+      expect((await w.call('operator', 'PUT', `/api/operation/products/${p.verify}/price`, { unit: 'per_call', priceFen: 9 })).statusCode).toBe(200);
+      expect((await onB()).json().fee).toMatchObject({ unitPriceFen: 9, feeFen: 9 });
+      // the cap lowered below the price, the scope narrowed, the product suspended: each stops B's next call
+      expect((await w.call('admin', 'PUT', `/api/operation/licences/${L1.id}/fee-caps/${p.verify}`, { unit: 'per_call', capFen: 8 })).statusCode).toBe(200);
+      expect((await onB()).json()).toMatchObject({ code: 'OPERATION_PRICE_ABOVE_CAP', rule: 'licence.fee_cap' });
+      expect((await w.call('admin', 'PUT', `/api/operation/licences/${L1.id}/fee-caps/${p.verify}`, { unit: 'per_call', capFen: 10 })).statusCode).toBe(200);
+      expect((await onB()).statusCode).toBe(200);
+      expect((await w.call('admin', 'PATCH', `/api/operation/licences/${L1.id}`, { scope: [{ dataset: 'population', fields: ['id_number', 'age', 'district', 'income'] }] })).statusCode).toBe(200);
+      expect((await onB()).json()).toMatchObject({ code: 'OPERATION_OUTSIDE_SCOPE', rule: 'licence.scope' });
+      expect((await w.call('admin', 'PATCH', `/api/operation/licences/${L1.id}`, { scope: w.licenceInput().scope })).statusCode).toBe(200);
+      expect((await onB()).statusCode).toBe(200);
+      expect((await w.call('admin', 'POST', `/api/operation/products/${p.verify}/suspend`, { reason: '例行检查' })).statusCode).toBe(200);
+      expect((await onB()).json()).toMatchObject({ code: 'OPERATION_PRODUCT_NOT_AVAILABLE', rule: 'product.status' });
+      expect((await w.call('admin', 'POST', `/api/operation/products/${p.verify}/resume`)).statusCode).toBe(200);
+      expect((await onB()).json().result.match).toBe(true);
+      // every answered call metered once, none of the refused ones
+      expect(await calls()).toBe(before + 6);
+    } finally {
+      await w.call('operator', 'PUT', `/api/operation/products/${p.verify}/price`, { unit: 'per_call', priceFen: 10 });
+      await nodeB.close();
+    }
+  });
+
   it('stops a suspended licence\'s keys at once, on every node, and withdraws its data', async () => {
     const nodeB: TestHub = await createTestHub(engine, { database: w.hub.database, clock: () => w.now, config: { events } });
     try {
