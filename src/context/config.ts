@@ -85,6 +85,20 @@ export const ContextConfigSchema = Type.Object({
        * message: one node only, or a broker without MQTT 5). The embedded broker ignores it.
        */
       sharedGroup: Type.String({ pattern: '^[A-Za-z0-9_-]*$', maxLength: 100, default: 'cityhub' }),
+      /**
+       * With `url` and a stable `--node-id` (CITYHUB_NODE_ID): each node keeps an MQTT 5 persistent session
+       * (client id `cityhub-ingest-<group>-<node id>`) that the broker keeps this long after the node is gone, so
+       * the messages it had handed a node killed before storing them (and those shared out to it while it was
+       * down) are delivered when the node comes back under the same id. 0: a clean session that ends with the
+       * connection (a node's unstored messages are lost with it). Set it longer than a node takes to restart.
+       */
+      sessionExpirySeconds: Type.Integer({ minimum: 0, maximum: 4_294_967_295, default: 0 }),
+      /**
+       * How long a message is tried again while the database fails (it is acknowledged to the broker only once
+       * stored); past it the message is counted failed, logged and acknowledged, so one message never blocks
+       * ingestion for ever.
+       */
+      storeRetrySeconds: Type.Number({ minimum: 0, maximum: 3600, default: 60 }),
       /** Port of the embedded (aedes) broker; 1884 so it does not clash with Mosquitto on 1883. */
       embeddedPort: Type.Integer({ minimum: 0, maximum: 65535, default: 1884 }),
       embeddedHost: Type.String({ default: '127.0.0.1' }),

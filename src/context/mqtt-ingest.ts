@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:net';
-import mqtt, { type MqttClient } from 'mqtt';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 // aedes is CommonJS: Node's ESM loader cannot see its named exports, so take them from the default export.
 import aedes from 'aedes';
 
@@ -27,6 +27,17 @@ const ingestActor = systemActor('mqtt-ingest', ['dept_data_owner']);
 export interface ApiKeyLookup {
   actorForApiKey(key: string): Promise<Actor | undefined>;
 }
+
+/** A failure to store that may pass (the database, a context server): the message is tried again, not dropped. */
+class TransientError extends Error {
+  constructor(cause: unknown) {
+    super('transient', { cause });
+  }
+}
+
+/** At stop, how long the messages already handed over may take, and the quiet that shows none is left. */
+const DRAIN_MS = 5000;
+const QUIET_MS = 300;
 
 /** MQTT CONNACK return codes (3.1.1) aedes sends for a refused login. */
 const BAD_USERNAME_OR_PASSWORD = 4;
@@ -97,7 +108,9 @@ export function messageToEntity(mapping: Mapping, levels: string[], payload: Buf
  * `mqtt.allowAnonymous` (a demo on one machine) lets it in as `system:mqtt-ingest`. Subscribing to the ingestion
  * topics (which carry every device's readings, past any access rule) is for admin and data_admin keys only.
  * An external broker (`mqtt.url`, Mosquitto) authenticates devices itself; its messages are written as
- * `system:mqtt-ingest`.
+ * `system:mqtt-ingest`. A message from it is acknowledged (QoS 1 PUBACK) only once its entity update is stored, one
+ * at a time in arrival order: a node that dies holding a message has not acknowledged it, and with a persistent
+ * session (`sessionExpirySeconds` and a stable node id) the broker delivers it again when the node is back.
  */
 export class MqttIngest {
   private client?: MqttClient;
@@ -108,6 +121,10 @@ export class MqttIngest {
   readonly stats = { received: 0, applied: 0, failed: 0, refused: 0, lastError: '' };
   /** The broker URL in use (after start). */
   url?: string;
+  private stopping = false;
+  /** Whether a broker message is being stored now, and when the last one came (the drain at stop waits for both). */
+  private busy = false;
+  private lastMessageAt = 0;
 
   constructor(
     private readonly config: MqttConfig,
@@ -115,6 +132,8 @@ export class MqttIngest {
     private readonly contexts: ContextResolver,
     private readonly auth: ApiKeyLookup,
     private readonly log: Logger,
+    /** The configured `--node-id`, stable across restarts (undefined when defaulted): names the persistent session. */
+    private readonly nodeId?: string,
   ) {}
 
   async start(): Promise<void> {
@@ -126,15 +145,41 @@ export class MqttIngest {
     }
     this.url = this.config.url;
     const group = this.config.sharedGroup;
+    const session = this.sessionOptions();
     this.client = await mqtt.connectAsync(this.url, {
-      clientId: `cityhub-ingest-${process.pid}-${Math.random().toString(16).slice(2, 8)}`, reconnectPeriod: 2000, connectTimeout: 5000,
-      // Shared subscriptions are MQTT 5 (3.1.1 brokers know them only as an extension).
-      ...(group ? { protocolVersion: 5 as const } : {}),
+      reconnectPeriod: 2000, connectTimeout: 5000, ...session,
+      // Shared subscriptions and session expiry are MQTT 5 (3.1.1 brokers know the first only as an extension).
+      ...(group || !session.clean ? { protocolVersion: 5 as const } : {}),
     });
-    // The message's own topic arrives, not the `$share/…` filter, so the mappings match it as they are.
-    this.client.on('message', (topic, payload) => void this.handle(topic, payload));
-    await this.client.subscribeAsync(this.config.mappings.map((m) => (group ? `$share/${group}/${m.topic}` : m.topic)), { qos: 1 });
-    this.log.info({ url: this.url, mappings: this.config.mappings.length, sharedGroup: group || null }, 'MQTT ingestion listening');
+    // mqtt.js sends the PUBACK when this calls back and hands over the next message only then (its documented
+    // backpressure hook): stored first, acknowledged after. The message's own topic arrives, not the `$share/…`
+    // filter, so the mappings match it as they are.
+    this.client.handleMessage = (packet, callback) => {
+      this.busy = true;
+      this.handle(packet.topic, Buffer.from(packet.payload)).then(() => callback(), (err: Error) => callback(err)).finally(() => {
+        this.busy = false;
+        this.lastMessageAt = Date.now();
+      });
+    };
+    await this.client.subscribeAsync(this.filters(), { qos: 1 });
+    this.log.info({ url: this.url, mappings: this.config.mappings.length, sharedGroup: group || null, clientId: session.clientId, persistent: !session.clean }, 'MQTT ingestion listening');
+  }
+
+  private filters(): string[] {
+    const group = this.config.sharedGroup;
+    return this.config.mappings.map((m) => (group ? `$share/${group}/${m.topic}` : m.topic));
+  }
+
+  /** A persistent session named for the node when configured (see `sessionExpirySeconds`), else a clean one. */
+  private sessionOptions(): IClientOptions & { clientId: string; clean: boolean } {
+    const expiry = this.config.sessionExpirySeconds;
+    if (expiry > 0 && this.nodeId) {
+      return { clientId: `cityhub-ingest-${this.config.sharedGroup || 'plain'}-${this.nodeId}`, clean: false, properties: { sessionExpiryInterval: expiry } };
+    }
+    // A session named for a node id that changes on every start would never be resumed, and would keep taking
+    // its share of the group's messages until it expired: without a stable id the session ends with the connection.
+    if (expiry > 0) this.log.warn('mqtt.sessionExpirySeconds needs a stable --node-id (CITYHUB_NODE_ID); using a clean session');
+    return { clientId: `cityhub-ingest-${process.pid}-${Math.random().toString(16).slice(2, 8)}`, clean: true };
   }
 
   private isIngestTopic(topic: string): boolean {
@@ -184,7 +229,7 @@ export class MqttIngest {
     broker.on('publish', (packet, client) => {
       if (!client || !this.isIngestTopic(packet.topic)) return;
       const actor = this.actors.get(client) ?? (this.config.allowAnonymous ? ingestActor : undefined);
-      if (actor) void this.handle(packet.topic, Buffer.from(packet.payload), actor);
+      if (actor) this.handle(packet.topic, Buffer.from(packet.payload), actor).catch(() => undefined); // stopping: dropped
     });
     const server = createServer(broker.handle);
     try {
@@ -204,29 +249,71 @@ export class MqttIngest {
     return `mqtt://${this.config.embeddedHost}:${port}`;
   }
 
-  /** Applies one message as the actor (the publishing key's, or the system actor for an external broker). */
+  /**
+   * Applies one message as the actor (the publishing key's, or the system actor for an external broker). A message
+   * that cannot be applied (a bad payload, a refused write) is counted failed and settled; a failure of the
+   * database is tried again for `storeRetrySeconds`. Rejects only when the node stops meanwhile: the message is
+   * then not acknowledged.
+   */
   async handle(topic: string, payload: Buffer, actor: Actor = ingestActor): Promise<void> {
     this.stats.received++;
+    const giveUpAt = Date.now() + this.config.storeRetrySeconds * 1000;
+    for (let wait = 100; ; wait = Math.min(wait * 2, 5000)) {
+      try {
+        await this.apply(topic, payload, actor);
+        return;
+      } catch (err) {
+        const permanent = !(err instanceof TransientError);
+        if (permanent || Date.now() + wait > giveUpAt) return this.fail(topic, permanent ? err : err.cause);
+        this.log.warn({ topic, err: err.cause }, 'MQTT message not stored yet; trying again');
+      }
+      await new Promise((r) => setTimeout(r, wait));
+      if (this.stopping) throw new Error('MQTT ingestion stopped before the message was stored');
+    }
+  }
+
+  /** Writes the message's entity update; a failure that may pass (not a refusal of the message) is a TransientError. */
+  private async apply(topic: string, payload: Buffer, actor: Actor): Promise<void> {
     for (const mapping of this.config.mappings) {
       const levels = matchTopic(mapping.topic, topic);
       if (!levels) continue;
+      const entity = messageToEntity(mapping, levels, payload);
+      let result: Awaited<ReturnType<EntityBatchService['batchWrite']>>;
       try {
-        const entity = messageToEntity(mapping, levels, payload);
         const ctx = await this.contexts.resolve(mapping.context ?? CITYHUB_CONTEXT_URL);
-        const result = await this.batches.batchWrite({ actor, tenant: mapping.tenant ?? '', ctx }, 'upsert', [entity], { replace: false });
-        if (result.errors.length) throw new Error(result.errors[0].error.detail ?? result.errors[0].error.title);
-        this.stats.applied++;
+        result = await this.batches.batchWrite({ actor, tenant: mapping.tenant ?? '', ctx }, 'upsert', [entity], { replace: false });
       } catch (err) {
-        this.stats.failed++;
-        this.stats.lastError = `${topic}: ${isProblem(err) ? err.detail ?? err.title : (err as Error).message}`;
-        this.log.warn({ topic, error: this.stats.lastError }, 'MQTT message not applied');
+        throw isProblem(err) && err.status < 500 ? err : new TransientError(err);
       }
+      if (result.errors.length) throw new Error(result.errors[0].error.detail ?? result.errors[0].error.title);
+      this.stats.applied++;
       return;
     }
   }
 
+  private fail(topic: string, err: unknown): void {
+    this.stats.failed++;
+    this.stats.lastError = `${topic}: ${isProblem(err) ? err.detail ?? err.title : (err as Error).message}`;
+    this.log.warn({ topic, error: this.stats.lastError }, 'MQTT message not applied');
+  }
+
+  /**
+   * Stops the broker routing messages here (unsubscribe), then lets those it had already handed over be stored and
+   * acknowledged, for at most DRAIN_MS: the rest of the group takes the new ones meanwhile.
+   */
+  private async leaveGroup(): Promise<void> {
+    const client = this.client;
+    if (!client?.connected) return;
+    await client.unsubscribeAsync(this.filters()).catch((err: unknown) => this.log.warn({ err }, 'MQTT ingestion could not unsubscribe'));
+    const end = Date.now() + DRAIN_MS;
+    while (Date.now() < end && (this.busy || Date.now() - this.lastMessageAt < QUIET_MS)) await new Promise((r) => setTimeout(r, 50));
+  }
+
   async stop(): Promise<void> {
-    await this.client?.endAsync(true).catch((err: unknown) => this.log.warn({ err }, 'MQTT ingestion client did not close cleanly'));
+    this.stopping = true;
+    await this.leaveGroup();
+    // Not forced: the acknowledgement of the message being stored now still goes out.
+    await this.client?.endAsync(false).catch((err: unknown) => this.log.warn({ err }, 'MQTT ingestion client did not close cleanly'));
     this.client = undefined;
     // The broker first: it disconnects its clients, which the server's close waits for.
     if (this.broker) await new Promise<void>((r) => this.broker!.close(() => r()));
