@@ -50,6 +50,8 @@ export interface Platform {
   dataDir: string;
   /** This module's logger (`module` is set on every line). */
   log: Logger;
+  /** The configured `--node-id` (CITYHUB_NODE_ID), stable across this node's restarts; undefined when defaulted. */
+  nodeId?: string;
 }
 
 /** Routes mounted under a prefix; the plugin closes over the services it serves. */
