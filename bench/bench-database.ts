@@ -31,3 +31,20 @@ export function benchDatabase(adminUrl: string, name: string) {
   process.on('SIGINT', () => void dropAll().then(() => process.exit(130)));
   return { url, admin, dropAll, open };
 }
+
+/**
+ * Bulk-load practice: runs `load` with the secondary indexes of `table` (those of no constraint) dropped, then
+ * builds them again once, which is several times faster than keeping them up to date row by row. Returns the
+ * seconds spent rebuilding.
+ */
+export async function withoutSecondaryIndexes(db: Db, table: string, load: () => Promise<void>): Promise<number> {
+  const indexes = await sql<{ name: string; def: string }>`
+    select i.indexname as name, i.indexdef as def from pg_indexes i
+    where i.tablename = ${table} and i.schemaname = current_schema()
+      and not exists (select 1 from pg_constraint c where c.conname = i.indexname)`.execute(db);
+  for (const index of indexes.rows) await sql`drop index ${sql.id(index.name)}`.execute(db);
+  await load();
+  const t0 = performance.now();
+  for (const index of indexes.rows) await sql.raw(index.def).execute(db);
+  return (performance.now() - t0) / 1000;
+}
