@@ -57,4 +57,10 @@ export const csourceMigrations: Record<string, Migration> = {
       await sql`create index context_entity_map_expiry on context_entity_map (expires_at)`.execute(db);
     },
   },
+  '20261222-01-context-csource-subscription-period': {
+    async up(db: Kysely<unknown>) {
+      // Periodic (timeInterval) subscriptions to registrations: when the last period was claimed (by any node).
+      await db.schema.alterTable('context_csource_subscription').addColumn('last_notification', 'timestamptz').execute();
+    },
+  },
 };

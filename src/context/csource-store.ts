@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Db } from '../platform/db/database.js';
 import './csource-tables.js';
 
@@ -14,6 +15,7 @@ export interface CsourceRow {
 
 export interface CsourceSubscriptionRow extends CsourceRow {
   active: boolean;
+  last_notification?: Date | null;
 }
 
 // ---- registrations ----
@@ -67,6 +69,18 @@ export const listCsourceSubscriptions = async (db: Db, tenant: string, limit: nu
 export const activeCsourceSubscriptions = async (db: Db, tenant: string, now: Date): Promise<CsourceSubscriptionRow[]> =>
   (await db.selectFrom('context_csource_subscription').selectAll().where('tenant', '=', tenant).where('active', '=', true)
     .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)])).execute()) as CsourceSubscriptionRow[];
+
+/** Every tenant's active periodic (timeInterval) registration subscriptions (raw: jsonb's `?` operator). */
+export const periodicCsourceSubscriptions = async (db: Db, now: Date): Promise<CsourceSubscriptionRow[]> =>
+  (await sql<CsourceSubscriptionRow>`select * from context_csource_subscription
+    where active and body ? 'timeInterval' and (expires_at is null or expires_at > ${now}::timestamptz)
+    order by tenant, id`.execute(db)).rows;
+
+/** Takes the period of one subscription (once, whichever node asks first): false when another node took it (as claimPeriod). */
+export const claimCsourcePeriod = async (db: Db, tenant: string, id: string, now: Date, seconds: number): Promise<boolean> =>
+  (await sql`update context_csource_subscription set last_notification = ${now}::timestamptz
+    where tenant = ${tenant} and id = ${id} and (last_notification is null or last_notification <= ${new Date(now.getTime() - seconds * 1000)}::timestamptz)
+    returning id`.execute(db)).rows.length > 0;
 
 export const deleteCsourceSubscription = async (db: Db, tenant: string, id: string): Promise<boolean> =>
   Number((await db.deleteFrom('context_csource_subscription').where('tenant', '=', tenant).where('id', '=', id).executeTakeFirst()).numDeletedRows) > 0;

@@ -29,6 +29,8 @@ interface StoredCsourceSubscription {
   description?: string;
   entities?: { type: string; id?: string; idPattern?: string }[];
   watchedAttributes?: string[];
+  /** Seconds between periodic notifications (§5.2.12): such a subscription is notified on time, not on change. */
+  timeInterval?: number;
   q?: string;
   /** §4.19 scope query over the registrations' `scope`. */
   scopeQ?: string;
@@ -79,6 +81,10 @@ export class CsourceSubscriptionService implements RegistrationListener {
       const w = body.watchedAttributes;
       if (!Array.isArray(w) || w.length === 0 || !w.every((a) => typeof a === 'string')) throw bad('watchedAttributes', 'must be a non-empty list of names');
       out.watchedAttributes = w.map((a: string) => expandTerm(ctx, a));
+    }
+    if (body.timeInterval !== undefined) {
+      if (typeof body.timeInterval !== 'number' || !(body.timeInterval >= 1)) throw bad('timeInterval', 'must be a number of seconds ≥ 1');
+      out.timeInterval = body.timeInterval;
     }
     if (body.q !== undefined) {
       if (typeof body.q !== 'string') throw bad('q', 'must be a string');
@@ -131,6 +137,8 @@ export class CsourceSubscriptionService implements RegistrationListener {
     const { expiresAt, isActive, ...rest } = this.parse(scope.ctx, body, false);
     if (!rest.endpoint) throw bad('notification.endpoint', 'a subscription needs notification.endpoint');
     if (!rest.entities && !rest.watchedAttributes) throw bad('entities', 'a subscription needs entities or watchedAttributes');
+    // §5.2.12: a periodic subscription watches no attributes.
+    if (rest.timeInterval !== undefined && rest.watchedAttributes) throw bad('timeInterval', 'cannot be combined with watchedAttributes');
     const now = this.clock();
     const ok = await store.insertCsourceSubscription(this.db, {
       tenant, id, owner: actorRef(scope.actor), body: { ...rest, type: 'Subscription', context: scope.ctx.source }, active: isActive ?? true,
@@ -165,6 +173,8 @@ export class CsourceSubscriptionService implements RegistrationListener {
     const row = await this.own(scope, tenant, id);
     if (body.id !== undefined && body.id !== id) throw bad('id', 'cannot change');
     const { expiresAt, isActive, ...rest } = this.parse(scope.ctx, body, true);
+    const merged = { ...(row.body as unknown as StoredCsourceSubscription), ...rest };
+    if (merged.timeInterval !== undefined && merged.watchedAttributes) throw bad('timeInterval', 'cannot be combined with watchedAttributes');
     await store.updateCsourceSubscription(this.db, tenant, id, {
       body: { ...row.body, ...rest, context: scope.ctx.source }, active: isActive ?? row.active,
       expires_at: expiresAt === undefined ? row.expires_at : expiresAt, modified_at: this.clock(),
@@ -180,7 +190,8 @@ export class CsourceSubscriptionService implements RegistrationListener {
 
   /** Inside the registration's transaction: queues a notification for every subscription it (no longer) matches. */
   async onRegistrationChange(trx: Db, tenant: string, before: StoredRegistration | undefined, after: StoredRegistration | undefined, now: Date): Promise<void> {
-    const subs = await store.activeCsourceSubscriptions(trx, tenant, now);
+    // Periodic subscriptions are notified on time (notifyPeriodic), not on change.
+    const subs = (await store.activeCsourceSubscriptions(trx, tenant, now)).filter((s) => !(s.body as unknown as StoredCsourceSubscription).timeInterval);
     const rows: OutboxWrite[] = [];
     for (const sub of subs) {
       const b = sub.body as unknown as StoredCsourceSubscription;
@@ -188,18 +199,46 @@ export class CsourceSubscriptionService implements RegistrationListener {
       const is = after !== undefined && matches(b, after, this.config.patternMaxLength);
       if (!was && !is) continue;
       const reason = !was ? 'newlyMatching' : !is ? 'noLongerMatching' : 'updated';
-      const ctx = await this.contexts.resolve(b.context).catch(() => this.contexts.core);
-      const reg = (is ? after : before)!;
-      const payload: Record<string, unknown> = {
-        id: `urn:ngsi-ld:Notification:${randomUUID()}`, type: 'Notification', subscriptionId: sub.id, notifiedAt: now.toISOString(),
-        triggerReason: reason, data: [renderRegistration(ctx, reg, false)],
-      };
-      if (b.endpoint.accept === 'application/ld+json') payload['@context'] = b.context;
-      const headers: Record<string, string> = Object.fromEntries((b.endpoint.receiverInfo ?? []).map((r) => [r.key, r.value]));
-      if (b.endpoint.accept === 'application/json') headers.Link = linkHeader(ctx.linkUrl);
-      rows.push({ tenant, subscription_id: sub.id, endpoint: b.endpoint.uri, accept: b.endpoint.accept, headers, payload, due_at: now, created_at: now });
+      rows.push(await this.notification(tenant, sub, reason, [(is ? after : before)!], now));
     }
     await enqueueNotifications(trx, rows);
+  }
+
+  /**
+   * Periodic notifications (§5.2.12 timeInterval): every active periodic subscription whose interval has passed
+   * is sent the registrations that match it now (all of them, `triggerReason: updated`), none when none match.
+   * Each period is claimed on its row (claimCsourcePeriod), so several nodes running the job notify once.
+   */
+  async notifyPeriodic(now: Date): Promise<number> {
+    let sent = 0;
+    for (const sub of await store.periodicCsourceSubscriptions(this.db, now)) {
+      const b = sub.body as unknown as StoredCsourceSubscription;
+      const every = b.timeInterval!;
+      if (sub.last_notification && now.getTime() - new Date(sub.last_notification).getTime() < every * 1000) continue;
+      await this.db.transaction().execute(async (trx) => {
+        if (!(await store.claimCsourcePeriod(trx, sub.tenant, sub.id, now, every))) return;
+        const regs = (await store.liveRegistrations(trx, sub.tenant, now)).map((r) => r.body as unknown as StoredRegistration)
+          .filter((r) => matches(b, r, this.config.patternMaxLength));
+        if (regs.length === 0) return;
+        await enqueueNotifications(trx, [await this.notification(sub.tenant, sub, 'updated', regs, now)]);
+        sent++;
+      });
+    }
+    return sent;
+  }
+
+  /** A ContextSourceNotification (§5.3.2) for the outbox, in the subscriber's @context. */
+  private async notification(tenant: string, sub: store.CsourceSubscriptionRow, reason: 'newlyMatching' | 'updated' | 'noLongerMatching', regs: StoredRegistration[], now: Date): Promise<OutboxWrite> {
+    const b = sub.body as unknown as StoredCsourceSubscription;
+    const ctx = await this.contexts.resolve(b.context).catch(() => this.contexts.core);
+    const payload: Record<string, unknown> = {
+      id: `urn:ngsi-ld:Notification:${randomUUID()}`, type: 'ContextSourceNotification', subscriptionId: sub.id, notifiedAt: now.toISOString(),
+      triggerReason: reason, data: regs.map((r) => renderRegistration(ctx, r, false)),
+    };
+    if (b.endpoint.accept === 'application/ld+json') payload['@context'] = b.context;
+    const headers: Record<string, string> = Object.fromEntries((b.endpoint.receiverInfo ?? []).map((r) => [r.key, r.value]));
+    if (b.endpoint.accept === 'application/json') headers.Link = linkHeader(ctx.linkUrl);
+    return { tenant, subscription_id: sub.id, endpoint: b.endpoint.uri, accept: b.endpoint.accept, headers, payload, due_at: now, created_at: now };
   }
 }
 
@@ -238,6 +277,7 @@ function render(ctx: LdContext, row: store.CsourceSubscriptionRow): Record<strin
     ...(b.description ? { description: b.description } : {}),
     ...(b.entities ? { entities: b.entities.map((e) => ({ ...e, type: compactIri(ctx, e.type) })) } : {}),
     ...(b.watchedAttributes ? { watchedAttributes: b.watchedAttributes.map((a) => compactIri(ctx, a)) } : {}),
+    ...(b.timeInterval ? { timeInterval: b.timeInterval } : {}),
     ...(b.q ? { q: b.q } : {}),
     ...(b.scopeQ ? { scopeQ: b.scopeQ } : {}),
     ...(b.geoQ ? { geoQ: b.geoQ } : {}),

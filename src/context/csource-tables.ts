@@ -25,6 +25,8 @@ export interface ContextCsourceSubscriptionTable {
   expires_at: Timestamp | null;
   created_at: Timestamp;
   modified_at: Timestamp;
+  /** A periodic (timeInterval) subscription's last claimed period. */
+  last_notification: Timestamp | null;
 }
 
 /**

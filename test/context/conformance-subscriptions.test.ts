@@ -7,7 +7,8 @@ import { ngsiRequester } from './ngsi-support.js';
 /**
  * GS CIM 009 §5.8 / §5.2.12 (subscriptions): a timeInterval subscription keeps its interval, is notified on
  * time with the current state of what it selects (once per period, however many run the job), not on change;
- * the combinations the spec forbids answer 400.
+ * the combinations the spec forbids answer 400. The same for subscriptions to registrations (§5.11), and §4.19
+ * scopeQ on both kinds.
  */
 describe.each(testEngines)('NGSI-LD periodic subscriptions [%s]', (engine) => {
   let hub: TestHub;
@@ -87,6 +88,49 @@ describe.each(testEngines)('NGSI-LD periodic subscriptions [%s]', (engine) => {
       expect(bad.statusCode, String(scopeQ)).toBe(400);
       expect(bad.json().errors?.[0]?.field).toBe('/body/scopeQ');
     }
+  });
+
+  it('§5.11 /csourceSubscriptions: timeInterval kept and notified on time with the registrations matching now (once per period, not on change); scopeQ over the registrations\' scope', async () => {
+    sink.received.length = 0;
+    const periodic = await req('POST', '/csourceSubscriptions', { type: 'Subscription', entities: [{ type: 'Gauge' }], timeInterval: 60, scopeQ: '/Zone/#', notification: { endpoint: { uri: sink.url } } });
+    expect(periodic.statusCode, periodic.body).toBe(201);
+    const periodicPath = (periodic.headers.location as string).replace('/ngsi-ld/v1', '');
+    const periodicId = decodeURIComponent(periodicPath.split('/').pop()!);
+    expect((await req('GET', periodicPath)).json()).toMatchObject({ timeInterval: 60, scopeQ: '/Zone/#' });
+    const onChange = await req('POST', '/csourceSubscriptions', { type: 'Subscription', entities: [{ type: 'Gauge' }], scopeQ: '/Zone/+;/Zone/A', notification: { endpoint: { uri: sink.url } } });
+    expect(onChange.statusCode, onChange.body).toBe(201);
+    const onChangeId = decodeURIComponent((onChange.headers.location as string).split('/').pop()!);
+    const register = async (type: string, scope: string) => {
+      const res = await req('POST', '/csourceRegistrations', { type: 'ContextSourceRegistration', information: [{ entities: [{ type }] }], endpoint: sink.url, scope });
+      expect(res.statusCode, res.body).toBe(201);
+      return decodeURIComponent((res.headers.location as string).split('/').pop()!);
+    };
+    const inZone = await register('Gauge', '/Zone/A');
+    await register('Gauge', '/Other');
+    await register('Bin', '/Zone/A');
+    await drain();
+    const of = (id: string) => sink.received.map((r) => r.body).filter((n) => n.subscriptionId === id) as { type: string; triggerReason: string; data: { id: string }[] }[];
+    // On change: the plain subscription, for the registration in its scope only; the periodic one not at all.
+    expect(of(onChangeId).map((n) => [n.type, n.triggerReason, n.data.map((r) => r.id)])).toEqual([['ContextSourceNotification', 'newlyMatching', [inZone]]]);
+    expect(of(periodicId)).toEqual([]);
+    const csubs = hub.services.context.csources.subscriptions;
+    // Two nodes running the job at once: one notification.
+    await Promise.all([csubs.notifyPeriodic(now), csubs.notifyPeriodic(now)]);
+    await drain();
+    expect(of(periodicId).map((n) => [n.type, n.triggerReason, n.data.map((r) => r.id)])).toEqual([['ContextSourceNotification', 'updated', [inZone]]]);
+    expect(await csubs.notifyPeriodic(new Date(now.getTime() + 30_000))).toBe(0);
+    now = new Date(now.getTime() + 61_000);
+    const second = await register('Gauge', '/Zone/B');
+    expect(await csubs.notifyPeriodic(now)).toBe(1);
+    await drain();
+    expect(of(periodicId)).toHaveLength(2);
+    expect(of(periodicId)[1].data.map((r) => r.id).sort()).toEqual([inZone, second].sort());
+    for (const extra of [{ timeInterval: 10, watchedAttributes: ['reading'] }, { timeInterval: 0 }, { timeInterval: 'PT1M' }, { scopeQ: '/Zone/(' }]) {
+      const bad = await req('POST', '/csourceSubscriptions', { type: 'Subscription', entities: [{ type: 'Gauge' }], notification: { endpoint: { uri: sink.url } }, ...extra });
+      expect(bad.statusCode, JSON.stringify(extra)).toBe(400);
+      expect(bad.json().type).toBe('https://uri.etsi.org/ngsi-ld/errors/BadRequestData');
+    }
+    expect((await req('PATCH', periodicPath, { watchedAttributes: ['reading'] })).statusCode).toBe(400);
   });
 
   it('refuses timeInterval with watchedAttributes or throttling, and a non-positive interval', async () => {
