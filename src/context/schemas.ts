@@ -152,7 +152,14 @@ export const QueryBody = Type.Object(
   { additionalProperties: true },
 );
 export type QueryBody = Static<typeof QueryBody>;
-export const QueryPageQuery = Type.Object({ ...pageMembers, count: Type.Optional(Type.Boolean()) });
+/** POST /entityOperations/query's query string (§6.23.3.1): paging, `options`/`format`, `join`/`joinLevel`. */
+export const QueryPageQuery = Type.Object({
+  ...pageMembers,
+  count: Type.Optional(Type.Boolean()),
+  options: Type.Optional(Type.String()),
+  format: Type.Optional(Type.String()),
+  ...joinMembers,
+});
 
 /** 207 of PATCH/POST …/attrs (§5.2.18 UpdateResult). */
 export const AttrUpdateResult = Type.Object({
