@@ -2,7 +2,7 @@ import { lazy, Suspense, type ReactNode } from 'react';
 import { I18nProvider, useI18n } from './i18n.js';
 import { AuthProvider, useAuth } from './auth.js';
 import { href, navigate, useRoute } from './router.js';
-import { ErrorBoundary, Loading } from './ui/status.js';
+import { ErrorBoundary, Forbidden, Loading } from './ui/status.js';
 import { Login } from './ui/login.js';
 import { term } from './ui/terms.js';
 
@@ -134,14 +134,7 @@ function Guard({ roles, children }: { roles: readonly string[]; children: ReactN
   if (checking) return <Loading />;
   // A session still finishing its sign-in (new password, second factor) gets those steps from the login form.
   if (!me || me.pending) return <Login message={me ? undefined : t('need_login')} />;
-  if (!hasRole(...roles)) {
-    return (
-      <div className="error" role="alert">
-        <strong>{t('need_role')}</strong>
-        <p>{t('need_role_detail')}{roles.map((r) => t(`role_${r}`)).join('、')}</p>
-      </div>
-    );
-  }
+  if (!hasRole(...roles)) return <Forbidden roles={roles} />;
   return <>{children}</>;
 }
 

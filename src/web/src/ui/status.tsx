@@ -47,6 +47,27 @@ export function ErrorBox({ error, onRetry, compact }: { error: ApiError; onRetry
   );
 }
 
+/**
+ * The server's message for one field of a refused form (the problem's `errors`, JSON Pointers such as
+ * `/body/password/minLength`): the field's own, or the first of a part inside it.
+ *
+ * @example <input aria-invalid={!!fieldError(error, '/body/session/idleMinutes')} />
+ */
+export const fieldError = (error: ApiError | null, pointer: string): string | undefined =>
+  error?.errors.find((e) => e.field === pointer || e.field.startsWith(`${pointer}/`))?.message;
+
+/** The page a signed-in user gets for a screen of another role (the server answers 403 there too). */
+export function Forbidden({ roles }: { roles: readonly string[] }) {
+  const { t } = useI18n();
+  return (
+    <div className="error forbidden" role="alert" data-testid="forbidden">
+      <strong>{t('need_role')}</strong>
+      <p>{t('need_role_detail')}{roles.map((r) => t(`role_${r}`)).join('、')}</p>
+      <a href="#/">{t('app_name')}</a>
+    </div>
+  );
+}
+
 /** A message that a part of the screen waits for an API that this server does not offer yet. */
 export function NotYet({ what }: { what: string }) {
   const { t } = useI18n();
