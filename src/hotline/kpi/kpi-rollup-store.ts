@@ -7,7 +7,7 @@ import './tables.js';
 
 /**
  * The daily KPI roll-up: `hotline_kpi_daily` holds, per local day × unit × district × category, the fifteen
- * counts of kpi-store.ts for days nothing has changed since. Correctness never depends on the refresh running:
+ * counts of kpi-store.ts for days nothing has changed since, and `hotline_kpi_daily_unit` the same per day × unit. Correctness never depends on the refresh running:
  * triggers on hotline_ticket (migrations.ts) mark every day a write touches as dirty, in the writer's own
  * transaction, and the KPI query counts dirty days from the tickets. The refresh only makes clean days out of
  * dirty ones, so queries get cheaper.
@@ -34,6 +34,7 @@ export async function setUpRollup(db: Db, timeZone: string): Promise<boolean> {
     await sql`lock table hotline_ticket in share row exclusive mode`.execute(trx);
     if ((await findRollupZone(trx)) === timeZone) return false;
     await trx.deleteFrom('hotline_kpi_daily').execute();
+    await trx.deleteFrom('hotline_kpi_daily_unit').execute();
     await trx.deleteFrom('hotline_kpi_dirty_day').execute();
     await trx
       .insertInto('hotline_kpi_rollup_state')
@@ -71,6 +72,7 @@ export async function refreshRollup(db: Db, timeZone: string, beforeDay: string,
       const days = taken.rows.map((r) => r.day);
       if (days.length === 0) return 0;
       await sql`delete from hotline_kpi_daily where day = any(${days}::date[])`.execute(trx);
+      await sql`delete from hotline_kpi_daily_unit where day = any(${days}::date[])`.execute(trx);
       await rollUpDays(trx, timeZone, days);
       return days.length;
     });
@@ -104,6 +106,11 @@ async function rollUpDays(trx: Db, timeZone: string, days: string[]): Promise<vo
     select x.day, x.unit_id, x.district_id, x.category_id, ${sql.join(sums)}
     from (${sql.join(parts, sql` union all `)}) as x
     group by 1, 2, 3, 4`.execute(trx);
+  // The per-unit roll-up of the same days, summed from the rows just written.
+  await sql`insert into hotline_kpi_daily_unit (day, unit_id, ${sql.join(columns)})
+    select x.day, x.unit_id, ${sql.join(sums)}
+    from hotline_kpi_daily x where x.day = any(${days}::date[])
+    group by 1, 2`.execute(trx);
 }
 
 /** Sorted days as runs of consecutive days: ['06-01', '06-02', '06-05'] → [['06-01', '06-02'], ['06-05', '06-05']]. */

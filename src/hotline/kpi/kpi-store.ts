@@ -137,7 +137,8 @@ const outerQuery = (q: KpiCountsQuery, parts: RawBuilder<unknown>[]) => {
  * it holds and counted from the tickets for the rest — the same numbers as `kpiLiveCounts`.
  *
  * - Whole local days of [from, to) that are not dirty: summed from `hotline_kpi_daily` (a month of a city is a
- *   few tens of thousands of small rows instead of four index ranges over every ticket of the month).
+ *   few tens of thousands of small rows instead of four index ranges over every ticket of the month), or from
+ *   `hotline_kpi_daily_unit` (one row per unit and day) when neither the grouping nor a filter needs more.
  * - Dirty days (today, and any day a write touched since its last roll-up; see migrations.ts) and the
  *   partial days at either end of a range that does not start or end at local midnight: counted from the
  *   tickets, as a few contiguous ranges, each an index range.
@@ -211,8 +212,10 @@ export async function kpiCountsSql(db: Db, q: KpiCountsQuery): Promise<RawBuilde
   const dayBucket = q.period ? sql`date_trunc(${q.period}, t.day::timestamp) at time zone ${tz}` : sql`null::timestamptz`;
   const sums = countColumns.map((c) => sql`sum(t.${sql.ref(c)}) as ${sql.ref(c)}`);
   const clean = dirty.length ? sql`and t.day <> all(${dirty}::date[])` : sql``;
+  // By unit or for the city without a district or category filter, the per-unit roll-up holds the same sums.
+  const byUnit = (q.groupBy === 'unit' || q.groupBy === 'city') && q.districtId === undefined && q.level1 === undefined;
   const rolled = sql`select ${sql.raw(rawKey[q.groupBy])} as k, ${dayBucket} as p, ${sql.join(sums)}
-    from hotline_kpi_daily t
+    from ${sql.table(byUnit ? 'hotline_kpi_daily_unit' : 'hotline_kpi_daily')} t
     where t.day >= ${span.firstDay}::date and t.day < ${span.endDay}::date ${clean} ${filter}
     group by 1, 2`;
   // One branch per kind of event and live range, so each stays a plain index range (an OR of ranges would not).

@@ -80,6 +80,16 @@ begin
   return null;
 end $$`;
 
+/** TRUNCATE of the tickets empties both roll-ups (migration `20261207-20-hotline-kpi-rollup-by-unit`). */
+const truncatedFunctionByUnit = `
+create or replace function hotline_kpi_truncated() returns trigger language plpgsql as $$
+begin
+  delete from hotline_kpi_daily;
+  delete from hotline_kpi_daily_unit;
+  delete from hotline_kpi_dirty_day;
+  return null;
+end $$`;
+
 export const kpiMigrations: Record<string, Migration> = {
   '20261126-20-hotline-kpi-indexes': {
     async up(db: Kysely<unknown>) {
@@ -126,6 +136,35 @@ export const kpiMigrations: Record<string, Migration> = {
       await sql`drop function if exists hotline_kpi_mark_dirty()`.execute(db);
       await sql`drop function if exists hotline_kpi_truncated()`.execute(db);
       for (const t of ['hotline_kpi_daily', 'hotline_kpi_dirty_day', 'hotline_kpi_rollup_state']) await sql`drop table if exists ${sql.id(t)}`.execute(db);
+    },
+  },
+  /**
+   * The roll-up per day × unit (issue 20): a month by unit read ~36,000 rows of hotline_kpi_daily in the megacity
+   * bench (every unit × district × category of each day), this table has one per unit and day. Filled from the
+   * existing roll-up, kept by the same refresh, emptied by the same TRUNCATE trigger.
+   */
+  '20261207-20-hotline-kpi-rollup-by-unit': {
+    async up(db: Kysely<unknown>) {
+      await sql`create table hotline_kpi_daily_unit (
+        day date not null, unit_id uuid,
+        visited integer not null, contacted integer not null, solved integer not null, satisfied integer not null,
+        basically_satisfied integer not null, unsatisfied integer not null, reopened integer not null,
+        answered integer not null, answered_on_time integer not null, answer_timed integer not null,
+        answer_seconds double precision not null, signed integer not null, sign_seconds double precision not null,
+        dispatched integer not null, returned integer not null)`.execute(db);
+      await sql`create index hotline_kpi_daily_unit_day on hotline_kpi_daily_unit (day)`.execute(db);
+      const counts = sql.raw(`visited, contacted, solved, satisfied, basically_satisfied, unsatisfied, reopened, answered,
+        answered_on_time, answer_timed, answer_seconds, signed, sign_seconds, dispatched, returned`);
+      const sums = sql.raw(`sum(visited), sum(contacted), sum(solved), sum(satisfied), sum(basically_satisfied), sum(unsatisfied),
+        sum(reopened), sum(answered), sum(answered_on_time), sum(answer_timed), sum(answer_seconds), sum(signed),
+        sum(sign_seconds), sum(dispatched), sum(returned)`);
+      await sql`insert into hotline_kpi_daily_unit (day, unit_id, ${counts})
+        select day, unit_id, ${sums} from hotline_kpi_daily group by day, unit_id`.execute(db);
+      await sql.raw(truncatedFunctionByUnit).execute(db);
+    },
+    async down(db: Kysely<unknown>) {
+      await sql.raw(truncatedFunction).execute(db);
+      await sql`drop table if exists hotline_kpi_daily_unit`.execute(db);
     },
   },
 };

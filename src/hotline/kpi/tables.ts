@@ -25,6 +25,12 @@ export interface HotlineKpiDailyTable {
   returned: number;
 }
 
+/**
+ * The same counts per local day × unit only (summed from hotline_kpi_daily by the refresh): what a KPI by unit or
+ * for the whole city without a district or category filter reads, ~50× fewer rows than the full roll-up.
+ */
+export type HotlineKpiDailyUnitTable = Omit<HotlineKpiDailyTable, 'district_id' | 'category_id'>;
+
 /** Local days whose roll-up rows are missing or stale: the KPI counts them from the tickets. */
 export interface HotlineKpiDirtyDayTable {
   day: string;
@@ -39,6 +45,7 @@ export interface HotlineKpiRollupStateTable {
 declare module '../../platform/db/schema.js' {
   interface Database {
     hotline_kpi_daily: HotlineKpiDailyTable;
+    hotline_kpi_daily_unit: HotlineKpiDailyUnitTable;
     hotline_kpi_dirty_day: HotlineKpiDirtyDayTable;
     hotline_kpi_rollup_state: HotlineKpiRollupStateTable;
   }

@@ -140,14 +140,21 @@ describe.each(testEngines)('hotline kpi daily roll-up [%s]', (engine) => {
     expect(await unitRow('A')).toMatchObject({ visited: 3, solved: 2, satisfied: 2, basicallySatisfied: 1, dispatched: 3, returned: 1 });
   });
 
-  it('really reads the roll-up for clean days (a doctored roll-up row shows), and not for dirty ones', async () => {
-    const day = '2026-11-06'; // t1's visit, unit A
-    await sql`update hotline_kpi_daily set visited = visited + 100 where day = ${day}::date and unit_id = ${ids.A}`.execute(db);
+  it('really reads the roll-ups for clean days (doctored roll-up rows show), and not for dirty ones', async () => {
+    const day = '2026-11-06'; // t1's visit, unit A, district D1
+    // By unit the per-unit roll-up answers; with a district filter the full one.
+    const unitInD1 = async () => (await kpiCounts(db, { groupBy: 'unit', from: bj(11, 1, 0), to: bj(12, 1, 0), timeZone: tz, districtId: ids.D1 }))
+      .find((r) => r.key === ids.A);
+    await sql`update hotline_kpi_daily_unit set visited = visited + 100 where day = ${day}::date and unit_id = ${ids.A}`.execute(db);
+    await sql`update hotline_kpi_daily set visited = visited + 10 where day = ${day}::date and unit_id = ${ids.A}`.execute(db);
     expect((await unitRow('A'))!.visited).toBe(103);
+    expect((await unitInD1())!.visited).toBe(11);
     await sql`insert into hotline_kpi_dirty_day (day) values (${day}::date)`.execute(db);
     expect((await unitRow('A'))!.visited).toBe(3); // a dirty day is counted from the tickets
+    expect((await unitInD1())!.visited).toBe(1);
     expect(await hub.services.kpi.refreshRollup()).toBe(1);
     expect((await unitRow('A'))!.visited).toBe(3);
+    expect((await unitInD1())!.visited).toBe(1);
     await expectSameAsLive();
   });
 
@@ -209,9 +216,11 @@ describe.each(testEngines)('hotline kpi daily roll-up [%s]', (engine) => {
   });
 
   it('empties the roll-up with the tickets (TRUNCATE fires no row triggers)', async () => {
+    expect(Number((await sql<{ n: number }>`select count(*) as n from hotline_kpi_daily_unit`.execute(db)).rows[0].n)).toBeGreaterThan(0);
     await sql`truncate hotline_ticket cascade`.execute(db);
-    const n = Number((await sql<{ n: number }>`select count(*) as n from hotline_kpi_daily`.execute(db)).rows[0].n);
-    expect(n).toBe(0);
+    for (const table of ['hotline_kpi_daily', 'hotline_kpi_daily_unit']) {
+      expect(Number((await sql<{ n: number }>`select count(*) as n from ${sql.table(table)}`.execute(db)).rows[0].n), table).toBe(0);
+    }
     expect(await kpiCounts(db, { groupBy: 'city', from: bj(11, 1, 0), to: bj(12, 1, 0), timeZone: 'UTC' })).toEqual([]);
   });
 });
