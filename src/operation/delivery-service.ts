@@ -248,8 +248,8 @@ export class DeliveryService {
         throw this.quotaProblem(q, licence.number, callsLeft ? 'records' : 'calls');
       }
     }
-    const month = periodKey(now, 'month', this.timeZone);
     const day = periodKey(now, 'day', this.timeZone);
+    const month = day.slice(0, 7); // YYYY-MM of the local day (one reading of the zone's clock, not two)
     const firstInPeriod = price?.unit === 'per_period' ? await meter.claimPeriodCharge(trx, access.id, product.id, month) : false;
     const units = price ? unitsOf(price.unit, outcome, firstInPeriod) : 0;
     const feeFen = price ? price.priceFen * units : 0;

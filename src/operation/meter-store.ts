@@ -1,4 +1,5 @@
-import { sql, type Insertable } from 'kysely';
+import { isDeepStrictEqual } from 'node:util';
+import { CompiledQuery, sql, type Insertable, type Selectable } from 'kysely';
 import type { Db } from '../platform/db/database.js';
 import type { OperationCallTable } from './tables.js';
 
@@ -50,10 +51,28 @@ export interface DecidedOn {
  * at the versions read, the product registered, the licence and the access active. One statement (an
  * `insert … select … where exists`), so a node deciding on its copy of the terms pays no read for the check;
  * undefined when something changed (the caller rolls back). Both engines type the select's parameters by
- * the insert's columns.
+ * the insert's columns. The statement's text is compiled once per column list: building this query with
+ * Kysely on every call cost about a millisecond of CPU, a tenth of a whole verification call.
  */
 export const insertCallIfCurrent = async (db: Db, row: Insertable<OperationCallTable>, on: DecidedOn) => {
   const columns = Object.keys(row) as Array<keyof OperationCallTable & string>;
+  const parameters = [
+    ...columns.map((c) => row[c]), on.licenceId, on.licenceVersion, 'active', on.productId, on.productVersion, 'registered', on.accessId, 'active',
+  ];
+  let text = compiledInserts.get(columns.join());
+  if (text === undefined) {
+    const compiled = insertCallQuery(db, row, on, columns).compile();
+    // The parameters above must be those Kysely binds, in its order: checked when the text is first made.
+    if (!isDeepStrictEqual(compiled.parameters, parameters)) throw new Error('insertCallIfCurrent: the parameters are not in the compiled statement\'s order');
+    compiledInserts.set(columns.join(), (text = compiled.sql));
+  }
+  const { rows } = await db.executeQuery<Pick<Selectable<OperationCallTable>, 'id'>>(CompiledQuery.raw(text, parameters));
+  return rows[0];
+};
+
+const compiledInserts = new Map<string, string>();
+
+const insertCallQuery = (db: Db, row: Insertable<OperationCallTable>, on: DecidedOn, columns: Array<keyof OperationCallTable & string>) => {
   const values = db.selectNoFrom((eb) => columns.map((c) => eb.val(row[c]).as(c)))
     .where(({ exists, selectFrom }) => exists(
       selectFrom('operation_licence as l')
@@ -64,7 +83,7 @@ export const insertCallIfCurrent = async (db: Db, row: Insertable<OperationCallT
         .where('p.id', '=', on.productId).where('p.version', '=', on.productVersion).where('p.status', '=', 'registered')
         .where('a.id', '=', on.accessId).where('a.status', '=', 'active'),
     ));
-  return db.insertInto('operation_call').columns(columns).expression(values).returning('id').executeTakeFirst();
+  return db.insertInto('operation_call').columns(columns).expression(values).returning('id');
 };
 
 /** Many metered calls at once (the demo's history), in statements of 1,000 rows. */
