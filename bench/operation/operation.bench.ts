@@ -14,9 +14,9 @@
  *          the product's delivery grant: the asked person's row by key (GatewayService.lookup: grant check, the
  *          subject's keyed hash, masking, SHA-256, quota, ledger entry, access log, one transaction).
  * product: DeliveryService.call for the same people, in the same order — the access, licence, term, purpose,
- *          scope, grade (read from the catalog), use, fee cap and quota checks, the same keyed gateway read, the
- *          match, and the metering (quota counters, the metered call, its ledger entry) in the read's
- *          transaction. `--http` also measures POST /api/operation/products/{id}/call with the market user's key.
+ *          scope, grade (read from the catalog), use, fee cap and quota checks (on the node's copy of the call
+ *          terms, checked by the metered call's insert), the same keyed gateway read, the match, and the metering
+ *          (quota counters, the metered call, its ledger entry) in the read's transaction. `--http` also measures POST /api/operation/products/{id}/call with the market user's key.
  * Runs alternate direct/product; figures are medians; p95 is over every product call of every run.
  */
 import { parseArgs } from 'node:util';
