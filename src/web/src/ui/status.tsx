@@ -30,7 +30,7 @@ export function ErrorBox({ error, onRetry, compact }: { error: ApiError; onRetry
         <ul>
           {error.errors.map((e) => (
             <li key={e.field + e.message}>
-              {t(`field_${e.field.split('/').pop()}`).startsWith('field_') ? e.field.split('/').pop() : t(`field_${e.field.split('/').pop()}`)}: {e.message}
+              {t(`field_${e.field.split('/').pop()}`).startsWith('field_') ? e.field.split('/').pop() : t(`field_${e.field.split('/').pop()}`)}: {fieldMessage(lang, e.message)}
             </li>
           ))}
         </ul>
@@ -46,6 +46,29 @@ export function ErrorBox({ error, onRetry, compact }: { error: ApiError; onRetry
     </div>
   );
 }
+
+/** The validator's usual messages (JSON Schema, English) in Chinese; anything else as the server wrote it. */
+const zhMessages: [RegExp, string][] = [
+  [/^must be >= (\S+)$/, '不能小于 $1'],
+  [/^must be > (\S+)$/, '必须大于 $1'],
+  [/^must be <= (\S+)$/, '不能大于 $1'],
+  [/^must be < (\S+)$/, '必须小于 $1'],
+  [/^must be integer$/, '必须是整数'],
+  [/^must be number$/, '必须是数字'],
+  [/^must NOT have more than (\d+) characters$/, '不能超过 $1 个字符'],
+  [/^must NOT have fewer than (\d+) characters$/, '不能少于 $1 个字符'],
+  [/^must have required property '.+'$/, '必填'],
+];
+
+/**
+ * A field's message from the server in the reader's language: in Chinese the validator's usual English sentences
+ * are translated (`must be >= 8` → `不能小于 8`); a service's own bilingual message stays as written.
+ */
+export const fieldMessage = (lang: 'zh' | 'en', message: string): string => {
+  if (lang === 'en') return message;
+  const known = zhMessages.find(([pattern]) => pattern.test(message));
+  return known ? message.replace(known[0], known[1]) : message;
+};
 
 /**
  * The server's message for one field of a refused form (the problem's `errors`, JSON Pointers such as

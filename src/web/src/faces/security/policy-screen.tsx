@@ -3,7 +3,7 @@ import { toError, useLoad, type ApiError } from '../../api.js';
 import { useI18n } from '../../i18n.js';
 import { administratorRoles, roles } from '../../../../platform/auth/roles.js';
 import { fmtTime } from '../../ui/format.js';
-import { ErrorBox, Loading, fieldError } from '../../ui/status.js';
+import { ErrorBox, Loading, fieldError, fieldMessage } from '../../ui/status.js';
 import { securityApi, type SecurityPolicy, type SecurityPolicyView } from '../../security-api.js';
 
 type Section = 'password' | 'session' | 'alerts';
@@ -69,7 +69,7 @@ export function PolicyScreen() {
           aria-invalid={message ? true : undefined} aria-describedby={`${id}-hint${message ? ` ${id}-error` : ''}`}
           onChange={(e) => setNumber(section, key, e.target.value)} />
         <span className="hint" id={`${id}-hint`}>{t(`pol_${key}_hint`)}</span>
-        {message && <span className="field-error" id={`${id}-error`} data-field={pointer}>{message}</span>}
+        {message && <span className="field-error" id={`${id}-error`} data-field={pointer}>{fieldMessage(lang, message)}</span>}
       </div>
     );
   };
@@ -113,7 +113,7 @@ export function PolicyScreen() {
               </label>
             ))}
           </div>
-          {fieldError(error, '/body/totpRoles') && <span className="field-error" data-field="/body/totpRoles">{fieldError(error, '/body/totpRoles')}</span>}
+          {fieldError(error, '/body/totpRoles') && <span className="field-error" data-field="/body/totpRoles">{fieldMessage(lang, fieldError(error, '/body/totpRoles')!)}</span>}
         </fieldset>
         <fieldset>
           <legend>{t('sec_policy_alerts')}</legend>
