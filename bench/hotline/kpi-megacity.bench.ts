@@ -9,8 +9,9 @@
  * `--scale 0.1` is a quicker run (1 million tickets). The bench makes its own database `cityhub_bench_megacity_kpi`
  * (dropped at the end, also on Ctrl-C), generates the tickets in `plain` (ticket-volume.ts, progress shown), copies
  * them into `part`, sets up and refreshes the daily roll-up in both, then times per schema the product's query
- * (kpiCounts: roll-up for clean days, live for the rest) and the live query (kpiLiveCounts: the covering-index
- * ranges), June 2026 in Beijing time, and prints p50/p95 and the ratios part/plain. The answers must be equal.
+ * (kpiCounts: roll-up for clean days, live for the rest; by unit it reads the per-unit roll-up), the live query
+ * (kpiLiveCounts: the covering-index ranges) and the product's query by district (the full roll-up), June 2026
+ * in Beijing time, and prints p50/p95 and the ratios part/plain. The answers must be equal.
  */
 import { parseArgs } from 'node:util';
 import { sql } from 'kysely';
@@ -55,6 +56,8 @@ async function partitionedCopy(part: Db): Promise<void> {
   await sql`create table part.hotline_ticket_pdefault partition of part.hotline_ticket default`.execute(part);
   await ensureMonthlyPartitions(part, 'hotline_ticket', 'created_at', new Date('2025-12-01T00:00:00Z'), new Date('2025-12-01T00:00:00Z'), 13);
   await migrateToLatest(part, kpiMigrations);
+  // The names the KPI joins to (districts) are plain's.
+  await sql`create view part.hotline_area as select * from plain.hotline_area`.execute(part);
   const t0 = performance.now();
   await sql`insert into part.hotline_ticket select * from plain.hotline_ticket`.execute(part);
   await sql`vacuum analyze part.hotline_ticket`.execute(part);
@@ -91,12 +94,17 @@ try {
     const t0 = performance.now();
     await setUpRollup(db, timeZone);
     const days = await refreshRollup(db, timeZone, '2027-06-01');
-    await sql`vacuum analyze hotline_kpi_daily`.execute(db);
-    console.log(`  ${name}: roll-up of ${days} days in ${fmt((performance.now() - t0) / 1000)} s`);
+    for (const t of ['hotline_kpi_daily', 'hotline_kpi_daily_unit']) await sql`vacuum analyze ${sql.table(t)}`.execute(db);
+    const { rows: [june] } = await sql<{ full: number; unit: number }>`
+      select (select count(*) from hotline_kpi_daily where day >= '2026-06-01' and day < '2026-07-01')::int as full,
+        (select count(*) from hotline_kpi_daily_unit where day >= '2026-06-01' and day < '2026-07-01')::int as unit`.execute(db);
+    console.log(`  ${name}: roll-up of ${days} days in ${fmt((performance.now() - t0) / 1000)} s; June: ${june.full} rows, ${june.unit} per unit`);
   }
   const queries = {
     'KPI, June by unit (roll-up + live)': (db: Db) => kpiCounts(db, { groupBy: 'unit', from, to, timeZone }),
     'KPI live (covering-index ranges)': (db: Db) => kpiLiveCounts(db, { groupBy: 'unit', from, to, timeZone }),
+    // By district the per-unit roll-up cannot answer: the full one (every unit × district × category of a day).
+    'KPI, June by district (full roll-up)': (db: Db) => kpiCounts(db, { groupBy: 'district', from, to, timeZone }),
   };
   const results: { name: string; part: { p95: number; p50: number }; plain: { p95: number; p50: number } }[] = [];
   for (const [name, q] of Object.entries(queries)) {
