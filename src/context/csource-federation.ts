@@ -165,12 +165,12 @@ export interface WritePlan {
 
 const HEAD = new Set(['id', 'type', 'scope', '@context']);
 /** The body with only the given attributes (and the entity's head). */
-const pick = (scope: RequestScope, body: Record<string, unknown>, attrs: string[]) =>
+export const pick = (scope: RequestScope, body: Record<string, unknown>, attrs: string[]) =>
   Object.fromEntries(Object.entries(body).filter(([k]) => HEAD.has(k) || attrs.includes(expandTerm(scope.ctx, k))));
 /** The body without the attributes the sources hold alone. */
-const without = (scope: RequestScope, body: Record<string, unknown>, attrs: Set<string>) =>
+export const without = (scope: RequestScope, body: Record<string, unknown>, attrs: Set<string>) =>
   Object.fromEntries(Object.entries(body).filter(([k]) => HEAD.has(k) || !attrs.has(expandTerm(scope.ctx, k))));
-const attrNames = (scope: RequestScope, body: Record<string, unknown>) => Object.keys(body).filter((k) => !HEAD.has(k)).map((k) => expandTerm(scope.ctx, k));
+export const attrNames = (scope: RequestScope, body: Record<string, unknown>) => Object.keys(body).filter((k) => !HEAD.has(k)).map((k) => expandTerm(scope.ctx, k));
 const notFound = (err: unknown) => isProblem(err) && err.code === 'CONTEXT_RESOURCE_NOT_FOUND';
 const enc = encodeURIComponent;
 
@@ -242,11 +242,6 @@ export class FederatedQueryService extends EntityQueryService {
     this.defaultLimit = limits.defaultLimit;
   }
 
-  /** A query answered here only (purge, entity maps: the sources are asked on their own terms). */
-  queryHere(scope: RequestScope, p: EntityQueryParams, o: OutputOptions): Promise<{ entities: Record<string, unknown>[]; count?: number }> {
-    return super.queryEntities(scope, p, o);
-  }
-
   override async getEntity(scope: RequestScope, id: string, o: OutputOptions): Promise<Record<string, unknown>> {
     const fed = this.federation;
     if (!fed || o.geoJson) return super.getEntity(scope, id, o);
@@ -305,6 +300,60 @@ export class FederatedQueryService extends EntityQueryService {
     const duplicates = local.entities.length + readable.reduce((n, l) => n + l.length, 0) - all.length;
     const count = p.count ? (local.count ?? 0) + counts.reduce((a, b) => a + b, 0) - duplicates : undefined;
     return { entities: all.slice(offset, offset + limit), count };
+  }
+
+  /** GET /types with sources (§5.7.5, distributed): the types here and those the sources hold, counts added up. */
+  override async entityTypes(scope: RequestScope): Promise<{ type: string; count: number }[]> {
+    const local = await super.entityTypes(scope);
+    const remote = await this.sourceTypes(scope, 'retrieveEntityTypes');
+    if (remote.length === 0) return local;
+    const counts = new Map(local.map((t) => [t.type, t.count]));
+    for (const t of remote) counts.set(t.type, (counts.get(t.type) ?? 0) + t.count);
+    return [...counts.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([type, count]) => ({ type, count }));
+  }
+
+  /** GET /types/{type}, /attributes (§5.7.6–5.7.9, distributed): the attribute names per type, here and at the sources. */
+  override async attributesOfTypes(scope: RequestScope, type?: string): Promise<{ type: string; attrs: string[] }[]> {
+    const local = await super.attributesOfTypes(scope, type);
+    const remote = await this.sourceTypes(scope, type ? 'retrieveEntityTypeInfo' : 'retrieveAttrTypes', type);
+    if (remote.length === 0) return local;
+    const byType = new Map(local.map((t) => [t.type, new Set(t.attrs)]));
+    for (const t of remote) byType.set(t.type, new Set([...(byType.get(t.type) ?? []), ...t.attrs]));
+    return [...byType.entries()].map(([t, attrs]) => ({ type: t, attrs: [...attrs] }));
+  }
+
+  /**
+   * What each matching source holds per type: its `GET /types` list (or the one type asked), then `GET
+   * /types/{type}` for each (entityCount, attributeDetails), at most `maxLimit` types. The names
+   * come compacted with the caller's @context (the request's Link). Not asked for callers whose organisation
+   * rules narrow what they read (a source would show the rest); a source that fails is a warning.
+   */
+  private async sourceTypes(scope: RequestScope, op: Operation, type?: string): Promise<{ type: string; count: number; attrs: string[] }[]> {
+    const fed = this.federation;
+    if (!fed) return [];
+    const types = type ? [expandTerm(scope.ctx, type)] : undefined;
+    const regs = (await fed.matching(scope, op, { types })).filter((r) => r.registration.mode !== 'auxiliary');
+    if (regs.length === 0 || !(await fed.mayQuerySources(scope, types))) return [];
+    const answers = await fed.gather(regs, async (reg) => {
+      const call = (path: string) => fed.forwarder.call(reg, 'GET', path, { ctx: scope.ctx });
+      let names = type ? [type] : [];
+      if (!type) {
+        const a = await call('/types');
+        const list = (a.body as { typeList?: unknown } | undefined)?.typeList;
+        if (a.status !== 200 || !Array.isArray(list)) throw new SourceFailure(reg.endpoint, `answered ${a.status} without a typeList`);
+        names = list.filter((n): n is string => typeof n === 'string').slice(0, this.maxLimit);
+      }
+      const infos = await Promise.all(names.map(async (name) => {
+        const a = await call(`/types/${enc(name)}`);
+        if (a.status === 404) return undefined;
+        const info = a.body as { typeName?: unknown; entityCount?: unknown; attributeDetails?: unknown } | undefined;
+        if (a.status !== 200 || typeof info?.typeName !== 'string' || !Array.isArray(info.attributeDetails)) throw new SourceFailure(reg.endpoint, `answered ${a.status} without an EntityTypeInfo`);
+        const attrs = info.attributeDetails.map((d) => (d as { attributeName?: unknown })?.attributeName).filter((n): n is string => typeof n === 'string');
+        return { type: info.typeName, count: Number.isSafeInteger(info.entityCount) ? (info.entityCount as number) : 0, attrs };
+      }));
+      return infos.filter((i) => i !== undefined) as unknown as Record<string, unknown>[];
+    });
+    return answers.flat() as unknown as { type: string; count: number; attrs: string[] }[];
   }
 }
 

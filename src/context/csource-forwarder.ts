@@ -95,7 +95,9 @@ export class CsourceForwarder {
     let body: string | undefined;
     if (o.body !== undefined) {
       headers['content-type'] = 'application/ld+json';
-      body = JSON.stringify(Array.isArray(o.body) ? o.body.map((b) => ({ ...b, '@context': o.ctx.source })) : { ...(o.body as object), '@context': o.ctx.source });
+      // Each entity of a batch carries the @context; a batch delete's ids are strings and go as they are.
+      const withCtx = (b: unknown) => (b && typeof b === 'object' ? { ...b, '@context': o.ctx.source } : b);
+      body = JSON.stringify(Array.isArray(o.body) ? o.body.map(withCtx) : withCtx(o.body));
     } else headers.link = linkHeader(o.ctx.linkUrl);
     let res;
     try {

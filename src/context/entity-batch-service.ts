@@ -12,7 +12,7 @@ import type { TenantService } from './tenant-service.js';
 import type { EntityChange, EntityWriter } from './entity-writer.js';
 import type { RequestScope } from './request-scope.js';
 import type { ContextConfig } from './config.js';
-import type { BatchResult, JsonObjectBody } from './schemas.js';
+import type { BatchResult, EntityQueryParams, JsonObjectBody } from './schemas.js';
 import { mergeEdit } from './entity-service.js';
 
 /** The batch writes (/entityOperations/create|upsert|update). */
@@ -268,9 +268,10 @@ export class EntityBatchService {
 
   /**
    * DELETE /entities?type=…&q=… (purge, §5.6.21): every entity the filter selects that the caller may delete,
-   * in rounds of `batchMax`; what cannot be deleted is reported (207) and ends the rounds.
+   * in rounds of `batchMax`; what cannot be deleted is reported (207) and ends the rounds. `filter` is the
+   * purge's own query, for a subclass that passes it on (csource-batch.ts).
    */
-  async purge(scope: RequestScope, ids: (round: number) => Promise<string[]>): Promise<BatchResult> {
+  async purge(scope: RequestScope, ids: (round: number) => Promise<string[]>, _filter?: EntityQueryParams): Promise<BatchResult> {
     const result: BatchResult = { success: [], errors: [], created: [] };
     for (let round = 0; round < 10_000; round++) {
       const batch = (await ids(round)).filter((id) => !result.errors.some((e) => e.entityId === id));

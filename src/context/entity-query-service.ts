@@ -140,6 +140,14 @@ export class EntityQueryService {
     return { filter, q, geo };
   }
 
+  /**
+   * A query of the entities held here only, whatever a subclass adds (the federated one asks context sources):
+   * purge and entity maps ask the sources on their own terms.
+   */
+  queryHere(scope: RequestScope, p: EntityQueryParams, o: OutputOptions): Promise<{ entities: Record<string, unknown>[]; count?: number }> {
+    return EntityQueryService.prototype.queryEntities.call(this, scope, p, o);
+  }
+
   /** GET /entities (§5.7.2), POST /entityOperations/query (§5.7.2 too, the query in the body). */
   async queryEntities(scope: RequestScope, p: EntityQueryParams, o: OutputOptions): Promise<{ entities: Record<string, unknown>[]; count?: number }> {
     const policy = await this.access.forReading(scope);

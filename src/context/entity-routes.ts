@@ -115,7 +115,8 @@ export const entityRoutes = ({ entities, attributes, queries, batches, contexts,
       throw ngsiProblem('BadRequestData', 'purging entities needs type, id, idPattern, q or scopeQ');
     }
     const page = { type, id, idPattern, q, scopeQ, expandValues: req.query.expandValues, limit: batches.maxBatch, pick: 'id', options: 'keyValues' };
-    const r = await batches.purge(scope, async () => (await queries.queryEntities(scope, page, page)).entities.map((e) => e.id as string));
+    // The ids held here; context sources purge their own (a federated batch service forwards the filter).
+    const r = await batches.purge(scope, async () => (await queries.queryHere(scope, page, page)).entities.map((e) => e.id as string), page);
     return batchReport(reply, r, 'delete');
   });
 

@@ -33,6 +33,7 @@ import { csourceProblems } from './csource-problems.js';
 import { csourcePermissions } from './csource-permissions.js';
 import { FederatedAttributeService, FederatedEntityService, FederatedQueryService } from './csource-federation.js';
 import { FederatedSubscriptionService } from './csource-remote-subscriptions.js';
+import { FederatedBatchService } from './csource-batch.js';
 import { createCsources, type CsourceServices } from './csources.js';
 
 export type { ContextConfig } from './config.js';
@@ -97,10 +98,10 @@ export const contextModule = defineModule({
     const entities = new FederatedEntityService(db, clock, tenants, accessRules, writer);
     const attributes = new FederatedAttributeService(clock, writer);
     const queries = new FederatedQueryService(db, config, tenants, accessRules);
-    const batches = new EntityBatchService(db, config, clock, tenants, accessRules, writer);
+    const batches = new FederatedBatchService(db, config, clock, tenants, accessRules, writer);
     const subscriptions = new FederatedSubscriptionService(db, clock, contexts, tenants, accessRules, config, outbound, log, ledger);
     writer.setListener(subscriptions);
-    const csources = createCsources({ db, clock, config, contexts, tenants, access: accessRules, outbound, log, queries, entities, attributes, subscriptions });
+    const csources = createCsources({ db, clock, config, contexts, tenants, access: accessRules, outbound, log, queries, entities, attributes, batches, subscriptions });
     const temporal = new TemporalService(db, config, tenants, accessRules, queries, platform.database.reader);
     const temporalWrites = new TemporalWriteService(db, clock, tenants, accessRules, writer);
     const dispatcher = new NotificationDispatcher(db, config.notifications, clock, log, outbound, platform.events);

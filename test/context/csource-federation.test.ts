@@ -6,6 +6,7 @@ import { createTestHub, type TestHub } from '../support/test-hub.js';
 import { systemActor } from '../../src/platform/auth/roles.js';
 import { startSink, type Sink } from './http-sink.js';
 import { ngsiRequester } from './ngsi-support.js';
+import { freePort, hubConfig } from './two-hubs.js';
 
 /**
  * Issue 18, cause 1: context-source registrations and distributed operations, between two real CityHub processes'
@@ -13,20 +14,6 @@ import { ngsiRequester } from './ngsi-support.js';
  * context source; a query on A returns the entities of both, an update on A reaches B, and a subscription on A is
  * notified of a change made on B (A subscribed at B on its behalf). No mock: B is CityHub.
  */
-
-/** A free loopback port (A must know its own URL before it starts, to give it to B as the notification endpoint). */
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-const hubConfig = (extra: Record<string, unknown> = {}) => ({
-  outbound: { allow: ['127.0.0.1'] },
-  modules: { context: { simulator: { enabled: false }, mqtt: { ingest: false }, csources: { forwardTimeoutMs: 1500, cacheMs: 0, ...extra } } },
-}) as never;
 
 describe.each(testEngines)('context sources: two CityHubs [%s]', (engine) => {
   let a: TestHub;
