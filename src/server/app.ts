@@ -20,6 +20,8 @@ import { JobClaims, defaultNodeId } from '../platform/jobs/job-claims.js';
 import { jobMigrations } from '../platform/jobs/migrations.js';
 import { AuditService } from '../platform/audit/audit-service.js';
 import { auditRoutes } from '../platform/audit/audit-routes.js';
+import { alertFeedRoutes } from '../platform/audit/alert-feed-routes.js';
+import { BackupSocket } from '../platform/backup/backup-socket.js';
 import { auditActivityRoutes } from '../platform/audit/audit-activity-routes.js';
 import { AuditActivity } from '../platform/audit/audit-activity.js';
 import { auditMigrations } from '../platform/audit/migrations.js';
@@ -130,7 +132,7 @@ export async function createCityHub(options: CreateCityHubOptions): Promise<City
     const llm = new LlmGateway({ db: database.db, ledger, clock, outbound: config.outbound, onError: (err) => log.error({ err }, 'recording an LLM call failed') }, config.llm);
     const services: Record<string, unknown> = { clock, ledger, events, auth, audit, llm };
     const platformFor = (name: string): Platform => ({
-      db: database.db, database, clock, ledger, events: events!, auth, audit, llm, city: config.city, outbound: config.outbound, fields, dataDir: config.dataDir, log: log.child({ module: name }),
+      db: database.db, database, clock, ledger, events: events!, auth, audit, llm, city: config.city, outbound: config.outbound, fields, dataDir: config.dataDir, log: log.child({ module: name }), nodeId: config.nodeId,
     });
     for (const definition of modules) {
       const missing = definition.requires.filter((r: string) => !(r in services));
@@ -156,6 +158,7 @@ export async function createCityHub(options: CreateCityHubOptions): Promise<City
     await http.register(authRoutes, { prefix: '/api', auth, secureCookies: config.auth.secureCookies });
     await http.register(ledgerRoutes, { prefix: '/api/ledger', ledger, mayRead: (actor, entry) => audit.mayReadEntry(actor, entry), desk: new WitnessDesk(database.db, clock) });
     await http.register(auditRoutes, { prefix: '/api/audit', audit });
+    await http.register(alertFeedRoutes, { prefix: '/api/audit', audit });
     await http.register(auditActivityRoutes, { prefix: '/api/audit', activity: new AuditActivity(database.db, clock, config.city.timeZone) });
     await http.register(policyRoutes, { prefix: '/api/security', policies });
     for (const { instance } of created) {
@@ -170,7 +173,12 @@ export async function createCityHub(options: CreateCityHubOptions): Promise<City
         return new PeriodicJob(run, job.intervalSeconds, (err) => log.error({ err, module: name, job: job.name }, `job ${key} failed`));
       }),
     );
+    // the audit trail's archive and pruning, once per period across the nodes
+    jobs.push(new PeriodicJob(() => jobClaims.runOnce('audit.keepTrail', config.audit.keepIntervalSeconds, () => audit.keepTrail()), config.audit.keepIntervalSeconds,
+      (err) => log.error({ err }, 'job audit.keepTrail failed')));
     const bus = events;
+    // `cityhub backup` beside this server on its embedded database asks it for the copy (backup-socket.ts)
+    const backups = database.engine === 'pglite' && !options.database ? new BackupSocket({ dataDir: config.dataDir, db: database.db, engine: database.engine, clock, log }) : undefined;
     return {
       config,
       database,
@@ -183,12 +191,14 @@ export async function createCityHub(options: CreateCityHubOptions): Promise<City
         policies.start();
         for (const { instance } of created) await instance.start?.();
         for (const job of jobs) job.start();
+        await backups?.start().catch((err: unknown) => log.warn({ err }, 'the backup socket did not open: cityhub backup needs this server stopped'));
       },
       async close() {
         // No new requests (readiness withdrawn, the listener closed), the ones in flight answered; then the runs
         // going on finish and what is still claimed is handed back, so another node takes it at once.
         status.draining = true;
         await http.close();
+        await backups?.close();
         await Promise.all(jobs.map((job) => job.stop()));
         await jobClaims.releaseAll().catch((err: unknown) => log.warn({ err }, 'handing back job claims failed'));
         for (const { instance } of [...created].reverse()) await instance.stop?.();

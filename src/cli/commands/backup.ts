@@ -3,7 +3,8 @@ import path from 'node:path';
 import { loadConfig } from '../../platform/config/config.js';
 import { DataDirLockedError, openDatabase, type DatabaseHandle } from '../../platform/db/database.js';
 import { migrateToLatest } from '../../platform/db/migrate.js';
-import { BackupError, restoreBackup, writeBackup } from '../../platform/backup/backup.js';
+import { BackupError, restoreBackup, writeBackup, type BackupManifest } from '../../platform/backup/backup.js';
+import { backupFromServer } from '../../platform/backup/backup-socket.js';
 import { loadSigningKey, readPublicKey } from '../../platform/ledger/signing.js';
 import { allMigrations } from '../../server/app.js';
 import { configOverrides, type Command } from '../command.js';
@@ -27,8 +28,9 @@ export const backupCommand: Command = {
   usage: `--out FILE
 
 Copies every table in one REPEATABLE READ transaction (one instant of the database) into FILE (gzip, JSON lines,
-SHA-256 in its last line, mode 0600). On PostgreSQL it runs beside serving nodes, which keep writing; the
-embedded database is held by its server, so stop it first (or see docs/security.md, "Backup"). Keep copies off
+SHA-256 in its last line, mode 0600). On PostgreSQL it runs beside serving nodes, which keep writing; on the
+embedded database held by a running server, the server makes the copy (asked through backup.sock in the data
+folder, reachable by the service user only) while it goes on serving. Keep copies off
 the machine: a backup holds personal data, treat it like the database.`,
   options: { out: { type: 'string' } },
   async run(values) {
@@ -42,14 +44,27 @@ the machine: a backup holds personal data, treat it like the database.`,
       console.error(`cityhub backup: no database in ${config.dataDir} (give --data-dir or --database-url)`);
       return 2;
     }
-    const database = await open('backup', config);
-    if (!database) return 2;
-    try {
-      const started = Date.now();
-      const manifest = await writeBackup(database.db, out, database.engine, new Date());
+    const started = Date.now();
+    const report = (manifest: BackupManifest, how: string) => {
       const rows = manifest.tables.reduce((n, t) => n + t.rows, 0);
-      console.log(`backup written to ${out}: ${manifest.tables.length} tables, ${rows} rows, ledger ${manifest.ledger.size} entries (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+      console.log(`backup written to ${out}${how}: ${manifest.tables.length} tables, ${rows} rows, ledger ${manifest.ledger.size} entries (${((Date.now() - started) / 1000).toFixed(1)} s)`);
       return 0;
+    };
+    let database: DatabaseHandle;
+    try {
+      database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+    } catch (err) {
+      if (!(err instanceof DataDirLockedError)) throw err;
+      // The embedded database is held by its server: the server makes the copy (backup-socket.ts).
+      try {
+        return report(await backupFromServer(config.dataDir, out), ` by the serving process (pid ${err.pid})`);
+      } catch (socketErr) {
+        console.error(`cityhub backup: ${err.message}; asking it for the backup failed: ${(socketErr as Error).message}`);
+        return 1;
+      }
+    }
+    try {
+      return report(await writeBackup(database.db, out, database.engine, new Date()), '');
     } finally {
       await database.close();
     }

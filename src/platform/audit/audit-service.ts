@@ -12,6 +12,7 @@ import { Problem } from '../errors/problem.js';
 import { csvLine } from '../csv/csv-writer.js';
 import * as store from './audit-store.js';
 import { AlertFeed, type AlertSnapshot } from './alert-feed.js';
+import { archiveTrail, type ArchivedDay } from './audit-archive.js';
 
 export type AuditSettings = Config['audit'];
 
@@ -81,6 +82,16 @@ export class AuditService {
           method: denied.method, route: denied.route, status: denied.status, code: denied.code ?? null, address: denied.address,
         });
     }));
+  }
+
+  /**
+   * The audit trail's periodic keeping, run once per period across the nodes (a claimed job, app.ts): first the
+   * export — every whole day not yet archived into `audit.archiveDir`, when set — and only after it the pruning of
+   * what is kept shorter (the denial counts, a day). Ledger entries are never pruned (see pruneDenialCounts).
+   */
+  async keepTrail(): Promise<{ archived: ArchivedDay[]; prunedCounts: number }> {
+    const archived = this.settings.archiveDir ? await archiveTrail(this.db, this.ledger, this.settings.archiveDir, this.clock()) : [];
+    return { archived, prunedCounts: await this.pruneDenialCounts() };
   }
 
   /**

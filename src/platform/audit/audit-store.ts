@@ -90,3 +90,9 @@ export const countDenial = async (db: Db, key: string, minute: number): Promise<
 /** Drops denial counts of minutes before `beforeMinute` (they only bound the current minute's writes). */
 export const pruneDenialCounts = async (db: Db, beforeMinute: number): Promise<number> =>
   Number((await db.deleteFrom('audit_denial_count').where('minute', '<', beforeMinute).executeTakeFirst()).numDeletedRows);
+
+/** Entries of a period in index order after `afterIndex` (the archive pages through a day with this). */
+export const listPeriodAscending = (db: Db, from: Date, to: Date, afterIndex: number, limit: number) =>
+  db.selectFrom('ledger_entry').select(['idx', 'kind', 'actor', 'subject', 'created_at', 'body'])
+    .where('created_at', '>=', from).where('created_at', '<', to).where('idx', '>', afterIndex)
+    .orderBy('idx').limit(limit).execute();

@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { createGunzip, createGzip } from 'node:zlib';
 import { finished } from 'node:stream/promises';
+import type { Writable } from 'node:stream';
 import type { Db } from '../db/database.js';
 import * as store from './backup-store.js';
 
@@ -57,8 +58,22 @@ export function loadOrder(tables: string[], fks: { child: string; parent: string
  * @example const manifest = await writeBackup(db, 'cityhub-20261206.backup.gz', 'postgres', new Date());
  */
 export async function writeBackup(db: Db, file: string, engine: string, now: Date): Promise<BackupManifest> {
-  const gzip = createGzip();
   const out = createWriteStream(file, { mode: 0o600 });
+  try {
+    return await streamBackup(db, out, engine, now);
+  } catch (err) {
+    out.destroy();
+    throw err;
+  }
+}
+
+/**
+ * The backup as a gzip stream into `out` (a file, or the socket of a `cityhub backup` asking the serving process,
+ * backup-socket.ts); resolves when `out` has taken all of it. On failure `out` is left to the caller to destroy:
+ * the reader then finds no trailer and refuses the copy.
+ */
+export async function streamBackup(db: Db, out: Writable, engine: string, now: Date): Promise<BackupManifest> {
+  const gzip = createGzip();
   gzip.pipe(out);
   const hash = createHash('sha256');
   const write = async (line: string) => {
@@ -89,14 +104,58 @@ export async function writeBackup(db: Db, file: string, engine: string, now: Dat
   try {
     manifest = await copy;
   } catch (err) {
+    gzip.unpipe(out);
     gzip.destroy();
-    out.destroy();
     throw err;
   }
   gzip.end(`${JSON.stringify({ end: true, sha256: hash.digest('hex') })}\n`);
   await finished(out);
   return manifest;
 }
+
+/**
+ * Reads a backup file through and checks its checksum: the manifest when the file is whole, a BackupError naming
+ * what is wrong otherwise (a copy cut short in transfer, a damaged file). Restoring checks the same again.
+ *
+ * @example const { tables, ledger } = await checkBackup('cityhub.backup.gz');
+ */
+export async function checkBackup(file: string): Promise<BackupManifest> {
+  const hash = createHash('sha256');
+  let manifest: BackupManifest | undefined;
+  // the checksum is the last line: each line is hashed once the next one shows it was not the last
+  let last: string | undefined;
+  try {
+    for await (const line of lines(file)) {
+      if (last !== undefined) hash.update(`${last}\n`, 'utf8');
+      manifest ??= parseManifest(file, line);
+      last = line;
+    }
+  } catch (err) {
+    if (err instanceof BackupError) throw err;
+    throw new BackupError(`${file} is damaged: ${(err as Error).message}`);
+  }
+  if (!manifest) throw new BackupError(`${file} is not a CityHub backup (empty)`);
+  let trailer: { end?: boolean; sha256?: string } = {};
+  try {
+    trailer = JSON.parse(last!) as typeof trailer;
+  } catch {
+    // not JSON: cut short mid-line
+  }
+  if (!trailer.end) throw new BackupError(`${file} is cut short: it has no checksum line`);
+  if (trailer.sha256 !== hash.digest('hex')) throw new BackupError(`${file} is damaged: its checksum does not match`);
+  return manifest;
+}
+
+const parseManifest = (file: string, line: string | undefined): BackupManifest => {
+  let manifest: BackupManifest;
+  try {
+    manifest = JSON.parse(line ?? '') as BackupManifest;
+  } catch {
+    throw new BackupError(`${file} is not a CityHub backup (no manifest line)`);
+  }
+  if (manifest.format !== 'cityhub-backup/v1') throw new BackupError(`${file} is not a CityHub backup (format ${String(manifest.format)})`);
+  return manifest;
+};
 
 export class BackupError extends Error {
   override name = 'BackupError';
@@ -124,13 +183,7 @@ export async function restoreBackup(db: Db, file: string): Promise<BackupManifes
     return r.value;
   };
   const first = await next();
-  let manifest: BackupManifest;
-  try {
-    manifest = JSON.parse(first ?? '') as BackupManifest;
-  } catch {
-    throw new BackupError(`${file} is not a CityHub backup (no manifest line)`);
-  }
-  if (manifest.format !== 'cityhub-backup/v1') throw new BackupError(`${file} is not a CityHub backup (format ${String(manifest.format)})`);
+  const manifest = parseManifest(file, first);
   hash.update(`${first}\n`, 'utf8');
   const have = await store.listMigrationNames(db);
   const missing = manifest.migrations.filter((m) => !have.includes(m));

@@ -140,6 +140,13 @@ export const ConfigSchema = Type.Object({
       deniedPerMinute: Type.Integer({ minimum: 1, default: 30 }),
       /** How often a node recomputes the alerts while a security administrator's screen waits for them (long poll). */
       alertCheckSeconds: Type.Integer({ minimum: 1, maximum: 300, default: 5 }),
+      /**
+       * A folder (outside the data folder, on archive storage) the trail is exported to day by day, before anything
+       * is pruned; unset: no archive (export by hand with GET /api/audit/export).
+       */
+      archiveDir: Type.Optional(Type.String({ minLength: 1 })),
+      /** How often the keeping job runs (archive the whole days not yet archived, then prune the denial counts); 0: never. */
+      keepIntervalSeconds: Type.Integer({ minimum: 0, default: 3600 }),
       alerts: Type.Object(
         {
           /** The window alerts look back over. */
@@ -271,6 +278,7 @@ const envKeys: Record<string, string> = {
   CITYHUB_LEDGER_KEY_FILE: 'ledger.signingKeyFile',
   CITYHUB_LEDGER_MODE: 'ledger.mode',
   CITYHUB_LEDGER_WITNESS: 'ledger.witnessFile',
+  CITYHUB_AUDIT_ARCHIVE: 'audit.archiveDir',
   CITYHUB_FIELD_ENCRYPTION: 'security.fieldEncryption',
   CITYHUB_FIELD_KEYS: 'security.fieldKeys',
   CITYHUB_FIELD_KEYS_FILE: 'security.fieldKeysFile',
