@@ -204,7 +204,8 @@ export const contextMigrations: Record<string, Migration> = {
     async up(db: Kysely<unknown>) {
       // The rollup's values in its primary key's leaves (INCLUDE): a month of hours for an entity is read from a
       // few adjacent index pages (an index-only scan) instead of one heap page per hour, since the rollup job
-      // writes each hour's rows of every entity together (issue 20: 4× faster over a 20 M-row history).
+      // writes each hour's rows of every entity together (issue 20: a month of hourly averages for 100 entities
+      // of 2,000 rows each, p50 1,300 → 476 ms in the temporal megacity bench on a loaded machine).
       await sql`alter table context_history_hourly drop constraint context_history_hourly_pk`.execute(db);
       await sql`alter table context_history_hourly add constraint context_history_hourly_pk
         primary key (tenant, entity_id, attr, dataset_id, hour) include (n, total, lo, hi, sumsq)`.execute(db);
