@@ -104,7 +104,7 @@ describe('cityhub backup while serving on the embedded database [pglite folder]'
     } finally {
       await fresh.close();
     }
-  }, 240_000);
+  }, 300_000);
 
   it('refuses anything but a backup request on the socket', async () => {
     const socket = createConnection(backupSocketPath(dataDir));
