@@ -206,9 +206,14 @@ export const entityRoutes = ({ entities, attributes, queries, batches, contexts,
     const rep = negotiate(req, false);
     const scope = await scopeOf(req, contexts, req.body);
     const params: EntityQueryParams = { ...paramsOfQueryBody(req.body), limit: req.query.limit, offset: req.query.offset, count: req.query.count };
-    const result = await queries.queryEntities(scope, params, { attrs: params.attrs });
+    const { options, format, join: joinParam, joinLevel } = req.query;
+    const o = { attrs: params.attrs, options, format, join: joinParam, joinLevel };
+    // v1.8 §4.5.23 on the POST form too: checked before anything is read, then answered as GET /entities does.
+    const join = queries.joinOf(scope, o);
+    const result = await queries.queryEntities(scope, params, o);
     if (result.count !== undefined) reply.header('NGSILD-Results-Count', String(result.count));
-    return sendNgsi(reply, 200, result.entities, scope.ctx, rep);
+    const linked = join ? await queries.linked(scope, result.entities, join, o) : [];
+    return sendNgsi(reply, 200, [...result.entities, ...linked], scope.ctx, rep);
   });
 
   // ---- types and attributes (§6.25–6.28) ----

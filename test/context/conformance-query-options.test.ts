@@ -172,6 +172,25 @@ describe.each(testEngines)('NGSI-LD join and joinLevel [%s]', (engine) => {
     expect(await get('/entities/urn:ngsi-ld:Lamp:1?join=@none')).toMatchObject({ id: 'urn:ngsi-ld:Lamp:1' });
   });
 
+  it('POST /entityOperations/query takes join and joinLevel (and options, format) in its query string', async () => {
+    const query = (qs: string, body: Record<string, unknown> = { type: 'Query', entities: [{ type: 'Lamp' }] }) => req('POST', `/entityOperations/query${qs}`, body);
+    let res = await query('?join=flat&options=keyValues');
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json().map((x: { id: string }) => x.id)).toEqual(['urn:ngsi-ld:Lamp:1', 'urn:ngsi-ld:Lamp:2', 'urn:ngsi-ld:Feeder:1']);
+    expect(res.json()[2]).toEqual({ id: 'urn:ngsi-ld:Feeder:1', type: 'Feeder', voltage: 230, station: 'urn:ngsi-ld:Station:1' });
+    res = await query('?join=inline&joinLevel=2', { type: 'Query', entities: [{ id: 'urn:ngsi-ld:Lamp:1', type: 'Lamp' }] });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toHaveLength(1);
+    expect(res.json()[0].feeder.entity.station.entity).toMatchObject({ id: 'urn:ngsi-ld:Station:1', name: { value: 'Nord' } });
+    // Without join the answer is the entities asked for, as before.
+    expect((await query('')).json().map((x: { id: string }) => x.id)).toEqual(['urn:ngsi-ld:Lamp:1', 'urn:ngsi-ld:Lamp:2']);
+    for (const [qs, field] of [['?join=deep', 'join'], ['?joinLevel=2', 'joinLevel'], ['?join=inline&options=keyValues', 'join'], ['?join=inline&joinLevel=99', 'joinLevel']]) {
+      res = await query(qs);
+      expect(res.statusCode, qs).toBe(400);
+      expect(res.json().errors?.[0]?.field, qs).toBe(`/query/${field}`);
+    }
+  });
+
   it('deny by default: join opens nothing to a caller who may not read entities', async () => {
     const anonymous = await hub.http.inject({ method: 'GET', url: '/ngsi-ld/v1/entities/urn:ngsi-ld:Lamp:1?join=flat' });
     expect([401, 403]).toContain(anonymous.statusCode);
