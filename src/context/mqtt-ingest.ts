@@ -146,21 +146,36 @@ export class MqttIngest {
     this.url = this.config.url;
     const group = this.config.sharedGroup;
     const session = this.sessionOptions();
-    this.client = await mqtt.connectAsync(this.url, {
+    const client = mqtt.connect(this.url, {
       reconnectPeriod: 2000, connectTimeout: 5000, ...session,
       // Shared subscriptions and session expiry are MQTT 5 (3.1.1 brokers know the first only as an extension).
       ...(group || !session.clean ? { protocolVersion: 5 as const } : {}),
     });
     // mqtt.js sends the PUBACK when this calls back and hands over the next message only then (its documented
-    // backpressure hook): stored first, acknowledged after. The message's own topic arrives, not the `$share/…`
-    // filter, so the mappings match it as they are.
-    this.client.handleMessage = (packet, callback) => {
+    // backpressure hook): stored first, acknowledged after. Set before the connection is up: a resumed session's
+    // messages come right after the CONNACK, and the default hook would acknowledge them unstored. The message's
+    // own topic arrives, not the `$share/…` filter, so the mappings match it as they are.
+    client.handleMessage = (packet, callback) => {
       this.busy = true;
       this.handle(packet.topic, Buffer.from(packet.payload)).then(() => callback(), (err: Error) => callback(err)).finally(() => {
         this.busy = false;
         this.lastMessageAt = Date.now();
       });
     };
+    this.client = client;
+    await new Promise<void>((resolve, reject) => {
+      const failed = (err: Error) => {
+        client.end(true);
+        reject(err);
+      };
+      client.once('error', failed);
+      client.once('connect', () => {
+        client.off('error', failed);
+        // later errors (a lost connection) are logged; mqtt.js reconnects and the session resumes
+        client.on('error', (err) => this.log.warn({ err }, 'MQTT ingestion connection error'));
+        resolve();
+      });
+    });
     await this.client.subscribeAsync(this.filters(), { qos: 1 });
     this.log.info({ url: this.url, mappings: this.config.mappings.length, sharedGroup: group || null, clientId: session.clientId, persistent: !session.clean }, 'MQTT ingestion listening');
   }
