@@ -34,6 +34,7 @@ import { csourcePermissions } from './csource-permissions.js';
 import { FederatedAttributeService, FederatedEntityService, FederatedQueryService } from './csource-federation.js';
 import { FederatedSubscriptionService } from './csource-remote-subscriptions.js';
 import { FederatedBatchService } from './csource-batch.js';
+import { FederatedTemporalService } from './csource-temporal.js';
 import { createCsources, type CsourceServices } from './csources.js';
 
 export type { ContextConfig } from './config.js';
@@ -101,8 +102,8 @@ export const contextModule = defineModule({
     const batches = new FederatedBatchService(db, config, clock, tenants, accessRules, writer);
     const subscriptions = new FederatedSubscriptionService(db, clock, contexts, tenants, accessRules, config, outbound, log, ledger);
     writer.setListener(subscriptions);
-    const csources = createCsources({ db, clock, config, contexts, tenants, access: accessRules, outbound, log, queries, entities, attributes, batches, subscriptions });
-    const temporal = new TemporalService(db, config, tenants, accessRules, queries, platform.database.reader);
+    const temporal = new FederatedTemporalService(db, config, tenants, accessRules, queries, platform.database.reader);
+    const csources = createCsources({ db, clock, config, contexts, tenants, access: accessRules, outbound, log, queries, entities, attributes, batches, temporal, subscriptions });
     const temporalWrites = new TemporalWriteService(db, clock, tenants, accessRules, writer);
     const dispatcher = new NotificationDispatcher(db, config.notifications, clock, log, outbound, platform.events);
     subscriptions.whenQueued(() => dispatcher.signalQueued());

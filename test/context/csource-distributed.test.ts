@@ -195,4 +195,32 @@ describe.each(testEngines)('distributed operations: two CityHubs [%s]', (engine)
     expect((await reqA('GET', '/entityMaps?type=Tree&local=true')).json()).toMatchObject({ entityMap: { 'urn:ngsi-ld:Tree:a1': ['@none'] }, linkedMaps: {} });
     expect((await reqA('DELETE', reg)).statusCode).toBe(204);
   });
+
+  it('§5.7.3–5.7.4: temporal retrieval and query on A include B’s history, instances of both in time order; aggregations stay local', async () => {
+    const reg = await register({ information: [{ entities: [{ type: 'Sensor' }] }], mode: 'inclusive', operations: ['retrieveTemporal', 'queryTemporal'] });
+    const at = (h: number) => `2026-01-01T0${h}:00:00.000Z`;
+    expect((await reqA('POST', '/entities', { id: 'urn:ngsi-ld:Sensor:s1', type: 'Sensor', temp: { type: 'Property', value: 1, observedAt: at(1) } })).statusCode).toBe(201);
+    expect((await reqB('POST', '/entities', { id: 'urn:ngsi-ld:Sensor:s1', type: 'Sensor', temp: { type: 'Property', value: 0, observedAt: at(0) } })).statusCode).toBe(201);
+    expect((await reqB('PATCH', '/entities/urn:ngsi-ld:Sensor:s1/attrs', { temp: { type: 'Property', value: 2, observedAt: at(2) } })).statusCode).toBe(204);
+    expect((await reqB('POST', '/entities', { id: 'urn:ngsi-ld:Sensor:b1', type: 'Sensor', temp: { type: 'Property', value: 5, observedAt: at(5) } })).statusCode).toBe(201);
+
+    const one = await reqA('GET', '/temporal/entities/urn:ngsi-ld:Sensor:s1');
+    expect(one.statusCode, one.body).toBe(200);
+    expect(one.json().temp.map((i: { value: number }) => i.value)).toEqual([0, 1, 2]);
+    const values = (await reqA('GET', '/temporal/entities/urn:ngsi-ld:Sensor:s1?options=temporalValues')).json();
+    expect(values.temp.values).toEqual([[0, at(0)], [1, at(1)], [2, at(2)]]);
+    // Held only at B: found through A.
+    expect((await reqA('GET', '/temporal/entities/urn:ngsi-ld:Sensor:b1')).json().temp).toEqual([expect.objectContaining({ value: 5 })]);
+    expect((await reqA('GET', '/temporal/entities/urn:ngsi-ld:Sensor:b1', undefined, localOnly)).statusCode).toBe(404);
+
+    const all = await reqA('GET', '/temporal/entities?type=Sensor');
+    expect(all.statusCode, all.body).toBe(200);
+    expect(ids(all)).toEqual(['urn:ngsi-ld:Sensor:b1', 'urn:ngsi-ld:Sensor:s1']);
+    expect(ids(await reqA('GET', '/temporal/entities?type=Sensor&limit=1&offset=1'))).toEqual(['urn:ngsi-ld:Sensor:s1']);
+    // Aggregated series are this broker's own.
+    const aggr = await reqA('GET', `/temporal/entities?type=Sensor&aggrMethods=sum&aggrPeriodDuration=P1D&timerel=after&timeAt=${at(0)}`);
+    expect(aggr.statusCode, aggr.body).toBe(200);
+    expect(ids(aggr)).toEqual(['urn:ngsi-ld:Sensor:s1']);
+    expect((await reqA('DELETE', reg)).statusCode).toBe(204);
+  });
 });

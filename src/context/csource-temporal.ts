@@ -1,0 +1,115 @@
+import { isProblem } from '../platform/errors/problem.js';
+import { ngsiProblem } from './ngsi-errors.js';
+import { expandTerm } from './jsonld-context.js';
+import { isUri } from './entity-model.js';
+import { TemporalService } from './temporal-service.js';
+import { SourceFailure } from './csource-forwarder.js';
+import type { Federation } from './csource-federation.js';
+import type { StoredRegistration } from './csource-model.js';
+import type { RequestScope } from './request-scope.js';
+import type { TemporalEntityQuery, TemporalQuery } from './schemas.js';
+
+/** The members of a temporal query a source gets as they were asked (paging is set here). */
+const FORWARDED = ['timerel', 'timeAt', 'endTimeAt', 'lastN', 'attrs', 'options', 'type', 'id', 'idPattern', 'q', 'scopeQ'] as const;
+const HEAD = new Set(['id', 'type', 'scope', '@context']);
+/** The arrays of a temporalValues attribute (§4.5.9 simplified temporal representation). */
+const SERIES = ['values', 'objects', 'languageMaps', 'jsons', 'vocabs', 'valueLists', 'objectLists'];
+
+/**
+ * Temporal retrieval and query with context sources (§5.7.3–5.7.4 distributed, `retrieveTemporal` and
+ * `queryTemporal`, both in no named group: a registration lists them): the history here and that of each
+ * matching inclusive, exclusive or redirect source, merged per entity and attribute (the instances of both, in
+ * time order). Aggregated queries (`aggrMethods`) are answered here only: their series are written as bytes
+ * (raw-json.ts), and two sources' buckets cannot be added without their counts.
+ */
+export class FederatedTemporalService extends TemporalService {
+  private federation?: Federation;
+  private defaultLimit = 20;
+
+  /** Set once at wiring (csources.ts), with the module's default page size. */
+  federate(federation: Federation, defaultLimit: number): void {
+    this.federation = federation;
+    this.defaultLimit = defaultLimit;
+  }
+
+  override async get(scope: RequestScope, id: string, p: TemporalEntityQuery): Promise<Record<string, unknown>> {
+    const fed = this.federation;
+    if (!fed || p.aggrMethods !== undefined || !isUri(id)) return super.get(scope, id, p);
+    const regs = (await fed.matching(scope, 'retrieveTemporal', { ids: [id] })).filter((r) => r.registration.mode !== 'auxiliary');
+    if (regs.length === 0) return super.get(scope, id, p);
+    let local: Record<string, unknown> | undefined;
+    try {
+      local = await super.get(scope, id, p);
+    } catch (err) {
+      if (!isProblem(err) || err.code !== 'CONTEXT_RESOURCE_NOT_FOUND') throw err;
+    }
+    const remote = await fed.gather(regs, (reg) => this.ask(reg, scope, `/temporal/entities/${encodeURIComponent(id)}`, p, true));
+    const merged = mergeTemporal([local ? [local] : [], ...(await Promise.all(remote.map((l) => fed.readable(scope, l))))]).filter((e) => e.id === id);
+    if (merged.length === 0) throw ngsiProblem('ResourceNotFound', `no temporal history for ${id}`);
+    return merged[0];
+  }
+
+  override async query(scope: RequestScope, p: TemporalQuery): Promise<{ entities: Record<string, unknown>[]; count?: number }> {
+    const fed = this.federation;
+    if (!fed || p.aggrMethods !== undefined) return super.query(scope, p);
+    const types = p.type?.split(/[,|]/).map((s) => s.trim()).filter(Boolean).map((t) => expandTerm(scope.ctx, t));
+    const ids = p.id?.split(',').map((s) => s.trim()).filter(Boolean);
+    const regs = (await fed.matching(scope, 'queryTemporal', { types, ids })).filter((r) => r.registration.mode !== 'auxiliary');
+    if (regs.length === 0 || !(await fed.mayQuerySources(scope, types))) return super.query(scope, p);
+    const offset = p.offset ?? 0;
+    const limit = p.limit ?? this.defaultLimit;
+    // Each side is asked for the first offset + limit entities; the page is cut from the merge, by id.
+    const window = { ...p, offset: 0, limit: offset + limit };
+    const local = await super.query(scope, window);
+    const remote = await fed.gather(regs, (reg) => this.ask(reg, scope, '/temporal/entities', window, false));
+    const all = mergeTemporal([local.entities, ...(await Promise.all(remote.map((l) => fed.readable(scope, l))))]);
+    all.sort((a, b) => (String(a.id) < String(b.id) ? -1 : String(a.id) > String(b.id) ? 1 : 0));
+    return { entities: all.slice(offset, offset + limit) };
+  }
+
+  /** One source's temporal answer, checked like entities (a URI id and a type each). */
+  private async ask(reg: StoredRegistration, scope: RequestScope, path: string, p: Record<string, unknown>, single: boolean): Promise<Record<string, unknown>[]> {
+    const fed = this.federation!;
+    const query = new URLSearchParams();
+    for (const k of FORWARDED) if (p[k] !== undefined) query.set(k, String(p[k]));
+    if (!single && p.limit !== undefined) query.set('limit', String(p.limit));
+    const a = await fed.forwarder.call(reg, 'GET', path, { ctx: scope.ctx, query });
+    if (a.status === 404) return [];
+    if (a.status !== 200) throw new SourceFailure(reg.endpoint, `answered ${a.status}`);
+    return fed.forwarder.entitiesOf(reg, a, single);
+  }
+}
+
+/**
+ * Temporal entities merged by id: an attribute held on both sides gets the instances of both (normalized: the
+ * lists joined and sorted by `observedAt`; temporalValues: the series joined); other members come from the first.
+ */
+export function mergeTemporal(lists: Record<string, unknown>[][]): Record<string, unknown>[] {
+  const byId = new Map<string, Record<string, unknown>>();
+  for (const list of lists) {
+    for (const e of list) {
+      const had = byId.get(String(e.id));
+      if (!had) {
+        byId.set(String(e.id), { ...e });
+        continue;
+      }
+      for (const [k, v] of Object.entries(e)) {
+        if (HEAD.has(k)) continue;
+        had[k] = k in had ? joinAttr(had[k], v) : v;
+      }
+    }
+  }
+  return [...byId.values()];
+}
+
+const observed = (i: unknown) => String((i as { observedAt?: unknown })?.observedAt ?? '');
+const asList = (v: unknown): unknown[] => (Array.isArray(v) ? v : [v]);
+
+function joinAttr(a: unknown, b: unknown): unknown {
+  const series = SERIES.find((s) => a && b && typeof a === 'object' && typeof b === 'object' && Array.isArray((a as Record<string, unknown>)[s]) && Array.isArray((b as Record<string, unknown>)[s]));
+  if (series) {
+    const joined = [...((a as Record<string, unknown[]>)[series]), ...((b as Record<string, unknown[]>)[series])];
+    return { ...(a as object), [series]: joined.sort((x, y) => String((x as unknown[])?.[1] ?? '').localeCompare(String((y as unknown[])?.[1] ?? ''))) };
+  }
+  return [...asList(a), ...asList(b)].sort((x, y) => observed(x).localeCompare(observed(y)));
+}
