@@ -71,24 +71,14 @@ begin
 end $$`;
 };
 
-/** TRUNCATE fires no row events: the roll-up goes with the tickets. */
-const truncatedFunction = `
+/** TRUNCATE fires no row events: the roll-ups (`tables`) go with the tickets. */
+const truncatedFunctionSql = (tables: readonly string[]) => `
 create or replace function hotline_kpi_truncated() returns trigger language plpgsql as $$
 begin
-  delete from hotline_kpi_daily;
-  delete from hotline_kpi_dirty_day;
+${tables.map((t) => `  delete from ${t};`).join('\n')}
   return null;
 end $$`;
-
-/** TRUNCATE of the tickets empties both roll-ups (migration `20261207-20-hotline-kpi-rollup-by-unit`). */
-const truncatedFunctionByUnit = `
-create or replace function hotline_kpi_truncated() returns trigger language plpgsql as $$
-begin
-  delete from hotline_kpi_daily;
-  delete from hotline_kpi_daily_unit;
-  delete from hotline_kpi_dirty_day;
-  return null;
-end $$`;
+const truncatedFunction = truncatedFunctionSql(['hotline_kpi_daily', 'hotline_kpi_dirty_day']);
 
 export const kpiMigrations: Record<string, Migration> = {
   '20261126-20-hotline-kpi-indexes': {
@@ -145,22 +135,18 @@ export const kpiMigrations: Record<string, Migration> = {
    */
   '20261207-20-hotline-kpi-rollup-by-unit': {
     async up(db: Kysely<unknown>) {
-      await sql`create table hotline_kpi_daily_unit (
-        day date not null, unit_id uuid,
-        visited integer not null, contacted integer not null, solved integer not null, satisfied integer not null,
-        basically_satisfied integer not null, unsatisfied integer not null, reopened integer not null,
-        answered integer not null, answered_on_time integer not null, answer_timed integer not null,
-        answer_seconds double precision not null, signed integer not null, sign_seconds double precision not null,
-        dispatched integer not null, returned integer not null)`.execute(db);
+      // The full roll-up's columns as they are, without the district and category.
+      await sql`create table hotline_kpi_daily_unit (like hotline_kpi_daily)`.execute(db);
+      await sql`alter table hotline_kpi_daily_unit drop column district_id, drop column category_id`.execute(db);
       await sql`create index hotline_kpi_daily_unit_day on hotline_kpi_daily_unit (day)`.execute(db);
-      const counts = sql.raw(`visited, contacted, solved, satisfied, basically_satisfied, unsatisfied, reopened, answered,
-        answered_on_time, answer_timed, answer_seconds, signed, sign_seconds, dispatched, returned`);
-      const sums = sql.raw(`sum(visited), sum(contacted), sum(solved), sum(satisfied), sum(basically_satisfied), sum(unsatisfied),
-        sum(reopened), sum(answered), sum(answered_on_time), sum(answer_timed), sum(answer_seconds), sum(signed),
-        sum(sign_seconds), sum(dispatched), sum(returned)`);
-      await sql`insert into hotline_kpi_daily_unit (day, unit_id, ${counts})
-        select day, unit_id, ${sums} from hotline_kpi_daily group by day, unit_id`.execute(db);
-      await sql.raw(truncatedFunctionByUnit).execute(db);
+      const { rows } = await sql<{ name: string }>`
+        select column_name as name from information_schema.columns
+        where table_schema = current_schema() and table_name = 'hotline_kpi_daily_unit' and column_name not in ('day', 'unit_id')
+        order by ordinal_position`.execute(db);
+      const counts = rows.map((r) => sql.ref(r.name));
+      await sql`insert into hotline_kpi_daily_unit (day, unit_id, ${sql.join(counts)})
+        select day, unit_id, ${sql.join(counts.map((c) => sql`sum(${c})`))} from hotline_kpi_daily group by day, unit_id`.execute(db);
+      await sql.raw(truncatedFunctionSql(['hotline_kpi_daily', 'hotline_kpi_daily_unit', 'hotline_kpi_dirty_day'])).execute(db);
     },
     async down(db: Kysely<unknown>) {
       await sql.raw(truncatedFunction).execute(db);
