@@ -181,6 +181,18 @@ describe.each(testEngines)('identity controls [%s]', (engine) => {
     expect((await inject('DELETE', `/api/users/${ok.json().id}/totp`, sys.cookie)).statusCode).toBe(403);
   });
 
+  it('an open alerts screen does not keep its session alive: its long poll leaves the idle clock alone', async () => {
+    const { cookie } = await hub.loginAs(['security_admin']);
+    const poll = () => inject('GET', '/api/audit/alerts/feed?waitSeconds=0', cookie);
+    now = new Date(now.getTime() + 20 * 60_000);
+    expect((await poll()).statusCode).toBe(200);
+    now = new Date(now.getTime() + 9 * 60_000);
+    expect((await poll()).statusCode).toBe(200); // 29 min since the last request of the administrator's own
+    now = new Date(now.getTime() + 2 * 60_000);
+    expect((await poll()).statusCode).toBe(401); // 31: ended, although the screen polled 2 min ago
+    expect((await inject('GET', '/api/auth/me', cookie)).statusCode).toBe(401);
+  });
+
   it('ends a session idle past auth.sessionIdleMinutes, and any session past its absolute lifetime', async () => {
     const { cookie } = await hub.loginAs(['agent']);
     const me = () => inject('GET', '/api/auth/me', cookie);

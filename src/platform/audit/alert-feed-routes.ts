@@ -16,7 +16,8 @@ export const alertFeedRoutes: RoutePlugin<{ audit: AuditService }> = async (app,
   const { audit } = opts;
 
   app.get('/alerts/feed', {
-    config: { access: 'audit.alert.read' },
+    // an open alerts screen is no proof its administrator is there: the session still idles out
+    config: { access: 'audit.alert.read', background: true },
     schema: {
       tags: ['audit'],
       summary: 'The alerts pushed by long polling: at once when they differ from `since`, else at their next change within `waitSeconds` (security administrator)',

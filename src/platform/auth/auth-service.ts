@@ -301,9 +301,10 @@ export class AuthService {
    * The actor behind a session cookie, or undefined when the session is unknown, past its absolute lifetime
    * (`auth.sessionTtlHours`) or idle longer than `auth.sessionIdleMinutes` (then it is ended and ledgered).
    * Answered from this node's copy when it has one; a copy that looks idle is checked against the database,
-   * where another node may have recorded a later request.
+   * where another node may have recorded a later request. A request that is not `activity` (a screen's long
+   * poll) leaves the idle clock where it was.
    */
-  async actorForSession(token: string): Promise<Actor | undefined> {
+  async actorForSession(token: string, activity = true): Promise<Actor | undefined> {
     const now = this.clock().getTime();
     const hash = sha256(token);
     let session = this.identities.session(hash, now);
@@ -313,8 +314,8 @@ export class AuthService {
     }
     session ??= await this.readSession(hash, now);
     if (!session) return undefined;
-    session.lastSeen = now;
-    if (now - session.written >= (this.settings.sessionTouchSeconds ?? DEFAULT_TOUCH_SECONDS) * 1000) {
+    if (activity) session.lastSeen = now;
+    if (activity && now - session.written >= (this.settings.sessionTouchSeconds ?? DEFAULT_TOUCH_SECONDS) * 1000) {
       session.written = now;
       await store.touchSession(this.db, hash, new Date(now));
     }

@@ -17,11 +17,17 @@ declare module 'fastify' {
     access?: Access;
     /** A session that must first change its password or enrol a second factor may call this route. */
     pendingOk?: boolean;
+    /**
+     * What a screen asks by itself (a long poll): it shows the session is open, not that its user is there, so it
+     * does not reset the idle clock (auth.sessionIdleMinutes); an unattended screen still signs out.
+     */
+    background?: boolean;
   }
 }
 
 export interface ActorResolver {
-  actorForSession(token: string): Promise<Actor | undefined>;
+  /** `activity: false` for a request that is not its user's doing (see `background`). */
+  actorForSession(token: string, activity?: boolean): Promise<Actor | undefined>;
   actorForApiKey(key: string): Promise<Actor | undefined>;
 }
 
@@ -68,7 +74,7 @@ export function registerAccessControl(app: App, resolver: ActorResolver, onDenie
       return;
     }
     const token = request.cookies?.[SESSION_COOKIE];
-    const actor = token ? await resolver.actorForSession(token) : undefined;
+    const actor = token ? await resolver.actorForSession(token, !request.routeOptions.config?.background) : undefined;
     if (actor) request.actor = { ...actor, address: request.ip };
   });
   // Checked before the body is parsed, so an anonymous caller learns nothing from validation errors.
