@@ -1,10 +1,9 @@
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testEngines } from '../support/engines.js';
-import { createTestHub, type TestHub } from '../support/test-hub.js';
+import type { TestHub } from '../support/test-hub.js';
 import { systemActor } from '../../src/platform/auth/roles.js';
 import { ngsiRequester } from './ngsi-support.js';
-import { freePort, hubConfig } from './two-hubs.js';
+import { freePort, startTwoHubs } from './two-hubs.js';
 
 /**
  * Issue 18: the distributed operations beyond single-entity reads and writes, between two CityHubs (B is a real
@@ -32,13 +31,7 @@ describe.each(testEngines)('distributed operations: two CityHubs [%s]', (engine)
   const BATCH_OPS = ['federationOps', 'updateOps', 'createBatch', 'upsertBatch', 'updateBatch', 'deleteBatch', 'mergeBatch', 'purgeEntity'];
 
   beforeAll(async () => {
-    const aPort = await freePort();
-    // One after the other: two embedded databases migrating at once hold the event loop past Fastify's plugin timeout.
-    a = await createTestHub(engine, { config: hubConfig({ selfUrl: `http://127.0.0.1:${aPort}`, brokerId: 'hub-a' }) });
-    b = await createTestHub(engine, { config: hubConfig({ brokerId: 'hub-b' }) });
-    await a.http.listen({ port: aPort, host: '127.0.0.1' });
-    await b.http.listen({ port: 0, host: '127.0.0.1' });
-    bUrl = `http://127.0.0.1:${(b.http.server.address() as AddressInfo).port}`;
+    ({ a, b, bUrl } = await startTwoHubs(engine));
     cookieA = (await a.loginAs(['data_admin'])).cookie;
     cookieB = (await b.loginAs(['data_admin'])).cookie;
     const keyB = (await b.services.auth.createApiKey(systemActor('test-setup'), { name: 'hub-a', roles: ['data_admin'] })).key;

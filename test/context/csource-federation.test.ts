@@ -2,11 +2,11 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testEngines } from '../support/engines.js';
-import { createTestHub, type TestHub } from '../support/test-hub.js';
+import type { TestHub } from '../support/test-hub.js';
 import { systemActor } from '../../src/platform/auth/roles.js';
 import { startSink, type Sink } from './http-sink.js';
 import { ngsiRequester } from './ngsi-support.js';
-import { freePort, hubConfig } from './two-hubs.js';
+import { startTwoHubs } from './two-hubs.js';
 
 /**
  * Issue 18, cause 1: context-source registrations and distributed operations, between two real CityHub processes'
@@ -39,14 +39,7 @@ describe.each(testEngines)('context sources: two CityHubs [%s]', (engine) => {
   };
 
   beforeAll(async () => {
-    const aPort = await freePort();
-    aUrl = `http://127.0.0.1:${aPort}`;
-    // One after the other: two embedded databases migrating at once hold the event loop past Fastify's plugin timeout.
-    a = await createTestHub(engine, { config: hubConfig({ selfUrl: aUrl, brokerId: 'hub-a', forwardTimeoutMs: 1500, maxResponseBytes: 65_536, maxEntitiesPerSource: 5 }) });
-    b = await createTestHub(engine, { config: hubConfig({ brokerId: 'hub-b' }) });
-    await a.http.listen({ port: aPort, host: '127.0.0.1' });
-    await b.http.listen({ port: 0, host: '127.0.0.1' });
-    bUrl = `http://127.0.0.1:${(b.http.server.address() as AddressInfo).port}`;
+    ({ a, b, aUrl, bUrl } = await startTwoHubs(engine, { maxResponseBytes: 65_536, maxEntitiesPerSource: 5 }));
     cookieA = (await a.loginAs(['data_admin'])).cookie;
     cookieB = (await b.loginAs(['data_admin'])).cookie;
     // What A uses to speak to B: an API key of B's, given in the registration's contextSourceInfo.
