@@ -13,6 +13,9 @@ import type { AccessRuleService } from './access-service.js';
 import type { RequestScope } from './request-scope.js';
 import type { AttrUpdateResult, DeleteAttributeQuery, EntityQueryParams, JsonObjectBody, OutputOptions } from './schemas.js';
 
+/** Reads: in a loop the broker answers them alone; a write only a redirect source could take is an error. */
+const READS = new Set<Operation>(['retrieveEntity', 'queryEntity', 'retrieveTemporal', 'queryTemporal', 'retrieveEntityTypes', 'retrieveEntityTypeInfo', 'retrieveAttrTypes', 'createEntityMapQueryEntity']);
+
 /**
  * Distributed operations (ETSI GS CIM 009 §4.3.6): the entity services of this broker, with the requests that
  * match a context-source registration forwarded to the registered source.
@@ -43,7 +46,7 @@ export class Federation {
     if (regs.length === 0) return [];
     if (!this.forwarder.mayForward()) {
       // §6.3.18: when every answer would come from a source, a loop is an error; otherwise the broker answers alone.
-      if (regs.some((r) => r.registration.mode === 'redirect') && op !== 'queryEntity' && op !== 'retrieveEntity') {
+      if (regs.some((r) => r.registration.mode === 'redirect') && !READS.has(op)) {
         throw csourceProblem('CONTEXT_LOOP_DETECTED', 'this request has already passed through this broker (Via); it is not forwarded again');
       }
       return [];
@@ -178,7 +181,7 @@ const enc = encodeURIComponent;
  * Runs the local part of a write unless a plan sends it all away; a local "not found" is a success when a
  * source took the write; a write nobody took answers 502 naming the failed sources.
  */
-async function combine<T>(plan: WritePlan, sent: SendResult, localNeeded: boolean, local: () => Promise<T>, none: T): Promise<T> {
+export async function combine<T>(plan: WritePlan, sent: SendResult, localNeeded: boolean, local: () => Promise<T>, none: T): Promise<T> {
   if (!plan.redirected && localNeeded) {
     try {
       return await local();

@@ -3,11 +3,12 @@ import { ngsiProblem } from './ngsi-errors.js';
 import { expandTerm } from './jsonld-context.js';
 import { isUri } from './entity-model.js';
 import { TemporalService } from './temporal-service.js';
+import { TemporalWriteService } from './temporal-write-service.js';
 import { SourceFailure } from './csource-forwarder.js';
-import type { Federation } from './csource-federation.js';
+import { attrNames, combine, without, type Federation } from './csource-federation.js';
 import type { StoredRegistration } from './csource-model.js';
 import type { RequestScope } from './request-scope.js';
-import type { TemporalEntityQuery, TemporalQuery } from './schemas.js';
+import type { JsonObjectBody, TemporalEntityQuery, TemporalQuery } from './schemas.js';
 
 /** The members of a temporal query a source gets as they were asked (paging is set here). */
 const FORWARDED = ['timerel', 'timeAt', 'endTimeAt', 'lastN', 'attrs', 'options', 'type', 'id', 'idPattern', 'q', 'scopeQ'] as const;
@@ -67,6 +68,20 @@ export class FederatedTemporalService extends TemporalService {
     return { entities: all.slice(offset, offset + limit) };
   }
 
+  /**
+   * DELETE /temporal/entities/{id}(/attrs/{attr}) with sources (`deleteTemporal`, `deleteAttrsTemporal`): sent
+   * to the matching sources as the entity deletes are (§4.3.6.3), and done here unless a source holds it alone.
+   */
+  override async delete(scope: RequestScope, id: string, attr?: string): Promise<void> {
+    const fed = this.federation;
+    const attrs = attr ? [expandTerm(scope.ctx, attr)] : undefined;
+    const plan = fed && isUri(id) ? await fed.planWrite(scope, attr ? 'deleteAttrsTemporal' : 'deleteTemporal', id, undefined, attrs) : undefined;
+    if (!fed || !plan) return super.delete(scope, id, attr);
+    const path = `/temporal/entities/${encodeURIComponent(id)}${attr ? `/attrs/${encodeURIComponent(attr)}` : ''}`;
+    const sent = await fed.send(scope, plan, undefined, false, () => ({ method: 'DELETE', path }));
+    await combine(plan, sent, plan.remoteOnly.size === 0, () => super.delete(scope, id, attr), undefined);
+  }
+
   /** One source's temporal answer, checked like entities (a URI id and a type each). */
   private async ask(reg: StoredRegistration, scope: RequestScope, path: string, p: Record<string, unknown>, single: boolean): Promise<Record<string, unknown>[]> {
     const fed = this.federation!;
@@ -77,6 +92,41 @@ export class FederatedTemporalService extends TemporalService {
     if (a.status === 404) return [];
     if (a.status !== 200) throw new SourceFailure(reg.endpoint, `answered ${a.status}`);
     return fed.forwarder.entitiesOf(reg, a, single);
+  }
+}
+
+/**
+ * Temporal writes with context sources (§5.6.11–5.6.12 distributed, `upsertTemporal`, `appendAttrsTemporal`):
+ * planned and sent as the entity writes are (exclusive attributes and redirected entities at the source only,
+ * inclusive ones at both, auxiliary never); instance changes by instanceId stay local (an instanceId is the
+ * broker's own).
+ */
+export class FederatedTemporalWriteService extends TemporalWriteService {
+  private federation?: Federation;
+
+  /** Set once at wiring (csources.ts). */
+  federate(federation: Federation): void {
+    this.federation = federation;
+  }
+
+  override async upsert(scope: RequestScope, body: JsonObjectBody): Promise<{ id: string; created: boolean }> {
+    const fed = this.federation;
+    const id = body.id;
+    if (!fed || !isUri(id)) return super.upsert(scope, body);
+    const types = (Array.isArray(body.type) ? body.type : [body.type]).filter((t): t is string => typeof t === 'string').map((t) => expandTerm(scope.ctx, t));
+    const plan = await fed.planWrite(scope, 'upsertTemporal', id, types, attrNames(scope, body));
+    if (!plan) return super.upsert(scope, body);
+    const sent = await fed.send(scope, plan, body, true, () => ({ method: 'POST', path: '/temporal/entities' }));
+    return combine(plan, sent, true, () => super.upsert(scope, without(scope, body, plan.remoteOnly)), { id, created: false });
+  }
+
+  override async append(scope: RequestScope, id: string, body: JsonObjectBody): Promise<void> {
+    const fed = this.federation;
+    const plan = fed && isUri(id) ? await fed.planWrite(scope, 'appendAttrsTemporal', id, undefined, attrNames(scope, body)) : undefined;
+    if (!fed || !plan) return super.append(scope, id, body);
+    const sent = await fed.send(scope, plan, body, true, () => ({ method: 'POST', path: `/temporal/entities/${encodeURIComponent(id)}/attrs` }));
+    const rest = without(scope, body, plan.remoteOnly);
+    await combine(plan, sent, attrNames(scope, rest).length > 0, () => super.append(scope, id, rest), undefined);
   }
 }
 

@@ -10,7 +10,7 @@ import { CsourceForwarder, forwardingState } from './csource-forwarder.js';
 import { Federation, type FederatedAttributeService, type FederatedEntityService, type FederatedQueryService } from './csource-federation.js';
 import { RemoteSubscriptions, type FederatedSubscriptionService } from './csource-remote-subscriptions.js';
 import type { FederatedBatchService } from './csource-batch.js';
-import type { FederatedTemporalService } from './csource-temporal.js';
+import type { FederatedTemporalService, FederatedTemporalWriteService } from './csource-temporal.js';
 import { csourceRoutes } from './csource-routes.js';
 import { EntityMapService } from './entity-map-service.js';
 import { entityMapRoutes } from './entity-map-routes.js';
@@ -52,13 +52,14 @@ export interface CsourceDeps {
   attributes: FederatedAttributeService;
   batches: FederatedBatchService;
   temporal: FederatedTemporalService;
+  temporalWrites: FederatedTemporalWriteService;
   subscriptions: FederatedSubscriptionService;
 }
 
 /**
  * Wires the context-source registry, the forwarder and the federated entity services (index.ts calls this once).
  *
- * @example const csources = createCsources({ db, clock, config, contexts, tenants, access, outbound, log, queries, entities, attributes, batches, temporal, subscriptions });
+ * @example const csources = createCsources({ db, clock, config, contexts, tenants, access, outbound, log, queries, entities, attributes, batches, temporal, temporalWrites, subscriptions });
  */
 export function createCsources(d: CsourceDeps): CsourceServices {
   const registry = new CsourceRegistry(d.db, d.clock, d.tenants, d.access, d.config, d.outbound, d.log);
@@ -72,6 +73,7 @@ export function createCsources(d: CsourceDeps): CsourceServices {
   d.attributes.federate(federation);
   d.batches.federate(federation);
   d.temporal.federate(federation, d.config.defaultLimit);
+  d.temporalWrites.federate(federation);
   d.subscriptions.federate(remote);
   const entityMaps = new EntityMapService(d.db, d.clock, d.tenants, d.queries, d.config);
   entityMaps.federate(federation);

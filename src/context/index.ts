@@ -34,7 +34,7 @@ import { csourcePermissions } from './csource-permissions.js';
 import { FederatedAttributeService, FederatedEntityService, FederatedQueryService } from './csource-federation.js';
 import { FederatedSubscriptionService } from './csource-remote-subscriptions.js';
 import { FederatedBatchService } from './csource-batch.js';
-import { FederatedTemporalService } from './csource-temporal.js';
+import { FederatedTemporalService, FederatedTemporalWriteService } from './csource-temporal.js';
 import { createCsources, type CsourceServices } from './csources.js';
 
 export type { ContextConfig } from './config.js';
@@ -103,8 +103,8 @@ export const contextModule = defineModule({
     const subscriptions = new FederatedSubscriptionService(db, clock, contexts, tenants, accessRules, config, outbound, log, ledger);
     writer.setListener(subscriptions);
     const temporal = new FederatedTemporalService(db, config, tenants, accessRules, queries, platform.database.reader);
-    const csources = createCsources({ db, clock, config, contexts, tenants, access: accessRules, outbound, log, queries, entities, attributes, batches, temporal, subscriptions });
-    const temporalWrites = new TemporalWriteService(db, clock, tenants, accessRules, writer);
+    const temporalWrites = new FederatedTemporalWriteService(db, clock, tenants, accessRules, writer);
+    const csources = createCsources({ db, clock, config, contexts, tenants, access: accessRules, outbound, log, queries, entities, attributes, batches, temporal, temporalWrites, subscriptions });
     const dispatcher = new NotificationDispatcher(db, config.notifications, clock, log, outbound, platform.events);
     subscriptions.whenQueued(() => dispatcher.signalQueued());
     const ingest = new MqttIngest(config.mqtt, batches, contexts, platform.auth, log);

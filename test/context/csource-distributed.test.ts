@@ -216,4 +216,29 @@ describe.each(testEngines)('distributed operations: two CityHubs [%s]', (engine)
     expect(ids(aggr)).toEqual(['urn:ngsi-ld:Sensor:s1']);
     expect((await reqA('DELETE', reg)).statusCode).toBe(204);
   });
+
+  it('§5.6.11–5.6.16 distributed: temporal create, add instances and delete history reach B (inclusive); a redirected temporal entity stays at B only', async () => {
+    const reg = await register({ information: [{ entities: [{ type: 'Gauge' }] }], mode: 'inclusive', operations: ['retrieveTemporal', 'upsertTemporal', 'appendAttrsTemporal', 'deleteTemporal', 'deleteAttrsTemporal'] });
+    const at = (h: number) => `2026-02-01T0${h}:00:00.000Z`;
+    const created = await reqA('POST', '/temporal/entities', { id: 'urn:ngsi-ld:Gauge:g1', type: 'Gauge', level: [{ type: 'Property', value: 1, observedAt: at(1) }, { type: 'Property', value: 2, observedAt: at(2) }] });
+    expect(created.statusCode, created.body).toBe(201);
+    const levels = async (req: typeof reqA, headers: Record<string, string> = {}) => ((await req('GET', '/temporal/entities/urn:ngsi-ld:Gauge:g1?options=temporalValues', undefined, headers)).json().level?.values ?? []).map((v: unknown[]) => v[0]);
+    expect(await levels(reqB)).toEqual([1, 2]);
+    expect(await levels(reqA, localOnly)).toEqual([1, 2]);
+    expect((await reqA('POST', '/temporal/entities/urn:ngsi-ld:Gauge:g1/attrs', { level: [{ type: 'Property', value: 3, observedAt: at(3) }] })).statusCode).toBe(204);
+    expect(await levels(reqB)).toEqual([1, 2, 3]);
+    expect(await levels(reqA, localOnly)).toEqual([1, 2, 3]);
+    expect((await reqA('DELETE', '/temporal/entities/urn:ngsi-ld:Gauge:g1/attrs/level')).statusCode).toBe(204);
+    expect(await levels(reqB)).toEqual([]);
+    expect(await levels(reqA, localOnly)).toEqual([]);
+    expect((await reqA('DELETE', reg)).statusCode).toBe(204);
+
+    const redirect = await register({ information: [{ entities: [{ type: 'Gauge', id: 'urn:ngsi-ld:Gauge:r1' }] }], mode: 'redirect', operations: ['retrieveTemporal', 'upsertTemporal', 'deleteTemporal'] });
+    expect((await reqA('POST', '/temporal/entities', { id: 'urn:ngsi-ld:Gauge:r1', type: 'Gauge', level: [{ type: 'Property', value: 7, observedAt: at(4) }] })).statusCode).toBe(204);
+    expect((await reqA('GET', '/temporal/entities/urn:ngsi-ld:Gauge:r1', undefined, localOnly)).statusCode).toBe(404);
+    expect((await reqB('GET', '/temporal/entities/urn:ngsi-ld:Gauge:r1')).json().level).toEqual([expect.objectContaining({ value: 7 })]);
+    expect((await reqA('DELETE', '/temporal/entities/urn:ngsi-ld:Gauge:r1')).statusCode).toBe(204);
+    expect((await reqB('GET', '/temporal/entities/urn:ngsi-ld:Gauge:r1')).statusCode).toBe(404);
+    expect((await reqA('DELETE', redirect)).statusCode).toBe(204);
+  });
 });
