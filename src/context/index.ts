@@ -107,7 +107,7 @@ export const contextModule = defineModule({
     const csources = createCsources({ db, clock, config, contexts, tenants, access: accessRules, outbound, log, queries, entities, attributes, batches, temporal, temporalWrites, subscriptions });
     const dispatcher = new NotificationDispatcher(db, config.notifications, clock, log, outbound, platform.events);
     subscriptions.whenQueued(() => dispatcher.signalQueued());
-    const ingest = new MqttIngest(config.mqtt, batches, contexts, platform.auth, log);
+    const ingest = new MqttIngest(config.mqtt, batches, contexts, platform.auth, log, platform.nodeId);
     const simulator = new DemoSimulator(queries, batches, contexts, config.simulator, clock, log);
 
     // History is written without touching the hourly rollup (cheaper writes); this folds it in behind, until
@@ -136,7 +136,10 @@ export const contextModule = defineModule({
       { name: 'history-rollup', intervalSeconds: config.temporal.rollupIntervalSeconds, run: () => (rolling = rollUp()) },
       // Periodic (timeInterval) subscriptions: their notifications are due on time, not on change. Every node
       // runs it: each subscription's period is claimed on its own row (claimPeriod), finer than one node a tick.
-      { name: 'subscription-intervals', intervalSeconds: config.notifications.pollMs / 1000, everyNode: true, run: async () => void (await subscriptions.notifyPeriodic(clock())) },
+      { name: 'subscription-intervals', intervalSeconds: config.notifications.pollMs / 1000, everyNode: true, run: async () => {
+        await subscriptions.notifyPeriodic(clock());
+        await csources.subscriptions.notifyPeriodic(clock());
+      } },
     ];
 
     // One plugin for the whole API: NGSI-LD's body types and problem types apply to every route under it.
