@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import ExcelJS from 'exceljs';
+import { readFile } from 'node:fs/promises';
 import { readCsvRows } from '../../platform/csv/csv-reader.js';
+import { readXlsxRows, XlsxSheetMissingError, type XlsxCell, type XlsxLimits, type XlsxRow } from '../../platform/csv/xlsx-reader.js';
+import { Problem } from '../../platform/errors/problem.js';
 
 /** A data record of the source file with the line (CSV) or row number (xlsx) a user can look up. */
 export interface SourceRecord {
@@ -47,71 +49,39 @@ async function openCsv(path: string, delimiter: string | undefined): Promise<Sou
   return { header, records: records() };
 }
 
-const cellText = (v: ExcelJS.CellValue): string => {
-  if (v === null || v === undefined) return '';
-  if (v instanceof Date) return v.toISOString();
-  if (typeof v === 'object') {
-    if ('richText' in v) return v.richText.map((r) => r.text).join('');
-    if ('text' in v) return String(v.text);
-    if ('result' in v) return v.result === undefined || v.result === null ? '' : String(v.result instanceof Date ? v.result.toISOString() : v.result);
-    if ('error' in v) return '';
-  }
-  return String(v);
+/** An import file is the city's own export, read whole: Excel's own bounds, and the ZIP checks against bombs. */
+const XLSX_LIMITS: XlsxLimits = {
+  maxExpandedBytes: 2 ** 32, maxCompressionRatio: 200, maxCellChars: 32_767, maxRows: 1_048_576, maxColumns: 16_384,
 };
 
-/**
- * exceljs 4 parses a worksheet as soon as the shared strings and the workbook's relationships are read, and fails
- * (`reading 'sheets'`) if `xl/workbook.xml`, which names the sheets, comes later in the archive: ZIP writers order
- * entries as they please (exceljs's own writer did so on one CI run). Until the workbook part is read, its
- * relationships read as absent, so exceljs keeps such sheets aside and parses them at the end, names known.
- */
-function holdSheetsUntilWorkbook(reader: ExcelJS.stream.xlsx.WorkbookReader): void {
-  const internals = reader as unknown as { model?: unknown; workbookRels?: unknown };
-  let rels: unknown;
-  Object.defineProperty(internals, 'workbookRels', {
-    get: () => (internals.model ? rels : undefined),
-    set: (value: unknown) => void (rels = value),
-  });
-}
+const cellText = (v: XlsxCell): string => (v === null ? '' : v instanceof Date ? v.toISOString() : String(v));
 
 /**
- * Opens an xlsx sheet with exceljs's streaming reader; the first row is the header, row numbers are the sheet's.
- * Date cells become ISO 8601 text in UTC (map them with `"date": "iso"`).
+ * Opens an xlsx sheet (by name or 1-based number, default the first) with CityHub's own reader, which finds the
+ * parts through the ZIP directory, so their order in the archive does not matter (exceljs's streaming reader lost
+ * or misnamed sheets when the workbook part came after them). The first non-empty row is the header; row numbers
+ * are the sheet's. Date cells become ISO 8601 text in UTC (map them with `"date": "iso"`).
  */
 async function openXlsx(path: string, sheet: string | number | undefined): Promise<SourceFile> {
-  const reader = new ExcelJS.stream.xlsx.WorkbookReader(path, { sharedStrings: 'cache', styles: 'cache', hyperlinks: 'ignore', worksheets: 'emit' });
-  holdSheetsUntilWorkbook(reader);
-  let header: string[] = [];
-  const iterator = (async function* (): AsyncGenerator<SourceRecord> {
-    let index = 0;
-    for await (const ws of reader) {
-      index++;
-      const name = (ws as unknown as { name?: string }).name;
-      const wanted = sheet === undefined ? index === 1 : typeof sheet === 'number' ? index === sheet : name === sheet;
-      if (!wanted) {
-        for await (const _row of ws) void _row; // drain the sheet to reach the next one
-        continue;
-      }
-      let headerSeen = false;
-      for await (const row of ws) {
-        const cells = (row.values as ExcelJS.CellValue[]).slice(1).map(cellText);
-        if (!headerSeen) {
-          header = cells.map((h) => h.trim());
-          headerSeen = true;
-          yield { line: 0, values: {} }; // header marker, consumed by openXlsx below
-          continue;
-        }
-        if (cells.every((c) => c === '')) continue;
-        const values: Record<string, string> = {};
-        for (let k = 0; k < header.length; k++) values[header[k]] = cells[k] ?? '';
-        yield { line: row.number, values };
-      }
-      return;
+  const rows = readXlsxRows(await readFile(path), XLSX_LIMITS, sheet);
+  let first: IteratorResult<XlsxRow>;
+  try {
+    first = await rows.next();
+  } catch (err) {
+    if (err instanceof XlsxSheetMissingError) throw new Problem('HOTLINE_IMPORT_MAPPING_INVALID', { detail: err.message });
+    throw err;
+  }
+  const header = first.done ? [] : first.value.cells.map((c) => cellText(c).trim());
+  async function* records(): AsyncGenerator<SourceRecord> {
+    for await (const row of rows) {
+      const cells = row.cells.map(cellText);
+      if (cells.every((c) => c === '')) continue;
+      const values: Record<string, string> = {};
+      for (let k = 0; k < header.length; k++) values[header[k]] = cells[k] ?? '';
+      yield { line: row.line, values };
     }
-  })();
-  const first = await iterator.next();
-  if (first.done) return { header: [], records: iterator };
-  return { header, records: iterator };
+  }
+  return { header, records: records() };
 }
 
 /** Opens the source file by its format. */

@@ -19,6 +19,16 @@ export interface XlsxLimits extends ZipLimits {
   maxColumns: number;
 }
 
+/** Which worksheet to read: its name, or its 1-based position in the workbook (default the first). */
+export type XlsxSheetChoice = string | number;
+
+/** The workbook has no sheet of that name or position; `sheets` names those it has. */
+export class XlsxSheetMissingError extends Error {
+  constructor(readonly sheet: XlsxSheetChoice, readonly sheets: string[]) {
+    super(`the workbook has no sheet ${typeof sheet === 'number' ? `number ${sheet}` : `"${sheet}"`}; its sheets are: ${sheets.map((s) => `"${s}"`).join(', ')}`);
+  }
+}
+
 /** Longest tag (name and attributes) the scanner holds while waiting for its end. */
 const MAX_TAG_CHARS = 64 * 1024;
 
@@ -171,7 +181,7 @@ function serialToDate(serial: number, date1904: boolean): Date {
  *
  * @example for await (const { line, cells } of readXlsxRows(bytes, limits)) console.log(line, cells);
  */
-export async function* readXlsxRows(bytes: Uint8Array, limits: XlsxLimits): AsyncGenerator<XlsxRow> {
+export async function* readXlsxRows(bytes: Uint8Array, limits: XlsxLimits, sheet?: XlsxSheetChoice): AsyncGenerator<XlsxRow> {
   const entries = readZipDirectory(bytes, limits);
   const budget: InflateBudget = { remaining: limits.maxExpandedBytes, max: limits.maxExpandedBytes };
   const find = (name: string): ZipEntry | undefined => entries.get(name) ?? entries.get(name.replace(/^\//, ''));
@@ -197,27 +207,29 @@ export async function* readXlsxRows(bytes: Uint8Array, limits: XlsxLimits): Asyn
     for await (const _ of scan(entry, handler)) void _;
   };
 
-  // The workbook: which sheet is first, and the date system.
+  // The workbook: the sheets in their order (the part's order in the archive does not matter), the date system.
   const workbookEntry = find('xl/workbook.xml');
   if (!workbookEntry) throw new TableFormatError('container', 'not a readable XLSX workbook: no workbook part');
-  let firstSheetRel: string | undefined;
+  const sheets: { name: string; rel: string }[] = [];
   let date1904 = false;
   await scanAll(workbookEntry, {
     open(name, attrs) {
-      if (name === 'sheet' && firstSheetRel === undefined) firstSheetRel = attr(attrs, '*:id') ?? '';
+      if (name === 'sheet') sheets.push({ name: attr(attrs, 'name') ?? '', rel: attr(attrs, '*:id') ?? '' });
       if (name === 'workbookPr') date1904 = /^(1|true)$/.test(attr(attrs, 'date1904') ?? '');
     },
     close() {},
     text() {},
   });
-  if (firstSheetRel === undefined) return; // a workbook without sheets has no rows
+  if (sheets.length === 0) return; // a workbook without sheets has no rows
+  const chosen = sheet === undefined ? sheets[0] : typeof sheet === 'number' ? sheets[sheet - 1] : sheets.find((s) => s.name === sheet);
+  if (!chosen) throw new XlsxSheetMissingError(sheet!, sheets.map((s) => s.name));
 
-  let sheetPath = 'xl/worksheets/sheet1.xml';
+  let sheetPath = `xl/worksheets/sheet${sheets.indexOf(chosen) + 1}.xml`;
   const relsEntry = find('xl/_rels/workbook.xml.rels');
-  if (relsEntry && firstSheetRel) {
+  if (relsEntry && chosen.rel) {
     await scanAll(relsEntry, {
       open(name, attrs) {
-        if (name !== 'Relationship' || attr(attrs, 'Id') !== firstSheetRel) return;
+        if (name !== 'Relationship' || attr(attrs, 'Id') !== chosen.rel) return;
         const target = attr(attrs, 'Target') ?? '';
         sheetPath = target.startsWith('/') ? target.slice(1) : `xl/${target}`.replace(/\/\.\//g, '/');
       },
@@ -226,7 +238,7 @@ export async function* readXlsxRows(bytes: Uint8Array, limits: XlsxLimits): Asyn
     });
   }
   const sheetEntry = find(sheetPath);
-  if (!sheetEntry) throw new TableFormatError('container', 'not a readable XLSX workbook: the first sheet is missing');
+  if (!sheetEntry) throw new TableFormatError('container', `not a readable XLSX workbook: the sheet "${chosen.name}" is missing`);
 
   // Styles: which cell formats show dates.
   const dateStyles = new Set<number>();

@@ -318,6 +318,8 @@ describe.each(testEngines)('ticket import [%s]', (engine) => {
       }),
     });
     expect(summary).toMatchObject({ imported: 1, bad: 0 });
+    const wrongSheet = fx.importer.run(admin, { file, mapping: parseMapping({ source: 'xlsx-no-sheet', sheet: '不存在', fields: { external_id: '编号', title: '标题', created_at: { column: '时间', date: 'YYYY-MM-DD HH:mm:ss' } } }) });
+    await expect(wrongSheet).rejects.toMatchObject({ code: 'HOTLINE_IMPORT_MAPPING_INVALID', detail: expect.stringContaining('"说明", "工单"') });
   });
 
   it('shares the ticket counter with TicketService: numbers never collide', async () => {
