@@ -18,7 +18,7 @@ import { memberAttrs, type RegistrationListener } from './csource-service.js';
 import { enqueueNotifications, type OutboxWrite } from './subscription-store.js';
 import * as store from './csource-store.js';
 import type { TenantService } from './tenant-service.js';
-import type { RequestScope } from './request-scope.js';
+import { managesAll, type RequestScope } from './request-scope.js';
 import type { ContextConfig } from './config.js';
 import type { JsonObjectBody } from './csource-schemas.js';
 
@@ -42,7 +42,6 @@ interface StoredCsourceSubscription {
 
 const bad = (field: string, message: string) => ngsiProblem('BadRequestData', `${field}: ${message}`, { errors: [{ field, message }] });
 const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
-const managesAll = (actor: Actor) => actor.roles.includes('admin') || actor.roles.includes('data_admin');
 
 /**
  * Subscriptions to context-source registrations (§5.11, /csourceSubscriptions): when a registration is created,

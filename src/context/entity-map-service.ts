@@ -10,7 +10,7 @@ import { SourceFailure } from './csource-forwarder.js';
 import type { Federation, FederatedQueryService } from './csource-federation.js';
 import type { StoredRegistration } from './csource-model.js';
 import type { TenantService } from './tenant-service.js';
-import type { RequestScope } from './request-scope.js';
+import { managesAll, type RequestScope } from './request-scope.js';
 import type { ContextConfig } from './config.js';
 import type { EntityQueryParams, JsonObjectBody, OutputOptions } from './schemas.js';
 import * as store from './entity-map-store.js';
@@ -35,7 +35,6 @@ export interface MappedPage {
   location: string;
 }
 
-const managesAll = (actor: Actor) => actor.roles.includes('admin') || actor.roles.includes('data_admin');
 export const entityMapPath = (id: string) => `/ngsi-ld/v1/entityMaps/${encodeURIComponent(id)}`;
 
 /**

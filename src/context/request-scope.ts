@@ -7,3 +7,6 @@ export interface RequestScope {
   tenant: string;
   ctx: LdContext;
 }
+
+/** Administrators and data administrators see and manage every caller's subscriptions and entity maps. */
+export const managesAll = (actor: Actor): boolean => actor.roles.includes('admin') || actor.roles.includes('data_admin');

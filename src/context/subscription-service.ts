@@ -16,7 +16,7 @@ import { matchesScopeQ, parseScopeQ, type ScopeQuery } from './scope-query.js';
 import { checkEndpoint, receiverInfoError } from './notification-endpoint.js';
 import type { ChangeListener, EntityChange } from './entity-writer.js';
 import type { TenantService } from './tenant-service.js';
-import type { RequestScope } from './request-scope.js';
+import { managesAll, type RequestScope } from './request-scope.js';
 import type { JsonObjectBody } from './schemas.js';
 import type { ContextConfig } from './config.js';
 import { AccessPolicy } from './access-policy.js';
@@ -59,8 +59,6 @@ const ENDPOINT = /^(https?|mqtts?):\/\/[^\s/]+(\/\S*)?$/;
 const bad = (detail: string, field?: string) => ngsiProblem('BadRequestData', detail, field ? { errors: [{ field, message: detail }] } : {});
 const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 
-/** Who may see and change a subscription besides its owner. */
-const managesAll = (actor: Actor) => actor.roles.includes('admin') || actor.roles.includes('data_admin');
 
 /**
  * Subscriptions (§5.8, §5.11): checked and stored here; on every entity change (inside its transaction) the
