@@ -9,7 +9,7 @@ import { TicketPersonalFields } from '../ticket-personal-fields.js';
 import type { HotlineReferenceService } from '../reference-service.js';
 import type { RoutingService } from '../routing-service.js';
 import { BadRow, compileMapping, mappingColumns, type MappedRow, type Mapping } from './import-mapping.js';
-import { openSource, scanFile } from './import-source.js';
+import { formatOf, openSource, scanFile } from './import-source.js';
 import * as store from './import-store.js';
 
 /** The part of the hotline reference service the importer uses: the taxonomy (created categories get its codes) and the area tree. */
@@ -132,8 +132,8 @@ export class TicketImporter {
     const scan = await scanFile(options.file);
     const sha = scan.sha256;
     const file = await openSource(options.file, { format: mapping.format, delimiter: mapping.delimiter, sheet: mapping.sheet });
-    const xlsx = /\.xlsx$/i.test(options.file) || mapping.format === 'xlsx';
-    const estimatedRows = xlsx ? null : Math.max(0, scan.lines - 1);
+    // An xlsx file's line count says nothing about its rows; CSV's does (less the header).
+    const estimatedRows = formatOf(options.file, mapping.format) === 'xlsx' ? null : Math.max(0, scan.lines - 1);
     const missing = mappingColumns(mapping).filter((c) => !file.header.includes(c));
     if (missing.length) {
       await file.records.return(undefined);
