@@ -387,8 +387,10 @@ export async function aggregateHourly(db: Db, f: HistoryFilter, methods: AggrMet
       const { rows } = await sql<{ pending: boolean }>`select exists (select 1 from context_history h where ${unrolled}) as pending`.execute(trx);
       if (!rows[0].pending) {
         // Hourly periods with everything rolled up: the buckets are the rollup's rows, read per entity along the
-        // primary key (tenant, entity_id, attr, dataset_id, hour; the values included: an index-only scan) and grouped as they come, without regrouping
-        // (the ORDER BY of the aggregates sorts rows that come in order). A series whose hours have no gap (count = span) needs no list of bucket starts: its first hour and
+        // primary key (tenant, entity_id, attr, hour, dataset_id; the values included: an index-only scan), one
+        // attribute at a time when the query names them, so the window's hours bound the scan (with `attr = any(…)`
+        // PostgreSQL 15 filters instead and reads every hour the entity has), and grouped per series (the ORDER BY
+        // of the aggregates sorts rows that come in order). A series whose hours have no gap (count = span) needs no list of bucket starts: its first hour and
         // count say them, and formatting 720 starts per series cost as much as the values. The hours are
         // gathered as integers in the same pass and formatted only for a series with gaps (reading its hours
         // again in a subquery cost a third of the query when every series had gaps).
@@ -401,10 +403,11 @@ export async function aggregateHourly(db: Db, f: HistoryFilter, methods: AggrMet
           from unnest(${f.entityIds}::text[]) e(id) cross join lateral (
             select attr, dataset_id, count(*)::int as n, date_part('epoch', min(hour))::int8 as first,
               date_part('epoch', max(hour))::int8 as last, array_agg(date_part('epoch', hour)::int8 order by hour) as hours, ${perHour}
-            from context_history_hourly
-            where tenant = ${f.tenant} and entity_id = e.id
-              ${f.attrs ? sql`and attr = any(${f.attrs}::text[])` : sql``} ${inWindow}
-            group by attr, dataset_id) s`.execute(trx);
+            from ${f.attrs ? sql`(select distinct unnest(${f.attrs}::text[])) a(name) cross join lateral (
+              select attr, dataset_id, hour, n, total, lo, hi, sumsq from context_history_hourly
+              where tenant = ${f.tenant} and entity_id = e.id and attr = a.name ${inWindow}) h` : sql`context_history_hourly
+              where tenant = ${f.tenant} and entity_id = e.id ${inWindow}`}
+            group by attr, dataset_id order by attr, dataset_id) s`.execute(trx);
         return seriesRows(r.rows, methods, periodSeconds);
       }
     }

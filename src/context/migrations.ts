@@ -211,4 +211,15 @@ export const contextMigrations: Record<string, Migration> = {
         primary key (tenant, entity_id, attr, dataset_id, hour) include (n, total, lo, hi, sumsq)`.execute(db);
     },
   },
+  '20261207-31-context-hourly-key-hour-before-dataset': {
+    async up(db: Kysely<unknown>) {
+      // The hour before the datasetId in the rollup's key: a query names the entity and the attribute but not the
+      // datasetIds, so with the datasetId before the hour the window's bounds could not narrow the scan and every
+      // hour of the entity's attribute was read (EXPLAIN of a month over 100 entities, 4 months kept: 6,680 index
+      // pages read, 1,635 with this key). The same columns: ON CONFLICT (… dataset_id, hour) still finds it.
+      await sql`alter table context_history_hourly drop constraint context_history_hourly_pk`.execute(db);
+      await sql`alter table context_history_hourly add constraint context_history_hourly_pk
+        primary key (tenant, entity_id, attr, hour, dataset_id) include (n, total, lo, hi, sumsq)`.execute(db);
+    },
+  },
 };
