@@ -3,7 +3,7 @@ import { ngsiProblem } from './ngsi-errors.js';
 import { csourceProblem } from './csource-problems.js';
 import { expandTerm } from './jsonld-context.js';
 import { expandList } from './entity-model.js';
-import { infoAttrs, matchingInfos, type MatchTarget, type Operation, type StoredRegistration } from './csource-model.js';
+import { WRITES, infoAttrs, matchingInfos, type MatchTarget, type Operation, type StoredRegistration } from './csource-model.js';
 import type { CsourceRegistry, MatchedRegistration } from './csource-service.js';
 import { SourceFailure, type CsourceForwarder } from './csource-forwarder.js';
 import { EntityQueryService } from './entity-query-service.js';
@@ -13,8 +13,6 @@ import type { AccessRuleService } from './access-service.js';
 import type { RequestScope } from './request-scope.js';
 import type { AttrUpdateResult, DeleteAttributeQuery, EntityQueryParams, JsonObjectBody, OutputOptions } from './schemas.js';
 
-/** Reads: in a loop the broker answers them alone; a write only a redirect source could take is an error. */
-const READS = new Set<Operation>(['retrieveEntity', 'queryEntity', 'retrieveTemporal', 'queryTemporal', 'retrieveEntityTypes', 'retrieveEntityTypeInfo', 'retrieveAttrTypes', 'createEntityMapQueryEntity']);
 
 /**
  * Distributed operations (ETSI GS CIM 009 §4.3.6): the entity services of this broker, with the requests that
@@ -29,7 +27,8 @@ const READS = new Set<Operation>(['retrieveEntity', 'queryEntity', 'retrieveTemp
  *   when a source took it.
  * - A source that fails (timeout, refusal by the outbound guard, an invalid or oversized answer) is left out of
  *   the answer and named in `NGSILD-Warning`; a write whose only target failed answers 502.
- * - A request that already passed through this broker (its `Via`) is answered locally only (loop).
+ * - A read that already passed through this broker (its `Via`) is answered locally only; such a write that a
+ *   source would take answers 508 LoopDetected (§6.3.18).
  */
 export class Federation {
   constructor(
@@ -45,8 +44,10 @@ export class Federation {
     const regs = await this.registry.matching(scope.tenant, op, target);
     if (regs.length === 0) return [];
     if (!this.forwarder.mayForward()) {
-      // §6.3.18: when every answer would come from a source, a loop is an error; otherwise the broker answers alone.
-      if (regs.some((r) => r.registration.mode === 'redirect') && !READS.has(op)) {
+      // §6.3.18: a read in a loop is answered from this broker's own store; a write that would be forwarded again
+      // (to any source but an auxiliary one, which never takes writes) is a loop: done here alone it would leave
+      // the sources' part undone, forwarded it would go round again.
+      if (WRITES.has(op) && regs.some((r) => r.registration.mode !== 'auxiliary')) {
         throw csourceProblem('CONTEXT_LOOP_DETECTED', 'this request has already passed through this broker (Via); it is not forwarded again');
       }
       return [];

@@ -47,7 +47,7 @@ export const OPERATION_GROUPS: Record<string, readonly Operation[]> = {
 };
 
 /** What changes data at a source: an auxiliary registration may name none of them (§4.3.6.3: it only adds to reads). */
-const WRITES = new Set<Operation>(OPERATION_GROUPS.redirectionOps.filter((o) => o !== 'retrieveEntity' && o !== 'queryEntity')
+export const WRITES = new Set<Operation>(OPERATION_GROUPS.redirectionOps.filter((o) => o !== 'retrieveEntity' && o !== 'queryEntity')
   .concat(['createBatch', 'upsertBatch', 'updateBatch', 'deleteBatch', 'mergeBatch', 'upsertTemporal', 'appendAttrsTemporal',
     'deleteAttrsTemporal', 'updateAttrsTemporal', 'deleteAttrInstanceTemporal', 'deleteTemporal']));
 

@@ -164,7 +164,19 @@ describe.each(testEngines)('context sources: two CityHubs [%s]', (engine) => {
     const looped = await reqA('POST', '/entities', { id: 'urn:ngsi-ld:Streetlight:r2', type: 'Streetlight' }, localOnly);
     expect(looped.statusCode).toBe(508);
     expect(looped.json().type).toBe('https://uri.etsi.org/ngsi-ld/errors/LoopDetected');
-    for (const r of [exclusive, redirect]) expect((await reqA('DELETE', r.headers.location!.replace('/ngsi-ld/v1', ''))).statusCode).toBe(204);
+    // So is any write an inclusive source would take again (§6.3.18): nothing is done, here or there.
+    const inclusive = await reqA('POST', '/csourceRegistrations', {
+      type: 'ContextSourceRegistration', mode: 'inclusive', endpoint: bUrl, operations: ['redirectionOps'],
+      information: [{ entities: [{ type: 'Streetlight', id: 'urn:ngsi-ld:Streetlight:a1' }] }],
+      contextSourceInfo: [{ key: 'Authorization', value: `Bearer ${keyB}` }],
+    });
+    expect(inclusive.statusCode, inclusive.body).toBe(201);
+    const loopedDelete = await reqA('DELETE', '/entities/urn:ngsi-ld:Streetlight:a1', undefined, localOnly);
+    expect(loopedDelete.statusCode, loopedDelete.body).toBe(508);
+    expect((await reqA('GET', '/entities/urn:ngsi-ld:Streetlight:a1', undefined, localOnly)).statusCode).toBe(200);
+    // A read in a loop is still answered from A's own store.
+    expect((await reqA('GET', '/entities/urn:ngsi-ld:Streetlight:a1?options=keyValues', undefined, localOnly)).json().powerState).toBe('on');
+    for (const r of [exclusive, redirect, inclusive]) expect((await reqA('DELETE', r.headers.location!.replace('/ngsi-ld/v1', ''))).statusCode).toBe(204);
     expect((await reqB('DELETE', '/entities/urn:ngsi-ld:Streetlight:a1')).statusCode).toBe(204);
   });
 
