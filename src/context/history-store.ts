@@ -128,7 +128,10 @@ export async function rebuildHourly(db: Db, tenant: string): Promise<void> {
       insert into context_history_hourly (tenant, entity_id, attr, dataset_id, hour, n, total, lo, hi, sumsq)
       select ${tenant}, entity_id, attr, dataset_id, date_trunc('hour', observed_at, 'UTC'), count(*), sum(num), min(num), max(num), sum(num * num)
       from (${instancesOf(sql`h.tenant = ${tenant}`)}) x where not deleted and num is not null
-      group by 1, 2, 3, 4, 5`.execute(trx);
+      group by 1, 2, 3, 4, 5
+      -- In the key's order: the index is filled page after page (inserted in the grouping's order its pages were
+      -- split half-full and scattered, and the temporal megacity bench's month read 1.6× slower from it).
+      order by 2, 3, 5, 4`.execute(trx);
   });
 }
 
