@@ -58,6 +58,13 @@ const NGSI = 'https://uri.etsi.org/ngsi-ld/';
 export const isUri = (s: unknown): s is string => typeof s === 'string' && /^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>"{}|\\^`]+$/.test(s) && s.length <= 1024;
 /** Attribute names must not contain the characters the spec forbids (§4.6.2). */
 const validName = (s: string) => s.length > 0 && s.length <= 512 && !/[<>"'=;()\s\\]/.test(s);
+/**
+ * An attribute named in a request path (§4.6.2): a term beginning with a letter (so never a `.`/`..` dot segment,
+ * nor a percent triplet left by a double encoding), or a full IRI. BadRequestData otherwise.
+ */
+export function assertAttrName(name: string): void {
+  if (!(validName(name) && (name.includes(':') ? isUri(name) : /^\p{L}[\p{L}\p{N}_]*$/u.test(name)))) throw bad(`"${name}" is not a valid attribute name`, 'attrId');
+}
 const isDateTime = (s: unknown): s is string => typeof s === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/.test(s) && !Number.isNaN(Date.parse(s));
 
 export const datasetKey = (i: Record<string, unknown>): string => (typeof i.datasetId === 'string' ? i.datasetId : '');

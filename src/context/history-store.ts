@@ -74,9 +74,9 @@ export const instanceIdSql = sql`coalesce(i.value->>'instanceId', ${INSTANCE_PRE
  * rows (a WHERE over context_history h); observed_at is the instance's observedAt, else the write time; num the
  * value when it is a JSON number. Deleted attributes appear as markers (deleted = true).
  */
-const instancesOf = (rows: RawBuilder<unknown>, attrs?: string[], withIds = false) => sql`
+const instancesOf = (rows: RawBuilder<unknown>, attrs?: string[], withIds = false, byWriteTime = false) => sql`
   select h.id, h.entity_id, a.key as attr, coalesce(i.value->>'datasetId', '') as dataset_id,
-    coalesce((i.value->>'observedAt')::timestamptz, h.recorded_at) as observed_at, i.value as instance, false as deleted,
+    ${byWriteTime ? sql`h.recorded_at` : sql`coalesce((i.value->>'observedAt')::timestamptz, h.recorded_at)`} as observed_at, i.value as instance, false as deleted,
     case when jsonb_typeof(i.value->'value') = 'number' then (i.value->>'value')::float8 end as num, h.rolled
     ${withIds ? sql`, ${instanceIdSql} as instance_id` : sql``}
   from context_history h cross join lateral jsonb_each(h.attrs) a
@@ -147,6 +147,11 @@ export interface HistoryFilter {
   lastN?: number;
   /** Upper bound on rows per attribute series (config maxInstances). */
   cap: number;
+  /**
+   * `timeproperty=createdAt|modifiedAt`: the window (and the order) is over when each instance was written —
+   * an instance of the history is created, and last modified, when it is recorded. Default: observedAt.
+   */
+  byWriteTime?: boolean;
 }
 
 export interface HistoryRow {
@@ -161,7 +166,12 @@ export interface HistoryRow {
 }
 
 /** The stored rows that may hold instances of the filter's window (obs_min/obs_max bound each row). */
-const rowsOf = (f: HistoryFilter) => sql`
+const rowsOf = (f: HistoryFilter) => f.byWriteTime
+  ? sql`
+  h.tenant = ${f.tenant} and h.entity_id = any(${f.entityIds}::text[])
+  ${f.from ? sql`and h.recorded_at >= ${f.from}::timestamptz` : sql``}
+  ${f.until ? sql`and h.recorded_at < ${f.until}::timestamptz` : sql``}`
+  : sql`
   h.tenant = ${f.tenant} and h.entity_id = any(${f.entityIds}::text[])
   ${f.from ? sql`and h.obs_max >= ${f.from}::timestamptz` : sql``}
   ${f.until ? sql`and h.obs_min < ${f.until}::timestamptz` : sql``}`;
@@ -182,7 +192,7 @@ export async function queryHistory(db: Db, f: HistoryFilter): Promise<HistoryRow
     select entity_id, attr, dataset_id, observed_at, instance, deleted, instance_id from (
       select entity_id, attr, dataset_id, observed_at, instance, deleted, id, instance_id,
         row_number() over (partition by entity_id, attr, dataset_id order by observed_at desc, id desc) as rn
-      from (${instancesOf(rowsOf(f), f.attrs, true)}) x where ${windowOf(f)}
+      from (${instancesOf(rowsOf(f), f.attrs, true, f.byWriteTime)}) x where ${windowOf(f)}
     ) h where rn <= ${n}
     order by entity_id, attr, dataset_id, observed_at, id`.execute(db);
   return r.rows;
@@ -368,7 +378,7 @@ const hourSql: Partial<Record<AggrMethod, RawBuilder<unknown>>> = {
 /** Whether the rollup can answer: rollup methods only, whole-hour periods, window bounds on the hour. */
 export const rollupAnswers = (methods: AggrMethod[], periodSeconds: number, f: HistoryFilter, origin: string): boolean =>
   methods.every((m) => m in rollupSql) && periodSeconds % 3600 === 0 &&
-  [f.from, f.until, origin].every((t) => !t || Date.parse(t) % 3_600_000 === 0) && f.lastN === undefined;
+  [f.from, f.until, origin].every((t) => !t || Date.parse(t) % 3_600_000 === 0) && f.lastN === undefined && !f.byWriteTime;
 
 /**
  * Aggregates per period from the hourly rollup plus the history rows not yet rolled up (folded into hours the
@@ -438,7 +448,7 @@ export async function aggregateHistory(db: Db, f: HistoryFilter, methods: AggrMe
   const r = await withAggregateSettings(db, (trx) => sql<SeriesRow>`
     ${seriesOf(methods)} from (
     select entity_id, attr, dataset_id, date_bin(${period}::interval, observed_at, ${origin}::timestamptz) as bucket, ${cols}
-    from (${instancesOf(rowsOf(f), f.attrs)}) x where ${windowOf(f)} and not deleted
+    from (${instancesOf(rowsOf(f), f.attrs, false, f.byWriteTime)}) x where ${windowOf(f)} and not deleted
     group by entity_id, attr, dataset_id, bucket) b
     group by entity_id, attr, dataset_id order by entity_id, attr, dataset_id`.execute(trx));
   return seriesRows(r.rows, methods, periodSeconds);

@@ -200,6 +200,8 @@ const temporalMembers = {
   lastN: Type.Optional(Type.Integer({ minimum: 1 })),
   aggrMethods: Type.Optional(Type.String()),
   aggrPeriodDuration: Type.Optional(Type.String()),
+  /** §6.3.x: the time the window applies to: observedAt (default), createdAt or modifiedAt. */
+  timeproperty: Type.Optional(Type.String()),
 };
 /** GET /temporal/entities/{id} (§6.19). */
 export const TemporalEntityQuery = Type.Object(temporalMembers);
@@ -209,6 +211,7 @@ export const TemporalQuery = Type.Object({
   ...temporalMembers,
   ...filterMembers,
   ...pageMembers,
+  count: Type.Optional(Type.Boolean()),
 });
 export type TemporalQuery = Static<typeof TemporalQuery>;
 /** An entity's temporal representation (§5.2.37, aggregated §5.2.39): written by the route. */

@@ -1,5 +1,6 @@
 import type { RoutePlugin } from '../platform/http/server.js';
 import { negotiate, scopeOf, sendNgsi } from './http-support.js';
+import { assertAttrName } from './entity-model.js';
 import type { ContextResolver } from './jsonld-context.js';
 import { serializeJson } from './raw-json.js';
 import type { TemporalService } from './temporal-service.js';
@@ -19,6 +20,7 @@ export const temporalRoutes = (temporal: TemporalService, writes: TemporalWriteS
     const rep = negotiate(req, false);
     const scope = await scopeOf(req, contexts);
     const r = await temporal.query(scope, req.query);
+    if (r.count !== undefined) reply.header('NGSILD-Results-Count', String(r.count));
     return sendNgsi(reply, 200, r.entities, scope.ctx, rep, undefined, stringifierOf(req.query));
   });
   app.get('/temporal/entities/:entityId', { config: read, schema: { params: EntityIdParams, querystring: TemporalEntityQuery, response: { 200: TemporalEntity, ...ngsiProblems } } }, async (req, reply) => {
@@ -32,6 +34,7 @@ export const temporalRoutes = (temporal: TemporalService, writes: TemporalWriteS
     return reply.code(204).send();
   });
   app.delete('/temporal/entities/:entityId/attrs/:attrId', { config: write, schema: { params: AttributeParams, response: { 204: NoContent, ...ngsiProblems } } }, async (req, reply) => {
+    assertAttrName(req.params.attrId); // before any source is asked (a `..` would name the temporal entity)
     await temporal.delete(await scopeOf(req, contexts), req.params.entityId, req.params.attrId);
     return reply.code(204).send();
   });

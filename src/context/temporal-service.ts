@@ -8,10 +8,10 @@ import type { AccessPolicy } from './access-policy.js';
 import type { TenantService } from './tenant-service.js';
 import type { RequestScope } from './request-scope.js';
 import type { TemporalEntityQuery, TemporalQuery } from './schemas.js';
-import { queryEntities } from './entity-store.js';
+import { countEntities, queryEntities } from './entity-store.js';
 import { aggregateHistory, aggregateHourly, deleteHistory, queryHistory, rollupAnswers, type AggrMethod, type HistoryFilter } from './history-store.js';
 import type { ContextConfig } from './config.js';
-import { isUri } from './entity-model.js';
+import { assertAttrName, isUri } from './entity-model.js';
 import { historyExists } from './temporal-write-store.js';
 
 const METHODS: AggrMethod[] = ['totalCount', 'distinctCount', 'sum', 'avg', 'min', 'max', 'stddev', 'sumsq'];
@@ -78,7 +78,8 @@ export class TemporalService {
     const limit = p.limit ?? this.config.defaultLimit;
     if (limit > this.config.maxLimit) throw ngsiProblem('TooManyResults', `limit ${limit} is above the maximum ${this.config.maxLimit}`);
     const rows = await queryEntities(this.reader, { ...filter, limit, offset: p.offset ?? 0 });
-    return { entities: await this.render(scope, tenant, rows.map((r) => ({ id: r.id, types: r.types })), p, policy) };
+    const entities = await this.render(scope, tenant, rows.map((r) => ({ id: r.id, types: r.types })), p, policy);
+    return p.count ? { entities, count: await countEntities(this.reader, filter) } : { entities };
   }
 
   async get(scope: RequestScope, id: string, p: TemporalEntityQuery): Promise<Record<string, unknown>> {
@@ -96,6 +97,8 @@ export class TemporalService {
 
   async delete(scope: RequestScope, id: string, attr?: string): Promise<void> {
     assertCan(scope.actor, 'context.entity.write');
+    if (!isUri(id)) throw ngsiProblem('BadRequestData', 'entity id must be a URI');
+    if (attr !== undefined) assertAttrName(attr);
     const tenant = await this.tenants.resolve(scope.tenant, false);
     const iri = attr ? expandTerm(scope.ctx, attr) : undefined;
     const policy = await this.access.policy(scope.actor, tenant);
@@ -124,7 +127,13 @@ export class TemporalService {
     const { from, until } = this.window(p);
     if (p.lastN !== undefined && (!Number.isInteger(p.lastN) || p.lastN < 1)) throw ngsiProblem('BadRequestData', 'lastN must be a positive integer');
     const attrs = p.attrs?.split(',').filter(Boolean).map((a) => expandTerm(scope.ctx, a));
-    const f: HistoryFilter = { tenant, entityIds: list.map((e) => e.id), attrs, from, until, lastN: p.lastN, cap: this.config.temporal.maxInstances };
+    const timeproperty = p.timeproperty ?? 'observedAt';
+    if (!['observedAt', 'createdAt', 'modifiedAt'].includes(timeproperty)) {
+      throw ngsiProblem('BadRequestData', `timeproperty must be observedAt, createdAt or modifiedAt, not "${timeproperty}"`, { errors: [{ field: 'timeproperty', message: 'unknown time property' }] });
+    }
+    const f: HistoryFilter = {
+      tenant, entityIds: list.map((e) => e.id), attrs, from, until, lastN: p.lastN, cap: this.config.temporal.maxInstances, byWriteTime: timeproperty !== 'observedAt',
+    };
     const out = new Map(list.map((e) => [e.id, { id: e.id, type: e.types.length === 1 ? compactIri(scope.ctx, e.types[0]) : e.types.map((t) => compactIri(scope.ctx, t)) } as Record<string, unknown>]));
     const readable = new Map(list.map((e) => [e.id, policy.readableAttrs(e.types)]));
     const allowed = (id: string, attr: string) => !readable.get(id) || readable.get(id)!.has(attr);

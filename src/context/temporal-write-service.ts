@@ -3,7 +3,7 @@ import type { Db } from '../platform/db/database.js';
 import type { Clock } from '../platform/clock/clock.js';
 import { ngsiProblem } from './ngsi-errors.js';
 import { entityMembers, expandTerm } from './jsonld-context.js';
-import { datasetKey, entityFromBody, locationBox, normalizeAttribute, type Attrs, type Instance } from './entity-model.js';
+import { assertAttrName, datasetKey, entityFromBody, isUri, locationBox, normalizeAttribute, type Attrs, type Instance } from './entity-model.js';
 import { findEntitiesForUpdate, rowToEntity, upsertEntities } from './entity-store.js';
 import { appendHistory } from './history-store.js';
 import { rewriteInstance } from './temporal-write-store.js';
@@ -18,6 +18,10 @@ function temporalAttrs(scope: RequestScope, body: Record<string, unknown>, now: 
   const attrs: Attrs = {};
   for (const [name, raw] of Object.entries(body)) {
     if (entityMembers.has(name)) continue;
+    // A temporal attribute is its instances (or one instance): a bare value (`"urn:ngsi-ld:null"` included) is not.
+    if (raw === null || typeof raw !== 'object') {
+      throw ngsiProblem('BadRequestData', `attribute ${name} must be a list of instances`, { errors: [{ field: name, message: 'not a list of attribute instances' }] });
+    }
     const list = Array.isArray(raw) ? raw : [raw];
     if (list.length === 0) throw ngsiProblem('BadRequestData', `attribute ${name} has no instances`, { errors: [{ field: name, message: 'no instances' }] });
     const instances: Instance[] = [];
@@ -28,6 +32,13 @@ function temporalAttrs(scope: RequestScope, body: Record<string, unknown>, now: 
     attrs[expandTerm(scope.ctx, name)] = instances;
   }
   return attrs;
+}
+
+/** The path of one instance (§6.22): entity id and instanceId URIs, a valid attribute name (400 otherwise, before any lookup). */
+function assertInstancePath(id: string, attrName: string, instanceId: string): void {
+  if (!isUri(id)) throw ngsiProblem('BadRequestData', `entity id must be a URI, got ${id}`);
+  assertAttrName(attrName);
+  if (!isUri(instanceId)) throw ngsiProblem('BadRequestData', `instanceId must be a URI, got ${instanceId}`, { errors: [{ field: 'instanceId', message: 'not a URI' }] });
 }
 
 /** Of each attribute, the newest instance per datasetId: the state an entity created by the temporal API starts with. */
@@ -74,6 +85,11 @@ export class TemporalWriteService {
         const current = rowToEntity(row);
         if (!policy.canReadEntity(current.types)) throw ngsiProblem('Forbidden', `entity ${head.id} belongs to a type you may not write`);
         policy.assertWrite(current.types, Object.keys(attrs));
+        // §5.6.11.4: the upsert adds the entity type names it gives that the entity does not have yet.
+        const types = [...new Set([...current.types, ...head.types])];
+        if (types.length > current.types.length) {
+          await upsertEntities(trx, tenant, [{ id: current.id, types, attrs: current.attrs, scope: current.scope ?? null, created_at: current.createdAt, modified_at: now, box: locationBox(current.attrs) }], 'upsert');
+        }
       } else {
         const state = latestOf(attrs);
         await upsertEntities(trx, tenant, [{ id: head.id, types: head.types, attrs: state, scope: head.scope ?? null, created_at: now, modified_at: now, box: locationBox(state) }], 'insert');
@@ -92,6 +108,7 @@ export class TemporalWriteService {
 
   /** PATCH /temporal/entities/{id}/attrs/{attrId}/{instanceId} (§5.6.14): the members given replace the instance's. */
   async modifyInstance(scope: RequestScope, id: string, attrName: string, instanceId: string, body: JsonObjectBody): Promise<void> {
+    assertInstancePath(id, attrName, instanceId);
     const now = this.clock().toISOString();
     const iri = expandTerm(scope.ctx, attrName);
     // The body is an attribute fragment: the instance's members, or the attribute name → the instance.
@@ -108,6 +125,7 @@ export class TemporalWriteService {
 
   /** DELETE /temporal/entities/{id}/attrs/{attrId}/{instanceId} (§5.6.15). */
   async deleteInstance(scope: RequestScope, id: string, attrName: string, instanceId: string): Promise<void> {
+    assertInstancePath(id, attrName, instanceId);
     const iri = expandTerm(scope.ctx, attrName);
     await this.withEntity(scope, id, [iri], async (trx, tenant) => {
       if (!(await rewriteInstance(trx, tenant, id, iri, instanceId, () => undefined))) {

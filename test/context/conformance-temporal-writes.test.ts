@@ -81,6 +81,50 @@ describe.each(testEngines)('NGSI-LD temporal writes [%s]', (engine) => {
     expect((await req('POST', '/temporal/entities', { id: 'urn:ngsi-ld:Vehicle:x', type: 'Vehicle', speed: [{ value: 1 }] }, {}, reader)).statusCode).toBe(403);
   });
 
+  it('upserts onto a temporal entity: new type names are added, a deletion marker is an instance, a bare value is refused', async () => {
+    const tid = 'urn:ngsi-ld:Tram:tw2';
+    expect((await req('POST', '/temporal/entities', { id: tid, type: 'Tram', load: [{ type: 'Property', value: 4, observedAt: at(0) }] })).statusCode).toBe(201);
+    let res = await req('POST', '/temporal/entities', { id: tid, type: ['Tram', 'Carriage'], load: [{ type: 'Property', value: 'urn:ngsi-ld:null', observedAt: at(5) }] });
+    expect(res.statusCode, res.body).toBe(204);
+    const t = (await req('GET', `/temporal/entities/${tid}?timerel=before&timeAt=2030-01-01T00:00:00Z`)).json();
+    expect(t.type).toEqual(['Tram', 'Carriage']);
+    expect(t.load.map((i: { value: unknown }) => i.value)).toEqual([4, 'urn:ngsi-ld:null']);
+    // A first-level member that is not a list of instances (the null marker included) stores nothing.
+    res = await req('POST', '/temporal/entities', { id: 'urn:ngsi-ld:Tram:tw3', type: 'Tram', expiresAt: 'urn:ngsi-ld:null', load: [{ type: 'Property', value: 1, observedAt: at(0) }] });
+    expect(res.statusCode, res.body).toBe(400);
+    expect(res.json().type).toBe('https://uri.etsi.org/ngsi-ld/errors/BadRequestData');
+    expect((await req('GET', '/temporal/entities/urn:ngsi-ld:Tram:tw3')).statusCode).toBe(404);
+    expect((await req('POST', `/temporal/entities/${tid}/attrs`, { load: 7 })).statusCode).toBe(400);
+  });
+
+  it('refuses invalid names and ids in the path (400) before touching the history', async () => {
+    const tid = 'urn:ngsi-ld:Tram:tw2';
+    for (const attr of ['%252e%252e', 'invalid(Name', '9lives']) {
+      const res = await req('DELETE', `/temporal/entities/${tid}/attrs/${attr}`);
+      expect(res.statusCode, attr).toBe(400);
+      expect(res.json().type).toBe('https://uri.etsi.org/ngsi-ld/errors/BadRequestData');
+    }
+    expect((await req('DELETE', '/temporal/entities/not-a-uri')).statusCode).toBe(400);
+    expect((await req('PATCH', `/temporal/entities/${tid}/attrs/load/not-a-uri`, { value: 1 })).statusCode).toBe(400);
+    expect((await req('DELETE', `/temporal/entities/${tid}/attrs/load/not-a-uri`)).statusCode).toBe(400);
+    expect((await req('GET', `/temporal/entities/${tid}`)).json().load).toHaveLength(2);
+  });
+
+  it('reads by timeproperty (observedAt, or the write time for createdAt/modifiedAt) and counts a query', async () => {
+    const tid = 'urn:ngsi-ld:Tram:tw2';
+    // Observed in 2026-01-01, written now: a window of last year by observedAt has them, by modifiedAt not.
+    const window = 'timerel=between&timeAt=2025-12-31T00:00:00Z&endTimeAt=2026-01-02T00:00:00Z';
+    expect((await req('GET', `/temporal/entities/${tid}?${window}`)).json().load).toHaveLength(2);
+    expect((await req('GET', `/temporal/entities/${tid}?${window}&timeproperty=modifiedAt`)).json().load).toBeUndefined();
+    const since = new Date(Date.now() - 3_600_000).toISOString();
+    expect((await req('GET', `/temporal/entities/${tid}?timerel=after&timeAt=${since}&timeproperty=createdAt`)).json().load).toHaveLength(2);
+    expect((await req('GET', `/temporal/entities/${tid}?timeproperty=deletedNever`)).statusCode).toBe(400);
+    const res = await req('GET', '/temporal/entities?type=Tram&count=true&limit=1');
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.headers['ngsild-results-count']).toBe('1');
+    expect((await req('GET', '/temporal/entities?type=Tram')).headers['ngsild-results-count']).toBeUndefined();
+  });
+
   it('deletes the temporal entity: it is gone from the temporal API', async () => {
     expect((await req('DELETE', `/temporal/entities/${id}`)).statusCode).toBe(204);
     expect((await req('GET', `/temporal/entities/${id}`)).statusCode).toBe(404);
