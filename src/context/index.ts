@@ -151,7 +151,7 @@ export const contextModule = defineModule({
       registerNgsiConventions(app, { fiwareService: config.fiwareServiceAsTenant });
       await app.register(entityRoutes({ entities, attributes, queries, batches, contexts, entityMaps: csources.entityMaps }));
       await app.register(temporalRoutes(temporal, temporalWrites, contexts));
-      await app.register(subscriptionRoutes(subscriptions, contexts));
+      await app.register(subscriptionRoutes(subscriptions, contexts, jsonldContexts));
       await app.register(accessRoutes(accessRules, contexts));
       await app.register(jsonldContextRoutes(jsonldContexts));
       await app.register(infoRoutes(contexts, clock, 'CityHub'));

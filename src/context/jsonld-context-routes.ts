@@ -5,7 +5,7 @@ import type { JsonldContextService } from './jsonld-context-service.js';
 import { ContextIdParams, ContextListQuery as ListQuery, ContextReloadQuery as DeleteQuery, DetailsQuery as GetQuery, JsonObjectBody, NoContent, TypeListAnswer, ngsiProblems } from './schemas.js';
 
 /** The address the client used (hosted context URLs are given under it). */
-const baseOf = (req: FastifyRequest) => `${req.protocol}://${req.host}`;
+export const baseOf = (req: FastifyRequest) => `${req.protocol}://${req.host}`;
 
 /** The @context API (§6.29–6.30) under /ngsi-ld/v1/jsonldContexts. */
 export const jsonldContextRoutes = (service: JsonldContextService): RoutePlugin => async (app) => {

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Db } from '../platform/db/database.js';
 import { assertCan } from '../platform/auth/permissions.js';
 import type { Actor } from '../platform/auth/roles.js';
@@ -40,7 +40,7 @@ export class JsonldContextService {
     if (o.kind !== undefined && !['Hosted', 'Cached', 'ImplicitlyCreated'].includes(o.kind)) {
       throw ngsiProblem('BadRequestData', `kind must be Hosted, Cached or ImplicitlyCreated, not "${o.kind}"`);
     }
-    const hosted: ContextDetails[] = (await listHosted(this.db)).map((h) => ({ URL: hostedUrl(base, h.id), localId: h.id, kind: 'Hosted', timestamp: new Date(h.created_at).toISOString() }));
+    const hosted: ContextDetails[] = (await listHosted(this.db)).map((h) => ({ URL: hostedUrl(base, h.id), localId: h.id, kind: h.kind, timestamp: new Date(h.created_at).toISOString() }));
     const cached: ContextDetails[] = this.resolver.cached().map((c) => ({ URL: c.url, localId: c.url, kind: 'Cached', ...(c.fetchedAt ? { timestamp: c.fetchedAt.toISOString() } : {}) }));
     const all = [...hosted, ...cached].filter((d) => !o.kind || d.kind === o.kind);
     return o.details ? all : all.map((d) => d.URL);
@@ -51,7 +51,7 @@ export class JsonldContextService {
     assertCan(actor, 'context.entity.read');
     const hosted = UUID.test(id) ? await findHosted(this.db, id) : undefined;
     if (hosted) {
-      return details ? { URL: hostedUrl(base, id), localId: id, kind: 'Hosted', timestamp: new Date(hosted.created_at).toISOString() } : hosted.body;
+      return details ? { URL: hostedUrl(base, id), localId: id, kind: hosted.kind, timestamp: new Date(hosted.created_at).toISOString() } : hosted.body;
     }
     const terms = this.resolver.termsOf(id);
     if (!terms) throw ngsiProblem('ResourceNotFound', `no @context ${id} is hosted or cached here`);
@@ -75,6 +75,18 @@ export class JsonldContextService {
     const id = randomUUID();
     await insertHosted(this.db, id, { '@context': ctx });
     return { id, url: hostedUrl(base, id) };
+  }
+
+  /**
+   * The URL of an ImplicitlyCreated context (§5.13.1) for a request whose @context is a list or an object, so
+   * that what a subscription was made with can be named by one URL (its `jsonldContext`). Its id is derived from
+   * the content: the same @context gives the same context, kept once.
+   */
+  async implicit(base: string, ctx: unknown): Promise<string> {
+    const h = createHash('sha256').update(JSON.stringify(ctx)).digest('hex');
+    const id = `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h[16], 16) & 3) | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+    await insertHosted(this.db, id, { '@context': ctx }, 'ImplicitlyCreated');
+    return hostedUrl(base, id);
   }
 
   /** DELETE /jsonldContexts/{id}: a hosted one is deleted; a cached one dropped, or fetched again with `reload`. */

@@ -222,4 +222,11 @@ export const contextMigrations: Record<string, Migration> = {
         primary key (tenant, entity_id, attr, hour, dataset_id) include (n, total, lo, hi, sumsq)`.execute(db);
     },
   },
+  '20261207-40-context-jsonld-kind': {
+    async up(db: Kysely<unknown>) {
+      // §5.13: besides the contexts added by POST /jsonldContexts (Hosted), the ones CityHub makes itself for a
+      // request whose @context is a list or an object (ImplicitlyCreated), so a subscription can name it by URL.
+      await sql`alter table context_jsonld add column kind text not null default 'Hosted'`.execute(db);
+    },
+  },
 };

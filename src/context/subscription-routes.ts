@@ -1,14 +1,23 @@
 import type { RoutePlugin } from '../platform/http/server.js';
 import { negotiate, scopeOf, sendNgsi, tenantOf } from './http-support.js';
 import type { ContextResolver } from './jsonld-context.js';
+import type { JsonldContextService } from './jsonld-context-service.js';
+import { baseOf } from './jsonld-context-routes.js';
 import type { SubscriptionService } from './subscription-service.js';
 import { JsonObjectBody, NgsiSubscription, NgsiSubscriptionList, NoContent, SubscriptionIdParams, SubscriptionListQuery, ngsiProblems } from './schemas.js';
 
 /** Subscriptions (§6.10–6.11) under /ngsi-ld/v1/subscriptions. */
-export const subscriptionRoutes = (subscriptions: SubscriptionService, contexts: ContextResolver): RoutePlugin => async (app) => {
+export const subscriptionRoutes = (subscriptions: SubscriptionService, contexts: ContextResolver, jsonld?: JsonldContextService): RoutePlugin => async (app) => {
   const config = { access: 'context.subscription.manage' as const };
   app.post('/subscriptions', { config, schema: { body: JsonObjectBody, response: { 201: NoContent, ...ngsiProblems } } }, async (req, reply) => {
-    const id = await subscriptions.create(await scopeOf(req, contexts, req.body), req.body);
+    const scope = await scopeOf(req, contexts, req.body);
+    // A body @context that is a list or an object becomes an ImplicitlyCreated context (§5.13), named by the
+    // subscription's jsonldContext unless it gives one. Made once its @context has resolved (scopeOf).
+    const own = req.body['@context'];
+    if (jsonld && own !== undefined && typeof own !== 'string' && req.body.jsonldContext === undefined) {
+      req.body.jsonldContext = await jsonld.implicit(baseOf(req), own);
+    }
+    const id = await subscriptions.create(scope, req.body);
     const tenant = tenantOf(req);
     if (tenant) reply.header('NGSILD-Tenant', tenant);
     reply.header('Location', `/ngsi-ld/v1/subscriptions/${encodeURIComponent(id)}`);

@@ -121,6 +121,8 @@ export interface ContextJsonldTable {
   id: string;
   /** The document as given: an object with an `@context` member. */
   body: Json<Record<string, unknown>>;
+  /** Hosted (POST /jsonldContexts) or ImplicitlyCreated (made for a request's list or object @context). */
+  kind: Generated<'Hosted' | 'ImplicitlyCreated'>;
   created_at: Generated<Date>;
 }
 

@@ -95,4 +95,28 @@ describe.each(testEngines)('NGSI-LD @context API [%s]', (engine) => {
     expect((await req('DELETE', `/jsonldContexts/${encodeURIComponent(`${base}/inner.jsonld`)}`)).statusCode).toBe(204);
     expect((await req('GET', `/jsonldContexts/${encodeURIComponent(`${base}/inner.jsonld`)}`)).statusCode).toBe(404);
   });
+
+  it('makes an ImplicitlyCreated context of a subscription\'s list @context, named by its jsonldContext', async () => {
+    const own = ['https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.8.jsonld', { Tram: 'https://example.org/rail/Tram' }];
+    const sub = (id: string) => ({ id, type: 'Subscription', entities: [{ type: 'Tram' }], notification: { endpoint: { uri: `${base}/notify` } }, '@context': own });
+    let res = await req('POST', '/subscriptions', sub('urn:ngsi-ld:Subscription:implicit1'), { 'content-type': 'application/ld+json' });
+    expect(res.statusCode, res.body).toBe(201);
+    const url = (await req('GET', '/subscriptions/urn:ngsi-ld:Subscription:implicit1')).json().jsonldContext as string;
+    expect(url).toMatch(/\/ngsi-ld\/v1\/jsonldContexts\/[0-9a-f-]{36}$/);
+    const localId = url.split('/').pop()!;
+    // The same @context again: the same implicit context, kept once.
+    expect((await req('POST', '/subscriptions', sub('urn:ngsi-ld:Subscription:implicit2'), { 'content-type': 'application/ld+json' })).statusCode).toBe(201);
+    expect((await req('GET', '/subscriptions/urn:ngsi-ld:Subscription:implicit2')).json().jsonldContext).toBe(url);
+    const implicit = (await req('GET', '/jsonldContexts?details=true&kind=ImplicitlyCreated')).json() as { URL: string; localId: string; kind: string }[];
+    expect(implicit).toEqual([expect.objectContaining({ URL: url, localId, kind: 'ImplicitlyCreated' })]);
+    expect((await req('GET', '/jsonldContexts?kind=Hosted')).json()).not.toContain(url);
+    expect((await req('GET', `/jsonldContexts/${localId}`)).json()).toEqual({ '@context': own });
+    expect((await req('GET', `/jsonldContexts/${localId}?details=true`)).json().kind).toBe('ImplicitlyCreated');
+    // An implicit context is not a cached copy: no reload (400); it can be deleted.
+    res = await req('DELETE', `/jsonldContexts/${localId}?reload=true`);
+    expect(res.statusCode).toBe(400);
+    expect(res.json().type).toBe('https://uri.etsi.org/ngsi-ld/errors/BadRequestData');
+    expect((await req('DELETE', `/jsonldContexts/${localId}`)).statusCode).toBe(204);
+    expect((await req('GET', '/jsonldContexts?kind=ImplicitlyCreated')).json()).toEqual([]);
+  });
 });
