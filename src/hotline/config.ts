@@ -20,6 +20,16 @@ export const HotlineConfigSchema = Type.Object({
     },
     { default: {} },
   ),
+  /**
+   * Ticket intake's `Idempotency-Key` header: how long a caller's key is kept, i.e. how late a retry of the same
+   * filing still gets the first ticket back instead of a second one (docs/hotline.md).
+   */
+  intake: Type.Object(
+    {
+      idempotencyKeyHours: Type.Number({ exclusiveMinimum: 0, maximum: 24 * 30, default: 24 }),
+    },
+    { default: {} },
+  ),
   /** How often the deadline job refreshes the sign_overdue / overdue / deadline_warning flags; 0 turns it off. */
   deadlineJobIntervalSeconds: Type.Integer({ minimum: 0, default: 60 }),
   /**

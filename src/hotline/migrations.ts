@@ -220,4 +220,19 @@ export const hotlineMigrations: Record<string, Migration> = {
       await db.schema.alterTable('hotline_notice').addColumn('lease_until', 'timestamptz').execute();
     },
   },
+  // Issue 20: the intake's Idempotency-Key, in the database so a retry reaching another node finds the first filing.
+  '20261207-32-hotline-intake-key': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('hotline_intake_key')
+        .addColumn('caller', 'text', (c) => c.notNull())
+        .addColumn('idem_key', 'text', (c) => c.notNull())
+        .addColumn('body_hash', 'text', (c) => c.notNull())
+        .addColumn('ticket_id', 'uuid', (c) => c.notNull().references('hotline_ticket.id').onDelete('cascade'))
+        .addColumn('expires_at', 'timestamptz', (c) => c.notNull())
+        .addPrimaryKeyConstraint('hotline_intake_key_pk', ['caller', 'idem_key'])
+        .execute();
+      await db.schema.createIndex('hotline_intake_key_ticket').on('hotline_intake_key').column('ticket_id').execute();
+    },
+  },
 };

@@ -3,6 +3,7 @@ import { defineProblems } from '../platform/errors/problem-codes.js';
 /** The hotline's problem codes: tickets, workflow, routing and reference data, and the history import. */
 export const hotlineProblems = defineProblems({
   HOTLINE_TICKET_NOT_FOUND: { status: 404, title: 'Ticket not found', zh: '工单不存在' },
+  HOTLINE_IDEMPOTENCY_KEY_REUSED: { status: 422, title: 'This Idempotency-Key was used for a different request; use a new key for a new ticket', zh: '该幂等键已用于另一请求，新工单请使用新键' },
   HOTLINE_TRACK_USE_POST: { status: 405, title: 'Track a ticket with POST /api/hotline/track and {number, phone} in the body, never in the URL', zh: '请用 POST 提交工单号和手机号查询进度（手机号不可放在网址中）' },
   HOTLINE_TRACK_RATE_LIMITED: { status: 429, title: 'Too many ticket lookups that found nothing; try again later', zh: '查询失败次数过多，请稍后再试' },
   HOTLINE_TRANSITION_NOT_ALLOWED: { status: 409, title: 'This ticket action is not allowed now', zh: '当前状态或身份不允许此工单操作' },

@@ -257,8 +257,23 @@ export interface HotlineNoticeTable {
   lease_until: NullableTimestamp;
 }
 
+/**
+ * An `Idempotency-Key` a caller filed a ticket with (issue 20): the same key and body again from the same caller
+ * gets that ticket back instead of a second one, until `expires_at`.
+ */
+export interface HotlineIntakeKeyTable {
+  /** `user:<id>` or `api_key:<id>` */
+  caller: string;
+  idem_key: string;
+  /** sha256 of the request body as parsed (hex) */
+  body_hash: string;
+  ticket_id: string;
+  expires_at: Timestamp;
+}
+
 declare module '../platform/db/schema.js' {
   interface Database {
+    hotline_intake_key: HotlineIntakeKeyTable;
     hotline_intel_word: HotlineIntelWordTable;
     hotline_photo: HotlinePhotoTable;
     hotline_ticket_follow: HotlineTicketFollowTable;

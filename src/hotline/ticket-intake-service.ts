@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Db } from '../platform/db/database.js';
 import type { Clock } from '../platform/clock/clock.js';
 import type { Ledger } from '../platform/ledger/ledger.js';
@@ -39,7 +39,15 @@ export interface TicketIntakeDeps {
   photos?: Pick<PhotoService, 'attach'>;
   /** Seals the citizen's name, phone and address at rest (field encryption); plain when not given. */
   personal?: TicketPersonalFields;
+  /** How long an Idempotency-Key is kept (config `modules.hotline.intake.idempotencyKeyHours`). */
+  idempotencyKeyHours?: number;
 }
+
+/** An Idempotency-Key: printable ASCII without spaces at the ends, as clients send UUIDs or similar. */
+const KEY_PATTERN = /^[\x21-\x7e](?:[\x20-\x7e]{0,253}[\x21-\x7e])?$/;
+
+/** Thrown inside the filing's transaction when its key turned out taken: the filing rolls back. */
+class KeyTaken extends Error {}
 
 /**
  * Intake (受理): files a ticket in status `received` with the next number of the day, its timeline event and
@@ -63,8 +71,46 @@ export class TicketIntakeService {
     this.autoCategorizer = categorizer;
   }
 
+  /**
+   * Files a ticket at most once per `Idempotency-Key` of a caller (issue 20): a retry after a lost answer (a node
+   * died after committing) gets the ticket the key filed, `replayed`, instead of a second one, on any node; the
+   * same key with another body is a 422. The key is held in the filing's transaction, so two racing requests
+   * file one ticket. Only an identified caller (a user or an API key) may send one: keys are per caller.
+   */
+  async createOnce(actor: Actor, input: NewTicket, key: string): Promise<{ ticket: TicketView; replayed: boolean }> {
+    if (!KEY_PATTERN.test(key)) throw invalidField('/headers/idempotency-key', 'printable ASCII, 1 to 255 characters');
+    if ((actor.kind !== 'user' && actor.kind !== 'api_key') || !actor.id) throw invalidField('/headers/idempotency-key', 'only a signed-in user or an API key may send one');
+    assertCan(actor, 'hotline.ticket.create');
+    const caller = `${actor.kind}:${actor.id}`;
+    const bodyHash = createHash('sha256').update(JSON.stringify(input)).digest('hex');
+    const replay = async (): Promise<{ ticket: TicketView; replayed: boolean } | undefined> => {
+      const held = await tickets.findIntakeKey(this.deps.db, caller, key, this.deps.clock());
+      if (!held) return undefined;
+      if (held.body_hash !== bodyHash) throw new Problem('HOTLINE_IDEMPOTENCY_KEY_REUSED', { errors: [{ field: '/headers/idempotency-key', message: 'used for a different request' }] });
+      const row = await tickets.findTicket(this.deps.db, held.ticket_id);
+      if (!row) throw new Problem('HOTLINE_TICKET_NOT_FOUND');
+      return { ticket: toTicketView(this.personal.open(row), actor), replayed: true };
+    };
+    const first = await replay();
+    if (first) return first;
+    const hours = this.deps.idempotencyKeyHours ?? 24;
+    try {
+      const ticket = await this.create(actor, input, async (trx, ticketId, now) => {
+        const row = { caller, idem_key: key, body_hash: bodyHash, ticket_id: ticketId, expires_at: new Date(now.getTime() + hours * 3_600_000) };
+        if (!(await tickets.claimIntakeKey(trx, row, now))) throw new KeyTaken();
+      });
+      return { ticket, replayed: false };
+    } catch (err) {
+      if (!(err instanceof KeyTaken)) throw err;
+      // A filing with this key committed while this one ran: its answer.
+      const again = await replay();
+      if (!again) throw err;
+      return again;
+    }
+  }
+
   /** Files a ticket in status `received` with the next number of the day (e.g. `20261126-000123`). */
-  async create(actor: Actor, input: NewTicket): Promise<TicketView> {
+  async create(actor: Actor, input: NewTicket, inTransaction?: (trx: Db, ticketId: string, now: Date) => Promise<void>): Promise<TicketView> {
     assertCan(actor, 'hotline.ticket.create');
     const { db, ledger, clock, events } = this.deps;
     const now = clock();
@@ -124,6 +170,7 @@ export class TicketIntakeService {
         : await tickets.updateTicket(trx, created.id, { attachments: JSON.stringify([...(input.attachments ?? []), ...photos]) });
       const details = { channel, number: created.number, ...(photos.length ? { photos: photos.length } : {}), ...(created.public ? { public: true } : {}), ...(auto ? { autoCategory: { category: auto.categoryId, confidence: auto.confidence, model: auto.modelVersion } } : {}) };
       await recordTicketChange(trx, ledger, actor, filed, { action: 'create', from: null, to: 'received', details, at: now });
+      await inTransaction?.(trx, created.id, now);
       return this.personal.open(filed);
     });
     events.publish(TICKETS_CHANGED, { ids: [row.id] });

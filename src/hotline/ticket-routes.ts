@@ -25,8 +25,20 @@ export const ticketRoutes = (services: {
 
   app.post('/tickets', {
     config: { access: 'hotline.ticket.create' },
-    schema: { tags, summary: 'File a ticket (受理)', body: NewTicketBody, response: { 201: TicketView } },
-  }, async (request, reply) => reply.code(201).send(await intake.create(request.actor, request.body)));
+    schema: {
+      tags, summary: 'File a ticket (受理)',
+      description: 'With an `Idempotency-Key` header (a signed-in user or an API key), a retry of the same body gets the ticket ' +
+        'that key filed (201, `Idempotent-Replayed: true`) instead of a second one; the same key with another body: 422 HOTLINE_IDEMPOTENCY_KEY_REUSED.',
+      headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ maxLength: 255 })) }),
+      body: NewTicketBody, response: { 201: TicketView },
+    },
+  }, async (request, reply) => {
+    const key = request.headers['idempotency-key'];
+    if (key === undefined) return reply.code(201).send(await intake.create(request.actor, request.body));
+    const { ticket, replayed } = await intake.createOnce(request.actor, request.body, key);
+    if (replayed) reply.header('idempotent-replayed', 'true');
+    return reply.code(201).send(ticket);
+  });
 
   app.get('/tickets', {
     config: { access: 'hotline.ticket.read' },

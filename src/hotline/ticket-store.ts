@@ -157,3 +157,22 @@ export const raiseTicketCounters = async (trx: Db, counters: { day: string; last
     .onConflict((oc) => oc.column('day').doUpdateSet({ last: sql<number>`greatest(hotline_ticket_counter.last, excluded.last)` }))
     .execute();
 };
+
+/** A caller's unexpired Idempotency-Key of the intake (issue 20), with the ticket it filed. */
+export const findIntakeKey = (db: Db, caller: string, key: string, now: Date) =>
+  db.selectFrom('hotline_intake_key').select(['body_hash', 'ticket_id']).where('caller', '=', caller).where('idem_key', '=', key)
+    .where('expires_at', '>', now).executeTakeFirst();
+
+/**
+ * Records, in the filing's transaction, that the caller's key filed `ticketId`; false when the key is already
+ * held unexpired (by a filing committed meanwhile: PostgreSQL waits here for a concurrent one to end). An
+ * expired key is taken over, and the caller's other expired keys go.
+ */
+export async function claimIntakeKey(trx: Db, row: { caller: string; idem_key: string; body_hash: string; ticket_id: string; expires_at: Date }, now: Date): Promise<boolean> {
+  await trx.deleteFrom('hotline_intake_key').where('caller', '=', row.caller).where('expires_at', '<=', now).where('idem_key', '<>', row.idem_key).execute();
+  const claimed = await trx.insertInto('hotline_intake_key').values(row)
+    .onConflict((c) => c.columns(['caller', 'idem_key']).doUpdateSet({ body_hash: row.body_hash, ticket_id: row.ticket_id, expires_at: row.expires_at })
+      .where('hotline_intake_key.expires_at', '<=', now))
+    .returning('ticket_id').executeTakeFirst();
+  return claimed !== undefined;
+}
