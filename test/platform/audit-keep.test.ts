@@ -87,4 +87,20 @@ describe.each(testEngines)('audit trail archive and pruning [%s]', (engine) => {
       await second.close();
     }
   });
+
+  it('retains the trail past 6 months: half a year on, after the keeping job, the auditor still reads and exports the first day', async () => {
+    now = new Date('2026-12-10T08:00:00.000Z'); // 192 days after the first entry
+    await hub.services.audit.keepTrail();
+    const auditor = (await hub.loginAs(['audit_admin'])).cookie;
+    const get = (url: string) => hub.http.inject({ url, headers: { cookie: auditor } });
+    expect((await get('/api/audit/retention')).json()).toEqual({ retentionDays: 180, oldest: '2026-06-01T10:00:00.000Z', pruned: false });
+    const firstDay = (await get('/api/audit/export?format=json&from=2026-06-01T00:00:00Z&to=2026-06-02T00:00:00Z')).json() as { kind: string; time: string }[];
+    expect(firstDay.map((r) => r.kind)).toContain('test.day0');
+    expect((await get('/api/audit/trail?kind=test.day1')).json()).toHaveLength(3);
+    // the default export is the retention period (audit.retentionDays back from now), older days on request
+    const period = (await get('/api/audit/export?format=json')).json() as { kind: string; time: string }[];
+    expect(period.length).toBeGreaterThan(0);
+    expect(period.every((r) => Date.parse(r.time) >= now.getTime() - 180 * 86_400_000)).toBe(true);
+    expect(period.map((r) => r.kind)).not.toContain('test.day0');
+  });
 });
