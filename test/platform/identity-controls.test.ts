@@ -10,6 +10,7 @@ import { systemActor } from '../../src/platform/auth/roles.js';
 import { base32Decode, base32Encode, hotp, matchTotp, totp } from '../../src/platform/auth/totp.js';
 import { defaultPasswordPolicy, passwordPolicyFailures } from '../../src/platform/auth/password-policy.js';
 import { isCommonPassword } from '../../src/platform/auth/common-passwords.js';
+import { verifyConsistency } from '../../src/platform/ledger/merkle.js';
 
 /**
  * 等保 2.0 level 3 identity and access controls (issue 21): 三员分立, the password policy and history, forced
@@ -116,6 +117,49 @@ describe.each(testEngines)('identity controls [%s]', (engine) => {
     expect((await inject('GET', '/api/audit/trail', aud.cookie)).statusCode).toBe(200);
     expect((await inject('POST', '/api/users', aud.cookie, { username: 'x1', password: 'Clerk-pass-2026', roles: ['agent'] })).statusCode).toBe(403);
     expect((await inject('PUT', `/api/users/${agent.userId}/roles`, aud.cookie, { roles: ['agent'] })).statusCode).toBe(403);
+  });
+
+  it('三员分立: none can erase another\'s traces — no route writes the trail, each tries what it can, every entry stays', async () => {
+    // The assessor's list: the only writing routes under the trail's prefixes are a peer's checkpoint deposit and
+    // the security policy (both ledgered); a new route that deletes or edits audit data fails here.
+    const paths = (await inject('GET', '/openapi.json')).json().paths as Record<string, Record<string, unknown>>;
+    const writes = Object.entries(paths).filter(([p]) => /^\/api\/(ledger|audit|security)\b/.test(p))
+      .flatMap(([p, ops]) => Object.keys(ops).filter((m) => m !== 'get' && m !== 'head').map((m) => `${m.toUpperCase()} ${p}`));
+    expect(writes.sort()).toEqual(['POST /api/ledger/witness/checkpoints', 'PUT /api/security/policy']);
+    const sys = await hub.loginAs(['admin']);
+    const sec = await hub.loginAs(['security_admin']);
+    const aud = await hub.loginAs(['audit_admin']);
+    // each leaves a trace: an account made, a role granted, the trail exported
+    const clerk = await inject('POST', '/api/users', sys.cookie, { username: 'trace01', password: 'Trace-pass-2026', roles: ['agent'] });
+    expect(clerk.statusCode).toBe(201);
+    expect((await inject('PUT', `/api/users/${clerk.json().id}/roles`, sec.cookie, { roles: ['handler'] })).statusCode).toBe(200);
+    expect((await inject('GET', '/api/audit/export?format=json', aud.cookie)).statusCode).toBe(200);
+    const before = (await inject('GET', '/api/ledger/checkpoint', aud.cookie)).json() as { size: number; rootHash: string };
+    const rows = () => hub.database.db.selectFrom('ledger_entry').select(['idx', 'actor', 'leaf_hash']).where('idx', '<', before.size).orderBy('idx').execute();
+    const kept = await rows();
+    for (const id of [sys.userId, sec.userId, aud.userId]) expect(kept.some((r) => r.actor === `user:${id}`), id).toBe(true);
+    // what each could try over HTTP to remove a trace or the one who reads them
+    const attempts: [string, string, string, unknown?][] = [];
+    for (const who of [sys, sec, aud]) {
+      attempts.push([who.cookie, 'DELETE', '/api/ledger/entries/0'], [who.cookie, 'PUT', '/api/ledger/entries/0', {}], [who.cookie, 'DELETE', '/api/audit/trail'],
+        [who.cookie, 'PATCH', '/api/audit/retention', { retentionDays: 0 }], [who.cookie, 'DELETE', `/api/users/${aud.userId}`]);
+    }
+    attempts.push(
+      [sys.cookie, 'PATCH', `/api/users/${aud.userId}`, { disabled: true }], [sys.cookie, 'PATCH', `/api/users/${sec.userId}`, { disabled: true }],
+      [sys.cookie, 'PUT', `/api/users/${aud.userId}/roles`, { roles: [] }], [sys.cookie, 'DELETE', `/api/users/${sec.userId}/totp`],
+      [sec.cookie, 'PATCH', `/api/users/${sys.userId}`, { disabled: true }], [aud.cookie, 'PATCH', `/api/users/${sec.userId}`, { disabled: true }],
+      [aud.cookie, 'PUT', `/api/users/${sys.userId}/roles`, { roles: [] }], [aud.cookie, 'PUT', '/api/security/policy', {}],
+    );
+    for (const [cookie, method, url, body] of attempts) {
+      const status = (await inject(method, url, cookie, body)).statusCode;
+      expect([403, 404, 405], `${method} ${url}`).toContain(status);
+    }
+    // every entry before is there unchanged, and the ledger now is an extension of the ledger then (RFC 6962)
+    expect(await rows()).toEqual(kept);
+    const after = (await inject('GET', '/api/ledger/checkpoint', aud.cookie)).json() as { size: number; rootHash: string };
+    expect(after.size).toBeGreaterThan(before.size); // the refusals themselves are recorded
+    const proof = (await inject('GET', `/api/ledger/consistency?from=${before.size}&to=${after.size}`, aud.cookie)).json() as { proof: string[] };
+    expect(verifyConsistency(before.size, after.size, proof.proof.map((h) => Buffer.from(h, 'hex')), Buffer.from(before.rootHash, 'hex'), Buffer.from(after.rootHash, 'hex'))).toBe(true);
   });
 
   it('forces a change of a password someone else chose, with the policy and the history; other sessions end', async () => {
