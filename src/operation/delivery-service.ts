@@ -234,7 +234,8 @@ export class DeliveryService {
 
   /**
    * Meters a call in the caller's transaction: the quota counters (refusing a call another took the last of), the
-   * period charge, the ledger entry, the metered row and a held sandbox run.
+   * period charge, the ledger entry, and — when the ledger batch is written, before the commit — the metered row
+   * and a held sandbox run. The answer's `callId` is set then.
    */
   private async meter(trx: Db, ledger: LedgerBatch, call: Metering, outcome: Outcome, providerOrgId: string, started: number): Promise<CallAnswer> {
     const { actor, access, licence, product, price, quotas, now, use } = call;
@@ -260,29 +261,32 @@ export class DeliveryService {
       purpose: call.purpose, use, billable: use === 'commercial', records: outcome.records, outputUnits: outcome.outputUnits,
       unit: price?.unit ?? null, feeFen, responseHash,
     });
-    const inserted = await meter.insertCallIfCurrent(trx, {
+    const fee = { billable: use === 'commercial', unit: price?.unit ?? null, unitPriceFen: price?.priceFen ?? 0, units, feeFen };
+    const answer: CallAnswer = {
+      callId: 0, // the metered row's id, set below when the ledger's write has stored it (before the commit)
+      product: product.number!, use, result: outcome.result, metered: { records: outcome.records, outputUnits: outcome.outputUnits, computeMs }, fee,
+    };
+    // The metered row rides in the ledger's write (one round trip for the entries, the head and the row).
+    ledger.ride(meter.insertCallIfCurrent(trx, {
       called_at: now, day, month, licence_id: licence.id, product_id: product.id, access_id: access.id,
       operator_party_id: product.operator_party_id, market_user_party_id: access.market_user_party_id, provider_org_id: providerOrgId,
-      purpose: call.purpose, use, billable: use === 'commercial', records: outcome.records, output_units: outcome.outputUnits, compute_ms: computeMs,
-      billing_unit: price?.unit ?? null, unit_price_fen: price?.priceFen ?? 0, units, fee_fen: feeFen, response_hash: responseHash, ledger_index: index,
-    }, { licenceId: licence.id, licenceVersion: licence.version, productId: product.id, productVersion: product.version, accessId: access.id });
-    // Something it was decided on changed (on any node) since it was read: roll back, decide again.
-    if (!inserted) throw new StaleTerms();
-    const callId = inserted.id;
-    let result = outcome.result;
-    if (outcome.held) {
-      const run = await deliveryStore.insertSandboxRun(trx, {
-        product_id: product.id, licence_id: licence.id, access_id: access.id, market_user_party_id: access.market_user_party_id, call_id: callId,
-        query: JSON.stringify(outcome.held.query), result: JSON.stringify(outcome.held.result), result_hash: responseHash, status: 'pending',
-        submitted_at: now, reviewed_by: null, reviewed_at: null, reason: null,
-      });
-      result = { kind: 'sandbox_query', runId: run.id, status: 'pending' };
-    }
-    return {
-      callId, product: product.number!, use, result,
-      metered: { records: outcome.records, outputUnits: outcome.outputUnits, computeMs },
-      fee: { billable: use === 'commercial', unit: price?.unit ?? null, unitPriceFen: price?.priceFen ?? 0, units, feeFen },
-    };
+      purpose: call.purpose, use, billable: fee.billable, records: outcome.records, output_units: outcome.outputUnits, compute_ms: computeMs,
+      billing_unit: fee.unit, unit_price_fen: fee.unitPriceFen, units, fee_fen: feeFen, response_hash: responseHash, ledger_index: index,
+    }, { licenceId: licence.id, licenceVersion: licence.version, productId: product.id, productVersion: product.version, accessId: access.id }),
+    async ([inserted]) => {
+      // Something it was decided on changed (on any node) since it was read: roll back, decide again.
+      if (!inserted) throw new StaleTerms();
+      answer.callId = Number(inserted.id);
+      if (outcome.held) {
+        const run = await deliveryStore.insertSandboxRun(trx, {
+          product_id: product.id, licence_id: licence.id, access_id: access.id, market_user_party_id: access.market_user_party_id, call_id: answer.callId,
+          query: JSON.stringify(outcome.held.query), result: JSON.stringify(outcome.held.result), result_hash: responseHash, status: 'pending',
+          submitted_at: now, reviewed_by: null, reviewed_at: null, reason: null,
+        });
+        answer.result = { kind: 'sandbox_query', runId: run.id, status: 'pending' };
+      }
+    });
+    return answer;
   }
 
   /**

@@ -3,9 +3,8 @@ import type { Db } from '../db/database.js';
 import type { Clock } from '../clock/clock.js';
 import { actorRef, type Actor } from '../auth/roles.js';
 import { Problem } from '../errors/problem.js';
-import type { Insertable } from 'kysely';
+import type { CompiledQuery } from 'kysely';
 import type { AppendOptions, Ledger, LedgerBatch, LedgerFacts } from './ledger.js';
-import type { LedgerEntryTable } from './tables.js';
 import { assertFacts, entryBodyText, parseEntryBody, type EntryBody } from './entry-body.js';
 import { appendToPeaks, consistencyProof, inclusionProof, leafHash, MerkleTree, rootFromPeaks, type Hash, type HashAlg } from './merkle.js';
 import { checkpointText, signCheckpoint, type CheckpointSigner, type LedgerMode, type SignatureAlgorithm } from './signing.js';
@@ -142,7 +141,8 @@ export class LedgerService implements Ledger {
     const head = await store.lockHead(trx);
     let size = Number(head.size);
     let peaks = parsePeaks(head.peaks);
-    const rows: Array<Insertable<LedgerEntryTable>> = [];
+    const rows: store.EntryRow[] = [];
+    let rider: { query: CompiledQuery; then: (rows: Array<Record<string, unknown>>) => void | Promise<void> } | undefined;
     return {
       add: (kind, actor, subject, facts, options = {}) => {
         if (!KIND.test(kind)) throw new TypeError(`ledger kind "${kind}" must be dotted lower case, like auth.login`);
@@ -159,10 +159,19 @@ export class LedgerService implements Ledger {
         rows.push({ idx: index, kind, actor: body.actor, subject, created_at: time, body: text, leaf_hash: hex(leaf), root_hash: hex(rootFromPeaks(peaks, this.hashAlg)) });
         return { index };
       },
+      ride: (query, then) => {
+        if (rider) throw new TypeError('a ledger batch takes one rider');
+        rider = { query, then };
+      },
       write: async () => {
-        if (rows.length === 0) return;
-        await store.insertEntries(trx, rows.splice(0));
-        await store.updateHead(trx, size, JSON.stringify(peaks.map(hex)));
+        const riding = rider;
+        rider = undefined;
+        if (rows.length === 0) {
+          if (riding) await riding.then((await trx.executeQuery<Record<string, unknown>>(riding.query)).rows);
+          return;
+        }
+        const returned = await store.writeEntries(trx, rows.splice(0), size, JSON.stringify(peaks.map(hex)), riding?.query);
+        if (riding) await riding.then(returned);
         this.witnessSoon();
       },
     };

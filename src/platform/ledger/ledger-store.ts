@@ -1,4 +1,4 @@
-import type { Insertable } from 'kysely';
+import { CompiledQuery, type Insertable } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { LedgerCheckpointTable, LedgerEntryTable } from './tables.js';
 import './tables.js';
@@ -19,10 +19,31 @@ export const setEmptyLedgerMode = async (db: Db, mode: string, sm2UserId: string
   return Number(r.numUpdatedRows) > 0;
 };
 
-export const updateHead = (trx: Db, size: number, peaks: string) =>
-  trx.updateTable('ledger_head').set({ size, peaks }).where('id', '=', 1).execute();
+/** An entry as `writeEntries` stores it (the time as an instant). */
+export type EntryRow = Omit<Insertable<LedgerEntryTable>, 'created_at'> & { created_at: Date };
 
-export const insertEntries = (trx: Db, entries: Array<Insertable<LedgerEntryTable>>) => trx.insertInto('ledger_entry').values(entries).execute();
+/**
+ * Stores a batch's entries and moves the head in one statement, one round trip (the entries as arrays through
+ * `unnest`, so the text is fixed and never rebuilt); a caller's statement (`rider`, its placeholders from $1) may
+ * run in the same statement as a data-modifying CTE, its rows returned. PostgreSQL runs every data-modifying CTE
+ * exactly once whether or not the outer query reads it, on both engines.
+ */
+export const writeEntries = async (trx: Db, entries: EntryRow[], size: number, peaks: string, rider?: CompiledQuery) => {
+  const offset = rider?.parameters.length ?? 0;
+  const $ = (k: number) => `$${offset + k}`;
+  const write = `entries as (insert into ledger_entry (idx, kind, actor, subject, created_at, body, leaf_hash, root_hash)
+    select * from unnest(${$(1)}::bigint[], ${$(2)}::text[], ${$(3)}::text[], ${$(4)}::text[], ${$(5)}::timestamptz[], ${$(6)}::text[], ${$(7)}::text[], ${$(8)}::text[]))`;
+  const head = `update ledger_head set size = ${$(9)}, peaks = ${$(10)} where id = 1`;
+  const text = rider ? `with rider as (${rider.sql}), ${write}, head as (${head}) select * from rider` : `with ${write} ${head}`;
+  const column = <K extends keyof EntryRow>(k: K) => entries.map((e) => e[k]);
+  const parameters = [
+    ...(rider?.parameters ?? []),
+    column('idx'), column('kind'), column('actor'), column('subject'), entries.map((e) => e.created_at.toISOString()), column('body'),
+    column('leaf_hash'), column('root_hash'), size, peaks,
+  ];
+  const { rows } = await trx.executeQuery<Record<string, unknown>>(CompiledQuery.raw(text, parameters));
+  return rows;
+};
 
 export const findEntry = (db: Db, idx: number) =>
   db.selectFrom('ledger_entry').selectAll().where('idx', '=', idx).executeTakeFirst();

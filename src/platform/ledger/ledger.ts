@@ -1,3 +1,4 @@
+import type { CompiledQuery } from 'kysely';
 import type { Db } from '../db/database.js';
 import type { Actor } from '../auth/roles.js';
 import type { LedgerContent } from './content.js';
@@ -33,6 +34,14 @@ export interface Ledger {
 /** Entries added in one transaction under one head lock (see `Ledger.batch`). */
 export interface LedgerBatch {
   add(kind: string, actor: Actor, subject: string, facts: LedgerFacts, options?: Pick<AppendOptions, 'content'>): { index: number };
-  /** Writes the entries added so far (nothing when none); call it before the transaction commits. */
+  /**
+   * Has the caller's statement (e.g. the row the entries are about) run in the same round trip as `write()`, as a
+   * data-modifying CTE of the entries' statement; `then` gets its returned rows before the transaction commits
+   * and may throw to roll everything back. One per batch.
+   *
+   * @example ledger.ride(insertQuery.compile(), (rows) => { if (rows.length === 0) throw new Stale(); });
+   */
+  ride(query: CompiledQuery, then: (rows: Array<Record<string, unknown>>) => void | Promise<void>): void;
+  /** Writes the entries added so far (nothing when none) and a rider; call it before the transaction commits. */
   write(): Promise<void>;
 }
