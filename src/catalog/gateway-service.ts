@@ -98,8 +98,11 @@ export class GatewayService {
     return grant;
   }
 
-  private rateLimit(grant: GrantRow): Promise<void> {
-    return this.limiter.admit(grant.id, grant.max_calls_per_minute, this.clock());
+  /** Counts a call against the grant's per-minute limit; returns the time it was counted at. */
+  private async rateLimit(grant: GrantRow): Promise<Date> {
+    const at = this.clock();
+    await this.limiter.admit(grant.id, grant.max_calls_per_minute, at);
+    return at;
   }
 
   /** The quota day: the city's local date, so it turns at local midnight. */
@@ -203,7 +206,7 @@ export class GatewayService {
       if (f === subjectField && typeof value === 'string') subjectKey = await this.catalog.secrets.subjectKey(value);
       else filters.push(typeof value === 'boolean' ? { field: name, op: 'eq', value } : { field: name, op: 'in', value: spellings(value) });
     }
-    await this.rateLimit(grant);
+    const counted = await this.rateLimit(grant);
     const remaining = await this.remainingRows(grant);
     const limit = Math.min(q.limit ?? 10, this.config.maxPageSize, remaining);
     const maskers = await this.maskers(grant, fields);
@@ -213,6 +216,9 @@ export class GatewayService {
     const { body, subjects } = renderRows(found, maskers, 'json', { dataset: dataset.identifier, grant: grant.id, fields: names, next: null });
     const responseHash = sha256(body);
     const rows = (JSON.parse(body) as RowsPage).rows;
+    // A read that rolls back (the caller's `within` threw) delivered nothing and leaves no usage or ledger entry:
+    // its count against the minute is taken back too, so a call decided again (a product call on stale terms)
+    // counts once.
     return this.db.transaction().execute(async (trx) => {
       await shareStore.addUsage(trx, grant.id, this.day(), found.length);
       const ledger = await this.ledger.batch(trx);
@@ -230,6 +236,9 @@ export class GatewayService {
       const result = await within({ rows, grantId: grant.id, ownerOrgId: dataset.owner_org_id, fields: schema, ledgerIndex: index, ledger }, trx);
       await ledger.write();
       return result;
+    }).catch(async (err: unknown) => {
+      await this.limiter.withdraw(grant.id, counted);
+      throw err;
     });
   }
 

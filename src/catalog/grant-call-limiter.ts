@@ -24,4 +24,9 @@ export class GrantCallLimiter {
     const wait = await this.calls.admit({ key: grantId, maxFailures: limitPerMinute }, now);
     if (wait > 0) throw new Problem('SHARE_RATE_LIMITED', { retryAfterSeconds: Math.max(1, wait), extra: { limitPerMinute } });
   }
+
+  /** Takes back a call `admit` counted at `now` that delivered nothing (its read rolled back). */
+  withdraw(grantId: string, now: Date): Promise<void> {
+    return this.calls.withdraw(grantId, now);
+  }
 }

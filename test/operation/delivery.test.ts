@@ -240,6 +240,47 @@ describe.each(testEngines)('authorized operation: in-domain delivery and the rul
     expect(delivery.filter((g) => g.aggregateOnly)).toHaveLength(2);
   });
 
+  it('leaks no single record under #9\'s differencing attack: two releases one person apart, subtracted, miss that person\'s income', async () => {
+    // A product's callers cannot filter, so the two questions that differ by exactly one person are two releases:
+    // 临江区's income summed the day before one person (the victim) is added and the day after. On exact sums the
+    // difference is the victim's income; the catalog's disclosure control (the product's only way to the data)
+    // adds fresh noise to each release, of scale clip bound / ε of the sum (10,000 / 0.5 here).
+    const daily = (await w.product(L1.id, {
+      type: 'statistics', dataset: 'population', groupBy: ['district'], sum: [{ field: 'income', min: 0, max: 10_000 }], epsilon: 1, refresh: 'day',
+    }, { price: { unit: 'per_call', priceFen: 100 }, name: '分区收入日统计' })).id;
+    await w.access('statsUser', L1.id, 'insurer', [daily], ['kyc']);
+    const victim = { ...populationRows(1, 9_000)[0]!, district: '临江区', income: 7_654 };
+    const load = async (rows: typeof people) => expect((await w.call('owner', 'POST', '/api/catalog/datasets/population/rows', { mode: 'replace', rows })).statusCode).toBe(201);
+    const district = async () => {
+      const res = await w.use('statsUser', daily, { purpose: 'kyc' });
+      expect(res.statusCode, res.body).toBe(200);
+      return res.json().result.release.groups.find((g: { key: { district: string } }) => g.key.district === '临江区') as { count: number; sums: { income: number } };
+    };
+    const exact = () => people.filter((r) => r.district === '临江区').reduce((a, r) => a + r.income, 0);
+    const saved = w.now;
+    const errors: number[] = [];
+    try {
+      for (let pair = 0; pair < 4; pair++) {
+        w.now = new Date(saved.getTime() + (2 * pair + 1) * DAY);
+        const before = await district();
+        await load([...people, victim]);
+        w.now = new Date(saved.getTime() + (2 * pair + 2) * DAY);
+        const after = await district();
+        await load(people);
+        errors.push(after.sums.income - before.sums.income - victim.income);
+        // and neither release is the exact sum it stands for
+        expect(before.sums.income).not.toBe(exact());
+        expect(after.sums.income).not.toBe(exact() + victim.income);
+      }
+    } finally {
+      w.now = saved;
+    }
+    // the attack recovers nothing: on exact sums every error would be 0; here they are of the noise's scale
+    expect(errors.filter((e) => Math.abs(e) < 100).length, JSON.stringify(errors)).toBeLessThanOrEqual(1);
+    const rms = Math.sqrt(errors.reduce((a, e) => a + e * e, 0) / errors.length);
+    expect(rms, JSON.stringify(errors)).toBeGreaterThan(2_000);
+  });
+
   it('stops a product whose data the providing department withdrew, until the implementing body restarts it', async () => {
     const ask = () => w.use('bank', p.verify!, { purpose: 'kyc', input: { values: { id_number: person.id_number, name: person.name } } });
     expect((await ask()).statusCode).toBe(200);
@@ -261,12 +302,16 @@ describe.each(testEngines)('authorized operation: in-domain delivery and the rul
     // Node B shares the database only, no bus: what it keeps of the call terms must not outlive a change made on A.
     const nodeB: TestHub = await createTestHub(engine, { database: w.hub.database, clock: () => w.now });
     const calls = async () => Number((await w.hub.database.pool.query(`select count(*) as n from operation_call where product_id = $1`, [p.verify])).rows[0].n);
+    // the calls the catalog's per-minute limits of the delivery grants counted (this test's clock stands still)
+    const counted = async () => Number((await w.hub.database.pool.query(
+      `select count(*) as n from throttle_failure where scope = 'catalog.grant-call' and at >= $1`, [new Date(w.now.getTime() - 30_000)])).rows[0].n);
     try {
       const onB = () => nodeB.http.inject({
         method: 'POST', url: `/api/operation/products/${p.verify}/call`, headers: { authorization: `Bearer ${w.keys.bank}` },
         payload: { purpose: 'kyc', input: { values: { id_number: person.id_number, name: person.name } } },
       });
       const before = await calls();
+      const countedBefore = await counted();
       expect((await onB()).json().fee).toMatchObject({ unitPriceFen: 10, feeFen: 10 });
       expect((await onB()).json().fee).toMatchObject({ unitPriceFen: 10, feeFen: 10 });
       // a new price within the cap: billed from the next call on B
@@ -285,8 +330,10 @@ describe.each(testEngines)('authorized operation: in-domain delivery and the rul
       expect((await onB()).json()).toMatchObject({ code: 'OPERATION_PRODUCT_NOT_AVAILABLE', rule: 'product.status' });
       expect((await w.call('admin', 'POST', `/api/operation/products/${p.verify}/resume`)).statusCode).toBe(200);
       expect((await onB()).json().result.match).toBe(true);
-      // every answered call metered once, none of the refused ones
+      // every answered call metered once, none of the refused ones — and counted once against the delivery grant's
+      // per-minute limit, though B read on its stale copy first (rolled back) and then again on fresh terms
       expect(await calls()).toBe(before + 6);
+      expect(await counted()).toBe(countedBefore + 6);
     } finally {
       await w.call('operator', 'PUT', `/api/operation/products/${p.verify}/price`, { unit: 'per_call', priceFen: 10 });
       await nodeB.close();

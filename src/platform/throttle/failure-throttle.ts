@@ -74,6 +74,11 @@ export class FailureThrottle {
     return wait;
   }
 
+  /** Takes back an attempt `admit` counted at `at` (what it was for did not happen after all). */
+  async withdraw(key: ThrottleKey, at: Date): Promise<void> {
+    await store.deleteOneFailure(this.db, this.scope, hashKey(keyOf(key)), at);
+  }
+
   async recordFailure(keys: ThrottleKey[], now: Date): Promise<void> {
     await store.insertFailures(this.db, this.scope, keys.map((k) => hashKey(keyOf(k))), now);
     if (++this.recorded % PRUNE_EVERY === 0) await store.deleteFailuresBefore(this.db, this.scope, new Date(now.getTime() - this.windowMs));

@@ -28,3 +28,8 @@ export const deleteFailures = (db: Db, scope: string, keyHashes: string[]) =>
 
 export const deleteFailuresBefore = (db: Db, scope: string, before: Date) =>
   db.deleteFrom('throttle_failure').where('scope', '=', scope).where('at', '<=', before).execute();
+
+/** Takes back one attempt counted at `at` (raw sql: the table has no key of its own, so one row by its ctid). */
+export const deleteOneFailure = (db: Db, scope: string, keyHash: string, at: Date) =>
+  sql`delete from throttle_failure where ctid = (
+    select ctid from throttle_failure where scope = ${scope} and key_hash = ${keyHash} and at = ${at} limit 1)`.execute(db);
