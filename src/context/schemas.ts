@@ -214,6 +214,31 @@ export const TemporalQuery = Type.Object({
   count: Type.Optional(Type.Boolean()),
 });
 export type TemporalQuery = Static<typeof TemporalQuery>;
+/** POST /temporal/entityOperations/query's query string (§6.24.3.1): paging, count, representation, lastN, aggregation. */
+export const TemporalPostQuery = Type.Object({
+  ...pageMembers,
+  count: Type.Optional(Type.Boolean()),
+  options: temporalMembers.options,
+  format: temporalMembers.format,
+  lastN: temporalMembers.lastN,
+  aggrMethods: temporalMembers.aggrMethods,
+  aggrPeriodDuration: temporalMembers.aggrPeriodDuration,
+});
+/** Its body: a Query (§5.2.23) whose `temporalQ` (§5.2.21) holds the time window. */
+export const TemporalQueryBody = Type.Object(
+  {
+    ...QueryBody.properties,
+    temporalQ: Type.Optional(Type.Object(
+      {
+        timerel: Type.Optional(Type.String()), timeAt: Type.Optional(Type.String()), endTimeAt: Type.Optional(Type.String()),
+        timeproperty: Type.Optional(Type.String()), lastN: Type.Optional(Type.Integer({ minimum: 1 })),
+      },
+      { additionalProperties: true },
+    )),
+  },
+  { additionalProperties: true },
+);
+export type TemporalQueryBody = Static<typeof TemporalQueryBody>;
 /** An entity's temporal representation (§5.2.37, aggregated §5.2.39): written by the route. */
 export const TemporalEntity = Type.Object({}, { additionalProperties: true });
 export const TemporalEntityList = Type.Array(TemporalEntity);

@@ -6,8 +6,10 @@ import { serializeJson } from './raw-json.js';
 import type { TemporalService } from './temporal-service.js';
 import type { TemporalWriteService } from './temporal-write-service.js';
 import {
-  AttributeParams, EntityIdParams, InstanceParams, JsonObjectBody, NoContent, TemporalEntity, TemporalEntityList, TemporalEntityQuery, TemporalQuery, ngsiProblems,
+  AttributeParams, EntityIdParams, InstanceParams, JsonObjectBody, NoContent, TemporalEntity, TemporalEntityList, TemporalEntityQuery, TemporalPostQuery, TemporalQuery,
+  TemporalQueryBody, ngsiProblems,
 } from './schemas.js';
+import { paramsOfQueryBody } from './entity-routes.js';
 
 /** Aggregated series come as JsonPart (history-store seriesRows), written into the bytes; the rest is serialised plainly. */
 const stringifierOf = (q: { aggrMethods?: string }) => (q.aggrMethods !== undefined ? serializeJson : JSON.stringify);
@@ -22,6 +24,20 @@ export const temporalRoutes = (temporal: TemporalService, writes: TemporalWriteS
     const r = await temporal.query(scope, req.query);
     if (r.count !== undefined) reply.header('NGSILD-Results-Count', String(r.count));
     return sendNgsi(reply, 200, r.entities, scope.ctx, rep, undefined, stringifierOf(req.query));
+  });
+  // §6.24: the same query with the Query in the body (its temporalQ the window), paging in the query string.
+  app.post('/temporal/entityOperations/query', { config: read, schema: { querystring: TemporalPostQuery, body: TemporalQueryBody, response: { 200: TemporalEntityList, ...ngsiProblems } } }, async (req, reply) => {
+    const rep = negotiate(req, false);
+    const scope = await scopeOf(req, contexts, req.body);
+    const { geoproperty: _, coordinates, ...filter } = paramsOfQueryBody(req.body);
+    const t = req.body.temporalQ ?? {};
+    const query: TemporalQuery = {
+      ...filter, ...(coordinates === undefined ? {} : { coordinates: typeof coordinates === 'string' ? coordinates : JSON.stringify(coordinates) }),
+      timerel: t.timerel, timeAt: t.timeAt, endTimeAt: t.endTimeAt, timeproperty: t.timeproperty, ...req.query, lastN: req.query.lastN ?? t.lastN,
+    };
+    const r = await temporal.query(scope, query);
+    if (r.count !== undefined) reply.header('NGSILD-Results-Count', String(r.count));
+    return sendNgsi(reply, 200, r.entities, scope.ctx, rep, undefined, stringifierOf(query));
   });
   app.get('/temporal/entities/:entityId', { config: read, schema: { params: EntityIdParams, querystring: TemporalEntityQuery, response: { 200: TemporalEntity, ...ngsiProblems } } }, async (req, reply) => {
     const rep = negotiate(req, false);

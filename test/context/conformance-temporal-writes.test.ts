@@ -125,6 +125,21 @@ describe.each(testEngines)('NGSI-LD temporal writes [%s]', (engine) => {
     expect((await req('GET', '/temporal/entities?type=Tram')).headers['ngsild-results-count']).toBeUndefined();
   });
 
+  it('answers POST /temporal/entityOperations/query (§6.24) with the Query in the body and its temporalQ window', async () => {
+    const body = { type: 'Query', entities: [{ type: 'Tram' }], attrs: ['load'], temporalQ: { timerel: 'before', timeAt: at(3) } };
+    let res = await req('POST', '/temporal/entityOperations/query?count=true', body);
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.headers['ngsild-results-count']).toBe('1');
+    const [tram] = res.json();
+    expect(tram.id).toBe('urn:ngsi-ld:Tram:tw2');
+    expect(tram.load.map((i: { value: unknown }) => i.value)).toEqual([4]);
+    res = await req('POST', '/temporal/entityOperations/query?options=temporalValues&lastN=1', { ...body, temporalQ: { timerel: 'after', timeAt: at(0) } });
+    expect(res.json()[0].load.values).toEqual([['urn:ngsi-ld:null', at(5)]]);
+    res = await req('POST', '/temporal/entityOperations/query', { ...body, temporalQ: { timerel: 'sometime', timeAt: at(0) } });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().type).toBe('https://uri.etsi.org/ngsi-ld/errors/BadRequestData');
+  });
+
   it('deletes the temporal entity: it is gone from the temporal API', async () => {
     expect((await req('DELETE', `/temporal/entities/${id}`)).statusCode).toBe(204);
     expect((await req('GET', `/temporal/entities/${id}`)).statusCode).toBe(404);
