@@ -1,9 +1,9 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { networkInterfaces, tmpdir } from 'node:os';
 import path from 'node:path';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
-import { repoRoot, runCli, spawnCli } from '../support/cli.js';
+import { repoRoot, runCli, runCliWithInput, spawnCli } from '../support/cli.js';
 import { DEMO_PASSWORD } from '../../src/server/demo-city.js';
 
 const plainDir = mkdtempSync(path.join(tmpdir(), 'cityhub-serve-plain-'));
@@ -61,20 +61,7 @@ const stop = (child: ChildProcess) =>
 const login = async (username: string, password: string) =>
   fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
 
-/** `cityhub …` from the sources (as spawnCli, whose stdin is closed) with text on its standard input. */
-const runWithInput = (args: string[], input: string) =>
-  new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !['DATABASE_URL', 'PORT'].includes(k)));
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
-      cwd: repoRoot, env: { ...env, LOG_LEVEL: 'warn' }, stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(input);
-  });
+const runWithInput = runCliWithInput;
 
 /** The machine's first non-loopback IPv4 address, if it has one. */
 const lanAddress = (): string | undefined =>
@@ -115,7 +102,8 @@ describe('cityhub serve on the embedded database [pglite]', () => {
     await waitForHealth(120_000);
     expect((await login('root', 'chosen-by-the-operator-7')).status).toBe(200);
     expect((await login('admin', DEMO_PASSWORD)).status).toBe(401);
-    expect(again.output()).not.toContain('cityhub admin create'); // it has an administrator now
+    expect(again.output()).not.toContain('no users yet'); // it has an administrator now…
+    expect(again.output()).toContain('三员分立 incomplete: no enabled account holds security_admin, audit_admin'); // …but not the other two
     await stop(again.child);
   }, 240_000);
 

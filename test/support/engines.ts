@@ -29,3 +29,25 @@ export async function openTestDatabase(engine: Engine): Promise<DatabaseHandle> 
     },
   };
 }
+
+/**
+ * A whole PostgreSQL database of its own on the test server (a fresh machine's empty database, for commands run
+ * with `--database-url`), and how to drop it. Needs CITYHUB_TEST_DATABASE_URL.
+ */
+export async function createScratchDatabase(prefix: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  const server = process.env.CITYHUB_TEST_DATABASE_URL!;
+  const name = `${prefix}_${randomBytes(5).toString('hex')}`;
+  const run = async (statement: string) => {
+    const admin = new pg.Client({ connectionString: server });
+    await admin.connect();
+    try {
+      await admin.query(statement);
+    } finally {
+      await admin.end();
+    }
+  };
+  await run(`create database ${name}`);
+  const url = new URL(server);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => run(`drop database if exists ${name} with (force)`) };
+}

@@ -17,8 +17,8 @@ export const serveCommand: Command = {
     '              on 127.0.0.1 unless --host/HOST is given; for trying CityHub, never for real data\n' +
     '              (also CITYHUB_DEMO=true; `npm start` runs `serve --demo`)\n' +
     '  --no-demo   never seed the demo city, even with CITYHUB_DEMO=true\n\n' +
-    'Without --demo an empty database gets no users at all: create the first administrator with\n' +
-    '`cityhub admin create --username NAME --password-stdin`.',
+    'Without --demo an empty database gets no users at all: create the three administrators with\n' +
+    '`cityhub admin setup --system NAME --security NAME --audit NAME --passwords-stdin`.',
   options: { demo: { type: 'boolean' }, 'no-demo': { type: 'boolean' } },
   async run(values) {
     if (values.demo && values['no-demo']) {
@@ -45,11 +45,17 @@ export const serveCommand: Command = {
       );
     } else if ((await hub.services.auth.userCount()) === 0) {
       log.warn(
-        'this database has no users yet: create the first administrator with a password of your choosing, ' +
-          '`cityhub admin create --username NAME --password-stdin` (the password is read from standard input), ' +
-          'and the security and audit administrators with `--role security_admin` and `--role audit_admin` (三员分立), ' +
-          'then log in. Trying CityHub instead? `cityhub serve --demo` (or `npm start`) seeds the demo city.',
+        'this database has no users yet: create the system, security and audit administrators (三员分立) with ' +
+          '`cityhub admin setup --system NAME --security NAME --audit NAME --passwords-stdin` (three passwords of your ' +
+          'choosing on standard input, one a line), or one at a time with `cityhub admin create --username NAME ' +
+          '--password-stdin [--role security_admin|audit_admin]`, then log in. Trying CityHub instead? ' +
+          '`cityhub serve --demo` (or `npm start`) seeds the demo city.',
       );
+    } else {
+      const missing = await hub.services.auth.missingAdministrators();
+      if (missing.length > 0) {
+        log.warn(`三员分立 incomplete: no enabled account holds ${missing.join(', ')}; create it with \`cityhub admin create --role ${missing[0]} --username NAME --password-stdin\``);
+      }
     }
     // Seeding runs after listen so a first start answers at once; the demo users come first, the bulk after.
     const seeding = demo

@@ -11,7 +11,7 @@ import { can } from './permissions.js';
 import { dummyPasswordHash, hashPassword, verifyPassword } from './password.js';
 import { FailureThrottle } from '../throttle/failure-throttle.js';
 import { IdentityCache, type CachedKey, type CachedSession } from './identity-cache.js';
-import { heldAdministratorRoles, isRole, type Actor, type Role } from './roles.js';
+import { administratorRoles, heldAdministratorRoles, isRole, type Actor, type Role } from './roles.js';
 import { assertPasswordPolicy, defaultPasswordPolicy, type PasswordPolicy } from './password-policy.js';
 import { base32Decode, matchTotp, newTotpSecret, otpauthUri } from './totp.js';
 import * as store from './auth-store.js';
@@ -441,28 +441,48 @@ export class AuthService {
 
   /** Creates a user without a permission check: for `cityhub admin create` and the demo seed. */
   async insertUser(actor: Actor, input: NewUser, options: { mustChangePassword?: boolean } = {}) {
-    assertExclusiveRoles(input.roles);
-    assertPasswordPolicy(this.policy, input.password, input.username);
-    if (await store.findUserByUsername(this.db, input.username)) {
-      throw new Problem('AUTH_USERNAME_TAKEN', { errors: [{ field: 'username', message: 'already exists' }] });
+    return (await this.insertUsers(actor, [input], options))[0];
+  }
+
+  /**
+   * Creates users together without a permission check: all are checked (roles, password policy, names free and
+   * distinct, organisations) before any is written, then all are written in one transaction, each ledgered.
+   */
+  async insertUsers(actor: Actor, inputs: readonly NewUser[], options: { mustChangePassword?: boolean } = {}) {
+    for (const [i, input] of inputs.entries()) {
+      assertExclusiveRoles(input.roles);
+      assertPasswordPolicy(this.policy, input.password, input.username);
+      if (inputs.findIndex((other) => other.username === input.username) !== i || (await store.findUserByUsername(this.db, input.username))) {
+        throw new Problem('AUTH_USERNAME_TAKEN', { errors: [{ field: 'username', message: inputs.length > 1 ? `${input.username}: already exists` : 'already exists' }] });
+      }
+      if (input.orgId && !(await store.findOrg(this.db, input.orgId))) {
+        throw new Problem('AUTH_ORG_NOT_FOUND', { errors: [{ field: 'orgId', message: 'no such organisation' }] });
+      }
     }
-    if (input.orgId && !(await store.findOrg(this.db, input.orgId))) {
-      throw new Problem('AUTH_ORG_NOT_FOUND', { errors: [{ field: 'orgId', message: 'no such organisation' }] });
-    }
-    const passwordHash = await hashPassword(input.password);
+    const hashes = await Promise.all(inputs.map((input) => hashPassword(input.password)));
     return this.db.transaction().execute(async (trx) => {
-      const user = await store.insertUser(trx, {
-        username: input.username,
-        display_name: input.displayName ?? input.username,
-        password_hash: passwordHash,
-        org_id: input.orgId ?? null,
-        roles: input.roles,
-        must_change_password: options.mustChangePassword ?? false,
-        password_changed_at: this.clock(),
-      });
-      await this.ledger.append('auth.user.created', actor, `user:${user.id}`, { roles: input.roles, address: actor.address ?? null }, { trx });
-      return user;
+      const users = [];
+      for (const [i, input] of inputs.entries()) {
+        const user = await store.insertUser(trx, {
+          username: input.username,
+          display_name: input.displayName ?? input.username,
+          password_hash: hashes[i],
+          org_id: input.orgId ?? null,
+          roles: input.roles,
+          must_change_password: options.mustChangePassword ?? false,
+          password_changed_at: this.clock(),
+        });
+        await this.ledger.append('auth.user.created', actor, `user:${user.id}`, { roles: input.roles, address: actor.address ?? null }, { trx });
+        users.push(user);
+      }
+      return users;
     });
+  }
+
+  /** The administrator roles (三员) that no enabled account holds: what the first-run setup still has to create. */
+  async missingAdministrators(): Promise<Role[]> {
+    const held = (await store.listUsers(this.db)).filter((u) => !u.disabled).flatMap((u) => toRoles(u.roles));
+    return administratorRoles.filter((r) => !held.includes(r));
   }
 
   async listUsers(actor: Actor) {
