@@ -192,7 +192,7 @@ export class EntityBatchService {
       report(r);
       if (!r.subscribed) continue;
       const attrs = records.get(r.id)!.a as Attrs;
-      changes.push({ id: r.id, after: store.rowToEntity({ ...r, tenant, attrs, modified_at: new Date(now) }), written: Object.keys(attrs), deleted: [] });
+      changes.push({ id: r.id, after: store.rowToEntity({ ...r, tenant, attrs, modified_at: new Date(now) }), written: Object.keys(attrs), deleted: [], existed: !r.created });
     }
     const mergedRows = await store.upsertMerging(trx, tenant, now, merging.map((e) => ({
       id: e.id, types: e.types, scope: e.scope ?? null, box: locationBox(e.attrs),
@@ -205,7 +205,7 @@ export class EntityBatchService {
       if (!r.subscribed) continue;
       // The given attributes are the written ones; with replace, the stored ones not given are the deleted ones.
       const after = store.rowToEntity({ tenant, id: r.id, types: r.types!, attrs: r.attrs!, attr_created: null, scope: r.scope, created_at: r.created_at ?? new Date(now), modified_at: new Date(now) });
-      changes.push({ id: r.id, after, written: Object.keys(given.get(r.id)!.attrs), deleted: r.deleted });
+      changes.push({ id: r.id, after, written: Object.keys(given.get(r.id)!.attrs), deleted: r.deleted, existed: !r.created });
     }
     await this.writer.notify(trx, tenant, changes, new Date(now));
     const done = new Set([...fastRows, ...mergedRows].map((r) => r.id));

@@ -18,6 +18,8 @@ export interface EntityChange {
   /** Attribute IRIs written (new or changed) and deleted. */
   written: string[];
   deleted: string[];
+  /** An upsert done in SQL without reading the entity: true when it was stored before (`before` unknown). */
+  existed?: boolean;
 }
 
 /** Called inside the writing transaction, so notifications are stored with the change (subscriptions). */

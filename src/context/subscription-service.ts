@@ -7,8 +7,9 @@ import { actorRef, type Actor, type Role } from '../platform/auth/roles.js';
 import { OutboundUrlError, type OutboundPolicy } from '../platform/net/outbound.js';
 import type { Logger } from 'pino';
 import { ngsiProblem } from './ngsi-errors.js';
+import { Problem } from '../platform/errors/problem.js';
 import { compactIri, expandTerm, linkHeader, type ContextResolver, type LdContext } from './jsonld-context.js';
-import { isUri, renderEntity, type Format } from './entity-model.js';
+import { isUri, renderEntity, type Format, type RenderOptions } from './entity-model.js';
 import { evaluateQ, parseQ, type QExpr } from './q-language.js';
 import { matchGeo, parseGeoQuery, type GeoQuery, type Geometry } from './geo.js';
 import { checkIdPattern, patternTest } from './safe-regex.js';
@@ -23,6 +24,8 @@ import { AccessPolicy } from './access-policy.js';
 import type { AccessRuleService } from './access-service.js';
 import * as store from './subscription-store.js';
 import { queryEntities as queryStoredEntities, rowToEntity } from './entity-store.js';
+import { changeEvents, DEFAULT_TRIGGERS, renderNotified, triggered, TRIGGERS, type ChangeEvents, type Trigger } from './notification-render.js';
+import { joinLinked, parseJoin, type Join } from './entity-join.js';
 
 /**
  * Who created a subscription, as its notifications are filtered: the owner's access policy (AccessRuleService)
@@ -45,10 +48,25 @@ interface StoredSubscription {
   /** Seconds between periodic notifications (§5.2.12): such a subscription is notified on time, not on change. */
   timeInterval?: number;
   q?: string;
+  csf?: string;
   /** §4.19 scope query over the entity's scopes, as given. */
   scopeQ?: string;
   geoQ?: { georel: string; geometry: string; coordinates: unknown; geoproperty?: string };
-  notification: { attributes?: string[]; format: Format; endpoint: { uri: string; accept: string; receiverInfo?: { key: string; value: string }[] } };
+  /** §5.2.12 (v1.6+): which changes notify; absent: DEFAULT_TRIGGERS. */
+  notificationTrigger?: Trigger[];
+  /** v1.8 §5.2.12: the @context notifications are compacted with (a URL), instead of the subscription's. */
+  jsonldContext?: string;
+  notification: {
+    attributes?: string[];
+    /** v1.8 pick/omit: expanded attribute IRIs; id and type kept apart. */
+    pick?: string[];
+    omit?: string[];
+    format: Format;
+    showChanges?: boolean;
+    sysAttrs?: boolean;
+    join?: Join;
+    endpoint: { uri: string; accept: string; receiverInfo?: { key: string; value: string }[]; notifierInfo?: { key: string; value: string }[] };
+  };
   context: unknown;
   owner?: SubscriptionOwner;
   /** Subscriptions stored before owners were kept: the creator's organisation only. */
@@ -65,7 +83,7 @@ const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v =
  * matching ones put a notification into the durable outbox, which the dispatcher delivers.
  */
 export class SubscriptionService implements ChangeListener {
-  private readonly compiled = new Map<string, { modified: number; ctx: LdContext; q?: QExpr; scopeQ?: ScopeQuery; geo?: GeoQuery; broken?: boolean }>();
+  private readonly compiled = new Map<string, Compiled>();
 
   constructor(
     private readonly db: Db,
@@ -73,7 +91,7 @@ export class SubscriptionService implements ChangeListener {
     private readonly contexts: ContextResolver,
     private readonly tenants: TenantService,
     private readonly access: AccessRuleService,
-    private readonly config: Pick<ContextConfig, 'patternMaxLength' | 'subscriptions' | 'maxLimit'>,
+    private readonly config: Pick<ContextConfig, 'patternMaxLength' | 'subscriptions' | 'maxLimit' | 'joinMaxLevel'>,
     private readonly outbound: OutboundPolicy,
     private readonly log: Logger,
     private readonly ledger: Ledger,
@@ -119,6 +137,15 @@ export class SubscriptionService implements ChangeListener {
       if (!Array.isArray(body.watchedAttributes) || body.watchedAttributes.length === 0 || !body.watchedAttributes.every((a) => typeof a === 'string')) throw bad('watchedAttributes must be a non-empty list of names');
       out.watchedAttributes = body.watchedAttributes.map((a: string) => expandTerm(ctx, a));
     }
+    if (body.notificationTrigger !== undefined) {
+      const t = body.notificationTrigger;
+      if (!Array.isArray(t) || t.length === 0 || !t.every((x) => (TRIGGERS as readonly unknown[]).includes(x))) throw bad(`notificationTrigger must be a non-empty list of ${TRIGGERS.join(', ')}`, 'notificationTrigger');
+      out.notificationTrigger = [...new Set(t as Trigger[])];
+    }
+    if (body.jsonldContext !== undefined) {
+      if (typeof body.jsonldContext !== 'string' || !isUri(body.jsonldContext)) throw bad('jsonldContext must be the URI of a JSON-LD @context', 'jsonldContext');
+      out.jsonldContext = body.jsonldContext;
+    }
     if (body.timeInterval !== undefined) {
       if (typeof body.timeInterval !== 'number' || !(body.timeInterval >= 1)) throw bad('timeInterval must be a number of seconds ≥ 1', 'timeInterval');
       out.timeInterval = body.timeInterval;
@@ -127,6 +154,16 @@ export class SubscriptionService implements ChangeListener {
       if (typeof body.q !== 'string') throw bad('q must be a string', 'q');
       parseQ(body.q, this.config.patternMaxLength);
       out.q = body.q;
+    }
+    if (body.csf !== undefined) {
+      // §5.2.12 csf: a query over registrations (a valid q, §4.9); kept and shown.
+      if (typeof body.csf !== 'string') throw bad('csf must be a string', 'csf');
+      try {
+        parseQ(body.csf, this.config.patternMaxLength);
+      } catch {
+        throw bad('csf must be a valid query (§4.9)', 'csf');
+      }
+      out.csf = body.csf;
     }
     if (body.scopeQ !== undefined) {
       if (typeof body.scopeQ !== 'string') throw bad('scopeQ must be a string', 'scopeQ');
@@ -154,18 +191,53 @@ export class SubscriptionService implements ChangeListener {
       }
       const accept = ep.accept ?? 'application/json';
       if (typeof accept !== 'string' || !['application/json', 'application/ld+json'].includes(accept)) throw bad('notification.endpoint.accept must be application/json or application/ld+json', 'notification.endpoint.accept');
-      const format = n.format ?? 'normalized';
-      if (typeof format !== 'string' || !['normalized', 'keyValues', 'concise'].includes(format)) throw bad('notification.format must be normalized, keyValues or concise', 'notification.format');
+      // v1.9 Table 5.2.14.1-1: "simplified" is keyValues by another name.
+      const format = n.format === 'simplified' ? 'keyValues' : n.format ?? 'normalized';
+      if (typeof format !== 'string' || !['normalized', 'keyValues', 'concise'].includes(format)) throw bad('notification.format must be normalized, keyValues (simplified) or concise', 'notification.format');
       const receiverInfo = ep.receiverInfo as { key: string; value: string }[] | undefined;
       if (receiverInfo !== undefined) {
         const error = receiverInfoError(receiverInfo);
         if (error) throw bad(`${error.field} ${error.message}`, error.field);
       }
-      if (n.attributes !== undefined && !(Array.isArray(n.attributes) && n.attributes.every((a) => typeof a === 'string'))) throw bad('notification.attributes must be a list of names', 'notification.attributes');
+      const names = (m: 'attributes' | 'pick' | 'omit') => {
+        if (n[m] === undefined) return undefined;
+        // §5.2.14: an empty list is not allowed.
+        if (!(Array.isArray(n[m]) && n[m].length > 0 && (n[m] as unknown[]).every((a) => typeof a === 'string' && a !== ''))) throw bad(`notification.${m} must be a non-empty list of names`, `notification.${m}`);
+        return n[m] as string[];
+      };
+      const [attributes, pick, omit] = [names('attributes'), names('pick'), names('omit')];
+      // v1.8 §5.2.14: pick and omit exclude each other, and attributes (their older form) goes with neither.
+      if (pick && omit) throw bad('notification.pick and notification.omit cannot be used together', 'notification.pick');
+      if (attributes && (pick || omit)) throw bad(`notification.attributes cannot be used with notification.${pick ? 'pick' : 'omit'}`, 'notification.attributes');
+      for (const m of ['showChanges', 'sysAttrs'] as const) {
+        if (n[m] !== undefined && typeof n[m] !== 'boolean') throw bad(`notification.${m} must be true or false`, `notification.${m}`);
+      }
+      if (n.showChanges === true && format === 'keyValues') throw bad('notification.showChanges cannot be true with the keyValues format', 'notification.showChanges');
+      // notifierInfo (§5.2.15): key/value strings, as receiverInfo; kept and shown, not otherwise used.
+      const notifierInfo = ep.notifierInfo;
+      if (notifierInfo !== undefined && !(Array.isArray(notifierInfo) && notifierInfo.every((x) => isObject(x) && typeof x.key === 'string' && typeof x.value === 'string'))) {
+        throw bad('notification.endpoint.notifierInfo must be a list of {key, value} with two strings', 'notification.endpoint.notifierInfo');
+      }
+      if (n.joinLevel !== undefined && typeof n.joinLevel !== 'number') throw bad('notification.joinLevel must be a number', 'notification.joinLevel');
+      if (n.join !== undefined && typeof n.join !== 'string') throw bad('notification.join must be flat, inline or @none', 'notification.join');
+      let join: Join | undefined;
+      try {
+        join = parseJoin(n.join as string | undefined, n.joinLevel as number | undefined, { keyValues: format === 'keyValues', geoJson: false }, this.config.joinMaxLevel);
+      } catch (err) {
+        // The same rules as the query parameters, named as members of notification.
+        const field = err instanceof Problem ? err.errors?.[0]?.field : undefined;
+        throw field ? bad((err as Problem).message, `notification.${field}`) : err;
+      }
+      const expand = (list: string[]) => list.map((a) => (a === 'id' || a === 'type' ? a : expandTerm(ctx, a)));
       out.notification = {
         format: format as Format,
-        endpoint: { uri: ep.uri, accept, ...(receiverInfo ? { receiverInfo } : {}) },
-        ...(n.attributes ? { attributes: (n.attributes as string[]).map((a) => expandTerm(ctx, a)) } : {}),
+        endpoint: { uri: ep.uri, accept, ...(receiverInfo ? { receiverInfo } : {}), ...(notifierInfo ? { notifierInfo: notifierInfo as { key: string; value: string }[] } : {}) },
+        ...(attributes ? { attributes: attributes.map((a) => expandTerm(ctx, a)) } : {}),
+        ...(pick ? { pick: expand(pick) } : {}),
+        ...(omit ? { omit: expand(omit) } : {}),
+        ...(n.showChanges ? { showChanges: true } : {}),
+        ...(n.sysAttrs ? { sysAttrs: true } : {}),
+        ...(join ? { join } : {}),
       };
     }
     if (body.expiresAt !== undefined) {
@@ -289,10 +361,18 @@ export class SubscriptionService implements ChangeListener {
       ...(b.watchedAttributes ? { watchedAttributes: b.watchedAttributes.map((a) => compactIri(ctx, a)) } : {}),
       ...(b.timeInterval ? { timeInterval: b.timeInterval } : {}),
       ...(b.q ? { q: b.q } : {}),
+      ...(b.csf ? { csf: b.csf } : {}),
       ...(b.scopeQ ? { scopeQ: b.scopeQ } : {}),
       ...(b.geoQ ? { geoQ: b.geoQ } : {}),
+      ...(b.notificationTrigger ? { notificationTrigger: b.notificationTrigger } : {}),
+      ...(b.jsonldContext ? { jsonldContext: b.jsonldContext } : {}),
       notification: {
         ...(b.notification.attributes ? { attributes: b.notification.attributes.map((a) => compactIri(ctx, a)) } : {}),
+        ...(b.notification.pick ? { pick: b.notification.pick.map((a) => compactIri(ctx, a)) } : {}),
+        ...(b.notification.omit ? { omit: b.notification.omit.map((a) => compactIri(ctx, a)) } : {}),
+        ...(b.notification.showChanges ? { showChanges: true } : {}),
+        ...(b.notification.sysAttrs ? { sysAttrs: true } : {}),
+        ...(b.notification.join ? { join: b.notification.join.mode, joinLevel: b.notification.join.level } : {}),
         format: b.notification.format,
         endpoint: b.notification.endpoint,
         status: failed ? 'failed' : 'ok',
@@ -316,26 +396,39 @@ export class SubscriptionService implements ChangeListener {
    * before a rule, such as linear-time patterns, refused it) is marked broken and never matches: a write must
    * not fail because of someone's subscription.
    */
-  private async compile(row: store.SubscriptionRow): Promise<{ ctx: LdContext; q?: QExpr; scopeQ?: ScopeQuery; geo?: GeoQuery; broken?: boolean }> {
+  private async compile(row: store.SubscriptionRow): Promise<Compiled> {
     const modified = new Date(row.modified_at).getTime();
     const key = `${row.tenant}\n${row.id}`;
     const hit = this.compiled.get(key);
     if (hit && hit.modified === modified) return hit;
     const b = row.body as unknown as StoredSubscription;
-    let entry: { modified: number; ctx: LdContext; q?: QExpr; scopeQ?: ScopeQuery; geo?: GeoQuery; broken?: boolean };
+    let entry: Compiled;
     try {
       const ctx = await this.contexts.resolve(b.context);
       const q = b.q ? parseQ(b.q, this.config.patternMaxLength) : undefined;
       const scopeQ = parseScopeQ(b.scopeQ, this.config.patternMaxLength);
       for (const e of b.entities ?? []) if (e.idPattern) checkIdPattern(e.idPattern, this.config.patternMaxLength);
       const geo = b.geoQ ? parseGeoQuery(b.geoQ.georel, b.geoQ.geometry, b.geoQ.coordinates, b.geoQ.geoproperty ? expandTerm(ctx, b.geoQ.geoproperty) : 'https://uri.etsi.org/ngsi-ld/location') : undefined;
-      entry = { modified, ctx, q, scopeQ, geo };
+      entry = { modified, ctx, out: b.jsonldContext ? await this.notificationContext(b.jsonldContext, ctx) : ctx, q, scopeQ, geo };
     } catch (err) {
       this.log.warn({ subscription: row.id, tenant: row.tenant, err }, 'subscription cannot be matched; it is skipped until changed');
-      entry = { modified, ctx: this.contexts.core, broken: true };
+      entry = { modified, ctx: this.contexts.core, out: this.contexts.core, broken: true };
     }
     this.compiled.set(key, entry);
     return entry;
+  }
+
+  /**
+   * The @context a subscription's `jsonldContext` names, for compacting its notifications; one that cannot be
+   * read now leaves them in the subscription's own (logged: the write that notifies must not fail for it).
+   */
+  private async notificationContext(url: string, own: LdContext): Promise<LdContext> {
+    try {
+      return await this.contexts.resolve([url]);
+    } catch (err) {
+      this.log.warn({ url, err }, 'subscription jsonldContext cannot be read; notifications use the subscription @context');
+      return own;
+    }
   }
 
   /** Inside the writing transaction: finds the subscriptions the changes trigger and queues their notifications. */
@@ -386,7 +479,7 @@ export class SubscriptionService implements ChangeListener {
     for (const sub of subs) {
       const b = sub.body as unknown as StoredSubscription;
       if (!periodic && sub.throttling > 0 && sub.last_notification && now.getTime() - new Date(sub.last_notification).getTime() < sub.throttling * 1000) continue;
-      const { ctx, q, scopeQ, geo, broken } = await this.compile(sub);
+      const { ctx, out, q, scopeQ, geo, broken } = await this.compile(sub);
       if (broken) continue;
       const expand = (t: string) => expandTerm(ctx, t);
       // The owner's access policy, as if it read each entity: what it may not read is absent for q, geoQ,
@@ -395,25 +488,39 @@ export class SubscriptionService implements ChangeListener {
       let policy = policies.get(owner.ref);
       if (!policy) policies.set(owner.ref, (policy = await this.access.policy(owner, tenant, trx)));
       const data: Record<string, unknown>[] = [];
+      const n = b.notification;
+      const options = notificationRender(n);
+      const triggers = b.notificationTrigger ?? DEFAULT_TRIGGERS;
+      const watched = b.watchedAttributes ? (a: string) => b.watchedAttributes!.includes(a) : () => true;
       for (const c of changes) {
-        const after = c.after;
-        if (!after || !policy.canReadEntity(after.types)) continue;
-        if (b.entities && !b.entities.some((s) => after.types.includes(s.type) && (!s.id || s.id === after.id) && (!s.idPattern || patternTest(s.idPattern, after.id, Infinity)))) continue;
-        const e = policy.project(after);
-        const readable = policy.readableAttrs(after.types);
-        const touched = [...c.written, ...c.deleted].filter((a) => !readable || readable.has(a));
-        if (touched.length === 0 && !periodic) continue;
-        if (b.watchedAttributes && !touched.some((a) => b.watchedAttributes!.includes(a))) continue;
+        // A deleted entity is matched as it was (entityDeleted).
+        const state = c.after ?? c.before;
+        if (!state || !policy.canReadEntity(state.types)) continue;
+        if (b.entities && !b.entities.some((s) => state.types.includes(s.type) && (!s.id || s.id === state.id) && (!s.idPattern || patternTest(s.idPattern, state.id, Infinity)))) continue;
+        const e = policy.project(state);
+        const readable = policy.readableAttrs(state.types);
+        let ev: ChangeEvents | undefined;
+        if (!periodic) {
+          ev = changeEvents(c, (a) => !readable || readable.has(a));
+          if (!triggered(triggers, ev, watched)) continue;
+        }
         if (q && !evaluateQ(q, e.attrs, expand)) continue;
-        if (scopeQ && !matchesScopeQ(scopeQ, after.scope ?? [])) continue;
+        if (scopeQ && !matchesScopeQ(scopeQ, state.scope ?? [])) continue;
         if (geo) {
           const g = e.attrs[geo.geoproperty]?.find((i) => i.type === 'GeoProperty');
           if (!g || !matchGeo(geo, g.value as Geometry).match) continue;
         }
-        const only = b.notification.attributes ? new Set(b.notification.attributes) : undefined;
-        data.push(renderEntity(ctx, e, { format: b.notification.format, sysAttrs: false, only }));
+        const before = c.before && c.after ? policy.project(c.before) : c.before && e;
+        data.push(renderNotified(out, { after: c.after && e, before }, ev, options, !!n.showChanges, now.toISOString()));
       }
       if (data.length === 0) continue;
+      // v1.8 §4.5.23 in notifications: the linked entities the owner may read, as they are now.
+      if (n.join) {
+        data.push(...await joinLinked(data, n.join, this.config.maxLimit, async (ids) =>
+          (await queryStoredEntities(trx, { tenant, ids, limit: ids.length, offset: 0 })).map(rowToEntity)
+            .filter((x) => policy.canReadEntity(x.types))
+            .map((x) => renderEntity(out, policy.project(x), { format: n.format, sysAttrs: !!n.sysAttrs }))));
+      }
       const payload: Record<string, unknown> = {
         id: `urn:ngsi-ld:Notification:${randomUUID()}`,
         type: 'Notification',
@@ -421,11 +528,11 @@ export class SubscriptionService implements ChangeListener {
         notifiedAt: now.toISOString(),
         data,
       };
-      if (b.notification.endpoint.accept === 'application/ld+json') payload['@context'] = b.context;
+      if (b.notification.endpoint.accept === 'application/ld+json') payload['@context'] = b.jsonldContext ?? b.context;
       const headers: Record<string, string> = Object.fromEntries((b.notification.endpoint.receiverInfo ?? []).map((r) => [r.key, r.value]));
       // Stored before the receiverInfo rules? The dispatcher drops forbidden headers again when it sends.
       // JSON notifications name the subscription's @context in a Link header (§6.3.5).
-      if (b.notification.endpoint.accept === 'application/json') headers.Link = linkHeader(ctx.linkUrl);
+      if (b.notification.endpoint.accept === 'application/json') headers.Link = linkHeader(out.linkUrl);
       rows.push({ tenant, subscription_id: sub.id, endpoint: b.notification.endpoint.uri, accept: b.notification.endpoint.accept, headers, payload, due_at: now, created_at: now });
       notified.push(sub.id);
     }
@@ -436,6 +543,20 @@ export class SubscriptionService implements ChangeListener {
     return rows.length;
   }
 }
+
+/** How a subscription's notification renders entities: format, sysAttrs, attributes or pick/omit (§5.2.14). */
+function notificationRender(n: StoredSubscription['notification']): RenderOptions {
+  const only = n.attributes ?? n.pick?.filter((a) => a !== 'id' && a !== 'type');
+  return {
+    format: n.format, sysAttrs: !!n.sysAttrs,
+    ...(only ? { only: new Set(only) } : {}),
+    ...(n.omit ? { omit: new Set(n.omit) } : {}),
+    includeId: n.pick ? n.pick.includes('id') : !n.omit?.includes('id'),
+    includeType: n.pick ? n.pick.includes('type') : !n.omit?.includes('type'),
+  };
+}
+
+interface Compiled { modified: number; ctx: LdContext; out: LdContext; q?: QExpr; scopeQ?: ScopeQuery; geo?: GeoQuery; broken?: boolean }
 
 /** The owner of a new subscription: the creating actor, with its organisation and roles as they are now. */
 const ownerOf = (actor: Actor): SubscriptionOwner => ({ ref: actorRef(actor), kind: actor.kind, orgId: actor.orgId ?? null, roles: [...actor.roles] });

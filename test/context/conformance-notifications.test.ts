@@ -1,0 +1,190 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { testEngines } from '../support/engines.js';
+import { createTestHub, type TestHub } from '../support/test-hub.js';
+import { startSink, type Sink } from './http-sink.js';
+import { ngsiRequester } from './ngsi-support.js';
+
+/**
+ * GS CIM 009 §5.2.12 / §5.8.6 (v1.6–v1.8 notification members): `notificationTrigger` (entity and attribute
+ * created / updated / deleted, default attributes created and updated), deleted attributes and entities shown
+ * with NGSI-LD Null and `deletedAt`, `showChanges` (previousValue, previousObject, previousLanguageMap),
+ * `sysAttrs`, `pick`/`omit`, `join`/`joinLevel` and `jsonldContext` in notifications; the forbidden combinations
+ * answer 400 naming the member.
+ */
+describe.each(testEngines)('NGSI-LD notification members [%s]', (engine) => {
+  let hub: TestHub;
+  let cookie: string;
+  let sink: Sink;
+  const req = ngsiRequester(() => hub, () => cookie, {});
+  const drain = () => hub.services.context.dispatcher.drain();
+  let n = 0;
+  /** A fresh entity type per test, so one test's subscriptions do not see the next one's entities. */
+  let type = '';
+
+  beforeAll(async () => {
+    hub = await createTestHub(engine, {
+      config: { outbound: { allow: ['127.0.0.1'] }, modules: { context: { simulator: { enabled: false }, mqtt: { ingest: false } } } } as never,
+    });
+    cookie = (await hub.loginAs(['data_admin'])).cookie;
+    sink = await startSink();
+  }, 120_000);
+  afterAll(async () => {
+    await sink?.close();
+    await hub?.close();
+  }, 60_000);
+  beforeEach(() => {
+    sink.received.length = 0;
+    type = `Tower${++n}`;
+  });
+
+  const subscribe = async (body: Record<string, unknown>, notification: Record<string, unknown> = {}) => {
+    const res = await req('POST', '/subscriptions', { type: 'Subscription', entities: [{ type }], ...body, notification: { endpoint: { uri: sink.url }, ...notification } });
+    expect(res.statusCode, res.body).toBe(201);
+    return res.headers.location!.replace('/ngsi-ld/v1', '');
+  };
+  const create = async (id: string, attrs: Record<string, unknown> = {}) => {
+    const res = await req('POST', '/entities', {
+      id, type,
+      name: { type: 'Property', value: 'Old Tower' },
+      street: { type: 'LanguageProperty', languageMap: { fr: 'Grand-Rue', de: 'Hauptstrasse' } },
+      partOf: { type: 'Relationship', object: 'urn:ngsi-ld:District:North' },
+      height: { type: 'Property', value: 40 },
+      ...attrs,
+    });
+    expect(res.statusCode, res.body).toBe(201);
+  };
+  /** The entities notified since the test began, in order. */
+  const notified = async () => {
+    await drain();
+    return sink.received.flatMap((r) => r.body.data as Record<string, unknown>[]);
+  };
+
+  it('notificationTrigger entityCreated / entityDeleted: only those; a deleted entity has deletedAt and its attributes Null', async () => {
+    await subscribe({ notificationTrigger: ['entityCreated', 'entityDeleted'] }, { format: 'keyValues' });
+    await create('urn:ngsi-ld:T:1');
+    expect((await req('PATCH', '/entities/urn:ngsi-ld:T:1/attrs', { height: { type: 'Property', value: 41 } })).statusCode).toBe(204);
+    expect((await req('DELETE', '/entities/urn:ngsi-ld:T:1')).statusCode).toBe(204);
+    // Deliveries run side by side: the order they arrive in is not the order of the changes.
+    const data = await notified();
+    expect(data).toHaveLength(2);
+    const deleted = data.find((e) => 'deletedAt' in e)!;
+    expect(data.find((e) => e !== deleted)).toMatchObject({ id: 'urn:ngsi-ld:T:1', type, name: 'Old Tower', height: 40 });
+    expect(deleted).toMatchObject({ id: 'urn:ngsi-ld:T:1', type, name: 'urn:ngsi-ld:null', height: 'urn:ngsi-ld:null', partOf: 'urn:ngsi-ld:null' });
+    expect(Date.parse(deleted.deletedAt as string)).not.toBeNaN();
+  });
+
+  it('default triggers: attributes created and updated notify, an attribute or entity deleted does not', async () => {
+    const path = await subscribe({});
+    expect((await req('GET', path)).json().notificationTrigger).toBeUndefined();
+    await create('urn:ngsi-ld:T:2');
+    expect((await req('POST', '/entities/urn:ngsi-ld:T:2/attrs', { floors: { type: 'Property', value: 9 } })).statusCode).toBe(204);
+    expect((await req('DELETE', '/entities/urn:ngsi-ld:T:2/attrs/floors')).statusCode).toBe(204);
+    expect((await req('DELETE', '/entities/urn:ngsi-ld:T:2')).statusCode).toBe(204);
+    const data = await notified();
+    expect(data).toHaveLength(2);
+    expect(data.map((e) => (e.floors as { value?: number } | undefined)?.value)).toContain(9);
+  });
+
+  it('attributeDeleted: the entity as it is, the deleted attribute Null (normalized and keyValues), with its previous value on showChanges', async () => {
+    await subscribe({ notificationTrigger: ['attributeDeleted'] }, { showChanges: true });
+    await subscribe({ notificationTrigger: ['attributeDeleted'] }, { format: 'keyValues' });
+    await create('urn:ngsi-ld:T:3');
+    expect(await notified()).toHaveLength(0);
+    for (const attr of ['name', 'partOf', 'street']) expect((await req('DELETE', `/entities/urn:ngsi-ld:T:3/attrs/${attr}`)).statusCode).toBe(204);
+    const data = await notified();
+    expect(data).toHaveLength(6);
+    const normalized = data.filter((e) => typeof e.height === 'object');
+    const keyValues = data.filter((e) => e.height === 40);
+    const shown = (attr: string) => normalized.map((e) => e[attr]).filter((v) => (v as { type?: string } | undefined)?.type !== undefined && JSON.stringify(v).includes('urn:ngsi-ld:null'));
+    expect(shown('name')).toEqual([{ type: 'Property', value: 'urn:ngsi-ld:null', previousValue: 'Old Tower' }]);
+    expect(shown('partOf')).toEqual([{ type: 'Relationship', object: 'urn:ngsi-ld:null', previousObject: 'urn:ngsi-ld:District:North' }]);
+    expect(shown('street')).toEqual([{ type: 'LanguageProperty', languageMap: 'urn:ngsi-ld:null', previousLanguageMap: { fr: 'Grand-Rue', de: 'Hauptstrasse' } }]);
+    // An attribute deleted by an earlier change is absent, not Null again.
+    expect(normalized.filter((e) => e.name === undefined)).toHaveLength(2);
+    expect(keyValues.find((e) => e.name === 'urn:ngsi-ld:null')).toMatchObject({ id: 'urn:ngsi-ld:T:3', type, partOf: 'urn:ngsi-ld:District:North', height: 40 });
+  });
+
+  it('showChanges: previous values of the updated attributes only, none on creation; sysAttrs in notifications', async () => {
+    const path = await subscribe({ notificationTrigger: ['entityCreated', 'attributeUpdated'] }, { showChanges: true, sysAttrs: true });
+    const shown = (await req('GET', path)).json();
+    expect(shown.notificationTrigger).toEqual(['entityCreated', 'attributeUpdated']);
+    expect(shown.notification).toMatchObject({ showChanges: true, sysAttrs: true });
+    await create('urn:ngsi-ld:T:4');
+    expect((await req('PATCH', '/entities/urn:ngsi-ld:T:4/attrs', { name: { type: 'Property', value: 'New Tower' }, partOf: { type: 'Relationship', object: 'urn:ngsi-ld:District:South' } })).statusCode).toBe(204);
+    const data = await notified();
+    const created = data.find((e) => (e.name as { value: string }).value === 'Old Tower')!;
+    const updated = data.find((e) => (e.name as { value: string }).value === 'New Tower')!;
+    expect(JSON.stringify(created)).not.toContain('previous');
+    expect(typeof created.createdAt).toBe('string');
+    expect(updated.name).toMatchObject({ type: 'Property', value: 'New Tower', previousValue: 'Old Tower' });
+    expect(updated.partOf).toMatchObject({ type: 'Relationship', object: 'urn:ngsi-ld:District:South', previousObject: 'urn:ngsi-ld:District:North' });
+    expect(updated.height).not.toHaveProperty('previousValue');
+    expect(typeof (updated.name as { modifiedAt: string }).modifiedAt).toBe('string');
+    // Without sysAttrs none are sent.
+    sink.received.length = 0;
+    await subscribe({}, {});
+    expect((await req('PATCH', '/entities/urn:ngsi-ld:T:4/attrs', { height: { type: 'Property', value: 42 } })).statusCode).toBe(204);
+    const plain = (await notified()).find((e) => !('createdAt' in e))!;
+    expect(plain.height).toEqual({ type: 'Property', value: 42 });
+  });
+
+  it('pick and omit in notifications; pick with omit or attributes, a bad trigger, a bad showChanges are 400 naming the member', async () => {
+    await subscribe({}, { pick: ['id', 'name'] });
+    await subscribe({}, { omit: ['type', 'street', 'partOf', 'height'], format: 'simplified' });
+    await create('urn:ngsi-ld:T:5');
+    const data = await notified();
+    expect(data).toContainEqual({ id: 'urn:ngsi-ld:T:5', name: { type: 'Property', value: 'Old Tower' } });
+    expect(data).toContainEqual({ id: 'urn:ngsi-ld:T:5', name: 'Old Tower' });
+    const refused: [Record<string, unknown>, Record<string, unknown>, string][] = [
+      [{}, { pick: ['name'], omit: ['height'] }, 'notification.pick'],
+      [{}, { pick: ['name'], attributes: ['name'] }, 'notification.attributes'],
+      [{}, { omit: 'name' }, 'notification.omit'],
+      [{}, { showChanges: 'yes' }, 'notification.showChanges'],
+      [{ notificationTrigger: ['entityMoved'] }, {}, 'notificationTrigger'],
+      [{ notificationTrigger: [] }, {}, 'notificationTrigger'],
+      [{}, { joinLevel: 2 }, 'notification.joinLevel'],
+      [{ jsonldContext: 'not a uri' }, {}, 'jsonldContext'],
+      [{}, { format: 'simplified', showChanges: true }, 'notification.showChanges'],
+      [{}, { attributes: [] }, 'notification.attributes'],
+      [{}, { pick: [] }, 'notification.pick'],
+      [{}, { endpoint: { uri: sink.url, notifierInfo: [{ key: 'K', value: 42 }] } }, 'notification.endpoint.notifierInfo'],
+      [{ csf: '((' }, {}, 'csf'],
+    ];
+    for (const [body, notification, field] of refused) {
+      const res = await req('POST', '/subscriptions', { type: 'Subscription', entities: [{ type }], ...body, notification: { endpoint: { uri: sink.url }, ...notification } });
+      expect(res.statusCode, JSON.stringify([body, notification])).toBe(400);
+      expect(res.json().errors?.[0]?.field, res.body).toBe(`/body/${field.replaceAll('.', '/')}`);
+    }
+  });
+
+  it('join inline / flat in notifications: the linked entity in its relationship, or after the entity', async () => {
+    expect((await req('POST', '/entities', { id: 'urn:ngsi-ld:District:North', type: 'District', label: { type: 'Property', value: 'North' } })).statusCode).toBe(201);
+    const path = await subscribe({}, { join: 'inline', joinLevel: 1, attributes: ['partOf'] });
+    expect((await req('GET', path)).json().notification).toMatchObject({ join: 'inline', joinLevel: 1 });
+    await subscribe({ notificationTrigger: ['entityCreated'] }, { join: 'flat', format: 'concise' });
+    await create('urn:ngsi-ld:T:6');
+    await drain();
+    const byMode = sink.received.map((r) => r.body.data as Record<string, unknown>[]);
+    const inline = byMode.find((d) => d.length === 1)!;
+    expect(inline[0]).toEqual({
+      id: 'urn:ngsi-ld:T:6', type,
+      partOf: { type: 'Relationship', object: 'urn:ngsi-ld:District:North', entity: { id: 'urn:ngsi-ld:District:North', type: 'District', label: { type: 'Property', value: 'North' } } },
+    });
+    const flat = byMode.find((d) => d.length === 2)!;
+    expect(flat[1]).toEqual({ id: 'urn:ngsi-ld:District:North', type: 'District', label: 'North' });
+  });
+
+  it('jsonldContext: notifications compacted with the @context it names, not the subscription one', async () => {
+    const own = { '@context': [{ height: 'https://example.org/terms/height' }, 'https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.8.jsonld'] };
+    const res = await req('POST', '/subscriptions', {
+      type: 'Subscription', entities: [{ type }], ...own, jsonldContext: 'https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.8.jsonld',
+      notification: { format: 'keyValues', endpoint: { uri: sink.url, accept: 'application/ld+json' } },
+    }, { 'content-type': 'application/ld+json' });
+    expect(res.statusCode, res.body).toBe(201);
+    expect((await req('GET', res.headers.location!.replace('/ngsi-ld/v1', ''))).json().jsonldContext).toBe('https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context-v1.8.jsonld');
+    expect((await req('POST', '/entities', { id: 'urn:ngsi-ld:T:7', type, ...own, height: 12 }, { 'content-type': 'application/ld+json' })).statusCode).toBe(201);
+    const [e] = await notified();
+    expect(e['https://example.org/terms/height']).toBe(12);
+    expect(e.height).toBeUndefined();
+  });
+});
