@@ -6,12 +6,12 @@ import { TemporalService } from './temporal-service.js';
 import { TemporalWriteService } from './temporal-write-service.js';
 import { SourceFailure } from './csource-forwarder.js';
 import { attrNames, combine, without, type Federation } from './csource-federation.js';
-import type { StoredRegistration } from './csource-model.js';
+import type { Operation, StoredRegistration } from './csource-model.js';
 import type { RequestScope } from './request-scope.js';
 import type { JsonObjectBody, TemporalEntityQuery, TemporalQuery } from './schemas.js';
 
 /** The members of a temporal query a source gets as they were asked (paging is set here). */
-const FORWARDED = ['timerel', 'timeAt', 'endTimeAt', 'lastN', 'attrs', 'options', 'type', 'id', 'idPattern', 'q', 'scopeQ'] as const;
+const FORWARDED = ['timerel', 'timeAt', 'endTimeAt', 'lastN', 'attrs', 'options', 'format', 'type', 'id', 'idPattern', 'q', 'scopeQ', 'aggrMethods', 'aggrPeriodDuration'] as const;
 const HEAD = new Set(['id', 'type', 'scope', '@context']);
 /** The arrays of a temporalValues attribute (§4.5.9 simplified temporal representation). */
 const SERIES = ['values', 'objects', 'languageMaps', 'jsons', 'vocabs', 'valueLists', 'objectLists'];
@@ -20,8 +20,9 @@ const SERIES = ['values', 'objects', 'languageMaps', 'jsons', 'vocabs', 'valueLi
  * Temporal retrieval and query with context sources (§5.7.3–5.7.4 distributed, `retrieveTemporal` and
  * `queryTemporal`, both in no named group: a registration lists them): the history here and that of each
  * matching inclusive, exclusive or redirect source, merged per entity and attribute (the instances of both, in
- * time order). Aggregated queries (`aggrMethods`) are answered here only: their series are written as bytes
- * (raw-json.ts), and two sources' buckets cannot be added without their counts.
+ * time order). Aggregated queries (`aggrMethods`) go to the sources too: an entity or attribute only a source
+ * holds comes with the source's series; an attribute held on both sides keeps this broker's series (two
+ * brokers' buckets cannot be added up without their instances), and the answer says so in `NGSILD-Warning`.
  */
 export class FederatedTemporalService extends TemporalService {
   private federation?: Federation;
@@ -33,9 +34,14 @@ export class FederatedTemporalService extends TemporalService {
     this.defaultLimit = defaultLimit;
   }
 
+  /** The temporal query on this broker's own store only (temporal entity maps ask the sources themselves). */
+  queryHere(scope: RequestScope, p: TemporalQuery): Promise<{ entities: Record<string, unknown>[]; count?: number }> {
+    return super.query(scope, p);
+  }
+
   override async get(scope: RequestScope, id: string, p: TemporalEntityQuery): Promise<Record<string, unknown>> {
     const fed = this.federation;
-    if (!fed || p.aggrMethods !== undefined || !isUri(id)) return super.get(scope, id, p);
+    if (!fed || !isUri(id)) return super.get(scope, id, p);
     const regs = (await fed.matching(scope, 'retrieveTemporal', { ids: [id] })).filter((r) => r.registration.mode !== 'auxiliary');
     if (regs.length === 0) return super.get(scope, id, p);
     let local: Record<string, unknown> | undefined;
@@ -45,14 +51,14 @@ export class FederatedTemporalService extends TemporalService {
       if (!isProblem(err) || err.code !== 'CONTEXT_RESOURCE_NOT_FOUND') throw err;
     }
     const remote = await fed.gather(regs, (reg) => this.ask(reg, scope, `/temporal/entities/${encodeURIComponent(id)}`, p, true));
-    const merged = mergeTemporal([local ? [local] : [], ...(await Promise.all(remote.map((l) => fed.readable(scope, l))))]).filter((e) => e.id === id);
+    const merged = this.merge(p, [local ? [local] : [], ...(await Promise.all(remote.map((l) => fed.readable(scope, l))))]).filter((e) => e.id === id);
     if (merged.length === 0) throw ngsiProblem('ResourceNotFound', `no temporal history for ${id}`);
     return merged[0];
   }
 
   override async query(scope: RequestScope, p: TemporalQuery): Promise<{ entities: Record<string, unknown>[]; count?: number }> {
     const fed = this.federation;
-    if (!fed || p.aggrMethods !== undefined) return super.query(scope, p);
+    if (!fed) return super.query(scope, p);
     const types = p.type?.split(/[,|]/).map((s) => s.trim()).filter(Boolean).map((t) => expandTerm(scope.ctx, t));
     const ids = p.id?.split(',').map((s) => s.trim()).filter(Boolean);
     const regs = (await fed.matching(scope, 'queryTemporal', { types, ids })).filter((r) => r.registration.mode !== 'auxiliary');
@@ -63,7 +69,7 @@ export class FederatedTemporalService extends TemporalService {
     const window = { ...p, offset: 0, limit: offset + limit };
     const local = await super.query(scope, window);
     const remote = await fed.gather(regs, (reg) => this.ask(reg, scope, '/temporal/entities', window, false));
-    const all = mergeTemporal([local.entities, ...(await Promise.all(remote.map((l) => fed.readable(scope, l))))]);
+    const all = this.merge(p, [local.entities, ...(await Promise.all(remote.map((l) => fed.readable(scope, l))))]);
     all.sort((a, b) => (String(a.id) < String(b.id) ? -1 : String(a.id) > String(b.id) ? 1 : 0));
     return { entities: all.slice(offset, offset + limit) };
   }
@@ -82,6 +88,14 @@ export class FederatedTemporalService extends TemporalService {
     await combine(plan, sent, plan.remoteOnly.size === 0, () => super.delete(scope, id, attr), undefined);
   }
 
+  /** Instances joined in time order; aggregated series the first holder's (with a warning when both hold one). */
+  private merge(p: TemporalEntityQuery, lists: Record<string, unknown>[][]): Record<string, unknown>[] {
+    if (p.aggrMethods === undefined) return mergeTemporal(lists);
+    const { entities, shared } = mergeAggregated(lists);
+    if (shared.length > 0) this.federation!.forwarder.warn(`aggregated here only, where a context source holds the same attribute: ${shared.slice(0, 10).join(', ')}`);
+    return entities;
+  }
+
   /** One source's temporal answer, checked like entities (a URI id and a type each). */
   private async ask(reg: StoredRegistration, scope: RequestScope, path: string, p: Record<string, unknown>, single: boolean): Promise<Record<string, unknown>[]> {
     const fed = this.federation!;
@@ -98,8 +112,8 @@ export class FederatedTemporalService extends TemporalService {
 /**
  * Temporal writes with context sources (§5.6.11–5.6.12 distributed, `upsertTemporal`, `appendAttrsTemporal`):
  * planned and sent as the entity writes are (exclusive attributes and redirected entities at the source only,
- * inclusive ones at both, auxiliary never); instance changes by instanceId stay local (an instanceId is the
- * broker's own).
+ * inclusive ones at both, auxiliary never); a change or deletion of one instance by its instanceId is sent as
+ * it came (the broker holding that instance applies it; the others answer 404).
  */
 export class FederatedTemporalWriteService extends TemporalWriteService {
   private federation?: Federation;
@@ -128,6 +142,32 @@ export class FederatedTemporalWriteService extends TemporalWriteService {
     const rest = without(scope, body, plan.remoteOnly);
     await combine(plan, sent, attrNames(scope, rest).length > 0, () => super.append(scope, id, rest), undefined);
   }
+
+  /**
+   * PATCH /temporal/entities/{id}/attrs/{attr}/{instanceId} (`updateAttrsTemporal`): sent as it came to the
+   * matching sources; an instanceId is the broker's own, so a source that does not hold the instance answers 404
+   * (not a failure), and here a missing instance is no error when a source changed it.
+   */
+  override async modifyInstance(scope: RequestScope, id: string, attr: string, instanceId: string, body: JsonObjectBody): Promise<void> {
+    await this.onInstance(scope, 'updateAttrsTemporal', id, attr, instanceId, body, () => super.modifyInstance(scope, id, attr, instanceId, body));
+  }
+
+  /** DELETE /temporal/entities/{id}/attrs/{attr}/{instanceId} (`deleteAttrInstanceTemporal`): as modifyInstance. */
+  override async deleteInstance(scope: RequestScope, id: string, attr: string, instanceId: string): Promise<void> {
+    await this.onInstance(scope, 'deleteAttrInstanceTemporal', id, attr, instanceId, undefined, () => super.deleteInstance(scope, id, attr, instanceId));
+  }
+
+  private async onInstance(scope: RequestScope, op: Operation, id: string, attr: string, instanceId: string, body: JsonObjectBody | undefined, local: () => Promise<void>): Promise<void> {
+    const fed = this.federation;
+    const iri = expandTerm(scope.ctx, attr);
+    const plan = fed && isUri(id) ? await fed.planWrite(scope, op, id, undefined, [iri]) : undefined;
+    if (!fed || !plan) return local();
+    const path = `/temporal/entities/${encodeURIComponent(id)}/attrs/${encodeURIComponent(attr)}/${encodeURIComponent(instanceId)}`;
+    // The fragment goes as `{ attr: instance }` (the form that can carry the @context beside it).
+    const fragment = body && !(body[attr] && typeof body[attr] === 'object' && !Array.isArray(body[attr])) ? { [attr]: body } : body;
+    const sent = await fed.send(scope, plan, fragment, false, () => ({ method: body ? 'PATCH' : 'DELETE', path }));
+    await combine(plan, sent, !plan.remoteOnly.has(iri), local, undefined);
+  }
 }
 
 /**
@@ -150,6 +190,30 @@ export function mergeTemporal(lists: Record<string, unknown>[][]): Record<string
     }
   }
   return [...byId.values()];
+}
+
+/**
+ * Aggregated temporal entities merged by id: each attribute from the first list that holds it (series of two
+ * brokers cannot be added up bucket by bucket without their instances); `shared` names the attributes held twice.
+ */
+export function mergeAggregated(lists: Record<string, unknown>[][]): { entities: Record<string, unknown>[]; shared: string[] } {
+  const byId = new Map<string, Record<string, unknown>>();
+  const shared: string[] = [];
+  for (const list of lists) {
+    for (const e of list) {
+      const had = byId.get(String(e.id));
+      if (!had) {
+        byId.set(String(e.id), { ...e });
+        continue;
+      }
+      for (const [k, v] of Object.entries(e)) {
+        if (HEAD.has(k)) continue;
+        if (k in had) shared.push(`${String(e.id)} ${k}`);
+        else had[k] = v;
+      }
+    }
+  }
+  return { entities: [...byId.values()], shared };
 }
 
 const observed = (i: unknown) => String((i as { observedAt?: unknown })?.observedAt ?? '');

@@ -75,7 +75,7 @@ export function createCsources(d: CsourceDeps): CsourceServices {
   d.temporal.federate(federation, d.config.defaultLimit);
   d.temporalWrites.federate(federation);
   d.subscriptions.federate(remote);
-  const entityMaps = new EntityMapService(d.db, d.clock, d.tenants, d.queries, d.config);
+  const entityMaps = new EntityMapService(d.db, d.clock, d.tenants, d.queries, d.config, d.temporal);
   entityMaps.federate(federation);
   registry.onCreated((scope, reg) => remote.subscribeExisting(scope, reg));
   return {

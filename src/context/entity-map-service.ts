@@ -6,19 +6,20 @@ import { actorRef, type Actor } from '../platform/auth/roles.js';
 import { ngsiProblem } from './ngsi-errors.js';
 import { expandTerm } from './jsonld-context.js';
 import { expandList, isUri } from './entity-model.js';
+import { namesDataAttribute } from './entity-query-service.js';
 import { SourceFailure } from './csource-forwarder.js';
 import type { Federation, FederatedQueryService } from './csource-federation.js';
 import type { StoredRegistration } from './csource-model.js';
 import type { TenantService } from './tenant-service.js';
 import { managesAll, type RequestScope } from './request-scope.js';
 import type { ContextConfig } from './config.js';
-import type { EntityQueryParams, JsonObjectBody, OutputOptions } from './schemas.js';
+import type { EntityQueryParams, JsonObjectBody, OutputOptions, TemporalQuery } from './schemas.js';
+import type { FederatedTemporalService } from './csource-temporal.js';
 import * as store from './entity-map-store.js';
 
 /** The map member that marks an entity held here (§5.2.39). */
 export const LOCAL = '@none';
 /** System attributes do not make a query narrow enough (§5.14.4.4 b, c). */
-const SYSTEM = new Set(['createdAt', 'modifiedAt', 'deletedAt', 'observedAt']);
 /** What an Update EntityMap body may hold: `expiresAt`; the rest is output-only and ignored (§5.14.2.4). */
 const MEMBERS = new Set(['id', 'type', 'expiresAt', 'entityMap', 'linkedMaps', '@context']);
 
@@ -27,6 +28,16 @@ export interface EntityMapOptions {
   local?: boolean;
   expiresAt?: string;
 }
+
+/** Which create operation a map is made by: its operation name (Table 4.20-1), the sources' path, what else they get. */
+interface MapKind {
+  op: 'createEntityMapQueryEntity' | 'createEntityMapQueryTemporal';
+  path: string;
+  extra?: Record<string, string | undefined>;
+  /** The local query (one page) when it is not Query Entities. */
+  here?: (query: EntityQueryParams) => Promise<{ entities: Record<string, unknown>[] }>;
+}
+const ENTITY_QUERY: MapKind = { op: 'createEntityMapQueryEntity', path: '/entityMaps' };
 
 /** GET /entities through an entity map: the page and the map's resource path (NGSILD-EntityMap). */
 export interface MappedPage {
@@ -53,6 +64,8 @@ export class EntityMapService {
     private readonly tenants: TenantService,
     private readonly queries: FederatedQueryService,
     private readonly config: Pick<ContextConfig, 'maxLimit' | 'defaultLimit' | 'csources'>,
+    /** The temporal query here (temporal entity maps). */
+    private readonly temporal?: Pick<FederatedTemporalService, 'queryHere'>,
   ) {}
 
   /** Set once at wiring (csources.ts): maps then include the sources' entities. */
@@ -67,14 +80,40 @@ export class EntityMapService {
    * @example const { map, location } = await maps.create(scope, { type: 'Streetlight', q: 'powerState=="on"' }, {});
    */
   async create(scope: RequestScope, p: EntityQueryParams, o: EntityMapOptions): Promise<{ map: Record<string, unknown>; location: string }> {
+    return this.make(scope, p, o, ENTITY_QUERY);
+  }
+
+  /**
+   * Create EntityMap for Query Temporal Evolution of Entities (v1.9 §5.14.5, GET/POST /temporal/entityMaps): the
+   * entities a temporal query selects (its time window is checked as the query's is; the entities are those the
+   * query lists, chosen by its entity filter), here and at the sources registered for `createEntityMapQueryTemporal`.
+   * The map is an EntityMap like any other (/entityMaps/{id}).
+   */
+  async createTemporal(scope: RequestScope, p: Omit<TemporalQuery, 'coordinates'> & { coordinates?: unknown }, o: EntityMapOptions): Promise<{ map: Record<string, unknown>; location: string }> {
+    assertCan(scope.actor, 'context.entity.read');
+    const temporal = this.temporal;
+    if (!temporal) throw ngsiProblem('OperationNotSupported', 'temporal entity maps are not available here');
+    const { timerel, timeAt, endTimeAt, lastN, aggrMethods, aggrPeriodDuration, ...filter } = p;
+    if (aggrMethods !== undefined || aggrPeriodDuration !== undefined) {
+      throw ngsiProblem('BadRequestData', 'an entity map lists entities: aggrMethods and aggrPeriodDuration do not apply', { errors: [{ field: `/query/${aggrMethods !== undefined ? 'aggrMethods' : 'aggrPeriodDuration'}`, message: 'not a member of this query' }] });
+    }
+    const window = { timerel, timeAt, endTimeAt };
+    // The entities the temporal query lists here (its window checked as the query checks it), page by page;
+    // one instance each is enough to list them.
+    const here = ({ pick: _pick, options: _options, ...query }: EntityQueryParams) => temporal.queryHere(scope, { ...query, ...window, lastN: 1 } as TemporalQuery);
+    const extra = { ...window, lastN: lastN === undefined ? undefined : String(lastN) };
+    return this.make(scope, filter, o, { op: 'createEntityMapQueryTemporal', path: '/temporal/entityMaps', extra, here });
+  }
+
+  private async make(scope: RequestScope, p: EntityQueryParams, o: EntityMapOptions, kind: MapKind): Promise<{ map: Record<string, unknown>; location: string }> {
     assertCan(scope.actor, 'context.entity.read');
     this.assertNarrow(p, o);
     const now = this.clock();
     const expiresAt = this.expiryOf(o.expiresAt, now);
     const tenant = await this.tenants.resolve(scope.tenant, false);
     const body: store.EntityMapBody = { entityMap: {}, linkedMaps: {} };
-    for (const id of await this.localIds(scope, p)) body.entityMap[id] = [LOCAL];
-    if (!o.local) await this.addSources(scope, p, o, body);
+    for (const id of await this.localIds(scope, p, kind)) body.entityMap[id] = [LOCAL];
+    if (!o.local) await this.addSources(scope, p, o, body, kind);
     if (Object.keys(body.entityMap).length > this.config.csources.entityMapMaxEntities) {
       throw ngsiProblem('TooManyResults', `the query selects more than ${this.config.csources.entityMapMaxEntities} entities (csources.entityMapMaxEntities); narrow it`);
     }
@@ -134,10 +173,7 @@ export class EntityMapService {
 
   /** §5.14.4.4: a type, a non-system attribute (in attrs or q), a geo-query or local scope; else the query is too wide. */
   private assertNarrow(p: EntityQueryParams, o: EntityMapOptions): void {
-    const named = (list: string | undefined) => (list ?? '').split(',').map((s) => s.trim()).filter((a) => a && !SYSTEM.has(a));
-    // Each term of q starts with its attribute (`a.b[c]==v`): the names before the operators.
-    const qAttr = (p.q ?? '').split(/[;|()]/).map((t) => /^\s*!?\s*([^=!<>~\s.[]+)/.exec(t)?.[1]).some((a) => a !== undefined && !SYSTEM.has(a));
-    if (p.type || named(p.attrs).length > 0 || qAttr || p.georel || o.local) return;
+    if (p.type || namesDataAttribute(p) || p.georel || o.local) return;
     throw ngsiProblem('BadRequestData', 'an entity map needs a type, a non-system attribute (attrs or q), a geo-query or local=true (the query is too wide)');
   }
 
@@ -152,7 +188,7 @@ export class EntityMapService {
   }
 
   /** The ids held here that the query selects, page by page (the caller's access rules apply as to any query). */
-  private async localIds(scope: RequestScope, p: EntityQueryParams): Promise<string[]> {
+  private async localIds(scope: RequestScope, p: EntityQueryParams, kind: MapKind): Promise<string[]> {
     const out: string[] = [];
     const limit = this.config.maxLimit;
     const cap = this.config.csources.entityMapMaxEntities;
@@ -160,7 +196,7 @@ export class EntityMapService {
     const shape = p.attrs ? { options: 'keyValues' } : { pick: 'id', options: 'keyValues' };
     for (let offset = 0; out.length <= cap; offset += limit) {
       const query = { ...p, ...shape, limit, offset, count: false, join: undefined, joinLevel: undefined };
-      const { entities } = await this.queries.queryHere(scope, query, query);
+      const { entities } = kind.here ? await kind.here(query) : await this.queries.queryHere(scope, query, query);
       out.push(...entities.map((e) => String(e.id)));
       if (entities.length < limit) break;
     }
@@ -168,12 +204,12 @@ export class EntityMapService {
   }
 
   /** Each matching source makes its own map (§5.14.4.4); its ids are added under the registration's id. */
-  private async addSources(scope: RequestScope, p: EntityQueryParams, o: EntityMapOptions, body: store.EntityMapBody): Promise<void> {
+  private async addSources(scope: RequestScope, p: EntityQueryParams, o: EntityMapOptions, body: store.EntityMapBody, kind: MapKind): Promise<void> {
     const fed = this.federation;
     if (!fed) return;
     const types = p.type?.split(/[,|]/).map((s) => s.trim()).filter(Boolean).map((t) => expandTerm(scope.ctx, t));
     const ids = p.id?.split(',').map((s) => s.trim()).filter(Boolean);
-    const regs = await fed.matching(scope, 'createEntityMapQueryEntity', { types, ids, attrs: expandList(scope.ctx, p.attrs) });
+    const regs = await fed.matching(scope, kind.op, { types, ids, attrs: expandList(scope.ctx, p.attrs) });
     if (regs.length === 0 || !(await fed.mayQuerySources(scope, types))) return;
     const ask = async (reg: StoredRegistration) => {
       const qs = new URLSearchParams();
@@ -181,8 +217,9 @@ export class EntityMapService {
         const v = p[k];
         if (v !== undefined) qs.set(k, typeof v === 'string' ? v : JSON.stringify(v));
       }
+      for (const [k, v] of Object.entries(kind.extra ?? {})) if (v !== undefined) qs.set(k, v);
       if (o.expiresAt) qs.set('expiresAt', o.expiresAt);
-      const a = await fed.forwarder.call(reg, 'GET', '/entityMaps', { ctx: scope.ctx, query: qs });
+      const a = await fed.forwarder.call(reg, 'GET', kind.path, { ctx: scope.ctx, query: qs });
       const map = a.body as { id?: unknown; entityMap?: unknown } | undefined;
       if (a.status !== 201 || !map || !isUri(map.id) || !map.entityMap || typeof map.entityMap !== 'object') throw new SourceFailure(reg.endpoint, `answered ${a.status} without an EntityMap`);
       const located = a.headers['ngsild-entitymap'];

@@ -45,6 +45,31 @@ describe.each(testEngines)('NGSI-LD entity maps [%s]', (engine) => {
     expect(ld.json()['@context']).toBeDefined();
   });
 
+  it('v1.9 §5.14.5, §6.35: GET and POST /temporal/entityMaps map the entities a temporal query lists; its window is checked (400)', async () => {
+    const res = await req('GET', '/temporal/entityMaps?type=Bin&q=fill>20&timerel=after&timeAt=2020-01-01T00:00:00Z');
+    expect(res.statusCode, res.body).toBe(201);
+    expect(res.json().entityMap).toEqual({ 'urn:ngsi-ld:Bin:3': ['@none'], 'urn:ngsi-ld:Bin:4': ['@none'], 'urn:ngsi-ld:Bin:5': ['@none'] });
+    expect(res.headers['ngsild-entitymap']).toBe(`/ngsi-ld/v1/entityMaps/${encodeURIComponent(res.json().id)}`);
+    // The map is an EntityMap like any other.
+    const got = await req('GET', String(res.headers['ngsild-entitymap']).replace('/ngsi-ld/v1', ''));
+    expect(got.statusCode).toBe(200);
+    expect(Object.keys(got.json().entityMap)).toHaveLength(3);
+    const posted = await req('POST', '/temporal/entityMaps', { type: 'Query', entities: [{ type: 'Lamp' }], temporalQ: { timerel: 'before', timeAt: '2999-01-01T00:00:00Z' } });
+    expect(posted.statusCode, posted.body).toBe(201);
+    expect(Object.keys(posted.json().entityMap)).toEqual(['urn:ngsi-ld:Lamp:1']);
+    for (const url of [
+      '/temporal/entityMaps?type=Bin&timerel=between&timeAt=2020-01-01T00:00:00Z',
+      '/temporal/entityMaps?type=Bin&timerel=sometime&timeAt=2020-01-01T00:00:00Z',
+      '/temporal/entityMaps?type=Bin&timerel=after&timeAt=yesterday',
+      '/temporal/entityMaps?type=Bin&aggrMethods=sum&aggrPeriodDuration=P1D',
+      '/temporal/entityMaps?timerel=after&timeAt=2020-01-01T00:00:00Z',
+    ]) {
+      const bad = await req('GET', url);
+      expect(bad.statusCode, url).toBe(400);
+    }
+    expect((await req('POST', '/temporal/entityMaps', { type: 'Query', entities: [{ type: 'Lamp' }], temporalQ: { timerel: 'after' } })).statusCode).toBe(400);
+  });
+
   it('§5.14.4.4: a query without type, attribute, geo-query or local scope is too wide (400 BadRequestData); bad expiresAt 400', async () => {
     for (const url of ['/entityMaps', '/entityMaps?id=urn:ngsi-ld:Bin:1', '/entityMaps?attrs=createdAt', '/entityMaps?q=modifiedAt>2020-01-01T00:00:00Z']) {
       const res = await req('GET', url);

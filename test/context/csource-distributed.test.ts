@@ -189,8 +189,9 @@ describe.each(testEngines)('distributed operations: two CityHubs [%s]', (engine)
     expect((await reqA('DELETE', reg)).statusCode).toBe(204);
   });
 
-  it('§5.7.3–5.7.4: temporal retrieval and query on A include B’s history, instances of both in time order; aggregations stay local', async () => {
-    const reg = await register({ information: [{ entities: [{ type: 'Sensor' }] }], mode: 'inclusive', operations: ['retrieveTemporal', 'queryTemporal'] });
+  it('§5.7.3–5.7.4: temporal retrieval and query on A include B’s history, instances of both in time order; aggregations of what B alone holds; a temporal entity map', async () => {
+    const reg = await register({ information: [{ entities: [{ type: 'Sensor' }] }], mode: 'inclusive', operations: ['retrieveTemporal', 'queryTemporal', 'createEntityMapQueryTemporal'] });
+    const regId = decodeURIComponent(reg.split('/').pop()!);
     const at = (h: number) => `2026-01-01T0${h}:00:00.000Z`;
     expect((await reqA('POST', '/entities', { id: 'urn:ngsi-ld:Sensor:s1', type: 'Sensor', temp: { type: 'Property', value: 1, observedAt: at(1) } })).statusCode).toBe(201);
     expect((await reqB('POST', '/entities', { id: 'urn:ngsi-ld:Sensor:s1', type: 'Sensor', temp: { type: 'Property', value: 0, observedAt: at(0) } })).statusCode).toBe(201);
@@ -210,15 +211,26 @@ describe.each(testEngines)('distributed operations: two CityHubs [%s]', (engine)
     expect(all.statusCode, all.body).toBe(200);
     expect(ids(all)).toEqual(['urn:ngsi-ld:Sensor:b1', 'urn:ngsi-ld:Sensor:s1']);
     expect(ids(await reqA('GET', '/temporal/entities?type=Sensor&limit=1&offset=1'))).toEqual(['urn:ngsi-ld:Sensor:s1']);
-    // Aggregated series are this broker's own.
+    // Aggregated: an entity only B holds comes with B's series; an attribute both hold keeps A's, with a warning.
     const aggr = await reqA('GET', `/temporal/entities?type=Sensor&aggrMethods=sum&aggrPeriodDuration=P1D&timerel=after&timeAt=${at(0)}`);
     expect(aggr.statusCode, aggr.body).toBe(200);
-    expect(ids(aggr)).toEqual(['urn:ngsi-ld:Sensor:s1']);
+    expect(ids(aggr)).toEqual(['urn:ngsi-ld:Sensor:b1', 'urn:ngsi-ld:Sensor:s1']);
+    const sums = Object.fromEntries((aggr.json() as { id: string; temp: { sum: unknown[][] } }[]).map((e) => [e.id, e.temp.sum.map((b) => b[0])]));
+    expect(sums).toEqual({ 'urn:ngsi-ld:Sensor:b1': [5], 'urn:ngsi-ld:Sensor:s1': [1] });
+    expect(aggr.headers['ngsild-warning']).toMatch(/aggregated here only.*Sensor:s1/);
+    const aggrOne = await reqA('GET', `/temporal/entities/urn:ngsi-ld:Sensor:b1?aggrMethods=max&aggrPeriodDuration=P1D&timerel=after&timeAt=${at(0)}`);
+    expect(aggrOne.statusCode, aggrOne.body).toBe(200);
+    expect(aggrOne.json().temp.max.map((b: unknown[]) => b[0])).toEqual([5]);
+    // v1.9 §5.14.5: a temporal entity map on A lists B's entities under the registration, B's map in linkedMaps.
+    const map = await reqA('GET', `/temporal/entityMaps?type=Sensor&timerel=after&timeAt=${at(0)}`);
+    expect(map.statusCode, map.body).toBe(201);
+    expect(map.json().entityMap).toEqual({ 'urn:ngsi-ld:Sensor:s1': ['@none', regId], 'urn:ngsi-ld:Sensor:b1': [regId] });
+    expect(map.json().linkedMaps[regId]).toMatch(new RegExp(`^${bUrl}/ngsi-ld/v1/entityMaps/urn%3Angsi-ld%3AEntityMap%3A`));
     expect((await reqA('DELETE', reg)).statusCode).toBe(204);
   });
 
   it('§5.6.11–5.6.16 distributed: temporal create, add instances and delete history reach B (inclusive); a redirected temporal entity stays at B only', async () => {
-    const reg = await register({ information: [{ entities: [{ type: 'Gauge' }] }], mode: 'inclusive', operations: ['retrieveTemporal', 'upsertTemporal', 'appendAttrsTemporal', 'deleteTemporal', 'deleteAttrsTemporal'] });
+    const reg = await register({ information: [{ entities: [{ type: 'Gauge' }] }], mode: 'inclusive', operations: ['retrieveTemporal', 'upsertTemporal', 'appendAttrsTemporal', 'deleteTemporal', 'deleteAttrsTemporal', 'updateAttrsTemporal', 'deleteAttrInstanceTemporal'] });
     const at = (h: number) => `2026-02-01T0${h}:00:00.000Z`;
     const created = await reqA('POST', '/temporal/entities', { id: 'urn:ngsi-ld:Gauge:g1', type: 'Gauge', level: [{ type: 'Property', value: 1, observedAt: at(1) }, { type: 'Property', value: 2, observedAt: at(2) }] });
     expect(created.statusCode, created.body).toBe(201);
@@ -228,6 +240,19 @@ describe.each(testEngines)('distributed operations: two CityHubs [%s]', (engine)
     expect((await reqA('POST', '/temporal/entities/urn:ngsi-ld:Gauge:g1/attrs', { level: [{ type: 'Property', value: 3, observedAt: at(3) }] })).statusCode).toBe(204);
     expect(await levels(reqB)).toEqual([1, 2, 3]);
     expect(await levels(reqA, localOnly)).toEqual([1, 2, 3]);
+    // One instance changed or deleted by B's instanceId through A: B applies it, A (which has no such instance) is not an error.
+    const atB = (await reqB('GET', '/temporal/entities/urn:ngsi-ld:Gauge:g1')).json().level as { value: number; instanceId: string }[];
+    const third = atB.find((i) => i.value === 3)!.instanceId;
+    const instancePath = `/temporal/entities/urn:ngsi-ld:Gauge:g1/attrs/level/${encodeURIComponent(third)}`;
+    const patched = await reqA('PATCH', instancePath, { type: 'Property', value: 30, observedAt: at(3) });
+    expect(patched.statusCode, patched.body).toBe(204);
+    expect(await levels(reqB)).toEqual([1, 2, 30]);
+    expect(await levels(reqA, localOnly)).toEqual([1, 2, 3]);
+    const deleted = await reqA('DELETE', instancePath);
+    expect(deleted.statusCode, deleted.body).toBe(204);
+    expect(await levels(reqB)).toEqual([1, 2]);
+    // An instance neither holds: 404.
+    expect((await reqA('DELETE', '/temporal/entities/urn:ngsi-ld:Gauge:g1/attrs/level/urn:ngsi-ld:none')).statusCode).toBe(404);
     expect((await reqA('DELETE', '/temporal/entities/urn:ngsi-ld:Gauge:g1/attrs/level')).statusCode).toBe(204);
     expect(await levels(reqB)).toEqual([]);
     expect(await levels(reqA, localOnly)).toEqual([]);
