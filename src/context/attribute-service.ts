@@ -39,7 +39,7 @@ export class AttributeService {
   async updateAttrs(scope: RequestScope, id: string, body: JsonObjectBody): Promise<AttrUpdateResult> {
     const now = this.clock().toISOString();
     const { rest, nulls } = splitNulls(scope.ctx, body);
-    const incoming = normalizeAttributes(scope.ctx, rest, now);
+    const incoming = normalizeAttributes(scope.ctx, rest, now, true);
     let result: AttrUpdateResult = { updated: [], notUpdated: [] };
     await this.writer.modify(scope, id, (current, policy) => {
       policy.assertWrite(current.types, [...Object.keys(incoming), ...nulls.map((n) => n.iri)]);
@@ -66,6 +66,7 @@ export class AttributeService {
    */
   async patchAttr(scope: RequestScope, id: string, attrName: string, body: JsonObjectBody): Promise<void> {
     const now = this.clock().toISOString();
+    if (attrName === 'scope') throw ngsiProblem('BadRequestData', 'scope is no attribute: change it with a merge or a replace of the entity (§5.6.4)');
     const iri = expandTerm(scope.ctx, attrName);
     await this.writer.modify(scope, id, (current, policy) => {
       policy.assertWrite(current.types, [iri]);
@@ -82,7 +83,7 @@ export class AttributeService {
       const compact = renderInstance(scope.ctx, old, { format: 'normalized', sysAttrs: false }) as Record<string, unknown>;
       const merged = { ...compact, ...body, type: body.type ?? old.type };
       if (old.type === 'Relationship' && 'value' in body && !('object' in body)) throw ngsiProblem('BadRequestData', `${attrName} is a Relationship: give "object", not "value"`);
-      const [next] = normalizeAttribute(scope.ctx, attrName, merged, now).instances;
+      const [next] = normalizeAttribute(scope.ctx, attrName, merged, now, attrName, true).instances;
       const updated = [...instances];
       updated[at] = { ...next, createdAt: old.createdAt };
       return { after: { ...current, attrs: { ...current.attrs, [iri]: updated }, modifiedAt: now }, written: [iri], deleted: [] };

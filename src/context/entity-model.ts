@@ -54,18 +54,32 @@ const reservedAttrNames = new Set(['id', '@id', 'type', '@type', '@context', 'sc
   'valueList', 'objectList', 'datasetId', 'instanceId', 'observedAt', 'unitCode', 'lang', 'objectType', 'previousValue', '@value', '@graph']);
 const NGSI = 'https://uri.etsi.org/ngsi-ld/';
 
-/** NGSI-LD ids are URIs (§4.6.2): a scheme, a colon, no spaces. */
-export const isUri = (s: unknown): s is string => typeof s === 'string' && /^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>"{}|\\^`]+$/.test(s) && s.length <= 1024;
+/**
+ * Characters no URI or IRI of an id may hold (§4.5.1, RFC 3986/3987): controls, format characters (bidi
+ * overrides, zero-width ones, the BOM), separators and spaces of any kind, private use, variation selectors,
+ * noncharacters and the blank-looking fillers — an id holding one reads as another id in logs and screens.
+ */
+const invisible = /[\p{Cc}\p{Cf}\p{Co}\p{Cs}\p{Z}\uFE00-\uFE0F\u{E0100}-\u{E01EF}\uFDD0-\uFDEF\u115F\u1160\u3164\uFFA0\u2800\uFFFE\uFFFF\u{1FFFE}\u{1FFFF}\u{2FFFE}\u{2FFFF}\u{3FFFE}\u{3FFFF}\u{EFFFE}\u{EFFFF}\u{FFFFE}\u{FFFFF}\u{10FFFE}\u{10FFFF}]/u;
+/** NGSI-LD ids are URIs (§4.6.2): a scheme, a colon, no spaces nor invisible characters. */
+export const isUri = (s: unknown): s is string =>
+  typeof s === 'string' && s.length <= 1024 && /^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>"{}|\\^`]+$/.test(s) && (/^[\x21-\x7e]*$/.test(s) || !invisible.test(s));
 /** Attribute names must not contain the characters the spec forbids (§4.6.2). */
 const validName = (s: string) => s.length > 0 && s.length <= 512 && !/[<>"'=;()\s\\]/.test(s);
+/**
+ * An entity type or attribute name (§4.6.2): a Unicode letter, then letters, digits and `_` — or a full IRI
+ * (or `prefix:name`), which the @context expands.
+ */
+const isName = (s: unknown): s is string =>
+  typeof s === 'string' && validName(s) && (s.includes(':') ? isUri(s) : /^\p{L}[\p{L}\p{N}_]*$/u.test(s));
 /**
  * An attribute named in a request path (§4.6.2): a term beginning with a letter (so never a `.`/`..` dot segment,
  * nor a percent triplet left by a double encoding), or a full IRI. BadRequestData otherwise.
  */
 export function assertAttrName(name: string): void {
-  if (!(validName(name) && (name.includes(':') ? isUri(name) : /^\p{L}[\p{L}\p{N}_]*$/u.test(name)))) throw bad(`"${name}" is not a valid attribute name`, 'attrId');
+  if (!isName(name)) throw bad(`"${name}" is not a valid attribute name`, 'attrId');
 }
-const isDateTime = (s: unknown): s is string => typeof s === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/.test(s) && !Number.isNaN(Date.parse(s));
+/** A DateTime (§4.6.3): UTC, ending in Z — an offset from UTC is not one. */
+const isDateTime = (s: unknown): s is string => typeof s === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?Z$/.test(s) && !Number.isNaN(Date.parse(s));
 
 export const datasetKey = (i: Record<string, unknown>): string => (typeof i.datasetId === 'string' ? i.datasetId : '');
 
@@ -79,6 +93,7 @@ const bad = (detail: string, field?: string) =>
 /** The entity id and types of a request body, checked. */
 export function entityHead(ctx: LdContext, body: Record<string, unknown>): { id: string; types: string[] } {
   const id = body.id ?? body['@id'];
+  if (id === NGSI_NULL) throw bad('urn:ngsi-ld:null is NGSI-LD Null, not an entity id', 'id');
   if (!isUri(id)) throw bad(`entity id must be a URI, got ${JSON.stringify(id)?.slice(0, 80)}`, 'id');
   const types = entityTypes(ctx, body.type ?? body['@type']);
   return { id, types };
@@ -86,8 +101,8 @@ export function entityHead(ctx: LdContext, body: Record<string, unknown>): { id:
 
 export function entityTypes(ctx: LdContext, raw: unknown): string[] {
   const list = Array.isArray(raw) ? raw : [raw];
-  if (list.length === 0 || !list.every((t) => typeof t === 'string' && validName(t))) {
-    throw bad('entity type must be a name or a list of names', 'type');
+  if (list.length === 0 || !list.every(isName)) {
+    throw bad('entity type must be a name (a letter, then letters, digits, _) or a list of names', 'type');
   }
   return (list as string[]).map((t) => expandTerm(ctx, t));
 }
@@ -101,16 +116,67 @@ const recentTimes = new Map<string, string>();
 function normalizedTime(raw: unknown, name: string, field: string): string {
   const known = typeof raw === 'string' ? recentTimes.get(raw) : undefined;
   if (known !== undefined) return known;
-  if (!isDateTime(raw)) throw bad(`observedAt of ${name} must be an ISO 8601 date-time`, `${field}/observedAt`);
+  if (!isDateTime(raw)) throw bad(`observedAt of ${name} must be an ISO 8601 date-time in UTC (ending in Z)`, `${field}/observedAt`);
   const iso = new Date(raw).toISOString();
   if (recentTimes.size >= 4096) recentTimes.clear();
   recentTimes.set(raw, iso);
   return iso;
 }
 
-function normalizeInstance(ctx: LdContext, name: string, raw: unknown, now: string, field: string, top: boolean): Instance {
+/** Members holding the value of each attribute type (§4.5): an instance has its own type's and no other's. */
+const valueMemberOf: Record<AttrType, string> = {
+  Property: 'value', GeoProperty: 'value', Relationship: 'object', LanguageProperty: 'languageMap', JsonProperty: 'json',
+  VocabProperty: 'vocab', ListProperty: 'valueList', ListRelationship: 'objectList',
+};
+const valueMembers = Object.values(valueMemberOf).filter((m, i, all) => all.indexOf(m) === i);
+/** Members only a broker writes (showChanges, linked entity retrieval; §4.5.2.2, §4.5.3.2): never in a request. */
+const outputOnlyMembers = ['previousValue', 'previousObject', 'previousLanguageMap', 'previousJson', 'previousVocab', 'previousValueList',
+  'previousObjectList', 'entity', 'entityList'];
+/** Relationships and raw JSON are unitless (§4.5.3.2, §4.5.24.2). */
+const unitless = new Set<AttrType>(['Relationship', 'ListRelationship', 'JsonProperty']);
+/** Non-reified members of an instance, kept as they are: valueType (§4.5.2.2) and the proof's sealed members. */
+const plainMembers = new Set(['valueType', 'entityIdSealed', 'entityTypeSealed']);
+/** The data-integrity proof attribute (§4.5.2.2, v1.9): the only one that may hold entityIdSealed/entityTypeSealed. */
+const isProofName = (name: string) => name === 'ngsildproof' || name === `${NGSI}ngsildproof`;
+/** GeoProperties by definition (§4.7.1): they hold a geometry, never a plain Property. */
+const geoAttributes = new Set([LOCATION, `${NGSI}observationSpace`, `${NGSI}operationSpace`]);
+/** A language tag of RFC 5646 (its letters-and-digits shape) or @none (§4.6.5). */
+const isLanguageTag = (k: string) => k === '@none' || /^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$/.test(k);
+const langString = new Set(['langString', 'rdf:langString', 'http://www.w3.org/1999/02/22-rdf-syntax-ns#langString']);
+
+/**
+ * What the members of an instance of `type` may not be (§4.5.2.2, §4.5.3.2, §4.5.18–4.5.24): another type's value
+ * member, output-only members, a unit on unitless types, an embedded @context (§5.5.7), the sealed members
+ * outside ngsildproof. BadRequestData naming the member.
+ */
+function assertMembers(src: Record<string, unknown>, type: AttrType, name: string, field: string): void {
+  const own = valueMemberOf[type];
+  for (const m of valueMembers) if (m !== own && m in src) throw bad(`${type} ${name} cannot have a "${m}" member (that is another attribute type's)`, `${field}/${m}`);
+  for (const m of outputOnlyMembers) if (m in src) throw bad(`"${m}" is written by the broker and cannot be given for ${name}`, `${field}/${m}`);
+  if (unitless.has(type) && 'unitCode' in src) throw bad(`${type} ${name} cannot have a unitCode`, `${field}/unitCode`);
+  if ('@context' in src) throw bad(`attribute ${name} cannot hold an @context; give it for the whole request`, `${field}/@context`);
+  if (src.valueType !== undefined && (typeof src.valueType !== 'string' || !src.valueType)) throw bad(`valueType of ${name} must be a string`, `${field}/valueType`);
+  if (type === 'LanguageProperty' && src.valueType !== undefined && !langString.has(src.valueType as string)) {
+    throw bad(`valueType of LanguageProperty ${name} must be langString`, `${field}/valueType`);
+  }
+  const sealed = 'entityIdSealed' in src || 'entityTypeSealed' in src;
+  if (isProofName(name)) {
+    if (type !== 'Property' || !src.value || typeof src.value !== 'object' || Array.isArray(src.value)) {
+      throw bad(`${name} is a Property whose value is a data-integrity proof object`, `${field}/value`);
+    }
+    if (src.entityIdSealed !== undefined && !isUri(src.entityIdSealed)) throw bad(`entityIdSealed of ${name} must be the entity's id`, `${field}/entityIdSealed`);
+    if (src.entityTypeSealed !== undefined && !(isName(src.entityTypeSealed) || (Array.isArray(src.entityTypeSealed) && src.entityTypeSealed.every(isName)))) {
+      throw bad(`entityTypeSealed of ${name} must be the entity's type`, `${field}/entityTypeSealed`);
+    }
+  } else if (sealed) {
+    throw bad(`entityIdSealed and entityTypeSealed belong to ngsildproof only, not to ${name}`, `${field}/${'entityIdSealed' in src ? 'entityIdSealed' : 'entityTypeSealed'}`);
+  }
+}
+
+function normalizeInstance(ctx: LdContext, name: string, raw: unknown, now: string, field: string, top: boolean, nullable: boolean): Instance {
   let src: Record<string, unknown>;
   if (raw === null || raw === undefined) throw bad(`attribute ${name} has no value`, field);
+  if (!nullable && isNgsiNull(raw)) throw bad(`NGSI-LD Null (urn:ngsi-ld:null) for ${name}: it deletes in a merge or an update only (§5.2.1)`, field);
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     src = { type: 'Property', value: raw }; // concise: a bare value is a Property
   } else {
@@ -141,10 +207,13 @@ function normalizeInstance(ctx: LdContext, name: string, raw: unknown, now: stri
     }
   }
   if (!attrTypes.has(type as AttrType)) throw bad(`attribute ${name} has type "${type}", not one of ${[...attrTypes].join(', ')}`, `${field}/type`);
+  assertMembers(src, type as AttrType, name, field);
   const out: Instance = { type: type as AttrType };
   switch (type) {
     case 'Property':
       if (src.value === undefined || src.value === null) throw bad(`Property ${name} needs a value`, `${field}/value`);
+      // NGSI-LD Null inside a structured value deletes only in a merge (§5.5.4); anywhere else it is an error.
+      if (!nullable && typeof src.value === 'object' && holdsNull(src.value)) throw bad(`the value of ${name} holds NGSI-LD Null (urn:ngsi-ld:null)`, `${field}/value`);
       out.value = src.value;
       break;
     case 'Relationship': {
@@ -160,7 +229,8 @@ function normalizeInstance(ctx: LdContext, name: string, raw: unknown, now: stri
       out.value = assertGeometry(geometryValue(src.value), `GeoProperty ${name}`);
       break;
     case 'JsonProperty':
-      if (src.json === undefined || src.json === null) throw bad(`JsonProperty ${name} needs a json member`, `${field}/json`);
+      // A raw JSON object or an array of them (§4.5.24.2), never a scalar.
+      if (!src.json || typeof src.json !== 'object') throw bad(`JsonProperty ${name} needs a json member holding a JSON object or array`, `${field}/json`);
       out.json = src.json;
       break;
     case 'VocabProperty': {
@@ -185,7 +255,8 @@ function normalizeInstance(ctx: LdContext, name: string, raw: unknown, now: stri
     }
     case 'LanguageProperty': {
       const map = src.languageMap;
-      if (!map || typeof map !== 'object' || Array.isArray(map) || !Object.values(map).every((v) => typeof v === 'string' || (Array.isArray(v) && v.every((x) => typeof x === 'string')))) {
+      if (!map || typeof map !== 'object' || Array.isArray(map) || !Object.keys(map).every(isLanguageTag)
+        || !Object.values(map).every((v) => typeof v === 'string' || (Array.isArray(v) && v.every((x) => typeof x === 'string')))) {
         throw bad(`LanguageProperty ${name} needs a languageMap of language tag → string`, `${field}/languageMap`);
       }
       out.languageMap = map;
@@ -197,21 +268,34 @@ function normalizeInstance(ctx: LdContext, name: string, raw: unknown, now: stri
     if (typeof src.unitCode !== 'string' || !src.unitCode) throw bad(`unitCode of ${name} must be a string`, `${field}/unitCode`);
     out.unitCode = src.unitCode;
   }
-  if (src.datasetId !== undefined) {
+  if (src.valueType !== undefined) out.valueType = src.valueType;
+  if (src.entityIdSealed !== undefined) out.entityIdSealed = src.entityIdSealed;
+  if (src.entityTypeSealed !== undefined) {
+    const t = src.entityTypeSealed;
+    out.entityTypeSealed = Array.isArray(t) ? t.map((x: string) => expandTerm(ctx, x)) : expandTerm(ctx, t as string);
+  }
+  // "@none" names the default instance (§4.5.5.1), which carries no datasetId.
+  if (src.datasetId !== undefined && src.datasetId !== '@none') {
     if (!top) throw bad(`sub-attribute ${name} cannot have a datasetId`, `${field}/datasetId`);
     if (!isUri(src.datasetId)) throw bad(`datasetId of ${name} must be a URI`, `${field}/datasetId`);
     out.datasetId = src.datasetId;
   }
   for (const key in src) {
-    if (attributeMembers.has(key) || key === '@context' || !Object.hasOwn(src, key)) continue;
-    if (!validName(key)) throw bad(`sub-attribute name "${key}" has forbidden characters`, `${field}/${key}`);
+    if (attributeMembers.has(key) || plainMembers.has(key) || !Object.hasOwn(src, key)) continue;
     if (reservedAttrNames.has(key)) throw bad(`"${key}" is a reserved name and cannot name a sub-attribute`, `${field}/${key}`);
-    out[expandTerm(ctx, key)] = normalizeInstance(ctx, key, src[key], now, `${field}/${key}`, false);
+    if (!isName(key)) throw bad(`sub-attribute name "${key}" is not a name (a letter, then letters, digits, _)`, `${field}/${key}`);
+    // In a merge or an update NGSI-LD Null removes the sub-attribute: the instance is written without it.
+    if (nullable && isNgsiNull(src[key])) continue;
+    out[expandTerm(ctx, key)] = normalizeInstance(ctx, key, src[key], now, `${field}/${key}`, false, nullable);
   }
   out.createdAt = now;
   out.modifiedAt = now;
   return out;
 }
+
+/** Whether a structured value holds NGSI-LD Null at any depth. */
+const holdsNull = (v: unknown): boolean =>
+  v === NGSI_NULL || (!!v && typeof v === 'object' && Object.values(v as Record<string, unknown>).some(holdsNull));
 
 /** A GeoProperty value sent as a string holding the GeoJSON (some clients encode it so) is the geometry. */
 const geometryValue = (v: unknown): unknown => {
@@ -226,14 +310,19 @@ const geometryValue = (v: unknown): unknown => {
 /** Members that make an object an attribute instance (not a structured value) in a list of instances. */
 const instanceKeys = ['type', 'value', 'object', 'languageMap', 'json', 'vocab', 'valueList', 'objectList'];
 
-/** One attribute of a request (a value, an instance or a list of instances) as stored instances. */
-export function normalizeAttribute(ctx: LdContext, name: string, raw: unknown, now: string, field = name): { iri: string; instances: Instance[] } {
-  if (!validName(name)) throw bad(`attribute name "${name}" has forbidden characters`, field);
+/**
+ * One attribute of a request (a value, an instance or a list of instances) as stored instances. `nullable`: a
+ * merge or an update, where NGSI-LD Null in a sub-attribute removes it; elsewhere NGSI-LD Null is BadRequestData.
+ */
+export function normalizeAttribute(ctx: LdContext, name: string, raw: unknown, now: string, field = name, nullable = false): { iri: string; instances: Instance[] } {
   if (reservedAttrNames.has(name)) throw bad(`"${name}" is a reserved name and cannot name an attribute`, field);
+  if (!isName(name)) throw bad(`attribute name "${name}" is not a name (a letter, then letters, digits, _) nor an IRI`, field);
   const list = Array.isArray(raw) && raw.length > 0 && raw.every((r) => r && typeof r === 'object' && !Array.isArray(r)) && raw.some((r) => instanceKeys.some((k) => k in r))
     ? raw
     : [raw];
-  const instances = list.map((r, i) => normalizeInstance(ctx, name, r, now, list.length > 1 ? `${field}/${i}` : field, true));
+  const instances = list.map((r, i) => normalizeInstance(ctx, name, r, now, list.length > 1 ? `${field}/${i}` : field, true, nullable));
+  const iri = expandTerm(ctx, name);
+  if (geoAttributes.has(iri) && instances.some((i) => i.type !== 'GeoProperty')) throw bad(`${name} is a GeoProperty (§4.7.1): give a geometry`, field);
   if (instances.length > 1) {
     const seen = new Set<string>();
     for (const inst of instances) {
@@ -242,24 +331,29 @@ export function normalizeAttribute(ctx: LdContext, name: string, raw: unknown, n
       seen.add(key);
     }
   }
-  return { iri: expandTerm(ctx, name), instances };
+  return { iri, instances };
 }
 
-/** All attributes of a request body (entity members skipped). */
-export function normalizeAttributes(ctx: LdContext, body: Record<string, unknown>, now: string): Attrs {
+/** All attributes of a request body (entity members skipped); `nullable` as for normalizeAttribute. */
+export function normalizeAttributes(ctx: LdContext, body: Record<string, unknown>, now: string, nullable = false): Attrs {
   const attrs: Attrs = {};
   for (const [name, raw] of Object.entries(body)) {
     if (entityMembers.has(name)) continue;
-    const { iri, instances } = normalizeAttribute(ctx, name, raw, now);
+    const { iri, instances } = normalizeAttribute(ctx, name, raw, now, name, nullable);
     attrs[iri] = instances;
   }
   return attrs;
 }
 
-/** An entity's `scope` member (§4.18): one path or a list of paths like /Madrid/Gardens; undefined when absent. */
+/**
+ * An entity's `scope` member (§4.18): one path or a list of paths like /Madrid/Gardens — levels of a letter then
+ * letters, digits and `_`, separated by `/`, the first `/` optional; undefined when absent.
+ */
 export function parseScopes(raw: unknown): string[] | undefined {
   const scopes = raw === undefined ? undefined : Array.isArray(raw) ? raw : [raw];
-  if (scopes && !scopes.every((s) => typeof s === 'string' && /^\/[\w/-]*$/.test(s))) throw bad('scope must be paths like /Madrid/Gardens', 'scope');
+  if (scopes && !scopes.every((s) => typeof s === 'string' && /^\/?\p{L}[\p{L}\p{N}_]*(\/\p{L}[\p{L}\p{N}_]*)*$/u.test(s))) {
+    throw bad('scope must be paths like /Madrid/Gardens (levels of a letter, then letters, digits, _)', 'scope');
+  }
   return scopes as string[] | undefined;
 }
 
@@ -436,6 +530,19 @@ export function renderInstance(ctx: LdContext, inst: Instance, o: RenderOptions)
     }
     if (k === 'objectType') {
       out[k] = compactIri(ctx, v as string);
+      continue;
+    }
+    if (k === 'entityTypeSealed') {
+      out[k] = compactVocab(ctx, v);
+      continue;
+    }
+    if (k === 'objectList') {
+      // Normalized and concise: each entry an object {"object": URI} (§4.5.22.2).
+      out[k] = (v as string[]).map((object) => ({ object }));
+      continue;
+    }
+    if (plainMembers.has(k)) {
+      out[k] = v;
       continue;
     }
     if (k === 'vocab') {

@@ -11,7 +11,7 @@ import type { BatchWrite, EntityBatchService } from './entity-batch-service.js';
 import type { EntityMapService } from './entity-map-service.js';
 import {
   AttributeBody, AttributeParams, AttrUpdateResult, BatchReport, DeleteAttributeQuery, EntityBatchBody, EntityIdBatchBody, EntityIdList, EntityIdParams,
-  EntityQuery, JsonObjectBody, NgsiEntity, NgsiEntityList, NoContent, OptionsQuery, OutputQuery, QueryBody, QueryPageQuery, TypeListAnswer,
+  EntityQuery, JsonObjectBody, NgsiEntity, NgsiEntityList, NoContent, OptionsQuery, OutputQuery, TypeSelectorQuery, AppendQuery, QueryBody, QueryPageQuery, TypeListAnswer,
   TypeNameParams, AttributeNameParams, DetailsQuery, EntityOrNothing, NgsiEntityOrList, ngsiProblems, type BatchResult, type EntityQueryParams,
 } from './schemas.js';
 import { compactIri, expandTerm } from './jsonld-context.js';
@@ -131,19 +131,19 @@ export const entityRoutes = ({ entities, attributes, queries, batches, contexts,
     return sendNgsi(reply, 200, join?.mode === 'flat' ? [body, ...linked] : body, scope.ctx, rep);
   });
 
-  app.delete('/entities/:entityId', { config: write, schema: { params: EntityIdParams, response: { 204: NoContent, ...ngsiProblems } } }, async (req, reply) => {
+  app.delete('/entities/:entityId', { config: write, schema: { params: EntityIdParams, querystring: TypeSelectorQuery, response: { 204: NoContent, ...ngsiProblems } } }, async (req, reply) => {
     await entities.deleteEntity(await scopeOf(req, contexts), req.params.entityId);
     return reply.code(204).send();
   });
 
-  app.put('/entities/:entityId', { config: write, schema: { params: EntityIdParams, body: JsonObjectBody, response: { 200: NgsiEntity, 204: NoContent, ...ngsiProblems } } }, async (req, reply) => {
+  app.put('/entities/:entityId', { config: write, schema: { params: EntityIdParams, querystring: TypeSelectorQuery, body: JsonObjectBody, response: { 200: NgsiEntity, 204: NoContent, ...ngsiProblems } } }, async (req, reply) => {
     const pref = preferenceOf(req);
     const scope = await scopeOf(req, contexts, req.body);
     await entities.replaceEntity(scope, req.params.entityId, req.body);
     return written(reply, pref, scope, req.params.entityId, 204);
   });
 
-  app.patch('/entities/:entityId', { config: write, schema: { params: EntityIdParams, body: JsonObjectBody, response: { 200: NgsiEntity, 204: NoContent, ...ngsiProblems } } }, async (req, reply) => {
+  app.patch('/entities/:entityId', { config: write, schema: { params: EntityIdParams, querystring: TypeSelectorQuery, body: JsonObjectBody, response: { 200: NgsiEntity, 204: NoContent, ...ngsiProblems } } }, async (req, reply) => {
     const pref = preferenceOf(req);
     const scope = await scopeOf(req, contexts, req.body);
     await entities.mergeEntity(scope, req.params.entityId, req.body);
@@ -151,26 +151,26 @@ export const entityRoutes = ({ entities, attributes, queries, batches, contexts,
   });
 
   // ---- attributes (§6.6–6.8) ----
-  app.post('/entities/:entityId/attrs', { config: write, schema: { params: EntityIdParams, querystring: OptionsQuery, body: JsonObjectBody, response: { 200: NgsiEntity, 204: NoContent, 207: AttrUpdateResult, ...ngsiProblems } } }, async (req, reply) => {
+  app.post('/entities/:entityId/attrs', { config: write, schema: { params: EntityIdParams, querystring: AppendQuery, body: JsonObjectBody, response: { 200: NgsiEntity, 204: NoContent, 207: AttrUpdateResult, ...ngsiProblems } } }, async (req, reply) => {
     const pref = preferenceOf(req);
     const scope = await scopeOf(req, contexts, req.body);
     const r = await attributes.appendAttrs(scope, req.params.entityId, req.body, hasOption(req.query.options, 'noOverwrite'));
     return r.notUpdated.length === 0 ? written(reply, pref, scope, req.params.entityId, 204) : attrReport(reply, r);
   });
 
-  app.patch('/entities/:entityId/attrs', { config: write, schema: { params: EntityIdParams, body: JsonObjectBody, response: { 200: NgsiEntity, 204: NoContent, 207: AttrUpdateResult, ...ngsiProblems } } }, async (req, reply) => {
+  app.patch('/entities/:entityId/attrs', { config: write, schema: { params: EntityIdParams, querystring: TypeSelectorQuery, body: JsonObjectBody, response: { 200: NgsiEntity, 204: NoContent, 207: AttrUpdateResult, ...ngsiProblems } } }, async (req, reply) => {
     const pref = preferenceOf(req);
     const scope = await scopeOf(req, contexts, req.body);
     const r = await attributes.updateAttrs(scope, req.params.entityId, req.body);
     return r.notUpdated.length === 0 ? written(reply, pref, scope, req.params.entityId, 204) : attrReport(reply, r);
   });
 
-  app.patch('/entities/:entityId/attrs/:attrId', { config: write, schema: { params: AttributeParams, body: JsonObjectBody, response: { 204: NoContent, ...ngsiProblems } } }, async (req, reply) => {
+  app.patch('/entities/:entityId/attrs/:attrId', { config: write, schema: { params: AttributeParams, querystring: TypeSelectorQuery, body: JsonObjectBody, response: { 204: NoContent, ...ngsiProblems } } }, async (req, reply) => {
     await attributes.patchAttr(await scopeOf(req, contexts, req.body), req.params.entityId, req.params.attrId, req.body);
     return reply.code(204).send();
   });
 
-  app.put('/entities/:entityId/attrs/:attrId', { config: write, schema: { params: AttributeParams, body: AttributeBody, response: { 204: NoContent, ...ngsiProblems } } }, async (req, reply) => {
+  app.put('/entities/:entityId/attrs/:attrId', { config: write, schema: { params: AttributeParams, querystring: TypeSelectorQuery, body: AttributeBody, response: { 204: NoContent, ...ngsiProblems } } }, async (req, reply) => {
     await attributes.replaceAttr(await scopeOf(req, contexts, req.body), req.params.entityId, req.params.attrId, req.body);
     return reply.code(204).send();
   });

@@ -72,7 +72,7 @@ export function mergeEdit(scope: RequestScope, body: JsonObjectBody, now: string
   const { rest, nulls } = splitNulls(scope.ctx, body);
   const types = body.type !== undefined ? entityTypes(scope.ctx, body.type) : undefined;
   const scopes = parseScopes(body.scope);
-  const incoming = normalizeAttributes(scope.ctx, rest, now);
+  const incoming = normalizeAttributes(scope.ctx, rest, now, true);
   return (current, policy) => {
     const newTypes = types ? [...new Set([...current.types, ...types])] : current.types;
     policy.assertWrite(newTypes, [...Object.keys(incoming), ...nulls.map((n) => n.iri)]);

@@ -94,6 +94,7 @@ export class EntityWriter {
     await this.db.transaction().execute(async (trx) => {
       const [row] = await findEntitiesForUpdate(trx, tenant, [id]);
       if (!row || !policy.canReadEntity(row.types)) throw ngsiProblem('ResourceNotFound', `entity ${id} does not exist`);
+      if (scope.typeSelector && !row.types.some((t) => scope.typeSelector!.includes(t))) throw ngsiProblem('ResourceNotFound', `entity ${id} is not of the type asked for`);
       await work(trx, tenant, rowToEntity(row), policy);
     });
   }

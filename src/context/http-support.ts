@@ -3,7 +3,7 @@ import type { App } from '../platform/http/server.js';
 import { Problem, isProblem } from '../platform/errors/problem.js';
 import { sendProblem, toProblem } from '../platform/http/problem-handler.js';
 import { ngsiProblem, ngsiTypeOf } from './ngsi-errors.js';
-import { contextFromLink, linkHeader, type ContextResolver, type LdContext } from './jsonld-context.js';
+import { contextFromLink, expandTerm, linkHeader, type ContextResolver, type LdContext } from './jsonld-context.js';
 import type { RequestScope } from './request-scope.js';
 
 /**
@@ -33,25 +33,40 @@ export function registerNgsiParsers(app: App): void {
 }
 
 /**
- * HTTP conventions of the NGSI-LD binding that hold for every route: a write without Content-Length (and not
- * chunked) answers 411 (§6.3.4); JSON answers carry their media type without a charset parameter, as NGSI-LD
- * clients compare it (`application/json`, `application/ld+json`, `application/geo+json`); with `fiwareService`
- * FIWARE's `Fiware-Service` header names the tenant when `NGSILD-Tenant` is absent.
+ * HTTP conventions of the NGSI-LD binding that hold for every route: a POST, PATCH or PUT without Content-Length
+ * answers a bare 411, no body, chunked or not, before anything else is looked at (§6.3.2, §6.3.4); a query
+ * parameter the operation does not define is InvalidRequest (§6.3.20, checked before the body); the request's
+ * NGSILD-Tenant is echoed on every answer, errors included (§6.3.14); JSON answers carry their media type without
+ * a charset parameter, as NGSI-LD clients compare it (`application/json`, `application/ld+json`,
+ * `application/geo+json`); with `fiwareService` FIWARE's `Fiware-Service` header names the tenant when
+ * `NGSILD-Tenant` is absent.
  */
 export function registerNgsiConventions(app: App, options: { fiwareService: boolean }): void {
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', async (request, reply) => {
     if (options.fiwareService && request.headers['ngsild-tenant'] === undefined) {
       const service = request.headers['fiware-service'];
       if (typeof service === 'string' && service !== '') request.headers['ngsild-tenant'] = service;
     }
     const m = request.method;
-    if ((m === 'POST' || m === 'PATCH' || m === 'PUT') && request.headers['content-length'] === undefined && request.headers['transfer-encoding'] === undefined) {
-      throw ngsiProblem('LengthRequired', `${m} needs a Content-Length header`);
+    if ((m === 'POST' || m === 'PATCH' || m === 'PUT') && request.headers['content-length'] === undefined) {
+      return reply.code(411).send();
     }
   });
-  app.addHook('onSend', async (_request, reply, payload) => {
+  app.addHook('preValidation', async (request) => {
+    // The query parameters a route's schema names; a write without a query schema defines none.
+    const m = request.method;
+    const schema = request.routeOptions.schema?.querystring as { properties?: Record<string, unknown> } | undefined;
+    const defined = schema ? schema.properties : m === 'POST' || m === 'PATCH' || m === 'PUT' ? {} : undefined;
+    if (!defined || !request.query || typeof request.query !== 'object' || request.routeOptions.url?.includes('/cityhub/')) return;
+    for (const name of Object.keys(request.query)) {
+      if (!Object.hasOwn(defined, name)) throw ngsiProblem('InvalidRequest', `the query parameter "${name.slice(0, 64)}" is not one this operation defines`, { errors: [{ field: name.slice(0, 64), message: 'unknown query parameter' }] });
+    }
+  });
+  app.addHook('onSend', async (request, reply, payload) => {
     const type = reply.getHeader('content-type');
     if (typeof type === 'string' && /^application\/(json|ld\+json|geo\+json); charset=utf-8$/i.test(type)) reply.header('content-type', type.slice(0, type.indexOf(';')));
+    const tenant = tenantOf(request);
+    if (tenant && !reply.hasHeader('ngsild-tenant')) reply.header('NGSILD-Tenant', tenant);
     return payload;
   });
 }
@@ -87,20 +102,34 @@ const withNgsiType = (p: Problem): Problem => {
   }
 };
 
-/** Which representation the client accepts (§6.3.6); 406 when none of ours. */
+const offers: Array<[string, Representation]> = [['application/json', 'json'], ['application/ld+json', 'ld'], ['application/geo+json', 'geo']];
+
+/**
+ * Which representation the client accepts (§6.3.4): each of ours (GeoJSON only where the operation offers it)
+ * takes the weight of the most specific media range naming it (RFC 9110 §5.3.2: the exact type over `application/*`
+ * over `*\/*`; `q=0` refuses it, a q that is no number in [0, 1] is the default 1); the heaviest wins, ties go by
+ * the spec's order json, ld+json, geo+json. No Accept: JSON. 406 when none of ours is acceptable.
+ */
 export function negotiate(request: FastifyRequest, allowGeo = true): Representation {
   const accept = request.headers.accept;
   if (!accept) return 'json';
-  const types = accept.split(',').map((part) => {
+  const ranges = accept.split(',').map((part) => {
     const [type, ...params] = part.trim().split(';');
-    const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
-    return { type: type.trim().toLowerCase(), q: q ? Number(q.slice(2)) : 1 };
-  }).filter((t) => t.q > 0).sort((a, b) => b.q - a.q);
-  for (const { type } of types) {
-    if (type === 'application/json' || type === '*/*' || type === 'application/*') return 'json';
-    if (type === 'application/ld+json') return 'ld';
-    if (type === 'application/geo+json' && allowGeo) return 'geo';
+    const q = params.map((p) => p.trim()).find((p) => p.toLowerCase().startsWith('q='));
+    const weight = q === undefined ? 1 : Number(q.slice(2));
+    return { type: type.trim().toLowerCase(), q: q !== undefined && Number.isFinite(weight) && weight >= 0 && weight <= 1 && q.slice(2).trim() !== '' ? weight : 1 };
+  });
+  let best: Representation | undefined;
+  let bestQ = 0;
+  for (const [media, rep] of offers) {
+    if (rep === 'geo' && !allowGeo) continue;
+    const range = ranges.find((r) => r.type === media) ?? ranges.find((r) => r.type === 'application/*') ?? ranges.find((r) => r.type === '*/*');
+    if (range && range.q > bestQ) {
+      best = rep;
+      bestQ = range.q;
+    }
   }
+  if (best) return best;
   throw ngsiProblem('NotAcceptable', `cannot answer in ${accept}; use application/json, application/ld+json${allowGeo ? ' or application/geo+json' : ''}`);
 }
 
@@ -140,9 +169,19 @@ export async function requestContext(request: FastifyRequest, resolver: ContextR
   return resolver.resolve(link);
 }
 
-/** Builds the request scope: actor, tenant, context. */
+/**
+ * Builds the request scope: actor, tenant, context, and for a request on one entity its `?type=` selector (§4.17:
+ * type names, `,` or `|` between them, any of which the entity must have; v1.9 retrieval too).
+ */
 export async function scopeOf(request: FastifyRequest, resolver: ContextResolver, body?: unknown): Promise<RequestScope> {
-  return { actor: request.actor, tenant: tenantOf(request) ?? '', ctx: await requestContext(request, resolver, body) };
+  const ctx = await requestContext(request, resolver, body);
+  const scope: RequestScope = { actor: request.actor, tenant: tenantOf(request) ?? '', ctx };
+  const selector = (request.params as Record<string, unknown> | undefined)?.entityId !== undefined
+    ? (request.query as Record<string, unknown> | undefined)?.type : undefined;
+  if (typeof selector === 'string' && selector.trim() !== '') {
+    scope.typeSelector = selector.split(/[,|;()]/).map((t) => t.trim()).filter(Boolean).map((t) => expandTerm(ctx, t));
+  }
+  return scope;
 }
 
 /**
@@ -162,6 +201,11 @@ export function sendNgsi(
     return reply.code(status).type('application/ld+json').send(stringify(withCtx));
   }
   reply.header('Link', linkHeader(ctx.linkUrl));
-  if (rep === 'geo') return reply.code(status).type('application/geo+json').send(stringify(body));
+  if (rep === 'geo') {
+    // §6.3.15: the @context inside the GeoJSON too, unless the client prefers a plain JSON body (Prefer: body=json).
+    const plain = /(^|[,;\s])body\s*=\s*"?json"?\s*($|[,;])/i.test(String(reply.request.headers.prefer ?? ''));
+    const geo = !plain && body && typeof body === 'object' && !Array.isArray(body) ? { ...(body as object), '@context': ctx.source } : body;
+    return reply.code(status).type('application/geo+json').send(stringify(geo));
+  }
   return reply.code(status).type('application/json').send(stringify(body));
 }

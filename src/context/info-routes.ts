@@ -15,7 +15,7 @@ const duration = (ms: number): string => {
 
 /**
  * GET /info/sourceIdentity (GS CIM 009 v1.8 §5.15.1, §6.36): who this context source is — its identity (one per
- * process), how long it has been up, its time and its alias. Readable by whoever may read entities.
+ * process), how long it has been up, its time and its alias (one per tenant). Readable by whoever may read entities.
  */
 export const infoRoutes = (contexts: ContextResolver, clock: Clock, alias: string): RoutePlugin => async (app) => {
   const id = `urn:ngsi-ld:ContextSourceIdentity:${randomUUID()}`;
@@ -25,7 +25,8 @@ export const infoRoutes = (contexts: ContextResolver, clock: Clock, alias: strin
     const scope = await scopeOf(req, contexts);
     const now = clock();
     return sendNgsi(reply, 200, {
-      id, type: 'ContextSourceIdentity', contextSourceAlias: alias,
+      // The alias names a tenant of this source (Table 5.2.40-1): the default tenant's is the source's own.
+      id, type: 'ContextSourceIdentity', contextSourceAlias: scope.tenant ? `${alias}/${scope.tenant}` : alias,
       contextSourceUptime: duration(now.getTime() - started), contextSourceTimeAt: now.toISOString(),
       contextSourceExtras: { product: 'CityHub', api: 'NGSI-LD', version: '1.8' },
     }, scope.ctx, rep);

@@ -6,6 +6,8 @@ export interface RequestScope {
   actor: Actor;
   tenant: string;
   ctx: LdContext;
+  /** A write to one entity with `?type=` (§4.17): the expanded types one of which the entity must have, else 404. */
+  typeSelector?: string[];
 }
 
 /** Administrators and data administrators see and manage every caller's subscriptions and entity maps. */

@@ -129,8 +129,13 @@ export type EntityQueryParams = Omit<EntityQuery, 'coordinates'> & { coordinates
 
 /** POST /entities/{id}/attrs (`options=noOverwrite`), the batch writes (`options=update|noOverwrite`). */
 export const OptionsQuery = Type.Object({ options: Type.Optional(Type.String()) });
+/** The entity-type selector of a write to one entity (§4.17, §5.6.2–5.6.6, §5.6.17–5.6.19): not of that type, 404. */
+const typeSelector = { type: Type.Optional(Type.String()) };
+export const TypeSelectorQuery = Type.Object(typeSelector);
+/** POST /entities/{id}/attrs: options (noOverwrite) and the type selector. */
+export const AppendQuery = Type.Object({ options: Type.Optional(Type.String()), ...typeSelector });
 /** DELETE /entities/{id}/attrs/{attrId}: one instance by datasetId, or all. */
-export const DeleteAttributeQuery = Type.Object({ datasetId: Type.Optional(Type.String()), deleteAll: Type.Optional(Type.Boolean()) });
+export const DeleteAttributeQuery = Type.Object({ datasetId: Type.Optional(Type.String()), deleteAll: Type.Optional(Type.Boolean()), ...typeSelector });
 export type DeleteAttributeQuery = Static<typeof DeleteAttributeQuery>;
 
 /** POST /entityOperations/query (§6.23): the query in the body, paging in the query string. */

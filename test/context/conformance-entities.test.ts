@@ -80,4 +80,26 @@ describe.each(testEngines)('NGSI-LD entity operations conformance [%s]', (engine
     const reader = (await hub.loginAs(['market_operator'])).cookie;
     expect((await req('DELETE', '/entities?type=Lamp', undefined, {}, reader)).statusCode).toBe(403);
   });
+
+  it('writes to one entity only when it has the type a ?type= selector names (§4.17); scope is no attribute to patch', async () => {
+    const id = 'urn:ngsi-ld:Kiosk:1';
+    expect((await req('POST', '/entities', { id, type: 'Kiosk', scope: '/Yuelu', stock: 5 })).statusCode).toBe(201);
+    const miss = [
+      ['POST', `/entities/${id}/attrs?type=Lamp`, { stock: 6 }], ['PATCH', `/entities/${id}/attrs?type=Lamp`, { stock: 6 }],
+      ['PATCH', `/entities/${id}/attrs/stock?type=Lamp`, { value: 6 }], ['PUT', `/entities/${id}/attrs/stock?type=Lamp`, { value: 6 }],
+      ['PATCH', `/entities/${id}?type=Lamp`, { stock: 6 }], ['DELETE', `/entities/${id}/attrs/stock?type=Lamp`], ['DELETE', `/entities/${id}?type=Lamp`],
+    ] as const;
+    for (const [method, url, body] of miss) expect((await req(method, url, body)).statusCode, `${method} ${url}`).toBe(404);
+    expect(await kv(id)).toEqual({ id, type: 'Kiosk', stock: 5 });
+    expect((await req('PATCH', `/entities/${id}/attrs/stock?type=Lamp,Kiosk`, { value: 7 })).statusCode).toBe(204);
+    expect((await kv(id)).stock).toBe(7);
+    let res = await req('PATCH', `/entities/${id}/attrs/scope`, { value: '/Kaifu' });
+    expect([res.statusCode, res.json().type]).toEqual([400, 'https://uri.etsi.org/ngsi-ld/errors/BadRequestData']);
+    expect((await req('GET', `/entities/${id}`)).json().scope).toBe('/Yuelu');
+    // NGSI-LD Null inside a structured value, or as an id, is refused on create.
+    res = await req('POST', '/entities', { id: 'urn:ngsi-ld:Kiosk:2', type: 'Kiosk', address: { type: 'Property', value: { street: 'Lushan Rd', district: { name: 'urn:ngsi-ld:null' } } } });
+    expect(res.statusCode).toBe(400);
+    expect((await req('POST', '/entities', { id: 'urn:ngsi-ld:null', type: 'Kiosk' })).statusCode).toBe(400);
+    expect((await req('DELETE', `/entities/${id}?type=Kiosk`)).statusCode).toBe(204);
+  });
 });

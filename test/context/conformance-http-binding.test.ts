@@ -6,8 +6,9 @@ import { ngsiRequester } from './ngsi-support.js';
 
 /**
  * GS CIM 009 §6.3 (HTTP binding) as NGSI-LD clients and the conformance tools use it: trailing slashes, DELETE
- * with a JSON content type and no body, 411, media types without charset, and FIWARE's headers
- * (X-Auth-Token, Fiware-Service as the tenant where configured). Access stays deny by default.
+ * with a JSON content type and no body, a bare 411, media types without charset, Accept weights and order, the
+ * @context of GeoJSON answers, unknown query parameters, the tenant echoed, and FIWARE's headers (X-Auth-Token,
+ * Fiware-Service as the tenant where configured). Access stays deny by default.
  */
 describe.each(testEngines)('NGSI-LD HTTP binding conformance [%s]', (engine) => {
   let hub: TestHub;
@@ -36,9 +37,15 @@ describe.each(testEngines)('NGSI-LD HTTP binding conformance [%s]', (engine) => 
     await req('POST', '/entities', { id: 'urn:ngsi-ld:Thing:d1', type: 'Thing', n: 1 });
     let res = await req('DELETE', '/entities/urn:ngsi-ld:Thing:d1', undefined, { 'content-type': 'application/json' });
     expect(res.statusCode, res.body).toBe(204);
-    res = await req('POST', '/entities', undefined, { 'content-type': 'application/json' });
+    // §6.3.4: just a 411, no body — chunked gets no exemption, and it comes before the tenant is looked up.
+    for (const headers of [{}, { 'transfer-encoding': 'chunked' }, { 'ngsild-tenant': 'no-such-tenant' }] as Array<Record<string, string>>) {
+      res = await req('POST', '/entities', undefined, { 'content-type': 'application/json', ...headers });
+      expect(res.statusCode).toBe(411);
+      expect(res.body).toBe('');
+    }
+    res = await req('PATCH', '/entities/urn:ngsi-ld:Thing:d1/attrs/', undefined, { 'content-type': 'application/json' });
     expect(res.statusCode).toBe(411);
-    expect(res.json().type).toBe('https://uri.etsi.org/ngsi-ld/errors/LengthRequired');
+    expect((await req('GET', '/entities?type=Thing')).statusCode).toBe(200);
     // A body that is not JSON is InvalidRequest; one that is JSON but not an entity is BadRequestData.
     res = await req('POST', '/entities', '{"id": ', { 'content-type': 'application/json' });
     expect(res.json().type).toBe('https://uri.etsi.org/ngsi-ld/errors/InvalidRequest');
@@ -76,5 +83,59 @@ describe.each(testEngines)('NGSI-LD HTTP binding conformance [%s]', (engine) => 
     expect((await req('GET', '/entities/urn:ngsi-ld:Thing:f1')).statusCode).toBe(404);
     // NGSILD-Tenant wins when both are given.
     expect((await req('GET', '/entities/urn:ngsi-ld:Thing:f1', undefined, { 'fiware-service': 'smartcity', 'ngsild-tenant': 'other' })).statusCode).toBe(404);
+  });
+
+  it('chooses the representation by Accept weights, then in the order json, ld+json, geo+json (§6.3.4)', async () => {
+    await req('POST', '/entities', { id: 'urn:ngsi-ld:Thing:a1', type: 'Thing', location: { type: 'Point', coordinates: [112.94, 28.23] } });
+    const chosen = async (accept: string, url = '/entities/urn:ngsi-ld:Thing:a1') => {
+      const res = await req('GET', url, undefined, { accept });
+      return res.statusCode === 200 ? res.headers['content-type'] : res.statusCode;
+    };
+    expect(await chosen('application/ld+json, application/json')).toBe('application/json');
+    expect(await chosen('application/geo+json, application/json')).toBe('application/json');
+    expect(await chosen('application/json;q=0.2, application/ld+json;q=0.7')).toBe('application/ld+json');
+    expect(await chosen('application/json;q=0, */*')).toBe('application/ld+json');
+    expect(await chosen('*/*;q=0.9, application/ld+json;q=0.8')).toBe('application/json');
+    expect(await chosen('application/ld+json;q=abc')).toBe('application/ld+json');
+    expect(await chosen('application/geo+json')).toBe('application/geo+json');
+    expect(await chosen('text/html')).toBe(406);
+    // Where GeoJSON is not offered it is passed over, and alone it is a 406.
+    expect(await chosen('application/geo+json;q=0.9, application/ld+json;q=0.1', '/types')).toBe('application/ld+json');
+    expect(await chosen('application/geo+json', '/types')).toBe(406);
+  });
+
+  it('puts the @context in GeoJSON answers unless Prefer: body=json (§6.3.15)', async () => {
+    await req('POST', '/entities', { id: 'urn:ngsi-ld:Thing:g1', type: 'GeoThing', location: { type: 'Point', coordinates: [112.94, 28.23] } });
+    let res = await req('GET', '/entities?type=GeoThing', undefined, { accept: 'application/geo+json' });
+    expect(res.json()).toMatchObject({ type: 'FeatureCollection', '@context': expect.anything() });
+    res = await req('GET', '/entities?type=GeoThing', undefined, { accept: 'application/geo+json', prefer: 'body=json' });
+    expect(res.json()['@context']).toBeUndefined();
+    expect(res.json().features).toHaveLength(1);
+    expect(res.headers.link).toContain('rel="http://www.w3.org/ns/json-ld#context"');
+  });
+
+  it('answers a query parameter the operation does not define with InvalidRequest (§6.3.20)', async () => {
+    for (const [method, url, body] of [['GET', '/entities?type=Thing&colour=red'], ['GET', '/types?colour=red'], ['DELETE', '/entities?colour=red'],
+      ['POST', '/entities?colour=red', { id: 'urn:ngsi-ld:Thing:q1', type: 'Thing' }], ['POST', '/subscriptions?colour=red', JSON.stringify('a JSON string, not a subscription')]] as const) {
+      const res = await req(method, url, body, body === undefined ? {} : { 'content-type': 'application/json' });
+      expect(res.statusCode, `${method} ${url}`).toBe(400);
+      expect(res.json().type).toBe('https://uri.etsi.org/ngsi-ld/errors/InvalidRequest');
+    }
+    expect((await req('GET', '/entities/urn:ngsi-ld:Thing:q1')).statusCode).toBe(404);
+  });
+
+  it('echoes the tenant on every answer, errors included, and names each tenant apart in its identity (§6.3.14, §5.15)', async () => {
+    const tenant = { 'ngsild-tenant': 'echo_t' };
+    let res = await req('POST', '/entities', { id: 'urn:ngsi-ld:Thing:t1', type: 'Thing' }, tenant);
+    expect(res.headers['ngsild-tenant']).toBe('echo_t');
+    res = await req('GET', '/entities/urn:ngsi-ld:Thing:none', undefined, tenant);
+    expect([res.statusCode, res.headers['ngsild-tenant']]).toEqual([404, 'echo_t']);
+    res = await req('GET', '/entities?type=Thing', undefined, { 'ngsild-tenant': 'never_made' });
+    expect([res.statusCode, res.json().type, res.headers['ngsild-tenant']]).toEqual([404, 'https://uri.etsi.org/ngsi-ld/errors/NonexistentTenant', 'never_made']);
+    expect((await req('GET', '/entities?type=Thing')).headers['ngsild-tenant']).toBeUndefined();
+    const alias = async (headers: Record<string, string>) => (await req('GET', '/info/sourceIdentity', undefined, headers)).json().contextSourceAlias;
+    const [own, a, b, again] = [await alias({}), await alias(tenant), await alias({ 'ngsild-tenant': 'other_t' }), await alias(tenant)];
+    expect(new Set([own, a, b]).size).toBe(3);
+    expect(again).toBe(a);
   });
 });
