@@ -26,7 +26,8 @@ function temporalAttrs(scope: RequestScope, body: Record<string, unknown>, now: 
     if (list.length === 0) throw ngsiProblem('BadRequestData', `attribute ${name} has no instances`, { errors: [{ field: name, message: 'no instances' }] });
     const instances: Instance[] = [];
     for (const [i, inst] of list.entries()) {
-      const { instances: one } = normalizeAttribute(scope.ctx, name, inst, now, `${name}/${i}`);
+      // The deleted-instance representation (value "urn:ngsi-ld:null", §4.5.7) is history, not a deletion.
+      const { instances: one } = normalizeAttribute(scope.ctx, name, inst, now, `${name}/${i}`, true);
       for (const x of one) instances.push({ ...x, instanceId: `urn:ngsi-ld:Instance:${randomUUID()}` });
     }
     attrs[expandTerm(scope.ctx, name)] = instances;
