@@ -294,7 +294,7 @@ function normalizeInstance(ctx: LdContext, name: string, raw: unknown, now: stri
 }
 
 /** Whether a structured value holds NGSI-LD Null at any depth. */
-const holdsNull = (v: unknown): boolean =>
+export const holdsNull = (v: unknown): boolean =>
   v === NGSI_NULL || (!!v && typeof v === 'object' && Object.values(v as Record<string, unknown>).some(holdsNull));
 
 /** A GeoProperty value sent as a string holding the GeoJSON (some clients encode it so) is the geometry. */
@@ -604,7 +604,9 @@ export function renderEntity(ctx: LdContext, e: StoredEntity, o: RenderOptions):
 export function renderFeature(ctx: LdContext, e: StoredEntity, o: RenderOptions, geoproperty: string): Record<string, unknown> {
   const props = renderEntity(ctx, e, o);
   delete props.id;
-  const geo = e.attrs[geoproperty]?.find((i) => i.type === 'GeoProperty');
+  // §4.5.16.1: the default instance (no datasetId) where there are several; a value that is no geometry is null.
+  const geos = (e.attrs[geoproperty] ?? []).filter((i) => i.type === 'GeoProperty');
+  const geo = geos.find((i) => datasetKey(i) === '') ?? geos[0];
   return { id: e.id, type: 'Feature', geometry: geo ? geo.value : null, properties: props };
 }
 

@@ -30,22 +30,94 @@ export function renderOptions(ctx: LdContext, o: OutputOptions): RenderOptions {
   else if (f === 'concise') format = 'concise';
   else if (f !== 'normalized') throw ngsiProblem('BadRequestData', `format must be normalized, concise or keyValues, not "${f}"`);
   const attrs = expandList(ctx, o.attrs);
-  const pickRaw = o.pick?.split(',').map((s) => s.trim()).filter(Boolean);
-  const omitRaw = o.omit?.split(',').map((s) => s.trim()).filter(Boolean);
+  const pickRaw = o.pick === undefined ? undefined : topLevel(o.pick);
+  const omitRaw = o.omit === undefined ? undefined : topLevel(o.omit);
   if (pickRaw && omitRaw) throw ngsiProblem('BadRequestData', 'pick and omit cannot be used together');
   // attrs is the older name of pick (v1.8 §4.21): one or the other.
   if (pickRaw && o.attrs !== undefined) throw ngsiProblem('BadRequestData', 'pick and attrs cannot be used together');
-  const pick = pickRaw?.filter((p) => p !== 'id' && p !== 'type').map((p) => expandTerm(ctx, p));
+  // A Linked Entity selection `a{b}` picks `a` here (joinOf checks it; the linked entity is shown whole).
+  const head = (p: string) => p.replace(/\{.*$/, '');
+  const pick = pickRaw?.map(head).filter((p) => p !== 'id' && p !== 'type').map((p) => expandTerm(ctx, p));
   const only = attrs || pick ? new Set([...(attrs ?? []), ...(pick ?? [])]) : undefined;
   return {
     format,
     sysAttrs: opts.includes('sysAttrs'),
     only,
-    omit: omitRaw ? new Set(omitRaw.filter((p) => p !== 'id' && p !== 'type').map((p) => expandTerm(ctx, p))) : undefined,
+    // Omitting inside a linked entity (`a{b}`) does not omit `a`.
+    omit: omitRaw ? new Set(omitRaw.filter((p) => p !== 'id' && p !== 'type' && !p.includes('{')).map((p) => expandTerm(ctx, p))) : undefined,
     includeId: pickRaw ? pickRaw.includes('id') : !omitRaw?.includes('id'),
     includeType: pickRaw ? pickRaw.includes('type') : !omitRaw?.includes('type'),
     lang: o.lang,
   };
+}
+
+/** The comma-separated terms of a pick/omit outside braces: `a,b{c,d}` is `a` and `b{c,d}`. */
+export function topLevel(text: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let term = '';
+  for (const ch of text) {
+    if (ch === ',' && depth === 0) {
+      out.push(term);
+      term = '';
+      continue;
+    }
+    if (ch === '{') depth++;
+    else if (ch === '}') depth--;
+    term += ch;
+  }
+  out.push(term);
+  return out.map((s) => s.trim()).filter(Boolean);
+}
+
+/**
+ * The pick or omit for the linked entities of a Linked Entity selection (`a{b,c}` gives `b,c`, with id and type
+ * for a pick); a list without selections applies to them as it is.
+ */
+function linkedProjection(list: string | undefined, pick: boolean): string | undefined {
+  if (list === undefined || !list.includes('{')) return list;
+  const inner = topLevel(list).flatMap((t) => (t.includes('{') ? topLevel(t.slice(t.indexOf('{') + 1, t.lastIndexOf('}'))) : []));
+  if (inner.length === 0) return undefined;
+  return (pick ? ['id', 'type', ...inner] : inner).join(',');
+}
+
+/** How deep the Linked Entity selections (`a{b{c}}`, §4.21) of a pick/omit/q nest: 0 when there is none. */
+export function linkedDepth(text: string | undefined): number {
+  let depth = 0;
+  let max = 0;
+  let quoted = false;
+  for (const ch of text ?? '') {
+    if (ch === '"') quoted = !quoted;
+    else if (quoted) continue;
+    else if (ch === '{') max = Math.max(max, ++depth);
+    else if (ch === '}') depth--;
+  }
+  return max;
+}
+
+const SYSTEM_ATTRS = new Set(['createdAt', 'modifiedAt', 'deletedAt', 'observedAt']);
+
+/** Whether `attrs` or `q` name an attribute that is not a system one (§5.7.2.4 b, c; §5.14.4.4). */
+export function namesDataAttribute(p: Pick<EntityQueryParams, 'attrs' | 'q'>): boolean {
+  if ((p.attrs ?? '').split(',').map((s) => s.trim()).some((a) => a && !SYSTEM_ATTRS.has(a))) return true;
+  // Each term of q starts with its attribute (`a.b[c]==v`): the names before the operators.
+  return (p.q ?? '').split(/[;|()]/).map((t) => /^\s*!?\s*([^=!<>~\s.[{]+)/.exec(t)?.[1]).some((a) => a !== undefined && !SYSTEM_ATTRS.has(a));
+}
+
+/**
+ * §5.7.2.4: a query naming no type, entity, data attribute, geo-query or scope would read everything: 400.
+ * (A `csf` is checked here too: a valid q, §4.9.)
+ */
+export function assertNarrow(p: EntityQueryParams, maxPattern = 256): void {
+  if (p.csf !== undefined) {
+    try {
+      parseQ(p.csf, maxPattern);
+    } catch {
+      throw ngsiProblem('BadRequestData', 'csf is not a valid query (§4.9)', { errors: [{ field: '/query/csf', message: 'not a valid query' }] });
+    }
+  }
+  if (p.type || p.id || p.idPattern || p.scopeQ || p.georel || p.local || namesDataAttribute(p)) return;
+  throw ngsiProblem('BadRequestData', 'a query needs a type, an id or idPattern, a non-system attribute (attrs or q), a geo-query, a scopeQ or local=true (the query is too wide)');
 }
 
 /** `orderBy=a,!b`: attribute names (expanded with the @context), `!` for descending, `id` for the entity id. */
@@ -88,6 +160,8 @@ export class EntityQueryService {
     const ro = renderOptions(scope.ctx, o);
     const row = await store.findEntity(this.db, tenant, id);
     if (!row || !policy.canReadEntity(row.types)) throw ngsiProblem('ResourceNotFound', `entity ${id} does not exist`);
+    // v1.9 §5.7.1.4: with a type selector, an entity of none of those types is not found.
+    if (scope.typeSelector && !row.types.some((t) => scope.typeSelector!.includes(t))) throw ngsiProblem('ResourceNotFound', `entity ${id} is not of the type asked for`);
     const e = policy.project(store.rowToEntity(row));
     if (ro.only && o.attrs && !Object.keys(e.attrs).some((a) => ro.only!.has(a))) {
       throw ngsiProblem('ResourceNotFound', `entity ${id} has none of the attributes ${o.attrs}`);
@@ -187,9 +261,21 @@ export class EntityQueryService {
     return { entities, count: p.count ? count : undefined };
   }
 
-  /** The `join`/`joinLevel` of a request (v1.8 §4.5.23), checked before anything is read. */
-  joinOf(scope: RequestScope, o: OutputOptions): Join | undefined {
-    return parseJoin(o.join, o.joinLevel, { keyValues: renderOptions(scope.ctx, o).format === 'keyValues', geoJson: !!o.geoJson }, this.config.joinMaxLevel);
+  /**
+   * The `join`/`joinLevel` of a request (v1.8 §4.5.23), checked before anything is read, with what depends on
+   * it: a Linked Entity selection (`pick=a{b}`, `q=a{b}==1`, §4.21, §5.7.1.4, §5.7.2.4) needs a join no
+   * shallower than its nesting; `geometryProperty` is for application/geo+json answers only.
+   */
+  joinOf(scope: RequestScope, o: OutputOptions, q?: string): Join | undefined {
+    if (o.geometryProperty !== undefined && !o.geoJson) throw ngsiProblem('BadRequestData', 'geometryProperty needs Accept: application/geo+json', { errors: [{ field: '/query/geometryProperty', message: 'only with application/geo+json' }] });
+    const join = parseJoin(o.join, o.joinLevel, { keyValues: renderOptions(scope.ctx, o).format === 'keyValues', geoJson: !!o.geoJson }, this.config.joinMaxLevel);
+    for (const [field, text] of [['pick', o.pick], ['omit', o.omit], ['q', q]] as const) {
+      const depth = linkedDepth(text);
+      if (depth === 0) continue;
+      if (!join) throw ngsiProblem('BadRequestData', `${field} selects attributes of linked entities ({…}): that needs join=inline or join=flat`, { errors: [{ field: `/query/${field}`, message: 'linked entity selection without join' }] });
+      if (depth > join.level) throw ngsiProblem('BadRequestData', `${field} goes ${depth} links deep, more than joinLevel ${join.level}`, { errors: [{ field: `/query/${field}`, message: 'deeper than joinLevel' }] });
+    }
+    return join;
   }
 
   /**
@@ -197,7 +283,7 @@ export class EntityQueryService {
    * sources) and rendered as the roots are: inline ones are put in place, flat ones returned in the order met.
    */
   async linked(scope: RequestScope, roots: Record<string, unknown>[], join: Join, o: OutputOptions): Promise<Record<string, unknown>[]> {
-    const plain: OutputOptions = { options: o.options, format: o.format, attrs: o.attrs, pick: o.pick, omit: o.omit, lang: o.lang };
+    const plain: OutputOptions = { options: o.options, format: o.format, attrs: o.attrs, pick: linkedProjection(o.pick, true), omit: linkedProjection(o.omit, false), lang: o.lang };
     const fetch = (out: OutputOptions) => async (ids: string[]) => {
       // An id holding a comma cannot be asked for in an id list; such a link is left unjoined.
       const asked = ids.filter((id) => !id.includes(','));

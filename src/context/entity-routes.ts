@@ -6,12 +6,12 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ContextResolver } from './jsonld-context.js';
 import type { EntityService } from './entity-service.js';
 import type { AttributeService } from './attribute-service.js';
-import type { EntityQueryService } from './entity-query-service.js';
+import { assertNarrow, type EntityQueryService } from './entity-query-service.js';
 import type { BatchWrite, EntityBatchService } from './entity-batch-service.js';
 import type { EntityMapService } from './entity-map-service.js';
 import {
   AttributeBody, AttributeParams, AttrUpdateResult, BatchReport, DeleteAttributeQuery, EntityBatchBody, EntityIdBatchBody, EntityIdList, EntityIdParams,
-  EntityQuery, JsonObjectBody, NgsiEntity, NgsiEntityList, NoContent, OptionsQuery, OutputQuery, TypeSelectorQuery, AppendQuery, QueryBody, QueryPageQuery, TypeListAnswer,
+  EntityQuery, JsonObjectBody, NgsiEntity, NgsiEntityList, NoContent, OptionsQuery, RetrieveQuery, TypeSelectorQuery, AppendQuery, QueryBody, QueryPageQuery, TypeListAnswer,
   TypeNameParams, AttributeNameParams, DetailsQuery, EntityOrNothing, NgsiEntityOrList, ngsiProblems, type BatchResult, type EntityQueryParams,
 } from './schemas.js';
 import { compactIri, expandTerm } from './jsonld-context.js';
@@ -86,11 +86,13 @@ export const entityRoutes = ({ entities, attributes, queries, batches, contexts,
     const rep = negotiate(req);
     const scope = await scopeOf(req, contexts);
     const o = { ...req.query, geoJson: rep === 'geo' };
-    const join = queries.joinOf(scope, o);
+    assertNarrow(req.query);
+    const join = queries.joinOf(scope, o, req.query.q);
     const header = req.headers['ngsild-entitymap'];
     const mapped = await entityMaps?.query(scope, req.query, o, typeof header === 'string' ? header : undefined);
     if (mapped) reply.header('NGSILD-EntityMap', mapped.location);
-    const result = mapped ? { entities: mapped.entities, count: req.query.count ? mapped.count : undefined } : await queries.queryEntities(scope, req.query, o);
+    const result = mapped ? { entities: mapped.entities, count: req.query.count ? mapped.count : undefined }
+      : req.query.local ? await queries.queryHere(scope, req.query, o) : await queries.queryEntities(scope, req.query, o);
     if (result.count !== undefined) reply.header('NGSILD-Results-Count', String(result.count));
     const linked = join ? await queries.linked(scope, result.entities, join, o) : [];
     const body = rep === 'geo' ? { type: 'FeatureCollection', features: result.entities } : [...result.entities, ...linked];
@@ -120,7 +122,7 @@ export const entityRoutes = ({ entities, attributes, queries, batches, contexts,
     return batchReport(reply, r, 'delete');
   });
 
-  app.get('/entities/:entityId', { config: read, schema: { params: EntityIdParams, querystring: OutputQuery, response: { 200: NgsiEntityOrList, ...ngsiProblems } } }, async (req, reply) => {
+  app.get('/entities/:entityId', { config: read, schema: { params: EntityIdParams, querystring: RetrieveQuery, response: { 200: NgsiEntityOrList, ...ngsiProblems } } }, async (req, reply) => {
     const rep = negotiate(req);
     const scope = await scopeOf(req, contexts);
     const o = { ...req.query, geoJson: rep === 'geo' };
@@ -209,7 +211,8 @@ export const entityRoutes = ({ entities, attributes, queries, batches, contexts,
     const { options, format, join: joinParam, joinLevel } = req.query;
     const o = { attrs: params.attrs, options, format, join: joinParam, joinLevel };
     // v1.8 §4.5.23 on the POST form too: checked before anything is read, then answered as GET /entities does.
-    const join = queries.joinOf(scope, o);
+    assertNarrow(params);
+    const join = queries.joinOf(scope, o, params.q);
     const result = await queries.queryEntities(scope, params, o);
     if (result.count !== undefined) reply.header('NGSILD-Results-Count', String(result.count));
     const linked = join ? await queries.linked(scope, result.entities, join, o) : [];

@@ -95,6 +95,8 @@ const filterMembers = {
   q: Type.Optional(Type.String()),
   /** §4.19 scope query: `/A/B`, `/A/#`, `/A/+`, `;` AND, `,` OR. */
   scopeQ: Type.Optional(Type.String()),
+  /** §4.9 context source filter: checked (a valid q); this broker's own entities are not filtered by it. */
+  csf: Type.Optional(Type.String()),
   /** v1.8: attributes whose string values in q are expanded with the @context (VocabProperty terms). */
   expandValues: Type.Optional(Type.String()),
   georel: Type.Optional(Type.String()),
@@ -119,6 +121,8 @@ export const EntityQuery = Type.Object({
   orderBy: Type.Optional(Type.String()),
   /** v1.9 §5.14: page through an entity map made from this query (its path comes back in NGSILD-EntityMap). */
   entityMap: Type.Optional(Type.Boolean()),
+  /** v1.8 §5.7.2: true, the entities held here only (no context source is asked). */
+  local: Type.Optional(Type.Boolean()),
 });
 export type EntityQuery = Static<typeof EntityQuery>;
 /**
@@ -132,6 +136,8 @@ export const OptionsQuery = Type.Object({ options: Type.Optional(Type.String()) 
 /** The entity-type selector of a write to one entity (§4.17, §5.6.2–5.6.6, §5.6.17–5.6.19): not of that type, 404. */
 const typeSelector = { type: Type.Optional(Type.String()) };
 export const TypeSelectorQuery = Type.Object(typeSelector);
+/** GET /entities/{id} (§5.7.1): output options, join, and the type selector (v1.9: not of that type, 404). */
+export const RetrieveQuery = Type.Object({ ...outputMembers, ...joinMembers, ...typeSelector });
 /** POST /entities/{id}/attrs: options (noOverwrite) and the type selector. */
 export const AppendQuery = Type.Object({ options: Type.Optional(Type.String()), ...typeSelector });
 /** DELETE /entities/{id}/attrs/{attrId}: one instance by datasetId, or all. */
