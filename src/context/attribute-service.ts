@@ -1,7 +1,7 @@
 import type { Clock } from '../platform/clock/clock.js';
 import { ngsiProblem } from './ngsi-errors.js';
 import { compactIri, expandTerm } from './jsonld-context.js';
-import { applyNulls, datasetKey, entityTypes, isNgsiNull, mergeAttrs, normalizeAttribute, normalizeAttributes, renderInstance, splitNulls, type Attrs } from './entity-model.js';
+import { applyNulls, datasetKey, entityTypes, holdsNull, isNgsiNull, mergeAttrs, normalizeAttribute, normalizeAttributes, renderInstance, splitNulls, type Attrs } from './entity-model.js';
 import type { EntityWriter } from './entity-writer.js';
 import type { RequestScope } from './request-scope.js';
 import type { AttrUpdateResult, DeleteAttributeQuery, JsonObjectBody } from './schemas.js';
@@ -67,6 +67,8 @@ export class AttributeService {
   async patchAttr(scope: RequestScope, id: string, attrName: string, body: JsonObjectBody): Promise<void> {
     const now = this.clock().toISOString();
     if (attrName === 'scope') throw ngsiProblem('BadRequestData', 'scope is no attribute: change it with a merge or a replace of the entity (§5.6.4)');
+    // NGSI-LD Null inside a structured value is for merges only (§5.5.4): a partial update refuses it.
+    if (body.value && typeof body.value === 'object' && holdsNull(body.value)) throw ngsiProblem('BadRequestData', `the value of ${attrName} holds NGSI-LD Null (urn:ngsi-ld:null); use a merge`);
     const iri = expandTerm(scope.ctx, attrName);
     await this.writer.modify(scope, id, (current, policy) => {
       policy.assertWrite(current.types, [iri]);

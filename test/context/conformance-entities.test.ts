@@ -100,6 +100,10 @@ describe.each(testEngines)('NGSI-LD entity operations conformance [%s]', (engine
     res = await req('POST', '/entities', { id: 'urn:ngsi-ld:Kiosk:2', type: 'Kiosk', address: { type: 'Property', value: { street: 'Lushan Rd', district: { name: 'urn:ngsi-ld:null' } } } });
     expect(res.statusCode).toBe(400);
     expect((await req('POST', '/entities', { id: 'urn:ngsi-ld:null', type: 'Kiosk' })).statusCode).toBe(400);
+    // …and in a partial update, where it leaves the stored value as it was.
+    await req('POST', `/entities/${id}/attrs`, { address: { type: 'Property', value: { street: 'Lushan Rd', district: 'Yuelu' } } });
+    expect((await req('PATCH', `/entities/${id}/attrs/address`, { value: { district: 'urn:ngsi-ld:null' } })).statusCode).toBe(400);
+    expect((await kv(id)).address).toEqual({ street: 'Lushan Rd', district: 'Yuelu' });
     expect((await req('DELETE', `/entities/${id}?type=Kiosk`)).statusCode).toBe(204);
   });
 });
