@@ -56,6 +56,8 @@ interface StoredSubscription {
   notificationTrigger?: Trigger[];
   /** v1.8 §5.2.12: the @context notifications are compacted with (a URL), instead of the subscription's. */
   jsonldContext?: string;
+  /** v1.8 §5.2.12: LanguageProperties notified in this language (§4.15 `lang`). */
+  lang?: string;
   notification: {
     attributes?: string[];
     /** v1.8 pick/omit: expanded attribute IRIs; id and type kept apart. */
@@ -141,6 +143,10 @@ export class SubscriptionService implements ChangeListener {
       const t = body.notificationTrigger;
       if (!Array.isArray(t) || t.length === 0 || !t.every((x) => (TRIGGERS as readonly unknown[]).includes(x))) throw bad(`notificationTrigger must be a non-empty list of ${TRIGGERS.join(', ')}`, 'notificationTrigger');
       out.notificationTrigger = [...new Set(t as Trigger[])];
+    }
+    if (body.lang !== undefined) {
+      if (typeof body.lang !== 'string' || !/^([A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*|\*|@none)$/.test(body.lang)) throw bad('lang must be a language tag', 'lang');
+      out.lang = body.lang;
     }
     if (body.jsonldContext !== undefined) {
       if (typeof body.jsonldContext !== 'string' || !isUri(body.jsonldContext)) throw bad('jsonldContext must be the URI of a JSON-LD @context', 'jsonldContext');
@@ -366,6 +372,7 @@ export class SubscriptionService implements ChangeListener {
       ...(b.geoQ ? { geoQ: b.geoQ } : {}),
       ...(b.notificationTrigger ? { notificationTrigger: b.notificationTrigger } : {}),
       ...(b.jsonldContext ? { jsonldContext: b.jsonldContext } : {}),
+      ...(b.lang ? { lang: b.lang } : {}),
       notification: {
         ...(b.notification.attributes ? { attributes: b.notification.attributes.map((a) => compactIri(ctx, a)) } : {}),
         ...(b.notification.pick ? { pick: b.notification.pick.map((a) => compactIri(ctx, a)) } : {}),
@@ -489,7 +496,7 @@ export class SubscriptionService implements ChangeListener {
       if (!policy) policies.set(owner.ref, (policy = await this.access.policy(owner, tenant, trx)));
       const data: Record<string, unknown>[] = [];
       const n = b.notification;
-      const options = notificationRender(n);
+      const options = { ...notificationRender(n), ...(b.lang ? { lang: b.lang } : {}) };
       const triggers = b.notificationTrigger ?? DEFAULT_TRIGGERS;
       const watched = b.watchedAttributes ? (a: string) => b.watchedAttributes!.includes(a) : () => true;
       for (const c of changes) {

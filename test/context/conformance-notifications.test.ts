@@ -130,11 +130,15 @@ describe.each(testEngines)('NGSI-LD notification members [%s]', (engine) => {
 
   it('pick and omit in notifications; pick with omit or attributes, a bad trigger, a bad showChanges are 400 naming the member', async () => {
     await subscribe({}, { pick: ['id', 'name'] });
+    const lang = await subscribe({ lang: 'de' }, { pick: ['id', 'street'] });
+    expect((await req('GET', lang)).json().lang).toBe('de');
     await subscribe({}, { omit: ['type', 'street', 'partOf', 'height'], format: 'simplified' });
     await create('urn:ngsi-ld:T:5');
     const data = await notified();
     expect(data).toContainEqual({ id: 'urn:ngsi-ld:T:5', name: { type: 'Property', value: 'Old Tower' } });
     expect(data).toContainEqual({ id: 'urn:ngsi-ld:T:5', name: 'Old Tower' });
+    // lang (v1.8 §5.2.12): the LanguageProperty in that language, as the lang query parameter gives it.
+    expect(data).toContainEqual({ id: 'urn:ngsi-ld:T:5', street: { type: 'Property', value: 'Hauptstrasse', lang: 'de' } });
     const refused: [Record<string, unknown>, Record<string, unknown>, string][] = [
       [{}, { pick: ['name'], omit: ['height'] }, 'notification.pick'],
       [{}, { pick: ['name'], attributes: ['name'] }, 'notification.attributes'],
@@ -149,6 +153,7 @@ describe.each(testEngines)('NGSI-LD notification members [%s]', (engine) => {
       [{}, { pick: [] }, 'notification.pick'],
       [{}, { endpoint: { uri: sink.url, notifierInfo: [{ key: 'K', value: 42 }] } }, 'notification.endpoint.notifierInfo'],
       [{ csf: '((' }, {}, 'csf'],
+      [{ lang: 'not a tag!' }, {}, 'lang'],
     ];
     for (const [body, notification, field] of refused) {
       const res = await req('POST', '/subscriptions', { type: 'Subscription', entities: [{ type }], ...body, notification: { endpoint: { uri: sink.url }, ...notification } });
