@@ -2,7 +2,7 @@ import type { Db } from '../platform/db/database.js';
 import { assertCan } from '../platform/auth/permissions.js';
 import { ngsiProblem } from './ngsi-errors.js';
 import { compactIri, expandTerm } from './jsonld-context.js';
-import type { EntityQueryService } from './entity-query-service.js';
+import { assertNarrow, type EntityQueryService } from './entity-query-service.js';
 import type { AccessRuleService } from './access-service.js';
 import type { AccessPolicy } from './access-policy.js';
 import type { TenantService } from './tenant-service.js';
@@ -74,6 +74,7 @@ export class TemporalService {
     const tenant = await this.tenants.resolve(scope.tenant, false);
     const policy = await this.access.policy(scope.actor, tenant);
     if (p.georel) throw ngsiProblem('OperationNotSupported', 'geo-queries are not supported on temporal entities yet');
+    assertNarrow(p, this.config.patternMaxLength); // §5.7.4.4 as §5.7.2.4: no type, id, data attribute or scope is 400
     const { filter } = this.queries.parseFilter({ ...scope, tenant }, { ...p, attrs: undefined }, policy);
     const limit = p.limit ?? this.config.defaultLimit;
     if (limit > this.config.maxLimit) throw ngsiProblem('TooManyResults', `limit ${limit} is above the maximum ${this.config.maxLimit}`);

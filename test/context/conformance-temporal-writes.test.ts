@@ -123,6 +123,11 @@ describe.each(testEngines)('NGSI-LD temporal writes [%s]', (engine) => {
     expect(res.statusCode, res.body).toBe(200);
     expect(res.headers['ngsild-results-count']).toBe('1');
     expect((await req('GET', '/temporal/entities?type=Tram')).headers['ngsild-results-count']).toBeUndefined();
+    // A query naming no type, id, data attribute or scope would read every history: 400.
+    for (const q of ['', '?timerel=after&timeAt=2020-01-01T00:00:00Z', '?attrs=createdAt']) {
+      expect((await req('GET', `/temporal/entities${q}`)).statusCode, q).toBe(400);
+    }
+    expect((await req('GET', '/temporal/entities?attrs=load')).statusCode).toBe(200);
   });
 
   it('answers POST /temporal/entityOperations/query (§6.24) with the Query in the body and its temporalQ window', async () => {
