@@ -82,7 +82,9 @@ export class TicketIntakeService {
     if ((actor.kind !== 'user' && actor.kind !== 'api_key') || !actor.id) throw invalidField('/headers/idempotency-key', 'only a signed-in user or an API key may send one');
     assertCan(actor, 'hotline.ticket.create');
     const caller = `${actor.kind}:${actor.id}`;
-    const bodyHash = createHash('sha256').update(JSON.stringify(input)).digest('hex');
+    // A token the facade generated (Open311) differs on every retry: what counts is that one was asked for.
+    const asSent = typeof input.open311Token === 'string' ? { ...input, open311Token: true } : input;
+    const bodyHash = createHash('sha256').update(JSON.stringify(asSent)).digest('hex');
     const replay = async (): Promise<{ ticket: TicketView; replayed: boolean } | undefined> => {
       const held = await tickets.findIntakeKey(this.deps.db, caller, key, this.deps.clock());
       if (!held) return undefined;

@@ -4,6 +4,7 @@ import { Open311ConfigSchema } from './config.js';
 import { open311Problems } from './problems.js';
 import { Open311Service } from './open311-service.js';
 import { open311Routes } from './open311-routes.js';
+import type { NewTicket } from '../schemas.js';
 
 export { Open311Service, type Open311TicketFiler, type Open311TicketInput, type UnitNames } from './open311-service.js';
 export { Open311ConfigSchema, type Open311Config } from './config.js';
@@ -36,8 +37,8 @@ export const open311Module = defineModule({
       clock: platform.clock,
       config,
       tickets: {
-        fileOpen311Ticket: (actor, t) =>
-          deps.hotline.intake.create(actor, {
+        fileOpen311Ticket: async (actor, t, key) => {
+          const input: NewTicket = {
             channel: 'open311',
             // Filed into a public API whose GET requests lists it: published (masked) by the act of filing.
             public: true,
@@ -54,7 +55,9 @@ export const open311Module = defineModule({
             citizenPhone: t.citizenPhone,
             attachments: t.mediaUrl ? [{ name: 'media_url', type: 'url', size: 0, url: t.mediaUrl }] : [],
             open311Token: t.token,
-          }),
+          };
+          return key === undefined ? deps.hotline.intake.create(actor, input) : (await deps.hotline.intake.createOnce(actor, input, key)).ticket;
+        },
       },
       actorForApiKey: (key) => platform.auth.actorForApiKey(key),
       unitNames: async () => new Map((await platform.auth.listOrgs(facade)).map((o) => [o.id, o.name])),

@@ -162,9 +162,9 @@ export const open311Routes = (open311: Open311Service, config: Pick<Open311Confi
   app.post('/requests.:format', {
     // Public at the gate: the spec puts the api_key in the form, and the service checks it (403 when wrong).
     config: { access: 'public' },
-    schema: { tags: ['open311'], params: FormatParams, body: SubmitInput, response: { 200: Type.Array(SubmitResult), ...errorResponses } },
+    schema: { tags: ['open311'], params: FormatParams, headers: Type.Object({ 'idempotency-key': Type.Optional(Type.String({ maxLength: 255 })) }), body: SubmitInput, response: { 200: Type.Array(SubmitResult), ...errorResponses } },
   }, async (req, reply) => {
-    const result = await open311.submit(req.body ?? {}, req.actor);
+    const result = await open311.submit(req.body ?? {}, req.actor, req.headers['idempotency-key']);
     return send(reply, req.params.format, 'service_requests', [result], { item: 'request', values: [{ ...result }] });
   });
 

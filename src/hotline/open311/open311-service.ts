@@ -14,7 +14,7 @@ import type {
 
 /** What Open311 needs from the ticket service: file a ticket as the API key's actor. */
 export interface Open311TicketFiler {
-  fileOpen311Ticket(actor: Actor, input: Open311TicketInput): Promise<{ id: string; number: string }>;
+  fileOpen311Ticket(actor: Actor, input: Open311TicketInput, idempotencyKey?: string): Promise<{ id: string; number: string }>;
 }
 
 export interface Open311TicketInput {
@@ -273,7 +273,8 @@ export class Open311Service {
    * POST Service Request. Checks come in the spec's order of HTTP statuses: the api_key (403), then the
    * required arguments (400), then the service_code's existence (404).
    */
-  async submit(input: SubmitInput, bearerActor: Actor): Promise<SubmitResult> {
+  /** Files a service request; with an `Idempotency-Key` a retry gets the first request back (the hotline's intake). */
+  async submit(input: SubmitInput, bearerActor: Actor, idempotencyKey?: string): Promise<SubmitResult> {
     const actor = await this.keyActor(input.api_key, bearerActor);
     if (!can(actor, 'hotline.ticket.create')) {
       throw new Problem('HOTLINE_OPEN311_API_KEY', { detail: 'this api_key may not file service requests' });
@@ -316,10 +317,11 @@ export class Open311Service {
       citizenPhone: present(input.phone) ? String(input.phone).trim() : null,
       mediaUrl: present(input.media_url) ? input.media_url : null,
       token,
-    });
+    }, idempotencyKey);
     return {
       service_request_id: ticket.number,
-      token,
+      // a filing replayed for its Idempotency-Key has the first one's token
+      token: idempotencyKey === undefined ? token : ((await store.findTokenOf(this.deps.db, ticket.id)) ?? token),
       service_notice: `已受理，工单号 ${ticket.number} / Received as request ${ticket.number}`,
       account_id: present(input.account_id) ? String(input.account_id) : null,
     };

@@ -108,3 +108,7 @@ export const listStatusChanges = (db: Db, f: { from: Date; to: Date; limit: numb
     .orderBy('e.id')
     .limit(f.limit)
     .execute();
+
+/** The token stored with a ticket filed through Open311 (a replayed filing answers with the first one's). */
+export const findTokenOf = async (db: Db, ticketId: string): Promise<string | null | undefined> =>
+  (await db.selectFrom('hotline_ticket').select('open311_token').where('id', '=', ticketId).executeTakeFirst())?.open311_token;

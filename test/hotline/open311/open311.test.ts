@@ -282,4 +282,22 @@ describe.each(testEngines)('Open311 GeoReport v2 [%s]', (engine) => {
     expect(badBearer.statusCode).toBe(403);
     expectErrorsJson(badBearer.json(), 403);
   });
+
+  it('files a request once per Idempotency-Key: a retry gets the first request and token back', async () => {
+    const post = (description: string) => hub.http.inject({
+      method: 'POST', url: `${BASE}/requests.json`, headers: { 'idempotency-key': 'o311-retry-1' },
+      payload: { api_key: citizenKey, service_code: noiseCode, lat: 30.58, long: 114.3, description },
+    });
+    const first = await post('凌晨装修电钻声');
+    expect(first.statusCode, first.body).toBe(200);
+    const again = await post('凌晨装修电钻声');
+    expect(again.statusCode, again.body).toBe(200);
+    expect(again.json()).toEqual(first.json());
+    // the same key with another body: refused (GeoReport v2 answers its client errors as 400), nothing filed
+    const other = await post('另一件事');
+    expect(other.statusCode, other.body).toBe(400);
+    expect(await hub.database.db.selectFrom('hotline_ticket').select('id').where('content', '=', '另一件事').execute()).toEqual([]);
+    const rows = await hub.database.db.selectFrom('hotline_ticket').select('number').where('content', '=', '凌晨装修电钻声').execute();
+    expect(rows.map((r) => r.number)).toEqual([first.json()[0].service_request_id]);
+  });
 });
