@@ -18,7 +18,8 @@ type CsourceConfig = Static<typeof CsourceConfigSchema>;
  */
 export interface ForwardingState {
   via?: string;
-  warnings: string[];
+  /** Each a warn code of §6.3.17 Table 6.3.17-1 and its text. */
+  warnings: { code: number; text: string }[];
 }
 export const forwardingState = new AsyncLocalStorage<ForwardingState>();
 
@@ -29,10 +30,22 @@ export interface SourceAnswer {
   headers: Record<string, string | string[] | undefined>;
 }
 
-/** A source that failed: why, in one line (the answer is never echoed). */
+/** contextSourceInfo keys the broker acts on (§4.3.6.6) instead of sending them as headers. */
+const PROCESSED_INFO = ['accept', 'contentType', 'jsonldContext'] as const;
+
+/**
+ * A source that failed: why, in one line (the answer is never echoed), and its `NGSILD-Warning` code (§6.3.17):
+ * 299 for an error answer (4xx, 5xx; a 404 is never a failure), 111 for an answer whose payload is not valid
+ * (not JSON, not the expected shape), 199 for anything else (unreachable, timeout, refused by the outbound guard).
+ * Unless given, the code is read from the reason: "answered <status>…" or "answered …".
+ */
 export class SourceFailure extends Error {
-  constructor(readonly endpoint: string, reason: string) {
+  readonly warnCode: number;
+
+  constructor(readonly endpoint: string, reason: string, code?: number) {
     super(`context source ${endpoint}: ${reason}`);
+    const status = /^answered ([1-5]\d\d)(?!\d)/.exec(reason)?.[1];
+    this.warnCode = code ?? (status && Number(status) >= 400 ? 299 : reason.startsWith('answered ') ? 111 : 199);
   }
 }
 
@@ -72,7 +85,8 @@ export class CsourceForwarder {
   warn(failure: unknown): void {
     const message = failure instanceof Error ? failure.message : String(failure);
     this.log.warn({ err: message }, 'context source failed');
-    forwardingState.getStore()?.warnings.push(message.replace(/[\r\n"]/g, ' ').slice(0, 300));
+    const code = failure instanceof SourceFailure ? failure.warnCode : 199;
+    forwardingState.getStore()?.warnings.push({ code, text: message.replace(/[\r\n"\\]/g, ' ').slice(0, 300) });
   }
 
   /**
@@ -86,14 +100,24 @@ export class CsourceForwarder {
     const qs = o.query && [...o.query.keys()].length ? `?${o.query.toString()}` : '';
     const url = `${reg.endpoint}/ngsi-ld/v1${path}${qs}`;
     const hops = this.hops();
+    // §4.3.6.6: `accept` and `contentType` in contextSourceInfo steer the call; they (and `jsonldContext`) are no headers.
+    const info = Object.fromEntries((reg.contextSourceInfo ?? []).map((kv) => [kv.key, kv.value]));
+    const processed = Object.fromEntries(PROCESSED_INFO.map((k) => [k, info[k]]));
+    for (const k of PROCESSED_INFO) delete info[k];
     const headers: Record<string, string> = {
-      ...sendableHeaders(Object.fromEntries((reg.contextSourceInfo ?? []).map((kv) => [kv.key, kv.value]))),
-      accept: 'application/json',
+      ...sendableHeaders(info),
+      accept: processed.accept && /^application\/([a-z.+-]+\+)?json$/.test(processed.accept) ? processed.accept : 'application/json',
       via: [...hops, `1.1 ${this.brokerId}`].join(', '),
     };
     if (reg.tenant) headers['NGSILD-Tenant'] = reg.tenant;
     let body: string | undefined;
-    if (o.body !== undefined) {
+    if (o.body !== undefined && processed.contentType === 'application/json' && o.ctx.linkUrl) {
+      // Plain JSON: the @context goes in a Link header, none in the body.
+      headers['content-type'] = 'application/json';
+      headers.link = linkHeader(o.ctx.linkUrl);
+      const bare = (b: unknown) => (b && typeof b === 'object' && !Array.isArray(b) ? Object.fromEntries(Object.entries(b).filter(([k]) => k !== '@context')) : b);
+      body = JSON.stringify(Array.isArray(o.body) ? o.body.map(bare) : bare(o.body));
+    } else if (o.body !== undefined) {
       headers['content-type'] = 'application/ld+json';
       // Each entity of a batch carries the @context; a batch delete's ids are strings and go as they are.
       const withCtx = (b: unknown) => (b && typeof b === 'object' ? { ...b, '@context': o.ctx.source } : b);
@@ -126,7 +150,7 @@ export class CsourceForwarder {
     const list = single ? [answer.body] : answer.body;
     if (!Array.isArray(list)) throw new SourceFailure(reg.endpoint, 'answered something other than a list of entities');
     const max = this.config.maxEntitiesPerSource;
-    if (list.length > max) this.warn(new SourceFailure(reg.endpoint, `answered ${list.length} entities; the first ${max} are used (csources.maxEntitiesPerSource)`));
+    if (list.length > max) this.warn(new SourceFailure(reg.endpoint, `answered ${list.length} entities; the first ${max} are used (csources.maxEntitiesPerSource)`, 199));
     const out: Record<string, unknown>[] = [];
     for (const e of list.slice(0, max)) {
       const ok = !!e && typeof e === 'object' && !Array.isArray(e) && isUri((e as Record<string, unknown>).id)

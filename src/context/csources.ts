@@ -89,9 +89,9 @@ export function createCsources(d: CsourceDeps): CsourceServices {
       forwardingState.run({ via: typeof via === 'string' ? via : undefined, warnings: [] }, done);
     },
     async warnings(_request, reply, payload) {
-      // §6.3.17: each failed source as a warning (code 199, this broker as the agent).
+      // §6.3.17: each failed source as a warning (its code, this broker as the agent).
       const warnings = forwardingState.getStore()?.warnings ?? [];
-      if (warnings.length > 0) reply.header('NGSILD-Warning', warnings.map((w) => `199 ${forwarder.brokerId} "${w}"`).join(', '));
+      if (warnings.length > 0) reply.header('NGSILD-Warning', warnings.map((w) => `${w.code} ${forwarder.brokerId} "${w.text}"`).join(', '));
       return payload;
     },
   };

@@ -26,8 +26,10 @@ describe.each(testEngines)('context sources: two CityHubs [%s]', (engine) => {
   let sink: Sink;
   let bad: Server;
   let badUrl: string;
-  let badMode: 'huge' | 'invalid' | 'noid' | 'hang' | 'many' = 'huge';
+  let badMode: 'huge' | 'invalid' | 'noid' | 'hang' | 'many' | 'forbidden' | 'absent' = 'huge';
   let badRequests = 0;
+  /** What the hostile source last received. */
+  let badLast: { method?: string; headers: Record<string, unknown>; body: string } = { headers: {}, body: '' };
   const reqA = ngsiRequester(() => a, () => cookieA);
   const reqB = ngsiRequester(() => b, () => cookieB);
   /** Delivers what both hubs have queued (B notifies A, A notifies the sink). */
@@ -46,11 +48,18 @@ describe.each(testEngines)('context sources: two CityHubs [%s]', (engine) => {
     keyB = (await b.services.auth.createApiKey(systemActor('test-setup'), { name: 'hub-a', roles: ['data_admin'] })).key;
     sink = await startSink();
     // A hostile source: what a registered endpoint could answer.
-    bad = createServer((_req, res) => {
+    bad = createServer((req, res) => {
       badRequests++;
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => (badLast = { method: req.method, headers: req.headers, body: Buffer.concat(chunks).toString() }));
       res.setHeader('content-type', 'application/json');
       if (badMode === 'huge') return res.end(`[${Array.from({ length: 2_000 }, (_, i) => `{"id":"urn:x:${i}","type":"Streetlight","pad":"${'x'.repeat(100)}"}`).join(',')}]`);
       if (badMode === 'invalid') return res.end('[{"id": "urn:x:1", "type": ');
+      if (badMode === 'forbidden' || badMode === 'absent') {
+        res.statusCode = badMode === 'forbidden' ? 403 : 404;
+        return res.end('{"type": "https://uri.etsi.org/ngsi-ld/errors/ResourceNotFound"}');
+      }
       if (badMode === 'noid') return res.end('[{"type": "Streetlight", "__proto__": {"polluted": true}}]');
       if (badMode === 'many') return res.end(JSON.stringify(Array.from({ length: 50 }, (_, i) => ({ id: `urn:ngsi-ld:Streetlight:z${String(i).padStart(2, '0')}`, type: 'Streetlight' }))));
       // hang: never answers
@@ -400,21 +409,52 @@ describe.each(testEngines)('context sources: two CityHubs [%s]', (engine) => {
     expect((await reqB('DELETE', regB.headers.location!.replace('/ngsi-ld/v1', ''))).statusCode).toBe(204);
   });
 
+  it('§4.3.6.6: contextSourceInfo accept and contentType steer the call (plain JSON with a Link header); they are not sent as headers', async () => {
+    badMode = 'absent';
+    const reg = await reqA('POST', '/csourceRegistrations', {
+      type: 'ContextSourceRegistration', information: [{ entities: [{ type: 'Kiosk' }] }], endpoint: badUrl, operations: ['redirectionOps'],
+      contextSourceInfo: [{ key: 'accept', value: 'application/ld+json' }, { key: 'contentType', value: 'application/json' }, { key: 'jsonldContext', value: 'https://example.org/ctx.jsonld' }, { key: 'X-Extra', value: 'kept' }],
+    });
+    expect(reg.statusCode, reg.body).toBe(201);
+    expect((await reqA('POST', '/entities', { id: 'urn:ngsi-ld:Kiosk:k9', type: 'Kiosk', open: true })).statusCode).toBe(201);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(badLast.method).toBe('POST');
+    expect(badLast.headers['content-type']).toBe('application/json');
+    expect(String(badLast.headers.link)).toContain('rel="http://www.w3.org/ns/json-ld#context"');
+    expect(JSON.parse(badLast.body)).toEqual({ id: 'urn:ngsi-ld:Kiosk:k9', type: 'Kiosk', open: true });
+    expect(badLast.headers['x-extra']).toBe('kept');
+    expect(badLast.headers.contenttype).toBeUndefined();
+    expect(badLast.headers.jsonldcontext).toBeUndefined();
+    expect((await reqA('GET', '/entities/urn:ngsi-ld:Kiosk:k9')).statusCode).toBe(200);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(badLast.method).toBe('GET');
+    expect(badLast.headers.accept).toBe('application/ld+json');
+    expect((await reqA('DELETE', reg.headers.location!.replace('/ngsi-ld/v1', ''))).statusCode).toBe(204);
+    expect((await reqA('DELETE', '/entities/urn:ngsi-ld:Kiosk:k9')).statusCode).toBe(204);
+  });
+
   it('a hostile source: huge, invalid, id-less, endless or hanging answers leave the local answer whole, with NGSILD-Warning', async () => {
     const reg = await reqA('POST', '/csourceRegistrations', { type: 'ContextSourceRegistration', information: [{ entities: [{ type: 'Streetlight' }] }], endpoint: badUrl, operations: ['federationOps', 'updateOps'] });
     expect(reg.statusCode).toBe(201);
-    for (const mode of ['huge', 'invalid', 'noid', 'hang'] as const) {
+    // §6.3.17 warn codes: 299 an error answer, 111 an invalid payload, 199 anything else (too large, no answer).
+    const codes = { huge: 199, invalid: 111, noid: 111, hang: 199, forbidden: 299 };
+    for (const mode of ['huge', 'invalid', 'noid', 'hang', 'forbidden'] as const) {
       badMode = mode;
       const started = performance.now();
       const q = await reqA('GET', '/entities?type=Streetlight');
       expect(q.statusCode, mode).toBe(200);
       expect(q.json().map((e: { id: string }) => e.id), mode).toEqual(['urn:ngsi-ld:Streetlight:a1']);
-      expect(q.headers['ngsild-warning'], mode).toMatch(new RegExp(`^199 hub-a "context source ${badUrl}`));
+      expect(q.headers['ngsild-warning'], mode).toMatch(new RegExp(`^${codes[mode]} hub-a "context source ${badUrl}`));
       expect(performance.now() - started, mode).toBeLessThan(3000);
       expect(({} as Record<string, unknown>).polluted).toBeUndefined();
       // A retrieval of an entity only the source could have: 404, not 500.
       expect((await reqA('GET', '/entities/urn:ngsi-ld:Streetlight:elsewhere')).statusCode, mode).toBe(404);
     }
+    // A source answering 404 is no abnormal behaviour: no warning (§6.3.17).
+    badMode = 'absent';
+    const absent = await reqA('GET', '/entities/urn:ngsi-ld:Streetlight:elsewhere');
+    expect(absent.statusCode).toBe(404);
+    expect(absent.headers['ngsild-warning']).toBeUndefined();
     // An update only a failing source could take answers 502 (not 500), naming the source.
     badMode = 'invalid';
     const upd = await reqA('PATCH', '/entities/urn:ngsi-ld:Streetlight:elsewhere/attrs', { powerState: 'off' });
