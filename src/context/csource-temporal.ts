@@ -175,21 +175,7 @@ export class FederatedTemporalWriteService extends TemporalWriteService {
  * lists joined and sorted by `observedAt`; temporalValues: the series joined); other members come from the first.
  */
 export function mergeTemporal(lists: Record<string, unknown>[][]): Record<string, unknown>[] {
-  const byId = new Map<string, Record<string, unknown>>();
-  for (const list of lists) {
-    for (const e of list) {
-      const had = byId.get(String(e.id));
-      if (!had) {
-        byId.set(String(e.id), { ...e });
-        continue;
-      }
-      for (const [k, v] of Object.entries(e)) {
-        if (HEAD.has(k)) continue;
-        had[k] = k in had ? joinAttr(had[k], v) : v;
-      }
-    }
-  }
-  return [...byId.values()];
+  return mergeById(lists, (had, k, v) => (had[k] = joinAttr(had[k], v)));
 }
 
 /**
@@ -197,8 +183,14 @@ export function mergeTemporal(lists: Record<string, unknown>[][]): Record<string
  * brokers cannot be added up bucket by bucket without their instances); `shared` names the attributes held twice.
  */
 export function mergeAggregated(lists: Record<string, unknown>[][]): { entities: Record<string, unknown>[]; shared: string[] } {
-  const byId = new Map<string, Record<string, unknown>>();
   const shared: string[] = [];
+  const entities = mergeById(lists, (had, k) => shared.push(`${String(had.id)} ${k}`));
+  return { entities, shared };
+}
+
+/** Entities merged by id: the first one's head, every attribute either holds; `both` decides one held twice. */
+function mergeById(lists: Record<string, unknown>[][], both: (had: Record<string, unknown>, k: string, v: unknown) => void): Record<string, unknown>[] {
+  const byId = new Map<string, Record<string, unknown>>();
   for (const list of lists) {
     for (const e of list) {
       const had = byId.get(String(e.id));
@@ -208,12 +200,12 @@ export function mergeAggregated(lists: Record<string, unknown>[][]): { entities:
       }
       for (const [k, v] of Object.entries(e)) {
         if (HEAD.has(k)) continue;
-        if (k in had) shared.push(`${String(e.id)} ${k}`);
+        if (k in had) both(had, k, v);
         else had[k] = v;
       }
     }
   }
-  return { entities: [...byId.values()], shared };
+  return [...byId.values()];
 }
 
 const observed = (i: unknown) => String((i as { observedAt?: unknown })?.observedAt ?? '');
