@@ -119,6 +119,29 @@ describe.each(testEngines)('identity controls [%s]', (engine) => {
     expect((await inject('PUT', `/api/users/${agent.userId}/roles`, aud.cookie, { roles: ['agent'] })).statusCode).toBe(403);
   });
 
+  it('三员分立: the last enabled holder of an administrator role keeps it — the security admin cannot silence the auditor', async () => {
+    const sec = await hub.loginAs(['security_admin']);
+    const auditor = await hub.loginAs(['audit_admin']);
+    const holders = async () => (await hub.services.auth.listUsers(systemActor('test')))
+      .filter((u) => !u.disabled && (u.roles as string[]).includes('audit_admin')).map((u) => u.id);
+    // other tests' auditors lose the role first (allowed while another holds it)…
+    for (const id of (await holders()).filter((id) => id !== auditor.userId)) {
+      expect((await inject('PUT', `/api/users/${id}/roles`, sec.cookie, { roles: ['agent'] })).statusCode).toBe(200);
+    }
+    expect(await holders()).toEqual([auditor.userId]);
+    // …then the last one's removal is refused, naming the role, and nothing changed
+    const last = await inject('PUT', `/api/users/${auditor.userId}/roles`, sec.cookie, { roles: ['agent'] });
+    expect(last.statusCode).toBe(409);
+    expect(last.json()).toMatchObject({ code: 'AUTH_LAST_ADMINISTRATOR', errors: [{ field: '/body/roles' }] });
+    expect(last.json().errors[0].message).toContain('audit_admin');
+    expect(await holders()).toEqual([auditor.userId]);
+    expect((await inject('GET', '/api/audit/trail', auditor.cookie)).statusCode).toBe(200);
+    // with a second auditor in place, the first may go
+    const second = await hub.loginAs(['audit_admin']);
+    expect((await inject('PUT', `/api/users/${auditor.userId}/roles`, sec.cookie, { roles: ['agent'] })).statusCode).toBe(200);
+    expect(await holders()).toEqual([second.userId]);
+  });
+
   it('三员分立: none can erase another\'s traces — no route writes the trail, each tries what it can, every entry stays', async () => {
     // The assessor's list: the only writing routes under the trail's prefixes are a peer's checkpoint deposit and
     // the security policy (both ledgered); a new route that deletes or edits audit data fails here.

@@ -481,8 +481,7 @@ export class AuthService {
 
   /** The administrator roles (三员) that no enabled account holds: what the first-run setup still has to create. */
   async missingAdministrators(): Promise<Role[]> {
-    const held = (await store.listUsers(this.db)).filter((u) => !u.disabled).flatMap((u) => toRoles(u.roles));
-    return administratorRoles.filter((r) => !held.includes(r));
+    return unheldAdministratorRoles(this.db, administratorRoles);
   }
 
   async listUsers(actor: Actor) {
@@ -519,6 +518,7 @@ export class AuthService {
         ...(patch.disabled !== undefined ? { disabled: patch.disabled } : {}),
       });
       if (!user) throw new Problem('AUTH_USER_NOT_FOUND');
+      await assertAdministratorsRemain(trx, target.disabled ? [] : heldAdministratorRoles(toRoles(target.roles)));
       await this.ledger.append('auth.user.permissions_changed', actor, `user:${id}`, {
         roles: user.roles,
         org: user.org_id,
@@ -576,5 +576,24 @@ export class AuthService {
 
   async userCount(): Promise<number> {
     return store.countUsers(this.db);
+  }
+}
+
+/** Which of `roles` (三员) no enabled account holds, read in `db` (a transaction sees its own change). */
+async function unheldAdministratorRoles(db: Db, roles: readonly Role[]): Promise<Role[]> {
+  const held = (await store.listUsers(db)).filter((u) => !u.disabled).flatMap((u) => toRoles(u.roles));
+  return roles.filter((r) => !held.includes(r));
+}
+
+/**
+ * 三员分立 needs each administrator role held: a change that takes the last enabled holder's role away (or
+ * disables them) would let one administrator silence another's duty, so it is refused and rolled back.
+ */
+async function assertAdministratorsRemain(trx: Db, rolesTargetHeld: readonly Role[]): Promise<void> {
+  const lost = await unheldAdministratorRoles(trx, rolesTargetHeld);
+  if (lost.length) {
+    throw new Problem('AUTH_LAST_ADMINISTRATOR', {
+      errors: [{ field: 'roles', message: `${lost.join(', ')}: no other enabled account holds it; give it to another person first` }],
+    });
   }
 }

@@ -71,6 +71,7 @@ export const platformProblems = defineProblems({
   AUTH_PASSWORD_REUSED: { status: 400, title: 'Password used recently', zh: '不能使用最近用过的密码' },
   AUTH_ROLES_EXCLUSIVE: { status: 400, title: 'Administrator roles are mutually exclusive', zh: '系统、安全、审计管理员角色互斥' },
   AUTH_OWN_ROLES: { status: 403, title: 'Nobody changes their own roles', zh: '不能修改自己的角色' },
+  AUTH_LAST_ADMINISTRATOR: { status: 409, title: 'The last holder of an administrator role', zh: '三员角色的最后一位持有人不能被移除或停用' },
   AUTH_TOTP_REQUIRED: { status: 401, title: 'One-time code required', zh: '需要动态验证码' },
   AUTH_TOTP_INVALID: { status: 401, title: 'Wrong or used one-time code', zh: '动态验证码错误或已使用' },
   AUTH_TOTP_ALREADY_ENROLLED: { status: 409, title: 'Second factor already enrolled', zh: '已绑定动态验证码' },
