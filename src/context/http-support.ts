@@ -169,6 +169,10 @@ export async function requestContext(request: FastifyRequest, resolver: ContextR
   return resolver.resolve(link);
 }
 
+/** A member of a request part any route may have (this runs for every NGSI-LD route, whatever its schema). */
+const memberOf = (part: unknown, key: string): unknown =>
+  part !== null && typeof part === 'object' ? Object.getOwnPropertyDescriptor(part, key)?.value : undefined;
+
 /**
  * Builds the request scope: actor, tenant, context, and for a request on one entity its `?type=` selector (§4.17:
  * type names, `,` or `|` between them, any of which the entity must have; v1.9 retrieval too).
@@ -176,8 +180,7 @@ export async function requestContext(request: FastifyRequest, resolver: ContextR
 export async function scopeOf(request: FastifyRequest, resolver: ContextResolver, body?: unknown): Promise<RequestScope> {
   const ctx = await requestContext(request, resolver, body);
   const scope: RequestScope = { actor: request.actor, tenant: tenantOf(request) ?? '', ctx };
-  const selector = (request.params as Record<string, unknown> | undefined)?.entityId !== undefined
-    ? (request.query as Record<string, unknown> | undefined)?.type : undefined;
+  const selector = memberOf(request.params, 'entityId') !== undefined ? memberOf(request.query, 'type') : undefined;
   if (typeof selector === 'string' && selector.trim() !== '') {
     scope.typeSelector = selector.split(/[,|;()]/).map((t) => t.trim()).filter(Boolean).map((t) => expandTerm(ctx, t));
   }
