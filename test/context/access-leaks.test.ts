@@ -135,6 +135,12 @@ describe.each(testEngines)('finding 2: hidden NGSI-LD attributes stay hidden und
     // Its history of what it may read carries no hidden attribute either.
     const history = (await asSpy('GET', `/temporal/entities/${S1}`)).json();
     expect(Object.keys(history).sort()).toEqual(['id', 'powerState', 'type']);
+    // The same question as POST /temporal/entityOperations/query (§6.24) is filtered the same way.
+    const body = { type: 'Query', entities: [{ type: 'Streetlight' }], q: 'powerConsumption>100', temporalQ: { timerel: 'after', timeAt: '2000-01-01T00:00:00Z' } };
+    expect(ids(await req('POST', '/temporal/entityOperations/query', body))).toEqual([S1]);
+    const posted = await asSpy('POST', '/temporal/entityOperations/query', body);
+    expect(posted.statusCode, posted.body).toBe(200);
+    expect(posted.json()).toEqual([]);
   });
 
   it('finding 2: POST /entityOperations/query filters only on what the caller may read', async () => {
