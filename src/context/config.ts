@@ -53,6 +53,20 @@ export const ContextConfigSchema = Type.Object({
     },
     { default: {} },
   ),
+  /** Snapshots (v1.9 §5.16): frozen copies of what queries select, each bounded. */
+  snapshots: Type.Object(
+    {
+      /** Most live snapshots one tenant keeps; one more answers 403 naming this limit. */
+      maxPerTenant: Type.Integer({ minimum: 1, default: 20 }),
+      /** Most entities one snapshot copies; a create or clone selecting more answers 403 TooManyResults. */
+      maxEntities: Type.Integer({ minimum: 1, default: 10_000 }),
+      /** Lifetime of a snapshot that suggests none (snapshotLifetime), seconds. */
+      defaultLifetimeSeconds: Type.Integer({ minimum: 1, default: 86_400 }),
+      /** Longest lifetime granted whatever snapshotLifetime suggests (§5.16.1.4: "the configured limit"), seconds. */
+      maxLifetimeSeconds: Type.Integer({ minimum: 1, default: 604_800 }),
+    },
+    { default: {} },
+  ),
   notifications: Type.Object(
     {
       /**

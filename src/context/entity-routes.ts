@@ -9,6 +9,7 @@ import type { AttributeService } from './attribute-service.js';
 import { assertNarrow, type EntityQueryService } from './entity-query-service.js';
 import type { BatchWrite, EntityBatchService } from './entity-batch-service.js';
 import type { EntityMapService } from './entity-map-service.js';
+import type { SnapshotService } from './snapshot-service.js';
 import {
   AttributeBody, AttributeParams, AttrUpdateResult, BatchReport, DeleteAttributeQuery, EntityBatchBody, EntityIdBatchBody, EntityIdList, EntityIdParams,
   EntityQuery, JsonObjectBody, NgsiEntity, NgsiEntityList, NoContent, OptionsQuery, RetrieveQuery, TypeSelectorQuery, AppendQuery, QueryBody, QueryPageQuery, TypeListAnswer,
@@ -24,6 +25,8 @@ export interface EntityRoutesDeps {
   contexts: ContextResolver;
   /** GET /entities with `entityMap=true` or an `NGSILD-EntityMap` header pages through an entity map (§5.14). */
   entityMaps?: EntityMapService;
+  /** GET /entities and GET /entities/{id} with an `NGSILD-Snapshot` header read the snapshot's copy (v1.9 §6.3.22). */
+  snapshots?: Pick<SnapshotService, 'query' | 'getEntity'>;
 }
 
 /** §5.2.27 Attribute: an attribute name with the types that have it. */
@@ -61,7 +64,7 @@ export function paramsOfQueryBody(body: QueryBody): EntityQueryParams {
 }
 
 /** NGSI-LD entities, attributes, batch operations and types (§6.4–6.8, §6.14–6.17, §6.23, §6.25–6.28) under /ngsi-ld/v1. */
-export const entityRoutes = ({ entities, attributes, queries, batches, contexts, entityMaps }: EntityRoutesDeps): RoutePlugin => async (app) => {
+export const entityRoutes = ({ entities, attributes, queries, batches, contexts, entityMaps, snapshots }: EntityRoutesDeps): RoutePlugin => async (app) => {
   const read = { access: 'context.entity.read' as const };
   const write = { access: 'context.entity.write' as const };
 
@@ -86,6 +89,12 @@ export const entityRoutes = ({ entities, attributes, queries, batches, contexts,
     const rep = negotiate(req);
     const scope = await scopeOf(req, contexts);
     const o = { ...req.query, geoJson: rep === 'geo' };
+    const snapshot = req.headers['ngsild-snapshot'];
+    if (snapshots && typeof snapshot === 'string' && snapshot.trim() !== '') {
+      const frozen = await snapshots.query(scope, snapshot.trim(), req.query, o);
+      if (frozen.count !== undefined) reply.header('NGSILD-Results-Count', String(frozen.count));
+      return sendNgsi(reply, 200, frozen.entities, scope.ctx, rep);
+    }
     assertNarrow(req.query);
     const join = queries.joinOf(scope, o, req.query.q);
     const header = req.headers['ngsild-entitymap'];
@@ -126,6 +135,10 @@ export const entityRoutes = ({ entities, attributes, queries, batches, contexts,
     const rep = negotiate(req);
     const scope = await scopeOf(req, contexts);
     const o = { ...req.query, geoJson: rep === 'geo' };
+    const snapshot = req.headers['ngsild-snapshot'];
+    if (snapshots && typeof snapshot === 'string' && snapshot.trim() !== '') {
+      return sendNgsi(reply, 200, await snapshots.getEntity(scope, snapshot.trim(), req.params.entityId, o), scope.ctx, rep);
+    }
     const join = queries.joinOf(scope, o);
     const body = await queries.getEntity(scope, req.params.entityId, o);
     // join=flat answers a list: the entity, then those it links to.

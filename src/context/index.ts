@@ -36,6 +36,9 @@ import { FederatedSubscriptionService } from './csource-remote-subscriptions.js'
 import { FederatedBatchService } from './csource-batch.js';
 import { FederatedTemporalService, FederatedTemporalWriteService } from './csource-temporal.js';
 import { createCsources, type CsourceServices } from './csources.js';
+import { snapshotMigrations } from './snapshot-migrations.js';
+import { SnapshotService } from './snapshot-service.js';
+import { registerSnapshotScope, snapshotRoutes } from './snapshot-routes.js';
 
 export type { ContextConfig } from './config.js';
 export { seedContextDemo } from './demo-seed.js';
@@ -64,6 +67,8 @@ export interface ContextServices {
   accessRules: AccessRuleService;
   /** Context-source registrations, their subscriptions and distributed operations. */
   csources: CsourceServices;
+  /** Snapshots (v1.9 §5.16): frozen copies of what queries select. */
+  snapshots: SnapshotService;
   /** Delivers the notifications subscriptions queue (running between start and stop). */
   dispatcher: NotificationDispatcher;
   /** MQTT ingestion (running between start and stop). */
@@ -85,7 +90,7 @@ declare module '../platform/module/module.js' {
 export const contextModule = defineModule({
   name: 'context',
   config: ContextConfigSchema,
-  migrations: { ...contextMigrations, ...csourceMigrations },
+  migrations: { ...contextMigrations, ...csourceMigrations, ...snapshotMigrations },
   problems: { ...contextProblems, ...csourceProblems },
   permissions: { ...contextPermissions, ...csourcePermissions },
   requires: [],
@@ -105,6 +110,7 @@ export const contextModule = defineModule({
     const temporal = new FederatedTemporalService(db, config, tenants, accessRules, queries, platform.database.reader);
     const temporalWrites = new FederatedTemporalWriteService(db, clock, tenants, accessRules, writer);
     const csources = createCsources({ db, clock, config, contexts, tenants, access: accessRules, outbound, log, queries, entities, attributes, batches, temporal, temporalWrites, subscriptions });
+    const snapshots = new SnapshotService(db, clock, tenants, queries, accessRules, config);
     const dispatcher = new NotificationDispatcher(db, config.notifications, clock, log, outbound, platform.events);
     subscriptions.whenQueued(() => dispatcher.signalQueued());
     const ingest = new MqttIngest(config.mqtt, batches, contexts, platform.auth, log, platform.nodeId);
@@ -149,17 +155,19 @@ export const contextModule = defineModule({
       app.addHook('onRequest', csources.track);
       app.addHook('onSend', csources.warnings);
       registerNgsiConventions(app, { fiwareService: config.fiwareServiceAsTenant });
-      await app.register(entityRoutes({ entities, attributes, queries, batches, contexts, entityMaps: csources.entityMaps }));
+      registerSnapshotScope(app);
+      await app.register(entityRoutes({ entities, attributes, queries, batches, contexts, entityMaps: csources.entityMaps, snapshots }));
       await app.register(temporalRoutes(temporal, temporalWrites, contexts));
       await app.register(subscriptionRoutes(subscriptions, contexts, jsonldContexts));
       await app.register(accessRoutes(accessRules, contexts));
       await app.register(jsonldContextRoutes(jsonldContexts));
       await app.register(infoRoutes(contexts, clock, 'CityHub'));
       await app.register(csources.routes);
+      await app.register(snapshotRoutes(snapshots, contexts));
     };
 
     return {
-      services: { config, contexts, jsonldContexts, tenants, entities, attributes, queries, batches, temporal, temporalWrites, subscriptions, accessRules, csources, dispatcher, ingest, simulator },
+      services: { config, contexts, jsonldContexts, tenants, entities, attributes, queries, batches, temporal, temporalWrites, subscriptions, accessRules, csources, snapshots, dispatcher, ingest, simulator },
       routes: [{ prefix: '/ngsi-ld/v1', plugin: ngsiRoutes }],
       jobs,
       gauges: async () => [

@@ -24,6 +24,8 @@ export const ngsiErrorTypes = {
   LengthRequired: 'CONTEXT_LENGTH_REQUIRED',
   /** CityHub's: an owner holds `subscriptions.maxPerOwner` subscriptions already (403). */
   TooManySubscriptions: 'CONTEXT_TOO_MANY_SUBSCRIPTIONS',
+  /** CityHub's: a tenant keeps `snapshots.maxPerTenant` snapshots already (403). */
+  TooManySnapshots: 'CONTEXT_TOO_MANY_SNAPSHOTS',
 } as const satisfies Record<string, ProblemCode>;
 
 export type NgsiErrorType = keyof typeof ngsiErrorTypes;

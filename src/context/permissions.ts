@@ -6,6 +6,8 @@ export const contextPermissions = definePermissions({
   'context.entity.read': ['agent', 'handler', 'supervisor', 'leader', 'dept_data_owner', 'data_admin', 'market_operator'],
   'context.entity.write': ['dept_data_owner', 'data_admin'],
   'context.subscription.manage': ['dept_data_owner', 'data_admin', 'market_operator'],
+  // snapshots (v1.9 §5.16) copy what their creator reads into storage: bounded by modules.context.snapshots
+  'context.snapshot.manage': ['dept_data_owner', 'data_admin', 'market_operator'],
   'context.access.manage': ['data_admin'],
 });
 

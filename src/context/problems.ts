@@ -17,6 +17,7 @@ export const contextProblems = defineProblems({
   CONTEXT_UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported NGSI-LD content type', zh: '不支持的 NGSI-LD 内容类型' },
   CONTEXT_NOT_ACCEPTABLE: { status: 406, title: 'Cannot produce the requested NGSI-LD format', zh: '无法提供所请求的 NGSI-LD 格式' },
   CONTEXT_TOO_MANY_SUBSCRIPTIONS: { status: 403, title: 'Subscription limit reached', zh: '订阅数已达上限' },
+  CONTEXT_TOO_MANY_SNAPSHOTS: { status: 403, title: 'Snapshot limit reached', zh: '快照数已达上限' },
   CONTEXT_LENGTH_REQUIRED: { status: 411, title: 'Content-Length required', zh: '请求须带 Content-Length' },
   CONTEXT_FORBIDDEN: { status: 403, title: 'Entity type or attribute not allowed for your organisation', zh: '本机构无权访问该实体类型或属性' },
 });
