@@ -203,7 +203,9 @@ export function sendNgsi(
       : body && typeof body === 'object' ? { ...(body as object), '@context': ctx.source } : body;
     return reply.code(status).type('application/ld+json').send(stringify(withCtx));
   }
-  reply.header('Link', linkHeader(ctx.linkUrl));
+  // The @context link goes with any the route set already (the pages of a paginated answer, §6.3.13).
+  const pages = reply.getHeader('link');
+  reply.header('Link', pages === undefined ? linkHeader(ctx.linkUrl) : [linkHeader(ctx.linkUrl), ...[pages].flat().map(String)]);
   if (rep === 'geo') {
     // §6.3.15: the @context inside the GeoJSON too, unless the client prefers a plain JSON body (Prefer: body=json).
     const plain = /(^|[,;\s])body\s*=\s*"?json"?\s*($|[,;])/i.test(String(reply.request.headers.prefer ?? ''));

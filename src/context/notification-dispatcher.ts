@@ -6,7 +6,7 @@ import type { Clock } from '../platform/clock/clock.js';
 import type { EventBus } from '../platform/events/index.js';
 import { outboundRequest, OutboundUrlError, type OutboundPolicy } from '../platform/net/outbound.js';
 import { linkHeader, CORE_CONTEXT_URL } from './jsonld-context.js';
-import { resolveBroker, sendableHeaders } from './notification-endpoint.js';
+import { mqttOptions, resolveBroker, sendableHeaders } from './notification-endpoint.js';
 import type { ContextConfig } from './config.js';
 import * as store from './subscription-store.js';
 
@@ -26,6 +26,8 @@ export class NotificationDispatcher {
   private readonly inFlight = new Set<number>();
   private readonly brokers = new Map<string, Promise<MqttClient>>();
   private polling = false;
+  /** Brokers that refused MQTT 5.0 (spoken to in 3.1.1 when a subscription names no MQTT-Version). */
+  private readonly mqtt311Only = new Set<string>();
   private stopped = true;
   private ticking = false;
   private wokenWhileTicking = false;
@@ -201,10 +203,11 @@ export class NotificationDispatcher {
    * opened to that address (TLS still checks the certificate against the name), so a name that resolves to a
    * private address is refused.
    */
-  private broker(url: URL): Promise<MqttClient> {
-    // One connection per broker and login: a subscription must never publish with another one's credentials.
+  private broker(url: URL, protocolVersion: 4 | 5): Promise<MqttClient> {
+    // One connection per broker, login and protocol version: a subscription must never publish with another
+    // one's credentials, and MQTT-Version (notifierInfo) picks the protocol the connection speaks.
     const login = url.username || url.password ? `${url.username}:${createHash('sha256').update(url.password).digest('hex')}@` : '';
-    const key = `${url.protocol}//${login}${url.host}`;
+    const key = `${url.protocol}//${login}${url.host}#${protocolVersion}`;
     let client = this.brokers.get(key);
     if (!client) {
       const name = url.hostname.replace(/^\[|\]$/g, '');
@@ -219,6 +222,7 @@ export class NotificationDispatcher {
         username: url.username ? decodeURIComponent(url.username) : undefined,
         password: url.password ? decodeURIComponent(url.password) : undefined,
         clientId: `cityhub-notify-${process.pid}-${Math.random().toString(16).slice(2, 8)}`,
+        protocolVersion,
       }));
       // A failed connection is forgotten so the next notification tries again; the failure itself is reported by
       // the delivery that awaits this promise (recorded on the notification and logged).
@@ -228,16 +232,42 @@ export class NotificationDispatcher {
     return client;
   }
 
-  /** MQTT notifications (§7.3 binding): the notification as `body` with `metadata` headers, QoS 1. */
+  /**
+   * A connection speaking the version asked for. MQTT 5.0 is only the default: a broker that refuses it (one that
+   * speaks 3.1.1 only, as CityHub's embedded aedes) is then spoken to in 3.1.1 — remembered per broker — unless
+   * the subscription's MQTT-Version asked for 5.0.
+   */
+  private async mqttClient(url: URL, version: 4 | 5, versionGiven: boolean): Promise<MqttClient> {
+    const host = `${url.protocol}//${url.host}`;
+    if (version === 5 && !versionGiven && this.mqtt311Only.has(host)) return this.broker(url, 4);
+    try {
+      return await this.broker(url, version);
+    } catch (err) {
+      // CONNACK 1 (3.1.1) or reason 132 (5.0): unacceptable / unsupported protocol version.
+      const code = (err as { code?: unknown }).code;
+      if (version !== 5 || versionGiven || !(code === 1 || code === 132)) throw err;
+      this.mqtt311Only.add(host);
+      return this.broker(url, 4);
+    }
+  }
+
+  /**
+   * MQTT notifications (§7.3 binding): the notification as `body` with `metadata` headers, with the protocol
+   * version and QoS the subscription's notifierInfo asks for now (MQTT 5.0 and QoS 0 by default).
+   */
   private async publish(row: store.OutboxRow): Promise<void> {
     const url = new URL(row.endpoint);
     const topic = decodeURIComponent(url.pathname.replace(/^\//, ''));
     if (!topic) throw new Error('the MQTT endpoint has no topic');
-    const client = await this.broker(url);
+    // Entity subscriptions' notifierInfo (subscriptions to registrations keep theirs elsewhere: defaults).
+    const info = row.payload.type === 'Notification' ? await store.notifierInfoOf(this.db, row.tenant, row.subscription_id) : undefined;
+    const { protocolVersion, qos, versionGiven } = mqttOptions(info);
+    const client = await this.mqttClient(url, protocolVersion, versionGiven);
     const { Link: link, ...receiverInfo } = row.headers;
     const message = JSON.stringify({ metadata: { ...sendableHeaders(receiverInfo), ...(link ? { Link: link } : {}), 'Content-Type': row.accept, ...(row.tenant ? { 'NGSILD-Tenant': row.tenant } : {}) }, body: row.payload });
     await Promise.race([
-      client.publishAsync(topic, message, { qos: 1 }),
+      // MQTT 5 also names the payload's media type in the PUBLISH packet itself.
+      client.publishAsync(topic, message, { qos, ...(protocolVersion === 5 ? { properties: { contentType: row.accept } } : {}) }),
       new Promise((_, reject) => setTimeout(() => reject(new Error('MQTT publish timed out')), this.config.timeoutMs).unref()),
     ]);
   }

@@ -46,6 +46,35 @@ export function receiverInfoError(list: unknown): { field: string; message: stri
   return undefined;
 }
 
+/**
+ * The MQTT binding's notifier options (GS CIM 009 §7.3 via `endpoint.notifierInfo`): `MQTT-Version` (`mqtt3.1.1`
+ * or `mqtt5.0`, default `mqtt5.0`) and `MQTT-QoS` (0, 1 or 2, default 0). Other keys are kept and not used.
+ */
+export interface MqttOptions { protocolVersion: 4 | 5; qos: 0 | 1 | 2; /** MQTT-Version was given (no fallback to 3.1.1). */ versionGiven: boolean }
+const MQTT_VERSIONS: Record<string, 4 | 5> = { 'mqtt3.1.1': 4, 'mqtt5.0': 5 };
+
+/** Why a notifierInfo list is refused (naming the entry), or undefined: `{key, value}` strings, MQTT values in range. */
+export function notifierInfoError(list: unknown): { field: string; message: string } | undefined {
+  const base = 'notification.endpoint.notifierInfo';
+  if (!Array.isArray(list)) return { field: base, message: 'must be a list of {key, value}' };
+  if (list.length > MAX_RECEIVER_INFO) return { field: base, message: `at most ${MAX_RECEIVER_INFO} entries` };
+  for (const [i, entry] of list.entries()) {
+    const { key, value } = (entry ?? {}) as { key?: unknown; value?: unknown };
+    if (typeof key !== 'string' || typeof value !== 'string') return { field: `${base}.${i}`, message: 'must be {key, value} with two strings' };
+    if (key === 'MQTT-Version' && !(value in MQTT_VERSIONS)) return { field: `${base}.${i}.value`, message: 'MQTT-Version must be mqtt3.1.1 or mqtt5.0' };
+    if (key === 'MQTT-QoS' && !['0', '1', '2'].includes(value)) return { field: `${base}.${i}.value`, message: 'MQTT-QoS must be 0, 1 or 2' };
+  }
+  return undefined;
+}
+
+/** The MQTT options a subscription's notifierInfo asks for, defaults where it says nothing. */
+export function mqttOptions(notifierInfo: { key: string; value: string }[] | undefined): MqttOptions {
+  const get = (key: string) => notifierInfo?.find((x) => x.key === key)?.value;
+  const qos = Number(get('MQTT-QoS') ?? 0);
+  const version = get('MQTT-Version');
+  return { protocolVersion: MQTT_VERSIONS[version ?? 'mqtt5.0'] ?? 5, qos: qos === 1 || qos === 2 ? qos : 0, versionGiven: version !== undefined };
+}
+
 /** The headers of stored receiverInfo that may be sent (rows stored before these rules are filtered when sent). */
 export const sendableHeaders = (headers: Record<string, string>): Record<string, string> =>
   Object.fromEntries(Object.entries(headers).filter(([k, v]) =>

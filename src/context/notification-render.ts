@@ -50,6 +50,21 @@ export function triggered(triggers: readonly Trigger[], ev: ChangeEvents, watche
   });
 }
 
+/**
+ * v1.8 §5.2.12 `datasetId`: the entity with only the attribute instances of these datasetIds (`@none`: the
+ * default instance); an attribute left with none is not shown. Undefined: the entity as it is.
+ */
+export function selectDatasets(e: StoredEntity, datasetIds: readonly string[] | undefined): StoredEntity {
+  if (!datasetIds) return e;
+  const keys = new Set(datasetIds.map((d) => (d === '@none' ? '' : d)));
+  const attrs: StoredEntity['attrs'] = {};
+  for (const [iri, list] of Object.entries(e.attrs)) {
+    const kept = list.filter((i) => keys.has(datasetKey(i)));
+    if (kept.length > 0) attrs[iri] = kept;
+  }
+  return { ...e, attrs };
+}
+
 /** The member holding an attribute's value, per type (§4.5): `value`, `object`, `languageMap`… */
 const MAIN: Record<AttrType, string> = {
   Property: 'value', GeoProperty: 'value', Relationship: 'object', LanguageProperty: 'languageMap',

@@ -258,7 +258,7 @@ export const TemporalEntityList = Type.Array(TemporalEntity);
 
 export const SubscriptionIdParams = Type.Object({ subscriptionId: Type.String() });
 export const SubscriptionListQuery = Type.Object({
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+  limit: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000 })),
   offset: Type.Optional(Type.Integer({ minimum: 0 })),
 });
 /** A subscription as answered (§5.2.12), with its status members: written by the route. */
@@ -281,7 +281,9 @@ export const AccessRule = Type.Object({
   entityType: Type.String(),
   attributes: Type.Union([Type.Array(Type.String()), Type.Null()]),
   canWrite: Type.Boolean(),
+/** §6.10.3.2 (GET /subscriptions): paging; `count=true` answers the total in NGSILD-Results-Count (limit 0: only it). */
 });
 export type AccessRule = Static<typeof AccessRule>;
 export const AccessRuleList = Type.Array(AccessRule);
+  count: Type.Optional(Type.Boolean()),
 export const AccessRuleIdParams = Type.Object({ ruleId: Type.String() });

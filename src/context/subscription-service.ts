@@ -9,12 +9,12 @@ import type { Logger } from 'pino';
 import { ngsiProblem } from './ngsi-errors.js';
 import { Problem } from '../platform/errors/problem.js';
 import { compactIri, expandTerm, linkHeader, type ContextResolver, type LdContext } from './jsonld-context.js';
-import { isUri, renderEntity, type Format, type RenderOptions } from './entity-model.js';
+import { isUri, renderEntity, type Format, type RenderOptions, type StoredEntity } from './entity-model.js';
 import { evaluateQ, parseQ, type QExpr } from './q-language.js';
 import { matchGeo, parseGeoQuery, type GeoQuery, type Geometry } from './geo.js';
 import { checkIdPattern, patternTest } from './safe-regex.js';
 import { matchesScopeQ, parseScopeQ, type ScopeQuery } from './scope-query.js';
-import { checkEndpoint, receiverInfoError } from './notification-endpoint.js';
+import { checkEndpoint, notifierInfoError, receiverInfoError } from './notification-endpoint.js';
 import type { ChangeListener, EntityChange } from './entity-writer.js';
 import type { TenantService } from './tenant-service.js';
 import { managesAll, type RequestScope } from './request-scope.js';
@@ -24,7 +24,7 @@ import { AccessPolicy } from './access-policy.js';
 import type { AccessRuleService } from './access-service.js';
 import * as store from './subscription-store.js';
 import { queryEntities as queryStoredEntities, rowToEntity } from './entity-store.js';
-import { changeEvents, DEFAULT_TRIGGERS, renderNotified, triggered, TRIGGERS, type ChangeEvents, type Trigger } from './notification-render.js';
+import { changeEvents, DEFAULT_TRIGGERS, renderNotified, selectDatasets, triggered, TRIGGERS, type ChangeEvents, type Trigger } from './notification-render.js';
 import { joinLinked, parseJoin, type Join } from './entity-join.js';
 
 /**
@@ -59,6 +59,8 @@ interface StoredSubscription {
   /** v1.8 §5.2.12: LanguageProperties notified in this language (§4.15 `lang`). */
   lang?: string;
   notification: {
+  /** v1.8 §5.2.12: only the attribute instances with these datasetIds are notified (`@none`: the default one). */
+  datasetId?: string[];
     attributes?: string[];
     /** v1.8 pick/omit: expanded attribute IRIs; id and type kept apart. */
     pick?: string[];
@@ -149,6 +151,11 @@ export class SubscriptionService implements ChangeListener {
       out.lang = body.lang;
     }
     if (body.jsonldContext !== undefined) {
+    if (body.datasetId !== undefined) {
+      const list = typeof body.datasetId === 'string' ? [body.datasetId] : body.datasetId;
+      if (!Array.isArray(list) || list.length === 0 || !list.every((d) => d === '@none' || isUri(d))) throw bad('datasetId must be a non-empty list of URIs ("@none": the default instance)', 'datasetId');
+      out.datasetId = [...new Set(list as string[])];
+    }
       if (typeof body.jsonldContext !== 'string' || !isUri(body.jsonldContext)) throw bad('jsonldContext must be the URI of a JSON-LD @context', 'jsonldContext');
       out.jsonldContext = body.jsonldContext;
     }
@@ -219,10 +226,11 @@ export class SubscriptionService implements ChangeListener {
         if (n[m] !== undefined && typeof n[m] !== 'boolean') throw bad(`notification.${m} must be true or false`, `notification.${m}`);
       }
       if (n.showChanges === true && format === 'keyValues') throw bad('notification.showChanges cannot be true with the keyValues format', 'notification.showChanges');
-      // notifierInfo (§5.2.15): key/value strings, as receiverInfo; kept and shown, not otherwise used.
+      // notifierInfo (§5.2.15): key/value strings; MQTT-Version and MQTT-QoS are used by MQTT notifications.
       const notifierInfo = ep.notifierInfo;
-      if (notifierInfo !== undefined && !(Array.isArray(notifierInfo) && notifierInfo.every((x) => isObject(x) && typeof x.key === 'string' && typeof x.value === 'string'))) {
-        throw bad('notification.endpoint.notifierInfo must be a list of {key, value} with two strings', 'notification.endpoint.notifierInfo');
+      if (notifierInfo !== undefined) {
+        const error = notifierInfoError(notifierInfo);
+        if (error) throw bad(`${error.field} ${error.message}`, error.field);
       }
       if (n.joinLevel !== undefined && typeof n.joinLevel !== 'number') throw bad('notification.joinLevel must be a number', 'notification.joinLevel');
       if (n.join !== undefined && typeof n.join !== 'string') throw bad('notification.join must be flat, inline or @none', 'notification.join');
@@ -273,9 +281,8 @@ export class SubscriptionService implements ChangeListener {
     if (!isUri(id)) throw bad('subscription id must be a URI', 'id');
     const p = this.parse(scope.ctx, body, false);
     if (!p.notification) throw bad('a subscription needs notification.endpoint', 'notification.endpoint');
-    if (!p.entities && !p.watchedAttributes) throw bad('a subscription needs entities or watchedAttributes', 'entities');
-    // §5.8.1: a periodic subscription watches no attributes and is not throttled.
-    if (p.timeInterval !== undefined && (p.watchedAttributes || p.throttling)) throw bad('timeInterval cannot be combined with watchedAttributes or throttling', 'timeInterval');
+    checkWhole(p, p.throttling ?? 0);
+    await this.checkJsonldContext(p.jsonldContext);
     const { expiresAt, throttling, isActive, ...rest } = p;
     const owner = ownerOf(scope.actor);
     const stored: StoredSubscription = { ...(rest as StoredSubscription), type: 'Subscription', context: scope.ctx.source, owner };
@@ -301,6 +308,14 @@ export class SubscriptionService implements ChangeListener {
   }
 
   /** A subscription the actor may see: its own, or any for admin and data_admin; others do not exist for it. */
+  /**
+   * §5.8.1: the @context `jsonldContext` names must be available when the subscription is made or changed
+   * (503 LdContextNotAvailable, or 400 when it is no @context), not only when a notification needs it.
+   */
+  private async checkJsonldContext(url: string | undefined): Promise<void> {
+    if (url) await this.contexts.resolve([url]);
+  }
+
   private async findOwn(scope: RequestScope, tenant: string, id: string): Promise<store.SubscriptionRow> {
     const row = await store.findSubscription(this.db, tenant, id);
     if (!row || !mayManage(scope.actor, row)) throw ngsiProblem('ResourceNotFound', `subscription ${id} does not exist`);
@@ -308,28 +323,48 @@ export class SubscriptionService implements ChangeListener {
   }
 
   async update(scope: RequestScope, id: string, body: JsonObjectBody): Promise<void> {
+  /**
+   * §5.8.2: each member of the fragment replaces the subscription's (members of `notification` one by one), a
+   * member set to null is removed — a mandatory one (`notification`, its `endpoint`, `type`, `id`) is 400 — and
+   * the subscription that results must be valid as a whole (entities or watchedAttributes; timeInterval not with
+   * watchedAttributes or throttling). `expiresAt` in the past is 400; the status follows isActive and expiresAt.
+   * The subscription keeps its @context unless the request gives one.
+   */
     assertCan(scope.actor, 'context.subscription.manage');
     const tenant = await this.tenants.resolve(scope.tenant, false);
+    checkId(id);
     const row = await this.findOwn(scope, tenant, id);
     if (body.id !== undefined && body.id !== id) throw bad('the id cannot change', 'id');
-    const p = this.parse(scope.ctx, body, true);
+    if (body.type !== undefined && body.type !== 'Subscription') throw bad('type must be "Subscription"', 'type');
+    for (const m of MANDATORY) if (body[m] === null) throw bad(`${m} is mandatory and cannot be removed`, m);
+    const stored = row.body as unknown as StoredSubscription;
+    const fragment: Record<string, unknown> = Object.fromEntries(Object.entries(body).filter(([, v]) => v !== null));
+    if (body.expiresAt === null) fragment.expiresAt = null;
+    if (isObject(body.notification)) fragment.notification = mergedNotification(stored.notification, body.notification);
+    const p = this.parse(scope.ctx, fragment, true);
+    await this.checkJsonldContext(p.jsonldContext);
     const { expiresAt, throttling, isActive, ...rest } = p;
     // The owner stays (an admin's change does not widen what it receives); a subscription stored before owners
     // were kept is adopted by whoever changes it.
-    const owner = (row.body as unknown as StoredSubscription).owner ?? ownerOf(scope.actor);
-    const merged = { ...row.body, ...rest, context: scope.ctx.source, owner };
+    const owner = stored.owner ?? ownerOf(scope.actor);
+    const merged: Record<string, unknown> = { ...stored, ...rest, context: scope.ctx === this.contexts.core ? stored.context : scope.ctx.source, owner };
+    for (const k of REMOVABLE) if (body[k] === null) delete merged[k === 'subscriptionName' ? 'name' : k];
+    const nextThrottling = body.throttling === null ? 0 : throttling ?? row.throttling;
+    checkWhole(merged as Partial<StoredSubscription>, nextThrottling);
+    const active = body.isActive === null ? true : isActive ?? row.active;
     await this.db.transaction().execute(async (trx) => {
       await store.updateSubscription(trx, tenant, id, {
-        owner: owner.ref, body: merged, active: isActive ?? row.active, expires_at: expiresAt === undefined ? row.expires_at : expiresAt,
-        throttling: throttling ?? row.throttling, modified_at: this.clock(),
+        owner: owner.ref, body: merged, active, expires_at: expiresAt === undefined ? row.expires_at : expiresAt,
+        throttling: nextThrottling, modified_at: this.clock(),
       });
-      await this.record(trx, scope, 'updated', tenant, id, isActive ?? row.active);
+      await this.record(trx, scope, 'updated', tenant, id, active);
     });
   }
 
   async delete(scope: RequestScope, id: string): Promise<void> {
     assertCan(scope.actor, 'context.subscription.manage');
     const tenant = await this.tenants.resolve(scope.tenant, false);
+    checkId(id);
     await this.findOwn(scope, tenant, id);
     await this.db.transaction().execute(async (trx) => {
       if (!(await store.deleteSubscription(trx, tenant, id))) throw ngsiProblem('ResourceNotFound', `subscription ${id} does not exist`);
@@ -340,15 +375,17 @@ export class SubscriptionService implements ChangeListener {
   async get(scope: RequestScope, id: string): Promise<Record<string, unknown>> {
     assertCan(scope.actor, 'context.subscription.manage');
     const tenant = await this.tenants.resolve(scope.tenant, false);
+    checkId(id);
     return this.render(scope.ctx, await this.findOwn(scope, tenant, id));
   }
 
   /** The actor's own subscriptions (all of the tenant's for admin and data_admin). */
-  async list(scope: RequestScope, limit: number, offset: number): Promise<Record<string, unknown>[]> {
+  async list(scope: RequestScope, limit: number, offset: number): Promise<{ items: Record<string, unknown>[]; total: number }> {
     assertCan(scope.actor, 'context.subscription.manage');
     const tenant = await this.tenants.resolve(scope.tenant, false);
     const owned = managesAll(scope.actor) ? undefined : { ref: actorRef(scope.actor), orgId: scope.actor.orgId ?? null };
-    return (await store.listSubscriptions(this.db, tenant, limit, offset, owned)).map((r) => this.render(scope.ctx, r));
+    const rows = limit === 0 ? [] : await store.listSubscriptions(this.db, tenant, limit, offset, owned);
+    return { items: rows.map((r) => this.render(scope.ctx, r)), total: await store.countSubscriptions(this.db, tenant, owned) };
   }
 
   /** The subscription with its status members (§5.2.12, §5.2.15). */
@@ -373,6 +410,7 @@ export class SubscriptionService implements ChangeListener {
       ...(b.notificationTrigger ? { notificationTrigger: b.notificationTrigger } : {}),
       ...(b.jsonldContext ? { jsonldContext: b.jsonldContext } : {}),
       ...(b.lang ? { lang: b.lang } : {}),
+      ...(b.datasetId ? { datasetId: b.datasetId } : {}),
       notification: {
         ...(b.notification.attributes ? { attributes: b.notification.attributes.map((a) => compactIri(ctx, a)) } : {}),
         ...(b.notification.pick ? { pick: b.notification.pick.map((a) => compactIri(ctx, a)) } : {}),
@@ -446,8 +484,9 @@ export class SubscriptionService implements ChangeListener {
 
   /**
    * Periodic notifications (§5.8, timeInterval): every active subscription whose interval has passed since its
-   * last notification is sent the current state of the entities it selects (at most `maxLimit` of them), filtered
-   * by its owner's access as on change. Run by the module's job; one transaction per tenant.
+   * last notification is sent the current state of all the entities it selects, filtered by its owner's access as
+   * on change — in pages of `maxLimit` entities, one notification each. Run by the module's job; one transaction
+   * per tenant.
    */
   async notifyPeriodic(now: Date): Promise<number> {
     let sent = 0;
@@ -461,15 +500,19 @@ export class SubscriptionService implements ChangeListener {
           const b = sub.body as unknown as StoredSubscription;
           if (!(await store.claimPeriod(trx, tenant, sub.id, now, b.timeInterval!))) continue;
           const types = [...new Set((b.entities ?? []).map((e) => e.type))];
-          // The scope query narrows in SQL, so the `maxLimit` entities sent are ones that match.
+          // The scope query narrows in SQL.
           const { scopeQ, broken } = await this.compile(sub);
           if (broken) continue;
-          const rows = await queryStoredEntities(trx, { tenant, ...(types.length ? { types } : {}), ...(scopeQ ? { scopeQ } : {}), limit: this.config.maxLimit, offset: 0 });
-          const current = (): EntityChange[] => rows.map((r) => {
-            const after = rowToEntity(r);
-            return { id: after.id, after, written: Object.keys(after.attrs), deleted: [] };
-          });
-          sent += await this.queue(trx, tenant, [sub], current, now, true);
+          const limit = this.config.maxLimit;
+          for (let offset = 0; ; offset += limit) {
+            const rows = await queryStoredEntities(trx, { tenant, ...(types.length ? { types } : {}), ...(scopeQ ? { scopeQ } : {}), limit, offset });
+            const current = (): EntityChange[] => rows.map((r) => {
+              const after = rowToEntity(r);
+              return { id: after.id, after, written: Object.keys(after.attrs), deleted: [] };
+            });
+            sent += await this.queue(trx, tenant, [sub], current, now, true);
+            if (rows.length < limit) break;
+          }
         }
       });
     }
@@ -518,7 +561,9 @@ export class SubscriptionService implements ChangeListener {
           if (!g || !matchGeo(geo, g.value as Geometry).match) continue;
         }
         const before = c.before && c.after ? policy.project(c.before) : c.before && e;
-        data.push(renderNotified(out, { after: c.after && e, before }, ev, options, !!n.showChanges, now.toISOString()));
+        // datasetId narrows what is shown, not what matches (q and geoQ saw every instance).
+        const only = (x: StoredEntity | undefined) => x && selectDatasets(x, b.datasetId);
+        data.push(renderNotified(out, { after: only(c.after && e), before: only(before) }, ev, options, !!n.showChanges, now.toISOString()));
       }
       if (data.length === 0) continue;
       // v1.8 §4.5.23 in notifications: the linked entities the owner may read, as they are now.
@@ -546,6 +591,45 @@ export class SubscriptionService implements ChangeListener {
     await store.enqueueNotifications(trx, rows);
     if (rows.length > 0) this.queuedHook?.();
     // A periodic subscription's period was claimed (claimPeriod); its count of notifications grows as on change.
+/** §5.8.2–5.8.5: the id in the path must be a URI (400 before any lookup). */
+const checkId = (id: string): void => {
+  if (!isUri(id)) throw bad(`the subscription id must be a URI, not "${id}"`);
+};
+
+/** Members a PATCH may not remove (§5.2.12 mandatory ones). */
+const MANDATORY = ['id', 'type', 'notification'] as const;
+/**
+ * Optional members a PATCH removes with null (those kept in columns too: expiresAt none, throttling 0, isActive
+ * true).
+ */
+const REMOVABLE = ['subscriptionName', 'name', 'description', 'entities', 'watchedAttributes', 'timeInterval', 'q', 'csf', 'scopeQ', 'geoQ', 'notificationTrigger', 'jsonldContext', 'lang', 'datasetId'] as const;
+
+/**
+ * The whole subscription's rules (§5.2.12, §5.8.1): it selects entities or watches attributes; a periodic one
+ * (timeInterval) watches no attributes and is not throttled.
+ */
+function checkWhole(sub: Partial<StoredSubscription>, throttling: number): void {
+  if (!sub.entities && !sub.watchedAttributes) throw bad('a subscription needs entities or watchedAttributes', 'entities');
+  if (sub.timeInterval !== undefined && (sub.watchedAttributes || throttling > 0)) throw bad('timeInterval cannot be combined with watchedAttributes or throttling', 'timeInterval');
+}
+
+/**
+ * A PATCH's `notification` over the stored one, as a request member (§5.8.2: member by member; null removes one,
+ * `endpoint` cannot be removed). `attributes`, `pick` and `omit` are alternatives: naming one drops the others.
+ */
+function mergedNotification(stored: StoredSubscription['notification'], patch: Record<string, unknown>): Record<string, unknown> {
+  if (patch.endpoint === null) throw bad('notification.endpoint is mandatory and cannot be removed', 'notification.endpoint');
+  const { join, ...rest } = stored;
+  const out: Record<string, unknown> = { ...rest, ...(join ? { join: join.mode, joinLevel: join.level } : {}) };
+  if (['attributes', 'pick', 'omit'].some((m) => patch[m] != null)) for (const m of ['attributes', 'pick', 'omit']) delete out[m];
+  if (patch.join === null) delete out.joinLevel;
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) delete out[k];
+    else out[k] = v;
+  }
+  return out;
+}
+
     await store.markNotified(trx, tenant, notified, now);
     return rows.length;
   }

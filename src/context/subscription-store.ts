@@ -38,15 +38,22 @@ export const findSubscription = async (db: Db, tenant: string, id: string): Prom
  * A tenant's subscriptions, or only those of one owner (and, of those stored before owners were kept, its
  * organisation's).
  */
-export const listSubscriptions = async (db: Db, tenant: string, limit: number, offset: number, owned?: { ref: string; orgId: string | null }): Promise<SubscriptionRow[]> => {
-  let q = db.selectFrom('context_subscription').selectAll().where('tenant', '=', tenant);
-  if (owned) {
-    q = q.where((eb) => eb.or([
+export const listSubscriptions = async (db: Db, tenant: string, limit: number, offset: number, owned?: Owned): Promise<SubscriptionRow[]> =>
+  (await visibleTo(db, tenant, owned).selectAll().orderBy('created_at').orderBy('id').limit(limit).offset(offset).execute()) as SubscriptionRow[];
+
+/** How many subscriptions listSubscriptions pages through (NGSILD-Results-Count, the next page link). */
+export const countSubscriptions = async (db: Db, tenant: string, owned?: Owned): Promise<number> =>
+  Number((await visibleTo(db, tenant, owned).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+
+type Owned = { ref: string; orgId: string | null };
+const visibleTo = (db: Db, tenant: string, owned?: Owned) => {
+  const q = db.selectFrom('context_subscription').where('tenant', '=', tenant);
+  return owned
+    ? q.where((eb) => eb.or([
       eb('owner', '=', owned.ref),
       ...(owned.orgId ? [eb.and([eb('owner', 'is', null), eb(sql`body->>'ownerOrgId'`, '=', owned.orgId)])] : []),
-    ]));
-  }
-  return (await q.orderBy('created_at').orderBy('id').limit(limit).offset(offset).execute()) as SubscriptionRow[];
+    ]))
+    : q;
 };
 
 /**
@@ -59,6 +66,13 @@ export async function countOwnedLocked(db: Db, owner: string): Promise<number> {
   const row = await db.selectFrom('context_subscription').select((eb) => eb.fn.countAll<number>().as('n')).where('owner', '=', owner).executeTakeFirstOrThrow();
   return Number(row.n);
 }
+
+/** A subscription's `notification.endpoint.notifierInfo` (the MQTT options of its notifications), if it has one. */
+export const notifierInfoOf = async (db: Db, tenant: string, id: string): Promise<{ key: string; value: string }[] | undefined> => {
+  const row = await db.selectFrom('context_subscription').select(sql<unknown>`body->'notification'->'endpoint'->'notifierInfo'`.as('info'))
+    .where('tenant', '=', tenant).where('id', '=', id).executeTakeFirst();
+  return Array.isArray(row?.info) ? (row.info as { key: string; value: string }[]) : undefined;
+};
 
 export const deleteSubscription = async (db: Db, tenant: string, id: string): Promise<boolean> =>
   Number((await db.deleteFrom('context_subscription').where('tenant', '=', tenant).where('id', '=', id).executeTakeFirst()).numDeletedRows) > 0;

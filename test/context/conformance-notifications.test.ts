@@ -1,15 +1,21 @@
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import aedes from 'aedes';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import mqtt from 'mqtt';
 import { testEngines } from '../support/engines.js';
 import { createTestHub, type TestHub } from '../support/test-hub.js';
 import { startSink, type Sink } from './http-sink.js';
-import { ngsiRequester } from './ngsi-support.js';
+import { SDM, ngsiRequester } from './ngsi-support.js';
 
 /**
  * GS CIM 009 §5.2.12 / §5.8.6 (v1.6–v1.8 notification members): `notificationTrigger` (entity and attribute
  * created / updated / deleted, default attributes created and updated), deleted attributes and entities shown
  * with NGSI-LD Null and `deletedAt`, `showChanges` (previousValue, previousObject, previousLanguageMap),
  * `sysAttrs`, `pick`/`omit`, `join`/`joinLevel` and `jsonldContext` in notifications; the forbidden combinations
- * answer 400 naming the member.
+ * answer 400 naming the member. v1.8 `datasetId` (only those instances notified); the @context of JSON (Link
+ * header) and JSON-LD (in the body) notifications; MQTT notifications (real broker at 127.0.0.1:1883) with the
+ * protocol version and QoS of `notifierInfo`.
  */
 describe.each(testEngines)('NGSI-LD notification members [%s]', (engine) => {
   let hub: TestHub;
@@ -151,7 +157,9 @@ describe.each(testEngines)('NGSI-LD notification members [%s]', (engine) => {
       [{}, { format: 'simplified', showChanges: true }, 'notification.showChanges'],
       [{}, { attributes: [] }, 'notification.attributes'],
       [{}, { pick: [] }, 'notification.pick'],
-      [{}, { endpoint: { uri: sink.url, notifierInfo: [{ key: 'K', value: 42 }] } }, 'notification.endpoint.notifierInfo'],
+      [{}, { endpoint: { uri: sink.url, notifierInfo: [{ key: 'K', value: 42 }] } }, 'notification.endpoint.notifierInfo.0'],
+      [{}, { endpoint: { uri: sink.url, notifierInfo: [{ key: 'MQTT-Version', value: 'mqtt4' }] } }, 'notification.endpoint.notifierInfo.0.value'],
+      [{ datasetId: ['not a uri'] }, {}, 'datasetId'],
       [{ csf: '((' }, {}, 'csf'],
       [{ lang: 'not a tag!' }, {}, 'lang'],
     ];
@@ -191,5 +199,113 @@ describe.each(testEngines)('NGSI-LD notification members [%s]', (engine) => {
     const [e] = await notified();
     expect(e['https://example.org/terms/height']).toBe(12);
     expect(e.height).toBeUndefined();
+    // §5.8.1: a jsonldContext that cannot be had now is refused when the subscription is made or changed.
+    const unavailable = await req('POST', '/subscriptions', { type: 'Subscription', entities: [{ type }], jsonldContext: 'https://example.org/unavailable.jsonld', notification: { endpoint: { uri: sink.url } } });
+    expect(unavailable.statusCode, unavailable.body).toBe(503);
+    expect(unavailable.json().type).toBe('https://uri.etsi.org/ngsi-ld/errors/LdContextNotAvailable');
+    const changed = await req('PATCH', res.headers.location!.replace('/ngsi-ld/v1', ''), { jsonldContext: 'https://example.org/unavailable.jsonld' });
+    expect(changed.statusCode).toBe(503);
+  });
+
+  it('datasetId: only the attribute instances of those datasetIds are notified (@none: the default ones); kept and shown', async () => {
+    const fr = 'urn:ngsi-ld:Dataset:fr';
+    const path = await subscribe({ datasetId: [fr] });
+    expect((await req('GET', path)).json().datasetId).toEqual([fr]);
+    await subscribe({ datasetId: ['@none'] }, { format: 'keyValues' });
+    await create('urn:ngsi-ld:T:8', {
+      name: [{ type: 'Property', value: 'Old Tower' }, { type: 'Property', value: 'Vieille Tour', datasetId: fr }],
+      partOf: { type: 'Relationship', object: 'urn:ngsi-ld:District:North', datasetId: fr },
+    });
+    const data = await notified();
+    expect(data).toHaveLength(2);
+    expect(data).toContainEqual({
+      id: 'urn:ngsi-ld:T:8', type,
+      name: { type: 'Property', value: 'Vieille Tour', datasetId: fr },
+      partOf: { type: 'Relationship', object: 'urn:ngsi-ld:District:North', datasetId: fr },
+    });
+    const plain = data.find((e) => e.name === 'Old Tower')!;
+    expect(plain).toMatchObject({ id: 'urn:ngsi-ld:T:8', type, height: 40 });
+    expect(plain.partOf).toBeUndefined();
+  });
+
+  it('the @context of notifications: JSON ones name it in a Link header (a list of one URL is that URL), JSON-LD ones carry it in the body', async () => {
+    for (const accept of ['application/json', 'application/ld+json']) {
+      const res = await req('POST', '/subscriptions', {
+        type: 'Subscription', entities: [{ type }], '@context': [SDM], notification: { endpoint: { uri: sink.url, accept } },
+      }, { 'content-type': 'application/ld+json' });
+      expect(res.statusCode, res.body).toBe(201);
+      // No ImplicitlyCreated context for one URL: the subscription's @context is that URL.
+      expect((await req('GET', res.headers.location!.replace('/ngsi-ld/v1', ''))).json().jsonldContext).toBeUndefined();
+    }
+    await create('urn:ngsi-ld:T:9');
+    await drain();
+    expect(sink.received).toHaveLength(2);
+    const json = sink.received.find((r) => r.headers['content-type'] === 'application/json')!;
+    expect(json.headers.link).toBe(`<${SDM}>; rel="http://www.w3.org/ns/json-ld#context"; type="application/ld+json"`);
+    expect(json.body['@context']).toBeUndefined();
+    expect((json.body.data as Record<string, unknown>[])[0]['@context']).toBeUndefined();
+    const ld = sink.received.find((r) => r.headers['content-type'] === 'application/ld+json')!;
+    expect(ld.headers.link).toBeUndefined();
+    expect([ld.body['@context']].flat()).toEqual([SDM]);
+  });
+
+  it('MQTT endpoints: notifierInfo MQTT-Version and MQTT-QoS used (MQTT 5.0 and QoS 0 by default); {metadata, body} with receiverInfo, Content-Type and Link', async () => {
+    const topic = `cityhub-test-${randomBytes(4).toString('hex')}`;
+    const listener = await mqtt.connectAsync('mqtt://127.0.0.1:1883', { protocolVersion: 5, clientId: `${topic}-listener` });
+    const got: { topic: string; qos: number; contentType?: string; message: { metadata: Record<string, string>; body: Record<string, unknown> } }[] = [];
+    listener.on('message', (t, payload, packet) => got.push({ topic: t, qos: packet.qos, contentType: packet.properties?.contentType, message: JSON.parse(payload.toString()) }));
+    try {
+      await listener.subscribeAsync(`${topic}/#`, { qos: 2 });
+      const endpoint = (leaf: string, notifierInfo?: { key: string; value: string }[]) => ({
+        uri: `mqtt://127.0.0.1:1883/${topic}/${leaf}`, receiverInfo: [{ key: 'test-receiver-key', value: 'test-receiver-info' }], ...(notifierInfo ? { notifierInfo } : {}),
+      });
+      await subscribe({}, { endpoint: endpoint('default') });
+      const v3 = await subscribe({}, { endpoint: endpoint('v3', [{ key: 'MQTT-Version', value: 'mqtt3.1.1' }, { key: 'MQTT-QoS', value: '2' }]) });
+      await subscribe({}, { endpoint: endpoint('v5', [{ key: 'MQTT-Version', value: 'mqtt5.0' }, { key: 'MQTT-QoS', value: '1' }]) });
+      expect((await req('GET', v3)).json().notification.endpoint.notifierInfo).toEqual([{ key: 'MQTT-Version', value: 'mqtt3.1.1' }, { key: 'MQTT-QoS', value: '2' }]);
+      await create('urn:ngsi-ld:T:10');
+      await drain();
+      const end = Date.now() + 10_000;
+      while (got.length < 3 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+      const of = (leaf: string) => got.find((g) => g.topic === `${topic}/${leaf}`)!;
+      expect([of('default').qos, of('v3').qos, of('v5').qos]).toEqual([0, 2, 1]);
+      // MQTT 5 names the media type in the packet; MQTT 3.1.1 has no properties.
+      expect([of('default').contentType, of('v3').contentType, of('v5').contentType]).toEqual(['application/json', undefined, 'application/json']);
+      for (const { message } of got) {
+        expect(message.metadata).toMatchObject({ 'test-receiver-key': 'test-receiver-info', 'Content-Type': 'application/json' });
+        expect(message.metadata.Link).toContain('ngsi-ld-core-context');
+        expect(message.body).toMatchObject({ type: 'Notification', data: [{ id: 'urn:ngsi-ld:T:10', type }] });
+      }
+      expect(got).toHaveLength(3);
+    } finally {
+      await listener.endAsync();
+    }
+  });
+
+  it('MQTT 5.0 is only the default: a broker that speaks 3.1.1 only (aedes) is notified in 3.1.1 unless the subscription asks for 5.0', async () => {
+    const broker = aedes.createBroker();
+    const server = createServer(broker.handle);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const port = (server.address() as { port: number }).port;
+    const listener = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { protocolVersion: 4 });
+    const got: string[] = [];
+    listener.on('message', (t) => got.push(t));
+    try {
+      await listener.subscribeAsync('old/#', { qos: 1 });
+      await subscribe({}, { endpoint: { uri: `mqtt://127.0.0.1:${port}/old/default` } });
+      const strict = await subscribe({}, { endpoint: { uri: `mqtt://127.0.0.1:${port}/old/v5`, notifierInfo: [{ key: 'MQTT-Version', value: 'mqtt5.0' }] } });
+      await create('urn:ngsi-ld:T:11');
+      await drain();
+      const end = Date.now() + 5_000;
+      while (got.length < 1 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+      expect(got).toEqual(['old/default']);
+      const status = (await req('GET', strict)).json().notification;
+      expect(status.status).toBe('failed');
+      expect(status.timesFailed).toBeGreaterThanOrEqual(1);
+    } finally {
+      await listener.endAsync();
+      await new Promise<void>((r) => broker.close(() => r()));
+      server.close();
+    }
   });
 });
