@@ -79,17 +79,17 @@ const outputMembers = {
   omit: Type.Optional(Type.String()),
   lang: Type.Optional(Type.String()),
   geometryProperty: Type.Optional(Type.String()),
-};
-/** v1.8 §4.5.23 linked entity retrieval (entity-join.ts). */
   /** v1.8 §5.7.1.4, §5.7.2.4: only the attribute instances with these datasetIds (`@none`: the default one). */
   datasetId: Type.Optional(Type.String()),
+};
+/** v1.8 §4.5.23 linked entity retrieval (entity-join.ts). */
 const joinMembers = {
   join: Type.Optional(Type.String()),
   joinLevel: Type.Optional(Type.Integer()),
-};
-export const OutputQuery = Type.Object({ ...outputMembers, ...joinMembers });
   /** v1.8 §4.5.23: ids of entities already met while retrieving the graph (their links are not followed again). */
   containedBy: Type.Optional(Type.String()),
+};
+export const OutputQuery = Type.Object({ ...outputMembers, ...joinMembers });
 /** What a rendered entity shows; `geoJson` when the client asked for application/geo+json. */
 export type OutputOptions = Static<typeof OutputQuery> & { geoJson?: boolean };
 
@@ -190,9 +190,9 @@ export const QueryPageQuery = Type.Object({
   count: Type.Optional(Type.Boolean()),
   options: Type.Optional(Type.String()),
   format: Type.Optional(Type.String()),
+  datasetId: Type.Optional(Type.String()),
   ...joinMembers,
 });
-  datasetId: Type.Optional(Type.String()),
 
 /** 207 of PATCH/POST …/attrs (§5.2.18 UpdateResult). */
 export const AttrUpdateResult = Type.Object({
@@ -279,9 +279,11 @@ export const TemporalEntityList = Type.Array(TemporalEntity);
 // ---- subscriptions ----------------------------------------------------------------------------------------
 
 export const SubscriptionIdParams = Type.Object({ subscriptionId: Type.String() });
+/** §6.10.3.2 (GET /subscriptions): paging; `count=true` answers the total in NGSILD-Results-Count (limit 0: only it). */
 export const SubscriptionListQuery = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000 })),
   offset: Type.Optional(Type.Integer({ minimum: 0 })),
+  count: Type.Optional(Type.Boolean()),
 });
 /** A subscription as answered (§5.2.12), with its status members: written by the route. */
 export const NgsiSubscription = Type.Object({}, { additionalProperties: true });
@@ -303,9 +305,7 @@ export const AccessRule = Type.Object({
   entityType: Type.String(),
   attributes: Type.Union([Type.Array(Type.String()), Type.Null()]),
   canWrite: Type.Boolean(),
-/** §6.10.3.2 (GET /subscriptions): paging; `count=true` answers the total in NGSILD-Results-Count (limit 0: only it). */
 });
 export type AccessRule = Static<typeof AccessRule>;
 export const AccessRuleList = Type.Array(AccessRule);
-  count: Type.Optional(Type.Boolean()),
 export const AccessRuleIdParams = Type.Object({ ruleId: Type.String() });
