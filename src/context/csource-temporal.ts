@@ -2,16 +2,20 @@ import { isProblem } from '../platform/errors/problem.js';
 import { ngsiProblem } from './ngsi-errors.js';
 import { expandTerm } from './jsonld-context.js';
 import { isUri } from './entity-model.js';
-import { TemporalService } from './temporal-service.js';
+import { TemporalService, type TemporalAnswer } from './temporal-service.js';
 import { TemporalWriteService } from './temporal-write-service.js';
 import { SourceFailure } from './csource-forwarder.js';
 import { attrNames, combine, without, type Federation } from './csource-federation.js';
 import type { Operation, StoredRegistration } from './csource-model.js';
 import type { RequestScope } from './request-scope.js';
-import type { JsonObjectBody, TemporalEntityQuery, TemporalQuery } from './schemas.js';
+import type { JsonObjectBody } from './schemas.js';
+import type { TemporalEntityQuery, TemporalQuery } from './temporal-schemas.js';
 
 /** The members of a temporal query a source gets as they were asked (paging is set here). */
-const FORWARDED = ['timerel', 'timeAt', 'endTimeAt', 'lastN', 'attrs', 'options', 'format', 'type', 'id', 'idPattern', 'q', 'scopeQ', 'aggrMethods', 'aggrPeriodDuration'] as const;
+const FORWARDED = [
+  'timerel', 'timeAt', 'endTimeAt', 'timeproperty', 'lastN', 'attrs', 'pick', 'omit', 'datasetId', 'lang', 'options', 'format', 'type', 'id', 'idPattern', 'q', 'scopeQ',
+  'georel', 'geometry', 'coordinates', 'geoproperty', 'aggrMethods', 'aggrPeriodDuration',
+] as const;
 const HEAD = new Set(['id', 'type', 'scope', '@context']);
 /** The arrays of a temporalValues attribute (§4.5.9 simplified temporal representation). */
 const SERIES = ['values', 'objects', 'languageMaps', 'jsons', 'vocabs', 'valueLists', 'objectLists'];
@@ -35,28 +39,29 @@ export class FederatedTemporalService extends TemporalService {
   }
 
   /** The temporal query on this broker's own store only (temporal entity maps ask the sources themselves). */
-  queryHere(scope: RequestScope, p: TemporalQuery): Promise<{ entities: Record<string, unknown>[]; count?: number }> {
+  queryHere(scope: RequestScope, p: TemporalQuery): Promise<TemporalAnswer> {
     return super.query(scope, p);
   }
 
-  override async get(scope: RequestScope, id: string, p: TemporalEntityQuery): Promise<Record<string, unknown>> {
+  /** With sources the merged answer is not paged (each side's own temporal limit applies). */
+  override async get(scope: RequestScope, id: string, p: TemporalEntityQuery): Promise<{ entity: Record<string, unknown>; range?: string }> {
     const fed = this.federation;
     if (!fed || !isUri(id)) return super.get(scope, id, p);
     const regs = (await fed.matching(scope, 'retrieveTemporal', { ids: [id] })).filter((r) => r.registration.mode !== 'auxiliary');
     if (regs.length === 0) return super.get(scope, id, p);
     let local: Record<string, unknown> | undefined;
     try {
-      local = await super.get(scope, id, p);
+      local = (await super.get(scope, id, p)).entity;
     } catch (err) {
       if (!isProblem(err) || err.code !== 'CONTEXT_RESOURCE_NOT_FOUND') throw err;
     }
     const remote = await fed.gather(regs, (reg) => this.ask(reg, scope, `/temporal/entities/${encodeURIComponent(id)}`, p, true));
     const merged = this.merge(p, [local ? [local] : [], ...(await Promise.all(remote.map((l) => fed.readable(scope, l))))]).filter((e) => e.id === id);
     if (merged.length === 0) throw ngsiProblem('ResourceNotFound', `no temporal history for ${id}`);
-    return merged[0];
+    return { entity: merged[0] };
   }
 
-  override async query(scope: RequestScope, p: TemporalQuery): Promise<{ entities: Record<string, unknown>[]; count?: number }> {
+  override async query(scope: RequestScope, p: TemporalQuery): Promise<TemporalAnswer> {
     const fed = this.federation;
     if (!fed) return super.query(scope, p);
     const types = p.type?.split(/[,|]/).map((s) => s.trim()).filter(Boolean).map((t) => expandTerm(scope.ctx, t));

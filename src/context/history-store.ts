@@ -69,21 +69,34 @@ export async function appendHistory(db: Db, tenant: string, recordedAt: string, 
 export const INSTANCE_PREFIX = 'urn:ngsi-ld:Instance:';
 export const instanceIdSql = sql`coalesce(i.value->>'instanceId', ${INSTANCE_PREFIX}::text || h.id::text || '.' || i.n::text)`;
 
+/** Which write time a window is over (`timeproperty`, §5.2.21); undefined: observedAt. */
+export type WriteTime = 'createdAt' | 'modifiedAt' | 'deletedAt';
+
+/**
+ * The time an instance is placed at: its observedAt (else the write time); with `timeproperty=createdAt` the
+ * write time of its row (with `deletedAt`, where only deletions count, the time of the deletion), with
+ * `modifiedAt` the time it was last changed (PATCH …/{instanceId} records it in the instance), else that
+ * write time.
+ */
+const timeOf = (writeTime?: WriteTime) => (writeTime === 'createdAt' || writeTime === 'deletedAt' ? sql`h.recorded_at`
+  : writeTime === 'modifiedAt' ? sql`coalesce((i.value->>'modifiedAt')::timestamptz, h.recorded_at)`
+  : sql`coalesce((i.value->>'observedAt')::timestamptz, h.recorded_at)`);
+
 /**
  * The history rows as one row per attribute instance (the shape queries work on). `rows` selects the stored
  * rows (a WHERE over context_history h); observed_at is the instance's observedAt, else the write time; num the
  * value when it is a JSON number. Deleted attributes appear as markers (deleted = true).
  */
-const instancesOf = (rows: RawBuilder<unknown>, attrs?: string[], withIds = false, byWriteTime = false) => sql`
+const instancesOf = (rows: RawBuilder<unknown>, attrs?: string[], withIds = false, writeTime?: WriteTime) => sql`
   select h.id, h.entity_id, a.key as attr, coalesce(i.value->>'datasetId', '') as dataset_id,
-    ${byWriteTime ? sql`h.recorded_at` : sql`coalesce((i.value->>'observedAt')::timestamptz, h.recorded_at)`} as observed_at, i.value as instance, false as deleted,
+    ${timeOf(writeTime)} as observed_at, i.value as instance, false as deleted,
     case when jsonb_typeof(i.value->'value') = 'number' then (i.value->>'value')::float8 end as num, h.rolled
-    ${withIds ? sql`, ${instanceIdSql} as instance_id` : sql``}
+    ${withIds ? sql`, ${instanceIdSql} as instance_id, h.recorded_at` : sql``}
   from context_history h cross join lateral jsonb_each(h.attrs) a
     cross join lateral jsonb_array_elements(a.value) ${withIds ? sql`with ordinality as i(value, n)` : sql`i`}
   where ${rows} ${attrs ? sql`and a.key = any(${attrs}::text[])` : sql``}
   union all
-  select h.id, h.entity_id, d.attr, '', h.recorded_at, '{}'::jsonb, true, null::float8, h.rolled ${withIds ? sql`, ''` : sql``}
+  select h.id, h.entity_id, d.attr, '', h.recorded_at, '{}'::jsonb, true, null::float8, h.rolled ${withIds ? sql`, '', h.recorded_at` : sql``}
   from context_history h cross join lateral unnest(h.deleted) as d(attr)
   where ${rows} ${attrs ? sql`and d.attr = any(${attrs}::text[])` : sql``}`;
 
@@ -148,10 +161,12 @@ export interface HistoryFilter {
   /** Upper bound on rows per attribute series (config maxInstances). */
   cap: number;
   /**
-   * `timeproperty=createdAt|modifiedAt`: the window (and the order) is over when each instance was written —
-   * an instance of the history is created, and last modified, when it is recorded. Default: observedAt.
+   * `timeproperty=createdAt|modifiedAt|deletedAt`: the window (and the order) is over when each instance was
+   * written, or last changed, or the deletions of attributes (timeOf). Default: observedAt.
    */
-  byWriteTime?: boolean;
+  writeTime?: WriteTime;
+  /** v1.8 `datasetId`: only the series of these datasetIds ('' the default instance). */
+  datasetIds?: string[];
 }
 
 export interface HistoryRow {
@@ -163,36 +178,64 @@ export interface HistoryRow {
   observed_at: Date;
   instance: Record<string, unknown>;
   deleted: boolean;
+  /** When the row holding the instance was written (the instance's createdAt and modifiedAt). */
+  recorded_at: Date;
 }
 
-/** The stored rows that may hold instances of the filter's window (obs_min/obs_max bound each row). */
-const rowsOf = (f: HistoryFilter) => f.byWriteTime
-  ? sql`
-  h.tenant = ${f.tenant} and h.entity_id = any(${f.entityIds}::text[])
-  ${f.from ? sql`and h.recorded_at >= ${f.from}::timestamptz` : sql``}
-  ${f.until ? sql`and h.recorded_at < ${f.until}::timestamptz` : sql``}`
-  : sql`
-  h.tenant = ${f.tenant} and h.entity_id = any(${f.entityIds}::text[])
-  ${f.from ? sql`and h.obs_max >= ${f.from}::timestamptz` : sql``}
-  ${f.until ? sql`and h.obs_min < ${f.until}::timestamptz` : sql``}`;
-
-/** The instances of the filter's window (the rows of rowsOf may also hold instances outside it). */
-const windowOf = (f: HistoryFilter) => sql`true
-  ${f.from ? sql`and observed_at >= ${f.from}::timestamptz` : sql``}
-  ${f.until ? sql`and observed_at < ${f.until}::timestamptz` : sql``}`;
+/** A time window over the history: [from, until) of observedAt, or of a write time. */
+export type HistoryWindow = Pick<HistoryFilter, 'from' | 'until' | 'writeTime'>;
 
 /**
- * The instances of the entities' attributes in the window, oldest first; with lastN only the newest N of each
- * (entity, attribute, datasetId) series. Raw SQL for the lateral expansion and the window function.
+ * The conditions on a history row `h` that may hold instances of the window (obs_min/obs_max bound each row;
+ * an instance is changed after its row was written, never before).
  */
-export async function queryHistory(db: Db, f: HistoryFilter): Promise<HistoryRow[]> {
+const rowWindow = (w: HistoryWindow) => w.writeTime
+  ? sql`${w.from && w.writeTime !== 'modifiedAt' ? sql`and h.recorded_at >= ${w.from}::timestamptz` : sql``}
+  ${w.until ? sql`and h.recorded_at < ${w.until}::timestamptz` : sql``}`
+  : sql`${w.from ? sql`and h.obs_max >= ${w.from}::timestamptz` : sql``}
+  ${w.until ? sql`and h.obs_min < ${w.until}::timestamptz` : sql``}`;
+
+/** The stored rows that may hold instances of the filter's window. */
+const rowsOf = (f: HistoryFilter) => sql`
+  h.tenant = ${f.tenant} and h.entity_id = any(${f.entityIds}::text[]) ${rowWindow(f)}`;
+
+/** The instances of the filter's window and datasetIds (the rows of rowsOf may also hold others); deletions only for deletedAt. */
+const windowOf = (f: HistoryFilter) => sql`${f.writeTime === 'deletedAt' ? sql`deleted` : sql`true`}
+  ${f.from ? sql`and observed_at >= ${f.from}::timestamptz` : sql``}
+  ${f.until ? sql`and observed_at < ${f.until}::timestamptz` : sql``}
+  ${f.datasetIds ? sql`and dataset_id = any(${f.datasetIds}::text[])` : sql``}`;
+
+/**
+ * The history of the entity of the enclosing `context_entity` row in a window, as attributes are stored
+ * (attribute IRI → instances): what `q` reads on temporal queries (§5.7.4.4: the query is on the attribute
+ * instances of the window, not on the current state). `sysAttrs`: each instance gets its createdAt/modifiedAt
+ * (the write time), for q terms on them. A correlated subquery: it runs only for candidate entities.
+ */
+export const historyAttrsSql = (w: HistoryWindow, sysAttrs = false) => sql`(select coalesce(jsonb_object_agg(x.attr, x.instances), '{}'::jsonb) from (
+    select a.key as attr, jsonb_agg(${sysAttrs ? sql`jsonb_build_object('createdAt', ${isoText(sql`h.recorded_at`)}, 'modifiedAt', ${isoText(sql`h.recorded_at`)}) || i.value` : sql`i.value`}) as instances
+    from context_history h cross join lateral jsonb_each(h.attrs) a cross join lateral jsonb_array_elements(a.value) i
+    where h.tenant = context_entity.tenant and h.entity_id = context_entity.id ${rowWindow(w)}
+      ${w.from ? sql`and ${timeOf(w.writeTime)} >= ${w.from}::timestamptz` : sql``}
+      ${w.until ? sql`and ${timeOf(w.writeTime)} < ${w.until}::timestamptz` : sql``}
+    group by a.key) x)`;
+
+/** A timestamptz as the API writes times (ISO 8601, milliseconds, Z). */
+const isoText = (t: RawBuilder<unknown>) => sql`to_char(${t} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+/**
+ * The instances of the entities' attributes in the window, oldest first: at most `n` of each (entity, attribute,
+ * datasetId) series, the newest ones with lastN, else the oldest (a page of the temporal pagination, §6.3.10,
+ * goes on from the last time it holds). Asking for one more than the page shows whether a series was cut.
+ * Raw SQL for the lateral expansion and the window function.
+ */
+export async function queryHistory(db: Db, f: HistoryFilter, n = Math.min(f.lastN ?? f.cap, f.cap)): Promise<HistoryRow[]> {
   if (f.entityIds.length === 0) return [];
-  const n = Math.min(f.lastN ?? f.cap, f.cap);
+  const dir = sql.raw(f.lastN !== undefined ? 'desc' : 'asc');
   const r = await sql<HistoryRow>`
-    select entity_id, attr, dataset_id, observed_at, instance, deleted, instance_id from (
-      select entity_id, attr, dataset_id, observed_at, instance, deleted, id, instance_id,
-        row_number() over (partition by entity_id, attr, dataset_id order by observed_at desc, id desc) as rn
-      from (${instancesOf(rowsOf(f), f.attrs, true, f.byWriteTime)}) x where ${windowOf(f)}
+    select entity_id, attr, dataset_id, observed_at, instance, deleted, instance_id, recorded_at from (
+      select entity_id, attr, dataset_id, observed_at, instance, deleted, id, instance_id, recorded_at,
+        row_number() over (partition by entity_id, attr, dataset_id order by observed_at ${dir}, id ${dir}) as rn
+      from (${instancesOf(rowsOf(f), f.attrs, true, f.writeTime)}) x where ${windowOf(f)}
     ) h where rn <= ${n}
     order by entity_id, attr, dataset_id, observed_at, id`.execute(db);
   return r.rows;
@@ -378,7 +421,7 @@ const hourSql: Partial<Record<AggrMethod, RawBuilder<unknown>>> = {
 /** Whether the rollup can answer: rollup methods only, whole-hour periods, window bounds on the hour. */
 export const rollupAnswers = (methods: AggrMethod[], periodSeconds: number, f: HistoryFilter, origin: string): boolean =>
   methods.every((m) => m in rollupSql) && periodSeconds % 3600 === 0 &&
-  [f.from, f.until, origin].every((t) => !t || Date.parse(t) % 3_600_000 === 0) && f.lastN === undefined && !f.byWriteTime;
+  [f.from, f.until, origin].every((t) => !t || Date.parse(t) % 3_600_000 === 0) && f.lastN === undefined && !f.writeTime && !f.datasetIds;
 
 /**
  * Aggregates per period from the hourly rollup plus the history rows not yet rolled up (folded into hours the
@@ -448,7 +491,7 @@ export async function aggregateHistory(db: Db, f: HistoryFilter, methods: AggrMe
   const r = await withAggregateSettings(db, (trx) => sql<SeriesRow>`
     ${seriesOf(methods)} from (
     select entity_id, attr, dataset_id, date_bin(${period}::interval, observed_at, ${origin}::timestamptz) as bucket, ${cols}
-    from (${instancesOf(rowsOf(f), f.attrs, false, f.byWriteTime)}) x where ${windowOf(f)} and not deleted
+    from (${instancesOf(rowsOf(f), f.attrs, false, f.writeTime)}) x where ${windowOf(f)} and not deleted
     group by entity_id, attr, dataset_id, bucket) b
     group by entity_id, attr, dataset_id order by entity_id, attr, dataset_id`.execute(trx));
   return seriesRows(r.rows, methods, periodSeconds);

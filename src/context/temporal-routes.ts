@@ -5,11 +5,17 @@ import type { ContextResolver } from './jsonld-context.js';
 import { serializeJson } from './raw-json.js';
 import type { TemporalService } from './temporal-service.js';
 import type { TemporalWriteService } from './temporal-write-service.js';
-import {
-  AttributeParams, EntityIdParams, InstanceParams, JsonObjectBody, NoContent, TemporalEntity, TemporalEntityList, TemporalEntityQuery, TemporalPostQuery, TemporalQuery,
-  TemporalQueryBody, ngsiProblems,
-} from './schemas.js';
+import { AttributeParams, EntityIdParams, InstanceParams, JsonObjectBody, NoContent, ngsiProblems } from './schemas.js';
+import { TemporalEntity, TemporalEntityList, TemporalEntityQuery, TemporalPostQuery, TemporalQuery, TemporalQueryBody } from './temporal-schemas.js';
 import { paramsOfQueryBody } from './entity-routes.js';
+import type { FastifyReply } from 'fastify';
+
+/** 206 with Content-Range when the temporal limit cut the instances (§6.3.10), else 200. */
+const pageStatus = (reply: FastifyReply, range: string | undefined): 200 | 206 => {
+  if (range === undefined) return 200;
+  reply.header('Content-Range', range);
+  return 206;
+};
 
 /** Aggregated series come as JsonPart (history-store seriesRows), written into the bytes; the rest is serialised plainly. */
 const stringifierOf = (q: { aggrMethods?: string }) => (q.aggrMethods !== undefined ? serializeJson : JSON.stringify);
@@ -18,32 +24,35 @@ const stringifierOf = (q: { aggrMethods?: string }) => (q.aggrMethods !== undefi
 export const temporalRoutes = (temporal: TemporalService, writes: TemporalWriteService, contexts: ContextResolver): RoutePlugin => async (app) => {
   const read = { access: 'context.entity.read' as const };
   const write = { access: 'context.entity.write' as const };
-  app.get('/temporal/entities', { config: read, schema: { querystring: TemporalQuery, response: { 200: TemporalEntityList, ...ngsiProblems } } }, async (req, reply) => {
+  app.get('/temporal/entities', { config: read, schema: { querystring: TemporalQuery, response: { 200: TemporalEntityList, 206: TemporalEntityList, ...ngsiProblems } } }, async (req, reply) => {
     const rep = negotiate(req, false);
     const scope = await scopeOf(req, contexts);
     const r = await temporal.query(scope, req.query);
     if (r.count !== undefined) reply.header('NGSILD-Results-Count', String(r.count));
-    return sendNgsi(reply, 200, r.entities, scope.ctx, rep, undefined, stringifierOf(req.query));
+    return sendNgsi(reply, pageStatus(reply, r.range), r.entities, scope.ctx, rep, undefined, stringifierOf(req.query));
   });
   // §6.24: the same query with the Query in the body (its temporalQ the window), paging in the query string.
-  app.post('/temporal/entityOperations/query', { config: read, schema: { querystring: TemporalPostQuery, body: TemporalQueryBody, response: { 200: TemporalEntityList, ...ngsiProblems } } }, async (req, reply) => {
+  app.post('/temporal/entityOperations/query', { config: read, schema: { querystring: TemporalPostQuery, body: TemporalQueryBody, response: { 200: TemporalEntityList, 206: TemporalEntityList, ...ngsiProblems } } }, async (req, reply) => {
     const rep = negotiate(req, false);
     const scope = await scopeOf(req, contexts, req.body);
-    const { geoproperty: _, coordinates, ...filter } = paramsOfQueryBody(req.body);
+    const { coordinates, ...filter } = paramsOfQueryBody(req.body);
     const t = req.body.temporalQ ?? {};
     const query: TemporalQuery = {
       ...filter, ...(coordinates === undefined ? {} : { coordinates: typeof coordinates === 'string' ? coordinates : JSON.stringify(coordinates) }),
-      timerel: t.timerel, timeAt: t.timeAt, endTimeAt: t.endTimeAt, timeproperty: t.timeproperty, ...req.query, lastN: req.query.lastN ?? t.lastN,
+      timerel: t.timerel, timeAt: t.timeAt, endTimeAt: t.endTimeAt, timeproperty: t.timeproperty, lang: req.body.lang,
+      // §5.2.21: the aggregation may come in the temporalQ (aggrMethods a list or a comma-separated string).
+      aggrMethods: Array.isArray(t.aggrMethods) ? t.aggrMethods.join(',') : t.aggrMethods, aggrPeriodDuration: t.aggrPeriodDuration,
+      ...req.query, lastN: req.query.lastN ?? t.lastN,
     };
     const r = await temporal.query(scope, query);
     if (r.count !== undefined) reply.header('NGSILD-Results-Count', String(r.count));
-    return sendNgsi(reply, 200, r.entities, scope.ctx, rep, undefined, stringifierOf(query));
+    return sendNgsi(reply, pageStatus(reply, r.range), r.entities, scope.ctx, rep, undefined, stringifierOf(query));
   });
-  app.get('/temporal/entities/:entityId', { config: read, schema: { params: EntityIdParams, querystring: TemporalEntityQuery, response: { 200: TemporalEntity, ...ngsiProblems } } }, async (req, reply) => {
+  app.get('/temporal/entities/:entityId', { config: read, schema: { params: EntityIdParams, querystring: TemporalEntityQuery, response: { 200: TemporalEntity, 206: TemporalEntity, ...ngsiProblems } } }, async (req, reply) => {
     const rep = negotiate(req, false);
     const scope = await scopeOf(req, contexts);
     const r = await temporal.get(scope, req.params.entityId, req.query);
-    return sendNgsi(reply, 200, r, scope.ctx, rep, undefined, stringifierOf(req.query));
+    return sendNgsi(reply, pageStatus(reply, r.range), r.entity, scope.ctx, rep, undefined, stringifierOf(req.query));
   });
   app.delete('/temporal/entities/:entityId', { config: write, schema: { params: EntityIdParams, response: { 204: NoContent, ...ngsiProblems } } }, async (req, reply) => {
     await temporal.delete(await scopeOf(req, contexts), req.params.entityId);

@@ -7,12 +7,15 @@ import type { AccessRuleService } from './access-service.js';
 import type { AccessPolicy } from './access-policy.js';
 import type { TenantService } from './tenant-service.js';
 import type { RequestScope } from './request-scope.js';
-import type { TemporalEntityQuery, TemporalQuery } from './schemas.js';
-import { countEntities, queryEntities } from './entity-store.js';
-import { aggregateHistory, aggregateHourly, deleteHistory, queryHistory, rollupAnswers, type AggrMethod, type HistoryFilter } from './history-store.js';
+import type { TemporalEntityQuery, TemporalQuery } from './temporal-schemas.js';
+import { countEntities, queryEntities, type EntityFilter, type EntityRow } from './entity-store.js';
+import { aggregateHistory, aggregateHourly, deleteHistory, queryHistory, rollupAnswers, type AggrMethod, type HistoryFilter, type HistoryWindow, type WriteTime } from './history-store.js';
 import type { ContextConfig } from './config.js';
-import { assertAttrName, isUri } from './entity-model.js';
+import { assertAttrName, isUri, NGSI_NULL, renderInstance, type Instance } from './entity-model.js';
 import { historyExists } from './temporal-write-store.js';
+import { askedAttrs, temporalOutput, type TemporalOutput } from './temporal-output.js';
+import { pageInstances } from './temporal-paging.js';
+import { matchGeo, type GeoQuery, type Geometry } from './geo.js';
 
 const METHODS: AggrMethod[] = ['totalCount', 'distinctCount', 'sum', 'avg', 'min', 'max', 'stddev', 'sumsq'];
 const DURATION = /^P(?!$)(?:(\d+)W)?(?:(\d+)D)?(?:T(?=\d)(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/;
@@ -32,6 +35,18 @@ const isoTime = (name: string, v: string | undefined): string | undefined => {
   return new Date(t).toISOString();
 };
 
+/** A temporal answer: the entities, the count asked for, and the Content-Range when the temporal limit cut the instances (§6.3.10). */
+export interface TemporalAnswer {
+  entities: Record<string, unknown>[];
+  count?: number;
+  range?: string;
+}
+
+/** The temporalValues key and the member holding the value of each attribute type (§4.5.9). */
+const SIMPLIFIED: Record<string, string> = {
+  Relationship: 'objects', LanguageProperty: 'languageMaps', JsonProperty: 'jsons', VocabProperty: 'vocabs', ListProperty: 'valueLists', ListRelationship: 'objectLists',
+};
+
 /**
  * The temporal representation of entities (§5.7.3, §5.7.4): the history of every attribute instance, as
  * normalized instances, temporalValues pairs, or aggregated values per period.
@@ -47,7 +62,16 @@ export class TemporalService {
     private readonly reader: Db = db,
   ) {}
 
-  private window(p: TemporalEntityQuery): { from?: string; until?: string } {
+  /** The time window of a query (§4.11) over the time property it names (§5.2.21 timeproperty). */
+  private window(p: TemporalEntityQuery): HistoryWindow {
+    const timeproperty = p.timeproperty ?? 'observedAt';
+    if (!['observedAt', 'createdAt', 'modifiedAt', 'deletedAt'].includes(timeproperty)) {
+      throw ngsiProblem('BadRequestData', `timeproperty must be observedAt, createdAt, modifiedAt or deletedAt, not "${timeproperty.slice(0, 40)}"`, { errors: [{ field: 'timeproperty', message: 'unknown time property' }] });
+    }
+    return { ...this.bounds(p), writeTime: timeproperty === 'observedAt' ? undefined : (timeproperty as WriteTime) };
+  }
+
+  private bounds(p: TemporalEntityQuery): { from?: string; until?: string } {
     const timeAt = isoTime('timeAt', p.timeAt);
     const endTimeAt = isoTime('endTimeAt', p.endTimeAt);
     switch (p.timerel) {
@@ -69,31 +93,70 @@ export class TemporalService {
     }
   }
 
-  async query(scope: RequestScope, p: TemporalQuery): Promise<{ entities: Record<string, unknown>[]; count?: number }> {
+  async query(scope: RequestScope, p: TemporalQuery): Promise<TemporalAnswer> {
     assertCan(scope.actor, 'context.entity.read');
     const tenant = await this.tenants.resolve(scope.tenant, false);
     const policy = await this.access.policy(scope.actor, tenant);
-    if (p.georel) throw ngsiProblem('OperationNotSupported', 'geo-queries are not supported on temporal entities yet');
-    assertNarrow(p, this.config.patternMaxLength); // §5.7.4.4 as §5.7.2.4: no type, id, data attribute or scope is 400
-    const { filter } = this.queries.parseFilter({ ...scope, tenant }, { ...p, attrs: undefined }, policy);
+    assertNarrow({ ...p, attrs: askedAttrs(p) }, this.config.patternMaxLength); // §5.7.4.4 as §5.7.2.4: no type, id, data attribute, geo-query or scope is 400
+    const out = temporalOutput(scope.ctx, p);
+    const window = this.window(p);
+    const { filter, geo } = this.queries.parseFilter({ ...scope, tenant }, { ...p, attrs: undefined }, policy);
+    // §5.7.4.4: q and geo-queries are on the attribute instances of the window, not on the current state.
+    const { q, box: _box, hasLocation: _located, ...rest } = filter;
+    const selected: EntityFilter = q ? { ...rest, historyQ: { ...q, window } } : geo ? rest : filter;
     const limit = p.limit ?? this.config.defaultLimit;
     if (limit > this.config.maxLimit) throw ngsiProblem('TooManyResults', `limit ${limit} is above the maximum ${this.config.maxLimit}`);
-    const rows = await queryEntities(this.reader, { ...filter, limit, offset: p.offset ?? 0 });
-    const entities = await this.render(scope, tenant, rows.map((r) => ({ id: r.id, types: r.types })), p, policy);
-    return p.count ? { entities, count: await countEntities(this.reader, filter) } : { entities };
+    const offset = p.offset ?? 0;
+    let rows: EntityRow[];
+    let count: number | undefined;
+    if (geo) {
+      const matched = await this.matchGeoHistory(tenant, selected, geo, window, policy);
+      rows = matched.slice(offset, offset + limit);
+      count = matched.length;
+    } else {
+      rows = limit === 0 ? [] : await queryEntities(this.reader, { ...selected, limit, offset });
+      if (p.count) count = await countEntities(this.reader, selected);
+    }
+    const r = await this.render(scope, tenant, rows.map((e) => ({ id: e.id, types: e.types })), p, out, window, policy);
+    return { ...r, ...(p.count ? { count } : {}) };
   }
 
-  async get(scope: RequestScope, id: string, p: TemporalEntityQuery): Promise<Record<string, unknown>> {
+  /**
+   * The candidates (the filter without the geo-query) one of whose GeoProperty instances in the window
+   * satisfies the geo-query, in id order: the exact test runs here (geo.ts), on the instances the caller may
+   * read. At most `geoCandidateMax` candidates, as for entities.
+   */
+  private async matchGeoHistory(tenant: string, filter: EntityFilter, geo: GeoQuery, window: HistoryWindow, policy: AccessPolicy): Promise<EntityRow[]> {
+    const candidates = await queryEntities(this.reader, { ...filter, limit: this.config.geoCandidateMax + 1 });
+    if (candidates.length > this.config.geoCandidateMax) {
+      throw ngsiProblem('TooComplexQuery', `the geo-query matches more than ${this.config.geoCandidateMax} candidates; narrow it with type, q or a smaller area`);
+    }
+    const readable = candidates.filter((c) => policy.readableAttrs(c.types)?.has(geo.geoproperty) ?? true);
+    const history = await queryHistory(this.reader, { tenant, entityIds: readable.map((c) => c.id), attrs: [geo.geoproperty], ...window, cap: this.config.temporal.maxInstances });
+    const hit = new Set<string>();
+    for (const r of history) {
+      if (r.deleted || hit.has(r.entity_id) || r.instance.type !== 'GeoProperty') continue;
+      if (matchGeo(geo, r.instance.value as Geometry).match) hit.add(r.entity_id);
+    }
+    return readable.filter((c) => hit.has(c.id));
+  }
+
+  /** GET /temporal/entities/{id} (§5.7.3): the entity and, when the temporal limit cut its instances, the Content-Range. */
+  async get(scope: RequestScope, id: string, p: TemporalEntityQuery): Promise<{ entity: Record<string, unknown>; range?: string }> {
     assertCan(scope.actor, 'context.entity.read');
     const tenant = await this.tenants.resolve(scope.tenant, false);
     if (!isUri(id)) throw ngsiProblem('BadRequestData', 'entity id must be a URI');
+    const out = temporalOutput(scope.ctx, p);
+    const window = this.window(p);
     const policy = await this.access.policy(scope.actor, tenant);
     const [e] = await this.queries.findStored(tenant, [id]);
     if (!e || !policy.canReadEntity(e.types)) throw ngsiProblem('ResourceNotFound', `entity ${id} does not exist`);
-    const [out] = await this.render(scope, tenant, [{ id: e.id, types: e.types }], p, policy);
+    const { entities: [entity], range } = await this.render(scope, tenant, [{ id: e.id, types: e.types }], p, out, window, policy);
     // A temporal entity exists while it has history (its deletion removed it; the entity may remain).
-    if (Object.keys(out).length <= 2 && !(await historyExists(this.reader, tenant, id))) throw ngsiProblem('ResourceNotFound', `no temporal history for ${id}`);
-    return out;
+    if (!Object.keys(entity).some((k) => k !== 'id' && k !== 'type') && !(await historyExists(this.reader, tenant, id))) throw ngsiProblem('ResourceNotFound', `no temporal history for ${id}`);
+    // §5.7.3.4, §4.21: a pick or omit that leaves no member at all finds nothing.
+    if ((p.pick !== undefined || p.omit !== undefined) && Object.keys(entity).length === 0) throw ngsiProblem('ResourceNotFound', `pick/omit leave nothing of the temporal entity ${id}`);
+    return { entity, range };
   }
 
   async delete(scope: RequestScope, id: string, attr?: string): Promise<void> {
@@ -120,34 +183,33 @@ export class TemporalService {
     tenant: string,
     list: { id: string; types: string[] }[],
     p: TemporalEntityQuery,
+    o: TemporalOutput,
+    window: HistoryWindow,
     policy: AccessPolicy,
-  ): Promise<Record<string, unknown>[]> {
-    const options = (p.options ?? '').split(',').filter(Boolean);
-    const aggregated = options.includes('aggregatedValues') || p.format === 'aggregatedValues' || p.aggrMethods !== undefined;
-    const simplified = options.includes('temporalValues') || p.format === 'temporalValues';
-    const { from, until } = this.window(p);
+  ): Promise<{ entities: Record<string, unknown>[]; range?: string }> {
     if (p.lastN !== undefined && (!Number.isInteger(p.lastN) || p.lastN < 1)) throw ngsiProblem('BadRequestData', 'lastN must be a positive integer');
-    const attrs = p.attrs?.split(',').filter(Boolean).map((a) => expandTerm(scope.ctx, a));
-    const timeproperty = p.timeproperty ?? 'observedAt';
-    if (!['observedAt', 'createdAt', 'modifiedAt'].includes(timeproperty)) {
-      throw ngsiProblem('BadRequestData', `timeproperty must be observedAt, createdAt or modifiedAt, not "${timeproperty}"`, { errors: [{ field: 'timeproperty', message: 'unknown time property' }] });
-    }
+    const cap = this.config.temporal.maxInstances;
     const f: HistoryFilter = {
-      tenant, entityIds: list.map((e) => e.id), attrs, from, until, lastN: p.lastN, cap: this.config.temporal.maxInstances, byWriteTime: timeproperty !== 'observedAt',
+      tenant, entityIds: list.map((e) => e.id), attrs: o.attrs, ...window, lastN: p.lastN, cap, datasetIds: o.datasetIds,
     };
-    const out = new Map(list.map((e) => [e.id, { id: e.id, type: e.types.length === 1 ? compactIri(scope.ctx, e.types[0]) : e.types.map((t) => compactIri(scope.ctx, t)) } as Record<string, unknown>]));
+    const out = new Map(list.map((e) => {
+      const head: Record<string, unknown> = {};
+      if (o.includeId) head.id = e.id;
+      if (o.includeType) head.type = e.types.length === 1 ? compactIri(scope.ctx, e.types[0]) : e.types.map((t) => compactIri(scope.ctx, t));
+      return [e.id, head];
+    }));
     const readable = new Map(list.map((e) => [e.id, policy.readableAttrs(e.types)]));
-    const allowed = (id: string, attr: string) => !readable.get(id) || readable.get(id)!.has(attr);
+    const allowed = (id: string, attr: string) => !o.omit?.has(attr) && (!readable.get(id) || readable.get(id)!.has(attr));
 
-    if (aggregated) {
-      const methods = (p.aggrMethods ?? '').split(',').filter(Boolean) as AggrMethod[];
+    if (o.format === 'aggregatedValues') {
+      const methods = (p.aggrMethods ?? '').split(',').map((m) => m.trim()).filter(Boolean) as AggrMethod[];
       if (methods.length === 0) throw ngsiProblem('BadRequestData', 'aggregatedValues needs aggrMethods');
       const unknown = methods.filter((m) => !METHODS.includes(m));
       if (unknown.length) throw ngsiProblem('BadRequestData', `unknown aggrMethods ${unknown.join(', ')}; use ${METHODS.join(', ')}`);
       const period = p.aggrPeriodDuration ?? 'P36500D';
       const ms = durationMs(period);
       if (ms <= 0) throw ngsiProblem('BadRequestData', 'aggrPeriodDuration must be longer than zero');
-      const origin = from ?? '1970-01-01T00:00:00.000Z';
+      const origin = window.from ?? '1970-01-01T00:00:00.000Z';
       // Whole-hour periods of numeric methods come from the hourly rollup (60× fewer rows for minute data).
       const rows = rollupAnswers(methods, ms / 1000, f, origin)
         ? await aggregateHourly(this.reader, f, methods, ms / 1000, origin)
@@ -161,36 +223,49 @@ export class TemporalService {
         const prev = e[name];
         e[name] = prev === undefined ? series : [...(Array.isArray(prev) ? prev : [prev]), series];
       }
-      return [...out.values()];
+      return { entities: [...out.values()] };
     }
 
-    const rows = await queryHistory(this.reader, f);
-    for (const r of rows) {
-      if (r.deleted || !allowed(r.entity_id, r.attr)) continue;
+    // §6.3.10: a series the server's limit (not lastN) cuts makes the answer a page; one more instance per series shows it.
+    const n = Math.min(p.lastN ?? cap, cap);
+    const probe = (p.lastN ?? Infinity) > cap ? n + 1 : n;
+    const page = pageInstances(await queryHistory(this.reader, f, probe), n, { newest: p.lastN !== undefined, lastN: p.lastN, from: window.from, until: window.until });
+    const simplified = o.format === 'temporalValues';
+    const values = { format: 'keyValues' as const, sysAttrs: false, lang: o.lang };
+    const normalized = { format: 'normalized' as const, sysAttrs: false, lang: o.lang };
+    for (const r of page.rows) {
+      // Deletions show only with timeproperty=deletedAt, as instances of NGSI-LD Null with their deletedAt.
+      if ((r.deleted && window.writeTime !== 'deletedAt') || !allowed(r.entity_id, r.attr)) continue;
       const e = out.get(r.entity_id)!;
       const name = compactIri(scope.ctx, r.attr);
-      const inst = r.instance as Record<string, unknown>;
-      const at = (inst.observedAt as string | undefined) ?? new Date(r.observed_at).toISOString();
+      const inst: Record<string, unknown> = r.deleted ? { type: 'Property', value: NGSI_NULL, deletedAt: new Date(r.recorded_at).toISOString() } : r.instance;
+      const at = r.deleted ? (inst.deletedAt as string) : (inst.observedAt as string | undefined) ?? new Date(r.observed_at).toISOString();
       if (simplified) {
-        const key = inst.type === 'Relationship' ? 'objects' : inst.type === 'LanguageProperty' ? 'languageMaps' : 'values';
-        const val = inst.type === 'Relationship' ? inst.object : inst.type === 'LanguageProperty' ? inst.languageMap : inst.value;
+        // With lang a LanguageProperty's values are the strings of that language (§4.15), as a Property's.
+        const type = inst.type === 'LanguageProperty' && o.lang ? 'Property' : String(inst.type ?? 'Property');
+        const key = SIMPLIFIED[type] ?? 'values';
+        const val = type === 'LanguageProperty' ? inst.languageMap : renderInstance(scope.ctx, inst as Instance, values);
         const list = (e[name] ??= []) as Record<string, unknown>[];
         let series = list.find((s) => (s.datasetId ?? '') === r.dataset_id);
-        if (!series) list.push((series = { type: inst.type, ...(r.dataset_id ? { datasetId: r.dataset_id } : {}), [key]: [] }));
+        if (!series) list.push((series = { type, ...(r.dataset_id ? { datasetId: r.dataset_id } : {}), [key]: [] }));
         (series[key] as unknown[]).push([val, at]);
       } else {
-        const rendered: Record<string, unknown> = {};
-        for (const [k, v] of Object.entries(inst)) {
-          if (k === 'createdAt' || k === 'modifiedAt') continue;
-          rendered[k.includes(':') ? compactIri(scope.ctx, k) : k] = v;
+        const rendered = renderInstance(scope.ctx, inst as Instance, normalized) as Record<string, unknown>;
+        if (!r.deleted) {
+          rendered.observedAt ??= at;
+          rendered.instanceId = r.instance_id;
         }
-        rendered.observedAt ??= at;
-        rendered.instanceId = r.instance_id;
+        if (o.sysAttrs) {
+          // An instance of the history is created when it is recorded, and modified then or when it was changed.
+          if (typeof inst.expiresAt === 'string') rendered.expiresAt = inst.expiresAt;
+          rendered.createdAt = new Date(r.recorded_at).toISOString();
+          rendered.modifiedAt = typeof inst.modifiedAt === 'string' ? inst.modifiedAt : rendered.createdAt;
+        }
         ((e[name] ??= []) as unknown[]).push(rendered);
       }
     }
     // One series per attribute renders as an object, not a one-element list (temporalValues).
     if (simplified) for (const e of out.values()) for (const [k, v] of Object.entries(e)) if (Array.isArray(v) && v.length === 1 && k !== 'type') e[k] = v[0];
-    return [...out.values()];
+    return { entities: [...out.values()], range: page.range };
   }
 }

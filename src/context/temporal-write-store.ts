@@ -54,6 +54,11 @@ export async function rewriteInstance(
     await db.deleteFrom('context_history').where('id', '=', row.id as never).execute();
   } else {
     const { a, lo, hi } = historyRecord(attrs, recordedAt, row.deleted.length > 0);
+    // A changed instance keeps when it was changed (its modifiedAt: timeproperty=modifiedAt, sysAttrs), which
+    // historyRecord drops as it drops the write times of entity changes (the row's recorded_at holds those).
+    for (const name in attrs) attrs[name].forEach((inst, i) => {
+      if (typeof inst.modifiedAt === 'string') a[name][i].modifiedAt = inst.modifiedAt;
+    });
     await sql`update context_history set attrs = ${JSON.stringify(a)}::jsonb, obs_min = ${lo ?? recordedAt}::timestamptz,
       obs_max = ${hi ?? recordedAt}::timestamptz where id = ${row.id}`.execute(db);
   }
