@@ -1,7 +1,7 @@
 import type { Clock } from '../platform/clock/clock.js';
 import { ngsiProblem } from './ngsi-errors.js';
 import { compactIri, expandTerm } from './jsonld-context.js';
-import { applyNulls, datasetKey, entityTypes, holdsNull, isNgsiNull, mergeAttrs, normalizeAttribute, normalizeAttributes, renderInstance, splitNulls, type Attrs } from './entity-model.js';
+import { applyNulls, assertNoNullValues, datasetKey, entityTypes, holdsNull, isNgsiNull, mergeAttrs, normalizeAttribute, normalizeAttributes, renderInstance, splitNulls, type Attrs } from './entity-model.js';
 import type { EntityWriter } from './entity-writer.js';
 import type { RequestScope } from './request-scope.js';
 import type { AttrUpdateResult, DeleteAttributeQuery, JsonObjectBody } from './schemas.js';
@@ -40,6 +40,8 @@ export class AttributeService {
     const now = this.clock().toISOString();
     const { rest, nulls } = splitNulls(scope.ctx, body);
     const incoming = normalizeAttributes(scope.ctx, rest, now, true);
+    // An update replaces values whole: NGSI-LD Null inside one is for merges (§5.2.1), not stored as a string.
+    assertNoNullValues(incoming);
     let result: AttrUpdateResult = { updated: [], notUpdated: [] };
     await this.writer.modify(scope, id, (current, policy) => {
       policy.assertWrite(current.types, [...Object.keys(incoming), ...nulls.map((n) => n.iri)]);

@@ -10,6 +10,8 @@ export const ContextConfigSchema = Type.Object({
   maxLimit: Type.Integer({ minimum: 1, default: 1000 }),
   /** Deepest `joinLevel` of linked entity retrieval (`join=inline|flat`); each level fetches at most maxLimit entities. */
   joinMaxLevel: Type.Integer({ minimum: 1, maximum: 10, default: 3 }),
+  /** How often entities and attribute instances whose v1.9 `expiresAt` has come are deleted (0: never). */
+  expiryIntervalSeconds: Type.Integer({ minimum: 0, default: 60 }),
   /** Most candidates a geo-query checks exactly after the bounding-box pre-filter. */
   geoCandidateMax: Type.Integer({ minimum: 1, default: 200_000 }),
   /**

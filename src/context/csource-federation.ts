@@ -226,7 +226,7 @@ export function mergeEntities(lists: Record<string, unknown>[][], preferLater: S
 const observed = (v: unknown): string => (v && typeof v === 'object' && typeof (v as Record<string, unknown>).observedAt === 'string' ? (v as Record<string, string>).observedAt : '');
 
 /** Query members a source gets as they were asked (paging is set by the broker). */
-const FORWARDED = ['type', 'id', 'idPattern', 'attrs', 'q', 'scopeQ', 'expandValues', 'georel', 'geometry', 'coordinates', 'geoproperty', 'options', 'format', 'pick', 'omit', 'lang'] as const;
+const FORWARDED = ['type', 'id', 'idPattern', 'attrs', 'q', 'scopeQ', 'expandValues', 'georel', 'geometry', 'coordinates', 'geoproperty', 'options', 'format', 'pick', 'omit', 'lang', 'datasetId'] as const;
 const queryOf = (p: Record<string, unknown>): URLSearchParams => {
   const qs = new URLSearchParams();
   for (const k of FORWARDED) if (p[k] !== undefined) qs.set(k, typeof p[k] === 'string' ? (p[k] as string) : JSON.stringify(p[k]));

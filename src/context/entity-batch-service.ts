@@ -3,7 +3,7 @@ import type { Clock } from '../platform/clock/clock.js';
 import { isProblem, type Problem } from '../platform/errors/problem.js';
 import { ngsiProblem, problemDetails } from './ngsi-errors.js';
 import type { LdContext } from './jsonld-context.js';
-import { datasetKey, eachOneDefaultInstance, entityFromBody, isUri, locationBox, mergeAttrs, LOCATION, type Attrs, type StoredEntity } from './entity-model.js';
+import { datasetKey, eachOneDefaultInstance, entityFromBody, expiryDue, isUri, locationBox, mergeAttrs, LOCATION, type Attrs, type StoredEntity } from './entity-model.js';
 import * as store from './entity-store.js';
 import { historyRecord } from './history-store.js';
 import type { AccessRuleService } from './access-service.js';
@@ -14,6 +14,9 @@ import type { RequestScope } from './request-scope.js';
 import type { ContextConfig } from './config.js';
 import type { BatchResult, EntityQueryParams, JsonObjectBody } from './schemas.js';
 import { mergeEdit } from './entity-service.js';
+
+/** A merge keeps the stored expiresAt unless the entity given has one (v1.9). */
+const expiry = (e: StoredEntity) => (e.expiresAt ? { expiresAt: e.expiresAt } : {});
 
 /** The batch writes (/entityOperations/create|upsert|update). */
 export type BatchWrite = 'create' | 'upsert' | 'update';
@@ -140,18 +143,18 @@ export class EntityBatchService {
           continue;
         }
         const { attrs, changed } = mergeAttrs(current.attrs, e.attrs, options.noOverwrite);
-        state.set(e.id, { id: e.id, before: prev?.before ?? current, after: { ...current, attrs, modifiedAt: now }, written: [...new Set([...(prev?.written ?? []), ...changed])], deleted: [] });
+        state.set(e.id, { id: e.id, before: prev?.before ?? current, after: { ...current, attrs, modifiedAt: now, ...expiry(e) }, written: [...new Set([...(prev?.written ?? []), ...changed])], deleted: [] });
       } else if (!current) {
         state.set(e.id, { id: e.id, after: e, written: Object.keys(e.attrs), deleted: [] });
       } else if (options.replace !== false) {
         const attrs = policy.replaceVisible(current, e.attrs);
         state.set(e.id, {
-          id: e.id, before: prev?.before ?? current, after: { ...current, types: e.types, attrs, scope: e.scope, modifiedAt: now },
+          id: e.id, before: prev?.before ?? current, after: { ...current, types: e.types, attrs, scope: e.scope, modifiedAt: now, expiresAt: e.expiresAt },
           written: Object.keys(attrs), deleted: Object.keys(current.attrs).filter((a) => !(a in attrs)),
         });
       } else {
         const { attrs, changed } = mergeAttrs(current.attrs, e.attrs);
-        state.set(e.id, { id: e.id, before: prev?.before ?? current, after: { ...current, types: [...new Set([...current.types, ...e.types])], attrs, modifiedAt: now }, written: [...new Set([...(prev?.written ?? []), ...changed])], deleted: [] });
+        state.set(e.id, { id: e.id, before: prev?.before ?? current, after: { ...current, types: [...new Set([...current.types, ...e.types])], attrs, modifiedAt: now, ...expiry(e) }, written: [...new Set([...(prev?.written ?? []), ...changed])], deleted: [] });
       }
     }
     // In a batch, each entity's history records only the instances the batch wrote.
@@ -178,7 +181,8 @@ export class EntityBatchService {
     if (new Set(entities.map((e) => e.id)).size !== entities.length) return entities;
     const fast: StoredEntity[] = [];
     const merging: StoredEntity[] = [];
-    for (const e of entities) (eachOneDefaultInstance(e.attrs) ? fast : merging).push(e);
+    // Entities with an expiresAt (theirs or an instance's) take the general path, which keeps when they expire.
+    for (const e of entities) if (expiryDue(e) === null) (eachOneDefaultInstance(e.attrs) ? fast : merging).push(e);
     const records = new Map(entities.map((e) => [e.id, historyRecord(e.attrs, now)]));
     const changes: EntityChange[] = [];
     const report = (r: { id: string; created: boolean }) => {

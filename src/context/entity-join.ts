@@ -1,4 +1,5 @@
 import { ngsiProblem } from './ngsi-errors.js';
+import { isUri } from './entity-model.js';
 
 /**
  * Linked entity retrieval (ETSI GS CIM 009 v1.8 §4.5.23, query parameters `join` and `joinLevel`): the entities
@@ -7,27 +8,32 @@ import { ngsiProblem } from './ngsi-errors.js';
  * are fetched by an ordinary query of the caller, so its access rules and the context sources apply to them too.
  */
 export type JoinMode = 'inline' | 'flat';
-export interface Join { mode: JoinMode; level: number }
+/** `containedBy`: ids of entities already met while retrieving the graph (v1.8), so not fetched or joined again. */
+export interface Join { mode: JoinMode; level: number; containedBy?: string[] }
 type Rendered = Record<string, unknown>;
 
 const bad = (detail: string, field: string) => ngsiProblem('BadRequestData', detail, { errors: [{ field, message: detail }] });
 
 /**
- * `join` and `joinLevel` of a request, checked: `@none` (or no join) is no join; the combinations that cannot be
- * answered are refused — joinLevel without join, inline with keyValues (a relationship is only its object's id
- * there), a join in GeoJSON (linked entities are not features of the collection).
+ * `join`, `joinLevel` and `containedBy` of a request, checked: `@none` (or no join) is no join; the combinations
+ * that cannot be answered are refused — joinLevel or containedBy without join (both only apply to a join,
+ * §4.5.23), inline with keyValues (a relationship is only its object's id there), a join in GeoJSON (linked
+ * entities are not features of the collection). containedBy is a comma-separated list of entity ids (URIs).
  */
-export function parseJoin(join: string | undefined, joinLevel: number | undefined, o: { keyValues: boolean; geoJson: boolean }, maxLevel: number): Join | undefined {
+export function parseJoin(join: string | undefined, joinLevel: number | undefined, o: { keyValues: boolean; geoJson: boolean; containedBy?: string }, maxLevel: number): Join | undefined {
   if (join === undefined || join === '@none') {
     if (joinLevel !== undefined) throw bad('joinLevel needs join=flat or join=inline', 'joinLevel');
+    if (o.containedBy !== undefined) throw bad('containedBy needs join=flat or join=inline', 'containedBy');
     return undefined;
   }
+  const containedBy = o.containedBy?.split(',').map((s) => s.trim());
+  if (containedBy && !containedBy.every(isUri)) throw bad('containedBy must be a comma-separated list of entity ids (URIs)', 'containedBy');
   if (join !== 'inline' && join !== 'flat') throw bad(`join must be flat, inline or @none, not "${join.slice(0, 40)}"`, 'join');
   const level = joinLevel ?? 1;
   if (!Number.isInteger(level) || level < 1 || level > maxLevel) throw bad(`joinLevel must be an integer from 1 to ${maxLevel}`, 'joinLevel');
   if (join === 'inline' && o.keyValues) throw bad('join=inline cannot be used with keyValues (use normalized or concise)', 'join');
   if (o.geoJson) throw bad('join cannot be used with application/geo+json', 'join');
-  return { mode: join, level };
+  return { mode: join, level, ...(containedBy ? { containedBy } : {}) };
 }
 
 /** Each relationship instance of a rendered entity (normalized or concise: an object with `object` or `objectList`). */
@@ -47,10 +53,11 @@ const targets = (rel: Record<string, unknown>): string[] =>
 /**
  * Follows the links of `roots`, `join.level` deep, fetching at most `maxPerLevel` new entities per level. Inline
  * puts each linked entity in its relationships (only entities not met before, so the answer has no cycles) and
- * returns nothing; flat returns the linked entities, each once and none of the roots.
+ * returns nothing; flat returns the linked entities, each once and none of the roots. The entities of
+ * `join.containedBy` count as met before (a broker that asked for part of the graph holds them already).
  */
 export async function joinLinked(roots: Rendered[], join: Join, maxPerLevel: number, fetch: (ids: string[]) => Promise<Rendered[]>): Promise<Rendered[]> {
-  const seen = new Set(roots.map((e) => e.id as string));
+  const seen = new Set([...(join.containedBy ?? []), ...roots.map((e) => e.id as string)]);
   const linked: Rendered[] = [];
   let frontier = roots;
   for (let level = 0; level < join.level && frontier.length > 0; level++) {

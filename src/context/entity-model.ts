@@ -20,6 +20,8 @@ export interface StoredEntity {
   scope?: string[];
   createdAt: string;
   modifiedAt: string;
+  /** v1.9 `expiresAt`: the entity is deleted then (entity-service expire). */
+  expiresAt?: string;
 }
 
 export const LOCATION = 'https://uri.etsi.org/ngsi-ld/location';
@@ -121,6 +123,27 @@ function normalizedTime(raw: unknown, name: string, field: string): string {
   if (recentTimes.size >= 4096) recentTimes.clear();
   recentTimes.set(raw, iso);
   return iso;
+}
+
+/**
+ * A v1.9 `expiresAt` (of an entity or an attribute instance, Table 6.3.11-1: a system temporal attribute) checked
+ * and normalised to ISO UTC: the entity or instance is deleted at that time.
+ */
+export function expiryTime(raw: unknown, field: string): string {
+  if (!isDateTime(raw)) throw bad('expiresAt must be an ISO 8601 date-time in UTC (ending in Z)', field);
+  return new Date(raw).toISOString();
+}
+
+/** The earliest expiresAt of an entity and its attribute instances (when the expiry job has work on it), or null. */
+export function expiryDue(e: Pick<StoredEntity, 'attrs' | 'expiresAt'>): string | null {
+  let due = e.expiresAt ?? null;
+  for (const iri in e.attrs) {
+    for (const inst of e.attrs[iri]) {
+      const at = inst.expiresAt as string | undefined;
+      if (at !== undefined && (due === null || at < due)) due = at;
+    }
+  }
+  return due;
 }
 
 /** Members holding the value of each attribute type (§4.5): an instance has its own type's and no other's. */
@@ -264,6 +287,7 @@ function normalizeInstance(ctx: LdContext, name: string, raw: unknown, now: stri
     }
   }
   if (src.observedAt !== undefined) out.observedAt = normalizedTime(src.observedAt, name, field);
+  if (src.expiresAt !== undefined) out.expiresAt = expiryTime(src.expiresAt, `${field}/expiresAt`);
   if (src.unitCode !== undefined) {
     if (typeof src.unitCode !== 'string' || !src.unitCode) throw bad(`unitCode of ${name} must be a string`, `${field}/unitCode`);
     out.unitCode = src.unitCode;
@@ -366,7 +390,11 @@ export function entityFromBody(ctx: LdContext, body: unknown, now: string, idOve
   const b = body as Record<string, unknown>;
   const head = idOverride ? { id: idOverride, types: entityTypes(ctx, b.type ?? b['@type']) } : entityHead(ctx, b);
   const scopes = parseScopes(b.scope);
-  return { id: head.id, types: head.types, attrs: normalizeAttributes(ctx, b, now), ...(scopes ? { scope: scopes as string[] } : {}), createdAt: now, modifiedAt: now };
+  const expiresAt = b.expiresAt === undefined ? undefined : expiryTime(b.expiresAt, 'expiresAt');
+  return {
+    id: head.id, types: head.types, attrs: normalizeAttributes(ctx, b, now), ...(scopes ? { scope: scopes as string[] } : {}), createdAt: now, modifiedAt: now,
+    ...(expiresAt ? { expiresAt } : {}),
+  };
 }
 
 /** Keeps createdAt of instances that already existed (same attribute, same datasetId). */
@@ -408,6 +436,56 @@ export function mergeAttrs(current: Attrs, incoming: Attrs, noOverwrite = false)
     }
   }
   return { attrs, changed, skipped };
+}
+
+const isMap = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * RFC 7396 JSON merge patch, as a merge applies it to a structured value (§5.2.1, §5.5.12): each member of
+ * `patch` replaces the target's or, when both are objects, is merged into it; NGSI-LD Null (or JSON null)
+ * removes the member. Arrays and scalars replace whole; a Null inside an array means nothing there: 400.
+ *
+ * @example mergePatch({ a: 1, b: { c: 2, d: 3 } }, { b: { d: 'urn:ngsi-ld:null' }, e: 4 }) // { a: 1, b: { c: 2 }, e: 4 }
+ */
+export function mergePatch(target: unknown, patch: unknown, field: string): unknown {
+  if (!isMap(patch)) {
+    if (holdsNull(patch)) throw bad(`NGSI-LD Null inside an array of ${field} removes nothing (only object members are removed)`, field);
+    return patch;
+  }
+  const out: Record<string, unknown> = isMap(target) ? { ...target } : {};
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null || v === NGSI_NULL) delete out[k];
+    else out[k] = mergePatch(out[k], v, `${field}/${k}`);
+  }
+  return out;
+}
+
+/**
+ * The instances a merge writes (§5.6.17, §5.6.20), their structured values merged (RFC 7396, mergePatch) into
+ * those of the stored instance with the same datasetId: a Property's object value, a LanguageProperty's
+ * languageMap (Null removes a language). Other values replace the stored ones, as mergeAttrs does.
+ */
+export function mergeStructured(current: Attrs, incoming: Attrs): Attrs {
+  const out: Attrs = {};
+  for (const [iri, instances] of Object.entries(incoming)) {
+    out[iri] = instances.map((inst) => {
+      const member = inst.type === 'Property' ? 'value' : inst.type === 'LanguageProperty' ? 'languageMap' : undefined;
+      if (!member || !isMap(inst[member])) return inst;
+      const old = current[iri]?.find((o) => datasetKey(o) === datasetKey(inst) && o.type === inst.type);
+      return { ...inst, [member]: mergePatch(old?.[member], inst[member], compactName(iri)) };
+    });
+  }
+  return out;
+}
+const compactName = (iri: string) => iri.slice(iri.lastIndexOf('/') + 1);
+
+/** BadRequestData when a value written whole (append, update, replace) holds NGSI-LD Null: only merges take it (§5.2.1). */
+export function assertNoNullValues(attrs: Attrs): void {
+  for (const [iri, instances] of Object.entries(attrs)) {
+    for (const inst of instances) {
+      if (isMap(inst.value) && holdsNull(inst.value)) throw bad(`the value of ${compactName(iri)} holds NGSI-LD Null (urn:ngsi-ld:null): only a merge removes members of a value`, `${compactName(iri)}/value`);
+    }
+  }
 }
 
 /** An instance a request deletes with NGSI-LD Null: the attribute IRI and the datasetId ('' the default). */
@@ -502,13 +580,45 @@ export interface RenderOptions {
   includeType?: boolean;
   /** LanguageProperty: render the value in this language (keyValues and `lang`). */
   lang?: string;
+  /** v1.8 `datasetId`: only instances with these datasetIds ('' the default instance); an attribute with none is left out. */
+  datasets?: Set<string>;
 }
 
 const compactVocab = (ctx: LdContext, v: unknown): unknown => (Array.isArray(v) ? v.map((x) => compactIri(ctx, x as string)) : compactIri(ctx, v as string));
 
+/**
+ * The language of a languageMap a `lang` filter chooses (§4.15): the filter is a list of language ranges with
+ * optional weights, like Accept-Language (`fr;q=0.2,nl;q=0.9`: nl first); ranges compare without case; a range
+ * matches its tag, a tag it is a prefix of (`en` → `en-US`) or, truncated, a shorter tag (`nl-BE` → `nl`); `*`
+ * any. When none matches, the @none value, else any language: the broker then says which in `lang`.
+ */
+export function chooseLanguage(map: Record<string, unknown>, filter: string): string | undefined {
+  const tags = Object.keys(map);
+  if (tags.length === 0) return undefined;
+  const ranges = filter.split(',').map((part, i) => {
+    const [range, ...params] = part.split(';').map((x) => x.trim());
+    const q = Number(/^q=([\d.]+)$/.exec(params.find((p) => p.startsWith('q=')) ?? '')?.[1] ?? 1);
+    return { range: range.toLowerCase(), q: Number.isFinite(q) ? q : 1, i };
+  }).filter((r) => r.range && r.q > 0).sort((a, b) => b.q - a.q || a.i - b.i);
+  const lower = tags.map((t) => t.toLowerCase());
+  for (const { range } of ranges) {
+    if (range === '*') return tags.find((t) => t !== '@none') ?? tags[0];
+    const exact = lower.indexOf(range);
+    if (exact >= 0) return tags[exact];
+    const longer = lower.findIndex((t) => t.startsWith(`${range}-`));
+    if (longer >= 0) return tags[longer];
+    for (let cut = range.lastIndexOf('-'); cut > 0; cut = range.lastIndexOf('-', cut - 1)) {
+      const shorter = lower.indexOf(range.slice(0, cut));
+      if (shorter >= 0) return tags[shorter];
+    }
+  }
+  return '@none' in map ? '@none' : tags[0];
+}
+
 const pickLang = (map: Record<string, unknown>, lang: string | undefined): unknown => {
   if (!lang) return map;
-  return map[lang] ?? map['@none'] ?? map[Object.keys(map)[0]];
+  const tag = chooseLanguage(map, lang);
+  return tag === undefined ? undefined : map[tag];
 };
 
 export function renderInstance(ctx: LdContext, inst: Instance, o: RenderOptions): unknown {
@@ -524,7 +634,8 @@ export function renderInstance(ctx: LdContext, inst: Instance, o: RenderOptions)
   const out: Record<string, unknown> = {};
   let subs = 0;
   for (const [k, v] of Object.entries(inst)) {
-    if (k === 'createdAt' || k === 'modifiedAt') {
+    // System temporal attributes (Table 6.3.11-1), expiresAt included: only with sysAttrs.
+    if (k === 'createdAt' || k === 'modifiedAt' || k === 'expiresAt') {
       if (o.sysAttrs) out[k] = v;
       continue;
     }
@@ -550,9 +661,11 @@ export function renderInstance(ctx: LdContext, inst: Instance, o: RenderOptions)
       continue;
     }
     if (k === 'languageMap' && o.lang) {
+      // §4.15: a Property holding the chosen language's string, `lang` naming the language chosen.
+      const tag = chooseLanguage(v as Record<string, unknown>, o.lang);
       out.type = 'Property';
-      out.value = pickLang(v as Record<string, unknown>, o.lang);
-      out.lang = o.lang;
+      out.value = tag === undefined ? undefined : (v as Record<string, unknown>)[tag];
+      if (tag !== undefined) out.lang = tag;
       continue;
     }
     if (attributeMembers.has(k)) {
@@ -584,10 +697,13 @@ export function renderEntity(ctx: LdContext, e: StoredEntity, o: RenderOptions):
   if (o.sysAttrs && o.format !== 'keyValues') {
     out.createdAt = e.createdAt;
     out.modifiedAt = e.modifiedAt;
+    if (e.expiresAt) out.expiresAt = e.expiresAt;
   }
-  for (const [iri, instances] of Object.entries(e.attrs)) {
+  for (const [iri, all] of Object.entries(e.attrs)) {
     if (o.only && !o.only.has(iri)) continue;
     if (o.omit?.has(iri)) continue;
+    const instances = o.datasets ? all.filter((i) => o.datasets!.has(datasetKey(i))) : all;
+    if (instances.length === 0) continue;
     const name = compactIri(ctx, iri);
     if (o.format === 'keyValues') {
       const main = instances.find((i) => datasetKey(i) === '') ?? instances[0];

@@ -2,7 +2,7 @@ import type { Db } from '../platform/db/database.js';
 import { ngsiProblem } from './ngsi-errors.js';
 import { compactIri, expandTerm, type LdContext } from './jsonld-context.js';
 import { expandList, isUri, renderEntity, renderFeature, LOCATION, type Format, type RenderOptions, type StoredEntity } from './entity-model.js';
-import { compileQ, parseQ, type QExpr } from './q-language.js';
+import { compileQ, compileQSql, hasLinkedTerms, parseQ, type QExpr } from './q-language.js';
 import { checkIdPattern } from './safe-regex.js';
 import { parseScopeQ } from './scope-query.js';
 import { joinLinked, parseJoin, type Join } from './entity-join.js';
@@ -48,16 +48,33 @@ export function renderOptions(ctx: LdContext, o: OutputOptions): RenderOptions {
     includeId: pickRaw ? pickRaw.includes('id') : !omitRaw?.includes('id'),
     includeType: pickRaw ? pickRaw.includes('type') : !omitRaw?.includes('type'),
     lang: o.lang,
+    datasets: datasetIds(o.datasetId),
   };
 }
 
-/** The comma-separated terms of a pick/omit outside braces: `a,b{c,d}` is `a` and `b{c,d}`. */
+/**
+ * The `datasetId` parameter (v1.8 §5.7.1.4, §5.7.2.4): a comma-separated list of datasetIds (URIs), `@none` for
+ * the default instance, as the keys instances are compared by ('' the default).
+ */
+export function datasetIds(raw: string | undefined): Set<string> | undefined {
+  if (raw === undefined) return undefined;
+  const ids = raw.split(',').map((s) => s.trim());
+  if (ids.some((d) => d !== '@none' && !isUri(d))) {
+    throw ngsiProblem('BadRequestData', 'datasetId must be a comma-separated list of URIs or @none', { errors: [{ field: '/query/datasetId', message: 'not a list of URIs or @none' }] });
+  }
+  return new Set(ids.map((d) => (d === '@none' ? '' : d)));
+}
+
+/**
+ * The terms of a pick/omit outside braces, separated by `,` or `|` (§4.21: both spell OR): `a,b{c,d}` is `a` and
+ * `b{c,d}`. An empty term (`a||b`, `a,`) is 400.
+ */
 export function topLevel(text: string): string[] {
   const out: string[] = [];
   let depth = 0;
   let term = '';
   for (const ch of text) {
-    if (ch === ',' && depth === 0) {
+    if ((ch === ',' || ch === '|') && depth === 0) {
       out.push(term);
       term = '';
       continue;
@@ -67,7 +84,9 @@ export function topLevel(text: string): string[] {
     term += ch;
   }
   out.push(term);
-  return out.map((s) => s.trim()).filter(Boolean);
+  const terms = out.map((s) => s.trim());
+  if (terms.some((t) => !t)) throw ngsiProblem('BadRequestData', `"${text.slice(0, 80)}" has an empty term (§4.21)`);
+  return terms;
 }
 
 /**
@@ -198,7 +217,10 @@ export class EntityQueryService {
     const expandValues = expandList(ctx, p.expandValues);
     const filter: store.EntityFilter = {
       tenant: scope.tenant, ids, types, idPattern: p.idPattern,
-      q: q ? compileQ(q, expand, expandValues && new Set(expandValues)) : undefined,
+      // A q with Linked Entity terms (a{b}==1, v1.8 §4.9) is evaluated across the links; any other stays one path.
+      ...(q && hasLinkedTerms(q)
+        ? { linkedQ: compileQSql(q, expand, expandValues && new Set(expandValues)) }
+        : { q: q ? compileQ(q, expand, expandValues && new Set(expandValues)) : undefined }),
       scopeQ: parseScopeQ(p.scopeQ, this.config.patternMaxLength),
       anyAttrs: expandList(ctx, p.attrs),
       allowedTypes: policy.readableTypes(),
@@ -218,12 +240,20 @@ export class EntityQueryService {
    * A query of the entities held here only, whatever a subclass adds (the federated one asks context sources):
    * purge and entity maps ask the sources on their own terms.
    */
-  queryHere(scope: RequestScope, p: EntityQueryParams, o: OutputOptions): Promise<{ entities: Record<string, unknown>[]; count?: number }> {
+  queryHere(scope: RequestScope, p: EntityQueryParams, o: OutputOptions): Promise<{ entities: Record<string, unknown>[]; count?: number; more?: boolean }> {
     return EntityQueryService.prototype.queryEntities.call(this, scope, p, o);
   }
 
-  /** GET /entities (§5.7.2), POST /entityOperations/query (§5.7.2 too, the query in the body). */
-  async queryEntities(scope: RequestScope, p: EntityQueryParams, o: OutputOptions): Promise<{ entities: Record<string, unknown>[]; count?: number }> {
+  /** The page size of a query: its `limit`, else the default one. */
+  pageLimit(limit: number | undefined): number {
+    return limit ?? this.config.defaultLimit;
+  }
+
+  /**
+   * GET /entities (§5.7.2), POST /entityOperations/query (§5.7.2 too, the query in the body). `more`: whether
+   * entities are left after this page (one row more is read to know; §4.12 `next` link).
+   */
+  async queryEntities(scope: RequestScope, p: EntityQueryParams, o: OutputOptions): Promise<{ entities: Record<string, unknown>[]; count?: number; more?: boolean }> {
     const policy = await this.access.forReading(scope);
     await this.tenants.resolve(scope.tenant, false);
     const limit = p.limit ?? this.config.defaultLimit;
@@ -236,6 +266,7 @@ export class EntityQueryService {
     filter.orderBy = parseOrderBy(scope.ctx, p.orderBy);
     let rows: store.EntityRow[];
     let count: number | undefined;
+    let more = false;
     if (geo) {
       // Exact geo predicates run here on the candidates of the bounding-box pre-filter.
       const candidates = await store.queryEntities(this.db, { ...filter, limit: this.config.geoCandidateMax + 1 });
@@ -252,13 +283,16 @@ export class EntityQueryService {
       // near answers nearest first unless orderBy says otherwise (the candidates come in orderBy order).
       if (geo.relation === 'near' && !filter.orderBy) matched.sort((a, b) => a.d - b.d || (a.row.id < b.row.id ? -1 : 1));
       count = matched.length;
+      more = limit > 0 && offset + limit < matched.length;
       rows = matched.slice(offset, offset + limit).map((m) => m.row);
     } else {
-      rows = limit === 0 ? [] : await store.queryEntities(this.db, { ...filter, limit, offset });
+      rows = limit === 0 ? [] : await store.queryEntities(this.db, { ...filter, limit: limit + 1, offset });
+      more = rows.length > limit;
+      if (more) rows = rows.slice(0, limit);
       if (p.count) count = await store.countEntities(this.db, filter);
     }
     const entities = rows.map((r) => this.output(scope, policy.project(store.rowToEntity(r)), ro, o));
-    return { entities, count: p.count ? count : undefined };
+    return { entities, count: p.count ? count : undefined, more };
   }
 
   /**
@@ -268,7 +302,7 @@ export class EntityQueryService {
    */
   joinOf(scope: RequestScope, o: OutputOptions, q?: string): Join | undefined {
     if (o.geometryProperty !== undefined && !o.geoJson) throw ngsiProblem('BadRequestData', 'geometryProperty needs Accept: application/geo+json', { errors: [{ field: '/query/geometryProperty', message: 'only with application/geo+json' }] });
-    const join = parseJoin(o.join, o.joinLevel, { keyValues: renderOptions(scope.ctx, o).format === 'keyValues', geoJson: !!o.geoJson }, this.config.joinMaxLevel);
+    const join = parseJoin(o.join, o.joinLevel, { keyValues: renderOptions(scope.ctx, o).format === 'keyValues', geoJson: !!o.geoJson, containedBy: o.containedBy }, this.config.joinMaxLevel);
     for (const [field, text] of [['pick', o.pick], ['omit', o.omit], ['q', q]] as const) {
       const depth = linkedDepth(text);
       if (depth === 0) continue;
@@ -283,7 +317,7 @@ export class EntityQueryService {
    * sources) and rendered as the roots are: inline ones are put in place, flat ones returned in the order met.
    */
   async linked(scope: RequestScope, roots: Record<string, unknown>[], join: Join, o: OutputOptions): Promise<Record<string, unknown>[]> {
-    const plain: OutputOptions = { options: o.options, format: o.format, attrs: o.attrs, pick: linkedProjection(o.pick, true), omit: linkedProjection(o.omit, false), lang: o.lang };
+    const plain: OutputOptions = { options: o.options, format: o.format, attrs: o.attrs, pick: linkedProjection(o.pick, true), omit: linkedProjection(o.omit, false), lang: o.lang, datasetId: o.datasetId };
     const fetch = (out: OutputOptions) => async (ids: string[]) => {
       // An id holding a comma cannot be asked for in an id list; such a link is left unjoined.
       const asked = ids.filter((id) => !id.includes(','));

@@ -1,6 +1,6 @@
 import type { RoutePlugin } from '../platform/http/server.js';
 import { ngsiProblem } from './ngsi-errors.js';
-import { negotiate, preferredReturn, scopeOf, sendNgsi, tenantOf } from './http-support.js';
+import { negotiate, preferredReturn, scopeOf, sendNgsi, tenantOf, type Representation } from './http-support.js';
 import type { RequestScope } from './request-scope.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ContextResolver } from './jsonld-context.js';
@@ -13,7 +13,7 @@ import type { SnapshotService } from './snapshot-service.js';
 import {
   AttributeBody, AttributeParams, AttrUpdateResult, BatchReport, DeleteAttributeQuery, EntityBatchBody, EntityIdBatchBody, EntityIdList, EntityIdParams,
   EntityQuery, JsonObjectBody, NgsiEntity, NgsiEntityList, NoContent, OptionsQuery, RetrieveQuery, TypeSelectorQuery, AppendQuery, QueryBody, QueryPageQuery, TypeListAnswer,
-  TypeNameParams, AttributeNameParams, DetailsQuery, EntityOrNothing, NgsiEntityOrList, ngsiProblems, type BatchResult, type EntityQueryParams,
+  TypeNameParams, AttributeNameParams, DetailsQuery, LocalQuery, EntityOrNothing, NgsiEntityOrList, ngsiProblems, type BatchResult, type EntityQueryParams,
 } from './schemas.js';
 import { compactIri, expandTerm } from './jsonld-context.js';
 
@@ -48,14 +48,33 @@ const batchReport = (reply: FastifyReply, r: BatchResult, op: BatchWrite | 'dele
   return reply.code(204).send();
 };
 
+/**
+ * §4.12, §6.3.13 pagination of GET /entities: the `prev` and `next` pages as Link values, each only when it
+ * exists — the same query (its parameters in name order) with another offset. A next page exists when the query
+ * read an entity past this page (`more`) or, where it did not say (an entity map, context sources), the count.
+ */
+function pageLinks(query: Record<string, unknown>, limit: number, page: { count?: number; more?: boolean }, rep: Representation): string[] {
+  if (limit === 0) return [];
+  const offset = typeof query.offset === 'number' ? query.offset : 0;
+  const more = page.more ?? (page.count !== undefined && offset + limit < page.count);
+  const type = rep === 'ld' ? 'application/ld+json' : rep === 'geo' ? 'application/geo+json' : 'application/json';
+  const link = (at: number, rel: string) => {
+    const params: Record<string, unknown> = { ...query, limit, offset: at };
+    const qs = new URLSearchParams(Object.keys(params).sort().filter((k) => params[k] !== undefined).map((k) => [k, String(params[k])]));
+    return `</ngsi-ld/v1/entities?${qs}>;rel="${rel}";type="${type}"`;
+  };
+  return [...(offset > 0 ? [link(Math.max(0, offset - limit), 'prev')] : []), ...(more ? [link(offset + limit, 'next')] : [])];
+}
+
 /** A Query body (§5.2.23: `entities`, `attrs`, `q`, `scopeQ`, `geoQ`) as the parameters of GET /entities. */
 export function paramsOfQueryBody(body: QueryBody): EntityQueryParams {
   const ents = body.entities ?? [];
   const geoQ = body.geoQ ?? {};
   return {
-    id: ents.map((e) => e.id).filter(Boolean).join(',') || undefined,
+    id: ents.flatMap((e) => e.id ?? []).join(',') || undefined,
     type: ents.map((e) => e.type).filter(Boolean).join(',') || undefined,
-    idPattern: ents.find((e) => e.idPattern)?.idPattern,
+    // §5.2.33: a selector's id takes precedence over its idPattern.
+    idPattern: ents.find((e) => e.idPattern && e.id === undefined)?.idPattern,
     attrs: body.attrs?.join(','),
     q: body.q,
     scopeQ: body.scopeQ,
@@ -103,6 +122,8 @@ export const entityRoutes = ({ entities, attributes, queries, batches, contexts,
     const result = mapped ? { entities: mapped.entities, count: req.query.count ? mapped.count : undefined }
       : req.query.local ? await queries.queryHere(scope, req.query, o) : await queries.queryEntities(scope, req.query, o);
     if (result.count !== undefined) reply.header('NGSILD-Results-Count', String(result.count));
+    const pages = pageLinks(req.query, queries.pageLimit(req.query.limit), result, rep);
+    if (pages.length) reply.header('Link', pages);
     const linked = join ? await queries.linked(scope, result.entities, join, o) : [];
     const body = rep === 'geo' ? { type: 'FeatureCollection', features: result.entities } : [...result.entities, ...linked];
     return sendNgsi(reply, 200, body, scope.ctx, rep);
@@ -221,8 +242,16 @@ export const entityRoutes = ({ entities, attributes, queries, batches, contexts,
     const rep = negotiate(req, false);
     const scope = await scopeOf(req, contexts, req.body);
     const params: EntityQueryParams = { ...paramsOfQueryBody(req.body), limit: req.query.limit, offset: req.query.offset, count: req.query.count };
-    const { options, format, join: joinParam, joinLevel } = req.query;
-    const o = { attrs: params.attrs, options, format, join: joinParam, joinLevel };
+    // §5.2.23: the Query's own output members (pick, omit, lang, join…); the query string's win where both are given.
+    const b = req.body;
+    if ('temporalQ' in b) throw ngsiProblem('BadRequestData', 'temporalQ is for temporal queries (/temporal/entityOperations/query)', { errors: [{ field: '/body/temporalQ', message: 'not a member of this query' }] });
+    const list = (v: string | string[] | undefined) => (Array.isArray(v) ? v.join(',') : v);
+    const { options, format } = req.query;
+    const o = {
+      attrs: params.attrs, options, format, pick: list(b.pick), omit: list(b.omit), lang: b.lang,
+      datasetId: req.query.datasetId ?? list(b.datasetId), join: req.query.join ?? b.join, joinLevel: req.query.joinLevel ?? b.joinLevel,
+      containedBy: req.query.containedBy ?? list(b.containedBy),
+    };
     // v1.8 §4.5.23 on the POST form too: checked before anything is read, then answered as GET /entities does.
     assertNarrow(params);
     const join = queries.joinOf(scope, o, params.q);
@@ -245,7 +274,7 @@ export const entityRoutes = ({ entities, attributes, queries, batches, contexts,
     return sendNgsi(reply, 200, { id: `urn:ngsi-ld:EntityTypeList:${Date.now()}`, type: 'EntityTypeList', typeList: types.map((t) => t.type) }, scope.ctx, rep);
   });
 
-  app.get('/types/:type', { config: read, schema: { params: TypeNameParams, response: { 200: TypeListAnswer, ...ngsiProblems } } }, async (req, reply) => {
+  app.get('/types/:type', { config: read, schema: { params: TypeNameParams, querystring: LocalQuery, response: { 200: TypeListAnswer, ...ngsiProblems } } }, async (req, reply) => {
     const rep = negotiate(req, false);
     const scope = await scopeOf(req, contexts);
     const name = req.params.type;
@@ -266,7 +295,7 @@ export const entityRoutes = ({ entities, attributes, queries, batches, contexts,
     return sendNgsi(reply, 200, body, scope.ctx, rep);
   });
 
-  app.get('/attributes/:attrId', { config: read, schema: { params: AttributeNameParams, response: { 200: TypeListAnswer, ...ngsiProblems } } }, async (req, reply) => {
+  app.get('/attributes/:attrId', { config: read, schema: { params: AttributeNameParams, querystring: LocalQuery, response: { 200: TypeListAnswer, ...ngsiProblems } } }, async (req, reply) => {
     const rep = negotiate(req, false);
     const scope = await scopeOf(req, contexts);
     const all = await queries.attributesOfTypes(scope);

@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
 import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../platform/db/database.js';
-import { datasetKey, eachOneDefaultInstance, LOCATION, type Attrs, type Instance, type StoredEntity } from './entity-model.js';
+import { datasetKey, eachOneDefaultInstance, expiryDue, LOCATION, type Attrs, type Instance, type StoredEntity } from './entity-model.js';
 import { historyAttrsSql, type HistoryRecord, type HistoryWindow } from './history-store.js';
 import { tenantHasActiveSubscription } from './subscription-store.js';
 import type { BBox } from './geo.js';
 import type { AttrVisibility } from './access-policy.js';
 import { scopeQSql, type ScopeQuery } from './scope-query.js';
+import type { QSql } from './q-language.js';
 import './tables.js';
 
 /** What an entity query asks of the database; geo is only a bounding-box pre-filter here. */
@@ -23,6 +24,8 @@ export interface EntityFilter {
    * §5.7.4.4): true when the attribute instances of the window satisfy it (each term by one of them).
    */
   historyQ?: { path: string; vars: Record<string, unknown>; sysAttrs?: boolean; window: HistoryWindow };
+  /** A q with Linked Entity terms (`a{b}==1`, q-language compileQSql), instead of `q`. */
+  linkedQ?: QSql;
   /** Entities that have at least one of these attributes. */
   anyAttrs?: string[];
   /** §4.19 scopeQ (scope-query.ts). */
@@ -52,9 +55,11 @@ export interface EntityRow {
   scope: string[] | null;
   created_at: Date;
   modified_at: Date;
+  /** v1.9 expiresAt of the entity (absent in the rows the batch upserts build). */
+  expires_at?: Date | null;
 }
 
-const ENTITY_COLUMNS = ['tenant', 'id', 'types', 'attrs', 'attr_created', 'scope', 'created_at', 'modified_at'] as const;
+const ENTITY_COLUMNS = ['tenant', 'id', 'types', 'attrs', 'attr_created', 'scope', 'created_at', 'modified_at', 'expires_at'] as const;
 
 /**
  * How attribute timestamps are stored. An instance's modifiedAt is left out when it is the entity's
@@ -111,14 +116,43 @@ const withSysAttrsSql = (source: RawBuilder<unknown>) => sql`(select coalesce(js
   from jsonb_each(${source}) a)`;
 const attrsWithSysAttrs = withSysAttrsSql(sql`attrs`);
 
+/** A column of the entity row `alias` (unqualified: the row of the nearest FROM). */
+const col = (alias: string | undefined, name: string) => (alias ? sql.ref(`${alias}.${name}`) : sql.ref(name));
+
 /**
  * The attributes of a row the caller may read (AccessPolicy.readableAttrs in SQL): all of them when one of the
  * row's types is fully granted, else those granted for any of its types. Filters read this instead of `attrs`,
  * so a hidden attribute is absent for them.
  */
-const visibleAttrs = (v: AttrVisibility, source: RawBuilder<unknown> = sql`attrs`) => sql`(case when types && ${v.full}::text[] then ${source}
-  else coalesce((select jsonb_object_agg(a.key, a.value) from jsonb_each(${source}) a
-    where exists (select 1 from unnest(types) t where (${JSON.stringify(v.partial)}::jsonb -> t) ? a.key)), '{}'::jsonb) end)`;
+const visibleAttrs = (v: AttrVisibility, alias?: string, source?: RawBuilder<unknown>) => {
+  const types = col(alias, 'types');
+  const attrs = source ?? col(alias, 'attrs');
+  return sql`(case when ${types} && ${v.full}::text[] then ${attrs}
+  else coalesce((select jsonb_object_agg(a.key, a.value) from jsonb_each(${attrs}) a
+    where exists (select 1 from unnest(${types}) t where (${JSON.stringify(v.partial)}::jsonb -> t) ? a.key)), '{}'::jsonb) end)`;
+};
+const readableAttrs = (f: EntityFilter, alias?: string) => (f.visible ? visibleAttrs(f.visible, alias) : col(alias, 'attrs'));
+
+/**
+ * A q with Linked Entity terms as SQL over the row `alias` (q-language QSql): a link node is a subquery on the
+ * entities of the same tenant whose ids the row's relationship holds, each read as the caller may read it (its
+ * readable types and attributes), so a hidden entity or attribute decides nothing. Unqualified columns in the
+ * path predicates are those of the nearest linked row.
+ */
+function linkedQSql(node: QSql, f: EntityFilter, alias: string, depth: number): RawBuilder<boolean> {
+  if (node.kind === 'path') {
+    const attrs = readableAttrs(f, alias);
+    return sql<boolean>`jsonb_path_match(${node.sysAttrs ? withSysAttrsSql(attrs) : attrs}, ${node.path}::jsonpath, ${JSON.stringify(node.vars)}::jsonb, true)`;
+  }
+  if (node.kind !== 'link') return sql<boolean>`(${sql.join(node.items.map((n) => linkedQSql(n, f, alias, depth)), sql.raw(node.kind === 'and' ? ' and ' : ' or '))})`;
+  const linked = `l${depth + 1}`;
+  const outer = readableAttrs(f, alias);
+  const ids = sql.join(node.targets.map((p) => sql`select jsonb_path_query(${outer}, ${p}::jsonpath) #>> '{}'`), sql` union all `);
+  const allowed = f.allowedTypes ? sql`and ${col(linked, 'types')} && ${f.allowedTypes}::text[]` : sql``;
+  const typed = node.types ? sql`and ${col(linked, 'types')} && ${node.types}::text[]` : sql``;
+  return sql<boolean>`exists (select 1 from context_entity ${sql.ref(linked)} where ${col(linked, 'tenant')} = ${f.tenant}
+    and ${col(linked, 'id')} in (${ids}) ${allowed} ${typed} and ${linkedQSql(node.inner, f, linked, depth + 1)})`;
+}
 
 export const rowToEntity = (r: EntityRow): StoredEntity => {
   const createdAt = new Date(r.created_at).toISOString();
@@ -130,6 +164,7 @@ export const rowToEntity = (r: EntityRow): StoredEntity => {
     ...(r.scope ? { scope: r.scope } : {}),
     createdAt,
     modifiedAt,
+    ...(r.expires_at ? { expiresAt: new Date(r.expires_at).toISOString() } : {}),
   };
 };
 
@@ -166,6 +201,8 @@ export interface EntityWrite {
   created_at: string;
   modified_at: string;
   box?: BBox;
+  /** v1.9 expiresAt of the entity. */
+  expires_at?: string | null;
 }
 
 /**
@@ -179,17 +216,18 @@ export async function upsertEntities(db: Db, tenant: string, rows: EntityWrite[]
     id: r.id, types: r.types, ...storedForm({ attrs: r.attrs, createdAt: r.created_at, modifiedAt: r.modified_at }),
     scope: r.scope ?? null, created_at: r.created_at, modified_at: r.modified_at,
     min_lon: r.box?.minLon ?? null, min_lat: r.box?.minLat ?? null, max_lon: r.box?.maxLon ?? null, max_lat: r.box?.maxLat ?? null,
+    expires_at: r.expires_at ?? null, expiry_due: expiryDue({ attrs: r.attrs, expiresAt: r.expires_at ?? undefined }),
   })));
   const conflict = mode === 'insert'
     ? sql`on conflict (tenant, id) do nothing`
     : sql`on conflict (tenant, id) do update set types = excluded.types, attrs = excluded.attrs, attr_created = excluded.attr_created,
         attr_sig = excluded.attr_sig, scope = excluded.scope, modified_at = excluded.modified_at, min_lon = excluded.min_lon, min_lat = excluded.min_lat,
-        max_lon = excluded.max_lon, max_lat = excluded.max_lat`;
+        max_lon = excluded.max_lon, max_lat = excluded.max_lat, expires_at = excluded.expires_at, expiry_due = excluded.expiry_due`;
   const result = await sql<{ id: string }>`
-    insert into context_entity (tenant, id, types, attrs, attr_created, attr_sig, scope, created_at, modified_at, min_lon, min_lat, max_lon, max_lat)
-    select ${tenant}, x.id, x.types, x.attrs, x.attr_created, x.attr_sig, x.scope, x.created_at, x.modified_at, x.min_lon, x.min_lat, x.max_lon, x.max_lat
+    insert into context_entity (tenant, id, types, attrs, attr_created, attr_sig, scope, created_at, modified_at, min_lon, min_lat, max_lon, max_lat, expires_at, expiry_due)
+    select ${tenant}, x.id, x.types, x.attrs, x.attr_created, x.attr_sig, x.scope, x.created_at, x.modified_at, x.min_lon, x.min_lat, x.max_lon, x.max_lat, x.expires_at, x.expiry_due
     from jsonb_to_recordset(${payload}::jsonb) as x(id text, types text[], attrs jsonb, attr_created jsonb, attr_sig text, scope text[], created_at timestamptz,
-      modified_at timestamptz, min_lon float8, min_lat float8, max_lon float8, max_lat float8)
+      modified_at timestamptz, min_lon float8, min_lat float8, max_lon float8, max_lat float8, expires_at timestamptz, expiry_due timestamptz)
     ${conflict}
     returning id`.execute(db);
   return result.rows.map((r) => r.id);
@@ -235,8 +273,9 @@ export async function upsertFast(db: Db, tenant: string, now: string, rows: Fast
     ...(r.scope ? { scope: r.scope } : {}),
     ...(r.box ? { min_lon: r.box.minLon, min_lat: r.box.minLat, max_lon: r.box.maxLon, max_lat: r.box.maxLat } : {}),
   })));
+  // A replace drops what the stored entity had: its expiresAt too (entities given one take the general path).
   const merged = replace
-    ? sql`types = excluded.types, scope = excluded.scope`
+    ? sql`types = excluded.types, scope = excluded.scope, expires_at = null, expiry_due = null`
     : sql`types = e.types || array(select t from unnest(excluded.types) t where t <> all(e.types))`;
   const result = await sql<FastUpserted>`
     with x as materialized (
@@ -372,7 +411,7 @@ export async function upsertMerging(db: Db, tenant: string, now: string, rows: U
       select ${tenant}, id, types, attrs, scope, ${now}::timestamptz, ${now}::timestamptz, min_lon, min_lat, max_lon, max_lat from m
       on conflict (tenant, id) do update set types = excluded.types, attrs = excluded.attrs, attr_created = null, attr_sig = null,
         scope = excluded.scope, modified_at = excluded.modified_at, min_lon = excluded.min_lon, min_lat = excluded.min_lat,
-        max_lon = excluded.max_lon, max_lat = excluded.max_lat
+        max_lon = excluded.max_lon, max_lat = excluded.max_lat${replace ? sql`, expires_at = null, expiry_due = null` : sql``}
       returning id
     ), h as (
       insert into context_history (tenant, entity_id, recorded_at, obs_min, obs_max, attrs, deleted)
@@ -388,6 +427,16 @@ export async function upsertMerging(db: Db, tenant: string, now: string, rows: U
     from m cross join s`.execute(db);
   return result.rows;
 }
+
+/** Entities whose expiresAt, or one of whose attribute instances' expiresAt, has come (the expiry job), earliest first. */
+export const entitiesDueToExpire = (db: Db, now: Date, limit: number): Promise<{ tenant: string; id: string }[]> =>
+  db.selectFrom('context_entity').select(['tenant', 'id'])
+    .where('expiry_due', 'is not', null).where('expiry_due', '<=', now)
+    .orderBy('expiry_due').limit(limit).execute();
+
+/** When an entity expires next, after the expiry job found nothing due on it (a merge replaced what was). */
+export const setExpiryDue = (db: Db, tenant: string, id: string, due: string | null) =>
+  db.updateTable('context_entity').set({ expiry_due: due }).where('tenant', '=', tenant).where('id', '=', id).execute();
 
 export async function deleteEntities(db: Db, tenant: string, ids: string[]): Promise<string[]> {
   if (ids.length === 0) return [];
@@ -411,10 +460,11 @@ function filtered(db: Db, f: EntityFilter) {
   if (f.scopeQ) query = query.where(scopeQSql(f.scopeQ));
   // The q predicate is an SQL/JSON path passed as a parameter; `silent` turns type errors into "no match".
   if (f.q) query = query.where(sql<boolean>`jsonb_path_match(${f.q.sysAttrs ? withSysAttrsSql(attrs) : attrs}, ${f.q.path}::jsonpath, ${JSON.stringify(f.q.vars)}::jsonb, true)`);
+  if (f.linkedQ) query = query.where(linkedQSql(f.linkedQ, f, 'context_entity', 0));
   if (f.historyQ) {
     // The history's attributes narrowed as the current ones are: a hidden attribute's past is absent too.
     const history = historyAttrsSql(f.historyQ.window, f.historyQ.sysAttrs);
-    query = query.where(sql<boolean>`jsonb_path_match(${f.visible ? visibleAttrs(f.visible, history) : history}, ${f.historyQ.path}::jsonpath, ${JSON.stringify(f.historyQ.vars)}::jsonb, true)`);
+    query = query.where(sql<boolean>`jsonb_path_match(${f.visible ? visibleAttrs(f.visible, undefined, history) : history}, ${f.historyQ.path}::jsonpath, ${JSON.stringify(f.historyQ.vars)}::jsonb, true)`);
   }
   if (f.box) {
     // Same expression as the GiST index context_entity_box, so the planner can use it.

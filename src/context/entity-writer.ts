@@ -54,7 +54,7 @@ export class EntityWriter {
     const now = this.clock();
     const writes = changes.filter((c) => c.after).map((c) => ({
       id: c.id, types: c.after!.types, attrs: c.after!.attrs, scope: c.after!.scope ?? null,
-      created_at: c.after!.createdAt, modified_at: c.after!.modifiedAt, box: locationBox(c.after!.attrs),
+      created_at: c.after!.createdAt, modified_at: c.after!.modifiedAt, box: locationBox(c.after!.attrs), expires_at: c.after!.expiresAt ?? null,
     }));
     const written = await upsertEntities(trx, tenant, writes, mode);
     const ok = new Set(written);

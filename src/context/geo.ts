@@ -216,6 +216,18 @@ export function distanceTo(p: Position, g: Geometry): number {
   return best;
 }
 
+/**
+ * Metres between two geometries: 0 when they meet, else the least distance from a vertex of one to the other
+ * (two shapes that do not meet are nearest at a vertex of one of them).
+ */
+export function distanceBetween(a: Geometry, b: Geometry): number {
+  if (intersects(a, b)) return 0;
+  let best = Infinity;
+  for (const p of parts(a).points) best = Math.min(best, distanceTo(p, b));
+  for (const p of parts(b).points) best = Math.min(best, distanceTo(p, a));
+  return best;
+}
+
 /** A parsed `georel`: near;maxDistance==2000, within, intersects, contains, disjoint, equals, overlaps. */
 export interface GeoQuery {
   relation: 'near' | 'within' | 'contains' | 'intersects' | 'disjoint' | 'equals' | 'overlaps';
@@ -252,15 +264,11 @@ export function parseGeoQuery(
     throw ngsiProblem('BadRequestData', `georel "${relation}" is not one of near, within, contains, intersects, disjoint, equals, overlaps`);
   }
   if (relation === 'near') {
-    if (geom.type !== 'Point') throw ngsiProblem('BadRequestData', 'georel near needs geometry=Point');
-    for (const m of mods) {
-      const mm = /^(maxDistance|minDistance)==(\d+(\.\d+)?)$/.exec(m);
-      if (!mm) throw ngsiProblem('BadRequestData', `georel near modifier "${m}" must be maxDistance==<metres> or minDistance==<metres>`);
-      q[mm[1] as 'maxDistance' | 'minDistance'] = Number(mm[2]);
-    }
-    if (q.maxDistance === undefined && q.minDistance === undefined) {
-      throw ngsiProblem('BadRequestData', 'georel near needs maxDistance or minDistance');
-    }
+    // §4.10 nearRel: exactly one distance, a PositiveNumber (not 0, no sign).
+    if (mods.length !== 1) throw ngsiProblem('BadRequestData', 'georel near needs one modifier: maxDistance==<metres> or minDistance==<metres>');
+    const mm = /^(maxDistance|minDistance)==(\d+(\.\d+)?)$/.exec(mods[0]);
+    if (!mm || !(Number(mm[2]) > 0)) throw ngsiProblem('BadRequestData', `georel near modifier "${mods[0]}" must be maxDistance==<metres> or minDistance==<metres>, more than 0`);
+    q[mm[1] as 'maxDistance' | 'minDistance'] = Number(mm[2]);
   } else if (mods.length > 0) {
     throw ngsiProblem('BadRequestData', `georel ${relation} takes no modifiers`);
   }
@@ -274,7 +282,8 @@ export function parseGeoQuery(
 export function matchGeo(q: GeoQuery, g: Geometry): { match: boolean; distance?: number } {
   switch (q.relation) {
     case 'near': {
-      const d = distanceTo((q.geometry as { coordinates: Position }).coordinates, g);
+      // §4.10: the distance to the reference geometry, whatever its type (a point's is the common case).
+      const d = q.geometry.type === 'Point' ? distanceTo(q.geometry.coordinates, g) : distanceBetween(q.geometry, g);
       const ok = (q.maxDistance === undefined || d <= q.maxDistance) && (q.minDistance === undefined || d >= q.minDistance);
       return { match: ok, distance: d };
     }
@@ -292,7 +301,14 @@ export function prefilterBox(q: GeoQuery): BBox | undefined {
   if (q.relation === 'disjoint') return undefined;
   if (q.relation === 'near') {
     if (q.maxDistance === undefined) return undefined;
-    return bboxAround((q.geometry as { coordinates: Position }).coordinates, q.maxDistance);
+    if (q.geometry.type === 'Point') return bboxAround(q.geometry.coordinates, q.maxDistance);
+    // The reference's box grown by the distance, at the latitude where a degree of longitude is shortest.
+    const b = bbox(q.geometry);
+    const lat = Math.max(Math.abs(b.minLat), Math.abs(b.maxLat));
+    const grow = bboxAround([0, lat], q.maxDistance);
+    const dLon = grow.maxLon;
+    const dLat = grow.maxLat - lat;
+    return { minLon: b.minLon - dLon, maxLon: b.maxLon + dLon, minLat: b.minLat - dLat, maxLat: b.maxLat + dLat };
   }
   return bbox(q.geometry);
 }

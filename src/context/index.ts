@@ -140,6 +140,10 @@ export const contextModule = defineModule({
         },
       },
       { name: 'history-rollup', intervalSeconds: config.temporal.rollupIntervalSeconds, run: () => (rolling = rollUp()) },
+      // v1.9 expiresAt: what has expired is deleted by one node a period, a page of maxLimit entities at a time.
+      { name: 'entity-expiry', intervalSeconds: config.expiryIntervalSeconds, run: async () => {
+        while (!stopped && (await entities.expire(config.maxLimit)) === config.maxLimit);
+      } },
       // Periodic (timeInterval) subscriptions: their notifications are due on time, not on change. Every node
       // runs it: each subscription's period is claimed on its own row (claimPeriod), finer than one node a tick.
       { name: 'subscription-intervals', intervalSeconds: config.notifications.pollMs / 1000, everyNode: true, run: async () => {

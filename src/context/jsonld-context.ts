@@ -40,9 +40,9 @@ const coreTerms: Record<string, string> = {
 };
 
 /** The reserved members of an entity or attribute: never expanded, never treated as attributes. */
-export const entityMembers = new Set(['id', '@id', 'type', '@type', '@context', 'scope', 'createdAt', 'modifiedAt', 'deletedAt']);
+export const entityMembers = new Set(['id', '@id', 'type', '@type', '@context', 'scope', 'createdAt', 'modifiedAt', 'deletedAt', 'expiresAt']);
 export const attributeMembers = new Set([
-  'type', 'value', 'object', 'languageMap', 'observedAt', 'unitCode', 'datasetId', 'createdAt', 'modifiedAt',
+  'type', 'value', 'object', 'languageMap', 'observedAt', 'unitCode', 'datasetId', 'createdAt', 'modifiedAt', 'expiresAt',
   'deletedAt', 'instanceId', 'lang', 'objectType', 'vocab', 'json', 'valueList', 'objectList', 'previousValue',
 ]);
 

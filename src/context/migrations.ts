@@ -229,4 +229,12 @@ export const contextMigrations: Record<string, Migration> = {
       await sql`alter table context_jsonld add column kind text not null default 'Hosted'`.execute(db);
     },
   },
+  '20261207-50-context-entity-expiry': {
+    async up(db: Kysely<unknown>) {
+      // v1.9 expiresAt of an entity (shown with sysAttrs) and when the entity or one of its attribute instances
+      // expires next: the expiry job reads the due rows by this partial index, never the whole table.
+      await sql`alter table context_entity add column expires_at timestamptz, add column expiry_due timestamptz`.execute(db);
+      await sql`create index context_entity_expiry on context_entity (expiry_due) where expiry_due is not null`.execute(db);
+    },
+  },
 };

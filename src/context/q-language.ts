@@ -12,6 +12,7 @@ import { compilePattern, PatternError, patternTest } from './safe-regex.js';
  *   factor  = "(" query ")" / term
  *   term    = attr [op value]
  *   attr    = name *("." name) *("[" name "]")      ; dots: sub-attributes (or observedAt, unitCode…), brackets: keys of a structured value
+ *           / name "{" [type ":"] attr "}"            ; v1.8 §4.9: an attribute of the entity a Relationship links to (with join), of that type
  *   op      = "==" / "!=" / ">=" / ">" / "<=" / "<" / "~=" / "!~="
  *   value   = scalar [".." scalar] / scalar *("," scalar)   ; range or list
  *   scalar  = "quoted" / number / true / false / unquoted (dateTime, URI)
@@ -27,6 +28,10 @@ export type QOp = '==' | '!=' | '>' | '>=' | '<' | '<=' | '~=' | '!~=';
 
 export interface QTerm {
   kind: 'term';
+  /** Linked Entity term (`a{b}`, §4.9 v1.8): the relationships followed, outermost first, to the entity `attr` is of. */
+  via?: string[];
+  /** The entity type each link of `via` must reach (`a{Building:b}`, §4.9 EXAMPLE 14); undefined: any type. */
+  viaTypes?: (string | undefined)[];
   attr: string;
   /** Sub-attribute names (or one of the members below) after the attribute. */
   path: string[];
@@ -48,7 +53,7 @@ export class QSyntaxError extends Error {
 }
 
 const MAX_TERMS = 64;
-const NAME_STOP = new Set(['=', '!', '<', '>', '~', ';', '|', '(', ')', '[', ']', '.', ' ', ',', '"']);
+const NAME_STOP = new Set(['=', '!', '<', '>', '~', ';', '|', '(', ')', '[', ']', '{', '}', '.', ' ', ',', '"']);
 
 /** Longest `~=` pattern by default (`modules.context.patternMaxLength`). */
 export const DEFAULT_PATTERN_MAX_LENGTH = 256;
@@ -106,7 +111,7 @@ class Parser {
     const start = this.pos;
     // A full IRI attribute name keeps its dots and slashes.
     if (/^https?:\/\//.test(this.src.slice(this.pos))) {
-      while (this.pos < this.src.length && !/[=!<>~;|()[\]]/.test(this.src[this.pos])) this.pos++;
+      while (this.pos < this.src.length && !/[=!<>~;|()[\]{}]/.test(this.src[this.pos])) this.pos++;
     } else {
       while (this.pos < this.src.length && !NAME_STOP.has(this.src[this.pos])) this.pos++;
     }
@@ -121,7 +126,18 @@ class Parser {
   private term(): QTerm {
     const position = this.pos;
     if (++this.terms > MAX_TERMS) throw new QSyntaxError(`more than ${MAX_TERMS} terms`, position);
-    const attr = this.name();
+    const via: string[] = [];
+    const viaTypes: (string | undefined)[] = [];
+    let attr = this.name();
+    while (this.peek() === '{') {
+      this.pos++;
+      via.push(attr);
+      // `Type:attr` names the type the linked entity must have; a full IRI keeps its colon.
+      const linked = this.name();
+      const hint = /^([A-Za-z][A-Za-z0-9_]*):(?!\/\/)(.+)$/.exec(linked);
+      viaTypes.push(hint?.[1]);
+      attr = hint ? hint[2] : linked;
+    }
     const path: string[] = [];
     const keys: string[] = [];
     while (this.peek() === '.') {
@@ -134,10 +150,15 @@ class Parser {
       if (this.peek() !== ']') throw new QSyntaxError('expected "]"', this.pos);
       this.pos++;
     }
+    for (let i = 0; i < via.length; i++) {
+      if (this.peek() !== '}') throw new QSyntaxError('expected "}"', this.pos);
+      this.pos++;
+    }
+    const head = { kind: 'term' as const, ...(via.length ? { via, ...(viaTypes.some(Boolean) ? { viaTypes } : {}) } : {}), attr, path, keys };
     const op = this.op();
-    if (!op) return { kind: 'term', attr, path, keys, position };
-    if (op === '~=' || op === '!~=') return { kind: 'term', attr, path, keys, op, value: this.regex(), position };
-    return { kind: 'term', attr, path, keys, op, value: this.value(op), position };
+    if (!op) return { ...head, position };
+    if (op === '~=' || op === '!~=') return { ...head, op, value: this.regex(), position };
+    return { ...head, op, value: this.value(op), position };
   }
 
   private op(): QOp | undefined {
@@ -263,6 +284,7 @@ type Expand = (term: string) => string;
 type Instance = Record<string, unknown>;
 
 const sameType = (a: unknown, b: Scalar) => typeof a === typeof b;
+const ORDERING = new Set<QOp>(['>', '>=', '<', '<=']);
 const compare = (op: QOp, actual: unknown, v: QValue): boolean => {
   if (Array.isArray(actual)) return actual.some((a) => compare(op, a, v));
   switch (v.kind) {
@@ -301,14 +323,16 @@ const compare = (op: QOp, actual: unknown, v: QValue): boolean => {
 
 function termTargets(term: QTerm, attrs: Record<string, Instance[]>, expand: Expand): { values: unknown[]; member: boolean } {
   let current: Instance[] = attrs[expand(term.attr)] ?? [];
+  // A Relationship or ListRelationship compared with an ordering operator never matches (§4.9).
+  if (term.op && ORDERING.has(term.op)) current = current.filter((i) => i.object === undefined && i.objectList === undefined);
   for (const seg of term.path) {
     if (qMembers.has(seg)) return { values: current.map((i) => i[seg]).filter((v) => v !== undefined), member: true };
     const key = expand(seg);
     current = current.map((i) => i[key] as Instance | undefined).filter((i): i is Instance => !!i && typeof i === 'object');
   }
   const values = current.map((i) => {
-    let v: unknown = i.value ?? i.object ?? i.languageMap;
-    for (const k of term.keys) v = v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined;
+    let v: unknown = i.value ?? i.object ?? i.languageMap ?? i.objectList;
+    for (const k of term.keys) v = v && typeof v === 'object' ? (k === '*' ? Object.values(v) : (v as Record<string, unknown>)[k]) : undefined;
     return v;
   }).filter((v) => v !== undefined);
   return { values, member: false };
@@ -319,8 +343,12 @@ export function evaluateQ(expr: QExpr, attrs: Record<string, Instance[]>, expand
   if (expr.kind !== 'term') {
     return expr.kind === 'and' ? expr.items.every((e) => evaluateQ(e, attrs, expand)) : expr.items.some((e) => evaluateQ(e, attrs, expand));
   }
+  // A Linked Entity term needs the linked entity, which a single entity's attributes do not hold.
+  if (expr.via) return false;
   const { values } = termTargets(expr, attrs, expand);
   if (!expr.op) return values.length > 0;
+  // `a[*]!=x`: no key holds x.
+  if (expr.op === '!=' && expr.keys.includes('*')) return values.length > 0 && !values.some((v) => compare('==', v, expr.value!));
   return values.some((v) => compare(expr.op!, v, expr.value!));
 }
 
@@ -371,22 +399,60 @@ export function compileQ(expr: QExpr, expand: Expand, expandValues?: ReadonlySet
       }
       path += `.${pathString(expand(seg))}`;
     }
-    const keys = t.keys.map((k) => `.${pathString(k)}`).join('');
+    // Keys reach into a structured value or a LanguageProperty's languageMap (`name[en]`; `[*]` any key, §4.9).
+    const keys = t.keys.map((k) => (k === '*' ? '.*' : `.${pathString(k)}`)).join('');
+    if (!t.op && keys && !member) return `(exists(${path}.value${keys}) || exists(${path}.languageMap${keys}))`;
     if (!t.op) return `exists(${path}${member ? `.${pathString(member)}` : ''}${keys ? `.value${keys}` : ''})`;
     if (member) return `exists(${path} ? (${cmp(`@.${pathString(member)}`, t.op, t.value!)}))`;
-    if (keys) return `exists(${path} ? (${cmp(`@.value${keys}`, t.op, t.value!)}))`;
+    const keyed = (op: QOp) => `${cmp(`@.value${keys}`, op, t.value!)} || ${cmp(`@.languageMap${keys}`, op, t.value!)}`;
+    // `a[*]!=x`: no key holds x (not "some key holds another value").
+    if (keys && t.op === '!=' && t.keys.includes('*')) {
+      return `(exists(${path} ? (exists(@.value${keys}) || exists(@.languageMap${keys}))) && !(exists(${path} ? (${keyed('==')}))))`;
+    }
+    if (keys) return `exists(${path} ? (${keyed(t.op)}))`;
     // expandValues (v1.8): the attribute's string values are terms of the @context, compared expanded, as a
     // VocabProperty's vocab is stored.
     if (expandValues?.has(expand(t.attr))) {
       const v = expandedValue(t.value!, expand);
       return `exists(${path} ? (${cmp('@.vocab', t.op, v)} || ${cmp('@.value', t.op, v)}))`;
     }
-    return `exists(${path} ? (${cmp('@.value', t.op, t.value!)} || ${cmp('@.object', t.op, t.value!)}))`;
+    // A Relationship or ListRelationship compared with an ordering operator never matches (§4.9).
+    if (ORDERING.has(t.op)) return `exists(${path} ? (${cmp('@.value', t.op, t.value!)}))`;
+    return `exists(${path} ? (${cmp('@.value', t.op, t.value!)} || ${cmp('@.object', t.op, t.value!)} || ${cmp('@.objectList[*]', t.op, t.value!)}))`;
   };
   const walk = (e: QExpr): string =>
     e.kind === 'term' ? term(e) : `(${e.items.map(walk).join(e.kind === 'and' ? ' && ' : ' || ')})`;
   const sysAttrs = qTerms(expr).some((t) => t.path.some((seg) => seg === 'createdAt' || seg === 'modifiedAt'));
   return { path: walk(expr), vars, sysAttrs };
+}
+
+/**
+ * A q as the database evaluates it when it has Linked Entity terms (`a{b}==1`): the parts without links are
+ * SQL/JSON path predicates (compileQ) over the entity's attributes; a link node matches when one of the entities
+ * that the `targets` paths find in the attributes (Relationship objects, ListRelationship objectLists) satisfies
+ * `inner` (entity-store.ts runs it as a subquery). Without Linked Entity terms, one `path` node.
+ */
+export type QSql =
+  | { kind: 'path'; path: string; vars: Record<string, Scalar>; sysAttrs: boolean }
+  | { kind: 'and' | 'or'; items: QSql[] }
+  | { kind: 'link'; targets: string[]; types?: string[]; inner: QSql };
+
+/** Whether a q has Linked Entity terms (`a{b}`). */
+export const hasLinkedTerms = (expr: QExpr): boolean => qTerms(expr).some((t) => t.via !== undefined);
+
+/** Compiles a q that may have Linked Entity terms (see QSql). */
+export function compileQSql(expr: QExpr, expand: Expand, expandValues?: ReadonlySet<string>): QSql {
+  if (!hasLinkedTerms(expr)) return { kind: 'path', ...compileQ(expr, expand, expandValues) };
+  if (expr.kind !== 'term') return { kind: expr.kind, items: expr.items.map((e) => compileQSql(e, expand, expandValues)) };
+  const [rel, ...deeper] = expr.via!;
+  const [type, ...deeperTypes] = expr.viaTypes ?? [];
+  const attr = pathString(expand(rel));
+  const inner: QTerm = { ...expr, via: deeper.length ? deeper : undefined, viaTypes: deeper.length ? deeperTypes : undefined };
+  return {
+    kind: 'link', targets: [`$.${attr}[*].object[*]`, `$.${attr}[*].objectList[*]`],
+    ...(type ? { types: [expand(type)] } : {}),
+    inner: compileQSql(inner, expand, expandValues),
+  };
 }
 
 const expandedValue = (v: QValue, expand: Expand): QValue => {

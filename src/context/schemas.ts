@@ -64,7 +64,9 @@ export type AttributeParams = Static<typeof AttributeParams>;
 export const TypeNameParams = Type.Object({ type: Type.String() });
 export const AttributeNameParams = Type.Object({ attrId: Type.String() });
 /** GET /types, /attributes: `details=true` lists the details of each instead of the names. */
-export const DetailsQuery = Type.Object({ details: Type.Optional(Type.Boolean()) });
+export const DetailsQuery = Type.Object({ details: Type.Optional(Type.Boolean()), local: Type.Optional(Type.Boolean()) });
+/** GET /types/{type}, /attributes/{attrId}: `local` only (§6.26.3.1, §6.28.3.1); any other parameter is InvalidRequest (§6.3.20). */
+export const LocalQuery = Type.Object({ local: Type.Optional(Type.Boolean()) });
 /** One attribute instance of the temporal representation (§6.22). */
 export const InstanceParams = Type.Object({ entityId: Type.String(), attrId: Type.String(), instanceId: Type.String() });
 
@@ -77,11 +79,15 @@ const outputMembers = {
   omit: Type.Optional(Type.String()),
   lang: Type.Optional(Type.String()),
   geometryProperty: Type.Optional(Type.String()),
+  /** v1.8 §5.7.1.4, §5.7.2.4: only the attribute instances with these datasetIds (`@none`: the default one). */
+  datasetId: Type.Optional(Type.String()),
 };
 /** v1.8 §4.5.23 linked entity retrieval (entity-join.ts). */
 const joinMembers = {
   join: Type.Optional(Type.String()),
   joinLevel: Type.Optional(Type.Integer()),
+  /** v1.8 §4.5.23: ids of entities already met while retrieving the graph (their links are not followed again). */
+  containedBy: Type.Optional(Type.String()),
 };
 export const OutputQuery = Type.Object({ ...outputMembers, ...joinMembers });
 /** What a rendered entity shows; `geoJson` when the client asked for application/geo+json. */
@@ -144,15 +150,30 @@ export const AppendQuery = Type.Object({ options: Type.Optional(Type.String()), 
 export const DeleteAttributeQuery = Type.Object({ datasetId: Type.Optional(Type.String()), deleteAll: Type.Optional(Type.Boolean()), ...typeSelector });
 export type DeleteAttributeQuery = Static<typeof DeleteAttributeQuery>;
 
-/** POST /entityOperations/query (§6.23): the query in the body, paging in the query string. */
+/** §5.2.33 EntitySelector: the type (mandatory) and one id, a list of ids or an idPattern (an id wins over it). */
+const EntitySelector = Type.Object(
+  { id: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String(), { minItems: 1 })])), type: Type.String(), idPattern: Type.Optional(Type.String()) },
+  { additionalProperties: true },
+);
+/** Names as a comma-separated string or a list (`pick`, `omit` of a Query). */
+const NameList = Type.Union([Type.String(), Type.Array(Type.String(), { minItems: 1 })]);
+
+/**
+ * POST /entityOperations/query (§6.23): the query in the body (§5.2.23 Query: empty lists are not allowed, `type`
+ * is Query), paging in the query string.
+ */
 export const QueryBody = Type.Object(
   {
-    type: Type.Optional(Type.String()),
-    entities: Type.Optional(Type.Array(Type.Object(
-      { id: Type.Optional(Type.String()), type: Type.Optional(Type.String()), idPattern: Type.Optional(Type.String()) },
-      { additionalProperties: true },
-    ))),
-    attrs: Type.Optional(Type.Array(Type.String())),
+    type: Type.Optional(Type.Literal('Query')),
+    entities: Type.Optional(Type.Array(EntitySelector, { minItems: 1 })),
+    attrs: Type.Optional(Type.Array(Type.String(), { minItems: 1 })),
+    pick: Type.Optional(NameList),
+    omit: Type.Optional(NameList),
+    lang: Type.Optional(Type.String()),
+    join: Type.Optional(Type.String()),
+    joinLevel: Type.Optional(Type.Integer({ minimum: 1 })),
+    containedBy: Type.Optional(Type.Array(Type.String())),
+    datasetId: Type.Optional(Type.Array(Type.String(), { minItems: 1 })),
     q: Type.Optional(Type.String()),
     scopeQ: Type.Optional(Type.String()),
     geoQ: Type.Optional(Type.Object(
@@ -169,6 +190,7 @@ export const QueryPageQuery = Type.Object({
   count: Type.Optional(Type.Boolean()),
   options: Type.Optional(Type.String()),
   format: Type.Optional(Type.String()),
+  datasetId: Type.Optional(Type.String()),
   ...joinMembers,
 });
 
@@ -257,9 +279,11 @@ export const TemporalEntityList = Type.Array(TemporalEntity);
 // ---- subscriptions ----------------------------------------------------------------------------------------
 
 export const SubscriptionIdParams = Type.Object({ subscriptionId: Type.String() });
+/** §6.10.3.2 (GET /subscriptions): paging; `count=true` answers the total in NGSILD-Results-Count (limit 0: only it). */
 export const SubscriptionListQuery = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000 })),
   offset: Type.Optional(Type.Integer({ minimum: 0 })),
+  count: Type.Optional(Type.Boolean()),
 });
 /** A subscription as answered (§5.2.12), with its status members: written by the route. */
 export const NgsiSubscription = Type.Object({}, { additionalProperties: true });
@@ -281,9 +305,7 @@ export const AccessRule = Type.Object({
   entityType: Type.String(),
   attributes: Type.Union([Type.Array(Type.String()), Type.Null()]),
   canWrite: Type.Boolean(),
-/** §6.10.3.2 (GET /subscriptions): paging; `count=true` answers the total in NGSILD-Results-Count (limit 0: only it). */
 });
 export type AccessRule = Static<typeof AccessRule>;
 export const AccessRuleList = Type.Array(AccessRule);
-  count: Type.Optional(Type.Boolean()),
 export const AccessRuleIdParams = Type.Object({ ruleId: Type.String() });

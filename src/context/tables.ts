@@ -29,6 +29,10 @@ export interface ContextEntityTable {
   min_lat: number | null;
   max_lon: number | null;
   max_lat: number | null;
+  /** v1.9 expiresAt of the entity: it is deleted then. */
+  expires_at: ColumnType<Date | null, string | null | undefined, string | null>;
+  /** The earliest expiresAt of the entity and its attribute instances: when the expiry job has work here. */
+  expiry_due: ColumnType<Date | null, string | null | undefined, string | null>;
 }
 
 /**

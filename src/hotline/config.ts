@@ -22,11 +22,13 @@ export const HotlineConfigSchema = Type.Object({
   ),
   /**
    * Ticket intake's `Idempotency-Key` header: how long a caller's key is kept, i.e. how late a retry of the same
-   * filing still gets the first ticket back instead of a second one (docs/hotline.md).
+   * filing still gets the first ticket back instead of a second one (docs/hotline.md), and how often the purge job
+   * deletes the keys past it (0: never; a caller's expired keys then go only at its next keyed filing).
    */
   intake: Type.Object(
     {
       idempotencyKeyHours: Type.Number({ exclusiveMinimum: 0, maximum: 24 * 30, default: 24 }),
+      keyPurgeIntervalSeconds: Type.Integer({ minimum: 0, default: 3600 }),
     },
     { default: {} },
   ),

@@ -97,6 +97,8 @@ export const hotlineModule = defineModule({
       ],
       jobs: [
         { name: 'refreshDeadlines', intervalSeconds: config.deadlineJobIntervalSeconds, run: () => deadlines.refreshDeadlines() },
+        // expired Idempotency-Keys of callers who never file with a key again; once per period across the nodes
+        { name: 'purgeIntakeKeys', intervalSeconds: config.intake.keyPurgeIntervalSeconds, run: () => services.intake.purgeExpiredKeys() },
         // the outbox of the SMS / WeChat adapters; nothing to do until a city installs one. Every node runs it: each
         // notice is claimed on its own row with a lease, so two nodes never send one notice twice.
         { name: 'deliverNotices', intervalSeconds: 30, everyNode: true, run: () => notices.deliver().then(() => undefined) },

@@ -111,6 +111,15 @@ export class TicketIntakeService {
     }
   }
 
+  /**
+   * Deletes the Idempotency-Keys past their `idempotencyKeyHours` (the hotline's `purgeIntakeKeys` job, once per
+   * period across the nodes); returns how many went. Keys still within their window stay, so a retry still gets
+   * the first answer.
+   */
+  purgeExpiredKeys(): Promise<number> {
+    return tickets.purgeExpiredIntakeKeys(this.deps.db, this.deps.clock());
+  }
+
   /** Files a ticket in status `received` with the next number of the day (e.g. `20261126-000123`). */
   async create(actor: Actor, input: NewTicket, inTransaction?: (trx: Db, ticketId: string, now: Date) => Promise<void>): Promise<TicketView> {
     assertCan(actor, 'hotline.ticket.create');

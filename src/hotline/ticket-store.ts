@@ -176,3 +176,13 @@ export async function claimIntakeKey(trx: Db, row: { caller: string; idem_key: s
     .returning('ticket_id').executeTakeFirst();
   return claimed !== undefined;
 }
+
+/**
+ * Deletes every expired intake key, whoever's (the periodic purge): a caller who never files with a key again
+ * would otherwise keep its expired rows for as long as their tickets. A key taken over meanwhile is unexpired
+ * again and stays (PostgreSQL re-checks the condition on a row updated under it).
+ */
+export async function purgeExpiredIntakeKeys(db: Db, now: Date): Promise<number> {
+  const r = await db.deleteFrom('hotline_intake_key').where('expires_at', '<=', now).executeTakeFirst();
+  return Number(r.numDeletedRows);
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileQ, evaluateQ, parseQ } from '../../src/context/q-language.js';
+import { compileQ, compileQSql, evaluateQ, parseQ } from '../../src/context/q-language.js';
 import { isProblem } from '../../src/platform/errors/problem.js';
 
 const expand = (t: string) => `urn:t:${t}`;
@@ -41,6 +41,26 @@ describe('NGSI-LD q language', () => {
     expect(new Set(Object.values(vars))).toEqual(new Set(['x" || true', 1]));
     expect(path).not.toContain('|| true"');
     expect(path).toContain('$v0');
+  });
+
+  it('v1.8 §4.9: languageMap keys ([en], [*]), relationships never ordered, linked terms parsed with type hints', () => {
+    const more = { ...(attrs as object), 'urn:t:label': [{ type: 'LanguageProperty', languageMap: { en: 'red', fr: 'rouge' } }], 'urn:t:peers': [{ type: 'ListRelationship', objectList: ['urn:a', 'urn:b'] }] } as never;
+    const m = (s: string) => evaluateQ(parseQ(s), more, expand);
+    expect(m('label[en]=="red"')).toBe(true);
+    expect(m('label[en]=="rouge"')).toBe(false);
+    expect(m('label[*]=="rouge"')).toBe(true);
+    expect(m('label[*]!="red"')).toBe(false);
+    expect(m('label[*]!="blue"')).toBe(true);
+    expect(m('owner>"urn:a"')).toBe(false);
+    expect(m('peers=="urn:b"')).toBe(true);
+    // A linked term needs the linked entity: evaluated in the database (compileQSql), never true here.
+    expect(m('owner{name}=="x"')).toBe(false);
+    expect(parseQ('owner{Org:name}=="x"')).toMatchObject({ kind: 'term', via: ['owner'], viaTypes: ['Org'], attr: 'name', op: '==' });
+    expect(parseQ('a{b{c.d[k]}}>1')).toMatchObject({ via: ['a', 'b'], attr: 'c', path: ['d'], keys: ['k'] });
+    const sqlQ = compileQSql(parseQ('owner{Org:name}=="x"|status=="on"'), expand);
+    expect(sqlQ).toMatchObject({ kind: 'or', items: [{ kind: 'link', types: ['urn:t:Org'], inner: { kind: 'path' } }, { kind: 'path' }] });
+    expect(compileQSql(parseQ('status=="on"'), expand).kind).toBe('path');
+    for (const bad of ['owner{name=="x"', 'owner{name}}=="x"', 'owner{}==1']) expect(() => parseQ(bad), bad).toThrow();
   });
 
   it('reports the position of syntax errors', () => {

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { testEngines } from '../support/engines.js';
 import { createTestHub, type TestHub } from '../support/test-hub.js';
 import { loadConfig } from '../../src/platform/config/config.js';
@@ -6,7 +6,7 @@ import { loadConfig } from '../../src/platform/config/config.js';
 /**
  * Ticket intake with an Idempotency-Key (issue 20): a retry of the same filing gets the first ticket back (also
  * when the retries race), the same key with another body is a 422, keys are per caller and expire after
- * `modules.hotline.intake.idempotencyKeyHours`.
+ * `modules.hotline.intake.idempotencyKeyHours`, and the hotline's `purgeIntakeKeys` job deletes the expired ones.
  */
 describe.each(testEngines)('hotline: intake Idempotency-Key [%s]', (engine) => {
   let hub: TestHub;
@@ -23,7 +23,8 @@ describe.each(testEngines)('hotline: intake Idempotency-Key [%s]', (engine) => {
     hub = await createTestHub(engine, { clock: () => now, config: {
       // the expiry test moves the clock past the default idle timeout of the session
       auth: { ...loadConfig({ LOG_LEVEL: 'silent' }).auth, sessionIdleMinutes: 24 * 60 },
-      modules: { hotline: { intake: { idempotencyKeyHours: 1 } } },
+      // the purge test starts the hub's jobs; no embedded MQTT broker on a port meanwhile
+      modules: { hotline: { intake: { idempotencyKeyHours: 1, keyPurgeIntervalSeconds: 1 } }, context: { mqtt: { ingest: false } } },
     }, });
     cookies.agent = (await hub.loginAs(['agent'])).cookie;
     cookies.other = (await hub.loginAs(['agent'])).cookie;
@@ -86,5 +87,35 @@ describe.each(testEngines)('hotline: intake Idempotency-Key [%s]', (engine) => {
       expect(res.json().errors[0].field).toBe('/headers/idempotency-key');
     }
     expect(await count('坏键')).toBe(0);
+  });
+
+  // last: it starts the hub's jobs, which run until the hub closes
+  it('purges expired keys of every caller in the periodic job, keeping live ones and their replay', async () => {
+    const keys = (expired: boolean) => hub.database.db.selectFrom('hotline_intake_key').select(['caller', 'idem_key'])
+      .where('expires_at', expired ? '<=' : '>', now).orderBy('idem_key').execute();
+    const body = { title: '垃圾满溢 purge', content: '小区门口垃圾桶' };
+    await file('other', 'k-stale', body); // 'other' never files with a key again: only the purge removes it
+    now = new Date(now.getTime() + 61 * 60_000);
+    const live = await file('agent', 'k-live', body);
+    expect(live.statusCode, live.body).toBe(201);
+    expect((await keys(true)).map((k) => k.idem_key)).toContain('k-stale');
+    const before = await keys(false);
+    expect(before.map((k) => k.idem_key)).toEqual(['k-live']);
+
+    await hub.start();
+    await vi.waitFor(async () => expect(await keys(true)).toEqual([]), { timeout: 10_000, interval: 200 });
+    expect(await keys(false)).toEqual(before);
+    // run as a cluster job: claimed in platform_job_run, once per period
+    const run = await hub.database.db.selectFrom('platform_job_run').select('node').where('job', '=', 'hotline.purgeIntakeKeys').executeTakeFirst();
+    expect(run).toMatchObject({ node: hub.jobClaims.nodeId });
+    // within its window the live key still answers with the first filing
+    const replay = await file('agent', 'k-live', body);
+    expect(replay.statusCode, replay.body).toBe(201);
+    expect(replay.headers['idempotent-replayed']).toBe('true');
+    expect(replay.json()).toEqual(live.json());
+    // the expired key's ticket stays; only the key went (a new filing with it files anew)
+    const anew = await file('other', 'k-stale', body);
+    expect(anew.headers['idempotent-replayed']).toBeUndefined();
+    expect(await count(body.title)).toBe(3);
   });
 });
