@@ -8,11 +8,11 @@ import { systemActor } from '../../../src/platform/auth/roles.js';
 import { checkBackup, restoreBackup } from '../../../src/platform/backup/backup.js';
 import { openDatabase } from '../../../src/platform/db/database.js';
 import { migrateToLatest } from '../../../src/platform/db/migrate.js';
-import { runLedgerVerify } from '../../../src/cli/commands/ledger-verify.js';
 import { allMigrations, createCityHub, type CityHub } from '../../../src/server/app.js';
 import { backupSocketPath } from '../../../src/platform/backup/backup-socket.js';
 import { countRows } from '../../../src/platform/backup/backup-store.js';
 import { runCli } from '../../support/cli.js';
+import { expectRestoredLedgerVerifies, startTicketLoad } from './ticket-load.js';
 
 /**
  * Issue 21 (GB/T 22239-2019 8.1.4.9 a): `cityhub backup` while a server serves on the embedded database — which
@@ -49,35 +49,16 @@ describe('cityhub backup while serving on the embedded database [pglite folder]'
 
   it('takes the backup from the serving process under writes, and it restores into a fresh folder verified by the ledger', async () => {
     expect(statSync(backupSocketPath(dataDir)).mode & 0o777).toBe(0o600);
-    const { intake, workflow } = hub.services.hotline;
-    const unit = (await hub.services.auth.insertOrg(admin, { name: '市水务局', kind: 'department', parentId: null })).id;
-    let stop = false;
-    let written = 0;
-    const writer = async (n: number) => {
-      while (!stop) {
-        const t = await intake.create(admin, { title: `积水 ${n}-${written}`, content: '地下通道积水', channel: 'phone' });
-        await workflow.transition(admin, t.id, 'dispatch', { unitId: unit });
-        written++;
-        await hub.services.ledger.checkpointIfGrown();
-      }
-    };
-    const writers = [writer(1), writer(2)];
-    const waitFor = async (n: number) => {
-      const deadline = Date.now() + 60_000;
-      while (written < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      expect(written).toBeGreaterThanOrEqual(n);
-    };
-    await waitFor(6);
+    const load = await startTicketLoad(hub, admin);
+    await load.reach(6);
     const file = path.join(root, 'cityhub.backup.gz');
     const backup = await runCli(['backup', '--data-dir', dataDir, '--out', file], env());
-    const atBackup = written;
+    const atBackup = load.written;
     expect(backup.stdout, backup.stderr).toMatch(/backup written to .* by the serving process \(pid \d+\): \d+ tables, \d+ rows, ledger \d+ entries/);
     expect(backup.code).toBe(0);
     expect(statSync(file).mode & 0o777).toBe(0o600);
-    await waitFor(atBackup + 4); // the server kept serving writes after the copy
-    stop = true;
-    await Promise.all(writers);
-    await hub.services.ledger.checkpoint();
+    await load.reach(atBackup + 4); // the server kept serving writes after the copy
+    await load.stop();
 
     const manifest = await checkBackup(file);
     const tickets = manifest.tables.find((t) => t.name === 'hotline_ticket')!.rows;
@@ -92,15 +73,7 @@ describe('cityhub backup while serving on the embedded database [pglite folder]'
       await migrateToLatest(fresh.db, allMigrations());
       await restoreBackup(fresh.db, file);
       expect(await countRows(fresh.db, 'hotline_ticket')).toBe(tickets);
-      const lines: string[] = [];
-      const code = await runLedgerVerify(fresh.db, {
-        keys: [hub.services.ledger.publicKeyObject()], witnesses: hub.services.ledger.witnesses, restoredBackup: true, print: (l) => lines.push(l),
-      });
-      const out = lines.join('\n');
-      expect(out).toContain(`ledger intact: ${manifest.ledger.size} entries`);
-      expect(out).toMatch(new RegExp(`covered tables: ${tickets} row\\(s\\) match`));
-      expect(out).toMatch(/restored backup: file .* saw the ledger grow to \d+ entries/);
-      expect(code).toBe(0);
+      await expectRestoredLedgerVerifies(fresh.db, hub, manifest.ledger.size, tickets);
     } finally {
       await fresh.close();
     }
