@@ -1,7 +1,7 @@
 import { isProblem } from '../platform/errors/problem.js';
 import { ngsiProblem } from './ngsi-errors.js';
 import { csourceProblem } from './csource-problems.js';
-import { expandTerm } from './jsonld-context.js';
+import { compactIri, expandTerm } from './jsonld-context.js';
 import { expandList } from './entity-model.js';
 import { WRITES, infoAttrs, matchingInfos, type MatchTarget, type Operation, type StoredRegistration } from './csource-model.js';
 import type { CsourceRegistry, MatchedRegistration } from './csource-service.js';
@@ -233,6 +233,20 @@ const queryOf = (p: Record<string, unknown>): URLSearchParams => {
   return qs;
 };
 
+/**
+ * §4.3.6.1 "all constraints specified in the registration shall be respected": a source whose matching
+ * information items all name the attributes they provide is asked for those only (`attrs`, within the caller's).
+ */
+function narrowed(scope: RequestScope, reg: StoredRegistration, qs: URLSearchParams, target: MatchTarget): URLSearchParams {
+  const asked = expandList(scope.ctx, qs.get('attrs') ?? undefined);
+  const infos = matchingInfos(reg, { ...target, attrs: asked });
+  const provided = infos.map(infoAttrs);
+  if (infos.length === 0 || provided.some((a) => a === undefined)) return qs;
+  const names = [...new Set(provided.flat() as string[])].filter((a) => !asked || asked.includes(a));
+  if (names.length > 0) qs.set('attrs', names.map((a) => compactIri(scope.ctx, a)).join(','));
+  return qs;
+}
+
 /** Reading entities here and at the matching sources (§4.3.6.2, §5.7.1, §5.7.2). */
 export class FederatedQueryService extends EntityQueryService {
   private federation?: Federation;
@@ -257,7 +271,7 @@ export class FederatedQueryService extends EntityQueryService {
     } catch (err) {
       if (!notFound(err)) throw err;
     }
-    const ask = (reg: StoredRegistration) => fed.forwarder.call(reg, 'GET', `/entities/${enc(id)}`, { ctx: scope.ctx, query: queryOf({ ...o }) })
+    const ask = (reg: StoredRegistration) => fed.forwarder.call(reg, 'GET', `/entities/${enc(id)}`, { ctx: scope.ctx, query: narrowed(scope, reg, queryOf({ ...o }), { ids: [id] }) })
       .then((a) => (a.status === 404 ? [] : a.status === 200 ? fed.forwarder.entitiesOf(reg, a, true) : Promise.reject(new SourceFailure(reg.endpoint, `answered ${a.status}`))));
     const main = regs.filter((r) => r.registration.mode !== 'auxiliary');
     let remote = (await fed.gather(main, ask)).flat();
@@ -278,14 +292,14 @@ export class FederatedQueryService extends EntityQueryService {
     if (!fed || o.geoJson || limit > this.maxLimit) return super.queryEntities(scope, p, o);
     const types = p.type?.split(/[,|]/).map((s) => s.trim()).filter(Boolean).map((t) => expandTerm(scope.ctx, t));
     const ids = p.id?.split(',').map((s) => s.trim()).filter(Boolean);
-    const regs = await fed.matching(scope, 'queryEntity', { types, ids, attrs: expandList(scope.ctx, p.attrs) });
+    const regs = await fed.matching(scope, 'queryEntity', { types, ids, attrs: expandList(scope.ctx, p.attrs), csf: fed.registry.csfFilter(scope.ctx, p.csf) });
     if (regs.length === 0 || !(await fed.mayQuerySources(scope, types))) return super.queryEntities(scope, p, o);
     const offset = p.offset ?? 0;
     const window = Math.min(offset + limit, this.maxLimit);
     const local = await super.queryEntities(scope, { ...p, limit: window, offset: 0 }, o);
     const counts: number[] = [];
     const ask = async (reg: StoredRegistration) => {
-      const qs = queryOf({ ...p, ...o });
+      const qs = narrowed(scope, reg, queryOf({ ...p, ...o }), { types, ids });
       qs.set('limit', String(window));
       if (p.count) qs.set('count', 'true');
       const a = await fed.forwarder.call(reg, 'GET', '/entities', { ctx: scope.ctx, query: qs });

@@ -3,7 +3,9 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { outboundRequest, type OutboundPolicy } from '../platform/net/outbound.js';
 import type { Static } from 'typebox';
-import { linkHeader, type LdContext } from './jsonld-context.js';
+import { linkHeader, type ContextResolver, type LdContext } from './jsonld-context.js';
+import { recompact, recompactQuery } from './csource-recompact.js';
+import { isProblem } from '../platform/errors/problem.js';
 import { isUri } from './entity-model.js';
 import { sendableHeaders } from './notification-endpoint.js';
 import type { StoredRegistration } from './csource-model.js';
@@ -62,6 +64,8 @@ export class CsourceForwarder {
     private readonly config: CsourceConfig,
     private readonly outbound: OutboundPolicy,
     private readonly log: Logger,
+    /** Loads a registration's `jsonldContext` (built in, hosted, cached, or fetched when `fetchRemoteContexts`). */
+    private readonly contexts?: ContextResolver,
   ) {
     this.brokerId = config.brokerId || `cityhub-${randomUUID().slice(0, 8)}`;
   }
@@ -97,13 +101,18 @@ export class CsourceForwarder {
    * @example await forwarder.call(reg, 'GET', '/entities', { ctx, query: new URLSearchParams({ type: 'Streetlight' }) });
    */
   async call(reg: StoredRegistration, method: string, path: string, o: { ctx: LdContext; query?: URLSearchParams; body?: unknown }): Promise<SourceAnswer> {
-    const qs = o.query && [...o.query.keys()].length ? `?${o.query.toString()}` : '';
-    const url = `${reg.endpoint}/ngsi-ld/v1${path}${qs}`;
-    const hops = this.hops();
-    // §4.3.6.6: `accept` and `contentType` in contextSourceInfo steer the call; they (and `jsonldContext`) are no headers.
+    // §4.3.6.6: `accept`, `contentType` and `jsonldContext` in contextSourceInfo steer the call; they are no headers.
     const info = Object.fromEntries((reg.contextSourceInfo ?? []).map((kv) => [kv.key, kv.value]));
     const processed = Object.fromEntries(PROCESSED_INFO.map((k) => [k, info[k]]));
     for (const k of PROCESSED_INFO) delete info[k];
+    // With the source's own @context the request is compacted with it, and its answer read with it.
+    const sourceCtx = processed.jsonldContext ? await this.sourceContext(reg, processed.jsonldContext) : undefined;
+    const ctx = sourceCtx ?? o.ctx;
+    const query = sourceCtx ? recompactQuery(o.query, o.ctx, sourceCtx) : o.query;
+    const sent = sourceCtx && o.body !== undefined ? recompact(o.body, o.ctx, sourceCtx) : o.body;
+    const qs = query && [...query.keys()].length ? `?${query.toString()}` : '';
+    const url = `${reg.endpoint}/ngsi-ld/v1${path}${qs}`;
+    const hops = this.hops();
     const headers: Record<string, string> = {
       ...sendableHeaders(info),
       accept: processed.accept && /^application\/([a-z.+-]+\+)?json$/.test(processed.accept) ? processed.accept : 'application/json',
@@ -111,18 +120,18 @@ export class CsourceForwarder {
     };
     if (reg.tenant) headers['NGSILD-Tenant'] = reg.tenant;
     let body: string | undefined;
-    if (o.body !== undefined && processed.contentType === 'application/json' && o.ctx.linkUrl) {
-      // Plain JSON: the @context goes in a Link header, none in the body.
+    // Plain JSON (asked for, or always with a jsonldContext, §4.3.6.6): the @context goes in a Link header, none in the body.
+    if (sent !== undefined && (processed.contentType === 'application/json' || sourceCtx) && ctx.linkUrl) {
       headers['content-type'] = 'application/json';
-      headers.link = linkHeader(o.ctx.linkUrl);
+      headers.link = linkHeader(ctx.linkUrl);
       const bare = (b: unknown) => (b && typeof b === 'object' && !Array.isArray(b) ? Object.fromEntries(Object.entries(b).filter(([k]) => k !== '@context')) : b);
-      body = JSON.stringify(Array.isArray(o.body) ? o.body.map(bare) : bare(o.body));
-    } else if (o.body !== undefined) {
+      body = JSON.stringify(Array.isArray(sent) ? sent.map(bare) : bare(sent));
+    } else if (sent !== undefined) {
       headers['content-type'] = 'application/ld+json';
       // Each entity of a batch carries the @context; a batch delete's ids are strings and go as they are.
-      const withCtx = (b: unknown) => (b && typeof b === 'object' ? { ...b, '@context': o.ctx.source } : b);
-      body = JSON.stringify(Array.isArray(o.body) ? o.body.map(withCtx) : withCtx(o.body));
-    } else headers.link = linkHeader(o.ctx.linkUrl);
+      const withCtx = (b: unknown) => (b && typeof b === 'object' ? { ...b, '@context': ctx.source } : b);
+      body = JSON.stringify(Array.isArray(sent) ? sent.map(withCtx) : withCtx(sent));
+    } else headers.link = linkHeader(ctx.linkUrl);
     let res;
     try {
       res = await outboundRequest(url, this.outbound, {
@@ -139,7 +148,24 @@ export class CsourceForwarder {
         if (res.status < 300) throw new SourceFailure(reg.endpoint, `answered ${res.status} with a body that is not JSON`);
       }
     }
+    // The source answered in its own terms: back to the caller's.
+    if (sourceCtx && res.status < 300) parsed = recompact(parsed, sourceCtx, o.ctx);
     return { status: res.status, body: parsed, headers: res.headers };
+  }
+
+  /**
+   * A registration's `jsonldContext` loaded through the context loader (so through the outbound guard, and only
+   * when `fetchRemoteContexts` allows a remote one). A context that cannot be had fails the source (a warning):
+   * the source would misread a request in terms it does not know.
+   */
+  private async sourceContext(reg: StoredRegistration, url: string): Promise<LdContext> {
+    if (!this.contexts) throw new SourceFailure(reg.endpoint, 'its jsonldContext cannot be loaded here', 199);
+    try {
+      return await this.contexts.resolve(url);
+    } catch (err) {
+      const why = isProblem(err) ? err.detail ?? err.title : (err as Error).message;
+      throw new SourceFailure(reg.endpoint, `its jsonldContext cannot be loaded: ${why}`, 199);
+    }
   }
 
   /**

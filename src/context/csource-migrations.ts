@@ -63,4 +63,15 @@ export const csourceMigrations: Record<string, Migration> = {
       await db.schema.alterTable('context_csource_subscription').addColumn('last_notification', 'timestamptz').execute();
     },
   },
+  '20261223-01-context-csource-subscription-status': {
+    async up(db: Kysely<unknown>) {
+      // §5.2.14 delivery members of subscriptions to registrations (timesSent, lastSuccess…), as entity subscriptions keep them.
+      await db.schema.alterTable('context_csource_subscription')
+        .addColumn('times_sent', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('times_failed', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('last_success', 'timestamptz')
+        .addColumn('last_failure', 'timestamptz')
+        .execute();
+    },
+  },
 };

@@ -1,7 +1,7 @@
 import { checkOutboundUrl, OutboundUrlError, type OutboundPolicy } from '../platform/net/outbound.js';
 import { ngsiProblem } from './ngsi-errors.js';
 import { compactIri, expandTerm, type LdContext } from './jsonld-context.js';
-import { isUri } from './entity-model.js';
+import { assertAttrName, isUri } from './entity-model.js';
 import { assertGeometry, type Geometry } from './geo.js';
 import { checkIdPattern, patternTest } from './safe-regex.js';
 import { receiverInfoError } from './notification-endpoint.js';
@@ -76,9 +76,16 @@ export interface StoredRegistration {
   contextSourceInfo?: { key: string; value: string }[];
   expiresAt?: string;
   location?: Geometry;
+  /** §5.2.9: where the source observes, and where it can act (GeoJSON geometries, as `location`). */
+  observationSpace?: Geometry;
+  operationSpace?: Geometry;
   observationInterval?: { startAt?: string; endAt?: string };
   managementInterval?: { startAt?: string; endAt?: string };
   scope?: string | string[];
+  /** §5.2.34 RegistrationManagementInfo: `localOnly`, `cacheDuration`, `timeout`, `cooldown`, kept as given. */
+  management?: Record<string, unknown>;
+  /** §5.2.9 Context Source Properties: further members that are Properties (expanded name → the Property). */
+  properties?: Record<string, unknown>;
   context: unknown;
 }
 
@@ -101,6 +108,22 @@ const interval = (v: unknown, field: string) => {
   return out;
 };
 
+/** A Context Source Property's value: its `value` when given as a Property, else the concise value itself. */
+export const propertyValue = (v: unknown): unknown => (isObject(v) && v.type === 'Property' ? v.value : v);
+
+/** A registration's geo members (§5.2.9): the `geoproperty` of a discovery geo-query or of a csource subscription's geoQ. */
+export const GEO_MEMBERS = ['location', 'observationSpace', 'operationSpace'] as const;
+export type GeoMember = (typeof GEO_MEMBERS)[number];
+
+/** The geo member a geo-query over registrations names (`location` when none); another name is 400 naming `field`. */
+export function geoMemberOf(name: unknown, field: string): GeoMember {
+  if (name === undefined) return 'location';
+  // Core terms: compact, or expanded as the core @context expands them.
+  const term = typeof name === 'string' ? name.replace(/^(https:\/\/uri\.etsi\.org\/ngsi-ld\/|ngsi-ld:)/, '') : name;
+  if (!GEO_MEMBERS.includes(term as GeoMember)) throw bad(field, `a registration is located by ${GEO_MEMBERS.join(', ')}`);
+  return term as GeoMember;
+}
+
 /** The members a registration may carry; anything else is refused rather than stored unread. */
 const MEMBERS = new Set([
   'id', 'type', 'registrationName', 'description', 'information', 'tenant', 'endpoint', 'mode', 'operations', 'contextSourceInfo',
@@ -121,7 +144,17 @@ export interface ParseOptions {
  */
 export function parseRegistration(body: Record<string, unknown>, o: ParseOptions, partial: boolean): Partial<StoredRegistration> {
   const out: Partial<StoredRegistration> = {};
-  for (const k of Object.keys(body)) if (!MEMBERS.has(k)) throw bad(k, 'is not a member of a ContextSourceRegistration');
+  for (const [k, v] of Object.entries(body)) {
+    if (MEMBERS.has(k)) continue;
+    // §5.2.9: any other member is a Context Source Property (sourceType, …; concise or a Property), queried with q and csf.
+    try {
+      assertAttrName(k);
+    } catch {
+      throw bad(k, 'is neither a member of a ContextSourceRegistration nor a valid Context Source Property name');
+    }
+    if (v === null || (isObject(v) && v.type !== undefined && (v.type !== 'Property' || !('value' in v)))) throw bad(k, 'a Context Source Property is a value or {"type": "Property", "value": …}');
+    (out.properties ??= {})[expandTerm(o.ctx, k)] = v;
+  }
   if (!partial || body.type !== undefined) {
     if (body.type !== 'ContextSourceRegistration') throw bad('type', 'must be "ContextSourceRegistration"');
   }
@@ -163,18 +196,22 @@ export function parseRegistration(body: Record<string, unknown>, o: ParseOptions
     const error = receiverInfoError(body.contextSourceInfo);
     if (error) throw bad(error.field.replace('notification.endpoint.receiverInfo', 'contextSourceInfo'), error.message);
     out.contextSourceInfo = body.contextSourceInfo as { key: string; value: string }[];
+    const jsonldContext = out.contextSourceInfo.find((kv) => kv.key === 'jsonldContext')?.value;
+    if (jsonldContext !== undefined && !/^https?:\/\/\S+$/.test(jsonldContext)) throw bad('contextSourceInfo.jsonldContext', 'must be the URL of a JSON-LD @context');
   }
   if (body.expiresAt !== undefined) {
     out.expiresAt = isoTime(body.expiresAt, 'expiresAt');
     if (Date.parse(out.expiresAt) <= o.now.getTime()) throw bad('expiresAt', 'must be in the future');
   }
-  if (body.location !== undefined) {
+  for (const k of GEO_MEMBERS) {
+    if (body[k] === undefined) continue;
     try {
-      out.location = assertGeometry(body.location, 'location');
+      out[k] = assertGeometry(body[k], k);
     } catch {
-      throw bad('location', 'must be a GeoJSON geometry');
+      throw bad(k, 'must be a GeoJSON geometry');
     }
   }
+  if (body.management !== undefined) out.management = management(body.management);
   if (body.observationInterval !== undefined) out.observationInterval = interval(body.observationInterval, 'observationInterval');
   if (body.managementInterval !== undefined) out.managementInterval = interval(body.managementInterval, 'managementInterval');
   if (body.scope !== undefined) {
@@ -183,6 +220,20 @@ export function parseRegistration(body: Record<string, unknown>, o: ParseOptions
     out.scope = s as string | string[];
   }
   return out;
+}
+
+const DURATION = /^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$/;
+
+/** §5.2.34 RegistrationManagementInfo: localOnly a boolean, cacheDuration an ISO 8601 duration, timeout and cooldown > 0. */
+function management(v: unknown): Record<string, unknown> {
+  if (!isObject(v)) throw bad('management', 'must be {localOnly, cacheDuration, timeout, cooldown}');
+  if (v.localOnly !== undefined && typeof v.localOnly !== 'boolean') throw bad('management.localOnly', 'must be true or false');
+  if (v.cacheDuration !== undefined && !(typeof v.cacheDuration === 'string' && DURATION.test(v.cacheDuration))) throw bad('management.cacheDuration', 'must be an ISO 8601 duration');
+  for (const k of ['timeout', 'cooldown'] as const) {
+    const n = v[k];
+    if (n !== undefined && !(typeof n === 'number' && Number.isFinite(n) && n > 0)) throw bad(`management.${k}`, 'must be a number greater than 0');
+  }
+  return v;
 }
 
 function parseInfo(item: unknown, field: string, o: ParseOptions): RegistrationInfo {
@@ -235,6 +286,8 @@ export interface MatchTarget {
   ids?: string[];
   types?: string[];
   attrs?: string[];
+  /** §4.9 context source filter (`csf`): only registrations whose members (and Context Source Properties) match. */
+  csf?: (r: StoredRegistration) => boolean;
 }
 
 const entityMatches = (e: { type: string; id?: string; idPattern?: string }, t: MatchTarget): boolean => {
@@ -256,9 +309,10 @@ export function matchingInfos(r: StoredRegistration, t: MatchTarget): Registrati
 
 /** The registration rendered for a reader: names compacted with its @context; contextSourceInfo only to managers. */
 export function renderRegistration(ctx: LdContext, r: StoredRegistration, showSecrets: boolean, sys?: { createdAt: Date; modifiedAt: Date }): Record<string, unknown> {
-  const { context: _context, contextSourceInfo, information, ...rest } = r;
+  const { context: _context, contextSourceInfo, information, properties, ...rest } = r;
   return {
     ...rest,
+    ...Object.fromEntries(Object.entries(properties ?? {}).map(([k, v]) => [compactIri(ctx, k), v])),
     information: information.map((info) => ({
       ...(info.entities ? { entities: info.entities.map((e) => ({ ...e, type: compactIri(ctx, e.type) })) } : {}),
       ...(info.propertyNames ? { propertyNames: info.propertyNames.map((a) => compactIri(ctx, a)) } : {}),

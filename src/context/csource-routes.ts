@@ -1,6 +1,8 @@
 import type { RoutePlugin } from '../platform/http/server.js';
 import { negotiate, scopeOf, sendNgsi, tenantOf } from './http-support.js';
 import type { ContextResolver } from './jsonld-context.js';
+import type { JsonldContextService } from './jsonld-context-service.js';
+import { baseOf } from './jsonld-context-routes.js';
 import type { CsourceRegistry } from './csource-service.js';
 import type { CsourceSubscriptionService } from './csource-subscription-service.js';
 import type { RemoteSubscriptions } from './csource-remote-subscriptions.js';
@@ -15,13 +17,15 @@ export interface CsourceRoutesDeps {
   csourceSubscriptions: CsourceSubscriptionService;
   remote: RemoteSubscriptions;
   contexts: ContextResolver;
+  /** Makes the ImplicitlyCreated @context of a registration made with a list or object @context (§5.13). */
+  jsonld?: JsonldContextService;
 }
 
 /**
  * Context sources (§6.8–6.9 registrations, §6.11–6.12 subscriptions to registrations) and the endpoint where
  * sources notify the subscriptions made there on behalf of local ones, under /ngsi-ld/v1.
  */
-export const csourceRoutes = ({ registry, csourceSubscriptions, remote, contexts }: CsourceRoutesDeps): RoutePlugin => async (app) => {
+export const csourceRoutes = ({ registry, csourceSubscriptions, remote, contexts, jsonld }: CsourceRoutesDeps): RoutePlugin => async (app) => {
   const read = { access: 'context.csource.read' as const };
   const manage = { access: 'context.csource.manage' as const };
   const subscribe = { access: 'context.csource.subscribe' as const };
@@ -31,8 +35,15 @@ export const csourceRoutes = ({ registry, csourceSubscriptions, remote, contexts
     return reply.code(201).send();
   };
 
+  /** §5.13.1: a registration whose @context is a list or an object gets an ImplicitlyCreated context (once written). */
+  const implicit = async (req: import('fastify').FastifyRequest, body: JsonObjectBody) => {
+    const own = body['@context'];
+    if (jsonld && own !== undefined && own !== null && typeof own !== 'string') await jsonld.implicit(baseOf(req), own);
+  };
+
   app.post('/csourceRegistrations', { config: manage, schema: { body: JsonObjectBody, response: { 201: NoContent, ...ngsiProblems } } }, async (req, reply) => {
     const id = await registry.create(await scopeOf(req, contexts, req.body), req.body);
+    await implicit(req, req.body);
     return created(reply, tenantOf(req), `/ngsi-ld/v1/csourceRegistrations/${encodeURIComponent(id)}`);
   });
   app.get('/csourceRegistrations', { config: read, schema: { querystring: CsourceQuery, response: { 200: NgsiRegistrationList, ...ngsiProblems } } }, async (req, reply) => {
@@ -49,6 +60,7 @@ export const csourceRoutes = ({ registry, csourceSubscriptions, remote, contexts
   });
   app.patch('/csourceRegistrations/:registrationId', { config: manage, schema: { params: RegistrationIdParams, body: JsonObjectBody, response: { 204: NoContent, ...ngsiProblems } } }, async (req, reply) => {
     await registry.update(await scopeOf(req, contexts, req.body), req.params.registrationId, req.body);
+    await implicit(req, req.body);
     return reply.code(204).send();
   });
   app.delete('/csourceRegistrations/:registrationId', { config: manage, schema: { params: RegistrationIdParams, response: { 204: NoContent, ...ngsiProblems } } }, async (req, reply) => {

@@ -5,19 +5,21 @@ import type { Clock } from '../platform/clock/clock.js';
 import { assertCan, can } from '../platform/auth/permissions.js';
 import { actorRef } from '../platform/auth/roles.js';
 import type { OutboundPolicy } from '../platform/net/outbound.js';
+import { isProblem } from '../platform/errors/problem.js';
 import { ngsiProblem } from './ngsi-errors.js';
 import { csourceProblem } from './csource-problems.js';
-import { expandTerm } from './jsonld-context.js';
+import { compactIri, DEFAULT_VOCAB, expandTerm, type ContextResolver, type LdContext } from './jsonld-context.js';
 import { expandList, isUri } from './entity-model.js';
 import { evaluateQ, parseQ } from './q-language.js';
 import { matchGeo, parseGeoQuery } from './geo.js';
 import { matchesScopeQ, parseScopeQ } from './scope-query.js';
 import { checkIdPattern, patternTest } from './safe-regex.js';
 import {
-  checkModeRules, conflicts, expandOperations, matchingInfos, parseRegistration, renderRegistration,
+  checkModeRules, conflicts, expandOperations, geoMemberOf, infoAttrs, matchingInfos, propertyValue, parseRegistration, renderRegistration,
   type MatchTarget, type Operation, type StoredRegistration,
 } from './csource-model.js';
 import * as store from './csource-store.js';
+import * as entityStore from './entity-store.js';
 import type { AccessPolicy } from './access-policy.js';
 import type { AccessRuleService } from './access-service.js';
 import type { TenantService } from './tenant-service.js';
@@ -55,6 +57,8 @@ export class CsourceRegistry {
     private readonly config: Pick<ContextConfig, 'patternMaxLength' | 'csources' | 'defaultLimit'>,
     private readonly outbound: OutboundPolicy,
     private readonly log: Logger,
+    /** Loads a `contextSourceInfo` `jsonldContext` when it is registered (§4.3.6.6). */
+    private readonly contexts?: ContextResolver,
   ) {}
 
   setListener(listener: RegistrationListener): void {
@@ -78,9 +82,11 @@ export class CsourceRegistry {
     if (!isUri(id)) throw ngsiProblem('BadRequestData', 'id: must be a URI', { errors: [{ field: 'id', message: 'must be a URI' }] });
     const reg = { ...parseRegistration(body, this.parseOptions(scope), false), id, type: 'ContextSourceRegistration', context: scope.ctx.source } as StoredRegistration;
     checkModeRules(reg);
+    await this.assertSourceContext(reg);
     const now = this.clock();
     await this.db.transaction().execute(async (trx) => {
       await this.assertNoConflict(trx, tenant, reg);
+      await this.assertNotHeld(trx, tenant, reg);
       const ok = await store.insertRegistration(trx, {
         tenant, id, owner: actorRef(scope.actor), body: reg as unknown as Record<string, unknown>,
         expires_at: reg.expiresAt ? new Date(reg.expiresAt) : null, created_at: now, modified_at: now,
@@ -91,6 +97,44 @@ export class CsourceRegistry {
     this.cache.delete(tenant);
     await this.created?.({ ...scope, tenant }, reg);
     return id;
+  }
+
+  /**
+   * §4.3.6.6: the requests to a source with a `jsonldContext` are compacted with that @context, so it must load
+   * now (built in, hosted here, cached, or fetched when `fetchRemoteContexts` is on); else 400 naming it.
+   */
+  private async assertSourceContext(reg: StoredRegistration): Promise<void> {
+    const url = reg.contextSourceInfo?.find((kv) => kv.key === 'jsonldContext')?.value;
+    if (url === undefined || !this.contexts) return;
+    try {
+      await this.contexts.resolve(url);
+    } catch (err) {
+      const why = isProblem(err) ? err.detail ?? err.title : 'cannot be loaded';
+      const message = `cannot be loaded: ${why}`;
+      throw ngsiProblem('BadRequestData', `contextSourceInfo.jsonldContext: ${message}`, { errors: [{ field: 'contextSourceInfo.jsonldContext', message }] });
+    }
+  }
+
+  /**
+   * §5.9.2.4: a registration may not take away what this broker already holds — a redirect one any entity it
+   * matches, an exclusive one an entity it names that has any of its attributes (409 Conflict).
+   */
+  private async assertNotHeld(db: Db, tenant: string, reg: StoredRegistration): Promise<void> {
+    if (reg.mode !== 'exclusive' && reg.mode !== 'redirect') return;
+    for (const info of reg.information) {
+      const attrs = infoAttrs(info);
+      if (reg.mode === 'exclusive' && !attrs) continue;
+      const selectors: { type?: string; id?: string; idPattern?: string }[] = info.entities ?? [{}];
+      for (const e of selectors) {
+        const held = await entityStore.queryEntities(db, {
+          tenant, limit: 1, ...(e.type ? { types: [e.type] } : {}), ...(e.id ? { ids: [e.id] } : {}), ...(e.idPattern ? { idPattern: e.idPattern } : {}),
+          ...(attrs ? { anyAttrs: attrs } : {}),
+        });
+        if (held.length > 0) {
+          throw csourceProblem('CONTEXT_CONFLICT', `entity ${held[0].id} is held here: a ${reg.mode} registration cannot take it over`, undefined, { conflictsWith: held[0].id });
+        }
+      }
+    }
   }
 
   private async assertNoConflict(db: Db, tenant: string, reg: StoredRegistration): Promise<void> {
@@ -128,7 +172,8 @@ export class CsourceRegistry {
 
   /**
    * GET /csourceRegistrations (§5.10.2): by id, type, idPattern, attrs; `q` and `csf` over the registration's own
-   * members (`endpoint`, `mode`, `registrationName`, …); a geo-query on its `location`.
+   * members (`endpoint`, `mode`, `registrationName`, …); a geo-query on its `location`, `observationSpace` or
+   * `operationSpace` (`geoproperty`).
    */
   async query(scope: RequestScope, p: CsourceQuery): Promise<{ items: Record<string, unknown>[]; count: number }> {
     assertCan(scope.actor, 'context.csource.read');
@@ -140,7 +185,8 @@ export class CsourceRegistry {
     const types = p.type?.split(/[,|]/).map((s) => s.trim()).filter(Boolean).map((t) => expandTerm(scope.ctx, t));
     const attrs = expandList(scope.ctx, p.attrs);
     const filters = [p.q, p.csf].filter((x): x is string => x !== undefined).map((x) => parseQ(x, this.config.patternMaxLength));
-    const geo = p.georel !== undefined || p.geometry !== undefined ? parseGeoQuery(p.georel, p.geometry, p.coordinates, 'location') : undefined;
+    const geoProp = geoMemberOf(p.geoproperty, 'geoproperty');
+    const geo = p.georel !== undefined || p.geometry !== undefined ? parseGeoQuery(p.georel, p.geometry, p.coordinates, geoProp) : undefined;
     const scopeQ = parseScopeQ(p.scopeQ, this.config.patternMaxLength);
     const readable = await this.readable(scope, tenant);
     const secrets = can(scope.actor, 'context.csource.manage');
@@ -148,8 +194,10 @@ export class CsourceRegistry {
       const r = row.body as unknown as StoredRegistration;
       if (!readable(r)) return false;
       if ((types || attrs || ids || p.idPattern) && !r.information.some((info) => matchesQuery(info, types, attrs, ids, p.idPattern))) return false;
-      if (filters.some((f) => !evaluateQ(f, memberAttrs(r), (t) => t))) return false;
-      if (geo && (!r.location || !matchGeo(geo, r.location).match)) return false;
+      if (filters.some((f) => !evaluateQ(f, memberAttrs(r, scope.ctx), (t) => t))) return false;
+      // A registration without that member is not within any area.
+      const space = r[geoProp];
+      if (geo && (!space || !matchGeo(geo, space).match)) return false;
       if (scopeQ && !matchesScopeQ(scopeQ, r.scope === undefined ? [] : [r.scope].flat())) return false;
       return true;
     });
@@ -169,8 +217,12 @@ export class CsourceRegistry {
       if (!row) throw ngsiProblem('ResourceNotFound', `registration ${id} does not exist`);
       const before = row.body as unknown as StoredRegistration;
       const after: StoredRegistration = { ...before, ...patch, id, context: patch.information ? scope.ctx.source : before.context };
+      // Context Source Properties are members like the others: those given replace theirs, the rest stay.
+      if (patch.properties) after.properties = { ...before.properties, ...patch.properties };
       checkModeRules(after);
+      if (patch.contextSourceInfo) await this.assertSourceContext(after);
       await this.assertNoConflict(trx, tenant, after);
+      if (patch.information || patch.mode) await this.assertNotHeld(trx, tenant, after);
       await store.updateRegistration(trx, tenant, id, { body: after as unknown as Record<string, unknown>, expires_at: after.expiresAt ? new Date(after.expiresAt) : null, modified_at: now });
       await this.listener?.onRegistrationChange(trx, tenant, before, after, now);
     });
@@ -205,7 +257,7 @@ export class CsourceRegistry {
     const out: MatchedRegistration[] = [];
     for (const { reg, ops } of hit.regs) {
       if (reg.expiresAt && Date.parse(reg.expiresAt) <= now) continue;
-      if (!ops.has(op) || matchingInfos(reg, target).length === 0) continue;
+      if (!ops.has(op) || matchingInfos(reg, target).length === 0 || (target.csf && !target.csf(reg))) continue;
       out.push({ registration: reg, operations: ops });
       if (out.length >= this.config.csources.maxSources) {
         this.log.warn({ tenant, op, max: this.config.csources.maxSources }, 'more registrations match than csources.maxSources; the rest are not asked');
@@ -213,6 +265,16 @@ export class CsourceRegistry {
       }
     }
     return out;
+  }
+
+  /**
+   * A `csf` (§4.9, §5.7.2.4) as a registration filter: the q language over each registration's members and
+   * Context Source Properties, named in the caller's @context; undefined when none is given.
+   */
+  csfFilter(ctx: LdContext, csf: string | undefined): ((r: StoredRegistration) => boolean) | undefined {
+    if (csf === undefined) return undefined;
+    const q = parseQ(csf, this.config.patternMaxLength);
+    return (r) => evaluateQ(q, memberAttrs(r, ctx), (t) => t);
   }
 
   /** Whether any registration of the tenant is live (the fast path: most requests of most cities need none). */
@@ -241,9 +303,13 @@ function matchesQuery(info: StoredRegistration['information'][number], types?: s
   return true;
 }
 
-/** A registration's own members as attributes, for `q`/`csf` (`endpoint=="http://…"`, `mode=="exclusive"`). */
-export function memberAttrs(r: StoredRegistration): Record<string, { type: 'Property'; value: unknown }[]> {
+/**
+ * A registration's own members as attributes, for `q`/`csf` (`endpoint=="http://…"`, `mode=="exclusive"`), with
+ * its Context Source Properties named in the reader's @context (`sourceType=="sensor"`).
+ */
+export function memberAttrs(r: StoredRegistration, ctx?: LdContext): Record<string, { type: 'Property'; value: unknown }[]> {
   const members: Record<string, unknown> = {
+    ...Object.fromEntries(Object.entries(r.properties ?? {}).map(([k, p]) => [ctx ? compactIri(ctx, k) : k.replace(DEFAULT_VOCAB, ''), propertyValue(p)])),
     endpoint: r.endpoint, mode: r.mode, registrationName: r.registrationName, description: r.description, tenant: r.tenant,
     operations: r.operations ?? ['federationOps'], scope: r.scope, expiresAt: r.expiresAt,
   };

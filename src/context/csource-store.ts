@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../platform/db/database.js';
 import './csource-tables.js';
+import type { DeliveryCounters } from './notification-status.js';
 
 /** A stored registration or registration subscription (the two tables share the shape that matters here). */
 export interface CsourceRow {
@@ -13,9 +14,8 @@ export interface CsourceRow {
   modified_at: Date;
 }
 
-export interface CsourceSubscriptionRow extends CsourceRow {
+export interface CsourceSubscriptionRow extends CsourceRow, DeliveryCounters {
   active: boolean;
-  last_notification?: Date | null;
 }
 
 // ---- registrations ----
@@ -45,7 +45,7 @@ export const deleteRegistration = async (db: Db, tenant: string, id: string): Pr
 
 // ---- subscriptions to registrations ----
 
-export const insertCsourceSubscription = async (db: Db, row: CsourceSubscriptionRow): Promise<boolean> => {
+export const insertCsourceSubscription = async (db: Db, row: Omit<CsourceSubscriptionRow, keyof DeliveryCounters>): Promise<boolean> => {
   const r = await db.insertInto('context_csource_subscription')
     .values({ ...row, body: JSON.stringify(row.body) })
     .onConflict((oc) => oc.columns(['tenant', 'id']).doNothing())
@@ -81,6 +81,19 @@ export const claimCsourcePeriod = async (db: Db, tenant: string, id: string, now
   (await sql`update context_csource_subscription set last_notification = ${now}::timestamptz
     where tenant = ${tenant} and id = ${id} and (last_notification is null or last_notification <= ${new Date(now.getTime() - seconds * 1000)}::timestamptz)
     returning id`.execute(db)).rows.length > 0;
+
+/** Notifications queued now for these subscriptions (on change; periodic ones claim their period instead). */
+export const markCsourceNotified = (db: Db, tenant: string, ids: string[], now: Date) =>
+  ids.length === 0 ? Promise.resolve() : db.updateTable('context_csource_subscription').set({ last_notification: now })
+    .where('tenant', '=', tenant).where('id', 'in', ids).execute().then(() => undefined);
+
+/** One delivery's outcome, counted as recordDelivery counts it for entity subscriptions. */
+export const recordCsourceDelivery = (db: Db, tenant: string, id: string, ok: boolean, now: Date) =>
+  db.updateTable('context_csource_subscription')
+    .set((eb) => ok
+      ? { last_success: now, times_sent: eb('times_sent', '+', 1) }
+      : { last_failure: now, times_sent: eb('times_sent', '+', 1), times_failed: eb('times_failed', '+', 1) })
+    .where('tenant', '=', tenant).where('id', '=', id).execute();
 
 export const deleteCsourceSubscription = async (db: Db, tenant: string, id: string): Promise<boolean> =>
   Number((await db.deleteFrom('context_csource_subscription').where('tenant', '=', tenant).where('id', '=', id).executeTakeFirst()).numDeletedRows) > 0;

@@ -13,9 +13,10 @@ import { evaluateQ, parseQ } from './q-language.js';
 import { checkIdPattern, patternTest } from './safe-regex.js';
 import { matchesScopeQ, parseScopeQ } from './scope-query.js';
 import { checkEndpoint, receiverInfoError } from './notification-endpoint.js';
-import { infoAttrs, renderRegistration, type StoredRegistration } from './csource-model.js';
+import { geoMemberOf, infoAttrs, renderRegistration, type GeoMember, type StoredRegistration } from './csource-model.js';
 import { memberAttrs, type RegistrationListener } from './csource-service.js';
 import { enqueueNotifications, type OutboxWrite } from './subscription-store.js';
+import { deliveryStatus } from './notification-status.js';
 import * as store from './csource-store.js';
 import type { TenantService } from './tenant-service.js';
 import { managesAll, type RequestScope } from './request-scope.js';
@@ -34,8 +35,8 @@ interface StoredCsourceSubscription {
   q?: string;
   /** §4.19 scope query over the registrations' `scope`. */
   scopeQ?: string;
-  /** §5.2.12 geoQ over the registrations' `location`, as given (coordinates as JSON). */
-  geoQ?: { georel: string; geometry: string; coordinates: unknown };
+  /** §5.2.12 geoQ over the registrations' `location` (or `geoproperty`: `observationSpace`, `operationSpace`), as given. */
+  geoQ?: { georel: string; geometry: string; coordinates: unknown; geoproperty?: GeoMember };
   endpoint: { uri: string; accept: string; receiverInfo?: { key: string; value: string }[] };
   context: unknown;
 }
@@ -144,7 +145,26 @@ export class CsourceSubscriptionService implements RegistrationListener {
       expires_at: expiresAt ?? null, created_at: now, modified_at: now,
     });
     if (!ok) throw ngsiProblem('AlreadyExists', `subscription ${id} already exists`);
+    await this.notifyMatching(tenant, id);
     return id;
+  }
+
+  /**
+   * §5.11.7: a subscription created or updated is notified at once of the registrations matching it then
+   * (`triggerReason: newlyMatching`), none when none match; a periodic or paused one is not (it is notified on time).
+   */
+  private async notifyMatching(tenant: string, id: string): Promise<void> {
+    const now = this.clock();
+    await this.db.transaction().execute(async (trx) => {
+      const sub = await store.findCsourceSubscription(trx, tenant, id);
+      const b = sub?.body as unknown as StoredCsourceSubscription | undefined;
+      if (!sub || !b || !sub.active || b.timeInterval || (sub.expires_at && new Date(sub.expires_at) <= now)) return;
+      const regs = (await store.liveRegistrations(trx, tenant, now)).map((r) => r.body as unknown as StoredRegistration)
+        .filter((r) => matches(b, r, this.config.patternMaxLength));
+      if (regs.length === 0) return;
+      await enqueueNotifications(trx, [await this.notification(tenant, sub, 'newlyMatching', regs, now)]);
+      await store.markCsourceNotified(trx, tenant, [id], now);
+    });
   }
 
   private async own(scope: RequestScope, tenant: string, id: string): Promise<store.CsourceSubscriptionRow> {
@@ -156,14 +176,14 @@ export class CsourceSubscriptionService implements RegistrationListener {
   async get(scope: RequestScope, id: string): Promise<Record<string, unknown>> {
     assertCan(scope.actor, 'context.csource.subscribe');
     const tenant = await this.tenants.resolve(scope.tenant, false);
-    return render(scope.ctx, await this.own(scope, tenant, id));
+    return render(scope.ctx, await this.own(scope, tenant, id), this.clock());
   }
 
   async list(scope: RequestScope, limit: number, offset: number): Promise<Record<string, unknown>[]> {
     assertCan(scope.actor, 'context.csource.subscribe');
     const tenant = await this.tenants.resolve(scope.tenant, false);
     const rows = await store.listCsourceSubscriptions(this.db, tenant, limit, offset, managesAll(scope.actor) ? undefined : actorRef(scope.actor));
-    return rows.map((r) => render(scope.ctx, r));
+    return rows.map((r) => render(scope.ctx, r, this.clock()));
   }
 
   async update(scope: RequestScope, id: string, body: JsonObjectBody): Promise<void> {
@@ -178,6 +198,7 @@ export class CsourceSubscriptionService implements RegistrationListener {
       body: { ...row.body, ...rest, context: scope.ctx.source }, active: isActive ?? row.active,
       expires_at: expiresAt === undefined ? row.expires_at : expiresAt, modified_at: this.clock(),
     });
+    await this.notifyMatching(tenant, id);
   }
 
   async delete(scope: RequestScope, id: string): Promise<void> {
@@ -201,6 +222,7 @@ export class CsourceSubscriptionService implements RegistrationListener {
       rows.push(await this.notification(tenant, sub, reason, [(is ? after : before)!], now));
     }
     await enqueueNotifications(trx, rows);
+    await store.markCsourceNotified(trx, tenant, rows.map((r) => r.subscription_id), now);
   }
 
   /**
@@ -249,26 +271,28 @@ function matches(s: StoredCsourceSubscription, r: StoredRegistration, maxPattern
   if (s.watchedAttributes && !r.information.some((info) => { const a = infoAttrs(info); return !a || a.some((n) => s.watchedAttributes!.includes(n)); })) return false;
   if (s.q && !evaluateQ(parseQ(s.q, maxPattern), memberAttrs(r), (t) => t)) return false;
   if (s.scopeQ && !matchesScopeQ(parseScopeQ(s.scopeQ, maxPattern)!, r.scope === undefined ? [] : [r.scope].flat())) return false;
-  // A registration without a location is not within any area (as GET /csourceRegistrations answers).
-  if (s.geoQ && (!r.location || !matchGeo(parseGeoQuery(s.geoQ.georel, s.geoQ.geometry, s.geoQ.coordinates, 'location')!, r.location).match)) return false;
+  // A registration without that member is not within any area (as GET /csourceRegistrations answers).
+  const geoProp = s.geoQ?.geoproperty ?? 'location';
+  const space = r[geoProp];
+  if (s.geoQ && (!space || !matchGeo(parseGeoQuery(s.geoQ.georel, s.geoQ.geometry, s.geoQ.coordinates, geoProp)!, space).match)) return false;
   return true;
 }
 
-/** A subscription's geoQ (§5.2.12) over registrations: georel, geometry and coordinates; the property is `location`. */
+/** A subscription's geoQ (§5.2.12) over registrations: georel, geometry, coordinates; `geoproperty` one of GEO_MEMBERS. */
 function parseRegistrationGeoQ(raw: unknown): StoredCsourceSubscription['geoQ'] {
   if (!isObject(raw) || typeof raw.georel !== 'string' || typeof raw.geometry !== 'string' || raw.coordinates === undefined) {
     throw bad('geoQ', 'must be {georel, geometry, coordinates}');
   }
-  if (raw.geoproperty !== undefined && raw.geoproperty !== 'location') throw bad('geoQ.geoproperty', 'a registration is located by its location only');
+  const geoproperty = geoMemberOf(raw.geoproperty, 'geoQ.geoproperty');
   try {
-    parseGeoQuery(raw.georel, raw.geometry, raw.coordinates, 'location');
+    parseGeoQuery(raw.georel, raw.geometry, raw.coordinates, geoproperty);
   } catch (err) {
     throw bad('geoQ', isProblem(err) ? err.detail ?? 'is not a geo-query' : 'is not a geo-query');
   }
-  return { georel: raw.georel, geometry: raw.geometry, coordinates: raw.coordinates };
+  return { georel: raw.georel, geometry: raw.geometry, coordinates: raw.coordinates, ...(raw.geoproperty !== undefined ? { geoproperty } : {}) };
 }
 
-function render(ctx: LdContext, row: store.CsourceSubscriptionRow): Record<string, unknown> {
+function render(ctx: LdContext, row: store.CsourceSubscriptionRow, now: Date): Record<string, unknown> {
   const b = row.body as unknown as StoredCsourceSubscription;
   return {
     id: row.id, type: 'Subscription',
@@ -280,9 +304,9 @@ function render(ctx: LdContext, row: store.CsourceSubscriptionRow): Record<strin
     ...(b.q ? { q: b.q } : {}),
     ...(b.scopeQ ? { scopeQ: b.scopeQ } : {}),
     ...(b.geoQ ? { geoQ: b.geoQ } : {}),
-    notification: { endpoint: b.endpoint },
+    notification: { endpoint: b.endpoint, ...deliveryStatus(row) },
     ...(row.expires_at ? { expiresAt: new Date(row.expires_at).toISOString() } : {}),
     isActive: row.active,
-    status: row.expires_at && new Date(row.expires_at) <= new Date() ? 'expired' : row.active ? 'active' : 'paused',
+    status: row.expires_at && new Date(row.expires_at) <= now ? 'expired' : row.active ? 'active' : 'paused',
   };
 }

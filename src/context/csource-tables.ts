@@ -1,4 +1,4 @@
-import type { ColumnType } from 'kysely';
+import type { ColumnType, Generated } from 'kysely';
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 type Json<T = unknown> = ColumnType<T, string, string>;
@@ -25,8 +25,12 @@ export interface ContextCsourceSubscriptionTable {
   expires_at: Timestamp | null;
   created_at: Timestamp;
   modified_at: Timestamp;
-  /** A periodic (timeInterval) subscription's last claimed period. */
+  /** The last notification queued (on change), or a periodic (timeInterval) subscription's last claimed period. */
   last_notification: Timestamp | null;
+  times_sent: Generated<number>;
+  times_failed: Generated<number>;
+  last_success: Timestamp | null;
+  last_failure: Timestamp | null;
 }
 
 /**

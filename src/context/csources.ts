@@ -15,6 +15,7 @@ import { csourceRoutes } from './csource-routes.js';
 import { EntityMapService } from './entity-map-service.js';
 import { entityMapRoutes } from './entity-map-routes.js';
 import type { ContextResolver } from './jsonld-context.js';
+import type { JsonldContextService } from './jsonld-context-service.js';
 import type { TenantService } from './tenant-service.js';
 import type { AccessRuleService } from './access-service.js';
 import type { ContextConfig } from './config.js';
@@ -54,6 +55,8 @@ export interface CsourceDeps {
   temporal: FederatedTemporalService;
   temporalWrites: FederatedTemporalWriteService;
   subscriptions: FederatedSubscriptionService;
+  /** Hosts the ImplicitlyCreated @contexts of registrations (§5.13). */
+  jsonld?: JsonldContextService;
 }
 
 /**
@@ -62,10 +65,10 @@ export interface CsourceDeps {
  * @example const csources = createCsources({ db, clock, config, contexts, tenants, access, outbound, log, queries, entities, attributes, batches, temporal, temporalWrites, subscriptions });
  */
 export function createCsources(d: CsourceDeps): CsourceServices {
-  const registry = new CsourceRegistry(d.db, d.clock, d.tenants, d.access, d.config, d.outbound, d.log);
+  const registry = new CsourceRegistry(d.db, d.clock, d.tenants, d.access, d.config, d.outbound, d.log, d.contexts);
   const subscriptions = new CsourceSubscriptionService(d.db, d.clock, d.contexts, d.tenants, d.config, d.outbound);
   registry.setListener(subscriptions);
-  const forwarder = new CsourceForwarder(d.config.csources, d.outbound, d.log);
+  const forwarder = new CsourceForwarder(d.config.csources, d.outbound, d.log, d.contexts);
   const federation = new Federation(registry, forwarder, d.access, async (tenant, id) => (await d.queries.findStored(tenant, [id]))[0]?.types);
   const remote = new RemoteSubscriptions(d.db, d.clock, federation, d.contexts, d.config.csources.selfUrl, d.log);
   d.queries.federate(federation, d.config);
@@ -81,7 +84,7 @@ export function createCsources(d: CsourceDeps): CsourceServices {
   return {
     registry, subscriptions, forwarder, remote, entityMaps,
     async routes(app) {
-      await app.register(csourceRoutes({ registry, csourceSubscriptions: subscriptions, remote, contexts: d.contexts }));
+      await app.register(csourceRoutes({ registry, csourceSubscriptions: subscriptions, remote, contexts: d.contexts, jsonld: d.jsonld }));
       await app.register(entityMapRoutes(entityMaps, d.contexts));
     },
     track(request, _reply, done) {

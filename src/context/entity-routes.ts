@@ -1,5 +1,6 @@
 import type { RoutePlugin } from '../platform/http/server.js';
 import { ngsiProblem } from './ngsi-errors.js';
+import { isProblem } from '../platform/errors/problem.js';
 import { negotiate, preferredReturn, scopeOf, sendNgsi, tenantOf, type Representation } from './http-support.js';
 import type { RequestScope } from './request-scope.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -11,7 +12,7 @@ import type { BatchWrite, EntityBatchService } from './entity-batch-service.js';
 import type { EntityMapService } from './entity-map-service.js';
 import type { SnapshotService } from './snapshot-service.js';
 import {
-  AttributeBody, AttributeParams, AttrUpdateResult, BatchReport, DeleteAttributeQuery, EntityBatchBody, EntityIdBatchBody, EntityIdList, EntityIdParams,
+  AttributeBody, AttributeParams, AttrUpdateResult, BatchCreated, BatchReport, DeleteAttributeQuery, EntityBatchBody, EntityIdBatchBody, EntityIdParams,
   EntityQuery, JsonObjectBody, NgsiEntity, NgsiEntityList, NoContent, OptionsQuery, RetrieveQuery, TypeSelectorQuery, AppendQuery, QueryBody, QueryPageQuery, TypeListAnswer,
   TypeNameParams, AttributeNameParams, DetailsQuery, LocalQuery, EntityOrNothing, NgsiEntityOrList, ngsiProblems, type BatchResult, type EntityQueryParams,
 } from './schemas.js';
@@ -217,25 +218,53 @@ export const entityRoutes = ({ entities, attributes, queries, batches, contexts,
   });
 
   // ---- batch (§6.14–6.17, §6.23) ----
+  /**
+   * A batch's answer with the client's `Prefer` (RFC 7240, as for single-entity writes): a 207 report is always
+   * sent as it is (the errors must reach the client; nothing is applied). Otherwise `return=minimal` answers the
+   * status without a body; `return=representation` answers the entities written, as they now are (read through
+   * the query service, so what context sources hold is included), 201 when entities were created, else 200.
+   * A deleted entity has no representation: a batch delete applies only `return=minimal`.
+   */
+  const batchAnswer = async (reply: FastifyReply, p: Preference, scope: RequestScope, r: BatchResult, op: BatchWrite | 'delete' | 'merge') => {
+    const applied = r.errors.length === 0 && (p.preference === 'minimal' || (p.preference === 'representation' && op !== 'delete'));
+    if (!applied) return batchReport(reply, r, op);
+    reply.header('Preference-Applied', `return=${p.preference}`);
+    const created = op === 'create' || (op === 'upsert' && r.created.length > 0);
+    if (!p.rep) return created ? reply.code(201).send() : reply.code(204).send();
+    const now: Record<string, unknown>[] = [];
+    for (const id of new Set(r.success)) {
+      // An entity the caller may not read (or that a source no longer gives) is left out, not a failed write.
+      try {
+        now.push(await queries.getEntity(scope, id, {}));
+      } catch (err) {
+        if (!isProblem(err) || err.status !== 404) throw err;
+      }
+    }
+    return sendNgsi(reply, created ? 201 : 200, now, scope.ctx, p.rep);
+  };
+
   for (const op of ['create', 'upsert', 'update'] as const) {
-    app.post(`/entityOperations/${op}`, { config: write, schema: { querystring: OptionsQuery, body: EntityBatchBody, response: { 201: EntityIdList, 204: NoContent, 207: BatchReport, ...ngsiProblems } } }, async (req, reply) => {
+    app.post(`/entityOperations/${op}`, { config: write, schema: { querystring: OptionsQuery, body: EntityBatchBody, response: { 200: NgsiEntityList, 201: BatchCreated, 204: NoContent, 207: BatchReport, ...ngsiProblems } } }, async (req, reply) => {
+      const pref = preferenceOf(req);
       const scope = await scopeOf(req, contexts, req.body.length ? req.body : undefined);
       const isLd = (req.headers['content-type'] ?? '').startsWith('application/ld+json');
       // With JSON-LD each entity carries its own @context.
       const ctxs = isLd ? await Promise.all(req.body.map((b) => contexts.resolve(b && typeof b === 'object' && '@context' in b ? b['@context'] : undefined))) : undefined;
       const r = await batches.batchWrite(scope, op, req.body, { replace: !hasOption(req.query.options, 'update'), noOverwrite: hasOption(req.query.options, 'noOverwrite'), contexts: ctxs });
-      return batchReport(reply, r, op);
+      return batchAnswer(reply, pref, scope, r, op);
     });
   }
 
-  app.post('/entityOperations/merge', { config: write, schema: { body: EntityBatchBody, response: { 204: NoContent, 207: BatchReport, ...ngsiProblems } } }, async (req, reply) => {
-    const r = await batches.batchMerge(await scopeOf(req, contexts, req.body.length ? req.body : undefined), req.body);
-    return batchReport(reply, r, 'merge');
+  app.post('/entityOperations/merge', { config: write, schema: { body: EntityBatchBody, response: { 200: NgsiEntityList, 204: NoContent, 207: BatchReport, ...ngsiProblems } } }, async (req, reply) => {
+    const pref = preferenceOf(req);
+    const scope = await scopeOf(req, contexts, req.body.length ? req.body : undefined);
+    return batchAnswer(reply, pref, scope, await batches.batchMerge(scope, req.body), 'merge');
   });
 
   app.post('/entityOperations/delete', { config: write, schema: { body: EntityIdBatchBody, response: { 204: NoContent, 207: BatchReport, ...ngsiProblems } } }, async (req, reply) => {
-    const r = await batches.batchDelete(await scopeOf(req, contexts), req.body);
-    return batchReport(reply, r, 'delete');
+    const pref = preferenceOf(req);
+    const scope = await scopeOf(req, contexts);
+    return batchAnswer(reply, pref, scope, await batches.batchDelete(scope, req.body), 'delete');
   });
 
   app.post('/entityOperations/query', { config: read, schema: { querystring: QueryPageQuery, body: QueryBody, response: { 200: NgsiEntityList, ...ngsiProblems } } }, async (req, reply) => {

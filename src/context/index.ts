@@ -109,7 +109,7 @@ export const contextModule = defineModule({
     writer.setListener(subscriptions);
     const temporal = new FederatedTemporalService(db, config, tenants, accessRules, queries, platform.database.reader);
     const temporalWrites = new FederatedTemporalWriteService(db, clock, tenants, accessRules, writer);
-    const csources = createCsources({ db, clock, config, contexts, tenants, access: accessRules, outbound, log, queries, entities, attributes, batches, temporal, temporalWrites, subscriptions });
+    const csources = createCsources({ db, clock, config, contexts, tenants, access: accessRules, outbound, log, queries, entities, attributes, batches, temporal, temporalWrites, subscriptions, jsonld: jsonldContexts });
     const snapshots = new SnapshotService(db, clock, tenants, queries, accessRules, config);
     const dispatcher = new NotificationDispatcher(db, config.notifications, clock, log, outbound, platform.events);
     subscriptions.whenQueued(() => dispatcher.signalQueued());

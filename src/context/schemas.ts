@@ -46,6 +46,8 @@ export const NgsiEntityList = Type.Array(NgsiEntity);
 export const NgsiEntityOrList = Type.Union([NgsiEntity, NgsiEntityList]);
 /** The ids a batch create (or an upsert that created some) answers with (201). */
 export const EntityIdList = Type.Array(Type.String());
+/** A batch create's 201: the ids, nothing (`Prefer: return=minimal`) or the entities (`return=representation`). */
+export const BatchCreated = Type.Union([EntityIdList, NgsiEntityList, NoContent]);
 
 /** A JSON-LD object body (an entity, a fragment of attributes, a subscription): its members are checked by the service. */
 export const JsonObjectBody = Type.Record(Type.String(), Type.Unknown());

@@ -1,3 +1,4 @@
+import { deliveryStatus } from './notification-status.js';
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../platform/db/database.js';
 import type { Clock } from '../platform/clock/clock.js';
@@ -394,7 +395,6 @@ export class SubscriptionService implements ChangeListener {
     const now = this.clock();
     const expired = row.expires_at !== null && new Date(row.expires_at) <= now;
     const iso = (d: Date | null) => (d ? new Date(d).toISOString() : undefined);
-    const failed = row.last_failure && (!row.last_success || new Date(row.last_failure) > new Date(row.last_success));
     return {
       id: row.id,
       type: 'Subscription',
@@ -420,12 +420,7 @@ export class SubscriptionService implements ChangeListener {
         ...(b.notification.join ? { join: b.notification.join.mode, joinLevel: b.notification.join.level } : {}),
         format: b.notification.format,
         endpoint: b.notification.endpoint,
-        status: failed ? 'failed' : 'ok',
-        timesSent: row.times_sent,
-        timesFailed: row.times_failed,
-        ...(row.last_notification ? { lastNotification: iso(row.last_notification) } : {}),
-        ...(row.last_success ? { lastSuccess: iso(row.last_success) } : {}),
-        ...(row.last_failure ? { lastFailure: iso(row.last_failure) } : {}),
+        ...deliveryStatus(row),
       },
       ...(row.expires_at ? { expiresAt: iso(row.expires_at) } : {}),
       ...(row.throttling ? { throttling: row.throttling } : {}),

@@ -267,4 +267,67 @@ describe.each(testEngines)('context batch upsert [%s]', (engine) => {
     const readings = (n: { body: Record<string, unknown> }) => (n.body.data as { reading: number }[])[0].reading;
     expect(sink.received.slice(seen).sort((a, b) => readings(a) - readings(b)).map((n) => n.body.data)).toEqual([1, 2, 2].map((reading) => [{ id: M, type: 'Meter', reading }]));
   });
+
+  it('Prefer (RFC 7240) on batch operations: return=representation answers the entities as they now are, return=minimal no body; Preference-Applied names what was applied', async () => {
+    const rep = { prefer: 'return=representation' };
+    const min = { prefer: 'return=minimal' };
+    const P = (n: number) => `urn:ngsi-ld:Parking:p${n}`;
+    // Create: 201 with the entities (normalized, in the caller's @context).
+    let res = await req('POST', '/entityOperations/create', [{ id: P(1), type: 'ParkingSpot', width: 2.5 }, { id: P(2), type: 'ParkingSpot', width: 3 }], rep);
+    expect(res.statusCode, res.body).toBe(201);
+    expect(res.headers['preference-applied']).toBe('return=representation');
+    expect(res.json()).toEqual([
+      { id: P(1), type: 'ParkingSpot', width: { type: 'Property', value: 2.5 } },
+      { id: P(2), type: 'ParkingSpot', width: { type: 'Property', value: 3 } },
+    ]);
+    // Minimal: a create answers 201 without the ids.
+    res = await req('POST', '/entityOperations/create', [{ id: P(3), type: 'ParkingSpot' }], min);
+    expect(res.statusCode).toBe(201);
+    expect(res.headers['preference-applied']).toBe('return=minimal');
+    expect(res.body).toBe('');
+    // Upsert creating one: 201 with both entities; upsert of existing ones: 200, or 204 with minimal.
+    res = await req('POST', '/entityOperations/upsert', [{ id: P(3), type: 'ParkingSpot', width: 2 }, { id: P(4), type: 'ParkingSpot', width: 4 }], rep);
+    expect(res.statusCode, res.body).toBe(201);
+    expect(res.json().map((e: { id: string; width: { value: number } }) => [e.id, e.width.value])).toEqual([[P(3), 2], [P(4), 4]]);
+    res = await req('POST', '/entityOperations/upsert?options=update', [{ id: P(4), type: 'ParkingSpot', length: 5 }], rep);
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toEqual([{ id: P(4), type: 'ParkingSpot', width: { type: 'Property', value: 4 }, length: { type: 'Property', value: 5 } }]);
+    res = await req('POST', '/entityOperations/upsert', [{ id: P(4), type: 'ParkingSpot', width: 1 }], min);
+    expect([res.statusCode, res.headers['preference-applied']]).toEqual([204, 'return=minimal']);
+    // Update and merge: 200 with the entities.
+    res = await req('POST', '/entityOperations/update', [{ id: P(1), type: 'ParkingSpot', width: 2.4 }], rep);
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()[0].width.value).toBe(2.4);
+    res = await req('POST', '/entityOperations/merge', [{ id: P(2), width: 'urn:ngsi-ld:null', length: 6 }], rep);
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toEqual([{ id: P(2), type: 'ParkingSpot', length: { type: 'Property', value: 6 } }]);
+    // JSON-LD asked: each entity with its @context.
+    res = await req('POST', '/entityOperations/update', [{ id: P(1), type: 'ParkingSpot', width: 2.3 }], { ...rep, accept: 'application/ld+json' });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^application\/ld\+json/);
+    // A report (207) is sent as it is, nothing applied; a representation not acceptable is refused before writing.
+    res = await req('POST', '/entityOperations/update', [{ id: P(1), type: 'ParkingSpot', width: 9 }, { id: P(99), type: 'ParkingSpot', width: 9 }], rep);
+    expect(res.statusCode, res.body).toBe(207);
+    expect(res.headers['preference-applied']).toBeUndefined();
+    expect(res.json().success).toEqual([P(1)]);
+    res = await req('POST', '/entityOperations/create', [{ id: P(5), type: 'ParkingSpot' }], { ...rep, accept: 'text/html' });
+    expect(res.statusCode).toBe(406);
+    expect((await req('GET', `/entities/${P(5)}`)).statusCode).toBe(404);
+    // Delete: a deleted entity has no representation (not applied); minimal is.
+    res = await req('POST', '/entityOperations/delete', [P(1)], rep);
+    expect([res.statusCode, res.headers['preference-applied']]).toEqual([204, undefined]);
+    res = await req('POST', '/entityOperations/delete', [P(2), P(3), P(4)], min);
+    expect([res.statusCode, res.headers['preference-applied']]).toEqual([204, 'return=minimal']);
+    // Attack: an organisation whose rules narrow what it reads gets no more in the representation than GET gives it.
+    const org = await hub.services.auth.insertOrg(systemActor('test-setup'), { name: '停车管理处', kind: 'department', parentId: null });
+    const owner = (await hub.loginAs(['dept_data_owner'], org.id)).cookie;
+    expect((await req('POST', '/cityhub/accessRules', { orgId: org.id, entityType: 'ParkingSpot', attributes: ['width'], canWrite: true })).statusCode).toBe(201);
+    expect((await req('POST', '/entities', { id: P(7), type: 'ParkingSpot', width: 2, occupancyDetectionType: 'camera' })).statusCode).toBe(201);
+    res = await req('POST', '/entityOperations/update', [{ id: P(7), type: 'ParkingSpot', width: 2.2 }], { ...rep, cookie: owner });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toEqual([{ id: P(7), type: 'ParkingSpot', width: { type: 'Property', value: 2.2 } }]);
+    // Without Prefer: as before (the ids).
+    res = await req('POST', '/entityOperations/create', [{ id: P(6), type: 'ParkingSpot' }]);
+    expect([res.statusCode, res.headers['preference-applied'], res.json()]).toEqual([201, undefined, [P(6)]]);
+  });
 });

@@ -103,6 +103,31 @@ describe.each(testEngines)('distributed operations: two CityHubs [%s]', (engine)
     for (const r of [exclusive, redirect]) expect((await reqA('DELETE', r)).statusCode).toBe(204);
   });
 
+  it('Prefer on distributed batches: return=representation answers the entities as A and B now hold them, return=minimal no body (Preference-Applied)', async () => {
+    const reg = await register({ mode: 'redirect', operations: ['redirectionOps', 'retrieveOps', 'createBatch', 'upsertBatch', 'updateBatch', 'mergeBatch', 'deleteBatch'], information: [{ entities: [{ type: 'Pole' }] }] });
+    const rep = { prefer: 'return=representation' };
+    let res = await reqA('POST', '/entityOperations/create', [{ id: 'urn:ngsi-ld:Pole:1', type: 'Pole', height: 5 }], rep);
+    expect(res.statusCode, res.body).toBe(201);
+    expect(res.headers['preference-applied']).toBe('return=representation');
+    // Written at B only (redirect), read back through A.
+    expect(res.json()).toEqual([{ id: 'urn:ngsi-ld:Pole:1', type: 'Pole', height: { type: 'Property', value: 5 } }]);
+    expect((await reqA('GET', '/entities/urn:ngsi-ld:Pole:1', undefined, localOnly)).statusCode).toBe(404);
+    res = await reqA('POST', '/entityOperations/merge', [{ id: 'urn:ngsi-ld:Pole:1', colour: 'grey' }], rep);
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toEqual([{ id: 'urn:ngsi-ld:Pole:1', type: 'Pole', height: { type: 'Property', value: 5 }, colour: { type: 'Property', value: 'grey' } }]);
+    res = await reqA('POST', '/entityOperations/update', [{ id: 'urn:ngsi-ld:Pole:1', type: 'Pole', height: 6 }], { prefer: 'return=minimal' });
+    expect([res.statusCode, res.headers['preference-applied'], res.body]).toEqual([204, 'return=minimal', '']);
+    expect((await reqB('GET', '/entities/urn:ngsi-ld:Pole:1?options=keyValues')).json()).toEqual({ id: 'urn:ngsi-ld:Pole:1', type: 'Pole', height: 6, colour: 'grey' });
+    // What B refuses is reported as B gave it (207), whatever the preference.
+    res = await reqA('POST', '/entityOperations/update', [{ id: 'urn:ngsi-ld:Pole:none', type: 'Pole', height: 1 }], rep);
+    expect(res.statusCode, res.body).toBe(207);
+    expect(res.headers['preference-applied']).toBeUndefined();
+    res = await reqA('POST', '/entityOperations/delete', ['urn:ngsi-ld:Pole:1'], { prefer: 'return=minimal' });
+    expect([res.statusCode, res.headers['preference-applied']]).toEqual([204, 'return=minimal']);
+    expect((await reqB('GET', '/entities/urn:ngsi-ld:Pole:1')).statusCode).toBe(404);
+    expect((await reqA('DELETE', reg)).statusCode).toBe(204);
+  });
+
   it('a source that fails: an inclusive batch is written here with NGSILD-Warning; a redirected one answers 207 naming the failure', async () => {
     const dead = `http://127.0.0.1:${await freePort()}`;
     const inclusive = await register({ endpoint: dead, mode: 'inclusive', operations: ['createBatch'], information: [{ entities: [{ type: 'Gate' }] }] });

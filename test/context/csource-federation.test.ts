@@ -6,6 +6,9 @@ import type { TestHub } from '../support/test-hub.js';
 import { systemActor } from '../../src/platform/auth/roles.js';
 import { startSink, type Sink } from './http-sink.js';
 import { ngsiRequester } from './ngsi-support.js';
+
+const CORE = 'https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context.jsonld';
+const SDM_DOMAIN = 'https://smartdatamodels.org/dataModel.';
 import { startTwoHubs } from './two-hubs.js';
 
 /**
@@ -26,10 +29,10 @@ describe.each(testEngines)('context sources: two CityHubs [%s]', (engine) => {
   let sink: Sink;
   let bad: Server;
   let badUrl: string;
-  let badMode: 'huge' | 'invalid' | 'noid' | 'hang' | 'many' | 'forbidden' | 'absent' = 'huge';
+  let badMode: 'huge' | 'invalid' | 'noid' | 'hang' | 'many' | 'forbidden' | 'absent' | 'iri' = 'huge';
   let badRequests = 0;
   /** What the hostile source last received. */
-  let badLast: { method?: string; headers: Record<string, unknown>; body: string } = { headers: {}, body: '' };
+  let badLast: { method?: string; url?: string; headers: Record<string, unknown>; body: string } = { headers: {}, body: '' };
   const reqA = ngsiRequester(() => a, () => cookieA);
   const reqB = ngsiRequester(() => b, () => cookieB);
   /** Delivers what both hubs have queued (B notifies A, A notifies the sink). */
@@ -52,7 +55,7 @@ describe.each(testEngines)('context sources: two CityHubs [%s]', (engine) => {
       badRequests++;
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => (badLast = { method: req.method, headers: req.headers, body: Buffer.concat(chunks).toString() }));
+      req.on('end', () => (badLast = { method: req.method, url: req.url, headers: req.headers, body: Buffer.concat(chunks).toString() }));
       res.setHeader('content-type', 'application/json');
       if (badMode === 'huge') return res.end(`[${Array.from({ length: 2_000 }, (_, i) => `{"id":"urn:x:${i}","type":"Streetlight","pad":"${'x'.repeat(100)}"}`).join(',')}]`);
       if (badMode === 'invalid') return res.end('[{"id": "urn:x:1", "type": ');
@@ -61,6 +64,8 @@ describe.each(testEngines)('context sources: two CityHubs [%s]', (engine) => {
         return res.end('{"type": "https://uri.etsi.org/ngsi-ld/errors/ResourceNotFound"}');
       }
       if (badMode === 'noid') return res.end('[{"type": "Streetlight", "__proto__": {"polluted": true}}]');
+      // An entity in the terms of the core @context (a source registered with it as its jsonldContext).
+      if (badMode === 'iri') return res.end(JSON.stringify({ id: 'urn:ngsi-ld:Kiosk:k9', type: 'Kiosk', [`${SDM_DOMAIN}Streetlighting/illuminanceLevel`]: { type: 'Property', value: 7 } }));
       if (badMode === 'many') return res.end(JSON.stringify(Array.from({ length: 50 }, (_, i) => ({ id: `urn:ngsi-ld:Streetlight:z${String(i).padStart(2, '0')}`, type: 'Streetlight' }))));
       // hang: never answers
     });
@@ -338,7 +343,7 @@ describe.each(testEngines)('context sources: two CityHubs [%s]', (engine) => {
     expect((await reqA('DELETE', path)).statusCode).toBe(204);
   });
 
-  it('validation: the registration’s shape, its operations and the mode rules (§5.2.9, §4.3.6.3) answer 400 naming the member; overlapping exclusives 409', async () => {
+  it('validation: the registration’s shape, its operations and the mode rules (§5.2.9, §5.2.34, §4.3.6.3) answer 400 naming the member; overlapping exclusives and taking over entities held here 409', async () => {
     const base = { type: 'ContextSourceRegistration', information: [{ entities: [{ type: 'Streetlight' }] }], endpoint: bUrl };
     const cases: [Record<string, unknown>, string][] = [
       [{ ...base, type: 'Registration' }, '/body/type'],
@@ -354,7 +359,18 @@ describe.each(testEngines)('context sources: two CityHubs [%s]', (engine) => {
       [{ ...base, mode: 'exclusive' }, '/body/information/0/entities'],
       [{ ...base, expiresAt: '2000-01-01T00:00:00Z' }, '/body/expiresAt'],
       [{ ...base, location: { type: 'Point', coordinates: [500, 0] } }, '/body/location'],
-      [{ ...base, surprise: 1 }, '/body/surprise'],
+      [{ ...base, 'in(valid': 1 }, '/body/in(valid'],
+      [{ ...base, surprise: { type: 'Relationship', object: 'urn:x' } }, '/body/surprise'],
+      [{ ...base, observationSpace: { type: 'Point', coordinates: [500, 0] } }, '/body/observationSpace'],
+      [{ ...base, contextSourceInfo: [{ key: 'jsonldContext', value: 'not a url' }] }, '/body/contextSourceInfo/jsonldContext'],
+      // §5.2.34 RegistrationManagementInfo.
+      [{ ...base, management: 'yes' }, '/body/management'],
+      [{ ...base, management: { cacheDuration: 'bogus' } }, '/body/management/cacheDuration'],
+      [{ ...base, management: { cooldown: 0 } }, '/body/management/cooldown'],
+      [{ ...base, management: { timeout: -5 } }, '/body/management/timeout'],
+      [{ ...base, management: { localOnly: 'yes' } }, '/body/management/localOnly'],
+      // §4.3.6.6: a jsonldContext this broker cannot load (remote contexts are not fetched here).
+      [{ ...base, contextSourceInfo: [{ key: 'jsonldContext', value: 'https://example.org/ctx.jsonld' }] }, '/body/contextSourceInfo/jsonldContext'],
     ];
     for (const [body, field] of cases) {
       const res = await reqA('POST', '/csourceRegistrations', body);
@@ -362,6 +378,24 @@ describe.each(testEngines)('context sources: two CityHubs [%s]', (engine) => {
       expect(res.json().type).toBe('https://uri.etsi.org/ngsi-ld/errors/BadRequestData');
       expect(res.json().errors[0].field, JSON.stringify(body)).toBe(field);
     }
+    const managed = await reqA('POST', '/csourceRegistrations', { ...base, management: { cacheDuration: 'PT5M', cooldown: 500, timeout: 3000, localOnly: true } });
+    expect(managed.statusCode, managed.body).toBe(201);
+    expect((await reqA('GET', managed.headers.location!.replace('/ngsi-ld/v1', ''))).json().management).toEqual({ cacheDuration: 'PT5M', cooldown: 500, timeout: 3000, localOnly: true });
+    expect((await reqA('DELETE', managed.headers.location!.replace('/ngsi-ld/v1', ''))).statusCode).toBe(204);
+    // §5.9.2.4: what A holds cannot be taken over — by a redirect registration matching an entity here, or an
+    // exclusive one naming an attribute an entity here has (409); an exclusive one on another attribute may.
+    expect((await reqA('POST', '/entities', { id: 'urn:ngsi-ld:Building:held', type: 'Building', subCategory: 'office' })).statusCode).toBe(201);
+    const held = { ...base, information: [{ entities: [{ type: 'Building', id: 'urn:ngsi-ld:Building:held' }], propertyNames: ['subCategory'] }] };
+    for (const body of [{ ...held, mode: 'exclusive' }, { ...held, mode: 'redirect' }, { ...base, mode: 'redirect', information: [{ entities: [{ type: 'Building', idPattern: '^urn:ngsi-ld:Building:h' }] }] }]) {
+      const res = await reqA('POST', '/csourceRegistrations', body);
+      expect(res.statusCode, JSON.stringify(body)).toBe(409);
+      expect(res.json().type).toBe('https://uri.etsi.org/ngsi-ld/errors/Conflict');
+    }
+    const other = await reqA('POST', '/csourceRegistrations', { ...held, mode: 'exclusive', information: [{ ...held.information[0], propertyNames: ['height'] }] });
+    expect(other.statusCode, other.body).toBe(201);
+    expect((await reqA('PATCH', other.headers.location!.replace('/ngsi-ld/v1', ''), { information: held.information })).statusCode).toBe(409);
+    expect((await reqA('DELETE', other.headers.location!.replace('/ngsi-ld/v1', ''))).statusCode).toBe(204);
+    expect((await reqA('DELETE', '/entities/urn:ngsi-ld:Building:held')).statusCode).toBe(204);
     const exclusive = { ...base, mode: 'exclusive', scope: ['/District/North', '/Lighting'], information: [{ entities: [{ type: 'Streetlight', id: 'urn:ngsi-ld:Streetlight:x' }], propertyNames: ['powerState'] }] };
     const first = await reqA('POST', '/csourceRegistrations', exclusive);
     expect(first.statusCode, first.body).toBe(201);
@@ -413,7 +447,7 @@ describe.each(testEngines)('context sources: two CityHubs [%s]', (engine) => {
     badMode = 'absent';
     const reg = await reqA('POST', '/csourceRegistrations', {
       type: 'ContextSourceRegistration', information: [{ entities: [{ type: 'Kiosk' }] }], endpoint: badUrl, operations: ['redirectionOps'],
-      contextSourceInfo: [{ key: 'accept', value: 'application/ld+json' }, { key: 'contentType', value: 'application/json' }, { key: 'jsonldContext', value: 'https://example.org/ctx.jsonld' }, { key: 'X-Extra', value: 'kept' }],
+      contextSourceInfo: [{ key: 'accept', value: 'application/ld+json' }, { key: 'contentType', value: 'application/json' }, { key: 'X-Extra', value: 'kept' }],
     });
     expect(reg.statusCode, reg.body).toBe(201);
     expect((await reqA('POST', '/entities', { id: 'urn:ngsi-ld:Kiosk:k9', type: 'Kiosk', open: true })).statusCode).toBe(201);
@@ -431,6 +465,153 @@ describe.each(testEngines)('context sources: two CityHubs [%s]', (engine) => {
     expect(badLast.headers.accept).toBe('application/ld+json');
     expect((await reqA('DELETE', reg.headers.location!.replace('/ngsi-ld/v1', ''))).statusCode).toBe(204);
     expect((await reqA('DELETE', '/entities/urn:ngsi-ld:Kiosk:k9')).statusCode).toBe(204);
+  });
+
+  it('§4.3.6.6 jsonldContext: requests go compacted with the source’s @context (plain JSON, Link) and its answers are read with it; a context that cannot be loaded fails the source', async () => {
+    badMode = 'absent';
+    const reg = await reqA('POST', '/csourceRegistrations', {
+      type: 'ContextSourceRegistration', information: [{ entities: [{ type: 'Kiosk' }] }], endpoint: badUrl, operations: ['redirectionOps', 'retrieveOps'],
+      contextSourceInfo: [{ key: 'jsonldContext', value: CORE }],
+    });
+    expect(reg.statusCode, reg.body).toBe(201);
+    // The caller speaks Smart Data Models (its Link); the source gets the same attribute under the core @context: a full IRI.
+    expect((await reqA('POST', '/entities', { id: 'urn:ngsi-ld:Kiosk:k9', type: 'Kiosk', powerState: 'on' })).statusCode).toBe(201);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(badLast.method).toBe('POST');
+    // §4.3.6.6: as application/json, the @context in the Link header, none in the body.
+    expect(JSON.parse(badLast.body)).toEqual({ id: 'urn:ngsi-ld:Kiosk:k9', type: 'Kiosk', [`${SDM_DOMAIN}Streetlighting/powerState`]: 'on' });
+    expect(badLast.headers['content-type']).toBe('application/json');
+    expect(String(badLast.headers.link)).toContain(`<${CORE}>`);
+    // Query names too; the answer (full IRIs) comes back in the caller's terms.
+    badMode = 'iri';
+    const q = await reqA('GET', '/entities?type=Kiosk&attrs=powerState,illuminanceLevel');
+    expect(q.statusCode, q.body).toBe(200);
+    expect(new URL(badLast.url!, 'http://x').searchParams.get('attrs')).toBe(`${SDM_DOMAIN}Streetlighting/powerState,${SDM_DOMAIN}Streetlighting/illuminanceLevel`);
+    expect(String(badLast.headers.link)).toContain(CORE);
+    const got = await reqA('GET', '/entities/urn:ngsi-ld:Kiosk:k9');
+    expect(got.json().illuminanceLevel).toEqual({ type: 'Property', value: 7 });
+    expect(got.json().powerState).toEqual({ type: 'Property', value: 'on' });
+    expect((await reqA('DELETE', reg.headers.location!.replace('/ngsi-ld/v1', ''))).statusCode).toBe(204);
+
+    // A context hosted here loads without fetching; once deleted, the source is skipped with a 199 warning.
+    const hosted = await reqA('POST', '/jsonldContexts', { '@context': { kioskState: `${SDM_DOMAIN}Streetlighting/powerState` } });
+    expect(hosted.statusCode, hosted.body).toBe(201);
+    const withHosted = await reqA('POST', '/csourceRegistrations', {
+      type: 'ContextSourceRegistration', information: [{ entities: [{ type: 'Kiosk' }] }], endpoint: badUrl, operations: ['retrieveOps'],
+      contextSourceInfo: [{ key: 'jsonldContext', value: `${aUrl}${hosted.headers.location}` }],
+    });
+    expect(withHosted.statusCode, withHosted.body).toBe(201);
+    expect((await reqA('DELETE', hosted.headers.location!.replace('/ngsi-ld/v1', ''))).statusCode).toBe(204);
+    const before = badRequests;
+    const warned = await reqA('GET', '/entities?type=Kiosk');
+    expect(warned.statusCode).toBe(200);
+    expect(warned.json().map((e: { id: string }) => e.id)).toEqual(['urn:ngsi-ld:Kiosk:k9']);
+    expect(warned.headers['ngsild-warning']).toMatch(new RegExp(`^199 hub-a "context source ${badUrl}: its jsonldContext cannot be loaded`));
+    expect(badRequests).toBe(before);
+    expect((await reqA('DELETE', withHosted.headers.location!.replace('/ngsi-ld/v1', ''))).statusCode).toBe(204);
+    expect((await reqA('DELETE', '/entities/urn:ngsi-ld:Kiosk:k9')).statusCode).toBe(204);
+  });
+
+  it('§5.2.9, §5.10.2: Context Source Properties kept and queried (q, csf); observationSpace and operationSpace as geoproperty; an ImplicitlyCreated @context', async () => {
+    const implicitBefore = (await reqA('GET', '/jsonldContexts?kind=ImplicitlyCreated')).json().length;
+    const sensor = await reqA('POST', '/csourceRegistrations', {
+      type: 'ContextSourceRegistration', information: [{ entities: [{ type: 'Hydrant' }] }], endpoint: bUrl,
+      sourceType: { type: 'Property', value: 'sensor' }, csourceProperty1: 'aValue',
+      observationSpace: { type: 'Point', coordinates: [116.4, 39.9] }, operationSpace: { type: 'Point', coordinates: [2.35, 48.85] },
+      '@context': [{ sourceType: 'https://example.org/sourceType' }, 'https://smartdatamodels.org/context.jsonld'],
+    }, { 'content-type': 'application/ld+json', link: '' });
+    expect(sensor.statusCode, sensor.body).toBe(201);
+    // §5.13.1: a list @context becomes an ImplicitlyCreated context.
+    expect((await reqA('GET', '/jsonldContexts?kind=ImplicitlyCreated')).json()).toHaveLength(implicitBefore + 1);
+    const path = sensor.headers.location!.replace('/ngsi-ld/v1', '');
+    const shown = (await reqA('GET', path)).json();
+    // Named in the reader's @context (SDM: sourceType is the example.org IRI, not a term of it).
+    expect(shown['https://example.org/sourceType']).toEqual({ type: 'Property', value: 'sensor' });
+    expect(shown.csourceProperty1).toBe('aValue');
+    expect(shown.observationSpace).toEqual({ type: 'Point', coordinates: [116.4, 39.9] });
+    const archive = await reqA('POST', '/csourceRegistrations', { type: 'ContextSourceRegistration', information: [{ entities: [{ type: 'Hydrant' }] }], endpoint: bUrl, csourceProperty1: 'other' });
+    expect(archive.statusCode, archive.body).toBe(201);
+    const idsOf = async (url: string) => {
+      const res = await reqA('GET', url);
+      expect(res.statusCode, `${url} ${res.body}`).toBe(200);
+      return (res.json() as { id: string }[]).map((r) => r.id);
+    };
+    const sensorId = decodeURIComponent(path.split('/').pop()!);
+    const archiveId = decodeURIComponent(archive.headers.location!.split('/').pop()!);
+    expect(await idsOf(`/csourceRegistrations?type=Hydrant&q=${encodeURIComponent('csourceProperty1=="aValue"')}`)).toEqual([sensorId]);
+    expect(await idsOf(`/csourceRegistrations?type=Hydrant&csf=${encodeURIComponent('csourceProperty1=="other"')}`)).toEqual([archiveId]);
+    // Geo-queries on the space named by geoproperty (location by default; a registration without one never matches).
+    const near = (prop: string, lon: number, lat: number) => `/csourceRegistrations?type=Hydrant&georel=${encodeURIComponent('near;maxDistance==1000')}&geometry=Point&coordinates=[${lon},${lat}]${prop ? `&geoproperty=${prop}` : ''}`;
+    expect(await idsOf(near('observationSpace', 116.401, 39.9))).toEqual([sensorId]);
+    expect(await idsOf(near('operationSpace', 116.401, 39.9))).toEqual([]);
+    expect(await idsOf(near('operationSpace', 2.351, 48.85))).toEqual([sensorId]);
+    expect(await idsOf(near('', 116.401, 39.9))).toEqual([]);
+    const badGeo = await reqA('GET', near('area', 116.401, 39.9));
+    expect(badGeo.statusCode).toBe(400);
+    expect(badGeo.json().detail).toContain('geoproperty');
+
+    // §5.7.2.4: csf picks the registrations a distributed query asks; B holds a hydrant.
+    expect((await reqB('POST', '/entities', { id: 'urn:ngsi-ld:Hydrant:h1', type: 'Hydrant' })).statusCode).toBe(201);
+    for (const r of [sensor, archive]) expect((await reqA('PATCH', r.headers.location!.replace('/ngsi-ld/v1', ''), { contextSourceInfo: [{ key: 'Authorization', value: `Bearer ${keyB}` }] })).statusCode).toBe(204);
+    expect(await idsOf(`/entities?type=Hydrant&csf=${encodeURIComponent('csourceProperty1=="aValue"')}`)).toEqual(['urn:ngsi-ld:Hydrant:h1']);
+    expect(await idsOf(`/entities?type=Hydrant&csf=${encodeURIComponent('csourceProperty1=="none"')}`)).toEqual([]);
+    for (const r of [sensor, archive]) expect((await reqA('DELETE', r.headers.location!.replace('/ngsi-ld/v1', ''))).statusCode).toBe(204);
+    expect((await reqB('DELETE', '/entities/urn:ngsi-ld:Hydrant:h1')).statusCode).toBe(204);
+  });
+
+  it('§4.3.6.1: a source registered for some attributes is asked for those only', async () => {
+    badMode = 'absent';
+    const reg = await reqA('POST', '/csourceRegistrations', { type: 'ContextSourceRegistration', information: [{ entities: [{ type: 'Bench' }], propertyNames: ['powerState'] }], endpoint: badUrl });
+    expect(reg.statusCode, reg.body).toBe(201);
+    expect((await reqA('GET', '/entities/urn:ngsi-ld:Bench:1')).statusCode).toBe(404);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(new URL(badLast.url!, 'http://x').searchParams.get('attrs')).toBe('powerState');
+    expect((await reqA('GET', '/entities?type=Bench&attrs=powerState,colour')).statusCode).toBe(200);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(new URL(badLast.url!, 'http://x').searchParams.get('attrs')).toBe('powerState');
+    expect((await reqA('DELETE', reg.headers.location!.replace('/ngsi-ld/v1', ''))).statusCode).toBe(204);
+  });
+
+  it('§5.2.12, §5.11: a csourceSubscription shows its deliveries (timesSent, lastNotification, lastSuccess, lastFailure, status); made or changed, it is told of the registrations matching then', async () => {
+    badMode = 'forbidden';
+    const ok = await reqA('POST', '/csourceSubscriptions', { type: 'Subscription', entities: [{ type: 'Fountain' }], notification: { endpoint: { uri: sink.url } } });
+    const failing = await reqA('POST', '/csourceSubscriptions', { type: 'Subscription', entities: [{ type: 'Fountain' }], geoQ: { georel: 'near;maxDistance==1000', geometry: 'Point', coordinates: [116.4, 39.9], geoproperty: 'observationSpace' }, notification: { endpoint: { uri: `${badUrl}/notify` } } });
+    expect([ok.statusCode, failing.statusCode]).toEqual([201, 201]);
+    const okPath = ok.headers.location!.replace('/ngsi-ld/v1', '');
+    const failingPath = failing.headers.location!.replace('/ngsi-ld/v1', '');
+    expect((await reqA('GET', failingPath)).json().geoQ.geoproperty).toBe('observationSpace');
+    const fresh = (await reqA('GET', okPath)).json();
+    expect(fresh.notification).toEqual({ endpoint: { uri: sink.url, accept: 'application/json' }, status: 'ok', timesSent: 0, timesFailed: 0 });
+    expect(fresh).toMatchObject({ isActive: true, status: 'active' });
+    // Located by its observationSpace only: the geoQ on observationSpace matches it.
+    const reg = await reqA('POST', '/csourceRegistrations', { type: 'ContextSourceRegistration', information: [{ entities: [{ type: 'Fountain' }] }], endpoint: bUrl, observationSpace: { type: 'Point', coordinates: [116.401, 39.9] } });
+    expect(reg.statusCode, reg.body).toBe(201);
+    await drainBoth();
+    const delivered = (await reqA('GET', okPath)).json().notification;
+    expect(delivered).toMatchObject({ status: 'ok', timesSent: 1, timesFailed: 0, lastNotification: expect.any(String), lastSuccess: expect.any(String) });
+    expect(delivered.lastFailure).toBeUndefined();
+    const failed = (await reqA('GET', failingPath)).json().notification;
+    // Retried after csources' backoff (1 s first): at least one failed attempt, each counted as sent.
+    expect(failed).toMatchObject({ status: 'failed', lastNotification: expect.any(String), lastFailure: expect.any(String) });
+    expect(failed.timesFailed).toBeGreaterThanOrEqual(1);
+    expect(failed.timesSent).toBe(failed.timesFailed);
+    expect(failed.lastSuccess).toBeUndefined();
+    const listed = (await reqA('GET', '/csourceSubscriptions')).json() as { id: string; notification: { timesSent: number } }[];
+    expect(listed.find((x) => okPath.endsWith(encodeURIComponent(x.id)))?.notification.timesSent).toBe(1);
+    // §5.11.7: a subscription made or changed while registrations match is notified of them at once (newlyMatching).
+    const seen = sink.received.length;
+    const late = await reqA('POST', '/csourceSubscriptions', { type: 'Subscription', entities: [{ type: 'Fountain' }], notification: { endpoint: { uri: sink.url } } });
+    expect(late.statusCode, late.body).toBe(201);
+    expect((await reqA('PATCH', okPath, { subscriptionName: 'fountains' })).statusCode).toBe(204);
+    await drainBoth();
+    await sink.waitFor(seen + 2);
+    const regId = decodeURIComponent(reg.headers.location!.split('/').pop()!);
+    const initial = sink.received.slice(seen).map((r) => r.body as { subscriptionId: string; triggerReason: string; data: { id: string }[] });
+    const lateId = decodeURIComponent(late.headers.location!.split('/').pop()!);
+    const okId = decodeURIComponent(okPath.split('/').pop()!);
+    expect(initial.map((n) => [n.subscriptionId, n.triggerReason, n.data.map((r) => r.id)]).sort()).toEqual([[lateId, 'newlyMatching', [regId]], [okId, 'newlyMatching', [regId]]].sort());
+    expect((await reqA('GET', okPath)).json().notification.timesSent).toBe(2);
+    for (const p of [okPath, failingPath, late.headers.location!.replace('/ngsi-ld/v1', ''), reg.headers.location!.replace('/ngsi-ld/v1', '')]) expect((await reqA('DELETE', p)).statusCode).toBe(204);
   });
 
   it('a hostile source: huge, invalid, id-less, endless or hanging answers leave the local answer whole, with NGSILD-Warning', async () => {
