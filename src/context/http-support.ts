@@ -71,6 +71,23 @@ export function registerNgsiConventions(app: App, options: { fiwareService: bool
   });
 }
 
+/**
+ * RFC 9110 §15.5.6: a path the API has, asked with a method it does not take (`PATCH /subscriptions`, an update
+ * without its id), is 405 with `Allow` naming the methods it takes, not 404. Paths are compared as routes are
+ * written (`/subscriptions`, `/entityOperations/query`): a path with an id in it stays 404 for another method.
+ */
+export function registerMethodNotAllowed(app: App): void {
+  app.setNotFoundHandler((request, reply) => {
+    const url = request.url.split('?')[0].replace(/(.)\/+$/, '$1');
+    const allow = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].filter((method) => app.hasRoute({ method, url }));
+    if (allow.length === 0) return sendProblem(reply, request, new Problem('ROUTE_NOT_FOUND', { detail: `${request.method} ${url}` }));
+    return sendProblem(reply, request, new Problem('METHOD_NOT_ALLOWED', {
+      detail: `${url} takes ${allow.join(', ')}, not ${request.method}`, headers: { Allow: allow.join(', ') },
+      extra: { type: 'https://uri.etsi.org/ngsi-ld/errors/OperationNotSupported' },
+    }));
+  });
+}
+
 /** Problems of this plugin carry NGSI-LD types; platform ones (401, JSON errors, validation) are re-typed. */
 export function registerNgsiErrors(app: App): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {

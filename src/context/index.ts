@@ -20,7 +20,7 @@ import { MqttIngest } from './mqtt-ingest.js';
 import { DemoSimulator } from './demo-simulator.js';
 import { ensureHistoryPartitions, purgeHistoryBefore, rollUpHistory } from './history-store.js';
 import { outboxLagSeconds, pendingCount, purgeDelivered } from './subscription-store.js';
-import { registerNgsiConventions, registerNgsiErrors, registerNgsiParsers } from './http-support.js';
+import { registerMethodNotAllowed, registerNgsiConventions, registerNgsiErrors, registerNgsiParsers } from './http-support.js';
 import { entityRoutes } from './entity-routes.js';
 import { temporalRoutes } from './temporal-routes.js';
 import { subscriptionRoutes } from './subscription-routes.js';
@@ -156,6 +156,7 @@ export const contextModule = defineModule({
     const ngsiRoutes: RoutePlugin = async (app) => {
       registerNgsiParsers(app);
       registerNgsiErrors(app);
+      registerMethodNotAllowed(app);
       app.addHook('onRequest', csources.track);
       app.addHook('onSend', csources.warnings);
       registerNgsiConventions(app, { fiwareService: config.fiwareServiceAsTenant });

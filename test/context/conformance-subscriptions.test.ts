@@ -159,7 +159,7 @@ describe.each(testEngines)('NGSI-LD periodic subscriptions [%s]', (engine) => {
     expect(mine.flatMap((b) => (b.data as { id: string }[]).map((e) => e.id)).sort()).toEqual([2, 3, 4, 5, 6, 7].map((i) => `urn:ngsi-ld:Lamp:${i}`));
   });
 
-  it('§5.8.1–5.8.5 answer codes: invalid ids 400, unknown ones 404, invalid bodies 400, delete 204', async () => {
+  it('§5.8.1–5.8.5 answer codes: invalid ids 400, unknown ones 404, no id 405, invalid bodies 400, delete 204', async () => {
     for (const method of ['GET', 'PATCH', 'DELETE']) {
       const bad = await req(method, '/subscriptions/InvalidUri', method === 'PATCH' ? { isActive: false } : undefined);
       expect(bad.statusCode, method).toBe(400);
@@ -177,6 +177,13 @@ describe.each(testEngines)('NGSI-LD periodic subscriptions [%s]', (engine) => {
       expect(res.statusCode, JSON.stringify(body)).toBe(400);
       expect(res.json().type).toBe('https://uri.etsi.org/ngsi-ld/errors/BadRequestData');
     }
+    // A path the API has, with a method it does not take (an update or delete without its id): 405 with Allow.
+    for (const [method, url] of [['PATCH', '/subscriptions/'], ['DELETE', '/subscriptions']]) {
+      const res = await req(method, url, method === 'PATCH' ? { isActive: false } : undefined);
+      expect(res.statusCode, `${method} ${url}`).toBe(405);
+      expect(res.headers.allow).toBe('GET, POST');
+    }
+    expect((await req('PATCH', '/nothing-here', { isActive: false })).statusCode).toBe(404);
     const made = await req('POST', '/subscriptions', { ...base, id: 'urn:ngsi-ld:Subscription:codes' });
     expect(made.statusCode).toBe(201);
     expect((await req('POST', '/subscriptions', { ...base, id: 'urn:ngsi-ld:Subscription:codes' })).statusCode).toBe(409);
