@@ -308,4 +308,27 @@ describe.each(testEngines)('NGSI-LD notification members [%s]', (engine) => {
       server.close();
     }
   });
+
+  it('§4.14 tenants: a subscription is seen and notified in its tenant only, its notifications name the tenant; a tenant never made is NonexistentTenant', async () => {
+    const tenant = `subs_t${n}`;
+    const inTenant = { 'ngsild-tenant': tenant };
+    const res = await req('POST', '/subscriptions', { type: 'Subscription', entities: [{ type }], notification: { endpoint: { uri: sink.url } } }, inTenant);
+    expect(res.statusCode, res.body).toBe(201);
+    expect(res.headers['ngsild-tenant']).toBe(tenant);
+    const path = res.headers.location!.replace('/ngsi-ld/v1', '');
+    const id = decodeURIComponent(path.split('/').pop()!);
+    expect((await req('GET', path)).statusCode).toBe(404);
+    expect((await req('GET', path, undefined, inTenant)).json().id).toBe(id);
+    expect((await req('GET', '/subscriptions')).json().map((x: { id: string }) => x.id)).not.toContain(id);
+    expect((await req('DELETE', path)).statusCode).toBe(404);
+    // The same entity in the default tenant notifies nothing; in the subscription's tenant it does.
+    await create('urn:ngsi-ld:T:12');
+    expect((await req('POST', '/entities', { id: 'urn:ngsi-ld:T:12', type, height: { type: 'Property', value: 1 } }, inTenant)).statusCode).toBe(201);
+    await drain();
+    expect(sink.received).toHaveLength(1);
+    expect(sink.received[0].headers['ngsild-tenant']).toBe(tenant);
+    expect(sink.received[0].body.data).toEqual([{ id: 'urn:ngsi-ld:T:12', type, height: { type: 'Property', value: 1 } }]);
+    const never = await req('GET', '/subscriptions', undefined, { 'ngsild-tenant': 'never_made_subs' });
+    expect([never.statusCode, never.json().type]).toEqual([404, 'https://uri.etsi.org/ngsi-ld/errors/NonexistentTenant']);
+  });
 });
