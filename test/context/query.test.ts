@@ -102,7 +102,9 @@ describe.each(testEngines)('context query and batch [%s]', (engine) => {
     expect(geojson.json()).toMatchObject({ type: 'FeatureCollection', features: [{ type: 'Feature', geometry: { type: 'Point' } }, { type: 'Feature' }] });
     for (const bad of [
       'georel=near&geometry=Point&coordinates=[112.9,28.2]',
-      'georel=near;maxDistance==100&geometry=Polygon&coordinates=[[[0,0],[1,0],[1,1],[0,0]]]',
+      // §4.10: near measures to any reference geometry, but takes one distance, more than 0.
+      'georel=near;maxDistance==0&geometry=Point&coordinates=[112.9,28.2]',
+      'georel=near;maxDistance==100;minDistance==1&geometry=Polygon&coordinates=[[[0,0],[1,0],[1,1],[0,0]]]',
       'georel=within&geometry=Point&coordinates=[500,0]',
       'georel=within&geometry=Polygon&coordinates=[[[0,0],[1,0],[1,1]]]',
       'georel=touches&geometry=Point&coordinates=[1,1]',
