@@ -11,6 +11,8 @@ import { assertNarrow, type EntityQueryService } from './entity-query-service.js
 import type { BatchWrite, EntityBatchService } from './entity-batch-service.js';
 import type { EntityMapService } from './entity-map-service.js';
 import type { SnapshotService } from './snapshot-service.js';
+import { snapshotHeader } from './snapshot-routes.js';
+import type { OutputOptions } from './schemas.js';
 import {
   AttributeBody, AttributeParams, AttrUpdateResult, BatchCreated, BatchReport, DeleteAttributeQuery, EntityBatchBody, EntityIdBatchBody, EntityIdParams,
   EntityQuery, JsonObjectBody, NgsiEntity, NgsiEntityList, NoContent, OptionsQuery, RetrieveQuery, TypeSelectorQuery, AppendQuery, QueryBody, QueryPageQuery, TypeListAnswer,
@@ -104,17 +106,20 @@ export const entityRoutes = ({ entities, attributes, queries, batches, contexts,
     return sendNgsi(reply, status === 201 ? 201 : 200, await queries.getEntity(scope, id, {}), scope.ctx, p.rep);
   };
 
+  /** A query answered from a snapshot's copy (`NGSILD-Snapshot`, v1.9 §6.3.22): GET /entities and POST /entityOperations/query. */
+  const fromSnapshot = async (reply: FastifyReply, scope: RequestScope, snapshot: string, p: EntityQueryParams, o: OutputOptions, rep: ReturnType<typeof negotiate>) => {
+    const frozen = await snapshots!.query(scope, snapshot, p, o);
+    if (frozen.count !== undefined) reply.header('NGSILD-Results-Count', String(frozen.count));
+    return sendNgsi(reply, 200, frozen.entities, scope.ctx, rep);
+  };
+
   // ---- entities (§6.4, §6.5) ----
   app.get('/entities', { config: read, schema: { querystring: EntityQuery, response: { 200: NgsiEntityList, ...ngsiProblems } } }, async (req, reply) => {
     const rep = negotiate(req);
     const scope = await scopeOf(req, contexts);
     const o = { ...req.query, geoJson: rep === 'geo' };
-    const snapshot = req.headers['ngsild-snapshot'];
-    if (snapshots && typeof snapshot === 'string' && snapshot.trim() !== '') {
-      const frozen = await snapshots.query(scope, snapshot.trim(), req.query, o);
-      if (frozen.count !== undefined) reply.header('NGSILD-Results-Count', String(frozen.count));
-      return sendNgsi(reply, 200, frozen.entities, scope.ctx, rep);
-    }
+    const snapshot = snapshotHeader(req);
+    if (snapshots && snapshot) return fromSnapshot(reply, scope, snapshot, req.query, o, rep);
     assertNarrow(req.query);
     const join = queries.joinOf(scope, o, req.query.q);
     const header = req.headers['ngsild-entitymap'];
@@ -157,10 +162,8 @@ export const entityRoutes = ({ entities, attributes, queries, batches, contexts,
     const rep = negotiate(req);
     const scope = await scopeOf(req, contexts);
     const o = { ...req.query, geoJson: rep === 'geo' };
-    const snapshot = req.headers['ngsild-snapshot'];
-    if (snapshots && typeof snapshot === 'string' && snapshot.trim() !== '') {
-      return sendNgsi(reply, 200, await snapshots.getEntity(scope, snapshot.trim(), req.params.entityId, o), scope.ctx, rep);
-    }
+    const snapshot = snapshotHeader(req);
+    if (snapshots && snapshot) return sendNgsi(reply, 200, await snapshots.getEntity(scope, snapshot, req.params.entityId, o), scope.ctx, rep);
     const join = queries.joinOf(scope, o);
     const body = await queries.getEntity(scope, req.params.entityId, o);
     // join=flat answers a list: the entity, then those it links to.
@@ -281,6 +284,8 @@ export const entityRoutes = ({ entities, attributes, queries, batches, contexts,
       datasetId: req.query.datasetId ?? list(b.datasetId), join: req.query.join ?? b.join, joinLevel: req.query.joinLevel ?? b.joinLevel,
       containedBy: req.query.containedBy ?? list(b.containedBy),
     };
+    const snapshot = snapshotHeader(req);
+    if (snapshots && snapshot) return fromSnapshot(reply, scope, snapshot, params, o, rep);
     // v1.8 §4.5.23 on the POST form too: checked before anything is read, then answered as GET /entities does.
     assertNarrow(params);
     const join = queries.joinOf(scope, o, params.q);

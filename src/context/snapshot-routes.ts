@@ -38,7 +38,7 @@ export const snapshotHeader = (request: FastifyRequest): string | undefined => {
 };
 
 /** The routes answered from a snapshot's copy; the Snapshot resources themselves are never scoped by the header. */
-const SCOPED = new Set(['GET /entities', 'GET /entities/:entityId']);
+const SCOPED = new Set(['GET /entities', 'GET /entities/:entityId', 'POST /entityOperations/query']);
 
 /**
  * §6.3.22 for every NGSI-LD route: the header comes back on the response (errors included), and a request other
@@ -50,7 +50,7 @@ export function registerSnapshotScope(app: App): void {
     if (!snapshotHeader(request)) return;
     const path = (request.routeOptions.url ?? '').replace(/^.*?\/ngsi-ld\/v1/, '');
     if (SCOPED.has(`${request.method} ${path}`) || path.startsWith('/snapshots')) return;
-    throw ngsiProblem('OperationNotSupported', 'NGSILD-Snapshot: only GET /entities and GET /entities/{entityId} are answered from a snapshot here');
+    throw ngsiProblem('OperationNotSupported', 'NGSILD-Snapshot: only GET /entities, GET /entities/{entityId} and POST /entityOperations/query are answered from a snapshot here');
   });
   app.addHook('onSend', async (request, reply, payload) => {
     const id = snapshotHeader(request);

@@ -29,7 +29,7 @@ const OUTPUT = new Set(['snapshotStatus', 'snapshotQueriesDetails', 'snapshotTem
 /** The members a purge's q may name (§5.16.7.4: restricted to the members of the Snapshot data type). */
 const MEMBERS = new Set([...INPUT, ...OUTPUT].filter((m) => m !== '@context'));
 /** The query parameters answered from a snapshot's copy; the others are refused, not ignored. */
-const UNSUPPORTED_ON_SNAPSHOT = ['georel', 'geometry', 'coordinates', 'geoproperty', 'orderBy', 'join', 'joinLevel', 'entityMap', 'csf', 'expandValues'] as const;
+const UNSUPPORTED_ON_SNAPSHOT = ['georel', 'geometry', 'coordinates', 'geoproperty', 'orderBy', 'join', 'joinLevel', 'containedBy', 'entityMap', 'csf', 'expandValues'] as const;
 
 /** §5.2.42 ExecutionResultDetails of one query. */
 interface ResultDetails {
@@ -170,13 +170,15 @@ export class SnapshotService {
   }
 
   /**
-   * GET /entities with `NGSILD-Snapshot` (§6.3.22, §5.5.15): the query answered from the snapshot's copy, with id,
+   * GET /entities and POST /entityOperations/query with `NGSILD-Snapshot` (§6.3.22, §5.5.15): the query answered from the snapshot's copy, with id,
    * type, idPattern, attrs, q, scopeQ, paging, count and the output options; geo-queries, orderBy, join and entity
    * maps are refused (422) rather than ignored.
    */
   async query(scope: RequestScope, snapshotId: string, p: EntityQueryParams, o: OutputOptions): Promise<{ entities: Record<string, unknown>[]; count?: number }> {
     const row = await this.find(scope, snapshotId);
-    const asked = UNSUPPORTED_ON_SNAPSHOT.find((k) => p[k] !== undefined) ?? (o.geoJson ? 'application/geo+json' : undefined);
+    // POST /entityOperations/query carries join and containedBy in the output options, GET /entities in both.
+    const given: Record<string, unknown> = { ...o, ...p };
+    const asked = UNSUPPORTED_ON_SNAPSHOT.find((k) => given[k] !== undefined) ?? (o.geoJson ? 'application/geo+json' : undefined);
     if (asked) throw ngsiProblem('OperationNotSupported', `${asked} is not supported on a snapshot (NGSILD-Snapshot) here`);
     const limit = this.pageSize(p.limit);
     const ctx = scope.ctx;

@@ -150,6 +150,13 @@ describe.each(testEngines)('NGSI-LD snapshots [%s]', (engine) => {
     expect(paged.headers['ngsild-results-count']).toBe('3');
     expect(paged.json()).toEqual([{ id: 'urn:ngsi-ld:Bin:3', fill: { type: 'Property', value: 30 } }]);
 
+    // POST /entityOperations/query (§6.23) is a query too: answered from the copy.
+    const posted = await req('POST', '/entityOperations/query?count=true', { type: 'Query', entities: [{ type: 'Bin' }], q: 'fill<25' }, { 'ngsild-snapshot': sid });
+    expect(posted.statusCode, posted.body).toBe(200);
+    expect(posted.headers['ngsild-results-count']).toBe('1');
+    expect(posted.json()).toMatchObject([{ id: 'urn:ngsi-ld:Bin:2', fill: { value: 20 } }]);
+    expect((await req('POST', '/entityOperations/query', { type: 'Query', entities: [{ type: 'Bin' }], join: 'inline' }, { 'ngsild-snapshot': sid })).statusCode).toBe(422);
+
     // What is not answered from a snapshot here is refused, not answered from the live data (422).
     for (const url of ['/entities?type=Bin&georel=near;maxDistance==10&geometry=Point&coordinates=[1,1]', '/entities?type=Bin&orderBy=fill', '/types', '/temporal/entities?type=Bin&timerel=after&timeAt=2020-01-01T00:00:00Z']) {
       const res = await inSnapshot(sid, url);
