@@ -59,9 +59,9 @@ interface StoredSubscription {
   jsonldContext?: string;
   /** v1.8 §5.2.12: LanguageProperties notified in this language (§4.15 `lang`). */
   lang?: string;
-  notification: {
   /** v1.8 §5.2.12: only the attribute instances with these datasetIds are notified (`@none`: the default one). */
   datasetId?: string[];
+  notification: {
     attributes?: string[];
     /** v1.8 pick/omit: expanded attribute IRIs; id and type kept apart. */
     pick?: string[];
@@ -151,12 +151,12 @@ export class SubscriptionService implements ChangeListener {
       if (typeof body.lang !== 'string' || !/^([A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*|\*|@none)$/.test(body.lang)) throw bad('lang must be a language tag', 'lang');
       out.lang = body.lang;
     }
-    if (body.jsonldContext !== undefined) {
     if (body.datasetId !== undefined) {
       const list = typeof body.datasetId === 'string' ? [body.datasetId] : body.datasetId;
       if (!Array.isArray(list) || list.length === 0 || !list.every((d) => d === '@none' || isUri(d))) throw bad('datasetId must be a non-empty list of URIs ("@none": the default instance)', 'datasetId');
       out.datasetId = [...new Set(list as string[])];
     }
+    if (body.jsonldContext !== undefined) {
       if (typeof body.jsonldContext !== 'string' || !isUri(body.jsonldContext)) throw bad('jsonldContext must be the URI of a JSON-LD @context', 'jsonldContext');
       out.jsonldContext = body.jsonldContext;
     }
@@ -308,7 +308,6 @@ export class SubscriptionService implements ChangeListener {
     return id;
   }
 
-  /** A subscription the actor may see: its own, or any for admin and data_admin; others do not exist for it. */
   /**
    * §5.8.1: the @context `jsonldContext` names must be available when the subscription is made or changed
    * (503 LdContextNotAvailable, or 400 when it is no @context), not only when a notification needs it.
@@ -317,13 +316,13 @@ export class SubscriptionService implements ChangeListener {
     if (url) await this.contexts.resolve([url]);
   }
 
+  /** A subscription the actor may see: its own, or any for admin and data_admin; others do not exist for it. */
   private async findOwn(scope: RequestScope, tenant: string, id: string): Promise<store.SubscriptionRow> {
     const row = await store.findSubscription(this.db, tenant, id);
     if (!row || !mayManage(scope.actor, row)) throw ngsiProblem('ResourceNotFound', `subscription ${id} does not exist`);
     return row;
   }
 
-  async update(scope: RequestScope, id: string, body: JsonObjectBody): Promise<void> {
   /**
    * §5.8.2: each member of the fragment replaces the subscription's (members of `notification` one by one), a
    * member set to null is removed — a mandatory one (`notification`, its `endpoint`, `type`, `id`) is 400 — and
@@ -331,9 +330,10 @@ export class SubscriptionService implements ChangeListener {
    * watchedAttributes or throttling). `expiresAt` in the past is 400; the status follows isActive and expiresAt.
    * The subscription keeps its @context unless the request gives one.
    */
+  async update(scope: RequestScope, id: string, body: JsonObjectBody): Promise<void> {
     assertCan(scope.actor, 'context.subscription.manage');
-    const tenant = await this.tenants.resolve(scope.tenant, false);
     checkId(id);
+    const tenant = await this.tenants.resolve(scope.tenant, false);
     const row = await this.findOwn(scope, tenant, id);
     if (body.id !== undefined && body.id !== id) throw bad('the id cannot change', 'id');
     if (body.type !== undefined && body.type !== 'Subscription') throw bad('type must be "Subscription"', 'type');
@@ -364,8 +364,8 @@ export class SubscriptionService implements ChangeListener {
 
   async delete(scope: RequestScope, id: string): Promise<void> {
     assertCan(scope.actor, 'context.subscription.manage');
-    const tenant = await this.tenants.resolve(scope.tenant, false);
     checkId(id);
+    const tenant = await this.tenants.resolve(scope.tenant, false);
     await this.findOwn(scope, tenant, id);
     await this.db.transaction().execute(async (trx) => {
       if (!(await store.deleteSubscription(trx, tenant, id))) throw ngsiProblem('ResourceNotFound', `subscription ${id} does not exist`);
@@ -375,8 +375,8 @@ export class SubscriptionService implements ChangeListener {
 
   async get(scope: RequestScope, id: string): Promise<Record<string, unknown>> {
     assertCan(scope.actor, 'context.subscription.manage');
-    const tenant = await this.tenants.resolve(scope.tenant, false);
     checkId(id);
+    const tenant = await this.tenants.resolve(scope.tenant, false);
     return this.render(scope.ctx, await this.findOwn(scope, tenant, id));
   }
 
@@ -586,6 +586,11 @@ export class SubscriptionService implements ChangeListener {
     await store.enqueueNotifications(trx, rows);
     if (rows.length > 0) this.queuedHook?.();
     // A periodic subscription's period was claimed (claimPeriod); its count of notifications grows as on change.
+    await store.markNotified(trx, tenant, notified, now);
+    return rows.length;
+  }
+}
+
 /** §5.8.2–5.8.5: the id in the path must be a URI (400 before any lookup). */
 const checkId = (id: string): void => {
   if (!isUri(id)) throw bad(`the subscription id must be a URI, not "${id}"`);
@@ -623,11 +628,6 @@ function mergedNotification(stored: StoredSubscription['notification'], patch: R
     else out[k] = v;
   }
   return out;
-}
-
-    await store.markNotified(trx, tenant, notified, now);
-    return rows.length;
-  }
 }
 
 /** How a subscription's notification renders entities: format, sysAttrs, attributes or pick/omit (§5.2.14). */
