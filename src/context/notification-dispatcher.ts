@@ -26,9 +26,9 @@ export class NotificationDispatcher {
   private timer?: NodeJS.Timeout;
   private readonly inFlight = new Set<number>();
   private readonly brokers = new Map<string, Promise<MqttClient>>();
-  private polling = false;
   /** Brokers that refused MQTT 5.0 (spoken to in 3.1.1 when a subscription names no MQTT-Version). */
   private readonly mqtt311Only = new Set<string>();
+  private polling = false;
   private stopped = true;
   private ticking = false;
   private wokenWhileTicking = false;
@@ -222,10 +222,10 @@ export class NotificationDispatcher {
         ...(address !== name ? { servername: name } : {}),
         connectTimeout: Math.min(this.config.timeoutMs, 5000),
         reconnectPeriod: 1000,
+        protocolVersion,
         username: url.username ? decodeURIComponent(url.username) : undefined,
         password: url.password ? decodeURIComponent(url.password) : undefined,
         clientId: `cityhub-notify-${process.pid}-${Math.random().toString(16).slice(2, 8)}`,
-        protocolVersion,
       }));
       // A failed connection is forgotten so the next notification tries again; the failure itself is reported by
       // the delivery that awaits this promise (recorded on the notification and logged).
