@@ -139,16 +139,24 @@ export function assertNarrow(p: EntityQueryParams, maxPattern = 256): void {
   throw ngsiProblem('BadRequestData', 'a query needs a type, an id or idPattern, a non-system attribute (attrs or q), a geo-query, a scopeQ or local=true (the query is too wide)');
 }
 
-/** `orderBy=a,!b`: attribute names (expanded with the @context), `!` for descending, `id` for the entity id. */
+const ORDER_KEY = /^(!)?([^\s!<>"'=;()\\,[\]]+)((?:\[[^\s\]]+\])*)(?:;(asc|desc|dist-asc|dist-desc))?$/;
+
+/**
+ * `orderBy=a,b;desc,c[k]`: attribute names (expanded with the @context), `id` for the entity id; descending with
+ * v1.9's `;desc` (§4.23) or CityHub's `!a`; `[k]` orders by a member of a structured value (§4.23.3 EXAMPLE 4).
+ * Ordering by distance (`;dist-asc` with `orderFrom`) is not supported: 400.
+ */
 function parseOrderBy(ctx: LdContext, raw: string | undefined): store.EntityFilter['orderBy'] {
   if (raw === undefined) return undefined;
-  const keys = raw.split(',').map((s) => s.trim());
-  if (keys.length > 8 || keys.some((k) => !/^!?[^\s!<>"'=;()\\,]+$/.test(k))) {
-    throw ngsiProblem('BadRequestData', `orderBy "${raw.slice(0, 80)}" must be up to 8 comma-separated attribute names, each optionally preceded by ! (descending)`);
+  const terms = raw.split(',').map((s) => s.trim()).map((k) => ORDER_KEY.exec(k));
+  if (terms.length > 8 || terms.some((m) => !m)) {
+    throw ngsiProblem('BadRequestData', `orderBy "${raw.slice(0, 80)}" must be up to 8 comma-separated attribute names, each with ;asc or ;desc (or preceded by !)`, { errors: [{ field: '/query/orderBy', message: 'not an ordering' }] });
   }
-  return keys.map((k) => {
-    const name = k.replace(/^!/, '');
-    return { attr: name === 'id' ? 'id' : expandTerm(ctx, name), desc: k.startsWith('!') };
+  return terms.map((m) => {
+    const [, bang, name, path, dir] = m!;
+    if (dir === 'dist-asc' || dir === 'dist-desc') throw ngsiProblem('BadRequestData', 'ordering by distance (dist-asc, dist-desc with orderFrom) is not supported', { errors: [{ field: '/query/orderBy', message: 'distance ordering not supported' }] });
+    const keys = [...path.matchAll(/\[([^\]]+)\]/g)].map((k) => k[1]);
+    return { attr: name === 'id' ? 'id' : expandTerm(ctx, name), desc: !!bang || dir === 'desc', ...(keys.length ? { keys } : {}) };
   });
 }
 

@@ -43,7 +43,7 @@ export interface EntityFilter {
   limit?: number;
   offset?: number;
   /** Sort keys before the id (queryEntities only): an attribute's value (`id` for the entity id). */
-  orderBy?: { attr: string; desc: boolean }[];
+  orderBy?: { attr: string; desc: boolean; keys?: string[] }[];
 }
 
 export interface EntityRow {
@@ -480,8 +480,10 @@ function filtered(db: Db, f: EntityFilter) {
  * instance, compared as jsonb (numbers numerically, strings by text, across types in jsonb's fixed order).
  * Entities without it sort last either way.
  */
-const sortValue = (attrs: RawBuilder<unknown>, attr: string) =>
-  sql`coalesce(${attrs} #> array[${attr}, '0', 'value'], ${attrs} #> array[${attr}, '0', 'object'], ${attrs} #> array[${attr}, '0', 'languageMap'])`;
+const sortValue = (attrs: RawBuilder<unknown>, attr: string, keys: string[] = []) => {
+  if (keys.length) return sql`(${attrs} #> array[${sql.join([attr, '0', 'value', ...keys])}]::text[])`;
+  return sql`coalesce(${attrs} #> array[${attr}, '0', 'value'], ${attrs} #> array[${attr}, '0', 'object'], ${attrs} #> array[${attr}, '0', 'languageMap'])`;
+};
 
 /** Entities matching the filter, in orderBy order then by id; limit/offset applied when given. */
 export async function queryEntities(db: Db, f: EntityFilter): Promise<EntityRow[]> {
@@ -490,7 +492,7 @@ export async function queryEntities(db: Db, f: EntityFilter): Promise<EntityRow[
   const attrs = f.visible ? visibleAttrs(f.visible) : sql`attrs`;
   for (const o of f.orderBy ?? []) {
     if (o.attr === 'id') query = query.orderBy('id', o.desc ? 'desc' : 'asc');
-    else query = query.orderBy(sql`${sortValue(attrs, o.attr)} ${sql.raw(o.desc ? 'desc' : 'asc')} nulls last`);
+    else query = query.orderBy(sql`${sortValue(attrs, o.attr, o.keys)} ${sql.raw(o.desc ? 'desc' : 'asc')} nulls last`);
   }
   query = query.orderBy('id');
   if (f.limit !== undefined) query = query.limit(f.limit);

@@ -321,6 +321,20 @@ describe.each(testEngines)('NGSI-LD datasetId, containedBy, linked q, merge patc
     });
   });
 
+  describe('v1.9 §4.23 orderBy: ;asc and ;desc, a member of a structured value', () => {
+    it('orders by ;desc, ;asc (and CityHub\'s !), by a[k]; distance ordering and unknown directions 400', async () => {
+      const order = async (orderBy: string) => ids(await req('GET', `/entities?type=Kiosk&id=${K1},${K2},${K3}&pick=id&orderBy=${encodeURIComponent(orderBy)}`));
+      expect(await order('stock;desc')).toEqual([K2, K1, K3]);
+      expect(await order('stock;asc')).toEqual([K3, K1, K2]);
+      expect(await order('!stock')).toEqual([K2, K1, K3]);
+      const res = await req('POST', '/entityOperations/create', ['Amsterdam', 'Zurich', 'Berlin'].map((city, i) => ({ id: `urn:ngsi-ld:Addr:${i}`, type: 'Addr', address: { type: 'Property', value: { city } } })));
+      expect(res.statusCode, res.body).toBe(201);
+      expect(ids(await req('GET', `/entities?type=Addr&pick=id&orderBy=${encodeURIComponent('address[city];desc')}`))).toEqual(['urn:ngsi-ld:Addr:1', 'urn:ngsi-ld:Addr:2', 'urn:ngsi-ld:Addr:0']);
+      await bad(req('GET', `/entities?type=Kiosk&orderBy=${encodeURIComponent('location;dist-asc')}`), '/query/orderBy');
+      await bad(req('GET', `/entities?type=Kiosk&orderBy=${encodeURIComponent('stock;sideways')}`), '/query/orderBy');
+    });
+  });
+
   describe('v1.9 expiresAt (Table 6.3.11-1: a system temporal attribute; the entity or instance is deleted then)', () => {
     const T = 'urn:ngsi-ld:Kiosk:transient';
     const later = (minutes: number) => new Date(now.getTime() + minutes * 60_000).toISOString();
