@@ -27,6 +27,7 @@ import * as store from './subscription-store.js';
 import { queryEntities as queryStoredEntities, rowToEntity } from './entity-store.js';
 import { changeEvents, DEFAULT_TRIGGERS, renderNotified, selectDatasets, triggered, TRIGGERS, type ChangeEvents, type Trigger } from './notification-render.js';
 import { joinLinked, parseJoin, type Join } from './entity-join.js';
+import { mapTypeNames, parseTypeSelection, selectsTypes, typeNames, type TypeSelection } from './type-selection.js';
 
 /**
  * Who created a subscription, as its notifications are filtered: the owner's access policy (AccessRuleService)
@@ -129,13 +130,15 @@ export class SubscriptionService implements ChangeListener {
       if (!Array.isArray(body.entities) || body.entities.length === 0) throw bad('entities must be a non-empty list');
       out.entities = body.entities.map((e: unknown, i: number) => {
         if (!isObject(e) || typeof e.type !== 'string') throw bad('each entities item needs a type', `entities.${i}.type`);
+        // §4.17: a type selection — one name, or names joined by , | ; and parentheses.
+        parseTypeSelection(e.type, `entities.${i}.type`);
         if (e.id !== undefined && !isUri(e.id)) throw bad('entities[].id must be a URI', `entities.${i}.id`);
         if (e.idPattern !== undefined) {
           if (typeof e.idPattern !== 'string') throw bad('entities[].idPattern must be a string', `entities.${i}.idPattern`);
           // Matched on every write of the tenant: RE2 only, in linear time (safe-regex.ts).
           checkIdPattern(e.idPattern, this.config.patternMaxLength, `entities.${i}.idPattern`);
         }
-        return { type: expandTerm(ctx, e.type), ...(e.id ? { id: e.id as string } : {}), ...(e.idPattern ? { idPattern: e.idPattern as string } : {}) };
+        return { type: mapTypeNames(e.type, (t) => expandTerm(ctx, t)), ...(e.id ? { id: e.id as string } : {}), ...(e.idPattern ? { idPattern: e.idPattern as string } : {}) };
       });
     }
     if (body.watchedAttributes !== undefined) {
@@ -400,7 +403,7 @@ export class SubscriptionService implements ChangeListener {
       type: 'Subscription',
       ...(b.name ? { subscriptionName: b.name } : {}),
       ...(b.description ? { description: b.description } : {}),
-      ...(b.entities ? { entities: b.entities.map((e) => ({ ...e, type: compactIri(ctx, e.type) })) } : {}),
+      ...(b.entities ? { entities: b.entities.map((e) => ({ ...e, type: mapTypeNames(e.type, (t) => compactIri(ctx, t)) })) } : {}),
       ...(b.watchedAttributes ? { watchedAttributes: b.watchedAttributes.map((a) => compactIri(ctx, a)) } : {}),
       ...(b.timeInterval ? { timeInterval: b.timeInterval } : {}),
       ...(b.q ? { q: b.q } : {}),
@@ -449,7 +452,8 @@ export class SubscriptionService implements ChangeListener {
       const scopeQ = parseScopeQ(b.scopeQ, this.config.patternMaxLength);
       for (const e of b.entities ?? []) if (e.idPattern) checkIdPattern(e.idPattern, this.config.patternMaxLength);
       const geo = b.geoQ ? parseGeoQuery(b.geoQ.georel, b.geoQ.geometry, b.geoQ.coordinates, b.geoQ.geoproperty ? expandTerm(ctx, b.geoQ.geoproperty) : 'https://uri.etsi.org/ngsi-ld/location') : undefined;
-      entry = { modified, ctx, out: b.jsonldContext ? await this.notificationContext(b.jsonldContext, ctx) : ctx, q, scopeQ, geo };
+      const types = (b.entities ?? []).map((e, i) => parseTypeSelection(e.type, `entities.${i}.type`));
+      entry = { modified, ctx, out: b.jsonldContext ? await this.notificationContext(b.jsonldContext, ctx) : ctx, q, scopeQ, geo, types };
     } catch (err) {
       this.log.warn({ subscription: row.id, tenant: row.tenant, err }, 'subscription cannot be matched; it is skipped until changed');
       entry = { modified, ctx: this.contexts.core, out: this.contexts.core, broken: true };
@@ -494,10 +498,10 @@ export class SubscriptionService implements ChangeListener {
         for (const sub of due) {
           const b = sub.body as unknown as StoredSubscription;
           if (!(await store.claimPeriod(trx, tenant, sub.id, now, b.timeInterval!))) continue;
-          const types = [...new Set((b.entities ?? []).map((e) => e.type))];
-          // The scope query narrows in SQL.
-          const { scopeQ, broken } = await this.compile(sub);
+          // The scope query narrows in SQL, and the type names (a superset: queue applies the type selection).
+          const { scopeQ, broken, types: selections } = await this.compile(sub);
           if (broken) continue;
+          const types = [...new Set((selections ?? []).flatMap(typeNames))];
           const limit = this.config.maxLimit;
           for (let offset = 0; ; offset += limit) {
             const rows = await queryStoredEntities(trx, { tenant, ...(types.length ? { types } : {}), ...(scopeQ ? { scopeQ } : {}), limit, offset });
@@ -524,7 +528,7 @@ export class SubscriptionService implements ChangeListener {
     for (const sub of subs) {
       const b = sub.body as unknown as StoredSubscription;
       if (!periodic && sub.throttling > 0 && sub.last_notification && now.getTime() - new Date(sub.last_notification).getTime() < sub.throttling * 1000) continue;
-      const { ctx, out, q, scopeQ, geo, broken } = await this.compile(sub);
+      const { ctx, out, q, scopeQ, geo, types, broken } = await this.compile(sub);
       if (broken) continue;
       const expand = (t: string) => expandTerm(ctx, t);
       // The owner's access policy, as if it read each entity: what it may not read is absent for q, geoQ,
@@ -541,7 +545,7 @@ export class SubscriptionService implements ChangeListener {
         // A deleted entity is matched as it was (entityDeleted).
         const state = c.after ?? c.before;
         if (!state || !policy.canReadEntity(state.types)) continue;
-        if (b.entities && !b.entities.some((s) => state.types.includes(s.type) && (!s.id || s.id === state.id) && (!s.idPattern || patternTest(s.idPattern, state.id, Infinity)))) continue;
+        if (b.entities && !b.entities.some((s, i) => selectsTypes(types![i], state.types) && (!s.id || s.id === state.id) && (!s.idPattern || patternTest(s.idPattern, state.id, Infinity)))) continue;
         const e = policy.project(state);
         const readable = policy.readableAttrs(state.types);
         let ev: ChangeEvents | undefined;
@@ -642,7 +646,7 @@ function notificationRender(n: StoredSubscription['notification']): RenderOption
   };
 }
 
-interface Compiled { modified: number; ctx: LdContext; out: LdContext; q?: QExpr; scopeQ?: ScopeQuery; geo?: GeoQuery; broken?: boolean }
+interface Compiled { modified: number; ctx: LdContext; out: LdContext; q?: QExpr; scopeQ?: ScopeQuery; geo?: GeoQuery; types?: TypeSelection[]; broken?: boolean }
 
 /** The owner of a new subscription: the creating actor, with its organisation and roles as they are now. */
 const ownerOf = (actor: Actor): SubscriptionOwner => ({ ref: actorRef(actor), kind: actor.kind, orgId: actor.orgId ?? null, roles: [...actor.roles] });

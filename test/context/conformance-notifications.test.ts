@@ -331,4 +331,23 @@ describe.each(testEngines)('NGSI-LD notification members [%s]', (engine) => {
     const never = await req('GET', '/subscriptions', undefined, { 'ngsild-tenant': 'never_made_subs' });
     expect([never.statusCode, never.json().type]).toEqual([404, 'https://uri.etsi.org/ngsi-ld/errors/NonexistentTenant']);
   });
+
+  it('§4.17 entity type selection in entities[].type: , and | any of, ; all of, parentheses; kept and shown; a malformed one 400', async () => {
+    const other = `Other${n}`;
+    const either = await subscribe({ entities: [{ type: `(${type}|${other})` }], notificationTrigger: ['entityCreated'] }, { format: 'keyValues', attributes: ['height'] });
+    expect((await req('GET', either)).json().entities).toEqual([{ type: `(${type}|${other})` }]);
+    await subscribe({ entities: [{ type: `${type};Extra${n}` }], notificationTrigger: ['entityCreated'] }, { format: 'keyValues', attributes: ['name'] });
+    for (const [id, types] of [['urn:ngsi-ld:T:13', type], ['urn:ngsi-ld:T:14', other], ['urn:ngsi-ld:T:15', `Third${n}`], ['urn:ngsi-ld:T:16', [type, `Extra${n}`]]] as const) {
+      expect((await req('POST', '/entities', { id, type: types, name: 'x', height: 1 })).statusCode).toBe(201);
+    }
+    const data = await notified();
+    // The alternative selects 13, 14 and 16; the conjunction only 16 (both types).
+    expect(data.filter((e) => 'height' in e).map((e) => e.id).sort()).toEqual(['urn:ngsi-ld:T:13', 'urn:ngsi-ld:T:14', 'urn:ngsi-ld:T:16']);
+    expect(data.filter((e) => 'name' in e).map((e) => e.id)).toEqual(['urn:ngsi-ld:T:16']);
+    for (const bad of [`(${type}|`, `${type};;X`, '()', `${type} X`]) {
+      const res = await req('POST', '/subscriptions', { type: 'Subscription', entities: [{ type: bad }], notification: { endpoint: { uri: sink.url } } });
+      expect(res.statusCode, bad).toBe(400);
+      expect(res.json().errors?.[0]?.field).toBe('/body/entities/0/type');
+    }
+  });
 });
