@@ -32,6 +32,7 @@ describe.each(testEngines)('NGSI-LD snapshots [%s]', (engine) => {
   let other: string;
   let agent: string;
   let narrow: string;
+  let orgA: string;
   let offset = 0;
   const req = ngsiRequester(() => hub, () => owner, {});
   const asAdmin = (method: string, url: string, payload?: unknown, headers: Record<string, string> = {}) => req(method, url, payload, headers, admin);
@@ -52,12 +53,12 @@ describe.each(testEngines)('NGSI-LD snapshots [%s]', (engine) => {
     });
     const setup = systemActor('test-setup');
     admin = (await hub.loginAs(['data_admin'])).cookie;
-    const orgA = await hub.services.auth.insertOrg(setup, { name: '市城市管理局', kind: 'department', parentId: null });
+    orgA = (await hub.services.auth.insertOrg(setup, { name: '市城市管理局', kind: 'department', parentId: null })).id;
     const orgB = await hub.services.auth.insertOrg(setup, { name: '市交通局', kind: 'department', parentId: null });
     const orgC = await hub.services.auth.insertOrg(setup, { name: '环卫公司', kind: 'enterprise', parentId: null });
-    owner = (await hub.loginAs(['dept_data_owner'], orgA.id)).cookie;
+    owner = (await hub.loginAs(['dept_data_owner'], orgA)).cookie;
     other = (await hub.loginAs(['dept_data_owner'], orgB.id)).cookie;
-    agent = (await hub.loginAs(['agent'], orgA.id)).cookie;
+    agent = (await hub.loginAs(['agent'], orgA)).cookie;
     narrow = (await hub.loginAs(['dept_data_owner'], orgC.id)).cookie;
     const bins = [1, 2, 3].map((i) => ({ id: `urn:ngsi-ld:Bin:${i}`, type: 'Bin', fill: i * 10, secret: `code-${i}` }));
     const made = await asAdmin('POST', '/entityOperations/create', [...bins, { id: 'urn:ngsi-ld:Lamp:1', type: 'Lamp', fill: 99 }]);
@@ -348,6 +349,20 @@ describe.each(testEngines)('NGSI-LD snapshots [%s]', (engine) => {
     const inA = await make(snapshotOf(), owner, { 'ngsild-tenant': 'snapa' });
     expect(ids(await inSnapshot(inA, '/entities?type=Bin', owner, { 'ngsild-tenant': 'snapa' }))).toEqual(['urn:ngsi-ld:Bin:9']);
     expect((await inSnapshot(inA, '/entities?type=Bin')).statusCode).toBe(404);
+    // The reader's rules as they are now apply to a copy made before: a rule given to A later hides `secret` there too.
+    const before = await make(snapshotOf());
+    expect((await inSnapshot(before, '/entities?type=Bin&options=keyValues')).json()[0].secret).toMatch(/^code-/);
+    const rule = await asAdmin('POST', '/cityhub/accessRules', { orgId: orgA, entityType: 'Bin', attributes: ['fill'], canWrite: false });
+    expect(rule.statusCode, rule.body).toBe(201);
+    try {
+      const later = (await inSnapshot(before, '/entities?type=Bin&options=keyValues')).json() as Record<string, unknown>[];
+      expect(later.length).toBeGreaterThan(0);
+      for (const e of later) expect(Object.keys(e).sort()).toEqual(['fill', 'id', 'type']);
+    } finally {
+      // The later tests need A unrestricted again.
+      expect((await asAdmin('DELETE', `/cityhub/accessRules/${rule.json().id}`)).statusCode).toBe(204);
+    }
+    await req('DELETE', `/snapshots/${encodeURIComponent(before)}`);
     await req('DELETE', `/snapshots/${encodeURIComponent(sid)}`, undefined, {}, narrow);
     await req('DELETE', `/snapshots/${encodeURIComponent(all)}`, undefined, {}, admin);
     await req('DELETE', `/snapshots/${encodeURIComponent(inA)}`, undefined, { 'ngsild-tenant': 'snapa' });
