@@ -15,6 +15,7 @@ import { managesAll, type RequestScope } from './request-scope.js';
 import type { ContextConfig } from './config.js';
 import type { EntityQueryParams, JsonObjectBody, OutputOptions, TemporalQuery } from './schemas.js';
 import type { FederatedTemporalService } from './csource-temporal.js';
+import type { TemporalQuery as TemporalQueryParams } from './temporal-schemas.js';
 import * as store from './entity-map-store.js';
 
 /** The map member that marks an entity held here (§5.2.39). */
@@ -65,7 +66,7 @@ export class EntityMapService {
     private readonly queries: FederatedQueryService,
     private readonly config: Pick<ContextConfig, 'maxLimit' | 'defaultLimit' | 'csources'>,
     /** The temporal query here (temporal entity maps). */
-    private readonly temporal?: Pick<FederatedTemporalService, 'queryHere'>,
+    private readonly temporal?: Pick<FederatedTemporalService, 'queryHere' | 'query'>,
   ) {}
 
   /** Set once at wiring (csources.ts): maps then include the sources' entities. */
@@ -169,6 +170,31 @@ export class EntityMapService {
     const { entities } = await this.queries.queryEntities(scope, { ...p, id: page.join(','), idPattern: undefined, limit: page.length, offset: 0, count: false }, o);
     const byId = new Map(entities.map((e) => [e.id, e]));
     return { entities: page.map((id) => byId.get(id)).filter((e): e is Record<string, unknown> => e !== undefined), count: ids.length, location };
+  }
+
+  /**
+   * GET /temporal/entities with an `NGSILD-EntityMap` header (v1.9 §5.14.5): as `query` for entities, the page
+   * is cut from the map's ids and their history read with the query (its filters and window, sources too); a
+   * header naming a map that is gone makes a new temporal map. Undefined without the header. `range` is the
+   * page's Content-Range when the temporal limit cut its instances (§6.3.10).
+   */
+  async queryTemporal(scope: RequestScope, p: TemporalQueryParams, header: string | undefined): Promise<(MappedPage & { range?: string }) | undefined> {
+    const temporal = this.temporal;
+    if (!header || !temporal) return undefined;
+    let row = await this.findOwn(scope, idOfHeader(header));
+    if (!row) {
+      const { map } = await this.createTemporal(scope, p, {});
+      row = await this.findOwn(scope, map.id as string);
+      if (!row) throw ngsiProblem('InternalError', 'the entity map just made is gone');
+    }
+    const ids = Object.keys(row.body.entityMap);
+    const offset = p.offset ?? 0;
+    const page = ids.slice(offset, offset + (p.limit ?? this.config.defaultLimit));
+    const location = entityMapPath(row.id);
+    if (page.length === 0) return { entities: [], count: ids.length, location };
+    const r = await temporal.query(scope, { ...p, id: page.join(','), idPattern: undefined, limit: page.length, offset: 0, count: false });
+    const byId = new Map(r.entities.map((e) => [e.id, e]));
+    return { entities: page.map((id) => byId.get(id)).filter((e): e is Record<string, unknown> => e !== undefined), count: ids.length, location, range: r.range };
   }
 
   /** §5.14.4.4: a type, a non-system attribute (in attrs or q), a geo-query or local scope; else the query is too wide. */

@@ -162,7 +162,7 @@ export const contextModule = defineModule({
       registerNgsiConventions(app, { fiwareService: config.fiwareServiceAsTenant });
       registerSnapshotScope(app);
       await app.register(entityRoutes({ entities, attributes, queries, batches, contexts, entityMaps: csources.entityMaps, snapshots }));
-      await app.register(temporalRoutes(temporal, temporalWrites, contexts));
+      await app.register(temporalRoutes(temporal, temporalWrites, contexts, csources.entityMaps));
       await app.register(subscriptionRoutes(subscriptions, contexts, jsonldContexts));
       await app.register(accessRoutes(accessRules, contexts));
       await app.register(jsonldContextRoutes(jsonldContexts));

@@ -5,6 +5,7 @@ import type { ContextResolver } from './jsonld-context.js';
 import { serializeJson } from './raw-json.js';
 import type { TemporalService } from './temporal-service.js';
 import type { TemporalWriteService } from './temporal-write-service.js';
+import type { EntityMapService } from './entity-map-service.js';
 import { AttributeParams, EntityIdParams, InstanceParams, JsonObjectBody, NoContent, ngsiProblems } from './schemas.js';
 import { TemporalEntity, TemporalEntityList, TemporalEntityQuery, TemporalPostQuery, TemporalQuery, TemporalQueryBody } from './temporal-schemas.js';
 import { paramsOfQueryBody } from './entity-routes.js';
@@ -21,13 +22,17 @@ const pageStatus = (reply: FastifyReply, range: string | undefined): 200 | 206 =
 const stringifierOf = (q: { aggrMethods?: string }) => (q.aggrMethods !== undefined ? serializeJson : JSON.stringify);
 
 /** Temporal representation of entities (§6.18–6.22) under /ngsi-ld/v1/temporal. */
-export const temporalRoutes = (temporal: TemporalService, writes: TemporalWriteService, contexts: ContextResolver): RoutePlugin => async (app) => {
+export const temporalRoutes = (temporal: TemporalService, writes: TemporalWriteService, contexts: ContextResolver, entityMaps?: EntityMapService): RoutePlugin => async (app) => {
   const read = { access: 'context.entity.read' as const };
   const write = { access: 'context.entity.write' as const };
   app.get('/temporal/entities', { config: read, schema: { querystring: TemporalQuery, response: { 200: TemporalEntityList, 206: TemporalEntityList, ...ngsiProblems } } }, async (req, reply) => {
     const rep = negotiate(req, false);
     const scope = await scopeOf(req, contexts);
-    const r = await temporal.query(scope, req.query);
+    // v1.9 §5.14.5: with NGSILD-EntityMap the page comes from that map (a new one when it is gone).
+    const header = req.headers['ngsild-entitymap'];
+    const mapped = await entityMaps?.queryTemporal(scope, req.query, typeof header === 'string' ? header : undefined);
+    if (mapped) reply.header('NGSILD-EntityMap', mapped.location);
+    const r = mapped ? { ...mapped, count: req.query.count ? mapped.count : undefined } : await temporal.query(scope, req.query);
     if (r.count !== undefined) reply.header('NGSILD-Results-Count', String(r.count));
     return sendNgsi(reply, pageStatus(reply, r.range), r.entities, scope.ctx, rep, undefined, stringifierOf(req.query));
   });

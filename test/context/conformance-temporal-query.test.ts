@@ -179,6 +179,30 @@ describe.each(testEngines)('NGSI-LD temporal retrieval and query [%s]', (engine)
     expect((await req('GET', `/temporal/entities/${V3}?datasetId=${encodeURIComponent('not a uri')}`)).statusCode).toBe(400);
   });
 
+  it('v1.9 §5.14.5: GET /temporal/entities with NGSILD-EntityMap pages through that map', async () => {
+    const made = await req('GET', '/temporal/entityMaps?type=Vehicle&timerel=after&timeAt=2000-01-01T00:00:00Z');
+    expect(made.statusCode, made.body).toBe(201);
+    const location = String(made.headers['ngsild-entitymap']);
+    const mapped = Object.keys(made.json().entityMap);
+    expect([...mapped].sort()).toEqual([V1, V2, V3]);
+    const paged: string[] = [];
+    for (const offset of [0, 1, 2]) {
+      const res = await req('GET', `/temporal/entities?type=Vehicle&attrs=speed&lastN=1&limit=1&offset=${offset}&count=true`, undefined, { 'ngsild-entitymap': location });
+      expect(res.statusCode, res.body).toBe(200);
+      expect(res.headers['ngsild-entitymap']).toBe(location);
+      expect(res.headers['ngsild-results-count']).toBe('3');
+      paged.push(...ids(res));
+    }
+    // The pages follow the map's order, each entity once.
+    expect(paged).toEqual(mapped);
+    // A map that is gone: a new one is made, and named in the answer.
+    const res = await req('GET', '/temporal/entities?type=Vehicle&attrs=fuelLevel', undefined, { 'ngsild-entitymap': '/ngsi-ld/v1/entityMaps/urn:ngsi-ld:EntityMap:gone' });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.headers['ngsild-entitymap']).toMatch(/^\/ngsi-ld\/v1\/entityMaps\/urn%3Angsi-ld%3AEntityMap%3A/);
+    expect(res.headers['ngsild-entitymap']).not.toBe(location);
+    expect(ids(res).sort()).toEqual([V1, V2, V3]);
+  });
+
   it('§4.15, §6.3.7: lang renders a LanguageProperty in one language; sysAttrs gives each instance its createdAt/modifiedAt', async () => {
     let res = await req('GET', `/temporal/entities/${V2}?attrs=name&lang=fr`);
     expect(res.json().name).toEqual([expect.objectContaining({ type: 'Property', value: 'camionnette', lang: 'fr' })]);
