@@ -235,4 +235,13 @@ export const hotlineMigrations: Record<string, Migration> = {
       await db.schema.createIndex('hotline_intake_key_ticket').on('hotline_intake_key').column('ticket_id').execute();
     },
   },
+  // Issue 20: the intake claims its Idempotency-Key and links the filer's photos to the ticket's id before it takes
+  // the day's number (the counter row is then held for fewer round trips); the ticket row follows in the same
+  // transaction, so these references are checked at commit.
+  '20261207-75-hotline-deferred-ticket-refs': {
+    async up(db: Kysely<unknown>) {
+      await sql`alter table hotline_intake_key alter constraint hotline_intake_key_ticket_id_fkey deferrable initially deferred`.execute(db);
+      await sql`alter table hotline_photo alter constraint hotline_photo_ticket_id_fkey deferrable initially deferred`.execute(db);
+    },
+  },
 };

@@ -1,9 +1,11 @@
+import type { Insertable } from 'kysely';
 import type { Db } from '../platform/db/database.js';
 import type { Ledger, LedgerFacts } from '../platform/ledger/ledger.js';
 import { actorRef, type Actor } from '../platform/auth/roles.js';
 import type { TicketAction } from './ticket-enums.js';
 import * as tickets from './ticket-store.js';
 import type { TicketRow } from './ticket-store.js';
+import type { HotlineTicketEventTable } from './tables.js';
 import { ticketContent } from './ticket-content.js';
 
 /**
@@ -38,19 +40,26 @@ export interface RecordedChange {
   at: Date;
 }
 
+/** The timeline event row of one change of ticket `ticketId` (the intake writes it in its ticket's statement). */
+export const ticketEventRow = (actor: Actor, ticketId: string, change: RecordedChange): Insertable<HotlineTicketEventTable> => ({
+  ticket_id: ticketId, at: change.at, actor: actorRef(actor), actor_org_id: actor.orgId ?? null, action: change.action,
+  from_status: change.from, to_status: change.to, details: JSON.stringify(change.details),
+});
+
 /**
- * Writes the timeline event and the ledger entry `hotline.ticket.<action>` of one change, in the caller's transaction.
- * The ledger's facts are ids and statuses only: no reply text, reason or citizen data goes into it — only digests of
- * the ticket's parts (ticket-content.ts).
+ * The ledger entry `hotline.ticket.<action>` of one change, in the caller's transaction. Its facts are ids and
+ * statuses only: no reply text, reason or citizen data goes into it — only digests of the ticket's parts
+ * (ticket-content.ts).
  */
-export async function recordTicketChange(trx: Db, ledger: Ledger, actor: Actor, ticket: TicketRow, change: RecordedChange): Promise<void> {
-  const { action, from, to, details, at } = change;
-  await tickets.insertTicketEvent(trx, {
-    ticket_id: ticket.id, at, actor: actorRef(actor), actor_org_id: actor.orgId ?? null, action, from_status: from, to_status: to,
-    details: JSON.stringify(details),
-  });
-  const facts: LedgerFacts = { from, to, unit: ticket.unit_id, number: ticket.number };
+export async function ledgerTicketChange(trx: Db, ledger: Ledger, actor: Actor, ticket: TicketRow, change: RecordedChange): Promise<void> {
+  const facts: LedgerFacts = { from: change.from, to: change.to, unit: ticket.unit_id, number: ticket.number };
   // The entry carries the digest of the ticket as it is after the change (reply and satisfaction included), so a
   // row rewritten later behind CityHub's back no longer matches its newest entry (`cityhub ledger verify`).
-  await ledger.append(`hotline.ticket.${action}`, actor, `ticket:${ticket.id}`, facts, { trx, content: ticketContent(ticket) });
+  await ledger.append(`hotline.ticket.${change.action}`, actor, `ticket:${ticket.id}`, facts, { trx, content: ticketContent(ticket) });
+}
+
+/** Writes the timeline event and the ledger entry of one change, in the caller's transaction. */
+export async function recordTicketChange(trx: Db, ledger: Ledger, actor: Actor, ticket: TicketRow, change: RecordedChange): Promise<void> {
+  await tickets.insertTicketEvent(trx, ticketEventRow(actor, ticket.id, change));
+  await ledgerTicketChange(trx, ledger, actor, ticket, change);
 }

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Db } from '../platform/db/database.js';
 import type { Clock } from '../platform/clock/clock.js';
 import type { Ledger } from '../platform/ledger/ledger.js';
@@ -9,7 +9,7 @@ import { invalidField, Problem } from '../platform/errors/problem.js';
 import * as tickets from './ticket-store.js';
 import * as reference from './reference-store.js';
 import { citizenOnly } from './ticket-access.js';
-import { recordTicketChange, TICKETS_CHANGED } from './ticket-changes.js';
+import { ledgerTicketChange, ticketEventRow, TICKETS_CHANGED } from './ticket-changes.js';
 import { urgencies, type TicketChannel } from './ticket-enums.js';
 import { formatTicketNumber, ticketDay } from './ticket-number.js';
 import { toTicketView } from './ticket-view.js';
@@ -147,10 +147,20 @@ export class TicketIntakeService {
     const auto = input.categoryId ? null : (this.autoCategorizer?.(input.title, input.content) ?? null);
     const token = input.open311Token === true ? randomBytes(12).toString('hex') : (input.open311Token ?? null);
     const day = this.dayOf(now);
+    // The id is known before the number: what needs only the id (the Idempotency-Key, the photos; their references
+    // are checked at commit) runs before the day's counter row is taken, which is then held for two statements
+    // (the ticket with its event, the ledger entry: the ledger's head lock and write) and the commit.
+    const id = randomUUID();
     const row = await db.transaction().execute(async (trx) => {
-      const seq = await tickets.nextTicketSequence(trx, day);
-      const created = await tickets.insertTicket(trx, this.personal.seal({
-        number: formatTicketNumber(day, seq),
+      await inTransaction?.(trx, id, now);
+      const photos = await this.deps.photos?.attach(trx, actor, id, input.photoIds ?? []) ?? [];
+      const number = formatTicketNumber(day, await tickets.nextTicketSequence(trx, day));
+      const isPublic = input.public === true;
+      const details = { channel, number, ...(photos.length ? { photos: photos.length } : {}), ...(isPublic ? { public: true } : {}), ...(auto ? { autoCategory: { category: auto.categoryId, confidence: auto.confidence, model: auto.modelVersion } } : {}) };
+      const change = { action: 'create', from: null, to: 'received', details, at: now };
+      const filed = await tickets.insertTicketWithEvent(trx, this.personal.seal({
+        id,
+        number,
         channel,
         citizen_name: input.citizenName ?? null,
         citizen_phone: input.citizenPhone ?? null,
@@ -165,23 +175,18 @@ export class TicketIntakeService {
         category_id: input.categoryId ?? auto?.categoryId ?? null,
         urgency,
         tags: input.tags ?? [],
-        attachments: JSON.stringify(input.attachments ?? []),
+        attachments: JSON.stringify([...(input.attachments ?? []), ...photos]),
         status: 'received',
         source: input.source ?? null,
         external_id: input.externalId ?? null,
         open311_token: token,
         open311_address_id: input.open311AddressId ?? null,
         // private unless the citizen (or Open311, a public API) asks for publication
-        public: input.public === true,
+        public: isPublic,
         created_at: now,
         updated_at: now,
-      }));
-      const photos = await this.deps.photos?.attach(trx, actor, created.id, input.photoIds ?? []) ?? [];
-      const filed = photos.length === 0 ? created
-        : await tickets.updateTicket(trx, created.id, { attachments: JSON.stringify([...(input.attachments ?? []), ...photos]) });
-      const details = { channel, number: created.number, ...(photos.length ? { photos: photos.length } : {}), ...(created.public ? { public: true } : {}), ...(auto ? { autoCategory: { category: auto.categoryId, confidence: auto.confidence, model: auto.modelVersion } } : {}) };
-      await recordTicketChange(trx, ledger, actor, filed, { action: 'create', from: null, to: 'received', details, at: now });
-      await inTransaction?.(trx, created.id, now);
+      }), ticketEventRow(actor, id, change));
+      await ledgerTicketChange(trx, ledger, actor, filed, change);
       return this.personal.open(filed);
     });
     events.publish(TICKETS_CHANGED, { ids: [row.id] });

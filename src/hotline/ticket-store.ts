@@ -27,6 +27,14 @@ export const nextTicketSequence = async (trx: Db, day: string): Promise<number> 
 export const insertTicket = (trx: Db, row: NewTicketRow) =>
   trx.insertInto('hotline_ticket').values(row).returningAll().executeTakeFirstOrThrow();
 
+/**
+ * Files a ticket and its first timeline event in ONE statement (the event as a data-modifying CTE; its reference
+ * to the ticket is checked at the statement's end): one round trip while the intake holds the day's counter row.
+ */
+export const insertTicketWithEvent = (trx: Db, row: NewTicketRow & { id: string }, event: Insertable<HotlineTicketEventTable>) =>
+  trx.with('event', (q) => q.insertInto('hotline_ticket_event').values(event).returning('id'))
+    .insertInto('hotline_ticket').values(row).returningAll().executeTakeFirstOrThrow();
+
 export const findTicket = (db: Db, id: string) =>
   db.selectFrom('hotline_ticket').selectAll().where('id', '=', id).executeTakeFirst();
 
