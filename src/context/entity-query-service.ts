@@ -146,7 +146,7 @@ const ORDER_KEY = /^(!)?([^\s!<>"'=;()\\,[\]]+)((?:\[[^\s\]]+\])*)(?:;(asc|desc|
  * v1.9's `;desc` (§4.23) or CityHub's `!a`; `[k]` orders by a member of a structured value (§4.23.3 EXAMPLE 4).
  * Ordering by distance (`;dist-asc` with `orderFrom`) is not supported: 400.
  */
-function parseOrderBy(ctx: LdContext, raw: string | undefined): store.EntityFilter['orderBy'] {
+export function parseOrderBy(ctx: LdContext, raw: string | undefined): store.EntityFilter['orderBy'] {
   if (raw === undefined) return undefined;
   const terms = raw.split(',').map((s) => s.trim()).map((k) => ORDER_KEY.exec(k));
   if (terms.length > 8 || terms.some((m) => !m)) {

@@ -20,7 +20,11 @@ export const TemporalEntityQuery = Type.Object({ ...EntityBase.properties, ...ou
 export type TemporalEntityQuery = Static<typeof TemporalEntityQuery>;
 
 /** GET /temporal/entities (§6.18): with the entity filter, the geo-query (on the history) and paging. */
-export const TemporalQuery = Type.Object({ ...QueryBase.properties, ...outputMembers, geoproperty: Type.Optional(Type.String()) });
+export const TemporalQuery = Type.Object({
+  ...QueryBase.properties, ...outputMembers, geoproperty: Type.Optional(Type.String()),
+  /** v1.9 §4.23: the order of the entities (as GET /entities: `a;desc`, `!a`, `id`). */
+  orderBy: Type.Optional(Type.String()),
+});
 export type TemporalQuery = Static<typeof TemporalQuery>;
 
 /** POST /temporal/entityOperations/query's query string (§6.24.3.1). */

@@ -2,7 +2,7 @@ import type { Db } from '../platform/db/database.js';
 import { assertCan } from '../platform/auth/permissions.js';
 import { ngsiProblem } from './ngsi-errors.js';
 import { compactIri, expandTerm } from './jsonld-context.js';
-import { assertNarrow, type EntityQueryService } from './entity-query-service.js';
+import { assertNarrow, parseOrderBy, type EntityQueryService } from './entity-query-service.js';
 import type { AccessRuleService } from './access-service.js';
 import type { AccessPolicy } from './access-policy.js';
 import type { TenantService } from './tenant-service.js';
@@ -103,7 +103,7 @@ export class TemporalService {
     const { filter, geo } = this.queries.parseFilter({ ...scope, tenant }, { ...p, attrs: undefined }, policy);
     // §5.7.4.4: q and geo-queries are on the attribute instances of the window, not on the current state.
     const { q, box: _box, hasLocation: _located, ...rest } = filter;
-    const selected: EntityFilter = q ? { ...rest, historyQ: { ...q, window } } : geo ? rest : filter;
+    const selected: EntityFilter = { ...(q ? { ...rest, historyQ: { ...q, window } } : geo ? rest : filter), orderBy: parseOrderBy(scope.ctx, p.orderBy) };
     const limit = p.limit ?? this.config.defaultLimit;
     if (limit > this.config.maxLimit) throw ngsiProblem('TooManyResults', `limit ${limit} is above the maximum ${this.config.maxLimit}`);
     const offset = p.offset ?? 0;

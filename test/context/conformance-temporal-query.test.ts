@@ -162,6 +162,10 @@ describe.each(testEngines)('NGSI-LD temporal retrieval and query [%s]', (engine)
       expect(res.statusCode, empty).toBe(404);
       expect(res.json().type).toBe('https://uri.etsi.org/ngsi-ld/errors/ResourceNotFound');
     }
+    // v1.9 §4.23 orderBy, as for entities.
+    expect((await req('GET', `/temporal/entities?type=Vehicle&pick=id&orderBy=${encodeURIComponent('id;desc')}`)).json()).toEqual([{ id: V3 }, { id: V2 }, { id: V1 }]);
+    expect((await req('GET', '/temporal/entities?type=Vehicle&pick=id&orderBy=speed')).json()).toEqual([{ id: V3 }, { id: V1 }, { id: V2 }]);
+    expect((await req('GET', `/temporal/entities?type=Vehicle&orderBy=${encodeURIComponent('speed;sideways')}`)).statusCode).toBe(400);
     for (const bad of ['pick=speed&omit=speed', 'pick=speed&attrs=fuelLevel', 'omit=speed&attrs=fuelLevel']) {
       const res = await req('GET', `/temporal/entities?type=Vehicle&${bad}`);
       expect(res.statusCode, bad).toBe(400);
