@@ -1,6 +1,6 @@
 import { ngsiProblem } from './ngsi-errors.js';
 import { expandTerm, type LdContext } from './jsonld-context.js';
-import { isUri } from './entity-model.js';
+import { datasetIds } from './entity-query-service.js';
 import type { TemporalEntityQuery } from './temporal-schemas.js';
 
 /** The temporal representations (§4.5.7 normalized, §4.5.9 temporalValues, §4.5.19 aggregatedValues). */
@@ -47,13 +47,7 @@ export function temporalOutput(ctx: LdContext, p: TemporalEntityQuery): Temporal
   if (pick && p.attrs !== undefined) throw ngsiProblem('BadRequestData', 'pick and attrs cannot be used together', { errors: [{ field: '/query/pick', message: 'with attrs' }] });
   if (omit && p.attrs !== undefined) throw ngsiProblem('BadRequestData', 'omit and attrs cannot be used together', { errors: [{ field: '/query/omit', message: 'with attrs' }] });
   const attrNames = pick ? pick.filter((a) => a !== 'id' && a !== 'type') : p.attrs === undefined ? undefined : names(p.attrs);
-  let datasetIds: string[] | undefined;
-  if (p.datasetId !== undefined) {
-    datasetIds = names(p.datasetId).map((d) => (d === '@none' ? '' : d));
-    if (datasetIds.length === 0 || datasetIds.some((d) => d !== '' && !isUri(d))) {
-      throw ngsiProblem('BadRequestData', 'datasetId must be a comma-separated list of URIs or @none', { errors: [{ field: '/query/datasetId', message: 'not a list of URIs or @none' }] });
-    }
-  }
+  const datasets = datasetIds(p.datasetId);
   return {
     format,
     sysAttrs: options.includes('sysAttrs'),
@@ -62,7 +56,7 @@ export function temporalOutput(ctx: LdContext, p: TemporalEntityQuery): Temporal
     omit: omit ? new Set(omit.filter((a) => a !== 'id' && a !== 'type').map((a) => expandTerm(ctx, a))) : undefined,
     includeId: pick ? pick.includes('id') : !omit?.includes('id'),
     includeType: pick ? pick.includes('type') : !omit?.includes('type'),
-    datasetIds,
+    datasetIds: datasets && [...datasets],
     lang: p.lang,
   };
 }
