@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach } from 'vitest';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
 
 /** Debian's chromium (CI's .ci/run installs it with fonts-wqy-microhei so Chinese renders). */
 export const chromiumPath = process.env.CITYHUB_CHROMIUM ?? '/usr/bin/chromium';
@@ -21,8 +21,9 @@ export async function launchBrowser(): Promise<Browser> {
   return chromium.launch({ executablePath: chromiumPath, args, headless: true });
 }
 
-export async function newPerson(browser: Browser, viewport = { width: 1366, height: 900 }): Promise<BrowserContext> {
-  return browser.newContext({ viewport, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
+/** A person in Shanghai reading Chinese, at a laptop's size unless given; `more` adds context options (geolocation…). */
+export async function newPerson(browser: Browser, viewport = { width: 1366, height: 900 }, more: BrowserContextOptions = {}): Promise<BrowserContext> {
+  return browser.newContext({ viewport, locale: 'zh-CN', timezoneId: 'Asia/Shanghai', ...more });
 }
 
 /** Console errors and page errors of a page, collected from its start. */
@@ -86,4 +87,4 @@ export async function axeViolations(page: Page, impacts: readonly string[] = ['s
   return found.filter((v) => impacts.includes(v.impact ?? ''));
 }
 
-export type { Browser, BrowserContext, Page };
+export type { Browser, BrowserContext, BrowserContextOptions, Page };

@@ -1,9 +1,8 @@
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestHub } from '../support/test-hub.js';
+import { describe, expect, it } from 'vitest';
 import { DEMO_PASSWORD } from '../../src/server/demo-city.js';
-import { screenshots, serveDemoCity } from './web-hub.js';
-import { launchBrowser, login, newPerson, watchConsole, type Browser, type Page } from './browser.js';
+import { screenshots, webSuite } from './web-hub.js';
+import { login } from './browser.js';
 const DAY = 86_400_000;
 
 /**
@@ -12,30 +11,12 @@ const DAY = 86_400_000;
  * in the workbench; after the decision deadline passes the data bureau sees the undecided request flagged overdue.
  */
 describe('web app: data catalog, sharing requests, who used my data', { timeout: 90_000 }, () => {
-  let hub: TestHub;
-  let base: string;
-  let browser: Browser;
   let now = new Date();
-
-  beforeAll(async () => {
-    ({ hub, base } = await serveDemoCity({ clock: () => now }));
-    browser = await launchBrowser();
-  }, 300_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await hub?.close();
-  });
-
-  const page = async (viewport?: { width: number; height: number }): Promise<[Page, string[]]> => {
-    const p = await (await newPerson(browser, viewport)).newPage();
-    p.setDefaultTimeout(20_000);
-    return [p, watchConsole(p)];
-  };
+  const web = webSuite({ clock: () => now });
 
   it('portal: anyone browses the open part of the catalog with facets and search (phone width)', async () => {
-    const [p, errors] = await page({ width: 390, height: 844 });
-    await p.goto(`${base}/#/portal/data`);
+    const { page: p, errors } = await web.open({ viewport: { width: 390, height: 844 } });
+    await p.goto(`${web.base}/#/portal/data`);
     const cards = p.getByTestId('datasets').locator('li.dataset');
     await cards.first().waitFor();
     // only the open (企业登记信息) and conditionally open (12345 热线工单) datasets, never the population register
@@ -66,10 +47,10 @@ describe('web app: data catalog, sharing requests, who used my data', { timeout:
 
   it('portal: anyone tracks an answered ticket by number and phone, without seeing who filed it', async () => {
     const admin = { kind: 'user' as const, id: '00000000-0000-4000-8000-000000000000', roles: ['admin' as const] };
-    const answered = (await hub.services.hotline.tickets.list(admin, { status: ['answered'], pageSize: 1 })).items[0]!;
-    const [p, errors] = await page({ width: 390, height: 844 });
+    const answered = (await web.hub.services.hotline.tickets.list(admin, { status: ['answered'], pageSize: 1 })).items[0]!;
+    const { page: p, errors } = await web.open({ viewport: { width: 390, height: 844 } });
     // number and phone typed into the form: the phone goes in the POST body, never the URL (finding 9)
-    await p.goto(`${base}/#/portal/track`);
+    await p.goto(`${web.base}/#/portal/track`);
     await p.getByLabel('工单编号').fill(answered.number);
     await p.getByLabel('提交时的手机号码').fill(answered.citizenPhone!);
     await p.getByRole('button', { name: '查询' }).click();
@@ -90,11 +71,11 @@ describe('web app: data catalog, sharing requests, who used my data', { timeout:
   });
 
   it('portal: the demo citizen sees which units used their data, when and why', async () => {
-    const [p, errors] = await page({ width: 390, height: 844 });
-    await p.goto(`${base}/#/portal/usage`);
+    const { page: p, errors } = await web.open({ viewport: { width: 390, height: 844 } });
+    await p.goto(`${web.base}/#/portal/usage`);
     await p.getByRole('button', { name: '登录', exact: true }).waitFor();
-    await login(p, base, 'citizen', DEMO_PASSWORD);
-    await p.goto(`${base}/#/portal/usage`);
+    await login(p, web.base, 'citizen', DEMO_PASSWORD);
+    await p.goto(`${web.base}/#/portal/usage`);
     const rows = p.getByTestId('usage').locator('tbody tr');
     await rows.first().waitFor();
     const text = await p.getByTestId('usage').innerText();
@@ -111,8 +92,8 @@ describe('web app: data catalog, sharing requests, who used my data', { timeout:
   });
 
   it('workbench: the data owner grants a request for fewer fields', async () => {
-    const [p, errors] = await page();
-    await login(p, base, 'dept_data_owner', DEMO_PASSWORD);
+    const { page: p, errors } = await web.open();
+    await login(p, web.base, 'dept_data_owner', DEMO_PASSWORD);
     expect(p.url()).toContain('#/work');
     const list = p.getByTestId('share-requests');
     const request = list.locator('li.request').filter({ hasText: '住房保障资格信息' });
@@ -129,7 +110,7 @@ describe('web app: data catalog, sharing requests, who used my data', { timeout:
     const decided = list.locator('li.request').filter({ hasText: '困难家庭医疗救助资格核验' });
     await decided.waitFor();
     expect(await decided.locator('.badge').first().innerText()).toBe('已同意');
-    const grants = await hub.services.catalog.sharing.listGrants({ kind: 'user', id: 'x', roles: ['data_admin'] });
+    const grants = await web.hub.services.catalog.sharing.listGrants({ kind: 'user', id: 'x', roles: ['data_admin'] });
     expect(grants.find((g) => g.datasetIdentifier === 'housing-security' && g.purpose === '困难家庭医疗救助资格核验')?.fields)
       .toEqual(['id_number', 'household_size', 'district']);
     expect(errors).toEqual([]);
@@ -137,11 +118,11 @@ describe('web app: data catalog, sharing requests, who used my data', { timeout:
 
   it('workbench: past the deadline, the data bureau sees the undecided request flagged overdue', async () => {
     now = new Date(now.getTime() + 11 * DAY); // the default deadline is 240 h
-    await hub.start(); // the modules' jobs: the catalog's flags it at once (they stop when the hub closes)
-    await expect.poll(async () => (await hub.services.catalog.sharing.listRequests({ kind: 'user', id: 'x', roles: ['data_admin'] }, { overdue: true }))
+    await web.hub.start(); // the modules' jobs: the catalog's flags it at once (they stop when the hub closes)
+    await expect.poll(async () => (await web.hub.services.catalog.sharing.listRequests({ kind: 'user', id: 'x', roles: ['data_admin'] }, { overdue: true }))
       .filter((r) => r.overdueFlaggedAt).length, { timeout: 10_000 }).toBe(1);
-    const [p, errors] = await page();
-    await login(p, base, 'data_admin', DEMO_PASSWORD);
+    const { page: p, errors } = await web.open();
+    await login(p, web.base, 'data_admin', DEMO_PASSWORD);
     const list = p.getByTestId('share-requests');
     await list.locator('li.request').first().waitFor();
     expect(await p.locator('[data-box="overdue"]').getAttribute('aria-current')).toBe('page');
@@ -157,15 +138,15 @@ describe('web app: data catalog, sharing requests, who used my data', { timeout:
     expect(errors).toEqual([]);
   });
   it('portal: a catalogue entry opens with its API and, for conditionally open data, the application (issue 17; last: its request would count in the inboxes above)', async () => {
-    const [p, errors] = await page({ width: 390, height: 844 });
-    await p.goto(`${base}/#/portal/data`);
+    const { page: p, errors } = await web.open({ viewport: { width: 390, height: 844 } });
+    await p.goto(`${web.base}/#/portal/data`);
     const hotlineCard = p.locator('li.dataset', { hasText: '12345 热线工单' });
     await hotlineCard.getByRole('button', { name: '12345 热线工单' }).click();
     const detail = hotlineCard.getByTestId('dataset-detail');
     expect(await detail.innerText()).toMatch(/GET \/api\/share\/[\w-]+\/rows/);
     await detail.getByTestId('apply-login').getByRole('link', { name: '申请使用' }).waitFor(); // anonymous: log in with an organisation first
-    await login(p, base, 'handler', DEMO_PASSWORD);
-    await p.goto(`${base}/#/portal/data`);
+    await login(p, web.base, 'handler', DEMO_PASSWORD);
+    await p.goto(`${web.base}/#/portal/data`);
     await hotlineCard.getByRole('button', { name: '数据详情 · 申请使用' }).click();
     const form = hotlineCard.getByTestId('apply-form');
     await form.getByLabel('用途').fill('分析本单位承办诉求的办理时效');

@@ -1,39 +1,24 @@
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestHub } from '../support/test-hub.js';
+import { describe, expect, it } from 'vitest';
 import { DEMO_PASSWORD } from '../../src/server/demo-city.js';
-import { screenshots, serveDemoCity } from './web-hub.js';
-import { launchBrowser, login, newPerson, watchConsole, type Browser } from './browser.js';
+import { screenshots, webSuite } from './web-hub.js';
+import { login } from './browser.js';
 
 /**
  * Each face of the production build on the seeded demo city: it shows its data, logs no console error, and
  * leaves a screenshot in docs/screenshots/ (linked from the README).
  */
 describe('web app faces on the demo city', { timeout: 60_000 }, () => {
-  let hub: TestHub;
-  let base: string;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    ({ hub, base } = await serveDemoCity());
-    browser = await launchBrowser();
-  }, 300_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await hub?.close();
-  });
+  const web = webSuite();
 
   it('home and portal (phone width), anonymous and logged in', async () => {
-    const page = await (await newPerson(browser, { width: 390, height: 844 })).newPage();
-    page.setDefaultTimeout(20_000);
-    const errors = watchConsole(page);
-    await page.goto(`${base}/`);
+    const { page, errors } = await web.open({ viewport: { width: 390, height: 844 } });
+    await page.goto(`${web.base}/`);
     await page.getByRole('link', { name: /市民服务/ }).first().waitFor();
-    await page.goto(`${base}/#/portal`);
+    await page.goto(`${web.base}/#/portal`);
     await page.getByText('提交诉求前请先登录').waitFor();
-    await login(page, base, 'citizen', DEMO_PASSWORD);
-    await page.goto(`${base}/#/portal/new`);
+    await login(page, web.base, 'citizen', DEMO_PASSWORD);
+    await page.goto(`${web.base}/#/portal/new`);
     await page.getByLabel('大类').locator('option').nth(3).waitFor({ state: 'attached' });
     await page.getByLabel('标题').fill('小区门口路灯不亮');
     await page.getByLabel('诉求内容').fill('幸福小区东门路灯连续三晚不亮，夜间出行不便。');
@@ -44,10 +29,8 @@ describe('web app faces on the demo city', { timeout: 60_000 }, () => {
   });
 
   it('workbench: the supervisor sees the overdue queue with red countdowns', async () => {
-    const page = await (await newPerson(browser)).newPage();
-    const errors = watchConsole(page);
-    await login(page, base, 'supervisor', DEMO_PASSWORD);
-    await page.goto(`${base}/#/work?queue=overdue`);
+    const { page, errors } = await web.signIn('supervisor', { timeout: 30_000 });
+    await page.goto(`${web.base}/#/work?queue=overdue`);
     const rows = page.locator('table.tickets tbody tr');
     await rows.first().waitFor();
     expect(await rows.count()).toBeGreaterThan(0);
@@ -63,9 +46,7 @@ describe('web app faces on the demo city', { timeout: 60_000 }, () => {
   });
 
   it('cockpit: rates, rankings and the district map', async () => {
-    const page = await (await newPerson(browser, { width: 1440, height: 1000 })).newPage();
-    const errors = watchConsole(page);
-    await login(page, base, 'leader', DEMO_PASSWORD);
+    const { page, errors } = await web.signIn('leader', { viewport: { width: 1440, height: 1000 }, timeout: 30_000 });
     expect(page.url()).toContain('#/cockpit');
     await page.getByTestId('visited').waitFor();
     expect(Number(await page.getByTestId('visited').innerText())).toBeGreaterThan(0);

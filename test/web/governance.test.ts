@@ -1,10 +1,8 @@
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestHub } from '../support/test-hub.js';
-import { DEMO_PASSWORD } from '../../src/server/demo-city.js';
+import { describe, expect, it } from 'vitest';
 import { systemActor } from '../../src/platform/auth/roles.js';
-import { screenshots, serveDemoCity } from './web-hub.js';
-import { axeViolations, launchBrowser, login, newPerson, screenshotOnFailure, watchConsole, type Browser, type Page } from './browser.js';
+import { screenshots, webSuite } from './web-hub.js';
+import { axeViolations } from './browser.js';
 
 /**
  * Issue 19 items 4–6 in Chromium on the demo city: a month's replies inspected, 每月一题 proposed from the recurring
@@ -13,42 +11,24 @@ import { axeViolations, launchBrowser, login, newPerson, screenshotOnFailure, wa
  * serious or critical. Screenshots: docs/screenshots/governance.png, monthly-report.png.
  */
 describe('每月一题 and the monthly report (issue 19)', { timeout: 120_000 }, () => {
-  let hub: TestHub;
-  let base: string;
-  let browser: Browser;
-  let current: Page | null = null;
-  screenshotOnFailure(() => current);
   const month = new Date().toISOString().slice(0, 7);
-
-  beforeAll(async () => {
-    ({ hub, base } = await serveDemoCity());
-    browser = await launchBrowser();
-    const supervisor = systemActor('test', ['supervisor']);
-    const { inspection } = hub.services.governance;
-    let run = await inspection.startRun(supervisor, { month });
-    while (run.status === 'running') {
-      await new Promise((r) => setTimeout(r, 200));
-      run = await inspection.run(supervisor, run.id);
-    }
-    expect(run.status).toBe('done');
-  }, 300_000);
-  afterAll(async () => {
-    await browser?.close();
-    await hub?.close();
+  // the month's replies inspected before the browser opens
+  const web = webSuite({
+    async setup(hub) {
+      const supervisor = systemActor('test', ['supervisor']);
+      const { inspection } = hub.services.governance;
+      let run = await inspection.startRun(supervisor, { month });
+      while (run.status === 'running') {
+        await new Promise((r) => setTimeout(r, 200));
+        run = await inspection.run(supervisor, run.id);
+      }
+      expect(run.status).toBe('done');
+    },
   });
 
-  const open = async (user: string) => {
-    const page = await (await newPerson(browser, { width: 1366, height: 900 })).newPage();
-    page.setDefaultTimeout(20_000);
-    current = page;
-    const errors = watchConsole(page);
-    await login(page, base, user, DEMO_PASSWORD);
-    return { page, errors };
-  };
-
   it('the supervisor adopts a recurring problem as the month’s topic and sees tasks, effect and unit scores', async () => {
-    const { page, errors } = await open('supervisor');
-    await page.goto(`${base}/#/cockpit/governance?month=${month}`);
+    const { page, errors } = await web.signIn('supervisor');
+    await page.goto(`${web.base}/#/cockpit/governance?month=${month}`);
     const adopt = page.getByTestId('gov-proposals').getByRole('button').first();
     await adopt.waitFor();
     const title = (await page.getByTestId('gov-proposals').locator('li strong').first().innerText()).trim();
@@ -64,10 +44,10 @@ describe('每月一题 and the monthly report (issue 19)', { timeout: 120_000 },
 
   it('a handler inspects a reply on the answer form: the citizen\'s phone is a blocking warning, the unanswered request named', async () => {
     const admin = systemActor('test', ['admin']);
-    const unit = (await hub.services.auth.listOrgs(admin)).find((o) => o.name === '市城市管理局')!;
-    const ticket = (await hub.services.hotline.tickets.list(admin, { status: ['in_progress'], pageSize: 100 })).items.find((x) => x.unitId === unit.id)!;
-    const { page, errors } = await open('handler');
-    await page.goto(`${base}/#/work/t/${ticket.id}`);
+    const unit = (await web.hub.services.auth.listOrgs(admin)).find((o) => o.name === '市城市管理局')!;
+    const ticket = (await web.hub.services.hotline.tickets.list(admin, { status: ['in_progress'], pageSize: 100 })).items.find((x) => x.unitId === unit.id)!;
+    const { page, errors } = await web.signIn('handler');
+    await page.goto(`${web.base}/#/work/t/${ticket.id}`);
     await page.getByLabel('答复内容').fill('您好！已处理。请联系13812345678。');
     const panel = page.getByTestId('reply-inspection');
     await panel.getByRole('button', { name: '答复质检' }).click();
@@ -82,11 +62,11 @@ describe('每月一题 and the monthly report (issue 19)', { timeout: 120_000 },
   });
 
   it('the leader reads the monthly report, prints it on A4 without the app’s chrome and downloads it as Word', async () => {
-    const { page, errors } = await open('leader');
-    await page.goto(`${base}/#/cockpit`);
+    const { page, errors } = await web.signIn('leader');
+    await page.goto(`${web.base}/#/cockpit`);
     // the inspection's mean score beside the three rates
     expect(await page.getByTestId('inspection-score').innerText()).toMatch(/答复质检均分\s+[\d.]+\s+质检 \d+ 件/);
-    await page.goto(`${base}/#/cockpit/report?month=${month}`);
+    await page.goto(`${web.base}/#/cockpit/report?month=${month}`);
     const report = page.getByTestId('monthly-report');
     await report.locator('h1').waitFor();
     const [year, m] = month.split('-').map(Number);
@@ -99,7 +79,7 @@ describe('每月一题 and the monthly report (issue 19)', { timeout: 120_000 },
     expect(await page.locator('.topbar').isVisible()).toBe(false);
     expect(await page.getByRole('button', { name: /打印/ }).isVisible()).toBe(false);
     await page.emulateMedia({ media: 'screen' });
-    const docx = await page.request.get(`${base}/api/hotline/report.docx?month=${month}`);
+    const docx = await page.request.get(`${web.base}/api/hotline/report.docx?month=${month}`);
     expect(docx.status()).toBe(200);
     expect((await docx.body()).subarray(0, 2).toString()).toBe('PK');
     expect(errors).toEqual([]);

@@ -1,10 +1,8 @@
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Actor } from '../../src/platform/auth/roles.js';
-import { createTestHub, type TestHub } from '../support/test-hub.js';
-import { ensureWebBuild } from './web-build.js';
-import { axeViolations, launchBrowser, login, newPerson, screenshotOnFailure, watchConsole, type Browser, type Page } from './browser.js';
-import { screenshots, serveHub } from './web-hub.js';
+import { axeViolations } from './browser.js';
+import { screenshots, webSuite } from './web-hub.js';
 
 const PASSWORD = 'Draft-test-2026';
 const admin: Actor = { kind: 'user', id: '00000000-0000-4000-8000-000000000001', username: 'test-setup', roles: ['admin'] };
@@ -15,58 +13,43 @@ const admin: Actor = { kind: 'user', id: '00000000-0000-4000-8000-000000000001',
  * knowledge base and is refused on a matter it does not cover. Screenshot and axe-core on the panel.
  */
 describe('web app: grounded drafting and the knowledge Q&A', { timeout: 90_000 }, () => {
-  let hub: TestHub;
-  let base: string;
-  let browser: Browser;
   let ticketId = '';
-  let current: Page | null = null;
-  screenshotOnFailure(() => current);
 
-  beforeAll(async () => {
-    await ensureWebBuild();
-    hub = await createTestHub('pglite');
-    const { auth, hotline: { intake, workflow }, intel } = hub.services;
-    const gov = await auth.insertOrg(admin, { name: '云川市人民政府', kind: 'government' });
-    const centre = await auth.insertOrg(admin, { name: '云川市12345热线中心', kind: 'department', parentId: gov.id });
-    const cityMgmt = await auth.insertOrg(admin, { name: '市城市管理局', kind: 'department', parentId: gov.id });
-    const agent = await auth.insertUser(admin, { username: 'agent1', password: PASSWORD, displayName: '测试 agent1', orgId: centre.id, roles: ['agent'] });
-    const handler = await auth.insertUser(admin, { username: 'handler1', password: PASSWORD, displayName: '测试 handler1', orgId: cityMgmt.id, roles: ['handler'] });
-    const supervisor: Actor = { kind: 'user', id: '00000000-0000-4000-8000-000000000002', roles: ['supervisor'] };
-    await intel.knowledge.upload(supervisor, { title: '云川市城市道路照明设施管理办法', unit: '市城市管理局', validFrom: '2020-01-01' }, Buffer.from([
-      '第一章 总则', '第一条 为加强城市道路照明设施管理，保障夜间出行安全，制定本办法。',
-      '第二章 维护责任', '第五条 城市道路路灯由所在区城市管理部门负责维修，接到故障报告后应当在二十四小时内修复。',
-    ].join('\n')));
-    const past = await intake.create(admin, { title: '路灯不亮', content: '滨江路路灯坏了一周，晚上很黑' });
-    await hub.database.db.updateTable('hotline_ticket').set({
-      status: 'closed', satisfaction: 'satisfied', updated_at: new Date(),
-      reply_text: '您好！收到您的诉求后，区城管局立即安排维修人员到现场检查。经检查为线路老化，已更换线路，路灯已恢复照明。感谢您的支持！',
-    }).where('id', '=', past.id).execute();
-    const others = ['公交站台破损', '垃圾清运不及时', '小区停车位不足', '学校周边交通拥堵', '自来水水压低', '菜市场占道经营'];
-    for (const title of others) await intake.create(admin, { title, content: `${title}，请尽快处理` });
-    const agentActor: Actor = { kind: 'user', id: agent.id, orgId: centre.id, roles: ['agent'] };
-    const handlerActor: Actor = { kind: 'user', id: handler.id, orgId: cityMgmt.id, roles: ['handler'] };
-    const t = await intake.create(agentActor, { title: '路灯不亮', content: '芙蓉路北段路灯不亮好几天了', citizenPhone: '13900000000' });
-    ticketId = t.id;
-    await workflow.transition(agentActor, t.id, 'dispatch', { unitId: cityMgmt.id });
-    await workflow.transition(handlerActor, t.id, 'accept', {});
-    await workflow.transition(handlerActor, t.id, 'start', {});
-    await intel.index.refresh();
-    base = await serveHub(hub);
-    browser = await launchBrowser();
-  }, 300_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await hub?.close();
+  const web = webSuite({
+    demo: false,
+    async setup(hub) {
+      const { auth, hotline: { intake, workflow }, intel } = hub.services;
+      const gov = await auth.insertOrg(admin, { name: '云川市人民政府', kind: 'government' });
+      const centre = await auth.insertOrg(admin, { name: '云川市12345热线中心', kind: 'department', parentId: gov.id });
+      const cityMgmt = await auth.insertOrg(admin, { name: '市城市管理局', kind: 'department', parentId: gov.id });
+      const agent = await auth.insertUser(admin, { username: 'agent1', password: PASSWORD, displayName: '测试 agent1', orgId: centre.id, roles: ['agent'] });
+      const handler = await auth.insertUser(admin, { username: 'handler1', password: PASSWORD, displayName: '测试 handler1', orgId: cityMgmt.id, roles: ['handler'] });
+      const supervisor: Actor = { kind: 'user', id: '00000000-0000-4000-8000-000000000002', roles: ['supervisor'] };
+      await intel.knowledge.upload(supervisor, { title: '云川市城市道路照明设施管理办法', unit: '市城市管理局', validFrom: '2020-01-01' }, Buffer.from([
+        '第一章 总则', '第一条 为加强城市道路照明设施管理，保障夜间出行安全，制定本办法。',
+        '第二章 维护责任', '第五条 城市道路路灯由所在区城市管理部门负责维修，接到故障报告后应当在二十四小时内修复。',
+      ].join('\n')));
+      const past = await intake.create(admin, { title: '路灯不亮', content: '滨江路路灯坏了一周，晚上很黑' });
+      await hub.database.db.updateTable('hotline_ticket').set({
+        status: 'closed', satisfaction: 'satisfied', updated_at: new Date(),
+        reply_text: '您好！收到您的诉求后，区城管局立即安排维修人员到现场检查。经检查为线路老化，已更换线路，路灯已恢复照明。感谢您的支持！',
+      }).where('id', '=', past.id).execute();
+      const others = ['公交站台破损', '垃圾清运不及时', '小区停车位不足', '学校周边交通拥堵', '自来水水压低', '菜市场占道经营'];
+      for (const title of others) await intake.create(admin, { title, content: `${title}，请尽快处理` });
+      const agentActor: Actor = { kind: 'user', id: agent.id, orgId: centre.id, roles: ['agent'] };
+      const handlerActor: Actor = { kind: 'user', id: handler.id, orgId: cityMgmt.id, roles: ['handler'] };
+      const t = await intake.create(agentActor, { title: '路灯不亮', content: '芙蓉路北段路灯不亮好几天了', citizenPhone: '13900000000' });
+      ticketId = t.id;
+      await workflow.transition(agentActor, t.id, 'dispatch', { unitId: cityMgmt.id });
+      await workflow.transition(handlerActor, t.id, 'accept', {});
+      await workflow.transition(handlerActor, t.id, 'start', {});
+      await intel.index.refresh();
+    },
   });
 
   it('a handler drafts from the findings with cited sources, drops and inserts one, and asks the knowledge base', async () => {
-    const page = await (await newPerson(browser)).newPage();
-    page.setDefaultTimeout(20_000);
-    current = page;
-    const errors = watchConsole(page);
-    await login(page, base, 'handler1', PASSWORD);
-    await page.goto(`${base}/#/work/t/${ticketId}`);
+    const { page, errors } = await web.signIn('handler1', { password: PASSWORD });
+    await page.goto(`${web.base}/#/work/t/${ticketId}`);
     const reply = page.getByLabel('答复内容');
     await reply.fill('经现场检查，为灯泡损坏，已更换灯泡，路灯恢复照明。');
     const panel = page.getByTestId('draft-panel');

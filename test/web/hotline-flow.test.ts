@@ -1,10 +1,8 @@
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Actor } from '../../src/platform/auth/roles.js';
-import { createTestHub, type TestHub } from '../support/test-hub.js';
-import { ensureWebBuild } from './web-build.js';
-import { launchBrowser, login, newPerson, watchConsole, type Browser, type Page, screenshotOnFailure } from './browser.js';
-import { screenshots, serveHub } from './web-hub.js';
+import { login, type Page } from './browser.js';
+import { screenshots, webSuite } from './web-hub.js';
 const PASSWORD = 'Flow-test-2026';
 const admin: Actor = { kind: 'user', id: '00000000-0000-4000-8000-000000000001', username: 'test-setup', roles: ['admin'] };
 
@@ -14,61 +12,45 @@ const admin: Actor = { kind: 'user', id: '00000000-0000-4000-8000-000000000001',
  * the citizen rates it; the cockpit's rates change accordingly. Each step checks what the page shows.
  */
 describe('web app: the hotline from appeal to cockpit', { timeout: 60_000 }, () => {
-  let hub: TestHub;
-  let base: string;
-  let browser: Browser;
   const consoleErrors: string[] = [];
   let ticketNumber = '';
   let agentActor: Actor;
 
-  beforeAll(async () => {
-    await ensureWebBuild();
-    hub = await createTestHub('pglite');
-    const { auth, hotline: { reference: hotlineReference, intake, workflow } } = hub.services;
-    const gov = await auth.insertOrg(admin, { name: '云川市人民政府', kind: 'government' });
-    const centre = await auth.insertOrg(admin, { name: '云川市12345热线中心', kind: 'department', parentId: gov.id });
-    const cityMgmt = await auth.insertOrg(admin, { name: '市城市管理局', kind: 'department', parentId: gov.id });
-    const linjiangGov = await auth.insertOrg(admin, { name: '临江区', kind: 'district', parentId: gov.id });
-    const user = (username: string, role: 'citizen' | 'agent' | 'handler' | 'leader', orgId: string | null) =>
-      auth.insertUser(admin, { username, password: PASSWORD, displayName: `测试 ${username}`, orgId, roles: [role] });
-    await user('citizen1', 'citizen', null);
-    const agent = await user('agent1', 'agent', centre.id);
-    const handler = await user('handler1', 'handler', cityMgmt.id);
-    await user('leader1', 'leader', gov.id);
-    const district = await hotlineReference.createArea(admin, { name: '临江区', orgId: linjiangGov.id, centerLon: 112.8, centerLat: 28.22 });
-    await hotlineReference.createCategory(admin, { level1: '城乡建设', level2: '市政设施', level3: '路灯' });
-    const leaf = (await hotlineReference.listCategories(admin)).find((c) => c.level3 === '路灯')!;
-    await hotlineReference.createRule(admin, { categoryId: leaf.id, unitId: cityMgmt.id });
-    await hotlineReference.createCategory(admin, { level1: '环境保护', level2: '噪声污染', level3: '施工噪声' });
+  const web = webSuite({
+    demo: false,
+    async setup(hub) {
+      const { auth, hotline: { reference: hotlineReference, intake, workflow } } = hub.services;
+      const gov = await auth.insertOrg(admin, { name: '云川市人民政府', kind: 'government' });
+      const centre = await auth.insertOrg(admin, { name: '云川市12345热线中心', kind: 'department', parentId: gov.id });
+      const cityMgmt = await auth.insertOrg(admin, { name: '市城市管理局', kind: 'department', parentId: gov.id });
+      const linjiangGov = await auth.insertOrg(admin, { name: '临江区', kind: 'district', parentId: gov.id });
+      const user = (username: string, role: 'citizen' | 'agent' | 'handler' | 'leader', orgId: string | null) =>
+        auth.insertUser(admin, { username, password: PASSWORD, displayName: `测试 ${username}`, orgId, roles: [role] });
+      await user('citizen1', 'citizen', null);
+      const agent = await user('agent1', 'agent', centre.id);
+      const handler = await user('handler1', 'handler', cityMgmt.id);
+      await user('leader1', 'leader', gov.id);
+      const district = await hotlineReference.createArea(admin, { name: '临江区', orgId: linjiangGov.id, centerLon: 112.8, centerLat: 28.22 });
+      await hotlineReference.createCategory(admin, { level1: '城乡建设', level2: '市政设施', level3: '路灯' });
+      const leaf = (await hotlineReference.listCategories(admin)).find((c) => c.level3 === '路灯')!;
+      await hotlineReference.createRule(admin, { categoryId: leaf.id, unitId: cityMgmt.id });
+      await hotlineReference.createCategory(admin, { level1: '环境保护', level2: '噪声污染', level3: '施工噪声' });
 
-    // One earlier ticket whose return visit went badly: the cockpit starts at 0 % on one visit.
-    agentActor = { kind: 'user', id: agent.id, orgId: centre.id, roles: ['agent'] };
-    const handlerActor: Actor = { kind: 'user', id: handler.id, orgId: cityMgmt.id, roles: ['handler'] };
-    const old = await intake.create(agentActor, { title: '路灯不亮', content: '滨江路路灯不亮', areaId: district.id, categoryId: leaf.id, citizenPhone: '13900000000' });
-    await workflow.transition(agentActor, old.id, 'dispatch', {});
-    await workflow.transition(handlerActor, old.id, 'accept', {});
-    await workflow.transition(handlerActor, old.id, 'start', {});
-    await workflow.transition(handlerActor, old.id, 'answer', { replyText: '已安排维修', result: 'unsolved' });
-    await workflow.transition(agentActor, old.id, 'visit', { contacted: false, solved: false, satisfaction: 'unsatisfied' });
-
-    base = await serveHub(hub);
-    browser = await launchBrowser();
-  }, 300_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await hub?.close();
+      // One earlier ticket whose return visit went badly: the cockpit starts at 0 % on one visit.
+      agentActor = { kind: 'user', id: agent.id, orgId: centre.id, roles: ['agent'] };
+      const handlerActor: Actor = { kind: 'user', id: handler.id, orgId: cityMgmt.id, roles: ['handler'] };
+      const old = await intake.create(agentActor, { title: '路灯不亮', content: '滨江路路灯不亮', areaId: district.id, categoryId: leaf.id, citizenPhone: '13900000000' });
+      await workflow.transition(agentActor, old.id, 'dispatch', {});
+      await workflow.transition(handlerActor, old.id, 'accept', {});
+      await workflow.transition(handlerActor, old.id, 'start', {});
+      await workflow.transition(handlerActor, old.id, 'answer', { replyText: '已安排维修', result: 'unsolved' });
+      await workflow.transition(agentActor, old.id, 'visit', { contacted: false, solved: false, satisfaction: 'unsatisfied' });
+    },
   });
 
-  let current: Page | null = null;
-  // A failing step leaves a screenshot of what the page showed (path in the log).
-  screenshotOnFailure(() => current);
 
   const person = async (viewport?: { width: number; height: number }): Promise<Page> => {
-    const page = await (await newPerson(browser, viewport)).newPage();
-    page.setDefaultTimeout(15_000);
-    current = page;
-    const errors = watchConsole(page);
+    const { page, errors } = await web.open({ viewport, timeout: 15_000 });
     page.on('close', () => consoleErrors.push(...errors));
     return page;
   };
@@ -87,7 +69,7 @@ describe('web app: the hotline from appeal to cockpit', { timeout: 60_000 }, () 
 
   it('the cockpit shows the rates before the new appeal', async () => {
     const page = await person();
-    await login(page, base, 'leader1', PASSWORD);
+    await login(page, web.base, 'leader1', PASSWORD);
     expect(page.url()).toContain('#/cockpit');
     expect(await rates(page)).toEqual({ response: '0.0%', solution: '0.0%', satisfaction: '0.0%', composite: '0.0', visited: '1' });
     await expect.poll(() => page.getByTestId('district-counts').locator('tr', { hasText: '临江区' }).innerText()).toMatch(/临江区\s+1\s+0/);
@@ -96,7 +78,7 @@ describe('web app: the hotline from appeal to cockpit', { timeout: 60_000 }, () 
 
   it('a citizen files an appeal on a phone and gets a ticket number', async () => {
     const page = await person({ width: 390, height: 844 });
-    await page.goto(`${base}/#/portal`);
+    await page.goto(`${web.base}/#/portal`);
     await page.getByText('提交诉求前请先登录').waitFor();
     await page.getByLabel('用户名').fill('citizen1');
     await page.getByLabel('密码').fill(PASSWORD);
@@ -135,7 +117,7 @@ describe('web app: the hotline from appeal to cockpit', { timeout: 60_000 }, () 
 
   it('an agent dispatches it to the suggested unit', async () => {
     const page = await person();
-    await login(page, base, 'agent1', PASSWORD);
+    await login(page, web.base, 'agent1', PASSWORD);
     expect(page.url()).toContain('#/work');
     const row = page.locator('tr', { hasText: ticketNumber });
     await row.waitFor();
@@ -154,7 +136,7 @@ describe('web app: the hotline from appeal to cockpit', { timeout: 60_000 }, () 
 
   it('a handler signs for it, handles it and answers within the deadline', async () => {
     const page = await person();
-    await login(page, base, 'handler1', PASSWORD);
+    await login(page, web.base, 'handler1', PASSWORD);
     const row = page.locator('tr', { hasText: ticketNumber });
     await row.waitFor();
     expect(await row.locator('.countdown').innerText()).toMatch(/^剩余/);
@@ -178,9 +160,9 @@ describe('web app: the hotline from appeal to cockpit', { timeout: 60_000 }, () 
 
   it('the citizen reads the reply and rates it', async () => {
     const page = await person({ width: 390, height: 844 });
-    await login(page, base, 'citizen1', PASSWORD);
+    await login(page, web.base, 'citizen1', PASSWORD);
     // from "my appeals": the link carries the number only, the phone is handed over in memory
-    await page.goto(`${base}/#/portal/mine`);
+    await page.goto(`${web.base}/#/portal/mine`);
     const link = page.getByTestId('mine').getByRole('link', { name: ticketNumber });
     expect(await link.getAttribute('href')).toBe(`#/portal/track?number=${ticketNumber}`);
     await link.click();
@@ -201,17 +183,17 @@ describe('web app: the hotline from appeal to cockpit', { timeout: 60_000 }, () 
 
   it('the cockpit rates follow: one good visit of two', async () => {
     const page = await person();
-    await login(page, base, 'leader1', PASSWORD);
+    await login(page, web.base, 'leader1', PASSWORD);
     await expect.poll(() => rates(page)).toEqual({ response: '50.0%', solution: '50.0%', satisfaction: '50.0%', composite: '50.0', visited: '2' });
     await expect.poll(() => page.getByTestId('district-counts').locator('tr', { hasText: '临江区' }).innerText()).toMatch(/临江区\s+2\s+0/);
     await page.close();
   });
 
   it('an agent corrects a ticket\'s category (改类) and it becomes a training label', async () => {
-    const filed = await hub.services.hotline.intake.create(agentActor, { title: '工地夜间施工', content: '滨江路工地每晚十二点后还在施工，噪音很大' });
+    const filed = await web.hub.services.hotline.intake.create(agentActor, { title: '工地夜间施工', content: '滨江路工地每晚十二点后还在施工，噪音很大' });
     const page = await person();
-    await login(page, base, 'agent1', PASSWORD);
-    await page.goto(`${base}/#/work/t/${filed.id}`);
+    await login(page, web.base, 'agent1', PASSWORD);
+    await page.goto(`${web.base}/#/work/t/${filed.id}`);
     const form = page.locator('form[data-action="recategorize"]');
     const submit = form.getByRole('button', { name: '改类' });
     expect(await submit.isDisabled()).toBe(true); // no category picked yet
@@ -220,7 +202,7 @@ describe('web app: the hotline from appeal to cockpit', { timeout: 60_000 }, () 
     await page.getByText('改类 · 操作成功').waitFor();
     await expect.poll(() => page.getByTestId('timeline').innerText()).toContain('改类');
     expect(await page.locator('dd', { hasText: '施工噪声' }).count()).toBe(1);
-    expect(await hub.services.intel.models.newSinceLastModel()).toMatchObject({ labels: 1 });
+    expect(await web.hub.services.intel.models.newSinceLastModel()).toMatchObject({ labels: 1 });
     await page.close();
   });
 

@@ -1,10 +1,7 @@
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestHub } from '../support/test-hub.js';
+import { describe, expect, it } from 'vitest';
 import type { Actor } from '../../src/platform/auth/roles.js';
-import { DEMO_PASSWORD } from '../../src/server/demo-city.js';
-import { screenshots, serveDemoCity } from './web-hub.js';
-import { launchBrowser, login, newPerson, watchConsole, type Browser } from './browser.js';
+import { screenshots, webSuite } from './web-hub.js';
 
 const admin: Actor = { kind: 'user', id: '00000000-0000-4000-8000-000000000000', roles: ['admin'] };
 
@@ -13,26 +10,14 @@ const admin: Actor = { kind: 'user', id: '00000000-0000-4000-8000-000000000000',
  * progress, sees the versions' hold-out scores in a chart and a table, rolls back, and extends the user dictionary.
  */
 describe('web app: classifier versions and the user dictionary', { timeout: 120_000 }, () => {
-  let hub: TestHub;
-  let base: string;
-  let browser: Browser;
-
-  beforeAll(async () => {
-    ({ hub, base } = await serveDemoCity());
-    await (await hub.services.intel.models.startTraining(admin, { trigger: 'manual' }))!.done;
-    browser = await launchBrowser();
-  }, 300_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await hub?.close();
+  const web = webSuite({
+    async setup(hub) {
+      await (await hub.services.intel.models.startTraining(admin, { trigger: 'manual' }))!.done;
+    },
   });
 
   it('the data bureau trains a version, sees the scores by version and rolls back', async () => {
-    const page = await (await newPerson(browser)).newPage();
-    page.setDefaultTimeout(60_000);
-    const errors = watchConsole(page);
-    await login(page, base, 'data_admin', DEMO_PASSWORD);
+    const { page, errors } = await web.signIn('data_admin', { timeout: 60_000 });
     await page.getByTestId('intel-link').click();
     const models = page.getByTestId('models');
     await models.getByTestId('model-table').waitFor();
@@ -55,10 +40,7 @@ describe('web app: classifier versions and the user dictionary', { timeout: 120_
   });
 
   it('a supervisor adds a place name to the dictionary, the segmenter keeps it whole, and removes it', async () => {
-    const page = await (await newPerson(browser)).newPage();
-    page.setDefaultTimeout(20_000);
-    const errors = watchConsole(page);
-    await login(page, base, 'supervisor', DEMO_PASSWORD);
+    const { page, errors } = await web.signIn('supervisor');
     await page.getByTestId('intel-link').click();
     const dict = page.getByTestId('dictionary');
     await dict.getByText('词典中尚无人工添加的词语').waitFor();
@@ -67,7 +49,7 @@ describe('web app: classifier versions and the user dictionary', { timeout: 120_
     await dict.getByRole('button', { name: '加入词典' }).click();
     await dict.getByText('已加入: 丽发新城').waitFor();
     await expect.poll(() => dict.getByTestId('word-table').innerText()).toMatch(/丽发新城\s+地名/);
-    await expect.poll(() => hub.services.intel.index.segmenter.tokens('丽发新城旁的市场')).toContain('丽发新城');
+    await expect.poll(() => web.hub.services.intel.index.segmenter.tokens('丽发新城旁的市场')).toContain('丽发新城');
     await dict.getByRole('button', { name: '删除 丽发新城' }).click();
     await dict.getByText('词典中尚无人工添加的词语').waitFor();
     expect(errors).toEqual([]);

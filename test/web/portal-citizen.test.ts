@@ -1,11 +1,9 @@
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Actor } from '../../src/platform/auth/roles.js';
-import { createTestHub, type TestHub } from '../support/test-hub.js';
 import { png } from '../support/images.js';
-import { ensureWebBuild } from './web-build.js';
-import { axeViolations, launchBrowser, login, screenshotOnFailure, watchConsole, type Browser, type Page } from './browser.js';
-import { screenshots, serveHub } from './web-hub.js';
+import { axeViolations, login, type Page } from './browser.js';
+import { screenshots, webSuite } from './web-hub.js';
 
 const PASSWORD = 'Citizen-loop-2026';
 const admin: Actor = { kind: 'user', id: '00000000-0000-4000-8000-000000000001', username: 'test-setup', roles: ['admin'] };
@@ -19,68 +17,53 @@ const HERE = { longitude: 112.81, latitude: 28.21 };
  * and deadline, a 不满意 rating with a comment that sends it back, notices, a plain-language error) and English.
  */
 describe('web app: map-first filing and the citizen loop', { timeout: 90_000 }, () => {
-  let hub: TestHub;
-  let base: string;
-  let browser: Browser;
   const consoleErrors: string[] = [];
   let agent: Actor;
   let handler: Actor;
   let unitName = '';
   let filedNumber = '';
 
-  beforeAll(async () => {
-    await ensureWebBuild();
-    hub = await createTestHub('pglite');
-    const { auth, hotline: { reference, intake } } = hub.services;
-    const gov = await auth.insertOrg(admin, { name: '云川市人民政府', kind: 'government' });
-    const centre = await auth.insertOrg(admin, { name: '云川市12345热线中心', kind: 'department', parentId: gov.id });
-    const unit = await auth.insertOrg(admin, { name: '市城市管理局', kind: 'department', parentId: gov.id });
-    unitName = unit.name;
-    const user = (username: string, role: 'citizen' | 'agent' | 'handler', orgId: string | null, displayName = `测试 ${username}`) =>
-      auth.insertUser(admin, { username, password: PASSWORD, displayName, orgId, roles: [role] });
-    const citizen = await user('citizen1', 'citizen', null, '演示用户 citizen');
-    const neighbour = await user('citizen2', 'citizen', null);
-    agent = { kind: 'user', id: (await user('agent1', 'agent', centre.id)).id, orgId: centre.id, roles: ['agent'] };
-    handler = { kind: 'user', id: (await user('handler1', 'handler', unit.id)).id, orgId: unit.id, roles: ['handler'] };
-    // the demo's 临江区 and its streets, centred where the offline basemap draws them
-    const district = await reference.createArea(admin, { name: '临江区', centerLon: 112.8, centerLat: 28.22 });
-    for (const [i, name] of ['滨江街道', '望湖街道', '东港街道', '柳岸街道'].entries()) {
-      await reference.createArea(admin, { name, parentId: district.id, centerLon: 112.8 + (i - 1.5) * 0.02, centerLat: 28.22 + ((i % 2) - 0.5) * 0.025 });
-    }
-    await reference.createCategory(admin, { level1: '城乡建设', level2: '市政设施', level3: '路灯故障' });
-    await reference.createCategory(admin, { level1: '城乡建设', level2: '市政设施', level3: '道路破损' });
-    const leaf = (await reference.listCategories(admin)).find((c) => c.level3 === '路灯故障')!;
-    await reference.createRule(admin, { categoryId: leaf.id, unitId: unit.id });
-    const as = (id: string): Actor => ({ kind: 'user', id, roles: ['citizen'] });
-    // an earlier appeal of citizen1 (their contact prefills the next) and a neighbour's open one close by
-    await intake.create(as(citizen.id), { title: '井盖松动', content: '小区门口井盖松动', citizenName: '李女士', citizenPhone: '13812345678', lon: 112.79, lat: 28.23 });
-    await intake.create(as(neighbour.id), { title: '东港路路灯不亮', content: '东港路口路灯不亮三天了', citizenPhone: '13700000000', lon: 112.8115, lat: 28.2108, categoryId: leaf.id, public: true });
-    base = await serveHub(hub);
-    browser = await launchBrowser();
-  }, 300_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await hub?.close();
+  const web = webSuite({
+    demo: false,
+    async setup(hub) {
+      const { auth, hotline: { reference, intake } } = hub.services;
+      const gov = await auth.insertOrg(admin, { name: '云川市人民政府', kind: 'government' });
+      const centre = await auth.insertOrg(admin, { name: '云川市12345热线中心', kind: 'department', parentId: gov.id });
+      const unit = await auth.insertOrg(admin, { name: '市城市管理局', kind: 'department', parentId: gov.id });
+      unitName = unit.name;
+      const user = (username: string, role: 'citizen' | 'agent' | 'handler', orgId: string | null, displayName = `测试 ${username}`) =>
+        auth.insertUser(admin, { username, password: PASSWORD, displayName, orgId, roles: [role] });
+      const citizen = await user('citizen1', 'citizen', null, '演示用户 citizen');
+      const neighbour = await user('citizen2', 'citizen', null);
+      agent = { kind: 'user', id: (await user('agent1', 'agent', centre.id)).id, orgId: centre.id, roles: ['agent'] };
+      handler = { kind: 'user', id: (await user('handler1', 'handler', unit.id)).id, orgId: unit.id, roles: ['handler'] };
+      // the demo's 临江区 and its streets, centred where the offline basemap draws them
+      const district = await reference.createArea(admin, { name: '临江区', centerLon: 112.8, centerLat: 28.22 });
+      for (const [i, name] of ['滨江街道', '望湖街道', '东港街道', '柳岸街道'].entries()) {
+        await reference.createArea(admin, { name, parentId: district.id, centerLon: 112.8 + (i - 1.5) * 0.02, centerLat: 28.22 + ((i % 2) - 0.5) * 0.025 });
+      }
+      await reference.createCategory(admin, { level1: '城乡建设', level2: '市政设施', level3: '路灯故障' });
+      await reference.createCategory(admin, { level1: '城乡建设', level2: '市政设施', level3: '道路破损' });
+      const leaf = (await reference.listCategories(admin)).find((c) => c.level3 === '路灯故障')!;
+      await reference.createRule(admin, { categoryId: leaf.id, unitId: unit.id });
+      const as = (id: string): Actor => ({ kind: 'user', id, roles: ['citizen'] });
+      // an earlier appeal of citizen1 (their contact prefills the next) and a neighbour's open one close by
+      await intake.create(as(citizen.id), { title: '井盖松动', content: '小区门口井盖松动', citizenName: '李女士', citizenPhone: '13812345678', lon: 112.79, lat: 28.23 });
+      await intake.create(as(neighbour.id), { title: '东港路路灯不亮', content: '东港路口路灯不亮三天了', citizenPhone: '13700000000', lon: 112.8115, lat: 28.2108, categoryId: leaf.id, public: true });
+    },
   });
 
-  let current: Page | null = null;
-  screenshotOnFailure(() => current);
 
   const person = async (viewport: { width: number; height: number }): Promise<Page> => {
-    const context = await browser.newContext({ viewport, locale: 'zh-CN', timezoneId: 'Asia/Shanghai', geolocation: HERE, permissions: ['geolocation'] });
-    const page = await context.newPage();
-    page.setDefaultTimeout(15_000);
-    current = page;
-    const errors = watchConsole(page);
+    const { page, errors } = await web.open({ viewport, timeout: 15_000, context: { geolocation: HERE, permissions: ['geolocation'] } });
     page.on('close', () => consoleErrors.push(...errors));
     return page;
   };
 
   it('phone: files map first — locate, drag the pin, nearby +1, category search, photos, contact prefilled', async () => {
     const page = await person({ width: 390, height: 844 });
-    await login(page, base, 'citizen1', PASSWORD);
-    await page.goto(`${base}/#/portal/new`);
+    await login(page, web.base, 'citizen1', PASSWORD);
+    await page.goto(`${web.base}/#/portal/new`);
     const map = page.getByRole('region', { name: '问题在哪里？' });
     await map.locator('.map-label-district').first().waitFor();
     // the offline basemap: districts, streets, roads and water drawn, labelled
@@ -132,7 +115,7 @@ describe('web app: map-first filing and the citizen loop', { timeout: 90_000 }, 
     await page.screenshot({ path: path.join(screenshots, 'portal-file-map.png'), fullPage: true });
     await page.getByRole('button', { name: '提交' }).click();
     filedNumber = await page.getByTestId('ticket-number').innerText();
-    const filed = (await hub.services.hotline.tickets.list(agent, { text: filedNumber })).items[0];
+    const filed = (await web.hub.services.hotline.tickets.list(agent, { text: filedNumber })).items[0];
     expect(filed).toMatchObject({ title: '路口路灯不亮', citizenName: '李女士', citizenPhone: '13812345678' });
     expect(filed.attachments).toHaveLength(1);
     expect(filed.attachments[0].type).toBe('image/jpeg'); // compressed in the browser
@@ -141,7 +124,7 @@ describe('web app: map-first filing and the citizen loop', { timeout: 90_000 }, 
   });
 
   it('desktop: the loop — stepper with unit and deadline, 不满意 sends it back, notices, plain errors', async () => {
-    const { workflow, tickets } = hub.services.hotline;
+    const { workflow, tickets } = web.hub.services.hotline;
     const id = (await tickets.list(agent, { text: filedNumber })).items[0].id;
     await workflow.transition(agent, id, 'dispatch', {});
     await workflow.transition(handler, id, 'accept', {});
@@ -149,10 +132,10 @@ describe('web app: map-first filing and the citizen loop', { timeout: 90_000 }, 
     await workflow.transition(handler, id, 'answer', { replyText: '已安排维修，路灯已恢复。', result: 'solved' });
 
     const page = await person({ width: 1366, height: 900 });
-    await login(page, base, 'citizen1', PASSWORD);
-    await page.goto(`${base}/#/portal/mine`);
+    await login(page, web.base, 'citizen1', PASSWORD);
+    await page.goto(`${web.base}/#/portal/mine`);
     await page.getByTestId('mine').getByRole('link', { name: filedNumber }).click();
-    expect(page.url()).toBe(`${base}/#/portal/track?number=${filedNumber}`); // never the phone
+    expect(page.url()).toBe(`${web.base}/#/portal/track?number=${filedNumber}`); // never the phone
     const stepper = page.getByTestId('stepper');
     await stepper.waitFor();
     expect(await stepper.locator('[aria-current="step"]').innerText()).toContain('已答复');
@@ -174,14 +157,14 @@ describe('web app: map-first filing and the citizen loop', { timeout: 90_000 }, 
     const after = await tickets.get(agent, id);
     expect(after).toMatchObject({ status: 'dispatched', supervised: true, reopenCount: 1 });
 
-    await page.goto(`${base}/#/portal/notices`);
+    await page.goto(`${web.base}/#/portal/notices`);
     await expect.poll(() => page.getByTestId('unread-count').innerText()).toMatch(/\d/);
     expect(await page.getByTestId('notices').innerText()).toContain('已退回重新办理');
     expect(await axeViolations(page), 'portal-notices').toEqual([]);
     await page.screenshot({ path: path.join(screenshots, 'portal-notices.png'), fullPage: true });
 
     // a wrong phone: the problem's plain title, no status, no code, no pointless retry
-    await page.goto(`${base}/#/portal/track`);
+    await page.goto(`${web.base}/#/portal/track`);
     await page.getByLabel('工单编号').fill(filedNumber);
     await page.getByLabel('提交时的手机号码').fill('13800000000');
     await page.getByRole('button', { name: '查询', exact: true }).click();
@@ -196,8 +179,8 @@ describe('web app: map-first filing and the citizen loop', { timeout: 90_000 }, 
 
   it('English: categories, districts, the demo user and map labels in English; the desktop filing map', async () => {
     const page = await person({ width: 1366, height: 900 });
-    await login(page, base, 'citizen1', PASSWORD);
-    await page.goto(`${base}/#/portal/new`);
+    await login(page, web.base, 'citizen1', PASSWORD);
+    await page.goto(`${web.base}/#/portal/new`);
     await page.getByRole('button', { name: 'English' }).click();
     await expect.poll(() => page.locator('.topbar .who').innerText()).toContain('Demo user');
     await expect.poll(() => page.locator('.map-label-district').allInnerTexts()).toContain('Linjiang District');

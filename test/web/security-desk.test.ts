@@ -1,10 +1,8 @@
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Role } from '../../src/platform/auth/roles.js';
-import { createTestHub, type TestHub } from '../support/test-hub.js';
-import { ensureWebBuild } from './web-build.js';
-import { screenshots, serveHub } from './web-hub.js';
-import { axeViolations, launchBrowser, newPerson, screenshotOnFailure, watchConsole, type Browser, type Page } from './browser.js';
+import { screenshots, webSuite } from './web-hub.js';
+import { axeViolations } from './browser.js';
 
 /**
  * The security and audit administrators' screens (issue 21) in real Chromium against a CityHub on PGlite: the
@@ -14,45 +12,31 @@ import { axeViolations, launchBrowser, newPerson, screenshotOnFailure, watchCons
  * roles with a plain page. Screenshots docs/screenshots/security-desk-*.png (docs/security.md).
  */
 describe('web: the security and audit desk', { timeout: 60_000 }, () => {
-  let hub: TestHub;
-  let base: string;
-  let browser: Browser;
-  let current: Page | null = null;
-  screenshotOnFailure(() => current);
-
-  beforeAll(async () => {
-    await ensureWebBuild();
-    hub = await createTestHub('pglite');
-    base = await serveHub(hub);
-    browser = await launchBrowser();
-  }, 300_000);
-  afterAll(async () => {
-    await browser?.close();
-    await hub?.close();
-  });
+  const web = webSuite({ demo: false });
 
   /** A signed-in person of these roles (a second factor enrolled and used where the roles need one). */
   const open = async (roles: Role[]) => {
-    const { cookie } = await hub.loginAs(roles);
-    const context = await newPerson(browser);
-    await context.addCookies(cookie.split('; ').map((c) => {
-      const [name, ...value] = c.split('=');
-      return { name, value: value.join('='), url: base };
-    }));
-    // the app asks /api/auth/me only in a browser that logged in before
-    await context.addInitScript(() => localStorage.setItem('cityhub.session', '1'));
-    const page = (current = await context.newPage());
-    page.setDefaultTimeout(15_000);
-    return { page, errors: watchConsole(page) };
+    const { cookie } = await web.hub.loginAs(roles);
+    return web.open({
+      timeout: 15_000,
+      async prepare(context) {
+        await context.addCookies(cookie.split('; ').map((c) => {
+          const [name, ...value] = c.split('=');
+          return { name, value: value.join('='), url: web.base };
+        }));
+        // the app asks /api/auth/me only in a browser that logged in before
+        await context.addInitScript(() => localStorage.setItem('cityhub.session', '1'));
+      },
+    });
   };
   const refuse = async (times: number, address: string) => {
-    for (let i = 0; i < times; i++) expect((await hub.http.inject({ url: '/api/keys', remoteAddress: address })).statusCode).toBe(401);
-    await hub.services.audit.flush();
+    for (let i = 0; i < times; i++) expect((await web.hub.http.inject({ url: '/api/keys', remoteAddress: address })).statusCode).toBe(401);
+    await web.hub.services.audit.flush();
   };
 
   it('security administrator: the policy form shows the server\'s refusal beside each field, then saves a stricter policy that is in force', async () => {
     const { page, errors } = await open(['security_admin']);
-    await page.goto(`${base}/#/security/policy`);
+    await page.goto(`${web.base}/#/security/policy`);
     const minLength = page.getByLabel('最短长度（字符）');
     const idle = page.getByLabel('空闲超时（分钟）');
     await expect.poll(() => minLength.inputValue()).toBe('8');
@@ -68,7 +52,7 @@ describe('web: the security and audit desk', { timeout: 60_000 }, () => {
     expect(await page.getByLabel('口令有效期（天）').getAttribute('aria-invalid')).toBeNull();
     expect(await page.locator('[data-field="/body/password/minLength"]').innerText()).toBe('不能小于 8');
     expect(await page.getByRole('alert').first().innerText()).not.toMatch(/VALIDATION_FAILED|\b400\b/);
-    expect((await hub.http.inject({ url: '/api/security/policy', headers: { cookie: (await hub.loginAs(['audit_admin'])).cookie } })).json().version).toBe(0);
+    expect((await web.hub.http.inject({ url: '/api/security/policy', headers: { cookie: (await web.hub.loginAs(['audit_admin'])).cookie } })).json().version).toBe(0);
     await page.screenshot({ path: path.join(screenshots, 'security-desk-policy-errors.png'), fullPage: true });
     // in English, the same refusal in the validator's words
     await page.getByRole('button', { name: 'English' }).click();
@@ -84,7 +68,7 @@ describe('web: the security and audit desk', { timeout: 60_000 }, () => {
     expect(await minLength.getAttribute('aria-invalid')).toBeNull();
     await expect.poll(async () => page.getByTestId('policy-version').innerText()).toContain('当前版本: 1');
     // stored as version 1 and read back as saved
-    const view = (await hub.http.inject({ url: '/api/security/policy', headers: { cookie: (await hub.loginAs(['audit_admin'])).cookie } })).json();
+    const view = (await web.hub.http.inject({ url: '/api/security/policy', headers: { cookie: (await web.hub.loginAs(['audit_admin'])).cookie } })).json();
     expect(view.policy).toMatchObject({ password: { minLength: 12 }, session: { idleMinutes: 15 }, alerts: { readThreshold: 50 } });
     expect(await axeViolations(page)).toEqual([]);
     await page.screenshot({ path: path.join(screenshots, 'security-desk-policy.png'), fullPage: true });
@@ -94,7 +78,7 @@ describe('web: the security and audit desk', { timeout: 60_000 }, () => {
 
   it('security administrator: an alert pushed to the open screen as a prober is refused; the chart by hour and by day', async () => {
     const { page, errors } = await open(['security_admin']);
-    await page.goto(`${base}/#/security`);
+    await page.goto(`${web.base}/#/security`);
     await page.locator('#sec-alerts').waitFor();
     await page.getByTestId('alerts-none').waitFor();
     await page.locator('.security-desk canvas').first().waitFor();
@@ -113,7 +97,7 @@ describe('web: the security and audit desk', { timeout: 60_000 }, () => {
     await expect.poll(async () => page.getByTestId('activity-total').innerText()).toMatch(/拒绝访问 (1[2-9]|[2-9]\d)/);
     expect(await page.getByRole('button', { name: '按天（30 天）' }).getAttribute('aria-pressed')).toBe('true');
     // a server without the long-poll feed answers its one call 404 and the screen asks /alerts every 10 s instead
-    const feed = hub.http.hasRoute({ method: 'GET', url: '/api/audit/alerts/feed' });
+    const feed = web.hub.http.hasRoute({ method: 'GET', url: '/api/audit/alerts/feed' });
     expect(errors.filter((e) => feed || !/status of 404/.test(e))).toEqual([]);
   });
 
@@ -122,7 +106,7 @@ describe('web: the security and audit desk', { timeout: 60_000 }, () => {
     await refuse(30, '198.51.100.23');
     await refuse(30, '198.51.100.24');
     const { page, errors } = await open(['audit_admin']);
-    await page.goto(`${base}/#/security`);
+    await page.goto(`${web.base}/#/security`);
     const table = page.getByTestId('trail-table');
     await table.waitFor();
     // only the auditor's own screen is offered
@@ -158,14 +142,14 @@ describe('web: the security and audit desk', { timeout: 60_000 }, () => {
   it('each screen is refused to the other roles with a plain page naming the role it needs', async () => {
     const auditor = await open(['audit_admin']);
     for (const screen of ['policy', 'alerts']) {
-      await auditor.page.goto(`${base}/#/security/${screen}`);
+      await auditor.page.goto(`${web.base}/#/security/${screen}`);
       const refusal = auditor.page.getByTestId('forbidden');
       await refusal.waitFor();
       expect(await refusal.innerText()).toContain('安全管理员');
       expect(await auditor.page.locator('.policy-form, #sec-alerts').count()).toBe(0);
     }
     const security = await open(['security_admin']);
-    await security.page.goto(`${base}/#/security/trail`);
+    await security.page.goto(`${web.base}/#/security/trail`);
     expect(await security.page.getByTestId('forbidden').innerText()).toContain('审计管理员');
     expect(await security.page.getByTestId('trail-table').count()).toBe(0);
     expect(await axeViolations(security.page)).toEqual([]);
@@ -173,7 +157,7 @@ describe('web: the security and audit desk', { timeout: 60_000 }, () => {
     // the system administrator (三员分立) and a citizen get the same plain refusal for the whole desk
     for (const roles of [['admin'], ['citizen']] as Role[][]) {
       const other = await open(roles);
-      await other.page.goto(`${base}/#/security/policy`);
+      await other.page.goto(`${web.base}/#/security/policy`);
       expect(await other.page.getByTestId('forbidden').innerText()).toContain('此页面需要以下角色之一');
       expect(other.errors).toEqual([]);
     }

@@ -1,9 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Actor } from '../../src/platform/auth/roles.js';
-import { createTestHub, type TestHub } from '../support/test-hub.js';
-import { ensureWebBuild } from './web-build.js';
-import { launchBrowser, login, newPerson, watchConsole, type Browser, type Page, screenshotOnFailure } from './browser.js';
-import { serveHub } from './web-hub.js';
+import { login, type Page } from './browser.js';
+import { webSuite } from './web-hub.js';
 
 const PASSWORD = 'Security-test-2026';
 const admin: Actor = { kind: 'user', id: '00000000-0000-4000-8000-000000000001', username: 'test-setup', roles: ['admin'] };
@@ -17,56 +15,41 @@ const PHONE = '13812340000';
  * (finding 9).
  */
 describe('web app: attacks of issue 15', { timeout: 90_000 }, () => {
-  let hub: TestHub;
-  let base: string;
-  let browser: Browser;
   let ticket: { id: string; number: string };
 
-  beforeAll(async () => {
-    await ensureWebBuild();
-    hub = await createTestHub('pglite');
-    const { auth, hotline: { intake } } = hub.services;
-    const gov = await auth.insertOrg(admin, { name: '云川市人民政府', kind: 'government' });
-    const centre = await auth.insertOrg(admin, { name: '云川市12345热线中心', kind: 'department', parentId: gov.id });
-    const user = (username: string, role: 'citizen' | 'agent' | 'leader', orgId: string | null) =>
-      auth.insertUser(admin, { username, password: PASSWORD, displayName: `测试 ${username}`, orgId, roles: [role] });
-    await user('leader1', 'leader', gov.id);
-    await user('agent1', 'agent', centre.id);
-    const citizen = await user('citizen1', 'citizen', null);
+  const web = webSuite({
+    demo: false,
+    async setup(hub) {
+      const { auth, hotline: { intake } } = hub.services;
+      const gov = await auth.insertOrg(admin, { name: '云川市人民政府', kind: 'government' });
+      const centre = await auth.insertOrg(admin, { name: '云川市12345热线中心', kind: 'department', parentId: gov.id });
+      const user = (username: string, role: 'citizen' | 'agent' | 'leader', orgId: string | null) =>
+        auth.insertUser(admin, { username, password: PASSWORD, displayName: `测试 ${username}`, orgId, roles: [role] });
+      await user('leader1', 'leader', gov.id);
+      await user('agent1', 'agent', centre.id);
+      const citizen = await user('citizen1', 'citizen', null);
 
-    // An entity anyone who can publish to the broker could plant: its name is markup.
-    const writer = (await hub.loginAs(['data_admin'], gov.id)).cookie;
-    const created = await hub.http.inject({
-      method: 'POST', url: '/ngsi-ld/v1/entities', headers: { cookie: writer, 'content-type': 'application/json' },
-      payload: {
-        id: 'urn:ngsi-ld:Streetlight:xss-1', type: 'Streetlight',
-        name: { type: 'Property', value: IMG },
-        location: { type: 'GeoProperty', value: { type: 'Point', coordinates: [112.9, 28.2] } },
-      },
-    });
-    expect(created.statusCode, created.body).toBe(201);
-    // A ticket whose title and content are markup, filed by a citizen (shown to staff and on the public lookup).
-    const citizenActor: Actor = { kind: 'user', id: citizen.id, roles: ['citizen'] };
-    ticket = await intake.create(citizenActor, { title: `${SCRIPT}路灯不亮`, content: `${IMG} 小区门口`, channel: 'web', citizenPhone: PHONE });
-
-    base = await serveHub(hub);
-    browser = await launchBrowser();
-  }, 300_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await hub?.close();
+      // An entity anyone who can publish to the broker could plant: its name is markup.
+      const writer = (await hub.loginAs(['data_admin'], gov.id)).cookie;
+      const created = await hub.http.inject({
+        method: 'POST', url: '/ngsi-ld/v1/entities', headers: { cookie: writer, 'content-type': 'application/json' },
+        payload: {
+          id: 'urn:ngsi-ld:Streetlight:xss-1', type: 'Streetlight',
+          name: { type: 'Property', value: IMG },
+          location: { type: 'GeoProperty', value: { type: 'Point', coordinates: [112.9, 28.2] } },
+        },
+      });
+      expect(created.statusCode, created.body).toBe(201);
+      // A ticket whose title and content are markup, filed by a citizen (shown to staff and on the public lookup).
+      const citizenActor: Actor = { kind: 'user', id: citizen.id, roles: ['citizen'] };
+      ticket = await intake.create(citizenActor, { title: `${SCRIPT}路灯不亮`, content: `${IMG} 小区门口`, channel: 'web', citizenPhone: PHONE });
+    },
   });
 
-  let current: Page | null = null;
-  // A failing step leaves a screenshot of what the page showed (path in the log).
-  screenshotOnFailure(() => current);
 
   /** A page that records every dialog (alert/confirm/prompt) a script opens, and dismisses it. */
   const person = async (viewport?: { width: number; height: number }) => {
-    const page = await (await newPerson(browser, viewport)).newPage();
-    page.setDefaultTimeout(20_000);
-    current = page;
+    const { page, errors } = await web.open({ viewport });
     const dialogs: string[] = [];
     page.on('dialog', (d) => {
       dialogs.push(d.message());
@@ -74,7 +57,7 @@ describe('web app: attacks of issue 15', { timeout: 90_000 }, () => {
     });
     const requests: { method: string; url: string; body: string | null }[] = [];
     page.on('request', (r) => requests.push({ method: r.method(), url: r.url(), body: r.postData() }));
-    return { page, dialogs, requests, errors: watchConsole(page) };
+    return { page, dialogs, requests, errors };
   };
 
   /**
@@ -110,7 +93,7 @@ describe('web app: attacks of issue 15', { timeout: 90_000 }, () => {
 
   it('finding 4: an entity named <img src=x onerror=alert(1)> shows as text in the cockpit tooltip and runs nothing', async () => {
     const { page, dialogs, errors } = await person();
-    await login(page, base, 'leader1', PASSWORD);
+    await login(page, web.base, 'leader1', PASSWORD);
     expect(page.url()).toContain('#/cockpit');
     await expect.poll(() => page.getByTestId('live-city').innerText()).toContain('路灯'); // Streetlight, by its name
     let at: { x: number; y: number } | null = null;
@@ -137,7 +120,7 @@ describe('web app: attacks of issue 15', { timeout: 90_000 }, () => {
 
   it('finding 4: a ticket titled <script> shows as text in the workbench and on the public lookup', async () => {
     const { page, dialogs } = await person();
-    await login(page, base, 'agent1', PASSWORD);
+    await login(page, web.base, 'agent1', PASSWORD);
     const row = page.locator('tr', { hasText: ticket.number });
     await row.waitFor();
     expect(await row.innerText()).toContain(`${SCRIPT}路灯不亮`);
@@ -154,7 +137,7 @@ describe('web app: attacks of issue 15', { timeout: 90_000 }, () => {
 
   it('finding 9: the portal tracks by POST and never puts the phone in the URL, from the form, from "my appeals" and from an old link', async () => {
     const { page, dialogs, requests } = await person({ width: 390, height: 844 });
-    await page.goto(`${base}/#/portal/track`);
+    await page.goto(`${web.base}/#/portal/track`);
     await page.getByLabel('工单编号').fill(ticket.number);
     await page.getByLabel('提交时的手机号码').fill(PHONE);
     await page.getByRole('button', { name: '查询' }).click();
@@ -162,17 +145,17 @@ describe('web app: attacks of issue 15', { timeout: 90_000 }, () => {
     await card.waitFor();
     expect(await card.innerText()).toContain(ticket.number);
     expect(await card.innerText()).toContain(`${SCRIPT}路灯不亮`); // the title, as text
-    expect(page.url()).toBe(`${base}/#/portal/track?number=${ticket.number}`);
+    expect(page.url()).toBe(`${web.base}/#/portal/track?number=${ticket.number}`);
     const lookups = requests.filter((r) => r.url.includes('/api/hotline/track'));
     expect(lookups.map((r) => r.method)).toEqual(['POST']);
     expect(JSON.parse(lookups[0].body!)).toEqual({ number: ticket.number, phone: PHONE });
     // An old link or bookmark with the phone: the lookup still works, and the phone leaves the address bar.
-    await page.goto(`${base}/#/portal/track?number=${ticket.number}&phone=${PHONE}`);
+    await page.goto(`${web.base}/#/portal/track?number=${ticket.number}&phone=${PHONE}`);
     await page.getByTestId('tracked').waitFor();
-    await expect.poll(() => page.url()).toBe(`${base}/#/portal/track?number=${ticket.number}`);
+    await expect.poll(() => page.url()).toBe(`${web.base}/#/portal/track?number=${ticket.number}`);
 
     // The citizen's own list links to the lookup with the number only.
-    await page.goto(`${base}/#/portal/mine`);
+    await page.goto(`${web.base}/#/portal/mine`);
     await page.getByLabel('用户名').fill('citizen1');
     await page.getByLabel('密码').fill(PASSWORD);
     await page.getByRole('button', { name: '登录', exact: true }).click();

@@ -1,10 +1,9 @@
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestHub } from '../support/test-hub.js';
+import { describe, expect, it } from 'vitest';
 import { DEMO_PASSWORD } from '../../src/server/demo-city.js';
 import { base32Decode, totp } from '../../src/platform/auth/totp.js';
-import { screenshots, serveDemoCity } from './web-hub.js';
-import { axeViolations, launchBrowser, newPerson, screenshotOnFailure, watchConsole, type Browser, type Page } from './browser.js';
+import { screenshots, webSuite } from './web-hub.js';
+import { axeViolations, type Page } from './browser.js';
 
 /**
  * 等保 level 3 in the browser (issue 21) on the demo city: an administrator's first session enrols a one-time-code
@@ -14,28 +13,9 @@ import { axeViolations, launchBrowser, newPerson, screenshotOnFailure, watchCons
  * docs/screenshots/security-*.png.
  */
 describe('web: sign-in steps and the security desk', { timeout: 90_000 }, () => {
-  let hub: TestHub;
-  let base: string;
-  let browser: Browser;
-  let current: Page | null = null;
-  screenshotOnFailure(() => current);
-
-  beforeAll(async () => {
-    ({ hub, base } = await serveDemoCity());
-    browser = await launchBrowser();
-  }, 300_000);
-  afterAll(async () => {
-    await browser?.close();
-    await hub?.close();
-  });
-
-  const open = async () => {
-    const page = (current = await (await newPerson(browser)).newPage());
-    page.setDefaultTimeout(20_000);
-    return { page, errors: watchConsole(page) };
-  };
+  const web = webSuite();
   const fillLogin = async (page: Page, username: string) => {
-    await page.goto(`${base}/#/login`);
+    await page.goto(`${web.base}/#/login`);
     await page.getByLabel('用户名').fill(username);
     await page.getByLabel('密码', { exact: true }).fill(DEMO_PASSWORD);
     await page.getByRole('button', { name: '登录', exact: true }).click();
@@ -45,7 +25,7 @@ describe('web: sign-in steps and the security desk', { timeout: 90_000 }, () => 
 
   for (const [username, desk] of [['security_admin', 'alerts'], ['audit_admin', 'trail']] as const) {
     it(`${username}: enrols a one-time-code app at the first login, then signs in with a code; the desk shows the ${desk}`, async () => {
-      const first = await open();
+      const first = await web.open();
       await fillLogin(first.page, username);
       await first.page.getByRole('button', { name: '生成密钥' }).click();
       const secret = (await first.page.getByTestId('totp-secret').textContent())!;
@@ -53,7 +33,7 @@ describe('web: sign-in steps and the security desk', { timeout: 90_000 }, () => 
       await first.page.getByLabel('动态验证码（6 位）').fill(codeFor(secret));
       await first.page.getByRole('button', { name: '确认绑定' }).click();
       await first.page.waitForFunction(() => !location.hash.startsWith('#/login'));
-      await first.page.goto(`${base}/#/security`);
+      await first.page.goto(`${web.base}/#/security`);
       await first.page.locator('.security-desk h1').waitFor();
       if (desk === 'alerts') await first.page.locator('#sec-alerts').waitFor();
       else await first.page.getByTestId('trail-table').waitFor();
@@ -62,7 +42,7 @@ describe('web: sign-in steps and the security desk', { timeout: 90_000 }, () => 
       expect(first.errors).toEqual([]);
 
       // the next login asks for the code: a wrong one is refused in plain words, the app's next code lets in
-      const next = await open();
+      const next = await web.open();
       await fillLogin(next.page, username);
       const code = next.page.getByLabel('动态验证码（6 位）');
       await code.waitFor();

@@ -1,9 +1,8 @@
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { TestHub } from '../support/test-hub.js';
+import { describe, expect, it } from 'vitest';
 import { DEMO_PASSWORD } from '../../src/server/demo-city.js';
-import { screenshots, serveDemoCity } from './web-hub.js';
-import { axeViolations, launchBrowser, login, newPerson, screenshotOnFailure, watchConsole, type Browser, type Page } from './browser.js';
+import { screenshots, webSuite } from './web-hub.js';
+import { axeViolations, login, type Page } from './browser.js';
 
 /**
  * Issue 17 in a real Chromium on the demo city: the workbench (queues scoped to the unit with counts, filters and
@@ -14,35 +13,14 @@ import { axeViolations, launchBrowser, login, newPerson, screenshotOnFailure, wa
  * any of these pages. Screenshots: docs/screenshots/workbench-*.png, cockpit-*.png.
  */
 describe('workbench and wall (issue 17)', { timeout: 90_000 }, () => {
-  let hub: TestHub;
-  let base: string;
-  let browser: Browser;
-  let current: Page | null = null;
-  screenshotOnFailure(() => current);
-
-  beforeAll(async () => {
-    ({ hub, base } = await serveDemoCity());
-    browser = await launchBrowser();
-  }, 300_000);
-  afterAll(async () => {
-    await browser?.close();
-    await hub?.close();
-  });
-
-  const open = async (user: string, viewport = { width: 1366, height: 900 }) => {
-    const page = await (await newPerson(browser, viewport)).newPage();
-    page.setDefaultTimeout(20_000);
-    current = page;
-    const errors = watchConsole(page);
-    await login(page, base, user, DEMO_PASSWORD);
-    return { page, errors };
-  };
+  const web = webSuite();
+  const open = (user: string, viewport?: { width: number; height: number }) => web.signIn(user, { viewport });
   const noHorizontalOverflow = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
   const expectAccessible = async (page: Page) => expect(await axeViolations(page)).toEqual([]);
 
   it("the handler's 待签收 holds only their unit's tickets, with counts; an action offers the next ticket", async () => {
     const { page, errors } = await open('handler');
-    await page.goto(`${base}/#/work?queue=to_sign`);
+    await page.goto(`${web.base}/#/work?queue=to_sign`);
     const rows = page.locator('table.tickets tbody tr');
     await rows.first().waitFor();
     const count = Number(await page.getByTestId('count-to_sign').innerText());
@@ -64,7 +42,7 @@ describe('workbench and wall (issue 17)', { timeout: 90_000 }, () => {
 
   it('the supervisor: 超期 holds no closed ticket; filters and sorting; 督办 with a level and a deadline, once', async () => {
     const { page, errors } = await open('supervisor');
-    await page.goto(`${base}/#/work?queue=overdue`);
+    await page.goto(`${web.base}/#/work?queue=overdue`);
     await page.locator('table.tickets tbody tr').first().waitFor();
     const statuses = await page.locator('table.tickets [data-status]').evaluateAll((els) => els.map((e) => e.getAttribute('data-status')));
     expect(statuses.length).toBeGreaterThan(0);
@@ -97,8 +75,8 @@ describe('workbench and wall (issue 17)', { timeout: 90_000 }, () => {
   it('long titles, words and URLs keep every page within the screen (desktop and phone)', async () => {
     const longWord = '超长无空格词'.repeat(30);
     const url = `https://example.org/${'a'.repeat(300)}?q=${'b'.repeat(200)}`;
-    const { cookie } = await hub.loginAs(['agent']);
-    const res = await hub.http.inject({
+    const { cookie } = await web.hub.loginAs(['agent']);
+    const res = await web.hub.http.inject({
       method: 'POST', url: '/api/hotline/tickets', headers: { cookie },
       payload: { title: `${longWord}的路灯问题`, content: `详见 ${url} ${longWord}`, channel: 'phone', lon: 112.95, lat: 28.2 },
     });
@@ -106,11 +84,11 @@ describe('workbench and wall (issue 17)', { timeout: 90_000 }, () => {
     const created = res.json() as { id: string; number: string };
     for (const viewport of [{ width: 1366, height: 900 }, { width: 390, height: 844 }]) {
       const { page, errors } = await open('agent', viewport);
-      await page.goto(`${base}/#/work?queue=intake`);
+      await page.goto(`${web.base}/#/work?queue=intake`);
       await page.locator('table.tickets tbody tr').first().waitFor();
       expect(await noHorizontalOverflow(page)).toBe(true);
       if (created) {
-        await page.goto(`${base}/#/work/t/${created.id}`);
+        await page.goto(`${web.base}/#/work/t/${created.id}`);
         await page.locator('#detail-title').waitFor();
         await page.getByTestId('assist').locator('h3').first().waitFor();
         // the pin on the ticket: the map with the ticket's place
@@ -128,7 +106,7 @@ describe('workbench and wall (issue 17)', { timeout: 90_000 }, () => {
 
   it('merge by searching, the sharing inbox with field labels and grades, the per-class figures', async () => {
     const { page, errors } = await open('agent');
-    await page.goto(`${base}/#/work?queue=intake`);
+    await page.goto(`${web.base}/#/work?queue=intake`);
     await page.locator('table.tickets tbody tr').first().locator('td.num a').click();
     const merge = page.locator('form[data-action="merge"]');
     await merge.waitFor();
@@ -140,7 +118,7 @@ describe('workbench and wall (issue 17)', { timeout: 90_000 }, () => {
     expect(errors).toEqual([]);
 
     const admin = await open('data_admin');
-    await admin.page.goto(`${base}/#/work/share?box=all`);
+    await admin.page.goto(`${web.base}/#/work/share?box=all`);
     await admin.page.locator('[data-field="id_number"]').first().waitFor();
     const label = await admin.page.locator('[data-field="id_number"]').first().innerText();
     expect(label).toContain('公民身份号码');
@@ -148,7 +126,7 @@ describe('workbench and wall (issue 17)', { timeout: 90_000 }, () => {
     expect(label).toContain('敏感个人信息');
     await expectAccessible(admin.page);
     await admin.page.screenshot({ path: path.join(screenshots, 'workbench-share-inbox.png') });
-    await admin.page.goto(`${base}/#/work/intel`);
+    await admin.page.goto(`${web.base}/#/work/intel`);
     await admin.page.getByTestId('models').waitFor();
     await admin.page.getByTestId('holdout-note').waitFor();
     await expectAccessible(admin.page);
@@ -160,7 +138,7 @@ describe('workbench and wall (issue 17)', { timeout: 90_000 }, () => {
       const { page, errors } = await open('leader', { width, height });
       const asked: string[] = [];
       page.on('request', (r) => asked.push(new URL(r.url()).pathname));
-      await page.goto(`${base}/#/cockpit?wall=1`);
+      await page.goto(`${web.base}/#/cockpit?wall=1`);
       await page.getByTestId('wall').waitFor();
       await expect.poll(async () => Number(await page.getByTestId('visited').innerText().catch(() => '0'))).toBeGreaterThan(0);
       await page.getByTestId('live-city').locator('li').first().waitFor();
@@ -227,7 +205,7 @@ describe('workbench and wall (issue 17)', { timeout: 90_000 }, () => {
     const { page, errors } = await open('leader', { width: 1440, height: 1000 });
     const asked: string[] = [];
     page.on('request', (r) => asked.push(new URL(r.url()).pathname));
-    await page.goto(`${base}/#/cockpit`);
+    await page.goto(`${web.base}/#/cockpit`);
     await page.getByTestId('visited').waitFor();
     await page.getByTestId('rank-districts').locator('button').first().click();
     await page.getByTestId('drill').waitFor();
@@ -239,20 +217,18 @@ describe('workbench and wall (issue 17)', { timeout: 90_000 }, () => {
   });
 
   it('axe-core on the other pages: home, login, the portal (phone), a citizen filing, the catalogue, the track page', async () => {
-    const page = await (await newPerson(browser, { width: 390, height: 844 })).newPage();
-    page.setDefaultTimeout(20_000);
-    current = page;
+    const { page } = await web.open({ viewport: { width: 390, height: 844 } });
     const seen: Record<string, unknown> = {};
     for (const [name, hash, ready] of [
       ['home', '#/', 'a[href="#/portal"]'], ['login', '#/login', 'input[type="password"]'], ['portal', '#/portal', 'main h1'],
     ] as const) {
-      await page.goto(`${base}/${hash}`);
+      await page.goto(`${web.base}/${hash}`);
       await page.locator(ready).first().waitFor();
       seen[name] = await axeViolations(page);
     }
-    await login(page, base, 'citizen', DEMO_PASSWORD);
+    await login(page, web.base, 'citizen', DEMO_PASSWORD);
     for (const [name, hash] of [['filing', '#/portal/new'], ['mine', '#/portal/mine'], ['catalog', '#/portal/data'], ['track', '#/portal/track']] as const) {
-      await page.goto(`${base}/${hash}`);
+      await page.goto(`${web.base}/${hash}`);
       await page.locator('main h1, main h2').first().waitFor();
       await page.waitForTimeout(300);
       seen[name] = await axeViolations(page);
@@ -261,16 +237,16 @@ describe('workbench and wall (issue 17)', { timeout: 90_000 }, () => {
   });
 
   it('serves compressed, cached assets: hashed files immutable, index.html revalidated', async () => {
-    const index = await fetch(`${base}/`, { headers: { 'accept-encoding': 'br, gzip' } });
+    const index = await fetch(`${web.base}/`, { headers: { 'accept-encoding': 'br, gzip' } });
     expect(index.headers.get('cache-control')).toBe('no-cache');
     const html = await index.text();
     const script = /src="(\/assets\/[^"]+\.js)"/.exec(html)![1];
-    const asset = await fetch(`${base}${script}`, { headers: { 'accept-encoding': 'br, gzip' } });
+    const asset = await fetch(`${web.base}${script}`, { headers: { 'accept-encoding': 'br, gzip' } });
     expect(asset.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
     expect(asset.headers.get('content-encoding')).toBe('br');
-    const api = await fetch(`${base}/api/hotline/categories`, { headers: { 'accept-encoding': 'gzip' } });
+    const api = await fetch(`${web.base}/api/hotline/categories`, { headers: { 'accept-encoding': 'gzip' } });
     expect(api.status).toBeLessThan(500);
-    const caps = await (await fetch(`${base}/api/capabilities`)).json();
+    const caps = await (await fetch(`${web.base}/api/capabilities`)).json();
     expect(caps.modules).toEqual(expect.arrayContaining(['hotline', 'intel', 'context']));
   });
 });
