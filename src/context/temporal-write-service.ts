@@ -76,7 +76,9 @@ export class TemporalWriteService {
   async upsert(scope: RequestScope, body: JsonObjectBody): Promise<{ id: string; created: boolean }> {
     const policy = await this.access.forWriting(scope);
     const now = this.clock().toISOString();
-    const head = entityFromBody(scope.ctx, { id: body.id, type: body.type, ...(body.scope !== undefined ? { scope: body.scope } : {}) }, now);
+    // The entity's own members (v1.9 expiresAt included: checked, kept on an entity this creates).
+    const members = Object.fromEntries(['scope', 'expiresAt'].filter((k) => body[k] !== undefined).map((k) => [k, body[k]]));
+    const head = entityFromBody(scope.ctx, { id: body.id, type: body.type, ...members }, now);
     const attrs = temporalAttrs(scope, body, now);
     policy.assertWrite(head.types, Object.keys(attrs));
     const tenant = await this.tenants.resolve(scope.tenant, true);
@@ -89,11 +91,11 @@ export class TemporalWriteService {
         // §5.6.11.4: the upsert adds the entity type names it gives that the entity does not have yet.
         const types = [...new Set([...current.types, ...head.types])];
         if (types.length > current.types.length) {
-          await upsertEntities(trx, tenant, [{ id: current.id, types, attrs: current.attrs, scope: current.scope ?? null, created_at: current.createdAt, modified_at: now, box: locationBox(current.attrs) }], 'upsert');
+          await upsertEntities(trx, tenant, [{ id: current.id, types, attrs: current.attrs, scope: current.scope ?? null, created_at: current.createdAt, modified_at: now, box: locationBox(current.attrs), expires_at: current.expiresAt ?? null }], 'upsert');
         }
       } else {
         const state = latestOf(attrs);
-        await upsertEntities(trx, tenant, [{ id: head.id, types: head.types, attrs: state, scope: head.scope ?? null, created_at: now, modified_at: now, box: locationBox(state) }], 'insert');
+        await upsertEntities(trx, tenant, [{ id: head.id, types: head.types, attrs: state, scope: head.scope ?? null, created_at: now, modified_at: now, box: locationBox(state), expires_at: head.expiresAt ?? null }], 'insert');
       }
       await appendHistory(trx, tenant, now, [{ entity_id: head.id, attrs, deleted: [] }]);
       return { id: head.id, created: !row };

@@ -97,6 +97,20 @@ describe.each(testEngines)('NGSI-LD temporal writes [%s]', (engine) => {
     expect((await req('POST', `/temporal/entities/${tid}/attrs`, { load: 7 })).statusCode).toBe(400);
   });
 
+  it('keeps a v1.9 expiresAt: set on the entity the temporal API creates, not cleared when it adds type names', async () => {
+    const eid = 'urn:ngsi-ld:Tram:tw-exp';
+    const expires = '2099-01-01T00:00:00.000Z';
+    let res = await req('POST', '/temporal/entities', { id: eid, type: 'Tram', expiresAt: expires, load: [{ type: 'Property', value: 1, observedAt: at(0) }] });
+    expect(res.statusCode, res.body).toBe(201);
+    expect((await req('GET', `/entities/${eid}?options=sysAttrs`)).json().expiresAt).toBe(expires);
+    res = await req('POST', '/temporal/entities', { id: eid, type: 'Carriage', load: [{ type: 'Property', value: 2, observedAt: at(1) }] });
+    expect(res.statusCode, res.body).toBe(204);
+    const e = (await req('GET', `/entities/${eid}?options=sysAttrs`)).json();
+    expect(e.type).toEqual(['Tram', 'Carriage']);
+    expect(e.expiresAt).toBe(expires);
+    expect((await req('DELETE', `/entities/${eid}`, undefined, { 'content-type': 'application/json' })).statusCode).toBe(204);
+  });
+
   it('refuses invalid names and ids in the path (400) before touching the history', async () => {
     const tid = 'urn:ngsi-ld:Tram:tw2';
     for (const attr of ['%252e%252e', 'invalid(Name', '9lives']) {
