@@ -47,6 +47,9 @@ export interface MappedPage {
   location: string;
 }
 
+/** The query of one page of a map: exactly its ids, from the first. */
+const pageQuery = (ids: string[]) => ({ id: ids.join(','), idPattern: undefined, limit: ids.length, offset: 0, count: false });
+
 export const entityMapPath = (id: string) => `/ngsi-ld/v1/entityMaps/${encodeURIComponent(id)}`;
 
 /**
@@ -156,20 +159,8 @@ export class EntityMapService {
    */
   async query(scope: RequestScope, p: EntityQueryParams & { entityMap?: boolean }, o: OutputOptions, header: string | undefined): Promise<MappedPage | undefined> {
     if (!p.entityMap && !header) return undefined;
-    let row = header ? await this.findOwn(scope, idOfHeader(header)) : undefined;
-    if (!row) {
-      const { map } = await this.create(scope, p, {});
-      row = await this.findOwn(scope, map.id as string);
-      if (!row) throw ngsiProblem('InternalError', 'the entity map just made is gone');
-    }
-    const ids = Object.keys(row.body.entityMap);
-    const offset = p.offset ?? 0;
-    const page = ids.slice(offset, offset + (p.limit ?? this.config.defaultLimit));
-    const location = entityMapPath(row.id);
-    if (page.length === 0) return { entities: [], count: ids.length, location };
-    const { entities } = await this.queries.queryEntities(scope, { ...p, id: page.join(','), idPattern: undefined, limit: page.length, offset: 0, count: false }, o);
-    const byId = new Map(entities.map((e) => [e.id, e]));
-    return { entities: page.map((id) => byId.get(id)).filter((e): e is Record<string, unknown> => e !== undefined), count: ids.length, location };
+    return this.pageOfMap(scope, p, header, async () => (await this.create(scope, p, {})).map.id as string,
+      async (ids) => (await this.queries.queryEntities(scope, { ...p, ...pageQuery(ids) }, o)).entities);
   }
 
   /**
@@ -181,10 +172,24 @@ export class EntityMapService {
   async queryTemporal(scope: RequestScope, p: TemporalQueryParams, header: string | undefined): Promise<(MappedPage & { range?: string }) | undefined> {
     const temporal = this.temporal;
     if (!header || !temporal) return undefined;
-    let row = await this.findOwn(scope, idOfHeader(header));
+    let range: string | undefined;
+    const page = await this.pageOfMap(scope, p, header, async () => (await this.createTemporal(scope, p, {})).map.id as string, async (ids) => {
+      const r = await temporal.query(scope, { ...p, ...pageQuery(ids) });
+      range = r.range;
+      return r.entities;
+    });
+    return { ...page, range };
+  }
+
+  /**
+   * The page `offset`/`limit` of the map the header names (a new one from `make` when it is gone, expired or
+   * another's), its entities read by `read` and put back in the map's order.
+   */
+  private async pageOfMap(scope: RequestScope, p: { offset?: number; limit?: number }, header: string | undefined,
+    make: () => Promise<string>, read: (ids: string[]) => Promise<Record<string, unknown>[]>): Promise<MappedPage> {
+    let row = header ? await this.findOwn(scope, idOfHeader(header)) : undefined;
     if (!row) {
-      const { map } = await this.createTemporal(scope, p, {});
-      row = await this.findOwn(scope, map.id as string);
+      row = await this.findOwn(scope, await make());
       if (!row) throw ngsiProblem('InternalError', 'the entity map just made is gone');
     }
     const ids = Object.keys(row.body.entityMap);
@@ -192,9 +197,8 @@ export class EntityMapService {
     const page = ids.slice(offset, offset + (p.limit ?? this.config.defaultLimit));
     const location = entityMapPath(row.id);
     if (page.length === 0) return { entities: [], count: ids.length, location };
-    const r = await temporal.query(scope, { ...p, id: page.join(','), idPattern: undefined, limit: page.length, offset: 0, count: false });
-    const byId = new Map(r.entities.map((e) => [e.id, e]));
-    return { entities: page.map((id) => byId.get(id)).filter((e): e is Record<string, unknown> => e !== undefined), count: ids.length, location, range: r.range };
+    const byId = new Map((await read(page)).map((e) => [e.id, e]));
+    return { entities: page.map((id) => byId.get(id)).filter((e): e is Record<string, unknown> => e !== undefined), count: ids.length, location };
   }
 
   /** §5.14.4.4: a type, a non-system attribute (in attrs or q), a geo-query or local scope; else the query is too wide. */
