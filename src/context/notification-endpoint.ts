@@ -28,22 +28,33 @@ const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,64}$/;
 const MAX_RECEIVER_INFO = 16;
 const MAX_VALUE_LENGTH = 1024;
 
-/** Why a receiverInfo list is refused, naming the entry (`receiverInfo[2].key`), or undefined when it is fine. */
-export function receiverInfoError(list: unknown): { field: string; message: string } | undefined {
-  const base = 'notification.endpoint.receiverInfo';
+/**
+ * Why a `{key, value}` list (receiverInfo, notifierInfo) is refused, naming the entry (`…[2].key`), or undefined:
+ * a list of at most MAX_RECEIVER_INFO entries of two strings, each entry then checked by `entryError`.
+ */
+function keyValueListError(list: unknown, base: string, entryError: (key: string, value: string, at: string) => { field: string; message: string } | undefined) {
   if (!Array.isArray(list)) return { field: base, message: 'must be a list of {key, value}' };
   if (list.length > MAX_RECEIVER_INFO) return { field: base, message: `at most ${MAX_RECEIVER_INFO} entries` };
   for (const [i, entry] of list.entries()) {
     const { key, value } = (entry ?? {}) as { key?: unknown; value?: unknown };
     if (typeof key !== 'string' || typeof value !== 'string') return { field: `${base}.${i}`, message: 'must be {key, value} with two strings' };
-    if (!HEADER_NAME.test(key)) return { field: `${base}.${i}.key`, message: 'must be a header name (letters, digits and !#$%&\'*+-.^_`|~, at most 64)' };
-    if (FORBIDDEN_HEADERS.has(key.toLowerCase())) return { field: `${base}.${i}.key`, message: `${key} cannot be set by a subscription (hop-by-hop, framing or set by CityHub)` };
-    // eslint-disable-next-line no-control-regex
-    if (value.length > MAX_VALUE_LENGTH || /[\u0000-\u0008\u000a-\u001f\u007f]/.test(value)) {
-      return { field: `${base}.${i}.value`, message: `must be at most ${MAX_VALUE_LENGTH} characters without control characters` };
-    }
+    const error = entryError(key, value, `${base}.${i}`);
+    if (error) return error;
   }
   return undefined;
+}
+
+/** Why a receiverInfo list is refused, naming the entry (`receiverInfo[2].key`), or undefined when it is fine. */
+export function receiverInfoError(list: unknown): { field: string; message: string } | undefined {
+  return keyValueListError(list, 'notification.endpoint.receiverInfo', (key, value, at) => {
+    if (!HEADER_NAME.test(key)) return { field: `${at}.key`, message: 'must be a header name (letters, digits and !#$%&\'*+-.^_`|~, at most 64)' };
+    if (FORBIDDEN_HEADERS.has(key.toLowerCase())) return { field: `${at}.key`, message: `${key} cannot be set by a subscription (hop-by-hop, framing or set by CityHub)` };
+    // eslint-disable-next-line no-control-regex
+    if (value.length > MAX_VALUE_LENGTH || /[\u0000-\u0008\u000a-\u001f\u007f]/.test(value)) {
+      return { field: `${at}.value`, message: `must be at most ${MAX_VALUE_LENGTH} characters without control characters` };
+    }
+    return undefined;
+  });
 }
 
 /**
@@ -55,16 +66,11 @@ const MQTT_VERSIONS: Record<string, 4 | 5> = { 'mqtt3.1.1': 4, 'mqtt5.0': 5 };
 
 /** Why a notifierInfo list is refused (naming the entry), or undefined: `{key, value}` strings, MQTT values in range. */
 export function notifierInfoError(list: unknown): { field: string; message: string } | undefined {
-  const base = 'notification.endpoint.notifierInfo';
-  if (!Array.isArray(list)) return { field: base, message: 'must be a list of {key, value}' };
-  if (list.length > MAX_RECEIVER_INFO) return { field: base, message: `at most ${MAX_RECEIVER_INFO} entries` };
-  for (const [i, entry] of list.entries()) {
-    const { key, value } = (entry ?? {}) as { key?: unknown; value?: unknown };
-    if (typeof key !== 'string' || typeof value !== 'string') return { field: `${base}.${i}`, message: 'must be {key, value} with two strings' };
-    if (key === 'MQTT-Version' && !(value in MQTT_VERSIONS)) return { field: `${base}.${i}.value`, message: 'MQTT-Version must be mqtt3.1.1 or mqtt5.0' };
-    if (key === 'MQTT-QoS' && !['0', '1', '2'].includes(value)) return { field: `${base}.${i}.value`, message: 'MQTT-QoS must be 0, 1 or 2' };
-  }
-  return undefined;
+  return keyValueListError(list, 'notification.endpoint.notifierInfo', (key, value, at) => {
+    if (key === 'MQTT-Version' && !(value in MQTT_VERSIONS)) return { field: `${at}.value`, message: 'MQTT-Version must be mqtt3.1.1 or mqtt5.0' };
+    if (key === 'MQTT-QoS' && !['0', '1', '2'].includes(value)) return { field: `${at}.value`, message: 'MQTT-QoS must be 0, 1 or 2' };
+    return undefined;
+  });
 }
 
 /** The MQTT options a subscription's notifierInfo asks for, defaults where it says nothing. */
