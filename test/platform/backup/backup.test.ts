@@ -49,8 +49,10 @@ for (const engine of testEngines) {
 
       const tickets = manifest.tables.find((t) => t.name === 'hotline_ticket')!.rows;
       expect(tickets).toBeGreaterThanOrEqual(6);
-      // One instant: every ticket in the copy has its create and dispatch entries in the copied ledger.
-      expect(manifest.ledger.size).toBeGreaterThanOrEqual(tickets * 2 + 1);
+      // One instant: every ticket in the copy has its create and dispatch entries in the copied ledger, but for at
+      // most one per writer caught between its create and its dispatch (two transactions); ledger verify below
+      // checks each copied ticket against its newest entry.
+      expect(manifest.ledger.size).toBeGreaterThanOrEqual(tickets * 2 + 1 - 2);
       expect(await countRows(hub.database.db, 'hotline_ticket')).toBeGreaterThan(tickets);
 
       await migrateToLatest(fresh.db, allMigrations());

@@ -24,9 +24,9 @@ for (const engine of testEngines) {
     const admin = systemActor('tamper-test', ['admin']);
     const ids: { unit?: string; answered?: string; answeredNumber?: string; open?: string; openNumber?: string } = {};
 
-    const verify = async (witnesses = [witness]): Promise<{ code: number; out: string }> => {
+    const verify = async (witnesses = [witness], restoredBackup = false): Promise<{ code: number; out: string }> => {
       const lines: string[] = [];
-      const code = await runLedgerVerify(db, { keys: [hub.services.ledger.publicKeyObject()], witnesses, print: (l) => lines.push(l) });
+      const code = await runLedgerVerify(db, { keys: [hub.services.ledger.publicKeyObject()], witnesses, restoredBackup, print: (l) => lines.push(l) });
       return { code, out: lines.join('\n') };
     };
     const size = async (): Promise<number> => (await hub.services.ledger.head()).size;
@@ -140,12 +140,30 @@ for (const engine of testEngines) {
       expect((await verify()).code).toBe(0);
     });
 
+    it('in a restored backup, takes the newest checkpoint missing from the database as signed after the backup', async () => {
+      // A backup taken between the entries' commit and their checkpoint's: the witness has the checkpoint, the
+      // backup not. Its root still matches the entries, so nothing is lost; without --restored-backup it is a deletion.
+      const stored = await db.selectFrom('ledger_checkpoint').selectAll().orderBy('size', 'desc').executeTakeFirstOrThrow();
+      await db.deleteFrom('ledger_checkpoint').where('size', '=', stored.size).execute();
+      const restored = await verify([witness], true);
+      const live = await verify();
+      await db.insertInto('ledger_checkpoint').values(stored).execute();
+      expect(restored.out, restored.out).toMatch(/ledger intact/);
+      expect(restored.code).toBe(0);
+      expect(live.code).toBe(1);
+      expect(live.out).toMatch(new RegExp(`the checkpoint at size ${stored.size} held by file .* is missing from the database: it was deleted`));
+    });
+
     it('names a checkpoint deleted from the database while its entries stay', async () => {
       const first = (await witness.list())[0].size;
       await db.deleteFrom('ledger_checkpoint').where('size', '=', first).execute();
       const r = await verify();
       expect(r.code).toBe(1);
       expect(r.out).toMatch(new RegExp(`the checkpoint at size ${first} held by file .* is missing from the database: it was deleted`));
+      // A restored backup does not excuse it: newer checkpoints are stored, so this one was in the backup.
+      const restored = await verify([witness], true);
+      expect(restored.code).toBe(1);
+      expect(restored.out).toMatch(new RegExp(`the checkpoint at size ${first} held by file .* is missing from the database: it was deleted`));
     });
 
     it('names a deleted ticket', async () => {
