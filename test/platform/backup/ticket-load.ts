@@ -13,6 +13,17 @@ export interface TicketLoad {
   stop(): Promise<void>;
 }
 
+const WRITERS = 2;
+
+/**
+ * A backup is one instant: every copied ticket has its create and dispatch entries in the copied ledger (and the
+ * unit's), but for at most one per writer caught between its create and its dispatch (two transactions). Ledger
+ * verify then checks each copied ticket against its newest entry.
+ */
+export function expectOneInstant(ledgerSize: number, tickets: number): void {
+  expect(ledgerSize).toBeGreaterThanOrEqual(tickets * 2 + 1 - WRITERS);
+}
+
 /**
  * Two writers filing and dispatching tickets on `hub` (a ticket row, its timeline events, two ledger entries, a
  * checkpoint whenever the ledger grew) until stopped: the write load a backup is taken under.
@@ -32,7 +43,7 @@ export async function startTicketLoad(hub: CityHub, actor: Actor): Promise<Ticke
       await hub.services.ledger.checkpointIfGrown();
     }
   };
-  const writers = [writer(1), writer(2)];
+  const writers = Array.from({ length: WRITERS }, (_, i) => writer(i + 1));
   return {
     get written() {
       return written;
