@@ -5,6 +5,7 @@ import { assertAttrName, isUri } from './entity-model.js';
 import { assertGeometry, type Geometry } from './geo.js';
 import { checkIdPattern, patternTest } from './safe-regex.js';
 import { receiverInfoError } from './notification-endpoint.js';
+import { parseDuration } from './iso-duration.js';
 
 /**
  * Context-source registrations (ETSI GS CIM 009 §5.2.9, §4.3.6): their validation, the operations they
@@ -222,13 +223,11 @@ export function parseRegistration(body: Record<string, unknown>, o: ParseOptions
   return out;
 }
 
-const DURATION = /^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$/;
-
 /** §5.2.34 RegistrationManagementInfo: localOnly a boolean, cacheDuration an ISO 8601 duration, timeout and cooldown > 0. */
 function management(v: unknown): Record<string, unknown> {
   if (!isObject(v)) throw bad('management', 'must be {localOnly, cacheDuration, timeout, cooldown}');
   if (v.localOnly !== undefined && typeof v.localOnly !== 'boolean') throw bad('management.localOnly', 'must be true or false');
-  if (v.cacheDuration !== undefined && !(typeof v.cacheDuration === 'string' && DURATION.test(v.cacheDuration))) throw bad('management.cacheDuration', 'must be an ISO 8601 duration');
+  if (v.cacheDuration !== undefined && !(typeof v.cacheDuration === 'string' && parseDuration(v.cacheDuration) !== undefined)) throw bad('management.cacheDuration', 'must be an ISO 8601 duration');
   for (const k of ['timeout', 'cooldown'] as const) {
     const n = v[k];
     if (n !== undefined && !(typeof n === 'number' && Number.isFinite(n) && n > 0)) throw bad(`management.${k}`, 'must be a number greater than 0');

@@ -18,6 +18,7 @@ import { managesAll, type RequestScope } from './request-scope.js';
 import type { ContextConfig } from './config.js';
 import type { EntityQueryParams, OutputOptions, QueryBody } from './schemas.js';
 import * as store from './snapshot-store.js';
+import { durationSeconds, parseDuration } from './iso-duration.js';
 
 /** What creating or cloning a snapshot, or updating one, is (the members allowed differ, §5.2.41 Tables 5.2.41-1/-2). */
 type Mode = 'create' | 'clone' | 'update';
@@ -296,7 +297,7 @@ export class SnapshotService {
   /** §5.16.1.4: the lifetime asked for, "applying the configured limit"; none asked: the default. */
   private expiryOf(lifetime: string | undefined, now: Date): Date {
     const { defaultLifetimeSeconds, maxLifetimeSeconds } = this.config.snapshots;
-    const seconds = lifetime === undefined ? defaultLifetimeSeconds : Math.min(durationSeconds(lifetime) ?? defaultLifetimeSeconds, maxLifetimeSeconds);
+    const seconds = lifetime === undefined ? defaultLifetimeSeconds : Math.min(lifetimeSeconds(lifetime) ?? defaultLifetimeSeconds, maxLifetimeSeconds);
     return new Date(now.getTime() + seconds * 1000);
   }
 
@@ -350,17 +351,12 @@ function statusOf(details: ResultDetails[]): string {
   return n('empty') > 0 ? 'empty' : 'failure';
 }
 
-/**
- * An xsd:duration (`P1D`, `PT12H`, `P1Y2M3DT4H5M6.5S`, `P2W`) in seconds (a year 365 days, a month 30: an expiry
- * needs no calendar); undefined if it is not one or is zero.
- */
-export function durationSeconds(text: string): number | undefined {
-  const m = /^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/.exec(text);
-  if (!m || text === 'P' || text.endsWith('T')) return undefined;
-  const [y, mo, w, d, h, mi, s] = m.slice(1).map((x) => Number(x ?? 0));
-  const total = (((y * 365 + mo * 30 + w * 7 + d) * 24 + h) * 60 + mi) * 60 + s;
-  return total > 0 ? total : undefined;
-}
+/** An xsd:duration (`P1D`, `PT12H`, `P2W`) in seconds (iso-duration.ts); undefined if it is not one or is zero. */
+const lifetimeSeconds = (text: string): number | undefined => {
+  const parts = parseDuration(text);
+  const seconds = parts && durationSeconds(parts);
+  return seconds ? seconds : undefined;
+};
 
 /** Checks a body against Table 5.2.41-1 for the operation; output-only members are ignored, others refused. */
 function checkMembers(body: unknown, mode: Mode): Members {
@@ -395,7 +391,7 @@ function checkMembers(body: unknown, mode: Mode): Members {
     m.snapshotPriority = b.snapshotPriority as number;
   }
   if (b.snapshotLifetime !== undefined) {
-    if (typeof b.snapshotLifetime !== 'string' || durationSeconds(b.snapshotLifetime) === undefined) {
+    if (typeof b.snapshotLifetime !== 'string' || lifetimeSeconds(b.snapshotLifetime) === undefined) {
       throw bad('snapshotLifetime must be an ISO 8601 duration (e.g. P1D, PT12H)', '/body/snapshotLifetime', 'must be a positive ISO 8601 duration');
     }
     m.snapshotLifetime = b.snapshotLifetime;

@@ -16,16 +16,16 @@ import { historyExists } from './temporal-write-store.js';
 import { askedAttrs, temporalOutput, type TemporalOutput } from './temporal-output.js';
 import { pageInstances } from './temporal-paging.js';
 import { matchGeo, type GeoQuery, type Geometry } from './geo.js';
+import { durationSeconds, parseDuration } from './iso-duration.js';
 
 const METHODS: AggrMethod[] = ['totalCount', 'distinctCount', 'sum', 'avg', 'min', 'max', 'stddev', 'sumsq'];
-const DURATION = /^P(?!$)(?:(\d+)W)?(?:(\d+)D)?(?:T(?=\d)(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/;
-
 /** ISO 8601 duration (weeks, days, hours, minutes, seconds) in milliseconds; months and years vary in length. */
 export function durationMs(d: string): number {
-  const m = DURATION.exec(d);
-  if (!m) throw ngsiProblem('BadRequestData', `aggrPeriodDuration "${d}" must be an ISO 8601 duration of weeks, days, hours, minutes or seconds (e.g. PT1H, P1D)`);
-  const [, w, dd, h, mi, s] = m.map((x) => Number(x ?? 0));
-  return ((((w * 7 + dd) * 24 + h) * 60 + mi) * 60 + s) * 1000;
+  const parts = parseDuration(d);
+  if (!parts || parts.years !== undefined || parts.months !== undefined) {
+    throw ngsiProblem('BadRequestData', `aggrPeriodDuration "${d}" must be an ISO 8601 duration of weeks, days, hours, minutes or seconds (e.g. PT1H, P1D)`);
+  }
+  return durationSeconds(parts) * 1000;
 }
 
 const isoTime = (name: string, v: string | undefined): string | undefined => {
