@@ -76,25 +76,6 @@ export const periodicCsourceSubscriptions = async (db: Db, now: Date): Promise<C
     where active and body ? 'timeInterval' and (expires_at is null or expires_at > ${now}::timestamptz)
     order by tenant, id`.execute(db)).rows;
 
-/** Takes the period of one subscription (once, whichever node asks first): false when another node took it (as claimPeriod). */
-export const claimCsourcePeriod = async (db: Db, tenant: string, id: string, now: Date, seconds: number): Promise<boolean> =>
-  (await sql`update context_csource_subscription set last_notification = ${now}::timestamptz
-    where tenant = ${tenant} and id = ${id} and (last_notification is null or last_notification <= ${new Date(now.getTime() - seconds * 1000)}::timestamptz)
-    returning id`.execute(db)).rows.length > 0;
-
-/** Notifications queued now for these subscriptions (on change; periodic ones claim their period instead). */
-export const markCsourceNotified = (db: Db, tenant: string, ids: string[], now: Date) =>
-  ids.length === 0 ? Promise.resolve() : db.updateTable('context_csource_subscription').set({ last_notification: now })
-    .where('tenant', '=', tenant).where('id', 'in', ids).execute().then(() => undefined);
-
-/** One delivery's outcome, counted as recordDelivery counts it for entity subscriptions. */
-export const recordCsourceDelivery = (db: Db, tenant: string, id: string, ok: boolean, now: Date) =>
-  db.updateTable('context_csource_subscription')
-    .set((eb) => ok
-      ? { last_success: now, times_sent: eb('times_sent', '+', 1) }
-      : { last_failure: now, times_sent: eb('times_sent', '+', 1), times_failed: eb('times_failed', '+', 1) })
-    .where('tenant', '=', tenant).where('id', '=', id).execute();
-
 export const deleteCsourceSubscription = async (db: Db, tenant: string, id: string): Promise<boolean> =>
   Number((await db.deleteFrom('context_csource_subscription').where('tenant', '=', tenant).where('id', '=', id).executeTakeFirst()).numDeletedRows) > 0;
 

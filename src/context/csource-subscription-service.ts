@@ -15,7 +15,7 @@ import { matchesScopeQ, parseScopeQ } from './scope-query.js';
 import { checkEndpoint, receiverInfoError } from './notification-endpoint.js';
 import { geoMemberOf, infoAttrs, renderRegistration, type GeoMember, type StoredRegistration } from './csource-model.js';
 import { memberAttrs, type RegistrationListener } from './csource-service.js';
-import { enqueueNotifications, type OutboxWrite } from './subscription-store.js';
+import { claimPeriod, enqueueNotifications, markNotified, type OutboxWrite } from './subscription-store.js';
 import { deliveryStatus } from './notification-status.js';
 import * as store from './csource-store.js';
 import type { TenantService } from './tenant-service.js';
@@ -163,7 +163,7 @@ export class CsourceSubscriptionService implements RegistrationListener {
         .filter((r) => matches(b, r, this.config.patternMaxLength));
       if (regs.length === 0) return;
       await enqueueNotifications(trx, [await this.notification(tenant, sub, 'newlyMatching', regs, now)]);
-      await store.markCsourceNotified(trx, tenant, [id], now);
+      await markNotified(trx, tenant, [id], now, 'context_csource_subscription');
     });
   }
 
@@ -222,13 +222,13 @@ export class CsourceSubscriptionService implements RegistrationListener {
       rows.push(await this.notification(tenant, sub, reason, [(is ? after : before)!], now));
     }
     await enqueueNotifications(trx, rows);
-    await store.markCsourceNotified(trx, tenant, rows.map((r) => r.subscription_id), now);
+    await markNotified(trx, tenant, rows.map((r) => r.subscription_id), now, 'context_csource_subscription');
   }
 
   /**
    * Periodic notifications (§5.2.12 timeInterval): every active periodic subscription whose interval has passed
    * is sent the registrations that match it now (all of them, `triggerReason: updated`), none when none match.
-   * Each period is claimed on its row (claimCsourcePeriod), so several nodes running the job notify once.
+   * Each period is claimed on its row (subscription-store claimPeriod), so several nodes running the job notify once.
    */
   async notifyPeriodic(now: Date): Promise<number> {
     let sent = 0;
@@ -237,7 +237,7 @@ export class CsourceSubscriptionService implements RegistrationListener {
       const every = b.timeInterval!;
       if (sub.last_notification && now.getTime() - new Date(sub.last_notification).getTime() < every * 1000) continue;
       await this.db.transaction().execute(async (trx) => {
-        if (!(await store.claimCsourcePeriod(trx, sub.tenant, sub.id, now, every))) return;
+        if (!(await claimPeriod(trx, sub.tenant, sub.id, now, every, 'context_csource_subscription'))) return;
         const regs = (await store.liveRegistrations(trx, sub.tenant, now)).map((r) => r.body as unknown as StoredRegistration)
           .filter((r) => matches(b, r, this.config.patternMaxLength));
         if (regs.length === 0) return;

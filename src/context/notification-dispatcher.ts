@@ -9,7 +9,6 @@ import { linkHeader, CORE_CONTEXT_URL } from './jsonld-context.js';
 import { mqttOptions, resolveBroker, sendableHeaders } from './notification-endpoint.js';
 import type { ContextConfig } from './config.js';
 import * as store from './subscription-store.js';
-import { recordCsourceDelivery } from './csource-store.js';
 
 type NotificationConfig = ContextConfig['notifications'];
 
@@ -164,17 +163,17 @@ export class NotificationDispatcher {
     }
     const now = this.clock();
     // A subscription to registrations (§5.11) keeps its delivery members in its own table.
-    const record = row.payload.type === 'ContextSourceNotification' ? recordCsourceDelivery : store.recordDelivery;
+    const table = row.payload.type === 'ContextSourceNotification' ? 'context_csource_subscription' : 'context_subscription';
     if (!error) {
       await store.markDelivered(this.db, row.id, now);
-      await record(this.db, row.tenant, row.subscription_id, true, now);
+      await store.recordDelivery(this.db, row.tenant, row.subscription_id, true, now, table);
       return;
     }
     const backoff = this.config.backoffSeconds;
     const wait = backoff.length ? backoff[Math.min(row.attempts - 1, backoff.length - 1)] : 1;
     const retryAt = refused || row.attempts >= this.config.maxAttempts ? null : new Date(now.getTime() + wait * 1000);
     await store.markFailed(this.db, row.id, error, retryAt, now);
-    await record(this.db, row.tenant, row.subscription_id, false, now);
+    await store.recordDelivery(this.db, row.tenant, row.subscription_id, false, now, table);
     this.log.warn({ notification: row.id, endpoint: row.endpoint, attempt: row.attempts, error }, 'notification delivery failed');
   }
 

@@ -98,24 +98,27 @@ export const periodicTenants = async (db: Db, now: Date): Promise<string[]> =>
   (await sql<{ tenant: string }>`select distinct tenant from context_subscription
     where active and body ? 'timeInterval' and (expires_at is null or expires_at > ${now}::timestamptz)`.execute(db)).rows.map((r) => r.tenant);
 
+/** The tables whose rows count their notifications: subscriptions (§5.8) and subscriptions to registrations (§5.11). */
+export type SubscriptionTable = 'context_subscription' | 'context_csource_subscription';
+
 /**
  * Claims a periodic subscription's turn: sets its last notification to now if its interval has passed. True for
  * the one caller (node, job run) that got it, so a period notifies once however many run the job.
  */
-export const claimPeriod = async (db: Db, tenant: string, id: string, now: Date, seconds: number): Promise<boolean> =>
-  (await sql`update context_subscription set last_notification = ${now}::timestamptz
+export const claimPeriod = async (db: Db, tenant: string, id: string, now: Date, seconds: number, table: SubscriptionTable = 'context_subscription'): Promise<boolean> =>
+  (await sql`update ${sql.table(table)} set last_notification = ${now}::timestamptz
     where tenant = ${tenant} and id = ${id} and (last_notification is null or last_notification <= ${new Date(now.getTime() - seconds * 1000)}::timestamptz)
     returning id`.execute(db)).rows.length > 0;
 
-export const markNotified = (db: Db, tenant: string, ids: string[], now: Date) =>
-  ids.length === 0 ? Promise.resolve() : db.updateTable('context_subscription').set({ last_notification: now }).where('tenant', '=', tenant).where('id', 'in', ids).execute().then(() => undefined);
+export const markNotified = async (db: Db, tenant: string, ids: string[], now: Date, table: SubscriptionTable = 'context_subscription'): Promise<void> => {
+  if (ids.length > 0) await sql`update ${sql.table(table)} set last_notification = ${now}::timestamptz where tenant = ${tenant} and id = any(${ids}::text[])`.execute(db);
+};
 
-export const recordDelivery = (db: Db, tenant: string, id: string, ok: boolean, now: Date) =>
-  db.updateTable('context_subscription')
-    .set((eb) => ok
-      ? { last_success: now, times_sent: eb('times_sent', '+', 1) }
-      : { last_failure: now, times_sent: eb('times_sent', '+', 1), times_failed: eb('times_failed', '+', 1) })
-    .where('tenant', '=', tenant).where('id', '=', id).execute();
+/** One delivery's outcome: counted sent, and failed or successful with its time. */
+export const recordDelivery = async (db: Db, tenant: string, id: string, ok: boolean, now: Date, table: SubscriptionTable = 'context_subscription'): Promise<void> => {
+  const outcome = ok ? sql`last_success = ${now}::timestamptz` : sql`last_failure = ${now}::timestamptz, times_failed = times_failed + 1`;
+  await sql`update ${sql.table(table)} set times_sent = times_sent + 1, ${outcome} where tenant = ${tenant} and id = ${id}`.execute(db);
+};
 
 export interface OutboxWrite {
   tenant: string;
