@@ -100,11 +100,14 @@ const instancesOf = (rows: RawBuilder<unknown>, attrs?: string[], withIds = fals
   from context_history h cross join lateral unnest(h.deleted) as d(attr)
   where ${rows} ${attrs ? sql`and d.attr = any(${attrs}::text[])` : sql``}`;
 
+/** History rows the rollup folds per statement. */
+export const ROLLUP_PAGE = 5000;
+
 /**
  * Folds up to `limit` history rows not yet in the hourly rollup into it and marks them, in one statement
  * (several nodes may run it: SKIP LOCKED). Returns how many rows it took; 0 when all are rolled up.
  */
-export async function rollUpHistory(db: Db, limit = 5000): Promise<number> {
+export async function rollUpHistory(db: Db, limit = ROLLUP_PAGE): Promise<number> {
   const r = await sql<{ n: number }>`
     with taken as (
       update context_history h set rolled = true

@@ -29,6 +29,11 @@ export const HotlineConfigSchema = Type.Object({
     {
       idempotencyKeyHours: Type.Number({ exclusiveMinimum: 0, maximum: 24 * 30, default: 24 }),
       keyPurgeIntervalSeconds: Type.Integer({ minimum: 0, default: 3600 }),
+      /**
+       * Filings that arrive while others are being written go together in one transaction, up to this many: the
+       * day's counter row and the ledger's head are taken once per batch (docs/deploy/cluster.md). 1: one by one.
+       */
+      maxBatch: Type.Integer({ minimum: 1, maximum: 500, default: 32 }),
     },
     { default: {} },
   ),

@@ -74,7 +74,7 @@ export const hotlineModule = defineModule({
     const photos = new PhotoService(db, clock, config.citizen);
     const notices = new NoticeService(db, clock, config.citizen.noticeLeaseSeconds, personal);
     const services: HotlineServices = {
-      intake: new TicketIntakeService({ db, ledger, clock, events, timeZone: platform.city.timeZone, photos, personal, idempotencyKeyHours: config.intake.idempotencyKeyHours }),
+      intake: new TicketIntakeService({ db, ledger, clock, events, timeZone: platform.city.timeZone, photos, personal, idempotencyKeyHours: config.intake.idempotencyKeyHours, maxBatch: config.intake.maxBatch }),
       tickets: new TicketQueryService(db, platform.audit, personal),
       workflow: new TicketWorkflowService({ db, ledger, clock, events, routing, deadlines, redoOnUnsatisfied: config.citizen.redoOnUnsatisfied, personal }),
       tracking: new TicketTrackingService(db, clock, config.track, (id) => platform.auth.orgName(id), personal),

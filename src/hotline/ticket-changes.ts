@@ -1,12 +1,12 @@
 import type { Insertable } from 'kysely';
 import type { Db } from '../platform/db/database.js';
-import type { Ledger, LedgerFacts } from '../platform/ledger/ledger.js';
+import type { Ledger, LedgerBatch, LedgerFacts } from '../platform/ledger/ledger.js';
 import { actorRef, type Actor } from '../platform/auth/roles.js';
 import type { TicketAction } from './ticket-enums.js';
 import * as tickets from './ticket-store.js';
 import type { TicketRow } from './ticket-store.js';
 import type { HotlineTicketEventTable } from './tables.js';
-import { ticketContent } from './ticket-content.js';
+import { ticketContent, type TicketContentColumns } from './ticket-content.js';
 
 /**
  * How a ticket change is kept and told: its timeline event and ledger entry (in the change's transaction), the
@@ -47,19 +47,21 @@ export const ticketEventRow = (actor: Actor, ticketId: string, change: RecordedC
 });
 
 /**
- * The ledger entry `hotline.ticket.<action>` of one change, in the caller's transaction. Its facts are ids and
- * statuses only: no reply text, reason or citizen data goes into it — only digests of the ticket's parts
- * (ticket-content.ts).
+ * Adds the ledger entry `hotline.ticket.<action>` of one change to a batch (tickets filed together share one head
+ * lock). Its facts are ids and statuses only: no reply text, reason or citizen data goes into it — only digests of
+ * the ticket's parts (ticket-content.ts).
  */
-export async function ledgerTicketChange(trx: Db, ledger: Ledger, actor: Actor, ticket: TicketRow, change: RecordedChange): Promise<void> {
+export function addTicketChange(batch: LedgerBatch, actor: Actor, ticket: TicketContentColumns, change: RecordedChange): void {
   const facts: LedgerFacts = { from: change.from, to: change.to, unit: ticket.unit_id, number: ticket.number };
   // The entry carries the digest of the ticket as it is after the change (reply and satisfaction included), so a
   // row rewritten later behind CityHub's back no longer matches its newest entry (`cityhub ledger verify`).
-  await ledger.append(`hotline.ticket.${change.action}`, actor, `ticket:${ticket.id}`, facts, { trx, content: ticketContent(ticket) });
+  batch.add(`hotline.ticket.${change.action}`, actor, `ticket:${ticket.id}`, facts, { content: ticketContent(ticket) });
 }
 
 /** Writes the timeline event and the ledger entry of one change, in the caller's transaction. */
 export async function recordTicketChange(trx: Db, ledger: Ledger, actor: Actor, ticket: TicketRow, change: RecordedChange): Promise<void> {
   await tickets.insertTicketEvent(trx, ticketEventRow(actor, ticket.id, change));
-  await ledgerTicketChange(trx, ledger, actor, ticket, change);
+  const batch = await ledger.batch(trx);
+  addTicketChange(batch, actor, ticket, change);
+  await batch.write();
 }

@@ -7,11 +7,13 @@ import { assertCan } from '../platform/auth/permissions.js';
 import type { Actor } from '../platform/auth/roles.js';
 import { invalidField, Problem } from '../platform/errors/problem.js';
 import * as tickets from './ticket-store.js';
+import type { NewTicketRow, TicketRow } from './ticket-store.js';
 import * as reference from './reference-store.js';
 import { citizenOnly } from './ticket-access.js';
-import { ledgerTicketChange, ticketEventRow, TICKETS_CHANGED } from './ticket-changes.js';
+import { addTicketChange, ticketEventRow, TICKETS_CHANGED, type RecordedChange } from './ticket-changes.js';
+import { GroupCommit } from '../platform/db/group-commit.js';
 import { urgencies, type TicketChannel } from './ticket-enums.js';
-import { formatTicketNumber, ticketDay } from './ticket-number.js';
+import { ticketDay } from './ticket-number.js';
 import { toTicketView } from './ticket-view.js';
 import type { NewTicket, TicketView } from './schemas.js';
 import type { PhotoService } from './photo-service.js';
@@ -41,6 +43,26 @@ export interface TicketIntakeDeps {
   personal?: TicketPersonalFields;
   /** How long an Idempotency-Key is kept (config `modules.hotline.intake.idempotencyKeyHours`). */
   idempotencyKeyHours?: number;
+  /** Most filings written in one transaction when they arrive together (config `modules.hotline.intake.maxBatch`). */
+  maxBatch?: number;
+}
+
+/** The columns a ledger entry vouches for that a filing leaves to their default (null). */
+const UNSET_BY_INTAKE = { unit_id: null, reply_text: null, result: null, visit_contacted: null, visit_solved: null, satisfaction: null } as const;
+
+/** A filing checked and ready to be written: all but its number, its photos' attachments and its ledger entry. */
+interface Filing {
+  actor: Actor;
+  /** The local day its number carries. */
+  day: string;
+  now: Date;
+  photoIds: string[];
+  /** What the filer listed, before its photos. */
+  attachments: unknown[];
+  /** The create event's details besides channel, number and photos. */
+  details: Record<string, unknown>;
+  inTransaction?: (trx: Db, ticketId: string, now: Date) => Promise<void>;
+  row: Omit<NewTicketRow, 'number' | 'attachments'> & { id: string; category_id: string | null };
 }
 
 /** An Idempotency-Key: printable ASCII without spaces at the ends, as clients send UUIDs or similar. */
@@ -60,10 +82,12 @@ export class TicketIntakeService {
   private readonly dayOf: (at: Date) => string;
   private autoCategorizer: AutoCategorizer | undefined;
   private readonly personal: TicketPersonalFields;
+  private readonly filings: GroupCommit<Filing, TicketRow>;
 
   constructor(private readonly deps: TicketIntakeDeps) {
     this.dayOf = ticketDay(deps.timeZone);
     this.personal = deps.personal ?? new TicketPersonalFields();
+    this.filings = new GroupCommit((filings) => this.fileAll(filings), deps.maxBatch ?? 32);
   }
 
   /** Files tickets that come without a category under the classifier's, when it is confident (set by the intel module). */
@@ -123,7 +147,7 @@ export class TicketIntakeService {
   /** Files a ticket in status `received` with the next number of the day (e.g. `20261126-000123`). */
   async create(actor: Actor, input: NewTicket, inTransaction?: (trx: Db, ticketId: string, now: Date) => Promise<void>): Promise<TicketView> {
     assertCan(actor, 'hotline.ticket.create');
-    const { db, ledger, clock, events } = this.deps;
+    const { db, clock } = this.deps;
     const now = clock();
     const isCitizen = citizenOnly(actor);
     const channel: TicketChannel = input.channel ?? (actor.kind === 'api_key' ? 'open311' : isCitizen ? 'web' : 'phone');
@@ -146,21 +170,17 @@ export class TicketIntakeService {
     // 置信度高的自动分类: only for a ticket that names no category; below the threshold a person decides.
     const auto = input.categoryId ? null : (this.autoCategorizer?.(input.title, input.content) ?? null);
     const token = input.open311Token === true ? randomBytes(12).toString('hex') : (input.open311Token ?? null);
-    const day = this.dayOf(now);
-    // The id is known before the number: what needs only the id (the Idempotency-Key, the photos; their references
-    // are checked at commit) runs before the day's counter row is taken, which is then held for two statements
-    // (the ticket with its event, the ledger entry: the ledger's head lock and write) and the commit.
-    const id = randomUUID();
-    const row = await db.transaction().execute(async (trx) => {
-      await inTransaction?.(trx, id, now);
-      const photos = await this.deps.photos?.attach(trx, actor, id, input.photoIds ?? []) ?? [];
-      const number = formatTicketNumber(day, await tickets.nextTicketSequence(trx, day));
-      const isPublic = input.public === true;
-      const details = { channel, number, ...(photos.length ? { photos: photos.length } : {}), ...(isPublic ? { public: true } : {}), ...(auto ? { autoCategory: { category: auto.categoryId, confidence: auto.confidence, model: auto.modelVersion } } : {}) };
-      const change = { action: 'create', from: null, to: 'received', details, at: now };
-      const filed = await tickets.insertTicketWithEvent(trx, this.personal.seal({
-        id,
-        number,
+    const isPublic = input.public === true;
+    const row = await this.filings.submit({
+      actor,
+      day: this.dayOf(now),
+      now,
+      photoIds: input.photoIds ?? [],
+      attachments: input.attachments ?? [],
+      details: { ...(isPublic ? { public: true } : {}), ...(auto ? { autoCategory: { category: auto.categoryId, confidence: auto.confidence, model: auto.modelVersion } } : {}) },
+      inTransaction,
+      row: {
+        id: randomUUID(),
         channel,
         citizen_name: input.citizenName ?? null,
         citizen_phone: input.citizenPhone ?? null,
@@ -175,7 +195,6 @@ export class TicketIntakeService {
         category_id: input.categoryId ?? auto?.categoryId ?? null,
         urgency,
         tags: input.tags ?? [],
-        attachments: JSON.stringify([...(input.attachments ?? []), ...photos]),
         status: 'received',
         source: input.source ?? null,
         external_id: input.externalId ?? null,
@@ -185,11 +204,50 @@ export class TicketIntakeService {
         public: isPublic,
         created_at: now,
         updated_at: now,
-      }), ticketEventRow(actor, id, change));
-      await ledgerTicketChange(trx, ledger, actor, filed, change);
-      return this.personal.open(filed);
+      },
     });
-    events.publish(TICKETS_CHANGED, { ids: [row.id] });
     return toTicketView(row, actor);
+  }
+
+  /**
+   * Writes filings that arrived together in one transaction (group commit, see GroupCommit). What needs only a
+   * ticket's id (its Idempotency-Key, its photos; their references are checked at commit) runs first. Then one
+   * round trip takes the days' numbers and the ledger's head (counter rows first, as the importer), and one more
+   * writes the tickets, their events and their ledger entries: the serial part, which every node's intake queues
+   * for, is two round trips and the commit per batch, however many tickets it files. Committed tickets are
+   * announced on the bus.
+   */
+  private async fileAll(filings: Filing[]): Promise<TicketRow[]> {
+    const { db, ledger, events } = this.deps;
+    const rows = await db.transaction().execute(async (trx) => {
+      const photos: Array<Awaited<ReturnType<PhotoService['attach']>>> = [];
+      for (const f of filings) {
+        await f.inTransaction?.(trx, f.row.id, f.now);
+        photos.push(await this.deps.photos?.attach(trx, f.actor, f.row.id, f.photoIds) ?? []);
+      }
+      const days = filings.map((f) => f.day);
+      const taking = tickets.ticketNumbersQuery(trx, days);
+      const batch = await ledger.batch(trx, taking.query);
+      const numbers = taking.numbers(batch.before);
+      const changes: RecordedChange[] = filings.map((f, i) => ({
+        action: 'create', from: null, to: 'received', at: f.now,
+        details: { channel: f.row.channel, number: numbers[i], ...(photos[i].length ? { photos: photos[i].length } : {}), ...f.details },
+      }));
+      const plain = filings.map((f, i) => ({ ...f.row, number: numbers[i], attachments: JSON.stringify([...f.attachments, ...photos[i]]) }));
+      // A new ticket's entry vouches for the row as inserted: what the filing does not set is null.
+      plain.forEach((t, i) => addTicketChange(batch, filings[i].actor, { ...UNSET_BY_INTAKE, ...t }, changes[i]));
+      let filed: TicketRow[] = [];
+      batch.ride(
+        tickets.insertTicketsWithEventsQuery(trx, plain.map((t) => this.personal.seal(t)), filings.map((f, i) => ticketEventRow(f.actor, f.row.id, changes[i]))),
+        (returned) => {
+          const byId = new Map((returned as TicketRow[]).map((r) => [r.id, r]));
+          filed = plain.map((t) => byId.get(t.id)!);
+        },
+      );
+      await batch.write();
+      return filed.map((ticket) => this.personal.open(ticket));
+    });
+    events.publish(TICKETS_CHANGED, { ids: rows.map((r) => r.id) });
+    return rows;
   }
 }

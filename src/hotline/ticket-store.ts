@@ -1,8 +1,9 @@
-import { sql, type Insertable, type Selectable, type Updateable } from 'kysely';
+import { sql, type CompiledQuery, type Insertable, type Selectable, type Updateable } from 'kysely';
 import type { Db } from '../platform/db/database.js';
 import type { HotlineTicketEventTable, HotlineTicketTable } from './tables.js';
 import type { TicketFilter } from './schemas.js';
 import type { TicketSort } from './ticket-enums.js';
+import { formatTicketNumber } from './ticket-number.js';
 import './tables.js';
 
 export type TicketRow = Selectable<HotlineTicketTable>;
@@ -11,29 +12,51 @@ export type TicketPatch = Updateable<HotlineTicketTable>;
 export type TicketEventRow = Selectable<HotlineTicketEventTable>;
 
 /**
- * The next number of the day, taken in the caller's transaction: the upsert locks the day's counter row, so
- * concurrent creators (several nodes) never share a number, and a rolled-back create does not burn one.
+ * The statement taking the next number of its day for each entry of `days`, and how to read the numbers
+ * (`20261126-000123`, in the order given) from its rows. The upsert adds each day's count to its counter row, which
+ * stays locked until the caller commits: concurrent creators (intake on several nodes, imports) never share a
+ * number, a rolled-back transaction gives its numbers back (no gap), and the rows are taken in day order, so two
+ * transactions cannot deadlock on them. The intake runs it in the round trip that locks the ledger's head.
  */
-export const nextTicketSequence = async (trx: Db, day: string): Promise<number> => {
-  const row = await trx
+export function ticketNumbersQuery(db: Db, days: string[]): { query: CompiledQuery; numbers: (rows: Array<Record<string, unknown>>) => string[] } {
+  const counts = new Map<string, number>();
+  for (const day of days) counts.set(day, (counts.get(day) ?? 0) + 1);
+  const query = db
     .insertInto('hotline_ticket_counter')
-    .values({ day, last: 1 })
-    .onConflict((oc) => oc.column('day').doUpdateSet({ last: sql<number>`hotline_ticket_counter.last + 1` }))
-    .returning('last')
-    .executeTakeFirstOrThrow();
-  return Number(row.last);
-};
+    .values([...counts.keys()].sort().map((day) => ({ day, last: counts.get(day)! })))
+    .onConflict((oc) => oc.column('day').doUpdateSet({ last: sql<number>`hotline_ticket_counter.last + excluded.last` }))
+    .returning(['day', 'last'])
+    .compile();
+  const numbers = (rows: Array<Record<string, unknown>>) => {
+    const next = new Map(rows.map((r) => [String(r.day), Number(r.last) - counts.get(String(r.day))! + 1]));
+    return days.map((day) => {
+      const n = next.get(day);
+      if (n === undefined) throw new Error(`no ticket number was taken for ${day}`);
+      next.set(day, n + 1);
+      return formatTicketNumber(day, n);
+    });
+  };
+  return { query, numbers };
+}
+
+/** Takes the next number of its day for each entry of `days`, in one statement (see ticketNumbersQuery). */
+export async function takeTicketNumbers(trx: Db, days: string[]): Promise<string[]> {
+  if (days.length === 0) return [];
+  const { query, numbers } = ticketNumbersQuery(trx, days);
+  return numbers((await trx.executeQuery<Record<string, unknown>>(query)).rows);
+}
 
 export const insertTicket = (trx: Db, row: NewTicketRow) =>
   trx.insertInto('hotline_ticket').values(row).returningAll().executeTakeFirstOrThrow();
 
 /**
- * Files a ticket and its first timeline event in ONE statement (the event as a data-modifying CTE; its reference
- * to the ticket is checked at the statement's end): one round trip while the intake holds the day's counter row.
+ * The statement filing tickets and their first timeline events (the events as a data-modifying CTE; their
+ * references to the tickets are checked at the statement's end), returning the tickets' rows. The intake has it
+ * ride in the ledger's write: one round trip for the tickets, their events and their entries.
  */
-export const insertTicketWithEvent = (trx: Db, row: NewTicketRow & { id: string }, event: Insertable<HotlineTicketEventTable>) =>
-  trx.with('event', (q) => q.insertInto('hotline_ticket_event').values(event).returning('id'))
-    .insertInto('hotline_ticket').values(row).returningAll().executeTakeFirstOrThrow();
+export const insertTicketsWithEventsQuery = (db: Db, rows: Array<NewTicketRow & { id: string }>, events: Insertable<HotlineTicketEventTable>[]): CompiledQuery =>
+  db.with('event', (q) => q.insertInto('hotline_ticket_event').values(events).returning('id'))
+    .insertInto('hotline_ticket').values(rows).returningAll().compile();
 
 export const findTicket = (db: Db, id: string) =>
   db.selectFrom('hotline_ticket').selectAll().where('id', '=', id).executeTakeFirst();

@@ -56,24 +56,6 @@ export const findExistingExternalIds = async (trx: Db, source: string, externalI
   return new Set(rows.map((r) => r.external_id!));
 };
 
-/**
- * Reserves `n` ticket numbers on each day in ONE statement and returns the first of each day's block: the upsert
- * adds n to the day's counter (creating it at n) and returns the new value, so the block is [last − n + 1, last].
- * The counter rows stay locked until the caller commits, and they are taken in the order given (sort the days),
- * so two imports cannot deadlock; TicketIntakeService.create (`nextTicketSequence`) adds 1 the same way, so numbers
- * never collide. Raw SQL: Kysely's insert builder has no `unnest` source.
- */
-export const reserveTicketNumbers = async (trx: Db, counts: { day: string; n: number }[]): Promise<Map<string, number>> => {
-  if (counts.length === 0) return new Map();
-  const n = new Map(counts.map((c) => [c.day, c.n]));
-  const result = await sql<{ day: string; last: number }>`
-    insert into hotline_ticket_counter (day, last)
-    select u.day, u.n from unnest(${counts.map((c) => c.day)}::text[], ${counts.map((c) => c.n)}::int4[]) as u(day, n)
-    on conflict (day) do update set last = hotline_ticket_counter.last + excluded.last
-    returning day, last`.execute(trx);
-  return new Map(result.rows.map((r) => [r.day, Number(r.last) - n.get(r.day)! + 1]));
-};
-
 /** A ticket row as the importer writes it (columns in the order of `insertImportedTickets`). */
 export interface ImportedTicket {
   number: string;

@@ -4,7 +4,7 @@ import type { Ledger } from '../../platform/ledger/ledger.js';
 import { assertCan } from '../../platform/auth/permissions.js';
 import type { Actor } from '../../platform/auth/roles.js';
 import { Problem } from '../../platform/errors/problem.js';
-import { formatTicketNumber } from '../ticket-number.js';
+import { takeTicketNumbers } from '../ticket-store.js';
 import { TicketPersonalFields } from '../ticket-personal-fields.js';
 import type { HotlineReferenceService } from '../reference-service.js';
 import type { RoutingService } from '../routing-service.js';
@@ -274,18 +274,10 @@ export class TicketImporter {
         const present = mayExist ? await store.findExistingExternalIds(trx, source, rows.map((r) => r.external_id)) : new Set<string>();
         const fresh = rows.filter((r) => !present.has(r.external_id));
         existing += rows.length - fresh.length;
-        // Numbers from intake's counter (hotline_ticket_counter), reserved for the whole batch in one
-        // statement whatever the number of days (see reserveTicketNumbers).
-        const perDay = new Map<string, store.ImportedTicket[]>();
-        for (const r of fresh) {
-          const day = this.deps.dayOf(r.created_at);
-          const list = perDay.get(day);
-          if (list) list.push(r);
-          else perDay.set(day, [r]);
-        }
-        const days = [...perDay.keys()].sort();
-        const first = await store.reserveTicketNumbers(trx, days.map((day) => ({ day, n: perDay.get(day)!.length })));
-        for (const day of days) perDay.get(day)!.forEach((r, i) => (r.number = formatTicketNumber(day, first.get(day)! + i)));
+        // Numbers from intake's counter (hotline_ticket_counter), taken for the whole batch in one statement
+        // whatever the number of days (see takeTicketNumbers).
+        const numbers = await takeTicketNumbers(trx, fresh.map((r) => this.deps.dayOf(r.created_at)));
+        fresh.forEach((r, i) => (r.number = numbers[i]));
         // sealed once numbered: each value is bound to its ticket's number
         const personal = this.deps.personal ?? new TicketPersonalFields();
         const inserted = await store.insertImportedTickets(trx, fresh.map((r) => personal.seal(r)), routedRows.size > 0);

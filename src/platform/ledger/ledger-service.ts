@@ -136,14 +136,15 @@ export class LedgerService implements Ledger {
     return db.isTransaction ? write(db) : db.transaction().execute(write);
   }
 
-  async batch(trx: Db): Promise<LedgerBatch> {
+  async batch(trx: Db, before?: CompiledQuery): Promise<LedgerBatch> {
     if (!trx.isTransaction) throw new TypeError('a ledger batch needs a transaction');
-    const head = await store.lockHead(trx);
+    const head = await store.lockHead(trx, before);
     let size = Number(head.size);
     let peaks = parsePeaks(head.peaks);
     const rows: store.EntryRow[] = [];
     let rider: { query: CompiledQuery; then: (rows: Array<Record<string, unknown>>) => void | Promise<void> } | undefined;
     return {
+      before: head.before,
       add: (kind, actor, subject, facts, options = {}) => {
         if (!KIND.test(kind)) throw new TypeError(`ledger kind "${kind}" must be dotted lower case, like auth.login`);
         if (typeof subject !== 'string' || subject.length === 0) throw new TypeError('a ledger entry needs a subject');

@@ -6,9 +6,26 @@ import './tables.js';
 /**
  * The head row, locked until the transaction ends: appends from every process and node queue here, so indices
  * are handed out one at a time and each root extends the one before it (PostgreSQL 15 and PGlite alike).
+ *
+ * `before`, a caller's statement (e.g. taking the day's ticket numbers), runs in the same round trip and surely
+ * before the head is locked (its row count gates the head's read), so rows it locks are taken before the head,
+ * as everywhere else; its returned rows come back as `before`.
  */
-export const lockHead = (trx: Db) =>
-  trx.selectFrom('ledger_head').select(['size', 'peaks']).where('id', '=', 1).forUpdate().executeTakeFirstOrThrow();
+export const lockHead = async (trx: Db, before?: CompiledQuery): Promise<{ size: number | string; peaks: string; before: Array<Record<string, unknown>> }> => {
+  if (!before) {
+    const head = await trx.selectFrom('ledger_head').select(['size', 'peaks']).where('id', '=', 1).forUpdate().executeTakeFirstOrThrow();
+    return { ...head, before: [] };
+  }
+  const { rows } = await trx.executeQuery<{ size: number | string; peaks: string; before: unknown }>(CompiledQuery.raw(
+    `with before as (${before.sql})
+    select size, peaks, coalesce((select json_agg(b) from before b), '[]') as before
+    from ledger_head where id = 1 and (select count(*) from before) >= 0 for update`,
+    [...before.parameters],
+  ));
+  if (!rows[0]) throw new Error('the ledger head is missing; run `cityhub migrate`');
+  const taken = rows[0].before;
+  return { size: rows[0].size, peaks: rows[0].peaks, before: (typeof taken === 'string' ? JSON.parse(taken) : taken) as Array<Record<string, unknown>> };
+};
 
 export const readHead = (db: Db) =>
   db.selectFrom('ledger_head').select(['size', 'peaks', 'mode', 'sm2_user_id']).where('id', '=', 1).executeTakeFirst();
@@ -24,9 +41,10 @@ export type EntryRow = Omit<Insertable<LedgerEntryTable>, 'created_at'> & { crea
 
 /**
  * Stores a batch's entries and moves the head in one statement, one round trip (the entries as arrays through
- * `unnest`, so the text is fixed and never rebuilt); a caller's statement (`rider`, its placeholders from $1) may
- * run in the same statement as a data-modifying CTE, its rows returned. PostgreSQL runs every data-modifying CTE
- * exactly once whether or not the outer query reads it, on both engines.
+ * `unnest`, so the text is fixed and never rebuilt). A caller's statement (`rider`, its placeholders from $1, a
+ * WITH of its own allowed) may be the statement's main part, the entries and the head its data-modifying CTEs;
+ * its rows are returned. PostgreSQL runs every data-modifying CTE exactly once whether or not the main part reads
+ * it, on both engines.
  */
 export const writeEntries = async (trx: Db, entries: EntryRow[], size: number, peaks: string, rider?: CompiledQuery) => {
   const offset = rider?.parameters.length ?? 0;
@@ -34,7 +52,10 @@ export const writeEntries = async (trx: Db, entries: EntryRow[], size: number, p
   const write = `entries as (insert into ledger_entry (idx, kind, actor, subject, created_at, body, leaf_hash, root_hash)
     select * from unnest(${$(1)}::bigint[], ${$(2)}::text[], ${$(3)}::text[], ${$(4)}::text[], ${$(5)}::timestamptz[], ${$(6)}::text[], ${$(7)}::text[], ${$(8)}::text[]))`;
   const head = `update ledger_head set size = ${$(9)}, peaks = ${$(10)} where id = 1`;
-  const text = rider ? `with rider as (${rider.sql}), ${write}, head as (${head}) select * from rider` : `with ${write} ${head}`;
+  const riderWith = rider && /^with\s/i.exec(rider.sql);
+  const text = !rider ? `with ${write} ${head}`
+    : riderWith ? `with ${write}, head as (${head}), ${rider.sql.slice(riderWith[0].length)}`
+    : `with ${write}, head as (${head}) ${rider.sql}`;
   const column = <K extends keyof EntryRow>(k: K) => entries.map((e) => e[k]);
   const parameters = [
     ...(rider?.parameters ?? []),

@@ -26,17 +26,21 @@ export interface Ledger {
   /**
    * Opens a batch in the caller's transaction: the head is locked once, each entry added gets its index at once,
    * and `write()` stores them all with one insert and one head update (a call that records two facts, such as a
-   * gateway read and the product call it serves, pays for one lock, not two).
+   * gateway read and the product call it serves, pays for one lock, not two). `before`, a caller's statement, runs
+   * in the same round trip, before the head is locked (rows it locks are taken before the head, as everywhere);
+   * its returned rows are the batch's `before`.
    */
-  batch(trx: Db): Promise<LedgerBatch>;
+  batch(trx: Db, before?: CompiledQuery): Promise<LedgerBatch>;
 }
 
 /** Entries added in one transaction under one head lock (see `Ledger.batch`). */
 export interface LedgerBatch {
+  /** The rows returned by the statement given as `before` (none without one). */
+  readonly before: Array<Record<string, unknown>>;
   add(kind: string, actor: Actor, subject: string, facts: LedgerFacts, options?: Pick<AppendOptions, 'content'>): { index: number };
   /**
-   * Has the caller's statement (e.g. the row the entries are about) run in the same round trip as `write()`, as a
-   * data-modifying CTE of the entries' statement; `then` gets its returned rows before the transaction commits
+   * Has the caller's statement (e.g. the row the entries are about) run in the same round trip as `write()`, as the
+   * main part of the entries' statement (a WITH of its own allowed); `then` gets its returned rows before the transaction commits
    * and may throw to roll everything back. One per batch.
    *
    * @example ledger.ride(insertQuery.compile(), (rows) => { if (rows.length === 0) throw new Stale(); });
