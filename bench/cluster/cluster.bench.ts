@@ -7,7 +7,8 @@
  * to its second), so a plain 1, 2, 3 would charge that growth to the larger clusters; in this order each count
  * sits on average at the same point of the run. Printed: each phase, then per count the mean of its two phases
  * (requests/s, p50 and p99, errors) and its ratio to one node; afterwards every acknowledged ticket and entity is
- * checked to be in the database (no work lost).
+ * checked to be in the database (no work lost). Beside each count, how many of the machine's cores were busy
+ * (everything on it: PostgreSQL, the nodes, the load generator), to tell a saturated machine from a serial wait.
  *
  *   CITYHUB_BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test node --import tsx bench/cluster/cluster.bench.ts [--seconds 10] [--connections 12] [--max 20000]
  *
@@ -16,8 +17,8 @@
  */
 import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import http from 'node:http';
 import type { ChildProcess } from 'node:child_process';
@@ -61,7 +62,18 @@ const startNode = async (i: number): Promise<string> => {
   return base;
 };
 
-interface Phase { nodes: number; requests: number; rate: number; p50: number; p99: number; errors: number }
+interface Phase { nodes: number; requests: number; rate: number; p50: number; p99: number; errors: number; coresBusy: number }
+
+/** The machine's busy and total CPU time so far (Linux /proc/stat, in clock ticks); zeros elsewhere. */
+const cpuTicks = (): { busy: number; total: number } => {
+  try {
+    const [, ...fields] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).map(Number);
+    const total = fields.slice(0, 8).reduce((a, b) => a + b, 0);
+    return { busy: total - fields[3] - fields[4], total }; // idle and iowait are not busy
+  } catch {
+    return { busy: 0, total: 0 };
+  }
+};
 
 /** One phase: `connections` loops, each sending the next request of the mix to the next node, until time or count runs out. */
 async function phase(bases: string[], cookie: string, label: string, acked: { tickets: string[]; entities: string[] }): Promise<Phase> {
@@ -71,6 +83,7 @@ async function phase(bases: string[], cookie: string, label: string, acked: { ti
   let errors = 0;
   const started = performance.now();
   const deadline = started + seconds * 1000;
+  const cpuBefore = cpuTicks();
   const send = (base: string, method: string, url: string, body?: unknown, headers: Record<string, string> = {}) =>
     new Promise<number>((resolve) => {
       const payload = body === undefined ? undefined : JSON.stringify(body);
@@ -112,7 +125,9 @@ async function phase(bases: string[], cookie: string, label: string, acked: { ti
   await Promise.all(Array.from({ length: connections }, worker));
   const elapsed = (performance.now() - started) / 1000;
   agent.destroy();
-  return { nodes: bases.length, requests: latencies.length, rate: latencies.length / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99), errors };
+  const cpu = cpuTicks();
+  const coresBusy = cpu.total > cpuBefore.total ? ((cpu.busy - cpuBefore.busy) / (cpu.total - cpuBefore.total)) * cpus().length : NaN;
+  return { nodes: bases.length, requests: latencies.length, rate: latencies.length / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99), errors, coresBusy };
 }
 
 let env: Record<string, string>;
@@ -147,7 +162,7 @@ try {
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const results: Phase[] = [1, 2, 3].map((n) => {
     const of = runs.filter((r) => r.nodes === n);
-    return { nodes: n, requests: of.reduce((a, r) => a + r.requests, 0), rate: mean(of.map((r) => r.rate)), p50: mean(of.map((r) => r.p50)), p99: mean(of.map((r) => r.p99)), errors: of.reduce((a, r) => a + r.errors, 0) };
+    return { nodes: n, requests: of.reduce((a, r) => a + r.requests, 0), rate: mean(of.map((r) => r.rate)), p50: mean(of.map((r) => r.p50)), p99: mean(of.map((r) => r.p99)), errors: of.reduce((a, r) => a + r.errors, 0), coresBusy: mean(of.map((r) => r.coresBusy)) };
   });
 
   const db = new pg.Client({ connectionString: dbUrl });
@@ -159,9 +174,9 @@ try {
   const one = results[0];
   console.log(`cluster mixed load on one PostgreSQL, ${connections} connections, ${seconds} s per phase (max ${maxRequests} requests)`);
   console.log('phases in run order: ' + runs.map((r) => `${r.nodes} node(s) ${r.rate.toFixed(1)} req/s`).join(', '));
-  console.log('nodes  requests   req/s    p50 ms   p99 ms  errors  req/s vs 1 node  p99 vs 1 node   (means of the two phases of each count)');
+  console.log(`nodes  requests   req/s    p50 ms   p99 ms  errors  req/s vs 1 node  p99 vs 1 node  cores busy (of ${cpus().length})   (means of the two phases of each count)`);
   for (const r of results) {
-    console.log(`${String(r.nodes).padStart(5)}  ${String(r.requests).padStart(8)}  ${r.rate.toFixed(1).padStart(6)}  ${r.p50.toFixed(1).padStart(8)}  ${r.p99.toFixed(1).padStart(7)}  ${String(r.errors).padStart(6)}  ${(r.rate / one.rate).toFixed(2).padStart(15)}  ${(r.p99 / one.p99).toFixed(2).padStart(13)}`);
+    console.log(`${String(r.nodes).padStart(5)}  ${String(r.requests).padStart(8)}  ${r.rate.toFixed(1).padStart(6)}  ${r.p50.toFixed(1).padStart(8)}  ${r.p99.toFixed(1).padStart(7)}  ${String(r.errors).padStart(6)}  ${(r.rate / one.rate).toFixed(2).padStart(15)}  ${(r.p99 / one.p99).toFixed(2).padStart(13)}  ${r.coresBusy.toFixed(2).padStart(10)}`);
   }
   console.log(`acknowledged and stored: tickets ${tickets}/${acked.tickets.length}, entities ${entities}/${acked.entities.length}`);
   if (tickets !== acked.tickets.length || entities !== acked.entities.length) process.exitCode = 1;
