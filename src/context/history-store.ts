@@ -101,7 +101,7 @@ const instancesOf = (rows: RawBuilder<unknown>, attrs?: string[], withIds = fals
   where ${rows} ${attrs ? sql`and d.attr = any(${attrs}::text[])` : sql``}`;
 
 /** History rows the rollup folds per statement. */
-export const ROLLUP_PAGE = 5000;
+const ROLLUP_PAGE = 5000;
 
 /**
  * Folds up to `limit` history rows not yet in the hourly rollup into it and marks them, in one statement
@@ -129,6 +129,18 @@ export async function rollUpHistory(db: Db, limit = ROLLUP_PAGE): Promise<number
     )
     select (select count(*) from taken)::int as n, (select count(*) from folded)::int as f`.execute(db);
   return r.rows[0]?.n ?? 0;
+}
+
+/**
+ * The history-rollup job's run: folds page after page while full pages come (a backlog), and stops after a partial
+ * one, or when `stopped()` says so. Not until no row is left: under steady writes there always is one, and the job
+ * would go on statement after statement on a few new rows instead of waiting for its next period. Returns how
+ * many rows it folded.
+ */
+export async function rollUpBacklog(db: Db, stopped: () => boolean, page = ROLLUP_PAGE): Promise<number> {
+  let total = 0;
+  for (let n = page; n === page && !stopped(); total += n) n = await rollUpHistory(db, page);
+  return total;
 }
 
 /**

@@ -18,7 +18,7 @@ import { SubscriptionService } from './subscription-service.js';
 import { NotificationDispatcher } from './notification-dispatcher.js';
 import { MqttIngest } from './mqtt-ingest.js';
 import { DemoSimulator } from './demo-simulator.js';
-import { ensureHistoryPartitions, purgeHistoryBefore, ROLLUP_PAGE, rollUpHistory } from './history-store.js';
+import { ensureHistoryPartitions, purgeHistoryBefore, rollUpBacklog } from './history-store.js';
 import { outboxLagSeconds, pendingCount, purgeDelivered } from './subscription-store.js';
 import { registerMethodNotAllowed, registerNgsiConventions, registerNgsiErrors, registerNgsiParsers } from './http-support.js';
 import { entityRoutes } from './entity-routes.js';
@@ -116,13 +116,11 @@ export const contextModule = defineModule({
     const ingest = new MqttIngest(config.mqtt, batches, contexts, platform.auth, log, platform.nodeId);
     const simulator = new DemoSimulator(queries, batches, contexts, config.simulator, clock, log);
 
-    // History is written without touching the hourly rollup (cheaper writes); this folds it in behind, page after
-    // page while full pages come (a backlog), or until the module stops. Not until none is left: under steady
-    // writes there always is, and the job would spin on a few new rows at a time instead of waiting its period.
+    // History is written without touching the hourly rollup (cheaper writes); this folds it in behind.
     let stopped = false;
     let rolling: Promise<void> | undefined;
     const rollUp = async () => {
-      while (!stopped && (await rollUpHistory(db, ROLLUP_PAGE)) === ROLLUP_PAGE);
+      await rollUpBacklog(db, () => stopped);
     };
     const jobs: JobSpec[] = [
       {
