@@ -93,6 +93,21 @@ describe.each(testEngines)('platform http [%s]', (engine) => {
     expect(res.body).toMatch(/cityhub_http_requests_total\{node="[^"]+",method="GET",route="\/healthz",status="200"\} \d+/);
     expect(res.body).toMatch(/cityhub_db_pool_connections\{node="[^"]+",state="total"\} \d+/);
     expect(res.body).toContain('cityhub_http_request_duration_seconds_bucket');
+
+    // the event loop's delay since the previous scrape: a 80 ms stall shows, and is gone from the next scrape
+    const maxDelay = async () => {
+      const body = (await hub.http.inject({ url: '/metrics', headers: { authorization: `Bearer ${key.json().key}` } })).body;
+      const m = /cityhub_event_loop_delay_seconds\{node="[^"]+",quantile="1"\} ([\d.e+-]+)/.exec(body);
+      expect(body).toMatch(/cityhub_event_loop_delay_seconds\{node="[^"]+",quantile="0.99"\} [\d.e+-]+/);
+      return Number(m?.[1]);
+    };
+    await new Promise((resolve) => setTimeout(resolve, 30)); // the monitor's first tick after the scrape
+    const until = Date.now() + 80;
+    while (Date.now() < until); // blocks the event loop on purpose
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    const stalled = await maxDelay();
+    expect(stalled).toBeGreaterThan(0.06);
+    expect(await maxDelay()).toBeLessThan(stalled);
   });
 
   it('declares an access rule on every route (deny by default)', () => {

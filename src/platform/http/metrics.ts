@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { App } from './server.js';
 import type { PoolLike } from '../db/database.js';
 
@@ -19,9 +20,13 @@ export class HttpMetrics {
   private readonly requests = new Map<string, number>();
   private readonly durations = new Map<string, Series>();
   private readonly node: string;
+  /** How late the event loop ran its timers: a node whose CPU is saturated answers late whatever its code does. */
+  private readonly loopDelay: IntervalHistogram;
 
   constructor(nodeId: string) {
     this.node = `node="${escapeLabel(nodeId)}"`;
+    this.loopDelay = monitorEventLoopDelay({ resolution: 10 });
+    this.loopDelay.enable();
   }
 
   observe(method: string, route: string, status: number, seconds: number): void {
@@ -57,15 +62,22 @@ export class HttpMetrics {
       `cityhub_db_pool_connections{${this.node},state="total"} ${pool.totalCount}`,
       `cityhub_db_pool_connections{${this.node},state="idle"} ${pool.idleCount}`,
       `cityhub_db_pool_connections{${this.node},state="waiting"} ${pool.waitingCount}`,
+      '# HELP cityhub_event_loop_delay_seconds How late the event loop ran, since the previous scrape (p50, p99, max).',
+      '# TYPE cityhub_event_loop_delay_seconds gauge',
+      ...([['0.5', this.loopDelay.percentile(50)], ['0.99', this.loopDelay.percentile(99)], ['1', this.loopDelay.max]] as const)
+        .map(([q, ns]) => `cityhub_event_loop_delay_seconds{${this.node},quantile="${q}"} ${Number.isFinite(ns) ? ns / 1e9 : 0}`),
       '# HELP cityhub_process_resident_memory_bytes Resident memory of the process.',
       '# TYPE cityhub_process_resident_memory_bytes gauge',
       `cityhub_process_resident_memory_bytes{${this.node}} ${process.memoryUsage().rss}`,
     );
+    // Each scrape reports the interval since the one before, as Prometheus clients do for this figure.
+    this.loopDelay.reset();
     return `${lines.join('\n')}\n`;
   }
 
   /** Times every request; the route is the registered pattern, so ids do not explode the label set. */
   register(app: App): void {
+    app.addHook('onClose', async () => this.loopDelay.disable());
     app.addHook('onResponse', async (request, reply) => {
       const route = request.routeOptions.url ?? 'unmatched';
       this.observe(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
