@@ -10,6 +10,12 @@ interface Series {
   buckets: number[];
 }
 
+/** The event-loop monitor's sampling interval (ms); its figures are the intervals it saw, this included. */
+const LOOP_RESOLUTION_MS = 10;
+
+/** Seconds a sampled interval ran over the monitor's resolution (0 when none was sampled). */
+const lateBy = (ns: number): number => (Number.isFinite(ns) ? Math.max(0, ns / 1e6 - LOOP_RESOLUTION_MS) / 1000 : 0);
+
 const escapeLabel = (v: string): string => v.replaceAll('\\', '\\\\').replaceAll('"', '\\"').replaceAll('\n', '\\n');
 
 /**
@@ -25,7 +31,7 @@ export class HttpMetrics {
 
   constructor(nodeId: string) {
     this.node = `node="${escapeLabel(nodeId)}"`;
-    this.loopDelay = monitorEventLoopDelay({ resolution: 10 });
+    this.loopDelay = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
     this.loopDelay.enable();
   }
 
@@ -65,7 +71,7 @@ export class HttpMetrics {
       '# HELP cityhub_event_loop_delay_seconds How late the event loop ran, since the previous scrape (p50, p99, max).',
       '# TYPE cityhub_event_loop_delay_seconds gauge',
       ...([['0.5', this.loopDelay.percentile(50)], ['0.99', this.loopDelay.percentile(99)], ['1', this.loopDelay.max]] as const)
-        .map(([q, ns]) => `cityhub_event_loop_delay_seconds{${this.node},quantile="${q}"} ${Number.isFinite(ns) ? ns / 1e9 : 0}`),
+        .map(([q, ns]) => `cityhub_event_loop_delay_seconds{${this.node},quantile="${q}"} ${lateBy(ns)}`),
       '# HELP cityhub_process_resident_memory_bytes Resident memory of the process.',
       '# TYPE cityhub_process_resident_memory_bytes gauge',
       `cityhub_process_resident_memory_bytes{${this.node}} ${process.memoryUsage().rss}`,
