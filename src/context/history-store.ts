@@ -139,7 +139,11 @@ export async function rollUpHistory(db: Db, limit = ROLLUP_PAGE): Promise<number
  */
 export async function rollUpBacklog(db: Db, stopped: () => boolean, page = ROLLUP_PAGE): Promise<number> {
   let total = 0;
-  for (let n = page; n === page && !stopped(); total += n) n = await rollUpHistory(db, page);
+  while (!stopped()) {
+    const n = await rollUpHistory(db, page);
+    total += n;
+    if (n < page) break;
+  }
   return total;
 }
 

@@ -46,9 +46,6 @@ export async function takeTicketNumbers(trx: Db, days: string[]): Promise<string
   return numbers((await trx.executeQuery<Record<string, unknown>>(query)).rows);
 }
 
-export const insertTicket = (trx: Db, row: NewTicketRow) =>
-  trx.insertInto('hotline_ticket').values(row).returningAll().executeTakeFirstOrThrow();
-
 /**
  * The statement filing tickets and their first timeline events (the events as a data-modifying CTE; their
  * references to the tickets are checked at the statement's end), returning the tickets' rows. The intake has it
