@@ -17,7 +17,7 @@
  */
 import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import http from 'node:http';
@@ -62,7 +62,37 @@ const startNode = async (i: number): Promise<string> => {
   return base;
 };
 
-interface Phase { nodes: number; requests: number; rate: number; p50: number; p99: number; errors: number; coresBusy: number }
+interface Phase { nodes: number; requests: number; rate: number; p50: number; p99: number; errors: number; coresBusy: number; cpuPerRequest: CpuShare }
+/** CPU milliseconds per request spent by the nodes, PostgreSQL (every backend) and this load generator. */
+interface CpuShare { nodes: number; postgres: number; load: number }
+
+const TICK_MS = 10; // Linux USER_HZ is 100 on every architecture it runs on
+
+/** utime + stime of one process in clock ticks (Linux /proc), 0 when it is gone or elsewhere. */
+const processTicks = (pid: number | string): number => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // the command name may hold spaces
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return 0;
+  }
+};
+
+/** The CPU ticks so far of the node processes given and of every PostgreSQL process on the machine. */
+const componentTicks = (nodePids: number[]): { nodes: number; postgres: number; load: number } => {
+  let postgres = 0;
+  try {
+    for (const pid of readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      try {
+        if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'postgres') postgres += processTicks(pid);
+      } catch { /* gone meanwhile */ }
+    }
+  } catch { /* not Linux */ }
+  const own = process.cpuUsage();
+  return { nodes: nodePids.reduce((a, pid) => a + processTicks(pid), 0), postgres, load: (own.user + own.system) / 1000 / TICK_MS };
+};
 
 /** The machine's busy and total CPU time so far (Linux /proc/stat, in clock ticks); zeros elsewhere. */
 const cpuTicks = (): { busy: number; total: number } => {
@@ -77,6 +107,8 @@ const cpuTicks = (): { busy: number; total: number } => {
 
 /** One phase: `connections` loops, each sending the next request of the mix to the next node, until time or count runs out. */
 async function phase(bases: string[], cookie: string, label: string, acked: { tickets: string[]; entities: string[] }): Promise<Phase> {
+  const nodePids = children.map((c) => c.pid!); // every node, idle ones too: their background work is part of the cost
+  const ticksBefore = componentTicks(nodePids);
   const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
   const latencies: number[] = [];
   let sent = 0;
@@ -127,7 +159,10 @@ async function phase(bases: string[], cookie: string, label: string, acked: { ti
   agent.destroy();
   const cpu = cpuTicks();
   const coresBusy = cpu.total > cpuBefore.total ? ((cpu.busy - cpuBefore.busy) / (cpu.total - cpuBefore.total)) * cpus().length : NaN;
-  return { nodes: bases.length, requests: latencies.length, rate: latencies.length / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99), errors, coresBusy };
+  const ticks = componentTicks(nodePids);
+  const perRequest = (k: keyof CpuShare) => ((ticks[k] - ticksBefore[k]) * TICK_MS) / latencies.length;
+  const cpuPerRequest = { nodes: perRequest('nodes'), postgres: perRequest('postgres'), load: perRequest('load') };
+  return { nodes: bases.length, requests: latencies.length, rate: latencies.length / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99), errors, coresBusy, cpuPerRequest };
 }
 
 let env: Record<string, string>;
@@ -162,7 +197,8 @@ try {
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const results: Phase[] = [1, 2, 3].map((n) => {
     const of = runs.filter((r) => r.nodes === n);
-    return { nodes: n, requests: of.reduce((a, r) => a + r.requests, 0), rate: mean(of.map((r) => r.rate)), p50: mean(of.map((r) => r.p50)), p99: mean(of.map((r) => r.p99)), errors: of.reduce((a, r) => a + r.errors, 0), coresBusy: mean(of.map((r) => r.coresBusy)) };
+    const cpuPerRequest = { nodes: mean(of.map((r) => r.cpuPerRequest.nodes)), postgres: mean(of.map((r) => r.cpuPerRequest.postgres)), load: mean(of.map((r) => r.cpuPerRequest.load)) };
+    return { nodes: n, requests: of.reduce((a, r) => a + r.requests, 0), rate: mean(of.map((r) => r.rate)), p50: mean(of.map((r) => r.p50)), p99: mean(of.map((r) => r.p99)), errors: of.reduce((a, r) => a + r.errors, 0), coresBusy: mean(of.map((r) => r.coresBusy)), cpuPerRequest };
   });
 
   const db = new pg.Client({ connectionString: dbUrl });
@@ -177,6 +213,11 @@ try {
   console.log(`nodes  requests   req/s    p50 ms   p99 ms  errors  req/s vs 1 node  p99 vs 1 node  cores busy (of ${cpus().length})   (means of the two phases of each count)`);
   for (const r of results) {
     console.log(`${String(r.nodes).padStart(5)}  ${String(r.requests).padStart(8)}  ${r.rate.toFixed(1).padStart(6)}  ${r.p50.toFixed(1).padStart(8)}  ${r.p99.toFixed(1).padStart(7)}  ${String(r.errors).padStart(6)}  ${(r.rate / one.rate).toFixed(2).padStart(15)}  ${(r.p99 / one.p99).toFixed(2).padStart(13)}  ${r.coresBusy.toFixed(2).padStart(10)}`);
+  }
+  console.log('CPU ms per request   nodes  PostgreSQL  load generator   (Linux /proc; all three nodes counted, idle or not)');
+  for (const r of results) {
+    const c = r.cpuPerRequest;
+    console.log(`${String(r.nodes).padStart(5)} node(s)    ${c.nodes.toFixed(2).padStart(9)}  ${c.postgres.toFixed(2).padStart(10)}  ${c.load.toFixed(2).padStart(14)}`);
   }
   console.log(`acknowledged and stored: tickets ${tickets}/${acked.tickets.length}, entities ${entities}/${acked.entities.length}`);
   if (tickets !== acked.tickets.length || entities !== acked.entities.length) process.exitCode = 1;

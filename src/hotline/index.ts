@@ -75,7 +75,7 @@ export const hotlineModule = defineModule({
     const notices = new NoticeService(db, clock, config.citizen.noticeLeaseSeconds, personal);
     const services: HotlineServices = {
       intake: new TicketIntakeService({ db, ledger, clock, events, timeZone: platform.city.timeZone, photos, personal, idempotencyKeyHours: config.intake.idempotencyKeyHours, maxBatch: config.intake.maxBatch }),
-      tickets: new TicketQueryService(db, platform.audit, personal),
+      tickets: new TicketQueryService(db, config.list.countLimit, platform.audit, personal),
       workflow: new TicketWorkflowService({ db, ledger, clock, events, routing, deadlines, redoOnUnsatisfied: config.citizen.redoOnUnsatisfied, personal }),
       tracking: new TicketTrackingService(db, clock, config.track, (id) => platform.auth.orgName(id), personal),
       personal,

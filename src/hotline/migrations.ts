@@ -244,4 +244,11 @@ export const hotlineMigrations: Record<string, Migration> = {
       await sql`alter table hotline_photo alter constraint hotline_photo_ticket_id_fkey deferrable initially deferred`.execute(db);
     },
   },
+  // Issue 20: every node's similar-case index reads the tickets changed since its last refresh, every few seconds;
+  // without this index each refresh read the whole table (millions of rows in a megacity).
+  '20261207-90-hotline-ticket-updated': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.createIndex('hotline_ticket_updated').on('hotline_ticket').columns(['updated_at', 'id']).execute();
+    },
+  },
 };

@@ -169,7 +169,15 @@ export const TicketQuery = Type.Object({
 });
 export type TicketQuery = Static<typeof TicketQuery>;
 
-export const TicketPage = Type.Object({ items: Type.Array(TicketView), total: Type.Integer(), page: Type.Integer(), pageSize: Type.Integer() });
+export const TicketPage = Type.Object({
+  items: Type.Array(TicketView),
+  /** The tickets that match, counted up to `modules.hotline.list.countLimit`. */
+  total: Type.Integer(),
+  /** false: at least `total` match (the count stopped at the limit). */
+  totalExact: Type.Boolean(),
+  page: Type.Integer(),
+  pageSize: Type.Integer(),
+});
 export type TicketPage = Static<typeof TicketPage>;
 
 // ── the public lookup (查询进度) ───────────────────────────────────────────────────────────────────────────

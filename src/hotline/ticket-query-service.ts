@@ -24,6 +24,8 @@ const NOBODY = '00000000-0000-0000-0000-000000000000';
 export class TicketQueryService {
   constructor(
     private readonly db: Db,
+    /** Matching tickets counted exactly up to this many (`modules.hotline.list.countLimit`). */
+    private readonly countLimit: number,
     private readonly audit?: Pick<AuditService, 'recordRead'>,
     /** Opens the citizen's sealed name, phone and address (field encryption). */
     private readonly personal = new TicketPersonalFields(),
@@ -51,7 +53,7 @@ export class TicketQueryService {
     const page = Math.max(1, askedPage ?? 1);
     const pageSize = Math.min(200, Math.max(1, askedSize ?? 20));
     const scope = ticketReadScope(actor);
-    const { rows, total } = await tickets.listTickets(
+    const { rows, total, totalExact } = await tickets.listTickets(
       this.db,
       {
         ...filter,
@@ -59,11 +61,10 @@ export class TicketQueryService {
         citizenUserId: scope.kind === 'own' ? (scope.userId ?? NOBODY) : scope.kind === 'none' ? NOBODY : undefined,
         scopeUnitId: scope.kind === 'unit' ? (scope.unitId ?? NOBODY) : undefined,
       },
-      (page - 1) * pageSize,
-      pageSize,
+      { offset: (page - 1) * pageSize, limit: pageSize, countLimit: this.countLimit },
       sort,
     );
-    return { items: this.personal.openAll(rows).map((r) => toTicketView(r, actor)), total, page, pageSize };
+    return { items: this.personal.openAll(rows).map((r) => toTicketView(r, actor)), total, totalExact, page, pageSize };
   }
 
   /** The ticket's timeline, oldest first. */

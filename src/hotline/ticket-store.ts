@@ -116,17 +116,22 @@ const filtered = (db: Db, f: TicketRowFilter) => {
   return q;
 };
 
-/** One page of tickets in the asked order (newest first by default), and the total that match. */
-export const listTickets = async (db: Db, f: TicketRowFilter, offset: number, limit: number, sort: TicketSort = 'newest') => {
+/**
+ * One page of tickets in the asked order (newest first by default), and how many match: exactly up to
+ * `countLimit`, beyond it `countLimit` with `totalExact` false (the count stops reading there).
+ */
+export const listTickets = async (db: Db, f: TicketRowFilter, page: { offset: number; limit: number; countLimit: number }, sort: TicketSort = 'newest') => {
   let ordered = filtered(db, f).selectAll();
   // Tickets without a deadline yet (not signed) come after those with one; the id keeps pages stable.
   if (sort === 'due') ordered = ordered.orderBy(sql`due_at asc nulls last`).orderBy('created_at', 'asc');
   else ordered = ordered.orderBy('created_at', sort === 'oldest' ? 'asc' : 'desc');
-  const [rows, total] = await Promise.all([
-    ordered.orderBy('id').offset(offset).limit(limit).execute(),
-    filtered(db, f).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+  const matching = filtered(db, f).select(sql<number>`1`.as('one')).limit(page.countLimit + 1).as('matching');
+  const [rows, counted] = await Promise.all([
+    ordered.orderBy('id').offset(page.offset).limit(page.limit).execute(),
+    db.selectFrom(matching).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
   ]);
-  return { rows, total: Number(total.n) };
+  const n = Number(counted.n);
+  return { rows, total: Math.min(n, page.countLimit), totalExact: n <= page.countLimit };
 };
 
 /**

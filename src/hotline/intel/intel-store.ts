@@ -3,11 +3,13 @@ import type { Db } from '../../platform/db/database.js';
 import '../tables.js';
 
 /**
- * updated_at cut to milliseconds: PostgreSQL keeps microseconds (a `now()` default) but a JavaScript Date keeps
- * milliseconds, so keyset paging on the raw column could read the same rows forever. Raw SQL: Kysely has no
- * date_trunc builder.
+ * A place in the order the tickets changed in: `updated_at` as PostgreSQL prints it (to the microsecond, which a
+ * JavaScript Date would cut to the millisecond), then the id.
  */
-const updatedMs = sql<Date>`date_trunc('milliseconds', updated_at)`;
+export interface ChangeCursor {
+  updatedAt: string;
+  id: string;
+}
 
 /** Ticket columns the intelligence index needs (text, place, time, reply; the citizen only to hash it). */
 const indexColumns = [
@@ -15,21 +17,20 @@ const indexColumns = [
   'reply_text', 'status', 'main_ticket_id', 'category_id', 'likes', 'citizen_user_id', 'citizen_phone', 'citizen_phone_hash',
 ] as const;
 
-export const findIndexRows = (db: Db, after: { updatedAt: Date; id: string } | null, limit: number) => {
+/** Tickets changed after `after`, in change order: keyset paging on (updated_at, id), read through their index. */
+export const findIndexRows = (db: Db, after: ChangeCursor | null, limit: number) => {
   let q = db
     .selectFrom('hotline_ticket')
     .select(indexColumns)
-    .orderBy(updatedMs)
+    .select(sql<string>`updated_at::text`.as('change_key'))
+    .orderBy('updated_at')
     .orderBy('id')
     .limit(limit);
-  // Keyset paging on (updated_at, id): stable while other nodes keep writing.
-  if (after) {
-    q = q.where((eb) => eb.or([eb(updatedMs, '>', after.updatedAt), eb.and([eb(updatedMs, '=', after.updatedAt), eb('id', '>', after.id)])]));
-  }
+  if (after) q = q.where(sql<boolean>`(updated_at, id) > (${after.updatedAt}::timestamptz, ${after.id}::uuid)`);
   return q.execute();
 };
 
-export type IndexRow = Awaited<ReturnType<typeof findIndexRows>>[number];
+export type IndexRow = Omit<Awaited<ReturnType<typeof findIndexRows>>[number], 'change_key'>;
 
 /** The index rows of the given tickets (those another part or node just said it changed). */
 export const findIndexRowsByIds = (db: Db, ids: readonly string[]): Promise<IndexRow[]> =>

@@ -12,10 +12,9 @@ import { STOP_WORDS_ZH } from './stopwords-zh.js';
 /** Re-read this much before the watermark: a transaction that committed late with an earlier updated_at. */
 const OVERLAP_MS = 60_000;
 
-/** The newest ticket change the index has read. */
-interface Watermark {
-  updatedAt: Date;
-  id: string;
+/** The newest ticket change the index has read, and its time (to step back from by the overlap). */
+interface Watermark extends store.ChangeCursor {
+  at: Date;
 }
 
 export interface TicketIndexDeps {
@@ -143,7 +142,9 @@ export class TicketIndex {
   /** Reads tickets changed after the watermark (keyset on updated_at, id; a minute of overlap) into `index`. */
   private async readInto(index: SimilarIndex, watermark: Watermark | null): Promise<{ read: number; watermark: Watermark | null }> {
     const batch = this.deps.config.loadBatchSize;
-    let after = watermark ? { updatedAt: new Date(watermark.updatedAt.getTime() - OVERLAP_MS), id: '00000000-0000-0000-0000-000000000000' } : null;
+    let after: store.ChangeCursor | null = watermark
+      ? { updatedAt: new Date(watermark.at.getTime() - OVERLAP_MS).toISOString(), id: '00000000-0000-0000-0000-000000000000' }
+      : null;
     let read = 0;
     for (;;) {
       const rows = await store.findIndexRows(this.deps.db, after, batch);
@@ -151,8 +152,9 @@ export class TicketIndex {
       read += rows.length;
       if (rows.length === 0) break;
       const last = rows[rows.length - 1];
-      after = { updatedAt: new Date(last.updated_at), id: last.id };
-      if (!watermark || after.updatedAt >= watermark.updatedAt) watermark = after;
+      after = { updatedAt: last.change_key, id: last.id };
+      const at = new Date(last.updated_at);
+      if (!watermark || at >= watermark.at) watermark = { ...after, at };
       if (rows.length < batch) break;
     }
     return { read, watermark };

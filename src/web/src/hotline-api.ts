@@ -13,7 +13,7 @@ import { ticketActions, type TicketAction } from '../../hotline/ticket-enums.js'
 
 export type {
   AreaNode, AreaView, AssistResult, CategoryView, DistrictCounts, KpiTable, KpiTableQuery, KpiTrend, OrgView, TicketAction, TicketPoints,
-  TicketDetail, TicketEventView, TicketQuery, TicketView, TransitionPayload,
+  TicketDetail, TicketEventView, TicketPage, TicketQuery, TicketView, TransitionPayload,
 };
 export type { KpiRates } from '../../hotline/kpi/schemas.js';
 export type { PublicTicketEventView, PublicTicketView } from '../../hotline/schemas.js';

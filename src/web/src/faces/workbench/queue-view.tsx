@@ -3,7 +3,7 @@ import { ApiError, useLoad, toError } from '../../api.js';
 import { useI18n } from '../../i18n.js';
 import { useAuth } from '../../auth.js';
 import { shareRoles } from '../../catalog-api.js';
-import { categoryLabel, hotline, type TicketAction, type TicketQuery, type TicketView } from '../../hotline-api.js';
+import { categoryLabel, hotline, type TicketAction, type TicketPage, type TicketQuery, type TicketView } from '../../hotline-api.js';
 import { href, navigate, useQueryParams, useRoute } from '../../router.js';
 import { fmtTime } from '../../ui/format.js';
 import { ErrorBox, Loading } from '../../ui/status.js';
@@ -21,6 +21,8 @@ interface Queue {
 }
 
 const PAGE_SIZE = 20;
+/** A page's total as shown: "10000+" when the server stopped counting at its limit. */
+const countText = (p: TicketPage) => (p.totalExact ? String(p.total) : `${p.total}+`);
 /** Action queues hold only tickets still being worked on: a closed or merged ticket has nothing left to do. */
 const open = { open: true } as const;
 
@@ -119,7 +121,7 @@ export function QueueView() {
   const list = useLoad(() => hotline.listTickets(filter), [queue.id, filterKey, text, page]);
   // One small call per queue (a page of one): the count beside each queue's name.
   const counts = useLoad(
-    () => Promise.all(queues.map((q) => hotline.listTickets({ ...q.filter, pageSize: 1 }).then((p) => p.total, () => null))),
+    () => Promise.all(queues.map((q) => hotline.listTickets({ ...q.filter, pageSize: 1 }).then(countText, () => null))),
     [queues],
   );
   const items = list.data?.items ?? [];
@@ -183,6 +185,8 @@ export function QueueView() {
   };
 
   const total = list.data?.total ?? 0;
+  // Past the server's count limit the total is "at least": the pages go on beyond the last one counted.
+  const more = list.data?.totalExact === false;
   const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
   const filtered = ['cat', 'areaId', 'from', 'to', 'due'].some((k) => query.get(k));
   const show = (c: Column) => columns.has(c);
@@ -314,11 +318,11 @@ export function QueueView() {
             </table>
           </div>
         )}
-        {pages > 1 && (
+        {(pages > 1 || more) && (
           <nav className="toolbar" aria-label="pages">
             <button type="button" disabled={page <= 1} onClick={() => setQuery({ page: String(page - 1) })}>{t('prev_page')}</button>
-            <span>{page} / {pages} · {total}</span>
-            <button type="button" disabled={page >= pages} onClick={() => setQuery({ page: String(page + 1) })}>{t('next_page')}</button>
+            <span>{page} / {pages}{more ? '+' : ''} · {list.data ? countText(list.data) : 0}</span>
+            <button type="button" disabled={page >= pages && !more} onClick={() => setQuery({ page: String(page + 1) })}>{t('next_page')}</button>
           </nav>
         )}
       </div>
