@@ -3,14 +3,16 @@
  * real processes on loopback ports against a database of the bench's own (dropped at the end), with the NATS bus;
  * the load goes round-robin over the first n nodes: ticket intake, NGSI-LD upserts, ticket list and entity query
  * reads. Each phase is bounded in time and count. The phases run in the order 1, 2, 3, 3, 2, 1 nodes: the data
- * grows during the run and every read gets slower with it (one node alone loses about a fifth from its first phase
- * to its second), so a plain 1, 2, 3 would charge that growth to the larger clusters; in this order each count
- * sits on average at the same point of the run. Printed: each phase, then per count the mean of its two phases
- * (requests/s, p50 and p99, errors) and its ratio to one node; afterwards every acknowledged ticket and entity is
- * checked to be in the database (no work lost). Beside each count, how many of the machine's cores were busy
- * (everything on it: PostgreSQL, the nodes, the load generator), to tell a saturated machine from a serial wait.
+ * grows during the run and reads may get slower with it, so a plain 1, 2, 3 would charge that growth to the larger
+ * clusters; in this order each count sits on average at the same point of the run. `--rounds` repeats the order:
+ * this machine's speed drifts by a fifth from minute to minute, more phases wash that out. Printed: each phase, then
+ * per count the median of its phases (requests/s, p50 and p99, errors) and its ratio to one node; afterwards every
+ * acknowledged ticket and entity is checked to be in the database (no work lost). Beside each count, how many of
+ * the machine's cores were busy (everything on it: PostgreSQL, the nodes, the load generator), to tell a saturated
+ * machine from a serial wait, and the CPU milliseconds per request spent by the nodes, PostgreSQL and the load
+ * generator (which part grows when nodes are added).
  *
- *   CITYHUB_BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test node --import tsx bench/cluster/cluster.bench.ts [--seconds 10] [--connections 12] [--max 20000]
+ *   CITYHUB_BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test node --import tsx bench/cluster/cluster.bench.ts [--seconds 10] [--connections 12] [--max 20000] [--rounds 1]
  *
  * On a 2-core machine the point is that adding nodes loses no work and does not slow the system, not a linear
  * speed-up: the nodes share the cores with PostgreSQL and the load generator.
@@ -24,12 +26,13 @@ import http from 'node:http';
 import type { ChildProcess } from 'node:child_process';
 import pg from 'pg';
 import { runCli, spawnCli } from '../../test/support/cli.js';
-import { percentile } from '../stats.js';
+import { median, percentile } from '../stats.js';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, connections: { type: 'string', default: '12' }, max: { type: 'string', default: '20000' } } });
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, connections: { type: 'string', default: '12' }, max: { type: 'string', default: '20000' }, rounds: { type: 'string', default: '1' } } });
 const seconds = Number(values.seconds);
 const connections = Number(values.connections);
 const maxRequests = Number(values.max);
+const rounds = Number(values.rounds);
 const serverUrl = process.env.CITYHUB_BENCH_DATABASE_URL ?? process.env.CITYHUB_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const LINK = '<https://smartdatamodels.org/context.jsonld>; rel="http://www.w3.org/ns/json-ld#context"; type="application/ld+json"';
 
@@ -193,12 +196,12 @@ try {
   await analyze.query('analyze');
   await analyze.end();
   const runs: Phase[] = [];
-  for (const [i, n] of [1, 2, 3, 3, 2, 1].entries()) runs.push(await phase(bases.slice(0, n), cookie, `n${n}p${i}`, acked));
-  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const order = Array.from({ length: rounds }, () => [1, 2, 3, 3, 2, 1]).flat();
+  for (const [i, n] of order.entries()) runs.push(await phase(bases.slice(0, n), cookie, `n${n}p${i}`, acked));
   const results: Phase[] = [1, 2, 3].map((n) => {
     const of = runs.filter((r) => r.nodes === n);
-    const cpuPerRequest = { nodes: mean(of.map((r) => r.cpuPerRequest.nodes)), postgres: mean(of.map((r) => r.cpuPerRequest.postgres)), load: mean(of.map((r) => r.cpuPerRequest.load)) };
-    return { nodes: n, requests: of.reduce((a, r) => a + r.requests, 0), rate: mean(of.map((r) => r.rate)), p50: mean(of.map((r) => r.p50)), p99: mean(of.map((r) => r.p99)), errors: of.reduce((a, r) => a + r.errors, 0), coresBusy: mean(of.map((r) => r.coresBusy)), cpuPerRequest };
+    const cpuPerRequest = { nodes: median(of.map((r) => r.cpuPerRequest.nodes)), postgres: median(of.map((r) => r.cpuPerRequest.postgres)), load: median(of.map((r) => r.cpuPerRequest.load)) };
+    return { nodes: n, requests: of.reduce((a, r) => a + r.requests, 0), rate: median(of.map((r) => r.rate)), p50: median(of.map((r) => r.p50)), p99: median(of.map((r) => r.p99)), errors: of.reduce((a, r) => a + r.errors, 0), coresBusy: median(of.map((r) => r.coresBusy)), cpuPerRequest };
   });
 
   const db = new pg.Client({ connectionString: dbUrl });
@@ -210,7 +213,7 @@ try {
   const one = results[0];
   console.log(`cluster mixed load on one PostgreSQL, ${connections} connections, ${seconds} s per phase (max ${maxRequests} requests)`);
   console.log('phases in run order: ' + runs.map((r) => `${r.nodes} node(s) ${r.rate.toFixed(1)} req/s`).join(', '));
-  console.log(`nodes  requests   req/s    p50 ms   p99 ms  errors  req/s vs 1 node  p99 vs 1 node  cores busy (of ${cpus().length})   (means of the two phases of each count)`);
+  console.log(`nodes  requests   req/s    p50 ms   p99 ms  errors  req/s vs 1 node  p99 vs 1 node  cores busy (of ${cpus().length})   (medians of the phases of each count)`);
   for (const r of results) {
     console.log(`${String(r.nodes).padStart(5)}  ${String(r.requests).padStart(8)}  ${r.rate.toFixed(1).padStart(6)}  ${r.p50.toFixed(1).padStart(8)}  ${r.p99.toFixed(1).padStart(7)}  ${String(r.errors).padStart(6)}  ${(r.rate / one.rate).toFixed(2).padStart(15)}  ${(r.p99 / one.p99).toFixed(2).padStart(13)}  ${r.coresBusy.toFixed(2).padStart(10)}`);
   }

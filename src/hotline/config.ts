@@ -41,7 +41,7 @@ export const HotlineConfigSchema = Type.Object({
    * The ticket list counts the tickets that match exactly up to this many and answers "this many or more" beyond
    * (`totalExact: false`): an exact count reads every matching row, the whole table for a city-wide list.
    */
-  list: Type.Object({ countLimit: Type.Integer({ minimum: 100, maximum: 10_000_000, default: 10_000 }) }, { default: {} }),
+  list: Type.Object({ countLimit: Type.Integer({ minimum: 100, maximum: 10_000_000, default: 1000 }) }, { default: {} }),
   /** How often the deadline job refreshes the sign_overdue / overdue / deadline_warning flags; 0 turns it off. */
   deadlineJobIntervalSeconds: Type.Integer({ minimum: 0, default: 60 }),
   /**
