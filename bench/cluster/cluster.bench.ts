@@ -65,7 +65,22 @@ const startNode = async (i: number): Promise<string> => {
   return base;
 };
 
-interface Phase { nodes: number; requests: number; rate: number; p50: number; p99: number; errors: number; coresBusy: number; cpuPerRequest: CpuShare }
+interface Phase { nodes: number; requests: number; rate: number; p50: number; p99: number; errors: number; coresBusy: number; cpuPerRequest: CpuShare; seqRowsPerRequest: number }
+
+/**
+ * Rows PostgreSQL has read by sequential scans in the bench's database so far: a read that grows with the data
+ * shows here first (the ticket list's exact count did). Backends flush their statistics about once a second, so
+ * the figure lags by about that much.
+ */
+const seqRowsRead = async (): Promise<number> => {
+  const c = new pg.Client({ connectionString: dbUrl });
+  await c.connect();
+  try {
+    return Number((await c.query('select coalesce(sum(seq_tup_read), 0) as n from pg_stat_user_tables')).rows[0].n);
+  } finally {
+    await c.end();
+  }
+};
 /** CPU milliseconds per request spent by the nodes, PostgreSQL (every backend) and this load generator. */
 interface CpuShare { nodes: number; postgres: number; load: number }
 
@@ -112,6 +127,7 @@ const cpuTicks = (): { busy: number; total: number } => {
 async function phase(bases: string[], cookie: string, label: string, acked: { tickets: string[]; entities: string[] }): Promise<Phase> {
   const nodePids = children.map((c) => c.pid!); // every node, idle ones too: their background work is part of the cost
   const ticksBefore = componentTicks(nodePids);
+  const seqBefore = await seqRowsRead();
   const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
   const latencies: number[] = [];
   let sent = 0;
@@ -163,9 +179,11 @@ async function phase(bases: string[], cookie: string, label: string, acked: { ti
   const cpu = cpuTicks();
   const coresBusy = cpu.total > cpuBefore.total ? ((cpu.busy - cpuBefore.busy) / (cpu.total - cpuBefore.total)) * cpus().length : NaN;
   const ticks = componentTicks(nodePids);
+  await new Promise((r) => setTimeout(r, 1100)); // the backends' last second of statistics
+  const seqRowsPerRequest = ((await seqRowsRead()) - seqBefore) / latencies.length;
   const perRequest = (k: keyof CpuShare) => ((ticks[k] - ticksBefore[k]) * TICK_MS) / latencies.length;
   const cpuPerRequest = { nodes: perRequest('nodes'), postgres: perRequest('postgres'), load: perRequest('load') };
-  return { nodes: bases.length, requests: latencies.length, rate: latencies.length / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99), errors, coresBusy, cpuPerRequest };
+  return { nodes: bases.length, requests: latencies.length, rate: latencies.length / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99), errors, coresBusy, cpuPerRequest, seqRowsPerRequest };
 }
 
 let env: Record<string, string>;
@@ -201,7 +219,7 @@ try {
   const results: Phase[] = [1, 2, 3].map((n) => {
     const of = runs.filter((r) => r.nodes === n);
     const cpuPerRequest = { nodes: median(of.map((r) => r.cpuPerRequest.nodes)), postgres: median(of.map((r) => r.cpuPerRequest.postgres)), load: median(of.map((r) => r.cpuPerRequest.load)) };
-    return { nodes: n, requests: of.reduce((a, r) => a + r.requests, 0), rate: median(of.map((r) => r.rate)), p50: median(of.map((r) => r.p50)), p99: median(of.map((r) => r.p99)), errors: of.reduce((a, r) => a + r.errors, 0), coresBusy: median(of.map((r) => r.coresBusy)), cpuPerRequest };
+    return { nodes: n, requests: of.reduce((a, r) => a + r.requests, 0), rate: median(of.map((r) => r.rate)), p50: median(of.map((r) => r.p50)), p99: median(of.map((r) => r.p99)), errors: of.reduce((a, r) => a + r.errors, 0), coresBusy: median(of.map((r) => r.coresBusy)), cpuPerRequest, seqRowsPerRequest: median(of.map((r) => r.seqRowsPerRequest)) };
   });
 
   const db = new pg.Client({ connectionString: dbUrl });
@@ -213,14 +231,15 @@ try {
   const one = results[0];
   console.log(`cluster mixed load on one PostgreSQL, ${connections} connections, ${seconds} s per phase (max ${maxRequests} requests)`);
   console.log('phases in run order: ' + runs.map((r) => `${r.nodes} node(s) ${r.rate.toFixed(1)} req/s`).join(', '));
+  console.log('rows read by sequential scans per request, per phase: ' + runs.map((r) => r.seqRowsPerRequest.toFixed(0)).join(', '));
   console.log(`nodes  requests   req/s    p50 ms   p99 ms  errors  req/s vs 1 node  p99 vs 1 node  cores busy (of ${cpus().length})   (medians of the phases of each count)`);
   for (const r of results) {
     console.log(`${String(r.nodes).padStart(5)}  ${String(r.requests).padStart(8)}  ${r.rate.toFixed(1).padStart(6)}  ${r.p50.toFixed(1).padStart(8)}  ${r.p99.toFixed(1).padStart(7)}  ${String(r.errors).padStart(6)}  ${(r.rate / one.rate).toFixed(2).padStart(15)}  ${(r.p99 / one.p99).toFixed(2).padStart(13)}  ${r.coresBusy.toFixed(2).padStart(10)}`);
   }
-  console.log('CPU ms per request   nodes  PostgreSQL  load generator   (Linux /proc; all three nodes counted, idle or not)');
+  console.log('CPU ms per request   nodes  PostgreSQL  load generator   (Linux /proc; all three nodes counted, idle or not)   rows read by sequential scans per request');
   for (const r of results) {
     const c = r.cpuPerRequest;
-    console.log(`${String(r.nodes).padStart(5)} node(s)    ${c.nodes.toFixed(2).padStart(9)}  ${c.postgres.toFixed(2).padStart(10)}  ${c.load.toFixed(2).padStart(14)}`);
+    console.log(`${String(r.nodes).padStart(5)} node(s)    ${c.nodes.toFixed(2).padStart(9)}  ${c.postgres.toFixed(2).padStart(10)}  ${c.load.toFixed(2).padStart(14)}  ${r.seqRowsPerRequest.toFixed(1).padStart(70)}`);
   }
   console.log(`acknowledged and stored: tickets ${tickets}/${acked.tickets.length}, entities ${entities}/${acked.entities.length}`);
   if (tickets !== acked.tickets.length || entities !== acked.entities.length) process.exitCode = 1;
