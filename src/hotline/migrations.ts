@@ -251,4 +251,17 @@ export const hotlineMigrations: Record<string, Migration> = {
       await db.schema.createIndex('hotline_ticket_updated').on('hotline_ticket').columns(['updated_at', 'id']).execute();
     },
   },
+  // Issue 20: the workbench's queues over millions of tickets (bench/hotline/ticket-list.bench.ts). The open
+  // tickets by deadline, city-wide and per unit, walk an index of the open tickets alone (closed ones would
+  // otherwise be passed by the million); 督办 and 超期 are a small share, indexed alone. The predicates are the
+  // list's literal conditions (ticket-store.ts `filtered`).
+  '20261207-91-hotline-ticket-queues': {
+    async up(db: Kysely<unknown>) {
+      const open = sql<boolean>`status not in ('closed', 'merged')`;
+      await db.schema.createIndex('hotline_ticket_open_due').on('hotline_ticket').columns(['due_at', 'created_at', 'id']).where(open).execute();
+      await db.schema.createIndex('hotline_ticket_open_unit_due').on('hotline_ticket').columns(['unit_id', 'due_at', 'created_at', 'id']).where(open).execute();
+      await db.schema.createIndex('hotline_ticket_supervised').on('hotline_ticket').columns(['created_at']).where(sql<boolean>`supervised`).execute();
+      await db.schema.createIndex('hotline_ticket_overdue').on('hotline_ticket').columns(['unit_id', 'created_at']).where(sql<boolean>`overdue`).execute();
+    },
+  },
 };

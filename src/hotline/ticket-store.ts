@@ -93,19 +93,24 @@ export type TicketRowFilter = TicketFilter & {
 /** `%`, `_` and `\` are LIKE wildcards / escape (PostgreSQL's default escape is `\`); a search text is literal. */
 const likePattern = (text: string): string => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
+/** A ticket neither closed nor merged: the workbench's action queues, and the predicate of their partial indexes. */
+const OPEN_TICKET = sql<boolean>`status not in ('closed', 'merged')`;
+
 const filtered = (db: Db, f: TicketRowFilter) => {
   let q = db.selectFrom('hotline_ticket');
   if (f.status?.length) q = q.where('status', 'in', f.status);
   if (f.unitId) q = q.where('unit_id', '=', f.unitId);
   if (f.areaId) q = q.where((eb) => eb.or([eb('area_id', '=', f.areaId!), eb('district_id', '=', f.areaId!)]));
   if (f.categoryId) q = q.where('category_id', '=', f.categoryId);
-  if (f.overdue !== undefined) q = q.where('overdue', '=', f.overdue);
-  if (f.supervised !== undefined) q = q.where('supervised', '=', f.supervised);
+  // Flags and `open` as literal SQL: the queues' partial indexes are chosen only for a condition the planner can
+  // match to the index's own (migration 20261207-91), which a bound parameter does not always let it prove.
+  if (f.overdue !== undefined) q = q.where(f.overdue ? sql<boolean>`overdue` : sql<boolean>`not overdue`);
+  if (f.supervised !== undefined) q = q.where(f.supervised ? sql<boolean>`supervised` : sql<boolean>`not supervised`);
   if (f.satisfaction?.length) q = q.where('satisfaction', 'in', f.satisfaction);
   if (f.citizenUserId) q = q.where('citizen_user_id', '=', f.citizenUserId);
   if (f.scopeUnitId) q = q.where('unit_id', '=', f.scopeUnitId);
   if (f.mainTicketId) q = q.where('main_ticket_id', '=', f.mainTicketId);
-  if (f.open) q = q.where('status', 'not in', ['closed', 'merged']);
+  if (f.open) q = q.where(OPEN_TICKET);
   if (f.createdFrom) q = q.where('created_at', '>=', new Date(f.createdFrom));
   if (f.createdTo) q = q.where('created_at', '<', new Date(f.createdTo));
   if (f.dueBefore) q = q.where('due_at', '<', new Date(f.dueBefore));
