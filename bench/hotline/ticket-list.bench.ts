@@ -53,6 +53,9 @@ const queues: Record<string, TicketQuery> = {
   'overdue 超期': { overdue: true, ...open_ },
   'all 全部': {},
   'all by deadline': { sort: 'due', ...open_ },
+  // the search box: a word every generated ticket holds, and one ticket's number (generated as B + 9 digits)
+  'search a word': { text: '噪音' },
+  'search a number': { text: 'B000123457' },
 };
 
 async function timed(fn: () => Promise<{ items: { id: string }[]; total: number; totalExact: boolean }>) {
