@@ -53,9 +53,9 @@ const queues: Record<string, TicketQuery> = {
   'overdue 超期': { overdue: true, ...open_ },
   'all 全部': {},
   'all by deadline': { sort: 'due', ...open_ },
-  // the search box: a word every generated ticket holds, and one ticket's number (generated as B + 9 digits)
+  // the search box: a word every generated ticket holds, and one ticket's number
   'search a word': { text: '噪音' },
-  'search a number': { text: 'B000123457' },
+  'search a number': { text: '20260601-000001' },
 };
 
 async function timed(fn: () => Promise<{ items: { id: string }[]; total: number; totalExact: boolean }>) {
@@ -80,6 +80,8 @@ try {
   const asOf = new Date('2027-01-01T00:00:00Z');
   const flagged = (await markSignOverdue(db, asOf)) + (await markOverdue(db, asOf));
   await sql`update hotline_ticket set supervised = true where random() < 0.001`.execute(db);
+  // the generator's numbers are not the product's format: one ticket gets a real one to be searched for
+  await sql`update hotline_ticket set number = '20260601-000001' where number = 'B000123457'`.execute(db);
   await sql`vacuum analyze hotline_ticket`.execute(db);
   console.log(`  deadline flags set on ${flagged.toLocaleString('en-US')} tickets`);
   const unit = (await sql<{ unit_id: string }>`select unit_id from hotline_ticket where unit_id is not null limit 1`.execute(db)).rows[0].unit_id;

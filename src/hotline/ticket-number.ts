@@ -6,6 +6,9 @@
  */
 export const formatTicketNumber = (day: string, seq: number): string => `${day}-${String(seq).padStart(6, '0')}`;
 
+/** Whether a text is a whole ticket number as formatTicketNumber spells it (a day past 999,999 tickets has more digits). */
+export const isTicketNumber = (text: string): boolean => /^\d{8}-\d{6,}$/.test(text);
+
 /**
  * The local day of an instant in a time zone, as ticket numbers spell it.
  *

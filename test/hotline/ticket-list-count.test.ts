@@ -50,6 +50,16 @@ describe.each(testEngines)('hotline: the ticket list counts up to its limit [%s]
     expect(await list('supervisor', `text=${encodeURIComponent('第10号')}`)).toMatchObject({ total: 1, totalExact: true });
   });
 
+  it('a whole ticket number finds that ticket alone (by its index); a part of one still searches', async () => {
+    const [one] = (await list('supervisor', 'pageSize=1')).items as unknown as { id: string; number: string }[];
+    // a later ticket that quotes the number in its text is not what the number asks for
+    await hub.services.hotline.intake.create(agent, { title: '追问', content: `关于工单${one.number}的处理结果` });
+    const found = await list('supervisor', `text=${one.number}`);
+    expect(found).toMatchObject({ total: 1, totalExact: true });
+    expect(found.items[0].id).toBe(one.id);
+    expect((await list('supervisor', `text=${one.number.slice(0, 11)}`)).total).toBeGreaterThan(1);
+  });
+
   it("access: a handler's count is their unit's three tickets, never the city's", async () => {
     const page = await list('handler', 'pageSize=1');
     expect(page).toMatchObject({ total: 3, totalExact: true });
