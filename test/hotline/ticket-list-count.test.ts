@@ -20,7 +20,7 @@ describe.each(testEngines)('hotline: the ticket list counts up to its limit [%s]
   const list = async (who: string, query: string) => {
     const res = await hub.http.inject({ method: 'GET', url: `/api/hotline/tickets?${query}`, headers: { cookie: cookies[who]! } });
     expect(res.statusCode, res.body).toBe(200);
-    return res.json() as { items: { id: string; title: string }[]; total: number; totalExact: boolean; page: number };
+    return res.json() as { items: { id: string; number: string; title: string }[]; total: number; totalExact: boolean; page: number };
   };
 
   beforeAll(async () => {
@@ -51,7 +51,7 @@ describe.each(testEngines)('hotline: the ticket list counts up to its limit [%s]
   });
 
   it('a whole ticket number finds that ticket alone (by its index); a part of one still searches', async () => {
-    const [one] = (await list('supervisor', 'pageSize=1')).items as unknown as { id: string; number: string }[];
+    const [one] = (await list('supervisor', 'pageSize=1')).items;
     // a later ticket that quotes the number in its text is not what the number asks for
     await hub.services.hotline.intake.create(agent, { title: '追问', content: `关于工单${one.number}的处理结果` });
     const found = await list('supervisor', `text=${one.number}`);

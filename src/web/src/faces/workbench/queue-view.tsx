@@ -21,7 +21,7 @@ interface Queue {
 }
 
 const PAGE_SIZE = 20;
-/** A page's total as shown: "10000+" when the server stopped counting at its limit. */
+/** A page's total as shown: "1000+" when the server stopped counting at its limit (`modules.hotline.list.countLimit`). */
 const countText = (p: TicketPage) => (p.totalExact ? String(p.total) : `${p.total}+`);
 /** Action queues hold only tickets still being worked on: a closed or merged ticket has nothing left to do. */
 const open = { open: true } as const;
