@@ -12,10 +12,12 @@
  * machine from a serial wait, and the CPU milliseconds per request spent by the nodes, PostgreSQL and the load
  * generator (which part grows when nodes are added).
  *
- *   CITYHUB_BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test node --import tsx bench/cluster/cluster.bench.ts [--seconds 10] [--connections 12] [--max 20000] [--rounds 1]
+ *   CITYHUB_BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test node --import tsx bench/cluster/cluster.bench.ts [--seconds 10] [--connections 12,48] [--max 20000] [--rounds 1]
  *
  * On a 2-core machine the point is that adding nodes loses no work and does not slow the system, not a linear
- * speed-up: the nodes share the cores with PostgreSQL and the load generator.
+ * speed-up: the nodes share the cores with PostgreSQL and the load generator. The whole order runs once per client
+ * count (`--connections`, default 12 and 48 concurrent clients): with few clients each of three nodes serves a few at
+ * a time and spends part of its CPU waking up between them, which many clients (a city's real traffic) amortize.
  */
 import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
@@ -26,11 +28,12 @@ import http from 'node:http';
 import type { ChildProcess } from 'node:child_process';
 import pg from 'pg';
 import { runCli, spawnCli } from '../../test/support/cli.js';
-import { median, percentile } from '../stats.js';
+import { median as medianOf, percentile } from '../stats.js';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, connections: { type: 'string', default: '12' }, max: { type: 'string', default: '20000' }, rounds: { type: 'string', default: '1' } } });
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, connections: { type: 'string', default: '12,48' }, max: { type: 'string', default: '20000' }, rounds: { type: 'string', default: '1' } } });
 const seconds = Number(values.seconds);
-const connections = Number(values.connections);
+const clientCounts = values.connections.split(',').map(Number);
+if (clientCounts.some((n) => !Number.isInteger(n) || n < 1 || n > 500)) throw new Error('--connections: a list of client counts from 1 to 500, e.g. 12,48');
 const maxRequests = Number(values.max);
 const rounds = Number(values.rounds);
 const serverUrl = process.env.CITYHUB_BENCH_DATABASE_URL ?? process.env.CITYHUB_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -65,7 +68,7 @@ const startNode = async (i: number): Promise<string> => {
   return base;
 };
 
-interface Phase { nodes: number; requests: number; rate: number; p50: number; p99: number; errors: number; coresBusy: number; cpuPerRequest: CpuShare; seqRowsPerRequest: number }
+interface Phase { connections: number; nodes: number; requests: number; rate: number; p50: number; p99: number; errors: number; coresBusy: number; cpuPerRequest: CpuShare; seqRowsPerRequest: number }
 
 /**
  * Rows PostgreSQL has read by sequential scans in the bench's database so far: a read that grows with the data
@@ -124,7 +127,7 @@ const cpuTicks = (): { busy: number; total: number } => {
 };
 
 /** One phase: `connections` loops, each sending the next request of the mix to the next node, until time or count runs out. */
-async function phase(bases: string[], cookie: string, label: string, acked: { tickets: string[]; entities: string[] }): Promise<Phase> {
+async function phase(bases: string[], connections: number, cookie: string, label: string, acked: { tickets: string[]; entities: string[] }): Promise<Phase> {
   const nodePids = children.map((c) => c.pid!); // every node, idle ones too: their background work is part of the cost
   const ticksBefore = componentTicks(nodePids);
   const seqBefore = await seqRowsRead();
@@ -183,7 +186,7 @@ async function phase(bases: string[], cookie: string, label: string, acked: { ti
   const seqRowsPerRequest = ((await seqRowsRead()) - seqBefore) / latencies.length;
   const perRequest = (k: keyof CpuShare) => ((ticks[k] - ticksBefore[k]) * TICK_MS) / latencies.length;
   const cpuPerRequest = { nodes: perRequest('nodes'), postgres: perRequest('postgres'), load: perRequest('load') };
-  return { nodes: bases.length, requests: latencies.length, rate: latencies.length / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99), errors, coresBusy, cpuPerRequest, seqRowsPerRequest };
+  return { connections, nodes: bases.length, requests: latencies.length, rate: latencies.length / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99), errors, coresBusy, cpuPerRequest, seqRowsPerRequest };
 }
 
 let env: Record<string, string>;
@@ -206,7 +209,7 @@ try {
   const cookie = login.headers.get('set-cookie')!.split(';')[0];
 
   const acked = { tickets: [] as string[], entities: [] as string[] };
-  await phase(bases, cookie, 'warm', acked); // warm-up on every node (JIT, pools, caches), not reported
+  await phase(bases, clientCounts[0], cookie, 'warm', acked); // warm-up on every node (JIT, pools, caches), not reported
   // A database in service has its planner statistics; this one was created empty a minute ago, and autovacuum
   // would analyze it at some point of the run (before, the entity query sorted every entity for its page of 10).
   const analyze = new pg.Client({ connectionString: dbUrl });
@@ -215,12 +218,15 @@ try {
   await analyze.end();
   const runs: Phase[] = [];
   const order = Array.from({ length: rounds }, () => [1, 2, 3, 3, 2, 1]).flat();
-  for (const [i, n] of order.entries()) runs.push(await phase(bases.slice(0, n), cookie, `n${n}p${i}`, acked));
-  const results: Phase[] = [1, 2, 3].map((n) => {
-    const of = runs.filter((r) => r.nodes === n);
-    const cpuPerRequest = { nodes: median(of.map((r) => r.cpuPerRequest.nodes)), postgres: median(of.map((r) => r.cpuPerRequest.postgres)), load: median(of.map((r) => r.cpuPerRequest.load)) };
-    return { nodes: n, requests: of.reduce((a, r) => a + r.requests, 0), rate: median(of.map((r) => r.rate)), p50: median(of.map((r) => r.p50)), p99: median(of.map((r) => r.p99)), errors: of.reduce((a, r) => a + r.errors, 0), coresBusy: median(of.map((r) => r.coresBusy)), cpuPerRequest, seqRowsPerRequest: median(of.map((r) => r.seqRowsPerRequest)) };
-  });
+  for (const connections of clientCounts) {
+    for (const [i, n] of order.entries()) runs.push(await phase(bases.slice(0, n), connections, cookie, `c${connections}n${n}p${i}`, acked));
+  }
+  const median = (of: Phase[], value: (r: Phase) => number) => medianOf(of.map(value));
+  const results: Phase[] = clientCounts.flatMap((connections) => [1, 2, 3].map((n) => {
+    const of = runs.filter((r) => r.connections === connections && r.nodes === n);
+    const cpuPerRequest = { nodes: median(of, (r) => r.cpuPerRequest.nodes), postgres: median(of, (r) => r.cpuPerRequest.postgres), load: median(of, (r) => r.cpuPerRequest.load) };
+    return { connections, nodes: n, requests: of.reduce((a, r) => a + r.requests, 0), rate: median(of, (r) => r.rate), p50: median(of, (r) => r.p50), p99: median(of, (r) => r.p99), errors: of.reduce((a, r) => a + r.errors, 0), coresBusy: median(of, (r) => r.coresBusy), cpuPerRequest, seqRowsPerRequest: median(of, (r) => r.seqRowsPerRequest) };
+  }));
 
   const db = new pg.Client({ connectionString: dbUrl });
   await db.connect();
@@ -228,18 +234,18 @@ try {
   const entities = Number((await db.query(`select count(*) as n from context_entity where id = any($1)`, [acked.entities])).rows[0].n);
   await db.end();
 
-  const one = results[0];
-  console.log(`cluster mixed load on one PostgreSQL, ${connections} connections, ${seconds} s per phase (max ${maxRequests} requests)`);
-  console.log('phases in run order: ' + runs.map((r) => `${r.nodes} node(s) ${r.rate.toFixed(1)} req/s`).join(', '));
+  console.log(`cluster mixed load on one PostgreSQL, ${seconds} s per phase (max ${maxRequests} requests), clients ${clientCounts.join(' and ')}`);
+  console.log('phases in run order: ' + runs.map((r) => `${r.connections} clients ${r.nodes} node(s) ${r.rate.toFixed(1)} req/s`).join(', '));
   console.log('rows read by sequential scans per request, per phase: ' + runs.map((r) => r.seqRowsPerRequest.toFixed(0)).join(', '));
-  console.log(`nodes  requests   req/s    p50 ms   p99 ms  errors  req/s vs 1 node  p99 vs 1 node  cores busy (of ${cpus().length})   (medians of the phases of each count)`);
+  console.log(`clients  nodes  requests   req/s    p50 ms   p99 ms  errors  req/s vs 1 node  p99 vs 1 node  cores busy (of ${cpus().length})   (medians of the phases of each count)`);
   for (const r of results) {
-    console.log(`${String(r.nodes).padStart(5)}  ${String(r.requests).padStart(8)}  ${r.rate.toFixed(1).padStart(6)}  ${r.p50.toFixed(1).padStart(8)}  ${r.p99.toFixed(1).padStart(7)}  ${String(r.errors).padStart(6)}  ${(r.rate / one.rate).toFixed(2).padStart(15)}  ${(r.p99 / one.p99).toFixed(2).padStart(13)}  ${r.coresBusy.toFixed(2).padStart(10)}`);
+    const one = results.find((x) => x.connections === r.connections && x.nodes === 1)!;
+    console.log(`${String(r.connections).padStart(7)}  ${String(r.nodes).padStart(5)}  ${String(r.requests).padStart(8)}  ${r.rate.toFixed(1).padStart(6)}  ${r.p50.toFixed(1).padStart(8)}  ${r.p99.toFixed(1).padStart(7)}  ${String(r.errors).padStart(6)}  ${(r.rate / one.rate).toFixed(2).padStart(15)}  ${(r.p99 / one.p99).toFixed(2).padStart(13)}  ${r.coresBusy.toFixed(2).padStart(10)}`);
   }
-  console.log('CPU ms per request   nodes  PostgreSQL  load generator   (Linux /proc; all three nodes counted, idle or not)   rows read by sequential scans per request');
+  console.log('clients  CPU ms per request   nodes  PostgreSQL  load generator   (Linux /proc; all three nodes counted, idle or not)   rows read by sequential scans per request');
   for (const r of results) {
     const c = r.cpuPerRequest;
-    console.log(`${String(r.nodes).padStart(5)} node(s)    ${c.nodes.toFixed(2).padStart(9)}  ${c.postgres.toFixed(2).padStart(10)}  ${c.load.toFixed(2).padStart(14)}  ${r.seqRowsPerRequest.toFixed(1).padStart(70)}`);
+    console.log(`${String(r.connections).padStart(7)}  ${String(r.nodes).padStart(5)} node(s)    ${c.nodes.toFixed(2).padStart(9)}  ${c.postgres.toFixed(2).padStart(10)}  ${c.load.toFixed(2).padStart(14)}  ${r.seqRowsPerRequest.toFixed(1).padStart(70)}`);
   }
   console.log(`acknowledged and stored: tickets ${tickets}/${acked.tickets.length}, entities ${entities}/${acked.entities.length}`);
   if (tickets !== acked.tickets.length || entities !== acked.entities.length) process.exitCode = 1;
