@@ -264,4 +264,17 @@ export const hotlineMigrations: Record<string, Migration> = {
       await db.schema.createIndex('hotline_ticket_overdue').on('hotline_ticket').columns(['unit_id', 'created_at']).where(sql<boolean>`overdue`).execute();
     },
   },
+  // Issue 20: the list's search box over millions of tickets. `ilike '%…%'` can use no b-tree, so a rare word read
+  // the whole table (seconds at 2 M tickets). The characters of a ticket's lower-cased number, title and content go
+  // into a GIN index; a search first takes the tickets holding every character of the searched text, then checks
+  // those with the `ilike` itself. Characters, not pg_trgm's trigrams: most Chinese words are two characters, which
+  // give no trigram; and `string_to_array` is built in and cheap where the planner checks rows without the index
+  // (a common word), where a function making bigrams cost ten times as much per row. The expression is the list's
+  // own (ticket-store.ts TEXT_CHARACTERS). `if not exists`: a large database builds it beforehand, concurrently
+  // (docs/deploy/README.md, Upgrading), instead of holding ticket writes for the build.
+  '20261207-95-hotline-ticket-text-characters': {
+    async up(db: Kysely<unknown>) {
+      await sql`create index if not exists hotline_ticket_text_characters on hotline_ticket using gin (string_to_array(lower(number || ' ' || title || ' ' || content), null))`.execute(db);
+    },
+  },
 };
