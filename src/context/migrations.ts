@@ -237,4 +237,29 @@ export const contextMigrations: Record<string, Migration> = {
       await sql`create index context_entity_expiry on context_entity (expiry_due) where expiry_due is not null`.execute(db);
     },
   },
+  // Issue 20: every change in a tenant is matched against its subscriptions; reading them all on every upsert made
+  // a tenant with 1,000 subscriptions write 0.12× as fast. Each node keeps them and reads this one row instead,
+  // which a trigger bumps on every change of what matching reads (not on the delivery counters), whoever writes.
+  '20261207-96-context-subscription-version': {
+    async up(db: Kysely<unknown>) {
+      await sql`create table context_subscription_version (tenant text primary key, version bigint not null)`.execute(db);
+      await sql`
+        create function context_subscription_bump() returns trigger language plpgsql as $$
+        begin
+          if tg_op = 'TRUNCATE' then
+            update context_subscription_version set version = version + 1;
+            return null;
+          end if;
+          insert into context_subscription_version as v (tenant, version)
+            values (case when tg_op = 'DELETE' then old.tenant else new.tenant end, 1)
+          on conflict (tenant) do update set version = v.version + 1;
+          return null;
+        end $$`.execute(db);
+      // Not on the delivery counters (times_sent, last_notification, …): a delivery changes nothing matching reads.
+      await sql`create trigger context_subscription_bump after insert or delete or update of tenant, body, active, expires_at, throttling
+        on context_subscription for each row execute function context_subscription_bump()`.execute(db);
+      await sql`create trigger context_subscription_truncate_bump after truncate on context_subscription
+        for each statement execute function context_subscription_bump()`.execute(db);
+    },
+  },
 };

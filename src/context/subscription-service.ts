@@ -88,8 +88,40 @@ const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v =
  * Subscriptions (§5.8, §5.11): checked and stored here; on every entity change (inside its transaction) the
  * matching ones put a notification into the durable outbox, which the dispatcher delivers.
  */
+/** How many tenants' subscriptions a node keeps copies of (each read again when its version changes). */
+const TENANT_COPIES = 256;
+
+/** A node's copy of a tenant's on-change subscriptions, indexed by the entity types they name. */
+interface TenantSubscriptions {
+  version: string;
+  rows: store.SubscriptionRow[];
+  /** by every type name a subscription's `entities` mention: an entity it selects has one of them */
+  byType: Map<string, store.SubscriptionRow[]>;
+  /** those without `entities` (watching attributes of any entity), or whose types cannot be read: always matched */
+  untyped: store.SubscriptionRow[];
+}
+
+function indexByType(version: string, rows: store.SubscriptionRow[]): TenantSubscriptions {
+  const byType = new Map<string, store.SubscriptionRow[]>();
+  const untyped: store.SubscriptionRow[] = [];
+  for (const row of rows) {
+    const entities = (row.body as unknown as StoredSubscription).entities;
+    let names: string[] | undefined;
+    try {
+      names = entities && [...new Set(entities.flatMap((e) => typeNames(parseTypeSelection(e.type, 'type'))))];
+    } catch {
+      names = undefined; // a stored selection that no longer parses: matching marks the subscription broken
+    }
+    if (!names) untyped.push(row);
+    else for (const n of names) byType.get(n)?.push(row) ?? byType.set(n, [row]);
+  }
+  return { version, rows, byType, untyped };
+}
+
 export class SubscriptionService implements ChangeListener {
   private readonly compiled = new Map<string, Compiled>();
+  /** This node's copy of each tenant's on-change subscriptions, with the version it was read at. */
+  private readonly byTenant = new Map<string, TenantSubscriptions>();
 
   constructor(
     private readonly db: Db,
@@ -477,8 +509,33 @@ export class SubscriptionService implements ChangeListener {
 
   /** Inside the writing transaction: finds the subscriptions the changes trigger and queues their notifications. */
   async onChanges(trx: Db, tenant: string, changes: EntityChange[], now: Date): Promise<void> {
-    const subs = (await store.activeSubscriptions(trx, tenant, now)).filter((s) => !(s.body as unknown as StoredSubscription).timeInterval);
+    const subs = (await this.onChangeSubscriptions(trx, tenant, changes)).filter((s) => s.expires_at === null || new Date(s.expires_at) > now);
     await this.queue(trx, tenant, subs, () => changes, now, false);
+  }
+
+  /**
+   * The tenant's active on-change subscriptions that may select one of the changed entities (by the types they
+   * name), from this node's copy while the tenant's version row says it is current: one row read on every write
+   * instead of every subscription. When the throttled ones last notified is read fresh. Read in the writing
+   * transaction, as the subscriptions themselves were.
+   */
+  private async onChangeSubscriptions(trx: Db, tenant: string, changes: EntityChange[]): Promise<store.SubscriptionRow[]> {
+    const version = await store.subscriptionsVersion(trx, tenant);
+    let copy = this.byTenant.get(tenant);
+    if (copy?.version !== version) {
+      copy = indexByType(version, (await store.activeSubscriptionsAnyExpiry(trx, tenant)).filter((s) => !(s.body as unknown as StoredSubscription).timeInterval));
+      // A few hundred tenants at most are kept; the least recently written goes first (a Map keeps insertion order).
+      if (this.byTenant.size >= TENANT_COPIES) this.byTenant.delete(this.byTenant.keys().next().value!);
+    }
+    this.byTenant.delete(tenant);
+    this.byTenant.set(tenant, copy);
+    const picked = new Set(copy.untyped);
+    for (const c of changes) for (const t of (c.after ?? c.before)?.types ?? []) for (const r of copy.byType.get(t) ?? []) picked.add(r);
+    const subs = copy.rows.filter((r) => picked.has(r));
+    const throttled = subs.filter((s) => s.throttling > 0).map((s) => s.id);
+    if (throttled.length === 0) return subs;
+    const last = await store.lastNotifications(trx, tenant, throttled);
+    return subs.map((s) => (s.throttling > 0 ? { ...s, last_notification: last.get(s.id) ?? null } : s));
   }
 
   /**
@@ -530,6 +587,9 @@ export class SubscriptionService implements ChangeListener {
       if (!periodic && sub.throttling > 0 && sub.last_notification && now.getTime() - new Date(sub.last_notification).getTime() < sub.throttling * 1000) continue;
       const { ctx, out, q, scopeQ, geo, types, broken } = await this.compile(sub);
       if (broken) continue;
+      // Most of a city's subscriptions select other types: they are passed before their owner's policy is read.
+      const selected = (state: StoredEntity) => !b.entities || b.entities.some((s, i) => selectsTypes(types![i], state.types) && (!s.id || s.id === state.id) && (!s.idPattern || patternTest(s.idPattern, state.id, Infinity)));
+      if (!changes.some((c) => { const state = c.after ?? c.before; return state && selected(state); })) continue;
       const expand = (t: string) => expandTerm(ctx, t);
       // The owner's access policy, as if it read each entity: what it may not read is absent for q, geoQ,
       // watchedAttributes and the notification alike.
@@ -545,7 +605,7 @@ export class SubscriptionService implements ChangeListener {
         // A deleted entity is matched as it was (entityDeleted).
         const state = c.after ?? c.before;
         if (!state || !policy.canReadEntity(state.types)) continue;
-        if (b.entities && !b.entities.some((s, i) => selectsTypes(types![i], state.types) && (!s.id || s.id === state.id) && (!s.idPattern || patternTest(s.idPattern, state.id, Infinity)))) continue;
+        if (!selected(state)) continue;
         const e = policy.project(state);
         const readable = policy.readableAttrs(state.types);
         let ev: ChangeEvents | undefined;

@@ -89,6 +89,22 @@ const activeSubscription = (tenant: string, now: Date | string) =>
 export const tenantHasActiveSubscription = (tenant: string, now: Date | string) =>
   sql<boolean>`exists (select 1 from context_subscription where ${activeSubscription(tenant, now)})`;
 
+/**
+ * The version of the tenant's subscriptions (bumped by a trigger on every change matching reads): '0' before any.
+ * Read in the writing transaction, it tells a node whether its copy of them is current.
+ */
+export const subscriptionsVersion = async (db: Db, tenant: string): Promise<string> =>
+  String((await db.selectFrom('context_subscription_version').select('version').where('tenant', '=', tenant).executeTakeFirst())?.version ?? '0');
+
+/** The tenant's active subscriptions, expired ones included (a node's copy; the caller drops those expired by then). */
+export const activeSubscriptionsAnyExpiry = async (db: Db, tenant: string): Promise<SubscriptionRow[]> =>
+  (await db.selectFrom('context_subscription').selectAll().where('tenant', '=', tenant).where('active', '=', true).execute()) as SubscriptionRow[];
+
+/** When each of these subscriptions last notified: throttling needs it fresh, a node's copy has it old. */
+export const lastNotifications = async (db: Db, tenant: string, ids: string[]): Promise<Map<string, Date | null>> =>
+  new Map((await db.selectFrom('context_subscription').select(['id', 'last_notification']).where('tenant', '=', tenant).where('id', 'in', ids).execute())
+    .map((r) => [r.id, r.last_notification as Date | null]));
+
 /** Subscriptions that may fire now. */
 export const activeSubscriptions = async (db: Db, tenant: string, now: Date): Promise<SubscriptionRow[]> =>
   (await db.selectFrom('context_subscription').selectAll().where(activeSubscription(tenant, now)).execute()) as SubscriptionRow[];

@@ -137,6 +137,8 @@ declare module '../platform/db/schema.js' {
     context_history: ContextHistoryTable;
     context_history_hourly: ContextHistoryHourlyTable;
     context_subscription: ContextSubscriptionTable;
+    /** Bumped by a trigger whenever a tenant's subscriptions change in what matching reads (nodes' caches). */
+    context_subscription_version: { tenant: string; version: string };
     context_outbox: ContextOutboxTable;
     context_access_rule: ContextAccessRuleTable;
     context_jsonld: ContextJsonldTable;
