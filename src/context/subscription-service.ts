@@ -94,7 +94,8 @@ const TENANT_COPIES = 256;
 /** A node's copy of a tenant's on-change subscriptions, indexed by the entity types they name. */
 interface TenantSubscriptions {
   version: string;
-  rows: store.SubscriptionRow[];
+  /** each subscription's place in the stored order: the picked ones notify in it, as all of them did */
+  order: Map<store.SubscriptionRow, number>;
   /** by every type name a subscription's `entities` mention: an entity it selects has one of them */
   byType: Map<string, store.SubscriptionRow[]>;
   /** those without `entities` (watching attributes of any entity), or whose types cannot be read: always matched */
@@ -115,7 +116,7 @@ function indexByType(version: string, rows: store.SubscriptionRow[]): TenantSubs
     if (!names) untyped.push(row);
     else for (const n of names) byType.get(n)?.push(row) ?? byType.set(n, [row]);
   }
-  return { version, rows, byType, untyped };
+  return { version, order: new Map(rows.map((r, i) => [r, i])), byType, untyped };
 }
 
 export class SubscriptionService implements ChangeListener {
@@ -531,7 +532,8 @@ export class SubscriptionService implements ChangeListener {
     this.byTenant.set(tenant, copy);
     const picked = new Set(copy.untyped);
     for (const c of changes) for (const t of (c.after ?? c.before)?.types ?? []) for (const r of copy.byType.get(t) ?? []) picked.add(r);
-    const subs = copy.rows.filter((r) => picked.has(r));
+    const order = copy.order;
+    const subs = [...picked].sort((x, y) => order.get(x)! - order.get(y)!);
     const throttled = subs.filter((s) => s.throttling > 0).map((s) => s.id);
     if (throttled.length === 0) return subs;
     const last = await store.lastNotifications(trx, tenant, throttled);
