@@ -64,14 +64,13 @@ try {
   const system = { kind: 'api_key' as const, id: 'bench', roles: ['admin' as const] };
   const key = (await hub.services.auth.createApiKey(system, { name: 'bench', roles: ['data_admin'] })).key;
   const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json', link: LINK };
-  let held = 0;
   console.log(`PostgreSQL schema ${schema}; single-entity upserts, ${concurrency} in flight, ${seconds} s per count, ${runs} runs`);
   const results = new Map<number, { rate: number; p50: number; p99: number }[]>();
   let k = 0;
   for (let run = 0; run < runs; run++) {
     // The counts only grow, so the subscriptions are made once; each run measures every count in turn, on a
     // tenant of its own so the earlier runs' subscriptions do not count.
-    held = 0;
+    let held = 0;
     const tenant = `bench-${run}`;
     const inTenant = { ...headers, 'NGSILD-Tenant': tenant };
     const postIn = async (path: string, body: unknown) => {

@@ -83,11 +83,6 @@ const ENDPOINT = /^(https?|mqtts?):\/\/[^\s/]+(\/\S*)?$/;
 const bad = (detail: string, field?: string) => ngsiProblem('BadRequestData', detail, field ? { errors: [{ field, message: detail }] } : {});
 const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 
-
-/**
- * Subscriptions (§5.8, §5.11): checked and stored here; on every entity change (inside its transaction) the
- * matching ones put a notification into the durable outbox, which the dispatcher delivers.
- */
 /** How many tenants' subscriptions a node keeps copies of (each read again when its version changes). */
 const TENANT_COPIES = 256;
 
@@ -119,6 +114,10 @@ function indexByType(version: string, rows: store.SubscriptionRow[]): TenantSubs
   return { version, order: new Map(rows.map((r, i) => [r, i])), byType, untyped };
 }
 
+/**
+ * Subscriptions (§5.8, §5.11): checked and stored here; on every entity change (inside its transaction) the
+ * matching ones put a notification into the durable outbox, which the dispatcher delivers.
+ */
 export class SubscriptionService implements ChangeListener {
   private readonly compiled = new Map<string, Compiled>();
   /** This node's copy of each tenant's on-change subscriptions, with the version it was read at. */
@@ -429,7 +428,7 @@ export class SubscriptionService implements ChangeListener {
   private render(ctx: LdContext, row: store.SubscriptionRow): Record<string, unknown> {
     const b = row.body as unknown as StoredSubscription;
     const now = this.clock();
-    const expired = row.expires_at !== null && new Date(row.expires_at) <= now;
+    const expired = store.expiredBy(row, now);
     const iso = (d: Date | null) => (d ? new Date(d).toISOString() : undefined);
     return {
       id: row.id,
@@ -510,7 +509,7 @@ export class SubscriptionService implements ChangeListener {
 
   /** Inside the writing transaction: finds the subscriptions the changes trigger and queues their notifications. */
   async onChanges(trx: Db, tenant: string, changes: EntityChange[], now: Date): Promise<void> {
-    const subs = (await this.onChangeSubscriptions(trx, tenant, changes)).filter((s) => s.expires_at === null || new Date(s.expires_at) > now);
+    const subs = (await this.onChangeSubscriptions(trx, tenant, changes)).filter((s) => !store.expiredBy(s, now));
     await this.queue(trx, tenant, subs, () => changes, now, false);
   }
 
@@ -591,7 +590,9 @@ export class SubscriptionService implements ChangeListener {
       if (broken) continue;
       // Most of a city's subscriptions select other types: they are passed before their owner's policy is read.
       const selected = (state: StoredEntity) => !b.entities || b.entities.some((s, i) => selectsTypes(types![i], state.types) && (!s.id || s.id === state.id) && (!s.idPattern || patternTest(s.idPattern, state.id, Infinity)));
-      if (!changes.some((c) => { const state = c.after ?? c.before; return state && selected(state); })) continue;
+      // A deleted entity is matched as it was (entityDeleted).
+      const chosen = changes.filter((c) => { const state = c.after ?? c.before; return state && selected(state); });
+      if (chosen.length === 0) continue;
       const expand = (t: string) => expandTerm(ctx, t);
       // The owner's access policy, as if it read each entity: what it may not read is absent for q, geoQ,
       // watchedAttributes and the notification alike.
@@ -603,11 +604,9 @@ export class SubscriptionService implements ChangeListener {
       const options = { ...notificationRender(n), ...(b.lang ? { lang: b.lang } : {}) };
       const triggers = b.notificationTrigger ?? DEFAULT_TRIGGERS;
       const watched = b.watchedAttributes ? (a: string) => b.watchedAttributes!.includes(a) : () => true;
-      for (const c of changes) {
-        // A deleted entity is matched as it was (entityDeleted).
-        const state = c.after ?? c.before;
-        if (!state || !policy.canReadEntity(state.types)) continue;
-        if (!selected(state)) continue;
+      for (const c of chosen) {
+        const state = (c.after ?? c.before)!;
+        if (!policy.canReadEntity(state.types)) continue;
         const e = policy.project(state);
         const readable = policy.readableAttrs(state.types);
         let ev: ChangeEvents | undefined;

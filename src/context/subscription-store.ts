@@ -85,6 +85,9 @@ export const deleteSubscription = async (db: Db, tenant: string, id: string): Pr
 const activeSubscription = (tenant: string, now: Date | string) =>
   sql<boolean>`tenant = ${tenant} and active and (expires_at is null or expires_at > ${now}::timestamptz)`;
 
+/** Whether a subscription has expired by `now`: the expiry of activeSubscription, for a row already read. */
+export const expiredBy = (row: Pick<SubscriptionRow, 'expires_at'>, now: Date): boolean => row.expires_at !== null && new Date(row.expires_at) <= now;
+
 /** Whether the tenant has a subscription that may fire now, as an SQL expression (for entity-store's upserts). */
 export const tenantHasActiveSubscription = (tenant: string, now: Date | string) =>
   sql<boolean>`exists (select 1 from context_subscription where ${activeSubscription(tenant, now)})`;
