@@ -93,7 +93,7 @@ export const intelModule = defineModule({
       () => {
         events.publish(INTEL_CHANGED);
         // This node at once (a bus may not echo its own events); the others when the event or their refresh comes.
-        index.refreshAfterCurrent().catch((err: unknown) => log.warn({ err }, 'refreshing the index after a dictionary change failed'));
+        index.refresh().catch((err: unknown) => log.warn({ err }, 'refreshing the index after a dictionary change failed'));
       },
     );
     const classifier: CategoryClassifier = new CategoryClassifier(config.classifier, reference, () => models.startTraining(startupTrainer, { trigger: 'start' }), log);
@@ -152,7 +152,7 @@ export const intelModule = defineModule({
     // or dictionary changed elsewhere is picked up by a refresh at once (the bus reports a failed refresh).
     const unsubscribe = [
       events.subscribe(TICKETS_CHANGED, (data) => index.ticketsChanged(data.ids)),
-      events.subscribe(INTEL_CHANGED, async () => void (await index.refreshAfterCurrent())),
+      events.subscribe(INTEL_CHANGED, async () => void (await index.refresh())),
     ];
 
     return {

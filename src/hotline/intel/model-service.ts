@@ -5,6 +5,7 @@ import type { Ledger } from '../../platform/ledger/ledger.js';
 import { assertCan } from '../../platform/auth/permissions.js';
 import { actorRef, systemActor, type Actor } from '../../platform/auth/roles.js';
 import { Problem } from '../../platform/errors/problem.js';
+import { FreshRun } from '../../platform/jobs/fresh-run.js';
 import type { TicketChangeHook } from '../index.js';
 import { agreesWith, categoryPath, collapseRareLabels, type CategoryLevels } from './category-labels.js';
 import type { IntelConfig } from './config.js';
@@ -104,7 +105,8 @@ export class ModelService {
   private loads = 0;
   /** The active version when this release cannot read its serialisation format. */
   private unreadable: UnreadableModel | null = null;
-  private syncing: Promise<boolean> | undefined;
+  /** A sync asked for after a model was activated must not share one that read the version before it. */
+  private readonly syncs = new FreshRun(() => this.doSync());
 
   constructor(private readonly deps: ModelServiceDeps) {}
 
@@ -301,17 +303,13 @@ export class ModelService {
     }
     await this.db.transaction().execute((trx) => this.activateIn(trx, actor, version, this.deps.clock(), 'activated by hand'));
     this.deps.onActivated?.(version);
-    // A sync already under way may have read the version active before this one: let it end (its failure is
-    // its caller's to report), then sync again.
-    await this.syncing?.catch(() => false);
     await this.syncActive();
     return toModelView((await store.findModel(this.db, version))!);
   }
 
   /** Loads the active model if it is not the one this node uses; true when it switched. */
   syncActive(): Promise<boolean> {
-    this.syncing ??= this.doSync().finally(() => (this.syncing = undefined));
-    return this.syncing;
+    return this.syncs.run();
   }
 
   private async doSync(): Promise<boolean> {

@@ -3,6 +3,7 @@ import type { Db } from '../../platform/db/database.js';
 import type { IntelConfig } from './config.js';
 import type { CityReference } from './city-reference.js';
 import type { DictionaryService } from './dictionary-service.js';
+import { FreshRun } from '../../platform/jobs/fresh-run.js';
 import { ChangedTickets } from './changed-tickets.js';
 import * as store from './intel-store.js';
 import { Segmenter } from './segment.js';
@@ -39,7 +40,7 @@ export class TicketIndex {
   private watermark: Watermark | null = null;
   /** The dictionary signature the current segmenter and index were built with (null: not built yet). */
   private builtWith: string | null = null;
-  private refreshing: Promise<{ read: number }> | undefined;
+  private readonly refreshes = new FreshRun(() => this.doRefresh());
   private loading: Promise<void> | undefined;
   /** A full read of the tickets has completed (the index may still be empty: a city with no tickets yet). */
   private loadedOnce = false;
@@ -97,18 +98,11 @@ export class TicketIndex {
   /**
    * Reads the tickets created or changed since the last refresh (keyset on updated_at, id) into the index, and
    * loads the active model if another node changed it. Idempotent: a ticket read twice only updates its reply,
-   * status and main ticket. Refreshes asked for meanwhile share the one under way.
+   * status and main ticket. The refresh answered starts at or after this call, so it sees every change committed
+   * before it.
    */
   refresh(): Promise<{ read: number }> {
-    this.refreshing ??= this.doRefresh().finally(() => (this.refreshing = undefined));
-    return this.refreshing;
-  }
-
-  /** A refresh that starts after the one under way (which may have read the state before the change). */
-  async refreshAfterCurrent(): Promise<{ read: number }> {
-    // The refresh under way reports its own failure to its caller; this one only waits for it to end.
-    await this.refreshing?.catch(() => undefined);
-    return this.refresh();
+    return this.refreshes.run();
   }
 
   private async doRefresh(): Promise<{ read: number }> {
