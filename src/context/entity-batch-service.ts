@@ -5,7 +5,7 @@ import { ngsiProblem, problemDetails } from './ngsi-errors.js';
 import type { LdContext } from './jsonld-context.js';
 import { datasetKey, eachOneDefaultInstance, entityFromBody, expiryDue, isUri, locationBox, mergeAttrs, LOCATION, type Attrs, type StoredEntity } from './entity-model.js';
 import * as store from './entity-store.js';
-import { historyRecord } from './history-store.js';
+import { historyRecord, type HistoryRecord } from './history-store.js';
 import type { AccessRuleService } from './access-service.js';
 import type { AccessPolicy } from './access-policy.js';
 import type { TenantService } from './tenant-service.js';
@@ -17,6 +17,31 @@ import { mergeEdit } from './entity-service.js';
 
 /** A merge keeps the stored expiresAt unless the entity given has one (v1.9). */
 const expiry = (e: StoredEntity) => (e.expiresAt ? { expiresAt: e.expiresAt } : {});
+
+/** Ids given once each (one statement cannot change a row twice). */
+const distinctIds = (entities: StoredEntity[]) => new Set(entities.map((e) => e.id)).size === entities.length;
+
+/**
+ * Which SQL upsert each entity takes: each attribute one default instance → upsertFast, datasetIds → upsertMerging.
+ * Entities with an expiresAt (theirs or an instance's) take neither: the general path keeps when they expire.
+ */
+function upsertPaths(entities: StoredEntity[]): { fast: StoredEntity[]; merging: StoredEntity[] } {
+  const fast: StoredEntity[] = [];
+  const merging: StoredEntity[] = [];
+  for (const e of entities) if (expiryDue(e) === null) (eachOneDefaultInstance(e.attrs) ? fast : merging).push(e);
+  return { fast, merging };
+}
+
+const fastUpserts = (entities: StoredEntity[], records: Map<string, HistoryRecord>): store.FastUpsert[] =>
+  entities.map((e) => ({ id: e.id, types: e.types, scope: e.scope ?? null, box: locationBox(e.attrs), history: records.get(e.id)! }));
+
+const reportUpserted = (result: BatchResult, r: { id: string; created: boolean }) => {
+  result.success.push(r.id);
+  if (r.created) result.created.push(r.id);
+};
+
+/** How many tenants the batch service remembers having subscriptions (beyond, it forgets them all: a hint only). */
+const SUBSCRIBED_TENANTS = 1024;
 
 /** The batch writes (/entityOperations/create|upsert|update). */
 export type BatchWrite = 'create' | 'upsert' | 'update';
@@ -34,6 +59,9 @@ export interface BatchOptions {
  * device-shaped entities go through SQL without being read here (entity-store upsertFast/upsertMerging).
  */
 export class EntityBatchService {
+  /** Tenants whose last upsert found an active subscription: their next one goes straight to a transaction. */
+  private readonly subscribedTenants = new Set<string>();
+
   constructor(
     private readonly db: Db,
     private readonly config: ContextConfig,
@@ -88,12 +116,16 @@ export class EntityBatchService {
         fail(rawId, err);
       }
     });
-    await this.db.transaction().execute(async (trx) => {
-      // The SQL upserts do not read the stored entities: a caller narrowed by access rules takes the merging path,
-      // which checks each stored entity's types and keeps the attributes hidden from the caller.
-      const rest = op === 'upsert' && !policy.restricted ? await this.upsertInSql(trx, tenant, parsed, now, options.replace !== false, result) : parsed;
-      if (rest.length) await this.mergeBatch(trx, tenant, op, rest, now, options, policy, result, fail);
-    });
+    // The SQL upserts do not read the stored entities: a caller narrowed by access rules takes the merging path,
+    // which checks each stored entity's types and keeps the attributes hidden from the caller.
+    const inSql = op === 'upsert' && !policy.restricted;
+    const pending = inSql ? await this.upsertAlone(tenant, parsed, now, options.replace !== false, result) : parsed;
+    if (pending.length) {
+      await this.db.transaction().execute(async (trx) => {
+        const rest = inSql ? await this.upsertInSql(trx, tenant, pending, now, options.replace !== false, result) : pending;
+        if (rest.length) await this.mergeBatch(trx, tenant, op, rest, now, options, policy, result, fail);
+      });
+    }
     // Each path reports its own entities: back to the order of the request.
     const first = new Map<string, number>();
     parsed.forEach((e, i) => first.has(e.id) || first.set(e.id, i));
@@ -171,6 +203,32 @@ export class EntityBatchService {
   }
 
   /**
+   * A batch upsert in one statement committed by itself (no BEGIN and COMMIT round trips): when every entity
+   * takes upsertFast and the tenant has no active subscription (else the statement writes nothing, and the
+   * transaction takes them all, notifications with the changes). Returns the entities left: all, or those stored
+   * with other attributes (merged in a transaction of their own). A device's stream of readings is this case.
+   */
+  private async upsertAlone(tenant: string, entities: StoredEntity[], now: string, replace: boolean, result: BatchResult): Promise<StoredEntity[]> {
+    if (this.subscribedTenants.has(tenant) || entities.length === 0 || !distinctIds(entities)) return entities;
+    if (upsertPaths(entities).fast.length !== entities.length) return entities;
+    const records = new Map(entities.map((e) => [e.id, historyRecord(e.attrs, now)]));
+    const written = await store.upsertFast(this.db, tenant, now, fastUpserts(entities, records), replace, true);
+    this.noteSubscribed(tenant, written.subscribed);
+    if (written.subscribed) return entities;
+    for (const r of written.rows) reportUpserted(result, r);
+    const done = new Set(written.rows.map((r) => r.id));
+    return entities.filter((e) => !done.has(e.id));
+  }
+
+  private noteSubscribed(tenant: string, subscribed: boolean): void {
+    if (!subscribed) this.subscribedTenants.delete(tenant);
+    else if (!this.subscribedTenants.has(tenant)) {
+      if (this.subscribedTenants.size >= SUBSCRIBED_TENANTS) this.subscribedTenants.clear();
+      this.subscribedTenants.add(tenant);
+    }
+  }
+
+  /**
    * Batch upsert of entities with distinct ids in SQL, without reading them here: those whose attributes are
    * each one default instance by upsertFast (one statement, nothing read), the others (datasetIds) merged with
    * the stored state by upsertMerging. Returns the entities left to mergeBatch: those upsertFast found stored
@@ -178,23 +236,16 @@ export class EntityBatchService {
    * the new state when the tenant has any.
    */
   private async upsertInSql(trx: Db, tenant: string, entities: StoredEntity[], now: string, replace: boolean, result: BatchResult): Promise<StoredEntity[]> {
-    if (new Set(entities.map((e) => e.id)).size !== entities.length) return entities;
-    const fast: StoredEntity[] = [];
-    const merging: StoredEntity[] = [];
-    // Entities with an expiresAt (theirs or an instance's) take the general path, which keeps when they expire.
-    for (const e of entities) if (expiryDue(e) === null) (eachOneDefaultInstance(e.attrs) ? fast : merging).push(e);
+    if (!distinctIds(entities)) return entities;
+    const { fast, merging } = upsertPaths(entities);
     const records = new Map(entities.map((e) => [e.id, historyRecord(e.attrs, now)]));
     const changes: EntityChange[] = [];
-    const report = (r: { id: string; created: boolean }) => {
-      result.success.push(r.id);
-      if (r.created) result.created.push(r.id);
-    };
-    const fastRows = await store.upsertFast(trx, tenant, now, fast.map((e) => ({
-      id: e.id, types: e.types, scope: e.scope ?? null, box: locationBox(e.attrs), history: records.get(e.id)!,
-    })), replace);
+    const fastWrite = await store.upsertFast(trx, tenant, now, fastUpserts(fast, records), replace);
+    if (fast.length) this.noteSubscribed(tenant, fastWrite.subscribed);
+    const fastRows = fastWrite.rows;
     for (const r of fastRows) {
-      report(r);
-      if (!r.subscribed) continue;
+      reportUpserted(result, r);
+      if (!fastWrite.subscribed) continue;
       const attrs = records.get(r.id)!.a as Attrs;
       changes.push({ id: r.id, after: store.rowToEntity({ ...r, tenant, attrs, modified_at: new Date(now) }), written: Object.keys(attrs), deleted: [], existed: !r.created });
     }
@@ -205,7 +256,7 @@ export class EntityBatchService {
     })), replace);
     const given = new Map(merging.map((e) => [e.id, e]));
     for (const r of mergedRows) {
-      report(r);
+      reportUpserted(result, r);
       if (!r.subscribed) continue;
       // The given attributes are the written ones; with replace, the stored ones not given are the deleted ones.
       const after = store.rowToEntity({ tenant, id: r.id, types: r.types!, attrs: r.attrs!, attr_created: null, scope: r.scope, created_at: r.created_at ?? new Date(now), modified_at: new Date(now) });

@@ -247,8 +247,6 @@ export interface FastUpsert {
 export interface FastUpserted {
   id: string;
   created: boolean;
-  /** Whether the tenant has an active subscription. */
-  subscribed: boolean;
   types: string[];
   scope: string[] | null;
   created_at: Date;
@@ -263,10 +261,13 @@ export interface FastUpserted {
  * instances are the history row as they are. `replace` (the default) sets the types and scope; otherwise
  * (`options=update`) types are added and the scope kept. Entities with other stored attributes are left
  * untouched (the conflict's WHERE; the row stays locked) and not returned: the caller merges them in TypeScript.
- * Ids must be distinct and the caller in a transaction. Raw SQL: Kysely has no builder for record-set sources.
+ * Ids must be distinct. In a transaction (the caller's), or `alone`: one statement committed by itself, which
+ * writes nothing when the tenant has an active subscription (whose notifications must be stored in the same
+ * transaction as the change: the caller then takes the transactional path). Raw SQL: Kysely has no builder for
+ * record-set sources.
  */
-export async function upsertFast(db: Db, tenant: string, now: string, rows: FastUpsert[], replace: boolean): Promise<FastUpserted[]> {
-  if (rows.length === 0) return [];
+export async function upsertFast(db: Db, tenant: string, now: string, rows: FastUpsert[], replace: boolean, alone = false): Promise<{ subscribed: boolean; rows: FastUpserted[] }> {
+  if (rows.length === 0) return { subscribed: false, rows: [] };
   // Absent members are nulls to jsonb_to_recordset: a device batch has no scope or box to send.
   const payload = JSON.stringify(rows.map((r) => ({
     id: r.id, types: r.types, sig: attrSignature(Object.keys(r.history.a)), a: r.history.a, lo: r.history.lo, hi: r.history.hi,
@@ -277,13 +278,16 @@ export async function upsertFast(db: Db, tenant: string, now: string, rows: Fast
   const merged = replace
     ? sql`types = excluded.types, scope = excluded.scope, expires_at = null, expiry_due = null`
     : sql`types = e.types || array(select t from unnest(excluded.types) t where t <> all(e.types))`;
-  const result = await sql<FastUpserted>`
+  const result = await sql<FastUpserted & { subscribed: boolean }>`
     with x as materialized (
       select * from jsonb_to_recordset(${payload}::jsonb) as x(id text, types text[], scope text[], sig text, a jsonb,
         lo timestamptz, hi timestamptz, min_lon float8, min_lat float8, max_lon float8, max_lat float8)
+    ), s as materialized (
+      select ${tenantHasActiveSubscription(tenant, now)} as subscribed
     ), up as (
       insert into context_entity as e (tenant, id, types, attrs, attr_sig, scope, created_at, modified_at, min_lon, min_lat, max_lon, max_lat)
       select ${tenant}, id, types, a, sig, scope, ${now}::timestamptz, ${now}::timestamptz, min_lon, min_lat, max_lon, max_lat from x
+      ${alone ? sql`where not (select subscribed from s)` : sql``}
       on conflict (tenant, id) do update set attrs = excluded.attrs, modified_at = excluded.modified_at, ${merged},
         min_lon = excluded.min_lon, min_lat = excluded.min_lat, max_lon = excluded.max_lon, max_lat = excluded.max_lat
       where e.attr_sig = excluded.attr_sig
@@ -291,11 +295,10 @@ export async function upsertFast(db: Db, tenant: string, now: string, rows: Fast
     ), h as (
       insert into context_history (tenant, entity_id, recorded_at, obs_min, obs_max, attrs, deleted)
       select ${tenant}, x.id, ${now}::timestamptz, x.lo, x.hi, x.a, '{}' from x join up on up.id = x.id where x.a <> '{}'::jsonb
-    ), s as materialized (
-      select ${tenantHasActiveSubscription(tenant, now)} as subscribed
     )
-    select up.*, s.subscribed from up cross join s`.execute(db);
-  return result.rows;
+    select up.*, s.subscribed from s left join up on true`.execute(db);
+  // one row of nulls beside the flag when nothing was written
+  return { subscribed: result.rows[0]?.subscribed ?? false, rows: result.rows.filter((r) => r.id !== null) };
 }
 
 export interface UpsertInput {

@@ -134,19 +134,19 @@ const filtered = (db: Db, f: TicketRowFilter) => {
 
 /**
  * One page of tickets in the asked order (newest first by default), and how many match: exactly up to
- * `countLimit`, beyond it `countLimit` with `totalExact` false (the count stops reading there).
+ * `countLimit`, beyond it `countLimit` with `totalExact` false (the count stops reading there). One statement
+ * (the count an uncorrelated subquery, run once): a second query only for a page past the last.
  */
 export const listTickets = async (db: Db, f: TicketRowFilter, page: { offset: number; limit: number; countLimit: number }, sort: TicketSort = 'newest') => {
-  let ordered = filtered(db, f).selectAll();
+  const matching = filtered(db, f).select(sql<number>`1`.as('one')).limit(page.countLimit + 1).as('matching');
+  const count = db.selectFrom(matching).select((eb) => eb.fn.countAll<number>().as('n'));
+  let ordered = filtered(db, f).selectAll().select(() => count.as('matching_count'));
   // Tickets without a deadline yet (not signed) come after those with one; the id keeps pages stable.
   if (sort === 'due') ordered = ordered.orderBy(sql`due_at asc nulls last`).orderBy('created_at', 'asc');
   else ordered = ordered.orderBy('created_at', sort === 'oldest' ? 'asc' : 'desc');
-  const matching = filtered(db, f).select(sql<number>`1`.as('one')).limit(page.countLimit + 1).as('matching');
-  const [rows, counted] = await Promise.all([
-    ordered.orderBy('id').offset(page.offset).limit(page.limit).execute(),
-    db.selectFrom(matching).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
-  ]);
-  const n = Number(counted.n);
+  const counted = await ordered.orderBy('id').offset(page.offset).limit(page.limit).execute();
+  const n = Number(counted[0]?.matching_count ?? (page.offset > 0 ? (await count.executeTakeFirstOrThrow()).n : 0));
+  const rows = counted.map(({ matching_count: _, ...row }) => row);
   return { rows, total: Math.min(n, page.countLimit), totalExact: n <= page.countLimit };
 };
 

@@ -268,6 +268,40 @@ describe.each(testEngines)('context batch upsert [%s]', (engine) => {
     expect(sink.received.slice(seen).sort((a, b) => readings(a) - readings(b)).map((n) => n.body.data)).toEqual([1, 2, 2].map((reading) => [{ id: M, type: 'Meter', reading }]));
   });
 
+  it('a subscription made after a tenant\'s upserts went without a transaction is notified of the next one, its change stored once', async () => {
+    const tenant = { 'NGSILD-Tenant': 'alone' };
+    const D = 'urn:ngsi-ld:Meter:alone';
+    const upsert = async (reading: number, status: number) => {
+      tick();
+      const res = await req('POST', '/entityOperations/upsert', [{ id: D, type: 'Meter', reading }], tenant);
+      expect(res.statusCode, res.body).toBe(status);
+    };
+    const readings = async () => {
+      const res = await req('GET', `/temporal/entities/${D}?attrs=reading`, undefined, tenant);
+      expect(res.statusCode, res.body).toBe(200);
+      return (res.json().reading as { value: number }[]).map((i) => i.value).sort();
+    };
+    await upsert(1, 201); // no subscription in this tenant: one statement, committed alone
+    const sub = await req('POST', '/subscriptions', {
+      type: 'Subscription', entities: [{ type: 'Meter' }], watchedAttributes: ['reading'],
+      notification: { format: 'keyValues', endpoint: { uri: sink.url } },
+    }, tenant);
+    expect(sub.statusCode, sub.body).toBe(201);
+    const seen = sink.received.length;
+    await upsert(2, 204);
+    await hub.services.context.dispatcher.drain();
+    expect(sink.received.slice(seen).map((n) => n.body.data)).toEqual([[{ id: D, type: 'Meter', reading: 2 }]]);
+    expect(await readings()).toEqual([1, 2]);
+
+    const removed = await req('DELETE', `/subscriptions/${sub.headers.location!.split('/').pop()!}`, undefined, tenant);
+    expect(removed.statusCode, removed.body).toBe(204);
+    await upsert(3, 204);
+    await upsert(4, 204);
+    await hub.services.context.dispatcher.drain();
+    expect(sink.received.length).toBe(seen + 1);
+    expect(await readings()).toEqual([1, 2, 3, 4]);
+  });
+
   it('Prefer (RFC 7240) on batch operations: return=representation answers the entities as they now are, return=minimal no body; Preference-Applied names what was applied', async () => {
     const rep = { prefer: 'return=representation' };
     const min = { prefer: 'return=minimal' };

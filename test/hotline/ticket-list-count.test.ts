@@ -65,4 +65,9 @@ describe.each(testEngines)('hotline: the ticket list counts up to its limit [%s]
     expect(page).toMatchObject({ total: 3, totalExact: true });
     expect(page.items).toHaveLength(1);
   });
+
+  it('a page past the last still says how many match; nothing matching counts 0', async () => {
+    expect(await list('handler', 'pageSize=2&page=5')).toMatchObject({ items: [], total: 3, totalExact: true });
+    expect(await list('supervisor', `text=${encodeURIComponent('不存在的词')}`)).toMatchObject({ items: [], total: 0, totalExact: true });
+  });
 });
