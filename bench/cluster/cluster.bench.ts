@@ -12,7 +12,7 @@
  * machine from a serial wait, and the CPU milliseconds per request spent by the nodes, PostgreSQL and the load
  * generator (which part grows when nodes are added).
  *
- *   CITYHUB_BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test node --import tsx bench/cluster/cluster.bench.ts [--seconds 10] [--connections 12,48] [--max 20000] [--rounds 1]
+ *   CITYHUB_BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test node --import tsx bench/cluster/cluster.bench.ts [--seconds 10] [--connections 12,48] [--max 20000] [--rounds 1] [--mix intake,upsert,list,query]
  *
  * On a 2-core machine the point is that adding nodes loses no work and does not slow the system, not a linear
  * speed-up: the nodes share the cores with PostgreSQL and the load generator. The whole order runs once per client
@@ -30,12 +30,16 @@ import pg from 'pg';
 import { runCli, spawnCli } from '../../test/support/cli.js';
 import { median as medianOf, percentile } from '../stats.js';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, connections: { type: 'string', default: '12,48' }, max: { type: 'string', default: '20000' }, rounds: { type: 'string', default: '1' } } });
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, connections: { type: 'string', default: '12,48' }, max: { type: 'string', default: '20000' }, rounds: { type: 'string', default: '1' }, mix: { type: 'string', default: 'intake,upsert,list,query' } } });
 const seconds = Number(values.seconds);
 const clientCounts = values.connections.split(',').map(Number);
 if (clientCounts.some((n) => !Number.isInteger(n) || n < 1 || n > 500)) throw new Error('--connections: a list of client counts from 1 to 500, e.g. 12,48');
 const maxRequests = Number(values.max);
 const rounds = Number(values.rounds);
+/** The request kinds sent in turn (`--mix`, default all four: a quarter each); fewer tell which kind loses with more nodes. */
+const KINDS = ['intake', 'upsert', 'list', 'query'] as const;
+const mix = values.mix.split(',') as (typeof KINDS)[number][];
+if (mix.length === 0 || mix.some((m) => !KINDS.includes(m))) throw new Error(`--mix: a list of ${KINDS.join(', ')}`);
 const serverUrl = process.env.CITYHUB_BENCH_DATABASE_URL ?? process.env.CITYHUB_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const LINK = '<https://smartdatamodels.org/context.jsonld>; rel="http://www.w3.org/ns/json-ld#context"; type="application/ld+json"';
 
@@ -155,21 +159,21 @@ async function phase(bases: string[], connections: number, cookie: string, label
       const name = `${label}-${k}`;
       const t0 = performance.now();
       let status: number;
-      switch (k % 4) {
-        case 0:
+      switch (mix[k % mix.length]) {
+        case 'intake':
           status = await send(base, 'POST', '/api/hotline/tickets', { title: `压测 ${name}`, content: `第 ${name} 件：路灯不亮` });
           if (status === 201) acked.tickets.push(`压测 ${name}`);
           break;
-        case 1: {
+        case 'upsert': {
           const id = `urn:ngsi-ld:BenchSensor:${name}`;
           status = await send(base, 'POST', '/ngsi-ld/v1/entityOperations/upsert', [{ id, type: 'BenchSensor', reading: { type: 'Property', value: k } }], { link: LINK });
           if (status >= 200 && status < 300) acked.entities.push(id);
           break;
         }
-        case 2:
+        case 'list':
           status = await send(base, 'GET', '/api/hotline/tickets?limit=10');
           break;
-        default:
+        case 'query':
           status = await send(base, 'GET', '/ngsi-ld/v1/entities?type=BenchSensor&limit=10', undefined, { link: LINK });
       }
       latencies.push(performance.now() - t0);
@@ -234,7 +238,7 @@ try {
   const entities = Number((await db.query(`select count(*) as n from context_entity where id = any($1)`, [acked.entities])).rows[0].n);
   await db.end();
 
-  console.log(`cluster mixed load on one PostgreSQL, ${seconds} s per phase (max ${maxRequests} requests), clients ${clientCounts.join(' and ')}`);
+  console.log(`cluster mixed load (${mix.join(', ')}) on one PostgreSQL, ${seconds} s per phase (max ${maxRequests} requests), clients ${clientCounts.join(' and ')}`);
   console.log('phases in run order: ' + runs.map((r) => `${r.connections} clients ${r.nodes} node(s) ${r.rate.toFixed(1)} req/s`).join(', '));
   console.log('rows read by sequential scans per request, per phase: ' + runs.map((r) => r.seqRowsPerRequest.toFixed(0)).join(', '));
   console.log(`clients  nodes  requests   req/s    p50 ms   p99 ms  errors  req/s vs 1 node  p99 vs 1 node  cores busy (of ${cpus().length})   (medians of the phases of each count)`);
