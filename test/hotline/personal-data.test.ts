@@ -70,13 +70,18 @@ describe('maskPersonalData: the one mask for public free text', () => {
       ['市民李先生反映', `市民${HIDDEN.name}反映`],
       ['王阿姨说', '某阿姨说'],
       ['车牌浙A12345乱停', `车牌${HIDDEN.plate}乱停`],
+      // found by the property below: a mobile spaced like a date (1919-1-4) ran into a building number
+      ['1919-1-4－20745', HIDDEN.phone],
+      ['1919-1-4－207451栋1单元101室', HIDDEN.number],
+      ['1928-1-9\u300027950010-00000000', HIDDEN.number],
+      ['1-1-1011栋101', HIDDEN.room],
     ];
     for (const [text, masked] of cases) expect(maskPersonalData(text), text).toBe(masked);
   });
 
   it('keeps what is not personal: dates, ticket numbers, street door numbers, floors, coordinates, ordinary words', () => {
     for (const text of [
-      '2026-11-26 晚上十点', '工单20261126-000001重复', '滨江路 18 号路灯', '3楼楼道灯坏了', '坐标 114.2793, 30.5728',
+      '2026-11-26 晚上十点', '2026-11-26—2026-11-30 停水', '工单20261126-000001重复', '滨江路 18 号路灯', '3楼楼道灯坏了', '坐标 114.2793, 30.5728',
       '本人曾多次反映', '我是业主', '市民反映', '居民楼下', '一座桥', '共3户', '', '路灯不亮',
     ]) expect(maskPersonalData(text), text).toBe(text);
     expect(maskPersonalData(null)).toBeNull();

@@ -82,17 +82,20 @@ const ROOM_CHAIN = new RegExp(
   `${SEGMENT}(?:[ \\t\\u3000]*[-－]?[ \\t\\u3000]*${SEGMENT})*(?:[ \\t\\u3000]*[-－]?[ \\t\\u3000]*${D}{2,5}(?!${D}))?`,
   'g',
 );
+/** A building / unit / room marker with the rest of its chain, after digits another pattern took (…0071栋101). */
+const MARKER_TAIL =
+  `[ \\t\\u3000]*(?:号楼|号院|#楼|栋|幢|座(?![机位谈])|单元|室(?![内外友])|#|(?:层|楼)(?=[ \\t\\u3000]*[-－]?[ \\t\\u3000]*${D}))` +
+  `(?:[ \\t\\u3000]*[-－]?[ \\t\\u3000]*(?:${SEGMENT}|${D}+))*`;
 /**
  * A building / unit / room marker right after a number the digit pass hid (…0071栋101: the building number ran into
  * the digits before it), with the rest of its chain: part of the hidden number, dropped with it.
  */
 const ROOM_AFTER_HIDDEN = new RegExp(
-  `(?<=(?:(?:电话|证件号|号码|账号)已隐藏】|\\uE000[\\uE010-\\uE013][\\uE100-\\uE1FF]+\\uE001))[ \\t\\u3000]*(?:号楼|号院|#楼|栋|幢|座(?![机位谈])|单元|室(?![内外友])|#|(?:层|楼)(?=[ \\t\\u3000]*[-－]?[ \\t\\u3000]*${D}))` +
-    `(?:[ \\t\\u3000]*[-－]?[ \\t\\u3000]*(?:${SEGMENT}|${D}+))*`,
+  `(?<=(?:(?:电话|证件号|号码|账号)已隐藏】|\\uE000[\\uE010-\\uE013][\\uE100-\\uE1FF]+\\uE001))${MARKER_TAIL}`,
   'g',
 );
-/** building-unit-room written with hyphens: 3-2-501. */
-const ROOM_TRIPLE = new RegExp(`(?<!${D})${D}{1,3}[-－]${D}{1,2}[-－]${D}{3,4}(?!${D})`, 'g');
+/** building-unit-room written with hyphens: 3-2-501, and a chain its last number runs into (1-1-1011栋101). */
+const ROOM_TRIPLE = new RegExp(`(?<!${D})${D}{1,3}[-－]${D}{1,2}[-－]${D}{3,4}(?!${D})(?:${MARKER_TAIL})?`, 'g');
 /** A lone floor (3楼, 5层) says nothing about who lives there; a chain with a building, unit or room does. */
 const FLOOR_ONLY = /^[0-9\uFF10-\uFF19]+[ \t\u3000]*(?:层|楼)$/;
 
@@ -100,15 +103,20 @@ const asciiDigits = (s: string): string => s.replace(/[\uFF10-\uFF19]/g, (c) => 
 
 /** A date at the start of a digit run (2026-11-26, 2026.11.26, 2026/11/26): kept, the rest looked at again. */
 const LEADING_DATE = /^(?:19|20)\d{2}([-./])(?:0?[1-9]|1[0-2])\1(?:0?[1-9]|[12]\d|3[01])(?!\d)/;
+/** What may follow a date in one run of digits: a space, nothing, or a dash to another date (a range). */
+const DATE_END = new RegExp(`^(?:[\\s\\u3000]|$|[-~\\uFF0D\\u2010-\\u2015\\u2212]+${LEADING_DATE.source.slice(1)})`);
 /** A ticket number (the hotline's own, not personal). */
 const TICKET_NUMBER = /^20\d{6}-\d{6}$/;
 /** A short decimal (a price, a coordinate): at most 9 digits, at most 3 before the point. */
 const SHORT_DECIMAL = /^\d{1,3}\.\d+$/;
 
+/** A mainland mobile number's digits, with or without the country code. */
+const MOBILE = /^(?:86)?1[3-9]\d{9}$/;
+
 /** What kind of datum a run of seven or more digits is. */
 const digitKind = (digits: string): PersonalDataKind => {
   const n = digits.replace(/[Xx]/g, '').length;
-  if (/^(?:86)?1[3-9]\d{9}$/.test(digits)) return 'phone';
+  if (MOBILE.test(digits)) return 'phone';
   if (n === 18 || (n === 17 && /[Xx]$/.test(digits)) || n === 15) return 'idNumber';
   if (/^0\d{9,11}$/.test(digits) || n === 7 || n === 8) return 'phone';
   return 'number';
@@ -119,11 +127,14 @@ const maskRun = (run: string, hide: Hide): string => {
   // An X only belongs to the number when it ends an ID number (17 digits + X).
   const xTail = /[\s\u3000]?[Xx]$/.exec(ascii);
   if (xTail && ascii.replace(/\D/g, '').length !== 17) return maskRun(run.slice(0, xTail.index), hide) + run.slice(xTail.index);
+  const digits = ascii.replace(/[^0-9Xx]/g, '');
+  // A date ends at a space, the run's end or a dash to another date; joined on by a dash or a dot to other digits it
+  // begins a number, and a run whose first eleven digits could be a mobile's is one spaced like a date
+  // (1919-1-4－20745, 1928-1-9 27950…): better a 19xx date hidden than a phone number shown.
   const date = LEADING_DATE.exec(ascii);
-  if (date) return run.slice(0, date[0].length) + run.slice(date[0].length).replace(DIGIT_RUN, (r) => maskRun(r, hide));
+  if (date && DATE_END.test(ascii.slice(date[0].length)) && !MOBILE.test(digits.slice(0, 11))) return run.slice(0, date[0].length) + run.slice(date[0].length).replace(DIGIT_RUN, (r) => maskRun(r, hide));
   const core = ascii.replace(/^[+(\uFF0B\uFF08]+/, '');
   if (TICKET_NUMBER.test(core) || SHORT_DECIMAL.test(core)) return run;
-  const digits = ascii.replace(/[^0-9Xx]/g, '');
   if (digits.replace(/[Xx]/g, '').length < 7) return run;
   return hide(digitKind(digits), run);
 };
