@@ -42,6 +42,12 @@ export const HotlineConfigSchema = Type.Object({
    * (`totalExact: false`): an exact count reads every matching row, the whole table for a city-wide list.
    */
   list: Type.Object({ countLimit: Type.Integer({ minimum: 100, maximum: 10_000_000, default: 1000 }) }, { default: {} }),
+  /**
+   * Committed ticket changes are announced on the bus (`hotline.tickets.changed`, read by every node's
+   * similar-case index) at most once per this many milliseconds per node, the window's tickets together; 0: each
+   * change at once.
+   */
+  ticketsChangedEventMs: Type.Integer({ minimum: 0, maximum: 5000, default: 50 }),
   /** How often the deadline job refreshes the sign_overdue / overdue / deadline_warning flags; 0 turns it off. */
   deadlineJobIntervalSeconds: Type.Integer({ minimum: 0, default: 60 }),
   /**

@@ -10,6 +10,7 @@ import { TicketIntakeService } from './ticket-intake-service.js';
 import { TicketQueryService } from './ticket-query-service.js';
 import { TicketTrackingService } from './ticket-tracking-service.js';
 import { TicketWorkflowService } from './ticket-workflow-service.js';
+import { TicketChangeAnnouncer } from './ticket-changes.js';
 import { ticketRoutes } from './ticket-routes.js';
 import { referenceRoutes } from './reference-routes.js';
 import { LocateService } from './locate-service.js';
@@ -73,10 +74,11 @@ export const hotlineModule = defineModule({
     const deadlines = new DeadlineService(db, config.deadlines, clock);
     const photos = new PhotoService(db, clock, config.citizen);
     const notices = new NoticeService(db, clock, config.citizen.noticeLeaseSeconds, personal);
+    const changes = new TicketChangeAnnouncer(events, config.ticketsChangedEventMs);
     const services: HotlineServices = {
-      intake: new TicketIntakeService({ db, ledger, clock, events, timeZone: platform.city.timeZone, photos, personal, idempotencyKeyHours: config.intake.idempotencyKeyHours, maxBatch: config.intake.maxBatch }),
+      intake: new TicketIntakeService({ db, ledger, clock, events, changes, timeZone: platform.city.timeZone, photos, personal, idempotencyKeyHours: config.intake.idempotencyKeyHours, maxBatch: config.intake.maxBatch }),
       tickets: new TicketQueryService(db, config.list.countLimit, platform.audit, personal),
-      workflow: new TicketWorkflowService({ db, ledger, clock, events, routing, deadlines, redoOnUnsatisfied: config.citizen.redoOnUnsatisfied, personal }),
+      workflow: new TicketWorkflowService({ db, ledger, clock, events, changes, routing, deadlines, redoOnUnsatisfied: config.citizen.redoOnUnsatisfied, personal }),
       tracking: new TicketTrackingService(db, clock, config.track, (id) => platform.auth.orgName(id), personal),
       personal,
       routing,
@@ -103,6 +105,7 @@ export const hotlineModule = defineModule({
         // notice is claimed on its own row with a lease, so two nodes never send one notice twice.
         { name: 'deliverNotices', intervalSeconds: 30, everyNode: true, run: () => notices.deliver().then(() => undefined) },
       ],
+      stop: () => changes.flush(),
     };
   },
 });

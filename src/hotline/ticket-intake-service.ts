@@ -10,7 +10,7 @@ import * as tickets from './ticket-store.js';
 import type { NewTicketRow, TicketRow } from './ticket-store.js';
 import * as reference from './reference-store.js';
 import { citizenOnly } from './ticket-access.js';
-import { addTicketChange, ticketEventRow, TICKETS_CHANGED, type RecordedChange } from './ticket-changes.js';
+import { addTicketChange, ticketEventRow, TicketChangeAnnouncer, type RecordedChange } from './ticket-changes.js';
 import { GroupCommit } from '../platform/db/group-commit.js';
 import { urgencies, type TicketChannel } from './ticket-enums.js';
 import { ticketDay } from './ticket-number.js';
@@ -33,8 +33,9 @@ export interface TicketIntakeDeps {
   db: Db;
   ledger: Ledger;
   clock: Clock;
-  /** Committed creates are announced on it (`TICKETS_CHANGED`). */
+  /** Committed creates are announced on it (`TICKETS_CHANGED`), through `changes` when given (else at once). */
   events: EventBus;
+  changes?: TicketChangeAnnouncer;
   /** The city's time zone: a ticket's number carries its local day. */
   timeZone: string;
   /** Links the filer's uploaded photos to the new ticket, in its transaction (issue 17). */
@@ -83,9 +84,11 @@ export class TicketIntakeService {
   private autoCategorizer: AutoCategorizer | undefined;
   private readonly personal: TicketPersonalFields;
   private readonly filings: GroupCommit<Filing, TicketRow>;
+  private readonly changes: TicketChangeAnnouncer;
 
   constructor(private readonly deps: TicketIntakeDeps) {
     this.dayOf = ticketDay(deps.timeZone);
+    this.changes = deps.changes ?? new TicketChangeAnnouncer(deps.events, 0);
     this.personal = deps.personal ?? new TicketPersonalFields();
     this.filings = new GroupCommit((filings) => this.fileAll(filings), deps.maxBatch ?? 32);
   }
@@ -218,7 +221,7 @@ export class TicketIntakeService {
    * announced on the bus.
    */
   private async fileAll(filings: Filing[]): Promise<TicketRow[]> {
-    const { db, ledger, events } = this.deps;
+    const { db, ledger } = this.deps;
     const rows = await db.transaction().execute(async (trx) => {
       const photos: Array<Awaited<ReturnType<PhotoService['attach']>>> = [];
       for (const f of filings) {
@@ -247,7 +250,7 @@ export class TicketIntakeService {
       await batch.write();
       return filed.map((ticket) => this.personal.open(ticket));
     });
-    events.publish(TICKETS_CHANGED, { ids: rows.map((r) => r.id) });
+    this.changes.announce(rows.map((r) => r.id));
     return rows;
   }
 }

@@ -9,7 +9,7 @@ import * as tickets from './ticket-store.js';
 import * as reference from './reference-store.js';
 import type { TicketPatch, TicketRow } from './ticket-store.js';
 import { isOwnTicket, maySee, ticketNotFound } from './ticket-access.js';
-import { recordTicketChange, TICKETS_CHANGED, type TicketChangeHook } from './ticket-changes.js';
+import { recordTicketChange, TicketChangeAnnouncer, type TicketChangeHook } from './ticket-changes.js';
 import { satisfactions, ticketResults, type TicketAction, type TicketStatus } from './ticket-enums.js';
 import { planTransition, workflowTicket } from './ticket-workflow.js';
 import { toTicketView } from './ticket-view.js';
@@ -22,8 +22,9 @@ export interface TicketWorkflowDeps {
   db: Db;
   ledger: Ledger;
   clock: Clock;
-  /** Committed actions are announced on it (`TICKETS_CHANGED`). */
+  /** Committed actions are announced on it (`TICKETS_CHANGED`), through `changes` when given (else at once). */
   events: EventBus;
+  changes?: TicketChangeAnnouncer;
   routing: RoutingService;
   deadlines: DeadlineService;
   /**
@@ -48,9 +49,11 @@ export class TicketWorkflowService {
   private readonly changeHooks: TicketChangeHook[] = [];
 
   private readonly personal: TicketPersonalFields;
+  private readonly changes: TicketChangeAnnouncer;
 
   constructor(private readonly deps: TicketWorkflowDeps) {
     this.personal = deps.personal ?? new TicketPersonalFields();
+    this.changes = deps.changes ?? new TicketChangeAnnouncer(deps.events, 0);
   }
 
   /** Adds a hook run in the transaction of every workflow action (see TicketChangeHook). */
@@ -65,7 +68,7 @@ export class TicketWorkflowService {
    */
   async transition(actor: Actor, id: string, action: TicketAction, payload: TransitionPayload = {}): Promise<TicketView> {
     assertCan(actor, 'hotline.ticket.act');
-    const { db, clock, events } = this.deps;
+    const { db, clock } = this.deps;
     const now = clock();
     try {
       const row = await db.transaction().execute(async (trx) => {
@@ -81,7 +84,7 @@ export class TicketWorkflowService {
         for (const hook of this.changeHooks) await hook(trx, { actor, action, before: ticket, after: updated, at: now });
         return updated;
       });
-      events.publish(TICKETS_CHANGED, { ids: [id] });
+      this.changes.announce([id]);
       return toTicketView(row, actor);
     } catch (err) {
       // The unit is an organisation id; the foreign key is the one check that cannot race with a deleted org.
