@@ -119,10 +119,12 @@ export class EntityBatchService {
     // The SQL upserts do not read the stored entities: a caller narrowed by access rules takes the merging path,
     // which checks each stored entity's types and keeps the attributes hidden from the caller.
     const inSql = op === 'upsert' && !policy.restricted;
-    const pending = inSql ? await this.upsertAlone(tenant, parsed, now, options.replace !== false, result) : parsed;
+    // What the statement committed alone left (stored with other attributes) is merged; nothing written: all of it
+    const left = inSql ? await this.upsertAlone(tenant, parsed, now, options.replace !== false, result) : undefined;
+    const pending = left ?? parsed;
     if (pending.length) {
       await this.db.transaction().execute(async (trx) => {
-        const rest = inSql ? await this.upsertInSql(trx, tenant, pending, now, options.replace !== false, result) : pending;
+        const rest = inSql && !left ? await this.upsertInSql(trx, tenant, pending, now, options.replace !== false, result) : pending;
         if (rest.length) await this.mergeBatch(trx, tenant, op, rest, now, options, policy, result, fail);
       });
     }
@@ -205,16 +207,17 @@ export class EntityBatchService {
   /**
    * A batch upsert in one statement committed by itself (no BEGIN and COMMIT round trips): when every entity
    * takes upsertFast and the tenant has no active subscription (else the statement writes nothing, and the
-   * transaction takes them all, notifications with the changes). Returns the entities left: all, or those stored
-   * with other attributes (merged in a transaction of their own). A device's stream of readings is this case.
+   * transaction takes them all, notifications with the changes). Returns undefined when it wrote nothing, else the
+   * entities it left: those stored with other attributes (for mergeBatch, in a transaction of their own). A
+   * device's stream of readings is this case.
    */
-  private async upsertAlone(tenant: string, entities: StoredEntity[], now: string, replace: boolean, result: BatchResult): Promise<StoredEntity[]> {
-    if (this.subscribedTenants.has(tenant) || entities.length === 0 || !distinctIds(entities)) return entities;
-    if (upsertPaths(entities).fast.length !== entities.length) return entities;
+  private async upsertAlone(tenant: string, entities: StoredEntity[], now: string, replace: boolean, result: BatchResult): Promise<StoredEntity[] | undefined> {
+    if (this.subscribedTenants.has(tenant) || entities.length === 0 || !distinctIds(entities)) return undefined;
+    if (upsertPaths(entities).fast.length !== entities.length) return undefined;
     const records = new Map(entities.map((e) => [e.id, historyRecord(e.attrs, now)]));
     const written = await store.upsertFast(this.db, tenant, now, fastUpserts(entities, records), replace, true);
     this.noteSubscribed(tenant, written.subscribed);
-    if (written.subscribed) return entities;
+    if (written.subscribed) return undefined;
     for (const r of written.rows) reportUpserted(result, r);
     const done = new Set(written.rows.map((r) => r.id));
     return entities.filter((e) => !done.has(e.id));
