@@ -247,7 +247,7 @@ export class TicketIntakeService {
           filed = plain.map((t) => byId.get(t.id)!);
         },
       );
-      await batch.write({ last: true });
+      await batch.write();
       return filed.map((ticket) => this.personal.open(ticket));
     });
     this.changes.announce(rows.map((r) => r.id));

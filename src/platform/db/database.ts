@@ -3,7 +3,6 @@ import path from 'node:path';
 import pg from 'pg';
 import { Kysely, PostgresDialect } from 'kysely';
 import type { Database } from './schema.js';
-import { pipelineCommits } from './commit-after.js';
 
 export type Db = Kysely<Database>;
 export type Engine = 'pglite' | 'postgres';
@@ -151,7 +150,7 @@ function postgresPool(url: string, searchPath: string | undefined, max: number):
   });
   // An idle client's network error must not crash the process; the pool replaces the client.
   pool.on('error', () => {});
-  return { pool, db: new Kysely<Database>({ dialect: new PostgresDialect({ pool: pipelineCommits(pool) }) }) };
+  return { pool, db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }) };
 }
 
 function openPostgres(url: string, searchPath: string | undefined, max: number, readUrl: string | undefined): DatabaseHandle {

@@ -13,7 +13,6 @@ import { contentDigest } from './content.js';
 import type { Witness, WitnessedCheckpoint } from './witness.js';
 import type { LedgerVerification } from './verify.js';
 import * as store from './ledger-store.js';
-import { commitAfter } from '../db/commit-after.js';
 
 /** A signed checkpoint as published. Hashes are hex; the signature is base64 over `signedText`. */
 export interface CheckpointView {
@@ -165,14 +164,14 @@ export class LedgerService implements Ledger {
         if (rider) throw new TypeError('a ledger batch takes one rider');
         rider = { query, then };
       },
-      write: async ({ last = false } = {}) => {
+      write: async () => {
         const riding = rider;
         rider = undefined;
         if (rows.length === 0) {
-          if (riding) await riding.then((await trx.executeQuery<Record<string, unknown>>(last ? commitAfter(riding.query) : riding.query)).rows);
+          if (riding) await riding.then((await trx.executeQuery<Record<string, unknown>>(riding.query)).rows);
           return;
         }
-        const returned = await store.writeEntries(trx, rows.splice(0), size, JSON.stringify(peaks.map(hex)), riding?.query, last);
+        const returned = await store.writeEntries(trx, rows.splice(0), size, JSON.stringify(peaks.map(hex)), riding?.query);
         if (riding) await riding.then(returned);
         this.witnessSoon();
       },

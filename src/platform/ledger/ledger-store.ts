@@ -1,6 +1,5 @@
 import { CompiledQuery, type Insertable } from 'kysely';
 import type { Db } from '../db/database.js';
-import { commitAfter } from '../db/commit-after.js';
 import type { LedgerCheckpointTable, LedgerEntryTable } from './tables.js';
 import './tables.js';
 
@@ -47,7 +46,7 @@ export type EntryRow = Omit<Insertable<LedgerEntryTable>, 'created_at'> & { crea
  * its rows are returned. PostgreSQL runs every data-modifying CTE exactly once whether or not the main part reads
  * it, on both engines.
  */
-export const writeEntries = async (trx: Db, entries: EntryRow[], size: number, peaks: string, rider?: CompiledQuery, last = false) => {
+export const writeEntries = async (trx: Db, entries: EntryRow[], size: number, peaks: string, rider?: CompiledQuery) => {
   const offset = rider?.parameters.length ?? 0;
   const $ = (k: number) => `$${offset + k}`;
   const write = `entries as (insert into ledger_entry (idx, kind, actor, subject, created_at, body, leaf_hash, root_hash)
@@ -63,8 +62,7 @@ export const writeEntries = async (trx: Db, entries: EntryRow[], size: number, p
     column('idx'), column('kind'), column('actor'), column('subject'), entries.map((e) => e.created_at.toISOString()), column('body'),
     column('leaf_hash'), column('root_hash'), size, peaks,
   ];
-  const query = CompiledQuery.raw(text, parameters);
-  const { rows } = await trx.executeQuery<Record<string, unknown>>(last ? commitAfter(query) : query);
+  const { rows } = await trx.executeQuery<Record<string, unknown>>(CompiledQuery.raw(text, parameters));
   return rows;
 };
 

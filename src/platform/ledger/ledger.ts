@@ -46,10 +46,6 @@ export interface LedgerBatch {
    * @example ledger.ride(insertQuery.compile(), (rows) => { if (rows.length === 0) throw new Stale(); });
    */
   ride(query: CompiledQuery, then: (rows: Array<Record<string, unknown>>) => void | Promise<void>): void;
-  /**
-   * Writes the entries added so far (nothing when none) and a rider; call it before the transaction commits.
-   * `last`: nothing follows in the transaction, which commits in the same round trip on PostgreSQL (commitAfter:
-   * the head is let go as soon as the statement is done); the rider's `then` then runs after the commit.
-   */
-  write(options?: { last?: boolean }): Promise<void>;
+  /** Writes the entries added so far (nothing when none) and a rider; call it before the transaction commits. */
+  write(): Promise<void>;
 }
