@@ -12,7 +12,7 @@
  * machine from a serial wait, and the CPU milliseconds per request spent by the nodes, PostgreSQL and the load
  * generator (which part grows when nodes are added).
  *
- *   CITYHUB_BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test node --import tsx bench/cluster/cluster.bench.ts [--seconds 10] [--connections 12,48] [--max 20000] [--rounds 1] [--mix intake,upsert,list,query]
+ *   CITYHUB_BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test node --import tsx bench/cluster/cluster.bench.ts [--seconds 10] [--connections 12,48] [--max 20000] [--rounds 1] [--mix intake,upsert,list,query] [--pool-max 10]
  *
  * On a 2-core machine the point is that adding nodes loses no work and does not slow the system, not a linear
  * speed-up: the nodes share the cores with PostgreSQL and the load generator. The whole order runs once per client
@@ -30,12 +30,15 @@ import pg from 'pg';
 import { runCli, spawnCli } from '../../test/support/cli.js';
 import { median as medianOf, percentile } from '../stats.js';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, connections: { type: 'string', default: '12,48' }, max: { type: 'string', default: '20000' }, rounds: { type: 'string', default: '1' }, mix: { type: 'string', default: 'intake,upsert,list,query' } } });
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, connections: { type: 'string', default: '12,48' }, max: { type: 'string', default: '20000' }, rounds: { type: 'string', default: '1' }, mix: { type: 'string', default: 'intake,upsert,list,query' }, 'pool-max': { type: 'string', default: '10' } } });
 const seconds = Number(values.seconds);
 const clientCounts = values.connections.split(',').map(Number);
 if (clientCounts.some((n) => !Number.isInteger(n) || n < 1 || n > 500)) throw new Error('--connections: a list of client counts from 1 to 500, e.g. 12,48');
 const maxRequests = Number(values.max);
 const rounds = Number(values.rounds);
+/** Each node's connections to PostgreSQL (`--pool-max`, the product's `database.poolMax`, default 10). */
+const poolMax = Number(values['pool-max']);
+if (!Number.isInteger(poolMax) || poolMax < 1 || poolMax > 100) throw new Error('--pool-max: a whole number from 1 to 100');
 /** The request kinds sent in turn (`--mix`, default all four: a quarter each); fewer tell which kind loses with more nodes. */
 const KINDS = ['intake', 'upsert', 'list', 'query'] as const;
 const mix = values.mix.split(',') as (typeof KINDS)[number][];
@@ -202,6 +205,7 @@ try {
     auth: { totp: { requiredForRoles: [] } },
     ledger: { signingKeyFile: path.join(dir, 'ledger-key.pem') },
     log: { access: 'off' },
+    database: { poolMax },
     events,
     modules: { intel: { classifier: { trainAtStart: false } }, context: { simulator: { enabled: false }, mqtt: { ingest: false } } },
   }));
@@ -238,7 +242,7 @@ try {
   const entities = Number((await db.query(`select count(*) as n from context_entity where id = any($1)`, [acked.entities])).rows[0].n);
   await db.end();
 
-  console.log(`cluster mixed load (${mix.join(', ')}) on one PostgreSQL, ${seconds} s per phase (max ${maxRequests} requests), clients ${clientCounts.join(' and ')}`);
+  console.log(`cluster mixed load (${mix.join(', ')}) on one PostgreSQL, ${seconds} s per phase (max ${maxRequests} requests), clients ${clientCounts.join(' and ')}, ${poolMax} connections per node`);
   console.log('phases in run order: ' + runs.map((r) => `${r.connections} clients ${r.nodes} node(s) ${r.rate.toFixed(1)} req/s`).join(', '));
   console.log('rows read by sequential scans per request, per phase: ' + runs.map((r) => r.seqRowsPerRequest.toFixed(0)).join(', '));
   console.log(`clients  nodes  requests   req/s    p50 ms   p99 ms  errors  req/s vs 1 node  p99 vs 1 node  cores busy (of ${cpus().length})   (medians of the phases of each count)`);

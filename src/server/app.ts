@@ -103,7 +103,7 @@ export async function createCityHub(options: CreateCityHubOptions): Promise<City
   const nodeId = config.nodeId ?? defaultNodeId();
   // `node` on every line instead of pino's pid and hostname: the nodes' logs are read together.
   const log: Logger = pino({ level: options.logger === false ? 'silent' : config.logLevel, base: { node: nodeId }, serializers: { req: requestLine } });
-  const database = options.database ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, readUrl: config.database.readUrl }));
+  const database = options.database ?? (await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, readUrl: config.database.readUrl, poolMax: config.database.poolMax }));
   let events: EventBus | undefined;
   const created: { name: string; instance: ModuleInstance<unknown> }[] = [];
   try {

@@ -28,6 +28,11 @@ export const ConfigSchema = Type.Object({
        * catalog search and temporal queries. Everything else, and every write, stays on the primary.
        */
       readUrl: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
+      /**
+       * Connections this node opens to PostgreSQL (DATABASE_POOL_MAX; the replica's pool as many). The nodes
+       * together should stay within what the server serves well, a few per core (docs/deploy/cluster.md).
+       */
+      poolMax: Type.Integer({ minimum: 1, maximum: 500, default: 10 }),
     },
     { default: {} },
   ),
@@ -265,6 +270,7 @@ const envKeys: Record<string, string> = {
   CITYHUB_DATA_DIR: 'dataDir',
   DATABASE_URL: 'databaseUrl',
   DATABASE_READ_URL: 'database.readUrl',
+  DATABASE_POOL_MAX: 'database.poolMax',
   LOG_LEVEL: 'logLevel',
   CITYHUB_NODE_ID: 'nodeId',
   CITYHUB_ACCESS_LOG: 'log.access',
@@ -319,6 +325,19 @@ const setPath = (target: Record<string, unknown>, dotted: string, value: unknown
   node[keys.at(-1)!] = value;
 };
 
+const getPath = (source: unknown, dotted: string): unknown =>
+  dotted.split('.').reduce<unknown>((node, key) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined), source);
+
+/**
+ * Numbers given in the environment that the conversion changed (TypeBox turns "2.5" into the integer 2): a
+ * mistyped pool size or port must stop the boot, not run with another value.
+ */
+const changedNumbers = (given: Array<[string, string]>, converted: unknown): string[] =>
+  given.flatMap(([key, text]) => {
+    const value = getPath(converted, key);
+    return typeof value === 'number' && Number(text) !== value ? [`${key}: "${text}" is not a whole number`] : [];
+  });
+
 const readConfigFile = (file: string): Record<string, unknown> => {
   try {
     return JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
@@ -346,12 +365,15 @@ export function loadConfig(
 ): Config {
   const merged = { ...env, ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) };
   const raw: Record<string, unknown> = merged.CITYHUB_CONFIG_FILE ? readConfigFile(merged.CITYHUB_CONFIG_FILE) : {};
+  const given: Array<[string, string]> = [];
   for (const [name, key] of Object.entries(envKeys)) {
     const value = merged[name];
-    if (value !== undefined && value !== '') setPath(raw, key, envValue(key, value));
+    if (value === undefined || value === '') continue;
+    setPath(raw, key, envValue(key, value));
+    given.push([key, value]);
   }
   const converted = Value.Convert(ConfigSchema, Value.Default(ConfigSchema, raw));
-  const problems = [...describeErrors(ConfigSchema, converted, ''), ...unknownKeys(ConfigSchema, raw, '')];
+  const problems = [...describeErrors(ConfigSchema, converted, ''), ...unknownKeys(ConfigSchema, raw, ''), ...changedNumbers(given, converted)];
   const timeZone = (converted as Config).city?.timeZone;
   if (typeof timeZone === 'string' && !isTimeZone(timeZone)) problems.push(`city.timeZone: "${timeZone}" is not an IANA time zone (e.g. Asia/Shanghai)`);
   const trustProxy = (converted as Config).http?.trustProxy;
