@@ -7,6 +7,7 @@ import { compileQ, evaluateQ, parseQ } from '../../src/context/q-language.js';
 import { geometryError, matchGeo, parseGeoQuery, type Geometry } from '../../src/context/geo.js';
 import { ContextResolver, expandTerm } from '../../src/context/jsonld-context.js';
 import { ngsiRequester } from './ngsi-support.js';
+import { timedAnswer } from '../support/timing.js';
 
 /**
  * Issue 15, finding 8 (context part): the NGSI-LD parsers of CityHub's own — the q language, geo-queries and
@@ -125,9 +126,7 @@ describe.each(testEngines)('finding 8: NGSI-LD requests with random q, geo-queri
   const runs = engine === 'pglite' ? 1000 : 600;
   let slowest = { ms: 0, label: '' };
   const check = async (label: string, send: () => ReturnType<typeof req>) => {
-    const started = performance.now();
-    const res = await send();
-    const ms = performance.now() - started;
+    const { result: res, ms } = await timedAnswer(send, 1000);
     if (ms > slowest.ms) slowest = { ms, label };
     expect(res.statusCode, `${label}: ${res.body.slice(0, 300)}`).toBeLessThan(500);
     if (res.statusCode >= 400) expect(res.headers['content-type'], label).toContain('application/problem+json');

@@ -3,6 +3,7 @@ import { testEngines } from '../support/engines.js';
 import { createTestHub, type TestHub } from '../support/test-hub.js';
 import { startSink, type Sink } from './http-sink.js';
 import { ngsiRequester } from './ngsi-support.js';
+import { timedAnswer } from '../support/timing.js';
 
 /**
  * Issue 15, finding 5: a subscription with `q=name~=(a+)+$` (or such an `idPattern`) made every write of a
@@ -47,7 +48,7 @@ describe.each(testEngines)('finding 5: regular expressions in q and idPattern [%
     const [created, ms] = await timed(() => req('POST', '/entities', { id: `urn:ngsi-ld:Sensor:${evil}`, type: 'Sensor', name: evil }));
     expect(created.statusCode, created.body).toBe(201);
     expect(ms).toBeLessThan(1000);
-    const [patched, ms2] = await timed(() => req('PATCH', `/entities/urn:ngsi-ld:Sensor:${evil}/attrs`, { name: `${'a'.repeat(5000)}!` }));
+    const { result: patched, ms: ms2 } = await timedAnswer(() => req('PATCH', `/entities/urn:ngsi-ld:Sensor:${evil}/attrs`, { name: `${'a'.repeat(5000)}!` }), 1000);
     expect(patched.statusCode).toBe(204);
     expect(ms2).toBeLessThan(1000);
   });
@@ -59,7 +60,7 @@ describe.each(testEngines)('finding 5: regular expressions in q and idPattern [%
       `/temporal/entities?type=Sensor&q=${encodeURIComponent('name~="((a|aa)+)+$"')}`,
       `/entities?type=Sensor&q=${encodeURIComponent('name!~=(a*)*b')}`,
     ]) {
-      const [res, ms] = await timed(() => req('GET', url));
+      const { result: res, ms } = await timedAnswer(() => req('GET', url), 1000);
       expect(res.statusCode, `${url} ${res.body}`).toBe(200);
       expect(ms, url).toBeLessThan(1000);
     }

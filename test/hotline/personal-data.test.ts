@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { HIDDEN, maskPersonalData, maskPersonalDataDeep } from '../../src/hotline/personal-data.js';
+import { timedAnswer } from '../support/timing.js';
 
 /**
  * The one mask for free text shown to people who may not see the citizen (issue 15, finding 9): the Open311 feed,
@@ -118,19 +119,17 @@ describe('maskPersonalData: the one mask for public free text', () => {
     );
   });
 
-  it('runs in linear time on hostile text (no catastrophic backtracking)', () => {
+  it('runs in linear time on hostile text (no catastrophic backtracking)', async () => {
     const hostile = ['1'.repeat(10_000), '1 '.repeat(5000), 'a'.repeat(10_000), 'a@'.repeat(5000), '一'.repeat(10_000), '我叫'.repeat(5000),
       '123456栋'.repeat(1200), 'QQ '.repeat(3000), `${'a.'.repeat(4000)}@`, '+('.repeat(5000)];
     for (const text of hostile) {
-      const started = performance.now();
-      maskPersonalData(text);
-      expect(performance.now() - started, text.slice(0, 12)).toBeLessThan(200);
+      const { ms } = await timedAnswer(async () => maskPersonalData(text), 200);
+      expect(ms, text.slice(0, 12)).toBeLessThan(200);
     }
-    fc.assert(
-      fc.property(fc.string({ unit: fc.constantFrom('1', ' ', '-', 'a', '@', '.', '栋', '单元', '我叫', 'QQ', '张', 'X', '(', '+'), maxLength: 4000 }), (text) => {
-        const started = performance.now();
-        maskPersonalData(text);
-        expect(performance.now() - started).toBeLessThan(200);
+    await fc.assert(
+      fc.asyncProperty(fc.string({ unit: fc.constantFrom('1', ' ', '-', 'a', '@', '.', '栋', '单元', '我叫', 'QQ', '张', 'X', '(', '+'), maxLength: 4000 }), async (text) => {
+        const { ms } = await timedAnswer(async () => maskPersonalData(text), 200);
+        expect(ms).toBeLessThan(200);
       }),
       { numRuns: 300 },
     );
