@@ -97,8 +97,10 @@ describe.each(testEngines)('finding 3: aggregates under disclosure control [%s]'
       scales.push(b);
       expectedVariances.push((1 + parts.length) * 2 * b * b);
     }
-    // the attack recovers nothing: on the old code every difference was the household's exact subsidy (error 0)
-    expect(errors.filter((e) => Math.abs(e) < 50).length).toBeLessThanOrEqual(3);
+    // the attack recovers nothing: on the old code every difference was the household's exact subsidy (error 0).
+    // With the stated noise (three draws, scale 4000) an error falls within 50 of 0 in 0.46% of trials: 0.28 of
+    // these 60 on average, 7 or more about once in 10^8 runs (4 happened once in CI: a bound of 3 was too tight).
+    expect(errors.filter((e) => Math.abs(e) < 50).length).toBeLessThanOrEqual(6);
     // and its error has the stated scale (≈ 9,800 here): clip bound 2000 over ε_sum = 0.5 (ε = 1 split in two)
     expect(new Set(scales)).toEqual(new Set([4000]));
     const rms = Math.sqrt(errors.reduce((s, e) => s + e * e, 0) / errors.length);
@@ -118,7 +120,8 @@ describe.each(testEngines)('finding 3: aggregates under disclosure control [%s]'
       const o = others.groups.find((g) => g.key.district === 'A')!;
       errors.push(a.sums.subsidy! - o.sums.subsidy! - VICTIM_SUBSIDY);
     }
-    expect(errors.filter((e) => Math.abs(e) < 50).length).toBeLessThanOrEqual(2);
+    // two draws of scale 4000: within 50 of 0 in 0.6% of trials, 5 or more of 20 about once in 4 million runs
+    expect(errors.filter((e) => Math.abs(e) < 50).length).toBeLessThanOrEqual(4);
     // filters read no masked field (the ID number is granted as an HMAC) and no field outside the grant
     const masked = await call('bureau', 'GET', `/api/share/housing/aggregate?grant=${grant}&groupBy=district&where=${encodeURIComponent(JSON.stringify([{ field: 'id_number', op: 'eq', value: personId(240) }]))}`);
     expect(masked.statusCode).toBe(400);

@@ -275,8 +275,9 @@ describe.each(testEngines)('authorized operation: in-domain delivery and the rul
     } finally {
       w.now = saved;
     }
-    // the attack recovers nothing: on exact sums every error would be 0; here they are of the noise's scale
-    expect(errors.filter((e) => Math.abs(e) < 100).length, JSON.stringify(errors)).toBeLessThanOrEqual(1);
+    // the attack recovers nothing: on exact sums every error would be 0; here they are of the noise's scale (RMS
+    // above 2,000: within 100 of 0 in a few percent of pairs at most, so 3 of 4 would be a leak, not bad luck)
+    expect(errors.filter((e) => Math.abs(e) < 100).length, JSON.stringify(errors)).toBeLessThanOrEqual(2);
     const rms = Math.sqrt(errors.reduce((a, e) => a + e * e, 0) / errors.length);
     expect(rms, JSON.stringify(errors)).toBeGreaterThan(2_000);
   });
