@@ -16,11 +16,6 @@ describe.each(testEngines)('finding 5: regular expressions in q and idPattern [%
   let sink: Sink;
   const req = ngsiRequester(() => hub, () => cookie);
   const evil = `${'a'.repeat(30)}!`;
-  const timed = async <T>(f: () => Promise<T>): Promise<[T, number]> => {
-    const start = performance.now();
-    const result = await f();
-    return [result, performance.now() - start];
-  };
 
   beforeAll(async () => {
     hub = await createTestHub(engine, {
@@ -45,7 +40,8 @@ describe.each(testEngines)('finding 5: regular expressions in q and idPattern [%
     }
     // The write matches every subscription against a 30-character "aaaa…!": with a backtracking engine this takes
     // minutes and blocks every other request meanwhile.
-    const [created, ms] = await timed(() => req('POST', '/entities', { id: `urn:ngsi-ld:Sensor:${evil}`, type: 'Sensor', name: evil }));
+    // asked once: a second create of the same id would be a 409, not the same answer
+    const { result: created, ms } = await timedAnswer(() => req('POST', '/entities', { id: `urn:ngsi-ld:Sensor:${evil}`, type: 'Sensor', name: evil }), 1000, 1);
     expect(created.statusCode, created.body).toBe(201);
     expect(ms).toBeLessThan(1000);
     const { result: patched, ms: ms2 } = await timedAnswer(() => req('PATCH', `/entities/urn:ngsi-ld:Sensor:${evil}/attrs`, { name: `${'a'.repeat(5000)}!` }), 1000);

@@ -30,7 +30,7 @@ export const ConfigSchema = Type.Object({
       readUrl: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
       /**
        * Connections this node opens to PostgreSQL (DATABASE_POOL_MAX; the replica's pool as many). The nodes
-       * together should stay within what the server serves well, a few per core (docs/deploy/cluster.md).
+       * together should stay within the server's max_connections (docs/deploy/README.md, How it grows).
        */
       poolMax: Type.Integer({ minimum: 1, maximum: 500, default: 10 }),
     },
